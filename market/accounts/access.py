@@ -1,0 +1,50 @@
+"""Who may use a route. Every route handler declares an ``Access`` in ``opt["access"]``; the guard
+refuses any route that declares none, so a forgotten declaration fails closed."""
+
+from __future__ import annotations
+
+import msgspec
+
+from market.accounts.models import Identity
+from market.errors import Forbidden, NotAuthenticated
+from market.i18n import Msg
+
+
+class Access(msgspec.Struct, frozen=True):
+    name: str
+    signed_in: bool = True
+    kinds: frozenset[str] | None = None
+    roles: frozenset[str] | None = None
+
+    def check(self, identity: Identity | None) -> None:
+        if not self.signed_in:
+            return
+        if identity is None:
+            raise NotAuthenticated()
+        if self.kinds is None:
+            return
+        if identity.org_id is None or identity.org_kind not in self.kinds:
+            raise Forbidden("This page is for %(who)s.", who=Msg(self.name))
+        if identity.org_status != "verified":
+            raise Forbidden("Your organisation has not been verified yet; the platform checks every "
+                            "organisation before it can act here.")
+        if self.roles is not None and identity.role not in self.roles:
+            raise Forbidden("This needs one of these roles in your organisation: %(roles)s.",
+                            roles=", ".join(sorted(self.roles)))
+
+    def allows(self, identity: Identity | None) -> bool:
+        try:
+            self.check(identity)
+        except (NotAuthenticated, Forbidden):
+            return False
+        return True
+
+
+def member(name: str, *kinds: str, roles: set[str] | None = None) -> Access:
+    return Access(name, kinds=frozenset(kinds), roles=frozenset(roles) if roles else None)
+
+
+PUBLIC = Access("everyone", signed_in=False)
+SIGNED_IN = Access("signed-in users")
+PLATFORM_ADMIN = member("platform administrators", "platform", roles={"admin"})
+ANY_ORGANISATION = member("members of a verified organisation", "buyer", "provider", "funder", "evaluator", "platform")

@@ -1,0 +1,209 @@
+"""Account pages and their JSON twins: sign-up, log-in/out, passwords, acting for an organisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+
+from market import i18n
+from market.accounts import services as accounts
+from market.accounts.access import PUBLIC, SIGNED_IN
+from market.accounts.models import (
+    ActAs, Identity, LogIn, PasswordChange, PasswordReset, PasswordResetRequest, SignUp,
+)
+from market.errors import MarketError
+from market.organisations import services as organisations
+from market.settings import Settings
+from market.web import (
+    LANG_COOKIE, form_data, form_errors, page, parse, problem, redirect, safe_next, session_cookie,
+)
+
+PUBLIC_OPT = {"access": PUBLIC}
+SIGNED_IN_OPT = {"access": SIGNED_IN}
+
+
+async def form_step(request: Request, conn: asyncpg.Connection, template: str, action: Any,
+                    **context: Any) -> Response:
+    """Run a form's action in a savepoint. A refusal re-renders the form with every problem marked and
+    leaves nothing written; the rest of the request's transaction still commits."""
+    form = await form_data(request)
+    try:
+        async with conn.transaction():
+            return await action(form)
+    except MarketError as exc:
+        return page(request, template, status=exc.status, form=form, errors=form_errors(exc), **context)
+
+
+def logged_in(request: Request, token: str, target: str) -> Response:
+    response = redirect(target)
+    response.set_cookie(session_cookie(request, token))
+    return response
+
+
+class AccountPages(Controller):
+    include_in_schema = False
+
+    @get("/signup", opt=PUBLIC_OPT)
+    async def signup_form(self, request: Request, conn: asyncpg.Connection) -> Response:
+        return page(request, "accounts/signup.html", form={}, errors={},
+                    communities=await _communities(conn))
+
+    @post("/signup", opt=PUBLIC_OPT)
+    async def signup(self, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            user_id = await accounts.sign_up(conn, parse(form, SignUp), i18n.current_locale.get())
+            token = await accounts.start_session(conn, settings, user_id)
+            return logged_in(request, token, "/dashboard")
+        return await form_step(request, conn, "accounts/signup.html", action, communities=await _communities(conn))
+
+    @get("/login", opt=PUBLIC_OPT)
+    async def login_form(self, request: Request) -> Response:
+        return page(request, "accounts/login.html", form={"next": safe_next(request.query_params.get("next"), "")},
+                    errors={})
+
+    @post("/login", opt=PUBLIC_OPT)
+    async def login(self, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+        form = await form_data(request)
+        try:
+            data = parse(form, LogIn)
+        except MarketError as exc:
+            return page(request, "accounts/login.html", status=400, form=form, errors=form_errors(exc))
+        outcome = await accounts.authenticate(conn, settings, data)
+        if isinstance(outcome, accounts.LoginRefused):
+            status = 429 if outcome.locked_until else 400
+            return page(request, "accounts/login.html", status=status, form=form, errors={"_": outcome.message})
+        token = await accounts.start_session(conn, settings, outcome)
+        return logged_in(request, token, safe_next(request.query_params.get("next") or form.get("next"), "/dashboard"))
+
+    @post("/logout", opt=SIGNED_IN_OPT)
+    async def logout(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+        await accounts.end_session(conn, identity)
+        response = redirect("/")
+        response.set_cookie(session_cookie(request, None))
+        return response
+
+    @get("/account", opt=SIGNED_IN_OPT)
+    async def account(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+        return page(request, "accounts/account.html", form={}, errors={},
+                    memberships=await accounts.memberships_of(conn, identity.user_id),
+                    notice=request.query_params.get("notice"))
+
+    @post("/account/password", opt=SIGNED_IN_OPT)
+    async def change_password(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            await accounts.change_password(conn, identity, parse(form, PasswordChange))
+            return redirect("/account?notice=password_changed")
+        return await form_step(request, conn, "accounts/account.html", action,
+                               memberships=await accounts.memberships_of(conn, identity.user_id), notice=None)
+
+    @post("/account/act-as", opt=SIGNED_IN_OPT)
+    async def act_as(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+        form = await form_data(request)
+        await accounts.act_as(conn, identity, parse(form, ActAs))
+        return redirect("/dashboard")
+
+    @get("/password/forgot", opt=PUBLIC_OPT)
+    async def forgot_form(self, request: Request) -> Response:
+        return page(request, "accounts/forgot.html", form={}, errors={}, sent=False)
+
+    @post("/password/forgot", opt=PUBLIC_OPT)
+    async def forgot(self, request: Request, conn: asyncpg.Connection, settings: Settings, state: State) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            data = parse(form, PasswordResetRequest)
+            await accounts.request_password_reset(conn, settings, state.mailer, data.email)
+            return page(request, "accounts/forgot.html", form={}, errors={}, sent=True)
+        return await form_step(request, conn, "accounts/forgot.html", action, sent=False)
+
+    @get("/password/reset/{token:str}", opt=PUBLIC_OPT)
+    async def reset_form(self, request: Request, token: str) -> Response:
+        return page(request, "accounts/reset.html", token=token, form={}, errors={})
+
+    @post("/password/reset/{token:str}", opt=PUBLIC_OPT)
+    async def reset(self, request: Request, conn: asyncpg.Connection, settings: Settings, token: str) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            user_id = await accounts.reset_password(conn, token, parse(form, PasswordReset).new_password)
+            session = await accounts.start_session(conn, settings, user_id)
+            return logged_in(request, session, "/dashboard")
+        return await form_step(request, conn, "accounts/reset.html", action, token=token)
+
+    @get("/lang/{code:str}", opt=PUBLIC_OPT)
+    async def switch_language(self, request: Request, conn: asyncpg.Connection, identity: Identity | None,
+                              code: str) -> Response:
+        locale = code if code in i18n.LOCALES else i18n.DEFAULT_LOCALE
+        if identity is not None:
+            await accounts.set_locale(conn, identity, locale)
+        response = redirect(safe_next(request.query_params.get("next"), "/"))
+        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                            secure=request.app.state.settings.secure_cookies)
+        return response
+
+
+async def _communities(conn: asyncpg.Connection) -> list[Any]:
+    return [j for j in await organisations.jurisdictions(conn) if j.level == "community"]
+
+
+class MeOut(msgspec.Struct, kw_only=True):
+    user_id: int
+    email: str
+    display_name: str
+    locale: str
+    organisation_id: int | None
+    organisation_kind: str | None
+    organisation_status: str | None
+    role: str | None
+    memberships: list[dict[str, Any]]
+
+
+class AccountApi(Controller):
+    path = "/api"
+    tags = ["accounts"]
+
+    @post("/users", opt=PUBLIC_OPT, status_code=201, summary="Sign up")
+    async def sign_up(self, conn: asyncpg.Connection, data: SignUp) -> dict[str, int]:
+        return {"user_id": await accounts.sign_up(conn, data, i18n.current_locale.get())}
+
+    @post("/session", opt=PUBLIC_OPT, status_code=201, summary="Log in (sets the session cookie)")
+    async def log_in(self, request: Request, conn: asyncpg.Connection, settings: Settings,
+                     data: LogIn) -> Response[dict[str, Any]]:
+        outcome = await accounts.authenticate(conn, settings, data)
+        if isinstance(outcome, accounts.LoginRefused):
+            status = 429 if outcome.locked_until else 400
+            return problem(status, outcome.message, outcome.message, request=request)
+        token = await accounts.start_session(conn, settings, outcome)
+        response = Response({"user_id": outcome}, status_code=201)
+        response.set_cookie(session_cookie(request, token))
+        return response
+
+    @delete("/session", opt=SIGNED_IN_OPT, status_code=204, summary="Log out")
+    async def log_out(self, conn: asyncpg.Connection, identity: Identity) -> None:
+        await accounts.end_session(conn, identity)
+
+    @get("/me", opt=SIGNED_IN_OPT, summary="Who I am and which organisation I act for")
+    async def me(self, conn: asyncpg.Connection, identity: Identity) -> MeOut:
+        memberships = await accounts.memberships_of(conn, identity.user_id)
+        return MeOut(
+            email=identity.email, user_id=identity.user_id, display_name=identity.display_name,
+            locale=identity.locale, organisation_id=identity.org_id, organisation_kind=identity.org_kind,
+            organisation_status=identity.org_status, role=identity.role,
+            memberships=[{"organisation_id": m.organisation_id, "name": m.organisation_name, "kind": m.kind,
+                          "status": m.status, "role": m.role} for m in memberships],
+        )
+
+    @post("/account/password", opt=SIGNED_IN_OPT, status_code=204, summary="Change my password")
+    async def change_password(self, conn: asyncpg.Connection, identity: Identity, data: PasswordChange) -> None:
+        await accounts.change_password(conn, identity, data)
+
+    @post("/account/act-as", opt=SIGNED_IN_OPT, status_code=204, summary="Act for one of my organisations")
+    async def act_as(self, conn: asyncpg.Connection, identity: Identity, data: ActAs) -> None:
+        await accounts.act_as(conn, identity, data)
+
+    @post("/password/forgot", opt=PUBLIC_OPT, status_code=202, summary="Mail a password reset link")
+    async def forgot(self, conn: asyncpg.Connection, settings: Settings, state: State,
+                     data: PasswordResetRequest) -> dict[str, str]:
+        await accounts.request_password_reset(conn, settings, state.mailer, data.email)
+        return {"status": "sent if the address has an account"}
+

@@ -1,0 +1,263 @@
+"""Accounts: sign-up, log-in with lock-out, sessions, passwords, memberships and acting for an organisation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timezone
+
+import asyncpg
+import msgspec
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from market.accounts.models import (
+    MIN_PASSWORD_LENGTH, ActAs, AddMember, Identity, LogIn, Member, Membership, PasswordChange, SignUp,
+)
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.db import fetch, queries
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound, TooManyAttempts
+from market.i18n import LOCALES, gettext
+from market.mail.services import Mailer
+from market.settings import Settings
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _password_matches(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str, field: str = "email") -> str:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise Invalid("Enter an email address such as name@example.cn.", field=field)
+    return email
+
+
+def check_password_strength(password: str, email: str = "", field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid("The password needs at least %(min)s characters.", field=field, min=MIN_PASSWORD_LENGTH)
+    if password.strip() == "" or len(set(password)) < 4:
+        raise Invalid("The password is too easy to guess; mix different characters.", field=field)
+    if email and email.split("@")[0] and email.split("@")[0] in password.lower():
+        raise Invalid("The password must not contain your email name.", field=field)
+
+
+async def sign_up(conn: asyncpg.Connection, data: SignUp, locale: str = "zh_Hans") -> int:
+    errors: list[Invalid] = []
+    email = ""
+    try:
+        email = normalise_email(data.email)
+    except Invalid as exc:
+        errors.append(exc)
+    try:
+        check_password_strength(data.password, email)
+    except Invalid as exc:
+        errors.append(exc)
+    if not data.display_name.strip():
+        errors.append(Invalid("Enter your name.", field="display_name"))
+    if data.community_id is not None:
+        level = await conn.fetchval("select level from jurisdictions where id = $1", data.community_id)
+        if level != "community":
+            errors.append(Invalid("Choose your community from the list.", field="community_id"))
+    if errors:
+        raise InvalidFields(errors)
+    user_id = await queries.accounts.insert_user(
+        conn, email=email, display_name=data.display_name.strip(), password_hash=hash_password(data.password),
+        community_id=data.community_id, locale=locale if locale in LOCALES else "zh_Hans",
+    )
+    if user_id is None:
+        raise InvalidFields([Invalid("An account with this email address already exists; log in, or reset "
+                                     "the password if you have forgotten it.", field="email")])
+    await audit.record(conn, verb=Verb.USER_SIGN_UP, object_type="user", object_id=user_id, actor=user_id,
+                       after={"email": email, "display_name": data.display_name.strip()})
+    return user_id
+
+
+class LoginRefused(msgspec.Struct, frozen=True):
+    message: str
+    locked_until: datetime | None = None
+
+
+async def authenticate(conn: asyncpg.Connection, settings: Settings, data: LogIn) -> int | LoginRefused:
+    """The user's id, or why not. Never raises for a wrong password: the failure count it writes must
+    be committed, so the caller returns the refusal instead of rolling back."""
+    user = await queries.accounts.user_by_email(conn, email=data.email.strip().lower())
+    if user is None or user["status"] != "active":
+        _password_matches(_DUMMY_HASH, data.password)
+        return LoginRefused(gettext("The email address or password is wrong."))
+    now = datetime.now(timezone.utc)
+    if user["locked_until"] is not None and user["locked_until"] > now:
+        return LoginRefused(gettext("Too many failed log-ins: this account is locked for a while. Try again "
+                                    "later, or reset the password by email."), user["locked_until"])
+    if not _password_matches(user["password_hash"], data.password):
+        row = await queries.accounts.record_failure(
+            conn, id=user["id"], max_failures=settings.login_max_failures, lock_minutes=settings.login_lockout_minutes)
+        if row["locked_until"] is not None and row["locked_until"] > now:
+            await audit.record(conn, verb=Verb.USER_LOCK, object_type="user", object_id=user["id"],
+                               after={"locked_until": row["locked_until"]})
+            return LoginRefused(gettext("Too many failed log-ins: this account is locked for a while. Try "
+                                        "again later, or reset the password by email."), row["locked_until"])
+        return LoginRefused(gettext("The email address or password is wrong."))
+    await queries.accounts.record_success(conn, id=user["id"])
+    return user["id"]
+
+
+async def start_session(conn: asyncpg.Connection, settings: Settings, user_id: int) -> str:
+    """A new session for the user, acting for their first organisation if they belong to one."""
+    await queries.accounts.delete_expired_sessions(conn)
+    token = secrets.token_urlsafe(32)
+    first = await conn.fetchval(
+        "select organisation_id from memberships where user_id = $1 order by created_at, organisation_id limit 1",
+        user_id)
+    await queries.accounts.insert_session(conn, token_hash=token_hash(token), user_id=user_id,
+                                          organisation_id=first, hours=settings.session_hours)
+    await audit.record(conn, verb=Verb.USER_LOG_IN, object_type="user", object_id=user_id, actor=user_id,
+                       organisation=first)
+    return token
+
+
+async def identity_for(conn: asyncpg.Connection, token: str) -> Identity | None:
+    row = await queries.accounts.identity_by_session(conn, token_hash=token_hash(token))
+    if row is None:
+        return None
+    return Identity(
+        user_id=row["user_id"], email=row["email"], display_name=row["display_name"], locale=row["locale"],
+        community_id=row["community_id"], session_hash=row["token_hash"], org_id=row["org_id"],
+        org_kind=row["org_kind"], org_status=row["org_status"], org_name_zh=row["org_name_zh"], org_name_en=row["org_name_en"],
+        role=row["role"],
+    )
+
+
+async def end_session(conn: asyncpg.Connection, identity: Identity) -> None:
+    await queries.accounts.delete_session(conn, token_hash=identity.session_hash)
+    await audit.record(conn, verb=Verb.USER_LOG_OUT, object_type="user", object_id=identity.user_id,
+                       actor=identity.user_id, organisation=identity.org_id)
+
+
+async def change_password(conn: asyncpg.Connection, identity: Identity, data: PasswordChange) -> None:
+    user = await queries.accounts.user_by_id(conn, id=identity.user_id)
+    if not _password_matches(user["password_hash"], data.current_password):
+        raise InvalidFields([Invalid("The current password is wrong.", field="current_password")])
+    check_password_strength(data.new_password, user["email"], field="new_password")
+    await queries.accounts.set_password(conn, id=identity.user_id, password_hash=hash_password(data.new_password))
+    # Anyone else logged in with the old password is logged out.
+    await queries.accounts.delete_other_sessions(conn, user_id=identity.user_id, keep=identity.session_hash)
+    await audit.record(conn, verb=Verb.USER_PASSWORD_CHANGE, object_type="user", object_id=identity.user_id,
+                       actor=identity.user_id)
+
+
+async def request_password_reset(conn: asyncpg.Connection, settings: Settings, mailer: Mailer, email: str) -> None:
+    """Mail a one-hour reset link if the address has an account; say nothing either way."""
+    try:
+        email = normalise_email(email)
+    except Invalid as exc:
+        raise InvalidFields([exc]) from None
+    user = await queries.accounts.user_by_email(conn, email=email)
+    if user is None or user["status"] != "active":
+        return
+    token = secrets.token_urlsafe(32)
+    await queries.accounts.insert_reset(conn, token_hash=token_hash(token), user_id=user["id"])
+    await audit.record(conn, verb=Verb.USER_PASSWORD_RESET_REQUEST, object_type="user", object_id=user["id"])
+    link = f"{settings.base_url.rstrip('/')}/password/reset/{token}"
+    subject = gettext("Reset your password for the public service market")
+    body = gettext("Someone asked to reset the password of your account. To choose a new password, open "
+                   "this link within one hour:\n\n%(link)s\n\nIf it was not you, ignore this message; your "
+                   "password stays as it is.", link=link)
+    await mailer.send(email, subject, body)
+
+
+async def reset_password(conn: asyncpg.Connection, token: str, new_password: str) -> int:
+    user_id = await queries.accounts.take_reset(conn, token_hash=token_hash(token))
+    if user_id is None:
+        raise Invalid("This reset link is invalid, already used or expired. Ask for a new one.")
+    user = await queries.accounts.user_by_id(conn, id=user_id)
+    check_password_strength(new_password, user["email"], field="new_password")
+    await queries.accounts.set_password(conn, id=user_id, password_hash=hash_password(new_password))
+    await queries.accounts.delete_user_sessions(conn, user_id=user_id)
+    await audit.record(conn, verb=Verb.USER_PASSWORD_RESET, object_type="user", object_id=user_id, actor=user_id)
+    return user_id
+
+
+async def set_locale(conn: asyncpg.Connection, identity: Identity, locale: str) -> None:
+    if locale in LOCALES and locale != identity.locale:
+        await queries.accounts.set_locale(conn, id=identity.user_id, locale=locale)
+
+
+async def memberships_of(conn: asyncpg.Connection, user_id: int) -> list[Membership]:
+    rows = await fetch(queries.accounts.memberships_of(conn, user_id=user_id))
+    return [Membership(r["organisation_id"], r["name_zh"], r["kind"], r["status"], r["role"]) for r in rows]
+
+
+async def act_as(conn: asyncpg.Connection, identity: Identity, data: ActAs) -> None:
+    """Switch the organisation the user acts for (None: act as a resident)."""
+    if data.organisation_id is not None:
+        role = await queries.accounts.membership(conn, user_id=identity.user_id, organisation_id=data.organisation_id)
+        if role is None:
+            raise NotFound("You are not a member of that organisation.")
+    await queries.accounts.set_session_organisation(conn, token_hash=identity.session_hash,
+                                                    organisation_id=data.organisation_id)
+    await audit.record(conn, verb=Verb.USER_ACT_AS, object_type="user", object_id=identity.user_id,
+                       actor=identity.user_id, organisation=data.organisation_id,
+                       before={"organisation_id": identity.org_id}, after={"organisation_id": data.organisation_id})
+
+
+def require_organisation_admin(identity: Identity, organisation_id: int) -> None:
+    """Only the organisation's own admins (or the platform) manage it. Another organisation's id in
+    the URL is answered as if it did not exist."""
+    if identity.is_platform_admin:
+        return
+    if identity.org_id != organisation_id:
+        raise NotFound()
+    if identity.role != "admin":
+        raise Forbidden("Only an administrator of the organisation can do this.")
+
+
+async def members(conn: asyncpg.Connection, identity: Identity, organisation_id: int) -> list[Member]:
+    require_organisation_admin(identity, organisation_id)
+    return [Member(**dict(r)) for r in await fetch(queries.accounts.members_of(conn, organisation_id=organisation_id))]
+
+
+async def add_member(conn: asyncpg.Connection, identity: Identity, organisation_id: int, data: AddMember) -> int:
+    require_organisation_admin(identity, organisation_id)
+    email = normalise_email(data.email)
+    user = await queries.accounts.user_by_email(conn, email=email)
+    if user is None:
+        raise Invalid("No account uses this email address. Ask the person to sign up first, then add them.",
+                      field="email")
+    if await queries.accounts.membership(conn, user_id=user["id"], organisation_id=organisation_id):
+        raise Conflict("This person is already a member.", field="email")
+    await queries.accounts.insert_membership(conn, user_id=user["id"], organisation_id=organisation_id, role=data.role)
+    await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership",
+                       object_id=f"{organisation_id}:{user['id']}", actor=identity.user_id,
+                       organisation=organisation_id, after={"user_id": user["id"], "role": data.role})
+    return user["id"]
+
+
+async def remove_member(conn: asyncpg.Connection, identity: Identity, organisation_id: int, user_id: int) -> None:
+    require_organisation_admin(identity, organisation_id)
+    role = await queries.accounts.delete_membership(conn, user_id=user_id, organisation_id=organisation_id)
+    if role is None:
+        raise NotFound()
+    if role == "admin" and await queries.accounts.count_admins(conn, organisation_id=organisation_id) == 0:
+        raise Conflict("An organisation needs at least one administrator.")
+    await audit.record(conn, verb=Verb.MEMBERSHIP_REMOVE, object_type="membership",
+                       object_id=f"{organisation_id}:{user_id}", actor=identity.user_id,
+                       organisation=organisation_id, before={"user_id": user_id, "role": role})

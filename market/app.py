@@ -1,0 +1,118 @@
+"""create_app(settings): the one place the application is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, Request, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.connection import ASGIConnection
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response import Response
+from litestar.static_files import create_static_files_router
+
+from market import db
+from market.accounts.access import PUBLIC, Access
+from market.accounts.controllers import AccountApi, AccountPages
+from market.accounts.models import Identity
+from market.audit.controllers import AuditApi, AuditPages
+from market.dashboard.controllers import DashboardPages
+from market.errors import Forbidden, MarketError
+from market.logs import configure_logging
+from market.mail.services import mailer_from_settings
+from market.organisations.controllers import OrganisationApi, OrganisationPages
+from market.settings import ROOT, Settings, load_settings
+from market.storage.controllers import FileApi, FilePages
+from market.storage.services import storage_from_settings
+from market.web import RequestContextMiddleware, exception_handler, identity_of, template_environment
+
+
+async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One connection and one transaction per request: it commits when the handler returns and rolls
+    back when it raises, so a refused request leaves nothing half-written."""
+    async with state.pool.acquire() as conn:
+        async with conn.transaction():
+            yield conn
+
+
+def provide_identity(request: Request) -> Identity | None:
+    return identity_of(request)
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Deny by default: a route that does not declare who may use it is refused to everyone."""
+    access = handler.opt.get("access")
+    if not isinstance(access, Access):
+        raise Forbidden()
+    access.check(connection.scope.get("state", {}).get("identity"))
+
+
+@get("/health", opt={"access": PUBLIC}, summary="Liveness and database check", tags=["system"])
+async def health(state: State) -> Response[dict[str, Any]]:
+    try:
+        async with state.pool.acquire(timeout=3) as conn:
+            await conn.fetchval("select 1", timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError, asyncpg.InterfaceError) as exc:
+        return Response({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
+    return Response({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None, dsn: str | None = None) -> Litestar:
+    settings = settings or load_settings()
+    configure_logging(settings)
+    pool_dsn = dsn or settings.database_url
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.pool = await db.create_pool(settings, pool_dsn)
+
+    async def on_shutdown(app: Litestar) -> None:
+        pool = getattr(app.state, "pool", None)
+        if pool is not None:
+            await pool.close()
+
+    static = create_static_files_router(
+        path="/static", directories=[ROOT / "static"], opt={"access": PUBLIC}, include_in_schema=False,
+        name="static",
+    )
+    return Litestar(
+        route_handlers=[health, static, DashboardPages, AccountPages, AccountApi, OrganisationPages,
+                        OrganisationApi, AuditPages, AuditApi, FilePages, FileApi],
+        dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
+                      "settings": Provide(provide_settings, sync_to_thread=False)},
+        guards=[access_guard],
+        middleware=[RequestContextMiddleware()],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
+                               cookie_samesite="lax", header_name="x-csrftoken"),
+        exception_handlers={Exception: exception_handler},
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State({"settings": settings, "templates": template_environment(),
+                     "storage": storage_from_settings(settings), "mailer": mailer_from_settings(settings)}),
+        # JSON only: the interactive viewers load their scripts from CDNs, and every asset must be ours.
+        openapi_config=OpenAPIConfig(
+            title="公益服务市场 market API", version="1", path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}),
+        ),
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        debug=settings.debug,
+        logging_config=None,
+    )
+
+
+def create_app_from_environment() -> Litestar:
+    """For `uvicorn --factory` worker processes: everything comes from the environment."""
+    return create_app()
+
+
+__all__ = ["create_app", "create_app_from_environment", "MarketError"]

@@ -1,0 +1,34 @@
+"""The audit trail for platform administrators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import asyncpg
+from litestar import Controller, Request, Response, get
+from litestar.params import Parameter
+
+from market.accounts.access import PLATFORM_ADMIN
+from market.audit import services as audit
+from market.audit.models import AuditEvent
+from market.web import page
+
+ADMIN_OPT = {"access": PLATFORM_ADMIN}
+
+
+class AuditPages(Controller):
+    include_in_schema = False
+
+    @get("/admin/audit", opt=ADMIN_OPT)
+    async def trail(self, request: Request, conn: asyncpg.Connection) -> Response:
+        return page(request, "audit/trail.html", events=await audit.recent_events(conn, 200))
+
+
+class AuditApi(Controller):
+    path = "/api/admin"
+    tags = ["audit"]
+
+    @get("/audit", opt=ADMIN_OPT, summary="Recent audit events, newest first")
+    async def trail(self, conn: asyncpg.Connection,
+                    limit: Annotated[int, Parameter(query="limit", ge=1, le=1000)] = 100) -> list[AuditEvent]:
+        return await audit.recent_events(conn, limit)

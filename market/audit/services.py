@@ -1,0 +1,86 @@
+"""The audit trail: append-only, hash-chained records of every state change."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+
+from market.audit.models import AuditEvent, ChainBreak, Verb
+from market.db import fetch, queries
+
+GENESIS = "0" * 64
+# Serialises appends so every entry chains to the one committed before it; held to commit.
+AUDIT_LOCK = 7_301_958_222
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot put {type(value).__name__} in the audit trail")
+
+
+def entry_hash(prev_hash: str, at: datetime, actor: int | None, org: int | None, verb: str,
+               object_type: str, object_id: str, diff: dict[str, Any]) -> str:
+    body = json.dumps(
+        [prev_hash, at.isoformat(), actor, org, verb, object_type, object_id, diff],
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical,
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """The fields that differ, as {"field": [before, after]}; a creation has before = None."""
+    before, after = before or {}, after or {}
+    keys = sorted(set(before) | set(after))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+async def record(conn: asyncpg.Connection, *, verb: Verb, object_type: str, object_id: object,
+                 actor: int | None = None, organisation: int | None = None,
+                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    """Append one event inside the caller's transaction, so it commits or rolls back with the change."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("audit.record must run inside the transaction that makes the change")
+    diff = json.loads(json.dumps(changes(before, after), default=_canonical, ensure_ascii=False))
+    await conn.execute("select pg_advisory_xact_lock($1)", AUDIT_LOCK)
+    prev = await queries.audit.last_hash(conn) or GENESIS
+    at = await conn.fetchval("select clock_timestamp()")
+    digest = entry_hash(prev, at, actor, organisation, verb.value, object_type, str(object_id), diff)
+    await queries.audit.append(
+        conn, at=at, actor=actor, organisation=organisation, verb=verb.value,
+        object_type=object_type, object_id=str(object_id), diff=diff, prev_hash=prev, hash=digest,
+    )
+
+
+async def verify_chain(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]]:
+    """Recompute every hash in order; report each entry whose content or link does not match."""
+    breaks: list[ChainBreak] = []
+    prev = GENESIS
+    count = 0
+    async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        async for row in conn.cursor("select * from audit_events order by id"):
+            count += 1
+            if row["prev_hash"] != prev:
+                breaks.append(ChainBreak(row["id"], "does not link to the entry before it (a row was removed or inserted)"))
+            expected = entry_hash(row["prev_hash"], row["at"], row["actor_user_id"], row["organisation_id"],
+                                  row["verb"], row["object_type"], row["object_id"], row["diff"])
+            if row["hash"] != expected:
+                breaks.append(ChainBreak(row["id"], "content does not match its hash (the row was edited)"))
+            prev = row["hash"]
+    return count, breaks
+
+
+async def events_for_organisation(conn: asyncpg.Connection, organisation_id: int, limit: int = 20) -> list[AuditEvent]:
+    rows = await fetch(queries.audit.for_organisation(conn, organisation=organisation_id, limit=limit))
+    return [AuditEvent(**dict(r)) for r in rows]
+
+
+async def recent_events(conn: asyncpg.Connection, limit: int = 50) -> list[AuditEvent]:
+    rows = await fetch(queries.audit.recent(conn, limit=limit))
+    return [AuditEvent(**dict(r)) for r in rows]

@@ -1,0 +1,186 @@
+"""`market`: serve, db upgrade|status, demo, audit verify, admin create, settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from market import db
+from market.logs import configure_logging
+from market.settings import ENVIRONMENT, Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        sys.exit(f"market: {exc}")
+
+
+def _with_database(settings: Settings, work: Callable[[Any], Awaitable[int]]) -> int:
+    """Run work(connection) against the configured database, starting the embedded one if need be."""
+    dsn, embedded = db.database_dsn(settings)
+
+    async def run() -> int:
+        conn = await db.connect_admin(dsn)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+    try:
+        return asyncio.run(run())
+    except db.MigrationError as exc:
+        print(f"market: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    configure_logging(settings)
+    dsn, embedded = db.database_dsn(settings)
+
+    async def prepare() -> None:
+        conn = await db.connect_admin(dsn)
+        try:
+            applied = await db.migrate(conn)
+            if applied:
+                print(f"applied migrations: {', '.join(applied)}")
+            if args.demo:
+                from market.demo import load_demo
+                print_logins(await load_demo(conn))
+        finally:
+            await conn.close()
+    try:
+        asyncio.run(prepare())
+    except db.MigrationError as exc:
+        print(f"market: {exc}", file=sys.stderr)
+        return 2
+    # Worker processes read their settings from the environment like any other process would.
+    os.environ["DATABASE_URL"] = dsn
+    os.environ["MARKET_SECRET_KEY"] = settings.secret_key
+    print(f"公益服务市场 market: http://{args.host}:{args.port}  (Ctrl+C stops it)", flush=True)
+    try:
+        uvicorn.run("market.app:create_app_from_environment", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_config=None, proxy_headers=True, server_header=False)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def print_logins(logins: list[tuple[str, str, str]]) -> None:
+    from market.demo import DEMO_PASSWORD
+
+    print(f"\nDemo log-ins (password for all: {DEMO_PASSWORD}):")
+    width = max(len(email) for _, email, _ in logins)
+    for role, email, org in logins:
+        print(f"  {email.ljust(width)}  {role:<18} {org}")
+    print()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> int:
+        applied = await db.migrate(conn)
+        print(f"applied: {', '.join(applied)}" if applied else "the database is up to date")
+        return 0
+    return _with_database(_settings(), work)
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> int:
+        rows = await db.migration_status(conn)
+        for row in rows:
+            state = "CHANGED since applied" if row.changed else (f"applied {row.applied_at}" if row.applied_at else "pending")
+            print(f"{row.name:<40} {state}")
+        return 1 if any(r.changed for r in rows) else 0
+    return _with_database(_settings(), work)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> int:
+        from market.demo import load_demo
+        await db.migrate(conn)
+        print_logins(await load_demo(conn))
+        return 0
+    return _with_database(_settings(), work)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    async def work(conn: Any) -> int:
+        from market.audit.services import verify_chain
+        count, breaks = await verify_chain(conn)
+        for b in breaks:
+            print(f"entry {b.id}: {b.reason}")
+        print(f"{count} audit entries checked: " + ("the chain is intact" if not breaks else f"{len(breaks)} problems"))
+        return 1 if breaks else 0
+    return _with_database(_settings(), work)
+
+
+def cmd_admin_create(args: argparse.Namespace) -> int:
+    password = os.environ.get("MARKET_ADMIN_PASSWORD") or getpass.getpass("Password for the new platform admin: ")
+
+    async def work(conn: Any) -> int:
+        from market.demo import create_platform_admin
+        from market.errors import MarketError
+        await db.migrate(conn)
+        try:
+            async with conn.transaction():
+                user_id = await create_platform_admin(conn, args.email, args.name, password)
+        except MarketError as exc:
+            print(f"market: {exc.text()} {exc.field_errors() or ''}", file=sys.stderr)
+            return 2
+        print(f"platform administrator {args.email} is user {user_id}")
+        return 0
+    return _with_database(_settings(), work)
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    for var, (_, text) in ENVIRONMENT.items():
+        print(f"{var:<30} {text}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="market", description="公益服务市场 — the public service market")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and serve the web application")
+    serve.add_argument("--demo", action="store_true", help="load the demo district first (idempotent)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(func=cmd_serve)
+
+    dbp = sub.add_parser("db", help="database migrations").add_subparsers(dest="db_command", required=True)
+    dbp.add_parser("upgrade", help="apply pending migrations").set_defaults(func=cmd_db_upgrade)
+    dbp.add_parser("status", help="list applied and pending migrations").set_defaults(func=cmd_db_status)
+
+    sub.add_parser("demo", help="load the demo district and print its log-ins").set_defaults(func=cmd_demo)
+
+    auditp = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    auditp.add_parser("verify", help="check the audit trail's hash chain").set_defaults(func=cmd_audit_verify)
+
+    adminp = sub.add_parser("admin", help="platform administrators").add_subparsers(dest="admin_command", required=True)
+    create = adminp.add_parser("create", help="create a platform administrator (password from "
+                                              "$MARKET_ADMIN_PASSWORD or a prompt)")
+    create.add_argument("email")
+    create.add_argument("--name", default="平台管理员")
+    create.set_defaults(func=cmd_admin_create)
+
+    sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)

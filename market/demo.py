@@ -1,0 +1,249 @@
+"""The demo district, modelled on Hangzhou's Shangcheng district (seed 001): streets and communities,
+the civil-affairs bureau and street offices, social organisations, enterprises, evaluators, residents.
+
+Idempotent: it runs in one transaction and does nothing the second time but list the log-ins.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import date
+
+import asyncpg
+
+from market.accounts.services import check_password_strength, hash_password, normalise_email
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.db import queries
+from market.errors import Invalid, InvalidFields
+from market.organisations import credit_code
+from market.organisations.services import add_jurisdiction
+
+DEMO_PASSWORD = "market-demo-2026"
+DOMAIN = "demo.market"
+DISTRICT = ("330102", "上城区", "Shangcheng District")
+STREETS = [
+    ("hubin", "湖滨街道", "Hubin Street", ["东坡路社区", "青年路社区", "岳王路社区"]),
+    ("qingbo", "清波街道", "Qingbo Street", ["清波门社区", "柳翠井巷社区", "劳动路社区"]),
+    ("xiaoying", "小营街道", "Xiaoying Street", ["小营巷社区", "大学路社区", "葵巷社区", "梅花碑社区"]),
+    ("wangjiang", "望江街道", "Wangjiang Street", ["近江社区", "婺江社区", "望江家园社区"]),
+    ("ziyang", "紫阳街道", "Ziyang Street", ["上羊市街社区", "十五奎巷社区", "新工社区"]),
+    ("nanxing", "南星街道", "Nanxing Street", ["馒头山社区", "海月社区", "江城社区"]),
+]
+COMMUNITY_EN = {
+    "东坡路社区": "Dongpo Road", "青年路社区": "Qingnian Road", "岳王路社区": "Yuewang Road",
+    "清波门社区": "Qingbomen", "柳翠井巷社区": "Liucuijingxiang", "劳动路社区": "Laodong Road",
+    "小营巷社区": "Xiaoyingxiang", "大学路社区": "Daxue Road", "葵巷社区": "Kuixiang", "梅花碑社区": "Meihuabei",
+    "近江社区": "Jinjiang", "婺江社区": "Wujiang", "望江家园社区": "Wangjiang Jiayuan",
+    "上羊市街社区": "Shangyangshi Street", "十五奎巷社区": "Shiwukuixiang", "新工社区": "Xingong",
+    "馒头山社区": "Mantoushan", "海月社区": "Haiyue", "江城社区": "Jiangcheng",
+}
+
+# (name, English name, registration type, rating, year registered, street key, what they do)
+PROVIDERS = [
+    ("上城区阳光老年服务中心", "Sunshine Elderly Services Centre", "social_service_agency", 5, 2009, "hubin", "居家养老、助餐助浴、老年人精神慰藉"),
+    ("上城区湖滨社区发展促进会", "Hubin Community Development Association", "social_group", 4, 2012, "hubin", "社区营造、居民议事、邻里互助"),
+    ("上城区青苗青少年事务服务社", "Qingmiao Youth Affairs Service", "social_service_agency", 4, 2013, "qingbo", "青少年课后托管、心理健康、社区矫正帮教"),
+    ("上城区助残康复服务中心", "Disability Rehabilitation Service Centre", "social_service_agency", 5, 2010, "xiaoying", "残疾人康复训练、辅助就业、家庭支持"),
+    ("上城区邻里守望志愿者协会", "Neighbourhood Watch Volunteers Association", "social_group", 3, 2014, "xiaoying", "志愿服务、平安巡防、应急互助"),
+    ("上城区善缘社会工作服务社", "Shanyuan Social Work Service", "social_service_agency", 4, 2011, "wangjiang", "专业社工、个案管理、困难家庭救助"),
+    ("上城区乐龄文化艺术团", "Golden Age Arts Troupe", "social_group", 2, 2016, "ziyang", "老年文体活动、社区文化节"),
+    ("上城区慈航公益基金会", "Cihang Charity Foundation", "foundation", 4, 2015, "nanxing", "公益创投资助、社区服务基金"),
+    ("上城区社会组织发展基金会", "Shangcheng Social Organisation Development Foundation", "foundation", 5, 2013, "hubin", "社会组织孵化、We创客计划、好邻居基金"),
+    ("上城区家庭综合服务中心", "Family Integrated Services Centre", "social_service_agency", 4, 2012, "qingbo", "婚姻家庭辅导、亲子教育、家庭暴力预防"),
+    ("上城区暖心助餐服务社", "Warm Heart Meal Service", "social_service_agency", 3, 2017, "ziyang", "老年食堂、送餐上门"),
+    ("上城区心理健康促进会", "Mental Health Promotion Association", "social_group", 3, 2015, "wangjiang", "心理咨询、危机干预、心理健康科普"),
+    ("上城区残疾人托养服务中心", "Disabled Persons Day Care Centre", "social_service_agency", 4, 2014, "nanxing", "残疾人日间照料、托养"),
+    ("上城区红枫义工联合会", "Red Maple Volunteers Federation", "social_group", 3, 2011, "xiaoying", "义工招募培训、志愿服务项目运营"),
+    ("上城区书香社区阅读推广中心", "Community Reading Promotion Centre", "social_service_agency", 2, 2018, "hubin", "社区阅读、亲子共读"),
+    ("上城区法律援助服务社", "Legal Aid Service", "social_service_agency", 4, 2013, "qingbo", "法律咨询、人民调解、普法宣传"),
+    ("上城区流动人口服务中心", "Migrant Residents Service Centre", "social_service_agency", 3, 2016, "wangjiang", "新市民融入、子女教育支持"),
+    ("上城区社区营造研究会", "Community Building Research Society", "social_group", 3, 2017, "ziyang", "社区规划、参与式预算、议事协商"),
+    ("上城区困境儿童关爱中心", "Children in Difficulty Care Centre", "social_service_agency", 4, 2014, "nanxing", "困境儿童监护支持、学业辅导"),
+    ("上城区失独家庭互助会", "Bereaved Parents Mutual Aid Association", "social_group", 2, 2018, "hubin", "失独家庭陪伴、哀伤辅导"),
+    ("上城区适老化改造服务中心", "Age-Friendly Home Adaptation Centre", "social_service_agency", 3, 2019, "xiaoying", "居家适老化改造评估与施工监理"),
+    ("上城区环保志愿者协会", "Environmental Volunteers Association", "social_group", 3, 2013, "qingbo", "垃圾分类、低碳社区"),
+    ("上城区禁毒社会工作站", "Drug Prevention Social Work Station", "social_service_agency", 4, 2012, "wangjiang", "禁毒宣传、社区康复"),
+    ("上城区社区教育促进会", "Community Education Association", "social_group", 3, 2015, "ziyang", "社区学校、老年大学、技能培训"),
+    ("上城区认知症照护服务中心", "Dementia Care Centre", "social_service_agency", 4, 2020, "nanxing", "认知症筛查、照护者支持"),
+    ("上城区退役军人服务协会", "Veterans Service Association", "social_group", 3, 2019, "hubin", "退役军人帮扶、拥军优属"),
+    ("上城区社会工作者协会", "Social Workers Association", "social_group", 5, 2009, "xiaoying", "社工行业支持、督导培训"),
+    ("上城区安宁疗护关怀中心", "Hospice Care Centre", "social_service_agency", 3, 2021, "qingbo", "临终关怀、家属支持"),
+    ("上城区公益创投孵化园", "Venture Philanthropy Incubator", "social_service_agency", 4, 2013, "wangjiang", "公益项目孵化、能力建设"),
+    ("上城区平安调解服务社", "Peaceful Mediation Service", "social_service_agency", 3, 2016, "ziyang", "邻里纠纷调解、物业矛盾化解"),
+]
+# Two more that have registered and wait for the platform to verify them.
+PENDING_PROVIDERS = [
+    ("上城区小橘灯儿童服务社", "Little Orange Lamp Children's Service", "social_service_agency", None, 2024, "nanxing", "社区儿童之家运营"),
+    ("上城区银龄互助会", "Silver Age Mutual Aid Association", "social_group", None, 2025, "hubin", "低龄老人服务高龄老人"),
+]
+ENTERPRISES = [
+    ("杭州湖滨银泰商业管理有限公司", "Hubin Intime Commercial Management", "hubin"),
+    ("浙江清河坊文化旅游发展有限公司", "Qinghefang Culture & Tourism", "qingbo"),
+    ("杭州望江数字科技有限公司", "Wangjiang Digital Technology", "wangjiang"),
+    ("杭州紫阳老字号食品有限公司", "Ziyang Heritage Foods", "ziyang"),
+    ("浙江南星建设集团有限公司", "Nanxing Construction Group", "nanxing"),
+    ("杭州小营医药连锁有限公司", "Xiaoying Pharmacy Chain", "xiaoying"),
+    ("杭州钱江银行上城支行", "Qianjiang Bank Shangcheng Branch", "hubin"),
+    ("杭州吴山物业服务有限公司", "Wushan Property Services", "qingbo"),
+    ("浙江之江保险代理有限公司", "Zhijiang Insurance Agency", "wangjiang"),
+    ("杭州西湖文创有限公司", "West Lake Creative Industries", "hubin"),
+]
+RESIDENTS = [("王阿姨", "resident1", "东坡路社区"), ("李大伯", "resident2", "清波门社区"),
+             ("陈女士", "resident3", "小营巷社区"), ("张先生", "resident4", "近江社区"),
+             ("刘奶奶", "resident5", "馒头山社区")]
+
+
+def _code(prefix: str, serial: int) -> str:
+    """A well-formed demo credit code: valid check digits, division 330102, recognisable serial."""
+    return credit_code.make(prefix, DISTRICT[0], f"MA{serial:06d}")
+
+
+async def create_platform_admin(conn: asyncpg.Connection, email: str, name: str, password: str) -> int:
+    """The platform organisation (created once) and an administrator of it."""
+    email = normalise_email(email)
+    try:
+        check_password_strength(password, email)
+    except Invalid as exc:
+        raise InvalidFields([exc]) from None
+    district = await _district(conn)
+    org_id = await _organisation(conn, kind="platform", subtype="platform", name_zh="公益服务市场平台",
+                                 name_en="Public Service Market Platform", code=_code("12", 1), place=district)
+    return await _user(conn, email, name, hash_password(password), org_id, "admin")
+
+
+async def _district(conn: asyncpg.Connection) -> int:
+    existing = await conn.fetchval("select id from jurisdictions where code = $1", DISTRICT[0])
+    if existing:
+        return existing
+    return await add_jurisdiction(conn, parent_id=None, level="district", code=DISTRICT[0], name_zh=DISTRICT[1],
+                                  name_en=DISTRICT[2])
+
+
+async def _organisation(conn: asyncpg.Connection, *, kind: str, subtype: str, name_zh: str, name_en: str,
+                        code: str | None, place: int, rating: int | None = None, registered: date | None = None,
+                        description: str = "", status: str = "verified") -> int:
+    existing = (await conn.fetchval("select id from organisations where credit_code = $1", code) if code else
+                await conn.fetchval("select id from organisations where name_zh = $1 and credit_code is null", name_zh))
+    if existing:
+        return existing
+    org_id = await queries.organisations.insert_organisation(
+        conn, kind=kind, subtype=subtype, name_zh=name_zh, name_en=name_en, credit_code=code, jurisdiction_id=place,
+        rating=rating, registration_date=registered, description=description, contact_name="",
+        contact_phone=f"0571-8700{zlib.crc32(name_zh.encode()) % 10000:04d}", contact_email="",
+        address="" if subtype in ("individual", "expert") else "浙江省杭州市上城区",
+        status=status,
+    )
+    await audit.record(conn, verb=Verb.ORGANISATION_REGISTER, object_type="organisation", object_id=org_id,
+                       organisation=org_id, after={"kind": kind, "subtype": subtype, "name_zh": name_zh,
+                                                   "credit_code": code, "status": status})
+    return org_id
+
+
+async def _user(conn: asyncpg.Connection, email: str, name: str, password_hash: str, org_id: int | None,
+                role: str | None, community: int | None = None) -> int:
+    user_id = await conn.fetchval("select id from users where email = $1", email)
+    if user_id is None:
+        user_id = await queries.accounts.insert_user(conn, email=email, display_name=name, password_hash=password_hash,
+                                                     community_id=community, locale="zh_Hans")
+        await audit.record(conn, verb=Verb.USER_SIGN_UP, object_type="user", object_id=user_id,
+                           after={"email": email, "display_name": name})
+    if org_id is not None and role is not None:
+        if not await queries.accounts.membership(conn, user_id=user_id, organisation_id=org_id):
+            await queries.accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role=role)
+            await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership", object_id=f"{org_id}:{user_id}",
+                               organisation=org_id, after={"user_id": user_id, "role": role})
+    return user_id
+
+
+async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
+    """Create the demo district if it is not there; return (role, email, organisation) log-ins."""
+    logins: list[tuple[str, str, str]] = []
+    async with conn.transaction():
+        pw = hash_password(DEMO_PASSWORD)  # one hash for every demo account: argon2 is slow on purpose
+        district = await _district(conn)
+        streets: dict[str, int] = {}
+        communities: dict[str, int] = {}
+        for key, zh, en, names in STREETS:
+            code = f"{DISTRICT[0]}-{key}"
+            streets[key] = (await conn.fetchval("select id from jurisdictions where code = $1", code) or
+                            await add_jurisdiction(conn, parent_id=district, level="street", code=code,
+                                                   name_zh=zh, name_en=en))
+            for i, name in enumerate(names, 1):
+                ccode = f"{code}-{i:02d}"
+                communities[name] = (await conn.fetchval("select id from jurisdictions where code = $1", ccode) or
+                                     await add_jurisdiction(conn, parent_id=streets[key], level="community", code=ccode,
+                                                            name_zh=name, name_en=f"{COMMUNITY_EN[name]} Community"))
+                if i == 1:
+                    for g in (1, 2):
+                        gcode = f"{ccode}-g{g}"
+                        if not await conn.fetchval("select id from jurisdictions where code = $1", gcode):
+                            await add_jurisdiction(conn, parent_id=communities[name], level="grid", code=gcode,
+                                                   name_zh=f"{name}第{g}网格", name_en=f"{COMMUNITY_EN[name]} Grid {g}")
+
+        def login(role: str, local: str, org_name: str) -> str:
+            email = f"{local}@{DOMAIN}"
+            logins.append((role, email, org_name))
+            return email
+
+        await create_platform_admin(conn, login("platform admin", "admin", "公益服务市场平台"), "平台管理员", DEMO_PASSWORD)
+
+        bureau = await _organisation(conn, kind="buyer", subtype="bureau", name_zh="上城区民政局",
+                                     name_en="Shangcheng District Civil Affairs Bureau", code=_code("11", 2),
+                                     place=district, description="负责全区政府购买社会组织服务目录、立项与资金监管。")
+        await _user(conn, login("buyer admin", "bureau", "上城区民政局"), "周科长", pw, bureau, "admin")
+        await _user(conn, login("buyer staff", "bureau.staff", "上城区民政局"), "吴科员", pw, bureau, "staff")
+        await _user(conn, login("buyer finance", "bureau.finance", "上城区民政局"), "郑会计", pw, bureau, "finance")
+        for n, (key, zh, en, names) in enumerate(STREETS, 3):
+            office = await _organisation(conn, kind="buyer", subtype="street_office", name_zh=f"{zh}办事处",
+                                         name_en=f"{en} Office", code=_code("11", n), place=streets[key])
+            await _user(conn, login("buyer (street)", f"{key}.office", f"{zh}办事处"), f"{zh}社会事务科", pw,
+                        office, "admin")
+            community = names[0]
+            committee = await _organisation(conn, kind="buyer", subtype="community", name_zh=f"{community}居民委员会",
+                                            name_en=f"{COMMUNITY_EN[community]} Residents' Committee",
+                                            code=_code("59", 100 + n), place=communities[community])
+            await _user(conn, login("buyer (community)", f"{key}.community", f"{community}居民委员会"),
+                        f"{community}书记", pw, committee, "admin")
+
+        for n, (zh, en, reg, rating, year, key, what) in enumerate(PROVIDERS + PENDING_PROVIDERS, 1):
+            prefix = {"social_group": "51", "social_service_agency": "52", "foundation": "53"}[reg]
+            pending = n > len(PROVIDERS)
+            org = await _organisation(conn, kind="provider", subtype=reg, name_zh=zh, name_en=en,
+                                      code=_code(prefix, 200 + n), place=streets[key], rating=rating,
+                                      registered=date(year, 3 + n % 9, 1 + n % 27), description=what,
+                                      status="pending" if pending else "verified")
+            role = "provider (pending)" if pending else "provider admin"
+            await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh[3:7]}负责人", pw, org, "admin")
+            if n == 1:
+                await _user(conn, login("provider staff", "ngo01.staff", zh), "社工小林", pw, org, "staff")
+                await _user(conn, login("provider finance", "ngo01.finance", zh), "出纳小赵", pw, org, "finance")
+
+        for n, (zh, en, key) in enumerate(ENTERPRISES, 1):
+            org = await _organisation(conn, kind="funder", subtype="enterprise", name_zh=zh, name_en=en,
+                                      code=_code("91", 300 + n), place=streets[key],
+                                      description="企业社会责任：社区公益项目资助、员工志愿服务。")
+            await _user(conn, login("funder (enterprise)", f"csr{n:02d}", zh), f"{zh[2:6]}CSR专员", pw, org, "admin")
+            if n == 1:
+                await _user(conn, login("funder finance", "csr01.finance", zh), "财务小钱", pw, org, "finance")
+        fund = await _organisation(conn, kind="funder", subtype="foundation", name_zh="杭州市上城区慈善总会",
+                                   name_en="Shangcheng District Charity Federation", code=_code("53", 400),
+                                   place=district, description="社区服务基金、公益创投配捐。")
+        await _user(conn, login("funder (foundation)", "charity", "杭州市上城区慈善总会"), "慈善总会秘书长", pw, fund, "admin")
+        donor = await _organisation(conn, kind="funder", subtype="individual", name_zh="爱心人士 何先生",
+                                    name_en="Mr He (private donor)", code=None, place=district)
+        await _user(conn, login("funder (individual)", "donor", "爱心人士 何先生"), "何先生", pw, donor, "admin")
+
+        agency = await _organisation(conn, kind="evaluator", subtype="agency", name_zh="杭州明鉴社会组织评估中心",
+                                     name_en="Mingjian Social Organisation Evaluation Centre", code=_code("52", 500),
+                                     place=district, description="第三方评估：项目评审、中期与末期评估。")
+        await _user(conn, login("evaluator admin", "evaluator", "杭州明鉴社会组织评估中心"), "评估中心主任", pw, agency, "admin")
+        await _user(conn, login("evaluator", "evaluator.expert1", "杭州明鉴社会组织评估中心"), "评估专家 孙老师", pw,
+                    agency, "evaluator")
+        expert = await _organisation(conn, kind="evaluator", subtype="expert", name_zh="社会工作专家 钱教授",
+                                     name_en="Prof. Qian (social work expert)", code=None, place=district)
+        await _user(conn, login("evaluator (expert)", "expert", "社会工作专家 钱教授"), "钱教授", pw, expert, "evaluator")
+
+        for name, local, community in RESIDENTS:
+            await _user(conn, login("resident", local, community), name, pw, None, None, communities[community])
+    return logins

@@ -1,0 +1,85 @@
+"""One error hierarchy for the domain, mapped to HTTP in one place (``market.web.exception_handlers``).
+
+Messages are English message ids with %(name)s parameters; they are translated into the user's
+language when the error is shown, never when it is raised.
+"""
+
+from __future__ import annotations
+
+from market.i18n import gettext
+
+
+class MarketError(Exception):
+    status = 400
+    title = "The request could not be carried out"
+
+    def __init__(self, message: str | None = None, /, *, field: str | None = None, **params: object) -> None:
+        self.message = message or self.title
+        self.field = field
+        self.params = params
+        super().__init__(self.message % params if params else self.message)
+
+    def text(self) -> str:
+        return gettext(self.message, **self.params)
+
+    def field_errors(self) -> dict[str, str]:
+        return {self.field: self.text()} if self.field else {}
+
+
+class Invalid(MarketError):
+    status = 400
+    title = "Some of what was entered is not valid"
+
+
+class InvalidFields(Invalid):
+    """Several fields at once, so a form shows every problem in one go."""
+
+    def __init__(self, errors: list[Invalid]) -> None:
+        self.errors = errors
+        super().__init__(self.title)
+
+    def field_errors(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for err in self.errors:
+            out.update(err.field_errors())
+        return out
+
+
+class NotAuthenticated(MarketError):
+    status = 401
+    title = "Please log in first"
+
+
+class Forbidden(MarketError):
+    status = 403
+    title = "You are not allowed to do this"
+
+
+class NotFound(MarketError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(MarketError):
+    status = 409
+    title = "This conflicts with the current state"
+
+
+class Gone(MarketError):
+    status = 410
+    title = "This link has expired"
+
+
+class PayloadTooLarge(MarketError):
+    status = 413
+    title = "The file is too large"
+
+
+class TooManyAttempts(MarketError):
+    status = 429
+    title = "Too many attempts"
+
+
+class Unavailable(MarketError):
+    status = 503
+    title = "The service is temporarily unavailable"

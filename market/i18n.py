@@ -1,0 +1,105 @@
+"""Languages: Babel catalogues, the request's locale, and money and date formatting.
+
+Message ids are English; ``market/locale/zh_Hans`` translates them. zh-Hans is the default.
+The current locale lives in a context variable set once per request, so services can raise
+errors whose text is translated when it is rendered.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+import io
+from contextvars import ContextVar
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale, dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES = ("zh_Hans", "en")
+DEFAULT_LOCALE = "zh_Hans"
+LOCALE_NAMES = {"zh_Hans": "中文", "en": "English"}
+HTML_LANG = {"zh_Hans": "zh-Hans", "en": "en"}
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
+current_timezone: ContextVar[str] = ContextVar("current_timezone", default="Asia/Shanghai")
+
+
+@cache
+def translations(locale: str) -> _gettext.NullTranslations:
+    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return _gettext.NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=locale)
+    buf = io.BytesIO()
+    # Compiled in memory at first use: no build step, no .mo files to keep in step with the .po.
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return _gettext.GNUTranslations(buf)
+
+
+class Msg(str):
+    """A parameter of a message that is itself a message id, translated along with it."""
+
+
+def gettext(message: str, **params: object) -> str:
+    catalogue = translations(current_locale.get())
+    text = catalogue.gettext(message)
+    if not params:
+        return text
+    return text % {k: catalogue.gettext(v) if isinstance(v, Msg) else v for k, v in params.items()}
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(current_locale.get()).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+_ = gettext
+
+
+def negotiate(accept_language: str | None) -> str:
+    if not accept_language:
+        return DEFAULT_LOCALE
+    wanted = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
+    chosen = Locale.negotiate(wanted, ["zh_Hans_CN", "en"], sep="_")
+    if chosen is None:
+        return DEFAULT_LOCALE
+    return "en" if chosen.language == "en" else "zh_Hans"
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    return Locale.parse(locale or current_locale.get())
+
+
+def format_money(fen: int, locale: str | None = None) -> str:
+    """Integer fen as ¥1,234.56 (the same symbol in both languages; amounts are always CNY)."""
+    if isinstance(fen, bool) or not isinstance(fen, int):
+        raise TypeError("money is integer fen")
+    amount = numbers.format_decimal(Decimal(abs(fen)) / 100, format="#,##0.00", locale=babel_locale(locale))
+    return f"{'-' if fen < 0 else ''}¥{amount}"
+
+
+def format_datetime(value: datetime | None, fmt: str = "medium", locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    tz = ZoneInfo(current_timezone.get())
+    return dates.format_datetime(value, fmt, tzinfo=tz, locale=babel_locale(locale))
+
+
+def format_date(value: date | datetime | None, fmt: str = "medium", locale: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(current_timezone.get())).date()
+    return dates.format_date(value, fmt, locale=babel_locale(locale))
+
+
+def format_number(value: int | float | Decimal, locale: str | None = None) -> str:
+    return numbers.format_decimal(value, locale=babel_locale(locale))

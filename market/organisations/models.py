@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Kind = Literal["buyer", "provider", "funder", "evaluator", "platform"]
+Level = Literal["district", "street", "community", "grid"]
+
+SUBTYPES: dict[str, tuple[str, ...]] = {
+    "buyer": ("bureau", "street_office", "community"),
+    "provider": ("social_group", "social_service_agency", "foundation"),
+    "funder": ("enterprise", "foundation", "individual"),
+    "evaluator": ("agency", "expert"),
+    "platform": ("platform",),
+}
+KIND_NAMES = {"buyer": "Buyer", "provider": "Service provider", "funder": "Funder",
+              "evaluator": "Evaluator", "platform": "Platform"}
+SUBTYPE_NAMES = {
+    "bureau": "Civil-affairs bureau", "street_office": "Street office", "community": "Community committee",
+    "social_group": "Social group", "social_service_agency": "Social service agency", "foundation": "Foundation",
+    "enterprise": "Enterprise", "individual": "Individual donor", "agency": "Evaluation agency",
+    "expert": "Individual expert", "platform": "Platform",
+}
+STATUS_NAMES = {"pending": "awaiting verification", "verified": "verified", "rejected": "rejected",
+                "suspended": "suspended"}
+LEVEL_NAMES = {"district": "District", "street": "Street", "community": "Community", "grid": "Grid"}
+# A buyer sits at the level of government it belongs to.
+BUYER_LEVEL = {"bureau": "district", "street_office": "street", "community": "community"}
+# Individual donors and individual experts are people, who have no unified social credit code.
+NO_CREDIT_CODE = {"individual", "expert"}
+
+Name = Annotated[str, msgspec.Meta(min_length=2, max_length=100)]
+ShortText = Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class Jurisdiction(msgspec.Struct, frozen=True):
+    id: int
+    parent_id: int | None
+    level: str
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class Organisation(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    subtype: str
+    name_zh: str
+    name_en: str
+    credit_code: str | None
+    jurisdiction_id: int
+    rating: int | None
+    registration_date: date | None
+    description: str
+    status: str
+    created_at: datetime
+    verified_at: datetime | None
+
+
+class OrganisationPrivate(Organisation, frozen=True):
+    """What only the organisation's own members and the platform see."""
+
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    address: str
+    status_reason: str
+
+
+class OrganisationInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    kind: Literal["buyer", "provider", "funder", "evaluator"]
+    subtype: Literal["bureau", "street_office", "community", "social_group", "social_service_agency",
+                     "foundation", "enterprise", "individual", "agency", "expert"]
+    name_zh: Name
+    name_en: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    credit_code: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    jurisdiction_id: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+    registration_date: date | None = None
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    contact_name: ShortText = ""
+    contact_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    contact_email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    address: Annotated[str, msgspec.Meta(max_length=300)] = ""
+
+
+class StatusChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class Transition(msgspec.Struct, frozen=True):
+    action: str
+    source: str
+    target: str
+    by: Literal["platform_admin", "organisation_admin"]
+    verb: str

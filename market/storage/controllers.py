@@ -1,0 +1,92 @@
+"""Uploading files, and fetching them through expiring signed links."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State, UploadFile
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+
+from market.accounts.access import PUBLIC, SIGNED_IN
+from market.accounts.models import Identity
+from market.errors import Invalid, MarketError
+from market.settings import Settings
+from market.storage import services as files
+from market.storage.services import FileLink, StoredFile
+from market.web import form_errors, page, redirect
+
+SIGNED_IN_OPT = {"access": SIGNED_IN}
+
+
+async def _upload(request: Request, conn: asyncpg.Connection, state: State, identity: Identity) -> StoredFile:
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("Choose a file to upload.", field="file")
+    settings: Settings = state.settings
+    # Read one byte past the limit: enough to know it is too large without reading all of it.
+    data = await upload.read(settings.max_upload_bytes + 1)
+    visibility = form.get("visibility") or "private"
+    return await files.store(conn, state.storage, settings, identity, data, upload.filename or "",
+                             visibility if isinstance(visibility, str) else "")
+
+
+class FilePages(Controller):
+    include_in_schema = False
+
+    @post("/files", opt=SIGNED_IN_OPT)
+    async def upload(self, request: Request, conn: asyncpg.Connection, state: State, identity: Identity) -> Response:
+        try:
+            async with conn.transaction():
+                await _upload(request, conn, state, identity)
+        except MarketError as exc:
+            return page(request, "errors/error.html", status=exc.status, title=exc.text(), detail=exc.text(),
+                        errors=form_errors(exc))
+        return redirect("/dashboard#files")
+
+    @get("/files/{file_id:uuid}", opt={"access": PUBLIC})
+    async def open(self, conn: asyncpg.Connection, settings: Settings, identity: Identity | None,
+                   file_id: uuid.UUID) -> Response:
+        record = await files.get_record(conn, identity, file_id)
+        return redirect(files.signed_link(settings, record, identity).url)
+
+    @get("/files/{file_id:uuid}/content", opt={"access": PUBLIC})
+    async def content(self, conn: asyncpg.Connection, state: State, settings: Settings, identity: Identity | None,
+                      file_id: uuid.UUID,
+                      expires: Annotated[int, Parameter(query="expires", ge=0, le=2**40)],
+                      user: Annotated[int, Parameter(query="user", ge=0, le=2**62)],
+                      sig: Annotated[str, Parameter(query="sig", max_length=128)]) -> Response:
+        files.check_link(settings, file_id, identity, expires, user, sig)
+        record, data = await files.read(conn, state.storage, identity, file_id)
+        return Response(data, media_type=record.content_type, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(record.filename)}",
+            "Cache-Control": "private, no-store",
+        })
+
+
+class FileOut(StoredFile, frozen=True, kw_only=True):
+    link: FileLink
+
+
+class FileApi(Controller):
+    path = "/api/files"
+    tags = ["files"]
+
+    @post("/", opt=SIGNED_IN_OPT, status_code=201, summary="Upload a file (multipart form field `file`)")
+    async def upload(self, request: Request, conn: asyncpg.Connection, state: State, identity: Identity,
+                     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> FileOut:
+        record = await _upload(request, conn, state, identity)
+        return FileOut(**{f: getattr(record, f) for f in StoredFile.__struct_fields__},
+                       link=files.signed_link(state.settings, record, identity))
+
+    @get("/{file_id:uuid}", opt={"access": PUBLIC}, summary="A file's details and an expiring link to it")
+    async def detail(self, conn: asyncpg.Connection, settings: Settings, identity: Identity | None,
+                     file_id: uuid.UUID) -> FileOut:
+        record = await files.get_record(conn, identity, file_id)
+        return FileOut(**{f: getattr(record, f) for f in StoredFile.__struct_fields__},
+                       link=files.signed_link(settings, record, identity))

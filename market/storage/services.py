@@ -1,0 +1,185 @@
+"""Files: checked on the way in (size, type from the content), and handed out only through expiring
+signed links to the people allowed to see them."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import re
+import time
+import unicodedata
+import uuid
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlencode
+
+import asyncpg
+import filetype
+import msgspec
+
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.db import fetch, queries
+from market.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
+from market.settings import Settings
+from market.storage.backends import LocalStorage, S3Storage
+from market.storage.interfaces import FileStorage
+
+# What the platform accepts, by the type read from the file's own bytes.
+ACCEPTED = {
+    "application/pdf": "PDF",
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/webp": "WebP",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
+    "text/plain": "text",
+}
+Visibility = Literal["public", "private"]
+
+
+class StoredFile(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    organisation_id: int | None
+    uploaded_by: int
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    visibility: str
+    created_at: datetime
+
+
+class FileLink(msgspec.Struct, frozen=True):
+    url: str
+    expires_at: int
+
+
+def storage_from_settings(settings: Settings) -> FileStorage:
+    if settings.storage_backend == "s3":
+        return S3Storage(settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region,
+                         access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key)
+    return LocalStorage(settings.local_storage_dir)
+
+
+def detect_type(data: bytes) -> str | None:
+    """The content type from the bytes themselves; text is recognised as valid UTF-8 without control bytes."""
+    kind = filetype.guess(data)
+    if kind is not None:
+        return kind.mime
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(unicodedata.category(c) == "Cc" and c not in "\r\n\t\f" for c in text):
+        return None
+    return "text/plain"
+
+
+def clean_filename(name: str) -> str:
+    """The last path component only, without control characters: a name is for display, never a path."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C").strip(" .")
+    return base[:200] or "file"
+
+
+def _row(row: asyncpg.Record) -> StoredFile:
+    return StoredFile(**{k: row[k] for k in StoredFile.__struct_fields__})
+
+
+async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity,
+                data: bytes, filename: str, visibility: Visibility = "private") -> StoredFile:
+    if len(data) == 0:
+        raise Invalid("The file is empty.", field="file")
+    if len(data) > settings.max_upload_bytes:
+        raise PayloadTooLarge("The file is too large: at most %(mb)s MB.", field="file",
+                              mb=round(settings.max_upload_bytes / 1024 / 1024, 1))
+    content_type = detect_type(data)
+    if content_type not in ACCEPTED:
+        raise Invalid("This kind of file is not accepted. Upload a PDF, a PNG, JPEG or WebP image, a Word or "
+                      "Excel document, or plain text.", field="file")
+    if visibility not in ("public", "private"):
+        raise Invalid("Choose one of the options offered.", field="visibility")
+    file_id = uuid.uuid4()
+    org = identity.org_id
+    key = f"org{org}/{file_id.hex}" if org else f"user{identity.user_id}/{file_id.hex}"
+    digest = hashlib.sha256(data).hexdigest()
+    name = clean_filename(filename)
+    await queries.storage.insert_file(
+        conn, id=file_id, organisation_id=org, uploaded_by=identity.user_id, storage_key=key, filename=name,
+        content_type=content_type, size_bytes=len(data), sha256=digest, visibility=visibility,
+    )
+    await audit.record(conn, verb=Verb.FILE_UPLOAD, object_type="file", object_id=file_id, actor=identity.user_id,
+                       organisation=org, after={"filename": name, "content_type": content_type,
+                                                "size_bytes": len(data), "sha256": digest, "visibility": visibility})
+    # Written last: if the upload fails the transaction rolls back and no row points at nothing.
+    await asyncio.to_thread(storage.put, key, data, content_type)
+    return _row(await queries.storage.file(conn, id=file_id))
+
+
+def can_read(identity: Identity | None, record: StoredFile) -> bool:
+    """The one place that says who may see a file. Private files: the owning organisation's members,
+    the person who uploaded a personal file, and the platform."""
+    if record.visibility == "public":
+        return True
+    if identity is None:
+        return False
+    if identity.is_platform_admin:
+        return True
+    if record.organisation_id is not None:
+        return identity.org_id == record.organisation_id
+    return identity.user_id == record.uploaded_by
+
+
+async def get_record(conn: asyncpg.Connection, identity: Identity | None, file_id: uuid.UUID) -> StoredFile:
+    row = await queries.storage.file(conn, id=file_id)
+    if row is None or not can_read(identity, _row(row)):
+        raise NotFound()
+    return _row(row)
+
+
+def _signature(secret: str, file_id: uuid.UUID, user_id: int, expires: int) -> str:
+    msg = f"file:{file_id}:{user_id}:{expires}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def signed_link(settings: Settings, record: StoredFile, identity: Identity | None, now: float | None = None) -> FileLink:
+    """A link that works for this user only, until it expires."""
+    expires = int((now or time.time()) + settings.file_link_seconds)
+    user_id = identity.user_id if identity else 0
+    query = urlencode({"expires": expires, "user": user_id,
+                       "sig": _signature(settings.secret_key, record.id, user_id, expires)})
+    return FileLink(f"/files/{record.id}/content?{query}", expires)
+
+
+def check_link(settings: Settings, file_id: uuid.UUID, identity: Identity | None, expires: int, user: int,
+               sig: str, now: float | None = None) -> None:
+    expected = _signature(settings.secret_key, file_id, user, expires)
+    if not hmac.compare_digest(expected, sig):
+        raise Forbidden("This file link is not valid.")
+    if (identity.user_id if identity else 0) != user:
+        raise Forbidden("This file link was made for someone else. Open the file from its page instead.")
+    if expires < (now or time.time()):
+        raise Gone("This file link has expired. Open the file from its page again.")
+
+
+async def read(conn: asyncpg.Connection, storage: FileStorage, identity: Identity | None,
+               file_id: uuid.UUID) -> tuple[StoredFile, bytes]:
+    """The contents, re-checking access: a link outlives a membership by at most its lifetime, never more."""
+    record = await get_record(conn, identity, file_id)
+    row = await queries.storage.file(conn, id=file_id)
+    try:
+        data = await asyncio.to_thread(storage.get, row["storage_key"])
+    except FileNotFoundError:
+        raise NotFound() from None
+    return record, data
+
+
+async def files_for(conn: asyncpg.Connection, identity: Identity, limit: int = 50) -> list[StoredFile]:
+    if identity.org_id is not None:
+        rows = await fetch(queries.storage.files_of_organisation(conn, organisation_id=identity.org_id, limit=limit))
+    else:
+        rows = await fetch(queries.storage.files_of_user(conn, user_id=identity.user_id, limit=limit))
+    return [_row(r) for r in rows]

@@ -1,0 +1,273 @@
+"""The web layer's shared parts: pages, forms, the per-request context and the error mapping."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any, TypeVar
+
+import msgspec
+import structlog
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.enums import MediaType
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+from market import i18n
+from market.accounts import services as accounts
+from market.accounts.models import ROLE_NAMES, Identity
+from market.errors import Invalid, InvalidFields, MarketError
+from market.i18n import gettext
+from market.organisations import models as org_models
+from market.organisations import workflow
+from market.settings import ROOT
+
+log = structlog.get_logger("market.web")
+SESSION_COOKIE = "market_session"
+LANG_COOKIE = "market_lang"
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def template_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(ROOT / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda s: i18n.gettext(s), lambda s, p, n: i18n.ngettext(s, p, n), newstyle=True)
+    env.filters.update(
+        money=i18n.format_money, datetime=i18n.format_datetime, date=i18n.format_date, number=i18n.format_number,
+        t=lambda s: i18n.gettext(s) if s else "",
+    )
+    env.globals.update(
+        LOCALES=i18n.LOCALES, LOCALE_NAMES=i18n.LOCALE_NAMES, HTML_LANG=i18n.HTML_LANG,
+        KIND_NAMES=org_models.KIND_NAMES, SUBTYPE_NAMES=org_models.SUBTYPE_NAMES,
+        STATUS_NAMES=org_models.STATUS_NAMES, LEVEL_NAMES=org_models.LEVEL_NAMES, SUBTYPES=org_models.SUBTYPES,
+        ROLE_NAMES=ROLE_NAMES, ACTION_NAMES=workflow.ACTION_NAMES, localized=localized, choices=choices,
+        role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
+    )
+    return env
+
+
+def localized(obj: Any, field: str = "name") -> str:
+    """The English text of a bilingual record when the page is in English and it has one."""
+    get = obj.get if isinstance(obj, dict) else lambda k, d=None: getattr(obj, k, d)
+    if i18n.current_locale.get() == "en" and get(f"{field}_en"):
+        return get(f"{field}_en")
+    return get(f"{field}_zh")
+
+
+def choices(items: list[Any]) -> list[tuple[Any, str]]:
+    """(id, name in the page's language) pairs for a <select>."""
+    depth = {"district": 0, "street": 1, "community": 2, "grid": 3}
+    return [(item.id, "\u3000" * depth.get(getattr(item, "level", ""), 0) + localized(item)) for item in items]
+
+
+def identity_of(request: Request) -> Identity | None:
+    return request.scope.get("state", {}).get("identity")
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    """Render a page for a person, with what every page needs (who, language, CSRF token)."""
+    env: Environment = request.app.state.templates
+    html = env.get_template(template).render(
+        request=request,
+        identity=identity_of(request),
+        locale=i18n.current_locale.get(),
+        csrf_token=ScopeState.from_scope(request.scope).csrf_token or "",
+        settings=request.app.state.settings,
+        **context,
+    )
+    return Response(html, status_code=status, media_type=MediaType.HTML)
+
+
+def redirect(location: str, status: int = 303) -> Response:
+    return Response(b"", status_code=status, headers={"Location": location})
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only local paths: a `next` parameter must never send a user to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+# msgspec's messages, re-said for people in their language.
+_MSGSPEC_RULES = [
+    (re.compile(r"Object missing required field `(\w+)`"), "This field is required.", True),
+    (re.compile(r"Expected `str` of length <= (\d+)"), "This is too long: at most %(n)s characters.", False),
+    (re.compile(r"Expected `str` of length >= (\d+)"), "This is too short: at least %(n)s characters.", False),
+    (re.compile(r"Expected `int` >= (-?\d+)"), "Enter a number no smaller than %(n)s.", False),
+    (re.compile(r"Expected `int` <= (-?\d+)"), "Enter a number no larger than %(n)s.", False),
+    (re.compile(r"Invalid enum value"), "Choose one of the options offered.", False),
+    (re.compile(r"Invalid (?:RFC 3339 encoded )?date"), "Enter a date as YYYY-MM-DD.", False),
+    (re.compile(r"Expected `int`"), "Enter a whole number.", False),
+    (re.compile(r"Expected `bool`"), "Choose yes or no.", False),
+    (re.compile(r"Object contains unknown field `(\w+)`"), "This field is not accepted here.", True),
+    (re.compile(r"Expected `object`"), "The request body must be a JSON object.", False),
+    (re.compile(r"JSON is malformed|Input data was truncated"), "The request body is not valid JSON.", False),
+]
+
+
+def explain_validation(message: str) -> Invalid:
+    """A msgspec validation message as an error for a person, naming the field."""
+    field_match = re.search(r"at `\$\.(\w+)", message)
+    field = field_match.group(1) if field_match else None
+    for pattern, text, names_field in _MSGSPEC_RULES:
+        m = pattern.search(message)
+        if m:
+            if names_field:
+                return Invalid(text, field=m.group(1))
+            if m.groups():
+                return Invalid(text, field=field, n=m.group(1))
+            return Invalid(text, field=field)
+    return Invalid("This value is not valid.", field=field)
+
+
+def parse(data: dict[str, Any], struct: type[S]) -> S:
+    """A form or JSON object as a Struct; a problem becomes a field error in the user's language."""
+    try:
+        return msgspec.convert(data, struct, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidFields([explain_validation(str(exc))]) from None
+
+
+def form_errors(exc: MarketError) -> dict[str, str]:
+    return exc.field_errors() or {"_": exc.text()}
+
+
+async def form_data(request: Request) -> dict[str, Any]:
+    """A submitted form as a dict, empty fields dropped so defaults apply."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if k != "_csrf_token" and not (isinstance(v, str) and v.strip() == "")}
+
+
+def wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/health", "/schema") or path.startswith("/schema/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def problem(status: int, title: str, detail: str, errors: dict[str, str] | None = None,
+            request: Request | None = None) -> Response:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    if request is not None:
+        body["instance"] = request.url.path
+        body["request_id"] = request.scope.get("request_id")
+    return Response(body, status_code=status, media_type="application/problem+json")
+
+
+def exception_handler(request: Request, exc: Exception) -> Response:
+    """The one mapping from errors to HTTP: problem details for programs, an error page for people."""
+    errors: dict[str, str] | None = None
+    if isinstance(exc, MarketError):
+        status, detail = exc.status, exc.text()
+        errors = form_errors(exc) if isinstance(exc, InvalidFields) or exc.field else None
+        title = gettext(exc.title)
+    elif isinstance(exc, ValidationException):
+        status = 400
+        extra = exc.extra if isinstance(exc.extra, list) else []
+        problems = [explain_validation(f"{item.get('message', '')} - at `$.{item['key']}`" if item.get("key")
+                                       else str(item.get("message", ""))) for item in extra if isinstance(item, dict)]
+        if not problems:
+            problems = [explain_validation(str(exc.detail))]
+        errors = form_errors(InvalidFields(problems))
+        detail = next(iter(errors.values()))
+        title = gettext("Some of what was entered is not valid")
+    elif isinstance(exc, HTTPException):
+        status = exc.status_code
+        if status == 403 and "CSRF" in str(exc.detail):
+            detail = gettext("This form has expired or was sent from elsewhere. Go back, reload the page and try again.")
+        elif status == 404:
+            detail = gettext("There is no such page.")
+        elif status == 405:
+            detail = gettext("This address does not accept that kind of request.")
+        elif status == 413:
+            detail = gettext("What was sent is too large.")
+        elif isinstance(exc, NotAuthorizedException):
+            detail = gettext("Please log in first")
+        else:
+            detail = gettext("The request could not be carried out")
+        title = detail
+    else:
+        log.exception("unhandled error", exc_info=exc)
+        status, title = 500, gettext("Something went wrong on our side")
+        detail = gettext("The error has been logged. Please try again later; nothing was changed.")
+    if wants_json(request):
+        return problem(status, title, detail, errors, request)
+    if status == 401:
+        return redirect(f"/login?next={request.url.path}")
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+    return page(request, template, status=status, title=title, detail=detail, errors=errors or {})
+
+
+class RequestContextMiddleware(ASGIMiddleware):
+    """Per request: an id for the logs, who is asking (from the session cookie) and in which language."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        request: Request = Request(scope)
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", request_id):
+            request_id = uuid.uuid4().hex
+        scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        app_state = scope["litestar_app"].state
+        i18n.current_timezone.set(app_state.settings.timezone)
+
+        identity: Identity | None = None
+        token = request.cookies.get(SESSION_COOKIE)
+        if token and len(token) < 200:
+            async with app_state.pool.acquire() as conn:
+                identity = await accounts.identity_for(conn, token)
+        scope.setdefault("state", {})["identity"] = identity
+        if identity is not None:
+            structlog.contextvars.bind_contextvars(user_id=identity.user_id, org_id=identity.org_id)
+
+        lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        locale = lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
+        i18n.current_locale.set(locale)
+
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = MutableScopeHeaders.from_message(message)
+                headers["x-request-id"] = request_id
+                headers.setdefault("content-language", i18n.HTML_LANG[locale])
+                headers.setdefault("x-content-type-options", "nosniff")
+                headers.setdefault("x-frame-options", "DENY")
+                headers.setdefault("referrer-policy", "same-origin")
+                headers.setdefault("content-security-policy",
+                                   "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                   "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+            await send(message)
+
+        try:
+            await next_app(scope, receive, send_wrapper)
+        finally:
+            log.info("request", method=scope.get("method"), path=scope.get("path"),
+                     status=status_holder.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
+
+
+def session_cookie(request: Request, token: str | None) -> Cookie:
+    settings = request.app.state.settings
+    return Cookie(
+        key=SESSION_COOKIE, value=token or "", httponly=True, samesite="lax", secure=settings.secure_cookies,
+        path="/", max_age=settings.session_hours * 3600 if token else 0,
+    )

@@ -1,0 +1,11 @@
+-- name: all_jurisdictions
+select * from jurisdictions order by id;
+
+-- name: jurisdiction^
+select * from jurisdictions where id = :id;
+
+-- name: insert_jurisdiction$
+insert into jurisdictions (parent_id, level, code, name_zh, name_en)
+values (:parent_id, :level, :code, :name_zh, :name_en)
+on conflict (code) do update set name_zh = excluded.name_zh
+returning id;
