@@ -44,6 +44,11 @@ def translations(locale: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(buf)
 
 
+def N_(message: str) -> str:
+    """Marks a message id for extraction where it is defined; it is translated where it is shown."""
+    return message
+
+
 class Msg(str):
     """A parameter of a message that is itself a message id, translated along with it."""
 

@@ -22,7 +22,7 @@ from market import i18n
 from market.accounts import services as accounts
 from market.accounts.models import ROLE_NAMES, Identity
 from market.errors import Invalid, InvalidFields, MarketError
-from market.i18n import gettext
+from market.i18n import N_, gettext
 from market.organisations import models as org_models
 from market.organisations import workflow
 from market.settings import ROOT
@@ -103,18 +103,18 @@ def safe_next(target: str | None, default: str = "/") -> str:
 
 # msgspec's messages, re-said for people in their language.
 _MSGSPEC_RULES = [
-    (re.compile(r"Object missing required field `(\w+)`"), "This field is required.", True),
-    (re.compile(r"Expected `str` of length <= (\d+)"), "This is too long: at most %(n)s characters.", False),
-    (re.compile(r"Expected `str` of length >= (\d+)"), "This is too short: at least %(n)s characters.", False),
-    (re.compile(r"Expected `int` >= (-?\d+)"), "Enter a number no smaller than %(n)s.", False),
-    (re.compile(r"Expected `int` <= (-?\d+)"), "Enter a number no larger than %(n)s.", False),
-    (re.compile(r"Invalid enum value"), "Choose one of the options offered.", False),
-    (re.compile(r"Invalid (?:RFC 3339 encoded )?date"), "Enter a date as YYYY-MM-DD.", False),
-    (re.compile(r"Expected `int`"), "Enter a whole number.", False),
-    (re.compile(r"Expected `bool`"), "Choose yes or no.", False),
-    (re.compile(r"Object contains unknown field `(\w+)`"), "This field is not accepted here.", True),
-    (re.compile(r"Expected `object`"), "The request body must be a JSON object.", False),
-    (re.compile(r"JSON is malformed|Input data was truncated"), "The request body is not valid JSON.", False),
+    (re.compile(r"Object missing required field `(\w+)`"), N_("This field is required."), True),
+    (re.compile(r"Expected `str` of length <= (\d+)"), N_("This is too long: at most %(n)s characters."), False),
+    (re.compile(r"Expected `str` of length >= (\d+)"), N_("This is too short: at least %(n)s characters."), False),
+    (re.compile(r"Expected `int` >= (-?\d+)"), N_("Enter a number no smaller than %(n)s."), False),
+    (re.compile(r"Expected `int` <= (-?\d+)"), N_("Enter a number no larger than %(n)s."), False),
+    (re.compile(r"Invalid enum value"), N_("Choose one of the options offered."), False),
+    (re.compile(r"Invalid (?:RFC 3339 encoded )?date"), N_("Enter a date as YYYY-MM-DD."), False),
+    (re.compile(r"Expected `int`"), N_("Enter a whole number."), False),
+    (re.compile(r"Expected `bool`"), N_("Choose yes or no."), False),
+    (re.compile(r"Object contains unknown field `(\w+)`"), N_("This field is not accepted here."), True),
+    (re.compile(r"Expected `object`"), N_("The request body must be a JSON object."), False),
+    (re.compile(r"JSON is malformed|Input data was truncated"), N_("The request body is not valid JSON."), False),
 ]
 
 

@@ -7,7 +7,7 @@ import msgspec
 
 from market.accounts.models import Identity
 from market.errors import Forbidden, NotAuthenticated
-from market.i18n import Msg
+from market.i18n import N_, Msg
 
 
 class Access(msgspec.Struct, frozen=True):
@@ -44,7 +44,7 @@ def member(name: str, *kinds: str, roles: set[str] | None = None) -> Access:
     return Access(name, kinds=frozenset(kinds), roles=frozenset(roles) if roles else None)
 
 
-PUBLIC = Access("everyone", signed_in=False)
-SIGNED_IN = Access("signed-in users")
-PLATFORM_ADMIN = member("platform administrators", "platform", roles={"admin"})
-ANY_ORGANISATION = member("members of a verified organisation", "buyer", "provider", "funder", "evaluator", "platform")
+PUBLIC = Access(N_("everyone"), signed_in=False)
+SIGNED_IN = Access(N_("signed-in users"))
+PLATFORM_ADMIN = member(N_("platform administrators"), "platform", roles={"admin"})
+ANY_ORGANISATION = member(N_("members of a verified organisation"), "buyer", "provider", "funder", "evaluator", "platform")

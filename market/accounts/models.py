@@ -5,9 +5,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from market.i18n import N_
+
 Role = Literal["admin", "staff", "finance", "evaluator"]
 ROLES: tuple[str, ...] = ("admin", "staff", "finance", "evaluator")
-ROLE_NAMES = {"admin": "Administrator", "staff": "Staff", "finance": "Finance", "evaluator": "Evaluator"}
+ROLE_NAMES = {"admin": N_("Administrator"), "staff": N_("Staff"), "finance": N_("Finance"), "evaluator": N_("Evaluator")}
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=256)]

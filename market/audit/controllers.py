@@ -30,5 +30,5 @@ class AuditApi(Controller):
 
     @get("/audit", opt=ADMIN_OPT, summary="Recent audit events, newest first")
     async def trail(self, conn: asyncpg.Connection,
-                    limit: Annotated[int, Parameter(query="limit", ge=1, le=1000)] = 100) -> list[AuditEvent]:
+                    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100) -> list[AuditEvent]:
         return await audit.recent_events(conn, limit)

@@ -36,8 +36,8 @@ class OrganisationPages(Controller):
 
     @get("/organisations", opt=PUBLIC_OPT)
     async def directory(self, request: Request, conn: asyncpg.Connection,
-                        kind: Annotated[KindFilter | None, Parameter(query="kind")] = None,
-                        q: Annotated[str | None, Parameter(query="q", max_length=100)] = None) -> Response:
+                        kind: KindFilter | None = None,
+                        q: Annotated[str | None, Parameter(max_length=100)] = None) -> Response:
         return page(request, "organisations/directory.html", kind=kind, q=q or "",
                     organisations=await organisations.directory(conn, kind=kind, q=q),
                     places={j.id: j for j in await organisations.jurisdictions(conn)})
@@ -145,10 +145,10 @@ class OrganisationApi(Controller):
 
     @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations")
     async def directory(self, conn: asyncpg.Connection,
-                        kind: Annotated[KindFilter | None, Parameter(query="kind")] = None,
-                        q: Annotated[str | None, Parameter(query="q", max_length=100)] = None,
-                        limit: Annotated[int, Parameter(query="limit", ge=1, le=200)] = 50,
-                        offset: Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)] = 0,
+                        kind: KindFilter | None = None,
+                        q: Annotated[str | None, Parameter(max_length=100)] = None,
+                        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+                        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
                         ) -> list[Organisation]:
         return await organisations.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
 

