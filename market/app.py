@@ -102,7 +102,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         openapi_config=OpenAPIConfig(
             title="公益服务市场 market API", version="1", path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
-            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}),
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}, include_in_schema=False),
         ),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         debug=settings.debug,

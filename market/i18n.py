@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
@@ -108,3 +110,13 @@ def format_date(value: date | datetime | None, fmt: str = "medium", locale: str 
 
 def format_number(value: int | float | Decimal, locale: str | None = None) -> str:
     return numbers.format_decimal(value, locale=babel_locale(locale))
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    """Speak another language for a moment, e.g. to write an email in its recipient's language."""
+    token = current_locale.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        current_locale.reset(token)

@@ -91,6 +91,7 @@ def app_settings(settings: Settings) -> Settings:
 async def client(app_settings: Settings, database: str, pool: asyncpg.Pool) -> AsyncIterator[AsyncTestClient]:
     app = create_app(app_settings, dsn=database)
     async with AsyncTestClient(app, base_url="http://testserver.local") as c:
+        c.follow_redirects = False
         await c.get("/health")  # sets the CSRF cookie
         yield c
 
@@ -123,3 +124,13 @@ def api_headers(client: AsyncTestClient) -> dict[str, str]:
 
 def to_builtins(value: object) -> object:
     return msgspec.to_builtins(value)
+
+
+async def identity_of(pool: asyncpg.Pool, settings: Settings, user_id: int, organisation_id: int | None = None):
+    """The Identity a request from this user would carry, for calling services directly."""
+    async with pool.acquire() as conn, conn.transaction():
+        token = await accounts.start_session(conn, settings, user_id)
+        if organisation_id is not None:
+            await conn.execute("update sessions set organisation_id = $1 where token_hash = $2",
+                               organisation_id, accounts.token_hash(token))
+        return await accounts.identity_for(conn, token)

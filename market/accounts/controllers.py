@@ -69,7 +69,7 @@ class AccountPages(Controller):
     async def login(self, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
         form = await form_data(request)
         try:
-            data = parse(form, LogIn)
+            data = parse({k: v for k, v in form.items() if k != "next"}, LogIn)
         except MarketError as exc:
             return page(request, "accounts/login.html", status=400, form=form, errors=form_errors(exc))
         outcome = await accounts.authenticate(conn, settings, data)

@@ -19,7 +19,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.db import fetch, queries
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound, TooManyAttempts
-from market.i18n import LOCALES, gettext
+from market.i18n import LOCALES, gettext, use_locale
 from market.mail.services import Mailer
 from market.settings import Settings
 
@@ -177,10 +177,11 @@ async def request_password_reset(conn: asyncpg.Connection, settings: Settings, m
     await queries.accounts.insert_reset(conn, token_hash=token_hash(token), user_id=user["id"])
     await audit.record(conn, verb=Verb.USER_PASSWORD_RESET_REQUEST, object_type="user", object_id=user["id"])
     link = f"{settings.base_url.rstrip('/')}/password/reset/{token}"
-    subject = gettext("Reset your password for the public service market")
-    body = gettext("Someone asked to reset the password of your account. To choose a new password, open "
-                   "this link within one hour:\n\n%(link)s\n\nIf it was not you, ignore this message; your "
-                   "password stays as it is.", link=link)
+    with use_locale(user["locale"]):
+        subject = gettext("Reset your password for the public service market")
+        body = gettext("Someone asked to reset the password of your account. To choose a new password, open "
+                       "this link within one hour:\n\n%(link)s\n\nIf it was not you, ignore this message; your "
+                       "password stays as it is.", link=link)
     await mailer.send(email, subject, body)
 
 

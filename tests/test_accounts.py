@@ -1,0 +1,208 @@
+import re
+from email.header import decode_header, make_header
+
+import pytest
+
+from market.settings import load_settings
+from tests.conftest import act_as, api_headers, post_form
+from tests.smtp import SmtpServer
+from tests.world import PASSWORD
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def app_settings(tmp_path, smtp):
+    smtp.inbox.messages.clear()
+    return load_settings({
+        "MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": "t" * 40, "MARKET_LOG_LEVEL": "warning",
+        "MARKET_MAIL_BACKEND": "smtp", "MARKET_SMTP_HOST": "127.0.0.1", "MARKET_SMTP_PORT": str(smtp.port),
+        "MARKET_LOGIN_MAX_FAILURES": "3", "MARKET_BASE_URL": "https://market.example.cn",
+    })
+
+
+async def login(client, email, password, next_=""):
+    return await post_form(client, "/login", {"email": email, "password": password, "next": next_})
+
+
+async def test_sign_up_logs_in_as_a_resident(client, world, pool):
+    r = await post_form(client, "/signup", {"display_name": "新居民", "email": "New.Person@Example.cn",
+                                            "password": "a long pass phrase", "community_id": world.community})
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+    cookie = r.headers["set-cookie"]
+    assert "market_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
+    page = await client.get("/dashboard")
+    assert 'data-dashboard="resident"' in page.text
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("select email, password_hash from users where email = 'new.person@example.cn'")
+    assert row["password_hash"].startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("form,field", [
+    ({"display_name": "x", "email": "not-an-email", "password": "a long pass phrase"}, "email"),
+    ({"display_name": "x", "email": "a@b.cn", "password": "short"}, "password"),
+    ({"display_name": "x", "email": "a@b.cn", "password": "aaaaaaaaaaaaaa"}, "password"),
+    ({"display_name": "x" * 101, "email": "a@b.cn", "password": "a long pass phrase"}, "display_name"),
+    ({"email": "a@b.cn", "password": "a long pass phrase"}, "display_name"),
+])
+async def test_bad_sign_up_is_refused_and_writes_nothing(client, pool, form, field):
+    r = await post_form(client, "/signup", form)
+    assert r.status_code == 400
+    assert f'id="e-{field}"' in r.text
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("select count(*) from users") == 0
+        assert await conn.fetchval("select count(*) from audit_events") == 0
+
+
+async def test_duplicate_email_is_refused(client, world):
+    r = await post_form(client, "/signup", {"display_name": "x", "email": world["resident"].email.upper(),
+                                            "password": "a long pass phrase"})
+    assert r.status_code == 400 and "e-email" in r.text
+
+
+async def test_errors_are_in_chinese_by_default_and_english_on_request(client):
+    r = await post_form(client, "/signup", {"display_name": "x", "email": "nope", "password": "a long pass phrase"})
+    assert 'lang="zh-Hans"' in r.text
+    client.cookies.set("market_lang", "en")
+    r = await post_form(client, "/signup", {"display_name": "x", "email": "nope", "password": "a long pass phrase"})
+    assert 'lang="en"' in r.text and "Enter an email address" in r.text
+
+
+async def test_login_and_logout(client, world):
+    r = await login(client, world["buyer_admin"].email, PASSWORD, "/organisations")
+    assert r.status_code == 303 and r.headers["location"] == "/organisations"
+    assert 'data-dashboard="buyer"' in (await client.get("/dashboard")).text
+    r = await post_form(client, "/logout")
+    assert r.status_code == 303
+    assert (await client.get("/dashboard")).status_code == 303  # to the log-in page
+
+
+async def test_login_never_redirects_off_site(client, world):
+    r = await login(client, world["buyer_admin"].email, PASSWORD, "//evil.example/steal")
+    assert r.headers["location"] == "/dashboard"
+
+
+async def test_wrong_password_and_unknown_email_get_the_same_answer(client, world):
+    a = await login(client, world["buyer_admin"].email, "wrong password!")
+    b = await login(client, "nobody@people.test", "wrong password!")
+    assert a.status_code == b.status_code == 400
+    assert "market_session" not in a.headers.get("set-cookie", "")
+    msg = re.compile(r'<div class="alert error".*?</div>', re.S)
+    assert msg.search(a.text).group(0) == msg.search(b.text).group(0)
+
+
+async def test_lockout_after_repeated_failures(client, world, pool):
+    email = world["provider_admin"].email
+    for _ in range(2):
+        assert (await login(client, email, "wrong password!")).status_code == 400
+    r = await login(client, email, "wrong password!")
+    assert r.status_code == 429
+    # even the right password is refused while locked
+    r = await login(client, email, PASSWORD)
+    assert r.status_code == 429 and "market_session" not in r.headers.get("set-cookie", "")
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("select count(*) from audit_events where verb = 'user.lock'") == 1
+        await conn.execute("update users set locked_until = now() - interval '1 second' where email = $1", email)
+    assert (await login(client, email, PASSWORD)).status_code == 303
+
+
+async def test_success_resets_the_failure_count(client, world):
+    email = world["provider_admin"].email
+    for _ in range(2):
+        await login(client, email, "wrong password!")
+    assert (await login(client, email, PASSWORD)).status_code == 303
+    for _ in range(2):
+        assert (await login(client, email, "wrong password!")).status_code == 400
+
+
+async def test_forms_without_csrf_token_are_refused(client, world, pool):
+    r = await client.post("/login", data={"email": world["buyer_admin"].email, "password": PASSWORD})
+    assert r.status_code == 403
+    assert "market_session" not in r.headers.get("set-cookie", "")
+    r = await client.post("/signup", data={"_csrf_token": "forged", "display_name": "x", "email": "x@y.cn",
+                                            "password": "a long pass phrase"})
+    assert r.status_code == 403
+    await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
+    r = await client.post("/api/account/password", json={"current_password": PASSWORD, "new_password": "x" * 20})
+    assert r.status_code == 403
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("select count(*) from users where email = 'x@y.cn'") == 0
+
+
+async def test_password_change_logs_out_other_sessions(client, world, pool):
+    settings = client.app.state.settings
+    person = world["funder_admin"]
+    await act_as(client, pool, settings, person.user_id)
+    other = client.cookies.get("market_session")
+    await act_as(client, pool, settings, person.user_id)
+    r = await post_form(client, "/account/password", {"current_password": "wrong one!", "new_password": "new pass phrase 1"})
+    assert r.status_code == 400 and "e-current_password" in r.text
+    r = await post_form(client, "/account/password", {"current_password": PASSWORD, "new_password": "new pass phrase 1"})
+    assert r.status_code == 303
+    assert (await client.get("/api/me")).status_code == 200
+    client.cookies.set("market_session", other)
+    assert (await client.get("/api/me")).status_code == 401
+    client.cookies.delete("market_session")
+    assert (await login(client, person.email, "new pass phrase 1")).status_code == 303
+
+
+async def test_password_reset_by_email(client, world, smtp, pool):
+    person = world["evaluator"]
+    r = await post_form(client, "/password/forgot", {"email": person.email})
+    assert r.status_code == 200
+    (msg,) = smtp.inbox.messages
+    assert msg["To"] == person.email
+    assert "重置" in str(make_header(decode_header(msg["Subject"])))
+    link = re.search(r"https://market\.example\.cn(/password/reset/\S+)", smtp.inbox.body()).group(1)
+    r = await post_form(client, link, {"new_password": "short"})
+    assert r.status_code == 400
+    r = await post_form(client, link, {"new_password": "a brand new phrase"})
+    assert r.status_code == 303
+    client.cookies.delete("market_session")
+    assert (await login(client, person.email, "a brand new phrase")).status_code == 303
+    # a link works once
+    client.cookies.delete("market_session")
+    r = await post_form(client, link, {"new_password": "another new phrase"})
+    assert r.status_code == 400
+
+
+async def test_reset_for_unknown_address_says_the_same_and_sends_nothing(client, smtp):
+    r = await post_form(client, "/password/forgot", {"email": "nobody@people.test"})
+    assert r.status_code == 200 and 'role="status"' in r.text
+    assert smtp.inbox.messages == []
+
+
+async def test_expired_reset_link_is_refused(client, world, smtp, pool):
+    await post_form(client, "/password/forgot", {"email": world["resident"].email})
+    link = re.search(r"(/password/reset/\S+)", smtp.inbox.body()).group(1)
+    async with pool.acquire() as conn:
+        await conn.execute("update password_resets set expires_at = now() - interval '1 minute'")
+    r = await post_form(client, link, {"new_password": "a brand new phrase"})
+    assert r.status_code == 400
+
+
+async def test_json_login_and_me(client, world):
+    r = await client.post("/api/session", json={"email": world["provider_staff"].email, "password": PASSWORD},
+                          headers=api_headers(client))
+    assert r.status_code == 201
+    me = (await client.get("/api/me")).json()
+    assert me["organisation_id"] == world.orgs["provider"] and me["role"] == "staff"
+    r = await client.post("/api/session", json={"email": world["provider_staff"].email, "password": "nope nope"},
+                          headers=api_headers(client))
+    assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_act_as_only_for_own_memberships(client, world, pool):
+    person = world["buyer_admin"]
+    await act_as(client, pool, client.app.state.settings, person.user_id)
+    r = await client.post("/api/account/act-as", json={"organisation_id": world.orgs["provider"]},
+                          headers=api_headers(client))
+    assert r.status_code == 404
+    assert (await client.get("/api/me")).json()["organisation_id"] == world.orgs["bureau"]
+    r = await client.post("/api/account/act-as", json={"organisation_id": None}, headers=api_headers(client))
+    assert r.status_code == 204
+    assert (await client.get("/api/me")).json()["organisation_id"] is None

@@ -1,0 +1,109 @@
+import asyncpg
+import pytest
+
+from market import db
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.cli import main
+
+
+async def _some_events(pool, n=5):
+    async with pool.acquire() as conn:
+        for i in range(n):
+            async with conn.transaction():
+                await audit.record(conn, verb=Verb.USER_UPDATE, object_type="user", object_id=i, actor=1,
+                                   before={"display_name": f"old {i}"}, after={"display_name": f"新 {i}"})
+
+
+async def test_intact_chain_verifies(pool, database):
+    await _some_events(pool)
+    conn = await db.connect_admin(database)
+    count, breaks = await audit.verify_chain(conn)
+    await conn.close()
+    assert count == 5 and breaks == []
+
+
+async def test_entries_record_who_what_and_the_diff(pool):
+    await _some_events(pool, 1)
+    async with pool.acquire() as conn:
+        (event,) = await audit.recent_events(conn, 10)
+    assert event.verb == "user.update" and event.actor_user_id == 1
+    assert event.diff == {"display_name": ["old 0", "新 0"]}
+
+
+async def test_the_application_role_cannot_edit_or_delete_entries(pool):
+    await _some_events(pool, 2)
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("select current_user") == "market_app"
+        for sql in ("update audit_events set verb = 'x'", "delete from audit_events",
+                    "truncate audit_events"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await conn.execute(sql)
+
+
+async def test_even_the_owner_is_stopped_by_the_trigger(database, pool):
+    await _some_events(pool, 2)
+    conn = await db.connect_admin(database)
+    try:
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await conn.execute("update audit_events set verb = 'x'")
+    finally:
+        await conn.close()
+
+
+async def _tamper(database, sql):
+    """What only someone bypassing the database's protections could do."""
+    conn = await db.connect_admin(database)
+    await conn.execute("set session_replication_role = replica")  # superuser: triggers off
+    await conn.execute(sql)
+    await conn.close()
+
+
+async def test_an_edited_row_is_caught(pool, database):
+    await _some_events(pool)
+    await _tamper(database, """update audit_events set diff = '{"display_name": ["old 2", "forged"]}' where id = 3""")
+    conn = await db.connect_admin(database)
+    count, breaks = await audit.verify_chain(conn)
+    await conn.close()
+    assert [(b.id, "edited" in b.reason) for b in breaks] == [(3, True)]
+
+
+async def test_a_deleted_row_is_caught(pool, database):
+    await _some_events(pool)
+    await _tamper(database, "delete from audit_events where id = 2")
+    conn = await db.connect_admin(database)
+    count, breaks = await audit.verify_chain(conn)
+    await conn.close()
+    assert count == 4 and [b.id for b in breaks] == [3]
+
+
+async def test_rehashing_an_edited_row_still_breaks_the_next_link(pool, database):
+    await _some_events(pool)
+    conn = await db.connect_admin(database)
+    row = await conn.fetchrow("select * from audit_events where id = 2")
+    forged = {"display_name": ["old 1", "forged"]}
+    new_hash = audit.entry_hash(row["prev_hash"], row["at"], row["actor_user_id"], row["organisation_id"],
+                                row["verb"], row["object_type"], row["object_id"], forged)
+    await conn.close()
+    await _tamper(database, f"""update audit_events set diff = '{{"display_name": ["old 1", "forged"]}}',
+                                hash = '{new_hash}' where id = 2""")
+    conn = await db.connect_admin(database)
+    _, breaks = await audit.verify_chain(conn)
+    await conn.close()
+    assert [b.id for b in breaks] == [3]
+
+
+async def test_cli_verify_exits_nonzero_on_tampering(pool, database, monkeypatch, capsys):
+    await _some_events(pool)
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("MARKET_SECRET_KEY", "s" * 40)
+    assert await _run_cli(["audit", "verify"]) == 0
+    await _tamper(database, "update audit_events set object_id = '999' where id = 4")
+    assert await _run_cli(["audit", "verify"]) == 1
+    assert "entry 4" in capsys.readouterr().out
+
+
+async def _run_cli(argv):
+    import asyncio
+    # The CLI runs its own event loop, so it runs in a thread here.
+    return await asyncio.to_thread(main, argv)
