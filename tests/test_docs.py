@@ -1,0 +1,36 @@
+"""The README tells the truth: two quick-start lines, the one CI runs, every command."""
+
+import re
+
+from market.cli import parser
+from market.settings import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start_lines():
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return [line for block in blocks for line in block.strip().splitlines()]
+
+
+def test_quick_start_has_exactly_two_command_lines():
+    lines = quick_start_lines()
+    assert len(lines) == 2
+    assert "market serve --demo" in lines[0]
+    assert "pytest" in lines[1]
+
+
+def test_ci_runs_the_second_line_verbatim():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert quick_start_lines()[1] in ci.splitlines()
+    assert "set -euo pipefail" in ci
+
+
+def test_every_cli_command_is_documented():
+    sub = next(a for a in parser()._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        nested = [a for a in p._actions if getattr(a, "choices", None) and a.dest.endswith("_command")]
+        commands = [f"market {name} {n}" for a in nested for n in a.choices] or [f"market {name}"]
+        for command in commands:
+            assert f"`{command}" in README, command
