@@ -268,3 +268,16 @@ async def test_pages_send_protective_headers(client):
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
     assert r.headers["x-content-type-options"] == "nosniff"
 
+
+
+async def test_upload_route_refuses_what_is_not_a_file_upload(client, pool, world):
+    await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
+    for kw in ({"content": b"{not json", "headers": {"content-type": "application/json"}},
+               {"json": {"file": "not a file"}},
+               {"data": {"file": "just text"}},
+               {"content": b"--x\r\nbroken", "headers": {"content-type": "multipart/form-data; boundary=x"}}):
+        headers = {**api_headers(client), **kw.pop("headers", {})}
+        r = await client.post("/api/files/", headers=headers, **kw)
+        assert 400 <= r.status_code < 500, (kw, r.status_code, r.text[:200])
+        assert r.json()["detail"]
+    assert await pool.fetchval("select count(*) from files") == 0

@@ -1,0 +1,58 @@
+"""`market serve` as people run it: several worker processes sharing one database."""
+
+import http.cookiejar
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from tests.smtp import free_port
+from tests.world import PASSWORD
+
+
+def _opener():
+    jar = http.cookiejar.CookieJar()
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
+
+
+async def test_workers_share_sessions_through_the_database(database, world, tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_")}
+    env.update(DATABASE_URL=database, MARKET_SECRET_KEY="w" * 40, MARKET_DATA_DIR=str(tmp_path),
+               MARKET_LOG_FORMAT="json")
+    proc = subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port), "--workers", "2"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/health", timeout=1)
+                break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, proc.stdout.read().decode()
+                time.sleep(0.2)
+        opener, jar = _opener()
+        opener.open(f"{base}/health")
+        token = next(c.value for c in jar if c.name == "market_csrf")
+        login = urllib.request.Request(
+            f"{base}/api/session", method="POST", headers={"content-type": "application/json", "x-csrftoken": token},
+            data=json.dumps({"email": world["buyer_admin"].email, "password": PASSWORD}).encode())
+        assert opener.open(login).status == 201
+        # a new connection per request, so both workers get to answer
+        for _ in range(30):
+            opener.addheaders = [("Connection", "close")]
+            me = json.loads(opener.open(f"{base}/api/me").read())
+            assert me["user_id"] == world["buyer_admin"].user_id
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    # structured logs: one JSON line per request, each with its request id
+    requests = [json.loads(line) for line in out.decode().splitlines()
+                if line.startswith("{") and '"event": "request"' in line]
+    assert len([r for r in requests if r["path"] == "/api/me"]) == 30
+    assert all(len(r["request_id"]) == 32 and r["status"] for r in requests)
