@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from market import db
+from market.i18n import gettext
 from market.logs import configure_logging
 from market.settings import ENVIRONMENT, Settings, SettingsError, load_settings
 
@@ -144,6 +145,27 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     return _with_database(_settings(), work)
 
 
+def cmd_jurisdictions_import(args: argparse.Namespace) -> int:
+    import csv
+
+    with open(args.file, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+
+    async def work(conn: Any) -> int:
+        from market.errors import MarketError
+        from market.organisations.services import import_jurisdictions
+        await db.migrate(conn)
+        try:
+            async with conn.transaction():
+                added = await import_jurisdictions(conn, rows)
+        except MarketError as exc:
+            print("market: " + gettext("%(problem)s (nothing was imported)", problem=exc.text()), file=sys.stderr)
+            return 2
+        print(f"{added} jurisdictions added, {len(rows) - added} already there")
+        return 0
+    return _with_database(_settings(), work)
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for var, (_, text) in ENVIRONMENT.items():
         print(f"{var:<30} {text}")
@@ -176,6 +198,13 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("email")
     create.add_argument("--name", default="平台管理员")
     create.set_defaults(func=cmd_admin_create)
+
+    jur = sub.add_parser("jurisdictions", help="the jurisdiction tree").add_subparsers(
+        dest="jurisdictions_command", required=True)
+    imp = jur.add_parser("import", help="add jurisdictions from a CSV file with the columns code, parent_code, "
+                                        "level (district/street/community/grid), name_zh, name_en")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_jurisdictions_import)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

@@ -106,7 +106,9 @@ async def create_platform_admin(conn: asyncpg.Connection, email: str, name: str,
         check_password_strength(password, email)
     except Invalid as exc:
         raise InvalidFields([exc]) from None
-    district = await _district(conn)
+    district = await conn.fetchval("select id from jurisdictions where level = 'district' order by id limit 1")
+    if district is None:
+        raise Invalid("There is no district yet: import the jurisdiction tree first (market jurisdictions import).")
     org_id = await _organisation(conn, kind="platform", subtype="platform", name_zh="公益服务市场平台",
                                  name_en="Public Service Market Platform", code=_code("12", 1), place=district)
     return await _user(conn, email, name, hash_password(password), org_id, "admin")

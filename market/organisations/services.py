@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
+import msgspec
 
 from market.accounts.models import Identity
 from market.accounts.services import require_organisation_admin
@@ -15,8 +16,9 @@ from market.db import fetch, queries
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import Msg
 from market.organisations import credit_code, workflow
+from market.validation import explain_validation
 from market.organisations.models import (
-    BUYER_LEVEL, NO_CREDIT_CODE, STATUS_NAMES, SUBTYPES, Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate,
+    BUYER_LEVEL, LEVEL_NAMES, NO_CREDIT_CODE, STATUS_NAMES, SUBTYPES, Jurisdiction, Level, Organisation, OrganisationInput, OrganisationPrivate,
     StatusChange,
 )
 
@@ -43,6 +45,47 @@ async def add_jurisdiction(conn: asyncpg.Connection, *, parent_id: int | None, l
     await audit.record(conn, verb=Verb.JURISDICTION_CREATE, object_type="jurisdiction", object_id=jid, actor=actor,
                        after={"parent_id": parent_id, "level": level, "code": code, "name_zh": name_zh})
     return jid
+
+
+class JurisdictionRow(msgspec.Struct, forbid_unknown_fields=True):
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z-]{2,32}$")]
+    level: Level
+    name_zh: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name_en: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    parent_code: str = ""
+
+
+async def import_jurisdictions(conn: asyncpg.Connection, rows: list[dict[str, str]]) -> int:
+    """Add a jurisdiction tree from rows (code, parent_code, level, name_zh, name_en), parents first.
+    Every row is checked before anything is written; the first problem is reported with its line."""
+    parsed: list[JurisdictionRow] = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            parsed.append(msgspec.convert({k: (v or "").strip() for k, v in row.items() if k}, JurisdictionRow))
+        except msgspec.ValidationError as exc:
+            problem = explain_validation(str(exc))
+            raise Invalid("Line %(line)s, column %(column)s: %(problem)s", line=line, column=problem.field or "?",
+                          problem=Msg(problem.message) if not problem.params else problem.text()) from None
+    known = {r["code"]: (r["id"], r["level"]) for r in await fetch(queries.organisations.all_jurisdictions(conn))}
+    added = 0
+    for line, row in enumerate(parsed, start=2):
+        parent = known.get(row.parent_code) if row.parent_code else None
+        if row.parent_code and parent is None:
+            raise Invalid("Line %(line)s: the parent %(parent)s is neither in the file above this line nor in "
+                          "the database.", line=line, parent=row.parent_code)
+        if row.code in known:
+            continue
+        expected_parent = {"district": None, "street": "district", "community": "street", "grid": "community"}[row.level]
+        if expected_parent is None and parent is not None:
+            raise Invalid("Line %(line)s: a district has no parent.", line=line)
+        if expected_parent is not None and (parent is None or parent[1] != expected_parent):
+            raise Invalid("Line %(line)s: a %(level)s must sit under a %(parent)s.", line=line,
+                          level=Msg(LEVEL_NAMES[row.level]), parent=Msg(LEVEL_NAMES[expected_parent]))
+        jid = await add_jurisdiction(conn, parent_id=parent[0] if parent else None, level=row.level, code=row.code,
+                                     name_zh=row.name_zh, name_en=row.name_en)
+        known[row.code] = (jid, row.level)
+        added += 1
+    return added
 
 
 async def _check(conn: asyncpg.Connection, data: OrganisationInput) -> tuple[str | None, list[Invalid]]:

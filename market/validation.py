@@ -1,0 +1,53 @@
+"""Turning msgspec's validation messages into errors a person can act on, in their language."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from market.errors import Invalid, InvalidFields
+from market.i18n import N_
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+# msgspec's messages, re-said for people in their language.
+_MSGSPEC_RULES = [
+    (re.compile(r"Object missing required field `(\w+)`"), N_("This field is required."), True),
+    (re.compile(r"Expected `str` of length <= (\d+)"), N_("This is too long: at most %(n)s characters."), False),
+    (re.compile(r"Expected `str` of length >= (\d+)"), N_("This is too short: at least %(n)s characters."), False),
+    (re.compile(r"Expected `int` >= (-?\d+)"), N_("Enter a number no smaller than %(n)s."), False),
+    (re.compile(r"Expected `int` <= (-?\d+)"), N_("Enter a number no larger than %(n)s."), False),
+    (re.compile(r"Invalid enum value"), N_("Choose one of the options offered."), False),
+    (re.compile(r"Invalid (?:RFC 3339 encoded )?date"), N_("Enter a date as YYYY-MM-DD."), False),
+    (re.compile(r"Expected `int`"), N_("Enter a whole number."), False),
+    (re.compile(r"Expected `bool`"), N_("Choose yes or no."), False),
+    (re.compile(r"Object contains unknown field `(\w+)`"), N_("This field is not accepted here."), True),
+    (re.compile(r"Expected `object`"), N_("The request body must be a JSON object."), False),
+    (re.compile(r"JSON is malformed|Input data was truncated"), N_("The request body is not valid JSON."), False),
+]
+
+
+def explain_validation(message: str) -> Invalid:
+    """A msgspec validation message as an error for a person, naming the field."""
+    field_match = re.search(r"at `\$\.(\w+)", message)
+    field = field_match.group(1) if field_match else None
+    for pattern, text, names_field in _MSGSPEC_RULES:
+        m = pattern.search(message)
+        if m:
+            if names_field:
+                return Invalid(text, field=m.group(1))
+            if m.groups():
+                return Invalid(text, field=field, n=m.group(1))
+            return Invalid(text, field=field)
+    return Invalid("This value is not valid.", field=field)
+
+
+def parse(data: Any, struct: type[S]) -> S:
+    """A form or JSON object as a Struct; a problem becomes a field error in the user's language."""
+    try:
+        return msgspec.convert(data, struct, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidFields([explain_validation(str(exc))]) from None

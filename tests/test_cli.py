@@ -1,0 +1,81 @@
+import asyncio
+
+import pytest
+
+from market import db
+from market.cli import main
+from market.demo import load_demo
+
+
+@pytest.fixture
+def cli_env(database, monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("MARKET_SECRET_KEY", "c" * 40)
+    monkeypatch.setenv("MARKET_DATA_DIR", str(tmp_path))
+
+
+async def run(*argv):
+    # The CLI runs its own event loop, so it runs in a thread here.
+    return await asyncio.to_thread(main, list(argv))
+
+
+TREE = """code,parent_code,level,name_zh,name_en
+310101,,district,黄浦区,Huangpu District
+310101-01,310101,street,南京东路街道,East Nanjing Road Street
+310101-01-01,310101-01,community,贵州路居委,Guizhou Road Community
+"""
+
+
+async def test_import_a_jurisdiction_tree_then_create_the_platform_admin(cli_env, tmp_path, pool, capsys, monkeypatch):
+    (tmp_path / "tree.csv").write_text(TREE, encoding="utf-8")
+    monkeypatch.setenv("MARKET_ADMIN_PASSWORD", "a long admin phrase")
+    assert await run("admin", "create", "root@bureau.cn") == 2  # no district yet
+    assert await run("jurisdictions", "import", str(tmp_path / "tree.csv")) == 0
+    assert await run("jurisdictions", "import", str(tmp_path / "tree.csv")) == 0  # idempotent
+    assert "0 jurisdictions added, 3 already there" in capsys.readouterr().out
+    levels = [r["level"] for r in await pool.fetch("select level from jurisdictions order by id")]
+    assert levels == ["district", "street", "community"]
+    assert await run("admin", "create", "root@bureau.cn") == 0
+    row = await pool.fetchrow("""select o.kind, o.status, m.role from memberships m join organisations o
+                                 on o.id = m.organisation_id join users u on u.id = m.user_id
+                                 where u.email = 'root@bureau.cn'""")
+    assert dict(row) == {"kind": "platform", "status": "verified", "role": "admin"}
+
+
+@pytest.mark.parametrize("bad,message", [
+    ("310101-09,310199,street,某街道,Some Street\n", "310199"),
+    ("310101-09,310101,province,某省,Some Province\n", "level"),
+    ("310101-09,310101,grid,某网格,Some Grid\n", "3"),
+    ("310101-09,,street,某街道,Some Street\n", "3"),
+])
+async def test_a_bad_tree_file_imports_nothing(cli_env, tmp_path, pool, capsys, bad, message):
+    (tmp_path / "bad.csv").write_text("\n".join(TREE.splitlines()[:2]) + "\n" + bad, encoding="utf-8")
+    code = await run("jurisdictions", "import", str(tmp_path / "bad.csv"))
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "3" in err and "nothing was imported" in err
+    assert await pool.fetchval("select count(*) from jurisdictions") == 0
+
+
+async def test_db_status_lists_migrations(cli_env, capsys):
+    assert await run("db", "status") == 0
+    out = capsys.readouterr().out
+    assert all(m.name in out and "applied" in out for m in db.load_migrations())
+
+
+async def test_demo_is_idempotent(database):
+    conn = await db.connect_admin(database)
+    try:
+        first = await load_demo(conn)
+        counts = [await conn.fetchval(f"select count(*) from {t}") for t in ("jurisdictions", "organisations",
+                                                                             "users", "memberships", "audit_events")]
+        second = await load_demo(conn)
+        again = [await conn.fetchval(f"select count(*) from {t}") for t in ("jurisdictions", "organisations",
+                                                                            "users", "memberships", "audit_events")]
+        providers = await conn.fetchval("select count(*) from organisations where kind = 'provider' and status = 'verified'")
+        enterprises = await conn.fetchval("select count(*) from organisations where subtype = 'enterprise'")
+    finally:
+        await conn.close()
+    assert first == second and counts == again
+    assert providers == 30 and enterprises == 10
+    assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",
+                                              "evaluator", "resident"}
