@@ -161,7 +161,7 @@ def cmd_jurisdictions_import(args: argparse.Namespace) -> int:
         except MarketError as exc:
             print("market: " + gettext("%(problem)s (nothing was imported)", problem=exc.text()), file=sys.stderr)
             return 2
-        print(f"{added} jurisdictions added, {len(rows) - added} already there")
+        print(gettext("%(added)s jurisdictions added, %(kept)s already there.", added=added, kept=len(rows) - added))
         return 0
     return _with_database(_settings(), work)
 

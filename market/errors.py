@@ -6,12 +6,12 @@ language when the error is shown, never when it is raised.
 
 from __future__ import annotations
 
-from market.i18n import gettext
+from market.i18n import N_, gettext
 
 
 class MarketError(Exception):
     status = 400
-    title = "The request could not be carried out"
+    title = N_("The request could not be carried out")
 
     def __init__(self, message: str | None = None, /, *, field: str | None = None, **params: object) -> None:
         self.message = message or self.title
@@ -28,7 +28,7 @@ class MarketError(Exception):
 
 class Invalid(MarketError):
     status = 400
-    title = "Some of what was entered is not valid"
+    title = N_("Some of what was entered is not valid")
 
 
 class InvalidFields(Invalid):
@@ -47,39 +47,39 @@ class InvalidFields(Invalid):
 
 class NotAuthenticated(MarketError):
     status = 401
-    title = "Please log in first"
+    title = N_("Please log in first")
 
 
 class Forbidden(MarketError):
     status = 403
-    title = "You are not allowed to do this"
+    title = N_("You are not allowed to do this")
 
 
 class NotFound(MarketError):
     status = 404
-    title = "Not found"
+    title = N_("Not found")
 
 
 class Conflict(MarketError):
     status = 409
-    title = "This conflicts with the current state"
+    title = N_("This conflicts with the current state")
 
 
 class Gone(MarketError):
     status = 410
-    title = "This link has expired"
+    title = N_("This link has expired")
 
 
 class PayloadTooLarge(MarketError):
     status = 413
-    title = "The file is too large"
+    title = N_("The file is too large")
 
 
 class TooManyAttempts(MarketError):
     status = 429
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
 
 class Unavailable(MarketError):
     status = 503
-    title = "The service is temporarily unavailable"
+    title = N_("The service is temporarily unavailable")

@@ -5,6 +5,7 @@ import pytest
 from market import db
 from market.cli import main
 from market.demo import load_demo
+from market.i18n import use_locale
 
 
 @pytest.fixture
@@ -31,7 +32,8 @@ async def test_import_a_jurisdiction_tree_then_create_the_platform_admin(cli_env
     monkeypatch.setenv("MARKET_ADMIN_PASSWORD", "a long admin phrase")
     assert await run("admin", "create", "root@bureau.cn") == 2  # no district yet
     assert await run("jurisdictions", "import", str(tmp_path / "tree.csv")) == 0
-    assert await run("jurisdictions", "import", str(tmp_path / "tree.csv")) == 0  # idempotent
+    with use_locale("en"):
+        assert await run("jurisdictions", "import", str(tmp_path / "tree.csv")) == 0  # idempotent
     assert "0 jurisdictions added, 3 already there" in capsys.readouterr().out
     levels = [r["level"] for r in await pool.fetch("select level from jurisdictions order by id")]
     assert levels == ["district", "street", "community"]
@@ -50,7 +52,8 @@ async def test_import_a_jurisdiction_tree_then_create_the_platform_admin(cli_env
 ])
 async def test_a_bad_tree_file_imports_nothing(cli_env, tmp_path, pool, capsys, bad, message):
     (tmp_path / "bad.csv").write_text("\n".join(TREE.splitlines()[:2]) + "\n" + bad, encoding="utf-8")
-    code = await run("jurisdictions", "import", str(tmp_path / "bad.csv"))
+    with use_locale("en"):
+        code = await run("jurisdictions", "import", str(tmp_path / "bad.csv"))
     err = capsys.readouterr().err
     assert code == 2 and message in err and "3" in err and "nothing was imported" in err
     assert await pool.fetchval("select count(*) from jurisdictions") == 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import msgspec
 
-from market.accounts.models import Identity
+from market.accounts.models import ROLE_NAMES, Identity
 from market.errors import Forbidden, NotAuthenticated
-from market.i18n import N_, Msg
+from market.i18n import N_, Msg, gettext
 
 
 class Access(msgspec.Struct, frozen=True):
@@ -30,7 +30,7 @@ class Access(msgspec.Struct, frozen=True):
                             "organisation before it can act here.")
         if self.roles is not None and identity.role not in self.roles:
             raise Forbidden("This needs one of these roles in your organisation: %(roles)s.",
-                            roles=", ".join(sorted(self.roles)))
+                            roles="、".join(gettext(ROLE_NAMES[r]) for r in sorted(self.roles)))
 
     def allows(self, identity: Identity | None) -> bool:
         try:

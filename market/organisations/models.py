@@ -18,7 +18,7 @@ SUBTYPES: dict[str, tuple[str, ...]] = {
     "platform": ("platform",),
 }
 KIND_NAMES = {"buyer": N_("Buyer"), "provider": N_("Service provider"), "funder": N_("Funder"),
-              "evaluator": N_("Evaluator"), "platform": N_("Platform")}
+              "evaluator": N_("Evaluation organisation"), "platform": N_("Platform")}
 SUBTYPE_NAMES = {
     "bureau": N_("Civil-affairs bureau"), "street_office": N_("Street office"), "community": N_("Community committee"),
     "social_group": N_("Social group"), "social_service_agency": N_("Social service agency"), "foundation": N_("Foundation"),

@@ -61,7 +61,7 @@ update sessions set organisation_id = :organisation_id where token_hash = :token
 insert into password_resets (token_hash, user_id, expires_at)
 values (:token_hash, :user_id, now() + interval '1 hour');
 
--- name: take_reset^
+-- name: take_reset$
 update password_resets set used_at = now()
  where token_hash = :token_hash and used_at is null and expires_at > now()
 returning user_id;
