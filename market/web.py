@@ -25,6 +25,7 @@ from market.i18n import gettext
 from market.organisations import models as org_models
 from market.organisations import workflow
 from market.settings import ROOT
+from market.storage.services import format_size
 from market.validation import explain_validation, parse
 
 log = structlog.get_logger("market.web")
@@ -52,7 +53,7 @@ def template_environment() -> Environment:
         KIND_NAMES=org_models.KIND_NAMES, SUBTYPE_NAMES=org_models.SUBTYPE_NAMES,
         STATUS_NAMES=org_models.STATUS_NAMES, LEVEL_NAMES=org_models.LEVEL_NAMES, SUBTYPES=org_models.SUBTYPES,
         ROLE_NAMES=ROLE_NAMES, MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH, ACTION_NAMES=workflow.ACTION_NAMES, localized=localized, choices=choices,
-        role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
+        file_size=format_size, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     return env
 
@@ -90,7 +91,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 
 
 def redirect(location: str, status: int = 303) -> Response:
-    return Response(b"", status_code=status, headers={"Location": location})
+    return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

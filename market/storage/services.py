@@ -23,6 +23,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.db import fetch, queries
 from market.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
+from market.i18n import format_number
 from market.settings import Settings
 from market.storage.backends import LocalStorage, S3Storage
 from market.storage.interfaces import FileStorage
@@ -85,6 +86,14 @@ def clean_filename(name: str) -> str:
     return base[:200] or "file"
 
 
+def format_size(size: int) -> str:
+    """Bytes as people read them: 512 B, 4 KB, 20 MB."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{format_number(round(size / scale, 1))} {unit}"
+    return f"{size} B"
+
+
 def _row(row: asyncpg.Record) -> StoredFile:
     return StoredFile(**{k: row[k] for k in StoredFile.__struct_fields__})
 
@@ -94,8 +103,8 @@ async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
     if len(data) == 0:
         raise Invalid("The file is empty.", field="file")
     if len(data) > settings.max_upload_bytes:
-        raise PayloadTooLarge("The file is too large: at most %(mb)s MB.", field="file",
-                              mb=round(settings.max_upload_bytes / 1024 / 1024, 1))
+        raise PayloadTooLarge("The file is too large: at most %(size)s.", field="file",
+                              size=format_size(settings.max_upload_bytes))
     content_type = detect_type(data)
     if content_type not in ACCEPTED:
         raise Invalid("This kind of file is not accepted. Upload a PDF, a PNG, JPEG or WebP image, a Word or "
@@ -111,11 +120,13 @@ async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
         conn, id=file_id, organisation_id=org, uploaded_by=identity.user_id, storage_key=key, filename=name,
         content_type=content_type, size_bytes=len(data), sha256=digest, visibility=visibility,
     )
+    # Written inside the transaction, so if the upload fails it rolls back and no row points at nothing;
+    # but before the audit entry, whose lock is held until commit: a slow store must not hold up every
+    # audited action on the platform (log-ins included) while it writes.
+    await asyncio.to_thread(storage.put, key, data, content_type)
     await audit.record(conn, verb=Verb.FILE_UPLOAD, object_type="file", object_id=file_id, actor=identity.user_id,
                        organisation=org, after={"filename": name, "content_type": content_type,
                                                 "size_bytes": len(data), "sha256": digest, "visibility": visibility})
-    # Written last: if the upload fails the transaction rolls back and no row points at nothing.
-    await asyncio.to_thread(storage.put, key, data, content_type)
     return _row(await queries.storage.file(conn, id=file_id))
 
 
@@ -159,7 +170,8 @@ def check_link(settings: Settings, file_id: uuid.UUID, identity: Identity | None
     expected = _signature(settings.secret_key, file_id, user, expires)
     if not hmac.compare_digest(expected, sig):
         raise Forbidden("This file link is not valid.")
-    if (identity.user_id if identity else 0) != user:
+    # A link made out to nobody (user 0) is for a public file; read() still checks who may see it.
+    if user != 0 and (identity.user_id if identity else 0) != user:
         raise Forbidden("This file link was made for someone else. Open the file from its page instead.")
     if expires < (now or time.time()):
         raise Gone("This file link has expired. Open the file from its page again.")
