@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -70,6 +71,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["DATABASE_URL"] = dsn
     os.environ["MARKET_SECRET_KEY"] = settings.secret_key
     print(f"公益服务市场 market: http://{args.host}:{args.port}  (Ctrl+C stops it)", flush=True)
+    # uvicorn re-raises the signal that stopped it; SIGTERM's default action would kill this process
+    # before the embedded PostgreSQL is stopped, so turn it into an orderly exit.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run("market.app:create_app_from_environment", factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_config=None, proxy_headers=True, server_header=False)
@@ -77,6 +81,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def print_logins(logins: list[tuple[str, str, str]]) -> None:

@@ -216,7 +216,7 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
                                       registered=date(year, 3 + n % 9, 1 + n % 27), description=what,
                                       status="pending" if pending else "verified")
             role = "provider (pending)" if pending else "provider admin"
-            await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh[3:7]}负责人", pw, org, "admin")
+            await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh.removeprefix('上城区')}负责人", pw, org, "admin")
             if n == 1:
                 await _user(conn, login("provider staff", "ngo01.staff", zh), "社工小林", pw, org, "staff")
                 await _user(conn, login("provider finance", "ngo01.finance", zh), "出纳小赵", pw, org, "finance")
@@ -225,7 +225,7 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
             org = await _organisation(conn, kind="funder", subtype="enterprise", name_zh=zh, name_en=en,
                                       code=_code("91", 300 + n), place=streets[key],
                                       description="企业社会责任：社区公益项目资助、员工志愿服务。")
-            await _user(conn, login("funder (enterprise)", f"csr{n:02d}", zh), f"{zh[2:6]}CSR专员", pw, org, "admin")
+            await _user(conn, login("funder (enterprise)", f"csr{n:02d}", zh), f"{zh.removeprefix('杭州').removeprefix('浙江')}CSR专员", pw, org, "admin")
             if n == 1:
                 await _user(conn, login("funder finance", "csr01.finance", zh), "财务小钱", pw, org, "finance")
         fund = await _organisation(conn, kind="funder", subtype="foundation", name_zh="杭州市上城区慈善总会",

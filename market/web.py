@@ -20,6 +20,7 @@ from litestar.utils.scope.state import ScopeState
 from market import i18n
 from market.accounts import services as accounts
 from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
+from market.audit.models import VERB_NAMES
 from market.errors import InvalidFields, MarketError
 from market.i18n import gettext
 from market.organisations import models as org_models
@@ -53,7 +54,7 @@ def template_environment() -> Environment:
         KIND_NAMES=org_models.KIND_NAMES, SUBTYPE_NAMES=org_models.SUBTYPE_NAMES,
         STATUS_NAMES=org_models.STATUS_NAMES, LEVEL_NAMES=org_models.LEVEL_NAMES, SUBTYPES=org_models.SUBTYPES,
         ROLE_NAMES=ROLE_NAMES, MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH, ACTION_NAMES=workflow.ACTION_NAMES, localized=localized, choices=choices,
-        file_size=format_size, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
+        file_size=format_size, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     return env
 

@@ -6,6 +6,8 @@ from typing import Any
 
 import msgspec
 
+from market.i18n import N_
+
 
 class Verb(StrEnum):
     """Every kind of state change the platform records; the one list of audit verbs."""
@@ -31,6 +33,31 @@ class Verb(StrEnum):
     FILE_UPLOAD = "file.upload"
 
 
+VERB_NAMES = {
+    Verb.JURISDICTION_CREATE: N_("Jurisdiction added"),
+    Verb.ORGANISATION_REGISTER: N_("Organisation registered"),
+    Verb.ORGANISATION_UPDATE: N_("Organisation profile changed"),
+    Verb.ORGANISATION_VERIFY: N_("Organisation verified"),
+    Verb.ORGANISATION_REJECT: N_("Organisation rejected"),
+    Verb.ORGANISATION_SUSPEND: N_("Organisation suspended"),
+    Verb.ORGANISATION_REINSTATE: N_("Organisation reinstated"),
+    Verb.USER_SIGN_UP: N_("Account created"),
+    Verb.USER_LOG_IN: N_("Logged in"),
+    Verb.USER_LOG_OUT: N_("Logged out"),
+    Verb.USER_LOCK: N_("Account locked after failed log-ins"),
+    Verb.USER_PASSWORD_CHANGE: N_("Password changed"),
+    Verb.USER_PASSWORD_RESET_REQUEST: N_("Password reset requested"),
+    Verb.USER_PASSWORD_RESET: N_("Password reset"),
+    Verb.USER_ACT_AS: N_("Switched organisation"),
+    Verb.USER_UPDATE: N_("Account changed"),
+    Verb.MEMBERSHIP_ADD: N_("Member added"),
+    Verb.MEMBERSHIP_REMOVE: N_("Member removed"),
+    Verb.FILE_UPLOAD: N_("File uploaded"),
+}
+# What an organisation's own activity feed leaves out: its members' comings and goings.
+SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)
+
+
 class AuditEvent(msgspec.Struct, frozen=True):
     id: int
     at: datetime
@@ -42,6 +69,7 @@ class AuditEvent(msgspec.Struct, frozen=True):
     diff: dict[str, Any]
     prev_hash: str
     hash: str
+    actor_name: str | None = None
 
 
 class ChainBreak(msgspec.Struct, frozen=True):

@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 
-from market.audit.models import AuditEvent, ChainBreak, Verb
+from market.audit.models import SESSION_VERBS, AuditEvent, ChainBreak, Verb
 from market.db import fetch, queries
 
 GENESIS = "0" * 64
@@ -77,7 +77,8 @@ async def verify_chain(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]]
 
 
 async def events_for_organisation(conn: asyncpg.Connection, organisation_id: int, limit: int = 20) -> list[AuditEvent]:
-    rows = await fetch(queries.audit.for_organisation(conn, organisation=organisation_id, limit=limit))
+    rows = await fetch(queries.audit.for_organisation(conn, organisation=organisation_id, limit=limit,
+                                                      leave_out=list(SESSION_VERBS)))
     return [AuditEvent(**dict(r)) for r in rows]
 
 

@@ -1,0 +1,175 @@
+"""Browser-test infrastructure: Debian's Chromium (installed with apt if missing), the real `market serve --demo`
+server in a subprocess with its own embedded PostgreSQL, and one headless browser for the whole session.
+
+No Playwright browser download ever happens: Playwright drives /usr/bin/chromium from Debian.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+APT_PACKAGES = ["chromium", "fonts-noto-cjk"]
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SERVER_START_SECONDS = 60
+
+
+def _cjk_font_present() -> bool:
+    return bool(glob.glob("/usr/share/fonts/**/NotoSansCJK*", recursive=True))
+
+
+def _apt(*args: str) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        done = subprocess.run(["apt-get", *args], env=env, capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(f"browser tests: `apt-get {' '.join(args)}` could not run: {exc}", pytrace=False)
+    if done.returncode != 0:
+        output = (done.stdout + done.stderr)[-4000:]
+        pytest.fail(f"browser tests: `apt-get {' '.join(args)}` failed (exit {done.returncode}); Chromium and a CJK "
+                    f"font are needed from Debian's mirror.\n{output}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Debian's Chromium and the Noto CJK fonts, installed with apt-get on first use if missing."""
+    if not (os.path.exists(CHROMIUM) and _cjk_font_present()):
+        if shutil.which("apt-get") is None:
+            pytest.fail(f"browser tests: {CHROMIUM} or the Noto CJK fonts are missing and there is no apt-get to "
+                        f"install them ({' '.join(APT_PACKAGES)})", pytrace=False)
+        if os.geteuid() != 0:
+            pytest.fail(f"browser tests: {CHROMIUM} or the Noto CJK fonts are missing; install them as root: "
+                        f"apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}", pytrace=False)
+        _apt("update")
+        _apt("install", "-y", "--no-install-recommends", *APT_PACKAGES)
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"browser tests: {CHROMIUM} is still missing after installing {' '.join(APT_PACKAGES)}",
+                    pytrace=False)
+    if not _cjk_font_present():
+        pytest.fail("browser tests: no Noto CJK font after installing fonts-noto-cjk", pytrace=False)
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def _stop(proc: subprocess.Popen, data_dir: Path) -> None:
+    """Ctrl+C first, so the server stops its embedded PostgreSQL; harder only if it will not go."""
+    if proc.poll() is None:
+        for sig, wait in ((signal.SIGINT, 30), (signal.SIGTERM, 15), (signal.SIGKILL, 10)):
+            proc.send_signal(sig)
+            try:
+                proc.wait(wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    # PostgreSQL runs detached from the server process; if the server died without stopping it
+    # (it crashed, or needed a harder signal than Ctrl+C), stop the postmaster it started ("fast" shutdown).
+    pid_file = data_dir / "pg" / "postmaster.pid"
+    try:
+        postmaster = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        os.kill(postmaster, signal.SIGINT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 15
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """`python -m market serve --demo` on a free port, its own embedded PostgreSQL in a fresh data directory."""
+    # A short path: PostgreSQL's socket path must stay under ~100 characters.
+    data_dir = Path(tempfile.mkdtemp(prefix="mkt-browser-"))
+    log = data_dir / "server.log"
+    port = _free_port()
+    # Only known settings: an unknown MARKET_* variable stops start-up; and none of the caller's own.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_") and k != "DATABASE_URL"}
+    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "market", "serve", "--demo", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    server = LiveServer(base_url=f"http://127.0.0.1:{port}", log=log)
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        last_error = "no answer yet"
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"`market serve --demo` exited with {proc.returncode} before it answered /health:\n"
+                            f"{server.output()[-6000:]}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{server.base_url}/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+                    last_error = f"HTTP {r.status}"
+            except urllib.error.HTTPError as exc:
+                last_error = f"HTTP {exc.code}"
+            except (urllib.error.URLError, OSError) as exc:
+                last_error = str(exc)
+            if time.monotonic() > deadline:
+                pytest.fail(f"`market serve --demo` did not answer GET /health with 200 within "
+                            f"{SERVER_START_SECONDS} s (last: {last_error}):\n{server.output()[-6000:]}",
+                            pytrace=False)
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(proc, data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser(chromium_executable: str) -> AsyncIterator[object]:
+    """One headless Debian Chromium for the session (Playwright's async API, on the session's event loop)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Where full-page screenshots go: a pytest temporary directory, and $SCREENSHOT_DIR too if it is set."""
+    dirs = [tmp_path_factory.mktemp("screenshots")]
+    if os.environ.get("SCREENSHOT_DIR"):
+        extra = Path(os.environ["SCREENSHOT_DIR"]).expanduser().resolve()
+        extra.mkdir(parents=True, exist_ok=True)
+        dirs.append(extra)
+    return dirs
