@@ -7,10 +7,12 @@ import time
 import uuid
 from typing import Any
 
+import asyncpg
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
 from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.middleware import ASGIMiddleware
@@ -25,11 +27,17 @@ from market.errors import InvalidFields, MarketError
 from market.i18n import gettext
 from market.organisations import models as org_models
 from market.organisations import workflow
-from market.settings import ROOT
+from market.settings import ROOT, Settings
 from market.storage.services import format_size
-from market.validation import explain_validation, parse
+from market.validation import explain_validation
 
 log = structlog.get_logger("market.web")
+# What handlers ask for by name; the app provides them (see market.app).
+Db = NamedDependency[asyncpg.Connection]
+User = NamedDependency[Identity]
+MaybeUser = NamedDependency[Identity | None]
+Config = NamedDependency[Settings]
+
 SESSION_COOKIE = "market_session"
 LANG_COOKIE = "market_lang"
 

@@ -8,18 +8,19 @@ import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
 
 from market import i18n
 from market.accounts import services as accounts
 from market.accounts.access import PUBLIC, SIGNED_IN
 from market.accounts.models import (
-    ActAs, Identity, LogIn, PasswordChange, PasswordReset, PasswordResetRequest, SignUp,
+    ActAs, LogIn, PasswordChange, PasswordReset, PasswordResetRequest, SignUp,
 )
 from market.errors import MarketError
 from market.organisations import services as organisations
-from market.settings import Settings
+from market.validation import parse
 from market.web import (
-    LANG_COOKIE, form_data, form_errors, page, parse, problem, redirect, safe_next, session_cookie,
+    LANG_COOKIE, Config, Db, MaybeUser, User, form_data, form_errors, page, problem, redirect, safe_next, session_cookie,
 )
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -38,7 +39,7 @@ async def form_step(request: Request, conn: asyncpg.Connection, template: str, a
         return page(request, template, status=exc.status, form=form, errors=form_errors(exc), **context)
 
 
-def logged_in(request: Request, token: str, target: str) -> Response:
+def logged_in(request: Request, token: FromPath[str], target: str) -> Response:
     response = redirect(target)
     response.set_cookie(session_cookie(request, token))
     return response
@@ -48,12 +49,12 @@ class AccountPages(Controller):
     include_in_schema = False
 
     @get("/signup", opt=PUBLIC_OPT)
-    async def signup_form(self, request: Request, conn: asyncpg.Connection) -> Response:
+    async def signup_form(self, request: Request, conn: Db) -> Response:
         return page(request, "accounts/signup.html", form={}, errors={},
                     communities=await _communities(conn))
 
     @post("/signup", opt=PUBLIC_OPT)
-    async def signup(self, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+    async def signup(self, request: Request, conn: Db, settings: Config) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             user_id = await accounts.sign_up(conn, parse(form, SignUp), i18n.current_locale.get())
             token = await accounts.start_session(conn, settings, user_id)
@@ -66,7 +67,7 @@ class AccountPages(Controller):
                     errors={})
 
     @post("/login", opt=PUBLIC_OPT)
-    async def login(self, request: Request, conn: asyncpg.Connection, settings: Settings) -> Response:
+    async def login(self, request: Request, conn: Db, settings: Config) -> Response:
         form = await form_data(request)
         try:
             data = parse({k: v for k, v in form.items() if k != "next"}, LogIn)
@@ -80,20 +81,20 @@ class AccountPages(Controller):
         return logged_in(request, token, safe_next(request.query_params.get("next") or form.get("next"), "/dashboard"))
 
     @post("/logout", opt=SIGNED_IN_OPT)
-    async def logout(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def logout(self, request: Request, conn: Db, identity: User) -> Response:
         await accounts.end_session(conn, identity)
         response = redirect("/")
         response.set_cookie(session_cookie(request, None))
         return response
 
     @get("/account", opt=SIGNED_IN_OPT)
-    async def account(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def account(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "accounts/account.html", form={}, errors={},
                     memberships=await accounts.memberships_of(conn, identity.user_id),
                     notice=request.query_params.get("notice"))
 
     @post("/account/password", opt=SIGNED_IN_OPT)
-    async def change_password(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def change_password(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await accounts.change_password(conn, identity, parse(form, PasswordChange))
             return redirect("/account?notice=password_changed")
@@ -101,7 +102,7 @@ class AccountPages(Controller):
                                memberships=await accounts.memberships_of(conn, identity.user_id), notice=None)
 
     @post("/account/act-as", opt=SIGNED_IN_OPT)
-    async def act_as(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def act_as(self, request: Request, conn: Db, identity: User) -> Response:
         form = await form_data(request)
         await accounts.act_as(conn, identity, parse(form, ActAs))
         return redirect("/dashboard")
@@ -111,7 +112,7 @@ class AccountPages(Controller):
         return page(request, "accounts/forgot.html", form={}, errors={}, sent=False)
 
     @post("/password/forgot", opt=PUBLIC_OPT)
-    async def forgot(self, request: Request, conn: asyncpg.Connection, settings: Settings, state: State) -> Response:
+    async def forgot(self, request: Request, conn: Db, settings: Config, state: State) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             data = parse(form, PasswordResetRequest)
             await accounts.request_password_reset(conn, settings, state.mailer, data.email)
@@ -119,11 +120,11 @@ class AccountPages(Controller):
         return await form_step(request, conn, "accounts/forgot.html", action, sent=False)
 
     @get("/password/reset/{token:str}", opt=PUBLIC_OPT)
-    async def reset_form(self, request: Request, token: str) -> Response:
+    async def reset_form(self, request: Request, token: FromPath[str]) -> Response:
         return page(request, "accounts/reset.html", token=token, form={}, errors={})
 
     @post("/password/reset/{token:str}", opt=PUBLIC_OPT)
-    async def reset(self, request: Request, conn: asyncpg.Connection, settings: Settings, token: str) -> Response:
+    async def reset(self, request: Request, conn: Db, settings: Config, token: FromPath[str]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             user_id = await accounts.reset_password(conn, token, parse(form, PasswordReset).new_password)
             session = await accounts.start_session(conn, settings, user_id)
@@ -131,8 +132,8 @@ class AccountPages(Controller):
         return await form_step(request, conn, "accounts/reset.html", action, token=token)
 
     @get("/lang/{code:str}", opt=PUBLIC_OPT)
-    async def switch_language(self, request: Request, conn: asyncpg.Connection, identity: Identity | None,
-                              code: str) -> Response:
+    async def switch_language(self, request: Request, conn: Db, identity: MaybeUser,
+                              code: FromPath[str]) -> Response:
         locale = code if code in i18n.LOCALES else i18n.DEFAULT_LOCALE
         if identity is not None:
             await accounts.set_locale(conn, identity, locale)
@@ -163,12 +164,12 @@ class AccountApi(Controller):
     tags = ["accounts"]
 
     @post("/users", opt=PUBLIC_OPT, status_code=201, summary="Sign up")
-    async def sign_up(self, conn: asyncpg.Connection, data: SignUp) -> dict[str, int]:
+    async def sign_up(self, conn: Db, data: JSONBody[SignUp]) -> dict[str, int]:
         return {"user_id": await accounts.sign_up(conn, data, i18n.current_locale.get())}
 
     @post("/session", opt=PUBLIC_OPT, status_code=201, summary="Log in (sets the session cookie)")
-    async def log_in(self, request: Request, conn: asyncpg.Connection, settings: Settings,
-                     data: LogIn) -> Response[dict[str, Any]]:
+    async def log_in(self, request: Request, conn: Db, settings: Config,
+                     data: JSONBody[LogIn]) -> Response[dict[str, Any]]:
         outcome = await accounts.authenticate(conn, settings, data)
         if isinstance(outcome, accounts.LoginRefused):
             status = 429 if outcome.locked_until else 400
@@ -179,11 +180,11 @@ class AccountApi(Controller):
         return response
 
     @delete("/session", opt=SIGNED_IN_OPT, status_code=204, summary="Log out")
-    async def log_out(self, conn: asyncpg.Connection, identity: Identity) -> None:
+    async def log_out(self, conn: Db, identity: User) -> None:
         await accounts.end_session(conn, identity)
 
     @get("/me", opt=SIGNED_IN_OPT, summary="Who I am and which organisation I act for")
-    async def me(self, conn: asyncpg.Connection, identity: Identity) -> MeOut:
+    async def me(self, conn: Db, identity: User) -> MeOut:
         memberships = await accounts.memberships_of(conn, identity.user_id)
         return MeOut(
             email=identity.email, user_id=identity.user_id, display_name=identity.display_name,
@@ -194,16 +195,16 @@ class AccountApi(Controller):
         )
 
     @post("/account/password", opt=SIGNED_IN_OPT, status_code=204, summary="Change my password")
-    async def change_password(self, conn: asyncpg.Connection, identity: Identity, data: PasswordChange) -> None:
+    async def change_password(self, conn: Db, identity: User, data: JSONBody[PasswordChange]) -> None:
         await accounts.change_password(conn, identity, data)
 
     @post("/account/act-as", opt=SIGNED_IN_OPT, status_code=204, summary="Act for one of my organisations")
-    async def act_as(self, conn: asyncpg.Connection, identity: Identity, data: ActAs) -> None:
+    async def act_as(self, conn: Db, identity: User, data: JSONBody[ActAs]) -> None:
         await accounts.act_as(conn, identity, data)
 
     @post("/password/forgot", opt=PUBLIC_OPT, status_code=202, summary="Mail a password reset link")
-    async def forgot(self, conn: asyncpg.Connection, settings: Settings, state: State,
-                     data: PasswordResetRequest) -> dict[str, str]:
+    async def forgot(self, conn: Db, settings: Config, state: State,
+                     data: JSONBody[PasswordResetRequest]) -> dict[str, str]:
         await accounts.request_password_reset(conn, settings, state.mailer, data.email)
         return {"status": "sent if the address has an account"}
 

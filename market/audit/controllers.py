@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from litestar import Controller, Request, Response, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from market.accounts.access import PLATFORM_ADMIN
 from market.audit import services as audit
 from market.audit.models import AuditEvent
-from market.web import page
+from market.web import Db, page
 
 ADMIN_OPT = {"access": PLATFORM_ADMIN}
 
@@ -20,7 +19,7 @@ class AuditPages(Controller):
     include_in_schema = False
 
     @get("/admin/audit", opt=ADMIN_OPT)
-    async def trail(self, request: Request, conn: asyncpg.Connection) -> Response:
+    async def trail(self, request: Request, conn: Db) -> Response:
         return page(request, "audit/trail.html", events=await audit.recent_events(conn, 200))
 
 
@@ -29,6 +28,6 @@ class AuditApi(Controller):
     tags = ["audit"]
 
     @get("/audit", opt=ADMIN_OPT, summary="Recent audit events, newest first")
-    async def trail(self, conn: asyncpg.Connection,
-                    limit: Annotated[int, Parameter(ge=1, le=1000)] = 100) -> list[AuditEvent]:
+    async def trail(self, conn: Db,
+                    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100) -> list[AuditEvent]:
         return await audit.recent_events(conn, limit)

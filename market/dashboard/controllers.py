@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import asyncpg
 from litestar import Controller, Request, Response, get
 
 from market.accounts import services as accounts
 from market.accounts.access import PUBLIC, SIGNED_IN
-from market.accounts.models import Identity
 from market.audit import services as audit
 from market.db import fetch, queries
 from market.organisations import services as organisations
 from market.storage import services as storage
-from market.web import page
+from market.web import Db, User, page
 
 
 class DashboardPages(Controller):
     include_in_schema = False
 
     @get("/", opt={"access": PUBLIC})
-    async def home(self, request: Request, conn: asyncpg.Connection) -> Response:
+    async def home(self, request: Request, conn: Db) -> Response:
         by_kind = {r["kind"]: r["n"] for r in await fetch(queries.organisations.count_verified_by_kind(conn))}
         return page(request, "home.html", by_kind=by_kind)
 
     @get("/dashboard", opt={"access": SIGNED_IN})
-    async def dashboard(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def dashboard(self, request: Request, conn: Db, identity: User) -> Response:
         context: dict = {
             "memberships": await accounts.memberships_of(conn, identity.user_id),
             "files": await storage.files_for(conn, identity, 20),

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from litestar import Controller, Request, Response, get, post, put
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.accounts import services as accounts
 from market.accounts.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN
 from market.accounts.controllers import form_step
-from market.accounts.models import AddMember, Identity, Member
+from market.accounts.models import AddMember, Member
 from market.errors import NotFound
 from market.organisations import services as organisations
 from market.organisations import workflow
 from market.organisations.models import Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate, StatusChange
-from market.web import page, parse, redirect
+from market.validation import parse
+from market.web import Db, MaybeUser, User, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -35,20 +35,20 @@ class OrganisationPages(Controller):
     include_in_schema = False
 
     @get("/organisations", opt=PUBLIC_OPT)
-    async def directory(self, request: Request, conn: asyncpg.Connection,
-                        kind: KindFilter | None = None,
-                        q: Annotated[str | None, Parameter(max_length=100)] = None) -> Response:
+    async def directory(self, request: Request, conn: Db,
+                        kind: FromQuery[KindFilter | None] = None,
+                        q: Annotated[str | None, QueryParameter(max_length=100)] = None) -> Response:
         return page(request, "organisations/directory.html", kind=kind, q=q or "",
                     organisations=await organisations.directory(conn, kind=kind, q=q),
                     places={j.id: j for j in await organisations.jurisdictions(conn)})
 
     @get("/organisations/new", opt=SIGNED_IN_OPT)
-    async def register_form(self, request: Request, conn: asyncpg.Connection) -> Response:
+    async def register_form(self, request: Request, conn: Db) -> Response:
         return page(request, "organisations/register.html", form={"kind": request.query_params.get("kind", "provider")},
                     errors={}, places=await organisations.jurisdictions(conn))
 
     @post("/organisations/new", opt=SIGNED_IN_OPT)
-    async def register(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def register(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             org_id = await organisations.register(conn, identity, _input_from_form(form))
             return redirect(f"/organisations/{org_id}")
@@ -56,8 +56,8 @@ class OrganisationPages(Controller):
                                places=await organisations.jurisdictions(conn))
 
     @get("/organisations/{org_id:int}", opt=PUBLIC_OPT)
-    async def profile(self, request: Request, conn: asyncpg.Connection, identity: Identity | None,
-                      org_id: int) -> Response:
+    async def profile(self, request: Request, conn: Db, identity: MaybeUser,
+                      org_id: FromPath[int]) -> Response:
         org = await organisations.get_public(conn, identity, org_id)
         private = (await organisations.get_private(conn, identity, org_id)
                    if identity and organisations.can_see_private(identity, org_id) else None)
@@ -67,13 +67,13 @@ class OrganisationPages(Controller):
                     if identity and identity.is_platform_admin else [], errors={})
 
     @get("/organisations/{org_id:int}/edit", opt=SIGNED_IN_OPT)
-    async def edit_form(self, request: Request, conn: asyncpg.Connection, identity: Identity, org_id: int) -> Response:
+    async def edit_form(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         accounts.require_organisation_admin(identity, org_id)
         org = await organisations.get_private(conn, identity, org_id)
         return page(request, "organisations/edit.html", org=org, form=_form_of(org), errors={})
 
     @post("/organisations/{org_id:int}/edit", opt=SIGNED_IN_OPT)
-    async def edit(self, request: Request, conn: asyncpg.Connection, identity: Identity, org_id: int) -> Response:
+    async def edit(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         accounts.require_organisation_admin(identity, org_id)
         org = await organisations.get_private(conn, identity, org_id)
 
@@ -84,18 +84,18 @@ class OrganisationPages(Controller):
         return await form_step(request, conn, "organisations/edit.html", action, org=org)
 
     @post("/organisations/{org_id:int}/resubmit", opt=SIGNED_IN_OPT)
-    async def resubmit(self, request: Request, conn: asyncpg.Connection, identity: Identity, org_id: int) -> Response:
+    async def resubmit(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         await organisations.change_status(conn, identity, org_id, "resubmit", StatusChange())
         return redirect(f"/organisations/{org_id}")
 
     @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
-    async def members(self, request: Request, conn: asyncpg.Connection, identity: Identity, org_id: int) -> Response:
+    async def members(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         people = await accounts.members(conn, identity, org_id)
         org = await organisations.get_private(conn, identity, org_id)
         return page(request, "organisations/members.html", org=org, members=people, form={}, errors={})
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
-    async def add_member(self, request: Request, conn: asyncpg.Connection, identity: Identity, org_id: int) -> Response:
+    async def add_member(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         people = await accounts.members(conn, identity, org_id)
         org = await organisations.get_private(conn, identity, org_id)
 
@@ -105,19 +105,19 @@ class OrganisationPages(Controller):
         return await form_step(request, conn, "organisations/members.html", action, org=org, members=people)
 
     @post("/organisations/{org_id:int}/members/{user_id:int}/remove", opt=SIGNED_IN_OPT)
-    async def remove_member(self, conn: asyncpg.Connection, identity: Identity, org_id: int, user_id: int) -> Response:
+    async def remove_member(self, conn: Db, identity: User, org_id: FromPath[int], user_id: FromPath[int]) -> Response:
         await accounts.remove_member(conn, identity, org_id, user_id)
         return redirect(f"/organisations/{org_id}/members")
 
     @get("/admin/organisations", opt=ADMIN_OPT)
-    async def pending(self, request: Request, conn: asyncpg.Connection, identity: Identity) -> Response:
+    async def pending(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "organisations/pending.html",
                     organisations=await organisations.awaiting_verification(conn, identity),
                     places={j.id: j for j in await organisations.jurisdictions(conn)})
 
     @post("/admin/organisations/{org_id:int}/{action:str}", opt=ADMIN_OPT)
-    async def change_status(self, request: Request, conn: asyncpg.Connection, identity: Identity, org_id: int,
-                            action: str) -> Response:
+    async def change_status(self, request: Request, conn: Db, identity: User, org_id: FromPath[int],
+                            action: FromPath[str]) -> Response:
         if action not in workflow.ACTIONS:
             raise NotFound()
 
@@ -140,48 +140,48 @@ class OrganisationApi(Controller):
     tags = ["organisations"]
 
     @get("/jurisdictions", opt=PUBLIC_OPT, summary="The jurisdiction tree, as a flat list with parent ids")
-    async def jurisdictions(self, conn: asyncpg.Connection) -> list[Jurisdiction]:
+    async def jurisdictions(self, conn: Db) -> list[Jurisdiction]:
         return await organisations.jurisdictions(conn)
 
     @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations")
-    async def directory(self, conn: asyncpg.Connection,
-                        kind: KindFilter | None = None,
-                        q: Annotated[str | None, Parameter(max_length=100)] = None,
-                        limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
-                        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    async def directory(self, conn: Db,
+                        kind: FromQuery[KindFilter | None] = None,
+                        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+                        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+                        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
                         ) -> list[Organisation]:
         return await organisations.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
 
     @post("/organisations", opt=SIGNED_IN_OPT, status_code=201, summary="Register an organisation")
-    async def register(self, conn: asyncpg.Connection, identity: Identity,
-                       data: OrganisationInput) -> dict[str, Any]:
+    async def register(self, conn: Db, identity: User,
+                       data: JSONBody[OrganisationInput]) -> dict[str, Any]:
         org_id = await organisations.register(conn, identity, data)
         return {"organisation_id": org_id, "status": "pending"}
 
     @get("/organisations/{org_id:int}", opt=PUBLIC_OPT, summary="An organisation (private fields for its members)")
-    async def profile(self, conn: asyncpg.Connection, identity: Identity | None,
-                      org_id: int) -> Organisation | OrganisationPrivate:
+    async def profile(self, conn: Db, identity: MaybeUser,
+                      org_id: FromPath[int]) -> Organisation | OrganisationPrivate:
         org = await organisations.get_public(conn, identity, org_id)
         if identity and organisations.can_see_private(identity, org_id):
             return await organisations.get_private(conn, identity, org_id)
         return org
 
     @put("/organisations/{org_id:int}", opt=SIGNED_IN_OPT, summary="Edit an organisation's profile")
-    async def update(self, conn: asyncpg.Connection, identity: Identity, org_id: int,
-                     data: OrganisationInput) -> OrganisationPrivate:
+    async def update(self, conn: Db, identity: User, org_id: FromPath[int],
+                     data: JSONBody[OrganisationInput]) -> OrganisationPrivate:
         await organisations.update(conn, identity, org_id, data)
         return await organisations.get_private(conn, identity, org_id)
 
     @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT, summary="Members (organisation admins)")
-    async def members(self, conn: asyncpg.Connection, identity: Identity, org_id: int) -> list[Member]:
+    async def members(self, conn: Db, identity: User, org_id: FromPath[int]) -> list[Member]:
         return await accounts.members(conn, identity, org_id)
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT, status_code=201, summary="Add a member")
-    async def add_member(self, conn: asyncpg.Connection, identity: Identity, org_id: int,
-                         data: AddMember) -> dict[str, int]:
+    async def add_member(self, conn: Db, identity: User, org_id: FromPath[int],
+                         data: JSONBody[AddMember]) -> dict[str, int]:
         return {"user_id": await accounts.add_member(conn, identity, org_id, data)}
 
     @post("/admin/organisations/{org_id:int}/{action:str}", opt=ADMIN_OPT, summary="Verify, reject, suspend, reinstate")
-    async def change_status(self, conn: asyncpg.Connection, identity: Identity, org_id: int, action: Action,
-                            data: StatusChange) -> dict[str, str]:
+    async def change_status(self, conn: Db, identity: User, org_id: FromPath[int], action: FromPath[Action],
+                            data: JSONBody[StatusChange]) -> dict[str, str]:
         return {"status": await organisations.change_status(conn, identity, org_id, action, data)}

@@ -10,15 +10,14 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, FromPath, QueryParameter
 
 from market.accounts.access import PUBLIC, SIGNED_IN
 from market.accounts.models import Identity
 from market.errors import Invalid, MarketError
-from market.settings import Settings
 from market.storage import services as files
 from market.storage.services import FileLink, StoredFile
-from market.web import form_errors, page, redirect
+from market.web import Config, Db, MaybeUser, User, form_errors, page, redirect
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 
@@ -28,7 +27,7 @@ async def _upload(request: Request, conn: asyncpg.Connection, state: State, iden
     upload = form.get("file")
     if not isinstance(upload, UploadFile):
         raise Invalid("Choose a file to upload.", field="file")
-    settings: Settings = state.settings
+    settings = state.settings
     # Read one byte past the limit: enough to know it is too large without reading all of it.
     data = await upload.read(settings.max_upload_bytes + 1)
     visibility = form.get("visibility") or "private"
@@ -40,7 +39,7 @@ class FilePages(Controller):
     include_in_schema = False
 
     @post("/files", opt=SIGNED_IN_OPT)
-    async def upload(self, request: Request, conn: asyncpg.Connection, state: State, identity: Identity) -> Response:
+    async def upload(self, request: Request, conn: Db, state: State, identity: User) -> Response:
         try:
             async with conn.transaction():
                 await _upload(request, conn, state, identity)
@@ -50,17 +49,17 @@ class FilePages(Controller):
         return redirect("/dashboard#files")
 
     @get("/files/{file_id:uuid}", opt={"access": PUBLIC})
-    async def open(self, conn: asyncpg.Connection, settings: Settings, identity: Identity | None,
-                   file_id: uuid.UUID) -> Response:
+    async def open(self, conn: Db, settings: Config, identity: MaybeUser,
+                   file_id: FromPath[uuid.UUID]) -> Response:
         record = await files.get_record(conn, identity, file_id)
         return redirect(files.signed_link(settings, record, identity).url)
 
     @get("/files/{file_id:uuid}/content", opt={"access": PUBLIC})
-    async def content(self, conn: asyncpg.Connection, state: State, settings: Settings, identity: Identity | None,
-                      file_id: uuid.UUID,
-                      expires: Annotated[int, Parameter(ge=0, le=2**40)],
-                      user: Annotated[int, Parameter(ge=0, le=2**62)],
-                      sig: Annotated[str, Parameter(max_length=128)]) -> Response:
+    async def content(self, conn: Db, state: State, settings: Config, identity: MaybeUser,
+                      file_id: FromPath[uuid.UUID],
+                      expires: Annotated[int, QueryParameter(ge=0, le=2**40)],
+                      user: Annotated[int, QueryParameter(ge=0, le=2**62)],
+                      sig: Annotated[str, QueryParameter(max_length=128)]) -> Response:
         files.check_link(settings, file_id, identity, expires, user, sig)
         record, data = await files.read(conn, state.storage, identity, file_id)
         return Response(data, media_type=record.content_type, headers={
@@ -78,15 +77,15 @@ class FileApi(Controller):
     tags = ["files"]
 
     @post("/", opt=SIGNED_IN_OPT, status_code=201, summary="Upload a file (multipart form field `file`)")
-    async def upload(self, request: Request, conn: asyncpg.Connection, state: State, identity: Identity,
+    async def upload(self, request: Request, conn: Db, state: State, identity: User,
                      data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)]) -> FileOut:
         record = await _upload(request, conn, state, identity)
         return FileOut(**{f: getattr(record, f) for f in StoredFile.__struct_fields__},
                        link=files.signed_link(state.settings, record, identity))
 
     @get("/{file_id:uuid}", opt={"access": PUBLIC}, summary="A file's details and an expiring link to it")
-    async def detail(self, conn: asyncpg.Connection, settings: Settings, identity: Identity | None,
-                     file_id: uuid.UUID) -> FileOut:
+    async def detail(self, conn: Db, settings: Config, identity: MaybeUser,
+                     file_id: FromPath[uuid.UUID]) -> FileOut:
         record = await files.get_record(conn, identity, file_id)
         return FileOut(**{f: getattr(record, f) for f in StoredFile.__struct_fields__},
                        link=files.signed_link(settings, record, identity))
