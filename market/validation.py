@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -45,9 +46,28 @@ def explain_validation(message: str) -> Invalid:
     return Invalid("This value is not valid.", field=field)
 
 
+@cache
+def _one_field(struct: type[msgspec.Struct], name: str) -> type[msgspec.Struct]:
+    field = next(f for f in msgspec.structs.fields(struct) if f.name == name)
+    return msgspec.defstruct(f"{struct.__name__}_{name}", [(name, field.type)])
+
+
 def parse(data: Any, struct: type[S]) -> S:
-    """A form or JSON object as a Struct; a problem becomes a field error in the user's language."""
+    """A form or JSON object as a Struct. msgspec stops at the first problem; a person filling in a
+    form wants to see them all at once, so each field is then checked on its own."""
     try:
         return msgspec.convert(data, struct, strict=False)
     except msgspec.ValidationError as exc:
-        raise InvalidFields([explain_validation(str(exc))]) from None
+        first = explain_validation(str(exc))
+    errors: list[Invalid] = []
+    if isinstance(data, dict):
+        for field in msgspec.structs.fields(struct):
+            if field.encode_name not in data:
+                if field.required:
+                    errors.append(Invalid("This field is required.", field=field.name))
+                continue
+            try:
+                msgspec.convert({field.name: data[field.encode_name]}, _one_field(struct, field.name), strict=False)
+            except msgspec.ValidationError as exc:
+                errors.append(explain_validation(str(exc)))
+    raise InvalidFields(errors or [first])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from urllib.parse import quote
 from typing import Any
 
 import asyncpg
@@ -178,7 +179,7 @@ def exception_handler(request: Request, exc: Exception) -> Response:
     if wants_json(request):
         return problem(status, title, detail, errors, request)
     if status == 401:
-        return redirect(f"/login?next={request.url.path}")
+        return redirect(f"/login?next={quote(request.url.path)}")
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
     return page(request, template, status=status, title=title, detail=detail, errors=errors or {})
 

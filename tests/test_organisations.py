@@ -192,3 +192,25 @@ async def test_directory_lists_verified_organisations_only(client, world):
     assert "测试provider" in names and "测试pending_provider" not in names
     page = await client.get("/organisations?q=other")
     assert "测试other_provider" in page.text and "测试funder" not in page.text
+
+
+async def test_a_form_shows_every_problem_at_once(client, pool, world):
+    await act_as(client, pool, client.app.state.settings, world["resident"].user_id)
+    r = await post_form(client, "/organisations/new", {"kind": "provider", "subtype": "social_group",
+                                                       "rating": "9", "registration_date": "someday"})
+    assert r.status_code == 400
+    for field in ("name_zh", "jurisdiction_id", "rating", "registration_date"):
+        assert f'id="e-{field}"' in r.text, field
+
+
+async def test_the_platform_sees_a_pending_organisations_documents_when_verifying(client, pool, world):
+    from market.storage import services as storage
+    app = client.app
+    pending = world["pending_admin"]
+    who = await identity_of(pool, app.state.settings, pending.user_id, pending.org_id)
+    async with pool.acquire() as conn, conn.transaction():
+        await storage.store(conn, app.state.storage, app.state.settings, who, b"%PDF-1.4\n%%EOF\n", "登记证书.pdf")
+    await act_as(client, pool, app.state.settings, world["platform_admin"].user_id)
+    assert "登记证书.pdf" in (await client.get(f"/organisations/{pending.org_id}")).text
+    await act_as(client, pool, app.state.settings, world["provider_admin"].user_id)
+    assert (await client.get(f"/organisations/{pending.org_id}")).status_code == 404

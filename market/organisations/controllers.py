@@ -15,6 +15,7 @@ from market.errors import NotFound
 from market.organisations import services as organisations
 from market.organisations import workflow
 from market.organisations.models import Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate, StatusChange
+from market.storage import services as storage
 from market.validation import parse
 from market.web import Db, MaybeUser, User, page, redirect
 
@@ -62,7 +63,8 @@ class OrganisationPages(Controller):
         private = (await organisations.get_private(conn, identity, org_id)
                    if identity and organisations.can_see_private(identity, org_id) else None)
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
-        return page(request, "organisations/profile.html", org=org, private=private, place=place,
+        documents = await storage.organisation_files(conn, identity, org_id) if private else []
+        return page(request, "organisations/profile.html", org=org, private=private, place=place, documents=documents,
                     actions=[t for t in workflow.TRANSITIONS if t.source == org.status and t.by == "platform_admin"]
                     if identity and identity.is_platform_admin else [], errors={})
 
@@ -127,6 +129,7 @@ class OrganisationPages(Controller):
         org = await organisations.get_public(conn, identity, org_id)
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
         return await form_step(request, conn, "organisations/profile.html", step, org=org, place=place,
+                               documents=await storage.organisation_files(conn, identity, org_id),
                                private=await organisations.get_private(conn, identity, org_id),
                                actions=[t for t in workflow.TRANSITIONS if t.source == org.status])
 

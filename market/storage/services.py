@@ -189,6 +189,15 @@ async def read(conn: asyncpg.Connection, storage: FileStorage, identity: Identit
     return record, data
 
 
+async def organisation_files(conn: asyncpg.Connection, identity: Identity, organisation_id: int,
+                             limit: int = 50) -> list[StoredFile]:
+    """An organisation's documents, e.g. its registration certificate for the platform to check."""
+    if not (identity.is_platform_admin or identity.org_id == organisation_id):
+        raise NotFound()
+    rows = await fetch(queries.storage.files_of_organisation(conn, organisation_id=organisation_id, limit=limit))
+    return [_row(r) for r in rows]
+
+
 async def files_for(conn: asyncpg.Connection, identity: Identity, limit: int = 50) -> list[StoredFile]:
     if identity.org_id is not None:
         rows = await fetch(queries.storage.files_of_organisation(conn, organisation_id=identity.org_id, limit=limit))
