@@ -11,6 +11,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
+
 from market import db
 from market.i18n import gettext
 from market.logs import configure_logging
@@ -39,6 +41,9 @@ def _with_database(settings: Settings, work: Callable[[Any], Awaitable[int]]) ->
     except db.MigrationError as exc:
         print(f"market: {exc}", file=sys.stderr)
         return 2
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"market: cannot use the database: {exc}", file=sys.stderr)
+        return 2
     finally:
         if embedded is not None:
             embedded.stop()
@@ -66,6 +71,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         asyncio.run(prepare())
     except db.MigrationError as exc:
         print(f"market: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"market: cannot use the database: {exc}", file=sys.stderr)
         return 2
     # Worker processes read their settings from the environment like any other process would.
     os.environ["DATABASE_URL"] = dsn

@@ -82,3 +82,17 @@ async def test_demo_is_idempotent(database):
     assert providers == 30 and enterprises == 10
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",
                                               "evaluator", "resident"}
+
+
+async def test_an_unreachable_database_is_a_message_not_a_traceback(monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("MARKET_SECRET_KEY", "c" * 40)
+    assert await run("db", "status") == 2
+    assert "cannot use the database" in capsys.readouterr().err
+
+
+def test_a_bad_setting_stops_the_command_naming_it(monkeypatch):
+    monkeypatch.setenv("MARKET_STORAGE_BACKEND", "ftp")
+    with pytest.raises(SystemExit) as exc:
+        main(["db", "status"])
+    assert "MARKET_STORAGE_BACKEND" in str(exc.value)
