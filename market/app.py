@@ -22,6 +22,7 @@ from market.accounts.access import PUBLIC, Access
 from market.accounts.controllers import AccountApi, AccountPages
 from market.accounts.models import Identity
 from market.audit.controllers import AuditApi, AuditPages
+from market.catalogue.controllers import CatalogueApi, CataloguePages
 from market.dashboard.controllers import DashboardPages
 from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
     )
     return Litestar(
         route_handlers=[health, static, DashboardPages, AccountPages, AccountApi, OrganisationPages,
-                        OrganisationApi, AuditPages, AuditApi, FilePages, FileApi],
+                        OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import zlib
 from datetime import date
+from pathlib import Path
 
 import asyncpg
 
+from market.accounts.models import Identity
 from market.accounts.services import check_password_strength, hash_password, normalise_email
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.catalogue import services as catalogue
+from market.catalogue.models import NewVersion
 from market.db import queries
 from market.errors import Invalid, InvalidFields
 from market.organisations import credit_code
@@ -158,6 +162,25 @@ async def _user(conn: asyncpg.Connection, email: str, name: str, password_hash: 
     return user_id
 
 
+async def _catalogue(conn: asyncpg.Connection, bureau: int, admin: int) -> None:
+    """The bureau's purchasing catalogue: 2025 (since replaced), 2026 in force, and a 2027 draft."""
+    if await conn.fetchval("select count(*) from catalogue_versions where buyer_id = $1", bureau):
+        return
+    who = Identity(user_id=admin, email=f"bureau@{DOMAIN}", display_name="周科长", locale="zh_Hans", community_id=None,
+                   session_hash="", org_id=bureau, org_kind="buyer", org_status="verified", role="admin")
+    data = (Path(__file__).parent / "catalogue" / "demo_catalogue.csv").read_bytes()
+    versions = {}
+    for year in (2025, 2026):
+        versions[year] = await catalogue.create_version(conn, who, NewVersion(
+            year=year, title_zh=f"上城区政府购买社会组织服务指导性目录（{year}年）",
+            title_en=f"Shangcheng District guiding catalogue for purchasing services from social organisations ({year})"))
+        await catalogue.import_file(conn, who, versions[year], data)
+        await catalogue.change_status(conn, who, versions[year], "publish")
+    await catalogue.create_version(conn, who, NewVersion(
+        year=2027, title_zh="上城区政府购买社会组织服务指导性目录（2027年，征求意见稿）",
+        title_en="Shangcheng District guiding catalogue (2027, consultation draft)", copy_from=versions[2026]))
+
+
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
     """Create the demo district if it is not there; return (role, email, organisation) log-ins."""
     logins: list[tuple[str, str, str]] = []
@@ -193,7 +216,8 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
         bureau = await _organisation(conn, kind="buyer", subtype="bureau", name_zh="上城区民政局",
                                      name_en="Shangcheng District Civil Affairs Bureau", code=_code("11", 2),
                                      place=district, description="负责全区政府购买社会组织服务目录、立项与资金监管。")
-        await _user(conn, login("buyer admin", "bureau", "上城区民政局"), "周科长", pw, bureau, "admin")
+        bureau_admin = await _user(conn, login("buyer admin", "bureau", "上城区民政局"), "周科长", pw, bureau, "admin")
+        await _catalogue(conn, bureau, bureau_admin)
         await _user(conn, login("buyer staff", "bureau.staff", "上城区民政局"), "吴科员", pw, bureau, "staff")
         await _user(conn, login("buyer finance", "bureau.finance", "上城区民政局"), "郑会计", pw, bureau, "finance")
         for n, (key, zh, en, names) in enumerate(STREETS, 3):

@@ -25,6 +25,10 @@ class MarketError(Exception):
     def field_errors(self) -> dict[str, str]:
         return {self.field: self.text()} if self.field else {}
 
+    def details(self) -> dict[str, object]:
+        """More for programs than the message says, e.g. every bad row of an imported file."""
+        return {}
+
 
 class Invalid(MarketError):
     status = 400

@@ -24,6 +24,8 @@ from market import i18n
 from market.accounts import services as accounts
 from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
+from market.catalogue import models as catalogue_models
+from market.catalogue import workflow as catalogue_workflow
 from market.errors import InvalidFields, MarketError
 from market.i18n import gettext
 from market.organisations import models as org_models
@@ -63,6 +65,9 @@ def template_environment() -> Environment:
         KIND_NAMES=org_models.KIND_NAMES, SUBTYPE_NAMES=org_models.SUBTYPE_NAMES,
         STATUS_NAMES=org_models.STATUS_NAMES, LEVEL_NAMES=org_models.LEVEL_NAMES, SUBTYPES=org_models.SUBTYPES,
         ROLE_NAMES=ROLE_NAMES, MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH, ACTION_NAMES=workflow.ACTION_NAMES, localized=localized, choices=choices,
+        VERSION_STATUS_NAMES=catalogue_models.VERSION_STATUS_NAMES, SCOPE_NAMES=catalogue_models.SCOPE_NAMES,
+        CATALOGUE_ACTION_NAMES=catalogue_workflow.ACTION_NAMES,
+        version_choices=lambda versions: [(v.id, f"{v.year} · {localized(v, 'title')}") for v in versions],
         file_size=format_size, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     return env
@@ -130,10 +135,11 @@ def wants_json(request: Request) -> bool:
 
 
 def problem(status: int, title: str, detail: str, errors: dict[str, str] | None = None,
-            request: Request | None = None) -> Response:
+            request: Request | None = None, details: dict[str, object] | None = None) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    body.update(details or {})
     if request is not None:
         body["instance"] = request.url.path
         body["request_id"] = request.scope.get("request_id")
@@ -143,7 +149,9 @@ def problem(status: int, title: str, detail: str, errors: dict[str, str] | None 
 def exception_handler(request: Request, exc: Exception) -> Response:
     """The one mapping from errors to HTTP: problem details for programs, an error page for people."""
     errors: dict[str, str] | None = None
+    details: dict[str, object] = {}
     if isinstance(exc, MarketError):
+        details = exc.details()
         status, detail = exc.status, exc.text()
         errors = form_errors(exc) if isinstance(exc, InvalidFields) or exc.field else None
         title = gettext(exc.title)
@@ -177,7 +185,7 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         status, title = 500, gettext("Something went wrong on our side")
         detail = gettext("The error has been logged. Please try again later; nothing was changed.")
     if wants_json(request):
-        return problem(status, title, detail, errors, request)
+        return problem(status, title, detail, errors, request, details)
     if status == 401:
         return redirect(f"/login?next={quote(request.url.path)}")
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"

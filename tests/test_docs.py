@@ -34,3 +34,10 @@ def test_every_cli_command_is_documented():
         commands = [f"market {name} {n}" for a in nested for n in a.choices] or [f"market {name}"]
         for command in commands:
             assert f"`{command}" in README, command
+
+
+def test_the_catalogue_file_columns_are_documented():
+    from market.catalogue.files import COLUMNS
+    doc = (ROOT / "docs" / "catalogue.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `(\w+)` \|", doc, re.M)
+    assert documented == list(COLUMNS)

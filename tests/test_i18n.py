@@ -30,7 +30,7 @@ DOCS = ROOT / "docs" / "i18n.md"
 # The -k arguments of the extract command in docs/i18n.md; test_docs_extract_command_uses_these_keywords
 # keeps the two in step. Babel adds its default keywords to these, as the command does.
 KEYWORDS = [
-    "_", "gettext", "ngettext:1,2", "N_",
+    "_", "gettext", "ngettext:1,2", "N_", "row_problem:2",
     "MarketError", "Invalid", "NotAuthenticated", "Forbidden", "NotFound", "Conflict", "Gone",
     "PayloadTooLarge", "TooManyAttempts", "Unavailable",
 ]

@@ -31,6 +31,11 @@ class Verb(StrEnum):
     MEMBERSHIP_ADD = "membership.add"
     MEMBERSHIP_REMOVE = "membership.remove"
     FILE_UPLOAD = "file.upload"
+    CATALOGUE_CREATE = "catalogue.create"
+    CATALOGUE_IMPORT = "catalogue.import"
+    CATALOGUE_PUBLISH = "catalogue.publish"
+    CATALOGUE_RETIRE = "catalogue.retire"
+    CATALOGUE_DELETE = "catalogue.delete"
 
 
 VERB_NAMES = {
@@ -53,6 +58,11 @@ VERB_NAMES = {
     Verb.MEMBERSHIP_ADD: N_("Member added"),
     Verb.MEMBERSHIP_REMOVE: N_("Member removed"),
     Verb.FILE_UPLOAD: N_("File uploaded"),
+    Verb.CATALOGUE_CREATE: N_("Catalogue draft created"),
+    Verb.CATALOGUE_IMPORT: N_("Catalogue entries imported"),
+    Verb.CATALOGUE_PUBLISH: N_("Catalogue published"),
+    Verb.CATALOGUE_RETIRE: N_("Catalogue retired"),
+    Verb.CATALOGUE_DELETE: N_("Catalogue draft deleted"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)
