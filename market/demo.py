@@ -18,6 +18,8 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
+from market.procurement import needs
+from market.procurement.models import Decision, NeedInput, ProjectInput
 from market.db import queries
 from market.errors import Invalid, InvalidFields
 from market.organisations import credit_code
@@ -181,6 +183,60 @@ async def _catalogue(conn: asyncpg.Connection, bureau: int, admin: int) -> None:
         title_en="Shangcheng District guiding catalogue (2027, consultation draft)", copy_from=versions[2026]))
 
 
+# (resident, community, title, description, beneficiaries, how many, urgency)
+NEEDS = [
+    ("resident1", "东坡路社区", "独居老人午饭没着落", "社区里有不少80岁以上独居老人，子女不在身边，中午常常凑合吃点剩饭，希望社区能提供助餐或送餐。",
+     "80岁以上独居老人", 46, "high"),
+    ("resident2", "清波门社区", "老人吃饭难，希望有老年食堂", "清波门一带老小区多，老年人做饭不方便，附近没有价格合适的老年食堂。", "辖区老年人", 120, "high"),
+    ("resident3", "小营巷社区", "放学后孩子没人看", "双职工家庭的孩子下午三点半放学后没人照看，希望社区开设课后托管和作业辅导。", "小学生及其家庭", 60, "normal"),
+    ("resident4", "近江社区", "卧床老人洗澡难", "失能卧床的老人在家洗澡很困难，家属搬不动，希望有上门助浴服务。", "失能卧床老人", 18, "urgent"),
+    ("resident5", "馒头山社区", "楼道堆物多，邻里矛盾多", "老旧小区楼道堆物、停车占道引发不少邻里纠纷，希望有人来调解并组织居民议事。", "全体居民", 900, "normal"),
+    ("resident1", "东坡路社区", "残疾人白天没地方去", "辖区智力残疾和精神残疾人员白天在家无人照看，家属无法工作，希望有日间照料场所。", "残疾人及其家属", 25, "high"),
+    ("resident3", "小营巷社区", "老人不会用智能手机", "很多老人不会用手机挂号、扫码、视频，希望有志愿者教老人用智能手机。", "60岁以上老年人", 200, "low"),
+]
+
+
+async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, int], people: dict[str, int],
+                              bureau: int, bureau_admin: int, office: tuple[int, int]) -> None:
+    """Needs raised by residents and supported by neighbours; two made projects, one declined."""
+    if await conn.fetchval("select count(*) from needs"):
+        return
+
+    def resident(local: str, community: str | None = None) -> Identity:
+        return Identity(user_id=people[local], email=f"{local}@{DOMAIN}", display_name=local, locale="zh_Hans",
+                        community_id=communities.get(community or ""), session_hash="")
+    ids = []
+    for local, community, title, description, who, count, urgency in NEEDS:
+        ids.append(await needs.raise_need(conn, resident(local), NeedInput(
+            title=title, description=description, community_id=communities[community], beneficiaries=who,
+            beneficiary_count=count, urgency=urgency)))
+    for need_id, supporters in zip(ids, ([2, 3, 4, 5], [1, 3, 4], [1, 2], [1, 2, 3, 5], [2, 3], [2, 4, 5], [1])):
+        for n in supporters:
+            await needs.support(conn, resident(f"resident{n}"), need_id)
+    bureau_staff = Identity(user_id=bureau_admin, email=f"bureau@{DOMAIN}", display_name="周科长", locale="zh_Hans",
+                            community_id=None, session_hash="", org_id=bureau, org_kind="buyer",
+                            org_status="verified", role="admin")
+    district = await conn.fetchval("select jurisdiction_id from organisations where id = $1", bureau)
+    meals = await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
+                                "where v.buyer_id = $1 and v.status = 'published' and e.code = '01.01.01'", bureau)
+    await needs.create_project(conn, bureau_staff, ProjectInput(
+        title_zh="湖滨、清波片区老年助餐服务", title_en="Meals for older people in Hubin and Qingbo",
+        description="在东坡路、清波门社区设立助餐点，为高龄、独居老人提供午餐堂食和送餐上门服务，为期一年。",
+        catalogue_entry_id=meals, budget_fen=36_000_000, budget_line="2026年福利彩票公益金",
+        jurisdiction_id=district, need_ids=ids[:2]))
+    office_user, office_org = office
+    street_staff = Identity(user_id=office_user, email="", display_name="", locale="zh_Hans", community_id=None,
+                            session_hash="", org_id=office_org, org_kind="buyer", org_status="verified", role="admin")
+    home_care = await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
+                                    "where v.buyer_id = $1 and v.status = 'published' and e.code = '01.01.02'", bureau)
+    await needs.create_project(conn, street_staff, ProjectInput(
+        title_zh="近江社区失能老人上门助浴", description="为近江社区失能卧床老人提供每月两次上门助浴和生活照料服务。",
+        catalogue_entry_id=home_care, budget_fen=4_320_000, budget_line="望江街道2026年民生实事资金",
+        jurisdiction_id=communities["近江社区"], need_ids=[ids[3]]))
+    await needs.change_need(conn, bureau_staff, ids[6], "decline", Decision(
+        reason="该需求已纳入小营街道老年大学“智能手机课堂”，无需另行立项，欢迎报名。"))
+
+
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
     """Create the demo district if it is not there; return (role, email, organisation) log-ins."""
     logins: list[tuple[str, str, str]] = []
@@ -220,11 +276,12 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
         await _catalogue(conn, bureau, bureau_admin)
         await _user(conn, login("buyer staff", "bureau.staff", "上城区民政局"), "吴科员", pw, bureau, "staff")
         await _user(conn, login("buyer finance", "bureau.finance", "上城区民政局"), "郑会计", pw, bureau, "finance")
+        offices: dict[str, tuple[int, int]] = {}
         for n, (key, zh, en, names) in enumerate(STREETS, 3):
             office = await _organisation(conn, kind="buyer", subtype="street_office", name_zh=f"{zh}办事处",
                                          name_en=f"{en} Office", code=_code("11", n), place=streets[key])
-            await _user(conn, login("buyer (street)", f"{key}.office", f"{zh}办事处"), f"{zh}社会事务科", pw,
-                        office, "admin")
+            offices[key] = (await _user(conn, login("buyer (street)", f"{key}.office", f"{zh}办事处"),
+                                        f"{zh}社会事务科", pw, office, "admin"), office)
             community = names[0]
             committee = await _organisation(conn, kind="buyer", subtype="community", name_zh=f"{community}居民委员会",
                                             name_en=f"{COMMUNITY_EN[community]} Residents' Committee",
@@ -270,6 +327,9 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
                                      name_en="Prof. Qian (social work expert)", code=None, place=district)
         await _user(conn, login("evaluator (expert)", "expert", "社会工作专家 钱教授"), "钱教授", pw, expert, "evaluator")
 
+        residents = {}
         for name, local, community in RESIDENTS:
-            await _user(conn, login("resident", local, community), name, pw, None, None, communities[community])
+            residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
+                                           communities[community])
+        await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
     return logins

@@ -26,6 +26,8 @@ from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
 from market.catalogue import models as catalogue_models
 from market.catalogue import workflow as catalogue_workflow
+from market.procurement import models as procurement_models
+from market.procurement import workflow as procurement_workflow
 from market.errors import InvalidFields, MarketError
 from market.i18n import gettext
 from market.organisations import models as org_models
@@ -67,6 +69,10 @@ def template_environment() -> Environment:
         ROLE_NAMES=ROLE_NAMES, MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH, ACTION_NAMES=workflow.ACTION_NAMES, localized=localized, choices=choices,
         VERSION_STATUS_NAMES=catalogue_models.VERSION_STATUS_NAMES, SCOPE_NAMES=catalogue_models.SCOPE_NAMES,
         CATALOGUE_ACTION_NAMES=catalogue_workflow.ACTION_NAMES,
+        URGENCY_NAMES=procurement_models.URGENCY_NAMES, NEED_STATUS_NAMES=procurement_models.NEED_STATUS_NAMES,
+        NEED_ACTION_NAMES=procurement_workflow.NEED_ACTION_NAMES,
+        urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
+        catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],
         version_choices=lambda versions: [(v.id, f"{v.year} · {localized(v, 'title')}") for v in versions],
         file_size=format_size, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
@@ -75,7 +81,8 @@ def template_environment() -> Environment:
 
 def localized(obj: Any, field: str = "name") -> str:
     """The English text of a bilingual record when the page is in English and it has one."""
-    get = obj.get if isinstance(obj, dict) else lambda k, d=None: getattr(obj, k, d)
+    # dicts and database records have get(); Structs have attributes
+    get = obj.get if hasattr(obj, "keys") else lambda k, d=None: getattr(obj, k, d)
     if i18n.current_locale.get() == "en" and get(f"{field}_en"):
         return get(f"{field}_en")
     return get(f"{field}_zh")

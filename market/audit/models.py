@@ -36,6 +36,13 @@ class Verb(StrEnum):
     CATALOGUE_PUBLISH = "catalogue.publish"
     CATALOGUE_RETIRE = "catalogue.retire"
     CATALOGUE_DELETE = "catalogue.delete"
+    NEED_RAISE = "need.raise"
+    NEED_SUPPORT = "need.support"
+    NEED_WITHDRAW = "need.withdraw"
+    NEED_DECLINE = "need.decline"
+    NEED_REOPEN = "need.reopen"
+    NEED_APPROVE = "need.approve"
+    PROJECT_CREATE = "project.create"
 
 
 VERB_NAMES = {
@@ -63,6 +70,13 @@ VERB_NAMES = {
     Verb.CATALOGUE_PUBLISH: N_("Catalogue published"),
     Verb.CATALOGUE_RETIRE: N_("Catalogue retired"),
     Verb.CATALOGUE_DELETE: N_("Catalogue draft deleted"),
+    Verb.NEED_RAISE: N_("Need raised"),
+    Verb.NEED_SUPPORT: N_("Need supported"),
+    Verb.NEED_WITHDRAW: N_("Need withdrawn"),
+    Verb.NEED_DECLINE: N_("Need declined"),
+    Verb.NEED_REOPEN: N_("Need reopened"),
+    Verb.NEED_APPROVE: N_("Need approved as a project"),
+    Verb.PROJECT_CREATE: N_("Project approved (立项)"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

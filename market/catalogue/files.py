@@ -11,7 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from market.catalogue.models import PROVIDER_TYPES, Entry, Indicator, RowProblem
 from market.errors import Invalid
 from market.i18n import N_, gettext
+from market.money import yuan_to_fen
 
 COLUMNS = ("code", "name_zh", "name_en", "description_zh", "description_en", "unit_zh", "unit_en",
            "price_min_yuan", "price_max_yuan", "provider_types", "min_rating", "min_years", "scope", "indicators")
@@ -30,7 +31,6 @@ ITEM_ONLY = ("unit_zh", "unit_en", "price_min_yuan", "price_max_yuan", "provider
 MAX_ROWS = 5000
 CODE = re.compile(r"^[0-9]{2}(\.[0-9]{2}){0,2}$")
 LEVELS = {1: "category", 2: "subcategory", 3: "item"}
-MAX_YUAN = Decimal("100000000")
 
 
 class ImportRefused(Invalid):
@@ -108,13 +108,6 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]], list[RowPro
     return header, rows, problems
 
 
-def _yuan_to_fen(text: str) -> int:
-    value = Decimal(text.replace(",", "").replace("¥", "").replace("￥", ""))
-    if value != value.quantize(Decimal("0.01")) or value <= 0 or value > MAX_YUAN:
-        raise InvalidOperation
-    return int(value * 100)
-
-
 def parse_entries(data: bytes) -> list[Entry]:
     """Every row as an Entry, or ImportRefused listing every problem in the file."""
     header, rows, problems = read_rows(data)
@@ -173,8 +166,8 @@ def parse_entries(data: bytes) -> list[Entry]:
             prices = {}
             for column in ("price_min_yuan", "price_max_yuan"):
                 try:
-                    prices[column] = _yuan_to_fen(row.get(column, ""))
-                except (InvalidOperation, ValueError):
+                    prices[column] = yuan_to_fen(row.get(column, ""))
+                except ValueError:
                     row_problem(column, "Enter a price in yuan greater than 0, with at most two decimals, such as 80 or 12.50.")
             if len(prices) == 2 and prices["price_min_yuan"] > prices["price_max_yuan"]:
                 row_problem("price_max_yuan", "The highest price is below the lowest.")

@@ -9,6 +9,7 @@ from market.accounts.access import PUBLIC, SIGNED_IN
 from market.audit import services as audit
 from market.db import fetch, queries
 from market.organisations import services as organisations
+from market.procurement import needs
 from market.storage import services as storage
 from market.web import Db, User, page
 
@@ -30,6 +31,9 @@ class DashboardPages(Controller):
             "pending": [],
             "members": [],
             "errors": {},
+            "my_needs": await needs.my_needs(conn, identity),
+            "area": await conn.fetchval("select jurisdiction_id from organisations where id = $1", identity.org_id)
+            if identity.org_kind == "buyer" else None,
         }
         if identity.is_platform_admin:
             context["pending"] = await organisations.awaiting_verification(conn, identity, 20)

@@ -38,6 +38,11 @@ async def jurisdictions(conn: asyncpg.Connection) -> list[Jurisdiction]:
     return [Jurisdiction(**dict(r)) for r in await fetch(queries.organisations.all_jurisdictions(conn))]
 
 
+async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:
+    """The place itself and every place above it, as {id: level}; empty if there is no such place."""
+    return {r["id"]: r["level"] for r in await fetch(queries.organisations.ancestors(conn, id=jurisdiction_id))}
+
+
 async def add_jurisdiction(conn: asyncpg.Connection, *, parent_id: int | None, level: str, code: str,
                            name_zh: str, name_en: str, actor: int | None = None) -> int:
     jid = await queries.organisations.insert_jurisdiction(
