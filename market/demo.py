@@ -7,7 +7,7 @@ Idempotent: it runs in one transaction and does nothing the second time but list
 from __future__ import annotations
 
 import zlib
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import asyncpg
@@ -18,8 +18,8 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
-from market.procurement import needs
-from market.procurement.models import Decision, NeedInput, ProjectInput
+from market.procurement import calls, needs
+from market.procurement.models import CallInput, CriterionInput, Decision, NeedInput, ProjectInput
 from market.db import queries
 from market.errors import Invalid, InvalidFields
 from market.organisations import credit_code
@@ -196,6 +196,12 @@ NEEDS = [
 ]
 
 
+def _acting(user_id: int, buyer_id: int) -> Identity:
+    """The demo's buyer staff, acting without a session."""
+    return Identity(user_id=user_id, email="", display_name="", locale="zh_Hans", community_id=None, session_hash="",
+                    org_id=buyer_id, org_kind="buyer", org_status="verified", role="admin")
+
+
 async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, int], people: dict[str, int],
                               bureau: int, bureau_admin: int, office: tuple[int, int]) -> None:
     """Needs raised by residents and supported by neighbours; two made projects, one declined."""
@@ -213,9 +219,7 @@ async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, i
     for need_id, supporters in zip(ids, ([2, 3, 4, 5], [1, 3, 4], [1, 2], [1, 2, 3, 5], [2, 3], [2, 4, 5], [1])):
         for n in supporters:
             await needs.support(conn, resident(f"resident{n}"), need_id)
-    bureau_staff = Identity(user_id=bureau_admin, email=f"bureau@{DOMAIN}", display_name="周科长", locale="zh_Hans",
-                            community_id=None, session_hash="", org_id=bureau, org_kind="buyer",
-                            org_status="verified", role="admin")
+    bureau_staff = _acting(bureau_admin, bureau)
     district = await conn.fetchval("select jurisdiction_id from organisations where id = $1", bureau)
     meals = await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
                                 "where v.buyer_id = $1 and v.status = 'published' and e.code = '01.01.01'", bureau)
@@ -224,9 +228,7 @@ async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, i
         description="在东坡路、清波门社区设立助餐点，为高龄、独居老人提供午餐堂食和送餐上门服务，为期一年。",
         catalogue_entry_id=meals, budget_fen=36_000_000, budget_line="2026年福利彩票公益金",
         jurisdiction_id=district, need_ids=ids[:2]))
-    office_user, office_org = office
-    street_staff = Identity(user_id=office_user, email="", display_name="", locale="zh_Hans", community_id=None,
-                            session_hash="", org_id=office_org, org_kind="buyer", org_status="verified", role="admin")
+    street_staff = _acting(*office)
     home_care = await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
                                     "where v.buyer_id = $1 and v.status = 'published' and e.code = '01.01.02'", bureau)
     await needs.create_project(conn, street_staff, ProjectInput(
@@ -235,6 +237,60 @@ async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, i
         jurisdiction_id=communities["近江社区"], need_ids=[ids[3]]))
     await needs.change_need(conn, bureau_staff, ids[6], "decline", Decision(
         reason="该需求已纳入小营街道老年大学“智能手机课堂”，无需另行立项，欢迎报名。"))
+
+
+def _criteria() -> list[CriterionInput]:
+    return [CriterionInput(name_zh="项目设计与可行性", name_en="Design and feasibility", weight=35, min_score=60),
+            CriterionInput(name_zh="组织能力与团队", name_en="Organisation and team", weight=25),
+            CriterionInput(name_zh="预期成效", name_en="Expected outcomes", weight=20),
+            CriterionInput(name_zh="价格", name_en="Price", weight=20, is_price=True)]
+
+
+async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int) -> None:
+    """Calls in every state, so a newcomer can click through: open, draft, open all year, past its
+    deadline and cancelled. Dates of the closed one are moved back after publishing (demo only)."""
+    if await conn.fetchval("select count(*) from calls"):
+        return
+    today = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+    async def item(code: str) -> int:
+        return await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id"
+                                   " where v.buyer_id = $1 and v.status = 'published' and e.code = $2",
+                                   bureau.org_id, code)
+
+    async def project(title: str, code: str, budget: int, description: str) -> int:
+        return await needs.create_project(conn, bureau, ProjectInput(
+            title_zh=title, description=description, catalogue_entry_id=await item(code), budget_fen=budget,
+            budget_line="2026年区级政府购买服务资金", jurisdiction_id=district))
+
+    def call(project_id: int, title: str, budget: int, procedure: str = "open_competition", days: int | None = 21,
+             **extra: object) -> CallInput:
+        return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title,
+                         description=f"{title}。欢迎符合条件的社会组织投标，详见评分办法。", budget_ceiling_fen=budget,
+                         service_start=date(2027, 1, 1), service_end=date(2027, 12, 31), service_place="上城区",
+                         deadline_at=today + timedelta(days=days) if days is not None else None,
+                         criteria=_criteria(), **extra)
+
+    meals = await conn.fetchval("select id from projects where title_zh like '%助餐%' order by id limit 1")
+    open_call = await calls.create_call(conn, bureau, call(meals, "湖滨、清波片区老年助餐服务采购", 36_000_000))
+    await calls.publish_call(conn, bureau, open_call)
+    bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
+    await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
+    venture = await project("2026年上城区公益创投（社区治理类）", "05.01.01", 2_000_000_00,
+                            "常年受理社区议事协商、社区营造类公益创投项目申报，单个项目资助不超过8万元。")
+    rolling = await calls.create_call(conn, bureau, call(venture, "2026年公益创投社区治理类项目常年征集", 8_000_000,
+                                                         procedure="venture_round", days=None))
+    await calls.publish_call(conn, bureau, rolling)
+    station = await project("小营街道社会工作站运营", "08.01.01", 28_000_000, "委托专业社会工作机构运营小营街道社会工作站一年。")
+    closed = await calls.create_call(conn, bureau, call(station, "小营街道社会工作站运营服务采购", 28_000_000))
+    await calls.publish_call(conn, bureau, closed)
+    await conn.execute("update calls set published_at = published_at - interval '30 days', "
+                       "deadline_at = now() - interval '2 days', questions_close_at = now() - interval '5 days' "
+                       "where id = $1", closed)
+    children = await project("困境儿童个案管理服务", "03.01.01", 12_000_000, "为全区困境儿童提供个案管理服务。")
+    cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
+    await calls.publish_call(conn, bureau, cancelled)
+    await calls.cancel_call(conn, bureau, cancelled, "项目并入市级困境儿童关爱项目统一实施，本次采购取消。")
 
 
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
@@ -332,4 +388,5 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
             residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
                                            communities[community])
         await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
+        await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district)
     return logins

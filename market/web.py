@@ -26,6 +26,7 @@ from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
 from market.catalogue import models as catalogue_models
 from market.catalogue import workflow as catalogue_workflow
+from market.procurement import calls_workflow
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
 from market.errors import InvalidFields, MarketError
@@ -71,7 +72,9 @@ def template_environment() -> Environment:
         CATALOGUE_ACTION_NAMES=catalogue_workflow.ACTION_NAMES,
         URGENCY_NAMES=procurement_models.URGENCY_NAMES, NEED_STATUS_NAMES=procurement_models.NEED_STATUS_NAMES,
         NEED_ACTION_NAMES=procurement_workflow.NEED_ACTION_NAMES,
+        CALL_STATUS_NAMES=procurement_models.CALL_STATUS_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
+        procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
         catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],
         version_choices=lambda versions: [(v.id, f"{v.year} · {localized(v, 'title')}") for v in versions],
         file_size=format_size, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],

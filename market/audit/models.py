@@ -43,6 +43,10 @@ class Verb(StrEnum):
     NEED_REOPEN = "need.reopen"
     NEED_APPROVE = "need.approve"
     PROJECT_CREATE = "project.create"
+    CALL_CREATE = "call.create"
+    CALL_EDIT = "call.edit"
+    CALL_PUBLISH = "call.publish"
+    CALL_CANCEL = "call.cancel"
 
 
 VERB_NAMES = {
@@ -77,6 +81,10 @@ VERB_NAMES = {
     Verb.NEED_REOPEN: N_("Need reopened"),
     Verb.NEED_APPROVE: N_("Need approved as a project"),
     Verb.PROJECT_CREATE: N_("Project approved (立项)"),
+    Verb.CALL_CREATE: N_("Call drafted"),
+    Verb.CALL_EDIT: N_("Call changed"),
+    Verb.CALL_PUBLISH: N_("Call published"),
+    Verb.CALL_CANCEL: N_("Call cancelled"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -82,7 +82,7 @@ async def suggest_entry(conn: asyncpg.Connection, community_id: int, text: str) 
     return ranked[0][1] if ranked and ranked[0][0] >= MIN_SUGGESTION_SCORE else None
 
 
-async def _within(conn: asyncpg.Connection, jurisdiction_id: int) -> list[int]:
+async def within(conn: asyncpg.Connection, jurisdiction_id: int) -> list[int]:
     """The place and every place below it."""
     return [r["id"] for r in await fetch(queries.procurement.descendants(conn, id=jurisdiction_id))]
 
@@ -166,7 +166,7 @@ async def change_need(conn: asyncpg.Connection, identity: Identity, need_id: int
 async def list_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, status: str | None = None,
                      category: str | None = None, q: str | None = None, limit: int = 50,
                      offset: int = 0) -> list[Need]:
-    places = await _within(conn, jurisdiction_id) if jurisdiction_id else None
+    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
     rows = await fetch(queries.procurement.list_needs(conn, status=status, places=places, category=category,
                                                       q=(q or "").strip() or None, limit=limit, offset=offset))
     return [_need(r) for r in rows]
@@ -189,7 +189,7 @@ async def create_project(conn: asyncpg.Connection, identity: Identity, data: Pro
     if data.catalogue_entry_id not in items:
         errors.append(Invalid("Government may buy only what the catalogue in force lists: choose one of its items.",
                               field="catalogue_entry_id"))
-    inside = set(await _within(conn, data.jurisdiction_id))
+    inside = set(await within(conn, data.jurisdiction_id))
     needs = []
     for need_id in dict.fromkeys(data.need_ids):
         row = await queries.procurement.need_for_update(conn, id=need_id)
@@ -222,7 +222,7 @@ async def get_project(conn: asyncpg.Connection, project_id: int) -> Project:
 
 async def list_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, category: str | None = None,
                         status: str | None = None, limit: int = 50, offset: int = 0) -> list[Project]:
-    places = await _within(conn, jurisdiction_id) if jurisdiction_id else None
+    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
     rows = await fetch(queries.procurement.list_projects(conn, places=places, category=category, status=status,
                                                          limit=limit, offset=offset))
     return [_project(r) for r in rows]

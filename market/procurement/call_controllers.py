@@ -1,0 +1,232 @@
+"""Call pages and their JSON twins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from market.accounts.access import PUBLIC, member
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields
+from market.i18n import N_
+from market.money import yuan_to_fen
+from market.organisations import services as organisations
+from market.procurement import calls, calls_workflow, needs
+from market.procurement.models import Call, CallInput, Decision, ProcedureType, Revision
+from market.validation import parse
+from market.web import Db, MaybeUser, User, form_data, page, redirect
+
+PUBLIC_OPT = {"access": PUBLIC}
+BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
+Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
+Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+MAX_CRITERIA = 8
+
+
+def call_from_form(raw: dict[str, Any], multi: dict[str, list[str]], project_id: int, tz: str) -> CallInput:
+    """The call form as a CallInput: yuan to fen, local time to an instant, criteria rows to a list."""
+    data: dict[str, Any] = {k: v for k, v in raw.items() if not k.startswith("criteria-")
+                            and k not in ("budget_ceiling_yuan", "provider_types", "cross_district")}
+    data["project_id"] = project_id
+    problems: list[Invalid] = []
+    if "budget_ceiling_yuan" in raw:
+        try:
+            data["budget_ceiling_fen"] = yuan_to_fen(str(raw["budget_ceiling_yuan"]))
+        except ValueError:
+            problems.append(Invalid("Enter the budget in yuan, such as 80000 or 12500.50.", field="budget_ceiling_yuan"))
+    if multi.get("provider_types"):
+        data["provider_types"] = multi["provider_types"]
+    if raw.get("cross_district") in ("true", "false"):
+        data["cross_district"] = raw["cross_district"] == "true"
+    if raw.get("deadline_at"):
+        try:
+            data["deadline_at"] = datetime.fromisoformat(str(raw["deadline_at"])).replace(tzinfo=ZoneInfo(tz))
+        except ValueError:
+            problems.append(Invalid("Enter a date and time.", field="deadline_at"))
+    criteria = []
+    for i in range(MAX_CRITERIA):
+        name = raw.get(f"criteria-{i}-name_zh")
+        if not name:
+            continue
+        criteria.append({"name_zh": name, "name_en": raw.get(f"criteria-{i}-name_en", ""),
+                         "weight": raw.get(f"criteria-{i}-weight", 0), "min_score": raw.get(f"criteria-{i}-min_score"),
+                         "is_price": bool(raw.get(f"criteria-{i}-is_price"))})
+    data["criteria"] = [{k: v for k, v in c.items() if v is not None} for c in criteria]
+    if problems:
+        raise InvalidFields(problems)
+    return parse(data, CallInput)
+
+
+def form_of(call: Call, tz: str) -> dict[str, Any]:
+    form: dict[str, Any] = {k: getattr(call, k) for k in ("procedure_type", "title_zh", "title_en", "description",
+                                                          "service_start", "service_end", "service_place",
+                                                          "min_rating", "min_years", "justification")}
+    form["budget_ceiling_yuan"] = f"{call.budget_ceiling_fen / 100:.2f}"
+    form["provider_types"] = call.provider_types
+    form["cross_district"] = "true" if call.cross_district else "false"
+    if call.deadline_at:
+        form["deadline_at"] = call.deadline_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+    for i, c in enumerate(call.criteria):
+        form.update({f"criteria-{i}-name_zh": c.name_zh, f"criteria-{i}-name_en": c.name_en,
+                     f"criteria-{i}-weight": c.weight, f"criteria-{i}-min_score": c.min_score,
+                     f"criteria-{i}-is_price": c.is_price})
+    return form
+
+
+DEFAULT_CRITERIA = [("项目设计与可行性", "Design and feasibility", 35, 60, False),
+                    ("组织能力与团队", "Organisation and team", 25, None, False),
+                    ("预期成效", "Expected outcomes", 20, None, False),
+                    ("价格", "Price", 20, None, True)]
+
+
+class CallPages(Controller):
+    include_in_schema = False
+
+    @get("/calls", opt=PUBLIC_OPT)
+    async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None) -> Response:
+        places = await needs.within(conn, place) if place else None
+        return page(request, "procurement/calls.html", calls=await calls.list_calls(conn, places=places,
+                                                                                    procedure=procedure),
+                    procedures={p.code: p for p in await calls.procedure_types(conn)},
+                    filters={"place": place, "procedure": procedure or ""}, **await _places(conn))
+
+    @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
+    async def detail(self, request: Request, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Response:
+        return await self._detail(request, conn, identity, call_id)
+
+    async def _detail(self, request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
+                      status: int = 200, errors: dict[str, str] | None = None) -> Response:
+        call = await calls.get_call(conn, identity, call_id)
+        owner = identity is not None and identity.acts_for_verified and identity.org_id == call.buyer_id
+        procedure = next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type)
+        entry = await conn.fetchrow("select id, code, name_zh, name_en from catalogue_entries where id = $1",
+                                    call.catalogue_entry_id)
+        actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
+        return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
+                    entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
+                    project=await needs.get_project(conn, call.project_id))
+
+    @get("/projects/{project_id:int}/calls/new", opt=BUYERS_OPT)
+    async def new(self, request: Request, conn: Db, identity: User, project_id: FromPath[int]) -> Response:
+        project = await needs.get_project(conn, project_id)
+        form: dict[str, Any] = {"title_zh": project.title_zh, "description": project.description,
+                                "budget_ceiling_yuan": f"{project.budget_fen / 100:.2f}",
+                                "procedure_type": "open_competition"}
+        for i, (zh, en, weight, minimum, price) in enumerate(DEFAULT_CRITERIA):
+            form.update({f"criteria-{i}-name_zh": zh, f"criteria-{i}-name_en": en, f"criteria-{i}-weight": weight,
+                         f"criteria-{i}-min_score": minimum, f"criteria-{i}-is_price": price})
+        return await self._form(request, conn, project_id, form, {}, None)
+
+    async def _form(self, request: Request, conn: asyncpg.Connection, project_id: int, form: dict[str, Any],
+                    errors: dict[str, str], call_id: int | None, status: int = 200) -> Response:
+        return page(request, "procurement/call_form.html", status=status, form=form, errors=errors, call_id=call_id,
+                    project=await needs.get_project(conn, project_id), max_criteria=MAX_CRITERIA,
+                    procedures=await calls.procedure_types(conn))
+
+    async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Any, project_id: int,
+                      call_id: int | None) -> Response:
+        form = await form_data(request)
+        multi = {"provider_types": (await request.form()).getall("provider_types", [])}
+        tz = request.app.state.settings.timezone
+        try:
+            async with conn.transaction():
+                data = call_from_form(form, multi, project_id, tz)
+                if call_id is None:
+                    call_id = await calls.create_call(conn, identity, data)
+                else:
+                    await calls.update_call(conn, identity, call_id, data, tz)
+        except (Invalid, Conflict) as exc:
+            form["provider_types"] = multi["provider_types"]
+            return await self._form(request, conn, project_id, form, exc.field_errors() or {"_": exc.text()}, call_id,
+                                    exc.status)
+        return redirect(f"/calls/{call_id}")
+
+    @post("/projects/{project_id:int}/calls/new", opt=BUYERS_OPT)
+    async def create(self, request: Request, conn: Db, identity: User, project_id: FromPath[int]) -> Response:
+        return await self._submit(request, conn, identity, project_id, None)
+
+    @get("/calls/{call_id:int}/edit", opt=BUYERS_OPT)
+    async def edit_form(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        call = await calls.get_call(conn, identity, call_id)
+        if call.buyer_id != identity.org_id:
+            raise Forbidden("Only the buyer that published this call can change it.")
+        return await self._form(request, conn, call.project_id, form_of(call, request.app.state.settings.timezone),
+                                {}, call_id)
+
+    @post("/calls/{call_id:int}/edit", opt=BUYERS_OPT)
+    async def edit(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        call = await calls.get_call(conn, identity, call_id)
+        return await self._submit(request, conn, identity, call.project_id, call_id)
+
+    @post("/calls/{call_id:int}/publish", opt=BUYERS_OPT)
+    async def publish(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
+        except (Invalid, Conflict) as exc:
+            return await self._detail(request, conn, identity, call_id, exc.status,
+                                      exc.field_errors() or {"_": exc.text()})
+        return redirect(f"/calls/{call_id}")
+
+    @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)
+    async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await calls.cancel_call(conn, identity, call_id, parse(await form_data(request), Decision).reason)
+        except (Invalid, Conflict) as exc:
+            return await self._detail(request, conn, identity, call_id, exc.status,
+                                      exc.field_errors() or {"_": exc.text()})
+        return redirect(f"/calls/{call_id}")
+
+
+async def _places(conn: asyncpg.Connection) -> dict[str, Any]:
+    return {"places": await organisations.jurisdictions(conn)}
+
+
+class CallApi(Controller):
+    path = "/api"
+    tags = ["calls"]
+
+    @get("/procedure-types", opt=PUBLIC_OPT, summary="Procedure types and their rules")
+    async def procedure_types(self, conn: Db) -> list[ProcedureType]:
+        return await calls.procedure_types(conn)
+
+    @get("/calls", opt=PUBLIC_OPT, summary="Published calls")
+    async def index(self, conn: Db, place: Place = None, procedure: Procedure = None, limit: Limit = 50,
+                    offset: Offset = 0) -> list[Call]:
+        places = await needs.within(conn, place) if place else None
+        return await calls.list_calls(conn, places=places, procedure=procedure, limit=limit, offset=offset)
+
+    @get("/calls/{call_id:int}", opt=PUBLIC_OPT, summary="A call")
+    async def detail(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Call:
+        return await calls.get_call(conn, identity, call_id)
+
+    @get("/calls/{call_id:int}/revisions", opt=PUBLIC_OPT, summary="Every change made to a published call")
+    async def revisions(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> list[Revision]:
+        await calls.get_call(conn, identity, call_id)
+        return await calls.revisions(conn, call_id)
+
+    @post("/calls", opt=BUYERS_OPT, status_code=201, summary="Draft a call for a project")
+    async def create(self, conn: Db, identity: User, data: JSONBody[CallInput]) -> Call:
+        return await calls.get_call(conn, identity, await calls.create_call(conn, identity, data))
+
+    @put("/calls/{call_id:int}", opt=BUYERS_OPT, summary="Change a call (kept as a revision once published)")
+    async def update(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
+                     data: JSONBody[CallInput]) -> Call:
+        await calls.update_call(conn, identity, call_id, data, request.app.state.settings.timezone)
+        return await calls.get_call(conn, identity, call_id)
+
+    @post("/calls/{call_id:int}/publish", opt=BUYERS_OPT, status_code=201, summary="Publish (again: no change)")
+    async def publish(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Call:
+        return await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
+
+    @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT, status_code=201, summary="Cancel a call, with the reason")
+    async def cancel(self, conn: Db, identity: User, call_id: FromPath[int], data: JSONBody[Decision]) -> Call:
+        await calls.cancel_call(conn, identity, call_id, data.reason)
+        return await calls.get_call(conn, identity, call_id)

@@ -1,0 +1,290 @@
+"""Calls: a buyer drafts a call for one of its projects, publishes it (once; publishing again changes
+nothing), edits it in the open (every change kept and shown; a change close to the deadline moves
+the deadline) and may cancel it. A call's status is computed from its timestamps, never stored."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.db import fetch, queries
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.i18n import Msg, format_datetime
+from market.procurement import calls_workflow
+from market.procurement.days import add_days
+from market.procurement.models import (
+    CALL_STATUS_NAMES, Call, CallInput, Criterion, ProcedureType, Revision,
+)
+
+_CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criteria")]
+# Fields a revision records; timestamps and bookkeeping are not "what the call says".
+_COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id", "revision", "created_at",
+                                                 "published_at", "cancelled_at", "cancel_reason",
+                                                 "questions_close_at", "catalogue_entry_id")]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def status_of(row: Any, at: datetime | None = None) -> str:
+    """What a call is, from its timestamps alone."""
+    at = at or now()
+    if row["cancelled_at"] is not None:
+        return "cancelled"
+    if row["published_at"] is None:
+        return "draft"
+    if row["deadline_at"] is None or at < row["deadline_at"]:
+        return "open"
+    return "closed"
+
+
+async def procedure_types(conn: asyncpg.Connection) -> list[ProcedureType]:
+    return [ProcedureType(**dict(r)) for r in await fetch(queries.procurement.procedure_types(conn))]
+
+
+async def _procedure(conn: asyncpg.Connection, code: str) -> ProcedureType:
+    row = await queries.procurement.procedure_type(conn, code=code)
+    if row is None:
+        raise InvalidFields([Invalid("Choose one of the options offered.", field="procedure_type")])
+    return ProcedureType(**dict(row))
+
+
+async def _call(conn: asyncpg.Connection, row: Any) -> Call:
+    criteria = [Criterion(**dict(r)) for r in await fetch(queries.procurement.criteria(conn, call_id=row["id"]))]
+    return Call(**{k: row[k] for k in _CALL_FIELDS}, status=status_of(row), criteria=criteria)
+
+
+def _owns(identity: Identity | None, row: Any) -> bool:
+    return identity is not None and identity.acts_for_verified and identity.org_id == row["buyer_id"]
+
+
+async def get_call(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> Call:
+    """A published call is public; a draft is its buyer's (and the platform's)."""
+    row = await queries.procurement.call(conn, id=call_id)
+    if row is None or (row["published_at"] is None and not _owns(identity, row)
+                       and not (identity and identity.is_platform_admin)):
+        raise NotFound()
+    return await _call(conn, row)
+
+
+async def revisions(conn: asyncpg.Connection, call_id: int) -> list[Revision]:
+    return [Revision(**dict(r)) for r in await fetch(queries.procurement.revisions(conn, call_id=call_id))]
+
+
+async def _check(conn: asyncpg.Connection, identity: Identity, data: CallInput,
+                 procedure: ProcedureType) -> tuple[Any, Any, list[Invalid]]:
+    errors: list[Invalid] = []
+    project = await conn.fetchrow("select * from projects where id = $1", data.project_id)
+    if project is None or project["buyer_id"] != identity.org_id:
+        raise NotFound("There is no such project of yours.")
+    if project["status"] != "approved":
+        errors.append(Invalid("Only an approved project can have a call.", field="project_id"))
+    item = await conn.fetchrow("select * from catalogue_entries where id = $1", project["catalogue_entry_id"])
+    if data.budget_ceiling_fen > project["budget_fen"]:
+        errors.append(Invalid("The ceiling cannot be above the project's budget.", field="budget_ceiling_fen"))
+    if data.service_end < data.service_start:
+        errors.append(Invalid("The service ends before it starts.", field="service_end"))
+    # A call may tighten what the catalogue item asks of providers, never loosen it.
+    if data.provider_types is not None and not set(data.provider_types) <= set(item["provider_types"]):
+        errors.append(Invalid("The catalogue item does not allow this kind of provider.", field="provider_types"))
+    if data.min_rating is not None and item["min_rating"] is not None and data.min_rating < item["min_rating"]:
+        errors.append(Invalid("The catalogue item asks for at least %(n)sA.", field="min_rating", n=item["min_rating"]))
+    if data.min_years is not None and item["min_years"] is not None and data.min_years < item["min_years"]:
+        errors.append(Invalid("The catalogue item asks for at least %(n)s years.", field="min_years", n=item["min_years"]))
+    if data.cross_district and item["scope"] != "any":
+        errors.append(Invalid("The catalogue item is for providers registered in this district.",
+                              field="cross_district"))
+    weights = sum(c.weight for c in data.criteria)
+    if weights != 100:
+        errors.append(Invalid("The criteria weights add up to %(total)s; they must add up to 100.", field="criteria",
+                              total=weights))
+    if sum(1 for c in data.criteria if c.is_price) > 1:
+        errors.append(Invalid("At most one criterion is the price.", field="criteria"))
+    if len({c.name_zh.strip() for c in data.criteria}) != len(data.criteria):
+        errors.append(Invalid("Two criteria have the same name.", field="criteria"))
+    if procedure.requires_justification and len(data.justification.strip()) < 20:
+        errors.append(Invalid("A single-source purchase must say, publicly, why only this provider can do it "
+                              "(at least 20 characters).", field="justification"))
+    if not procedure.rolling and data.deadline_at is None:
+        errors.append(Invalid("Set the deadline for bids.", field="deadline_at"))
+    if data.deadline_at is not None and data.deadline_at.tzinfo is None:
+        errors.append(Invalid("The deadline needs a time zone.", field="deadline_at"))
+    return project, item, errors
+
+
+def _values(data: CallInput, item: Any, procedure: ProcedureType) -> dict[str, Any]:
+    return {
+        "procedure_type": data.procedure_type, "title_zh": data.title_zh.strip(), "title_en": data.title_en.strip(),
+        "description": data.description.strip(), "budget_ceiling_fen": data.budget_ceiling_fen,
+        "service_start": data.service_start, "service_end": data.service_end,
+        "service_place": data.service_place.strip(),
+        "provider_types": list(data.provider_types or item["provider_types"]),
+        "min_rating": data.min_rating if data.min_rating is not None else item["min_rating"],
+        "min_years": data.min_years if data.min_years is not None else item["min_years"],
+        "cross_district": data.cross_district if data.cross_district is not None else item["scope"] == "any",
+        "justification": data.justification.strip(),
+        "deadline_at": None if procedure.rolling else data.deadline_at,
+    }
+
+
+async def _save_criteria(conn: asyncpg.Connection, call_id: int, data: CallInput) -> None:
+    await queries.procurement.delete_criteria(conn, call_id=call_id)
+    await queries.procurement.insert_criteria(conn, [
+        {"call_id": call_id, "position": i, "name_zh": c.name_zh.strip(), "name_en": c.name_en.strip(),
+         "weight": c.weight, "min_score": c.min_score, "is_price": c.is_price}
+        for i, c in enumerate(data.criteria, start=1)])
+
+
+def _require_buyer(identity: Identity) -> None:
+    if identity.org_kind != "buyer" or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
+        raise Forbidden("Only a buyer's administrators and staff can manage calls.")
+
+
+async def create_call(conn: asyncpg.Connection, identity: Identity, data: CallInput) -> int:
+    _require_buyer(identity)
+    procedure = await _procedure(conn, data.procedure_type)
+    project, item, errors = await _check(conn, identity, data, procedure)
+    if errors:
+        raise InvalidFields(errors)
+    live = await conn.fetchval("select id from calls where project_id = $1 and cancelled_at is null", project["id"])
+    if live is not None:
+        raise Conflict("This project already has a call; edit that one, or cancel it first.")
+    values = _values(data, item, procedure)
+    call_id = await queries.procurement.insert_call(
+        conn, project_id=project["id"], buyer_id=identity.org_id, catalogue_entry_id=item["id"],
+        created_by=identity.user_id, **values)
+    await _save_criteria(conn, call_id, data)
+    await audit.record(conn, verb=Verb.CALL_CREATE, object_type="call", object_id=call_id, actor=identity.user_id,
+                       organisation=identity.org_id, after={**values, "criteria": msgspec.to_builtins(data.criteria)})
+    return call_id
+
+
+async def _own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
+    _require_buyer(identity)
+    row = await queries.procurement.call_for_update(conn, id=call_id)
+    if row is None or (row["published_at"] is None and not _owns(identity, row)):
+        raise NotFound()
+    if not _owns(identity, row):
+        raise Forbidden("Only the buyer that published this call can change it.")
+    return row
+
+
+def _require(action: str, status: str) -> None:
+    if not calls_workflow.allowed(action, status):
+        raise Conflict("This cannot be done to a call whose status is “%(status)s”.",
+                       status=Msg(CALL_STATUS_NAMES[status]))
+
+
+async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int, data: CallInput,
+                      settings_tz: str = "Asia/Shanghai") -> int:
+    """Change a draft freely; change a published call in the open. A change with less than the
+    procedure's `extend_days` left moves the deadline so that many days remain."""
+    row = await _own_call(conn, identity, call_id)
+    status = status_of(row)
+    _require("edit", status)
+    if data.project_id != row["project_id"]:
+        raise InvalidFields([Invalid("A call stays with its project.", field="project_id")])
+    procedure = await _procedure(conn, data.procedure_type)
+    _, item, errors = await _check(conn, identity, data, procedure)
+    if status == "open" and data.procedure_type != row["procedure_type"]:
+        errors.append(Invalid("The procedure of a published call cannot change; cancel it and start again.",
+                              field="procedure_type"))
+    if errors:
+        raise InvalidFields(errors)
+    values = _values(data, item, procedure)
+    # Forms show deadlines to the minute; the same minute means the deadline was left as it was.
+    if values["deadline_at"] and row["deadline_at"] and abs(values["deadline_at"] - row["deadline_at"]) < timedelta(minutes=1):
+        values["deadline_at"] = row["deadline_at"]
+    moved_to = None
+    questions_close_at = row["questions_close_at"]
+    if status == "open":
+        at = now()
+        if values["deadline_at"] is not None:
+            if values["deadline_at"] < row["deadline_at"]:
+                raise InvalidFields([Invalid("A published deadline can be moved later, never earlier.",
+                                             field="deadline_at")])
+            earliest = add_days(at, procedure.extend_days, procedure.day_kind, settings_tz)
+            if values["deadline_at"] < earliest:
+                values["deadline_at"] = moved_to = earliest
+            elif values["deadline_at"] != row["deadline_at"]:
+                moved_to = values["deadline_at"]
+            questions_close_at = add_days(values["deadline_at"], -procedure.question_close_days, procedure.day_kind,
+                                          settings_tz)
+    before = {k: row[k] for k in _COMPARED}
+    old_criteria = [dict(r) for r in await fetch(queries.procurement.criteria(conn, call_id=call_id))]
+    new_criteria = [{"position": i, **msgspec.to_builtins(c)} for i, c in enumerate(data.criteria, start=1)]
+    changes = {k: [before[k], values[k]] for k in _COMPARED if before[k] != values[k]}
+    if old_criteria != new_criteria:
+        changes["criteria"] = [old_criteria, new_criteria]
+    if not changes:
+        return row["revision"]
+    revision = row["revision"] + 1 if status == "open" else row["revision"]
+    await queries.procurement.update_call(conn, id=call_id, questions_close_at=questions_close_at, revision=revision,
+                                          **values)
+    await _save_criteria(conn, call_id, data)
+    diff = msgspec.json.decode(msgspec.json.encode(changes))
+    if status == "open":
+        await queries.procurement.insert_revision(conn, call_id=call_id, revision=revision, changed_by=identity.user_id,
+                                                  changes=diff, deadline_moved_to=moved_to)
+    await audit.record(conn, verb=Verb.CALL_EDIT, object_type="call", object_id=call_id, actor=identity.user_id,
+                       organisation=identity.org_id, before={k: v[0] for k, v in diff.items()},
+                       after={k: v[1] for k, v in diff.items()})
+    return revision
+
+
+async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: int,
+                       settings_tz: str = "Asia/Shanghai") -> Call:
+    """Publish a draft. Publishing a published call again is a no-op, so a repeated click is harmless."""
+    row = await _own_call(conn, identity, call_id)
+    status = status_of(row)
+    if status != "draft":
+        if status == "cancelled":
+            _require("publish", status)
+        return await _call(conn, row)
+    procedure = await _procedure(conn, row["procedure_type"])
+    at = now()
+    deadline = row["deadline_at"]
+    if not procedure.rolling:
+        earliest = add_days(at, procedure.min_tender_days, procedure.day_kind, settings_tz)
+        if deadline is None or deadline < earliest:
+            raise InvalidFields([Invalid("Under this procedure the deadline must be at least %(n)s days after "
+                                         "publication: %(date)s or later.", field="deadline_at",
+                                         n=procedure.min_tender_days, date=format_datetime(earliest, "short"))])
+    questions_close = (add_days(deadline, -procedure.question_close_days, procedure.day_kind, settings_tz)
+                       if deadline else None)
+    await queries.procurement.publish(conn, id=call_id, now=at, questions_close_at=questions_close, deadline_at=deadline)
+    await audit.record(conn, verb=Verb.CALL_PUBLISH, object_type="call", object_id=call_id, actor=identity.user_id,
+                       organisation=identity.org_id, before={"status": "draft"},
+                       after={"status": "open", "deadline_at": deadline, "questions_close_at": questions_close})
+    return await _call(conn, await queries.procurement.call(conn, id=call_id))
+
+
+async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int, reason: str) -> None:
+    row = await _own_call(conn, identity, call_id)
+    _require("cancel", status_of(row))
+    if len(reason.strip()) < 4:
+        raise InvalidFields([Invalid("Give the reason; bidders and the public will see it.", field="reason")])
+    await queries.procurement.cancel(conn, id=call_id, reason=reason.strip())
+    await audit.record(conn, verb=Verb.CALL_CANCEL, object_type="call", object_id=call_id, actor=identity.user_id,
+                       organisation=identity.org_id, before={"status": status_of(row)},
+                       after={"status": "cancelled", "reason": reason.strip()})
+
+
+async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
+                     limit: int = 50, offset: int = 0) -> list[Call]:
+    rows = await fetch(queries.procurement.list_calls(conn, places=places, procedure=procedure, limit=limit,
+                                                      offset=offset))
+    return [await _call(conn, r) for r in rows]
+
+
+async def calls_of(conn: asyncpg.Connection, identity: Identity) -> list[Call]:
+    if identity.org_id is None:
+        return []
+    return [await _call(conn, r) for r in await fetch(queries.procurement.calls_of_buyer(conn, buyer_id=identity.org_id))]

@@ -1,0 +1,17 @@
+"""What may be done to a call in each of its (computed) statuses, as data."""
+
+from __future__ import annotations
+
+from market.i18n import N_
+
+CALL_STATUSES = ("draft", "open", "closed", "cancelled")
+CALL_ACTIONS: dict[str, frozenset[str]] = {
+    "publish": frozenset({"draft"}),
+    "edit": frozenset({"draft", "open"}),
+    "cancel": frozenset({"draft", "open", "closed"}),
+}
+CALL_ACTION_NAMES = {"publish": N_("Publish"), "edit": N_("Edit"), "cancel": N_("Cancel the call")}
+
+
+def allowed(action: str, status: str) -> bool:
+    return status in CALL_ACTIONS.get(action, frozenset())
