@@ -1,31 +1,11 @@
 import pytest
 
-from market.catalogue import services as catalogue
-from market.catalogue.models import NewVersion
 from market.errors import Conflict, Forbidden, InvalidFields
 from market.procurement import needs, workflow
 from market.procurement.models import Decision, NeedInput, ProjectInput
-from tests.catalogue_files import csv_bytes
 from tests.conftest import act_as, api_headers, identity_of, post_form
+from tests.procurement_fixtures import published, who  # noqa: F401 (fixtures)
 from tests.world import code
-
-
-@pytest.fixture
-async def published(pool, settings, world):
-    """The bureau's catalogue in force: 01.01.01 助餐服务, 01.01.02 上门助浴, 08.01.01 街道社工站运营."""
-    person = world["buyer_admin"]
-    who = await identity_of(pool, settings, person.user_id, person.org_id)
-    async with pool.acquire() as conn, conn.transaction():
-        version_id = await catalogue.create_version(conn, who, NewVersion(year=2026, title_zh="2026年目录"))
-        await catalogue.import_file(conn, who, version_id, csv_bytes())
-        await catalogue.change_status(conn, who, version_id, "publish")
-        return {r["code"]: r["id"] for r in await conn.fetch(
-            "select code, id from catalogue_entries where version_id = $1 and level = 'item'", version_id)}
-
-
-async def who(pool, settings, world, name):
-    person = world[name]
-    return await identity_of(pool, settings, person.user_id, person.org_id)
 
 
 def need_input(world, **change):
