@@ -20,6 +20,9 @@ from market.app import create_app
 from market.settings import Settings, load_settings
 from tests.world import World, build_world
 
+# Fixtures shared by the procurement tests.
+pytest_plugins = ["tests.procurement_fixtures"]
+
 TEMPLATE = "market_template"
 
 

@@ -8,7 +8,7 @@ from market.procurement.days import add_days
 from market.procurement.models import CriterionInput
 from market.procurement.call_controllers import form_of
 from tests.conftest import act_as, api_headers
-from tests.procurement_fixtures import call_input, project, published, who  # noqa: F401 (fixtures)
+from tests.procurement_fixtures import call_input, who
 
 
 async def _create(pool, identity, data):

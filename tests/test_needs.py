@@ -4,7 +4,7 @@ from market.errors import Conflict, Forbidden, InvalidFields
 from market.procurement import needs, workflow
 from market.procurement.models import Decision, NeedInput, ProjectInput
 from tests.conftest import act_as, api_headers, identity_of, post_form
-from tests.procurement_fixtures import published, who  # noqa: F401 (fixtures)
+from tests.procurement_fixtures import who
 from tests.world import code
 
 
