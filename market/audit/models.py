@@ -47,6 +47,8 @@ class Verb(StrEnum):
     CALL_EDIT = "call.edit"
     CALL_PUBLISH = "call.publish"
     CALL_CANCEL = "call.cancel"
+    QUESTION_ASK = "question.ask"
+    QUESTION_ANSWER = "question.answer"
 
 
 VERB_NAMES = {
@@ -85,6 +87,8 @@ VERB_NAMES = {
     Verb.CALL_EDIT: N_("Call changed"),
     Verb.CALL_PUBLISH: N_("Call published"),
     Verb.CALL_CANCEL: N_("Call cancelled"),
+    Verb.QUESTION_ASK: N_("Question asked"),
+    Verb.QUESTION_ANSWER: N_("Question answered"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -15,13 +15,16 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
-from market.procurement import calls, calls_workflow, needs
-from market.procurement.models import Call, CallInput, Decision, ProcedureType, Revision
+from market.procurement import calls, calls_workflow, needs, questions
+from market.procurement.models import (
+    AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
+)
 from market.validation import parse
 from market.web import Db, MaybeUser, User, form_data, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
+PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
 Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -108,7 +111,10 @@ class CallPages(Controller):
         entry = await conn.fetchrow("select id, code, name_zh, name_en from catalogue_entries where id = $1",
                                     call.catalogue_entry_id)
         actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
+        asked = await questions.questions(conn, identity, call_id)
         return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
+                    questions=asked, can_ask=identity is not None and identity.acts_for_verified
+                    and identity.org_kind == "provider" and call.status == "open",
                     entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
                     project=await needs.get_project(conn, call.project_id))
 
@@ -174,6 +180,31 @@ class CallPages(Controller):
                                       exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}")
 
+    @post("/calls/{call_id:int}/questions", opt=PROVIDERS_OPT)
+    async def ask(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                data = parse(await form_data(request), QuestionInput)
+                await questions.ask(conn, identity, call_id, data.question)
+        except (Invalid, Conflict) as exc:
+            return await self._detail(request, conn, identity, call_id, exc.status,
+                                      exc.field_errors() or {"_": exc.text()})
+        return redirect(f"/calls/{call_id}#questions")
+
+    @post("/questions/{question_id:int}/answer", opt=BUYERS_OPT)
+    async def answer(self, request: Request, conn: Db, identity: User, question_id: FromPath[int]) -> Response:
+        call_id = await conn.fetchval("select call_id from call_questions where id = $1", question_id)
+        try:
+            async with conn.transaction():
+                data = parse(await form_data(request), AnswerInput)
+                await questions.answer(conn, identity, question_id, data.answer)
+        except (Invalid, Conflict) as exc:
+            if call_id is None:
+                raise
+            return await self._detail(request, conn, identity, call_id, exc.status,
+                                      exc.field_errors() or {"_": exc.text()})
+        return redirect(f"/calls/{call_id}#questions")
+
     @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)
     async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         try:
@@ -211,6 +242,20 @@ class CallApi(Controller):
     async def revisions(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> list[Revision]:
         await calls.get_call(conn, identity, call_id)
         return await calls.revisions(conn, call_id)
+
+    @get("/calls/{call_id:int}/questions", opt=PUBLIC_OPT, summary="Questions and answers (askers are not shown)")
+    async def questions(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> list[Question]:
+        return await questions.questions(conn, identity, call_id)
+
+    @post("/calls/{call_id:int}/questions", opt=PROVIDERS_OPT, status_code=201, summary="Ask a question")
+    async def ask(self, conn: Db, identity: User, call_id: FromPath[int], data: JSONBody[QuestionInput]) -> dict[str, int]:
+        return {"question_id": await questions.ask(conn, identity, call_id, data.question)}
+
+    @post("/questions/{question_id:int}/answer", opt=BUYERS_OPT, status_code=201, summary="Answer a question, publicly")
+    async def answer(self, conn: Db, identity: User, question_id: FromPath[int],
+                     data: JSONBody[AnswerInput]) -> dict[str, str]:
+        await questions.answer(conn, identity, question_id, data.answer)
+        return {"status": "answered"}
 
     @post("/calls", opt=BUYERS_OPT, status_code=201, summary="Draft a call for a project")
     async def create(self, conn: Db, identity: User, data: JSONBody[CallInput]) -> Call:

@@ -171,3 +171,23 @@ class ProcedureType(msgspec.Struct, frozen=True):
     rolling: bool
     requires_justification: bool
     position: int
+
+
+class QuestionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    question: Annotated[str, msgspec.Meta(min_length=5, max_length=2000)]
+
+
+class AnswerInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    answer: Annotated[str, msgspec.Meta(min_length=2, max_length=4000)]
+
+
+class Question(msgspec.Struct, frozen=True, kw_only=True):
+    """A question as everyone sees it; `asked_by` is filled for the platform only."""
+
+    id: int
+    call_id: int
+    question: str
+    asked_at: datetime
+    answer: str | None
+    answered_at: datetime | None
+    asked_by_organisation: str | None = None

@@ -1,0 +1,62 @@
+"""Questions on a call (答疑): providers ask before the question deadline; the buyer answers in
+public; nobody but the platform learns who asked, so no bidder is favoured or singled out."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import asyncpg
+
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.db import fetch, queries
+from market.errors import Conflict, Forbidden, NotFound
+from market.i18n import format_datetime
+from market.procurement import calls
+from market.procurement.models import Question
+
+
+def _question(row: Any, identity: Identity | None) -> Question:
+    return Question(id=row["id"], call_id=row["call_id"], question=row["question"], asked_at=row["asked_at"],
+                    answer=row["answer"], answered_at=row["answered_at"],
+                    asked_by_organisation=row["asker_name_zh"] if identity and identity.is_platform_admin else None)
+
+
+async def questions(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> list[Question]:
+    await calls.get_call(conn, identity, call_id)
+    return [_question(r, identity) for r in await fetch(queries.procurement.questions(conn, call_id=call_id))]
+
+
+async def ask(conn: asyncpg.Connection, identity: Identity, call_id: int, text: str) -> int:
+    if identity.org_kind != "provider" or not identity.acts_for_verified:
+        raise Forbidden("Questions are asked by verified social organisations that may bid.")
+    row = await queries.procurement.call_for_update(conn, id=call_id)
+    if row is None or row["published_at"] is None:
+        raise NotFound()
+    if calls.status_of(row) != "open":
+        raise Conflict("This call is not open, so it takes no questions.")
+    close = row["questions_close_at"]
+    if close is not None and datetime.now(timezone.utc) >= close:
+        raise Conflict("Questions on this call closed on %(date)s.", date=format_datetime(close, "short"))
+    question_id = await queries.procurement.insert_question(conn, call_id=call_id, asked_by=identity.user_id,
+                                                            asked_for=identity.org_id, question=text.strip())
+    # The audit entry records the asker for the platform; the public never reads the audit trail.
+    await audit.record(conn, verb=Verb.QUESTION_ASK, object_type="question", object_id=question_id,
+                       actor=identity.user_id, organisation=identity.org_id, after={"call_id": call_id})
+    return question_id
+
+
+async def answer(conn: asyncpg.Connection, identity: Identity, question_id: int, text: str) -> None:
+    row = await queries.procurement.question_for_update(conn, id=question_id)
+    if row is None:
+        raise NotFound()
+    call = await queries.procurement.call(conn, id=row["call_id"])
+    if not (identity.acts_for_verified and identity.org_id == call["buyer_id"] and identity.role in ("admin", "staff")):
+        raise Forbidden("Only the buyer that published this call can answer its questions.")
+    if row["answer"] is not None:
+        raise Conflict("This question has been answered; answers are public and are not rewritten.")
+    await queries.procurement.answer(conn, id=question_id, answer=text.strip(), answered_by=identity.user_id)
+    await audit.record(conn, verb=Verb.QUESTION_ANSWER, object_type="question", object_id=question_id,
+                       actor=identity.user_id, organisation=identity.org_id, after={"answer": text.strip()})
