@@ -23,6 +23,7 @@ from market.accounts.controllers import AccountApi, AccountPages
 from market.accounts.models import Identity
 from market.audit.controllers import AuditApi, AuditPages
 from market.catalogue.controllers import CatalogueApi, CataloguePages
+from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
 from market.procurement.controllers import NeedApi, NeedPages, ProjectPages
 from market.dashboard.controllers import DashboardPages
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
     return Litestar(
         route_handlers=[health, static, DashboardPages, AccountPages, AccountApi, OrganisationPages,
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
-                        NeedPages, ProjectPages, NeedApi, CallPages, CallApi],
+                        NeedPages, ProjectPages, NeedApi, CallPages, CallApi, BidPages, BidApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

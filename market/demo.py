@@ -18,8 +18,10 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
-from market.procurement import calls, needs
-from market.procurement.models import CallInput, CriterionInput, Decision, NeedInput, ProjectInput
+from market.procurement import bids, calls, needs
+from market.procurement.models import (
+    BidInput, BudgetLine, CallInput, CriterionInput, Decision, NeedInput, ProjectInput, TargetInput,
+)
 from market.db import queries
 from market.errors import Invalid, InvalidFields
 from market.organisations import credit_code
@@ -196,10 +198,10 @@ NEEDS = [
 ]
 
 
-def _acting(user_id: int, buyer_id: int) -> Identity:
-    """The demo's buyer staff, acting without a session."""
+def _acting(user_id: int, org_id: int, kind: str = "buyer") -> Identity:
+    """Demo staff acting for their organisation without a session."""
     return Identity(user_id=user_id, email="", display_name="", locale="zh_Hans", community_id=None, session_hash="",
-                    org_id=buyer_id, org_kind="buyer", org_status="verified", role="admin")
+                    org_id=org_id, org_kind=kind, org_status="verified", role="admin")
 
 
 async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, int], people: dict[str, int],
@@ -246,7 +248,18 @@ def _criteria() -> list[CriterionInput]:
             CriterionInput(name_zh="价格", name_en="Price", weight=20, is_price=True)]
 
 
-async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int) -> None:
+def _bid(amount: int, plan: str) -> BidInput:
+    return BidInput(amount_fen=amount, objectives=f"{plan}，服务对象满意度不低于95%。",
+                    activities=f"{plan}。第一季度完成需求评估与人员培训，第二至四季度全面实施并每月报告。",
+                    team="项目主管1名、持证社工2名、护理员及志愿者若干",
+                    budget_lines=[BudgetLine(item="人员费用", amount_fen=amount * 6 // 10),
+                                  BudgetLine(item="服务物资与餐费补贴", amount_fen=amount * 3 // 10),
+                                  BudgetLine(item="管理与评估费用", amount_fen=amount - amount * 6 // 10 - amount * 3 // 10)],
+                    indicators=[TargetInput(name="服务人次", target="12000"), TargetInput(name="服务对象满意度", target="95%")])
+
+
+async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int,
+                 ngos: dict[int, Identity]) -> None:
     """Calls in every state, so a newcomer can click through: open, draft, open all year, past its
     deadline and cancelled. Dates of the closed one are moved back after publishing (demo only)."""
     if await conn.fetchval("select count(*) from calls"):
@@ -274,6 +287,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     meals = await conn.fetchval("select id from projects where title_zh like '%助餐%' order by id limit 1")
     open_call = await calls.create_call(conn, bureau, call(meals, "湖滨、清波片区老年助餐服务采购", 36_000_000))
     await calls.publish_call(conn, bureau, open_call)
+    await bids.submit(conn, ngos[1], open_call, _bid(34_500_000, "在东坡路、清波门社区设两个助餐点，日均供餐120份"))
     bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
     await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
     venture = await project("2026年上城区公益创投（社区治理类）", "05.01.01", 2_000_000_00,
@@ -284,6 +298,8 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     station = await project("小营街道社会工作站运营", "08.01.01", 28_000_000, "委托专业社会工作机构运营小营街道社会工作站一年。")
     closed = await calls.create_call(conn, bureau, call(station, "小营街道社会工作站运营服务采购", 28_000_000))
     await calls.publish_call(conn, bureau, closed)
+    await bids.submit(conn, ngos[6], closed, _bid(27_200_000, "派驻4名持证社工运营小营街道社工站"))
+    await bids.submit(conn, ngos[10], closed, _bid(26_500_000, "以家庭为中心运营社工站，开展个案与小组服务"))
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
                        "deadline_at = now() - interval '2 days', questions_close_at = now() - interval '5 days' "
                        "where id = $1", closed)
@@ -345,6 +361,7 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
             await _user(conn, login("buyer (community)", f"{key}.community", f"{community}居民委员会"),
                         f"{community}书记", pw, committee, "admin")
 
+        providers: dict[int, tuple[int, int]] = {}
         for n, (zh, en, reg, rating, year, key, what) in enumerate(PROVIDERS + PENDING_PROVIDERS, 1):
             prefix = {"social_group": "51", "social_service_agency": "52", "foundation": "53"}[reg]
             pending = n > len(PROVIDERS)
@@ -353,7 +370,8 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
                                       registered=date(year, 3 + n % 9, 1 + n % 27), description=what,
                                       status="pending" if pending else "verified")
             role = "provider (pending)" if pending else "provider admin"
-            await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh.removeprefix('上城区')}负责人", pw, org, "admin")
+            providers[n] = (await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh.removeprefix('上城区')}负责人", pw,
+                                        org, "admin"), org)
             if n == 1:
                 await _user(conn, login("provider staff", "ngo01.staff", zh), "社工小林", pw, org, "staff")
                 await _user(conn, login("provider finance", "ngo01.finance", zh), "出纳小赵", pw, org, "finance")
@@ -388,5 +406,6 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
             residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
                                            communities[community])
         await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
-        await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district)
+        await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
+                     {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)})
     return logins

@@ -6,7 +6,7 @@ import pytest
 
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
-from market.procurement import needs
+from market.procurement import calls, needs
 from market.procurement.models import CallInput, CriterionInput, ProjectInput
 from tests.catalogue_files import csv_bytes
 from tests.conftest import identity_of
@@ -52,3 +52,13 @@ def call_input(project_id: int, **change) -> CallInput:
     }
     values.update(change)
     return CallInput(**values)
+
+
+@pytest.fixture
+async def open_call(pool, settings, world, project):
+    """The project's call, published and open for bids."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        call_id = await calls.create_call(conn, bureau, call_input(project))
+        await calls.publish_call(conn, bureau, call_id)
+    return call_id

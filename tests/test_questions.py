@@ -1,18 +1,9 @@
 import pytest
 
 from market.errors import Conflict, Forbidden
-from market.procurement import calls, questions
+from market.procurement import questions
 from tests.conftest import act_as, api_headers, post_form
-from tests.procurement_fixtures import call_input, who
-
-
-@pytest.fixture
-async def open_call(pool, settings, world, project):
-    bureau = await who(pool, settings, world, "buyer_admin")
-    async with pool.acquire() as conn, conn.transaction():
-        call_id = await calls.create_call(conn, bureau, call_input(project))
-        await calls.publish_call(conn, bureau, call_id)
-    return call_id
+from tests.procurement_fixtures import who
 
 
 async def _ask(pool, identity, call_id, text="服务对象是否包括半失能老人？"):

@@ -49,6 +49,10 @@ class Verb(StrEnum):
     CALL_CANCEL = "call.cancel"
     QUESTION_ASK = "question.ask"
     QUESTION_ANSWER = "question.answer"
+    BID_SUBMIT = "bid.submit"
+    BID_EDIT = "bid.edit"
+    BID_WITHDRAW = "bid.withdraw"
+    BID_CONFIRM = "bid.confirm"
 
 
 VERB_NAMES = {
@@ -89,6 +93,10 @@ VERB_NAMES = {
     Verb.CALL_CANCEL: N_("Call cancelled"),
     Verb.QUESTION_ASK: N_("Question asked"),
     Verb.QUESTION_ANSWER: N_("Question answered"),
+    Verb.BID_SUBMIT: N_("Bid submitted"),
+    Verb.BID_EDIT: N_("Bid changed"),
+    Verb.BID_WITHDRAW: N_("Bid withdrawn"),
+    Verb.BID_CONFIRM: N_("Bid confirmed after a change to the call"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

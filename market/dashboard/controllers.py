@@ -9,7 +9,7 @@ from market.accounts.access import PUBLIC, SIGNED_IN
 from market.audit import services as audit
 from market.db import fetch, queries
 from market.organisations import services as organisations
-from market.procurement import needs
+from market.procurement import bids, needs
 from market.storage import services as storage
 from market.web import Db, User, page
 
@@ -32,6 +32,7 @@ class DashboardPages(Controller):
             "members": [],
             "errors": {},
             "my_needs": await needs.my_needs(conn, identity),
+            "my_bids": await bids.bids_of(conn, identity),
             "area": await conn.fetchval("select jurisdiction_id from organisations where id = $1", identity.org_id)
             if identity.org_kind == "buyer" else None,
         }

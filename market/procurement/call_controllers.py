@@ -15,7 +15,7 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
-from market.procurement import calls, calls_workflow, needs, questions
+from market.procurement import bids, calls, calls_workflow, needs, questions
 from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
@@ -112,7 +112,9 @@ class CallPages(Controller):
                                     call.catalogue_entry_id)
         actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
         asked = await questions.questions(conn, identity, call_id)
+        mine = await bids.my_bid(conn, identity, call_id) if identity else None
         return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
+                    my_bid=mine, bid_count=await bids.public_count(conn, call_id),
                     questions=asked, can_ask=identity is not None and identity.acts_for_verified
                     and identity.org_kind == "provider" and call.status == "open",
                     entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},

@@ -1,0 +1,157 @@
+"""Bid pages and their JSON twins. Everything they show comes through `bids.readable_bids`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+
+from market.accounts.access import PUBLIC, SIGNED_IN, member
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields
+from market.i18n import N_
+from market.money import yuan_to_fen
+from market.procurement import bids, calls
+from market.procurement.models import Bid, BidInput
+from market.storage import services as storage
+from market.validation import parse
+from market.web import Db, MaybeUser, User, form_data, page, redirect
+
+PUBLIC_OPT = {"access": PUBLIC}
+SIGNED_IN_OPT = {"access": SIGNED_IN}
+PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
+ROWS = 8
+
+
+def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
+    """The bid form: amounts in yuan, budget lines and indicators as numbered rows."""
+    problems: list[Invalid] = []
+
+    def fen(text: Any, field: str) -> int | None:
+        try:
+            return yuan_to_fen(str(text))
+        except ValueError:
+            problems.append(Invalid("Enter an amount in yuan, such as 80000 or 12500.50.", field=field))
+            return None
+
+    data: dict[str, Any] = {k: raw[k] for k in ("objectives", "activities", "team") if k in raw}
+    if "amount_yuan" in raw:
+        data["amount_fen"] = fen(raw["amount_yuan"], "amount_yuan")
+    data["budget_lines"] = [{"item": raw[f"line-{i}-item"], "amount_fen": fen(raw.get(f"line-{i}-yuan", ""),
+                                                                             "budget_lines")}
+                            for i in range(ROWS) if raw.get(f"line-{i}-item")]
+    data["indicators"] = [{"name": raw[f"indicator-{i}-name"], "target": raw.get(f"indicator-{i}-target", "")}
+                          for i in range(ROWS) if raw.get(f"indicator-{i}-name")]
+    data["attachments"] = attachments
+    if problems:
+        raise InvalidFields(problems)
+    return parse(data, BidInput)
+
+
+def form_of(bid: Bid) -> dict[str, Any]:
+    form: dict[str, Any] = {"objectives": bid.objectives, "activities": bid.activities, "team": bid.team,
+                            "amount_yuan": f"{bid.amount_fen / 100:.2f}"}
+    for i, line in enumerate(bid.budget_lines):
+        form.update({f"line-{i}-item": line.item, f"line-{i}-yuan": f"{line.amount_fen / 100:.2f}"})
+    for i, indicator in enumerate(bid.indicators):
+        form.update({f"indicator-{i}-name": indicator["name"], f"indicator-{i}-target": indicator["target"]})
+    return form
+
+
+class BidPages(Controller):
+    include_in_schema = False
+
+    async def _form(self, request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
+                    form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
+                    status: int = 200, chosen: list[str] | None = None) -> Response:
+        call = await calls.get_call(conn, identity, call_id)
+        raw = await conn.fetchrow("select * from calls where id = $1", call_id)
+        mine = await bids.my_bid(conn, identity, call_id)
+        if form is None:
+            form = form_of(mine) if mine and mine.status == "submitted" else {}
+            chosen = mine.attachments if mine else []
+            if not form:
+                call_entry = await conn.fetchrow("select indicators from catalogue_entries where id = $1",
+                                                 call.catalogue_entry_id)
+                for i, indicator in enumerate(call_entry["indicators"]):
+                    form[f"indicator-{i}-name"] = indicator["name_zh"]
+        return page(request, "procurement/bid_form.html", status=status, call=call, bid=mine, form=form,
+                    errors=errors or {}, rows=ROWS, chosen=chosen or [],
+                    problems=await bids.eligibility_problems(conn, identity.org_id, raw),
+                    documents=await storage.organisation_files(conn, identity, identity.org_id))
+
+    @get("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT)
+    async def form(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        return await self._form(request, conn, identity, call_id)
+
+    @post("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT)
+    async def submit(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        form = await form_data(request)
+        chosen = (await request.form()).getall("attachments", [])
+        try:
+            async with conn.transaction():
+                await bids.submit(conn, identity, call_id, bid_from_form(form, chosen))
+        except (Invalid, Conflict, bids.Ineligible) as exc:
+            return await self._form(request, conn, identity, call_id, form, exc.field_errors() or {"_": exc.text()},
+                                    exc.status, chosen)
+        return redirect(f"/calls/{call_id}#bid")
+
+    @post("/calls/{call_id:int}/bid/{action:str}", opt=PROVIDERS_OPT)
+    async def act(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
+                  action: FromPath[str]) -> Response:
+        steps = {"withdraw": bids.withdraw, "confirm": bids.confirm}
+        if action not in steps:
+            raise Forbidden()
+        try:
+            async with conn.transaction():
+                await steps[action](conn, identity, call_id)
+        except Conflict as exc:
+            return await self._form(request, conn, identity, call_id, None, {"_": exc.text()}, exc.status)
+        return redirect(f"/calls/{call_id}#bid")
+
+    @get("/calls/{call_id:int}/bids", opt=SIGNED_IN_OPT)
+    async def index(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        call = await calls.get_call(conn, identity, call_id)
+        return page(request, "procurement/bids.html", call=call, bids=await bids.readable_bids(conn, identity, call_id))
+
+
+class BidApi(Controller):
+    path = "/api"
+    tags = ["bids"]
+
+    @get("/calls/{call_id:int}/bids", opt=PUBLIC_OPT, summary="The bids you may read (sealed until the deadline)")
+    async def index(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> list[Bid]:
+        return await bids.readable_bids(conn, identity, call_id)
+
+    @get("/calls/{call_id:int}/bid-count", opt=PUBLIC_OPT, summary="How many bids came in (after the deadline)")
+    async def count(self, conn: Db, call_id: FromPath[int]) -> dict[str, int | None]:
+        await calls.get_call(conn, None, call_id)
+        return {"bids": await bids.public_count(conn, call_id)}
+
+    @get("/bids/{bid_id:int}", opt=SIGNED_IN_OPT, summary="A bid you may read")
+    async def detail(self, conn: Db, identity: User, bid_id: FromPath[int]) -> Bid:
+        return await bids.get_bid(conn, identity, bid_id)
+
+    @get("/calls/{call_id:int}/eligibility", opt=PROVIDERS_OPT, summary="Whether your organisation may bid, and why not")
+    async def eligibility(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, Any]:
+        await calls.get_call(conn, identity, call_id)
+        call = await conn.fetchrow("select * from calls where id = $1", call_id)
+        rules = await bids.eligibility_problems(conn, identity.org_id, call)
+        return {"eligible": not rules, "rules": rules}
+
+    @post("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT, status_code=201, summary="Submit or replace your bid")
+    async def submit(self, conn: Db, identity: User, call_id: FromPath[int], data: JSONBody[BidInput]) -> Bid:
+        bid_id = await bids.submit(conn, identity, call_id, data)
+        return await bids.get_bid(conn, identity, bid_id)
+
+    @post("/calls/{call_id:int}/bid/withdraw", opt=PROVIDERS_OPT, status_code=201, summary="Withdraw your bid")
+    async def withdraw(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, str]:
+        await bids.withdraw(conn, identity, call_id)
+        return {"status": "withdrawn"}
+
+    @post("/calls/{call_id:int}/bid/confirm", opt=PROVIDERS_OPT, status_code=201,
+          summary="Confirm your bid after the call changed")
+    async def confirm(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, str]:
+        await bids.confirm(conn, identity, call_id)
+        return {"status": "confirmed"}

@@ -1,0 +1,229 @@
+"""Bids: submitted by eligible social organisations, sealed until the deadline.
+
+Sealing is enforced here, in `may_read`, and every way of reading a bid — pages, JSON, lists,
+counts — goes through `readable_bids`. Before the deadline a bid exists for its bidder alone;
+after it, also for the buyer and the platform (and, later, the evaluation panel).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.db import fetch, queries
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.i18n import Msg, format_date, gettext
+from market.organisations.models import SUBTYPE_NAMES
+from market.organisations.services import ancestors
+from market.procurement import calls
+from market.procurement.models import Bid, BidInput, BidTransition, BudgetLine
+
+BID_TRANSITIONS: tuple[BidTransition, ...] = (
+    BidTransition("submit", "none", "submitted", Verb.BID_SUBMIT),
+    BidTransition("submit", "withdrawn", "submitted", Verb.BID_SUBMIT),
+    BidTransition("edit", "submitted", "submitted", Verb.BID_EDIT),
+    BidTransition("withdraw", "submitted", "withdrawn", Verb.BID_WITHDRAW),
+    BidTransition("confirm", "submitted", "submitted", Verb.BID_CONFIRM),
+)
+BID_STATES = ("none", "submitted", "withdrawn")
+BID_ACTIONS = ("submit", "edit", "withdraw", "confirm")
+
+
+def find_step(action: str, source: str) -> BidTransition | None:
+    return next((t for t in BID_TRANSITIONS if t.action == action and t.source == source), None)
+
+
+class Ineligible(Forbidden):
+    """The organisation may not bid on this call; `reasons` says which rules it fails."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("Your organisation may not bid on this call: %(reasons)s", reasons="; ".join(reasons))
+
+    def details(self) -> dict[str, object]:
+        return {"rules": self.reasons}
+
+
+async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, call: Any) -> list[str]:
+    """Every rule of the call the organisation fails, in words it can act on; empty if it may bid."""
+    org = await conn.fetchrow("select * from organisations where id = $1", organisation_id)
+    if org is None or org["kind"] != "provider" or org["status"] != "verified":
+        return [gettext("Only verified social organisations may bid.")]
+    problems = []
+    if org["subtype"] not in call["provider_types"]:
+        problems.append(gettext("This call is for %(types)s; your organisation is a %(type)s.",
+                                types="、".join(gettext(SUBTYPE_NAMES[t]) for t in call["provider_types"]),
+                                type=Msg(SUBTYPE_NAMES[org["subtype"]])))
+    if call["min_rating"] and (org["rating"] or 0) < call["min_rating"]:
+        problems.append(gettext("This call asks for an evaluation rating of at least %(n)sA; yours is %(yours)s.",
+                                n=call["min_rating"], yours=f"{org['rating']}A" if org["rating"] else gettext("none")))
+    if call["min_years"] and org["registration_date"] is not None:
+        today = date.today()
+        years = today.year - org["registration_date"].year - (
+            (today.month, today.day) < (org["registration_date"].month, org["registration_date"].day))
+        if years < call["min_years"]:
+            problems.append(gettext("This call asks for at least %(n)s full years since registration; yours was "
+                                    "registered on %(date)s.", n=call["min_years"],
+                                    date=format_date(org["registration_date"])))
+    if not call["cross_district"]:
+        project = await conn.fetchrow("select jurisdiction_id from projects where id = $1", call["project_id"])
+        district = next(j for j, level in (await ancestors(conn, project["jurisdiction_id"])).items()
+                        if level == "district")
+        if district not in await ancestors(conn, org["jurisdiction_id"]):
+            name = await conn.fetchval("select name_zh from jurisdictions where id = $1", district)
+            problems.append(gettext("This call is for organisations registered in %(district)s; providers from "
+                                    "other districts may not bid.", district=name))
+    return problems
+
+
+def may_read(identity: Identity | None, call: Any, provider_id: int, at: datetime | None = None) -> bool:
+    """The seal. A bidder always reads its own bid; nobody else reads any bid before the deadline."""
+    if identity is None or not identity.acts_for_verified:
+        return False
+    if identity.org_id == provider_id:
+        return True
+    if calls.status_of(call, at) in ("draft", "open"):
+        return False
+    return identity.is_platform_admin or identity.org_id == call["buyer_id"]
+
+
+async def _bid(conn: asyncpg.Connection, row: Any, call: Any) -> Bid:
+    lines = [BudgetLine(item=r["item"], amount_fen=r["amount_fen"])
+             for r in await fetch(queries.procurement.lines(conn, bid_id=row["id"]))]
+    return Bid(**{k: row[k] for k in Bid.__struct_fields__ if k not in ("budget_lines", "needs_reconfirmation",
+                                                                        "attachments")},
+               attachments=[str(a) for a in row["attachments"]], budget_lines=lines,
+               needs_reconfirmation=row["status"] == "submitted" and row["call_revision"] < call["revision"])
+
+
+async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> list[Bid]:
+    """The bids of a call this person may read: the one way bids are read, for pages, JSON and counts.
+    Others than the bidder see submitted bids only."""
+    call = await queries.procurement.call(conn, id=call_id)
+    if call is None or call["published_at"] is None:
+        raise NotFound()
+    out = []
+    for row in await fetch(queries.procurement.bids_of_call(conn, call_id=call_id)):
+        own = identity is not None and identity.org_id == row["provider_id"]
+        if may_read(identity, call, row["provider_id"]) and (own or row["status"] == "submitted"):
+            out.append(await _bid(conn, row, call))
+    return out
+
+
+async def get_bid(conn: asyncpg.Connection, identity: Identity | None, bid_id: int) -> Bid:
+    call_id = await conn.fetchval("select call_id from bids where id = $1", bid_id)
+    found = [b for b in await readable_bids(conn, identity, call_id) if b.id == bid_id] if call_id else []
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
+async def my_bid(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Bid | None:
+    if not identity.acts_for_verified or identity.org_kind != "provider":
+        return None
+    return next((b for b in await readable_bids(conn, identity, call_id) if b.provider_id == identity.org_id), None)
+
+
+async def _attachments(conn: asyncpg.Connection, identity: Identity, ids: list[str]) -> list[uuid.UUID]:
+    out = []
+    for raw in ids:
+        try:
+            file_id = uuid.UUID(raw)
+        except ValueError:
+            raise InvalidFields([Invalid("Choose attachments from your organisation's documents.",
+                                         field="attachments")]) from None
+        owner = await conn.fetchval("select organisation_id from files where id = $1", file_id)
+        if owner != identity.org_id:
+            raise InvalidFields([Invalid("Choose attachments from your organisation's documents.", field="attachments")])
+        out.append(file_id)
+    return out
+
+
+async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: int, action: str) -> tuple[Any, Any, BidTransition]:
+    if identity.org_kind != "provider" or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
+        raise Forbidden("Bids are made by the administrators and staff of verified social organisations.")
+    call = await queries.procurement.call_for_update(conn, id=call_id)
+    if call is None or call["published_at"] is None:
+        raise NotFound()
+    if calls.status_of(call) != "open":
+        raise Conflict("The call is closed: bids can no longer be made, changed or withdrawn.")
+    row = await queries.procurement.bid_of_provider(conn, call_id=call_id, provider_id=identity.org_id)
+    step = find_step(action, row["status"] if row else "none")
+    if step is None:
+        raise Conflict("This cannot be done to a bid in its present state.")
+    return call, row, step
+
+
+async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, data: BidInput) -> int:
+    """Submit a bid, or replace a withdrawn or submitted one, until the deadline."""
+    call = await queries.procurement.call(conn, id=call_id)
+    existing = call and await queries.procurement.bid_of_provider(conn, call_id=call_id, provider_id=identity.org_id)
+    action = "edit" if existing and existing["status"] == "submitted" else "submit"
+    call, row, step = await _bidder_step(conn, identity, call_id, action)
+    if problems := await eligibility_problems(conn, identity.org_id, call):
+        raise Ineligible(problems)
+    errors = []
+    if data.amount_fen > call["budget_ceiling_fen"]:
+        errors.append(Invalid("The bid is above the call's ceiling of %(ceiling)s.", field="amount_fen",
+                              ceiling=f"¥{call['budget_ceiling_fen'] / 100:,.2f}"))
+    if sum(line.amount_fen for line in data.budget_lines) != data.amount_fen:
+        errors.append(Invalid("The budget lines add up to %(total)s, not to the bid amount.", field="budget_lines",
+                              total=f"¥{sum(line.amount_fen for line in data.budget_lines) / 100:,.2f}"))
+    if errors:
+        raise InvalidFields(errors)
+    attachments = await _attachments(conn, identity, data.attachments)
+    values = {"amount_fen": data.amount_fen, "objectives": data.objectives.strip(),
+              "activities": data.activities.strip(), "team": data.team.strip(),
+              "indicators": msgspec.to_builtins(data.indicators), "attachments": attachments,
+              "call_revision": call["revision"], "submitted_by": identity.user_id}
+    if row is None:
+        bid_id = await queries.procurement.insert_bid(conn, call_id=call_id, provider_id=identity.org_id, **values)
+    else:
+        bid_id = row["id"]
+        await queries.procurement.replace_bid(conn, id=bid_id, **values)
+    await queries.procurement.delete_lines(conn, bid_id=bid_id)
+    await queries.procurement.insert_lines(conn, [{"bid_id": bid_id, "position": i, "item": line.item.strip(),
+                                                   "amount_fen": line.amount_fen}
+                                                  for i, line in enumerate(data.budget_lines, start=1)])
+    # Sealed: the audit trail says that a bid moved, never what it says.
+    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=bid_id, actor=identity.user_id,
+                       organisation=identity.org_id, after={"call_id": call_id, "status": "submitted"})
+    return bid_id
+
+
+async def withdraw(conn: asyncpg.Connection, identity: Identity, call_id: int) -> None:
+    _, row, step = await _bidder_step(conn, identity, call_id, "withdraw")
+    await queries.procurement.withdraw_bid(conn, id=row["id"])
+    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=row["id"], actor=identity.user_id,
+                       organisation=identity.org_id, after={"call_id": call_id, "status": "withdrawn"})
+
+
+async def confirm(conn: asyncpg.Connection, identity: Identity, call_id: int) -> None:
+    """Confirm a bid still stands after the call changed; an unconfirmed bid is not evaluated."""
+    call, row, step = await _bidder_step(conn, identity, call_id, "confirm")
+    await queries.procurement.confirm_bid(conn, id=row["id"], call_revision=call["revision"])
+    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=row["id"], actor=identity.user_id,
+                       organisation=identity.org_id, after={"call_id": call_id, "call_revision": call["revision"]})
+
+
+async def bids_of(conn: asyncpg.Connection, identity: Identity) -> list[dict[str, Any]]:
+    """The organisation's own bids, for its dashboard."""
+    if identity.org_kind != "provider" or identity.org_id is None:
+        return []
+    return [dict(r) for r in await fetch(queries.procurement.bids_of_provider(conn, provider_id=identity.org_id))]
+
+
+
+async def public_count(conn: asyncpg.Connection, call_id: int) -> int | None:
+    """How many bids came in, for everyone — once the deadline has passed, and not before."""
+    call = await queries.procurement.call(conn, id=call_id)
+    if call is None or calls.status_of(call) in ("draft", "open"):
+        return None
+    return await conn.fetchval("select count(*) from bids where call_id = $1 and status = 'submitted'", call_id)
