@@ -53,6 +53,11 @@ class Verb(StrEnum):
     BID_EDIT = "bid.edit"
     BID_WITHDRAW = "bid.withdraw"
     BID_CONFIRM = "bid.confirm"
+    PANEL_CREATE = "panel.create"
+    PANEL_MEMBER_ADD = "panel.member_add"
+    PANEL_DECLARE = "panel.declare"
+    PANEL_SCORE = "panel.score"
+    PANEL_CONSENSUS = "panel.consensus"
 
 
 VERB_NAMES = {
@@ -97,6 +102,11 @@ VERB_NAMES = {
     Verb.BID_EDIT: N_("Bid changed"),
     Verb.BID_WITHDRAW: N_("Bid withdrawn"),
     Verb.BID_CONFIRM: N_("Bid confirmed after a change to the call"),
+    Verb.PANEL_CREATE: N_("Evaluation panel formed"),
+    Verb.PANEL_MEMBER_ADD: N_("Panel member added"),
+    Verb.PANEL_DECLARE: N_("Conflict of interest declared"),
+    Verb.PANEL_SCORE: N_("Score given"),
+    Verb.PANEL_CONSENSUS: N_("Consensus score recorded"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

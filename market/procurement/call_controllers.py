@@ -115,6 +115,8 @@ class CallPages(Controller):
         mine = await bids.my_bid(conn, identity, call_id) if identity else None
         return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
                     my_bid=mine, bid_count=await bids.public_count(conn, call_id),
+                    panel_id=await conn.fetchval("select id from panels where subject_type = 'call' and subject_id = $1",
+                                                 call_id),
                     questions=asked, can_ask=identity is not None and identity.acts_for_verified
                     and identity.org_kind == "provider" and call.status == "open",
                     entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},

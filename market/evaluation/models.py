@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import msgspec
+
+# Scores travel as numbers 0–100 and are kept to two decimals (Decimal) from there on.
+Score = Annotated[float, msgspec.Meta(ge=0, le=100)]
+
+
+class Criterion(msgspec.Struct, frozen=True):
+    position: int
+    name_zh: str
+    name_en: str
+    weight: int
+    min_score: int | None
+    is_price: bool
+
+
+class Candidate(msgspec.Struct, frozen=True):
+    candidate_id: int
+    organisation_id: int
+    label: str
+    price_fen: int | None
+    submitted_at: datetime
+
+
+class Member(msgspec.Struct, frozen=True):
+    user_id: int
+    display_name: str
+    role: str
+
+
+class Ranked(msgspec.Struct, frozen=True, kw_only=True):
+    """One candidate's result: its total, whether it is out and why, and how a tie was broken."""
+
+    candidate_id: int
+    label: str
+    scores: dict[int, Decimal | None]
+    total: Decimal | None
+    out: bool
+    reasons: list[str]
+    rank: int | None = None
+    tie_note: str = ""
+
+
+class AddMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    role: Literal["chair", "member"] = "member"
+
+
+class Declaration(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    candidate_id: Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+    conflicted: bool
+    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class ScoreInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    candidate_id: Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+    position: Annotated[int, msgspec.Meta(ge=1, le=50)]
+    score: Score | None
+    note: Annotated[str, msgspec.Meta(max_length=2000)] = ""

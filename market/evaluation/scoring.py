@@ -1,0 +1,68 @@
+"""The arithmetic of evaluation, on its own so it can be checked by hand.
+
+A criterion's score is 0–100; None means "not applicable" and is left out, never counted as zero:
+the total is the weighted mean over the criteria that have a score. The price criterion is scored
+by formula: the lowest price among the candidates ÷ this candidate's price × 100 (低价优先法).
+A candidate below a criterion's minimum is out. Ties are broken by the lower price, then by the
+earlier submission, and the result says so.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import msgspec
+
+from market.evaluation.models import Candidate, Criterion, Ranked
+from market.i18n import gettext
+
+CENT = Decimal("0.01")
+
+
+def price_scores(prices: dict[int, int | None]) -> dict[int, Decimal | None]:
+    priced = {c: p for c, p in prices.items() if p}
+    if not priced:
+        return {c: None for c in prices}
+    lowest = min(priced.values())
+    return {c: (Decimal(lowest * 100) / Decimal(p)).quantize(CENT, ROUND_HALF_UP) if p else None
+            for c, p in prices.items()}
+
+
+def weighted_total(criteria: list[Criterion], scores: dict[int, Decimal | None]) -> Decimal | None:
+    counted = [(c.weight, scores[c.position]) for c in criteria if scores.get(c.position) is not None]
+    if not counted:
+        return None
+    weights = sum(w for w, _ in counted)
+    return (sum(Decimal(w) * s for w, s in counted) / weights).quantize(CENT, ROUND_HALF_UP)
+
+
+def rank(criteria: list[Criterion], candidates: list[Candidate],
+         consensus: dict[int, dict[int, Decimal | None]]) -> list[Ranked]:
+    """Every candidate with its total, out or ranked, best first."""
+    prices = price_scores({c.candidate_id: c.price_fen for c in candidates})
+    results: list[tuple[Candidate, Ranked]] = []
+    for cand in candidates:
+        scores = {c.position: (prices[cand.candidate_id] if c.is_price else consensus.get(cand.candidate_id, {}).get(c.position))
+                  for c in criteria}
+        reasons = []
+        for c in criteria:
+            s = scores[c.position]
+            if c.min_score is not None and s is not None and s < c.min_score:
+                reasons.append(gettext("%(criterion)s scored %(score)s, below the minimum of %(min)s.",
+                                       criterion=c.name_zh, score=s, min=c.min_score))
+        total = weighted_total(criteria, scores)
+        if total is None:
+            reasons.append(gettext("No criterion has a score."))
+        results.append((cand, Ranked(candidate_id=cand.candidate_id, label=cand.label, scores=scores, total=total,
+                                     out=bool(reasons), reasons=reasons)))
+    inside = sorted((r for r in results if not r[1].out),
+                    key=lambda r: (-r[1].total, r[0].price_fen or 0, r[0].submitted_at, r[0].candidate_id))
+    ranked: list[Ranked] = []
+    for position, (cand, result) in enumerate(inside, start=1):
+        note = ""
+        tied = [other for other, r in inside if r.total == result.total and other.candidate_id != cand.candidate_id]
+        if tied:
+            note = gettext("Tied on %(total)s with %(others)s; ranked by the lower price, then the earlier submission.",
+                           total=result.total, others="、".join(o.label for o in tied))
+        ranked.append(msgspec.structs.replace(result, rank=position, tie_note=note))
+    return ranked + [r for _, r in results if r.out]

@@ -1,0 +1,226 @@
+"""Panels: formed by the owner of what is evaluated, each member declares conflicts of interest for
+every candidate, scores the candidates they have no conflict with, and the chair records a
+consensus score per candidate and criterion once every eligible member has scored it.
+
+The engine knows subjects only by type and id: a call's bids now; a contract's mid-term and final
+delivery later, with the same tables and rules.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from market.accounts.models import Identity
+from market.accounts.services import normalise_email
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.evaluation import scoring
+from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, Member, Ranked, ScoreInput
+
+
+def _decimal(score: float | None) -> Decimal | None:
+    return None if score is None else Decimal(str(score)).quantize(scoring.CENT)
+
+
+async def create_panel(conn: asyncpg.Connection, identity: Identity, *, subject_type: str, subject_id: int,
+                       criteria: list[Criterion], candidates: list[Candidate]) -> int:
+    if await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2", subject_type, subject_id):
+        raise Conflict("This already has a panel.")
+    panel_id = await conn.fetchval(
+        "insert into panels (subject_type, subject_id, owner_id, created_by) values ($1, $2, $3, $4) returning id",
+        subject_type, subject_id, identity.org_id, identity.user_id)
+    await conn.executemany(
+        "insert into panel_criteria (panel_id, position, name_zh, name_en, weight, min_score, is_price) "
+        "values ($1, $2, $3, $4, $5, $6, $7)",
+        [(panel_id, c.position, c.name_zh, c.name_en, c.weight, c.min_score, c.is_price) for c in criteria])
+    await conn.executemany(
+        "insert into panel_candidates (panel_id, candidate_id, organisation_id, label, price_fen, submitted_at) "
+        "values ($1, $2, $3, $4, $5, $6)",
+        [(panel_id, c.candidate_id, c.organisation_id, c.label, c.price_fen, c.submitted_at) for c in candidates])
+    await audit.record(conn, verb=Verb.PANEL_CREATE, object_type="panel", object_id=panel_id, actor=identity.user_id,
+                       organisation=identity.org_id, after={"subject_type": subject_type, "subject_id": subject_id,
+                                                            "candidates": len(candidates)})
+    return panel_id
+
+
+async def _panel(conn: asyncpg.Connection, panel_id: int) -> Any:
+    row = await conn.fetchrow("select * from panels where id = $1", panel_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def role_in(conn: asyncpg.Connection, identity: Identity | None, panel_id: int) -> str | None:
+    if identity is None:
+        return None
+    return await conn.fetchval("select role from panel_members where panel_id = $1 and user_id = $2",
+                               panel_id, identity.user_id)
+
+
+async def may_see(conn: asyncpg.Connection, identity: Identity | None, panel: Any) -> bool:
+    return identity is not None and (identity.is_platform_admin or identity.org_id == panel["owner_id"]
+                                     or await role_in(conn, identity, panel["id"]) is not None)
+
+
+async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: AddMember) -> int:
+    """The owner adds an evaluator (a member of an evaluation organisation) or one of its own staff."""
+    panel = await _panel(conn, panel_id)
+    if identity.org_id != panel["owner_id"] or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
+        raise Forbidden("Only the panel's owner forms the panel.")
+    if panel["closed_at"] is not None:
+        raise Conflict("The panel has finished.")
+    user = await conn.fetchrow("select id from users where email = $1", normalise_email(data.email))
+    if user is None:
+        raise InvalidFields([Invalid("No account uses this email address.", field="email")])
+    qualified = await conn.fetchval(
+        """select exists(select 1 from memberships m join organisations o on o.id = m.organisation_id
+            where m.user_id = $1 and o.status = 'verified'
+              and (o.kind = 'evaluator' or o.id = $2))""", user["id"], panel["owner_id"])
+    if not qualified:
+        raise InvalidFields([Invalid("Panel members are evaluators, or staff of the panel's owner.", field="email")])
+    if await conn.fetchval("select 1 from panel_members where panel_id = $1 and user_id = $2", panel_id, user["id"]):
+        raise Conflict("This person is already on the panel.")
+    if data.role == "chair" and await conn.fetchval(
+            "select 1 from panel_members where panel_id = $1 and role = 'chair'", panel_id):
+        raise Conflict("The panel has a chair already.")
+    await conn.execute("insert into panel_members (panel_id, user_id, role) values ($1, $2, $3)",
+                       panel_id, user["id"], data.role)
+    await audit.record(conn, verb=Verb.PANEL_MEMBER_ADD, object_type="panel", object_id=panel_id,
+                       actor=identity.user_id, organisation=identity.org_id,
+                       after={"user_id": user["id"], "role": data.role})
+    return user["id"]
+
+
+async def _member(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> tuple[Any, str]:
+    panel = await _panel(conn, panel_id)
+    role = await role_in(conn, identity, panel_id)
+    if role is None:
+        raise Forbidden("Only the panel's members do this.")
+    if panel["closed_at"] is not None:
+        raise Conflict("The panel has finished.")
+    return panel, role
+
+
+async def _candidate(conn: asyncpg.Connection, panel_id: int, candidate_id: int) -> Any:
+    row = await conn.fetchrow("select * from panel_candidates where panel_id = $1 and candidate_id = $2",
+                              panel_id, candidate_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def declare(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: Declaration) -> None:
+    """A member's declaration of interest for one candidate; it cannot be changed after scoring starts."""
+    await _member(conn, identity, panel_id)
+    await _candidate(conn, panel_id, data.candidate_id)
+    if await conn.fetchval("select 1 from panel_scores where panel_id = $1 and user_id = $2 and candidate_id = $3",
+                           panel_id, identity.user_id, data.candidate_id):
+        raise Conflict("You have scored this candidate; your declaration stands.")
+    await conn.execute(
+        """insert into panel_declarations (panel_id, user_id, candidate_id, conflicted, note) values ($1, $2, $3, $4, $5)
+           on conflict (panel_id, user_id, candidate_id)
+           do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = now()""",
+        panel_id, identity.user_id, data.candidate_id, data.conflicted, data.note.strip())
+    await audit.record(conn, verb=Verb.PANEL_DECLARE, object_type="panel", object_id=panel_id, actor=identity.user_id,
+                       after={"candidate_id": data.candidate_id, "conflicted": data.conflicted})
+
+
+async def _criterion(conn: asyncpg.Connection, panel_id: int, position: int) -> Any:
+    row = await conn.fetchrow("select * from panel_criteria where panel_id = $1 and position = $2", panel_id, position)
+    if row is None:
+        raise InvalidFields([Invalid("Choose one of the options offered.", field="position")])
+    if row["is_price"]:
+        raise InvalidFields([Invalid("The price is scored by its formula, not by people.", field="position")])
+    return row
+
+
+async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
+    """A member's own score, with a note; None is "not applicable". Only after declaring no conflict."""
+    await _member(conn, identity, panel_id)
+    candidate = await _candidate(conn, panel_id, data.candidate_id)
+    await _criterion(conn, panel_id, data.position)
+    if await conn.fetchval("select 1 from memberships where user_id = $1 and organisation_id = $2",
+                           identity.user_id, candidate["organisation_id"]):
+        raise Forbidden("You belong to this candidate's organisation, so you do not score it.")
+    conflicted = await conn.fetchval(
+        "select conflicted from panel_declarations where panel_id = $1 and user_id = $2 and candidate_id = $3",
+        panel_id, identity.user_id, data.candidate_id)
+    if conflicted is None:
+        raise Conflict("Declare first whether you have a conflict of interest with this candidate.")
+    if conflicted:
+        raise Forbidden("You declared a conflict of interest with this candidate, so you do not score it.")
+    await conn.execute(
+        """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
+           values ($1, $2, $3, $4, $5, $6)
+           on conflict (panel_id, user_id, candidate_id, position)
+           do update set score = excluded.score, note = excluded.note, scored_at = now()""",
+        panel_id, identity.user_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip())
+    await audit.record(conn, verb=Verb.PANEL_SCORE, object_type="panel", object_id=panel_id, actor=identity.user_id,
+                       after={"candidate_id": data.candidate_id, "position": data.position,
+                              "score": str(data.score) if data.score is not None else None})
+
+
+async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
+    """The chair's consensus score, once every member without a conflict has scored that criterion."""
+    _, role = await _member(conn, identity, panel_id)
+    if role != "chair":
+        raise Forbidden("Only the chair records the consensus.")
+    await _candidate(conn, panel_id, data.candidate_id)
+    await _criterion(conn, panel_id, data.position)
+    missing = await conn.fetchval(
+        """select count(*) from panel_members m
+            where m.panel_id = $1
+              and not exists (select 1 from panel_declarations d where d.panel_id = $1 and d.user_id = m.user_id
+                              and d.candidate_id = $2 and d.conflicted)
+              and not exists (select 1 from panel_scores s where s.panel_id = $1 and s.user_id = m.user_id
+                              and s.candidate_id = $2 and s.position = $3)""",
+        panel_id, data.candidate_id, data.position)
+    if missing:
+        raise Conflict("%(n)s members have not scored this yet.", n=missing)
+    await conn.execute(
+        """insert into panel_consensus (panel_id, candidate_id, position, score, note, recorded_by)
+           values ($1, $2, $3, $4, $5, $6)
+           on conflict (panel_id, candidate_id, position)
+           do update set score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by,
+                         recorded_at = now()""",
+        panel_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip(), identity.user_id)
+    await audit.record(conn, verb=Verb.PANEL_CONSENSUS, object_type="panel", object_id=panel_id,
+                       actor=identity.user_id, after={"candidate_id": data.candidate_id, "position": data.position,
+                                                      "score": str(data.score) if data.score is not None else None})
+
+
+async def criteria_of(conn: asyncpg.Connection, panel_id: int) -> list[Criterion]:
+    rows = await conn.fetch("select position, name_zh, name_en, weight, min_score, is_price from panel_criteria "
+                            "where panel_id = $1 order by position", panel_id)
+    return [Criterion(**dict(r)) for r in rows]
+
+
+async def candidates_of(conn: asyncpg.Connection, panel_id: int) -> list[Candidate]:
+    rows = await conn.fetch("select candidate_id, organisation_id, label, price_fen, submitted_at from panel_candidates "
+                            "where panel_id = $1 order by submitted_at, candidate_id", panel_id)
+    return [Candidate(**dict(r)) for r in rows]
+
+
+async def members_of(conn: asyncpg.Connection, panel_id: int) -> list[Member]:
+    rows = await conn.fetch("select m.user_id, u.display_name, m.role from panel_members m join users u on u.id = m.user_id "
+                            "where m.panel_id = $1 order by m.role = 'member', m.added_at", panel_id)
+    return [Member(**dict(r)) for r in rows]
+
+
+async def results(conn: asyncpg.Connection, identity: Identity | None, panel_id: int) -> list[Ranked]:
+    panel = await _panel(conn, panel_id)
+    if not await may_see(conn, identity, panel):
+        raise NotFound()
+    consensus: dict[int, dict[int, Decimal | None]] = {}
+    for r in await conn.fetch("select candidate_id, position, score from panel_consensus where panel_id = $1", panel_id):
+        consensus.setdefault(r["candidate_id"], {})[r["position"]] = r["score"]
+    return scoring.rank(await criteria_of(conn, panel_id), await candidates_of(conn, panel_id), consensus)
+
+
+async def panel_for(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> int | None:
+    return await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2",
+                               subject_type, subject_id)

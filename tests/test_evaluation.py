@@ -1,0 +1,173 @@
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from market.errors import Conflict, Forbidden, InvalidFields
+from market.evaluation import scoring
+from market.evaluation import services as engine
+from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
+from market.procurement import bids, calls, needs
+from market.procurement import evaluation as call_evaluation
+from market.procurement.models import CriterionInput, ProjectInput
+from tests.conftest import act_as, api_headers
+from tests.procurement_fixtures import call_input, who
+from tests.test_bids import bid_input
+
+T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+CRITERIA = [Criterion(1, "设计", "Design", 50, 60, False), Criterion(2, "团队", "Team", 30, None, False),
+            Criterion(3, "价格", "Price", 20, None, True)]
+
+
+def cand(i, price, minutes=0):
+    return Candidate(candidate_id=i, organisation_id=i, label=f"机构{i}", price_fen=price,
+                     submitted_at=T0 + timedelta(minutes=minutes))
+
+
+def D(x):
+    return Decimal(str(x))
+
+
+def test_price_scores_by_the_lowest_price():
+    assert scoring.price_scores({1: 80_000_00, 2: 100_000_00, 3: None}) == {1: D("100.00"), 2: D("80.00"), 3: None}
+
+
+def test_totals_are_weighted_means_and_na_is_left_out_not_zero():
+    ranked = scoring.rank(CRITERIA, [cand(1, 100_00), cand(2, 100_00)], {1: {1: D(80), 2: D(70)}, 2: {1: D(80), 2: None}})
+    by_id = {r.candidate_id: r for r in ranked}
+    # 1: (50·80 + 30·70 + 20·100) / 100 = 81.00
+    assert by_id[1].total == D("81.00")
+    # 2: team is N/A → (50·80 + 20·100) / 70 = 85.71, ahead of 1 — not (50·80 + 0 + 20·100)/100 = 60
+    assert by_id[2].total == D("85.71")
+    assert [r.candidate_id for r in ranked] == [2, 1]
+
+
+def test_below_a_minimum_is_out_with_the_reason():
+    ranked = scoring.rank(CRITERIA, [cand(1, 100_00), cand(2, 90_00)], {1: {1: D(59), 2: D(99)}, 2: {1: D(60), 2: D(10)}})
+    assert [(r.candidate_id, r.rank, r.out) for r in ranked] == [(2, 1, False), (1, None, True)]
+    assert "59" in ranked[1].reasons[0] and "60" in ranked[1].reasons[0]
+
+
+def test_a_tie_goes_to_the_lower_price_then_the_earlier_bid_and_says_so():
+    criteria = [Criterion(1, "设计", "Design", 100, None, False)]
+    ranked = scoring.rank(criteria, [cand(1, 90_00, 5), cand(2, 80_00, 9), cand(3, 80_00, 1)],
+                          {1: {1: D(70)}, 2: {1: D(70)}, 3: {1: D(70)}})
+    assert [r.candidate_id for r in ranked] == [3, 2, 1]
+    assert all(r.tie_note for r in ranked)
+
+
+def test_nothing_scored_is_out():
+    (r,) = scoring.rank(CRITERIA[:2], [cand(1, None)], {})
+    assert r.out and r.total is None
+
+
+@pytest.fixture
+async def closed_call(pool, settings, world, published):
+    """A call for 助餐服务 (social groups and agencies of the district), two bids, past its deadline."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        project = await needs.create_project(conn, bureau, ProjectInput(
+            title_zh="社区老年助餐项目", description="为老人提供助餐服务一年。", catalogue_entry_id=published["01.01.01"],
+            budget_fen=200_000_00, budget_line="民政专项", jurisdiction_id=world.street))
+        call_id = await calls.create_call(conn, bureau, call_input(project, criteria=[
+            CriterionInput(name_zh="项目设计", weight=50, min_score=60), CriterionInput(name_zh="团队能力", weight=30),
+            CriterionInput(name_zh="价格", weight=20, is_price=True)]))
+        await calls.publish_call(conn, bureau, call_id)
+    for name, amount in (("provider_admin", 100_000_00), ("other_provider_admin", 80_000_00)):
+        async with pool.acquire() as conn, conn.transaction():
+            await bids.submit(conn, await who(pool, settings, world, name), call_id, bid_input(amount))
+    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
+                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    return call_id
+
+
+async def _panel(pool, settings, world, call_id):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
+        await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
+        await engine.add_member(conn, bureau, panel_id, AddMember(email=world["buyer_staff"].email))
+    return panel_id
+
+
+async def _do(pool, fn, *args):
+    async with pool.acquire() as conn, conn.transaction():
+        return await fn(conn, *args)
+
+
+async def test_a_panel_only_after_the_deadline_and_with_enough_bids(pool, settings, world, project):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        call_id = await calls.create_call(conn, bureau, call_input(project))
+        await calls.publish_call(conn, bureau, call_id)
+    with pytest.raises(Conflict):  # still open
+        await _do(pool, call_evaluation.form_panel, bureau, call_id)
+    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
+                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    with pytest.raises(Conflict) as exc:  # no bids: open competition needs 2
+        await _do(pool, call_evaluation.form_panel, bureau, call_id)
+    assert exc.value.params == {"n": 0, "min": 2}
+
+
+async def test_the_whole_panel_flow(pool, settings, world, closed_call):
+    panel_id = await _panel(pool, settings, world, closed_call)
+    chair = await who(pool, settings, world, "evaluator")
+    member = await who(pool, settings, world, "buyer_staff")
+    candidates = {c.label: c.candidate_id for c in await _do(pool, engine.candidates_of, panel_id)}
+    a, b = candidates["测试provider"], candidates["测试other_provider"]
+    # scoring before declaring is refused
+    with pytest.raises(Conflict):
+        await _do(pool, engine.score, chair, panel_id, ScoreInput(candidate_id=a, position=1, score=80))
+    await _do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=a, conflicted=False))
+    await _do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=b, conflicted=False))
+    await _do(pool, engine.declare, member, panel_id, Declaration(candidate_id=a, conflicted=False))
+    await _do(pool, engine.declare, member, panel_id, Declaration(candidate_id=b, conflicted=True, note="曾任该机构理事"))
+    with pytest.raises(Forbidden):
+        await _do(pool, engine.score, member, panel_id, ScoreInput(candidate_id=b, position=1, score=90))
+    with pytest.raises(InvalidFields):  # the price is scored by formula
+        await _do(pool, engine.score, chair, panel_id, ScoreInput(candidate_id=a, position=3, score=90))
+    for who_, cand_, pos, score in ((chair, a, 1, 80), (chair, a, 2, 70), (member, a, 1, 76), (member, a, 2, None),
+                                    (chair, b, 1, 65), (chair, b, 2, 60)):
+        await _do(pool, engine.score, who_, panel_id, ScoreInput(candidate_id=cand_, position=pos, score=score))
+    # only the chair records consensus, and only once every member without a conflict has scored
+    with pytest.raises(Forbidden):
+        await _do(pool, engine.record_consensus, member, panel_id, ScoreInput(candidate_id=a, position=1, score=78))
+    for cand_, pos, score in ((a, 1, 78), (a, 2, 70), (b, 1, 65), (b, 2, 60)):
+        await _do(pool, engine.record_consensus, chair, panel_id, ScoreInput(candidate_id=cand_, position=pos, score=score))
+    ranked = await _do(pool, engine.results, chair, panel_id)
+    # a: (50·78 + 30·70 + 20·80) / 100 = 76.00 (price 100,000 vs lowest 80,000 → 80)
+    # b: (50·65 + 30·60 + 20·100) / 100 = 70.50
+    assert [(r.label, r.total, r.rank) for r in ranked] == [("测试provider", D("76.00"), 1),
+                                                            ("测试other_provider", D("70.50"), 2)]
+
+
+async def test_consensus_waits_for_every_eligible_member(pool, settings, world, closed_call):
+    panel_id = await _panel(pool, settings, world, closed_call)
+    chair = await who(pool, settings, world, "evaluator")
+    a = (await _do(pool, engine.candidates_of, panel_id))[0].candidate_id
+    await _do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=a, conflicted=False))
+    await _do(pool, engine.score, chair, panel_id, ScoreInput(candidate_id=a, position=1, score=80))
+    with pytest.raises(Conflict) as exc:
+        await _do(pool, engine.record_consensus, chair, panel_id, ScoreInput(candidate_id=a, position=1, score=80))
+    assert exc.value.params == {"n": 1}
+
+
+async def test_who_may_join_and_see_a_panel(client, pool, world, closed_call):
+    settings = client.app.state.settings
+    panel_id = await _panel(pool, settings, world, closed_call)
+    bureau = await who(pool, settings, world, "buyer_admin")
+    for name in ("resident", "provider_admin"):
+        with pytest.raises(InvalidFields):
+            await _do(pool, engine.add_member, bureau, panel_id, AddMember(email=world[name].email))
+    with pytest.raises(Forbidden):
+        await _do(pool, engine.add_member, await who(pool, settings, world, "evaluator"), panel_id,
+                  AddMember(email=world["resident"].email))
+    for name, status in (("other_provider_admin", 404), ("funder_admin", 404), ("evaluator", 200), ("buyer_staff", 200)):
+        await act_as(client, pool, settings, world[name].user_id)
+        assert (await client.get(f"/api/panels/{panel_id}")).status_code == status, name
+    await act_as(client, pool, settings, world["evaluator"].user_id)
+    page = await client.get(f"/panels/{panel_id}")
+    assert page.status_code == 200 and "测试provider" in page.text
+    r = await client.post(f"/api/panels/{panel_id}/scores", headers=api_headers(client),
+                          json={"candidate_id": 1, "position": 1, "score": 101})
+    assert r.status_code == 400
