@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from market.evaluation.models import Criterion
 from market.i18n import N_
 
 Urgency = Literal["low", "normal", "high", "urgent"]
@@ -109,15 +110,6 @@ class CallInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     justification: Annotated[str, msgspec.Meta(max_length=4000)] = ""
     deadline_at: datetime | None = None
     criteria: Annotated[list[CriterionInput], msgspec.Meta(min_length=1, max_length=10)]
-
-
-class Criterion(msgspec.Struct, frozen=True):
-    position: int
-    name_zh: str
-    name_en: str
-    weight: int
-    min_score: int | None
-    is_price: bool
 
 
 class Revision(msgspec.Struct, frozen=True):
