@@ -126,9 +126,12 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
     call_id = await _create(pool, bureau, call_input(project))
     if status != "draft":
         await _publish(pool, bureau, call_id)
-    if status == "closed":
+    if status in ("closed", "notice", "awarded"):
         await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
                            "questions_close_at = now() - interval '2 days' where id = $1", call_id)
+    if status in ("notice", "awarded"):
+        await pool.execute("update calls set awarded_at = now(), notice_ends_at = now() + $2::interval where id = $1",
+                           call_id, timedelta(days=5) if status == "notice" else timedelta(seconds=-1))
     if status == "cancelled":
         await pool.execute("update calls set cancelled_at = now() where id = $1", call_id)
     allowed = calls_workflow.allowed(action, status)
@@ -141,7 +144,7 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
                     await calls.update_call(conn, bureau, call_id, call_input(project, title_zh="修改后的采购标题"))
                 else:
                     await calls.cancel_call(conn, bureau, call_id, "预算调整，取消本次采购")
-        if allowed or (action == "publish" and status in ("open", "closed")):  # re-publishing is a no-op
+        if allowed or (action == "publish" and status not in ("draft", "cancelled")):  # re-publishing is a no-op
             await act()
         else:
             with pytest.raises(Conflict):

@@ -58,6 +58,10 @@ class Verb(StrEnum):
     PANEL_DECLARE = "panel.declare"
     PANEL_SCORE = "panel.score"
     PANEL_CONSENSUS = "panel.consensus"
+    CALL_AWARD = "call.award"
+    OBJECTION_RAISE = "objection.raise"
+    OBJECTION_UPHOLD = "objection.uphold"
+    OBJECTION_REJECT = "objection.reject"
 
 
 VERB_NAMES = {
@@ -107,6 +111,10 @@ VERB_NAMES = {
     Verb.PANEL_DECLARE: N_("Conflict of interest declared"),
     Verb.PANEL_SCORE: N_("Score given"),
     Verb.PANEL_CONSENSUS: N_("Consensus score recorded"),
+    Verb.CALL_AWARD: N_("Call awarded"),
+    Verb.OBJECTION_RAISE: N_("Objection raised"),
+    Verb.OBJECTION_UPHOLD: N_("Objection upheld"),
+    Verb.OBJECTION_REJECT: N_("Objection rejected"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -215,6 +215,11 @@ async def results(conn: asyncpg.Connection, identity: Identity | None, panel_id:
     panel = await _panel(conn, panel_id)
     if not await may_see(conn, identity, panel):
         raise NotFound()
+    return await scoring_results(conn, panel_id)
+
+
+async def scoring_results(conn: asyncpg.Connection, panel_id: int) -> list[Ranked]:
+    """The ranking from the consensus scores, for whoever may see it (the caller decides)."""
     consensus: dict[int, dict[int, Decimal | None]] = {}
     for r in await conn.fetch("select candidate_id, position, score from panel_consensus where panel_id = $1", panel_id):
         consensus.setdefault(r["candidate_id"], {})[r["position"]] = r["score"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -15,7 +15,7 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
-from market.procurement import bids, calls, calls_workflow, needs, questions
+from market.procurement import awards, bids, calls, calls_workflow, needs, questions
 from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
@@ -30,6 +30,7 @@ Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 MAX_CRITERIA = 8
+ObjectionAction = Literal["uphold", "reject"]
 
 
 def call_from_form(raw: dict[str, Any], multi: dict[str, list[str]], project_id: int, tz: str) -> CallInput:
@@ -115,6 +116,11 @@ class CallPages(Controller):
         mine = await bids.my_bid(conn, identity, call_id) if identity else None
         return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
                     my_bid=mine, bid_count=await bids.public_count(conn, call_id),
+                    award=await awards.current_award(conn, identity, call_id),
+                    objections=await awards.objections(conn, call_id),
+                    is_bidder=identity is not None and bool(await conn.fetchval(
+                        "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'",
+                        call_id, identity.org_id)),
                     panel_id=await conn.fetchval("select id from panels where subject_type = 'call' and subject_id = $1",
                                                  call_id),
                     questions=asked, can_ask=identity is not None and identity.acts_for_verified
@@ -209,6 +215,41 @@ class CallPages(Controller):
                                       exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}#questions")
 
+    @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
+    async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
+        except Conflict as exc:
+            return await self._detail(request, conn, identity, call_id, exc.status, {"_": exc.text()})
+        return redirect(f"/calls/{call_id}#award")
+
+    @post("/calls/{call_id:int}/objections", opt=PROVIDERS_OPT)
+    async def object_to(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await awards.object_to(conn, identity, call_id, str((await form_data(request)).get("text", "")))
+        except (Invalid, Conflict) as exc:
+            return await self._detail(request, conn, identity, call_id, exc.status,
+                                      exc.field_errors() or {"_": exc.text()})
+        return redirect(f"/calls/{call_id}#award")
+
+    @post("/objections/{objection_id:int}/{action:str}", opt=BUYERS_OPT)
+    async def answer_objection(self, request: Request, conn: Db, identity: User, objection_id: FromPath[int],
+                               action: FromPath[ObjectionAction]) -> Response:
+        call_id = await conn.fetchval("select a.call_id from objections x join awards a on a.id = x.award_id "
+                                      "where x.id = $1", objection_id)
+        try:
+            async with conn.transaction():
+                await awards.answer_objection(conn, identity, objection_id, action,
+                                              str((await form_data(request)).get("answer", "")))
+        except (Invalid, Conflict) as exc:
+            if call_id is None:
+                raise
+            return await self._detail(request, conn, identity, call_id, exc.status,
+                                      exc.field_errors() or {"_": exc.text()})
+        return redirect(f"/calls/{call_id}#award")
+
     @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)
     async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         try:
@@ -260,6 +301,33 @@ class CallApi(Controller):
                      data: JSONBody[AnswerInput]) -> dict[str, str]:
         await questions.answer(conn, identity, question_id, data.answer)
         return {"status": "answered"}
+
+    @post("/calls/{call_id:int}/award", opt=BUYERS_OPT, status_code=201,
+          summary="Award the call to the panel's top-ranked bid and start the public notice")
+    async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> awards.Award:
+        await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
+        return await awards.current_award(conn, identity, call_id)
+
+    @get("/calls/{call_id:int}/award", opt=PUBLIC_OPT, summary="The standing award, with the scores")
+    async def current_award(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> awards.Award | None:
+        await calls.get_call(conn, identity, call_id)
+        return await awards.current_award(conn, identity, call_id)
+
+    @get("/calls/{call_id:int}/objections", opt=PUBLIC_OPT, summary="Objections to the award and their answers")
+    async def objections(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> list[awards.Objection]:
+        await calls.get_call(conn, identity, call_id)
+        return await awards.objections(conn, call_id)
+
+    @post("/calls/{call_id:int}/objections", opt=PROVIDERS_OPT, status_code=201, summary="Object to the award (bidders)")
+    async def object_to(self, conn: Db, identity: User, call_id: FromPath[int],
+                        data: JSONBody[awards.ObjectionInput]) -> dict[str, int]:
+        return {"objection_id": await awards.object_to(conn, identity, call_id, data.text)}
+
+    @post("/objections/{objection_id:int}/{action:str}", opt=BUYERS_OPT, status_code=201,
+          summary="Uphold or reject an objection (upholding reopens the evaluation)")
+    async def answer_objection(self, conn: Db, identity: User, objection_id: FromPath[int],
+                               action: FromPath[ObjectionAction], data: JSONBody[awards.ObjectionAnswer]) -> dict[str, str]:
+        return {"status": await awards.answer_objection(conn, identity, objection_id, action, data.answer)}
 
     @post("/calls", opt=BUYERS_OPT, status_code=201, summary="Draft a call for a project")
     async def create(self, conn: Db, identity: User, data: JSONBody[CallInput]) -> Call:

@@ -26,7 +26,8 @@ _CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criter
 # Fields a revision records; timestamps and bookkeeping are not "what the call says".
 _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id", "revision", "created_at",
                                                  "published_at", "cancelled_at", "cancel_reason",
-                                                 "questions_close_at", "catalogue_entry_id")]
+                                                 "questions_close_at", "catalogue_entry_id", "awarded_at",
+                                                 "notice_ends_at")]
 
 
 def now() -> datetime:
@@ -42,6 +43,8 @@ def status_of(row: Any, at: datetime | None = None) -> str:
         return "draft"
     if row["deadline_at"] is None or at < row["deadline_at"]:
         return "open"
+    if row["awarded_at"] is not None:
+        return "notice" if at < row["notice_ends_at"] else "awarded"
     return "closed"
 
 

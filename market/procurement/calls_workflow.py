@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from market.i18n import N_
 
-CALL_STATUSES = ("draft", "open", "closed", "cancelled")
+CALL_STATUSES = ("draft", "open", "closed", "notice", "awarded", "cancelled")
 CALL_ACTIONS: dict[str, frozenset[str]] = {
     "publish": frozenset({"draft"}),
     "edit": frozenset({"draft", "open"}),

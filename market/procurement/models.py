@@ -81,8 +81,9 @@ class Transition(msgspec.Struct, frozen=True):
 
 
 ProviderType = Literal["social_group", "social_service_agency", "foundation"]
+OBJECTION_STATUS_NAMES = {"pending": N_("awaiting an answer"), "upheld": N_("upheld"), "rejected": N_("rejected")}
 CALL_STATUS_NAMES = {"draft": N_("draft"), "open": N_("open for bids"), "closed": N_("closed for bids"),
-                     "cancelled": N_("cancelled")}
+                     "notice": N_("award under public notice"), "awarded": N_("awarded"), "cancelled": N_("cancelled")}
 
 
 class CriterionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -144,6 +145,8 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
     deadline_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str
+    awarded_at: datetime | None = None
+    notice_ends_at: datetime | None = None
     status: str
     criteria: list[Criterion] = []
 
