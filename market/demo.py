@@ -7,6 +7,7 @@ Idempotent: it runs in one transaction and does nothing the second time but list
 from __future__ import annotations
 
 import zlib
+from typing import Any
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -18,7 +19,10 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
-from market.procurement import bids, calls, needs
+from market.evaluation import services as engine
+from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.procurement import awards, bids, calls, needs
+from market.procurement import evaluation as call_evaluation
 from market.procurement.models import (
     BidInput, BudgetLine, CallInput, CriterionInput, Decision, NeedInput, ProjectInput, TargetInput,
 )
@@ -258,8 +262,51 @@ def _bid(amount: int, plan: str) -> BidInput:
                     indicators=[TargetInput(name="服务人次", target="12000"), TargetInput(name="服务对象满意度", target="95%")])
 
 
+async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
+                     evaluators: tuple[str, str]) -> None:
+    """A call evaluated by a panel and awarded, now under public notice with one objection answered."""
+    project_id = await project("紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000,
+                               "培育社区议事会，开展居民议事协商培训和实务督导。")
+    call_id = await calls.create_call(conn, bureau, call(project_id, "紫阳街道社区议事协商能力提升项目采购", 8_000_000))
+    await calls.publish_call(conn, bureau, call_id)
+    await bids.submit(conn, ngos[6], call_id, _bid(7_600_000, "在紫阳街道6个社区培育议事会并开展12场培训"))
+    await bids.submit(conn, ngos[10], call_id, _bid(7_200_000, "以家庭议事为切入开展社区协商"))
+    await conn.execute("update calls set published_at = published_at - interval '30 days', "
+                       "deadline_at = now() - interval '3 days', questions_close_at = now() - interval '6 days' "
+                       "where id = $1", call_id)
+    panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
+    chair_email, member_email = evaluators
+    await engine.add_member(conn, bureau, panel_id, AddMember(email=chair_email, role="chair"))
+    await engine.add_member(conn, bureau, panel_id, AddMember(email=member_email))
+    people = [await _acting_user(conn, email) for email in evaluators]
+    scores = {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)}
+    for candidate in await engine.candidates_of(conn, panel_id):
+        for person in people:
+            await engine.declare(conn, person, panel_id, Declaration(candidate_id=candidate.candidate_id, conflicted=False))
+            for position, score in zip((1, 2, 3), scores[candidate.organisation_id], strict=True):
+                await engine.score(conn, person, panel_id, ScoreInput(candidate_id=candidate.candidate_id,
+                                                                      position=position, score=score, note="材料完整"))
+        for position, score in zip((1, 2, 3), scores[candidate.organisation_id], strict=True):
+            await engine.record_consensus(conn, people[0], panel_id, ScoreInput(
+                candidate_id=candidate.candidate_id, position=position, score=score, note="评审小组合议"))
+    await awards.award(conn, bureau, call_id)
+    objection = await awards.object_to(conn, ngos[10], call_id, "我方报价更低，请说明价格分的计算方法。")
+    await awards.answer_objection(conn, bureau, objection, "reject",
+                                  "价格分按“最低报价÷本报价×100”计算，已在评分办法中公布；综合得分排序无误。")
+
+
+async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
+    """A demo user acting for the organisation they belong to."""
+    row = await conn.fetchrow("select m.user_id, m.organisation_id, m.role, o.kind from memberships m "
+                              "join users u on u.id = m.user_id join organisations o on o.id = m.organisation_id "
+                              "where u.email = $1", email)
+    return Identity(user_id=row["user_id"], email=email, display_name="", locale="zh_Hans", community_id=None,
+                    session_hash="", org_id=row["organisation_id"], org_kind=row["kind"], org_status="verified",
+                    role=row["role"])
+
+
 async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int,
-                 ngos: dict[int, Identity]) -> None:
+                 ngos: dict[int, Identity], evaluators: tuple[str, str]) -> None:
     """Calls in every state, so a newcomer can click through: open, draft, open all year, past its
     deadline and cancelled. Dates of the closed one are moved back after publishing (demo only)."""
     if await conn.fetchval("select count(*) from calls"):
@@ -303,6 +350,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
                        "deadline_at = now() - interval '2 days', questions_close_at = now() - interval '5 days' "
                        "where id = $1", closed)
+    await _evaluated(conn, bureau, ngos, project, call, evaluators)
     children = await project("困境儿童个案管理服务", "03.01.01", 12_000_000, "为全区困境儿童提供个案管理服务。")
     cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
     await calls.publish_call(conn, bureau, cancelled)
@@ -407,5 +455,6 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
                                            communities[community])
         await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
         await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
-                     {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)})
+                     {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)},
+                     (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"))
     return logins
