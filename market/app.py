@@ -26,7 +26,7 @@ from market.catalogue.controllers import CatalogueApi, CataloguePages
 from market.evaluation.controllers import PanelApi, PanelPages
 from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
-from market.procurement.controllers import NeedApi, NeedPages, ProjectPages
+from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
 from market.dashboard.controllers import DashboardPages
 from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
     return Litestar(
         route_handlers=[health, static, DashboardPages, AccountPages, AccountApi, OrganisationPages,
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
-                        NeedPages, ProjectPages, NeedApi, CallPages, CallApi, BidPages, BidApi,
+                        NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         PanelPages, PanelApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},

@@ -235,3 +235,12 @@ async def test_needs_list_filters(client, pool, world):
     assert ids(await client.get("/api/needs?q=儿童")) == [b]
     page = await client.get(f"/needs?place={world.community}")
     assert "独居老人午餐没人做" in page.text and "儿童活动场地" not in page.text
+
+
+async def test_the_three_lists_page(client, pool, world, published):
+    settings = client.app.state.settings
+    need_id = await raise_(pool, settings, world)
+    page = await client.get("/lists")
+    assert page.status_code == 200 and "独居老人午餐没人做" in page.text and "测试funder" in page.text
+    assert "独居老人午餐没人做" not in (await client.get("/lists?category=08")).text
+    assert need_id

@@ -115,6 +115,23 @@ class NeedPages(Controller):
         return redirect(f"/needs/{need_id}")
 
 
+class ListsPage(Controller):
+    include_in_schema = False
+
+    @get("/lists", opt=PUBLIC_OPT)
+    async def lists(self, request: Request, conn: Db, place: Place = None, category: Category = None) -> Response:
+        """三张清单: the needs list matched against the resources list gives the project list (seed 003)."""
+        open_needs = await service.list_needs(conn, jurisdiction_id=place, status="open", category=category, limit=20)
+        projects = await service.list_projects(conn, jurisdiction_id=place, category=category, limit=20)
+        funders = await organisations.directory(conn, kind="funder", limit=50)
+        categories = await conn.fetch(
+            "select distinct e.code, e.name_zh, e.name_en from catalogue_entries e join catalogue_versions v "
+            "on v.id = e.version_id and v.status = 'published' where e.level = 'category' order by e.code")
+        return page(request, "procurement/lists.html", needs=open_needs, projects=projects, funders=funders,
+                    categories=categories, filters={"place": place, "category": category or ""},
+                    **await _context(conn))
+
+
 class ProjectPages(Controller):
     include_in_schema = False
 
