@@ -26,7 +26,7 @@ from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
 from market.catalogue import models as catalogue_models
 from market.catalogue import workflow as catalogue_workflow
-from market.procurement import calls_workflow
+from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
 from market.errors import InvalidFields, MarketError
@@ -73,7 +73,8 @@ def template_environment() -> Environment:
         URGENCY_NAMES=procurement_models.URGENCY_NAMES, NEED_STATUS_NAMES=procurement_models.NEED_STATUS_NAMES,
         NEED_ACTION_NAMES=procurement_workflow.NEED_ACTION_NAMES,
         CALL_STATUS_NAMES=procurement_models.CALL_STATUS_NAMES,
-        OBJECTION_STATUS_NAMES=procurement_models.OBJECTION_STATUS_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
+        OBJECTION_STATUS_NAMES=procurement_models.OBJECTION_STATUS_NAMES,
+        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
         catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],

@@ -62,6 +62,9 @@ class Verb(StrEnum):
     OBJECTION_RAISE = "objection.raise"
     OBJECTION_UPHOLD = "objection.uphold"
     OBJECTION_REJECT = "objection.reject"
+    CONTRACT_CREATE = "contract.create"
+    CONTRACT_EDIT = "contract.edit"
+    CONTRACT_SIGN = "contract.sign"
 
 
 VERB_NAMES = {
@@ -115,6 +118,9 @@ VERB_NAMES = {
     Verb.OBJECTION_RAISE: N_("Objection raised"),
     Verb.OBJECTION_UPHOLD: N_("Objection upheld"),
     Verb.OBJECTION_REJECT: N_("Objection rejected"),
+    Verb.CONTRACT_CREATE: N_("Contract prepared"),
+    Verb.CONTRACT_EDIT: N_("Contract milestones changed"),
+    Verb.CONTRACT_SIGN: N_("Contract signed"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

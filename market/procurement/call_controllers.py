@@ -117,6 +117,7 @@ class CallPages(Controller):
         return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
                     my_bid=mine, bid_count=await bids.public_count(conn, call_id),
                     award=await awards.current_award(conn, identity, call_id),
+                    contract_id=await conn.fetchval("select id from contracts where call_id = $1", call_id),
                     objections=await awards.objections(conn, call_id),
                     is_bidder=identity is not None and bool(await conn.fetchval(
                         "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'",

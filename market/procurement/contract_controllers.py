@@ -1,0 +1,78 @@
+"""Contract pages (HTML and PDF) and their JSON twins."""
+
+from __future__ import annotations
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from market.accounts.access import PUBLIC, SIGNED_IN, member
+from market.errors import Conflict
+from market.i18n import N_
+from market.procurement import contracts
+from market.procurement.contracts import Contract, Milestones
+from market.web import Db, MaybeUser, User, page, redirect
+
+PUBLIC_OPT = {"access": PUBLIC}
+SIGNED_IN_OPT = {"access": SIGNED_IN}
+BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
+
+
+class ContractPages(Controller):
+    include_in_schema = False
+
+    async def _page(self, request: Request, conn: Db, identity: MaybeUser, contract_id: int, status: int = 200,
+                    errors: dict[str, str] | None = None) -> Response:
+        contract = await contracts.get(conn, identity, contract_id)
+        row = await conn.fetchrow("select buyer_id, provider_id from contracts where id = $1", contract_id)
+        side = None
+        if identity is not None and identity.acts_for_verified:
+            side = {row["buyer_id"]: "buyer", row["provider_id"]: "provider"}.get(identity.org_id)
+        return page(request, "procurement/contract.html", status=status, contract=contract, side=side,
+                    can_sign=side is not None and (contract.status, side) in contracts.SIGNING, errors=errors or {})
+
+    @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT)
+    async def show(self, request: Request, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Response:
+        return await self._page(request, conn, identity, contract_id)
+
+    @get("/contracts/{contract_id:int}/pdf", opt=PUBLIC_OPT)
+    async def pdf(self, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Response:
+        contract = await contracts.get(conn, identity, contract_id)
+        return Response(contracts.render_pdf(contract), media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="contract-{contract.id}.pdf"'})
+
+    @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT)
+    async def generate(self, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        return redirect(f"/contracts/{await contracts.generate(conn, identity, call_id)}")
+
+    @post("/contracts/{contract_id:int}/sign", opt=SIGNED_IN_OPT)
+    async def sign(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await contracts.sign(conn, identity, contract_id)
+        except Conflict as exc:
+            return await self._page(request, conn, identity, contract_id, exc.status, {"_": exc.text()})
+        return redirect(f"/contracts/{contract_id}")
+
+
+class ContractApi(Controller):
+    path = "/api"
+    tags = ["contracts"]
+
+    @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT, status_code=201,
+          summary="Prepare the contract from the standard template after the notice period")
+    async def generate(self, conn: Db, identity: User, call_id: FromPath[int]) -> Contract:
+        return await contracts.get(conn, identity, await contracts.generate(conn, identity, call_id))
+
+    @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT, summary="A contract (public once signed by both)")
+    async def show(self, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Contract:
+        return await contracts.get(conn, identity, contract_id)
+
+    @put("/contracts/{contract_id:int}/milestones", opt=BUYERS_OPT, summary="Set the milestones of an unsigned contract")
+    async def milestones(self, conn: Db, identity: User, contract_id: FromPath[int],
+                         data: JSONBody[Milestones]) -> Contract:
+        await contracts.set_milestones(conn, identity, contract_id, data)
+        return await contracts.get(conn, identity, contract_id)
+
+    @post("/contracts/{contract_id:int}/sign", opt=SIGNED_IN_OPT, status_code=201, summary="Sign for your side")
+    async def sign(self, conn: Db, identity: User, contract_id: FromPath[int]) -> dict[str, str]:
+        return {"status": await contracts.sign(conn, identity, contract_id)}
