@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import asyncpg
+import structlog
 from litestar import Litestar, Request, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
@@ -31,6 +33,8 @@ from market.procurement.controllers import ListsPage, NeedApi, NeedPages, Projec
 from market.dashboard.controllers import DashboardPages
 from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
+from market.notifications import services as notifications
+from market.notifications.controllers import InboxApi, InboxPages
 from market.mail.services import mailer_from_settings
 from market.organisations.controllers import OrganisationApi, OrganisationPages
 from market.settings import ROOT, Settings, load_settings
@@ -73,6 +77,18 @@ async def health(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ok", "database": "ok"})
 
 
+async def _outbox(app: Litestar) -> None:
+    """Every process drains the notification outbox now and then; SKIP LOCKED keeps them apart."""
+    settings: Settings = app.state.settings
+    while True:
+        await asyncio.sleep(settings.notify_seconds)
+        try:
+            await notifications.queue_deadline_reminders(app.state.pool)
+            await notifications.send_pending(app.state.pool, app.state.mailer, settings)
+        except (OSError, asyncpg.PostgresError) as exc:
+            structlog.get_logger(__name__).warning("outbox.failed", error=str(exc))
+
+
 def create_app(settings: Settings | None = None, dsn: str | None = None) -> Litestar:
     settings = settings or load_settings()
     configure_logging(settings)
@@ -80,8 +96,13 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
 
     async def on_startup(app: Litestar) -> None:
         app.state.pool = await db.create_pool(settings, pool_dsn)
+        if settings.notify_seconds:
+            app.state.outbox = asyncio.create_task(_outbox(app))
 
     async def on_shutdown(app: Litestar) -> None:
+        outbox = getattr(app.state, "outbox", None)
+        if outbox is not None:
+            outbox.cancel()
         pool = getattr(app.state, "pool", None)
         if pool is not None:
             await pool.close()
@@ -94,7 +115,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         route_handlers=[health, static, DashboardPages, AccountPages, AccountApi, OrganisationPages,
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
-                        PanelPages, PanelApi, ContractPages, ContractApi],
+                        PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

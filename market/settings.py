@@ -53,6 +53,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_secret_access_key: str | None = None
     max_upload_bytes: Positive = 20 * 1024 * 1024
     file_link_seconds: Positive = 300
+    notify_seconds: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 30
 
     payment_backend: PaymentBackend = "offline"
     stripe_api_key: str | None = None
@@ -101,6 +102,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_S3_SECRET_ACCESS_KEY": ("s3_secret_access_key", "S3 credentials"),
     "MARKET_MAX_UPLOAD_BYTES": ("max_upload_bytes", "largest accepted upload (default 20 MiB)"),
     "MARKET_FILE_LINK_SECONDS": ("file_link_seconds", "lifetime of a private file link (default 300)"),
+    "MARKET_NOTIFY_SECONDS": ("notify_seconds", "how often each process emails pending notifications and "
+                              "queues deadline reminders (default 30; 0 turns it off)"),
     "MARKET_PAYMENT_BACKEND": ("payment_backend", "offline (default) or stripe"),
     "MARKET_STRIPE_API_KEY": ("stripe_api_key", "Stripe secret key, for the stripe backend"),
     "MARKET_STRIPE_WEBHOOK_SECRET": ("stripe_webhook_secret", "Stripe webhook signing secret"),

@@ -111,6 +111,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         identity=identity_of(request),
         locale=i18n.current_locale.get(),
         csrf_token=ScopeState.from_scope(request.scope).csrf_token or "",
+        unread=request.scope.get("state", {}).get("unread", 0),
         settings=request.app.state.settings,
         **context,
     )
@@ -223,6 +224,9 @@ class RequestContextMiddleware(ASGIMiddleware):
         if token and len(token) < 200:
             async with app_state.pool.acquire() as conn:
                 identity = await accounts.identity_for(conn, token)
+                if identity is not None:
+                    scope.setdefault("state", {})["unread"] = await conn.fetchval(
+                        "select count(*) from notifications where user_id = $1 and read_at is null", identity.user_id)
         scope.setdefault("state", {})["identity"] = identity
         if identity is not None:
             structlog.contextvars.bind_contextvars(user_id=identity.user_id, org_id=identity.org_id)

@@ -69,7 +69,7 @@ async def database(pg_server: db.EmbeddedPostgres, template_database: str) -> As
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return load_settings({"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": "t" * 40,
-                          "MARKET_LOG_LEVEL": "warning"})
+                          "MARKET_LOG_LEVEL": "warning", "MARKET_NOTIFY_SECONDS": "0"})
 
 
 @pytest.fixture

@@ -137,7 +137,7 @@ class Backend:
 
 @pytest.fixture(params=["local", "s3"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    env = {"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": SECRET, "MARKET_LOG_LEVEL": "error",
+    env = {"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": SECRET, "MARKET_LOG_LEVEL": "error", "MARKET_NOTIFY_SECONDS": "0",
            "MARKET_MAX_UPLOAD_BYTES": str(LIMIT)}
     if request.param == "local":
         settings = load_settings(env)

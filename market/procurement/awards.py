@@ -22,6 +22,7 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import Ranked
 from market.i18n import Msg
+from market.notifications import services as notifications
 from market.procurement import calls
 from market.procurement.days import add_days
 from market.procurement.models import CALL_STATUS_NAMES
@@ -102,6 +103,10 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
     await conn.execute("update calls set awarded_at = $2, notice_ends_at = $3 where id = $1", call_id, now, notice_ends)
     # The published scores must stay what they were: the panel is closed until an objection reopens it.
     await conn.execute("update panels set closed_at = now() where id = $1", panel_id)
+    bidders = [r["provider_id"] for r in await conn.fetch(
+        "select provider_id from bids where call_id = $1 and status = 'submitted'", call_id)]
+    await notifications.notify(conn, await notifications.members_of(conn, bidders), "call_awarded",
+                               f"/calls/{call_id}#award", title=row["title_zh"])
     await audit.record(conn, verb=Verb.CALL_AWARD, object_type="call", object_id=call_id, actor=identity.user_id,
                        organisation=identity.org_id,
                        after={"bid_id": best.candidate_id, "amount_fen": amount, "total": str(best.total),
@@ -142,6 +147,8 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
     objection_id = await conn.fetchval(
         "insert into objections (award_id, raised_by, raised_for, text) values ($1, $2, $3, $4) returning id",
         award_id, identity.user_id, identity.org_id, text.strip())
+    await notifications.notify(conn, await notifications.members_of(conn, [row["buyer_id"]]), "objection_raised",
+                               f"/calls/{call_id}#award", title=row["title_zh"])
     await audit.record(conn, verb=Verb.OBJECTION_RAISE, object_type="objection", object_id=objection_id,
                        actor=identity.user_id, organisation=identity.org_id, after={"call_id": call_id})
     return objection_id

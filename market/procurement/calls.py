@@ -16,6 +16,7 @@ from market.audit.models import Verb
 from market.db import fetch, queries
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import Msg, format_datetime
+from market.notifications import services as notifications
 from market.procurement import calls_workflow
 from market.procurement.days import add_days
 from market.procurement.models import (
@@ -263,6 +264,13 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
     questions_close = (add_days(deadline, -procedure.question_close_days, procedure.day_kind, settings_tz)
                        if deadline else None)
     await queries.procurement.publish(conn, id=call_id, now=at, questions_close_at=questions_close, deadline_at=deadline)
+    interested = await conn.fetch(
+        """select m.user_id from memberships m join organisations o on o.id = m.organisation_id
+            where o.kind = 'provider' and o.status = 'verified' and o.subtype = any($1)
+              and ($2::int is null or coalesce(o.rating, 0) >= $2) and m.role in ('admin', 'staff')""",
+        row["provider_types"], row["min_rating"])
+    await notifications.notify(conn, [r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
+                               title=row["title_zh"])
     await audit.record(conn, verb=Verb.CALL_PUBLISH, object_type="call", object_id=call_id, actor=identity.user_id,
                        organisation=identity.org_id, before={"status": "draft"},
                        after={"status": "open", "deadline_at": deadline, "questions_close_at": questions_close})

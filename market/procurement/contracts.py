@@ -16,6 +16,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import N_
+from market.notifications import services as notifications
 from market.procurement import calls
 
 CONTRACT_STATUS_NAMES = {"draft": N_("awaiting signatures"), "buyer_signed": N_("signed by the buyer"),
@@ -117,6 +118,8 @@ async def generate(conn: asyncpg.Connection, identity: Identity, call_id: int) -
         call_id, award["id"], call["buyer_id"], provider, award["amount_fen"], call["service_start"],
         call["service_end"], identity.user_id)
     await _save_milestones(conn, contract_id, default_milestones(call["service_start"], call["service_end"]))
+    signers = await notifications.members_of(conn, [call["buyer_id"], provider], ("admin", "staff", "finance"))
+    await notifications.notify(conn, signers, "contract_to_sign", f"/contracts/{contract_id}", title=call["title_zh"])
     await audit.record(conn, verb=Verb.CONTRACT_CREATE, object_type="contract", object_id=contract_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"call_id": call_id, "provider_id": provider, "amount_fen": award["amount_fen"]})

@@ -14,6 +14,7 @@ from market.audit.models import Verb
 from market.db import fetch, queries
 from market.errors import Conflict, Forbidden, NotFound
 from market.i18n import format_datetime
+from market.notifications import services as notifications
 from market.procurement import calls
 from market.procurement.models import Question
 
@@ -58,5 +59,7 @@ async def answer(conn: asyncpg.Connection, identity: Identity, question_id: int,
     if row["answer"] is not None:
         raise Conflict("This question has been answered; answers are public and are not rewritten.")
     await queries.procurement.answer(conn, id=question_id, answer=text.strip(), answered_by=identity.user_id)
+    await notifications.notify(conn, [row["asked_by"]], "question_answered", f"/calls/{call['id']}#questions",
+                               title=call["title_zh"])
     await audit.record(conn, verb=Verb.QUESTION_ANSWER, object_type="question", object_id=question_id,
                        actor=identity.user_id, organisation=identity.org_id, after={"answer": text.strip()})

@@ -1,0 +1,118 @@
+"""Notifications: what each party cares about, in an in-app inbox and by email.
+
+A notification is written in the same transaction as the event it reports, so it exists exactly
+when the event does; email goes out afterwards from the outbox, in the recipient's language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import msgspec
+import structlog
+
+from market.i18n import N_, gettext, use_locale
+from market.mail.services import Mailer
+from market.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+# kind → message, with the parameters every notification of that kind carries
+KINDS = {
+    "call_opened": N_("A call you may bid on is open: %(title)s"),
+    "question_answered": N_("Your question on “%(title)s” has been answered."),
+    "deadline_soon": N_("Bids for “%(title)s” close within 48 hours."),
+    "call_awarded": N_("The call “%(title)s” has been awarded."),
+    "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
+    "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
+}
+
+
+class Notification(msgspec.Struct, frozen=True):
+    id: int
+    kind: str
+    text: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+async def notify(conn: asyncpg.Connection, user_ids: list[int], kind: str, link: str, **params: Any) -> int:
+    """Queue one notification per person, inside the caller's transaction."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    users = sorted(set(user_ids))
+    await conn.executemany(
+        "insert into notifications (user_id, kind, params, link) values ($1, $2, $3, $4) on conflict do nothing",
+        [(u, kind, params, link) for u in users])
+    return len(users)
+
+
+async def members_of(conn: asyncpg.Connection, organisation_ids: list[int], roles: tuple[str, ...] = ("admin", "staff")) -> list[int]:
+    rows = await conn.fetch("select user_id from memberships where organisation_id = any($1) and role = any($2)",
+                            organisation_ids, list(roles))
+    return [r["user_id"] for r in rows]
+
+
+def _text(kind: str, params: dict[str, Any]) -> str:
+    return gettext(KINDS[kind], **params)
+
+
+async def inbox(conn: asyncpg.Connection, user_id: int, limit: int = 50) -> list[Notification]:
+    rows = await conn.fetch("select * from notifications where user_id = $1 order by id desc limit $2", user_id, limit)
+    return [Notification(r["id"], r["kind"], _text(r["kind"], r["params"]), r["link"], r["created_at"], r["read_at"])
+            for r in rows]
+
+
+async def unread(conn: asyncpg.Connection, user_id: int) -> int:
+    return await conn.fetchval("select count(*) from notifications where user_id = $1 and read_at is null", user_id)
+
+
+async def mark_read(conn: asyncpg.Connection, user_id: int, notification_id: int | None = None) -> None:
+    """Mark one (or, with None, all) of the person's own notifications read; another's id changes nothing."""
+    await conn.execute("update notifications set read_at = now() where user_id = $1 and read_at is null "
+                       "and ($2::bigint is null or id = $2)", user_id, notification_id)
+
+
+async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, limit: int = 50) -> int:
+    """Email what is pending. Each row is claimed with SKIP LOCKED, so any number of processes may run
+    this at once without sending a message twice."""
+    sent = 0
+    for _ in range(limit):
+        async with pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                """select n.*, u.email, u.locale from notifications n join users u on u.id = n.user_id
+                    where n.email_status = 'pending' order by n.id limit 1 for update of n skip locked""")
+            if row is None:
+                break
+            with use_locale(row["locale"]):
+                subject = _text(row["kind"], row["params"])
+                body = gettext("%(text)s\n\nOpen: %(link)s", text=subject,
+                               link=settings.base_url.rstrip("/") + row["link"])
+            try:
+                await mailer.send(row["email"], subject, body)
+                status = "sent"
+            except OSError as exc:  # an unreachable mail server: keep the inbox entry, note the failure
+                log.warning("notification.email_failed", id=row["id"], error=str(exc))
+                status = "failed"
+            await conn.execute("update notifications set email_status = $2, emailed_at = now() where id = $1",
+                               row["id"], status)
+            sent += status == "sent"
+    return sent
+
+
+async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
+    """Remind the organisations taking part in a call (they asked or bid) that it closes within 48 h."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """select c.id, c.title_zh, m.user_id from calls c
+                 join (select call_id, asked_for as org from call_questions
+                       union select call_id, provider_id from bids) t on t.call_id = c.id
+                 join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
+                where c.published_at is not null and c.cancelled_at is null
+                  and c.deadline_at between now() and now() + interval '48 hours'""")
+        for row in rows:
+            await notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}", title=row["title_zh"])
+        return len(rows)
