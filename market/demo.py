@@ -21,7 +21,7 @@ from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
-from market.procurement import awards, bids, calls, needs
+from market.procurement import awards, bids, calls, contracts, needs
 from market.procurement import evaluation as call_evaluation
 from market.procurement.models import (
     BidInput, BudgetLine, CallInput, CriterionInput, Decision, NeedInput, ProjectInput, TargetInput,
@@ -263,14 +263,14 @@ def _bid(amount: int, plan: str) -> BidInput:
 
 
 async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
-                     evaluators: tuple[str, str]) -> None:
-    """A call evaluated by a panel and awarded, now under public notice with one objection answered."""
-    project_id = await project("紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000,
-                               "培育社区议事会，开展居民议事协商培训和实务督导。")
-    call_id = await calls.create_call(conn, bureau, call(project_id, "紫阳街道社区议事协商能力提升项目采购", 8_000_000))
+                     evaluators: tuple[str, str], title: str, code: str, budget: int) -> int:
+    """A call whose bids a panel scored and which was awarded: under public notice now, with one
+    objection answered."""
+    project_id = await project(title, code, budget, f"{title}，为期一年。")
+    call_id = await calls.create_call(conn, bureau, call(project_id, f"{title}项目采购", budget))
     await calls.publish_call(conn, bureau, call_id)
-    await bids.submit(conn, ngos[6], call_id, _bid(7_600_000, "在紫阳街道6个社区培育议事会并开展12场培训"))
-    await bids.submit(conn, ngos[10], call_id, _bid(7_200_000, "以家庭议事为切入开展社区协商"))
+    await bids.submit(conn, ngos[6], call_id, _bid(budget * 95 // 100, f"{title}：派驻专业社工团队"))
+    await bids.submit(conn, ngos[10], call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
                        "deadline_at = now() - interval '3 days', questions_close_at = now() - interval '6 days' "
                        "where id = $1", call_id)
@@ -293,6 +293,7 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     objection = await awards.object_to(conn, ngos[10], call_id, "我方报价更低，请说明价格分的计算方法。")
     await awards.answer_objection(conn, bureau, objection, "reject",
                                   "价格分按“最低报价÷本报价×100”计算，已在评分办法中公布；综合得分排序无误。")
+    return call_id
 
 
 async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
@@ -350,7 +351,13 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
                        "deadline_at = now() - interval '2 days', questions_close_at = now() - interval '5 days' "
                        "where id = $1", closed)
-    await _evaluated(conn, bureau, ngos, project, call, evaluators)
+    await _evaluated(conn, bureau, ngos, project, call, evaluators, "紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000)
+    # One more, its notice over: the contract is prepared and the bureau has signed; the provider has not yet.
+    done = await _evaluated(conn, bureau, ngos, project, call, evaluators, "望江街道社会工作站运营", "08.01.01",
+                            26_000_000)
+    await conn.execute("update calls set awarded_at = awarded_at - interval '10 days', "
+                       "notice_ends_at = now() - interval '3 days' where id = $1", done)
+    await contracts.sign(conn, bureau, await contracts.generate(conn, bureau, done))
     children = await project("困境儿童个案管理服务", "03.01.01", 12_000_000, "为全区困境儿童提供个案管理服务。")
     cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
     await calls.publish_call(conn, bureau, cancelled)
