@@ -37,16 +37,21 @@ def _with_database(settings: Settings, work: Callable[[Any], Awaitable[int]]) ->
         finally:
             await conn.close()
     try:
-        return asyncio.run(run())
-    except db.MigrationError as exc:
-        print(f"market: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"market: cannot use the database: {exc}", file=sys.stderr)
-        return 2
+        return _run(run())
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _run(step: Awaitable[int | None]) -> int:
+    """Run a database step; the usual failures become a message and exit code 2, not a traceback."""
+    try:
+        return asyncio.run(step) or 0  # type: ignore[arg-type]
+    except db.MigrationError as exc:
+        print(f"market: {exc}", file=sys.stderr)
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"market: cannot use the database: {exc}", file=sys.stderr)
+    return 2
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -67,14 +72,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 print_logins(await load_demo(conn))
         finally:
             await conn.close()
-    try:
-        asyncio.run(prepare())
-    except db.MigrationError as exc:
-        print(f"market: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"market: cannot use the database: {exc}", file=sys.stderr)
-        return 2
+    if failed := _run(prepare()):
+        if embedded is not None:
+            embedded.stop()
+        return failed
     # Worker processes read their settings from the environment like any other process would.
     os.environ["DATABASE_URL"] = dsn
     os.environ["MARKET_SECRET_KEY"] = settings.secret_key
