@@ -278,6 +278,7 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     chair_email, member_email = evaluators
     await engine.add_member(conn, bureau, panel_id, AddMember(email=chair_email, role="chair"))
     await engine.add_member(conn, bureau, panel_id, AddMember(email=member_email))
+    await engine.start_scoring(conn, bureau, panel_id)
     people = [await _acting_user(conn, email) for email in evaluators]
     scores = {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)}
     for candidate in await engine.candidates_of(conn, panel_id):

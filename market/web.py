@@ -26,6 +26,7 @@ from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
 from market.catalogue import models as catalogue_models
 from market.catalogue import workflow as catalogue_workflow
+from market.evaluation import workflow as evaluation_workflow
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
@@ -74,6 +75,7 @@ def template_environment() -> Environment:
         NEED_ACTION_NAMES=procurement_workflow.NEED_ACTION_NAMES,
         CALL_STATUS_NAMES=procurement_models.CALL_STATUS_NAMES,
         OBJECTION_STATUS_NAMES=procurement_models.OBJECTION_STATUS_NAMES,
+        PANEL_STATUS_NAMES=evaluation_workflow.PANEL_STATUS_NAMES,
         CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from market.errors import Conflict, Forbidden, InvalidFields
-from market.evaluation import scoring
+from market.evaluation import scoring, workflow
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
 from market.procurement import bids, calls, needs
@@ -87,6 +87,7 @@ async def _panel(pool, settings, world, call_id):
         panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["buyer_staff"].email))
+        await engine.start_scoring(conn, bureau, panel_id)
     return panel_id
 
 
@@ -156,6 +157,7 @@ async def test_who_may_join_and_see_a_panel(client, pool, world, closed_call):
     settings = client.app.state.settings
     panel_id = await _panel(pool, settings, world, closed_call)
     bureau = await who(pool, settings, world, "buyer_admin")
+    await pool.execute("update panels set status = 'forming' where id = $1", panel_id)
     for name in ("resident", "provider_admin"):
         with pytest.raises(InvalidFields):
             await _do(pool, engine.add_member, bureau, panel_id, AddMember(email=world[name].email))
@@ -171,3 +173,35 @@ async def test_who_may_join_and_see_a_panel(client, pool, world, closed_call):
     r = await client.post(f"/api/panels/{panel_id}/scores", headers=api_headers(client),
                           json={"candidate_id": 1, "position": 1, "score": 101})
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("status", workflow.PANEL_STATUSES)
+@pytest.mark.parametrize("action", list(workflow.PANEL_ACTIONS))
+async def test_every_panel_action_allowed_or_refused(pool, settings, world, closed_call, status, action):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    chair = await who(pool, settings, world, "evaluator")
+    async with pool.acquire() as conn, conn.transaction():
+        panel_id = await call_evaluation.form_panel(conn, bureau, closed_call)
+        await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
+    await pool.execute("update panels set status = $2 where id = $1", panel_id, status)
+    candidate = await pool.fetchval("select candidate_id from panel_candidates where panel_id = $1 limit 1", panel_id)
+    if action in ("score", "consensus") and status == "scoring":
+        await _do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=candidate, conflicted=False))
+        await _do(pool, engine.score, chair, panel_id, ScoreInput(candidate_id=candidate, position=1, score=70))
+    steps = {
+        "add_member": lambda c: engine.add_member(c, bureau, panel_id, AddMember(email=world["buyer_staff"].email)),
+        "start": lambda c: engine.start_scoring(c, bureau, panel_id),
+        "declare": lambda c: engine.declare(c, chair, panel_id, Declaration(candidate_id=candidate, conflicted=False)),
+        "score": lambda c: engine.score(c, chair, panel_id, ScoreInput(candidate_id=candidate, position=1, score=80)),
+        "consensus": lambda c: engine.record_consensus(c, chair, panel_id,
+                                                       ScoreInput(candidate_id=candidate, position=1, score=75)),
+        "close": lambda c: engine.close(c, panel_id, bureau.user_id),
+        "reopen": lambda c: engine.reopen(c, panel_id, bureau.user_id),
+    }
+    if workflow.allowed(action, status):
+        await _do(pool, steps[action])
+    else:
+        with pytest.raises(Conflict):
+            await _do(pool, steps[action])
+    expected = workflow.PANEL_MOVES.get(action, status) if workflow.allowed(action, status) else status
+    assert await pool.fetchval("select status from panels where id = $1", panel_id) == expected

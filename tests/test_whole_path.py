@@ -92,6 +92,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
     panel_url = r.headers["location"]
     await post(panel_url + "/members", {"email": world["evaluator"].email, "role": "chair"})
     await post(panel_url + "/members", {"email": world["buyer_staff"].email, "role": "member"})
+    await post(panel_url + "/start")
     candidates = {r["label"]: r["candidate_id"] for r in await pool.fetch("select label, candidate_id from panel_candidates")}
     scores = {"测试provider": (85, 80), "测试other_provider": (70, 75)}
     for name in ("evaluator", "buyer_staff"):

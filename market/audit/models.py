@@ -58,6 +58,7 @@ class Verb(StrEnum):
     PANEL_DECLARE = "panel.declare"
     PANEL_SCORE = "panel.score"
     PANEL_CONSENSUS = "panel.consensus"
+    PANEL_STATUS = "panel.status"
     CALL_AWARD = "call.award"
     OBJECTION_RAISE = "objection.raise"
     OBJECTION_UPHOLD = "objection.uphold"
@@ -114,6 +115,7 @@ VERB_NAMES = {
     Verb.PANEL_DECLARE: N_("Conflict of interest declared"),
     Verb.PANEL_SCORE: N_("Score given"),
     Verb.PANEL_CONSENSUS: N_("Consensus score recorded"),
+    Verb.PANEL_STATUS: N_("Panel moved to another stage"),
     Verb.CALL_AWARD: N_("Call awarded"),
     Verb.OBJECTION_RAISE: N_("Objection raised"),
     Verb.OBJECTION_UPHOLD: N_("Objection upheld"),

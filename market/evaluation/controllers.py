@@ -24,6 +24,7 @@ BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 
 class PanelOut(msgspec.Struct, kw_only=True):
     id: int
+    status: str
     subject_type: str
     subject_id: int
     members: list[Member]
@@ -36,7 +37,7 @@ async def _panel_out(conn: asyncpg.Connection, identity: Any, panel_id: int) -> 
     panel = await conn.fetchrow("select * from panels where id = $1", panel_id)
     if panel is None or not await engine.may_see(conn, identity, panel):
         raise NotFound()
-    return PanelOut(id=panel_id, subject_type=panel["subject_type"], subject_id=panel["subject_id"],
+    return PanelOut(id=panel_id, status=panel["status"], subject_type=panel["subject_type"], subject_id=panel["subject_id"],
                     members=await engine.members_of(conn, panel_id), criteria=await engine.criteria_of(conn, panel_id),
                     candidates=await engine.candidates_of(conn, panel_id),
                     results=await engine.results(conn, identity, panel_id))
@@ -71,6 +72,13 @@ class PanelPages(Controller):
     @post("/panels/{panel_id:int}/{step:str}", opt=SIGNED_IN_OPT)
     async def act(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int],
                   step: FromPath[str]) -> Response:
+        if step == "start":
+            try:
+                async with conn.transaction():
+                    await engine.start_scoring(conn, identity, panel_id)
+            except Conflict as exc:
+                return await self._page(request, conn, identity, panel_id, exc.status, {"_": exc.text()})
+            return redirect(f"/panels/{panel_id}")
         actions = {"members": (AddMember, engine.add_member), "declarations": (Declaration, engine.declare),
                    "scores": (ScoreInput, engine.score), "consensus": (ScoreInput, engine.record_consensus)}
         if step not in actions:
@@ -105,6 +113,12 @@ class PanelApi(Controller):
     async def add_member(self, conn: Db, identity: User, panel_id: FromPath[int],
                          data: JSONBody[AddMember]) -> dict[str, int]:
         return {"user_id": await engine.add_member(conn, identity, panel_id, data)}
+
+    @post("/panels/{panel_id:int}/start", opt=BUYERS_OPT, status_code=201,
+          summary="Close the membership and open scoring (the panel needs a chair)")
+    async def start(self, conn: Db, identity: User, panel_id: FromPath[int]) -> dict[str, str]:
+        await engine.start_scoring(conn, identity, panel_id)
+        return {"status": "scoring"}
 
     @post("/panels/{panel_id:int}/declarations", opt=SIGNED_IN_OPT, status_code=201,
           summary="Declare a conflict of interest, or none, for a candidate")

@@ -18,7 +18,8 @@ from market.accounts.services import normalise_email
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.evaluation import scoring
+from market.evaluation import scoring, workflow
+from market.i18n import Msg
 from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, Member, Ranked, ScoreInput
 
 
@@ -71,8 +72,7 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
     panel = await _panel(conn, panel_id)
     if identity.org_id != panel["owner_id"] or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
         raise Forbidden("Only the panel's owner forms the panel.")
-    if panel["closed_at"] is not None:
-        raise Conflict("The panel has finished.")
+    _require(panel, "add_member")
     user = await conn.fetchrow("select id from users where email = $1", normalise_email(data.email))
     if user is None:
         raise InvalidFields([Invalid("No account uses this email address.", field="email")])
@@ -95,13 +95,49 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
     return user["id"]
 
 
-async def _member(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> tuple[Any, str]:
+def _require(panel: Any, action: str) -> None:
+    if not workflow.allowed(action, panel["status"]):
+        raise Conflict("This cannot be done while the panel is %(status)s.",
+                       status=Msg(workflow.PANEL_STATUS_NAMES[panel["status"]]))
+
+
+async def _move(conn: asyncpg.Connection, panel: Any, action: str, actor: int | None) -> None:
+    _require(panel, action)
+    target = workflow.PANEL_MOVES[action]
+    await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then now() end "
+                       "where id = $1", panel["id"], target)
+    await audit.record(conn, verb=Verb.PANEL_STATUS, object_type="panel", object_id=panel["id"], actor=actor,
+                       before={"status": panel["status"]}, after={"status": target})
+
+
+async def start_scoring(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> None:
+    """The owner closes the panel's membership and opens scoring; a panel needs a chair."""
+    panel = await conn.fetchrow("select * from panels where id = $1 for update", panel_id)
+    if panel is None:
+        raise NotFound()
+    if identity.org_id != panel["owner_id"] or not identity.acts_for_verified:
+        raise Forbidden("Only the panel's owner forms the panel.")
+    _require(panel, "start")
+    if not await conn.fetchval("select 1 from panel_members where panel_id = $1 and role = 'chair'", panel_id):
+        raise Conflict("Add the chair first.")
+    await _move(conn, panel, "start", identity.user_id)
+
+
+async def close(conn: asyncpg.Connection, panel_id: int, actor: int) -> None:
+    """Freeze the scores (an award now stands on them)."""
+    await _move(conn, await conn.fetchrow("select * from panels where id = $1 for update", panel_id), "close", actor)
+
+
+async def reopen(conn: asyncpg.Connection, panel_id: int, actor: int) -> None:
+    await _move(conn, await conn.fetchrow("select * from panels where id = $1 for update", panel_id), "reopen", actor)
+
+
+async def _member(conn: asyncpg.Connection, identity: Identity, panel_id: int, action: str) -> tuple[Any, str]:
     panel = await _panel(conn, panel_id)
     role = await role_in(conn, identity, panel_id)
     if role is None:
         raise Forbidden("Only the panel's members do this.")
-    if panel["closed_at"] is not None:
-        raise Conflict("The panel has finished.")
+    _require(panel, action)
     return panel, role
 
 
@@ -115,7 +151,7 @@ async def _candidate(conn: asyncpg.Connection, panel_id: int, candidate_id: int)
 
 async def declare(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: Declaration) -> None:
     """A member's declaration of interest for one candidate; it cannot be changed after scoring starts."""
-    await _member(conn, identity, panel_id)
+    await _member(conn, identity, panel_id, "declare")
     await _candidate(conn, panel_id, data.candidate_id)
     if await conn.fetchval("select 1 from panel_scores where panel_id = $1 and user_id = $2 and candidate_id = $3",
                            panel_id, identity.user_id, data.candidate_id):
@@ -140,7 +176,7 @@ async def _criterion(conn: asyncpg.Connection, panel_id: int, position: int) -> 
 
 async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
     """A member's own score, with a note; None is "not applicable". Only after declaring no conflict."""
-    await _member(conn, identity, panel_id)
+    await _member(conn, identity, panel_id, "score")
     candidate = await _candidate(conn, panel_id, data.candidate_id)
     await _criterion(conn, panel_id, data.position)
     if await conn.fetchval("select 1 from memberships where user_id = $1 and organisation_id = $2",
@@ -166,7 +202,7 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
 
 async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
     """The chair's consensus score, once every member without a conflict has scored that criterion."""
-    _, role = await _member(conn, identity, panel_id)
+    _, role = await _member(conn, identity, panel_id, "consensus")
     if role != "chair":
         raise Forbidden("Only the chair records the consensus.")
     await _candidate(conn, panel_id, data.candidate_id)

@@ -102,7 +102,7 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
         raise Conflict("This call has been awarded already.")
     await conn.execute("update calls set awarded_at = $2, notice_ends_at = $3 where id = $1", call_id, now, notice_ends)
     # The published scores must stay what they were: the panel is closed until an objection reopens it.
-    await conn.execute("update panels set closed_at = now() where id = $1", panel_id)
+    await engine.close(conn, panel_id, identity.user_id)
     bidders = [r["provider_id"] for r in await conn.fetch(
         "select provider_id from bids where call_id = $1 and status = 'submitted'", call_id)]
     await notifications.notify(conn, await notifications.members_of(conn, bidders), "call_awarded",
@@ -175,8 +175,7 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
     if target == "upheld":
         await conn.execute("update awards set reopened_at = now() where id = $1", row["award_id"])
         await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1", row["call_id"])
-        await conn.execute("update panels set closed_at = null where subject_type = 'call' and subject_id = $1",
-                           row["call_id"])
+        await engine.reopen(conn, await engine.panel_for(conn, "call", row["call_id"]), identity.user_id)
     await audit.record(conn, verb=Verb.OBJECTION_UPHOLD if target == "upheld" else Verb.OBJECTION_REJECT,
                        object_type="objection", object_id=objection_id, actor=identity.user_id,
                        organisation=identity.org_id, before={"status": "pending"},
