@@ -4,6 +4,7 @@ import pytest
 
 from market.errors import Conflict, Forbidden, InvalidFields
 from market.procurement import calls, calls_workflow
+from market.procurement import evaluation as call_evaluation
 from market.procurement.days import add_days
 from market.procurement.models import CriterionInput
 from market.procurement.call_controllers import form_of
@@ -134,6 +135,9 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
                            call_id, timedelta(days=5) if status == "notice" else timedelta(seconds=-1))
     if status == "cancelled":
         await pool.execute("update calls set cancelled_at = now() where id = $1", call_id)
+    if status == "failed":
+        await pool.execute("update calls set failed_at = now(), deadline_at = now() - interval '1 minute', "
+                           "questions_close_at = now() - interval '2 days' where id = $1", call_id)
     allowed = calls_workflow.allowed(action, status)
     async with pool.acquire() as conn:
         async def act():
@@ -142,6 +146,8 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
                     await calls.publish_call(conn, bureau, call_id)
                 elif action == "edit":
                     await calls.update_call(conn, bureau, call_id, call_input(project, title_zh="修改后的采购标题"))
+                elif action == "fail":
+                    await call_evaluation.declare_failed(conn, bureau, call_id)
                 else:
                     await calls.cancel_call(conn, bureau, call_id, "预算调整，取消本次采购")
         if allowed or (action == "publish" and status not in ("draft", "cancelled")):  # re-publishing is a no-op
@@ -150,7 +156,8 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
             with pytest.raises(Conflict):
                 await act()
         row = await conn.fetchrow("select * from calls where id = $1", call_id)
-    assert calls.status_of(row) == ({"publish": "open", "cancel": "cancelled"}.get(action, status) if allowed else status)
+    moved = {"publish": "open", "cancel": "cancelled", "fail": "failed"}
+    assert calls.status_of(row) == (moved.get(action, status) if allowed else status)
 
 
 async def test_edits_after_publication_are_kept_and_move_a_near_deadline(pool, settings, world, project):

@@ -205,3 +205,29 @@ async def test_every_panel_action_allowed_or_refused(pool, settings, world, clos
             await _do(pool, steps[action])
     expected = workflow.PANEL_MOVES.get(action, status) if workflow.allowed(action, status) else status
     assert await pool.fetchval("select status from panels where id = $1", panel_id) == expected
+
+
+async def test_a_call_with_too_few_bids_is_declared_failed_and_its_project_may_try_again(client, pool, world, project):
+    settings = client.app.state.settings
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        call_id = await calls.create_call(conn, bureau, call_input(project))
+        await calls.publish_call(conn, bureau, call_id)
+    with pytest.raises(Conflict):  # still open
+        await _do(pool, call_evaluation.declare_failed, bureau, call_id)
+    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
+                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    with pytest.raises(Forbidden):
+        await _do(pool, call_evaluation.declare_failed, await who(pool, settings, world, "provider_admin"), call_id)
+    reason = await _do(pool, call_evaluation.declare_failed, bureau, call_id)
+    assert "0" in reason and "2" in reason
+    assert (await client.get(f"/api/calls/{call_id}")).json()["status"] == "failed"
+    with pytest.raises(Conflict):
+        await _do(pool, call_evaluation.declare_failed, bureau, call_id)
+    async with pool.acquire() as conn, conn.transaction():  # a new call for the same project
+        assert await calls.create_call(conn, bureau, call_input(project))
+
+
+async def test_a_call_with_enough_bids_is_not_declared_failed(pool, settings, world, closed_call):
+    with pytest.raises(Conflict):
+        await _do(pool, call_evaluation.declare_failed, await who(pool, settings, world, "buyer_admin"), closed_call)

@@ -47,6 +47,7 @@ class Verb(StrEnum):
     CALL_EDIT = "call.edit"
     CALL_PUBLISH = "call.publish"
     CALL_CANCEL = "call.cancel"
+    CALL_FAIL = "call.fail"
     QUESTION_ASK = "question.ask"
     QUESTION_ANSWER = "question.answer"
     BID_SUBMIT = "bid.submit"
@@ -104,6 +105,7 @@ VERB_NAMES = {
     Verb.CALL_EDIT: N_("Call changed"),
     Verb.CALL_PUBLISH: N_("Call published"),
     Verb.CALL_CANCEL: N_("Call cancelled"),
+    Verb.CALL_FAIL: N_("Call declared failed"),
     Verb.QUESTION_ASK: N_("Question asked"),
     Verb.QUESTION_ANSWER: N_("Question answered"),
     Verb.BID_SUBMIT: N_("Bid submitted"),

@@ -16,6 +16,7 @@ from market.i18n import N_
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
 from market.procurement import awards, bids, calls, calls_workflow, needs, questions
+from market.procurement import evaluation as call_evaluation
 from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
@@ -216,6 +217,15 @@ class CallPages(Controller):
                                       exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}#questions")
 
+    @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT)
+    async def fail(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await call_evaluation.declare_failed(conn, identity, call_id)
+        except Conflict as exc:
+            return await self._detail(request, conn, identity, call_id, exc.status, {"_": exc.text()})
+        return redirect(f"/calls/{call_id}")
+
     @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
     async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         try:
@@ -308,6 +318,11 @@ class CallApi(Controller):
     async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> awards.Award:
         await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
         return await awards.current_award(conn, identity, call_id)
+
+    @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT, status_code=201,
+          summary="Declare the call failed (too few bids stand, or none reached the minimum scores)")
+    async def fail(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, str]:
+        return {"status": "failed", "reason": await call_evaluation.declare_failed(conn, identity, call_id)}
 
     @get("/calls/{call_id:int}/award", opt=PUBLIC_OPT, summary="The standing award, with the scores")
     async def current_award(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> awards.Award | None:

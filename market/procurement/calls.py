@@ -28,7 +28,7 @@ _CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criter
 _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id", "revision", "created_at",
                                                  "published_at", "cancelled_at", "cancel_reason",
                                                  "questions_close_at", "catalogue_entry_id", "awarded_at",
-                                                 "notice_ends_at")]
+                                                 "notice_ends_at", "failed_at", "fail_reason")]
 
 
 def now() -> datetime:
@@ -40,6 +40,8 @@ def status_of(row: Any, at: datetime | None = None) -> str:
     at = at or now()
     if row["cancelled_at"] is not None:
         return "cancelled"
+    if row["failed_at"] is not None:
+        return "failed"
     if row["published_at"] is None:
         return "draft"
     if row["deadline_at"] is None or at < row["deadline_at"]:
@@ -157,7 +159,8 @@ async def create_call(conn: asyncpg.Connection, identity: Identity, data: CallIn
     project, item, errors = await _check(conn, identity, data, procedure)
     if errors:
         raise InvalidFields(errors)
-    live = await conn.fetchval("select id from calls where project_id = $1 and cancelled_at is null", project["id"])
+    live = await conn.fetchval("select id from calls where project_id = $1 and cancelled_at is null "
+                               "and failed_at is null", project["id"])
     if live is not None:
         raise Conflict("This project already has a call; edit that one, or cancel it first.")
     values = _values(data, item, procedure)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from market.i18n import N_
 
-CALL_STATUSES = ("draft", "open", "closed", "notice", "awarded", "cancelled")
+CALL_STATUSES = ("draft", "open", "closed", "notice", "awarded", "failed", "cancelled")
 CALL_ACTIONS: dict[str, frozenset[str]] = {
     "publish": frozenset({"draft"}),
     "edit": frozenset({"draft", "open"}),
     "cancel": frozenset({"draft", "open", "closed"}),
+    "fail": frozenset({"closed"}),
 }
-CALL_ACTION_NAMES = {"publish": N_("Publish"), "edit": N_("Edit"), "cancel": N_("Cancel the call")}
+CALL_ACTION_NAMES = {"publish": N_("Publish"), "edit": N_("Edit"), "cancel": N_("Cancel the call"),
+                     "fail": N_("Declare the call failed")}
 
 
 def allowed(action: str, status: str) -> bool:

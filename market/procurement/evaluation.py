@@ -2,13 +2,54 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
 from market.accounts.models import Identity
 from market.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion
-from market.procurement import bids, calls
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.i18n import Msg, gettext
+from market.procurement import bids, calls, calls_workflow
+from market.procurement.models import CALL_STATUS_NAMES
+
+
+async def _standing(conn: asyncpg.Connection, identity: Identity, call: Any) -> tuple[list[Any], int]:
+    """The bids that stand (submitted, and confirmed after any change), and how many the procedure needs."""
+    standing = [b for b in await bids.readable_bids(conn, identity, call["id"])
+                if b.status == "submitted" and not b.needs_reconfirmation]
+    minimum = await conn.fetchval("select min_bids from procedure_types where code = $1", call["procedure_type"])
+    return standing, minimum
+
+
+async def declare_failed(conn: asyncpg.Connection, identity: Identity, call_id: int) -> str:
+    """Record that the call failed: too few bids stand, or the panel ranked none. The reason is public."""
+    row = await conn.fetchrow("select * from calls where id = $1 for update", call_id)
+    owner = identity.acts_for_verified and row is not None and identity.org_id == row["buyer_id"]
+    if row is None or (row["published_at"] is None and not owner):
+        raise NotFound()
+    if not owner or identity.role not in ("admin", "staff"):
+        raise Forbidden("Only the buyer that published this call can declare it failed.")
+    status = calls.status_of(row)
+    if not calls_workflow.allowed("fail", status):
+        raise Conflict("This cannot be done to a call whose status is “%(status)s”.",
+                       status=Msg(CALL_STATUS_NAMES[status]))
+    standing, minimum = await _standing(conn, identity, row)
+    panel_id = await engine.panel_for(conn, "call", call_id)
+    if len(standing) < minimum:
+        reason = gettext("Only %(n)s bids stand and this procedure needs %(min)s.", n=len(standing), min=minimum)
+    elif panel_id and not any(r.rank for r in await engine.scoring_results(conn, panel_id)):
+        reason = gettext("No bid reached the minimum scores.")
+    else:
+        raise Conflict("Enough bids stand: evaluate them instead.")
+    await conn.execute("update calls set failed_at = now(), fail_reason = $2 where id = $1", call_id, reason)
+    await audit.record(conn, verb=Verb.CALL_FAIL, object_type="call", object_id=call_id, actor=identity.user_id,
+                       organisation=identity.org_id, before={"status": status}, after={"status": "failed",
+                                                                                      "reason": reason})
+    return reason
 
 
 async def form_panel(conn: asyncpg.Connection, identity: Identity, call_id: int) -> int:
@@ -21,9 +62,7 @@ async def form_panel(conn: asyncpg.Connection, identity: Identity, call_id: int)
         raise Forbidden("Only the buyer that published this call can form its panel.")
     if calls.status_of(row) != "closed":
         raise Conflict("The panel is formed after the deadline, when the bids are opened.")
-    standing = [b for b in await bids.readable_bids(conn, identity, call_id)
-                if b.status == "submitted" and not b.needs_reconfirmation]
-    minimum = await conn.fetchval("select min_bids from procedure_types where code = $1", row["procedure_type"])
+    standing, minimum = await _standing(conn, identity, row)
     if len(standing) < minimum:
         raise Conflict("Only %(n)s bids stand and this procedure needs %(min)s: the call has failed.",
                        n=len(standing), min=minimum)

@@ -83,7 +83,8 @@ class Transition(msgspec.Struct, frozen=True):
 ProviderType = Literal["social_group", "social_service_agency", "foundation"]
 OBJECTION_STATUS_NAMES = {"pending": N_("awaiting an answer"), "upheld": N_("upheld"), "rejected": N_("rejected")}
 CALL_STATUS_NAMES = {"draft": N_("draft"), "open": N_("open for bids"), "closed": N_("closed for bids"),
-                     "notice": N_("award under public notice"), "awarded": N_("awarded"), "cancelled": N_("cancelled")}
+                     "notice": N_("award under public notice"), "awarded": N_("awarded"), "failed": N_("failed"),
+                     "cancelled": N_("cancelled")}
 
 
 class CriterionInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -147,6 +148,8 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
     cancel_reason: str
     awarded_at: datetime | None = None
     notice_ends_at: datetime | None = None
+    failed_at: datetime | None = None
+    fail_reason: str = ""
     status: str
     criteria: list[Criterion] = []
 
