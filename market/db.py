@@ -182,10 +182,6 @@ def database_dsn(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.dsn, embedded
 
 
-def row_dict(record: Any) -> dict[str, Any]:
-    return dict(record) if record is not None else {}
-
-
 async def fetch(rows: AsyncIterator[Any]) -> list[Any]:
     """All rows of a named select (aiosql streams them)."""
     return [row async for row in rows]

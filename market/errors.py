@@ -77,13 +77,3 @@ class Gone(MarketError):
 class PayloadTooLarge(MarketError):
     status = 413
     title = N_("The file is too large")
-
-
-class TooManyAttempts(MarketError):
-    status = 429
-    title = N_("Too many attempts")
-
-
-class Unavailable(MarketError):
-    status = 503
-    title = N_("The service is temporarily unavailable")

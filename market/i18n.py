@@ -71,16 +71,6 @@ def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
 _ = gettext
 
 
-def negotiate(accept_language: str | None) -> str:
-    if not accept_language:
-        return DEFAULT_LOCALE
-    wanted = [part.split(";")[0].strip().replace("-", "_") for part in accept_language.split(",")]
-    chosen = Locale.negotiate(wanted, ["zh_Hans_CN", "en"], sep="_")
-    if chosen is None:
-        return DEFAULT_LOCALE
-    return "en" if chosen.language == "en" else "zh_Hans"
-
-
 def babel_locale(locale: str | None = None) -> Locale:
     return Locale.parse(locale or current_locale.get())
 

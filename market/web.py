@@ -32,6 +32,7 @@ from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
 from market.errors import InvalidFields, MarketError
 from market.i18n import gettext
+from market.notifications import services as notifications
 from market.organisations import models as org_models
 from market.organisations import workflow
 from market.settings import ROOT, Settings
@@ -227,8 +228,7 @@ class RequestContextMiddleware(ASGIMiddleware):
             async with app_state.pool.acquire() as conn:
                 identity = await accounts.identity_for(conn, token)
                 if identity is not None:
-                    scope.setdefault("state", {})["unread"] = await conn.fetchval(
-                        "select count(*) from notifications where user_id = $1 and read_at is null", identity.user_id)
+                    scope.setdefault("state", {})["unread"] = await notifications.unread(conn, identity.user_id)
         scope.setdefault("state", {})["identity"] = identity
         if identity is not None:
             structlog.contextvars.bind_contextvars(user_id=identity.user_id, org_id=identity.org_id)

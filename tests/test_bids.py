@@ -7,7 +7,7 @@ from market.procurement import bids, calls
 from market.procurement.bids import Ineligible
 from market.procurement.models import BidInput, BudgetLine, TargetInput
 from tests.conftest import act_as, api_headers, post_form
-from tests.procurement_fixtures import call_input, who
+from tests.procurement_fixtures import call_input, pass_deadline, who
 
 SECRET = "密封测试内容-SEALED-7731"
 
@@ -24,11 +24,6 @@ def bid_input(amount=123_456_78, **change) -> BidInput:
 async def _submit(pool, identity, call_id, data=None):
     async with pool.acquire() as conn, conn.transaction():
         return await bids.submit(conn, identity, call_id, data or bid_input())
-
-
-async def _close(pool, call_id):
-    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
 
 
 PERSONAS = [None, "resident", "buyer_admin", "buyer_staff", "other_provider_admin", "funder_admin", "evaluator",
@@ -62,7 +57,7 @@ async def test_a_bid_is_sealed_from_everyone_but_its_bidder_until_the_deadline(c
 async def test_after_the_deadline_the_buyer_and_the_platform_read_the_bids(client, pool, world, project, open_call):
     settings = client.app.state.settings
     bid_id = await _submit(pool, await who(pool, settings, world, "provider_admin"), open_call)
-    await _close(pool, open_call)
+    await pass_deadline(pool, open_call)
     for name in ("buyer_admin", "buyer_staff", "platform_admin"):
         await act_as(client, pool, settings, world[name].user_id)
         assert SECRET in (await client.get(f"/api/bids/{bid_id}")).text, name
@@ -159,7 +154,7 @@ async def test_every_bid_transition_allowed_or_refused(pool, settings, world, op
 async def test_nothing_moves_after_the_deadline(pool, settings, world, open_call):
     provider = await who(pool, settings, world, "provider_admin")
     await _submit(pool, provider, open_call)
-    await _close(pool, open_call)
+    await pass_deadline(pool, open_call)
     for step in (lambda c: bids.submit(c, provider, open_call, bid_input(100_00, budget_lines=[
             BudgetLine(item="人员", amount_fen=100_00)])),
                  lambda c: bids.withdraw(c, provider, open_call), lambda c: bids.confirm(c, provider, open_call)):

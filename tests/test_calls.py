@@ -9,7 +9,7 @@ from market.procurement.days import add_days
 from market.procurement.models import CriterionInput
 from market.procurement.call_controllers import form_of
 from tests.conftest import act_as, api_headers
-from tests.procurement_fixtures import call_input, who
+from tests.procurement_fixtures import call_input, pass_deadline, who
 
 
 async def _create(pool, identity, data):
@@ -114,8 +114,7 @@ async def test_status_is_computed_from_timestamps(pool, settings, world, project
     bureau = await who(pool, settings, world, "buyer_admin")
     call_id = await _create(pool, bureau, call_input(project))
     await _publish(pool, bureau, call_id)
-    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                       "questions_close_at = now() - interval '2 days' where id = $1", call_id)
+    await pass_deadline(pool, call_id)
     async with pool.acquire() as conn:
         assert (await calls.get_call(conn, None, call_id)).status == "closed"
 
@@ -128,8 +127,7 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
     if status != "draft":
         await _publish(pool, bureau, call_id)
     if status in ("closed", "notice", "awarded"):
-        await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                           "questions_close_at = now() - interval '2 days' where id = $1", call_id)
+        await pass_deadline(pool, call_id)
     if status in ("notice", "awarded"):
         await pool.execute("update calls set awarded_at = now(), notice_ends_at = now() + $2::interval where id = $1",
                            call_id, timedelta(days=5) if status == "notice" else timedelta(seconds=-1))

@@ -11,7 +11,7 @@ from market.procurement import bids, calls, needs
 from market.procurement import evaluation as call_evaluation
 from market.procurement.models import CriterionInput, ProjectInput
 from tests.conftest import act_as, api_headers
-from tests.procurement_fixtures import call_input, who
+from tests.procurement_fixtures import call_input, pass_deadline, who
 from tests.test_bids import bid_input
 
 T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -76,8 +76,7 @@ async def closed_call(pool, settings, world, published):
     for name, amount in (("provider_admin", 100_000_00), ("other_provider_admin", 80_000_00)):
         async with pool.acquire() as conn, conn.transaction():
             await bids.submit(conn, await who(pool, settings, world, name), call_id, bid_input(amount))
-    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    await pass_deadline(pool, call_id)
     return call_id
 
 
@@ -103,8 +102,7 @@ async def test_a_panel_only_after_the_deadline_and_with_enough_bids(pool, settin
         await calls.publish_call(conn, bureau, call_id)
     with pytest.raises(Conflict):  # still open
         await _do(pool, call_evaluation.form_panel, bureau, call_id)
-    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    await pass_deadline(pool, call_id)
     with pytest.raises(Conflict) as exc:  # no bids: open competition needs 2
         await _do(pool, call_evaluation.form_panel, bureau, call_id)
     assert exc.value.params == {"n": 0, "min": 2}
@@ -215,8 +213,7 @@ async def test_a_call_with_too_few_bids_is_declared_failed_and_its_project_may_t
         await calls.publish_call(conn, bureau, call_id)
     with pytest.raises(Conflict):  # still open
         await _do(pool, call_evaluation.declare_failed, bureau, call_id)
-    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    await pass_deadline(pool, call_id)
     with pytest.raises(Forbidden):
         await _do(pool, call_evaluation.declare_failed, await who(pool, settings, world, "provider_admin"), call_id)
     reason = await _do(pool, call_evaluation.declare_failed, bureau, call_id)

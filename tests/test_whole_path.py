@@ -4,6 +4,7 @@ At each step it checks what each role can and cannot see. Only the clock is move
 from datetime import datetime, timedelta
 
 from tests.conftest import act_as, csrf
+from tests.procurement_fixtures import pass_deadline
 
 SECRET = "投标内容机密-WHOLE-PATH"
 
@@ -82,8 +83,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
 
     # the deadline passes
     call_id = int(call_url.rsplit("/", 1)[1])
-    await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
-                       "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+    await pass_deadline(pool, call_id)
 
     # 5. the panel scores
     await as_("buyer_admin")

@@ -47,4 +47,3 @@ def member(name: str, *kinds: str, roles: set[str] | None = None) -> Access:
 PUBLIC = Access(N_("everyone"), signed_in=False)
 SIGNED_IN = Access(N_("signed-in users"))
 PLATFORM_ADMIN = member(N_("platform administrators"), "platform", roles={"admin"})
-ANY_ORGANISATION = member(N_("members of a verified organisation"), "buyer", "provider", "funder", "evaluator", "platform")

@@ -8,7 +8,6 @@ import msgspec
 from market.i18n import N_
 
 Role = Literal["admin", "staff", "finance", "evaluator"]
-ROLES: tuple[str, ...] = ("admin", "staff", "finance", "evaluator")
 ROLE_NAMES = {"admin": N_("Administrator"), "staff": N_("Staff"), "finance": N_("Finance"), "evaluator": N_("Evaluator")}
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]

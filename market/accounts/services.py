@@ -18,7 +18,7 @@ from market.accounts.models import (
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.db import fetch, queries
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound, TooManyAttempts
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import LOCALES, gettext, use_locale
 from market.mail.services import Mailer
 from market.settings import Settings

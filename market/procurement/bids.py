@@ -146,7 +146,9 @@ async def _attachments(conn: asyncpg.Connection, identity: Identity, ids: list[s
     return out
 
 
-async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: int, action: str) -> tuple[Any, Any, BidTransition]:
+async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: int,
+                       *actions: str) -> tuple[Any, Any, BidTransition]:
+    """The call and the organisation's bid, locked, and the first of `actions` its state allows."""
     if identity.org_kind != "provider" or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
         raise Forbidden("Bids are made by the administrators and staff of verified social organisations.")
     call = await queries.procurement.call_for_update(conn, id=call_id)
@@ -155,7 +157,7 @@ async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: in
     if calls.status_of(call) != "open":
         raise Conflict("The call is closed: bids can no longer be made, changed or withdrawn.")
     row = await queries.procurement.bid_of_provider(conn, call_id=call_id, provider_id=identity.org_id)
-    step = find_step(action, row["status"] if row else "none")
+    step = next((s for a in actions if (s := find_step(a, row["status"] if row else "none"))), None)
     if step is None:
         raise Conflict("This cannot be done to a bid in its present state.")
     return call, row, step
@@ -163,10 +165,7 @@ async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: in
 
 async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, data: BidInput) -> int:
     """Submit a bid, or replace a withdrawn or submitted one, until the deadline."""
-    call = await queries.procurement.call(conn, id=call_id)
-    existing = call and await queries.procurement.bid_of_provider(conn, call_id=call_id, provider_id=identity.org_id)
-    action = "edit" if existing and existing["status"] == "submitted" else "submit"
-    call, row, step = await _bidder_step(conn, identity, call_id, action)
+    call, row, step = await _bidder_step(conn, identity, call_id, "submit", "edit")
     if problems := await eligibility_problems(conn, identity.org_id, call):
         raise Ineligible(problems)
     errors = []

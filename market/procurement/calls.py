@@ -296,9 +296,3 @@ async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = Non
     rows = await fetch(queries.procurement.list_calls(conn, places=places, procedure=procedure, limit=limit,
                                                       offset=offset))
     return [await _call(conn, r) for r in rows]
-
-
-async def calls_of(conn: asyncpg.Connection, identity: Identity) -> list[Call]:
-    if identity.org_id is None:
-        return []
-    return [await _call(conn, r) for r in await fetch(queries.procurement.calls_of_buyer(conn, buyer_id=identity.org_id))]
