@@ -21,7 +21,7 @@ from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
-from market.procurement import awards, bids, calls, contracts, needs
+from market.procurement import awards, batches, bids, calls, contracts, needs
 from market.procurement import evaluation as call_evaluation
 from market.procurement.models import (
     BidInput, BudgetLine, CallInput, CriterionInput, Decision, NeedInput, ProjectInput, TargetInput,
@@ -262,6 +262,25 @@ def _bid(amount: int, plan: str) -> BidInput:
                     indicators=[TargetInput(name="服务人次", target="12000"), TargetInput(name="服务对象满意度", target="95%")])
 
 
+async def _score_panel(conn: asyncpg.Connection, bureau: Identity, panel_id: int, evaluators: tuple[str, str],
+                       scores: dict[int, tuple[int, int, int]]) -> None:
+    """Seat the two evaluators (the first chairs), and record their scores and the consensus."""
+    chair_email, member_email = evaluators
+    await engine.add_member(conn, bureau, panel_id, AddMember(email=chair_email, role="chair"))
+    await engine.add_member(conn, bureau, panel_id, AddMember(email=member_email))
+    await engine.start_scoring(conn, bureau, panel_id)
+    people = [await _acting_user(conn, email) for email in evaluators]
+    for candidate in await engine.candidates_of(conn, panel_id):
+        for person in people:
+            await engine.declare(conn, person, panel_id, Declaration(candidate_id=candidate.candidate_id, conflicted=False))
+            for position, score in zip((1, 2, 3), scores[candidate.organisation_id], strict=True):
+                await engine.score(conn, person, panel_id, ScoreInput(candidate_id=candidate.candidate_id,
+                                                                      position=position, score=score, note="材料完整"))
+        for position, score in zip((1, 2, 3), scores[candidate.organisation_id], strict=True):
+            await engine.record_consensus(conn, people[0], panel_id, ScoreInput(
+                candidate_id=candidate.candidate_id, position=position, score=score, note="评审小组合议"))
+
+
 async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
                      evaluators: tuple[str, str], title: str, code: str, budget: int) -> int:
     """A call whose bids a panel scored and which was awarded: under public notice now, with one
@@ -275,21 +294,7 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
                        "deadline_at = now() - interval '3 days', questions_close_at = now() - interval '6 days' "
                        "where id = $1", call_id)
     panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
-    chair_email, member_email = evaluators
-    await engine.add_member(conn, bureau, panel_id, AddMember(email=chair_email, role="chair"))
-    await engine.add_member(conn, bureau, panel_id, AddMember(email=member_email))
-    await engine.start_scoring(conn, bureau, panel_id)
-    people = [await _acting_user(conn, email) for email in evaluators]
-    scores = {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)}
-    for candidate in await engine.candidates_of(conn, panel_id):
-        for person in people:
-            await engine.declare(conn, person, panel_id, Declaration(candidate_id=candidate.candidate_id, conflicted=False))
-            for position, score in zip((1, 2, 3), scores[candidate.organisation_id], strict=True):
-                await engine.score(conn, person, panel_id, ScoreInput(candidate_id=candidate.candidate_id,
-                                                                      position=position, score=score, note="材料完整"))
-        for position, score in zip((1, 2, 3), scores[candidate.organisation_id], strict=True):
-            await engine.record_consensus(conn, people[0], panel_id, ScoreInput(
-                candidate_id=candidate.candidate_id, position=position, score=score, note="评审小组合议"))
+    await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)})
     await awards.award(conn, bureau, call_id)
     objection = await awards.object_to(conn, ngos[10], call_id, "我方报价更低，请说明价格分的计算方法。")
     await awards.answer_objection(conn, bureau, objection, "reject",
@@ -344,6 +349,15 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     rolling = await calls.create_call(conn, bureau, call(venture, "2026年公益创投社区治理类项目常年征集", 8_000_000,
                                                          procedure="venture_round", days=None))
     await calls.publish_call(conn, bureau, rolling)
+    # The round's first batch is decided (every proposal above the minimum funded); one more waits, sealed.
+    await bids.submit(conn, ngos[6], rolling, _bid(7_800_000, "社区议事厅：培育居民议事骨干，每月开展协商议事"))
+    await bids.submit(conn, ngos[10], rolling, _bid(6_500_000, "楼道微更新：居民自治改造老旧楼道公共空间"))
+    number = await batches.cut_off(conn, bureau, rolling)
+    batch_id = await conn.fetchval("select id from call_batches where call_id = $1 and number = $2", rolling, number)
+    await _score_panel(conn, bureau, await engine.panel_for(conn, "batch", batch_id), evaluators,
+                       {ngos[6].org_id: (82, 80, 85), ngos[10].org_id: (76, 78, 80)})
+    await batches.decide(conn, bureau, rolling, number)
+    await bids.submit(conn, ngos[1], rolling, _bid(5_000_000, "邻里互助会：组织低龄老人结对帮扶高龄老人"))
     station = await project("小营街道社会工作站运营", "08.01.01", 28_000_000, "委托专业社会工作机构运营小营街道社会工作站一年。")
     closed = await calls.create_call(conn, bureau, call(station, "小营街道社会工作站运营服务采购", 28_000_000))
     await calls.publish_call(conn, bureau, closed)

@@ -76,6 +76,7 @@ def template_environment() -> Environment:
         NEED_ACTION_NAMES=procurement_workflow.NEED_ACTION_NAMES,
         CALL_STATUS_NAMES=procurement_models.CALL_STATUS_NAMES,
         OBJECTION_STATUS_NAMES=procurement_models.OBJECTION_STATUS_NAMES,
+        BATCH_STATUS_NAMES=procurement_models.BATCH_STATUS_NAMES,
         PANEL_STATUS_NAMES=evaluation_workflow.PANEL_STATUS_NAMES,
         CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],

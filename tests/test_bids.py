@@ -199,3 +199,15 @@ async def test_only_provider_staff_bid(pool, settings, world, open_call):
     for name in ("buyer_admin", "funder_admin", "pending_admin"):
         with pytest.raises(Forbidden):
             await _submit(pool, await who(pool, settings, world, name), open_call)
+
+
+async def test_cancelling_a_call_before_its_deadline_opens_no_bid(client, pool, world, open_call):
+    settings = client.app.state.settings
+    await _submit(pool, await who(pool, settings, world, "provider_admin"), open_call)
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        await calls.cancel_call(conn, bureau, open_call, "预算调整，本项目暂停采购。")
+        assert await bids.readable_bids(conn, bureau, open_call) == []
+        assert await bids.public_count(conn, open_call) is None
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert SECRET not in (await client.get(f"/calls/{open_call}/bids")).text

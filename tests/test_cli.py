@@ -75,11 +75,16 @@ async def test_demo_is_idempotent(database):
         again = [await conn.fetchval(f"select count(*) from {t}") for t in ("jurisdictions", "organisations",
                                                                             "users", "memberships", "audit_events")]
         providers = await conn.fetchval("select count(*) from organisations where kind = 'provider' and status = 'verified'")
+        # The all-year round shows a decided batch with funded proposals, and a proposal waiting for the next.
+        funded = await conn.fetchval("select count(*) from awards where batch_id is not null and reopened_at is null")
+        waiting = await conn.fetchval("select count(*) from bids b join calls c on c.id = b.call_id "
+                                      "where c.deadline_at is null and b.batch_id is null")
         enterprises = await conn.fetchval("select count(*) from organisations where subtype = 'enterprise'")
     finally:
         await conn.close()
     assert first == second and counts == again
     assert providers == 30 and enterprises == 10
+    assert funded == 2 and waiting == 1
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",
                                               "evaluator", "resident"}
 

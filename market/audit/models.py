@@ -61,6 +61,8 @@ class Verb(StrEnum):
     PANEL_CONSENSUS = "panel.consensus"
     PANEL_STATUS = "panel.status"
     CALL_AWARD = "call.award"
+    BATCH_CUT_OFF = "batch.cut_off"
+    BATCH_DECIDE = "batch.decide"
     OBJECTION_RAISE = "objection.raise"
     OBJECTION_UPHOLD = "objection.uphold"
     OBJECTION_REJECT = "objection.reject"
@@ -119,6 +121,8 @@ VERB_NAMES = {
     Verb.PANEL_CONSENSUS: N_("Consensus score recorded"),
     Verb.PANEL_STATUS: N_("Panel moved to another stage"),
     Verb.CALL_AWARD: N_("Call awarded"),
+    Verb.BATCH_CUT_OFF: N_("Review batch cut off"),
+    Verb.BATCH_DECIDE: N_("Review batch decided"),
     Verb.OBJECTION_RAISE: N_("Objection raised"),
     Verb.OBJECTION_UPHOLD: N_("Objection upheld"),
     Verb.OBJECTION_REJECT: N_("Objection rejected"),

@@ -43,6 +43,16 @@ async def _panel_out(conn: asyncpg.Connection, identity: Any, panel_id: int) -> 
                     results=await engine.results(conn, identity, panel_id))
 
 
+async def _subject_link(conn: asyncpg.Connection, panel: PanelOut) -> str | None:
+    """Where the panel's page leads back to: what it evaluates."""
+    if panel.subject_type == "call":
+        return f"/calls/{panel.subject_id}"
+    if panel.subject_type == "batch":
+        row = await conn.fetchrow("select call_id, number from call_batches where id = $1", panel.subject_id)
+        return f"/calls/{row['call_id']}/batches/{row['number']}"
+    return None
+
+
 class PanelPages(Controller):
     include_in_schema = False
 
@@ -58,7 +68,7 @@ class PanelPages(Controller):
             panel_id, identity.user_id)}
         owner = await conn.fetchval("select owner_id from panels where id = $1", panel_id) == identity.org_id
         return page(request, "evaluation/panel.html", status=status, panel=panel, role=role, declared=declared,
-                    mine=mine, owner=owner, errors=errors or {})
+                    mine=mine, owner=owner, errors=errors or {}, subject_link=await _subject_link(conn, panel))
 
     @get("/panels/{panel_id:int}", opt=SIGNED_IN_OPT)
     async def show(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int]) -> Response:

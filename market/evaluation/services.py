@@ -262,6 +262,15 @@ async def scoring_results(conn: asyncpg.Connection, panel_id: int) -> list[Ranke
     return scoring.rank(await criteria_of(conn, panel_id), await candidates_of(conn, panel_id), consensus)
 
 
+async def missing_consensus(conn: asyncpg.Connection, panel_id: int) -> int:
+    """How many (candidate, criterion) consensus scores the chair has still to record; price needs none."""
+    return await conn.fetchval(
+        """select count(*) from panel_candidates c cross join panel_criteria k
+            where c.panel_id = $1 and k.panel_id = $1 and not k.is_price
+              and not exists (select 1 from panel_consensus s where s.panel_id = $1
+                              and s.candidate_id = c.candidate_id and s.position = k.position)""", panel_id)
+
+
 async def panel_for(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> int | None:
     return await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2",
                                subject_type, subject_id)

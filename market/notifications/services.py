@@ -25,6 +25,7 @@ KINDS = {
     "question_answered": N_("Your question on “%(title)s” has been answered."),
     "deadline_soon": N_("Bids for “%(title)s” close within 48 hours."),
     "call_awarded": N_("The call “%(title)s” has been awarded."),
+    "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
     "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
     "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
 }

@@ -23,7 +23,7 @@ from market.evaluation import services as engine
 from market.evaluation.models import Ranked
 from market.i18n import Msg
 from market.notifications import services as notifications
-from market.procurement import calls
+from market.procurement import batches, calls
 from market.procurement.days import add_days
 from market.procurement.models import CALL_STATUS_NAMES
 
@@ -48,7 +48,8 @@ class Award(msgspec.Struct, frozen=True, kw_only=True):
 
 class Objection(msgspec.Struct, frozen=True, kw_only=True):
     id: int
-    award_id: int
+    award_id: int | None
+    batch_id: int | None
     raised_for_name: str
     text: str
     raised_at: datetime
@@ -78,12 +79,7 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
     panel_id = await engine.panel_for(conn, "call", call_id)
     if panel_id is None:
         raise Conflict("Form the evaluation panel and score the bids first.")
-    missing = await conn.fetchval(
-        """select count(*) from panel_candidates c cross join panel_criteria k
-            where c.panel_id = $1 and k.panel_id = $1 and not k.is_price
-              and not exists (select 1 from panel_consensus s where s.panel_id = $1
-                              and s.candidate_id = c.candidate_id and s.position = k.position)""", panel_id)
-    if missing:
+    if missing := await engine.missing_consensus(conn, panel_id):
         raise Conflict("The panel has %(n)s consensus scores still to record.", n=missing)
     ranked = await engine.results(conn, identity, panel_id)
     if not ranked or ranked[0].rank != 1:
@@ -96,7 +92,7 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
     award_id = await conn.fetchval(
         """insert into awards (call_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
            values ($1, $2, $3, $4, $5, $6, $7)
-           on conflict (call_id) where reopened_at is null do nothing
+           on conflict (call_id) where reopened_at is null and batch_id is null do nothing
            returning id""", call_id, best.candidate_id, panel_id, amount, best.total, identity.user_id, notice_ends)
     if award_id is None:
         raise Conflict("This call has been awarded already.")
@@ -119,17 +115,20 @@ async def current_award(conn: asyncpg.Connection, identity: Identity | None, cal
     row = await conn.fetchrow(
         """select a.*, b.provider_id, o.name_zh as provider_name_zh, o.name_en as provider_name_en
              from awards a join bids b on b.id = a.bid_id join organisations o on o.id = b.provider_id
-            where a.call_id = $1 and a.reopened_at is null""", call_id)
+            where a.call_id = $1 and a.reopened_at is null and a.batch_id is null""", call_id)
     if row is None:
         return None
     results = await engine.scoring_results(conn, row["panel_id"])
     return Award(**{k: row[k] for k in Award.__struct_fields__ if k != "results"}, results=results)
 
 
-async def objections(conn: asyncpg.Connection, call_id: int) -> list[Objection]:
+async def objections(conn: asyncpg.Connection, call_id: int, batch_id: int | None = None) -> list[Objection]:
+    """Objections to a call's award or, with `batch_id`, to a review batch's decision: public."""
     rows = await conn.fetch(
-        """select x.*, o.name_zh as raised_for_name from objections x join awards a on a.id = x.award_id
-             join organisations o on o.id = x.raised_for where a.call_id = $1 order by x.id""", call_id)
+        """select x.*, o.name_zh as raised_for_name from objections x left join awards a on a.id = x.award_id
+             join organisations o on o.id = x.raised_for
+            where case when $2::bigint is null then a.call_id = $1 and x.batch_id is null else x.batch_id = $2 end
+            order by x.id""", call_id, batch_id)
     return [Objection(**{k: r[k] for k in Objection.__struct_fields__}) for r in rows]
 
 
@@ -143,7 +142,8 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
         raise Forbidden("Only organisations that bid on this call may object to its award.")
     if not 10 <= len(text.strip()) <= 4000:
         raise InvalidFields([Invalid("Say what is wrong and why, in 10 to 4,000 characters.", field="text")])
-    award_id = await conn.fetchval("select id from awards where call_id = $1 and reopened_at is null", call_id)
+    award_id = await conn.fetchval(
+        "select id from awards where call_id = $1 and reopened_at is null and batch_id is null", call_id)
     objection_id = await conn.fetchval(
         "insert into objections (award_id, raised_by, raised_for, text) values ($1, $2, $3, $4) returning id",
         award_id, identity.user_id, identity.org_id, text.strip())
@@ -158,8 +158,9 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
                            action: Literal["uphold", "reject"], answer: str) -> str:
     """The buyer upholds or rejects an objection, in public; upholding reopens the evaluation."""
     row = await conn.fetchrow(
-        "select x.*, a.call_id from objections x join awards a on a.id = x.award_id where x.id = $1 for update of x",
-        objection_id)
+        """select x.*, coalesce(a.call_id, cb.call_id) as call_id from objections x
+             left join awards a on a.id = x.award_id left join call_batches cb on cb.id = x.batch_id
+            where x.id = $1 for update of x""", objection_id)
     if row is None:
         raise NotFound()
     call = await conn.fetchrow("select * from calls where id = $1 for update", row["call_id"])
@@ -172,7 +173,9 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
         raise InvalidFields([Invalid("Give the answer; the objector and the public will read it.", field="answer")])
     await conn.execute("update objections set status = $2, answer = $3, answered_by = $4, answered_at = now() "
                        "where id = $1", objection_id, target, answer.strip(), identity.user_id)
-    if target == "upheld":
+    if target == "upheld" and row["batch_id"] is not None:
+        await batches.reopen(conn, row["batch_id"], identity.user_id)
+    elif target == "upheld":
         await conn.execute("update awards set reopened_at = now() where id = $1", row["award_id"])
         await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1", row["call_id"])
         await engine.reopen(conn, await engine.panel_for(conn, "call", row["call_id"]), identity.user_id)

@@ -83,13 +83,24 @@ async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, c
     return problems
 
 
-def may_read(identity: Identity | None, call: Any, provider_id: int, at: datetime | None = None) -> bool:
-    """The seal. A bidder always reads its own bid; nobody else reads any bid before the deadline."""
+def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:
+    """Whether a bid is open to the buyer: after the call's deadline or, in an all-year round, once it
+    is in a review batch. Cancelling a call opens nothing."""
+    if call["published_at"] is None:
+        return False
+    if call["deadline_at"] is None:
+        return batched
+    return (at or calls.now()) >= call["deadline_at"]
+
+
+def may_read(identity: Identity | None, call: Any, provider_id: int, batched: bool = False,
+             at: datetime | None = None) -> bool:
+    """The seal. A bidder always reads its own bid; nobody else reads any bid before it is opened."""
     if identity is None or not identity.acts_for_verified:
         return False
     if identity.org_id == provider_id:
         return True
-    if calls.status_of(call, at) in ("draft", "open"):
+    if not opened(call, batched, at):
         return False
     return identity.is_platform_admin or identity.org_id == call["buyer_id"]
 
@@ -112,7 +123,8 @@ async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, cal
     out = []
     for row in await fetch(queries.procurement.bids_of_call(conn, call_id=call_id)):
         own = identity is not None and identity.org_id == row["provider_id"]
-        if may_read(identity, call, row["provider_id"]) and (own or row["status"] == "submitted"):
+        batched = row["batch_id"] is not None
+        if may_read(identity, call, row["provider_id"], batched) and (own or row["status"] == "submitted"):
             out.append(await _bid(conn, row, call))
     return out
 
@@ -128,7 +140,8 @@ async def get_bid(conn: asyncpg.Connection, identity: Identity | None, bid_id: i
 async def my_bid(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Bid | None:
     if not identity.acts_for_verified or identity.org_kind != "provider":
         return None
-    return next((b for b in await readable_bids(conn, identity, call_id) if b.provider_id == identity.org_id), None)
+    return next((b for b in await readable_bids(conn, identity, call_id)
+                 if b.provider_id == identity.org_id and b.batch_id is None), None)
 
 
 async def _attachments(conn: asyncpg.Connection, identity: Identity, ids: list[str]) -> list[uuid.UUID]:
@@ -221,8 +234,10 @@ async def bids_of(conn: asyncpg.Connection, identity: Identity) -> list[dict[str
 
 
 async def public_count(conn: asyncpg.Connection, call_id: int) -> int | None:
-    """How many bids came in, for everyone — once the deadline has passed, and not before."""
+    """How many bids came in, for everyone — once they are opened, and not before. In an all-year
+    round, the proposals in review batches so far."""
     call = await queries.procurement.call(conn, id=call_id)
-    if call is None or calls.status_of(call) in ("draft", "open"):
+    if call is None or not opened(call, batched=True):
         return None
-    return await conn.fetchval("select count(*) from bids where call_id = $1 and status = 'submitted'", call_id)
+    return await conn.fetchval("select count(*) from bids where call_id = $1 and status = 'submitted' "
+                               "and (batch_id is not null or $2)", call_id, call["deadline_at"] is not None)

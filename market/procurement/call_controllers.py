@@ -15,8 +15,9 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
-from market.procurement import awards, bids, calls, calls_workflow, needs, questions
+from market.procurement import awards, batches, bids, calls, calls_workflow, needs, questions
 from market.procurement import evaluation as call_evaluation
+from market.procurement.batch_controllers import batch_page
 from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
@@ -103,32 +104,7 @@ class CallPages(Controller):
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Response:
-        return await self._detail(request, conn, identity, call_id)
-
-    async def _detail(self, request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
-                      status: int = 200, errors: dict[str, str] | None = None) -> Response:
-        call = await calls.get_call(conn, identity, call_id)
-        owner = identity is not None and identity.acts_for_verified and identity.org_id == call.buyer_id
-        procedure = next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type)
-        entry = await conn.fetchrow("select id, code, name_zh, name_en from catalogue_entries where id = $1",
-                                    call.catalogue_entry_id)
-        actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
-        asked = await questions.questions(conn, identity, call_id)
-        mine = await bids.my_bid(conn, identity, call_id) if identity else None
-        return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
-                    my_bid=mine, bid_count=await bids.public_count(conn, call_id),
-                    award=await awards.current_award(conn, identity, call_id),
-                    contract_id=await conn.fetchval("select id from contracts where call_id = $1", call_id),
-                    objections=await awards.objections(conn, call_id),
-                    is_bidder=identity is not None and bool(await conn.fetchval(
-                        "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'",
-                        call_id, identity.org_id)),
-                    panel_id=await conn.fetchval("select id from panels where subject_type = 'call' and subject_id = $1",
-                                                 call_id),
-                    questions=asked, can_ask=identity is not None and identity.acts_for_verified
-                    and identity.org_kind == "provider" and call.status == "open",
-                    entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
-                    project=await needs.get_project(conn, call.project_id))
+        return await call_page(request, conn, identity, call_id)
 
     @get("/projects/{project_id:int}/calls/new", opt=BUYERS_OPT)
     async def new(self, request: Request, conn: Db, identity: User, project_id: FromPath[int]) -> Response:
@@ -188,8 +164,8 @@ class CallPages(Controller):
             async with conn.transaction():
                 await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
         except (Invalid, Conflict) as exc:
-            return await self._detail(request, conn, identity, call_id, exc.status,
-                                      exc.field_errors() or {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status,
+                                   exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}")
 
     @post("/calls/{call_id:int}/questions", opt=PROVIDERS_OPT)
@@ -199,8 +175,8 @@ class CallPages(Controller):
                 data = parse(await form_data(request), QuestionInput)
                 await questions.ask(conn, identity, call_id, data.question)
         except (Invalid, Conflict) as exc:
-            return await self._detail(request, conn, identity, call_id, exc.status,
-                                      exc.field_errors() or {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status,
+                                   exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}#questions")
 
     @post("/questions/{question_id:int}/answer", opt=BUYERS_OPT)
@@ -213,8 +189,8 @@ class CallPages(Controller):
         except (Invalid, Conflict) as exc:
             if call_id is None:
                 raise
-            return await self._detail(request, conn, identity, call_id, exc.status,
-                                      exc.field_errors() or {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status,
+                                   exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}#questions")
 
     @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT)
@@ -223,7 +199,7 @@ class CallPages(Controller):
             async with conn.transaction():
                 await call_evaluation.declare_failed(conn, identity, call_id)
         except Conflict as exc:
-            return await self._detail(request, conn, identity, call_id, exc.status, {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
         return redirect(f"/calls/{call_id}")
 
     @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
@@ -232,7 +208,7 @@ class CallPages(Controller):
             async with conn.transaction():
                 await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
         except Conflict as exc:
-            return await self._detail(request, conn, identity, call_id, exc.status, {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
         return redirect(f"/calls/{call_id}#award")
 
     @post("/calls/{call_id:int}/objections", opt=PROVIDERS_OPT)
@@ -241,25 +217,41 @@ class CallPages(Controller):
             async with conn.transaction():
                 await awards.object_to(conn, identity, call_id, str((await form_data(request)).get("text", "")))
         except (Invalid, Conflict) as exc:
-            return await self._detail(request, conn, identity, call_id, exc.status,
-                                      exc.field_errors() or {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status,
+                                   exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}#award")
 
     @post("/objections/{objection_id:int}/{action:str}", opt=BUYERS_OPT)
     async def answer_objection(self, request: Request, conn: Db, identity: User, objection_id: FromPath[int],
                                action: FromPath[ObjectionAction]) -> Response:
-        call_id = await conn.fetchval("select a.call_id from objections x join awards a on a.id = x.award_id "
-                                      "where x.id = $1", objection_id)
+        """For a call's award or a review batch's decision; the answer shows where the objection was raised."""
+        where = await conn.fetchrow(
+            """select coalesce(a.call_id, cb.call_id) as call_id, cb.number from objections x
+                 left join awards a on a.id = x.award_id left join call_batches cb on cb.id = x.batch_id
+                where x.id = $1""", objection_id)
         try:
             async with conn.transaction():
                 await awards.answer_objection(conn, identity, objection_id, action,
                                               str((await form_data(request)).get("answer", "")))
         except (Invalid, Conflict) as exc:
-            if call_id is None:
+            if where is None:
                 raise
-            return await self._detail(request, conn, identity, call_id, exc.status,
-                                      exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}#award")
+            errors = exc.field_errors() or {"_": exc.text()}
+            if where["number"] is not None:
+                return await batch_page(request, conn, identity, where["call_id"], where["number"], exc.status, errors)
+            return await call_page(request, conn, identity, where["call_id"], exc.status, errors)
+        if where["number"] is not None:
+            return redirect(f"/calls/{where['call_id']}/batches/{where['number']}#objections")
+        return redirect(f"/calls/{where['call_id']}#award")
+
+    @post("/calls/{call_id:int}/batches", opt=BUYERS_OPT)
+    async def cut_off(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                number = await batches.cut_off(conn, identity, call_id)
+        except Conflict as exc:
+            return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
+        return redirect(f"/calls/{call_id}/batches/{number}")
 
     @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)
     async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
@@ -267,9 +259,46 @@ class CallPages(Controller):
             async with conn.transaction():
                 await calls.cancel_call(conn, identity, call_id, parse(await form_data(request), Decision).reason)
         except (Invalid, Conflict) as exc:
-            return await self._detail(request, conn, identity, call_id, exc.status,
-                                      exc.field_errors() or {"_": exc.text()})
+            return await call_page(request, conn, identity, call_id, exc.status,
+                                   exc.field_errors() or {"_": exc.text()})
         return redirect(f"/calls/{call_id}")
+
+
+async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
+                    status: int = 200, errors: dict[str, str] | None = None) -> Response:
+    call = await calls.get_call(conn, identity, call_id)
+    owner = identity is not None and identity.acts_for_verified and identity.org_id == call.buyer_id
+    procedure = next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type)
+    entry = await conn.fetchrow("select id, code, name_zh, name_en from catalogue_entries where id = $1",
+                                call.catalogue_entry_id)
+    actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
+    asked = await questions.questions(conn, identity, call_id)
+    mine = await bids.my_bid(conn, identity, call_id) if identity else None
+    return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
+                my_bid=mine, bid_count=await bids.public_count(conn, call_id),
+                award=await awards.current_award(conn, identity, call_id),
+                contract_id=await conn.fetchval("select k.id from contracts k join awards a on a.id = k.award_id "
+                                                "where k.call_id = $1 and a.batch_id is null", call_id),
+                objections=await awards.objections(conn, call_id),
+                is_bidder=identity is not None and bool(await conn.fetchval(
+                    "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'",
+                    call_id, identity.org_id)),
+                panel_id=await conn.fetchval("select id from panels where subject_type = 'call' and subject_id = $1",
+                                             call_id),
+                questions=asked, can_ask=identity is not None and identity.acts_for_verified
+                and identity.org_kind == "provider" and call.status == "open",
+                entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
+                project=await needs.get_project(conn, call.project_id), **await _round(conn, identity, call))
+
+
+async def _round(conn: asyncpg.Connection, identity: Any, call: Call) -> dict[str, Any]:
+    """An all-year round's review batches, its budget, and the proposer's own proposals in them."""
+    if call.deadline_at is not None or call.published_at is None:
+        return {}
+    reviewed = [b for b in await bids.readable_bids(conn, identity, call.id)
+                if b.batch_id is not None and identity is not None and b.provider_id == identity.org_id]
+    return {"batches": await batches.batches_of(conn, call.id), "round_budget": await batches.budget(conn, call.id),
+            "my_reviewed": reviewed}
 
 
 async def _places(conn: asyncpg.Connection) -> dict[str, Any]:

@@ -44,6 +44,10 @@ class ContractPages(Controller):
     async def generate(self, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         return redirect(f"/contracts/{await contracts.generate(conn, identity, call_id)}")
 
+    @post("/awards/{award_id:int}/contract", opt=BUYERS_OPT)
+    async def generate_for_award(self, conn: Db, identity: User, award_id: FromPath[int]) -> Response:
+        return redirect(f"/contracts/{await contracts.generate_for_award(conn, identity, award_id)}")
+
     @post("/contracts/{contract_id:int}/sign", opt=SIGNED_IN_OPT)
     async def sign(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
         try:
@@ -62,6 +66,11 @@ class ContractApi(Controller):
           summary="Prepare the contract from the standard template after the notice period")
     async def generate(self, conn: Db, identity: User, call_id: FromPath[int]) -> Contract:
         return await contracts.get(conn, identity, await contracts.generate(conn, identity, call_id))
+
+    @post("/awards/{award_id:int}/contract", opt=BUYERS_OPT, status_code=201,
+          summary="Prepare the contract of a proposal funded by a review batch, after the batch's notice period")
+    async def generate_for_award(self, conn: Db, identity: User, award_id: FromPath[int]) -> Contract:
+        return await contracts.get(conn, identity, await contracts.generate_for_award(conn, identity, award_id))
 
     @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT, summary="A contract (public once signed by both)")
     async def show(self, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Contract:

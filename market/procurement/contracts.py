@@ -17,7 +17,7 @@ from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import N_
 from market.notifications import services as notifications
-from market.procurement import calls
+from market.procurement import batches, calls
 
 CONTRACT_STATUS_NAMES = {"draft": N_("awaiting signatures"), "buyer_signed": N_("signed by the buyer"),
                          "provider_signed": N_("signed by the provider"), "signed": N_("signed by both parties")}
@@ -98,31 +98,57 @@ async def _save_milestones(conn: asyncpg.Connection, contract_id: int, milestone
 
 
 async def generate(conn: asyncpg.Connection, identity: Identity, call_id: int) -> int:
+    """The contract of a call's award, after its notice period."""
+    call = await _own_call(conn, identity, call_id)
+    if calls.status_of(call) != "awarded":
+        raise Conflict("The contract is prepared after the award's notice period.")
+    award = await conn.fetchrow(
+        "select * from awards where call_id = $1 and reopened_at is null and batch_id is null", call_id)
+    if await conn.fetchval("select count(*) from objections where award_id = $1 and status = 'pending'", award["id"]):
+        raise Conflict("Answer every objection first.")
+    return await _from_award(conn, identity, call, award)
+
+
+async def generate_for_award(conn: asyncpg.Connection, identity: Identity, award_id: int) -> int:
+    """The contract of one proposal funded by a review batch, after the batch's notice period."""
+    award = await conn.fetchrow("select * from awards where id = $1 and batch_id is not null and reopened_at is null",
+                                award_id)
+    if award is None:
+        raise NotFound()
+    call = await _own_call(conn, identity, award["call_id"])
+    batch = await conn.fetchrow("select * from call_batches where id = $1", award["batch_id"])
+    if not batches.allowed("contract", batches.status_of(batch)):
+        raise Conflict("The contract is prepared after the award's notice period.")
+    if await conn.fetchval("select count(*) from objections where batch_id = $1 and status = 'pending'", batch["id"]):
+        raise Conflict("Answer every objection first.")
+    return await _from_award(conn, identity, call, award)
+
+
+async def _own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
     call = await conn.fetchrow("select * from calls where id = $1 for update", call_id)
     if call is None or call["published_at"] is None:
         raise NotFound()
     if not (identity.acts_for_verified and identity.org_id == call["buyer_id"] and identity.role in ("admin", "staff")):
         raise Forbidden("Only the buyer that published this call can prepare its contract.")
-    if calls.status_of(call) != "awarded":
-        raise Conflict("The contract is prepared after the award's notice period.")
-    award = await conn.fetchrow("select * from awards where call_id = $1 and reopened_at is null", call_id)
-    if await conn.fetchval("select count(*) from objections where award_id = $1 and status = 'pending'", award["id"]):
-        raise Conflict("Answer every objection first.")
-    if await conn.fetchval("select id from contracts where call_id = $1", call_id):
-        raise Conflict("This call has a contract already.")
+    return call
+
+
+async def _from_award(conn: asyncpg.Connection, identity: Identity, call: Any, award: Any) -> int:
+    if await conn.fetchval("select id from contracts where award_id = $1", award["id"]):
+        raise Conflict("This award has a contract already.")
     provider = await conn.fetchval("select provider_id from bids where id = $1", award["bid_id"])
     contract_id = await conn.fetchval(
         """insert into contracts (call_id, award_id, buyer_id, provider_id, amount_fen, service_start, service_end,
                                   created_by)
            values ($1, $2, $3, $4, $5, $6, $7, $8) returning id""",
-        call_id, award["id"], call["buyer_id"], provider, award["amount_fen"], call["service_start"],
+        call["id"], award["id"], call["buyer_id"], provider, award["amount_fen"], call["service_start"],
         call["service_end"], identity.user_id)
     await _save_milestones(conn, contract_id, default_milestones(call["service_start"], call["service_end"]))
     signers = await notifications.members_of(conn, [call["buyer_id"], provider], ("admin", "staff", "finance"))
     await notifications.notify(conn, signers, "contract_to_sign", f"/contracts/{contract_id}", title=call["title_zh"])
     await audit.record(conn, verb=Verb.CONTRACT_CREATE, object_type="contract", object_id=contract_id,
                        actor=identity.user_id, organisation=identity.org_id,
-                       after={"call_id": call_id, "provider_id": provider, "amount_fen": award["amount_fen"]})
+                       after={"call_id": call["id"], "provider_id": provider, "amount_fen": award["amount_fen"]})
     return contract_id
 
 

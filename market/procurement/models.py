@@ -81,6 +81,9 @@ class Transition(msgspec.Struct, frozen=True):
 
 
 ProviderType = Literal["social_group", "social_service_agency", "foundation"]
+BATCH_STATUSES = ("reviewing", "notice", "decided")
+BATCH_STATUS_NAMES = {"reviewing": N_("under review"), "notice": N_("decided, under public notice"),
+                      "decided": N_("decided")}
 OBJECTION_STATUS_NAMES = {"pending": N_("awaiting an answer"), "upheld": N_("upheld"), "rejected": N_("rejected")}
 CALL_STATUS_NAMES = {"draft": N_("draft"), "open": N_("open for bids"), "closed": N_("closed for bids"),
                      "notice": N_("award under public notice"), "awarded": N_("awarded"), "failed": N_("failed"),
@@ -227,6 +230,7 @@ class Bid(msgspec.Struct, frozen=True, kw_only=True):
     call_revision: int
     submitted_at: datetime
     withdrawn_at: datetime | None
+    batch_id: int | None = None
     budget_lines: list[BudgetLine] = []
     needs_reconfirmation: bool = False
 

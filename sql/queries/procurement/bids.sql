@@ -1,5 +1,5 @@
 -- name: bid_of_provider^
-select * from bids where call_id = :call_id and provider_id = :provider_id for update;
+select * from bids where call_id = :call_id and provider_id = :provider_id and batch_id is null for update;
 
 -- name: insert_bid$
 insert into bids (call_id, provider_id, submitted_by, status, amount_fen, objectives, activities, team, indicators,
