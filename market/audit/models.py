@@ -69,6 +69,12 @@ class Verb(StrEnum):
     CONTRACT_CREATE = "contract.create"
     CONTRACT_EDIT = "contract.edit"
     CONTRACT_SIGN = "contract.sign"
+    MILESTONE_ACCEPT = "contract.milestone_accept"
+    PLEDGE_CREATE = "pledge.create"
+    PLEDGE_STATUS = "pledge.status"
+    PAYMENT_RECORD = "payment.record"
+    PAYMENT_CONFIRM = "payment.confirm"
+    PAYMENT_REJECT = "payment.reject"
 
 
 VERB_NAMES = {
@@ -129,6 +135,12 @@ VERB_NAMES = {
     Verb.CONTRACT_CREATE: N_("Contract prepared"),
     Verb.CONTRACT_EDIT: N_("Contract milestones changed"),
     Verb.CONTRACT_SIGN: N_("Contract signed"),
+    Verb.MILESTONE_ACCEPT: N_("Contract milestone accepted"),
+    Verb.PLEDGE_CREATE: N_("Pledge made"),
+    Verb.PLEDGE_STATUS: N_("Pledge moved to another stage"),
+    Verb.PAYMENT_RECORD: N_("Payment recorded"),
+    Verb.PAYMENT_CONFIRM: N_("Payment confirmed"),
+    Verb.PAYMENT_REJECT: N_("Payment rejected"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

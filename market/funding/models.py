@@ -1,0 +1,76 @@
+"""Funding's shapes: pledges, payments and what forms and JSON send."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from market.i18n import N_
+
+Fen = Annotated[int, msgspec.Meta(gt=0, le=100_000_000_000)]
+
+
+class Step(msgspec.Struct, frozen=True):
+    """One allowed move of a life cycle: `action` takes `source` to `target`, done by `by`."""
+
+    action: str
+    source: str
+    target: str
+    by: Literal["funder", "receiver", "system"]
+
+
+PLEDGE_STATUSES = ("pledged", "awaiting_payment", "paid", "allocated", "disbursed", "cancelled", "refunded")
+PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaiting payment"), "paid": N_("paid"),
+                       "allocated": N_("allocated"), "disbursed": N_("disbursed"), "cancelled": N_("cancelled"),
+                       "refunded": N_("refunded")}
+PAYMENT_STATUSES = ("pending", "confirmed", "rejected", "failed")
+
+
+class PledgeInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    target_type: Literal["project", "need", "fund"]
+    target_id: Annotated[int, msgspec.Meta(ge=1)]
+    amount_fen: Fen
+    # All or nothing: only if the project raises this much by the deadline, refunded otherwise.
+    condition_target_fen: Fen | None = None
+    condition_deadline: datetime | None = None
+    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class OfflinePaymentInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    bank_reference: Annotated[str, msgspec.Meta(min_length=2, max_length=100)]
+    paid_on: date
+    receipt_file: str | None = None
+
+
+class Pledge(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    funder_id: int
+    funder_name: str
+    target_type: str
+    project_id: int | None
+    need_id: int | None
+    fund_id: int | None
+    target_title: str
+    amount_fen: int
+    status: str
+    condition_target_fen: int | None
+    condition_deadline: datetime | None
+    allocated_project_id: int | None
+    disbursed_fen: int
+    created_at: datetime
+
+
+class Payment(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    pledge_id: int
+    method: str
+    amount_fen: int
+    status: str
+    bank_reference: str
+    paid_on: date | None
+    receipt_file: str | None
+    recorded_at: datetime
+    decided_at: datetime | None
+    reject_reason: str

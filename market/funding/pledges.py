@@ -1,0 +1,312 @@
+"""Pledges and offline payments.
+
+A funder pledges money to a project, to a resident's need (paid once the need has become a
+project) or to a fund. The pledge's life cycle is `PLEDGE_STEPS`, as data: pledged → awaiting
+payment → paid → allocated → disbursed, with cancel and refund paths. Money moves only through
+the ledger: a confirmed payment brings it from the funder's account into the fund, or into an
+account held for the project; allocation makes it the project's to spend; a refund sends it
+back. A conditional pledge (all or nothing) is held until its project reaches the target by the
+deadline, and refunded if it does not.
+
+The receiving organisation — the project's buyer, or the fund's owner — confirms payments and
+allocates fund money; its administrators and finance staff act for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import asyncpg
+
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.funding import ledger
+from market.funding.models import PLEDGE_STATUS_NAMES, OfflinePaymentInput, PledgeInput, Step
+from market.i18n import Msg
+
+PLEDGE_STEPS: tuple[Step, ...] = (
+    Step("pay", "pledged", "awaiting_payment", "funder"),
+    Step("pay", "awaiting_payment", "awaiting_payment", "funder"),
+    Step("confirm", "awaiting_payment", "paid", "receiver"),
+    Step("allocate", "paid", "allocated", "receiver"),
+    Step("disburse", "allocated", "disbursed", "system"),
+    Step("cancel", "pledged", "cancelled", "funder"),
+    Step("cancel", "awaiting_payment", "cancelled", "funder"),
+    Step("refund", "paid", "refunded", "receiver"),
+    Step("refund", "allocated", "refunded", "receiver"),
+)
+PLEDGE_ACTIONS = ("pay", "confirm", "allocate", "disburse", "cancel", "refund")
+RECEIVER_ROLES = ("admin", "finance")
+
+
+def step(action: str, status: str) -> Step:
+    found = next((s for s in PLEDGE_STEPS if s.action == action and s.source == status), None)
+    if found is None:
+        raise Conflict("This cannot be done to a pledge that is %(status)s.", status=Msg(PLEDGE_STATUS_NAMES[status]))
+    return found
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def _pledge(conn: asyncpg.Connection, pledge_id: int) -> Any:
+    row = await conn.fetchrow("select * from pledges where id = $1 for update", pledge_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def receiver_of(conn: asyncpg.Connection, pledge: Any) -> int | None:
+    """The organisation that receives the pledge's money: the fund's owner, or the project's buyer."""
+    if pledge["target_type"] == "fund":
+        return await conn.fetchval("select owner_id from funds where id = $1", pledge["fund_id"])
+    if pledge["project_id"] is not None:
+        return await conn.fetchval("select buyer_id from projects where id = $1", pledge["project_id"])
+    return None
+
+
+async def _funders_pledge(conn: asyncpg.Connection, identity: Identity, pledge_id: int, action: str) -> Any:
+    """The pledge, locked, for its funder to pay or cancel: not while a payment is being checked."""
+    await ledger.serialise(conn)
+    pledge = await _pledge(conn, pledge_id)
+    if not (identity.acts_for_verified and identity.org_id == pledge["funder_id"]):
+        raise Forbidden("Only the funder that made the pledge pays or cancels it.")
+    step(action, pledge["status"])
+    if await conn.fetchval("select 1 from payments where pledge_id = $1 and status = 'pending'", pledge_id):
+        raise Conflict("A payment of this pledge is waiting to be confirmed.")
+    return pledge
+
+
+async def _require_receiver(conn: asyncpg.Connection, identity: Identity, pledge: Any) -> None:
+    if not (identity.acts_for_verified and identity.role in RECEIVER_ROLES
+            and identity.org_id == await receiver_of(conn, pledge)):
+        raise Forbidden("Only the administrators and finance staff of the receiving organisation do this.")
+
+
+async def _move(conn: asyncpg.Connection, pledge: Any, action: str, actor: int | None, **changes: Any) -> str:
+    target = step(action, pledge["status"]).target
+    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changes, start=3))
+    await conn.execute(f"update pledges set status = $2, updated_at = now(){', ' + sets if sets else ''} "
+                       "where id = $1", pledge["id"], target, *changes.values())
+    await audit.record(conn, verb=Verb.PLEDGE_STATUS, object_type="pledge", object_id=pledge["id"], actor=actor,
+                       organisation=pledge["funder_id"], before={"status": pledge["status"]},
+                       after={"status": target, "action": action, **changes})
+    return target
+
+
+def _held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
+    """Where a paid pledge's money waits: the fund, or the account held for its project."""
+    return ledger.fund(pledge["fund_id"]) if pledge["target_type"] == "fund" else ledger.escrow(pledge["project_id"])
+
+
+async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput) -> int:
+    if identity.org_kind != "funder" or not identity.acts_for_verified or identity.role not in ("admin", "staff",
+                                                                                                  "finance"):
+        raise Forbidden("Pledges are made by verified funders.")
+    columns: dict[str, Any] = {"project_id": None, "need_id": None, "fund_id": None}
+    if data.target_type == "project":
+        if await conn.fetchval("select status from projects where id = $1", data.target_id) != "approved":
+            raise InvalidFields([Invalid("Choose an approved project.", field="target_id")])
+        columns["project_id"] = data.target_id
+    elif data.target_type == "need":
+        need = await conn.fetchrow("select n.status, pn.project_id from needs n left join project_needs pn "
+                                   "on pn.need_id = n.id where n.id = $1", data.target_id)
+        if need is None or need["status"] not in ("open", "approved"):
+            raise InvalidFields([Invalid("Choose an open need.", field="target_id")])
+        columns["need_id"] = data.target_id
+    else:
+        if not await conn.fetchval("select 1 from funds where id = $1", data.target_id):
+            raise InvalidFields([Invalid("Choose one of the funds.", field="target_id")])
+        columns["fund_id"] = data.target_id
+    errors = []
+    if (data.condition_target_fen is None) != (data.condition_deadline is None):
+        errors.append(Invalid("An all-or-nothing pledge needs both the target and the deadline.",
+                              field="condition_deadline"))
+    if data.condition_deadline is not None:
+        if data.target_type != "project":
+            errors.append(Invalid("Only a pledge to a project can be all or nothing.", field="condition_deadline"))
+        if data.condition_deadline.tzinfo is None or data.condition_deadline <= _now():
+            errors.append(Invalid("The deadline must be in the future.", field="condition_deadline"))
+    if errors:
+        raise InvalidFields(errors)
+    pledge_id = await conn.fetchval(
+        """insert into pledges (funder_id, pledged_by, target_type, project_id, need_id, fund_id, amount_fen,
+                                condition_target_fen, condition_deadline, note)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id""",
+        identity.org_id, identity.user_id, data.target_type, columns["project_id"], columns["need_id"],
+        columns["fund_id"], data.amount_fen, data.condition_target_fen, data.condition_deadline, data.note.strip())
+    await audit.record(conn, verb=Verb.PLEDGE_CREATE, object_type="pledge", object_id=pledge_id,
+                       actor=identity.user_id, organisation=identity.org_id,
+                       after={"target_type": data.target_type, "target_id": data.target_id,
+                              "amount_fen": data.amount_fen})
+    return pledge_id
+
+
+async def start_payment(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> Any:
+    """The funder is about to pay: a need pledge now follows the project the need became; the
+    pledge awaits payment. Returns the (updated) pledge row."""
+    pledge = await _funders_pledge(conn, identity, pledge_id, "pay")
+    if pledge["target_type"] == "need":
+        project_id = await conn.fetchval("select project_id from project_needs where need_id = $1", pledge["need_id"])
+        if project_id is None:
+            raise Conflict("The need has not become a project yet: the pledge is paid once it has.")
+        await conn.execute("update pledges set target_type = 'project', project_id = $2 where id = $1", pledge_id,
+                           project_id)
+    if pledge["status"] == "pledged":
+        await _move(conn, pledge, "pay", identity.user_id)
+    return await _pledge(conn, pledge_id)
+
+
+async def record_offline(conn: asyncpg.Connection, identity: Identity, pledge_id: int,
+                         data: OfflinePaymentInput) -> int:
+    """The funder records a bank transfer, with the receipt, for the receiver to confirm."""
+    pledge = await start_payment(conn, identity, pledge_id)
+    receipt = None
+    if data.receipt_file:
+        receipt = await conn.fetchval("select id from files where id::text = $1 and organisation_id = $2",
+                                      data.receipt_file, identity.org_id)
+        if receipt is None:
+            raise InvalidFields([Invalid("Choose the receipt from your organisation's documents.",
+                                         field="receipt_file")])
+    if data.paid_on > _now().date():
+        raise InvalidFields([Invalid("The transfer cannot be dated in the future.", field="paid_on")])
+    payment_id = await conn.fetchval(
+        """insert into payments (pledge_id, method, amount_fen, bank_reference, paid_on, receipt_file, recorded_by)
+           values ($1, 'offline', $2, $3, $4, $5, $6) returning id""",
+        pledge_id, pledge["amount_fen"], data.bank_reference.strip(), data.paid_on, receipt, identity.user_id)
+    await audit.record(conn, verb=Verb.PAYMENT_RECORD, object_type="payment", object_id=payment_id,
+                       actor=identity.user_id, organisation=identity.org_id,
+                       after={"pledge_id": pledge_id, "method": "offline", "amount_fen": pledge["amount_fen"]})
+    return payment_id
+
+
+async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, payment_id: int) -> None:
+    """The receiver confirms a payment (or, for card payments, Stripe does: `identity` None): the
+    money comes in, and an unconditional project pledge is allocated to its project at once."""
+    await ledger.serialise(conn)
+    payment = await conn.fetchrow("select * from payments where id = $1 for update", payment_id)
+    if payment is None:
+        raise NotFound()
+    pledge = await _pledge(conn, payment["pledge_id"])
+    if identity is not None:
+        await _require_receiver(conn, identity, pledge)
+    if payment["status"] != "pending":
+        raise Conflict("This payment has been decided already.")
+    step("confirm", pledge["status"])
+    actor = identity.user_id if identity else None
+    await conn.execute("update payments set status = 'confirmed', decided_by = $2, decided_at = now() where id = $1",
+                       payment_id, actor)
+    await ledger.post(conn, "payment", [(ledger.funder(pledge["funder_id"]), -payment["amount_fen"]),
+                                        (_held(pledge), payment["amount_fen"])],
+                      pledge_id=pledge["id"], project_id=pledge["project_id"], actor=actor,
+                      memo=f"payment #{payment_id}")
+    await _move(conn, pledge, "confirm", actor)
+    await audit.record(conn, verb=Verb.PAYMENT_CONFIRM, object_type="payment", object_id=payment_id, actor=actor,
+                       after={"pledge_id": pledge["id"], "amount_fen": payment["amount_fen"]})
+    if pledge["target_type"] == "project":
+        await settle(conn, pledge["project_id"])
+
+
+async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_id: int, reason: str) -> None:
+    """No money arrived: the payment is rejected with the reason; the pledge still awaits payment."""
+    await ledger.serialise(conn)
+    payment = await conn.fetchrow("select * from payments where id = $1 for update", payment_id)
+    if payment is None:
+        raise NotFound()
+    pledge = await _pledge(conn, payment["pledge_id"])
+    await _require_receiver(conn, identity, pledge)
+    if payment["status"] != "pending":
+        raise Conflict("This payment has been decided already.")
+    if not 5 <= len(reason.strip()) <= 1000:
+        raise InvalidFields([Invalid("Say why, so the funder can put it right.", field="reason")])
+    await conn.execute("update payments set status = 'rejected', decided_by = $2, decided_at = now(), "
+                       "reject_reason = $3 where id = $1", payment_id, identity.user_id, reason.strip())
+    await audit.record(conn, verb=Verb.PAYMENT_REJECT, object_type="payment", object_id=payment_id,
+                       actor=identity.user_id, organisation=identity.org_id,
+                       after={"pledge_id": pledge["id"], "reason": reason.strip()})
+
+
+async def _allocate(conn: asyncpg.Connection, pledge: Any, project_id: int, actor: int | None) -> None:
+    await ledger.post(conn, "allocation", [(_held(pledge), -pledge["amount_fen"]),
+                                           (ledger.project(project_id), pledge["amount_fen"])],
+                      pledge_id=pledge["id"], project_id=project_id, actor=actor)
+    await _move(conn, pledge, "allocate", actor, allocated_project_id=project_id)
+
+
+async def allocate(conn: asyncpg.Connection, identity: Identity, pledge_id: int, project_id: int) -> None:
+    """A fund's owner allocates a paid fund pledge to a project."""
+    await ledger.serialise(conn)
+    pledge = await _pledge(conn, pledge_id)
+    await _require_receiver(conn, identity, pledge)
+    step("allocate", pledge["status"])
+    if pledge["target_type"] != "fund":
+        raise Conflict("A pledge to a project is allocated to that project.")
+    if await conn.fetchval("select status from projects where id = $1", project_id) != "approved":
+        raise InvalidFields([Invalid("Choose an approved project.", field="project_id")])
+    await _allocate(conn, pledge, project_id, identity.user_id)
+
+
+async def cancel(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> None:
+    """The funder withdraws a pledge not yet paid."""
+    pledge = await _funders_pledge(conn, identity, pledge_id, "cancel")
+    await _move(conn, pledge, "cancel", identity.user_id)
+
+
+async def _refund(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str) -> None:
+    source = ledger.project(pledge["allocated_project_id"]) if pledge["status"] == "allocated" else _held(pledge)
+    await ledger.post(conn, "refund", [(source, -pledge["amount_fen"]),
+                                       (ledger.funder(pledge["funder_id"]), pledge["amount_fen"])],
+                      pledge_id=pledge["id"], project_id=pledge["allocated_project_id"] or pledge["project_id"],
+                      actor=actor, memo=memo)
+    await _move(conn, pledge, "refund", actor)
+
+
+async def refund(conn: asyncpg.Connection, identity: Identity, pledge_id: int, reason: str) -> None:
+    """The receiver returns a pledge's money, as long as none of it has been paid out."""
+    await ledger.serialise(conn)
+    pledge = await _pledge(conn, pledge_id)
+    await _require_receiver(conn, identity, pledge)
+    step("refund", pledge["status"])
+    if pledge["disbursed_fen"]:
+        raise Conflict("Part of this pledge has been paid to the provider; it cannot be refunded.")
+    if not 5 <= len(reason.strip()) <= 1000:
+        raise InvalidFields([Invalid("Say why the money goes back.", field="reason")])
+    await _refund(conn, pledge, identity.user_id, reason.strip())
+
+
+async def raised(conn: asyncpg.Connection, project_id: int) -> int:
+    """What funders have paid towards a project (held or allocated), refunds excluded."""
+    return await conn.fetchval(
+        "select coalesce(sum(amount_fen), 0)::bigint from pledges where project_id = $1 "
+        "and status in ('paid', 'allocated', 'disbursed')", project_id)
+
+
+async def settle(conn: asyncpg.Connection, project_id: int, at: datetime | None = None) -> None:
+    """Allocate the project's paid pledges whose conditions hold; once an all-or-nothing deadline
+    has passed short of its target, refund what was paid and cancel what was not."""
+    await ledger.serialise(conn)
+    at = at or _now()
+    total = await raised(conn, project_id)
+    for pledge in await conn.fetch("select * from pledges where project_id = $1 and target_type = 'project' "
+                                   "and status in ('pledged', 'awaiting_payment', 'paid') order by id for update",
+                                   project_id):
+        conditional = pledge["condition_target_fen"] is not None
+        met = not conditional or total >= pledge["condition_target_fen"]
+        if pledge["status"] == "paid" and met:
+            await _allocate(conn, pledge, project_id, None)
+        elif conditional and not met and at >= pledge["condition_deadline"]:
+            if pledge["status"] == "paid":
+                await _refund(conn, pledge, None, "all-or-nothing target not reached")
+            else:
+                await conn.execute("update payments set status = 'failed' where pledge_id = $1 and status = 'pending'",
+                                   pledge["id"])
+                await _move(conn, pledge, "cancel", None)
+
+
+async def mark_disbursed(conn: asyncpg.Connection, pledge_id: int) -> None:
+    """Every fen of the pledge has reached the provider."""
+    await _move(conn, await _pledge(conn, pledge_id), "disburse", None)
