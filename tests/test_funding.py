@@ -356,3 +356,32 @@ async def test_concurrent_money_movements_keep_the_books_balanced(pool, settings
     held = await pool.fetchval("select coalesce(sum(amount_fen), 0) from pledges where status = 'paid' "
                                "and target_type = 'fund'")
     assert await _balance(pool, ledger.fund(fund_id)) == held
+
+
+async def test_the_json_api_takes_a_pledge_from_promise_to_project(client, pool, world, project):
+    from tests.conftest import act_as, api_headers
+    settings = client.app.state.settings
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    response = await client.post("/api/pledges", json={"target_type": "project", "target_id": project,
+                                                       "amount_fen": 12_345_00}, headers=api_headers(client))
+    assert response.status_code == 201, response.text
+    pledge = response.json()
+    assert pledge["status"] == "pledged" and pledge["target_title"] == "东坡路社区老年助餐"
+    bad = await client.post("/api/pledges", json={"target_type": "project", "target_id": project, "amount_fen": -1},
+                            headers=api_headers(client))
+    assert bad.status_code == 400
+    payment = (await client.post(f"/api/pledges/{pledge['id']}/offline-payments", headers=api_headers(client),
+                                 json={"bank_reference": "ICBC-1", "paid_on": "2026-11-20"})).json()
+    assert payment["status"] == "pending" and payment["amount_fen"] == 12_345_00
+    for name, code in (("provider_admin", 404), ("buyer_staff", 200)):
+        await act_as(client, pool, settings, world[name].user_id)
+        assert (await client.get(f"/api/pledges/{pledge['id']}")).status_code == code
+    assert (await client.post(f"/api/payments/{payment['id']}/confirm",
+                              headers=api_headers(client))).status_code == 403  # staff are not finance
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert [p["id"] for p in (await client.get("/api/payments/to-confirm")).json()] == [payment["id"]]
+    response = await client.post(f"/api/payments/{payment['id']}/confirm", headers=api_headers(client))
+    assert response.status_code == 201 and response.json()["status"] == "confirmed"
+    assert (await client.get(f"/api/pledges/{pledge['id']}")).json()["status"] == "allocated"
+    assert (await client.post(f"/api/payments/{payment['id']}/confirm",
+                              headers=api_headers(client))).status_code == 409

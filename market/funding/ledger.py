@@ -14,7 +14,6 @@ from collections import defaultdict
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from market.errors import Conflict
 from market.i18n import N_, Msg
@@ -37,14 +36,6 @@ LOCK_KEY = 0x4C454447  # "LEDG"
 
 async def serialise(conn: asyncpg.Connection) -> None:
     await conn.execute("select pg_advisory_xact_lock($1)", LOCK_KEY)
-
-
-class Account(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    key: str
-    kind: str
-    balance_fen: int
-    currency: str
 
 
 def funder(org_id: int) -> tuple[str, str, dict[str, Any]]:

@@ -25,7 +25,6 @@ PLEDGE_STATUSES = ("pledged", "awaiting_payment", "paid", "allocated", "disburse
 PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaiting payment"), "paid": N_("paid"),
                        "allocated": N_("allocated"), "disbursed": N_("disbursed"), "cancelled": N_("cancelled"),
                        "refunded": N_("refunded")}
-PAYMENT_STATUSES = ("pending", "confirmed", "rejected", "failed")
 
 
 class PledgeInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -24,7 +24,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import ledger
-from market.funding.models import PLEDGE_STATUS_NAMES, OfflinePaymentInput, PledgeInput, Step
+from market.funding.models import PLEDGE_STATUS_NAMES, OfflinePaymentInput, Payment, Pledge, PledgeInput, Step
 from market.i18n import Msg
 
 PLEDGE_STEPS: tuple[Step, ...] = (
@@ -310,3 +310,52 @@ async def settle(conn: asyncpg.Connection, project_id: int, at: datetime | None 
 async def mark_disbursed(conn: asyncpg.Connection, pledge_id: int) -> None:
     """Every fen of the pledge has reached the provider."""
     await _move(conn, await _pledge(conn, pledge_id), "disburse", None)
+
+
+_PLEDGE_VIEW = """
+    select p.*, o.name_zh as funder_name,
+           coalesce(pr.title_zh, n.title, f.name_zh) as target_title
+      from pledges p join organisations o on o.id = p.funder_id
+      left join projects pr on pr.id = p.project_id
+      left join needs n on n.id = p.need_id
+      left join funds f on f.id = p.fund_id"""
+
+
+def _view(row: Any) -> Pledge:
+    return Pledge(**{k: row[k] for k in Pledge.__struct_fields__})
+
+
+async def get(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> Pledge:
+    """A pledge is its funder's and its receiver's business (and the platform's)."""
+    row = await conn.fetchrow(_PLEDGE_VIEW + " where p.id = $1", pledge_id)
+    if row is None or not (identity.is_platform_admin or (identity.acts_for_verified and identity.org_id in (
+            row["funder_id"], await receiver_of(conn, row)))):
+        raise NotFound()
+    return _view(row)
+
+
+async def of_funder(conn: asyncpg.Connection, identity: Identity) -> list[Pledge]:
+    return [_view(r) for r in await conn.fetch(_PLEDGE_VIEW + " where p.funder_id = $1 order by p.id desc",
+                                               identity.org_id)]
+
+
+async def payments_to_decide(conn: asyncpg.Connection, identity: Identity) -> list[Payment]:
+    """Payments recorded to this organisation (as a project's buyer or a fund's owner) awaiting its word."""
+    rows = await conn.fetch(
+        """select y.* from payments y join pledges p on p.id = y.pledge_id
+             left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id
+            where y.status = 'pending' and coalesce(f.owner_id, pr.buyer_id) = $1 order by y.id""", identity.org_id)
+    return [payment_view(r) for r in rows]
+
+
+def payment_view(row: Any) -> Payment:
+    return Payment(**{k: (str(row[k]) if k == "receipt_file" and row[k] else row[k])
+                      for k in Payment.__struct_fields__})
+
+
+async def get_payment(conn: asyncpg.Connection, identity: Identity, payment_id: int) -> Payment:
+    row = await conn.fetchrow("select * from payments where id = $1", payment_id)
+    if row is None:
+        raise NotFound()
+    await get(conn, identity, row["pledge_id"])
+    return payment_view(row)
