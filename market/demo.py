@@ -377,6 +377,15 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
     await calls.publish_call(conn, bureau, cancelled)
     await calls.cancel_call(conn, bureau, cancelled, "项目并入市级困境儿童关爱项目统一实施，本次采购取消。")
+    # One bid where open competition needs two: the bureau has declared the call failed.
+    disabled = await project("残疾人康复辅具适配服务", "02.01.01", 9_000_000, "为辖区持证残疾人提供康复辅具评估与适配。")
+    failed = await calls.create_call(conn, bureau, call(disabled, "残疾人康复辅具适配服务采购", 9_000_000))
+    await calls.publish_call(conn, bureau, failed)
+    await bids.submit(conn, ngos[6], failed, _bid(8_600_000, "为持证残疾人上门评估并适配康复辅具"))
+    await conn.execute("update calls set published_at = published_at - interval '30 days', "
+                       "deadline_at = now() - interval '4 days', questions_close_at = now() - interval '7 days' "
+                       "where id = $1", failed)
+    await call_evaluation.declare_failed(conn, bureau, failed)
 
 
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:

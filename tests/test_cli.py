@@ -6,6 +6,8 @@ from market import db
 from market.cli import main
 from market.demo import load_demo
 from market.i18n import use_locale
+from market.procurement import calls
+from market.procurement.calls_workflow import CALL_STATUSES
 
 
 @pytest.fixture
@@ -77,6 +79,7 @@ async def test_demo_is_idempotent(database):
         providers = await conn.fetchval("select count(*) from organisations where kind = 'provider' and status = 'verified'")
         # The all-year round shows a decided batch with funded proposals, and a proposal waiting for the next.
         funded = await conn.fetchval("select count(*) from awards where batch_id is not null and reopened_at is null")
+        statuses = {calls.status_of(r) for r in await conn.fetch("select * from calls")}
         waiting = await conn.fetchval("select count(*) from bids b join calls c on c.id = b.call_id "
                                       "where c.deadline_at is null and b.batch_id is null")
         enterprises = await conn.fetchval("select count(*) from organisations where subtype = 'enterprise'")
@@ -85,6 +88,8 @@ async def test_demo_is_idempotent(database):
     assert first == second and counts == again
     assert providers == 30 and enterprises == 10
     assert funded == 2 and waiting == 1
+    # A newcomer can click through the whole process: a call in every state.
+    assert statuses == set(CALL_STATUSES)
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",
                                               "evaluator", "resident"}
 
