@@ -222,7 +222,7 @@ async def test_the_ledger_refuses_what_does_not_add_up(pool, settings, world, pr
                                    "values ($1, $2, 'CNY', -5)", tx, account)
         await _pay(pool, settings, world, await _pledge(pool, settings, world, "project", project))
         for sql in ("update ledger_entries set amount_fen = 1", "delete from ledger_entries",
-                    "update ledger_accounts set balance_fen = 10**9".replace("10**9", "1000000000"),
+                    "update ledger_accounts set balance_fen = 1000000000",
                     "delete from ledger_transactions"):
             with pytest.raises(asyncpg.PostgresError):
                 await conn.execute(sql)

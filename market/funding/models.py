@@ -13,12 +13,11 @@ Fen = Annotated[int, msgspec.Meta(gt=0, le=100_000_000_000)]
 
 
 class Step(msgspec.Struct, frozen=True):
-    """One allowed move of a life cycle: `action` takes `source` to `target`, done by `by`."""
+    """One allowed move of a life cycle: `action` takes `source` to `target`."""
 
     action: str
     source: str
     target: str
-    by: Literal["funder", "receiver", "system"]
 
 
 PLEDGE_STATUSES = ("pledged", "awaiting_payment", "paid", "allocated", "disbursed", "cancelled", "refunded")

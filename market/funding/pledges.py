@@ -27,16 +27,18 @@ from market.funding import ledger
 from market.funding.models import PLEDGE_STATUS_NAMES, OfflinePaymentInput, Payment, Pledge, PledgeInput, Step
 from market.i18n import Msg
 
+# Who may take each step is checked by the service that takes it: the funder pays and cancels, the
+# receiver confirms, allocates and refunds, a milestone payment disburses.
 PLEDGE_STEPS: tuple[Step, ...] = (
-    Step("pay", "pledged", "awaiting_payment", "funder"),
-    Step("pay", "awaiting_payment", "awaiting_payment", "funder"),
-    Step("confirm", "awaiting_payment", "paid", "receiver"),
-    Step("allocate", "paid", "allocated", "receiver"),
-    Step("disburse", "allocated", "disbursed", "system"),
-    Step("cancel", "pledged", "cancelled", "funder"),
-    Step("cancel", "awaiting_payment", "cancelled", "funder"),
-    Step("refund", "paid", "refunded", "receiver"),
-    Step("refund", "allocated", "refunded", "receiver"),
+    Step("pay", "pledged", "awaiting_payment"),
+    Step("pay", "awaiting_payment", "awaiting_payment"),
+    Step("confirm", "awaiting_payment", "paid"),
+    Step("allocate", "paid", "allocated"),
+    Step("disburse", "allocated", "disbursed"),
+    Step("cancel", "pledged", "cancelled"),
+    Step("cancel", "awaiting_payment", "cancelled"),
+    Step("refund", "paid", "refunded"),
+    Step("refund", "allocated", "refunded"),
 )
 PLEDGE_ACTIONS = ("pay", "confirm", "allocate", "disburse", "cancel", "refund")
 RECEIVER_ROLES = ("admin", "finance")

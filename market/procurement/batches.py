@@ -99,11 +99,7 @@ async def budget(conn: asyncpg.Connection, call_id: int) -> Budget:
 
 
 async def _owned_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
-    call = await conn.fetchrow("select * from calls where id = $1 for update", call_id)
-    if call is None or call["published_at"] is None:
-        raise NotFound()
-    if not (identity.acts_for_verified and identity.org_id == call["buyer_id"] and identity.role in ("admin", "staff")):
-        raise Forbidden("Only the buyer that published this round reviews its proposals.")
+    call = await calls.own_call(conn, identity, call_id)
     if call["deadline_at"] is not None:
         raise Conflict("Only an all-year round is reviewed in batches.")
     if calls.status_of(call) != "open":

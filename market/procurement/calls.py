@@ -173,7 +173,7 @@ async def create_call(conn: asyncpg.Connection, identity: Identity, data: CallIn
     return call_id
 
 
-async def _own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
+async def own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
     _require_buyer(identity)
     row = await queries.procurement.call_for_update(conn, id=call_id)
     if row is None or (row["published_at"] is None and not _owns(identity, row)):
@@ -193,7 +193,7 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
                       settings_tz: str = "Asia/Shanghai") -> int:
     """Change a draft freely; change a published call in the open. A change with less than the
     procedure's `extend_days` left moves the deadline so that many days remain."""
-    row = await _own_call(conn, identity, call_id)
+    row = await own_call(conn, identity, call_id)
     status = status_of(row)
     _require("edit", status)
     if data.project_id != row["project_id"]:
@@ -249,7 +249,7 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
 async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: int,
                        settings_tz: str = "Asia/Shanghai") -> Call:
     """Publish a draft. Publishing a published call again is a no-op, so a repeated click is harmless."""
-    row = await _own_call(conn, identity, call_id)
+    row = await own_call(conn, identity, call_id)
     status = status_of(row)
     if status != "draft":
         if status == "cancelled":
@@ -281,7 +281,7 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
 
 
 async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int, reason: str) -> None:
-    row = await _own_call(conn, identity, call_id)
+    row = await own_call(conn, identity, call_id)
     _require("cancel", status_of(row))
     if len(reason.strip()) < 4:
         raise InvalidFields([Invalid("Give the reason; bidders and the public will see it.", field="reason")])

@@ -99,7 +99,7 @@ async def _save_milestones(conn: asyncpg.Connection, contract_id: int, milestone
 
 async def generate(conn: asyncpg.Connection, identity: Identity, call_id: int) -> int:
     """The contract of a call's award, after its notice period."""
-    call = await _own_call(conn, identity, call_id)
+    call = await calls.own_call(conn, identity, call_id)
     if calls.status_of(call) != "awarded":
         raise Conflict("The contract is prepared after the award's notice period.")
     award = await conn.fetchrow(
@@ -115,22 +115,13 @@ async def generate_for_award(conn: asyncpg.Connection, identity: Identity, award
                                 award_id)
     if award is None:
         raise NotFound()
-    call = await _own_call(conn, identity, award["call_id"])
+    call = await calls.own_call(conn, identity, award["call_id"])
     batch = await conn.fetchrow("select * from call_batches where id = $1", award["batch_id"])
     if not batches.allowed("contract", batches.status_of(batch)):
         raise Conflict("The contract is prepared after the award's notice period.")
     if await conn.fetchval("select count(*) from objections where batch_id = $1 and status = 'pending'", batch["id"]):
         raise Conflict("Answer every objection first.")
     return await _from_award(conn, identity, call, award)
-
-
-async def _own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
-    call = await conn.fetchrow("select * from calls where id = $1 for update", call_id)
-    if call is None or call["published_at"] is None:
-        raise NotFound()
-    if not (identity.acts_for_verified and identity.org_id == call["buyer_id"] and identity.role in ("admin", "staff")):
-        raise Forbidden("Only the buyer that published this call can prepare its contract.")
-    return call
 
 
 async def _from_award(conn: asyncpg.Connection, identity: Identity, call: Any, award: Any) -> int:
