@@ -26,7 +26,10 @@ from market.accounts.models import Identity
 from market.audit.controllers import AuditApi, AuditPages
 from market.catalogue.controllers import CatalogueApi, CataloguePages
 from market.evaluation.controllers import PanelApi, PanelPages
+from market.funding import online, pledges
 from market.funding.controllers import FundingApi
+from market.funding.gateways import gateway_from_settings
+from market.funding.pages import PledgePages, StripeWebhook
 from market.procurement.batch_controllers import BatchApi, BatchPages
 from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
@@ -80,13 +83,17 @@ async def health(state: State) -> Response[dict[str, Any]]:
 
 
 async def _outbox(app: Litestar) -> None:
-    """Every process drains the notification outbox now and then; SKIP LOCKED keeps them apart."""
+    """Every process now and then drains the notification outbox, settles all-or-nothing pledges
+    whose deadline has passed and sends refunds the payment service does not have yet; SKIP LOCKED
+    and the ledger's lock keep the processes apart."""
     settings: Settings = app.state.settings
     while True:
         await asyncio.sleep(settings.notify_seconds)
         try:
             await notifications.queue_deadline_reminders(app.state.pool)
             await notifications.send_pending(app.state.pool, app.state.mailer, settings)
+            await pledges.settle_due(app.state.pool)
+            await online.send_refunds(app.state.pool, app.state.payments)
         except (OSError, asyncpg.PostgresError) as exc:
             structlog.get_logger(__name__).warning("outbox.failed", error=str(exc))
 
@@ -118,18 +125,21 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
-                        FundingApi],
+                        FundingApi, PledgePages, StripeWebhook],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],
         middleware=[RequestContextMiddleware()],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
-                               cookie_samesite="lax", header_name="x-csrftoken"),
+                               cookie_samesite="lax", header_name="x-csrftoken",
+                               # Stripe signs its deliveries instead; the webhook verifies the signature.
+                               exclude=["/stripe/webhook"]),
         exception_handlers={Exception: exception_handler},
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         state=State({"settings": settings, "templates": template_environment(),
-                     "storage": storage_from_settings(settings), "mailer": mailer_from_settings(settings)}),
+                     "storage": storage_from_settings(settings), "mailer": mailer_from_settings(settings),
+                     "payments": gateway_from_settings(settings)}),
         # JSON only: the interactive viewers load their scripts from CDNs, and every asset must be ours.
         openapi_config=OpenAPIConfig(
             title="公益服务市场 market API", version="1", path="/schema",

@@ -1,4 +1,5 @@
-"""`market`: serve, db upgrade|status, demo, audit verify, admin create, settings."""
+"""`market`: serve, db upgrade|status, demo, audit verify, admin create, jurisdictions import, payments
+reconcile, funding settle, settings."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 
 from market import db
 from market.i18n import gettext
@@ -26,14 +30,22 @@ def _settings() -> Settings:
         sys.exit(f"market: {exc}")
 
 
-def _with_database(settings: Settings, work: Callable[[Any], Awaitable[int]]) -> int:
-    """Run work(connection) against the configured database, starting the embedded one if need be."""
+def _with_database(settings: Settings, work: Callable[[Any], Awaitable[int]], pooled: bool = False) -> int:
+    """Run work(connection) against the configured database, starting the embedded one if need be;
+    `pooled`: migrate, then run work(pool) with a pool like the application's."""
     dsn, embedded = db.database_dsn(settings)
 
     async def run() -> int:
         conn = await db.connect_admin(dsn)
         try:
-            return await work(conn)
+            if not pooled:
+                return await work(conn)
+            await db.migrate(conn)
+            pool = await db.create_pool(msgspec.structs.replace(settings, db_pool_min=1, db_pool_max=2), dsn)
+            try:
+                return await work(pool)
+            finally:
+                await pool.close()
         finally:
             await conn.close()
     try:
@@ -183,6 +195,50 @@ def cmd_jurisdictions_import(args: argparse.Namespace) -> int:
     return _with_database(_settings(), work)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(gettext("a date such as 2026-11-01")) from None
+
+
+def cmd_payments_reconcile(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def work(pool: Any) -> int:
+        from market.errors import Unavailable
+        from market.funding.gateways import gateway_from_settings
+        from market.funding.online import reconcile
+        gateway = gateway_from_settings(settings)
+        if not gateway.online:
+            print(gettext("Online payment is not set up here (MARKET_PAYMENT_BACKEND=offline): nothing to "
+                          "reconcile."))
+            return 0
+        try:
+            report = await reconcile(pool, gateway, datetime.combine(args.since, time.min,
+                                                                      ZoneInfo(settings.timezone)))
+        except Unavailable as exc:
+            print(f"market: {exc.text()}", file=sys.stderr)
+            return 2
+        for event, what in report:
+            created = datetime.fromtimestamp(event["created"], ZoneInfo(settings.timezone))
+            print(f"{created:%Y-%m-%d %H:%M:%S}  {event['id']}  {event['type']:<32} {what}")
+        repaired = sum(1 for _, what in report if what.startswith("repaired"))
+        print(gettext("%(count)s events since %(date)s; %(repaired)s repaired.", count=len(report),
+                      date=f"{args.since:%Y-%m-%d}", repaired=repaired))
+        return 0
+    return _with_database(settings, work, pooled=True)
+
+
+def cmd_funding_settle(args: argparse.Namespace) -> int:
+    async def work(pool: Any) -> int:
+        from market.funding.pledges import settle_due
+        print(gettext("%(count)s projects with an all-or-nothing deadline passed were settled.",
+                      count=await settle_due(pool)))
+        return 0
+    return _with_database(_settings(), work, pooled=True)
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for var, (_, text) in ENVIRONMENT.items():
         print(f"{var:<30} {text}")
@@ -222,6 +278,16 @@ def parser() -> argparse.ArgumentParser:
                                         "level (district/street/community/grid), name_zh, name_en")
     imp.add_argument("file")
     imp.set_defaults(func=cmd_jurisdictions_import)
+
+    pay = sub.add_parser("payments", help="online payments").add_subparsers(dest="payments_command", required=True)
+    rec = pay.add_parser("reconcile", help="list Stripe's events since a date, apply any the webhook missed, "
+                                           "and send refunds still waiting")
+    rec.add_argument("--since", type=_date, required=True, help="YYYY-MM-DD")
+    rec.set_defaults(func=cmd_payments_reconcile)
+
+    fund = sub.add_parser("funding", help="pledges and funds").add_subparsers(dest="funding_command", required=True)
+    fund.add_parser("settle", help="settle all-or-nothing pledges whose deadline has passed (each app process "
+                                   "also does this every MARKET_NOTIFY_SECONDS)").set_defaults(func=cmd_funding_settle)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

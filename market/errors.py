@@ -74,6 +74,11 @@ class Gone(MarketError):
     title = N_("This link has expired")
 
 
+class Unavailable(MarketError):
+    status = 503
+    title = N_("A service we depend on cannot be reached")
+
+
 class PayloadTooLarge(MarketError):
     status = 413
     title = N_("The file is too large")

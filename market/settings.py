@@ -59,6 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    stripe_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
+    stripe_retries: Annotated[int, msgspec.Meta(ge=0, le=5)] = 2
 
     mail_backend: MailBackend = "local"
     mail_from: str = "公益服务市场 <no-reply@market.local>"
@@ -108,6 +110,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_STRIPE_API_KEY": ("stripe_api_key", "Stripe secret key, for the stripe backend"),
     "MARKET_STRIPE_WEBHOOK_SECRET": ("stripe_webhook_secret", "Stripe webhook signing secret"),
     "MARKET_STRIPE_API_BASE": ("stripe_api_base", "override Stripe's API address (tests use a local stand-in)"),
+    "MARKET_STRIPE_TIMEOUT_SECONDS": ("stripe_timeout_seconds", "how long to wait for Stripe before telling the "
+                                      "payer to try again (default 10)"),
+    "MARKET_STRIPE_RETRIES": ("stripe_retries", "retries of a failed Stripe request, each with the same "
+                              "idempotency key (default 2)"),
     "MARKET_MAIL_BACKEND": ("mail_backend", "local (default: .eml files in $MARKET_DATA_DIR/mail) or smtp"),
     "MARKET_MAIL_FROM": ("mail_from", "sender address of outgoing mail"),
     "MARKET_SMTP_HOST": ("smtp_host", "SMTP server (default localhost)"),

@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
@@ -27,6 +28,7 @@ from market.audit.models import VERB_NAMES
 from market.catalogue import models as catalogue_models
 from market.catalogue import workflow as catalogue_workflow
 from market.evaluation import workflow as evaluation_workflow
+from market.funding import models as funding_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
@@ -78,6 +80,8 @@ def template_environment() -> Environment:
         OBJECTION_STATUS_NAMES=procurement_models.OBJECTION_STATUS_NAMES,
         BATCH_STATUS_NAMES=procurement_models.BATCH_STATUS_NAMES,
         PANEL_STATUS_NAMES=evaluation_workflow.PANEL_STATUS_NAMES,
+        PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
+        PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
         CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
@@ -122,8 +126,9 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     return Response(html, status_code=status, media_type=MediaType.HTML)
 
 
-def redirect(location: str, status: int = 303) -> Response:
-    return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT)
+def redirect(location: str, status: int = 303, background: BackgroundTask | None = None) -> Response:
+    return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT,
+                    background=background)
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -21,7 +21,7 @@ from market.settings import Settings, load_settings
 from tests.world import World, build_world
 
 # Fixtures shared by the procurement tests.
-pytest_plugins = ["tests.procurement_fixtures"]
+pytest_plugins = ["tests.procurement_fixtures", "tests.stripe_standin"]
 
 TEMPLATE = "market_template"
 

@@ -385,3 +385,30 @@ async def test_the_json_api_takes_a_pledge_from_promise_to_project(client, pool,
     assert (await client.get(f"/api/pledges/{pledge['id']}")).json()["status"] == "allocated"
     assert (await client.post(f"/api/payments/{payment['id']}/confirm",
                               headers=api_headers(client))).status_code == 409
+
+
+async def test_the_offline_backend_offers_only_bank_transfers(client, pool, settings, world, project):
+    from tests.conftest import act_as, post_form
+    """With the default settings there is no online payment at all."""
+    pledge_id = await _pledge(pool, settings, world, "project", project)
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    page = await client.get(f"/pledges/{pledge_id}")
+    assert "/checkout" not in page.text and "/transfer" in page.text
+    assert (await post_form(client, f"/pledges/{pledge_id}/checkout")).status_code == 409
+    assert (await client.post("/stripe/webhook", content=b"{}")).status_code == 400
+
+
+async def test_settle_due_settles_only_passed_deadlines(pool, settings, world, project):
+    deadline = datetime.now(timezone.utc) + timedelta(days=2)
+    paid = await _pledge(pool, settings, world, "project", project, 1_000_00, condition_target_fen=900_000_00,
+                         condition_deadline=deadline)
+    await _pay(pool, settings, world, paid)
+    unpaid = await _pledge(pool, settings, world, "project", project, 2_000_00, condition_target_fen=900_000_00,
+                           condition_deadline=deadline + timedelta(days=5))
+    assert await pledges.settle_due(pool) == 0
+    assert [await _status(pool, p) for p in (paid, unpaid)] == ["paid", "pledged"]
+    assert await pledges.settle_due(pool, deadline + timedelta(minutes=1)) == 1
+    assert [await _status(pool, p) for p in (paid, unpaid)] == ["refunded", "pledged"]
+    assert await _balance(pool, ledger.funder(world.orgs["funder"])) == 0
+    assert await pledges.settle_due(pool, deadline + timedelta(days=6)) == 1
+    assert await _status(pool, unpaid) == "cancelled"

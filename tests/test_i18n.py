@@ -32,7 +32,7 @@ DOCS = ROOT / "docs" / "i18n.md"
 KEYWORDS = [
     "_", "gettext", "ngettext:1,2", "N_", "row_problem:2",
     "MarketError", "Invalid", "NotAuthenticated", "Forbidden", "NotFound", "Conflict", "Gone",
-    "PayloadTooLarge",
+    "PayloadTooLarge", "Unavailable",
 ]
 HOW_TO = "Run the extract and update commands in docs/i18n.md, then translate in " + str(PO_FILE.relative_to(ROOT))
 

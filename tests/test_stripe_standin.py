@@ -13,7 +13,6 @@ import stripe
 if TYPE_CHECKING:  # at run time the plugin below imports it, so that pytest can rewrite its asserts
     from tests.stripe_standin import StripeStandin
 
-pytest_plugins = ["tests.stripe_standin"]
 
 # stripe's HTTPXClient hands httpx the encoded form as `data=`, which httpx 0.28 deprecates; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>' to upload raw bytes:DeprecationWarning")

@@ -25,6 +25,13 @@ PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaitin
                        "allocated": N_("allocated"), "disbursed": N_("disbursed"), "cancelled": N_("cancelled"),
                        "refunded": N_("refunded")}
 
+PAYMENT_STATUS_NAMES = {"pending": N_("waiting to be confirmed"), "confirmed": N_("confirmed"),
+                        "rejected": N_("rejected"), "failed": N_("not completed")}
+PAYMENT_METHOD_NAMES = {"offline": N_("bank transfer"), "stripe": N_("online (card, Alipay, WeChat Pay)")}
+MOVEMENT_NAMES = {"payment": N_("paid in"), "allocation": N_("allocated to the project"), "refund": N_("refunded"),
+                  "disbursement": N_("paid to the provider"), "matching": N_("matching"), "reversal": N_("reversed"),
+                  "appropriation": N_("government budget")}
+
 
 class PledgeInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     target_type: Literal["project", "need", "fund"]
@@ -72,3 +79,6 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
     recorded_at: datetime
     decided_at: datetime | None
     reject_reason: str
+    failure: str
+    funder_name: str
+    target_title: str | None

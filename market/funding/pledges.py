@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from market.accounts.models import Identity
 from market.audit import services as audit
@@ -100,7 +101,7 @@ async def _move(conn: asyncpg.Connection, pledge: Any, action: str, actor: int |
     return target
 
 
-def _held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
+def held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
     """Where a paid pledge's money waits: the fund, or the account held for its project."""
     return ledger.fund(pledge["fund_id"]) if pledge["target_type"] == "fund" else ledger.escrow(pledge["project_id"])
 
@@ -186,6 +187,11 @@ async def record_offline(conn: asyncpg.Connection, identity: Identity, pledge_id
     return payment_id
 
 
+def _transfer(payment: Any) -> None:
+    if payment["method"] != "offline":
+        raise Conflict("Online payments are confirmed by the payment service, not by hand.")
+
+
 async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, payment_id: int) -> None:
     """The receiver confirms a payment (or, for card payments, Stripe does: `identity` None): the
     money comes in, and an unconditional project pledge is allocated to its project at once."""
@@ -196,6 +202,7 @@ async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, p
     pledge = await _pledge(conn, payment["pledge_id"])
     if identity is not None:
         await _require_receiver(conn, identity, pledge)
+        _transfer(payment)
     if payment["status"] != "pending":
         raise Conflict("This payment has been decided already.")
     step("confirm", pledge["status"])
@@ -203,7 +210,7 @@ async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, p
     await conn.execute("update payments set status = 'confirmed', decided_by = $2, decided_at = now() where id = $1",
                        payment_id, actor)
     await ledger.post(conn, "payment", [(ledger.funder(pledge["funder_id"]), -payment["amount_fen"]),
-                                        (_held(pledge), payment["amount_fen"])],
+                                        (held(pledge), payment["amount_fen"])],
                       pledge_id=pledge["id"], project_id=pledge["project_id"], actor=actor,
                       memo=f"payment #{payment_id}")
     await _move(conn, pledge, "confirm", actor)
@@ -221,6 +228,7 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
         raise NotFound()
     pledge = await _pledge(conn, payment["pledge_id"])
     await _require_receiver(conn, identity, pledge)
+    _transfer(payment)
     if payment["status"] != "pending":
         raise Conflict("This payment has been decided already.")
     if not 5 <= len(reason.strip()) <= 1000:
@@ -233,7 +241,7 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
 
 
 async def _allocate(conn: asyncpg.Connection, pledge: Any, project_id: int, actor: int | None) -> None:
-    await ledger.post(conn, "allocation", [(_held(pledge), -pledge["amount_fen"]),
+    await ledger.post(conn, "allocation", [(held(pledge), -pledge["amount_fen"]),
                                            (ledger.project(project_id), pledge["amount_fen"])],
                       pledge_id=pledge["id"], project_id=project_id, actor=actor)
     await _move(conn, pledge, "allocate", actor, allocated_project_id=project_id)
@@ -258,12 +266,16 @@ async def cancel(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -
     await _move(conn, pledge, "cancel", identity.user_id)
 
 
-async def _refund(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str) -> None:
-    source = ledger.project(pledge["allocated_project_id"]) if pledge["status"] == "allocated" else _held(pledge)
+async def refund_booked(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str) -> None:
+    """Book a paid pledge's money back to its funder. Money paid online also goes back online: the
+    refund is queued for the payment service (see online.send_refunds)."""
+    source = ledger.project(pledge["allocated_project_id"]) if pledge["status"] == "allocated" else held(pledge)
     await ledger.post(conn, "refund", [(source, -pledge["amount_fen"]),
                                        (ledger.funder(pledge["funder_id"]), pledge["amount_fen"])],
                       pledge_id=pledge["id"], project_id=pledge["allocated_project_id"] or pledge["project_id"],
                       actor=actor, memo=memo)
+    await conn.execute("insert into payment_refunds (payment_id, amount_fen) select id, amount_fen from payments "
+                       "where pledge_id = $1 and status = 'confirmed' and method = 'stripe'", pledge["id"])
     await _move(conn, pledge, "refund", actor)
 
 
@@ -277,7 +289,7 @@ async def refund(conn: asyncpg.Connection, identity: Identity, pledge_id: int, r
         raise Conflict("Part of this pledge has been paid to the provider; it cannot be refunded.")
     if not 5 <= len(reason.strip()) <= 1000:
         raise InvalidFields([Invalid("Say why the money goes back.", field="reason")])
-    await _refund(conn, pledge, identity.user_id, reason.strip())
+    await refund_booked(conn, pledge, identity.user_id, reason.strip())
 
 
 async def raised(conn: asyncpg.Connection, project_id: int) -> int:
@@ -302,11 +314,23 @@ async def settle(conn: asyncpg.Connection, project_id: int, at: datetime | None 
             await _allocate(conn, pledge, project_id, None)
         elif conditional and not met and at >= pledge["condition_deadline"]:
             if pledge["status"] == "paid":
-                await _refund(conn, pledge, None, "all-or-nothing target not reached")
+                await refund_booked(conn, pledge, None, "all-or-nothing target not reached")
             else:
-                await conn.execute("update payments set status = 'failed' where pledge_id = $1 and status = 'pending'",
-                                   pledge["id"])
+                await conn.execute("update payments set status = 'failed', failure = 'the all-or-nothing deadline "
+                                   "passed' where pledge_id = $1 and status = 'pending'", pledge["id"])
                 await _move(conn, pledge, "cancel", None)
+
+
+async def settle_due(pool: asyncpg.Pool, at: datetime | None = None) -> int:
+    """Settle every project with an all-or-nothing pledge whose deadline has passed (run now and then
+    by each app process, and by `market funding settle`). Returns how many projects were settled."""
+    at = at or _now()
+    due = await pool.fetch("select distinct project_id from pledges where condition_deadline <= $1 "
+                           "and status in ('pledged', 'awaiting_payment', 'paid') order by project_id", at)
+    for row in due:
+        async with pool.acquire() as conn, conn.transaction():
+            await settle(conn, row["project_id"], at)
+    return len(due)
 
 
 async def mark_disbursed(conn: asyncpg.Connection, pledge_id: int) -> None:
@@ -341,12 +365,16 @@ async def of_funder(conn: asyncpg.Connection, identity: Identity) -> list[Pledge
                                                identity.org_id)]
 
 
+_PAYMENT_VIEW = """
+    select y.*, o.name_zh as funder_name, coalesce(pr.title_zh, f.name_zh) as target_title
+      from payments y join pledges p on p.id = y.pledge_id join organisations o on o.id = p.funder_id
+      left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id"""
+
+
 async def payments_to_decide(conn: asyncpg.Connection, identity: Identity) -> list[Payment]:
-    """Payments recorded to this organisation (as a project's buyer or a fund's owner) awaiting its word."""
-    rows = await conn.fetch(
-        """select y.* from payments y join pledges p on p.id = y.pledge_id
-             left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id
-            where y.status = 'pending' and coalesce(f.owner_id, pr.buyer_id) = $1 order by y.id""", identity.org_id)
+    """Bank transfers recorded to this organisation (as a project's buyer or a fund's owner) awaiting its word."""
+    rows = await conn.fetch(_PAYMENT_VIEW + " where y.status = 'pending' and y.method = 'offline' "
+                            "and coalesce(f.owner_id, pr.buyer_id) = $1 order by y.id", identity.org_id)
     return [payment_view(r) for r in rows]
 
 
@@ -355,8 +383,44 @@ def payment_view(row: Any) -> Payment:
                       for k in Payment.__struct_fields__})
 
 
+async def payments_of(conn: asyncpg.Connection, pledge_id: int) -> list[Payment]:
+    return [payment_view(r) for r in await conn.fetch(_PAYMENT_VIEW + " where y.pledge_id = $1 order by y.id",
+                                                      pledge_id)]
+
+
+class TrailStep(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a pledge's money went: one ledger movement, and the contract milestone it paid, if any."""
+
+    kind: str
+    amount_fen: int
+    at: datetime
+    project_id: int | None
+    project_title: str | None
+    contract_id: int | None
+    milestone: str | None
+
+
+async def trail(conn: asyncpg.Connection, pledge_id: int) -> list[TrailStep]:
+    """The pledge's money, step by step: paid in, allocated, refunded, and paid out per milestone."""
+    rows = await conn.fetch(
+        """select t.kind, t.created_at as at, t.project_id, pr.title_zh as project_title,
+                  (select sum(e.amount_fen) from ledger_entries e join ledger_accounts a on a.id = e.account_id
+                    where e.transaction_id = t.id and e.amount_fen > 0)::bigint as amount_fen,
+                  null::bigint as contract_id, null::text as milestone
+             from ledger_transactions t left join projects pr on pr.id = t.project_id
+            where t.pledge_id = $1
+           union all
+           select 'disbursement', d.created_at, pr.id, pr.title_zh, d.amount_fen, d.contract_id, m.title
+             from disbursements d join contract_milestones m on m.contract_id = d.contract_id and m.position = d.position
+             join contracts k on k.id = d.contract_id join calls c on c.id = k.call_id
+             join projects pr on pr.id = c.project_id
+            where d.pledge_id = $1
+           order by at""", pledge_id)
+    return [TrailStep(**dict(r)) for r in rows]
+
+
 async def get_payment(conn: asyncpg.Connection, identity: Identity, payment_id: int) -> Payment:
-    row = await conn.fetchrow("select * from payments where id = $1", payment_id)
+    row = await conn.fetchrow(_PAYMENT_VIEW + " where y.id = $1", payment_id)
     if row is None:
         raise NotFound()
     await get(conn, identity, row["pledge_id"])

@@ -8,6 +8,7 @@ from litestar.params import FromPath, JSONBody
 from market.accounts.access import PUBLIC, SIGNED_IN, member
 from market.errors import Conflict
 from market.i18n import N_
+from market.funding import disbursements
 from market.procurement import contracts
 from market.procurement.contracts import Contract, Milestones
 from market.web import Db, MaybeUser, User, page, redirect
@@ -27,7 +28,12 @@ class ContractPages(Controller):
         side = None
         if identity is not None and identity.acts_for_verified:
             side = {row["buyer_id"]: "buyer", row["provider_id"]: "provider"}.get(identity.org_id)
-        return page(request, "procurement/contract.html", status=status, contract=contract, side=side,
+        # Acceptance and what each milestone paid, by position (1 = the first milestone).
+        done = {r["position"]: r for r in await conn.fetch(
+            "select m.position, m.accepted_at, coalesce(sum(d.amount_fen), 0)::bigint as paid_fen "
+            "from contract_milestones m left join disbursements d on d.contract_id = m.contract_id "
+            "and d.position = m.position where m.contract_id = $1 group by m.position, m.accepted_at", contract_id)}
+        return page(request, "procurement/contract.html", status=status, contract=contract, side=side, done=done,
                     can_sign=side is not None and (contract.status, side) in contracts.SIGNING, errors=errors or {})
 
     @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT)
@@ -56,6 +62,16 @@ class ContractPages(Controller):
         except Conflict as exc:
             return await self._page(request, conn, identity, contract_id, exc.status, {"_": exc.text()})
         return redirect(f"/contracts/{contract_id}")
+
+    @post("/contracts/{contract_id:int}/milestones/{position:int}/accept", opt=BUYERS_OPT)
+    async def accept(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],
+                     position: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await disbursements.accept_milestone(conn, identity, contract_id, position)
+        except Conflict as exc:
+            return await self._page(request, conn, identity, contract_id, exc.status, {"_": exc.text()})
+        return redirect(f"/contracts/{contract_id}#milestones")
 
 
 class ContractApi(Controller):
