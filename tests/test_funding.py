@@ -38,6 +38,18 @@ def test_every_pledge_step_allowed_and_refused():
     assert set(EXPECTED_STEPS) == set(pledges.PLEDGE_ACTIONS)
 
 
+def test_every_payment_step_allowed_and_refused():
+    expected = {"confirm": {"pending": "confirmed"}, "reject": {"pending": "rejected"}, "fail": {"pending": "failed"}}
+    for action, moves in expected.items():
+        for status in ("pending", "confirmed", "rejected", "failed"):
+            if status in moves:
+                assert pledges.payment_step(action, status).target == moves[status]
+            else:
+                with pytest.raises(Conflict):
+                    pledges.payment_step(action, status)
+    assert set(expected) == set(pledges.PAYMENT_ACTIONS)
+
+
 async def _pledge(pool, settings, world, target_type, target_id, amount=50_000_00, **extra):
     funder = await who(pool, settings, world, "funder_admin")
     return await _do(pool, pledges.create, funder, PledgeInput(target_type=target_type, target_id=target_id,
@@ -98,8 +110,12 @@ async def test_a_rejected_payment_leaves_the_pledge_awaiting_payment(pool, setti
     with pytest.raises(InvalidFields):  # dated tomorrow
         await _do(pool, pledges.record_offline, funder, pledge,
                   OfflinePaymentInput(bank_reference="X-1", paid_on=date.today() + timedelta(days=2)))
-    await _pay(pool, settings, world, pledge)
+    confirmed = await _pay(pool, settings, world, pledge)
     assert await _status(pool, pledge) == "allocated"
+    with pytest.raises(Conflict):
+        await _do(pool, pledges.reject_payment, buyer, confirmed, "款项已退回资助方账户。")
+    with pytest.raises(Conflict):
+        await _do(pool, pledges.reject_payment, buyer, payment, "再次驳回同一笔转账。")
 
 
 async def test_cancel_only_before_payment(pool, settings, world, project):

@@ -141,7 +141,7 @@ async def _expired(conn: asyncpg.Connection, payment_id: Any) -> str:
     payment = await _stripe_payment(conn, payment_id)
     if payment is None:
         return "not a payment of ours"
-    if payment["status"] != "pending":
+    if not any(s.action == "fail" and s.source == payment["status"] for s in pledges.PAYMENT_STEPS):
         return f"payment already {payment['status']}"
     await conn.execute("update payments set status = 'failed', failure = 'checkout expired' where id = $1",
                        payment["id"])

@@ -42,6 +42,14 @@ PLEDGE_STEPS: tuple[Step, ...] = (
     Step("refund", "allocated", "refunded"),
 )
 PLEDGE_ACTIONS = ("pay", "confirm", "allocate", "disburse", "cancel", "refund")
+# A payment is decided once: the receiver (or, online, the payment service) confirms it or rejects
+# it; an online payment fails when its checkout expires or its pledge closes first.
+PAYMENT_STEPS: tuple[Step, ...] = (
+    Step("confirm", "pending", "confirmed"),
+    Step("reject", "pending", "rejected"),
+    Step("fail", "pending", "failed"),
+)
+PAYMENT_ACTIONS = ("confirm", "reject", "fail")
 RECEIVER_ROLES = ("admin", "finance")
 
 
@@ -49,6 +57,13 @@ def step(action: str, status: str) -> Step:
     found = next((s for s in PLEDGE_STEPS if s.action == action and s.source == status), None)
     if found is None:
         raise Conflict("This cannot be done to a pledge that is %(status)s.", status=Msg(PLEDGE_STATUS_NAMES[status]))
+    return found
+
+
+def payment_step(action: str, status: str) -> Step:
+    found = next((s for s in PAYMENT_STEPS if s.action == action and s.source == status), None)
+    if found is None:
+        raise Conflict("This payment has been decided already.")
     return found
 
 
@@ -203,8 +218,7 @@ async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, p
     if identity is not None:
         await _require_receiver(conn, identity, pledge)
         _transfer(payment)
-    if payment["status"] != "pending":
-        raise Conflict("This payment has been decided already.")
+    payment_step("confirm", payment["status"])
     step("confirm", pledge["status"])
     actor = identity.user_id if identity else None
     await conn.execute("update payments set status = 'confirmed', decided_by = $2, decided_at = now() where id = $1",
@@ -229,8 +243,7 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
     pledge = await _pledge(conn, payment["pledge_id"])
     await _require_receiver(conn, identity, pledge)
     _transfer(payment)
-    if payment["status"] != "pending":
-        raise Conflict("This payment has been decided already.")
+    payment_step("reject", payment["status"])
     if not 5 <= len(reason.strip()) <= 1000:
         raise InvalidFields([Invalid("Say why, so the funder can put it right.", field="reason")])
     await conn.execute("update payments set status = 'rejected', decided_by = $2, decided_at = now(), "
