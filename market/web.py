@@ -82,6 +82,7 @@ def template_environment() -> Environment:
         PANEL_STATUS_NAMES=evaluation_workflow.PANEL_STATUS_NAMES,
         PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
         PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
+        EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES,
         CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],

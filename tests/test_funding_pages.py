@@ -117,3 +117,29 @@ async def test_the_buyer_accepts_a_milestone_on_the_contract_page_and_the_provid
     assert again.status_code == 409
     page = await client.get(f"/contracts/{signed}?lang=en")
     assert f"/milestones/{first}/accept" not in page.text and "paid" in page.text
+
+
+async def test_the_funder_dashboard_follows_the_money_to_the_provider(client, pool, settings, world, signed):
+    project = await pool.fetchval("select c.project_id from contracts k join calls c on c.id = k.call_id "
+                                  "where k.id = $1", signed)
+    paid = await _pledge(pool, settings, world, "project", project, 50_000_00)
+    await _pay(pool, settings, world, paid)
+    promised = await _pledge(pool, settings, world, "project", project, 7_000_00)
+    await _as(client, pool, world, "buyer_admin")
+    first = await pool.fetchval("select min(position) from contract_milestones where contract_id = $1 "
+                                "and kind = 'payment'", signed)
+    await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")
+    share = await pool.fetchval("select amount_fen * 40 / 100 from contracts where id = $1", signed)
+
+    await _as(client, pool, world, "funder_admin")
+    page = (await client.get("/dashboard?lang=en")).text
+    giving = page[page.index('id="giving"'):]
+    assert f"/pledges/{paid}" in giving and f"/pledges/{promised}" in giving
+    from market.i18n import format_money, use_locale
+    with use_locale("en"):
+        for amount in (50_000_00, 7_000_00, share):
+            assert format_money(amount) in giving
+    assert f"/contracts/{signed}" in giving and "1 / " in giving
+    assert "selection: " in giving  # the award's evaluation score
+    pledge_page = (await client.get(f"/pledges/{paid}?lang=en")).text
+    assert "paid to the provider" in pledge_page and f"/contracts/{signed}" in pledge_page

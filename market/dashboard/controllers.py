@@ -8,6 +8,7 @@ from market.accounts import services as accounts
 from market.accounts.access import PUBLIC, SIGNED_IN
 from market.audit import services as audit
 from market.db import fetch, queries
+from market.funding import dashboards, pledges
 from market.organisations import services as organisations
 from market.procurement import bids, needs
 from market.storage import services as storage
@@ -31,11 +32,17 @@ class DashboardPages(Controller):
             "pending": [],
             "members": [],
             "errors": {},
+            "funding": None,
+            "transfers_waiting": 0,
             "my_needs": await needs.my_needs(conn, identity),
             "my_bids": await bids.bids_of(conn, identity),
             "area": await conn.fetchval("select jurisdiction_id from organisations where id = $1", identity.org_id)
             if identity.org_kind == "buyer" else None,
         }
+        if identity.org_kind == "funder" and identity.acts_for_verified:
+            context["funding"] = await dashboards.funder_view(conn, identity)
+        if identity.org_kind == "buyer" and identity.acts_for_verified:
+            context["transfers_waiting"] = len(await pledges.payments_to_decide(conn, identity))
         if identity.is_platform_admin:
             context["pending"] = await organisations.awaiting_verification(conn, identity, 20)
         if identity.org_id is not None and identity.role == "admin":

@@ -32,6 +32,8 @@ MOVEMENT_NAMES = {"payment": N_("paid in"), "allocation": N_("allocated to the p
                   "disbursement": N_("paid to the provider"), "matching": N_("matching"), "reversal": N_("reversed"),
                   "appropriation": N_("government budget")}
 
+EVALUATION_STAGE_NAMES = {"call": N_("selection"), "midterm": N_("mid-term"), "final": N_("final")}
+
 
 class PledgeInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     target_type: Literal["project", "need", "fund"]
