@@ -22,6 +22,11 @@ document.addEventListener("DOMContentLoaded", () => {
     kind.addEventListener("change", sync);
     sync();
   }
+  // Print buttons (receipts) need a script, so they stay hidden without one.
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
   const errors = document.getElementById("errors");
   if (errors) errors.focus();
 });
