@@ -30,6 +30,8 @@ from market.db import queries
 from market.errors import Invalid, InvalidFields
 from market.organisations import credit_code
 from market.organisations.services import add_jurisdiction
+from market.funding import demo as funding_demo
+from market.settings import Settings
 
 DEMO_PASSWORD = "market-demo-2026"
 DOMAIN = "demo.market"
@@ -455,20 +457,25 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
                 await _user(conn, login("provider staff", "ngo01.staff", zh), "社工小林", pw, org, "staff")
                 await _user(conn, login("provider finance", "ngo01.finance", zh), "出纳小赵", pw, org, "finance")
 
+        funders: dict[str, Identity] = {}
         for n, (zh, en, key) in enumerate(ENTERPRISES, 1):
             org = await _organisation(conn, kind="funder", subtype="enterprise", name_zh=zh, name_en=en,
                                       code=_code("91", 300 + n), place=streets[key],
                                       description="企业社会责任：社区公益项目资助、员工志愿服务。")
-            await _user(conn, login("funder (enterprise)", f"csr{n:02d}", zh), f"{zh.removeprefix('杭州').removeprefix('浙江')}CSR专员", pw, org, "admin")
+            funders[f"csr{n:02d}"] = _acting(await _user(
+                conn, login("funder (enterprise)", f"csr{n:02d}", zh),
+                f"{zh.removeprefix('杭州').removeprefix('浙江')}CSR专员", pw, org, "admin"), org, kind="funder")
             if n == 1:
                 await _user(conn, login("funder finance", "csr01.finance", zh), "财务小钱", pw, org, "finance")
         fund = await _organisation(conn, kind="funder", subtype="foundation", name_zh="杭州市上城区慈善总会",
                                    name_en="Shangcheng District Charity Federation", code=_code("53", 400),
                                    place=district, description="社区服务基金、公益创投配捐。")
-        await _user(conn, login("funder (foundation)", "charity", "杭州市上城区慈善总会"), "慈善总会秘书长", pw, fund, "admin")
+        funders["charity"] = _acting(await _user(conn, login("funder (foundation)", "charity", "杭州市上城区慈善总会"),
+                                                 "慈善总会秘书长", pw, fund, "admin"), fund, kind="funder")
         donor = await _organisation(conn, kind="funder", subtype="individual", name_zh="爱心人士 何先生",
                                     name_en="Mr He (private donor)", code=None, place=district)
-        await _user(conn, login("funder (individual)", "donor", "爱心人士 何先生"), "何先生", pw, donor, "admin")
+        funders["donor"] = _acting(await _user(conn, login("funder (individual)", "donor", "爱心人士 何先生"), "何先生", pw,
+                                               donor, "admin"), donor, kind="funder")
 
         agency = await _organisation(conn, kind="evaluator", subtype="agency", name_zh="杭州明鉴社会组织评估中心",
                                      name_en="Mingjian Social Organisation Evaluation Centre", code=_code("52", 500),
@@ -488,4 +495,6 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
         await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
                      {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)},
                      (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"))
+        await funding_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders,
+                                base_url=Settings().base_url)
     return logins

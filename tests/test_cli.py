@@ -83,11 +83,18 @@ async def test_demo_is_idempotent(database):
         waiting = await conn.fetchval("select count(*) from bids b join calls c on c.id = b.call_id "
                                       "where c.deadline_at is null and b.batch_id is null")
         enterprises = await conn.fetchval("select count(*) from organisations where subtype = 'enterprise'")
+        projects_funded = await conn.fetchval("select count(distinct allocated_project_id) from pledges "
+                                              "where status = 'allocated'")
+        payments = {tuple(r) for r in await conn.fetch("select method, status from payments")}
+        unbalanced = await conn.fetchval("select coalesce(sum(amount_fen), 0) from ledger_entries")
     finally:
         await conn.close()
     assert first == second and counts == again
     assert providers == 30 and enterprises == 10
     assert funded == 2 and waiting == 1
+    # Money: funded projects, payments of both kinds (and one in the bureau's queue), books that balance.
+    assert projects_funded >= 2 and unbalanced == 0
+    assert {("offline", "confirmed"), ("offline", "pending"), ("stripe", "confirmed")} <= payments
     # A newcomer can click through the whole process: a call in every state.
     assert statuses == set(CALL_STATUSES)
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",

@@ -39,7 +39,7 @@ async def begin_checkout(pool: asyncpg.Pool, gateway: PaymentGateway, identity: 
         raise Conflict("Online payment is not set up here; pay by bank transfer.")
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            order = await _pending_checkout(conn, identity, pledge_id, base_url)
+            order = await prepare_checkout(conn, identity, pledge_id, base_url)
         if isinstance(order, Checkout):
             session = await gateway.checkout(order)
             async with pool.acquire() as conn:
@@ -59,7 +59,7 @@ async def begin_checkout(pool: asyncpg.Pool, gateway: PaymentGateway, identity: 
             return f"{base_url}/pledges/{pledge_id}"
 
 
-async def _pending_checkout(conn: asyncpg.Connection, identity: Identity, pledge_id: int,
+async def prepare_checkout(conn: asyncpg.Connection, identity: Identity, pledge_id: int,
                             base_url: str) -> Checkout | tuple[int, str]:
     """What to ask Stripe for: (payment id, session id) of the online payment in flight, or a checkout
     for a payment not yet sent to Stripe (made now if there is none)."""
@@ -193,25 +193,30 @@ async def _apply(conn: asyncpg.Connection, event: dict[str, Any]) -> str | None:
 
 
 async def record_event(pool: asyncpg.Pool, event: dict[str, Any], source: str) -> str:
-    """Apply one event from Stripe, once. Returns what it did."""
+    """Apply one event from Stripe, once, in a transaction of its own. Returns what it did."""
     async with pool.acquire() as conn, conn.transaction():
-        await ledger.serialise(conn)
-        created = datetime.fromtimestamp(int(event.get("created", 0)), timezone.utc)
-        fresh = await conn.fetchval(
-            "insert into stripe_events (id, type, created, payload, source, applied) values ($1, $2, $3, $4, $5, false) "
-            "on conflict (id) do nothing returning true", event["id"], str(event.get("type", "")), created, event,
-            source)
-        if not fresh:
-            return "already recorded"
-        outcome = await _apply(conn, event)
-        if outcome is None:
-            await conn.execute("update stripe_events set outcome = 'waiting for the payment it refunds' "
-                               "where id = $1", event["id"])
-            return "waiting for the payment it refunds"
-        await conn.execute("update stripe_events set applied = true, outcome = $2 where id = $1", event["id"],
-                           outcome)
-        await _apply_waiting(conn)
-        return outcome
+        return await apply_event(conn, event, source)
+
+
+async def apply_event(conn: asyncpg.Connection, event: dict[str, Any], source: str) -> str:
+    """Record the event and apply its effect, in the caller's transaction; once per event id."""
+    await ledger.serialise(conn)
+    created = datetime.fromtimestamp(int(event.get("created", 0)), timezone.utc)
+    fresh = await conn.fetchval(
+        "insert into stripe_events (id, type, created, payload, source, applied) values ($1, $2, $3, $4, $5, false) "
+        "on conflict (id) do nothing returning true", event["id"], str(event.get("type", "")), created, event,
+        source)
+    if not fresh:
+        return "already recorded"
+    outcome = await _apply(conn, event)
+    if outcome is None:
+        await conn.execute("update stripe_events set outcome = 'waiting for the payment it refunds' "
+                           "where id = $1", event["id"])
+        return "waiting for the payment it refunds"
+    await conn.execute("update stripe_events set applied = true, outcome = $2 where id = $1", event["id"],
+                       outcome)
+    await _apply_waiting(conn)
+    return outcome
 
 
 async def _apply_waiting(conn: asyncpg.Connection) -> None:

@@ -14,7 +14,7 @@ create table stripe_events (
     type        text not null,
     created     timestamptz not null,
     payload     jsonb not null,
-    source      text not null check (source in ('webhook', 'reconcile')),
+    source      text not null check (source in ('webhook', 'reconcile', 'demo')),
     received_at timestamptz not null default now(),
     -- False while the event waits for one it depends on (a refund seen before its payment).
     applied     boolean not null,
