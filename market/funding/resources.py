@@ -200,7 +200,7 @@ async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *,
 
 async def money_offered(conn: asyncpg.Connection, funder_id: int) -> int:
     """Fen the funder offers now: its money entries not withdrawn whose period has not ended,
-    private ones included (a caller showing it to the public should say so)."""
+    private ones included, so not a figure to publish as it is."""
     return await conn.fetchval(
         "select coalesce(sum(amount_fen), 0)::bigint from resources where funder_id = $1 and kind = 'money' "
         "and withdrawn_at is null and (available_until is null or available_until >= $2)", funder_id, _today())
@@ -230,6 +230,8 @@ async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:
            and (cardinality(r.jurisdiction_ids) = 0 or r.jurisdiction_ids && $3)
          order by r.id""", _today(), category, list(places))
     category_row = await conn.fetchrow(_CATEGORIES + " and e.code = $1 order by e.code, e.id", category)
+    # A category no catalogue in force has any more is still named, by its code.
+    category_name = _name(category_row) if category_row else category
     place_rows = {r["id"]: r for r in await conn.fetch("select id, name_zh, name_en from jurisdictions "
                                                        "where id = any($1)", list(places))}
     fits = []
@@ -238,10 +240,10 @@ async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:
         # The most local of the places it names that contain the need's community.
         named = sorted((j for j in row["jurisdiction_ids"] if j in places), key=lambda j: -_DEPTH[places[j]])
         if names_category and named:
-            reason = i18n.gettext("It prefers %(category)s in %(place)s.", category=_name(category_row),
+            reason = i18n.gettext("It prefers %(category)s in %(place)s.", category=category_name,
                                   place=_name(place_rows[named[0]]))
         elif names_category:
-            reason = i18n.gettext("It prefers %(category)s, anywhere.", category=_name(category_row))
+            reason = i18n.gettext("It prefers %(category)s, anywhere.", category=category_name)
         elif named:
             reason = i18n.gettext("It is offered in %(place)s, for any kind of service.",
                                   place=_name(place_rows[named[0]]))
