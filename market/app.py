@@ -31,6 +31,7 @@ from market.funding.controllers import FundingApi
 from market.funding.gateways import gateway_from_settings
 from market.funding.pages import PledgePages, StripeWebhook
 from market.funding.receipt_controllers import ReceiptApi, ReceiptPages
+from market.funding.resource_controllers import ResourceApi, ResourcePages
 from market.procurement.batch_controllers import BatchApi, BatchPages
 from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
@@ -126,7 +127,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
-                        FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi],
+                        FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages,
+                        ResourceApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

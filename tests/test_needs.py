@@ -1,6 +1,8 @@
 import pytest
 
 from market.errors import Conflict, Forbidden, InvalidFields
+from market.funding import resources
+from market.funding.models import ResourceInput
 from market.procurement import needs, workflow
 from market.procurement.models import Decision, NeedInput, ProjectInput
 from tests.conftest import act_as, api_headers, identity_of, post_form
@@ -240,7 +242,12 @@ async def test_needs_list_filters(client, pool, world):
 async def test_the_three_lists_page(client, pool, world, published):
     settings = client.app.state.settings
     need_id = await raise_(pool, settings, world)
+    funder = await who(pool, settings, world, "funder_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        await resources.create(conn, funder, ResourceInput(kind="money", title="助老基金", amount_fen=100_000_00,
+                                                           categories=["01"]))
     page = await client.get("/lists")
-    assert page.status_code == 200 and "独居老人午餐没人做" in page.text and "测试funder" in page.text
-    assert "独居老人午餐没人做" not in (await client.get("/lists?category=08")).text
+    assert page.status_code == 200 and "独居老人午餐没人做" in page.text and "助老基金" in page.text
+    other = (await client.get("/lists?category=08")).text
+    assert "独居老人午餐没人做" not in other and "助老基金" not in other
     assert need_id

@@ -75,6 +75,9 @@ class Verb(StrEnum):
     PAYMENT_RECORD = "payment.record"
     PAYMENT_CONFIRM = "payment.confirm"
     PAYMENT_REJECT = "payment.reject"
+    RESOURCE_CREATE = "resource.create"
+    RESOURCE_EDIT = "resource.edit"
+    RESOURCE_WITHDRAW = "resource.withdraw"
 
 
 VERB_NAMES = {
@@ -141,6 +144,9 @@ VERB_NAMES = {
     Verb.PAYMENT_RECORD: N_("Payment recorded"),
     Verb.PAYMENT_CONFIRM: N_("Payment confirmed"),
     Verb.PAYMENT_REJECT: N_("Payment rejected"),
+    Verb.RESOURCE_CREATE: N_("Resource listed"),
+    Verb.RESOURCE_EDIT: N_("Resource changed"),
+    Verb.RESOURCE_WITHDRAW: N_("Resource withdrawn"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from market.accounts.access import PUBLIC, SIGNED_IN, member
 from market.accounts.controllers import form_step
 from market.errors import Conflict, Invalid, InvalidFields
+from market.funding import resources
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
@@ -123,11 +124,12 @@ class ListsPage(Controller):
         """三张清单: the needs list matched against the resources list gives the project list (seed 003)."""
         open_needs = await service.list_needs(conn, jurisdiction_id=place, status="open", category=category, limit=20)
         projects = await service.list_projects(conn, jurisdiction_id=place, category=category, limit=20)
-        funders = await organisations.directory(conn, kind="funder", limit=50)
+        offered = await resources.list_resources(conn, None, place=place, category=category[:2] if category else None,
+                                                 limit=20)
         categories = await conn.fetch(
             "select distinct e.code, e.name_zh, e.name_en from catalogue_entries e join catalogue_versions v "
             "on v.id = e.version_id and v.status = 'published' where e.level = 'category' order by e.code")
-        return page(request, "procurement/lists.html", needs=open_needs, projects=projects, funders=funders,
+        return page(request, "procurement/lists.html", needs=open_needs, projects=projects, resources=offered,
                     categories=categories, filters={"place": place, "category": category or ""},
                     **await _context(conn))
 

@@ -1,0 +1,195 @@
+"""The resources list (资源清单): its pages and JSON twins. The rules are in `funding.resources`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import asyncpg
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from market.accounts.access import PUBLIC, member
+from market.errors import Conflict, Invalid, InvalidFields
+from market.funding import resources
+from market.funding.models import (
+    BENEFICIARY_GROUP_NAMES, RESOURCE_KIND_NAMES, BeneficiaryGroup, Resource, ResourceFit, ResourceInput,
+    ResourceKind,
+)
+from market.i18n import N_, gettext
+from market.money import yuan_to_fen
+from market.organisations import services as organisations
+from market.validation import parse
+from market.web import Db, MaybeUser, User, form_data, page, redirect
+
+PUBLIC_OPT = {"access": PUBLIC}
+EDITORS_OPT = {"access": member(N_("funders"), "funder", roles=set(resources.EDITOR_ROLES))}
+Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
+Category = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}$")]
+Funder = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
+Query = Annotated[str | None, QueryParameter(max_length=100)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+PAGE_SIZE = 50
+# The page's filter form sends "any" as an empty value, which the API's types rightly refuse.
+AnyKind = Annotated[str | None, QueryParameter(pattern="^(%s)?$" % "|".join(RESOURCE_KIND_NAMES))]
+AnyCategory = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{2})?$")]
+AnyPlace = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{1,9})?$")]
+AnyGroup = Annotated[str | None, QueryParameter(pattern="^(%s)?$" % "|".join(BENEFICIARY_GROUP_NAMES))]
+AnyFunder = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{1,18})?$")]
+MULTI = ("categories", "jurisdiction_ids", "beneficiary_groups")
+TEXT = ("kind", "title", "description", "quantity", "available_from", "available_until", "conditions")
+
+
+def resource_from_form(form: dict[str, Any], multi: dict[str, list[str]]) -> ResourceInput:
+    """The form asks for money in yuan; the rest of the system counts fen."""
+    data: dict[str, Any] = {k: form[k] for k in TEXT if k in form}
+    data.update(multi)
+    data["private"] = form.get("private") == "true"
+    if "amount_yuan" in form:
+        try:
+            data["amount_fen"] = yuan_to_fen(str(form["amount_yuan"]))
+        except ValueError:
+            raise InvalidFields([Invalid("Enter the amount in yuan, such as 80000 or 12500.50.",
+                                         field="amount_yuan")]) from None
+    return parse(data, ResourceInput)
+
+
+def form_of(resource: Resource) -> dict[str, Any]:
+    form: dict[str, Any] = {k: getattr(resource, k) for k in TEXT}
+    form.update({k: [str(v) for v in getattr(resource, k)] for k in MULTI})
+    form["private"] = "true" if resource.private else ""
+    if resource.amount_fen is not None:
+        form["amount_yuan"] = f"{resource.amount_fen / 100:.2f}"
+    return form
+
+
+async def _names(conn: asyncpg.Connection) -> dict[str, Any]:
+    """What the pages need to name kinds, groups, categories and places."""
+    places = await organisations.jurisdictions(conn)
+    categories = await resources.categories(conn)
+    return {"places": places, "place_by_id": {p.id: p for p in places}, "categories": categories,
+            "category_by_code": {c["code"]: c for c in categories}, "kind_names": RESOURCE_KIND_NAMES,
+            "kind_choices": [(k, gettext(v)) for k, v in RESOURCE_KIND_NAMES.items()],
+            "group_names": BENEFICIARY_GROUP_NAMES}
+
+
+class ResourcePages(Controller):
+    include_in_schema = False
+
+    @get("/resources", opt=PUBLIC_OPT)
+    async def index(self, request: Request, conn: Db, identity: MaybeUser, kind: AnyKind = None,
+                    category: AnyCategory = None, place: AnyPlace = None, group: AnyGroup = None,
+                    funder: AnyFunder = None, q: Query = None, offset: Offset = 0) -> Response:
+        filters = {"kind": kind or "", "category": category or "", "place": int(place) if place else None,
+                   "group": group or "", "funder": int(funder) if funder else None, "q": q or ""}
+        found = await resources.list_resources(
+            conn, identity, kind=kind or None, category=category or None, place=filters["place"], group=group or None,
+            funder=filters["funder"], q=q, limit=PAGE_SIZE + 1, offset=offset)
+        query = {k: v for k, v in filters.items() if v}
+
+        def at(start: int) -> str:
+            return "/resources?" + urlencode({**query, **({"offset": start} if start else {})})
+
+        return page(request, "funding/resources.html", resources=found[:PAGE_SIZE], filters=filters,
+                    next_url=at(offset + PAGE_SIZE) if len(found) > PAGE_SIZE else None,
+                    previous_url=at(max(offset - PAGE_SIZE, 0)) if offset else None,
+                    can_list=EDITORS_OPT["access"].allows(identity), **await _names(conn))
+
+    async def _detail(self, request: Request, conn: asyncpg.Connection, identity: Any, resource_id: int,
+                      status: int = 200, errors: dict[str, str] | None = None) -> Response:
+        resource = await resources.get(conn, identity, resource_id)
+        return page(request, "funding/resource.html", status=status, resource=resource, errors=errors or {},
+                    editable=resources.is_editable_by(identity, resource), **await _names(conn))
+
+    @get("/resources/{resource_id:int}", opt=PUBLIC_OPT)
+    async def detail(self, request: Request, conn: Db, identity: MaybeUser, resource_id: FromPath[int]) -> Response:
+        return await self._detail(request, conn, identity, resource_id)
+
+    async def _form(self, request: Request, conn: asyncpg.Connection, form: dict[str, Any], errors: dict[str, str],
+                    resource_id: int | None, status: int = 200) -> Response:
+        # The service names the amount in fen; the form asks for yuan.
+        errors = {("amount_yuan" if k == "amount_fen" else k): v for k, v in errors.items()}
+        return page(request, "funding/resource_form.html", status=status, form=form, errors=errors,
+                    resource_id=resource_id, **await _names(conn))
+
+    async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Any,
+                      resource_id: int | None) -> Response:
+        form = await form_data(request)
+        raw = await request.form()
+        multi = {k: [str(v) for v in raw.getall(k, []) if str(v).strip()] for k in MULTI}
+        try:
+            async with conn.transaction():
+                data = resource_from_form(form, multi)
+                if resource_id is None:
+                    resource_id = await resources.create(conn, identity, data)
+                else:
+                    await resources.update(conn, identity, resource_id, data)
+        except (Invalid, Conflict) as exc:
+            return await self._form(request, conn, {**form, **multi}, exc.field_errors() or {"_": exc.text()},
+                                    resource_id, exc.status)
+        return redirect(f"/resources/{resource_id}")
+
+    @get("/resources/new", opt=EDITORS_OPT)
+    async def new(self, request: Request, conn: Db) -> Response:
+        return await self._form(request, conn, {"kind": "money"}, {}, None)
+
+    @post("/resources/new", opt=EDITORS_OPT)
+    async def create(self, request: Request, conn: Db, identity: User) -> Response:
+        return await self._submit(request, conn, identity, None)
+
+    @get("/resources/{resource_id:int}/edit", opt=EDITORS_OPT)
+    async def edit_form(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
+        await resources.owned(conn, identity, resource_id)
+        return await self._form(request, conn, form_of(await resources.get(conn, identity, resource_id)), {},
+                                resource_id)
+
+    @post("/resources/{resource_id:int}/edit", opt=EDITORS_OPT)
+    async def edit(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
+        return await self._submit(request, conn, identity, resource_id)
+
+    @post("/resources/{resource_id:int}/withdraw", opt=EDITORS_OPT)
+    async def withdraw(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
+        try:
+            async with conn.transaction():
+                await resources.withdraw(conn, identity, resource_id)
+        except Conflict as exc:
+            return await self._detail(request, conn, identity, resource_id, exc.status, {"_": exc.text()})
+        return redirect(f"/resources/{resource_id}")
+
+
+class ResourceApi(Controller):
+    path = "/api"
+    tags = ["resources"]
+
+    @get("/resources", opt=PUBLIC_OPT, summary="The resources list (资源清单): what funders offer")
+    async def index(self, conn: Db, identity: MaybeUser, kind: FromQuery[ResourceKind | None] = None,
+                    category: Category = None, place: Place = None, group: FromQuery[BeneficiaryGroup | None] = None,
+                    funder: Funder = None, q: Query = None, limit: Limit = 50, offset: Offset = 0) -> list[Resource]:
+        return await resources.list_resources(conn, identity, kind=kind, category=category, place=place, group=group,
+                                              funder=funder, q=q, limit=limit, offset=offset)
+
+    @post("/resources", opt=EDITORS_OPT, status_code=201, summary="List a resource (a funder's administrators and staff)")
+    async def create(self, conn: Db, identity: User, data: JSONBody[ResourceInput]) -> Resource:
+        return await resources.get(conn, identity, await resources.create(conn, identity, data))
+
+    @get("/resources/{resource_id:int}", opt=PUBLIC_OPT, summary="A resource")
+    async def show(self, conn: Db, identity: MaybeUser, resource_id: FromPath[int]) -> Resource:
+        return await resources.get(conn, identity, resource_id)
+
+    @put("/resources/{resource_id:int}", opt=EDITORS_OPT, summary="Change a resource (all of it)")
+    async def update(self, conn: Db, identity: User, resource_id: FromPath[int],
+                     data: JSONBody[ResourceInput]) -> Resource:
+        await resources.update(conn, identity, resource_id, data)
+        return await resources.get(conn, identity, resource_id)
+
+    @post("/resources/{resource_id:int}/withdraw", opt=EDITORS_OPT, status_code=201,
+          summary="Withdraw a resource: off the public list, kept for its funder")
+    async def withdraw(self, conn: Db, identity: User, resource_id: FromPath[int]) -> Resource:
+        await resources.withdraw(conn, identity, resource_id)
+        return await resources.get(conn, identity, resource_id)
+
+    @get("/needs/{need_id:int}/resources", opt=PUBLIC_OPT,
+         summary="Public resources that suit a need's category and place, best fit first, each with the reason")
+    async def for_need(self, conn: Db, need_id: FromPath[int]) -> list[ResourceFit]:
+        return await resources.for_need(conn, need_id)

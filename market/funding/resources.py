@@ -1,0 +1,255 @@
+"""The resources list (资源清单): what funders offer — money, goods in kind, venues, volunteer hours —
+with the catalogue categories, places and beneficiary groups they prefer and their conditions.
+
+Matched against the needs list it gives the project list (三张清单, seed 003): `for_need` says which
+public resources suit a need. A funder's administrators and staff list, change and withdraw its
+entries. Entries are public unless marked private; a private entry is its funder's and the
+platform's business only, and to everyone else it does not exist (NotFound, never Forbidden). A
+withdrawn entry leaves the public list but stays visible to its funder, marked as withdrawn.
+
+Empty preferences mean "any": no categories is any category, no places is anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from market import i18n
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.funding.models import Resource, ResourceFit, ResourceInput
+from market.organisations.services import ancestors
+from market.procurement.needs import within
+
+EDITOR_ROLES = ("admin", "staff")
+_FIELDS = ("kind", "title", "description", "amount_fen", "quantity", "available_from", "available_until",
+           "categories", "jurisdiction_ids", "beneficiary_groups", "conditions", "private")
+_VIEW = """select r.*, o.name_zh as funder_name_zh, o.name_en as funder_name_en
+             from resources r join organisations o on o.id = r.funder_id"""
+# The catalogue's categories are those of the catalogues in force; two bureaus may both use a code.
+_CATEGORIES = """select distinct on (e.code) e.code, e.name_zh, e.name_en from catalogue_entries e
+                   join catalogue_versions v on v.id = e.version_id and v.status = 'published'
+                  where e.level = 'category'"""
+_DEPTH = {"district": 0, "street": 1, "community": 2, "grid": 3}
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo(i18n.current_timezone.get())).date()
+
+
+def _view(row: Any) -> Resource:
+    return Resource(**{k: row[k] for k in Resource.__struct_fields__})
+
+
+def _name(row: Any) -> str:
+    """A bilingual record's name in the current language."""
+    return row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
+
+
+def _is_owner(identity: Identity | None, row: Any) -> bool:
+    return identity is not None and identity.org_id == row["funder_id"]
+
+
+def _visible(identity: Identity | None, row: Any) -> bool:
+    if _is_owner(identity, row):
+        return True
+    if identity is not None and identity.is_platform_admin:
+        return True
+    return not row["private"] and row["withdrawn_at"] is None
+
+
+def _editor(identity: Identity | None) -> bool:
+    return (identity is not None and identity.org_kind == "funder" and identity.acts_for_verified
+            and identity.role in EDITOR_ROLES)
+
+
+def _require_editor(identity: Identity) -> None:
+    if not _editor(identity):
+        raise Forbidden("Resources are listed by the administrators and staff of verified funders.")
+
+
+async def categories(conn: asyncpg.Connection) -> list[Any]:
+    """The categories of the catalogues in force, for forms and filters."""
+    return await conn.fetch(_CATEGORIES + " order by e.code, e.id")
+
+
+async def _checked(conn: asyncpg.Connection, data: ResourceInput) -> dict[str, Any]:
+    """The input tidied up as columns, or every problem with it at once."""
+    errors: list[Invalid] = []
+    title = data.title.strip()
+    if len(title) < 2:
+        errors.append(Invalid("Give the resource a title.", field="title"))
+    if data.kind == "money" and data.amount_fen is None:
+        errors.append(Invalid("Say how much money is offered.", field="amount_fen"))
+    if data.kind != "money" and data.amount_fen is not None:
+        errors.append(Invalid("Only money has an amount; say how much of anything else under quantity.",
+                              field="amount_fen"))
+    if data.kind != "money" and not data.quantity.strip():
+        errors.append(Invalid("Say how much is offered, such as 200 hours or 500 food parcels.", field="quantity"))
+    if data.available_from and data.available_until and data.available_until < data.available_from:
+        errors.append(Invalid("The end date must not be before the start date.", field="available_until"))
+    elif data.available_until and data.available_until < _today():
+        errors.append(Invalid("The end date has passed.", field="available_until"))
+    codes = list(dict.fromkeys(data.categories))
+    known = {r["code"] for r in await conn.fetch(_CATEGORIES + " and e.code = any($1)", codes)}
+    if unknown := [c for c in codes if c not in known]:
+        errors.append(Invalid("%(codes)s is not a category of the catalogue in force.", field="categories",
+                              codes="、".join(unknown)))
+    places = list(dict.fromkeys(data.jurisdiction_ids))
+    if len(await conn.fetch("select id from jurisdictions where id = any($1)", places)) != len(places):
+        errors.append(Invalid("Choose the places from the list.", field="jurisdiction_ids"))
+    if errors:
+        raise InvalidFields(errors)
+    return {"kind": data.kind, "title": title, "description": data.description.strip(), "amount_fen": data.amount_fen,
+            "quantity": data.quantity.strip(), "available_from": data.available_from,
+            "available_until": data.available_until, "categories": codes, "jurisdiction_ids": places,
+            "beneficiary_groups": list(dict.fromkeys(data.beneficiary_groups)),
+            "conditions": data.conditions.strip(), "private": data.private}
+
+
+async def create(conn: asyncpg.Connection, identity: Identity, data: ResourceInput) -> int:
+    _require_editor(identity)
+    columns = await _checked(conn, data)
+    resource_id = await conn.fetchval(
+        f"insert into resources (funder_id, created_by, {', '.join(_FIELDS)}) "
+        f"values ($1, $2, {', '.join(f'${i}' for i in range(3, len(_FIELDS) + 3))}) returning id",
+        identity.org_id, identity.user_id, *(columns[k] for k in _FIELDS))
+    await audit.record(conn, verb=Verb.RESOURCE_CREATE, object_type="resource", object_id=resource_id,
+                       actor=identity.user_id, organisation=identity.org_id, after=columns)
+    return resource_id
+
+
+async def owned(conn: asyncpg.Connection, identity: Identity, resource_id: int) -> Any:
+    """The resource, locked, for its funder's administrators and staff to change; refused to anyone else."""
+    row = await conn.fetchrow("select * from resources where id = $1 for update", resource_id)
+    if row is None or not _visible(identity, row):
+        raise NotFound()
+    _require_editor(identity)
+    if not _is_owner(identity, row):
+        raise Forbidden("Only the funder that listed this resource can change it.")
+    if row["withdrawn_at"] is not None:
+        raise Conflict("This resource has been withdrawn; it can no longer be changed.")
+    return row
+
+
+async def update(conn: asyncpg.Connection, identity: Identity, resource_id: int, data: ResourceInput) -> None:
+    row = await owned(conn, identity, resource_id)
+    columns = await _checked(conn, data)
+    await conn.execute(f"update resources set {', '.join(f'{k} = ${i}' for i, k in enumerate(_FIELDS, start=2))} "
+                       "where id = $1", resource_id, *(columns[k] for k in _FIELDS))
+    await audit.record(conn, verb=Verb.RESOURCE_EDIT, object_type="resource", object_id=resource_id,
+                       actor=identity.user_id, organisation=identity.org_id, before={k: row[k] for k in _FIELDS},
+                       after=columns)
+
+
+async def withdraw(conn: asyncpg.Connection, identity: Identity, resource_id: int) -> None:
+    """The funder no longer offers it: off the public list, kept for the funder's own record."""
+    await owned(conn, identity, resource_id)
+    await conn.execute("update resources set withdrawn_at = now() where id = $1", resource_id)
+    await audit.record(conn, verb=Verb.RESOURCE_WITHDRAW, object_type="resource", object_id=resource_id,
+                       actor=identity.user_id, organisation=identity.org_id, after={"withdrawn": True})
+
+
+async def get(conn: asyncpg.Connection, identity: Identity | None, resource_id: int) -> Resource:
+    row = await conn.fetchrow(_VIEW + " where r.id = $1", resource_id)
+    if row is None or not _visible(identity, row):
+        raise NotFound()
+    return _view(row)
+
+
+def is_editable_by(identity: Identity | None, resource: Resource) -> bool:
+    """Whether the person may change or withdraw it, for pages to offer the buttons."""
+    return (identity is not None and _editor(identity) and identity.org_id == resource.funder_id
+            and resource.withdrawn_at is None)
+
+
+async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None = None,
+                         category: str | None = None, place: int | None = None, group: str | None = None,
+                         funder: int | None = None, q: str | None = None, limit: int = 50,
+                         offset: int = 0) -> list[Resource]:
+    """The list as this person may see it: current public entries, plus all of their own
+    organisation's (private, withdrawn or ended ones too), plus private ones for platform admins.
+    A filter by category, place or group keeps the entries that name it and those open to any."""
+    places = None
+    if place is not None:
+        places = list({*await ancestors(conn, place), *await within(conn, place)})
+    search = (q or "").strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") or None
+    rows = await conn.fetch(
+        _VIEW + """
+         where (r.funder_id = $1
+                or r.withdrawn_at is null and (not r.private or $2)
+                   and (r.available_until is null or r.available_until >= $3))
+           and ($4::text is null or r.kind = $4)
+           and ($5::text is null or cardinality(r.categories) = 0 or $5 = any(r.categories))
+           and ($6::int[] is null or cardinality(r.jurisdiction_ids) = 0 or r.jurisdiction_ids && $6)
+           and ($7::text is null or cardinality(r.beneficiary_groups) = 0 or $7 = any(r.beneficiary_groups))
+           and ($8::bigint is null or r.funder_id = $8)
+           and ($9::text is null or r.title ilike '%' || $9 || '%')
+         order by r.withdrawn_at is not null, r.created_at desc, r.id desc
+         limit $10 offset $11""",
+        identity.org_id if identity else None, bool(identity and identity.is_platform_admin), _today(), kind,
+        category, places, group, funder, search, limit, offset)
+    return [_view(r) for r in rows]
+
+
+async def money_offered(conn: asyncpg.Connection, funder_id: int) -> int:
+    """Fen the funder offers now: its money entries not withdrawn whose period has not ended,
+    private ones included, so not a figure to publish as it is."""
+    return await conn.fetchval(
+        "select coalesce(sum(amount_fen), 0)::bigint from resources where funder_id = $1 and kind = 'money' "
+        "and withdrawn_at is null and (available_until is null or available_until >= $2)", funder_id, _today())
+
+
+async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:
+    """Public current resources that suit a need's category and place, best fit first: those naming
+    both, then the category, then the place, then those open to any; older entries first on a tie.
+
+    The need's category is that of its project's catalogue item, or else of the item suggested for it;
+    a need with neither fits only resources open to any category."""
+    need = await conn.fetchrow(
+        """select n.community_id, split_part(coalesce(pe.code, se.code), '.', 1) as category
+             from needs n left join project_needs pn on pn.need_id = n.id
+             left join projects p on p.id = pn.project_id
+             left join catalogue_entries pe on pe.id = p.catalogue_entry_id
+             left join catalogue_entries se on se.id = n.suggested_entry_id
+            where n.id = $1""", need_id)
+    if need is None:
+        raise NotFound()
+    category = need["category"] or None
+    places = await ancestors(conn, need["community_id"])
+    rows = await conn.fetch(
+        _VIEW + """
+         where not r.private and r.withdrawn_at is null and (r.available_until is null or r.available_until >= $1)
+           and (cardinality(r.categories) = 0 or $2 = any(r.categories))
+           and (cardinality(r.jurisdiction_ids) = 0 or r.jurisdiction_ids && $3)
+         order by r.id""", _today(), category, list(places))
+    category_row = await conn.fetchrow(_CATEGORIES + " and e.code = $1 order by e.code, e.id", category)
+    # A category no catalogue in force has any more is still named, by its code.
+    category_name = _name(category_row) if category_row else category
+    place_rows = {r["id"]: r for r in await conn.fetch("select id, name_zh, name_en from jurisdictions "
+                                                       "where id = any($1)", list(places))}
+    fits = []
+    for row in rows:
+        names_category = category in row["categories"]
+        # The most local of the places it names that contain the need's community.
+        named = sorted((j for j in row["jurisdiction_ids"] if j in places), key=lambda j: -_DEPTH[places[j]])
+        if names_category and named:
+            reason = i18n.gettext("It prefers %(category)s in %(place)s.", category=category_name,
+                                  place=_name(place_rows[named[0]]))
+        elif names_category:
+            reason = i18n.gettext("It prefers %(category)s, anywhere.", category=category_name)
+        elif named:
+            reason = i18n.gettext("It is offered in %(place)s, for any kind of service.",
+                                  place=_name(place_rows[named[0]]))
+        else:
+            reason = i18n.gettext("It is open to any kind of service, anywhere.")
+        fits.append(ResourceFit(resource=_view(row), names_category=names_category, names_place=bool(named),
+                                reason=reason))
+    # sorted() is stable: within a rank the rows keep their id order.
+    return sorted(fits, key=lambda f: -(2 * f.names_category + f.names_place))
