@@ -75,6 +75,11 @@ class Verb(StrEnum):
     PAYMENT_RECORD = "payment.record"
     PAYMENT_CONFIRM = "payment.confirm"
     PAYMENT_REJECT = "payment.reject"
+    FUND_CREATE = "fund.create"
+    FUND_UPDATE = "fund.update"
+    FUND_PROJECT_ADD = "fund.project_add"
+    FUND_PROJECT_REMOVE = "fund.project_remove"
+    MATCHING_CLOSE = "fund.matching_close"
 
 
 VERB_NAMES = {
@@ -141,6 +146,11 @@ VERB_NAMES = {
     Verb.PAYMENT_RECORD: N_("Payment recorded"),
     Verb.PAYMENT_CONFIRM: N_("Payment confirmed"),
     Verb.PAYMENT_REJECT: N_("Payment rejected"),
+    Verb.FUND_CREATE: N_("Fund set up"),
+    Verb.FUND_UPDATE: N_("Fund changed"),
+    Verb.FUND_PROJECT_ADD: N_("Project added to a fund"),
+    Verb.FUND_PROJECT_REMOVE: N_("Project removed from a fund"),
+    Verb.MATCHING_CLOSE: N_("Matching round closed and matches paid"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)
