@@ -27,6 +27,7 @@ from market.audit.controllers import AuditApi, AuditPages
 from market.catalogue.controllers import CatalogueApi, CataloguePages
 from market.evaluation.controllers import PanelApi, PanelPages
 from market.funding.controllers import FundingApi
+from market.funding.fund_controllers import FundApi, FundPages, PledgePages
 from market.procurement.batch_controllers import BatchApi, BatchPages
 from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
-                        FundingApi],
+                        FundingApi, FundPages, PledgePages, FundApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],
