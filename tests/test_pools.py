@@ -435,3 +435,21 @@ async def test_bad_pledge_form_input_changes_nothing(client, pool, settings, wor
     await act_as(client, pool, settings, world["provider_admin"].user_id)
     assert (await post_form(client, "/pledges", {**base, "step": "confirm"})).status_code == 403
     assert tuple(await pool.fetchrow(changes)) == before
+
+
+def test_the_charts_stay_inside_their_frame():
+    from market.funding import charts
+    from market.funding.pool_models import MonthFlow
+
+    assert [charts.nice_ceiling(v) for v in (0, 100, 101, 250_00, 1_000_01)] == [100, 100, 200, 500_00, 2_000_00]
+    months = [MonthFlow(month=f"2026-{m:02d}", in_fen=m * 1_000_00, out_fen=(13 - m) * 700_00,
+                        balance_fen=m * 300_00) for m in range(1, 13)] * 2
+    flows, line = charts.flows(months), charts.balance(months)
+    assert len(flows.bars) == 48 and len(flows.labels) == 12  # every other month named
+    for bar in flows.bars:
+        assert charts.LEFT <= bar.x and bar.x + bar.width <= flows.right
+        assert charts.TOP <= bar.y and abs(bar.y + bar.height - flows.bottom) < 0.2
+    tallest = max(flows.bars, key=lambda b: b.height)
+    assert tallest.value_fen == 12_000_00 and flows.ticks[-1].value_fen == 20_000_00
+    assert [p.value_fen for p in line.points][:3] == [300_00, 600_00, 900_00]
+    assert charts.flows([]) is None and charts.balance([]) is None
