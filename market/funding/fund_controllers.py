@@ -223,22 +223,22 @@ class PledgePages(Controller):
 
     include_in_schema = False
 
-    async def _form(self, request: Request, conn: asyncpg.Connection, target: dict[str, Any], form: dict[str, Any],
-                    errors: dict[str, str], status: int = 200) -> Response:
+    def _form(self, request: Request, target: dict[str, Any], form: dict[str, Any], errors: dict[str, str],
+              status: int = 200) -> Response:
         return page(request, "funding/pledge_form.html", status=status, target=target, form=form, errors=errors)
 
     @get("/pledges/new", opt=FUNDERS_OPT)
     async def new(self, request: Request, conn: Db, target_type: FromQuery[TargetType],
                   target_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)]) -> Response:
         target = await pledge_target(conn, target_type, target_id)
-        return await self._form(request, conn, target, {"target_type": target_type, "target_id": target_id}, {})
+        return self._form(request, target, {"target_type": target_type, "target_id": target_id}, {})
 
     @post("/pledges", opt=FUNDERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         form = await form_data(request)
         target = await pledge_target(conn, form.get("target_type"), form.get("target_id"))
         if form.get("step") == "edit":
-            return await self._form(request, conn, target, form, {})
+            return self._form(request, target, form, {})
         try:
             data = pledge_from_form(form, request.app.state.settings.timezone)
             if form.get("step") != "confirm":
@@ -249,7 +249,7 @@ class PledgePages(Controller):
             async with conn.transaction():
                 pledge_id = await pledges.create(conn, identity, data)
         except Invalid as exc:
-            return await self._form(request, conn, target, form, _in_form_terms(exc, PLEDGE_YUAN), exc.status)
+            return self._form(request, target, form, _in_form_terms(exc, PLEDGE_YUAN), exc.status)
         return redirect(f"/pledges/{pledge_id}")
 
 
