@@ -28,6 +28,7 @@ from market.catalogue.controllers import CatalogueApi, CataloguePages
 from market.evaluation.controllers import PanelApi, PanelPages
 from market.funding import online, pledges
 from market.funding.controllers import FundingApi
+from market.funding.fund_controllers import FundApi, FundPages, PledgeFormPages
 from market.funding.gateways import gateway_from_settings
 from market.funding.pages import PledgePages, StripeWebhook
 from market.funding.receipt_controllers import ReceiptApi, ReceiptPages
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
                         FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages,
-                        ResourceApi],
+                        ResourceApi, FundPages, PledgeFormPages, FundApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

@@ -78,6 +78,11 @@ class Verb(StrEnum):
     RESOURCE_CREATE = "resource.create"
     RESOURCE_EDIT = "resource.edit"
     RESOURCE_WITHDRAW = "resource.withdraw"
+    FUND_CREATE = "fund.create"
+    FUND_UPDATE = "fund.update"
+    FUND_PROJECT_ADD = "fund.project_add"
+    FUND_PROJECT_REMOVE = "fund.project_remove"
+    MATCHING_CLOSE = "fund.matching_close"
 
 
 VERB_NAMES = {
@@ -147,6 +152,11 @@ VERB_NAMES = {
     Verb.RESOURCE_CREATE: N_("Resource listed"),
     Verb.RESOURCE_EDIT: N_("Resource changed"),
     Verb.RESOURCE_WITHDRAW: N_("Resource withdrawn"),
+    Verb.FUND_CREATE: N_("Fund set up"),
+    Verb.FUND_UPDATE: N_("Fund changed"),
+    Verb.FUND_PROJECT_ADD: N_("Project added to a fund"),
+    Verb.FUND_PROJECT_REMOVE: N_("Project removed from a fund"),
+    Verb.MATCHING_CLOSE: N_("Matching round closed and matches paid"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

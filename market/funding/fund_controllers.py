@@ -1,0 +1,305 @@
+"""Fund pages (the fund, its matching round explained, its money), the owner's management, the
+pledge form with its matching preview, and the JSON twins. The rules are in `pools` and `pledges`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from market.accounts.access import PUBLIC, member
+from market.accounts.controllers import form_step
+from market.errors import Conflict, Invalid, InvalidFields, MarketError, NotFound
+from market.funding import charts, pledges, pools
+from market.funding.models import PledgeInput
+from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, ROUND_STATE_NAMES, Fund, FundDetail, FundInput,
+                                        PoolPreview, ProjectChoice)
+from market.i18n import N_
+from market.money import yuan_to_fen
+from market.procurement import needs
+from market.validation import parse
+from market.web import Db, MaybeUser, User, form_data, form_errors, page, redirect
+
+PUBLIC_OPT = {"access": PUBLIC}
+OWNERS_OPT = {"access": member(N_("funders and buyers"), "funder", "buyer")}
+FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
+AmountFen = Annotated[int, QueryParameter(ge=1, le=100_000_000_000)]
+TargetType = Literal["project", "need", "fund"]
+# Form fields in yuan, and the fen fields they become.
+FUND_YUAN = {"min_gift_yuan": "min_gift_fen", "per_donor_cap_yuan": "per_donor_cap_fen",
+             "per_project_cap_yuan": "per_project_cap_fen"}
+PLEDGE_YUAN = {"amount_yuan": "amount_fen", "condition_target_yuan": "condition_target_fen"}
+PROJECT_CHOICES = 200
+MAX_ID = 2**63 - 1
+# The names pages give rules, round states and cuts, in the page's language.
+NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS}
+
+
+def _yuan_fields(raw: dict[str, Any], fields: dict[str, str], data: dict[str, Any], problems: list[Invalid]) -> None:
+    for form_name, name in fields.items():
+        if raw.get(form_name):
+            try:
+                data[name] = yuan_to_fen(str(raw[form_name]))
+            except ValueError:
+                problems.append(Invalid("Enter an amount in yuan, such as 5000 or 1250.50.", field=form_name))
+
+
+def _in_form_terms(exc: MarketError, fields: dict[str, str]) -> dict[str, str]:
+    """Errors keyed by the form's field names: the form asks for yuan where the service counts fen."""
+    to_form = {fen: form_name for form_name, fen in fields.items()}
+    return {to_form.get(k, k): v for k, v in form_errors(exc).items()}
+
+
+def fund_from_form(raw: dict[str, Any], tz: str) -> FundInput:
+    """The fund form as a FundInput: yuan to fen, local times to instants."""
+    data = {k: v for k, v in raw.items() if k not in FUND_YUAN and k not in ("opens_at", "closes_at")}
+    problems: list[Invalid] = []
+    _yuan_fields(raw, FUND_YUAN, data, problems)
+    for name in ("opens_at", "closes_at"):
+        if raw.get(name):
+            try:
+                data[name] = datetime.fromisoformat(str(raw[name])).replace(tzinfo=ZoneInfo(tz))
+            except ValueError:
+                problems.append(Invalid("Enter a date and time.", field=name))
+    if problems:
+        raise InvalidFields(problems)
+    return parse(data, FundInput)
+
+
+def form_of(fund: Fund, tz: str) -> dict[str, Any]:
+    form: dict[str, Any] = {k: getattr(fund, k) for k in ("name_zh", "name_en", "description", "matching",
+                                                          "ratio_num", "ratio_den")}
+    for form_name, name in FUND_YUAN.items():
+        if getattr(fund, name):
+            form[form_name] = f"{getattr(fund, name) / 100:.2f}"
+    for name in ("opens_at", "closes_at"):
+        if getattr(fund, name):
+            form[name] = getattr(fund, name).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+    return form
+
+
+def pledge_from_form(raw: dict[str, Any], tz: str) -> PledgeInput:
+    """The pledge form as a PledgeInput: yuan to fen; an all-or-nothing deadline is the end of the
+    day given, in the platform's time zone."""
+    data = {k: raw[k] for k in ("target_type", "target_id", "note") if k in raw}
+    problems: list[Invalid] = []
+    if not raw.get("amount_yuan"):
+        problems.append(Invalid("This field is required.", field="amount_yuan"))
+    _yuan_fields(raw, PLEDGE_YUAN, data, problems)
+    if raw.get("condition_deadline"):
+        try:
+            data["condition_deadline"] = datetime.combine(date.fromisoformat(str(raw["condition_deadline"])),
+                                                          time(23, 59, 59), ZoneInfo(tz))
+        except ValueError:
+            problems.append(Invalid("Enter a date as YYYY-MM-DD.", field="condition_deadline"))
+    if problems:
+        raise InvalidFields(problems)
+    return parse(data, PledgeInput)
+
+
+async def pledge_target(conn: asyncpg.Connection, target_type: object, target_id: object) -> dict[str, Any]:
+    """What a pledge is to, named in both languages, with its page; NotFound for anything else."""
+    if target_type not in ("project", "need", "fund") or not str(target_id or "").isdigit() \
+            or int(str(target_id)) > MAX_ID:
+        raise NotFound()
+    sql = {"project": "select id, title_zh as name_zh, title_en as name_en from projects where id = $1",
+           "need": "select id, title as name_zh, '' as name_en from needs where id = $1",
+           "fund": "select id, name_zh, name_en from funds where id = $1"}[str(target_type)]
+    row = await conn.fetchrow(sql, int(str(target_id)))
+    if row is None:
+        raise NotFound()
+    return {**dict(row), "type": target_type, "url": f"/{target_type}s/{row['id']}"}
+
+
+def chosen_project(form: dict[str, Any]) -> int:
+    return parse({k: v for k, v in form.items() if k == "project_id"}, ProjectChoice).project_id
+
+
+async def fund_page(request: Request, conn: asyncpg.Connection, identity: Any, fund_id: int, status: int = 200,
+                    errors: dict[str, str] | None = None) -> Response:
+    tz = request.app.state.settings.timezone
+    detail = await pools.detail(conn, fund_id, tz)
+    can_setup = pools.owns(identity, detail.fund)
+    taking_part = {p.project_id for p in detail.projects}
+    choices = [p for p in await needs.list_projects(conn, status="approved", limit=PROJECT_CHOICES)
+               if p.id not in taking_part] if can_setup and detail.fund.state != "closed" else []
+    return page(request, "funding/fund.html", status=status, fund=detail.fund, projects=detail.projects,
+                explanation=detail.explanation, money=detail.dashboard, flows=charts.flows(detail.dashboard.months),
+                balance=charts.balance(detail.dashboard.months), can_setup=can_setup,
+                can_pay=pools.owns(identity, detail.fund, pools.MONEY_ROLES), project_choices=choices,
+                to_allocate=await pools.to_allocate(conn, identity, fund_id) if identity else [],
+                errors=errors or {}, **NAMES)
+
+
+class FundPages(Controller):
+    include_in_schema = False
+
+    @get("/funds", opt=PUBLIC_OPT)
+    async def index(self, request: Request, conn: Db) -> Response:
+        return page(request, "funding/funds.html", funds=await pools.list_funds(conn), **NAMES)
+
+    @get("/funds/new", opt=OWNERS_OPT)
+    async def new(self, request: Request) -> Response:
+        # A 1:1 round open from now for a month: the commonest 配捐, to adjust rather than to type.
+        now = datetime.now(ZoneInfo(request.app.state.settings.timezone)).replace(second=0, microsecond=0)
+        form = {"matching": "ratio", "ratio_num": 1, "ratio_den": 1, "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
+                "closes_at": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")}
+        return page(request, "funding/fund_form.html", form=form, errors={}, fund=None, **NAMES)
+
+    @post("/funds/new", opt=OWNERS_OPT)
+    async def create(self, request: Request, conn: Db, identity: User) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            data = fund_from_form(form, request.app.state.settings.timezone)
+            return redirect(f"/funds/{await pools.create_fund(conn, identity, data)}")
+        return await form_step(request, conn, "funding/fund_form.html", action, fund=None, **NAMES)
+
+    @get("/funds/{fund_id:int}", opt=PUBLIC_OPT)
+    async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int]) -> Response:
+        return await fund_page(request, conn, identity, fund_id)
+
+    @get("/funds/{fund_id:int}/edit", opt=OWNERS_OPT)
+    async def edit_form(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
+        fund = await pools.get_fund(conn, fund_id)
+        pools.require_owner(identity, fund)
+        return page(request, "funding/fund_form.html", form=form_of(fund, request.app.state.settings.timezone),
+                    errors={}, fund=fund, **NAMES)
+
+    @post("/funds/{fund_id:int}/edit", opt=OWNERS_OPT)
+    async def edit(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
+        fund = await pools.get_fund(conn, fund_id)
+
+        async def action(form: dict[str, Any]) -> Response:
+            await pools.update_fund(conn, identity, fund_id, fund_from_form(form, request.app.state.settings.timezone))
+            return redirect(f"/funds/{fund_id}")
+        return await form_step(request, conn, "funding/fund_form.html", action, fund=fund, **NAMES)
+
+    async def _act(self, request: Request, conn: asyncpg.Connection, identity: Any, fund_id: int, step: Any,
+                   anchor: str) -> Response:
+        """A management step in a savepoint: a refusal shows the fund page with the reason, nothing changed."""
+        form = await form_data(request)
+        try:
+            async with conn.transaction():
+                await step(form)
+        except (Invalid, Conflict) as exc:
+            return await fund_page(request, conn, identity, fund_id, exc.status, form_errors(exc))
+        return redirect(f"/funds/{fund_id}#{anchor}")
+
+    @post("/funds/{fund_id:int}/projects", opt=OWNERS_OPT)
+    async def add_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
+        async def step(form: dict[str, Any]) -> None:
+            await pools.add_project(conn, identity, fund_id, chosen_project(form))
+        return await self._act(request, conn, identity, fund_id, step, "projects")
+
+    @post("/funds/{fund_id:int}/projects/{project_id:int}/remove", opt=OWNERS_OPT)
+    async def remove_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int],
+                             project_id: FromPath[int]) -> Response:
+        async def step(form: dict[str, Any]) -> None:
+            await pools.remove_project(conn, identity, fund_id, project_id)
+        return await self._act(request, conn, identity, fund_id, step, "projects")
+
+    @post("/funds/{fund_id:int}/close", opt=OWNERS_OPT)
+    async def close(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
+        async def step(form: dict[str, Any]) -> None:
+            await pools.close_round(conn, identity, fund_id)
+        return await self._act(request, conn, identity, fund_id, step, "matching")
+
+    @post("/funds/{fund_id:int}/allocate", opt=OWNERS_OPT)
+    async def allocate(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
+        async def step(form: dict[str, Any]) -> None:
+            pledge_id = form.get("pledge_id", "")
+            if not str(pledge_id).isdigit() or not await conn.fetchval(
+                    "select 1 from pledges where id = $1 and fund_id = $2", int(pledge_id), fund_id):
+                raise InvalidFields([Invalid("Choose one of the fund's paid pledges.", field="pledge_id")])
+            await pledges.allocate(conn, identity, int(pledge_id), chosen_project(form))
+        return await self._act(request, conn, identity, fund_id, step, "allocate")
+
+
+class PledgeFormPages(Controller):
+    """The pledge form: the amount first, then what it adds from each matching pool, then confirm."""
+
+    include_in_schema = False
+
+    def _form(self, request: Request, target: dict[str, Any], form: dict[str, Any], errors: dict[str, str],
+              status: int = 200) -> Response:
+        return page(request, "funding/pledge_form.html", status=status, target=target, form=form, errors=errors)
+
+    @get("/pledges/new", opt=FUNDERS_OPT)
+    async def new(self, request: Request, conn: Db, target_type: FromQuery[TargetType],
+                  target_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)]) -> Response:
+        target = await pledge_target(conn, target_type, target_id)
+        return self._form(request, target, {"target_type": target_type, "target_id": target_id}, {})
+
+    @post("/pledges", opt=FUNDERS_OPT)
+    async def create(self, request: Request, conn: Db, identity: User) -> Response:
+        form = await form_data(request)
+        target = await pledge_target(conn, form.get("target_type"), form.get("target_id"))
+        if form.get("step") == "edit":
+            return self._form(request, target, form, {})
+        try:
+            data = pledge_from_form(form, request.app.state.settings.timezone)
+            if form.get("step") != "confirm":
+                previews = (await pools.preview(conn, data.target_id, identity.org_id, data.amount_fen)
+                            if data.target_type == "project" else [])
+                return page(request, "funding/pledge_preview.html", target=target, form=form, data=data,
+                            previews=previews, **NAMES)
+            async with conn.transaction():
+                pledge_id = await pledges.create(conn, identity, data)
+        except Invalid as exc:
+            return self._form(request, target, form, _in_form_terms(exc, PLEDGE_YUAN), exc.status)
+        return redirect(f"/pledges/{pledge_id}")
+
+
+class FundApi(Controller):
+    path = "/api"
+    tags = ["funding"]
+
+    @get("/funds", opt=PUBLIC_OPT, summary="Funds (基金) and matching pools (配捐), with their rules and balances")
+    async def index(self, conn: Db) -> list[Fund]:
+        return await pools.list_funds(conn)
+
+    @get("/funds/{fund_id:int}", opt=PUBLIC_OPT,
+         summary="A fund: its projects, its matching round explained project by project, and its money by month")
+    async def show(self, request: Request, conn: Db, fund_id: FromPath[int]) -> FundDetail:
+        return await pools.detail(conn, fund_id, request.app.state.settings.timezone)
+
+    @get("/projects/{project_id:int}/matching-preview", opt=PUBLIC_OPT,
+         summary="What a gift of amount_fen to the project would add from each open matching pool it takes part in")
+    async def preview(self, conn: Db, identity: MaybeUser, project_id: FromPath[int],
+                      amount_fen: AmountFen) -> list[PoolPreview]:
+        await needs.get_project(conn, project_id)
+        funder = identity.org_id if identity is not None and identity.org_kind == "funder" else None
+        return await pools.preview(conn, project_id, funder, amount_fen)
+
+    @post("/funds", opt=OWNERS_OPT, status_code=201, summary="Set up a fund, with or without a matching round")
+    async def create(self, conn: Db, identity: User, data: JSONBody[FundInput]) -> Fund:
+        return await pools.get_fund(conn, await pools.create_fund(conn, identity, data))
+
+    @put("/funds/{fund_id:int}", opt=OWNERS_OPT,
+         summary="Change a fund's description, rules or window (until its round closes)")
+    async def update(self, conn: Db, identity: User, fund_id: FromPath[int], data: JSONBody[FundInput]) -> Fund:
+        await pools.update_fund(conn, identity, fund_id, data)
+        return await pools.get_fund(conn, fund_id)
+
+    @post("/funds/{fund_id:int}/projects", opt=OWNERS_OPT, status_code=201,
+          summary="Add an approved project to the fund's matching round")
+    async def add_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int],
+                          data: JSONBody[ProjectChoice]) -> FundDetail:
+        await pools.add_project(conn, identity, fund_id, data.project_id)
+        return await pools.detail(conn, fund_id, request.app.state.settings.timezone)
+
+    @delete("/funds/{fund_id:int}/projects/{project_id:int}", opt=OWNERS_OPT, status_code=200,
+            summary="Take a project out of the fund's matching round")
+    async def remove_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int],
+                             project_id: FromPath[int]) -> FundDetail:
+        await pools.remove_project(conn, identity, fund_id, project_id)
+        return await pools.detail(conn, fund_id, request.app.state.settings.timezone)
+
+    @post("/funds/{fund_id:int}/close", opt=OWNERS_OPT, status_code=201,
+          summary="Close the matching round: compute, store and pay every project's match from the fund")
+    async def close(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> FundDetail:
+        await pools.close_round(conn, identity, fund_id)
+        return await pools.detail(conn, fund_id, request.app.state.settings.timezone)
