@@ -92,9 +92,11 @@ def owns(identity: Identity | None, fund: Fund | Any, roles: tuple[str, ...] = S
 
 
 def require_owner(identity: Identity | None, fund: Fund | Any, roles: tuple[str, ...] = SETUP_ROLES) -> None:
-    if not owns(identity, fund, roles):
-        raise Forbidden("Only the fund's administrators and staff change it." if roles == SETUP_ROLES
-                        else "Only the fund's administrators and finance staff pay out of it.")
+    if owns(identity, fund, roles):
+        return
+    if roles == SETUP_ROLES:
+        raise Forbidden("Only the fund's administrators and staff change it.")
+    raise Forbidden("Only the fund's administrators and finance staff pay out of it.")
 
 
 async def _own(conn: asyncpg.Connection, identity: Identity, fund_id: int, roles: tuple[str, ...]) -> Any:
