@@ -87,6 +87,11 @@ async def test_demo_is_idempotent(database):
                                               "where status = 'allocated'")
         payments = {tuple(r) for r in await conn.fetch("select method, status from payments")}
         unbalanced = await conn.fetchval("select coalesce(sum(amount_fen), 0) from ledger_entries")
+        matched = await conn.fetchval("select coalesce(sum(e.amount_fen), 0) from ledger_entries e join ledger_transactions t "
+                                      "on t.id = e.transaction_id where t.kind = 'matching' and e.amount_fen > 0")
+        open_pools = await conn.fetchval("select count(*) from funds f where matching <> 'none' and not exists "
+                                         "(select 1 from matching_runs r where r.fund_id = f.id)")
+        offers = await conn.fetchval("select count(*) from resources where not private and withdrawn_at is null")
     finally:
         await conn.close()
     assert first == second and counts == again
@@ -95,6 +100,8 @@ async def test_demo_is_idempotent(database):
     # Money: funded projects, payments of both kinds (and one in the bureau's queue), books that balance.
     assert projects_funded >= 2 and unbalanced == 0
     assert {("offline", "confirmed"), ("offline", "pending"), ("stripe", "confirmed")} <= payments
+    # A pool that has paid its matches, one whose round is still open, and a resources list.
+    assert matched > 0 and open_pools >= 1 and offers >= 4
     # A newcomer can click through the whole process: a call in every state.
     assert statuses == set(CALL_STATUSES)
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",

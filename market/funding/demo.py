@@ -10,8 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 import asyncpg
 
 from market.accounts.models import Identity
-from market.funding import online, pledges
-from market.funding.models import OfflinePaymentInput, PledgeInput
+from market.funding import online, pledges, pools, resources
+from market.funding.models import OfflinePaymentInput, PledgeInput, ResourceInput
+from market.funding.pool_models import FundInput
 
 
 def _online_payment_event(payment_id: int, pledge_id: int) -> dict:
@@ -39,13 +40,81 @@ async def _paid_online(conn: asyncpg.Connection, funder: Identity, pledge_id: in
     await online.apply_event(conn, _online_payment_event(order.payment_id, pledge_id), "demo")
 
 
+async def _into_fund(conn: asyncpg.Connection, funder: Identity, owner: Identity, fund_id: int, amount_fen: int,
+                     reference: str) -> None:
+    pledge_id = await pledges.create(conn, funder, PledgeInput(target_type="fund", target_id=fund_id,
+                                                               amount_fen=amount_fen))
+    await pledges.confirm_payment(conn, owner, await _transfer(conn, funder, pledge_id, reference, 25))
+
+
+async def _pools(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, Identity],
+                 projects: dict[str, int]) -> None:
+    """A ratio pool whose round is open (its page shows the live matches), and a quadratic pool whose
+    round has closed and paid its matches."""
+    now = datetime.now(timezone.utc)
+    charity = funders["charity"]
+    ratio = await pools.create_fund(conn, charity, FundInput(
+        name_zh="上城区社区服务配捐基金", name_en="Shangcheng community service matching fund",
+        description="慈善总会设立的社区服务基金：企业和爱心人士每向参与项目捐赠1元，基金配捐1元。",
+        matching="ratio", ratio_num=1, ratio_den=1, min_gift_fen=100_00, per_donor_cap_fen=20_000_00,
+        per_project_cap_fen=50_000_00, opens_at=now - timedelta(days=30), closes_at=now + timedelta(days=30)))
+    for key in ("meals", "bathing"):
+        await pools.add_project(conn, charity, ratio, projects[key])
+    await _into_fund(conn, funders["csr01"], charity, ratio, 100_000_00, "ICBC-20261028-0017")
+
+    quadratic = await pools.create_fund(conn, bureau, FundInput(
+        name_zh="2026年社会组织发展基金·二次方配捐", name_en="2026 NGO development fund (quadratic matching)",
+        description="支持者越多的项目获得越多配捐：众多小额捐赠比一笔大额捐赠分量更重。",
+        matching="quadratic", per_project_cap_fen=30_000_00, opens_at=now - timedelta(days=40),
+        closes_at=now + timedelta(days=1)))
+    for key in ("ziyang", "xiaoying"):
+        await pools.add_project(conn, bureau, quadratic, projects[key])
+    await _into_fund(conn, funders["csr05"], bureau, quadratic, 40_000_00, "BOC-20261025-3310")
+    for funder, key, amount in (("csr06", "ziyang", 1_000_00), ("csr07", "ziyang", 4_000_00),
+                                ("csr08", "ziyang", 9_000_00), ("donor", "ziyang", 100_00),
+                                ("csr09", "xiaoying", 16_000_00), ("csr10", "xiaoying", 1_000_00)):
+        pledge_id = await _pledge(conn, funders[funder], projects[key], amount, "")
+        await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders[funder], pledge_id,
+                                                                    f"NB-202611-{pledge_id:04d}", 10))
+    await pools.close_round(conn, bureau, quadratic)
+
+
+async def _resources(conn: asyncpg.Connection, funders: dict[str, Identity]) -> None:
+    """The resources list (资源清单): what funders offer besides their pledges."""
+    district = await conn.fetchval("select id from jurisdictions where level = 'district' order by id limit 1")
+    street = await conn.fetchval("select id from jurisdictions where level = 'street' order by id limit 1")
+    until = date.today() + timedelta(days=300)
+    offers = (
+        ("csr01", ResourceInput(kind="money", title="2026年社区助老专项资金", amount_fen=200_000_00, categories=["01"],
+                                jurisdiction_ids=[street], beneficiary_groups=["older_people"],
+                                conditions="每季度提交资金使用报告", available_until=until)),
+        ("csr02", ResourceInput(kind="goods", title="米面油慰问包", quantity="500份", categories=["04"],
+                                beneficiary_groups=["low_income"])),
+        ("csr03", ResourceInput(kind="venue", title="企业多功能厅", quantity="可容纳80人，周末全天",
+                                jurisdiction_ids=[district])),
+        ("csr04", ResourceInput(kind="volunteer_hours", title="员工志愿服务队", quantity="每月200小时",
+                                categories=["03", "07"], beneficiary_groups=["children"])),
+        ("charity", ResourceInput(kind="money", title="困境儿童助学金（内部统筹）", amount_fen=50_000_00,
+                                  categories=["03"], private=True)),
+    )
+    for key, offer in offers:
+        await resources.create(conn, funders[key], offer)
+    await resources.withdraw(conn, funders["csr02"], await resources.create(conn, funders["csr02"], ResourceInput(
+        kind="goods", title="冬季棉衣（已发完）", quantity="200件")))
+
+
 async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str, Identity], base_url: str) -> None:
-    """Pledges to the demo's projects; once only."""
+    """Funds, pledges and resources of the demo's projects; once only."""
     if await conn.fetchval("select count(*) from pledges"):
         return
-    meals = await conn.fetchval("select id from projects where title_zh like '%助餐%' order by id limit 1")
-    bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
-    station = await conn.fetchval("select id from projects where title_zh = '望江街道社会工作站运营'")
+    titles = {"meals": "湖滨、清波片区老年助餐服务", "bathing": "近江社区失能老人上门助浴",
+              "station": "望江街道社会工作站运营", "ziyang": "紫阳街道社区议事协商能力提升",
+              "xiaoying": "小营街道社会工作站运营"}
+    projects = {key: await conn.fetchval("select id from projects where title_zh = $1 order by id limit 1", title)
+                for key, title in titles.items()}
+    meals, bathing, station = projects["meals"], projects["bathing"], projects["station"]
+    await _pools(conn, bureau, funders, projects)
+    await _resources(conn, funders)
 
     # The meals project: two enterprises paid by bank transfer, confirmed by the bureau; a private donor
     # paid online; a third enterprise's transfer waits in the bureau's queue.
