@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 from typing import Any
 
 import asyncpg
@@ -215,10 +215,23 @@ def exception_handler(request: Request, exc: Exception) -> Response:
     return page(request, template, status=status, title=title, detail=detail, errors=errors or {})
 
 
+def _drop_empty_filters(scope: Scope) -> None:
+    """A filter form left on "any" sends `?place=&status=`; for a page that means no filter, not a
+    bad value. (The JSON API stays strict.)"""
+    raw = scope.get("query_string", b"")
+    if not raw or scope.get("method") != "GET" or scope["path"].startswith("/api/"):
+        return
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if v.strip()]
+    if len(kept) != len(pairs):
+        scope["query_string"] = urlencode(kept).encode()
+
+
 class RequestContextMiddleware(ASGIMiddleware):
     """Per request: an id for the logs, who is asking (from the session cookie) and in which language."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        _drop_empty_filters(scope)
         request: Request = Request(scope)
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", request_id):

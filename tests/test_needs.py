@@ -237,6 +237,12 @@ async def test_needs_list_filters(client, pool, world):
     assert ids(await client.get("/api/needs?q=儿童")) == [b]
     page = await client.get(f"/needs?place={world.community}")
     assert "独居老人午餐没人做" in page.text and "儿童活动场地" not in page.text
+    # A filter form left on "any" sends empty values: on a page that is no filter.
+    page = await client.get("/needs?place=&status=&category=&q=")
+    assert page.status_code == 200 and "独居老人午餐没人做" in page.text
+    for listing in ("/projects?place=&category=", "/calls?place=&status=", "/lists?place=&category="):
+        assert (await client.get(listing)).status_code == 200, listing
+    assert (await client.get("/api/needs?place=")).status_code == 400  # the JSON API stays strict
 
 
 async def test_the_three_lists_page(client, pool, world, published):
