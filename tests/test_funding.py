@@ -268,6 +268,14 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     project = contract["project_id"]
     pledge = await _pledge(pool, settings, world, "project", project, 20_000_00)
     await _pay(pool, settings, world, pledge)
+    # A matching pool has paid the project 5,000 as well: money no pledge stands behind.
+    fund_id = await _fund(pool, world)
+    fund_pledge = await _pledge(pool, settings, world, "fund", fund_id, 5_000_00)
+    funder = await who(pool, settings, world, "funder_admin")
+    transfer = await _do(pool, pledges.record_offline, funder, fund_pledge, TRANSFER)
+    await _do(pool, pledges.confirm_payment, await who(pool, settings, world, "buyer_admin"), transfer)
+    async with pool.acquire() as conn, conn.transaction():
+        await ledger.post(conn, "matching", [(ledger.fund(fund_id), -5_000_00), (ledger.project(project), 5_000_00)])
     payments = [r["position"] for r in await pool.fetch(
         "select position from contract_milestones where contract_id = $1 and kind = 'payment' order by position",
         signed)]
@@ -291,7 +299,8 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     sources = {r["source"]: r["total"] for r in await pool.fetch(
         "select source, sum(amount_fen)::bigint as total from disbursements where contract_id = $1 group by source",
         signed)}
-    assert sources == {"pledges": 20_000_00, "budget_line": contract["amount_fen"] - 20_000_00}
+    assert sources == {"pledges": 20_000_00, "matching": 5_000_00,
+                       "budget_line": contract["amount_fen"] - 25_000_00}
     assert await _status(pool, pledge) == "disbursed"
     with pytest.raises(Conflict):  # disbursed money does not come back
         await _do(pool, pledges.refund, buyer, pledge, "项目调整，资金退回资助方。")

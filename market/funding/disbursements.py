@@ -85,8 +85,8 @@ async def _pay(conn: asyncpg.Connection, identity: Identity, contract: asyncpg.R
         await conn.execute("update pledges set disbursed_fen = disbursed_fen + $2 where id = $1", pledge["id"], share)
         if pledge["disbursed_fen"] + share == pledge["amount_fen"]:
             await pledges.mark_disbursed(conn, pledge["id"])
-    if left:  # matching money and other allocations that no pledge stands behind
-        rows.append((None, "pledges", left))
+    if left:  # the project's money that no pledge stands behind: what matching pools paid it
+        rows.append((None, "matching", left))
     if from_budget:
         rows.append((None, "budget_line", from_budget))
     await conn.executemany(
