@@ -33,6 +33,8 @@ from market.funding.gateways import gateway_from_settings
 from market.funding.pages import PledgePages, StripeWebhook
 from market.funding.receipt_controllers import ReceiptApi, ReceiptPages
 from market.funding.resource_controllers import ResourceApi, ResourcePages
+from market.matching.fair_controllers import FairApi, FairPages
+from market.matching.live import BoardHub
 from market.procurement.batch_controllers import BatchApi, BatchPages
 from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
@@ -108,10 +110,14 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
 
     async def on_startup(app: Litestar) -> None:
         app.state.pool = await db.create_pool(settings, pool_dsn)
+        app.state.boards = BoardHub(app.state.pool, pool_dsn)
         if settings.notify_seconds:
             app.state.outbox = asyncio.create_task(_outbox(app))
 
     async def on_shutdown(app: Litestar) -> None:
+        boards = getattr(app.state, "boards", None)
+        if boards is not None:
+            await boards.close()
         outbox = getattr(app.state, "outbox", None)
         if outbox is not None:
             outbox.cancel()
@@ -129,7 +135,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
                         FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages,
-                        ResourceApi, FundPages, PledgeFormPages, FundApi],
+                        ResourceApi, FundPages, PledgeFormPages, FundApi, FairPages, FairApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

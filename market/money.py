@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from market.errors import Invalid, InvalidFields
+
 MAX_YUAN = Decimal("1000000000")
 
 
@@ -18,3 +20,11 @@ def yuan_to_fen(text: str) -> int:
     if not value.is_finite() or value != value.quantize(Decimal("0.01")) or value <= 0 or value > MAX_YUAN:
         raise ValueError(text)
     return int(value * 100)
+
+
+def parse_yuan(text: str, field: str) -> int:
+    """A form's amount in yuan as fen, or the error to show beside the field."""
+    try:
+        return yuan_to_fen(text)
+    except ValueError:
+        raise InvalidFields([Invalid("Enter an amount in yuan, such as 5000 or 1250.50.", field=field)]) from None

@@ -29,6 +29,7 @@ from market.catalogue import models as catalogue_models
 from market.catalogue import workflow as catalogue_workflow
 from market.evaluation import workflow as evaluation_workflow
 from market.funding import models as funding_models
+from market.matching import fair_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
@@ -82,7 +83,7 @@ def template_environment() -> Environment:
         PANEL_STATUS_NAMES=evaluation_workflow.PANEL_STATUS_NAMES,
         PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
         PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
-        EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES,
+        EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES, FAIR_STATUS_NAMES=fair_models.FAIR_STATUS_NAMES,
         CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],

@@ -83,6 +83,9 @@ class Verb(StrEnum):
     FUND_PROJECT_ADD = "fund.project_add"
     FUND_PROJECT_REMOVE = "fund.project_remove"
     MATCHING_CLOSE = "fund.matching_close"
+    FAIR_CREATE = "fair.create"
+    FAIR_CHANGE = "fair.change"
+    FAIR_STATUS = "fair.status"
 
 
 VERB_NAMES = {
@@ -157,6 +160,9 @@ VERB_NAMES = {
     Verb.FUND_PROJECT_ADD: N_("Project added to a fund"),
     Verb.FUND_PROJECT_REMOVE: N_("Project removed from a fund"),
     Verb.MATCHING_CLOSE: N_("Matching round closed and matches paid"),
+    Verb.FAIR_CREATE: N_("Fair set up"),
+    Verb.FAIR_CHANGE: N_("Fair's running order changed"),
+    Verb.FAIR_STATUS: N_("Fair moved on"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -30,3 +30,26 @@ document.addEventListener("DOMContentLoaded", () => {
   const errors = document.getElementById("errors");
   if (errors) errors.focus();
 });
+
+// The fair's live board: server-sent events carry the whole board whenever it changes.
+document.addEventListener("DOMContentLoaded", () => {
+  const board = document.querySelector("[data-board]");
+  if (!board || !window.EventSource) return;
+  const money = new Intl.NumberFormat(board.dataset.locale || "zh-CN", { style: "currency", currency: "CNY" });
+  const events = new EventSource(board.dataset.board);
+  events.addEventListener("board", (event) => {
+    const data = JSON.parse(event.data);
+    for (const [key, value] of Object.entries(data)) {
+      const cell = board.querySelector(`[data-total="${key}"]`);
+      if (cell) cell.textContent = key.endsWith("_fen") ? money.format(value / 100) : value;
+    }
+    for (const item of data.items) {
+      const row = board.querySelector(`tr[data-project="${item.project_id}"]`);
+      if (!row) continue;
+      row.classList.toggle("on-stage", item.position === data.on_stage);
+      row.querySelector('[data-field="raised_fen"]').textContent = money.format(item.raised_fen / 100);
+      row.querySelector('[data-field="matched_fen"]').textContent = money.format(item.matched_fen / 100);
+      row.querySelector('[data-field="funders"]').textContent = item.funders.join("、");
+    }
+  });
+});

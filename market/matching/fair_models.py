@@ -1,0 +1,96 @@
+"""The fair's shapes: what forms and JSON send, and what the board and report show."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from market.funding.models import Fen
+from market.i18n import N_
+
+FAIR_STATUS_NAMES = {"draft": N_("being prepared"), "open": N_("open for registration"), "live": N_("live"),
+                     "closed": N_("closed")}
+
+
+class FairInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    title_zh: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
+    title_en: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    place: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ItemInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    project_id: Annotated[int, msgspec.Meta(ge=1)]
+    target_fen: Fen
+    provider_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    all_or_nothing: bool = False
+    pitch: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class RaiseInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    project_id: Annotated[int, msgspec.Meta(ge=1)]
+    amount_fen: Fen
+    # Made by the phone when it shows the form: the same tap sent twice is one raise.
+    token: uuid.UUID
+
+
+class Stage(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    on_stage: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+
+
+class Fair(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    organiser_id: int
+    organiser_name: str
+    organiser_name_en: str
+    title_zh: str
+    title_en: str
+    place: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    on_stage: int | None
+    closed_at: datetime | None
+    # For the reader: whether it organises the fair, and whether its organisation has registered.
+    organiser: bool
+    registered: bool
+
+
+class BoardItem(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    project_id: int
+    title_zh: str
+    title_en: str
+    provider_name: str | None
+    target_fen: int
+    all_or_nothing: bool
+    raised_fen: int
+    matched_fen: int
+    raises: int
+    funders: list[str]
+    reached: bool
+
+
+class Board(msgspec.Struct, frozen=True, kw_only=True):
+    fair_id: int
+    status: str
+    on_stage: int | None
+    items: list[BoardItem]
+    raised_fen: int
+    matched_fen: int
+    raises: int
+    funders: int
+
+
+class Report(msgspec.Struct, frozen=True, kw_only=True):
+    fair: Fair
+    board: Board
+    by_funder: list[dict[str, Any]]
+    # Projects that leave the fair funded: raised something, and reached the target if all or nothing.
+    docked: int

@@ -1,0 +1,315 @@
+"""The charity matchmaking fair (公益项目相亲会, 公益对对碰).
+
+A bureau or foundation sets up a fair: when and where, and the pre-screened projects taking part in
+a running order, each with its funding target (all or nothing, if the organiser says so) and, where
+the fair docks a need with its undertaker, the provider. Funders register. Before the day they
+browse and mark interest; on the day the fair goes live and a funder raises a paddle from its
+phone: the first tap proposes an amount, the second confirms it, and the confirmation becomes a
+pledge (market.funding) in the same transaction as a NOTIFY that every app process relays to the
+boards it serves. The phone makes each raise's token, so a tap sent twice is one raise and a
+confirmation sent twice is one pledge.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.funding import pledges, pools
+from market.funding.models import PledgeInput, Step
+from market.i18n import Msg
+from market.matching.fair_models import (FAIR_STATUS_NAMES, Board, BoardItem, Fair, FairInput, ItemInput,
+                                         RaiseInput, Report)
+
+CHANNEL = "market_fairs"
+ORGANISER_KINDS = ("buyer", "funder")
+ORGANISER_ROLES = ("admin", "staff")
+
+# Draft: the organiser lines projects up. Open: funders register and mark interest before the day.
+# Live: the day itself; paddles are raised and the organiser moves the stage along. Closed: the report.
+FAIR_STEPS: tuple[Step, ...] = (
+    Step("open", "draft", "open"),
+    Step("go_live", "open", "live"),
+    Step("stage", "live", "live"),
+    Step("close", "live", "closed"),
+)
+FAIR_ACTIONS = ("open", "go_live", "stage", "close")
+
+
+def step(action: str, status: str) -> Step:
+    found = next((s for s in FAIR_STEPS if s.action == action and s.source == status), None)
+    if found is None:
+        raise Conflict("This cannot be done to a fair that is %(status)s.", status=Msg(FAIR_STATUS_NAMES[status]))
+    return found
+
+
+async def _fair_row(conn: asyncpg.Connection, fair_id: int, lock: bool = False) -> Any:
+    row = await conn.fetchrow("select * from fairs where id = $1" + (" for update" if lock else ""), fair_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _organises(identity: Identity | None, fair: Any) -> bool:
+    return bool(identity and identity.acts_for_verified and identity.org_id == fair["organiser_id"]
+                and identity.role in ORGANISER_ROLES)
+
+
+async def _organisers_fair(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> Any:
+    fair = await _fair_row(conn, fair_id, lock=True)
+    if not _organises(identity, fair):
+        raise Forbidden("Only the organiser's administrators and staff run the fair.")
+    return fair
+
+
+def _visible(identity: Identity | None, fair: Any) -> bool:
+    """A draft is the organiser's (and the platform's) alone; a fair once opened is public."""
+    return fair["status"] != "draft" or _organises(identity, fair) or bool(identity and identity.is_platform_admin)
+
+
+async def create(conn: asyncpg.Connection, identity: Identity, data: FairInput) -> int:
+    if not (identity.acts_for_verified and identity.org_kind in ORGANISER_KINDS and identity.role in ORGANISER_ROLES):
+        raise Forbidden("Fairs are organised by the administrators and staff of verified buyers and funders.")
+    _check_times(data)
+    fair_id = await conn.fetchval(
+        "insert into fairs (organiser_id, title_zh, title_en, place, description, starts_at, ends_at, created_by) "
+        "values ($1, $2, $3, $4, $5, $6, $7, $8) returning id", identity.org_id, data.title_zh.strip(),
+        data.title_en.strip(), data.place.strip(), data.description.strip(), data.starts_at, data.ends_at,
+        identity.user_id)
+    await audit.record(conn, verb=Verb.FAIR_CREATE, object_type="fair", object_id=fair_id, actor=identity.user_id,
+                       organisation=identity.org_id, after={"title_zh": data.title_zh, "starts_at": data.starts_at})
+    return fair_id
+
+
+def _check_times(data: FairInput) -> None:
+    errors = []
+    if data.starts_at.tzinfo is None or data.ends_at.tzinfo is None:
+        errors.append(Invalid("Give the time with its time zone.", field="starts_at"))
+    elif data.ends_at <= data.starts_at:
+        errors.append(Invalid("The fair must end after it starts.", field="ends_at"))
+    if errors:
+        raise InvalidFields(errors)
+
+
+async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, data: ItemInput) -> int:
+    """Put a pre-screened project in the running order (last). Returns its position."""
+    fair = await _organisers_fair(conn, identity, fair_id)
+    if fair["status"] not in ("draft", "open"):
+        raise Conflict("The running order is fixed once the fair is live.")
+    errors = []
+    if await conn.fetchval("select status from projects where id = $1", data.project_id) != "approved":
+        errors.append(Invalid("Choose an approved project.", field="project_id"))
+    elif await conn.fetchval("select 1 from fair_items where fair_id = $1 and project_id = $2", fair_id,
+                             data.project_id):
+        errors.append(Invalid("The project is in the running order already.", field="project_id"))
+    if data.provider_id is not None and await conn.fetchval(
+            "select kind from organisations where id = $1 and status = 'verified'", data.provider_id) != "provider":
+        errors.append(Invalid("Choose a verified social organisation.", field="provider_id"))
+    if errors:
+        raise InvalidFields(errors)
+    position = await conn.fetchval(
+        "insert into fair_items (fair_id, position, project_id, provider_id, target_fen, all_or_nothing, pitch) "
+        "select $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6 from fair_items where fair_id = $1 "
+        "returning position", fair_id, data.project_id, data.provider_id, data.target_fen, data.all_or_nothing,
+        data.pitch.strip())
+    await audit.record(conn, verb=Verb.FAIR_CHANGE, object_type="fair", object_id=fair_id, actor=identity.user_id,
+                       organisation=identity.org_id, after={"item": position, "project_id": data.project_id,
+                                                            "target_fen": data.target_fen})
+    return position
+
+
+async def move(conn: asyncpg.Connection, identity: Identity, fair_id: int, action: str,
+               on_stage: int | None = None) -> str:
+    """Open the fair for registration, go live, put an item on stage, or close it."""
+    fair = await _organisers_fair(conn, identity, fair_id)
+    target = step(action, fair["status"]).target
+    items = await conn.fetchval("select count(*) from fair_items where fair_id = $1", fair_id)
+    if action in ("open", "go_live") and not items:
+        raise Conflict("Put at least one project in the running order first.")
+    stage = fair["on_stage"]
+    if action == "go_live":
+        stage = 1
+    elif action == "stage":
+        if on_stage is None or not 1 <= on_stage <= items:
+            raise InvalidFields([Invalid("Choose a project of the running order.", field="on_stage")])
+        stage = on_stage
+    elif action == "close":
+        stage = None
+    await conn.execute("update fairs set status = $2, on_stage = $3, closed_at = case when $2 = 'closed' "
+                       "then now() end where id = $1", fair_id, target, stage)
+    await audit.record(conn, verb=Verb.FAIR_STATUS, object_type="fair", object_id=fair_id, actor=identity.user_id,
+                       organisation=identity.org_id, before={"status": fair["status"], "on_stage": fair["on_stage"]},
+                       after={"status": target, "on_stage": stage, "action": action})
+    await notify(conn, fair_id)
+    return target
+
+
+async def notify(conn: asyncpg.Connection, fair_id: int) -> None:
+    """Tell every app process the fair's board changed; PostgreSQL delivers it when this commits."""
+    await conn.execute("select pg_notify($1, $2)", CHANNEL, str(fair_id))
+
+
+def _funder_of_fair(identity: Identity) -> None:
+    if not (identity.acts_for_verified and identity.org_kind == "funder"):
+        raise Forbidden("Verified funders take part in fairs.")
+
+
+async def register(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> None:
+    """A funder registers for the fair (idempotent)."""
+    _funder_of_fair(identity)
+    fair = await _fair_row(conn, fair_id)
+    if fair["status"] not in ("open", "live"):
+        raise Conflict("Funders register while the fair is open or live.")
+    await conn.execute("insert into fair_funders (fair_id, funder_id, registered_by) values ($1, $2, $3) "
+                       "on conflict do nothing", fair_id, identity.org_id, identity.user_id)
+
+
+async def _registered(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> None:
+    _funder_of_fair(identity)
+    if not await conn.fetchval("select 1 from fair_funders where fair_id = $1 and funder_id = $2", fair_id,
+                               identity.org_id):
+        raise Forbidden("Register your organisation for the fair first.")
+
+
+async def mark_interest(conn: asyncpg.Connection, identity: Identity, fair_id: int, project_id: int,
+                        interested: bool = True) -> None:
+    await _registered(conn, identity, fair_id)
+    if not await conn.fetchval("select 1 from fair_items where fair_id = $1 and project_id = $2", fair_id,
+                               project_id):
+        raise NotFound()
+    if interested:
+        await conn.execute("insert into fair_interests (fair_id, project_id, funder_id) values ($1, $2, $3) "
+                           "on conflict do nothing", fair_id, project_id, identity.org_id)
+    else:
+        await conn.execute("delete from fair_interests where fair_id = $1 and project_id = $2 and funder_id = $3",
+                           fair_id, project_id, identity.org_id)
+
+
+async def raise_paddle(conn: asyncpg.Connection, identity: Identity, fair_id: int, data: RaiseInput) -> uuid.UUID:
+    """The first tap: propose an amount for a project. The same token again is the same raise."""
+    await _registered(conn, identity, fair_id)
+    fair = await _fair_row(conn, fair_id)
+    if fair["status"] != "live":
+        raise Conflict("Paddles are raised while the fair is live.")
+    if not await conn.fetchval("select 1 from fair_items where fair_id = $1 and project_id = $2", fair_id,
+                               data.project_id):
+        raise InvalidFields([Invalid("Choose a project of the running order.", field="project_id")])
+    existing = await conn.fetchrow("select * from fair_raises where token = $1", data.token)
+    if existing is not None:
+        if (existing["fair_id"], existing["funder_id"]) != (fair_id, identity.org_id):
+            raise NotFound()
+        return existing["token"]
+    await conn.execute(
+        "insert into fair_raises (token, fair_id, project_id, funder_id, raised_by, amount_fen) "
+        "values ($1, $2, $3, $4, $5, $6) on conflict (token) do nothing", data.token, fair_id, data.project_id,
+        identity.org_id, identity.user_id, data.amount_fen)
+    return data.token
+
+
+async def confirm_raise(conn: asyncpg.Connection, identity: Identity, fair_id: int, token: uuid.UUID) -> int:
+    """The second tap: the raise becomes a pledge, once. Returns the pledge's id."""
+    await _registered(conn, identity, fair_id)
+    fair = await _fair_row(conn, fair_id)
+    raised = await conn.fetchrow("select * from fair_raises where token = $1 and fair_id = $2 and funder_id = $3 "
+                                 "for update", token, fair_id, identity.org_id)
+    if raised is None:
+        raise NotFound()
+    if raised["status"] == "confirmed":
+        return raised["pledge_id"]
+    if raised["status"] != "proposed" or fair["status"] != "live":
+        raise Conflict("This raise can no longer be confirmed.")
+    item = await conn.fetchrow("select * from fair_items where fair_id = $1 and project_id = $2", fair_id,
+                               raised["project_id"])
+    condition = {}
+    if item["all_or_nothing"]:
+        condition = {"condition_target_fen": item["target_fen"],
+                     "condition_deadline": max(fair["ends_at"], datetime.now(timezone.utc))}
+    pledge_id = await pledges.create(conn, identity, PledgeInput(
+        target_type="project", target_id=raised["project_id"], amount_fen=raised["amount_fen"],
+        note=f"{fair['title_zh']}（举牌）", **condition))
+    added = sum(p.match_fen for p in await pools.preview(conn, raised["project_id"], identity.org_id,
+                                                         raised["amount_fen"]))
+    await conn.execute("update fair_raises set status = 'confirmed', pledge_id = $2, match_fen = $3, "
+                       "confirmed_at = now() where token = $1", token, pledge_id, added)
+    await notify(conn, fair_id)
+    return pledge_id
+
+
+async def get(conn: asyncpg.Connection, identity: Identity | None, fair_id: int) -> Fair:
+    row = await conn.fetchrow(
+        "select f.*, o.name_zh as organiser_name, o.name_en as organiser_name_en from fairs f "
+        "join organisations o on o.id = f.organiser_id where f.id = $1", fair_id)
+    if row is None or not _visible(identity, row):
+        raise NotFound()
+    return Fair(**{k: row[k] for k in Fair.__struct_fields__ if k not in ("organiser", "registered")},
+                organiser=_organises(identity, row),
+                registered=bool(identity and identity.org_id and await conn.fetchval(
+                    "select 1 from fair_funders where fair_id = $1 and funder_id = $2", fair_id, identity.org_id)))
+
+
+async def list_fairs(conn: asyncpg.Connection, identity: Identity | None) -> list[Fair]:
+    ids = await conn.fetch("select id from fairs where status <> 'draft' or organiser_id = $1 "
+                           "order by starts_at desc", identity.org_id if identity else None)
+    return [await get(conn, identity, r["id"]) for r in ids]
+
+
+async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
+    """The live board: each project's target, what the fair raised and what matching adds, and who raised."""
+    fair = await _fair_row(conn, fair_id)
+    rows = await conn.fetch(
+        """select i.position, i.project_id, p.title_zh, p.title_en, i.target_fen, i.all_or_nothing,
+                  o.name_zh as provider_name,
+                  coalesce(sum(r.amount_fen) filter (where r.status = 'confirmed'), 0)::bigint as raised_fen,
+                  coalesce(sum(r.match_fen) filter (where r.status = 'confirmed'), 0)::bigint as matched_fen,
+                  count(r.token) filter (where r.status = 'confirmed') as raises,
+                  coalesce(array_agg(distinct fo.name_zh) filter (where r.status = 'confirmed'), '{}') as funders
+             from fair_items i join projects p on p.id = i.project_id
+             left join organisations o on o.id = i.provider_id
+             left join fair_raises r on r.fair_id = i.fair_id and r.project_id = i.project_id
+             left join organisations fo on fo.id = r.funder_id
+            where i.fair_id = $1 group by i.position, i.project_id, p.title_zh, p.title_en, i.target_fen,
+                  i.all_or_nothing, o.name_zh order by i.position""", fair_id)
+    items = [BoardItem(**dict(r), reached=r["raised_fen"] + r["matched_fen"] >= r["target_fen"]) for r in rows]
+    return Board(fair_id=fair_id, status=fair["status"], on_stage=fair["on_stage"], items=items,
+                 raised_fen=sum(i.raised_fen for i in items), matched_fen=sum(i.matched_fen for i in items),
+                 raises=sum(i.raises for i in items),
+                 funders=await conn.fetchval("select count(*) from fair_funders where fair_id = $1", fair_id))
+
+
+async def my_raises(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> list[dict[str, Any]]:
+    return [dict(r) for r in await conn.fetch(
+        "select r.token, r.project_id, p.title_zh, r.amount_fen, r.status, r.pledge_id from fair_raises r "
+        "join projects p on p.id = r.project_id where r.fair_id = $1 and r.funder_id = $2 order by r.created_at",
+        fair_id, identity.org_id)]
+
+
+async def interests(conn: asyncpg.Connection, fair_id: int) -> dict[int, int]:
+    """How many registered funders marked interest in each project."""
+    return {r["project_id"]: r["n"] for r in await conn.fetch(
+        "select project_id, count(*) as n from fair_interests where fair_id = $1 group by project_id", fair_id)}
+
+
+async def report(conn: asyncpg.Connection, identity: Identity | None, fair_id: int) -> Report:
+    """After the fair: totals, by project and by funder."""
+    fair = await get(conn, identity, fair_id)
+    if fair.status != "closed":
+        raise Conflict("The report is made when the fair closes.")
+    by_funder = [dict(r) for r in await conn.fetch(
+        "select o.name_zh, count(*) as raises, sum(r.amount_fen)::bigint as amount_fen from fair_raises r "
+        "join organisations o on o.id = r.funder_id where r.fair_id = $1 and r.status = 'confirmed' "
+        "group by o.name_zh order by amount_fen desc, o.name_zh", fair_id)]
+    live = await board(conn, fair_id)
+    return Report(fair=fair, board=live, by_funder=by_funder,
+                  docked=sum(1 for i in live.items if i.raises and (i.reached or not i.all_or_nothing)))
+
+
+def board_json(value: Board) -> str:
+    return msgspec.json.encode(value).decode()

@@ -1,0 +1,272 @@
+"""The charity matchmaking fair: its steps, paddle raises that pledge once, the board, and the board
+kept live across two app processes by PostgreSQL's LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from market.accounts import services as accounts
+from market.db import queries
+from market.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.matching import fairs
+from market.matching.fair_models import FAIR_STATUS_NAMES, FairInput, ItemInput, RaiseInput
+from tests.conftest import act_as, post_form
+from tests.procurement_fixtures import who
+from tests.test_evaluation import _do
+from tests.world import code
+
+EXPECTED = {"open": {"draft": "open"}, "go_live": {"open": "live"}, "stage": {"live": "live"},
+            "close": {"live": "closed"}}
+
+
+def test_every_fair_step_allowed_and_refused():
+    for action, moves in EXPECTED.items():
+        for status in FAIR_STATUS_NAMES:
+            if status in moves:
+                assert fairs.step(action, status).target == moves[status]
+            else:
+                with pytest.raises(Conflict):
+                    fairs.step(action, status)
+    assert set(EXPECTED) == set(fairs.FAIR_ACTIONS)
+
+
+def _fair_input(**change) -> FairInput:
+    now = datetime.now(timezone.utc)
+    values = {"title_zh": "2026年上城区公益项目相亲会", "place": "上城区市民中心", "starts_at": now,
+              "ends_at": now + timedelta(hours=4)}
+    return FairInput(**{**values, **change})
+
+
+async def _second_funder(pool, world) -> tuple[int, int]:
+    """Another verified funder organisation with its admin: (org id, user id)."""
+    async with pool.acquire() as conn, conn.transaction():
+        org_id = await queries.organisations.insert_organisation(
+            conn, kind="funder", subtype="enterprise", name_zh="测试second_funder", name_en="Second funder",
+            credit_code=code("91", 9), jurisdiction_id=world.district, rating=None, registration_date=None, description="",
+            contact_name="联系人", contact_phone="0571-1234", contact_email="second@org.test", address="",
+            status="verified")
+        user_id = await queries.accounts.insert_user(conn, email="second.funder@people.test", display_name="二号",
+                                                     password_hash="x", community_id=None, locale="zh_Hans")
+        await queries.accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
+    return org_id, user_id
+
+
+async def _live_fair(pool, settings, world, project, second_project=None, all_or_nothing=False):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    fair_id = await _do(pool, fairs.create, bureau, _fair_input())
+    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=100_000_00,
+                                                               all_or_nothing=all_or_nothing))
+    if second_project:
+        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=second_project, target_fen=50_000_00))
+    await _do(pool, fairs.move, bureau, fair_id, "open")
+    await _do(pool, fairs.register, await who(pool, settings, world, "funder_admin"), fair_id)
+    await _do(pool, fairs.move, bureau, fair_id, "go_live")
+    return fair_id
+
+
+async def test_a_fair_from_setup_to_report(pool, settings, world, project):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    funder = await who(pool, settings, world, "funder_admin")
+    with pytest.raises(Forbidden):
+        await _do(pool, fairs.create, await who(pool, settings, world, "provider_admin"), _fair_input())
+    with pytest.raises(InvalidFields):
+        await _do(pool, fairs.create, bureau, _fair_input(ends_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+    fair_id = await _do(pool, fairs.create, bureau, _fair_input())
+    with pytest.raises(NotFound):  # a draft is the organiser's
+        await _do(pool, fairs.get, funder, fair_id)
+    with pytest.raises(Conflict):
+        await _do(pool, fairs.move, bureau, fair_id, "open")  # nothing in the running order
+    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=100_000_00))
+    with pytest.raises(InvalidFields):
+        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=1_00))
+    with pytest.raises(Forbidden):
+        await _do(pool, fairs.move, funder, fair_id, "open")
+    await _do(pool, fairs.move, bureau, fair_id, "open")
+    with pytest.raises(Forbidden):  # not registered yet
+        await _do(pool, fairs.mark_interest, funder, fair_id, project)
+    await _do(pool, fairs.register, funder, fair_id)
+    await _do(pool, fairs.register, funder, fair_id)  # twice is once
+    await _do(pool, fairs.mark_interest, funder, fair_id, project)
+    async with pool.acquire() as conn:
+        assert await fairs.interests(conn, fair_id) == {project: 1}
+    early = RaiseInput(project_id=project, amount_fen=10_000_00, token=uuid.uuid4())
+    with pytest.raises(Conflict):  # not live yet
+        await _do(pool, fairs.raise_paddle, funder, fair_id, early)
+    await _do(pool, fairs.move, bureau, fair_id, "go_live")
+
+    token = await _do(pool, fairs.raise_paddle, funder, fair_id, early)
+    assert await _do(pool, fairs.raise_paddle, funder, fair_id, early) == token  # the same tap again
+    assert await pool.fetchval("select count(*) from pledges") == 0  # a first tap pledges nothing
+    pledge = await _do(pool, fairs.confirm_raise, funder, fair_id, token)
+    assert await _do(pool, fairs.confirm_raise, funder, fair_id, token) == pledge  # a double tap pledges once
+    assert await pool.fetchval("select count(*) from pledges") == 1
+    row = await pool.fetchrow("select * from pledges where id = $1", pledge)
+    assert (row["project_id"], row["amount_fen"], row["status"]) == (project, 10_000_00, "pledged")
+    other = await who(pool, settings, world, "provider_admin")
+    with pytest.raises(Forbidden):
+        await _do(pool, fairs.confirm_raise, other, fair_id, token)
+
+    async with pool.acquire() as conn:
+        board = await fairs.board(conn, fair_id)
+    assert (board.raised_fen, board.raises, board.funders, board.on_stage) == (10_000_00, 1, 1, 1)
+    assert board.items[0].funders == ["测试funder"] and not board.items[0].reached
+    with pytest.raises(Conflict):
+        await _do(pool, fairs.report, bureau, fair_id)
+    await _do(pool, fairs.move, bureau, fair_id, "close")
+    with pytest.raises(Conflict):
+        await _do(pool, fairs.raise_paddle, funder, fair_id, RaiseInput(project_id=project, amount_fen=1_00,
+                                                                         token=uuid.uuid4()))
+    report = await _do(pool, fairs.report, None, fair_id)
+    assert report.board.raised_fen == 10_000_00 and report.docked == 1
+    assert report.by_funder == [{"name_zh": "测试funder", "raises": 1, "amount_fen": 10_000_00}]
+
+
+async def test_an_all_or_nothing_target_makes_fair_pledges_conditional(pool, settings, world, project):
+    fair_id = await _live_fair(pool, settings, world, project, all_or_nothing=True)
+    funder = await who(pool, settings, world, "funder_admin")
+    token = await _do(pool, fairs.raise_paddle, funder, fair_id,
+                      RaiseInput(project_id=project, amount_fen=20_000_00, token=uuid.uuid4()))
+    pledge = await pool.fetchrow("select * from pledges where id = $1",
+                                 await _do(pool, fairs.confirm_raise, funder, fair_id, token))
+    ends = await pool.fetchval("select ends_at from fairs where id = $1", fair_id)
+    assert (pledge["condition_target_fen"], pledge["condition_deadline"]) == (100_000_00, ends)
+
+
+async def test_the_paddle_pages_take_two_taps(client, pool, settings, world, project):
+    fair_id = await _live_fair(pool, settings, world, project)
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    page = await client.get(f"/fairs/{fair_id}/paddle?lang=en")
+    assert page.status_code == 200 and "Raise" in page.text
+    token = str(uuid.uuid4())
+    bad = await post_form(client, f"/fairs/{fair_id}/raises", {"project_id": project, "amount_yuan": "abc",
+                                                               "token": token})
+    assert bad.status_code == 400 and await pool.fetchval("select count(*) from fair_raises") == 0
+    first = await post_form(client, f"/fairs/{fair_id}/raises", {"project_id": project, "amount_yuan": "8000",
+                                                                 "token": token})
+    assert first.status_code == 200 and f"/raises/{token}/confirm" in first.text
+    assert await pool.fetchval("select count(*) from pledges") == 0
+    for _ in range(2):
+        second = await post_form(client, f"/fairs/{fair_id}/raises/{token}/confirm")
+        assert second.status_code == 303
+    assert await pool.fetchval("select count(*) from pledges where amount_fen = 800000") == 1
+    board = await client.get(f"/fairs/{fair_id}/board?lang=en")
+    assert board.status_code == 200 and "¥8,000.00" in board.text and 'data-board="/fairs/' in board.text
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    assert (await client.get(f"/fairs/{fair_id}/paddle")).status_code == 403
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+async def two_processes(database, tmp_path):
+    """Two app processes serving the same database, as behind a load balancer."""
+    env = {**os.environ, "DATABASE_URL": database, "MARKET_SECRET_KEY": "p" * 40, "MARKET_DATA_DIR": str(tmp_path),
+           "MARKET_NOTIFY_SECONDS": "0", "MARKET_LOG_LEVEL": "warning"}
+    ports = [_free_port(), _free_port()]
+    procs = [subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        async with httpx.AsyncClient() as probe:
+            for base in bases:
+                for _ in range(150):
+                    try:
+                        if (await probe.get(base + "/health")).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    await asyncio.sleep(0.1)
+                else:
+                    raise RuntimeError(f"{base} did not start")
+        yield bases
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=10)
+
+
+async def _watch(base: str, fair_id: int, seen: list[dict], ready: asyncio.Event) -> None:
+    async with httpx.AsyncClient(timeout=None) as client:
+        async with client.stream("GET", f"{base}/fairs/{fair_id}/events") as response:
+            event = None
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event == "board":
+                    seen.append(json.loads(line.split(":", 1)[1]))
+                    ready.set()
+
+
+async def test_two_processes_show_every_raise_on_every_board(pool, settings, world, project, two_processes):
+    fair_id = await _live_fair(pool, settings, world, project)
+    second_org, second_user = await _second_funder(pool, world)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("insert into fair_funders (fair_id, funder_id, registered_by) values ($1, $2, $3)",
+                           fair_id, second_org, second_user)
+    boards: list[list[dict]] = [[], []]
+    ready = [asyncio.Event(), asyncio.Event()]
+    watchers = [asyncio.create_task(_watch(base, fair_id, seen, flag))
+                for base, seen, flag in zip(two_processes, boards, ready)]
+    await asyncio.wait_for(asyncio.gather(*(flag.wait() for flag in ready)), 10)
+
+    async def client_for(user_id: int, org_id: int, base: str) -> httpx.AsyncClient:
+        async with pool.acquire() as conn, conn.transaction():
+            token = await accounts.start_session(conn, settings, user_id)
+            await conn.execute("update sessions set organisation_id = $1 where token_hash = $2", org_id,
+                               accounts.token_hash(token))
+        client = httpx.AsyncClient(base_url=base, cookies={"market_session": token})
+        await client.get("/health")
+        client.headers["x-csrftoken"] = client.cookies.get("market_csrf") or ""
+        return client
+
+    people = [(world["funder_admin"].user_id, world.orgs["funder"]), (second_user, second_org)]
+    clients = [await client_for(user, org, base) for user, org in people for base in two_processes]
+    amounts = [1_000_00 * (n + 1) for n in range(8)]
+
+    async def raise_and_double_tap(n: int, amount: int) -> int:
+        # The first tap goes to one process, the two confirming taps to both at once.
+        person = n % 2
+        token = str(uuid.uuid4())
+        tap = await clients[2 * person].post(f"/api/fairs/{fair_id}/raises",
+                                             json={"project_id": project, "amount_fen": amount, "token": token})
+        assert tap.status_code == 201, tap.text
+        confirms = await asyncio.gather(*(clients[2 * person + side].post(f"/api/fairs/{fair_id}/raises/{token}/confirm")
+                                          for side in (0, 1)))
+        assert all(c.status_code == 201 for c in confirms), [c.text for c in confirms]
+        pledges = {c.json()["pledge_id"] for c in confirms}
+        assert len(pledges) == 1
+        return pledges.pop()
+
+    try:
+        made = await asyncio.gather(*(raise_and_double_tap(n, amount) for n, amount in enumerate(amounts)))
+        assert len(set(made)) == len(amounts)
+        assert await pool.fetchval("select count(*) from pledges") == len(amounts)
+        deadline = asyncio.get_running_loop().time() + 5
+        while asyncio.get_running_loop().time() < deadline:
+            if all(seen and seen[-1]["raises"] == len(amounts) for seen in boards):
+                break
+            await asyncio.sleep(0.05)
+        for seen in boards:
+            last = seen[-1]
+            assert (last["raises"], last["raised_fen"]) == (len(amounts), sum(amounts))
+            assert sorted(last["items"][0]["funders"]) == ["测试funder", "测试second_funder"]
+    finally:
+        for task in watchers:
+            task.cancel()
+        for client in clients:
+            await client.aclose()
