@@ -31,6 +31,7 @@ from market.errors import Invalid, InvalidFields
 from market.organisations import credit_code
 from market.organisations.services import add_jurisdiction
 from market.funding import demo as funding_demo
+from market.matching import demo as fairs_demo
 from market.settings import Settings
 
 DEMO_PASSWORD = "market-demo-2026"
@@ -497,4 +498,5 @@ async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
                      (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"))
         await funding_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders,
                                 base_url=Settings().base_url)
+        await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders)
     return logins

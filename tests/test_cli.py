@@ -92,6 +92,9 @@ async def test_demo_is_idempotent(database):
         open_pools = await conn.fetchval("select count(*) from funds f where matching <> 'none' and not exists "
                                          "(select 1 from matching_runs r where r.fund_id = f.id)")
         offers = await conn.fetchval("select count(*) from resources where not private and withdrawn_at is null")
+        fair_states = {r["status"]: r["raises"] for r in await conn.fetch(
+            "select f.status, count(r.token) as raises from fairs f left join fair_raises r on r.fair_id = f.id "
+            "group by f.status")}
     finally:
         await conn.close()
     assert first == second and counts == again
@@ -102,6 +105,8 @@ async def test_demo_is_idempotent(database):
     assert {("offline", "confirmed"), ("offline", "pending"), ("stripe", "confirmed")} <= payments
     # A pool that has paid its matches, one whose round is still open, and a resources list.
     assert matched > 0 and open_pools >= 1 and offers >= 4
+    # A fair ready to go live, and one finished with paddles raised (its report).
+    assert fair_states.get("open") == 0 and fair_states.get("closed", 0) > 0
     # A newcomer can click through the whole process: a call in every state.
     assert statuses == set(CALL_STATUSES)
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",
