@@ -59,7 +59,7 @@ class FilePages(Controller):
                       file_id: FromPath[uuid.UUID],
                       expires: Annotated[int, QueryParameter(ge=0, le=2**40)],
                       user: Annotated[int, QueryParameter(ge=0, le=2**62)],
-                      sig: Annotated[str, QueryParameter(max_length=128)]) -> Response:
+                      sig: Annotated[str, QueryParameter(max_length=128)] = "") -> Response:
         files.check_link(settings, file_id, identity, expires, user, sig)
         record, data = await files.read(conn, state.storage, identity, file_id)
         return Response(data, media_type=record.content_type, headers={
