@@ -195,7 +195,7 @@ def _clamp(x: float) -> float:
 
 
 def _pts(weight: float, share: float) -> float:
-    return round(weight * share, 2)
+    return float(round(weight * share, 2))
 
 
 class _Lines(list[Line]):
@@ -323,7 +323,7 @@ def score_provider(project: ProjectFacts, provider: ProviderFacts, weights: Weig
         line("price", weights.price, _clamp((planned - price) / planned),
              N_("Its bid of %(price)s against the project's planned cost of %(planned)s."), price=Fen(price),
              planned=Fen(planned))
-    return Fit(score=round(sum(x.points for x in lines), 2), lines=tuple(lines))
+    return Fit(score=float(round(sum(x.points for x in lines), 2)), lines=tuple(lines))
 
 
 def funder_exclusions(project: ProjectFacts, funder: FunderFacts,
@@ -386,7 +386,7 @@ def score_funder(project: ProjectFacts, funder: FunderFacts, weights: Weights,
          N_("It offers %(money)s, against the %(ask)s the project asks of funders.") if project.funding_target_fen
          else N_("It offers %(money)s, against the project's budget of %(ask)s."),
          money=Fen(funder.money_fen), ask=Fen(ask))
-    return Fit(score=round(sum(x.points for x in lines), 2), lines=tuple(lines))
+    return Fit(score=float(round(sum(x.points for x in lines), 2)), lines=tuple(lines))
 
 
 def affinity(fit: Fit, project: ProjectFacts, weights: Weights) -> float:
