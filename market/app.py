@@ -46,6 +46,7 @@ from market.logs import configure_logging
 from market.notifications import services as notifications
 from market.notifications.controllers import InboxApi, InboxPages
 from market.mail.services import mailer_from_settings
+from market.matching.controllers import MatchingApi, MatchingPages
 from market.organisations.controllers import OrganisationApi, OrganisationPages
 from market.settings import ROOT, Settings, load_settings
 from market.storage.controllers import FileApi, FilePages
@@ -135,7 +136,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
                         FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages,
-                        ResourceApi, FundPages, PledgeFormPages, FundApi, FairPages, FairApi],
+                        ResourceApi, FundPages, PledgeFormPages, FundApi, FairPages, FairApi, MatchingPages,
+                        MatchingApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],

@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from market.matching.weights import Weights, WeightsError
+from market.matching.weights import parse as parse_weights
+
 ROOT = Path(__file__).resolve().parent.parent
 
 StorageBackend = Literal["local", "s3"]
@@ -70,6 +73,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_password: str | None = None
     smtp_starttls: bool = False
 
+    matching_weights: str = ""
+
+    @property
+    def weights(self) -> Weights:
+        """The fit-scoring weights in force (checked at start-up, so this cannot fail later)."""
+        return parse_weights(self.matching_weights)
+
     @property
     def data_dir(self) -> Path:
         return Path(self.data_dir_name).resolve()
@@ -121,6 +131,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_SMTP_USERNAME": ("smtp_username", "SMTP log-in, if the server needs one"),
     "MARKET_SMTP_PASSWORD": ("smtp_password", "SMTP password"),
     "MARKET_SMTP_STARTTLS": ("smtp_starttls", "true to upgrade the SMTP connection with STARTTLS"),
+    "MARKET_MATCHING_WEIGHTS": ("matching_weights", "JSON object overriding fit-scoring weights, e.g. "
+                                "{\"price\": 30, \"capacity_contracts\": 5}; the weights in force are shown at "
+                                "/matching/weights"),
 }
 
 # Read by one CLI command only (`market admin create`), not a setting of the running service.
@@ -158,6 +171,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError("MARKET_S3_BUCKET must be set for the s3 storage backend")
     if settings.payment_backend == "stripe" and not settings.stripe_api_key:
         raise SettingsError("MARKET_STRIPE_API_KEY must be set for the stripe payment backend")
+    try:
+        parse_weights(settings.matching_weights)
+    except WeightsError as exc:
+        raise SettingsError(f"MARKET_MATCHING_WEIGHTS is not valid: {exc}") from None
     return settings
 
 

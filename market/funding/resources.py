@@ -198,12 +198,24 @@ async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *,
     return [_view(r) for r in rows]
 
 
+# Offered now: not withdrawn, and its period (if any) has not ended by the date in $1.
+_CURRENT = "withdrawn_at is null and (available_until is null or available_until >= $1)"
+
+
 async def money_offered(conn: asyncpg.Connection, funder_id: int) -> int:
     """Fen the funder offers now: its money entries not withdrawn whose period has not ended,
     private ones included, so not a figure to publish as it is."""
     return await conn.fetchval(
-        "select coalesce(sum(amount_fen), 0)::bigint from resources where funder_id = $1 and kind = 'money' "
-        "and withdrawn_at is null and (available_until is null or available_until >= $2)", funder_id, _today())
+        f"select coalesce(sum(amount_fen), 0)::bigint from resources where funder_id = $2 and kind = 'money' "
+        f"and {_CURRENT}", _today(), funder_id)
+
+
+async def current_public(conn: asyncpg.Connection) -> list[Any]:
+    """Every funder's public entries on offer now: what matching reads as the funders' stated
+    preferences and the money they offer openly (a private entry stays its funder's business)."""
+    return await conn.fetch(
+        "select funder_id, kind, amount_fen, categories, jurisdiction_ids, beneficiary_groups from resources "
+        f"where not private and {_CURRENT} order by id", _today())
 
 
 async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:

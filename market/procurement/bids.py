@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
 
 import asyncpg
 import msgspec
@@ -51,36 +52,71 @@ class Ineligible(Forbidden):
         return {"rules": self.reasons}
 
 
+class Breach(NamedTuple):
+    """One eligibility rule an organisation fails: which rule, and the facts to word it with."""
+
+    rule: Literal["unverified", "provider_type", "rating", "years", "district"]
+    params: dict[str, Any]
+
+
+def full_years(since: date, today: date) -> int:
+    return today.year - since.year - ((today.month, today.day) < (since.month, since.day))
+
+
+def rule_breaches(org: Mapping[str, Any], rules: Mapping[str, Any], *, in_district: bool, district: str,
+                  today: date) -> list[Breach]:
+    """The rules of a call — or of a catalogue item, which a call may only tighten — that the
+    organisation fails. Pure, so that matching checks thousands of pairs with the same rules that
+    bidding does; each caller words the breaches for its reader.
+
+    `rules` has provider_types, min_rating, min_years and cross_district; `in_district` says whether
+    the organisation is registered in the district of the project, named `district`."""
+    if org["kind"] != "provider" or org["status"] != "verified":
+        return [Breach("unverified", {})]
+    out = []
+    if org["subtype"] not in rules["provider_types"]:
+        out.append(Breach("provider_type", {"types": tuple(rules["provider_types"]), "type": org["subtype"]}))
+    if rules["min_rating"] and (org["rating"] or 0) < rules["min_rating"]:
+        out.append(Breach("rating", {"n": rules["min_rating"], "rating": org["rating"]}))
+    if (rules["min_years"] and org["registration_date"] is not None
+            and full_years(org["registration_date"], today) < rules["min_years"]):
+        out.append(Breach("years", {"n": rules["min_years"], "registered": org["registration_date"]}))
+    if not rules["cross_district"] and not in_district:
+        out.append(Breach("district", {"district": district}))
+    return out
+
+
+def _to_bidder(breach: Breach) -> str:
+    p = breach.params
+    match breach.rule:
+        case "unverified":
+            return gettext("Only verified social organisations may bid.")
+        case "provider_type":
+            return gettext("This call is for %(types)s; your organisation is a %(type)s.",
+                           types="、".join(gettext(SUBTYPE_NAMES[t]) for t in p["types"]),
+                           type=Msg(SUBTYPE_NAMES[p["type"]]))
+        case "rating":
+            return gettext("This call asks for an evaluation rating of at least %(n)sA; yours is %(yours)s.",
+                           n=p["n"], yours=f"{p['rating']}A" if p["rating"] else gettext("none"))
+        case "years":
+            return gettext("This call asks for at least %(n)s full years since registration; yours was "
+                           "registered on %(date)s.", n=p["n"], date=format_date(p["registered"]))
+    return gettext("This call is for organisations registered in %(district)s; providers from "
+                   "other districts may not bid.", district=p["district"])
+
+
 async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, call: Any) -> list[str]:
     """Every rule of the call the organisation fails, in words it can act on; empty if it may bid."""
     org = await conn.fetchrow("select * from organisations where id = $1", organisation_id)
-    if org is None or org["kind"] != "provider" or org["status"] != "verified":
-        return [gettext("Only verified social organisations may bid.")]
-    problems = []
-    if org["subtype"] not in call["provider_types"]:
-        problems.append(gettext("This call is for %(types)s; your organisation is a %(type)s.",
-                                types="、".join(gettext(SUBTYPE_NAMES[t]) for t in call["provider_types"]),
-                                type=Msg(SUBTYPE_NAMES[org["subtype"]])))
-    if call["min_rating"] and (org["rating"] or 0) < call["min_rating"]:
-        problems.append(gettext("This call asks for an evaluation rating of at least %(n)sA; yours is %(yours)s.",
-                                n=call["min_rating"], yours=f"{org['rating']}A" if org["rating"] else gettext("none")))
-    if call["min_years"] and org["registration_date"] is not None:
-        today = date.today()
-        years = today.year - org["registration_date"].year - (
-            (today.month, today.day) < (org["registration_date"].month, org["registration_date"].day))
-        if years < call["min_years"]:
-            problems.append(gettext("This call asks for at least %(n)s full years since registration; yours was "
-                                    "registered on %(date)s.", n=call["min_years"],
-                                    date=format_date(org["registration_date"])))
-    if not call["cross_district"]:
-        project = await conn.fetchrow("select jurisdiction_id from projects where id = $1", call["project_id"])
-        district = next(j for j, level in (await ancestors(conn, project["jurisdiction_id"])).items()
-                        if level == "district")
-        if district not in await ancestors(conn, org["jurisdiction_id"]):
-            name = await conn.fetchval("select name_zh from jurisdictions where id = $1", district)
-            problems.append(gettext("This call is for organisations registered in %(district)s; providers from "
-                                    "other districts may not bid.", district=name))
-    return problems
+    if org is None:
+        return [_to_bidder(Breach("unverified", {}))]
+    project = await conn.fetchrow("select jurisdiction_id from projects where id = $1", call["project_id"])
+    district = next(j for j, level in (await ancestors(conn, project["jurisdiction_id"])).items()
+                    if level == "district")
+    name = await conn.fetchval("select name_zh from jurisdictions where id = $1", district)
+    in_district = district in await ancestors(conn, org["jurisdiction_id"])
+    return [_to_bidder(b) for b in rule_breaches(org, call, in_district=in_district, district=name,
+                                                 today=date.today())]
 
 
 def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:

@@ -13,6 +13,7 @@ from market.accounts.controllers import form_step
 from market.errors import Conflict, Invalid, InvalidFields
 from market.funding import resources
 from market.i18n import N_
+from market.matching import candidates as matching
 from market.money import yuan_to_fen
 from market.organisations import services as organisations
 from market.procurement import needs as service
@@ -147,13 +148,14 @@ class ProjectPages(Controller):
                     filters={"place": place, "category": category or ""}, **await _context(conn))
 
     @get("/projects/{project_id:int}", opt=PUBLIC_OPT)
-    async def detail(self, request: Request, conn: Db, project_id: FromPath[int]) -> Response:
+    async def detail(self, request: Request, conn: Db, identity: MaybeUser, project_id: FromPath[int]) -> Response:
         project = await service.get_project(conn, project_id)
+        may_match = await matching.may_see(conn, identity, project.jurisdiction_id)
         entry = await conn.fetchrow("select * from catalogue_entries where id = $1", project.catalogue_entry_id)
         buyer = await conn.fetchrow("select id, name_zh, name_en from organisations where id = $1", project.buyer_id)
         needs = [await service.get_need(conn, n) for n in project.need_ids]
         return page(request, "procurement/project.html", project=project, entry=entry, buyer=buyer, needs=needs,
-                    **await _context(conn))
+                    may_match=may_match and project.status == "approved", **await _context(conn))
 
     @get("/projects/new", opt=BUYERS_OPT)
     async def new(self, request: Request, conn: Db, identity: User) -> Response:

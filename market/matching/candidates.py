@@ -1,0 +1,449 @@
+"""Candidates: for a set of projects, every provider and funder that could take part, scored and
+explained (`market.matching.scoring`), the excluded pairs with their reasons, and the instance the
+solver (`market.matching.solver`) reads.
+
+The facts, and where they come from today:
+- a project: its catalogue item, place, buyer, government budget and funding target; its live
+  call's rules if the call is published, else the catalogue item's; the call's opened bids;
+- a provider: its rating, registration and place; the items of calls it has bid for (opened bids
+  only, so the seal holds); its signed contracts under way; its totals from closed evaluation panels;
+  report milestones of its contracts accepted late or overdue; objections upheld against its awards;
+- a funder: its current public resources list (categories, places, beneficiary groups, money) and
+  its pledges not cancelled or refunded, by the category and place of the project they went to;
+- people: memberships, for conflicts of interest.
+
+Needs are matched once they are projects: before that they have no catalogue item chosen, budget or
+rules. Providers registered in another district are counted, not scored, where the rules keep to the
+district — at city scale there are thousands of them per project.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+from market import i18n
+from market.accounts.models import Identity
+from market.errors import Conflict, Forbidden
+from market.evaluation import scoring as evaluation
+from market.evaluation.models import Candidate as PanelCandidate
+from market.evaluation.models import Criterion
+from market.funding import resources
+from market.matching import scoring
+from market.matching.scoring import (
+    Fit, FunderFacts, Gift, Place, ProjectFacts, ProviderFacts, Reason, Rules,
+)
+from market.matching.weights import Weights
+from market.procurement import bids, calls, needs
+
+# Edges per need in a solver instance: the best of each side (the solver's instances are sparse).
+PROVIDERS_PER_NEED = 20
+FUNDERS_PER_NEED = 10
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    """One side of a pair with the project: its fit, and for a provider its price."""
+
+    party_id: int
+    name: str
+    fit: Fit
+    price_fen: int | None = None
+    bid: bool = False
+    affinity: float = 0.0
+
+
+class ProjectCandidates(msgspec.Struct, frozen=True, kw_only=True):
+    project: ProjectFacts
+    title_zh: str
+    title_en: str
+    # Scored pairs, best first (ties: lower id first), and excluded ones with their reasons.
+    providers: list[Candidate]
+    funders: list[Candidate]
+    excluded_providers: list[Candidate]
+    excluded_funders: list[Candidate]
+    # Providers registered in another district, where the rules keep to the district, and why.
+    other_district: int
+    other_district_reason: Reason | None
+    # The provider a standing award gave the project to: the solver must keep it.
+    pinned: int | None
+
+
+class Candidates(msgspec.Struct, frozen=True, kw_only=True):
+    weights: Weights
+    projects: list[ProjectCandidates]
+    providers: dict[int, ProviderFacts]
+    funders: dict[int, FunderFacts]
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo(i18n.current_timezone.get())).date()
+
+
+def _name(row: Any) -> str:
+    return row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
+
+
+class _Tree:
+    """The jurisdiction tree, loaded once: places and names without a query per organisation."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self.rows = {r["id"]: r for r in rows}
+
+    def up(self, place_id: int) -> list[Any]:
+        out = []
+        row = self.rows.get(place_id)
+        while row is not None:
+            out.append(row)
+            row = self.rows.get(row["parent_id"])
+        return out
+
+    def place(self, place_id: int) -> Place:
+        levels = {r["level"]: r["id"] for r in self.up(place_id)}
+        return Place(district=levels.get("district"), street=levels.get("street"), community=levels.get("community"))
+
+    def name(self, place_id: int | None) -> str:
+        return _name(self.rows[place_id]) if place_id in self.rows else ""
+
+
+async def _members(conn: asyncpg.Connection, org_ids: list[int]) -> dict[int, frozenset[int]]:
+    rows = await conn.fetch("select organisation_id, array_agg(user_id) as users from memberships "
+                            "where organisation_id = any($1) group by organisation_id", org_ids)
+    return {r["organisation_id"]: frozenset(r["users"]) for r in rows}
+
+
+async def _evaluation_totals(conn: asyncpg.Connection) -> dict[int, list[float]]:
+    """Each organisation's totals from closed panels, by the evaluation engine's own arithmetic."""
+    panels = [r["id"] for r in await conn.fetch("select id from panels where status = 'closed' order by id")]
+    criteria: dict[int, list[Criterion]] = {}
+    for r in await conn.fetch("select panel_id, position, name_zh, name_en, weight, min_score, is_price "
+                              "from panel_criteria where panel_id = any($1) order by panel_id, position", panels):
+        criteria.setdefault(r["panel_id"], []).append(Criterion(**{k: r[k] for k in Criterion.__struct_fields__}))
+    candidates: dict[int, list[PanelCandidate]] = {}
+    for r in await conn.fetch("select panel_id, candidate_id, organisation_id, label, price_fen, submitted_at "
+                              "from panel_candidates where panel_id = any($1) order by panel_id, candidate_id", panels):
+        candidates.setdefault(r["panel_id"], []).append(
+            PanelCandidate(**{k: r[k] for k in PanelCandidate.__struct_fields__}))
+    consensus: dict[int, dict[int, dict[int, Any]]] = {}
+    for r in await conn.fetch("select panel_id, candidate_id, position, score from panel_consensus "
+                              "where panel_id = any($1)", panels):
+        consensus.setdefault(r["panel_id"], {}).setdefault(r["candidate_id"], {})[r["position"]] = r["score"]
+    totals: dict[int, list[float]] = {}
+    for panel_id in panels:
+        by_candidate = {c.candidate_id: c.organisation_id for c in candidates.get(panel_id, [])}
+        for ranked in evaluation.rank(criteria.get(panel_id, []), candidates.get(panel_id, []),
+                                      consensus.get(panel_id, {})):
+            if ranked.total is not None:
+                totals.setdefault(by_candidate[ranked.candidate_id], []).append(float(ranked.total))
+    return totals
+
+
+async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date) -> dict[int, ProviderFacts]:
+    """Every verified provider's facts."""
+    orgs = await conn.fetch("select * from organisations where kind = 'provider' and status = 'verified' order by id")
+    ids = [r["id"] for r in orgs]
+    items: dict[int, set[str]] = {}
+    for r in await conn.fetch(
+            """select b.provider_id, b.batch_id, c.published_at, c.deadline_at, e.code
+                 from bids b join calls c on c.id = b.call_id join catalogue_entries e on e.id = c.catalogue_entry_id
+                where b.status = 'submitted' and b.provider_id = any($1)""", ids):
+        if bids.opened(r, r["batch_id"] is not None):
+            items.setdefault(r["provider_id"], set()).add(r["code"])
+    active: dict[int, set[int]] = {}
+    for r in await conn.fetch("""select k.provider_id, c.project_id from contracts k join calls c on c.id = k.call_id
+                                  where k.status = 'signed' and k.service_end >= $1""", on):
+        active.setdefault(r["provider_id"], set()).add(r["project_id"])
+    late = dict(await conn.fetch(
+        """select k.provider_id, count(*) from contract_milestones m join contracts k on k.id = m.contract_id
+            where m.kind = 'report' and k.status = 'signed'
+              and coalesce((m.accepted_at at time zone $2)::date, $1) > m.due_date
+            group by k.provider_id""", on, i18n.current_timezone.get()))
+    upheld = dict(await conn.fetch(
+        """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
+             join bids b on b.id = a.bid_id where o.status = 'upheld' group by b.provider_id"""))
+    totals = await _evaluation_totals(conn)
+    members = await _members(conn, ids)
+    return {r["id"]: ProviderFacts(
+        id=r["id"], name=_name(r), subtype=r["subtype"], rating=r["rating"], registration_date=r["registration_date"],
+        place=tree.place(r["jurisdiction_id"]), members=members.get(r["id"], frozenset()),
+        items=frozenset(items.get(r["id"], ())), active_projects=frozenset(active.get(r["id"], ())),
+        evaluation_totals=tuple(totals.get(r["id"], ())), late_reports=late.get(r["id"], 0),
+        upheld_objections=upheld.get(r["id"], 0)) for r in orgs}
+
+
+async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, FunderFacts]:
+    """Every verified funder's facts."""
+    orgs = await conn.fetch("select * from organisations where kind = 'funder' and status = 'verified' order by id")
+    ids = [r["id"] for r in orgs]
+    offers: dict[int, list[Any]] = {}
+    for r in await resources.current_public(conn):
+        offers.setdefault(r["funder_id"], []).append(r)
+    gifts: dict[int, list[Gift]] = {}
+    for r in await conn.fetch(
+            """select pl.funder_id, split_part(e.code, '.', 1) as category, p.jurisdiction_id
+                 from pledges pl left join project_needs pn on pn.need_id = pl.need_id
+                 join projects p on p.id = coalesce(pl.project_id, pl.allocated_project_id, pn.project_id)
+                 join catalogue_entries e on e.id = p.catalogue_entry_id
+                where pl.status not in ('cancelled', 'refunded') and pl.funder_id = any($1)
+                order by pl.id""", ids):
+        gifts.setdefault(r["funder_id"], []).append(Gift(r["category"], tree.place(r["jurisdiction_id"])))
+    members = await _members(conn, ids)
+    out = {}
+    for r in orgs:
+        listed = offers.get(r["id"], [])
+        out[r["id"]] = FunderFacts(
+            id=r["id"], name=_name(r), members=members.get(r["id"], frozenset()),
+            money_fen=sum(o["amount_fen"] for o in listed if o["kind"] == "money"),
+            categories=frozenset(c for o in listed for c in o["categories"]),
+            any_category=any(not o["categories"] for o in listed),
+            places=frozenset(j for o in listed for j in o["jurisdiction_ids"]),
+            anywhere=any(not o["jurisdiction_ids"] for o in listed),
+            groups=frozenset(g for o in listed for g in o["beneficiary_groups"]),
+            any_group=any(not o["beneficiary_groups"] for o in listed),
+            gifts=tuple(gifts.get(r["id"], ())))
+    return out
+
+
+class _Project(msgspec.Struct, frozen=True, kw_only=True):
+    facts: ProjectFacts
+    title_zh: str
+    title_en: str
+    bids: dict[int, int]
+    winner: int | None
+
+
+async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int]) -> list[_Project]:
+    rows = await conn.fetch(
+        """select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope,
+                  cat.name_zh as category_zh, cat.name_en as category_en
+             from projects p join catalogue_entries e on e.id = p.catalogue_entry_id
+             left join catalogue_entries cat on cat.version_id = e.version_id and cat.code = split_part(e.code, '.', 1)
+            where p.id = any($1) and p.status = 'approved' order by p.id""", project_ids)
+    ids = [r["id"] for r in rows]
+    live = {r["project_id"]: r for r in await conn.fetch(
+        "select * from calls where project_id = any($1) and cancelled_at is null and failed_at is null", ids)}
+    offered: dict[int, dict[int, int]] = {}
+    for r in await conn.fetch(
+            """select c.project_id, b.provider_id, b.amount_fen, b.batch_id from bids b join calls c on c.id = b.call_id
+                where c.id = any($1) and b.status = 'submitted' order by b.submitted_at desc, b.id desc""",
+            [c["id"] for c in live.values()]):
+        if bids.opened(live[r["project_id"]], r["batch_id"] is not None):
+            offered.setdefault(r["project_id"], {}).setdefault(r["provider_id"], r["amount_fen"])
+    winners = {r["project_id"]: r["provider_id"] for r in await conn.fetch(
+        """select c.project_id, b.provider_id from awards a join bids b on b.id = a.bid_id join calls c on c.id = a.call_id
+            where c.id = any($1) and a.reopened_at is null and a.batch_id is null""", [c["id"] for c in live.values()])}
+    communities: dict[int, list[int]] = {}
+    for r in await conn.fetch("select pn.project_id, n.community_id from project_needs pn join needs n on n.id = pn.need_id "
+                              "where pn.project_id = any($1)", ids):
+        communities.setdefault(r["project_id"], []).append(r["community_id"])
+    members = await _members(conn, list({r["buyer_id"] for r in rows}))
+    out = []
+    for r in rows:
+        call = live.get(r["id"])
+        if call is not None and call["published_at"] is not None:
+            rules = Rules(provider_types=tuple(call["provider_types"]), min_rating=call["min_rating"],
+                          min_years=call["min_years"], cross_district=call["cross_district"], from_call=True)
+            closed = calls.status_of(call) != "open"
+        else:
+            rules = Rules(provider_types=tuple(r["provider_types"]), min_rating=r["min_rating"],
+                          min_years=r["min_years"], cross_district=r["scope"] == "any")
+            closed = False
+        place = tree.place(r["jurisdiction_id"])
+        places = {row["id"] for j in [r["jurisdiction_id"], *communities.get(r["id"], [])] for row in tree.up(j)}
+        facts = ProjectFacts(
+            id=r["id"], buyer_id=r["buyer_id"], buyer_members=members.get(r["buyer_id"], frozenset()),
+            item_code=r["code"],
+            category_name=(r["category_en"] if i18n.current_locale.get() == "en" and r["category_en"]
+                           else r["category_zh"]) or r["code"].split(".", 1)[0],
+            place=place, places=frozenset(places), district_name=tree.name(place.district), budget_fen=r["budget_fen"],
+            funding_target_fen=r["funding_target_fen"] or 0, rules=rules, bidding_closed=closed)
+        out.append(_Project(facts=facts, title_zh=r["title_zh"], title_en=r["title_en"], bids=offered.get(r["id"], {}),
+                            winner=winners.get(r["id"])))
+    return out
+
+
+def _ranked(pairs: list[Candidate]) -> list[Candidate]:
+    return sorted(pairs, key=lambda c: (-(c.fit.score or 0), c.party_id))
+
+
+def candidates_for(project: _Project, providers: dict[int, ProviderFacts], funders: dict[int, FunderFacts],
+                   weights: Weights, on: date) -> ProjectCandidates:
+    facts = project.facts
+    scored: list[Candidate] = []
+    excluded: list[Candidate] = []
+    elsewhere: list[ProviderFacts] = []
+    for p in providers.values():
+        if not facts.rules.cross_district and p.place.district != facts.place.district:
+            elsewhere.append(p)
+            continue
+        bid = project.bids.get(p.id)
+        fit = scoring.score_provider(facts, p, weights, today=on, bid_fen=bid)
+        pair = Candidate(party_id=p.id, name=p.name, fit=fit, price_fen=scoring.price_of(facts, bid),
+                         bid=bid is not None)
+        (excluded if fit.excluded else scored).append(pair)
+    reason = None
+    if elsewhere:
+        reason = next(r for r in scoring.provider_exclusions(facts, elsewhere[0], weights, today=on)
+                      if r.rule == "district")
+    eligible = [providers[c.party_id] for c in scored]
+    funded: list[Candidate] = []
+    unfunded: list[Candidate] = []
+    for f in funders.values():
+        fit = scoring.score_funder(facts, f, weights, eligible)
+        pair = Candidate(party_id=f.id, name=f.name, fit=fit, affinity=scoring.affinity(fit, facts, weights))
+        (unfunded if fit.excluded else funded).append(pair)
+    winner = project.winner if any(c.party_id == project.winner for c in scored) else None
+    return ProjectCandidates(project=facts, title_zh=project.title_zh, title_en=project.title_en,
+                             providers=_ranked(scored), funders=_ranked(funded), excluded_providers=excluded,
+                             excluded_funders=unfunded, other_district=len(elsewhere), other_district_reason=reason,
+                             pinned=winner)
+
+
+async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weights,
+                on: date | None = None) -> Candidates:
+    """Candidates for the approved projects among `project_ids` (others are left out)."""
+    on = on or today()
+    tree = _Tree(await conn.fetch("select id, parent_id, level, name_zh, name_en from jurisdictions"))
+    providers = await provider_facts(conn, tree, on)
+    funders = await funder_facts(conn, tree)
+    projects = [candidates_for(p, providers, funders, weights, on)
+                for p in await _projects(conn, tree, list(dict.fromkeys(project_ids)))]
+    return Candidates(weights=weights, projects=projects, providers=providers, funders=funders)
+
+
+def to_instance(found: Candidates, *, providers_per_need: int = PROVIDERS_PER_NEED,
+                funders_per_need: int = FUNDERS_PER_NEED) -> dict[str, Any]:
+    """The solver's input: each project a need with its government budget; its best providers
+    (value = score, price = bid or planned cost) and funders (affinity = value per fen, see
+    `scoring.affinity`); a provider's capacity less its contracts under way on other projects; a
+    funder's budget its public money on offer; a standing award pinned. Excluded pairs have no edge."""
+    in_instance = {p.project.id for p in found.projects}
+    needs_out, provider_edges, funder_edges, pinned = [], [], [], []
+    used_providers: set[int] = set()
+    used_funders: set[int] = set()
+    for pc in found.projects:
+        needs_out.append({"id": pc.project.id, "gov_money": pc.project.budget_fen})
+        kept = pc.providers[:providers_per_need]
+        if pc.pinned is not None and all(c.party_id != pc.pinned for c in kept):
+            kept += [c for c in pc.providers if c.party_id == pc.pinned]
+        for c in kept:
+            provider_edges.append({"need": pc.project.id, "provider": c.party_id, "price": c.price_fen,
+                                   "value": c.fit.score})
+            used_providers.add(c.party_id)
+        if pc.pinned is not None:
+            pinned.append([pc.project.id, pc.pinned])
+        for c in pc.funders[:funders_per_need]:
+            funder_edges.append({"need": pc.project.id, "funder": c.party_id, "affinity": c.affinity})
+            used_funders.add(c.party_id)
+    capacity = found.weights.capacity_contracts
+    return {
+        "needs": needs_out,
+        "providers": [{"id": p, "capacity": capacity - len(found.providers[p].active_projects - in_instance)}
+                      for p in sorted(used_providers)],
+        "funders": [{"id": f, "budget": found.funders[f].money_fen} for f in sorted(used_funders)],
+        "provider_edges": provider_edges,
+        "funder_edges": funder_edges,
+        "pinned": pinned,
+        "forbidden": [],
+    }
+
+
+# ---- what a person reads: the page and its JSON twin ----------------------------------------------
+
+class Explained(msgspec.Struct, frozen=True):
+    factor: str
+    points: float
+    text: str
+
+
+class ProviderMatch(msgspec.Struct, frozen=True, kw_only=True):
+    provider_id: int
+    name: str
+    score: float
+    price_fen: int
+    bid: bool
+    pinned: bool
+    lines: list[Explained]
+
+
+class FunderMatch(msgspec.Struct, frozen=True, kw_only=True):
+    funder_id: int
+    name: str
+    score: float
+    # Value per fen given, as the solver reads it.
+    affinity: float
+    money_fen: int
+    lines: list[Explained]
+
+
+class Excluded(msgspec.Struct, frozen=True, kw_only=True):
+    side: Literal["provider", "funder"]
+    id: int
+    name: str
+    reasons: list[str]
+
+
+class ProjectMatches(msgspec.Struct, frozen=True, kw_only=True):
+    project_id: int
+    title_zh: str
+    title_en: str
+    rules_from: Literal["call", "catalogue"]
+    cross_district: bool
+    budget_fen: int
+    funding_target_fen: int
+    planned_fen: int
+    providers: list[ProviderMatch]
+    funders: list[FunderMatch]
+    # Every excluded pair, with its reasons.
+    excluded: list[Excluded]
+    more_providers: int
+    more_funders: int
+    other_district: int
+    other_district_reason: str
+    weights: Weights
+
+
+def _lines(fit: Fit) -> list[Explained]:
+    return [Explained(x.factor, x.points, x.text()) for x in fit.lines]
+
+
+async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
+    """Whether the person may see the matches of a project in this place: the buyers whose area
+    includes it and platform administrators. Matches name conflicts of interest and funders'
+    preferences, which are not for everyone."""
+    return identity is not None and identity.acts_for_verified and (
+        identity.is_platform_admin or await needs.covers(conn, identity, jurisdiction_id))
+
+
+async def project_matches(conn: asyncpg.Connection, identity: Identity | None, project_id: int, weights: Weights,
+                          limit: int = 10) -> ProjectMatches:
+    """The best `limit` providers and funders for a project, explained, and every excluded pair."""
+    project = await needs.get_project(conn, project_id)
+    if not await may_see(conn, identity, project.jurisdiction_id):
+        raise Forbidden("A project's matches are shown to the buyers whose area includes it and to platform "
+                        "administrators.")
+    if project.status != "approved":
+        raise Conflict("This project was cancelled: there is nothing to match.")
+    found = await build(conn, [project_id], weights)
+    (pc,) = found.projects
+    facts = pc.project
+    shown = pc.providers[:limit] + [c for c in pc.providers[limit:] if c.party_id == pc.pinned]
+    excluded = ([Excluded(side="provider", id=c.party_id, name=c.name, reasons=[r.text() for r in c.fit.excluded])
+                 for c in pc.excluded_providers]
+                + [Excluded(side="funder", id=c.party_id, name=c.name, reasons=[r.text() for r in c.fit.excluded])
+                   for c in pc.excluded_funders])
+    return ProjectMatches(
+        project_id=facts.id, title_zh=pc.title_zh, title_en=pc.title_en,
+        rules_from="call" if facts.rules.from_call else "catalogue", cross_district=facts.rules.cross_district,
+        budget_fen=facts.budget_fen, funding_target_fen=facts.funding_target_fen, planned_fen=facts.planned_fen,
+        providers=[ProviderMatch(provider_id=c.party_id, name=c.name, score=c.fit.score or 0.0,
+                                 price_fen=c.price_fen or 0, bid=c.bid, pinned=c.party_id == pc.pinned,
+                                 lines=_lines(c.fit)) for c in shown],
+        funders=[FunderMatch(funder_id=c.party_id, name=c.name, score=c.fit.score or 0.0, affinity=c.affinity,
+                             money_fen=found.funders[c.party_id].money_fen, lines=_lines(c.fit)) for c in pc.funders[:limit]],
+        excluded=excluded, more_providers=len(pc.providers) - len(shown),
+        more_funders=max(0, len(pc.funders) - limit), other_district=pc.other_district,
+        other_district_reason=pc.other_district_reason.text() if pc.other_district_reason else "", weights=weights)

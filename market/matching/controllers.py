@@ -1,0 +1,74 @@
+"""Fit scoring's pages and JSON twins: a project's best providers and funders with the reasons, the
+excluded pairs, and the weights in force."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, QueryParameter
+
+from market.accounts.access import PUBLIC, member
+from market.i18n import N_, gettext
+from market.matching import candidates
+from market.matching.weights import WEIGHT_NOTES, Weights
+from market.web import Config, Db, MaybeUser, page
+
+PUBLIC_OPT = {"access": PUBLIC}
+# Buyers and the platform pass the gate; the service then keeps to the project's area and to
+# platform administrators.
+MATCHES_OPT = {"access": member(N_("buyers and platform administrators"), "buyer", "platform")}
+Limit = Annotated[int, QueryParameter(ge=1, le=100)]
+
+
+class WeightNote(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    side: str
+    name: str
+    how: str
+    value: float
+    default: float
+
+
+class WeightsView(msgspec.Struct, frozen=True, kw_only=True):
+    weights: Weights
+    notes: list[WeightNote]
+
+
+def weights_view(weights: Weights) -> WeightsView:
+    defaults = Weights()
+    return WeightsView(weights=weights, notes=[
+        WeightNote(key=key, side=side, name=gettext(name), how=gettext(how), value=getattr(weights, key),
+                   default=getattr(defaults, key)) for key, (side, name, how) in WEIGHT_NOTES.items()])
+
+
+class MatchingPages(Controller):
+    include_in_schema = False
+
+    @get("/projects/{project_id:int}/matches", opt=MATCHES_OPT)
+    async def matches(self, request: Request, conn: Db, identity: MaybeUser, settings: Config,
+                      project_id: FromPath[int], limit: Limit = 10) -> Response:
+        found = await candidates.project_matches(conn, identity, project_id, settings.weights, limit)
+        return page(request, "matching/matches.html", m=found,
+                    factor_names={key: gettext(name) for key, (_side, name, _how) in WEIGHT_NOTES.items()})
+
+    @get("/matching/weights", opt=PUBLIC_OPT)
+    async def weights(self, request: Request, settings: Config) -> Response:
+        return page(request, "matching/weights.html", view=weights_view(settings.weights))
+
+
+class MatchingApi(Controller):
+    path = "/api"
+    tags = ["matching"]
+
+    @get("/projects/{project_id:int}/matches", opt=MATCHES_OPT,
+         summary="A project's best providers and funders with the reasons for their scores, and every excluded "
+                 "pair with its reasons (buyers of the project's area, platform administrators)")
+    async def matches(self, conn: Db, identity: MaybeUser, settings: Config, project_id: FromPath[int],
+                      limit: Limit = 10) -> candidates.ProjectMatches:
+        return await candidates.project_matches(conn, identity, project_id, settings.weights, limit)
+
+    @get("/matching/weights", opt=PUBLIC_OPT, summary="The fit-scoring weights in force, and what each counts")
+    async def weights(self, settings: Config) -> WeightsView:
+        return weights_view(settings.weights)
