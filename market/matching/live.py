@@ -30,6 +30,10 @@ class BoardHub:
         self.listener: asyncpg.Connection | None = None
         self.lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[None]] = set()
+        # One refresh per fair at a time; a notification during it asks for one more. Boards read
+        # concurrently could otherwise arrive out of order, the older last.
+        self.refreshing: set[int] = set()
+        self.dirty: set[int] = set()
 
     async def subscribe(self, fair_id: int) -> asyncio.Queue[str]:
         await self._listen()
@@ -59,21 +63,36 @@ class BoardHub:
         self.listener = None
 
     def _notified(self, conn: asyncpg.Connection, pid: int, channel: str, payload: str) -> None:
-        if payload.isdigit() and int(payload) in self.streams:
-            task = asyncio.get_running_loop().create_task(self._fan_out(int(payload)))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-
-    async def _fan_out(self, fair_id: int) -> None:
-        try:
-            board = await self.current(fair_id)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("boards.read_failed", fair=fair_id, error=str(exc))
+        if not payload.isdigit() or int(payload) not in self.streams:
             return
-        for queue in list(self.streams.get(fair_id, ())):
-            if queue.full():  # a stream that stopped reading gets the newest board only
-                queue.get_nowait()
-            queue.put_nowait(board)
+        fair_id = int(payload)
+        if fair_id in self.refreshing:
+            self.dirty.add(fair_id)
+            return
+        self.refreshing.add(fair_id)
+        task = asyncio.get_running_loop().create_task(self._refresh(fair_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _refresh(self, fair_id: int) -> None:
+        """Read the board and hand it out, again while notifications came in meanwhile: the last board
+        every stream gets is read after the last change."""
+        try:
+            while True:
+                self.dirty.discard(fair_id)
+                try:
+                    board = await self.current(fair_id)
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("boards.read_failed", fair=fair_id, error=str(exc))
+                    return
+                for queue in list(self.streams.get(fair_id, ())):
+                    if queue.full():  # a stream that stopped reading gets the newest board only
+                        queue.get_nowait()
+                    queue.put_nowait(board)
+                if fair_id not in self.dirty:
+                    return
+        finally:
+            self.refreshing.discard(fair_id)
 
     async def close(self) -> None:
         for task in list(self.tasks):
