@@ -270,3 +270,22 @@ async def test_two_processes_show_every_raise_on_every_board(pool, settings, wor
             task.cancel()
         for client in clients:
             await client.aclose()
+
+
+async def test_a_registered_funder_sees_the_projects_that_suit_it(client, pool, settings, world, project):
+    from market.funding import resources
+    from market.funding.models import ResourceInput
+    fair_id = await _live_fair(pool, settings, world, project)
+    funder = await who(pool, settings, world, "funder_admin")
+    await _do(pool, resources.create, funder, ResourceInput(kind="money", title="助老专项资金", amount_fen=500_000_00,
+                                                            categories=["01"]))
+    from market.i18n import use_locale
+    async with pool.acquire() as conn:
+        with use_locale("en"):
+            [suggested] = await fairs.suggestions(conn, funder, fair_id, settings.weights)
+    assert suggested.project_id == project and suggested.score > 0 and suggested.reasons
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    page = await client.get(f"/fairs/{fair_id}?lang=en")
+    assert "Suggested for you" in page.text and suggested.reasons[0] in page.text
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert "Suggested for you" not in (await client.get(f"/fairs/{fair_id}?lang=en")).text

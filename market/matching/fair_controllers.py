@@ -51,7 +51,11 @@ async def fair_page(request: Request, conn: asyncpg.Connection, identity: Identi
     if identity and identity.org_id:
         marked = {r["project_id"] for r in await conn.fetch(
             "select project_id from fair_interests where fair_id = $1 and funder_id = $2", fair_id, identity.org_id)}
+    suggested = []
+    if fair.registered and fair.status in ("open", "live"):
+        suggested = await fairs.suggestions(conn, identity, fair_id, request.app.state.settings.weights)
     return page(request, "matching/fair.html", status=status, fair=fair, board=await fairs.board(conn, fair_id),
+                suggested=suggested,
                 interests=await fairs.interests(conn, fair_id), marked=marked, projects=projects,
                 errors=errors or {}, form=form or {})
 

@@ -94,3 +94,13 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     by_funder: list[dict[str, Any]]
     # Projects that leave the fair funded: raised something, and reached the target if all or nothing.
     docked: int
+
+
+class Suggestion(msgspec.Struct, frozen=True, kw_only=True):
+    """A project of the fair that suits a funder, by fit scoring, with the factors that earned most."""
+
+    project_id: int
+    title_zh: str
+    title_en: str
+    score: float
+    reasons: list[str]

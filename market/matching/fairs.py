@@ -26,8 +26,10 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges, pools
 from market.funding.models import PledgeInput, Step
 from market.i18n import Msg
+from market.matching import candidates
 from market.matching.fair_models import (FAIR_STATUS_NAMES, Board, BoardItem, Fair, FairInput, ItemInput,
-                                         RaiseInput, Report)
+                                         RaiseInput, Report, Suggestion)
+from market.matching.weights import Weights
 
 CHANNEL = "market_fairs"
 ORGANISER_KINDS = ("buyer", "funder")
@@ -309,6 +311,24 @@ async def report(conn: asyncpg.Connection, identity: Identity | None, fair_id: i
     live = await board(conn, fair_id)
     return Report(fair=fair, board=live, by_funder=by_funder,
                   docked=sum(1 for i in live.items if i.raises and (i.reached or not i.all_or_nothing)))
+
+
+async def suggestions(conn: asyncpg.Connection, identity: Identity, fair_id: int, weights: Weights) -> list[Suggestion]:
+    """Before the day, for a funder: the fair's projects that suit it best, with the reasons (fit
+    scoring's funder side), and the ones it is excluded from, never shown as a suggestion."""
+    projects = [r["project_id"] for r in await conn.fetch(
+        "select project_id from fair_items where fair_id = $1 order by position", fair_id)]
+    if not projects or identity.org_id is None:
+        return []
+    found = await candidates.build(conn, projects, weights)
+    mine = []
+    for project in found.projects:
+        fit = next((c.fit for c in project.funders if c.party_id == identity.org_id), None)
+        if fit is not None and fit.score is not None:
+            mine.append(Suggestion(project_id=project.project.id, title_zh=project.title_zh,
+                                   title_en=project.title_en, score=fit.score,
+                                   reasons=[line.text() for line in fit.lines if line.points > 0][:3]))
+    return sorted(mine, key=lambda s: (-s.score, s.project_id))
 
 
 def board_json(value: Board) -> str:
