@@ -44,7 +44,11 @@ def _neighbours(rng: np.random.Generator, rows: int, pool: int, low: int, high: 
 
 
 def generate(size: str, seed: int = 1) -> Instance:
-    n_needs, n_providers, n_funders, max_capacity = SIZES[size]
+    return generate_sized(*SIZES[size], seed=seed)
+
+
+def generate_sized(n_needs: int, n_providers: int, n_funders: int, max_capacity: int, seed: int = 1) -> Instance:
+    """An instance of the benchmark's kind in any size (at least 25 providers and 6 funders)."""
     rng = np.random.default_rng(seed)
     typical = np.round(np.exp(rng.uniform(np.log(2e4), np.log(2e6), n_needs)), -2)
     gov = np.round(typical * rng.uniform(0.2, 1.0, n_needs), -2).astype(np.int64)

@@ -34,19 +34,26 @@ NEAR = 0.03  # an edge is a candidate if its reduced value is within this share 
 NEAR_FUNDER = 0.1  # a funder edge is one if its net affinity is within this share of the spread
 FREE_FUNDING_COLUMNS = 20_000  # up to here the dive may reroute all the funding
 INTEGRAL = 1e-6
+# Up to here the whole MIP is solved as well (within seconds at most) and the better answer kept.
+EXACT_COLUMNS = 2_000
+EXACT_SECONDS = 5.0
 
 
 def dock(problem: Problem, deadline: float) -> Result:
     start = time.monotonic()
     lag = Lagrangian(problem)
-    _check_pins(problem, deadline)
+    pin_money = _fund_pins(problem, deadline)
     bounds = [lag.bound(np.zeros(problem.funders), np.zeros(problem.providers))]
-    chosen = _decide(problem, lag, bounds, start, deadline)
-    assignments, x = _fund(problem, chosen, deadline)
-    return _result(problem, assignments, x, min(bounds))
+    options = [_decide(problem, lag, bounds, start, deadline, pin_money)]
+    if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
+        options.append(_exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS)))
+    results = [_result(problem, *_fund(problem, chosen, deadline), min(bounds))
+               for chosen in options if chosen is not None]
+    return max(results, key=lambda r: r.objective)  # the first of equals: the LP's
 
 
-def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float, deadline: float) -> np.ndarray:
+def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float, deadline: float,
+            pin_money: np.ndarray) -> np.ndarray:
     """The provider edges to take (indices into the problem's edges)."""
     p = problem
     if len(p.edge_need) == 0:
@@ -63,10 +70,21 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float
         edges, funds = _candidates(lag, mu, w)
     lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline)
     if not lp.run():
-        return _greedy(lag, mu, w)
+        return _greedy(lag, mu, w, pin_money)
     bounds.append(lag.bound(*lp.prices()))
     y, x = lp.solution()
     return _round(p, edges, funds, y, x, deadline - 0.15 * budget)
+
+
+def _exact_mip(p: Problem, deadline: float) -> np.ndarray | None:
+    """A small instance solved as it stands, by branch and bound: the dive cannot take back an
+    assignment the LP made whole, and on a handful of needs that can be the wrong one."""
+    model = DockingModel(p, np.arange(len(p.edge_need)), np.arange(len(p.fund_need)), p.capacity,
+                         p.budget.astype(float), deadline, integer=True)
+    if not model.run():
+        return None
+    y, _ = model.solution()
+    return model.edges[y > 0.5]
 
 
 def _candidates(lag: Lagrangian, mu: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,32 +179,33 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
         done[n] = True
 
 
-def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Needs by their best reduced value, each taking its best edge with a place left whose
-    shortfall its funders can still pay (best net affinity first). Pinned needs go first."""
+def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, pin_money: np.ndarray) -> np.ndarray:
+    """The pinned edges (paid as `pin_money` says), then needs by their best reduced value, each
+    taking its best edge with a place left whose shortfall its funders can still pay, best net
+    affinity first."""
     p = lag.problem
     r, u = lag.reduced(mu, w)
-    places = p.capacity.copy()
-    money = p.budget.copy()
+    pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
+    places = p.capacity - np.bincount(p.edge_provider[pinned], minlength=p.providers)
+    money = p.budget - np.bincount(p.fund_funder, pin_money, minlength=p.funders)
     fund_start = np.searchsorted(p.fund_need, np.arange(p.needs + 1))
     edge_start = np.searchsorted(p.edge_need, np.arange(p.needs + 1))
     net = p.affinity - mu[p.fund_funder]
-    order = np.lexsort((-u, ~p.pinned_need))
-    taken = []
-    for n in order:
-        if u[n] <= 0 and not p.pinned_need[n]:
+    taken = pinned.tolist()
+    for n in np.argsort(-u, kind="stable"):
+        if u[n] <= 0:
+            break
+        if p.pinned_need[n]:
             continue
         lo, hi = edge_start[n], edge_start[n + 1]
         funders = p.fund_funder[fund_start[n]:fund_start[n + 1]]
         funders = funders[np.argsort(-net[fund_start[n]:fund_start[n + 1]], kind="stable")]
         for e in lo + np.argsort(-r[lo:hi], kind="stable"):
-            if (r[e] <= 0 and not p.pinned_need[n]) or places[p.edge_provider[e]] <= 0:
-                continue
             need = int(p.shortfall[e])
-            if money[funders].sum() < need:
+            if r[e] <= 0 or places[p.edge_provider[e]] <= 0 or np.maximum(money[funders], 0).sum() < need:
                 continue
             for f in funders:
-                give = min(need, int(money[f]))
+                give = max(0, min(need, int(money[f])))
                 money[f] -= give
                 need -= give
             places[p.edge_provider[e]] -= 1
@@ -195,20 +214,22 @@ def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.array(sorted(taken), dtype=np.int64)
 
 
-def _check_pins(p: Problem, deadline: float) -> None:
-    """Pins whose shortfalls the funders cannot pay all together are refused, naming them."""
+def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
+    """Whole fen per funder edge paying the pinned needs; pins whose shortfalls the funders cannot
+    pay all together are refused, naming them."""
     pinned_edges = np.nonzero(p.pinned_need[p.edge_need])[0]
     demand = np.zeros(p.needs, dtype=np.int64)
     demand[p.edge_need[pinned_edges]] = p.shortfall[pinned_edges]
     if not demand.any():
-        return
+        return np.zeros(len(p.fund_need), dtype=np.int64)
     funds = np.nonzero(demand[p.fund_need] > 0)[0]
-    _, unpaid = solve_funding(p, demand, funds, p.pinned_need, deadline)
+    x, unpaid = solve_funding(p, demand, funds, p.pinned_need, max(deadline, time.monotonic() + 5))
     short = np.nonzero(unpaid > 0.5)[0]
     if len(short):
         raise InvalidFields([Invalid(N_("Need %(id)s cannot be paid for together with the other pinned "
                                         "needs: their funders' budgets are not enough for all of them."),
                                      field=f"pinned[{p.pin_entry[n]}]", id=_show(p.need_ids[n])) for n in short])
+    return np.rint(x).astype(np.int64)
 
 
 def _fund(p: Problem, chosen: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray]:

@@ -91,7 +91,7 @@ class DockingModel:
         self.deadline = deadline
         self.h = _highs(deadline, ny + nx, mip=integer)
         if integer:
-            self.h.setOptionValue("mip_rel_gap", 1e-5)
+            self.h.setOptionValue("mip_rel_gap", 1e-4)
         self.h.passModel(lp)
 
     def run(self, grace: float = 0.0) -> bool:

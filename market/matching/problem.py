@@ -183,7 +183,7 @@ def index(instance: Instance) -> Problem:
                                             "than its funders' budgets (%(reach)s fen) could give."),
                          id=_show(instance.needs[n].id), short=int(shortfall[k]), reach=int(reach[n]))
     for p in np.nonzero(pin_count > capacity)[0]:
-        problems.add(f"providers[{p}]", N_("Provider %(id)s is pinned to %(pins)s needs but can take only "
+        problems.add(f"providers[{p}]", N_("Provider %(id)s has %(pins)s pinned needs but room for only "
                                            "%(capacity)s."), id=_show(instance.providers[p].id),
                      pins=int(pin_count[p]), capacity=int(capacity[p]))
     problems.raise_any()
