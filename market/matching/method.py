@@ -12,8 +12,11 @@
 3. The funding of the chosen assignments is a transportation problem with integer demands and
    budgets, so its basic optimal solutions are whole fen: solved again for the best affinity,
    rounded, checked in integers and repaired if the solver's tolerances left anything off.
-Should a stage run out of time, a greedy docking by the prices stands in for it, so there is
-always a feasible answer.
+4. Places and fen still free go greedily to needs without a provider, by reduced value.
+5. Instances of a few dozen needs are also solved as a MIP outright (the dive cannot take back
+   an assignment the LP made whole, and with so few needs that can matter); the better answer wins.
+Should the LP run out of time, a greedy docking by the prices stands in for it; a dive out of time
+keeps what it has settled. So there is always a feasible answer: at worst the pinned needs alone.
 """
 
 from __future__ import annotations
@@ -44,41 +47,45 @@ def dock(problem: Problem, deadline: float) -> Result:
     lag = Lagrangian(problem)
     pin_money = _fund_pins(problem, deadline)
     bounds = [lag.bound(np.zeros(problem.funders), np.zeros(problem.providers))]
-    options = [_decide(problem, lag, bounds, start, deadline, pin_money)]
+    chosen, mu, w = _decide(problem, lag, bounds, start, deadline, pin_money)
+    # Money and places the rounding left are offered to needs still without a provider.
+    options = [_greedy(lag, mu, w, *_fund(problem, chosen, deadline))]
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
-        options.append(_exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS)))
-    results = [_result(problem, *_fund(problem, chosen, deadline), min(bounds))
-               for chosen in options if chosen is not None]
+        exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
+        if exact is not None:
+            options.append(_fund(problem, exact, deadline))
+    results = [_result(problem, chosen, x, min(bounds)) for chosen, x in options]
     return max(results, key=lambda r: r.objective)  # the first of equals: the LP's
 
 
 def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float, deadline: float,
-            pin_money: np.ndarray) -> np.ndarray:
-    """The provider edges to take (indices into the problem's edges)."""
+            pin_money: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The provider edges to take (indices into the problem's edges), and the best prices known."""
     p = problem
+    mu, w = np.zeros(p.funders), np.zeros(p.providers)
     if len(p.edge_need) == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), mu, w
     budget = deadline - start
     # The funding at the end must have time left whatever happens before.
     lp_deadline = deadline - 0.3 * budget
     if len(p.edge_need) + len(p.fund_need) <= FULL_LP_COLUMNS:
         edges, funds = np.arange(len(p.edge_need)), np.arange(len(p.fund_need))
-        mu, w = np.zeros(p.funders), np.zeros(p.providers)
     else:
         mu, w, bound = lag.smooth_prices(start + 0.35 * budget)
         bounds.append(bound)
         edges, funds = _candidates(lag, mu, w)
     lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline)
     if not lp.run():
-        return _greedy(lag, mu, w, pin_money)
-    bounds.append(lag.bound(*lp.prices()))
+        pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
+        return _greedy(lag, mu, w, pinned, pin_money)[0], mu, w
+    mu, w = lp.prices()
+    bounds.append(lag.bound(mu, w))
     y, x = lp.solution()
-    return _round(p, edges, funds, y, x, deadline - 0.15 * budget)
+    return _round(p, edges, funds, y, x, deadline - 0.15 * budget), mu, w
 
 
 def _exact_mip(p: Problem, deadline: float) -> np.ndarray | None:
-    """A small instance solved as it stands, by branch and bound: the dive cannot take back an
-    assignment the LP made whole, and on a handful of needs that can be the wrong one."""
+    """A small instance solved as it stands, by branch and bound (see step 5 above)."""
     model = DockingModel(p, np.arange(len(p.edge_need)), np.arange(len(p.fund_need)), p.capacity,
                          p.budget.astype(float), deadline, integer=True)
     if not model.run():
@@ -179,39 +186,42 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
         done[n] = True
 
 
-def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, pin_money: np.ndarray) -> np.ndarray:
-    """The pinned edges (paid as `pin_money` says), then needs by their best reduced value, each
-    taking its best edge with a place left whose shortfall its funders can still pay, best net
-    affinity first."""
+def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, taken: np.ndarray,
+            x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add to a feasible docking (edges `taken`, whole fen `x`): needs without a provider, by their
+    best reduced value at prices (mu, w), each taking its best edge with a place left whose shortfall
+    its funders can still pay in full, best net affinity first."""
     p = lag.problem
     r, u = lag.reduced(mu, w)
-    pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
-    places = p.capacity - np.bincount(p.edge_provider[pinned], minlength=p.providers)
-    money = p.budget - np.bincount(p.fund_funder, pin_money, minlength=p.funders)
+    x = x.copy()
+    places = p.capacity - np.bincount(p.edge_provider[taken], minlength=p.providers)
+    money = p.budget - np.bincount(p.fund_funder, x, minlength=p.funders)
+    has = np.zeros(p.needs, dtype=bool)
+    has[p.edge_need[taken]] = True
     fund_start = np.searchsorted(p.fund_need, np.arange(p.needs + 1))
     edge_start = np.searchsorted(p.edge_need, np.arange(p.needs + 1))
     net = p.affinity - mu[p.fund_funder]
-    taken = pinned.tolist()
+    added = []
     for n in np.argsort(-u, kind="stable"):
         if u[n] <= 0:
             break
-        if p.pinned_need[n]:
+        if has[n]:
             continue
         lo, hi = edge_start[n], edge_start[n + 1]
-        funders = p.fund_funder[fund_start[n]:fund_start[n + 1]]
-        funders = funders[np.argsort(-net[fund_start[n]:fund_start[n + 1]], kind="stable")]
+        ks = fund_start[n] + np.argsort(-net[fund_start[n]:fund_start[n + 1]], kind="stable")
         for e in lo + np.argsort(-r[lo:hi], kind="stable"):
             need = int(p.shortfall[e])
-            if r[e] <= 0 or places[p.edge_provider[e]] <= 0 or np.maximum(money[funders], 0).sum() < need:
+            if r[e] <= 0 or places[p.edge_provider[e]] <= 0 or np.maximum(money[p.fund_funder[ks]], 0).sum() < need:
                 continue
-            for f in funders:
-                give = max(0, min(need, int(money[f])))
-                money[f] -= give
+            for k in ks:
+                give = max(0, min(need, int(money[p.fund_funder[k]])))
+                money[p.fund_funder[k]] -= give
+                x[k] += give
                 need -= give
             places[p.edge_provider[e]] -= 1
-            taken.append(e)
+            added.append(e)
             break
-    return np.array(sorted(taken), dtype=np.int64)
+    return np.sort(np.concatenate([taken, np.array(added, dtype=np.int64)])), x
 
 
 def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
@@ -283,6 +293,7 @@ def _exact(p: Problem, chosen: np.ndarray, demand: np.ndarray, x: np.ndarray) ->
             if p.pinned_need[n]:
                 raise AssertionError("a pinned need that was paid for in the LP could not be paid in fen")
             dropped[n] = True
+            np.subtract.at(used, p.fund_funder[ks], x[ks])
             x[ks] = 0
     return chosen[~dropped[p.edge_need[chosen]]], x
 

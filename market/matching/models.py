@@ -142,8 +142,10 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
 
     A transportation problem with integer data: its basic optimal solutions are whole fen, so the
     solver is asked for a basic one (simplex, or interior point with crossover). Unpaid fen is
-    allowed at a heavy penalty (heavier for pinned needs) so the model is always feasible and says
-    which needs cannot be paid."""
+    allowed at a penalty, so the model is always feasible and says which needs cannot be paid. The
+    penalty outweighs any rerouting: paying one more fen moves money along a path that meets each
+    funder at most once, changing the affinity earned by at most 2 * (funders + 1) * max|a|. A
+    pinned need's penalty is three times that, so money leaves any other need first."""
     p = problem
     fn, ff = p.fund_need[funds], p.fund_funder[funds]
     needs = np.nonzero(demand > 0)[0]
@@ -152,10 +154,10 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
     keep = row[fn] >= 0
     funds, fn, ff = funds[keep], fn[keep], ff[keep]
     nk, nn = len(funds), len(needs)
-    penalty = 1.0 + 2.0 * (float(np.abs(p.affinity).max()) if len(p.affinity) else 0.0)
+    penalty = 1.0 + 2.0 * (p.funders + 1) * (float(np.abs(p.affinity).max()) if len(p.affinity) else 0.0)
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = nk + nn, nn + p.funders
-    lp.col_cost_ = np.concatenate([p.affinity[funds], -penalty * np.where(pinned[needs], 1000.0, 1.0)])
+    lp.col_cost_ = np.concatenate([p.affinity[funds], -penalty * np.where(pinned[needs], 3.0, 1.0)])
     lp.col_lower_ = np.zeros(nk + nn)
     lp.col_upper_ = np.full(nk + nn, INF)
     d = demand[needs].astype(float)
