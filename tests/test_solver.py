@@ -259,22 +259,37 @@ def generated(needs: int, seed: int) -> dict:
     return json.loads(msgspec.json.encode(generate_sized(needs, max(25, needs // 3), max(6, needs // 3), 5, seed)))
 
 
-@pytest.mark.parametrize("needs,seed", [(30, 1), (120, 2), (400, 3)])
-def test_generated_instances_are_docked_feasibly_and_close_to_the_bound(needs, seed):
-    data = generated(needs, seed)
-    # Some pins and bans as a user would set them: pins on needs the government pays for in full,
-    # on different needs and providers.
+def with_pins_and_bans(data: dict) -> dict:
+    """Pins and bans as a user would set them: three pins on different needs and providers, one
+    of them on a need its funders must pay for, and every fortieth edge banned."""
     gov = {n["id"]: n["gov_money"] for n in data["needs"]}
-    data["pinned"] = []
+    funded = {e["need"] for e in data["funder_edges"]}
+    pins: list[list] = []
     for e in data["provider_edges"]:
-        if e["price"] <= gov[e["need"]] and not any(e["need"] == n or e["provider"] == p for n, p in data["pinned"]):
-            data["pinned"].append([e["need"], e["provider"]])
-    data["pinned"] = data["pinned"][:3]
+        paid = e["price"] > gov[e["need"]]
+        if (not paid or (e["need"] in funded and not any(p for p in pins if p[2]))) and \
+                not any(e["need"] == n or e["provider"] == p for n, p, _ in pins):
+            pins.append([e["need"], e["provider"], paid])
+    data["pinned"] = [[n, p] for n, p, _ in pins[:3]]
     data["forbidden"] = [[e["need"], e["provider"]] for e in data["provider_edges"][5::40]
                          if [e["need"], e["provider"]] not in data["pinned"]]
-    out = run(data)
+    return data
+
+
+@pytest.mark.parametrize("needs,seed", [(30, 1), (120, 2), (400, 3)])
+def test_generated_instances_are_docked_feasibly_and_close_to_the_bound(needs, seed):
+    out = run(with_pins_and_bans(generated(needs, seed)))
     assert out["gap"] < 0.03
     assert len(out["assignments"]) > needs // 2
+
+
+def test_the_method_for_large_instances_keeps_every_rule(monkeypatch):
+    # Prices first, the LP on the edges that matter, the dive sharing out what money is left: the
+    # city-sized path, on an instance small enough for a test.
+    monkeypatch.setattr(method, "FULL_LP_COLUMNS", 0)
+    monkeypatch.setattr(method, "FREE_FUNDING_COLUMNS", 0)
+    out = run(with_pins_and_bans(generated(400, 9)))
+    assert out["gap"] < 0.03
 
 
 def test_the_lp_method_alone_is_feasible_where_the_exact_one_would_run(monkeypatch):
