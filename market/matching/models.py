@@ -97,7 +97,9 @@ class DockingModel:
     def run(self, grace: float = 0.0) -> bool:
         """Solve by the deadline (plus `grace` seconds); True if there is a solution to read
         (optimal, or for a MIP the best found)."""
-        self.h.setOptionValue("time_limit", max(0.1, self.deadline + grace - time.monotonic()))
+        # HiGHS counts time over all runs of a model, so the limit is that plus what is left.
+        left = max(0.1, self.deadline + grace - time.monotonic())
+        self.h.setOptionValue("time_limit", self.h.getRunTime() + left)
         self.h.run()
         status = self.h.getModelStatus()
         if self.integer:
