@@ -1,5 +1,5 @@
 """`market`: serve, db upgrade|status, demo, audit verify, admin create, jurisdictions import, payments
-reconcile, funding settle, settings."""
+reconcile, funding settle, match solve, bench matching, settings."""
 
 from __future__ import annotations
 
@@ -239,6 +239,52 @@ def cmd_funding_settle(args: argparse.Namespace) -> int:
     return _with_database(_settings(), work, pooled=True)
 
 
+def cmd_match_solve(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from market.errors import InvalidFields, MarketError
+    from market.matching.solver import parse, solve
+
+    try:
+        data = Path(args.input).read_bytes()
+    except OSError as exc:
+        print(f"market: {exc}", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    try:
+        instance = parse(data)
+        result = solve(instance, time_limit=args.time_limit)
+    except MarketError as exc:
+        problems = exc.errors if isinstance(exc, InvalidFields) else [exc]
+        for problem in problems:
+            print(f"market: {problem.field + ': ' if problem.field else ''}{problem.text()}", file=sys.stderr)
+        return 2
+    seconds = time.perf_counter() - started
+    try:
+        Path(args.out).write_bytes(msgspec.json.encode(result) + b"\n")
+    except OSError as exc:
+        print(f"market: {exc}", file=sys.stderr)
+        return 2
+    print(gettext("%(assigned)s of %(needs)s needs assigned, %(funded)s fen funded, objective %(objective)s, "
+                  "upper bound %(bound)s, gap %(gap)s, %(seconds)s s",
+                  assigned=len(result.assignments), needs=len(instance.needs),
+                  funded=sum(f.amount for f in result.funding), objective=f"{result.objective:.2f}",
+                  bound=f"{result.upper_bound:.2f}", gap=f"{result.gap:.3%}", seconds=f"{seconds:.2f}"))
+    return 0
+
+
+def cmd_bench_matching(args: argparse.Namespace) -> int:
+    from market.matching.bench import SIZES, main as bench
+
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown or not sizes:
+        print(f"market: sizes are {', '.join(SIZES)}", file=sys.stderr)
+        return 2
+    return bench(sizes, args.seed)
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for var, (_, text) in ENVIRONMENT.items():
         print(f"{var:<30} {text}")
@@ -288,6 +334,23 @@ def parser() -> argparse.ArgumentParser:
     fund = sub.add_parser("funding", help="pledges and funds").add_subparsers(dest="funding_command", required=True)
     fund.add_parser("settle", help="settle all-or-nothing pledges whose deadline has passed (each app process "
                                    "also does this every MARKET_NOTIFY_SECONDS)").set_defaults(func=cmd_funding_settle)
+
+    match = sub.add_parser("match", help="the docking of needs, providers and funders").add_subparsers(
+        dest="match_command", required=True)
+    msolve = match.add_parser("solve", help="solve a docking problem in a JSON file (see market/matching/solver.py "
+                                            "for its shape) and write the result as JSON")
+    msolve.add_argument("input")
+    msolve.add_argument("--out", required=True, help="where to write the result")
+    msolve.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    msolve.set_defaults(func=cmd_match_solve)
+
+    bench = sub.add_parser("bench", help="benchmarks (figures, not tests)").add_subparsers(
+        dest="bench_command", required=True)
+    bmatch = bench.add_parser("matching", help="time, peak memory, objective, bound and gap of the docking "
+                                               "solver on generated instances")
+    bmatch.add_argument("--sizes", default="district,city", help="comma-separated: district, city")
+    bmatch.add_argument("--seed", type=int, default=1)
+    bmatch.set_defaults(func=cmd_bench_matching)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

@@ -1,0 +1,124 @@
+"""Prices for funders' money (mu, per fen) and providers' places (w), and the upper bound they prove.
+
+Relaxing the budget and capacity rows of the LP with prices mu, w >= 0 leaves one small problem per
+need: fund each fen from the funder with the best net affinity lam[n] = max_f (a[f,n] - mu[f]), and
+take the provider edge with the best reduced value r = v + s * lam[n] - w[p], or none. So
+
+    D(mu, w) = sum B*mu + sum cap*w + sum over needs of max(0, max_p r)   (a pinned need: its r)
+
+is an upper bound on the LP relaxation, hence on every docking, for ANY mu, w >= 0 (weak duality),
+and equals the LP optimum at the optimal prices. `smooth_prices` finds near-optimal prices fast by
+minimising D with each max replaced by a soft maximum (log-sum-exp), for a falling temperature, with
+L-BFGS-B; it touches each edge a few hundred times in vectorised passes, where an LP solver on the
+whole city round needs far longer.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy.optimize import minimize
+
+from market.matching.problem import Problem, Segments
+
+# (need temperature, funder temperature) relative to each need's value and the affinities' spread.
+SCHEDULE = ((0.05, 0.01), (0.01, 0.002), (0.002, 0.0005), (0.0005, 0.0001))
+
+
+class Lagrangian:
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.by_need = Segments(problem.edge_need, problem.needs)
+        self.fund_by_need = Segments(problem.fund_need, problem.needs)
+        self.has_funder = np.zeros(problem.needs, dtype=bool)
+        self.has_funder[problem.fund_need] = True
+        self.shortfall = problem.shortfall.astype(float)
+        self.capacity = problem.capacity.astype(float)
+        self.budget = problem.budget.astype(float)
+        # What a need could be worth at most: the yardstick for its temperature and tolerances.
+        top_affinity = self.fund_by_need.max(np.abs(problem.affinity), 0.0)
+        self.scale = np.maximum(self.by_need.max(np.abs(problem.value) + self.shortfall
+                                                 * top_affinity[problem.edge_need], 0.0), 1e-9)
+        self.pinned_edge = problem.pinned_need[problem.edge_need]
+
+    def funding_price(self, mu: np.ndarray) -> np.ndarray:
+        """lam[n] = max over n's funders of (a - mu); 0 for needs nobody funds (their edges cost nothing)."""
+        p = self.problem
+        lam = self.fund_by_need.max(p.affinity - mu[p.fund_funder], 0.0)
+        lam[~self.has_funder] = 0.0
+        return lam
+
+    def reduced(self, mu: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each edge's reduced value r, and each need's best option u (0 = no provider; a pinned need
+        has no such option)."""
+        p = self.problem
+        r = p.value + self.shortfall * self.funding_price(mu)[p.edge_need] - w[p.edge_provider]
+        best = self.by_need.max(r, 0.0)
+        u = np.where(p.pinned_need, best, np.maximum(best, 0.0))
+        return r, u
+
+    def bound(self, mu: np.ndarray, w: np.ndarray) -> float:
+        mu, w = np.maximum(mu, 0.0), np.maximum(w, 0.0)
+        _, u = self.reduced(mu, w)
+        return float(self.budget @ mu + self.capacity @ w + u.sum())
+
+    def smooth_prices(self, deadline: float) -> tuple[np.ndarray, np.ndarray, float]:
+        """Near-optimal (mu, w) and the bound D they prove, the best found before the deadline."""
+        p = self.problem
+        width = float(np.ptp(p.affinity)) if len(p.affinity) else 0.0
+        a_unit = max(width, float(np.abs(p.affinity).max()) if len(p.affinity) else 0.0, 1e-9)
+        w_unit = float(np.median(self.scale))  # w in units of a typical need's worth: a conditioned problem
+        total = float(self.scale.sum())
+        F = p.funders
+        z = np.zeros(F + p.providers)
+        best = (np.zeros(F), np.zeros(p.providers), self.bound(np.zeros(F), np.zeros(p.providers)))
+        for tau, tau_f in SCHEDULE:
+            if time.monotonic() > deadline:
+                break
+
+            def f(z: np.ndarray) -> tuple[float, np.ndarray]:
+                return self._smoothed(z[:F], z[F:] * w_unit, tau, tau_f * a_unit, total, w_unit)
+            res = minimize(f, z, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(z),
+                           callback=_stop_at(deadline), options={"maxiter": 400, "maxcor": 20})
+            z = res.x
+            mu, w = z[:F], z[F:] * w_unit
+            d = self.bound(mu, w)
+            if d < best[2]:
+                best = (mu.copy(), w.copy(), d)
+        return best
+
+    def _smoothed(self, mu: np.ndarray, w: np.ndarray, tau: float, tau_f: float, total: float,
+                  w_unit: float) -> tuple[float, np.ndarray]:
+        """D with every max a soft maximum, and its gradient, both divided by `total`."""
+        p = self.problem
+        t = (p.affinity - mu[p.fund_funder]) / tau_f
+        m = self.fund_by_need.max(t, 0.0)
+        et = np.exp(t - m[p.fund_need])
+        se = self.fund_by_need.sum(et)
+        lam = np.where(self.has_funder, tau_f * (m + np.log(np.where(self.has_funder, se, 1.0))), 0.0)
+        share = et / se[p.fund_need]  # of a need's funding, from each of its funders
+
+        temp = tau * self.scale
+        r = (p.value + self.shortfall * lam[p.edge_need] - w[p.edge_provider]) / temp[p.edge_need]
+        top = self.by_need.max(r, 0.0)
+        top = np.where(p.pinned_need, top, np.maximum(top, 0.0))
+        er = np.exp(r - top[p.edge_need])
+        none = np.where(p.pinned_need, 0.0, np.exp(-top))  # the option of no provider
+        se2 = self.by_need.sum(er) + none
+        has_edge = se2 > 0
+        value = np.where(has_edge, temp * (top + np.log(np.where(has_edge, se2, 1.0))), 0.0)
+        chance = er / se2[p.edge_need]  # soft choice of each edge
+
+        fval = self.budget @ mu + self.capacity @ w + value.sum()
+        g_w = self.capacity - np.bincount(p.edge_provider, chance, p.providers)
+        drawn = self.by_need.sum(chance * self.shortfall)
+        g_mu = self.budget - np.bincount(p.fund_funder, drawn[p.fund_need] * share, p.funders)
+        return fval / total, np.concatenate([g_mu, g_w * w_unit]) / total
+
+
+def _stop_at(deadline: float):
+    def callback(intermediate_result: object) -> None:
+        if time.monotonic() > deadline:
+            raise StopIteration
+    return callback

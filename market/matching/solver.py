@@ -1,0 +1,112 @@
+"""The docking problem of a fair: which provider delivers which need, and which funder pays how much
+of each need's shortfall, chosen to maximise value, with a proof of how close to optimal it is.
+
+For provider edges (need n, provider p, price c, value v) and funder edges (need n, funder f,
+affinity a per fen), choose y[n,p] in {0,1} and whole fen x[f,n] >= 0 to maximise
+sum v*y + sum a*x such that each need has at most one provider, provider p takes at most cap[p]
+needs, each need's funders pay exactly its shortfall sum max(0, c[n,p] - gov[n]) * y[n,p], each
+funder gives at most its budget, pinned pairs are chosen and forbidden pairs are not.
+
+`parse` turns JSON into an `Instance` or refuses it naming the bad entry; `solve` answers with a
+`Result` whose `upper_bound` is proven (a dual solution of the LP relaxation) so `gap` says how far
+from optimal the answer can be. The method is in `market.matching.method`. Ids are integers or
+strings; 1 and "1" are different ids.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+
+from market.errors import Invalid
+from market.i18n import N_
+
+MAX_FEN = 10**13  # sums of these stay exact in the floating point the LP solver works in
+
+Id = int | str
+Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_FEN)]
+
+
+class Need(msgspec.Struct, forbid_unknown_fields=True):
+    id: Id
+    gov_money: Fen
+
+
+class Provider(msgspec.Struct, forbid_unknown_fields=True):
+    id: Id
+    capacity: Annotated[int, msgspec.Meta(ge=0, le=10**9)]
+
+
+class Funder(msgspec.Struct, forbid_unknown_fields=True):
+    id: Id
+    budget: Fen
+
+
+class ProviderEdge(msgspec.Struct, forbid_unknown_fields=True):
+    need: Id
+    provider: Id
+    price: Fen
+    value: Annotated[float, msgspec.Meta(ge=-1e15, le=1e15)]
+
+
+class FunderEdge(msgspec.Struct, forbid_unknown_fields=True):
+    need: Id
+    funder: Id
+    affinity: Annotated[float, msgspec.Meta(ge=-1e6, le=1e6)]  # value per fen given
+
+
+class Instance(msgspec.Struct, forbid_unknown_fields=True):
+    needs: list[Need]
+    providers: list[Provider]
+    funders: list[Funder]
+    provider_edges: list[ProviderEdge]
+    funder_edges: list[FunderEdge]
+    pinned: list[tuple[Id, Id]] = []  # [need, provider]
+    forbidden: list[tuple[Id, Id]] = []
+
+
+class Assignment(msgspec.Struct):
+    need: Id
+    provider: Id
+
+
+class Funding(msgspec.Struct):
+    need: Id
+    funder: Id
+    amount: int
+
+
+class Result(msgspec.Struct):
+    assignments: list[Assignment]
+    funding: list[Funding]
+    objective: float
+    upper_bound: float
+    gap: float
+
+
+def parse(data: bytes) -> Instance:
+    """JSON as an Instance; anything malformed or inconsistent is refused (InvalidFields), each
+    problem naming its entry, e.g. `provider_edges[12]`."""
+    from market.matching.problem import index
+
+    try:
+        instance = msgspec.json.decode(data, type=Instance)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise Invalid(N_("The input is not valid: %(problem)s"), problem=str(exc)) from None
+    index(instance)
+    return instance
+
+
+def solve(instance: Instance, time_limit: float = 60.0) -> Result:
+    """The best docking found, its objective, a proven upper bound and the relative gap between them.
+
+    Deterministic for the same instance unless a stage runs out of `time_limit` seconds (then the
+    answer is still feasible, just possibly further from the bound). Pins that cannot all be kept
+    are refused with Invalid."""
+    from market.matching.method import dock
+    from market.matching.problem import index
+
+    deadline = time.monotonic() + time_limit
+    return dock(index(instance), deadline)

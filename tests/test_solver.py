@@ -1,0 +1,347 @@
+"""The docking solver: optimal on small cases worked out by hand, every rule kept (checked here in
+plain integers, independently of the solver's own code), deterministic, and bad input refused
+naming the entry. No database."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+
+from market.cli import main
+from market.errors import Invalid, InvalidFields
+from market.matching import method, models
+from market.matching.bench import generate_sized
+from market.matching.solver import Result, parse, solve
+
+
+def instance(needs, providers, funders, provider_edges, funder_edges=(), pinned=(), forbidden=()):
+    """Compact tuples as the JSON a user would write: needs (id, gov_money), providers (id, capacity),
+    funders (id, budget), provider_edges (need, provider, price, value), funder_edges (need, funder,
+    affinity)."""
+    return {
+        "needs": [{"id": i, "gov_money": g} for i, g in needs],
+        "providers": [{"id": i, "capacity": c} for i, c in providers],
+        "funders": [{"id": i, "budget": b} for i, b in funders],
+        "provider_edges": [{"need": n, "provider": p, "price": c, "value": v} for n, p, c, v in provider_edges],
+        "funder_edges": [{"need": n, "funder": f, "affinity": a} for n, f, a in funder_edges],
+        "pinned": [list(pair) for pair in pinned],
+        "forbidden": [list(pair) for pair in forbidden],
+    }
+
+
+def run(data: dict) -> dict:
+    """Solve as the CLI does (JSON in, JSON out) and check the answer keeps every rule."""
+    result = solve(parse(json.dumps(data).encode()))
+    out = json.loads(msgspec.json.encode(result))
+    check(data, out)
+    return out
+
+
+def check(data: dict, out: dict) -> None:
+    """Every rule, in integers: assignments are edges, one per need, within capacity, pins kept,
+    bans kept; funding only on funder edges, whole positive fen, each need's shortfall paid exactly,
+    each budget kept; objective and gap as stated; the bound above the objective."""
+    gov = {n["id"]: n["gov_money"] for n in data["needs"]}
+    capacity = {p["id"]: p["capacity"] for p in data["providers"]}
+    budget = {f["id"]: f["budget"] for f in data["funders"]}
+    edge = {(e["need"], e["provider"]): e for e in data["provider_edges"]}
+    affinity = {(e["need"], e["funder"]): e["affinity"] for e in data["funder_edges"]}
+    provider_of = {}
+    for a in out["assignments"]:
+        assert (a["need"], a["provider"]) in edge, a
+        assert a["need"] not in provider_of, f"need {a['need']} assigned twice"
+        provider_of[a["need"]] = a["provider"]
+    for p, cap in capacity.items():
+        assert sum(1 for q in provider_of.values() if q == p) <= cap, f"provider {p} over capacity"
+    for n, p in data.get("pinned", []):
+        assert provider_of.get(n) == p, f"pinned {n}-{p} not kept"
+    for n, p in data.get("forbidden", []):
+        assert provider_of.get(n) != p, f"forbidden {n}-{p} chosen"
+    paid = dict.fromkeys(gov, 0)
+    spent = dict.fromkeys(budget, 0)
+    value = 0.0
+    for f in out["funding"]:
+        assert type(f["amount"]) is int and f["amount"] > 0, f
+        assert (f["need"], f["funder"]) in affinity, f
+        assert f["need"] in provider_of, f"funding for unassigned need {f['need']}"
+        paid[f["need"]] += f["amount"]
+        spent[f["funder"]] += f["amount"]
+        value += affinity[f["need"], f["funder"]] * f["amount"]
+    for n in gov:
+        owed = max(0, edge[n, provider_of[n]]["price"] - gov[n]) if n in provider_of else 0
+        assert paid[n] == owed, f"need {n} paid {paid[n]} of {owed} fen"
+    for f, b in budget.items():
+        assert spent[f] <= b, f"funder {f} over budget"
+    value += sum(edge[n, p]["value"] for n, p in provider_of.items())
+    assert out["objective"] == pytest.approx(value, rel=1e-9, abs=1e-9)
+    assert out["upper_bound"] >= out["objective"] - 1e-9
+    if out["upper_bound"]:
+        assert out["gap"] == pytest.approx((out["upper_bound"] - out["objective"]) / abs(out["upper_bound"]),
+                                           abs=1e-12)
+
+
+def pairs(out: dict) -> set[tuple]:
+    return {(a["need"], a["provider"]) for a in out["assignments"]}
+
+
+def funding(out: dict) -> dict[tuple, int]:
+    return {(f["need"], f["funder"]): f["amount"] for f in out["funding"]}
+
+
+def test_the_best_provider_for_one_need_is_not_the_best_docking():
+    # Greedy gives need A its best provider P and leaves B with none (10); the optimum is 9 + 8.
+    out = run(instance(needs=[("A", 100), ("B", 100)], providers=[("P", 1), ("Q", 1)], funders=[],
+                       provider_edges=[("A", "P", 100, 10), ("A", "Q", 100, 9), ("B", "P", 100, 8)]))
+    assert pairs(out) == {("A", "Q"), ("B", "P")}
+    assert out["objective"] == 17 and out["upper_bound"] == pytest.approx(17) and out["gap"] == pytest.approx(0)
+
+
+def test_money_goes_to_the_two_needs_that_fit_not_the_single_best():
+    # Shortfalls 60, 50, 50 against a budget of 100: the most valuable need alone is worth 10, the
+    # other two together 14. The LP takes need 1 whole and 4/5 of another: bound 10 + 0.8 * 7 = 15.6.
+    out = run(instance(needs=[(1, 0), (2, 0), (3, 0)], providers=[(1, 3)], funders=[("f", 100)],
+                       provider_edges=[(1, 1, 60, 10), (2, 1, 50, 7), (3, 1, 50, 7)],
+                       funder_edges=[(1, "f", 0), (2, "f", 0), (3, "f", 0)]))
+    assert pairs(out) == {(2, 1), (3, 1)}
+    assert funding(out) == {(2, "f"): 50, (3, "f"): 50}
+    assert out["objective"] == 14
+    assert out["upper_bound"] == pytest.approx(15.6)
+    assert out["gap"] == pytest.approx(1.6 / 15.6)
+
+
+def test_a_full_provider_sends_the_least_valuable_need_elsewhere():
+    out = run(instance(needs=[(1, 0), (2, 0), (3, 0)], providers=[("big", 2), ("small", 5)], funders=[],
+                       provider_edges=[(1, "big", 0, 5), (2, "big", 0, 4), (3, "big", 0, 3), (3, "small", 0, 1)]))
+    assert pairs(out) == {(1, "big"), (2, "big"), (3, "small")}
+    assert out["objective"] == 10
+
+
+def test_the_shortfall_is_paid_to_the_fen_best_affinity_first_within_budgets():
+    # 1,001 fen short; two funders of 600 each: 600 from the keener one, 401 from the other.
+    out = run(instance(needs=[(1, 999)], providers=[(1, 1)], funders=[("keen", 600), ("mild", 600)],
+                       provider_edges=[(1, 1, 2000, 50)],
+                       funder_edges=[(1, "keen", 0.02), (1, "mild", 0.01)]))
+    assert funding(out) == {(1, "keen"): 600, (1, "mild"): 401}
+    assert out["objective"] == pytest.approx(50 + 0.02 * 600 + 0.01 * 401)
+
+
+def test_a_need_is_funded_in_full_or_gets_a_provider_it_can_afford():
+    # The valuable provider leaves 500 fen unpaid and the funder has 499: the cheaper one, which
+    # the government money covers, is taken instead.
+    out = run(instance(needs=[(1, 1000)], providers=[("dear", 1), ("cheap", 1)], funders=[("f", 499)],
+                       provider_edges=[(1, "dear", 1500, 100), (1, "cheap", 900, 60)],
+                       funder_edges=[(1, "f", 1.0)]))
+    assert pairs(out) == {(1, "cheap")} and out["funding"] == []
+    assert out["objective"] == 60
+
+
+def test_budgets_shared_by_needs_are_never_exceeded():
+    # Six needs 100 fen short, worth 11..16. Funder a (250) backs the odd ones, b (130) the even
+    # ones and also 1 and 3. b pays one even need at most: 6; a pays two odd ones whole: 5 and 3.
+    # A third odd need would have only a's 50 and b's 30 left. Taking 1, 3, 5 instead is worth 39.
+    needs = [(n, 0) for n in range(1, 7)]
+    out = run(instance(needs=needs, providers=[(1, 6)], funders=[("a", 250), ("b", 130)],
+                       provider_edges=[(n, 1, 100, 10 + n) for n in range(1, 7)],
+                       funder_edges=[(n, "a" if n % 2 else "b", 0.001 * n) for n in range(1, 7)]
+                       + [(n, "b", 0.0) for n in (1, 3)]))
+    assert pairs(out) == {(3, 1), (5, 1), (6, 1)}
+    assert funding(out) == {(3, "a"): 100, (5, "a"): 100, (6, "b"): 100}
+    assert out["objective"] == pytest.approx(13 + 15 + 16 + 0.3 + 0.5 + 0.6)
+
+
+def test_pinned_pairs_are_kept_and_forbidden_ones_never_taken():
+    data = instance(needs=[(1, 0), (2, 0)], providers=[("p", 1), ("q", 1)], funders=[],
+                    provider_edges=[(1, "p", 0, 10), (1, "q", 0, 1), (2, "p", 0, 9), (2, "q", 0, 8)],
+                    pinned=[(1, "q")], forbidden=[(2, "q")])
+    out = run(data)
+    assert pairs(out) == {(1, "q"), (2, "p")}
+    assert out["objective"] == 10
+    # Without the pin and the ban the docking is different, so they did the work.
+    assert pairs(run({**data, "pinned": [], "forbidden": []})) == {(1, "p"), (2, "q")}
+
+
+def test_a_pinned_need_is_kept_even_at_a_loss_and_paid_for():
+    out = run(instance(needs=[(1, 0), (2, 0)], providers=[(1, 2)], funders=[("f", 100)],
+                       provider_edges=[(1, 1, 100, -5), (2, 1, 100, 50)],
+                       funder_edges=[(1, "f", 0.0), (2, "f", 0.0)], pinned=[(1, 1)]))
+    assert pairs(out) == {(1, 1)} and funding(out) == {(1, "f"): 100}
+    assert out["objective"] == -5
+
+
+@pytest.mark.parametrize("change,entries,words", [
+    (lambda d: d.update(pinned=[[1, "p"], [2, "p"]]), {"pinned[0]", "pinned[1]"}, "cannot be paid for together"),
+    (lambda d: d.update(pinned=[[1, "p"], [3, "p"]]) or d["providers"][0].update(capacity=1),
+     {"providers[0]"}, "2 pinned needs but room for only 1"),
+    (lambda d: d.update(pinned=[[4, "p"]]), {"pinned[0]"}, "funders' budgets (0 fen)"),
+])
+def test_pins_that_cannot_all_be_kept_are_refused(change, entries, words):
+    data = instance(needs=[(1, 0), (2, 0), (3, 0), (4, 0)], providers=[("p", 3)], funders=[("f", 150)],
+                    provider_edges=[(1, "p", 100, 1), (2, "p", 100, 1), (3, "p", 0, 1), (4, "p", 100, 1)],
+                    funder_edges=[(1, "f", 0), (2, "f", 0)])
+    change(data)
+    with pytest.raises(InvalidFields) as caught:
+        solve(parse(json.dumps(data).encode()))
+    assert any(e.field in entries and words in str(e) for e in caught.value.errors), \
+        [(e.field, str(e)) for e in caught.value.errors]
+
+
+def good() -> dict:
+    return instance(needs=[(1, 0), ("b", 10)], providers=[("p", 1)], funders=[(7, 100)],
+                    provider_edges=[(1, "p", 50, 3), ("b", "p", 50, 2)], funder_edges=[(1, 7, 0.1)])
+
+
+@pytest.mark.parametrize("change,entry,words", [
+    (lambda d: d["provider_edges"].append({"need": 9, "provider": "p", "price": 1, "value": 1}),
+     "provider_edges[2]", "Need 9 is not in the list of needs"),
+    (lambda d: d["provider_edges"].append({"need": 1, "provider": "x", "price": 1, "value": 1}),
+     "provider_edges[2]", "Provider 'x' is not in the list of providers"),
+    (lambda d: d["funder_edges"].append({"need": "b", "funder": "7", "affinity": 1}),
+     "funder_edges[1]", "Funder '7' is not in the list of funders"),
+    (lambda d: d["provider_edges"].append({"need": 1, "provider": "p", "price": 9, "value": 9}),
+     "provider_edges[2]", "already listed: provider_edges[0]"),
+    (lambda d: d["funder_edges"].append({"need": 1, "funder": 7, "affinity": 0}),
+     "funder_edges[1]", "already listed: funder_edges[0]"),
+    (lambda d: d["needs"].append({"id": "b", "gov_money": 0}), "needs[2]", "already used by needs[1]"),
+    (lambda d: d["funders"].append({"id": 7, "budget": 0}), "funders[1]", "already used by funders[0]"),
+    (lambda d: d.update(pinned=[[1, "p"]], forbidden=[[1, "p"]]), "pinned[0]", "also forbidden"),
+    (lambda d: d.update(pinned=[[1, "p"], ["b", "p"], [1, "p"]]), "pinned[2]", "already listed: pinned[0]"),
+    (lambda d: d.update(pinned=[["b", "q"]]), "pinned[0]", "Provider 'q' is not"),
+    (lambda d: d.update(forbidden=[[2, "p"]]), "forbidden[0]", "Need 2 is not"),
+    (lambda d: d.update(pinned=[["b", "p"]], provider_edges=d["provider_edges"][:1]), "pinned[0]",
+     "no provider edge"),
+])
+def test_inconsistent_input_is_refused_naming_the_entry(change, entry, words):
+    data = good()
+    change(data)
+    with pytest.raises(InvalidFields) as caught:
+        parse(json.dumps(data).encode())
+    assert any(e.field == entry and words in str(e) for e in caught.value.errors), \
+        [(e.field, str(e)) for e in caught.value.errors]
+
+
+@pytest.mark.parametrize("change,where", [
+    (lambda d: d["needs"][0].update(gov_money=-1), "$.needs[0].gov_money"),
+    (lambda d: d["funders"][0].update(budget=10.5), "$.funders[0].budget"),
+    (lambda d: d["provider_edges"][1].update(price="50"), "$.provider_edges[1].price"),
+    (lambda d: d["providers"][0].update(capacity=-2), "$.providers[0].capacity"),
+    (lambda d: d["needs"][1].update(id=True), "$.needs[1].id"),
+    (lambda d: d["provider_edges"][0].pop("value"), "$.provider_edges[0]"),
+    (lambda d: d["funder_edges"][0].update(share=1), "$.funder_edges[0]"),
+    (lambda d: d.update(pinned=[[1]]), "$.pinned[0]"),
+])
+def test_malformed_input_is_refused_naming_the_entry(change, where):
+    data = good()
+    change(data)
+    with pytest.raises(Invalid) as caught:
+        parse(json.dumps(data).encode())
+    assert where in str(caught.value)
+
+
+def test_not_json_is_refused():
+    with pytest.raises(Invalid, match="not valid"):
+        parse(b"{needs: ")
+
+
+def test_integer_and_string_ids_are_different_ids():
+    out = run(instance(needs=[(1, 0), ("1", 0)], providers=[(1, 1), ("1", 1)], funders=[],
+                       provider_edges=[(1, "1", 0, 2), ("1", 1, 0, 3)]))
+    assert pairs(out) == {(1, "1"), ("1", 1)}
+
+
+def test_nothing_to_dock_is_an_empty_answer():
+    out = run(instance(needs=[(1, 0)], providers=[], funders=[], provider_edges=[]))
+    assert out == {"assignments": [], "funding": [], "objective": 0.0, "upper_bound": 0.0, "gap": 0.0}
+
+
+def generated(needs: int, seed: int) -> dict:
+    return json.loads(msgspec.json.encode(generate_sized(needs, max(25, needs // 3), max(6, needs // 3), 5, seed)))
+
+
+def with_pins_and_bans(data: dict) -> dict:
+    """Pins and bans as a user would set them: three pins on different needs and providers, one
+    of them on a need its funders must pay for, and every fortieth edge banned."""
+    gov = {n["id"]: n["gov_money"] for n in data["needs"]}
+    funded = {e["need"] for e in data["funder_edges"]}
+    pins: list[list] = []
+    for e in data["provider_edges"]:
+        paid = e["price"] > gov[e["need"]]
+        if (not paid or (e["need"] in funded and not any(p for p in pins if p[2]))) and \
+                not any(e["need"] == n or e["provider"] == p for n, p, _ in pins):
+            pins.append([e["need"], e["provider"], paid])
+    data["pinned"] = [[n, p] for n, p, _ in pins[:3]]
+    data["forbidden"] = [[e["need"], e["provider"]] for e in data["provider_edges"][5::40]
+                         if [e["need"], e["provider"]] not in data["pinned"]]
+    return data
+
+
+@pytest.mark.parametrize("needs,seed", [(30, 1), (120, 2), (400, 3)])
+def test_generated_instances_are_docked_feasibly_and_close_to_the_bound(needs, seed):
+    out = run(with_pins_and_bans(generated(needs, seed)))
+    assert out["gap"] < 0.03
+    assert len(out["assignments"]) > needs // 2
+
+
+def test_the_method_for_large_instances_keeps_every_rule(monkeypatch):
+    # Prices first, the LP on the edges that matter, the dive sharing out what money is left: the
+    # city-sized path, on an instance small enough for a test.
+    monkeypatch.setattr(method, "FULL_LP_COLUMNS", 0)
+    monkeypatch.setattr(method, "FREE_FUNDING_COLUMNS", 0)
+    out = run(with_pins_and_bans(generated(400, 9)))
+    assert out["gap"] < 0.03
+
+
+def test_the_lp_method_alone_is_feasible_where_the_exact_one_would_run(monkeypatch):
+    data = generated(30, 4)
+    exact = run(data)
+    monkeypatch.setattr(method, "EXACT_COLUMNS", 0)
+    rounded = run(data)
+    assert rounded["upper_bound"] == pytest.approx(exact["upper_bound"])
+    assert rounded["objective"] <= exact["objective"] + 1e-6
+
+
+def test_the_same_input_gives_the_same_answer_to_the_byte():
+    for data in (generated(30, 5), generated(150, 6)):
+        raw = json.dumps(data).encode()
+        first = msgspec.json.encode(solve(parse(raw)))
+        assert msgspec.json.encode(solve(parse(raw))) == first
+
+
+def test_out_of_time_still_answers_feasibly():
+    data = generated(300, 7)
+    out = json.loads(msgspec.json.encode(solve(parse(json.dumps(data).encode()), time_limit=0.001)))
+    check(data, out)
+
+
+def test_cli_solves_a_file_and_writes_the_result(tmp_path, capsys):
+    data = instance(needs=[(1, 0), (2, 0), (3, 0)], providers=[(1, 3)], funders=[("f", 100)],
+                    provider_edges=[(1, 1, 60, 10), (2, 1, 50, 7), (3, 1, 50, 7)],
+                    funder_edges=[(1, "f", 0), (2, "f", 0), (3, "f", 0)])
+    (tmp_path / "in.json").write_text(json.dumps(data))
+    assert main(["match", "solve", str(tmp_path / "in.json"), "--out", str(tmp_path / "out.json")]) == 0
+    out = json.loads((tmp_path / "out.json").read_text())
+    check(data, out)
+    assert out["objective"] == 14
+    assert msgspec.convert(out, Result).upper_bound == pytest.approx(15.6)
+    summary = capsys.readouterr().out
+    assert "2 of 3 needs assigned" in summary and "100 fen funded" in summary and "gap 10.256%" in summary
+
+
+def test_cli_refuses_bad_input_with_the_entry_and_writes_nothing(tmp_path, capsys):
+    data = good()
+    data["funder_edges"].append({"need": 1, "funder": "nobody", "affinity": 0})
+    (tmp_path / "in.json").write_text(json.dumps(data))
+    assert main(["match", "solve", str(tmp_path / "in.json"), "--out", str(tmp_path / "out.json")]) == 2
+    assert "funder_edges[1]: Funder 'nobody' is not in the list of funders." in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()
+    assert main(["match", "solve", str(tmp_path / "missing.json"), "--out", str(tmp_path / "out.json")]) == 2
+
+
+def test_without_an_lp_solution_a_greedy_docking_by_prices_still_answers(monkeypatch):
+    data = generated(200, 8)
+    gov = {n["id"]: n["gov_money"] for n in data["needs"]}
+    data["pinned"] = [[e["need"], e["provider"]] for e in data["provider_edges"] if e["price"] > gov[e["need"]]][:1]
+    monkeypatch.setattr(models.DockingModel, "run", lambda self, grace=0.0: False)
+    out = run(data)
+    assert len(out["assignments"]) > 50 and out["funding"]
