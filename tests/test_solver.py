@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from market.cli import main
+from market.i18n import use_locale
 from market.errors import Invalid, InvalidFields
 from market.matching import method, models
 from market.matching.bench import generate_sized
@@ -319,7 +320,8 @@ def test_cli_solves_a_file_and_writes_the_result(tmp_path, capsys):
                     provider_edges=[(1, 1, 60, 10), (2, 1, 50, 7), (3, 1, 50, 7)],
                     funder_edges=[(1, "f", 0), (2, "f", 0), (3, "f", 0)])
     (tmp_path / "in.json").write_text(json.dumps(data))
-    assert main(["match", "solve", str(tmp_path / "in.json"), "--out", str(tmp_path / "out.json")]) == 0
+    with use_locale("en"):
+        assert main(["match", "solve", str(tmp_path / "in.json"), "--out", str(tmp_path / "out.json")]) == 0
     out = json.loads((tmp_path / "out.json").read_text())
     check(data, out)
     assert out["objective"] == 14
@@ -332,7 +334,8 @@ def test_cli_refuses_bad_input_with_the_entry_and_writes_nothing(tmp_path, capsy
     data = good()
     data["funder_edges"].append({"need": 1, "funder": "nobody", "affinity": 0})
     (tmp_path / "in.json").write_text(json.dumps(data))
-    assert main(["match", "solve", str(tmp_path / "in.json"), "--out", str(tmp_path / "out.json")]) == 2
+    with use_locale("en"):
+        assert main(["match", "solve", str(tmp_path / "in.json"), "--out", str(tmp_path / "out.json")]) == 2
     assert "funder_edges[1]: Funder 'nobody' is not in the list of funders." in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
     assert main(["match", "solve", str(tmp_path / "missing.json"), "--out", str(tmp_path / "out.json")]) == 2
