@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from functools import cache
 from typing import Any, TypeVar
 
@@ -71,3 +73,16 @@ def parse(data: Any, struct: type[S]) -> S:
             except msgspec.ValidationError as exc:
                 errors.append(explain_validation(str(exc)))
     raise InvalidFields(errors or [first])
+
+
+def local_times(raw: dict[str, Any], names: tuple[str, ...], tz: str, problems: list[Invalid]) -> dict[str, Any]:
+    """Form fields from `datetime-local` inputs as instants in the deployment's time zone; a value that
+    is not a date and time becomes a problem beside its field."""
+    found: dict[str, Any] = {}
+    for name in names:
+        if raw.get(name):
+            try:
+                found[name] = datetime.fromisoformat(str(raw[name])).replace(tzinfo=ZoneInfo(tz))
+            except ValueError:
+                problems.append(Invalid("Enter a date and time.", field=name))
+    return found

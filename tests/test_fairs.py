@@ -289,3 +289,19 @@ async def test_a_registered_funder_sees_the_projects_that_suit_it(client, pool, 
     assert "Suggested for you" in page.text and suggested.reasons[0] in page.text
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     assert "Suggested for you" not in (await client.get(f"/fairs/{fair_id}?lang=en")).text
+
+
+async def test_the_fair_form_reads_local_times_and_refuses_bad_ones(client, pool, settings, world):
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    form = {"title_zh": "社区公益对对碰", "place": "街道会议室", "starts_at": "2027-03-01T09:00",
+            "ends_at": "2027-03-01T12:00"}
+    bad = await post_form(client, "/fairs", {**form, "ends_at": "next tuesday"})
+    assert bad.status_code == 400 and await pool.fetchval("select count(*) from fairs") == 0
+    backwards = await post_form(client, "/fairs", {**form, "ends_at": "2027-03-01T08:00"})
+    assert backwards.status_code == 400 and await pool.fetchval("select count(*) from fairs") == 0
+    made = await post_form(client, "/fairs", form)
+    assert made.status_code == 303
+    starts = await pool.fetchval("select starts_at from fairs")
+    assert starts == datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    assert "社区公益对对碰" not in (await client.get("/fairs")).text  # a draft is the organiser's

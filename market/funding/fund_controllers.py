@@ -21,7 +21,7 @@ from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, ROUND_STATE
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.procurement import needs
-from market.validation import parse
+from market.validation import local_times, parse
 from market.web import Db, MaybeUser, User, form_data, form_errors, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -59,12 +59,7 @@ def fund_from_form(raw: dict[str, Any], tz: str) -> FundInput:
     data = {k: v for k, v in raw.items() if k not in FUND_YUAN and k not in ("opens_at", "closes_at")}
     problems: list[Invalid] = []
     _yuan_fields(raw, FUND_YUAN, data, problems)
-    for name in ("opens_at", "closes_at"):
-        if raw.get(name):
-            try:
-                data[name] = datetime.fromisoformat(str(raw[name])).replace(tzinfo=ZoneInfo(tz))
-            except ValueError:
-                problems.append(Invalid("Enter a date and time.", field=name))
+    data.update(local_times(raw, ("opens_at", "closes_at"), tz, problems))
     if problems:
         raise InvalidFields(problems)
     return parse(data, FundInput)

@@ -9,7 +9,6 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import asyncpg
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -22,6 +21,7 @@ from market.matching import fairs
 from market.matching.fair_models import Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
 from market.matching.live import hub_of
 from market.money import parse_yuan
+from market.validation import local_times, parse
 from market.web import Db, MaybeUser, User, form_data, form_errors, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -30,12 +30,13 @@ FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
 KEEP_ALIVE_SECONDS = 15
 
 
-def _convert(data: dict[str, Any], shape: type) -> Any:
-    try:
-        return msgspec.convert(data, shape, strict=False)
-    except msgspec.ValidationError as exc:
-        field = str(exc).rsplit("$.", 1)[-1].strip("`") if "$." in str(exc) else "_"
-        raise InvalidFields([Invalid("Check this value.", field=field)]) from None
+def fair_from_form(raw: dict[str, Any], tz: str) -> FairInput:
+    """The fair form as a FairInput: its local times read in the deployment's time zone."""
+    problems: list[Invalid] = []
+    data = {**raw, **local_times(raw, ("starts_at", "ends_at"), tz, problems)}
+    if problems:
+        raise InvalidFields(problems)
+    return parse(data, FairInput)
 
 
 async def fair_page(request: Request, conn: asyncpg.Connection, identity: Identity | None, fair_id: int,
@@ -76,9 +77,8 @@ class FairPages(Controller):
         form = await form_data(request)
         try:
             async with conn.transaction():
-                fair_id = await fairs.create(conn, identity, _convert(
-                    {**form, "starts_at": _local(form.get("starts_at"), request),
-                     "ends_at": _local(form.get("ends_at"), request)}, FairInput))
+                fair_id = await fairs.create(conn, identity,
+                                             fair_from_form(form, request.app.state.settings.timezone))
         except Invalid as exc:
             return page(request, "matching/fair_form.html", status=400, form=form, errors=form_errors(exc))
         return redirect(f"/fairs/{fair_id}")
@@ -93,7 +93,7 @@ class FairPages(Controller):
         try:
             async with conn.transaction():
                 target = parse_yuan(str(form.get("target_yuan", "")), field="target_yuan")
-                await fairs.add_item(conn, identity, fair_id, _convert(
+                await fairs.add_item(conn, identity, fair_id, parse(
                     {"project_id": form.get("project_id"), "pitch": form.get("pitch", ""), "target_fen": target,
                      "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput))
         except (Invalid, Conflict) as exc:
@@ -166,7 +166,7 @@ class FairPages(Controller):
         try:
             async with conn.transaction():
                 amount = parse_yuan(str(form.get("amount_yuan", "")), field="amount_yuan")
-                token = await fairs.raise_paddle(conn, identity, fair_id, _convert(
+                token = await fairs.raise_paddle(conn, identity, fair_id, parse(
                     {"project_id": form.get("project_id"), "token": form.get("token"), "amount_fen": amount},
                     RaiseInput))
         except (Invalid, Conflict) as exc:
@@ -201,16 +201,6 @@ async def _paddle_page(request: Request, conn: asyncpg.Connection, identity: Ide
                 raises=await fairs.my_raises(conn, identity, fair_id), token=uuid.uuid4(),
                 form={"project_id": default, **(form or {})}, errors=errors or {},
                 confirmed=request.query_params.get("confirmed"))
-
-
-def _local(value: Any, request: Request) -> Any:
-    """A datetime-local field read in the deployment's time zone."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-    try:
-        return datetime.fromisoformat(str(value)).replace(tzinfo=ZoneInfo(request.app.state.settings.timezone))
-    except ValueError:
-        return value
 
 
 class FairApi(Controller):

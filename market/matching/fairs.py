@@ -245,22 +245,27 @@ async def confirm_raise(conn: asyncpg.Connection, identity: Identity, fair_id: i
     return pledge_id
 
 
+_FAIR_VIEW = """
+    select f.*, o.name_zh as organiser_name, o.name_en as organiser_name_en,
+           exists (select 1 from fair_funders ff where ff.fair_id = f.id and ff.funder_id = $1) as registered
+      from fairs f join organisations o on o.id = f.organiser_id"""
+
+
+def _view(identity: Identity | None, row: Any) -> Fair:
+    return Fair(**{k: row[k] for k in Fair.__struct_fields__ if k != "organiser"}, organiser=_organises(identity, row))
+
+
 async def get(conn: asyncpg.Connection, identity: Identity | None, fair_id: int) -> Fair:
-    row = await conn.fetchrow(
-        "select f.*, o.name_zh as organiser_name, o.name_en as organiser_name_en from fairs f "
-        "join organisations o on o.id = f.organiser_id where f.id = $1", fair_id)
+    row = await conn.fetchrow(_FAIR_VIEW + " where f.id = $2", identity.org_id if identity else None, fair_id)
     if row is None or not _visible(identity, row):
         raise NotFound()
-    return Fair(**{k: row[k] for k in Fair.__struct_fields__ if k not in ("organiser", "registered")},
-                organiser=_organises(identity, row),
-                registered=bool(identity and identity.org_id and await conn.fetchval(
-                    "select 1 from fair_funders where fair_id = $1 and funder_id = $2", fair_id, identity.org_id)))
+    return _view(identity, row)
 
 
 async def list_fairs(conn: asyncpg.Connection, identity: Identity | None) -> list[Fair]:
-    ids = await conn.fetch("select id from fairs where status <> 'draft' or organiser_id = $1 "
-                           "order by starts_at desc", identity.org_id if identity else None)
-    return [await get(conn, identity, r["id"]) for r in ids]
+    org_id = identity.org_id if identity else None
+    rows = await conn.fetch(_FAIR_VIEW + " order by f.starts_at desc", org_id)
+    return [_view(identity, r) for r in rows if _visible(identity, r)]
 
 
 async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
