@@ -35,7 +35,7 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("DOMContentLoaded", () => {
   const board = document.querySelector("[data-board]");
   if (!board || !window.EventSource) return;
-  const money = new Intl.NumberFormat(board.dataset.locale || "zh-CN", { style: "currency", currency: "CNY" });
+  const money = new Intl.NumberFormat(board.dataset.locale || "zh-CN", { style: "currency", currency: "CNY", currencyDisplay: "narrowSymbol" });
   const events = new EventSource(board.dataset.board);
   events.addEventListener("board", (event) => {
     const data = JSON.parse(event.data);
