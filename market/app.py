@@ -33,6 +33,7 @@ from market.funding.gateways import gateway_from_settings
 from market.funding.pages import PledgePages, StripeWebhook
 from market.funding.receipt_controllers import ReceiptApi, ReceiptPages
 from market.funding.resource_controllers import ResourceApi, ResourcePages
+from market.matching.docking_controllers import DockingApi, DockingPages
 from market.matching.fair_controllers import FairApi, FairPages
 from market.matching.live import BoardHub
 from market.procurement.batch_controllers import BatchApi, BatchPages
@@ -136,7 +137,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
                         FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages,
-                        ResourceApi, FundPages, PledgeFormPages, FundApi, FairPages, FairApi, MatchingPages,
+                        ResourceApi, FundPages, PledgeFormPages, FundApi, FairPages, FairApi, DockingPages, DockingApi,
+                        MatchingPages,
                         MatchingApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},

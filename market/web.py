@@ -144,6 +144,13 @@ def form_errors(exc: MarketError) -> dict[str, str]:
     return exc.field_errors() or {"_": exc.text()}
 
 
+def in_form_terms(exc: MarketError, fields: dict[str, str]) -> dict[str, str]:
+    """Errors keyed by the form's field names (form name → service field), as where a form asks
+    for yuan and the service counts fen."""
+    to_form = {service: form_name for form_name, service in fields.items()}
+    return {to_form.get(k, k): v for k, v in form_errors(exc).items()}
+
+
 async def form_data(request: Request) -> dict[str, Any]:
     """A submitted form as a dict, empty fields dropped so defaults apply."""
     form = await request.form()

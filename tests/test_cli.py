@@ -95,6 +95,10 @@ async def test_demo_is_idempotent(database):
         fair_states = {r["status"]: r["raises"] for r in await conn.fetch(
             "select f.status, count(r.token) as raises from fairs f left join fair_raises r on r.fair_id = f.id "
             "group by f.status")}
+        docked = [(r["fair_id"] is not None, calls.status_of(r), r["contract_status"]) for r in await conn.fetch(
+            "select d.fair_id, c.*, k.status as contract_status from dockings d join calls c on c.id = d.call_id "
+            "left join contracts k on k.call_id = c.id order by d.id")]
+        run = await conn.fetchrow("select result, instance from docking_runs order by id desc limit 1")
     finally:
         await conn.close()
     assert first == second and counts == again
@@ -107,6 +111,11 @@ async def test_demo_is_idempotent(database):
     assert matched > 0 and open_pools >= 1 and offers >= 4
     # A fair ready to go live, and one finished with paddles raised (its report).
     assert fair_states.get("open") == 0 and fair_states.get("closed", 0) > 0
+    # Its two dockings: one past its notice with the bureau's signature on the contract, one under notice.
+    assert docked == [(True, "awarded", "buyer_signed"), (True, "notice", None)]
+    # A rolling docking run over the bureau's waiting projects, keeping a pin, suggesting providers.
+    assert len(run["instance"]["needs"]) >= 3 and len(run["instance"]["pinned"]) == 1
+    assert run["instance"]["pinned"][0] in [[a["need"], a["provider"]] for a in run["result"]["assignments"]]
     # A newcomer can click through the whole process: a call in every state.
     assert statuses == set(CALL_STATUSES)
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",

@@ -86,6 +86,9 @@ class Verb(StrEnum):
     FAIR_CREATE = "fair.create"
     FAIR_CHANGE = "fair.change"
     FAIR_STATUS = "fair.status"
+    DOCKING_ACCEPT = "docking.accept"
+    DOCKING_RUN = "docking.run"
+    DOCKING_RULE = "docking.rule"
 
 
 VERB_NAMES = {
@@ -163,6 +166,9 @@ VERB_NAMES = {
     Verb.FAIR_CREATE: N_("Fair set up"),
     Verb.FAIR_CHANGE: N_("Fair's running order changed"),
     Verb.FAIR_STATUS: N_("Fair moved on"),
+    Verb.DOCKING_ACCEPT: N_("Docking accepted and published"),
+    Verb.DOCKING_RUN: N_("Docking suggestions computed"),
+    Verb.DOCKING_RULE: N_("Docking pin or ban changed"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.accounts.access import PUBLIC, member
 from market.accounts.controllers import form_step
-from market.errors import Conflict, Invalid, InvalidFields, MarketError, NotFound
+from market.errors import Conflict, Invalid, InvalidFields, NotFound
 from market.funding import charts, pledges, pools
 from market.funding.models import PledgeInput
 from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, ROUND_STATE_NAMES, Fund, FundDetail, FundInput,
@@ -22,7 +22,7 @@ from market.i18n import N_
 from market.money import yuan_to_fen
 from market.procurement import needs
 from market.validation import local_times, parse
-from market.web import Db, MaybeUser, User, form_data, form_errors, page, redirect
+from market.web import Db, MaybeUser, User, form_data, form_errors, in_form_terms, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 OWNERS_OPT = {"access": member(N_("funders and buyers"), "funder", "buyer")}
@@ -46,12 +46,6 @@ def _yuan_fields(raw: dict[str, Any], fields: dict[str, str], data: dict[str, An
                 data[name] = yuan_to_fen(str(raw[form_name]))
             except ValueError:
                 problems.append(Invalid("Enter an amount in yuan, such as 5000 or 1250.50.", field=form_name))
-
-
-def _in_form_terms(exc: MarketError, fields: dict[str, str]) -> dict[str, str]:
-    """Errors keyed by the form's field names: the form asks for yuan where the service counts fen."""
-    to_form = {fen: form_name for form_name, fen in fields.items()}
-    return {to_form.get(k, k): v for k, v in form_errors(exc).items()}
 
 
 def fund_from_form(raw: dict[str, Any], tz: str) -> FundInput:
@@ -224,9 +218,14 @@ class PledgeFormPages(Controller):
 
     @get("/pledges/new", opt=FUNDERS_OPT)
     async def new(self, request: Request, conn: Db, target_type: FromQuery[TargetType],
-                  target_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)]) -> Response:
+                  target_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
+                  amount_fen: Annotated[int | None, QueryParameter(ge=1, le=100_000_000_000)] = None) -> Response:
+        """The form, with the amount filled in when a docking suggestion links here."""
         target = await pledge_target(conn, target_type, target_id)
-        return self._form(request, target, {"target_type": target_type, "target_id": target_id}, {})
+        form: dict[str, Any] = {"target_type": target_type, "target_id": target_id}
+        if amount_fen is not None:
+            form["amount_yuan"] = f"{amount_fen // 100}.{amount_fen % 100:02d}"
+        return self._form(request, target, form, {})
 
     @post("/pledges", opt=FUNDERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
@@ -244,7 +243,7 @@ class PledgeFormPages(Controller):
             async with conn.transaction():
                 pledge_id = await pledges.create(conn, identity, data)
         except Invalid as exc:
-            return self._form(request, target, form, _in_form_terms(exc, PLEDGE_YUAN), exc.status)
+            return self._form(request, target, form, in_form_terms(exc, PLEDGE_YUAN), exc.status)
         return redirect(f"/pledges/{pledge_id}")
 
 

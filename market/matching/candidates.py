@@ -315,26 +315,32 @@ async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weigh
 
 
 def to_instance(found: Candidates, *, providers_per_need: int = PROVIDERS_PER_NEED,
-                funders_per_need: int = FUNDERS_PER_NEED) -> dict[str, Any]:
+                funders_per_need: int = FUNDERS_PER_NEED, pins: dict[int, int] | None = None,
+                bans: frozenset[tuple[int, int]] = frozenset()) -> dict[str, Any]:
     """The solver's input: each project a need with its government budget; its best providers
     (value = score, price = bid or planned cost) and funders (affinity = value per fen, see
     `scoring.affinity`); a provider's capacity less its contracts under way on other projects; a
-    funder's budget its public money on offer; a standing award pinned. Excluded pairs have no edge."""
+    funder's budget its public money on offer. A standing award is pinned, and so is a person's pin
+    (`pins`, project → provider) where the award does not decide; banned (project, provider) pairs
+    go in as forbidden. Excluded pairs have no edge, so a pin or ban of one is left out."""
     in_instance = {p.project.id for p in found.projects}
-    needs_out, provider_edges, funder_edges, pinned = [], [], [], []
+    needs_out, provider_edges, funder_edges, pinned, forbidden = [], [], [], [], []
     used_providers: set[int] = set()
     used_funders: set[int] = set()
     for pc in found.projects:
         needs_out.append({"id": pc.project.id, "gov_money": pc.project.budget_fen})
-        kept = pc.providers[:providers_per_need]
-        if pc.pinned is not None and all(c.party_id != pc.pinned for c in kept):
-            kept += [c for c in pc.providers if c.party_id == pc.pinned]
+        pin = pc.pinned if pc.pinned is not None else (pins or {}).get(pc.project.id)
+        banned = {c.party_id for c in pc.providers if (pc.project.id, c.party_id) in bans and c.party_id != pin}
+        kept = [c for c in pc.providers if c.party_id not in banned][:providers_per_need]
+        kept += [c for c in pc.providers if c.party_id in banned
+                 or (c.party_id == pin and all(k.party_id != pin for k in kept))]
         for c in kept:
             provider_edges.append({"need": pc.project.id, "provider": c.party_id, "price": c.price_fen,
                                    "value": c.fit.score})
             used_providers.add(c.party_id)
-        if pc.pinned is not None:
-            pinned.append([pc.project.id, pc.pinned])
+        if pin is not None and any(c.party_id == pin for c in kept):
+            pinned.append([pc.project.id, pin])
+        forbidden += [[pc.project.id, p] for p in sorted(banned)]
         for c in pc.funders[:funders_per_need]:
             funder_edges.append({"need": pc.project.id, "funder": c.party_id, "affinity": c.affinity})
             used_funders.add(c.party_id)
@@ -347,7 +353,7 @@ def to_instance(found: Candidates, *, providers_per_need: int = PROVIDERS_PER_NE
         "provider_edges": provider_edges,
         "funder_edges": funder_edges,
         "pinned": pinned,
-        "forbidden": [],
+        "forbidden": forbidden,
     }
 
 

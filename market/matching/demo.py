@@ -1,4 +1,7 @@
-"""The demo's fairs: one finished, with its report, and one open for registration, ready to go live."""
+"""The demo's fairs and dockings: a finished fair with its report, whose two dockings the bureau has
+accepted (one past its notice with the contract signed by the bureau, one still under notice); a
+fair open for registration, ready to go live; and a rolling docking run over the bureau's projects
+still waiting for a provider, with a pin."""
 
 from __future__ import annotations
 
@@ -8,15 +11,43 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 
 from market.accounts.models import Identity
-from market.matching import fairs
+from market.matching import candidates, dockings, fairs, rolling
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
+from market.matching.rolling import RuleInput
+from market.procurement import contracts, needs
+from market.procurement.models import ProjectInput
+from market.settings import Settings
 
 
 async def _projects(conn: asyncpg.Connection, *titles: str) -> list[int]:
     return [await conn.fetchval("select id from projects where title_zh = $1 order by id limit 1", t) for t in titles]
 
 
+async def _new_project(conn: asyncpg.Connection, bureau: Identity, title: str, title_en: str, code: str,
+                       budget_fen: int, asked_fen: int | None, description: str) -> int:
+    """A bureau project with no call yet, asking funders for `asked_fen` on top of its budget."""
+    entry = await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
+                                "where v.buyer_id = $1 and v.status = 'published' and e.code = $2", bureau.org_id, code)
+    district = await conn.fetchval("select jurisdiction_id from organisations where id = $1", bureau.org_id)
+    project_id = await needs.create_project(conn, bureau, ProjectInput(
+        title_zh=title, title_en=title_en, description=description, catalogue_entry_id=entry, budget_fen=budget_fen,
+        budget_line="2026年区级政府购买服务资金", jurisdiction_id=district))
+    await conn.execute("update projects set funding_target_fen = $2 where id = $1", project_id, asked_fen)
+    return project_id
+
+
+async def _best_provider(conn: asyncpg.Connection, project_id: int) -> int:
+    """The provider fit scoring ranks first for the project."""
+    found = await candidates.build(conn, [project_id], Settings().weights)
+    return found.projects[0].providers[0].party_id
+
+
 async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str, Identity]) -> None:
+    await _fairs(conn, bureau, funders)
+    await _rolling(conn, bureau)
+
+
+async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, Identity]) -> None:
     if await conn.fetchval("select count(*) from fairs"):
         return
     now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
@@ -26,11 +57,18 @@ async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str,
         starts_at=now - timedelta(days=20), ends_at=now - timedelta(days=20) + timedelta(hours=4)))
     ziyang, xiaoying, station = await _projects(conn, "紫阳街道社区议事协商能力提升", "小营街道社会工作站运营",
                                                 "望江街道社会工作站运营")
-    for project, target, pitch in ((ziyang, 60_000_00, "让居民自己商量社区的事"),
-                                   (xiaoying, 80_000_00, "社工站把服务送到家门口"),
-                                   (station, 50_000_00, "持证社工驻站，个案小组双管齐下")):
+    classroom = await _new_project(conn, bureau, "清波街道“四点半课堂”课后托管", "After-school care in Qingbo",
+                                   "03.02.02", 90_000_00, 40_000_00, "为双职工家庭子女提供放学后托管、作业辅导和兴趣活动，为期一年。")
+    visits = await _new_project(conn, bureau, "南星街道独居老人探访关爱", "Visits to older people living alone in Nanxing",
+                                "01.01.04", 60_000_00, 30_000_00, "组织社工和志愿者每周探访独居老人，建立关爱档案，为期一年。")
+    for project, target, pitch, provider in (
+            (ziyang, 60_000_00, "让居民自己商量社区的事", None),
+            (xiaoying, 80_000_00, "社工站把服务送到家门口", None),
+            (station, 50_000_00, "持证社工驻站，个案小组双管齐下", None),
+            (classroom, 40_000_00, "孩子放学有去处，家长安心上班", await _best_provider(conn, classroom)),
+            (visits, 30_000_00, "每周一次敲门，独居老人不孤单", await _best_provider(conn, visits))):
         await fairs.add_item(conn, funders["charity"], autumn, ItemInput(project_id=project, target_fen=target,
-                                                                         pitch=pitch))
+                                                                         pitch=pitch, provider_id=provider))
     await fairs.move(conn, funders["charity"], autumn, "open")
     takers = ("csr01", "csr02", "csr03", "csr04", "donor")
     for key in takers:
@@ -38,13 +76,29 @@ async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str,
     await fairs.move(conn, funders["charity"], autumn, "go_live")
     for key, project, amount, stage in (("csr01", ziyang, 30_000_00, 1), ("csr03", ziyang, 20_000_00, 1),
                                         ("donor", ziyang, 1_000_00, 1), ("csr02", xiaoying, 50_000_00, 2),
-                                        ("csr04", xiaoying, 10_000_00, 2), ("csr03", station, 8_000_00, 3)):
+                                        ("csr04", xiaoying, 10_000_00, 2), ("csr03", station, 8_000_00, 3),
+                                        ("csr02", classroom, 25_000_00, 4), ("csr04", classroom, 15_000_00, 4),
+                                        ("csr01", visits, 20_000_00, 5), ("donor", visits, 2_000_00, 5)):
         if (await fairs.board(conn, autumn)).on_stage != stage:
             await fairs.move(conn, funders["charity"], autumn, "stage", stage)
         token = await fairs.raise_paddle(conn, funders[key], autumn, RaiseInput(project_id=project, amount_fen=amount,
                                                                                 token=uuid.uuid4()))
         await fairs.confirm_raise(conn, funders[key], autumn, token)
     await fairs.move(conn, funders["charity"], autumn, "close")
+    # After the fair the bureau accepts both dockings; the first was accepted long enough ago for its
+    # notice to be over, and its contract is prepared and signed by the bureau (demo only: dates moved back).
+    for project in (classroom, visits):
+        await dockings.fair_docking(conn, bureau, autumn, project, await dockings.terms(conn, project),
+                                    Settings().weights)
+    first = await conn.fetchval("select call_id from dockings where project_id = $1", classroom)
+    await conn.execute("update calls set published_at = published_at - interval '18 days', "
+                       "questions_close_at = questions_close_at - interval '18 days', "
+                       "deadline_at = deadline_at - interval '18 days', awarded_at = awarded_at - interval '18 days', "
+                       "notice_ends_at = notice_ends_at - interval '18 days' where id = $1", first)
+    await conn.execute("update awards set awarded_at = awarded_at - interval '18 days', "
+                       "notice_ends_at = notice_ends_at - interval '18 days' where call_id = $1", first)
+    await conn.execute("update dockings set accepted_at = accepted_at - interval '18 days' where call_id = $1", first)
+    await contracts.sign(conn, bureau, await contracts.generate(conn, bureau, first))
 
     spring = await fairs.create(conn, bureau, FairInput(
         title_zh="2027年上城区公益对对碰（春季）", title_en="Shangcheng charity docking fair, spring 2027",
@@ -59,3 +113,20 @@ async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str,
     for key in ("csr01", "csr05", "csr06"):
         await fairs.register(conn, funders[key], spring)
         await fairs.mark_interest(conn, funders[key], spring, meals)
+
+
+async def _rolling(conn: asyncpg.Connection, bureau: Identity) -> None:
+    """Three projects waiting for a provider, one pinned to its second-best provider, and a run."""
+    if await conn.fetchval("select count(*) from docking_runs"):
+        return
+    respite = await _new_project(conn, bureau, "紫阳街道家庭照护者喘息服务", "Respite care for family carers in Ziyang",
+                                 "01.02.03", 150_000_00, 50_000_00, "为长期照护失能老人的家庭成员提供短期替代照护，让照护者得到休息。")
+    await _new_project(conn, bureau, "望江街道残疾人之家运营", "Running the Wangjiang home for persons with disabilities",
+                       "02.02.01", 200_000_00, None, "委托社会组织运营街道残疾人之家，提供日间照料、康复训练和辅助性就业。")
+    await _new_project(conn, bureau, "小营街道社区儿童之家运营", "Running the Xiaoying community children's centre",
+                       "03.01.03", 80_000_00, 20_000_00, "运营社区儿童之家，开展亲子活动、课业辅导和儿童安全教育。")
+    found = await candidates.build(conn, [respite], Settings().weights)
+    second = found.projects[0].providers[1].party_id
+    await rolling.set_rule(conn, bureau, RuleInput(project_id=respite, provider_id=second, rule="pin"),
+                           Settings().weights)
+    await rolling.run(conn, bureau, Settings().weights)

@@ -17,7 +17,8 @@ from market.accounts.access import PUBLIC, SIGNED_IN, member
 from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, InvalidFields
 from market.i18n import N_
-from market.matching import fairs
+from market.matching import dockings, fairs
+from market.matching.docking_controllers import provider_choices
 from market.matching.fair_models import Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
 from market.matching.live import hub_of
 from market.money import parse_yuan
@@ -43,11 +44,12 @@ async def fair_page(request: Request, conn: asyncpg.Connection, identity: Identi
                     status: int = 200, errors: dict[str, str] | None = None,
                     form: dict[str, Any] | None = None) -> Response:
     fair = await fairs.get(conn, identity, fair_id)
-    projects = []
+    projects, providers = [], []
     if fair.organiser:
         projects = [(r["id"], r["title_zh"]) for r in await conn.fetch(
             "select id, title_zh from projects where status = 'approved' and id not in "
             "(select project_id from fair_items where fair_id = $1) order by id", fair_id)]
+        providers = await provider_choices(conn)
     marked = set()
     if identity and identity.org_id:
         marked = {r["project_id"] for r in await conn.fetch(
@@ -57,7 +59,7 @@ async def fair_page(request: Request, conn: asyncpg.Connection, identity: Identi
         suggested = await fairs.suggestions(conn, identity, fair_id, request.app.state.settings.weights)
     return page(request, "matching/fair.html", status=status, fair=fair, board=await fairs.board(conn, fair_id),
                 suggested=suggested,
-                interests=await fairs.interests(conn, fair_id), marked=marked, projects=projects,
+                interests=await fairs.interests(conn, fair_id), marked=marked, projects=projects, providers=providers,
                 errors=errors or {}, form=form or {})
 
 
@@ -94,7 +96,8 @@ class FairPages(Controller):
             async with conn.transaction():
                 target = parse_yuan(str(form.get("target_yuan", "")), field="target_yuan")
                 await fairs.add_item(conn, identity, fair_id, parse(
-                    {"project_id": form.get("project_id"), "pitch": form.get("pitch", ""), "target_fen": target,
+                    {"project_id": form.get("project_id"), "provider_id": form.get("provider_id"),
+                     "pitch": form.get("pitch", ""), "target_fen": target,
                      "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput))
         except (Invalid, Conflict) as exc:
             return await fair_page(request, conn, identity, fair_id, exc.status, form_errors(exc), form)
@@ -187,7 +190,12 @@ class FairPages(Controller):
 
     @get("/fairs/{fair_id:int}/report", opt=PUBLIC_OPT)
     async def report(self, request: Request, conn: Db, identity: MaybeUser, fair_id: FromPath[int]) -> Response:
-        return page(request, "matching/report.html", report=await fairs.report(conn, identity, fair_id))
+        report = await fairs.report(conn, identity, fair_id)
+        buyers = dict(await conn.fetch("select id, buyer_id from projects where id = any($1)",
+                                       [i.project_id for i in report.board.items]))
+        return page(request, "matching/report.html", report=report, dockings=await dockings.of_fair(conn, fair_id),
+                    mine={p for p, b in buyers.items() if identity and identity.acts_for_verified
+                          and identity.org_id == b and identity.role in ("admin", "staff")})
 
 
 async def _paddle_page(request: Request, conn: asyncpg.Connection, identity: Identity, fair_id: int,

@@ -44,6 +44,8 @@ class Award(msgspec.Struct, frozen=True, kw_only=True):
     awarded_at: datetime
     notice_ends_at: datetime
     results: list[Ranked] = []
+    # A docking's award (market.matching.dockings) has no panel and no ranking.
+    docking_id: int | None = None
 
 
 class Objection(msgspec.Struct, frozen=True, kw_only=True):
@@ -118,7 +120,7 @@ async def current_award(conn: asyncpg.Connection, identity: Identity | None, cal
             where a.call_id = $1 and a.reopened_at is null and a.batch_id is null""", call_id)
     if row is None:
         return None
-    results = await engine.scoring_results(conn, row["panel_id"])
+    results = await engine.scoring_results(conn, row["panel_id"]) if row["panel_id"] is not None else []
     return Award(**{k: row[k] for k in Award.__struct_fields__ if k != "results"}, results=results)
 
 
@@ -140,6 +142,9 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
     if not identity.acts_for_verified or not await conn.fetchval(
             "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'", call_id, identity.org_id):
         raise Forbidden("Only organisations that bid on this call may object to its award.")
+    if await conn.fetchval("select docking_id from awards where call_id = $1 and reopened_at is null "
+                           "and batch_id is null", call_id) is not None:
+        raise Conflict("A docking has no other bidder: its notice is for the public to see.")
     if not 10 <= len(text.strip()) <= 4000:
         raise InvalidFields([Invalid("Say what is wrong and why, in 10 to 4,000 characters.", field="text")])
     award_id = await conn.fetchval(

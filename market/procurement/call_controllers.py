@@ -14,6 +14,7 @@ from market.accounts.access import PUBLIC, member
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.i18n import N_
 from market.money import yuan_to_fen
+from market.matching import dockings
 from market.organisations import services as organisations
 from market.procurement import awards, batches, bids, calls, calls_workflow, needs, questions
 from market.procurement import evaluation as call_evaluation
@@ -274,6 +275,7 @@ async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, c
     actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
     asked = await questions.questions(conn, identity, call_id)
     mine = await bids.my_bid(conn, identity, call_id) if identity else None
+    docking = await dockings.of_call(conn, call_id)
     return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
                 my_bid=mine, bid_count=await bids.public_count(conn, call_id),
                 award=await awards.current_award(conn, identity, call_id),
@@ -288,7 +290,10 @@ async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, c
                 questions=asked, can_ask=identity is not None and identity.acts_for_verified
                 and identity.org_kind == "provider" and call.status == "open",
                 entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
-                project=await needs.get_project(conn, call.project_id), **await _round(conn, identity, call))
+                project=await needs.get_project(conn, call.project_id), docking=docking,
+                docking_fair=docking and docking.fair_id and await conn.fetchrow(
+                    "select title_zh, title_en from fairs where id = $1", docking.fair_id),
+                **await _round(conn, identity, call))
 
 
 async def _round(conn: asyncpg.Connection, identity: Any, call: Call) -> dict[str, Any]:

@@ -1,0 +1,249 @@
+"""Dockings (对接): a project given to its provider without a bidding panel, at a fair or from a
+rolling docking run, turned into what procurement already knows how to carry on with.
+
+The project's buyer accepts a docking with the contract's amount, service period and place. That
+publishes a 'fair_docking' call for the project whose one bid is the provider's offer and whose
+award goes under the procedure's public notice at once; after the notice the buyer prepares the
+contract from the call's page, as for any award. The provider must be one fit scoring would pair
+with the project: conflicts of interest and ineligible providers are refused with the reasons, and
+the amount cannot exceed the money the project has (its budget and its live pledges).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+
+from market import i18n
+from market.accounts.models import Identity
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.matching import candidates
+from market.matching.weights import Weights
+from market.notifications import services as notifications
+from market.procurement import calls
+from market.procurement.days import add_days
+
+Fen = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
+LIVE_PLEDGES = "status not in ('cancelled', 'refunded')"
+
+
+class DockingInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The terms the buyer publishes: they become the call's and then the contract's."""
+
+    amount_fen: Fen
+    service_start: date
+    service_end: date
+    service_place: Annotated[str, msgspec.Meta(min_length=2, max_length=300)]
+
+
+class Docking(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    project_id: int
+    provider_id: int
+    provider_name: str
+    amount_fen: int
+    fit_score: float | None
+    fair_id: int | None
+    run_id: int | None
+    call_id: int
+    call_status: str
+    notice_ends_at: datetime | None
+    contract_id: int | None
+    contract_status: str | None
+    accepted_at: datetime
+
+
+async def project_money(conn: asyncpg.Connection, project_id: int) -> tuple[int, int]:
+    """The project's government budget and the money pledged to it that still stands."""
+    row = await conn.fetchrow(
+        f"""select p.budget_fen, coalesce((select sum(amount_fen) from pledges
+                                           where project_id = p.id and {LIVE_PLEDGES}), 0)::bigint as pledged
+              from projects p where p.id = $1""", project_id)
+    if row is None:
+        raise NotFound()
+    return row["budget_fen"], row["pledged"]
+
+
+async def terms(conn: asyncpg.Connection, project_id: int, amount_fen: int | None = None) -> DockingInput:
+    """The form's starting point: all the project's money (or `amount_fen`), a year from the first
+    of next month, in the project's place."""
+    budget, pledged = await project_money(conn, project_id)
+    today = candidates.today()
+    start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    # In Chinese whatever the page's language: the place is printed in the call and the contract.
+    place = await conn.fetchval("select j.name_zh from projects p join jurisdictions j on j.id = p.jurisdiction_id "
+                                "where p.id = $1", project_id)
+    return DockingInput(amount_fen=amount_fen or budget + pledged, service_start=start,
+                        service_end=start.replace(year=start.year + 1) - timedelta(days=1), service_place=place)
+
+
+def _buyer_of(identity: Identity, project: Any) -> None:
+    if not (identity.acts_for_verified and identity.org_id == project["buyer_id"] and identity.role in ("admin", "staff")):
+        raise Forbidden("Only the administrators and staff of the project's buyer accept a docking: the contract is "
+                        "theirs to sign.")
+
+
+async def eligible(conn: asyncpg.Connection, project_id: int, provider_id: int, weights: Weights) -> float:
+    """The pair's fit score, or Invalid with the reasons it may not be made."""
+    found = await candidates.build(conn, [project_id], weights)
+    if not found.projects:
+        raise Conflict("This project was cancelled: there is nothing to dock.")
+    (pc,) = found.projects
+    scored = next((c for c in pc.providers if c.party_id == provider_id), None)
+    if scored is not None:
+        return scored.fit.score or 0.0
+    excluded = next((c for c in pc.excluded_providers if c.party_id == provider_id), None)
+    if excluded is not None:
+        raise InvalidFields([Invalid("This provider cannot take the project: %(reasons)s", field="provider_id",
+                                     reasons=" ".join(r.text() for r in excluded.fit.excluded))])
+    if provider_id in found.providers and pc.other_district_reason is not None:
+        raise InvalidFields([Invalid("This provider cannot take the project: %(reasons)s", field="provider_id",
+                                     reasons=pc.other_district_reason.text())])
+    raise InvalidFields([Invalid("Choose a verified social organisation.", field="provider_id")])
+
+
+def _check_terms(data: DockingInput, available: int, budget: int, pledged: int) -> None:
+    errors = []
+    if data.amount_fen > available:
+        errors.append(Invalid("The contract cannot be worth more than the money the project has: %(available)s "
+                              "(budget %(budget)s and pledges %(pledged)s).", field="amount_fen",
+                              available=i18n.format_money(available), budget=i18n.format_money(budget),
+                              pledged=i18n.format_money(pledged)))
+    if data.service_end < data.service_start:
+        errors.append(Invalid("The service must end after it starts.", field="service_end"))
+    elif data.service_end > data.service_start.replace(year=data.service_start.year + 3):
+        errors.append(Invalid("A service period is at most three years.", field="service_end"))
+    if data.service_start < candidates.today() - timedelta(days=31):
+        errors.append(Invalid("The service cannot start more than a month ago.", field="service_start"))
+    if errors:
+        raise InvalidFields(errors)
+
+
+async def dock(conn: asyncpg.Connection, identity: Identity, project_id: int, provider_id: int, data: DockingInput,
+               weights: Weights, *, fair_id: int | None = None, run_id: int | None = None,
+               tz: str = "Asia/Shanghai") -> int:
+    """Accept a docking and publish it: the call, the provider's bid and the award under notice.
+    Returns the call's id."""
+    project = await conn.fetchrow(
+        """select p.*, e.provider_types, e.min_rating, e.min_years, e.scope
+             from projects p join catalogue_entries e on e.id = p.catalogue_entry_id where p.id = $1 for update of p""",
+        project_id)
+    if project is None:
+        raise NotFound()
+    _buyer_of(identity, project)
+    if project["status"] != "approved":
+        raise Conflict("This project was cancelled: there is nothing to dock.")
+    if await conn.fetchval("select 1 from calls where project_id = $1 and cancelled_at is null and failed_at is null",
+                           project_id):
+        raise Conflict("This project has a call under way already; it is given to a provider through that call.")
+    score = await eligible(conn, project_id, provider_id, weights)
+    budget, pledged = await project_money(conn, project_id)
+    _check_terms(data, budget + pledged, budget, pledged)
+    source = await _source(conn, fair_id, run_id)
+    procedure = await conn.fetchrow("select * from procedure_types where code = 'fair_docking'")
+    now = datetime.now(timezone.utc)
+    notice_ends = add_days(now, procedure["notice_days"], procedure["day_kind"], tz)
+    call_id = await conn.fetchval(
+        """insert into calls (project_id, buyer_id, procedure_type, title_zh, title_en, description,
+                              catalogue_entry_id, budget_ceiling_fen, service_start, service_end, service_place,
+                              provider_types, min_rating, min_years, cross_district, created_by, published_at,
+                              questions_close_at, deadline_at, awarded_at, notice_ends_at)
+           values ($1, $2, 'fair_docking', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16,
+                   $16, $17) returning id""",
+        project_id, project["buyer_id"], project["title_zh"], project["title_en"],
+        f"{project['description']}\n\n{source}", project["catalogue_entry_id"], data.amount_fen, data.service_start,
+        data.service_end, data.service_place.strip(), project["provider_types"], project["min_rating"],
+        project["min_years"], project["scope"] == "any", identity.user_id, now, notice_ends)
+    signer = await conn.fetchval("select user_id from memberships where organisation_id = $1 and role = 'admin' "
+                                 "order by user_id limit 1", provider_id)
+    bid_id = await conn.fetchval(
+        """insert into bids (call_id, provider_id, submitted_by, status, amount_fen, objectives, activities, team,
+                             indicators, call_revision, submitted_at)
+           values ($1, $2, $3, 'submitted', $4, $5, $6, $7, '[]', 1, $8) returning id""",
+        call_id, provider_id, signer or identity.user_id, data.amount_fen, project["description"], source,
+        "（对接时由承接方确认）", now)
+    docking_id = await conn.fetchval(
+        "insert into dockings (project_id, provider_id, amount_fen, fit_score, fair_id, run_id, call_id, accepted_by) "
+        "values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+        project_id, provider_id, data.amount_fen, score, fair_id, run_id, call_id, identity.user_id)
+    await conn.execute(
+        "insert into awards (call_id, bid_id, amount_fen, awarded_by, awarded_at, notice_ends_at, docking_id) "
+        "values ($1, $2, $3, $4, $5, $6, $7)", call_id, bid_id, data.amount_fen, identity.user_id, now, notice_ends,
+        docking_id)
+    await notifications.notify(conn, await notifications.members_of(conn, [provider_id]), "call_awarded",
+                               f"/calls/{call_id}#award", title=project["title_zh"])
+    await audit.record(conn, verb=Verb.DOCKING_ACCEPT, object_type="project", object_id=project_id,
+                       actor=identity.user_id, organisation=identity.org_id,
+                       after={"provider_id": provider_id, "amount_fen": data.amount_fen, "call_id": call_id,
+                              "fair_id": fair_id, "run_id": run_id, "fit_score": score})
+    return call_id
+
+
+async def _source(conn: asyncpg.Connection, fair_id: int | None, run_id: int | None) -> str:
+    """Where the docking was made, in the words the call and the bid carry (Chinese, like every
+    published procurement text)."""
+    if fair_id is not None:
+        title = await conn.fetchval("select title_zh from fairs where id = $1", fair_id)
+        return f"本项目在“{title}”上与承接方现场对接，对接结果在此公示。"
+    return f"本项目由滚动对接（第{run_id}次测算）建议、经购买方确认与承接方对接，对接结果在此公示。"
+
+
+async def fair_docking(conn: asyncpg.Connection, identity: Identity, fair_id: int, project_id: int,
+                       data: DockingInput, weights: Weights, tz: str = "Asia/Shanghai") -> int:
+    """After a fair: the project's buyer accepts the docking of a fair item with its provider."""
+    fair = await conn.fetchrow("select * from fairs where id = $1", fair_id)
+    item = await conn.fetchrow("select * from fair_items where fair_id = $1 and project_id = $2", fair_id, project_id)
+    if fair is None or item is None:
+        raise NotFound()
+    if fair["status"] != "closed":
+        raise Conflict("Dockings are accepted after the fair closes.")
+    if item["provider_id"] is None:
+        raise Conflict("No provider was docked with this project at the fair.")
+    if item["all_or_nothing"]:
+        raised = await conn.fetchval(
+            "select coalesce(sum(amount_fen + match_fen), 0) from fair_raises where fair_id = $1 and project_id = $2 "
+            "and status = 'confirmed'", fair_id, project_id)
+        if raised < item["target_fen"]:
+            raise Conflict("The project did not reach its all-or-nothing target at the fair: "
+                           "its pledges lapse and there is no docking.")
+    if await conn.fetchval("select 1 from dockings where fair_id = $1 and project_id = $2", fair_id, project_id):
+        raise Conflict("This docking has been accepted already.")
+    return await dock(conn, identity, project_id, item["provider_id"], data, weights, fair_id=fair_id, tz=tz)
+
+
+_DOCKING_VIEW = """
+    select d.*, o.name_zh, o.name_en, c.cancelled_at, c.failed_at, c.published_at, c.deadline_at, c.awarded_at,
+           c.notice_ends_at, k.id as contract_id, k.status as contract_status
+      from dockings d join organisations o on o.id = d.provider_id join calls c on c.id = d.call_id
+      left join contracts k on k.call_id = d.call_id"""
+
+
+def _docking(row: Any) -> Docking:
+    name = row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
+    return Docking(id=row["id"], project_id=row["project_id"], provider_id=row["provider_id"], provider_name=name,
+                   amount_fen=row["amount_fen"], fit_score=row["fit_score"], fair_id=row["fair_id"],
+                   run_id=row["run_id"], call_id=row["call_id"], call_status=calls.status_of(row),
+                   notice_ends_at=row["notice_ends_at"], contract_id=row["contract_id"],
+                   contract_status=row["contract_status"], accepted_at=row["accepted_at"])
+
+
+async def of_fair(conn: asyncpg.Connection, fair_id: int) -> dict[int, Docking]:
+    """The fair's accepted dockings, by project."""
+    return {r["project_id"]: _docking(r) for r in await conn.fetch(_DOCKING_VIEW + " where d.fair_id = $1", fair_id)}
+
+
+async def of_projects(conn: asyncpg.Connection, project_ids: list[int]) -> dict[int, Docking]:
+    """The latest docking of each project."""
+    return {r["project_id"]: _docking(r) for r in await conn.fetch(
+        _DOCKING_VIEW + " where d.project_id = any($1) order by d.id", project_ids)}
+
+
+async def of_call(conn: asyncpg.Connection, call_id: int) -> Docking | None:
+    row = await conn.fetchrow(_DOCKING_VIEW + " where d.call_id = $1", call_id)
+    return _docking(row) if row else None
+
