@@ -335,3 +335,17 @@ async def test_the_fair_report_leads_the_buyer_to_the_docking_and_the_funder_to_
     assert "公益对对碰" in call.text and "对接于" in call.text and "公示至" in call.text
     report = await client.get(f"/fairs/{fair_id}/report")
     assert "¥130,000.00 · 中标公示中" in report.text
+
+
+async def test_a_project_lined_up_at_a_coming_fair_waits_for_the_fair(pool, settings, world, funded):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    run_id = await _do(pool, rolling.run, bureau, W)
+    now = datetime.now(timezone.utc)
+    fair_id = await _do(pool, fairs.create, bureau, FairInput(title_zh="公益对对碰", place="市民中心",
+                                                              starts_at=now + timedelta(days=3),
+                                                              ends_at=now + timedelta(days=3, hours=3)))
+    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=funded["b"], target_fen=10_000_00))
+    async with pool.acquire() as conn:
+        assert await rolling.open_projects(conn, bureau) == [funded["a"]]
+    with pytest.raises(Conflict):  # the earlier run's suggestion for it cannot be accepted meanwhile
+        await _do(pool, rolling.accept, bureau, run_id, funded["b"], terms(), W)

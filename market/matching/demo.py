@@ -109,6 +109,12 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
                                                          pitch="两个助餐点，每天120位老人吃上热饭"))
     await fairs.add_item(conn, bureau, spring, ItemInput(project_id=bathing, target_fen=30_000_00,
                                                          pitch="失能老人每月两次上门助浴"))
+    youth = await _new_project(conn, bureau, "湖滨街道青少年心理健康辅导", "Mental health counselling for young people "
+                               "in Hubin", "03.02.01", 70_000_00, 40_000_00,
+                               "为辖区中小学生提供心理健康讲座、团体辅导和个案咨询，为期一年。")
+    await fairs.add_item(conn, bureau, spring, ItemInput(project_id=youth, target_fen=40_000_00,
+                                                         provider_id=await _best_provider(conn, youth),
+                                                         pitch="专业社工走进校园，守护孩子心理健康"))
     await fairs.move(conn, bureau, spring, "open")
     for key in ("csr01", "csr05", "csr06"):
         await fairs.register(conn, funders[key], spring)

@@ -141,6 +141,10 @@ async def dock(conn: asyncpg.Connection, identity: Identity, project_id: int, pr
     if await conn.fetchval("select 1 from calls where project_id = $1 and cancelled_at is null and failed_at is null",
                            project_id):
         raise Conflict("This project has a call under way already; it is given to a provider through that call.")
+    if fair_id is None and await conn.fetchval(
+            "select 1 from fair_items i join fairs f on f.id = i.fair_id where i.project_id = $1 "
+            "and f.status <> 'closed'", project_id):
+        raise Conflict("This project is lined up at a fair that has not closed yet; it is docked there.")
     score = await eligible(conn, project_id, provider_id, weights)
     budget, pledged = await project_money(conn, project_id)
     _check_terms(data, budget + pledged, budget, pledged)

@@ -1,8 +1,8 @@
 """Rolling docking (滚动对接) for the all-year venture round: fit scoring and the docking solver run
 on demand over the projects still waiting for a provider, and a person reviews what they suggest.
 
-A buyer runs it over its own projects that have no call under way and no docking; a foundation
-(a funder) over every such project on the platform. Each run keeps the solver's input and answer,
+A buyer runs it over its own projects that have no call under way, no docking and no place in a
+fair still to come; a foundation (a funder) over every such project on the platform. Each run keeps the solver's input and answer,
 so a suggestion can be checked again with `market match solve`. The owner pins a provider to a
 project or bans a pair, and runs again; the pins and bans stay until changed. Accepting is the
 party's own act: the buyer accepts a suggested provider (`dockings.dock`, which publishes it and
@@ -102,6 +102,8 @@ _OPEN = """
     select p.id from projects p
      where p.status = 'approved' and ($1::bigint is null or p.buyer_id = $1)
        and not exists (select 1 from calls c where c.project_id = p.id and c.cancelled_at is null and c.failed_at is null)
+       and not exists (select 1 from fair_items i join fairs f on f.id = i.fair_id
+                        where i.project_id = p.id and f.status <> 'closed')
      order by p.id limit $2"""
 
 
