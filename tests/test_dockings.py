@@ -136,6 +136,10 @@ async def test_accepting_a_suggestion_publishes_the_docking_then_the_contract_fo
         await _do(pool, rolling.accept, bureau, run_id, funded["a"],
                   terms(service_end=date.today() - timedelta(days=1)), W)
     assert set(dates.value.field_errors()) == {"service_end"}
+    with pytest.raises(InvalidFields) as long:  # a leap day is no trouble either
+        await _do(pool, rolling.accept, bureau, run_id, funded["a"],
+                  terms(service_start=date(2028, 2, 29), service_end=date(2031, 3, 2)), W)
+    assert set(long.value.field_errors()) == {"service_end"}
     with pytest.raises(Forbidden):  # only the project's buyer gives it to a provider
         await _do(pool, rolling.accept, funder, run_id, funded["a"], terms(), W)
     with pytest.raises(NotFound):  # a run that is not this owner's
@@ -205,7 +209,7 @@ async def _closed_fair(pool, settings, world, project, provider, all_or_nothing=
     fair_id = await _do(pool, fairs.create, funder, FairInput(title_zh="公益对对碰", place="市民中心", starts_at=now,
                                                                 ends_at=now + timedelta(hours=3)))
     await _do(pool, fairs.add_item, funder, fair_id, ItemInput(project_id=project, provider_id=provider,
-                                                               target_fen=50_000_00, all_or_nothing=all_or_nothing))
+                                                               target_fen=50_000_00, all_or_nothing=all_or_nothing), W)
     for action in ("open",):
         await _do(pool, fairs.move, funder, fair_id, action)
     await _do(pool, fairs.register, funder, fair_id)
@@ -246,8 +250,20 @@ async def test_a_fair_docking_refuses_an_unreached_target_and_a_conflicted_provi
     before = await _counts(pool)
     with pytest.raises(Conflict):  # ¥30,000 of an all-or-nothing ¥50,000
         await _do(pool, dockings.fair_docking, bureau, short, funded["b"], terms(), W)
-    conflicted = await _closed_fair(pool, settings, world, funded["a"], world.orgs["street_provider"])
+    # A conflicted provider cannot be lined up with the project in the first place...
+    draft = await _do(pool, fairs.create, funder, FairInput(title_zh="公益对对碰", place="市民中心",
+                                                            starts_at=datetime.now(timezone.utc),
+                                                            ends_at=datetime.now(timezone.utc) + timedelta(hours=3)))
+    with pytest.raises(InvalidFields) as refused, use_locale("en"):
+        await _do(pool, fairs.add_item, funder, draft, ItemInput(project_id=funded["a"], target_fen=10_000_00,
+                                                                 provider_id=world.orgs["street_provider"]), W)
+    with use_locale("en"):
+        assert "a conflict of interest" in refused.value.field_errors()["provider_id"]
+    # ...and one that became conflicted after the fair (a bureau officer joined it) is refused at docking.
+    conflicted = await _closed_fair(pool, settings, world, funded["a"], world.orgs["far_provider"])
     await _do(pool, fairs.move, funder, conflicted, "close")
+    await pool.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                       world["buyer_admin"].user_id, world.orgs["far_provider"])
     before = await _counts(pool)
     with pytest.raises(InvalidFields) as refused, use_locale("en"):
         await _do(pool, dockings.fair_docking, bureau, conflicted, funded["a"], terms(), W)
@@ -344,8 +360,26 @@ async def test_a_project_lined_up_at_a_coming_fair_waits_for_the_fair(pool, sett
     fair_id = await _do(pool, fairs.create, bureau, FairInput(title_zh="公益对对碰", place="市民中心",
                                                               starts_at=now + timedelta(days=3),
                                                               ends_at=now + timedelta(days=3, hours=3)))
-    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=funded["b"], target_fen=10_000_00))
+    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=funded["b"], target_fen=10_000_00), W)
     async with pool.acquire() as conn:
         assert await rolling.open_projects(conn, bureau) == [funded["a"]]
     with pytest.raises(Conflict):  # the earlier run's suggestion for it cannot be accepted meanwhile
         await _do(pool, rolling.accept, bureau, run_id, funded["b"], terms(), W)
+
+
+async def test_the_fair_form_lines_up_a_project_with_its_provider_or_says_why_not(client, pool, settings, world,
+                                                                                 funded):
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    created = await post_form(client, "/fairs", {"title_zh": "公益对对碰", "place": "市民中心",
+                                                 "starts_at": "2027-03-01T09:00", "ends_at": "2027-03-01T12:00"})
+    fair = created.headers["location"]
+    page = await client.get(fair)
+    assert "与项目对接的承接方（可选）" in page.text and "测试far_provider" in page.text
+    refused = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
+                                                        "provider_id": world.orgs["street_provider"]})
+    assert refused.status_code == 400 and "利益冲突" in refused.text
+    assert await pool.fetchval("select count(*) from fair_items") == 0
+    added = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
+                                                      "provider_id": world.orgs["provider"]})
+    assert added.status_code == 303
+    assert await pool.fetchval("select provider_id from fair_items") == world.orgs["provider"]

@@ -20,11 +20,13 @@ from market.db import queries
 from market.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.matching import fairs
 from market.matching.fair_models import FAIR_STATUS_NAMES, FairInput, ItemInput, RaiseInput
+from market.matching.weights import Weights
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do
 from tests.world import code
 
+W = Weights()
 EXPECTED = {"open": {"draft": "open"}, "go_live": {"open": "live"}, "stage": {"live": "live"},
             "close": {"live": "closed"}}
 
@@ -65,9 +67,9 @@ async def _live_fair(pool, settings, world, project, second_project=None, all_or
     bureau = await who(pool, settings, world, "buyer_admin")
     fair_id = await _do(pool, fairs.create, bureau, _fair_input())
     await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=100_000_00,
-                                                               all_or_nothing=all_or_nothing))
+                                                               all_or_nothing=all_or_nothing), W)
     if second_project:
-        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=second_project, target_fen=50_000_00))
+        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=second_project, target_fen=50_000_00), W)
     await _do(pool, fairs.move, bureau, fair_id, "open")
     await _do(pool, fairs.register, await who(pool, settings, world, "funder_admin"), fair_id)
     await _do(pool, fairs.move, bureau, fair_id, "go_live")
@@ -86,9 +88,9 @@ async def test_a_fair_from_setup_to_report(pool, settings, world, project):
         await _do(pool, fairs.get, funder, fair_id)
     with pytest.raises(Conflict):
         await _do(pool, fairs.move, bureau, fair_id, "open")  # nothing in the running order
-    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=100_000_00))
+    await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=100_000_00), W)
     with pytest.raises(InvalidFields):
-        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=1_00))
+        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=1_00), W)
     with pytest.raises(Forbidden):
         await _do(pool, fairs.move, funder, fair_id, "open")
     await _do(pool, fairs.move, bureau, fair_id, "open")

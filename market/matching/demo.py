@@ -16,11 +16,15 @@ from market.matching.fair_models import FairInput, ItemInput, RaiseInput
 from market.matching.rolling import RuleInput
 from market.procurement import contracts, needs
 from market.procurement.models import ProjectInput
-from market.settings import Settings
+from market.matching.weights import Weights
 
 
 async def _projects(conn: asyncpg.Connection, *titles: str) -> list[int]:
     return [await conn.fetchval("select id from projects where title_zh = $1 order by id limit 1", t) for t in titles]
+
+
+# The demo is scored with the default weights, whatever a deployment configures.
+WEIGHTS = Weights()
 
 
 async def _new_project(conn: asyncpg.Connection, bureau: Identity, title: str, title_en: str, code: str,
@@ -38,7 +42,7 @@ async def _new_project(conn: asyncpg.Connection, bureau: Identity, title: str, t
 
 async def _best_provider(conn: asyncpg.Connection, project_id: int) -> int:
     """The provider fit scoring ranks first for the project."""
-    found = await candidates.build(conn, [project_id], Settings().weights)
+    found = await candidates.build(conn, [project_id], WEIGHTS)
     return found.projects[0].providers[0].party_id
 
 
@@ -67,8 +71,8 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
             (station, 50_000_00, "持证社工驻站，个案小组双管齐下", None),
             (classroom, 40_000_00, "孩子放学有去处，家长安心上班", await _best_provider(conn, classroom)),
             (visits, 30_000_00, "每周一次敲门，独居老人不孤单", await _best_provider(conn, visits))):
-        await fairs.add_item(conn, funders["charity"], autumn, ItemInput(project_id=project, target_fen=target,
-                                                                         pitch=pitch, provider_id=provider))
+        await fairs.add_item(conn, funders["charity"], autumn, ItemInput(
+            project_id=project, target_fen=target, pitch=pitch, provider_id=provider), WEIGHTS)
     await fairs.move(conn, funders["charity"], autumn, "open")
     takers = ("csr01", "csr02", "csr03", "csr04", "donor")
     for key in takers:
@@ -89,7 +93,7 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
     # notice to be over, and its contract is prepared and signed by the bureau (demo only: dates moved back).
     for project in (classroom, visits):
         await dockings.fair_docking(conn, bureau, autumn, project, await dockings.terms(conn, project),
-                                    Settings().weights)
+                                    WEIGHTS)
     first = await conn.fetchval("select call_id from dockings where project_id = $1", classroom)
     await conn.execute("update calls set published_at = published_at - interval '18 days', "
                        "questions_close_at = questions_close_at - interval '18 days', "
@@ -105,16 +109,16 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
         place="上城区社会组织服务中心", description="民政局主办：需求、资源、项目三方对接，现场举牌认捐，不达目标即退款。",
         starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=7, hours=3)))
     meals, bathing = await _projects(conn, "湖滨、清波片区老年助餐服务", "近江社区失能老人上门助浴")
-    await fairs.add_item(conn, bureau, spring, ItemInput(project_id=meals, target_fen=150_000_00, all_or_nothing=True,
-                                                         pitch="两个助餐点，每天120位老人吃上热饭"))
+    await fairs.add_item(conn, bureau, spring, ItemInput(
+        project_id=meals, target_fen=150_000_00, all_or_nothing=True, pitch="两个助餐点，每天120位老人吃上热饭"), WEIGHTS)
     await fairs.add_item(conn, bureau, spring, ItemInput(project_id=bathing, target_fen=30_000_00,
-                                                         pitch="失能老人每月两次上门助浴"))
+                                                         pitch="失能老人每月两次上门助浴"), WEIGHTS)
     youth = await _new_project(conn, bureau, "湖滨街道青少年心理健康辅导", "Mental health counselling for young people "
                                "in Hubin", "03.02.01", 70_000_00, 40_000_00,
                                "为辖区中小学生提供心理健康讲座、团体辅导和个案咨询，为期一年。")
     await fairs.add_item(conn, bureau, spring, ItemInput(project_id=youth, target_fen=40_000_00,
                                                          provider_id=await _best_provider(conn, youth),
-                                                         pitch="专业社工走进校园，守护孩子心理健康"))
+                                                         pitch="专业社工走进校园，守护孩子心理健康"), WEIGHTS)
     await fairs.move(conn, bureau, spring, "open")
     for key in ("csr01", "csr05", "csr06"):
         await fairs.register(conn, funders[key], spring)
@@ -131,8 +135,8 @@ async def _rolling(conn: asyncpg.Connection, bureau: Identity) -> None:
                        "02.02.01", 200_000_00, None, "委托社会组织运营街道残疾人之家，提供日间照料、康复训练和辅助性就业。")
     await _new_project(conn, bureau, "小营街道社区儿童之家运营", "Running the Xiaoying community children's centre",
                        "03.01.03", 80_000_00, 20_000_00, "运营社区儿童之家，开展亲子活动、课业辅导和儿童安全教育。")
-    found = await candidates.build(conn, [respite], Settings().weights)
+    found = await candidates.build(conn, [respite], WEIGHTS)
     second = found.projects[0].providers[1].party_id
     await rolling.set_rule(conn, bureau, RuleInput(project_id=respite, provider_id=second, rule="pin"),
-                           Settings().weights)
-    await rolling.run(conn, bureau, Settings().weights)
+                           WEIGHTS)
+    await rolling.run(conn, bureau, WEIGHTS)

@@ -30,6 +30,7 @@ from market.procurement.days import add_days
 
 Fen = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
 LIVE_PLEDGES = "status not in ('cancelled', 'refunded')"
+MAX_SERVICE_DAYS = 3 * 365 + 1  # three years, one of them a leap year
 
 
 class DockingInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -116,7 +117,7 @@ def _check_terms(data: DockingInput, available: int, budget: int, pledged: int) 
                               pledged=i18n.format_money(pledged)))
     if data.service_end < data.service_start:
         errors.append(Invalid("The service must end after it starts.", field="service_end"))
-    elif data.service_end > data.service_start.replace(year=data.service_start.year + 3):
+    elif (data.service_end - data.service_start).days > MAX_SERVICE_DAYS:
         errors.append(Invalid("A service period is at most three years.", field="service_end"))
     if data.service_start < candidates.today() - timedelta(days=31):
         errors.append(Invalid("The service cannot start more than a month ago.", field="service_start"))

@@ -23,7 +23,7 @@ from market.matching.fair_models import Board, Fair, FairInput, ItemInput, Raise
 from market.matching.live import hub_of
 from market.money import parse_yuan
 from market.validation import local_times, parse
-from market.web import Db, MaybeUser, User, form_data, form_errors, page, redirect
+from market.web import Config, Db, MaybeUser, User, form_data, form_errors, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -98,7 +98,8 @@ class FairPages(Controller):
                 await fairs.add_item(conn, identity, fair_id, parse(
                     {"project_id": form.get("project_id"), "provider_id": form.get("provider_id"),
                      "pitch": form.get("pitch", ""), "target_fen": target,
-                     "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput))
+                     "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput),
+                    request.app.state.settings.weights)
         except (Invalid, Conflict) as exc:
             return await fair_page(request, conn, identity, fair_id, exc.status, form_errors(exc), form)
         return redirect(f"/fairs/{fair_id}#order")
@@ -229,8 +230,9 @@ class FairApi(Controller):
 
     @post("/{fair_id:int}/items", opt=SIGNED_IN_OPT, status_code=201,
           summary="Add a pre-screened project to the running order")
-    async def add_item(self, conn: Db, identity: User, fair_id: FromPath[int], data: JSONBody[ItemInput]) -> Board:
-        await fairs.add_item(conn, identity, fair_id, data)
+    async def add_item(self, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],
+                       data: JSONBody[ItemInput]) -> Board:
+        await fairs.add_item(conn, identity, fair_id, data, settings.weights)
         return await fairs.board(conn, fair_id)
 
     @post("/{fair_id:int}/actions/{action:str}", opt=SIGNED_IN_OPT, status_code=201,

@@ -26,7 +26,7 @@ from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges, pools
 from market.funding.models import PledgeInput, Step
 from market.i18n import Msg
-from market.matching import candidates
+from market.matching import candidates, dockings
 from market.matching.fair_models import (FAIR_STATUS_NAMES, Board, BoardItem, Fair, FairInput, ItemInput,
                                          RaiseInput, Report, Suggestion)
 from market.matching.weights import Weights
@@ -101,8 +101,9 @@ def _check_times(data: FairInput) -> None:
         raise InvalidFields(errors)
 
 
-async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, data: ItemInput) -> int:
-    """Put a pre-screened project in the running order (last). Returns its position."""
+async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, data: ItemInput, weights: Weights) -> int:
+    """Put a pre-screened project in the running order (last), with the provider it is docked with
+    if any: one fit scoring would pair with it, or the reasons why not. Returns its position."""
     fair = await _organisers_fair(conn, identity, fair_id)
     if fair["status"] not in ("draft", "open"):
         raise Conflict("The running order is fixed once the fair is live.")
@@ -117,6 +118,8 @@ async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, d
         errors.append(Invalid("Choose a verified social organisation.", field="provider_id"))
     if errors:
         raise InvalidFields(errors)
+    if data.provider_id is not None:
+        await dockings.eligible(conn, data.project_id, data.provider_id, weights)
     position = await conn.fetchval(
         "insert into fair_items (fair_id, position, project_id, provider_id, target_fen, all_or_nothing, pitch) "
         "select $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6 from fair_items where fair_id = $1 "
