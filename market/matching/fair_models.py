@@ -67,7 +67,8 @@ class BoardItem(msgspec.Struct, frozen=True, kw_only=True):
     project_id: int
     title_zh: str
     title_en: str
-    provider_name: str | None
+    provider_name_zh: str | None
+    provider_name_en: str | None
     target_fen: int
     all_or_nothing: bool
     raised_fen: int

@@ -276,7 +276,7 @@ async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
     fair = await _fair_row(conn, fair_id)
     rows = await conn.fetch(
         """select i.position, i.project_id, p.title_zh, p.title_en, i.target_fen, i.all_or_nothing,
-                  o.name_zh as provider_name,
+                  o.name_zh as provider_name_zh, o.name_en as provider_name_en,
                   coalesce(sum(r.amount_fen) filter (where r.status = 'confirmed'), 0)::bigint as raised_fen,
                   coalesce(sum(r.match_fen) filter (where r.status = 'confirmed'), 0)::bigint as matched_fen,
                   count(r.token) filter (where r.status = 'confirmed') as raises,
@@ -286,7 +286,7 @@ async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
              left join fair_raises r on r.fair_id = i.fair_id and r.project_id = i.project_id
              left join organisations fo on fo.id = r.funder_id
             where i.fair_id = $1 group by i.position, i.project_id, p.title_zh, p.title_en, i.target_fen,
-                  i.all_or_nothing, o.name_zh order by i.position""", fair_id)
+                  i.all_or_nothing, o.name_zh, o.name_en order by i.position""", fair_id)
     items = [BoardItem(**dict(r), reached=r["raised_fen"] + r["matched_fen"] >= r["target_fen"]) for r in rows]
     return Board(fair_id=fair_id, status=fair["status"], on_stage=fair["on_stage"], items=items,
                  raised_fen=sum(i.raised_fen for i in items), matched_fen=sum(i.matched_fen for i in items),
