@@ -95,12 +95,13 @@ def template_environment() -> Environment:
 
 
 def localized(obj: Any, field: str = "name") -> str:
-    """The English text of a bilingual record when the page is in English and it has one."""
+    """The English text of a bilingual record when the page is in English and it has one. The
+    Chinese text is `{field}_zh`, or plain `field` where the record names it so."""
     # dicts and database records have get(); Structs have attributes
     get = obj.get if hasattr(obj, "keys") else lambda k, d=None: getattr(obj, k, d)
     if i18n.current_locale.get() == "en" and get(f"{field}_en"):
         return get(f"{field}_en")
-    return get(f"{field}_zh")
+    return get(f"{field}_zh", get(field))
 
 
 def choices(items: list[Any]) -> list[tuple[Any, str]]:

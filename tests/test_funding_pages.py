@@ -31,6 +31,10 @@ async def test_a_funder_records_a_transfer_with_its_receipt_and_the_receiver_con
     await _as(client, pool, world, "funder_admin")
     page = await client.get(f"/pledges/{pledge}?lang=en")
     assert page.status_code == 200 and "Record the transfer" in page.text and "/checkout" not in page.text
+    # The project's title in the page's language, where it has an English one.
+    await pool.execute("update projects set title_en = 'Meals in Dongpo Road' where id = $1", project)
+    assert "Meals in Dongpo Road" in (await client.get(f"/pledges/{pledge}?lang=en")).text
+    assert "东坡路社区老年助餐" in (await client.get(f"/pledges/{pledge}?lang=zh_Hans")).text
 
     bad = await post_form(client, f"/pledges/{pledge}/transfer", {"bank_reference": "", "paid_on": "2026-11-20"})
     assert bad.status_code == 400

@@ -60,6 +60,8 @@ class Pledge(msgspec.Struct, frozen=True, kw_only=True):
     need_id: int | None
     fund_id: int | None
     target_title: str
+    # The project's or fund's English title, where it has one (a need's title is the resident's words).
+    target_title_en: str
     amount_fen: int
     status: str
     condition_target_fen: int | None
@@ -84,6 +86,7 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
     failure: str
     funder_name: str
     target_title: str | None
+    target_title_en: str
 
 
 ResourceKind = Literal["money", "goods", "venue", "volunteer_hours"]

@@ -353,7 +353,8 @@ async def mark_disbursed(conn: asyncpg.Connection, pledge_id: int) -> None:
 
 _PLEDGE_VIEW = """
     select p.*, o.name_zh as funder_name,
-           coalesce(pr.title_zh, n.title, f.name_zh) as target_title
+           coalesce(pr.title_zh, n.title, f.name_zh) as target_title,
+           coalesce(nullif(pr.title_en, ''), nullif(f.name_en, ''), '') as target_title_en
       from pledges p join organisations o on o.id = p.funder_id
       left join projects pr on pr.id = p.project_id
       left join needs n on n.id = p.need_id
@@ -379,7 +380,8 @@ async def of_funder(conn: asyncpg.Connection, identity: Identity) -> list[Pledge
 
 
 _PAYMENT_VIEW = """
-    select y.*, o.name_zh as funder_name, coalesce(pr.title_zh, f.name_zh) as target_title
+    select y.*, o.name_zh as funder_name, coalesce(pr.title_zh, f.name_zh) as target_title,
+           coalesce(nullif(pr.title_en, ''), nullif(f.name_en, ''), '') as target_title_en
       from payments y join pledges p on p.id = y.pledge_id join organisations o on o.id = p.funder_id
       left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id"""
 
