@@ -56,7 +56,7 @@ async def test_a_run_suggests_a_provider_and_funding_for_each_waiting_project(po
     async with pool.acquire() as conn:
         with use_locale("en"):
             view = await rolling.view(conn, bureau)
-    assert view.run.id == run_id and view.open_projects == 2
+    assert view.run.id == run_id and len(view.waiting) == 2
     by_project = {s.project_id: s for s in view.run.suggestions}
     a, b = by_project[funded["a"]], by_project[funded["b"]]
     o = world.orgs
@@ -187,7 +187,7 @@ async def test_a_foundation_pledges_what_its_run_suggests(pool, settings, world,
     run_id = await _do(pool, rolling.run, funder, W)
     async with pool.acquire() as conn:
         view = await rolling.view(conn, funder)
-    assert view.kind == "funder" and view.open_projects == 2
+    assert view.kind == "funder" and len(view.waiting) == 2
     pledge_id = await _do(pool, rolling.pledge, funder, run_id, funded["a"])
     row = await pool.fetchrow("select * from pledges where id = $1", pledge_id)
     assert (row["funder_id"], row["project_id"], row["amount_fen"], row["status"]) == (
@@ -226,16 +226,16 @@ async def test_a_fair_docking_is_accepted_by_the_projects_buyer_after_the_fair(p
     funder = await who(pool, settings, world, "funder_admin")
     fair_id = await _closed_fair(pool, settings, world, funded["b"], world.orgs["provider"])
     with pytest.raises(Conflict):  # still live
-        await _do(pool, dockings.fair_docking, bureau, fair_id, funded["b"], terms(), W)
+        await _do(pool, fairs.accept_docking, bureau, fair_id, funded["b"], terms(), W)
     await _do(pool, fairs.move, funder, fair_id, "close")
     with pytest.raises(Forbidden):  # the organiser is not the project's buyer
-        await _do(pool, dockings.fair_docking, funder, fair_id, funded["b"], terms(), W)
+        await _do(pool, fairs.accept_docking, funder, fair_id, funded["b"], terms(), W)
     # The money: ¥100,000 budget and the ¥30,000 pledged at the fair.
     with pytest.raises(InvalidFields):
-        await _do(pool, dockings.fair_docking, bureau, fair_id, funded["b"], terms(130_000_01), W)
-    call_id = await _do(pool, dockings.fair_docking, bureau, fair_id, funded["b"], terms(130_000_00), W)
+        await _do(pool, fairs.accept_docking, bureau, fair_id, funded["b"], terms(130_000_01), W)
+    call_id = await _do(pool, fairs.accept_docking, bureau, fair_id, funded["b"], terms(130_000_00), W)
     with pytest.raises(Conflict):
-        await _do(pool, dockings.fair_docking, bureau, fair_id, funded["b"], terms(), W)
+        await _do(pool, fairs.accept_docking, bureau, fair_id, funded["b"], terms(), W)
     async with pool.acquire() as conn:
         found = await dockings.of_fair(conn, fair_id)
     assert found[funded["b"]].call_id == call_id and found[funded["b"]].call_status == "notice"
@@ -249,7 +249,7 @@ async def test_a_fair_docking_refuses_an_unreached_target_and_a_conflicted_provi
     await _do(pool, fairs.move, funder, short, "close")
     before = await _counts(pool)
     with pytest.raises(Conflict):  # ¥30,000 of an all-or-nothing ¥50,000
-        await _do(pool, dockings.fair_docking, bureau, short, funded["b"], terms(), W)
+        await _do(pool, fairs.accept_docking, bureau, short, funded["b"], terms(), W)
     # A conflicted provider cannot be lined up with the project in the first place...
     draft = await _do(pool, fairs.create, funder, FairInput(title_zh="公益对对碰", place="市民中心",
                                                             starts_at=datetime.now(timezone.utc),
@@ -266,7 +266,7 @@ async def test_a_fair_docking_refuses_an_unreached_target_and_a_conflicted_provi
                        world["buyer_admin"].user_id, world.orgs["far_provider"])
     before = await _counts(pool)
     with pytest.raises(InvalidFields) as refused, use_locale("en"):
-        await _do(pool, dockings.fair_docking, bureau, conflicted, funded["a"], terms(), W)
+        await _do(pool, fairs.accept_docking, bureau, conflicted, funded["a"], terms(), W)
     with use_locale("en"):
         assert "a conflict of interest" in refused.value.field_errors()["provider_id"]
     assert await _counts(pool) == before

@@ -92,7 +92,7 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
     # After the fair the bureau accepts both dockings; the first was accepted long enough ago for its
     # notice to be over, and its contract is prepared and signed by the bureau (demo only: dates moved back).
     for project in (classroom, visits):
-        await dockings.fair_docking(conn, bureau, autumn, project, await dockings.terms(conn, project),
+        await fairs.accept_docking(conn, bureau, autumn, project, await dockings.terms(conn, project),
                                     WEIGHTS)
     first = await conn.fetchval("select call_id from dockings where project_id = $1", classroom)
     await conn.execute("update calls set published_at = published_at - interval '18 days', "

@@ -13,7 +13,7 @@ from market.accounts.access import member
 from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, NotFound
 from market.i18n import N_
-from market.matching import dockings, rolling
+from market.matching import dockings, fairs, rolling
 from market.matching.dockings import Docking, DockingInput
 from market.matching.rolling import Rolling, RuleInput
 from market.money import parse_yuan
@@ -39,10 +39,8 @@ def _yuan(fen: int) -> str:
 async def rolling_page(request: Request, conn: asyncpg.Connection, identity: Identity, run_id: int | None = None,
                        status: int = 200, errors: dict[str, str] | None = None) -> Response:
     found = await rolling.view(conn, identity, run_id)
-    open_ids = await rolling.open_projects(conn, identity)
-    projects = [(r["id"], r["title_zh"]) for r in await conn.fetch(
-        "select id, title_zh from projects where id = any($1) order by id", open_ids)]
-    return page(request, "matching/docking.html", status=status, rolling=found, projects=projects,
+    return page(request, "matching/docking.html", status=status, rolling=found,
+                projects=[(w.project_id, localized(w, "title")) for w in found.waiting],
                 providers=await provider_choices(conn), errors=errors or {})
 
 
@@ -67,15 +65,6 @@ async def terms_page(request: Request, conn: asyncpg.Connection, action: str, pr
 def _terms_form(terms: DockingInput) -> dict[str, Any]:
     return {"amount_yuan": _yuan(terms.amount_fen), "service_start": terms.service_start.isoformat(),
             "service_end": terms.service_end.isoformat(), "service_place": terms.service_place}
-
-
-async def _fair_provider(conn: asyncpg.Connection, fair_id: int, project_id: int) -> str:
-    item = await conn.fetchrow(
-        """select o.name_zh from fair_items i left join organisations o on o.id = i.provider_id
-            where i.fair_id = $1 and i.project_id = $2""", fair_id, project_id)
-    if item is None:
-        raise NotFound()
-    return item["name_zh"] or ""
 
 
 class DockingPages(Controller):
@@ -108,8 +97,7 @@ class DockingPages(Controller):
     async def accept_form(self, request: Request, conn: Db, identity: User, run_id: FromPath[int],
                           project_id: FromPath[int]) -> Response:
         suggestion = await _suggested(conn, identity, run_id, project_id)
-        budget, pledged = await dockings.project_money(conn, project_id)
-        terms = await dockings.terms(conn, project_id, min(suggestion.price_fen, budget + pledged) or None)
+        terms = await dockings.terms(conn, project_id, suggestion.price_fen)
         return await terms_page(request, conn, request.url.path, project_id, suggestion.provider_name,
                                 suggestion.score, _terms_form(terms), suggestion=suggestion)
 
@@ -140,9 +128,10 @@ class DockingPages(Controller):
     @get("/fairs/{fair_id:int}/dockings/{project_id:int}", opt=BUYERS_OPT)
     async def fair_form(self, request: Request, conn: Db, fair_id: FromPath[int],
                         project_id: FromPath[int]) -> Response:
-        provider = await _fair_provider(conn, fair_id, project_id)
+        item = await fairs.docked_item(conn, fair_id, project_id)
         terms = await dockings.terms(conn, project_id)
-        return await terms_page(request, conn, request.url.path, project_id, provider, None, _terms_form(terms))
+        return await terms_page(request, conn, request.url.path, project_id, localized(item, "provider_name") or "",
+                                None, _terms_form(terms))
 
     @post("/fairs/{fair_id:int}/dockings/{project_id:int}", opt=BUYERS_OPT)
     async def fair_accept(self, request: Request, conn: Db, identity: User, settings: Config,
@@ -150,19 +139,20 @@ class DockingPages(Controller):
         form = await form_data(request)
         try:
             async with conn.transaction():
-                call_id = await dockings.fair_docking(conn, identity, fair_id, project_id, terms_from_form(form),
-                                                      settings.weights, settings.timezone)
+                call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, terms_from_form(form),
+                                                     settings.weights, settings.timezone)
         except (Invalid, Conflict) as exc:
+            item = await fairs.docked_item(conn, fair_id, project_id)
             return await terms_page(request, conn, request.url.path, project_id,
-                                    await _fair_provider(conn, fair_id, project_id), None, form, exc.status,
+                                    localized(item, "provider_name") or "", None, form, exc.status,
                                     in_form_terms(exc, TERMS_YUAN))
         return redirect(f"/calls/{call_id}#award")
 
 
 async def _suggested(conn: asyncpg.Connection, identity: Identity, run_id: int, project_id: int) -> rolling.Suggestion:
-    found = await rolling.view(conn, identity, run_id)
-    suggestion = next((s for s in found.run.suggestions if s.project_id == project_id), None) if found.run else None
-    if suggestion is None or suggestion.provider_id is None:
+    """The run's suggestion for the project, which must name a provider to be accepted."""
+    suggestion = await rolling.suggestion(conn, identity, run_id, project_id)
+    if suggestion.provider_id is None:
         raise NotFound()
     return suggestion
 
@@ -210,8 +200,8 @@ class DockingApi(Controller):
           summary="After a fair, accept the docking of your project with the provider it was docked with")
     async def fair_accept(self, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],
                           project_id: FromPath[int], data: JSONBody[DockingInput]) -> Docking:
-        call_id = await dockings.fair_docking(conn, identity, fair_id, project_id, data, settings.weights,
-                                              settings.timezone)
+        call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, data, settings.weights,
+                                             settings.timezone)
         return await _docking_of(conn, call_id)
 
 

@@ -1,5 +1,6 @@
-"""Dockings (对接): a project given to its provider without a bidding panel, at a fair or from a
-rolling docking run, turned into what procurement already knows how to carry on with.
+"""Dockings (对接): a project given to its provider without a bidding panel, at a fair
+(`fairs.accept_docking`) or from a rolling docking run (`rolling.accept`), turned into what
+procurement already knows how to carry on with.
 
 The project's buyer accepts a docking with the contract's amount, service period and place. That
 publishes a 'fair_docking' call for the project whose one bid is the provider's offer and whose
@@ -50,6 +51,8 @@ class Docking(msgspec.Struct, frozen=True, kw_only=True):
     amount_fen: int
     fit_score: float | None
     fair_id: int | None
+    fair_title_zh: str | None
+    fair_title_en: str | None
     run_id: int | None
     call_id: int
     call_status: str
@@ -70,21 +73,27 @@ async def project_money(conn: asyncpg.Connection, project_id: int) -> tuple[int,
     return row["budget_fen"], row["pledged"]
 
 
-async def terms(conn: asyncpg.Connection, project_id: int, amount_fen: int | None = None) -> DockingInput:
-    """The form's starting point: all the project's money (or `amount_fen`), a year from the first
-    of next month, in the project's place."""
+async def terms(conn: asyncpg.Connection, project_id: int, price_fen: int | None = None) -> DockingInput:
+    """The form's starting point: all the project's money (or the suggested price, if less), a year
+    from the first of next month, in the project's place."""
     budget, pledged = await project_money(conn, project_id)
     today = candidates.today()
     start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     # In Chinese whatever the page's language: the place is printed in the call and the contract.
     place = await conn.fetchval("select j.name_zh from projects p join jurisdictions j on j.id = p.jurisdiction_id "
                                 "where p.id = $1", project_id)
-    return DockingInput(amount_fen=amount_fen or budget + pledged, service_start=start,
+    return DockingInput(amount_fen=min(price_fen or budget + pledged, budget + pledged), service_start=start,
                         service_end=start.replace(year=start.year + 1) - timedelta(days=1), service_place=place)
 
 
+def accepts_for(identity: Identity | None, buyer_id: int) -> bool:
+    """Whether the person accepts dockings for this buyer's projects: its administrators and staff."""
+    return bool(identity and identity.acts_for_verified and identity.org_id == buyer_id
+                and identity.role in ("admin", "staff"))
+
+
 def _buyer_of(identity: Identity, project: Any) -> None:
-    if not (identity.acts_for_verified and identity.org_id == project["buyer_id"] and identity.role in ("admin", "staff")):
+    if not accepts_for(identity, project["buyer_id"]):
         raise Forbidden("Only the administrators and staff of the project's buyer accept a docking: the contract is "
                         "theirs to sign.")
 
@@ -198,41 +207,20 @@ async def _source(conn: asyncpg.Connection, fair_id: int | None, run_id: int | N
     return f"本项目由滚动对接（第{run_id}次测算）建议、经购买方确认与承接方对接，对接结果在此公示。"
 
 
-async def fair_docking(conn: asyncpg.Connection, identity: Identity, fair_id: int, project_id: int,
-                       data: DockingInput, weights: Weights, tz: str = "Asia/Shanghai") -> int:
-    """After a fair: the project's buyer accepts the docking of a fair item with its provider."""
-    fair = await conn.fetchrow("select * from fairs where id = $1", fair_id)
-    item = await conn.fetchrow("select * from fair_items where fair_id = $1 and project_id = $2", fair_id, project_id)
-    if fair is None or item is None:
-        raise NotFound()
-    if fair["status"] != "closed":
-        raise Conflict("Dockings are accepted after the fair closes.")
-    if item["provider_id"] is None:
-        raise Conflict("No provider was docked with this project at the fair.")
-    if item["all_or_nothing"]:
-        raised = await conn.fetchval(
-            "select coalesce(sum(amount_fen + match_fen), 0) from fair_raises where fair_id = $1 and project_id = $2 "
-            "and status = 'confirmed'", fair_id, project_id)
-        if raised < item["target_fen"]:
-            raise Conflict("The project did not reach its all-or-nothing target at the fair: "
-                           "its pledges lapse and there is no docking.")
-    if await conn.fetchval("select 1 from dockings where fair_id = $1 and project_id = $2", fair_id, project_id):
-        raise Conflict("This docking has been accepted already.")
-    return await dock(conn, identity, project_id, item["provider_id"], data, weights, fair_id=fair_id, tz=tz)
-
-
 _DOCKING_VIEW = """
     select d.*, o.name_zh, o.name_en, c.cancelled_at, c.failed_at, c.published_at, c.deadline_at, c.awarded_at,
-           c.notice_ends_at, k.id as contract_id, k.status as contract_status
+           c.notice_ends_at, k.id as contract_id, k.status as contract_status, f.title_zh as fair_title_zh,
+           f.title_en as fair_title_en
       from dockings d join organisations o on o.id = d.provider_id join calls c on c.id = d.call_id
-      left join contracts k on k.call_id = d.call_id"""
+      left join contracts k on k.call_id = d.call_id left join fairs f on f.id = d.fair_id"""
 
 
 def _docking(row: Any) -> Docking:
     name = row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
     return Docking(id=row["id"], project_id=row["project_id"], provider_id=row["provider_id"], provider_name=name,
                    amount_fen=row["amount_fen"], fit_score=row["fit_score"], fair_id=row["fair_id"],
-                   run_id=row["run_id"], call_id=row["call_id"], call_status=calls.status_of(row),
+                   fair_title_zh=row["fair_title_zh"], fair_title_en=row["fair_title_en"], run_id=row["run_id"],
+                   call_id=row["call_id"], call_status=calls.status_of(row),
                    notice_ends_at=row["notice_ends_at"], contract_id=row["contract_id"],
                    contract_status=row["contract_status"], accepted_at=row["accepted_at"])
 

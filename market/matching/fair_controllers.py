@@ -192,11 +192,10 @@ class FairPages(Controller):
     @get("/fairs/{fair_id:int}/report", opt=PUBLIC_OPT)
     async def report(self, request: Request, conn: Db, identity: MaybeUser, fair_id: FromPath[int]) -> Response:
         report = await fairs.report(conn, identity, fair_id)
-        buyers = dict(await conn.fetch("select id, buyer_id from projects where id = any($1)",
-                                       [i.project_id for i in report.board.items]))
+        buyers = await conn.fetch("select id, buyer_id from projects where id = any($1)",
+                                  [i.project_id for i in report.board.items])
         return page(request, "matching/report.html", report=report, dockings=await dockings.of_fair(conn, fair_id),
-                    mine={p for p, b in buyers.items() if identity and identity.acts_for_verified
-                          and identity.org_id == b and identity.role in ("admin", "staff")})
+                    mine={r["id"] for r in buyers if dockings.accepts_for(identity, r["buyer_id"])})
 
 
 async def _paddle_page(request: Request, conn: asyncpg.Connection, identity: Identity, fair_id: int,

@@ -67,6 +67,7 @@ class BoardItem(msgspec.Struct, frozen=True, kw_only=True):
     project_id: int
     title_zh: str
     title_en: str
+    provider_id: int | None
     provider_name_zh: str | None
     provider_name_en: str | None
     target_fen: int

@@ -276,7 +276,7 @@ async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
     fair = await _fair_row(conn, fair_id)
     rows = await conn.fetch(
         """select i.position, i.project_id, p.title_zh, p.title_en, i.target_fen, i.all_or_nothing,
-                  o.name_zh as provider_name_zh, o.name_en as provider_name_en,
+                  i.provider_id, o.name_zh as provider_name_zh, o.name_en as provider_name_en,
                   coalesce(sum(r.amount_fen) filter (where r.status = 'confirmed'), 0)::bigint as raised_fen,
                   coalesce(sum(r.match_fen) filter (where r.status = 'confirmed'), 0)::bigint as matched_fen,
                   count(r.token) filter (where r.status = 'confirmed') as raises,
@@ -286,12 +286,38 @@ async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
              left join fair_raises r on r.fair_id = i.fair_id and r.project_id = i.project_id
              left join organisations fo on fo.id = r.funder_id
             where i.fair_id = $1 group by i.position, i.project_id, p.title_zh, p.title_en, i.target_fen,
-                  i.all_or_nothing, o.name_zh, o.name_en order by i.position""", fair_id)
+                  i.all_or_nothing, i.provider_id, o.name_zh, o.name_en order by i.position""", fair_id)
     items = [BoardItem(**dict(r), reached=r["raised_fen"] + r["matched_fen"] >= r["target_fen"]) for r in rows]
     return Board(fair_id=fair_id, status=fair["status"], on_stage=fair["on_stage"], items=items,
                  raised_fen=sum(i.raised_fen for i in items), matched_fen=sum(i.matched_fen for i in items),
                  raises=sum(i.raises for i in items),
                  funders=await conn.fetchval("select count(*) from fair_funders where fair_id = $1", fair_id))
+
+
+async def docked_item(conn: asyncpg.Connection, fair_id: int, project_id: int) -> BoardItem:
+    """A project of the fair's running order, as the board shows it (with what it raised)."""
+    item = next((i for i in (await board(conn, fair_id)).items if i.project_id == project_id), None)
+    if item is None:
+        raise NotFound()
+    return item
+
+
+async def accept_docking(conn: asyncpg.Connection, identity: Identity, fair_id: int, project_id: int,
+                         data: dockings.DockingInput, weights: Weights, tz: str = "Asia/Shanghai") -> int:
+    """After the fair, the project's buyer accepts its docking with the provider it was lined up with
+    (`dockings.dock`). Returns the call's id."""
+    fair = await _fair_row(conn, fair_id)
+    item = await docked_item(conn, fair_id, project_id)
+    if fair["status"] != "closed":
+        raise Conflict("Dockings are accepted after the fair closes.")
+    if item.provider_id is None:
+        raise Conflict("No provider was docked with this project at the fair.")
+    if item.all_or_nothing and not item.reached:
+        raise Conflict("The project did not reach its all-or-nothing target at the fair: "
+                       "its pledges lapse and there is no docking.")
+    if await conn.fetchval("select 1 from dockings where fair_id = $1 and project_id = $2", fair_id, project_id):
+        raise Conflict("This docking has been accepted already.")
+    return await dockings.dock(conn, identity, project_id, item.provider_id, data, weights, fair_id=fair_id, tz=tz)
 
 
 async def my_raises(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> list[dict[str, Any]]:

@@ -86,9 +86,16 @@ class Run(msgspec.Struct, frozen=True, kw_only=True):
     pins_left_out: list[int]
 
 
+class Waiting(msgspec.Struct, frozen=True, kw_only=True):
+    project_id: int
+    title_zh: str
+    title_en: str
+
+
 class Rolling(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
-    open_projects: int
+    # The projects this owner's runs cover now.
+    waiting: list[Waiting]
     rules: list[Rule]
     run: Run | None
 
@@ -99,7 +106,7 @@ def _owner(identity: Identity) -> None:
 
 
 _OPEN = """
-    select p.id from projects p
+    select p.id, p.title_zh, p.title_en from projects p
      where p.status = 'approved' and ($1::bigint is null or p.buyer_id = $1)
        and not exists (select 1 from calls c where c.project_id = p.id and c.cancelled_at is null and c.failed_at is null)
        and not exists (select 1 from fair_items i join fairs f on f.id = i.fair_id
@@ -107,10 +114,14 @@ _OPEN = """
      order by p.id limit $2"""
 
 
+async def _waiting(conn: asyncpg.Connection, identity: Identity) -> list[Any]:
+    buyer = identity.org_id if identity.org_kind == "buyer" else None
+    return await conn.fetch(_OPEN, buyer, MAX_PROJECTS)
+
+
 async def open_projects(conn: asyncpg.Connection, identity: Identity) -> list[int]:
     """The projects waiting for a provider that this owner's runs cover."""
-    buyer = identity.org_id if identity.org_kind == "buyer" else None
-    return [r["id"] for r in await conn.fetch(_OPEN, buyer, MAX_PROJECTS)]
+    return [r["id"] for r in await _waiting(conn, identity)]
 
 
 async def _rules(conn: asyncpg.Connection, owner_id: int) -> list[Any]:
@@ -133,7 +144,7 @@ async def run(conn: asyncpg.Connection, identity: Identity, weights: Weights,
     found = await candidates.build(conn, projects, weights)
     instance = candidates.to_instance(found, pins=pins, bans=bans)
     kept = {need for need, _provider in instance["pinned"]}
-    left_out = sorted(p for p in pins if p in set(projects) and p not in kept)
+    left_out = sorted(set(pins) & set(projects) - kept)
     result = solver.solve(msgspec.convert(instance, solver.Instance), time_limit=time_limit)
     answer = {**msgspec.to_builtins(result), "pins_left_out": left_out}
     run_id = await conn.fetchval(
@@ -186,7 +197,8 @@ def _name(row: Any) -> str:
     return row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
 
 
-async def _suggestions(conn: asyncpg.Connection, identity: Identity, row: Any) -> Run:
+async def _suggestions(conn: asyncpg.Connection, row: Any, still: set[int]) -> Run:
+    """A run's suggestions, each with where its project stands now (`still` waiting, or docked)."""
     instance, result = row["instance"], row["result"]
     need_ids = [n["id"] for n in instance["needs"]]
     projects = {r["id"]: r for r in await conn.fetch(
@@ -203,7 +215,6 @@ async def _suggestions(conn: asyncpg.Connection, identity: Identity, row: Any) -
         f"select project_id, funder_id from pledges where project_id = any($1) and {dockings.LIVE_PLEDGES}",
         need_ids)}
     docked = await dockings.of_projects(conn, need_ids)
-    still = set(await open_projects(conn, identity))
     out = []
     for need in need_ids:
         provider = provider_of.get(need)
@@ -226,11 +237,14 @@ async def view(conn: asyncpg.Connection, identity: Identity, run_id: int | None 
     """The owner's open projects, pins and bans, and a run's suggestions (the latest by default)."""
     _owner(identity)
     row = await _run_row(conn, identity, run_id)
-    return Rolling(kind=identity.org_kind or "", open_projects=len(await open_projects(conn, identity)),
+    waiting = await _waiting(conn, identity)
+    return Rolling(kind=identity.org_kind or "",
+                   waiting=[Waiting(project_id=r["id"], title_zh=r["title_zh"], title_en=r["title_en"])
+                            for r in waiting],
                    rules=[Rule(project_id=r["project_id"], title_zh=r["title_zh"], title_en=r["title_en"],
                                provider_id=r["provider_id"], provider_name=_name(r), rule=r["rule"])
                           for r in await _rules(conn, identity.org_id)],
-                   run=await _suggestions(conn, identity, row) if row else None)
+                   run=await _suggestions(conn, row, {r["id"] for r in waiting}) if row else None)
 
 
 async def instance(conn: asyncpg.Connection, identity: Identity, run_id: int) -> dict[str, Any]:
@@ -239,13 +253,15 @@ async def instance(conn: asyncpg.Connection, identity: Identity, run_id: int) ->
     return (await _run_row(conn, identity, run_id))["instance"]
 
 
-async def _suggestion(conn: asyncpg.Connection, identity: Identity, run_id: int, project_id: int) -> Suggestion:
+async def suggestion(conn: asyncpg.Connection, identity: Identity, run_id: int, project_id: int) -> Suggestion:
+    """What one of the owner's runs suggested for a project."""
     _owner(identity)
-    found = await _suggestions(conn, identity, await _run_row(conn, identity, run_id))
-    suggestion = next((s for s in found.suggestions if s.project_id == project_id), None)
-    if suggestion is None:
+    found = await _suggestions(conn, await _run_row(conn, identity, run_id),
+                               set(await open_projects(conn, identity)))
+    found_one = next((s for s in found.suggestions if s.project_id == project_id), None)
+    if found_one is None:
         raise NotFound()
-    return suggestion
+    return found_one
 
 
 async def accept(conn: asyncpg.Connection, identity: Identity, run_id: int, project_id: int, data: DockingInput,
@@ -255,16 +271,16 @@ async def accept(conn: asyncpg.Connection, identity: Identity, run_id: int, proj
     if identity.org_kind != "buyer":
         raise Forbidden("Only the administrators and staff of the project's buyer accept a docking: the contract is "
                         "theirs to sign.")
-    suggestion = await _suggestion(conn, identity, run_id, project_id)
-    if suggestion.provider_id is None:
+    suggested = await suggestion(conn, identity, run_id, project_id)
+    if suggested.provider_id is None:
         raise Conflict("The run suggested no provider for this project.")
-    call_id = await dockings.dock(conn, identity, project_id, suggestion.provider_id, data, weights, run_id=run_id,
+    call_id = await dockings.dock(conn, identity, project_id, suggested.provider_id, data, weights, run_id=run_id,
                                   tz=tz)
-    for f in suggestion.funding:
+    for f in suggested.funding:
         await notifications.notify(
             conn, await notifications.members_of(conn, [f.funder_id], ("admin", "staff", "finance")),
             "funding_suggested", f"/pledges/new?target_type=project&target_id={project_id}"
-                                 f"&amount_fen={f.amount_fen}", title=suggestion.title_zh,
+                                 f"&amount_fen={f.amount_fen}", title=suggested.title_zh,
             amount=i18n.format_money(f.amount_fen))
     return call_id
 
@@ -273,8 +289,8 @@ async def pledge(conn: asyncpg.Connection, identity: Identity, run_id: int, proj
     """A foundation gives what its own run suggested it give to a project. Returns the pledge's id."""
     if identity.org_kind != "funder":
         raise Forbidden("Pledges are made by verified funders.")
-    suggestion = await _suggestion(conn, identity, run_id, project_id)
-    mine = next((f for f in suggestion.funding if f.funder_id == identity.org_id), None)
+    suggested = await suggestion(conn, identity, run_id, project_id)
+    mine = next((f for f in suggested.funding if f.funder_id == identity.org_id), None)
     if mine is None:
         raise Conflict("The run suggested no money from your organisation for this project.")
     if mine.pledged:

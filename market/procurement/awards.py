@@ -142,13 +142,13 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
     if not identity.acts_for_verified or not await conn.fetchval(
             "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'", call_id, identity.org_id):
         raise Forbidden("Only organisations that bid on this call may object to its award.")
-    if await conn.fetchval("select docking_id from awards where call_id = $1 and reopened_at is null "
-                           "and batch_id is null", call_id) is not None:
+    award = await conn.fetchrow(
+        "select id, docking_id from awards where call_id = $1 and reopened_at is null and batch_id is null", call_id)
+    if award["docking_id"] is not None:
         raise Conflict("A docking has no other bidder: its notice is for the public to see.")
     if not 10 <= len(text.strip()) <= 4000:
         raise InvalidFields([Invalid("Say what is wrong and why, in 10 to 4,000 characters.", field="text")])
-    award_id = await conn.fetchval(
-        "select id from awards where call_id = $1 and reopened_at is null and batch_id is null", call_id)
+    award_id = award["id"]
     objection_id = await conn.fetchval(
         "insert into objections (award_id, raised_by, raised_for, text) values ($1, $2, $3, $4) returning id",
         award_id, identity.user_id, identity.org_id, text.strip())

@@ -275,7 +275,6 @@ async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, c
     actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
     asked = await questions.questions(conn, identity, call_id)
     mine = await bids.my_bid(conn, identity, call_id) if identity else None
-    docking = await dockings.of_call(conn, call_id)
     return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
                 my_bid=mine, bid_count=await bids.public_count(conn, call_id),
                 award=await awards.current_award(conn, identity, call_id),
@@ -290,9 +289,8 @@ async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, c
                 questions=asked, can_ask=identity is not None and identity.acts_for_verified
                 and identity.org_kind == "provider" and call.status == "open",
                 entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
-                project=await needs.get_project(conn, call.project_id), docking=docking,
-                docking_fair=docking and docking.fair_id and await conn.fetchrow(
-                    "select title_zh, title_en from fairs where id = $1", docking.fair_id),
+                project=await needs.get_project(conn, call.project_id),
+                docking=await dockings.of_call(conn, call_id),
                 **await _round(conn, identity, call))
 
 
