@@ -294,7 +294,7 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     await bids.submit(conn, ngos[6], call_id, _bid(budget * 95 // 100, f"{title}：派驻专业社工团队"))
     await bids.submit(conn, ngos[10], call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
-                       "deadline_at = now() - interval '3 days', questions_close_at = now() - interval '6 days' "
+                       "deadline_at = market_now() - interval '3 days', questions_close_at = market_now() - interval '6 days' "
                        "where id = $1", call_id)
     panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
     await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)})
@@ -367,14 +367,14 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await bids.submit(conn, ngos[6], closed, _bid(27_200_000, "派驻4名持证社工运营小营街道社工站"))
     await bids.submit(conn, ngos[10], closed, _bid(26_500_000, "以家庭为中心运营社工站，开展个案与小组服务"))
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
-                       "deadline_at = now() - interval '2 days', questions_close_at = now() - interval '5 days' "
+                       "deadline_at = market_now() - interval '2 days', questions_close_at = market_now() - interval '5 days' "
                        "where id = $1", closed)
     await _evaluated(conn, bureau, ngos, project, call, evaluators, "紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000)
     # One more, its notice over: the contract is prepared and the bureau has signed; the provider has not yet.
     done = await _evaluated(conn, bureau, ngos, project, call, evaluators, "望江街道社会工作站运营", "08.01.01",
                             26_000_000)
     await conn.execute("update calls set awarded_at = awarded_at - interval '10 days', "
-                       "notice_ends_at = now() - interval '3 days' where id = $1", done)
+                       "notice_ends_at = market_now() - interval '3 days' where id = $1", done)
     await contracts.sign(conn, bureau, await contracts.generate(conn, bureau, done))
     children = await project("困境儿童个案管理服务", "03.01.01", 12_000_000, "为全区困境儿童提供个案管理服务。")
     cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
@@ -386,7 +386,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await calls.publish_call(conn, bureau, failed)
     await bids.submit(conn, ngos[6], failed, _bid(8_600_000, "为持证残疾人上门评估并适配康复辅具"))
     await conn.execute("update calls set published_at = published_at - interval '30 days', "
-                       "deadline_at = now() - interval '4 days', questions_close_at = now() - interval '7 days' "
+                       "deadline_at = market_now() - interval '4 days', questions_close_at = market_now() - interval '7 days' "
                        "where id = $1", failed)
     await call_evaluation.declare_failed(conn, bureau, failed)
 

@@ -21,7 +21,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from market import i18n
+from market import clock, i18n
 from market.accounts import services as accounts
 from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
@@ -84,7 +84,7 @@ def template_environment() -> Environment:
         PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
         PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
         EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES, FAIR_STATUS_NAMES=fair_models.FAIR_STATUS_NAMES,
-        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
+        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, WAITS_FOR_NAMES=contracts.WAITS_FOR_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
         catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],
@@ -251,6 +251,10 @@ class RequestContextMiddleware(ASGIMiddleware):
         app_state = scope["litestar_app"].state
         i18n.current_timezone.set(app_state.settings.timezone)
 
+        if app_state.settings.test_clock:
+            # Another process of the test may have moved the clock.
+            async with app_state.pool.acquire() as conn:
+                await clock.load(conn)
         identity: Identity | None = None
         token = request.cookies.get(SESSION_COOKIE)
         if token and len(token) < 200:

@@ -104,7 +104,7 @@ def _require(panel: Any, action: str) -> None:
 async def _move(conn: asyncpg.Connection, panel: Any, action: str, actor: int | None) -> None:
     _require(panel, action)
     target = workflow.PANEL_MOVES[action]
-    await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then now() end "
+    await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then market_now() end "
                        "where id = $1", panel["id"], target)
     await audit.record(conn, verb=Verb.PANEL_STATUS, object_type="panel", object_id=panel["id"], actor=actor,
                        before={"status": panel["status"]}, after={"status": target})
@@ -159,7 +159,7 @@ async def declare(conn: asyncpg.Connection, identity: Identity, panel_id: int, d
     await conn.execute(
         """insert into panel_declarations (panel_id, user_id, candidate_id, conflicted, note) values ($1, $2, $3, $4, $5)
            on conflict (panel_id, user_id, candidate_id)
-           do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = now()""",
+           do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = market_now()""",
         panel_id, identity.user_id, data.candidate_id, data.conflicted, data.note.strip())
     await audit.record(conn, verb=Verb.PANEL_DECLARE, object_type="panel", object_id=panel_id, actor=identity.user_id,
                        after={"candidate_id": data.candidate_id, "conflicted": data.conflicted})
@@ -193,7 +193,7 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
         """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
            values ($1, $2, $3, $4, $5, $6)
            on conflict (panel_id, user_id, candidate_id, position)
-           do update set score = excluded.score, note = excluded.note, scored_at = now()""",
+           do update set score = excluded.score, note = excluded.note, scored_at = market_now()""",
         panel_id, identity.user_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip())
     await audit.record(conn, verb=Verb.PANEL_SCORE, object_type="panel", object_id=panel_id, actor=identity.user_id,
                        after={"candidate_id": data.candidate_id, "position": data.position,
@@ -222,7 +222,7 @@ async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_i
            values ($1, $2, $3, $4, $5, $6)
            on conflict (panel_id, candidate_id, position)
            do update set score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by,
-                         recorded_at = now()""",
+                         recorded_at = market_now()""",
         panel_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip(), identity.user_id)
     await audit.record(conn, verb=Verb.PANEL_CONSENSUS, object_type="panel", object_id=panel_id,
                        actor=identity.user_id, after={"candidate_id": data.candidate_id, "position": data.position,

@@ -15,6 +15,7 @@ from typing import Any, Literal, NamedTuple
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -116,7 +117,7 @@ async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, c
     name = await conn.fetchval("select name_zh from jurisdictions where id = $1", district)
     in_district = district in await ancestors(conn, org["jurisdiction_id"])
     return [_to_bidder(b) for b in rule_breaches(org, call, in_district=in_district, district=name,
-                                                 today=date.today())]
+                                                 today=clock.today())]
 
 
 def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:

@@ -45,7 +45,7 @@ async def declare_failed(conn: asyncpg.Connection, identity: Identity, call_id: 
         reason = gettext("No bid reached the minimum scores.")
     else:
         raise Conflict("Enough bids stand: evaluate them instead.")
-    await conn.execute("update calls set failed_at = now(), fail_reason = $2 where id = $1", call_id, reason)
+    await conn.execute("update calls set failed_at = market_now(), fail_reason = $2 where id = $1", call_id, reason)
     await audit.record(conn, verb=Verb.CALL_FAIL, object_type="call", object_id=call_id, actor=identity.user_id,
                        organisation=identity.org_id, before={"status": status}, after={"status": "failed",
                                                                                       "reason": reason})
