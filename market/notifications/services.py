@@ -28,6 +28,8 @@ KINDS = {
     "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
     "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
     "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
+    "panel_member_added": N_("You sit on the evaluation panel for “%(title)s”: declare any conflict of interest, "
+                             "read the bids and score them."),
     "funding_suggested": N_("A docking suggests your organisation give %(amount)s to “%(title)s”."),
 }
 
