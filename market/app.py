@@ -55,7 +55,7 @@ from market.organisations.controllers import OrganisationApi, OrganisationPages
 from market.settings import ROOT, Settings, load_settings
 from market.storage.controllers import FileApi, FilePages
 from market.storage.services import storage_from_settings
-from market.web import Db, RequestContextMiddleware, exception_handler, identity_of, template_environment
+from market.web import Db, IdempotencyMiddleware, RequestContextMiddleware, exception_handler, identity_of, template_environment
 
 
 async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
@@ -116,6 +116,8 @@ async def _outbox(app: Litestar) -> None:
             await notifications.send_pending(app.state.pool, app.state.mailer, settings)
             await pledges.settle_due(app.state.pool)
             await online.send_refunds(app.state.pool, app.state.payments)
+            # A repeat of a form comes within minutes (a double click, Back); a day is ample.
+            await app.state.pool.execute("delete from idempotency_keys where claimed_at < market_now() - interval '1 day'")
         except (OSError, asyncpg.PostgresError) as exc:
             structlog.get_logger(__name__).warning("outbox.failed", error=str(exc))
 
@@ -160,7 +162,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", header_name="x-csrftoken",
                                # Stripe signs its deliveries instead; the webhook verifies the signature.
