@@ -42,8 +42,9 @@ async def load(conn: asyncpg.Connection) -> timedelta:
 
 
 async def travel_to(conn: asyncpg.Connection, when: datetime) -> None:
-    """Move the clock so that now() is `when`, here and for SQL's market_now()."""
-    await set_offset(conn, (when - datetime.now(timezone.utc)).total_seconds())
+    """Move the clock so that SQL's market_now() is `when` (in a long transaction SQL's now() stands
+    at its start, and events are stamped by SQL; Python's clock runs on from there)."""
+    await set_offset(conn, (when - await conn.fetchval("select now()")).total_seconds())
 
 
 async def advance(conn: asyncpg.Connection, by: timedelta) -> None:
@@ -53,3 +54,9 @@ async def advance(conn: asyncpg.Connection, by: timedelta) -> None:
 async def set_offset(conn: asyncpg.Connection, seconds: float) -> None:
     await conn.execute("update clock_offset set offset_seconds = $1", seconds)
     _set(seconds)
+
+
+async def on_day(conn: asyncpg.Connection, start: datetime, days: float) -> None:
+    """For a story told on the clock (the demo): it stands `days` after `start` (before it, when
+    negative), so every step is dated when it happened and none after the step it precedes."""
+    await travel_to(conn, start + timedelta(days=days))

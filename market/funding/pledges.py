@@ -191,7 +191,7 @@ async def record_offline(conn: asyncpg.Connection, identity: Identity, pledge_id
         if receipt is None:
             raise InvalidFields([Invalid("Choose the receipt from your organisation's documents.",
                                          field="receipt_file")])
-    if data.paid_on > _now().date():
+    if data.paid_on > clock.today():
         raise InvalidFields([Invalid("The transfer cannot be dated in the future.", field="paid_on")])
     payment_id = await conn.fetchval(
         """insert into payments (pledge_id, method, amount_fen, bank_reference, paid_on, receipt_file, recorded_by)
