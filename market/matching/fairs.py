@@ -13,6 +13,7 @@ confirmation sent twice is one pledge.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -51,6 +52,11 @@ def step(action: str, status: str) -> Step:
     if found is None:
         raise Conflict("This cannot be done to a fair that is %(status)s.", status=Msg(FAIR_STATUS_NAMES[status]))
     return found
+
+
+# A fair that runs past its planned end still takes all-or-nothing raises; their target must then be
+# reached within this much longer.
+RUNNING_LATE = timedelta(hours=1)
 
 
 async def _fair_row(conn: asyncpg.Connection, fair_id: int, lock: bool = False) -> Any:
@@ -236,7 +242,7 @@ async def confirm_raise(conn: asyncpg.Connection, identity: Identity, fair_id: i
     condition = {}
     if item["all_or_nothing"]:
         condition = {"condition_target_fen": item["target_fen"],
-                     "condition_deadline": max(fair["ends_at"], clock.now())}
+                     "condition_deadline": max(fair["ends_at"], clock.now() + RUNNING_LATE)}
     pledge_id = await pledges.create(conn, identity, PledgeInput(
         target_type="project", target_id=raised["project_id"], amount_fen=raised["amount_fen"],
         note=f"{fair['title_zh']}（举牌）", **condition))
