@@ -236,6 +236,7 @@ class PledgeFormPages(Controller):
         try:
             data = pledge_from_form(form, request.app.state.settings.timezone)
             if form.get("step") != "confirm":
+                await pledges.check(conn, identity, data)
                 previews = (await pools.preview(conn, data.target_id, identity.org_id, data.amount_fen)
                             if data.target_type == "project" else [])
                 return page(request, "funding/pledge_preview.html", target=target, form=form, data=data,
