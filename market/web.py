@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from typing import Any
 
 import asyncpg
@@ -206,7 +206,9 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         elif status == 405:
             detail = gettext("This address does not accept that kind of request.")
         elif status == 413:
-            detail = gettext("What was sent is too large.")
+            detail = gettext("What was sent is too large: a file may be at most %(size)s. Go back to the form "
+                             "and choose a smaller file.",
+                             size=format_size(request.app.state.settings.max_upload_bytes))
         elif isinstance(exc, NotAuthorizedException):
             detail = gettext("Please log in first")
         else:
@@ -221,7 +223,18 @@ def exception_handler(request: Request, exc: Exception) -> Response:
     if status == 401:
         return redirect(f"/login?next={quote(request.url.path)}")
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
-    return page(request, template, status=status, title=title, detail=detail, errors=errors or {})
+    return page(request, template, status=status, title=title, detail=detail, errors=errors or {},
+                back=same_origin_referer(request))
+
+
+def same_origin_referer(request: Request) -> str | None:
+    """The page a person came from, as a local path, so an error page can offer the way back (the
+    browser usually keeps what was typed in the form there). Another site's address is never used."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if (referer.scheme, referer.netloc) != (request.url.scheme, request.url.netloc) or not referer.path:
+        return None
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(path, "") or None
 
 
 def _drop_empty_filters(scope: Scope) -> None:

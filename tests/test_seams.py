@@ -57,3 +57,71 @@ async def test_a_past_all_or_nothing_deadline_is_refused_at_the_review_step(clie
         "condition_deadline": "2020-01-01", "step": "preview"})
     assert r.status_code == 400 and 'id="e-condition_deadline"' in r.text and "in the future" in r.text
     assert not error_links_resolve(r.text)
+
+
+# 2. Errors that say where
+
+
+@pytest.mark.parametrize("who_, url, data", [
+    ("buyer_admin", "/projects/{project}/calls/new", {"procedure_type": "open_competition"}),
+    ("buyer_admin", "/projects/{project}/calls/new", {"budget_ceiling_yuan": "x", "criteria-0-name_zh": "设计"}),
+    ("provider_admin", "/calls/{call}/bid", {}),
+    ("provider_admin", "/calls/{call}/bid", {"amount_yuan": "x", "line-0-yuan": "y"}),
+    ("funder_admin", "/pledges", {"target_type": "project", "target_id": "{project}", "amount_yuan": "-1"}),
+    ("funder_admin", "/funds/new", {}),
+    ("funder_admin", "/resources/new", {}),
+    ("resident", "/needs/new", {}),
+    ("buyer_admin", "/projects/new", {}),
+    ("resident", "/organisations/new", {}),
+    ("buyer_admin", "/fairs", {}),
+])
+async def test_every_error_links_to_a_field_on_the_page(client, pool, world, project, open_call, who_, url, data):
+    await _as(client, pool, world, who_)
+    fill = {"project": project, "call": open_call}
+    r = await post_form(client, url.format(**fill), {k: v.format(**fill) for k, v in data.items()})
+    assert r.status_code in (400, 409) and 'id="errors"' in r.text, r.text[:500]
+    assert not error_links_resolve(r.text)
+
+
+async def test_a_bid_without_budget_lines_or_targets_says_which_row(client, pool, world, open_call):
+    await _as(client, pool, world, "provider_admin")
+    form = {"objectives": "为失能老人提供上门助浴服务。", "activities": "每月两次上门助浴，全年24次。",
+            "team": "社工2名、护理员4名", "amount_yuan": "1000"}
+    r = await post_form(client, f"/calls/{open_call}/bid?lang=en", form)
+    assert r.status_code == 400 and "Add at least one budget line" in r.text and "not valid" not in r.text
+    r = await post_form(client, f"/calls/{open_call}/bid?lang=en", {
+        **form, "line-0-item": "人员", "line-0-yuan": "600", "line-1-yuan": "400",
+        "indicator-0-name": "服务人次", "indicator-0-target": "480", "indicator-1-name": "满意度"})
+    assert r.status_code == 400
+    assert "Budget line 2: name the item" in r.text and "Outcome indicator 2: enter your target" in r.text
+    assert 'href="#f-line-1-item"' in r.text and 'href="#f-indicator-1-target"' in r.text
+    assert not error_links_resolve(r.text)
+    assert await pool.fetchval("select count(*) from bids") == 0
+
+
+async def test_too_large_an_upload_says_the_limit_and_the_way_back(client, pool, world):
+    await _as(client, pool, world, "provider_admin")
+    limit = client.app.state.settings.max_upload_bytes
+    back = "http://testserver.local/dashboard?lang=en"
+    r = await post_form(client, "/files?lang=en", files={"file": ("big.pdf", b"%PDF" + b"0" * (limit + 2 * 1024 * 1024),
+                                                                  "application/pdf")},
+                        headers={"referer": back})
+    assert r.status_code == 413 and "at most 20 MB" in r.text
+    assert 'href="/dashboard?lang=en"' in r.text
+    r = await post_form(client, "/files?lang=en", files={"file": ("big.pdf", b"%PDF" + b"0" * (limit + 2 * 1024 * 1024),
+                                                                  "application/pdf")},
+                        headers={"referer": "https://elsewhere.example/x"})
+    assert r.status_code == 413 and "elsewhere" not in r.text
+
+
+async def test_a_text_too_long_is_refused_next_to_its_field_not_cut(client, pool, world):
+    await _as(client, pool, world, "resident")
+    form = await client.get("/needs/new?lang=en")
+    assert "At most 4,000 characters." in form.text
+    assert not re.search(r"<textarea[^>]*\smaxlength=", form.text)  # a browser would cut a paste silently
+    long = "长" * 10_000
+    r = await post_form(client, "/needs/new?lang=en", {"title": "楼道照明维修", "description": long,
+                                                        "community_id": world.community, "beneficiaries": "居民"})
+    assert r.status_code == 400 and 'id="e-description"' in r.text and "at most 4000 characters" in r.text
+    assert long in r.text
+    assert await pool.fetchval("select count(*) from needs") == 0

@@ -16,12 +16,13 @@ from market.procurement import bids, calls
 from market.procurement.models import Bid, BidInput
 from market.storage import services as storage
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.web import Db, MaybeUser, User, form_data, in_form_terms, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
 ROWS = 8
+BID_YUAN = {"amount_yuan": "amount_fen"}
 
 
 def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
@@ -36,17 +37,44 @@ def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
             return None
 
     data: dict[str, Any] = {k: raw[k] for k in ("objectives", "activities", "team") if k in raw}
-    if "amount_yuan" in raw:
-        data["amount_fen"] = fen(raw["amount_yuan"], "amount_yuan")
-    data["budget_lines"] = [{"item": raw[f"line-{i}-item"], "amount_fen": fen(raw.get(f"line-{i}-yuan", ""),
-                                                                             "budget_lines")}
-                            for i in range(ROWS) if raw.get(f"line-{i}-item")]
-    data["indicators"] = [{"name": raw[f"indicator-{i}-name"], "target": raw.get(f"indicator-{i}-target", "")}
-                          for i in range(ROWS) if raw.get(f"indicator-{i}-name")]
-    data["attachments"] = attachments
+    if "amount_yuan" in raw and (amount := fen(raw["amount_yuan"], "amount_yuan")) is not None:
+        data["amount_fen"] = amount
+    # A half-filled row is refused by its number, never dropped: the bidder meant something by it.
+    lines = []
+    for i in range(ROWS):
+        item, yuan = raw.get(f"line-{i}-item"), raw.get(f"line-{i}-yuan")
+        if not item and yuan:
+            problems.append(Invalid("Budget line %(n)s: name the item the amount is for.", field=f"line-{i}-item",
+                                    n=i + 1))
+        elif item and not yuan:
+            problems.append(Invalid("Budget line %(n)s: enter its amount in yuan.", field=f"line-{i}-yuan", n=i + 1))
+        elif item and (amount := fen(yuan, f"line-{i}-yuan")) is not None:
+            lines.append({"item": item, "amount_fen": amount})
+    indicators = []
+    for i in range(ROWS):
+        name, target = raw.get(f"indicator-{i}-name"), raw.get(f"indicator-{i}-target")
+        if name and not target:
+            problems.append(Invalid("Outcome indicator %(n)s: enter your target.", field=f"indicator-{i}-target",
+                                    n=i + 1))
+        elif target and not name:
+            problems.append(Invalid("Outcome indicator %(n)s: name the indicator.", field=f"indicator-{i}-name",
+                                    n=i + 1))
+        elif name:
+            indicators.append({"name": name, "target": target})
+    if not any(raw.get(f"line-{i}-{part}") for i in range(ROWS) for part in ("item", "yuan")):
+        problems.append(Invalid("Add at least one budget line: what the money is for, and how much.",
+                                field="budget_lines"))
+    if not any(raw.get(f"indicator-{i}-{part}") for i in range(ROWS) for part in ("name", "target")):
+        problems.append(Invalid("Add at least one outcome indicator with your target.", field="indicators"))
+    data.update(budget_lines=lines, indicators=indicators, attachments=attachments)
+    try:
+        bid = parse(data, BidInput)
+    except InvalidFields as exc:
+        # The rows' own problems come last, so they stand where both speak of the same field.
+        raise InvalidFields(exc.errors + problems) from None
     if problems:
         raise InvalidFields(problems)
-    return parse(data, BidInput)
+    return bid
 
 
 def form_of(bid: Bid) -> dict[str, Any]:
@@ -93,7 +121,7 @@ class BidPages(Controller):
             async with conn.transaction():
                 await bids.submit(conn, identity, call_id, bid_from_form(form, chosen))
         except (Invalid, Conflict, bids.Ineligible) as exc:
-            return await self._form(request, conn, identity, call_id, form, exc.field_errors() or {"_": exc.text()},
+            return await self._form(request, conn, identity, call_id, form, in_form_terms(exc, BID_YUAN),
                                     exc.status, chosen)
         return redirect(f"/calls/{call_id}#bid")
 

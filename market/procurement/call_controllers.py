@@ -23,7 +23,7 @@ from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.web import Db, MaybeUser, User, form_data, in_form_terms, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -138,7 +138,8 @@ class CallPages(Controller):
                     await calls.update_call(conn, identity, call_id, data, tz)
         except (Invalid, Conflict) as exc:
             form["provider_types"] = multi["provider_types"]
-            return await self._form(request, conn, project_id, form, exc.field_errors() or {"_": exc.text()}, call_id,
+            return await self._form(request, conn, project_id, form,
+                                    in_form_terms(exc, {"budget_ceiling_yuan": "budget_ceiling_fen"}), call_id,
                                     exc.status)
         return redirect(f"/calls/{call_id}")
 

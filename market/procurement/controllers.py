@@ -20,7 +20,7 @@ from market.procurement import needs as service
 from market.procurement import workflow
 from market.procurement.models import Decision, Need, NeedInput, Project, ProjectInput
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.web import Db, MaybeUser, User, form_data, in_form_terms, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -184,8 +184,8 @@ class ProjectPages(Controller):
                 project_id = await service.create_project(conn, identity, _project_form(form))
         except Invalid as exc:
             needs = [await service.get_need(conn, int(n)) for n in form["need_ids"] if str(n).isdigit()]
-            return await self._form(request, conn, identity, form, exc.field_errors() or {"_": exc.text()}, needs,
-                                    exc.status)
+            return await self._form(request, conn, identity, form, in_form_terms(exc, {"budget_yuan": "budget_fen"}),
+                                    needs, exc.status)
         return redirect(f"/projects/{project_id}")
 
 
