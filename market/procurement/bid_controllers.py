@@ -23,6 +23,25 @@ SIGNED_IN_OPT = {"access": SIGNED_IN}
 PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
 ROWS = 8
 BID_YUAN = {"amount_yuan": "amount_fen"}
+# The columns of the bid form's tables, each with what to say when a row leaves it empty.
+ROW_GAPS = {"line": {"item": N_("Budget line %(n)s: name the item the amount is for."),
+                     "yuan": N_("Budget line %(n)s: enter its amount in yuan.")},
+            "indicator": {"name": N_("Outcome indicator %(n)s: name the indicator."),
+                          "target": N_("Outcome indicator %(n)s: enter your target.")}}
+
+
+def _rows(raw: dict[str, Any], table: str, problems: list[Invalid]) -> list[tuple[int, str, str]]:
+    """The filled rows of a table of two columns, with their index. A half-filled row is refused by
+    its number, never dropped: the bidder meant something by it."""
+    found = []
+    for i in range(ROWS):
+        cells = {column: raw.get(f"{table}-{i}-{column}") for column in ROW_GAPS[table]}
+        empty = [column for column, value in cells.items() if not value]
+        if len(empty) == 1:
+            problems.append(Invalid(ROW_GAPS[table][empty[0]], field=f"{table}-{i}-{empty[0]}", n=i + 1))
+        elif not empty:
+            found.append((i, *cells.values()))
+    return found
 
 
 def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
@@ -39,28 +58,9 @@ def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
     data: dict[str, Any] = {k: raw[k] for k in ("objectives", "activities", "team") if k in raw}
     if "amount_yuan" in raw and (amount := fen(raw["amount_yuan"], "amount_yuan")) is not None:
         data["amount_fen"] = amount
-    # A half-filled row is refused by its number, never dropped: the bidder meant something by it.
-    lines = []
-    for i in range(ROWS):
-        item, yuan = raw.get(f"line-{i}-item"), raw.get(f"line-{i}-yuan")
-        if not item and yuan:
-            problems.append(Invalid("Budget line %(n)s: name the item the amount is for.", field=f"line-{i}-item",
-                                    n=i + 1))
-        elif item and not yuan:
-            problems.append(Invalid("Budget line %(n)s: enter its amount in yuan.", field=f"line-{i}-yuan", n=i + 1))
-        elif item and (amount := fen(yuan, f"line-{i}-yuan")) is not None:
-            lines.append({"item": item, "amount_fen": amount})
-    indicators = []
-    for i in range(ROWS):
-        name, target = raw.get(f"indicator-{i}-name"), raw.get(f"indicator-{i}-target")
-        if name and not target:
-            problems.append(Invalid("Outcome indicator %(n)s: enter your target.", field=f"indicator-{i}-target",
-                                    n=i + 1))
-        elif target and not name:
-            problems.append(Invalid("Outcome indicator %(n)s: name the indicator.", field=f"indicator-{i}-name",
-                                    n=i + 1))
-        elif name:
-            indicators.append({"name": name, "target": target})
+    lines = [{"item": item, "amount_fen": amount} for i, item, yuan in _rows(raw, "line", problems)
+             if (amount := fen(yuan, f"line-{i}-yuan")) is not None]
+    indicators = [{"name": name, "target": target} for _, name, target in _rows(raw, "indicator", problems)]
     if not any(raw.get(f"line-{i}-{part}") for i in range(ROWS) for part in ("item", "yuan")):
         problems.append(Invalid("Add at least one budget line: what the money is for, and how much.",
                                 field="budget_lines"))
