@@ -33,8 +33,8 @@ from market.matching import fair_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
-from market.errors import InvalidFields, MarketError
-from market.i18n import gettext
+from market.errors import Invalid, InvalidFields, MarketError
+from market.i18n import N_, gettext
 from market.notifications import services as notifications
 from market.organisations import models as org_models
 from market.organisations import workflow
@@ -51,6 +51,16 @@ Config = NamedDependency[Settings]
 
 SESSION_COOKIE = "market_session"
 LANG_COOKIE = "market_lang"
+# What the page a step lands on says when the step worked: `?done=<code>` (see `done`). Carried in
+# the address, not the session, so it needs no state and a reload says it again, harmlessly.
+DONE_MESSAGES = {
+    "awarded": N_("The call is awarded. The award is now under public notice."),
+    "signed": N_("You have signed the contract for your organisation."),
+    "verified": N_("The organisation is verified: it may now act on the platform."),
+    "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),
+    "bid_withdrawn": N_("Your bid is withdrawn. You may submit it again until the deadline."),
+    "fair_closed": N_("The fair is closed: no more paddles can be raised, and its report is ready."),
+}
 
 
 def template_environment() -> Environment:
@@ -124,6 +134,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         csrf_token=ScopeState.from_scope(request.scope).csrf_token or "",
         unread=request.scope.get("state", {}).get("unread", 0),
         settings=request.app.state.settings,
+        done_message=DONE_MESSAGES.get(request.query_params.get("done", "")),
         **context,
     )
     return Response(html, status_code=status, media_type=MediaType.HTML)
@@ -132,6 +143,20 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 def redirect(location: str, status: int = 303, background: BackgroundTask | None = None) -> Response:
     return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT,
                     background=background)
+
+
+def done(location: str, code: str) -> Response:
+    """Redirect after a step that worked, so that the page it lands on says so (DONE_MESSAGES)."""
+    path, hash_, anchor = location.partition("#")
+    return redirect(f"{path}{'&' if '?' in path else '?'}done={code}{hash_}{anchor}")
+
+
+def require_confirmation(form: dict[str, Any], step: str) -> None:
+    """An irreversible step's form carries a box to tick (`confirm_box` in _forms.html); without it
+    ticked nothing is done. The box is taken out of the form, which the step then reads as usual.
+    Pages only: programs calling the JSON API confirm by calling it."""
+    if form.pop(f"confirmed-{step}", None) != "yes":
+        raise Invalid("Tick the box to confirm: this step cannot be undone.", field=f"confirmed-{step}")
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -12,6 +12,10 @@ from market.errors import InvalidFields
 from market.procurement import calls
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import call_input, who
+from tests.test_awards import scored  # noqa: F401 (fixture)
+from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
+from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
+from tests.test_fairs import _live_fair
 from tests.test_funding import _pledge
 
 
@@ -125,3 +129,78 @@ async def test_a_text_too_long_is_refused_next_to_its_field_not_cut(client, pool
     assert r.status_code == 400 and 'id="e-description"' in r.text and "at most 4000 characters" in r.text
     assert long in r.text
     assert await pool.fetchval("select count(*) from needs") == 0
+
+
+# 3. Dead ends and losses; 5. confirmation and success messages
+
+
+async def _step_asks_then_says_done(client, url, step, code, sentence):
+    """A step's form without its box ticked does nothing and says so by the box; ticked, it lands on a
+    page that says it worked."""
+    refused = await post_form(client, url + "?lang=en")
+    assert refused.status_code == 400, refused.text[:800]
+    assert f'id="e-confirmed-{step}"' in refused.text and f'id="f-confirmed-{step}"' in refused.text
+    assert not error_links_resolve(refused.text)
+    r = await post_form(client, url, {f"confirmed-{step}": "yes"})
+    assert r.status_code == 303 and f"done={code}" in r.headers["location"], r.text[:800]
+    landing = await client.get(r.headers["location"].split("#")[0] + "&lang=en")
+    assert sentence in landing.text
+
+
+async def test_awarding_asks_first_and_then_says_so(client, pool, world, scored):  # noqa: F811
+    await _as(client, pool, world, "buyer_admin")
+    assert 'name="confirmed-award"' in (await client.get(f"/calls/{scored}")).text
+    refused = await post_form(client, f"/calls/{scored}/award")
+    assert refused.status_code == 400 and await pool.fetchval("select count(*) from awards") == 0
+    await _step_asks_then_says_done(client, f"/calls/{scored}/award", "award", "awarded", "The call is awarded.")
+    assert await pool.fetchval("select count(*) from awards") == 1
+
+
+async def test_signing_asks_first_and_then_says_so(client, pool, world, contract_id):  # noqa: F811
+    await _as(client, pool, world, "provider_admin")
+    await _step_asks_then_says_done(client, f"/contracts/{contract_id}/sign", "sign", "signed",
+                                    "You have signed the contract")
+    assert await pool.fetchval("select status from contracts") == "provider_signed"
+
+
+async def test_verifying_an_organisation_asks_first_and_then_says_so(client, pool, world):
+    await _as(client, pool, world, "platform_admin")
+    org = world.orgs["pending_provider"]
+    await _step_asks_then_says_done(client, f"/admin/organisations/{org}/verify", "verify", "verified",
+                                    "The organisation is verified")
+    assert await pool.fetchval("select status from organisations where id = $1", org) == "verified"
+
+
+async def test_closing_a_fair_asks_first_and_then_says_so(client, pool, settings, world, project):
+    fair = await _live_fair(pool, settings, world, project)
+    await _as(client, pool, world, "buyer_admin")
+    await _step_asks_then_says_done(client, f"/fairs/{fair}/actions/close", "close", "fair_closed",
+                                    "The fair is closed")
+    assert await pool.fetchval("select status from fairs where id = $1", fair) == "closed"
+
+
+async def test_withdrawing_a_bid_asks_first_and_the_form_keeps_what_it_said(client, pool, world, open_call):
+    await _as(client, pool, world, "provider_admin")
+    form = {"objectives": "为失能老人提供上门助浴服务。", "activities": "每月两次上门助浴，全年24次。",
+            "team": "社工2名、护理员4名", "amount_yuan": "1000", "line-0-item": "人员", "line-0-yuan": "1000",
+            "indicator-0-name": "服务人次", "indicator-0-target": "480"}
+    r = await post_form(client, f"/calls/{open_call}/bid", form)
+    assert r.status_code == 303 and "done=bid_submitted" in r.headers["location"]
+    page = (await client.get(f"/calls/{open_call}/bid")).text
+    # The withdrawal is its own section below the form, not a button under "submit".
+    assert page.index('id="withdraw"') > page.index("</form>")
+    await _step_asks_then_says_done(client, f"/calls/{open_call}/bid/withdraw", "withdraw", "bid_withdrawn",
+                                    "Your bid is withdrawn")
+    assert await pool.fetchval("select status from bids") == "withdrawn"
+    page = (await client.get(f"/calls/{open_call}/bid")).text
+    assert "为失能老人提供上门助浴服务。" in page and 'value="人员"' in page and 'value="480"' in page
+
+
+async def test_a_contract_is_linked_only_for_those_who_may_read_it(client, pool, world, contract_id):  # noqa: F811
+    call_id = await pool.fetchval("select call_id from contracts where id = $1", contract_id)
+    for name in (None, "other_provider_admin", "funder_admin"):
+        await _as(client, pool, world, name)
+        assert f"/contracts/{contract_id}" not in (await client.get(f"/calls/{call_id}")).text, name
+    for name in ("buyer_admin", "provider_admin", "platform_admin"):
+        await _as(client, pool, world, name)
+        assert f"/contracts/{contract_id}" in (await client.get(f"/calls/{call_id}")).text, name

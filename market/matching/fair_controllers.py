@@ -18,12 +18,13 @@ from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, InvalidFields
 from market.i18n import N_
 from market.matching import dockings, fairs
+from market.procurement import contracts
 from market.matching.docking_controllers import provider_choices
 from market.matching.fair_models import Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
 from market.matching.live import hub_of
 from market.money import parse_yuan
 from market.validation import local_times, parse
-from market.web import Config, Db, MaybeUser, User, form_data, form_errors, page, redirect
+from market.web import Config, Db, MaybeUser, User, done, form_data, form_errors, page, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -109,12 +110,14 @@ class FairPages(Controller):
                   action: FromPath[str]) -> Response:
         form = await form_data(request)
         try:
+            if action == "close":
+                require_confirmation(form, action)
             async with conn.transaction():
                 stage = int(form["on_stage"]) if str(form.get("on_stage", "")).isdigit() else None
                 await fairs.move(conn, identity, fair_id, action, stage)
         except (Invalid, Conflict) as exc:
             return await fair_page(request, conn, identity, fair_id, exc.status, form_errors(exc))
-        return redirect(f"/fairs/{fair_id}")
+        return done(f"/fairs/{fair_id}", "fair_closed") if action == "close" else redirect(f"/fairs/{fair_id}")
 
     @post("/fairs/{fair_id:int}/register", opt=FUNDERS_OPT)
     async def register(self, request: Request, conn: Db, identity: User, fair_id: FromPath[int]) -> Response:
@@ -194,8 +197,10 @@ class FairPages(Controller):
         report = await fairs.report(conn, identity, fair_id)
         buyers = await conn.fetch("select id, buyer_id from projects where id = any($1)",
                                   [i.project_id for i in report.board.items])
-        return page(request, "matching/report.html", report=report, dockings=await dockings.of_fair(conn, fair_id),
-                    mine={r["id"] for r in buyers if dockings.accepts_for(identity, r["buyer_id"])})
+        docked = await dockings.of_fair(conn, fair_id)
+        return page(request, "matching/report.html", report=report, dockings=docked,
+                    mine={r["id"] for r in buyers if dockings.accepts_for(identity, r["buyer_id"])},
+                    readable_contracts=await contracts.readable(conn, identity, [d.contract_id for d in docked.values()]))
 
 
 async def _paddle_page(request: Request, conn: asyncpg.Connection, identity: Identity, fair_id: int,

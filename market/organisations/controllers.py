@@ -17,7 +17,7 @@ from market.organisations import workflow
 from market.organisations.models import Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate, StatusChange
 from market.storage import services as storage
 from market.validation import parse
-from market.web import Db, MaybeUser, User, page, redirect
+from market.web import Db, MaybeUser, User, done, page, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -124,8 +124,10 @@ class OrganisationPages(Controller):
             raise NotFound()
 
         async def step(form: dict[str, Any]) -> Response:
+            if action == "verify":
+                require_confirmation(form, action)
             await organisations.change_status(conn, identity, org_id, action, parse(form, StatusChange))
-            return redirect("/admin/organisations")
+            return done("/admin/organisations", "verified") if action == "verify" else redirect("/admin/organisations")
         org = await organisations.get_public(conn, identity, org_id)
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
         return await form_step(request, conn, "organisations/profile.html", step, org=org, place=place,

@@ -16,7 +16,8 @@ from market.procurement import bids, calls
 from market.procurement.models import Bid, BidInput
 from market.storage import services as storage
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, in_form_terms, page, redirect
+from market.web import (Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, redirect,
+                        require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -97,7 +98,8 @@ class BidPages(Controller):
         raw = await conn.fetchrow("select * from calls where id = $1", call_id)
         mine = await bids.my_bid(conn, identity, call_id)
         if form is None:
-            form = form_of(mine) if mine and mine.status == "submitted" else {}
+            # A withdrawn bid fills the form too: resubmitting should not mean typing it all again.
+            form = form_of(mine) if mine else {}
             chosen = mine.attachments if mine else []
             if not form:
                 call_entry = await conn.fetchrow("select indicators from catalogue_entries where id = $1",
@@ -123,7 +125,7 @@ class BidPages(Controller):
         except (Invalid, Conflict, bids.Ineligible) as exc:
             return await self._form(request, conn, identity, call_id, form, in_form_terms(exc, BID_YUAN),
                                     exc.status, chosen)
-        return redirect(f"/calls/{call_id}#bid")
+        return done(f"/calls/{call_id}#bid", "bid_submitted")
 
     @post("/calls/{call_id:int}/bid/{action:str}", opt=PROVIDERS_OPT)
     async def act(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
@@ -132,11 +134,13 @@ class BidPages(Controller):
         if action not in steps:
             raise Forbidden()
         try:
+            if action == "withdraw":
+                require_confirmation(await form_data(request), action)
             async with conn.transaction():
                 await steps[action](conn, identity, call_id)
-        except Conflict as exc:
-            return await self._form(request, conn, identity, call_id, None, {"_": exc.text()}, exc.status)
-        return redirect(f"/calls/{call_id}#bid")
+        except (Invalid, Conflict) as exc:
+            return await self._form(request, conn, identity, call_id, None, form_errors(exc), exc.status)
+        return done(f"/calls/{call_id}#bid", "bid_withdrawn") if action == "withdraw" else redirect(f"/calls/{call_id}#bid")
 
     @get("/calls/{call_id:int}/bids", opt=SIGNED_IN_OPT)
     async def index(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:

@@ -5,6 +5,7 @@ add up to 100; signed in the app by the buyer and the provider, in either order.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -187,15 +188,27 @@ async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -
     return target
 
 
-async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: int) -> Contract:
+def may_read(identity: Identity | None, contract: Any) -> bool:
     """A contract is public once signed by both (群众知晓); before that, its parties' and the platform's."""
+    return contract["status"] == "signed" or bool(identity and (identity.is_platform_admin or _party(identity, contract)))
+
+
+async def readable(conn: asyncpg.Connection, identity: Identity | None, ids: Iterable[int | None]) -> set[int]:
+    """Which of these contracts the reader may open, so that pages link only to those."""
+    rows = await conn.fetch("select id, status, buyer_id, provider_id from contracts where id = any($1)",
+                            [i for i in ids if i is not None])
+    return {r["id"] for r in rows if may_read(identity, r)}
+
+
+async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: int) -> Contract:
+    """A contract, to those who `may_read` it."""
     row = await conn.fetchrow(
         """select k.*, c.title_zh, c.title_en, c.service_place, b.name_zh as buyer_name, p.name_zh as provider_name
              from contracts k join calls c on c.id = k.call_id join organisations b on b.id = k.buyer_id
              join organisations p on p.id = k.provider_id where k.id = $1""", contract_id)
     if row is None:
         raise NotFound()
-    if row["status"] != "signed" and not (identity and (identity.is_platform_admin or _party(identity, row))):
+    if not may_read(identity, row):
         raise NotFound()
     milestones = [MilestoneInput(kind=r["kind"], title=r["title"], due_date=r["due_date"],
                                  payment_percent=r["payment_percent"])
