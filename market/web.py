@@ -205,6 +205,9 @@ def problem(status: int, title: str, detail: str, errors: dict[str, str] | None 
 
 def exception_handler(request: Request, exc: Exception) -> Response:
     """The one mapping from errors to HTTP: problem details for programs, an error page for people."""
+    if "request_id" not in request.scope:
+        # No route matched, so the middleware never ran: the page still speaks the reader's language.
+        i18n.current_locale.set(chosen_locale(request, None))
     errors: dict[str, str] | None = None
     details: dict[str, object] = {}
     if isinstance(exc, MarketError):
@@ -274,6 +277,12 @@ def _drop_empty_filters(scope: Scope) -> None:
         scope["query_string"] = urlencode(kept).encode()
 
 
+def chosen_locale(request: Request, identity: Identity | None) -> str:
+    """The page's language: asked for in the address, else the cookie, else the account's."""
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
+
+
 class RequestContextMiddleware(ASGIMiddleware):
     """Per request: an id for the logs, who is asking (from the session cookie) and in which language."""
 
@@ -300,8 +309,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         if identity is not None:
             structlog.contextvars.bind_contextvars(user_id=identity.user_id, org_id=identity.org_id)
 
-        lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-        locale = lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
+        locale = chosen_locale(request, identity)
         i18n.current_locale.set(locale)
 
         started = time.perf_counter()

@@ -204,3 +204,22 @@ async def test_a_contract_is_linked_only_for_those_who_may_read_it(client, pool,
     for name in ("buyer_admin", "provider_admin", "platform_admin"):
         await _as(client, pool, world, name)
         assert f"/contracts/{contract_id}" in (await client.get(f"/calls/{call_id}")).text, name
+
+
+# 4. Language
+
+
+async def test_an_unknown_address_answers_in_the_readers_language(client):
+    assert "There is no such page." in (await client.get("/no/such/page?lang=en")).text
+    client.cookies.set("market_lang", "en")
+    r = await client.get("/nothing-here")
+    assert r.status_code == 404 and "There is no such page." in r.text and 'lang="en"' in r.text
+
+
+@pytest.mark.parametrize("who_, url", [("resident", "/needs/new"), ("buyer_admin", "/projects/new"),
+                                       ("funder_admin", "/resources/new"), (None, "/catalogue")])
+async def test_hints_on_english_pages_are_english(client, pool, world, who_, url):
+    await _as(client, pool, world, who_)
+    html = (await client.get(url + "?lang=en")).text
+    hints = re.findall(r'class="hint"[^>]*>([^<]*)<', html) + re.findall(r'placeholder="([^"]*)"', html)
+    assert hints and not [h for h in hints if re.search(r"[\u4e00-\u9fff]", h)]
