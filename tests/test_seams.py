@@ -3,8 +3,11 @@ that say where, dead ends, language, and confirmation of irreversible steps."""
 
 from __future__ import annotations
 
+import base64
 import re
+import zlib
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -21,6 +24,22 @@ from tests.test_funding import _pledge
 
 async def _as(client, pool, world, name, **query):
     await act_as(client, pool, client.app.state.settings, world[name].user_id if name else None)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text a PDF of ours shows: reportlab writes each line as a string of UCS-2 characters in the
+    built-in Chinese font, which text extractors without Adobe's language packs cannot read."""
+    lines = []
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            stream = zlib.decompress(stream)
+        except zlib.error:
+            stream = zlib.decompress(base64.a85decode(stream.strip(), adobe=True))  # ASCII85, then Flate
+        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", stream, re.S):
+            raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit()
+                         else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)), literal)
+            lines.append(raw.decode("utf-16-be", errors="replace"))
+    return "\n".join(lines)
 
 
 def error_links_resolve(html: str) -> list[str]:
@@ -223,3 +242,18 @@ async def test_hints_on_english_pages_are_english(client, pool, world, who_, url
     html = (await client.get(url + "?lang=en")).text
     hints = re.findall(r'class="hint"[^>]*>([^<]*)<', html) + re.findall(r'placeholder="([^"]*)"', html)
     assert hints and not [h for h in hints if re.search(r"[\u4e00-\u9fff]", h)]
+
+
+async def test_milestones_and_the_contract_pdf_speak_both_languages(client, pool, world, contract_id):  # noqa: F811
+    await _as(client, pool, world, "buyer_admin")
+    page = (await client.get(f"/contracts/{contract_id}?lang=en")).text
+    assert "First payment, on signing" in page and "合同签订后首期拨付" not in page
+    assert "合同签订后首期拨付" in (await client.get(f"/contracts/{contract_id}?lang=zh_Hans")).text
+    await post_form(client, f"/contracts/{contract_id}/sign", {"confirmed-sign": "yes"})
+    signed_at = await pool.fetchval("select buyer_signed_at from contracts")
+    pdf = (await client.get(f"/contracts/{contract_id}/pdf")).content
+    text = " ".join(pdf_text(pdf).split())
+    assert "合同签订后首期拨付 First payment, on signing" in text
+    assert "拨付 payment" in text and "交付 delivery" in text and "UTC" not in text
+    local = signed_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"{local:%Y-%m-%d %H:%M} (Asia/Shanghai)" in text

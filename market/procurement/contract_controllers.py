@@ -11,7 +11,7 @@ from market.i18n import N_
 from market.funding import disbursements
 from market.procurement import contracts
 from market.procurement.contracts import Contract, Milestones
-from market.web import Db, MaybeUser, User, done, form_data, form_errors, page, redirect, require_confirmation
+from market.web import Config, Db, MaybeUser, User, done, form_data, form_errors, page, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -41,9 +41,9 @@ class ContractPages(Controller):
         return await self._page(request, conn, identity, contract_id)
 
     @get("/contracts/{contract_id:int}/pdf", opt=PUBLIC_OPT)
-    async def pdf(self, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Response:
+    async def pdf(self, conn: Db, identity: MaybeUser, settings: Config, contract_id: FromPath[int]) -> Response:
         contract = await contracts.get(conn, identity, contract_id)
-        return Response(contracts.render_pdf(contract), media_type="application/pdf",
+        return Response(contracts.render_pdf(contract, settings.timezone), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="contract-{contract.id}.pdf"'})
 
     @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT)
