@@ -257,3 +257,14 @@ async def test_milestones_and_the_contract_pdf_speak_both_languages(client, pool
     assert "拨付 payment" in text and "交付 delivery" in text and "UTC" not in text
     local = signed_at.astimezone(ZoneInfo("Asia/Shanghai"))
     assert f"{local:%Y-%m-%d %H:%M} (Asia/Shanghai)" in text
+
+
+async def test_an_organisations_public_files_are_on_its_public_page(client, pool, world):
+    await _as(client, pool, world, "provider_admin")
+    for name, visibility in (("年报2025.pdf", "public"), ("登记证书.pdf", "private")):
+        r = await post_form(client, "/files", {"visibility": visibility},
+                            files={"file": (name, b"%PDF-1.4\n%%EOF\n", "application/pdf")})
+        assert r.status_code == 303, r.text[:500]
+    await _as(client, pool, world, None)
+    page = (await client.get(f"/organisations/{world.orgs['provider']}")).text
+    assert "年报2025.pdf" in page and "登记证书.pdf" not in page

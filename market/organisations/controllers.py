@@ -65,6 +65,7 @@ class OrganisationPages(Controller):
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
         documents = await storage.organisation_files(conn, identity, org_id) if private else []
         return page(request, "organisations/profile.html", org=org, private=private, place=place, documents=documents,
+                    public_documents=[] if private else await storage.public_files(conn, org_id),
                     actions=[t for t in workflow.TRANSITIONS if t.source == org.status and t.by == "platform_admin"]
                     if identity and identity.is_platform_admin else [], errors={})
 
@@ -131,6 +132,7 @@ class OrganisationPages(Controller):
         org = await organisations.get_public(conn, identity, org_id)
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
         return await form_step(request, conn, "organisations/profile.html", step, org=org, place=place,
+                               public_documents=[],
                                documents=await storage.organisation_files(conn, identity, org_id),
                                private=await organisations.get_private(conn, identity, org_id),
                                actions=[t for t in workflow.TRANSITIONS if t.source == org.status])
