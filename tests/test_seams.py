@@ -9,9 +9,11 @@ import zlib
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from market.errors import InvalidFields
+from market.matching import fairs
 from market.procurement import calls
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import call_input, who
@@ -268,3 +270,19 @@ async def test_an_organisations_public_files_are_on_its_public_page(client, pool
     await _as(client, pool, world, None)
     page = (await client.get(f"/organisations/{world.orgs['provider']}")).text
     assert "年报2025.pdf" in page and "登记证书.pdf" not in page
+
+
+async def test_a_closed_fairs_board_says_closed_and_its_stream_carries_the_status(client, pool, settings, world,
+                                                                                  project):
+    fair = await _live_fair(pool, settings, world, project)
+    board = (await client.get(f"/fairs/{fair}/board?lang=en")).text
+    assert '"closed": "closed"' in board and '"live": "live"' in board  # for the script to name the status
+    await _as(client, pool, world, "buyer_admin")
+    await post_form(client, f"/fairs/{fair}/actions/close", {"confirmed-close": "yes"})
+    await _as(client, pool, world, None)
+    board = (await client.get(f"/fairs/{fair}/board?lang=en")).text
+    status = re.search(r"<span[^>]*data-status[^>]*>([^<]*)<", board).group(1)
+    assert status == "closed" and "final figures" in board
+    # What the event stream sends, first and after every change (a test client cannot end a stream).
+    async with pool.acquire() as conn:
+        assert msgspec.json.decode(fairs.board_json(await fairs.board(conn, fair)))["status"] == "closed"

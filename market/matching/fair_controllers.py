@@ -16,11 +16,11 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from market.accounts.access import PUBLIC, SIGNED_IN, member
 from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, InvalidFields
-from market.i18n import N_
+from market.i18n import N_, gettext
 from market.matching import dockings, fairs
 from market.procurement import contracts
 from market.matching.docking_controllers import provider_choices
-from market.matching.fair_models import Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
+from market.matching.fair_models import FAIR_STATUS_NAMES, Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
 from market.matching.live import hub_of
 from market.money import parse_yuan
 from market.validation import local_times, parse
@@ -138,7 +138,9 @@ class FairPages(Controller):
     @get("/fairs/{fair_id:int}/board", opt=PUBLIC_OPT)
     async def board(self, request: Request, conn: Db, identity: MaybeUser, fair_id: FromPath[int]) -> Response:
         fair = await fairs.get(conn, identity, fair_id)
-        return page(request, "matching/board.html", fair=fair, board=await fairs.board(conn, fair_id))
+        # The page's script names the status the event stream carries, in the page's language.
+        return page(request, "matching/board.html", fair=fair, board=await fairs.board(conn, fair_id),
+                    status_names={k: gettext(v) for k, v in FAIR_STATUS_NAMES.items()})
 
     @get("/fairs/{fair_id:int}/events", opt=PUBLIC_OPT)
     async def events(self, request: Request, identity: MaybeUser, fair_id: FromPath[int]) -> ServerSentEvent:
