@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from market.errors import InvalidFields
+from market.funding import pools
 from market.matching import fairs
 from market.procurement import calls
 from tests.conftest import act_as, post_form
@@ -22,6 +23,7 @@ from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
 from tests.test_fairs import _live_fair
 from tests.test_funding import _pledge
+from tests.test_pools import pool_setup  # noqa: F401 (fixture)
 
 
 async def _as(client, pool, world, name, **query):
@@ -286,3 +288,22 @@ async def test_a_closed_fairs_board_says_closed_and_its_stream_carries_the_statu
     # What the event stream sends, first and after every change (a test client cannot end a stream).
     async with pool.acquire() as conn:
         assert msgspec.json.decode(fairs.board_json(await fairs.board(conn, fair)))["status"] == "closed"
+
+
+async def test_a_matching_preview_of_nothing_says_why(client, pool, settings, world, pool_setup):
+    s = pool_setup
+    fund, (one, _) = s["fund"], s["projects"]
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("update funds set min_gift_fen = 100_00 where id = $1", fund)
+        assert [p.reason for p in await pools.preview(conn, one, s["foundation"].org_id, 500_00)] == ["owner"]
+        assert [p.reason for p in await pools.preview(conn, one, s["donor"].org_id, 50_00)] == ["below_minimum"]
+        assert [p.reason for p in await pools.preview(conn, one, s["donor"].org_id, 500_00)] == [None]
+    await _as(client, pool, world, "funder_admin")
+    r = await post_form(client, "/pledges?lang=en", {"target_type": "project", "target_id": one, "amount_yuan": "50",
+                                                     "step": "preview"})
+    assert "adds no matching from Community matching pool: below the minimum gift." in r.text
+    await pool.execute("update funds set closes_at = now() - interval '1 minute', opens_at = now() - interval '2 days' "
+                       "where id = $1", fund)
+    r = await post_form(client, "/pledges?lang=en", {"target_type": "project", "target_id": one, "amount_yuan": "500",
+                                                     "step": "preview"})
+    assert "adds no matching from Community matching pool: the round's window has ended." in r.text

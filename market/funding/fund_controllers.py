@@ -16,8 +16,8 @@ from market.accounts.controllers import form_step
 from market.errors import Conflict, Invalid, InvalidFields, NotFound
 from market.funding import charts, pledges, pools
 from market.funding.models import PledgeInput
-from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, ROUND_STATE_NAMES, Fund, FundDetail, FundInput,
-                                        PoolPreview, ProjectChoice)
+from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, NO_MATCH_REASONS, ROUND_STATE_NAMES, Fund,
+                                        FundDetail, FundInput, PoolPreview, ProjectChoice)
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.procurement import needs
@@ -36,7 +36,8 @@ PLEDGE_YUAN = {"amount_yuan": "amount_fen", "condition_target_yuan": "condition_
 PROJECT_CHOICES = 200
 MAX_ID = 2**63 - 1
 # The names pages give rules, round states and cuts, in the page's language.
-NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS}
+NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS,
+         "NO_MATCH_REASONS": NO_MATCH_REASONS}
 
 
 def _yuan_fields(raw: dict[str, Any], fields: dict[str, str], data: dict[str, Any], problems: list[Invalid]) -> None:
