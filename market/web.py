@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
-from typing import Any
+from typing import Annotated, Any, NamedTuple
 
 import asyncpg
 import structlog
@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.middleware import ASGIMiddleware
+from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
@@ -144,6 +145,32 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 def redirect(location: str, status: int = 303, background: BackgroundTask | None = None) -> Response:
     return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT,
                     background=background)
+
+
+# Lists on pages show this many at a time, with `pager` for the way on.
+PAGE_SIZE = 50
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+
+
+class Pager(NamedTuple):
+    """Where a page of a list is in the whole: rows first to last (from 1) of total, and the links."""
+
+    first: int
+    last: int
+    total: int
+    previous: str | None
+    next: str | None
+
+
+def pager(request: Request, offset: int, limit: int, total: int, shown: int) -> Pager:
+    """The way through a list that can grow, for templates/_pager.html: the same address with
+    another `offset`, every other parameter (filters, language) kept."""
+    def at(new_offset: int) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "done")]
+        return "?" + urlencode(params + ([("offset", str(new_offset))] if new_offset else []))
+    return Pager(first=offset + 1 if shown else 0, last=offset + shown, total=total,
+                 previous=at(max(0, offset - limit)) if offset else None,
+                 next=at(offset + limit) if offset + shown < total else None)
 
 
 def done(location: str, code: str) -> Response:

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
+from market.db import queries
 from market.errors import InvalidFields
 from market.funding import pools
 from market.matching import fairs
 from market.procurement import calls
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import call_input, who
+from tests.world import code
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
@@ -307,3 +309,28 @@ async def test_a_matching_preview_of_nothing_says_why(client, pool, settings, wo
     r = await post_form(client, "/pledges?lang=en", {"target_type": "project", "target_id": one, "amount_yuan": "500",
                                                      "step": "preview"})
     assert "adds no matching from Community matching pool: the round's window has ended." in r.text
+
+
+async def test_a_long_list_of_organisations_pages_and_says_how_many(client, pool, world):
+    async with pool.acquire() as conn, conn.transaction():
+        for n in range(52):  # with the world's five verified ones: 57
+            await queries.organisations.insert_organisation(
+                conn, kind="funder", subtype="enterprise", name_zh=f"测试机构{n:02d}", name_en=f"Org {n:02d}",
+                credit_code=code("91", 100 + n), jurisdiction_id=world.district, rating=None,
+                registration_date=None, description="", contact_name="", contact_phone="", contact_email="",
+                address="", status="verified")
+    first = (await client.get("/organisations?lang=en")).text
+    assert "1–50 of 57" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    nxt = re.search(r'href="([^"]*)" rel="next"', first).group(1).replace("&amp;", "&")
+    second = (await client.get("/organisations" + nxt)).text
+    assert "51–57 of 57" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert second.count('<a href="/organisations/') == 7
+    kind = (await client.get("/organisations?kind=buyer&lang=en")).text
+    assert "1–1 of 1" in kind and 'rel="next"' not in kind
+
+
+
+@pytest.mark.parametrize("url", ["/projects", "/calls"])
+async def test_public_lists_say_how_many_there_are(client, world, open_call, url):
+    assert "1–1 of 1" in (await client.get(url + "?lang=en")).text
+    assert (await client.get("/needs?lang=en&offset=50")).status_code == 200

@@ -17,7 +17,7 @@ from market.organisations import workflow
 from market.organisations.models import Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate, StatusChange
 from market.storage import services as storage
 from market.validation import parse
-from market.web import Db, MaybeUser, User, done, page, redirect, require_confirmation
+from market.web import PAGE_SIZE, Db, MaybeUser, Offset, User, done, page, pager, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -38,9 +38,11 @@ class OrganisationPages(Controller):
     @get("/organisations", opt=PUBLIC_OPT)
     async def directory(self, request: Request, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
-                        q: Annotated[str | None, QueryParameter(max_length=100)] = None) -> Response:
-        return page(request, "organisations/directory.html", kind=kind, q=q or "",
-                    organisations=await organisations.directory(conn, kind=kind, q=q),
+                        q: Annotated[str | None, QueryParameter(max_length=100)] = None, offset: Offset = 0) -> Response:
+        found = await organisations.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
+        return page(request, "organisations/directory.html", kind=kind, q=q or "", organisations=found,
+                    pager=pager(request, offset, PAGE_SIZE, await organisations.count_directory(conn, kind=kind, q=q),
+                                len(found)),
                     places={j.id: j for j in await organisations.jurisdictions(conn)})
 
     @get("/organisations/new", opt=SIGNED_IN_OPT)

@@ -220,6 +220,11 @@ async def directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str
     return [_public(r) for r in rows]
 
 
+async def count_directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str | None = None) -> int:
+    """How many organisations `directory` lists in all, for its pages."""
+    return await queries.organisations.count_public_organisations(conn, kind=kind, q=q or None)
+
+
 async def awaiting_verification(conn: asyncpg.Connection, identity: Identity, limit: int = 100) -> list[OrganisationPrivate]:
     if not identity.is_platform_admin:
         raise Forbidden("Only a platform administrator can do this.")

@@ -23,8 +23,8 @@ from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
 from market.validation import parse
-from market.web import (Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, redirect,
-                        require_confirmation)
+from market.web import (PAGE_SIZE, Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, pager,
+                        redirect, require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -97,10 +97,13 @@ class CallPages(Controller):
     include_in_schema = False
 
     @get("/calls", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None) -> Response:
+    async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None,
+                    offset: Offset = 0) -> Response:
         places = await needs.within(conn, place) if place else None
-        return page(request, "procurement/calls.html", calls=await calls.list_calls(conn, places=places,
-                                                                                    procedure=procedure),
+        found = await calls.list_calls(conn, places=places, procedure=procedure, limit=PAGE_SIZE, offset=offset)
+        return page(request, "procurement/calls.html", calls=found,
+                    pager=pager(request, offset, PAGE_SIZE, await calls.count_calls(conn, places=places,
+                                                                                    procedure=procedure), len(found)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
                     filters={"place": place, "procedure": procedure or ""}, **await _places(conn))
 

@@ -300,3 +300,8 @@ async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = Non
     rows = await fetch(queries.procurement.list_calls(conn, places=places, procedure=procedure, limit=limit,
                                                       offset=offset))
     return [await _call(conn, r) for r in rows]
+
+
+async def count_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None) -> int:
+    """How many calls `list_calls` lists in all, for its pages."""
+    return await queries.procurement.count_calls(conn, places=places, procedure=procedure)

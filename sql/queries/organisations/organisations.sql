@@ -36,6 +36,12 @@ select * from organisations
  order by kind, name_zh
  limit :limit offset :offset;
 
+-- name: count_public_organisations$
+select count(*) from organisations
+ where status = 'verified' and kind <> 'platform'
+   and (:kind::text is null or kind = :kind)
+   and (:q::text is null or name_zh ilike '%' || :q || '%' or name_en ilike '%' || :q || '%');
+
 -- name: organisations_with_status
 select * from organisations where status = :status order by created_at, id limit :limit;
 
