@@ -334,3 +334,22 @@ async def test_a_long_list_of_organisations_pages_and_says_how_many(client, pool
 async def test_public_lists_say_how_many_there_are(client, world, open_call, url):
     assert "1–1 of 1" in (await client.get(url + "?lang=en")).text
     assert (await client.get("/needs?lang=en&offset=50")).status_code == 200
+
+
+async def test_the_transfer_page_shows_the_payees_bank_account(client, pool, settings, world, project):
+    pledge = await _pledge(pool, settings, world, "project", project, 1_000_00)
+    await _as(client, pool, world, "funder_admin")
+    assert "has not given its bank account" in (await client.get(f"/pledges/{pledge}?lang=en")).text
+    await _as(client, pool, world, "buyer_admin")
+    org = world.orgs["bureau"]
+    form = (await client.get(f"/organisations/{org}/edit")).text
+    data = {k: v.replace("&#34;", '"') for k, v in re.findall(r'<input id="f-(\w+)" name="\1" type="text" value="([^"]*)"', form)}
+    data.update(kind="buyer", subtype="bureau", jurisdiction_id=world.district, bank_account_name="上城区民政局",
+                bank_name="中国工商银行杭州湖滨支行", bank_account_number="1202 0212 0990 0012 345")
+    r = await post_form(client, f"/organisations/{org}/edit", data)
+    assert r.status_code == 303, r.text[:1500]
+    bad = await post_form(client, f"/organisations/{org}/edit?lang=en", {**data, "bank_account_number": "abc"})
+    assert bad.status_code == 400 and 'id="e-bank_account_number"' in bad.text
+    await _as(client, pool, world, "funder_admin")
+    page = (await client.get(f"/pledges/{pledge}?lang=en")).text
+    assert "中国工商银行杭州湖滨支行" in page and "1202 0212 0990 0012 345" in page

@@ -21,6 +21,7 @@ from market.funding import online, pledges
 from market.funding.gateways import BadSignature
 from market.funding.models import OfflinePaymentInput
 from market.i18n import N_
+from market.organisations import services as organisations
 from market.storage import services as files
 from market.web import Db, User, form_data, form_errors, page, redirect
 
@@ -43,6 +44,7 @@ async def pledge_page(request: Request, conn: asyncpg.Connection, identity: Iden
                 pending=next((p for p in payments if p.status == "pending"), None),
                 trail=await pledges.trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
                 online=request.app.state.payments.online, errors=errors or {},
+                bank=await organisations.bank_account(conn, receiver) if is_funder and receiver else None,
                 form={"paid_on": date.today().isoformat(), **(form or {})}, paid=request.query_params.get("paid") == "1")
 
 

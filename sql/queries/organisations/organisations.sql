@@ -19,7 +19,8 @@ select * from organisations where credit_code = :credit_code;
 -- name: update_organisation!
 update organisations
    set name_zh = :name_zh, name_en = :name_en, description = :description, contact_name = :contact_name,
-       contact_phone = :contact_phone, contact_email = :contact_email, address = :address, rating = :rating
+       contact_phone = :contact_phone, contact_email = :contact_email, address = :address, rating = :rating,
+       bank_account_name = :bank_account_name, bank_name = :bank_name, bank_account_number = :bank_account_number
  where id = :id;
 
 -- name: set_status!
