@@ -353,3 +353,17 @@ async def test_the_transfer_page_shows_the_payees_bank_account(client, pool, set
     await _as(client, pool, world, "funder_admin")
     page = (await client.get(f"/pledges/{pledge}?lang=en")).text
     assert "中国工商银行杭州湖滨支行" in page and "1202 0212 0990 0012 345" in page
+
+
+async def test_the_inbox_and_the_audit_trail_page(client, pool, world):
+    user = world["resident"].user_id
+    await pool.executemany("insert into notifications (user_id, kind, params, link) values ($1, 'contract_to_sign', "
+                           "$2, '/inbox')", [(user, {"title": f"第{n}号"}) for n in range(55)])
+    await _as(client, pool, world, "resident")
+    inbox = (await client.get("/inbox?lang=en")).text
+    assert "1–50 of 55" in inbox and 'rel="next"' in inbox
+    assert "51–55 of 55" in (await client.get("/inbox?lang=en&offset=50")).text
+    await _as(client, pool, world, "platform_admin")
+    events = await pool.fetchval("select count(*) from audit_events")
+    trail = (await client.get("/admin/audit?lang=en")).text
+    assert f"of {events}" in trail
