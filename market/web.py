@@ -173,6 +173,13 @@ def pager(request: Request, offset: int, limit: int, total: int, shown: int) -> 
                  next=at(offset + limit) if offset + shown < total else None)
 
 
+def paged(request: Request, rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
+    """A page of a list its service reads whole (short lists today: funds, fairs, transfers waiting),
+    with its pager."""
+    shown = rows[offset:offset + PAGE_SIZE]
+    return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))
+
+
 def done(location: str, code: str) -> Response:
     """Redirect after a step that worked, so that the page it lands on says so (DONE_MESSAGES)."""
     path, hash_, anchor = location.partition("#")

@@ -367,3 +367,14 @@ async def test_the_inbox_and_the_audit_trail_page(client, pool, world):
     events = await pool.fetchval("select count(*) from audit_events")
     trail = (await client.get("/admin/audit?lang=en")).text
     assert f"of {events}" in trail
+
+
+async def test_funds_fairs_and_the_transfer_queue_say_how_many(client, pool, settings, world, pool_setup):
+    await _live_fair(pool, settings, world, pool_setup["projects"][0])
+    pledge = await _pledge(pool, settings, world, "project", pool_setup["projects"][0], 1_000_00)
+    await _as(client, pool, world, "funder_admin")
+    await post_form(client, f"/pledges/{pledge}/transfer", {"bank_reference": "ICBC-1", "paid_on": date.today().isoformat()})
+    for url in ("/funds", "/fairs"):
+        assert "1–1 of 1" in (await client.get(url + "?lang=en")).text, url
+    await _as(client, pool, world, "buyer_admin")
+    assert "1–1 of 1" in (await client.get("/payments?lang=en")).text

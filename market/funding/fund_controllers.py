@@ -22,7 +22,8 @@ from market.i18n import N_
 from market.money import yuan_to_fen
 from market.procurement import needs
 from market.validation import local_times, parse
-from market.web import Db, MaybeUser, User, form_data, form_errors, in_form_terms, page, redirect
+from market.web import (Db, MaybeUser, Offset, User, form_data, form_errors, in_form_terms, page, paged,
+                        redirect)
 
 PUBLIC_OPT = {"access": PUBLIC}
 OWNERS_OPT = {"access": member(N_("funders and buyers"), "funder", "buyer")}
@@ -129,8 +130,9 @@ class FundPages(Controller):
     include_in_schema = False
 
     @get("/funds", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db) -> Response:
-        return page(request, "funding/funds.html", funds=await pools.list_funds(conn), **NAMES)
+    async def index(self, request: Request, conn: Db, offset: Offset = 0) -> Response:
+        funds, pages = paged(request, await pools.list_funds(conn), offset)
+        return page(request, "funding/funds.html", funds=funds, pager=pages, **NAMES)
 
     @get("/funds/new", opt=OWNERS_OPT)
     async def new(self, request: Request) -> Response:

@@ -24,7 +24,8 @@ from market.matching.fair_models import FAIR_STATUS_NAMES, Board, Fair, FairInpu
 from market.matching.live import hub_of
 from market.money import parse_yuan
 from market.validation import local_times, parse
-from market.web import Config, Db, MaybeUser, User, done, form_data, form_errors, page, redirect, require_confirmation
+from market.web import (Config, Db, MaybeUser, Offset, User, done, form_data, form_errors, page, paged, redirect,
+                        require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -68,8 +69,9 @@ class FairPages(Controller):
     include_in_schema = False
 
     @get("/fairs", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, identity: MaybeUser) -> Response:
-        return page(request, "matching/fairs.html", fairs=await fairs.list_fairs(conn, identity))
+    async def index(self, request: Request, conn: Db, identity: MaybeUser, offset: Offset = 0) -> Response:
+        found, pages = paged(request, await fairs.list_fairs(conn, identity), offset)
+        return page(request, "matching/fairs.html", fairs=found, pager=pages)
 
     @get("/fairs/new", opt=SIGNED_IN_OPT)
     async def new(self, request: Request, identity: User) -> Response:
