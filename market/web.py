@@ -7,8 +7,8 @@ import re
 import secrets
 import time
 import uuid
-from urllib.parse import parse_qsl, quote, urlencode
-from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from typing import Annotated, Any, NamedTuple
 
 import asyncpg
 import structlog
@@ -20,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.middleware import ASGIMiddleware
+from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
@@ -35,8 +36,8 @@ from market.matching import fair_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
-from market.errors import Conflict, InvalidFields, MarketError
-from market.i18n import gettext
+from market.errors import Conflict, Invalid, InvalidFields, MarketError
+from market.i18n import N_, gettext
 from market.notifications import services as notifications
 from market.organisations import models as org_models
 from market.organisations import workflow
@@ -53,6 +54,16 @@ Config = NamedDependency[Settings]
 
 SESSION_COOKIE = "market_session"
 LANG_COOKIE = "market_lang"
+# What the page a step lands on says when the step worked: `?done=<code>` (see `done`). Carried in
+# the address, not the session, so it needs no state and a reload says it again, harmlessly.
+DONE_MESSAGES = {
+    "awarded": N_("The call is awarded. The award is now under public notice."),
+    "signed": N_("You have signed the contract for your organisation."),
+    "verified": N_("The organisation is verified: it may now act on the platform."),
+    "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),
+    "bid_withdrawn": N_("Your bid is withdrawn. You may submit it again until the deadline."),
+    "fair_closed": N_("The fair is closed: no more paddles can be raised, and its report is ready."),
+}
 
 
 def template_environment() -> Environment:
@@ -86,7 +97,9 @@ def template_environment() -> Environment:
         PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
         PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
         EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES, FAIR_STATUS_NAMES=fair_models.FAIR_STATUS_NAMES,
-        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, WAITS_FOR_NAMES=contracts.WAITS_FOR_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
+        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES,
+        WAITS_FOR_NAMES=contracts.WAITS_FOR_NAMES, milestone_title=contracts.milestone_title,
+        CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
         catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],
@@ -126,6 +139,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         csrf_token=ScopeState.from_scope(request.scope).csrf_token or "",
         unread=request.scope.get("state", {}).get("unread", 0),
         settings=request.app.state.settings,
+        done_message=DONE_MESSAGES.get(request.query_params.get("done", "")),
         **context,
     )
     return Response(html, status_code=status, media_type=MediaType.HTML)
@@ -134,6 +148,53 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 def redirect(location: str, status: int = 303, background: BackgroundTask | None = None) -> Response:
     return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT,
                     background=background)
+
+
+# Lists on pages show this many at a time, with `pager` for the way on.
+PAGE_SIZE = 50
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+
+
+class Pager(NamedTuple):
+    """Where a page of a list is in the whole: rows first to last (from 1) of total, and the links."""
+
+    first: int
+    last: int
+    total: int
+    previous: str | None
+    next: str | None
+
+
+def pager(request: Request, offset: int, limit: int, total: int, shown: int) -> Pager:
+    """The way through a list that can grow, for templates/_pager.html: the same address with
+    another `offset`, every other parameter (filters, language) kept."""
+    def at(new_offset: int) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "done")]
+        return "?" + urlencode(params + ([("offset", str(new_offset))] if new_offset else []))
+    return Pager(first=offset + 1 if shown else 0, last=offset + shown, total=total,
+                 previous=at(max(0, offset - limit)) if offset else None,
+                 next=at(offset + limit) if offset + shown < total else None)
+
+
+def paged(request: Request, rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
+    """A page of a list its service reads whole (short lists today: funds, fairs, transfers waiting),
+    with its pager."""
+    shown = rows[offset:offset + PAGE_SIZE]
+    return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))
+
+
+def done(location: str, code: str) -> Response:
+    """Redirect after a step that worked, so that the page it lands on says so (DONE_MESSAGES)."""
+    path, hash_, anchor = location.partition("#")
+    return redirect(f"{path}{'&' if '?' in path else '?'}done={code}{hash_}{anchor}")
+
+
+def require_confirmation(form: dict[str, Any], step: str) -> None:
+    """An irreversible step's form carries a box to tick (`confirm_box` in _forms.html); without it
+    ticked nothing is done. The box is taken out of the form, which the step then reads as usual.
+    Pages only: programs calling the JSON API confirm by calling it."""
+    if form.pop(f"confirmed-{step}", None) != "yes":
+        raise Invalid("Tick the box to confirm: this step cannot be undone.", field=f"confirmed-{step}")
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -183,6 +244,9 @@ def problem(status: int, title: str, detail: str, errors: dict[str, str] | None 
 
 def exception_handler(request: Request, exc: Exception) -> Response:
     """The one mapping from errors to HTTP: problem details for programs, an error page for people."""
+    if "request_id" not in request.scope:
+        # No route matched, so the middleware never ran: the page still speaks the reader's language.
+        i18n.current_locale.set(chosen_locale(request, None))
     errors: dict[str, str] | None = None
     details: dict[str, object] = {}
     if isinstance(exc, MarketError):
@@ -209,7 +273,9 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         elif status == 405:
             detail = gettext("This address does not accept that kind of request.")
         elif status == 413:
-            detail = gettext("What was sent is too large.")
+            detail = gettext("What was sent is too large: a file may be at most %(size)s. Go back to the form "
+                             "and choose a smaller file.",
+                             size=format_size(request.app.state.settings.max_upload_bytes))
         elif isinstance(exc, NotAuthorizedException):
             detail = gettext("Please log in first")
         else:
@@ -224,7 +290,18 @@ def exception_handler(request: Request, exc: Exception) -> Response:
     if status == 401:
         return redirect(f"/login?next={quote(request.url.path)}")
     template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
-    return page(request, template, status=status, title=title, detail=detail, errors=errors or {})
+    return page(request, template, status=status, title=title, detail=detail, errors=errors or {},
+                back=same_origin_referer(request))
+
+
+def same_origin_referer(request: Request) -> str | None:
+    """The page a person came from, as a local path, so an error page can offer the way back (the
+    browser usually keeps what was typed in the form there). Another site's address is never used."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if (referer.scheme, referer.netloc) != (request.url.scheme, request.url.netloc) or not referer.path:
+        return None
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return safe_next(path, "") or None
 
 
 def _drop_empty_filters(scope: Scope) -> None:
@@ -237,6 +314,12 @@ def _drop_empty_filters(scope: Scope) -> None:
     kept = [(k, v) for k, v in pairs if v.strip()]
     if len(kept) != len(pairs):
         scope["query_string"] = urlencode(kept).encode()
+
+
+def chosen_locale(request: Request, identity: Identity | None) -> str:
+    """The page's language: asked for in the address, else the cookie, else the account's."""
+    lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
 
 
 class RequestContextMiddleware(ASGIMiddleware):
@@ -269,8 +352,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         if identity is not None:
             structlog.contextvars.bind_contextvars(user_id=identity.user_id, org_id=identity.org_id)
 
-        lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-        locale = lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
+        locale = chosen_locale(request, identity)
         i18n.current_locale.set(locale)
 
         started = time.perf_counter()

@@ -188,7 +188,7 @@ async def test_withdraw_and_resubmit_through_the_pages(client, pool, world, open
     r = await post_form(client, f"/calls/{open_call}/bid", {**form, "line-1-yuan": "5000"})
     assert r.status_code == 400 and "budget_lines" in r.text
     assert (await post_form(client, f"/calls/{open_call}/bid", form)).status_code == 303
-    assert (await post_form(client, f"/calls/{open_call}/bid/withdraw")).status_code == 303
+    assert (await post_form(client, f"/calls/{open_call}/bid/withdraw", {"confirmed-withdraw": "yes"})).status_code == 303
     assert await pool.fetchval("select status from bids") == "withdrawn"
     assert (await post_form(client, f"/calls/{open_call}/bid", form)).status_code == 303
     assert await pool.fetchval("select status from bids") == "submitted"

@@ -186,7 +186,7 @@ async def two_processes(database, tmp_path):
     try:
         async with httpx.AsyncClient() as probe:
             for base in bases:
-                for _ in range(150):
+                for _ in range(600):  # a minute: start-up is slow on a busy machine
                     try:
                         if (await probe.get(base + "/health")).status_code == 200:
                             break

@@ -17,7 +17,9 @@ from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
 from tests.test_evaluation import _do
 
-TRANSFER = OfflinePaymentInput(bank_reference="ICBC-20261120-0001", paid_on=date(2026, 11, 20))
+def transfer() -> OfflinePaymentInput:
+    """A bank transfer made today, by the clock the rules read."""
+    return OfflinePaymentInput(bank_reference="ICBC-20261120-0001", paid_on=clock.today())
 EXPECTED_STEPS = {  # action → {from: to}
     "pay": {"pledged": "awaiting_payment", "awaiting_payment": "awaiting_payment"},
     "confirm": {"awaiting_payment": "paid"},
@@ -60,7 +62,7 @@ async def _pledge(pool, settings, world, target_type, target_id, amount=50_000_0
 async def _pay(pool, settings, world, pledge_id):
     """The funder records a transfer and the buyer confirms it."""
     funder = await who(pool, settings, world, "funder_admin")
-    payment = await _do(pool, pledges.record_offline, funder, pledge_id, TRANSFER)
+    payment = await _do(pool, pledges.record_offline, funder, pledge_id, transfer())
     await _do(pool, pledges.confirm_payment, await who(pool, settings, world, "buyer_admin"), payment)
     return payment
 
@@ -78,10 +80,10 @@ async def test_an_offline_payment_confirmed_moves_the_money_to_the_project(pool,
     pledge = await _pledge(pool, settings, world, "project", project)
     assert await _status(pool, pledge) == "pledged"
     funder = await who(pool, settings, world, "funder_admin")
-    payment = await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+    payment = await _do(pool, pledges.record_offline, funder, pledge, transfer())
     assert await _status(pool, pledge) == "awaiting_payment"
     with pytest.raises(Conflict):  # one payment in flight
-        await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+        await _do(pool, pledges.record_offline, funder, pledge, transfer())
     for outsider in ("funder_admin", "provider_admin", "buyer_staff"):  # staff are not finance
         with pytest.raises(Forbidden):
             await _do(pool, pledges.confirm_payment, await who(pool, settings, world, outsider), payment)
@@ -100,7 +102,7 @@ async def test_a_rejected_payment_leaves_the_pledge_awaiting_payment(pool, setti
     pledge = await _pledge(pool, settings, world, "project", project)
     funder = await who(pool, settings, world, "funder_admin")
     buyer = await who(pool, settings, world, "buyer_admin")
-    payment = await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+    payment = await _do(pool, pledges.record_offline, funder, pledge, transfer())
     with pytest.raises(InvalidFields):
         await _do(pool, pledges.reject_payment, buyer, payment, "")
     await _do(pool, pledges.reject_payment, buyer, payment, "未查到该笔到账记录，请核对流水号。")
@@ -127,9 +129,9 @@ async def test_cancel_only_before_payment(pool, settings, world, project):
     await _do(pool, pledges.cancel, funder, first)
     assert await _status(pool, first) == "cancelled"
     with pytest.raises(Conflict):
-        await _do(pool, pledges.record_offline, funder, first, TRANSFER)
+        await _do(pool, pledges.record_offline, funder, first, transfer())
     second = await _pledge(pool, settings, world, "project", project)
-    await _do(pool, pledges.record_offline, funder, second, TRANSFER)
+    await _do(pool, pledges.record_offline, funder, second, transfer())
     with pytest.raises(Conflict):  # its transfer is being checked
         await _do(pool, pledges.cancel, funder, second)
     third = await _pledge(pool, settings, world, "project", project)
@@ -213,7 +215,7 @@ async def test_a_need_pledge_is_paid_once_the_need_is_a_project(pool, settings, 
     pledge = await _pledge(pool, settings, world, "need", need_id)
     funder = await who(pool, settings, world, "funder_admin")
     with pytest.raises(Conflict):
-        await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+        await _do(pool, pledges.record_offline, funder, pledge, transfer())
     bureau = await who(pool, settings, world, "buyer_admin")
     project = await _do(pool, needs.create_project, bureau, ProjectInput(
         title_zh="东坡路社区上门助浴", description="为独居老人提供上门助浴服务。", catalogue_entry_id=published["01.01.02"],
@@ -273,8 +275,8 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     fund_id = await _fund(pool, world)
     fund_pledge = await _pledge(pool, settings, world, "fund", fund_id, 5_000_00)
     funder = await who(pool, settings, world, "funder_admin")
-    transfer = await _do(pool, pledges.record_offline, funder, fund_pledge, TRANSFER)
-    await _do(pool, pledges.confirm_payment, await who(pool, settings, world, "buyer_admin"), transfer)
+    recorded = await _do(pool, pledges.record_offline, funder, fund_pledge, transfer())
+    await _do(pool, pledges.confirm_payment, await who(pool, settings, world, "buyer_admin"), recorded)
     async with pool.acquire() as conn, conn.transaction():
         await ledger.post(conn, "matching", [(ledger.fund(fund_id), -5_000_00), (ledger.project(project), 5_000_00)])
     payments = [r["position"] for r in await pool.fetch(
@@ -342,7 +344,7 @@ async def test_concurrent_money_movements_keep_the_books_balanced(pool, settings
             target = rng.choice([("project", project), ("fund", fund_id)])
             pledge = await _do(pool, pledges.create, funder, PledgeInput(
                 target_type=target[0], target_id=target[1], amount_fen=rng.randint(1, 5000) * 100))
-            await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+            await _do(pool, pledges.record_offline, funder, pledge, transfer())
         elif op == "confirm" and (payment := await pick("select id from payments where status = 'pending'")):
             await _do(pool, pledges.confirm_payment, buyer, payment)
         elif op == "reject" and (payment := await pick("select id from payments where status = 'pending'")):

@@ -7,7 +7,7 @@ import pytest
 
 from market.funding import ledger
 from tests.conftest import act_as, post_form
-from tests.procurement_fixtures import travel, who
+from tests.procurement_fixtures import travel
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
@@ -132,7 +132,8 @@ async def test_the_buyer_accepts_a_milestone_on_the_contract_page_and_the_provid
     assert done.status_code == 303
     async with pool.acquire() as conn:
         assert await ledger.balance(conn, ledger.provider(world.orgs["provider"])) == amount
-    landed = await client.get(done.headers["location"] + "&lang=en")
+    location, _, anchor = done.headers["location"].partition("#")
+    landed = await client.get(f"{location}&lang=en#{anchor}")
     assert "The milestone was accepted." in landed.text
     again = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
     assert again.status_code == 409

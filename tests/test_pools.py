@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import asyncpg
 import pytest
 
+from market import clock
 from market.accounts.models import Identity
 from market.db import queries
 from market.errors import Conflict, Forbidden, InvalidFields, NotFound
@@ -19,7 +20,10 @@ from tests.procurement_fixtures import who
 from tests.test_evaluation import _do
 from tests.world import _HASH, code
 
-TRANSFER = OfflinePaymentInput(bank_reference="ICBC-20261120-0001", paid_on=date(2026, 11, 20))
+
+def transfer() -> OfflinePaymentInput:
+    """A bank transfer made today, by the clock the rules read."""
+    return OfflinePaymentInput(bank_reference="ICBC-20261120-0001", paid_on=clock.today())
 NOW = datetime.now(timezone.utc)
 OPEN_WINDOW = {"opens_at": NOW - timedelta(hours=1), "closes_at": NOW + timedelta(days=30)}
 
@@ -55,7 +59,7 @@ async def _pledge(pool, funder: Identity, target_type: str, target_id: int, amou
 async def _paid(pool, funder: Identity, receiver: Identity, target_type: str, target_id: int, amount: int) -> int:
     """A pledge made, paid by transfer and confirmed by its receiver."""
     pledge = await _pledge(pool, funder, target_type, target_id, amount)
-    payment = await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+    payment = await _do(pool, pledges.record_offline, funder, pledge, transfer())
     await _do(pool, pledges.confirm_payment, receiver, payment)
     return pledge
 
@@ -102,7 +106,7 @@ async def test_the_gifts_that_count(pool, settings, world, published, pool_setup
     counted = [await _gift(pool, s, "donor", one, 300_00), await _gift(pool, s, "other", two, 500_00)]
     await _pledge(pool, s["donor"], "project", one, 700_00)  # not paid
     awaiting = await _pledge(pool, s["donor"], "project", one, 800_00)
-    await _do(pool, pledges.record_offline, s["donor"], awaiting, TRANSFER)  # paid, not yet confirmed
+    await _do(pool, pledges.record_offline, s["donor"], awaiting, transfer())  # paid, not yet confirmed
     await _gift(pool, s, "foundation", one, 900_00)  # the pool's owner
     await _gift(pool, s, "donor", await _project(pool, settings, world, published, "湖滨街道助餐服务"), 400_00)
     early = await _gift(pool, s, "donor", one, 111_00)

@@ -9,12 +9,13 @@ import asyncpg
 import pytest
 from pypdf import PdfReader
 
+from market.i18n import format_date, use_locale
 from market.errors import Conflict, NotFound
 from market.funding import pledges, receipts
 from tests.conftest import act_as
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do
-from tests.test_funding import TRANSFER, _fund, _pay, _pledge
+from tests.test_funding import transfer, _fund, _pay, _pledge
 from tests.world import code
 
 AMOUNT = 12_345_67
@@ -67,7 +68,7 @@ async def test_a_confirmed_offline_payment_has_a_receipt(pool, settings, world, 
     assert (r.payer.name_zh, r.payer.credit_code) == ("测试funder", code("91", 5))
     assert (r.receiver.id, r.receiver.name_zh) == (world.orgs["bureau"], "测试bureau")
     assert (r.purpose, r.purpose_id, r.purpose_title_zh) == ("project", project, "东坡路社区老年助餐")
-    assert (r.method, r.reference, r.paid_on) == ("offline", TRANSFER.bank_reference, TRANSFER.paid_on)
+    assert (r.method, r.reference, r.paid_on) == ("offline", transfer().bank_reference, transfer().paid_on)
     assert r.confirmed_by == "buyer_admin" and r.refunded_at is None
     assert r.issued_on == r.confirmed_at.astimezone(ZoneInfo("Asia/Shanghai")).date()
     # The receiver's members (any role) and the platform see the same receipt, with the same number.
@@ -80,7 +81,7 @@ async def test_receipts_are_numbered_in_order_of_confirmation_without_gaps(pool,
     buyer = await who(pool, settings, world, "buyer_admin")
     first = await _pay(pool, settings, world, await _pledge(pool, settings, world, "project", project))
     pledge = await _pledge(pool, settings, world, "fund", await _fund(pool, world), 10_05)
-    rejected = await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+    rejected = await _do(pool, pledges.record_offline, funder, pledge, transfer())
     await _do(pool, pledges.reject_payment, buyer, rejected, "未查到该笔到账记录。")
     second = await _pay(pool, settings, world, pledge)
     year = _this_year()
@@ -108,7 +109,7 @@ async def test_a_refund_is_noted_on_the_receipt(pool, settings, world, project):
 async def test_no_receipt_before_confirmation_or_after_rejection(pool, settings, world, project):
     funder = await who(pool, settings, world, "funder_admin")
     pledge = await _pledge(pool, settings, world, "project", project)
-    payment = await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+    payment = await _do(pool, pledges.record_offline, funder, pledge, transfer())
     with pytest.raises(Conflict, match="once the receiving organisation has confirmed"):
         await _receipt(pool, settings, world, "funder_admin", payment)
     await _do(pool, pledges.reject_payment, await who(pool, settings, world, "buyer_admin"), payment, "未查到到账记录。")
@@ -121,7 +122,7 @@ async def test_outsiders_find_no_receipt(pool, settings, world, project):
     pledge = await _pledge(pool, settings, world, "project", project)
     confirmed = await _pay(pool, settings, world, pledge)
     pending = await _do(pool, pledges.record_offline, await who(pool, settings, world, "funder_admin"),
-                        await _pledge(pool, settings, world, "project", project), TRANSFER)
+                        await _pledge(pool, settings, world, "project", project), transfer())
     for name in ("provider_admin", "evaluator", "resident", "pending_admin"):
         for payment in (confirmed, pending, 10**9):  # not even whether a payment exists or is pending
             with pytest.raises(NotFound):
@@ -140,7 +141,7 @@ async def test_the_receipt_page_and_pdf(client, pool, world, project):
     r = await client.get(f"/payments/{payment}/receipt?lang=en")
     assert r.status_code == 200
     for text in (number, "¥12,345.67", "RMB 壹万贰仟叁佰肆拾伍元陆角柒分", "测试funder", code("91", 5), "测试bureau",
-                 "东坡路社区老年助餐", TRANSFER.bank_reference, "data-print", f"/payments/{payment}/receipt.pdf"):
+                 "东坡路社区老年助餐", transfer().bank_reference, "data-print", f"/payments/{payment}/receipt.pdf"):
         assert text in r.text, text
 
     pdfs = {}
@@ -150,11 +151,14 @@ async def test_the_receipt_page_and_pdf(client, pool, world, project):
         assert r.headers["content-disposition"] == f'attachment; filename="receipt-{number}.pdf"'
         assert r.content.startswith(b"%PDF") and b"STSong-Light" in r.content
         pdfs[lang] = _text(r.content)
-        for text in (number, "12,345.67", TRANSFER.bank_reference):
+        for text in (number, "12,345.67", transfer().bank_reference):
             assert text in pdfs[lang], (lang, text)
     assert pdfs["zh_Hans"] != pdfs["en"]
-    assert "Receipt" in pdfs["en"] and "Nov 20, 2026" in pdfs["en"]
-    assert "2026年11月20日" in pdfs["zh_Hans"]
+    paid_on = transfer().paid_on
+    for locale in ("en", "zh_Hans"):
+        with use_locale(locale):
+            assert format_date(paid_on) in pdfs[locale], locale
+    assert "Receipt" in pdfs["en"]
 
     api = await client.get(f"/api/payments/{payment}/receipt")
     assert api.status_code == 200 and api.json()["number"] == number and api.json()["amount_fen"] == AMOUNT
@@ -171,7 +175,7 @@ async def test_a_pending_payment_page_says_why_there_is_no_receipt(client, pool,
     settings = client.app.state.settings
     funder = await who(pool, settings, world, "funder_admin")
     payment = await _do(pool, pledges.record_offline, funder, await _pledge(pool, settings, world, "project", project),
-                        TRANSFER)
+                        transfer())
     await act_as(client, pool, settings, world["funder_admin"].user_id)
     r = await client.get(f"/payments/{payment}/receipt?lang=en")
     assert r.status_code == 409 and "once the receiving organisation has confirmed" in r.text

@@ -110,7 +110,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
 
     # 6. award, notice and an objection
     await as_("buyer_admin")
-    await post(call_url + "/award")
+    await post(call_url + "/award", {"confirmed-award": "yes"})
     await as_(None)
     page = await seen(call_url)
     assert "测试provider" in page and "¥140,000.00" in page
@@ -131,7 +131,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
     assert (await client.get(contract_url)).status_code == 404  # not public until signed
     for name in ("provider_admin", "buyer_admin"):
         await as_(name)
-        await post(contract_url + "/sign")
+        await post(contract_url + "/sign", {"confirmed-sign": "yes"})
     await as_(None)
     contract = await seen(contract_url)
     assert "测试provider" in contract and "¥140,000.00" in contract

@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 from market.accounts.access import PLATFORM_ADMIN
 from market.audit import services as audit
 from market.audit.models import AuditEvent
-from market.web import Db, page
+from market.web import PAGE_SIZE, Db, Offset, page, pager
 
 ADMIN_OPT = {"access": PLATFORM_ADMIN}
 
@@ -19,8 +19,10 @@ class AuditPages(Controller):
     include_in_schema = False
 
     @get("/admin/audit", opt=ADMIN_OPT)
-    async def trail(self, request: Request, conn: Db) -> Response:
-        return page(request, "audit/trail.html", events=await audit.recent_events(conn, 200))
+    async def trail(self, request: Request, conn: Db, offset: Offset = 0) -> Response:
+        events = await audit.recent_events(conn, PAGE_SIZE, offset)
+        return page(request, "audit/trail.html", events=events,
+                    pager=pager(request, offset, PAGE_SIZE, await audit.count_events(conn), len(events)))
 
 
 class AuditApi(Controller):

@@ -83,6 +83,10 @@ async def events_for_organisation(conn: asyncpg.Connection, organisation_id: int
     return [AuditEvent(**dict(r)) for r in rows]
 
 
-async def recent_events(conn: asyncpg.Connection, limit: int = 50) -> list[AuditEvent]:
-    rows = await fetch(queries.audit.recent(conn, limit=limit))
+async def recent_events(conn: asyncpg.Connection, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
+    rows = await fetch(queries.audit.recent(conn, limit=limit, offset=offset))
     return [AuditEvent(**dict(r)) for r in rows]
+
+
+async def count_events(conn: asyncpg.Connection) -> int:
+    return await queries.audit.count_events(conn)

@@ -17,13 +17,14 @@ from market.accounts.controllers import form_step
 from market.errors import Conflict, Invalid, InvalidFields, NotFound
 from market.funding import charts, pledges, pools
 from market.funding.models import PledgeInput
-from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, ROUND_STATE_NAMES, Fund, FundDetail, FundInput,
-                                        PoolPreview, ProjectChoice)
+from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, NO_MATCH_REASONS, ROUND_STATE_NAMES, Fund,
+                                        FundDetail, FundInput, PoolPreview, ProjectChoice)
 from market.i18n import N_
 from market.money import yuan_to_fen
 from market.procurement import needs
 from market.validation import local_times, parse
-from market.web import Db, MaybeUser, User, form_data, form_errors, in_form_terms, page, redirect
+from market.web import (Db, MaybeUser, Offset, User, form_data, form_errors, in_form_terms, page, paged,
+                        redirect)
 
 PUBLIC_OPT = {"access": PUBLIC}
 OWNERS_OPT = {"access": member(N_("funders and buyers"), "funder", "buyer")}
@@ -37,7 +38,8 @@ PLEDGE_YUAN = {"amount_yuan": "amount_fen", "condition_target_yuan": "condition_
 PROJECT_CHOICES = 200
 MAX_ID = 2**63 - 1
 # The names pages give rules, round states and cuts, in the page's language.
-NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS}
+NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS,
+         "NO_MATCH_REASONS": NO_MATCH_REASONS}
 
 
 def _yuan_fields(raw: dict[str, Any], fields: dict[str, str], data: dict[str, Any], problems: list[Invalid]) -> None:
@@ -129,8 +131,9 @@ class FundPages(Controller):
     include_in_schema = False
 
     @get("/funds", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db) -> Response:
-        return page(request, "funding/funds.html", funds=await pools.list_funds(conn), **NAMES)
+    async def index(self, request: Request, conn: Db, offset: Offset = 0) -> Response:
+        funds, pages = paged(request, await pools.list_funds(conn), offset)
+        return page(request, "funding/funds.html", funds=funds, pager=pages, **NAMES)
 
     @get("/funds/new", opt=OWNERS_OPT)
     async def new(self, request: Request) -> Response:
@@ -237,6 +240,7 @@ class PledgeFormPages(Controller):
         try:
             data = pledge_from_form(form, request.app.state.settings.timezone)
             if form.get("step") != "confirm":
+                await pledges.check(conn, identity, data)
                 previews = (await pools.preview(conn, data.target_id, identity.org_id, data.amount_fen)
                             if data.target_type == "project" else [])
                 return page(request, "funding/pledge_preview.html", target=target, form=form, data=data,

@@ -149,7 +149,13 @@ def ratio_match(rules: RatioRules, gifts: Sequence[Gift], pool_fen: int) -> Rati
 def ratio_preview(rules: RatioRules, gifts: Sequence[Gift], pool_fen: int,
                   donor: int, project: int, amount_fen: int) -> int:
     """The match a new gift would get, coming after every gift already made."""
-    return ratio_match(rules, _with_new_gift(gifts, donor, project, amount_fen), pool_fen).matches[-1].match_fen
+    return ratio_preview_match(rules, gifts, pool_fen, donor, project, amount_fen).match_fen
+
+
+def ratio_preview_match(rules: RatioRules, gifts: Sequence[Gift], pool_fen: int,
+                        donor: int, project: int, amount_fen: int) -> RatioMatch:
+    """The new gift's match with the reason it was cut, if it was."""
+    return ratio_match(rules, _with_new_gift(gifts, donor, project, amount_fen), pool_fen).matches[-1]
 
 
 def _ideal(contributions: list[int]) -> tuple[Decimal, Fraction]:

@@ -21,8 +21,9 @@ from market.funding import online, pledges
 from market.funding.gateways import BadSignature
 from market.funding.models import OfflinePaymentInput
 from market.i18n import N_
+from market.organisations import services as organisations
 from market.storage import services as files
-from market.web import Db, User, form_data, form_errors, page, redirect
+from market.web import Db, Offset, User, form_data, form_errors, page, paged, redirect
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
@@ -43,6 +44,7 @@ async def pledge_page(request: Request, conn: asyncpg.Connection, identity: Iden
                 pending=next((p for p in payments if p.status == "pending"), None),
                 trail=await pledges.trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
                 online=request.app.state.payments.online, errors=errors or {},
+                bank=await organisations.bank_account(conn, receiver) if is_funder and receiver else None,
                 form={"paid_on": clock.today().isoformat(), **(form or {})}, paid=request.query_params.get("paid") == "1")
 
 
@@ -127,8 +129,8 @@ class PledgePages(Controller):
                                                                            state.payments))
 
     @get("/payments", opt=SIGNED_IN_OPT)
-    async def queue(self, request: Request, conn: Db, identity: User) -> Response:
-        return await _queue_page(request, conn, identity)
+    async def queue(self, request: Request, conn: Db, identity: User, offset: Offset = 0) -> Response:
+        return await _queue_page(request, conn, identity, offset=offset)
 
     @post("/payments/{payment_id:int}/confirm", opt=SIGNED_IN_OPT)
     async def confirm(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
@@ -151,9 +153,9 @@ class PledgePages(Controller):
 
 
 async def _queue_page(request: Request, conn: asyncpg.Connection, identity: Identity, status: int = 200,
-                      errors: dict[str, str] | None = None) -> Response:
-    return page(request, "funding/payments.html", status=status, errors=errors or {},
-                waiting=await pledges.payments_to_decide(conn, identity),
+                      errors: dict[str, str] | None = None, offset: int = 0) -> Response:
+    waiting, pages = paged(request, await pledges.payments_to_decide(conn, identity), offset)
+    return page(request, "funding/payments.html", status=status, errors=errors or {}, waiting=waiting, pager=pages,
                 may_decide=identity.acts_for_verified and identity.role in pledges.RECEIVER_ROLES)
 
 

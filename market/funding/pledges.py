@@ -14,7 +14,7 @@ allocates fund money; its administrators and finance staff act for it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -52,6 +52,8 @@ PAYMENT_STEPS: tuple[Step, ...] = (
 )
 PAYMENT_ACTIONS = ("confirm", "reject", "fail")
 RECEIVER_ROLES = ("admin", "finance")
+# How far back a recorded bank transfer may be dated.
+TRANSFER_DAYS_BACK = 366
 
 
 def step(action: str, status: str) -> Step:
@@ -122,7 +124,10 @@ def held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
     return ledger.fund(pledge["fund_id"]) if pledge["target_type"] == "fund" else ledger.escrow(pledge["project_id"])
 
 
-async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput) -> int:
+async def check(conn: asyncpg.Connection, identity: Identity, data: PledgeInput) -> dict[str, Any]:
+    """Everything a pledge is refused for, before anything is written: the pledge form's review step
+    asks this too, so a bad condition is named next to its field before the funder confirms. Returns
+    the pledge's target columns."""
     if identity.org_kind != "funder" or not identity.acts_for_verified or identity.role not in ("admin", "staff",
                                                                                                   "finance"):
         raise Forbidden("Pledges are made by verified funders.")
@@ -152,6 +157,11 @@ async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput
             errors.append(Invalid("The deadline must be in the future.", field="condition_deadline"))
     if errors:
         raise InvalidFields(errors)
+    return columns
+
+
+async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput) -> int:
+    columns = await check(conn, identity, data)
     pledge_id = await conn.fetchval(
         """insert into pledges (funder_id, pledged_by, target_type, project_id, need_id, fund_id, amount_fen,
                                 condition_target_fen, condition_deadline, note)
@@ -191,8 +201,15 @@ async def record_offline(conn: asyncpg.Connection, identity: Identity, pledge_id
         if receipt is None:
             raise InvalidFields([Invalid("Choose the receipt from your organisation's documents.",
                                          field="receipt_file")])
-    if data.paid_on > clock.today():
+    today = clock.today()
+    if data.paid_on > today:
         raise InvalidFields([Invalid("The transfer cannot be dated in the future.", field="paid_on")])
+    # A date a year or more back is almost always a typo (1999 for 2025), and would book the receipt
+    # in a closed year. The pledge's own date is no limit: a transfer agreed off the platform may
+    # be made before its pledge is recorded.
+    if data.paid_on < today - timedelta(days=TRANSFER_DAYS_BACK):
+        raise InvalidFields([Invalid("A transfer can be recorded up to %(days)s days after it was made; check "
+                                     "the date.", field="paid_on", days=TRANSFER_DAYS_BACK)])
     payment_id = await conn.fetchval(
         """insert into payments (pledge_id, method, amount_fen, bank_reference, paid_on, receipt_file, recorded_by)
            values ($1, 'offline', $2, $3, $4, $5, $6) returning id""",

@@ -23,6 +23,14 @@ CUT_REASONS = {matching.BELOW_MINIMUM: N_("below the minimum gift"),
                matching.DONOR_CAP: N_("the donor's cap was reached"),
                matching.PROJECT_CAP: N_("the project's cap was reached"),
                matching.POOL_EXHAUSTED: N_("the pool ran out")}
+# Why a gift would add no matching from a pool the project takes part in: the cuts above, and these.
+NO_MATCH_REASONS = {**CUT_REASONS,
+                    "owner": N_("a pool's owner's own gifts are not matched"),
+                    "upcoming": N_("the round has not opened yet"),
+                    "ended": N_("the round's window has ended"),
+                    "closed": N_("the round is closed"),
+                    "quadratic": N_("quadratic matching grows with the number of donors, and yours would not "
+                                    "raise this project's match now")}
 RATIO_PART = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 
 
@@ -136,6 +144,7 @@ class PoolPreview(msgspec.Struct, frozen=True, kw_only=True):
     matching: str
     pool_fen: int
     match_fen: int
+    reason: str | None = None  # a key of NO_MATCH_REASONS when match_fen is 0
 
 
 class MonthFlow(msgspec.Struct, frozen=True, kw_only=True):

@@ -218,27 +218,32 @@ def project_totals(result: Result) -> dict[int, int]:
 
 async def preview(conn: asyncpg.Connection, project_id: int, funder_id: int | None,
                   amount_fen: int) -> list[PoolPreview]:
-    """For each open pool the project takes part in, what a gift of `amount_fen` from this funder
-    (None: someone who has not given yet) would add, with the pool as it is now. A pool's owner's
-    own gifts add nothing."""
+    """For each matching pool the project takes part in, what a gift of `amount_fen` from this funder
+    (None: someone who has not given yet) would add, with the pool as it is now, and why nothing
+    where it adds nothing (NO_MATCH_REASONS): a round not open, the owner's own gift, a cut."""
     if type(amount_fen) is not int or not 0 < amount_fen <= 100_000_000_000:
         raise InvalidFields([Invalid("Enter an amount above zero.", field="amount_fen")])
     out = []
     for row in await conn.fetch(_FUND_VIEW + " join fund_projects fp on fp.fund_id = f.id where fp.project_id = $1 "
-                                "and f.matching <> 'none' and r.id is null and market_now() >= f.opens_at "
-                                "and market_now() < f.closes_at order by f.id", project_id):
-        match = 0
-        if funder_id != row["owner_id"]:
-            so_far = await gifts(conn, row["id"])
-            donor = NEW_DONOR if funder_id is None else funder_id
-            if row["matching"] == "ratio":
-                match = matching.ratio_preview(RatioRules(**_rules(row)), so_far, row["balance_fen"], donor,
+                                "and f.matching <> 'none' order by f.id", project_id):
+        match, reason = 0, None
+        if (state := round_state(row)) != "open":
+            reason = state
+        elif funder_id == row["owner_id"]:
+            reason = "owner"
+        elif row["matching"] == "ratio":
+            found = matching.ratio_preview_match(RatioRules(**_rules(row)), await gifts(conn, row["id"]),
+                                                 row["balance_fen"], NEW_DONOR if funder_id is None else funder_id,
+                                                 project_id, amount_fen)
+            match, reason = found.match_fen, found.reason
+        else:
+            match = matching.quadratic_preview(await gifts(conn, row["id"]), row["balance_fen"],
+                                               row["per_project_cap_fen"], NEW_DONOR if funder_id is None else funder_id,
                                                project_id, amount_fen)
-            else:
-                match = matching.quadratic_preview(so_far, row["balance_fen"], row["per_project_cap_fen"], donor,
-                                                   project_id, amount_fen)
+            reason = None if match else matching.POOL_EXHAUSTED if not row["balance_fen"] else "quadratic"
         out.append(PoolPreview(fund_id=row["id"], name_zh=row["name_zh"], name_en=row["name_en"],
-                               matching=row["matching"], pool_fen=row["balance_fen"], match_fen=match))
+                               matching=row["matching"], pool_fen=row["balance_fen"], match_fen=match,
+                               reason=None if match else reason))
     return out
 
 

@@ -14,6 +14,7 @@ from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, NotFound
 from market.i18n import N_
 from market.matching import dockings, fairs, rolling
+from market.procurement import contracts
 from market.matching.dockings import Docking, DockingInput
 from market.matching.rolling import Rolling, RuleInput
 from market.money import parse_yuan
@@ -41,7 +42,10 @@ async def rolling_page(request: Request, conn: asyncpg.Connection, identity: Ide
     found = await rolling.view(conn, identity, run_id)
     return page(request, "matching/docking.html", status=status, rolling=found,
                 projects=[(w.project_id, localized(w, "title")) for w in found.waiting],
-                providers=await provider_choices(conn), errors=errors or {})
+                providers=await provider_choices(conn), errors=errors or {},
+                readable_contracts=await contracts.readable(conn, identity, [s.docking.contract_id for s in
+                                                                             found.run.suggestions if s.docking]
+                                                             if found.run else []))
 
 
 async def provider_choices(conn: asyncpg.Connection) -> list[tuple[int, str]]:

@@ -16,14 +16,16 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from market.accounts.access import PUBLIC, SIGNED_IN, member
 from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, InvalidFields
-from market.i18n import N_
+from market.i18n import N_, gettext
 from market.matching import dockings, fairs
+from market.procurement import contracts
 from market.matching.docking_controllers import provider_choices
-from market.matching.fair_models import Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
+from market.matching.fair_models import FAIR_STATUS_NAMES, Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
 from market.matching.live import hub_of
 from market.money import parse_yuan
 from market.validation import local_times, parse
-from market.web import Config, Db, MaybeUser, User, form_data, form_errors, page, redirect
+from market.web import (Config, Db, MaybeUser, Offset, User, done, form_data, form_errors, page, paged, redirect,
+                        require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -67,8 +69,9 @@ class FairPages(Controller):
     include_in_schema = False
 
     @get("/fairs", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, identity: MaybeUser) -> Response:
-        return page(request, "matching/fairs.html", fairs=await fairs.list_fairs(conn, identity))
+    async def index(self, request: Request, conn: Db, identity: MaybeUser, offset: Offset = 0) -> Response:
+        found, pages = paged(request, await fairs.list_fairs(conn, identity), offset)
+        return page(request, "matching/fairs.html", fairs=found, pager=pages)
 
     @get("/fairs/new", opt=SIGNED_IN_OPT)
     async def new(self, request: Request, identity: User) -> Response:
@@ -109,12 +112,14 @@ class FairPages(Controller):
                   action: FromPath[str]) -> Response:
         form = await form_data(request)
         try:
+            if action == "close":
+                require_confirmation(form, action)
             async with conn.transaction():
                 stage = int(form["on_stage"]) if str(form.get("on_stage", "")).isdigit() else None
                 await fairs.move(conn, identity, fair_id, action, stage)
         except (Invalid, Conflict) as exc:
             return await fair_page(request, conn, identity, fair_id, exc.status, form_errors(exc))
-        return redirect(f"/fairs/{fair_id}")
+        return done(f"/fairs/{fair_id}", "fair_closed") if action == "close" else redirect(f"/fairs/{fair_id}")
 
     @post("/fairs/{fair_id:int}/register", opt=FUNDERS_OPT)
     async def register(self, request: Request, conn: Db, identity: User, fair_id: FromPath[int]) -> Response:
@@ -135,7 +140,9 @@ class FairPages(Controller):
     @get("/fairs/{fair_id:int}/board", opt=PUBLIC_OPT)
     async def board(self, request: Request, conn: Db, identity: MaybeUser, fair_id: FromPath[int]) -> Response:
         fair = await fairs.get(conn, identity, fair_id)
-        return page(request, "matching/board.html", fair=fair, board=await fairs.board(conn, fair_id))
+        # The page's script names the status the event stream carries, in the page's language.
+        return page(request, "matching/board.html", fair=fair, board=await fairs.board(conn, fair_id),
+                    status_names={k: gettext(v) for k, v in FAIR_STATUS_NAMES.items()})
 
     @get("/fairs/{fair_id:int}/events", opt=PUBLIC_OPT)
     async def events(self, request: Request, identity: MaybeUser, fair_id: FromPath[int]) -> ServerSentEvent:
@@ -194,8 +201,10 @@ class FairPages(Controller):
         report = await fairs.report(conn, identity, fair_id)
         buyers = await conn.fetch("select id, buyer_id from projects where id = any($1)",
                                   [i.project_id for i in report.board.items])
-        return page(request, "matching/report.html", report=report, dockings=await dockings.of_fair(conn, fair_id),
-                    mine={r["id"] for r in buyers if dockings.accepts_for(identity, r["buyer_id"])})
+        docked = await dockings.of_fair(conn, fair_id)
+        return page(request, "matching/report.html", report=report, dockings=docked,
+                    mine={r["id"] for r in buyers if dockings.accepts_for(identity, r["buyer_id"])},
+                    readable_contracts=await contracts.readable(conn, identity, [d.contract_id for d in docked.values()]))
 
 
 async def _paddle_page(request: Request, conn: asyncpg.Connection, identity: Identity, fair_id: int,

@@ -8,7 +8,7 @@ from litestar.params import FromPath
 from market.accounts.access import SIGNED_IN
 from market.notifications import services as notifications
 from market.notifications.services import Notification
-from market.web import Db, User, page, redirect
+from market.web import PAGE_SIZE, Db, Offset, User, page, pager, redirect
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 
@@ -17,8 +17,11 @@ class InboxPages(Controller):
     include_in_schema = False
 
     @get("/inbox", opt=SIGNED_IN_OPT)
-    async def inbox(self, request: Request, conn: Db, identity: User) -> Response:
-        return page(request, "notifications/inbox.html", items=await notifications.inbox(conn, identity.user_id))
+    async def inbox(self, request: Request, conn: Db, identity: User, offset: Offset = 0) -> Response:
+        items = await notifications.inbox(conn, identity.user_id, PAGE_SIZE, offset)
+        return page(request, "notifications/inbox.html", items=items,
+                    pager=pager(request, offset, PAGE_SIZE, await notifications.count(conn, identity.user_id),
+                                len(items)))
 
     @post("/inbox/read", opt=SIGNED_IN_OPT)
     async def read_all(self, conn: Db, identity: User) -> Response:

@@ -64,10 +64,15 @@ def _text(kind: str, params: dict[str, Any]) -> str:
     return gettext(KINDS[kind], **params)
 
 
-async def inbox(conn: asyncpg.Connection, user_id: int, limit: int = 50) -> list[Notification]:
-    rows = await conn.fetch("select * from notifications where user_id = $1 order by id desc limit $2", user_id, limit)
+async def inbox(conn: asyncpg.Connection, user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:
+    rows = await conn.fetch("select * from notifications where user_id = $1 order by id desc limit $2 offset $3",
+                            user_id, limit, offset)
     return [Notification(r["id"], r["kind"], _text(r["kind"], r["params"]), r["link"], r["created_at"], r["read_at"])
             for r in rows]
+
+
+async def count(conn: asyncpg.Connection, user_id: int) -> int:
+    return await conn.fetchval("select count(*) from notifications where user_id = $1", user_id)
 
 
 async def unread(conn: asyncpg.Connection, user_id: int) -> int:

@@ -17,7 +17,7 @@ from market.organisations import workflow
 from market.organisations.models import Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate, StatusChange
 from market.storage import services as storage
 from market.validation import parse
-from market.web import Db, MaybeUser, User, page, redirect
+from market.web import PAGE_SIZE, Db, MaybeUser, Offset, User, done, page, pager, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -38,9 +38,11 @@ class OrganisationPages(Controller):
     @get("/organisations", opt=PUBLIC_OPT)
     async def directory(self, request: Request, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
-                        q: Annotated[str | None, QueryParameter(max_length=100)] = None) -> Response:
-        return page(request, "organisations/directory.html", kind=kind, q=q or "",
-                    organisations=await organisations.directory(conn, kind=kind, q=q),
+                        q: Annotated[str | None, QueryParameter(max_length=100)] = None, offset: Offset = 0) -> Response:
+        found = await organisations.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
+        return page(request, "organisations/directory.html", kind=kind, q=q or "", organisations=found,
+                    pager=pager(request, offset, PAGE_SIZE, await organisations.count_directory(conn, kind=kind, q=q),
+                                len(found)),
                     places={j.id: j for j in await organisations.jurisdictions(conn)})
 
     @get("/organisations/new", opt=SIGNED_IN_OPT)
@@ -65,6 +67,7 @@ class OrganisationPages(Controller):
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
         documents = await storage.organisation_files(conn, identity, org_id) if private else []
         return page(request, "organisations/profile.html", org=org, private=private, place=place, documents=documents,
+                    public_documents=[] if private else await storage.public_files(conn, org_id),
                     actions=[t for t in workflow.TRANSITIONS if t.source == org.status and t.by == "platform_admin"]
                     if identity and identity.is_platform_admin else [], errors={})
 
@@ -124,11 +127,14 @@ class OrganisationPages(Controller):
             raise NotFound()
 
         async def step(form: dict[str, Any]) -> Response:
+            if action == "verify":
+                require_confirmation(form, action)
             await organisations.change_status(conn, identity, org_id, action, parse(form, StatusChange))
-            return redirect("/admin/organisations")
+            return done("/admin/organisations", "verified") if action == "verify" else redirect("/admin/organisations")
         org = await organisations.get_public(conn, identity, org_id)
         place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
         return await form_step(request, conn, "organisations/profile.html", step, org=org, place=place,
+                               public_documents=[],
                                documents=await storage.organisation_files(conn, identity, org_id),
                                private=await organisations.get_private(conn, identity, org_id),
                                actions=[t for t in workflow.TRANSITIONS if t.source == org.status])

@@ -70,6 +70,10 @@ class OrganisationPrivate(Organisation, frozen=True):
     contact_email: str
     address: str
     status_reason: str
+    # Where bank transfers to the organisation go; funders paying it see these too.
+    bank_account_name: str = ""
+    bank_name: str = ""
+    bank_account_number: str = ""
 
 
 class OrganisationInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -87,6 +91,9 @@ class OrganisationInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     contact_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
     contact_email: Annotated[str, msgspec.Meta(max_length=254)] = ""
     address: Annotated[str, msgspec.Meta(max_length=300)] = ""
+    bank_account_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    bank_name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    bank_account_number: Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[0-9 -]*$")] = ""
 
 
 class StatusChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

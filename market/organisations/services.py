@@ -184,6 +184,8 @@ async def update(conn: asyncpg.Connection, identity: Identity, organisation_id: 
         conn, id=organisation_id, name_zh=data.name_zh.strip(), name_en=data.name_en.strip(),
         description=data.description, contact_name=data.contact_name, contact_phone=data.contact_phone,
         contact_email=data.contact_email, address=data.address, rating=data.rating,
+        bank_account_name=data.bank_account_name.strip(), bank_name=data.bank_name.strip(),
+        bank_account_number=data.bank_account_number.strip(),
     )
     after = await queries.organisations.organisation(conn, id=organisation_id)
     await audit.record(conn, verb=Verb.ORGANISATION_UPDATE, object_type="organisation", object_id=organisation_id,
@@ -218,6 +220,18 @@ async def directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str
                     limit: int = 50, offset: int = 0) -> list[Organisation]:
     rows = await fetch(queries.organisations.public_organisations(conn, kind=kind, q=q or None, limit=limit, offset=offset))
     return [_public(r) for r in rows]
+
+
+async def count_directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str | None = None) -> int:
+    """How many organisations `directory` lists in all, for its pages."""
+    return await queries.organisations.count_public_organisations(conn, kind=kind, q=q or None)
+
+
+async def bank_account(conn: asyncpg.Connection, organisation_id: int) -> dict[str, str] | None:
+    """The account to transfer money to the organisation, for those who pay it; None if not given."""
+    row = await conn.fetchrow("select bank_account_name, bank_name, bank_account_number from organisations "
+                              "where id = $1", organisation_id)
+    return dict(row) if row and row["bank_account_number"] else None
 
 
 async def awaiting_verification(conn: asyncpg.Connection, identity: Identity, limit: int = 100) -> list[OrganisationPrivate]:

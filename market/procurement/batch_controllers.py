@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody
 from market.accounts.access import PUBLIC, member
 from market.errors import Conflict, Invalid
 from market.i18n import N_
-from market.procurement import awards, batches, bids, calls
+from market.procurement import awards, batches, bids, calls, contracts
 from market.web import Db, MaybeUser, User, form_data, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -29,7 +29,8 @@ async def batch_page(request: Request, conn: asyncpg.Connection, identity: Any, 
     return page(request, "procurement/batch.html", status=status, call=call, batch=batch, owner=owner,
                 proposals=proposals, is_proposer=any(identity and b.provider_id == identity.org_id for b in proposals),
                 objections=await awards.objections(conn, call_id, batch.id),
-                round_budget=await batches.budget(conn, call_id), errors=errors or {})
+                round_budget=await batches.budget(conn, call_id), errors=errors or {},
+                readable_contracts=await contracts.readable(conn, identity, [a.contract_id for a in batch.funded]))
 
 
 class BatchPages(Controller):

@@ -16,12 +16,33 @@ from market.procurement import bids, calls
 from market.procurement.models import Bid, BidInput
 from market.storage import services as storage
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.web import (Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, redirect,
+                        require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
 ROWS = 8
+BID_YUAN = {"amount_yuan": "amount_fen"}
+# The columns of the bid form's tables, each with what to say when a row leaves it empty.
+ROW_GAPS = {"line": {"item": N_("Budget line %(n)s: name the item the amount is for."),
+                     "yuan": N_("Budget line %(n)s: enter its amount in yuan.")},
+            "indicator": {"name": N_("Outcome indicator %(n)s: name the indicator."),
+                          "target": N_("Outcome indicator %(n)s: enter your target.")}}
+
+
+def _rows(raw: dict[str, Any], table: str, problems: list[Invalid]) -> list[tuple[int, str, str]]:
+    """The filled rows of a table of two columns, with their index. A half-filled row is refused by
+    its number, never dropped: the bidder meant something by it."""
+    found = []
+    for i in range(ROWS):
+        cells = {column: raw.get(f"{table}-{i}-{column}") for column in ROW_GAPS[table]}
+        empty = [column for column, value in cells.items() if not value]
+        if len(empty) == 1:
+            problems.append(Invalid(ROW_GAPS[table][empty[0]], field=f"{table}-{i}-{empty[0]}", n=i + 1))
+        elif not empty:
+            found.append((i, *cells.values()))
+    return found
 
 
 def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
@@ -36,17 +57,25 @@ def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
             return None
 
     data: dict[str, Any] = {k: raw[k] for k in ("objectives", "activities", "team") if k in raw}
-    if "amount_yuan" in raw:
-        data["amount_fen"] = fen(raw["amount_yuan"], "amount_yuan")
-    data["budget_lines"] = [{"item": raw[f"line-{i}-item"], "amount_fen": fen(raw.get(f"line-{i}-yuan", ""),
-                                                                             "budget_lines")}
-                            for i in range(ROWS) if raw.get(f"line-{i}-item")]
-    data["indicators"] = [{"name": raw[f"indicator-{i}-name"], "target": raw.get(f"indicator-{i}-target", "")}
-                          for i in range(ROWS) if raw.get(f"indicator-{i}-name")]
-    data["attachments"] = attachments
+    if "amount_yuan" in raw and (amount := fen(raw["amount_yuan"], "amount_yuan")) is not None:
+        data["amount_fen"] = amount
+    lines = [{"item": item, "amount_fen": amount} for i, item, yuan in _rows(raw, "line", problems)
+             if (amount := fen(yuan, f"line-{i}-yuan")) is not None]
+    indicators = [{"name": name, "target": target} for _, name, target in _rows(raw, "indicator", problems)]
+    if not any(raw.get(f"line-{i}-{part}") for i in range(ROWS) for part in ("item", "yuan")):
+        problems.append(Invalid("Add at least one budget line: what the money is for, and how much.",
+                                field="budget_lines"))
+    if not any(raw.get(f"indicator-{i}-{part}") for i in range(ROWS) for part in ("name", "target")):
+        problems.append(Invalid("Add at least one outcome indicator with your target.", field="indicators"))
+    data.update(budget_lines=lines, indicators=indicators, attachments=attachments)
+    try:
+        bid = parse(data, BidInput)
+    except InvalidFields as exc:
+        # The rows' own problems come last, so they stand where both speak of the same field.
+        raise InvalidFields(exc.errors + problems) from None
     if problems:
         raise InvalidFields(problems)
-    return parse(data, BidInput)
+    return bid
 
 
 def form_of(bid: Bid) -> dict[str, Any]:
@@ -69,7 +98,8 @@ class BidPages(Controller):
         raw = await conn.fetchrow("select * from calls where id = $1", call_id)
         mine = await bids.my_bid(conn, identity, call_id)
         if form is None:
-            form = form_of(mine) if mine and mine.status == "submitted" else {}
+            # A withdrawn bid fills the form too: resubmitting should not mean typing it all again.
+            form = form_of(mine) if mine else {}
             chosen = mine.attachments if mine else []
             if not form:
                 call_entry = await conn.fetchrow("select indicators from catalogue_entries where id = $1",
@@ -93,9 +123,9 @@ class BidPages(Controller):
             async with conn.transaction():
                 await bids.submit(conn, identity, call_id, bid_from_form(form, chosen))
         except (Invalid, Conflict, bids.Ineligible) as exc:
-            return await self._form(request, conn, identity, call_id, form, exc.field_errors() or {"_": exc.text()},
+            return await self._form(request, conn, identity, call_id, form, in_form_terms(exc, BID_YUAN),
                                     exc.status, chosen)
-        return redirect(f"/calls/{call_id}#bid")
+        return done(f"/calls/{call_id}#bid", "bid_submitted")
 
     @post("/calls/{call_id:int}/bid/{action:str}", opt=PROVIDERS_OPT)
     async def act(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
@@ -104,11 +134,13 @@ class BidPages(Controller):
         if action not in steps:
             raise Forbidden()
         try:
+            if action == "withdraw":
+                require_confirmation(await form_data(request), action)
             async with conn.transaction():
                 await steps[action](conn, identity, call_id)
-        except Conflict as exc:
-            return await self._form(request, conn, identity, call_id, None, {"_": exc.text()}, exc.status)
-        return redirect(f"/calls/{call_id}#bid")
+        except (Invalid, Conflict) as exc:
+            return await self._form(request, conn, identity, call_id, None, form_errors(exc), exc.status)
+        return done(f"/calls/{call_id}#bid", "bid_withdrawn") if action == "withdraw" else redirect(f"/calls/{call_id}#bid")
 
     @get("/calls/{call_id:int}/bids", opt=SIGNED_IN_OPT)
     async def index(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:

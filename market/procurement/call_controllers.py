@@ -16,14 +16,15 @@ from market.i18n import N_
 from market.money import yuan_to_fen
 from market.matching import dockings
 from market.organisations import services as organisations
-from market.procurement import awards, batches, bids, calls, calls_workflow, needs, questions
+from market.procurement import awards, batches, bids, calls, calls_workflow, contracts, needs, questions
 from market.procurement import evaluation as call_evaluation
 from market.procurement.batch_controllers import batch_page
 from market.procurement.models import (
     AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
 )
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.web import (PAGE_SIZE, Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, pager,
+                        redirect, require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -96,10 +97,13 @@ class CallPages(Controller):
     include_in_schema = False
 
     @get("/calls", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None) -> Response:
+    async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None,
+                    offset: Offset = 0) -> Response:
         places = await needs.within(conn, place) if place else None
-        return page(request, "procurement/calls.html", calls=await calls.list_calls(conn, places=places,
-                                                                                    procedure=procedure),
+        found = await calls.list_calls(conn, places=places, procedure=procedure, limit=PAGE_SIZE, offset=offset)
+        return page(request, "procurement/calls.html", calls=found,
+                    pager=pager(request, offset, PAGE_SIZE, await calls.count_calls(conn, places=places,
+                                                                                    procedure=procedure), len(found)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
                     filters={"place": place, "procedure": procedure or ""}, **await _places(conn))
 
@@ -138,7 +142,8 @@ class CallPages(Controller):
                     await calls.update_call(conn, identity, call_id, data, tz)
         except (Invalid, Conflict) as exc:
             form["provider_types"] = multi["provider_types"]
-            return await self._form(request, conn, project_id, form, exc.field_errors() or {"_": exc.text()}, call_id,
+            return await self._form(request, conn, project_id, form,
+                                    in_form_terms(exc, {"budget_ceiling_yuan": "budget_ceiling_fen"}), call_id,
                                     exc.status)
         return redirect(f"/calls/{call_id}")
 
@@ -206,11 +211,12 @@ class CallPages(Controller):
     @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
     async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         try:
+            require_confirmation(await form_data(request), "award")
             async with conn.transaction():
                 await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
-        except Conflict as exc:
-            return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
-        return redirect(f"/calls/{call_id}#award")
+        except (Invalid, Conflict) as exc:
+            return await call_page(request, conn, identity, call_id, exc.status, form_errors(exc))
+        return done(f"/calls/{call_id}#award", "awarded")
 
     @post("/calls/{call_id:int}/objections", opt=PROVIDERS_OPT)
     async def object_to(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
@@ -275,11 +281,12 @@ async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, c
     actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
     asked = await questions.questions(conn, identity, call_id)
     mine = await bids.my_bid(conn, identity, call_id) if identity else None
+    contract_id = await conn.fetchval("select k.id from contracts k join awards a on a.id = k.award_id "
+                                      "where k.call_id = $1 and a.batch_id is null", call_id)
     return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
                 my_bid=mine, bid_count=await bids.public_count(conn, call_id),
                 award=await awards.current_award(conn, identity, call_id),
-                contract_id=await conn.fetchval("select k.id from contracts k join awards a on a.id = k.award_id "
-                                                "where k.call_id = $1 and a.batch_id is null", call_id),
+                contract_id=contract_id if contract_id in await contracts.readable(conn, identity, [contract_id]) else None,
                 objections=await awards.objections(conn, call_id),
                 is_bidder=identity is not None and bool(await conn.fetchval(
                     "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'",

@@ -98,6 +98,10 @@ async def _check(conn: asyncpg.Connection, identity: Identity, data: CallInput,
         errors.append(Invalid("The ceiling cannot be above the project's budget.", field="budget_ceiling_fen"))
     if data.service_end < data.service_start:
         errors.append(Invalid("The service ends before it starts.", field="service_end"))
+    elif data.service_end < now().date():
+        # Nobody can be bought a service that is already over; a past year is a slip of the keyboard.
+        errors.append(Invalid("The service period is over already: it must end today or later.",
+                              field="service_end"))
     # A call may tighten what the catalogue item asks of providers, never loosen it.
     if data.provider_types is not None and not set(data.provider_types) <= set(item["provider_types"]):
         errors.append(Invalid("The catalogue item does not allow this kind of provider.", field="provider_types"))
@@ -297,3 +301,8 @@ async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = Non
     rows = await fetch(queries.procurement.list_calls(conn, places=places, procedure=procedure, limit=limit,
                                                       offset=offset))
     return [await _call(conn, r) for r in rows]
+
+
+async def count_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None) -> int:
+    """How many calls `list_calls` lists in all, for its pages."""
+    return await queries.procurement.count_calls(conn, places=places, procedure=procedure)

@@ -6,12 +6,12 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from market.accounts.access import PUBLIC, SIGNED_IN, member
-from market.errors import Conflict
+from market.errors import Conflict, Invalid
 from market.i18n import N_
 from market.funding import disbursements
 from market.procurement import contracts
 from market.procurement.contracts import Contract, Milestones
-from market.web import Config, Db, MaybeUser, User, page, redirect
+from market.web import Config, Db, MaybeUser, User, done, form_data, form_errors, page, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -40,9 +40,9 @@ class ContractPages(Controller):
         return await self._page(request, conn, identity, contract_id)
 
     @get("/contracts/{contract_id:int}/pdf", opt=PUBLIC_OPT)
-    async def pdf(self, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Response:
+    async def pdf(self, conn: Db, identity: MaybeUser, settings: Config, contract_id: FromPath[int]) -> Response:
         contract = await contracts.get(conn, identity, contract_id)
-        return Response(contracts.render_pdf(contract), media_type="application/pdf",
+        return Response(contracts.render_pdf(contract, settings.timezone), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="contract-{contract.id}.pdf"'})
 
     @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT)
@@ -56,11 +56,12 @@ class ContractPages(Controller):
     @post("/contracts/{contract_id:int}/sign", opt=SIGNED_IN_OPT)
     async def sign(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
         try:
+            require_confirmation(await form_data(request), "sign")
             async with conn.transaction():
                 await contracts.sign(conn, identity, contract_id)
-        except Conflict as exc:
-            return await self._page(request, conn, identity, contract_id, exc.status, {"_": exc.text()})
-        return redirect(f"/contracts/{contract_id}")
+        except (Invalid, Conflict) as exc:
+            return await self._page(request, conn, identity, contract_id, exc.status, form_errors(exc))
+        return done(f"/contracts/{contract_id}", "signed")
 
     @get("/contracts/{contract_id:int}/milestones/{position:int}/accept", opt=BUYERS_OPT)
     async def confirm_accept(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],

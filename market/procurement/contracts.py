@@ -5,6 +5,8 @@ add up to 100; signed in the app by the buyer and the provider, in either order.
 from __future__ import annotations
 
 import io
+from zoneinfo import ZoneInfo
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -15,7 +17,7 @@ from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import N_
+from market.i18n import N_, gettext, use_locale
 from market.notifications import services as notifications
 from market.procurement import batches, calls
 
@@ -63,19 +65,38 @@ class Contract(msgspec.Struct, frozen=True, kw_only=True):
     milestones: list[MilestoneInput] = []
 
 
+# The standard milestones' titles. A contract stores them in Chinese, as it is signed; pages in
+# English show these English names (whose translations are the Chinese titles), and the PDF both.
+# A title the parties typed themselves is shown as typed.
+STANDARD_TITLES = {
+    "合同签订后首期拨付": N_("First payment, on signing"),
+    "中期报告及中期评估": N_("Mid-term report and evaluation"),
+    "中期评估合格后二期拨付": N_("Second payment, after a passed mid-term evaluation"),
+    "服务全部交付": N_("All services delivered"),
+    "末期报告及末期评估": N_("Final report and evaluation"),
+    "末期评估合格后尾款拨付": N_("Final payment, after a passed final evaluation"),
+}
+
+
+def milestone_title(title: str) -> str:
+    """A milestone's title in the page's language, where it is a standard one."""
+    return gettext(STANDARD_TITLES[title]) if title in STANDARD_TITLES else title
+
+
 def default_milestones(start: date, end: date) -> list[MilestoneInput]:
     """The usual tranches (seed practice, Ningbo Haishu): 40% on signing, 30% after a passed
     mid-term evaluation, 30% after the final one."""
     middle = start + (end - start) / 2
+    first, report, second, delivered, final_report, last = STANDARD_TITLES
     return [
-        MilestoneInput(kind="payment", title="合同签订后首期拨付", due_date=start, payment_percent=40),
-        MilestoneInput(kind="report", title="中期报告及中期评估", due_date=middle),
-        MilestoneInput(kind="payment", title="中期评估合格后二期拨付", due_date=middle + timedelta(days=14),
-                       payment_percent=30, waits_for="midterm"),
-        MilestoneInput(kind="delivery", title="服务全部交付", due_date=end),
-        MilestoneInput(kind="report", title="末期报告及末期评估", due_date=end + timedelta(days=15)),
-        MilestoneInput(kind="payment", title="末期评估合格后尾款拨付", due_date=end + timedelta(days=30),
-                       payment_percent=30, waits_for="final"),
+        MilestoneInput(kind="payment", title=first, due_date=start, payment_percent=40),
+        MilestoneInput(kind="report", title=report, due_date=middle),
+        MilestoneInput(kind="payment", title=second, due_date=middle + timedelta(days=14), payment_percent=30,
+                       waits_for="midterm"),
+        MilestoneInput(kind="delivery", title=delivered, due_date=end),
+        MilestoneInput(kind="report", title=final_report, due_date=end + timedelta(days=15)),
+        MilestoneInput(kind="payment", title=last, due_date=end + timedelta(days=30), payment_percent=30,
+                       waits_for="final"),
     ]
 
 
@@ -194,15 +215,27 @@ async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -
     return target
 
 
-async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: int) -> Contract:
+def may_read(identity: Identity | None, contract: Any) -> bool:
     """A contract is public once signed by both (群众知晓); before that, its parties' and the platform's."""
+    return contract["status"] == "signed" or bool(identity and (identity.is_platform_admin or _party(identity, contract)))
+
+
+async def readable(conn: asyncpg.Connection, identity: Identity | None, ids: Iterable[int | None]) -> set[int]:
+    """Which of these contracts the reader may open, so that pages link only to those."""
+    rows = await conn.fetch("select id, status, buyer_id, provider_id from contracts where id = any($1)",
+                            [i for i in ids if i is not None])
+    return {r["id"] for r in rows if may_read(identity, r)}
+
+
+async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: int) -> Contract:
+    """A contract, to those who `may_read` it."""
     row = await conn.fetchrow(
         """select k.*, c.title_zh, c.title_en, c.service_place, b.name_zh as buyer_name, p.name_zh as provider_name
              from contracts k join calls c on c.id = k.call_id join organisations b on b.id = k.buyer_id
              join organisations p on p.id = k.provider_id where k.id = $1""", contract_id)
     if row is None:
         raise NotFound()
-    if row["status"] != "signed" and not (identity and (identity.is_platform_admin or _party(identity, row))):
+    if not may_read(identity, row):
         raise NotFound()
     milestones = [MilestoneInput(kind=r["kind"], title=r["title"], due_date=r["due_date"],
                                  payment_percent=r["payment_percent"], waits_for=r["waits_for"])
@@ -211,9 +244,16 @@ async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: 
     return Contract(**{k: row[k] for k in Contract.__struct_fields__ if k != "milestones"}, milestones=milestones)
 
 
-def render_pdf(contract: Contract) -> bytes:
+def _both(msgid: str) -> str:
+    """A name in Chinese and in English, as the bilingual contract prints it."""
+    with use_locale("zh_Hans"):
+        return f"{gettext(msgid)} {msgid}"
+
+
+def render_pdf(contract: Contract, tz: str) -> bytes:
     """The contract as a PDF in Chinese and English, with reportlab's built-in Chinese font (STSong-Light),
-    which every PDF reader can show without the font being embedded."""
+    which every PDF reader can show without the font being embedded. Times are in the deployment's
+    time zone `tz`, as the parties read a clock."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -249,16 +289,18 @@ def render_pdf(contract: Contract) -> bytes:
     rows = [["#", "节点 Milestone", "类型 Kind", "日期 Due", "拨付 Payment"]]
     for i, m in enumerate(contract.milestones, start=1):
         pay = f"{m.payment_percent}% = ¥{contract.amount_fen * m.payment_percent / 10000:,.2f}" if m.payment_percent else ""
-        rows.append([str(i), Paragraph(m.title, base), m.kind, str(m.due_date), pay])
-    table = Table(rows, colWidths=[8 * mm, 70 * mm, 22 * mm, 28 * mm, 42 * mm])
+        title = _both(STANDARD_TITLES[m.title]) if m.title in STANDARD_TITLES else m.title
+        rows.append([str(i), Paragraph(title, base), Paragraph(_both(MILESTONE_KIND_NAMES[m.kind]), base),
+                     str(m.due_date), pay])
+    table = Table(rows, colWidths=[8 * mm, 62 * mm, 30 * mm, 28 * mm, 42 * mm])
     table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("FONTSIZE", (0, 0), (-1, -1), 9.5),
                                ("GRID", (0, 0), (-1, -1), 0.5, "#888888"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story += [table, Spacer(1, 8 * mm)]
     signed = {"buyer": contract.buyer_signed_at, "provider": contract.provider_signed_at}
     for side, name in (("buyer", f"甲方 Party A: {contract.buyer_name}"), ("provider", f"乙方 Party B: {contract.provider_name}")):
         when = signed[side]
-        story.append(Paragraph(f"{name}　签署 Signed in the platform: {when:%Y-%m-%d %H:%M} UTC" if when
-                               else f"{name}　（待签署 awaiting signature）", base))
+        story.append(Paragraph(f"{name}　签署 Signed in the platform: {when.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} "
+                               f"({tz})" if when else f"{name}　（待签署 awaiting signature）", base))
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, title=f"Contract {contract.id}", leftMargin=18 * mm, rightMargin=18 * mm).build(story)
     return buf.getvalue()

@@ -20,7 +20,7 @@ from market.procurement import needs as service
 from market.procurement import workflow
 from market.procurement.models import Decision, Need, NeedInput, Project, ProjectInput
 from market.validation import parse
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.web import PAGE_SIZE, Db, MaybeUser, User, form_data, in_form_terms, page, pager, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -58,9 +58,11 @@ class NeedPages(Controller):
 
     @get("/needs", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, place: Place = None, status: FromQuery[NeedStatus | None] = None,
-                    category: Category = None, q: Query = None) -> Response:
-        return page(request, "procurement/needs.html", needs=await service.list_needs(
-            conn, jurisdiction_id=place, status=status, category=category, q=q),
+                    category: Category = None, q: Query = None, offset: Offset = 0) -> Response:
+        found = await service.list_needs(conn, jurisdiction_id=place, status=status, category=category, q=q,
+                                         limit=PAGE_SIZE, offset=offset)
+        total = await service.count_needs(conn, jurisdiction_id=place, status=status, category=category, q=q)
+        return page(request, "procurement/needs.html", needs=found, pager=pager(request, offset, PAGE_SIZE, total, len(found)),
             filters={"place": place, "status": status, "category": category or "", "q": q or ""},
             **await _context(conn))
 
@@ -139,12 +141,16 @@ class ProjectPages(Controller):
     include_in_schema = False
 
     @get("/projects", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, place: Place = None, category: Category = None) -> Response:
-        projects = await service.list_projects(conn, jurisdiction_id=place, category=category)
+    async def index(self, request: Request, conn: Db, place: Place = None, category: Category = None,
+                    offset: Offset = 0) -> Response:
+        projects = await service.list_projects(conn, jurisdiction_id=place, category=category, limit=PAGE_SIZE,
+                                               offset=offset)
+        total = await service.count_projects(conn, jurisdiction_id=place, category=category)
         entries = {r["id"]: r for r in await conn.fetch(
             "select id, code, name_zh, name_en from catalogue_entries where id = any($1)",
             [p.catalogue_entry_id for p in projects])}
         return page(request, "procurement/projects.html", projects=projects, entries=entries,
+                    pager=pager(request, offset, PAGE_SIZE, total, len(projects)),
                     filters={"place": place, "category": category or ""}, **await _context(conn))
 
     @get("/projects/{project_id:int}", opt=PUBLIC_OPT)
@@ -184,8 +190,8 @@ class ProjectPages(Controller):
                 project_id = await service.create_project(conn, identity, _project_form(form))
         except Invalid as exc:
             needs = [await service.get_need(conn, int(n)) for n in form["need_ids"] if str(n).isdigit()]
-            return await self._form(request, conn, identity, form, exc.field_errors() or {"_": exc.text()}, needs,
-                                    exc.status)
+            return await self._form(request, conn, identity, form, in_form_terms(exc, {"budget_yuan": "budget_fen"}),
+                                    needs, exc.status)
         return redirect(f"/projects/{project_id}")
 
 

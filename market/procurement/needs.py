@@ -220,6 +220,21 @@ async def get_project(conn: asyncpg.Connection, project_id: int) -> Project:
     return _project(row)
 
 
+async def count_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, status: str | None = None,
+                      category: str | None = None, q: str | None = None) -> int:
+    """How many needs `list_needs` lists in all, for its pages."""
+    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
+    return await queries.procurement.count_needs(conn, status=status, places=places, category=category,
+                                                 q=(q or "").strip() or None)
+
+
+async def count_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None,
+                         category: str | None = None, status: str | None = None) -> int:
+    """How many projects `list_projects` lists in all, for its pages."""
+    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
+    return await queries.procurement.count_projects(conn, places=places, category=category, status=status)
+
+
 async def list_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, category: str | None = None,
                         status: str | None = None, limit: int = 50, offset: int = 0) -> list[Project]:
     places = await within(conn, jurisdiction_id) if jurisdiction_id else None

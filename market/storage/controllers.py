@@ -17,7 +17,7 @@ from market.accounts.models import Identity
 from market.errors import Invalid, MarketError
 from market.storage import services as files
 from market.storage.services import FileLink, StoredFile
-from market.web import Config, Db, MaybeUser, User, form_errors, page, redirect
+from market.web import Config, Db, MaybeUser, User, form_errors, page, redirect, same_origin_referer
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 
@@ -45,7 +45,7 @@ class FilePages(Controller):
                 await _upload(request, conn, state, identity)
         except MarketError as exc:
             return page(request, "errors/error.html", status=exc.status, title=exc.text(), detail=exc.text(),
-                        errors=form_errors(exc))
+                        errors=form_errors(exc), back=same_origin_referer(request))
         return redirect("/dashboard#files")
 
     @get("/files/{file_id:uuid}", opt={"access": PUBLIC})

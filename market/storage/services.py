@@ -198,6 +198,13 @@ async def organisation_files(conn: asyncpg.Connection, identity: Identity, organ
     return [_row(r) for r in rows]
 
 
+async def public_files(conn: asyncpg.Connection, organisation_id: int, limit: int = 50) -> list[StoredFile]:
+    """The documents an organisation has made public, for anyone to read on its page."""
+    rows = await fetch(queries.storage.public_files_of_organisation(conn, organisation_id=organisation_id,
+                                                                     limit=limit))
+    return [_row(r) for r in rows]
+
+
 async def files_for(conn: asyncpg.Connection, identity: Identity, limit: int = 50) -> list[StoredFile]:
     if identity.org_id is not None:
         rows = await fetch(queries.storage.files_of_organisation(conn, organisation_id=identity.org_id, limit=limit))

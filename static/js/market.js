@@ -43,6 +43,15 @@ document.addEventListener("DOMContentLoaded", () => {
       const cell = board.querySelector(`[data-total="${key}"]`);
       if (cell) cell.textContent = key.endsWith("_fen") ? money.format(value / 100) : value;
     }
+    // The fair's status too: a board left open on the projector says when the fair is closed.
+    const status = board.querySelector("[data-status]");
+    if (status && data.status) {
+      status.textContent = JSON.parse(status.dataset.names)[data.status] || data.status;
+      status.classList.toggle("verified", data.status === "live");
+      status.classList.toggle("pending", data.status !== "live");
+      board.querySelector("[data-while-live]").hidden = data.status === "closed";
+      board.querySelector("[data-when-closed]").hidden = data.status !== "closed";
+    }
     for (const item of data.items) {
       const row = board.querySelector(`tr[data-project="${item.project_id}"]`);
       if (!row) continue;

@@ -97,6 +97,8 @@ async def press(page: Page, form_action: str, *, twice: bool = False, button: st
     """Submit the form that posts to this action (with its first button, or the one named); `twice`
     double-clicks it, as impatient people do. A confirmation step, where one is asked, is confirmed."""
     form = page.locator(f'main form[action="{form_action}"]').first
+    for box in await form.locator('input[type="checkbox"][required]').all():
+        await box.check()  # "I understand this cannot be undone"
     clickable = form.locator(button or 'button[type="submit"], button:not([type])').first
     if twice:
         try:

@@ -14,4 +14,7 @@ select e.*, u.display_name as actor_name
 -- name: recent
 select e.*, u.display_name as actor_name
   from audit_events e left join users u on u.id = e.actor_user_id
- order by e.id desc limit :limit;
+ order by e.id desc limit :limit offset :offset;
+
+-- name: count_events$
+select count(*) from audit_events;

@@ -19,7 +19,8 @@ select * from organisations where credit_code = :credit_code;
 -- name: update_organisation!
 update organisations
    set name_zh = :name_zh, name_en = :name_en, description = :description, contact_name = :contact_name,
-       contact_phone = :contact_phone, contact_email = :contact_email, address = :address, rating = :rating
+       contact_phone = :contact_phone, contact_email = :contact_email, address = :address, rating = :rating,
+       bank_account_name = :bank_account_name, bank_name = :bank_name, bank_account_number = :bank_account_number
  where id = :id;
 
 -- name: set_status!
@@ -35,6 +36,12 @@ select * from organisations
    and (:q::text is null or name_zh ilike '%' || :q || '%' or name_en ilike '%' || :q || '%')
  order by kind, name_zh
  limit :limit offset :offset;
+
+-- name: count_public_organisations$
+select count(*) from organisations
+ where status = 'verified' and kind <> 'platform'
+   and (:kind::text is null or kind = :kind)
+   and (:q::text is null or name_zh ilike '%' || :q || '%' or name_en ilike '%' || :q || '%');
 
 -- name: organisations_with_status
 select * from organisations where status = :status order by created_at, id limit :limit;

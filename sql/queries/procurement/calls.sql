@@ -63,5 +63,12 @@ select c.* from calls c
  order by c.published_at desc
  limit :limit offset :offset;
 
+-- name: count_calls$
+select count(*) from calls c
+  join projects p on p.id = c.project_id
+ where c.published_at is not null
+   and (:places::int[] is null or p.jurisdiction_id = any(:places))
+   and (:procedure::text is null or c.procedure_type = :procedure);
+
 -- name: calls_of_buyer
 select * from calls where buyer_id = :buyer_id order by created_at desc;

@@ -33,6 +33,14 @@ select n.*, pn.project_id from needs n
  order by n.status = 'open' desc, n.supporters desc, n.created_at desc
  limit :limit offset :offset;
 
+-- name: count_needs$
+select count(*) from needs n
+  left join catalogue_entries e on e.id = n.suggested_entry_id
+ where (:status::text is null or n.status = :status)
+   and (:places::int[] is null or n.community_id = any(:places))
+   and (:category::text is null or e.code like :category || '.%')
+   and (:q::text is null or n.title ilike '%' || :q || '%' or n.description ilike '%' || :q || '%');
+
 -- name: needs_raised_by
 select n.*, pn.project_id from needs n left join project_needs pn on pn.need_id = n.id
  where n.raised_by = :user_id order by n.created_at desc;
@@ -77,3 +85,10 @@ select p.*, coalesce((select array_agg(need_id order by need_id) from project_ne
    and (:status::text is null or p.status = :status)
  order by p.created_at desc
  limit :limit offset :offset;
+
+-- name: count_projects$
+select count(*) from projects p
+  join catalogue_entries e on e.id = p.catalogue_entry_id
+ where (:places::int[] is null or p.jurisdiction_id = any(:places))
+   and (:category::text is null or e.code like :category || '.%')
+   and (:status::text is null or p.status = :status);

@@ -8,5 +8,9 @@ select * from files where id = :id;
 -- name: files_of_organisation
 select * from files where organisation_id = :organisation_id order by created_at desc limit :limit;
 
+-- name: public_files_of_organisation
+select * from files where organisation_id = :organisation_id and visibility = 'public'
+ order by created_at desc limit :limit;
+
 -- name: files_of_user
 select * from files where uploaded_by = :user_id and organisation_id is null order by created_at desc limit :limit;
