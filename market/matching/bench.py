@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -238,12 +239,13 @@ def run_one(size: str, cell: str, seed: int) -> dict:
     data = msgspec.json.encode(generate(size, cell, seed))
     started = time.perf_counter()
     instance = parse(data)
-    parsed = time.perf_counter()
+    parsed, cpu = time.perf_counter(), time.process_time()
     result = solve(instance)
     solved = time.perf_counter()
     return {
         "size": size, "cell": cell, "seed": seed,
         "parse_seconds": parsed - started, "solve_seconds": solved - parsed,
+        "cpu_seconds": time.process_time() - cpu, "load": os.getloadavg()[0],
         "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "objective": result.objective, "upper_bound": result.upper_bound, "gap": result.gap,
         "assigned": len(result.assignments), "needs": len(instance.needs),
@@ -276,12 +278,15 @@ def cells(size: str) -> tuple[str, ...]:
     return tuple(GRID) if size == "district" else CITY_CELLS
 
 
-HEADER = ("size", "cell", "seed", "seconds", "peak MiB", "objective", "bound", "gap", "bound above LP")
+HEADER = ("size", "cell", "seed", "seconds", "cpu seconds", "load", "peak MiB", "objective", "bound", "gap",
+          "bound above LP")
 
 
 def main(sizes: list[str], seed: int | None = None, only: list[str] | None = None, jobs: int = 1) -> int:
     """Every cell of the grid (or `only` these cells) for each size and seed, `jobs` solves at once,
-    each in a child process; one tab-separated line of figures per solve, after a header line."""
+    each in a child process; one tab-separated line of figures per solve, after a header line
+    (seconds: wall clock of the solve; cpu seconds: its processor time; load: the one-minute load
+    average when it ended, as other work on the machine slows the wall clock)."""
     runs = [(size, cell, s) for size in sizes for cell in cells(size) if not only or cell in only
             for s in ((seed,) if seed is not None else SEEDS[size])]
     for size, cell, s in runs:
@@ -302,7 +307,8 @@ def main(sizes: list[str], seed: int | None = None, only: list[str] | None = Non
             r = json.loads(out)
             lp = reference(size, cell, s)
             above = (r["upper_bound"] - lp) / abs(lp) if lp else 0.0
-            print("\t".join([size, cell, str(s), f"{r['solve_seconds']:.2f}", f"{r['peak_mib']:.0f}",
+            print("\t".join([size, cell, str(s), f"{r['solve_seconds']:.2f}", f"{r['cpu_seconds']:.2f}",
+                             f"{r['load']:.1f}", f"{r['peak_mib']:.0f}",
                              f"{r['objective']:.6g}", f"{r['upper_bound']:.6g}", f"{r['gap']:.3%}",
                              f"{above:.3%}"]) + ("\tINFEASIBLE: " + "; ".join(r["violations"]) if r["violations"] else ""),
                   flush=True)

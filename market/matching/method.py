@@ -355,11 +355,13 @@ def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, taken: np.ndarray,
 
 
 def _improve(p: Problem, chosen: np.ndarray, x: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray]:
-    """Local search on a feasible docking: move a need to another of its edges (a provider with a
-    place left) when that gains, paying any extra shortfall from its funders' money left, best
-    affinity first, or handing back what it no longer needs, least affinity first. Rounding
-    leaves money unspent in lumps, and a dearer or cheaper provider for one need often uses it
-    better. Every move keeps every rule in whole fen; passes repeat while they gain."""
+    """Local search on a feasible docking: give a need a provider, or move it to another of its
+    edges (a provider with a place left), when that gains, paying any extra shortfall from its
+    funders' money left, best affinity first, or handing back what it no longer needs, least
+    affinity first. Rounding leaves money unspent in lumps, and a dearer or cheaper provider for
+    one need, or a need the prices passed over, often uses it better (the gain is counted in
+    value and affinity, not at the prices). Every move keeps every rule in whole fen; passes
+    repeat while they gain."""
     x = x.copy()
     edge_of = np.full(p.needs, -1)
     edge_of[p.edge_need[chosen]] = chosen
@@ -369,34 +371,36 @@ def _improve(p: Problem, chosen: np.ndarray, x: np.ndarray, deadline: float) -> 
     edge_start = np.searchsorted(p.edge_need, np.arange(p.needs + 1))
     for _ in range(IMPROVE_PASSES):
         moved = False
-        for n in np.nonzero(edge_of >= 0)[0].tolist():
+        for n in range(p.needs):
             if time.monotonic() > deadline:
                 break
             e, lo, hi = edge_of[n], edge_start[n], edge_start[n + 1]
-            if hi - lo < 2 or p.pinned_need[n]:
+            if hi == lo or p.pinned_need[n]:
                 continue
             ks = np.arange(fund_start[n], fund_start[n + 1])
             ks = ks[np.argsort(-p.affinity[ks], kind="stable")]
             room = np.maximum(money[p.fund_funder[ks]], 0)
             others = np.arange(lo, hi)
-            others = others[(others != e) & ((places[p.edge_provider[others]] > 0)
-                                             | (p.edge_provider[others] == p.edge_provider[e]))]
-            if not len(others):
-                continue
-            extra = p.shortfall[others] - p.shortfall[e]
+            same = p.edge_provider[others] == (p.edge_provider[e] if e >= 0 else -1)
+            others = others[(others != e) & ((places[p.edge_provider[others]] > 0) | same)]
+            now_value, now_short = (float(p.value[e]), int(p.shortfall[e])) if e >= 0 else (0.0, 0)
+            extra = p.shortfall[others] - now_short
             ok = extra <= room.sum()
             others, extra = others[ok], extra[ok]
-            gain = p.value[others] - p.value[e]
+            if not len(others):
+                continue
+            gain = p.value[others] - now_value
             for i, d in enumerate(extra.tolist()):  # the affinity the extra (or saved) fen earn
                 gain[i] += _money_gain(p.affinity[ks], room, x[ks], d)
-            if not len(others) or gain.max() <= 1e-12 * max(1.0, abs(float(p.value[e]))):
+            if gain.max() <= 1e-12 * max(1.0, abs(now_value)):
                 continue
             best = int(np.argmax(gain))
             f, d = int(others[best]), int(extra[best])
             delta = _money_moves(room, x[ks], d)
             x[ks] += delta
             money[p.fund_funder[ks]] -= delta
-            places[p.edge_provider[e]] += 1
+            if e >= 0:
+                places[p.edge_provider[e]] += 1
             places[p.edge_provider[f]] -= 1
             edge_of[n] = f
             moved = True
