@@ -408,3 +408,13 @@ def test_local_search_moves_a_need_to_a_dearer_provider_to_spend_money_left():
         provider_edges=[(1, 1, 40, 10), (1, 2, 100, 9)], funder_edges=[(1, "f", 0.1)]), Instance))
     chosen, x = method._improve(p, np.array([0]), np.array([40]), float("inf"))
     assert chosen.tolist() == [1] and x.tolist() == [100]
+
+
+def test_without_a_funding_lp_in_time_pins_keep_their_money_and_the_rest_is_paid_greedily(monkeypatch):
+    data = with_pins_and_bans(generated(120, 10))
+    real = models.solve_funding
+    # The pins' own funding is solved; the funding of the whole docking runs out of time.
+    monkeypatch.setattr(method, "solve_funding", lambda p, demand, funds, pinned, deadline:
+                        real(p, demand, funds, pinned, deadline) if deadline == float("inf") else None)
+    out = run(data)
+    assert len(out["assignments"]) > 60 and out["funding"]

@@ -1,18 +1,23 @@
-"""How `solve` docks: LP relaxation on the edges that matter, rounding, exact funding.
+"""How `solve` docks: LP relaxation on the edges that matter, rounding, exact funding, local search.
 
-1. Small instances: the LP relaxation over every edge (HiGHS). Large ones: near-optimal prices
-   from the smoothed Lagrangian dual (`lagrange`), then the LP over only the edges whose reduced
-   value at those prices is within a few percent of their need's best. Every set of prices proves
-   a bound (the LP's own duals included); the smallest is `upper_bound`.
-2. The LP comes back as a basic solution in which all but a few percent of the needs have one
-   provider outright. Those are kept; the rest are settled one by one in a dive: fix an option,
-   re-solve the LP from its last basis, keep the best (see `_dive`). A small instance lets all the
-   funding be rerouted during the dive; a large one keeps the LP's funding of the settled needs
-   and shares out the money left.
+1. The LP relaxation. Small instances: over every edge (HiGHS). Medium ones (a district fair):
+   column generation from a few edges a need, pricing every edge left out at the LP's duals
+   until none would raise it. Large ones (a city round): near-optimal prices from the smoothed
+   Lagrangian dual (`lagrange`) first, the LP over the edges whose reduced value at those prices
+   is within 1 % of their need's worth, then column generation while time allows. Every set of
+   prices, evaluated over EVERY edge, proves a bound (weak duality: a dual-feasible solution of
+   the whole LP); the smallest is `upper_bound`. The optimum of an LP over some edges is not one.
+2. The LP comes back as a basic solution in which most needs have one provider outright. Those
+   are kept; the rest are settled in a dive, in batches while many are open, then one by one
+   (fix an option, re-solve the LP from its last basis, keep the best; see `_dive`). A small
+   instance lets all the funding be rerouted during the dive; a large one keeps the LP's funding
+   of the settled needs and shares out the money left.
 3. The funding of the chosen assignments is a transportation problem with integer demands and
    budgets, so its basic optimal solutions are whole fen: solved again for the best affinity,
-   rounded, checked in integers and repaired if the solver's tolerances left anything off.
-4. Places and fen still free go greedily to needs without a provider, by reduced value.
+   rounded, checked in integers and repaired if the solver's tolerances left anything off (or,
+   should it not be solved in time, paid greedily).
+4. Places and fen still free go greedily to needs without a provider, by reduced value; then a
+   local search moves needs between their edges where value plus affinity gains (`_improve`).
 5. Instances of a few dozen needs are also solved as a MIP outright (the dive cannot take back
    an assignment the LP made whole, and with so few needs that can matter); the better answer wins.
 Should the LP run out of time, a greedy docking by the prices stands in for it; a dive out of time
@@ -59,7 +64,7 @@ EXACT_SECONDS = 5.0
 def dock(problem: Problem, deadline: float) -> Result:
     start = time.monotonic()
     lag = Lagrangian(problem)
-    pin_money = _fund_pins(problem, deadline)
+    pin_money = _fund_pins(problem)
     bounds = [lag.bound(np.zeros(problem.funders), np.zeros(problem.providers))]
     chosen, mu, w = _decide(problem, lag, bounds, start, deadline, pin_money)
     # Money and places the rounding left are offered to needs still without a provider.
@@ -427,7 +432,7 @@ def _money_gain(affinity: np.ndarray, room: np.ndarray, given: np.ndarray, d: in
     return float(affinity @ _money_moves(room, given, d))
 
 
-def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
+def _fund_pins(p: Problem) -> np.ndarray:
     """Whole fen per funder edge paying the pinned needs; pins whose shortfalls the funders cannot
     pay all together are refused, naming them."""
     pinned_edges = np.nonzero(p.pinned_need[p.edge_need])[0]
@@ -436,10 +441,8 @@ def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
     if not demand.any():
         return np.zeros(len(p.fund_need), dtype=np.int64)
     funds = np.nonzero(demand[p.fund_need] > 0)[0]
-    solved = solve_funding(p, demand, funds, p.pinned_need, max(deadline, time.monotonic() + 5))
-    if solved is None:
-        raise TimeoutError("the pinned needs' funding was not solved in time")
-    x, unpaid = solved
+    # No time limit: the pins' own funding is a small LP, and every answer must keep them.
+    x, unpaid = solve_funding(p, demand, funds, p.pinned_need, float("inf"))
     short = np.nonzero(unpaid > 0.5)[0]
     if len(short):
         raise InvalidFields([Invalid(N_("Need %(id)s cannot be paid for together with the other pinned "
