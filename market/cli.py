@@ -275,14 +275,18 @@ def cmd_match_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_matching(args: argparse.Namespace) -> int:
-    from market.matching.bench import SIZES, main as bench
+    from market.matching.bench import GRID, SIZES, main as bench
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
     if unknown or not sizes:
         print(f"market: sizes are {', '.join(SIZES)}", file=sys.stderr)
         return 2
-    return bench(sizes, args.seed)
+    cells = [c.strip() for c in args.cells.split(",") if c.strip()] if args.cells else None
+    if cells and any(c not in GRID for c in cells):
+        print(f"market: cells are {', '.join(GRID)}", file=sys.stderr)
+        return 2
+    return bench(sizes, args.seed, cells, args.jobs)
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -349,7 +353,10 @@ def parser() -> argparse.ArgumentParser:
     bmatch = bench.add_parser("matching", help="time, peak memory, objective, bound and gap of the docking "
                                                "solver on generated instances")
     bmatch.add_argument("--sizes", default="district,city", help="comma-separated: district, city")
-    bmatch.add_argument("--seed", type=int, default=1)
+    bmatch.add_argument("--seed", type=int, default=None, help="one seed (default: each size's seeds)")
+    bmatch.add_argument("--cells", default=None, help="comma-separated cells of the grid (default: all; see "
+                                                      "market/matching/bench.py)")
+    bmatch.add_argument("--jobs", type=int, default=1, help="solves at once (2: the other core busy)")
     bmatch.set_defaults(func=cmd_bench_matching)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)

@@ -23,7 +23,9 @@ from scipy.optimize import minimize
 from market.matching.problem import Problem, Segments
 
 # (need temperature, funder temperature) relative to each need's value and the affinities' spread.
-SCHEDULE = ((0.05, 0.01), (0.01, 0.002), (0.002, 0.0005), (0.0005, 0.0001))
+# and L-BFGS iterations at each: a fixed count, so the same input gives the same prices (the
+# deadline only cuts a stage short on a machine far slower than planned for).
+SCHEDULE = ((0.05, 0.01, 150), (0.01, 0.002, 150))
 
 
 class Lagrangian:
@@ -40,6 +42,7 @@ class Lagrangian:
         top_affinity = self.fund_by_need.max(np.abs(problem.affinity), 0.0)
         self.scale = np.maximum(self.by_need.max(np.abs(problem.value) + self.shortfall
                                                  * top_affinity[problem.edge_need], 0.0), 1e-9)
+        self.unit = np.maximum(self.by_need.max(self.shortfall, 0.0), 1.0)  # a need's largest shortfall
         self.pinned_edge = problem.pinned_need[problem.edge_need]
 
     def funding_price(self, mu: np.ndarray) -> np.ndarray:
@@ -69,27 +72,32 @@ class Lagrangian:
         width = float(np.ptp(p.affinity)) if len(p.affinity) else 0.0
         a_unit = max(width, float(np.abs(p.affinity).max()) if len(p.affinity) else 0.0, 1e-9)
         w_unit = float(np.median(self.scale))  # w in units of a typical need's worth: a conditioned problem
+        # mu in units of a typical need's worth per fen of its shortfall, for the same reason; the
+        # affinities may be far smaller (money nearly free) or far larger than that.
+        paid = self.shortfall[self.shortfall > 0]
+        mu_unit = w_unit / float(np.median(paid)) if len(paid) else 1.0
+        a_unit = max(a_unit, mu_unit)
         total = float(self.scale.sum())
         F = p.funders
         z = np.zeros(F + p.providers)
         best = (np.zeros(F), np.zeros(p.providers), self.bound(np.zeros(F), np.zeros(p.providers)))
-        for tau, tau_f in SCHEDULE:
+        for tau, tau_f, iterations in SCHEDULE:
             if time.monotonic() > deadline:
                 break
 
             def f(z: np.ndarray) -> tuple[float, np.ndarray]:
-                return self._smoothed(z[:F], z[F:] * w_unit, tau, tau_f * a_unit, total, w_unit)
+                return self._smoothed(z[:F] * mu_unit, z[F:] * w_unit, tau, tau_f * a_unit, total, mu_unit, w_unit)
             res = minimize(f, z, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(z),
-                           callback=_stop_at(deadline), options={"maxiter": 400, "maxcor": 20})
+                           callback=_stop_at(deadline), options={"maxiter": iterations, "maxcor": 20})
             z = res.x
-            mu, w = z[:F], z[F:] * w_unit
+            mu, w = z[:F] * mu_unit, z[F:] * w_unit
             d = self.bound(mu, w)
             if d < best[2]:
                 best = (mu.copy(), w.copy(), d)
         return best
 
     def _smoothed(self, mu: np.ndarray, w: np.ndarray, tau: float, tau_f: float, total: float,
-                  w_unit: float) -> tuple[float, np.ndarray]:
+                  mu_unit: float, w_unit: float) -> tuple[float, np.ndarray]:
         """D with every max a soft maximum, and its gradient, both divided by `total`."""
         p = self.problem
         t = (p.affinity - mu[p.fund_funder]) / tau_f
@@ -114,7 +122,7 @@ class Lagrangian:
         g_w = self.capacity - np.bincount(p.edge_provider, chance, p.providers)
         drawn = self.by_need.sum(chance * self.shortfall)
         g_mu = self.budget - np.bincount(p.fund_funder, drawn[p.fund_need] * share, p.funders)
-        return fval / total, np.concatenate([g_mu, g_w * w_unit]) / total
+        return fval / total, np.concatenate([g_mu * mu_unit, g_w * w_unit]) / total
 
 
 def _stop_at(deadline: float):

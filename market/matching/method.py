@@ -1,18 +1,23 @@
-"""How `solve` docks: LP relaxation on the edges that matter, rounding, exact funding.
+"""How `solve` docks: LP relaxation on the edges that matter, rounding, exact funding, local search.
 
-1. Small instances: the LP relaxation over every edge (HiGHS). Large ones: near-optimal prices
-   from the smoothed Lagrangian dual (`lagrange`), then the LP over only the edges whose reduced
-   value at those prices is within a few percent of their need's best. Every set of prices proves
-   a bound (the LP's own duals included); the smallest is `upper_bound`.
-2. The LP comes back as a basic solution in which all but a few percent of the needs have one
-   provider outright. Those are kept; the rest are settled one by one in a dive: fix an option,
-   re-solve the LP from its last basis, keep the best (see `_dive`). A small instance lets all the
-   funding be rerouted during the dive; a large one keeps the LP's funding of the settled needs
-   and shares out the money left.
+1. The LP relaxation. Small instances: over every edge (HiGHS). Medium ones (a district fair):
+   column generation from a few edges a need, pricing every edge left out at the LP's duals
+   until none would raise it. Large ones (a city round): near-optimal prices from the smoothed
+   Lagrangian dual (`lagrange`) first, the LP over the edges whose reduced value at those prices
+   is within 1 % of their need's worth, then column generation while time allows. Every set of
+   prices, evaluated over EVERY edge, proves a bound (weak duality: a dual-feasible solution of
+   the whole LP); the smallest is `upper_bound`. The optimum of an LP over some edges is not one.
+2. The LP comes back as a basic solution in which most needs have one provider outright. Those
+   are kept; the rest are settled in a dive, in batches while many are open, then one by one
+   (fix an option, re-solve the LP from its last basis, keep the best; see `_dive`). A small
+   instance lets all the funding be rerouted during the dive; a large one keeps the LP's funding
+   of the settled needs and shares out the money left.
 3. The funding of the chosen assignments is a transportation problem with integer demands and
    budgets, so its basic optimal solutions are whole fen: solved again for the best affinity,
-   rounded, checked in integers and repaired if the solver's tolerances left anything off.
-4. Places and fen still free go greedily to needs without a provider, by reduced value.
+   rounded, checked in integers and repaired if the solver's tolerances left anything off (or,
+   should it not be solved in time, paid greedily).
+4. Places and fen still free go greedily to needs without a provider, by reduced value; then a
+   local search moves needs between their edges where value plus affinity gains (`_improve`).
 5. Instances of a few dozen needs are also solved as a MIP outright (the dive cannot take back
    an assignment the LP made whole, and with so few needs that can matter); the better answer wins.
 Should the LP run out of time, a greedy docking by the prices stands in for it; a dive out of time
@@ -32,11 +37,25 @@ from market.matching.models import DockingModel, solve_funding
 from market.matching.problem import Problem, _show
 from market.matching.solver import Assignment, Funding, Result
 
-FULL_LP_COLUMNS = 60_000  # up to here the whole LP is quicker than pricing first
-NEAR = 0.03  # an edge is a candidate if its reduced value is within this share of its need's worth
-NEAR_FUNDER = 0.1  # a funder edge is one if its net affinity is within this share of the spread
+FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating columns
+# Above this the LP starts from the edges that matter at prices from the Lagrangian dual: an LP
+# of every edge of a city round with random edges takes HiGHS a minute (its factors fill in).
+LAGRANGE_COLUMNS = 100_000
+FIRST_EDGES, FIRST_FUNDERS = 3, 2  # per need, to start column generation with
+PRICED_EDGES = 5  # edges added per need and round of column generation, at most
+CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's optimum to this
+CG_ROUNDS = 20  # at most; a district round takes three or four
+CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
+# An edge is a candidate if its reduced value is within this share of its need's worth (1 %: the
+# LP's factors of a city round with random edges fill in fast as more are let in).
+NEAR = 0.01
 FREE_FUNDING_COLUMNS = 20_000  # up to here the dive may reroute all the funding
 INTEGRAL = 1e-6
+# Fractional needs the dive settles one at a time, trying each option (in a model of at most so
+# many columns); more, or in a larger model, go in batches.
+ONE_BY_ONE, ONE_BY_ONE_COLUMNS = 30, 20_000
+BATCH = 4  # a batch settles this share (1/BATCH) of the fractional needs
+IMPROVE_PASSES = 3
 # Up to here the whole MIP is solved as well (within seconds at most) and the better answer kept.
 EXACT_COLUMNS = 2_000
 EXACT_SECONDS = 5.0
@@ -45,11 +64,11 @@ EXACT_SECONDS = 5.0
 def dock(problem: Problem, deadline: float) -> Result:
     start = time.monotonic()
     lag = Lagrangian(problem)
-    pin_money = _fund_pins(problem, deadline)
+    pin_money = _fund_pins(problem)
     bounds = [lag.bound(np.zeros(problem.funders), np.zeros(problem.providers))]
     chosen, mu, w = _decide(problem, lag, bounds, start, deadline, pin_money)
     # Money and places the rounding left are offered to needs still without a provider.
-    options = [_greedy(lag, mu, w, *_fund(problem, chosen, deadline))]
+    options = [_improve(problem, *_greedy(lag, mu, w, *_fund(problem, chosen, deadline, pin_money)), deadline)]
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
         if exact is not None:
@@ -68,20 +87,89 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float
     budget = deadline - start
     # The funding at the end must have time left whatever happens before.
     lp_deadline = deadline - 0.3 * budget
-    if len(p.edge_need) + len(p.fund_need) <= FULL_LP_COLUMNS:
-        edges, funds = np.arange(len(p.edge_need)), np.arange(len(p.fund_need))
-    else:
-        mu, w, bound = lag.smooth_prices(start + 0.35 * budget)
+    columns = len(p.edge_need) + len(p.fund_need)
+    if columns > LAGRANGE_COLUMNS:
+        mu, w, bound = lag.smooth_prices(start + 0.3 * budget)
         bounds.append(bound)
+    if columns <= FULL_LP_COLUMNS:
+        edges, funds = np.arange(len(p.edge_need)), np.arange(len(p.fund_need))
+    elif columns <= LAGRANGE_COLUMNS:
+        edges, funds = _first_columns(lag)
+    else:
         edges, funds = _candidates(lag, mu, w)
-    lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline)
-    if not lp.run():
+    lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline, every_row=True)
+    # No round of column generation starts late: the rounding needs the time left, and the
+    # bound proven so far stands.
+    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget)
+    if solution is None:
         pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
         return _greedy(lag, mu, w, pinned, pin_money)[0], mu, w
-    mu, w = lp.prices()
-    bounds.append(lag.bound(mu, w))
-    y, x = lp.solution()
+    edges, funds, y, x, mu, w = solution
     return _round(p, edges, funds, y, x, deadline - 0.15 * budget), mu, w
+
+
+def _first_columns(lag: Lagrangian) -> tuple[np.ndarray, np.ndarray]:
+    """Edges to start column generation with, whatever the prices turn out to be: each need's
+    FIRST_EDGES best by value with money at its affinity (money free), its FIRST_EDGES cheapest
+    (money dear), its pinned edge; its FIRST_FUNDERS funders of highest affinity."""
+    p = lag.problem
+    top = lag.fund_by_need.max(p.affinity, 0.0)
+    keep = lag.pinned_edge.copy()
+    for key in (p.value + p.shortfall * top[p.edge_need], -p.shortfall.astype(float) + 1e-9 * p.value):
+        keep[_best_per_owner(p.edge_need, key, FIRST_EDGES)] = True
+    funds = _best_per_owner(p.fund_need, p.affinity, FIRST_FUNDERS)
+    return np.nonzero(keep)[0], np.sort(funds)
+
+
+def _best_per_owner(owner: np.ndarray, key: np.ndarray, k: int, among: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the k members with the largest key of each owner (ties: the first), among `among`."""
+    idx = np.arange(len(owner)) if among is None else among
+    order = idx[np.lexsort((-key[idx], owner[idx]))]
+    o = owner[order]
+    first = np.searchsorted(o, o)  # position of each owner's first member in `order`
+    return order[np.arange(len(order)) - first < k]
+
+
+def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], rounds: int,
+                      stop: float) -> tuple | None:
+    """Solve the LP over the model's edges, price every edge left out at its duals, add those
+    that would raise it (at most PRICED_EDGES a need per round), re-solve from the last basis;
+    until none would, or the LP's value and the bound its duals prove for the WHOLE LP agree to
+    CG_TOLERANCE, or after `rounds` rounds, or at `stop`. Every round's bound is proven (weak
+    duality over every edge), so stopping early costs only tightness.
+
+    The last solved round's (edges, funds, y, x, mu, w), or None if the first LP is not solved."""
+    p = lag.problem
+    in_model = np.zeros(len(p.edge_need), dtype=bool)
+    fund_in = np.zeros(len(p.fund_need), dtype=bool)
+    solution = None
+    for round_ in range(rounds + 1):
+        if not lp.run():
+            return solution
+        mu, w = lp.prices()
+        solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
+        bound = lag.bound(mu, w)
+        bounds.append(bound)
+        if round_ == rounds or bound - lp.objective <= CG_TOLERANCE * abs(bound) or time.monotonic() > stop:
+            return solution
+        in_model[lp.edges] = True
+        fund_in[lp.funds] = True
+        net = p.affinity - mu[p.fund_funder]
+        lam_model = lag.fund_by_need.max(np.where(fund_in, net, -np.inf), 0.0)
+        lam_model[~np.isfinite(lam_model)] = 0.0
+        r_model = p.value + lag.shortfall * lam_model[p.edge_need] - w[p.edge_provider]
+        best = lag.by_need.max(np.where(in_model, r_model, -np.inf), 0.0)
+        best = np.where(p.pinned_need, best, np.maximum(best, 0.0))
+        r, _ = lag.reduced(mu, w)
+        edges = np.nonzero(~in_model & (r > best[p.edge_need] + 1e-9 * lag.scale[p.edge_need]))[0]
+        edges = _best_per_owner(p.edge_need, r, PRICED_EDGES, edges) if len(edges) else edges
+        gain = ~fund_in & (net > lam_model[p.fund_need] + 1e-12 * np.abs(p.affinity).max(initial=0.0))
+        funds = np.nonzero(gain)[0]
+        if not len(edges) and not len(funds):
+            return solution
+        lp.add(np.sort(edges), funds)
+        lp.prefer_simplex()
+    return solution
 
 
 def _exact_mip(p: Problem, deadline: float) -> np.ndarray | None:
@@ -103,9 +191,10 @@ def _candidates(lag: Lagrangian, mu: np.ndarray, w: np.ndarray) -> tuple[np.ndar
     edges = np.nonzero(near)[0]
     needy = np.zeros(p.needs, dtype=bool)
     needy[p.edge_need[edges][p.shortfall[edges] > 0]] = True
-    net = p.affinity - mu[p.fund_funder]
-    spread = max(float(np.ptp(p.affinity)), 1e-9) if len(p.affinity) else 1.0
-    close = net >= lag.funding_price(mu)[p.fund_need] - NEAR_FUNDER * spread
+    # A funder matters if paying the need's largest shortfall from it rather than the best loses
+    # little of the need's worth.
+    loss = (lag.funding_price(mu)[p.fund_need] - (p.affinity - mu[p.fund_funder])) * lag.unit[p.fund_need]
+    close = loss <= NEAR / 4 * lag.scale[p.fund_need]
     funds = np.nonzero(needy[p.fund_need] & (close | p.pinned_need[p.fund_need]))[0]
     return edges, funds
 
@@ -169,6 +258,12 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
             return model.edges[y > 0.5]
         if time.monotonic() > deadline:
             return model.edges[y > 1 - INTEGRAL]
+        open_needs = np.unique(en[open_col])
+        if len(open_needs) > ONE_BY_ONE or len(model.edges) + len(model.funds) > ONE_BY_ONE_COLUMNS:
+            if not _settle_batch(model, open_needs, y, done):
+                return model.edges[y > 1 - INTEGRAL]
+            y, _ = model.solution()
+            continue
         n = en[np.argmax(np.where(open_col, p.shortfall[model.edges], -1))]
         own = columns[en == n]
         used = own[y[own] > INTEGRAL]
@@ -191,6 +286,39 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
                 return model.edges[y > 1 - INTEGRAL]
         y, _ = model.solution()
         done[n] = True
+
+
+def _settle_batch(model: DockingModel, open_needs: np.ndarray, y: np.ndarray, done: np.ndarray) -> bool:
+    """Settle the most decided quarter of the fractional needs at once, each as the LP leans (its
+    largest edge, or no provider if that share is larger), and re-solve: a dive of thousands of
+    needs one at a time would take minutes. Should the LP then have no solution, half as many are
+    settled; a need that cannot take its edge even alone gets no provider (always feasible).
+    False if a solve fails."""
+    p = model.problem
+    en = p.edge_need[model.edges]
+    is_open = np.zeros(p.needs, dtype=bool)
+    is_open[open_needs] = True
+    cols = np.nonzero(is_open[en])[0]
+    top = _best_per_owner(en, y, 1, cols)  # each open need's largest edge
+    none = 1.0 - np.bincount(en[cols], y[cols], minlength=p.needs)[en[top]]
+    lean = np.maximum(y[top], none)
+    order = np.argsort(-lean, kind="stable")
+    k = max(1, (len(top) + BATCH - 1) // BATCH)
+    while True:
+        batch = top[order[:k]]
+        take = batch[y[batch] >= none[order[:k]]]
+        own = cols[np.isin(en[cols], en[batch])]
+        model.set_edges(own, 0.0, 0.0)
+        model.set_edges(take, 1.0, 1.0)
+        if model.run():
+            done[en[batch]] = True
+            return True
+        model.set_edges(own, 0.0, 1.0)
+        if k == 1:
+            model.set_edges(own, 0.0, 0.0)
+            done[en[batch]] = True
+            return model.run()
+        k //= 2
 
 
 def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, taken: np.ndarray,
@@ -231,7 +359,80 @@ def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, taken: np.ndarray,
     return np.sort(np.concatenate([taken, np.array(added, dtype=np.int64)])), x
 
 
-def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
+def _improve(p: Problem, chosen: np.ndarray, x: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray]:
+    """Local search on a feasible docking: give a need a provider, or move it to another of its
+    edges (a provider with a place left), when that gains, paying any extra shortfall from its
+    funders' money left, best affinity first, or handing back what it no longer needs, least
+    affinity first. Rounding leaves money unspent in lumps, and a dearer or cheaper provider for
+    one need, or a need the prices passed over, often uses it better (the gain is counted in
+    value and affinity, not at the prices). Every move keeps every rule in whole fen; passes
+    repeat while they gain."""
+    x = x.copy()
+    edge_of = np.full(p.needs, -1)
+    edge_of[p.edge_need[chosen]] = chosen
+    places = p.capacity - np.bincount(p.edge_provider[chosen], minlength=p.providers)
+    money = p.budget - np.bincount(p.fund_funder, x, minlength=p.funders).astype(np.int64)
+    fund_start = np.searchsorted(p.fund_need, np.arange(p.needs + 1))
+    edge_start = np.searchsorted(p.edge_need, np.arange(p.needs + 1))
+    for _ in range(IMPROVE_PASSES):
+        moved = False
+        for n in range(p.needs):
+            if time.monotonic() > deadline:
+                break
+            e, lo, hi = edge_of[n], edge_start[n], edge_start[n + 1]
+            if hi == lo or p.pinned_need[n]:
+                continue
+            ks = np.arange(fund_start[n], fund_start[n + 1])
+            ks = ks[np.argsort(-p.affinity[ks], kind="stable")]
+            room = np.maximum(money[p.fund_funder[ks]], 0)
+            others = np.arange(lo, hi)
+            same = p.edge_provider[others] == (p.edge_provider[e] if e >= 0 else -1)
+            others = others[(others != e) & ((places[p.edge_provider[others]] > 0) | same)]
+            now_value, now_short = (float(p.value[e]), int(p.shortfall[e])) if e >= 0 else (0.0, 0)
+            extra = p.shortfall[others] - now_short
+            ok = extra <= room.sum()
+            others, extra = others[ok], extra[ok]
+            if not len(others):
+                continue
+            gain = p.value[others] - now_value
+            for i, d in enumerate(extra.tolist()):  # the affinity the extra (or saved) fen earn
+                gain[i] += _money_gain(p.affinity[ks], room, x[ks], d)
+            if gain.max() <= 1e-12 * max(1.0, abs(now_value)):
+                continue
+            best = int(np.argmax(gain))
+            f, d = int(others[best]), int(extra[best])
+            delta = _money_moves(room, x[ks], d)
+            x[ks] += delta
+            money[p.fund_funder[ks]] -= delta
+            if e >= 0:
+                places[p.edge_provider[e]] += 1
+            places[p.edge_provider[f]] -= 1
+            edge_of[n] = f
+            moved = True
+        if not moved:
+            break
+    return np.sort(edge_of[edge_of >= 0]), x
+
+
+def _money_moves(room: np.ndarray, given: np.ndarray, d: int) -> np.ndarray:
+    """Change per funder edge (sorted best affinity first) to pay d more fen (d > 0) from the
+    money left, best first, or d fewer (d < 0) taking back the least valued first."""
+    delta = np.zeros(len(room), dtype=np.int64)
+    if d > 0:
+        take = np.minimum(room, np.maximum(0, d - (np.cumsum(room) - room)))
+        delta += take
+    elif d < 0:
+        back = given[::-1]
+        cut = np.minimum(back, np.maximum(0, -d - (np.cumsum(back) - back)))
+        delta -= cut[::-1]
+    return delta
+
+
+def _money_gain(affinity: np.ndarray, room: np.ndarray, given: np.ndarray, d: int) -> float:
+    return float(affinity @ _money_moves(room, given, d))
+
+
+def _fund_pins(p: Problem) -> np.ndarray:
     """Whole fen per funder edge paying the pinned needs; pins whose shortfalls the funders cannot
     pay all together are refused, naming them."""
     pinned_edges = np.nonzero(p.pinned_need[p.edge_need])[0]
@@ -240,7 +441,8 @@ def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
     if not demand.any():
         return np.zeros(len(p.fund_need), dtype=np.int64)
     funds = np.nonzero(demand[p.fund_need] > 0)[0]
-    x, unpaid = solve_funding(p, demand, funds, p.pinned_need, max(deadline, time.monotonic() + 5))
+    # No time limit: the pins' own funding is a small LP, and every answer must keep them.
+    x, unpaid = solve_funding(p, demand, funds, p.pinned_need, float("inf"))
     short = np.nonzero(unpaid > 0.5)[0]
     if len(short):
         raise InvalidFields([Invalid(N_("Need %(id)s cannot be paid for together with the other pinned "
@@ -249,20 +451,53 @@ def _fund_pins(p: Problem, deadline: float) -> np.ndarray:
     return np.rint(x).astype(np.int64)
 
 
-def _fund(p: Problem, chosen: np.ndarray, deadline: float) -> tuple[np.ndarray, np.ndarray]:
-    """The chosen edges that can be paid for, and whole fen per funder edge paying each exactly."""
+def _fund(p: Problem, chosen: np.ndarray, deadline: float,
+          pin_money: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen edges that can be paid for, and whole fen per funder edge paying each exactly.
+    Should the funding LP not be solved in time, the pins keep `pin_money` and the other needs are
+    paid greedily (see `_greedy_funding`)."""
     chosen = chosen.copy()
     while True:
         demand = np.zeros(p.needs, dtype=np.int64)
         demand[p.edge_need[chosen]] = p.shortfall[chosen]
         funds = np.nonzero(demand[p.fund_need] > 0)[0]
-        x, unpaid = solve_funding(p, demand, funds, p.pinned_need, max(deadline, time.monotonic() + 5))
+        solved = solve_funding(p, demand, funds, p.pinned_need, max(deadline, time.monotonic() + 5))
+        if solved is None and pin_money is not None:
+            return _greedy_funding(p, chosen, pin_money)
+        if solved is None:
+            x, unpaid = np.zeros(len(p.fund_need)), demand.astype(float)
+        else:
+            x, unpaid = solved
         unpaid_needs = (unpaid > 0.5) & ~p.pinned_need
         if not unpaid_needs.any():
             break
         # Only when the solver's tolerances made a need look payable that is not quite: drop it.
         chosen = chosen[~unpaid_needs[p.edge_need[chosen]]]
     return _exact(p, chosen, demand, np.rint(x).astype(np.int64))
+
+
+def _greedy_funding(p: Problem, chosen: np.ndarray, pin_money: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pins paid as `pin_money` pays them; every other chosen need, most valuable first, paid in
+    full from its funders' money left, best affinity first, or dropped."""
+    x = pin_money.astype(np.int64).copy()
+    money = p.budget - np.bincount(p.fund_funder, x, minlength=p.funders).astype(np.int64)
+    fund_start = np.searchsorted(p.fund_need, np.arange(p.needs + 1))
+    keep = []
+    for e in chosen[np.argsort(-p.value[chosen], kind="stable")].tolist():
+        n, need = p.edge_need[e], int(p.shortfall[e])
+        if p.pinned_need[n] or need == 0:
+            keep.append(e)
+            continue
+        ks = np.arange(fund_start[n], fund_start[n + 1])
+        ks = ks[np.argsort(-p.affinity[ks], kind="stable")]
+        room = np.maximum(money[p.fund_funder[ks]], 0)
+        if room.sum() < need:
+            continue
+        give = _money_moves(room, x[ks], need)
+        x[ks] += give
+        money[p.fund_funder[ks]] -= give
+        keep.append(e)
+    return np.sort(np.array(keep, dtype=np.int64)), x
 
 
 def _exact(p: Problem, chosen: np.ndarray, demand: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

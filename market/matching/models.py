@@ -3,6 +3,8 @@ transportation problem for a fixed set of assignments."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 
 import highspy
@@ -14,6 +16,23 @@ INF = highspy.kHighsInf
 # Above this many columns the interior point method (with crossover to a basic solution) beats
 # the simplex method on these models by far; below it the simplex method starts faster.
 IPM_COLUMNS = 5_000
+
+
+def _without_banner() -> None:
+    """HiGHS prints its banner to stdout when a process makes its first Highs, before any option can
+    be set; made once here with stdout pointed at /dev/null, so the CLI prints only its own lines."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+_without_banner()
 
 
 def _highs(deadline: float, columns: int, mip: bool = False) -> highspy.Highs:
@@ -32,67 +51,85 @@ def _highs(deadline: float, columns: int, mip: bool = False) -> highspy.Highs:
 class DockingModel:
     """The docking LP (MIP if `integer`) restricted to provider edges `edges` and funder edges
     `funds` (indices into the problem's arrays), with `places` left per provider and `money` (fen,
-    float) left per funder; edges marked `fixed` must be chosen, like pinned ones.
+    float) left per funder; edges marked `fixed` must be chosen, like pinned ones. With `every_row`
+    it has the rows of every need, provider and funder, so edges of any need can be added later
+    (`add`, for column generation).
 
     Scaled so the solver sees numbers near 1: each need's funding is measured in units of its
     largest shortfall, each budget row in units of the budget, the objective in units of a typical
     edge value. Row duals are scaled back to prices per fen and per place. The model stays loaded,
-    so bounds can be changed and the LP re-solved from its last basis."""
+    so bounds can be changed, edges added and the LP re-solved from its last basis."""
 
     def __init__(self, problem: Problem, edges: np.ndarray, funds: np.ndarray, places: np.ndarray,
                  money: np.ndarray, deadline: float, integer: bool = False,
-                 fixed: np.ndarray | None = None) -> None:
+                 fixed: np.ndarray | None = None, every_row: bool = False) -> None:
         p = self.problem = problem
-        self.edges, self.funds = edges, funds
-        en, ep = p.edge_need[edges], p.edge_provider[edges]
-        fn, ff = p.fund_need[funds], p.fund_funder[funds]
-        short = p.shortfall[edges].astype(float)
-        needs, local = np.unique(np.concatenate([en, fn]), return_inverse=True)
-        y_need, x_need = local[:len(en)], local[len(en):]
-        provs, y_prov = np.unique(ep, return_inverse=True)
-        funders, x_fund = np.unique(ff, return_inverse=True)
+        en, ep, fn, ff = p.edge_need[edges], p.edge_provider[edges], p.fund_need[funds], p.fund_funder[funds]
+        if every_row:
+            needs, provs, funders = np.arange(p.needs), np.arange(p.providers), np.arange(p.funders)
+        else:
+            needs, provs, funders = np.unique(np.concatenate([en, fn])), np.unique(ep), np.unique(ff)
         nn, np_, nf = len(needs), len(provs), len(funders)
-        unit = np.ones(nn)
-        np.maximum.at(unit, y_need, short)  # a need's funding unit: its largest shortfall
-        money_unit = np.maximum(money[funders], 1.0)
-        values = np.concatenate([p.value[edges], p.affinity[funds] * unit[x_need]])
+        self.need_row = np.full(p.needs, -1)
+        self.need_row[needs] = np.arange(nn)
+        self.prov_row = np.full(p.providers, -1)
+        self.prov_row[provs] = nn + np.arange(np_)
+        self.budget_row = np.full(p.funders, -1)
+        self.budget_row[funders] = 2 * nn + np_ + np.arange(nf)
+        self.funding_row0 = nn + np_
+        self.unit = np.ones(p.needs)  # a need's funding unit: its largest shortfall
+        np.maximum.at(self.unit, p.edge_need, p.shortfall.astype(float))
+        self.money_unit = np.ones(p.funders)
+        self.money_unit[funders] = np.maximum(money[funders], 1.0)
+        values = np.concatenate([p.value[edges], p.affinity[funds] * self.unit[fn]])
         self.kappa = 1.0 / max(float(np.median(np.abs(values))) if len(values) else 1.0, 1e-9)
-        self.x_unit = unit[x_need]
-        self.provs, self.funders, self.money_unit = provs, funders, money_unit
+        self.provs, self.funders = provs, funders
         self.rows = (nn, np_)
+        self.edges, self.funds = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self.edge_col, self.fund_col = np.zeros(0, np.int64), np.zeros(0, np.int64)
+        self.lower = np.zeros(0)
 
         # Rows: need (at most one provider), provider places, funding (equality), budget.
-        r_funding, r_budget = nn + np_, 2 * nn + np_
-        ny, nx = len(edges), len(funds)
-        index = np.concatenate([np.stack([y_need, nn + y_prov, r_funding + y_need], 1).ravel(),
-                                np.stack([r_funding + x_need, r_budget + x_fund], 1).ravel()])
-        value = np.concatenate([np.stack([np.ones(ny), np.ones(ny), -short / unit[y_need]], 1).ravel(),
-                                np.stack([np.ones(nx), unit[x_need] / money_unit[x_fund]], 1).ravel()])
-        start = np.concatenate([np.arange(0, 3 * ny, 3), 3 * ny + np.arange(0, 2 * nx + 1, 2)])
-
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = ny + nx, 2 * nn + np_ + nf
-        lp.col_cost_ = self.kappa * values
-        must = p.pinned_need[en] | (fixed if fixed is not None else False)
-        self.lower = must.astype(float)
-        lp.col_lower_ = np.concatenate([self.lower, np.zeros(nx)])
-        lp.col_upper_ = np.concatenate([np.ones(ny), np.full(nx, INF)])
+        lp.num_row_ = 2 * nn + np_ + nf
         lp.row_lower_ = np.concatenate([np.full(nn + np_, -INF), np.zeros(nn), np.full(nf, -INF)])
         lp.row_upper_ = np.concatenate([np.ones(nn), places[provs].astype(float), np.zeros(nn),
-                                        money[funders] / money_unit])
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = start.astype(np.int32)
-        lp.a_matrix_.index_ = index.astype(np.int32)
-        lp.a_matrix_.value_ = value
+                                        money[funders] / self.money_unit[funders]])
         lp.sense_ = highspy.ObjSense.kMaximize
-        if integer:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * ny + [highspy.HighsVarType.kContinuous] * nx
         self.integer = integer
         self.deadline = deadline
-        self.h = _highs(deadline, ny + nx, mip=integer)
+        self.h = _highs(deadline, len(edges) + len(funds), mip=integer)
         if integer:
             self.h.setOptionValue("mip_rel_gap", 1e-4)
         self.h.passModel(lp)
+        self.add(edges, funds, fixed)
+        if integer:
+            ny, nx = len(edges), len(funds)
+            self.h.changeColsIntegrality(ny, self.edge_col.astype(np.int32),
+                                         np.full(ny, highspy.HighsVarType.kInteger))
+
+    def add(self, edges: np.ndarray, funds: np.ndarray, fixed: np.ndarray | None = None) -> None:
+        """Add provider edges `edges` and funder edges `funds` (not yet in the model) as columns."""
+        p = self.problem
+        en, ep, fn, ff = p.edge_need[edges], p.edge_provider[edges], p.fund_need[funds], p.fund_funder[funds]
+        ny, nx = len(edges), len(funds)
+        y_need, x_need = self.need_row[en], self.need_row[fn]
+        index = np.concatenate([np.stack([y_need, self.prov_row[ep], self.funding_row0 + y_need], 1).ravel(),
+                                np.stack([self.funding_row0 + x_need, self.budget_row[ff]], 1).ravel()])
+        value = np.concatenate([np.stack([np.ones(ny), np.ones(ny), -p.shortfall[edges] / self.unit[en]], 1).ravel(),
+                                np.stack([np.ones(nx), self.unit[fn] / self.money_unit[ff]], 1).ravel()])
+        start = np.concatenate([np.arange(0, 3 * ny, 3), 3 * ny + np.arange(0, 2 * nx, 2)])
+        cost = self.kappa * np.concatenate([p.value[edges], p.affinity[funds] * self.unit[fn]])
+        must = (p.pinned_need[en] | (fixed if fixed is not None else False)).astype(float)
+        first = len(self.edges) + len(self.funds)
+        self.h.addCols(ny + nx, cost, np.concatenate([must, np.zeros(nx)]),
+                       np.concatenate([np.ones(ny), np.full(nx, INF)]), len(index),
+                       start.astype(np.int32), index.astype(np.int32), value)
+        self.edges = np.concatenate([self.edges, edges])
+        self.edge_col = np.concatenate([self.edge_col, first + np.arange(ny)])
+        self.funds = np.concatenate([self.funds, funds])
+        self.fund_col = np.concatenate([self.fund_col, first + ny + np.arange(nx)])
+        self.lower = np.concatenate([self.lower, must])
 
     def run(self, grace: float = 0.0) -> bool:
         """Solve by the deadline (plus `grace` seconds); True if there is a solution to read
@@ -110,7 +147,7 @@ class DockingModel:
         """Change the bounds of some of the model's edges (positions in `edges`)."""
         n = len(columns)
         if n:
-            self.h.changeColsBounds(n, columns.astype(np.int32), np.full(n, lower), np.full(n, upper))
+            self.h.changeColsBounds(n, self.edge_col[columns].astype(np.int32), np.full(n, lower), np.full(n, upper))
 
     def prefer_simplex(self) -> None:
         """For re-solves after small changes: the simplex method restarts from the last basis."""
@@ -123,8 +160,7 @@ class DockingModel:
     def solution(self) -> tuple[np.ndarray, np.ndarray]:
         """y per edge, x in fen per funder edge."""
         col = np.array(self.h.getSolution().col_value)
-        ny = len(self.edges)
-        return col[:ny], col[ny:] * self.x_unit
+        return col[self.edge_col], col[self.fund_col] * self.unit[self.problem.fund_need[self.funds]]
 
     def prices(self) -> tuple[np.ndarray, np.ndarray]:
         """The LP's dual prices as (mu per fen for every funder, w per place for every provider)."""
@@ -133,14 +169,14 @@ class DockingModel:
         dual = np.array(self.h.getSolution().row_dual) / self.kappa
         mu, w = np.zeros(p.funders), np.zeros(p.providers)
         w[self.provs] = np.maximum(0.0, dual[nn:nn + np_])
-        mu[self.funders] = np.maximum(0.0, dual[2 * nn + np_:] / self.money_unit)
+        mu[self.funders] = np.maximum(0.0, dual[2 * nn + np_:] / self.money_unit[self.funders])
         return mu, w
 
 
 def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinned: np.ndarray,
-                  deadline: float) -> tuple[np.ndarray, np.ndarray]:
+                  deadline: float) -> tuple[np.ndarray, np.ndarray] | None:
     """Fen per funder edge in `funds` paying each need exactly its `demand` within budgets, most
-    affinity first; and each need's unpaid fen.
+    affinity first; and each need's unpaid fen. None if not solved by the deadline.
 
     A transportation problem with integer data: its basic optimal solutions are whole fen, so the
     solver is asked for a basic one (simplex, or interior point with crossover). Unpaid fen is
@@ -173,10 +209,11 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
     h = _highs(deadline, nk + nn)
     h.passModel(lp)
     h.run()
-    col = np.array(h.getSolution().col_value) if h.getInfo().primal_solution_status == 2 else None
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    col = np.array(h.getSolution().col_value)
     x = np.zeros(len(p.fund_need))
     unpaid = demand.astype(float).copy()
-    if col is not None:
-        x[funds] = col[:nk]
-        unpaid[needs] = col[nk:]
+    x[funds] = col[:nk]
+    unpaid[needs] = col[nk:]
     return x, unpaid
