@@ -46,7 +46,8 @@ class _Lists:
     """Collects a role's lists in the order they are shown."""
 
     def __init__(self, conn: asyncpg.Connection, limit: int) -> None:
-        self.conn, self.limit, self.lists = conn, limit, []  # type: ignore[var-annotated]
+        self.conn, self.limit = conn, limit
+        self.lists: list[TaskList] = []
 
     async def add(self, kind: str, query: Callable[..., Any], more_link: str | None = None, **params: Any) -> None:
         rows = await fetch(query(self.conn, limit=self.limit, **params))
@@ -57,7 +58,7 @@ class _Lists:
 async def workbench(conn: asyncpg.Connection, identity: Identity, at: datetime | None = None,
                     limit: int = LIMIT) -> Workbench:
     """The view of the dashboard page and of GET /api/dashboard. `at` is the moment deadlines are
-    measured against (now unless a test says otherwise)."""
+    measured against: now, unless the caller's clock says otherwise."""
     at = at or calls.now()
     today = at.astimezone(ZoneInfo(current_timezone.get())).date()
     q = queries.dashboard

@@ -33,10 +33,6 @@ select n.*, pn.project_id from needs n
  order by n.status = 'open' desc, n.supporters desc, n.created_at desc
  limit :limit offset :offset;
 
--- name: needs_raised_by
-select n.*, pn.project_id from needs n left join project_needs pn on pn.need_id = n.id
- where n.raised_by = :user_id order by n.created_at desc;
-
 -- name: descendants
 with recursive down as (
     select id from jurisdictions where id = :id
