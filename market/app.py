@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
 import asyncpg
+import msgspec
 import structlog
-from litestar import Litestar, Request, Router, get
+from litestar import Litestar, Request, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.connection import ASGIConnection
 from litestar.openapi import OpenAPIConfig
+from litestar.params import JSONBody
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
 
-from market import db
+from market import clock, db
 from market.accounts.access import PUBLIC, Access
 from market.accounts.controllers import AccountApi, AccountPages
 from market.accounts.models import Identity
@@ -52,7 +55,7 @@ from market.organisations.controllers import OrganisationApi, OrganisationPages
 from market.settings import ROOT, Settings, load_settings
 from market.storage.controllers import FileApi, FilePages
 from market.storage.services import storage_from_settings
-from market.web import RequestContextMiddleware, exception_handler, identity_of, template_environment
+from market.web import Db, IdempotencyMiddleware, RequestContextMiddleware, exception_handler, identity_of, template_environment
 
 
 async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
@@ -89,6 +92,18 @@ async def health(state: State) -> Response[dict[str, Any]]:
     return Response({"status": "ok", "database": "ok"})
 
 
+class ClockMove(msgspec.Struct, forbid_unknown_fields=True):
+    seconds: Annotated[float, msgspec.Meta(ge=0, le=10 * 365 * 86400)]
+
+
+@post("/_test/clock", opt={"access": PUBLIC}, include_in_schema=False)
+async def move_clock(data: JSONBody[ClockMove], conn: Db) -> dict[str, str]:
+    """Test mode only (MARKET_TEST_CLOCK): journeys pass a deadline or a notice period honestly, the
+    way time passes, instead of editing rows. The clock only ever moves forward."""
+    await clock.advance(conn, timedelta(seconds=data.seconds))
+    return {"now": clock.now().isoformat()}
+
+
 async def _outbox(app: Litestar) -> None:
     """Every process now and then drains the notification outbox, settles all-or-nothing pledges
     whose deadline has passed and sends refunds the payment service does not have yet; SKIP LOCKED
@@ -101,6 +116,8 @@ async def _outbox(app: Litestar) -> None:
             await notifications.send_pending(app.state.pool, app.state.mailer, settings)
             await pledges.settle_due(app.state.pool)
             await online.send_refunds(app.state.pool, app.state.payments)
+            # A repeat of a form comes within minutes (a double click, Back); a day is ample.
+            await app.state.pool.execute("delete from idempotency_keys where claimed_at < market_now() - interval '1 day'")
         except (OSError, asyncpg.PostgresError) as exc:
             structlog.get_logger(__name__).warning("outbox.failed", error=str(exc))
 
@@ -112,6 +129,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
 
     async def on_startup(app: Litestar) -> None:
         app.state.pool = await db.create_pool(settings, pool_dsn)
+        async with app.state.pool.acquire() as conn:
+            await clock.load(conn)
         app.state.boards = BoardHub(app.state.pool, pool_dsn)
         if settings.notify_seconds:
             app.state.outbox = asyncio.create_task(_outbox(app))
@@ -132,7 +151,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         name="static",
     )
     return Litestar(
-        route_handlers=[health, static, DashboardPages, DashboardApi, AccountPages, AccountApi, OrganisationPages,
+        route_handlers=[*([move_clock] if settings.test_clock else []), health, static, DashboardPages, DashboardApi,
+                        AccountPages, AccountApi, OrganisationPages,
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,
@@ -143,7 +163,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", header_name="x-csrftoken",
                                # Stripe signs its deliveries instead; the webhook verifies the signature.

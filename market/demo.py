@@ -13,6 +13,8 @@ from pathlib import Path
 
 import asyncpg
 
+from market import clock
+from market.clock import on_day
 from market.accounts.models import Identity
 from market.accounts.services import check_password_strength, hash_password, normalise_email
 from market.audit import services as audit
@@ -284,24 +286,34 @@ async def _score_panel(conn: asyncpg.Connection, bureau: Identity, panel_id: int
                 candidate_id=candidate.candidate_id, position=position, score=score, note="评审小组合议"))
 
 
+async def _on(conn: asyncpg.Connection, start: datetime, days: float) -> None:
+    await on_day(conn, start, days)
+
+
 async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
-                     evaluators: tuple[str, str], title: str, code: str, budget: int) -> int:
-    """A call whose bids a panel scored and which was awarded: under public notice now, with one
-    objection answered."""
+                     evaluators: tuple[str, str], title: str, code: str, budget: int, start: datetime,
+                     objection: bool = True) -> int:
+    """A call published at `start`, bid for, scored by a panel after its 21-day deadline and awarded the
+    day after: its notice runs from there, with one objection answered if asked for."""
+    await _on(conn, start, 0)
     project_id = await project(title, code, budget, f"{title}，为期一年。")
     call_id = await calls.create_call(conn, bureau, call(project_id, f"{title}项目采购", budget))
     await calls.publish_call(conn, bureau, call_id)
+    await _on(conn, start, 5)
     await bids.submit(conn, ngos[6], call_id, _bid(budget * 95 // 100, f"{title}：派驻专业社工团队"))
+    await _on(conn, start, 9)
     await bids.submit(conn, ngos[10], call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
-    await conn.execute("update calls set published_at = published_at - interval '30 days', "
-                       "deadline_at = now() - interval '3 days', questions_close_at = now() - interval '6 days' "
-                       "where id = $1", call_id)
+    await _on(conn, start, 21.5)
     panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
     await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)})
+    await _on(conn, start, 22)
     await awards.award(conn, bureau, call_id)
-    objection = await awards.object_to(conn, ngos[10], call_id, "我方报价更低，请说明价格分的计算方法。")
-    await awards.answer_objection(conn, bureau, objection, "reject",
-                                  "价格分按“最低报价÷本报价×100”计算，已在评分办法中公布；综合得分排序无误。")
+    if objection:
+        await _on(conn, start, 22.5)
+        raised = await awards.object_to(conn, ngos[10], call_id, "我方报价更低，请说明价格分的计算方法。")
+        await _on(conn, start, 23)
+        await awards.answer_objection(conn, bureau, raised, "reject",
+                                      "价格分按“最低报价÷本报价×100”计算，已在评分办法中公布；综合得分排序无误。")
     return call_id
 
 
@@ -316,12 +328,12 @@ async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
 
 
 async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int,
-                 ngos: dict[int, Identity], evaluators: tuple[str, str]) -> None:
-    """Calls in every state, so a newcomer can click through: open, draft, open all year, past its
-    deadline and cancelled. Dates of the closed one are moved back after publishing (demo only)."""
+                 ngos: dict[int, Identity], evaluators: tuple[str, str], today: datetime) -> None:
+    """Calls in every state, so a newcomer can click through, each told at its time: open, draft, open
+    all year with a decided batch, past its deadline with bids, under notice, an award ready for its
+    contract, a contract the bureau has signed, failed and cancelled."""
     if await conn.fetchval("select count(*) from calls"):
         return
-    today = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
 
     async def item(code: str) -> int:
         return await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id"
@@ -335,168 +347,206 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
 
     def call(project_id: int, title: str, budget: int, procedure: str = "open_competition", days: int | None = 21,
              **extra: object) -> CallInput:
+        now = clock.now().replace(minute=0, second=0, microsecond=0)
         return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title,
                          description=f"{title}。欢迎符合条件的社会组织投标，详见评分办法。", budget_ceiling_fen=budget,
                          service_start=date(2027, 1, 1), service_end=date(2027, 12, 31), service_place="上城区",
-                         deadline_at=today + timedelta(days=days) if days is not None else None,
+                         deadline_at=now + timedelta(days=days) if days is not None else None,
                          criteria=_criteria(), **extra)
 
-    meals = await conn.fetchval("select id from projects where title_zh like '%助餐%' order by id limit 1")
-    open_call = await calls.create_call(conn, bureau, call(meals, "湖滨、清波片区老年助餐服务采购", 36_000_000))
-    await calls.publish_call(conn, bureau, open_call)
-    await bids.submit(conn, ngos[1], open_call, _bid(34_500_000, "在东坡路、清波门社区设两个助餐点，日均供餐120份"))
-    bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
-    await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
+    # Awarded 53 days ago; its notice is long over, the contract prepared and signed by the bureau (the
+    # provider, ngo06, has not signed yet).
+    done = await _evaluated(conn, bureau, ngos, project, call, evaluators, "望江街道社会工作站运营", "08.01.01",
+                            26_000_000, today - timedelta(days=75))
+    await _on(conn, today, -40)
+    contract_id = await contracts.generate(conn, bureau, done)
+    await _on(conn, today, -39)
+    await contracts.sign(conn, bureau, contract_id)
+    # Awarded 38 days ago, notice over: the bureau may prepare its contract now.
+    await _evaluated(conn, bureau, ngos, project, call, evaluators, "清波街道邻里互助睦邻点建设", "05.01.01",
+                     6_000_000, today - timedelta(days=60), objection=False)
+
+    # The all-year round: its first batch decided (every proposal above the minimum funded), one more
+    # proposal waiting, sealed, for the next batch.
+    await _on(conn, today, -45)
     venture = await project("2026年上城区公益创投（社区治理类）", "05.01.01", 2_000_000_00,
                             "常年受理社区议事协商、社区营造类公益创投项目申报，单个项目资助不超过8万元。")
     rolling = await calls.create_call(conn, bureau, call(venture, "2026年公益创投社区治理类项目常年征集", 8_000_000,
                                                          procedure="venture_round", days=None))
     await calls.publish_call(conn, bureau, rolling)
-    # The round's first batch is decided (every proposal above the minimum funded); one more waits, sealed.
+    await _on(conn, today, -40)
     await bids.submit(conn, ngos[6], rolling, _bid(7_800_000, "社区议事厅：培育居民议事骨干，每月开展协商议事"))
     await bids.submit(conn, ngos[10], rolling, _bid(6_500_000, "楼道微更新：居民自治改造老旧楼道公共空间"))
+    await _on(conn, today, -30)
     number = await batches.cut_off(conn, bureau, rolling)
     batch_id = await conn.fetchval("select id from call_batches where call_id = $1 and number = $2", rolling, number)
     await _score_panel(conn, bureau, await engine.panel_for(conn, "batch", batch_id), evaluators,
                        {ngos[6].org_id: (82, 80, 85), ngos[10].org_id: (76, 78, 80)})
+    await _on(conn, today, -29)
     await batches.decide(conn, bureau, rolling, number)
+    await _on(conn, today, -3)
     await bids.submit(conn, ngos[1], rolling, _bid(5_000_000, "邻里互助会：组织低龄老人结对帮扶高龄老人"))
-    station = await project("小营街道社会工作站运营", "08.01.01", 28_000_000, "委托专业社会工作机构运营小营街道社会工作站一年。")
-    closed = await calls.create_call(conn, bureau, call(station, "小营街道社会工作站运营服务采购", 28_000_000))
-    await calls.publish_call(conn, bureau, closed)
-    await bids.submit(conn, ngos[6], closed, _bid(27_200_000, "派驻4名持证社工运营小营街道社工站"))
-    await bids.submit(conn, ngos[10], closed, _bid(26_500_000, "以家庭为中心运营社工站，开展个案与小组服务"))
-    await conn.execute("update calls set published_at = published_at - interval '30 days', "
-                       "deadline_at = now() - interval '2 days', questions_close_at = now() - interval '5 days' "
-                       "where id = $1", closed)
-    await _evaluated(conn, bureau, ngos, project, call, evaluators, "紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000)
-    # One more, its notice over: the contract is prepared and the bureau has signed; the provider has not yet.
-    done = await _evaluated(conn, bureau, ngos, project, call, evaluators, "望江街道社会工作站运营", "08.01.01",
-                            26_000_000)
-    await conn.execute("update calls set awarded_at = awarded_at - interval '10 days', "
-                       "notice_ends_at = now() - interval '3 days' where id = $1", done)
-    await contracts.sign(conn, bureau, await contracts.generate(conn, bureau, done))
-    children = await project("困境儿童个案管理服务", "03.01.01", 12_000_000, "为全区困境儿童提供个案管理服务。")
-    cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
-    await calls.publish_call(conn, bureau, cancelled)
-    await calls.cancel_call(conn, bureau, cancelled, "项目并入市级困境儿童关爱项目统一实施，本次采购取消。")
-    # One bid where open competition needs two: the bureau has declared the call failed.
+
+    # One bid where open competition needs two: the bureau declared the call failed after its deadline.
+    await _on(conn, today, -30)
     disabled = await project("残疾人康复辅具适配服务", "02.01.01", 9_000_000, "为辖区持证残疾人提供康复辅具评估与适配。")
     failed = await calls.create_call(conn, bureau, call(disabled, "残疾人康复辅具适配服务采购", 9_000_000))
     await calls.publish_call(conn, bureau, failed)
+    await _on(conn, today, -25)
     await bids.submit(conn, ngos[6], failed, _bid(8_600_000, "为持证残疾人上门评估并适配康复辅具"))
-    await conn.execute("update calls set published_at = published_at - interval '30 days', "
-                       "deadline_at = now() - interval '4 days', questions_close_at = now() - interval '7 days' "
-                       "where id = $1", failed)
+    await _on(conn, today, -8)
     await call_evaluation.declare_failed(conn, bureau, failed)
+
+    # Under notice now, with an objection answered.
+    await _evaluated(conn, bureau, ngos, project, call, evaluators, "紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000,
+                     today - timedelta(days=24))
+
+    # Past its deadline with two bids: the bureau's next step is to form the panel.
+    await _on(conn, today, -23)
+    station = await project("小营街道社会工作站运营", "08.01.01", 28_000_000, "委托专业社会工作机构运营小营街道社会工作站一年。")
+    closed = await calls.create_call(conn, bureau, call(station, "小营街道社会工作站运营服务采购", 28_000_000))
+    await calls.publish_call(conn, bureau, closed)
+    await _on(conn, today, -20)
+    await bids.submit(conn, ngos[6], closed, _bid(27_200_000, "派驻4名持证社工运营小营街道社工站"))
+    await bids.submit(conn, ngos[10], closed, _bid(26_500_000, "以家庭为中心运营社工站，开展个案与小组服务"))
+
+    await _on(conn, today, -12)
+    children = await project("困境儿童个案管理服务", "03.01.01", 12_000_000, "为全区困境儿童提供个案管理服务。")
+    cancelled = await calls.create_call(conn, bureau, call(children, "困境儿童个案管理服务采购", 12_000_000))
+    await calls.publish_call(conn, bureau, cancelled)
+    await _on(conn, today, -10)
+    await calls.cancel_call(conn, bureau, cancelled, "项目并入市级困境儿童关爱项目统一实施，本次采购取消。")
+
+    # Open now, one bid in; and a street office's draft.
+    await _on(conn, today, -5)
+    meals = await conn.fetchval("select id from projects where title_zh like '%助餐%' order by id limit 1")
+    open_call = await calls.create_call(conn, bureau, call(meals, "湖滨、清波片区老年助餐服务采购", 36_000_000))
+    await calls.publish_call(conn, bureau, open_call)
+    await _on(conn, today, -2)
+    await bids.submit(conn, ngos[1], open_call, _bid(34_500_000, "在东坡路、清波门社区设两个助餐点，日均供餐120份"))
+    await _on(conn, today, 0)
+    bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
+    await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
 
 
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
-    """Create the demo district if it is not there; return (role, email, organisation) log-ins."""
+    """Create the demo district if it is not there; return (role, email, organisation) log-ins. The
+    story is told on the clock, from three months ago to today, then the clock is back to real time."""
+    today = datetime.now(timezone.utc)
+    try:
+        async with conn.transaction():
+            await _on(conn, today, -90)  # the district, its people, catalogue and residents' needs
+            logins = await _load(conn, today)
+            await clock.set_offset(conn, 0)
+    finally:
+        clock._set(0)  # whatever happened, this process goes on in real time
+    return logins
+
+
+async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, str, str]]:
     logins: list[tuple[str, str, str]] = []
-    async with conn.transaction():
-        pw = hash_password(DEMO_PASSWORD)  # one hash for every demo account: argon2 is slow on purpose
-        district = await _district(conn)
-        streets: dict[str, int] = {}
-        communities: dict[str, int] = {}
-        for key, zh, en, names in STREETS:
-            code = f"{DISTRICT[0]}-{key}"
-            streets[key] = (await conn.fetchval("select id from jurisdictions where code = $1", code) or
-                            await add_jurisdiction(conn, parent_id=district, level="street", code=code,
-                                                   name_zh=zh, name_en=en))
-            for i, name in enumerate(names, 1):
-                ccode = f"{code}-{i:02d}"
-                communities[name] = (await conn.fetchval("select id from jurisdictions where code = $1", ccode) or
-                                     await add_jurisdiction(conn, parent_id=streets[key], level="community", code=ccode,
-                                                            name_zh=name, name_en=f"{COMMUNITY_EN[name]} Community"))
-                if i == 1:
-                    for g in (1, 2):
-                        gcode = f"{ccode}-g{g}"
-                        if not await conn.fetchval("select id from jurisdictions where code = $1", gcode):
-                            await add_jurisdiction(conn, parent_id=communities[name], level="grid", code=gcode,
-                                                   name_zh=f"{name}第{g}网格", name_en=f"{COMMUNITY_EN[name]} Grid {g}")
+    pw = hash_password(DEMO_PASSWORD)  # one hash for every demo account: argon2 is slow on purpose
+    district = await _district(conn)
+    streets: dict[str, int] = {}
+    communities: dict[str, int] = {}
+    for key, zh, en, names in STREETS:
+        code = f"{DISTRICT[0]}-{key}"
+        streets[key] = (await conn.fetchval("select id from jurisdictions where code = $1", code) or
+                        await add_jurisdiction(conn, parent_id=district, level="street", code=code,
+                                               name_zh=zh, name_en=en))
+        for i, name in enumerate(names, 1):
+            ccode = f"{code}-{i:02d}"
+            communities[name] = (await conn.fetchval("select id from jurisdictions where code = $1", ccode) or
+                                 await add_jurisdiction(conn, parent_id=streets[key], level="community", code=ccode,
+                                                        name_zh=name, name_en=f"{COMMUNITY_EN[name]} Community"))
+            if i == 1:
+                for g in (1, 2):
+                    gcode = f"{ccode}-g{g}"
+                    if not await conn.fetchval("select id from jurisdictions where code = $1", gcode):
+                        await add_jurisdiction(conn, parent_id=communities[name], level="grid", code=gcode,
+                                               name_zh=f"{name}第{g}网格", name_en=f"{COMMUNITY_EN[name]} Grid {g}")
 
-        def login(role: str, local: str, org_name: str) -> str:
-            email = f"{local}@{DOMAIN}"
-            logins.append((role, email, org_name))
-            return email
+    def login(role: str, local: str, org_name: str) -> str:
+        email = f"{local}@{DOMAIN}"
+        logins.append((role, email, org_name))
+        return email
 
-        await create_platform_admin(conn, login("platform admin", "admin", "公益服务市场平台"), "平台管理员", DEMO_PASSWORD)
+    await create_platform_admin(conn, login("platform admin", "admin", "公益服务市场平台"), "平台管理员", DEMO_PASSWORD)
 
-        bureau = await _organisation(conn, kind="buyer", subtype="bureau", name_zh="上城区民政局",
-                                     name_en="Shangcheng District Civil Affairs Bureau", code=_code("11", 2),
-                                     place=district, description="负责全区政府购买社会组织服务目录、立项与资金监管。")
-        bureau_admin = await _user(conn, login("buyer admin", "bureau", "上城区民政局"), "周科长", pw, bureau, "admin")
-        await _catalogue(conn, bureau, bureau_admin)
-        await _user(conn, login("buyer staff", "bureau.staff", "上城区民政局"), "吴科员", pw, bureau, "staff")
-        await _user(conn, login("buyer finance", "bureau.finance", "上城区民政局"), "郑会计", pw, bureau, "finance")
-        offices: dict[str, tuple[int, int]] = {}
-        for n, (key, zh, en, names) in enumerate(STREETS, 3):
-            office = await _organisation(conn, kind="buyer", subtype="street_office", name_zh=f"{zh}办事处",
-                                         name_en=f"{en} Office", code=_code("11", n), place=streets[key])
-            offices[key] = (await _user(conn, login("buyer (street)", f"{key}.office", f"{zh}办事处"),
-                                        f"{zh}社会事务科", pw, office, "admin"), office)
-            community = names[0]
-            committee = await _organisation(conn, kind="buyer", subtype="community", name_zh=f"{community}居民委员会",
-                                            name_en=f"{COMMUNITY_EN[community]} Residents' Committee",
-                                            code=_code("59", 100 + n), place=communities[community])
-            await _user(conn, login("buyer (community)", f"{key}.community", f"{community}居民委员会"),
-                        f"{community}书记", pw, committee, "admin")
+    bureau = await _organisation(conn, kind="buyer", subtype="bureau", name_zh="上城区民政局",
+                                 name_en="Shangcheng District Civil Affairs Bureau", code=_code("11", 2),
+                                 place=district, description="负责全区政府购买社会组织服务目录、立项与资金监管。")
+    bureau_admin = await _user(conn, login("buyer admin", "bureau", "上城区民政局"), "周科长", pw, bureau, "admin")
+    await _catalogue(conn, bureau, bureau_admin)
+    await _user(conn, login("buyer staff", "bureau.staff", "上城区民政局"), "吴科员", pw, bureau, "staff")
+    await _user(conn, login("buyer finance", "bureau.finance", "上城区民政局"), "郑会计", pw, bureau, "finance")
+    offices: dict[str, tuple[int, int]] = {}
+    for n, (key, zh, en, names) in enumerate(STREETS, 3):
+        office = await _organisation(conn, kind="buyer", subtype="street_office", name_zh=f"{zh}办事处",
+                                     name_en=f"{en} Office", code=_code("11", n), place=streets[key])
+        offices[key] = (await _user(conn, login("buyer (street)", f"{key}.office", f"{zh}办事处"),
+                                    f"{zh}社会事务科", pw, office, "admin"), office)
+        community = names[0]
+        committee = await _organisation(conn, kind="buyer", subtype="community", name_zh=f"{community}居民委员会",
+                                        name_en=f"{COMMUNITY_EN[community]} Residents' Committee",
+                                        code=_code("59", 100 + n), place=communities[community])
+        await _user(conn, login("buyer (community)", f"{key}.community", f"{community}居民委员会"),
+                    f"{community}书记", pw, committee, "admin")
 
-        providers: dict[int, tuple[int, int]] = {}
-        for n, (zh, en, reg, rating, year, key, what) in enumerate(PROVIDERS + PENDING_PROVIDERS, 1):
-            prefix = {"social_group": "51", "social_service_agency": "52", "foundation": "53"}[reg]
-            pending = n > len(PROVIDERS)
-            org = await _organisation(conn, kind="provider", subtype=reg, name_zh=zh, name_en=en,
-                                      code=_code(prefix, 200 + n), place=streets[key], rating=rating,
-                                      registered=date(year, 3 + n % 9, 1 + n % 27), description=what,
-                                      status="pending" if pending else "verified")
-            role = "provider (pending)" if pending else "provider admin"
-            providers[n] = (await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh.removeprefix('上城区')}负责人", pw,
-                                        org, "admin"), org)
-            if n == 1:
-                await _user(conn, login("provider staff", "ngo01.staff", zh), "社工小林", pw, org, "staff")
-                await _user(conn, login("provider finance", "ngo01.finance", zh), "出纳小赵", pw, org, "finance")
+    providers: dict[int, tuple[int, int]] = {}
+    for n, (zh, en, reg, rating, year, key, what) in enumerate(PROVIDERS + PENDING_PROVIDERS, 1):
+        prefix = {"social_group": "51", "social_service_agency": "52", "foundation": "53"}[reg]
+        pending = n > len(PROVIDERS)
+        org = await _organisation(conn, kind="provider", subtype=reg, name_zh=zh, name_en=en,
+                                  code=_code(prefix, 200 + n), place=streets[key], rating=rating,
+                                  registered=date(year, 3 + n % 9, 1 + n % 27), description=what,
+                                  status="pending" if pending else "verified")
+        role = "provider (pending)" if pending else "provider admin"
+        providers[n] = (await _user(conn, login(role, f"ngo{n:02d}", zh), f"{zh.removeprefix('上城区')}负责人", pw,
+                                    org, "admin"), org)
+        if n == 1:
+            await _user(conn, login("provider staff", "ngo01.staff", zh), "社工小林", pw, org, "staff")
+            await _user(conn, login("provider finance", "ngo01.finance", zh), "出纳小赵", pw, org, "finance")
 
-        funders: dict[str, Identity] = {}
-        for n, (zh, en, key) in enumerate(ENTERPRISES, 1):
-            org = await _organisation(conn, kind="funder", subtype="enterprise", name_zh=zh, name_en=en,
-                                      code=_code("91", 300 + n), place=streets[key],
-                                      description="企业社会责任：社区公益项目资助、员工志愿服务。")
-            funders[f"csr{n:02d}"] = _acting(await _user(
-                conn, login("funder (enterprise)", f"csr{n:02d}", zh),
-                f"{zh.removeprefix('杭州').removeprefix('浙江')}CSR专员", pw, org, "admin"), org, kind="funder")
-            if n == 1:
-                await _user(conn, login("funder finance", "csr01.finance", zh), "财务小钱", pw, org, "finance")
-        fund = await _organisation(conn, kind="funder", subtype="foundation", name_zh="杭州市上城区慈善总会",
-                                   name_en="Shangcheng District Charity Federation", code=_code("53", 400),
-                                   place=district, description="社区服务基金、公益创投配捐。")
-        funders["charity"] = _acting(await _user(conn, login("funder (foundation)", "charity", "杭州市上城区慈善总会"),
-                                                 "慈善总会秘书长", pw, fund, "admin"), fund, kind="funder")
-        donor = await _organisation(conn, kind="funder", subtype="individual", name_zh="爱心人士 何先生",
-                                    name_en="Mr He (private donor)", code=None, place=district)
-        funders["donor"] = _acting(await _user(conn, login("funder (individual)", "donor", "爱心人士 何先生"), "何先生", pw,
-                                               donor, "admin"), donor, kind="funder")
+    funders: dict[str, Identity] = {}
+    for n, (zh, en, key) in enumerate(ENTERPRISES, 1):
+        org = await _organisation(conn, kind="funder", subtype="enterprise", name_zh=zh, name_en=en,
+                                  code=_code("91", 300 + n), place=streets[key],
+                                  description="企业社会责任：社区公益项目资助、员工志愿服务。")
+        funders[f"csr{n:02d}"] = _acting(await _user(
+            conn, login("funder (enterprise)", f"csr{n:02d}", zh),
+            f"{zh.removeprefix('杭州').removeprefix('浙江')}CSR专员", pw, org, "admin"), org, kind="funder")
+        if n == 1:
+            await _user(conn, login("funder finance", "csr01.finance", zh), "财务小钱", pw, org, "finance")
+    fund = await _organisation(conn, kind="funder", subtype="foundation", name_zh="杭州市上城区慈善总会",
+                               name_en="Shangcheng District Charity Federation", code=_code("53", 400),
+                               place=district, description="社区服务基金、公益创投配捐。")
+    funders["charity"] = _acting(await _user(conn, login("funder (foundation)", "charity", "杭州市上城区慈善总会"),
+                                             "慈善总会秘书长", pw, fund, "admin"), fund, kind="funder")
+    donor = await _organisation(conn, kind="funder", subtype="individual", name_zh="爱心人士 何先生",
+                                name_en="Mr He (private donor)", code=None, place=district)
+    funders["donor"] = _acting(await _user(conn, login("funder (individual)", "donor", "爱心人士 何先生"), "何先生", pw,
+                                           donor, "admin"), donor, kind="funder")
 
-        agency = await _organisation(conn, kind="evaluator", subtype="agency", name_zh="杭州明鉴社会组织评估中心",
-                                     name_en="Mingjian Social Organisation Evaluation Centre", code=_code("52", 500),
-                                     place=district, description="第三方评估：项目评审、中期与末期评估。")
-        await _user(conn, login("evaluator admin", "evaluator", "杭州明鉴社会组织评估中心"), "评估中心主任", pw, agency, "admin")
-        await _user(conn, login("evaluator", "evaluator.expert1", "杭州明鉴社会组织评估中心"), "评估专家 孙老师", pw,
-                    agency, "evaluator")
-        expert = await _organisation(conn, kind="evaluator", subtype="expert", name_zh="社会工作专家 钱教授",
-                                     name_en="Prof. Qian (social work expert)", code=None, place=district)
-        await _user(conn, login("evaluator (expert)", "expert", "社会工作专家 钱教授"), "钱教授", pw, expert, "evaluator")
+    agency = await _organisation(conn, kind="evaluator", subtype="agency", name_zh="杭州明鉴社会组织评估中心",
+                                 name_en="Mingjian Social Organisation Evaluation Centre", code=_code("52", 500),
+                                 place=district, description="第三方评估：项目评审、中期与末期评估。")
+    await _user(conn, login("evaluator admin", "evaluator", "杭州明鉴社会组织评估中心"), "评估中心主任", pw, agency, "admin")
+    await _user(conn, login("evaluator", "evaluator.expert1", "杭州明鉴社会组织评估中心"), "评估专家 孙老师", pw,
+                agency, "evaluator")
+    expert = await _organisation(conn, kind="evaluator", subtype="expert", name_zh="社会工作专家 钱教授",
+                                 name_en="Prof. Qian (social work expert)", code=None, place=district)
+    await _user(conn, login("evaluator (expert)", "expert", "社会工作专家 钱教授"), "钱教授", pw, expert, "evaluator")
 
-        residents = {}
-        for name, local, community in RESIDENTS:
-            residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
-                                           communities[community])
-        await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
-        await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
-                     {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)},
-                     (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"))
-        await funding_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders,
-                                base_url=Settings().base_url)
-        await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders)
+    residents = {}
+    for name, local, community in RESIDENTS:
+        residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
+                                       communities[community])
+    await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
+    await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
+                 {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)},
+                 (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"), today)
+    await funding_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders,
+                            base_url=Settings().base_url, today=today)
+    await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders, today=today)
     return logins

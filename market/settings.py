@@ -74,6 +74,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_starttls: bool = False
 
     matching_weights: str = ""
+    milestone_early_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 7
+    test_clock: bool = False
 
     @property
     def weights(self) -> Weights:
@@ -134,6 +136,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_MATCHING_WEIGHTS": ("matching_weights", "JSON object overriding fit-scoring weights, e.g. "
                                 "{\"price\": 30, \"capacity_contracts\": 5}; the weights in force are shown at "
                                 "/matching/weights"),
+    "MARKET_MILESTONE_EARLY_DAYS": ("milestone_early_days", "how many days before its due date a contract milestone "
+                                    "may be accepted (default 7)"),
+    "MARKET_TEST_CLOCK": ("test_clock", "tests only, never in production: true lets POST /_test/clock move the "
+                          "clock every time rule reads"),
 }
 
 # Read by one CLI command only (`market admin create`), not a setting of the running service.

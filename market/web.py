@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import secrets
 import time
 import uuid
 from urllib.parse import parse_qsl, quote, urlencode
@@ -21,7 +23,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from market import i18n
+from market import clock, i18n
 from market.accounts import services as accounts
 from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
 from market.audit.models import VERB_NAMES
@@ -33,7 +35,7 @@ from market.matching import fair_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
-from market.errors import InvalidFields, MarketError
+from market.errors import Conflict, InvalidFields, MarketError
 from market.i18n import gettext
 from market.notifications import services as notifications
 from market.organisations import models as org_models
@@ -84,12 +86,12 @@ def template_environment() -> Environment:
         PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
         PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
         EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES, FAIR_STATUS_NAMES=fair_models.FAIR_STATUS_NAMES,
-        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
+        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES, WAITS_FOR_NAMES=contracts.WAITS_FOR_NAMES, CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
         urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
         procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
         catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],
         version_choices=lambda versions: [(v.id, f"{v.year} · {localized(v, 'title')}") for v in versions],
-        file_size=format_size, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
+        file_size=format_size, idempotency_token=idempotency_token, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     return env
 
@@ -155,7 +157,8 @@ def in_form_terms(exc: MarketError, fields: dict[str, str]) -> dict[str, str]:
 async def form_data(request: Request) -> dict[str, Any]:
     """A submitted form as a dict, empty fields dropped so defaults apply."""
     form = await request.form()
-    return {k: v for k, v in form.items() if k != "_csrf_token" and not (isinstance(v, str) and v.strip() == "")}
+    return {k: v for k, v in form.items()
+            if k not in ("_csrf_token", IDEMPOTENCY_FIELD) and not (isinstance(v, str) and v.strip() == "")}
 
 
 def wants_json(request: Request) -> bool:
@@ -251,6 +254,10 @@ class RequestContextMiddleware(ASGIMiddleware):
         app_state = scope["litestar_app"].state
         i18n.current_timezone.set(app_state.settings.timezone)
 
+        if app_state.settings.test_clock:
+            # Another process of the test may have moved the clock.
+            async with app_state.pool.acquire() as conn:
+                await clock.load(conn)
         identity: Identity | None = None
         token = request.cookies.get(SESSION_COOKIE)
         if token and len(token) < 200:
@@ -288,6 +295,102 @@ class RequestContextMiddleware(ASGIMiddleware):
         finally:
             log.info("request", method=scope.get("method"), path=scope.get("path"),
                      status=status_holder.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
+
+
+IDEMPOTENCY_FIELD = "_idem"
+# A first request still running after this long is taken to have died; its key may be claimed again.
+_ABANDONED_SECONDS = 60
+_REPLAY_WAIT_SECONDS = 10
+_KEPT_BODY_BYTES = 256 * 1024
+
+
+def idempotency_token() -> str:
+    """A fresh key for one rendering of a form (templates put it beside the CSRF token)."""
+    return secrets.token_urlsafe(18)
+
+
+async def _idempotency_key(scope: Scope, receive: Receive) -> str | None:
+    request: Request = Request(scope, receive)
+    key = request.headers.get("idempotency-key")
+    if key is None and request.content_type[0] in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            key = (await request.form()).get(IDEMPOTENCY_FIELD)
+        except (HTTPException, ValueError):
+            return None  # the handler reports what is wrong with the body
+    return key if isinstance(key, str) and 8 <= len(key) <= 200 else None
+
+
+class IdempotencyMiddleware(ASGIMiddleware):
+    """Every request that changes something acts once per key (the form's `_idem` field or the
+    `Idempotency-Key` header), as Stripe's API does: the first claims the key, and any repeat —
+    even one racing it — waits for the first and gets its response. A refused request keeps
+    nothing, so the person can correct and send again."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") not in ("POST", "PUT", "PATCH", "DELETE") or (key := await _idempotency_key(scope, receive)) is None:
+            await next_app(scope, receive, send)
+            return
+        identity = scope.get("state", {}).get("identity")
+        owner = identity.user_id if identity else 0
+        pool: asyncpg.Pool = scope["litestar_app"].state.pool
+        deadline = time.monotonic() + _REPLAY_WAIT_SECONDS
+        while True:
+            claimed = await pool.fetchval(
+                """insert into idempotency_keys as k (user_id, key, method, path) values ($1, $2, $3, $4)
+                   on conflict (user_id, key) do update set claimed_at = market_now(), method = excluded.method,
+                       path = excluded.path
+                   where k.status is null and k.claimed_at < market_now() - make_interval(secs => $5)
+                   returning true""", owner, key, scope["method"], scope["path"], _ABANDONED_SECONDS)
+            if claimed:
+                break
+            kept = await pool.fetchrow("select * from idempotency_keys where user_id = $1 and key = $2", owner, key)
+            if kept is not None and kept["status"] is not None:
+                if kept["path"] != scope["path"] or kept["method"] != scope["method"]:
+                    raise Conflict("This form was sent already. Reload the page and try again.")
+                await _replay(kept, send)
+                return
+            if time.monotonic() > deadline:
+                raise Conflict("This form is still being processed. Wait a moment and reload the page.")
+            await asyncio.sleep(0.05)
+        response: dict[str, Any] = {"body": bytearray()}
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response["start"] = message
+            elif message["type"] == "http.response.body":
+                response["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await next_app(scope, receive, keep)
+        finally:
+            await _keep_or_release(pool, owner, key, response)
+
+
+async def _keep_or_release(pool: asyncpg.Pool, owner: int, key: str, response: dict[str, Any]) -> None:
+    start = response.get("start")
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in (start or {}).get("headers", [])}
+    # Refusals and errors are not kept (the person corrects and sends again), nor responses that set
+    # a cookie (a session must never be handed to a replay), nor bodies too large to keep.
+    if (start is None or start["status"] >= 400 or "set-cookie" in headers
+            or len(response["body"]) > _KEPT_BODY_BYTES):
+        await pool.execute("delete from idempotency_keys where user_id = $1 and key = $2", owner, key)
+        return
+    await pool.execute("update idempotency_keys set status = $3, location = $4, content_type = $5, body = $6 "
+                       "where user_id = $1 and key = $2", owner, key, start["status"], headers.get("location"),
+                       headers.get("content-type"), bytes(response["body"]))
+
+
+async def _replay(kept: Any, send: Send) -> None:
+    headers = [(b"idempotent-replayed", b"true")]
+    if kept["location"]:
+        headers.append((b"location", kept["location"].encode("latin-1")))
+    if kept["content_type"]:
+        headers.append((b"content-type", kept["content_type"].encode("latin-1")))
+    body = kept["body"] or b""
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": kept["status"], "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def session_cookie(request: Request, token: str | None) -> Cookie:

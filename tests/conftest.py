@@ -14,7 +14,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from market import db
+from market import clock, db
 from market.accounts import services as accounts
 from market.app import create_app
 from market.settings import Settings, load_settings
@@ -24,6 +24,14 @@ from tests.world import World, build_world
 pytest_plugins = ["tests.procurement_fixtures", "tests.stripe_standin"]
 
 TEMPLATE = "market_template"
+
+
+@pytest.fixture(autouse=True)
+def real_time() -> Iterator[None]:
+    """Each test starts on the real clock, whatever the one before moved it to (the offset is per
+    process; each test's database starts at zero)."""
+    yield
+    clock._set(0)
 
 
 @pytest.fixture(scope="session")

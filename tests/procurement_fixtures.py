@@ -4,7 +4,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from market import clock
 from market.catalogue import services as catalogue
+from market.evaluation import services as engine
+from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
 from market.catalogue.models import NewVersion
 from market.procurement import calls, needs
 from market.procurement.models import CallInput, CriterionInput, ProjectInput
@@ -68,3 +71,29 @@ async def pass_deadline(pool, call_id: int) -> None:
     """Move the clock past a call's deadline: the one thing tests do by hand."""
     await pool.execute("update calls set deadline_at = now() - interval '1 minute', "
                        "questions_close_at = now() - interval '3 days' where id = $1", call_id)
+
+
+async def travel(pool, **delta) -> None:
+    """Let time pass on the clock every rule reads (here and in the database)."""
+    async with pool.acquire() as conn:
+        await clock.advance(conn, timedelta(**delta))
+
+
+async def evaluate_delivery(pool, settings, world, contract_id: int, stage: str, total: float = 80) -> int:
+    """A closed mid-term or final evaluation of a contract's delivery, on the panel engine, with this total."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    chair = await who(pool, settings, world, "evaluator")
+    async with pool.acquire() as conn, conn.transaction():
+        provider = await conn.fetchval("select provider_id from contracts where id = $1", contract_id)
+        panel_id = await engine.create_panel(
+            conn, bureau, subject_type=stage, subject_id=contract_id,
+            criteria=[Criterion(1, "服务交付", "Delivery", 100, None, False)],
+            candidates=[Candidate(contract_id, provider, "合同", None, clock.now())])
+        await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
+        await engine.start_scoring(conn, bureau, panel_id)
+        await engine.declare(conn, chair, panel_id, Declaration(candidate_id=contract_id, conflicted=False))
+        await engine.score(conn, chair, panel_id, ScoreInput(candidate_id=contract_id, position=1, score=total))
+        await engine.record_consensus(conn, chair, panel_id, ScoreInput(candidate_id=contract_id, position=1,
+                                                                         score=total))
+        await engine.close(conn, panel_id, bureau.user_id)
+    return panel_id

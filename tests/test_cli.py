@@ -4,6 +4,7 @@ import pytest
 
 from market import db
 from market.cli import main
+from market import clock
 from market.demo import load_demo
 from market.i18n import use_locale
 from market.procurement import calls
@@ -99,9 +100,35 @@ async def test_demo_is_idempotent(database):
             "select d.fair_id, c.*, k.status as contract_status from dockings d join calls c on c.id = d.call_id "
             "left join contracts k on k.call_id = c.id order by d.id")]
         run = await conn.fetchrow("select result, instance from docking_runs order by id desc limit 1")
+        # One story in time: nothing happens after the step it precedes, and nothing in the future.
+        contradictions = await conn.fetch("""
+            select 'bid after its deadline', b.id from bids b join calls c on c.id = b.call_id
+             where b.batch_id is null and b.submitted_at > c.deadline_at
+            union all select 'bid before its call was published', b.id from bids b join calls c on c.id = b.call_id
+             where b.submitted_at < c.published_at
+            union all select 'award before the deadline', a.id from awards a join calls c on c.id = a.call_id
+             where a.batch_id is null and a.awarded_at < c.deadline_at and c.procedure_type <> 'fair_docking'
+            union all select 'award and call disagree on the notice', a.id from awards a join calls c on c.id = a.call_id
+             where a.batch_id is null and a.reopened_at is null and a.notice_ends_at <> c.notice_ends_at
+            union all select 'contract before the notice ended', k.id from contracts k join awards a on a.id = k.award_id
+             where k.created_at < a.notice_ends_at or k.buyer_signed_at < k.created_at
+            union all select 'call published before its project', c.id from calls c join projects p on p.id = c.project_id
+             where c.published_at < p.created_at
+            union all select 'payment dated after it was confirmed', p.id from payments p
+             where p.decided_at is not null and p.paid_on > (p.decided_at at time zone 'Asia/Shanghai')::date
+            union all select 'raise outside its fair', r.pledge_id from fair_raises r join fairs f on f.id = r.fair_id
+             where r.confirmed_at not between f.starts_at and f.ends_at
+            union all select 'in the future', id from audit_events where at > now() + interval '1 minute'""")
+        ready = await conn.fetchval("select count(*) from awards a join calls c on c.id = a.call_id where a.batch_id "
+                                    "is null and a.reopened_at is null and a.notice_ends_at < now() and not exists "
+                                    "(select 1 from contracts k where k.award_id = a.id)")
+        offset = await conn.fetchval("select offset_seconds from clock_offset")
     finally:
         await conn.close()
     assert first == second and counts == again
+    assert [tuple(r) for r in contradictions] == []
+    assert ready >= 1  # an award whose contract the bureau may prepare now
+    assert offset == 0 and clock.offset().total_seconds() == 0
     assert providers == 30 and enterprises == 10
     assert funded == 2 and waiting == 1
     # Money: funded projects, payments of both kinds (and one in the bureau's queue), books that balance.

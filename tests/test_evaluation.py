@@ -228,3 +228,60 @@ async def test_a_call_with_too_few_bids_is_declared_failed_and_its_project_may_t
 async def test_a_call_with_enough_bids_is_not_declared_failed(pool, settings, world, closed_call):
     with pytest.raises(Conflict):
         await _do(pool, call_evaluation.declare_failed, await who(pool, settings, world, "buyer_admin"), closed_call)
+
+
+async def test_panel_members_read_the_bids_they_score_unless_conflicted(client, pool, world, closed_call):
+    """As an evaluator, /calls/N/bids once said there was nothing to show while the panel asked for scores."""
+    settings = client.app.state.settings
+    panel_id = await _panel(pool, settings, world, closed_call)
+    bid_ids = [r["id"] for r in await pool.fetch("select id from bids where call_id = $1 order by id", closed_call)]
+    chair = await who(pool, settings, world, "evaluator")
+    await _do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=bid_ids[1], conflicted=True))
+    await act_as(client, pool, settings, world["evaluator"].user_id)
+    assert (await client.get(f"/api/bids/{bid_ids[0]}")).status_code == 200
+    assert (await client.get(f"/api/bids/{bid_ids[1]}")).status_code == 404  # declared a conflict with it
+    assert [b["id"] for b in (await client.get(f"/api/calls/{closed_call}/bids")).json()] == [bid_ids[0]]
+    assert f'href="/calls/{closed_call}/bids"' in (await client.get(f"/panels/{panel_id}")).text
+    # Nobody outside the panel reads them, evaluators of other panels included.
+    await pool.execute("delete from panel_members where panel_id = $1 and role = 'member'", panel_id)
+    await act_as(client, pool, settings, world["buyer_staff"].user_id)  # the buyer's staff: the buyer reads anyway
+    assert (await client.get(f"/api/bids/{bid_ids[0]}")).status_code == 200
+    await act_as(client, pool, settings, world["other_provider_admin"].user_id)
+    assert (await client.get(f"/api/bids/{bid_ids[0]}")).status_code == 404
+
+
+async def test_an_evaluator_is_told_and_the_panel_names_its_call(client, pool, world, closed_call):
+    settings = client.app.state.settings
+    panel_id = await _panel(pool, settings, world, closed_call)
+    title = await pool.fetchval("select title_zh from calls where id = $1", closed_call)
+    told = await pool.fetchrow("select link, params from notifications where user_id = $1 and kind = 'panel_member_added'",
+                               world["evaluator"].user_id)
+    assert told["link"] == f"/panels/{panel_id}" and told["params"]["title"] == title
+    await act_as(client, pool, settings, world["evaluator"].user_id)
+    page = (await client.get(f"/panels/{panel_id}?lang=en")).text
+    assert f'<a href="/calls/{closed_call}">{title}</a>' in page and f'href="/calls/{closed_call}/bids"' in page
+    # Before any score, no totals: they would rest on the price alone (once 100.00 and 97.43).
+    assert "100.00" not in page and "still to record" in page
+    api = (await client.get(f"/api/panels/{panel_id}")).json()
+    assert api["results"] == [] and api["consensus_missing"] == 4 and api["subject"]["link"] == f"/calls/{closed_call}"
+
+
+async def test_the_chair_sees_the_members_scores_before_the_consensus(client, pool, world, closed_call):
+    settings = client.app.state.settings
+    panel_id = await _panel(pool, settings, world, closed_call)
+    bid = await pool.fetchval("select min(id) from bids where call_id = $1", closed_call)
+    staff = await who(pool, settings, world, "buyer_staff")
+    await _do(pool, engine.declare, staff, panel_id, Declaration(candidate_id=bid, conflicted=False))
+    await _do(pool, engine.score, staff, panel_id, ScoreInput(candidate_id=bid, position=1, score=73.5, note="设计扎实"))
+    for name, sees in (("evaluator", True), ("buyer_staff", False)):
+        await act_as(client, pool, settings, world[name].user_id)
+        scores = (await client.get(f"/api/panels/{panel_id}")).json()["member_scores"]
+        assert bool(scores) is sees, name
+        if sees:
+            assert scores == [{"user_id": world["buyer_staff"].user_id, "display_name": scores[0]["display_name"],
+                               "candidate_id": bid, "position": 1, "score": 73.5, "note": "设计扎实"}]
+    await act_as(client, pool, settings, world["evaluator"].user_id)
+    chair = await who(pool, settings, world, "evaluator")
+    await _do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=bid, conflicted=False))
+    page = (await client.get(f"/panels/{panel_id}?lang=en")).text
+    assert "73.5" in page and "设计扎实" in page

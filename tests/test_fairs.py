@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
+from market import clock
 from market.accounts import services as accounts
 from market.db import queries
 from market.errors import Conflict, Forbidden, InvalidFields, NotFound
@@ -22,7 +23,7 @@ from market.matching import fairs
 from market.matching.fair_models import FAIR_STATUS_NAMES, FairInput, ItemInput, RaiseInput
 from market.matching.weights import Weights
 from tests.conftest import act_as, post_form
-from tests.procurement_fixtures import who
+from tests.procurement_fixtures import travel, who
 from tests.test_evaluation import _do
 from tests.world import code
 
@@ -307,3 +308,15 @@ async def test_the_fair_form_reads_local_times_and_refuses_bad_ones(client, pool
     assert starts == datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
     await act_as(client, pool, settings, world["funder_admin"].user_id)
     assert "社区公益对对碰" not in (await client.get("/fairs")).text  # a draft is the organiser's
+
+
+async def test_a_fair_running_past_its_end_still_takes_all_or_nothing_raises(pool, settings, world, project):
+    """A raise at a fair that ran late once failed with "the deadline must be later than now"."""
+    fair_id = await _live_fair(pool, settings, world, project, all_or_nothing=True)
+    await travel(pool, hours=5)  # the fair was planned for four hours
+    funder = await who(pool, settings, world, "funder_admin")
+    token = await _do(pool, fairs.raise_paddle, funder, fair_id,
+                      RaiseInput(project_id=project, amount_fen=20_000_00, token=uuid.uuid4()))
+    pledge = await pool.fetchrow("select * from pledges where id = $1",
+                                 await _do(pool, fairs.confirm_raise, funder, fair_id, token))
+    assert pledge["condition_deadline"] > clock.now()

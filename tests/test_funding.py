@@ -5,12 +5,13 @@ from datetime import date, datetime, timedelta, timezone
 import asyncpg
 import pytest
 
+from market import clock
 from market.errors import Conflict, Forbidden, InvalidFields
 from market.funding import disbursements, ledger, pledges
 from market.funding.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
 from market.procurement import contracts, needs
 from market.procurement.models import ProjectInput
-from tests.procurement_fixtures import who
+from tests.procurement_fixtures import evaluate_delivery, travel, who
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
@@ -284,6 +285,10 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
         signed)}
     shares = disbursements.milestone_amounts(contract["amount_fen"], percents)
     assert sum(shares.values()) == contract["amount_fen"]
+    # The whole contract delivered and both evaluations passed.
+    await travel(pool, days=450)
+    for stage in ("midterm", "final"):
+        await evaluate_delivery(pool, settings, world, signed, stage)
     with pytest.raises(Forbidden):
         await _do(pool, disbursements.accept_milestone, await who(pool, settings, world, "provider_admin"), signed,
                   payments[0])
@@ -292,7 +297,7 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     assert paid == shares[payments[0]]
     with pytest.raises(Conflict):
         await _do(pool, disbursements.accept_milestone, buyer, signed, payments[0])
-    for position in payments[1:]:
+    for position in range(payments[0] + 1, payments[-1] + 1):
         await _do(pool, disbursements.accept_milestone, buyer, signed, position)
     provider = world["provider_admin"].org_id
     assert await _balance(pool, ledger.provider(provider)) == contract["amount_fen"]
@@ -322,6 +327,9 @@ async def test_concurrent_money_movements_keep_the_books_balanced(pool, settings
     buyer = await who(pool, settings, world, "buyer_admin")
     milestones = [r["position"] for r in await pool.fetch(
         "select position from contract_milestones where contract_id = $1", signed)]
+    await travel(pool, days=450)
+    for stage in ("midterm", "final"):
+        await evaluate_delivery(pool, settings, world, signed, stage)
     rng = random.Random(20261122)
     unexpected: list[BaseException] = []
 
@@ -437,3 +445,45 @@ async def test_settle_due_settles_only_passed_deadlines(pool, settings, world, p
     assert await _balance(pool, ledger.funder(world.orgs["funder"])) == 0
     assert await pledges.settle_due(pool, deadline + timedelta(days=6)) == 1
     assert await _status(pool, unpaid) == "cancelled"
+
+
+async def test_milestones_are_accepted_in_order_when_due_and_after_their_evaluation(pool, settings, world, signed):
+    """The final 30 % was once paid on the day of signing: each refusal here names its reason."""
+    buyer = await who(pool, settings, world, "buyer_admin")
+    rows = await pool.fetch("select position, kind, due_date, waits_for from contract_milestones "
+                            "where contract_id = $1 order by position", signed)
+    by_wait = {r["waits_for"]: r["position"] for r in rows if r["kind"] == "payment"}
+    assert set(by_wait) == {"none", "midterm", "final"}
+
+    async def refusal(position):
+        with pytest.raises(Conflict) as refused:
+            await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+        return refused.value.message
+
+    first = rows[0]
+    assert first["kind"] == "payment" and first["waits_for"] == "none"
+    assert "due on" in await refusal(1)  # signed in December, due in January
+    assert "in their order" in await refusal(by_wait["final"])
+    await travel(pool, days=(first["due_date"] - clock.today()).days - 7)
+    assert await _do(pool, disbursements.accept_milestone, buyer, signed, 1) > 0  # from 7 days before it is due
+    await travel(pool, days=(rows[-1]["due_date"] - clock.today()).days + 1)
+    for position in range(2, by_wait["midterm"]):
+        await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+    assert "mid-term evaluation" in await refusal(by_wait["midterm"])
+    await evaluate_delivery(pool, settings, world, signed, "midterm", total=55)  # grade C: failed
+    assert "mid-term evaluation" in await refusal(by_wait["midterm"])
+    await pool.execute("delete from panel_consensus where panel_id in (select id from panels where subject_id = $1)",
+                       signed)
+    await pool.execute("insert into panel_consensus (panel_id, candidate_id, position, score, recorded_by) "
+                       "select id, $1, 1, 75, $2 from panels where subject_type = 'midterm' and subject_id = $1",
+                       signed, world["evaluator"].user_id)
+    await _do(pool, disbursements.accept_milestone, buyer, signed, by_wait["midterm"])
+    for position in range(by_wait["midterm"] + 1, by_wait["final"]):
+        await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+    assert "final evaluation" in await refusal(by_wait["final"])
+    await evaluate_delivery(pool, settings, world, signed, "final")
+    await _do(pool, disbursements.accept_milestone, buyer, signed, by_wait["final"])
+    provider = await pool.fetchval("select provider_id from contracts where id = $1", signed)
+    async with pool.acquire() as conn:
+        assert await ledger.balance(conn, ledger.provider(provider)) == await conn.fetchval(
+            "select amount_fen from contracts where id = $1", signed)

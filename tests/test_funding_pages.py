@@ -7,7 +7,7 @@ import pytest
 
 from market.funding import ledger
 from tests.conftest import act_as, post_form
-from tests.procurement_fixtures import who
+from tests.procurement_fixtures import travel, who
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
@@ -112,12 +112,29 @@ async def test_the_buyer_accepts_a_milestone_on_the_contract_page_and_the_provid
     assert (await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")).status_code == 403
     await _as(client, pool, world, "buyer_admin")
     page = await client.get(f"/contracts/{signed}?lang=en")
+    assert f"/milestones/{first}/accept" not in page.text and "it can be accepted from" in page.text  # not due yet
+    await travel(pool, days=40)
+    await _as(client, pool, world, "buyer_admin")  # a log-in lasts hours, not weeks
+    page = await client.get(f"/contracts/{signed}?lang=en")
     assert f"/milestones/{first}/accept" in page.text and "Accept and pay" in page.text
-    assert (await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")).status_code == 303
+    assert "Paid after a passed mid-term evaluation" in page.text
+    # Accepting pays money that does not come back: it asks first, saying how much.
+    confirm = await client.get(f"/contracts/{signed}/milestones/{first}/accept?lang=en")
     amount = await pool.fetchval("select amount_fen * 40 / 100 from contracts where id = $1", signed)
+    from market.i18n import format_money, use_locale
+    with use_locale("en"):
+        assert format_money(amount) in confirm.text and 'name="confirm" value="yes"' in confirm.text
+    unconfirmed = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["location"].endswith(f"/milestones/{first}/accept")
+    async with pool.acquire() as conn:
+        assert await ledger.balance(conn, ledger.provider(world.orgs["provider"])) == 0
+    done = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
+    assert done.status_code == 303
     async with pool.acquire() as conn:
         assert await ledger.balance(conn, ledger.provider(world.orgs["provider"])) == amount
-    again = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")
+    landed = await client.get(done.headers["location"] + "&lang=en")
+    assert "The milestone was accepted." in landed.text
+    again = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
     assert again.status_code == 409
     page = await client.get(f"/contracts/{signed}?lang=en")
     assert f"/milestones/{first}/accept" not in page.text and "paid" in page.text
@@ -132,7 +149,9 @@ async def test_the_funder_dashboard_follows_the_money_to_the_provider(client, po
     await _as(client, pool, world, "buyer_admin")
     first = await pool.fetchval("select min(position) from contract_milestones where contract_id = $1 "
                                 "and kind = 'payment'", signed)
-    await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")
+    await travel(pool, days=40)
+    await _as(client, pool, world, "buyer_admin")
+    await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
     share = await pool.fetchval("select amount_fen * 40 / 100 from contracts where id = $1", signed)
 
     await _as(client, pool, world, "funder_admin")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
 import asyncpg
 import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from market import clock
 from market.accounts.models import (
     MIN_PASSWORD_LENGTH, ActAs, AddMember, Identity, LogIn, Member, Membership, PasswordChange, SignUp,
 )
@@ -103,7 +104,7 @@ async def authenticate(conn: asyncpg.Connection, settings: Settings, data: LogIn
     if user is None or user["status"] != "active":
         _password_matches(_DUMMY_HASH, data.password)
         return LoginRefused(gettext("The email address or password is wrong."))
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     if user["locked_until"] is not None and user["locked_until"] > now:
         return LoginRefused(gettext("Too many failed log-ins: this account is locked for a while. Try again "
                                     "later, or reset the password by email."), user["locked_until"])

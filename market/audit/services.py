@@ -50,7 +50,8 @@ async def record(conn: asyncpg.Connection, *, verb: Verb, object_type: str, obje
     diff = json.loads(json.dumps(changes(before, after), default=_canonical, ensure_ascii=False))
     await conn.execute("select pg_advisory_xact_lock($1)", AUDIT_LOCK)
     prev = await queries.audit.last_hash(conn) or GENESIS
-    at = await conn.fetchval("select clock_timestamp()")
+    # The moment itself (not the transaction's start), on the clock every rule reads.
+    at = await conn.fetchval("select clock_timestamp() + (market_now() - now())")
     digest = entry_hash(prev, at, actor, organisation, verb.value, object_type, str(object_id), diff)
     await queries.audit.append(
         conn, at=at, actor=actor, organisation=organisation, verb=verb.value,

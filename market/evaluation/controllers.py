@@ -12,7 +12,8 @@ from litestar.params import FromPath, JSONBody
 from market.accounts.access import SIGNED_IN, member
 from market.errors import Conflict, Forbidden, Invalid, NotFound
 from market.evaluation import services as engine
-from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, Member, Ranked, ScoreInput
+from market.evaluation.models import (AddMember, Candidate, Criterion, Declaration, Member, MemberScore, Ranked,
+                                     ScoreInput)
 from market.i18n import N_
 from market.procurement import evaluation as call_evaluation
 from market.validation import parse
@@ -27,30 +28,29 @@ class PanelOut(msgspec.Struct, kw_only=True):
     status: str
     subject_type: str
     subject_id: int
+    subject: engine.Subject | None
     members: list[Member]
     criteria: list[Criterion]
     candidates: list[Candidate]
+    consensus_missing: int
+    # The ranking once every consensus score is in: before that, totals would rest on the price alone.
     results: list[Ranked]
+    # Each member's own scores, for the chair (and the platform) only.
+    member_scores: list[MemberScore]
 
 
 async def _panel_out(conn: asyncpg.Connection, identity: Any, panel_id: int) -> PanelOut:
     panel = await conn.fetchrow("select * from panels where id = $1", panel_id)
     if panel is None or not await engine.may_see(conn, identity, panel):
         raise NotFound()
+    missing = await engine.missing_consensus(conn, panel_id)
+    chair = await engine.role_in(conn, identity, panel_id) == "chair" or identity.is_platform_admin
     return PanelOut(id=panel_id, status=panel["status"], subject_type=panel["subject_type"], subject_id=panel["subject_id"],
+                    subject=await engine.subject_of(conn, panel["subject_type"], panel["subject_id"]),
                     members=await engine.members_of(conn, panel_id), criteria=await engine.criteria_of(conn, panel_id),
-                    candidates=await engine.candidates_of(conn, panel_id),
-                    results=await engine.results(conn, identity, panel_id))
-
-
-async def _subject_link(conn: asyncpg.Connection, panel: PanelOut) -> str | None:
-    """Where the panel's page leads back to: what it evaluates."""
-    if panel.subject_type == "call":
-        return f"/calls/{panel.subject_id}"
-    if panel.subject_type == "batch":
-        row = await conn.fetchrow("select call_id, number from call_batches where id = $1", panel.subject_id)
-        return f"/calls/{row['call_id']}/batches/{row['number']}"
-    return None
+                    candidates=await engine.candidates_of(conn, panel_id), consensus_missing=missing,
+                    results=await engine.results(conn, identity, panel_id) if missing == 0 else [],
+                    member_scores=await engine.member_scores(conn, panel_id) if chair else [])
 
 
 class PanelPages(Controller):
@@ -68,7 +68,7 @@ class PanelPages(Controller):
             panel_id, identity.user_id)}
         owner = await conn.fetchval("select owner_id from panels where id = $1", panel_id) == identity.org_id
         return page(request, "evaluation/panel.html", status=status, panel=panel, role=role, declared=declared,
-                    mine=mine, owner=owner, errors=errors or {}, subject_link=await _subject_link(conn, panel))
+                    mine=mine, owner=owner, errors=errors or {})
 
     @get("/panels/{panel_id:int}", opt=SIGNED_IN_OPT)
     async def show(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int]) -> Response:

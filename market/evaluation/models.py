@@ -62,3 +62,12 @@ class ScoreInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     position: Annotated[int, msgspec.Meta(ge=1, le=50)]
     score: Score | None
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+class MemberScore(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: int
+    display_name: str
+    candidate_id: int
+    position: int
+    score: float | None
+    note: str

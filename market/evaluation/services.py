@@ -8,10 +8,12 @@ delivery later, with the same tables and rules.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from market.accounts.models import Identity
 from market.accounts.services import normalise_email
@@ -20,7 +22,31 @@ from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.evaluation import scoring, workflow
 from market.i18n import Msg
-from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, Member, Ranked, ScoreInput
+from market.evaluation.models import (AddMember, Candidate, Criterion, Declaration, Member, MemberScore, Ranked,
+                                     ScoreInput)
+from market.notifications import services as notifications
+
+
+class Subject(msgspec.Struct, frozen=True, kw_only=True):
+    """What a panel evaluates, as its page names it and links to it."""
+    title_zh: str
+    title_en: str
+    link: str
+    bids_link: str | None = None  # where members read what they score
+
+
+# Each kind of subject says how to describe itself (procurement registers calls and batches), so
+# the engine imports no domain that uses it.
+_SUBJECTS: dict[str, Callable[[asyncpg.Connection, int], Awaitable[Subject]]] = {}
+
+
+def register_subject(subject_type: str, describe: Callable[[asyncpg.Connection, int], Awaitable[Subject]]) -> None:
+    _SUBJECTS[subject_type] = describe
+
+
+async def subject_of(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> Subject | None:
+    describe = _SUBJECTS.get(subject_type)
+    return await describe(conn, subject_id) if describe else None
 
 
 def _decimal(score: float | None) -> Decimal | None:
@@ -89,6 +115,9 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
         raise Conflict("The panel has a chair already.")
     await conn.execute("insert into panel_members (panel_id, user_id, role) values ($1, $2, $3)",
                        panel_id, user["id"], data.role)
+    subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
+    await notifications.notify(conn, [user["id"]], "panel_member_added", f"/panels/{panel_id}",
+                               title=subject.title_zh if subject else "")
     await audit.record(conn, verb=Verb.PANEL_MEMBER_ADD, object_type="panel", object_id=panel_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"user_id": user["id"], "role": data.role})
@@ -104,7 +133,7 @@ def _require(panel: Any, action: str) -> None:
 async def _move(conn: asyncpg.Connection, panel: Any, action: str, actor: int | None) -> None:
     _require(panel, action)
     target = workflow.PANEL_MOVES[action]
-    await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then now() end "
+    await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then market_now() end "
                        "where id = $1", panel["id"], target)
     await audit.record(conn, verb=Verb.PANEL_STATUS, object_type="panel", object_id=panel["id"], actor=actor,
                        before={"status": panel["status"]}, after={"status": target})
@@ -159,7 +188,7 @@ async def declare(conn: asyncpg.Connection, identity: Identity, panel_id: int, d
     await conn.execute(
         """insert into panel_declarations (panel_id, user_id, candidate_id, conflicted, note) values ($1, $2, $3, $4, $5)
            on conflict (panel_id, user_id, candidate_id)
-           do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = now()""",
+           do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = market_now()""",
         panel_id, identity.user_id, data.candidate_id, data.conflicted, data.note.strip())
     await audit.record(conn, verb=Verb.PANEL_DECLARE, object_type="panel", object_id=panel_id, actor=identity.user_id,
                        after={"candidate_id": data.candidate_id, "conflicted": data.conflicted})
@@ -193,7 +222,7 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
         """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
            values ($1, $2, $3, $4, $5, $6)
            on conflict (panel_id, user_id, candidate_id, position)
-           do update set score = excluded.score, note = excluded.note, scored_at = now()""",
+           do update set score = excluded.score, note = excluded.note, scored_at = market_now()""",
         panel_id, identity.user_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip())
     await audit.record(conn, verb=Verb.PANEL_SCORE, object_type="panel", object_id=panel_id, actor=identity.user_id,
                        after={"candidate_id": data.candidate_id, "position": data.position,
@@ -222,7 +251,7 @@ async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_i
            values ($1, $2, $3, $4, $5, $6)
            on conflict (panel_id, candidate_id, position)
            do update set score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by,
-                         recorded_at = now()""",
+                         recorded_at = market_now()""",
         panel_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip(), identity.user_id)
     await audit.record(conn, verb=Verb.PANEL_CONSENSUS, object_type="panel", object_id=panel_id,
                        actor=identity.user_id, after={"candidate_id": data.candidate_id, "position": data.position,
@@ -260,6 +289,14 @@ async def scoring_results(conn: asyncpg.Connection, panel_id: int) -> list[Ranke
     for r in await conn.fetch("select candidate_id, position, score from panel_consensus where panel_id = $1", panel_id):
         consensus.setdefault(r["candidate_id"], {})[r["position"]] = r["score"]
     return scoring.rank(await criteria_of(conn, panel_id), await candidates_of(conn, panel_id), consensus)
+
+
+async def member_scores(conn: asyncpg.Connection, panel_id: int) -> list[MemberScore]:
+    """Every member's own scores, for the chair to weigh before recording the consensus."""
+    return [MemberScore(**dict(r)) for r in await conn.fetch(
+        """select s.user_id, u.display_name, s.candidate_id, s.position, s.score::float8 as score, s.note
+             from panel_scores s join users u on u.id = s.user_id
+            where s.panel_id = $1 order by s.candidate_id, s.position, u.display_name""", panel_id)]
 
 
 async def missing_consensus(conn: asyncpg.Connection, panel_id: int) -> int:

@@ -13,7 +13,7 @@ from market.accounts.access import SIGNED_IN, member
 from market.funding import disbursements, pledges
 from market.funding.models import OfflinePaymentInput, Payment, Pledge, PledgeInput
 from market.i18n import N_
-from market.web import Db, User
+from market.web import Config, Db, User
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
@@ -86,6 +86,7 @@ class FundingApi(Controller):
 
     @post("/contracts/{contract_id:int}/milestones/{position:int}/accept", opt=BUYERS_OPT, status_code=201,
           summary="Accept a milestone; a payment milestone pays the provider its share")
-    async def accept(self, conn: Db, identity: User, contract_id: FromPath[int],
+    async def accept(self, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
                      position: FromPath[int]) -> dict[str, int]:
-        return {"paid_fen": await disbursements.accept_milestone(conn, identity, contract_id, position)}
+        return {"paid_fen": await disbursements.accept_milestone(conn, identity, contract_id, position,
+                                                                           settings.milestone_early_days)}

@@ -5,11 +5,13 @@ services as real use, so the ledger balances."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
+from market import clock
 from market.accounts.models import Identity
+from market.clock import on_day
 from market.funding import online, pledges, pools, resources
 from market.funding.models import OfflinePaymentInput, PledgeInput, ResourceInput
 from market.funding.pool_models import FundInput
@@ -30,9 +32,9 @@ async def _pledge(conn: asyncpg.Connection, funder: Identity, project_id: int, a
                                                           amount_fen=amount_fen, note=note))
 
 
-async def _transfer(conn: asyncpg.Connection, funder: Identity, pledge_id: int, reference: str, days_ago: int) -> int:
+async def _transfer(conn: asyncpg.Connection, funder: Identity, pledge_id: int, reference: str) -> int:
     return await pledges.record_offline(conn, funder, pledge_id, OfflinePaymentInput(
-        bank_reference=reference, paid_on=date.today() - timedelta(days=days_ago)))
+        bank_reference=reference, paid_on=clock.today()))
 
 
 async def _paid_online(conn: asyncpg.Connection, funder: Identity, pledge_id: int, base_url: str) -> None:
@@ -44,29 +46,30 @@ async def _into_fund(conn: asyncpg.Connection, funder: Identity, owner: Identity
                      reference: str) -> None:
     pledge_id = await pledges.create(conn, funder, PledgeInput(target_type="fund", target_id=fund_id,
                                                                amount_fen=amount_fen))
-    await pledges.confirm_payment(conn, owner, await _transfer(conn, funder, pledge_id, reference, 25))
+    await pledges.confirm_payment(conn, owner, await _transfer(conn, funder, pledge_id, reference))
 
 
 async def _pools(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, Identity],
-                 projects: dict[str, int]) -> None:
+                 projects: dict[str, int], today: datetime) -> int:
     """A ratio pool whose round is open (its page shows the live matches), and a quadratic pool whose
-    round has closed and paid its matches."""
-    now = datetime.now(timezone.utc)
+    round the caller closes once it is over; returns the quadratic pool."""
+    await on_day(conn, today, -20)
+    now = clock.now()
     charity = funders["charity"]
     ratio = await pools.create_fund(conn, charity, FundInput(
         name_zh="上城区社区服务配捐基金", name_en="Shangcheng community service matching fund",
         description="慈善总会设立的社区服务基金：企业和爱心人士每向参与项目捐赠1元，基金配捐1元。",
         matching="ratio", ratio_num=1, ratio_den=1, min_gift_fen=100_00, per_donor_cap_fen=20_000_00,
-        per_project_cap_fen=50_000_00, opens_at=now - timedelta(days=30), closes_at=now + timedelta(days=30)))
+        per_project_cap_fen=50_000_00, opens_at=now, closes_at=now + timedelta(days=50)))
     for key in ("meals", "bathing"):
         await pools.add_project(conn, charity, ratio, projects[key])
+    await on_day(conn, today, -19)
     await _into_fund(conn, funders["csr01"], charity, ratio, 100_000_00, "ICBC-20261028-0017")
 
     quadratic = await pools.create_fund(conn, bureau, FundInput(
         name_zh="2026年社会组织发展基金·二次方配捐", name_en="2026 NGO development fund (quadratic matching)",
         description="支持者越多的项目获得越多配捐：众多小额捐赠比一笔大额捐赠分量更重。",
-        matching="quadratic", per_project_cap_fen=30_000_00, opens_at=now - timedelta(days=40),
-        closes_at=now + timedelta(days=1)))
+        matching="quadratic", per_project_cap_fen=30_000_00, opens_at=now, closes_at=now + timedelta(days=15)))
     for key in ("ziyang", "xiaoying"):
         await pools.add_project(conn, bureau, quadratic, projects[key])
     await _into_fund(conn, funders["csr05"], bureau, quadratic, 40_000_00, "BOC-20261025-3310")
@@ -75,15 +78,15 @@ async def _pools(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
                                 ("csr09", "xiaoying", 16_000_00), ("csr10", "xiaoying", 1_000_00)):
         pledge_id = await _pledge(conn, funders[funder], projects[key], amount, "")
         await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders[funder], pledge_id,
-                                                                    f"NB-202611-{pledge_id:04d}", 10))
-    await pools.close_round(conn, bureau, quadratic)
+                                                                    f"NB-202611-{pledge_id:04d}"))
+    return quadratic
 
 
 async def _resources(conn: asyncpg.Connection, funders: dict[str, Identity]) -> None:
     """The resources list (资源清单): what funders offer besides their pledges."""
     district = await conn.fetchval("select id from jurisdictions where level = 'district' order by id limit 1")
     street = await conn.fetchval("select id from jurisdictions where level = 'street' order by id limit 1")
-    until = date.today() + timedelta(days=300)
+    until = clock.today() + timedelta(days=300)
     offers = (
         ("csr01", ResourceInput(kind="money", title="2026年社区助老专项资金", amount_fen=200_000_00, categories=["01"],
                                 jurisdiction_ids=[street], beneficiary_groups=["older_people"],
@@ -103,7 +106,8 @@ async def _resources(conn: asyncpg.Connection, funders: dict[str, Identity]) -> 
         kind="goods", title="冬季棉衣（已发完）", quantity="200件")))
 
 
-async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str, Identity], base_url: str) -> None:
+async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str, Identity], base_url: str,
+               today: datetime) -> None:
     """Funds, pledges and resources of the demo's projects; once only."""
     if await conn.fetchval("select count(*) from pledges"):
         return
@@ -113,26 +117,33 @@ async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str,
     projects = {key: await conn.fetchval("select id from projects where title_zh = $1 order by id limit 1", title)
                 for key, title in titles.items()}
     meals, bathing, station = projects["meals"], projects["bathing"], projects["station"]
-    await _pools(conn, bureau, funders, projects)
-    await _resources(conn, funders)
-
+    # Told in date order, so payments, receipts and refunds follow one another as they happened.
+    await on_day(conn, today, -22)
+    # The social work station: paid, then refunded by the bureau when the funder's purpose changed.
+    refunded = await _pledge(conn, funders["csr02"], station, 15_000_00, "")
+    await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders["csr02"], refunded, "CCB-20261111-0907"))
+    quadratic = await _pools(conn, bureau, funders, projects, today)
+    await on_day(conn, today, -15)
     # The meals project: two enterprises paid by bank transfer, confirmed by the bureau; a private donor
     # paid online; a third enterprise's transfer waits in the bureau's queue.
     first = await _pledge(conn, funders["csr01"], meals, 50_000_00, "支持高龄独居老人助餐，企业员工可参与送餐志愿服务。")
-    await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders["csr01"], first, "ICBC-20261102-0381", 20))
+    await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders["csr01"], first, "ICBC-20261118-0381"))
+    await on_day(conn, today, -12)
+    await pledges.refund(conn, bureau, refunded, "资助方调整年度资助方向，经双方协商退回。")
+    await on_day(conn, today, -10)
     second = await _pledge(conn, funders["csr02"], meals, 30_000_00, "")
-    await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders["csr02"], second, "CCB-20261108-1176", 14))
+    await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders["csr02"], second, "CCB-20261123-1176"))
     await _paid_online(conn, funders["donor"], await _pledge(conn, funders["donor"], meals, 2_000_00,
                                                                "给老人们加个菜。"), base_url)
-    waiting = await _pledge(conn, funders["csr03"], meals, 20_000_00, "")
-    await _transfer(conn, funders["csr03"], waiting, "ABC-20261120-0042", 2)
-
+    await on_day(conn, today, -7)
     # Home bathing: one enterprise paid online; another promised, not yet paid.
     await _paid_online(conn, funders["csr04"], await _pledge(conn, funders["csr04"], bathing, 10_000_00, ""), base_url)
+    await on_day(conn, today, -4)
+    await pools.close_round(conn, bureau, quadratic)
+    await on_day(conn, today, -3)
+    await _resources(conn, funders)
+    await on_day(conn, today, -2)
+    waiting = await _pledge(conn, funders["csr03"], meals, 20_000_00, "")
+    await _transfer(conn, funders["csr03"], waiting, "ABC-20261201-0042")
+    await on_day(conn, today, -1)
     await _pledge(conn, funders["csr05"], bathing, 5_000_00, "待年度预算批准后付款。")
-
-    # The social work station: paid, then refunded by the bureau when the funder's purpose changed.
-    refunded = await _pledge(conn, funders["csr02"], station, 15_000_00, "")
-    await pledges.confirm_payment(conn, bureau, await _transfer(conn, funders["csr02"], refunded, "CCB-20261101-0907",
-                                                                21))
-    await pledges.refund(conn, bureau, refunded, "资助方调整年度资助方向，经双方协商退回。")

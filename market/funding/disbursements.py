@@ -6,13 +6,22 @@ first, so every funder can follow its money to the milestone."""
 
 from __future__ import annotations
 
-import asyncpg
+from datetime import date, datetime, timedelta
+from typing import Any
 
+import asyncpg
+import msgspec
+
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, NotFound
+from market.evaluation import services as evaluation
 from market.funding import ledger, pledges
+
+# A delivery evaluation passes at grade B or better (A ≥ 85, B 60–84, C < 60).
+PASS_MARK = 60
 
 
 def milestone_amounts(amount_fen: int, percents: dict[int, int]) -> dict[int, int]:
@@ -24,7 +33,68 @@ def milestone_amounts(amount_fen: int, percents: dict[int, int]) -> dict[int, in
     return shares
 
 
-async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contract_id: int, position: int) -> int:
+async def passed_evaluations(conn: asyncpg.Connection, contract_id: int) -> set[str]:
+    """The delivery evaluations (midterm, final) of a contract that closed with a passing total."""
+    passed = set()
+    for panel in await conn.fetch("select id, subject_type from panels where subject_type in ('midterm', 'final') "
+                                  "and subject_id = $1 and status = 'closed'", contract_id):
+        ranked = await evaluation.scoring_results(conn, panel["id"])
+        if ranked and ranked[0].total is not None and ranked[0].total >= PASS_MARK:
+            passed.add(panel["subject_type"])
+    return passed
+
+
+def not_yet(milestone: Any, earlier_open: bool, passed: set[str], today: date, early_days: int) -> Conflict | None:
+    """Why a milestone may not be accepted today, or None: milestones are accepted in their order,
+    not long before they are due, and a payment waiting for an evaluation only once it has passed."""
+    if earlier_open:
+        return Conflict("Accept the milestones before this one first: they are accepted in their order.")
+    opens = milestone["due_date"] - timedelta(days=early_days)
+    if today < opens:
+        return Conflict("This milestone is due on %(due)s; it can be accepted from %(opens)s.",
+                        due=milestone["due_date"].isoformat(), opens=opens.isoformat())
+    if milestone["waits_for"] == "midterm" and "midterm" not in passed:
+        return Conflict("This payment waits for a passed mid-term evaluation, and none has passed yet.")
+    if milestone["waits_for"] == "final" and "final" not in passed:
+        return Conflict("This payment waits for a passed final evaluation, and none has passed yet.")
+    return None
+
+
+class MilestoneState(msgspec.Struct, frozen=True, kw_only=True):
+    position: int
+    accepted_at: datetime | None
+    paid_fen: int
+    amount_fen: int  # what accepting it pays (0 for a milestone that pays nothing)
+    acceptable: bool
+    why_not: str | None  # in the reader's language
+
+
+async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_days: int) -> list[MilestoneState]:
+    """Each milestone: accepted (when, what it paid), or whether it may be accepted today and why not."""
+    contract = await conn.fetchrow("select amount_fen, status from contracts where id = $1", contract_id)
+    rows = await conn.fetch(
+        "select m.*, coalesce((select sum(d.amount_fen) from disbursements d where d.contract_id = m.contract_id "
+        "and d.position = m.position), 0)::bigint as paid_fen from contract_milestones m "
+        "where m.contract_id = $1 order by m.position", contract_id)
+    shares = milestone_amounts(contract["amount_fen"],
+                               {r["position"]: r["payment_percent"] for r in rows if r["kind"] == "payment"})
+    passed = await passed_evaluations(conn, contract_id)
+    states, earlier_open, today = [], False, clock.today()
+    for r in rows:
+        refusal = None
+        if r["accepted_at"] is None:
+            refusal = (Conflict("Milestones are accepted once both parties have signed.")
+                       if contract["status"] != "signed" else not_yet(r, earlier_open, passed, today, early_days))
+        states.append(MilestoneState(position=r["position"], accepted_at=r["accepted_at"], paid_fen=r["paid_fen"],
+                                     amount_fen=shares.get(r["position"], 0),
+                                     acceptable=r["accepted_at"] is None and refusal is None,
+                                     why_not=refusal.text() if refusal else None))
+        earlier_open = earlier_open or r["accepted_at"] is None
+    return states
+
+
+async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contract_id: int, position: int,
+                           early_days: int = 7) -> int:
     """Accept a milestone; for a payment milestone, pay the provider. Returns the fen paid."""
     await ledger.serialise(conn)
     contract = await conn.fetchrow(
@@ -43,7 +113,12 @@ async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contrac
         raise NotFound()
     if milestone["accepted_at"] is not None:
         raise Conflict("This milestone has been accepted already.")
-    await conn.execute("update contract_milestones set accepted_at = now(), accepted_by = $3 "
+    earlier_open = await conn.fetchval("select exists (select from contract_milestones where contract_id = $1 "
+                                       "and position < $2 and accepted_at is null)", contract_id, position)
+    refusal = not_yet(milestone, earlier_open, await passed_evaluations(conn, contract_id), clock.today(), early_days)
+    if refusal is not None:
+        raise refusal
+    await conn.execute("update contract_milestones set accepted_at = market_now(), accepted_by = $3 "
                        "where contract_id = $1 and position = $2", contract_id, position, identity.user_id)
     amount = 0
     if milestone["kind"] == "payment":

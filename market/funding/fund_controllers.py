@@ -11,6 +11,7 @@ import asyncpg
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from market import clock
 from market.accounts.access import PUBLIC, member
 from market.accounts.controllers import form_step
 from market.errors import Conflict, Invalid, InvalidFields, NotFound
@@ -134,7 +135,7 @@ class FundPages(Controller):
     @get("/funds/new", opt=OWNERS_OPT)
     async def new(self, request: Request) -> Response:
         # A 1:1 round open from now for a month: the commonest 配捐, to adjust rather than to type.
-        now = datetime.now(ZoneInfo(request.app.state.settings.timezone)).replace(second=0, microsecond=0)
+        now = clock.now().astimezone(ZoneInfo(request.app.state.settings.timezone)).replace(second=0, microsecond=0)
         form = {"matching": "ratio", "ratio_num": 1, "ratio_den": 1, "opens_at": now.strftime("%Y-%m-%dT%H:%M"),
                 "closes_at": (now + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")}
         return page(request, "funding/fund_form.html", form=form, errors={}, fund=None, **NAMES)

@@ -155,7 +155,7 @@ async def _refunded(conn: asyncpg.Connection, refund: dict[str, Any]) -> str | N
                               "where y.stripe_payment_intent = $1 for update of r", intent)
     if row is not None:
         if row["status"] == "pending":
-            await conn.execute("update payment_refunds set status = 'sent', stripe_refund_id = $2, sent_at = now() "
+            await conn.execute("update payment_refunds set status = 'sent', stripe_refund_id = $2, sent_at = market_now() "
                                "where id = $1", row["id"], refund["id"])
         return "refund recorded"
     payment = await conn.fetchrow("select * from payments where stripe_payment_intent = $1", intent)
@@ -168,7 +168,7 @@ async def _refunded(conn: asyncpg.Connection, refund: dict[str, Any]) -> str | N
         log.warning("stripe.refund_unbooked", refund=refund["id"], payment=payment["id"])
         return "refunded at Stripe, but the money is no longer held for this pledge: needs a person to look at it"
     await pledges.refund_booked(conn, pledge, None, "refunded at Stripe")
-    await conn.execute("update payment_refunds set status = 'sent', stripe_refund_id = $2, sent_at = now() "
+    await conn.execute("update payment_refunds set status = 'sent', stripe_refund_id = $2, sent_at = market_now() "
                        "where payment_id = $1", payment["id"], refund["id"])
     return "refunded at Stripe; booked"
 
@@ -252,7 +252,7 @@ async def send_refunds(pool: asyncpg.Pool, gateway: PaymentGateway) -> int:
                 await conn.execute("update payment_refunds set attempts = attempts + 1, last_error = $2 where id = $1",
                                    row["id"], exc.text()[:500])
                 continue
-            await conn.execute("update payment_refunds set status = 'sent', stripe_refund_id = $2, sent_at = now(), "
+            await conn.execute("update payment_refunds set status = 'sent', stripe_refund_id = $2, sent_at = market_now(), "
                                "attempts = attempts + 1 where id = $1", row["id"], refund_id)
             sent += 1
 

@@ -3,7 +3,6 @@ transfers to confirm, and Stripe's webhook. Every rule is in the services."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -14,6 +13,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State, UploadFile
 from litestar.params import FromPath
 
+from market import clock
 from market.accounts.access import PUBLIC, SIGNED_IN, member
 from market.accounts.models import Identity
 from market.errors import Conflict, Invalid, InvalidFields, NotFound, Unavailable
@@ -43,7 +43,7 @@ async def pledge_page(request: Request, conn: asyncpg.Connection, identity: Iden
                 pending=next((p for p in payments if p.status == "pending"), None),
                 trail=await pledges.trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
                 online=request.app.state.payments.online, errors=errors or {},
-                form={"paid_on": date.today().isoformat(), **(form or {})}, paid=request.query_params.get("paid") == "1")
+                form={"paid_on": clock.today().isoformat(), **(form or {})}, paid=request.query_params.get("paid") == "1")
 
 
 async def _receipt_file(request: Request, conn: asyncpg.Connection, identity: Identity) -> str | None:

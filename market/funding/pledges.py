@@ -14,12 +14,13 @@ allocates fund money; its administrators and finance staff act for it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -68,7 +69,7 @@ def payment_step(action: str, status: str) -> Step:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 async def _pledge(conn: asyncpg.Connection, pledge_id: int) -> Any:
@@ -108,7 +109,7 @@ async def _require_receiver(conn: asyncpg.Connection, identity: Identity, pledge
 async def _move(conn: asyncpg.Connection, pledge: Any, action: str, actor: int | None, **changes: Any) -> str:
     target = step(action, pledge["status"]).target
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changes, start=3))
-    await conn.execute(f"update pledges set status = $2, updated_at = now(){', ' + sets if sets else ''} "
+    await conn.execute(f"update pledges set status = $2, updated_at = market_now(){', ' + sets if sets else ''} "
                        "where id = $1", pledge["id"], target, *changes.values())
     await audit.record(conn, verb=Verb.PLEDGE_STATUS, object_type="pledge", object_id=pledge["id"], actor=actor,
                        organisation=pledge["funder_id"], before={"status": pledge["status"]},
@@ -190,7 +191,7 @@ async def record_offline(conn: asyncpg.Connection, identity: Identity, pledge_id
         if receipt is None:
             raise InvalidFields([Invalid("Choose the receipt from your organisation's documents.",
                                          field="receipt_file")])
-    if data.paid_on > _now().date():
+    if data.paid_on > clock.today():
         raise InvalidFields([Invalid("The transfer cannot be dated in the future.", field="paid_on")])
     payment_id = await conn.fetchval(
         """insert into payments (pledge_id, method, amount_fen, bank_reference, paid_on, receipt_file, recorded_by)
@@ -221,7 +222,7 @@ async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, p
     payment_step("confirm", payment["status"])
     step("confirm", pledge["status"])
     actor = identity.user_id if identity else None
-    await conn.execute("update payments set status = 'confirmed', decided_by = $2, decided_at = now() where id = $1",
+    await conn.execute("update payments set status = 'confirmed', decided_by = $2, decided_at = market_now() where id = $1",
                        payment_id, actor)
     await ledger.post(conn, "payment", [(ledger.funder(pledge["funder_id"]), -payment["amount_fen"]),
                                         (held(pledge), payment["amount_fen"])],
@@ -246,7 +247,7 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
     payment_step("reject", payment["status"])
     if not 5 <= len(reason.strip()) <= 1000:
         raise InvalidFields([Invalid("Say why, so the funder can put it right.", field="reason")])
-    await conn.execute("update payments set status = 'rejected', decided_by = $2, decided_at = now(), "
+    await conn.execute("update payments set status = 'rejected', decided_by = $2, decided_at = market_now(), "
                        "reject_reason = $3 where id = $1", payment_id, identity.user_id, reason.strip())
     await audit.record(conn, verb=Verb.PAYMENT_REJECT, object_type="payment", object_id=payment_id,
                        actor=identity.user_id, organisation=identity.org_id,

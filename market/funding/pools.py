@@ -14,12 +14,13 @@ transaction. A fund runs one round; it cannot close twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -52,7 +53,7 @@ _FUND_VIEW = """
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def round_state(row: Any) -> str:
@@ -161,7 +162,7 @@ async def update_fund(conn: asyncpg.Connection, identity: Identity, fund_id: int
     _unless_closed(row)
     columns = _columns(data)
     sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(columns, start=2))
-    await conn.execute(f"update funds set {sets}, updated_at = now() where id = $1", fund_id, *columns.values())
+    await conn.execute(f"update funds set {sets}, updated_at = market_now() where id = $1", fund_id, *columns.values())
     await audit.record(conn, verb=Verb.FUND_UPDATE, object_type="fund", object_id=fund_id, actor=identity.user_id,
                        organisation=identity.org_id, before={k: row[k] for k in columns}, after=columns)
 
@@ -224,8 +225,8 @@ async def preview(conn: asyncpg.Connection, project_id: int, funder_id: int | No
         raise InvalidFields([Invalid("Enter an amount above zero.", field="amount_fen")])
     out = []
     for row in await conn.fetch(_FUND_VIEW + " join fund_projects fp on fp.fund_id = f.id where fp.project_id = $1 "
-                                "and f.matching <> 'none' and r.id is null and now() >= f.opens_at "
-                                "and now() < f.closes_at order by f.id", project_id):
+                                "and f.matching <> 'none' and r.id is null and market_now() >= f.opens_at "
+                                "and market_now() < f.closes_at order by f.id", project_id):
         match = 0
         if funder_id != row["owner_id"]:
             so_far = await gifts(conn, row["id"])

@@ -12,12 +12,12 @@ Empty preferences mean "any": no categories is any category, no places is anywhe
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from market import clock
 from market import i18n
 from market.accounts.models import Identity
 from market.audit import services as audit
@@ -40,7 +40,7 @@ _DEPTH = {"district": 0, "street": 1, "community": 2, "grid": 3}
 
 
 def _today() -> date:
-    return datetime.now(ZoneInfo(i18n.current_timezone.get())).date()
+    return clock.today()
 
 
 def _view(row: Any) -> Resource:
@@ -151,7 +151,7 @@ async def update(conn: asyncpg.Connection, identity: Identity, resource_id: int,
 async def withdraw(conn: asyncpg.Connection, identity: Identity, resource_id: int) -> None:
     """The funder no longer offers it: off the public list, kept for the funder's own record."""
     await owned(conn, identity, resource_id)
-    await conn.execute("update resources set withdrawn_at = now() where id = $1", resource_id)
+    await conn.execute("update resources set withdrawn_at = market_now() where id = $1", resource_id)
     await audit.record(conn, verb=Verb.RESOURCE_WITHDRAW, object_type="resource", object_id=resource_id,
                        actor=identity.user_id, organisation=identity.org_id, after={"withdrawn": True})
 

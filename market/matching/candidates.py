@@ -19,13 +19,13 @@ district — at city scale there are thousands of them per project.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market import i18n
 from market.accounts.models import Identity
 from market.errors import Conflict, Forbidden
@@ -80,7 +80,7 @@ class Candidates(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def today() -> date:
-    return datetime.now(ZoneInfo(i18n.current_timezone.get())).date()
+    return clock.today()
 
 
 def _name(row: Any) -> str:

@@ -6,10 +6,12 @@ still waiting for a provider, with a pin."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import asyncpg
 
+from market import clock
+from market.clock import on_day
 from market.accounts.models import Identity
 from market.matching import candidates, dockings, fairs, rolling
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
@@ -46,19 +48,22 @@ async def _best_provider(conn: asyncpg.Connection, project_id: int) -> int:
     return found.projects[0].providers[0].party_id
 
 
-async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str, Identity]) -> None:
-    await _fairs(conn, bureau, funders)
+async def load(conn: asyncpg.Connection, *, bureau: Identity, funders: dict[str, Identity], today: datetime) -> None:
+    await _fairs(conn, bureau, funders, today)
+    await on_day(conn, today, 0)
     await _rolling(conn, bureau)
 
 
-async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, Identity]) -> None:
+async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, Identity], today: datetime) -> None:
     if await conn.fetchval("select count(*) from fairs"):
         return
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    # The autumn fair: set up 18 days ago, held 12 days ago, told at its times.
+    await on_day(conn, today, -18)
+    day = (today - timedelta(days=12)).replace(hour=6, minute=0, second=0, microsecond=0)  # 14:00 in Hangzhou
     autumn = await fairs.create(conn, funders["charity"], FairInput(
         title_zh="2026年上城区公益项目相亲会（秋季）", title_en="Shangcheng charity project fair, autumn 2026",
         place="上城区市民中心三楼报告厅", description="慈善总会主办：社区治理和为老服务项目路演，企业现场举牌认捐。",
-        starts_at=now - timedelta(days=20), ends_at=now - timedelta(days=20) + timedelta(hours=4)))
+        starts_at=day, ends_at=day + timedelta(hours=4)))
     ziyang, xiaoying, station = await _projects(conn, "紫阳街道社区议事协商能力提升", "小营街道社会工作站运营",
                                                 "望江街道社会工作站运营")
     classroom = await _new_project(conn, bureau, "清波街道“四点半课堂”课后托管", "After-school care in Qingbo",
@@ -74,9 +79,11 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
         await fairs.add_item(conn, funders["charity"], autumn, ItemInput(
             project_id=project, target_fen=target, pitch=pitch, provider_id=provider), WEIGHTS)
     await fairs.move(conn, funders["charity"], autumn, "open")
+    await on_day(conn, today, -15)
     takers = ("csr01", "csr02", "csr03", "csr04", "donor")
     for key in takers:
         await fairs.register(conn, funders[key], autumn)
+    await clock.travel_to(conn, day)
     await fairs.move(conn, funders["charity"], autumn, "go_live")
     for key, project, amount, stage in (("csr01", ziyang, 30_000_00, 1), ("csr03", ziyang, 20_000_00, 1),
                                         ("donor", ziyang, 1_000_00, 1), ("csr02", xiaoying, 50_000_00, 2),
@@ -84,26 +91,25 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
                                         ("csr02", classroom, 25_000_00, 4), ("csr04", classroom, 15_000_00, 4),
                                         ("csr01", visits, 20_000_00, 5), ("donor", visits, 2_000_00, 5)):
         if (await fairs.board(conn, autumn)).on_stage != stage:
+            await clock.travel_to(conn, day + timedelta(minutes=40 * stage))
             await fairs.move(conn, funders["charity"], autumn, "stage", stage)
         token = await fairs.raise_paddle(conn, funders[key], autumn, RaiseInput(project_id=project, amount_fen=amount,
                                                                                 token=uuid.uuid4()))
         await fairs.confirm_raise(conn, funders[key], autumn, token)
+    await clock.travel_to(conn, day + timedelta(hours=4))
     await fairs.move(conn, funders["charity"], autumn, "close")
-    # After the fair the bureau accepts both dockings; the first was accepted long enough ago for its
-    # notice to be over, and its contract is prepared and signed by the bureau (demo only: dates moved back).
-    for project in (classroom, visits):
-        await fairs.accept_docking(conn, bureau, autumn, project, await dockings.terms(conn, project),
-                                    WEIGHTS)
+    # After the fair the bureau accepts both dockings: the first the next day, so its notice is over
+    # and its contract prepared and signed by the bureau; the second only yesterday, under notice now.
+    await on_day(conn, today, -11)
+    await fairs.accept_docking(conn, bureau, autumn, classroom, await dockings.terms(conn, classroom), WEIGHTS)
     first = await conn.fetchval("select call_id from dockings where project_id = $1", classroom)
-    await conn.execute("update calls set published_at = published_at - interval '18 days', "
-                       "questions_close_at = questions_close_at - interval '18 days', "
-                       "deadline_at = deadline_at - interval '18 days', awarded_at = awarded_at - interval '18 days', "
-                       "notice_ends_at = notice_ends_at - interval '18 days' where id = $1", first)
-    await conn.execute("update awards set awarded_at = awarded_at - interval '18 days', "
-                       "notice_ends_at = notice_ends_at - interval '18 days' where call_id = $1", first)
-    await conn.execute("update dockings set accepted_at = accepted_at - interval '18 days' where call_id = $1", first)
+    await on_day(conn, today, -6)
     await contracts.sign(conn, bureau, await contracts.generate(conn, bureau, first))
+    await on_day(conn, today, -1)
+    await fairs.accept_docking(conn, bureau, autumn, visits, await dockings.terms(conn, visits), WEIGHTS)
 
+    await on_day(conn, today, 0)
+    now = clock.now().replace(minute=0, second=0, microsecond=0)
     spring = await fairs.create(conn, bureau, FairInput(
         title_zh="2027年上城区公益对对碰（春季）", title_en="Shangcheng charity docking fair, spring 2027",
         place="上城区社会组织服务中心", description="民政局主办：需求、资源、项目三方对接，现场举牌认捐，不达目标即退款。",

@@ -12,12 +12,13 @@ the amount cannot exceed the money the project has (its budget and its live pled
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market import i18n
 from market.accounts.models import Identity
 from market.audit import services as audit
@@ -160,7 +161,7 @@ async def dock(conn: asyncpg.Connection, identity: Identity, project_id: int, pr
     _check_terms(data, budget + pledged, budget, pledged)
     source = await _source(conn, fair_id, run_id)
     procedure = await conn.fetchrow("select * from procedure_types where code = 'fair_docking'")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     notice_ends = add_days(now, procedure["notice_days"], procedure["day_kind"], tz)
     call_id = await conn.fetchval(
         """insert into calls (project_id, buyer_id, procedure_type, title_zh, title_en, description,

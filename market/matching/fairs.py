@@ -13,12 +13,13 @@ confirmation sent twice is one pledge.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -51,6 +52,11 @@ def step(action: str, status: str) -> Step:
     if found is None:
         raise Conflict("This cannot be done to a fair that is %(status)s.", status=Msg(FAIR_STATUS_NAMES[status]))
     return found
+
+
+# A fair that runs past its planned end still takes all-or-nothing raises; their target must then be
+# reached within this much longer.
+RUNNING_LATE = timedelta(hours=1)
 
 
 async def _fair_row(conn: asyncpg.Connection, fair_id: int, lock: bool = False) -> Any:
@@ -149,7 +155,7 @@ async def move(conn: asyncpg.Connection, identity: Identity, fair_id: int, actio
     elif action == "close":
         stage = None
     await conn.execute("update fairs set status = $2, on_stage = $3, closed_at = case when $2 = 'closed' "
-                       "then now() end where id = $1", fair_id, target, stage)
+                       "then market_now() end where id = $1", fair_id, target, stage)
     await audit.record(conn, verb=Verb.FAIR_STATUS, object_type="fair", object_id=fair_id, actor=identity.user_id,
                        organisation=identity.org_id, before={"status": fair["status"], "on_stage": fair["on_stage"]},
                        after={"status": target, "on_stage": stage, "action": action})
@@ -236,14 +242,14 @@ async def confirm_raise(conn: asyncpg.Connection, identity: Identity, fair_id: i
     condition = {}
     if item["all_or_nothing"]:
         condition = {"condition_target_fen": item["target_fen"],
-                     "condition_deadline": max(fair["ends_at"], datetime.now(timezone.utc))}
+                     "condition_deadline": max(fair["ends_at"], clock.now() + RUNNING_LATE)}
     pledge_id = await pledges.create(conn, identity, PledgeInput(
         target_type="project", target_id=raised["project_id"], amount_fen=raised["amount_fen"],
         note=f"{fair['title_zh']}（举牌）", **condition))
     added = sum(p.match_fen for p in await pools.preview(conn, raised["project_id"], identity.org_id,
                                                          raised["amount_fen"]))
     await conn.execute("update fair_raises set status = 'confirmed', pledge_id = $2, match_fen = $3, "
-                       "confirmed_at = now() where token = $1", token, pledge_id, added)
+                       "confirmed_at = market_now() where token = $1", token, pledge_id, added)
     await notify(conn, fair_id)
     return pledge_id
 

@@ -28,6 +28,8 @@ KINDS = {
     "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
     "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
     "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
+    "panel_member_added": N_("You sit on the evaluation panel for “%(title)s”: declare any conflict of interest, "
+                             "read the bids and score them."),
     "funding_suggested": N_("A docking suggests your organisation give %(amount)s to “%(title)s”."),
 }
 
@@ -74,7 +76,7 @@ async def unread(conn: asyncpg.Connection, user_id: int) -> int:
 
 async def mark_read(conn: asyncpg.Connection, user_id: int, notification_id: int | None = None) -> None:
     """Mark one (or, with None, all) of the person's own notifications read; another's id changes nothing."""
-    await conn.execute("update notifications set read_at = now() where user_id = $1 and read_at is null "
+    await conn.execute("update notifications set read_at = market_now() where user_id = $1 and read_at is null "
                        "and ($2::bigint is null or id = $2)", user_id, notification_id)
 
 
@@ -99,7 +101,7 @@ async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
             except OSError as exc:  # an unreachable mail server: keep the inbox entry, note the failure
                 log.warning("notification.email_failed", id=row["id"], error=str(exc))
                 status = "failed"
-            await conn.execute("update notifications set email_status = $2, emailed_at = now() where id = $1",
+            await conn.execute("update notifications set email_status = $2, emailed_at = market_now() where id = $1",
                                row["id"], status)
             sent += status == "sent"
     return sent
@@ -114,7 +116,7 @@ async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
                        union select call_id, provider_id from bids) t on t.call_id = c.id
                  join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
                 where c.published_at is not null and c.cancelled_at is null
-                  and c.deadline_at between now() and now() + interval '48 hours'""")
+                  and c.deadline_at between market_now() and market_now() + interval '48 hours'""")
         for row in rows:
             await notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}", title=row["title_zh"])
         return len(rows)

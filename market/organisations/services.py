@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.accounts.services import require_organisation_admin
 from market.audit import services as audit
@@ -117,7 +117,7 @@ async def _check(conn: asyncpg.Connection, data: OrganisationInput) -> tuple[str
     if data.kind == "provider":
         if data.registration_date is None:
             errors.append(Invalid("Enter the date the organisation was registered.", field="registration_date"))
-        elif data.registration_date > date.today():
+        elif data.registration_date > clock.today():
             errors.append(Invalid("The registration date cannot be in the future.", field="registration_date"))
     elif data.rating is not None:
         errors.append(Invalid("Only social organisations have an evaluation rating (1A–5A).", field="rating"))

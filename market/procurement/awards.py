@@ -9,12 +9,13 @@ unique index decides, not the application.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -88,7 +89,7 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
         raise Conflict("No bid reached the minimum scores: the call has failed.")
     best = ranked[0]
     procedure = await conn.fetchrow("select * from procedure_types where code = $1", row["procedure_type"])
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     notice_ends = add_days(now, procedure["notice_days"], procedure["day_kind"], tz)
     amount = await conn.fetchval("select amount_fen from bids where id = $1", best.candidate_id)
     award_id = await conn.fetchval(
@@ -176,12 +177,12 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
         raise Conflict("This objection has been answered already.")
     if not 5 <= len(answer.strip()) <= 4000:
         raise InvalidFields([Invalid("Give the answer; the objector and the public will read it.", field="answer")])
-    await conn.execute("update objections set status = $2, answer = $3, answered_by = $4, answered_at = now() "
+    await conn.execute("update objections set status = $2, answer = $3, answered_by = $4, answered_at = market_now() "
                        "where id = $1", objection_id, target, answer.strip(), identity.user_id)
     if target == "upheld" and row["batch_id"] is not None:
         await batches.reopen(conn, row["batch_id"], identity.user_id)
     elif target == "upheld":
-        await conn.execute("update awards set reopened_at = now() where id = $1", row["award_id"])
+        await conn.execute("update awards set reopened_at = market_now() where id = $1", row["award_id"])
         await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1", row["call_id"])
         await engine.reopen(conn, await engine.panel_for(conn, "call", row["call_id"]), identity.user_id)
     await audit.record(conn, verb=Verb.OBJECTION_UPHOLD if target == "upheld" else Verb.OBJECTION_REJECT,

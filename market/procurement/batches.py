@@ -197,7 +197,7 @@ async def reopen(conn: asyncpg.Connection, batch_id: int, actor: int) -> None:
     if await conn.fetchval("select 1 from contracts k join awards a on a.id = k.award_id where a.batch_id = $1",
                            batch_id):
         raise Conflict("Contracts have been made for this batch; it cannot be reopened.")
-    await conn.execute("update awards set reopened_at = now() where batch_id = $1 and reopened_at is null", batch_id)
+    await conn.execute("update awards set reopened_at = market_now() where batch_id = $1 and reopened_at is null", batch_id)
     await conn.execute("update call_batches set decided_at = null, decided_by = null, notice_ends_at = null "
                        "where id = $1", batch_id)
     await engine.reopen(conn, await engine.panel_for(conn, "batch", batch_id), actor)

@@ -15,6 +15,7 @@ from typing import Any, Literal, NamedTuple
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -116,7 +117,7 @@ async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, c
     name = await conn.fetchval("select name_zh from jurisdictions where id = $1", district)
     in_district = district in await ancestors(conn, org["jurisdiction_id"])
     return [_to_bidder(b) for b in rule_breaches(org, call, in_district=in_district, district=name,
-                                                 today=date.today())]
+                                                 today=clock.today())]
 
 
 def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:
@@ -130,15 +131,35 @@ def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:
 
 
 def may_read(identity: Identity | None, call: Any, provider_id: int, batched: bool = False,
-             at: datetime | None = None) -> bool:
-    """The seal. A bidder always reads its own bid; nobody else reads any bid before it is opened."""
+             at: datetime | None = None, scores_it: bool = False) -> bool:
+    """The seal. A bidder always reads its own bid; nobody else reads any bid before it is opened.
+    Once opened: the buyer, the platform, and the members of the panel that scores the bid who have
+    not declared a conflict with it (`scores_it`)."""
     if identity is None or not identity.acts_for_verified:
         return False
     if identity.org_id == provider_id:
         return True
     if not opened(call, batched, at):
         return False
-    return identity.is_platform_admin or identity.org_id == call["buyer_id"]
+    return identity.is_platform_admin or identity.org_id == call["buyer_id"] or scores_it
+
+
+async def bids_i_score(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> set[int]:
+    """The bids of a call before a panel (the call's or a review batch's) this person sits on,
+    less those they declared a conflict with."""
+    if identity is None:
+        return set()
+    rows = await conn.fetch(
+        """select c.candidate_id from panel_members m
+             join panels p on p.id = m.panel_id
+             join panel_candidates c on c.panel_id = p.id
+             left join panel_declarations d on d.panel_id = p.id and d.user_id = m.user_id
+                                           and d.candidate_id = c.candidate_id
+            where m.user_id = $1 and coalesce(d.conflicted, false) = false
+              and ((p.subject_type = 'call' and p.subject_id = $2)
+                   or (p.subject_type = 'batch' and p.subject_id in (select id from call_batches where call_id = $2)))""",
+        identity.user_id, call_id)
+    return {r["candidate_id"] for r in rows}
 
 
 async def _bid(conn: asyncpg.Connection, row: Any, call: Any) -> Bid:
@@ -157,10 +178,12 @@ async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, cal
     if call is None or call["published_at"] is None:
         raise NotFound()
     out = []
+    scored = await bids_i_score(conn, identity, call_id)
     for row in await fetch(queries.procurement.bids_of_call(conn, call_id=call_id)):
         own = identity is not None and identity.org_id == row["provider_id"]
         batched = row["batch_id"] is not None
-        if may_read(identity, call, row["provider_id"], batched) and (own or row["status"] == "submitted"):
+        if may_read(identity, call, row["provider_id"], batched, scores_it=row["id"] in scored) and (
+                own or row["status"] == "submitted"):
             out.append(await _bid(conn, row, call))
     return out
 

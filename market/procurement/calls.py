@@ -4,12 +4,13 @@ the deadline) and may cancel it. A call's status is computed from its timestamps
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 import msgspec
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -32,7 +33,7 @@ _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def status_of(row: Any, at: datetime | None = None) -> str:

@@ -11,7 +11,7 @@ from market.i18n import N_
 from market.funding import disbursements
 from market.procurement import contracts
 from market.procurement.contracts import Contract, Milestones
-from market.web import Db, MaybeUser, User, page, redirect
+from market.web import Config, Db, MaybeUser, User, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -22,19 +22,18 @@ class ContractPages(Controller):
     include_in_schema = False
 
     async def _page(self, request: Request, conn: Db, identity: MaybeUser, contract_id: int, status: int = 200,
-                    errors: dict[str, str] | None = None) -> Response:
+                    errors: dict[str, str] | None = None, template: str = "procurement/contract.html",
+                    **context: object) -> Response:
         contract = await contracts.get(conn, identity, contract_id)
         row = await conn.fetchrow("select buyer_id, provider_id from contracts where id = $1", contract_id)
         side = None
         if identity is not None and identity.acts_for_verified:
             side = {row["buyer_id"]: "buyer", row["provider_id"]: "provider"}.get(identity.org_id)
-        # Acceptance and what each milestone paid, by position (1 = the first milestone).
-        done = {r["position"]: r for r in await conn.fetch(
-            "select m.position, m.accepted_at, coalesce(sum(d.amount_fen), 0)::bigint as paid_fen "
-            "from contract_milestones m left join disbursements d on d.contract_id = m.contract_id "
-            "and d.position = m.position where m.contract_id = $1 group by m.position, m.accepted_at", contract_id)}
-        return page(request, "procurement/contract.html", status=status, contract=contract, side=side, done=done,
-                    can_sign=side is not None and (contract.status, side) in contracts.SIGNING, errors=errors or {})
+        states = await disbursements.milestone_states(conn, contract_id, request.app.state.settings.milestone_early_days)
+        return page(request, template, status=status, contract=contract, side=side, states=states,
+                    can_sign=side is not None and (contract.status, side) in contracts.SIGNING, errors=errors or {},
+                    just_accepted=next((m for m in states if str(m.position) == request.query_params.get("accepted")
+                                        and m.accepted_at is not None), None), **context)
 
     @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT)
     async def show(self, request: Request, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Response:
@@ -63,15 +62,25 @@ class ContractPages(Controller):
             return await self._page(request, conn, identity, contract_id, exc.status, {"_": exc.text()})
         return redirect(f"/contracts/{contract_id}")
 
+    @get("/contracts/{contract_id:int}/milestones/{position:int}/accept", opt=BUYERS_OPT)
+    async def confirm_accept(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],
+                             position: FromPath[int]) -> Response:
+        """Accepting pays money that does not come back: the buyer sees what it pays first."""
+        return await self._page(request, conn, identity, contract_id, template="procurement/milestone_accept.html",
+                                position=position)
+
     @post("/contracts/{contract_id:int}/milestones/{position:int}/accept", opt=BUYERS_OPT)
-    async def accept(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],
+    async def accept(self, request: Request, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
                      position: FromPath[int]) -> Response:
+        if (await request.form()).get("confirm") != "yes":
+            return redirect(f"/contracts/{contract_id}/milestones/{position}/accept")
         try:
             async with conn.transaction():
-                await disbursements.accept_milestone(conn, identity, contract_id, position)
+                await disbursements.accept_milestone(conn, identity, contract_id, position,
+                                                     settings.milestone_early_days)
         except Conflict as exc:
             return await self._page(request, conn, identity, contract_id, exc.status, {"_": exc.text()})
-        return redirect(f"/contracts/{contract_id}#milestones")
+        return redirect(f"/contracts/{contract_id}?accepted={position}#milestones")
 
 
 class ContractApi(Controller):

@@ -22,6 +22,10 @@ from market.procurement import batches, calls
 CONTRACT_STATUS_NAMES = {"draft": N_("awaiting signatures"), "buyer_signed": N_("signed by the buyer"),
                          "provider_signed": N_("signed by the provider"), "signed": N_("signed by both parties")}
 MILESTONE_KIND_NAMES = {"delivery": N_("delivery"), "report": N_("report"), "payment": N_("payment")}
+# What a payment milestone waits for before it may be accepted and paid.
+WAITS_FOR_NAMES = {"none": N_("nothing"), "midterm": N_("a passed mid-term evaluation"),
+                   "final": N_("a passed final evaluation")}
+WaitsFor = Literal["none", "midterm", "final"]
 # (status, who signs) → the status after signing.
 SIGNING = {("draft", "buyer"): "buyer_signed", ("draft", "provider"): "provider_signed",
            ("provider_signed", "buyer"): "signed", ("buyer_signed", "provider"): "signed"}
@@ -33,6 +37,7 @@ class MilestoneInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     title: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
     due_date: date
     payment_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+    waits_for: WaitsFor = "none"
 
 
 class Milestones(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,11 +71,11 @@ def default_milestones(start: date, end: date) -> list[MilestoneInput]:
         MilestoneInput(kind="payment", title="合同签订后首期拨付", due_date=start, payment_percent=40),
         MilestoneInput(kind="report", title="中期报告及中期评估", due_date=middle),
         MilestoneInput(kind="payment", title="中期评估合格后二期拨付", due_date=middle + timedelta(days=14),
-                       payment_percent=30),
+                       payment_percent=30, waits_for="midterm"),
         MilestoneInput(kind="delivery", title="服务全部交付", due_date=end),
         MilestoneInput(kind="report", title="末期报告及末期评估", due_date=end + timedelta(days=15)),
         MilestoneInput(kind="payment", title="末期评估合格后尾款拨付", due_date=end + timedelta(days=30),
-                       payment_percent=30),
+                       payment_percent=30, waits_for="final"),
     ]
 
 
@@ -82,6 +87,8 @@ def check_milestones(milestones: list[MilestoneInput], start: date, end: date) -
                               field="milestones", total=total))
     if any((m.kind == "payment") != (m.payment_percent is not None) for m in milestones):
         errors.append(Invalid("Payment milestones, and only they, have a percentage.", field="milestones"))
+    if any(m.waits_for != "none" and m.kind != "payment" for m in milestones):
+        errors.append(Invalid("Only a payment milestone waits for an evaluation.", field="milestones"))
     if any(m.due_date < start - timedelta(days=31) or m.due_date > end + timedelta(days=180) for m in milestones):
         errors.append(Invalid("A milestone falls far outside the service period.", field="milestones"))
     if errors:
@@ -91,9 +98,9 @@ def check_milestones(milestones: list[MilestoneInput], start: date, end: date) -
 async def _save_milestones(conn: asyncpg.Connection, contract_id: int, milestones: list[MilestoneInput]) -> None:
     await conn.execute("delete from contract_milestones where contract_id = $1", contract_id)
     await conn.executemany(
-        "insert into contract_milestones (contract_id, position, kind, title, due_date, payment_percent) "
-        "values ($1, $2, $3, $4, $5, $6)",
-        [(contract_id, i, m.kind, m.title.strip(), m.due_date, m.payment_percent)
+        "insert into contract_milestones (contract_id, position, kind, title, due_date, payment_percent, waits_for) "
+        "values ($1, $2, $3, $4, $5, $6, $7)",
+        [(contract_id, i, m.kind, m.title.strip(), m.due_date, m.payment_percent, m.waits_for)
          for i, m in enumerate(sorted(milestones, key=lambda m: m.due_date), start=1)])
 
 
@@ -179,7 +186,7 @@ async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -
     target = SIGNING.get((contract["status"], party))
     if target is None:
         raise Conflict("Your side has signed this contract already.")
-    await conn.execute(f"update contracts set status = $2, {party}_signed_by = $3, {party}_signed_at = now() "
+    await conn.execute(f"update contracts set status = $2, {party}_signed_by = $3, {party}_signed_at = market_now() "
                        "where id = $1", contract_id, target, identity.user_id)
     await audit.record(conn, verb=Verb.CONTRACT_SIGN, object_type="contract", object_id=contract_id,
                        actor=identity.user_id, organisation=identity.org_id,
@@ -198,7 +205,7 @@ async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: 
     if row["status"] != "signed" and not (identity and (identity.is_platform_admin or _party(identity, row))):
         raise NotFound()
     milestones = [MilestoneInput(kind=r["kind"], title=r["title"], due_date=r["due_date"],
-                                 payment_percent=r["payment_percent"])
+                                 payment_percent=r["payment_percent"], waits_for=r["waits_for"])
                   for r in await conn.fetch("select * from contract_milestones where contract_id = $1 order by position",
                                             contract_id)]
     return Contract(**{k: row[k] for k in Contract.__struct_fields__ if k != "milestones"}, milestones=milestones)

@@ -45,7 +45,7 @@ async def declare_failed(conn: asyncpg.Connection, identity: Identity, call_id: 
         reason = gettext("No bid reached the minimum scores.")
     else:
         raise Conflict("Enough bids stand: evaluate them instead.")
-    await conn.execute("update calls set failed_at = now(), fail_reason = $2 where id = $1", call_id, reason)
+    await conn.execute("update calls set failed_at = market_now(), fail_reason = $2 where id = $1", call_id, reason)
     await audit.record(conn, verb=Verb.CALL_FAIL, object_type="call", object_id=call_id, actor=identity.user_id,
                        organisation=identity.org_id, before={"status": status}, after={"status": "failed",
                                                                                       "reason": reason})
@@ -73,3 +73,21 @@ async def form_panel(conn: asyncpg.Connection, identity: Identity, call_id: int)
                             price_fen=b.amount_fen, submitted_at=b.submitted_at) for b in standing]
     return await engine.create_panel(conn, identity, subject_type="call", subject_id=call_id, criteria=criteria,
                                      candidates=candidates)
+
+
+async def _call_subject(conn: asyncpg.Connection, call_id: int) -> engine.Subject:
+    row = await conn.fetchrow("select title_zh, title_en from calls where id = $1", call_id)
+    return engine.Subject(title_zh=row["title_zh"], title_en=row["title_en"], link=f"/calls/{call_id}",
+                          bids_link=f"/calls/{call_id}/bids")
+
+
+async def _batch_subject(conn: asyncpg.Connection, batch_id: int) -> engine.Subject:
+    row = await conn.fetchrow("select b.call_id, b.number, c.title_zh, c.title_en from call_batches b "
+                              "join calls c on c.id = b.call_id where b.id = $1", batch_id)
+    return engine.Subject(title_zh=row["title_zh"], title_en=row["title_en"],
+                          link=f"/calls/{row['call_id']}/batches/{row['number']}",
+                          bids_link=f"/calls/{row['call_id']}/bids")
+
+
+engine.register_subject("call", _call_subject)
+engine.register_subject("batch", _batch_subject)

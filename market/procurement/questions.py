@@ -3,11 +3,11 @@ public; nobody but the platform learns who asked, so no bidder is favoured or si
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
 
+from market import clock
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -39,7 +39,7 @@ async def ask(conn: asyncpg.Connection, identity: Identity, call_id: int, text: 
     if calls.status_of(row) != "open":
         raise Conflict("This call is not open, so it takes no questions.")
     close = row["questions_close_at"]
-    if close is not None and datetime.now(timezone.utc) >= close:
+    if close is not None and clock.now() >= close:
         raise Conflict("Questions on this call closed on %(date)s.", date=format_datetime(close, "short"))
     question_id = await queries.procurement.insert_question(conn, call_id=call_id, asked_by=identity.user_id,
                                                             asked_for=identity.org_id, question=text.strip())

@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 APT_PACKAGES = ["chromium", "fonts-noto-cjk"]
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SERVER_START_SECONDS = 60
+SERVER_START_SECONDS = 180
 
 
 def _cjk_font_present() -> bool:
@@ -109,8 +110,8 @@ def _stop(proc: subprocess.Popen, data_dir: Path) -> None:
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
+@contextmanager
+def serving(**settings: str) -> Iterator[LiveServer]:
     """`python -m market serve --demo` on a free port, its own embedded PostgreSQL in a fresh data directory."""
     # A short path: PostgreSQL's socket path must stay under ~100 characters.
     data_dir = Path(tempfile.mkdtemp(prefix="mkt-browser-"))
@@ -118,7 +119,7 @@ def live_server() -> Iterator[LiveServer]:
     port = _free_port()
     # Only known settings: an unknown MARKET_* variable stops start-up; and none of the caller's own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_") and k != "DATABASE_URL"}
-    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
+    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1", **settings})
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "market", "serve", "--demo", "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -149,6 +150,20 @@ def live_server() -> Iterator[LiveServer]:
     finally:
         _stop(proc, data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    with serving() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def journey_server() -> Iterator[LiveServer]:
+    """A server of its own whose clock the journeys move forward (MARKET_TEST_CLOCK), past deadlines
+    and notice periods, as time would pass."""
+    with serving(MARKET_TEST_CLOCK="true") as server:
+        yield server
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

@@ -13,7 +13,7 @@ select * from users where id = :id;
 -- name: record_failure^
 update users
    set failed_logins = case when failed_logins + 1 >= :max_failures then 0 else failed_logins + 1 end,
-       locked_until = case when failed_logins + 1 >= :max_failures then now() + make_interval(mins => :lock_minutes)
+       locked_until = case when failed_logins + 1 >= :max_failures then market_now() + make_interval(mins => :lock_minutes)
                            else locked_until end
  where id = :id
 returning failed_logins, locked_until;
@@ -22,7 +22,7 @@ returning failed_logins, locked_until;
 update users set failed_logins = 0, locked_until = null where id = :id;
 
 -- name: set_password!
-update users set password_hash = :password_hash, password_changed_at = now(), failed_logins = 0, locked_until = null
+update users set password_hash = :password_hash, password_changed_at = market_now(), failed_logins = 0, locked_until = null
  where id = :id;
 
 -- name: set_locale!
@@ -30,10 +30,10 @@ update users set locale = :locale where id = :id;
 
 -- name: insert_session!
 insert into sessions (token_hash, user_id, organisation_id, expires_at)
-values (:token_hash, :user_id, :organisation_id, now() + make_interval(hours => :hours));
+values (:token_hash, :user_id, :organisation_id, market_now() + make_interval(hours => :hours));
 
 -- name: delete_expired_sessions!
-delete from sessions where expires_at < now();
+delete from sessions where expires_at < market_now();
 
 -- name: identity_by_session^
 select s.token_hash, u.id as user_id, u.email, u.display_name, u.locale, u.community_id,
@@ -43,7 +43,7 @@ select s.token_hash, u.id as user_id, u.email, u.display_name, u.locale, u.commu
   join users u on u.id = s.user_id and u.status = 'active'
   left join memberships m on m.user_id = s.user_id and m.organisation_id = s.organisation_id
   left join organisations o on o.id = m.organisation_id
- where s.token_hash = :token_hash and s.expires_at > now();
+ where s.token_hash = :token_hash and s.expires_at > market_now();
 
 -- name: delete_session!
 delete from sessions where token_hash = :token_hash;
@@ -59,9 +59,9 @@ update sessions set organisation_id = :organisation_id where token_hash = :token
 
 -- name: insert_reset!
 insert into password_resets (token_hash, user_id, expires_at)
-values (:token_hash, :user_id, now() + interval '1 hour');
+values (:token_hash, :user_id, market_now() + interval '1 hour');
 
 -- name: take_reset$
-update password_resets set used_at = now()
- where token_hash = :token_hash and used_at is null and expires_at > now()
+update password_resets set used_at = market_now()
+ where token_hash = :token_hash and used_at is null and expires_at > market_now()
 returning user_id;

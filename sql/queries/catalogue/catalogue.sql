@@ -24,8 +24,8 @@ select v.*, o.name_zh as buyer_name_zh, o.name_en as buyer_name_en,
 -- name: set_version_status!
 update catalogue_versions
    set status = :status,
-       published_at = case when :status = 'published' then now() else published_at end,
-       retired_at = case when :status = 'retired' then now() else retired_at end
+       published_at = case when :status = 'published' then market_now() else published_at end,
+       retired_at = case when :status = 'retired' then market_now() else retired_at end
  where id = :id;
 
 -- name: delete_version!

@@ -3,7 +3,7 @@ insert into organisations (kind, subtype, name_zh, name_en, credit_code, jurisdi
                            description, contact_name, contact_phone, contact_email, address, status, verified_at)
 values (:kind, :subtype, :name_zh, :name_en, :credit_code, :jurisdiction_id, :rating, :registration_date,
         :description, :contact_name, :contact_phone, :contact_email, :address, :status,
-        case when :status = 'verified' then now() end)
+        case when :status = 'verified' then market_now() end)
 on conflict (credit_code) do nothing
 returning id;
 
@@ -25,7 +25,7 @@ update organisations
 -- name: set_status!
 update organisations
    set status = :status, status_reason = :reason,
-       verified_at = case when :status = 'verified' then coalesce(verified_at, now()) else verified_at end
+       verified_at = case when :status = 'verified' then coalesce(verified_at, market_now()) else verified_at end
  where id = :id;
 
 -- name: public_organisations

@@ -12,11 +12,11 @@ returning id;
 update bids
    set status = 'submitted', submitted_by = :submitted_by, amount_fen = :amount_fen, objectives = :objectives,
        activities = :activities, team = :team, indicators = :indicators, attachments = :attachments,
-       call_revision = :call_revision, submitted_at = now(), withdrawn_at = null
+       call_revision = :call_revision, submitted_at = market_now(), withdrawn_at = null
  where id = :id;
 
 -- name: withdraw_bid!
-update bids set status = 'withdrawn', withdrawn_at = now() where id = :id;
+update bids set status = 'withdrawn', withdrawn_at = market_now() where id = :id;
 
 -- name: confirm_bid!
 update bids set call_revision = :call_revision where id = :id;

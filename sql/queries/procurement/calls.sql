@@ -44,7 +44,7 @@ update calls set published_at = :now, questions_close_at = :questions_close_at, 
  where id = :id and published_at is null;
 
 -- name: cancel!
-update calls set cancelled_at = now(), cancel_reason = :reason where id = :id;
+update calls set cancelled_at = market_now(), cancel_reason = :reason where id = :id;
 
 -- name: insert_revision!
 insert into call_revisions (call_id, revision, changed_by, changes, deadline_moved_to)

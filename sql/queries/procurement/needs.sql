@@ -12,7 +12,7 @@ select n.*, pn.project_id from needs n left join project_needs pn on pn.need_id 
 select * from needs where id = :id for update;
 
 -- name: set_need_status!
-update needs set status = :status, status_reason = :reason, updated_at = now() where id = :id;
+update needs set status = :status, status_reason = :reason, updated_at = market_now() where id = :id;
 
 -- name: add_support$
 insert into need_supports (need_id, user_id) values (:need_id, :user_id)

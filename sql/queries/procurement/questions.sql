@@ -10,4 +10,4 @@ select q.*, o.name_zh as asker_name_zh from call_questions q join organisations 
 select * from call_questions where id = :id for update;
 
 -- name: answer!
-update call_questions set answer = :answer, answered_by = :answered_by, answered_at = now() where id = :id;
+update call_questions set answer = :answer, answered_by = :answered_by, answered_at = market_now() where id = :id;

@@ -1,0 +1,158 @@
+"""What the journey tests do through the pages: log in, click what a person would click, fill forms, and
+let time pass on a test-mode server's clock. Only links and buttons on the pages are used to get around;
+assertions may read the JSON twins."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Error as PlaywrightError
+
+from market.demo import DEMO_PASSWORD
+
+TIMEOUT_MS = 20_000
+PHONE = {"width": 360, "height": 740}
+
+
+@dataclass
+class Journey:
+    browser: Browser
+    base_url: str
+    shots: list[Path]
+    locale: str = "zh_Hans"
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (url, visible text) of every page seen
+    contexts: list[BrowserContext] = field(default_factory=list)
+
+    async def person(self, email: str | None, viewport: dict[str, int] | None = None) -> Page:
+        """A browser of its own for one person, logged in through the real form (or not, for None)."""
+        context = await self.browser.new_context(base_url=self.base_url, viewport=viewport or
+                                                 {"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        self.contexts.append(context)
+        page = await context.new_page()
+        if self.locale == "en":
+            await page.goto("/lang/en?next=/")
+        else:
+            await page.goto("/")
+        if email:
+            await page.locator('header.site a[href="/login"]').click()
+            form = page.locator('main form[action^="/login"]')
+            await form.locator('input[name="email"]').fill(email)
+            await form.locator('input[name="password"]').fill(DEMO_PASSWORD)
+            await form.locator('button[type="submit"]').click()
+            await page.wait_for_url("**/dashboard")
+        return page
+
+    async def close(self) -> None:
+        for context in self.contexts:
+            await context.close()
+
+    async def seen(self, page: Page, shot: str | None = None) -> str:
+        """Note the page (for the language check) and, if named, save a screenshot of it."""
+        await page.wait_for_load_state()
+        assert await page.locator("html").get_attribute("lang") == ("en" if self.locale == "en" else "zh-Hans")
+        text = await page.locator("body").inner_text()
+        assert "500" not in (await page.title())[:5], f"{page.url} is an error page"
+        self.pages.append((page.url, text))
+        if shot:
+            first = self.shots[0] / f"{shot}-{self.locale}.png"
+            await page.screenshot(path=str(first), full_page=True)
+            for other in self.shots[1:]:
+                shutil.copyfile(first, other / first.name)
+        return text
+
+    def api(self, path: str, method: str = "GET", body: dict | None = None) -> object:
+        request = urllib.request.Request(self.base_url + path, method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"content-type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return json.loads(r.read())
+
+    async def let_time_pass(self, page: Page, days: float) -> datetime:
+        """The test-mode clock moves forward, as it would by waiting (the page's own CSRF cookie goes
+        along); returns the server's time now, where the deployment is."""
+        token = next(c["value"] for c in await page.context.cookies() if c["name"] == "market_csrf")
+        response = await page.request.post("/_test/clock", data={"seconds": days * 86400},
+                                           headers={"x-csrftoken": token})
+        assert response.status == 201, await response.text()
+        return datetime.fromisoformat((await response.json())["now"]).astimezone(ZoneInfo("Asia/Shanghai"))
+
+    async def now(self, page: Page) -> datetime:
+        return await self.let_time_pass(page, 0)
+
+
+def path_of(page: Page) -> str:
+    return urlsplit(page.url).path
+
+
+async def press(page: Page, form_action: str, *, twice: bool = False, button: str | None = None) -> None:
+    """Submit the form that posts to this action (with its first button, or the one named); `twice`
+    double-clicks it, as impatient people do. A confirmation step, where one is asked, is confirmed."""
+    form = page.locator(f'main form[action="{form_action}"]').first
+    clickable = form.locator(button or 'button[type="submit"], button:not([type])').first
+    if twice:
+        try:
+            async with page.expect_navigation():
+                await clickable.dblclick()
+        except PlaywrightError:
+            # The second submission aborts the first one's navigation; the page then loads its answer.
+            await page.wait_for_event("load")
+    else:
+        async with page.expect_navigation():
+            await clickable.click()
+    await confirm_if_asked(page, form_action)
+
+
+async def confirm_if_asked(page: Page, form_action: str) -> None:
+    """Irreversible steps ask first: a page whose form posts to the same action with a box to tick or
+    a hidden `confirm`. Tick it and send."""
+    again = page.locator(f'main form[action="{form_action}"]')
+    if await again.count() == 0:
+        return
+    form = again.first
+    asks = form.locator('input[type="checkbox"][required], input[name="confirm"]')
+    if await asks.count() == 0:
+        return
+    for box in await form.locator('input[type="checkbox"][required]').all():
+        await box.check()
+    async with page.expect_navigation():
+        await form.locator('button[type="submit"], button:not([type])').last.click()
+
+
+async def fill(page: Page, values: dict[str, str], scope: str = "main form") -> None:
+    form = page.locator(scope).first
+    for name, value in values.items():
+        field = form.locator(f'[name="{name}"]').first
+        tag = await field.evaluate("e => e.tagName.toLowerCase()")
+        if tag == "select":
+            await field.select_option(value)
+        else:
+            await field.fill(value)
+
+
+async def click_link(page: Page, href_or_selector: str, text: str | None = None) -> None:
+    """Follow a link on the page, as a person would (never a typed address): an exact href, or a CSS
+    selector for it, optionally the one showing this text."""
+    selector = href_or_selector if not href_or_selector.startswith("/") else f'a[href="{href_or_selector}"]'
+    link = page.locator(selector, has_text=text) if text else page.locator(selector)
+    async with page.expect_navigation():
+        await link.first.click()
+
+
+async def expect_text(page: Page, text: str) -> None:
+    await expect(page.locator("main")).to_contain_text(text)
+
+
+async def choose(page: Page, name: str, text: str, scope: str = "main form") -> None:
+    """Pick the option of a <select> whose text contains these words."""
+    select = page.locator(scope).first.locator(f'select[name="{name}"]')
+    value = await select.locator("option", has_text=text).first.get_attribute("value")
+    await select.select_option(value)
