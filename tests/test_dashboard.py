@@ -4,17 +4,17 @@ feed in sentences; and a number of SQL statements that does not grow with the nu
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import msgspec
 import pytest
 
+from market import clock
 from market.audit.models import AuditEvent, Verb
 from market.dashboard import activity, services
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
-from market.funding import pledges
+from market.funding import disbursements, pledges
 from market.funding.models import PledgeInput
 from market.i18n import use_locale
 from market.matching import fairs
@@ -136,14 +136,22 @@ async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, setti
     await _do(pool, contracts.sign, buyer, contract_id)
     assert links(await bench(pool, settings, world, "buyer_admin"), "contracts_to_sign") == []
     await _do(pool, contracts.sign, await who(pool, settings, world, "provider_admin"), contract_id)
-    # Milestones fall due: the overdue first; those further off than the notice days do not show yet.
-    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    # Milestones fall due. The provider sees those due within the notice days, the overdue first; the
+    # buyer, who accepts them in their order, each contract's next one once it may be accepted.
+    today = clock.today()
     await pool.execute("update contract_milestones set due_date = $2::date + position * 10 - 25 where contract_id = $1",
                        contract_id, today)
-    due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
+    due = lists(await bench(pool, settings, world, "provider_admin"))["milestones_due"]
     assert [t.due_date for t in due.items] == [today - timedelta(days=15), today - timedelta(days=5),
                                              today + timedelta(days=5)]
     assert {t.link for t in due.items} == {f"/contracts/{contract_id}#milestones"}
+    first, second = (await pool.fetch("select position, due_date from contract_milestones where contract_id = $1 "
+                                      "order by position limit 2", contract_id))
+    buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
+    assert [t.due_date for t in buyer_due.items] == [first["due_date"]]
+    await _do(pool, disbursements.accept_milestone, buyer, contract_id, first["position"])
+    buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
+    assert [t.due_date for t in buyer_due.items] == [second["due_date"]]
     # The provider's bid won; the other's did not.
     assert [t.state for t in lists(provider_view)["bids"].items] == ["awarded"]
     other = lists(await bench(pool, settings, world, "other_provider_admin"))["bids"]
@@ -277,7 +285,7 @@ async def test_the_json_twin_is_the_pages_content_and_the_feed_speaks_in_sentenc
 
 def test_every_verb_has_a_sentence_and_an_unknown_one_falls_back():
     assert set(Verb) == set(activity.SENTENCES)
-    event = AuditEvent(id=1, at=services.calls.now(), actor_user_id=None, organisation_id=None, verb="thing.frob",
+    event = AuditEvent(id=1, at=clock.now(), actor_user_id=None, organisation_id=None, verb="thing.frob",
                        object_type="thing", object_id="7", diff={"secret_field": [1, 2]}, prev_hash="", hash="")
     with use_locale("en"):
         assert activity.sentence(event, "王芳", "#7") == "王芳: thing.frob, “#7”"

@@ -10,7 +10,7 @@ from market.dashboard import services as dashboard
 from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Workbench
 from market.db import fetch, queries
 from market.storage import services as storage
-from market.web import Db, User, page
+from market.web import Config, Db, User, page
 
 
 class DashboardPages(Controller):
@@ -22,11 +22,11 @@ class DashboardPages(Controller):
         return page(request, "home.html", by_kind=by_kind)
 
     @get("/dashboard", opt={"access": SIGNED_IN})
-    async def dashboard(self, request: Request, conn: Db, identity: User) -> Response:
+    async def dashboard(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
         members = (await accounts.members(conn, identity, identity.org_id)
                    if identity.org_id is not None and identity.role == "admin" else [])
         return page(request, f"dashboard/{identity.dashboard}.html",
-                    bench=await dashboard.workbench(conn, identity),
+                    bench=await dashboard.workbench(conn, identity, settings.milestone_early_days),
                     KIND_NAMES=KIND_NAMES, KIND_DATES=KIND_DATES, STATE_NAMES=STATE_NAMES,
                     memberships=await accounts.memberships_of(conn, identity.user_id),
                     files=await storage.files_for(conn, identity, 20), members=members)
@@ -38,5 +38,5 @@ class DashboardApi(Controller):
 
     @get("/", opt={"access": SIGNED_IN},
          summary="My workbench: what waits for me, oldest date first, and my organisation's recent activity")
-    async def workbench(self, conn: Db, identity: User) -> Workbench:
-        return await dashboard.workbench(conn, identity)
+    async def workbench(self, conn: Db, identity: User, settings: Config) -> Workbench:
+        return await dashboard.workbench(conn, identity, settings.milestone_early_days)

@@ -10,22 +10,21 @@ its members may act on: a link never leads to a refusal.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from market import clock
 from market.accounts.models import Identity
 from market.dashboard import activity
 from market.dashboard.models import Task, TaskList, Workbench
 from market.db import fetch, queries
 from market.funding import dashboards
-from market.i18n import current_timezone
-from market.procurement import calls
 
 LIMIT = 20
-# A milestone shows this many days before it falls due (and stays until it is accepted).
+# A provider sees a milestone this many days before it falls due (and until it is accepted); the
+# buyer sees one from when it may be accepted (MARKET_MILESTONE_EARLY_DAYS before it is due).
 MILESTONE_NOTICE_DAYS = 14
 _COUNTS = ("to_declare", "to_score", "to_consensus", "supporters")
 
@@ -55,12 +54,11 @@ class _Lists:
                                    more_link=more_link))
 
 
-async def workbench(conn: asyncpg.Connection, identity: Identity, at: datetime | None = None,
+async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: int = 7,
                     limit: int = LIMIT) -> Workbench:
-    """The view of the dashboard page and of GET /api/dashboard. `at` is the moment deadlines are
-    measured against: now, unless the caller's clock says otherwise."""
-    at = at or calls.now()
-    today = at.astimezone(ZoneInfo(current_timezone.get())).date()
+    """The view of the dashboard page and of GET /api/dashboard; `early_days` is how long before its
+    due date a milestone may be accepted (settings.milestone_early_days)."""
+    at, today = clock.now(), clock.today()
     q = queries.dashboard
     lists = _Lists(conn, limit)
     role = identity.role or ""
@@ -79,7 +77,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, at: datetime |
         if role in SIGNERS:
             await lists.add("contracts_to_sign", q.contracts_to_sign, org=org, party="buyer")
             await lists.add("milestones_due", q.milestones_due, org=org, party="buyer",
-                            horizon=today + timedelta(days=MILESTONE_NOTICE_DAYS))
+                            horizon=today + timedelta(days=early_days))
         if role in RECEIVERS:
             await lists.add("transfers_to_confirm", q.transfers_to_confirm, "/payments", org=org)
         # Buyers' staff sit on their own panels.

@@ -124,13 +124,16 @@ select c.title_zh, c.title_en, k.created_at as at, null::date as due_date, '/con
  limit :limit;
 
 -- name: milestones_due
--- Milestones of signed contracts not yet accepted and due by :horizon (overdue ones first).
+-- Milestones of signed contracts not yet accepted and due by :horizon (overdue ones first). The
+-- buyer accepts them in their order, so it sees each contract's next one only.
 select c.title_zh, c.title_en, null::timestamptz as at, m.due_date, '/contracts/' || k.id || '#milestones' as link,
        m.kind as state, null::int as batch, null::bigint as amount_fen, m.title as detail,
        count(*) over () as total
   from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
  where ((:party = 'buyer' and k.buyer_id = :org) or (:party = 'provider' and k.provider_id = :org))
    and k.status = 'signed' and m.accepted_at is null and m.due_date <= :horizon
+   and (:party = 'provider' or m.position = (select min(n.position) from contract_milestones n
+                                              where n.contract_id = k.id and n.accepted_at is null))
  order by m.due_date, k.id, m.position
  limit :limit;
 
