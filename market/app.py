@@ -44,7 +44,7 @@ from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
 from market.procurement.contract_controllers import ContractApi, ContractPages
 from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
-from market.dashboard.controllers import DashboardPages
+from market.dashboard.controllers import DashboardApi, DashboardPages
 from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
 from market.notifications import services as notifications
@@ -151,7 +151,8 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         name="static",
     )
     return Litestar(
-        route_handlers=[*([move_clock] if settings.test_clock else []), health, static, DashboardPages, AccountPages, AccountApi, OrganisationPages,
+        route_handlers=[*([move_clock] if settings.test_clock else []), health, static, DashboardPages, DashboardApi,
+                        AccountPages, AccountApi, OrganisationPages,
                         OrganisationApi, AuditPages, AuditApi, FilePages, FileApi, CataloguePages, CatalogueApi,
                         NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi,
                         BatchPages, BatchApi, PanelPages, PanelApi, ContractPages, ContractApi, InboxPages, InboxApi,

@@ -1,4 +1,4 @@
-"""The home page and each role's dashboard."""
+"""The home page and each role's dashboard (the workbench), with its JSON twin."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from litestar import Controller, Request, Response, get
 
 from market.accounts import services as accounts
 from market.accounts.access import PUBLIC, SIGNED_IN
-from market.audit import services as audit
+from market.dashboard import services as dashboard
+from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Workbench
 from market.db import fetch, queries
-from market.funding import dashboards, pledges
-from market.organisations import services as organisations
-from market.procurement import bids, needs
 from market.storage import services as storage
-from market.web import Db, User, page
+from market.web import Config, Db, User, page
 
 
 class DashboardPages(Controller):
@@ -24,27 +22,21 @@ class DashboardPages(Controller):
         return page(request, "home.html", by_kind=by_kind)
 
     @get("/dashboard", opt={"access": SIGNED_IN})
-    async def dashboard(self, request: Request, conn: Db, identity: User) -> Response:
-        context: dict = {
-            "memberships": await accounts.memberships_of(conn, identity.user_id),
-            "files": await storage.files_for(conn, identity, 20),
-            "activity": await audit.events_for_organisation(conn, identity.org_id, 10) if identity.org_id else [],
-            "pending": [],
-            "members": [],
-            "errors": {},
-            "funding": None,
-            "transfers_waiting": 0,
-            "my_needs": await needs.my_needs(conn, identity),
-            "my_bids": await bids.bids_of(conn, identity),
-            "area": await conn.fetchval("select jurisdiction_id from organisations where id = $1", identity.org_id)
-            if identity.org_kind == "buyer" else None,
-        }
-        if identity.org_kind == "funder" and identity.acts_for_verified:
-            context["funding"] = await dashboards.funder_view(conn, identity)
-        if identity.org_kind == "buyer" and identity.acts_for_verified:
-            context["transfers_waiting"] = len(await pledges.payments_to_decide(conn, identity))
-        if identity.is_platform_admin:
-            context["pending"] = await organisations.awaiting_verification(conn, identity, 20)
-        if identity.org_id is not None and identity.role == "admin":
-            context["members"] = await accounts.members(conn, identity, identity.org_id)
-        return page(request, f"dashboard/{identity.dashboard}.html", **context)
+    async def dashboard(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
+        members = (await accounts.members(conn, identity, identity.org_id)
+                   if identity.org_id is not None and identity.role == "admin" else [])
+        return page(request, f"dashboard/{identity.dashboard}.html",
+                    bench=await dashboard.workbench(conn, identity, settings.milestone_early_days),
+                    KIND_NAMES=KIND_NAMES, KIND_DATES=KIND_DATES, STATE_NAMES=STATE_NAMES,
+                    memberships=await accounts.memberships_of(conn, identity.user_id),
+                    files=await storage.files_for(conn, identity, 20), members=members)
+
+
+class DashboardApi(Controller):
+    path = "/api/dashboard"
+    tags = ["dashboard"]
+
+    @get("/", opt={"access": SIGNED_IN},
+         summary="My workbench: what waits for me, oldest date first, and my organisation's recent activity")
+    async def workbench(self, conn: Db, identity: User, settings: Config) -> Workbench:
+        return await dashboard.workbench(conn, identity, settings.milestone_early_days)

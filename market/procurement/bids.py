@@ -284,13 +284,6 @@ async def confirm(conn: asyncpg.Connection, identity: Identity, call_id: int) ->
                        organisation=identity.org_id, after={"call_id": call_id, "call_revision": call["revision"]})
 
 
-async def bids_of(conn: asyncpg.Connection, identity: Identity) -> list[dict[str, Any]]:
-    """The organisation's own bids, for its dashboard."""
-    if identity.org_kind != "provider" or identity.org_id is None:
-        return []
-    return [dict(r) for r in await fetch(queries.procurement.bids_of_provider(conn, provider_id=identity.org_id))]
-
-
 
 async def public_count(conn: asyncpg.Connection, call_id: int) -> int | None:
     """How many bids came in, for everyone — once they are opened, and not before. In an all-year

@@ -172,10 +172,6 @@ async def list_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = 
     return [_need(r) for r in rows]
 
 
-async def my_needs(conn: asyncpg.Connection, identity: Identity) -> list[Need]:
-    return [_need(r) for r in await fetch(queries.procurement.needs_raised_by(conn, user_id=identity.user_id))]
-
-
 async def create_project(conn: asyncpg.Connection, identity: Identity, data: ProjectInput) -> int:
     """立项: a buyer approves a project in its area, bought under an item of the catalogue in force,
     from zero or more open needs of that area, which become approved."""

@@ -34,7 +34,3 @@ select b.*, o.name_zh as provider_name_zh, o.name_en as provider_name_en from bi
 
 -- name: lines
 select position, item, amount_fen from bid_budget_lines where bid_id = :bid_id order by position;
-
--- name: bids_of_provider
-select b.*, c.title_zh as call_title_zh, c.title_en as call_title_en from bids b join calls c on c.id = b.call_id
- where b.provider_id = :provider_id order by b.submitted_at desc;

@@ -41,10 +41,6 @@ select count(*) from needs n
    and (:category::text is null or e.code like :category || '.%')
    and (:q::text is null or n.title ilike '%' || :q || '%' or n.description ilike '%' || :q || '%');
 
--- name: needs_raised_by
-select n.*, pn.project_id from needs n left join project_needs pn on pn.need_id = n.id
- where n.raised_by = :user_id order by n.created_at desc;
-
 -- name: descendants
 with recursive down as (
     select id from jurisdictions where id = :id

@@ -1,0 +1,104 @@
+"""The workbench's view model: what waits for the person signed in, and what their organisation did
+lately. The page renders it and GET /api/dashboard returns it as it is."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import msgspec
+
+from market.funding.dashboards import FunderView
+from market.i18n import N_
+
+
+class Task(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing to act on, with the one link where it is done."""
+
+    title_zh: str
+    title_en: str = ""
+    # The deadline, or the moment it has waited since (see KIND_DATES); a milestone has a day instead.
+    at: datetime | None = None
+    due_date: date | None = None
+    link: str
+    # A short code saying where the thing stands, per kind: a bid's outcome, a fair's stage, a
+    # contract's signatures, a milestone's kind, a panel member's role, a need's urgency or status.
+    state: str | None = None
+    batch: int | None = None  # the review batch of an all-year round the item is about
+    amount_fen: int | None = None
+    detail: str = ""  # who or what else: the funder of a transfer, the milestone's title, the provider
+    # A panel's work left for the reader: candidates to declare on, scores and consensus scores to give.
+    counts: dict[str, int] = {}
+
+
+class TaskList(msgspec.Struct, frozen=True, kw_only=True):
+    """The first items of one kind, oldest date first, and how many there are in all."""
+
+    kind: str
+    items: list[Task]
+    total: int
+    more_link: str | None = None
+
+
+class Activity(msgspec.Struct, frozen=True, kw_only=True):
+    """One event of the organisation's audit trail, told as a sentence in the reader's language."""
+
+    at: datetime
+    verb: str
+    text: str
+    link: str | None = None
+
+
+class Workbench(msgspec.Struct, frozen=True, kw_only=True):
+    dashboard: str  # buyer, provider, funder, evaluator, platform or resident
+    lists: list[TaskList]
+    activity: list[Activity]
+    giving: FunderView | None = None
+
+
+# kind → (heading, how its date reads). Dates are deadlines where a kind has one, else "since".
+KIND_NAMES = {
+    "needs_to_decide": N_("Needs to decide"),
+    "calls_to_publish": N_("Calls to publish"),
+    "questions_to_answer": N_("Questions to answer"),
+    "panels_to_form": N_("Deadlines passed: panels to form"),
+    "awards_to_make": N_("Consensus recorded: awards to make"),
+    "objections_to_answer": N_("Objections to answer"),
+    "contracts_to_prepare": N_("Notices ended: contracts to prepare"),
+    "contracts_to_sign": N_("Contracts to sign"),
+    "milestones_due": N_("Contract milestones due"),
+    "transfers_to_confirm": N_("Bank transfers to confirm"),
+    "calls_to_bid": N_("Open calls you may bid on"),
+    "questions_answered": N_("Your questions answered"),
+    "bids": N_("Your bids and their outcome"),
+    "pledges_to_pay": N_("Pledges awaiting your payment"),
+    "fairs": N_("Fairs open for registration or live"),
+    "panels_to_score": N_("Panels waiting for you"),
+    "organisations_to_verify": N_("Organisations to verify"),
+    "needs_raised": N_("Your needs"),
+}
+KIND_DATES = {
+    "needs_to_decide": N_("raised %(date)s"),
+    "calls_to_publish": N_("drafted %(date)s"),
+    "questions_to_answer": N_("asked %(date)s"),
+    "panels_to_form": N_("deadline passed %(date)s"),
+    "awards_to_make": N_("consensus complete %(date)s"),
+    "objections_to_answer": N_("raised %(date)s"),
+    "contracts_to_prepare": N_("notice ended %(date)s"),
+    "contracts_to_sign": N_("prepared %(date)s"),
+    "milestones_due": N_("due %(date)s"),
+    "transfers_to_confirm": N_("recorded %(date)s"),
+    "calls_to_bid": N_("deadline %(date)s"),
+    "questions_answered": N_("answered %(date)s"),
+    "bids": N_("submitted %(date)s"),
+    "pledges_to_pay": N_("pledged %(date)s"),
+    "fairs": N_("starts %(date)s"),
+    "panels_to_score": N_("formed %(date)s"),
+    "organisations_to_verify": N_("registered %(date)s"),
+    "needs_raised": N_("raised %(date)s"),
+}
+STATE_NAMES = {
+    "awarded": N_("awarded"), "not_awarded": N_("not awarded"), "pending": N_("outcome pending"),
+    "withdrawn": N_("withdrawn"), "no_panel": N_("no panel yet"), "forming": N_("panel being formed"),
+    "open": N_("open for registration"), "registered": N_("you are registered"), "live": N_("live now"),
+    "chair": N_("you chair it"), "member": N_("member"),
+}

@@ -1,0 +1,110 @@
+"""The workbench: for the person signed in, what waits for them in their role, oldest date first,
+each item with one link to act, and their organisation's recent activity in sentences.
+
+It reads several domains and sits above them. Each kind of item is one SQL statement
+(sql/queries/dashboard/workbench.sql) returning its first items and how many there are, so the
+page costs the same number of statements however much waits. The lists a role sees are the ones
+its members may act on: a link never leads to a refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from market import clock
+from market.accounts.models import Identity
+from market.dashboard import activity
+from market.dashboard.models import Task, TaskList, Workbench
+from market.db import fetch, queries
+from market.funding import dashboards
+
+LIMIT = 20
+# A provider sees a milestone this many days before it falls due (and until it is accepted); the
+# buyer sees one from when it may be accepted (MARKET_MILESTONE_EARLY_DAYS before it is due).
+MILESTONE_NOTICE_DAYS = 14
+_COUNTS = ("to_declare", "to_score", "to_consensus", "supporters")
+
+BUYER_ACTORS = ("admin", "staff")
+SIGNERS = ("admin", "staff", "finance")
+RECEIVERS = ("admin", "finance")  # who confirms transfers (market.funding.pledges.RECEIVER_ROLES)
+
+
+def _task(row: Any) -> Task:
+    keys = set(row.keys())
+    return Task(title_zh=row["title_zh"] or "", title_en=row["title_en"] or "", at=row["at"],
+                due_date=row["due_date"], link=row["link"], state=row["state"], batch=row["batch"],
+                amount_fen=row["amount_fen"], detail=row["detail"] or "",
+                counts={k: row[k] for k in _COUNTS if k in keys})
+
+
+class _Lists:
+    """Collects a role's lists in the order they are shown."""
+
+    def __init__(self, conn: asyncpg.Connection, limit: int) -> None:
+        self.conn, self.limit = conn, limit
+        self.lists: list[TaskList] = []
+
+    async def add(self, kind: str, query: Callable[..., Any], more_link: str | None = None, **params: Any) -> None:
+        rows = await fetch(query(self.conn, limit=self.limit, **params))
+        self.lists.append(TaskList(kind=kind, items=[_task(r) for r in rows], total=rows[0]["total"] if rows else 0,
+                                   more_link=more_link))
+
+
+async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: int = 7,
+                    limit: int = LIMIT) -> Workbench:
+    """The view of the dashboard page and of GET /api/dashboard; `early_days` is how long before its
+    due date a milestone may be accepted (settings.milestone_early_days)."""
+    at, today = clock.now(), clock.today()
+    q = queries.dashboard
+    lists = _Lists(conn, limit)
+    role = identity.role or ""
+    giving = None
+    if identity.acts_for_verified and identity.org_kind == "buyer":
+        org = identity.org_id
+        if role in BUYER_ACTORS:
+            area = await q.buyer_area(conn, org=org)
+            await lists.add("needs_to_decide", q.needs_to_decide, f"/needs?status=open&place={area}", area=area)
+            await lists.add("calls_to_publish", q.calls_to_publish, org=org)
+            await lists.add("questions_to_answer", q.questions_to_answer, org=org)
+            await lists.add("panels_to_form", q.panels_to_form, org=org, now=at)
+            await lists.add("awards_to_make", q.awards_to_make, org=org)
+            await lists.add("objections_to_answer", q.objections_to_answer, org=org)
+            await lists.add("contracts_to_prepare", q.contracts_to_prepare, org=org, now=at)
+        if role in SIGNERS:
+            await lists.add("contracts_to_sign", q.contracts_to_sign, org=org, party="buyer")
+            await lists.add("milestones_due", q.milestones_due, org=org, party="buyer",
+                            horizon=today + timedelta(days=early_days))
+        if role in RECEIVERS:
+            await lists.add("transfers_to_confirm", q.transfers_to_confirm, "/payments", org=org)
+        # Buyers' staff sit on their own panels.
+        await lists.add("panels_to_score", q.panels_to_score, user=identity.user_id)
+    elif identity.acts_for_verified and identity.org_kind == "provider":
+        org = identity.org_id
+        if role in BUYER_ACTORS:
+            await lists.add("calls_to_bid", q.calls_to_bid, "/calls", org=org, now=at, today=today)
+            await lists.add("questions_answered", q.questions_answered, org=org, now=at)
+        if role in SIGNERS:
+            await lists.add("contracts_to_sign", q.contracts_to_sign, org=org, party="provider")
+            await lists.add("milestones_due", q.milestones_due, org=org, party="provider",
+                            horizon=today + timedelta(days=MILESTONE_NOTICE_DAYS))
+        await lists.add("bids", q.bids_and_outcomes, org=org)
+    elif identity.acts_for_verified and identity.org_kind == "funder":
+        org = identity.org_id
+        if role in SIGNERS:
+            await lists.add("pledges_to_pay", q.pledges_to_pay, org=org)
+        await lists.add("fairs", q.fairs_to_join, "/fairs", org=org)
+        if role in RECEIVERS:  # a foundation confirms the transfers to its funds
+            await lists.add("transfers_to_confirm", q.transfers_to_confirm, "/payments", org=org)
+        giving = await dashboards.funder_view(conn, identity)
+    elif identity.acts_for_verified and identity.org_kind == "evaluator":
+        await lists.add("panels_to_score", q.panels_to_score, user=identity.user_id)
+    elif identity.is_platform_admin:
+        await lists.add("organisations_to_verify", q.organisations_to_verify, "/admin/organisations")
+    elif identity.org_id is None:
+        await lists.add("needs_raised", q.needs_raised, user=identity.user_id)
+    return Workbench(dashboard=identity.dashboard, lists=lists.lists, activity=await activity.feed(conn, identity),
+                     giving=giving)
