@@ -28,7 +28,7 @@ from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_bids import bid_input
 from tests.test_evaluation import _do, _panel, closed_call  # noqa: F401 (fixture)
 from tests.test_fairs import _fair_input, _second_funder
-from tests.test_funding import TRANSFER
+from tests.test_funding import transfer
 
 
 async def bench(pool, settings, world, name):
@@ -210,7 +210,7 @@ async def test_the_funder_sees_its_own_pledges_to_pay_and_the_fairs(pool, settin
     assert [t.amount_fen for t in lists(view)["pledges_to_pay"].items] == [7_000_00, 5_000_00]
     assert f"/pledges/{theirs}" not in str(msgspec.to_builtins(view))
     # Once a transfer is recorded, the receiver has to act, not the funder; the buyer sees it.
-    await _do(pool, pledges.record_offline, funder, first, TRANSFER)
+    await _do(pool, pledges.record_offline, funder, first, transfer())
     assert links(await bench(pool, settings, world, "funder_admin"), "pledges_to_pay") == [f"/pledges/{second}"]
     assert lists(await bench(pool, settings, world, "buyer_admin"))["transfers_to_confirm"].total == 1
     # A fair open for registration, then the funder registered.
@@ -336,7 +336,7 @@ async def test_the_statements_do_not_grow_with_the_items(pool, settings, world, 
         pledge = await _do(pool, pledges.create, funder, PledgeInput(target_type="project", target_id=project,
                                                                      amount_fen=1_000_00 + i))
         if i % 2:
-            await _do(pool, pledges.record_offline, funder, pledge, TRANSFER)
+            await _do(pool, pledges.record_offline, funder, pledge, transfer())
         panel = await pool.fetchval("insert into panels (subject_type, subject_id, owner_id, created_by, status) "
                                     "values ('call', $1, $2, $3, 'scoring') returning id", call_id,
                                     world.orgs["bureau"], bureau.user_id)

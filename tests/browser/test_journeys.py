@@ -56,8 +56,7 @@ async def raise_and_support_a_need(j: Journey, title: str) -> int:
 async def make_it_a_project_and_publish_a_call(j: Journey, need_id: int, words: dict[str, str]) -> tuple[Page, int]:
     bureau = await j.person("bureau@demo.market")
     await j.seen(bureau, "bureau-workbench")
-    await click_link(bureau, "/needs")
-    await click_link(bureau, f"/needs/{need_id}")
+    await click_link(bureau, f"/needs/{need_id}")  # "needs to decide", on the workbench
     await click_link(bureau, f"/projects/new?need={need_id}")
     await fill(bureau, {"title_zh": words["project"], "description": "修复楼道照明并组织志愿者夜间陪护独居老人出行，为期一年。",
                         "budget_yuan": "60000", "budget_line": "2026年福利彩票公益金"}, 'main form[action="/projects/new"]')
@@ -113,8 +112,10 @@ async def ask_and_bid(j: Journey, bureau: Page, call_id: int) -> dict[str, Page]
                          "line-1-item": "照明材料", "line-1-yuan": "20000",
                          }, form)
         # The call's outcome indicators come filled in; the bidder sets a target for each.
-        for row in await ngo.locator(f'{form} input[name$="-target"]').all():
-            await row.fill("300")
+        for name in await ngo.locator(f'{form} input[name^="indicator-"][name$="-name"]').all():
+            if await name.input_value():
+                target = (await name.get_attribute("name")).removesuffix("-name") + "-target"
+                await ngo.locator(f'{form} input[name="{target}"]').fill("300")
         await j.seen(ngo, "ngo-bid-form" if n == 0 else None)
         await press(ngo, f"/calls/{call_id}/bid", twice=True)
         await j.seen(ngo, "ngo-bid-submitted" if n == 0 else None)
@@ -159,9 +160,12 @@ async def evaluate(j: Journey, bureau: Page, call_id: int, bids_text: str) -> No
     for email in ("expert@demo.market", "evaluator.expert1@demo.market"):
         evaluator = await j.person(email)
         await j.seen(evaluator, "evaluator-workbench" if email.startswith("evaluator") else None)
-        # Told by a notification, the evaluator finds the panel without typing an address.
-        await click_link(evaluator, "/inbox")
-        await click_link(evaluator, 'a[href^="/inbox/"]')
+        # The chair finds the panel on the workbench, the other member from the notification.
+        if email.startswith("evaluator"):
+            await click_link(evaluator, panel)
+        else:
+            await click_link(evaluator, "/inbox")
+            await click_link(evaluator, 'a[href^="/inbox/"]')
         assert path_of(evaluator) == panel
         await click_link(evaluator, f"/calls/{call_id}/bids")
         await expect(evaluator.locator("main")).to_contain_text(bids_text)
