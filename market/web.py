@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from typing import Any
 
 import asyncpg
@@ -134,11 +134,19 @@ def redirect(location: str, status: int = 303, background: BackgroundTask | None
                     background=background)
 
 
+_PRINTABLE_ASCII = "".join(map(chr, range(0x21, 0x7f)))
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only local paths: a `next` parameter must never send a user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only local paths: a `next` parameter must never send a user to another site. Browsers drop
+    tabs and line breaks from a URL (so `/<TAB>/host` is `//host`), and a header cannot carry control
+    characters at all, so any of them or a backslash refuses the target."""
+    if not target or any(c < " " or c in "\\\x7f" for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return default
+    return quote(target, safe=_PRINTABLE_ASCII)  # a header carries ASCII only
 
 
 def form_errors(exc: MarketError) -> dict[str, str]:
