@@ -42,6 +42,7 @@ from market.procurement.call_controllers import CallApi, CallPages
 from market.procurement.contract_controllers import ContractApi, ContractPages
 from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
 from market.dashboard.controllers import DashboardPages
+from market.edge import edge_guard
 from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
 from market.notifications import services as notifications
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         MatchingApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
-        guards=[access_guard],
+        guards=[access_guard, edge_guard],
         middleware=[RequestContextMiddleware()],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", header_name="x-csrftoken",

@@ -33,7 +33,7 @@ from market.matching import fair_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
-from market.errors import InvalidFields, MarketError
+from market.errors import InvalidFields, MarketError, Unavailable
 from market.i18n import gettext
 from market.notifications import services as notifications
 from market.organisations import models as org_models
@@ -190,6 +190,9 @@ def exception_handler(request: Request, exc: Exception) -> Response:
     """The one mapping from errors to HTTP: problem details for programs, an error page for people."""
     errors: dict[str, str] | None = None
     details: dict[str, object] = {}
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}  # e.g. 405's Allow
+    if database_unavailable(exc):
+        exc = Unavailable("The database cannot be reached just now. Please try again in a moment.")
     if isinstance(exc, MarketError):
         details = exc.details()
         status, detail = exc.status, exc.text()
@@ -224,12 +227,30 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
         status, title = 500, gettext("Something went wrong on our side")
         detail = gettext("The error has been logged. Please try again later; nothing was changed.")
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if wants_json(request):
-        return problem(status, title, detail, errors, request, details)
-    if status == 401:
+        response = problem(status, title, detail, errors, request, details)
+    elif status == 401:
         return redirect(f"/login?next={quote(request.url.path)}")
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
-    return page(request, template, status=status, title=title, detail=detail, errors=errors or {})
+    else:
+        template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+        response = page(request, template, status=status, title=title, detail=detail, errors=errors or {})
+    response.headers.update(headers)
+    return response
+
+
+# How soon a client may try again when the database or a payment service is away: a restart of
+# PostgreSQL or a failover takes seconds.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means PostgreSQL cannot be reached (down, restarting, refusing connections),
+    as opposed to a query that failed."""
+    return isinstance(exc, (ConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+                            asyncpg.ConnectionDoesNotExistError))
 
 
 def _drop_empty_filters(scope: Scope) -> None:

@@ -108,6 +108,9 @@ async def test_a_fair_from_setup_to_report(pool, settings, world, project):
 
     token = await _do(pool, fairs.raise_paddle, funder, fair_id, early)
     assert await _do(pool, fairs.raise_paddle, funder, fair_id, early) == token  # the same tap again
+    with pytest.raises(Conflict, match="10,000.00"):  # the token with another amount: the first one stands
+        await _do(pool, fairs.raise_paddle, funder, fair_id, RaiseInput(project_id=project, amount_fen=1_00,
+                                                                         token=early.token))
     assert await pool.fetchval("select count(*) from pledges") == 0  # a first tap pledges nothing
     pledge = await _do(pool, fairs.confirm_raise, funder, fair_id, token)
     assert await _do(pool, fairs.confirm_raise, funder, fair_id, token) == pledge  # a double tap pledges once
