@@ -80,8 +80,10 @@ async def edge_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> N
                 problem = Invalid("Enter a number between %(low)s and %(high)s.", field=name, low=low, high=high)
         if problem is not None:
             problems.append(problem)
-    if connection.scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
-        problems += await _body_problems(Request(connection.scope, connection.receive))
+    # The handler's own request object, which keeps the body it read: a second one would wait for a
+    # body the client already sent.
+    if isinstance(connection, Request) and connection.method in ("POST", "PUT", "PATCH", "DELETE"):
+        problems += await _body_problems(connection)
     if problems:
         raise InvalidFields(problems)
 
