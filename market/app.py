@@ -15,7 +15,6 @@ from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.connection import ASGIConnection
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
 
@@ -47,6 +46,7 @@ from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
 from market.notifications import services as notifications
 from market.notifications.controllers import InboxApi, InboxPages
+from market.openapi import DescribedJson
 from market.mail.services import mailer_from_settings
 from market.matching.controllers import MatchingApi, MatchingPages
 from market.organisations.controllers import OrganisationApi, OrganisationPages
@@ -158,7 +158,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         # JSON only: the interactive viewers load their scripts from CDNs, and every asset must be ours.
         openapi_config=OpenAPIConfig(
             title="公益服务市场 market API", version="1", path="/schema",
-            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            render_plugins=[DescribedJson(path=["/", "/openapi.json"])],
             openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}, include_in_schema=False),
         ),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,

@@ -5,6 +5,7 @@ database away answered with 503 and Retry-After."""
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -149,3 +150,22 @@ async def test_database_away_is_503_with_retry_after_and_the_app_recovers(settin
         assert (await client.get("/health")).status_code == 503
         flaky_database.open()
         assert (await client.get("/api/me")).status_code == 200
+
+
+async def test_the_openapi_document_describes_every_error_answer(client):
+    """Finding 6: problem details, 401/403/404/409/429 and 503 are in the document; a richer view of
+    the same record is `anyOf`, not a `oneOf` both arms match; 405 says what is allowed."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert "Problem" in schema["components"]["schemas"]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status in ("400", "403", "404", "409", "503"):
+                assert "application/problem+json" in responses[status]["content"], (method, path, status)
+            assert "Retry-After" in responses["503"]["headers"]
+    assert "401" in schema["paths"]["/api/me"]["get"]["responses"]
+    assert "401" not in schema["paths"]["/api/needs"]["get"]["responses"]
+    assert "429" in schema["paths"]["/api/session"]["post"]["responses"]
+    assert '"oneOf"' not in json.dumps(schema["paths"])
+    r = await client.request("TRACE", "/api/needs")
+    assert r.status_code == 405 and "GET" in r.headers["allow"]
