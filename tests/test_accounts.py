@@ -83,6 +83,16 @@ async def test_login_and_logout(client, world):
     assert (await client.get("/dashboard")).status_code == 303  # to the log-in page
 
 
+async def test_a_session_token_sent_before_log_in_is_never_adopted(client, world):
+    planted = "planted-by-someone-else-0123456789abcdef"
+    client.cookies.set("market_session", planted)
+    r = await login(client, world["buyer_admin"].email, PASSWORD)
+    token = r.cookies.get("market_session")
+    assert r.status_code == 303 and token and token != planted
+    client.cookies.set("market_session", planted)
+    assert (await client.get("/api/me")).status_code == 401
+
+
 async def test_login_never_redirects_off_site(client, world):
     r = await login(client, world["buyer_admin"].email, PASSWORD, "//evil.example/steal")
     assert r.headers["location"] == "/dashboard"
