@@ -18,7 +18,6 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.connection import ASGIConnection
 from litestar.openapi import OpenAPIConfig
 from litestar.params import JSONBody
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
 
@@ -45,10 +44,12 @@ from market.procurement.call_controllers import CallApi, CallPages
 from market.procurement.contract_controllers import ContractApi, ContractPages
 from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
 from market.dashboard.controllers import DashboardApi, DashboardPages
+from market.edge import edge_guard
 from market.errors import Forbidden, MarketError
 from market.logs import configure_logging
 from market.notifications import services as notifications
 from market.notifications.controllers import InboxApi, InboxPages
+from market.openapi import DescribedJson
 from market.mail.services import mailer_from_settings
 from market.matching.controllers import MatchingApi, MatchingPages
 from market.organisations.controllers import OrganisationApi, OrganisationPages
@@ -162,7 +163,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
                         MatchingApi],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
-        guards=[access_guard],
+        guards=[access_guard, edge_guard],
         middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", header_name="x-csrftoken",
@@ -177,7 +178,7 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
         # JSON only: the interactive viewers load their scripts from CDNs, and every asset must be ours.
         openapi_config=OpenAPIConfig(
             title="公益服务市场 market API", version="1", path="/schema",
-            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+            render_plugins=[DescribedJson(path=["/", "/openapi.json"])],
             openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}, include_in_schema=False),
         ),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,

@@ -182,6 +182,11 @@ def database_dsn(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
     return embedded.dsn, embedded
 
 
+def words(q: str | None) -> str | None:
+    """Search words for `ilike '%' || :q || '%'`, LIKE's wildcards escaped so `%` or `_` means itself."""
+    return (q or "").strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") or None
+
+
 async def fetch(rows: AsyncIterator[Any]) -> list[Any]:
     """All rows of a named select (aiosql streams them)."""
     return [row async for row in rows]

@@ -7,17 +7,22 @@ from decimal import Decimal, InvalidOperation
 from market.errors import Invalid, InvalidFields
 
 MAX_YUAN = Decimal("1000000000")
+# "1000000000.00" and a little room for leading zeros and a sign
+MAX_CHARS = 20
 
 
 def yuan_to_fen(text: str) -> int:
     """'1,234.5' or '¥80' as fen; ValueError for anything that is not a positive amount with at most
     two decimals."""
     cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "").replace("元", "")
+    # Bounded before any arithmetic: quantizing 1e27 or 29 digits overflows Decimal's precision.
+    if len(cleaned) > MAX_CHARS:
+        raise ValueError(text)
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError(text) from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")) or value <= 0 or value > MAX_YUAN:
+    if not value.is_finite() or value <= 0 or value > MAX_YUAN or value != value.quantize(Decimal("0.01")):
         raise ValueError(text)
     return int(value * 100)
 

@@ -44,6 +44,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_hours: Positive = 12
     login_max_failures: Positive = 5
     login_lockout_minutes: Positive = 15
+    login_address_max_failures: Positive = 30
     db_pool_min: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max: Positive = 10
 
@@ -105,6 +106,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_SESSION_HOURS": ("session_hours", "how long a log-in lasts (default 12)"),
     "MARKET_LOGIN_MAX_FAILURES": ("login_max_failures", "failed log-ins before an account is locked (default 5)"),
     "MARKET_LOGIN_LOCKOUT_MINUTES": ("login_lockout_minutes", "how long the lock lasts (default 15)"),
+    "MARKET_LOGIN_ADDRESS_MAX_FAILURES": ("login_address_max_failures", "failed log-ins from one client address, "
+                                          "to any accounts, before it must wait out the lock time (default 30)"),
     "MARKET_DB_POOL_MIN": ("db_pool_min", "database connections kept open per process (default 1)"),
     "MARKET_DB_POOL_MAX": ("db_pool_max", "most database connections per process (default 10)"),
     "MARKET_STORAGE_BACKEND": ("storage_backend", "local (default) or s3"),

@@ -36,7 +36,7 @@ from market.matching import fair_models
 from market.procurement import calls_workflow, contracts
 from market.procurement import models as procurement_models
 from market.procurement import workflow as procurement_workflow
-from market.errors import Conflict, Invalid, InvalidFields, MarketError
+from market.errors import Conflict, Invalid, InvalidFields, MarketError, Unavailable
 from market.i18n import N_, gettext
 from market.notifications import services as notifications
 from market.organisations import models as org_models
@@ -197,11 +197,19 @@ def require_confirmation(form: dict[str, Any], step: str) -> None:
         raise Invalid("Tick the box to confirm: this step cannot be undone.", field=f"confirmed-{step}")
 
 
+_PRINTABLE_ASCII = "".join(map(chr, range(0x21, 0x7f)))
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only local paths: a `next` parameter must never send a user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only local paths: a `next` parameter must never send a user to another site. Browsers drop
+    tabs and line breaks from a URL (so `/<TAB>/host` is `//host`), and a header cannot carry control
+    characters at all, so any of them or a backslash refuses the target."""
+    if not target or any(c < " " or c in "\\\x7f" for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return default
+    return quote(target, safe=_PRINTABLE_ASCII)  # a header carries ASCII only
 
 
 def form_errors(exc: MarketError) -> dict[str, str]:
@@ -249,6 +257,9 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         i18n.current_locale.set(chosen_locale(request, None))
     errors: dict[str, str] | None = None
     details: dict[str, object] = {}
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}  # e.g. 405's Allow
+    if database_unavailable(exc):
+        exc = Unavailable("The database cannot be reached just now. Please try again in a moment.")
     if isinstance(exc, MarketError):
         details = exc.details()
         status, detail = exc.status, exc.text()
@@ -285,13 +296,31 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
         status, title = 500, gettext("Something went wrong on our side")
         detail = gettext("The error has been logged. Please try again later; nothing was changed.")
+    if status == 503:
+        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if wants_json(request):
-        return problem(status, title, detail, errors, request, details)
-    if status == 401:
+        response = problem(status, title, detail, errors, request, details)
+    elif status == 401:
         return redirect(f"/login?next={quote(request.url.path)}")
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
-    return page(request, template, status=status, title=title, detail=detail, errors=errors or {},
-                back=same_origin_referer(request))
+    else:
+        template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
+        response = page(request, template, status=status, title=title, detail=detail, errors=errors or {},
+                        back=same_origin_referer(request))
+    response.headers.update(headers)
+    return response
+
+
+# How soon a client may try again when the database or a payment service is away: a restart of
+# PostgreSQL or a failover takes seconds.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether an error means PostgreSQL cannot be reached (down, restarting, refusing connections),
+    as opposed to a query that failed."""
+    return isinstance(exc, (ConnectionError, asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                            asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
+                            asyncpg.ConnectionDoesNotExistError))
 
 
 def same_origin_referer(request: Request) -> str | None:

@@ -1,4 +1,6 @@
+import asyncio
 import re
+from urllib.parse import urlencode
 from email.header import decode_header, make_header
 
 import pytest
@@ -81,9 +83,35 @@ async def test_login_and_logout(client, world):
     assert (await client.get("/dashboard")).status_code == 303  # to the log-in page
 
 
+async def test_a_session_token_sent_before_log_in_is_never_adopted(client, world):
+    planted = "planted-by-someone-else-0123456789abcdef"
+    client.cookies.set("market_session", planted)
+    r = await login(client, world["buyer_admin"].email, PASSWORD)
+    token = r.cookies.get("market_session")
+    assert r.status_code == 303 and token and token != planted
+    client.cookies.set("market_session", planted)
+    assert (await client.get("/api/me")).status_code == 401
+
+
 async def test_login_never_redirects_off_site(client, world):
     r = await login(client, world["buyer_admin"].email, PASSWORD, "//evil.example/steal")
     assert r.headers["location"] == "/dashboard"
+
+
+@pytest.mark.parametrize("target", ["/\t/127.0.0.2:8199/", "/\n/evil.example/", "/\r/evil.example/", "/\\evil.example",
+                                    "https://evil.example/", "javascript:alert(1)", " //evil.example"])
+async def test_next_is_a_same_origin_path(client, world, target):
+    """Finding 2: browsers drop tabs and line breaks, so `/<TAB>/host` is `//host`."""
+    r = await client.get("/lang/en", params={"next": target})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    r = await post_form(client, "/login?" + urlencode({"next": target}),
+                        {"email": world["buyer_admin"].email, "password": PASSWORD})
+    assert r.status_code == 303 and r.headers["location"] == "/dashboard"
+
+
+async def test_next_keeps_a_local_path_with_its_query(client):
+    r = await client.get("/lang/en", params={"next": "/needs?q=养老 服务"})
+    assert r.headers["location"] == "/needs?q=%E5%85%BB%E8%80%81%20%E6%9C%8D%E5%8A%A1"
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_answer(client, world):
@@ -100,14 +128,64 @@ async def test_lockout_after_repeated_failures(client, world, pool):
     for _ in range(2):
         assert (await login(client, email, "wrong password!")).status_code == 400
     r = await login(client, email, "wrong password!")
-    assert r.status_code == 429
+    assert r.status_code == 400
     # even the right password is refused while locked
     r = await login(client, email, PASSWORD)
-    assert r.status_code == 429 and "market_session" not in r.headers.get("set-cookie", "")
+    assert r.status_code == 400 and "market_session" not in r.headers.get("set-cookie", "")
     async with pool.acquire() as conn:
         assert await conn.fetchval("select count(*) from audit_events where verb = 'user.lock'") == 1
         await conn.execute("update users set locked_until = now() - interval '1 second' where email = $1", email)
     assert (await login(client, email, PASSWORD)).status_code == 303
+
+
+async def test_parallel_guesses_cannot_pass_or_lift_the_lock(client, world, pool):
+    """Finding 1: with one failure to go, 12 wrong passwords and the right one sent at once. The
+    account's row is locked per attempt, so the first wrong one locks the account and every later
+    attempt, the right one too, finds it locked."""
+    email = world["provider_admin"].email
+    for _ in range(2):
+        await login(client, email, "wrong password!")
+    guesses = [client.post("/api/session", json={"email": email, "password": f"wrong guess {i:02d}"},
+                           headers=api_headers(client)) for i in range(12)]
+    right = client.post("/api/session", json={"email": email, "password": PASSWORD}, headers=api_headers(client))
+    answers = await asyncio.gather(*guesses, right)
+    assert [r.status_code for r in answers] == [400] * 13
+    async with pool.acquire() as conn:
+        user = await conn.fetchrow("select failed_logins, locked_until > now() as locked from users where email = $1",
+                                   email)
+        assert user["locked"]
+        assert await conn.fetchval("select count(*) from audit_events where verb = 'user.lock'") == 1
+
+
+async def test_locked_and_unknown_accounts_get_the_same_answer(client, world, pool):
+    email = world["provider_admin"].email
+    async with pool.acquire() as conn:
+        await conn.execute("update users set locked_until = now() + interval '1 hour' where email = $1", email)
+    locked = await client.post("/api/session", json={"email": email, "password": "wrong password!"},
+                               headers=api_headers(client))
+    unknown = await client.post("/api/session", json={"email": "nobody@people.test", "password": "wrong password!"},
+                                headers=api_headers(client))
+    wrong = await client.post("/api/session", json={"email": world["buyer_admin"].email, "password": "wrong password!"},
+                              headers=api_headers(client))
+    assert locked.status_code == unknown.status_code == wrong.status_code == 400
+    same = ("title", "detail", "status")
+    assert [locked.json()[k] for k in same] == [unknown.json()[k] for k in same] == [wrong.json()[k] for k in same]
+
+
+async def test_one_address_is_throttled_across_accounts(client, world, pool):
+    async with pool.acquire() as conn:
+        await conn.executemany("insert into login_failures (address) values ($1)", [("testclient",)] * 30)
+    r = await client.post("/api/session", json={"email": world["buyer_admin"].email, "password": PASSWORD},
+                          headers=api_headers(client))
+    assert r.status_code == 429 and int(r.headers["retry-after"]) == 15 * 60
+    assert "market_session" not in r.headers.get("set-cookie", "")
+    async with pool.acquire() as conn:
+        # the throttle refuses before any account is looked at: nobody's count moves
+        assert await conn.fetchval("select sum(failed_logins) from users") == 0
+        await conn.execute("update login_failures set failed_at = now() - interval '16 minutes'")
+    r = await client.post("/api/session", json={"email": world["buyer_admin"].email, "password": PASSWORD},
+                          headers=api_headers(client))
+    assert r.status_code == 201
 
 
 async def test_success_resets_the_failure_count(client, world):
@@ -168,6 +246,29 @@ async def test_password_reset_by_email(client, world, smtp, pool):
     client.cookies.delete("market_session")
     r = await post_form(client, link, {"new_password": "another new phrase"})
     assert r.status_code == 400
+
+
+async def test_an_older_reset_link_dies_when_a_newer_one_is_used(client, world, smtp):
+    """Finding 3: every link still outstanding ends when one is used or the password changes."""
+    person = world["evaluator"]
+    links = []
+    for _ in range(3):
+        smtp.inbox.messages.clear()
+        await post_form(client, "/password/forgot", {"email": person.email})
+        links.append(re.search(r"(/password/reset/\S+)", smtp.inbox.body()).group(1))
+    assert (await post_form(client, links[2], {"new_password": "a brand new phrase"})).status_code == 303
+    client.cookies.delete("market_session")
+    assert (await post_form(client, links[0], {"new_password": "an older link phrase"})).status_code == 400
+    # a password changed while logged in ends them too
+    smtp.inbox.messages.clear()
+    await post_form(client, "/password/forgot", {"email": person.email})
+    link = re.search(r"(/password/reset/\S+)", smtp.inbox.body()).group(1)
+    await login(client, person.email, "a brand new phrase")
+    await post_form(client, "/account/password", {"current_password": "a brand new phrase",
+                                                  "new_password": "yet another phrase"})
+    client.cookies.delete("market_session")
+    assert (await post_form(client, link, {"new_password": "an older link phrase"})).status_code == 400
+    assert (await login(client, person.email, "yet another phrase")).status_code == 303
 
 
 async def test_reset_for_unknown_address_says_the_same_and_sends_nothing(client, smtp):

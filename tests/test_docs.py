@@ -41,3 +41,19 @@ def test_the_catalogue_file_columns_are_documented():
     doc = (ROOT / "docs" / "catalogue.md").read_text(encoding="utf-8")
     documented = re.findall(r"^\| `(\w+)` \|", doc, re.M)
     assert documented == list(COLUMNS)
+
+
+def test_every_test_docs_security_names_exists():
+    """docs/security.md names the test holding each promise (`test_file.py::name`, then further names
+    from the same file): each must be there."""
+    named: list[tuple[str, str]] = []
+    for line in (ROOT / "docs" / "security.md").read_text(encoding="utf-8").splitlines():
+        for cell in line.split("|"):
+            module = None
+            for m in re.finditer(r"`(?:(test_\w+)\.py::)?(test_\w+)`", cell):
+                module = m.group(1) or module
+                named.append((module, m.group(2)))
+    assert len(named) > 60 and all(module for module, _ in named)
+    missing = [f"{module}.py::{name}" for module, name in named
+               if not re.search(rf"^(async )?def {name}\(", (ROOT / "tests" / f"{module}.py").read_text(), re.M)]
+    assert missing == []

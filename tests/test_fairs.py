@@ -12,6 +12,7 @@ import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import asyncpg
 import httpx
 import pytest
 
@@ -109,6 +110,9 @@ async def test_a_fair_from_setup_to_report(pool, settings, world, project):
 
     token = await _do(pool, fairs.raise_paddle, funder, fair_id, early)
     assert await _do(pool, fairs.raise_paddle, funder, fair_id, early) == token  # the same tap again
+    with pytest.raises(Conflict, match="10,000.00"):  # the token with another amount: the first one stands
+        await _do(pool, fairs.raise_paddle, funder, fair_id, RaiseInput(project_id=project, amount_fen=1_00,
+                                                                         token=early.token))
     assert await pool.fetchval("select count(*) from pledges") == 0  # a first tap pledges nothing
     pledge = await _do(pool, fairs.confirm_raise, funder, fair_id, token)
     assert await _do(pool, fairs.confirm_raise, funder, fair_id, token) == pledge  # a double tap pledges once
@@ -273,6 +277,42 @@ async def test_two_processes_show_every_raise_on_every_board(pool, settings, wor
             task.cancel()
         for client in clients:
             await client.aclose()
+
+
+async def test_a_board_stream_hears_raises_after_its_listener_was_cut(pool, settings, world, project, database,
+                                                                      two_processes):
+    """Finding 4: the process's LISTEN connection dies (as in a PostgreSQL restart) while a board is
+    open; the process listens again on its own and the open board hears the next raise."""
+    fair_id = await _live_fair(pool, settings, world, project)
+    seen: list[dict] = []
+    ready = asyncio.Event()
+    watcher = asyncio.create_task(_watch(two_processes[0], fair_id, seen, ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        admin = await asyncpg.connect(database)
+        try:
+            cut = await admin.fetchval("select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                                       "where application_name = 'market-boards' and datname = current_database()")
+            assert cut == 1
+            for _ in range(100):  # listening again
+                if await admin.fetchval("select count(*) from pg_stat_activity where application_name = "
+                                        "'market-boards' and datname = current_database()"):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await admin.close()
+        funder = await who(pool, settings, world, "funder_admin")
+        token = await _do(pool, fairs.raise_paddle, funder, fair_id,
+                          RaiseInput(project_id=project, amount_fen=3_000_00, token=uuid.uuid4()))
+        await _do(pool, fairs.confirm_raise, funder, fair_id, token)
+        for _ in range(100):
+            if seen[-1]["raises"] == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert (seen[-1]["raises"], seen[-1]["raised_fen"]) == (1, 3_000_00)
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)  # closed before the servers are stopped
 
 
 async def test_a_registered_funder_sees_the_projects_that_suit_it(client, pool, settings, world, project):

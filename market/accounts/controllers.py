@@ -39,6 +39,20 @@ async def form_step(request: Request, conn: asyncpg.Connection, template: str, a
         return page(request, template, status=exc.status, form=form, errors=form_errors(exc), **context)
 
 
+def client_address(request: Request) -> str:
+    """The address log-in throttling counts by: the peer (uvicorn puts the client's there from
+    X-Forwarded-For when the proxy is trusted)."""
+    return request.client.host if request.client else "unknown"
+
+
+def refusal_status(refusal: accounts.LoginRefused) -> int:
+    return 429 if refusal.retry_after_seconds else 400
+
+
+def refusal_headers(refusal: accounts.LoginRefused) -> dict[str, str]:
+    return {"Retry-After": str(refusal.retry_after_seconds)} if refusal.retry_after_seconds else {}
+
+
 def logged_in(request: Request, token: FromPath[str], target: str) -> Response:
     response = redirect(target)
     response.set_cookie(session_cookie(request, token))
@@ -73,10 +87,12 @@ class AccountPages(Controller):
             data = parse({k: v for k, v in form.items() if k != "next"}, LogIn)
         except MarketError as exc:
             return page(request, "accounts/login.html", status=400, form=form, errors=form_errors(exc))
-        outcome = await accounts.authenticate(conn, settings, data)
+        outcome = await accounts.authenticate(conn, settings, data, client_address(request))
         if isinstance(outcome, accounts.LoginRefused):
-            status = 429 if outcome.locked_until else 400
-            return page(request, "accounts/login.html", status=status, form=form, errors={"_": outcome.message})
+            response = page(request, "accounts/login.html", status=refusal_status(outcome), form=form,
+                            errors={"_": outcome.message})
+            response.headers.update(refusal_headers(outcome))
+            return response
         token = await accounts.start_session(conn, settings, outcome)
         return logged_in(request, token, safe_next(request.query_params.get("next") or form.get("next"), "/dashboard"))
 
@@ -170,10 +186,11 @@ class AccountApi(Controller):
     @post("/session", opt=PUBLIC_OPT, status_code=201, summary="Log in (sets the session cookie)")
     async def log_in(self, request: Request, conn: Db, settings: Config,
                      data: JSONBody[LogIn]) -> Response[dict[str, Any]]:
-        outcome = await accounts.authenticate(conn, settings, data)
+        outcome = await accounts.authenticate(conn, settings, data, client_address(request))
         if isinstance(outcome, accounts.LoginRefused):
-            status = 429 if outcome.locked_until else 400
-            return problem(status, outcome.message, outcome.message, request=request)
+            response = problem(refusal_status(outcome), outcome.message, outcome.message, request=request)
+            response.headers.update(refusal_headers(outcome))
+            return response
         token = await accounts.start_session(conn, settings, outcome)
         response = Response({"user_id": outcome}, status_code=201)
         response.set_cookie(session_cookie(request, token))

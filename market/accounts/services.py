@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
 
 import asyncpg
 import msgspec
@@ -20,7 +19,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.db import fetch, queries
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import LOCALES, gettext, use_locale
+from market.i18n import LOCALES, N_, gettext, use_locale
 from market.mail.services import Mailer
 from market.settings import Settings
 
@@ -94,29 +93,40 @@ async def sign_up(conn: asyncpg.Connection, data: SignUp, locale: str = "zh_Hans
 
 class LoginRefused(msgspec.Struct, frozen=True):
     message: str
-    locked_until: datetime | None = None
+    # Set when the client's address has failed too often: wait this long. A locked account is not
+    # told apart from a wrong password or an unknown address, or the answer would say who has an account.
+    retry_after_seconds: int | None = None
 
 
-async def authenticate(conn: asyncpg.Connection, settings: Settings, data: LogIn) -> int | LoginRefused:
+_REFUSED = N_("The email address or password is wrong, or the account is locked for a while after too many "
+              "failed log-ins. Try again later, or reset the password by email.")
+
+
+async def authenticate(conn: asyncpg.Connection, settings: Settings, data: LogIn, address: str) -> int | LoginRefused:
     """The user's id, or why not. Never raises for a wrong password: the failure count it writes must
-    be committed, so the caller returns the refusal instead of rolling back."""
-    user = await queries.accounts.user_by_email(conn, email=data.email.strip().lower())
-    if user is None or user["status"] != "active":
-        _password_matches(_DUMMY_HASH, data.password)
-        return LoginRefused(gettext("The email address or password is wrong."))
+    be committed, so the caller returns the refusal instead of rolling back. The user's row stays
+    locked until the caller's transaction ends, so guesses sent in parallel are counted and checked
+    one after another: at most `login_max_failures` of them are ever checked against the password."""
+    if await queries.accounts.address_failures(
+            conn, address=address, minutes=settings.login_lockout_minutes) >= settings.login_address_max_failures:
+        return LoginRefused(gettext("Too many failed log-ins from this address. Try again later."),
+                            settings.login_lockout_minutes * 60)
+    user = await queries.accounts.user_for_login(conn, email=data.email.strip().lower())
     now = clock.now()
-    if user["locked_until"] is not None and user["locked_until"] > now:
-        return LoginRefused(gettext("Too many failed log-ins: this account is locked for a while. Try again "
-                                    "later, or reset the password by email."), user["locked_until"])
+    locked = user is not None and user["locked_until"] is not None and user["locked_until"] > now
+    if user is None or user["status"] != "active" or locked:
+        # As long as checking a real password takes, so timing does not tell these apart either.
+        _password_matches(_DUMMY_HASH, data.password)
+        await queries.accounts.record_address_failure(conn, address=address, minutes=settings.login_lockout_minutes)
+        return LoginRefused(gettext(_REFUSED))
     if not _password_matches(user["password_hash"], data.password):
+        await queries.accounts.record_address_failure(conn, address=address, minutes=settings.login_lockout_minutes)
         row = await queries.accounts.record_failure(
             conn, id=user["id"], max_failures=settings.login_max_failures, lock_minutes=settings.login_lockout_minutes)
         if row["locked_until"] is not None and row["locked_until"] > now:
             await audit.record(conn, verb=Verb.USER_LOCK, object_type="user", object_id=user["id"],
                                after={"locked_until": row["locked_until"]})
-            return LoginRefused(gettext("Too many failed log-ins: this account is locked for a while. Try "
-                                        "again later, or reset the password by email."), row["locked_until"])
-        return LoginRefused(gettext("The email address or password is wrong."))
+        return LoginRefused(gettext(_REFUSED))
     await queries.accounts.record_success(conn, id=user["id"])
     return user["id"]
 

@@ -15,7 +15,7 @@ from market.catalogue import files, workflow
 from market.catalogue.models import (
     VERSION_STATUS_NAMES, Entry, Indicator, NewVersion, StoredEntry, Version, VersionWithEntries,
 )
-from market.db import fetch, queries
+from market.db import fetch, queries, words
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import Msg, gettext
 
@@ -175,7 +175,7 @@ async def published(conn: asyncpg.Connection) -> list[dict[str, Any]]:
 async def search_items(conn: asyncpg.Connection, *, q: str | None = None, category: str | None = None,
                        limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
     rows = await fetch(queries.catalogue.search_published_items(
-        conn, q=(q or "").strip() or None, category=category or None, limit=limit, offset=offset))
+        conn, q=words(q), category=category or None, limit=limit, offset=offset))
     return [{**dict(r), "indicators": r["indicators"]} for r in rows]
 
 

@@ -22,6 +22,7 @@ from market import i18n
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.db import words
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding.models import Resource, ResourceFit, ResourceInput
 from market.organisations.services import ancestors
@@ -179,7 +180,7 @@ async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *,
     places = None
     if place is not None:
         places = list({*await ancestors(conn, place), *await within(conn, place)})
-    search = (q or "").strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") or None
+    search = words(q)
     rows = await conn.fetch(
         _VIEW + """
          where (r.funder_id = $1

@@ -26,7 +26,7 @@ from market.audit.models import Verb
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges, pools
 from market.funding.models import PledgeInput, Step
-from market.i18n import Msg
+from market.i18n import Msg, format_money
 from market.matching import candidates, dockings
 from market.matching.fair_models import (FAIR_STATUS_NAMES, Board, BoardItem, Fair, FairInput, ItemInput,
                                          RaiseInput, Report, Suggestion)
@@ -217,6 +217,10 @@ async def raise_paddle(conn: asyncpg.Connection, identity: Identity, fair_id: in
     if existing is not None:
         if (existing["fair_id"], existing["funder_id"]) != (fair_id, identity.org_id):
             raise NotFound()
+        if (existing["project_id"], existing["amount_fen"]) != (data.project_id, data.amount_fen):
+            # A token names one raise: a second tap with other figures must not look like it changed it.
+            raise Conflict("This raise was already made for %(amount)s; that amount stands. Raise the paddle "
+                           "again for another amount.", amount=format_money(existing["amount_fen"]))
         return existing["token"]
     await conn.execute(
         "insert into fair_raises (token, fair_id, project_id, funder_id, raised_by, amount_fen) "

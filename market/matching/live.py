@@ -2,7 +2,8 @@
 
 Every change to a fair's board sends a NOTIFY on `fairs.CHANNEL` in the transaction that makes it
 (see fairs.notify), so PostgreSQL delivers it to every process at commit, whichever process made
-it. Each process keeps one LISTEN connection, opened when its first board subscribes; on a
+it. Each process keeps one LISTEN connection, opened when its first board subscribes and opened
+again on its own when it is lost while boards are open (each then gets a fresh board); on a
 notification it reads the board once from the database and hands it to that process's open board
 streams. No board state lives in a process: a stream that missed something simply gets the whole
 board with the next notification, and every stream starts with the board as it is.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Coroutine
 from typing import Any
 
 import asyncpg
@@ -34,6 +36,7 @@ class BoardHub:
         # concurrently could otherwise arrive out of order, the older last.
         self.refreshing: set[int] = set()
         self.dirty: set[int] = set()
+        self.closing = False
 
     async def subscribe(self, fair_id: int) -> asyncio.Queue[str]:
         await self._listen()
@@ -61,6 +64,30 @@ class BoardHub:
     def _lost(self, conn: asyncpg.Connection) -> None:
         log.warning("boards.listener_lost")
         self.listener = None
+        if self.streams and not self.closing:
+            self._spawn(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Listen again while boards are open (PostgreSQL restarted, or the connection dropped), then
+        give every open board the state it missed meanwhile: no notification of it will come."""
+        delay = 0.2
+        while self.streams and not self.closing:
+            try:
+                await self._listen()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("boards.reconnect_failed", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            log.info("boards.listener_back")
+            for fair_id in list(self.streams):
+                self._notified(self.listener, 0, fairs.CHANNEL, str(fair_id))
+            return
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def _notified(self, conn: asyncpg.Connection, pid: int, channel: str, payload: str) -> None:
         if not payload.isdigit() or int(payload) not in self.streams:
@@ -70,9 +97,7 @@ class BoardHub:
             self.dirty.add(fair_id)
             return
         self.refreshing.add(fair_id)
-        task = asyncio.get_running_loop().create_task(self._refresh(fair_id))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        self._spawn(self._refresh(fair_id))
 
     async def _refresh(self, fair_id: int) -> None:
         """Read the board and hand it out, again while notifications came in meanwhile: the last board
@@ -95,6 +120,7 @@ class BoardHub:
             self.refreshing.discard(fair_id)
 
     async def close(self) -> None:
+        self.closing = True
         for task in list(self.tasks):
             task.cancel()
         if self.listener is not None and not self.listener.is_closed():

@@ -104,7 +104,7 @@ class DockingModel:
         self.h.passModel(lp)
         self.add(edges, funds, fixed)
         if integer:
-            ny, nx = len(edges), len(funds)
+            ny = len(edges)
             self.h.changeColsIntegrality(ny, self.edge_col.astype(np.int32),
                                          np.full(ny, highspy.HighsVarType.kInteger))
 

@@ -12,7 +12,7 @@ from market.accounts.models import Identity
 from market.accounts.services import require_organisation_admin
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries
+from market.db import fetch, queries, words
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import Msg
 from market.organisations import credit_code, workflow
@@ -218,7 +218,7 @@ async def change_status(conn: asyncpg.Connection, identity: Identity, organisati
 
 async def directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str | None = None,
                     limit: int = 50, offset: int = 0) -> list[Organisation]:
-    rows = await fetch(queries.organisations.public_organisations(conn, kind=kind, q=q or None, limit=limit, offset=offset))
+    rows = await fetch(queries.organisations.public_organisations(conn, kind=kind, q=words(q), limit=limit, offset=offset))
     return [_public(r) for r in rows]
 
 

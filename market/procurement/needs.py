@@ -16,7 +16,7 @@ import asyncpg
 from market.accounts.models import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries
+from market.db import fetch, queries, words
 from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.i18n import Msg
 from market.organisations.services import ancestors
@@ -168,7 +168,7 @@ async def list_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = 
                      offset: int = 0) -> list[Need]:
     places = await within(conn, jurisdiction_id) if jurisdiction_id else None
     rows = await fetch(queries.procurement.list_needs(conn, status=status, places=places, category=category,
-                                                      q=(q or "").strip() or None, limit=limit, offset=offset))
+                                                      q=words(q), limit=limit, offset=offset))
     return [_need(r) for r in rows]
 
 

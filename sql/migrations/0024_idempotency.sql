@@ -6,7 +6,7 @@ create table idempotency_keys (
     key           text not null check (length(key) between 8 and 200),
     method        text not null,
     path          text not null,
-    claimed_at    timestamptz not null default now(),
+    claimed_at    timestamptz not null default market_now(),
     status        smallint,                 -- null while the first request is still running
     location      text,
     content_type  text,

@@ -21,7 +21,26 @@ returning failed_logins, locked_until;
 -- name: record_success!
 update users set failed_logins = 0, locked_until = null where id = :id;
 
+-- name: user_for_login^
+-- Locked for the rest of the log-in's transaction: parallel guesses at one account take turns, each
+-- seeing the failures and the lock the one before it left.
+select * from users where email = :email for update;
+
+-- name: address_failures$
+select count(*) from login_failures
+ where address = :address and failed_at > market_now() - make_interval(mins => :minutes);
+
+-- name: record_address_failure!
+with expired as (
+    delete from login_failures where failed_at < market_now() - make_interval(mins => :minutes)
+)
+insert into login_failures (address) values (:address);
+
 -- name: set_password!
+-- A new password ends every reset link still outstanding, whichever way it was set.
+with spent as (
+    update password_resets set used_at = market_now() where user_id = :id and used_at is null
+)
 update users set password_hash = :password_hash, password_changed_at = market_now(), failed_logins = 0, locked_until = null
  where id = :id;
 
