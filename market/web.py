@@ -425,6 +425,9 @@ async def _idempotency_key(scope: Scope, receive: Receive) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is None and request.content_type[0] in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
+            # The body is read (and kept for the handler) before parsing: a body that fails to
+            # parse here must still be there for the handler to refuse, not a stream half read.
+            await request.body()
             key = (await request.form()).get(IDEMPOTENCY_FIELD)
         except (HTTPException, ValueError):
             return None  # the handler reports what is wrong with the body

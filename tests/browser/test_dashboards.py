@@ -18,7 +18,7 @@ from playwright.async_api import Page, expect
 from market.demo import DEMO_PASSWORD
 from market.i18n import LOCALE_DIR, translations
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("dashboards")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 
 TIMEOUT_MS = 15_000
 PENDING_WARNING = ("Your organisation is waiting for the platform to verify it. Until then you can edit its profile "
