@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
-from market import db
-from market.i18n import gettext
-from market.logs import configure_logging
-from market.settings import ENVIRONMENT, Settings, SettingsError, load_settings
+from market.core import db
+from market.core.i18n import gettext
+from market.core.logs import configure_logging
+from market.core.settings import ENVIRONMENT, Settings, SettingsError
+from market.app import install, load_settings
 
 
 def _settings() -> Settings:
@@ -161,7 +162,7 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
 
     async def work(conn: Any) -> int:
         from market.demo import create_platform_admin
-        from market.errors import MarketError
+        from market.core.errors import MarketError
         await db.migrate(conn)
         try:
             async with conn.transaction():
@@ -181,7 +182,7 @@ def cmd_jurisdictions_import(args: argparse.Namespace) -> int:
         rows = list(csv.DictReader(fh))
 
     async def work(conn: Any) -> int:
-        from market.errors import MarketError
+        from market.core.errors import MarketError
         from market.organisations.services import import_jurisdictions
         await db.migrate(conn)
         try:
@@ -206,7 +207,7 @@ def cmd_payments_reconcile(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def work(pool: Any) -> int:
-        from market.errors import Unavailable
+        from market.core.errors import Unavailable
         from market.funding.gateways import gateway_from_settings
         from market.funding.online import reconcile
         gateway = gateway_from_settings(settings)
@@ -243,7 +244,7 @@ def cmd_match_solve(args: argparse.Namespace) -> int:
     import time
     from pathlib import Path
 
-    from market.errors import InvalidFields, MarketError
+    from market.core.errors import InvalidFields, MarketError
     from market.matching.solver import parse, solve
 
     try:
@@ -365,4 +366,5 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    install()
     return args.func(args)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import asyncpg
 
-from market import clock
-from market.clock import on_day
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.clock import on_day
+from market.core.access import Identity
 from market.accounts.services import check_password_strength, hash_password, normalise_email
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -28,13 +28,13 @@ from market.procurement import evaluation as call_evaluation
 from market.procurement.models import (
     BidInput, BudgetLine, CallInput, CriterionInput, Decision, NeedInput, ProjectInput, TargetInput,
 )
-from market.db import queries
-from market.errors import Invalid, InvalidFields
+from market.core.db import queries
+from market.core.errors import Invalid, InvalidFields
 from market.organisations import credit_code
 from market.organisations.services import add_jurisdiction
 from market.funding import demo as funding_demo
 from market.matching import demo as fairs_demo
-from market.settings import Settings
+from market.core.settings import Settings
 
 DEMO_PASSWORD = "market-demo-2026"
 DOMAIN = "demo.market"

@@ -14,11 +14,14 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from market import clock, db
+from market.core import clock, db
 from market.accounts import services as accounts
-from market.app import create_app
-from market.settings import Settings, load_settings
+from market.app import create_app, install, load_settings
+from market.core.settings import Settings
 from tests.world import World, build_world
+
+# Notification kinds and the like, for tests that call services without building the app.
+install()
 
 # Fixtures shared by the procurement tests.
 pytest_plugins = ["tests.procurement_fixtures", "tests.stripe_standin"]

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from market import clock
+from market.core import clock
 from market.catalogue import services as catalogue
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput

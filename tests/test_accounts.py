@@ -5,7 +5,7 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from market.settings import load_settings
+from market.app import load_settings
 from tests.conftest import act_as, api_headers, post_form
 from tests.smtp import SmtpServer
 from tests.world import PASSWORD

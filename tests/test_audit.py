@@ -1,7 +1,7 @@
 import asyncpg
 import pytest
 
-from market import db
+from market.core import db
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.cli import main

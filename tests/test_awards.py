@@ -2,7 +2,7 @@ import asyncio
 
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
 from market.procurement import awards

@@ -4,7 +4,7 @@ contract per funded proposal."""
 
 import pytest
 
-from market.errors import Conflict, Forbidden, NotFound
+from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.procurement import awards, batches, bids, calls, contracts, needs

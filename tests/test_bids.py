@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.procurement import bids, calls
 from market.procurement.bids import Ineligible
 from market.procurement.models import BidInput, BudgetLine, TargetInput

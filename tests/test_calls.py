@@ -2,7 +2,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.procurement import calls, calls_workflow
 from market.procurement import evaluation as call_evaluation
 from market.procurement.days import add_days

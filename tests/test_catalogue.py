@@ -3,7 +3,7 @@ import pytest
 from market.catalogue import files, services as catalogue, workflow
 from market.catalogue.files import ImportRefused
 from market.catalogue.models import NewVersion
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from tests.catalogue_files import ROWS, csv_bytes, xlsx_bytes
 from tests.conftest import act_as, api_headers, identity_of, post_form
 

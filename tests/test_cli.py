@@ -2,11 +2,11 @@ import asyncio
 
 import pytest
 
-from market import db
+from market.core import db
 from market.cli import main
-from market import clock
+from market.core import clock
 from market.demo import load_demo
-from market.i18n import use_locale
+from market.core.i18n import use_locale
 from market.procurement import calls
 from market.procurement.calls_workflow import CALL_STATUSES
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
 
-from market import clock
+from market.core import clock
 from market.app import create_app
 from market.procurement import calls
-from market.settings import load_settings
+from market.app import load_settings
 from tests.conftest import api_headers
 from tests.procurement_fixtures import travel
 

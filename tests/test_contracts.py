@@ -1,6 +1,6 @@
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.procurement import awards, contracts
 from market.procurement.contracts import MilestoneInput, Milestones
 from tests.conftest import act_as, api_headers

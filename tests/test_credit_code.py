@@ -1,6 +1,6 @@
 import pytest
 
-from market.errors import Invalid
+from market.core.errors import Invalid
 from market.organisations import credit_code
 
 # A published example code (Fujian), whose check digit is 3.

@@ -4,7 +4,7 @@ import shutil
 import asyncpg
 import pytest
 
-from market import db
+from market.core import db
 
 
 async def _fresh(pg_server, name):

@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta, timezone
 import msgspec
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.i18n import use_locale
+from market.core.i18n import use_locale
 from market.matching import dockings, fairs, rolling, solver
 from market.matching.dockings import DockingInput
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput

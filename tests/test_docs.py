@@ -3,7 +3,7 @@
 import re
 
 from market.cli import parser
-from market.settings import ROOT
+from market.core.settings import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.evaluation import scoring, workflow
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput

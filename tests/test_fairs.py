@@ -16,13 +16,13 @@ import asyncpg
 import httpx
 import pytest
 
-from market import clock
+from market.core import clock
 from market.accounts import services as accounts
-from market.db import queries
-from market.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.core.db import queries
+from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.matching import fairs
 from market.matching.fair_models import FAIR_STATUS_NAMES, FairInput, ItemInput, RaiseInput
-from market.matching.weights import Weights
+from market.matching.weights import Weights, configured
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import travel, who
 from tests.test_evaluation import _do
@@ -322,10 +322,10 @@ async def test_a_registered_funder_sees_the_projects_that_suit_it(client, pool, 
     funder = await who(pool, settings, world, "funder_admin")
     await _do(pool, resources.create, funder, ResourceInput(kind="money", title="助老专项资金", amount_fen=500_000_00,
                                                             categories=["01"]))
-    from market.i18n import use_locale
+    from market.core.i18n import use_locale
     async with pool.acquire() as conn:
         with use_locale("en"):
-            [suggested] = await fairs.suggestions(conn, funder, fair_id, settings.weights)
+            [suggested] = await fairs.suggestions(conn, funder, fair_id, configured(settings))
     assert suggested.project_id == project and suggested.score > 0 and suggested.reasons
     await act_as(client, pool, settings, world["funder_admin"].user_id)
     page = await client.get(f"/fairs/{fair_id}?lang=en")

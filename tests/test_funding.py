@@ -5,8 +5,8 @@ from datetime import date, datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from market import clock
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core import clock
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.funding import disbursements, ledger, pledges
 from market.funding.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
 from market.procurement import contracts, needs
@@ -320,7 +320,7 @@ async def test_concurrent_money_movements_keep_the_books_balanced(pool, settings
     import asyncio
     import random
 
-    from market.errors import MarketError
+    from market.core.errors import MarketError
 
     project = await pool.fetchval("select c.project_id from contracts k join calls c on c.id = k.call_id "
                                   "where k.id = $1", signed)

@@ -121,7 +121,7 @@ async def test_the_buyer_accepts_a_milestone_on_the_contract_page_and_the_provid
     # Accepting pays money that does not come back: it asks first, saying how much.
     confirm = await client.get(f"/contracts/{signed}/milestones/{first}/accept?lang=en")
     amount = await pool.fetchval("select amount_fen * 40 / 100 from contracts where id = $1", signed)
-    from market.i18n import format_money, use_locale
+    from market.core.i18n import format_money, use_locale
     with use_locale("en"):
         assert format_money(amount) in confirm.text and 'name="confirm" value="yes"' in confirm.text
     unconfirmed = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")
@@ -159,7 +159,7 @@ async def test_the_funder_dashboard_follows_the_money_to_the_provider(client, po
     page = (await client.get("/dashboard?lang=en")).text
     giving = page[page.index('id="giving"'):]
     assert f"/pledges/{paid}" in giving and f"/pledges/{promised}" in giving
-    from market.i18n import format_money, use_locale
+    from market.core.i18n import format_money, use_locale
     with use_locale("en"):
         for amount in (50_000_00, 7_000_00, share):
             assert format_money(amount) in giving

@@ -14,7 +14,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from market.app import create_app
-from market.money import yuan_to_fen
+from market.core.money import yuan_to_fen
 from tests.conftest import act_as, api_headers, post_form
 
 NEED = {"title": "楼道照明维修", "description": "老旧小区楼道灯损坏，夜间出行不便。", "beneficiaries": "老年居民"}

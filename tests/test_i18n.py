@@ -19,8 +19,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from market import i18n
-from market.errors import MarketError
+from market.core import i18n
+from market.core.errors import MarketError
 
 ROOT = Path(__file__).resolve().parents[1]
 BABEL_CFG = ROOT / "babel.cfg"

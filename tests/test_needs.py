@@ -1,6 +1,6 @@
 import pytest
 
-from market.errors import Conflict, Forbidden, InvalidFields
+from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.funding import resources
 from market.funding.models import ResourceInput
 from market.procurement import needs, workflow

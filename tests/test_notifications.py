@@ -4,7 +4,7 @@ import pytest
 
 from market.notifications import services as notifications
 from market.procurement import awards, calls, questions
-from market.settings import load_settings
+from market.app import load_settings
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, who
 from tests.smtp import SmtpServer
@@ -56,8 +56,8 @@ async def test_deadline_reminders_once_to_those_taking_part(pool, settings, worl
     await _do(pool, questions.ask, await who(pool, settings, world, "provider_admin"), open_call, "请问服务地点在哪里？")
     await pool.execute("update calls set deadline_at = now() + interval '30 hours', "
                        "questions_close_at = now() + interval '1 hour' where id = $1", open_call)
-    await notifications.queue_deadline_reminders(pool)
-    await notifications.queue_deadline_reminders(pool)
+    await calls.queue_deadline_reminders(pool)
+    await calls.queue_deadline_reminders(pool)
     assert (await kinds(pool, world["provider_admin"].user_id)).count("deadline_soon") == 1
     assert (await kinds(pool, world["provider_staff"].user_id)).count("deadline_soon") == 1
     assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)

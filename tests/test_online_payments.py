@@ -13,12 +13,12 @@ import asyncpg
 import msgspec
 import pytest
 
-from market import db
-from market.errors import Conflict, NotFound
+from market.core import db
+from market.core.errors import Conflict, NotFound
 from market.funding import ledger, online, pledges
 from market.funding.gateways import StripeGateway
 from market.funding.models import PledgeInput
-from market.settings import Settings
+from market.core.settings import Settings
 from tests.conftest import act_as, dsn_for, post_form
 from tests.procurement_fixtures import who
 from tests.stripe_standin import StripeStandin

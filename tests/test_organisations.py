@@ -2,7 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from market.errors import Conflict, Forbidden
+from market.core.errors import Conflict, Forbidden
 from market.organisations import services as organisations
 from market.organisations import workflow
 from market.organisations.models import StatusChange

@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta, timezone
 import asyncpg
 import pytest
 
-from market import clock
-from market.accounts.models import Identity
-from market.db import queries
-from market.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.core import clock
+from market.core.access import Identity
+from market.core.db import queries
+from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.funding import ledger, pledges, pools
 from market.funding.models import OfflinePaymentInput, PledgeInput
 from market.funding.pool_models import FundInput

@@ -1,6 +1,6 @@
 import pytest
 
-from market.errors import Conflict, Forbidden
+from market.core.errors import Conflict, Forbidden
 from market.procurement import questions
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import who

@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 from pypdf import PdfReader
 
-from market.i18n import format_date, use_locale
-from market.errors import Conflict, NotFound
+from market.core.i18n import format_date, use_locale
+from market.core.errors import Conflict, NotFound
 from market.funding import pledges, receipts
 from tests.conftest import act_as
 from tests.procurement_fixtures import who

@@ -9,7 +9,7 @@ import msgspec
 import pytest
 from litestar.routes import HTTPRoute
 
-from market.accounts.access import Access
+from market.core.access import Access
 from market.app import create_app
 from tests.conftest import act_as, api_headers, csrf
 
@@ -45,7 +45,7 @@ def fill(path: str, world) -> str:
 
 @pytest.fixture(scope="module")
 def routes():
-    from market.settings import load_settings
+    from market.core.settings import load_settings
     app = create_app(load_settings({"MARKET_SECRET_KEY": "r" * 40, "DATABASE_URL": "postgresql://unused/x"}))
     return list(http_handlers(app))
 
@@ -56,7 +56,7 @@ def test_every_route_declares_who_may_use_it(routes):
 
 
 def test_openapi_covers_every_json_route(routes):
-    from market.settings import load_settings
+    from market.core.settings import load_settings
     app = create_app(load_settings({"MARKET_SECRET_KEY": "r" * 40, "DATABASE_URL": "postgresql://unused/x"}))
     documented = {(path, method.upper()) for path, item in app.openapi_schema.paths.items()
                   for method in ("get", "post", "put", "patch", "delete") if getattr(item, method)}

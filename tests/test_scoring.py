@@ -11,10 +11,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from market.app import create_app
-from market.db import queries
+from market.core.db import queries
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.i18n import use_locale
+from market.core.i18n import use_locale
 from market.matching import candidates
 from market.matching import weights as weights_module
 from market.matching.scoring import (
@@ -23,7 +23,8 @@ from market.matching.scoring import (
 from market.matching.weights import Weights, WeightsError
 from market.procurement import bids, calls, needs
 from market.procurement.models import ProjectInput
-from market.settings import SettingsError, load_settings
+from market.core.settings import SettingsError
+from market.app import load_settings
 from tests.conftest import act_as
 from tests.procurement_fixtures import call_input, pass_deadline, who
 from tests.test_bids import bid_input

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from market.db import queries
-from market.errors import InvalidFields
+from market.core.db import queries
+from market.core.errors import InvalidFields
 from market.funding import pools
 from market.matching import fairs
 from market.procurement import calls

@@ -1,6 +1,7 @@
 import pytest
 
-from market.settings import ENVIRONMENT, SettingsError, load_settings
+from market.core.settings import ENVIRONMENT, SettingsError
+from market.app import load_settings
 
 BASE = {"MARKET_SECRET_KEY": "k" * 40}
 
@@ -47,7 +48,7 @@ def test_stripe_backend_needs_a_key():
 
 
 def test_every_setting_is_documented_in_the_readme():
-    from market.settings import ROOT
+    from market.core.settings import ROOT
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [var for var in ENVIRONMENT if f"`{var}`" not in readme]
     assert not missing, f"README does not document {missing}"

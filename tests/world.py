@@ -9,7 +9,7 @@ from datetime import date
 import asyncpg
 
 from market.accounts.services import hash_password
-from market.db import queries
+from market.core.db import queries
 from market.organisations import credit_code
 
 PASSWORD = "correct horse battery"

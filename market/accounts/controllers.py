@@ -10,16 +10,16 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from market import i18n
+from market.core import i18n
 from market.accounts import services as accounts
-from market.accounts.access import PUBLIC, SIGNED_IN
+from market.core.access import PUBLIC, SIGNED_IN
 from market.accounts.models import (
     ActAs, LogIn, PasswordChange, PasswordReset, PasswordResetRequest, SignUp,
 )
-from market.errors import MarketError
+from market.core.errors import MarketError
 from market.organisations import services as organisations
-from market.validation import parse
-from market.web import (
+from market.core.validation import parse
+from market.core.web import (
     LANG_COOKIE, Config, Db, MaybeUser, User, form_data, form_errors, page, problem, redirect, safe_next, session_cookie,
 )
 

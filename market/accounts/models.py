@@ -1,48 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 
-from market.i18n import N_
+from market.core.access import Role
 
-Role = Literal["admin", "staff", "finance", "evaluator"]
-ROLE_NAMES = {"admin": N_("Administrator"), "staff": N_("Staff"), "finance": N_("Finance"), "evaluator": N_("Evaluator")}
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=256)]
 MIN_PASSWORD_LENGTH = 10
-
-
-class Identity(msgspec.Struct, frozen=True, kw_only=True):
-    """Who is making a request: the user, and the organisation they act for (if any)."""
-
-    user_id: int
-    email: str
-    display_name: str
-    locale: str
-    community_id: int | None
-    session_hash: str
-    org_id: int | None = None
-    org_kind: str | None = None
-    org_status: str | None = None
-    org_name_zh: str | None = None
-    org_name_en: str | None = None
-    role: str | None = None
-
-    @property
-    def is_platform_admin(self) -> bool:
-        return self.org_kind == "platform" and self.role == "admin" and self.org_status == "verified"
-
-    @property
-    def acts_for_verified(self) -> bool:
-        return self.org_id is not None and self.org_status == "verified"
-
-    @property
-    def dashboard(self) -> str:
-        """Which dashboard the user sees: their organisation's kind, or resident."""
-        return self.org_kind if self.org_id is not None else "resident"
 
 
 class Membership(msgspec.Struct, frozen=True):

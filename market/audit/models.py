@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from market.i18n import N_
+from market.core.i18n import N_
 
 
 class Verb(StrEnum):

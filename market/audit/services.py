@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from market.audit.models import SESSION_VERBS, AuditEvent, ChainBreak, Verb
-from market.db import fetch, queries
+from market.core.db import fetch, queries
 
 GENESIS = "0" * 64
 # Serialises appends so every entry chains to the one committed before it; held to commit.

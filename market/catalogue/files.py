@@ -19,9 +19,9 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 
 from market.catalogue.models import PROVIDER_TYPES, Entry, Indicator, RowProblem
-from market.errors import Invalid
-from market.i18n import N_, gettext
-from market.money import yuan_to_fen
+from market.core.errors import Invalid
+from market.core.i18n import N_, gettext
+from market.core.money import yuan_to_fen
 
 COLUMNS = ("code", "name_zh", "name_en", "description_zh", "description_en", "unit_zh", "unit_en",
            "price_min_yuan", "price_max_yuan", "provider_types", "min_rating", "min_years", "scope", "indicators")

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from market.i18n import N_
+from market.core.i18n import N_
 
 Level = Literal["category", "subcategory", "item"]
 Scope = Literal["district", "any"]

@@ -8,16 +8,16 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.accounts.models import ROLE_NAMES, Identity
+from market.core.access import ROLE_NAMES, Identity
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import files, workflow
 from market.catalogue.models import (
     VERSION_STATUS_NAMES, Entry, Indicator, NewVersion, StoredEntry, Version, VersionWithEntries,
 )
-from market.db import fetch, queries, words
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import Msg, gettext
+from market.core.db import fetch, queries, words
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg, gettext
 
 _VERSION_FIELDS = Version.__struct_fields__
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from market.audit.models import Verb
 from market.catalogue.models import Transition
-from market.i18n import N_
+from market.core.i18n import N_
 
 EDITORS = frozenset({"admin", "staff"})
 ADMINS = frozenset({"admin"})

@@ -8,7 +8,7 @@ from datetime import date, datetime
 import msgspec
 
 from market.funding.dashboards import FunderView
-from market.i18n import N_
+from market.core.i18n import N_
 
 
 class Task(msgspec.Struct, frozen=True, kw_only=True):

@@ -15,11 +15,11 @@ from typing import Any
 
 import asyncpg
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.dashboard import activity
 from market.dashboard.models import Task, TaskList, Workbench
-from market.db import fetch, queries
+from market.core.db import fetch, queries
 from market.funding import dashboards
 
 LIMIT = 20

@@ -9,15 +9,15 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from market.accounts.access import SIGNED_IN, member
-from market.errors import Conflict, Forbidden, Invalid, NotFound
+from market.core.access import SIGNED_IN, member
+from market.core.errors import Conflict, Forbidden, Invalid, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import (AddMember, Candidate, Criterion, Declaration, Member, MemberScore, Ranked,
                                      ScoreInput)
-from market.i18n import N_
+from market.core.i18n import N_
 from market.procurement import evaluation as call_evaluation
-from market.validation import parse
-from market.web import Db, User, form_data, page, redirect
+from market.core.validation import parse
+from market.core.web import Db, User, form_data, page, redirect
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import msgspec
 
 from market.evaluation.models import Candidate, Criterion, Ranked
-from market.i18n import gettext
+from market.core.i18n import gettext
 
 CENT = Decimal("0.01")
 

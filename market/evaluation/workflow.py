@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market.i18n import N_
+from market.core.i18n import N_
 
 PANEL_STATUSES = ("forming", "scoring", "closed")
 PANEL_STATUS_NAMES = {"forming": N_("being formed"), "scoring": N_("scoring"), "closed": N_("closed")}

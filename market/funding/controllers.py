@@ -9,11 +9,11 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
-from market.accounts.access import SIGNED_IN, member
+from market.core.access import SIGNED_IN, member
 from market.funding import disbursements, pledges
 from market.funding.models import OfflinePaymentInput, Payment, Pledge, PledgeInput
-from market.i18n import N_
-from market.web import Config, Db, User
+from market.core.i18n import N_
+from market.core.web import Config, Db, User
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}

@@ -9,7 +9,7 @@ from decimal import Decimal
 import asyncpg
 import msgspec
 
-from market.accounts.models import Identity
+from market.core.access import Identity
 from market.evaluation import services as evaluation
 from market.funding import pledges
 from market.funding.models import Pledge

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
-from market import clock
-from market.accounts.models import Identity
-from market.clock import on_day
+from market.core import clock
+from market.core.access import Identity
+from market.core.clock import on_day
 from market.funding import online, pledges, pools, resources
 from market.funding.models import OfflinePaymentInput, PledgeInput, ResourceInput
 from market.funding.pool_models import FundInput

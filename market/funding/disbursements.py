@@ -12,11 +12,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict, Forbidden, NotFound
+from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as evaluation
 from market.funding import ledger, pledges
 

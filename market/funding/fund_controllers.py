@@ -11,19 +11,19 @@ import asyncpg
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from market import clock
-from market.accounts.access import PUBLIC, member
+from market.core import clock
+from market.core.access import PUBLIC, member
 from market.accounts.controllers import form_step
-from market.errors import Conflict, Invalid, InvalidFields, NotFound
+from market.core.errors import Conflict, Invalid, InvalidFields, NotFound
 from market.funding import charts, pledges, pools
 from market.funding.models import PledgeInput
 from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, NO_MATCH_REASONS, ROUND_STATE_NAMES, Fund,
                                         FundDetail, FundInput, PoolPreview, ProjectChoice)
-from market.i18n import N_
-from market.money import yuan_to_fen
+from market.core.i18n import N_
+from market.core.money import yuan_to_fen
 from market.procurement import needs
-from market.validation import local_times, parse
-from market.web import (Db, MaybeUser, Offset, User, form_data, form_errors, in_form_terms, page, paged,
+from market.core.validation import local_times, parse
+from market.core.web import (Db, MaybeUser, Offset, User, form_data, form_errors, in_form_terms, page, paged,
                         redirect)
 
 PUBLIC_OPT = {"access": PUBLIC}

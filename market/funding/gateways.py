@@ -16,8 +16,8 @@ from typing import Any, Protocol
 import msgspec
 import stripe
 
-from market.errors import Unavailable
-from market.settings import Settings
+from market.core.errors import Unavailable
+from market.core.settings import Settings
 
 # stripe's HTTPXClient hands httpx the encoded form as `data=`, which httpx 0.28 deprecates; not ours to fix.
 warnings.filterwarnings("ignore", "Use 'content=<...>' to upload raw bytes", DeprecationWarning)

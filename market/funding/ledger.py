@@ -15,8 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from market.errors import Conflict
-from market.i18n import N_, Msg
+from market.core.errors import Conflict
+from market.core.i18n import N_, Msg
 
 CURRENCY = "CNY"
 # Accounts that stand for money outside the platform: what a funder or a government has paid in

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from market.i18n import N_
+from market.core.i18n import N_
 
 Fen = Annotated[int, msgspec.Meta(gt=0, le=100_000_000_000)]
 

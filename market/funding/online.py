@@ -20,10 +20,10 @@ from typing import Any
 import asyncpg
 import structlog
 
-from market.accounts.models import Identity
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict, Forbidden, NotFound, Unavailable
+from market.core.errors import Conflict, Forbidden, NotFound, Unavailable
 from market.funding import ledger, pledges
 from market.funding.gateways import Checkout, PaymentGateway, Session
 

@@ -20,11 +20,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import ledger, matching, pledges
 from market.funding.matching import Gift, QuadraticResult, RatioResult, RatioRules
 from market.funding.pool_models import (Explanation, Fund, FundDashboard, FundDetail, FundInput, FundProject,

@@ -6,10 +6,10 @@ from __future__ import annotations
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
-from market.accounts.access import SIGNED_IN
+from market.core.access import SIGNED_IN
 from market.funding import receipts
 from market.funding.receipts import Receipt
-from market.web import Db, User, page
+from market.core.web import Db, User, page
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 

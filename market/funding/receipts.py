@@ -17,10 +17,10 @@ import asyncpg
 import cn2an
 import msgspec
 
-from market.accounts.models import Identity
-from market.errors import Conflict, NotFound
+from market.core.access import Identity
+from market.core.errors import Conflict, NotFound
 from market.funding import pledges
-from market.i18n import N_, current_locale, format_date, format_datetime, format_money, gettext
+from market.core.i18n import N_, current_locale, format_date, format_datetime, format_money, gettext
 
 METHOD_NAMES = {"offline": N_("Bank transfer"), "stripe": N_("Online payment (Stripe)")}
 PURPOSE_NAMES = {"project": N_("Project"), "fund": N_("Fund")}

@@ -17,13 +17,13 @@ from typing import Any
 
 import asyncpg
 
-from market import clock
-from market import i18n
-from market.accounts.models import Identity
+from market.core import clock
+from market.core import i18n
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import words
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.db import words
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding.models import Resource, ResourceFit, ResourceInput
 from market.organisations.services import ancestors
 from market.procurement.needs import within

@@ -11,7 +11,7 @@ from typing import Protocol
 
 import structlog
 
-from market.settings import Settings
+from market.core.settings import Settings
 
 log = structlog.get_logger(__name__)
 

@@ -25,10 +25,10 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
-from market import clock
-from market import i18n
-from market.accounts.models import Identity
-from market.errors import Conflict, Forbidden
+from market.core import clock
+from market.core import i18n
+from market.core.access import Identity
+from market.core.errors import Conflict, Forbidden
 from market.evaluation import scoring as evaluation
 from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion

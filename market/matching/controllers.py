@@ -9,11 +9,12 @@ import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
-from market.accounts.access import PUBLIC, member
-from market.i18n import N_, gettext
+from market.core.access import PUBLIC, member
+from market.core.i18n import N_, gettext
+from market.matching.weights import configured as configured_weights
 from market.matching import candidates
 from market.matching.weights import WEIGHT_NOTES, Weights
-from market.web import Config, Db, MaybeUser, page
+from market.core.web import Config, Db, MaybeUser, page
 
 PUBLIC_OPT = {"access": PUBLIC}
 # Buyers and the platform pass the gate; the service then keeps to the project's area and to
@@ -49,13 +50,13 @@ class MatchingPages(Controller):
     @get("/projects/{project_id:int}/matches", opt=MATCHES_OPT)
     async def matches(self, request: Request, conn: Db, identity: MaybeUser, settings: Config,
                       project_id: FromPath[int], limit: Limit = 10) -> Response:
-        found = await candidates.project_matches(conn, identity, project_id, settings.weights, limit)
+        found = await candidates.project_matches(conn, identity, project_id, configured_weights(settings), limit)
         return page(request, "matching/matches.html", m=found,
                     factor_names={key: gettext(name) for key, (_side, name, _how) in WEIGHT_NOTES.items()})
 
     @get("/matching/weights", opt=PUBLIC_OPT)
     async def weights(self, request: Request, settings: Config) -> Response:
-        return page(request, "matching/weights.html", view=weights_view(settings.weights))
+        return page(request, "matching/weights.html", view=weights_view(configured_weights(settings)))
 
 
 class MatchingApi(Controller):
@@ -67,8 +68,8 @@ class MatchingApi(Controller):
                  "pair with its reasons (buyers of the project's area, platform administrators)")
     async def matches(self, conn: Db, identity: MaybeUser, settings: Config, project_id: FromPath[int],
                       limit: Limit = 10) -> candidates.ProjectMatches:
-        return await candidates.project_matches(conn, identity, project_id, settings.weights, limit)
+        return await candidates.project_matches(conn, identity, project_id, configured_weights(settings), limit)
 
     @get("/matching/weights", opt=PUBLIC_OPT, summary="The fit-scoring weights in force, and what each counts")
     async def weights(self, settings: Config) -> WeightsView:
-        return weights_view(settings.weights)
+        return weights_view(configured_weights(settings))

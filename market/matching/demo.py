@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from market import clock
-from market.clock import on_day
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.clock import on_day
+from market.core.access import Identity
 from market.matching import candidates, dockings, fairs, rolling
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
 from market.matching.rolling import RuleInput

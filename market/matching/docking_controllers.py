@@ -9,17 +9,18 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from market.accounts.access import member
-from market.accounts.models import Identity
-from market.errors import Conflict, Invalid, NotFound
-from market.i18n import N_
+from market.core.access import member
+from market.core.access import Identity
+from market.core.errors import Conflict, Invalid, NotFound
+from market.core.i18n import N_
+from market.matching.weights import configured as configured_weights
 from market.matching import dockings, fairs, rolling
 from market.procurement import contracts
 from market.matching.dockings import Docking, DockingInput
 from market.matching.rolling import Rolling, RuleInput
-from market.money import parse_yuan
-from market.validation import parse
-from market.web import Config, Db, User, form_data, form_errors, in_form_terms, localized, page, redirect
+from market.core.money import parse_yuan
+from market.core.validation import parse
+from market.core.web import Config, Db, User, form_data, form_errors, in_form_terms, localized, page, redirect
 
 OWNERS_OPT = {"access": member(N_("buyers and funders"), "buyer", "funder")}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -82,7 +83,7 @@ class DockingPages(Controller):
     async def run(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
         try:
             async with conn.transaction():
-                run_id = await rolling.run(conn, identity, settings.weights)
+                run_id = await rolling.run(conn, identity, configured_weights(settings))
         except (Invalid, Conflict) as exc:
             return await rolling_page(request, conn, identity, None, exc.status, form_errors(exc))
         return redirect(f"/docking?run={run_id}")
@@ -92,7 +93,7 @@ class DockingPages(Controller):
         form = await form_data(request)
         try:
             async with conn.transaction():
-                await rolling.set_rule(conn, identity, parse(form, RuleInput), settings.weights)
+                await rolling.set_rule(conn, identity, parse(form, RuleInput), configured_weights(settings))
         except (Invalid, Conflict) as exc:
             return await rolling_page(request, conn, identity, None, exc.status, form_errors(exc))
         return redirect("/docking#rules")
@@ -112,7 +113,7 @@ class DockingPages(Controller):
         try:
             async with conn.transaction():
                 call_id = await rolling.accept(conn, identity, run_id, project_id, terms_from_form(form),
-                                               settings.weights, settings.timezone)
+                                               configured_weights(settings), settings.timezone)
         except (Invalid, Conflict) as exc:
             suggestion = await _suggested(conn, identity, run_id, project_id)
             return await terms_page(request, conn, request.url.path, project_id, suggestion.provider_name,
@@ -144,7 +145,7 @@ class DockingPages(Controller):
         try:
             async with conn.transaction():
                 call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, terms_from_form(form),
-                                                     settings.weights, settings.timezone)
+                                                     configured_weights(settings), settings.timezone)
         except (Invalid, Conflict) as exc:
             item = await fairs.docked_item(conn, fair_id, project_id)
             return await terms_page(request, conn, request.url.path, project_id,
@@ -174,7 +175,7 @@ class DockingApi(Controller):
     @post("/docking/runs", opt=OWNERS_OPT, status_code=201,
           summary="Score the waiting projects and solve the docking problem now; the run is kept")
     async def run(self, conn: Db, identity: User, settings: Config) -> Rolling:
-        return await rolling.view(conn, identity, await rolling.run(conn, identity, settings.weights))
+        return await rolling.view(conn, identity, await rolling.run(conn, identity, configured_weights(settings)))
 
     @get("/docking/runs/{run_id:int}/instance", opt=OWNERS_OPT,
          summary="A run's input to the solver, as `market match solve INPUT.json` reads it, to check the run")
@@ -184,7 +185,7 @@ class DockingApi(Controller):
     @post("/docking/rules", opt=OWNERS_OPT, status_code=201,
           summary="Pin a provider to a waiting project, ban the pair, or clear what was set; the next run obeys")
     async def rule(self, conn: Db, identity: User, settings: Config, data: JSONBody[RuleInput]) -> Rolling:
-        await rolling.set_rule(conn, identity, data, settings.weights)
+        await rolling.set_rule(conn, identity, data, configured_weights(settings))
         return await rolling.view(conn, identity)
 
     @post("/docking/runs/{run_id:int}/projects/{project_id:int}/accept", opt=BUYERS_OPT, status_code=201,
@@ -192,7 +193,7 @@ class DockingApi(Controller):
                   "buyer)")
     async def accept(self, conn: Db, identity: User, settings: Config, run_id: FromPath[int],
                      project_id: FromPath[int], data: JSONBody[DockingInput]) -> Docking:
-        call_id = await rolling.accept(conn, identity, run_id, project_id, data, settings.weights, settings.timezone)
+        call_id = await rolling.accept(conn, identity, run_id, project_id, data, configured_weights(settings), settings.timezone)
         return await _docking_of(conn, call_id)
 
     @post("/docking/runs/{run_id:int}/projects/{project_id:int}/pledge", opt=OWNERS_OPT, status_code=201,
@@ -204,7 +205,7 @@ class DockingApi(Controller):
           summary="After a fair, accept the docking of your project with the provider it was docked with")
     async def fair_accept(self, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],
                           project_id: FromPath[int], data: JSONBody[DockingInput]) -> Docking:
-        call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, data, settings.weights,
+        call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, data, configured_weights(settings),
                                              settings.timezone)
         return await _docking_of(conn, call_id)
 

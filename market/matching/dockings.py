@@ -18,12 +18,12 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from market import clock
-from market import i18n
-from market.accounts.models import Identity
+from market.core import clock
+from market.core import i18n
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.matching import candidates
 from market.matching.weights import Weights
 from market.notifications import services as notifications

@@ -13,18 +13,19 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from market.accounts.access import PUBLIC, SIGNED_IN, member
-from market.accounts.models import Identity
-from market.errors import Conflict, Invalid, InvalidFields
-from market.i18n import N_, gettext
+from market.core.access import PUBLIC, SIGNED_IN, member
+from market.core.access import Identity
+from market.core.errors import Conflict, Invalid, InvalidFields
+from market.core.i18n import N_, gettext
+from market.matching.weights import configured as configured_weights
 from market.matching import dockings, fairs
 from market.procurement import contracts
 from market.matching.docking_controllers import provider_choices
 from market.matching.fair_models import FAIR_STATUS_NAMES, Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
 from market.matching.live import hub_of
-from market.money import parse_yuan
-from market.validation import local_times, parse
-from market.web import (Config, Db, MaybeUser, Offset, User, done, form_data, form_errors, page, paged, redirect,
+from market.core.money import parse_yuan
+from market.core.validation import local_times, parse
+from market.core.web import (Config, Db, MaybeUser, Offset, User, done, form_data, form_errors, page, paged, redirect,
                         require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -58,7 +59,7 @@ async def fair_page(request: Request, conn: asyncpg.Connection, identity: Identi
             "select project_id from fair_interests where fair_id = $1 and funder_id = $2", fair_id, identity.org_id)}
     suggested = []
     if fair.registered and fair.status in ("open", "live"):
-        suggested = await fairs.suggestions(conn, identity, fair_id, request.app.state.settings.weights)
+        suggested = await fairs.suggestions(conn, identity, fair_id, configured_weights(request.app.state.settings))
     return page(request, "matching/fair.html", status=status, fair=fair, board=await fairs.board(conn, fair_id),
                 suggested=suggested,
                 interests=await fairs.interests(conn, fair_id), marked=marked, projects=projects, providers=providers,
@@ -102,7 +103,7 @@ class FairPages(Controller):
                     {"project_id": form.get("project_id"), "provider_id": form.get("provider_id"),
                      "pitch": form.get("pitch", ""), "target_fen": target,
                      "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput),
-                    request.app.state.settings.weights)
+                    configured_weights(request.app.state.settings))
         except (Invalid, Conflict) as exc:
             return await fair_page(request, conn, identity, fair_id, exc.status, form_errors(exc), form)
         return redirect(f"/fairs/{fair_id}#order")
@@ -240,7 +241,7 @@ class FairApi(Controller):
           summary="Add a pre-screened project to the running order")
     async def add_item(self, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],
                        data: JSONBody[ItemInput]) -> Board:
-        await fairs.add_item(conn, identity, fair_id, data, settings.weights)
+        await fairs.add_item(conn, identity, fair_id, data, configured_weights(settings))
         return await fairs.board(conn, fair_id)
 
     @post("/{fair_id:int}/actions/{action:str}", opt=SIGNED_IN_OPT, status_code=201,

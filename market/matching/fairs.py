@@ -19,14 +19,14 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges, pools
 from market.funding.models import PledgeInput, Step
-from market.i18n import Msg, format_money
+from market.core.i18n import Msg, format_money
 from market.matching import candidates, dockings
 from market.matching.fair_models import (FAIR_STATUS_NAMES, Board, BoardItem, Fair, FairInput, ItemInput,
                                          RaiseInput, Report, Suggestion)

@@ -30,8 +30,8 @@ import time
 
 import numpy as np
 
-from market.errors import Invalid, InvalidFields
-from market.i18n import N_
+from market.core.errors import Invalid, InvalidFields
+from market.core.i18n import N_
 from market.matching.lagrange import Lagrangian
 from market.matching.models import DockingModel, solve_funding
 from market.matching.problem import Problem, _show

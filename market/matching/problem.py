@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from market.errors import Invalid, InvalidFields
-from market.i18n import N_
+from market.core.errors import Invalid, InvalidFields
+from market.core.i18n import N_
 from market.matching.solver import Id, Instance
 
 MAX_PROBLEMS = 20  # enough to fix a file in one go, few enough to read

@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from market import i18n
-from market.i18n import N_, Msg
+from market.core import i18n
+from market.core.i18n import N_, Msg
 from market.matching.weights import Weights
 from market.organisations.models import SUBTYPE_NAMES
 from market.procurement.bids import Breach, rule_breaches

@@ -20,8 +20,8 @@ from typing import Annotated
 
 import msgspec
 
-from market.errors import Invalid
-from market.i18n import N_
+from market.core.errors import Invalid
+from market.core.i18n import N_
 
 MAX_FEN = 10**13  # sums of these stay exact in the floating point the LP solver works in
 

@@ -13,7 +13,8 @@ from typing import Annotated
 
 import msgspec
 
-from market.i18n import N_
+from market.core.i18n import N_
+from market.core.settings import Settings
 
 Points = Annotated[float, msgspec.Meta(ge=0, le=1000)]
 
@@ -142,3 +143,8 @@ def parse(text: str | None) -> Weights:
     except msgspec.DecodeError as exc:
         raise WeightsError(f"not a JSON object: {exc}") from None
     return check(weights)
+
+
+def configured(settings: Settings) -> Weights:
+    """The fit-scoring weights in force (checked at start-up by the domain, so this cannot fail later)."""
+    return parse(settings.matching_weights)

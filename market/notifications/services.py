@@ -13,25 +13,19 @@ import asyncpg
 import msgspec
 import structlog
 
-from market.i18n import N_, gettext, use_locale
+from market.core.i18n import gettext, use_locale
 from market.mail.services import Mailer
-from market.settings import Settings
+from market.core.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-# kind → message, with the parameters every notification of that kind carries
-KINDS = {
-    "call_opened": N_("A call you may bid on is open: %(title)s"),
-    "question_answered": N_("Your question on “%(title)s” has been answered."),
-    "deadline_soon": N_("Bids for “%(title)s” close within 48 hours."),
-    "call_awarded": N_("The call “%(title)s” has been awarded."),
-    "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
-    "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
-    "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
-    "panel_member_added": N_("You sit on the evaluation panel for “%(title)s”: declare any conflict of interest, "
-                             "read the bids and score them."),
-    "funding_suggested": N_("A docking suggests your organisation give %(amount)s to “%(title)s”."),
-}
+# kind → message, with the parameters every notification of that kind carries; each domain
+# declares its own (`Domain.notification_kinds`) and the app installs them here.
+KINDS: dict[str, str] = {}
+
+
+def register_kinds(kinds: dict[str, str]) -> None:
+    KINDS.update(kinds)
 
 
 class Notification(msgspec.Struct, frozen=True):
@@ -110,18 +104,3 @@ async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
                                row["id"], status)
             sent += status == "sent"
     return sent
-
-
-async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
-    """Remind the organisations taking part in a call (they asked or bid) that it closes within 48 h."""
-    async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(
-            """select c.id, c.title_zh, m.user_id from calls c
-                 join (select call_id, asked_for as org from call_questions
-                       union select call_id, provider_id from bids) t on t.call_id = c.id
-                 join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
-                where c.published_at is not null and c.cancelled_at is null
-                  and c.deadline_at between market_now() and market_now() + interval '48 hours'""")
-        for row in rows:
-            await notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}", title=row["title_zh"])
-        return len(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from market.errors import Invalid
+from market.core.errors import Invalid
 
 # The code's 31 characters: digits and capital letters except I, O, S, V and Z.
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

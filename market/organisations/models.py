@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from market.i18n import N_
+from market.core.i18n import N_
 
 Kind = Literal["buyer", "provider", "funder", "evaluator", "platform"]
 Level = Literal["district", "street", "community", "grid"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from market.audit.models import Verb
-from market.i18n import N_
+from market.core.i18n import N_
 from market.organisations.models import Transition
 
 TRANSITIONS: tuple[Transition, ...] = (

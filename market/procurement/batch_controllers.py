@@ -9,11 +9,11 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from market.accounts.access import PUBLIC, member
-from market.errors import Conflict, Invalid
-from market.i18n import N_
+from market.core.access import PUBLIC, member
+from market.core.errors import Conflict, Invalid
+from market.core.i18n import N_
 from market.procurement import awards, batches, bids, calls, contracts
-from market.web import Db, MaybeUser, User, form_data, page, redirect
+from market.core.web import Db, MaybeUser, User, form_data, page, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -8,15 +8,15 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
-from market.accounts.access import PUBLIC, SIGNED_IN, member
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields
-from market.i18n import N_
-from market.money import yuan_to_fen
+from market.core.access import PUBLIC, SIGNED_IN, member
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields
+from market.core.i18n import N_
+from market.core.money import yuan_to_fen
 from market.procurement import bids, calls
 from market.procurement.models import Bid, BidInput
 from market.storage import services as storage
-from market.validation import parse
-from market.web import (Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, redirect,
+from market.core.validation import parse
+from market.core.web import (Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, redirect,
                         require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}

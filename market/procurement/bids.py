@@ -15,13 +15,13 @@ from typing import Any, Literal, NamedTuple
 import asyncpg
 import msgspec
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import Msg, format_date, gettext
+from market.core.db import fetch, queries
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg, format_date, gettext
 from market.organisations.models import SUBTYPE_NAMES
 from market.organisations.services import ancestors
 from market.procurement import calls

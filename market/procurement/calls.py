@@ -10,13 +10,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import Msg, format_datetime
+from market.core.db import fetch, queries
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg, format_datetime
 from market.notifications import services as notifications
 from market.procurement import calls_workflow
 from market.procurement.days import add_days
@@ -306,3 +306,18 @@ async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = Non
 async def count_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None) -> int:
     """How many calls `list_calls` lists in all, for its pages."""
     return await queries.procurement.count_calls(conn, places=places, procedure=procedure)
+
+
+async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
+    """Remind the organisations taking part in a call (they asked or bid) that it closes within 48 h."""
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """select c.id, c.title_zh, m.user_id from calls c
+                 join (select call_id, asked_for as org from call_questions
+                       union select call_id, provider_id from bids) t on t.call_id = c.id
+                 join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
+                where c.published_at is not null and c.cancelled_at is null
+                  and c.deadline_at between market_now() and market_now() + interval '48 hours'""")
+        for row in rows:
+            await notifications.notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}", title=row["title_zh"])
+        return len(rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from market.i18n import N_
+from market.core.i18n import N_
 
 CALL_STATUSES = ("draft", "open", "closed", "notice", "awarded", "failed", "cancelled")
 CALL_ACTIONS: dict[str, frozenset[str]] = {

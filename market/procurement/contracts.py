@@ -13,11 +13,11 @@ from typing import Annotated, Any, Literal
 import asyncpg
 import msgspec
 
-from market.accounts.models import Identity
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import N_, gettext, use_locale
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import N_, gettext, use_locale
 from market.notifications import services as notifications
 from market.procurement import batches, calls
 

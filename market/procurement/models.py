@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.evaluation.models import Criterion
-from market.i18n import N_
+from market.core.i18n import N_
 
 Urgency = Literal["low", "normal", "high", "urgent"]
 URGENCY_NAMES = {"low": N_("low"), "normal": N_("normal"), "high": N_("high"), "urgent": N_("urgent")}

@@ -13,12 +13,12 @@ from typing import Any
 
 import asyncpg
 
-from market.accounts.models import Identity
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries, words
-from market.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.i18n import Msg
+from market.core.db import fetch, queries, words
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg
 from market.organisations.services import ancestors
 from market.procurement import workflow
 from market.procurement.models import (

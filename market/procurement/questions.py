@@ -7,13 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from market import clock
-from market.accounts.models import Identity
+from market.core import clock
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries
-from market.errors import Conflict, Forbidden, NotFound
-from market.i18n import format_datetime
+from market.core.db import fetch, queries
+from market.core.errors import Conflict, Forbidden, NotFound
+from market.core.i18n import format_datetime
 from market.notifications import services as notifications
 from market.procurement import calls
 from market.procurement.models import Question

@@ -18,13 +18,13 @@ import asyncpg
 import filetype
 import msgspec
 
-from market.accounts.models import Identity
+from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.db import fetch, queries
-from market.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
-from market.i18n import format_number
-from market.settings import Settings
+from market.core.db import fetch, queries
+from market.core.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
+from market.core.i18n import format_size
+from market.core.settings import Settings
 from market.storage.backends import LocalStorage, S3Storage
 from market.storage.interfaces import FileStorage
 
@@ -84,14 +84,6 @@ def clean_filename(name: str) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = "".join(c for c in unicodedata.normalize("NFC", base) if unicodedata.category(c)[0] != "C").strip(" .")
     return base[:200] or "file"
-
-
-def format_size(size: int) -> str:
-    """Bytes as people read them: 512 B, 4 KB, 20 MB."""
-    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
-        if size >= scale:
-            return f"{format_number(round(size / scale, 1))} {unit}"
-    return f"{size} B"
 
 
 def _row(row: asyncpg.Record) -> StoredFile:

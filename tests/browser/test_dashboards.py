@@ -16,7 +16,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from market.demo import DEMO_PASSWORD
-from market.i18n import LOCALE_DIR, translations
+from market.core.i18n import LOCALE_DIR, translations
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from market.i18n import LOCALE_DIR
+from market.core.i18n import LOCALE_DIR
 from tests.browser.journey import PHONE, Journey, choose, click_link, fill, path_of, press
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]

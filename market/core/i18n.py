@@ -26,7 +26,7 @@ LOCALES = ("zh_Hans", "en")
 DEFAULT_LOCALE = "zh_Hans"
 LOCALE_NAMES = {"zh_Hans": "中文", "en": "English"}
 HTML_LANG = {"zh_Hans": "zh-Hans", "en": "en"}
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = Path(__file__).parent.parent / "locale"
 
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 current_timezone: ContextVar[str] = ContextVar("current_timezone", default="Asia/Shanghai")
@@ -110,3 +110,11 @@ def use_locale(locale: str) -> Iterator[None]:
         yield
     finally:
         current_locale.reset(token)
+
+
+def format_size(size: int) -> str:
+    """Bytes as people read them: 512 B, 4 KB, 20 MB."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{format_number(round(size / scale, 1))} {unit}"
+    return f"{size} B"

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from market import i18n
+from market.core import i18n
 
 _offset = timedelta(0)
 

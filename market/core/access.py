@@ -3,11 +3,45 @@ refuses any route that declares none, so a forgotten declaration fails closed.""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
-from market.accounts.models import ROLE_NAMES, Identity
-from market.errors import Forbidden, NotAuthenticated
-from market.i18n import N_, Msg, gettext
+from market.core.errors import Forbidden, NotAuthenticated
+from market.core.i18n import N_, Msg, gettext
+
+Role = Literal["admin", "staff", "finance", "evaluator"]
+ROLE_NAMES = {"admin": N_("Administrator"), "staff": N_("Staff"), "finance": N_("Finance"), "evaluator": N_("Evaluator")}
+
+
+class Identity(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is making a request: the user, and the organisation they act for (if any)."""
+
+    user_id: int
+    email: str
+    display_name: str
+    locale: str
+    community_id: int | None
+    session_hash: str
+    org_id: int | None = None
+    org_kind: str | None = None
+    org_status: str | None = None
+    org_name_zh: str | None = None
+    org_name_en: str | None = None
+    role: str | None = None
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.org_kind == "platform" and self.role == "admin" and self.org_status == "verified"
+
+    @property
+    def acts_for_verified(self) -> bool:
+        return self.org_id is not None and self.org_status == "verified"
+
+    @property
+    def dashboard(self) -> str:
+        """Which dashboard the user sees: their organisation's kind, or resident."""
+        return self.org_kind if self.org_id is not None else "resident"
 
 
 class Access(msgspec.Struct, frozen=True):

@@ -15,7 +15,7 @@ import aiosql
 import asyncpg
 import msgspec
 
-from market.settings import ROOT, Settings
+from market.core.settings import ROOT, Settings
 
 MIGRATIONS_DIR = ROOT / "sql" / "migrations"
 QUERIES_DIR = ROOT / "sql" / "queries"

@@ -13,7 +13,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from market.errors import Invalid, InvalidFields, NotFound
+from market.core.errors import Invalid, InvalidFields, NotFound
 
 BIGINT = (-(2**63), 2**63 - 1)
 INTEGER = (-(2**31), 2**31 - 1)

@@ -1,4 +1,4 @@
-"""One error hierarchy for the domain, mapped to HTTP in one place (``market.web.exception_handlers``).
+"""One error hierarchy for the domain, mapped to HTTP in one place (``market.core.web.exception_handlers``).
 
 Messages are English message ids with %(name)s parameters; they are translated into the user's
 language when the error is shown, never when it is raised.
@@ -6,7 +6,7 @@ language when the error is shown, never when it is raised.
 
 from __future__ import annotations
 
-from market.i18n import N_, gettext
+from market.core.i18n import N_, gettext
 
 
 class MarketError(Exception):

@@ -8,6 +8,7 @@ import secrets
 import time
 import uuid
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
 
 import asyncpg
@@ -24,28 +25,14 @@ from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from market import clock, i18n
-from market.accounts import services as accounts
-from market.accounts.models import MIN_PASSWORD_LENGTH, ROLE_NAMES, Identity
-from market.audit.models import VERB_NAMES
-from market.catalogue import models as catalogue_models
-from market.catalogue import workflow as catalogue_workflow
-from market.evaluation import workflow as evaluation_workflow
-from market.funding import models as funding_models
-from market.matching import fair_models
-from market.procurement import calls_workflow, contracts
-from market.procurement import models as procurement_models
-from market.procurement import workflow as procurement_workflow
-from market.errors import Conflict, Invalid, InvalidFields, MarketError, Unavailable
-from market.i18n import N_, gettext
-from market.notifications import services as notifications
-from market.organisations import models as org_models
-from market.organisations import workflow
-from market.settings import ROOT, Settings
-from market.storage.services import format_size
-from market.validation import explain_validation
+from market.core import clock, i18n
+from market.core.access import ROLE_NAMES, Identity
+from market.core.errors import Conflict, Invalid, InvalidFields, MarketError, Unavailable
+from market.core.i18n import gettext
+from market.core.settings import ROOT, Settings
+from market.core.validation import explain_validation
 
-log = structlog.get_logger("market.web")
+log = structlog.get_logger("market.core.web")
 # What handlers ask for by name; the app provides them (see market.app).
 Db = NamedDependency[asyncpg.Connection]
 User = NamedDependency[Identity]
@@ -54,19 +41,7 @@ Config = NamedDependency[Settings]
 
 SESSION_COOKIE = "market_session"
 LANG_COOKIE = "market_lang"
-# What the page a step lands on says when the step worked: `?done=<code>` (see `done`). Carried in
-# the address, not the session, so it needs no state and a reload says it again, harmlessly.
-DONE_MESSAGES = {
-    "awarded": N_("The call is awarded. The award is now under public notice."),
-    "signed": N_("You have signed the contract for your organisation."),
-    "verified": N_("The organisation is verified: it may now act on the platform."),
-    "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),
-    "bid_withdrawn": N_("Your bid is withdrawn. You may submit it again until the deadline."),
-    "fair_closed": N_("The fair is closed: no more paddles can be raised, and its report is ready."),
-}
-
-
-def template_environment() -> Environment:
+def template_environment(domain_globals: Mapping[str, Any]) -> Environment:
     env = Environment(
         loader=FileSystemLoader(ROOT / "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -82,30 +57,11 @@ def template_environment() -> Environment:
         t=lambda s: i18n.gettext(s) if s else "",
     )
     env.globals.update(
-        LOCALES=i18n.LOCALES, LOCALE_NAMES=i18n.LOCALE_NAMES, HTML_LANG=i18n.HTML_LANG,
-        KIND_NAMES=org_models.KIND_NAMES, SUBTYPE_NAMES=org_models.SUBTYPE_NAMES,
-        STATUS_NAMES=org_models.STATUS_NAMES, LEVEL_NAMES=org_models.LEVEL_NAMES, SUBTYPES=org_models.SUBTYPES,
-        ROLE_NAMES=ROLE_NAMES, MIN_PASSWORD_LENGTH=MIN_PASSWORD_LENGTH, ACTION_NAMES=workflow.ACTION_NAMES, localized=localized, choices=choices,
-        VERSION_STATUS_NAMES=catalogue_models.VERSION_STATUS_NAMES, SCOPE_NAMES=catalogue_models.SCOPE_NAMES,
-        CATALOGUE_ACTION_NAMES=catalogue_workflow.ACTION_NAMES,
-        URGENCY_NAMES=procurement_models.URGENCY_NAMES, NEED_STATUS_NAMES=procurement_models.NEED_STATUS_NAMES,
-        NEED_ACTION_NAMES=procurement_workflow.NEED_ACTION_NAMES,
-        CALL_STATUS_NAMES=procurement_models.CALL_STATUS_NAMES,
-        OBJECTION_STATUS_NAMES=procurement_models.OBJECTION_STATUS_NAMES,
-        BATCH_STATUS_NAMES=procurement_models.BATCH_STATUS_NAMES,
-        PANEL_STATUS_NAMES=evaluation_workflow.PANEL_STATUS_NAMES,
-        PLEDGE_STATUS_NAMES=funding_models.PLEDGE_STATUS_NAMES, PAYMENT_STATUS_NAMES=funding_models.PAYMENT_STATUS_NAMES,
-        PAYMENT_METHOD_NAMES=funding_models.PAYMENT_METHOD_NAMES, MOVEMENT_NAMES=funding_models.MOVEMENT_NAMES,
-        EVALUATION_STAGE_NAMES=funding_models.EVALUATION_STAGE_NAMES, FAIR_STATUS_NAMES=fair_models.FAIR_STATUS_NAMES,
-        CONTRACT_STATUS_NAMES=contracts.CONTRACT_STATUS_NAMES, MILESTONE_KIND_NAMES=contracts.MILESTONE_KIND_NAMES,
-        WAITS_FOR_NAMES=contracts.WAITS_FOR_NAMES, milestone_title=contracts.milestone_title,
-        CALL_ACTION_NAMES=calls_workflow.CALL_ACTION_NAMES,
-        urgency_choices=lambda: [(k, i18n.gettext(v)) for k, v in procurement_models.URGENCY_NAMES.items()],
-        procedure_choices=lambda procedures: [(p.code, localized(p)) for p in procedures],
-        catalogue_choices=lambda items: [(i["id"], f"{i['code']} {localized(i)}") for i in items],
-        version_choices=lambda versions: [(v.id, f"{v.year} · {localized(v, 'title')}") for v in versions],
-        file_size=format_size, idempotency_token=idempotency_token, VERB_NAMES={v.value: n for v, n in VERB_NAMES.items()}, role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
+        LOCALES=i18n.LOCALES, LOCALE_NAMES=i18n.LOCALE_NAMES, HTML_LANG=i18n.HTML_LANG, localized=localized,
+        choices=choices, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
+        role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
+    env.globals.update(domain_globals)
     return env
 
 
@@ -139,7 +95,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
         csrf_token=ScopeState.from_scope(request.scope).csrf_token or "",
         unread=request.scope.get("state", {}).get("unread", 0),
         settings=request.app.state.settings,
-        done_message=DONE_MESSAGES.get(request.query_params.get("done", "")),
+        done_message=request.app.state.done_messages.get(request.query_params.get("done", "")),
         **context,
     )
     return Response(html, status_code=status, media_type=MediaType.HTML)
@@ -184,7 +140,8 @@ def paged(request: Request, rows: list[Any], offset: int) -> tuple[list[Any], Pa
 
 
 def done(location: str, code: str) -> Response:
-    """Redirect after a step that worked, so that the page it lands on says so (DONE_MESSAGES)."""
+    """Redirect after a step that worked, so that the page it lands on says so (a domain's
+    `done_messages`)."""
     path, hash_, anchor = location.partition("#")
     return redirect(f"{path}{'&' if '?' in path else '?'}done={code}{hash_}{anchor}")
 
@@ -286,7 +243,7 @@ def exception_handler(request: Request, exc: Exception) -> Response:
         elif status == 413:
             detail = gettext("What was sent is too large: a file may be at most %(size)s. Go back to the form "
                              "and choose a smaller file.",
-                             size=format_size(request.app.state.settings.max_upload_bytes))
+                             size=i18n.format_size(request.app.state.settings.max_upload_bytes))
         elif isinstance(exc, NotAuthorizedException):
             detail = gettext("Please log in first")
         else:
@@ -374,9 +331,10 @@ class RequestContextMiddleware(ASGIMiddleware):
         token = request.cookies.get(SESSION_COOKIE)
         if token and len(token) < 200:
             async with app_state.pool.acquire() as conn:
-                identity = await accounts.identity_for(conn, token)
+                identity = await app_state.identify(conn, token)
                 if identity is not None:
-                    scope.setdefault("state", {})["unread"] = await notifications.unread(conn, identity.user_id)
+                    for hook in app_state.request_state:
+                        scope.setdefault("state", {}).update(await hook(conn, identity))
         scope.setdefault("state", {})["identity"] = identity
         if identity is not None:
             structlog.contextvars.bind_contextvars(user_id=identity.user_id, org_id=identity.org_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from market.errors import Invalid, InvalidFields
+from market.core.errors import Invalid, InvalidFields
 
 MAX_YUAN = Decimal("1000000000")
 # "1000000000.00" and a little room for leading zeros and a sign

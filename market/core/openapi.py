@@ -1,5 +1,5 @@
 """The OpenAPI document says what every operation may answer besides success: the problem details
-(`application/problem+json`) that market.web.exception_handler gives for each domain error, the
+(`application/problem+json`) that market.core.web.exception_handler gives for each domain error, the
 refusals of the access guard and CSRF, and 503 while the database is away."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from litestar import Litestar, Request
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.routes import HTTPRoute
 
-from market.accounts.access import Access
+from market.core.access import Access
 
 PROBLEM = "application/problem+json"
 PROBLEM_SCHEMA = {

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from market.errors import Invalid, InvalidFields
-from market.i18n import N_
+from market.core.errors import Invalid, InvalidFields
+from market.core.i18n import N_
 
 S = TypeVar("S", bound=msgspec.Struct)
 

@@ -15,10 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from market.matching.weights import Weights, WeightsError
-from market.matching.weights import parse as parse_weights
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 StorageBackend = Literal["local", "s3"]
 PaymentBackend = Literal["offline", "stripe"]
@@ -77,11 +75,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     matching_weights: str = ""
     milestone_early_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 7
     test_clock: bool = False
-
-    @property
-    def weights(self) -> Weights:
-        """The fit-scoring weights in force (checked at start-up, so this cannot fail later)."""
-        return parse_weights(self.matching_weights)
 
     @property
     def data_dir(self) -> Path:
@@ -176,14 +169,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"MARKET_TIMEZONE={settings.timezone!r} is not a known time zone") from None
-    if settings.storage_backend == "s3" and not settings.s3_bucket:
-        raise SettingsError("MARKET_S3_BUCKET must be set for the s3 storage backend")
-    if settings.payment_backend == "stripe" and not settings.stripe_api_key:
-        raise SettingsError("MARKET_STRIPE_API_KEY must be set for the stripe payment backend")
-    try:
-        parse_weights(settings.matching_weights)
-    except WeightsError as exc:
-        raise SettingsError(f"MARKET_MATCHING_WEIGHTS is not valid: {exc}") from None
     return settings
 
 

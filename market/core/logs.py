@@ -7,7 +7,7 @@ import sys
 
 import structlog
 
-from market.settings import Settings
+from market.core.settings import Settings
 
 
 def configure_logging(settings: Settings) -> None:

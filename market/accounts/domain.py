@@ -1,0 +1,9 @@
+from market.accounts.controllers import AccountApi, AccountPages
+from market.accounts.models import MIN_PASSWORD_LENGTH
+from market.accounts.services import identity_for
+from market.core.domain import Domain
+
+DOMAIN = Domain(
+    "accounts", routes=[AccountPages, AccountApi], template_globals={"MIN_PASSWORD_LENGTH": MIN_PASSWORD_LENGTH},
+    identify=identity_for,
+)

@@ -1,0 +1,186 @@
+"""The app factory: one Litestar app from the list of domains `market.app` hands it. What every
+request needs (a connection in a transaction, who is asking, the settings, the access guard) and
+the routes of the whole system (health, the test clock) live here; everything else comes from the
+domains."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from datetime import timedelta
+from typing import Annotated, Any
+
+import asyncpg
+import msgspec
+import structlog
+from litestar import Litestar, Request, Router, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi import OpenAPIConfig
+from litestar.params import JSONBody
+from litestar.response import Response
+from litestar.static_files import create_static_files_router
+
+from market.core import clock, db
+from market.core.access import PUBLIC, Access, Identity
+from market.core.domain import Domain, merged
+from market.core.edge import edge_guard
+from market.core.errors import Forbidden
+from market.core.logs import configure_logging
+from market.core.openapi import DescribedJson
+from market.core.settings import ROOT, Settings, SettingsError
+from market.core.web import (
+    Db, IdempotencyMiddleware, RequestContextMiddleware, exception_handler, identity_of, template_environment,
+)
+
+log = structlog.get_logger(__name__)
+
+
+async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+    """One connection and one transaction per request: it commits when the handler returns and rolls
+    back when it raises, so a refused request leaves nothing half-written."""
+    async with state.pool.acquire() as conn:
+        async with conn.transaction():
+            yield conn
+
+
+def provide_identity(request: Request) -> Identity | None:
+    return identity_of(request)
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Deny by default: a route that does not declare who may use it is refused to everyone."""
+    access = handler.opt.get("access")
+    if not isinstance(access, Access):
+        raise Forbidden()
+    access.check(connection.scope.get("state", {}).get("identity"))
+
+
+@get("/health", opt={"access": PUBLIC}, summary="Liveness and database check", tags=["system"])
+async def health(state: State) -> Response[dict[str, Any]]:
+    try:
+        async with state.pool.acquire(timeout=3) as conn:
+            await conn.fetchval("select 1", timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError, asyncpg.InterfaceError) as exc:
+        return Response({"status": "unavailable", "database": type(exc).__name__}, status_code=503)
+    return Response({"status": "ok", "database": "ok"})
+
+
+class ClockMove(msgspec.Struct, forbid_unknown_fields=True):
+    seconds: Annotated[float, msgspec.Meta(ge=0, le=10 * 365 * 86400)]
+
+
+@post("/_test/clock", opt={"access": PUBLIC}, include_in_schema=False)
+async def move_clock(data: JSONBody[ClockMove], conn: Db) -> dict[str, str]:
+    """Test mode only (MARKET_TEST_CLOCK): journeys pass a deadline or a notice period honestly, the
+    way time passes, instead of editing rows. The clock only ever moves forward."""
+    await clock.advance(conn, timedelta(seconds=data.seconds))
+    return {"now": clock.now().isoformat()}
+
+
+async def forget_idempotency_keys(state: State) -> None:
+    # A repeat of a form comes within minutes (a double click, Back); a day is ample.
+    await state.pool.execute("delete from idempotency_keys where claimed_at < market_now() - interval '1 day'")
+
+
+async def _periodic(app: Litestar, domains: Sequence[Domain]) -> None:
+    """Every process now and then runs every domain's jobs (sending the outbox, settling pledges,
+    reminders); each job keeps the processes apart itself. One job failing does not stop the rest."""
+    jobs = [forget_idempotency_keys, *(job for domain in domains for job in domain.jobs)]
+    while True:
+        await asyncio.sleep(app.state.settings.notify_seconds)
+        for job in jobs:
+            try:
+                await job(app.state)
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning("job.failed", job=job.__qualname__, error=str(exc))
+
+
+def install(domains: Sequence[Domain]) -> None:
+    """What the domains take up from each other (e.g. notification kinds); for the app, the CLI and
+    tests alike. Safe to call more than once."""
+    for domain in domains:
+        if domain.install is not None:
+            domain.install(domains)
+
+
+def check_settings(settings: Settings, domains: Sequence[Domain]) -> Settings:
+    problems = [problem for domain in domains if domain.check_settings for problem in domain.check_settings(settings)]
+    if problems:
+        raise SettingsError(problems[0])
+    return settings
+
+
+def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = None) -> Litestar:
+    check_settings(settings, domains)
+    install(domains)
+    configure_logging(settings)
+    pool_dsn = dsn or settings.database_url
+    identify = next((d.identify for d in domains if d.identify is not None), None)
+    if identify is None:
+        raise ValueError("no domain answers who a session belongs to")
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.pool = await db.create_pool(settings, pool_dsn)
+        async with app.state.pool.acquire() as conn:
+            await clock.load(conn)
+        for domain in domains:
+            for hook in domain.on_startup:
+                await hook(app)
+        if settings.notify_seconds:
+            app.state.periodic = asyncio.create_task(_periodic(app, domains))
+
+    async def on_shutdown(app: Litestar) -> None:
+        periodic = getattr(app.state, "periodic", None)
+        if periodic is not None:
+            periodic.cancel()
+        for domain in reversed(domains):
+            for hook in domain.on_shutdown:
+                await hook(app)
+        pool = getattr(app.state, "pool", None)
+        if pool is not None:
+            await pool.close()
+
+    static = create_static_files_router(
+        path="/static", directories=[ROOT / "static"], opt={"access": PUBLIC}, include_in_schema=False,
+        name="static",
+    )
+    state: dict[str, Any] = {
+        "settings": settings, "dsn": pool_dsn, "templates": template_environment(merged(domains, "template_globals")),
+        "done_messages": merged(domains, "done_messages"), "identify": identify,
+        "request_state": [d.request_state for d in domains if d.request_state is not None],
+    }
+    for domain in domains:
+        if domain.state is not None:
+            state.update(domain.state(settings))
+    return Litestar(
+        route_handlers=[*([move_clock] if settings.test_clock else []), health, static,
+                        *(route for domain in domains for route in domain.routes)],
+        dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
+                      "settings": Provide(provide_settings, sync_to_thread=False)},
+        guards=[access_guard, edge_guard],
+        middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
+                               cookie_samesite="lax", header_name="x-csrftoken",
+                               exclude=[path for domain in domains for path in domain.csrf_exempt]),
+        exception_handlers={Exception: exception_handler},
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        state=State(state),
+        # JSON only: the interactive viewers load their scripts from CDNs, and every asset must be ours.
+        openapi_config=OpenAPIConfig(
+            title="公益服务市场 market API", version="1", path="/schema",
+            render_plugins=[DescribedJson(path=["/", "/openapi.json"])],
+            openapi_router=Router(path="/schema", route_handlers=[], opt={"access": PUBLIC}, include_in_schema=False),
+        ),
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        debug=settings.debug,
+        logging_config=None,
+    )

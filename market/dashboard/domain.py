@@ -1,0 +1,4 @@
+from market.core.domain import Domain
+from market.dashboard.controllers import DashboardApi, DashboardPages
+
+DOMAIN = Domain("dashboard", routes=[DashboardPages, DashboardApi])

@@ -1,0 +1,41 @@
+from litestar.datastructures import State
+
+from market.core.domain import Domain
+from market.core.settings import Settings
+from market.funding import models, online, pledges
+from market.funding.controllers import FundingApi
+from market.funding.fund_controllers import FundApi, FundPages, PledgeFormPages
+from market.funding.gateways import gateway_from_settings
+from market.funding.pages import PledgePages, StripeWebhook
+from market.funding.receipt_controllers import ReceiptApi, ReceiptPages
+from market.funding.resource_controllers import ResourceApi, ResourcePages
+
+
+def _check(settings: Settings) -> list[str]:
+    if settings.payment_backend == "stripe" and not settings.stripe_api_key:
+        return ["MARKET_STRIPE_API_KEY must be set for the stripe payment backend"]
+    return []
+
+
+async def _settle(state: State) -> None:
+    await pledges.settle_due(state.pool)
+
+
+async def _refund(state: State) -> None:
+    await online.send_refunds(state.pool, state.payments)
+
+
+DOMAIN = Domain(
+    "funding",
+    routes=[FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages, ResourceApi, FundPages,
+            PledgeFormPages, FundApi],
+    template_globals={
+        "PLEDGE_STATUS_NAMES": models.PLEDGE_STATUS_NAMES, "PAYMENT_STATUS_NAMES": models.PAYMENT_STATUS_NAMES,
+        "PAYMENT_METHOD_NAMES": models.PAYMENT_METHOD_NAMES, "MOVEMENT_NAMES": models.MOVEMENT_NAMES,
+        "EVALUATION_STAGE_NAMES": models.EVALUATION_STAGE_NAMES,
+    },
+    check_settings=_check, state=lambda settings: {"payments": gateway_from_settings(settings)},
+    jobs=[_settle, _refund],
+    # Stripe signs its deliveries instead; the webhook verifies the signature.
+    csrf_exempt=["/stripe/webhook"],
+)

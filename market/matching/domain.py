@@ -1,0 +1,38 @@
+from litestar import Litestar
+
+from market.core.domain import Domain
+from market.core.i18n import N_
+from market.core.settings import Settings
+from market.matching import weights
+from market.matching.controllers import MatchingApi, MatchingPages
+from market.matching.docking_controllers import DockingApi, DockingPages
+from market.matching.fair_controllers import FairApi, FairPages
+from market.matching.fair_models import FAIR_STATUS_NAMES
+from market.matching.live import BoardHub
+
+
+def _check(settings: Settings) -> list[str]:
+    try:
+        weights.parse(settings.matching_weights)
+    except weights.WeightsError as exc:
+        return [f"MARKET_MATCHING_WEIGHTS is not valid: {exc}"]
+    return []
+
+
+async def _open_boards(app: Litestar) -> None:
+    app.state.boards = BoardHub(app.state.pool, app.state.dsn)
+
+
+async def _close_boards(app: Litestar) -> None:
+    boards = getattr(app.state, "boards", None)
+    if boards is not None:
+        await boards.close()
+
+
+DOMAIN = Domain(
+    "matching", routes=[FairPages, FairApi, DockingPages, DockingApi, MatchingPages, MatchingApi],
+    template_globals={"FAIR_STATUS_NAMES": FAIR_STATUS_NAMES},
+    notification_kinds={"funding_suggested": N_("A docking suggests your organisation give %(amount)s to “%(title)s”.")},
+    done_messages={"fair_closed": N_("The fair is closed: no more paddles can be raised, and its report is ready.")},
+    check_settings=_check, on_startup=[_open_boards], on_shutdown=[_close_boards],
+)

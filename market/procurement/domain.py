@@ -1,0 +1,48 @@
+from litestar.datastructures import State
+
+from market.core.domain import Domain
+from market.core.i18n import N_, gettext
+from market.core.web import localized
+from market.procurement import calls, calls_workflow, contracts, models, workflow
+from market.procurement.batch_controllers import BatchApi, BatchPages
+from market.procurement.bid_controllers import BidApi, BidPages
+from market.procurement.call_controllers import CallApi, CallPages
+from market.procurement.contract_controllers import ContractApi, ContractPages
+from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
+
+
+async def _remind(state: State) -> None:
+    await calls.queue_deadline_reminders(state.pool)
+
+
+DOMAIN = Domain(
+    "procurement",
+    routes=[NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi, BatchPages, BatchApi,
+            ContractPages, ContractApi],
+    template_globals={
+        "URGENCY_NAMES": models.URGENCY_NAMES, "NEED_STATUS_NAMES": models.NEED_STATUS_NAMES,
+        "NEED_ACTION_NAMES": workflow.NEED_ACTION_NAMES, "CALL_STATUS_NAMES": models.CALL_STATUS_NAMES,
+        "OBJECTION_STATUS_NAMES": models.OBJECTION_STATUS_NAMES, "BATCH_STATUS_NAMES": models.BATCH_STATUS_NAMES,
+        "CONTRACT_STATUS_NAMES": contracts.CONTRACT_STATUS_NAMES, "MILESTONE_KIND_NAMES": contracts.MILESTONE_KIND_NAMES,
+        "WAITS_FOR_NAMES": contracts.WAITS_FOR_NAMES, "milestone_title": contracts.milestone_title,
+        "CALL_ACTION_NAMES": calls_workflow.CALL_ACTION_NAMES,
+        "urgency_choices": lambda: [(k, gettext(v)) for k, v in models.URGENCY_NAMES.items()],
+        "procedure_choices": lambda procedures: [(p.code, localized(p)) for p in procedures],
+    },
+    notification_kinds={
+        "call_opened": N_("A call you may bid on is open: %(title)s"),
+        "question_answered": N_("Your question on “%(title)s” has been answered."),
+        "deadline_soon": N_("Bids for “%(title)s” close within 48 hours."),
+        "call_awarded": N_("The call “%(title)s” has been awarded."),
+        "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
+        "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
+        "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
+    },
+    done_messages={
+        "awarded": N_("The call is awarded. The award is now under public notice."),
+        "signed": N_("You have signed the contract for your organisation."),
+        "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),
+        "bid_withdrawn": N_("Your bid is withdrawn. You may submit it again until the deadline."),
+    },
+    jobs=[_remind],
+)
