@@ -47,4 +47,4 @@ def create_app_from_environment() -> Litestar:
     return create_app()
 
 
-__all__ = ["DOMAINS", "create_app", "create_app_from_environment", "load_settings", "MarketError"]
+__all__ = ["DOMAINS", "MarketError", "create_app", "create_app_from_environment", "load_settings"]

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 
+from market.app import install, load_settings
 from market.core import db
 from market.core.i18n import gettext
 from market.core.logs import configure_logging
 from market.core.settings import ENVIRONMENT, Settings, SettingsError
-from market.app import install, load_settings
 
 
 def _settings() -> Settings:
@@ -161,8 +161,8 @@ def cmd_admin_create(args: argparse.Namespace) -> int:
     password = os.environ.get("MARKET_ADMIN_PASSWORD") or getpass.getpass("Password for the new platform admin: ")
 
     async def work(conn: Any) -> int:
-        from market.demo import create_platform_admin
         from market.core.errors import MarketError
+        from market.demo import create_platform_admin
         await db.migrate(conn)
         try:
             async with conn.transaction():
@@ -276,7 +276,8 @@ def cmd_match_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_matching(args: argparse.Namespace) -> int:
-    from market.matching.bench import GRID, SIZES, main as bench
+    from market.matching.bench import GRID, SIZES
+    from market.matching.bench import main as bench
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]

@@ -7,34 +7,45 @@ Idempotent: it runs in one transaction and does nothing the second time but list
 from __future__ import annotations
 
 import zlib
-from typing import Any
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
-from market.core import clock
-from market.core.clock import on_day
-from market.core.access import Identity
-from market.accounts.services import check_password_strength, hash_password, normalise_email
+from market.accounts.services import (
+    check_password_strength,
+    hash_password,
+    normalise_email,
+)
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
+from market.core import clock
+from market.core.access import Identity
+from market.core.clock import on_day
+from market.core.db import queries
+from market.core.errors import Invalid, InvalidFields
+from market.core.settings import Settings
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.funding import demo as funding_demo
+from market.matching import demo as fairs_demo
+from market.organisations import credit_code
+from market.organisations.services import add_jurisdiction
 from market.procurement import awards, batches, bids, calls, contracts, needs
 from market.procurement import evaluation as call_evaluation
 from market.procurement.models import (
-    BidInput, BudgetLine, CallInput, CriterionInput, Decision, NeedInput, ProjectInput, TargetInput,
+    BidInput,
+    BudgetLine,
+    CallInput,
+    CriterionInput,
+    Decision,
+    NeedInput,
+    ProjectInput,
+    TargetInput,
 )
-from market.core.db import queries
-from market.core.errors import Invalid, InvalidFields
-from market.organisations import credit_code
-from market.organisations.services import add_jurisdiction
-from market.funding import demo as funding_demo
-from market.matching import demo as fairs_demo
-from market.core.settings import Settings
 
 DEMO_PASSWORD = "market-demo-2026"
 DOMAIN = "demo.market"
@@ -432,7 +443,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
     """Create the demo district if it is not there; return (role, email, organisation) log-ins. The
     story is told on the clock, from three months ago to today, then the clock is back to real time."""
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     try:
         async with conn.transaction():
             await _on(conn, today, -90)  # the district, its people, catalogue and residents' needs

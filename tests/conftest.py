@@ -14,9 +14,9 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from market.core import clock, db
 from market.accounts import services as accounts
 from market.app import create_app, install, load_settings
+from market.core import clock, db
 from market.core.settings import Settings
 from tests.world import World, build_world
 

@@ -1,14 +1,20 @@
 """A published catalogue and an approved project, for tests of what comes after."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from market.core import clock
 from market.catalogue import services as catalogue
-from market.evaluation import services as engine
-from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
 from market.catalogue.models import NewVersion
+from market.core import clock
+from market.evaluation import services as engine
+from market.evaluation.models import (
+    AddMember,
+    Candidate,
+    Criterion,
+    Declaration,
+    ScoreInput,
+)
 from market.procurement import calls, needs
 from market.procurement.models import CallInput, CriterionInput, ProjectInput
 from tests.catalogue_files import csv_bytes
@@ -48,7 +54,7 @@ def call_input(project_id: int, **change) -> CallInput:
         "project_id": project_id, "procedure_type": "open_competition", "title_zh": "东坡路社区上门助浴服务采购",
         "description": "征集社会组织为辖区失能老人提供上门助浴服务。", "budget_ceiling_fen": 150_000_00,
         "service_start": date(2027, 1, 1), "service_end": date(2027, 12, 31), "service_place": "东坡路社区",
-        "deadline_at": datetime.now(timezone.utc) + timedelta(days=14),
+        "deadline_at": datetime.now(UTC) + timedelta(days=14),
         "criteria": [CriterionInput(name_zh="项目设计", weight=40, min_score=60),
                      CriterionInput(name_zh="团队能力", weight=30),
                      CriterionInput(name_zh="价格", weight=30, is_price=True)],

@@ -1,7 +1,7 @@
 import asyncio
 import re
-from urllib.parse import urlencode
 from email.header import decode_header, make_header
+from urllib.parse import urlencode
 
 import pytest
 
@@ -119,7 +119,7 @@ async def test_wrong_password_and_unknown_email_get_the_same_answer(client, worl
     b = await login(client, "nobody@people.test", "wrong password!")
     assert a.status_code == b.status_code == 400
     assert "market_session" not in a.headers.get("set-cookie", "")
-    msg = re.compile(r'<div class="alert error".*?</div>', re.S)
+    msg = re.compile(r'<div class="alert error".*?</div>', re.DOTALL)
     assert msg.search(a.text).group(0) == msg.search(b.text).group(0)
 
 

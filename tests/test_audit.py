@@ -1,10 +1,10 @@
 import asyncpg
 import pytest
 
-from market.core import db
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.cli import main
+from market.core import db
 
 
 async def _some_events(pool, n=5):

@@ -1,13 +1,13 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.procurement import calls, calls_workflow
 from market.procurement import evaluation as call_evaluation
+from market.procurement.call_controllers import form_of
 from market.procurement.days import add_days
 from market.procurement.models import CriterionInput
-from market.procurement.call_controllers import form_of
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import call_input, pass_deadline, who
 
@@ -27,7 +27,7 @@ def fields(exc) -> set[str]:
 
 
 def test_working_days_skip_weekends():
-    friday = datetime(2026, 11, 20, 9, tzinfo=timezone.utc)  # 17:00 Friday in Shanghai
+    friday = datetime(2026, 11, 20, 9, tzinfo=UTC)  # 17:00 Friday in Shanghai
     assert add_days(friday, 1, "working").weekday() == 0  # Monday
     assert add_days(friday, 5, "working").date().isoformat() == "2026-11-27"
     assert add_days(friday, 5, "calendar").date().isoformat() == "2026-11-25"
@@ -96,7 +96,7 @@ async def test_only_the_projects_buyer_drafts_a_call(pool, settings, world, proj
 
 async def test_publishing_twice_is_harmless_and_needs_the_minimum_tender_period(pool, settings, world, project):
     bureau = await who(pool, settings, world, "buyer_admin")
-    short = await _create(pool, bureau, call_input(project, deadline_at=datetime.now(timezone.utc) + timedelta(days=5)))
+    short = await _create(pool, bureau, call_input(project, deadline_at=datetime.now(UTC) + timedelta(days=5)))
     with pytest.raises(InvalidFields) as exc:
         await _publish(pool, bureau, short)
     assert fields(exc) == {"deadline_at"}
@@ -163,7 +163,7 @@ async def test_edits_after_publication_are_kept_and_move_a_near_deadline(pool, s
     call_id = await _create(pool, bureau, call_input(project))
     published = await _publish(pool, bureau, call_id)
     # a day before the deadline
-    soon = datetime.now(timezone.utc) + timedelta(days=1)
+    soon = datetime.now(UTC) + timedelta(days=1)
     await pool.execute("update calls set deadline_at = $2, questions_close_at = $2::timestamptz - interval '3 days' where id = $1",
                        call_id, soon)
     async with pool.acquire() as conn:
@@ -173,7 +173,7 @@ async def test_edits_after_publication_are_kept_and_move_a_near_deadline(pool, s
         call = await calls.get_call(conn, None, call_id)
         (change,) = await calls.revisions(conn, call_id)
     assert revision == 2 and call.revision == 2
-    assert call.deadline_at >= datetime.now(timezone.utc) + timedelta(days=3) - timedelta(minutes=1)
+    assert call.deadline_at >= datetime.now(UTC) + timedelta(days=3) - timedelta(minutes=1)
     assert change.changes["budget_ceiling_fen"] == [150_000_00, 120_000_00]
     assert change.deadline_moved_to == call.deadline_at
     assert published.revision == 1

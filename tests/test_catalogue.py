@@ -1,6 +1,7 @@
 import pytest
 
-from market.catalogue import files, services as catalogue, workflow
+from market.catalogue import files, workflow
+from market.catalogue import services as catalogue
 from market.catalogue.files import ImportRefused
 from market.catalogue.models import NewVersion
 from market.core.errors import Conflict, Forbidden, InvalidFields

@@ -2,11 +2,10 @@ import asyncio
 
 import pytest
 
-from market.core import db
 from market.cli import main
-from market.core import clock
-from market.demo import load_demo
+from market.core import clock, db
 from market.core.i18n import use_locale
+from market.demo import load_demo
 from market.procurement import calls
 from market.procurement.calls_workflow import CALL_STATUSES
 

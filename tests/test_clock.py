@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from litestar.testing import AsyncTestClient
 
+from market.app import create_app, load_settings
 from market.core import clock
-from market.app import create_app
 from market.procurement import calls
-from market.app import load_settings
 from tests.conftest import api_headers
 from tests.procurement_fixtures import travel
 

@@ -9,14 +9,14 @@ from datetime import timedelta
 import msgspec
 import pytest
 
-from market.core import clock
 from market.audit.models import AuditEvent, Verb
+from market.core import clock
+from market.core.i18n import use_locale
 from market.dashboard import activity, services
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
 from market.funding import disbursements, pledges
 from market.funding.models import PledgeInput
-from market.core.i18n import use_locale
 from market.matching import fairs
 from market.matching.fair_models import ItemInput
 from market.matching.weights import Weights

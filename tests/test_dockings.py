@@ -4,15 +4,15 @@ and bans; a foundation's pledge of what a run suggests; and who may do what."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.core.i18n import use_locale
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.core.i18n import use_locale
 from market.matching import dockings, fairs, rolling, solver
 from market.matching.dockings import DockingInput
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
@@ -205,7 +205,7 @@ async def test_a_foundation_pledges_what_its_run_suggests(pool, settings, world,
 async def _closed_fair(pool, settings, world, project, provider, all_or_nothing=False, raise_fen=30_000_00):
     """A fair organised by the funder with the project docked with `provider`, one paddle raised, closed."""
     funder = await who(pool, settings, world, "funder_admin")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fair_id = await _do(pool, fairs.create, funder, FairInput(title_zh="公益对对碰", place="市民中心", starts_at=now,
                                                                 ends_at=now + timedelta(hours=3)))
     await _do(pool, fairs.add_item, funder, fair_id, ItemInput(project_id=project, provider_id=provider,
@@ -252,8 +252,8 @@ async def test_a_fair_docking_refuses_an_unreached_target_and_a_conflicted_provi
         await _do(pool, fairs.accept_docking, bureau, short, funded["b"], terms(), W)
     # A conflicted provider cannot be lined up with the project in the first place...
     draft = await _do(pool, fairs.create, funder, FairInput(title_zh="公益对对碰", place="市民中心",
-                                                            starts_at=datetime.now(timezone.utc),
-                                                            ends_at=datetime.now(timezone.utc) + timedelta(hours=3)))
+                                                            starts_at=datetime.now(UTC),
+                                                            ends_at=datetime.now(UTC) + timedelta(hours=3)))
     with pytest.raises(InvalidFields) as refused, use_locale("en"):
         await _do(pool, fairs.add_item, funder, draft, ItemInput(project_id=funded["a"], target_fen=10_000_00,
                                                                  provider_id=world.orgs["street_provider"]), W)
@@ -356,7 +356,7 @@ async def test_the_fair_report_leads_the_buyer_to_the_docking_and_the_funder_to_
 async def test_a_project_lined_up_at_a_coming_fair_waits_for_the_fair(pool, settings, world, funded):
     bureau = await who(pool, settings, world, "buyer_admin")
     run_id = await _do(pool, rolling.run, bureau, W)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     fair_id = await _do(pool, fairs.create, bureau, FairInput(title_zh="公益对对碰", place="市民中心",
                                                               starts_at=now + timedelta(days=3),
                                                               ends_at=now + timedelta(days=3, hours=3)))

@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def quick_start_lines():
     section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     return [line for block in blocks for line in block.strip().splitlines()]
 
 
@@ -39,7 +39,7 @@ def test_every_cli_command_is_documented():
 def test_the_catalogue_file_columns_are_documented():
     from market.catalogue.files import COLUMNS
     doc = (ROOT / "docs" / "catalogue.md").read_text(encoding="utf-8")
-    documented = re.findall(r"^\| `(\w+)` \|", doc, re.M)
+    documented = re.findall(r"^\| `(\w+)` \|", doc, re.MULTILINE)
     assert documented == list(COLUMNS)
 
 
@@ -55,5 +55,5 @@ def test_every_test_docs_security_names_exists():
                 named.append((module, m.group(2)))
     assert len(named) > 60 and all(module for module, _ in named)
     missing = [f"{module}.py::{name}" for module, name in named
-               if not re.search(rf"^(async )?def {name}\(", (ROOT / "tests" / f"{module}.py").read_text(), re.M)]
+               if not re.search(rf"^(async )?def {name}\(", (ROOT / "tests" / f"{module}.py").read_text(), re.MULTILINE)]
     assert missing == []

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -6,7 +6,13 @@ import pytest
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.evaluation import scoring, workflow
 from market.evaluation import services as engine
-from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
+from market.evaluation.models import (
+    AddMember,
+    Candidate,
+    Criterion,
+    Declaration,
+    ScoreInput,
+)
 from market.procurement import bids, calls, needs
 from market.procurement import evaluation as call_evaluation
 from market.procurement.models import CriterionInput, ProjectInput
@@ -14,7 +20,7 @@ from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import call_input, pass_deadline, who
 from tests.test_bids import bid_input
 
-T0 = datetime(2026, 11, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
 CRITERIA = [Criterion(1, "设计", "Design", 50, 60, False), Criterion(2, "团队", "Team", 30, None, False),
             Criterion(3, "价格", "Price", 20, None, True)]
 

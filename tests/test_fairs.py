@@ -10,18 +10,23 @@ import socket
 import subprocess
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 import pytest
 
-from market.core import clock
 from market.accounts import services as accounts
+from market.core import clock
 from market.core.db import queries
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.matching import fairs
-from market.matching.fair_models import FAIR_STATUS_NAMES, FairInput, ItemInput, RaiseInput
+from market.matching.fair_models import (
+    FAIR_STATUS_NAMES,
+    FairInput,
+    ItemInput,
+    RaiseInput,
+)
 from market.matching.weights import Weights, configured
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import travel, who
@@ -45,7 +50,7 @@ def test_every_fair_step_allowed_and_refused():
 
 
 def _fair_input(**change) -> FairInput:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     values = {"title_zh": "2026年上城区公益项目相亲会", "place": "上城区市民中心", "starts_at": now,
               "ends_at": now + timedelta(hours=4)}
     return FairInput(**{**values, **change})
@@ -84,7 +89,7 @@ async def test_a_fair_from_setup_to_report(pool, settings, world, project):
     with pytest.raises(Forbidden):
         await _do(pool, fairs.create, await who(pool, settings, world, "provider_admin"), _fair_input())
     with pytest.raises(InvalidFields):
-        await _do(pool, fairs.create, bureau, _fair_input(ends_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+        await _do(pool, fairs.create, bureau, _fair_input(ends_at=datetime.now(UTC) - timedelta(hours=1)))
     fair_id = await _do(pool, fairs.create, bureau, _fair_input())
     with pytest.raises(NotFound):  # a draft is the organiser's
         await _do(pool, fairs.get, funder, fair_id)
@@ -345,7 +350,7 @@ async def test_the_fair_form_reads_local_times_and_refuses_bad_ones(client, pool
     made = await post_form(client, "/fairs", form)
     assert made.status_code == 303
     starts = await pool.fetchval("select starts_at from fairs")
-    assert starts == datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
+    assert starts == datetime(2027, 3, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
     await act_as(client, pool, settings, world["funder_admin"].user_id)
     assert "社区公益对对碰" not in (await client.get("/fairs")).text  # a draft is the organiser's
 

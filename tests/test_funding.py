@@ -1,6 +1,6 @@
 """Pledges, offline payments, allocation, refunds and disbursement, on the double-entry ledger."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -14,8 +14,11 @@ from market.procurement.models import ProjectInput
 from tests.procurement_fixtures import evaluate_delivery, travel, who
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
-from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
-from tests.test_evaluation import _do
+from tests.test_evaluation import (
+    _do,
+    closed_call,  # noqa: F401 (fixture)
+)
+
 
 def transfer() -> OfflinePaymentInput:
     """A bank transfer made today, by the clock the rules read."""
@@ -141,7 +144,7 @@ async def test_cancel_only_before_payment(pool, settings, world, project):
 
 
 async def test_all_or_nothing_pledges_wait_for_the_target(pool, settings, world, project):
-    deadline = datetime.now(timezone.utc) + timedelta(days=30)
+    deadline = datetime.now(UTC) + timedelta(days=30)
     first = await _pledge(pool, settings, world, "project", project, 60_000_00, condition_target_fen=100_000_00,
                           condition_deadline=deadline)
     await _pay(pool, settings, world, first)
@@ -155,7 +158,7 @@ async def test_all_or_nothing_pledges_wait_for_the_target(pool, settings, world,
 
 
 async def test_all_or_nothing_pledges_are_refunded_when_the_target_is_missed(pool, settings, world, project):
-    deadline = datetime.now(timezone.utc) + timedelta(days=30)
+    deadline = datetime.now(UTC) + timedelta(days=30)
     paid = await _pledge(pool, settings, world, "project", project, 60_000_00, condition_target_fen=100_000_00,
                          condition_deadline=deadline)
     await _pay(pool, settings, world, paid)
@@ -174,7 +177,7 @@ async def test_conditions_are_checked_when_pledging(pool, settings, world, proje
         await _pledge(pool, settings, world, "project", project, condition_target_fen=100_000_00)
     with pytest.raises(InvalidFields):  # deadline passed
         await _pledge(pool, settings, world, "project", project, condition_target_fen=100_000_00,
-                      condition_deadline=datetime.now(timezone.utc) - timedelta(days=1))
+                      condition_deadline=datetime.now(UTC) - timedelta(days=1))
     with pytest.raises(InvalidFields):
         await _pledge(pool, settings, world, "project", 10**9)
     with pytest.raises(Forbidden):
@@ -434,7 +437,7 @@ async def test_the_offline_backend_offers_only_bank_transfers(client, pool, sett
 
 
 async def test_settle_due_settles_only_passed_deadlines(pool, settings, world, project):
-    deadline = datetime.now(timezone.utc) + timedelta(days=2)
+    deadline = datetime.now(UTC) + timedelta(days=2)
     paid = await _pledge(pool, settings, world, "project", project, 1_000_00, condition_target_fen=900_000_00,
                          condition_deadline=deadline)
     await _pay(pool, settings, world, paid)

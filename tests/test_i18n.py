@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextvars
 import re
 import shlex
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -157,7 +157,7 @@ def test_translations_use_full_width_punctuation():
 # --- the extraction's configuration ---------------------------------------------------------------
 
 def test_docs_extract_command_uses_these_keywords():
-    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(r"```(?:sh|bash|console)?\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
     commands = [b.replace("\\\n", " ") for b in blocks if "pybabel extract" in b]
     assert len(commands) == 1, "docs/i18n.md should show one pybabel extract command"
     args = shlex.split(commands[0])
@@ -234,7 +234,7 @@ def test_format_date_per_locale():
 
 def test_format_datetime_shows_shanghai_time():
     # 16:00 UTC is midnight of the next day in Shanghai (UTC+8), the platform's default time zone.
-    late = datetime(2026, 3, 5, 16, 0, tzinfo=timezone.utc)
+    late = datetime(2026, 3, 5, 16, 0, tzinfo=UTC)
     zh = contextvars.Context().run(i18n.format_datetime, late, "medium", "zh_Hans")
     assert "2026年3月6日" in zh and "00:00" in zh
     en = contextvars.Context().run(i18n.format_datetime, late, "medium", "en")
@@ -246,6 +246,6 @@ def test_format_datetime_shows_shanghai_time():
 def test_format_datetime_follows_the_current_time_zone():
     token = i18n.current_timezone.set("UTC")
     try:
-        assert "16:00" in i18n.format_datetime(datetime(2026, 3, 5, 16, 0, tzinfo=timezone.utc), locale="zh_Hans")
+        assert "16:00" in i18n.format_datetime(datetime(2026, 3, 5, 16, 0, tzinfo=UTC), locale="zh_Hans")
     finally:
         i18n.current_timezone.reset(token)

@@ -5,8 +5,14 @@ from decimal import localcontext
 
 import pytest
 
-from market.funding.matching import (Gift, RatioRules, quadratic_match, quadratic_preview, ratio_match,
-                                     ratio_preview)
+from market.funding.matching import (
+    Gift,
+    RatioRules,
+    quadratic_match,
+    quadratic_preview,
+    ratio_match,
+    ratio_preview,
+)
 
 ONE_TO_ONE = RatioRules(ratio_num=1, ratio_den=1)
 

@@ -2,9 +2,9 @@ import asyncio
 
 import pytest
 
+from market.app import load_settings
 from market.notifications import services as notifications
 from market.procurement import awards, calls, questions
-from market.app import load_settings
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, who
 from tests.smtp import SmtpServer

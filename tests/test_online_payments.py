@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -15,10 +15,10 @@ import pytest
 
 from market.core import db
 from market.core.errors import Conflict, NotFound
+from market.core.settings import Settings
 from market.funding import ledger, online, pledges
 from market.funding.gateways import StripeGateway
 from market.funding.models import PledgeInput
-from market.core.settings import Settings
 from tests.conftest import act_as, dsn_for, post_form
 from tests.procurement_fixtures import who
 from tests.stripe_standin import StripeStandin
@@ -247,7 +247,7 @@ async def test_refunds_go_back_through_stripe_once_even_when_it_is_down(pool, se
 async def test_money_that_comes_after_the_pledge_closed_goes_back(pool, settings, world, project, stripe_api,
                                                                  gateway):
     funder = await who(pool, settings, world, "funder_admin")
-    deadline = datetime.now(timezone.utc) + timedelta(days=1)
+    deadline = datetime.now(UTC) + timedelta(days=1)
     pledge_id = await _do(pool, pledges.create, funder, PledgeInput(
         target_type="project", target_id=project, amount_fen=1_000_00, condition_target_fen=100_000_00,
         condition_deadline=deadline))
@@ -264,7 +264,7 @@ async def test_money_that_comes_after_the_pledge_closed_goes_back(pool, settings
 
 
 async def test_reconciliation_repairs_events_the_webhook_missed(pool, settings, world, project, stripe_api, gateway):
-    since = datetime.now(timezone.utc) - timedelta(minutes=1)
+    since = datetime.now(UTC) - timedelta(minutes=1)
     pledge_id = await _pledge(pool, settings, world, project)
     stripe_api.complete(_session_id(await _checkout(pool, settings, world, gateway, pledge_id)))
     assert await pool.fetchval("select status from pledges where id = $1", pledge_id) == "awaiting_payment"
@@ -276,7 +276,7 @@ async def test_reconciliation_repairs_events_the_webhook_missed(pool, settings, 
     assert await pool.fetchval("select status from pledges where id = $1", pledge_id) == "allocated"
     again = await online.reconcile(pool, gateway, since)
     assert [what for _, what in again] == ["recorded: payment confirmed", "recorded: already confirmed"]
-    assert await online.reconcile(pool, gateway, datetime.now(timezone.utc) + timedelta(hours=1)) == []
+    assert await online.reconcile(pool, gateway, datetime.now(UTC) + timedelta(hours=1)) == []
 
 
 async def test_a_funder_who_paid_can_ask_stripe_directly(pool, settings, world, project, stripe_api, gateway):
@@ -300,7 +300,7 @@ async def test_the_reconcile_command_lists_and_repairs(pool, settings, world, pr
                         ("MARKET_DATA_DIR", str(tmp_path)), ("MARKET_PAYMENT_BACKEND", "stripe"),
                         ("MARKET_STRIPE_API_KEY", API_KEY), ("MARKET_STRIPE_API_BASE", stripe_api.api_base)):
         monkeypatch.setenv(name, value)
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert await run("payments", "reconcile", "--since", f"{today - timedelta(days=1)}") == 0
     out = capsys.readouterr().out
     assert "checkout.session.completed" in out and "repaired: payment confirmed" in out

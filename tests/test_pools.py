@@ -1,7 +1,7 @@
 """Funds and matching rounds on the ledger: which gifts count, the preview a funder sees, closing a
 round, the fund's pages and dashboard, and the pledge form."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -24,7 +24,7 @@ from tests.world import _HASH, code
 def transfer() -> OfflinePaymentInput:
     """A bank transfer made today, by the clock the rules read."""
     return OfflinePaymentInput(bank_reference="ICBC-20261120-0001", paid_on=clock.today())
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 OPEN_WINDOW = {"opens_at": NOW - timedelta(hours=1), "closes_at": NOW + timedelta(days=30)}
 
 

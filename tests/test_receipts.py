@@ -9,13 +9,13 @@ import asyncpg
 import pytest
 from pypdf import PdfReader
 
-from market.core.i18n import format_date, use_locale
 from market.core.errors import Conflict, NotFound
+from market.core.i18n import format_date, use_locale
 from market.funding import pledges, receipts
 from tests.conftest import act_as
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do
-from tests.test_funding import transfer, _fund, _pay, _pledge
+from tests.test_funding import _fund, _pay, _pledge, transfer
 from tests.world import code
 
 AMOUNT = 12_345_67

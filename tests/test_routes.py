@@ -9,8 +9,8 @@ import msgspec
 import pytest
 from litestar.routes import HTTPRoute
 
-from market.core.access import Access
 from market.app import create_app
+from market.core.access import Access
 from tests.conftest import act_as, api_headers, csrf
 
 # Who makes the request: (persona in tests/world.py or None for anonymous).

@@ -20,11 +20,10 @@ import asyncpg
 import pytest
 from litestar.serialization import encode_json
 
+from market.app import create_app, load_settings
 from market.core import db
-from market.app import create_app
-from market.demo import DEMO_PASSWORD, load_demo
 from market.core.openapi import describe_errors
-from market.app import load_settings
+from market.demo import DEMO_PASSWORD, load_demo
 from tests.conftest import dsn_for
 from tests.smtp import free_port
 

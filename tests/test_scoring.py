@@ -10,25 +10,32 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from market.app import create_app
+from market.app import create_app, load_settings
 from market.core.db import queries
+from market.core.i18n import use_locale
+from market.core.settings import SettingsError
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.core.i18n import use_locale
 from market.matching import candidates
 from market.matching import weights as weights_module
 from market.matching.scoring import (
-    FunderFacts, Gift, Place, ProjectFacts, ProviderFacts, Rules, affinity, score_funder, score_provider,
+    FunderFacts,
+    Gift,
+    Place,
+    ProjectFacts,
+    ProviderFacts,
+    Rules,
+    affinity,
+    score_funder,
+    score_provider,
 )
 from market.matching.weights import Weights, WeightsError
 from market.procurement import bids, calls, needs
 from market.procurement.models import ProjectInput
-from market.core.settings import SettingsError
-from market.app import load_settings
 from tests.conftest import act_as
 from tests.procurement_fixtures import call_input, pass_deadline, who
-from tests.test_bids import bid_input
 from tests.test_awards import scored  # noqa: F401 (fixture)
+from tests.test_bids import bid_input
 from tests.test_contracts import _end_notice, awarded  # noqa: F401 (fixture)
 from tests.test_evaluation import _do, closed_call  # noqa: F401 (fixture)
 from tests.world import _HASH, code

@@ -19,13 +19,13 @@ from market.matching import fairs
 from market.procurement import calls
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import call_input, who
-from tests.world import code
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
 from tests.test_evaluation import closed_call  # noqa: F401 (fixture)
 from tests.test_fairs import _live_fair
 from tests.test_funding import _pledge
 from tests.test_pools import pool_setup  # noqa: F401 (fixture)
+from tests.world import code
 
 
 async def _as(client, pool, world, name, **query):
@@ -36,12 +36,12 @@ def pdf_text(pdf: bytes) -> str:
     """The text a PDF of ours shows: reportlab writes each line as a string of UCS-2 characters in the
     built-in Chinese font, which text extractors without Adobe's language packs cannot read."""
     lines = []
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.DOTALL):
         try:
             stream = zlib.decompress(stream)
         except zlib.error:
             stream = zlib.decompress(base64.a85decode(stream.strip(), adobe=True))  # ASCII85, then Flate
-        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", stream, re.S):
+        for literal in re.findall(rb"\(((?:\\.|[^\\)])*)\) Tj", stream, re.DOTALL):
             raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8)]) if m.group(1)[:1].isdigit()
                          else {b"n": b"\n", b"r": b"\r", b"t": b"\t"}.get(m.group(1), m.group(1)), literal)
             lines.append(raw.decode("utf-16-be", errors="replace"))

@@ -1,7 +1,7 @@
 import pytest
 
-from market.core.settings import ENVIRONMENT, SettingsError
 from market.app import load_settings
+from market.core.settings import ENVIRONMENT, SettingsError
 
 BASE = {"MARKET_SECRET_KEY": "k" * 40}
 

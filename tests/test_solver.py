@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from market.cli import main
-from market.core.i18n import use_locale
 from market.core.errors import Invalid, InvalidFields
+from market.core.i18n import use_locale
 from market.matching import method, models
 from market.matching.bench import GRID, generate_family, generate_sized, lp_optimum
 from market.matching.lagrange import Lagrangian

@@ -26,10 +26,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from market.accounts import services as accounts
-from market.core.access import Identity
-from market.audit import services as audit
-from market.core.settings import Settings
 from market.app import load_settings
+from market.audit import services as audit
+from market.core.access import Identity
+from market.core.settings import Settings
 from market.storage import services
 from market.storage.backends import LocalStorage, S3Storage
 from market.storage.interfaces import FileStorage

@@ -88,6 +88,39 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+def is_controller(path: Path) -> bool:
+    return "controllers" in path.name or path.name == "pages.py" or path.parent.name == "controllers"
+
+
+def _is_sql(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(SQL.match(node.value)) and len(node.value.split()) > 2
+    return isinstance(node, ast.JoinedStr) and bool(node.values) and isinstance(node.values[0], ast.Constant) \
+        and bool(SQL.match(str(node.values[0].value)))
+
+
+def inline_sql() -> list[str]:
+    """Where each SQL statement written in Python is, as path:line."""
+    return [f"{path.relative_to(ROOT)}:{node.lineno}" for path in modules().values()
+            for node in ast.walk(ast.parse(path.read_text())) if _is_sql(node)]
+
+
+def part_graph() -> dict[str, set[str]]:
+    mods = modules()
+    graph: dict[str, set[str]] = defaultdict(set)
+    for name, path in mods.items():
+        me = part_of(name)
+        for target in imports(name, path):
+            other = part_of(target)
+            if me and other and other != me and f"market.{other}" in mods:
+                graph[me].add(other)
+    return graph
+
+
+def part_cycles() -> list[list[str]]:
+    return strongly_connected(part_graph())
+
+
 def main() -> None:
     mods = modules()
     graph: dict[str, set[str]] = defaultdict(set)
@@ -104,19 +137,14 @@ def main() -> None:
             other = part_of(target)
             if me and other and other != me and (f"market.{other}" in mods):
                 graph[me].add(other)
-        is_controller = "controllers" in path.name or path.name == "pages.py"
+        controller = is_controller(path)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.match(node.value) \
-                    and len(node.value.split()) > 2:
+            if _is_sql(node):
                 sql_total += 1
-                sql_controllers += is_controller
-            elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant) \
-                    and SQL.match(str(node.values[0].value)):
-                sql_total += 1
-                sql_controllers += is_controller
+                sql_controllers += controller
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 lengths.append((node.end_lineno - node.lineno + 1, f"{path.relative_to(ROOT)}:{node.name}"))
-            if is_controller and isinstance(node, ast.Try):
+            if controller and isinstance(node, ast.Try):
                 for handler in node.handlers:
                     names = {n.id for n in ast.walk(handler.type) if isinstance(n, ast.Name)} if handler.type else set()
                     names |= {n.attr for n in ast.walk(handler.type) if isinstance(n, ast.Attribute)} if handler.type else set()
@@ -126,7 +154,7 @@ def main() -> None:
     part_cycles = strongly_connected(graph)
     module_cycles = strongly_connected(module_graph)
     named = len(list((ROOT / "sql" / "queries").rglob("*.sql")))
-    named_queries = sum(len(re.findall(r"^--\s*name:", p.read_text(), re.M)) for p in (ROOT / "sql" / "queries").rglob("*.sql"))
+    named_queries = sum(len(re.findall(r"^--\s*name:", p.read_text(), re.MULTILINE)) for p in (ROOT / "sql" / "queries").rglob("*.sql"))
     print(f"cycles between parts of market/: {len(part_cycles)}")
     for comp in part_cycles:
         print(f"  {len(comp)} parts: {', '.join(comp)}")

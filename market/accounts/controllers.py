@@ -10,33 +10,38 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
-from market.core import i18n
 from market.accounts import services as accounts
-from market.core.access import PUBLIC, SIGNED_IN
 from market.accounts.models import (
-    ActAs, LogIn, PasswordChange, PasswordReset, PasswordResetRequest, SignUp,
+    ActAs,
+    LogIn,
+    PasswordChange,
+    PasswordReset,
+    PasswordResetRequest,
+    SignUp,
 )
+from market.core import i18n
+from market.core.access import PUBLIC, SIGNED_IN
 from market.core.errors import MarketError
-from market.organisations import services as organisations
+from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
-    LANG_COOKIE, Config, Db, MaybeUser, User, form_data, form_errors, page, problem, redirect, safe_next, session_cookie,
+    LANG_COOKIE,
+    Config,
+    Db,
+    MaybeUser,
+    User,
+    form_data,
+    form_errors,
+    page,
+    problem,
+    redirect,
+    safe_next,
+    session_cookie,
 )
+from market.organisations import services as organisations
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
-
-
-async def form_step(request: Request, conn: asyncpg.Connection, template: str, action: Any,
-                    **context: Any) -> Response:
-    """Run a form's action in a savepoint. A refusal re-renders the form with every problem marked and
-    leaves nothing written; the rest of the request's transaction still commits."""
-    form = await form_data(request)
-    try:
-        async with conn.transaction():
-            return await action(form)
-    except MarketError as exc:
-        return page(request, template, status=exc.status, form=form, errors=form_errors(exc), **context)
 
 
 def client_address(request: Request) -> str:

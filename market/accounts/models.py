@@ -7,7 +7,6 @@ import msgspec
 
 from market.core.access import Role
 
-
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Password = Annotated[str, msgspec.Meta(max_length=256)]
 MIN_PASSWORD_LENGTH = 10

@@ -11,18 +11,25 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
-from market.core import clock
 from market.accounts.models import (
-    MIN_PASSWORD_LENGTH, ActAs, AddMember, LogIn, Member, Membership, PasswordChange, SignUp,
+    MIN_PASSWORD_LENGTH,
+    ActAs,
+    AddMember,
+    LogIn,
+    Member,
+    Membership,
+    PasswordChange,
+    SignUp,
 )
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import LOCALES, N_, gettext, use_locale
-from market.mail.services import Mailer
 from market.core.settings import Settings
+from market.mail.services import Mailer
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.

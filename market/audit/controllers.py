@@ -7,9 +7,9 @@ from typing import Annotated
 from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
-from market.core.access import PLATFORM_ADMIN
 from market.audit import services as audit
 from market.audit.models import AuditEvent
+from market.core.access import PLATFORM_ADMIN
 from market.core.web import PAGE_SIZE, Db, Offset, page, pager
 
 ADMIN_OPT = {"access": PLATFORM_ADMIN}

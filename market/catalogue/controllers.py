@@ -11,13 +11,13 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 
-from market.core.access import PUBLIC, member
-from market.accounts.controllers import form_step
 from market.catalogue import services as catalogue
 from market.catalogue import workflow
 from market.catalogue.files import ImportRefused
 from market.catalogue.models import NewVersion, StoredEntry, Version, VersionWithEntries
+from market.core.access import PUBLIC, member
 from market.core.errors import Invalid, NotFound
+from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
 from market.core.web import Db, MaybeUser, User, page, redirect

@@ -8,13 +8,19 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core.access import ROLE_NAMES, Identity
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import files, workflow
 from market.catalogue.models import (
-    VERSION_STATUS_NAMES, Entry, Indicator, NewVersion, StoredEntry, Version, VersionWithEntries,
+    VERSION_STATUS_NAMES,
+    Entry,
+    Indicator,
+    NewVersion,
+    StoredEntry,
+    Version,
+    VersionWithEntries,
 )
+from market.core.access import ROLE_NAMES, Identity
 from market.core.db import fetch, queries, words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg, gettext

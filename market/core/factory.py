@@ -33,7 +33,12 @@ from market.core.logs import configure_logging
 from market.core.openapi import DescribedJson
 from market.core.settings import ROOT, Settings, SettingsError
 from market.core.web import (
-    Db, IdempotencyMiddleware, RequestContextMiddleware, exception_handler, identity_of, template_environment,
+    Db,
+    IdempotencyMiddleware,
+    RequestContextMiddleware,
+    exception_handler,
+    identity_of,
+    template_environment,
 )
 
 log = structlog.get_logger(__name__)
@@ -42,9 +47,8 @@ log = structlog.get_logger(__name__)
 async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
     """One connection and one transaction per request: it commits when the handler returns and rolls
     back when it raises, so a refused request leaves nothing half-written."""
-    async with state.pool.acquire() as conn:
-        async with conn.transaction():
-            yield conn
+    async with state.pool.acquire() as conn, conn.transaction():
+        yield conn
 
 
 def provide_identity(request: Request) -> Identity | None:

@@ -98,7 +98,7 @@ def format_date(value: date | datetime | None, fmt: str = "medium", locale: str 
     return dates.format_date(value, fmt, locale=babel_locale(locale))
 
 
-def format_number(value: int | float | Decimal, locale: str | None = None) -> str:
+def format_number(value: float | Decimal, locale: str | None = None) -> str:
     return numbers.format_decimal(value, locale=babel_locale(locale))
 
 

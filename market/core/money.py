@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from market.core.errors import Invalid, InvalidFields
 
-MAX_YUAN = Decimal("1000000000")
+MAX_YUAN = Decimal(1000000000)
 # "1000000000.00" and a little room for leading zeros and a sign
 MAX_CHARS = 20
 

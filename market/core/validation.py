@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from functools import cache
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import msgspec
 

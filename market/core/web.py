@@ -7,9 +7,9 @@ import re
 import secrets
 import time
 import uuid
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 from collections.abc import Mapping
 from typing import Annotated, Any, NamedTuple
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import asyncpg
 import structlog
@@ -19,7 +19,11 @@ from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
 from litestar.middleware import ASGIMiddleware
 from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,7 +31,13 @@ from litestar.utils.scope.state import ScopeState
 
 from market.core import clock, i18n
 from market.core.access import ROLE_NAMES, Identity
-from market.core.errors import Conflict, Invalid, InvalidFields, MarketError, Unavailable
+from market.core.errors import (
+    Conflict,
+    Invalid,
+    InvalidFields,
+    MarketError,
+    Unavailable,
+)
 from market.core.i18n import gettext
 from market.core.settings import ROOT, Settings
 from market.core.validation import explain_validation

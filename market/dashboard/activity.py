@@ -9,14 +9,14 @@ from typing import Any
 
 import asyncpg
 
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import VERB_NAMES, AuditEvent, Verb
-from market.dashboard.models import Activity
+from market.core.access import Identity
 from market.core.db import fetch, queries
+from market.core.i18n import N_, Msg, current_locale, gettext
+from market.dashboard.models import Activity
 from market.evaluation.workflow import PANEL_STATUS_NAMES
 from market.funding.models import PLEDGE_STATUS_NAMES
-from market.core.i18n import N_, Msg, current_locale, gettext
 from market.matching.fair_models import FAIR_STATUS_NAMES
 
 # One sentence per verb: %(who)s is the person who acted (or the organisation, for the system),

@@ -6,11 +6,11 @@ from litestar import Controller, Request, Response, get
 
 from market.accounts import services as accounts
 from market.core.access import PUBLIC, SIGNED_IN
+from market.core.db import fetch, queries
+from market.core.web import Config, Db, User, page
 from market.dashboard import services as dashboard
 from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Workbench
-from market.core.db import fetch, queries
 from market.storage import services as storage
-from market.core.web import Config, Db, User, page
 
 
 class DashboardPages(Controller):

@@ -7,8 +7,8 @@ from datetime import date, datetime
 
 import msgspec
 
-from market.funding.dashboards import FunderView
 from market.core.i18n import N_
+from market.funding.dashboards import FunderView
 
 
 class Task(msgspec.Struct, frozen=True, kw_only=True):

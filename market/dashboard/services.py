@@ -17,9 +17,9 @@ import asyncpg
 
 from market.core import clock
 from market.core.access import Identity
+from market.core.db import fetch, queries
 from market.dashboard import activity
 from market.dashboard.models import Task, TaskList, Workbench
-from market.core.db import fetch, queries
 from market.funding import dashboards
 
 LIMIT = 20

@@ -11,13 +11,21 @@ from litestar.params import FromPath, JSONBody
 
 from market.core.access import SIGNED_IN, member
 from market.core.errors import Conflict, Forbidden, Invalid, NotFound
-from market.evaluation import services as engine
-from market.evaluation.models import (AddMember, Candidate, Criterion, Declaration, Member, MemberScore, Ranked,
-                                     ScoreInput)
 from market.core.i18n import N_
-from market.procurement import evaluation as call_evaluation
 from market.core.validation import parse
 from market.core.web import Db, User, form_data, page, redirect
+from market.evaluation import services as engine
+from market.evaluation.models import (
+    AddMember,
+    Candidate,
+    Criterion,
+    Declaration,
+    Member,
+    MemberScore,
+    Ranked,
+    ScoreInput,
+)
+from market.procurement import evaluation as call_evaluation
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -13,8 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 
-from market.evaluation.models import Candidate, Criterion, Ranked
 from market.core.i18n import gettext
+from market.evaluation.models import Candidate, Criterion, Ranked
 
 CENT = Decimal("0.01")
 

@@ -15,15 +15,23 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core.access import Identity
 from market.accounts.services import normalise_email
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.evaluation import scoring, workflow
 from market.core.i18n import Msg
-from market.evaluation.models import (AddMember, Candidate, Criterion, Declaration, Member, MemberScore, Ranked,
-                                     ScoreInput)
+from market.evaluation import scoring, workflow
+from market.evaluation.models import (
+    AddMember,
+    Candidate,
+    Criterion,
+    Declaration,
+    Member,
+    MemberScore,
+    Ranked,
+    ScoreInput,
+)
 from market.notifications import services as notifications
 
 

@@ -10,10 +10,10 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody
 
 from market.core.access import SIGNED_IN, member
-from market.funding import disbursements, pledges
-from market.funding.models import OfflinePaymentInput, Payment, Pledge, PledgeInput
 from market.core.i18n import N_
 from market.core.web import Config, Db, User
+from market.funding import disbursements, pledges
+from market.funding.models import OfflinePaymentInput, Payment, Pledge, PledgeInput
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}

@@ -5,7 +5,7 @@ services as real use, so the ledger balances."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -21,7 +21,7 @@ def _online_payment_event(payment_id: int, pledge_id: int) -> dict:
     """What Stripe sends when a Checkout session is paid, for a demo payment (no Stripe is called)."""
     reference = {"payment_id": str(payment_id), "pledge_id": str(pledge_id)}
     return {"id": f"evt_demo_{payment_id}", "object": "event", "type": "checkout.session.completed",
-            "created": int(datetime.now(timezone.utc).timestamp()),
+            "created": int(datetime.now(UTC).timestamp()),
             "data": {"object": {"id": f"cs_demo_{payment_id}", "object": "checkout.session", "status": "complete",
                                 "payment_status": "paid", "payment_intent": f"pi_demo_{payment_id}",
                                 "metadata": reference}}}

@@ -12,10 +12,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as evaluation
 from market.funding import ledger, pledges

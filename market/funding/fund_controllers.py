@@ -13,18 +13,37 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.core import clock
 from market.core.access import PUBLIC, member
-from market.accounts.controllers import form_step
 from market.core.errors import Conflict, Invalid, InvalidFields, NotFound
-from market.funding import charts, pledges, pools
-from market.funding.models import PledgeInput
-from market.funding.pool_models import (CUT_REASONS, MATCHING_NAMES, NO_MATCH_REASONS, ROUND_STATE_NAMES, Fund,
-                                        FundDetail, FundInput, PoolPreview, ProjectChoice)
+from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
-from market.procurement import needs
 from market.core.validation import local_times, parse
-from market.core.web import (Db, MaybeUser, Offset, User, form_data, form_errors, in_form_terms, page, paged,
-                        redirect)
+from market.core.web import (
+    Db,
+    MaybeUser,
+    Offset,
+    User,
+    form_data,
+    form_errors,
+    in_form_terms,
+    page,
+    paged,
+    redirect,
+)
+from market.funding import charts, pledges, pools
+from market.funding.models import PledgeInput
+from market.funding.pool_models import (
+    CUT_REASONS,
+    MATCHING_NAMES,
+    NO_MATCH_REASONS,
+    ROUND_STATE_NAMES,
+    Fund,
+    FundDetail,
+    FundInput,
+    PoolPreview,
+    ProjectChoice,
+)
+from market.procurement import needs
 
 PUBLIC_OPT = {"access": PUBLIC}
 OWNERS_OPT = {"access": member(N_("funders and buyers"), "funder", "buyer")}

@@ -14,15 +14,15 @@ arrival; a refund seen before the payment it refunds waits, and is applied when 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import structlog
 
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound, Unavailable
 from market.funding import ledger, pledges
 from market.funding.gateways import Checkout, PaymentGateway, Session
@@ -201,7 +201,7 @@ async def record_event(pool: asyncpg.Pool, event: dict[str, Any], source: str) -
 async def apply_event(conn: asyncpg.Connection, event: dict[str, Any], source: str) -> str:
     """Record the event and apply its effect, in the caller's transaction; once per event id."""
     await ledger.serialise(conn)
-    created = datetime.fromtimestamp(int(event.get("created", 0)), timezone.utc)
+    created = datetime.fromtimestamp(int(event.get("created", 0)), UTC)
     fresh = await conn.fetchval(
         "insert into stripe_events (id, type, created, payload, source, applied) values ($1, $2, $3, $4, $5, false) "
         "on conflict (id) do nothing returning true", event["id"], str(event.get("type", "")), created, event,

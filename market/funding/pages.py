@@ -14,16 +14,24 @@ from litestar.datastructures import State, UploadFile
 from litestar.params import FromPath
 
 from market.core import clock
-from market.core.access import PUBLIC, SIGNED_IN, member
-from market.core.access import Identity
+from market.core.access import PUBLIC, SIGNED_IN, Identity, member
 from market.core.errors import Conflict, Invalid, InvalidFields, NotFound, Unavailable
+from market.core.i18n import N_
+from market.core.web import (
+    Db,
+    Offset,
+    User,
+    form_data,
+    form_errors,
+    page,
+    paged,
+    redirect,
+)
 from market.funding import online, pledges
 from market.funding.gateways import BadSignature
 from market.funding.models import OfflinePaymentInput
-from market.core.i18n import N_
 from market.organisations import services as organisations
 from market.storage import services as files
-from market.core.web import Db, Offset, User, form_data, form_errors, page, paged, redirect
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}

@@ -20,14 +20,21 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding import ledger
-from market.funding.models import PLEDGE_STATUS_NAMES, OfflinePaymentInput, Payment, Pledge, PledgeInput, Step
 from market.core.i18n import Msg
+from market.funding import ledger
+from market.funding.models import (
+    PLEDGE_STATUS_NAMES,
+    OfflinePaymentInput,
+    Payment,
+    Pledge,
+    PledgeInput,
+    Step,
+)
 
 # Who may take each step is checked by the service that takes it: the funder pays and cancels, the
 # receiver confirms, allocates and refunds, a milestone payment disburses.

@@ -20,15 +20,25 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import ledger, matching, pledges
 from market.funding.matching import Gift, QuadraticResult, RatioResult, RatioRules
-from market.funding.pool_models import (Explanation, Fund, FundDashboard, FundDetail, FundInput, FundProject,
-                                        GiftMatch, MonthFlow, PoolPreview, ProjectMatch)
+from market.funding.pool_models import (
+    Explanation,
+    Fund,
+    FundDashboard,
+    FundDetail,
+    FundInput,
+    FundProject,
+    GiftMatch,
+    MonthFlow,
+    PoolPreview,
+    ProjectMatch,
+)
 
 OWNER_KINDS = ("funder", "buyer")
 # Setting a fund up is the owner's administrators' and staff's; paying out of it is for those who

@@ -7,9 +7,9 @@ from litestar import Controller, Request, Response, get
 from litestar.params import FromPath
 
 from market.core.access import SIGNED_IN
+from market.core.web import Db, User, page
 from market.funding import receipts
 from market.funding.receipts import Receipt
-from market.core.web import Db, User, page
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 

@@ -19,8 +19,15 @@ import msgspec
 
 from market.core.access import Identity
 from market.core.errors import Conflict, NotFound
+from market.core.i18n import (
+    N_,
+    current_locale,
+    format_date,
+    format_datetime,
+    format_money,
+    gettext,
+)
 from market.funding import pledges
-from market.core.i18n import N_, current_locale, format_date, format_datetime, format_money, gettext
 
 METHOD_NAMES = {"offline": N_("Bank transfer"), "stripe": N_("Online payment (Stripe)")}
 PURPOSE_NAMES = {"project": N_("Project"), "fund": N_("Fund")}
@@ -170,7 +177,13 @@ def render_pdf(r: Receipt) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     base = ParagraphStyle("base", fontName="STSong-Light", fontSize=11, leading=17, wordWrap="CJK")

@@ -11,16 +11,21 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.core.access import PUBLIC, member
 from market.core.errors import Conflict, Invalid, InvalidFields
-from market.funding import resources
-from market.funding.models import (
-    BENEFICIARY_GROUP_NAMES, RESOURCE_KIND_NAMES, BeneficiaryGroup, Resource, ResourceFit, ResourceInput,
-    ResourceKind,
-)
 from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
-from market.organisations import services as organisations
 from market.core.validation import parse
 from market.core.web import Db, MaybeUser, User, form_data, page, redirect
+from market.funding import resources
+from market.funding.models import (
+    BENEFICIARY_GROUP_NAMES,
+    RESOURCE_KIND_NAMES,
+    BeneficiaryGroup,
+    Resource,
+    ResourceFit,
+    ResourceInput,
+    ResourceKind,
+)
+from market.organisations import services as organisations
 
 PUBLIC_OPT = {"access": PUBLIC}
 EDITORS_OPT = {"access": member(N_("funders"), "funder", roles=set(resources.EDITOR_ROLES))}

@@ -17,11 +17,10 @@ from typing import Any
 
 import asyncpg
 
-from market.core import clock
-from market.core import i18n
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock, i18n
+from market.core.access import Identity
 from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding.models import Resource, ResourceFit, ResourceInput

@@ -47,8 +47,17 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from market.matching.solver import (Funder, FunderEdge, Instance, Need, Provider, ProviderEdge, Result,
-                                    parse, solve)
+from market.matching.solver import (
+    Funder,
+    FunderEdge,
+    Instance,
+    Need,
+    Provider,
+    ProviderEdge,
+    Result,
+    parse,
+    solve,
+)
 
 # needs, providers, funders
 SIZES = {"district": (500, 150, 200), "city": (20_000, 5_000, 2_000)}

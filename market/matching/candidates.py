@@ -25,8 +25,7 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core import i18n
+from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden
 from market.evaluation import scoring as evaluation
@@ -35,7 +34,14 @@ from market.evaluation.models import Criterion
 from market.funding import resources
 from market.matching import scoring
 from market.matching.scoring import (
-    Fit, FunderFacts, Gift, Place, ProjectFacts, ProviderFacts, Reason, Rules,
+    Fit,
+    FunderFacts,
+    Gift,
+    Place,
+    ProjectFacts,
+    ProviderFacts,
+    Reason,
+    Rules,
 )
 from market.matching.weights import Weights
 from market.procurement import bids, calls, needs

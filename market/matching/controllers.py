@@ -11,10 +11,10 @@ from litestar.params import FromPath, QueryParameter
 
 from market.core.access import PUBLIC, member
 from market.core.i18n import N_, gettext
-from market.matching.weights import configured as configured_weights
+from market.core.web import Config, Db, MaybeUser, page
 from market.matching import candidates
 from market.matching.weights import WEIGHT_NOTES, Weights
-from market.core.web import Config, Db, MaybeUser, page
+from market.matching.weights import configured as configured_weights
 
 PUBLIC_OPT = {"access": PUBLIC}
 # Buyers and the platform pass the gate; the service then keeps to the project's area and to

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from market.core import clock
-from market.core.clock import on_day
 from market.core.access import Identity
+from market.core.clock import on_day
 from market.matching import candidates, dockings, fairs, rolling
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
 from market.matching.rolling import RuleInput
+from market.matching.weights import Weights
 from market.procurement import contracts, needs
 from market.procurement.models import ProjectInput
-from market.matching.weights import Weights
 
 
 async def _projects(conn: asyncpg.Connection, *titles: str) -> list[int]:

@@ -9,18 +9,27 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from market.core.access import member
-from market.core.access import Identity
+from market.core.access import Identity, member
 from market.core.errors import Conflict, Invalid, NotFound
 from market.core.i18n import N_
-from market.matching.weights import configured as configured_weights
-from market.matching import dockings, fairs, rolling
-from market.procurement import contracts
-from market.matching.dockings import Docking, DockingInput
-from market.matching.rolling import Rolling, RuleInput
 from market.core.money import parse_yuan
 from market.core.validation import parse
-from market.core.web import Config, Db, User, form_data, form_errors, in_form_terms, localized, page, redirect
+from market.core.web import (
+    Config,
+    Db,
+    User,
+    form_data,
+    form_errors,
+    in_form_terms,
+    localized,
+    page,
+    redirect,
+)
+from market.matching import dockings, fairs, rolling
+from market.matching.dockings import Docking, DockingInput
+from market.matching.rolling import Rolling, RuleInput
+from market.matching.weights import configured as configured_weights
+from market.procurement import contracts
 
 OWNERS_OPT = {"access": member(N_("buyers and funders"), "buyer", "funder")}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -18,11 +18,10 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core import i18n
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock, i18n
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.matching import candidates
 from market.matching.weights import Weights

@@ -13,20 +13,40 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from market.core.access import PUBLIC, SIGNED_IN, member
-from market.core.access import Identity
+from market.core.access import PUBLIC, SIGNED_IN, Identity, member
 from market.core.errors import Conflict, Invalid, InvalidFields
 from market.core.i18n import N_, gettext
-from market.matching.weights import configured as configured_weights
-from market.matching import dockings, fairs
-from market.procurement import contracts
-from market.matching.docking_controllers import provider_choices
-from market.matching.fair_models import FAIR_STATUS_NAMES, Board, Fair, FairInput, ItemInput, RaiseInput, Report, Stage
-from market.matching.live import hub_of
 from market.core.money import parse_yuan
 from market.core.validation import local_times, parse
-from market.core.web import (Config, Db, MaybeUser, Offset, User, done, form_data, form_errors, page, paged, redirect,
-                        require_confirmation)
+from market.core.web import (
+    Config,
+    Db,
+    MaybeUser,
+    Offset,
+    User,
+    done,
+    form_data,
+    form_errors,
+    page,
+    paged,
+    redirect,
+    require_confirmation,
+)
+from market.matching import dockings, fairs
+from market.matching.docking_controllers import provider_choices
+from market.matching.fair_models import (
+    FAIR_STATUS_NAMES,
+    Board,
+    Fair,
+    FairInput,
+    ItemInput,
+    RaiseInput,
+    Report,
+    Stage,
+)
+from market.matching.live import hub_of
+from market.matching.weights import configured as configured_weights
+from market.procurement import contracts
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

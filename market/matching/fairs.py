@@ -19,17 +19,26 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg, format_money
 from market.funding import pledges, pools
 from market.funding.models import PledgeInput, Step
-from market.core.i18n import Msg, format_money
 from market.matching import candidates, dockings
-from market.matching.fair_models import (FAIR_STATUS_NAMES, Board, BoardItem, Fair, FairInput, ItemInput,
-                                         RaiseInput, Report, Suggestion)
+from market.matching.fair_models import (
+    FAIR_STATUS_NAMES,
+    Board,
+    BoardItem,
+    Fair,
+    FairInput,
+    ItemInput,
+    RaiseInput,
+    Report,
+    Suggestion,
+)
 from market.matching.weights import Weights
 
 CHANNEL = "market_fairs"

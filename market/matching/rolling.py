@@ -18,10 +18,10 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
-from market.core import i18n
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import i18n
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges
 from market.funding.models import PledgeInput

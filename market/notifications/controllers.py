@@ -6,9 +6,9 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
 
 from market.core.access import SIGNED_IN
+from market.core.web import PAGE_SIZE, Db, Offset, User, page, pager, redirect
 from market.notifications import services as notifications
 from market.notifications.services import Notification
-from market.core.web import PAGE_SIZE, Db, Offset, User, page, pager, redirect
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 

@@ -14,8 +14,8 @@ import msgspec
 import structlog
 
 from market.core.i18n import gettext, use_locale
-from market.mail.services import Mailer
 from market.core.settings import Settings
+from market.mail.services import Mailer
 
 log = structlog.get_logger(__name__)
 

@@ -8,16 +8,33 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.accounts import services as accounts
-from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN
-from market.accounts.controllers import form_step
 from market.accounts.models import AddMember, Member
+from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN
 from market.core.errors import NotFound
+from market.core.forms import form_step
+from market.core.validation import parse
+from market.core.web import (
+    PAGE_SIZE,
+    Db,
+    MaybeUser,
+    Offset,
+    User,
+    done,
+    page,
+    pager,
+    redirect,
+    require_confirmation,
+)
 from market.organisations import services as organisations
 from market.organisations import workflow
-from market.organisations.models import Jurisdiction, Organisation, OrganisationInput, OrganisationPrivate, StatusChange
+from market.organisations.models import (
+    Jurisdiction,
+    Organisation,
+    OrganisationInput,
+    OrganisationPrivate,
+    StatusChange,
+)
 from market.storage import services as storage
-from market.core.validation import parse
-from market.core.web import PAGE_SIZE, Db, MaybeUser, Offset, User, done, page, pager, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

@@ -7,18 +7,27 @@ from typing import Annotated, Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.accounts.services import require_organisation_admin
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.db import fetch, queries, words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg
-from market.organisations import credit_code, workflow
 from market.core.validation import explain_validation
+from market.organisations import credit_code, workflow
 from market.organisations.models import (
-    BUYER_LEVEL, LEVEL_NAMES, NO_CREDIT_CODE, STATUS_NAMES, SUBTYPES, Jurisdiction, Level, Organisation, OrganisationInput, OrganisationPrivate,
+    BUYER_LEVEL,
+    LEVEL_NAMES,
+    NO_CREDIT_CODE,
+    STATUS_NAMES,
+    SUBTYPES,
+    Jurisdiction,
+    Level,
+    Organisation,
+    OrganisationInput,
+    OrganisationPrivate,
     StatusChange,
 )
 

@@ -15,14 +15,14 @@ from typing import Annotated, Any, Literal
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg
 from market.evaluation import services as engine
 from market.evaluation.models import Ranked
-from market.core.i18n import Msg
 from market.notifications import services as notifications
 from market.procurement import batches, calls
 from market.procurement.days import add_days

@@ -17,13 +17,13 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import Msg, gettext
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion, Ranked
-from market.core.i18n import Msg, gettext
 from market.notifications import services as notifications
 from market.procurement import calls
 from market.procurement.days import add_days

@@ -12,12 +12,22 @@ from market.core.access import PUBLIC, SIGNED_IN, member
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
+from market.core.validation import parse
+from market.core.web import (
+    Db,
+    MaybeUser,
+    User,
+    done,
+    form_data,
+    form_errors,
+    in_form_terms,
+    page,
+    redirect,
+    require_confirmation,
+)
 from market.procurement import bids, calls
 from market.procurement.models import Bid, BidInput
 from market.storage import services as storage
-from market.core.validation import parse
-from market.core.web import (Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, redirect,
-                        require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

@@ -8,17 +8,17 @@ after it, also for the buyer and the platform (and, later, the evaluation panel)
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any, Literal, NamedTuple
 
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg, format_date, gettext

@@ -14,17 +14,45 @@ from market.core.access import PUBLIC, member
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
+from market.core.validation import parse
+from market.core.web import (
+    PAGE_SIZE,
+    Db,
+    MaybeUser,
+    User,
+    done,
+    form_data,
+    form_errors,
+    in_form_terms,
+    page,
+    pager,
+    redirect,
+    require_confirmation,
+)
 from market.matching import dockings
 from market.organisations import services as organisations
-from market.procurement import awards, batches, bids, calls, calls_workflow, contracts, needs, questions
+from market.procurement import (
+    awards,
+    batches,
+    bids,
+    calls,
+    calls_workflow,
+    contracts,
+    needs,
+    questions,
+)
 from market.procurement import evaluation as call_evaluation
 from market.procurement.batch_controllers import batch_page
 from market.procurement.models import (
-    AnswerInput, Call, CallInput, Decision, ProcedureType, Question, QuestionInput, Revision,
+    AnswerInput,
+    Call,
+    CallInput,
+    Decision,
+    ProcedureType,
+    Question,
+    QuestionInput,
+    Revision,
 )
-from market.core.validation import parse
-from market.core.web import (PAGE_SIZE, Db, MaybeUser, User, done, form_data, form_errors, in_form_terms, page, pager,
-                        redirect, require_confirmation)
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -10,10 +10,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg, format_datetime
@@ -21,7 +21,12 @@ from market.notifications import services as notifications
 from market.procurement import calls_workflow
 from market.procurement.days import add_days
 from market.procurement.models import (
-    CALL_STATUS_NAMES, Call, CallInput, Criterion, ProcedureType, Revision,
+    CALL_STATUS_NAMES,
+    Call,
+    CallInput,
+    Criterion,
+    ProcedureType,
+    Revision,
 )
 
 _CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criteria")]

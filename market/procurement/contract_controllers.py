@@ -8,10 +8,21 @@ from litestar.params import FromPath, JSONBody
 from market.core.access import PUBLIC, SIGNED_IN, member
 from market.core.errors import Conflict, Invalid
 from market.core.i18n import N_
+from market.core.web import (
+    Config,
+    Db,
+    MaybeUser,
+    User,
+    done,
+    form_data,
+    form_errors,
+    page,
+    redirect,
+    require_confirmation,
+)
 from market.funding import disbursements
 from market.procurement import contracts
 from market.procurement.contracts import Contract, Milestones
-from market.core.web import Config, Db, MaybeUser, User, done, form_data, form_errors, page, redirect, require_confirmation
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

@@ -5,17 +5,17 @@ add up to 100; signed in the app by the buyer and the provider, in either order.
 from __future__ import annotations
 
 import io
-from zoneinfo import ZoneInfo
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, gettext, use_locale
 from market.notifications import services as notifications
@@ -259,7 +259,13 @@ def render_pdf(contract: Contract, tz: str) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import (
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     base = ParagraphStyle("base", fontName="STSong-Light", fontSize=10.5, leading=16, wordWrap="CJK")

@@ -9,18 +9,28 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.core.access import PUBLIC, SIGNED_IN, member
-from market.accounts.controllers import form_step
 from market.core.errors import Conflict, Invalid, InvalidFields
-from market.funding import resources
+from market.core.forms import form_step
 from market.core.i18n import N_
-from market.matching import candidates as matching
 from market.core.money import yuan_to_fen
+from market.core.validation import parse
+from market.core.web import (
+    PAGE_SIZE,
+    Db,
+    MaybeUser,
+    User,
+    form_data,
+    in_form_terms,
+    page,
+    pager,
+    redirect,
+)
+from market.funding import resources
+from market.matching import candidates as matching
 from market.organisations import services as organisations
 from market.procurement import needs as service
 from market.procurement import workflow
 from market.procurement.models import Decision, Need, NeedInput, Project, ProjectInput
-from market.core.validation import parse
-from market.core.web import PAGE_SIZE, Db, MaybeUser, User, form_data, in_form_terms, page, pager, redirect
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

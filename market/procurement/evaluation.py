@@ -6,13 +6,13 @@ from typing import Any
 
 import asyncpg
 
-from market.core.access import Identity
-from market.core.errors import Conflict, Forbidden, NotFound
-from market.evaluation import services as engine
-from market.evaluation.models import Candidate, Criterion
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
+from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.i18n import Msg, gettext
+from market.evaluation import services as engine
+from market.evaluation.models import Candidate, Criterion
 from market.procurement import bids, calls, calls_workflow
 from market.procurement.models import CALL_STATUS_NAMES
 

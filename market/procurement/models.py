@@ -5,8 +5,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from market.evaluation.models import Criterion
 from market.core.i18n import N_
+from market.evaluation.models import Criterion
 
 Urgency = Literal["low", "normal", "high", "urgent"]
 URGENCY_NAMES = {"low": N_("low"), "normal": N_("normal"), "high": N_("high"), "urgent": N_("urgent")}

@@ -13,16 +13,21 @@ from typing import Any
 
 import asyncpg
 
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
 from market.core.db import fetch, queries, words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg
 from market.organisations.services import ancestors
 from market.procurement import workflow
 from market.procurement.models import (
-    NEED_STATUS_NAMES, Decision, Need, NeedInput, Project, ProjectInput,
+    NEED_STATUS_NAMES,
+    Decision,
+    Need,
+    NeedInput,
+    Project,
+    ProjectInput,
 )
 
 _NEED_FIELDS = Need.__struct_fields__

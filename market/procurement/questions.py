@@ -7,10 +7,10 @@ from typing import Any
 
 import asyncpg
 
-from market.core import clock
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import clock
+from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.i18n import format_datetime

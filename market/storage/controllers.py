@@ -12,12 +12,20 @@ from litestar.datastructures import State, UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 
-from market.core.access import PUBLIC, SIGNED_IN
-from market.core.access import Identity
+from market.core.access import PUBLIC, SIGNED_IN, Identity
 from market.core.errors import Invalid, MarketError
+from market.core.web import (
+    Config,
+    Db,
+    MaybeUser,
+    User,
+    form_errors,
+    page,
+    redirect,
+    same_origin_referer,
+)
 from market.storage import services as files
 from market.storage.services import FileLink, StoredFile
-from market.core.web import Config, Db, MaybeUser, User, form_errors, page, redirect, same_origin_referer
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 

@@ -18,9 +18,9 @@ import asyncpg
 import filetype
 import msgspec
 
-from market.core.access import Identity
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
 from market.core.i18n import format_size

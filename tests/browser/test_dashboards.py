@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Page, expect
 
-from market.demo import DEMO_PASSWORD
 from market.core.i18n import LOCALE_DIR, translations
+from market.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 

@@ -20,7 +20,15 @@ import pytest
 from playwright.async_api import Page, expect
 
 from market.core.i18n import LOCALE_DIR
-from tests.browser.journey import PHONE, Journey, choose, click_link, fill, path_of, press
+from tests.browser.journey import (
+    PHONE,
+    Journey,
+    choose,
+    click_link,
+    fill,
+    path_of,
+    press,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]
 CATALOGUE = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po"

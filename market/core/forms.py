@@ -1,0 +1,36 @@
+"""The one way a page's form is handled: read it, run the step in a savepoint, and either follow
+the step's answer (a redirect that says it worked, see web.done) or show the form again with each
+problem next to its field and nothing written. The idempotency key and the CSRF token come with
+every form (`f.csrf()` in templates/_forms.html) and are checked before the handler runs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response
+
+from market.core.errors import MarketError
+from market.core.web import form_data, in_form_terms, page
+
+Context = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+async def form_step(request: Request, conn: asyncpg.Connection, template: str,
+                    action: Callable[[dict[str, Any]], Awaitable[Response]], *, context: Context | None = None,
+                    fields: Mapping[str, str] | None = None, form: dict[str, Any] | None = None,
+                    **values: Any) -> Response:
+    """Run `action(form)`; on a refusal render `template` again with the form as sent, the errors
+    keyed by the form's field names (`fields` maps form names to service fields where they differ,
+    e.g. yuan on the form and fen in the service), `values`, and what `context` reads — read only
+    when needed. The refusal's status is kept (400, 403, 409…) and the rest of the request's
+    transaction still commits."""
+    form = await form_data(request) if form is None else form
+    try:
+        async with conn.transaction():
+            return await action(form)
+    except MarketError as exc:
+        extra = dict(await context()) if context is not None else {}
+        return page(request, template, status=exc.status, form=form, errors=in_form_terms(exc, dict(fields or {})),
+                    **{**extra, **values})
