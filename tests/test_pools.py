@@ -451,8 +451,8 @@ def test_the_charts_stay_inside_their_frame():
     flows, line = charts.flows(months), charts.balance(months)
     assert len(flows.bars) == 48 and len(flows.labels) == 12  # every other month named
     for bar in flows.bars:
-        assert charts.LEFT <= bar.x and bar.x + bar.width <= flows.right
-        assert charts.TOP <= bar.y and abs(bar.y + bar.height - flows.bottom) < 0.2
+        assert bar.x >= charts.LEFT and bar.x + bar.width <= flows.right
+        assert bar.y >= charts.TOP and abs(bar.y + bar.height - flows.bottom) < 0.2
     tallest = max(flows.bars, key=lambda b: b.height)
     assert tallest.value_fen == 12_000_00 and flows.ticks[-1].value_fen == 20_000_00
     assert [p.value_fen for p in line.points][:3] == [300_00, 600_00, 900_00]
