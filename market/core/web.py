@@ -199,7 +199,7 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
-    if path.startswith("/api/") or path in ("/health", "/schema") or path.startswith("/schema/"):
+    if path.startswith(("/api/", "/schema/")) or path in ("/health", "/schema"):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
