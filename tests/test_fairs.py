@@ -395,6 +395,8 @@ async def test_a_move_the_fair_cannot_make_now_names_the_ones_it_can(pool, setti
         await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=1_000_00), W)
     with pytest.raises(Forbidden):
         await _do(pool, fairs.move, await who(pool, settings, world, "funder_admin"), fair_id, "close")
+    with pytest.raises(NotFound):  # not a move: the running order has its own step
+        await _do(pool, fairs.move, bureau, fair_id, "add_item")
 
 
 async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, settings, world, project):

@@ -29,7 +29,6 @@ from market.core.web import (
     Offset,
     User,
     done,
-    form_data,
     page,
     paged,
     redirect,
@@ -142,11 +141,13 @@ class FairPages(Controller):
                                context=_fair_context(conn, identity, fair_id, settings))
 
     @post("/fairs/{fair_id:int}/interest/{project_id:int}", opt=FUNDERS_OPT)
-    async def interest(self, request: Request, conn: Db, identity: User, fair_id: FromPath[int],
+    async def interest(self, request: Request, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],
                        project_id: FromPath[int]) -> Response:
-        form = await form_data(request)
-        await fairs.mark_interest(conn, identity, fair_id, project_id, form.get("interested") != "0")
-        return redirect(f"/fairs/{fair_id}#order")
+        async def mark(form: dict[str, Any]) -> Response:
+            await fairs.mark_interest(conn, identity, fair_id, project_id, form.get("interested") != "0")
+            return redirect(f"/fairs/{fair_id}#order")
+        return await form_step(request, conn, "matching/fair.html", mark,
+                               context=_fair_context(conn, identity, fair_id, settings))
 
     @get("/fairs/{fair_id:int}/board", opt=PUBLIC_OPT)
     async def board(self, request: Request, conn: Db, identity: MaybeUser, fair_id: FromPath[int]) -> Response:

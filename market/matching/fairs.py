@@ -62,6 +62,8 @@ FAIR = machine("fair", FAIR_STATUS_NAMES, [
 ], action_names={"add_item": N_("Add to the running order"), "open": N_("Open registration to funders"),
                  "go_live": N_("Start the fair: go live"), "stage": N_("Put on stage"),
                  "close": N_("Close the fair")}, status_names=FAIR_STATUS_NAMES)
+# What `move` does; adding to the running order is `add_item`, with what it adds.
+MOVES = ("open", "go_live", "stage", "close")
 
 # A paddle raised: the first tap proposes, the second confirms it as a pledge. Nothing withdraws a
 # raise yet; the status is the table's.
@@ -156,6 +158,8 @@ async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, d
 async def move(conn: asyncpg.Connection, identity: Identity, fair_id: int, action: str,
                on_stage: int | None = None) -> str:
     """Open the fair for registration, go live, put an item on stage, or close it."""
+    if action not in MOVES:
+        raise NotFound()
     fair = await _fair_row(conn, fair_id, lock=True)
     items = await conn.fetchval("select count(*) from fair_items where fair_id = $1", fair_id)
     stage = {"go_live": 1, "stage": on_stage, "close": None}.get(action, fair["on_stage"])
