@@ -222,7 +222,7 @@ def test_an_override_of_the_weights_changes_the_ranking():
     ('{"same_street": 99}', "same_street"), ('{"funding": 30}', "funding"),
 ])
 def test_a_bad_override_stops_start_up_with_a_clear_message(raw, says):
-    with pytest.raises(WeightsError, match="."):
+    with pytest.raises(WeightsError, match=r"."):
         weights_module.parse(raw)
     with pytest.raises(SettingsError) as exc:
         load_settings({"MARKET_SECRET_KEY": "s" * 40, "MARKET_MATCHING_WEIGHTS": raw})
@@ -422,7 +422,7 @@ async def test_track_record_from_the_database(pool, world, signed):
     assert {p["id"]: p["capacity"] for p in instance["providers"]}[world.orgs["provider"]] == 3
 
 
-async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):
+async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):  # noqa: F811
     from market.procurement import awards
     objection = await _do(pool, awards.object_to, await who(pool, settings, world, "other_provider_admin"), awarded,
                           "评分有误，请复核价格分。")

@@ -85,7 +85,11 @@ class Verb(StrEnum):
     MATCHING_CLOSE = "fund.matching_close"
     FAIR_CREATE = "fair.create"
     FAIR_CHANGE = "fair.change"
-    FAIR_STATUS = "fair.status"
+    FAIR_OPEN = "fair.open"
+    FAIR_GO_LIVE = "fair.go_live"
+    FAIR_STAGE = "fair.stage"
+    FAIR_CLOSE = "fair.close"
+    FAIR_RAISE_CONFIRM = "fair_raise.confirm"
     DOCKING_ACCEPT = "docking.accept"
     DOCKING_RUN = "docking.run"
     DOCKING_RULE = "docking.rule"
@@ -165,7 +169,11 @@ VERB_NAMES = {
     Verb.MATCHING_CLOSE: N_("Matching round closed and matches paid"),
     Verb.FAIR_CREATE: N_("Fair set up"),
     Verb.FAIR_CHANGE: N_("Fair's running order changed"),
-    Verb.FAIR_STATUS: N_("Fair moved on"),
+    Verb.FAIR_OPEN: N_("Fair opened for registration"),
+    Verb.FAIR_GO_LIVE: N_("Fair went live"),
+    Verb.FAIR_STAGE: N_("Project put on stage at a fair"),
+    Verb.FAIR_CLOSE: N_("Fair closed"),
+    Verb.FAIR_RAISE_CONFIRM: N_("Paddle raise confirmed as a pledge"),
     Verb.DOCKING_ACCEPT: N_("Docking accepted and published"),
     Verb.DOCKING_RUN: N_("Docking suggestions computed"),
     Verb.DOCKING_RULE: N_("Docking pin or ban changed"),

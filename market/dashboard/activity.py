@@ -95,7 +95,11 @@ SENTENCES: dict[Verb, str] = {
     Verb.MATCHING_CLOSE: N_("%(who)s closed the matching round of “%(what)s” and paid the matches"),
     Verb.FAIR_CREATE: N_("%(who)s set up the fair “%(what)s”"),
     Verb.FAIR_CHANGE: N_("%(who)s changed the running order of the fair “%(what)s”"),
-    Verb.FAIR_STATUS: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_OPEN: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_GO_LIVE: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_STAGE: N_("%(who)s put a project on stage at the fair “%(what)s”"),
+    Verb.FAIR_CLOSE: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_RAISE_CONFIRM: N_("%(who)s confirmed a paddle raised at a fair"),
     Verb.DOCKING_ACCEPT: N_("%(who)s accepted a docking for the project “%(what)s” and published it"),
     Verb.DOCKING_RUN: N_("%(who)s computed docking suggestions"),
     Verb.DOCKING_RULE: N_("%(who)s pinned or banned a provider for the project “%(what)s”"),
@@ -104,7 +108,9 @@ SENTENCES: dict[Verb, str] = {
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {
     Verb.PANEL_STATUS: (N_("The panel for “%(what)s” is now %(status)s"), PANEL_STATUS_NAMES),
     Verb.PLEDGE_STATUS: (N_("The pledge to “%(what)s” is now %(status)s"), PLEDGE_STATUS_NAMES),
-    Verb.FAIR_STATUS: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
+    Verb.FAIR_OPEN: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
+    Verb.FAIR_GO_LIVE: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
+    Verb.FAIR_CLOSE: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
 }
 # For a verb without a sentence of its own (one added later): the event's name and its object.
 GENERIC = N_("%(who)s: %(event)s, “%(what)s”")
