@@ -142,7 +142,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         await db.migrate(conn)
         print_logins(await load_demo(conn))
         return 0
-    return _with_database(_settings(), work)
+
+    async def city(conn: Any) -> int:
+        import time
+
+        from market.citygen import PASSWORD, generate
+        await db.migrate(conn)
+        started = time.perf_counter()
+        try:
+            await generate(conn, scale=args.scale, seed=args.seed)
+        except RuntimeError as exc:
+            print(f"market: {exc}", file=sys.stderr)
+            return 2
+        print(f"city loaded in {time.perf_counter() - started:.1f} s; every log-in is org<id>@city.market or "
+              f"resident<n>@city.market, password {PASSWORD}")
+        return 0
+    return _with_database(_settings(), city if args.city else work)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -310,7 +325,12 @@ def parser() -> argparse.ArgumentParser:
     dbp.add_parser("upgrade", help="apply pending migrations").set_defaults(func=cmd_db_upgrade)
     dbp.add_parser("status", help="list applied and pending migrations").set_defaults(func=cmd_db_status)
 
-    sub.add_parser("demo", help="load the demo district and print its log-ins").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="load the demo district and print its log-ins")
+    demo.add_argument("--city", action="store_true", help="instead, generate a whole city (market/citygen.py)")
+    demo.add_argument("--scale", type=float, default=1.0, help="the city's size, 1.0 = 16 districts, ~6,000 "
+                                                               "communities, 100,000 needs (with --city)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed and day give the same city (with --city)")
+    demo.set_defaults(func=cmd_demo)
 
     auditp = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     auditp.add_parser("verify", help="check the audit trail's hash chain").set_defaults(func=cmd_audit_verify)
