@@ -482,7 +482,10 @@ class City:
 
     def eligible(self, project: dict[str, Any]) -> list[dict[str, Any]]:
         item = project["item"]
-        key = (project["district"]["id"], item["id"])
+        # The same rules recur in every district's catalogue: one list per rules (and district, where
+        # the rules keep to it).
+        key = (None if item["cross"] else project["district"]["id"], tuple(item["types"]), item["min_rating"],
+               item["min_years"])
         cached = self._eligible.get(key)
         if cached is not None:
             return cached
@@ -504,7 +507,7 @@ class City:
         self._verified_by_district: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for p in self._verified:
             self._verified_by_district[p["district"]["id"]].append(p)
-        self._eligible: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        self._eligible: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         # The oldest projects are the ones with a call under way; the newest wait.
         by_age = sorted(self.projects, key=lambda p: p["created"])
         live = by_age[:s.projects - s.waiting]
