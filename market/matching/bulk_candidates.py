@@ -21,6 +21,7 @@ not take: the best `providers_per_need` providers not banned, every banned one a
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
@@ -309,10 +310,12 @@ def _funder_lists(plain: list[_Project], funders: dict[int, FunderFacts], weight
 
 async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weights, on: date | None = None, *,
                 pins: dict[int, int] | None = None, bans: frozenset[tuple[int, int]] = frozenset(),
-                providers_per_need: int = PROVIDERS_PER_NEED,
-                funders_per_need: int = FUNDERS_PER_NEED) -> Candidates:
+                providers_per_need: int = PROVIDERS_PER_NEED, funders_per_need: int = FUNDERS_PER_NEED,
+                seconds: dict[str, float] | None = None) -> Candidates:
     """Candidates for the approved projects among `project_ids`, kept as far as `to_instance` reads
-    them with the same `pins`, `bans` and numbers per need."""
+    them with the same `pins`, `bans` and numbers per need. `seconds` receives where the time went:
+    reading the facts, the providers' pairs, the funders' pairs."""
+    started = time.perf_counter()
     on = on or pairwise.today()
     pins = pins or {}
     tree = pairwise._Tree(await conn.fetch("select id, parent_id, level, name_zh, name_en from jurisdictions"))
@@ -323,8 +326,11 @@ async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weigh
     plain = [p for p in projects if _plain(p, busy)]
     prov = _Providers(providers, weights, on)
     watch = {pid for pid, p in providers.items() if p.members & {u for f in funders.values() for u in f.members}}
+    laps = {"facts": time.perf_counter() - started}
     provider_lists, scored, elsewhere = _provider_lists(plain, prov, providers_per_need, pins, bans, watch)
+    laps["provider pairs"] = time.perf_counter() - started - sum(laps.values())
     funder_lists = _funder_lists(plain, funders, weights, funders_per_need, scored, providers)
+    laps["funder pairs"] = time.perf_counter() - started - sum(laps.values())
     out = []
     for project in projects:
         if project.facts.id in provider_lists:
@@ -342,4 +348,6 @@ async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weigh
             providers=_keep(project.facts.id, full.providers, providers_per_need, pin, bans),
             funders=full.funders[:funders_per_need], excluded_providers=[], excluded_funders=[],
             other_district=full.other_district, other_district_reason=full.other_district_reason, pinned=full.pinned))
+    if seconds is not None:
+        seconds.update(laps)
     return Candidates(weights=weights, projects=out, providers=providers, funders=funders)
