@@ -88,7 +88,7 @@ class _Providers:
 
         def place(level: str) -> np.ndarray:
             return np.array([getattr(p.place, level) if getattr(p.place, level) is not None else -1
-                             for p in self.facts], dtype=np.int64)
+                             for p in self.facts], dtype=np.int32)
         self.district, self.street, self.community = place("district"), place("street"), place("community")
         self.subtype = np.array([p.subtype for p in self.facts], dtype=object)
         self.rating = np.array([p.rating or 0 for p in self.facts], dtype=np.int64)
@@ -99,6 +99,13 @@ class _Providers:
         self.cents = np.array([[_cents(s) for s in _provider_table(p, weights)] for p in self.facts],
                               dtype=np.int64).reshape(n * 12) if n else np.zeros(0, dtype=np.int64)
         self._kinds: dict[str, np.ndarray] = {}
+        self.by_item: dict[str, list[int]] = defaultdict(list)
+        self.by_category: dict[str, list[int]] = defaultdict(list)
+        for k, p in enumerate(self.facts):
+            for code in p.items:
+                self.by_item[code].append(k)
+            for category in {code.split(".", 1)[0] for code in p.items}:
+                self.by_category[category].append(k)
         self.of_user: dict[int, list[int]] = defaultdict(list)
         for k, p in enumerate(self.facts):
             for user in p.members:
@@ -108,10 +115,10 @@ class _Providers:
     def kind(self, item_code: str) -> np.ndarray:
         """Per provider: has it bid for this item, another item of its category, or neither."""
         if item_code not in self._kinds:
-            category = item_code.split(".", 1)[0]
-            self._kinds[item_code] = np.array(
-                [_ITEM if item_code in p.items else _CATEGORY if any(c.split(".", 1)[0] == category for c in p.items)
-                 else _NEITHER for p in self.facts], dtype=np.int64)
+            kind = np.full(len(self.facts), _NEITHER, dtype=np.int32)
+            kind[self.by_category.get(item_code.split(".", 1)[0], [])] = _CATEGORY
+            kind[self.by_item.get(item_code, [])] = _ITEM
+            self._kinds[item_code] = kind
         return self._kinds[item_code]
 
     def allowed(self, types: tuple[str, ...], min_rating: int | None, min_years: int | None) -> np.ndarray:
@@ -170,18 +177,20 @@ def _provider_lists(plain: list[_Project], prov: _Providers, keep: int, pins: di
         cols = everyone if district is None else np.flatnonzero(prov.district == district)
         position = {int(k): j for j, k in enumerate(cols)}
         watched_here = [(k, position[k]) for k in watched if k in position]
+        district_of, street_of, community_of = prov.district[cols], prov.street[cols], prov.community[cols]
+        cell = (cols * 12).astype(np.int32)
         for start in range(0, len(members), CHUNK):
             chunk = members[start:start + CHUNK]
             rows = len(chunk)
             place = np.array([[p.facts.place.community if p.facts.place.community is not None else -2,
                                p.facts.place.street if p.facts.place.street is not None else -2,
                                p.facts.place.district if p.facts.place.district is not None else -2]
-                              for p in chunk], dtype=np.int64)
-            near = np.full((rows, len(cols)), 3, dtype=np.int64)
-            near[prov.district[cols][None, :] == place[:, 2:3]] = 2
-            near[prov.street[cols][None, :] == place[:, 1:2]] = 1
-            near[prov.community[cols][None, :] == place[:, 0:1]] = 0
-            kind = np.empty((rows, len(cols)), dtype=np.int64)
+                              for p in chunk], dtype=np.int32)
+            # 0 community, 1 street, 2 district, 3 other: each level shared is also shared above it.
+            near = 3 - (district_of[None, :] == place[:, 2:3]).astype(np.int32)
+            near -= street_of[None, :] == place[:, 1:2]
+            near -= community_of[None, :] == place[:, 0:1]
+            kind = np.empty((rows, len(cols)), dtype=np.int32)
             ok = np.empty((rows, len(cols)), dtype=bool)
             for r, project in enumerate(chunk):
                 facts = project.facts
@@ -192,7 +201,10 @@ def _provider_lists(plain: list[_Project], prov: _Providers, keep: int, pins: di
                     for k in prov.of_user.get(user, ()):
                         if k in position:
                             ok[r, position[k]] = False
-            cents = prov.cents[cols[None, :] * 12 + kind * 4 + near]
+            kind *= 4
+            kind += near
+            kind += cell[None, :]
+            cents = prov.cents[kind]
             key = np.where(ok, -cents * (n + 1) + cols[None, :], _EXCLUDED)
             if watched_here:
                 ks, js = zip(*watched_here)
@@ -325,7 +337,8 @@ async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weigh
     busy = {pid for p in providers.values() for pid in p.active_projects}
     plain = [p for p in projects if _plain(p, busy)]
     prov = _Providers(providers, weights, on)
-    watch = {pid for pid, p in providers.items() if p.members & {u for f in funders.values() for u in f.members}}
+    funder_people = {u for f in funders.values() for u in f.members}
+    watch = {pid for pid, p in providers.items() if p.members & funder_people}
     laps = {"facts": time.perf_counter() - started}
     provider_lists, scored, elsewhere = _provider_lists(plain, prov, providers_per_need, pins, bans, watch)
     laps["provider pairs"] = time.perf_counter() - started - sum(laps.values())
