@@ -148,4 +148,12 @@ async def test_market_demo_city_loads_once(database, monkeypatch, tmp_path, caps
     assert "needs " in out and "ledger_entries" in out and "city loaded in" in out
     assert await asyncio.to_thread(main, ["demo", "--city", "--scale", str(SCALE)]) == 2
     assert "already" in capsys.readouterr().err
+    # The city-wide docking run over it is kept as the platform's, and the audit trail still holds.
+    assert await asyncio.to_thread(main, ["match", "run", "--platform", "--time-limit", "5"]) == 0
+    conn = await db.connect_admin(database)
+    try:
+        run = await conn.fetchrow("select r.*, o.kind from docking_runs r join organisations o on o.id = r.owner_id")
+    finally:
+        await conn.close()
+    assert run["kind"] == "platform" and len(run["instance"]["needs"]) == Sizes.at(SCALE).waiting
     assert await asyncio.to_thread(main, ["audit", "verify"]) == 0
