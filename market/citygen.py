@@ -18,7 +18,6 @@ on projects that are waiting again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -26,7 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -151,7 +150,7 @@ SERIAL_TABLES = ["jurisdictions", "organisations", "users", "catalogue_versions"
 
 
 def _utc(d: datetime) -> datetime:
-    return d.astimezone(timezone.utc)
+    return d.astimezone(UTC)
 
 
 class City:
@@ -245,7 +244,7 @@ class City:
                                                    community["zh"], community["en"]))
         self.community_weights = list(self.cum([c["size"] for c in self.communities]))
         self.district_weights = list(self.cum([d["weight"] for d in self.districts]))
-        for i, row in enumerate(self.rows["jurisdictions"]):
+        for _i, row in enumerate(self.rows["jurisdictions"]):
             self.event(self.at(HORIZON_DAYS + 30), None, None, "jurisdiction.create", "jurisdiction", row[0],
                        {"code": [None, row[3]]})
 
@@ -418,9 +417,8 @@ class City:
         # Projects first: each takes one or two needs of a community; the other needs stay open,
         # are declined or withdrawn.
         self.projects: list[dict[str, Any]] = []
-        need_rows = self.rows["needs"]
         project_need_count = 0
-        for i in range(s.projects):
+        for _i in range(s.projects):
             c = self.community()
             d = c["district"]
             category = self.r.choice(list(NEEDS))
@@ -450,7 +448,7 @@ class City:
             self.event(created, buyer["admin"], buyer["id"], "project.create", "project", pid,
                        {"budget_fen": [None, budget], "needs": [None, needs]})
             self.projects.append(project)
-        for i in range(max(0, s.needs - project_need_count)):
+        for _i in range(max(0, s.needs - project_need_count)):
             c = self.community()
             category = self.r.choice(list(NEEDS))
             item = self.r.choice(self.by_category[(c["district"]["id"], category)])
@@ -683,7 +681,7 @@ class City:
             if signed and accepted_before and waits == "none" and due <= self.today - timedelta(days=10):
                 late = kind == "report" and self.r.random() < 0.1
                 day = due + timedelta(days=self.r.randrange(8, 30) if late else -self.r.randrange(0, 7))
-                accepted = max(datetime(day.year, day.month, day.day, 10, tzinfo=SHANGHAI).astimezone(timezone.utc),
+                accepted = max(datetime(day.year, day.month, day.day, 10, tzinfo=SHANGHAI).astimezone(UTC),
                                provider_signed + timedelta(hours=1))
                 accepted = min(accepted, self.now - timedelta(hours=1))
             accepted_before = accepted is not None
@@ -741,7 +739,7 @@ class City:
     def resources(self) -> None:
         verified = [f for f in self.funders if f["status"] == "verified"]
         categories = list(NEEDS)
-        for i in range(self.s.resources):
+        for _i in range(self.s.resources):
             f = self.r.choice(verified)
             rid = self.ids.take("resources")
             kind = self.r.choices(["money", "goods", "venue", "volunteer_hours"], [65, 15, 10, 10])[0]
@@ -768,7 +766,7 @@ class City:
         owners = [f for f in self.funders if f["subtype"] == "foundation" and f["status"] == "verified"]
         owners = owners or list(self.bureaus.values())
         self.fund_list = []
-        for i in range(self.s.funds):
+        for _i in range(self.s.funds):
             owner = self.r.choice(owners)
             fid = self.ids.take("funds")
             created = self.at(self.recent_days() + 30)
@@ -786,7 +784,7 @@ class City:
     def pledges(self) -> None:
         verified = [f for f in self.funders if f["status"] == "verified"]
         fairs_share = self.fairs()
-        for i in range(max(0, self.s.pledges - fairs_share)):
+        for _i in range(max(0, self.s.pledges - fairs_share)):
             funder = self.r.choice(verified)
             if self.r.random() < 0.08 and self.fund_list:
                 fund = self.r.choice(self.fund_list)
@@ -990,7 +988,7 @@ async def generate(conn: asyncpg.Connection, *, scale: float = 1.0, seed: int = 
                    say: Callable[[str], None] = print) -> dict[str, tuple[int, float]]:
     """Make a city and load it in one transaction. Returns {table: (rows, seconds)}; "(generate)"
     is the time spent making the rows in Python."""
-    from market import clock
+    from market.core import clock
     from market.accounts.services import hash_password
 
     if await conn.fetchval("select 1 from users where email like $1 limit 1", f"%@{DOMAIN}"):

@@ -294,8 +294,9 @@ def _city_run(settings: Settings, args: argparse.Namespace, keep: bool) -> int:
     """A city-wide rolling docking run as the platform; kept (`market match run --platform`) or rolled
     back once measured (`market bench docking`)."""
     async def work(conn: Any) -> int:
-        from market.errors import MarketError
+        from market.core.errors import MarketError
         from market.matching import citywide
+        from market.matching.weights import configured as configured_weights
 
         def progress(stage: str, seconds: float) -> None:
             print(f"  {stage:<12} {seconds:8.1f} s", flush=True)
@@ -303,7 +304,7 @@ def _city_run(settings: Settings, args: argparse.Namespace, keep: bool) -> int:
         await tx.start()
         try:
             owner, user = await citywide.platform_owner(conn, args.as_email)
-            report = await citywide.run_platform(conn, owner, user, settings.weights,
+            report = await citywide.run_platform(conn, owner, user, configured_weights(settings),
                                                  time_limit=args.time_limit, progress=progress)
         except MarketError as exc:
             await tx.rollback()

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from market import db
+from market.core import db
 from market.citygen import generate
 from market.demo import load_demo
 from market.matching import bulk_candidates, candidates

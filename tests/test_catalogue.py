@@ -130,7 +130,7 @@ async def test_publishing_needs_items_and_replaces_the_catalogue_in_force(pool, 
 
 
 async def test_a_published_catalogue_never_changes(pool, bureau, database):
-    from market import db
+    from market.core import db
     version_id = await _draft(pool, bureau, csv_bytes())
     async with pool.acquire() as conn, conn.transaction():
         await catalogue.change_status(conn, bureau, version_id, "publish")

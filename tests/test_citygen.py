@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import asyncpg
 
-from market import db
+from market.core import db
 from market.audit.services import verify_chain
 from market.citygen import Sizes, generate
 from market.cli import main

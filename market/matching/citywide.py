@@ -19,7 +19,7 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.errors import Conflict
+from market.core.errors import Conflict
 from market.matching import bulk_candidates, candidates, rolling, solver
 from market.matching.weights import Weights
 
