@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
@@ -38,7 +37,7 @@ from market.core.web import (
     safe_next,
     session_cookie,
 )
-from market.organisations import services as organisations
+from market.places import services as places
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -70,7 +69,7 @@ class AccountPages(Controller):
     @get("/signup", opt=PUBLIC_OPT)
     async def signup_form(self, request: Request, conn: Db) -> Response:
         return page(request, "accounts/signup.html", form={}, errors={},
-                    communities=await _communities(conn))
+                    communities=await places.communities(conn))
 
     @post("/signup", opt=PUBLIC_OPT)
     async def signup(self, request: Request, conn: Db, settings: Config) -> Response:
@@ -78,7 +77,7 @@ class AccountPages(Controller):
             user_id = await accounts.sign_up(conn, parse(form, SignUp), i18n.current_locale.get())
             token = await accounts.start_session(conn, settings, user_id)
             return logged_in(request, token, "/dashboard")
-        return await form_step(request, conn, "accounts/signup.html", action, communities=await _communities(conn))
+        return await form_step(request, conn, "accounts/signup.html", action, communities=await places.communities(conn))
 
     @get("/login", opt=PUBLIC_OPT)
     async def login_form(self, request: Request) -> Response:
@@ -164,10 +163,6 @@ class AccountPages(Controller):
         return response
 
 
-async def _communities(conn: asyncpg.Connection) -> list[Any]:
-    return [j for j in await organisations.jurisdictions(conn) if j.level == "community"]
-
-
 class MeOut(msgspec.Struct, kw_only=True):
     user_id: int
     email: str
@@ -182,7 +177,7 @@ class MeOut(msgspec.Struct, kw_only=True):
 
 class AccountApi(Controller):
     path = "/api"
-    tags = ["accounts"]
+    tags = ("accounts",)
 
     @post("/users", opt=PUBLIC_OPT, status_code=201, summary="Sign up")
     async def sign_up(self, conn: Db, data: JSONBody[SignUp]) -> dict[str, int]:

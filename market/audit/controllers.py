@@ -27,7 +27,7 @@ class AuditPages(Controller):
 
 class AuditApi(Controller):
     path = "/api/admin"
-    tags = ["audit"]
+    tags = ("audit",)
 
     @get("/audit", opt=ADMIN_OPT, summary="Recent audit events, newest first")
     async def trail(self, conn: Db,

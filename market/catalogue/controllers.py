@@ -139,7 +139,7 @@ class ItemOut(StoredEntry, frozen=True, kw_only=True):
 
 class CatalogueApi(Controller):
     path = "/api/catalogue"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
 
     @get("/versions", opt=PUBLIC_OPT, summary="Published catalogues")
     async def published(self, conn: Db) -> list[dict[str, Any]]:

@@ -6,10 +6,10 @@ from litestar import Controller, Request, Response, get
 
 from market.accounts import services as accounts
 from market.core.access import PUBLIC, SIGNED_IN
-from market.core.db import fetch, queries
 from market.core.web import Config, Db, User, page
 from market.dashboard import services as dashboard
 from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Workbench
+from market.organisations import services as organisations
 from market.storage import services as storage
 
 
@@ -18,8 +18,7 @@ class DashboardPages(Controller):
 
     @get("/", opt={"access": PUBLIC})
     async def home(self, request: Request, conn: Db) -> Response:
-        by_kind = {r["kind"]: r["n"] for r in await fetch(queries.organisations.count_verified_by_kind(conn))}
-        return page(request, "home.html", by_kind=by_kind)
+        return page(request, "home.html", by_kind=await organisations.verified_by_kind(conn))
 
     @get("/dashboard", opt={"access": SIGNED_IN})
     async def dashboard(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
@@ -34,7 +33,7 @@ class DashboardPages(Controller):
 
 class DashboardApi(Controller):
     path = "/api/dashboard"
-    tags = ["dashboard"]
+    tags = ("dashboard",)
 
     @get("/", opt={"access": SIGNED_IN},
          summary="My workbench: what waits for me, oldest date first, and my organisation's recent activity")

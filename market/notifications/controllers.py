@@ -39,7 +39,7 @@ class InboxPages(Controller):
 
 class InboxApi(Controller):
     path = "/api/inbox"
-    tags = ["notifications"]
+    tags = ("notifications",)
 
     @get("/", opt=SIGNED_IN_OPT, summary="My notifications, newest first")
     async def inbox(self, conn: Db, identity: User) -> list[Notification]:

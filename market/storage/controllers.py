@@ -82,7 +82,7 @@ class FileOut(StoredFile, frozen=True, kw_only=True):
 
 class FileApi(Controller):
     path = "/api/files"
-    tags = ["files"]
+    tags = ("files",)
 
     @post("/", opt=SIGNED_IN_OPT, status_code=201, summary="Upload a file (multipart form field `file`)")
     async def upload(self, request: Request, conn: Db, state: State, identity: User,
