@@ -214,3 +214,17 @@ async def test_the_platform_sees_a_pending_organisations_documents_when_verifyin
     assert "登记证书.pdf" in (await client.get(f"/organisations/{pending.org_id}")).text
     await act_as(client, pool, app.state.settings, world["provider_admin"].user_id)
     assert (await client.get(f"/organisations/{pending.org_id}")).status_code == 404
+
+
+async def test_the_verification_queue_twin_is_the_pages_view_and_the_platforms_alone(client, pool, world):
+    settings = client.app.state.settings
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert (await client.get("/api/admin/organisations")).status_code == 403
+    assert (await client.get("/admin/organisations")).status_code == 403
+    await act_as(client, pool, settings, world["platform_admin"].user_id)
+    queue = (await client.get("/api/admin/organisations")).json()
+    assert [o["id"] for o in queue["organisations"]] == [world.orgs["pending_provider"]]
+    assert queue["places"][str(world.district)]["level"] == "district"
+    assert "测试pending_provider" in (await client.get("/admin/organisations")).text
+    profile = (await client.get(f"/api/organisations/{world.orgs['pending_provider']}")).json()
+    assert profile["actions"] == ["verify", "reject"] and profile["private"]["address"] == "私密地址"

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from market.accounts import queries as sql
 from market.accounts.models import (
     MIN_PASSWORD_LENGTH,
+    Account,
     ActAs,
     AddMember,
     LogIn,
@@ -245,6 +246,13 @@ async def set_locale(conn: asyncpg.Connection, identity: Identity, locale: str) 
 async def memberships_of(conn: asyncpg.Connection, user_id: int) -> list[Membership]:
     rows = await conn.fetch(sql.MEMBERSHIPS_OF, user_id)
     return [Membership(r["organisation_id"], r["name_zh"], r["kind"], r["status"], r["role"]) for r in rows]
+
+
+async def account(conn: asyncpg.Connection, identity: Identity) -> Account:
+    return Account(user_id=identity.user_id, email=identity.email, display_name=identity.display_name,
+                   locale=identity.locale, organisation_id=identity.org_id, organisation_kind=identity.org_kind,
+                   organisation_status=identity.org_status, role=identity.role,
+                   memberships=await memberships_of(conn, identity.user_id))
 
 
 async def act_as(conn: asyncpg.Connection, identity: Identity, data: ActAs) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Request, Response, get
 
 from market.accounts import services as accounts
 from market.core.access import PUBLIC, SIGNED_IN
 from market.core.web import Config, Db, User, page
 from market.dashboard import services as dashboard
-from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Workbench
+from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Home, Workbench
 from market.organisations import services as organisations
 from market.storage import services as storage
 
@@ -16,9 +17,9 @@ from market.storage import services as storage
 class DashboardPages(Controller):
     include_in_schema = False
 
-    @get("/", opt={"access": PUBLIC})
+    @get("/", opt={"access": PUBLIC, "twin": "/api/home"})
     async def home(self, request: Request, conn: Db) -> Response:
-        return page(request, "home.html", by_kind=await organisations.verified_by_kind(conn))
+        return page(request, "home.html", **msgspec.structs.asdict(await _home(conn)))
 
     @get("/dashboard", opt={"access": SIGNED_IN})
     async def dashboard(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
@@ -29,6 +30,19 @@ class DashboardPages(Controller):
                     KIND_NAMES=KIND_NAMES, KIND_DATES=KIND_DATES, STATE_NAMES=STATE_NAMES,
                     memberships=await accounts.memberships_of(conn, identity.user_id),
                     files=await storage.files_for(conn, identity, 20), members=members)
+
+
+async def _home(conn: Db) -> Home:
+    return Home(by_kind=await organisations.verified_by_kind(conn))
+
+
+class HomeApi(Controller):
+    path = "/api/home"
+    tags = ("dashboard",)
+
+    @get("/", opt={"access": PUBLIC}, summary="The home page: how many verified organisations of each kind take part")
+    async def home(self, conn: Db) -> Home:
+        return await _home(conn)
 
 
 class DashboardApi(Controller):
