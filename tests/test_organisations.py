@@ -188,7 +188,9 @@ async def test_organisation_admin_manages_members(client, pool, world):
 
 
 async def test_directory_lists_verified_organisations_only(client, world):
-    names = [o["name_zh"] for o in (await client.get("/api/organisations?kind=provider")).json()]
+    directory = (await client.get("/api/organisations?kind=provider")).json()
+    names = [o["name_zh"] for o in directory["organisations"]]
+    assert directory["total"] == len(names) == 2 and directory["kind"] == "provider"
     assert "测试provider" in names and "测试pending_provider" not in names
     page = await client.get("/organisations?q=other")
     assert "测试other_provider" in page.text and "测试funder" not in page.text
@@ -228,3 +230,14 @@ async def test_the_verification_queue_twin_is_the_pages_view_and_the_platforms_a
     assert "测试pending_provider" in (await client.get("/admin/organisations")).text
     profile = (await client.get(f"/api/organisations/{world.orgs['pending_provider']}")).json()
     assert profile["actions"] == ["verify", "reject"] and profile["private"]["address"] == "私密地址"
+
+
+async def test_the_members_twin_is_the_pages_view(client, pool, world):
+    org = world.orgs["provider"]
+    await act_as(client, pool, client.app.state.settings, world["provider_staff"].user_id)
+    assert (await client.get(f"/api/organisations/{org}/members")).status_code == 403
+    await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
+    view = (await client.get(f"/api/organisations/{org}/members")).json()
+    assert view["org"]["id"] == org and {m["display_name"] for m in view["members"]} >= {"provider_admin",
+                                                                                         "provider_staff"}
+    assert "provider_staff" in (await client.get(f"/organisations/{org}/members")).text

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.accounts import services as accounts
-from market.accounts.models import AddMember, Member
+from market.accounts.models import AddMember
 from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN
 from market.core.errors import NotFound
 from market.core.forms import form_step
@@ -30,7 +30,6 @@ from market.core.web import (
 from market.organisations import services as organisations
 from market.organisations import views, workflow
 from market.organisations.models import (
-    Organisation,
     OrganisationInput,
     OrganisationPrivate,
     StatusChange,
@@ -58,11 +57,9 @@ class OrganisationPages(Controller):
     async def directory(self, request: Request, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
                         q: Annotated[str | None, QueryParameter(max_length=100)] = None, offset: Offset = 0) -> Response:
-        found = await organisations.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
-        return page(request, "organisations/directory.html", kind=kind, q=q or "", organisations=found,
-                    pager=pager(request, offset, PAGE_SIZE, await organisations.count_directory(conn, kind=kind, q=q),
-                                len(found)),
-                    places={j.id: j for j in await places.jurisdictions(conn)})
+        found = await views.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
+        return page(request, "organisations/directory.html", **msgspec.structs.asdict(found),
+                    pager=pager(request, offset, PAGE_SIZE, found.total, len(found.organisations)))
 
     @get("/organisations/new", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def register_form(self, request: Request, conn: Db) -> Response:
@@ -106,19 +103,18 @@ class OrganisationPages(Controller):
 
     @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
     async def members(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
-        people = await accounts.members(conn, identity, org_id)
-        org = await organisations.get_private(conn, identity, org_id)
-        return page(request, "organisations/members.html", org=org, members=people, form={}, errors={})
+        return page(request, "organisations/members.html", form={}, errors={},
+                    **msgspec.structs.asdict(await views.members(conn, identity, org_id)))
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
     async def add_member(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
-        people = await accounts.members(conn, identity, org_id)
-        org = await organisations.get_private(conn, identity, org_id)
-
         async def action(form: dict[str, Any]) -> Response:
             await accounts.add_member(conn, identity, org_id, parse(form, AddMember))
             return redirect(f"/organisations/{org_id}/members")
-        return await form_step(request, conn, "organisations/members.html", action, org=org, members=people)
+
+        async def context() -> dict[str, Any]:
+            return msgspec.structs.asdict(await views.members(conn, identity, org_id))
+        return await form_step(request, conn, "organisations/members.html", action, context=context)
 
     @post("/organisations/{org_id:int}/members/{user_id:int}/remove", opt=SIGNED_IN_OPT)
     async def remove_member(self, conn: Db, identity: User, org_id: FromPath[int], user_id: FromPath[int]) -> Response:
@@ -164,14 +160,14 @@ class OrganisationApi(Controller):
     async def jurisdictions(self, conn: Db) -> list[Jurisdiction]:
         return await places.jurisdictions(conn)
 
-    @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations")
+    @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations, how many there are in all, and their places")
     async def directory(self, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
                         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
-                        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+                        limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE,
                         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-                        ) -> list[Organisation]:
-        return await organisations.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
+                        ) -> views.Directory:
+        return await views.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
 
     @post("/organisations", opt=SIGNED_IN_OPT, status_code=201, summary="Register an organisation")
     async def register(self, conn: Db, identity: User,
@@ -195,9 +191,10 @@ class OrganisationApi(Controller):
         await organisations.update(conn, identity, org_id, data)
         return await organisations.get_private(conn, identity, org_id)
 
-    @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT, summary="Members (organisation admins)")
-    async def members(self, conn: Db, identity: User, org_id: FromPath[int]) -> list[Member]:
-        return await accounts.members(conn, identity, org_id)
+    @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT,
+         summary="The organisation and its members (its administrators and the platform)")
+    async def members(self, conn: Db, identity: User, org_id: FromPath[int]) -> views.Members:
+        return await views.members(conn, identity, org_id)
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT, status_code=201, summary="Add a member")
     async def add_member(self, conn: Db, identity: User, org_id: FromPath[int],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
+from market.accounts import services as accounts
+from market.accounts.models import Member
 from market.core.access import Identity
 from market.core.errors import Forbidden
 from market.organisations import services as organisations
@@ -28,6 +30,22 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     actions: list[str] = []
 
 
+class Directory(msgspec.Struct, frozen=True, kw_only=True):
+    """Verified organisations, by kind and words of the name: a stretch of them and how many in all."""
+
+    kind: str | None
+    q: str
+    organisations: list[Organisation]
+    total: int
+    offset: int
+    places: dict[int, Jurisdiction]
+
+
+class Members(msgspec.Struct, frozen=True, kw_only=True):
+    org: OrganisationPrivate
+    members: list[Member]
+
+
 class AwaitingVerification(msgspec.Struct, frozen=True, kw_only=True):
     organisations: list[OrganisationPrivate]
     places: dict[int, Jurisdiction]
@@ -47,6 +65,19 @@ async def profile(conn: asyncpg.Connection, identity: Identity | None, organisat
                if t.source == org.status and "platform_admin" in t.who] if identity.is_platform_admin else []
     return Profile(org=org, place=place, private=await organisations.get_private(conn, identity, organisation_id),
                    documents=await storage.organisation_files(conn, identity, organisation_id), actions=actions)
+
+
+async def directory(conn: asyncpg.Connection, *, kind: str | None, q: str | None, limit: int,
+                    offset: int) -> Directory:
+    found = await organisations.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
+    return Directory(kind=kind, q=q or "", organisations=found, offset=offset, places=await _places(conn),
+                     total=await organisations.count_directory(conn, kind=kind, q=q))
+
+
+async def members(conn: asyncpg.Connection, identity: Identity, organisation_id: int) -> Members:
+    """An organisation's members, for its administrators (and the platform)."""
+    people = await accounts.members(conn, identity, organisation_id)
+    return Members(org=await organisations.get_private(conn, identity, organisation_id), members=people)
 
 
 async def awaiting_verification(conn: asyncpg.Connection, identity: Identity) -> AwaitingVerification:
