@@ -97,21 +97,21 @@ async def import_jurisdictions(conn: asyncpg.Connection, rows: list[dict[str, st
                           problem=Msg(problem.message) if not problem.params else problem.text()) from None
     known = {j.code: (j.id, j.level) for j in await jurisdictions(conn)}
     added = 0
-    for line, row in enumerate(parsed, start=2):
-        parent = known.get(row.parent_code) if row.parent_code else None
-        if row.parent_code and parent is None:
+    for line, place in enumerate(parsed, start=2):
+        parent = known.get(place.parent_code) if place.parent_code else None
+        if place.parent_code and parent is None:
             raise Invalid("Line %(line)s: the parent %(parent)s is neither in the file above this line nor in "
-                          "the database.", line=line, parent=row.parent_code)
-        if row.code in known:
+                          "the database.", line=line, parent=place.parent_code)
+        if place.code in known:
             continue
-        expected_parent = PARENT_LEVEL[row.level]
+        expected_parent = PARENT_LEVEL[place.level]
         if expected_parent is None and parent is not None:
             raise Invalid("Line %(line)s: a district has no parent.", line=line)
         if expected_parent is not None and (parent is None or parent[1] != expected_parent):
             raise Invalid("Line %(line)s: a %(level)s must sit under a %(parent)s.", line=line,
-                          level=Msg(LEVEL_NAMES[row.level]), parent=Msg(LEVEL_NAMES[expected_parent]))
-        jid = await add_jurisdiction(conn, parent_id=parent[0] if parent else None, level=row.level, code=row.code,
-                                     name_zh=row.name_zh, name_en=row.name_en)
-        known[row.code] = (jid, row.level)
+                          level=Msg(LEVEL_NAMES[place.level]), parent=Msg(LEVEL_NAMES[expected_parent]))
+        jid = await add_jurisdiction(conn, parent_id=parent[0] if parent else None, level=place.level, code=place.code,
+                                     name_zh=place.name_zh, name_en=place.name_en)
+        known[place.code] = (jid, place.level)
         added += 1
     return added
