@@ -198,7 +198,7 @@ def cmd_jurisdictions_import(args: argparse.Namespace) -> int:
 
     async def work(conn: Any) -> int:
         from market.core.errors import MarketError
-        from market.organisations.services import import_jurisdictions
+        from market.places.services import import_jurisdictions
         await db.migrate(conn)
         try:
             async with conn.transaction():

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from market.accounts import services as accounts
+from market.accounts.services import insert_membership, insert_user
 from market.core import clock
-from market.core.db import queries
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.matching import fairs
 from market.matching.fair_models import (
@@ -28,6 +28,7 @@ from market.matching.fair_models import (
     RaiseInput,
 )
 from market.matching.weights import Weights, configured
+from market.organisations.services import insert_organisation
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import travel, who
 from tests.test_evaluation import _do
@@ -55,14 +56,14 @@ def _fair_input(**change) -> FairInput:
 async def _second_funder(pool, world) -> tuple[int, int]:
     """Another verified funder organisation with its admin: (org id, user id)."""
     async with pool.acquire() as conn, conn.transaction():
-        org_id = await queries.organisations.insert_organisation(
+        org_id = await insert_organisation(
             conn, kind="funder", subtype="enterprise", name_zh="测试second_funder", name_en="Second funder",
             credit_code=code("91", 9), jurisdiction_id=world.district, rating=None, registration_date=None, description="",
             contact_name="联系人", contact_phone="0571-1234", contact_email="second@org.test", address="",
             status="verified")
-        user_id = await queries.accounts.insert_user(conn, email="second.funder@people.test", display_name="二号",
+        user_id = await insert_user(conn, email="second.funder@people.test", display_name="二号",
                                                      password_hash="x", community_id=None, locale="zh_Hans")
-        await queries.accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
+        await insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
     return org_id, user_id
 
 

@@ -19,6 +19,7 @@ class Verb(StrEnum):
     ORGANISATION_REJECT = "organisation.reject"
     ORGANISATION_SUSPEND = "organisation.suspend"
     ORGANISATION_REINSTATE = "organisation.reinstate"
+    ORGANISATION_RESUBMIT = "organisation.resubmit"
     USER_SIGN_UP = "user.sign_up"
     USER_LOG_IN = "user.log_in"
     USER_LOG_OUT = "user.log_out"
@@ -103,6 +104,7 @@ VERB_NAMES = {
     Verb.ORGANISATION_REJECT: N_("Organisation rejected"),
     Verb.ORGANISATION_SUSPEND: N_("Organisation suspended"),
     Verb.ORGANISATION_REINSTATE: N_("Organisation reinstated"),
+    Verb.ORGANISATION_RESUBMIT: N_("Organisation asked for verification again"),
     Verb.USER_SIGN_UP: N_("Account created"),
     Verb.USER_LOG_IN: N_("Logged in"),
     Verb.USER_LOG_OUT: N_("Logged out"),

@@ -12,8 +12,8 @@ import asyncpg
 from market.audit import services as audit
 from market.audit.models import VERB_NAMES, AuditEvent, Verb
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.core.i18n import N_, Msg, current_locale, gettext
+from market.dashboard import queries as sql
 from market.dashboard.models import Activity
 from market.evaluation.workflow import PANEL_STATUS_NAMES
 from market.funding.models import PLEDGE_STATUS_NAMES
@@ -29,6 +29,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.ORGANISATION_REJECT: N_("%(who)s did not verify the organisation “%(what)s”"),
     Verb.ORGANISATION_SUSPEND: N_("%(who)s suspended the organisation “%(what)s”"),
     Verb.ORGANISATION_REINSTATE: N_("%(who)s reinstated the organisation “%(what)s”"),
+    Verb.ORGANISATION_RESUBMIT: N_("%(who)s asked for the organisation “%(what)s” to be verified again"),
     Verb.USER_SIGN_UP: N_("%(who)s created an account"),
     Verb.USER_LOG_IN: N_("%(who)s logged in"),
     Verb.USER_LOG_OUT: N_("%(who)s logged out"),
@@ -154,8 +155,7 @@ async def titles(conn: asyncpg.Connection, events: list[AuditEvent]) -> dict[tup
             wanted["files"].append(uuid.UUID(key[1]))
         else:
             wanted[_PARAMS[key[0]]].append(int(key[1]))
-    params = {name: wanted.get(name, []) for name in [*_PARAMS.values(), "files"]}
-    rows = await fetch(queries.dashboard.object_titles(conn, **params))
+    rows = await conn.fetch(sql.OBJECT_TITLES, *(wanted.get(name, []) for name in sql.OBJECT_TITLE_LISTS))
     return {(r["type"], r["id"]): r for r in rows}
 
 
