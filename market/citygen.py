@@ -312,7 +312,7 @@ class City:
                     kind="buyer", subtype="street_office", zh=f"{d['zh']}{st['zh']}办事处", en=f"{st['en']} Office",
                     code=self.code("11", d["division"]), place=st["id"])
         self.providers: list[dict[str, Any]] = []
-        for i in range(self.s.providers):
+        for _ in range(self.s.providers):
             c = self.community()
             d = c["district"]
             subtype = self.r.choices(["social_service_agency", "social_group", "foundation"], [60, 35, 5])[0]
@@ -331,7 +331,7 @@ class City:
             org.update(district=d, community=c, category=category)
             self.providers.append(org)
         self.funders: list[dict[str, Any]] = []
-        for i in range(self.s.funders):
+        for _ in range(self.s.funders):
             d = self.district()
             subtype = self.r.choices(["enterprise", "foundation", "individual"], [60, 10, 30])[0]
             word, word_en = self.place_word()
@@ -347,7 +347,7 @@ class City:
             org["district"] = d
             self.funders.append(org)
         self.evaluators: list[dict[str, Any]] = []
-        for i in range(self.s.evaluators):
+        for _ in range(self.s.evaluators):
             d = self.district()
             agency = self.r.random() < 0.2
             word, word_en = self.place_word()
@@ -367,7 +367,7 @@ class City:
             self.member(self.r.choice(self.funders)["admin"], p["id"], "staff", self.later(self.at(HORIZON_DAYS), 0, 30))
         self.residents: dict[int, list[int]] = defaultdict(list)
         self.all_residents: list[int] = []
-        for i in range(self.s.residents):
+        for _ in range(self.s.residents):
             c = self.community()
             uid = self.user(f"resident{i + 1}", self.name(), community=c["id"], created=self.at(self.recent_days() + 5))
             self.residents[c["id"]].append(uid)
@@ -837,7 +837,7 @@ class City:
         """Charity fairs held over the two years, all closed: their paddles became pledges."""
         count = 0
         verified = [f for f in self.funders if f["status"] == "verified"]
-        for i in range(self.s.fairs):
+        for _ in range(self.s.fairs):
             d = self.district()
             bureau = self.bureaus[d["id"]]
             fid = self.ids.take("fairs")
