@@ -5,7 +5,7 @@ import pytest
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
-from market.procurement import awards
+from market.procurement.awards import services as awards
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do, _panel, closed_call  # noqa: F401 (fixture)

@@ -7,8 +7,15 @@ import pytest
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
-from market.procurement import awards, batches, bids, calls, contracts, needs
-from market.procurement.models import BATCH_STATUSES, CriterionInput, ProjectInput
+from market.procurement import contracts
+from market.procurement.awards import batches
+from market.procurement.awards import services as awards
+from market.procurement.awards.models import BATCH_STATUSES
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import CriterionInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, who
 from tests.test_bids import SECRET, bid_input

@@ -3,9 +3,10 @@ from datetime import date
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.procurement import bids, calls
-from market.procurement.bids import Ineligible
-from market.procurement.models import BidInput, BudgetLine, TargetInput
+from market.procurement.bids import services as bids
+from market.procurement.bids.models import BidInput, BudgetLine, TargetInput
+from market.procurement.bids.services import Ineligible
+from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, pass_deadline, who
 

@@ -3,11 +3,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.procurement import calls, calls_workflow
-from market.procurement import evaluation as call_evaluation
-from market.procurement.call_controllers import form_of
+from market.procurement.awards import panels
+from market.procurement.calls import services as calls
+from market.procurement.calls import workflow as calls_workflow
+from market.procurement.calls.controllers import form_of
+from market.procurement.calls.models import CriterionInput
 from market.procurement.days import add_days
-from market.procurement.models import CriterionInput
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import call_input, pass_deadline, who
 
@@ -63,8 +64,8 @@ async def test_a_bad_call_is_refused(pool, settings, world, project, change, fie
 
 
 async def test_a_call_may_tighten_but_not_loosen_the_catalogue(pool, settings, world, published):
-    from market.procurement import needs
-    from market.procurement.models import ProjectInput
+    from market.procurement.needs import services as needs
+    from market.procurement.needs.models import ProjectInput
     bureau = await who(pool, settings, world, "buyer_admin")
     async with pool.acquire() as conn, conn.transaction():
         station = await needs.create_project(conn, bureau, ProjectInput(
@@ -145,7 +146,7 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
                 elif action == "edit":
                     await calls.update_call(conn, bureau, call_id, call_input(project, title_zh="修改后的采购标题"))
                 elif action == "fail":
-                    await call_evaluation.declare_failed(conn, bureau, call_id)
+                    await panels.declare_failed(conn, bureau, call_id)
                 else:
                     await calls.cancel_call(conn, bureau, call_id, "预算调整，取消本次采购")
         if allowed or (action == "publish" and status not in ("draft", "cancelled")):  # re-publishing is a no-op

@@ -3,8 +3,9 @@ import pytest
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.procurement import needs, workflow
-from market.procurement.models import Decision, NeedInput, ProjectInput
+from market.procurement.needs import services as needs
+from market.procurement.needs import workflow
+from market.procurement.needs.models import Decision, NeedInput, ProjectInput
 from tests.conftest import act_as, api_headers, identity_of, post_form
 from tests.procurement_fixtures import who
 from tests.world import code

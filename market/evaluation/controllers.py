@@ -25,7 +25,7 @@ from market.evaluation.models import (
     Ranked,
     ScoreInput,
 )
-from market.procurement import evaluation as call_evaluation
+from market.procurement.awards import panels
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -84,7 +84,7 @@ class PanelPages(Controller):
 
     @post("/calls/{call_id:int}/panel", opt=BUYERS_OPT)
     async def form(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        panel_id = await call_evaluation.form_panel(conn, identity, call_id)
+        panel_id = await panels.form_panel(conn, identity, call_id)
         return redirect(f"/panels/{panel_id}")
 
     @post("/panels/{panel_id:int}/{step:str}", opt=SIGNED_IN_OPT)
@@ -121,7 +121,7 @@ class PanelApi(Controller):
 
     @post("/calls/{call_id:int}/panel", opt=BUYERS_OPT, status_code=201, summary="Form the panel for a call's bids")
     async def form(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, int]:
-        return {"panel_id": await call_evaluation.form_panel(conn, identity, call_id)}
+        return {"panel_id": await panels.form_panel(conn, identity, call_id)}
 
     @get("/panels/{panel_id:int}", opt=SIGNED_IN_OPT, summary="A panel: members, criteria, candidates and ranking")
     async def show(self, conn: Db, identity: User, panel_id: FromPath[int]) -> PanelOut:

@@ -25,7 +25,7 @@ from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding.models import Resource, ResourceFit, ResourceInput
 from market.organisations.services import ancestors
-from market.procurement.needs import within
+from market.procurement.needs.services import within
 
 EDITOR_ROLES = ("admin", "staff")
 _FIELDS = ("kind", "title", "description", "amount_fen", "quantity", "available_from", "available_until",

@@ -44,7 +44,9 @@ from market.matching.scoring import (
     Rules,
 )
 from market.matching.weights import Weights
-from market.procurement import bids, calls, needs
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.needs import services as needs
 
 # Edges per need in a solver instance: the best of each side (the solver's instances are sparse).
 PROVIDERS_PER_NEED = 20

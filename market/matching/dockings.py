@@ -26,7 +26,7 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.matching import candidates
 from market.matching.weights import Weights
 from market.notifications import services as notifications
-from market.procurement import calls
+from market.procurement.calls import services as calls
 from market.procurement.days import add_days
 
 Fen = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]

@@ -28,9 +28,15 @@ from market.core.web import (
 from market.funding import resources
 from market.matching import candidates as matching
 from market.organisations import services as organisations
-from market.procurement import needs as service
-from market.procurement import workflow
-from market.procurement.models import Decision, Need, NeedInput, Project, ProjectInput
+from market.procurement.needs import services as service
+from market.procurement.needs import workflow
+from market.procurement.needs.models import (
+    Decision,
+    Need,
+    NeedInput,
+    Project,
+    ProjectInput,
+)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

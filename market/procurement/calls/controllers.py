@@ -31,28 +31,25 @@ from market.core.web import (
 )
 from market.matching import dockings
 from market.organisations import services as organisations
-from market.procurement import (
-    awards,
-    batches,
-    bids,
-    calls,
-    calls_workflow,
-    contracts,
-    needs,
-    questions,
-)
-from market.procurement import evaluation as call_evaluation
-from market.procurement.batch_controllers import batch_page
-from market.procurement.models import (
+from market.procurement import contracts
+from market.procurement.awards import batches, panels
+from market.procurement.awards import services as awards
+from market.procurement.awards.controllers import batch_page
+from market.procurement.bids import services as bids
+from market.procurement.calls import questions
+from market.procurement.calls import services as calls
+from market.procurement.calls import workflow as calls_workflow
+from market.procurement.calls.models import (
     AnswerInput,
     Call,
     CallInput,
-    Decision,
     ProcedureType,
     Question,
     QuestionInput,
     Revision,
 )
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import Decision
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -231,7 +228,7 @@ class CallPages(Controller):
     async def fail(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         try:
             async with conn.transaction():
-                await call_evaluation.declare_failed(conn, identity, call_id)
+                await panels.declare_failed(conn, identity, call_id)
         except Conflict as exc:
             return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
         return redirect(f"/calls/{call_id}")
@@ -389,7 +386,7 @@ class CallApi(Controller):
     @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT, status_code=201,
           summary="Declare the call failed (too few bids stand, or none reached the minimum scores)")
     async def fail(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, str]:
-        return {"status": "failed", "reason": await call_evaluation.declare_failed(conn, identity, call_id)}
+        return {"status": "failed", "reason": await panels.declare_failed(conn, identity, call_id)}
 
     @get("/calls/{call_id:int}/award", opt=PUBLIC_OPT, summary="The standing award, with the scores")
     async def current_award(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> awards.Award | None:

@@ -25,9 +25,9 @@ from market.core.i18n import Msg, gettext
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion, Ranked
 from market.notifications import services as notifications
-from market.procurement import calls
+from market.procurement.awards.models import BATCH_STATUS_NAMES
+from market.procurement.calls import services as calls
 from market.procurement.days import add_days
-from market.procurement.models import BATCH_STATUS_NAMES
 
 # action → the statuses it may be taken in
 BATCH_ACTIONS: dict[str, frozenset[str]] = {

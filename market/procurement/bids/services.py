@@ -24,8 +24,8 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.core.i18n import Msg, format_date, gettext
 from market.organisations.models import SUBTYPE_NAMES
 from market.organisations.services import ancestors
-from market.procurement import calls
-from market.procurement.models import Bid, BidInput, BidTransition, BudgetLine
+from market.procurement.bids.models import Bid, BidInput, BidTransition, BudgetLine
+from market.procurement.calls import services as calls
 
 BID_TRANSITIONS: tuple[BidTransition, ...] = (
     BidTransition("submit", "none", "submitted", Verb.BID_SUBMIT),

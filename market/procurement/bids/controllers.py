@@ -25,8 +25,9 @@ from market.core.web import (
     redirect,
     require_confirmation,
 )
-from market.procurement import bids, calls
-from market.procurement.models import Bid, BidInput
+from market.procurement.bids import services as bids
+from market.procurement.bids.models import Bid, BidInput
+from market.procurement.calls import services as calls
 from market.storage import services as storage
 
 PUBLIC_OPT = {"access": PUBLIC}

@@ -13,8 +13,10 @@ from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.i18n import Msg, gettext
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion
-from market.procurement import bids, calls, calls_workflow
-from market.procurement.models import CALL_STATUS_NAMES
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.calls import workflow as calls_workflow
+from market.procurement.calls.models import CALL_STATUS_NAMES
 
 
 async def _standing(conn: asyncpg.Connection, identity: Identity, call: Any) -> tuple[list[Any], int]:

@@ -15,8 +15,8 @@ from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.i18n import format_datetime
 from market.notifications import services as notifications
-from market.procurement import calls
-from market.procurement.models import Question
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import Question
 
 
 def _question(row: Any, identity: Identity | None) -> Question:

@@ -20,8 +20,8 @@ from market.core.db import fetch, queries, words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg
 from market.organisations.services import ancestors
-from market.procurement import workflow
-from market.procurement.models import (
+from market.procurement.needs import workflow
+from market.procurement.needs.models import (
     NEED_STATUS_NAMES,
     Decision,
     Need,

@@ -13,7 +13,11 @@ from market.core.access import PUBLIC, member
 from market.core.errors import Conflict, Invalid
 from market.core.i18n import N_
 from market.core.web import Db, MaybeUser, User, form_data, page, redirect
-from market.procurement import awards, batches, bids, calls, contracts
+from market.procurement import contracts
+from market.procurement.awards import batches
+from market.procurement.awards import services as awards
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -24,9 +24,10 @@ from market.core.i18n import Msg
 from market.evaluation import services as engine
 from market.evaluation.models import Ranked
 from market.notifications import services as notifications
-from market.procurement import batches, calls
+from market.procurement.awards import batches
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import CALL_STATUS_NAMES
 from market.procurement.days import add_days
-from market.procurement.models import CALL_STATUS_NAMES
 
 OBJECTION_TRANSITIONS = {("uphold", "pending"): "upheld", ("reject", "pending"): "rejected"}
 OBJECTION_STATUSES = ("pending", "upheld", "rejected")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from market.audit.models import Verb
 from market.core.i18n import N_
-from market.procurement.models import Transition
+from market.procurement.needs.models import Transition
 
 NEED_TRANSITIONS: tuple[Transition, ...] = (
     Transition("withdraw", "open", "withdrawn", "raiser", Verb.NEED_WITHDRAW),

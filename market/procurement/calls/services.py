@@ -17,17 +17,17 @@ from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg, format_datetime
+from market.evaluation.models import Criterion
 from market.notifications import services as notifications
-from market.procurement import calls_workflow
-from market.procurement.days import add_days
-from market.procurement.models import (
+from market.procurement.calls import workflow as calls_workflow
+from market.procurement.calls.models import (
     CALL_STATUS_NAMES,
     Call,
     CallInput,
-    Criterion,
     ProcedureType,
     Revision,
 )
+from market.procurement.days import add_days
 
 _CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criteria")]
 # Fields a revision records; timestamps and bookkeeping are not "what the call says".
