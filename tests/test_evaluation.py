@@ -183,7 +183,7 @@ async def test_who_may_join_and_see_a_panel(client, pool, world, closed_call):
 
 
 @pytest.mark.parametrize("status", workflow.PANEL_STATUSES)
-@pytest.mark.parametrize("action", list(workflow.PANEL_ACTIONS))
+@pytest.mark.parametrize("action", workflow.PANELS.actions)
 async def test_every_panel_action_allowed_or_refused(pool, settings, world, closed_call, status, action):
     bureau = await who(pool, settings, world, "buyer_admin")
     chair = await who(pool, settings, world, "evaluator")
@@ -205,12 +205,13 @@ async def test_every_panel_action_allowed_or_refused(pool, settings, world, clos
         "close": lambda c: engine.close(c, panel_id, bureau.user_id),
         "reopen": lambda c: engine.reopen(c, panel_id, bureau.user_id),
     }
-    if workflow.allowed(action, status):
+    transition = workflow.PANELS.find(action, status)
+    if transition is not None:
         await _do(pool, steps[action])
     else:
         with pytest.raises(Conflict):
             await _do(pool, steps[action])
-    expected = workflow.PANEL_MOVES.get(action, status) if workflow.allowed(action, status) else status
+    expected = transition.target if transition is not None else status
     assert await pool.fetchval("select status from panels where id = $1", panel_id) == expected
 
 
@@ -227,7 +228,7 @@ async def test_a_call_with_too_few_bids_is_declared_failed_and_its_project_may_t
         await _do(pool, panels.declare_failed, await who(pool, settings, world, "provider_admin"), call_id)
     reason = await _do(pool, panels.declare_failed, bureau, call_id)
     assert "0" in reason and "2" in reason
-    assert (await client.get(f"/api/calls/{call_id}")).json()["status"] == "failed"
+    assert (await client.get(f"/api/calls/{call_id}")).json()["call"]["status"] == "failed"
     with pytest.raises(Conflict):
         await _do(pool, panels.declare_failed, bureau, call_id)
     async with pool.acquire() as conn, conn.transaction():  # a new call for the same project
@@ -271,7 +272,7 @@ async def test_an_evaluator_is_told_and_the_panel_names_its_call(client, pool, w
     assert f'<a href="/calls/{closed_call}">{title}</a>' in page and f'href="/calls/{closed_call}/bids"' in page
     # Before any score, no totals: they would rest on the price alone (once 100.00 and 97.43).
     assert "100.00" not in page and "still to record" in page
-    api = (await client.get(f"/api/panels/{panel_id}")).json()
+    api = (await client.get(f"/api/panels/{panel_id}")).json()["panel"]
     assert api["results"] == [] and api["consensus_missing"] == 4 and api["subject"]["link"] == f"/calls/{closed_call}"
 
 
@@ -284,7 +285,7 @@ async def test_the_chair_sees_the_members_scores_before_the_consensus(client, po
     await _do(pool, engine.score, staff, panel_id, ScoreInput(candidate_id=bid, position=1, score=73.5, note="设计扎实"))
     for name, sees in (("evaluator", True), ("buyer_staff", False)):
         await act_as(client, pool, settings, world[name].user_id)
-        scores = (await client.get(f"/api/panels/{panel_id}")).json()["member_scores"]
+        scores = (await client.get(f"/api/panels/{panel_id}")).json()["panel"]["member_scores"]
         assert bool(scores) is sees, name
         if sees:
             assert scores == [{"user_id": world["buyer_staff"].user_id, "display_name": scores[0]["display_name"],

@@ -432,6 +432,9 @@ async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdict
         identity.is_platform_admin or await needs.covers(conn, identity, jurisdiction_id))
 
 
+needs.register_match_reader(may_see)
+
+
 async def project_matches(conn: asyncpg.Connection, identity: Identity | None, project_id: int, weights: Weights,
                           limit: int = 10) -> ProjectMatches:
     """The best `limit` providers and funders for a project, explained, and every excluded pair."""

@@ -240,3 +240,15 @@ async def of_call(conn: asyncpg.Connection, call_id: int) -> Docking | None:
     row = await conn.fetchrow(_DOCKING_VIEW + " where d.call_id = $1", call_id)
     return _docking(row) if row else None
 
+
+async def _origin(conn: asyncpg.Connection, call_id: int) -> calls.CallOrigin | None:
+    """Where a docked call came from, for the call's page (procurement asks; matching owns dockings)."""
+    docking = await of_call(conn, call_id)
+    if docking is None:
+        return None
+    return calls.CallOrigin(fit_score=docking.fit_score, fair_id=docking.fair_id, fair_title_zh=docking.fair_title_zh,
+                            fair_title_en=docking.fair_title_en, run_id=docking.run_id)
+
+
+calls.register_call_origin(_origin)
+

@@ -13,12 +13,7 @@ from market.procurement.calls.controllers import CallApi, CallPages
 from market.procurement.calls.models import CALL_STATUS_NAMES
 from market.procurement.contract_controllers import ContractApi, ContractPages
 from market.procurement.needs import workflow
-from market.procurement.needs.controllers import (
-    ListsPage,
-    NeedApi,
-    NeedPages,
-    ProjectPages,
-)
+from market.procurement.needs.controllers import NeedApi, NeedPages, ProjectPages
 from market.procurement.needs.models import NEED_STATUS_NAMES, URGENCY_NAMES
 
 
@@ -28,7 +23,7 @@ async def _remind(state: State) -> None:
 
 DOMAIN = Domain(
     "procurement",
-    routes=[NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi, BatchPages, BatchApi,
+    routes=[NeedPages, ProjectPages, NeedApi, CallPages, CallApi, BidPages, BidApi, BatchPages, BatchApi,
             ContractPages, ContractApi],
     template_globals={
         "URGENCY_NAMES": URGENCY_NAMES, "NEED_STATUS_NAMES": NEED_STATUS_NAMES,

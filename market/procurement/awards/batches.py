@@ -21,26 +21,17 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, gettext
+from market.core.i18n import gettext
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion, Ranked
 from market.notifications import services as notifications
-from market.procurement.awards.models import BATCH_STATUS_NAMES
+from market.procurement.awards.workflow import BATCHES
 from market.procurement.calls import services as calls
 from market.procurement.days import add_days
+from market.workflow import Notice, Transition, step
 
-# action → the statuses it may be taken in
-BATCH_ACTIONS: dict[str, frozenset[str]] = {
-    "decide": frozenset({"reviewing"}),
-    "object": frozenset({"notice"}),
-    # An objection may be answered after the notice ends, but not once contracts are made.
-    "reopen": frozenset({"notice", "decided"}),
-    "contract": frozenset({"decided"}),
-}
-
-
-def allowed(action: str, status: str) -> bool:
-    return status in BATCH_ACTIONS[action]
+# Contracts ask whether a batch's awards may be contracted (the "contract" transition).
+allowed = BATCHES.allowed
 
 
 def status_of(row: Any, at: datetime | None = None) -> str:
@@ -80,11 +71,6 @@ class Budget(msgspec.Struct, frozen=True, kw_only=True):
     total_fen: int
     awarded_fen: int
     remaining_fen: int
-
-
-def _require(action: str, status: str) -> None:
-    if not allowed(action, status):
-        raise Conflict("This cannot be done to a batch that is %(status)s.", status=Msg(BATCH_STATUS_NAMES[status]))
 
 
 async def budget(conn: asyncpg.Connection, call_id: int) -> Budget:
@@ -156,7 +142,7 @@ async def decide(conn: asyncpg.Connection, identity: Identity, call_id: int, num
     lasts; publish the decision for the notice period. Returns the funded bids."""
     call = await _owned_call(conn, identity, call_id)
     batch = await _batch_row(conn, call_id, number, lock=True)
-    _require("decide", status_of(batch))
+    BATCHES.check("decide", status_of(batch), {"buyer"})
     panel_id = await engine.panel_for(conn, "batch", batch["id"])
     if missing := await engine.missing_consensus(conn, panel_id):
         raise Conflict("The panel has %(n)s consensus scores still to record.", n=missing)
@@ -170,43 +156,51 @@ async def decide(conn: asyncpg.Connection, identity: Identity, call_id: int, num
     procedure = await conn.fetchrow("select * from procedure_types where code = $1", call["procedure_type"])
     now = calls.now()
     notice_ends = add_days(now, procedure["notice_days"], procedure["day_kind"], tz)
-    await conn.executemany(
-        """insert into awards (call_id, batch_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        [(call_id, batch["id"], r.candidate_id, panel_id, prices[r.candidate_id], r.total, identity.user_id,
-          notice_ends) for r in funded])
-    await conn.execute("update call_batches set decided_at = $2, decided_by = $3, notice_ends_at = $4 where id = $1",
-                       batch["id"], now, identity.user_id, notice_ends)
-    await engine.close(conn, panel_id, identity.user_id)
+
+    async def write(_: Transition) -> None:
+        await conn.executemany(
+            """insert into awards (call_id, batch_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
+               values ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            [(call_id, batch["id"], r.candidate_id, panel_id, prices[r.candidate_id], r.total, identity.user_id,
+              notice_ends) for r in funded])
+        await conn.execute("update call_batches set decided_at = $2, decided_by = $3, notice_ends_at = $4 "
+                           "where id = $1", batch["id"], now, identity.user_id, notice_ends)
+        await engine.close(conn, panel_id, identity.user_id)
+
     proposers = [r["provider_id"] for r in await conn.fetch("select provider_id from bids where batch_id = $1",
                                                             batch["id"])]
-    await notifications.notify(conn, await notifications.members_of(conn, proposers), "batch_decided",
-                               f"/calls/{call_id}/batches/{number}", title=call["title_zh"], number=number)
-    await audit.record(conn, verb=Verb.BATCH_DECIDE, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id,
-                       after={"batch": number, "funded": [r.candidate_id for r in funded],
-                              "amount_fen": sum(prices[r.candidate_id] for r in funded),
-                              "notice_ends_at": notice_ends})
+    await step(conn, BATCHES, "decide", status_of(batch), object_id=batch["id"], capacities={"buyer"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"call_id": call_id, "batch": number, "funded": [r.candidate_id for r in funded],
+                      "amount_fen": sum(prices[r.candidate_id] for r in funded), "notice_ends_at": notice_ends},
+               notices=[Notice(await notifications.members_of(conn, proposers), "batch_decided",
+                               f"/calls/{call_id}/batches/{number}", {"title": call["title_zh"], "number": number})])
     return [r.candidate_id for r in funded]
 
 
 async def reopen(conn: asyncpg.Connection, batch_id: int, actor: int) -> None:
     """An upheld objection: the batch's awards fall and its panel scores again."""
     batch = await conn.fetchrow("select * from call_batches where id = $1 for update", batch_id)
-    _require("reopen", status_of(batch))
+    BATCHES.check("reopen", status_of(batch), {"buyer"})
     if await conn.fetchval("select 1 from contracts k join awards a on a.id = k.award_id where a.batch_id = $1",
                            batch_id):
         raise Conflict("Contracts have been made for this batch; it cannot be reopened.")
-    await conn.execute("update awards set reopened_at = market_now() where batch_id = $1 and reopened_at is null", batch_id)
-    await conn.execute("update call_batches set decided_at = null, decided_by = null, notice_ends_at = null "
-                       "where id = $1", batch_id)
-    await engine.reopen(conn, await engine.panel_for(conn, "batch", batch_id), actor)
+
+    async def write(_: Transition) -> None:
+        await conn.execute("update awards set reopened_at = market_now() where batch_id = $1 and reopened_at is null",
+                           batch_id)
+        await conn.execute("update call_batches set decided_at = null, decided_by = null, notice_ends_at = null "
+                           "where id = $1", batch_id)
+        await engine.reopen(conn, await engine.panel_for(conn, "batch", batch_id), actor)
+
+    await step(conn, BATCHES, "reopen", status_of(batch), object_id=batch_id, capacities={"buyer"}, actor=actor,
+               write=write, after={"call_id": batch["call_id"], "batch": batch["number"]})
 
 
 async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, number: int, text: str) -> int:
     """A proposer of the batch objects to its decision during the notice period."""
     batch = await _batch_row(conn, call_id, number)
-    _require("object", status_of(batch))
+    BATCHES.check("object", status_of(batch), {"proposer"})
     if not identity.acts_for_verified or not await conn.fetchval(
             "select 1 from bids where batch_id = $1 and provider_id = $2", batch["id"], identity.org_id):
         raise Forbidden("Only organisations whose proposals are in this batch may object to its decision.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -9,7 +10,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from market.core.access import PUBLIC, SIGNED_IN, member
-from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields
+from market.core.errors import Forbidden, Invalid, InvalidFields
+from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
@@ -19,16 +21,14 @@ from market.core.web import (
     User,
     done,
     form_data,
-    form_errors,
-    in_form_terms,
     page,
     redirect,
     require_confirmation,
 )
 from market.procurement.bids import services as bids
 from market.procurement.bids.models import Bid, BidInput
+from market.procurement.bids.views import bid_form, eligibility
 from market.procurement.calls import services as calls
-from market.storage import services as storage
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -89,54 +89,34 @@ def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
     return bid
 
 
-def form_of(bid: Bid) -> dict[str, Any]:
-    form: dict[str, Any] = {"objectives": bid.objectives, "activities": bid.activities, "team": bid.team,
-                            "amount_yuan": f"{bid.amount_fen / 100:.2f}"}
-    for i, line in enumerate(bid.budget_lines):
-        form.update({f"line-{i}-item": line.item, f"line-{i}-yuan": f"{line.amount_fen / 100:.2f}"})
-    for i, indicator in enumerate(bid.indicators):
-        form.update({f"indicator-{i}-name": indicator["name"], f"indicator-{i}-target": indicator["target"]})
-    return form
-
-
 class BidPages(Controller):
     include_in_schema = False
 
-    async def _form(self, request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
-                    form: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
-                    status: int = 200, chosen: list[str] | None = None) -> Response:
-        call = await calls.get_call(conn, identity, call_id)
-        raw = await conn.fetchrow("select * from calls where id = $1", call_id)
-        mine = await bids.my_bid(conn, identity, call_id)
-        if form is None:
-            # A withdrawn bid fills the form too: resubmitting should not mean typing it all again.
-            form = form_of(mine) if mine else {}
-            chosen = mine.attachments if mine else []
-            if not form:
-                call_entry = await conn.fetchrow("select indicators from catalogue_entries where id = $1",
-                                                 call.catalogue_entry_id)
-                for i, indicator in enumerate(call_entry["indicators"]):
-                    form[f"indicator-{i}-name"] = indicator["name_zh"]
-        return page(request, "procurement/bid_form.html", status=status, call=call, bid=mine, form=form,
-                    errors=errors or {}, rows=ROWS, chosen=chosen or [],
-                    problems=await bids.eligibility_problems(conn, identity.org_id, raw),
-                    documents=await storage.organisation_files(conn, identity, identity.org_id))
+    async def _step(self, request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
+                    action: Callable[[dict[str, Any]], Awaitable[Response]], form: dict[str, Any],
+                    chosen: list[str] | None = None) -> Response:
+        """A step on the bid form; refused, the form shows again as sent, each problem by its field."""
+        async def context() -> dict[str, Any]:
+            shown = await bid_form(conn, identity, call_id)
+            return {"call": shown.call, "bid": shown.bid, "rows": ROWS, "problems": shown.problems,
+                    "documents": shown.documents, "chosen": shown.chosen if chosen is None else chosen}
+        return await form_step(request, conn, "procurement/bid_form.html", action, context=context, form=form,
+                               fields=BID_YUAN)
 
-    @get("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT)
+    @get("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT | {"shows": "form"})
     async def form(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        return await self._form(request, conn, identity, call_id)
+        shown = await bid_form(conn, identity, call_id)
+        return page(request, "procurement/bid_form.html", call=shown.call, bid=shown.bid, form=shown.form, errors={},
+                    rows=ROWS, chosen=shown.chosen, problems=shown.problems, documents=shown.documents)
 
     @post("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT)
     async def submit(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        form = await form_data(request)
         chosen = (await request.form()).getall("attachments", [])
-        try:
-            async with conn.transaction():
-                await bids.submit(conn, identity, call_id, bid_from_form(form, chosen))
-        except (Invalid, Conflict, bids.Ineligible) as exc:
-            return await self._form(request, conn, identity, call_id, form, in_form_terms(exc, BID_YUAN),
-                                    exc.status, chosen)
-        return done(f"/calls/{call_id}#bid", "bid_submitted")
+
+        async def action(form: dict[str, Any]) -> Response:
+            await bids.submit(conn, identity, call_id, bid_from_form(form, chosen))
+            return done(f"/calls/{call_id}#bid", "bid_submitted")
+        return await self._step(request, conn, identity, call_id, action, await form_data(request), chosen)
 
     @post("/calls/{call_id:int}/bid/{action:str}", opt=PROVIDERS_OPT)
     async def act(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
@@ -144,14 +124,17 @@ class BidPages(Controller):
         steps = {"withdraw": bids.withdraw, "confirm": bids.confirm}
         if action not in steps:
             raise Forbidden()
-        try:
+
+        async def take(form: dict[str, Any]) -> Response:
             if action == "withdraw":
-                require_confirmation(await form_data(request), action)
-            async with conn.transaction():
-                await steps[action](conn, identity, call_id)
-        except (Invalid, Conflict) as exc:
-            return await self._form(request, conn, identity, call_id, None, form_errors(exc), exc.status)
-        return done(f"/calls/{call_id}#bid", "bid_withdrawn") if action == "withdraw" else redirect(f"/calls/{call_id}#bid")
+                require_confirmation(form, action)
+            await steps[action](conn, identity, call_id)
+            if action == "withdraw":
+                return done(f"/calls/{call_id}#bid", "bid_withdrawn")
+            return redirect(f"/calls/{call_id}#bid")
+        # Refused, the form shows the bid as it stands.
+        form = {**(await bid_form(conn, identity, call_id)).form, **await form_data(request)}
+        return await self._step(request, conn, identity, call_id, take, form)
 
     @get("/calls/{call_id:int}/bids", opt=SIGNED_IN_OPT)
     async def index(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
@@ -178,9 +161,7 @@ class BidApi(Controller):
 
     @get("/calls/{call_id:int}/eligibility", opt=PROVIDERS_OPT, summary="Whether your organisation may bid, and why not")
     async def eligibility(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, Any]:
-        await calls.get_call(conn, identity, call_id)
-        call = await conn.fetchrow("select * from calls where id = $1", call_id)
-        rules = await bids.eligibility_problems(conn, identity.org_id, call)
+        rules = await eligibility(conn, identity, call_id)
         return {"eligible": not rules, "rules": rules}
 
     @post("/calls/{call_id:int}/bid", opt=PROVIDERS_OPT, status_code=201, summary="Submit or replace your bid")

@@ -45,10 +45,3 @@ class Bid(msgspec.Struct, frozen=True, kw_only=True):
     batch_id: int | None = None
     budget_lines: list[BudgetLine] = []
     needs_reconfirmation: bool = False
-
-
-class BidTransition(msgspec.Struct, frozen=True):
-    action: str
-    source: str
-    target: str
-    verb: str

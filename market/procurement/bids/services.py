@@ -15,8 +15,6 @@ from typing import Any, Literal, NamedTuple
 import asyncpg
 import msgspec
 
-from market.audit import services as audit
-from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.db import fetch, queries
@@ -24,22 +22,10 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.core.i18n import Msg, format_date, gettext
 from market.organisations.models import SUBTYPE_NAMES
 from market.organisations.services import ancestors
-from market.procurement.bids.models import Bid, BidInput, BidTransition, BudgetLine
+from market.procurement.bids.models import Bid, BidInput, BudgetLine
+from market.procurement.bids.workflow import BIDS
 from market.procurement.calls import services as calls
-
-BID_TRANSITIONS: tuple[BidTransition, ...] = (
-    BidTransition("submit", "none", "submitted", Verb.BID_SUBMIT),
-    BidTransition("submit", "withdrawn", "submitted", Verb.BID_SUBMIT),
-    BidTransition("edit", "submitted", "submitted", Verb.BID_EDIT),
-    BidTransition("withdraw", "submitted", "withdrawn", Verb.BID_WITHDRAW),
-    BidTransition("confirm", "submitted", "submitted", Verb.BID_CONFIRM),
-)
-BID_STATES = ("none", "submitted", "withdrawn")
-BID_ACTIONS = ("submit", "edit", "withdraw", "confirm")
-
-
-def find_step(action: str, source: str) -> BidTransition | None:
-    return next((t for t in BID_TRANSITIONS if t.action == action and t.source == source), None)
+from market.workflow import Transition, step
 
 
 class Ineligible(Forbidden):
@@ -219,7 +205,7 @@ async def _attachments(conn: asyncpg.Connection, identity: Identity, ids: list[s
 
 
 async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: int,
-                       *actions: str) -> tuple[Any, Any, BidTransition]:
+                       *actions: str) -> tuple[Any, Any, str]:
     """The call and the organisation's bid, locked, and the first of `actions` its state allows."""
     if identity.org_kind != "provider" or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
         raise Forbidden("Bids are made by the administrators and staff of verified social organisations.")
@@ -229,15 +215,15 @@ async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: in
     if calls.status_of(call) != "open":
         raise Conflict("The call is closed: bids can no longer be made, changed or withdrawn.")
     row = await queries.procurement.bid_of_provider(conn, call_id=call_id, provider_id=identity.org_id)
-    step = next((s for a in actions if (s := find_step(a, row["status"] if row else "none"))), None)
-    if step is None:
-        raise Conflict("This cannot be done to a bid in its present state.")
-    return call, row, step
+    state = row["status"] if row else "none"
+    action = next((a for a in actions if BIDS.allowed(a, state)), actions[0])
+    BIDS.check(action, state, {"bidder"})
+    return call, row, action
 
 
 async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, data: BidInput) -> int:
     """Submit a bid, or replace a withdrawn or submitted one, until the deadline."""
-    call, row, step = await _bidder_step(conn, identity, call_id, "submit", "edit")
+    call, row, action = await _bidder_step(conn, identity, call_id, "submit", "edit")
     if problems := await eligibility_problems(conn, identity.org_id, call):
         raise Ineligible(problems)
     errors = []
@@ -254,6 +240,7 @@ async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, dat
               "activities": data.activities.strip(), "team": data.team.strip(),
               "indicators": msgspec.to_builtins(data.indicators), "attachments": attachments,
               "call_revision": call["revision"], "submitted_by": identity.user_id}
+    # The move was checked in _bidder_step; a new bid's id is known once it is written, so it is written first.
     if row is None:
         bid_id = await queries.procurement.insert_bid(conn, call_id=call_id, provider_id=identity.org_id, **values)
     else:
@@ -264,25 +251,31 @@ async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, dat
                                                    "amount_fen": line.amount_fen}
                                                   for i, line in enumerate(data.budget_lines, start=1)])
     # Sealed: the audit trail says that a bid moved, never what it says.
-    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=bid_id, actor=identity.user_id,
-                       organisation=identity.org_id, after={"call_id": call_id, "status": "submitted"})
+    await step(conn, BIDS, action, row["status"] if row else "none", object_id=bid_id, capacities={"bidder"},
+               actor=identity.user_id, organisation=identity.org_id, after={"call_id": call_id})
     return bid_id
 
 
 async def withdraw(conn: asyncpg.Connection, identity: Identity, call_id: int) -> None:
-    _, row, step = await _bidder_step(conn, identity, call_id, "withdraw")
-    await queries.procurement.withdraw_bid(conn, id=row["id"])
-    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=row["id"], actor=identity.user_id,
-                       organisation=identity.org_id, after={"call_id": call_id, "status": "withdrawn"})
+    _, row, action = await _bidder_step(conn, identity, call_id, "withdraw")
+
+    async def write(_: Transition) -> None:
+        await queries.procurement.withdraw_bid(conn, id=row["id"])
+
+    await step(conn, BIDS, action, row["status"], object_id=row["id"], capacities={"bidder"},
+               actor=identity.user_id, organisation=identity.org_id, write=write, after={"call_id": call_id})
 
 
 async def confirm(conn: asyncpg.Connection, identity: Identity, call_id: int) -> None:
     """Confirm a bid still stands after the call changed; an unconfirmed bid is not evaluated."""
-    call, row, step = await _bidder_step(conn, identity, call_id, "confirm")
-    await queries.procurement.confirm_bid(conn, id=row["id"], call_revision=call["revision"])
-    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=row["id"], actor=identity.user_id,
-                       organisation=identity.org_id, after={"call_id": call_id, "call_revision": call["revision"]})
+    call, row, action = await _bidder_step(conn, identity, call_id, "confirm")
 
+    async def write(_: Transition) -> None:
+        await queries.procurement.confirm_bid(conn, id=row["id"], call_revision=call["revision"])
+
+    await step(conn, BIDS, action, row["status"], object_id=row["id"], capacities={"bidder"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"call_id": call_id, "call_revision": call["revision"]})
 
 
 async def public_count(conn: asyncpg.Connection, call_id: int) -> int | None:

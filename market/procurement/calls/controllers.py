@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -11,7 +12,8 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from market.core.access import PUBLIC, member
-from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields
+from market.core.errors import Forbidden, Invalid, InvalidFields
+from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
@@ -22,23 +24,16 @@ from market.core.web import (
     User,
     done,
     form_data,
-    form_errors,
-    in_form_terms,
     page,
     pager,
     redirect,
     require_confirmation,
 )
-from market.matching import dockings
 from market.organisations import services as organisations
-from market.procurement import contracts
 from market.procurement.awards import batches, panels
 from market.procurement.awards import services as awards
-from market.procurement.awards.controllers import batch_page
-from market.procurement.bids import services as bids
 from market.procurement.calls import questions
 from market.procurement.calls import services as calls
-from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.models import (
     AnswerInput,
     Call,
@@ -48,12 +43,14 @@ from market.procurement.calls.models import (
     QuestionInput,
     Revision,
 )
+from market.procurement.calls.views import CallView, call_view
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import Decision
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
+FORM = {"shows": "form"}
 Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -118,6 +115,19 @@ DEFAULT_CRITERIA = [("项目设计与可行性", "Design and feasibility", 35, 6
                     ("价格", "Price", 20, None, True)]
 
 
+def _shown(view: CallView) -> dict[str, Any]:
+    """The call view as the page's names."""
+    return {name: getattr(view, name) for name in view.__struct_fields__}
+
+
+async def _call_step(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
+                     action: Callable[[dict[str, Any]], Awaitable[Response]]) -> Response:
+    """A step taken on the call page: refused, the page shows again with the reason."""
+    async def context() -> dict[str, Any]:
+        return _shown(await call_view(conn, identity, call_id))
+    return await form_step(request, conn, "procurement/call.html", action, context=context)
+
+
 class CallPages(Controller):
     include_in_schema = False
 
@@ -130,13 +140,14 @@ class CallPages(Controller):
                     pager=pager(request, offset, PAGE_SIZE, await calls.count_calls(conn, places=places,
                                                                                     procedure=procedure), len(found)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
-                    filters={"place": place, "procedure": procedure or ""}, **await _places(conn))
+                    filters={"place": place, "procedure": procedure or ""},
+                    places=await organisations.jurisdictions(conn))
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Response:
-        return await call_page(request, conn, identity, call_id)
+        return page(request, "procurement/call.html", errors={}, **_shown(await call_view(conn, identity, call_id)))
 
-    @get("/projects/{project_id:int}/calls/new", opt=BUYERS_OPT)
+    @get("/projects/{project_id:int}/calls/new", opt=BUYERS_OPT | FORM)
     async def new(self, request: Request, conn: Db, identity: User, project_id: FromPath[int]) -> Response:
         project = await needs.get_project(conn, project_id)
         form: dict[str, Any] = {"title_zh": project.title_zh, "description": project.description,
@@ -145,44 +156,39 @@ class CallPages(Controller):
         for i, (zh, en, weight, minimum, price) in enumerate(DEFAULT_CRITERIA):
             form.update({f"criteria-{i}-name_zh": zh, f"criteria-{i}-name_en": en, f"criteria-{i}-weight": weight,
                          f"criteria-{i}-min_score": minimum, f"criteria-{i}-is_price": price})
-        return await self._form(request, conn, project_id, form, {}, None)
-
-    async def _form(self, request: Request, conn: asyncpg.Connection, project_id: int, form: dict[str, Any],
-                    errors: dict[str, str], call_id: int | None, status: int = 200) -> Response:
-        return page(request, "procurement/call_form.html", status=status, form=form, errors=errors, call_id=call_id,
-                    project=await needs.get_project(conn, project_id), max_criteria=MAX_CRITERIA,
-                    procedures=await calls.procedure_types(conn))
+        return page(request, "procurement/call_form.html", form=form, errors={},
+                    **await _form_context(conn, project_id, None))
 
     async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Any, project_id: int,
                       call_id: int | None) -> Response:
         form = await form_data(request)
         multi = {"provider_types": (await request.form()).getall("provider_types", [])}
+        form["provider_types"] = multi["provider_types"]
         tz = request.app.state.settings.timezone
-        try:
-            async with conn.transaction():
-                data = call_from_form(form, multi, project_id, tz)
-                if call_id is None:
-                    call_id = await calls.create_call(conn, identity, data)
-                else:
-                    await calls.update_call(conn, identity, call_id, data, tz)
-        except (Invalid, Conflict) as exc:
-            form["provider_types"] = multi["provider_types"]
-            return await self._form(request, conn, project_id, form,
-                                    in_form_terms(exc, {"budget_ceiling_yuan": "budget_ceiling_fen"}), call_id,
-                                    exc.status)
-        return redirect(f"/calls/{call_id}")
+
+        async def action(form: dict[str, Any]) -> Response:
+            data = call_from_form(form, multi, project_id, tz)
+            if call_id is None:
+                return redirect(f"/calls/{await calls.create_call(conn, identity, data)}")
+            await calls.update_call(conn, identity, call_id, data, tz)
+            return redirect(f"/calls/{call_id}")
+
+        async def context() -> dict[str, Any]:
+            return await _form_context(conn, project_id, call_id)
+        return await form_step(request, conn, "procurement/call_form.html", action, context=context, form=form,
+                               fields={"budget_ceiling_yuan": "budget_ceiling_fen"})
 
     @post("/projects/{project_id:int}/calls/new", opt=BUYERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User, project_id: FromPath[int]) -> Response:
         return await self._submit(request, conn, identity, project_id, None)
 
-    @get("/calls/{call_id:int}/edit", opt=BUYERS_OPT)
+    @get("/calls/{call_id:int}/edit", opt=BUYERS_OPT | FORM)
     async def edit_form(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         call = await calls.get_call(conn, identity, call_id)
         if call.buyer_id != identity.org_id:
             raise Forbidden("Only the buyer that published this call can change it.")
-        return await self._form(request, conn, call.project_id, form_of(call, request.app.state.settings.timezone),
-                                {}, call_id)
+        return page(request, "procurement/call_form.html", form=form_of(call, request.app.state.settings.timezone),
+                    errors={}, **await _form_context(conn, call.project_id, call_id))
 
     @post("/calls/{call_id:int}/edit", opt=BUYERS_OPT)
     async def edit(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
@@ -191,153 +197,73 @@ class CallPages(Controller):
 
     @post("/calls/{call_id:int}/publish", opt=BUYERS_OPT)
     async def publish(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
-        except (Invalid, Conflict) as exc:
-            return await call_page(request, conn, identity, call_id, exc.status,
-                                   exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}")
+        async def action(form: dict[str, Any]) -> Response:
+            await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
+            return redirect(f"/calls/{call_id}")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/questions", opt=PROVIDERS_OPT)
     async def ask(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                data = parse(await form_data(request), QuestionInput)
-                await questions.ask(conn, identity, call_id, data.question)
-        except (Invalid, Conflict) as exc:
-            return await call_page(request, conn, identity, call_id, exc.status,
-                                   exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}#questions")
+        async def action(form: dict[str, Any]) -> Response:
+            await questions.ask(conn, identity, call_id, parse(form, QuestionInput).question)
+            return redirect(f"/calls/{call_id}#questions")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/questions/{question_id:int}/answer", opt=BUYERS_OPT)
     async def answer(self, request: Request, conn: Db, identity: User, question_id: FromPath[int]) -> Response:
-        call_id = await conn.fetchval("select call_id from call_questions where id = $1", question_id)
-        try:
-            async with conn.transaction():
-                data = parse(await form_data(request), AnswerInput)
-                await questions.answer(conn, identity, question_id, data.answer)
-        except (Invalid, Conflict) as exc:
-            if call_id is None:
-                raise
-            return await call_page(request, conn, identity, call_id, exc.status,
-                                   exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}#questions")
+        call_id = await questions.call_of(conn, question_id)
+
+        async def action(form: dict[str, Any]) -> Response:
+            await questions.answer(conn, identity, question_id, parse(form, AnswerInput).answer)
+            return redirect(f"/calls/{call_id}#questions")
+        return await _call_step(request, conn, identity, call_id, action)
+
+    @post("/calls/{call_id:int}/panel", opt=BUYERS_OPT)
+    async def form_panel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
+        """Procurement forms the panel for its call, on the evaluation engine."""
+        async def action(form: dict[str, Any]) -> Response:
+            return redirect(f"/panels/{await panels.form_panel(conn, identity, call_id)}")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT)
     async def fail(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await panels.declare_failed(conn, identity, call_id)
-        except Conflict as exc:
-            return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
-        return redirect(f"/calls/{call_id}")
+        async def action(form: dict[str, Any]) -> Response:
+            await panels.declare_failed(conn, identity, call_id)
+            return redirect(f"/calls/{call_id}")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
     async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            require_confirmation(await form_data(request), "award")
-            async with conn.transaction():
-                await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
-        except (Invalid, Conflict) as exc:
-            return await call_page(request, conn, identity, call_id, exc.status, form_errors(exc))
-        return done(f"/calls/{call_id}#award", "awarded")
+        async def action(form: dict[str, Any]) -> Response:
+            require_confirmation(form, "award")
+            await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
+            return done(f"/calls/{call_id}#award", "awarded")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/objections", opt=PROVIDERS_OPT)
     async def object_to(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await awards.object_to(conn, identity, call_id, str((await form_data(request)).get("text", "")))
-        except (Invalid, Conflict) as exc:
-            return await call_page(request, conn, identity, call_id, exc.status,
-                                   exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}#award")
-
-    @post("/objections/{objection_id:int}/{action:str}", opt=BUYERS_OPT)
-    async def answer_objection(self, request: Request, conn: Db, identity: User, objection_id: FromPath[int],
-                               action: FromPath[ObjectionAction]) -> Response:
-        """For a call's award or a review batch's decision; the answer shows where the objection was raised."""
-        where = await conn.fetchrow(
-            """select coalesce(a.call_id, cb.call_id) as call_id, cb.number from objections x
-                 left join awards a on a.id = x.award_id left join call_batches cb on cb.id = x.batch_id
-                where x.id = $1""", objection_id)
-        try:
-            async with conn.transaction():
-                await awards.answer_objection(conn, identity, objection_id, action,
-                                              str((await form_data(request)).get("answer", "")))
-        except (Invalid, Conflict) as exc:
-            if where is None:
-                raise
-            errors = exc.field_errors() or {"_": exc.text()}
-            if where["number"] is not None:
-                return await batch_page(request, conn, identity, where["call_id"], where["number"], exc.status, errors)
-            return await call_page(request, conn, identity, where["call_id"], exc.status, errors)
-        if where["number"] is not None:
-            return redirect(f"/calls/{where['call_id']}/batches/{where['number']}#objections")
-        return redirect(f"/calls/{where['call_id']}#award")
+        async def action(form: dict[str, Any]) -> Response:
+            await awards.object_to(conn, identity, call_id, str(form.get("text", "")))
+            return redirect(f"/calls/{call_id}#award")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/batches", opt=BUYERS_OPT)
     async def cut_off(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                number = await batches.cut_off(conn, identity, call_id)
-        except Conflict as exc:
-            return await call_page(request, conn, identity, call_id, exc.status, {"_": exc.text()})
-        return redirect(f"/calls/{call_id}/batches/{number}")
+        async def action(form: dict[str, Any]) -> Response:
+            return redirect(f"/calls/{call_id}/batches/{await batches.cut_off(conn, identity, call_id)}")
+        return await _call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)
     async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await calls.cancel_call(conn, identity, call_id, parse(await form_data(request), Decision).reason)
-        except (Invalid, Conflict) as exc:
-            return await call_page(request, conn, identity, call_id, exc.status,
-                                   exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}")
+        async def action(form: dict[str, Any]) -> Response:
+            await calls.cancel_call(conn, identity, call_id, parse(form, Decision).reason)
+            return redirect(f"/calls/{call_id}")
+        return await _call_step(request, conn, identity, call_id, action)
 
 
-async def call_page(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
-                    status: int = 200, errors: dict[str, str] | None = None) -> Response:
-    call = await calls.get_call(conn, identity, call_id)
-    owner = identity is not None and identity.acts_for_verified and identity.org_id == call.buyer_id
-    procedure = next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type)
-    entry = await conn.fetchrow("select id, code, name_zh, name_en from catalogue_entries where id = $1",
-                                call.catalogue_entry_id)
-    actions = [a for a in ("publish", "edit", "cancel") if calls_workflow.allowed(a, call.status)] if owner else []
-    asked = await questions.questions(conn, identity, call_id)
-    mine = await bids.my_bid(conn, identity, call_id) if identity else None
-    contract_id = await conn.fetchval("select k.id from contracts k join awards a on a.id = k.award_id "
-                                      "where k.call_id = $1 and a.batch_id is null", call_id)
-    return page(request, "procurement/call.html", status=status, call=call, owner=owner, procedure=procedure,
-                my_bid=mine, bid_count=await bids.public_count(conn, call_id),
-                award=await awards.current_award(conn, identity, call_id),
-                contract_id=contract_id if contract_id in await contracts.readable(conn, identity, [contract_id]) else None,
-                objections=await awards.objections(conn, call_id),
-                is_bidder=identity is not None and bool(await conn.fetchval(
-                    "select 1 from bids where call_id = $1 and provider_id = $2 and status = 'submitted'",
-                    call_id, identity.org_id)),
-                panel_id=await conn.fetchval("select id from panels where subject_type = 'call' and subject_id = $1",
-                                             call_id),
-                questions=asked, can_ask=identity is not None and identity.acts_for_verified
-                and identity.org_kind == "provider" and call.status == "open",
-                entry=entry, actions=actions, revisions=await calls.revisions(conn, call_id), errors=errors or {},
-                project=await needs.get_project(conn, call.project_id),
-                docking=await dockings.of_call(conn, call_id),
-                **await _round(conn, identity, call))
-
-
-async def _round(conn: asyncpg.Connection, identity: Any, call: Call) -> dict[str, Any]:
-    """An all-year round's review batches, its budget, and the proposer's own proposals in them."""
-    if call.deadline_at is not None or call.published_at is None:
-        return {}
-    reviewed = [b for b in await bids.readable_bids(conn, identity, call.id)
-                if b.batch_id is not None and identity is not None and b.provider_id == identity.org_id]
-    return {"batches": await batches.batches_of(conn, call.id), "round_budget": await batches.budget(conn, call.id),
-            "my_reviewed": reviewed}
-
-
-async def _places(conn: asyncpg.Connection) -> dict[str, Any]:
-    return {"places": await organisations.jurisdictions(conn)}
+async def _form_context(conn: asyncpg.Connection, project_id: int, call_id: int | None) -> dict[str, Any]:
+    return {"call_id": call_id, "project": await needs.get_project(conn, project_id), "max_criteria": MAX_CRITERIA,
+            "procedures": await calls.procedure_types(conn)}
 
 
 class CallApi(Controller):
@@ -354,9 +280,14 @@ class CallApi(Controller):
         places = await needs.within(conn, place) if place else None
         return await calls.list_calls(conn, places=places, procedure=procedure, limit=limit, offset=offset)
 
-    @get("/calls/{call_id:int}", opt=PUBLIC_OPT, summary="A call")
-    async def detail(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Call:
-        return await calls.get_call(conn, identity, call_id)
+    @get("/calls/{call_id:int}", opt=PUBLIC_OPT,
+         summary="A call as its page shows it: the call, its award, questions, objections, and what you may do")
+    async def detail(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> CallView:
+        return await call_view(conn, identity, call_id)
+
+    @post("/calls/{call_id:int}/panel", opt=BUYERS_OPT, status_code=201, summary="Form the panel for a call's bids")
+    async def form_panel(self, conn: Db, identity: User, call_id: FromPath[int]) -> dict[str, int]:
+        return {"panel_id": await panels.form_panel(conn, identity, call_id)}
 
     @get("/calls/{call_id:int}/revisions", opt=PUBLIC_OPT, summary="Every change made to a published call")
     async def revisions(self, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> list[Revision]:

@@ -49,6 +49,14 @@ async def ask(conn: asyncpg.Connection, identity: Identity, call_id: int, text: 
     return question_id
 
 
+async def call_of(conn: asyncpg.Connection, question_id: int) -> int:
+    """The call a question was asked on."""
+    call_id = await conn.fetchval("select call_id from call_questions where id = $1", question_id)
+    if call_id is None:
+        raise NotFound()
+    return call_id
+
+
 async def answer(conn: asyncpg.Connection, identity: Identity, question_id: int, text: str) -> None:
     row = await queries.procurement.question_for_update(conn, id=question_id)
     if row is None:

@@ -4,6 +4,7 @@ the deadline) and may cancel it. A call's status is computed from its timestamps
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,18 +17,18 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, format_datetime
+from market.core.i18n import format_datetime
 from market.evaluation.models import Criterion
 from market.notifications import services as notifications
-from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.models import (
-    CALL_STATUS_NAMES,
     Call,
     CallInput,
     ProcedureType,
     Revision,
 )
+from market.procurement.calls.workflow import CALLS
 from market.procurement.days import add_days
+from market.workflow import Notice, Transition, step
 
 _CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criteria")]
 # Fields a revision records; timestamps and bookkeeping are not "what the call says".
@@ -35,6 +36,32 @@ _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id"
                                                  "published_at", "cancelled_at", "cancel_reason",
                                                  "questions_close_at", "catalogue_entry_id", "awarded_at",
                                                  "notice_ends_at", "failed_at", "fail_reason")]
+
+
+class CallOrigin(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a call that was not put out to bid came from: a docking at a fair or in a rolling run."""
+
+    fit_score: float | None = None
+    fair_id: int | None = None
+    fair_title_zh: str | None = None
+    fair_title_en: str | None = None
+    run_id: int | None = None
+
+
+# The domains that make calls without bidding (matching's dockings) say where a call came from;
+# they register here at import, so procurement imports none of them.
+_ORIGINS: list[Callable[[asyncpg.Connection, int], Awaitable[CallOrigin | None]]] = []
+
+
+def register_call_origin(origin: Callable[[asyncpg.Connection, int], Awaitable[CallOrigin | None]]) -> None:
+    _ORIGINS.append(origin)
+
+
+async def origin_of(conn: asyncpg.Connection, call_id: int) -> CallOrigin | None:
+    for origin in _ORIGINS:
+        if (found := await origin(conn, call_id)) is not None:
+            return found
+    return None
 
 
 def now() -> datetime:
@@ -84,6 +111,14 @@ async def get_call(conn: asyncpg.Connection, identity: Identity | None, call_id:
                        and not (identity and identity.is_platform_admin)):
         raise NotFound()
     return await _call(conn, row)
+
+
+async def call_row(conn: asyncpg.Connection, call_id: int) -> Any:
+    """The call's row, as the rules that read its columns take it (bids' eligibility)."""
+    row = await queries.procurement.call(conn, id=call_id)
+    if row is None:
+        raise NotFound()
+    return row
 
 
 async def revisions(conn: asyncpg.Connection, call_id: int) -> list[Revision]:
@@ -193,19 +228,13 @@ async def own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -
     return row
 
 
-def _require(action: str, status: str) -> None:
-    if not calls_workflow.allowed(action, status):
-        raise Conflict("This cannot be done to a call whose status is “%(status)s”.",
-                       status=Msg(CALL_STATUS_NAMES[status]))
-
-
 async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int, data: CallInput,
                       settings_tz: str = "Asia/Shanghai") -> int:
     """Change a draft freely; change a published call in the open. A change with less than the
     procedure's `extend_days` left moves the deadline so that many days remain."""
     row = await own_call(conn, identity, call_id)
     status = status_of(row)
-    _require("edit", status)
+    CALLS.check("edit", status, {"buyer"})
     if data.project_id != row["project_id"]:
         raise InvalidFields([Invalid("A call stays with its project.", field="project_id")])
     procedure = await _procedure(conn, data.procedure_type)
@@ -243,16 +272,20 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
     if not changes:
         return row["revision"]
     revision = row["revision"] + 1 if status == "open" else row["revision"]
-    await queries.procurement.update_call(conn, id=call_id, questions_close_at=questions_close_at, revision=revision,
-                                          **values)
-    await _save_criteria(conn, call_id, data)
     diff = msgspec.json.decode(msgspec.json.encode(changes))
-    if status == "open":
-        await queries.procurement.insert_revision(conn, call_id=call_id, revision=revision, changed_by=identity.user_id,
-                                                  changes=diff, deadline_moved_to=moved_to)
-    await audit.record(conn, verb=Verb.CALL_EDIT, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={k: v[0] for k, v in diff.items()},
-                       after={k: v[1] for k, v in diff.items()})
+
+    async def write(_: Transition) -> None:
+        await queries.procurement.update_call(conn, id=call_id, questions_close_at=questions_close_at,
+                                              revision=revision, **values)
+        await _save_criteria(conn, call_id, data)
+        if status == "open":
+            await queries.procurement.insert_revision(conn, call_id=call_id, revision=revision,
+                                                      changed_by=identity.user_id, changes=diff,
+                                                      deadline_moved_to=moved_to)
+
+    await step(conn, CALLS, "edit", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, before={k: v[0] for k, v in diff.items()},
+               after={k: v[1] for k, v in diff.items()})
     return revision
 
 
@@ -263,7 +296,7 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
     status = status_of(row)
     if status != "draft":
         if status == "cancelled":
-            _require("publish", status)
+            CALLS.check("publish", status, {"buyer"})
         return await _call(conn, row)
     procedure = await _procedure(conn, row["procedure_type"])
     at = now()
@@ -276,36 +309,49 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
                                          n=procedure.min_tender_days, date=format_datetime(earliest, "short"))])
     questions_close = (add_days(deadline, -procedure.question_close_days, procedure.day_kind, settings_tz)
                        if deadline else None)
-    await queries.procurement.publish(conn, id=call_id, now=at, questions_close_at=questions_close, deadline_at=deadline)
     interested = await conn.fetch(
         """select m.user_id from memberships m join organisations o on o.id = m.organisation_id
             where o.kind = 'provider' and o.status = 'verified' and o.subtype = any($1)
               and ($2::int is null or coalesce(o.rating, 0) >= $2) and m.role in ('admin', 'staff')""",
         row["provider_types"], row["min_rating"])
-    await notifications.notify(conn, [r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
-                               title=row["title_zh"])
-    await audit.record(conn, verb=Verb.CALL_PUBLISH, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": "draft"},
-                       after={"status": "open", "deadline_at": deadline, "questions_close_at": questions_close})
+
+    async def write(_: Transition) -> None:
+        await queries.procurement.publish(conn, id=call_id, now=at, questions_close_at=questions_close,
+                                          deadline_at=deadline)
+
+    await step(conn, CALLS, "publish", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write,
+               after={"deadline_at": deadline, "questions_close_at": questions_close},
+               notices=[Notice([r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
+                               {"title": row["title_zh"]})])
     return await _call(conn, await queries.procurement.call(conn, id=call_id))
 
 
 async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int, reason: str) -> None:
     row = await own_call(conn, identity, call_id)
-    _require("cancel", status_of(row))
+    status = status_of(row)
+    CALLS.check("cancel", status, {"buyer"})
     if len(reason.strip()) < 4:
         raise InvalidFields([Invalid("Give the reason; bidders and the public will see it.", field="reason")])
-    await queries.procurement.cancel(conn, id=call_id, reason=reason.strip())
-    await audit.record(conn, verb=Verb.CALL_CANCEL, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": status_of(row)},
-                       after={"status": "cancelled", "reason": reason.strip()})
+
+    async def write(_: Transition) -> None:
+        await queries.procurement.cancel(conn, id=call_id, reason=reason.strip())
+
+    await step(conn, CALLS, "cancel", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, after={"reason": reason.strip()})
 
 
 async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
                      limit: int = 50, offset: int = 0) -> list[Call]:
     rows = await fetch(queries.procurement.list_calls(conn, places=places, procedure=procedure, limit=limit,
                                                       offset=offset))
-    return [await _call(conn, r) for r in rows]
+    criteria: dict[int, list[Criterion]] = {}
+    for r in await conn.fetch("select call_id, position, name_zh, name_en, weight, min_score, is_price "
+                              "from call_criteria where call_id = any($1) order by call_id, position",
+                              [r["id"] for r in rows]):
+        criteria.setdefault(r["call_id"], []).append(Criterion(**{k: r[k] for k in Criterion.__struct_fields__}))
+    return [Call(**{k: r[k] for k in _CALL_FIELDS}, status=status_of(r), criteria=criteria.get(r["id"], []))
+            for r in rows]
 
 
 async def count_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None) -> int:

@@ -71,11 +71,10 @@ class Project(msgspec.Struct, frozen=True, kw_only=True):
     need_ids: list[int] = []
 
 
-class Transition(msgspec.Struct, frozen=True):
-    action: str
-    source: str
-    target: str
-    by: Literal["raiser", "buyer"]
-    verb: str
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """A catalogue item as pages name it."""
 
-
+    id: int
+    code: str
+    name_zh: str
+    name_en: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -18,17 +19,17 @@ from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.db import fetch, queries, words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg
 from market.organisations.services import ancestors
 from market.procurement.needs import workflow
 from market.procurement.needs.models import (
-    NEED_STATUS_NAMES,
     Decision,
+    Entry,
     Need,
     NeedInput,
     Project,
     ProjectInput,
 )
+from market.workflow import Transition, step
 
 _NEED_FIELDS = Need.__struct_fields__
 _PROJECT_FIELDS = Project.__struct_fields__
@@ -92,6 +93,19 @@ async def within(conn: asyncpg.Connection, jurisdiction_id: int) -> list[int]:
     return [r["id"] for r in await fetch(queries.procurement.descendants(conn, id=jurisdiction_id))]
 
 
+# Who may see the providers and funders suggested for a project in a place: matching says (it
+# registers at import), so procurement imports nothing from it. Nobody, until it does.
+_MATCH_READERS: list[Callable[[asyncpg.Connection, Identity | None, int], Awaitable[bool]]] = []
+
+
+def register_match_reader(may_see: Callable[[asyncpg.Connection, Identity | None, int], Awaitable[bool]]) -> None:
+    _MATCH_READERS.append(may_see)
+
+
+async def may_see_matches(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
+    return any([await may_see(conn, identity, jurisdiction_id) for may_see in _MATCH_READERS])
+
+
 async def covers(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
     """Whether the user acts for a verified buyer whose area includes the place."""
     if identity is None or not identity.acts_for_verified or identity.org_kind != "buyer":
@@ -115,6 +129,25 @@ async def raise_need(conn: asyncpg.Connection, identity: Identity, data: NeedInp
                        organisation=on_behalf, after={"title": data.title, "community_id": data.community_id,
                                                       "urgency": data.urgency, "suggested_entry_id": suggested})
     return need_id
+
+
+async def needs_of(conn: asyncpg.Connection, need_ids: list[int]) -> list[Need]:
+    """These needs, in the order given, in one statement."""
+    rows = {r["id"]: r for r in await conn.fetch(
+        """select n.*, (select project_id from project_needs where need_id = n.id limit 1) as project_id
+             from needs n where n.id = any($1)""", need_ids)}
+    return [_need(rows[i]) for i in need_ids if i in rows]
+
+
+async def entries_of(conn: asyncpg.Connection, entry_ids: list[int]) -> dict[int, Entry]:
+    """The catalogue items projects are bought under, by id, in one statement."""
+    return {r["id"]: Entry(**dict(r)) for r in await conn.fetch(
+        "select id, code, name_zh, name_en from catalogue_entries where id = any($1)", entry_ids)}
+
+
+async def area_of(conn: asyncpg.Connection, organisation_id: int | None) -> int | None:
+    """The place an organisation's area is: a buyer's projects are made within it."""
+    return await conn.fetchval("select jurisdiction_id from organisations where id = $1", organisation_id)
 
 
 async def get_need(conn: asyncpg.Connection, need_id: int) -> Need:
@@ -141,21 +174,20 @@ async def support(conn: asyncpg.Connection, identity: Identity, need_id: int) ->
 
 
 async def _step(conn: asyncpg.Connection, identity: Identity, row: Any, action: str, reason: str) -> str:
-    step = workflow.find_need_step(action, row["status"])
-    if step is None:
-        raise Conflict("This cannot be done to a need whose status is “%(status)s”.",
-                       status=Msg(NEED_STATUS_NAMES[row["status"]]))
-    if step.by == "raiser" and row["raised_by"] != identity.user_id:
-        raise Forbidden("Only the person who raised the need can do this.")
-    if step.by == "buyer" and not await covers(conn, identity, row["community_id"]):
-        raise Forbidden("Only a buyer whose area includes this community can do this.")
-    if action in workflow.REASON_REQUIRED and not reason.strip():
-        raise InvalidFields([Invalid("Give the reason; the person who raised the need will see it.", field="reason")])
-    await queries.procurement.set_need_status(conn, id=row["id"], status=step.target, reason=reason.strip())
-    await audit.record(conn, verb=Verb(step.verb), object_type="need", object_id=row["id"], actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": row["status"]},
-                       after={"status": step.target, "reason": reason.strip() or None})
-    return step.target
+    capacities = {"raiser"} if row["raised_by"] == identity.user_id else set()
+    if await covers(conn, identity, row["community_id"]):
+        capacities.add("buyer")
+
+    async def write(transition: Transition) -> None:
+        if action in workflow.REASON_REQUIRED and not reason.strip():
+            raise InvalidFields([Invalid("Give the reason; the person who raised the need will see it.",
+                                         field="reason")])
+        await queries.procurement.set_need_status(conn, id=row["id"], status=transition.target, reason=reason.strip())
+
+    moved = await step(conn, workflow.NEEDS, action, row["status"], object_id=row["id"], capacities=capacities,
+                       actor=identity.user_id, organisation=identity.org_id, write=write,
+                       after={"reason": reason.strip() or None})
+    return moved.target
 
 
 async def change_need(conn: asyncpg.Connection, identity: Identity, need_id: int, action: str, data: Decision) -> str:
