@@ -6,7 +6,7 @@ from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.procurement.awards import panels
 from market.procurement.calls import services as calls
 from market.procurement.calls import workflow as calls_workflow
-from market.procurement.calls.controllers import form_of
+from market.procurement.calls.forms import form_of
 from market.procurement.calls.models import CriterionInput
 from market.procurement.days import add_days
 from tests.conftest import act_as, api_headers

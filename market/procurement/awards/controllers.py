@@ -19,7 +19,7 @@ from market.procurement.awards import batches
 from market.procurement.awards import services as awards
 from market.procurement.awards.views import BatchView, batch_view
 from market.procurement.calls import services as calls
-from market.procurement.calls.views import call_view
+from market.procurement.calls.controllers import call_step
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -75,13 +75,7 @@ class BatchPages(Controller):
             return redirect(where)
         if number is not None:
             return await _batch_step(request, conn, identity, call_id, number, answer)
-        return await form_step(request, conn, "procurement/call.html", answer,
-                               context=lambda: call_page_context(conn, identity, call_id))
-
-
-async def call_page_context(conn: asyncpg.Connection, identity: Any, call_id: int) -> dict[str, Any]:
-    view = await call_view(conn, identity, call_id)
-    return {name: getattr(view, name) for name in view.__struct_fields__}
+        return await call_step(request, conn, identity, call_id, answer)
 
 
 class BatchApi(Controller):

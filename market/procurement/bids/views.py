@@ -10,6 +10,7 @@ import msgspec
 
 from market.core.access import Identity
 from market.procurement.bids import services as bids
+from market.procurement.bids.forms import form_of
 from market.procurement.bids.models import Bid
 from market.procurement.calls import services as calls
 from market.procurement.calls.models import Call
@@ -24,16 +25,6 @@ class BidForm(msgspec.Struct, frozen=True, kw_only=True):
     chosen: list[str]  # the attachments chosen
     problems: list[str]  # the call's rules the organisation fails
     documents: list[StoredFile]
-
-
-def form_of(bid: Bid) -> dict[str, Any]:
-    form: dict[str, Any] = {"objectives": bid.objectives, "activities": bid.activities, "team": bid.team,
-                            "amount_yuan": f"{bid.amount_fen / 100:.2f}"}
-    for i, line in enumerate(bid.budget_lines):
-        form.update({f"line-{i}-item": line.item, f"line-{i}-yuan": f"{line.amount_fen / 100:.2f}"})
-    for i, indicator in enumerate(bid.indicators):
-        form.update({f"indicator-{i}-name": indicator["name"], f"indicator-{i}-target": indicator["target"]})
-    return form
 
 
 async def eligibility(conn: asyncpg.Connection, identity: Identity, call_id: int) -> list[str]:

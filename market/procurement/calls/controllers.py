@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from market.core.access import PUBLIC, member
-from market.core.errors import Forbidden, Invalid, InvalidFields
+from market.core.errors import Forbidden
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.money import yuan_to_fen
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
@@ -34,6 +31,12 @@ from market.procurement.awards import batches, panels
 from market.procurement.awards import services as awards
 from market.procurement.calls import questions
 from market.procurement.calls import services as calls
+from market.procurement.calls.forms import (
+    DEFAULT_CRITERIA,
+    MAX_CRITERIA,
+    call_from_form,
+    form_of,
+)
 from market.procurement.calls.models import (
     AnswerInput,
     Call,
@@ -51,68 +54,11 @@ PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
 FORM = {"shows": "form"}
+ObjectionAction = Literal["uphold", "reject"]
 Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-MAX_CRITERIA = 8
-ObjectionAction = Literal["uphold", "reject"]
-
-
-def call_from_form(raw: dict[str, Any], multi: dict[str, list[str]], project_id: int, tz: str) -> CallInput:
-    """The call form as a CallInput: yuan to fen, local time to an instant, criteria rows to a list."""
-    data: dict[str, Any] = {k: v for k, v in raw.items() if not k.startswith("criteria-")
-                            and k not in ("budget_ceiling_yuan", "provider_types", "cross_district")}
-    data["project_id"] = project_id
-    problems: list[Invalid] = []
-    if "budget_ceiling_yuan" in raw:
-        try:
-            data["budget_ceiling_fen"] = yuan_to_fen(str(raw["budget_ceiling_yuan"]))
-        except ValueError:
-            problems.append(Invalid("Enter the budget in yuan, such as 80000 or 12500.50.", field="budget_ceiling_yuan"))
-    if multi.get("provider_types"):
-        data["provider_types"] = multi["provider_types"]
-    if raw.get("cross_district") in ("true", "false"):
-        data["cross_district"] = raw["cross_district"] == "true"
-    if raw.get("deadline_at"):
-        try:
-            data["deadline_at"] = datetime.fromisoformat(str(raw["deadline_at"])).replace(tzinfo=ZoneInfo(tz))
-        except ValueError:
-            problems.append(Invalid("Enter a date and time.", field="deadline_at"))
-    criteria = []
-    for i in range(MAX_CRITERIA):
-        name = raw.get(f"criteria-{i}-name_zh")
-        if not name:
-            continue
-        criteria.append({"name_zh": name, "name_en": raw.get(f"criteria-{i}-name_en", ""),
-                         "weight": raw.get(f"criteria-{i}-weight", 0), "min_score": raw.get(f"criteria-{i}-min_score"),
-                         "is_price": bool(raw.get(f"criteria-{i}-is_price"))})
-    data["criteria"] = [{k: v for k, v in c.items() if v is not None} for c in criteria]
-    if problems:
-        raise InvalidFields(problems)
-    return parse(data, CallInput)
-
-
-def form_of(call: Call, tz: str) -> dict[str, Any]:
-    form: dict[str, Any] = {k: getattr(call, k) for k in ("procedure_type", "title_zh", "title_en", "description",
-                                                          "service_start", "service_end", "service_place",
-                                                          "min_rating", "min_years", "justification")}
-    form["budget_ceiling_yuan"] = f"{call.budget_ceiling_fen / 100:.2f}"
-    form["provider_types"] = call.provider_types
-    form["cross_district"] = "true" if call.cross_district else "false"
-    if call.deadline_at:
-        form["deadline_at"] = call.deadline_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
-    for i, c in enumerate(call.criteria):
-        form.update({f"criteria-{i}-name_zh": c.name_zh, f"criteria-{i}-name_en": c.name_en,
-                     f"criteria-{i}-weight": c.weight, f"criteria-{i}-min_score": c.min_score,
-                     f"criteria-{i}-is_price": c.is_price})
-    return form
-
-
-DEFAULT_CRITERIA = [("项目设计与可行性", "Design and feasibility", 35, 60, False),
-                    ("组织能力与团队", "Organisation and team", 25, None, False),
-                    ("预期成效", "Expected outcomes", 20, None, False),
-                    ("价格", "Price", 20, None, True)]
 
 
 def _shown(view: CallView) -> dict[str, Any]:
@@ -120,9 +66,10 @@ def _shown(view: CallView) -> dict[str, Any]:
     return {name: getattr(view, name) for name in view.__struct_fields__}
 
 
-async def _call_step(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
+async def call_step(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,
                      action: Callable[[dict[str, Any]], Awaitable[Response]]) -> Response:
-    """A step taken on the call page: refused, the page shows again with the reason."""
+    """A step taken on the call page (or answering an objection to its award): refused, the page shows
+    again with the reason."""
     async def context() -> dict[str, Any]:
         return _shown(await call_view(conn, identity, call_id))
     return await form_step(request, conn, "procurement/call.html", action, context=context)
@@ -200,14 +147,14 @@ class CallPages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
             return redirect(f"/calls/{call_id}")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/questions", opt=PROVIDERS_OPT)
     async def ask(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await questions.ask(conn, identity, call_id, parse(form, QuestionInput).question)
             return redirect(f"/calls/{call_id}#questions")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/questions/{question_id:int}/answer", opt=BUYERS_OPT)
     async def answer(self, request: Request, conn: Db, identity: User, question_id: FromPath[int]) -> Response:
@@ -216,21 +163,21 @@ class CallPages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             await questions.answer(conn, identity, question_id, parse(form, AnswerInput).answer)
             return redirect(f"/calls/{call_id}#questions")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/panel", opt=BUYERS_OPT)
     async def form_panel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         """Procurement forms the panel for its call, on the evaluation engine."""
         async def action(form: dict[str, Any]) -> Response:
             return redirect(f"/panels/{await panels.form_panel(conn, identity, call_id)}")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT)
     async def fail(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await panels.declare_failed(conn, identity, call_id)
             return redirect(f"/calls/{call_id}")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
     async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
@@ -238,27 +185,27 @@ class CallPages(Controller):
             require_confirmation(form, "award")
             await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
             return done(f"/calls/{call_id}#award", "awarded")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/objections", opt=PROVIDERS_OPT)
     async def object_to(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await awards.object_to(conn, identity, call_id, str(form.get("text", "")))
             return redirect(f"/calls/{call_id}#award")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/batches", opt=BUYERS_OPT)
     async def cut_off(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             return redirect(f"/calls/{call_id}/batches/{await batches.cut_off(conn, identity, call_id)}")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)
     async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await calls.cancel_call(conn, identity, call_id, parse(form, Decision).reason)
             return redirect(f"/calls/{call_id}")
-        return await _call_step(request, conn, identity, call_id, action)
+        return await call_step(request, conn, identity, call_id, action)
 
 
 async def _form_context(conn: asyncpg.Connection, project_id: int, call_id: int | None) -> dict[str, Any]:

@@ -10,10 +10,8 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.core.access import PUBLIC, SIGNED_IN, member
-from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.money import yuan_to_fen
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
@@ -27,6 +25,7 @@ from market.core.web import (
 )
 from market.organisations import services as organisations
 from market.procurement.needs import services as service
+from market.procurement.needs.forms import project_from_form
 from market.procurement.needs.models import (
     Decision,
     Need,
@@ -58,19 +57,6 @@ async def _context(conn: asyncpg.Connection) -> dict[str, Any]:
     places = await organisations.jurisdictions(conn)
     return {"places": places, "place_by_id": {p.id: p for p in places},
             "communities": [p for p in places if p.level == "community"]}
-
-
-def _project_form(form: dict[str, Any]) -> ProjectInput:
-    """The page asks for the budget in yuan; the rest of the system counts fen."""
-    data = {k: v for k, v in form.items() if k not in ("budget_yuan", "need_ids")}
-    data["need_ids"] = [v for v in form.get("need_ids", []) if v]
-    if "budget_yuan" in form:
-        try:
-            data["budget_fen"] = yuan_to_fen(str(form["budget_yuan"]))
-        except ValueError:
-            raise InvalidFields([Invalid("Enter the budget in yuan, such as 80000 or 12500.50.",
-                                         field="budget_yuan")]) from None
-    return parse(data, ProjectInput)
 
 
 class NeedPages(Controller):
@@ -167,7 +153,7 @@ class ProjectPages(Controller):
         form["need_ids"] = (await request.form()).getall("need_ids") if "need_ids" in form else []
 
         async def action(form: dict[str, Any]) -> Response:
-            return redirect(f"/projects/{await service.create_project(conn, identity, _project_form(form))}")
+            return redirect(f"/projects/{await service.create_project(conn, identity, project_from_form(form))}")
 
         async def context() -> dict[str, Any]:
             needs = await service.needs_of(conn, [int(n) for n in form["need_ids"] if str(n).isdigit()])
