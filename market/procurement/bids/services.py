@@ -42,7 +42,7 @@ _INSERT_BID = """insert into bids (amount_fen, objectives, activities, team, ind
 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted')
 returning id"""
 _INSERT_LINES = """insert into bid_budget_lines (bid_id, position, item, amount_fen) values ($1, $2, $3, $4)"""
-_LINES = """select position, item, amount_fen from bid_budget_lines where bid_id = $1 order by position"""
+_LINES = """select bid_id, item, amount_fen from bid_budget_lines where bid_id = any($1) order by bid_id, position"""
 _REPLACE_BID = """update bids
    set amount_fen = $1, objectives = $2, activities = $3, team = $4, indicators = $5, attachments = $6,
        call_revision = $7, submitted_by = $8, status = 'submitted', submitted_at = market_now(), withdrawn_at = null
@@ -170,9 +170,7 @@ async def bids_i_score(conn: asyncpg.Connection, identity: Identity | None, call
     return {r["candidate_id"] for r in rows}
 
 
-async def _bid(conn: asyncpg.Connection, row: Any, call: Any) -> Bid:
-    lines = [BudgetLine(item=r["item"], amount_fen=r["amount_fen"])
-             for r in await conn.fetch(_LINES, row["id"])]
+def _bid(row: Any, call: Any, lines: list[BudgetLine]) -> Bid:
     return Bid(**{k: row[k] for k in Bid.__struct_fields__ if k not in ("budget_lines", "needs_reconfirmation",
                                                                         "attachments")},
                attachments=[str(a) for a in row["attachments"]], budget_lines=lines,
@@ -185,15 +183,15 @@ async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, cal
     call = await conn.fetchrow(_CALL, call_id)
     if call is None or call["published_at"] is None:
         raise NotFound()
-    out = []
     scored = await bids_i_score(conn, identity, call_id)
-    for row in await conn.fetch(_BIDS_OF_CALL, call_id):
-        own = identity is not None and identity.org_id == row["provider_id"]
-        batched = row["batch_id"] is not None
-        if may_read(identity, call, row["provider_id"], batched, scores_it=row["id"] in scored) and (
-                own or row["status"] == "submitted"):
-            out.append(await _bid(conn, row, call))
-    return out
+    readable = [row for row in await conn.fetch(_BIDS_OF_CALL, call_id)
+                if may_read(identity, call, row["provider_id"], row["batch_id"] is not None,
+                            scores_it=row["id"] in scored)
+                and (row["status"] == "submitted" or (identity is not None and identity.org_id == row["provider_id"]))]
+    lines: dict[int, list[BudgetLine]] = {}
+    for r in await conn.fetch(_LINES, [row["id"] for row in readable]):
+        lines.setdefault(r["bid_id"], []).append(BudgetLine(item=r["item"], amount_fen=r["amount_fen"]))
+    return [_bid(row, call, lines.get(row["id"], [])) for row in readable]
 
 
 async def get_bid(conn: asyncpg.Connection, identity: Identity | None, bid_id: int) -> Bid:
