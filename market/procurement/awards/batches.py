@@ -218,37 +218,48 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
     return objection_id
 
 
-async def _view(conn: asyncpg.Connection, row: Any) -> Batch:
-    status = status_of(row)
-    panel_id = await engine.panel_for(conn, "batch", row["id"])
-    funded = [Funded(**dict(r)) for r in await conn.fetch(
-        """select a.id as award_id, a.bid_id, b.provider_id, o.name_zh as provider_name_zh,
-                  o.name_en as provider_name_en, a.amount_fen, a.total, k.id as contract_id
-             from awards a join bids b on b.id = a.bid_id join organisations o on o.id = b.provider_id
-             left join contracts k on k.award_id = a.id
-            where a.batch_id = $1 and a.reopened_at is null order by a.total desc nulls last, a.id""", row["id"])]
-    results: list[Ranked] = []
-    not_funded: dict[int, str] = {}
-    if status != "reviewing" and panel_id is not None:
-        results = await engine.scoring_results(conn, panel_id)
-        chosen = {f.bid_id for f in funded}
-        for r in results:
-            if r.candidate_id not in chosen:
-                not_funded[r.candidate_id] = (" ".join(r.reasons) if r.rank is None else
-                                              gettext("It reached the minimum scores, but the round's remaining "
-                                                      "budget could not cover it."))
-    proposals = await conn.fetchval("select count(*) from bids where batch_id = $1", row["id"])
-    return Batch(id=row["id"], call_id=row["call_id"], number=row["number"], status=status,
-                 cut_off_at=row["cut_off_at"], decided_at=row["decided_at"], notice_ends_at=row["notice_ends_at"],
-                 proposals=proposals, panel_id=panel_id, funded=funded, results=results, not_funded=not_funded)
+async def _views(conn: asyncpg.Connection, rows: list[Any]) -> list[Batch]:
+    """Batches as the public reads them: their panels, proposals and funded awards read in one statement
+    each however many batches there are; the ranking is the engine's, once a batch is decided."""
+    ids = [r["id"] for r in rows]
+    facts = {r["id"]: r for r in await conn.fetch(
+        """select b.id, (select id from panels where subject_type = 'batch' and subject_id = b.id) as panel_id,
+                  (select count(*) from bids where batch_id = b.id) as proposals
+             from call_batches b where b.id = any($1)""", ids)}
+    funded: dict[int, list[Funded]] = {}
+    for r in await conn.fetch(
+            """select a.batch_id, a.id as award_id, a.bid_id, b.provider_id, o.name_zh as provider_name_zh,
+                      o.name_en as provider_name_en, a.amount_fen, a.total, k.id as contract_id
+                 from awards a join bids b on b.id = a.bid_id join organisations o on o.id = b.provider_id
+                 left join contracts k on k.award_id = a.id
+                where a.batch_id = any($1) and a.reopened_at is null
+                order by a.total desc nulls last, a.id""", ids):
+        funded.setdefault(r["batch_id"], []).append(Funded(**{k: r[k] for k in Funded.__struct_fields__}))
+    out = []
+    for row in rows:
+        status, panel_id, chosen = status_of(row), facts[row["id"]]["panel_id"], funded.get(row["id"], [])
+        results: list[Ranked] = []
+        not_funded: dict[int, str] = {}
+        if status != "reviewing" and panel_id is not None:
+            results = await engine.scoring_results(conn, panel_id)
+            for r in results:
+                if r.candidate_id not in {f.bid_id for f in chosen}:
+                    not_funded[r.candidate_id] = (" ".join(r.reasons) if r.rank is None else
+                                                  gettext("It reached the minimum scores, but the round's remaining "
+                                                          "budget could not cover it."))
+        out.append(Batch(id=row["id"], call_id=row["call_id"], number=row["number"], status=status,
+                         cut_off_at=row["cut_off_at"], decided_at=row["decided_at"],
+                         notice_ends_at=row["notice_ends_at"], proposals=facts[row["id"]]["proposals"],
+                         panel_id=panel_id, funded=chosen, results=results, not_funded=not_funded))
+    return out
 
 
 async def batches_of(conn: asyncpg.Connection, call_id: int) -> list[Batch]:
     """A round's batches, public: how many proposals each had, and once decided, what was funded and why."""
-    return [await _view(conn, r) for r in await conn.fetch(
-        "select * from call_batches where call_id = $1 order by number", call_id)]
+    return await _views(conn, await conn.fetch("select * from call_batches where call_id = $1 order by number",
+                                               call_id))
 
 
 async def get_batch(conn: asyncpg.Connection, identity: Identity | None, call_id: int, number: int) -> Batch:
     await calls.get_call(conn, identity, call_id)
-    return await _view(conn, await _batch_row(conn, call_id, number))
+    return (await _views(conn, [await _batch_row(conn, call_id, number)]))[0]

@@ -95,7 +95,7 @@ _SET_NEED_STATUS = """update needs set status = $1, status_reason = $2, updated_
 
 
 def _need(row: Any) -> Need:
-    return Need(**{k: row[k] for k in _NEED_FIELDS if k in row.keys()})
+    return Need(**{k: row[k] for k in _NEED_FIELDS if k in row})
 
 
 def _project(row: Any) -> Project:
