@@ -1,4 +1,5 @@
-"""Panel pages and their JSON twins."""
+"""Panel pages and their JSON twins. The engine knows what a panel evaluates only through the
+subjects registered with it; forming a call's panel is procurement's (calls.controllers)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,7 @@ from market.core.i18n import N_
 from market.core.validation import parse
 from market.core.web import Db, User, page, redirect
 from market.evaluation import services as engine
-from market.evaluation.models import (
-    AddMember,
-    Declaration,
-    ScoreInput,
-)
+from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.evaluation.views import PanelView, panel_view
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
