@@ -21,11 +21,12 @@ from market.mail.domain import DOMAIN as MAIL
 from market.matching.domain import DOMAIN as MATCHING
 from market.notifications.domain import DOMAIN as NOTIFICATIONS
 from market.organisations.domain import DOMAIN as ORGANISATIONS
+from market.portal.domain import DOMAIN as PORTAL
 from market.procurement.domain import DOMAIN as PROCUREMENT
 from market.storage.domain import DOMAIN as STORAGE
 
 DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, PROCUREMENT, FUNDING,
-           MATCHING, DASHBOARD)
+           MATCHING, PORTAL, DASHBOARD)
 
 
 def install() -> None:

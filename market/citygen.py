@@ -367,7 +367,7 @@ class City:
             self.member(self.r.choice(self.funders)["admin"], p["id"], "staff", self.later(self.at(HORIZON_DAYS), 0, 30))
         self.residents: dict[int, list[int]] = defaultdict(list)
         self.all_residents: list[int] = []
-        for _ in range(self.s.residents):
+        for i in range(self.s.residents):
             c = self.community()
             uid = self.user(f"resident{i + 1}", self.name(), community=c["id"], created=self.at(self.recent_days() + 5))
             self.residents[c["id"]].append(uid)
@@ -837,7 +837,7 @@ class City:
         """Charity fairs held over the two years, all closed: their paddles became pledges."""
         count = 0
         verified = [f for f in self.funders if f["status"] == "verified"]
-        for _ in range(self.s.fairs):
+        for i in range(self.s.fairs):
             d = self.district()
             bureau = self.bureaus[d["id"]]
             fid = self.ids.take("fairs")

@@ -35,18 +35,15 @@ from market.matching import demo as fairs_demo
 from market.organisations import credit_code
 from market.organisations.services import insert_organisation
 from market.places.services import add_jurisdiction
-from market.procurement import awards, batches, bids, calls, contracts, needs
-from market.procurement import evaluation as call_evaluation
-from market.procurement.models import (
-    BidInput,
-    BudgetLine,
-    CallInput,
-    CriterionInput,
-    Decision,
-    NeedInput,
-    ProjectInput,
-    TargetInput,
-)
+from market.procurement import contracts
+from market.procurement.awards import batches, panels
+from market.procurement.awards import services as awards
+from market.procurement.bids import services as bids
+from market.procurement.bids.models import BidInput, BudgetLine, TargetInput
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import CallInput, CriterionInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import Decision, NeedInput, ProjectInput
 
 DEMO_PASSWORD = "market-demo-2026"
 DOMAIN = "demo.market"
@@ -316,7 +313,7 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     await _on(conn, start, 9)
     await bids.submit(conn, ngos[10], call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
     await _on(conn, start, 21.5)
-    panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
+    panel_id = await panels.form_panel(conn, bureau, call_id)
     await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)})
     await _on(conn, start, 22)
     await awards.award(conn, bureau, call_id)
@@ -407,7 +404,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await _on(conn, today, -25)
     await bids.submit(conn, ngos[6], failed, _bid(8_600_000, "为持证残疾人上门评估并适配康复辅具"))
     await _on(conn, today, -8)
-    await call_evaluation.declare_failed(conn, bureau, failed)
+    await panels.declare_failed(conn, bureau, failed)
 
     # Under notice now, with an objection answered.
     await _evaluated(conn, bureau, ngos, project, call, evaluators, "紫阳街道社区议事协商能力提升", "05.01.01", 8_000_000,

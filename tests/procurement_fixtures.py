@@ -15,8 +15,10 @@ from market.evaluation.models import (
     Declaration,
     ScoreInput,
 )
-from market.procurement import calls, needs
-from market.procurement.models import CallInput, CriterionInput, ProjectInput
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import CallInput, CriterionInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.catalogue_files import csv_bytes
 from tests.conftest import identity_of
 

@@ -5,7 +5,8 @@ import pytest
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
-from market.procurement import awards
+from market.procurement.awards import services as awards
+from market.procurement.awards.workflow import OBJECTIONS
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do, _panel, closed_call  # noqa: F401 (fixture)
@@ -46,7 +47,7 @@ async def test_the_award_goes_to_the_top_bid_and_is_public_with_the_scores(clien
     award = (await client.get(f"/api/calls/{scored}/award")).json()
     assert award["provider_name_zh"] == "测试provider" and award["amount_fen"] == 100_000_00
     assert [r["rank"] for r in award["results"]] == [1, 2]
-    call = (await client.get(f"/api/calls/{scored}")).json()
+    call = (await client.get(f"/api/calls/{scored}")).json()["call"]
     assert call["status"] == "notice"
     page = (await client.get(f"/calls/{scored}")).text
     # (50·80 + 30·70 + 20·80) / 100 = 77.00
@@ -89,8 +90,8 @@ async def test_objections_only_from_bidders_during_the_notice(pool, settings, wo
         await _do(pool, awards.object_to, loser, scored, "逾期提出的质疑，应不予受理。")
 
 
-@pytest.mark.parametrize("source", awards.OBJECTION_STATUSES)
-@pytest.mark.parametrize("action", awards.OBJECTION_ACTIONS)
+@pytest.mark.parametrize("source", OBJECTIONS.statuses)
+@pytest.mark.parametrize("action", OBJECTIONS.actions)
 async def test_every_objection_transition_allowed_or_refused(pool, settings, world, scored, source, action):
     buyer = await who(pool, settings, world, "buyer_admin")
     await _do(pool, awards.award, buyer, scored)
@@ -99,7 +100,8 @@ async def test_every_objection_transition_allowed_or_refused(pool, settings, wor
     if source != "pending":
         await pool.execute("update objections set status = $2, answer = '已经处理完毕', answered_at = now() where id = $1",
                            objection, source)
-    target = awards.OBJECTION_TRANSITIONS.get((action, source))
+    transition = OBJECTIONS.find(action, source)
+    target = transition.target if transition is not None else None
     if target is None:
         with pytest.raises(Conflict):
             await _do(pool, awards.answer_objection, buyer, objection, action, "答复如下，理由充分。")
@@ -119,7 +121,7 @@ async def test_an_upheld_objection_reopens_the_evaluation(client, pool, world, s
         await _do(pool, awards.answer_objection, await who(pool, settings, world, "provider_admin"), objection, "reject",
                   "我方不同意质疑。")
     await _do(pool, awards.answer_objection, buyer, objection, "uphold", "经复核，质疑成立，重新评审。")
-    call = (await client.get(f"/api/calls/{scored}")).json()
+    call = (await client.get(f"/api/calls/{scored}")).json()["call"]
     assert call["status"] == "closed" and (await client.get(f"/api/calls/{scored}/award")).json() is None
     # the panel can score again, and a new award can be made
     panel_id = await pool.fetchval("select id from panels where subject_id = $1", scored)

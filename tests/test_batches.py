@@ -7,8 +7,15 @@ import pytest
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
-from market.procurement import awards, batches, bids, calls, contracts, needs
-from market.procurement.models import BATCH_STATUSES, CriterionInput, ProjectInput
+from market.procurement import contracts
+from market.procurement.awards import batches
+from market.procurement.awards import services as awards
+from market.procurement.awards.models import BATCH_STATUSES
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import CriterionInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, who
 from tests.test_bids import SECRET, bid_input
@@ -94,7 +101,7 @@ async def test_proposals_stay_sealed_until_a_batch_is_cut_off(client, pool, worl
         await act_as(client, pool, settings, world[name].user_id if name else None)
         page = (await client.get(f"/calls/{venture}/batches/1")).text
         assert SECRET not in page and "2" in page
-        batch = (await client.get(f"/api/calls/{venture}/batches/1")).json()
+        batch = (await client.get(f"/api/calls/{venture}/batches/1")).json()["batch"]
         assert batch["proposals"] == 2 and batch["status"] == "reviewing" and batch["results"] == []
 
 
@@ -141,7 +148,7 @@ async def test_every_proposal_above_the_minimum_is_funded_best_first(client, poo
     assert len(funded) == 2
     assert await pool.fetchval("select count(*) from awards where call_id = $1 and reopened_at is null", venture) == 2
     client.cookies.delete("market_session")
-    batch = (await client.get(f"/api/calls/{venture}/batches/1")).json()
+    batch = (await client.get(f"/api/calls/{venture}/batches/1")).json()["batch"]
     assert batch["status"] == "notice"
     # Design 50%, team 30%, price 20% by formula: the cheaper proposal ranks first, 78.50 against 77.00.
     assert [(f["amount_fen"], f["total"]) for f in batch["funded"]] == [(80_000_00, "78.50"), (100_000_00, "77.00")]
@@ -250,7 +257,7 @@ async def test_each_funded_proposal_gets_its_contract_after_the_notice(client, p
         await _do(pool, contracts.generate_for_award, bureau, award_ids[0])
     with pytest.raises(NotFound):  # a call's award is not a batch's
         await _do(pool, contracts.generate_for_award, bureau, 10**9)
-    batch = (await client.get(f"/api/calls/{venture}/batches/1")).json()
+    batch = (await client.get(f"/api/calls/{venture}/batches/1")).json()["batch"]
     assert all(f["contract_id"] for f in batch["funded"])
     with pytest.raises(Conflict):  # a batch with contracts cannot be reopened
         await _do(pool, batches.reopen, batch["id"], world["buyer_admin"].user_id)

@@ -3,9 +3,11 @@ from datetime import date
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.procurement import bids, calls
-from market.procurement.bids import Ineligible
-from market.procurement.models import BidInput, BudgetLine, TargetInput
+from market.procurement.bids import services as bids
+from market.procurement.bids.workflow import BIDS
+from market.procurement.bids.models import BidInput, BudgetLine, TargetInput
+from market.procurement.bids.services import Ineligible
+from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, pass_deadline, who
 
@@ -121,8 +123,8 @@ async def test_a_bad_bid_is_refused(pool, settings, world, open_call, change, fi
 STATE = {"none": None, "submitted": "submitted", "withdrawn": "withdrawn"}
 
 
-@pytest.mark.parametrize("source", bids.BID_STATES)
-@pytest.mark.parametrize("action", bids.BID_ACTIONS)
+@pytest.mark.parametrize("source", BIDS.statuses)
+@pytest.mark.parametrize("action", BIDS.actions)
 async def test_every_bid_transition_allowed_or_refused(pool, settings, world, open_call, source, action):
     provider = await who(pool, settings, world, "provider_admin")
     if source != "none":
@@ -130,7 +132,7 @@ async def test_every_bid_transition_allowed_or_refused(pool, settings, world, op
         if source == "withdrawn":
             async with pool.acquire() as conn, conn.transaction():
                 await bids.withdraw(conn, provider, open_call)
-    step = bids.find_step(action, source)
+    step = BIDS.find(action, source)
 
     async def act():
         async with pool.acquire() as conn, conn.transaction():

@@ -3,11 +3,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.procurement import calls, calls_workflow
-from market.procurement import evaluation as call_evaluation
-from market.procurement.call_controllers import form_of
+from market.procurement.awards import panels
+from market.procurement.calls import services as calls
+from market.procurement.calls import workflow as calls_workflow
+from market.procurement.calls.forms import form_of
+from market.procurement.calls.models import CriterionInput
 from market.procurement.days import add_days
-from market.procurement.models import CriterionInput
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import call_input, pass_deadline, who
 
@@ -63,8 +64,8 @@ async def test_a_bad_call_is_refused(pool, settings, world, project, change, fie
 
 
 async def test_a_call_may_tighten_but_not_loosen_the_catalogue(pool, settings, world, published):
-    from market.procurement import needs
-    from market.procurement.models import ProjectInput
+    from market.procurement.needs import services as needs
+    from market.procurement.needs.models import ProjectInput
     bureau = await who(pool, settings, world, "buyer_admin")
     async with pool.acquire() as conn, conn.transaction():
         station = await needs.create_project(conn, bureau, ProjectInput(
@@ -120,7 +121,7 @@ async def test_status_is_computed_from_timestamps(pool, settings, world, project
 
 
 @pytest.mark.parametrize("status", calls_workflow.CALL_STATUSES)
-@pytest.mark.parametrize("action", list(calls_workflow.CALL_ACTIONS))
+@pytest.mark.parametrize("action", [a for a in calls_workflow.CALLS.actions if a != "award"])
 async def test_every_call_action_allowed_or_refused(pool, settings, world, project, status, action):
     bureau = await who(pool, settings, world, "buyer_admin")
     call_id = await _create(pool, bureau, call_input(project))
@@ -136,7 +137,7 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
     if status == "failed":
         await pool.execute("update calls set failed_at = now(), deadline_at = now() - interval '1 minute', "
                            "questions_close_at = now() - interval '2 days' where id = $1", call_id)
-    allowed = calls_workflow.allowed(action, status)
+    allowed = calls_workflow.CALLS.allowed(action, status)
     async with pool.acquire() as conn:
         async def act():
             async with conn.transaction():
@@ -145,7 +146,7 @@ async def test_every_call_action_allowed_or_refused(pool, settings, world, proje
                 elif action == "edit":
                     await calls.update_call(conn, bureau, call_id, call_input(project, title_zh="修改后的采购标题"))
                 elif action == "fail":
-                    await call_evaluation.declare_failed(conn, bureau, call_id)
+                    await panels.declare_failed(conn, bureau, call_id)
                 else:
                     await calls.cancel_call(conn, bureau, call_id, "预算调整，取消本次采购")
         if allowed or (action == "publish" and status not in ("draft", "cancelled")):  # re-publishing is a no-op
@@ -203,6 +204,24 @@ async def test_drafts_are_private_published_calls_public(client, pool, world, pr
     assert page.status_code == 200 and "东坡路社区上门助浴服务采购" in page.text and "¥150,000.00" in page.text
     listed = (await client.get("/api/calls")).json()
     assert [c["id"] for c in listed] == [call_id] and listed[0]["status"] == "open"
+    assert [c["name_zh"] for c in listed[0]["criteria"]] == [c.name_zh for c in call_input(project).criteria]
+
+
+async def test_the_call_view_is_the_whole_page(client, pool, world, project):
+    settings = client.app.state.settings
+    bureau = await who(pool, settings, world, "buyer_admin")
+    call_id = await _create(pool, bureau, call_input(project))
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    view = (await client.get(f"/api/calls/{call_id}")).json()
+    assert view["owner"] and view["actions"] == ["publish", "edit", "cancel"] and view["call"]["status"] == "draft"
+    assert view["project"]["id"] == project and view["entry"]["code"] and view["bid_count"] is None
+    assert view["batches"] is None and view["origin"] is None and view["questions"] == []
+    await _publish(pool, bureau, call_id)
+    client.cookies.delete("market_session")
+    view = (await client.get(f"/api/calls/{call_id}")).json()
+    assert not view["owner"] and view["actions"] == [] and view["my_bid"] is None and not view["can_ask"]
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    assert (await client.get(f"/api/calls/{call_id}")).json()["can_ask"]
 
 
 async def test_the_call_form_round_trip(client, pool, world, project):
@@ -223,11 +242,11 @@ async def test_the_call_form_round_trip(client, pool, world, project):
     r = await client.post(f"/projects/{project}/calls/new", data=data)
     assert r.status_code == 303, r.text[:3000]
     call_url = r.headers["location"]
-    call = (await client.get("/api" + call_url)).json()
+    call = (await client.get("/api" + call_url)).json()["call"]
     assert call["budget_ceiling_fen"] == 15_000_000 and [c["is_price"] for c in call["criteria"]] == [False, True]
     r = await client.post(call_url + "/publish", data={"_csrf_token": client.cookies["market_csrf"]})
     assert r.status_code == 303
-    assert (await client.get("/api" + call_url)).json()["status"] == "open"
+    assert (await client.get("/api" + call_url)).json()["call"]["status"] == "open"
     r = await client.post("/api" + call_url + "/publish", headers=api_headers(client))
     assert r.status_code == 201 and r.json()["status"] == "open"
 

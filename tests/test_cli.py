@@ -6,8 +6,8 @@ from market.cli import main
 from market.core import clock, db
 from market.core.i18n import use_locale
 from market.demo import load_demo
-from market.procurement import calls
-from market.procurement.calls_workflow import CALL_STATUSES
+from market.procurement.calls import services as calls
+from market.procurement.calls.workflow import CALL_STATUSES
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from market.app import create_app, load_settings
 from market.core import clock
-from market.procurement import calls
+from market.procurement.calls import services as calls
 from tests.conftest import api_headers
 from tests.procurement_fixtures import travel
 

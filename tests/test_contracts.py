@@ -1,7 +1,8 @@
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.procurement import awards, contracts
+from market.procurement import contracts
+from market.procurement.awards import services as awards
 from market.procurement.contracts import MilestoneInput, Milestones
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import who

@@ -20,8 +20,13 @@ from market.funding.models import PledgeInput
 from market.matching import fairs
 from market.matching.fair_models import ItemInput
 from market.matching.weights import Weights
-from market.procurement import awards, bids, calls, contracts, needs, questions
-from market.procurement.models import NeedInput, ProjectInput
+from market.procurement import contracts
+from market.procurement.awards import services as awards
+from market.procurement.bids import services as bids
+from market.procurement.calls import questions
+from market.procurement.calls import services as calls
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import NeedInput, ProjectInput
 from tests.conftest import act_as
 from tests.procurement_fixtures import call_input, who
 from tests.test_awards import scored  # noqa: F401 (fixture)

@@ -13,9 +13,12 @@ from market.evaluation.models import (
     Declaration,
     ScoreInput,
 )
-from market.procurement import bids, calls, needs
-from market.procurement import evaluation as call_evaluation
-from market.procurement.models import CriterionInput, ProjectInput
+from market.procurement.awards import panels
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.calls.models import CriterionInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import call_input, pass_deadline, who
 from tests.test_bids import bid_input
@@ -89,7 +92,7 @@ async def closed_call(pool, settings, world, published):
 async def _panel(pool, settings, world, call_id):
     bureau = await who(pool, settings, world, "buyer_admin")
     async with pool.acquire() as conn, conn.transaction():
-        panel_id = await call_evaluation.form_panel(conn, bureau, call_id)
+        panel_id = await panels.form_panel(conn, bureau, call_id)
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["buyer_staff"].email))
         await engine.start_scoring(conn, bureau, panel_id)
@@ -107,10 +110,10 @@ async def test_a_panel_only_after_the_deadline_and_with_enough_bids(pool, settin
         call_id = await calls.create_call(conn, bureau, call_input(project))
         await calls.publish_call(conn, bureau, call_id)
     with pytest.raises(Conflict):  # still open
-        await _do(pool, call_evaluation.form_panel, bureau, call_id)
+        await _do(pool, panels.form_panel, bureau, call_id)
     await pass_deadline(pool, call_id)
     with pytest.raises(Conflict) as exc:  # no bids: open competition needs 2
-        await _do(pool, call_evaluation.form_panel, bureau, call_id)
+        await _do(pool, panels.form_panel, bureau, call_id)
     assert exc.value.params == {"n": 0, "min": 2}
 
 
@@ -180,12 +183,12 @@ async def test_who_may_join_and_see_a_panel(client, pool, world, closed_call):
 
 
 @pytest.mark.parametrize("status", workflow.PANEL_STATUSES)
-@pytest.mark.parametrize("action", list(workflow.PANEL_ACTIONS))
+@pytest.mark.parametrize("action", workflow.PANELS.actions)
 async def test_every_panel_action_allowed_or_refused(pool, settings, world, closed_call, status, action):
     bureau = await who(pool, settings, world, "buyer_admin")
     chair = await who(pool, settings, world, "evaluator")
     async with pool.acquire() as conn, conn.transaction():
-        panel_id = await call_evaluation.form_panel(conn, bureau, closed_call)
+        panel_id = await panels.form_panel(conn, bureau, closed_call)
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
     await pool.execute("update panels set status = $2 where id = $1", panel_id, status)
     candidate = await pool.fetchval("select candidate_id from panel_candidates where panel_id = $1 limit 1", panel_id)
@@ -202,12 +205,13 @@ async def test_every_panel_action_allowed_or_refused(pool, settings, world, clos
         "close": lambda c: engine.close(c, panel_id, bureau.user_id),
         "reopen": lambda c: engine.reopen(c, panel_id, bureau.user_id),
     }
-    if workflow.allowed(action, status):
+    transition = workflow.PANELS.find(action, status)
+    if transition is not None:
         await _do(pool, steps[action])
     else:
         with pytest.raises(Conflict):
             await _do(pool, steps[action])
-    expected = workflow.PANEL_MOVES.get(action, status) if workflow.allowed(action, status) else status
+    expected = transition.target if transition is not None else status
     assert await pool.fetchval("select status from panels where id = $1", panel_id) == expected
 
 
@@ -218,22 +222,22 @@ async def test_a_call_with_too_few_bids_is_declared_failed_and_its_project_may_t
         call_id = await calls.create_call(conn, bureau, call_input(project))
         await calls.publish_call(conn, bureau, call_id)
     with pytest.raises(Conflict):  # still open
-        await _do(pool, call_evaluation.declare_failed, bureau, call_id)
+        await _do(pool, panels.declare_failed, bureau, call_id)
     await pass_deadline(pool, call_id)
     with pytest.raises(Forbidden):
-        await _do(pool, call_evaluation.declare_failed, await who(pool, settings, world, "provider_admin"), call_id)
-    reason = await _do(pool, call_evaluation.declare_failed, bureau, call_id)
+        await _do(pool, panels.declare_failed, await who(pool, settings, world, "provider_admin"), call_id)
+    reason = await _do(pool, panels.declare_failed, bureau, call_id)
     assert "0" in reason and "2" in reason
-    assert (await client.get(f"/api/calls/{call_id}")).json()["status"] == "failed"
+    assert (await client.get(f"/api/calls/{call_id}")).json()["call"]["status"] == "failed"
     with pytest.raises(Conflict):
-        await _do(pool, call_evaluation.declare_failed, bureau, call_id)
+        await _do(pool, panels.declare_failed, bureau, call_id)
     async with pool.acquire() as conn, conn.transaction():  # a new call for the same project
         assert await calls.create_call(conn, bureau, call_input(project))
 
 
 async def test_a_call_with_enough_bids_is_not_declared_failed(pool, settings, world, closed_call):
     with pytest.raises(Conflict):
-        await _do(pool, call_evaluation.declare_failed, await who(pool, settings, world, "buyer_admin"), closed_call)
+        await _do(pool, panels.declare_failed, await who(pool, settings, world, "buyer_admin"), closed_call)
 
 
 async def test_panel_members_read_the_bids_they_score_unless_conflicted(client, pool, world, closed_call):
@@ -268,7 +272,7 @@ async def test_an_evaluator_is_told_and_the_panel_names_its_call(client, pool, w
     assert f'<a href="/calls/{closed_call}">{title}</a>' in page and f'href="/calls/{closed_call}/bids"' in page
     # Before any score, no totals: they would rest on the price alone (once 100.00 and 97.43).
     assert "100.00" not in page and "still to record" in page
-    api = (await client.get(f"/api/panels/{panel_id}")).json()
+    api = (await client.get(f"/api/panels/{panel_id}")).json()["panel"]
     assert api["results"] == [] and api["consensus_missing"] == 4 and api["subject"]["link"] == f"/calls/{closed_call}"
 
 
@@ -281,7 +285,7 @@ async def test_the_chair_sees_the_members_scores_before_the_consensus(client, po
     await _do(pool, engine.score, staff, panel_id, ScoreInput(candidate_id=bid, position=1, score=73.5, note="设计扎实"))
     for name, sees in (("evaluator", True), ("buyer_staff", False)):
         await act_as(client, pool, settings, world[name].user_id)
-        scores = (await client.get(f"/api/panels/{panel_id}")).json()["member_scores"]
+        scores = (await client.get(f"/api/panels/{panel_id}")).json()["panel"]["member_scores"]
         assert bool(scores) is sees, name
         if sees:
             assert scores == [{"user_id": world["buyer_staff"].user_id, "display_name": scores[0]["display_name"],

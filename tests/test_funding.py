@@ -9,8 +9,9 @@ from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.funding import disbursements, ledger, pledges
 from market.funding.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
-from market.procurement import contracts, needs
-from market.procurement.models import ProjectInput
+from market.procurement import contracts
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.procurement_fixtures import evaluate_delivery, travel, who
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)

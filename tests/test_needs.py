@@ -3,8 +3,9 @@ import pytest
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.procurement import needs, workflow
-from market.procurement.models import Decision, NeedInput, ProjectInput
+from market.procurement.needs import services as needs
+from market.procurement.needs import workflow
+from market.procurement.needs.models import Decision, NeedInput, ProjectInput
 from tests.conftest import act_as, api_headers, identity_of, post_form
 from tests.procurement_fixtures import who
 from tests.world import code
@@ -98,12 +99,12 @@ ACTOR = {"raiser": "resident", "buyer": "buyer_staff"}
 
 
 @pytest.mark.parametrize("source", workflow.NEED_STATUSES)
-@pytest.mark.parametrize("action", [a for a in workflow.NEED_ACTIONS if a != "approve"])
+@pytest.mark.parametrize("action", [a for a in workflow.NEEDS.actions if a != "approve"])
 async def test_every_need_transition_allowed_or_refused(pool, settings, world, source, action):
     need_id = await raise_(pool, settings, world)
     await pool.execute("update needs set status = $1 where id = $2", source, need_id)
-    step = workflow.find_need_step(action, source)
-    actor = await who(pool, settings, world, ACTOR[step.by] if step else "buyer_staff")
+    step = workflow.NEEDS.find(action, source)
+    actor = await who(pool, settings, world, ACTOR[next(iter(step.who))] if step else "buyer_staff")
     async with pool.acquire() as conn:
         async with conn.transaction():
             if step is None:
@@ -187,10 +188,10 @@ async def test_a_project_from_two_needs(client, pool, world, published):
         "jurisdiction_id": str(world.street), "catalogue_entry_id": str(published["01.01.01"]),
         "budget_yuan": "12,500.50", "budget_line": "2026年福利彩票公益金"})
     assert r.status_code == 303, r.text[:2000]
-    project = (await client.get("/api" + r.headers["location"])).json()
+    project = (await client.get("/api" + r.headers["location"])).json()["project"]
     assert project["budget_fen"] == 1250050 and project["need_ids"] == [first, second]
     for need_id in (first, second):
-        need = (await client.get(f"/api/needs/{need_id}")).json()
+        need = (await client.get(f"/api/needs/{need_id}")).json()["need"]
         assert need["status"] == "approved" and need["project_id"] == project["id"]
     listed = (await client.get(f"/api/projects?place={world.street}")).json()
     assert [p["id"] for p in listed] == [project["id"]]
@@ -257,3 +258,33 @@ async def test_the_three_lists_page(client, pool, world, published):
     other = (await client.get("/lists?category=08")).text
     assert "独居老人午餐没人做" not in other and "助老基金" not in other
     assert need_id
+
+
+async def test_the_three_lists_have_a_json_twin(client, pool, world, published):
+    settings = client.app.state.settings
+    need_id = await raise_(pool, settings, world)
+    funder = await who(pool, settings, world, "funder_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        await resources.create(conn, funder, ResourceInput(kind="money", title="助老基金", amount_fen=100_000_00,
+                                                           categories=["01"]))
+    lists = (await client.get("/api/lists")).json()
+    assert [n["id"] for n in lists["needs"]] == [need_id] and [r["title"] for r in lists["resources"]] == ["助老基金"]
+    assert lists["projects"] == [] and lists["filters"] == {"place": None, "category": ""}
+    other = (await client.get("/api/lists?category=08")).json()
+    assert other["needs"] == [] and other["resources"] == [] and other["filters"]["category"] == "08"
+    assert (await client.get("/api/lists?category=x")).status_code == 400
+
+
+async def test_the_need_view_says_what_the_reader_may_do(client, pool, world):
+    settings = client.app.state.settings
+    need_id = await raise_(pool, settings, world)
+    view = (await client.get(f"/api/needs/{need_id}")).json()
+    assert view["actions"] == [] and view["place"]["id"] == world.community and not view["is_raiser"]
+    await act_as(client, pool, settings, world["resident"].user_id)
+    view = (await client.get(f"/api/needs/{need_id}")).json()
+    assert view["is_raiser"] and view["actions"] == ["withdraw"] and not view["supported"]
+    await act_as(client, pool, settings, world["buyer_staff"].user_id)
+    view = (await client.get(f"/api/needs/{need_id}")).json()
+    assert view["is_buyer"] and view["actions"] == ["decline"]
+    for url in (f"/needs/{10**9}", f"/api/needs/{10**9}", f"/projects/{10**9}", f"/api/projects/{10**9}"):
+        assert (await client.get(url)).status_code == 404, url

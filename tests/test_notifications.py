@@ -4,7 +4,9 @@ import pytest
 
 from market.app import load_settings
 from market.notifications import services as notifications
-from market.procurement import awards, calls, questions
+from market.procurement.awards import services as awards
+from market.procurement.calls import questions
+from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, who
 from tests.smtp import SmtpServer

@@ -14,8 +14,8 @@ from market.funding import ledger, pledges, pools
 from market.funding.models import OfflinePaymentInput, PledgeInput
 from market.funding.pool_models import FundInput
 from market.organisations.services import insert_organisation
-from market.procurement import needs
-from market.procurement.models import ProjectInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do

@@ -1,7 +1,7 @@
 import pytest
 
 from market.core.errors import Conflict, Forbidden
-from market.procurement import questions
+from market.procurement.calls import questions
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import who
 

@@ -12,8 +12,8 @@ from market.core.i18n import use_locale
 from market.funding import resources
 from market.funding.models import ResourceInput
 from market.organisations.services import insert_organisation
-from market.procurement import needs
-from market.procurement.models import NeedInput
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import NeedInput
 from tests.conftest import act_as, api_headers, identity_of, post_form
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do

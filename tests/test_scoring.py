@@ -32,8 +32,10 @@ from market.matching.scoring import (
 from market.matching.weights import Weights, WeightsError
 from market.organisations.services import insert_organisation
 from market.places.services import insert_jurisdiction
-from market.procurement import bids, calls, needs
-from market.procurement.models import ProjectInput
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 from tests.conftest import act_as
 from tests.procurement_fixtures import call_input, pass_deadline, who
 from tests.test_awards import scored  # noqa: F401 (fixture)
@@ -424,8 +426,8 @@ async def test_track_record_from_the_database(pool, world, signed):
     assert {p["id"]: p["capacity"] for p in instance["providers"]}[world.orgs["provider"]] == 3
 
 
-async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):  # noqa: F811
-    from market.procurement import awards
+async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):
+    from market.procurement.awards import services as awards
     objection = await _do(pool, awards.object_to, await who(pool, settings, world, "other_provider_admin"), awarded,
                           "评分有误，请复核价格分。")
     await _do(pool, awards.answer_objection, await who(pool, settings, world, "buyer_admin"), objection, "uphold",

@@ -16,7 +16,7 @@ from market.core.errors import InvalidFields
 from market.funding import pools
 from market.matching import fairs
 from market.organisations.services import insert_organisation
-from market.procurement import calls
+from market.procurement.calls import services as calls
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import call_input, who
 from tests.test_awards import scored  # noqa: F401 (fixture)

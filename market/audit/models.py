@@ -61,9 +61,13 @@ class Verb(StrEnum):
     PANEL_SCORE = "panel.score"
     PANEL_CONSENSUS = "panel.consensus"
     PANEL_STATUS = "panel.status"
+    PANEL_START = "panel.start"
+    PANEL_CLOSE = "panel.close"
+    PANEL_REOPEN = "panel.reopen"
     CALL_AWARD = "call.award"
     BATCH_CUT_OFF = "batch.cut_off"
     BATCH_DECIDE = "batch.decide"
+    BATCH_REOPEN = "batch.reopen"
     OBJECTION_RAISE = "objection.raise"
     OBJECTION_UPHOLD = "objection.uphold"
     OBJECTION_REJECT = "objection.reject"
@@ -146,9 +150,13 @@ VERB_NAMES = {
     Verb.PANEL_SCORE: N_("Score given"),
     Verb.PANEL_CONSENSUS: N_("Consensus score recorded"),
     Verb.PANEL_STATUS: N_("Panel moved to another stage"),
+    Verb.PANEL_START: N_("Panel scoring started"),
+    Verb.PANEL_CLOSE: N_("Panel closed"),
+    Verb.PANEL_REOPEN: N_("Panel reopened"),
     Verb.CALL_AWARD: N_("Call awarded"),
     Verb.BATCH_CUT_OFF: N_("Review batch cut off"),
     Verb.BATCH_DECIDE: N_("Review batch decided"),
+    Verb.BATCH_REOPEN: N_("Review batch reopened"),
     Verb.OBJECTION_RAISE: N_("Objection raised"),
     Verb.OBJECTION_UPHOLD: N_("Objection upheld"),
     Verb.OBJECTION_REJECT: N_("Objection rejected"),

@@ -20,8 +20,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg
-from market.evaluation import scoring, workflow
+from market.evaluation import scoring
 from market.evaluation.models import (
     AddMember,
     Candidate,
@@ -32,7 +31,8 @@ from market.evaluation.models import (
     Ranked,
     ScoreInput,
 )
-from market.notifications import services as notifications
+from market.evaluation.workflow import PANELS
+from market.workflow import Notice, Transition, step
 
 
 class Subject(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,7 +106,7 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
     panel = await _panel(conn, panel_id)
     if identity.org_id != panel["owner_id"] or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
         raise Forbidden("Only the panel's owner forms the panel.")
-    _require(panel, "add_member")
+    PANELS.check("add_member", panel["status"], {"owner"})
     user = await conn.fetchrow("select id from users where email = $1", normalise_email(data.email))
     if user is None:
         raise InvalidFields([Invalid("No account uses this email address.", field="email")])
@@ -121,30 +121,29 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
     if data.role == "chair" and await conn.fetchval(
             "select 1 from panel_members where panel_id = $1 and role = 'chair'", panel_id):
         raise Conflict("The panel has a chair already.")
-    await conn.execute("insert into panel_members (panel_id, user_id, role) values ($1, $2, $3)",
-                       panel_id, user["id"], data.role)
+
+    async def write(_: Transition) -> None:
+        await conn.execute("insert into panel_members (panel_id, user_id, role) values ($1, $2, $3)",
+                           panel_id, user["id"], data.role)
+
     subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
-    await notifications.notify(conn, [user["id"]], "panel_member_added", f"/panels/{panel_id}",
-                               title=subject.title_zh if subject else "")
-    await audit.record(conn, verb=Verb.PANEL_MEMBER_ADD, object_type="panel", object_id=panel_id,
-                       actor=identity.user_id, organisation=identity.org_id,
-                       after={"user_id": user["id"], "role": data.role})
+    await step(conn, PANELS, "add_member", panel["status"], object_id=panel_id, capacities={"owner"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"user_id": user["id"], "role": data.role},
+               notices=[Notice([user["id"]], "panel_member_added", f"/panels/{panel_id}",
+                               {"title": subject.title_zh if subject else ""})])
     return user["id"]
 
 
-def _require(panel: Any, action: str) -> None:
-    if not workflow.allowed(action, panel["status"]):
-        raise Conflict("This cannot be done while the panel is %(status)s.",
-                       status=Msg(workflow.PANEL_STATUS_NAMES[panel["status"]]))
-
-
 async def _move(conn: asyncpg.Connection, panel: Any, action: str, actor: int | None) -> None:
-    _require(panel, action)
-    target = workflow.PANEL_MOVES[action]
-    await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then market_now() end "
-                       "where id = $1", panel["id"], target)
-    await audit.record(conn, verb=Verb.PANEL_STATUS, object_type="panel", object_id=panel["id"], actor=actor,
-                       before={"status": panel["status"]}, after={"status": target})
+    """Start, close or reopen: the moves the panel's owner (or the step an award takes) makes."""
+
+    async def write(transition: Transition) -> None:
+        await conn.execute("update panels set status = $2, closed_at = case when $2 = 'closed' then market_now() end "
+                           "where id = $1", panel["id"], transition.target)
+
+    await step(conn, PANELS, action, panel["status"], object_id=panel["id"], capacities={"owner"}, actor=actor,
+               write=write)
 
 
 async def start_scoring(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> None:
@@ -154,7 +153,7 @@ async def start_scoring(conn: asyncpg.Connection, identity: Identity, panel_id: 
         raise NotFound()
     if identity.org_id != panel["owner_id"] or not identity.acts_for_verified:
         raise Forbidden("Only the panel's owner forms the panel.")
-    _require(panel, "start")
+    PANELS.check("start", panel["status"], {"owner"})
     if not await conn.fetchval("select 1 from panel_members where panel_id = $1 and role = 'chair'", panel_id):
         raise Conflict("Add the chair first.")
     await _move(conn, panel, "start", identity.user_id)
@@ -169,13 +168,15 @@ async def reopen(conn: asyncpg.Connection, panel_id: int, actor: int) -> None:
     await _move(conn, await conn.fetchrow("select * from panels where id = $1 for update", panel_id), "reopen", actor)
 
 
-async def _member(conn: asyncpg.Connection, identity: Identity, panel_id: int, action: str) -> tuple[Any, str]:
+async def _member(conn: asyncpg.Connection, identity: Identity, panel_id: int, action: str) -> tuple[Any, set[str]]:
+    """The panel and what the person is on it (a member, and maybe the chair), if they may take `action`."""
     panel = await _panel(conn, panel_id)
     role = await role_in(conn, identity, panel_id)
     if role is None:
         raise Forbidden("Only the panel's members do this.")
-    _require(panel, action)
-    return panel, role
+    capacities = {"member", role}
+    PANELS.check(action, panel["status"], capacities)
+    return panel, capacities
 
 
 async def _candidate(conn: asyncpg.Connection, panel_id: int, candidate_id: int) -> Any:
@@ -188,18 +189,23 @@ async def _candidate(conn: asyncpg.Connection, panel_id: int, candidate_id: int)
 
 async def declare(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: Declaration) -> None:
     """A member's declaration of interest for one candidate; it cannot be changed after scoring starts."""
-    await _member(conn, identity, panel_id, "declare")
+    panel, capacities = await _member(conn, identity, panel_id, "declare")
     await _candidate(conn, panel_id, data.candidate_id)
     if await conn.fetchval("select 1 from panel_scores where panel_id = $1 and user_id = $2 and candidate_id = $3",
                            panel_id, identity.user_id, data.candidate_id):
         raise Conflict("You have scored this candidate; your declaration stands.")
-    await conn.execute(
-        """insert into panel_declarations (panel_id, user_id, candidate_id, conflicted, note) values ($1, $2, $3, $4, $5)
-           on conflict (panel_id, user_id, candidate_id)
-           do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = market_now()""",
-        panel_id, identity.user_id, data.candidate_id, data.conflicted, data.note.strip())
-    await audit.record(conn, verb=Verb.PANEL_DECLARE, object_type="panel", object_id=panel_id, actor=identity.user_id,
-                       after={"candidate_id": data.candidate_id, "conflicted": data.conflicted})
+
+    async def write(_: Transition) -> None:
+        await conn.execute(
+            """insert into panel_declarations (panel_id, user_id, candidate_id, conflicted, note)
+               values ($1, $2, $3, $4, $5)
+               on conflict (panel_id, user_id, candidate_id)
+               do update set conflicted = excluded.conflicted, note = excluded.note, declared_at = market_now()""",
+            panel_id, identity.user_id, data.candidate_id, data.conflicted, data.note.strip())
+
+    await step(conn, PANELS, "declare", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, write=write,
+               after={"candidate_id": data.candidate_id, "conflicted": data.conflicted})
 
 
 async def _criterion(conn: asyncpg.Connection, panel_id: int, position: int) -> Any:
@@ -213,7 +219,7 @@ async def _criterion(conn: asyncpg.Connection, panel_id: int, position: int) -> 
 
 async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
     """A member's own score, with a note; None is "not applicable". Only after declaring no conflict."""
-    await _member(conn, identity, panel_id, "score")
+    panel, capacities = await _member(conn, identity, panel_id, "score")
     candidate = await _candidate(conn, panel_id, data.candidate_id)
     await _criterion(conn, panel_id, data.position)
     if await conn.fetchval("select 1 from memberships where user_id = $1 and organisation_id = $2",
@@ -226,22 +232,27 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
         raise Conflict("Declare first whether you have a conflict of interest with this candidate.")
     if conflicted:
         raise Forbidden("You declared a conflict of interest with this candidate, so you do not score it.")
-    await conn.execute(
-        """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
-           values ($1, $2, $3, $4, $5, $6)
-           on conflict (panel_id, user_id, candidate_id, position)
-           do update set score = excluded.score, note = excluded.note, scored_at = market_now()""",
-        panel_id, identity.user_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip())
-    await audit.record(conn, verb=Verb.PANEL_SCORE, object_type="panel", object_id=panel_id, actor=identity.user_id,
-                       after={"candidate_id": data.candidate_id, "position": data.position,
-                              "score": str(data.score) if data.score is not None else None})
+
+    async def write(_: Transition) -> None:
+        await conn.execute(
+            """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
+               values ($1, $2, $3, $4, $5, $6)
+               on conflict (panel_id, user_id, candidate_id, position)
+               do update set score = excluded.score, note = excluded.note, scored_at = market_now()""",
+            panel_id, identity.user_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip())
+
+    await step(conn, PANELS, "score", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, write=write,
+               after={"candidate_id": data.candidate_id, "position": data.position,
+                      "score": str(data.score) if data.score is not None else None})
 
 
 async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
     """The chair's consensus score, once every member without a conflict has scored that criterion."""
-    _, role = await _member(conn, identity, panel_id, "consensus")
-    if role != "chair":
+    panel = await _panel(conn, panel_id)
+    if await role_in(conn, identity, panel_id) != "chair":
         raise Forbidden("Only the chair records the consensus.")
+    PANELS.check("consensus", panel["status"], {"chair"})
     await _candidate(conn, panel_id, data.candidate_id)
     await _criterion(conn, panel_id, data.position)
     missing = await conn.fetchval(
@@ -254,16 +265,20 @@ async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_i
         panel_id, data.candidate_id, data.position)
     if missing:
         raise Conflict("%(n)s members have not scored this yet.", n=missing)
-    await conn.execute(
-        """insert into panel_consensus (panel_id, candidate_id, position, score, note, recorded_by)
-           values ($1, $2, $3, $4, $5, $6)
-           on conflict (panel_id, candidate_id, position)
-           do update set score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by,
-                         recorded_at = market_now()""",
-        panel_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip(), identity.user_id)
-    await audit.record(conn, verb=Verb.PANEL_CONSENSUS, object_type="panel", object_id=panel_id,
-                       actor=identity.user_id, after={"candidate_id": data.candidate_id, "position": data.position,
-                                                      "score": str(data.score) if data.score is not None else None})
+
+    async def write(_: Transition) -> None:
+        await conn.execute(
+            """insert into panel_consensus (panel_id, candidate_id, position, score, note, recorded_by)
+               values ($1, $2, $3, $4, $5, $6)
+               on conflict (panel_id, candidate_id, position)
+               do update set score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by,
+                             recorded_at = market_now()""",
+            panel_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip(), identity.user_id)
+
+    await step(conn, PANELS, "consensus", panel["status"], object_id=panel_id, capacities={"chair"},
+               actor=identity.user_id, write=write,
+               after={"candidate_id": data.candidate_id, "position": data.position,
+                      "score": str(data.score) if data.score is not None else None})
 
 
 async def criteria_of(conn: asyncpg.Connection, panel_id: int) -> list[Criterion]:

@@ -1,24 +1,23 @@
-"""What may be done to a panel in each of its states, and where each step leads, as data."""
+"""The life cycle of a panel, as data: formed by its owner, scored by its members, closed when a
+result stands on its scores and reopened when an objection is upheld."""
 
 from __future__ import annotations
 
+from market.audit.models import Verb
 from market.core.i18n import N_
+from market.workflow import machine
 
 PANEL_STATUSES = ("forming", "scoring", "closed")
 PANEL_STATUS_NAMES = {"forming": N_("being formed"), "scoring": N_("scoring"), "closed": N_("closed")}
-# action → the statuses it may be taken in
-PANEL_ACTIONS: dict[str, frozenset[str]] = {
-    "add_member": frozenset({"forming"}),
-    "start": frozenset({"forming"}),
-    "declare": frozenset({"scoring"}),
-    "score": frozenset({"scoring"}),
-    "consensus": frozenset({"scoring"}),
-    "close": frozenset({"scoring"}),
-    "reopen": frozenset({"closed"}),
-}
-# actions that move the panel to another status
-PANEL_MOVES = {"start": "scoring", "close": "closed", "reopen": "scoring"}
-
-
-def allowed(action: str, status: str) -> bool:
-    return status in PANEL_ACTIONS[action]
+# The owner is the organisation that formed the panel; members and the chair sit on it.
+PANELS = machine("panel", PANEL_STATUSES, [
+    ("add_member", "forming", "forming", "owner", Verb.PANEL_MEMBER_ADD),
+    ("start", "forming", "scoring", "owner", Verb.PANEL_START),
+    ("declare", "scoring", "scoring", "member", Verb.PANEL_DECLARE),
+    ("score", "scoring", "scoring", "member", Verb.PANEL_SCORE),
+    ("consensus", "scoring", "scoring", "chair", Verb.PANEL_CONSENSUS),
+    ("close", "scoring", "closed", "owner", Verb.PANEL_CLOSE),
+    ("reopen", "closed", "scoring", "owner", Verb.PANEL_REOPEN),
+], action_names={"add_member": N_("Add a member"), "start": N_("Start scoring"), "declare": N_("Declare"),
+                 "score": N_("Score"), "consensus": N_("Record the consensus"), "close": N_("Close"),
+                 "reopen": N_("Reopen")}, status_names=PANEL_STATUS_NAMES)

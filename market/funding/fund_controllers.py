@@ -43,7 +43,7 @@ from market.funding.pool_models import (
     PoolPreview,
     ProjectChoice,
 )
-from market.procurement import needs
+from market.procurement.needs import services as needs
 
 PUBLIC_OPT = {"access": PUBLIC}
 OWNERS_OPT = {"access": member(N_("funders and buyers"), "funder", "buyer")}

@@ -44,7 +44,9 @@ from market.matching.scoring import (
     Rules,
 )
 from market.matching.weights import Weights
-from market.procurement import bids, calls, needs
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.needs import services as needs
 
 # Edges per need in a solver instance: the best of each side (the solver's instances are sparse).
 PROVIDERS_PER_NEED = 20
@@ -428,6 +430,9 @@ async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdict
     preferences, which are not for everyone."""
     return identity is not None and identity.acts_for_verified and (
         identity.is_platform_admin or await needs.covers(conn, identity, jurisdiction_id))
+
+
+needs.register_match_reader(may_see)
 
 
 async def project_matches(conn: asyncpg.Connection, identity: Identity | None, project_id: int, weights: Weights,

@@ -17,8 +17,9 @@ from market.matching import candidates, dockings, fairs, rolling
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
 from market.matching.rolling import RuleInput
 from market.matching.weights import Weights
-from market.procurement import contracts, needs
-from market.procurement.models import ProjectInput
+from market.procurement import contracts
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import ProjectInput
 
 
 async def _projects(conn: asyncpg.Connection, *titles: str) -> list[int]:

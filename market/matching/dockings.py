@@ -26,7 +26,7 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.matching import candidates
 from market.matching.weights import Weights
 from market.notifications import services as notifications
-from market.procurement import calls
+from market.procurement.calls import services as calls
 from market.procurement.days import add_days
 
 Fen = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
@@ -262,4 +262,16 @@ async def of_projects(conn: asyncpg.Connection, project_ids: list[int]) -> dict[
 async def of_call(conn: asyncpg.Connection, call_id: int) -> Docking | None:
     row = await conn.fetchrow(_DOCKING_VIEW + " where d.call_id = $1", call_id)
     return _docking(row) if row else None
+
+
+async def _origin(conn: asyncpg.Connection, call_id: int) -> calls.CallOrigin | None:
+    """Where a docked call came from, for the call's page (procurement asks; matching owns dockings)."""
+    docking = await of_call(conn, call_id)
+    if docking is None:
+        return None
+    return calls.CallOrigin(fit_score=docking.fit_score, fair_id=docking.fair_id, fair_title_zh=docking.fair_title_zh,
+                            fair_title_en=docking.fair_title_en, run_id=docking.run_id)
+
+
+calls.register_call_origin(_origin)
 

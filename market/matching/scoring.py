@@ -26,7 +26,7 @@ from market.core import i18n
 from market.core.i18n import N_, Msg
 from market.matching.weights import Weights
 from market.organisations.models import SUBTYPE_NAMES
-from market.procurement.bids import Breach, rule_breaches
+from market.procurement.bids.services import Breach, rule_breaches
 
 Distance = Literal["community", "street", "district", "other"]
 

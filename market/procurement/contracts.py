@@ -19,7 +19,8 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, gettext, use_locale
 from market.notifications import services as notifications
-from market.procurement import batches, calls
+from market.procurement.awards import batches
+from market.procurement.calls import services as calls
 
 CONTRACT_STATUS_NAMES = {"draft": N_("awaiting signatures"), "buyer_signed": N_("signed by the buyer"),
                          "provider_signed": N_("signed by the provider"), "signed": N_("signed by both parties")}

@@ -3,12 +3,18 @@ from litestar.datastructures import State
 from market.core.domain import Domain
 from market.core.i18n import N_, gettext
 from market.core.web import localized
-from market.procurement import calls, calls_workflow, contracts, models, workflow
-from market.procurement.batch_controllers import BatchApi, BatchPages
-from market.procurement.bid_controllers import BidApi, BidPages
-from market.procurement.call_controllers import CallApi, CallPages
+from market.procurement import contracts
+from market.procurement.awards.controllers import BatchApi, BatchPages
+from market.procurement.awards.models import BATCH_STATUS_NAMES, OBJECTION_STATUS_NAMES
+from market.procurement.bids.controllers import BidApi, BidPages
+from market.procurement.calls import services as calls
+from market.procurement.calls import workflow as calls_workflow
+from market.procurement.calls.controllers import CallApi, CallPages
+from market.procurement.calls.models import CALL_STATUS_NAMES
 from market.procurement.contract_controllers import ContractApi, ContractPages
-from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
+from market.procurement.needs import workflow
+from market.procurement.needs.controllers import NeedApi, NeedPages, ProjectPages
+from market.procurement.needs.models import NEED_STATUS_NAMES, URGENCY_NAMES
 
 
 async def _remind(state: State) -> None:
@@ -17,16 +23,16 @@ async def _remind(state: State) -> None:
 
 DOMAIN = Domain(
     "procurement",
-    routes=[NeedPages, ProjectPages, NeedApi, ListsPage, CallPages, CallApi, BidPages, BidApi, BatchPages, BatchApi,
+    routes=[NeedPages, ProjectPages, NeedApi, CallPages, CallApi, BidPages, BidApi, BatchPages, BatchApi,
             ContractPages, ContractApi],
     template_globals={
-        "URGENCY_NAMES": models.URGENCY_NAMES, "NEED_STATUS_NAMES": models.NEED_STATUS_NAMES,
-        "NEED_ACTION_NAMES": workflow.NEED_ACTION_NAMES, "CALL_STATUS_NAMES": models.CALL_STATUS_NAMES,
-        "OBJECTION_STATUS_NAMES": models.OBJECTION_STATUS_NAMES, "BATCH_STATUS_NAMES": models.BATCH_STATUS_NAMES,
+        "URGENCY_NAMES": URGENCY_NAMES, "NEED_STATUS_NAMES": NEED_STATUS_NAMES,
+        "NEED_ACTION_NAMES": workflow.NEED_ACTION_NAMES, "CALL_STATUS_NAMES": CALL_STATUS_NAMES,
+        "OBJECTION_STATUS_NAMES": OBJECTION_STATUS_NAMES, "BATCH_STATUS_NAMES": BATCH_STATUS_NAMES,
         "CONTRACT_STATUS_NAMES": contracts.CONTRACT_STATUS_NAMES, "MILESTONE_KIND_NAMES": contracts.MILESTONE_KIND_NAMES,
         "WAITS_FOR_NAMES": contracts.WAITS_FOR_NAMES, "milestone_title": contracts.milestone_title,
         "CALL_ACTION_NAMES": calls_workflow.CALL_ACTION_NAMES,
-        "urgency_choices": lambda: [(k, gettext(v)) for k, v in models.URGENCY_NAMES.items()],
+        "urgency_choices": lambda: [(k, gettext(v)) for k, v in URGENCY_NAMES.items()],
         "procedure_choices": lambda procedures: [(p.code, localized(p)) for p in procedures],
     },
     notification_kinds={

@@ -21,26 +21,17 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, gettext
+from market.core.i18n import gettext
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion, Ranked
 from market.notifications import services as notifications
-from market.procurement import calls
+from market.procurement.awards.workflow import BATCHES
+from market.procurement.calls import services as calls
 from market.procurement.days import add_days
-from market.procurement.models import BATCH_STATUS_NAMES
+from market.workflow import Notice, Transition, step
 
-# action → the statuses it may be taken in
-BATCH_ACTIONS: dict[str, frozenset[str]] = {
-    "decide": frozenset({"reviewing"}),
-    "object": frozenset({"notice"}),
-    # An objection may be answered after the notice ends, but not once contracts are made.
-    "reopen": frozenset({"notice", "decided"}),
-    "contract": frozenset({"decided"}),
-}
-
-
-def allowed(action: str, status: str) -> bool:
-    return status in BATCH_ACTIONS[action]
+# Contracts ask whether a batch's awards may be contracted (the "contract" transition).
+allowed = BATCHES.allowed
 
 
 def status_of(row: Any, at: datetime | None = None) -> str:
@@ -80,11 +71,6 @@ class Budget(msgspec.Struct, frozen=True, kw_only=True):
     total_fen: int
     awarded_fen: int
     remaining_fen: int
-
-
-def _require(action: str, status: str) -> None:
-    if not allowed(action, status):
-        raise Conflict("This cannot be done to a batch that is %(status)s.", status=Msg(BATCH_STATUS_NAMES[status]))
 
 
 async def budget(conn: asyncpg.Connection, call_id: int) -> Budget:
@@ -156,7 +142,7 @@ async def decide(conn: asyncpg.Connection, identity: Identity, call_id: int, num
     lasts; publish the decision for the notice period. Returns the funded bids."""
     call = await _owned_call(conn, identity, call_id)
     batch = await _batch_row(conn, call_id, number, lock=True)
-    _require("decide", status_of(batch))
+    BATCHES.check("decide", status_of(batch), {"buyer"})
     panel_id = await engine.panel_for(conn, "batch", batch["id"])
     if missing := await engine.missing_consensus(conn, panel_id):
         raise Conflict("The panel has %(n)s consensus scores still to record.", n=missing)
@@ -170,43 +156,51 @@ async def decide(conn: asyncpg.Connection, identity: Identity, call_id: int, num
     procedure = await conn.fetchrow("select * from procedure_types where code = $1", call["procedure_type"])
     now = calls.now()
     notice_ends = add_days(now, procedure["notice_days"], procedure["day_kind"], tz)
-    await conn.executemany(
-        """insert into awards (call_id, batch_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
-           values ($1, $2, $3, $4, $5, $6, $7, $8)""",
-        [(call_id, batch["id"], r.candidate_id, panel_id, prices[r.candidate_id], r.total, identity.user_id,
-          notice_ends) for r in funded])
-    await conn.execute("update call_batches set decided_at = $2, decided_by = $3, notice_ends_at = $4 where id = $1",
-                       batch["id"], now, identity.user_id, notice_ends)
-    await engine.close(conn, panel_id, identity.user_id)
+
+    async def write(_: Transition) -> None:
+        await conn.executemany(
+            """insert into awards (call_id, batch_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
+               values ($1, $2, $3, $4, $5, $6, $7, $8)""",
+            [(call_id, batch["id"], r.candidate_id, panel_id, prices[r.candidate_id], r.total, identity.user_id,
+              notice_ends) for r in funded])
+        await conn.execute("update call_batches set decided_at = $2, decided_by = $3, notice_ends_at = $4 "
+                           "where id = $1", batch["id"], now, identity.user_id, notice_ends)
+        await engine.close(conn, panel_id, identity.user_id)
+
     proposers = [r["provider_id"] for r in await conn.fetch("select provider_id from bids where batch_id = $1",
                                                             batch["id"])]
-    await notifications.notify(conn, await notifications.members_of(conn, proposers), "batch_decided",
-                               f"/calls/{call_id}/batches/{number}", title=call["title_zh"], number=number)
-    await audit.record(conn, verb=Verb.BATCH_DECIDE, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id,
-                       after={"batch": number, "funded": [r.candidate_id for r in funded],
-                              "amount_fen": sum(prices[r.candidate_id] for r in funded),
-                              "notice_ends_at": notice_ends})
+    await step(conn, BATCHES, "decide", status_of(batch), object_id=batch["id"], capacities={"buyer"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"call_id": call_id, "batch": number, "funded": [r.candidate_id for r in funded],
+                      "amount_fen": sum(prices[r.candidate_id] for r in funded), "notice_ends_at": notice_ends},
+               notices=[Notice(await notifications.members_of(conn, proposers), "batch_decided",
+                               f"/calls/{call_id}/batches/{number}", {"title": call["title_zh"], "number": number})])
     return [r.candidate_id for r in funded]
 
 
 async def reopen(conn: asyncpg.Connection, batch_id: int, actor: int) -> None:
     """An upheld objection: the batch's awards fall and its panel scores again."""
     batch = await conn.fetchrow("select * from call_batches where id = $1 for update", batch_id)
-    _require("reopen", status_of(batch))
+    BATCHES.check("reopen", status_of(batch), {"buyer"})
     if await conn.fetchval("select 1 from contracts k join awards a on a.id = k.award_id where a.batch_id = $1",
                            batch_id):
         raise Conflict("Contracts have been made for this batch; it cannot be reopened.")
-    await conn.execute("update awards set reopened_at = market_now() where batch_id = $1 and reopened_at is null", batch_id)
-    await conn.execute("update call_batches set decided_at = null, decided_by = null, notice_ends_at = null "
-                       "where id = $1", batch_id)
-    await engine.reopen(conn, await engine.panel_for(conn, "batch", batch_id), actor)
+
+    async def write(_: Transition) -> None:
+        await conn.execute("update awards set reopened_at = market_now() where batch_id = $1 and reopened_at is null",
+                           batch_id)
+        await conn.execute("update call_batches set decided_at = null, decided_by = null, notice_ends_at = null "
+                           "where id = $1", batch_id)
+        await engine.reopen(conn, await engine.panel_for(conn, "batch", batch_id), actor)
+
+    await step(conn, BATCHES, "reopen", status_of(batch), object_id=batch_id, capacities={"buyer"}, actor=actor,
+               write=write, after={"call_id": batch["call_id"], "batch": batch["number"]})
 
 
 async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, number: int, text: str) -> int:
     """A proposer of the batch objects to its decision during the notice period."""
     batch = await _batch_row(conn, call_id, number)
-    _require("object", status_of(batch))
+    BATCHES.check("object", status_of(batch), {"proposer"})
     if not identity.acts_for_verified or not await conn.fetchval(
             "select 1 from bids where batch_id = $1 and provider_id = $2", batch["id"], identity.org_id):
         raise Forbidden("Only organisations whose proposals are in this batch may object to its decision.")
@@ -224,37 +218,48 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
     return objection_id
 
 
-async def _view(conn: asyncpg.Connection, row: Any) -> Batch:
-    status = status_of(row)
-    panel_id = await engine.panel_for(conn, "batch", row["id"])
-    funded = [Funded(**dict(r)) for r in await conn.fetch(
-        """select a.id as award_id, a.bid_id, b.provider_id, o.name_zh as provider_name_zh,
-                  o.name_en as provider_name_en, a.amount_fen, a.total, k.id as contract_id
-             from awards a join bids b on b.id = a.bid_id join organisations o on o.id = b.provider_id
-             left join contracts k on k.award_id = a.id
-            where a.batch_id = $1 and a.reopened_at is null order by a.total desc nulls last, a.id""", row["id"])]
-    results: list[Ranked] = []
-    not_funded: dict[int, str] = {}
-    if status != "reviewing" and panel_id is not None:
-        results = await engine.scoring_results(conn, panel_id)
-        chosen = {f.bid_id for f in funded}
-        for r in results:
-            if r.candidate_id not in chosen:
-                not_funded[r.candidate_id] = (" ".join(r.reasons) if r.rank is None else
-                                              gettext("It reached the minimum scores, but the round's remaining "
-                                                      "budget could not cover it."))
-    proposals = await conn.fetchval("select count(*) from bids where batch_id = $1", row["id"])
-    return Batch(id=row["id"], call_id=row["call_id"], number=row["number"], status=status,
-                 cut_off_at=row["cut_off_at"], decided_at=row["decided_at"], notice_ends_at=row["notice_ends_at"],
-                 proposals=proposals, panel_id=panel_id, funded=funded, results=results, not_funded=not_funded)
+async def _views(conn: asyncpg.Connection, rows: list[Any]) -> list[Batch]:
+    """Batches as the public reads them: their panels, proposals and funded awards read in one statement
+    each however many batches there are; the ranking is the engine's, once a batch is decided."""
+    ids = [r["id"] for r in rows]
+    facts = {r["id"]: r for r in await conn.fetch(
+        """select b.id, (select id from panels where subject_type = 'batch' and subject_id = b.id) as panel_id,
+                  (select count(*) from bids where batch_id = b.id) as proposals
+             from call_batches b where b.id = any($1)""", ids)}
+    funded: dict[int, list[Funded]] = {}
+    for r in await conn.fetch(
+            """select a.batch_id, a.id as award_id, a.bid_id, b.provider_id, o.name_zh as provider_name_zh,
+                      o.name_en as provider_name_en, a.amount_fen, a.total, k.id as contract_id
+                 from awards a join bids b on b.id = a.bid_id join organisations o on o.id = b.provider_id
+                 left join contracts k on k.award_id = a.id
+                where a.batch_id = any($1) and a.reopened_at is null
+                order by a.total desc nulls last, a.id""", ids):
+        funded.setdefault(r["batch_id"], []).append(Funded(**{k: r[k] for k in Funded.__struct_fields__}))
+    out = []
+    for row in rows:
+        status, panel_id, chosen = status_of(row), facts[row["id"]]["panel_id"], funded.get(row["id"], [])
+        results: list[Ranked] = []
+        not_funded: dict[int, str] = {}
+        if status != "reviewing" and panel_id is not None:
+            results = await engine.scoring_results(conn, panel_id)
+            for r in results:
+                if r.candidate_id not in {f.bid_id for f in chosen}:
+                    not_funded[r.candidate_id] = (" ".join(r.reasons) if r.rank is None else
+                                                  gettext("It reached the minimum scores, but the round's remaining "
+                                                          "budget could not cover it."))
+        out.append(Batch(id=row["id"], call_id=row["call_id"], number=row["number"], status=status,
+                         cut_off_at=row["cut_off_at"], decided_at=row["decided_at"],
+                         notice_ends_at=row["notice_ends_at"], proposals=facts[row["id"]]["proposals"],
+                         panel_id=panel_id, funded=chosen, results=results, not_funded=not_funded))
+    return out
 
 
 async def batches_of(conn: asyncpg.Connection, call_id: int) -> list[Batch]:
     """A round's batches, public: how many proposals each had, and once decided, what was funded and why."""
-    return [await _view(conn, r) for r in await conn.fetch(
-        "select * from call_batches where call_id = $1 order by number", call_id)]
+    return await _views(conn, await conn.fetch("select * from call_batches where call_id = $1 order by number",
+                                               call_id))
 
 
 async def get_batch(conn: asyncpg.Connection, identity: Identity | None, call_id: int, number: int) -> Batch:
     await calls.get_call(conn, identity, call_id)
-    return await _view(conn, await _batch_row(conn, call_id, number))
+    return (await _views(conn, [await _batch_row(conn, call_id, number)]))[0]

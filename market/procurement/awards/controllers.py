@@ -1,36 +1,41 @@
-"""Review batches of an all-year round: their pages and JSON twins. Cutting a batch off is a call
-action (`call_controllers`); deciding, objecting and reading a batch are here."""
+"""Review batches of an all-year round: their pages and JSON twins, and the answers to objections
+(to a call's award or to a batch's decision). Cutting a batch off is a call action (calls.controllers);
+deciding, objecting and reading a batch are here."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody
 
 from market.core.access import PUBLIC, member
-from market.core.errors import Conflict, Invalid
+from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.web import Db, MaybeUser, User, form_data, page, redirect
-from market.procurement import awards, batches, bids, calls, contracts
+from market.core.web import Db, MaybeUser, User, page, redirect
+from market.procurement.awards import batches
+from market.procurement.awards import services as awards
+from market.procurement.awards.views import BatchView, batch_view
+from market.procurement.calls import services as calls
+from market.procurement.calls.controllers import call_step
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 PROVIDERS_OPT = {"access": member(N_("social organisations"), "provider")}
+ObjectionAction = Literal["uphold", "reject"]
 
 
-async def batch_page(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int, number: int,
-                     status: int = 200, errors: dict[str, str] | None = None) -> Response:
-    call = await calls.get_call(conn, identity, call_id)
-    batch = await batches.get_batch(conn, identity, call_id, number)
-    owner = identity is not None and identity.acts_for_verified and identity.org_id == call.buyer_id
-    proposals = [b for b in await bids.readable_bids(conn, identity, call_id) if b.batch_id == batch.id]
-    return page(request, "procurement/batch.html", status=status, call=call, batch=batch, owner=owner,
-                proposals=proposals, is_proposer=any(identity and b.provider_id == identity.org_id for b in proposals),
-                objections=await awards.objections(conn, call_id, batch.id),
-                round_budget=await batches.budget(conn, call_id), errors=errors or {},
-                readable_contracts=await contracts.readable(conn, identity, [a.contract_id for a in batch.funded]))
+def _shown(view: BatchView) -> dict[str, Any]:
+    return {name: getattr(view, name) for name in view.__struct_fields__}
+
+
+async def _batch_step(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int, number: int,
+                      action: Callable[[dict[str, Any]], Awaitable[Response]]) -> Response:
+    async def context() -> dict[str, Any]:
+        return _shown(await batch_view(conn, identity, call_id, number))
+    return await form_step(request, conn, "procurement/batch.html", action, context=context)
 
 
 class BatchPages(Controller):
@@ -39,29 +44,38 @@ class BatchPages(Controller):
     @get("/calls/{call_id:int}/batches/{number:int}", opt=PUBLIC_OPT)
     async def show(self, request: Request, conn: Db, identity: MaybeUser, call_id: FromPath[int],
                    number: FromPath[int]) -> Response:
-        return await batch_page(request, conn, identity, call_id, number)
+        return page(request, "procurement/batch.html", errors={},
+                    **_shown(await batch_view(conn, identity, call_id, number)))
 
     @post("/calls/{call_id:int}/batches/{number:int}/decide", opt=BUYERS_OPT)
     async def decide(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
                      number: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await batches.decide(conn, identity, call_id, number, request.app.state.settings.timezone)
-        except Conflict as exc:
-            return await batch_page(request, conn, identity, call_id, number, exc.status, {"_": exc.text()})
-        return redirect(f"/calls/{call_id}/batches/{number}")
+        async def action(form: dict[str, Any]) -> Response:
+            await batches.decide(conn, identity, call_id, number, request.app.state.settings.timezone)
+            return redirect(f"/calls/{call_id}/batches/{number}")
+        return await _batch_step(request, conn, identity, call_id, number, action)
 
     @post("/calls/{call_id:int}/batches/{number:int}/objections", opt=PROVIDERS_OPT)
     async def object_to(self, request: Request, conn: Db, identity: User, call_id: FromPath[int],
                         number: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await batches.object_to(conn, identity, call_id, number,
-                                        str((await form_data(request)).get("text", "")))
-        except (Invalid, Conflict) as exc:
-            return await batch_page(request, conn, identity, call_id, number, exc.status,
-                                    exc.field_errors() or {"_": exc.text()})
-        return redirect(f"/calls/{call_id}/batches/{number}#objections")
+        async def action(form: dict[str, Any]) -> Response:
+            await batches.object_to(conn, identity, call_id, number, str(form.get("text", "")))
+            return redirect(f"/calls/{call_id}/batches/{number}#objections")
+        return await _batch_step(request, conn, identity, call_id, number, action)
+
+    @post("/objections/{objection_id:int}/{action:str}", opt=BUYERS_OPT)
+    async def answer_objection(self, request: Request, conn: Db, identity: User, objection_id: FromPath[int],
+                               action: FromPath[ObjectionAction]) -> Response:
+        """For a call's award or a review batch's decision; the answer shows where the objection was raised."""
+        call_id, number = await awards.objection_place(conn, objection_id)
+        where = f"/calls/{call_id}/batches/{number}#objections" if number is not None else f"/calls/{call_id}#award"
+
+        async def answer(form: dict[str, Any]) -> Response:
+            await awards.answer_objection(conn, identity, objection_id, action, str(form.get("answer", "")))
+            return redirect(where)
+        if number is not None:
+            return await _batch_step(request, conn, identity, call_id, number, answer)
+        return await call_step(request, conn, identity, call_id, answer)
 
 
 class BatchApi(Controller):
@@ -80,9 +94,10 @@ class BatchApi(Controller):
         number = await batches.cut_off(conn, identity, call_id)
         return await batches.get_batch(conn, identity, call_id, number)
 
-    @get("/calls/{call_id:int}/batches/{number:int}", opt=PUBLIC_OPT, summary="A review batch")
-    async def show(self, conn: Db, identity: MaybeUser, call_id: FromPath[int], number: FromPath[int]) -> batches.Batch:
-        return await batches.get_batch(conn, identity, call_id, number)
+    @get("/calls/{call_id:int}/batches/{number:int}", opt=PUBLIC_OPT,
+         summary="A review batch as its page shows it: the batch, the proposals you may read, its objections")
+    async def show(self, conn: Db, identity: MaybeUser, call_id: FromPath[int], number: FromPath[int]) -> BatchView:
+        return await batch_view(conn, identity, call_id, number)
 
     @post("/calls/{call_id:int}/batches/{number:int}/decide", opt=BUYERS_OPT, status_code=201,
           summary="Fund the batch's proposals that reach the minimum scores, best first, within the round's budget")

@@ -4,6 +4,7 @@ the deadline) and may cancel it. A call's status is computed from its timestamps
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,20 +15,19 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, format_datetime
+from market.core.i18n import format_datetime
+from market.evaluation.models import Criterion
 from market.notifications import services as notifications
-from market.procurement import calls_workflow
-from market.procurement.days import add_days
-from market.procurement.models import (
-    CALL_STATUS_NAMES,
+from market.procurement.calls.models import (
     Call,
     CallInput,
-    Criterion,
     ProcedureType,
     Revision,
 )
+from market.procurement.calls.workflow import CALLS
+from market.procurement.days import add_days
+from market.workflow import Notice, Transition, step
 
 _CALL_FIELDS = [f for f in Call.__struct_fields__ if f not in ("status", "criteria")]
 # Fields a revision records; timestamps and bookkeeping are not "what the call says".
@@ -35,6 +35,78 @@ _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id"
                                                  "published_at", "cancelled_at", "cancel_reason",
                                                  "questions_close_at", "catalogue_entry_id", "awarded_at",
                                                  "notice_ends_at", "failed_at", "fail_reason")]
+
+
+_CALL = """select * from calls where id = $1"""
+_CALL_FOR_UPDATE = """select * from calls where id = $1 for update"""
+_CANCEL = """update calls set cancelled_at = market_now(), cancel_reason = $1 where id = $2"""
+_COUNT_CALLS = """select count(*) from calls c
+  join projects p on p.id = c.project_id
+ where c.published_at is not null
+   and ($1::int[] is null or p.jurisdiction_id = any($1))
+   and ($2::text is null or c.procedure_type = $2)"""
+_CRITERIA = """select position, name_zh, name_en, weight, min_score, is_price from call_criteria where call_id = $1
+ order by position"""
+_DELETE_CRITERIA = """delete from call_criteria where call_id = $1"""
+# What a call says, as `_values` gives it: the columns of _INSERT_CALL and _UPDATE_CALL, in their order.
+_VALUES = ("procedure_type", "title_zh", "title_en", "description", "budget_ceiling_fen", "service_start",
+           "service_end", "service_place", "provider_types", "min_rating", "min_years", "cross_district",
+           "justification", "deadline_at")
+_INSERT_CALL = """insert into calls (procedure_type, title_zh, title_en, description, budget_ceiling_fen, service_start,
+                   service_end, service_place, provider_types, min_rating, min_years, cross_district,
+                   justification, deadline_at, project_id, buyer_id, catalogue_entry_id, created_by)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+returning id"""
+_INSERT_CRITERIA = """insert into call_criteria (call_id, position, name_zh, name_en, weight, min_score, is_price)
+values ($1, $2, $3, $4, $5, $6, $7)"""
+_INSERT_REVISION = """insert into call_revisions (call_id, revision, changed_by, changes, deadline_moved_to)
+values ($1, $2, $3, $4, $5)"""
+_LIST_CALLS = """select c.* from calls c
+  join projects p on p.id = c.project_id
+ where c.published_at is not null
+   and ($1::int[] is null or p.jurisdiction_id = any($1))
+   and ($2::text is null or c.procedure_type = $2)
+ order by c.published_at desc
+ limit $3 offset $4"""
+_PROCEDURE_TYPE = """select * from procedure_types where code = $1"""
+_PROCEDURE_TYPES = """select * from procedure_types order by position"""
+_PUBLISH = """update calls set published_at = $1, questions_close_at = $2, deadline_at = $3
+ where id = $4 and published_at is null"""
+_REVISIONS = """select revision, changed_at, changes, deadline_moved_to from call_revisions where call_id = $1
+ order by revision"""
+_UPDATE_CALL = """update calls
+   set procedure_type = $1, title_zh = $2, title_en = $3, description = $4,
+       budget_ceiling_fen = $5, service_start = $6, service_end = $7,
+       service_place = $8, provider_types = $9, min_rating = $10,
+       min_years = $11, cross_district = $12, justification = $13,
+       deadline_at = $14, questions_close_at = $15, revision = $16
+ where id = $17"""
+
+
+class CallOrigin(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a call that was not put out to bid came from: a docking at a fair or in a rolling run."""
+
+    fit_score: float | None = None
+    fair_id: int | None = None
+    fair_title_zh: str | None = None
+    fair_title_en: str | None = None
+    run_id: int | None = None
+
+
+# The domains that make calls without bidding (matching's dockings) say where a call came from;
+# they register here at import, so procurement imports none of them.
+_ORIGINS: list[Callable[[asyncpg.Connection, int], Awaitable[CallOrigin | None]]] = []
+
+
+def register_call_origin(origin: Callable[[asyncpg.Connection, int], Awaitable[CallOrigin | None]]) -> None:
+    _ORIGINS.append(origin)
+
+
+async def origin_of(conn: asyncpg.Connection, call_id: int) -> CallOrigin | None:
+    for origin in _ORIGINS:
+        if (found := await origin(conn, call_id)) is not None:
+            return found
+    return None
 
 
 def now() -> datetime:
@@ -58,18 +130,18 @@ def status_of(row: Any, at: datetime | None = None) -> str:
 
 
 async def procedure_types(conn: asyncpg.Connection) -> list[ProcedureType]:
-    return [ProcedureType(**dict(r)) for r in await fetch(queries.procurement.procedure_types(conn))]
+    return [ProcedureType(**dict(r)) for r in await conn.fetch(_PROCEDURE_TYPES)]
 
 
 async def _procedure(conn: asyncpg.Connection, code: str) -> ProcedureType:
-    row = await queries.procurement.procedure_type(conn, code=code)
+    row = await conn.fetchrow(_PROCEDURE_TYPE, code)
     if row is None:
         raise InvalidFields([Invalid("Choose one of the options offered.", field="procedure_type")])
     return ProcedureType(**dict(row))
 
 
 async def _call(conn: asyncpg.Connection, row: Any) -> Call:
-    criteria = [Criterion(**dict(r)) for r in await fetch(queries.procurement.criteria(conn, call_id=row["id"]))]
+    criteria = [Criterion(**dict(r)) for r in await conn.fetch(_CRITERIA, row["id"])]
     return Call(**{k: row[k] for k in _CALL_FIELDS}, status=status_of(row), criteria=criteria)
 
 
@@ -79,15 +151,23 @@ def _owns(identity: Identity | None, row: Any) -> bool:
 
 async def get_call(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> Call:
     """A published call is public; a draft is its buyer's (and the platform's)."""
-    row = await queries.procurement.call(conn, id=call_id)
+    row = await conn.fetchrow(_CALL, call_id)
     if row is None or (row["published_at"] is None and not _owns(identity, row)
                        and not (identity and identity.is_platform_admin)):
         raise NotFound()
     return await _call(conn, row)
 
 
+async def call_row(conn: asyncpg.Connection, call_id: int) -> Any:
+    """The call's row, as the rules that read its columns take it (bids' eligibility)."""
+    row = await conn.fetchrow(_CALL, call_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
 async def revisions(conn: asyncpg.Connection, call_id: int) -> list[Revision]:
-    return [Revision(**dict(r)) for r in await fetch(queries.procurement.revisions(conn, call_id=call_id))]
+    return [Revision(**dict(r)) for r in await conn.fetch(_REVISIONS, call_id)]
 
 
 async def _check(conn: asyncpg.Connection, identity: Identity, data: CallInput,
@@ -151,10 +231,9 @@ def _values(data: CallInput, item: Any, procedure: ProcedureType) -> dict[str, A
 
 
 async def _save_criteria(conn: asyncpg.Connection, call_id: int, data: CallInput) -> None:
-    await queries.procurement.delete_criteria(conn, call_id=call_id)
-    await queries.procurement.insert_criteria(conn, [
-        {"call_id": call_id, "position": i, "name_zh": c.name_zh.strip(), "name_en": c.name_en.strip(),
-         "weight": c.weight, "min_score": c.min_score, "is_price": c.is_price}
+    await conn.execute(_DELETE_CRITERIA, call_id)
+    await conn.executemany(_INSERT_CRITERIA, [
+        (call_id, i, c.name_zh.strip(), c.name_en.strip(), c.weight, c.min_score, c.is_price)
         for i, c in enumerate(data.criteria, start=1)])
 
 
@@ -174,9 +253,8 @@ async def create_call(conn: asyncpg.Connection, identity: Identity, data: CallIn
     if live is not None:
         raise Conflict("This project already has a call; edit that one, or cancel it first.")
     values = _values(data, item, procedure)
-    call_id = await queries.procurement.insert_call(
-        conn, project_id=project["id"], buyer_id=identity.org_id, catalogue_entry_id=item["id"],
-        created_by=identity.user_id, **values)
+    call_id = await conn.fetchval(_INSERT_CALL, *(values[c] for c in _VALUES), project["id"], identity.org_id,
+                                  item["id"], identity.user_id)
     await _save_criteria(conn, call_id, data)
     await audit.record(conn, verb=Verb.CALL_CREATE, object_type="call", object_id=call_id, actor=identity.user_id,
                        organisation=identity.org_id, after={**values, "criteria": msgspec.to_builtins(data.criteria)})
@@ -185,18 +263,12 @@ async def create_call(conn: asyncpg.Connection, identity: Identity, data: CallIn
 
 async def own_call(conn: asyncpg.Connection, identity: Identity, call_id: int) -> Any:
     _require_buyer(identity)
-    row = await queries.procurement.call_for_update(conn, id=call_id)
+    row = await conn.fetchrow(_CALL_FOR_UPDATE, call_id)
     if row is None or (row["published_at"] is None and not _owns(identity, row)):
         raise NotFound()
     if not _owns(identity, row):
         raise Forbidden("Only the buyer that published this call can change it.")
     return row
-
-
-def _require(action: str, status: str) -> None:
-    if not calls_workflow.allowed(action, status):
-        raise Conflict("This cannot be done to a call whose status is “%(status)s”.",
-                       status=Msg(CALL_STATUS_NAMES[status]))
 
 
 async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int, data: CallInput,
@@ -205,7 +277,7 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
     procedure's `extend_days` left moves the deadline so that many days remain."""
     row = await own_call(conn, identity, call_id)
     status = status_of(row)
-    _require("edit", status)
+    CALLS.check("edit", status, {"buyer"})
     if data.project_id != row["project_id"]:
         raise InvalidFields([Invalid("A call stays with its project.", field="project_id")])
     procedure = await _procedure(conn, data.procedure_type)
@@ -235,7 +307,7 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
             questions_close_at = add_days(values["deadline_at"], -procedure.question_close_days, procedure.day_kind,
                                           settings_tz)
     before = {k: row[k] for k in _COMPARED}
-    old_criteria = [dict(r) for r in await fetch(queries.procurement.criteria(conn, call_id=call_id))]
+    old_criteria = [dict(r) for r in await conn.fetch(_CRITERIA, call_id)]
     new_criteria = [{"position": i, **msgspec.to_builtins(c)} for i, c in enumerate(data.criteria, start=1)]
     changes = {k: [before[k], values[k]] for k in _COMPARED if before[k] != values[k]}
     if old_criteria != new_criteria:
@@ -243,16 +315,17 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
     if not changes:
         return row["revision"]
     revision = row["revision"] + 1 if status == "open" else row["revision"]
-    await queries.procurement.update_call(conn, id=call_id, questions_close_at=questions_close_at, revision=revision,
-                                          **values)
-    await _save_criteria(conn, call_id, data)
     diff = msgspec.json.decode(msgspec.json.encode(changes))
-    if status == "open":
-        await queries.procurement.insert_revision(conn, call_id=call_id, revision=revision, changed_by=identity.user_id,
-                                                  changes=diff, deadline_moved_to=moved_to)
-    await audit.record(conn, verb=Verb.CALL_EDIT, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={k: v[0] for k, v in diff.items()},
-                       after={k: v[1] for k, v in diff.items()})
+
+    async def write(_: Transition) -> None:
+        await conn.execute(_UPDATE_CALL, *(values[c] for c in _VALUES), questions_close_at, revision, call_id)
+        await _save_criteria(conn, call_id, data)
+        if status == "open":
+            await conn.execute(_INSERT_REVISION, call_id, revision, identity.user_id, diff, moved_to)
+
+    await step(conn, CALLS, "edit", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, before={k: v[0] for k, v in diff.items()},
+               after={k: v[1] for k, v in diff.items()})
     return revision
 
 
@@ -263,7 +336,7 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
     status = status_of(row)
     if status != "draft":
         if status == "cancelled":
-            _require("publish", status)
+            CALLS.check("publish", status, {"buyer"})
         return await _call(conn, row)
     procedure = await _procedure(conn, row["procedure_type"])
     at = now()
@@ -276,41 +349,52 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
                                          n=procedure.min_tender_days, date=format_datetime(earliest, "short"))])
     questions_close = (add_days(deadline, -procedure.question_close_days, procedure.day_kind, settings_tz)
                        if deadline else None)
-    await queries.procurement.publish(conn, id=call_id, now=at, questions_close_at=questions_close, deadline_at=deadline)
     interested = await conn.fetch(
         """select m.user_id from memberships m join organisations o on o.id = m.organisation_id
             where o.kind = 'provider' and o.status = 'verified' and o.subtype = any($1)
               and ($2::int is null or coalesce(o.rating, 0) >= $2) and m.role in ('admin', 'staff')""",
         row["provider_types"], row["min_rating"])
-    await notifications.notify(conn, [r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
-                               title=row["title_zh"])
-    await audit.record(conn, verb=Verb.CALL_PUBLISH, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": "draft"},
-                       after={"status": "open", "deadline_at": deadline, "questions_close_at": questions_close})
-    return await _call(conn, await queries.procurement.call(conn, id=call_id))
+
+    async def write(_: Transition) -> None:
+        await conn.execute(_PUBLISH, at, questions_close, deadline, call_id)
+
+    await step(conn, CALLS, "publish", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write,
+               after={"deadline_at": deadline, "questions_close_at": questions_close},
+               notices=[Notice([r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
+                               {"title": row["title_zh"]})])
+    return await _call(conn, await conn.fetchrow(_CALL, call_id))
 
 
 async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int, reason: str) -> None:
     row = await own_call(conn, identity, call_id)
-    _require("cancel", status_of(row))
+    status = status_of(row)
+    CALLS.check("cancel", status, {"buyer"})
     if len(reason.strip()) < 4:
         raise InvalidFields([Invalid("Give the reason; bidders and the public will see it.", field="reason")])
-    await queries.procurement.cancel(conn, id=call_id, reason=reason.strip())
-    await audit.record(conn, verb=Verb.CALL_CANCEL, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": status_of(row)},
-                       after={"status": "cancelled", "reason": reason.strip()})
+
+    async def write(_: Transition) -> None:
+        await conn.execute(_CANCEL, reason.strip(), call_id)
+
+    await step(conn, CALLS, "cancel", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, after={"reason": reason.strip()})
 
 
 async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
                      limit: int = 50, offset: int = 0) -> list[Call]:
-    rows = await fetch(queries.procurement.list_calls(conn, places=places, procedure=procedure, limit=limit,
-                                                      offset=offset))
-    return [await _call(conn, r) for r in rows]
+    rows = await conn.fetch(_LIST_CALLS, places, procedure, limit, offset)
+    criteria: dict[int, list[Criterion]] = {}
+    for r in await conn.fetch("select call_id, position, name_zh, name_en, weight, min_score, is_price "
+                              "from call_criteria where call_id = any($1) order by call_id, position",
+                              [r["id"] for r in rows]):
+        criteria.setdefault(r["call_id"], []).append(Criterion(**{k: r[k] for k in Criterion.__struct_fields__}))
+    return [Call(**{k: r[k] for k in _CALL_FIELDS}, status=status_of(r), criteria=criteria.get(r["id"], []))
+            for r in rows]
 
 
 async def count_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None) -> int:
     """How many calls `list_calls` lists in all, for its pages."""
-    return await queries.procurement.count_calls(conn, places=places, procedure=procedure)
+    return await conn.fetchval(_COUNT_CALLS, places, procedure)
 
 
 async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:

@@ -1,4 +1,6 @@
-"""The evaluation of a call's bids, on the shared evaluation engine (`market.evaluation`)."""
+"""The evaluation of a call's bids and of a round's review batches, on the shared evaluation engine
+(`market.evaluation`): procurement forms the panel for its call and registers calls and batches as
+subjects the engine can name."""
 
 from __future__ import annotations
 
@@ -6,15 +8,15 @@ from typing import Any
 
 import asyncpg
 
-from market.audit import services as audit
-from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
-from market.core.i18n import Msg, gettext
+from market.core.i18n import gettext
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion
-from market.procurement import bids, calls, calls_workflow
-from market.procurement.models import CALL_STATUS_NAMES
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from market.procurement.calls.workflow import CALLS
+from market.workflow import Transition, step
 
 
 async def _standing(conn: asyncpg.Connection, identity: Identity, call: Any) -> tuple[list[Any], int]:
@@ -34,9 +36,7 @@ async def declare_failed(conn: asyncpg.Connection, identity: Identity, call_id: 
     if not owner or identity.role not in ("admin", "staff"):
         raise Forbidden("Only the buyer that published this call can declare it failed.")
     status = calls.status_of(row)
-    if not calls_workflow.allowed("fail", status):
-        raise Conflict("This cannot be done to a call whose status is “%(status)s”.",
-                       status=Msg(CALL_STATUS_NAMES[status]))
+    CALLS.check("fail", status, {"buyer"})
     standing, minimum = await _standing(conn, identity, row)
     panel_id = await engine.panel_for(conn, "call", call_id)
     if len(standing) < minimum:
@@ -45,10 +45,12 @@ async def declare_failed(conn: asyncpg.Connection, identity: Identity, call_id: 
         reason = gettext("No bid reached the minimum scores.")
     else:
         raise Conflict("Enough bids stand: evaluate them instead.")
-    await conn.execute("update calls set failed_at = market_now(), fail_reason = $2 where id = $1", call_id, reason)
-    await audit.record(conn, verb=Verb.CALL_FAIL, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": status}, after={"status": "failed",
-                                                                                      "reason": reason})
+
+    async def write(_: Transition) -> None:
+        await conn.execute("update calls set failed_at = market_now(), fail_reason = $2 where id = $1", call_id, reason)
+
+    await step(conn, CALLS, "fail", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, after={"reason": reason})
     return reason
 
 

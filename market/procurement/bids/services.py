@@ -15,31 +15,39 @@ from typing import Any, Literal, NamedTuple
 import asyncpg
 import msgspec
 
-from market.audit import services as audit
-from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg, format_date, gettext
 from market.organisations.models import SUBTYPE_NAMES
 from market.places.services import ancestors
-from market.procurement import calls
-from market.procurement.models import Bid, BidInput, BidTransition, BudgetLine
+from market.procurement.bids.models import Bid, BidInput, BudgetLine
+from market.procurement.bids.workflow import BIDS
+from market.procurement.calls import services as calls
+from market.workflow import Transition, step
 
-BID_TRANSITIONS: tuple[BidTransition, ...] = (
-    BidTransition("submit", "none", "submitted", Verb.BID_SUBMIT),
-    BidTransition("submit", "withdrawn", "submitted", Verb.BID_SUBMIT),
-    BidTransition("edit", "submitted", "submitted", Verb.BID_EDIT),
-    BidTransition("withdraw", "submitted", "withdrawn", Verb.BID_WITHDRAW),
-    BidTransition("confirm", "submitted", "submitted", Verb.BID_CONFIRM),
-)
-BID_STATES = ("none", "submitted", "withdrawn")
-BID_ACTIONS = ("submit", "edit", "withdraw", "confirm")
-
-
-def find_step(action: str, source: str) -> BidTransition | None:
-    return next((t for t in BID_TRANSITIONS if t.action == action and t.source == source), None)
+_BIDS_OF_CALL = """select b.*, o.name_zh as provider_name_zh, o.name_en as provider_name_en from bids b
+  join organisations o on o.id = b.provider_id
+ where b.call_id = $1 order by b.submitted_at, b.id"""
+_BID_OF_PROVIDER = """select * from bids where call_id = $1 and provider_id = $2 and batch_id is null for update"""
+_CALL = """select * from calls where id = $1"""
+_CALL_FOR_UPDATE = """select * from calls where id = $1 for update"""
+_CONFIRM_BID = """update bids set call_revision = $1 where id = $2"""
+_DELETE_LINES = """delete from bid_budget_lines where bid_id = $1"""
+# What a bid says, as `submit` gives it: the columns of _INSERT_BID and _REPLACE_BID, in their order.
+_VALUES = ("amount_fen", "objectives", "activities", "team", "indicators", "attachments", "call_revision",
+           "submitted_by")
+_INSERT_BID = """insert into bids (amount_fen, objectives, activities, team, indicators, attachments, call_revision,
+                  submitted_by, call_id, provider_id, status)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted')
+returning id"""
+_INSERT_LINES = """insert into bid_budget_lines (bid_id, position, item, amount_fen) values ($1, $2, $3, $4)"""
+_LINES = """select bid_id, item, amount_fen from bid_budget_lines where bid_id = any($1) order by bid_id, position"""
+_REPLACE_BID = """update bids
+   set amount_fen = $1, objectives = $2, activities = $3, team = $4, indicators = $5, attachments = $6,
+       call_revision = $7, submitted_by = $8, status = 'submitted', submitted_at = market_now(), withdrawn_at = null
+ where id = $9"""
+_WITHDRAW_BID = """update bids set status = 'withdrawn', withdrawn_at = market_now() where id = $1"""
 
 
 class Ineligible(Forbidden):
@@ -162,9 +170,7 @@ async def bids_i_score(conn: asyncpg.Connection, identity: Identity | None, call
     return {r["candidate_id"] for r in rows}
 
 
-async def _bid(conn: asyncpg.Connection, row: Any, call: Any) -> Bid:
-    lines = [BudgetLine(item=r["item"], amount_fen=r["amount_fen"])
-             for r in await fetch(queries.procurement.lines(conn, bid_id=row["id"]))]
+def _bid(row: Any, call: Any, lines: list[BudgetLine]) -> Bid:
     return Bid(**{k: row[k] for k in Bid.__struct_fields__ if k not in ("budget_lines", "needs_reconfirmation",
                                                                         "attachments")},
                attachments=[str(a) for a in row["attachments"]], budget_lines=lines,
@@ -174,18 +180,18 @@ async def _bid(conn: asyncpg.Connection, row: Any, call: Any) -> Bid:
 async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> list[Bid]:
     """The bids of a call this person may read: the one way bids are read, for pages, JSON and counts.
     Others than the bidder see submitted bids only."""
-    call = await queries.procurement.call(conn, id=call_id)
+    call = await conn.fetchrow(_CALL, call_id)
     if call is None or call["published_at"] is None:
         raise NotFound()
-    out = []
     scored = await bids_i_score(conn, identity, call_id)
-    for row in await fetch(queries.procurement.bids_of_call(conn, call_id=call_id)):
-        own = identity is not None and identity.org_id == row["provider_id"]
-        batched = row["batch_id"] is not None
-        if may_read(identity, call, row["provider_id"], batched, scores_it=row["id"] in scored) and (
-                own or row["status"] == "submitted"):
-            out.append(await _bid(conn, row, call))
-    return out
+    readable = [row for row in await conn.fetch(_BIDS_OF_CALL, call_id)
+                if may_read(identity, call, row["provider_id"], row["batch_id"] is not None,
+                            scores_it=row["id"] in scored)
+                and (row["status"] == "submitted" or (identity is not None and identity.org_id == row["provider_id"]))]
+    lines: dict[int, list[BudgetLine]] = {}
+    for r in await conn.fetch(_LINES, [row["id"] for row in readable]):
+        lines.setdefault(r["bid_id"], []).append(BudgetLine(item=r["item"], amount_fen=r["amount_fen"]))
+    return [_bid(row, call, lines.get(row["id"], [])) for row in readable]
 
 
 async def get_bid(conn: asyncpg.Connection, identity: Identity | None, bid_id: int) -> Bid:
@@ -219,25 +225,25 @@ async def _attachments(conn: asyncpg.Connection, identity: Identity, ids: list[s
 
 
 async def _bidder_step(conn: asyncpg.Connection, identity: Identity, call_id: int,
-                       *actions: str) -> tuple[Any, Any, BidTransition]:
+                       *actions: str) -> tuple[Any, Any, str]:
     """The call and the organisation's bid, locked, and the first of `actions` its state allows."""
     if identity.org_kind != "provider" or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
         raise Forbidden("Bids are made by the administrators and staff of verified social organisations.")
-    call = await queries.procurement.call_for_update(conn, id=call_id)
+    call = await conn.fetchrow(_CALL_FOR_UPDATE, call_id)
     if call is None or call["published_at"] is None:
         raise NotFound()
     if calls.status_of(call) != "open":
         raise Conflict("The call is closed: bids can no longer be made, changed or withdrawn.")
-    row = await queries.procurement.bid_of_provider(conn, call_id=call_id, provider_id=identity.org_id)
-    step = next((s for a in actions if (s := find_step(a, row["status"] if row else "none"))), None)
-    if step is None:
-        raise Conflict("This cannot be done to a bid in its present state.")
-    return call, row, step
+    row = await conn.fetchrow(_BID_OF_PROVIDER, call_id, identity.org_id)
+    state = row["status"] if row else "none"
+    action = next((a for a in actions if BIDS.allowed(a, state)), actions[0])
+    BIDS.check(action, state, {"bidder"})
+    return call, row, action
 
 
 async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, data: BidInput) -> int:
     """Submit a bid, or replace a withdrawn or submitted one, until the deadline."""
-    call, row, step = await _bidder_step(conn, identity, call_id, "submit", "edit")
+    call, row, action = await _bidder_step(conn, identity, call_id, "submit", "edit")
     if problems := await eligibility_problems(conn, identity.org_id, call):
         raise Ineligible(problems)
     errors = []
@@ -254,41 +260,47 @@ async def submit(conn: asyncpg.Connection, identity: Identity, call_id: int, dat
               "activities": data.activities.strip(), "team": data.team.strip(),
               "indicators": msgspec.to_builtins(data.indicators), "attachments": attachments,
               "call_revision": call["revision"], "submitted_by": identity.user_id}
+    # The move was checked in _bidder_step; a new bid's id is known once it is written, so it is written first.
     if row is None:
-        bid_id = await queries.procurement.insert_bid(conn, call_id=call_id, provider_id=identity.org_id, **values)
+        bid_id = await conn.fetchval(_INSERT_BID, *(values[c] for c in _VALUES), call_id, identity.org_id)
     else:
         bid_id = row["id"]
-        await queries.procurement.replace_bid(conn, id=bid_id, **values)
-    await queries.procurement.delete_lines(conn, bid_id=bid_id)
-    await queries.procurement.insert_lines(conn, [{"bid_id": bid_id, "position": i, "item": line.item.strip(),
-                                                   "amount_fen": line.amount_fen}
-                                                  for i, line in enumerate(data.budget_lines, start=1)])
+        await conn.execute(_REPLACE_BID, *(values[c] for c in _VALUES), bid_id)
+    await conn.execute(_DELETE_LINES, bid_id)
+    await conn.executemany(_INSERT_LINES, [(bid_id, i, line.item.strip(), line.amount_fen)
+                                           for i, line in enumerate(data.budget_lines, start=1)])
     # Sealed: the audit trail says that a bid moved, never what it says.
-    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=bid_id, actor=identity.user_id,
-                       organisation=identity.org_id, after={"call_id": call_id, "status": "submitted"})
+    await step(conn, BIDS, action, row["status"] if row else "none", object_id=bid_id, capacities={"bidder"},
+               actor=identity.user_id, organisation=identity.org_id, after={"call_id": call_id})
     return bid_id
 
 
 async def withdraw(conn: asyncpg.Connection, identity: Identity, call_id: int) -> None:
-    _, row, step = await _bidder_step(conn, identity, call_id, "withdraw")
-    await queries.procurement.withdraw_bid(conn, id=row["id"])
-    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=row["id"], actor=identity.user_id,
-                       organisation=identity.org_id, after={"call_id": call_id, "status": "withdrawn"})
+    _, row, action = await _bidder_step(conn, identity, call_id, "withdraw")
+
+    async def write(_: Transition) -> None:
+        await conn.execute(_WITHDRAW_BID, row["id"])
+
+    await step(conn, BIDS, action, row["status"], object_id=row["id"], capacities={"bidder"},
+               actor=identity.user_id, organisation=identity.org_id, write=write, after={"call_id": call_id})
 
 
 async def confirm(conn: asyncpg.Connection, identity: Identity, call_id: int) -> None:
     """Confirm a bid still stands after the call changed; an unconfirmed bid is not evaluated."""
-    call, row, step = await _bidder_step(conn, identity, call_id, "confirm")
-    await queries.procurement.confirm_bid(conn, id=row["id"], call_revision=call["revision"])
-    await audit.record(conn, verb=Verb(step.verb), object_type="bid", object_id=row["id"], actor=identity.user_id,
-                       organisation=identity.org_id, after={"call_id": call_id, "call_revision": call["revision"]})
+    call, row, action = await _bidder_step(conn, identity, call_id, "confirm")
 
+    async def write(_: Transition) -> None:
+        await conn.execute(_CONFIRM_BID, call["revision"], row["id"])
+
+    await step(conn, BIDS, action, row["status"], object_id=row["id"], capacities={"bidder"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"call_id": call_id, "call_revision": call["revision"]})
 
 
 async def public_count(conn: asyncpg.Connection, call_id: int) -> int | None:
     """How many bids came in, for everyone — once they are opened, and not before. In an all-year
     round, the proposals in review batches so far."""
-    call = await queries.procurement.call(conn, id=call_id)
+    call = await conn.fetchrow(_CALL, call_id)
     if call is None or not opened(call, batched=True):
         return None
     return await conn.fetchval("select count(*) from bids where call_id = $1 and status = 'submitted' "

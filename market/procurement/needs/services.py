@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -16,19 +17,19 @@ import asyncpg
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
-from market.core.db import fetch, queries, words
+from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg
 from market.places.services import ancestors, district_of, within
-from market.procurement import workflow
-from market.procurement.models import (
-    NEED_STATUS_NAMES,
+from market.procurement.needs import workflow
+from market.procurement.needs.models import (
     Decision,
+    Entry,
     Need,
     NeedInput,
     Project,
     ProjectInput,
 )
+from market.workflow import Transition, step
 
 _NEED_FIELDS = Need.__struct_fields__
 _PROJECT_FIELDS = Project.__struct_fields__
@@ -36,8 +37,65 @@ _PROJECT_FIELDS = Project.__struct_fields__
 MIN_SUGGESTION_SCORE = 0.15
 
 
+_ADD_SUPPORT = """insert into need_supports (need_id, user_id) values ($1, $2)
+on conflict do nothing
+returning need_id"""
+_CATALOGUE_ITEMS_FOR_DISTRICT = """select e.* from catalogue_entries e
+  join catalogue_versions v on v.id = e.version_id and v.status = 'published'
+  join organisations o on o.id = v.buyer_id and o.subtype = 'bureau' and o.status = 'verified'
+ where e.level = 'item' and o.jurisdiction_id = $1
+ order by e.position"""
+_COUNT_NEEDS = """select count(*) from needs n
+  left join catalogue_entries e on e.id = n.suggested_entry_id
+ where ($1::text is null or n.status = $1)
+   and ($2::int[] is null or n.community_id = any($2))
+   and ($3::text is null or e.code like $3 || '.%')
+   and ($4::text is null or n.title ilike '%' || $4 || '%' or n.description ilike '%' || $4 || '%')"""
+_COUNT_PROJECTS = """select count(*) from projects p
+  join catalogue_entries e on e.id = p.catalogue_entry_id
+ where ($1::int[] is null or p.jurisdiction_id = any($1))
+   and ($2::text is null or e.code like $2 || '.%')
+   and ($3::text is null or p.status = $3)"""
+_COUNT_SUPPORT = """update needs set supporters = supporters + 1 where id = $1"""
+_INSERT_NEED = """insert into needs (raised_by, raised_for, community_id, title, description, beneficiaries, beneficiary_count,
+                   urgency, suggested_entry_id)
+values ($1, $2, $3, $4, $5, $6, $7,
+        $8, $9)
+returning id"""
+_INSERT_PROJECT = """insert into projects (buyer_id, jurisdiction_id, catalogue_entry_id, title_zh, title_en, description, budget_fen,
+                      budget_line, created_by)
+values ($1, $2, $3, $4, $5, $6, $7,
+        $8, $9)
+returning id"""
+_LINK_NEED = """insert into project_needs (project_id, need_id) values ($1, $2)"""
+_LIST_NEEDS = """select n.*, pn.project_id from needs n
+  left join project_needs pn on pn.need_id = n.id
+  left join catalogue_entries e on e.id = n.suggested_entry_id
+ where ($1::text is null or n.status = $1)
+   and ($2::int[] is null or n.community_id = any($2))
+   and ($3::text is null or e.code like $3 || '.%')
+   and ($4::text is null or n.title ilike '%' || $4 || '%' or n.description ilike '%' || $4 || '%')
+ order by n.status = 'open' desc, n.supporters desc, n.created_at desc
+ limit $5 offset $6"""
+_LIST_PROJECTS = """select p.*, coalesce((select array_agg(need_id order by need_id) from project_needs where project_id = p.id), '{}')
+       as need_ids
+  from projects p
+  join catalogue_entries e on e.id = p.catalogue_entry_id
+ where ($1::int[] is null or p.jurisdiction_id = any($1))
+   and ($2::text is null or e.code like $2 || '.%')
+   and ($3::text is null or p.status = $3)
+ order by p.created_at desc
+ limit $4 offset $5"""
+_NEED = """select n.*, pn.project_id from needs n left join project_needs pn on pn.need_id = n.id where n.id = $1"""
+_NEED_FOR_UPDATE = """select * from needs where id = $1 for update"""
+_PROJECT = """select p.*, coalesce((select array_agg(need_id order by need_id) from project_needs where project_id = p.id), '{}')
+       as need_ids
+  from projects p where p.id = $1"""
+_SET_NEED_STATUS = """update needs set status = $1, status_reason = $2, updated_at = market_now() where id = $3"""
+
+
 def _need(row: Any) -> Need:
-    return Need(**{k: row[k] for k in _NEED_FIELDS if k in row.keys()})
+    return Need(**{k: row[k] for k in _NEED_FIELDS if k in row})
 
 
 def _project(row: Any) -> Project:
@@ -78,9 +136,22 @@ async def suggest_entry(conn: asyncpg.Connection, community_id: int, text: str) 
     if district is None:
         return None
     items = [(r["id"], f"{r['name_zh']} {r['name_en']}", f"{r['description_zh']} {r['description_en']}")
-             for r in await fetch(queries.procurement.catalogue_items_for_district(conn, district=district))]
+             for r in await conn.fetch(_CATALOGUE_ITEMS_FOR_DISTRICT, district)]
     ranked = rank_items(text, items)
     return ranked[0][1] if ranked and ranked[0][0] >= MIN_SUGGESTION_SCORE else None
+
+
+# Who may see the providers and funders suggested for a project in a place: matching says (it
+# registers at import), so procurement imports nothing from it. Nobody, until it does.
+_MATCH_READERS: list[Callable[[asyncpg.Connection, Identity | None, int], Awaitable[bool]]] = []
+
+
+def register_match_reader(may_see: Callable[[asyncpg.Connection, Identity | None, int], Awaitable[bool]]) -> None:
+    _MATCH_READERS.append(may_see)
+
+
+async def may_see_matches(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
+    return any([await may_see(conn, identity, jurisdiction_id) for may_see in _MATCH_READERS])
 
 
 async def covers(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
@@ -98,18 +169,36 @@ async def raise_need(conn: asyncpg.Connection, identity: Identity, data: NeedInp
     suggested = await suggest_entry(conn, data.community_id, f"{data.title} {data.description} {data.beneficiaries}")
     # Staff of a community committee raise needs on its behalf; everyone else as a resident.
     on_behalf = identity.org_id if identity.acts_for_verified and identity.org_kind == "buyer" else None
-    need_id = await queries.procurement.insert_need(
-        conn, raised_by=identity.user_id, raised_for=on_behalf, community_id=data.community_id,
-        title=data.title.strip(), description=data.description.strip(), beneficiaries=data.beneficiaries.strip(),
-        beneficiary_count=data.beneficiary_count, urgency=data.urgency, suggested_entry_id=suggested)
+    need_id = await conn.fetchval(_INSERT_NEED, identity.user_id, on_behalf, data.community_id, data.title.strip(),
+                                  data.description.strip(), data.beneficiaries.strip(), data.beneficiary_count,
+                                  data.urgency, suggested)
     await audit.record(conn, verb=Verb.NEED_RAISE, object_type="need", object_id=need_id, actor=identity.user_id,
                        organisation=on_behalf, after={"title": data.title, "community_id": data.community_id,
                                                       "urgency": data.urgency, "suggested_entry_id": suggested})
     return need_id
 
 
+async def needs_of(conn: asyncpg.Connection, need_ids: list[int]) -> list[Need]:
+    """These needs, in the order given, in one statement."""
+    rows = {r["id"]: r for r in await conn.fetch(
+        """select n.*, (select project_id from project_needs where need_id = n.id limit 1) as project_id
+             from needs n where n.id = any($1)""", need_ids)}
+    return [_need(rows[i]) for i in need_ids if i in rows]
+
+
+async def entries_of(conn: asyncpg.Connection, entry_ids: list[int]) -> dict[int, Entry]:
+    """The catalogue items projects are bought under, by id, in one statement."""
+    return {r["id"]: Entry(**dict(r)) for r in await conn.fetch(
+        "select id, code, name_zh, name_en from catalogue_entries where id = any($1)", entry_ids)}
+
+
+async def area_of(conn: asyncpg.Connection, organisation_id: int | None) -> int | None:
+    """The place an organisation's area is: a buyer's projects are made within it."""
+    return await conn.fetchval("select jurisdiction_id from organisations where id = $1", organisation_id)
+
+
 async def get_need(conn: asyncpg.Connection, need_id: int) -> Need:
-    row = await queries.procurement.need(conn, id=need_id)
+    row = await conn.fetchrow(_NEED, need_id)
     if row is None:
         raise NotFound()
     return _need(row)
@@ -117,41 +206,40 @@ async def get_need(conn: asyncpg.Connection, need_id: int) -> Need:
 
 async def support(conn: asyncpg.Connection, identity: Identity, need_id: int) -> int:
     """One support per person, while the need is open; returns the new count."""
-    row = await queries.procurement.need_for_update(conn, id=need_id)
+    row = await conn.fetchrow(_NEED_FOR_UPDATE, need_id)
     if row is None:
         raise NotFound()
     if row["status"] != "open":
         raise Conflict("Only an open need can be supported.")
     if row["raised_by"] == identity.user_id:
         raise Conflict("You raised this need; your support is counted already.")
-    if await queries.procurement.add_support(conn, need_id=need_id, user_id=identity.user_id) is None:
+    if await conn.fetchval(_ADD_SUPPORT, need_id, identity.user_id) is None:
         raise Conflict("You already support this need.")
-    await queries.procurement.count_support(conn, id=need_id)
+    await conn.execute(_COUNT_SUPPORT, need_id)
     await audit.record(conn, verb=Verb.NEED_SUPPORT, object_type="need", object_id=need_id, actor=identity.user_id)
     return row["supporters"] + 1
 
 
 async def _step(conn: asyncpg.Connection, identity: Identity, row: Any, action: str, reason: str) -> str:
-    step = workflow.find_need_step(action, row["status"])
-    if step is None:
-        raise Conflict("This cannot be done to a need whose status is “%(status)s”.",
-                       status=Msg(NEED_STATUS_NAMES[row["status"]]))
-    if step.by == "raiser" and row["raised_by"] != identity.user_id:
-        raise Forbidden("Only the person who raised the need can do this.")
-    if step.by == "buyer" and not await covers(conn, identity, row["community_id"]):
-        raise Forbidden("Only a buyer whose area includes this community can do this.")
-    if action in workflow.REASON_REQUIRED and not reason.strip():
-        raise InvalidFields([Invalid("Give the reason; the person who raised the need will see it.", field="reason")])
-    await queries.procurement.set_need_status(conn, id=row["id"], status=step.target, reason=reason.strip())
-    await audit.record(conn, verb=Verb(step.verb), object_type="need", object_id=row["id"], actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": row["status"]},
-                       after={"status": step.target, "reason": reason.strip() or None})
-    return step.target
+    capacities = {"raiser"} if row["raised_by"] == identity.user_id else set()
+    if await covers(conn, identity, row["community_id"]):
+        capacities.add("buyer")
+
+    async def write(transition: Transition) -> None:
+        if action in workflow.REASON_REQUIRED and not reason.strip():
+            raise InvalidFields([Invalid("Give the reason; the person who raised the need will see it.",
+                                         field="reason")])
+        await conn.execute(_SET_NEED_STATUS, transition.target, reason.strip(), row["id"])
+
+    moved = await step(conn, workflow.NEEDS, action, row["status"], object_id=row["id"], capacities=capacities,
+                       actor=identity.user_id, organisation=identity.org_id, write=write,
+                       after={"reason": reason.strip() or None})
+    return moved.target
 
 
 async def change_need(conn: asyncpg.Connection, identity: Identity, need_id: int, action: str, data: Decision) -> str:
     """Withdraw, decline or reopen a need. Approval is making a project of it (``create_project``)."""
-    row = await queries.procurement.need_for_update(conn, id=need_id)
+    row = await conn.fetchrow(_NEED_FOR_UPDATE, need_id)
     if row is None:
         raise NotFound()
     if action == "approve":
@@ -163,8 +251,7 @@ async def list_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = 
                      category: str | None = None, q: str | None = None, limit: int = 50,
                      offset: int = 0) -> list[Need]:
     places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    rows = await fetch(queries.procurement.list_needs(conn, status=status, places=places, category=category,
-                                                      q=words(q), limit=limit, offset=offset))
+    rows = await conn.fetch(_LIST_NEEDS, status, places, category, words(q), limit, offset)
     return [_need(r) for r in rows]
 
 
@@ -177,26 +264,25 @@ async def create_project(conn: asyncpg.Connection, identity: Identity, data: Pro
     if not await covers(conn, identity, data.jurisdiction_id):
         errors.append(Invalid("Choose a place within your own area.", field="jurisdiction_id"))
     district = await district_of(conn, data.jurisdiction_id)
-    items = {r["id"] for r in await fetch(queries.procurement.catalogue_items_for_district(conn, district=district))}
+    items = {r["id"] for r in await conn.fetch(_CATALOGUE_ITEMS_FOR_DISTRICT, district)}
     if data.catalogue_entry_id not in items:
         errors.append(Invalid("Government may buy only what the catalogue in force lists: choose one of its items.",
                               field="catalogue_entry_id"))
     inside = set(await within(conn, data.jurisdiction_id))
     needs = []
     for need_id in dict.fromkeys(data.need_ids):
-        row = await queries.procurement.need_for_update(conn, id=need_id)
+        row = await conn.fetchrow(_NEED_FOR_UPDATE, need_id)
         if row is None or row["status"] != "open" or row["community_id"] not in inside:
             errors.append(Invalid("Need %(id)s is not an open need of this place.", field="need_ids", id=need_id))
         else:
             needs.append(row)
     if errors:
         raise InvalidFields(errors)
-    project_id = await queries.procurement.insert_project(
-        conn, buyer_id=identity.org_id, jurisdiction_id=data.jurisdiction_id, catalogue_entry_id=data.catalogue_entry_id,
-        title_zh=data.title_zh.strip(), title_en=data.title_en.strip(), description=data.description.strip(),
-        budget_fen=data.budget_fen, budget_line=data.budget_line.strip(), created_by=identity.user_id)
+    project_id = await conn.fetchval(_INSERT_PROJECT, identity.org_id, data.jurisdiction_id, data.catalogue_entry_id,
+                                     data.title_zh.strip(), data.title_en.strip(), data.description.strip(),
+                                     data.budget_fen, data.budget_line.strip(), identity.user_id)
     for row in needs:
-        await queries.procurement.link_need(conn, project_id=project_id, need_id=row["id"])
+        await conn.execute(_LINK_NEED, project_id, row["id"])
         await _step(conn, identity, row, "approve", "")
     await audit.record(conn, verb=Verb.PROJECT_CREATE, object_type="project", object_id=project_id,
                        actor=identity.user_id, organisation=identity.org_id,
@@ -206,7 +292,7 @@ async def create_project(conn: asyncpg.Connection, identity: Identity, data: Pro
 
 
 async def get_project(conn: asyncpg.Connection, project_id: int) -> Project:
-    row = await queries.procurement.project(conn, id=project_id)
+    row = await conn.fetchrow(_PROJECT, project_id)
     if row is None:
         raise NotFound()
     return _project(row)
@@ -216,25 +302,23 @@ async def count_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None =
                       category: str | None = None, q: str | None = None) -> int:
     """How many needs `list_needs` lists in all, for its pages."""
     places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    return await queries.procurement.count_needs(conn, status=status, places=places, category=category,
-                                                 q=(q or "").strip() or None)
+    return await conn.fetchval(_COUNT_NEEDS, status, places, category, (q or "").strip() or None)
 
 
 async def count_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None,
                          category: str | None = None, status: str | None = None) -> int:
     """How many projects `list_projects` lists in all, for its pages."""
     places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    return await queries.procurement.count_projects(conn, places=places, category=category, status=status)
+    return await conn.fetchval(_COUNT_PROJECTS, places, category, status)
 
 
 async def list_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, category: str | None = None,
                         status: str | None = None, limit: int = 50, offset: int = 0) -> list[Project]:
     places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    rows = await fetch(queries.procurement.list_projects(conn, places=places, category=category, status=status,
-                                                         limit=limit, offset=offset))
+    rows = await conn.fetch(_LIST_PROJECTS, places, category, status, limit, offset)
     return [_project(r) for r in rows]
 
 
 async def catalogue_items_for(conn: asyncpg.Connection, jurisdiction_id: int) -> list[dict[str, Any]]:
     district = await district_of(conn, jurisdiction_id)
-    return [dict(r) for r in await fetch(queries.procurement.catalogue_items_for_district(conn, district=district))]
+    return [dict(r) for r in await conn.fetch(_CATALOGUE_ITEMS_FOR_DISTRICT, district)]

@@ -20,17 +20,15 @@ from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg
 from market.evaluation import services as engine
 from market.evaluation.models import Ranked
 from market.notifications import services as notifications
-from market.procurement import batches, calls
+from market.procurement.awards import batches
+from market.procurement.awards.workflow import OBJECTIONS
+from market.procurement.calls import services as calls
+from market.procurement.calls.workflow import CALLS
 from market.procurement.days import add_days
-from market.procurement.models import CALL_STATUS_NAMES
-
-OBJECTION_TRANSITIONS = {("uphold", "pending"): "upheld", ("reject", "pending"): "rejected"}
-OBJECTION_STATUSES = ("pending", "upheld", "rejected")
-OBJECTION_ACTIONS = ("uphold", "reject")
+from market.workflow import Notice, Transition, step
 
 
 class Award(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,9 +74,7 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
     if not (identity.acts_for_verified and identity.org_id == row["buyer_id"] and identity.role in ("admin", "staff")):
         raise Forbidden("Only the buyer that published this call can award it.")
     status = calls.status_of(row)
-    if status != "closed":
-        raise Conflict("This cannot be done to a call whose status is “%(status)s”.",
-                       status=Msg(CALL_STATUS_NAMES[status]))
+    CALLS.check("award", status, {"buyer"})
     panel_id = await engine.panel_for(conn, "call", call_id)
     if panel_id is None:
         raise Conflict("Form the evaluation panel and score the bids first.")
@@ -92,25 +88,32 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
     now = clock.now()
     notice_ends = add_days(now, procedure["notice_days"], procedure["day_kind"], tz)
     amount = await conn.fetchval("select amount_fen from bids where id = $1", best.candidate_id)
-    award_id = await conn.fetchval(
-        """insert into awards (call_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
-           values ($1, $2, $3, $4, $5, $6, $7)
-           on conflict (call_id) where reopened_at is null and batch_id is null do nothing
-           returning id""", call_id, best.candidate_id, panel_id, amount, best.total, identity.user_id, notice_ends)
-    if award_id is None:
-        raise Conflict("This call has been awarded already.")
-    await conn.execute("update calls set awarded_at = $2, notice_ends_at = $3 where id = $1", call_id, now, notice_ends)
-    # The published scores must stay what they were: the panel is closed until an objection reopens it.
-    await engine.close(conn, panel_id, identity.user_id)
+    award_ids: list[int] = []
+
+    async def write(_: Transition) -> None:
+        award_id = await conn.fetchval(
+            """insert into awards (call_id, bid_id, panel_id, amount_fen, total, awarded_by, notice_ends_at)
+               values ($1, $2, $3, $4, $5, $6, $7)
+               on conflict (call_id) where reopened_at is null and batch_id is null do nothing
+               returning id""", call_id, best.candidate_id, panel_id, amount, best.total, identity.user_id,
+            notice_ends)
+        if award_id is None:
+            raise Conflict("This call has been awarded already.")
+        award_ids.append(award_id)
+        await conn.execute("update calls set awarded_at = $2, notice_ends_at = $3 where id = $1", call_id, now,
+                           notice_ends)
+        # The published scores must stay what they were: the panel is closed until an objection reopens it.
+        await engine.close(conn, panel_id, identity.user_id)
+
     bidders = [r["provider_id"] for r in await conn.fetch(
         "select provider_id from bids where call_id = $1 and status = 'submitted'", call_id)]
-    await notifications.notify(conn, await notifications.members_of(conn, bidders), "call_awarded",
-                               f"/calls/{call_id}#award", title=row["title_zh"])
-    await audit.record(conn, verb=Verb.CALL_AWARD, object_type="call", object_id=call_id, actor=identity.user_id,
-                       organisation=identity.org_id,
-                       after={"bid_id": best.candidate_id, "amount_fen": amount, "total": str(best.total),
-                              "notice_ends_at": notice_ends})
-    return award_id
+    await step(conn, CALLS, "award", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
+               organisation=identity.org_id, write=write,
+               after={"bid_id": best.candidate_id, "amount_fen": amount, "total": str(best.total),
+                      "notice_ends_at": notice_ends},
+               notices=[Notice(await notifications.members_of(conn, bidders), "call_awarded",
+                               f"/calls/{call_id}#award", {"title": row["title_zh"]})])
+    return award_ids[0]
 
 
 async def current_award(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> Award | None:
@@ -160,6 +163,17 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
     return objection_id
 
 
+async def objection_place(conn: asyncpg.Connection, objection_id: int) -> tuple[int, int | None]:
+    """The call an objection was raised on, and the review batch's number if it was raised on one."""
+    row = await conn.fetchrow(
+        """select coalesce(a.call_id, cb.call_id) as call_id, cb.number from objections x
+             left join awards a on a.id = x.award_id left join call_batches cb on cb.id = x.batch_id
+            where x.id = $1""", objection_id)
+    if row is None:
+        raise NotFound()
+    return row["call_id"], row["number"]
+
+
 async def answer_objection(conn: asyncpg.Connection, identity: Identity, objection_id: int,
                            action: Literal["uphold", "reject"], answer: str) -> str:
     """The buyer upholds or rejects an objection, in public; upholding reopens the evaluation."""
@@ -172,21 +186,24 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
     call = await conn.fetchrow("select * from calls where id = $1 for update", row["call_id"])
     if not (identity.acts_for_verified and identity.org_id == call["buyer_id"] and identity.role in ("admin", "staff")):
         raise Forbidden("Only the buyer that published this call can answer objections to its award.")
-    target = OBJECTION_TRANSITIONS.get((action, row["status"]))
-    if target is None:
-        raise Conflict("This objection has been answered already.")
+    OBJECTIONS.check(action, row["status"], {"buyer"})
     if not 5 <= len(answer.strip()) <= 4000:
         raise InvalidFields([Invalid("Give the answer; the objector and the public will read it.", field="answer")])
-    await conn.execute("update objections set status = $2, answer = $3, answered_by = $4, answered_at = market_now() "
-                       "where id = $1", objection_id, target, answer.strip(), identity.user_id)
-    if target == "upheld" and row["batch_id"] is not None:
-        await batches.reopen(conn, row["batch_id"], identity.user_id)
-    elif target == "upheld":
-        await conn.execute("update awards set reopened_at = market_now() where id = $1", row["award_id"])
-        await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1", row["call_id"])
-        await engine.reopen(conn, await engine.panel_for(conn, "call", row["call_id"]), identity.user_id)
-    await audit.record(conn, verb=Verb.OBJECTION_UPHOLD if target == "upheld" else Verb.OBJECTION_REJECT,
-                       object_type="objection", object_id=objection_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": "pending"},
-                       after={"status": target, "answer": answer.strip()})
+
+    async def write(transition: Transition) -> None:
+        await conn.execute("update objections set status = $2, answer = $3, answered_by = $4, "
+                           "answered_at = market_now() where id = $1",
+                           objection_id, transition.target, answer.strip(), identity.user_id)
+        if transition.target == "upheld" and row["batch_id"] is not None:
+            await batches.reopen(conn, row["batch_id"], identity.user_id)
+        elif transition.target == "upheld":
+            await conn.execute("update awards set reopened_at = market_now() where id = $1", row["award_id"])
+            await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1",
+                               row["call_id"])
+            await engine.reopen(conn, await engine.panel_for(conn, "call", row["call_id"]), identity.user_id)
+
+    moved = await step(conn, OBJECTIONS, action, row["status"], object_id=objection_id, capacities={"buyer"},
+                       actor=identity.user_id, organisation=identity.org_id, write=write,
+                       after={"answer": answer.strip()})
+    target = moved.target
     return target

@@ -1,0 +1,72 @@
+"""The panel page as one view: the panel as its owner and members see it, and the reader's own part
+in it (their role, declarations and scores). Its JSON twin returns the same."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from market.core.access import Identity
+from market.core.errors import NotFound
+from market.evaluation import services as engine
+from market.evaluation.models import Candidate, Criterion, Member, MemberScore, Ranked
+
+
+class Panel(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    status: str
+    subject_type: str
+    subject_id: int
+    subject: engine.Subject | None
+    members: list[Member]
+    criteria: list[Criterion]
+    candidates: list[Candidate]
+    consensus_missing: int
+    # The ranking once every consensus score is in: before that, totals would rest on the price alone.
+    results: list[Ranked]
+    # Each member's own scores, for the chair (and the platform) only.
+    member_scores: list[MemberScore]
+
+
+class MyScore(msgspec.Struct, frozen=True, kw_only=True):
+    candidate_id: int
+    position: int
+    score: Decimal | None
+    note: str
+
+
+class PanelView(msgspec.Struct, frozen=True, kw_only=True):
+    panel: Panel
+    role: str | None  # the reader's: chair, member, or none
+    owner: bool  # the reader acts for the panel's owner
+    declared: dict[int, bool]  # candidate → whether the reader declared a conflict with it
+    my_scores: list[MyScore]
+
+
+async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> PanelView:
+    row = await conn.fetchrow("select * from panels where id = $1", panel_id)
+    if row is None or not await engine.may_see(conn, identity, row):
+        raise NotFound()
+    missing = await engine.missing_consensus(conn, panel_id)
+    role = await engine.role_in(conn, identity, panel_id)
+    mine: list[Any] = await conn.fetch(
+        """select s.candidate_id, s.position, s.score, s.note, null::boolean as conflicted
+             from panel_scores s where s.panel_id = $1 and s.user_id = $2
+           union all
+           select d.candidate_id, null, null, '', d.conflicted
+             from panel_declarations d where d.panel_id = $1 and d.user_id = $2""", panel_id, identity.user_id)
+    panel = Panel(
+        id=panel_id, status=row["status"], subject_type=row["subject_type"], subject_id=row["subject_id"],
+        subject=await engine.subject_of(conn, row["subject_type"], row["subject_id"]),
+        members=await engine.members_of(conn, panel_id), criteria=await engine.criteria_of(conn, panel_id),
+        candidates=await engine.candidates_of(conn, panel_id), consensus_missing=missing,
+        results=await engine.scoring_results(conn, panel_id) if missing == 0 else [],
+        member_scores=(await engine.member_scores(conn, panel_id)
+                       if role == "chair" or identity.is_platform_admin else []))
+    return PanelView(panel=panel, role=role, owner=row["owner_id"] == identity.org_id,
+                     declared={r["candidate_id"]: r["conflicted"] for r in mine if r["conflicted"] is not None},
+                     my_scores=[MyScore(candidate_id=r["candidate_id"], position=r["position"], score=r["score"],
+                                        note=r["note"]) for r in mine if r["conflicted"] is None])
