@@ -1,4 +1,5 @@
-"""Database: the embedded server, the connection pool, migrations and named queries."""
+"""Database: the embedded server, the connection pool and migrations. SQL itself lives beside the
+service that owns it (see the README)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,17 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import aiosql
 import asyncpg
 import msgspec
 
 from market.core.settings import ROOT, Settings
 
 MIGRATIONS_DIR = ROOT / "sql" / "migrations"
-QUERIES_DIR = ROOT / "sql" / "queries"
 APP_ROLE = "market_app"
 # Any fixed number works; it only has to be the same in every process that migrates.
 MIGRATION_LOCK = 7_301_958_221
 
-queries = aiosql.from_path(QUERIES_DIR, "asyncpg", mandatory_parameters=False)
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +182,3 @@ def database_dsn(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
 def words(q: str | None) -> str | None:
     """Search words for `ilike '%' || :q || '%'`, LIKE's wildcards escaped so `%` or `_` means itself."""
     return (q or "").strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") or None
-
-
-async def fetch(rows: AsyncIterator[Any]) -> list[Any]:
-    """All rows of a named select (aiosql streams them)."""
-    return [row async for row in rows]
