@@ -39,7 +39,7 @@ from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion
 from market.evaluation.scoring import rank
 from market.organisations import credit_code
-from market.procurement.bids import full_years
+from market.procurement.bids.services import full_years
 
 DOMAIN = "city.market"
 PASSWORD = "market-city-2026"

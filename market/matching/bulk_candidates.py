@@ -35,7 +35,7 @@ from market.matching.candidates import (
 )
 from market.matching.scoring import Fit, FunderFacts, ProviderFacts, _clamp, _gift_share, _pts, affinity
 from market.matching.weights import Weights
-from market.procurement.bids import full_years
+from market.procurement.bids.services import full_years
 
 # Rows of the pair matrices computed at once: bounds memory (rows × providers × 8 bytes a matrix).
 CHUNK = 256
