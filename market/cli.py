@@ -295,8 +295,8 @@ def _city_run(settings: Settings, args: argparse.Namespace, keep: bool) -> int:
     back once measured (`market bench docking`)."""
     async def work(conn: Any) -> int:
         from market.core.errors import MarketError
-        from market.matching import citywide
-        from market.matching.weights import configured as configured_weights
+        from market.matching.docking import citywide
+        from market.matching.scoring.weights import configured as configured_weights
 
         def progress(stage: str, seconds: float) -> None:
             print(f"  {stage:<12} {seconds:8.1f} s", flush=True)

@@ -11,10 +11,11 @@ import numpy as np
 from market.core import db
 from market.citygen import generate
 from market.demo import load_demo
-from market.matching import bulk_candidates, candidates
-from market.matching.candidates import FUNDERS_PER_NEED, PROVIDERS_PER_NEED
-from market.matching.rolling import _OPEN
-from market.matching.weights import Weights
+from market.matching.scoring import bulk_candidates
+from market.matching.scoring import candidates
+from market.matching.scoring.candidates import FUNDERS_PER_NEED, PROVIDERS_PER_NEED
+from market.matching.docking.rolling import _OPEN
+from market.matching.scoring.weights import Weights
 
 
 def _lists(found: candidates.Candidates) -> dict[int, tuple[list, list]]:

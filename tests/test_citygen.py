@@ -11,7 +11,7 @@ from market.core import db
 from market.audit.services import verify_chain
 from market.citygen import Sizes, generate
 from market.cli import main
-from market.matching.rolling import _OPEN
+from market.matching.docking.rolling import _OPEN
 
 SCALE = 0.01
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)

@@ -17,9 +17,9 @@ from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
 from market.funding import disbursements, pledges
 from market.funding.models import PledgeInput
-from market.matching import fairs
-from market.matching.fair_models import ItemInput
-from market.matching.weights import Weights
+from market.matching.fairs import services as fairs
+from market.matching.fairs.models import ItemInput
+from market.matching.scoring.weights import Weights
 from market.procurement import contracts
 from market.procurement.awards import services as awards
 from market.procurement.bids import services as bids

@@ -13,11 +13,14 @@ from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.matching import dockings, fairs, rolling, solver
-from market.matching.dockings import DockingInput
-from market.matching.fair_models import FairInput, ItemInput, RaiseInput
-from market.matching.rolling import RuleInput
-from market.matching.weights import Weights
+from market.matching import solver
+from market.matching.docking import rolling
+from market.matching.docking import dockings
+from market.matching.fairs import services as fairs
+from market.matching.docking.dockings import DockingInput
+from market.matching.fairs.models import FairInput, ItemInput, RaiseInput
+from market.matching.docking.rolling import RuleInput
+from market.matching.scoring.weights import Weights
 from market.procurement import contracts
 from market.procurement.awards import services as awards
 from market.procurement.calls import services as calls

@@ -20,14 +20,14 @@ from market.accounts import services as accounts
 from market.accounts.services import insert_membership, insert_user
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.matching import fairs
-from market.matching.fair_models import (
+from market.matching.fairs import services as fairs
+from market.matching.fairs.models import (
     FAIR_STATUS_NAMES,
     FairInput,
     ItemInput,
     RaiseInput,
 )
-from market.matching.weights import Weights, configured
+from market.matching.scoring.weights import Weights, configured
 from market.organisations.services import insert_organisation
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import travel, who

@@ -16,9 +16,9 @@ from market.core.i18n import use_locale
 from market.core.settings import SettingsError
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.matching import candidates
-from market.matching import weights as weights_module
-from market.matching.scoring import (
+from market.matching.scoring import candidates
+from market.matching.scoring import weights as weights_module
+from market.matching.scoring.fit import (
     FunderFacts,
     Gift,
     Place,
@@ -29,7 +29,7 @@ from market.matching.scoring import (
     score_funder,
     score_provider,
 )
-from market.matching.weights import Weights, WeightsError
+from market.matching.scoring.weights import Weights, WeightsError
 from market.organisations.services import insert_organisation
 from market.places.services import insert_jurisdiction
 from market.procurement.bids import services as bids

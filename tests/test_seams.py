@@ -14,7 +14,7 @@ import pytest
 
 from market.core.errors import InvalidFields
 from market.funding import pools
-from market.matching import fairs
+from market.matching.fairs import services as fairs
 from market.organisations.services import insert_organisation
 from market.procurement.calls import services as calls
 from tests.conftest import act_as, post_form

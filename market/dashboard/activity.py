@@ -17,7 +17,7 @@ from market.dashboard import queries as sql
 from market.dashboard.models import Activity
 from market.evaluation.workflow import PANEL_STATUS_NAMES
 from market.funding.models import PLEDGE_STATUS_NAMES
-from market.matching.fair_models import FAIR_STATUS_NAMES
+from market.matching.fairs.models import FAIR_STATUS_NAMES
 
 # One sentence per verb: %(who)s is the person who acted (or the organisation, for the system),
 # %(what)s the object's title.

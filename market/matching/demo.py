@@ -13,10 +13,13 @@ import asyncpg
 from market.core import clock
 from market.core.access import Identity
 from market.core.clock import on_day
-from market.matching import candidates, dockings, fairs, rolling
-from market.matching.fair_models import FairInput, ItemInput, RaiseInput
-from market.matching.rolling import RuleInput
-from market.matching.weights import Weights
+from market.matching.scoring import candidates
+from market.matching.docking import rolling
+from market.matching.docking import dockings
+from market.matching.fairs import services as fairs
+from market.matching.fairs.models import FairInput, ItemInput, RaiseInput
+from market.matching.docking.rolling import RuleInput
+from market.matching.scoring.weights import Weights
 from market.procurement import contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput

@@ -3,12 +3,12 @@ from litestar import Litestar
 from market.core.domain import Domain
 from market.core.i18n import N_
 from market.core.settings import Settings
-from market.matching import weights
-from market.matching.controllers import MatchingApi, MatchingPages
-from market.matching.docking_controllers import DockingApi, DockingPages
-from market.matching.fair_controllers import FairApi, FairPages
-from market.matching.fair_models import FAIR_STATUS_NAMES
-from market.matching.live import BoardHub
+from market.matching.scoring import weights
+from market.matching.scoring.controllers import MatchingApi, MatchingPages
+from market.matching.docking.controllers import DockingApi, DockingPages
+from market.matching.fairs.controllers import FairApi, FairPages
+from market.matching.fairs.models import FAIR_STATUS_NAMES
+from market.matching.fairs.live import BoardHub
 
 
 def _check(settings: Settings) -> list[str]:

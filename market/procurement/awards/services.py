@@ -43,7 +43,7 @@ class Award(msgspec.Struct, frozen=True, kw_only=True):
     awarded_at: datetime
     notice_ends_at: datetime
     results: list[Ranked] = []
-    # A docking's award (market.matching.dockings) has no panel and no ranking.
+    # A docking's award (market.matching.docking.dockings) has no panel and no ranking.
     docking_id: int | None = None
 
 

@@ -8,10 +8,11 @@ import asyncpg
 import msgspec
 
 from market.core.access import Identity
-from market.matching import dockings, fairs
-from market.matching.dockings import Docking
-from market.matching.fair_models import Board, Fair, Raise, Report, Suggestion
-from market.matching.weights import Weights
+from market.matching.docking import dockings
+from market.matching.fairs import services as fairs
+from market.matching.docking.dockings import Docking
+from market.matching.fairs.models import Board, Fair, Raise, Report, Suggestion
+from market.matching.scoring.weights import Weights
 from market.procurement import contracts
 
 

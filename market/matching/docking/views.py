@@ -9,9 +9,11 @@ import msgspec
 from market.core.access import Identity
 from market.core.errors import NotFound
 from market.core.i18n import current_locale
-from market.matching import dockings, fairs, rolling
-from market.matching.dockings import Docking, DockingInput, ProjectTitle
-from market.matching.rolling import Rolling
+from market.matching.docking import rolling
+from market.matching.docking import dockings
+from market.matching.fairs import services as fairs
+from market.matching.docking.dockings import Docking, DockingInput, ProjectTitle
+from market.matching.docking.rolling import Rolling
 from market.procurement import contracts
 
 

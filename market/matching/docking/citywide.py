@@ -20,8 +20,11 @@ import msgspec
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.errors import Conflict
-from market.matching import bulk_candidates, candidates, rolling, solver
-from market.matching.weights import Weights
+from market.matching import solver
+from market.matching.scoring import bulk_candidates
+from market.matching.scoring import candidates
+from market.matching.docking import rolling
+from market.matching.scoring.weights import Weights
 
 # Leaves the rest of the two minutes a city run is allowed for scoring and storing.
 TIME_LIMIT_SECONDS = 60.0

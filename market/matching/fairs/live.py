@@ -19,8 +19,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from market.matching import fairs
-
+from market.matching.fairs import services as fairs
 log = structlog.get_logger(__name__)
 
 

@@ -27,8 +27,9 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.core.i18n import N_, format_money
 from market.funding import pledges, pools
 from market.funding.models import PledgeInput
-from market.matching import candidates, dockings
-from market.matching.fair_models import (
+from market.matching.scoring import candidates
+from market.matching.docking import dockings
+from market.matching.fairs.models import (
     FAIR_STATUS_NAMES,
     Board,
     BoardItem,
@@ -40,7 +41,7 @@ from market.matching.fair_models import (
     Report,
     Suggestion,
 )
-from market.matching.weights import Weights
+from market.matching.scoring.weights import Weights
 from market.workflow import Transition, machine, step
 
 CHANNEL = "market_fairs"

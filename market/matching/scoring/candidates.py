@@ -1,5 +1,5 @@
 """Candidates: for a set of projects, every provider and funder that could take part, scored and
-explained (`market.matching.scoring`), the excluded pairs with their reasons, and the instance the
+explained (`market.matching.scoring.fit`), the excluded pairs with their reasons, and the instance the
 solver (`market.matching.solver`) reads.
 
 The facts, and where they come from today:
@@ -32,8 +32,8 @@ from market.evaluation import scoring as evaluation
 from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion
 from market.funding import resources
-from market.matching import scoring
-from market.matching.scoring import (
+from market.matching.scoring import fit as scoring
+from market.matching.scoring.fit import (
     Fit,
     FunderFacts,
     Gift,
@@ -43,7 +43,7 @@ from market.matching.scoring import (
     Reason,
     Rules,
 )
-from market.matching.weights import Weights
+from market.matching.scoring.weights import Weights
 from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from market.procurement.needs import services as needs

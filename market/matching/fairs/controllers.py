@@ -34,8 +34,9 @@ from market.core.web import (
     redirect,
     require_confirmation,
 )
-from market.matching import fair_views, fairs
-from market.matching.fair_models import (
+from market.matching.fairs import views as fair_views
+from market.matching.fairs import services as fairs
+from market.matching.fairs.models import (
     FAIR_STATUS_NAMES,
     Board,
     Fair,
@@ -44,8 +45,8 @@ from market.matching.fair_models import (
     RaiseInput,
     Stage,
 )
-from market.matching.live import hub_of
-from market.matching.weights import configured as configured_weights
+from market.matching.fairs.live import hub_of
+from market.matching.scoring.weights import configured as configured_weights
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

@@ -1,6 +1,6 @@
 """Fit scoring: how well a provider suits a project, and a funder a project — a score, and the lines
 a person reads to see why: (factor, points, reason). Pure: no database and no clock (today is
-given), so every point can be checked by hand; `market.matching.candidates` gathers the facts.
+given), so every point can be checked by hand; `market.matching.scoring.candidates` gathers the facts.
 
 Needs are matched once they are projects (立项): a project has the catalogue item, the place, the
 government budget and the rules that say who may deliver it.
@@ -24,7 +24,7 @@ import msgspec
 
 from market.core import i18n
 from market.core.i18n import N_, Msg
-from market.matching.weights import Weights
+from market.matching.scoring.weights import Weights
 from market.organisations.models import SUBTYPE_NAMES
 from market.procurement.bids.services import Breach, rule_breaches
 

@@ -23,8 +23,8 @@ from market.audit.models import Verb
 from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.matching import candidates
-from market.matching.weights import Weights
+from market.matching.scoring import candidates
+from market.matching.scoring.weights import Weights
 from market.notifications import services as notifications
 from market.procurement.calls import services as calls
 from market.procurement.days import add_days

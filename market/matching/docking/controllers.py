@@ -18,10 +18,12 @@ from market.core.i18n import N_
 from market.core.money import parse_yuan
 from market.core.validation import parse
 from market.core.web import Config, Db, User, page, redirect
-from market.matching import docking_views, fairs, rolling
-from market.matching.dockings import Docking, DockingInput
-from market.matching.rolling import Rolling, RuleInput
-from market.matching.weights import configured as configured_weights
+from market.matching.docking import views as docking_views
+from market.matching.docking import rolling
+from market.matching.fairs import services as fairs
+from market.matching.docking.dockings import Docking, DockingInput
+from market.matching.docking.rolling import Rolling, RuleInput
+from market.matching.scoring.weights import configured as configured_weights
 
 OWNERS_OPT = {"access": member(N_("buyers and funders"), "buyer", "funder")}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -25,9 +25,12 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges
 from market.funding.models import PledgeInput
-from market.matching import bulk_candidates, candidates, dockings, solver
-from market.matching.dockings import Docking, DockingInput
-from market.matching.weights import Weights
+from market.matching import solver
+from market.matching.scoring import bulk_candidates
+from market.matching.scoring import candidates
+from market.matching.docking import dockings
+from market.matching.docking.dockings import Docking, DockingInput
+from market.matching.scoring.weights import Weights
 from market.notifications import services as notifications
 
 OWNER_KINDS = ("buyer", "funder")

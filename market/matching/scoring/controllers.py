@@ -11,9 +11,9 @@ from litestar.params import FromPath, QueryParameter
 from market.core.access import PUBLIC, member
 from market.core.i18n import N_, gettext
 from market.core.web import Config, Db, MaybeUser, page
-from market.matching import candidates
-from market.matching.weights import WEIGHT_NOTES, WeightsView, weights_view
-from market.matching.weights import configured as configured_weights
+from market.matching.scoring import candidates
+from market.matching.scoring.weights import WEIGHT_NOTES, WeightsView, weights_view
+from market.matching.scoring.weights import configured as configured_weights
 
 PUBLIC_OPT = {"access": PUBLIC}
 # Buyers and the platform pass the gate; the service then keeps to the project's area and to

@@ -29,12 +29,12 @@ from datetime import date
 import asyncpg
 import numpy as np
 
-from market.matching import candidates as pairwise
-from market.matching.candidates import (
+from market.matching.scoring import candidates as pairwise
+from market.matching.scoring.candidates import (
     FUNDERS_PER_NEED, PROVIDERS_PER_NEED, Candidate, Candidates, ProjectCandidates, _Project,
 )
-from market.matching.scoring import Fit, FunderFacts, ProviderFacts, _clamp, _gift_share, _pts, affinity
-from market.matching.weights import Weights
+from market.matching.scoring.fit import Fit, FunderFacts, ProviderFacts, _clamp, _gift_share, _pts, affinity
+from market.matching.scoring.weights import Weights
 from market.procurement.bids.services import full_years
 
 # Rows of the pair matrices computed at once: bounds memory (rows × providers × 8 bytes a matrix).
