@@ -17,7 +17,9 @@
    rounded, checked in integers and repaired if the solver's tolerances left anything off (or,
    should it not be solved in time, paid greedily).
 4. Places and fen still free go greedily to needs without a provider, by reduced value; then a
-   local search moves needs between their edges where value plus affinity gains (`_improve`).
+   local search moves needs between their edges where value plus affinity gains (`_improve`),
+   and needs swap places at full providers, money rerouted between funders (`swaps`); after
+   swaps the moves of one need run again and the new set's funding is solved afresh.
 5. Instances of a few dozen needs are also solved as a MIP outright (the dive cannot take back
    an assignment the LP made whole, and with so few needs that can matter); the better answer wins.
 Should the LP run out of time, a greedy docking by the prices stands in for it; a dive out of time
@@ -36,6 +38,7 @@ from market.matching.lagrange import Lagrangian
 from market.matching.models import DockingModel, solve_funding
 from market.matching.problem import Problem, _show
 from market.matching.solver import Assignment, Funding, Result
+from market.matching.swaps import Swaps
 
 FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating columns
 # Above this the LP starts from the edges that matter at prices from the Lagrangian dual: an LP
@@ -69,6 +72,12 @@ def dock(problem: Problem, deadline: float) -> Result:
     chosen, mu, w = _decide(problem, lag, bounds, start, deadline, pin_money)
     # Money and places the rounding left are offered to needs still without a provider.
     options = [_improve(problem, *_greedy(lag, mu, w, *_fund(problem, chosen, deadline, pin_money)), deadline)]
+    swaps = Swaps(problem, *options[0])
+    if swaps.run(deadline):
+        # Swaps free places and money in new spots: moves of one need may now gain again, and the
+        # funding of the new set is best solved afresh (the swaps' own is feasible, not optimal).
+        chosen, x = _improve(problem, *swaps.docking(), deadline)
+        options.append(_fund(problem, chosen, deadline, pin_money))
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
         if exact is not None:
