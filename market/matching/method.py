@@ -13,9 +13,9 @@
    instance lets all the funding be rerouted during the dive; a large one keeps the LP's funding
    of the settled needs and shares out the money left.
 3. The funding of the chosen assignments is a transportation problem with integer demands and
-   budgets, so its basic optimal solutions are whole fen: solved again for the best affinity,
-   rounded, checked in integers and repaired if the solver's tolerances left anything off (or,
-   should it not be solved in time, paid greedily).
+   budgets, so its basic optimal solutions are whole fen: solved again for the best affinity as a
+   min-cost flow (OR-Tools; an LP where not every need can be paid), checked in integers and
+   repaired if anything is off (or, should it not be solved in time, paid greedily).
 4. Places and fen still free go greedily to needs without a provider, by reduced value; then a
    local search moves needs between their edges where value plus affinity gains (`_improve`),
    and needs swap places at full providers, money rerouted between funders (`swaps`); after
@@ -71,12 +71,16 @@ def dock(problem: Problem, deadline: float) -> Result:
     bounds = [lag.bound(np.zeros(problem.funders), np.zeros(problem.providers))]
     chosen, mu, w = _decide(problem, lag, bounds, start, deadline, pin_money)
     # Money and places the rounding left are offered to needs still without a provider.
-    options = [_improve(problem, *_greedy(lag, mu, w, *_fund(problem, chosen, deadline, pin_money)), deadline)]
+    funding = time.monotonic()
+    funded = _fund(problem, chosen, deadline, pin_money)
+    # The search stops in time to fund its docking afresh at the end, as long again as this took.
+    search = deadline - 2 * (time.monotonic() - funding)
+    options = [_improve(problem, *_greedy(lag, mu, w, *funded), search)]
     swaps = Swaps(problem, *options[0])
-    if swaps.run(deadline):
+    if swaps.run(search):
         # Swaps free places and money in new spots: moves of one need may now gain again, and the
         # funding of the new set is best solved afresh (the swaps' own is feasible, not optimal).
-        chosen, x = _improve(problem, *swaps.docking(), deadline)
+        chosen, x = _improve(problem, *swaps.docking(), search)
         options.append(_fund(problem, chosen, deadline, pin_money))
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
