@@ -441,3 +441,17 @@ def test_two_needs_trade_places_when_each_is_worth_more_at_the_others_provider()
     swaps = Swaps(p, np.array([0, 3]), np.zeros(0, dtype=np.int64))
     assert swaps.run(float("inf"))
     assert swaps.docking()[0].tolist() == [1, 2]
+
+
+def test_a_need_takes_a_free_place_when_another_needs_money_can_be_rerouted_for_it():
+    # B's one funder f has paid all its money to C; C's other funder g has money left, so C is paid
+    # by g instead and f pays B. No move of B alone with its own funders' money left could do it.
+    p = index(msgspec.convert(instance(
+        needs=[("B", 0), ("C", 0)], providers=[("P", 1), ("Q", 1)], funders=[("f", 100), ("g", 100)],
+        provider_edges=[("B", "P", 100, 10), ("C", "Q", 100, 5)],
+        funder_edges=[("B", "f", 0), ("C", "f", 0), ("C", "g", 0)]), Instance))
+    assert method._improve(p, np.array([1]), np.array([0, 100, 0]), float("inf"))[0].tolist() == [1]
+    swaps = Swaps(p, np.array([1]), np.array([0, 100, 0]))
+    assert swaps.run(float("inf"))
+    chosen, x = swaps.docking()
+    assert chosen.tolist() == [0, 1] and x.tolist() == [100, 0, 100]

@@ -47,6 +47,10 @@ LAGRANGE_COLUMNS = 100_000
 FIRST_EDGES, FIRST_FUNDERS = 3, 2  # per need, to start column generation with
 PRICED_EDGES = 5  # edges added per need and round of column generation, at most
 CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's optimum to this
+# A city round stops generating columns sooner: once the LP over its edges is within 0.1 % of the
+# bound proven (by the Lagrangian's prices, usually), the bound is that close to the LP optimum
+# and the rounding starts from an LP that good; a further round took 15-20 s, the dive's time.
+LARGE_CG_TOLERANCE = 1e-3
 CG_ROUNDS = 20  # at most; a district round takes three or four
 CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
 # An edge is a candidate if its reduced value is within this share of its need's worth (1 %: the
@@ -113,7 +117,8 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float
     lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline, every_row=True)
     # No round of column generation starts late: the rounding needs the time left, and the
     # bound proven so far stands.
-    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget)
+    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget,
+                                 CG_TOLERANCE if columns <= LAGRANGE_COLUMNS else LARGE_CG_TOLERANCE)
     if solution is None:
         pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
         return _greedy(lag, mu, w, pinned, pin_money)[0], mu, w
@@ -144,12 +149,13 @@ def _best_per_owner(owner: np.ndarray, key: np.ndarray, k: int, among: np.ndarra
 
 
 def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], rounds: int,
-                      stop: float) -> tuple | None:
+                      stop: float, tolerance: float) -> tuple | None:
     """Solve the LP over the model's edges, price every edge left out at its duals, add those
     that would raise it (at most PRICED_EDGES a need per round), re-solve from the last basis;
-    until none would, or the LP's value and the bound its duals prove for the WHOLE LP agree to
-    CG_TOLERANCE, or after `rounds` rounds, or at `stop`. Every round's bound is proven (weak
-    duality over every edge), so stopping early costs only tightness.
+    until none would, or the LP's value and the best bound proven for the WHOLE LP (by these
+    duals or any prices before) agree to `tolerance`, or after `rounds` rounds, or at `stop`.
+    Every round's bound is proven (weak duality over every edge), so stopping early costs only
+    tightness.
 
     The last solved round's (edges, funds, y, x, mu, w), or None if the first LP is not solved."""
     p = lag.problem
@@ -161,10 +167,13 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], ro
             return solution
         mu, w = lp.prices()
         solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
-        bound = lag.bound(mu, w)
-        bounds.append(bound)
-        if round_ == rounds or bound - lp.objective <= CG_TOLERANCE * abs(bound) or time.monotonic() > stop:
+        bounds.append(lag.bound(mu, w))
+        best = min(bounds)
+        if round_ == rounds or best - lp.objective <= tolerance * abs(best) or time.monotonic() > stop:
             return solution
+        # A later round cut short at `stop` leaves this round's solution: one that ran on would
+        # take the dive's time, and the bound proven so far stands.
+        lp.deadline = min(lp.deadline, stop)
         in_model[lp.edges] = True
         fund_in[lp.funds] = True
         net = p.affinity - mu[p.fund_funder]

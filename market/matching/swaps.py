@@ -1,5 +1,6 @@
 """Local search by swaps on a feasible docking: a need takes a place at a full provider from the need
-holding it, which either moves to the swapper's old provider or goes without.
+holding it, which either moves to the swapper's old provider or goes without; or, where a place is
+free, a need moves there alone with money rerouted for it.
 
 Where places are scarce (providers of capacity 1, every place taken) the rounding of the LP leaves
 the wrong needs in the places, and no move of one need alone can mend that: every other provider
@@ -119,6 +120,8 @@ class Swaps:
         old_b = self.edge_of[b]
         change: dict[int, int] = {}
         xchange: dict[int, int] = {}
+        if a < 0:
+            return self._move(b, e, change, xchange)
         gain = -self.value[self.edge_of[a]] - self._hand_back(a, change, xchange)
         if old_b >= 0:
             gain -= self.value[old_b] + self._hand_back(b, change, xchange)
@@ -135,6 +138,15 @@ class Swaps:
                 gain += self.value[moved] + earned
                 edges[a], change, xchange = moved, change2, xchange2
         return gain, edges, change, xchange
+
+    def _move(self, b: int, e: int, change: dict[int, int], xchange: dict[int, int]) -> tuple | None:
+        """Need b alone takes edge e at a provider with a place free, its shortfall paid as a swap's."""
+        old_b = self.edge_of[b]
+        gain = -self.value[old_b] - self._hand_back(b, change, xchange) if old_b >= 0 else 0.0
+        earned = self._pay(b, self.shortfall[e], change, xchange)
+        if earned is None:
+            return None
+        return gain + self.value[e] + earned, {b: e}, change, xchange
 
     def _apply(self, edges: dict[int, int], change: dict[int, int], xchange: dict[int, int]) -> None:
         for n, e in edges.items():
@@ -169,12 +181,24 @@ class Swaps:
                 best = None
                 for e in self.edges[b]:
                     q = self.provider[e]
-                    if self.free[q] > 0 or e == self.edge_of[b]:
-                        continue  # a free place is the simpler moves' business
+                    if e == self.edge_of[b]:
+                        continue
                     # At most b gains this: its new edge with every fen at its best affinity.
                     reach = self.value[e] + self.shortfall[e] * max(best_affinity[b], 0.0) - now
                     back = self.edge_of[b]
-                    for a in sorted(self.holders[q]):
+                    # A place free: b moves there alone (the simpler moves did that where b's own
+                    # funders had the money; here it may be rerouted).
+                    for a in (-1,) if self.free[q] > 0 else sorted(self.holders[q]):
+                        if a < 0:
+                            if reach <= EPSILON * scale:
+                                continue
+                            tries -= 1
+                            if tries < 0:
+                                return swapped
+                            tried = self._try(b, e, a)
+                            if tried is not None and tried[0] > EPSILON * scale and (best is None or tried[0] > best[0]):
+                                best = tried
+                            continue
                         if self.pinned[a] or a == b:
                             continue
                         moved = self.edge_at.get((a, self.provider[back]), -1) if back >= 0 else -1
