@@ -147,28 +147,51 @@ class Board:
         self.reconnects: list[str] = []
 
     async def watch(self) -> None:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(5, read=None)) as client:
-            while True:
-                try:
-                    await self._follow(client)
-                    self.reconnects.append("ended")
-                except httpx.HTTPError as exc:
-                    self.reconnects.append(type(exc).__name__)
-                await asyncio.sleep(0.5)
+        while True:
+            try:
+                await self._follow()
+                self.reconnects.append("ended")
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                self.reconnects.append(type(exc).__name__)
+            await asyncio.sleep(0.5)
 
-    async def _follow(self, client: httpx.AsyncClient) -> None:
-        async with client.stream("GET", f"{self.base}/fairs/{self.fair_id}/events") as response:
-            event = None
-            async for line in response.aiter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:") and event == "board":
-                    now = time.perf_counter()
-                    self.events += 1
-                    for item in json.loads(line.split(":", 1)[1])["items"]:
-                        for name in item["funders"]:
-                            self.first_seen.setdefault(name, now)
-                    self.ready.set()
+    async def _follow(self) -> None:
+        """The stream read over a bare connection (HTTP/1.1, chunked): fifty boards read through
+        an HTTP client library took more processor time than both app processes together, time
+        the two cores then lacked to serve the phones."""
+        host, port = self.base.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            writer.write(f"GET /fairs/{self.fair_id}/events HTTP/1.1\r\nHost: {host}\r\n"
+                         "Accept: text/event-stream\r\n\r\n".encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            if not head.startswith(b"HTTP/1.1 200") or b"chunked" not in head.lower():
+                raise ValueError(head.split(b"\r\n", 1)[0].decode())
+            buffer, event, data = b"", None, []
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                buffer += await reader.readexactly(size)
+                await reader.readexactly(2)
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    line = line.rstrip(b"\r")
+                    if not line:  # the end of one event: its data lines joined, as EventSource does
+                        if event == b"board" and data:
+                            self._board(json.loads(b"\n".join(data)))
+                        event, data = None, []
+                    elif line.startswith(b"event:"):
+                        event = line[6:].strip()
+                    elif line.startswith(b"data:"):
+                        data.append(line[6:] if line.startswith(b"data: ") else line[5:])
+        finally:
+            writer.close()
+
+    def _board(self, board: dict) -> None:
+        now = time.perf_counter()
+        self.events += 1
+        for item in board["items"]:
+            for name in item["funders"]:
+                self.first_seen.setdefault(name, now)
+        self.ready.set()
 
 
 async def _phone(i: int, token: str, bases: list[str], fair_id: int, project: int, delay: float,

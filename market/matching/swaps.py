@@ -115,8 +115,8 @@ class Swaps:
 
     def _try(self, b: int, e: int, a: int) -> tuple[float, dict, dict, dict] | None:
         """Need b takes edge e at a full provider from need a: a moves to b's old provider if it has
-        an edge there, else goes without. The gain and the changes (edges, money, fen), or None if
-        b's shortfall cannot be paid."""
+        an edge there, else goes without (a < 0: e's provider has a place free, b moves alone). The
+        gain and the changes (edges, money, fen), or None if b's shortfall cannot be paid."""
         old_b = self.edge_of[b]
         change: dict[int, int] = {}
         xchange: dict[int, int] = {}
@@ -189,22 +189,15 @@ class Swaps:
                     # A place free: b moves there alone (the simpler moves did that where b's own
                     # funders had the money; here it may be rerouted).
                     for a in (-1,) if self.free[q] > 0 else sorted(self.holders[q]):
-                        if a < 0:
-                            if reach <= EPSILON * scale:
+                        if a >= 0:
+                            if self.pinned[a] or a == b:
                                 continue
-                            tries -= 1
-                            if tries < 0:
-                                return swapped
-                            tried = self._try(b, e, a)
-                            if tried is not None and tried[0] > EPSILON * scale and (best is None or tried[0] > best[0]):
-                                best = tried
-                            continue
-                        if self.pinned[a] or a == b:
-                            continue
-                        moved = self.edge_at.get((a, self.provider[back]), -1) if back >= 0 else -1
-                        hope = self.value[moved] + self.shortfall[moved] * max(best_affinity[a], 0.0) \
-                            if moved >= 0 else 0.0
-                        if reach + max(hope, 0.0) - self.worth(a) <= EPSILON * scale:
+                            moved = self.edge_at.get((a, self.provider[back]), -1) if back >= 0 else -1
+                            hope = self.value[moved] + self.shortfall[moved] * max(best_affinity[a], 0.0) \
+                                if moved >= 0 else 0.0
+                            if reach + max(hope, 0.0) - self.worth(a) <= EPSILON * scale:
+                                continue
+                        elif reach <= EPSILON * scale:
                             continue
                         tries -= 1
                         if tries < 0:
