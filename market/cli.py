@@ -354,6 +354,12 @@ def cmd_bench_matching(args: argparse.Namespace) -> int:
     return bench(sizes, args.seed, cells, args.jobs)
 
 
+def cmd_bench_fair(args: argparse.Namespace) -> int:
+    from market.matching.fair_bench import main as bench
+
+    return bench(args.phones, args.boards, args.spread, args.seed)
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     for var, (_, text) in ENVIRONMENT.items():
         print(f"{var:<30} {text}")
@@ -442,6 +448,13 @@ def parser() -> argparse.ArgumentParser:
     bdock.add_argument("--as", dest="as_email", default=None, help="the platform administrator it runs as")
     bdock.add_argument("--time-limit", type=float, default=60.0, help="the solver's seconds (default 60)")
     bdock.set_defaults(func=cmd_bench_docking)
+    bfair = bench.add_parser("fair", help="a live fair on two app processes: phones raising paddles, boards "
+                                          "following; lost or doubled pledges and confirm-to-board latency")
+    bfair.add_argument("--phones", type=int, default=200, help="funders' phones, one raise each (default 200)")
+    bfair.add_argument("--boards", type=int, default=50, help="open boards, half on each process (default 50)")
+    bfair.add_argument("--spread", type=float, default=60.0, help="seconds over which the raises come (default 60)")
+    bfair.add_argument("--seed", type=int, default=1, help="for the moments of the raises")
+    bfair.set_defaults(func=cmd_bench_fair)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

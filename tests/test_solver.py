@@ -18,6 +18,7 @@ from market.matching.bench import GRID, generate_family, generate_sized, lp_opti
 from market.matching.lagrange import Lagrangian
 from market.matching.problem import index
 from market.matching.solver import Instance, Result, parse, solve
+from market.matching.swaps import Swaps
 
 
 def instance(needs, providers, funders, provider_edges, funder_edges=(), pinned=(), forbidden=()):
@@ -418,3 +419,39 @@ def test_without_a_funding_lp_in_time_pins_keep_their_money_and_the_rest_is_paid
                         real(p, demand, funds, pinned, deadline) if deadline == float("inf") else None)
     out = run(data)
     assert len(out["assignments"]) > 60 and out["funding"]
+
+
+def test_a_swap_takes_a_full_providers_place_paying_by_rerouting_another_needs_money():
+    # Every place is taken, so no need can move alone. B is worth more at P than A; its one funder f
+    # has no money left, but C, paid by f, can be paid by g instead, which frees f's money for B.
+    p = index(msgspec.convert(instance(
+        needs=[("A", 0), ("B", 0), ("C", 0)], providers=[("P", 1), ("Q", 1)], funders=[("f", 100), ("g", 100)],
+        provider_edges=[("A", "P", 0, 1), ("B", "P", 100, 10), ("C", "Q", 100, 5)],
+        funder_edges=[("B", "f", 0), ("C", "f", 0), ("C", "g", 0)]), Instance))
+    swaps = Swaps(p, np.array([0, 2]), np.array([0, 100, 0]))
+    assert swaps.run(float("inf"))
+    chosen, x = swaps.docking()
+    assert chosen.tolist() == [1, 2] and x.tolist() == [100, 0, 100]
+
+
+def test_two_needs_trade_places_when_each_is_worth_more_at_the_others_provider():
+    p = index(msgspec.convert(instance(
+        needs=[("A", 0), ("B", 0)], providers=[("P", 1), ("Q", 1)], funders=[],
+        provider_edges=[("A", "P", 0, 5), ("A", "Q", 0, 9), ("B", "P", 0, 9), ("B", "Q", 0, 5)]), Instance))
+    swaps = Swaps(p, np.array([0, 3]), np.zeros(0, dtype=np.int64))
+    assert swaps.run(float("inf"))
+    assert swaps.docking()[0].tolist() == [1, 2]
+
+
+def test_a_need_takes_a_free_place_when_another_needs_money_can_be_rerouted_for_it():
+    # B's one funder f has paid all its money to C; C's other funder g has money left, so C is paid
+    # by g instead and f pays B. No move of B alone with its own funders' money left could do it.
+    p = index(msgspec.convert(instance(
+        needs=[("B", 0), ("C", 0)], providers=[("P", 1), ("Q", 1)], funders=[("f", 100), ("g", 100)],
+        provider_edges=[("B", "P", 100, 10), ("C", "Q", 100, 5)],
+        funder_edges=[("B", "f", 0), ("C", "f", 0), ("C", "g", 0)]), Instance))
+    assert method._improve(p, np.array([1]), np.array([0, 100, 0]), float("inf"))[0].tolist() == [1]
+    swaps = Swaps(p, np.array([1]), np.array([0, 100, 0]))
+    assert swaps.run(float("inf"))
+    chosen, x = swaps.docking()
+    assert chosen.tolist() == [0, 1] and x.tolist() == [100, 0, 100]

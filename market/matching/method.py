@@ -13,11 +13,13 @@
    instance lets all the funding be rerouted during the dive; a large one keeps the LP's funding
    of the settled needs and shares out the money left.
 3. The funding of the chosen assignments is a transportation problem with integer demands and
-   budgets, so its basic optimal solutions are whole fen: solved again for the best affinity,
-   rounded, checked in integers and repaired if the solver's tolerances left anything off (or,
-   should it not be solved in time, paid greedily).
+   budgets, so its basic optimal solutions are whole fen: solved again for the best affinity as a
+   min-cost flow (OR-Tools; an LP where not every need can be paid), checked in integers and
+   repaired if anything is off (or, should it not be solved in time, paid greedily).
 4. Places and fen still free go greedily to needs without a provider, by reduced value; then a
-   local search moves needs between their edges where value plus affinity gains (`_improve`).
+   local search moves needs between their edges where value plus affinity gains (`_improve`),
+   and needs swap places at full providers, money rerouted between funders (`swaps`); after
+   swaps the moves of one need run again and the new set's funding is solved afresh.
 5. Instances of a few dozen needs are also solved as a MIP outright (the dive cannot take back
    an assignment the LP made whole, and with so few needs that can matter); the better answer wins.
 Should the LP run out of time, a greedy docking by the prices stands in for it; a dive out of time
@@ -36,6 +38,7 @@ from market.matching.lagrange import Lagrangian
 from market.matching.models import DockingModel, solve_funding
 from market.matching.problem import Problem, _show
 from market.matching.solver import Assignment, Funding, Result
+from market.matching.swaps import Swaps
 
 FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating columns
 # Above this the LP starts from the edges that matter at prices from the Lagrangian dual: an LP
@@ -44,6 +47,10 @@ LAGRANGE_COLUMNS = 100_000
 FIRST_EDGES, FIRST_FUNDERS = 3, 2  # per need, to start column generation with
 PRICED_EDGES = 5  # edges added per need and round of column generation, at most
 CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's optimum to this
+# A city round stops generating columns sooner: once the LP over its edges is within 0.1 % of the
+# bound proven (by the Lagrangian's prices, usually), the bound is that close to the LP optimum
+# and the rounding starts from an LP that good; a further round took 15-20 s, the dive's time.
+LARGE_CG_TOLERANCE = 1e-3
 CG_ROUNDS = 20  # at most; a district round takes three or four
 CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
 # An edge is a candidate if its reduced value is within this share of its need's worth (1 %: the
@@ -68,7 +75,17 @@ def dock(problem: Problem, deadline: float) -> Result:
     bounds = [lag.bound(np.zeros(problem.funders), np.zeros(problem.providers))]
     chosen, mu, w = _decide(problem, lag, bounds, start, deadline, pin_money)
     # Money and places the rounding left are offered to needs still without a provider.
-    options = [_improve(problem, *_greedy(lag, mu, w, *_fund(problem, chosen, deadline, pin_money)), deadline)]
+    funding = time.monotonic()
+    funded = _fund(problem, chosen, deadline, pin_money)
+    # The search stops in time to fund its docking afresh at the end, as long again as this took.
+    search = deadline - 2 * (time.monotonic() - funding)
+    options = [_improve(problem, *_greedy(lag, mu, w, *funded), search)]
+    swaps = Swaps(problem, *options[0])
+    if swaps.run(search):
+        # Swaps free places and money in new spots: moves of one need may now gain again, and the
+        # funding of the new set is best solved afresh (the swaps' own is feasible, not optimal).
+        chosen, x = _improve(problem, *swaps.docking(), search)
+        options.append(_fund(problem, chosen, deadline, pin_money))
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
         if exact is not None:
@@ -100,7 +117,8 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float
     lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline, every_row=True)
     # No round of column generation starts late: the rounding needs the time left, and the
     # bound proven so far stands.
-    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget)
+    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget,
+                                 CG_TOLERANCE if columns <= LAGRANGE_COLUMNS else LARGE_CG_TOLERANCE)
     if solution is None:
         pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
         return _greedy(lag, mu, w, pinned, pin_money)[0], mu, w
@@ -131,12 +149,13 @@ def _best_per_owner(owner: np.ndarray, key: np.ndarray, k: int, among: np.ndarra
 
 
 def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], rounds: int,
-                      stop: float) -> tuple | None:
+                      stop: float, tolerance: float) -> tuple | None:
     """Solve the LP over the model's edges, price every edge left out at its duals, add those
     that would raise it (at most PRICED_EDGES a need per round), re-solve from the last basis;
-    until none would, or the LP's value and the bound its duals prove for the WHOLE LP agree to
-    CG_TOLERANCE, or after `rounds` rounds, or at `stop`. Every round's bound is proven (weak
-    duality over every edge), so stopping early costs only tightness.
+    until none would, or the LP's value and the best bound proven for the WHOLE LP (by these
+    duals or any prices before) agree to `tolerance`, or after `rounds` rounds, or at `stop`.
+    Every round's bound is proven (weak duality over every edge), so stopping early costs only
+    tightness.
 
     The last solved round's (edges, funds, y, x, mu, w), or None if the first LP is not solved."""
     p = lag.problem
@@ -148,10 +167,13 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], ro
             return solution
         mu, w = lp.prices()
         solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
-        bound = lag.bound(mu, w)
-        bounds.append(bound)
-        if round_ == rounds or bound - lp.objective <= CG_TOLERANCE * abs(bound) or time.monotonic() > stop:
+        bounds.append(lag.bound(mu, w))
+        best = min(bounds)
+        if round_ == rounds or best - lp.objective <= tolerance * abs(best) or time.monotonic() > stop:
             return solution
+        # A later round cut short at `stop` leaves this round's solution: one that ran on would
+        # take the dive's time, and the bound proven so far stands.
+        lp.deadline = min(lp.deadline, stop)
         in_model[lp.edges] = True
         fund_in[lp.funds] = True
         net = p.affinity - mu[p.fund_funder]

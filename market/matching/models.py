@@ -9,6 +9,7 @@ import time
 
 import highspy
 import numpy as np
+from ortools.graph.python import min_cost_flow
 
 from market.matching.problem import Problem
 
@@ -173,10 +174,20 @@ class DockingModel:
         return mu, w
 
 
+# Affinities become whole costs for the flow, the largest this many units: fine enough that the
+# flow's funding earns the best affinity to a millionth, coarse enough that no sum overflows.
+COST_UNITS = 2**20
+
+
 def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinned: np.ndarray,
                   deadline: float) -> tuple[np.ndarray, np.ndarray] | None:
     """Fen per funder edge in `funds` paying each need exactly its `demand` within budgets, most
     affinity first; and each need's unpaid fen. None if not solved by the deadline.
+
+    When every need can be paid in full (the usual case: the docking came from an LP that paid
+    them), this is a min-cost flow, whole fen by construction and solved in a fraction of the
+    time an LP takes on a city round (`_funding_flow`); otherwise, or should the flow refuse its
+    numbers, the LP below, which says who cannot be paid.
 
     A transportation problem with integer data: its basic optimal solutions are whole fen, so the
     solver is asked for a basic one (simplex, or interior point with crossover). Unpaid fen is
@@ -184,6 +195,9 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
     penalty outweighs any rerouting: paying one more fen moves money along a path that meets each
     funder at most once, changing the affinity earned by at most 2 * (funders + 1) * max|a|. A
     pinned need's penalty is three times that, so money leaves any other need first."""
+    flowed = _funding_flow(problem, demand, funds)
+    if flowed is not None:
+        return flowed, np.zeros(problem.needs)
     p = problem
     fn, ff = p.fund_need[funds], p.fund_funder[funds]
     needs = np.nonzero(demand > 0)[0]
@@ -217,3 +231,33 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
     x[funds] = col[:nk]
     unpaid[needs] = col[nk:]
     return x, unpaid
+
+
+def _funding_flow(p: Problem, demand: np.ndarray, funds: np.ndarray) -> np.ndarray | None:
+    """Fen per funder edge paying every need its demand in full within budgets, the most affinity
+    (rounded to COST_UNITS of the largest) first, as a min-cost flow from needs through funders to
+    one sink; None if the needs cannot all be paid or the flow refuses its numbers."""
+    fn, ff = p.fund_need[funds], p.fund_funder[funds]
+    needs = np.nonzero(demand > 0)[0]
+    node = np.full(p.needs, -1)
+    node[needs] = np.arange(len(needs))
+    keep = node[fn] >= 0
+    funds, fn, ff = funds[keep], fn[keep], ff[keep]
+    nn, sink = len(needs), len(needs) + p.funders
+    top = float(np.abs(p.affinity[funds]).max()) if len(funds) else 0.0
+    cost = -np.rint(p.affinity[funds] / top * COST_UNITS).astype(np.int64) if top > 0 else np.zeros(len(funds), np.int64)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([node[fn], nn + np.arange(p.funders)]).astype(np.int32),
+        np.concatenate([nn + ff, np.full(p.funders, sink)]).astype(np.int32),
+        np.concatenate([demand[fn], p.budget]).astype(np.int64),
+        np.concatenate([cost, np.zeros(p.funders, np.int64)]))
+    supply = np.zeros(sink + 1, dtype=np.int64)
+    supply[:nn] = demand[needs]
+    supply[sink] = -int(demand[needs].sum())
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supply)
+    if flow.solve() != flow.OPTIMAL:
+        return None
+    x = np.zeros(len(p.fund_need))
+    x[funds] = flow.flows(np.arange(len(funds), dtype=np.int32))
+    return x
