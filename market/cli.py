@@ -260,7 +260,7 @@ def cmd_match_solve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from market.core.errors import InvalidFields, MarketError
-    from market.matching.solver import parse, solve
+    from market.matching.solver.solve import parse, solve
 
     try:
         data = Path(args.input).read_bytes()
@@ -339,8 +339,8 @@ def cmd_bench_docking(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_matching(args: argparse.Namespace) -> int:
-    from market.matching.bench import GRID, SIZES
-    from market.matching.bench import main as bench
+    from market.matching.solver.bench import GRID, SIZES
+    from market.matching.solver.bench import main as bench
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -355,7 +355,7 @@ def cmd_bench_matching(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_fair(args: argparse.Namespace) -> int:
-    from market.matching.fair_bench import main as bench
+    from market.matching.fairs.bench import main as bench
 
     return bench(args.phones, args.boards, args.spread, args.seed)
 

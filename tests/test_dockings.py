@@ -13,7 +13,7 @@ from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
 from market.funding import resources
 from market.funding.models import ResourceInput
-from market.matching import solver
+from market.matching.solver import solve as solver
 from market.matching.docking import rolling
 from market.matching.docking import dockings
 from market.matching.fairs import services as fairs

@@ -364,8 +364,8 @@ async def test_the_instance_is_valid_for_the_solver(pool, world, market):
 
 
 async def test_the_solver_accepts_the_instance(pool, market):
-    from market.matching import problem, solver
-
+    from market.matching.solver import problem
+    from market.matching.solver import solve as solver
     instance = candidates.to_instance(await _build(pool, [market["a"], market["b"]]))
     assert sorted(problem.index(msgspec.convert(instance, solver.Instance)).need_ids) == sorted([market["a"], market["b"]])
 

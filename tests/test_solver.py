@@ -13,12 +13,13 @@ import pytest
 from market.cli import main
 from market.core.errors import Invalid, InvalidFields
 from market.core.i18n import use_locale
-from market.matching import method, models
-from market.matching.bench import GRID, generate_family, generate_sized, lp_optimum
-from market.matching.lagrange import Lagrangian
-from market.matching.problem import index
-from market.matching.solver import Instance, Result, parse, solve
-from market.matching.swaps import Swaps
+from market.matching.solver import highs as models
+from market.matching.solver import method
+from market.matching.solver.bench import GRID, generate_family, generate_sized, lp_optimum
+from market.matching.solver.lagrange import Lagrangian
+from market.matching.solver.problem import index
+from market.matching.solver.solve import Instance, Result, parse, solve
+from market.matching.solver.swaps import Swaps
 
 
 def instance(needs, providers, funders, provider_edges, funder_edges=(), pinned=(), forbidden=()):

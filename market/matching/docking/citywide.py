@@ -20,7 +20,7 @@ import msgspec
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.errors import Conflict
-from market.matching import solver
+from market.matching.solver import solve as solver
 from market.matching.scoring import bulk_candidates
 from market.matching.scoring import candidates
 from market.matching.docking import rolling

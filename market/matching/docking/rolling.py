@@ -25,7 +25,7 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding import pledges
 from market.funding.models import PledgeInput
-from market.matching import solver
+from market.matching.solver import solve as solver
 from market.matching.scoring import bulk_candidates
 from market.matching.scoring import candidates
 from market.matching.docking import dockings

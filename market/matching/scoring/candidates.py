@@ -1,6 +1,6 @@
 """Candidates: for a set of projects, every provider and funder that could take part, scored and
 explained (`market.matching.scoring.fit`), the excluded pairs with their reasons, and the instance the
-solver (`market.matching.solver`) reads.
+solver (`market.matching.solver.solve`) reads.
 
 The facts, and where they come from today:
 - a project: its catalogue item, place, buyer, government budget and funding target; its live

@@ -9,7 +9,7 @@ funder gives at most its budget, pinned pairs are chosen and forbidden pairs are
 
 `parse` turns JSON into an `Instance` or refuses it naming the bad entry; `solve` answers with a
 `Result` whose `upper_bound` is proven (a dual solution of the LP relaxation) so `gap` says how far
-from optimal the answer can be. The method is in `market.matching.method`. Ids are integers or
+from optimal the answer can be. The method is in `market.matching.solver.method`. Ids are integers or
 strings; 1 and "1" are different ids.
 """
 
@@ -89,7 +89,7 @@ class Result(msgspec.Struct):
 def parse(data: bytes) -> Instance:
     """JSON as an Instance; anything malformed or inconsistent is refused (InvalidFields), each
     problem naming its entry, e.g. `provider_edges[12]`."""
-    from market.matching.problem import index
+    from market.matching.solver.problem import index
 
     try:
         instance = msgspec.json.decode(data, type=Instance)
@@ -105,8 +105,8 @@ def solve(instance: Instance, time_limit: float = 60.0) -> Result:
     Deterministic for the same instance unless a stage runs out of `time_limit` seconds (then the
     answer is still feasible, just possibly further from the bound). Pins that cannot all be kept
     are refused with Invalid."""
-    from market.matching.method import dock
-    from market.matching.problem import index
+    from market.matching.solver.method import dock
+    from market.matching.solver.problem import index
 
     deadline = time.monotonic() + time_limit
     return dock(index(instance), deadline)

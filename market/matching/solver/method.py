@@ -34,11 +34,11 @@ import numpy as np
 
 from market.core.errors import Invalid, InvalidFields
 from market.core.i18n import N_
-from market.matching.lagrange import Lagrangian
-from market.matching.models import DockingModel, solve_funding
-from market.matching.problem import Problem, _show
-from market.matching.solver import Assignment, Funding, Result
-from market.matching.swaps import Swaps
+from market.matching.solver.lagrange import Lagrangian
+from market.matching.solver.highs import DockingModel, solve_funding
+from market.matching.solver.problem import Problem, _show
+from market.matching.solver.solve import Assignment, Funding, Result
+from market.matching.solver.swaps import Swaps
 
 FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating columns
 # Above this the LP starts from the edges that matter at prices from the Lagrangian dual: an LP

@@ -2,7 +2,7 @@
 objective, bound, gap and how far the bound lies above the exact LP optimum. Not a test: figures
 for the record.
 
-Each solve runs in its own process (`python -m market.matching.bench solve SIZE CELL SEED`) so its
+Each solve runs in its own process (`python -m market.matching.solver.bench solve SIZE CELL SEED`) so its
 peak memory (the process's maximum resident set size, from getrusage) is that of one solve with
 nothing else left over, interpreter, numpy and HiGHS included.
 
@@ -47,7 +47,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from market.matching.solver import (
+from market.matching.solver.solve import (
     Funder,
     FunderEdge,
     Instance,
@@ -63,7 +63,7 @@ from market.matching.solver import (
 SIZES = {"district": (500, 150, 200), "city": (20_000, 5_000, 2_000)}
 SEEDS = {"district": (1, 2, 3), "city": (1, 2)}
 PROVIDER_EDGES, FUNDER_EDGES = 20, 5
-REFERENCE = Path(__file__).resolve().parents[2] / "bench" / "matching_lp.json"
+REFERENCE = Path(__file__).resolve().parents[3] / "bench" / "matching_lp.json"
 
 
 @dataclass(frozen=True)
@@ -203,8 +203,8 @@ def generate_sized(n_needs: int, n_providers: int, n_funders: int, max_capacity:
 def lp_optimum(instance: Instance) -> float:
     """The exact optimum of the instance's whole LP relaxation (HiGHS interior point, no pruning;
     crossover only where the interior point alone does not reach optimality)."""
-    from market.matching.models import DockingModel
-    from market.matching.problem import index
+    from market.matching.solver.highs import DockingModel
+    from market.matching.solver.problem import index
 
     p = index(instance)
     model = DockingModel(p, np.arange(len(p.edge_need)), np.arange(len(p.fund_need)), p.capacity,
@@ -249,7 +249,7 @@ def violations(instance: Instance, result: Result) -> list[str]:
 
 def run_one(size: str, cell: str, seed: int) -> dict:
     """Generate, write and read back as JSON (the CLI's path), solve, check; the figures."""
-    importlib.import_module("market.matching.method")  # loaded before the clock starts: imports are not solving
+    importlib.import_module("market.matching.solver.method")  # loaded before the clock starts: imports are not solving
     data = msgspec.json.encode(generate(size, cell, seed))
     started = time.perf_counter()
     instance = parse(data)
@@ -280,7 +280,7 @@ def reference(size: str, cell: str, seed: int) -> float:
     known = _references()
     key = _key(size, cell, seed)
     if key not in known:
-        proc = subprocess.run([sys.executable, "-m", "market.matching.bench", "lp", size, cell, str(seed)],
+        proc = subprocess.run([sys.executable, "-m", "market.matching.solver.bench", "lp", size, cell, str(seed)],
                               capture_output=True, text=True, check=True)
         known = _references()  # another run may have added entries meanwhile
         known[key] = float(proc.stdout)
@@ -309,7 +309,7 @@ def main(sizes: list[str], seed: int | None = None, only: list[str] | None = Non
     failed = 0
     for start in range(0, len(runs), jobs):
         batch = runs[start:start + jobs]
-        procs = [subprocess.Popen([sys.executable, "-m", "market.matching.bench", "solve", size, cell, str(s)],
+        procs = [subprocess.Popen([sys.executable, "-m", "market.matching.solver.bench", "solve", size, cell, str(s)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for size, cell, s in batch]
         for (size, cell, s), proc in zip(batch, procs):

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from market.matching.problem import Problem
+from market.matching.solver.problem import Problem
 
 PASSES = 4  # over every need; later passes find few swaps
 # Swaps costed, at most, per need: a fixed amount of work, so the same input gives the same answer

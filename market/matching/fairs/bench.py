@@ -37,9 +37,9 @@ import httpx
 
 from market.core import db
 from market.accounts import services as accounts
-from market.core.db import queries
-from market.matching import fairs
+from market.matching.fairs import services as fairs
 from market.organisations import credit_code
+from market.organisations import services as organisations
 from market.core.settings import load_settings
 
 SPRING_FAIR = "2027年上城区公益对对碰（春季）"  # the demo's fair that is open, ready to go live
@@ -85,14 +85,14 @@ async def _prepare(dsn: str, settings, phones: int) -> tuple[int, list[int], lis
             await fairs.move(conn, bureau, fair["id"], "go_live")
             for i in range(phones):
                 name = PHONE_NAME.format(i)
-                org_id = await queries.organisations.insert_organisation(
+                org_id = await organisations.insert_organisation(
                     conn, kind="funder", subtype="enterprise", name_zh=name, name_en=f"Paddle test {i:04d}",
                     credit_code=credit_code.make("91", "330102", f"PB{i:06d}"), jurisdiction_id=district, rating=None,
                     registration_date=None, description="", contact_name="", contact_phone="0571-0000",
                     contact_email="", address="", status="verified")
-                user_id = await queries.accounts.insert_user(conn, email=f"paddle{i:04d}@bench.test", display_name=name,
+                user_id = await accounts.insert_user(conn, email=f"paddle{i:04d}@bench.test", display_name=name,
                                                              password_hash="x", community_id=None, locale="zh_Hans")
-                await queries.accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
+                await accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
                 await conn.execute("insert into fair_funders (fair_id, funder_id, registered_by) values ($1, $2, $3)",
                                    fair["id"], org_id, user_id)
                 tokens.append(await accounts.start_session(conn, settings, user_id))

@@ -20,7 +20,7 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from market.matching.problem import Problem, Segments
+from market.matching.solver.problem import Problem, Segments
 
 # (need temperature, funder temperature) relative to each need's value and the affinities' spread.
 # and L-BFGS iterations at each: a fixed count, so the same input gives the same prices (the

@@ -11,7 +11,7 @@ import highspy
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from market.matching.problem import Problem
+from market.matching.solver.problem import Problem
 
 INF = highspy.kHighsInf
 # Above this many columns the interior point method (with crossover to a basic solution) beats
