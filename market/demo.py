@@ -34,8 +34,9 @@ from market.funding import demo as funding_demo
 from market.matching import demo as fairs_demo
 from market.organisations import credit_code
 from market.organisations.services import add_jurisdiction
-from market.procurement import awards, batches, bids, calls, contracts, needs
+from market.procurement import awards, batches, bids, calls, needs
 from market.procurement import evaluation as call_evaluation
+from market.procurement.contracts import services as contracts
 from market.procurement.models import (
     BidInput,
     BudgetLine,

@@ -7,7 +7,8 @@ import pytest
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
-from market.procurement import awards, batches, bids, calls, contracts, needs
+from market.procurement import awards, batches, bids, calls, needs
+from market.procurement.contracts import services as contracts
 from market.procurement.models import BATCH_STATUSES, CriterionInput, ProjectInput
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import call_input, who

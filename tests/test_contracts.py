@@ -1,8 +1,9 @@
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.procurement import awards, contracts
-from market.procurement.contracts import MilestoneInput, Milestones
+from market.procurement import awards
+from market.procurement.contracts import services as contracts
+from market.procurement.contracts.models import MilestoneInput, Milestones
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import who
 from tests.test_awards import scored  # noqa: F401 (fixture)
@@ -64,7 +65,8 @@ async def test_milestone_payments_add_up_to_100(pool, settings, world, contract_
 async def test_every_signing_step_allowed_or_refused(pool, settings, world, contract_id, source, side):
     await pool.execute("update contracts set status = $2 where id = $1", contract_id, source)
     signer = await who(pool, settings, world, "buyer_staff" if side == "buyer" else "provider_admin")
-    target = contracts.SIGNING.get((source, side))
+    transition = contracts.CONTRACT.find(f"sign_as_{side}", source)
+    target = transition and transition.target
     if target is None:
         with pytest.raises(Conflict):
             await _do(pool, contracts.sign, signer, contract_id)

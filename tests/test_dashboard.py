@@ -13,14 +13,16 @@ from market.audit.models import AuditEvent, Verb
 from market.core import clock
 from market.core.i18n import use_locale
 from market.dashboard import activity, services
+from market.delivery import services as delivery
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
-from market.funding import disbursements, pledges
+from market.funding import pledges
 from market.funding.models import PledgeInput
 from market.matching import fairs
 from market.matching.fair_models import ItemInput
 from market.matching.weights import Weights
-from market.procurement import awards, bids, calls, contracts, needs, questions
+from market.procurement import awards, bids, calls, needs, questions
+from market.procurement.contracts import services as contracts
 from market.procurement.models import NeedInput, ProjectInput
 from tests.conftest import act_as
 from tests.procurement_fixtures import call_input, who
@@ -149,7 +151,7 @@ async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, setti
                                       "order by position limit 2", contract_id))
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
     assert [t.due_date for t in buyer_due.items] == [first["due_date"]]
-    await _do(pool, disbursements.accept_milestone, buyer, contract_id, first["position"])
+    await _do(pool, delivery.accept_milestone, buyer, contract_id, first["position"])
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
     assert [t.due_date for t in buyer_due.items] == [second["due_date"]]
     # The provider's bid won; the other's did not.

@@ -18,7 +18,8 @@ from market.matching.dockings import DockingInput
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
 from market.matching.rolling import RuleInput
 from market.matching.weights import Weights
-from market.procurement import awards, calls, contracts
+from market.procurement import awards, calls
+from market.procurement.contracts import services as contracts
 from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import who
 from tests.test_contracts import _end_notice

@@ -396,7 +396,7 @@ async def test_a_sealed_bid_is_not_used_until_it_is_opened(pool, settings, world
 async def signed(pool, settings, world, awarded):  # noqa: F811
     """The world's provider won the closed call (evaluation total 77.00) and signed its contract; a
     report milestone is overdue."""
-    from market.procurement import contracts
+    from market.procurement.contracts import services as contracts
     await _end_notice(pool, awarded)
     buyer = await who(pool, settings, world, "buyer_admin")
     contract_id = await _do(pool, contracts.generate, buyer, awarded)

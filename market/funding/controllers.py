@@ -1,4 +1,4 @@
-"""Funding's JSON API: pledges, offline payments, allocation, refunds and milestone acceptance.
+"""Funding's JSON API: pledges, offline payments, allocation, and refunds.
 Every rule is in the services; these routes only say who may knock."""
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from litestar.params import FromPath, JSONBody
 
 from market.core.access import SIGNED_IN, member
 from market.core.i18n import N_
-from market.core.web import Config, Db, User
-from market.funding import disbursements, pledges
+from market.core.web import Db, User
+from market.funding import pledges
 from market.funding.models import OfflinePaymentInput, Payment, Pledge, PledgeInput
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
-BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 
 
 class Reason(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -83,10 +82,3 @@ class FundingApi(Controller):
     async def refund(self, conn: Db, identity: User, pledge_id: FromPath[int], data: JSONBody[Reason]) -> Pledge:
         await pledges.refund(conn, identity, pledge_id, data.reason)
         return await pledges.get(conn, identity, pledge_id)
-
-    @post("/contracts/{contract_id:int}/milestones/{position:int}/accept", opt=BUYERS_OPT, status_code=201,
-          summary="Accept a milestone; a payment milestone pays the provider its share")
-    async def accept(self, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
-                     position: FromPath[int]) -> dict[str, int]:
-        return {"paid_fen": await disbursements.accept_milestone(conn, identity, contract_id, position,
-                                                                           settings.milestone_early_days)}

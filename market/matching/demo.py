@@ -17,7 +17,8 @@ from market.matching import candidates, dockings, fairs, rolling
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput
 from market.matching.rolling import RuleInput
 from market.matching.weights import Weights
-from market.procurement import contracts, needs
+from market.procurement import needs
+from market.procurement.contracts import services as contracts
 from market.procurement.models import ProjectInput
 
 

@@ -29,7 +29,7 @@ from market.matching import dockings, fairs, rolling
 from market.matching.dockings import Docking, DockingInput
 from market.matching.rolling import Rolling, RuleInput
 from market.matching.weights import configured as configured_weights
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 
 OWNERS_OPT = {"access": member(N_("buyers and funders"), "buyer", "funder")}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

@@ -46,7 +46,7 @@ from market.matching.fair_models import (
 )
 from market.matching.live import hub_of
 from market.matching.weights import configured as configured_weights
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}

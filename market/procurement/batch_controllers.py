@@ -13,7 +13,8 @@ from market.core.access import PUBLIC, member
 from market.core.errors import Conflict, Invalid
 from market.core.i18n import N_
 from market.core.web import Db, MaybeUser, User, form_data, page, redirect
-from market.procurement import awards, batches, bids, calls, contracts
+from market.procurement import awards, batches, bids, calls
+from market.procurement.contracts import services as contracts
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}

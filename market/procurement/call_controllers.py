@@ -37,12 +37,12 @@ from market.procurement import (
     bids,
     calls,
     calls_workflow,
-    contracts,
     needs,
     questions,
 )
 from market.procurement import evaluation as call_evaluation
 from market.procurement.batch_controllers import batch_page
+from market.procurement.contracts import services as contracts
 from market.procurement.models import (
     AnswerInput,
     Call,

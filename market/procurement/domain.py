@@ -3,11 +3,12 @@ from litestar.datastructures import State
 from market.core.domain import Domain
 from market.core.i18n import N_, gettext
 from market.core.web import localized
-from market.procurement import calls, calls_workflow, contracts, models, workflow
+from market.procurement import calls, calls_workflow, models, workflow
 from market.procurement.batch_controllers import BatchApi, BatchPages
 from market.procurement.bid_controllers import BidApi, BidPages
 from market.procurement.call_controllers import CallApi, CallPages
-from market.procurement.contract_controllers import ContractApi, ContractPages
+from market.procurement.contracts import models as contracts
+from market.procurement.contracts.controllers import ContractApi, ContractPages
 from market.procurement.controllers import ListsPage, NeedApi, NeedPages, ProjectPages
 
 

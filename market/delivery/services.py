@@ -1,0 +1,142 @@
+"""Accepting milestones. Once both parties have signed, the buyer accepts the contract's milestones
+in their order, not long before each is due, and a payment that waits for a mid-term or final
+evaluation only once that evaluation has passed. Accepting a payment milestone asks funding to pay
+the provider its share of the contract (its percentage; the last payment milestone takes what
+rounding left). The contract page, with where each milestone stands, is built here too."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from market.core import clock
+from market.core.access import Identity
+from market.core.errors import Conflict, Forbidden, NotFound
+from market.delivery.models import ContractView, MilestoneState
+from market.evaluation import services as evaluation
+from market.funding import disbursements
+from market.procurement.contracts import services as contracts
+from market.procurement.contracts.services import CONTRACT
+from market.workflow import Transition, step
+
+# A delivery evaluation passes at grade B or better (A ≥ 85, B 60–84, C < 60).
+PASS_MARK = 60
+ACCEPTING_ROLES = ("admin", "staff", "finance")
+
+
+def milestone_amounts(amount_fen: int, percents: dict[int, int]) -> dict[int, int]:
+    """Each payment milestone's share in fen; the last one takes the remainder, so they add up."""
+    shares = {p: amount_fen * pct // 100 for p, pct in percents.items()}
+    if shares:
+        last = max(shares)
+        shares[last] = amount_fen - sum(v for p, v in shares.items() if p != last)
+    return shares
+
+
+async def passed_evaluations(conn: asyncpg.Connection, contract_id: int) -> set[str]:
+    """The delivery evaluations (midterm, final) of a contract that closed with a passing total."""
+    passed = set()
+    for panel in await conn.fetch("select id, subject_type from panels where subject_type in ('midterm', 'final') "
+                                  "and subject_id = $1 and status = 'closed'", contract_id):
+        ranked = await evaluation.scoring_results(conn, panel["id"])
+        if ranked and ranked[0].total is not None and ranked[0].total >= PASS_MARK:
+            passed.add(panel["subject_type"])
+    return passed
+
+
+def not_yet(milestone: Any, earlier_open: bool, passed: set[str], today: date, early_days: int) -> Conflict | None:
+    """Why a milestone may not be accepted today, or None: milestones are accepted in their order,
+    not long before they are due, and a payment waiting for an evaluation only once it has passed."""
+    if earlier_open:
+        return Conflict("Accept the milestones before this one first: they are accepted in their order.")
+    opens = milestone["due_date"] - timedelta(days=early_days)
+    if today < opens:
+        return Conflict("This milestone is due on %(due)s; it can be accepted from %(opens)s.",
+                        due=milestone["due_date"].isoformat(), opens=opens.isoformat())
+    if milestone["waits_for"] == "midterm" and "midterm" not in passed:
+        return Conflict("This payment waits for a passed mid-term evaluation, and none has passed yet.")
+    if milestone["waits_for"] == "final" and "final" not in passed:
+        return Conflict("This payment waits for a passed final evaluation, and none has passed yet.")
+    return None
+
+
+async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_days: int) -> list[MilestoneState]:
+    """Each milestone: accepted (when, what it paid), or whether it may be accepted today and why not."""
+    contract = await conn.fetchrow("select amount_fen, status from contracts where id = $1", contract_id)
+    rows = await conn.fetch(
+        "select m.*, coalesce((select sum(d.amount_fen) from disbursements d where d.contract_id = m.contract_id "
+        "and d.position = m.position), 0)::bigint as paid_fen from contract_milestones m "
+        "where m.contract_id = $1 order by m.position", contract_id)
+    shares = milestone_amounts(contract["amount_fen"],
+                               {r["position"]: r["payment_percent"] for r in rows if r["kind"] == "payment"})
+    passed = await passed_evaluations(conn, contract_id)
+    states, earlier_open, today = [], False, clock.today()
+    for r in rows:
+        refusal = None
+        if r["accepted_at"] is None:
+            refusal = (Conflict("Milestones are accepted once both parties have signed.")
+                       if contract["status"] != "signed" else not_yet(r, earlier_open, passed, today, early_days))
+        states.append(MilestoneState(position=r["position"], accepted_at=r["accepted_at"], paid_fen=r["paid_fen"],
+                                     amount_fen=shares.get(r["position"], 0),
+                                     acceptable=r["accepted_at"] is None and refusal is None,
+                                     why_not=refusal.text() if refusal else None))
+        earlier_open = earlier_open or r["accepted_at"] is None
+    return states
+
+
+async def contract_view(conn: asyncpg.Connection, identity: Identity | None, contract_id: int, early_days: int,
+                        accepted: int | None = None) -> ContractView:
+    """The contract page, to those who may read the contract: `accepted` names a milestone just
+    accepted, which the page then confirms."""
+    contract = await contracts.get(conn, identity, contract_id)
+    side = contracts.signing_side(identity, contract)
+    states = await milestone_states(conn, contract_id, early_days)
+    return ContractView(**{f: getattr(contract, f) for f in contract.__struct_fields__}, side=side,
+                        can_sign=contracts.may_sign(side, contract), states=states,
+                        just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
+                                           None))
+
+
+async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contract_id: int, position: int,
+                           early_days: int = 7) -> int:
+    """Accept a milestone; for a payment milestone, ask funding to pay the provider. Returns the fen paid."""
+    await disbursements.serialise(conn)
+    contract = await conn.fetchrow(
+        "select k.*, c.project_id from contracts k join calls c on c.id = k.call_id where k.id = $1 for update of k",
+        contract_id)
+    if contract is None:
+        raise NotFound()
+    if not (identity.acts_for_verified and identity.org_id == contract["buyer_id"]
+            and identity.role in ACCEPTING_ROLES):
+        raise Forbidden("Only the buyer of this contract accepts its milestones.")
+    milestone = await conn.fetchrow("select * from contract_milestones where contract_id = $1 and position = $2 "
+                                    "for update", contract_id, position)
+    if milestone is None:
+        raise NotFound()
+    amount = 0
+    if milestone["kind"] == "payment":
+        percents = {r["position"]: r["payment_percent"] for r in await conn.fetch(
+            "select position, payment_percent from contract_milestones where contract_id = $1 and kind = 'payment'",
+            contract_id)}
+        amount = milestone_amounts(contract["amount_fen"], percents)[position]
+
+    async def write(_: Transition) -> None:
+        if milestone["accepted_at"] is not None:
+            raise Conflict("This milestone has been accepted already.")
+        earlier_open = await conn.fetchval("select exists (select from contract_milestones where contract_id = $1 "
+                                           "and position < $2 and accepted_at is null)", contract_id, position)
+        refusal = not_yet(milestone, earlier_open, await passed_evaluations(conn, contract_id), clock.today(),
+                          early_days)
+        if refusal is not None:
+            raise refusal
+        await conn.execute("update contract_milestones set accepted_at = market_now(), accepted_by = $3 "
+                           "where contract_id = $1 and position = $2", contract_id, position, identity.user_id)
+        if milestone["kind"] == "payment":
+            await disbursements.pay_milestone(conn, identity.user_id, contract, position, amount)
+
+    await step(conn, CONTRACT, "accept_milestone", contract["status"], object_id=contract_id, capacities={"buyer"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"position": position, "paid_fen": amount})
+    return amount
