@@ -16,8 +16,8 @@ from market.dashboard import activity, services
 from market.delivery import services as delivery
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
-from market.funding import pledges
-from market.funding.models import PledgeInput
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from market.matching import fairs
 from market.matching.fair_models import ItemInput
 from market.matching.weights import Weights

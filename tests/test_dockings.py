@@ -11,8 +11,8 @@ import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.matching import dockings, fairs, rolling, solver
 from market.matching.dockings import DockingInput
 from market.matching.fair_models import FairInput, ItemInput, RaiseInput

@@ -8,8 +8,13 @@ import pytest
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.delivery import services as delivery
-from market.funding import ledger, pledges
-from market.funding.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import (
+    PLEDGE_STATUSES,
+    OfflinePaymentInput,
+    PledgeInput,
+)
 from market.procurement import needs
 from market.procurement.contracts import services as contracts
 from market.procurement.models import ProjectInput

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from market.funding import ledger
+from market.funding.ledger import services as ledger
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import travel
 from tests.test_awards import scored  # noqa: F401 (fixture)

@@ -1,8 +1,8 @@
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.procurement import needs, workflow
 from market.procurement.models import Decision, NeedInput, ProjectInput
 from tests.conftest import act_as, api_headers, identity_of, post_form

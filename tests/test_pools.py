@@ -10,9 +10,11 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.db import queries
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.funding import ledger, pledges, pools
-from market.funding.models import OfflinePaymentInput, PledgeInput
-from market.funding.pool_models import FundInput
+from market.funding.funds import services as pools
+from market.funding.funds.models import FundInput
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.procurement import needs
 from market.procurement.models import ProjectInput
 from tests.conftest import act_as, post_form
@@ -442,8 +444,8 @@ async def test_bad_pledge_form_input_changes_nothing(client, pool, settings, wor
 
 
 def test_the_charts_stay_inside_their_frame():
-    from market.funding import charts
-    from market.funding.pool_models import MonthFlow
+    from market.funding.funds import charts
+    from market.funding.funds.models import MonthFlow
 
     assert [charts.nice_ceiling(v) for v in (0, 100, 101, 250_00, 1_000_01)] == [100, 100, 200, 500_00, 2_000_00]
     months = [MonthFlow(month=f"2026-{m:02d}", in_fen=m * 1_000_00, out_fen=(13 - m) * 700_00,

@@ -9,8 +9,8 @@ import pytest
 from market.core.db import queries
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.procurement import needs
 from market.procurement.models import NeedInput
 from tests.conftest import act_as, api_headers, identity_of, post_form

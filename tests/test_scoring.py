@@ -14,8 +14,8 @@ from market.app import create_app, load_settings
 from market.core.db import queries
 from market.core.i18n import use_locale
 from market.core.settings import SettingsError
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.matching import candidates
 from market.matching import weights as weights_module
 from market.matching.scoring import (

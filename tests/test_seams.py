@@ -14,7 +14,7 @@ import pytest
 
 from market.core.db import queries
 from market.core.errors import InvalidFields
-from market.funding import pools
+from market.funding.funds import services as pools
 from market.matching import fairs
 from market.procurement import calls
 from tests.conftest import act_as, post_form

@@ -16,7 +16,7 @@ from market.core.db import fetch, queries
 from market.core.i18n import N_, Msg, current_locale, gettext
 from market.dashboard.models import Activity
 from market.evaluation.workflow import PANEL_STATUS_NAMES
-from market.funding.models import PLEDGE_STATUS_NAMES
+from market.funding.pledges.models import PLEDGE_STATUS_NAMES
 from market.matching.fair_models import FAIR_STATUS_NAMES
 
 # One sentence per verb: %(who)s is the person who acted (or the organisation, for the system),

@@ -16,7 +16,7 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.delivery.models import ContractView, MilestoneState
 from market.evaluation import services as evaluation
-from market.funding import disbursements
+from market.funding.ledger import disbursements
 from market.procurement.contracts import services as contracts
 from market.procurement.contracts.services import CONTRACT
 from market.workflow import Transition, step

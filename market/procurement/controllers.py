@@ -25,7 +25,7 @@ from market.core.web import (
     pager,
     redirect,
 )
-from market.funding import resources
+from market.funding.resources import services as resources
 from market.matching import candidates as matching
 from market.organisations import services as organisations
 from market.procurement import needs as service

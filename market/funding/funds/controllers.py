@@ -30,9 +30,9 @@ from market.core.web import (
     paged,
     redirect,
 )
-from market.funding import charts, pledges, pools
-from market.funding.models import PledgeInput
-from market.funding.pool_models import (
+from market.funding.funds import charts
+from market.funding.funds import services as pools
+from market.funding.funds.models import (
     CUT_REASONS,
     MATCHING_NAMES,
     NO_MATCH_REASONS,
@@ -43,6 +43,8 @@ from market.funding.pool_models import (
     PoolPreview,
     ProjectChoice,
 )
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from market.procurement import needs
 
 PUBLIC_OPT = {"access": PUBLIC}

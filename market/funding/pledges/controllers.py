@@ -27,9 +27,10 @@ from market.core.web import (
     paged,
     redirect,
 )
-from market.funding import online, pledges
-from market.funding.gateways import BadSignature
-from market.funding.models import OfflinePaymentInput
+from market.funding.payments import online
+from market.funding.payments.gateways import BadSignature
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import OfflinePaymentInput
 from market.organisations import services as organisations
 from market.storage import services as files
 

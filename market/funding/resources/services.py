@@ -23,7 +23,7 @@ from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding.models import Resource, ResourceFit, ResourceInput
+from market.funding.resources.models import Resource, ResourceFit, ResourceInput
 from market.organisations.services import ancestors
 from market.procurement.needs import within
 

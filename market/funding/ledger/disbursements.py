@@ -9,7 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from market.funding import ledger, pledges
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
 
 
 async def serialise(conn: asyncpg.Connection) -> None:

@@ -15,8 +15,8 @@ from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
 from market.core.web import Db, MaybeUser, User, form_data, page, redirect
-from market.funding import resources
-from market.funding.models import (
+from market.funding.resources import services as resources
+from market.funding.resources.models import (
     BENEFICIARY_GROUP_NAMES,
     RESOURCE_KIND_NAMES,
     BeneficiaryGroup,

@@ -12,8 +12,13 @@ from litestar.params import FromPath, JSONBody
 from market.core.access import SIGNED_IN, member
 from market.core.i18n import N_
 from market.core.web import Db, User
-from market.funding import pledges
-from market.funding.models import OfflinePaymentInput, Payment, Pledge, PledgeInput
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import (
+    OfflinePaymentInput,
+    Payment,
+    Pledge,
+    PledgeInput,
+)
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 FUNDERS_OPT = {"access": member(N_("funders"), "funder")}

@@ -4,7 +4,7 @@ A fund is a pool run by a foundation, an enterprise or the bureau: pledges to it
 fund's ledger account, and its owner allocates them to projects (`pledges.allocate`). A fund may
 match gifts: the projects taking part are chosen by the owner, and while the round's window is
 open, every confirmed pledge a funder other than the owner makes to one of them is a gift the pool
-matches, by a ratio or by quadratic funding (`market.funding.matching`, which is the arithmetic).
+matches, by a ratio or by quadratic funding (`market.funding.funds.arithmetic`, which is the arithmetic).
 
 Until the round closes, every page shows the matches the gifts so far would get from what is in
 the pool now. Closing the round computes them once more, stores the inputs and the result (so
@@ -25,9 +25,14 @@ from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding import ledger, matching, pledges
-from market.funding.matching import Gift, QuadraticResult, RatioResult, RatioRules
-from market.funding.pool_models import (
+from market.funding.funds import arithmetic as matching
+from market.funding.funds.arithmetic import (
+    Gift,
+    QuadraticResult,
+    RatioResult,
+    RatioRules,
+)
+from market.funding.funds.models import (
     Explanation,
     Fund,
     FundDashboard,
@@ -39,6 +44,8 @@ from market.funding.pool_models import (
     PoolPreview,
     ProjectMatch,
 )
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
 
 OWNER_KINDS = ("funder", "buyer")
 # Setting a fund up is the owner's administrators' and staff's; paying out of it is for those who

@@ -8,8 +8,8 @@ from litestar.params import FromPath
 
 from market.core.access import SIGNED_IN
 from market.core.web import Db, User, page
-from market.funding import receipts
-from market.funding.receipts import Receipt
+from market.funding.receipts import services as receipts
+from market.funding.receipts.services import Receipt
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 

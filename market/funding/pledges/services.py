@@ -26,8 +26,8 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg
-from market.funding import ledger
-from market.funding.models import (
+from market.funding.ledger import services as ledger
+from market.funding.pledges.models import (
     PLEDGE_STATUS_NAMES,
     OfflinePaymentInput,
     Payment,

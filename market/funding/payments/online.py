@@ -24,8 +24,9 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound, Unavailable
-from market.funding import ledger, pledges
-from market.funding.gateways import Checkout, PaymentGateway, Session
+from market.funding.ledger import services as ledger
+from market.funding.payments.gateways import Checkout, PaymentGateway, Session
+from market.funding.pledges import services as pledges
 
 log = structlog.get_logger(__name__)
 

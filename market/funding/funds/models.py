@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
-from market.funding import matching
-from market.funding.models import Fen
+from market.core.money import Fen
+from market.funding.funds import arithmetic as matching
 
 Matching = Literal["none", "ratio", "quadratic"]
 MATCHING_NAMES = {"none": N_("no matching"), "ratio": N_("ratio matching (配捐)"),
