@@ -44,11 +44,11 @@ def test_every_pledge_step_allowed_and_refused():
     for action, moves in EXPECTED_STEPS.items():
         for status in PLEDGE_STATUSES:
             if status in moves:
-                assert pledges.step(action, status).target == moves[status]
+                assert pledges.PLEDGE.find(action, status).target == moves[status]
             else:
                 with pytest.raises(Conflict):
-                    pledges.step(action, status)
-    assert set(EXPECTED_STEPS) == set(pledges.PLEDGE_ACTIONS)
+                    pledges.PLEDGE.check(action, status, {"funder", "receiver", "payment_service", "platform"})
+    assert set(EXPECTED_STEPS) == set(pledges.PLEDGE.actions)
 
 
 def test_every_payment_step_allowed_and_refused():
@@ -56,11 +56,11 @@ def test_every_payment_step_allowed_and_refused():
     for action, moves in expected.items():
         for status in ("pending", "confirmed", "rejected", "failed"):
             if status in moves:
-                assert pledges.payment_step(action, status).target == moves[status]
+                assert pledges.PAYMENT.find(action, status).target == moves[status]
             else:
                 with pytest.raises(Conflict):
-                    pledges.payment_step(action, status)
-    assert set(expected) == set(pledges.PAYMENT_ACTIONS)
+                    pledges.PAYMENT.check(action, status, {"receiver", "payment_service", "platform"})
+    assert set(expected) == set(pledges.PAYMENT.actions)
 
 
 async def _pledge(pool, settings, world, target_type, target_id, amount=50_000_00, **extra):

@@ -75,6 +75,7 @@ class Verb(StrEnum):
     PAYMENT_RECORD = "payment.record"
     PAYMENT_CONFIRM = "payment.confirm"
     PAYMENT_REJECT = "payment.reject"
+    PAYMENT_FAIL = "payment.fail"
     RESOURCE_CREATE = "resource.create"
     RESOURCE_EDIT = "resource.edit"
     RESOURCE_WITHDRAW = "resource.withdraw"
@@ -155,6 +156,7 @@ VERB_NAMES = {
     Verb.PAYMENT_RECORD: N_("Payment recorded"),
     Verb.PAYMENT_CONFIRM: N_("Payment confirmed"),
     Verb.PAYMENT_REJECT: N_("Payment rejected"),
+    Verb.PAYMENT_FAIL: N_("Payment not completed"),
     Verb.RESOURCE_CREATE: N_("Resource listed"),
     Verb.RESOURCE_EDIT: N_("Resource changed"),
     Verb.RESOURCE_WITHDRAW: N_("Resource withdrawn"),

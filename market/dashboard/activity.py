@@ -85,6 +85,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.PAYMENT_RECORD: N_("%(who)s recorded a payment to “%(what)s”"),
     Verb.PAYMENT_CONFIRM: N_("%(who)s confirmed a payment to “%(what)s”"),
     Verb.PAYMENT_REJECT: N_("%(who)s rejected a payment to “%(what)s”"),
+    Verb.PAYMENT_FAIL: N_("A payment to “%(what)s” was not completed"),
     Verb.RESOURCE_CREATE: N_("%(who)s listed the resource “%(what)s”"),
     Verb.RESOURCE_EDIT: N_("%(who)s changed the resource “%(what)s”"),
     Verb.RESOURCE_WITHDRAW: N_("%(who)s withdrew the resource “%(what)s”"),

@@ -11,7 +11,7 @@ from market.core.i18n import N_
 from market.core.money import Fen
 
 
-class Step(msgspec.Struct, frozen=True):
+class Step(msgspec.Struct, frozen=True):  # until matching.fairs moves onto market.workflow
     """One allowed move of a life cycle: `action` takes `source` to `target`."""
 
     action: str
@@ -24,6 +24,13 @@ PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaitin
                        "allocated": N_("allocated"), "disbursed": N_("disbursed"), "cancelled": N_("cancelled"),
                        "refunded": N_("refunded")}
 
+PLEDGE_ACTION_NAMES = {"pay": N_("pay the pledge"), "confirm": N_("confirm its payment"),
+                       "allocate": N_("allocate it to a project"), "disburse": N_("pay it out to the provider"),
+                       "cancel": N_("cancel the pledge"), "refund": N_("refund the pledge")}
+
+PAYMENT_STATUSES = ("pending", "confirmed", "rejected", "failed")
+PAYMENT_ACTION_NAMES = {"confirm": N_("confirm the payment"), "reject": N_("reject the payment"),
+                        "fail": N_("record that the payment did not complete")}
 PAYMENT_STATUS_NAMES = {"pending": N_("waiting to be confirmed"), "confirmed": N_("confirmed"),
                         "rejected": N_("rejected"), "failed": N_("not completed")}
 PAYMENT_METHOD_NAMES = {"offline": N_("bank transfer"), "stripe": N_("online (card, Alipay, WeChat Pay)")}
