@@ -423,11 +423,17 @@ async def test_the_json_api_takes_a_pledge_from_promise_to_project(client, pool,
         assert (await client.get(f"/api/pledges/{pledge['id']}")).status_code == code
     assert (await client.post(f"/api/payments/{payment['id']}/confirm",
                               headers=api_headers(client))).status_code == 403  # staff are not finance
+    assert (await client.get("/api/payments")).json() == {"waiting": [payment], "may_decide": False}
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     assert [p["id"] for p in (await client.get("/api/payments/to-confirm")).json()] == [payment["id"]]
+    queue = (await client.get("/api/payments")).json()  # the transfers page's twin: the whole view
+    assert [p["id"] for p in queue["waiting"]] == [payment["id"]] and queue["may_decide"] is True
     response = await client.post(f"/api/payments/{payment['id']}/confirm", headers=api_headers(client))
     assert response.status_code == 201 and response.json()["status"] == "confirmed"
-    assert (await client.get(f"/api/pledges/{pledge['id']}")).json()["status"] == "allocated"
+    view = (await client.get(f"/api/pledges/{pledge['id']}")).json()  # the pledge page's twin
+    assert view["status"] == "allocated" and view["is_receiver"] and not view["is_funder"]
+    assert [p["status"] for p in view["payments"]] == ["confirmed"] and view["pending"] is None
+    assert sorted(t["kind"] for t in view["trail"]) == ["allocation", "payment"]
     assert (await client.post(f"/api/payments/{payment['id']}/confirm",
                               headers=api_headers(client))).status_code == 409
 

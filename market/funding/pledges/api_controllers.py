@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
 
 from market.core.access import SIGNED_IN, member
@@ -16,8 +16,10 @@ from market.funding.pledges import services as pledges
 from market.funding.pledges.models import (
     OfflinePaymentInput,
     Payment,
+    PaymentQueue,
     Pledge,
     PledgeInput,
+    PledgeView,
 )
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -44,9 +46,10 @@ class FundingApi(Controller):
     async def mine(self, conn: Db, identity: User) -> list[Pledge]:
         return await pledges.of_funder(conn, identity)
 
-    @get("/pledges/{pledge_id:int}", opt=SIGNED_IN_OPT, summary="A pledge (its funder's and its receiver's)")
-    async def show(self, conn: Db, identity: User, pledge_id: FromPath[int]) -> Pledge:
-        return await pledges.get(conn, identity, pledge_id)
+    @get("/pledges/{pledge_id:int}", opt=SIGNED_IN_OPT,
+         summary="A pledge (its funder's and its receiver's), its payments and where its money went")
+    async def show(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> PledgeView:
+        return await pledges.pledge_view(conn, identity, pledge_id, bool(request.app.state.payments.online))
 
     @post("/pledges/{pledge_id:int}/offline-payments", opt=FUNDERS_OPT, status_code=201,
           summary="Record a bank transfer, with its receipt, for the receiver to confirm")
@@ -58,6 +61,10 @@ class FundingApi(Controller):
     async def cancel(self, conn: Db, identity: User, pledge_id: FromPath[int]) -> Pledge:
         await pledges.cancel(conn, identity, pledge_id)
         return await pledges.get(conn, identity, pledge_id)
+
+    @get("/payments", opt=SIGNED_IN_OPT, summary="The transfers page: transfers to your organisation awaiting its word")
+    async def queue(self, conn: Db, identity: User) -> PaymentQueue:
+        return await pledges.payment_queue(conn, identity)
 
     @get("/payments/to-confirm", opt=SIGNED_IN_OPT, summary="Transfers to your organisation awaiting confirmation")
     async def to_confirm(self, conn: Db, identity: User) -> list[Payment]:

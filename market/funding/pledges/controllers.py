@@ -3,6 +3,7 @@ transfers to confirm, and Stripe's webhook. Every rule is in the services."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -15,14 +16,13 @@ from litestar.params import FromPath
 
 from market.core import clock
 from market.core.access import PUBLIC, SIGNED_IN, Identity, member
-from market.core.errors import Conflict, Invalid, InvalidFields, NotFound, Unavailable
+from market.core.errors import Invalid, InvalidFields
+from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.web import (
     Db,
     Offset,
     User,
-    form_data,
-    form_errors,
     page,
     paged,
     redirect,
@@ -30,8 +30,7 @@ from market.core.web import (
 from market.funding.payments import online
 from market.funding.payments.gateways import BadSignature
 from market.funding.pledges import services as pledges
-from market.funding.pledges.models import OfflinePaymentInput
-from market.organisations import services as organisations
+from market.funding.pledges.models import OfflinePaymentInput, PaymentQueue
 from market.storage import services as files
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -39,22 +38,40 @@ FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
 log = structlog.get_logger(__name__)
 
 
-async def pledge_page(request: Request, conn: asyncpg.Connection, identity: Identity, pledge_id: int,
-                      status: int = 200, errors: dict[str, str] | None = None,
-                      form: dict[str, Any] | None = None) -> Response:
-    pledge = await pledges.get(conn, identity, pledge_id)
-    raw = await conn.fetchrow("select * from pledges where id = $1", pledge_id)
-    is_funder = identity.acts_for_verified and identity.org_id == pledge.funder_id
-    receiver = await pledges.receiver_of(conn, raw)
-    is_receiver = (identity.acts_for_verified and identity.org_id == receiver
-                   and identity.role in pledges.RECEIVER_ROLES)
-    payments = await pledges.payments_of(conn, pledge_id)
-    return page(request, "funding/pledge.html", status=status, pledge=pledge, payments=payments,
-                pending=next((p for p in payments if p.status == "pending"), None),
-                trail=await pledges.trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
-                online=request.app.state.payments.online, errors=errors or {},
-                bank=await organisations.bank_account(conn, receiver) if is_funder and receiver else None,
-                form={"paid_on": clock.today().isoformat(), **(form or {})}, paid=request.query_params.get("paid") == "1")
+def _online(request: Request) -> bool:
+    return bool(request.app.state.payments.online)
+
+
+async def _pledge_context(request: Request, conn: asyncpg.Connection, identity: Identity,
+                          pledge_id: int) -> dict[str, Any]:
+    """What the pledge page's template reads, all of it from the one view."""
+    view = await pledges.pledge_view(conn, identity, pledge_id, _online(request))
+    return {"pledge": view, "payments": view.payments, "pending": view.pending, "trail": view.trail,
+            "is_funder": view.is_funder, "is_receiver": view.is_receiver, "online": view.online, "bank": view.bank,
+            "paid": request.query_params.get("paid") == "1"}
+
+
+async def _pledge_form(request: Request, conn: asyncpg.Connection, identity: Identity, pledge_id: int,
+                       action: Callable[[dict[str, Any]], Awaitable[Response]]) -> Response:
+    """A form on the pledge page: on a refusal, the page again with the problem."""
+    async def context() -> dict[str, Any]:
+        return await _pledge_context(request, conn, identity, pledge_id)
+
+    return await form_step(request, conn, "funding/pledge.html", action, context=context)
+
+
+async def _queue_form(request: Request, conn: asyncpg.Connection, identity: Identity,
+                      action: Callable[[dict[str, Any]], Awaitable[Response]]) -> Response:
+    """A decision on the transfers page: on a refusal, the page again with the problem."""
+    async def context() -> dict[str, Any]:
+        return _queue_context(request, await pledges.payment_queue(conn, identity), 0)
+
+    return await form_step(request, conn, "funding/payments.html", action, context=context)
+
+
+def _queue_context(request: Request, view: PaymentQueue, offset: int) -> dict[str, Any]:
+    waiting, pages = paged(request, view.waiting, offset)
+    return {"waiting": waiting, "pager": pages, "may_decide": view.may_decide}
 
 
 async def _receipt_file(request: Request, conn: asyncpg.Connection, identity: Identity) -> str | None:
@@ -73,99 +90,86 @@ class PledgePages(Controller):
 
     @get("/pledges/{pledge_id:int}", opt=SIGNED_IN_OPT)
     async def show(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> Response:
-        return await pledge_page(request, conn, identity, pledge_id)
+        return page(request, "funding/pledge.html", errors={}, form={"paid_on": clock.today().isoformat()},
+                    **await _pledge_context(request, conn, identity, pledge_id))
 
     @post("/pledges/{pledge_id:int}/transfer", opt=FUNDERS_OPT)
     async def transfer(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> Response:
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                receipt = await _receipt_file(request, conn, identity)
+        async def action(form: dict[str, Any]) -> Response:
+            receipt = await _receipt_file(request, conn, identity)
+            try:
                 data = msgspec.convert({"bank_reference": str(form.get("bank_reference", "")).strip(),
                                         "paid_on": form.get("paid_on", ""), "receipt_file": receipt},
                                        OfflinePaymentInput, strict=False)
-                await pledges.record_offline(conn, identity, pledge_id, data)
-        except msgspec.ValidationError:
-            exc = InvalidFields([Invalid("Give the bank's reference for the transfer and the date it was made.",
-                                         field="bank_reference")])
-            return await pledge_page(request, conn, identity, pledge_id, 400, form_errors(exc), form)
-        except (Invalid, Conflict) as exc:
-            return await pledge_page(request, conn, identity, pledge_id, exc.status, form_errors(exc), form)
-        return redirect(f"/pledges/{pledge_id}")
+            except msgspec.ValidationError:
+                raise InvalidFields([Invalid("Give the bank's reference for the transfer and the date it was made.",
+                                             field="bank_reference")]) from None
+            await pledges.record_offline(conn, identity, pledge_id, data)
+            return redirect(f"/pledges/{pledge_id}")
+
+        return await _pledge_form(request, conn, identity, pledge_id, action)
 
     @post("/pledges/{pledge_id:int}/checkout", opt=FUNDERS_OPT)
     async def checkout(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> Response:
         state = request.app.state
-        try:
-            url = await online.begin_checkout(state.pool, state.payments, identity, pledge_id,
-                                              state.settings.base_url)
-        except (Unavailable, Conflict) as exc:
-            return await pledge_page(request, conn, identity, pledge_id, exc.status, form_errors(exc))
-        return redirect(url)
+
+        async def action(_: dict[str, Any]) -> Response:
+            return redirect(await online.begin_checkout(state.pool, state.payments, identity, pledge_id,
+                                                        state.settings.base_url))
+
+        return await _pledge_form(request, conn, identity, pledge_id, action)
 
     @post("/payments/{payment_id:int}/check", opt=FUNDERS_OPT)
     async def check(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
         state = request.app.state
-        pledge_id = await conn.fetchval("select pledge_id from payments where id = $1", payment_id)
-        if pledge_id is None:
-            raise NotFound()
-        try:
+        pledge_id = await pledges.pledge_of_payment(conn, payment_id)
+
+        async def action(_: dict[str, Any]) -> Response:
             await online.check_payment(state.pool, state.payments, identity, payment_id)
-        except Unavailable as exc:
-            return await pledge_page(request, conn, identity, pledge_id, exc.status, form_errors(exc))
-        return redirect(f"/pledges/{pledge_id}")
+            return redirect(f"/pledges/{pledge_id}")
+
+        return await _pledge_form(request, conn, identity, pledge_id, action)
 
     @post("/pledges/{pledge_id:int}/cancel", opt=FUNDERS_OPT)
     async def cancel(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await pledges.cancel(conn, identity, pledge_id)
-        except Conflict as exc:
-            return await pledge_page(request, conn, identity, pledge_id, exc.status, form_errors(exc))
-        return redirect(f"/pledges/{pledge_id}")
+        async def action(_: dict[str, Any]) -> Response:
+            await pledges.cancel(conn, identity, pledge_id)
+            return redirect(f"/pledges/{pledge_id}")
+
+        return await _pledge_form(request, conn, identity, pledge_id, action)
 
     @post("/pledges/{pledge_id:int}/refund", opt=SIGNED_IN_OPT)
     async def refund(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> Response:
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                await pledges.refund(conn, identity, pledge_id, str(form.get("reason", "")))
-        except (Invalid, Conflict) as exc:
-            return await pledge_page(request, conn, identity, pledge_id, exc.status, form_errors(exc), form)
         state = request.app.state
-        # Money paid online goes back online, once this request's transaction has committed.
-        return redirect(f"/pledges/{pledge_id}", background=BackgroundTask(online.send_refunds, state.pool,
-                                                                           state.payments))
+
+        async def action(form: dict[str, Any]) -> Response:
+            await pledges.refund(conn, identity, pledge_id, str(form.get("reason", "")))
+            # Money paid online goes back online, once this request's transaction has committed.
+            return redirect(f"/pledges/{pledge_id}", background=BackgroundTask(online.send_refunds, state.pool,
+                                                                               state.payments))
+
+        return await _pledge_form(request, conn, identity, pledge_id, action)
 
     @get("/payments", opt=SIGNED_IN_OPT)
     async def queue(self, request: Request, conn: Db, identity: User, offset: Offset = 0) -> Response:
-        return await _queue_page(request, conn, identity, offset=offset)
+        return page(request, "funding/payments.html", errors={},
+                    **_queue_context(request, await pledges.payment_queue(conn, identity), offset))
 
     @post("/payments/{payment_id:int}/confirm", opt=SIGNED_IN_OPT)
     async def confirm(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await pledges.confirm_payment(conn, identity, payment_id)
-        except Conflict as exc:
-            return await _queue_page(request, conn, identity, exc.status, form_errors(exc))
-        return redirect("/payments")
+        async def action(_: dict[str, Any]) -> Response:
+            await pledges.confirm_payment(conn, identity, payment_id)
+            return redirect("/payments")
+
+        return await _queue_form(request, conn, identity, action)
 
     @post("/payments/{payment_id:int}/reject", opt=SIGNED_IN_OPT)
     async def reject(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                await pledges.reject_payment(conn, identity, payment_id, str(form.get("reason", "")))
-        except (Invalid, Conflict) as exc:
-            return await _queue_page(request, conn, identity, exc.status, form_errors(exc))
-        return redirect("/payments")
+        async def action(form: dict[str, Any]) -> Response:
+            await pledges.reject_payment(conn, identity, payment_id, str(form.get("reason", "")))
+            return redirect("/payments")
 
-
-async def _queue_page(request: Request, conn: asyncpg.Connection, identity: Identity, status: int = 200,
-                      errors: dict[str, str] | None = None, offset: int = 0) -> Response:
-    waiting, pages = paged(request, await pledges.payments_to_decide(conn, identity), offset)
-    return page(request, "funding/payments.html", status=status, errors=errors or {}, waiting=waiting, pager=pages,
-                may_decide=identity.acts_for_verified and identity.role in pledges.RECEIVER_ROLES)
+        return await _queue_form(request, conn, identity, action)
 
 
 class StripeWebhook(Controller):

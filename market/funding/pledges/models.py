@@ -93,3 +93,34 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
     funder_name: str
     target_title: str | None
     target_title_en: str
+
+
+class TrailStep(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a pledge's money went: one ledger movement, and the contract milestone it paid, if any."""
+
+    kind: str
+    amount_fen: int
+    at: datetime
+    project_id: int | None
+    project_title: str | None
+    contract_id: int | None
+    milestone: str | None
+
+
+class PledgeView(Pledge, frozen=True, kw_only=True):
+    """The pledge page: the pledge with its payments, where its money went, what the reader may do."""
+
+    payments: list[Payment] = msgspec.field(default_factory=list)
+    pending: Payment | None = None  # the payment waiting to be confirmed, if any
+    trail: list[TrailStep] = msgspec.field(default_factory=list)
+    is_funder: bool = False
+    is_receiver: bool = False
+    online: bool = False  # online payment is offered
+    bank: dict[str, str] | None = None  # the receiver's account, for its funder to transfer to
+
+
+class PaymentQueue(msgspec.Struct, frozen=True, kw_only=True):
+    """The transfers page: transfers recorded to the reader's organisation, waiting for its word."""
+
+    waiting: list[Payment]
+    may_decide: bool  # the reader is one of its administrators or finance staff

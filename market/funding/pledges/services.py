@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
@@ -35,9 +34,13 @@ from market.funding.pledges.models import (
     PLEDGE_STATUSES,
     OfflinePaymentInput,
     Payment,
+    PaymentQueue,
     Pledge,
     PledgeInput,
+    PledgeView,
+    TrailStep,
 )
+from market.organisations import services as organisations
 from market.workflow import Transition, machine, step
 
 # Who may take each step: the funder pays and cancels; the receiving organisation confirms a
@@ -436,18 +439,6 @@ async def payments_of(conn: asyncpg.Connection, pledge_id: int) -> list[Payment]
                                                       pledge_id)]
 
 
-class TrailStep(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a pledge's money went: one ledger movement, and the contract milestone it paid, if any."""
-
-    kind: str
-    amount_fen: int
-    at: datetime
-    project_id: int | None
-    project_title: str | None
-    contract_id: int | None
-    milestone: str | None
-
-
 async def trail(conn: asyncpg.Connection, pledge_id: int) -> list[TrailStep]:
     """The pledge's money, step by step: paid in, allocated, refunded, and paid out per milestone."""
     rows = await conn.fetch(
@@ -473,3 +464,32 @@ async def get_payment(conn: asyncpg.Connection, identity: Identity, payment_id: 
         raise NotFound()
     await get(conn, identity, row["pledge_id"])
     return payment_view(row)
+
+
+async def pledge_view(conn: asyncpg.Connection, identity: Identity, pledge_id: int, online: bool) -> PledgeView:
+    """The pledge page: the pledge, its payments and where its money went, what the reader may do
+    with it (as its funder or its receiver), and, for the funder, the account to transfer to.
+    `online`: whether online payment is offered at all."""
+    pledge = await get(conn, identity, pledge_id)
+    receiver = await receiver_of(conn, await conn.fetchrow("select * from pledges where id = $1", pledge_id))
+    is_funder = identity.acts_for_verified and identity.org_id == pledge.funder_id
+    is_receiver = identity.acts_for_verified and identity.org_id == receiver and identity.role in RECEIVER_ROLES
+    payments = await payments_of(conn, pledge_id)
+    bank = await organisations.bank_account(conn, receiver) if is_funder and receiver else None
+    return PledgeView(**{f: getattr(pledge, f) for f in Pledge.__struct_fields__}, payments=payments,
+                      pending=next((p for p in payments if p.status == "pending"), None),
+                      trail=await trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
+                      online=online, bank=bank)
+
+
+async def payment_queue(conn: asyncpg.Connection, identity: Identity) -> PaymentQueue:
+    """The transfers page: what waits for the reader's organisation, and whether the reader decides."""
+    return PaymentQueue(waiting=await payments_to_decide(conn, identity),
+                        may_decide=identity.acts_for_verified and identity.role in RECEIVER_ROLES)
+
+
+async def pledge_of_payment(conn: asyncpg.Connection, payment_id: int) -> int:
+    pledge_id = await conn.fetchval("select pledge_id from payments where id = $1", payment_id)
+    if pledge_id is None:
+        raise NotFound()
+    return int(pledge_id)
