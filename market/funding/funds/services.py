@@ -39,14 +39,19 @@ from market.funding.funds.models import (
     FundDetail,
     FundInput,
     FundProject,
+    FundView,
     GiftMatch,
     MonthFlow,
+    PledgeToAllocate,
     PoolPreview,
     ProjectMatch,
 )
 from market.funding.ledger import services as ledger
 from market.funding.pledges import services as pledges
+from market.procurement import needs
 
+# How many approved projects the fund page offers to add to a round.
+PROJECT_CHOICES = 200
 OWNER_KINDS = ("funder", "buyer")
 # Setting a fund up is the owner's administrators' and staff's; paying out of it is for those who
 # confirm and allocate its money.
@@ -419,12 +424,24 @@ async def detail(conn: asyncpg.Connection, fund_id: int, tz: str) -> FundDetail:
                       dashboard=await dashboard(conn, fund_id, tz))
 
 
-async def to_allocate(conn: asyncpg.Connection, identity: Identity, fund_id: int) -> list[dict[str, Any]]:
+async def to_allocate(conn: asyncpg.Connection, identity: Identity, fund_id: int) -> list[PledgeToAllocate]:
     """Paid pledges to the fund not yet allocated: the owner's to see and allocate."""
     if not owns(identity, await _row(conn, fund_id), MONEY_ROLES):
         return []
-    return [dict(r) for r in await conn.fetch(
+    return [PledgeToAllocate(**dict(r)) for r in await conn.fetch(
         """select p.id, p.amount_fen, p.created_at, o.name_zh, o.name_en from pledges p
              join organisations o on o.id = p.funder_id
             where p.fund_id = $1 and p.status = 'paid' order by p.id""", fund_id)]
 
+
+async def fund_view(conn: asyncpg.Connection, identity: Identity | None, fund_id: int, tz: str) -> FundView:
+    """The fund page, for anyone; its owner also sees what it may set up and pay out."""
+    shown = await detail(conn, fund_id, tz)
+    can_setup = owns(identity, shown.fund)
+    taking_part = {p.project_id for p in shown.projects}
+    choices = [p for p in await needs.list_projects(conn, status="approved", limit=PROJECT_CHOICES)
+               if p.id not in taking_part] if can_setup and shown.fund.state != "closed" else []
+    return FundView(fund=shown.fund, projects=shown.projects, explanation=shown.explanation,
+                    dashboard=shown.dashboard, can_setup=can_setup, can_pay=owns(identity, shown.fund, MONEY_ROLES),
+                    project_choices=choices,
+                    to_allocate=await to_allocate(conn, identity, fund_id) if identity else [])

@@ -67,6 +67,7 @@ PAYMENT = machine("payment", PAYMENT_STATUSES, [
     ("reject", "pending", "rejected", RECEIVER, Verb.PAYMENT_REJECT),
     ("fail", "pending", "failed", (PAYMENT_SERVICE, PLATFORM), Verb.PAYMENT_FAIL),
 ], action_names=PAYMENT_ACTION_NAMES, status_names=PAYMENT_STATUS_NAMES)
+MAX_ID = 2**63 - 1  # the largest id a form may name
 RECEIVER_ROLES = ("admin", "finance")
 # How far back a recorded bank transfer may be dated.
 TRANSFER_DAYS_BACK = 366
@@ -305,6 +306,29 @@ async def allocate(conn: asyncpg.Connection, identity: Identity, pledge_id: int,
     if await conn.fetchval("select status from projects where id = $1", project_id) != "approved":
         raise InvalidFields([Invalid("Choose an approved project.", field="project_id")])
     await _allocate(conn, pledge, project_id, identity.user_id, RECEIVER)
+
+
+async def allocate_from_fund(conn: asyncpg.Connection, identity: Identity, fund_id: int, pledge_id: object,
+                             project_id: int) -> None:
+    """The fund page's allocation: the pledge chosen must be one of the fund's."""
+    if not str(pledge_id or "").isdigit() or int(str(pledge_id)) > MAX_ID or not await conn.fetchval(
+            "select 1 from pledges where id = $1 and fund_id = $2", int(str(pledge_id)), fund_id):
+        raise InvalidFields([Invalid("Choose one of the fund's paid pledges.", field="pledge_id")])
+    await allocate(conn, identity, int(str(pledge_id)), project_id)
+
+
+async def pledge_target(conn: asyncpg.Connection, target_type: object, target_id: object) -> dict[str, Any]:
+    """What a pledge is to, named in both languages, with its page; NotFound for anything else."""
+    if target_type not in ("project", "need", "fund") or not str(target_id or "").isdigit() \
+            or int(str(target_id)) > MAX_ID:
+        raise NotFound()
+    sql = {"project": "select id, title_zh as name_zh, title_en as name_en from projects where id = $1",
+           "need": "select id, title as name_zh, '' as name_en from needs where id = $1",
+           "fund": "select id, name_zh, name_en from funds where id = $1"}[str(target_type)]
+    row = await conn.fetchrow(sql, int(str(target_id)))
+    if row is None:
+        raise NotFound()
+    return {**dict(row), "type": target_type, "url": f"/{target_type}s/{row['id']}"}
 
 
 async def cancel(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> None:

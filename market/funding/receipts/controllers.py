@@ -22,7 +22,7 @@ class ReceiptPages(Controller):
         receipt = await receipts.receipt(conn, identity, payment_id)
         return page(request, "funding/receipt.html", receipt=receipt, facts=receipts.facts(receipt))
 
-    @get("/payments/{payment_id:int}/receipt.pdf", opt=SIGNED_IN_OPT)
+    @get("/payments/{payment_id:int}/receipt.pdf", opt={**SIGNED_IN_OPT, "shows": "pdf"})
     async def pdf(self, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
         receipt = await receipts.receipt(conn, identity, payment_id)
         return Response(receipts.render_pdf(receipt), media_type="application/pdf",

@@ -135,7 +135,7 @@ class ResourcePages(Controller):
                                     resource_id, exc.status)
         return redirect(f"/resources/{resource_id}")
 
-    @get("/resources/new", opt=EDITORS_OPT)
+    @get("/resources/new", opt={**EDITORS_OPT, "shows": "form"})
     async def new(self, request: Request, conn: Db) -> Response:
         return await self._form(request, conn, {"kind": "money"}, {}, None)
 
@@ -143,7 +143,7 @@ class ResourcePages(Controller):
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         return await self._submit(request, conn, identity, None)
 
-    @get("/resources/{resource_id:int}/edit", opt=EDITORS_OPT)
+    @get("/resources/{resource_id:int}/edit", opt={**EDITORS_OPT, "shows": "form"})
     async def edit_form(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
         await resources.owned(conn, identity, resource_id)
         return await self._form(request, conn, form_of(await resources.get(conn, identity, resource_id)), {},
