@@ -153,7 +153,7 @@ async def test_private_entries_are_for_their_funder_and_the_platform(client, poo
         assert (await client.get(f"/resources/{private}")).status_code == 404
         assert (await client.get(f"/api/resources/{private}")).status_code == 404
         assert "定向捐赠" not in (await client.get("/resources")).text
-        assert (await client.get("/api/resources")).json() == []
+        assert (await client.get("/api/resources")).json()["resources"] == []
     uid, org_id = people["ids"]["other_funder_admin"]
     await act_as(client, pool, settings, uid, org_id)
     r = await client.put(f"/api/resources/{private}", json={"kind": "money", "title": "偷改", "amount_fen": 1},
@@ -188,7 +188,7 @@ async def test_withdrawn_entries_leave_the_public_list_and_stay_with_their_funde
     assert "Withdraw this resource" in (await client.get(f"/resources/{kept}")).text
     await act_as(client, pool, settings, None)
     assert (await client.get(f"/resources/{gone}")).status_code == 404
-    assert [r["id"] for r in (await client.get("/api/resources")).json()] == [kept]
+    assert [r["id"] for r in (await client.get("/api/resources")).json()["resources"]] == [kept]
     assert "已撤回的基金" not in (await client.get("/resources")).text
 
 
@@ -345,8 +345,11 @@ async def test_the_json_api(client, pool, people, world, published):
     assert r.status_code == 200 and r.json()["title"] == "企业多功能厅"
     await act_as(client, pool, settings, world["resident"].user_id)
     assert (await client.put(f"/api/resources/{resource_id}", json=body, headers=api_headers(client))).status_code == 403
-    assert [x["id"] for x in (await client.get("/api/resources?kind=venue&category=01")).json()] == [resource_id]
-    assert (await client.get("/api/resources?kind=money")).json() == []
+    listed = (await client.get("/api/resources?kind=venue&category=01")).json()  # the list page's twin: its view
+    assert [x["id"] for x in listed["resources"]] == [resource_id] and not listed["more"]
+    assert not listed["can_list"]  # a resident lists no resource
+    assert (await client.get("/api/resources?kind=money")).json()["resources"] == []
+    assert (await client.get(f"/api/resources/{resource_id}")).json()["editable"] is False
     assert (await client.get("/api/resources?category=1")).status_code == 400
     need = await _need(pool, settings, world, "老人助餐服务", "社区独居老人吃饭难，希望提供助餐服务。")
     fits = (await client.get(f"/api/needs/{need}/resources")).json()

@@ -70,3 +70,18 @@ class ResourceFit(msgspec.Struct, frozen=True, kw_only=True):
     names_category: bool
     names_place: bool
     reason: str
+
+
+class ResourceView(Resource, frozen=True, kw_only=True):
+    """A resource's page: the resource, and whether the reader may change or withdraw it."""
+
+    editable: bool = False
+
+
+class ResourceList(msgspec.Struct, frozen=True, kw_only=True):
+    """The resources list page: one page of entries as the reader may see them, whether more follow,
+    and whether the reader may list a resource."""
+
+    resources: list[Resource]
+    more: bool
+    can_list: bool

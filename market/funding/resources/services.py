@@ -23,7 +23,13 @@ from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding.resources.models import Resource, ResourceFit, ResourceInput
+from market.funding.resources.models import (
+    Resource,
+    ResourceFit,
+    ResourceInput,
+    ResourceList,
+    ResourceView,
+)
 from market.organisations.services import ancestors
 from market.procurement.needs import within
 
@@ -196,6 +202,22 @@ async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *,
         identity.org_id if identity else None, bool(identity and identity.is_platform_admin), _today(), kind,
         category, places, group, funder, search, limit, offset)
     return [_view(r) for r in rows]
+
+
+async def resource_list(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None = None,
+                        category: str | None = None, place: int | None = None, group: str | None = None,
+                        funder: int | None = None, q: str | None = None, limit: int = 50,
+                        offset: int = 0) -> ResourceList:
+    """The list page: `limit` entries from `offset` (see list_resources), and whether more follow."""
+    found = await list_resources(conn, identity, kind=kind, category=category, place=place, group=group,
+                                 funder=funder, q=q, limit=limit + 1, offset=offset)
+    return ResourceList(resources=found[:limit], more=len(found) > limit, can_list=_editor(identity))
+
+
+async def resource_view(conn: asyncpg.Connection, identity: Identity | None, resource_id: int) -> ResourceView:
+    resource = await get(conn, identity, resource_id)
+    return ResourceView(**{f: getattr(resource, f) for f in Resource.__struct_fields__},
+                        editable=is_editable_by(identity, resource))
 
 
 # Offered now: not withdrawn, and its period (if any) has not ended by the date in $1.
