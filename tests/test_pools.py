@@ -263,10 +263,10 @@ async def test_fund_rules_are_checked_and_refusals_change_nothing(pool, settings
     fund = s["fund"]
     provider = await who(pool, settings, world, "provider_admin")
     before = await pool.fetchval("select count(*) from audit_events")
-    bad = [dict(matching="ratio", ratio_num=1, **OPEN_WINDOW),  # half a ratio
-           dict(matching="quadratic"),  # no window
-           dict(matching="ratio", ratio_num=1, ratio_den=2, opens_at=NOW, closes_at=NOW - timedelta(days=1)),
-           dict(name_zh=" 基", matching="none")]
+    bad = [{"matching": "ratio", "ratio_num": 1, **OPEN_WINDOW},  # half a ratio
+           {"matching": "quadratic"},  # no window
+           {"matching": "ratio", "ratio_num": 1, "ratio_den": 2, "opens_at": NOW, "closes_at": NOW - timedelta(days=1)},
+           {"name_zh": " 基", "matching": "none"}]
     for fields in bad:
         with pytest.raises(InvalidFields):
             await _do(pool, pools.create_fund, s["foundation"], FundInput(**{"name_zh": "新的配捐基金", **fields}))

@@ -322,7 +322,7 @@ async def test_pages_render_in_both_languages(client, pool, people, world, publi
     await act_as(client, pool, client.app.state.settings, world["funder_admin"].user_id, world.orgs["funder"])
     client.cookies.set("market_lang", lang)
     for path in ("/resources", f"/resources/{resource_id}", "/resources/new", f"/resources/{resource_id}/edit",
-                 "/resources?kind=money&category=01&place=%d&group=children&q=x&offset=50" % world.street,
+                 f"/resources?kind=money&category=01&place={world.street}&group=children&q=x&offset=50",
                  "/resources?place=&kind=&category=&group=&funder=&q=", "/lists"):
         r = await client.get(path)
         assert r.status_code == 200 and f'<html lang="{html_lang}">' in r.text, path

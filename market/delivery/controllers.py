@@ -69,7 +69,7 @@ class ContractPages(Controller):
 
 class ContractApi(Controller):
     path = "/api"
-    tags = ["contracts"]
+    tags = ("contracts",)
 
     @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT,
          summary="A contract (public once signed by both) and where each of its milestones stands")

@@ -251,7 +251,7 @@ class PledgeFormPages(Controller):
 
 class FundApi(Controller):
     path = "/api"
-    tags = ["funding"]
+    tags = ("funding",)
 
     @get("/funds", opt=PUBLIC_OPT, summary="Funds (基金) and matching pools (配捐), with their rules and balances")
     async def index(self, conn: Db) -> list[Fund]:

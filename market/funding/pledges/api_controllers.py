@@ -36,7 +36,7 @@ class Allocation(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class FundingApi(Controller):
     path = "/api"
-    tags = ["funding"]
+    tags = ("funding",)
 
     @post("/pledges", opt=FUNDERS_OPT, status_code=201, summary="Pledge money to a project, a need or a fund")
     async def create(self, conn: Db, identity: User, data: JSONBody[PledgeInput]) -> Pledge:

@@ -31,7 +31,7 @@ class ReceiptPages(Controller):
 
 class ReceiptApi(Controller):
     path = "/api"
-    tags = ["funding"]
+    tags = ("funding",)
 
     @get("/payments/{payment_id:int}/receipt", opt=SIGNED_IN_OPT,
          summary="The receipt of a confirmed payment (its funder's and its receiver's)")

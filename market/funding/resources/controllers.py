@@ -40,10 +40,10 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 PAGE_SIZE = 50
 # The page's filter form sends "any" as an empty value, which the API's types rightly refuse.
-AnyKind = Annotated[str | None, QueryParameter(pattern="^(%s)?$" % "|".join(RESOURCE_KIND_NAMES))]
+AnyKind = Annotated[str | None, QueryParameter(pattern=f"^({'|'.join(RESOURCE_KIND_NAMES)})?$")]
 AnyCategory = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{2})?$")]
 AnyPlace = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{1,9})?$")]
-AnyGroup = Annotated[str | None, QueryParameter(pattern="^(%s)?$" % "|".join(BENEFICIARY_GROUP_NAMES))]
+AnyGroup = Annotated[str | None, QueryParameter(pattern=f"^({'|'.join(BENEFICIARY_GROUP_NAMES)})?$")]
 AnyFunder = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{1,18})?$")]
 MULTI = ("categories", "jurisdiction_ids", "beneficiary_groups")
 TEXT = ("kind", "title", "description", "quantity", "available_from", "available_until", "conditions")
@@ -170,7 +170,7 @@ class ResourcePages(Controller):
 
 class ResourceApi(Controller):
     path = "/api"
-    tags = ["resources"]
+    tags = ("resources",)
 
     @get("/resources", opt=PUBLIC_OPT,
          summary="The resources list (资源清单): what funders offer, whether more follow, and whether you may list one")

@@ -71,7 +71,7 @@ class ContractPages(Controller):
 
 class ContractApi(Controller):
     path = "/api"
-    tags = ["contracts"]
+    tags = ("contracts",)
 
     @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT, status_code=201,
           summary="Prepare the contract from the standard template after the notice period")
