@@ -82,7 +82,12 @@ async def test_both_sign_then_it_is_public_and_frozen(client, pool, world, contr
         await _do(pool, contracts.get, outsider, contract_id)
     with pytest.raises(Forbidden):
         await _do(pool, contracts.sign, outsider, contract_id)
+    await act_as(client, pool, settings, world["other_provider_admin"].user_id)
+    assert (await client.get(f"/contracts/{contract_id}")).status_code == 404  # not public before both sign
+    assert (await client.get(f"/api/contracts/{contract_id}")).status_code == 404
     await act_as(client, pool, settings, world["provider_admin"].user_id)
+    view = (await client.get(f"/api/contracts/{contract_id}")).json()
+    assert view["side"] == "provider" and view["can_sign"] is True and view["status"] == "draft"
     assert (await client.post(f"/api/contracts/{contract_id}/sign", headers=api_headers(client))).json() == {
         "status": "provider_signed"}
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
@@ -93,6 +98,8 @@ async def test_both_sign_then_it_is_public_and_frozen(client, pool, world, contr
     client.cookies.delete("market_session")
     page = await client.get(f"/contracts/{contract_id}")
     assert page.status_code == 200 and "测试provider" in page.text
+    view = (await client.get(f"/api/contracts/{contract_id}")).json()  # the page's twin, public once signed
+    assert view["provider_name"] == "测试provider" and view["side"] is None and not view["can_sign"]
     with pytest.raises(Conflict):
         await _do(pool, contracts.set_milestones, await who(pool, settings, world, "buyer_admin"), contract_id,
                   milestones(100))
