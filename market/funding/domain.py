@@ -4,11 +4,11 @@ from market.core.domain import Domain
 from market.core.settings import Settings
 from market.funding.funds.controllers import FundApi, FundPages, PledgeFormPages
 from market.funding.payments import online
+from market.funding.payments.controllers import StripeWebhook
 from market.funding.payments.gateways import gateway_from_settings
 from market.funding.pledges import models
 from market.funding.pledges import services as pledges
-from market.funding.pledges.api_controllers import FundingApi
-from market.funding.pledges.controllers import PledgePages, StripeWebhook
+from market.funding.pledges.controllers import FundingApi, PledgePages
 from market.funding.receipts.controllers import ReceiptApi, ReceiptPages
 from market.funding.resources.controllers import ResourceApi, ResourcePages
 
