@@ -46,19 +46,18 @@ from market.workflow import Transition, machine, step
 # Who may take each step: the funder pays and cancels; the receiving organisation confirms a
 # transfer, allocates fund money and refunds; the payment service confirms an online payment; the
 # platform itself settles all-or-nothing pledges and marks a pledge disbursed once a milestone
-# payment has used all of it. Every move is written with the one verb that says the stage changed
-# (the entry carries the action and the statuses, which the activity feed names).
+# payment has used all of it.
 FUNDER, RECEIVER, PAYMENT_SERVICE, PLATFORM = "funder", "receiver", "payment_service", "platform"
 PLEDGE = machine("pledge", PLEDGE_STATUSES, [
-    ("pay", "pledged", "awaiting_payment", FUNDER, Verb.PLEDGE_STATUS),
-    ("pay", "awaiting_payment", "awaiting_payment", FUNDER, Verb.PLEDGE_STATUS),
-    ("confirm", "awaiting_payment", "paid", (RECEIVER, PAYMENT_SERVICE), Verb.PLEDGE_STATUS),
-    ("allocate", "paid", "allocated", (RECEIVER, PLATFORM), Verb.PLEDGE_STATUS),
-    ("disburse", "allocated", "disbursed", PLATFORM, Verb.PLEDGE_STATUS),
-    ("cancel", "pledged", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_STATUS),
-    ("cancel", "awaiting_payment", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_STATUS),
-    ("refund", "paid", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_STATUS),
-    ("refund", "allocated", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_STATUS),
+    ("pay", "pledged", "awaiting_payment", FUNDER, Verb.PLEDGE_PAY),
+    ("pay", "awaiting_payment", "awaiting_payment", FUNDER, Verb.PLEDGE_PAY),
+    ("confirm", "awaiting_payment", "paid", (RECEIVER, PAYMENT_SERVICE), Verb.PLEDGE_PAID),
+    ("allocate", "paid", "allocated", (RECEIVER, PLATFORM), Verb.PLEDGE_ALLOCATE),
+    ("disburse", "allocated", "disbursed", PLATFORM, Verb.PLEDGE_DISBURSE),
+    ("cancel", "pledged", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
+    ("cancel", "awaiting_payment", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
+    ("refund", "paid", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
+    ("refund", "allocated", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
 ], action_names=PLEDGE_ACTION_NAMES, status_names=PLEDGE_STATUS_NAMES)
 # A payment is decided once: the receiver (or, online, the payment service) confirms it or rejects
 # it; an online payment fails when its checkout expires or its pledge closes first.
