@@ -143,7 +143,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         await db.migrate(conn)
         print_logins(await load_demo(conn))
         return 0
-    return _with_database(_settings(), work)
+
+    async def city(conn: Any) -> int:
+        import time
+
+        from market.citygen import PASSWORD, generate
+        await db.migrate(conn)
+        started = time.perf_counter()
+        try:
+            await generate(conn, scale=args.scale, seed=args.seed)
+        except RuntimeError as exc:
+            print(f"market: {exc}", file=sys.stderr)
+            return 2
+        print(f"city loaded in {time.perf_counter() - started:.1f} s; every log-in is org<id>@city.market or "
+              f"resident<n>@city.market, password {PASSWORD}")
+        return 0
+    return _with_database(_settings(), city if args.city else work)
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
@@ -183,7 +198,7 @@ def cmd_jurisdictions_import(args: argparse.Namespace) -> int:
 
     async def work(conn: Any) -> int:
         from market.core.errors import MarketError
-        from market.organisations.services import import_jurisdictions
+        from market.places.services import import_jurisdictions
         await db.migrate(conn)
         try:
             async with conn.transaction():
@@ -275,6 +290,54 @@ def cmd_match_solve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _city_run(settings: Settings, args: argparse.Namespace, keep: bool) -> int:
+    """A city-wide rolling docking run as the platform; kept (`market match run --platform`) or rolled
+    back once measured (`market bench docking`)."""
+    async def work(conn: Any) -> int:
+        from market.core.errors import MarketError
+        from market.matching import citywide
+        from market.matching.weights import configured as configured_weights
+
+        def progress(stage: str, seconds: float) -> None:
+            print(f"  {stage:<12} {seconds:8.1f} s", flush=True)
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            owner, user = await citywide.platform_owner(conn, args.as_email)
+            report = await citywide.run_platform(conn, owner, user, configured_weights(settings),
+                                                 time_limit=args.time_limit, progress=progress)
+        except MarketError as exc:
+            await tx.rollback()
+            print(f"market: {exc.text()}", file=sys.stderr)
+            return 2
+        except BaseException:
+            await tx.rollback()
+            raise
+        await (tx.commit() if keep else tx.rollback())
+        total = sum(report.seconds.values())
+        inside = ", ".join(f"{k} {v:.1f} s" for k, v in report.candidate_seconds.items())
+        print(f"docking run {report.run_id if keep else '(rolled back)'}: {report.projects} projects, "
+              f"{report.provider_edges} provider edges, {report.funder_edges} funder edges, "
+              f"{report.assignments} assigned")
+        print(f"  candidates: {inside}")
+        print(f"  total {total:.1f} s; peak memory (maxrss) {report.peak_mib:.0f} MiB")
+        print(f"  objective {report.objective:.2f}, upper bound {report.upper_bound:.2f}, gap {report.gap:.3%}")
+        return 0
+    return _with_database(settings, work)
+
+
+def cmd_match_run(args: argparse.Namespace) -> int:
+    if not args.platform:
+        print("market: a run from the command line is the platform-wide one: add --platform (a buyer or "
+              "foundation runs its own on /docking)", file=sys.stderr)
+        return 2
+    return _city_run(_settings(), args, keep=True)
+
+
+def cmd_bench_docking(args: argparse.Namespace) -> int:
+    return _city_run(_settings(), args, keep=False)
+
+
 def cmd_bench_matching(args: argparse.Namespace) -> int:
     from market.matching.bench import GRID, SIZES
     from market.matching.bench import main as bench
@@ -312,7 +375,12 @@ def parser() -> argparse.ArgumentParser:
     dbp.add_parser("upgrade", help="apply pending migrations").set_defaults(func=cmd_db_upgrade)
     dbp.add_parser("status", help="list applied and pending migrations").set_defaults(func=cmd_db_status)
 
-    sub.add_parser("demo", help="load the demo district and print its log-ins").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="load the demo district and print its log-ins")
+    demo.add_argument("--city", action="store_true", help="instead, generate a whole city (market/citygen.py)")
+    demo.add_argument("--scale", type=float, default=1.0, help="the city's size, 1.0 = 16 districts, ~6,000 "
+                                                               "communities, 100,000 needs (with --city)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed and day give the same city (with --city)")
+    demo.set_defaults(func=cmd_demo)
 
     auditp = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     auditp.add_parser("verify", help="check the audit trail's hash chain").set_defaults(func=cmd_audit_verify)
@@ -350,6 +418,14 @@ def parser() -> argparse.ArgumentParser:
     msolve.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
     msolve.set_defaults(func=cmd_match_solve)
 
+    mrun = match.add_parser("run", help="a rolling docking run over every project waiting for a provider, kept "
+                                        "as the platform's (stages timed)")
+    mrun.add_argument("--platform", action="store_true", help="over the whole platform (required)")
+    mrun.add_argument("--as", dest="as_email", default=None, help="the platform administrator it is run as "
+                                                                  "(default: the first)")
+    mrun.add_argument("--time-limit", type=float, default=60.0, help="the solver's seconds (default 60)")
+    mrun.set_defaults(func=cmd_match_run)
+
     bench = sub.add_parser("bench", help="benchmarks (figures, not tests)").add_subparsers(
         dest="bench_command", required=True)
     bmatch = bench.add_parser("matching", help="time, peak memory, objective, bound and gap of the docking "
@@ -360,6 +436,12 @@ def parser() -> argparse.ArgumentParser:
                                                       "market/matching/bench.py)")
     bmatch.add_argument("--jobs", type=int, default=1, help="solves at once (2: the other core busy)")
     bmatch.set_defaults(func=cmd_bench_matching)
+    bdock = bench.add_parser("docking", help="a city-wide rolling docking run end to end against the database "
+                                             "(e.g. one from `market demo --city`): seconds per stage, peak "
+                                             "memory, edges, objective, bound and gap; the run is rolled back")
+    bdock.add_argument("--as", dest="as_email", default=None, help="the platform administrator it runs as")
+    bdock.add_argument("--time-limit", type=float, default=60.0, help="the solver's seconds (default 60)")
+    bdock.set_defaults(func=cmd_bench_docking)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from market.accounts import services as accounts
 from market.accounts.services import (
     check_password_strength,
     hash_password,
@@ -25,7 +26,6 @@ from market.catalogue.models import NewVersion
 from market.core import clock
 from market.core.access import Identity
 from market.core.clock import on_day
-from market.core.db import queries
 from market.core.errors import Invalid, InvalidFields
 from market.core.settings import Settings
 from market.evaluation import services as engine
@@ -33,7 +33,8 @@ from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.funding import demo as funding_demo
 from market.matching import demo as fairs_demo
 from market.organisations import credit_code
-from market.organisations.services import add_jurisdiction
+from market.organisations.services import insert_organisation
+from market.places.services import add_jurisdiction
 from market.procurement import awards, batches, bids, calls, needs
 from market.procurement import evaluation as call_evaluation
 from market.procurement.contracts import services as contracts
@@ -158,7 +159,7 @@ async def _organisation(conn: asyncpg.Connection, *, kind: str, subtype: str, na
                 await conn.fetchval("select id from organisations where name_zh = $1 and credit_code is null", name_zh))
     if existing:
         return existing
-    org_id = await queries.organisations.insert_organisation(
+    org_id = await insert_organisation(
         conn, kind=kind, subtype=subtype, name_zh=name_zh, name_en=name_en, credit_code=code, jurisdiction_id=place,
         rating=rating, registration_date=registered, description=description, contact_name="",
         contact_phone=f"0571-8700{zlib.crc32(name_zh.encode()) % 10000:04d}", contact_email="",
@@ -175,13 +176,13 @@ async def _user(conn: asyncpg.Connection, email: str, name: str, password_hash: 
                 role: str | None, community: int | None = None) -> int:
     user_id = await conn.fetchval("select id from users where email = $1", email)
     if user_id is None:
-        user_id = await queries.accounts.insert_user(conn, email=email, display_name=name, password_hash=password_hash,
+        user_id = await accounts.insert_user(conn, email=email, display_name=name, password_hash=password_hash,
                                                      community_id=community, locale="zh_Hans")
         await audit.record(conn, verb=Verb.USER_SIGN_UP, object_type="user", object_id=user_id,
                            after={"email": email, "display_name": name})
     if org_id is not None and role is not None:
-        if not await queries.accounts.membership(conn, user_id=user_id, organisation_id=org_id):
-            await queries.accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role=role)
+        if not await accounts.membership(conn, user_id=user_id, organisation_id=org_id):
+            await accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role=role)
             await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership", object_id=f"{org_id}:{user_id}",
                                organisation=org_id, after={"user_id": user_id, "role": role})
     return user_id

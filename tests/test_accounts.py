@@ -307,3 +307,13 @@ async def test_act_as_only_for_own_memberships(client, world, pool):
     r = await client.post("/api/account/act-as", json={"organisation_id": None}, headers=api_headers(client))
     assert r.status_code == 204
     assert (await client.get("/api/me")).json()["organisation_id"] is None
+
+
+async def test_the_account_twin_is_the_pages_view(client, pool, world):
+    assert (await client.get("/api/account")).status_code == 401
+    person = world["buyer_admin"]
+    await act_as(client, pool, client.app.state.settings, person.user_id)
+    account = (await client.get("/api/account")).json()
+    assert account == (await client.get("/api/me")).json()
+    assert account["email"] == person.email and account["organisation_id"] == world.orgs["bureau"]
+    assert [m["organisation_id"] for m in account["memberships"]] == [world.orgs["bureau"]]

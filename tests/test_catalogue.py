@@ -94,13 +94,13 @@ async def test_a_bad_import_leaves_the_draft_as_it_was(pool, bureau):
     assert count == len(ROWS)
 
 
-@pytest.mark.parametrize("source", workflow.STATUSES)
-@pytest.mark.parametrize("action", workflow.ACTIONS)
+@pytest.mark.parametrize("source", workflow.VERSION.statuses)
+@pytest.mark.parametrize("action", workflow.VERSION.actions)
 async def test_every_version_transition_allowed_or_refused(pool, bureau, source, action):
     version_id = await _draft(pool, bureau, csv_bytes())
     async with pool.acquire() as conn:
         await conn.execute("update catalogue_versions set status = $1 where id = $2", source, version_id)
-        step = workflow.find(action, source)
+        step = workflow.VERSION.find(action, source)
         async with conn.transaction():
             if step is None:
                 with pytest.raises(Conflict):
@@ -130,7 +130,7 @@ async def test_publishing_needs_items_and_replaces_the_catalogue_in_force(pool, 
 
 
 async def test_a_published_catalogue_never_changes(pool, bureau, database):
-    from market import db
+    from market.core import db
     version_id = await _draft(pool, bureau, csv_bytes())
     async with pool.acquire() as conn, conn.transaction():
         await catalogue.change_status(conn, bureau, version_id, "publish")
@@ -240,7 +240,7 @@ async def test_manage_page_creates_a_draft_copied_from_another(client, pool, wor
     r = await post_form(client, "/catalogue/versions", {"year": "2026", "title_zh": "2026年目录", "copy_from": source})
     assert r.status_code == 303
     new_id = int(r.headers["location"].rsplit("/", 1)[1])
-    assert (await client.get(f"/api/catalogue/versions/{new_id}")).json()["entries"][2]["code"] == "01.01.01"
+    assert (await client.get(f"/api/catalogue/versions/{new_id}")).json()["version"]["entries"][2]["code"] == "01.01.01"
     r = await post_form(client, "/catalogue/versions", {"year": "1999", "title_zh": "x"})
     assert r.status_code == 400 and 'id="e-year"' in r.text and 'id="e-title_zh"' in r.text
 
@@ -248,3 +248,22 @@ async def test_manage_page_creates_a_draft_copied_from_another(client, pool, wor
 async def test_unknown_version_is_404(client):
     assert (await client.get("/catalogue/versions/999999")).status_code == 404
     assert (await client.get("/catalogue/items/999999")).status_code == 404
+
+
+async def test_the_catalogue_twins_are_the_pages_views(client, pool, world, bureau):
+    version_id = await _draft(pool, bureau, csv_bytes())
+    index = (await client.get("/api/catalogue")).json()
+    assert index == {"q": "", "category": "", "catalogues": [], "results": None}
+    async with pool.acquire() as conn, conn.transaction():
+        await catalogue.change_status(conn, bureau, version_id, "publish")
+    index = (await client.get("/api/catalogue", params={"q": "助餐"})).json()
+    assert [c["id"] for c in index["catalogues"]] == [version_id] and index["catalogues"][0]["items"] > 0
+    assert [r["code"] for r in index["results"]] == [i["code"] for i in (await client.get(
+        "/api/catalogue/items", params={"q": "助餐"})).json()]
+    assert (await client.get("/api/catalogue/manage")).status_code == 401
+    await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
+    assert (await client.get("/api/catalogue/manage")).status_code == 403
+    await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
+    assert [v["id"] for v in (await client.get("/api/catalogue/manage")).json()["versions"]] == [version_id]
+    page = (await client.get(f"/api/catalogue/versions/{version_id}")).json()
+    assert page["owner"] is True and page["actions"] == ["retire"] and page["tree"][0]["entry"]["code"] == "01"

@@ -360,3 +360,9 @@ async def test_the_statements_do_not_grow_with_the_items(pool, settings, world, 
                "evaluator": "panels_to_score", "resident": "needs_raised"}.get(name)
     if longest:
         assert lists(view)[longest].total == 25 and len(lists(view)[longest].items) == 20
+
+
+async def test_the_home_page_twin_counts_the_verified_organisations(client, world):
+    home = (await client.get("/api/home")).json()
+    assert home == {"by_kind": {"buyer": 1, "provider": 2, "funder": 1, "evaluator": 1}}
+    assert (await client.get("/")).status_code == 200

@@ -35,7 +35,7 @@ async def test_a_changed_applied_migration_is_refused(pg_server, tmp_path):
     conn = await _fresh(pg_server, "mig_changed")
     try:
         await db.migrate(conn, tmp_path)
-        first = sorted(tmp_path.glob("*.sql"))[0]
+        first = min(tmp_path.glob("*.sql"))
         first.write_text(first.read_text() + "\n-- edited later\n")
         (tmp_path / "9999_more.sql").write_text("create table should_not_appear (id int);")
         with pytest.raises(db.MigrationError, match=f"{first.name} was changed after it was applied"):

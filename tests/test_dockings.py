@@ -384,3 +384,25 @@ async def test_the_fair_form_lines_up_a_project_with_its_provider_or_says_why_no
                                                       "provider_id": world.orgs["provider"]})
     assert added.status_code == 303
     assert await pool.fetchval("select provider_id from fair_items") == world.orgs["provider"]
+
+
+async def test_the_docking_page_and_its_twin_show_the_same_view(client, pool, settings, world, funded):
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    run_id = await _do(pool, rolling.run, await who(pool, settings, world, "buyer_admin"), W)
+    view = (await client.get(f"/api/docking?run={run_id}")).json()
+    assert view["rolling"]["run"]["id"] == run_id and view["rolling"]["kind"] == "buyer"
+    assert [p for p, _ in view["projects"]] == [w["project_id"] for w in view["rolling"]["waiting"]]
+    assert world.orgs["provider"] in [p for p, _ in view["providers"]] and view["readable_contracts"] == []
+    page = await client.get(f"/docking?run={run_id}")
+    assert all(f'value="{p}"' in page.text for p, _ in view["providers"])
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    for url in ("/docking", "/api/docking"):
+        assert (await client.get(url)).status_code == 403, url
+
+
+async def test_a_refused_run_pledge_shows_the_docking_page_again(client, pool, settings, world, funded):
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    run_id = await _do(pool, rolling.run, await who(pool, settings, world, "funder_admin"), W)
+    refused = await post_form(client, f"/docking/runs/{run_id}/projects/{funded['b']}/pledge")  # nothing suggested
+    assert refused.status_code == 409 and 'id="errors"' in refused.text and "滚动对接" in refused.text
+    assert await pool.fetchval("select count(*) from pledges") == 0

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from market.accounts import services as accounts
+from market.accounts.services import insert_membership, insert_user
 from market.core import clock
-from market.core.db import queries
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.matching import fairs
 from market.matching.fair_models import (
@@ -28,25 +28,22 @@ from market.matching.fair_models import (
     RaiseInput,
 )
 from market.matching.weights import Weights, configured
+from market.organisations.services import insert_organisation
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import travel, who
 from tests.test_evaluation import _do
 from tests.world import code
 
 W = Weights()
-EXPECTED = {"open": {"draft": "open"}, "go_live": {"open": "live"}, "stage": {"live": "live"},
-            "close": {"live": "closed"}}
 
 
-def test_every_fair_step_allowed_and_refused():
-    for action, moves in EXPECTED.items():
-        for status in FAIR_STATUS_NAMES:
-            if status in moves:
-                assert fairs.step(action, status).target == moves[status]
-            else:
-                with pytest.raises(Conflict):
-                    fairs.step(action, status)
-    assert set(EXPECTED) == set(fairs.FAIR_ACTIONS)
+def test_the_fair_and_its_paddles_have_these_life_cycles():
+    """Every move of both is walked, allowed and refused, by tests/test_structure.py."""
+    assert {(t.action, t.source): t.target for t in fairs.FAIR.transitions} == {
+        ("add_item", "draft"): "draft", ("add_item", "open"): "open", ("open", "draft"): "open",
+        ("go_live", "open"): "live", ("stage", "live"): "live", ("close", "live"): "closed"}
+    assert set(fairs.FAIR.statuses) == set(FAIR_STATUS_NAMES)
+    assert {(t.action, t.source): t.target for t in fairs.RAISE.transitions} == {("confirm", "proposed"): "confirmed"}
 
 
 def _fair_input(**change) -> FairInput:
@@ -59,14 +56,14 @@ def _fair_input(**change) -> FairInput:
 async def _second_funder(pool, world) -> tuple[int, int]:
     """Another verified funder organisation with its admin: (org id, user id)."""
     async with pool.acquire() as conn, conn.transaction():
-        org_id = await queries.organisations.insert_organisation(
+        org_id = await insert_organisation(
             conn, kind="funder", subtype="enterprise", name_zh="测试second_funder", name_en="Second funder",
             credit_code=code("91", 9), jurisdiction_id=world.district, rating=None, registration_date=None, description="",
             contact_name="联系人", contact_phone="0571-1234", contact_email="second@org.test", address="",
             status="verified")
-        user_id = await queries.accounts.insert_user(conn, email="second.funder@people.test", display_name="二号",
+        user_id = await insert_user(conn, email="second.funder@people.test", display_name="二号",
                                                      password_hash="x", community_id=None, locale="zh_Hans")
-        await queries.accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
+        await insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
     return org_id, user_id
 
 
@@ -115,7 +112,7 @@ async def test_a_fair_from_setup_to_report(pool, settings, world, project):
 
     token = await _do(pool, fairs.raise_paddle, funder, fair_id, early)
     assert await _do(pool, fairs.raise_paddle, funder, fair_id, early) == token  # the same tap again
-    with pytest.raises(Conflict, match="10,000.00"):  # the token with another amount: the first one stands
+    with pytest.raises(Conflict, match=r"10,000\.00"):  # the token with another amount: the first one stands
         await _do(pool, fairs.raise_paddle, funder, fair_id, RaiseInput(project_id=project, amount_fen=1_00,
                                                                          token=early.token))
     assert await pool.fetchval("select count(*) from pledges") == 0  # a first tap pledges nothing
@@ -189,8 +186,9 @@ async def two_processes(database, tmp_path):
     env = {**os.environ, "DATABASE_URL": database, "MARKET_SECRET_KEY": "p" * 40, "MARKET_DATA_DIR": str(tmp_path),
            "MARKET_NOTIFY_SECONDS": "0", "MARKET_LOG_LEVEL": "warning"}
     ports = [_free_port(), _free_port()]
-    procs = [subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    # Started and left running beside the test, never waited on while it runs.
+    procs = [subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)],  # noqa: ASYNC220
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         async with httpx.AsyncClient() as probe:
@@ -213,15 +211,15 @@ async def two_processes(database, tmp_path):
 
 
 async def _watch(base: str, fair_id: int, seen: list[dict], ready: asyncio.Event) -> None:
-    async with httpx.AsyncClient(timeout=None) as client:
-        async with client.stream("GET", f"{base}/fairs/{fair_id}/events") as response:
-            event = None
-            async for line in response.aiter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:") and event == "board":
-                    seen.append(json.loads(line.split(":", 1)[1]))
-                    ready.set()
+    async with httpx.AsyncClient(timeout=None) as client, client.stream("GET", f"{base}/fairs/{fair_id}/events") \
+            as response:
+        event = None
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event == "board":
+                seen.append(json.loads(line.split(":", 1)[1]))
+                ready.set()
 
 
 async def test_two_processes_show_every_raise_on_every_board(pool, settings, world, project, two_processes):
@@ -365,3 +363,93 @@ async def test_a_fair_running_past_its_end_still_takes_all_or_nothing_raises(poo
     pledge = await pool.fetchrow("select * from pledges where id = $1",
                                  await _do(pool, fairs.confirm_raise, funder, fair_id, token))
     assert pledge["condition_deadline"] > clock.now()
+
+
+async def test_each_move_of_a_fair_is_audited_with_its_own_verb(pool, settings, world, project):
+    fair_id = await _live_fair(pool, settings, world, project)
+    await _do(pool, fairs.move, await who(pool, settings, world, "buyer_admin"), fair_id, "stage", 1)
+    funder = await who(pool, settings, world, "funder_admin")
+    token = await _do(pool, fairs.raise_paddle, funder, fair_id,
+                      RaiseInput(project_id=project, amount_fen=1_000_00, token=uuid.uuid4()))
+    pledge = await _do(pool, fairs.confirm_raise, funder, fair_id, token)
+    assert await _do(pool, fairs.confirm_raise, funder, fair_id, token) == pledge  # confirmed once, audited once
+    moves = await pool.fetch("select verb, diff from audit_events where object_type = 'fair' and object_id = $1 "
+                             "order by id", str(fair_id))
+    assert [m["verb"] for m in moves] == ["fair.create", "fair.change", "fair.open", "fair.go_live", "fair.stage"]
+    assert moves[3]["diff"]["status"] == ["open", "live"]
+    raised = await pool.fetch("select verb, diff, organisation_id from audit_events where object_type = 'fair_raise' "
+                              "and object_id = $1", str(token))
+    assert [(r["verb"], r["organisation_id"]) for r in raised] == [("fair_raise.confirm", world.orgs["funder"])]
+    assert raised[0]["diff"]["pledge_id"] == [None, pledge]
+
+
+async def test_a_move_the_fair_cannot_make_now_names_the_ones_it_can(pool, settings, world, project):
+    from market.core.i18n import use_locale
+    fair_id = await _live_fair(pool, settings, world, project)
+    bureau = await who(pool, settings, world, "buyer_admin")
+    with pytest.raises(Conflict) as refused, use_locale("en"):
+        await _do(pool, fairs.move, bureau, fair_id, "open")
+    with use_locale("en"):
+        assert refused.value.text() == ("This cannot be done while it is live; what can be done now: Put on stage、"
+                                        "Close the fair.")
+    with pytest.raises(Conflict):  # the running order is fixed once the fair is live
+        await _do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=1_000_00), W)
+    with pytest.raises(Forbidden):
+        await _do(pool, fairs.move, await who(pool, settings, world, "funder_admin"), fair_id, "close")
+    with pytest.raises(NotFound):  # not a move: the running order has its own step
+        await _do(pool, fairs.move, bureau, fair_id, "add_item")
+
+
+async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, settings, world, project):
+    fair_id = await _live_fair(pool, settings, world, project)
+    bureau = await who(pool, settings, world, "buyer_admin")
+    draft = await _do(pool, fairs.create, bureau, _fair_input(title_zh="还在筹备的相亲会"))
+    await act_as(client, pool, settings, None)
+    listed = (await client.get("/api/fairs")).json()
+    assert [f["id"] for f in listed["fairs"]] == [fair_id] and listed["may_set_up"] is False
+    shown = (await client.get(f"/api/fairs/{fair_id}")).json()
+    assert shown["fair"]["status"] == "live" and [i["project_id"] for i in shown["board"]["items"]] == [project]
+    assert (shown["projects"], shown["providers"], shown["may_register"], shown["marked"]) == ([], [], False, [])
+    board = (await client.get(f"/api/fairs/{fair_id}/board")).json()
+    assert (board["fair"]["id"], board["board"]["on_stage"]) == (fair_id, 1)
+    # A draft is the organiser's, on the page and in its twin alike.
+    for url in (f"/fairs/{draft}", f"/api/fairs/{draft}", f"/fairs/{draft}/board", f"/api/fairs/{draft}/board"):
+        assert (await client.get(url)).status_code == 404, url
+    for url in (f"/fairs/{fair_id}/report", f"/api/fairs/{fair_id}/report"):  # not closed yet
+        assert (await client.get(url)).status_code == 409, url
+
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    organiser = (await client.get(f"/api/fairs/{draft}")).json()
+    assert organiser["fair"]["organiser"] and [p for p, _ in organiser["projects"]] == [project]
+    assert (await client.get("/api/fairs")).json()["may_set_up"] is True
+
+    await act_as(client, pool, settings, world["funder_admin"].user_id)
+    await post_form(client, f"/fairs/{fair_id}/interest/{project}", {"interested": "1"})
+    assert (await client.get(f"/api/fairs/{fair_id}")).json()["marked"] == [project]
+    paddle = (await client.get(f"/api/fairs/{fair_id}/paddle")).json()
+    assert paddle["on_stage_project"] == project and paddle["raises"] == []
+    assert [p for p, _ in paddle["project_choices"]] == [project]
+    token = str(uuid.uuid4())
+    await post_form(client, f"/fairs/{fair_id}/raises", {"project_id": project, "amount_yuan": "500", "token": token})
+    raised = (await client.get(f"/api/fairs/{fair_id}/paddle")).json()["raises"]
+    assert [(r["token"], r["amount_fen"], r["status"]) for r in raised] == [(token, 500_00, "proposed")]
+
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    for url in (f"/fairs/{fair_id}/paddle", f"/api/fairs/{fair_id}/paddle"):
+        assert (await client.get(url)).status_code == 403, url
+
+    await _do(pool, fairs.move, bureau, fair_id, "close")
+    report = (await client.get(f"/api/fairs/{fair_id}/report")).json()
+    assert report["report"]["board"]["raises"] == 0 and (report["dockings"], report["mine"]) == ({}, [])
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert (await client.get(f"/api/fairs/{fair_id}/report")).json()["mine"] == [project]
+
+
+async def test_a_refused_step_shows_the_fair_again_with_why(client, pool, settings, world, project):
+    fair_id = await _live_fair(pool, settings, world, project)
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    refused = await post_form(client, f"/fairs/{fair_id}/actions/open?lang=en")
+    assert refused.status_code == 409 and "what can be done now" in refused.text and "Put on stage" in refused.text
+    bad_stage = await post_form(client, f"/fairs/{fair_id}/actions/stage", {"on_stage": "9"})
+    assert bad_stage.status_code == 400 and 'id="errors"' in bad_stage.text
+    assert await pool.fetchval("select on_stage from fairs where id = $1", fair_id) == 1

@@ -166,7 +166,7 @@ def test_docs_extract_command_uses_these_keywords():
     assert set(documented) == set(KEYWORDS), (
         f"only in docs/i18n.md: {sorted(set(documented) - set(KEYWORDS))}; "
         f"only in KEYWORDS here: {sorted(set(KEYWORDS) - set(documented))}")
-    assert ["-F", "babel.cfg"] == args[args.index("-F"):args.index("-F") + 2]
+    assert args[args.index("-F"):args.index("-F") + 2] == ["-F", "babel.cfg"]
 
 
 def _error_classes(cls: type = MarketError) -> list[type]:

@@ -37,8 +37,10 @@ async def test_the_asker_hears_the_answer_and_the_inbox_works(client, pool, worl
     await act_as(client, pool, settings, world["provider_admin"].user_id)
     page = (await client.get("/dashboard")).text
     assert 'class="badge count">2<' in page  # call opened, question answered
-    items = (await client.get("/api/inbox/")).json()
-    assert [i["link"] for i in items][0] == f"/calls/{open_call}#questions"
+    inbox = (await client.get("/api/inbox/")).json()
+    items = inbox["items"]
+    assert inbox["total"] == 2 and inbox["offset"] == 0
+    assert items[0]["link"] == f"/calls/{open_call}#questions"
     assert "东坡路社区上门助浴服务采购" in items[0]["text"]
     r = await client.get(f"/inbox/{items[0]['id']}")
     assert r.status_code == 303 and r.headers["location"] == f"/calls/{open_call}#questions"
@@ -89,7 +91,7 @@ async def test_the_outbox_emails_each_notification_once_in_the_recipients_langua
     assert await notifications.send_pending(pool, mailer, settings) == 0
 
 
-async def test_award_and_objection_notify_the_other_side(pool, settings, world, scored):
+async def test_award_and_objection_notify_the_other_side(pool, settings, world, scored):  # noqa: F811
     await pool.execute("delete from notifications")
     await _do(pool, awards.award, await who(pool, settings, world, "buyer_admin"), scored)
     assert await kinds(pool, world["other_provider_admin"].user_id) == ["call_awarded"]

@@ -77,14 +77,14 @@ async def test_an_individual_donor_needs_no_code(client, pool, world):
     assert r.status_code == 201 and r.json()["status"] == "pending"
 
 
-@pytest.mark.parametrize("source", workflow.STATUSES)
-@pytest.mark.parametrize("action", workflow.ACTIONS)
+@pytest.mark.parametrize("source", workflow.ORGANISATION.statuses)
+@pytest.mark.parametrize("action", workflow.ORGANISATION.actions)
 async def test_every_status_change_allowed_or_refused(pool, settings, world, source, action):
     org = world.orgs["other_provider"]
     async with pool.acquire() as conn:
         await conn.execute("update organisations set status = $1 where id = $2", source, org)
-    step = workflow.find(action, source)
-    person = world["other_provider_admin"] if step and step.by == "organisation_admin" else world["platform_admin"]
+    step = workflow.ORGANISATION.find(action, source)
+    person = world["other_provider_admin"] if step and "organisation_admin" in step.who else world["platform_admin"]
     who = await identity_of(pool, settings, person.user_id, person.org_id)
     async with pool.acquire() as conn:
         async with conn.transaction():
@@ -100,7 +100,8 @@ async def test_every_status_change_allowed_or_refused(pool, settings, world, sou
     assert events == (1 if step else 0)
 
 
-@pytest.mark.parametrize("action,source", [(t.action, t.source) for t in workflow.TRANSITIONS if t.by == "platform_admin"])
+@pytest.mark.parametrize("action,source", [(t.action, t.source) for t in workflow.ORGANISATION.transitions
+                                           if t.who == {"platform_admin"}])
 async def test_only_the_platform_takes_platform_decisions(pool, settings, world, action, source):
     org = world.orgs["other_provider"]
     async with pool.acquire() as conn:
@@ -137,12 +138,12 @@ async def test_private_contact_details_are_for_members_only(client, pool, world)
     settings = client.app.state.settings
     org = world.orgs["provider"]
     public = (await client.get(f"/api/organisations/{org}")).json()
-    assert "contact_phone" not in public and "address" not in public
+    assert public["private"] is None and "contact_phone" not in public["org"] and public["documents"] == []
     assert "私密地址" not in (await client.get(f"/organisations/{org}")).text
     await act_as(client, pool, settings, world["other_provider_admin"].user_id)
-    assert "contact_phone" not in (await client.get(f"/api/organisations/{org}")).json()
+    assert (await client.get(f"/api/organisations/{org}")).json()["private"] is None
     await act_as(client, pool, settings, world["provider_staff"].user_id)
-    assert (await client.get(f"/api/organisations/{org}")).json()["address"] == "私密地址"
+    assert (await client.get(f"/api/organisations/{org}")).json()["private"]["address"] == "私密地址"
 
 
 @pytest.mark.parametrize("attacker", ["other_provider_admin", "buyer_admin", "provider_staff", "resident"])
@@ -187,7 +188,9 @@ async def test_organisation_admin_manages_members(client, pool, world):
 
 
 async def test_directory_lists_verified_organisations_only(client, world):
-    names = [o["name_zh"] for o in (await client.get("/api/organisations?kind=provider")).json()]
+    directory = (await client.get("/api/organisations?kind=provider")).json()
+    names = [o["name_zh"] for o in directory["organisations"]]
+    assert directory["total"] == len(names) == 2 and directory["kind"] == "provider"
     assert "测试provider" in names and "测试pending_provider" not in names
     page = await client.get("/organisations?q=other")
     assert "测试other_provider" in page.text and "测试funder" not in page.text
@@ -213,3 +216,28 @@ async def test_the_platform_sees_a_pending_organisations_documents_when_verifyin
     assert "登记证书.pdf" in (await client.get(f"/organisations/{pending.org_id}")).text
     await act_as(client, pool, app.state.settings, world["provider_admin"].user_id)
     assert (await client.get(f"/organisations/{pending.org_id}")).status_code == 404
+
+
+async def test_the_verification_queue_twin_is_the_pages_view_and_the_platforms_alone(client, pool, world):
+    settings = client.app.state.settings
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert (await client.get("/api/admin/organisations")).status_code == 403
+    assert (await client.get("/admin/organisations")).status_code == 403
+    await act_as(client, pool, settings, world["platform_admin"].user_id)
+    queue = (await client.get("/api/admin/organisations")).json()
+    assert [o["id"] for o in queue["organisations"]] == [world.orgs["pending_provider"]]
+    assert queue["places"][str(world.district)]["level"] == "district"
+    assert "测试pending_provider" in (await client.get("/admin/organisations")).text
+    profile = (await client.get(f"/api/organisations/{world.orgs['pending_provider']}")).json()
+    assert profile["actions"] == ["verify", "reject"] and profile["private"]["address"] == "私密地址"
+
+
+async def test_the_members_twin_is_the_pages_view(client, pool, world):
+    org = world.orgs["provider"]
+    await act_as(client, pool, client.app.state.settings, world["provider_staff"].user_id)
+    assert (await client.get(f"/api/organisations/{org}/members")).status_code == 403
+    await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
+    view = (await client.get(f"/api/organisations/{org}/members")).json()
+    assert view["org"]["id"] == org and {m["display_name"] for m in view["members"]} >= {"provider_admin",
+                                                                                         "provider_staff"}
+    assert "provider_staff" in (await client.get(f"/organisations/{org}/members")).text

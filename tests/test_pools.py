@@ -6,15 +6,16 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 import pytest
 
+from market.accounts.services import insert_membership, insert_user
 from market.core import clock
 from market.core.access import Identity
-from market.core.db import queries
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.funding.funds import services as pools
 from market.funding.funds.models import FundInput
 from market.funding.ledger import services as ledger
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
+from market.organisations.services import insert_organisation
 from market.procurement import needs
 from market.procurement.models import ProjectInput
 from tests.conftest import act_as, post_form
@@ -33,14 +34,14 @@ OPEN_WINDOW = {"opens_at": NOW - timedelta(hours=1), "closes_at": NOW + timedelt
 async def _funder(pool, world, key: str, serial: int) -> Identity:
     """Another verified funder organisation with its administrator."""
     async with pool.acquire() as conn, conn.transaction():
-        org = await queries.organisations.insert_organisation(
+        org = await insert_organisation(
             conn, kind="funder", subtype="foundation", name_zh=f"测试{key}", name_en=f"Test {key}",
             credit_code=code("91", serial), jurisdiction_id=world.district, rating=None, registration_date=None,
             description="", contact_name="联系人", contact_phone="0571-1234", contact_email=f"{key}@org.test",
             address="地址", status="verified")
-        user = await queries.accounts.insert_user(conn, email=f"{key}@people.test", display_name=key,
+        user = await insert_user(conn, email=f"{key}@people.test", display_name=key,
                                                   password_hash=_HASH, community_id=None, locale="zh_Hans")
-        await queries.accounts.insert_membership(conn, user_id=user, organisation_id=org, role="admin")
+        await insert_membership(conn, user_id=user, organisation_id=org, role="admin")
     return Identity(user_id=user, email=f"{key}@people.test", display_name=key, locale="zh_Hans", community_id=None,
                     session_hash="", org_id=org, org_kind="funder", org_status="verified", org_name_zh=f"测试{key}",
                     org_name_en=f"Test {key}", role="admin")
@@ -453,8 +454,8 @@ def test_the_charts_stay_inside_their_frame():
     flows, line = charts.flows(months), charts.balance(months)
     assert len(flows.bars) == 48 and len(flows.labels) == 12  # every other month named
     for bar in flows.bars:
-        assert charts.LEFT <= bar.x and bar.x + bar.width <= flows.right
-        assert charts.TOP <= bar.y and abs(bar.y + bar.height - flows.bottom) < 0.2
+        assert bar.x >= charts.LEFT and bar.x + bar.width <= flows.right
+        assert bar.y >= charts.TOP and abs(bar.y + bar.height - flows.bottom) < 0.2
     tallest = max(flows.bars, key=lambda b: b.height)
     assert tallest.value_fen == 12_000_00 and flows.ticks[-1].value_fen == 20_000_00
     assert [p.value_fen for p in line.points][:3] == [300_00, 600_00, 900_00]

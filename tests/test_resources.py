@@ -6,11 +6,12 @@ from datetime import date, timedelta
 import msgspec
 import pytest
 
-from market.core.db import queries
+from market.accounts.services import insert_membership, insert_user
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
 from market.funding.resources import services as resources
 from market.funding.resources.models import ResourceInput
+from market.organisations.services import insert_organisation
 from market.procurement import needs
 from market.procurement.models import NeedInput
 from tests.conftest import act_as, api_headers, identity_of, post_form
@@ -26,7 +27,7 @@ async def people(pool, settings, world):
     """The world's funder with staff and finance members, a second funder and an unverified one."""
     async with pool.acquire() as conn, conn.transaction():
         async def org(key, serial, status="verified"):
-            world.orgs[key] = await queries.organisations.insert_organisation(
+            world.orgs[key] = await insert_organisation(
                 conn, kind="funder", subtype="foundation", name_zh=f"测试{key}", name_en=f"Test {key}",
                 credit_code=code("53", serial), jurisdiction_id=world.district, rating=None, registration_date=None,
                 description="", contact_name="联系人", contact_phone="0571-1234", contact_email=f"{key}@org.test",
@@ -38,10 +39,10 @@ async def people(pool, settings, world):
         for name, org_key, role in (("funder_staff", "funder", "staff"), ("funder_finance", "funder", "finance"),
                                     ("other_funder_admin", "other_funder", "admin"),
                                     ("pending_funder_admin", "pending_funder", "admin")):
-            ids[name] = (await queries.accounts.insert_user(
+            ids[name] = (await insert_user(
                 conn, email=f"{name}@people.test", display_name=name, password_hash=_HASH, community_id=None,
                 locale="zh_Hans"), world.orgs[org_key])
-            await queries.accounts.insert_membership(conn, user_id=ids[name][0], organisation_id=ids[name][1],
+            await insert_membership(conn, user_id=ids[name][0], organisation_id=ids[name][1],
                                                      role=role)
     out = {name: await identity_of(pool, settings, uid, org_id) for name, (uid, org_id) in ids.items()}
     for name in ("funder_admin", "provider_admin", "buyer_admin", "platform_admin", "resident"):

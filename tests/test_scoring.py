@@ -10,8 +10,8 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from market.accounts.services import insert_membership, insert_user
 from market.app import create_app, load_settings
-from market.core.db import queries
 from market.core.i18n import use_locale
 from market.core.settings import SettingsError
 from market.funding.resources import services as resources
@@ -30,6 +30,8 @@ from market.matching.scoring import (
     score_provider,
 )
 from market.matching.weights import Weights, WeightsError
+from market.organisations.services import insert_organisation
+from market.places.services import insert_jurisdiction
 from market.procurement import bids, calls, needs
 from market.procurement.models import ProjectInput
 from tests.conftest import act_as
@@ -222,7 +224,7 @@ def test_an_override_of_the_weights_changes_the_ranking():
     ('{"same_street": 99}', "same_street"), ('{"funding": 30}', "funding"),
 ])
 def test_a_bad_override_stops_start_up_with_a_clear_message(raw, says):
-    with pytest.raises(WeightsError, match="."):
+    with pytest.raises(WeightsError, match=r"."):
         weights_module.parse(raw)
     with pytest.raises(SettingsError) as exc:
         load_settings({"MARKET_SECRET_KEY": "s" * 40, "MARKET_MATCHING_WEIGHTS": raw})
@@ -232,7 +234,7 @@ def test_a_bad_override_stops_start_up_with_a_clear_message(raw, says):
 # ---- from the database ------------------------------------------------------------------------------
 
 async def _org(conn, world, key, kind, subtype, serial, where, **extra):
-    world.orgs[key] = await queries.organisations.insert_organisation(
+    world.orgs[key] = await insert_organisation(
         conn, kind=kind, subtype=subtype, name_zh=f"测试{key}", name_en=f"Test {key}",
         credit_code=code({"provider": "52", "funder": "91", "buyer": "11"}[kind], serial), jurisdiction_id=where,
         rating=extra.get("rating"), registration_date=extra.get("registered"), description="", contact_name="联系人",
@@ -241,9 +243,9 @@ async def _org(conn, world, key, kind, subtype, serial, where, **extra):
 
 
 async def _person(conn, world, name, org_key, role="admin"):
-    uid = await queries.accounts.insert_user(conn, email=f"{name}@people.test", display_name=name, password_hash=_HASH,
+    uid = await insert_user(conn, email=f"{name}@people.test", display_name=name, password_hash=_HASH,
                                              community_id=None, locale="en")
-    await queries.accounts.insert_membership(conn, user_id=uid, organisation_id=world.orgs[org_key], role=role)
+    await insert_membership(conn, user_id=uid, organisation_id=world.orgs[org_key], role=role)
     return uid
 
 
@@ -260,7 +262,7 @@ async def market(pool, settings, world, published):
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("update organisations set jurisdiction_id = $1 where id = $2", world.community,
                            world.orgs["provider"])
-        far_district = await queries.organisations.insert_jurisdiction(
+        far_district = await insert_jurisdiction(
             conn, parent_id=None, level="district", code="330105", name_zh="拱墅区", name_en="Gongshu")
         await _org(conn, world, "far_provider", "provider", "social_service_agency", 31, far_district,
                    rating=5, registered=date(2012, 1, 1))
@@ -422,7 +424,7 @@ async def test_track_record_from_the_database(pool, world, signed):
     assert {p["id"]: p["capacity"] for p in instance["providers"]}[world.orgs["provider"]] == 3
 
 
-async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):
+async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):  # noqa: F811
     from market.procurement import awards
     objection = await _do(pool, awards.object_to, await who(pool, settings, world, "other_provider_admin"), awarded,
                           "评分有误，请复核价格分。")

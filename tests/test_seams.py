@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 import pytest
 
-from market.core.db import queries
 from market.core.errors import InvalidFields
 from market.funding.funds import services as pools
 from market.matching import fairs
+from market.organisations.services import insert_organisation
 from market.procurement import calls
 from tests.conftest import act_as, post_form
 from tests.procurement_fixtures import call_input, who
@@ -314,7 +314,7 @@ async def test_a_matching_preview_of_nothing_says_why(client, pool, settings, wo
 async def test_a_long_list_of_organisations_pages_and_says_how_many(client, pool, world):
     async with pool.acquire() as conn, conn.transaction():
         for n in range(52):  # with the world's five verified ones: 57
-            await queries.organisations.insert_organisation(
+            await insert_organisation(
                 conn, kind="funder", subtype="enterprise", name_zh=f"测试机构{n:02d}", name_en=f"Org {n:02d}",
                 credit_code=code("91", 100 + n), jurisdiction_id=world.district, rating=None,
                 registration_date=None, description="", contact_name="", contact_phone="", contact_email="",

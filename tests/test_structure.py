@@ -120,7 +120,7 @@ def test_the_readme_layout_names_every_part_and_nothing_else():
             continue
         indent = len(line) - len(line.lstrip())
         for token in re.findall(r"(?<![\w/.])([\w.]+/?)(?=\s|$)", line.split("  ", 1)[0] if indent == 0 else line):
-            if not (token.endswith("/") or token.endswith(".py")):
+            if not token.endswith(("/", ".py")):
                 continue
             path = token if indent == 0 else parent + token
             named.add(path.rstrip("/"))

@@ -8,9 +8,10 @@ from datetime import date
 
 import asyncpg
 
-from market.accounts.services import hash_password
-from market.core.db import queries
+from market.accounts.services import hash_password, insert_membership, insert_user
 from market.organisations import credit_code
+from market.organisations.services import insert_organisation
+from market.places.services import insert_jurisdiction
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
@@ -48,7 +49,7 @@ async def build_world(pool: asyncpg.Pool) -> World:
     w = World()
     async with pool.acquire() as conn, conn.transaction():
         async def place(parent: int | None, level: str, c: str, zh: str) -> int:
-            return await queries.organisations.insert_jurisdiction(
+            return await insert_jurisdiction(
                 conn, parent_id=parent, level=level, code=c, name_zh=zh, name_en=f"{c} (en)")
 
         w.district = await place(None, "district", "330102", "上城区")
@@ -58,7 +59,7 @@ async def build_world(pool: asyncpg.Pool) -> World:
 
         async def org(key: str, kind: str, subtype: str, serial: int, status: str = "verified",
                       where: int | None = None, **extra: object) -> int:
-            org_id = await queries.organisations.insert_organisation(
+            org_id = await insert_organisation(
                 conn, kind=kind, subtype=subtype, name_zh=f"测试{key}", name_en=f"Test {key}",
                 credit_code=code({"provider": "52", "funder": "91", "buyer": "11"}.get(kind, "12"), serial),
                 jurisdiction_id=where or w.district, rating=extra.get("rating"),
@@ -78,11 +79,11 @@ async def build_world(pool: asyncpg.Pool) -> World:
 
         async def person(name: str, org_key: str | None, role: str | None, community: int | None = None) -> None:
             email = f"{name.replace('_', '.')}@people.test"
-            uid = await queries.accounts.insert_user(conn, email=email, display_name=name, password_hash=_HASH,
+            uid = await insert_user(conn, email=email, display_name=name, password_hash=_HASH,
                                                      community_id=community, locale="zh_Hans")
             org_id = w.orgs[org_key] if org_key else None
             if org_id:
-                await queries.accounts.insert_membership(conn, user_id=uid, organisation_id=org_id, role=role)
+                await insert_membership(conn, user_id=uid, organisation_id=org_id, role=role)
             kind = {"bureau": "buyer", "provider": "provider", "other_provider": "provider", "funder": "funder",
                     "evaluator": "evaluator", "platform": "platform", "pending_provider": "provider"}.get(org_key or "")
             w.people[name] = Persona(name, uid, email, org_id, kind, role, org_key != "pending_provider")

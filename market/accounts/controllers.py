@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
-import msgspec
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from market.accounts import services as accounts
 from market.accounts.models import (
+    Account,
     ActAs,
     LogIn,
     PasswordChange,
@@ -21,7 +20,6 @@ from market.accounts.models import (
 )
 from market.core import i18n
 from market.core.access import PUBLIC, SIGNED_IN
-from market.core.errors import MarketError
 from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
@@ -31,17 +29,17 @@ from market.core.web import (
     MaybeUser,
     User,
     form_data,
-    form_errors,
     page,
     problem,
     redirect,
     safe_next,
     session_cookie,
 )
-from market.organisations import services as organisations
+from market.places import services as places
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
+FORM_OPT = {**PUBLIC_OPT, "shows": "form"}
 
 
 def client_address(request: Request) -> str:
@@ -64,13 +62,19 @@ def logged_in(request: Request, token: FromPath[str], target: str) -> Response:
     return response
 
 
+def _shown(account: Account) -> dict[str, Any]:
+    """The account page's context: the view, and its memberships by the name the act-as switch reads
+    (the view's own `locale` would clash with the page's)."""
+    return {"account": account, "memberships": account.memberships}
+
+
 class AccountPages(Controller):
     include_in_schema = False
 
-    @get("/signup", opt=PUBLIC_OPT)
+    @get("/signup", opt=FORM_OPT)
     async def signup_form(self, request: Request, conn: Db) -> Response:
         return page(request, "accounts/signup.html", form={}, errors={},
-                    communities=await _communities(conn))
+                    communities=await places.communities(conn))
 
     @post("/signup", opt=PUBLIC_OPT)
     async def signup(self, request: Request, conn: Db, settings: Config) -> Response:
@@ -78,28 +82,30 @@ class AccountPages(Controller):
             user_id = await accounts.sign_up(conn, parse(form, SignUp), i18n.current_locale.get())
             token = await accounts.start_session(conn, settings, user_id)
             return logged_in(request, token, "/dashboard")
-        return await form_step(request, conn, "accounts/signup.html", action, communities=await _communities(conn))
+        async def context() -> dict[str, Any]:
+            return {"communities": await places.communities(conn)}
+        return await form_step(request, conn, "accounts/signup.html", action, context=context)
 
-    @get("/login", opt=PUBLIC_OPT)
+    @get("/login", opt=FORM_OPT)
     async def login_form(self, request: Request) -> Response:
         return page(request, "accounts/login.html", form={"next": safe_next(request.query_params.get("next"), "")},
                     errors={})
 
     @post("/login", opt=PUBLIC_OPT)
     async def login(self, request: Request, conn: Db, settings: Config) -> Response:
-        form = await form_data(request)
-        try:
+        async def action(form: dict[str, Any]) -> Response:
             data = parse({k: v for k, v in form.items() if k != "next"}, LogIn)
-        except MarketError as exc:
-            return page(request, "accounts/login.html", status=400, form=form, errors=form_errors(exc))
-        outcome = await accounts.authenticate(conn, settings, data, client_address(request))
-        if isinstance(outcome, accounts.LoginRefused):
-            response = page(request, "accounts/login.html", status=refusal_status(outcome), form=form,
-                            errors={"_": outcome.message})
-            response.headers.update(refusal_headers(outcome))
-            return response
-        token = await accounts.start_session(conn, settings, outcome)
-        return logged_in(request, token, safe_next(request.query_params.get("next") or form.get("next"), "/dashboard"))
+            outcome = await accounts.authenticate(conn, settings, data, client_address(request))
+            if isinstance(outcome, accounts.LoginRefused):
+                # An answer, not an error: the failure the refusal counted must be committed.
+                response = page(request, "accounts/login.html", status=refusal_status(outcome), form=form,
+                                errors={"_": outcome.message})
+                response.headers.update(refusal_headers(outcome))
+                return response
+            token = await accounts.start_session(conn, settings, outcome)
+            return logged_in(request, token,
+                             safe_next(request.query_params.get("next") or form.get("next"), "/dashboard"))
+        return await form_step(request, conn, "accounts/login.html", action)
 
     @post("/logout", opt=SIGNED_IN_OPT)
     async def logout(self, request: Request, conn: Db, identity: User) -> Response:
@@ -110,17 +116,17 @@ class AccountPages(Controller):
 
     @get("/account", opt=SIGNED_IN_OPT)
     async def account(self, request: Request, conn: Db, identity: User) -> Response:
-        return page(request, "accounts/account.html", form={}, errors={},
-                    memberships=await accounts.memberships_of(conn, identity.user_id),
-                    notice=request.query_params.get("notice"))
+        return page(request, "accounts/account.html", form={}, errors={}, notice=request.query_params.get("notice"),
+                    **_shown(await accounts.account(conn, identity)))
 
     @post("/account/password", opt=SIGNED_IN_OPT)
     async def change_password(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await accounts.change_password(conn, identity, parse(form, PasswordChange))
             return redirect("/account?notice=password_changed")
-        return await form_step(request, conn, "accounts/account.html", action,
-                               memberships=await accounts.memberships_of(conn, identity.user_id), notice=None)
+        async def context() -> dict[str, Any]:
+            return _shown(await accounts.account(conn, identity))
+        return await form_step(request, conn, "accounts/account.html", action, context=context, notice=None)
 
     @post("/account/act-as", opt=SIGNED_IN_OPT)
     async def act_as(self, request: Request, conn: Db, identity: User) -> Response:
@@ -128,7 +134,7 @@ class AccountPages(Controller):
         await accounts.act_as(conn, identity, parse(form, ActAs))
         return redirect("/dashboard")
 
-    @get("/password/forgot", opt=PUBLIC_OPT)
+    @get("/password/forgot", opt=FORM_OPT)
     async def forgot_form(self, request: Request) -> Response:
         return page(request, "accounts/forgot.html", form={}, errors={}, sent=False)
 
@@ -140,7 +146,7 @@ class AccountPages(Controller):
             return page(request, "accounts/forgot.html", form={}, errors={}, sent=True)
         return await form_step(request, conn, "accounts/forgot.html", action, sent=False)
 
-    @get("/password/reset/{token:str}", opt=PUBLIC_OPT)
+    @get("/password/reset/{token:str}", opt=FORM_OPT)
     async def reset_form(self, request: Request, token: FromPath[str]) -> Response:
         return page(request, "accounts/reset.html", token=token, form={}, errors={})
 
@@ -152,7 +158,7 @@ class AccountPages(Controller):
             return logged_in(request, session, "/dashboard")
         return await form_step(request, conn, "accounts/reset.html", action, token=token)
 
-    @get("/lang/{code:str}", opt=PUBLIC_OPT)
+    @get("/lang/{code:str}", opt={**PUBLIC_OPT, "shows": "redirect"})
     async def switch_language(self, request: Request, conn: Db, identity: MaybeUser,
                               code: FromPath[str]) -> Response:
         locale = code if code in i18n.LOCALES else i18n.DEFAULT_LOCALE
@@ -164,25 +170,9 @@ class AccountPages(Controller):
         return response
 
 
-async def _communities(conn: asyncpg.Connection) -> list[Any]:
-    return [j for j in await organisations.jurisdictions(conn) if j.level == "community"]
-
-
-class MeOut(msgspec.Struct, kw_only=True):
-    user_id: int
-    email: str
-    display_name: str
-    locale: str
-    organisation_id: int | None
-    organisation_kind: str | None
-    organisation_status: str | None
-    role: str | None
-    memberships: list[dict[str, Any]]
-
-
 class AccountApi(Controller):
     path = "/api"
-    tags = ["accounts"]
+    tags = ("accounts",)
 
     @post("/users", opt=PUBLIC_OPT, status_code=201, summary="Sign up")
     async def sign_up(self, conn: Db, data: JSONBody[SignUp]) -> dict[str, int]:
@@ -206,15 +196,12 @@ class AccountApi(Controller):
         await accounts.end_session(conn, identity)
 
     @get("/me", opt=SIGNED_IN_OPT, summary="Who I am and which organisation I act for")
-    async def me(self, conn: Db, identity: User) -> MeOut:
-        memberships = await accounts.memberships_of(conn, identity.user_id)
-        return MeOut(
-            email=identity.email, user_id=identity.user_id, display_name=identity.display_name,
-            locale=identity.locale, organisation_id=identity.org_id, organisation_kind=identity.org_kind,
-            organisation_status=identity.org_status, role=identity.role,
-            memberships=[{"organisation_id": m.organisation_id, "name": m.organisation_name, "kind": m.kind,
-                          "status": m.status, "role": m.role} for m in memberships],
-        )
+    async def me(self, conn: Db, identity: User) -> Account:
+        return await accounts.account(conn, identity)
+
+    @get("/account", opt=SIGNED_IN_OPT, summary="My account page: who I am and the organisations I may act for")
+    async def account(self, conn: Db, identity: User) -> Account:
+        return await accounts.account(conn, identity)
 
     @post("/account/password", opt=SIGNED_IN_OPT, status_code=204, summary="Change my password")
     async def change_password(self, conn: Db, identity: User, data: JSONBody[PasswordChange]) -> None:

@@ -60,3 +60,17 @@ class ActAs(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class AddMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     role: Role
+
+
+class Account(msgspec.Struct, frozen=True, kw_only=True):
+    """Who I am, the organisation I act for and the ones I may act for (the account page)."""
+
+    user_id: int
+    email: str
+    display_name: str
+    locale: str
+    organisation_id: int | None
+    organisation_kind: str | None
+    organisation_status: str | None
+    role: str | None
+    memberships: list[Membership]

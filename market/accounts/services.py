@@ -11,8 +11,10 @@ import msgspec
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
+from market.accounts import queries as sql
 from market.accounts.models import (
     MIN_PASSWORD_LENGTH,
+    Account,
     ActAs,
     AddMember,
     LogIn,
@@ -25,7 +27,6 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import LOCALES, N_, gettext, use_locale
 from market.core.settings import Settings
@@ -68,6 +69,28 @@ def check_password_strength(password: str, email: str = "", field: str = "passwo
         raise Invalid("The password must not contain your email name.", field=field)
 
 
+async def insert_user(conn: asyncpg.Connection, *, email: str, display_name: str, password_hash: str,
+                      community_id: int | None, locale: str) -> int | None:
+    """The new user's id (no audit: the caller records why it is there); None if the email is taken."""
+    user_id: int | None = await conn.fetchval(sql.INSERT_USER, email, display_name, password_hash, community_id,
+                                              locale)
+    return user_id
+
+
+async def insert_membership(conn: asyncpg.Connection, *, user_id: int, organisation_id: int, role: str) -> None:
+    await conn.execute(sql.INSERT_MEMBERSHIP, user_id, organisation_id, role)
+
+
+async def membership(conn: asyncpg.Connection, *, user_id: int, organisation_id: int) -> str | None:
+    """The user's role in the organisation, or None."""
+    role: str | None = await conn.fetchval(sql.MEMBERSHIP, user_id, organisation_id)
+    return role
+
+
+async def set_session_organisation(conn: asyncpg.Connection, *, token_hash: str, organisation_id: int | None) -> None:
+    await conn.execute(sql.SET_SESSION_ORGANISATION, token_hash, organisation_id)
+
+
 async def sign_up(conn: asyncpg.Connection, data: SignUp, locale: str = "zh_Hans") -> int:
     errors: list[Invalid] = []
     email = ""
@@ -87,7 +110,7 @@ async def sign_up(conn: asyncpg.Connection, data: SignUp, locale: str = "zh_Hans
             errors.append(Invalid("Choose your community from the list.", field="community_id"))
     if errors:
         raise InvalidFields(errors)
-    user_id = await queries.accounts.insert_user(
+    user_id = await insert_user(
         conn, email=email, display_name=data.display_name.strip(), password_hash=hash_password(data.password),
         community_id=data.community_id, locale=locale if locale in LOCALES else "zh_Hans",
     )
@@ -115,46 +138,45 @@ async def authenticate(conn: asyncpg.Connection, settings: Settings, data: LogIn
     be committed, so the caller returns the refusal instead of rolling back. The user's row stays
     locked until the caller's transaction ends, so guesses sent in parallel are counted and checked
     one after another: at most `login_max_failures` of them are ever checked against the password."""
-    if await queries.accounts.address_failures(
-            conn, address=address, minutes=settings.login_lockout_minutes) >= settings.login_address_max_failures:
+    if await conn.fetchval(sql.ADDRESS_FAILURES, address,
+                           settings.login_lockout_minutes) >= settings.login_address_max_failures:
         return LoginRefused(gettext("Too many failed log-ins from this address. Try again later."),
                             settings.login_lockout_minutes * 60)
-    user = await queries.accounts.user_for_login(conn, email=data.email.strip().lower())
+    user = await conn.fetchrow(sql.USER_FOR_LOGIN, data.email.strip().lower())
     now = clock.now()
     locked = user is not None and user["locked_until"] is not None and user["locked_until"] > now
     if user is None or user["status"] != "active" or locked:
         # As long as checking a real password takes, so timing does not tell these apart either.
         _password_matches(_DUMMY_HASH, data.password)
-        await queries.accounts.record_address_failure(conn, address=address, minutes=settings.login_lockout_minutes)
+        await conn.execute(sql.RECORD_ADDRESS_FAILURE, address, settings.login_lockout_minutes)
         return LoginRefused(gettext(_REFUSED))
     if not _password_matches(user["password_hash"], data.password):
-        await queries.accounts.record_address_failure(conn, address=address, minutes=settings.login_lockout_minutes)
-        row = await queries.accounts.record_failure(
-            conn, id=user["id"], max_failures=settings.login_max_failures, lock_minutes=settings.login_lockout_minutes)
+        await conn.execute(sql.RECORD_ADDRESS_FAILURE, address, settings.login_lockout_minutes)
+        row = await conn.fetchrow(sql.RECORD_FAILURE, user["id"], settings.login_max_failures,
+                                  settings.login_lockout_minutes)
         if row["locked_until"] is not None and row["locked_until"] > now:
             await audit.record(conn, verb=Verb.USER_LOCK, object_type="user", object_id=user["id"],
                                after={"locked_until": row["locked_until"]})
         return LoginRefused(gettext(_REFUSED))
-    await queries.accounts.record_success(conn, id=user["id"])
+    await conn.execute(sql.RECORD_SUCCESS, user["id"])
     return user["id"]
 
 
 async def start_session(conn: asyncpg.Connection, settings: Settings, user_id: int) -> str:
     """A new session for the user, acting for their first organisation if they belong to one."""
-    await queries.accounts.delete_expired_sessions(conn)
+    await conn.execute(sql.DELETE_EXPIRED_SESSIONS)
     token = secrets.token_urlsafe(32)
     first = await conn.fetchval(
         "select organisation_id from memberships where user_id = $1 order by created_at, organisation_id limit 1",
         user_id)
-    await queries.accounts.insert_session(conn, token_hash=token_hash(token), user_id=user_id,
-                                          organisation_id=first, hours=settings.session_hours)
+    await conn.execute(sql.INSERT_SESSION, token_hash(token), user_id, first, settings.session_hours)
     await audit.record(conn, verb=Verb.USER_LOG_IN, object_type="user", object_id=user_id, actor=user_id,
                        organisation=first)
     return token
 
 
 async def identity_for(conn: asyncpg.Connection, token: str) -> Identity | None:
-    row = await queries.accounts.identity_by_session(conn, token_hash=token_hash(token))
+    row = await conn.fetchrow(sql.IDENTITY_BY_SESSION, token_hash(token))
     if row is None:
         return None
     return Identity(
@@ -166,19 +188,19 @@ async def identity_for(conn: asyncpg.Connection, token: str) -> Identity | None:
 
 
 async def end_session(conn: asyncpg.Connection, identity: Identity) -> None:
-    await queries.accounts.delete_session(conn, token_hash=identity.session_hash)
+    await conn.execute(sql.DELETE_SESSION, identity.session_hash)
     await audit.record(conn, verb=Verb.USER_LOG_OUT, object_type="user", object_id=identity.user_id,
                        actor=identity.user_id, organisation=identity.org_id)
 
 
 async def change_password(conn: asyncpg.Connection, identity: Identity, data: PasswordChange) -> None:
-    user = await queries.accounts.user_by_id(conn, id=identity.user_id)
+    user = await conn.fetchrow(sql.USER_BY_ID, identity.user_id)
     if not _password_matches(user["password_hash"], data.current_password):
         raise InvalidFields([Invalid("The current password is wrong.", field="current_password")])
     check_password_strength(data.new_password, user["email"], field="new_password")
-    await queries.accounts.set_password(conn, id=identity.user_id, password_hash=hash_password(data.new_password))
+    await conn.execute(sql.SET_PASSWORD, identity.user_id, hash_password(data.new_password))
     # Anyone else logged in with the old password is logged out.
-    await queries.accounts.delete_other_sessions(conn, user_id=identity.user_id, keep=identity.session_hash)
+    await conn.execute(sql.DELETE_OTHER_SESSIONS, identity.user_id, identity.session_hash)
     await audit.record(conn, verb=Verb.USER_PASSWORD_CHANGE, object_type="user", object_id=identity.user_id,
                        actor=identity.user_id)
 
@@ -189,11 +211,11 @@ async def request_password_reset(conn: asyncpg.Connection, settings: Settings, m
         email = normalise_email(email)
     except Invalid as exc:
         raise InvalidFields([exc]) from None
-    user = await queries.accounts.user_by_email(conn, email=email)
+    user = await conn.fetchrow(sql.USER_BY_EMAIL, email)
     if user is None or user["status"] != "active":
         return
     token = secrets.token_urlsafe(32)
-    await queries.accounts.insert_reset(conn, token_hash=token_hash(token), user_id=user["id"])
+    await conn.execute(sql.INSERT_RESET, token_hash(token), user["id"])
     await audit.record(conn, verb=Verb.USER_PASSWORD_RESET_REQUEST, object_type="user", object_id=user["id"])
     link = f"{settings.base_url.rstrip('/')}/password/reset/{token}"
     with use_locale(user["locale"]):
@@ -205,35 +227,41 @@ async def request_password_reset(conn: asyncpg.Connection, settings: Settings, m
 
 
 async def reset_password(conn: asyncpg.Connection, token: str, new_password: str) -> int:
-    user_id = await queries.accounts.take_reset(conn, token_hash=token_hash(token))
+    user_id = await conn.fetchval(sql.TAKE_RESET, token_hash(token))
     if user_id is None:
         raise Invalid("This reset link is invalid, already used or expired. Ask for a new one.")
-    user = await queries.accounts.user_by_id(conn, id=user_id)
+    user = await conn.fetchrow(sql.USER_BY_ID, user_id)
     check_password_strength(new_password, user["email"], field="new_password")
-    await queries.accounts.set_password(conn, id=user_id, password_hash=hash_password(new_password))
-    await queries.accounts.delete_user_sessions(conn, user_id=user_id)
+    await conn.execute(sql.SET_PASSWORD, user_id, hash_password(new_password))
+    await conn.execute(sql.DELETE_USER_SESSIONS, user_id)
     await audit.record(conn, verb=Verb.USER_PASSWORD_RESET, object_type="user", object_id=user_id, actor=user_id)
     return user_id
 
 
 async def set_locale(conn: asyncpg.Connection, identity: Identity, locale: str) -> None:
     if locale in LOCALES and locale != identity.locale:
-        await queries.accounts.set_locale(conn, id=identity.user_id, locale=locale)
+        await conn.execute(sql.SET_LOCALE, identity.user_id, locale)
 
 
 async def memberships_of(conn: asyncpg.Connection, user_id: int) -> list[Membership]:
-    rows = await fetch(queries.accounts.memberships_of(conn, user_id=user_id))
+    rows = await conn.fetch(sql.MEMBERSHIPS_OF, user_id)
     return [Membership(r["organisation_id"], r["name_zh"], r["kind"], r["status"], r["role"]) for r in rows]
+
+
+async def account(conn: asyncpg.Connection, identity: Identity) -> Account:
+    return Account(user_id=identity.user_id, email=identity.email, display_name=identity.display_name,
+                   locale=identity.locale, organisation_id=identity.org_id, organisation_kind=identity.org_kind,
+                   organisation_status=identity.org_status, role=identity.role,
+                   memberships=await memberships_of(conn, identity.user_id))
 
 
 async def act_as(conn: asyncpg.Connection, identity: Identity, data: ActAs) -> None:
     """Switch the organisation the user acts for (None: act as a resident)."""
     if data.organisation_id is not None:
-        role = await queries.accounts.membership(conn, user_id=identity.user_id, organisation_id=data.organisation_id)
+        role = await conn.fetchval(sql.MEMBERSHIP, identity.user_id, data.organisation_id)
         if role is None:
             raise NotFound("You are not a member of that organisation.")
-    await queries.accounts.set_session_organisation(conn, token_hash=identity.session_hash,
-                                                    organisation_id=data.organisation_id)
+    await set_session_organisation(conn, token_hash=identity.session_hash, organisation_id=data.organisation_id)
     await audit.record(conn, verb=Verb.USER_ACT_AS, object_type="user", object_id=identity.user_id,
                        actor=identity.user_id, organisation=data.organisation_id,
                        before={"organisation_id": identity.org_id}, after={"organisation_id": data.organisation_id})
@@ -252,19 +280,19 @@ def require_organisation_admin(identity: Identity, organisation_id: int) -> None
 
 async def members(conn: asyncpg.Connection, identity: Identity, organisation_id: int) -> list[Member]:
     require_organisation_admin(identity, organisation_id)
-    return [Member(**dict(r)) for r in await fetch(queries.accounts.members_of(conn, organisation_id=organisation_id))]
+    return [Member(**dict(r)) for r in await conn.fetch(sql.MEMBERS_OF, organisation_id)]
 
 
 async def add_member(conn: asyncpg.Connection, identity: Identity, organisation_id: int, data: AddMember) -> int:
     require_organisation_admin(identity, organisation_id)
     email = normalise_email(data.email)
-    user = await queries.accounts.user_by_email(conn, email=email)
+    user = await conn.fetchrow(sql.USER_BY_EMAIL, email)
     if user is None:
         raise Invalid("No account uses this email address. Ask the person to sign up first, then add them.",
                       field="email")
-    if await queries.accounts.membership(conn, user_id=user["id"], organisation_id=organisation_id):
+    if await conn.fetchval(sql.MEMBERSHIP, user["id"], organisation_id):
         raise Conflict("This person is already a member.", field="email")
-    await queries.accounts.insert_membership(conn, user_id=user["id"], organisation_id=organisation_id, role=data.role)
+    await insert_membership(conn, user_id=user["id"], organisation_id=organisation_id, role=data.role)
     await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership",
                        object_id=f"{organisation_id}:{user['id']}", actor=identity.user_id,
                        organisation=organisation_id, after={"user_id": user["id"], "role": data.role})
@@ -273,10 +301,10 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, organisation_
 
 async def remove_member(conn: asyncpg.Connection, identity: Identity, organisation_id: int, user_id: int) -> None:
     require_organisation_admin(identity, organisation_id)
-    role = await queries.accounts.delete_membership(conn, user_id=user_id, organisation_id=organisation_id)
+    role = await conn.fetchval(sql.DELETE_MEMBERSHIP, user_id, organisation_id)
     if role is None:
         raise NotFound()
-    if role == "admin" and await queries.accounts.count_admins(conn, organisation_id=organisation_id) == 0:
+    if role == "admin" and await conn.fetchval(sql.COUNT_ADMINS, organisation_id) == 0:
         raise Conflict("An organisation needs at least one administrator.")
     await audit.record(conn, verb=Verb.MEMBERSHIP_REMOVE, object_type="membership",
                        object_id=f"{organisation_id}:{user_id}", actor=identity.user_id,

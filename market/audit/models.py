@@ -19,6 +19,7 @@ class Verb(StrEnum):
     ORGANISATION_REJECT = "organisation.reject"
     ORGANISATION_SUSPEND = "organisation.suspend"
     ORGANISATION_REINSTATE = "organisation.reinstate"
+    ORGANISATION_RESUBMIT = "organisation.resubmit"
     USER_SIGN_UP = "user.sign_up"
     USER_LOG_IN = "user.log_in"
     USER_LOG_OUT = "user.log_out"
@@ -92,7 +93,11 @@ class Verb(StrEnum):
     MATCHING_CLOSE = "fund.matching_close"
     FAIR_CREATE = "fair.create"
     FAIR_CHANGE = "fair.change"
-    FAIR_STATUS = "fair.status"
+    FAIR_OPEN = "fair.open"
+    FAIR_GO_LIVE = "fair.go_live"
+    FAIR_STAGE = "fair.stage"
+    FAIR_CLOSE = "fair.close"
+    FAIR_RAISE_CONFIRM = "fair_raise.confirm"
     DOCKING_ACCEPT = "docking.accept"
     DOCKING_RUN = "docking.run"
     DOCKING_RULE = "docking.rule"
@@ -106,6 +111,7 @@ VERB_NAMES = {
     Verb.ORGANISATION_REJECT: N_("Organisation rejected"),
     Verb.ORGANISATION_SUSPEND: N_("Organisation suspended"),
     Verb.ORGANISATION_REINSTATE: N_("Organisation reinstated"),
+    Verb.ORGANISATION_RESUBMIT: N_("Organisation asked for verification again"),
     Verb.USER_SIGN_UP: N_("Account created"),
     Verb.USER_LOG_IN: N_("Logged in"),
     Verb.USER_LOG_OUT: N_("Logged out"),
@@ -179,7 +185,11 @@ VERB_NAMES = {
     Verb.MATCHING_CLOSE: N_("Matching round closed and matches paid"),
     Verb.FAIR_CREATE: N_("Fair set up"),
     Verb.FAIR_CHANGE: N_("Fair's running order changed"),
-    Verb.FAIR_STATUS: N_("Fair moved on"),
+    Verb.FAIR_OPEN: N_("Fair opened for registration"),
+    Verb.FAIR_GO_LIVE: N_("Fair went live"),
+    Verb.FAIR_STAGE: N_("Project put on stage at a fair"),
+    Verb.FAIR_CLOSE: N_("Fair closed"),
+    Verb.FAIR_RAISE_CONFIRM: N_("Paddle raise confirmed as a pledge"),
     Verb.DOCKING_ACCEPT: N_("Docking accepted and published"),
     Verb.DOCKING_RUN: N_("Docking suggestions computed"),
     Verb.DOCKING_RULE: N_("Docking pin or ban changed"),

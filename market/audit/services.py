@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from market.audit.models import SESSION_VERBS, AuditEvent, ChainBreak, Verb
-from market.core.db import fetch, queries
 
 GENESIS = "0" * 64
 # Serialises appends so every entry chains to the one committed before it; held to commit.
@@ -49,14 +49,15 @@ async def record(conn: asyncpg.Connection, *, verb: Verb, object_type: str, obje
         raise RuntimeError("audit.record must run inside the transaction that makes the change")
     diff = json.loads(json.dumps(changes(before, after), default=_canonical, ensure_ascii=False))
     await conn.execute("select pg_advisory_xact_lock($1)", AUDIT_LOCK)
-    prev = await queries.audit.last_hash(conn) or GENESIS
+    prev = await conn.fetchval("select hash from audit_events order by id desc limit 1") or GENESIS
     # The moment itself (not the transaction's start), on the clock every rule reads.
     at = await conn.fetchval("select clock_timestamp() + (market_now() - now())")
     digest = entry_hash(prev, at, actor, organisation, verb.value, object_type, str(object_id), diff)
-    await queries.audit.append(
-        conn, at=at, actor=actor, organisation=organisation, verb=verb.value,
-        object_type=object_type, object_id=str(object_id), diff=diff, prev_hash=prev, hash=digest,
-    )
+    await conn.execute("""
+        insert into audit_events (at, actor_user_id, organisation_id, verb, object_type, object_id, diff, prev_hash,
+                                  hash)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        at, actor, organisation, verb.value, object_type, str(object_id), diff, prev, digest)
 
 
 async def verify_chain(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]]:
@@ -78,15 +79,34 @@ async def verify_chain(conn: asyncpg.Connection) -> tuple[int, list[ChainBreak]]
 
 
 async def events_for_organisation(conn: asyncpg.Connection, organisation_id: int, limit: int = 20) -> list[AuditEvent]:
-    rows = await fetch(queries.audit.for_organisation(conn, organisation=organisation_id, limit=limit,
-                                                      leave_out=list(SESSION_VERBS)))
+    rows = await conn.fetch("""
+        select e.*, u.display_name as actor_name
+          from audit_events e left join users u on u.id = e.actor_user_id
+         where e.organisation_id = $1 and e.verb <> all($2::text[])
+         order by e.id desc limit $3""", organisation_id, list(SESSION_VERBS), limit)
     return [AuditEvent(**dict(r)) for r in rows]
 
 
 async def recent_events(conn: asyncpg.Connection, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
-    rows = await fetch(queries.audit.recent(conn, limit=limit, offset=offset))
+    rows = await conn.fetch("""
+        select e.*, u.display_name as actor_name
+          from audit_events e left join users u on u.id = e.actor_user_id
+         order by e.id desc limit $1 offset $2""", limit, offset)
     return [AuditEvent(**dict(r)) for r in rows]
 
 
 async def count_events(conn: asyncpg.Connection) -> int:
-    return await queries.audit.count_events(conn)
+    count: int = await conn.fetchval("select count(*) from audit_events")
+    return count
+
+
+class Trail(msgspec.Struct, frozen=True, kw_only=True):
+    """The audit trail page: a stretch of events, newest first, and how many there are in all."""
+
+    events: list[AuditEvent]
+    total: int
+    offset: int
+
+
+async def trail(conn: asyncpg.Connection, limit: int = 50, offset: int = 0) -> Trail:
+    return Trail(events=await recent_events(conn, limit, offset), total=await count_events(conn), offset=offset)

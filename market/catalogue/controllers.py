@@ -12,11 +12,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 
 from market.catalogue import services as catalogue
-from market.catalogue import workflow
-from market.catalogue.files import ImportRefused
-from market.catalogue.models import NewVersion, StoredEntry, Version, VersionWithEntries
+from market.catalogue import views
+from market.catalogue.models import (
+    FoundItem,
+    NewVersion,
+    PublishedVersion,
+    VersionWithEntries,
+)
 from market.core.access import PUBLIC, member
-from market.core.errors import Invalid, NotFound
+from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
@@ -42,15 +46,8 @@ async def _uploaded_bytes(request: Request, limit: int) -> bytes:
     return data
 
 
-def _tree(entries: list[StoredEntry]) -> list[dict[str, Any]]:
-    """Categories with their sub-categories with their items, for display."""
-    categories: list[dict[str, Any]] = []
-    by_code: dict[str, dict[str, Any]] = {}
-    for e in entries:
-        node = {"entry": e, "children": []}
-        by_code[e.code] = node
-        (by_code[e.parent_code]["children"] if e.parent_code in by_code else categories).append(node)
-    return categories
+def _shown(view: msgspec.Struct) -> dict[str, Any]:
+    return msgspec.structs.asdict(view)
 
 
 class CataloguePages(Controller):
@@ -58,30 +55,18 @@ class CataloguePages(Controller):
 
     @get("/catalogue", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, q: Query = None, category: CategoryCode = None) -> Response:
-        return page(request, "catalogue/index.html", catalogues=await catalogue.published(conn), q=q or "",
-                    category=category or "", results=await catalogue.search_items(conn, q=q, category=category)
-                    if (q or category) else None)
+        return page(request, "catalogue/index.html", **_shown(await views.index(conn, q, category)))
 
     @get("/catalogue/versions/{version_id:int}", opt=PUBLIC_OPT)
     async def version(self, request: Request, conn: Db, identity: MaybeUser, version_id: FromPath[int]) -> Response:
-        return await self._version_page(request, conn, identity, version_id)
-
-    async def _version_page(self, request: Request, conn: Db, identity: MaybeUser, version_id: int,
-                            status: int = 200, **extra: Any) -> Response:
-        version = await catalogue.get_version(conn, identity, version_id)
-        owner = catalogue.owns(identity, version.buyer_id)
-        return page(request, "catalogue/version.html", status=status, version=version, tree=_tree(version.entries),
-                    owner=owner, actions=[t for t in workflow.TRANSITIONS if t.source == version.status] if owner else [],
-                    problems=extra.pop("problems", []), errors=extra.pop("errors", {}), **extra)
+        return page(request, "catalogue/version.html", problems=[], errors={},
+                    **_shown(await views.version_page(conn, identity, version_id)))
 
     @get("/catalogue/items/{entry_id:int}", opt=PUBLIC_OPT)
     async def item(self, request: Request, conn: Db, identity: MaybeUser, entry_id: FromPath[int]) -> Response:
-        version, entry = await catalogue.get_item(conn, identity, entry_id)
-        if entry.level != "item":
-            raise NotFound()
-        return page(request, "catalogue/item.html", version=version, item=entry)
+        return page(request, "catalogue/item.html", **_shown(await views.item_page(conn, identity, entry_id)))
 
-    @get("/catalogue/versions/{version_id:int}/export/{fmt:str}", opt=PUBLIC_OPT)
+    @get("/catalogue/versions/{version_id:int}/export/{fmt:str}", opt={**PUBLIC_OPT, "shows": "file"})
     async def export(self, conn: Db, identity: MaybeUser, version_id: FromPath[int], fmt: FromPath[Format]) -> Response:
         name, data = await catalogue.export(conn, identity, version_id, fmt)
         media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if fmt == "xlsx"
@@ -91,29 +76,32 @@ class CataloguePages(Controller):
 
     @get("/catalogue/manage", opt=BUYERS_OPT)
     async def manage(self, request: Request, conn: Db, identity: User) -> Response:
-        return page(request, "catalogue/manage.html", versions=await catalogue.versions_of(conn, identity),
-                    form={}, errors={})
+        return page(request, "catalogue/manage.html", form={}, errors={},
+                    **_shown(await views.manage(conn, identity)))
 
     @post("/catalogue/versions", opt=BUYERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             version_id = await catalogue.create_version(conn, identity, parse(form, NewVersion))
             return redirect(f"/catalogue/versions/{version_id}")
-        return await form_step(request, conn, "catalogue/manage.html", action,
-                               versions=await catalogue.versions_of(conn, identity))
+
+        async def context() -> dict[str, Any]:
+            return _shown(await views.manage(conn, identity))
+        return await form_step(request, conn, "catalogue/manage.html", action, context=context)
 
     @post("/catalogue/versions/{version_id:int}/import", opt=BUYERS_OPT)
     async def import_file(self, request: Request, conn: Db, identity: User, version_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                data = await _uploaded_bytes(request, request.app.state.settings.max_upload_bytes)
-                count = await catalogue.import_file(conn, identity, version_id, data)
-        except ImportRefused as exc:
-            return await self._version_page(request, conn, identity, version_id, status=400, problems=exc.problems)
-        except Invalid as exc:
-            return await self._version_page(request, conn, identity, version_id, status=exc.status,
-                                            errors={"file": exc.text()})
-        return redirect(f"/catalogue/versions/{version_id}?imported={count}")
+        async def context() -> dict[str, Any]:
+            return {"problems": [], **_shown(await views.version_page(conn, identity, version_id))}
+
+        async def action(form: dict[str, Any]) -> Response:
+            data = await _uploaded_bytes(request, request.app.state.settings.max_upload_bytes)
+            outcome = await catalogue.import_or_problems(conn, identity, version_id, data)
+            if isinstance(outcome, list):
+                return page(request, "catalogue/version.html", status=400, form=form, errors={},
+                            **{**await context(), "problems": outcome})
+            return redirect(f"/catalogue/versions/{version_id}?imported={outcome}")
+        return await form_step(request, conn, "catalogue/version.html", action, context=context, form={})
 
     @post("/catalogue/versions/{version_id:int}/delete", opt=BUYERS_OPT)
     async def delete_draft(self, conn: Db, identity: User, version_id: FromPath[int]) -> Response:
@@ -123,45 +111,48 @@ class CataloguePages(Controller):
     @post("/catalogue/versions/{version_id:int}/{action:str}", opt=BUYERS_OPT)
     async def change_status(self, request: Request, conn: Db, identity: User, version_id: FromPath[int],
                             action: FromPath[Action]) -> Response:
-        try:
-            async with conn.transaction():
-                await catalogue.change_status(conn, identity, version_id, action)
-        except Invalid as exc:
-            return await self._version_page(request, conn, identity, version_id, status=exc.status,
-                                            errors={"_": exc.text()})
-        return redirect(f"/catalogue/versions/{version_id}")
+        async def step(form: dict[str, Any]) -> Response:
+            await catalogue.change_status(conn, identity, version_id, action)
+            return redirect(f"/catalogue/versions/{version_id}")
 
-
-class ItemOut(StoredEntry, frozen=True, kw_only=True):
-    buyer_id: int
-    year: int
+        async def context() -> dict[str, Any]:
+            return {"problems": [], **_shown(await views.version_page(conn, identity, version_id))}
+        return await form_step(request, conn, "catalogue/version.html", step, context=context)
 
 
 class CatalogueApi(Controller):
     path = "/api/catalogue"
-    tags = ["catalogue"]
+    tags = ("catalogue",)
+
+    @get("/", opt=PUBLIC_OPT, summary="The public catalogue: catalogues in force and, given `q` or `category`, "
+                                       "the items found")
+    async def index(self, conn: Db, q: Query = None, category: CategoryCode = None) -> views.Index:
+        return await views.index(conn, q, category)
+
+    @get("/manage", opt=BUYERS_OPT, summary="My bureau's catalogues, drafts included")
+    async def manage(self, conn: Db, identity: User) -> views.Manage:
+        return await views.manage(conn, identity)
 
     @get("/versions", opt=PUBLIC_OPT, summary="Published catalogues")
-    async def published(self, conn: Db) -> list[dict[str, Any]]:
+    async def published(self, conn: Db) -> list[PublishedVersion]:
         return await catalogue.published(conn)
 
-    @get("/versions/{version_id:int}", opt=PUBLIC_OPT, summary="A catalogue version with its entries")
-    async def version(self, conn: Db, identity: MaybeUser, version_id: FromPath[int]) -> VersionWithEntries:
-        return await catalogue.get_version(conn, identity, version_id)
+    @get("/versions/{version_id:int}", opt=PUBLIC_OPT,
+         summary="A catalogue version: its entries, as a tree too, and what its bureau may do with it now")
+    async def version(self, conn: Db, identity: MaybeUser, version_id: FromPath[int]) -> views.VersionPage:
+        return await views.version_page(conn, identity, version_id)
 
     @get("/items", opt=PUBLIC_OPT, summary="Search the items of published catalogues")
     async def search(self, conn: Db, q: Query = None, category: CategoryCode = None, limit: Limit = 50,
-                     offset: Offset = 0) -> list[ItemOut]:
-        rows = await catalogue.search_items(conn, q=q, category=category, limit=limit, offset=offset)
-        fields = ItemOut.__struct_fields__
-        return [msgspec.convert({k: r[k] for k in fields}, ItemOut) for r in rows]
+                     offset: Offset = 0) -> list[FoundItem]:
+        return await catalogue.search_items(conn, q=q, category=category, limit=limit, offset=offset)
 
-    @get("/items/{entry_id:int}", opt=PUBLIC_OPT, summary="A catalogue entry")
-    async def item(self, conn: Db, identity: MaybeUser, entry_id: FromPath[int]) -> StoredEntry:
-        return (await catalogue.get_item(conn, identity, entry_id))[1]
+    @get("/items/{entry_id:int}", opt=PUBLIC_OPT, summary="A catalogue item and the version it belongs to")
+    async def item(self, conn: Db, identity: MaybeUser, entry_id: FromPath[int]) -> views.ItemPage:
+        return await views.item_page(conn, identity, entry_id)
 
     @post("/versions", opt=BUYERS_OPT, status_code=201, summary="Start a draft catalogue (bureaus)")
-    async def create(self, conn: Db, identity: User, data: JSONBody[NewVersion]) -> Version:
+    async def create(self, conn: Db, identity: User, data: JSONBody[NewVersion]) -> VersionWithEntries:
         version_id = await catalogue.create_version(conn, identity, data)
         return await catalogue.get_version(conn, identity, version_id)
 

@@ -67,7 +67,7 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]], list[RowPro
     if data[:2] == b"PK":
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds of error for a damaged file
+        except Exception:  # noqa: BLE001 (openpyxl raises many kinds of error for a damaged file)
             raise ImportRefused([RowProblem(0, "", gettext("This is not a readable Excel (.xlsx) file."))]) from None
         sheet = book.worksheets[0]
         raw = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]
@@ -129,8 +129,8 @@ def parse_entries(data: bytes) -> list[Entry]:
         number = int(row["__row__"])
         before = len(problems)
 
-        def row_problem(column: str, message: str, **params: object) -> None:
-            problems.append(RowProblem(number, column, gettext(message, **params)))
+        def row_problem(column: str, message: str, row_number: int = number, **params: object) -> None:
+            problems.append(RowProblem(row_number, column, gettext(message, **params)))
 
         code = row.get("code", "")
         if not CODE.match(code):
@@ -194,10 +194,10 @@ def parse_entries(data: bytes) -> list[Entry]:
             if not indicators and not any(p.column == "indicators" and p.row == number for p in problems):
                 row_problem("indicators", "An item needs at least one outcome indicator.")
             if len(problems) == before:
-                fields = dict(unit_zh=row["unit_zh"], unit_en=row["unit_en"],
-                              price_min_fen=prices["price_min_yuan"], price_max_fen=prices["price_max_yuan"],
-                              provider_types=types, min_rating=int(rating) if rating else None,
-                              min_years=int(years) if years else None, scope=scope, indicators=indicators)
+                fields = {"unit_zh": row["unit_zh"], "unit_en": row["unit_en"],
+                          "price_min_fen": prices["price_min_yuan"], "price_max_fen": prices["price_max_yuan"],
+                          "provider_types": types, "min_rating": int(rating) if rating else None,
+                          "min_years": int(years) if years else None, "scope": scope, "indicators": indicators}
         if len(problems) == before:
             entries.append(Entry(code=code, level=level, parent_code=code.rsplit(".", 1)[0] if "." in code else None,
                                  name_zh=name_zh, name_en=name_en, description_zh=row.get("description_zh", ""),

@@ -82,9 +82,19 @@ class RowProblem(msgspec.Struct, frozen=True):
     message: str
 
 
-class Transition(msgspec.Struct, frozen=True):
-    action: str
-    source: str
-    target: str
-    roles: frozenset[str]
-    verb: str
+
+class PublishedVersion(Version, frozen=True, kw_only=True):
+    """A catalogue in force, with its bureau's name and how many items it lists."""
+
+    buyer_name_zh: str
+    buyer_name_en: str
+    items: int
+
+
+class FoundItem(StoredEntry, frozen=True, kw_only=True):
+    """An item of a catalogue in force, found by a search."""
+
+    buyer_id: int
+    year: int
+    buyer_name_zh: str = ""
+    buyer_name_en: str = ""

@@ -11,21 +11,26 @@ import msgspec
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import files, workflow
+from market.catalogue.files import ImportRefused
 from market.catalogue.models import (
-    VERSION_STATUS_NAMES,
     Entry,
+    FoundItem,
     Indicator,
     NewVersion,
+    PublishedVersion,
+    RowProblem,
     StoredEntry,
     Version,
     VersionWithEntries,
 )
 from market.core.access import ROLE_NAMES, Identity
-from market.core.db import fetch, queries, words
+from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, gettext
+from market.core.i18n import gettext
+from market.workflow import Transition, step
 
 _VERSION_FIELDS = Version.__struct_fields__
+_FOUND_FIELDS = FoundItem.__struct_fields__
 
 
 def _version(row: Any) -> Version:
@@ -57,8 +62,21 @@ async def _require_bureau(conn: asyncpg.Connection, identity: Identity) -> None:
                         roles="、".join(gettext(ROLE_NAMES[r]) for r in sorted(workflow.EDITORS)))
 
 
+async def _version_row(conn: asyncpg.Connection, version_id: int, *, lock: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow("select * from catalogue_versions where id = $1" + (" for update" if lock else ""),
+                               version_id)
+
+
+_SET_STATUS = """
+update catalogue_versions
+   set status = $2,
+       published_at = case when $2 = 'published' then market_now() else published_at end,
+       retired_at = case when $2 = 'retired' then market_now() else retired_at end
+ where id = $1"""
+
+
 async def _own_version(conn: asyncpg.Connection, identity: Identity, version_id: int, *, lock: bool = False) -> Version:
-    row = await (queries.catalogue.version_for_update if lock else queries.catalogue.version)(conn, id=version_id)
+    row = await _version_row(conn, version_id, lock=lock)
     if row is None or not can_see(identity, _version(row)):
         raise NotFound()
     version = _version(row)
@@ -73,8 +91,11 @@ async def create_version(conn: asyncpg.Connection, identity: Identity, data: New
     source: list[StoredEntry] = []
     if data.copy_from is not None:
         source = (await get_version(conn, identity, data.copy_from)).entries
-    version_id = await queries.catalogue.insert_version(
-        conn, buyer_id=identity.org_id, year=data.year, title_zh=data.title_zh.strip(), title_en=data.title_en.strip())
+    version_id = await conn.fetchval("""
+        insert into catalogue_versions (buyer_id, year, revision, title_zh, title_en)
+        values ($1, $2, coalesce((select max(revision) + 1 from catalogue_versions where buyer_id = $1 and year = $2), 1),
+                $3, $4)
+        returning id""", identity.org_id, data.year, data.title_zh.strip(), data.title_en.strip())
     await _insert_entries(conn, version_id, source)
     await audit.record(conn, verb=Verb.CATALOGUE_CREATE, object_type="catalogue_version", object_id=version_id,
                        actor=identity.user_id, organisation=identity.org_id,
@@ -84,13 +105,14 @@ async def create_version(conn: asyncpg.Connection, identity: Identity, data: New
 
 
 async def _insert_entries(conn: asyncpg.Connection, version_id: int, entries: list[Entry] | list[StoredEntry]) -> None:
-    await queries.catalogue.insert_entries(conn, [
-        {"version_id": version_id, "code": e.code, "level": e.level, "parent_code": e.parent_code,
-         "name_zh": e.name_zh, "name_en": e.name_en, "description_zh": e.description_zh,
-         "description_en": e.description_en, "unit_zh": e.unit_zh, "unit_en": e.unit_en,
-         "price_min_fen": e.price_min_fen, "price_max_fen": e.price_max_fen, "provider_types": e.provider_types,
-         "min_rating": e.min_rating, "min_years": e.min_years, "scope": e.scope,
-         "indicators": msgspec.to_builtins(e.indicators), "position": position}
+    await conn.executemany("""
+        insert into catalogue_entries (version_id, code, level, parent_code, name_zh, name_en, description_zh,
+                                       description_en, unit_zh, unit_en, price_min_fen, price_max_fen, provider_types,
+                                       min_rating, min_years, scope, indicators, position)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)""", [
+        (version_id, e.code, e.level, e.parent_code, e.name_zh, e.name_en, e.description_zh, e.description_en,
+         e.unit_zh, e.unit_en, e.price_min_fen, e.price_max_fen, e.provider_types, e.min_rating, e.min_years,
+         e.scope, msgspec.to_builtins(e.indicators), position)
         for position, e in enumerate(entries, start=1)
     ])
 
@@ -102,7 +124,7 @@ async def import_file(conn: asyncpg.Connection, identity: Identity, version_id: 
     if version.status != "draft":
         raise Conflict("A published catalogue never changes; make a new draft (copy this one) instead.")
     entries = files.parse_entries(data)
-    await queries.catalogue.delete_entries(conn, version_id=version_id)
+    await conn.execute("delete from catalogue_entries where version_id = $1", version_id)
     await _insert_entries(conn, version_id, entries)
     items = sum(1 for e in entries if e.level == "item")
     await audit.record(conn, verb=Verb.CATALOGUE_IMPORT, object_type="catalogue_version", object_id=version_id,
@@ -111,32 +133,40 @@ async def import_file(conn: asyncpg.Connection, identity: Identity, version_id: 
     return len(entries)
 
 
+async def import_or_problems(conn: asyncpg.Connection, identity: Identity, version_id: int,
+                             data: bytes) -> int | list[RowProblem]:
+    """`import_file`, with a refused file's problems as the answer (a page lists them) and nothing written."""
+    try:
+        async with conn.transaction():
+            return await import_file(conn, identity, version_id, data)
+    except ImportRefused as refused:
+        return refused.problems
+
+
 async def change_status(conn: asyncpg.Connection, identity: Identity, version_id: int, action: str) -> str:
-    """Publish or retire (``workflow.TRANSITIONS``). Publishing retires the version it replaces."""
+    """Publish or retire (``workflow.VERSION``). Publishing retires the version it replaces."""
     version = await _own_version(conn, identity, version_id, lock=True)
-    step = workflow.find(action, version.status)
-    if step is None:
-        raise Conflict("This cannot be done to a catalogue whose status is “%(status)s”.",
-                       status=Msg(VERSION_STATUS_NAMES[version.status]))
-    if identity.role not in step.roles:
-        raise Forbidden("Only an administrator of the organisation can do this.")
-    if action == "publish":
-        items = await conn.fetchval(
-            "select count(*) from catalogue_entries where version_id = $1 and level = 'item'", version_id)
-        if items == 0:
-            raise InvalidFields([Invalid("A catalogue needs at least one item before it is published.")])
-        current = await conn.fetchrow(
-            "select * from catalogue_versions where buyer_id = $1 and status = 'published' for update", version.buyer_id)
-        if current is not None:
-            await queries.catalogue.set_version_status(conn, id=current["id"], status="retired")
-            await audit.record(conn, verb=Verb.CATALOGUE_RETIRE, object_type="catalogue_version",
-                               object_id=current["id"], actor=identity.user_id, organisation=identity.org_id,
-                               before={"status": "published"}, after={"status": "retired", "replaced_by": version_id})
-    await queries.catalogue.set_version_status(conn, id=version_id, status=step.target)
-    await audit.record(conn, verb=Verb(step.verb), object_type="catalogue_version", object_id=version_id,
-                       actor=identity.user_id, organisation=identity.org_id,
-                       before={"status": version.status}, after={"status": step.target})
-    return step.target
+    capacities = {identity.role} if identity.role else set()
+
+    async def publish_or_retire(transition: Transition) -> None:
+        if action == "publish":
+            items = await conn.fetchval(
+                "select count(*) from catalogue_entries where version_id = $1 and level = 'item'", version_id)
+            if items == 0:
+                raise InvalidFields([Invalid("A catalogue needs at least one item before it is published.")])
+            current = await conn.fetchval(
+                "select id from catalogue_versions where buyer_id = $1 and status = 'published' for update",
+                version.buyer_id)
+            if current is not None:
+                async def retire(retired: Transition) -> None:
+                    await conn.execute(_SET_STATUS, current, retired.target)
+                await step(conn, workflow.VERSION, "retire", "published", object_id=current, capacities=capacities,
+                           actor=identity.user_id, organisation=identity.org_id, write=retire,
+                           after={"replaced_by": version_id})
+        await conn.execute(_SET_STATUS, version_id, transition.target)
+    moved = await step(conn, workflow.VERSION, action, version.status, object_id=version_id, capacities=capacities,
+                       actor=identity.user_id, organisation=identity.org_id, write=publish_or_retire)
+    return moved.target
 
 
 async def delete_draft(conn: asyncpg.Connection, identity: Identity, version_id: int) -> None:
@@ -144,25 +174,26 @@ async def delete_draft(conn: asyncpg.Connection, identity: Identity, version_id:
     version = await _own_version(conn, identity, version_id, lock=True)
     if version.status != "draft":
         raise Conflict("Only a draft can be deleted; a published catalogue stays on record.")
-    await queries.catalogue.delete_version(conn, id=version_id)
+    await conn.execute("delete from catalogue_versions where id = $1", version_id)
     await audit.record(conn, verb=Verb.CATALOGUE_DELETE, object_type="catalogue_version", object_id=version_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        before={"year": version.year, "title_zh": version.title_zh})
 
 
 async def get_version(conn: asyncpg.Connection, identity: Identity | None, version_id: int) -> VersionWithEntries:
-    row = await queries.catalogue.version(conn, id=version_id)
+    row = await _version_row(conn, version_id)
     if row is None or not can_see(identity, _version(row)):
         raise NotFound()
-    entries = [_entry(r) for r in await fetch(queries.catalogue.entries(conn, version_id=version_id))]
+    entries = [_entry(r) for r in await conn.fetch(
+        "select * from catalogue_entries where version_id = $1 order by position", version_id)]
     return VersionWithEntries(**{k: row[k] for k in _VERSION_FIELDS}, entries=entries)
 
 
 async def get_item(conn: asyncpg.Connection, identity: Identity | None, entry_id: int) -> tuple[Version, StoredEntry]:
-    row = await queries.catalogue.entry(conn, id=entry_id)
+    row = await conn.fetchrow("select * from catalogue_entries where id = $1", entry_id)
     if row is None:
         raise NotFound()
-    version = _version(await queries.catalogue.version(conn, id=row["version_id"]))
+    version = _version(await _version_row(conn, row["version_id"]))
     if not can_see(identity, version):
         raise NotFound()
     return version, _entry(row)
@@ -171,18 +202,34 @@ async def get_item(conn: asyncpg.Connection, identity: Identity | None, entry_id
 async def versions_of(conn: asyncpg.Connection, identity: Identity) -> list[Version]:
     if identity.org_id is None:
         return []
-    return [_version(r) for r in await fetch(queries.catalogue.versions_of_buyer(conn, buyer_id=identity.org_id))]
+    rows = await conn.fetch("select * from catalogue_versions where buyer_id = $1 order by year desc, revision desc",
+                            identity.org_id)
+    return [_version(r) for r in rows]
 
 
-async def published(conn: asyncpg.Connection) -> list[dict[str, Any]]:
-    return [dict(r) for r in await fetch(queries.catalogue.published_versions(conn))]
+async def published(conn: asyncpg.Connection) -> list[PublishedVersion]:
+    return [msgspec.convert(dict(r), PublishedVersion) for r in await conn.fetch("""
+        select v.*, o.name_zh as buyer_name_zh, o.name_en as buyer_name_en,
+               (select count(*) from catalogue_entries e where e.version_id = v.id and e.level = 'item') as items
+          from catalogue_versions v join organisations o on o.id = v.buyer_id
+         where v.status = 'published'
+         order by o.name_zh, v.year desc""")]
 
 
 async def search_items(conn: asyncpg.Connection, *, q: str | None = None, category: str | None = None,
-                       limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-    rows = await fetch(queries.catalogue.search_published_items(
-        conn, q=words(q), category=category or None, limit=limit, offset=offset))
-    return [{**dict(r), "indicators": r["indicators"]} for r in rows]
+                       limit: int = 50, offset: int = 0) -> list[FoundItem]:
+    rows = await conn.fetch("""
+        select e.*, v.buyer_id, v.year, o.name_zh as buyer_name_zh, o.name_en as buyer_name_en
+          from catalogue_entries e
+          join catalogue_versions v on v.id = e.version_id and v.status = 'published'
+          join organisations o on o.id = v.buyer_id
+         where e.level = 'item'
+           and ($1::text is null or e.name_zh ilike '%' || $1 || '%' or e.name_en ilike '%' || $1 || '%'
+                or e.description_zh ilike '%' || $1 || '%' or e.description_en ilike '%' || $1 || '%' or e.code = $1)
+           and ($2::text is null or e.code like $2 || '.%')
+         order by o.name_zh, e.position
+         limit $3 offset $4""", words(q), category or None, limit, offset)
+    return [msgspec.convert({k: r[k] for k in _FOUND_FIELDS}, FoundItem) for r in rows]
 
 
 async def export(conn: asyncpg.Connection, identity: Identity | None, version_id: int, fmt: str) -> tuple[str, bytes]:

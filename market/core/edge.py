@@ -54,7 +54,7 @@ def _declared_int(handler: BaseRouteHandler, name: str) -> bool:
     return field is not None and (field.is_subclass_of(int) or any(t.is_subclass_of(int) for t in field.inner_types))
 
 
-async def edge_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+async def edge_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Refuse, before the handler: a whole number in the path or query outside its column's range (an
     id that cannot exist is not found; a query value is invalid), and NUL or invisible-only text in
     the path, the query, or a JSON or form body."""
@@ -88,7 +88,7 @@ async def edge_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> N
         raise InvalidFields(problems)
 
 
-async def _body_problems(request: Request) -> list[Invalid]:
+async def _body_problems(request: Request[Any, Any, Any]) -> list[Invalid]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json"):
         try:

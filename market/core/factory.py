@@ -51,15 +51,16 @@ async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]
         yield conn
 
 
-def provide_identity(request: Request) -> Identity | None:
+def provide_identity(request: Request[Any, Any, Any]) -> Identity | None:
     return identity_of(request)
 
 
 def provide_settings(state: State) -> Settings:
-    return state.settings
+    settings: Settings = state.settings
+    return settings
 
 
-def access_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Deny by default: a route that does not declare who may use it is refused to everyone."""
     access = handler.opt.get("access")
     if not isinstance(access, Access):

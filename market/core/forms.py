@@ -17,10 +17,10 @@ from market.core.web import form_data, in_form_terms, page
 Context = Callable[[], Awaitable[Mapping[str, Any]]]
 
 
-async def form_step(request: Request, conn: asyncpg.Connection, template: str,
-                    action: Callable[[dict[str, Any]], Awaitable[Response]], *, context: Context | None = None,
+async def form_step(request: Request[Any, Any, Any], conn: asyncpg.Connection, template: str,
+                    action: Callable[[dict[str, Any]], Awaitable[Response[Any]]], *, context: Context | None = None,
                     fields: Mapping[str, str] | None = None, form: dict[str, Any] | None = None,
-                    **values: Any) -> Response:
+                    **values: Any) -> Response[Any]:
     """Run `action(form)`; on a refusal render `template` again with the form as sent, the errors
     keyed by the form's field names (`fields` maps form names to service fields where they differ,
     e.g. yuan on the form and fen in the service), `values`, and what `context` reads — read only

@@ -6,13 +6,14 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import Processor
 
 from market.core.settings import Settings
 
 
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper())
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,

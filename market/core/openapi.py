@@ -87,7 +87,7 @@ def describe_errors(schema: dict[str, Any], app: Litestar) -> None:
 class DescribedJson(JsonRenderPlugin):
     """The JSON document, completed once with the error answers before it is first served."""
 
-    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if "Problem" not in openapi_schema.get("components", {}).get("schemas", {}):
             describe_errors(openapi_schema, request.app)
         return super().render(request, openapi_schema)

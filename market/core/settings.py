@@ -156,8 +156,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        field = re.search(r"`\$\.(\w+)`", str(exc))
-        var = next((v for v, (f, _) in ENVIRONMENT.items() if field and f == field.group(1)), "a setting")
+        at = re.search(r"`\$\.(\w+)`", str(exc))
+        var = next((v for v, (f, _) in ENVIRONMENT.items() if at and f == at.group(1)), "a setting")
         raise SettingsError(f"{var}={env.get(var)!r} is not valid: {str(exc).split(' - at ')[0]}") from None
     if not settings.secret_key:
         if settings.database_url:

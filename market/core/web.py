@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, cast
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import asyncpg
@@ -81,8 +81,8 @@ def localized(obj: Any, field: str = "name") -> str:
     # dicts and database records have get(); Structs have attributes
     get = obj.get if hasattr(obj, "keys") else lambda k, d=None: getattr(obj, k, d)
     if i18n.current_locale.get() == "en" and get(f"{field}_en"):
-        return get(f"{field}_en")
-    return get(f"{field}_zh", get(field))
+        return str(get(f"{field}_en"))
+    return str(get(f"{field}_zh", get(field)))
 
 
 def choices(items: list[Any]) -> list[tuple[Any, str]]:
@@ -91,11 +91,11 @@ def choices(items: list[Any]) -> list[tuple[Any, str]]:
     return [(item.id, "\u3000" * depth.get(getattr(item, "level", ""), 0) + localized(item)) for item in items]
 
 
-def identity_of(request: Request) -> Identity | None:
+def identity_of(request: Request[Any, Any, Any]) -> Identity | None:
     return request.scope.get("state", {}).get("identity")
 
 
-def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+def page(request: Request[Any, Any, Any], template: str, status: int = 200, **context: Any) -> Response[Any]:
     """Render a page for a person, with what every page needs (who, language, CSRF token)."""
     env: Environment = request.app.state.templates
     html = env.get_template(template).render(
@@ -111,7 +111,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     return Response(html, status_code=status, media_type=MediaType.HTML)
 
 
-def redirect(location: str, status: int = 303, background: BackgroundTask | None = None) -> Response:
+def redirect(location: str, status: int = 303, background: BackgroundTask | None = None) -> Response[Any]:
     return Response(b"", status_code=status, headers={"Location": location}, media_type=MediaType.TEXT,
                     background=background)
 
@@ -131,7 +131,7 @@ class Pager(NamedTuple):
     next: str | None
 
 
-def pager(request: Request, offset: int, limit: int, total: int, shown: int) -> Pager:
+def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, shown: int) -> Pager:
     """The way through a list that can grow, for templates/_pager.html: the same address with
     another `offset`, every other parameter (filters, language) kept."""
     def at(new_offset: int) -> str:
@@ -142,14 +142,14 @@ def pager(request: Request, offset: int, limit: int, total: int, shown: int) -> 
                  next=at(offset + limit) if offset + shown < total else None)
 
 
-def paged(request: Request, rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
+def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
     """A page of a list its service reads whole (short lists today: funds, fairs, transfers waiting),
     with its pager."""
     shown = rows[offset:offset + PAGE_SIZE]
     return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))
 
 
-def done(location: str, code: str) -> Response:
+def done(location: str, code: str) -> Response[Any]:
     """Redirect after a step that worked, so that the page it lands on says so (a domain's
     `done_messages`)."""
     path, hash_, anchor = location.partition("#")
@@ -190,23 +190,23 @@ def in_form_terms(exc: MarketError, fields: dict[str, str]) -> dict[str, str]:
     return {to_form.get(k, k): v for k, v in form_errors(exc).items()}
 
 
-async def form_data(request: Request) -> dict[str, Any]:
+async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """A submitted form as a dict, empty fields dropped so defaults apply."""
     form = await request.form()
     return {k: v for k, v in form.items()
             if k not in ("_csrf_token", IDEMPOTENCY_FIELD) and not (isinstance(v, str) and v.strip() == "")}
 
 
-def wants_json(request: Request) -> bool:
+def wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
-    if path.startswith("/api/") or path in ("/health", "/schema") or path.startswith("/schema/"):
+    if path.startswith(("/api/", "/schema/")) or path in ("/health", "/schema"):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 
 def problem(status: int, title: str, detail: str, errors: dict[str, str] | None = None,
-            request: Request | None = None, details: dict[str, object] | None = None) -> Response:
+            request: Request[Any, Any, Any] | None = None, details: dict[str, object] | None = None) -> Response[Any]:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
@@ -217,7 +217,7 @@ def problem(status: int, title: str, detail: str, errors: dict[str, str] | None 
     return Response(body, status_code=status, media_type="application/problem+json")
 
 
-def exception_handler(request: Request, exc: Exception) -> Response:
+def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """The one mapping from errors to HTTP: problem details for programs, an error page for people."""
     if "request_id" not in request.scope:
         # No route matched, so the middleware never ran: the page still speaks the reader's language.
@@ -290,7 +290,7 @@ def database_unavailable(exc: BaseException) -> bool:
                             asyncpg.ConnectionDoesNotExistError))
 
 
-def same_origin_referer(request: Request) -> str | None:
+def same_origin_referer(request: Request[Any, Any, Any]) -> str | None:
     """The page a person came from, as a local path, so an error page can offer the way back (the
     browser usually keeps what was typed in the form there). Another site's address is never used."""
     referer = urlsplit(request.headers.get("referer", ""))
@@ -312,7 +312,7 @@ def _drop_empty_filters(scope: Scope) -> None:
         scope["query_string"] = urlencode(kept).encode()
 
 
-def chosen_locale(request: Request, identity: Identity | None) -> str:
+def chosen_locale(request: Request[Any, Any, Any], identity: Identity | None) -> str:
     """The page's language: asked for in the address, else the cookie, else the account's."""
     lang = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     return lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
@@ -323,7 +323,7 @@ class RequestContextMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         _drop_empty_filters(scope)
-        request: Request = Request(scope)
+        request: Request[Any, Any, Any] = Request(scope)
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         if not re.fullmatch(r"[0-9A-Za-z._-]{1,64}", request_id):
             request_id = uuid.uuid4().hex
@@ -389,7 +389,7 @@ def idempotency_token() -> str:
 
 
 async def _idempotency_key(scope: Scope, receive: Receive) -> str | None:
-    request: Request = Request(scope, receive)
+    request: Request[Any, Any, Any] = Request(scope, receive)
     key = request.headers.get("idempotency-key")
     if key is None and request.content_type[0] in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
@@ -412,6 +412,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if scope.get("method") not in ("POST", "PUT", "PATCH", "DELETE") or (key := await _idempotency_key(scope, receive)) is None:
             await next_app(scope, receive, send)
             return
+        method = scope.get("method")
         identity = scope.get("state", {}).get("identity")
         owner = identity.user_id if identity else 0
         pool: asyncpg.Pool = scope["litestar_app"].state.pool
@@ -422,12 +423,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
                    on conflict (user_id, key) do update set claimed_at = market_now(), method = excluded.method,
                        path = excluded.path
                    where k.status is null and k.claimed_at < market_now() - make_interval(secs => $5)
-                   returning true""", owner, key, scope["method"], scope["path"], _ABANDONED_SECONDS)
+                   returning true""", owner, key, method, scope["path"], _ABANDONED_SECONDS)
             if claimed:
                 break
             kept = await pool.fetchrow("select * from idempotency_keys where user_id = $1 and key = $2", owner, key)
             if kept is not None and kept["status"] is not None:
-                if kept["path"] != scope["path"] or kept["method"] != scope["method"]:
+                if kept["path"] != scope["path"] or kept["method"] != method:
                     raise Conflict("This form was sent already. Reload the page and try again.")
                 await _replay(kept, send)
                 return
@@ -471,11 +472,11 @@ async def _replay(kept: Any, send: Send) -> None:
         headers.append((b"content-type", kept["content_type"].encode("latin-1")))
     body = kept["body"] or b""
     headers.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": kept["status"], "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send(cast(Message, {"type": "http.response.start", "status": kept["status"], "headers": headers}))
+    await send(cast(Message, {"type": "http.response.body", "body": body}))
 
 
-def session_cookie(request: Request, token: str | None) -> Cookie:
+def session_cookie(request: Request[Any, Any, Any], token: str | None) -> Cookie:
     settings = request.app.state.settings
     return Cookie(
         key=SESSION_COOKIE, value=token or "", httponly=True, samesite="lax", secure=settings.secure_cookies,

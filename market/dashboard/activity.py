@@ -12,8 +12,8 @@ import asyncpg
 from market.audit import services as audit
 from market.audit.models import VERB_NAMES, AuditEvent, Verb
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.core.i18n import N_, Msg, current_locale, gettext
+from market.dashboard import queries as sql
 from market.dashboard.models import Activity
 from market.evaluation.workflow import PANEL_STATUS_NAMES
 from market.funding.pledges.models import PLEDGE_STATUS_NAMES
@@ -29,6 +29,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.ORGANISATION_REJECT: N_("%(who)s did not verify the organisation “%(what)s”"),
     Verb.ORGANISATION_SUSPEND: N_("%(who)s suspended the organisation “%(what)s”"),
     Verb.ORGANISATION_REINSTATE: N_("%(who)s reinstated the organisation “%(what)s”"),
+    Verb.ORGANISATION_RESUBMIT: N_("%(who)s asked for the organisation “%(what)s” to be verified again"),
     Verb.USER_SIGN_UP: N_("%(who)s created an account"),
     Verb.USER_LOG_IN: N_("%(who)s logged in"),
     Verb.USER_LOG_OUT: N_("%(who)s logged out"),
@@ -102,7 +103,11 @@ SENTENCES: dict[Verb, str] = {
     Verb.MATCHING_CLOSE: N_("%(who)s closed the matching round of “%(what)s” and paid the matches"),
     Verb.FAIR_CREATE: N_("%(who)s set up the fair “%(what)s”"),
     Verb.FAIR_CHANGE: N_("%(who)s changed the running order of the fair “%(what)s”"),
-    Verb.FAIR_STATUS: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_OPEN: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_GO_LIVE: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_STAGE: N_("%(who)s put a project on stage at the fair “%(what)s”"),
+    Verb.FAIR_CLOSE: N_("%(who)s moved the fair “%(what)s” along"),
+    Verb.FAIR_RAISE_CONFIRM: N_("%(who)s confirmed a paddle raised at a fair"),
     Verb.DOCKING_ACCEPT: N_("%(who)s accepted a docking for the project “%(what)s” and published it"),
     Verb.DOCKING_RUN: N_("%(who)s computed docking suggestions"),
     Verb.DOCKING_RULE: N_("%(who)s pinned or banned a provider for the project “%(what)s”"),
@@ -111,7 +116,9 @@ SENTENCES: dict[Verb, str] = {
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {
     Verb.PANEL_STATUS: (N_("The panel for “%(what)s” is now %(status)s"), PANEL_STATUS_NAMES),
     Verb.PLEDGE_STATUS: (N_("The pledge to “%(what)s” is now %(status)s"), PLEDGE_STATUS_NAMES),
-    Verb.FAIR_STATUS: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
+    Verb.FAIR_OPEN: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
+    Verb.FAIR_GO_LIVE: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
+    Verb.FAIR_CLOSE: (N_("The fair “%(what)s” is now %(status)s"), FAIR_STATUS_NAMES),
 }
 # For a verb without a sentence of its own (one added later): the event's name and its object.
 GENERIC = N_("%(who)s: %(event)s, “%(what)s”")
@@ -155,8 +162,7 @@ async def titles(conn: asyncpg.Connection, events: list[AuditEvent]) -> dict[tup
             wanted["files"].append(uuid.UUID(key[1]))
         else:
             wanted[_PARAMS[key[0]]].append(int(key[1]))
-    params = {name: wanted.get(name, []) for name in [*_PARAMS.values(), "files"]}
-    rows = await fetch(queries.dashboard.object_titles(conn, **params))
+    rows = await conn.fetch(sql.OBJECT_TITLES, *(wanted.get(name, []) for name in sql.OBJECT_TITLE_LISTS))
     return {(r["type"], r["id"]): r for r in rows}
 
 

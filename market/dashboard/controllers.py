@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Controller, Request, Response, get
 
 from market.accounts import services as accounts
 from market.core.access import PUBLIC, SIGNED_IN
-from market.core.db import fetch, queries
 from market.core.web import Config, Db, User, page
 from market.dashboard import services as dashboard
-from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Workbench
+from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Home, Workbench
+from market.organisations import services as organisations
 from market.storage import services as storage
 
 
 class DashboardPages(Controller):
     include_in_schema = False
 
-    @get("/", opt={"access": PUBLIC})
+    @get("/", opt={"access": PUBLIC, "twin": "/api/home"})
     async def home(self, request: Request, conn: Db) -> Response:
-        by_kind = {r["kind"]: r["n"] for r in await fetch(queries.organisations.count_verified_by_kind(conn))}
-        return page(request, "home.html", by_kind=by_kind)
+        return page(request, "home.html", **msgspec.structs.asdict(await _home(conn)))
 
     @get("/dashboard", opt={"access": SIGNED_IN})
     async def dashboard(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
@@ -32,9 +32,22 @@ class DashboardPages(Controller):
                     files=await storage.files_for(conn, identity, 20), members=members)
 
 
+async def _home(conn: Db) -> Home:
+    return Home(by_kind=await organisations.verified_by_kind(conn))
+
+
+class HomeApi(Controller):
+    path = "/api/home"
+    tags = ("dashboard",)
+
+    @get("/", opt={"access": PUBLIC}, summary="The home page: how many verified organisations of each kind take part")
+    async def home(self, conn: Db) -> Home:
+        return await _home(conn)
+
+
 class DashboardApi(Controller):
     path = "/api/dashboard"
-    tags = ["dashboard"]
+    tags = ("dashboard",)
 
     @get("/", opt={"access": SIGNED_IN},
          summary="My workbench: what waits for me, oldest date first, and my organisation's recent activity")

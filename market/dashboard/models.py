@@ -102,3 +102,9 @@ STATE_NAMES = {
     "open": N_("open for registration"), "registered": N_("you are registered"), "live": N_("live now"),
     "chair": N_("you chair it"), "member": N_("member"),
 }
+
+
+class Home(msgspec.Struct, frozen=True, kw_only=True):
+    """The home page: how many verified organisations of each kind take part (buyer, provider, funder…)."""
+
+    by_kind: dict[str, int]

@@ -2,14 +2,13 @@
 each item with one link to act, and their organisation's recent activity in sentences.
 
 It reads several domains and sits above them. Each kind of item is one SQL statement
-(sql/queries/dashboard/workbench.sql) returning its first items and how many there are, so the
+(market/dashboard/queries.py) returning its first items and how many there are, so the
 page costs the same number of statements however much waits. The lists a role sees are the ones
 its members may act on: a link never leads to a refusal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,8 +16,8 @@ import asyncpg
 
 from market.core import clock
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.dashboard import activity
+from market.dashboard import queries as sql
 from market.dashboard.models import Task, TaskList, Workbench
 from market.funding import dashboards
 
@@ -48,8 +47,9 @@ class _Lists:
         self.conn, self.limit = conn, limit
         self.lists: list[TaskList] = []
 
-    async def add(self, kind: str, query: Callable[..., Any], more_link: str | None = None, **params: Any) -> None:
-        rows = await fetch(query(self.conn, limit=self.limit, **params))
+    async def add(self, kind: str, query: str, more_link: str | None = None, *params: Any) -> None:
+        """One list from its statement (see queries.py), which takes the limit and then `params`."""
+        rows = await self.conn.fetch(query, self.limit, *params)
         self.lists.append(TaskList(kind=kind, items=[_task(r) for r in rows], total=rows[0]["total"] if rows else 0,
                                    more_link=more_link))
 
@@ -59,52 +59,51 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     """The view of the dashboard page and of GET /api/dashboard; `early_days` is how long before its
     due date a milestone may be accepted (settings.milestone_early_days)."""
     at, today = clock.now(), clock.today()
-    q = queries.dashboard
     lists = _Lists(conn, limit)
     role = identity.role or ""
     giving = None
     if identity.acts_for_verified and identity.org_kind == "buyer":
         org = identity.org_id
         if role in BUYER_ACTORS:
-            area = await q.buyer_area(conn, org=org)
-            await lists.add("needs_to_decide", q.needs_to_decide, f"/needs?status=open&place={area}", area=area)
-            await lists.add("calls_to_publish", q.calls_to_publish, org=org)
-            await lists.add("questions_to_answer", q.questions_to_answer, org=org)
-            await lists.add("panels_to_form", q.panels_to_form, org=org, now=at)
-            await lists.add("awards_to_make", q.awards_to_make, org=org)
-            await lists.add("objections_to_answer", q.objections_to_answer, org=org)
-            await lists.add("contracts_to_prepare", q.contracts_to_prepare, org=org, now=at)
+            area = await conn.fetchval(sql.BUYER_AREA, org)
+            await lists.add("needs_to_decide", sql.NEEDS_TO_DECIDE, f"/needs?status=open&place={area}", area)
+            await lists.add("calls_to_publish", sql.CALLS_TO_PUBLISH, None, org)
+            await lists.add("questions_to_answer", sql.QUESTIONS_TO_ANSWER, None, org)
+            await lists.add("panels_to_form", sql.PANELS_TO_FORM, None, org, at)
+            await lists.add("awards_to_make", sql.AWARDS_TO_MAKE, None, org)
+            await lists.add("objections_to_answer", sql.OBJECTIONS_TO_ANSWER, None, org)
+            await lists.add("contracts_to_prepare", sql.CONTRACTS_TO_PREPARE, None, org, at)
         if role in SIGNERS:
-            await lists.add("contracts_to_sign", q.contracts_to_sign, org=org, party="buyer")
-            await lists.add("milestones_due", q.milestones_due, org=org, party="buyer",
-                            horizon=today + timedelta(days=early_days))
+            await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "buyer")
+            await lists.add("milestones_due", sql.MILESTONES_DUE, None, org, "buyer",
+                            today + timedelta(days=early_days))
         if role in RECEIVERS:
-            await lists.add("transfers_to_confirm", q.transfers_to_confirm, "/payments", org=org)
+            await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.
-        await lists.add("panels_to_score", q.panels_to_score, user=identity.user_id)
+        await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif identity.acts_for_verified and identity.org_kind == "provider":
         org = identity.org_id
         if role in BUYER_ACTORS:
-            await lists.add("calls_to_bid", q.calls_to_bid, "/calls", org=org, now=at, today=today)
-            await lists.add("questions_answered", q.questions_answered, org=org, now=at)
+            await lists.add("calls_to_bid", sql.CALLS_TO_BID, "/calls", org, at, today)
+            await lists.add("questions_answered", sql.QUESTIONS_ANSWERED, None, org, at)
         if role in SIGNERS:
-            await lists.add("contracts_to_sign", q.contracts_to_sign, org=org, party="provider")
-            await lists.add("milestones_due", q.milestones_due, org=org, party="provider",
-                            horizon=today + timedelta(days=MILESTONE_NOTICE_DAYS))
-        await lists.add("bids", q.bids_and_outcomes, org=org)
+            await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "provider")
+            await lists.add("milestones_due", sql.MILESTONES_DUE, None, org, "provider",
+                            today + timedelta(days=MILESTONE_NOTICE_DAYS))
+        await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif identity.acts_for_verified and identity.org_kind == "funder":
         org = identity.org_id
         if role in SIGNERS:
-            await lists.add("pledges_to_pay", q.pledges_to_pay, org=org)
-        await lists.add("fairs", q.fairs_to_join, "/fairs", org=org)
+            await lists.add("pledges_to_pay", sql.PLEDGES_TO_PAY, None, org)
+        await lists.add("fairs", sql.FAIRS_TO_JOIN, "/fairs", org)
         if role in RECEIVERS:  # a foundation confirms the transfers to its funds
-            await lists.add("transfers_to_confirm", q.transfers_to_confirm, "/payments", org=org)
+            await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         giving = await dashboards.funder_view(conn, identity)
     elif identity.acts_for_verified and identity.org_kind == "evaluator":
-        await lists.add("panels_to_score", q.panels_to_score, user=identity.user_id)
+        await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif identity.is_platform_admin:
-        await lists.add("organisations_to_verify", q.organisations_to_verify, "/admin/organisations")
+        await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
     elif identity.org_id is None:
-        await lists.add("needs_raised", q.needs_raised, user=identity.user_id)
+        await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
     return Workbench(dashboard=identity.dashboard, lists=lists.lists, activity=await activity.feed(conn, identity),
                      giving=giving)

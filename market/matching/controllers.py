@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, QueryParameter
 
@@ -13,7 +12,7 @@ from market.core.access import PUBLIC, member
 from market.core.i18n import N_, gettext
 from market.core.web import Config, Db, MaybeUser, page
 from market.matching import candidates
-from market.matching.weights import WEIGHT_NOTES, Weights
+from market.matching.weights import WEIGHT_NOTES, WeightsView, weights_view
 from market.matching.weights import configured as configured_weights
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -21,27 +20,6 @@ PUBLIC_OPT = {"access": PUBLIC}
 # platform administrators.
 MATCHES_OPT = {"access": member(N_("buyers and platform administrators"), "buyer", "platform")}
 Limit = Annotated[int, QueryParameter(ge=1, le=100)]
-
-
-class WeightNote(msgspec.Struct, frozen=True, kw_only=True):
-    key: str
-    side: str
-    name: str
-    how: str
-    value: float
-    default: float
-
-
-class WeightsView(msgspec.Struct, frozen=True, kw_only=True):
-    weights: Weights
-    notes: list[WeightNote]
-
-
-def weights_view(weights: Weights) -> WeightsView:
-    defaults = Weights()
-    return WeightsView(weights=weights, notes=[
-        WeightNote(key=key, side=side, name=gettext(name), how=gettext(how), value=getattr(weights, key),
-                   default=getattr(defaults, key)) for key, (side, name, how) in WEIGHT_NOTES.items()])
 
 
 class MatchingPages(Controller):

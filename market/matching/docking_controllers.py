@@ -1,35 +1,27 @@
 """Docking's pages and JSON twins: rolling docking (runs, pins and bans, accepting a suggestion,
-a foundation's pledge) and accepting a fair's docking. Every rule is in `rolling` and `dockings`."""
+a foundation's pledge) and accepting a fair's docking. The pages render the views `docking_views`
+builds; every rule is in `rolling` and `dockings`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import asyncpg
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from market.core.access import Identity, member
-from market.core.errors import Conflict, Invalid, NotFound
+from market.core.forms import Context, form_step
 from market.core.i18n import N_
 from market.core.money import parse_yuan
 from market.core.validation import parse
-from market.core.web import (
-    Config,
-    Db,
-    User,
-    form_data,
-    form_errors,
-    in_form_terms,
-    localized,
-    page,
-    redirect,
-)
-from market.matching import dockings, fairs, rolling
+from market.core.web import Config, Db, User, page, redirect
+from market.matching import docking_views, fairs, rolling
 from market.matching.dockings import Docking, DockingInput
 from market.matching.rolling import Rolling, RuleInput
 from market.matching.weights import configured as configured_weights
-from market.procurement.contracts import services as contracts
 
 OWNERS_OPT = {"access": member(N_("buyers and funders"), "buyer", "funder")}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -43,42 +35,27 @@ def terms_from_form(form: dict[str, Any]) -> DockingInput:
                   "service_end": form.get("service_end"), "service_place": form.get("service_place")}, DockingInput)
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
-async def rolling_page(request: Request, conn: asyncpg.Connection, identity: Identity, run_id: int | None = None,
-                       status: int = 200, errors: dict[str, str] | None = None) -> Response:
-    found = await rolling.view(conn, identity, run_id)
-    return page(request, "matching/docking.html", status=status, rolling=found,
-                projects=[(w.project_id, localized(w, "title")) for w in found.waiting],
-                providers=await provider_choices(conn), errors=errors or {},
-                readable_contracts=await contracts.readable(conn, identity, [s.docking.contract_id for s in
-                                                                             found.run.suggestions if s.docking]
-                                                             if found.run else []))
-
-
-async def provider_choices(conn: asyncpg.Connection) -> list[tuple[int, str]]:
-    """Verified providers for a <select>, named in the page's language."""
-    return [(r["id"], localized(r)) for r in await conn.fetch(
-        "select id, name_zh, name_en from organisations where kind = 'provider' and status = 'verified' order by id")]
-
-
-async def terms_page(request: Request, conn: asyncpg.Connection, action: str, project_id: int, provider: str,
-                     score: float | None, form: dict[str, Any], status: int = 200,
-                     errors: dict[str, str] | None = None, suggestion: rolling.Suggestion | None = None) -> Response:
-    project = await conn.fetchrow("select id, title_zh, title_en from projects where id = $1", project_id)
-    if project is None:
-        raise NotFound()
-    budget, pledged = await dockings.project_money(conn, project_id)
-    return page(request, "matching/docking_form.html", status=status, project=project, provider=provider,
-                score=score, budget=budget, pledged=pledged, action=action, form=form, errors=errors or {},
-                suggestion=suggestion)
-
-
 def _terms_form(terms: DockingInput) -> dict[str, Any]:
-    return {"amount_yuan": _yuan(terms.amount_fen), "service_start": terms.service_start.isoformat(),
-            "service_end": terms.service_end.isoformat(), "service_place": terms.service_place}
+    """The terms as the form shows them: yuan and ISO dates."""
+    return {"amount_yuan": f"{terms.amount_fen // 100}.{terms.amount_fen % 100:02d}",
+            "service_start": terms.service_start.isoformat(), "service_end": terms.service_end.isoformat(),
+            "service_place": terms.service_place}
+
+
+def _docking_context(conn: asyncpg.Connection, identity: Identity, run_id: int | None = None) -> Context:
+    async def context() -> Mapping[str, Any]:
+        return msgspec.structs.asdict(await docking_views.docking_page(conn, identity, run_id))
+    return context
+
+
+def _terms_context(view: docking_views.TermsForm, action: str) -> dict[str, Any]:
+    """The accepting form's page, less the form itself."""
+    return {**msgspec.structs.asdict(view), "action": action}
+
+
+def _show_terms(request: Request, view: docking_views.TermsForm) -> Response:
+    return page(request, "matching/docking_form.html", **_terms_context(view, request.url.path),
+                form=_terms_form(view.terms), errors={})
 
 
 class DockingPages(Controller):
@@ -86,89 +63,67 @@ class DockingPages(Controller):
 
     @get("/docking", opt=OWNERS_OPT)
     async def index(self, request: Request, conn: Db, identity: User, run: RunId = None) -> Response:
-        return await rolling_page(request, conn, identity, run)
+        view = await docking_views.docking_page(conn, identity, run)
+        return page(request, "matching/docking.html", **msgspec.structs.asdict(view), errors={})
 
     @post("/docking/runs", opt=OWNERS_OPT)
     async def run(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
-        try:
-            async with conn.transaction():
-                run_id = await rolling.run(conn, identity, configured_weights(settings))
-        except (Invalid, Conflict) as exc:
-            return await rolling_page(request, conn, identity, None, exc.status, form_errors(exc))
-        return redirect(f"/docking?run={run_id}")
+        async def run(_: dict[str, Any]) -> Response:
+            return redirect(f"/docking?run={await rolling.run(conn, identity, configured_weights(settings))}")
+        return await form_step(request, conn, "matching/docking.html", run, context=_docking_context(conn, identity))
 
     @post("/docking/rules", opt=OWNERS_OPT)
     async def rule(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                await rolling.set_rule(conn, identity, parse(form, RuleInput), configured_weights(settings))
-        except (Invalid, Conflict) as exc:
-            return await rolling_page(request, conn, identity, None, exc.status, form_errors(exc))
-        return redirect("/docking#rules")
+        async def set_rule(form: dict[str, Any]) -> Response:
+            await rolling.set_rule(conn, identity, parse(form, RuleInput), configured_weights(settings))
+            return redirect("/docking#rules")
+        return await form_step(request, conn, "matching/docking.html", set_rule,
+                               context=_docking_context(conn, identity))
 
-    @get("/docking/runs/{run_id:int}/projects/{project_id:int}/accept", opt=BUYERS_OPT)
+    @get("/docking/runs/{run_id:int}/projects/{project_id:int}/accept", opt={**BUYERS_OPT, "shows": "form"})
     async def accept_form(self, request: Request, conn: Db, identity: User, run_id: FromPath[int],
                           project_id: FromPath[int]) -> Response:
-        suggestion = await _suggested(conn, identity, run_id, project_id)
-        terms = await dockings.terms(conn, project_id, suggestion.price_fen)
-        return await terms_page(request, conn, request.url.path, project_id, suggestion.provider_name,
-                                suggestion.score, _terms_form(terms), suggestion=suggestion)
+        return _show_terms(request, await docking_views.run_terms_form(conn, identity, run_id, project_id))
 
     @post("/docking/runs/{run_id:int}/projects/{project_id:int}/accept", opt=BUYERS_OPT)
     async def accept(self, request: Request, conn: Db, identity: User, settings: Config, run_id: FromPath[int],
                      project_id: FromPath[int]) -> Response:
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                call_id = await rolling.accept(conn, identity, run_id, project_id, terms_from_form(form),
-                                               configured_weights(settings), settings.timezone)
-        except (Invalid, Conflict) as exc:
-            suggestion = await _suggested(conn, identity, run_id, project_id)
-            return await terms_page(request, conn, request.url.path, project_id, suggestion.provider_name,
-                                    suggestion.score, form, exc.status, in_form_terms(exc, TERMS_YUAN), suggestion)
-        return redirect(f"/calls/{call_id}#award")
+        async def accept(form: dict[str, Any]) -> Response:
+            call_id = await rolling.accept(conn, identity, run_id, project_id, terms_from_form(form),
+                                           configured_weights(settings), settings.timezone)
+            return redirect(f"/calls/{call_id}#award")
+
+        async def context() -> Mapping[str, Any]:
+            return _terms_context(await docking_views.run_terms_form(conn, identity, run_id, project_id),
+                                  request.url.path)
+        return await form_step(request, conn, "matching/docking_form.html", accept, context=context,
+                               fields=TERMS_YUAN)
 
     @post("/docking/runs/{run_id:int}/projects/{project_id:int}/pledge", opt=OWNERS_OPT)
     async def pledge(self, request: Request, conn: Db, identity: User, run_id: FromPath[int],
                      project_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                pledge_id = await rolling.pledge(conn, identity, run_id, project_id)
-        except (Invalid, Conflict) as exc:
-            return await rolling_page(request, conn, identity, run_id, exc.status, form_errors(exc))
-        return redirect(f"/pledges/{pledge_id}")
+        async def pledge(_: dict[str, Any]) -> Response:
+            return redirect(f"/pledges/{await rolling.pledge(conn, identity, run_id, project_id)}")
+        return await form_step(request, conn, "matching/docking.html", pledge,
+                               context=_docking_context(conn, identity, run_id))
 
-    @get("/fairs/{fair_id:int}/dockings/{project_id:int}", opt=BUYERS_OPT)
+    @get("/fairs/{fair_id:int}/dockings/{project_id:int}", opt={**BUYERS_OPT, "shows": "form"})
     async def fair_form(self, request: Request, conn: Db, fair_id: FromPath[int],
                         project_id: FromPath[int]) -> Response:
-        item = await fairs.docked_item(conn, fair_id, project_id)
-        terms = await dockings.terms(conn, project_id)
-        return await terms_page(request, conn, request.url.path, project_id, localized(item, "provider_name") or "",
-                                None, _terms_form(terms))
+        return _show_terms(request, await docking_views.fair_terms_form(conn, fair_id, project_id))
 
     @post("/fairs/{fair_id:int}/dockings/{project_id:int}", opt=BUYERS_OPT)
     async def fair_accept(self, request: Request, conn: Db, identity: User, settings: Config,
                           fair_id: FromPath[int], project_id: FromPath[int]) -> Response:
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, terms_from_form(form),
-                                                     configured_weights(settings), settings.timezone)
-        except (Invalid, Conflict) as exc:
-            item = await fairs.docked_item(conn, fair_id, project_id)
-            return await terms_page(request, conn, request.url.path, project_id,
-                                    localized(item, "provider_name") or "", None, form, exc.status,
-                                    in_form_terms(exc, TERMS_YUAN))
-        return redirect(f"/calls/{call_id}#award")
+        async def accept(form: dict[str, Any]) -> Response:
+            call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, terms_from_form(form),
+                                                 configured_weights(settings), settings.timezone)
+            return redirect(f"/calls/{call_id}#award")
 
-
-async def _suggested(conn: asyncpg.Connection, identity: Identity, run_id: int, project_id: int) -> rolling.Suggestion:
-    """The run's suggestion for the project, which must name a provider to be accepted."""
-    suggestion = await rolling.suggestion(conn, identity, run_id, project_id)
-    if suggestion.provider_id is None:
-        raise NotFound()
-    return suggestion
+        async def context() -> Mapping[str, Any]:
+            return _terms_context(await docking_views.fair_terms_form(conn, fair_id, project_id), request.url.path)
+        return await form_step(request, conn, "matching/docking_form.html", accept, context=context,
+                               fields=TERMS_YUAN)
 
 
 class DockingApi(Controller):
@@ -177,9 +132,9 @@ class DockingApi(Controller):
 
     @get("/docking", opt=OWNERS_OPT,
          summary="Rolling docking: the projects waiting for a provider, your pins and bans, and a run's suggestions "
-                 "(the latest unless `run` is given)")
-    async def index(self, conn: Db, identity: User, run: RunId = None) -> Rolling:
-        return await rolling.view(conn, identity, run)
+                 "(the latest unless `run` is given), with the choices of the pin-or-ban form")
+    async def index(self, conn: Db, identity: User, run: RunId = None) -> docking_views.DockingPage:
+        return await docking_views.docking_page(conn, identity, run)
 
     @post("/docking/runs", opt=OWNERS_OPT, status_code=201,
           summary="Score the waiting projects and solve the docking problem now; the run is kept")
@@ -202,12 +157,14 @@ class DockingApi(Controller):
                   "buyer)")
     async def accept(self, conn: Db, identity: User, settings: Config, run_id: FromPath[int],
                      project_id: FromPath[int], data: JSONBody[DockingInput]) -> Docking:
-        call_id = await rolling.accept(conn, identity, run_id, project_id, data, configured_weights(settings), settings.timezone)
-        return await _docking_of(conn, call_id)
+        call_id = await rolling.accept(conn, identity, run_id, project_id, data, configured_weights(settings),
+                                       settings.timezone)
+        return await docking_views.accepted(conn, call_id)
 
     @post("/docking/runs/{run_id:int}/projects/{project_id:int}/pledge", opt=OWNERS_OPT, status_code=201,
           summary="Pledge what your own run suggested your organisation give to a project (funders)")
-    async def pledge(self, conn: Db, identity: User, run_id: FromPath[int], project_id: FromPath[int]) -> dict[str, int]:
+    async def pledge(self, conn: Db, identity: User, run_id: FromPath[int],
+                     project_id: FromPath[int]) -> dict[str, int]:
         return {"pledge_id": await rolling.pledge(conn, identity, run_id, project_id)}
 
     @post("/fairs/{fair_id:int}/dockings/{project_id:int}", opt=BUYERS_OPT, status_code=201,
@@ -216,11 +173,4 @@ class DockingApi(Controller):
                           project_id: FromPath[int], data: JSONBody[DockingInput]) -> Docking:
         call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, data, configured_weights(settings),
                                              settings.timezone)
-        return await _docking_of(conn, call_id)
-
-
-async def _docking_of(conn: asyncpg.Connection, call_id: int) -> Docking:
-    docking = await dockings.of_call(conn, call_id)
-    if docking is None:
-        raise NotFound()
-    return docking
+        return await docking_views.accepted(conn, call_id)

@@ -62,6 +62,29 @@ class Docking(msgspec.Struct, frozen=True, kw_only=True):
     accepted_at: datetime
 
 
+class ProjectTitle(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    title_zh: str
+    title_en: str
+
+
+async def project_title(conn: asyncpg.Connection, project_id: int) -> ProjectTitle:
+    row = await conn.fetchrow("select id, title_zh, title_en from projects where id = $1", project_id)
+    if row is None:
+        raise NotFound()
+    return ProjectTitle(**row)
+
+
+async def provider_choices(conn: asyncpg.Connection) -> list[tuple[int, str]]:
+    """Verified providers for a <select>, named in the page's language."""
+    return [(r["id"], _in_language(r)) for r in await conn.fetch(
+        "select id, name_zh, name_en from organisations where kind = 'provider' and status = 'verified' order by id")]
+
+
+def _in_language(row: Any) -> str:
+    return row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
+
+
 async def project_money(conn: asyncpg.Connection, project_id: int) -> tuple[int, int]:
     """The project's government budget and the money pledged to it that still stands."""
     row = await conn.fetchrow(
@@ -216,8 +239,8 @@ _DOCKING_VIEW = """
 
 
 def _docking(row: Any) -> Docking:
-    name = row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
-    return Docking(id=row["id"], project_id=row["project_id"], provider_id=row["provider_id"], provider_name=name,
+    return Docking(id=row["id"], project_id=row["project_id"], provider_id=row["provider_id"],
+                   provider_name=_in_language(row),
                    amount_fen=row["amount_fen"], fit_score=row["fit_score"], fair_id=row["fair_id"],
                    fair_title_zh=row["fair_title_zh"], fair_title_en=row["fair_title_en"], run_id=row["run_id"],
                    call_id=row["call_id"], call_status=calls.status_of(row),

@@ -98,6 +98,17 @@ class Report(msgspec.Struct, frozen=True, kw_only=True):
     docked: int
 
 
+class Raise(msgspec.Struct, frozen=True, kw_only=True):
+    """A paddle a funder raised, as its paddle page lists it."""
+
+    token: uuid.UUID
+    project_id: int
+    title_zh: str
+    amount_fen: int
+    status: str
+    pledge_id: int | None
+
+
 class Suggestion(msgspec.Struct, frozen=True, kw_only=True):
     """A project of the fair that suits a funder, by fit scoring, with the factors that earned most."""
 

@@ -24,10 +24,10 @@ from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, format_money
+from market.core.i18n import N_, format_money
 from market.funding.funds import services as pools
 from market.funding.pledges import services as pledges
-from market.funding.pledges.models import PledgeInput, Step
+from market.funding.pledges.models import PledgeInput
 from market.matching import candidates, dockings
 from market.matching.fair_models import (
     FAIR_STATUS_NAMES,
@@ -36,32 +36,42 @@ from market.matching.fair_models import (
     Fair,
     FairInput,
     ItemInput,
+    Raise,
     RaiseInput,
     Report,
     Suggestion,
 )
 from market.matching.weights import Weights
+from market.workflow import Transition, machine, step
 
 CHANNEL = "market_fairs"
 ORGANISER_KINDS = ("buyer", "funder")
 ORGANISER_ROLES = ("admin", "staff")
 
+# The organiser's administrators and staff run the fair (see _organises).
+ORGANISER = "organiser"
 # Draft: the organiser lines projects up. Open: funders register and mark interest before the day.
 # Live: the day itself; paddles are raised and the organiser moves the stage along. Closed: the report.
-FAIR_STEPS: tuple[Step, ...] = (
-    Step("open", "draft", "open"),
-    Step("go_live", "open", "live"),
-    Step("stage", "live", "live"),
-    Step("close", "live", "closed"),
-)
-FAIR_ACTIONS = ("open", "go_live", "stage", "close")
+# The running order is fixed once the fair is live.
+FAIR = machine("fair", FAIR_STATUS_NAMES, [
+    ("add_item", "draft", "draft", ORGANISER, Verb.FAIR_CHANGE),
+    ("add_item", "open", "open", ORGANISER, Verb.FAIR_CHANGE),
+    ("open", "draft", "open", ORGANISER, Verb.FAIR_OPEN),
+    ("go_live", "open", "live", ORGANISER, Verb.FAIR_GO_LIVE),
+    ("stage", "live", "live", ORGANISER, Verb.FAIR_STAGE),
+    ("close", "live", "closed", ORGANISER, Verb.FAIR_CLOSE),
+], action_names={"add_item": N_("Add to the running order"), "open": N_("Open registration to funders"),
+                 "go_live": N_("Start the fair: go live"), "stage": N_("Put on stage"),
+                 "close": N_("Close the fair")}, status_names=FAIR_STATUS_NAMES)
+# What `move` does; adding to the running order is `add_item`, with what it adds.
+MOVES = ("open", "go_live", "stage", "close")
 
-
-def step(action: str, status: str) -> Step:
-    found = next((s for s in FAIR_STEPS if s.action == action and s.source == status), None)
-    if found is None:
-        raise Conflict("This cannot be done to a fair that is %(status)s.", status=Msg(FAIR_STATUS_NAMES[status]))
-    return found
+# A paddle raised: the first tap proposes, the second confirms it as a pledge. Nothing withdraws a
+# raise yet; the status is the table's.
+FUNDER = "funder"
+RAISE = machine("fair_raise", ("proposed", "confirmed", "withdrawn"), [
+    ("confirm", "proposed", "confirmed", FUNDER, Verb.FAIR_RAISE_CONFIRM),
+], action_names={"confirm": N_("Confirm")})
 
 
 # A fair that runs past its planned end still takes all-or-nothing raises; their target must then be
@@ -81,11 +91,8 @@ def _organises(identity: Identity | None, fair: Any) -> bool:
                 and identity.role in ORGANISER_ROLES)
 
 
-async def _organisers_fair(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> Any:
-    fair = await _fair_row(conn, fair_id, lock=True)
-    if not _organises(identity, fair):
-        raise Forbidden("Only the organiser's administrators and staff run the fair.")
-    return fair
+def _capacities(identity: Identity, fair: Any) -> set[str]:
+    return {ORGANISER} if _organises(identity, fair) else set()
 
 
 def _visible(identity: Identity | None, fair: Any) -> bool:
@@ -94,7 +101,7 @@ def _visible(identity: Identity | None, fair: Any) -> bool:
 
 
 async def create(conn: asyncpg.Connection, identity: Identity, data: FairInput) -> int:
-    if not (identity.acts_for_verified and identity.org_kind in ORGANISER_KINDS and identity.role in ORGANISER_ROLES):
+    if not may_set_up(identity):
         raise Forbidden("Fairs are organised by the administrators and staff of verified buyers and funders.")
     _check_times(data)
     fair_id = await conn.fetchval(
@@ -117,60 +124,60 @@ def _check_times(data: FairInput) -> None:
         raise InvalidFields(errors)
 
 
-async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, data: ItemInput, weights: Weights) -> int:
+async def add_item(conn: asyncpg.Connection, identity: Identity, fair_id: int, data: ItemInput,
+                   weights: Weights) -> int:
     """Put a pre-screened project in the running order (last), with the provider it is docked with
     if any: one fit scoring would pair with it, or the reasons why not. Returns its position."""
-    fair = await _organisers_fair(conn, identity, fair_id)
-    if fair["status"] not in ("draft", "open"):
-        raise Conflict("The running order is fixed once the fair is live.")
-    errors = []
-    if await conn.fetchval("select status from projects where id = $1", data.project_id) != "approved":
-        errors.append(Invalid("Choose an approved project.", field="project_id"))
-    elif await conn.fetchval("select 1 from fair_items where fair_id = $1 and project_id = $2", fair_id,
-                             data.project_id):
-        errors.append(Invalid("The project is in the running order already.", field="project_id"))
-    if data.provider_id is not None and await conn.fetchval(
-            "select kind from organisations where id = $1 and status = 'verified'", data.provider_id) != "provider":
-        errors.append(Invalid("Choose a verified social organisation.", field="provider_id"))
-    if errors:
-        raise InvalidFields(errors)
-    if data.provider_id is not None:
-        await dockings.eligible(conn, data.project_id, data.provider_id, weights)
-    position = await conn.fetchval(
-        "insert into fair_items (fair_id, position, project_id, provider_id, target_fen, all_or_nothing, pitch) "
-        "select $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6 from fair_items where fair_id = $1 "
-        "returning position", fair_id, data.project_id, data.provider_id, data.target_fen, data.all_or_nothing,
-        data.pitch.strip())
-    await audit.record(conn, verb=Verb.FAIR_CHANGE, object_type="fair", object_id=fair_id, actor=identity.user_id,
-                       organisation=identity.org_id, after={"item": position, "project_id": data.project_id,
-                                                            "target_fen": data.target_fen})
-    return position
+    fair = await _fair_row(conn, fair_id, lock=True)
+    added = {"project_id": data.project_id, "target_fen": data.target_fen}  # with its position once written
+
+    async def write(_: Transition) -> None:
+        errors = []
+        if await conn.fetchval("select status from projects where id = $1", data.project_id) != "approved":
+            errors.append(Invalid("Choose an approved project.", field="project_id"))
+        elif await conn.fetchval("select 1 from fair_items where fair_id = $1 and project_id = $2", fair_id,
+                                 data.project_id):
+            errors.append(Invalid("The project is in the running order already.", field="project_id"))
+        if data.provider_id is not None and await conn.fetchval(
+                "select kind from organisations where id = $1 and status = 'verified'", data.provider_id) != "provider":
+            errors.append(Invalid("Choose a verified social organisation.", field="provider_id"))
+        if errors:
+            raise InvalidFields(errors)
+        if data.provider_id is not None:
+            await dockings.eligible(conn, data.project_id, data.provider_id, weights)
+        added["item"] = await conn.fetchval(
+            "insert into fair_items (fair_id, position, project_id, provider_id, target_fen, all_or_nothing, pitch) "
+            "select $1, coalesce(max(position), 0) + 1, $2, $3, $4, $5, $6 from fair_items where fair_id = $1 "
+            "returning position", fair_id, data.project_id, data.provider_id, data.target_fen, data.all_or_nothing,
+            data.pitch.strip())
+
+    await step(conn, FAIR, "add_item", fair["status"], object_id=fair_id, capacities=_capacities(identity, fair),
+               actor=identity.user_id, organisation=identity.org_id, write=write, after=added)
+    return added["item"]
 
 
 async def move(conn: asyncpg.Connection, identity: Identity, fair_id: int, action: str,
                on_stage: int | None = None) -> str:
     """Open the fair for registration, go live, put an item on stage, or close it."""
-    fair = await _organisers_fair(conn, identity, fair_id)
-    target = step(action, fair["status"]).target
+    if action not in MOVES:
+        raise NotFound()
+    fair = await _fair_row(conn, fair_id, lock=True)
     items = await conn.fetchval("select count(*) from fair_items where fair_id = $1", fair_id)
-    if action in ("open", "go_live") and not items:
-        raise Conflict("Put at least one project in the running order first.")
-    stage = fair["on_stage"]
-    if action == "go_live":
-        stage = 1
-    elif action == "stage":
-        if on_stage is None or not 1 <= on_stage <= items:
+    stage = {"go_live": 1, "stage": on_stage, "close": None}.get(action, fair["on_stage"])
+
+    async def write(transition: Transition) -> None:
+        if action in ("open", "go_live") and not items:
+            raise Conflict("Put at least one project in the running order first.")
+        if action == "stage" and (on_stage is None or not 1 <= on_stage <= items):
             raise InvalidFields([Invalid("Choose a project of the running order.", field="on_stage")])
-        stage = on_stage
-    elif action == "close":
-        stage = None
-    await conn.execute("update fairs set status = $2, on_stage = $3, closed_at = case when $2 = 'closed' "
-                       "then market_now() end where id = $1", fair_id, target, stage)
-    await audit.record(conn, verb=Verb.FAIR_STATUS, object_type="fair", object_id=fair_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={"status": fair["status"], "on_stage": fair["on_stage"]},
-                       after={"status": target, "on_stage": stage, "action": action})
+        await conn.execute("update fairs set status = $2, on_stage = $3, closed_at = case when $2 = 'closed' "
+                           "then market_now() end where id = $1", fair_id, transition.target, stage)
+
+    moved = await step(conn, FAIR, action, fair["status"], object_id=fair_id, capacities=_capacities(identity, fair),
+                       actor=identity.user_id, organisation=identity.org_id, write=write,
+                       before={"on_stage": fair["on_stage"]}, after={"on_stage": stage})
     await notify(conn, fair_id)
-    return target
+    return moved.target
 
 
 async def notify(conn: asyncpg.Connection, fair_id: int) -> None:
@@ -249,21 +256,31 @@ async def confirm_raise(conn: asyncpg.Connection, identity: Identity, fair_id: i
         raise NotFound()
     if raised["status"] == "confirmed":
         return raised["pledge_id"]
-    if raised["status"] != "proposed" or fair["status"] != "live":
+    if fair["status"] != "live":
         raise Conflict("This raise can no longer be confirmed.")
-    item = await conn.fetchrow("select * from fair_items where fair_id = $1 and project_id = $2", fair_id,
-                               raised["project_id"])
-    condition = {}
-    if item["all_or_nothing"]:
-        condition = {"condition_target_fen": item["target_fen"],
-                     "condition_deadline": max(fair["ends_at"], clock.now() + RUNNING_LATE)}
-    pledge_id = await pledges.create(conn, identity, PledgeInput(
-        target_type="project", target_id=raised["project_id"], amount_fen=raised["amount_fen"],
-        note=f"{fair['title_zh']}（举牌）", **condition))
-    added = sum(p.match_fen for p in await pools.preview(conn, raised["project_id"], identity.org_id,
-                                                         raised["amount_fen"]))
-    await conn.execute("update fair_raises set status = 'confirmed', pledge_id = $2, match_fen = $3, "
-                       "confirmed_at = market_now() where token = $1", token, pledge_id, added)
+    made: dict[str, Any] = {}  # the pledge and what matching adds, once written
+
+    async def write(_: Transition) -> None:
+        item = await conn.fetchrow("select * from fair_items where fair_id = $1 and project_id = $2", fair_id,
+                                   raised["project_id"])
+        condition = {}
+        if item["all_or_nothing"]:
+            condition = {"condition_target_fen": item["target_fen"],
+                         "condition_deadline": max(fair["ends_at"], clock.now() + RUNNING_LATE)}
+        made["pledge_id"] = await pledges.create(conn, identity, PledgeInput(
+            target_type="project", target_id=raised["project_id"], amount_fen=raised["amount_fen"],
+            note=f"{fair['title_zh']}（举牌）", **condition))
+        made["match_fen"] = sum(p.match_fen for p in await pools.preview(conn, raised["project_id"], identity.org_id,
+                                                                         raised["amount_fen"]))
+        await conn.execute("update fair_raises set status = 'confirmed', pledge_id = $2, match_fen = $3, "
+                           "confirmed_at = market_now() where token = $1", token, made["pledge_id"],
+                           made["match_fen"])
+
+    # Whoever passed _registered is a funder of the fair.
+    await step(conn, RAISE, "confirm", raised["status"], object_id=token, capacities={FUNDER},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after=made)
+    pledge_id: int = made["pledge_id"]
     await notify(conn, fair_id)
     return pledge_id
 
@@ -340,11 +357,46 @@ async def accept_docking(conn: asyncpg.Connection, identity: Identity, fair_id: 
     return await dockings.dock(conn, identity, project_id, item.provider_id, data, weights, fair_id=fair_id, tz=tz)
 
 
-async def my_raises(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> list[dict[str, Any]]:
-    return [dict(r) for r in await conn.fetch(
+async def my_raises(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> list[Raise]:
+    return [Raise(**r) for r in await conn.fetch(
         "select r.token, r.project_id, p.title_zh, r.amount_fen, r.status, r.pledge_id from fair_raises r "
         "join projects p on p.id = r.project_id where r.fair_id = $1 and r.funder_id = $2 order by r.created_at",
         fair_id, identity.org_id)]
+
+
+async def marked(conn: asyncpg.Connection, identity: Identity | None, fair_id: int) -> list[int]:
+    """The projects the reader's organisation marked its interest in."""
+    if identity is None or identity.org_id is None:
+        return []
+    return [r["project_id"] for r in await conn.fetch(
+        "select project_id from fair_interests where fair_id = $1 and funder_id = $2 order by project_id", fair_id,
+        identity.org_id)]
+
+
+async def projects_to_line_up(conn: asyncpg.Connection, fair_id: int) -> list[tuple[int, str]]:
+    """Approved projects not in the running order yet, for the organiser's <select>."""
+    return [(r["id"], r["title_zh"]) for r in await conn.fetch(
+        "select id, title_zh from projects where status = 'approved' and id not in "
+        "(select project_id from fair_items where fair_id = $1) order by id", fair_id)]
+
+
+async def buyers_of_items(conn: asyncpg.Connection, fair_id: int) -> dict[int, int]:
+    """Each project of the running order with its buyer."""
+    return {r["id"]: r["buyer_id"] for r in await conn.fetch(
+        "select p.id, p.buyer_id from fair_items i join projects p on p.id = i.project_id where i.fair_id = $1",
+        fair_id)}
+
+
+def may_set_up(identity: Identity | None) -> bool:
+    """Whether the person may organise fairs: administrators and staff of verified buyers and funders."""
+    return bool(identity and identity.acts_for_verified and identity.org_kind in ORGANISER_KINDS
+                and identity.role in ORGANISER_ROLES)
+
+
+def may_register(identity: Identity | None, fair: Fair) -> bool:
+    """Whether the reader's organisation can register for the fair now (and has not yet)."""
+    return bool(identity and identity.acts_for_verified and identity.org_kind == "funder"
+                and fair.status in ("open", "live") and not fair.registered)
 
 
 async def interests(conn: asyncpg.Connection, fair_id: int) -> dict[int, int]:

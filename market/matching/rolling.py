@@ -25,7 +25,7 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import PledgeInput
-from market.matching import candidates, dockings, solver
+from market.matching import bulk_candidates, candidates, dockings, solver
 from market.matching.dockings import Docking, DockingInput
 from market.matching.weights import Weights
 from market.notifications import services as notifications
@@ -141,7 +141,8 @@ async def run(conn: asyncpg.Connection, identity: Identity, weights: Weights,
     rules = await _rules(conn, identity.org_id)
     pins = {r["project_id"]: r["provider_id"] for r in rules if r["rule"] == "pin"}
     bans = frozenset((r["project_id"], r["provider_id"]) for r in rules if r["rule"] == "ban")
-    found = await candidates.build(conn, projects, weights)
+    # The same candidates as `candidates.build`, computed for all projects at once (see bulk_candidates).
+    found = await bulk_candidates.build(conn, projects, weights, pins=pins, bans=bans)
     instance = candidates.to_instance(found, pins=pins, bans=bans)
     kept = {need for need, _provider in instance["pinned"]}
     left_out = sorted(set(pins) & set(projects) - kept)

@@ -8,12 +8,13 @@ of the application.
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 from typing import Annotated
 
 import msgspec
 
-from market.core.i18n import N_
+from market.core.i18n import N_, gettext
 from market.core.settings import Settings
 
 Points = Annotated[float, msgspec.Meta(ge=0, le=1000)]
@@ -113,6 +114,29 @@ WEIGHT_NOTES: dict[str, tuple[str, str, str]] = {
 }
 
 
+class WeightNote(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    side: str
+    name: str
+    how: str
+    value: float
+    default: float
+
+
+class WeightsView(msgspec.Struct, frozen=True, kw_only=True):
+    """The weights page: the weights in force, and what each counts, named in the page's language."""
+
+    weights: Weights
+    notes: list[WeightNote]
+
+
+def weights_view(weights: Weights) -> WeightsView:
+    defaults = Weights()
+    return WeightsView(weights=weights, notes=[
+        WeightNote(key=key, side=side, name=gettext(name), how=gettext(how), value=getattr(weights, key),
+                   default=getattr(defaults, key)) for key, (side, name, how) in WEIGHT_NOTES.items()])
+
+
 class WeightsError(ValueError):
     """An override that cannot be used; the message names the weight."""
 
@@ -120,7 +144,7 @@ class WeightsError(ValueError):
 def check(weights: Weights) -> Weights:
     """Rules a set of weights must keep so that each factor moves the score the right way."""
     order = ("same_community", "same_street", "same_district", "other_district")
-    for nearer, farther in zip(order, order[1:]):
+    for nearer, farther in itertools.pairwise(order):
         if getattr(weights, farther) > getattr(weights, nearer):
             raise WeightsError(f"{farther} ({getattr(weights, farther)}) is above {nearer} "
                                f"({getattr(weights, nearer)}): a provider farther away must not score more")

@@ -73,6 +73,26 @@ async def unread(conn: asyncpg.Connection, user_id: int) -> int:
     return await conn.fetchval("select count(*) from notifications where user_id = $1 and read_at is null", user_id)
 
 
+class Inbox(msgspec.Struct, frozen=True, kw_only=True):
+    """The inbox page: a stretch of the person's notifications, newest first, and how many there are."""
+
+    items: list[Notification]
+    total: int
+    offset: int
+
+
+async def inbox_page(conn: asyncpg.Connection, user_id: int, limit: int = 50, offset: int = 0) -> Inbox:
+    return Inbox(items=await inbox(conn, user_id, limit, offset), total=await count(conn, user_id), offset=offset)
+
+
+async def open_notification(conn: asyncpg.Connection, user_id: int, notification_id: int) -> str | None:
+    """Mark one of the person's own notifications read; where it points (None: not theirs or gone)."""
+    link: str | None = await conn.fetchval("select link from notifications where id = $1 and user_id = $2",
+                                           notification_id, user_id)
+    await mark_read(conn, user_id, notification_id)
+    return link
+
+
 async def mark_read(conn: asyncpg.Connection, user_id: int, notification_id: int | None = None) -> None:
     """Mark one (or, with None, all) of the person's own notifications read; another's id changes nothing."""
     await conn.execute("update notifications set read_at = market_now() where user_id = $1 and read_at is null "

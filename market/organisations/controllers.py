@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.accounts import services as accounts
-from market.accounts.models import AddMember, Member
+from market.accounts.models import AddMember
 from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN
 from market.core.errors import NotFound
 from market.core.forms import form_step
@@ -26,15 +28,14 @@ from market.core.web import (
     require_confirmation,
 )
 from market.organisations import services as organisations
-from market.organisations import workflow
+from market.organisations import views, workflow
 from market.organisations.models import (
-    Jurisdiction,
-    Organisation,
     OrganisationInput,
     OrganisationPrivate,
     StatusChange,
 )
-from market.storage import services as storage
+from market.places import services as places
+from market.places.models import Jurisdiction
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -56,39 +57,29 @@ class OrganisationPages(Controller):
     async def directory(self, request: Request, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
                         q: Annotated[str | None, QueryParameter(max_length=100)] = None, offset: Offset = 0) -> Response:
-        found = await organisations.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
-        return page(request, "organisations/directory.html", kind=kind, q=q or "", organisations=found,
-                    pager=pager(request, offset, PAGE_SIZE, await organisations.count_directory(conn, kind=kind, q=q),
-                                len(found)),
-                    places={j.id: j for j in await organisations.jurisdictions(conn)})
+        found = await views.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
+        return page(request, "organisations/directory.html", **msgspec.structs.asdict(found),
+                    pager=pager(request, offset, PAGE_SIZE, found.total, len(found.organisations)))
 
-    @get("/organisations/new", opt=SIGNED_IN_OPT)
+    @get("/organisations/new", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def register_form(self, request: Request, conn: Db) -> Response:
         return page(request, "organisations/register.html", form={"kind": request.query_params.get("kind", "provider")},
-                    errors={}, places=await organisations.jurisdictions(conn))
+                    errors={}, places=await places.jurisdictions(conn))
 
     @post("/organisations/new", opt=SIGNED_IN_OPT)
     async def register(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             org_id = await organisations.register(conn, identity, _input_from_form(form))
             return redirect(f"/organisations/{org_id}")
-        return await form_step(request, conn, "organisations/register.html", action,
-                               places=await organisations.jurisdictions(conn))
+        return await form_step(request, conn, "organisations/register.html", action, context=_register_context(conn))
 
     @get("/organisations/{org_id:int}", opt=PUBLIC_OPT)
     async def profile(self, request: Request, conn: Db, identity: MaybeUser,
                       org_id: FromPath[int]) -> Response:
-        org = await organisations.get_public(conn, identity, org_id)
-        private = (await organisations.get_private(conn, identity, org_id)
-                   if identity and organisations.can_see_private(identity, org_id) else None)
-        place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
-        documents = await storage.organisation_files(conn, identity, org_id) if private else []
-        return page(request, "organisations/profile.html", org=org, private=private, place=place, documents=documents,
-                    public_documents=[] if private else await storage.public_files(conn, org_id),
-                    actions=[t for t in workflow.TRANSITIONS if t.source == org.status and t.by == "platform_admin"]
-                    if identity and identity.is_platform_admin else [], errors={})
+        return page(request, "organisations/profile.html", errors={},
+                    **msgspec.structs.asdict(await views.profile(conn, identity, org_id)))
 
-    @get("/organisations/{org_id:int}/edit", opt=SIGNED_IN_OPT)
+    @get("/organisations/{org_id:int}/edit", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def edit_form(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         accounts.require_organisation_admin(identity, org_id)
         org = await organisations.get_private(conn, identity, org_id)
@@ -112,19 +103,18 @@ class OrganisationPages(Controller):
 
     @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
     async def members(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
-        people = await accounts.members(conn, identity, org_id)
-        org = await organisations.get_private(conn, identity, org_id)
-        return page(request, "organisations/members.html", org=org, members=people, form={}, errors={})
+        return page(request, "organisations/members.html", form={}, errors={},
+                    **msgspec.structs.asdict(await views.members(conn, identity, org_id)))
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
     async def add_member(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
-        people = await accounts.members(conn, identity, org_id)
-        org = await organisations.get_private(conn, identity, org_id)
-
         async def action(form: dict[str, Any]) -> Response:
             await accounts.add_member(conn, identity, org_id, parse(form, AddMember))
             return redirect(f"/organisations/{org_id}/members")
-        return await form_step(request, conn, "organisations/members.html", action, org=org, members=people)
+
+        async def context() -> dict[str, Any]:
+            return msgspec.structs.asdict(await views.members(conn, identity, org_id))
+        return await form_step(request, conn, "organisations/members.html", action, context=context)
 
     @post("/organisations/{org_id:int}/members/{user_id:int}/remove", opt=SIGNED_IN_OPT)
     async def remove_member(self, conn: Db, identity: User, org_id: FromPath[int], user_id: FromPath[int]) -> Response:
@@ -134,13 +124,12 @@ class OrganisationPages(Controller):
     @get("/admin/organisations", opt=ADMIN_OPT)
     async def pending(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "organisations/pending.html",
-                    organisations=await organisations.awaiting_verification(conn, identity),
-                    places={j.id: j for j in await organisations.jurisdictions(conn)})
+                    **msgspec.structs.asdict(await views.awaiting_verification(conn, identity)))
 
     @post("/admin/organisations/{org_id:int}/{action:str}", opt=ADMIN_OPT)
     async def change_status(self, request: Request, conn: Db, identity: User, org_id: FromPath[int],
                             action: FromPath[str]) -> Response:
-        if action not in workflow.ACTIONS:
+        if action not in workflow.ORGANISATION.actions:
             raise NotFound()
 
         async def step(form: dict[str, Any]) -> Response:
@@ -148,13 +137,15 @@ class OrganisationPages(Controller):
                 require_confirmation(form, action)
             await organisations.change_status(conn, identity, org_id, action, parse(form, StatusChange))
             return done("/admin/organisations", "verified") if action == "verify" else redirect("/admin/organisations")
-        org = await organisations.get_public(conn, identity, org_id)
-        place = next(j for j in await organisations.jurisdictions(conn) if j.id == org.jurisdiction_id)
-        return await form_step(request, conn, "organisations/profile.html", step, org=org, place=place,
-                               public_documents=[],
-                               documents=await storage.organisation_files(conn, identity, org_id),
-                               private=await organisations.get_private(conn, identity, org_id),
-                               actions=[t for t in workflow.TRANSITIONS if t.source == org.status])
+        async def context() -> dict[str, Any]:
+            return msgspec.structs.asdict(await views.profile(conn, identity, org_id))
+        return await form_step(request, conn, "organisations/profile.html", step, context=context)
+
+
+def _register_context(conn: Db) -> Callable[[], Awaitable[dict[str, Any]]]:
+    async def context() -> dict[str, Any]:
+        return {"places": await places.jurisdictions(conn)}
+    return context
 
 
 def _form_of(org: OrganisationPrivate) -> dict[str, Any]:
@@ -163,20 +154,20 @@ def _form_of(org: OrganisationPrivate) -> dict[str, Any]:
 
 class OrganisationApi(Controller):
     path = "/api"
-    tags = ["organisations"]
+    tags = ("organisations",)
 
     @get("/jurisdictions", opt=PUBLIC_OPT, summary="The jurisdiction tree, as a flat list with parent ids")
     async def jurisdictions(self, conn: Db) -> list[Jurisdiction]:
-        return await organisations.jurisdictions(conn)
+        return await places.jurisdictions(conn)
 
-    @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations")
+    @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations, how many there are in all, and their places")
     async def directory(self, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
                         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
-                        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+                        limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE,
                         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-                        ) -> list[Organisation]:
-        return await organisations.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
+                        ) -> views.Directory:
+        return await views.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
 
     @post("/organisations", opt=SIGNED_IN_OPT, status_code=201, summary="Register an organisation")
     async def register(self, conn: Db, identity: User,
@@ -184,13 +175,15 @@ class OrganisationApi(Controller):
         org_id = await organisations.register(conn, identity, data)
         return {"organisation_id": org_id, "status": "pending"}
 
-    @get("/organisations/{org_id:int}", opt=PUBLIC_OPT, summary="An organisation (private fields for its members)")
-    async def profile(self, conn: Db, identity: MaybeUser,
-                      org_id: FromPath[int]) -> Organisation | OrganisationPrivate:
-        org = await organisations.get_public(conn, identity, org_id)
-        if identity and organisations.can_see_private(identity, org_id):
-            return await organisations.get_private(conn, identity, org_id)
-        return org
+    @get("/organisations/{org_id:int}", opt=PUBLIC_OPT,
+         summary="An organisation's page: its profile (private fields for its members and the platform), place, "
+                 "documents and the platform's decisions open now")
+    async def profile(self, conn: Db, identity: MaybeUser, org_id: FromPath[int]) -> views.Profile:
+        return await views.profile(conn, identity, org_id)
+
+    @get("/admin/organisations", opt=ADMIN_OPT, summary="Organisations awaiting verification")
+    async def pending(self, conn: Db, identity: User) -> views.AwaitingVerification:
+        return await views.awaiting_verification(conn, identity)
 
     @put("/organisations/{org_id:int}", opt=SIGNED_IN_OPT, summary="Edit an organisation's profile")
     async def update(self, conn: Db, identity: User, org_id: FromPath[int],
@@ -198,9 +191,10 @@ class OrganisationApi(Controller):
         await organisations.update(conn, identity, org_id, data)
         return await organisations.get_private(conn, identity, org_id)
 
-    @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT, summary="Members (organisation admins)")
-    async def members(self, conn: Db, identity: User, org_id: FromPath[int]) -> list[Member]:
-        return await accounts.members(conn, identity, org_id)
+    @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT,
+         summary="The organisation and its members (its administrators and the platform)")
+    async def members(self, conn: Db, identity: User, org_id: FromPath[int]) -> views.Members:
+        return await views.members(conn, identity, org_id)
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT, status_code=201, summary="Add a member")
     async def add_member(self, conn: Db, identity: User, org_id: FromPath[int],

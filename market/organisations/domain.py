@@ -2,12 +2,13 @@ from market.core.domain import Domain
 from market.core.i18n import N_
 from market.organisations import models, workflow
 from market.organisations.controllers import OrganisationApi, OrganisationPages
+from market.places.models import LEVEL_NAMES
 
 DOMAIN = Domain(
     "organisations", routes=[OrganisationPages, OrganisationApi],
     template_globals={
         "KIND_NAMES": models.KIND_NAMES, "SUBTYPE_NAMES": models.SUBTYPE_NAMES, "STATUS_NAMES": models.STATUS_NAMES,
-        "LEVEL_NAMES": models.LEVEL_NAMES, "SUBTYPES": models.SUBTYPES, "ACTION_NAMES": workflow.ACTION_NAMES,
+        "LEVEL_NAMES": LEVEL_NAMES, "SUBTYPES": models.SUBTYPES, "ACTION_NAMES": workflow.ACTION_NAMES,
     },
     done_messages={"verified": N_("The organisation is verified: it may now act on the platform.")},
 )

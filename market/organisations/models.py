@@ -8,7 +8,6 @@ import msgspec
 from market.core.i18n import N_
 
 Kind = Literal["buyer", "provider", "funder", "evaluator", "platform"]
-Level = Literal["district", "street", "community", "grid"]
 
 SUBTYPES: dict[str, tuple[str, ...]] = {
     "buyer": ("bureau", "street_office", "community"),
@@ -27,7 +26,6 @@ SUBTYPE_NAMES = {
 }
 STATUS_NAMES = {"pending": N_("awaiting verification"), "verified": N_("verified"), "rejected": N_("rejected"),
                 "suspended": N_("suspended")}
-LEVEL_NAMES = {"district": N_("District"), "street": N_("Street"), "community": N_("Community"), "grid": N_("Grid")}
 # A buyer sits at the level of government it belongs to.
 BUYER_LEVEL = {"bureau": "district", "street_office": "street", "community": "community"}
 # Individual donors and individual experts are people, who have no unified social credit code.
@@ -35,15 +33,6 @@ NO_CREDIT_CODE = {"individual", "expert"}
 
 Name = Annotated[str, msgspec.Meta(min_length=2, max_length=100)]
 ShortText = Annotated[str, msgspec.Meta(max_length=100)]
-
-
-class Jurisdiction(msgspec.Struct, frozen=True):
-    id: int
-    parent_id: int | None
-    level: str
-    code: str
-    name_zh: str
-    name_en: str
 
 
 class Organisation(msgspec.Struct, frozen=True):
@@ -99,10 +88,3 @@ class OrganisationInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 class StatusChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
 
-
-class Transition(msgspec.Struct, frozen=True):
-    action: str
-    source: str
-    target: str
-    by: Literal["platform_admin", "organisation_admin"]
-    verb: str

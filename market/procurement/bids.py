@@ -23,7 +23,7 @@ from market.core.db import fetch, queries
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg, format_date, gettext
 from market.organisations.models import SUBTYPE_NAMES
-from market.organisations.services import ancestors
+from market.places.services import ancestors
 from market.procurement import calls
 from market.procurement.models import Bid, BidInput, BidTransition, BudgetLine
 

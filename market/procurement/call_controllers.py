@@ -30,7 +30,7 @@ from market.core.web import (
     require_confirmation,
 )
 from market.matching import dockings
-from market.organisations import services as organisations
+from market.places.services import jurisdictions, within
 from market.procurement import (
     awards,
     batches,
@@ -127,7 +127,7 @@ class CallPages(Controller):
     @get("/calls", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None,
                     offset: Offset = 0) -> Response:
-        places = await needs.within(conn, place) if place else None
+        places = await within(conn, place) if place else None
         found = await calls.list_calls(conn, places=places, procedure=procedure, limit=PAGE_SIZE, offset=offset)
         return page(request, "procurement/calls.html", calls=found,
                     pager=pager(request, offset, PAGE_SIZE, await calls.count_calls(conn, places=places,
@@ -340,7 +340,7 @@ async def _round(conn: asyncpg.Connection, identity: Any, call: Call) -> dict[st
 
 
 async def _places(conn: asyncpg.Connection) -> dict[str, Any]:
-    return {"places": await organisations.jurisdictions(conn)}
+    return {"places": await jurisdictions(conn)}
 
 
 class CallApi(Controller):
@@ -354,7 +354,7 @@ class CallApi(Controller):
     @get("/calls", opt=PUBLIC_OPT, summary="Published calls")
     async def index(self, conn: Db, place: Place = None, procedure: Procedure = None, limit: Limit = 50,
                     offset: Offset = 0) -> list[Call]:
-        places = await needs.within(conn, place) if place else None
+        places = await within(conn, place) if place else None
         return await calls.list_calls(conn, places=places, procedure=procedure, limit=limit, offset=offset)
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT, summary="A call")

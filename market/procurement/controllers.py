@@ -27,7 +27,7 @@ from market.core.web import (
 )
 from market.funding.resources import services as resources
 from market.matching import candidates as matching
-from market.organisations import services as organisations
+from market.places.services import jurisdictions
 from market.procurement import needs as service
 from market.procurement import workflow
 from market.procurement.models import Decision, Need, NeedInput, Project, ProjectInput
@@ -45,7 +45,7 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 async def _context(conn: asyncpg.Connection) -> dict[str, Any]:
-    places = await organisations.jurisdictions(conn)
+    places = await jurisdictions(conn)
     return {"places": places, "place_by_id": {p.id: p for p in places},
             "communities": [p for p in places if p.level == "community"]}
 

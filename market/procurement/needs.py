@@ -19,7 +19,7 @@ from market.core.access import Identity
 from market.core.db import fetch, queries, words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import Msg
-from market.organisations.services import ancestors
+from market.places.services import ancestors, district_of, within
 from market.procurement import workflow
 from market.procurement.models import (
     NEED_STATUS_NAMES,
@@ -72,24 +72,15 @@ def rank_items(need_text: str, items: list[tuple[int, str, str]]) -> list[tuple[
     return sorted((s for s in scored if s[0] > 0), key=lambda s: (-s[0], s[1]))
 
 
-async def _district_of(conn: asyncpg.Connection, jurisdiction_id: int) -> int | None:
-    return next((j for j, level in (await ancestors(conn, jurisdiction_id)).items() if level == "district"), None)
-
-
 async def suggest_entry(conn: asyncpg.Connection, community_id: int, text: str) -> int | None:
     """The item of the district's catalogue in force that best matches the need's words."""
-    district = await _district_of(conn, community_id)
+    district = await district_of(conn, community_id)
     if district is None:
         return None
     items = [(r["id"], f"{r['name_zh']} {r['name_en']}", f"{r['description_zh']} {r['description_en']}")
              for r in await fetch(queries.procurement.catalogue_items_for_district(conn, district=district))]
     ranked = rank_items(text, items)
     return ranked[0][1] if ranked and ranked[0][0] >= MIN_SUGGESTION_SCORE else None
-
-
-async def within(conn: asyncpg.Connection, jurisdiction_id: int) -> list[int]:
-    """The place and every place below it."""
-    return [r["id"] for r in await fetch(queries.procurement.descendants(conn, id=jurisdiction_id))]
 
 
 async def covers(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
@@ -185,7 +176,7 @@ async def create_project(conn: asyncpg.Connection, identity: Identity, data: Pro
     errors: list[Invalid] = []
     if not await covers(conn, identity, data.jurisdiction_id):
         errors.append(Invalid("Choose a place within your own area.", field="jurisdiction_id"))
-    district = await _district_of(conn, data.jurisdiction_id)
+    district = await district_of(conn, data.jurisdiction_id)
     items = {r["id"] for r in await fetch(queries.procurement.catalogue_items_for_district(conn, district=district))}
     if data.catalogue_entry_id not in items:
         errors.append(Invalid("Government may buy only what the catalogue in force lists: choose one of its items.",
@@ -245,5 +236,5 @@ async def list_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None
 
 
 async def catalogue_items_for(conn: asyncpg.Connection, jurisdiction_id: int) -> list[dict[str, Any]]:
-    district = await _district_of(conn, jurisdiction_id)
+    district = await district_of(conn, jurisdiction_id)
     return [dict(r) for r in await fetch(queries.procurement.catalogue_items_for_district(conn, district=district))]

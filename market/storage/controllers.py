@@ -13,14 +13,14 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 
 from market.core.access import PUBLIC, SIGNED_IN, Identity
-from market.core.errors import Invalid, MarketError
+from market.core.errors import Invalid
+from market.core.forms import form_step
+from market.core.i18n import gettext
 from market.core.web import (
     Config,
     Db,
     MaybeUser,
     User,
-    form_errors,
-    page,
     redirect,
     same_origin_referer,
 )
@@ -48,21 +48,23 @@ class FilePages(Controller):
 
     @post("/files", opt=SIGNED_IN_OPT)
     async def upload(self, request: Request, conn: Db, state: State, identity: User) -> Response:
-        try:
-            async with conn.transaction():
-                await _upload(request, conn, state, identity)
-        except MarketError as exc:
-            return page(request, "errors/error.html", status=exc.status, title=exc.text(), detail=exc.text(),
-                        errors=form_errors(exc), back=same_origin_referer(request))
-        return redirect("/dashboard#files")
+        async def action(form: dict[str, Any]) -> Response:
+            await _upload(request, conn, state, identity)
+            return redirect("/dashboard#files")
 
-    @get("/files/{file_id:uuid}", opt={"access": PUBLIC})
+        async def context() -> dict[str, Any]:
+            title = gettext(Invalid.title)
+            return {"title": title, "detail": title, "back": same_origin_referer(request)}
+        # The form is the upload itself, which `_upload` reads; nothing of it is shown again.
+        return await form_step(request, conn, "errors/error.html", action, context=context, form={})
+
+    @get("/files/{file_id:uuid}", opt={"access": PUBLIC, "shows": "redirect"})
     async def open(self, conn: Db, settings: Config, identity: MaybeUser,
                    file_id: FromPath[uuid.UUID]) -> Response:
         record = await files.get_record(conn, identity, file_id)
         return redirect(files.signed_link(settings, record, identity).url)
 
-    @get("/files/{file_id:uuid}/content", opt={"access": PUBLIC})
+    @get("/files/{file_id:uuid}/content", opt={"access": PUBLIC, "shows": "file"})
     async def content(self, conn: Db, state: State, settings: Config, identity: MaybeUser,
                       file_id: FromPath[uuid.UUID],
                       expires: Annotated[int, QueryParameter(ge=0, le=2**40)],
@@ -82,7 +84,7 @@ class FileOut(StoredFile, frozen=True, kw_only=True):
 
 class FileApi(Controller):
     path = "/api/files"
-    tags = ["files"]
+    tags = ("files",)
 
     @post("/", opt=SIGNED_IN_OPT, status_code=201, summary="Upload a file (multipart form field `file`)")
     async def upload(self, request: Request, conn: Db, state: State, identity: User,

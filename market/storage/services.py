@@ -21,7 +21,6 @@ import msgspec
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
-from market.core.db import fetch, queries
 from market.core.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
 from market.core.i18n import format_size
 from market.core.settings import Settings
@@ -86,6 +85,10 @@ def clean_filename(name: str) -> str:
     return base[:200] or "file"
 
 
+_FILE = "select * from files where id = $1"
+_OF_ORGANISATION = "select * from files where organisation_id = $1 order by created_at desc limit $2"
+
+
 def _row(row: asyncpg.Record) -> StoredFile:
     return StoredFile(**{k: row[k] for k in StoredFile.__struct_fields__})
 
@@ -108,10 +111,11 @@ async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
     key = f"org{org}/{file_id.hex}" if org else f"user{identity.user_id}/{file_id.hex}"
     digest = hashlib.sha256(data).hexdigest()
     name = clean_filename(filename)
-    await queries.storage.insert_file(
-        conn, id=file_id, organisation_id=org, uploaded_by=identity.user_id, storage_key=key, filename=name,
-        content_type=content_type, size_bytes=len(data), sha256=digest, visibility=visibility,
-    )
+    await conn.execute("""
+        insert into files (id, organisation_id, uploaded_by, storage_key, filename, content_type, size_bytes, sha256,
+                           visibility)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
+        file_id, org, identity.user_id, key, name, content_type, len(data), digest, visibility)
     # Written inside the transaction, so if the upload fails it rolls back and no row points at nothing;
     # but before the audit entry, whose lock is held until commit: a slow store must not hold up every
     # audited action on the platform (log-ins included) while it writes.
@@ -119,7 +123,7 @@ async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
     await audit.record(conn, verb=Verb.FILE_UPLOAD, object_type="file", object_id=file_id, actor=identity.user_id,
                        organisation=org, after={"filename": name, "content_type": content_type,
                                                 "size_bytes": len(data), "sha256": digest, "visibility": visibility})
-    return _row(await queries.storage.file(conn, id=file_id))
+    return _row(await conn.fetchrow(_FILE, file_id))
 
 
 def can_read(identity: Identity | None, record: StoredFile) -> bool:
@@ -137,7 +141,7 @@ def can_read(identity: Identity | None, record: StoredFile) -> bool:
 
 
 async def get_record(conn: asyncpg.Connection, identity: Identity | None, file_id: uuid.UUID) -> StoredFile:
-    row = await queries.storage.file(conn, id=file_id)
+    row = await conn.fetchrow(_FILE, file_id)
     if row is None or not can_read(identity, _row(row)):
         raise NotFound()
     return _row(row)
@@ -173,7 +177,7 @@ async def read(conn: asyncpg.Connection, storage: FileStorage, identity: Identit
                file_id: uuid.UUID) -> tuple[StoredFile, bytes]:
     """The contents, re-checking access: a link outlives a membership by at most its lifetime, never more."""
     record = await get_record(conn, identity, file_id)
-    row = await queries.storage.file(conn, id=file_id)
+    row = await conn.fetchrow(_FILE, file_id)
     try:
         data = await asyncio.to_thread(storage.get, row["storage_key"])
     except FileNotFoundError:
@@ -186,20 +190,21 @@ async def organisation_files(conn: asyncpg.Connection, identity: Identity, organ
     """An organisation's documents, e.g. its registration certificate for the platform to check."""
     if not (identity.is_platform_admin or identity.org_id == organisation_id):
         raise NotFound()
-    rows = await fetch(queries.storage.files_of_organisation(conn, organisation_id=organisation_id, limit=limit))
+    rows = await conn.fetch(_OF_ORGANISATION, organisation_id, limit)
     return [_row(r) for r in rows]
 
 
 async def public_files(conn: asyncpg.Connection, organisation_id: int, limit: int = 50) -> list[StoredFile]:
     """The documents an organisation has made public, for anyone to read on its page."""
-    rows = await fetch(queries.storage.public_files_of_organisation(conn, organisation_id=organisation_id,
-                                                                     limit=limit))
+    rows = await conn.fetch("select * from files where organisation_id = $1 and visibility = 'public' "
+                            "order by created_at desc limit $2", organisation_id, limit)
     return [_row(r) for r in rows]
 
 
 async def files_for(conn: asyncpg.Connection, identity: Identity, limit: int = 50) -> list[StoredFile]:
     if identity.org_id is not None:
-        rows = await fetch(queries.storage.files_of_organisation(conn, organisation_id=identity.org_id, limit=limit))
+        rows = await conn.fetch(_OF_ORGANISATION, identity.org_id, limit)
     else:
-        rows = await fetch(queries.storage.files_of_user(conn, user_id=identity.user_id, limit=limit))
+        rows = await conn.fetch("select * from files where uploaded_by = $1 and organisation_id is null "
+                                "order by created_at desc limit $2", identity.user_id, limit)
     return [_row(r) for r in rows]

@@ -11,14 +11,6 @@ from market.core.i18n import N_
 from market.core.money import Fen
 
 
-class Step(msgspec.Struct, frozen=True):  # until matching.fairs moves onto market.workflow
-    """One allowed move of a life cycle: `action` takes `source` to `target`."""
-
-    action: str
-    source: str
-    target: str
-
-
 PLEDGE_STATUSES = ("pledged", "awaiting_payment", "paid", "allocated", "disbursed", "cancelled", "refunded")
 PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaiting payment"), "paid": N_("paid"),
                        "allocated": N_("allocated"), "disbursed": N_("disbursed"), "cancelled": N_("cancelled"),

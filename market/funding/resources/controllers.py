@@ -28,7 +28,7 @@ from market.funding.resources.models import (
     ResourceList,
     ResourceView,
 )
-from market.organisations import services as organisations
+from market.places.services import jurisdictions
 
 PUBLIC_OPT = {"access": PUBLIC}
 EDITORS_OPT = {"access": member(N_("funders"), "funder", roles=set(resources.EDITOR_ROLES))}
@@ -74,7 +74,7 @@ def form_of(resource: Resource) -> dict[str, Any]:
 
 async def _names(conn: asyncpg.Connection) -> dict[str, Any]:
     """What the pages need to name kinds, groups, categories and places."""
-    places = await organisations.jurisdictions(conn)
+    places = await jurisdictions(conn)
     categories = await resources.categories(conn)
     return {"places": places, "place_by_id": {p.id: p for p in places}, "categories": categories,
             "category_by_code": {c["code"]: c for c in categories}, "kind_names": RESOURCE_KIND_NAMES,

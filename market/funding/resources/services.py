@@ -31,8 +31,7 @@ from market.funding.resources.models import (
     ResourceList,
     ResourceView,
 )
-from market.organisations.services import ancestors
-from market.procurement.needs import within
+from market.places.services import ancestors, within
 from market.workflow import Transition, machine, step
 
 EDITOR_ROLES = ("admin", "staff")

@@ -140,7 +140,7 @@ def _party(identity: Identity, contract: Any) -> str | None:
 
 async def set_milestones(conn: asyncpg.Connection, identity: Identity, contract_id: int, data: Milestones) -> None:
     contract = await conn.fetchrow("select * from contracts where id = $1 for update", contract_id)
-    if contract is None or _party(identity, contract) is None and not identity.is_platform_admin:
+    if contract is None or (_party(identity, contract) is None and not identity.is_platform_admin):
         raise NotFound()
     if _party(identity, contract) != "buyer":
         raise Forbidden("The buyer sets the milestones; the provider agrees by signing.")

@@ -41,14 +41,6 @@ select count(*) from needs n
    and (:category::text is null or e.code like :category || '.%')
    and (:q::text is null or n.title ilike '%' || :q || '%' or n.description ilike '%' || :q || '%');
 
--- name: descendants
-with recursive down as (
-    select id from jurisdictions where id = :id
-    union all
-    select j.id from jurisdictions j join down on j.parent_id = down.id
-)
-select id from down;
-
 -- name: catalogue_items_for_district
 select e.* from catalogue_entries e
   join catalogue_versions v on v.id = e.version_id and v.status = 'published'

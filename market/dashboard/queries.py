@@ -1,15 +1,17 @@
--- What waits for someone, one statement per kind of item, whatever the number of rows: each
--- returns at most :limit items, oldest date first, and in `total` how many there are in all.
--- Every row has the same columns (see market.dashboard.services.Task); `at` is a moment, `due_date`
--- a day (a milestone's), `batch` the review batch an item is about.
+"""The dashboard's SQL. Each list of the workbench is one statement returning at most $1 (the limit)
+items, oldest date first, and in `total` how many there are in all; every row has the same columns
+(see market.dashboard.services.Task): `at` is a moment, `due_date` a day (a milestone's), `batch` the
+review batch an item is about. The parameters after the limit are named beside each statement."""
 
--- name: buyer_area$
-select jurisdiction_id from organisations where id = :org;
+# $1 org
+BUYER_AREA = """
+select jurisdiction_id from organisations where id = $1"""
 
--- name: needs_to_decide
--- The open needs of every community in the buyer's area (its jurisdiction and all below it).
+# The open needs of every community in the buyer's area (its jurisdiction and all below it).
+# $1 limit, $2 area
+NEEDS_TO_DECIDE = """
 with recursive area as (
-    select :area::int as id
+    select $2::int as id
     union all
     select j.id from jurisdictions j join area on j.parent_id = area.id
 )
@@ -18,48 +20,52 @@ select n.title as title_zh, '' as title_en, n.created_at as at, null::date as du
   from needs n
  where n.status = 'open' and n.community_id in (select id from area)
  order by n.created_at, n.id
- limit :limit;
+ limit $1"""
 
--- name: calls_to_publish
+# $1 limit, $2 org
+CALLS_TO_PUBLISH = """
 select c.title_zh, c.title_en, c.created_at as at, null::date as due_date, '/calls/' || c.id as link,
        null::text as state, null::int as batch, c.budget_ceiling_fen as amount_fen, '' as detail,
        count(*) over () as total
   from calls c
- where c.buyer_id = :org and c.published_at is null and c.cancelled_at is null and c.failed_at is null
+ where c.buyer_id = $2 and c.published_at is null and c.cancelled_at is null and c.failed_at is null
  order by c.created_at, c.id
- limit :limit;
+ limit $1"""
 
--- name: questions_to_answer
+# $1 limit, $2 org
+QUESTIONS_TO_ANSWER = """
 select c.title_zh, c.title_en, q.asked_at as at, null::date as due_date, '/calls/' || c.id || '#questions' as link,
        null::text as state, null::int as batch, null::bigint as amount_fen, '' as detail, count(*) over () as total
   from call_questions q join calls c on c.id = q.call_id
- where c.buyer_id = :org and q.answer is null and c.cancelled_at is null and c.failed_at is null
+ where c.buyer_id = $2 and q.answer is null and c.cancelled_at is null and c.failed_at is null
  order by q.asked_at, q.id
- limit :limit;
+ limit $1"""
 
--- name: panels_to_form
--- Calls past their deadline with no panel yet (form it, or declare the call failed), and panels of
--- calls or review batches still being formed (add members and the chair, then start scoring).
+# Calls past their deadline with no panel yet (form it, or declare the call failed), and panels of
+# calls or review batches still being formed (add members and the chair, then start scoring).
+# $1 limit, $2 org, $3 now
+PANELS_TO_FORM = """
 select * , count(*) over () as total from (
     select c.title_zh, c.title_en, c.deadline_at as at, null::date as due_date,
            coalesce('/panels/' || p.id, '/calls/' || c.id) as link,
            case when p.id is null then 'no_panel' else 'forming' end as state, null::int as batch,
            null::bigint as amount_fen, '' as detail
       from calls c left join panels p on p.subject_type = 'call' and p.subject_id = c.id
-     where c.buyer_id = :org and c.published_at is not null and c.cancelled_at is null and c.failed_at is null
-       and c.deadline_at <= :now and c.awarded_at is null and (p.id is null or p.status = 'forming')
+     where c.buyer_id = $2 and c.published_at is not null and c.cancelled_at is null and c.failed_at is null
+       and c.deadline_at <= $3 and c.awarded_at is null and (p.id is null or p.status = 'forming')
     union all
     select c.title_zh, c.title_en, b.cut_off_at, null, '/panels/' || p.id, 'forming', b.number, null, ''
       from panels p join call_batches b on p.subject_type = 'batch' and b.id = p.subject_id
       join calls c on c.id = b.call_id
-     where p.owner_id = :org and p.status = 'forming' and b.decided_at is null and c.cancelled_at is null
+     where p.owner_id = $2 and p.status = 'forming' and b.decided_at is null and c.cancelled_at is null
 ) x
  order by at, link
- limit :limit;
+ limit $1"""
 
--- name: awards_to_make
--- Panels whose chair has recorded every consensus score (the price needs none) while the call is
--- still closed, or the review batch still under review: the buyer awards, or decides the batch.
+# Panels whose chair has recorded every consensus score (the price needs none) while the call is
+# still closed, or the review batch still under review: the buyer awards, or decides the batch.
+# $1 limit, $2 org
+AWARDS_TO_MAKE = """
 select *, count(*) over () as total from (
     select coalesce(c.title_zh, bc.title_zh) as title_zh, coalesce(c.title_en, bc.title_en) as title_en,
            coalesce((select max(s.recorded_at) from panel_consensus s where s.panel_id = p.id), p.created_at) as at,
@@ -71,7 +77,7 @@ select *, count(*) over () as total from (
       left join calls c on p.subject_type = 'call' and c.id = p.subject_id
       left join call_batches b on p.subject_type = 'batch' and b.id = p.subject_id
       left join calls bc on bc.id = b.call_id
-     where p.owner_id = :org and p.status = 'scoring'
+     where p.owner_id = $2 and p.status = 'scoring'
        and ((p.subject_type = 'call' and c.awarded_at is null and c.failed_at is null and c.cancelled_at is null)
             or (p.subject_type = 'batch' and b.decided_at is null and bc.cancelled_at is null))
        and not exists (select 1 from panel_candidates k join panel_criteria r on r.panel_id = k.panel_id
@@ -80,9 +86,10 @@ select *, count(*) over () as total from (
                                           and s.candidate_id = k.candidate_id and s.position = r.position))
 ) x
  order by at, link
- limit :limit;
+ limit $1"""
 
--- name: objections_to_answer
+# $1 limit, $2 org
+OBJECTIONS_TO_ANSWER = """
 select c.title_zh, c.title_en, x.raised_at as at, null::date as due_date,
        case when x.batch_id is null then '/calls/' || c.id || '#award'
             else '/calls/' || c.id || '/batches/' || b.number || '#objections' end as link,
@@ -91,12 +98,13 @@ select c.title_zh, c.title_en, x.raised_at as at, null::date as due_date,
   left join awards a on a.id = x.award_id
   left join call_batches b on b.id = x.batch_id
   join calls c on c.id = coalesce(a.call_id, b.call_id)
- where c.buyer_id = :org and x.status = 'pending'
+ where c.buyer_id = $2 and x.status = 'pending'
  order by x.raised_at, x.id
- limit :limit;
+ limit $1"""
 
--- name: contracts_to_prepare
--- Standing awards whose notice has ended, with no contract and no objection left to answer.
+# Standing awards whose notice has ended, with no contract and no objection left to answer.
+# $1 limit, $2 org, $3 now
+CONTRACTS_TO_PREPARE = """
 select c.title_zh, c.title_en, a.notice_ends_at as at, null::date as due_date,
        case when a.batch_id is null then '/calls/' || c.id else '/calls/' || c.id || '/batches/' || b.number end
            as link,
@@ -106,39 +114,42 @@ select c.title_zh, c.title_en, a.notice_ends_at as at, null::date as due_date,
   join bids bd on bd.id = a.bid_id
   join organisations o on o.id = bd.provider_id
   left join call_batches b on b.id = a.batch_id
- where c.buyer_id = :org and a.reopened_at is null and a.notice_ends_at <= :now and c.cancelled_at is null
+ where c.buyer_id = $2 and a.reopened_at is null and a.notice_ends_at <= $3 and c.cancelled_at is null
    and not exists (select 1 from contracts k where k.award_id = a.id)
    and not exists (select 1 from objections x where x.status = 'pending'
                     and (x.award_id = a.id or (a.batch_id is not null and x.batch_id = a.batch_id)))
  order by a.notice_ends_at, a.id
- limit :limit;
+ limit $1"""
 
--- name: contracts_to_sign
--- Contracts of the organisation on :party's side ('buyer' or 'provider') that its side has not signed.
+# Contracts of the organisation on :party's side ('buyer' or 'provider') that its side has not signed.
+# $1 limit, $2 org, $3 party
+CONTRACTS_TO_SIGN = """
 select c.title_zh, c.title_en, k.created_at as at, null::date as due_date, '/contracts/' || k.id as link,
        k.status as state, null::int as batch, k.amount_fen, '' as detail, count(*) over () as total
   from contracts k join calls c on c.id = k.call_id
- where ((:party = 'buyer' and k.buyer_id = :org) or (:party = 'provider' and k.provider_id = :org))
-   and k.status <> 'signed' and k.status <> :party || '_signed'
+ where (($3 = 'buyer' and k.buyer_id = $2) or ($3 = 'provider' and k.provider_id = $2))
+   and k.status <> 'signed' and k.status <> $3 || '_signed'
  order by k.created_at, k.id
- limit :limit;
+ limit $1"""
 
--- name: milestones_due
--- Milestones of signed contracts not yet accepted and due by :horizon (overdue ones first). The
--- buyer accepts them in their order, so it sees each contract's next one only.
+# Milestones of signed contracts not yet accepted and due by :horizon (overdue ones first). The
+# buyer accepts them in their order, so it sees each contract's next one only.
+# $1 limit, $2 org, $3 party, $4 horizon
+MILESTONES_DUE = """
 select c.title_zh, c.title_en, null::timestamptz as at, m.due_date, '/contracts/' || k.id || '#milestones' as link,
        m.kind as state, null::int as batch, null::bigint as amount_fen, m.title as detail,
        count(*) over () as total
   from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
- where ((:party = 'buyer' and k.buyer_id = :org) or (:party = 'provider' and k.provider_id = :org))
-   and k.status = 'signed' and m.accepted_at is null and m.due_date <= :horizon
-   and (:party = 'provider' or m.position = (select min(n.position) from contract_milestones n
+ where (($3 = 'buyer' and k.buyer_id = $2) or ($3 = 'provider' and k.provider_id = $2))
+   and k.status = 'signed' and m.accepted_at is null and m.due_date <= $4
+   and ($3 = 'provider' or m.position = (select min(n.position) from contract_milestones n
                                               where n.contract_id = k.id and n.accepted_at is null))
  order by m.due_date, k.id, m.position
- limit :limit;
+ limit $1"""
 
--- name: transfers_to_confirm
--- Bank transfers recorded to the organisation, as a project's buyer or a fund's owner.
+# Bank transfers recorded to the organisation, as a project's buyer or a fund's owner.
+# $1 limit, $2 org
+TRANSFERS_TO_CONFIRM = """
 select coalesce(pr.title_zh, f.name_zh) as title_zh, coalesce(nullif(pr.title_en, ''), f.name_en, '') as title_en,
        y.recorded_at as at, null::date as due_date, '/payments' as link, null::text as state, null::int as batch,
        y.amount_fen, o.name_zh as detail, count(*) over () as total
@@ -147,17 +158,18 @@ select coalesce(pr.title_zh, f.name_zh) as title_zh, coalesce(nullif(pr.title_en
   join organisations o on o.id = p.funder_id
   left join projects pr on pr.id = p.project_id
   left join funds f on f.id = p.fund_id
- where y.status = 'pending' and y.method = 'offline' and coalesce(f.owner_id, pr.buyer_id) = :org
+ where y.status = 'pending' and y.method = 'offline' and coalesce(f.owner_id, pr.buyer_id) = $2
  order by y.recorded_at, y.id
- limit :limit;
+ limit $1"""
 
--- name: calls_to_bid
--- Open calls the provider may bid on and has not: the same rules as bids.rule_breaches (type,
--- rating, full years since registration, registered in the project's district unless the call is
--- open to any district), and no open bid of its own.
+# Open calls the provider may bid on and has not: the same rules as bids.rule_breaches (type,
+# rating, full years since registration, registered in the project's district unless the call is
+# open to any district), and no open bid of its own.
+# $1 limit, $2 org, $3 now, $4 today
+CALLS_TO_BID = """
 with recursive up as (
     select j.id, j.parent_id, j.level from jurisdictions j join organisations o on o.jurisdiction_id = j.id
-     where o.id = :org
+     where o.id = $2
     union all
     select j.id, j.parent_id, j.level from jurisdictions j join up on j.id = up.parent_id
 ), home as (
@@ -169,31 +181,33 @@ select c.title_zh, c.title_en, c.deadline_at as at, null::date as due_date, '/ca
        c.procedure_type as state, null::int as batch, c.budget_ceiling_fen as amount_fen, '' as detail,
        count(*) over () as total
   from calls c join projects p on p.id = c.project_id, organisations o
- where o.id = :org and c.published_at is not null and c.cancelled_at is null and c.failed_at is null
-   and (c.deadline_at is null or c.deadline_at > :now)
+ where o.id = $2 and c.published_at is not null and c.cancelled_at is null and c.failed_at is null
+   and (c.deadline_at is null or c.deadline_at > $3)
    and o.subtype = any(c.provider_types)
    and (c.min_rating is null or coalesce(o.rating, 0) >= c.min_rating)
    and (coalesce(c.min_years, 0) = 0 or o.registration_date is null
-        or date_part('year', age(:today::date, o.registration_date)) >= c.min_years)
+        or date_part('year', age($4::date, o.registration_date)) >= c.min_years)
    and (c.cross_district or p.jurisdiction_id in (select id from home))
-   and not exists (select 1 from bids b where b.call_id = c.id and b.provider_id = :org and b.batch_id is null)
+   and not exists (select 1 from bids b where b.call_id = c.id and b.provider_id = $2 and b.batch_id is null)
  order by c.deadline_at nulls last, c.published_at, c.id
- limit :limit;
+ limit $1"""
 
--- name: questions_answered
--- The provider's questions answered on calls still open: the answer may change its bid.
+# The provider's questions answered on calls still open: the answer may change its bid.
+# $1 limit, $2 org, $3 now
+QUESTIONS_ANSWERED = """
 select c.title_zh, c.title_en, q.answered_at as at, null::date as due_date, '/calls/' || c.id || '#questions' as link,
        null::text as state, null::int as batch, null::bigint as amount_fen, '' as detail, count(*) over () as total
   from call_questions q join calls c on c.id = q.call_id
- where q.asked_for = :org and q.answer is not null and c.cancelled_at is null and c.failed_at is null
-   and (c.deadline_at is null or c.deadline_at > :now)
+ where q.asked_for = $2 and q.answer is not null and c.cancelled_at is null and c.failed_at is null
+   and (c.deadline_at is null or c.deadline_at > $3)
  order by q.answered_at, q.id
- limit :limit;
+ limit $1"""
 
--- name: bids_and_outcomes
--- The provider's bids, latest first, each with its outcome: awarded (a standing award is on it),
--- not awarded (another bid's award stands, the batch was decided without it, the call failed or
--- was cancelled), withdrawn, or pending.
+# The provider's bids, latest first, each with its outcome: awarded (a standing award is on it),
+# not awarded (another bid's award stands, the batch was decided without it, the call failed or
+# was cancelled), withdrawn, or pending.
+# $1 limit, $2 org
+BIDS_AND_OUTCOMES = """
 select c.title_zh, c.title_en, b.submitted_at as at, null::date as due_date,
        case when b.batch_id is null then '/calls/' || c.id || '#bid'
             else '/calls/' || c.id || '/batches/' || bt.number end as link,
@@ -206,13 +220,14 @@ select c.title_zh, c.title_en, b.submitted_at as at, null::date as due_date,
             else 'pending' end as state,
        bt.number as batch, b.amount_fen, '' as detail, count(*) over () as total
   from bids b join calls c on c.id = b.call_id left join call_batches bt on bt.id = b.batch_id
- where b.provider_id = :org
+ where b.provider_id = $2
  order by b.submitted_at desc, b.id desc
- limit :limit;
+ limit $1"""
 
--- name: pledges_to_pay
--- Pledges the funder has still to pay: promised, or awaiting a payment with none pending (a
--- rejected transfer), and payable (a need's pledge once the need is a project).
+# Pledges the funder has still to pay: promised, or awaiting a payment with none pending (a
+# rejected transfer), and payable (a need's pledge once the need is a project).
+# $1 limit, $2 org
+PLEDGES_TO_PAY = """
 select coalesce(pr.title_zh, f.name_zh, n.title) as title_zh,
        coalesce(nullif(pr.title_en, ''), f.name_en, '') as title_en, p.created_at as at, null::date as due_date,
        '/pledges/' || p.id as link, p.status as state, null::int as batch, p.amount_fen, '' as detail,
@@ -221,29 +236,31 @@ select coalesce(pr.title_zh, f.name_zh, n.title) as title_zh,
   left join projects pr on pr.id = p.project_id
   left join funds f on f.id = p.fund_id
   left join needs n on n.id = p.need_id
- where p.funder_id = :org and p.status in ('pledged', 'awaiting_payment')
+ where p.funder_id = $2 and p.status in ('pledged', 'awaiting_payment')
    and not exists (select 1 from payments y where y.pledge_id = p.id and y.status = 'pending')
    and (p.target_type <> 'need' or exists (select 1 from project_needs pn where pn.need_id = p.need_id))
  order by p.created_at, p.id
- limit :limit;
+ limit $1"""
 
--- name: fairs_to_join
--- Fairs open for registration or live; a registered funder raises its paddle on the day.
+# Fairs open for registration or live; a registered funder raises its paddle on the day.
+# $1 limit, $2 org
+FAIRS_TO_JOIN = """
 select f.title_zh, f.title_en, f.starts_at as at, null::date as due_date,
        case when f.status = 'live' and r.funder_id is not null then '/fairs/' || f.id || '/paddle'
             else '/fairs/' || f.id end as link,
        case when f.status = 'live' then 'live' when r.funder_id is not null then 'registered' else 'open' end
            as state,
        null::int as batch, null::bigint as amount_fen, f.place as detail, count(*) over () as total
-  from fairs f left join fair_funders r on r.fair_id = f.id and r.funder_id = :org
+  from fairs f left join fair_funders r on r.fair_id = f.id and r.funder_id = $2
  where f.status in ('open', 'live')
  order by f.starts_at, f.id
- limit :limit;
+ limit $1"""
 
--- name: panels_to_score
--- Scoring panels the user sits on with something left for them: candidates to declare a conflict
--- of interest on, criteria to score (candidates declared free of conflict, not of their own
--- organisation), and for the chair, consensus scores every eligible member has scored.
+# Scoring panels the user sits on with something left for them: candidates to declare a conflict
+# of interest on, criteria to score (candidates declared free of conflict, not of their own
+# organisation), and for the chair, consensus scores every eligible member has scored.
+# $1 limit, $2 user
+PANELS_TO_SCORE = """
 select *, count(*) over () as total from (
     select coalesce(c.title_zh, bc.title_zh, kc.title_zh) as title_zh,
            coalesce(c.title_en, bc.title_en, kc.title_en) as title_en, p.created_at as at, null::date as due_date,
@@ -281,26 +298,91 @@ select *, count(*) over () as total from (
       left join calls bc on bc.id = b.call_id
       left join contracts k on p.subject_type in ('midterm', 'final') and k.id = p.subject_id
       left join calls kc on kc.id = k.call_id
-     where m.user_id = :user and p.status = 'scoring'
+     where m.user_id = $2 and p.status = 'scoring'
 ) x
  where to_declare + to_score + to_consensus > 0
  order by at, link
- limit :limit;
+ limit $1"""
 
--- name: organisations_to_verify
+ORGANISATIONS_TO_VERIFY = """
 select name_zh as title_zh, name_en as title_en, created_at as at, null::date as due_date,
        '/organisations/' || id as link, subtype as state, null::int as batch, null::bigint as amount_fen,
        '' as detail, count(*) over () as total
   from organisations
  where status = 'pending'
  order by created_at, id
- limit :limit;
+ limit $1"""
 
--- name: needs_raised
+# $1 limit, $2 user
+NEEDS_RAISED = """
 select n.title as title_zh, '' as title_en, n.created_at as at, null::date as due_date, '/needs/' || n.id as link,
        n.status as state, null::int as batch, null::bigint as amount_fen, '' as detail, n.supporters,
        count(*) over () as total
   from needs n
- where n.raised_by = :user
+ where n.raised_by = $2
  order by n.created_at desc, n.id desc
- limit :limit;
+ limit $1"""
+
+# The title of every object an activity feed names, by type and id, in one statement: a call's
+# (for its bids, questions, panels, objections and contracts too), a project's, a need's, a
+# pledge's or payment's target, an organisation's name, and so on.
+# $1… are the ids of each type, in the order of OBJECT_TITLE_LISTS.
+OBJECT_TITLE_LISTS = ("calls", "projects", "needs", "bids", "questions", "panels", "objections", "contracts",
+                      "pledges", "payments", "organisations", "catalogue_versions", "fairs", "funds", "resources",
+                      "jurisdictions", "users", "files")
+OBJECT_TITLES = """
+select 'call' as type, c.id::text as id, c.title_zh, c.title_en from calls c where c.id = any($1::bigint[])
+union all
+select 'project', p.id::text, p.title_zh, p.title_en from projects p where p.id = any($2::bigint[])
+union all
+select 'need', n.id::text, n.title, '' from needs n where n.id = any($3::bigint[])
+union all
+select 'bid', b.id::text, c.title_zh, c.title_en from bids b join calls c on c.id = b.call_id
+ where b.id = any($4::bigint[])
+union all
+select 'question', q.id::text, c.title_zh, c.title_en from call_questions q join calls c on c.id = q.call_id
+ where q.id = any($5::bigint[])
+union all
+select 'panel', p.id::text, coalesce(c.title_zh, bc.title_zh, kc.title_zh), coalesce(c.title_en, bc.title_en, kc.title_en)
+  from panels p
+  left join calls c on p.subject_type = 'call' and c.id = p.subject_id
+  left join call_batches b on p.subject_type = 'batch' and b.id = p.subject_id
+  left join calls bc on bc.id = b.call_id
+  left join contracts k on p.subject_type in ('midterm', 'final') and k.id = p.subject_id
+  left join calls kc on kc.id = k.call_id
+ where p.id = any($6::bigint[])
+union all
+select 'objection', x.id::text, c.title_zh, c.title_en
+  from objections x left join awards a on a.id = x.award_id left join call_batches b on b.id = x.batch_id
+  join calls c on c.id = coalesce(a.call_id, b.call_id)
+ where x.id = any($7::bigint[])
+union all
+select 'contract', k.id::text, c.title_zh, c.title_en from contracts k join calls c on c.id = k.call_id
+ where k.id = any($8::bigint[])
+union all
+select 'pledge', p.id::text, coalesce(pr.title_zh, f.name_zh, n.title), coalesce(nullif(pr.title_en, ''), f.name_en, '')
+  from pledges p left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id
+  left join needs n on n.id = p.need_id
+ where p.id = any($9::bigint[])
+union all
+select 'payment', y.id::text, coalesce(pr.title_zh, f.name_zh, n.title), coalesce(nullif(pr.title_en, ''), f.name_en, '')
+  from payments y join pledges p on p.id = y.pledge_id left join projects pr on pr.id = p.project_id
+  left join funds f on f.id = p.fund_id left join needs n on n.id = p.need_id
+ where y.id = any($10::bigint[])
+union all
+select 'organisation', o.id::text, o.name_zh, o.name_en from organisations o where o.id = any($11::bigint[])
+union all
+select 'catalogue_version', v.id::text, v.title_zh, v.title_en from catalogue_versions v
+ where v.id = any($12::bigint[])
+union all
+select 'fair', f.id::text, f.title_zh, f.title_en from fairs f where f.id = any($13::bigint[])
+union all
+select 'fund', f.id::text, f.name_zh, f.name_en from funds f where f.id = any($14::bigint[])
+union all
+select 'resource', r.id::text, r.title, '' from resources r where r.id = any($15::bigint[])
+union all
+select 'jurisdiction', j.id::text, j.name_zh, j.name_en from jurisdictions j where j.id = any($16::bigint[])
+union all
+select 'user', u.id::text, u.display_name, '' from users u where u.id = any($17::bigint[])
+union all
+select 'file', f.id::text, f.filename, '' from files f where f.id = any($18::uuid[])"""

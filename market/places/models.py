@@ -1,0 +1,34 @@
+"""The jurisdiction tree: district → street → community → grid."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from market.core.i18n import N_
+
+Level = Literal["district", "street", "community", "grid"]
+LEVEL_NAMES = {"district": N_("District"), "street": N_("Street"), "community": N_("Community"), "grid": N_("Grid")}
+# The level a place's parent has; a district has none.
+PARENT_LEVEL: dict[str, str | None] = {"district": None, "street": "district", "community": "street",
+                                       "grid": "community"}
+
+
+class Jurisdiction(msgspec.Struct, frozen=True):
+    id: int
+    parent_id: int | None
+    level: str
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class JurisdictionRow(msgspec.Struct, forbid_unknown_fields=True):
+    """One line of an imported tree (see services.import_jurisdictions)."""
+
+    code: Annotated[str, msgspec.Meta(pattern=r"^[0-9A-Za-z-]{2,32}$")]
+    level: Level
+    name_zh: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name_en: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    parent_code: str = ""

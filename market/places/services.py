@@ -1,0 +1,117 @@
+"""Places: the jurisdiction tree every need, organisation and resident sits in, and the walks up
+(`ancestors`) and down (`within`) it that areas of responsibility are checked with."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from market.audit import services as audit
+from market.audit.models import Verb
+from market.core.errors import Invalid
+from market.core.i18n import Msg
+from market.core.validation import explain_validation
+from market.places.models import (
+    LEVEL_NAMES,
+    PARENT_LEVEL,
+    Jurisdiction,
+    JurisdictionRow,
+)
+
+_ALL = "select id, parent_id, level, code, name_zh, name_en from jurisdictions order by id"
+
+
+async def jurisdictions(conn: asyncpg.Connection) -> list[Jurisdiction]:
+    return [Jurisdiction(**dict(r)) for r in await conn.fetch(_ALL)]
+
+
+async def jurisdiction(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisdiction | None:
+    row = await conn.fetchrow("select id, parent_id, level, code, name_zh, name_en from jurisdictions "
+                              "where id = $1", jurisdiction_id)
+    return Jurisdiction(**dict(row)) if row else None
+
+
+async def communities(conn: asyncpg.Connection) -> list[Jurisdiction]:
+    """The communities, where residents live (sign-up lists them)."""
+    return [j for j in await jurisdictions(conn) if j.level == "community"]
+
+
+async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:
+    """The place itself and every place above it, as {id: level}; empty if there is no such place."""
+    rows = await conn.fetch("""
+        with recursive up as (
+            select id, parent_id, level from jurisdictions where id = $1
+            union all
+            select j.id, j.parent_id, j.level from jurisdictions j join up on j.id = up.parent_id
+        )
+        select id, level from up""", jurisdiction_id)
+    return {r["id"]: r["level"] for r in rows}
+
+
+async def within(conn: asyncpg.Connection, jurisdiction_id: int) -> list[int]:
+    """The place and every place below it."""
+    rows = await conn.fetch("""
+        with recursive down as (
+            select id from jurisdictions where id = $1
+            union all
+            select j.id from jurisdictions j join down on j.parent_id = down.id
+        )
+        select id from down""", jurisdiction_id)
+    return [r["id"] for r in rows]
+
+
+async def district_of(conn: asyncpg.Connection, jurisdiction_id: int) -> int | None:
+    """The district the place lies in (itself if it is one)."""
+    return next((j for j, level in (await ancestors(conn, jurisdiction_id)).items() if level == "district"), None)
+
+
+async def insert_jurisdiction(conn: asyncpg.Connection, *, parent_id: int | None, level: str, code: str,
+                              name_zh: str, name_en: str) -> int:
+    """The place's row, added or (by its code) renamed; no audit entry (see add_jurisdiction)."""
+    jid: int = await conn.fetchval("""
+        insert into jurisdictions (parent_id, level, code, name_zh, name_en) values ($1, $2, $3, $4, $5)
+        on conflict (code) do update set name_zh = excluded.name_zh
+        returning id""", parent_id, level, code, name_zh, name_en)
+    return jid
+
+
+async def add_jurisdiction(conn: asyncpg.Connection, *, parent_id: int | None, level: str, code: str,
+                           name_zh: str, name_en: str, actor: int | None = None) -> int:
+    jid = await insert_jurisdiction(conn, parent_id=parent_id, level=level, code=code, name_zh=name_zh,
+                                    name_en=name_en)
+    await audit.record(conn, verb=Verb.JURISDICTION_CREATE, object_type="jurisdiction", object_id=jid, actor=actor,
+                       after={"parent_id": parent_id, "level": level, "code": code, "name_zh": name_zh})
+    return jid
+
+
+async def import_jurisdictions(conn: asyncpg.Connection, rows: list[dict[str, str]]) -> int:
+    """Add a jurisdiction tree from rows (code, parent_code, level, name_zh, name_en), parents first.
+    Every row is checked before anything is written; the first problem is reported with its line."""
+    parsed: list[JurisdictionRow] = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            parsed.append(msgspec.convert({k: (v or "").strip() for k, v in row.items() if k}, JurisdictionRow))
+        except msgspec.ValidationError as exc:
+            problem = explain_validation(str(exc))
+            raise Invalid("Line %(line)s, column %(column)s: %(problem)s", line=line, column=problem.field or "?",
+                          problem=Msg(problem.message) if not problem.params else problem.text()) from None
+    known = {j.code: (j.id, j.level) for j in await jurisdictions(conn)}
+    added = 0
+    for line, place in enumerate(parsed, start=2):
+        parent = known.get(place.parent_code) if place.parent_code else None
+        if place.parent_code and parent is None:
+            raise Invalid("Line %(line)s: the parent %(parent)s is neither in the file above this line nor in "
+                          "the database.", line=line, parent=place.parent_code)
+        if place.code in known:
+            continue
+        expected_parent = PARENT_LEVEL[place.level]
+        if expected_parent is None and parent is not None:
+            raise Invalid("Line %(line)s: a district has no parent.", line=line)
+        if expected_parent is not None and (parent is None or parent[1] != expected_parent):
+            raise Invalid("Line %(line)s: a %(level)s must sit under a %(parent)s.", line=line,
+                          level=Msg(LEVEL_NAMES[place.level]), parent=Msg(LEVEL_NAMES[expected_parent]))
+        jid = await add_jurisdiction(conn, parent_id=parent[0] if parent else None, level=place.level, code=place.code,
+                                     name_zh=place.name_zh, name_en=place.name_en)
+        known[place.code] = (jid, place.level)
+        added += 1
+    return added
