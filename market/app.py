@@ -15,6 +15,7 @@ from market.core.errors import MarketError
 from market.core.settings import Settings
 from market.core.settings import load_settings as load_core_settings
 from market.dashboard.domain import DOMAIN as DASHBOARD
+from market.delivery.domain import DOMAIN as DELIVERY
 from market.evaluation.domain import DOMAIN as EVALUATION
 from market.funding.domain import DOMAIN as FUNDING
 from market.mail.domain import DOMAIN as MAIL
@@ -26,7 +27,7 @@ from market.procurement.domain import DOMAIN as PROCUREMENT
 from market.storage.domain import DOMAIN as STORAGE
 
 DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, PROCUREMENT, FUNDING,
-           MATCHING, PORTAL, DASHBOARD)
+           DELIVERY, MATCHING, PORTAL, DASHBOARD)
 
 
 def install() -> None:

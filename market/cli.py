@@ -223,8 +223,8 @@ def cmd_payments_reconcile(args: argparse.Namespace) -> int:
 
     async def work(pool: Any) -> int:
         from market.core.errors import Unavailable
-        from market.funding.gateways import gateway_from_settings
-        from market.funding.online import reconcile
+        from market.funding.payments.gateways import gateway_from_settings
+        from market.funding.payments.online import reconcile
         gateway = gateway_from_settings(settings)
         if not gateway.online:
             print(gettext("Online payment is not set up here (MARKET_PAYMENT_BACKEND=offline): nothing to "
@@ -248,7 +248,7 @@ def cmd_payments_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_funding_settle(args: argparse.Namespace) -> int:
     async def work(pool: Any) -> int:
-        from market.funding.pledges import settle_due
+        from market.funding.pledges.services import settle_due
         print(gettext("%(count)s projects with an all-or-nothing deadline passed were settled.",
                       count=await settle_due(pool)))
         return 0
@@ -355,7 +355,7 @@ def cmd_bench_matching(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_fair(args: argparse.Namespace) -> int:
-    from market.matching.fairs.bench import main as bench
+    from market.benches.fair import main as bench
 
     return bench(args.phones, args.boards, args.spread, args.seed)
 

@@ -35,7 +35,7 @@ from market.matching import demo as fairs_demo
 from market.organisations import credit_code
 from market.organisations.services import insert_organisation
 from market.places.services import add_jurisdiction
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.awards import batches, panels
 from market.procurement.awards import services as awards
 from market.procurement.bids import services as bids

@@ -7,7 +7,7 @@ import pytest
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Declaration, ScoreInput
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.awards import batches
 from market.procurement.awards import services as awards
 from market.procurement.awards.models import BATCH_STATUSES

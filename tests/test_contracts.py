@@ -1,9 +1,9 @@
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.awards import services as awards
-from market.procurement.contracts import MilestoneInput, Milestones
+from market.procurement.contracts.services import MilestoneInput, Milestones
 from tests.conftest import act_as, api_headers
 from tests.procurement_fixtures import who
 from tests.test_awards import scored  # noqa: F401 (fixture)
@@ -65,7 +65,8 @@ async def test_milestone_payments_add_up_to_100(pool, settings, world, contract_
 async def test_every_signing_step_allowed_or_refused(pool, settings, world, contract_id, source, side):
     await pool.execute("update contracts set status = $2 where id = $1", contract_id, source)
     signer = await who(pool, settings, world, "buyer_staff" if side == "buyer" else "provider_admin")
-    target = contracts.SIGNING.get((source, side))
+    transition = contracts.CONTRACT.find(f"sign_as_{side}", source)
+    target = transition and transition.target
     if target is None:
         with pytest.raises(Conflict):
             await _do(pool, contracts.sign, signer, contract_id)
@@ -81,7 +82,12 @@ async def test_both_sign_then_it_is_public_and_frozen(client, pool, world, contr
         await _do(pool, contracts.get, outsider, contract_id)
     with pytest.raises(Forbidden):
         await _do(pool, contracts.sign, outsider, contract_id)
+    await act_as(client, pool, settings, world["other_provider_admin"].user_id)
+    assert (await client.get(f"/contracts/{contract_id}")).status_code == 404  # not public before both sign
+    assert (await client.get(f"/api/contracts/{contract_id}")).status_code == 404
     await act_as(client, pool, settings, world["provider_admin"].user_id)
+    view = (await client.get(f"/api/contracts/{contract_id}")).json()
+    assert view["side"] == "provider" and view["can_sign"] is True and view["status"] == "draft"
     assert (await client.post(f"/api/contracts/{contract_id}/sign", headers=api_headers(client))).json() == {
         "status": "provider_signed"}
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
@@ -92,6 +98,8 @@ async def test_both_sign_then_it_is_public_and_frozen(client, pool, world, contr
     client.cookies.delete("market_session")
     page = await client.get(f"/contracts/{contract_id}")
     assert page.status_code == 200 and "测试provider" in page.text
+    view = (await client.get(f"/api/contracts/{contract_id}")).json()  # the page's twin, public once signed
+    assert view["provider_name"] == "测试provider" and view["side"] is None and not view["can_sign"]
     with pytest.raises(Conflict):
         await _do(pool, contracts.set_milestones, await who(pool, settings, world, "buyer_admin"), contract_id,
                   milestones(100))

@@ -13,14 +13,16 @@ from market.audit.models import AuditEvent, Verb
 from market.core import clock
 from market.core.i18n import use_locale
 from market.dashboard import activity, services
+from market.delivery import services as delivery
 from market.evaluation import services as engine
 from market.evaluation.models import Declaration, ScoreInput
-from market.funding import disbursements, pledges
-from market.funding.models import PledgeInput
+from market.delivery import services as delivery
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from market.matching.fairs import services as fairs
 from market.matching.fairs.models import ItemInput
 from market.matching.scoring.weights import Weights
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.awards import services as awards
 from market.procurement.bids import services as bids
 from market.procurement.calls import questions
@@ -154,7 +156,7 @@ async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, setti
                                       "order by position limit 2", contract_id))
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
     assert [t.due_date for t in buyer_due.items] == [first["due_date"]]
-    await _do(pool, disbursements.accept_milestone, buyer, contract_id, first["position"])
+    await _do(pool, delivery.accept_milestone, buyer, contract_id, first["position"])
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
     assert [t.due_date for t in buyer_due.items] == [second["due_date"]]
     # The provider's bid won; the other's did not.

@@ -11,8 +11,8 @@ import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.matching.solver import solve as solver
 from market.matching.docking import rolling
 from market.matching.docking import dockings
@@ -21,7 +21,7 @@ from market.matching.docking.dockings import DockingInput
 from market.matching.fairs.models import FairInput, ItemInput, RaiseInput
 from market.matching.docking.rolling import RuleInput
 from market.matching.scoring.weights import Weights
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.awards import services as awards
 from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form

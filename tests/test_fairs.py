@@ -319,8 +319,8 @@ async def test_a_board_stream_hears_raises_after_its_listener_was_cut(pool, sett
 
 
 async def test_a_registered_funder_sees_the_projects_that_suit_it(client, pool, settings, world, project):
-    from market.funding import resources
-    from market.funding.models import ResourceInput
+    from market.funding.resources import services as resources
+    from market.funding.resources.models import ResourceInput
     fair_id = await _live_fair(pool, settings, world, project)
     funder = await who(pool, settings, world, "funder_admin")
     await _do(pool, resources.create, funder, ResourceInput(kind="money", title="助老专项资金", amount_fen=500_000_00,

@@ -7,9 +7,11 @@ import pytest
 
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.funding import disbursements, ledger, pledges
-from market.funding.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
-from market.procurement import contracts
+from market.delivery import services as delivery
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
+from market.procurement.contracts import services as contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
 from tests.procurement_fixtures import evaluate_delivery, travel, who
@@ -38,11 +40,11 @@ def test_every_pledge_step_allowed_and_refused():
     for action, moves in EXPECTED_STEPS.items():
         for status in PLEDGE_STATUSES:
             if status in moves:
-                assert pledges.step(action, status).target == moves[status]
+                assert pledges.PLEDGE.find(action, status).target == moves[status]
             else:
                 with pytest.raises(Conflict):
-                    pledges.step(action, status)
-    assert set(EXPECTED_STEPS) == set(pledges.PLEDGE_ACTIONS)
+                    pledges.PLEDGE.check(action, status, {"funder", "receiver", "payment_service", "platform"})
+    assert set(EXPECTED_STEPS) == set(pledges.PLEDGE.actions)
 
 
 def test_every_payment_step_allowed_and_refused():
@@ -50,11 +52,11 @@ def test_every_payment_step_allowed_and_refused():
     for action, moves in expected.items():
         for status in ("pending", "confirmed", "rejected", "failed"):
             if status in moves:
-                assert pledges.payment_step(action, status).target == moves[status]
+                assert pledges.PAYMENT.find(action, status).target == moves[status]
             else:
                 with pytest.raises(Conflict):
-                    pledges.payment_step(action, status)
-    assert set(expected) == set(pledges.PAYMENT_ACTIONS)
+                    pledges.PAYMENT.check(action, status, {"receiver", "payment_service", "platform"})
+    assert set(expected) == set(pledges.PAYMENT.actions)
 
 
 async def _pledge(pool, settings, world, target_type, target_id, amount=50_000_00, **extra):
@@ -289,22 +291,22 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     percents = {r["position"]: r["payment_percent"] for r in await pool.fetch(
         "select position, payment_percent from contract_milestones where contract_id = $1 and kind = 'payment'",
         signed)}
-    shares = disbursements.milestone_amounts(contract["amount_fen"], percents)
+    shares = delivery.milestone_amounts(contract["amount_fen"], percents)
     assert sum(shares.values()) == contract["amount_fen"]
     # The whole contract delivered and both evaluations passed.
     await travel(pool, days=450)
     for stage in ("midterm", "final"):
         await evaluate_delivery(pool, settings, world, signed, stage)
     with pytest.raises(Forbidden):
-        await _do(pool, disbursements.accept_milestone, await who(pool, settings, world, "provider_admin"), signed,
+        await _do(pool, delivery.accept_milestone, await who(pool, settings, world, "provider_admin"), signed,
                   payments[0])
     buyer = await who(pool, settings, world, "buyer_admin")
-    paid = await _do(pool, disbursements.accept_milestone, buyer, signed, payments[0])
+    paid = await _do(pool, delivery.accept_milestone, buyer, signed, payments[0])
     assert paid == shares[payments[0]]
     with pytest.raises(Conflict):
-        await _do(pool, disbursements.accept_milestone, buyer, signed, payments[0])
+        await _do(pool, delivery.accept_milestone, buyer, signed, payments[0])
     for position in range(payments[0] + 1, payments[-1] + 1):
-        await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+        await _do(pool, delivery.accept_milestone, buyer, signed, position)
     provider = world["provider_admin"].org_id
     assert await _balance(pool, ledger.provider(provider)) == contract["amount_fen"]
     sources = {r["source"]: r["total"] for r in await pool.fetch(
@@ -362,7 +364,7 @@ async def test_concurrent_money_movements_keep_the_books_balanced(pool, settings
                 "select id from pledges where status in ('pledged', 'awaiting_payment')")):
             await _do(pool, pledges.cancel, funder, pledge)
         elif op == "milestone":
-            await _do(pool, disbursements.accept_milestone, buyer, signed, rng.choice(milestones))
+            await _do(pool, delivery.accept_milestone, buyer, signed, rng.choice(milestones))
 
     async def worker():
         for _ in range(12):
@@ -417,11 +419,17 @@ async def test_the_json_api_takes_a_pledge_from_promise_to_project(client, pool,
         assert (await client.get(f"/api/pledges/{pledge['id']}")).status_code == code
     assert (await client.post(f"/api/payments/{payment['id']}/confirm",
                               headers=api_headers(client))).status_code == 403  # staff are not finance
+    assert (await client.get("/api/payments")).json() == {"waiting": [payment], "may_decide": False}
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     assert [p["id"] for p in (await client.get("/api/payments/to-confirm")).json()] == [payment["id"]]
+    queue = (await client.get("/api/payments")).json()  # the transfers page's twin: the whole view
+    assert [p["id"] for p in queue["waiting"]] == [payment["id"]] and queue["may_decide"] is True
     response = await client.post(f"/api/payments/{payment['id']}/confirm", headers=api_headers(client))
     assert response.status_code == 201 and response.json()["status"] == "confirmed"
-    assert (await client.get(f"/api/pledges/{pledge['id']}")).json()["status"] == "allocated"
+    view = (await client.get(f"/api/pledges/{pledge['id']}")).json()  # the pledge page's twin
+    assert view["status"] == "allocated" and view["is_receiver"] and not view["is_funder"]
+    assert [p["status"] for p in view["payments"]] == ["confirmed"] and view["pending"] is None
+    assert sorted(t["kind"] for t in view["trail"]) == ["allocation", "payment"]
     assert (await client.post(f"/api/payments/{payment['id']}/confirm",
                               headers=api_headers(client))).status_code == 409
 
@@ -463,7 +471,7 @@ async def test_milestones_are_accepted_in_order_when_due_and_after_their_evaluat
 
     async def refusal(position):
         with pytest.raises(Conflict) as refused:
-            await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+            await _do(pool, delivery.accept_milestone, buyer, signed, position)
         return refused.value.message
 
     first = rows[0]
@@ -471,10 +479,10 @@ async def test_milestones_are_accepted_in_order_when_due_and_after_their_evaluat
     assert "due on" in await refusal(1)  # signed in December, due in January
     assert "in their order" in await refusal(by_wait["final"])
     await travel(pool, days=(first["due_date"] - clock.today()).days - 7)
-    assert await _do(pool, disbursements.accept_milestone, buyer, signed, 1) > 0  # from 7 days before it is due
+    assert await _do(pool, delivery.accept_milestone, buyer, signed, 1) > 0  # from 7 days before it is due
     await travel(pool, days=(rows[-1]["due_date"] - clock.today()).days + 1)
     for position in range(2, by_wait["midterm"]):
-        await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+        await _do(pool, delivery.accept_milestone, buyer, signed, position)
     assert "mid-term evaluation" in await refusal(by_wait["midterm"])
     await evaluate_delivery(pool, settings, world, signed, "midterm", total=55)  # grade C: failed
     assert "mid-term evaluation" in await refusal(by_wait["midterm"])
@@ -483,12 +491,12 @@ async def test_milestones_are_accepted_in_order_when_due_and_after_their_evaluat
     await pool.execute("insert into panel_consensus (panel_id, candidate_id, position, score, recorded_by) "
                        "select id, $1, 1, 75, $2 from panels where subject_type = 'midterm' and subject_id = $1",
                        signed, world["evaluator"].user_id)
-    await _do(pool, disbursements.accept_milestone, buyer, signed, by_wait["midterm"])
+    await _do(pool, delivery.accept_milestone, buyer, signed, by_wait["midterm"])
     for position in range(by_wait["midterm"] + 1, by_wait["final"]):
-        await _do(pool, disbursements.accept_milestone, buyer, signed, position)
+        await _do(pool, delivery.accept_milestone, buyer, signed, position)
     assert "final evaluation" in await refusal(by_wait["final"])
     await evaluate_delivery(pool, settings, world, signed, "final")
-    await _do(pool, disbursements.accept_milestone, buyer, signed, by_wait["final"])
+    await _do(pool, delivery.accept_milestone, buyer, signed, by_wait["final"])
     provider = await pool.fetchval("select provider_id from contracts where id = $1", signed)
     async with pool.acquire() as conn:
         assert await ledger.balance(conn, ledger.provider(provider)) == await conn.fetchval(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from market.funding import ledger
-from tests.conftest import act_as, post_form
+from market.funding.ledger import services as ledger
+from tests.conftest import act_as, api_headers, post_form
 from tests.procurement_fixtures import travel
 from tests.test_awards import scored  # noqa: F401 (fixture)
 from tests.test_contracts import awarded, contract_id  # noqa: F401 (fixtures)
@@ -139,6 +139,16 @@ async def test_the_buyer_accepts_a_milestone_on_the_contract_page_and_the_provid
     assert again.status_code == 409
     page = await client.get(f"/contracts/{signed}?lang=en")
     assert f"/milestones/{first}/accept" not in page.text and "paid" in page.text
+    # The page's twin is the whole view: the contract, the reader's side, and each milestone's state.
+    view = (await client.get(f"/api/contracts/{signed}?accepted={first}")).json()
+    assert view["status"] == "signed" and view["side"] == "buyer" and view["can_sign"] is False
+    assert len(view["states"]) == len(view["milestones"]) and view["just_accepted"]["paid_fen"] == amount
+    accepted = next(m for m in view["states"] if m["position"] == first)
+    assert accepted["paid_fen"] == amount and accepted["acceptable"] is False
+    following = next(m for m in view["states"] if m["position"] == first + 1)
+    assert following["why_not"]  # the next one waits for its due date and its gates
+    twice = await client.post(f"/api/contracts/{signed}/milestones/{first}/accept", headers=api_headers(client))
+    assert twice.status_code == 409
 
 
 async def test_the_funder_dashboard_follows_the_money_to_the_provider(client, pool, settings, world, signed):

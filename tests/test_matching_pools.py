@@ -5,7 +5,7 @@ from decimal import localcontext
 
 import pytest
 
-from market.funding.matching import (
+from market.funding.funds.arithmetic import (
     Gift,
     RatioRules,
     quadratic_match,

@@ -1,8 +1,8 @@
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.procurement.needs import services as needs
 from market.procurement.needs import workflow
 from market.procurement.needs.models import Decision, NeedInput, ProjectInput

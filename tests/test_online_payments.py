@@ -16,9 +16,11 @@ import pytest
 from market.core import db
 from market.core.errors import Conflict, NotFound
 from market.core.settings import Settings
-from market.funding import ledger, online, pledges
-from market.funding.gateways import StripeGateway
-from market.funding.models import PledgeInput
+from market.funding.ledger import services as ledger
+from market.funding.payments import online
+from market.funding.payments.gateways import StripeGateway
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from tests.conftest import act_as, dsn_for, post_form
 from tests.procurement_fixtures import who
 from tests.stripe_standin import StripeStandin

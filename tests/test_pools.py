@@ -10,9 +10,11 @@ from market.accounts.services import insert_membership, insert_user
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.funding import ledger, pledges, pools
-from market.funding.models import OfflinePaymentInput, PledgeInput
-from market.funding.pool_models import FundInput
+from market.funding.funds import services as pools
+from market.funding.funds.models import FundInput
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.organisations.services import insert_organisation
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
@@ -262,10 +264,10 @@ async def test_fund_rules_are_checked_and_refusals_change_nothing(pool, settings
     fund = s["fund"]
     provider = await who(pool, settings, world, "provider_admin")
     before = await pool.fetchval("select count(*) from audit_events")
-    bad = [dict(matching="ratio", ratio_num=1, **OPEN_WINDOW),  # half a ratio
-           dict(matching="quadratic"),  # no window
-           dict(matching="ratio", ratio_num=1, ratio_den=2, opens_at=NOW, closes_at=NOW - timedelta(days=1)),
-           dict(name_zh=" 基", matching="none")]
+    bad = [{"matching": "ratio", "ratio_num": 1, **OPEN_WINDOW},  # half a ratio
+           {"matching": "quadratic"},  # no window
+           {"matching": "ratio", "ratio_num": 1, "ratio_den": 2, "opens_at": NOW, "closes_at": NOW - timedelta(days=1)},
+           {"name_zh": " 基", "matching": "none"}]
     for fields in bad:
         with pytest.raises(InvalidFields):
             await _do(pool, pools.create_fund, s["foundation"], FundInput(**{"name_zh": "新的配捐基金", **fields}))
@@ -443,8 +445,8 @@ async def test_bad_pledge_form_input_changes_nothing(client, pool, settings, wor
 
 
 def test_the_charts_stay_inside_their_frame():
-    from market.funding import charts
-    from market.funding.pool_models import MonthFlow
+    from market.funding.funds import charts
+    from market.funding.funds.models import MonthFlow
 
     assert [charts.nice_ceiling(v) for v in (0, 100, 101, 250_00, 1_000_01)] == [100, 100, 200, 500_00, 2_000_00]
     months = [MonthFlow(month=f"2026-{m:02d}", in_fen=m * 1_000_00, out_fen=(13 - m) * 700_00,

@@ -11,7 +11,8 @@ from pypdf import PdfReader
 
 from market.core.errors import Conflict, NotFound
 from market.core.i18n import format_date, use_locale
-from market.funding import pledges, receipts
+from market.funding.pledges import services as pledges
+from market.funding.receipts import services as receipts
 from tests.conftest import act_as
 from tests.procurement_fixtures import who
 from tests.test_evaluation import _do

@@ -9,8 +9,8 @@ import pytest
 from market.accounts.services import insert_membership, insert_user
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.organisations.services import insert_organisation
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput
@@ -154,7 +154,7 @@ async def test_private_entries_are_for_their_funder_and_the_platform(client, poo
         assert (await client.get(f"/resources/{private}")).status_code == 404
         assert (await client.get(f"/api/resources/{private}")).status_code == 404
         assert "定向捐赠" not in (await client.get("/resources")).text
-        assert (await client.get("/api/resources")).json() == []
+        assert (await client.get("/api/resources")).json()["resources"] == []
     uid, org_id = people["ids"]["other_funder_admin"]
     await act_as(client, pool, settings, uid, org_id)
     r = await client.put(f"/api/resources/{private}", json={"kind": "money", "title": "偷改", "amount_fen": 1},
@@ -189,7 +189,7 @@ async def test_withdrawn_entries_leave_the_public_list_and_stay_with_their_funde
     assert "Withdraw this resource" in (await client.get(f"/resources/{kept}")).text
     await act_as(client, pool, settings, None)
     assert (await client.get(f"/resources/{gone}")).status_code == 404
-    assert [r["id"] for r in (await client.get("/api/resources")).json()] == [kept]
+    assert [r["id"] for r in (await client.get("/api/resources")).json()["resources"]] == [kept]
     assert "已撤回的基金" not in (await client.get("/resources")).text
 
 
@@ -323,7 +323,7 @@ async def test_pages_render_in_both_languages(client, pool, people, world, publi
     await act_as(client, pool, client.app.state.settings, world["funder_admin"].user_id, world.orgs["funder"])
     client.cookies.set("market_lang", lang)
     for path in ("/resources", f"/resources/{resource_id}", "/resources/new", f"/resources/{resource_id}/edit",
-                 "/resources?kind=money&category=01&place=%d&group=children&q=x&offset=50" % world.street,
+                 f"/resources?kind=money&category=01&place={world.street}&group=children&q=x&offset=50",
                  "/resources?place=&kind=&category=&group=&funder=&q=", "/lists"):
         r = await client.get(path)
         assert r.status_code == 200 and f'<html lang="{html_lang}">' in r.text, path
@@ -346,8 +346,11 @@ async def test_the_json_api(client, pool, people, world, published):
     assert r.status_code == 200 and r.json()["title"] == "企业多功能厅"
     await act_as(client, pool, settings, world["resident"].user_id)
     assert (await client.put(f"/api/resources/{resource_id}", json=body, headers=api_headers(client))).status_code == 403
-    assert [x["id"] for x in (await client.get("/api/resources?kind=venue&category=01")).json()] == [resource_id]
-    assert (await client.get("/api/resources?kind=money")).json() == []
+    listed = (await client.get("/api/resources?kind=venue&category=01")).json()  # the list page's twin: its view
+    assert [x["id"] for x in listed["resources"]] == [resource_id] and not listed["more"]
+    assert not listed["can_list"]  # a resident lists no resource
+    assert (await client.get("/api/resources?kind=money")).json()["resources"] == []
+    assert (await client.get(f"/api/resources/{resource_id}")).json()["editable"] is False
     assert (await client.get("/api/resources?category=1")).status_code == 400
     need = await _need(pool, settings, world, "老人助餐服务", "社区独居老人吃饭难，希望提供助餐服务。")
     fits = (await client.get(f"/api/needs/{need}/resources")).json()

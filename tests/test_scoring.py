@@ -14,8 +14,8 @@ from market.accounts.services import insert_membership, insert_user
 from market.app import create_app, load_settings
 from market.core.i18n import use_locale
 from market.core.settings import SettingsError
-from market.funding import resources
-from market.funding.models import ResourceInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from market.matching.scoring import candidates
 from market.matching.scoring import weights as weights_module
 from market.matching.scoring.fit import (
@@ -400,7 +400,7 @@ async def test_a_sealed_bid_is_not_used_until_it_is_opened(pool, settings, world
 async def signed(pool, settings, world, awarded):  # noqa: F811
     """The world's provider won the closed call (evaluation total 77.00) and signed its contract; a
     report milestone is overdue."""
-    from market.procurement import contracts
+    from market.procurement.contracts import services as contracts
     await _end_notice(pool, awarded)
     buyer = await who(pool, settings, world, "buyer_admin")
     contract_id = await _do(pool, contracts.generate, buyer, awarded)

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from market.core.errors import InvalidFields
-from market.funding import pools
+from market.funding.funds import services as pools
 from market.matching.fairs import services as fairs
 from market.organisations.services import insert_organisation
 from market.procurement.calls import services as calls

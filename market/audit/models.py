@@ -76,10 +76,17 @@ class Verb(StrEnum):
     CONTRACT_SIGN = "contract.sign"
     MILESTONE_ACCEPT = "contract.milestone_accept"
     PLEDGE_CREATE = "pledge.create"
-    PLEDGE_STATUS = "pledge.status"
+    PLEDGE_STATUS = "pledge.status"  # written before each move had its own verb; older entries carry it
     PAYMENT_RECORD = "payment.record"
     PAYMENT_CONFIRM = "payment.confirm"
     PAYMENT_REJECT = "payment.reject"
+    PAYMENT_FAIL = "payment.fail"
+    PLEDGE_PAY = "pledge.pay"
+    PLEDGE_PAID = "pledge.paid"
+    PLEDGE_ALLOCATE = "pledge.allocate"
+    PLEDGE_DISBURSE = "pledge.disburse"
+    PLEDGE_CANCEL = "pledge.cancel"
+    PLEDGE_REFUND = "pledge.refund"
     RESOURCE_CREATE = "resource.create"
     RESOURCE_EDIT = "resource.edit"
     RESOURCE_WITHDRAW = "resource.withdraw"
@@ -169,6 +176,13 @@ VERB_NAMES = {
     Verb.PAYMENT_RECORD: N_("Payment recorded"),
     Verb.PAYMENT_CONFIRM: N_("Payment confirmed"),
     Verb.PAYMENT_REJECT: N_("Payment rejected"),
+    Verb.PAYMENT_FAIL: N_("Payment not completed"),
+    Verb.PLEDGE_PAY: N_("Pledge payment started"),
+    Verb.PLEDGE_PAID: N_("Pledge paid"),
+    Verb.PLEDGE_ALLOCATE: N_("Pledge allocated to a project"),
+    Verb.PLEDGE_DISBURSE: N_("Pledge paid out in full"),
+    Verb.PLEDGE_CANCEL: N_("Pledge cancelled"),
+    Verb.PLEDGE_REFUND: N_("Pledge refunded"),
     Verb.RESOURCE_CREATE: N_("Resource listed"),
     Verb.RESOURCE_EDIT: N_("Resource changed"),
     Verb.RESOURCE_WITHDRAW: N_("Resource withdrawn"),

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+import msgspec
 
 from market.core.errors import Invalid, InvalidFields
 
 MAX_YUAN = Decimal(1000000000)
+# An amount of money a form or JSON sends: whole fen, more than nothing, at most a billion yuan.
+Fen = Annotated[int, msgspec.Meta(gt=0, le=100_000_000_000)]
 # "1000000000.00" and a little room for leading zeros and a sign
 MAX_CHARS = 20
 

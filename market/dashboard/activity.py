@@ -16,7 +16,7 @@ from market.core.i18n import N_, Msg, current_locale, gettext
 from market.dashboard import queries as sql
 from market.dashboard.models import Activity
 from market.evaluation.workflow import PANEL_STATUS_NAMES
-from market.funding.models import PLEDGE_STATUS_NAMES
+from market.funding.pledges.models import PLEDGE_STATUS_NAMES
 from market.matching.fairs.models import FAIR_STATUS_NAMES
 
 # One sentence per verb: %(who)s is the person who acted (or the organisation, for the system),
@@ -90,6 +90,13 @@ SENTENCES: dict[Verb, str] = {
     Verb.PAYMENT_RECORD: N_("%(who)s recorded a payment to “%(what)s”"),
     Verb.PAYMENT_CONFIRM: N_("%(who)s confirmed a payment to “%(what)s”"),
     Verb.PAYMENT_REJECT: N_("%(who)s rejected a payment to “%(what)s”"),
+    Verb.PAYMENT_FAIL: N_("A payment to “%(what)s” was not completed"),
+    Verb.PLEDGE_PAY: N_("The pledge to “%(what)s” is awaiting payment"),
+    Verb.PLEDGE_PAID: N_("The pledge to “%(what)s” is paid"),
+    Verb.PLEDGE_ALLOCATE: N_("The pledge to “%(what)s” was allocated to a project"),
+    Verb.PLEDGE_DISBURSE: N_("The pledge to “%(what)s” has all been paid out to the provider"),
+    Verb.PLEDGE_CANCEL: N_("The pledge to “%(what)s” was cancelled"),
+    Verb.PLEDGE_REFUND: N_("The pledge to “%(what)s” was refunded"),
     Verb.RESOURCE_CREATE: N_("%(who)s listed the resource “%(what)s”"),
     Verb.RESOURCE_EDIT: N_("%(who)s changed the resource “%(what)s”"),
     Verb.RESOURCE_WITHDRAW: N_("%(who)s withdrew the resource “%(what)s”"),

@@ -29,7 +29,7 @@ _COUNTS = ("to_declare", "to_score", "to_consensus", "supporters")
 
 BUYER_ACTORS = ("admin", "staff")
 SIGNERS = ("admin", "staff", "finance")
-RECEIVERS = ("admin", "finance")  # who confirms transfers (market.funding.pledges.RECEIVER_ROLES)
+RECEIVERS = ("admin", "finance")  # who confirms transfers (market.funding.pledges.services.RECEIVER_ROLES)
 
 
 def _task(row: Any) -> Task:

@@ -11,8 +11,8 @@ import msgspec
 
 from market.core.access import Identity
 from market.evaluation import services as evaluation
-from market.funding import pledges
-from market.funding.models import Pledge
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import Pledge
 
 
 class Giving(msgspec.Struct, frozen=True, kw_only=True):

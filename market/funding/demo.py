@@ -12,9 +12,13 @@ import asyncpg
 from market.core import clock
 from market.core.access import Identity
 from market.core.clock import on_day
-from market.funding import online, pledges, pools, resources
-from market.funding.models import OfflinePaymentInput, PledgeInput, ResourceInput
-from market.funding.pool_models import FundInput
+from market.funding.funds import services as pools
+from market.funding.funds.models import FundInput
+from market.funding.payments import online
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 
 
 def _online_payment_event(payment_id: int, pledge_id: int) -> dict:

@@ -2,13 +2,15 @@ from litestar.datastructures import State
 
 from market.core.domain import Domain
 from market.core.settings import Settings
-from market.funding import models, online, pledges
-from market.funding.controllers import FundingApi
-from market.funding.fund_controllers import FundApi, FundPages, PledgeFormPages
-from market.funding.gateways import gateway_from_settings
-from market.funding.pages import PledgePages, StripeWebhook
-from market.funding.receipt_controllers import ReceiptApi, ReceiptPages
-from market.funding.resource_controllers import ResourceApi, ResourcePages
+from market.funding.funds.controllers import FundApi, FundPages, PledgeFormPages
+from market.funding.payments import online
+from market.funding.payments.controllers import StripeWebhook
+from market.funding.payments.gateways import gateway_from_settings
+from market.funding.pledges import models
+from market.funding.pledges import services as pledges
+from market.funding.pledges.controllers import FundingApi, PledgePages
+from market.funding.receipts.controllers import ReceiptApi, ReceiptPages
+from market.funding.resources.controllers import ResourceApi, ResourcePages
 
 
 def _check(settings: Settings) -> list[str]:

@@ -20,7 +20,7 @@ from market.matching.fairs import services as fairs
 from market.matching.fairs.models import FairInput, ItemInput, RaiseInput
 from market.matching.docking.rolling import RuleInput
 from market.matching.scoring.weights import Weights
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
 

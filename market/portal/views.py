@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
-from market.funding import resources
-from market.funding.models import Resource
+from market.funding.resources import services as resources
+from market.funding.resources.models import Resource
 from market.places import services as place_tree
 from market.places.models import Jurisdiction
 from market.procurement.needs import services as needs

@@ -3,7 +3,7 @@ from litestar.datastructures import State
 from market.core.domain import Domain
 from market.core.i18n import N_, gettext
 from market.core.web import localized
-from market.procurement import contracts
+from market.procurement.contracts import models as contracts
 from market.procurement.awards.controllers import BatchApi, BatchPages
 from market.procurement.awards.models import BATCH_STATUS_NAMES, OBJECTION_STATUS_NAMES
 from market.procurement.bids.controllers import BidApi, BidPages
@@ -11,7 +11,7 @@ from market.procurement.calls import services as calls
 from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.controllers import CallApi, CallPages
 from market.procurement.calls.models import CALL_STATUS_NAMES
-from market.procurement.contract_controllers import ContractApi, ContractPages
+from market.procurement.contracts.controllers import ContractApi, ContractPages
 from market.procurement.needs import workflow
 from market.procurement.needs.controllers import NeedApi, NeedPages, ProjectPages
 from market.procurement.needs.models import NEED_STATUS_NAMES, URGENCY_NAMES

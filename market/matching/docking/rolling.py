@@ -23,8 +23,8 @@ from market.audit.models import Verb
 from market.core import i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding import pledges
-from market.funding.models import PledgeInput
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from market.matching.solver import solve as solver
 from market.matching.scoring import bulk_candidates
 from market.matching.scoring import candidates

@@ -14,7 +14,7 @@ from market.matching.docking import dockings
 from market.matching.fairs import services as fairs
 from market.matching.docking.dockings import Docking, DockingInput, ProjectTitle
 from market.matching.docking.rolling import Rolling
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 
 
 class DockingPage(msgspec.Struct, frozen=True, kw_only=True):

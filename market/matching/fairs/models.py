@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from market.core.i18n import N_
-from market.funding.models import Fen
+from market.core.money import Fen
 
 FAIR_STATUS_NAMES = {"draft": N_("being prepared"), "open": N_("open for registration"), "live": N_("live"),
                      "closed": N_("closed")}

@@ -25,8 +25,9 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, format_money
-from market.funding import pledges, pools
-from market.funding.models import PledgeInput
+from market.funding.pledges import services as pledges
+from market.funding.funds import services as pools
+from market.funding.pledges.models import PledgeInput
 from market.matching.scoring import candidates
 from market.matching.docking import dockings
 from market.matching.fairs.models import (

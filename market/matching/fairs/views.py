@@ -13,7 +13,7 @@ from market.matching.fairs import services as fairs
 from market.matching.docking.dockings import Docking
 from market.matching.fairs.models import Board, Fair, Raise, Report, Suggestion
 from market.matching.scoring.weights import Weights
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 
 
 class FairsPage(msgspec.Struct, frozen=True, kw_only=True):

@@ -31,7 +31,7 @@ from market.core.errors import Conflict, Forbidden
 from market.evaluation import scoring as evaluation
 from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion
-from market.funding import resources
+from market.funding.resources import services as resources
 from market.matching.scoring import fit as scoring
 from market.matching.scoring.fit import (
     Fit,

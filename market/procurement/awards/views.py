@@ -6,7 +6,7 @@ import asyncpg
 import msgspec
 
 from market.core.access import Identity
-from market.procurement import contracts
+from market.procurement.contracts import services as contracts
 from market.procurement.awards import batches
 from market.procurement.awards import services as awards
 from market.procurement.awards.batches import Batch, Budget

@@ -8,8 +8,8 @@ from litestar.params import FromPath
 
 from market.core.access import SIGNED_IN
 from market.core.web import Db, User, page
-from market.funding import receipts
-from market.funding.receipts import Receipt
+from market.funding.receipts import services as receipts
+from market.funding.receipts.services import Receipt
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 
@@ -22,7 +22,7 @@ class ReceiptPages(Controller):
         receipt = await receipts.receipt(conn, identity, payment_id)
         return page(request, "funding/receipt.html", receipt=receipt, facts=receipts.facts(receipt))
 
-    @get("/payments/{payment_id:int}/receipt.pdf", opt=SIGNED_IN_OPT)
+    @get("/payments/{payment_id:int}/receipt.pdf", opt={**SIGNED_IN_OPT, "shows": "pdf"})
     async def pdf(self, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
         receipt = await receipts.receipt(conn, identity, payment_id)
         return Response(receipts.render_pdf(receipt), media_type="application/pdf",
@@ -31,7 +31,7 @@ class ReceiptPages(Controller):
 
 class ReceiptApi(Controller):
     path = "/api"
-    tags = ["funding"]
+    tags = ("funding",)
 
     @get("/payments/{payment_id:int}/receipt", opt=SIGNED_IN_OPT,
          summary="The receipt of a confirmed payment (its funder's and its receiver's)")

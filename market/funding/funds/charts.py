@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from market.funding.pool_models import MonthFlow
+from market.funding.funds.models import MonthFlow
 
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 96, 12, 12, 36

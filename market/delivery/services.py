@@ -1,27 +1,29 @@
-"""Paying providers: when the buyer accepts a payment milestone of a signed contract, the
-milestone's share of the contract (its percentage; the last payment milestone takes what rounding
-left) goes to the provider — first from the funders' money allocated to the project, then from
-the buyer's budget line — in one ledger transaction. Which pledges paid is recorded, oldest
-first, so every funder can follow its money to the milestone."""
+"""Accepting milestones. Once both parties have signed, the buyer accepts the contract's milestones
+in their order, not long before each is due, and a payment that waits for a mid-term or final
+evaluation only once that evaluation has passed. Accepting a payment milestone asks funding to pay
+the provider its share of the contract (its percentage; the last payment milestone takes what
+rounding left). The contract page, with where each milestone stands, is built here too."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
-import msgspec
 
-from market.audit import services as audit
-from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
+from market.delivery.models import ContractView, MilestoneState
 from market.evaluation import services as evaluation
-from market.funding import ledger, pledges
+from market.funding.ledger import disbursements
+from market.procurement.contracts import services as contracts
+from market.procurement.contracts.services import CONTRACT
+from market.workflow import Transition, step
 
 # A delivery evaluation passes at grade B or better (A ≥ 85, B 60–84, C < 60).
 PASS_MARK = 60
+ACCEPTING_ROLES = ("admin", "staff", "finance")
 
 
 def milestone_amounts(amount_fen: int, percents: dict[int, int]) -> dict[int, int]:
@@ -60,15 +62,6 @@ def not_yet(milestone: Any, earlier_open: bool, passed: set[str], today: date, e
     return None
 
 
-class MilestoneState(msgspec.Struct, frozen=True, kw_only=True):
-    position: int
-    accepted_at: datetime | None
-    paid_fen: int
-    amount_fen: int  # what accepting it pays (0 for a milestone that pays nothing)
-    acceptable: bool
-    why_not: str | None  # in the reader's language
-
-
 async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_days: int) -> list[MilestoneState]:
     """Each milestone: accepted (when, what it paid), or whether it may be accepted today and why not."""
     contract = await conn.fetchrow("select amount_fen, status from contracts where id = $1", contract_id)
@@ -93,77 +86,57 @@ async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_day
     return states
 
 
+async def contract_view(conn: asyncpg.Connection, identity: Identity | None, contract_id: int, early_days: int,
+                        accepted: int | None = None) -> ContractView:
+    """The contract page, to those who may read the contract: `accepted` names a milestone just
+    accepted, which the page then confirms."""
+    contract = await contracts.get(conn, identity, contract_id)
+    side = contracts.signing_side(identity, contract)
+    states = await milestone_states(conn, contract_id, early_days)
+    return ContractView(**{f: getattr(contract, f) for f in contract.__struct_fields__}, side=side,
+                        can_sign=contracts.may_sign(side, contract), states=states,
+                        just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
+                                           None))
+
+
 async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contract_id: int, position: int,
                            early_days: int = 7) -> int:
-    """Accept a milestone; for a payment milestone, pay the provider. Returns the fen paid."""
-    await ledger.serialise(conn)
+    """Accept a milestone; for a payment milestone, ask funding to pay the provider. Returns the fen paid."""
+    await disbursements.serialise(conn)
     contract = await conn.fetchrow(
         "select k.*, c.project_id from contracts k join calls c on c.id = k.call_id where k.id = $1 for update of k",
         contract_id)
     if contract is None:
         raise NotFound()
     if not (identity.acts_for_verified and identity.org_id == contract["buyer_id"]
-            and identity.role in ("admin", "staff", "finance")):
+            and identity.role in ACCEPTING_ROLES):
         raise Forbidden("Only the buyer of this contract accepts its milestones.")
-    if contract["status"] != "signed":
-        raise Conflict("Milestones are accepted once both parties have signed.")
     milestone = await conn.fetchrow("select * from contract_milestones where contract_id = $1 and position = $2 "
                                     "for update", contract_id, position)
     if milestone is None:
         raise NotFound()
-    if milestone["accepted_at"] is not None:
-        raise Conflict("This milestone has been accepted already.")
-    earlier_open = await conn.fetchval("select exists (select from contract_milestones where contract_id = $1 "
-                                       "and position < $2 and accepted_at is null)", contract_id, position)
-    refusal = not_yet(milestone, earlier_open, await passed_evaluations(conn, contract_id), clock.today(), early_days)
-    if refusal is not None:
-        raise refusal
-    await conn.execute("update contract_milestones set accepted_at = market_now(), accepted_by = $3 "
-                       "where contract_id = $1 and position = $2", contract_id, position, identity.user_id)
     amount = 0
     if milestone["kind"] == "payment":
         percents = {r["position"]: r["payment_percent"] for r in await conn.fetch(
             "select position, payment_percent from contract_milestones where contract_id = $1 and kind = 'payment'",
             contract_id)}
         amount = milestone_amounts(contract["amount_fen"], percents)[position]
-        await _pay(conn, identity, contract, position, amount)
-    await audit.record(conn, verb=Verb.MILESTONE_ACCEPT, object_type="contract", object_id=contract_id,
-                       actor=identity.user_id, organisation=identity.org_id,
-                       after={"position": position, "paid_fen": amount})
+
+    async def write(_: Transition) -> None:
+        if milestone["accepted_at"] is not None:
+            raise Conflict("This milestone has been accepted already.")
+        earlier_open = await conn.fetchval("select exists (select from contract_milestones where contract_id = $1 "
+                                           "and position < $2 and accepted_at is null)", contract_id, position)
+        refusal = not_yet(milestone, earlier_open, await passed_evaluations(conn, contract_id), clock.today(),
+                          early_days)
+        if refusal is not None:
+            raise refusal
+        await conn.execute("update contract_milestones set accepted_at = market_now(), accepted_by = $3 "
+                           "where contract_id = $1 and position = $2", contract_id, position, identity.user_id)
+        if milestone["kind"] == "payment":
+            await disbursements.pay_milestone(conn, identity.user_id, contract, position, amount)
+
+    await step(conn, CONTRACT, "accept_milestone", contract["status"], object_id=contract_id, capacities={"buyer"},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               after={"position": position, "paid_fen": amount})
     return amount
-
-
-async def _pay(conn: asyncpg.Connection, identity: Identity, contract: asyncpg.Record, position: int,
-               amount: int) -> None:
-    project_id = contract["project_id"]
-    from_pledges = min(amount, await ledger.balance(conn, ledger.project(project_id)))
-    from_budget = amount - from_pledges
-    legs = [(ledger.provider(contract["provider_id"]), amount)]
-    if from_pledges:
-        legs.append((ledger.project(project_id), -from_pledges))
-    if from_budget:
-        await ledger.appropriate(conn, project_id, identity.user_id)
-        line = await conn.fetchval("select budget_line from projects where id = $1", project_id)
-        legs.append((ledger.budget_line(contract["buyer_id"], line), -from_budget))
-    transaction_id = await ledger.post(conn, "disbursement", legs, project_id=project_id, actor=identity.user_id,
-                                       memo=f"contract #{contract['id']} milestone {position}")
-    rows = []
-    left = from_pledges
-    for pledge in await conn.fetch(
-            "select * from pledges where allocated_project_id = $1 and status = 'allocated' "
-            "and disbursed_fen < amount_fen order by id for update", project_id):
-        if not left:
-            break
-        share = min(left, pledge["amount_fen"] - pledge["disbursed_fen"])
-        left -= share
-        rows.append((pledge["id"], "pledges", share))
-        await conn.execute("update pledges set disbursed_fen = disbursed_fen + $2 where id = $1", pledge["id"], share)
-        if pledge["disbursed_fen"] + share == pledge["amount_fen"]:
-            await pledges.mark_disbursed(conn, pledge["id"])
-    if left:  # the project's money that no pledge stands behind: what matching pools paid it
-        rows.append((None, "matching", left))
-    if from_budget:
-        rows.append((None, "budget_line", from_budget))
-    await conn.executemany(
-        "insert into disbursements (contract_id, position, transaction_id, pledge_id, source, amount_fen) "
-        "values ($1, $2, $3, $4, $5, $6)", [(contract["id"], position, transaction_id, *r) for r in rows])

@@ -4,7 +4,7 @@ A fund is a pool run by a foundation, an enterprise or the bureau: pledges to it
 fund's ledger account, and its owner allocates them to projects (`pledges.allocate`). A fund may
 match gifts: the projects taking part are chosen by the owner, and while the round's window is
 open, every confirmed pledge a funder other than the owner makes to one of them is a gift the pool
-matches, by a ratio or by quadratic funding (`market.funding.matching`, which is the arithmetic).
+matches, by a ratio or by quadratic funding (`market.funding.funds.arithmetic`, which is the arithmetic).
 
 Until the round closes, every page shows the matches the gifts so far would get from what is in
 the pool now. Closing the round computes them once more, stores the inputs and the result (so
@@ -25,26 +25,56 @@ from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding import ledger, matching, pledges
-from market.funding.matching import Gift, QuadraticResult, RatioResult, RatioRules
-from market.funding.pool_models import (
+from market.core.i18n import N_
+from market.funding.funds import arithmetic as matching
+from market.funding.funds.arithmetic import (
+    Gift,
+    QuadraticResult,
+    RatioResult,
+    RatioRules,
+)
+from market.funding.funds.models import (
+    ROUND_STATE_NAMES,
+    ROUND_STATES,
     Explanation,
     Fund,
     FundDashboard,
     FundDetail,
     FundInput,
     FundProject,
+    FundView,
     GiftMatch,
     MonthFlow,
+    PledgeToAllocate,
     PoolPreview,
     ProjectMatch,
 )
+from market.funding.ledger import services as ledger
+from market.funding.pledges import services as pledges
+from market.procurement.needs import services as needs
+from market.workflow import Transition, machine, step
 
+# How many approved projects the fund page offers to add to a round.
+PROJECT_CHOICES = 200
 OWNER_KINDS = ("funder", "buyer")
 # Setting a fund up is the owner's administrators' and staff's; paying out of it is for those who
 # confirm and allocate its money.
 SETUP_ROLES = ("admin", "staff")
 MONEY_ROLES = pledges.RECEIVER_ROLES
+OWNER = "owner"
+# A fund's matching round, whose stage follows from its window and whether it has been closed
+# (round_state). Its owner sets it up until the round closes; closing pays the matches, once the
+# round has opened. A fund without matching is set up the same way and has nothing to close.
+_SETUP = ("no_matching", "upcoming", "open", "ended")
+FUND = machine("fund", ROUND_STATES, [
+    *[("change", s, s, OWNER, Verb.FUND_UPDATE) for s in _SETUP],
+    *[("add_project", s, s, OWNER, Verb.FUND_PROJECT_ADD) for s in _SETUP],
+    *[("remove_project", s, s, OWNER, Verb.FUND_PROJECT_REMOVE) for s in _SETUP],
+    ("close", "open", "closed", OWNER, Verb.MATCHING_CLOSE),
+    ("close", "ended", "closed", OWNER, Verb.MATCHING_CLOSE),
+], action_names={"change": N_("change the fund"), "add_project": N_("add a project"),
+                 "remove_project": N_("take a project out"), "close": N_("close the round and pay the matches")},
+   status_names=ROUND_STATE_NAMES)
 # A pledge counts once its money has arrived, and for as long as it has not gone back.
 CONFIRMED = ("paid", "allocated", "disbursed")
 RULES = {"ratio": ("ratio_num", "ratio_den", "min_gift_fen", "per_donor_cap_fen", "per_project_cap_fen"),
@@ -162,39 +192,43 @@ async def create_fund(conn: asyncpg.Connection, identity: Identity, data: FundIn
     return fund_id
 
 
-def _unless_closed(row: Any) -> None:
-    if row["run_id"] is not None:
-        raise Conflict("The matching round has closed: the fund's rules and projects stay as they were.")
-
-
 async def update_fund(conn: asyncpg.Connection, identity: Identity, fund_id: int, data: FundInput) -> None:
     row = await _own(conn, identity, fund_id, SETUP_ROLES)
-    _unless_closed(row)
     columns = _columns(data)
-    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(columns, start=2))
-    await conn.execute(f"update funds set {sets}, updated_at = market_now() where id = $1", fund_id, *columns.values())
-    await audit.record(conn, verb=Verb.FUND_UPDATE, object_type="fund", object_id=fund_id, actor=identity.user_id,
-                       organisation=identity.org_id, before={k: row[k] for k in columns}, after=columns)
+
+    async def write(_: Transition) -> None:
+        sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(columns, start=2))
+        await conn.execute(f"update funds set {sets}, updated_at = market_now() where id = $1", fund_id,
+                           *columns.values())
+
+    await step(conn, FUND, "change", round_state(row), object_id=fund_id, capacities={OWNER}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, before={k: row[k] for k in columns}, after=columns)
 
 
 async def add_project(conn: asyncpg.Connection, identity: Identity, fund_id: int, project_id: int) -> None:
-    _unless_closed(await _own(conn, identity, fund_id, SETUP_ROLES))
-    if await conn.fetchval("select status from projects where id = $1", project_id) != "approved":
-        raise InvalidFields([Invalid("Choose an approved project.", field="project_id")])
-    if not await conn.fetchval("insert into fund_projects (fund_id, project_id, added_by) values ($1, $2, $3) "
-                               "on conflict do nothing returning true", fund_id, project_id, identity.user_id):
-        raise Conflict("The project takes part in this fund already.")
-    await audit.record(conn, verb=Verb.FUND_PROJECT_ADD, object_type="fund", object_id=fund_id,
-                       actor=identity.user_id, organisation=identity.org_id, after={"project_id": project_id})
+    row = await _own(conn, identity, fund_id, SETUP_ROLES)
+
+    async def write(_: Transition) -> None:
+        if await conn.fetchval("select status from projects where id = $1", project_id) != "approved":
+            raise InvalidFields([Invalid("Choose an approved project.", field="project_id")])
+        if not await conn.fetchval("insert into fund_projects (fund_id, project_id, added_by) values ($1, $2, $3) "
+                                   "on conflict do nothing returning true", fund_id, project_id, identity.user_id):
+            raise Conflict("The project takes part in this fund already.")
+
+    await step(conn, FUND, "add_project", round_state(row), object_id=fund_id, capacities={OWNER},
+               actor=identity.user_id, organisation=identity.org_id, write=write, after={"project_id": project_id})
 
 
 async def remove_project(conn: asyncpg.Connection, identity: Identity, fund_id: int, project_id: int) -> None:
-    _unless_closed(await _own(conn, identity, fund_id, SETUP_ROLES))
-    if not await conn.fetchval("delete from fund_projects where fund_id = $1 and project_id = $2 returning true",
-                               fund_id, project_id):
-        raise NotFound()
-    await audit.record(conn, verb=Verb.FUND_PROJECT_REMOVE, object_type="fund", object_id=fund_id,
-                       actor=identity.user_id, organisation=identity.org_id, before={"project_id": project_id})
+    row = await _own(conn, identity, fund_id, SETUP_ROLES)
+
+    async def write(_: Transition) -> None:
+        if not await conn.fetchval("delete from fund_projects where fund_id = $1 and project_id = $2 returning true",
+                                   fund_id, project_id):
+            raise NotFound()
+
+    await step(conn, FUND, "remove_project", round_state(row), object_id=fund_id, capacities={OWNER},
+               actor=identity.user_id, organisation=identity.org_id, write=write, before={"project_id": project_id})
 
 
 async def gifts(conn: asyncpg.Connection, fund_id: int, until: datetime | None = None) -> list[Gift]:
@@ -262,36 +296,35 @@ async def close_round(conn: asyncpg.Connection, identity: Identity, fund_id: int
     each project its match from the fund in one ledger transaction. Returns the run's id."""
     await ledger.serialise(conn)
     row = await _own(conn, identity, fund_id, MONEY_ROLES)
-    if row["matching"] == "none":
-        raise Conflict("This fund does not match gifts, so it has no round to close.")
-    _unless_closed(row)
-    now = _now()
-    if now < row["opens_at"]:
-        raise Conflict("The round has not opened yet.")
-    # Closing early ends the window now: later pledges do not count.
-    window_closes_at = min(row["closes_at"], now)
-    counted = await gifts(conn, fund_id, window_closes_at)
-    pool = await ledger.balance(conn, ledger.fund(fund_id))
-    rules = _rules(row)
-    result = compute(row["matching"], rules, counted, pool)
-    totals = {p: m for p, m in project_totals(result).items() if m}
-    transaction_id = None
-    if totals:
-        transaction_id = await ledger.post(
-            conn, "matching", [(ledger.fund(fund_id), -sum(totals.values())),
-                               *[(ledger.project(p), m) for p, m in sorted(totals.items())]],
-            actor=identity.user_id, memo=f"fund #{fund_id} matching round")
-    run_id = await conn.fetchval(
-        """insert into matching_runs (fund_id, matching, rules, gifts, pool_fen, window_opens_at, window_closes_at,
-                                      result, total_match_fen, transaction_id, closed_by)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id""",
-        fund_id, row["matching"], rules, msgspec.to_builtins(counted), pool, row["opens_at"], window_closes_at,
-        msgspec.to_builtins(result), sum(totals.values()), transaction_id, identity.user_id)
-    await audit.record(conn, verb=Verb.MATCHING_CLOSE, object_type="fund", object_id=fund_id,
-                       actor=identity.user_id, organisation=identity.org_id,
-                       after={"run_id": run_id, "pool_fen": pool, "gifts": len(counted),
-                              "total_match_fen": sum(totals.values()), "transaction_id": transaction_id})
-    return run_id
+    # What the audit entry records, filled in as the round closes (step writes it after `write`).
+    closed: dict[str, Any] = {}
+
+    async def write(_: Transition) -> None:
+        # Closing early ends the window now: later pledges do not count.
+        window_closes_at = min(row["closes_at"], _now())
+        counted = await gifts(conn, fund_id, window_closes_at)
+        pool = await ledger.balance(conn, ledger.fund(fund_id))
+        rules = _rules(row)
+        result = compute(row["matching"], rules, counted, pool)
+        totals = {p: m for p, m in project_totals(result).items() if m}
+        transaction_id = None
+        if totals:
+            transaction_id = await ledger.post(
+                conn, "matching", [(ledger.fund(fund_id), -sum(totals.values())),
+                                   *[(ledger.project(p), m) for p, m in sorted(totals.items())]],
+                actor=identity.user_id, memo=f"fund #{fund_id} matching round")
+        run_id = await conn.fetchval(
+            """insert into matching_runs (fund_id, matching, rules, gifts, pool_fen, window_opens_at, window_closes_at,
+                                          result, total_match_fen, transaction_id, closed_by)
+               values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id""",
+            fund_id, row["matching"], rules, msgspec.to_builtins(counted), pool, row["opens_at"], window_closes_at,
+            msgspec.to_builtins(result), sum(totals.values()), transaction_id, identity.user_id)
+        closed.update(run_id=run_id, pool_fen=pool, gifts=len(counted), total_match_fen=sum(totals.values()),
+                      transaction_id=transaction_id)
+
+    await step(conn, FUND, "close", round_state(row), object_id=fund_id, capacities={OWNER}, actor=identity.user_id,
+               organisation=identity.org_id, write=write, after=closed)
+    return int(closed["run_id"])
 
 
 async def recompute(conn: asyncpg.Connection, fund_id: int) -> tuple[Result, Result] | None:
@@ -412,12 +445,24 @@ async def detail(conn: asyncpg.Connection, fund_id: int, tz: str) -> FundDetail:
                       dashboard=await dashboard(conn, fund_id, tz))
 
 
-async def to_allocate(conn: asyncpg.Connection, identity: Identity, fund_id: int) -> list[dict[str, Any]]:
+async def to_allocate(conn: asyncpg.Connection, identity: Identity, fund_id: int) -> list[PledgeToAllocate]:
     """Paid pledges to the fund not yet allocated: the owner's to see and allocate."""
     if not owns(identity, await _row(conn, fund_id), MONEY_ROLES):
         return []
-    return [dict(r) for r in await conn.fetch(
+    return [PledgeToAllocate(**dict(r)) for r in await conn.fetch(
         """select p.id, p.amount_fen, p.created_at, o.name_zh, o.name_en from pledges p
              join organisations o on o.id = p.funder_id
             where p.fund_id = $1 and p.status = 'paid' order by p.id""", fund_id)]
 
+
+async def fund_view(conn: asyncpg.Connection, identity: Identity | None, fund_id: int, tz: str) -> FundView:
+    """The fund page, for anyone; its owner also sees what it may set up and pay out."""
+    shown = await detail(conn, fund_id, tz)
+    can_setup = owns(identity, shown.fund)
+    taking_part = {p.project_id for p in shown.projects}
+    choices = [p for p in await needs.list_projects(conn, status="approved", limit=PROJECT_CHOICES)
+               if p.id not in taking_part] if can_setup and shown.fund.state != "closed" else []
+    return FundView(fund=shown.fund, projects=shown.projects, explanation=shown.explanation,
+                    dashboard=shown.dashboard, can_setup=can_setup, can_pay=owns(identity, shown.fund, MONEY_ROLES),
+                    project_choices=choices,
+                    to_allocate=await to_allocate(conn, identity, fund_id) if identity else [])

@@ -3,6 +3,7 @@ pledge form with its matching preview, and the JSON twins. The rules are in `poo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -12,8 +13,8 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from market.core import clock
-from market.core.access import PUBLIC, member
-from market.core.errors import Conflict, Invalid, InvalidFields, NotFound
+from market.core.access import PUBLIC, Identity, member
+from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
@@ -24,15 +25,13 @@ from market.core.web import (
     Offset,
     User,
     form_data,
-    form_errors,
-    in_form_terms,
     page,
     paged,
     redirect,
 )
-from market.funding import charts, pledges, pools
-from market.funding.models import PledgeInput
-from market.funding.pool_models import (
+from market.funding.funds import charts
+from market.funding.funds import services as pools
+from market.funding.funds.models import (
     CUT_REASONS,
     MATCHING_NAMES,
     NO_MATCH_REASONS,
@@ -40,9 +39,12 @@ from market.funding.pool_models import (
     Fund,
     FundDetail,
     FundInput,
+    FundView,
     PoolPreview,
     ProjectChoice,
 )
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from market.procurement.needs import services as needs
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -54,8 +56,7 @@ TargetType = Literal["project", "need", "fund"]
 FUND_YUAN = {"min_gift_yuan": "min_gift_fen", "per_donor_cap_yuan": "per_donor_cap_fen",
              "per_project_cap_yuan": "per_project_cap_fen"}
 PLEDGE_YUAN = {"amount_yuan": "amount_fen", "condition_target_yuan": "condition_target_fen"}
-PROJECT_CHOICES = 200
-MAX_ID = 2**63 - 1
+MAX_ID = pledges.MAX_ID
 # The names pages give rules, round states and cuts, in the page's language.
 NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS,
          "NO_MATCH_REASONS": NO_MATCH_REASONS}
@@ -112,38 +113,18 @@ def pledge_from_form(raw: dict[str, Any], tz: str) -> PledgeInput:
     return parse(data, PledgeInput)
 
 
-async def pledge_target(conn: asyncpg.Connection, target_type: object, target_id: object) -> dict[str, Any]:
-    """What a pledge is to, named in both languages, with its page; NotFound for anything else."""
-    if target_type not in ("project", "need", "fund") or not str(target_id or "").isdigit() \
-            or int(str(target_id)) > MAX_ID:
-        raise NotFound()
-    sql = {"project": "select id, title_zh as name_zh, title_en as name_en from projects where id = $1",
-           "need": "select id, title as name_zh, '' as name_en from needs where id = $1",
-           "fund": "select id, name_zh, name_en from funds where id = $1"}[str(target_type)]
-    row = await conn.fetchrow(sql, int(str(target_id)))
-    if row is None:
-        raise NotFound()
-    return {**dict(row), "type": target_type, "url": f"/{target_type}s/{row['id']}"}
-
-
 def chosen_project(form: dict[str, Any]) -> int:
     return parse({k: v for k, v in form.items() if k == "project_id"}, ProjectChoice).project_id
 
 
-async def fund_page(request: Request, conn: asyncpg.Connection, identity: Any, fund_id: int, status: int = 200,
-                    errors: dict[str, str] | None = None) -> Response:
-    tz = request.app.state.settings.timezone
-    detail = await pools.detail(conn, fund_id, tz)
-    can_setup = pools.owns(identity, detail.fund)
-    taking_part = {p.project_id for p in detail.projects}
-    choices = [p for p in await needs.list_projects(conn, status="approved", limit=PROJECT_CHOICES)
-               if p.id not in taking_part] if can_setup and detail.fund.state != "closed" else []
-    return page(request, "funding/fund.html", status=status, fund=detail.fund, projects=detail.projects,
-                explanation=detail.explanation, money=detail.dashboard, flows=charts.flows(detail.dashboard.months),
-                balance=charts.balance(detail.dashboard.months), can_setup=can_setup,
-                can_pay=pools.owns(identity, detail.fund, pools.MONEY_ROLES), project_choices=choices,
-                to_allocate=await pools.to_allocate(conn, identity, fund_id) if identity else [],
-                errors=errors or {}, **NAMES)
+async def _fund_context(request: Request, conn: asyncpg.Connection, identity: Identity | None,
+                        fund_id: int) -> dict[str, Any]:
+    """What the fund page's template reads, from the one view (the charts are its months, drawn)."""
+    view = await pools.fund_view(conn, identity, fund_id, request.app.state.settings.timezone)
+    return {"fund": view.fund, "projects": view.projects, "explanation": view.explanation, "money": view.dashboard,
+            "flows": charts.flows(view.dashboard.months), "balance": charts.balance(view.dashboard.months),
+            "can_setup": view.can_setup, "can_pay": view.can_pay, "project_choices": view.project_choices,
+            "to_allocate": view.to_allocate, **NAMES}
 
 
 class FundPages(Controller):
@@ -154,7 +135,7 @@ class FundPages(Controller):
         funds, pages = paged(request, await pools.list_funds(conn), offset)
         return page(request, "funding/funds.html", funds=funds, pager=pages, **NAMES)
 
-    @get("/funds/new", opt=OWNERS_OPT)
+    @get("/funds/new", opt={**OWNERS_OPT, "shows": "form"})
     async def new(self, request: Request) -> Response:
         # A 1:1 round open from now for a month: the commonest 配捐, to adjust rather than to type.
         now = clock.now().astimezone(ZoneInfo(request.app.state.settings.timezone)).replace(second=0, microsecond=0)
@@ -171,9 +152,9 @@ class FundPages(Controller):
 
     @get("/funds/{fund_id:int}", opt=PUBLIC_OPT)
     async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int]) -> Response:
-        return await fund_page(request, conn, identity, fund_id)
+        return page(request, "funding/fund.html", errors={}, **await _fund_context(request, conn, identity, fund_id))
 
-    @get("/funds/{fund_id:int}/edit", opt=OWNERS_OPT)
+    @get("/funds/{fund_id:int}/edit", opt={**OWNERS_OPT, "shows": "form"})
     async def edit_form(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
         fund = await pools.get_fund(conn, fund_id)
         pools.require_owner(identity, fund)
@@ -189,16 +170,17 @@ class FundPages(Controller):
             return redirect(f"/funds/{fund_id}")
         return await form_step(request, conn, "funding/fund_form.html", action, fund=fund, **NAMES)
 
-    async def _act(self, request: Request, conn: asyncpg.Connection, identity: Any, fund_id: int, step: Any,
-                   anchor: str) -> Response:
-        """A management step in a savepoint: a refusal shows the fund page with the reason, nothing changed."""
-        form = await form_data(request)
-        try:
-            async with conn.transaction():
-                await step(form)
-        except (Invalid, Conflict) as exc:
-            return await fund_page(request, conn, identity, fund_id, exc.status, form_errors(exc))
-        return redirect(f"/funds/{fund_id}#{anchor}")
+    async def _act(self, request: Request, conn: asyncpg.Connection, identity: Identity, fund_id: int,
+                   step: Callable[[dict[str, Any]], Awaitable[None]], anchor: str) -> Response:
+        """A management step: a refusal shows the fund page with the reason, nothing changed."""
+        async def action(form: dict[str, Any]) -> Response:
+            await step(form)
+            return redirect(f"/funds/{fund_id}#{anchor}")
+
+        async def context() -> dict[str, Any]:
+            return await _fund_context(request, conn, identity, fund_id)
+
+        return await form_step(request, conn, "funding/fund.html", action, context=context)
 
     @post("/funds/{fund_id:int}/projects", opt=OWNERS_OPT)
     async def add_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
@@ -222,11 +204,7 @@ class FundPages(Controller):
     @post("/funds/{fund_id:int}/allocate", opt=OWNERS_OPT)
     async def allocate(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
         async def step(form: dict[str, Any]) -> None:
-            pledge_id = form.get("pledge_id", "")
-            if not str(pledge_id).isdigit() or not await conn.fetchval(
-                    "select 1 from pledges where id = $1 and fund_id = $2", int(pledge_id), fund_id):
-                raise InvalidFields([Invalid("Choose one of the fund's paid pledges.", field="pledge_id")])
-            await pledges.allocate(conn, identity, int(pledge_id), chosen_project(form))
+            await pledges.allocate_from_fund(conn, identity, fund_id, form.get("pledge_id"), chosen_project(form))
         return await self._act(request, conn, identity, fund_id, step, "allocate")
 
 
@@ -239,12 +217,12 @@ class PledgeFormPages(Controller):
               status: int = 200) -> Response:
         return page(request, "funding/pledge_form.html", status=status, target=target, form=form, errors=errors)
 
-    @get("/pledges/new", opt=FUNDERS_OPT)
+    @get("/pledges/new", opt={**FUNDERS_OPT, "shows": "form"})
     async def new(self, request: Request, conn: Db, target_type: FromQuery[TargetType],
                   target_id: Annotated[int, QueryParameter(ge=1, le=MAX_ID)],
                   amount_fen: Annotated[int | None, QueryParameter(ge=1, le=100_000_000_000)] = None) -> Response:
         """The form, with the amount filled in when a docking suggestion links here."""
-        target = await pledge_target(conn, target_type, target_id)
+        target = await pledges.pledge_target(conn, target_type, target_id)
         form: dict[str, Any] = {"target_type": target_type, "target_id": target_id}
         if amount_fen is not None:
             form["amount_yuan"] = f"{amount_fen // 100}.{amount_fen % 100:02d}"
@@ -253,10 +231,11 @@ class PledgeFormPages(Controller):
     @post("/pledges", opt=FUNDERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         form = await form_data(request)
-        target = await pledge_target(conn, form.get("target_type"), form.get("target_id"))
+        target = await pledges.pledge_target(conn, form.get("target_type"), form.get("target_id"))
         if form.get("step") == "edit":
             return self._form(request, target, form, {})
-        try:
+
+        async def action(form: dict[str, Any]) -> Response:
             data = pledge_from_form(form, request.app.state.settings.timezone)
             if form.get("step") != "confirm":
                 await pledges.check(conn, identity, data)
@@ -264,25 +243,25 @@ class PledgeFormPages(Controller):
                             if data.target_type == "project" else [])
                 return page(request, "funding/pledge_preview.html", target=target, form=form, data=data,
                             previews=previews, **NAMES)
-            async with conn.transaction():
-                pledge_id = await pledges.create(conn, identity, data)
-        except Invalid as exc:
-            return self._form(request, target, form, in_form_terms(exc, PLEDGE_YUAN), exc.status)
-        return redirect(f"/pledges/{pledge_id}")
+            return redirect(f"/pledges/{await pledges.create(conn, identity, data)}")
+
+        return await form_step(request, conn, "funding/pledge_form.html", action, fields=PLEDGE_YUAN, form=form,
+                               target=target)
 
 
 class FundApi(Controller):
     path = "/api"
-    tags = ["funding"]
+    tags = ("funding",)
 
     @get("/funds", opt=PUBLIC_OPT, summary="Funds (基金) and matching pools (配捐), with their rules and balances")
     async def index(self, conn: Db) -> list[Fund]:
         return await pools.list_funds(conn)
 
     @get("/funds/{fund_id:int}", opt=PUBLIC_OPT,
-         summary="A fund: its projects, its matching round explained project by project, and its money by month")
-    async def show(self, request: Request, conn: Db, fund_id: FromPath[int]) -> FundDetail:
-        return await pools.detail(conn, fund_id, request.app.state.settings.timezone)
+         summary="A fund: its projects, its matching round explained project by project, its money by month, "
+                 "and what the reader may set up and pay out")
+    async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int]) -> FundView:
+        return await pools.fund_view(conn, identity, fund_id, request.app.state.settings.timezone)
 
     @get("/projects/{project_id:int}/matching-preview", opt=PUBLIC_OPT,
          summary="What a gift of amount_fen to the project would add from each open matching pool it takes part in")

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
-from market.funding import matching
-from market.funding.models import Fen
+from market.core.money import Fen
+from market.funding.funds import arithmetic as matching
+from market.procurement.needs.models import Project
 
 Matching = Literal["none", "ratio", "quadratic"]
 MATCHING_NAMES = {"none": N_("no matching"), "ratio": N_("ratio matching (配捐)"),
@@ -170,3 +171,23 @@ class FundDetail(msgspec.Struct, frozen=True, kw_only=True):
     projects: list[FundProject]
     explanation: Explanation | None
     dashboard: FundDashboard
+
+
+class PledgeToAllocate(msgspec.Struct, frozen=True, kw_only=True):
+    """A paid pledge to the fund, not yet allocated to a project."""
+
+    id: int
+    amount_fen: int
+    created_at: datetime
+    name_zh: str  # the funder's
+    name_en: str
+
+
+class FundView(FundDetail, frozen=True, kw_only=True):
+    """The fund page: the fund in detail and what the reader may do with it — set it up (and which
+    approved projects may still join), and pay out its money (the paid pledges to allocate)."""
+
+    can_setup: bool = False
+    can_pay: bool = False
+    project_choices: list[Project] = msgspec.field(default_factory=list)
+    to_allocate: list[PledgeToAllocate] = msgspec.field(default_factory=list)

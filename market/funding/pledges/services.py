@@ -1,7 +1,7 @@
 """Pledges and offline payments.
 
 A funder pledges money to a project, to a resident's need (paid once the need has become a
-project) or to a fund. The pledge's life cycle is `PLEDGE_STEPS`, as data: pledged → awaiting
+project) or to a fund. The pledge's life cycle is `PLEDGE`, as data: pledged → awaiting
 payment → paid → allocated → disbursed, with cancel and refund paths. Money moves only through
 the ledger: a confirmed payment brings it from the funder's account into the fund, or into an
 account held for the project; allocation makes it the project's to spend; a refund sends it
@@ -18,63 +18,58 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg
-from market.funding import ledger
-from market.funding.models import (
+from market.funding.ledger import services as ledger
+from market.funding.pledges.models import (
+    PAYMENT_ACTION_NAMES,
+    PAYMENT_STATUS_NAMES,
+    PAYMENT_STATUSES,
+    PLEDGE_ACTION_NAMES,
     PLEDGE_STATUS_NAMES,
+    PLEDGE_STATUSES,
     OfflinePaymentInput,
     Payment,
+    PaymentQueue,
     Pledge,
     PledgeInput,
-    Step,
+    PledgeView,
+    TrailStep,
 )
+from market.organisations import services as organisations
+from market.workflow import Transition, machine, step
 
-# Who may take each step is checked by the service that takes it: the funder pays and cancels, the
-# receiver confirms, allocates and refunds, a milestone payment disburses.
-PLEDGE_STEPS: tuple[Step, ...] = (
-    Step("pay", "pledged", "awaiting_payment"),
-    Step("pay", "awaiting_payment", "awaiting_payment"),
-    Step("confirm", "awaiting_payment", "paid"),
-    Step("allocate", "paid", "allocated"),
-    Step("disburse", "allocated", "disbursed"),
-    Step("cancel", "pledged", "cancelled"),
-    Step("cancel", "awaiting_payment", "cancelled"),
-    Step("refund", "paid", "refunded"),
-    Step("refund", "allocated", "refunded"),
-)
-PLEDGE_ACTIONS = ("pay", "confirm", "allocate", "disburse", "cancel", "refund")
+# Who may take each step: the funder pays and cancels; the receiving organisation confirms a
+# transfer, allocates fund money and refunds; the payment service confirms an online payment; the
+# platform itself settles all-or-nothing pledges and marks a pledge disbursed once a milestone
+# payment has used all of it.
+FUNDER, RECEIVER, PAYMENT_SERVICE, PLATFORM = "funder", "receiver", "payment_service", "platform"
+PLEDGE = machine("pledge", PLEDGE_STATUSES, [
+    ("pay", "pledged", "awaiting_payment", FUNDER, Verb.PLEDGE_PAY),
+    ("pay", "awaiting_payment", "awaiting_payment", FUNDER, Verb.PLEDGE_PAY),
+    ("confirm", "awaiting_payment", "paid", (RECEIVER, PAYMENT_SERVICE), Verb.PLEDGE_PAID),
+    ("allocate", "paid", "allocated", (RECEIVER, PLATFORM), Verb.PLEDGE_ALLOCATE),
+    ("disburse", "allocated", "disbursed", PLATFORM, Verb.PLEDGE_DISBURSE),
+    ("cancel", "pledged", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
+    ("cancel", "awaiting_payment", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
+    ("refund", "paid", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
+    ("refund", "allocated", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
+], action_names=PLEDGE_ACTION_NAMES, status_names=PLEDGE_STATUS_NAMES)
 # A payment is decided once: the receiver (or, online, the payment service) confirms it or rejects
 # it; an online payment fails when its checkout expires or its pledge closes first.
-PAYMENT_STEPS: tuple[Step, ...] = (
-    Step("confirm", "pending", "confirmed"),
-    Step("reject", "pending", "rejected"),
-    Step("fail", "pending", "failed"),
-)
-PAYMENT_ACTIONS = ("confirm", "reject", "fail")
+PAYMENT = machine("payment", PAYMENT_STATUSES, [
+    ("confirm", "pending", "confirmed", (RECEIVER, PAYMENT_SERVICE), Verb.PAYMENT_CONFIRM),
+    ("reject", "pending", "rejected", RECEIVER, Verb.PAYMENT_REJECT),
+    ("fail", "pending", "failed", (PAYMENT_SERVICE, PLATFORM), Verb.PAYMENT_FAIL),
+], action_names=PAYMENT_ACTION_NAMES, status_names=PAYMENT_STATUS_NAMES)
+MAX_ID = 2**63 - 1  # the largest id a form may name
 RECEIVER_ROLES = ("admin", "finance")
 # How far back a recorded bank transfer may be dated.
 TRANSFER_DAYS_BACK = 366
-
-
-def step(action: str, status: str) -> Step:
-    found = next((s for s in PLEDGE_STEPS if s.action == action and s.source == status), None)
-    if found is None:
-        raise Conflict("This cannot be done to a pledge that is %(status)s.", status=Msg(PLEDGE_STATUS_NAMES[status]))
-    return found
-
-
-def payment_step(action: str, status: str) -> Step:
-    found = next((s for s in PAYMENT_STEPS if s.action == action and s.source == status), None)
-    if found is None:
-        raise Conflict("This payment has been decided already.")
-    return found
 
 
 def _now() -> datetime:
@@ -103,7 +98,7 @@ async def _funders_pledge(conn: asyncpg.Connection, identity: Identity, pledge_i
     pledge = await _pledge(conn, pledge_id)
     if not (identity.acts_for_verified and identity.org_id == pledge["funder_id"]):
         raise Forbidden("Only the funder that made the pledge pays or cancels it.")
-    step(action, pledge["status"])
+    PLEDGE.check(action, pledge["status"], {FUNDER})
     if await conn.fetchval("select 1 from payments where pledge_id = $1 and status = 'pending'", pledge_id):
         raise Conflict("A payment of this pledge is waiting to be confirmed.")
     return pledge
@@ -115,15 +110,34 @@ async def _require_receiver(conn: asyncpg.Connection, identity: Identity, pledge
         raise Forbidden("Only the administrators and finance staff of the receiving organisation do this.")
 
 
-async def _move(conn: asyncpg.Connection, pledge: Any, action: str, actor: int | None, **changes: Any) -> str:
-    target = step(action, pledge["status"]).target
-    sets = ", ".join(f"{k} = ${i}" for i, k in enumerate(changes, start=3))
-    await conn.execute(f"update pledges set status = $2, updated_at = market_now(){', ' + sets if sets else ''} "
-                       "where id = $1", pledge["id"], target, *changes.values())
-    await audit.record(conn, verb=Verb.PLEDGE_STATUS, object_type="pledge", object_id=pledge["id"], actor=actor,
-                       organisation=pledge["funder_id"], before={"status": pledge["status"]},
-                       after={"status": target, "action": action, **changes})
-    return target
+async def _move(conn: asyncpg.Connection, pledge: Any, action: str, actor: int | None, capacity: str,
+                **changes: Any) -> str:
+    async def write(transition: Transition) -> None:
+        sets = "".join(f", {k} = ${i}" for i, k in enumerate(changes, start=3))
+        await conn.execute(f"update pledges set status = $2, updated_at = market_now(){sets} where id = $1",
+                           pledge["id"], transition.target, *changes.values())
+
+    moved = await step(conn, PLEDGE, action, pledge["status"], object_id=pledge["id"], capacities={capacity},
+                       actor=actor, organisation=pledge["funder_id"], write=write, after={"action": action, **changes})
+    return moved.target
+
+
+async def _decide(conn: asyncpg.Connection, payment: Any, action: str, actor: int | None, capacity: str,
+                  organisation: int | None = None, after: dict[str, Any] | None = None, **changes: Any) -> None:
+    """Move a payment on: decided by someone (`actor`), or by the payment service or the platform."""
+    async def write(transition: Transition) -> None:
+        sets = "".join(f", {k} = ${i}" for i, k in enumerate(changes, start=3))
+        decided = ", decided_at = market_now()" if action != "fail" else ""
+        await conn.execute(f"update payments set status = $2{decided}{sets} where id = $1", payment["id"],
+                           transition.target, *changes.values())
+
+    await step(conn, PAYMENT, action, payment["status"], object_id=payment["id"], capacities={capacity}, actor=actor,
+               organisation=organisation, write=write, after={"pledge_id": payment["pledge_id"], **(after or {})})
+
+
+async def fail_payment(conn: asyncpg.Connection, payment: Any, failure: str) -> None:
+    """A pending payment that will not complete (its checkout expired, its pledge closed first)."""
+    await _decide(conn, payment, "fail", None, PLATFORM, failure=failure)
 
 
 def held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
@@ -193,7 +207,7 @@ async def start_payment(conn: asyncpg.Connection, identity: Identity, pledge_id:
         await conn.execute("update pledges set target_type = 'project', project_id = $2 where id = $1", pledge_id,
                            project_id)
     if pledge["status"] == "pledged":
-        await _move(conn, pledge, "pay", identity.user_id)
+        await _move(conn, pledge, "pay", identity.user_id, FUNDER)
     return await _pledge(conn, pledge_id)
 
 
@@ -243,18 +257,16 @@ async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, p
     if identity is not None:
         await _require_receiver(conn, identity, pledge)
         _transfer(payment)
-    payment_step("confirm", payment["status"])
-    step("confirm", pledge["status"])
+    capacity = RECEIVER if identity is not None else PAYMENT_SERVICE
+    PLEDGE.check("confirm", pledge["status"], {capacity})
     actor = identity.user_id if identity else None
-    await conn.execute("update payments set status = 'confirmed', decided_by = $2, decided_at = market_now() where id = $1",
-                       payment_id, actor)
+    await _decide(conn, payment, "confirm", actor, capacity, after={"amount_fen": payment["amount_fen"]},
+                  decided_by=actor)
     await ledger.post(conn, "payment", [(ledger.funder(pledge["funder_id"]), -payment["amount_fen"]),
                                         (held(pledge), payment["amount_fen"])],
                       pledge_id=pledge["id"], project_id=pledge["project_id"], actor=actor,
                       memo=f"payment #{payment_id}")
-    await _move(conn, pledge, "confirm", actor)
-    await audit.record(conn, verb=Verb.PAYMENT_CONFIRM, object_type="payment", object_id=payment_id, actor=actor,
-                       after={"pledge_id": pledge["id"], "amount_fen": payment["amount_fen"]})
+    await _move(conn, pledge, "confirm", actor, capacity)
     if pledge["target_type"] == "project":
         await settle(conn, pledge["project_id"])
 
@@ -268,21 +280,18 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
     pledge = await _pledge(conn, payment["pledge_id"])
     await _require_receiver(conn, identity, pledge)
     _transfer(payment)
-    payment_step("reject", payment["status"])
+    PAYMENT.check("reject", payment["status"], {RECEIVER})
     if not 5 <= len(reason.strip()) <= 1000:
         raise InvalidFields([Invalid("Say why, so the funder can put it right.", field="reason")])
-    await conn.execute("update payments set status = 'rejected', decided_by = $2, decided_at = market_now(), "
-                       "reject_reason = $3 where id = $1", payment_id, identity.user_id, reason.strip())
-    await audit.record(conn, verb=Verb.PAYMENT_REJECT, object_type="payment", object_id=payment_id,
-                       actor=identity.user_id, organisation=identity.org_id,
-                       after={"pledge_id": pledge["id"], "reason": reason.strip()})
+    await _decide(conn, payment, "reject", identity.user_id, RECEIVER, identity.org_id,
+                  after={"reason": reason.strip()}, decided_by=identity.user_id, reject_reason=reason.strip())
 
 
-async def _allocate(conn: asyncpg.Connection, pledge: Any, project_id: int, actor: int | None) -> None:
+async def _allocate(conn: asyncpg.Connection, pledge: Any, project_id: int, actor: int | None, capacity: str) -> None:
     await ledger.post(conn, "allocation", [(held(pledge), -pledge["amount_fen"]),
                                            (ledger.project(project_id), pledge["amount_fen"])],
                       pledge_id=pledge["id"], project_id=project_id, actor=actor)
-    await _move(conn, pledge, "allocate", actor, allocated_project_id=project_id)
+    await _move(conn, pledge, "allocate", actor, capacity, allocated_project_id=project_id)
 
 
 async def allocate(conn: asyncpg.Connection, identity: Identity, pledge_id: int, project_id: int) -> None:
@@ -290,21 +299,45 @@ async def allocate(conn: asyncpg.Connection, identity: Identity, pledge_id: int,
     await ledger.serialise(conn)
     pledge = await _pledge(conn, pledge_id)
     await _require_receiver(conn, identity, pledge)
-    step("allocate", pledge["status"])
+    PLEDGE.check("allocate", pledge["status"], {RECEIVER})
     if pledge["target_type"] != "fund":
         raise Conflict("A pledge to a project is allocated to that project.")
     if await conn.fetchval("select status from projects where id = $1", project_id) != "approved":
         raise InvalidFields([Invalid("Choose an approved project.", field="project_id")])
-    await _allocate(conn, pledge, project_id, identity.user_id)
+    await _allocate(conn, pledge, project_id, identity.user_id, RECEIVER)
+
+
+async def allocate_from_fund(conn: asyncpg.Connection, identity: Identity, fund_id: int, pledge_id: object,
+                             project_id: int) -> None:
+    """The fund page's allocation: the pledge chosen must be one of the fund's."""
+    if not str(pledge_id or "").isdigit() or int(str(pledge_id)) > MAX_ID or not await conn.fetchval(
+            "select 1 from pledges where id = $1 and fund_id = $2", int(str(pledge_id)), fund_id):
+        raise InvalidFields([Invalid("Choose one of the fund's paid pledges.", field="pledge_id")])
+    await allocate(conn, identity, int(str(pledge_id)), project_id)
+
+
+async def pledge_target(conn: asyncpg.Connection, target_type: object, target_id: object) -> dict[str, Any]:
+    """What a pledge is to, named in both languages, with its page; NotFound for anything else."""
+    if target_type not in ("project", "need", "fund") or not str(target_id or "").isdigit() \
+            or int(str(target_id)) > MAX_ID:
+        raise NotFound()
+    sql = {"project": "select id, title_zh as name_zh, title_en as name_en from projects where id = $1",
+           "need": "select id, title as name_zh, '' as name_en from needs where id = $1",
+           "fund": "select id, name_zh, name_en from funds where id = $1"}[str(target_type)]
+    row = await conn.fetchrow(sql, int(str(target_id)))
+    if row is None:
+        raise NotFound()
+    return {**dict(row), "type": target_type, "url": f"/{target_type}s/{row['id']}"}
 
 
 async def cancel(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> None:
     """The funder withdraws a pledge not yet paid."""
     pledge = await _funders_pledge(conn, identity, pledge_id, "cancel")
-    await _move(conn, pledge, "cancel", identity.user_id)
+    await _move(conn, pledge, "cancel", identity.user_id, FUNDER)
 
 
-async def refund_booked(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str) -> None:
+async def refund_booked(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str,
+                        capacity: str = PLATFORM) -> None:
     """Book a paid pledge's money back to its funder. Money paid online also goes back online: the
     refund is queued for the payment service (see online.send_refunds)."""
     source = ledger.project(pledge["allocated_project_id"]) if pledge["status"] == "allocated" else held(pledge)
@@ -314,7 +347,7 @@ async def refund_booked(conn: asyncpg.Connection, pledge: Any, actor: int | None
                       actor=actor, memo=memo)
     await conn.execute("insert into payment_refunds (payment_id, amount_fen) select id, amount_fen from payments "
                        "where pledge_id = $1 and status = 'confirmed' and method = 'stripe'", pledge["id"])
-    await _move(conn, pledge, "refund", actor)
+    await _move(conn, pledge, "refund", actor, capacity)
 
 
 async def refund(conn: asyncpg.Connection, identity: Identity, pledge_id: int, reason: str) -> None:
@@ -322,12 +355,12 @@ async def refund(conn: asyncpg.Connection, identity: Identity, pledge_id: int, r
     await ledger.serialise(conn)
     pledge = await _pledge(conn, pledge_id)
     await _require_receiver(conn, identity, pledge)
-    step("refund", pledge["status"])
+    PLEDGE.check("refund", pledge["status"], {RECEIVER})
     if pledge["disbursed_fen"]:
         raise Conflict("Part of this pledge has been paid to the provider; it cannot be refunded.")
     if not 5 <= len(reason.strip()) <= 1000:
         raise InvalidFields([Invalid("Say why the money goes back.", field="reason")])
-    await refund_booked(conn, pledge, identity.user_id, reason.strip())
+    await refund_booked(conn, pledge, identity.user_id, reason.strip(), RECEIVER)
 
 
 async def raised(conn: asyncpg.Connection, project_id: int) -> int:
@@ -349,14 +382,15 @@ async def settle(conn: asyncpg.Connection, project_id: int, at: datetime | None 
         conditional = pledge["condition_target_fen"] is not None
         met = not conditional or total >= pledge["condition_target_fen"]
         if pledge["status"] == "paid" and met:
-            await _allocate(conn, pledge, project_id, None)
+            await _allocate(conn, pledge, project_id, None, PLATFORM)
         elif conditional and not met and at >= pledge["condition_deadline"]:
             if pledge["status"] == "paid":
                 await refund_booked(conn, pledge, None, "all-or-nothing target not reached")
             else:
-                await conn.execute("update payments set status = 'failed', failure = 'the all-or-nothing deadline "
-                                   "passed' where pledge_id = $1 and status = 'pending'", pledge["id"])
-                await _move(conn, pledge, "cancel", None)
+                for payment in await conn.fetch("select * from payments where pledge_id = $1 and status = 'pending' "
+                                                "for update", pledge["id"]):
+                    await fail_payment(conn, payment, "the all-or-nothing deadline passed")
+                await _move(conn, pledge, "cancel", None, PLATFORM)
 
 
 async def settle_due(pool: asyncpg.Pool, at: datetime | None = None) -> int:
@@ -373,7 +407,7 @@ async def settle_due(pool: asyncpg.Pool, at: datetime | None = None) -> int:
 
 async def mark_disbursed(conn: asyncpg.Connection, pledge_id: int) -> None:
     """Every fen of the pledge has reached the provider."""
-    await _move(conn, await _pledge(conn, pledge_id), "disburse", None)
+    await _move(conn, await _pledge(conn, pledge_id), "disburse", None, PLATFORM)
 
 
 _PLEDGE_VIEW = """
@@ -428,18 +462,6 @@ async def payments_of(conn: asyncpg.Connection, pledge_id: int) -> list[Payment]
                                                       pledge_id)]
 
 
-class TrailStep(msgspec.Struct, frozen=True, kw_only=True):
-    """Where a pledge's money went: one ledger movement, and the contract milestone it paid, if any."""
-
-    kind: str
-    amount_fen: int
-    at: datetime
-    project_id: int | None
-    project_title: str | None
-    contract_id: int | None
-    milestone: str | None
-
-
 async def trail(conn: asyncpg.Connection, pledge_id: int) -> list[TrailStep]:
     """The pledge's money, step by step: paid in, allocated, refunded, and paid out per milestone."""
     rows = await conn.fetch(
@@ -465,3 +487,32 @@ async def get_payment(conn: asyncpg.Connection, identity: Identity, payment_id: 
         raise NotFound()
     await get(conn, identity, row["pledge_id"])
     return payment_view(row)
+
+
+async def pledge_view(conn: asyncpg.Connection, identity: Identity, pledge_id: int, online: bool) -> PledgeView:
+    """The pledge page: the pledge, its payments and where its money went, what the reader may do
+    with it (as its funder or its receiver), and, for the funder, the account to transfer to.
+    `online`: whether online payment is offered at all."""
+    pledge = await get(conn, identity, pledge_id)
+    receiver = await receiver_of(conn, await conn.fetchrow("select * from pledges where id = $1", pledge_id))
+    is_funder = identity.acts_for_verified and identity.org_id == pledge.funder_id
+    is_receiver = identity.acts_for_verified and identity.org_id == receiver and identity.role in RECEIVER_ROLES
+    payments = await payments_of(conn, pledge_id)
+    bank = await organisations.bank_account(conn, receiver) if is_funder and receiver else None
+    return PledgeView(**{f: getattr(pledge, f) for f in Pledge.__struct_fields__}, payments=payments,
+                      pending=next((p for p in payments if p.status == "pending"), None),
+                      trail=await trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
+                      online=online, bank=bank)
+
+
+async def payment_queue(conn: asyncpg.Connection, identity: Identity) -> PaymentQueue:
+    """The transfers page: what waits for the reader's organisation, and whether the reader decides."""
+    return PaymentQueue(waiting=await payments_to_decide(conn, identity),
+                        may_decide=identity.acts_for_verified and identity.role in RECEIVER_ROLES)
+
+
+async def pledge_of_payment(conn: asyncpg.Connection, payment_id: int) -> int:
+    pledge_id = await conn.fetchval("select pledge_id from payments where id = $1", payment_id)
+    if pledge_id is None:
+        raise NotFound()
+    return int(pledge_id)

@@ -4,11 +4,9 @@ add up to 100; signed in the app by the buyer and the provider, in either order.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -17,71 +15,30 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import N_, gettext, use_locale
+from market.core.i18n import N_
 from market.notifications import services as notifications
 from market.procurement.awards import batches
 from market.procurement.calls import services as calls
+from market.procurement.contracts.models import (
+    CONTRACT_STATUS_NAMES,
+    CONTRACT_STATUSES,
+    STANDARD_TITLES,
+    Contract,
+    MilestoneInput,
+    Milestones,
+)
+from market.workflow import machine, step
 
-CONTRACT_STATUS_NAMES = {"draft": N_("awaiting signatures"), "buyer_signed": N_("signed by the buyer"),
-                         "provider_signed": N_("signed by the provider"), "signed": N_("signed by both parties")}
-MILESTONE_KIND_NAMES = {"delivery": N_("delivery"), "report": N_("report"), "payment": N_("payment")}
-# What a payment milestone waits for before it may be accepted and paid.
-WAITS_FOR_NAMES = {"none": N_("nothing"), "midterm": N_("a passed mid-term evaluation"),
-                   "final": N_("a passed final evaluation")}
-WaitsFor = Literal["none", "midterm", "final"]
-# (status, who signs) → the status after signing.
-SIGNING = {("draft", "buyer"): "buyer_signed", ("draft", "provider"): "provider_signed",
-           ("provider_signed", "buyer"): "signed", ("buyer_signed", "provider"): "signed"}
-CONTRACT_STATUSES = ("draft", "buyer_signed", "provider_signed", "signed")
-
-
-class MilestoneInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    kind: Literal["delivery", "report", "payment"]
-    title: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
-    due_date: date
-    payment_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
-    waits_for: WaitsFor = "none"
-
-
-class Milestones(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    milestones: Annotated[list[MilestoneInput], msgspec.Meta(min_length=1, max_length=30)]
-
-
-class Contract(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    call_id: int
-    buyer_id: int
-    provider_id: int
-    buyer_name: str
-    provider_name: str
-    title_zh: str
-    title_en: str
-    amount_fen: int
-    service_start: date
-    service_end: date
-    service_place: str
-    status: str
-    buyer_signed_at: datetime | None
-    provider_signed_at: datetime | None
-    milestones: list[MilestoneInput] = []
-
-
-# The standard milestones' titles. A contract stores them in Chinese, as it is signed; pages in
-# English show these English names (whose translations are the Chinese titles), and the PDF both.
-# A title the parties typed themselves is shown as typed.
-STANDARD_TITLES = {
-    "合同签订后首期拨付": N_("First payment, on signing"),
-    "中期报告及中期评估": N_("Mid-term report and evaluation"),
-    "中期评估合格后二期拨付": N_("Second payment, after a passed mid-term evaluation"),
-    "服务全部交付": N_("All services delivered"),
-    "末期报告及末期评估": N_("Final report and evaluation"),
-    "末期评估合格后尾款拨付": N_("Final payment, after a passed final evaluation"),
-}
-
-
-def milestone_title(title: str) -> str:
-    """A milestone's title in the page's language, where it is a standard one."""
-    return gettext(STANDARD_TITLES[title]) if title in STANDARD_TITLES else title
+# Each party signs for itself, in either order; once both have, the buyer accepts the milestones
+# one by one (delivery takes that step: the contract stays signed, the milestone is accepted).
+CONTRACT = machine("contract", CONTRACT_STATUSES, [
+    ("sign_as_buyer", "draft", "buyer_signed", "buyer", Verb.CONTRACT_SIGN),
+    ("sign_as_provider", "draft", "provider_signed", "provider", Verb.CONTRACT_SIGN),
+    ("sign_as_buyer", "provider_signed", "signed", "buyer", Verb.CONTRACT_SIGN),
+    ("sign_as_provider", "buyer_signed", "signed", "provider", Verb.CONTRACT_SIGN),
+    ("accept_milestone", "signed", "signed", "buyer", Verb.MILESTONE_ACCEPT),
+], action_names={"sign_as_buyer": N_("the buyer signs"), "sign_as_provider": N_("the provider signs"),
+                 "accept_milestone": N_("accept a milestone")}, status_names=CONTRACT_STATUS_NAMES)
 
 
 def default_milestones(start: date, end: date) -> list[MilestoneInput]:
@@ -205,15 +162,27 @@ async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -
     party = _party(identity, contract)
     if party is None:
         raise Forbidden("Only the buyer and the provider of this contract sign it.")
-    target = SIGNING.get((contract["status"], party))
-    if target is None:
-        raise Conflict("Your side has signed this contract already.")
-    await conn.execute(f"update contracts set status = $2, {party}_signed_by = $3, {party}_signed_at = market_now() "
-                       "where id = $1", contract_id, target, identity.user_id)
-    await audit.record(conn, verb=Verb.CONTRACT_SIGN, object_type="contract", object_id=contract_id,
-                       actor=identity.user_id, organisation=identity.org_id,
-                       before={"status": contract["status"]}, after={"status": target, "signed_for": party})
-    return target
+
+    async def write(transition: Any) -> None:
+        await conn.execute(f"update contracts set status = $2, {party}_signed_by = $3, "
+                           f"{party}_signed_at = market_now() where id = $1",
+                           contract_id, transition.target, identity.user_id)
+
+    moved = await step(conn, CONTRACT, f"sign_as_{party}", contract["status"], object_id=contract_id,
+                       capacities={party}, actor=identity.user_id, organisation=identity.org_id, write=write,
+                       after={"signed_for": party})
+    return moved.target
+
+
+def signing_side(identity: Identity | None, contract: Contract) -> str | None:
+    """The side a reader's organisation is on in this contract, whatever the reader's role."""
+    if identity is None or not identity.acts_for_verified:
+        return None
+    return {contract.buyer_id: "buyer", contract.provider_id: "provider"}.get(identity.org_id)
+
+
+def may_sign(side: str | None, contract: Contract) -> bool:
+    return side is not None and CONTRACT.allowed(f"sign_as_{side}", contract.status)
 
 
 def may_read(identity: Identity | None, contract: Any) -> bool:
@@ -243,72 +212,3 @@ async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: 
                   for r in await conn.fetch("select * from contract_milestones where contract_id = $1 order by position",
                                             contract_id)]
     return Contract(**{k: row[k] for k in Contract.__struct_fields__ if k != "milestones"}, milestones=milestones)
-
-
-def _both(msgid: str) -> str:
-    """A name in Chinese and in English, as the bilingual contract prints it."""
-    with use_locale("zh_Hans"):
-        return f"{gettext(msgid)} {msgid}"
-
-
-def render_pdf(contract: Contract, tz: str) -> bytes:
-    """The contract as a PDF in Chinese and English, with reportlab's built-in Chinese font (STSong-Light),
-    which every PDF reader can show without the font being embedded. Times are in the deployment's
-    time zone `tz`, as the parties read a clock."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import (
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
-    )
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    base = ParagraphStyle("base", fontName="STSong-Light", fontSize=10.5, leading=16, wordWrap="CJK")
-    title = ParagraphStyle("title", parent=base, fontSize=16, leading=24, alignment=1)
-    money = f"¥{contract.amount_fen / 100:,.2f}"
-    story = [
-        Paragraph("政府购买服务合同", title), Paragraph("Contract for the Government Purchase of Services", title),
-        Spacer(1, 6 * mm),
-        Paragraph(f"合同编号 Contract no.: {contract.id:06d}", base),
-        Paragraph(f"项目 Project: {contract.title_zh} {contract.title_en}", base),
-        Paragraph(f"甲方（购买方）Party A (buyer): {contract.buyer_name}", base),
-        Paragraph(f"乙方（承接方）Party B (provider): {contract.provider_name}", base),
-        Paragraph(f"合同金额 Amount: {money}（人民币）", base),
-        Paragraph(f"服务期限 Service period: {contract.service_start} – {contract.service_end}", base),
-        Paragraph(f"服务地点 Place: {contract.service_place}", base),
-        Spacer(1, 4 * mm),
-        Paragraph("一、乙方按投标文件及采购公告的要求提供服务，甲方按下列节点验收并拨付资金。"
-                  " 1. Party B delivers the services as its bid and the call describe; Party A accepts them and pays "
-                  "at the milestones below.", base),
-        Paragraph("二、中期或末期评估不合格的，甲方暂停拨付，乙方限期整改；整改仍不合格的，甲方可以解除合同。"
-                  " 2. If a mid-term or final evaluation fails, payments stop and Party B rectifies within the time "
-                  "set; if it still fails, Party A may end the contract.", base),
-        Paragraph("三、乙方按时提交报告，逾期视为评估不合格。 3. A report later than its deadline counts as a "
-                  "failed evaluation.", base),
-        Spacer(1, 4 * mm),
-    ]
-    rows = [["#", "节点 Milestone", "类型 Kind", "日期 Due", "拨付 Payment"]]
-    for i, m in enumerate(contract.milestones, start=1):
-        pay = f"{m.payment_percent}% = ¥{contract.amount_fen * m.payment_percent / 10000:,.2f}" if m.payment_percent else ""
-        title = _both(STANDARD_TITLES[m.title]) if m.title in STANDARD_TITLES else m.title
-        rows.append([str(i), Paragraph(title, base), Paragraph(_both(MILESTONE_KIND_NAMES[m.kind]), base),
-                     str(m.due_date), pay])
-    table = Table(rows, colWidths=[8 * mm, 62 * mm, 30 * mm, 28 * mm, 42 * mm])
-    table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("FONTSIZE", (0, 0), (-1, -1), 9.5),
-                               ("GRID", (0, 0), (-1, -1), 0.5, "#888888"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story += [table, Spacer(1, 8 * mm)]
-    signed = {"buyer": contract.buyer_signed_at, "provider": contract.provider_signed_at}
-    for side, name in (("buyer", f"甲方 Party A: {contract.buyer_name}"), ("provider", f"乙方 Party B: {contract.provider_name}")):
-        when = signed[side]
-        story.append(Paragraph(f"{name}　签署 Signed in the platform: {when.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M} "
-                               f"({tz})" if when else f"{name}　（待签署 awaiting signature）", base))
-    buf = io.BytesIO()
-    SimpleDocTemplate(buf, pagesize=A4, title=f"Contract {contract.id}", leftMargin=18 * mm, rightMargin=18 * mm).build(story)
-    return buf.getvalue()
-

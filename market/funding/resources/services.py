@@ -22,11 +22,27 @@ from market.audit.models import Verb
 from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.db import words
-from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.funding.models import Resource, ResourceFit, ResourceInput
+from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import N_
+from market.funding.resources.models import (
+    Resource,
+    ResourceFit,
+    ResourceInput,
+    ResourceList,
+    ResourceView,
+)
 from market.places.services import ancestors, within
+from market.workflow import Transition, machine, step
 
 EDITOR_ROLES = ("admin", "staff")
+# A listed resource is changed or withdrawn by the funder that listed it (its administrators and
+# staff); a withdrawn one stays as it was, for the funder's own record.
+LISTER = "lister"
+RESOURCE = machine("resource", ("listed", "withdrawn"), [
+    ("change", "listed", "listed", LISTER, Verb.RESOURCE_EDIT),
+    ("withdraw", "listed", "withdrawn", LISTER, Verb.RESOURCE_WITHDRAW),
+], action_names={"change": N_("change the resource"), "withdraw": N_("withdraw the resource")},
+   status_names={"listed": N_("listed"), "withdrawn": N_("withdrawn")})
 _FIELDS = ("kind", "title", "description", "amount_fen", "quantity", "available_from", "available_until",
            "categories", "jurisdiction_ids", "beneficiary_groups", "conditions", "private")
 _VIEW = """select r.*, o.name_zh as funder_name_zh, o.name_en as funder_name_en
@@ -132,27 +148,36 @@ async def owned(conn: asyncpg.Connection, identity: Identity, resource_id: int) 
     _require_editor(identity)
     if not _is_owner(identity, row):
         raise Forbidden("Only the funder that listed this resource can change it.")
-    if row["withdrawn_at"] is not None:
-        raise Conflict("This resource has been withdrawn; it can no longer be changed.")
+    RESOURCE.check("change", _status(row), {LISTER})
     return row
+
+
+def _status(row: Any) -> str:
+    return "withdrawn" if row["withdrawn_at"] is not None else "listed"
 
 
 async def update(conn: asyncpg.Connection, identity: Identity, resource_id: int, data: ResourceInput) -> None:
     row = await owned(conn, identity, resource_id)
     columns = await _checked(conn, data)
-    await conn.execute(f"update resources set {', '.join(f'{k} = ${i}' for i, k in enumerate(_FIELDS, start=2))} "
-                       "where id = $1", resource_id, *(columns[k] for k in _FIELDS))
-    await audit.record(conn, verb=Verb.RESOURCE_EDIT, object_type="resource", object_id=resource_id,
-                       actor=identity.user_id, organisation=identity.org_id, before={k: row[k] for k in _FIELDS},
-                       after=columns)
+
+    async def write(_: Transition) -> None:
+        await conn.execute(f"update resources set {', '.join(f'{k} = ${i}' for i, k in enumerate(_FIELDS, start=2))} "
+                           "where id = $1", resource_id, *(columns[k] for k in _FIELDS))
+
+    await step(conn, RESOURCE, "change", _status(row), object_id=resource_id, capacities={LISTER},
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               before={k: row[k] for k in _FIELDS}, after=columns)
 
 
 async def withdraw(conn: asyncpg.Connection, identity: Identity, resource_id: int) -> None:
     """The funder no longer offers it: off the public list, kept for the funder's own record."""
-    await owned(conn, identity, resource_id)
-    await conn.execute("update resources set withdrawn_at = market_now() where id = $1", resource_id)
-    await audit.record(conn, verb=Verb.RESOURCE_WITHDRAW, object_type="resource", object_id=resource_id,
-                       actor=identity.user_id, organisation=identity.org_id, after={"withdrawn": True})
+    row = await owned(conn, identity, resource_id)
+
+    async def write(_: Transition) -> None:
+        await conn.execute("update resources set withdrawn_at = market_now() where id = $1", resource_id)
+
+    await step(conn, RESOURCE, "withdraw", _status(row), object_id=resource_id, capacities={LISTER},
+               actor=identity.user_id, organisation=identity.org_id, write=write, after={"withdrawn": True})
 
 
 async def get(conn: asyncpg.Connection, identity: Identity | None, resource_id: int) -> Resource:
@@ -195,6 +220,22 @@ async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *,
         identity.org_id if identity else None, bool(identity and identity.is_platform_admin), _today(), kind,
         category, places, group, funder, search, limit, offset)
     return [_view(r) for r in rows]
+
+
+async def resource_list(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None = None,
+                        category: str | None = None, place: int | None = None, group: str | None = None,
+                        funder: int | None = None, q: str | None = None, limit: int = 50,
+                        offset: int = 0) -> ResourceList:
+    """The list page: `limit` entries from `offset` (see list_resources), and whether more follow."""
+    found = await list_resources(conn, identity, kind=kind, category=category, place=place, group=group,
+                                 funder=funder, q=q, limit=limit + 1, offset=offset)
+    return ResourceList(resources=found[:limit], more=len(found) > limit, can_list=_editor(identity))
+
+
+async def resource_view(conn: asyncpg.Connection, identity: Identity | None, resource_id: int) -> ResourceView:
+    resource = await get(conn, identity, resource_id)
+    return ResourceView(**{f: getattr(resource, f) for f in Resource.__struct_fields__},
+                        editable=is_editable_by(identity, resource))
 
 
 # Offered now: not withdrawn, and its period (if any) has not ended by the date in $1.

@@ -9,14 +9,15 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from market.core.access import PUBLIC, member
-from market.core.errors import Conflict, Invalid, InvalidFields
+from market.core.access import PUBLIC, Identity, member
+from market.core.errors import Invalid, InvalidFields
+from market.core.forms import form_step
 from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
 from market.core.web import Db, MaybeUser, User, form_data, page, redirect
-from market.funding import resources
-from market.funding.models import (
+from market.funding.resources import services as resources
+from market.funding.resources.models import (
     BENEFICIARY_GROUP_NAMES,
     RESOURCE_KIND_NAMES,
     BeneficiaryGroup,
@@ -24,6 +25,8 @@ from market.funding.models import (
     ResourceFit,
     ResourceInput,
     ResourceKind,
+    ResourceList,
+    ResourceView,
 )
 from market.places.services import jurisdictions
 
@@ -37,10 +40,10 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 PAGE_SIZE = 50
 # The page's filter form sends "any" as an empty value, which the API's types rightly refuse.
-AnyKind = Annotated[str | None, QueryParameter(pattern="^(%s)?$" % "|".join(RESOURCE_KIND_NAMES))]
+AnyKind = Annotated[str | None, QueryParameter(pattern=f"^({'|'.join(RESOURCE_KIND_NAMES)})?$")]
 AnyCategory = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{2})?$")]
 AnyPlace = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{1,9})?$")]
-AnyGroup = Annotated[str | None, QueryParameter(pattern="^(%s)?$" % "|".join(BENEFICIARY_GROUP_NAMES))]
+AnyGroup = Annotated[str | None, QueryParameter(pattern=f"^({'|'.join(BENEFICIARY_GROUP_NAMES)})?$")]
 AnyFunder = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{1,18})?$")]
 MULTI = ("categories", "jurisdiction_ids", "beneficiary_groups")
 TEXT = ("kind", "title", "description", "quantity", "available_from", "available_until", "conditions")
@@ -88,66 +91,66 @@ class ResourcePages(Controller):
                     funder: AnyFunder = None, q: Query = None, offset: Offset = 0) -> Response:
         filters = {"kind": kind or "", "category": category or "", "place": int(place) if place else None,
                    "group": group or "", "funder": int(funder) if funder else None, "q": q or ""}
-        found = await resources.list_resources(
+        view = await resources.resource_list(
             conn, identity, kind=kind or None, category=category or None, place=filters["place"], group=group or None,
-            funder=filters["funder"], q=q, limit=PAGE_SIZE + 1, offset=offset)
+            funder=filters["funder"], q=q, limit=PAGE_SIZE, offset=offset)
         query = {k: v for k, v in filters.items() if v}
 
         def at(start: int) -> str:
             return "/resources?" + urlencode({**query, **({"offset": start} if start else {})})
 
-        return page(request, "funding/resources.html", resources=found[:PAGE_SIZE], filters=filters,
-                    next_url=at(offset + PAGE_SIZE) if len(found) > PAGE_SIZE else None,
+        return page(request, "funding/resources.html", resources=view.resources, filters=filters,
+                    next_url=at(offset + PAGE_SIZE) if view.more else None,
                     previous_url=at(max(offset - PAGE_SIZE, 0)) if offset else None,
-                    can_list=EDITORS_OPT["access"].allows(identity), **await _names(conn))
+                    can_list=view.can_list, **await _names(conn))
 
-    async def _detail(self, request: Request, conn: asyncpg.Connection, identity: Any, resource_id: int,
-                      status: int = 200, errors: dict[str, str] | None = None) -> Response:
-        resource = await resources.get(conn, identity, resource_id)
-        return page(request, "funding/resource.html", status=status, resource=resource, errors=errors or {},
-                    editable=resources.is_editable_by(identity, resource), **await _names(conn))
+    async def _detail_context(self, conn: asyncpg.Connection, identity: Identity | None,
+                              resource_id: int) -> dict[str, Any]:
+        view = await resources.resource_view(conn, identity, resource_id)
+        return {"resource": view, "editable": view.editable, **await _names(conn)}
 
     @get("/resources/{resource_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, resource_id: FromPath[int]) -> Response:
-        return await self._detail(request, conn, identity, resource_id)
+        return page(request, "funding/resource.html", errors={},
+                    **await self._detail_context(conn, identity, resource_id))
 
-    async def _form(self, request: Request, conn: asyncpg.Connection, form: dict[str, Any], errors: dict[str, str],
-                    resource_id: int | None, status: int = 200) -> Response:
-        # The service names the amount in fen; the form asks for yuan.
-        errors = {("amount_yuan" if k == "amount_fen" else k): v for k, v in errors.items()}
-        return page(request, "funding/resource_form.html", status=status, form=form, errors=errors,
-                    resource_id=resource_id, **await _names(conn))
+    async def _form(self, request: Request, conn: asyncpg.Connection, form: dict[str, Any],
+                    resource_id: int | None) -> Response:
+        return page(request, "funding/resource_form.html", form=form, errors={}, resource_id=resource_id,
+                    **await _names(conn))
 
-    async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Any,
+    async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Identity,
                       resource_id: int | None) -> Response:
-        form = await form_data(request)
         raw = await request.form()
         multi = {k: [str(v) for v in raw.getall(k, []) if str(v).strip()] for k in MULTI}
-        try:
-            async with conn.transaction():
-                data = resource_from_form(form, multi)
-                if resource_id is None:
-                    resource_id = await resources.create(conn, identity, data)
-                else:
-                    await resources.update(conn, identity, resource_id, data)
-        except (Invalid, Conflict) as exc:
-            return await self._form(request, conn, {**form, **multi}, exc.field_errors() or {"_": exc.text()},
-                                    resource_id, exc.status)
-        return redirect(f"/resources/{resource_id}")
 
-    @get("/resources/new", opt=EDITORS_OPT)
+        async def action(form: dict[str, Any]) -> Response:
+            data = resource_from_form(form, multi)
+            if resource_id is None:
+                return redirect(f"/resources/{await resources.create(conn, identity, data)}")
+            await resources.update(conn, identity, resource_id, data)
+            return redirect(f"/resources/{resource_id}")
+
+        async def context() -> dict[str, Any]:
+            return await _names(conn)
+
+        # The service names the amount in fen; the form asks for yuan.
+        return await form_step(request, conn, "funding/resource_form.html", action, context=context,
+                               fields={"amount_yuan": "amount_fen"}, form={**await form_data(request), **multi},
+                               resource_id=resource_id)
+
+    @get("/resources/new", opt={**EDITORS_OPT, "shows": "form"})
     async def new(self, request: Request, conn: Db) -> Response:
-        return await self._form(request, conn, {"kind": "money"}, {}, None)
+        return await self._form(request, conn, {"kind": "money"}, None)
 
     @post("/resources/new", opt=EDITORS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         return await self._submit(request, conn, identity, None)
 
-    @get("/resources/{resource_id:int}/edit", opt=EDITORS_OPT)
+    @get("/resources/{resource_id:int}/edit", opt={**EDITORS_OPT, "shows": "form"})
     async def edit_form(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
         await resources.owned(conn, identity, resource_id)
-        return await self._form(request, conn, form_of(await resources.get(conn, identity, resource_id)), {},
-                                resource_id)
+        return await self._form(request, conn, form_of(await resources.get(conn, identity, resource_id)), resource_id)
 
     @post("/resources/{resource_id:int}/edit", opt=EDITORS_OPT)
     async def edit(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
@@ -155,32 +158,36 @@ class ResourcePages(Controller):
 
     @post("/resources/{resource_id:int}/withdraw", opt=EDITORS_OPT)
     async def withdraw(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
-        try:
-            async with conn.transaction():
-                await resources.withdraw(conn, identity, resource_id)
-        except Conflict as exc:
-            return await self._detail(request, conn, identity, resource_id, exc.status, {"_": exc.text()})
-        return redirect(f"/resources/{resource_id}")
+        async def action(_: dict[str, Any]) -> Response:
+            await resources.withdraw(conn, identity, resource_id)
+            return redirect(f"/resources/{resource_id}")
+
+        async def context() -> dict[str, Any]:
+            return await self._detail_context(conn, identity, resource_id)
+
+        return await form_step(request, conn, "funding/resource.html", action, context=context)
 
 
 class ResourceApi(Controller):
     path = "/api"
-    tags = ["resources"]
+    tags = ("resources",)
 
-    @get("/resources", opt=PUBLIC_OPT, summary="The resources list (资源清单): what funders offer")
+    @get("/resources", opt=PUBLIC_OPT,
+         summary="The resources list (资源清单): what funders offer, whether more follow, and whether you may list one")
     async def index(self, conn: Db, identity: MaybeUser, kind: FromQuery[ResourceKind | None] = None,
                     category: Category = None, place: Place = None, group: FromQuery[BeneficiaryGroup | None] = None,
-                    funder: Funder = None, q: Query = None, limit: Limit = 50, offset: Offset = 0) -> list[Resource]:
-        return await resources.list_resources(conn, identity, kind=kind, category=category, place=place, group=group,
-                                              funder=funder, q=q, limit=limit, offset=offset)
+                    funder: Funder = None, q: Query = None, limit: Limit = 50, offset: Offset = 0) -> ResourceList:
+        return await resources.resource_list(conn, identity, kind=kind, category=category, place=place, group=group,
+                                             funder=funder, q=q, limit=limit, offset=offset)
 
     @post("/resources", opt=EDITORS_OPT, status_code=201, summary="List a resource (a funder's administrators and staff)")
     async def create(self, conn: Db, identity: User, data: JSONBody[ResourceInput]) -> Resource:
         return await resources.get(conn, identity, await resources.create(conn, identity, data))
 
-    @get("/resources/{resource_id:int}", opt=PUBLIC_OPT, summary="A resource")
-    async def show(self, conn: Db, identity: MaybeUser, resource_id: FromPath[int]) -> Resource:
-        return await resources.get(conn, identity, resource_id)
+    @get("/resources/{resource_id:int}", opt=PUBLIC_OPT,
+         summary="A resource, and whether you may change or withdraw it")
+    async def show(self, conn: Db, identity: MaybeUser, resource_id: FromPath[int]) -> ResourceView:
+        return await resources.resource_view(conn, identity, resource_id)
 
     @put("/resources/{resource_id:int}", opt=EDITORS_OPT, summary="Change a resource (all of it)")
     async def update(self, conn: Db, identity: User, resource_id: FromPath[int],

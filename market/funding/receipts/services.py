@@ -27,7 +27,7 @@ from market.core.i18n import (
     format_money,
     gettext,
 )
-from market.funding import pledges
+from market.funding.pledges import services as pledges
 
 METHOD_NAMES = {"offline": N_("Bank transfer"), "stripe": N_("Online payment (Stripe)")}
 PURPOSE_NAMES = {"project": N_("Project"), "fund": N_("Fund")}

@@ -24,8 +24,9 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound, Unavailable
-from market.funding import ledger, pledges
-from market.funding.gateways import Checkout, PaymentGateway, Session
+from market.funding.ledger import services as ledger
+from market.funding.payments.gateways import Checkout, PaymentGateway, Session
+from market.funding.pledges import services as pledges
 
 log = structlog.get_logger(__name__)
 
@@ -130,8 +131,11 @@ async def _paid(conn: asyncpg.Connection, payment_id: Any, intent: str, session_
                                        (ledger.funder(pledge["funder_id"]), payment["amount_fen"])],
                       pledge_id=pledge["id"], project_id=pledge["project_id"],
                       memo=f"payment #{payment['id']} came after the pledge was {pledge['status']}")
-    await conn.execute("update payments set status = 'failed', failure = $2 where id = $1", payment["id"],
-                       "paid after the pledge was closed; refunded")
+    late = "paid after the pledge was closed; refunded"
+    if payment["status"] == "pending":
+        await pledges.fail_payment(conn, payment, late)
+    else:  # failed already (its checkout expired): only what became of it changes
+        await conn.execute("update payments set failure = $2 where id = $1", payment["id"], late)
     await conn.execute("insert into payment_refunds (payment_id, amount_fen) values ($1, $2)", payment["id"],
                        payment["amount_fen"])
     return "paid after the pledge was closed; refund queued"
@@ -141,10 +145,9 @@ async def _expired(conn: asyncpg.Connection, payment_id: Any) -> str:
     payment = await _stripe_payment(conn, payment_id)
     if payment is None:
         return "not a payment of ours"
-    if not any(s.action == "fail" and s.source == payment["status"] for s in pledges.PAYMENT_STEPS):
+    if not pledges.PAYMENT.allowed("fail", payment["status"]):
         return f"payment already {payment['status']}"
-    await conn.execute("update payments set status = 'failed', failure = 'checkout expired' where id = $1",
-                       payment["id"])
+    await pledges.fail_payment(conn, payment, "checkout expired")
     return "checkout expired"
 
 

@@ -1,0 +1,1 @@
+"""The double-entry ledger, in integer fen, and the payments to providers it books."""

@@ -1,0 +1,1 @@
+"""Paying online: the payment service behind one small interface, and what its events do."""
