@@ -1,0 +1,174 @@
+"""Funding's pages, as funders and receivers use them: a pledge and its bank transfer with the
+receipt, the receiver's queue of transfers to confirm, refunds, and milestone acceptance that pays."""
+
+from __future__ import annotations
+
+import pytest
+
+from market.funding.ledger import services as ledger
+from tests.conftest import act_as, api_headers, post_form
+from tests.factories import PNG, make_pledge, pay_pledge, pledge_status, travel
+
+
+async def _as(client, pool, world, name):
+    await act_as(client, pool, client.app.state.settings, world[name].user_id)
+
+
+async def _payment_status(pool, pledge_id):
+    return await pool.fetchval("select status from payments where pledge_id = $1 order by id desc limit 1", pledge_id)
+
+
+async def test_a_funder_records_a_transfer_with_its_receipt_and_the_receiver_confirms(client, pool, settings, world,
+                                                                                       project):
+    pledge = await make_pledge(pool, settings, world, "project", project, 8_000_00)
+    await _as(client, pool, world, "provider_admin")
+    assert (await client.get(f"/pledges/{pledge}")).status_code == 404  # not its business
+    await _as(client, pool, world, "funder_admin")
+    page = await client.get(f"/pledges/{pledge}?lang=en")
+    assert page.status_code == 200 and "Record the transfer" in page.text and "/checkout" not in page.text
+    # The project's title in the page's language, where it has an English one.
+    await pool.execute("update projects set title_en = 'Meals in Dongpo Road' where id = $1", project)
+    assert "Meals in Dongpo Road" in (await client.get(f"/pledges/{pledge}?lang=en")).text
+    assert "东坡路社区老年助餐" in (await client.get(f"/pledges/{pledge}?lang=zh_Hans")).text
+
+    bad = await post_form(client, f"/pledges/{pledge}/transfer", {"bank_reference": "", "paid_on": "2026-11-20"})
+    assert bad.status_code == 400
+    assert await pool.fetchval("select count(*) from payments") == 0
+    future = await post_form(client, f"/pledges/{pledge}/transfer", {"bank_reference": "ICBC-9", "paid_on": "2099-01-01"})
+    assert future.status_code == 400 and await pool.fetchval("select count(*) from payments") == 0
+
+    response = await post_form(client, f"/pledges/{pledge}/transfer", {"bank_reference": "ICBC-20261120-7",
+                                                                       "paid_on": "2026-11-20"},
+                               files={"receipt": ("回单.png", PNG, "image/png")})
+    assert response.status_code == 303, response.text
+    payment = await pool.fetchrow("select * from payments where pledge_id = $1", pledge)
+    assert payment["status"] == "pending" and payment["receipt_file"] is not None
+    assert await pool.fetchval("select organisation_id from files where id = $1",
+                               payment["receipt_file"]) == world.orgs["funder"]
+
+    await _as(client, pool, world, "buyer_staff")
+    queue = await client.get("/payments?lang=en")
+    assert "ICBC-20261120-7" in queue.text and "Confirm: the money arrived" not in queue.text
+    assert (await post_form(client, f"/payments/{payment['id']}/confirm")).status_code == 403
+    await _as(client, pool, world, "buyer_admin")
+    queue = await client.get("/payments?lang=en")
+    assert "ICBC-20261120-7" in queue.text and f"/files/{payment['receipt_file']}" in queue.text
+    assert (await post_form(client, f"/payments/{payment['id']}/reject", {"reason": "no"})).status_code == 400
+    assert await _payment_status(pool, pledge) == "pending"
+    assert (await post_form(client, f"/payments/{payment['id']}/confirm")).status_code == 303
+    assert await pledge_status(pool, pledge) == "allocated"
+    async with pool.acquire() as conn:
+        assert await ledger.balance(conn, ledger.project(project)) == 8_000_00
+    assert "ICBC-20261120-7" not in (await client.get("/payments")).text
+
+    await _as(client, pool, world, "funder_admin")
+    page = await client.get(f"/pledges/{pledge}?lang=en")
+    assert "allocated to the project" in page.text and "Record the transfer" not in page.text
+
+
+async def test_a_rejected_transfer_tells_the_funder_why(client, pool, settings, world, project):
+    pledge = await make_pledge(pool, settings, world, "project", project, 1_000_00)
+    await _as(client, pool, world, "funder_admin")
+    await post_form(client, f"/pledges/{pledge}/transfer", {"bank_reference": "ABC-1", "paid_on": "2026-11-20"})
+    payment = await pool.fetchval("select id from payments where pledge_id = $1", pledge)
+    await _as(client, pool, world, "buyer_admin")
+    assert (await post_form(client, f"/payments/{payment}/reject",
+                            {"reason": "账户未收到这笔款项"})).status_code == 303
+    await _as(client, pool, world, "funder_admin")
+    page = await client.get(f"/pledges/{pledge}")
+    assert "账户未收到这笔款项" in page.text and f"/pledges/{pledge}/transfer" in page.text
+    assert await pledge_status(pool, pledge) == "awaiting_payment"
+    assert (await post_form(client, f"/pledges/{pledge}/cancel")).status_code == 303
+    assert await pledge_status(pool, pledge) == "cancelled"
+
+
+async def test_the_receiver_refunds_with_a_reason(client, pool, settings, world, project):
+    pledge = await make_pledge(pool, settings, world, "project", project, 2_000_00)
+    await pay_pledge(pool, settings, world, pledge)
+    await _as(client, pool, world, "funder_admin")
+    assert (await post_form(client, f"/pledges/{pledge}/refund", {"reason": "想要回这笔钱"})).status_code == 403
+    await _as(client, pool, world, "buyer_admin")
+    assert (await post_form(client, f"/pledges/{pledge}/refund", {"reason": ""})).status_code == 400
+    assert await pledge_status(pool, pledge) == "allocated"
+    assert (await post_form(client, f"/pledges/{pledge}/refund", {"reason": "项目取消，退回认捐"})).status_code == 303
+    assert await pledge_status(pool, pledge) == "refunded"
+    async with pool.acquire() as conn:
+        assert await ledger.balance(conn, ledger.funder(world.orgs["funder"])) == 0
+
+
+@pytest.mark.usefixtures("signed")
+async def test_the_buyer_accepts_a_milestone_on_the_contract_page_and_the_provider_is_paid(client, pool, settings,
+                                                                                             world, signed):
+    first = await pool.fetchval("select min(position) from contract_milestones where contract_id = $1 "
+                                "and kind = 'payment'", signed)
+    await _as(client, pool, world, "provider_admin")
+    page = await client.get(f"/contracts/{signed}")
+    assert f"/milestones/{first}/accept" not in page.text
+    assert (await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")).status_code == 403
+    await _as(client, pool, world, "buyer_admin")
+    page = await client.get(f"/contracts/{signed}?lang=en")
+    assert f"/milestones/{first}/accept" not in page.text and "it can be accepted from" in page.text  # not due yet
+    await travel(pool, days=40)
+    await _as(client, pool, world, "buyer_admin")  # a log-in lasts hours, not weeks
+    page = await client.get(f"/contracts/{signed}?lang=en")
+    assert f"/milestones/{first}/accept" in page.text and "Accept and pay" in page.text
+    assert "Paid after a passed mid-term evaluation" in page.text
+    # Accepting pays money that does not come back: it asks first, saying how much.
+    confirm = await client.get(f"/contracts/{signed}/milestones/{first}/accept?lang=en")
+    amount = await pool.fetchval("select amount_fen * 40 / 100 from contracts where id = $1", signed)
+    from market.core.i18n import format_money, use_locale
+    with use_locale("en"):
+        assert format_money(amount) in confirm.text and 'name="confirm" value="yes"' in confirm.text
+    unconfirmed = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept")
+    assert unconfirmed.status_code == 303 and unconfirmed.headers["location"].endswith(f"/milestones/{first}/accept")
+    async with pool.acquire() as conn:
+        assert await ledger.balance(conn, ledger.provider(world.orgs["provider"])) == 0
+    done = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
+    assert done.status_code == 303
+    async with pool.acquire() as conn:
+        assert await ledger.balance(conn, ledger.provider(world.orgs["provider"])) == amount
+    location, _, anchor = done.headers["location"].partition("#")
+    landed = await client.get(f"{location}&lang=en#{anchor}")
+    assert "The milestone was accepted." in landed.text
+    again = await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
+    assert again.status_code == 409
+    page = await client.get(f"/contracts/{signed}?lang=en")
+    assert f"/milestones/{first}/accept" not in page.text and "paid" in page.text
+    # The page's twin is the whole view: the contract, the reader's side, and each milestone's state.
+    view = (await client.get(f"/api/contracts/{signed}?accepted={first}")).json()
+    assert view["status"] == "signed" and view["side"] == "buyer" and view["can_sign"] is False
+    assert len(view["states"]) == len(view["milestones"]) and view["just_accepted"]["paid_fen"] == amount
+    accepted = next(m for m in view["states"] if m["position"] == first)
+    assert accepted["paid_fen"] == amount and accepted["acceptable"] is False
+    following = next(m for m in view["states"] if m["position"] == first + 1)
+    assert following["why_not"]  # the next one waits for its due date and its gates
+    twice = await client.post(f"/api/contracts/{signed}/milestones/{first}/accept", headers=api_headers(client))
+    assert twice.status_code == 409
+
+
+async def test_the_funder_dashboard_follows_the_money_to_the_provider(client, pool, settings, world, signed):
+    project = await pool.fetchval("select c.project_id from contracts k join calls c on c.id = k.call_id "
+                                  "where k.id = $1", signed)
+    paid = await make_pledge(pool, settings, world, "project", project, 50_000_00)
+    await pay_pledge(pool, settings, world, paid)
+    promised = await make_pledge(pool, settings, world, "project", project, 7_000_00)
+    await _as(client, pool, world, "buyer_admin")
+    first = await pool.fetchval("select min(position) from contract_milestones where contract_id = $1 "
+                                "and kind = 'payment'", signed)
+    await travel(pool, days=40)
+    await _as(client, pool, world, "buyer_admin")
+    await post_form(client, f"/contracts/{signed}/milestones/{first}/accept", {"confirm": "yes"})
+    share = await pool.fetchval("select amount_fen * 40 / 100 from contracts where id = $1", signed)
+
+    await _as(client, pool, world, "funder_admin")
+    page = (await client.get("/dashboard?lang=en")).text
+    giving = page[page.index('id="giving"'):]
+    assert f"/pledges/{paid}" in giving and f"/pledges/{promised}" in giving
+    from market.core.i18n import format_money, use_locale
+    with use_locale("en"):
+        for amount in (50_000_00, 7_000_00, share):
+            assert format_money(amount) in giving
+    assert f"/contracts/{signed}" in giving and "1 / " in giving
+    assert "selection: " in giving  # the award's evaluation score
+    pledge_page = (await client.get(f"/pledges/{paid}?lang=en")).text
+    assert "paid to the provider" in pledge_page and f"/contracts/{signed}" in pledge_page

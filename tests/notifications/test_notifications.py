@@ -1,0 +1,100 @@
+import asyncio
+
+import pytest
+
+from market.app import load_settings
+from market.notifications import services as notifications
+from market.procurement.awards import services as awards
+from market.procurement.calls import questions
+from market.procurement.calls import services as calls
+from tests.conftest import act_as, api_headers, post_form
+from tests.factories import call_input, do, who
+from tests.smtp import SmtpServer
+
+
+async def kinds(pool, user_id):
+    return [r["kind"] for r in await pool.fetch("select kind from notifications where user_id = $1 order by id", user_id)]
+
+
+async def test_a_published_call_reaches_the_providers_who_may_bid(pool, settings, world, project):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        call_id = await calls.create_call(conn, bureau, call_input(project))
+        await calls.publish_call(conn, bureau, call_id)
+        await calls.publish_call(conn, bureau, call_id)  # again: nothing new
+    # the call is for social service agencies: "provider" is one, "other_provider" a social group
+    assert await kinds(pool, world["provider_admin"].user_id) == ["call_opened"]
+    assert await kinds(pool, world["provider_staff"].user_id) == ["call_opened"]
+    assert await kinds(pool, world["other_provider_admin"].user_id) == []
+    assert await kinds(pool, world["resident"].user_id) == []
+
+
+async def test_the_asker_hears_the_answer_and_the_inbox_works(client, pool, world, open_call):
+    settings = client.app.state.settings
+    provider = await who(pool, settings, world, "provider_admin")
+    question = await do(pool, questions.ask, provider, open_call, "是否可以分期交付？")
+    await do(pool, questions.answer, await who(pool, settings, world, "buyer_admin"), question, "可以。")
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    page = (await client.get("/dashboard")).text
+    assert 'class="badge count">2<' in page  # call opened, question answered
+    inbox = (await client.get("/api/inbox/")).json()
+    items = inbox["items"]
+    assert inbox["total"] == 2 and inbox["offset"] == 0
+    assert items[0]["link"] == f"/calls/{open_call}#questions"
+    assert "东坡路社区上门助浴服务采购" in items[0]["text"]
+    r = await client.get(f"/inbox/{items[0]['id']}")
+    assert r.status_code == 303 and r.headers["location"] == f"/calls/{open_call}#questions"
+    # another person's notification cannot be marked read through its id
+    await act_as(client, pool, settings, world["other_provider_admin"].user_id)
+    r = await client.post(f"/api/inbox/{items[1]['id']}/read", headers=api_headers(client))
+    assert r.status_code == 204
+    assert await pool.fetchval("select read_at from notifications where id = $1", items[1]["id"]) is None
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    await post_form(client, "/inbox/read")
+    assert await notifications.unread(pool, world["provider_admin"].user_id) == 0
+
+
+async def test_deadline_reminders_once_to_those_taking_part(pool, settings, world, open_call):
+    await do(pool, questions.ask, await who(pool, settings, world, "provider_admin"), open_call, "请问服务地点在哪里？")
+    await pool.execute("update calls set deadline_at = now() + interval '30 hours', "
+                       "questions_close_at = now() + interval '1 hour' where id = $1", open_call)
+    await calls.queue_deadline_reminders(pool)
+    await calls.queue_deadline_reminders(pool)
+    assert (await kinds(pool, world["provider_admin"].user_id)).count("deadline_soon") == 1
+    assert (await kinds(pool, world["provider_staff"].user_id)).count("deadline_soon") == 1
+    assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+async def test_the_outbox_emails_each_notification_once_in_the_recipients_language(pool, world, open_call, smtp,
+                                                                                  tmp_path):
+    await pool.execute("update users set locale = 'en' where id = $1", world["provider_staff"].user_id)
+    settings = load_settings({"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": "n" * 40,
+                              "MARKET_MAIL_BACKEND": "smtp", "MARKET_SMTP_HOST": "127.0.0.1",
+                              "MARKET_SMTP_PORT": str(smtp.port), "MARKET_BASE_URL": "https://market.example.cn"})
+    from market.mail.services import mailer_from_settings
+    mailer = mailer_from_settings(settings)
+    pending = await pool.fetchval("select count(*) from notifications where email_status = 'pending'")
+    # two processes drain the outbox at once
+    sent = await asyncio.gather(notifications.send_pending(pool, mailer, settings),
+                                notifications.send_pending(pool, mailer, settings))
+    assert sum(sent) == pending == len(smtp.inbox.messages) == 2
+    by_recipient = {m["To"]: m for m in smtp.inbox.messages}
+    english = by_recipient[world["provider_staff"].email]
+    assert "A call you may bid on is open" in str(english["Subject"])
+    assert f"https://market.example.cn/calls/{open_call}" in smtp.inbox.body(smtp.inbox.messages.index(english))
+    assert await notifications.send_pending(pool, mailer, settings) == 0
+
+
+async def test_award_and_objection_notify_the_other_side(pool, settings, world, scored):  # noqa: F811
+    await pool.execute("delete from notifications")
+    await do(pool, awards.award, await who(pool, settings, world, "buyer_admin"), scored)
+    assert await kinds(pool, world["other_provider_admin"].user_id) == ["call_awarded"]
+    await do(pool, awards.object_to, await who(pool, settings, world, "other_provider_admin"), scored,
+              "请说明评分依据，谢谢。")
+    assert "objection_raised" in await kinds(pool, world["buyer_staff"].user_id)
