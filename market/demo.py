@@ -176,11 +176,11 @@ async def _user(conn: asyncpg.Connection, email: str, name: str, password_hash: 
                                                      community_id=community, locale="zh_Hans")
         await audit.record(conn, verb=Verb.USER_SIGN_UP, object_type="user", object_id=user_id,
                            after={"email": email, "display_name": name})
-    if org_id is not None and role is not None:
-        if not await accounts.membership(conn, user_id=user_id, organisation_id=org_id):
-            await accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role=role)
-            await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership", object_id=f"{org_id}:{user_id}",
-                               organisation=org_id, after={"user_id": user_id, "role": role})
+    if org_id is not None and role is not None and not await accounts.membership(conn, user_id=user_id,
+                                                                                  organisation_id=org_id):
+        await accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role=role)
+        await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership", object_id=f"{org_id}:{user_id}",
+                           organisation=org_id, after={"user_id": user_id, "role": role})
     return user_id
 
 

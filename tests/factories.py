@@ -170,7 +170,7 @@ async def do(pool, fn, *args):
 
 
 @pytest.fixture
-async def scored(pool, settings, world, closed_call):  # noqa: F811
+async def scored(pool, settings, world, closed_call):
     """The closed call's panel, every consensus score recorded: 测试provider ranks first."""
     panel_id = await panel_of(pool, settings, world, closed_call)
     chair = await who(pool, settings, world, "evaluator")
@@ -189,7 +189,7 @@ async def scored(pool, settings, world, closed_call):  # noqa: F811
 
 
 @pytest.fixture
-async def awarded(pool, settings, world, scored):  # noqa: F811
+async def awarded(pool, settings, world, scored):
     await do(pool, awards.award, await who(pool, settings, world, "buyer_admin"), scored)
     return scored
 
@@ -246,7 +246,7 @@ async def make_fund(pool, world):
 
 
 @pytest.fixture
-async def signed(pool, settings, world, contract_id):  # noqa: F811
+async def signed(pool, settings, world, contract_id):
     for name in ("buyer_admin", "provider_admin"):
         await do(pool, contracts.sign, await who(pool, settings, world, name), contract_id)
     return contract_id

@@ -67,7 +67,7 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]], list[RowPro
     if data[:2] == b"PK":
         try:
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 (openpyxl raises many kinds of error for a damaged file)
+        except Exception:
             raise ImportRefused([RowProblem(0, "", gettext("This is not a readable Excel (.xlsx) file."))]) from None
         sheet = book.worksheets[0]
         raw = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)]

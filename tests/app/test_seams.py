@@ -166,7 +166,7 @@ async def _step_asks_then_says_done(client, url, step, code, sentence):
     assert sentence in landing.text
 
 
-async def test_awarding_asks_first_and_then_says_so(client, pool, world, scored):  # noqa: F811
+async def test_awarding_asks_first_and_then_says_so(client, pool, world, scored):
     await _as(client, pool, world, "buyer_admin")
     assert 'name="confirmed-award"' in (await client.get(f"/calls/{scored}")).text
     refused = await post_form(client, f"/calls/{scored}/award")
@@ -175,7 +175,7 @@ async def test_awarding_asks_first_and_then_says_so(client, pool, world, scored)
     assert await pool.fetchval("select count(*) from awards") == 1
 
 
-async def test_signing_asks_first_and_then_says_so(client, pool, world, contract_id):  # noqa: F811
+async def test_signing_asks_first_and_then_says_so(client, pool, world, contract_id):
     await _as(client, pool, world, "provider_admin")
     await _step_asks_then_says_done(client, f"/contracts/{contract_id}/sign", "sign", "signed",
                                     "You have signed the contract")
@@ -215,7 +215,7 @@ async def test_withdrawing_a_bid_asks_first_and_the_form_keeps_what_it_said(clie
     assert "为失能老人提供上门助浴服务。" in page and 'value="人员"' in page and 'value="480"' in page
 
 
-async def test_a_contract_is_linked_only_for_those_who_may_read_it(client, pool, world, contract_id):  # noqa: F811
+async def test_a_contract_is_linked_only_for_those_who_may_read_it(client, pool, world, contract_id):
     call_id = await pool.fetchval("select call_id from contracts where id = $1", contract_id)
     for name in (None, "other_provider_admin", "funder_admin"):
         await _as(client, pool, world, name)
@@ -244,7 +244,7 @@ async def test_hints_on_english_pages_are_english(client, pool, world, who_, url
     assert hints and not [h for h in hints if re.search(r"[\u4e00-\u9fff]", h)]
 
 
-async def test_milestones_and_the_contract_pdf_speak_both_languages(client, pool, world, contract_id):  # noqa: F811
+async def test_milestones_and_the_contract_pdf_speak_both_languages(client, pool, world, contract_id):
     await _as(client, pool, world, "buyer_admin")
     page = (await client.get(f"/contracts/{contract_id}?lang=en")).text
     assert "First payment, on signing" in page and "合同签订后首期拨付" not in page

@@ -112,20 +112,19 @@ def _layout_block() -> str:
 
 
 def test_the_readme_layout_names_every_part_and_nothing_else():
-    block = _layout_block()
+    """Each line of the layout starts with the path it describes (a top-level folder or file, or a
+    part of market/ indented under it); continuation lines are indented further."""
     named = set()
     parent = ""
-    for line in block.splitlines():
+    for line in _layout_block().splitlines():
         if not line.strip() or line.startswith(" " * 6):
             continue
-        indent = len(line) - len(line.lstrip())
-        for token in re.findall(r"(?<![\w/.])([\w.]+/?)(?=\s|$)", line.split("  ", 1)[0] if indent == 0 else line):
-            if not token.endswith(("/", ".py")):
-                continue
-            path = token if indent == 0 else parent + token
-            named.add(path.rstrip("/"))
-        if indent == 0 and line.split()[0].endswith("/"):
-            parent = line.split()[0]
+        token = line.split()[0]
+        if line.startswith(" "):
+            named.add((parent + token).rstrip("/"))
+        else:
+            parent = token
+            named.add(token.rstrip("/"))
     missing_on_disk = sorted(p for p in named if not (ROOT / p).exists())
     assert missing_on_disk == [], f"the README names what is not there: {missing_on_disk}"
     parts = {f"market/{p.name}" for p in (ROOT / "market").iterdir()

@@ -77,5 +77,5 @@ async def test_concurrent_upgrades_apply_each_migration_once(pg_server):
 
 def test_badly_named_migration_is_refused(tmp_path):
     (tmp_path / "1_first.sql").write_text("select 1;")
-    with pytest.raises(db.MigrationError, match="NNNN_name.sql"):
+    with pytest.raises(db.MigrationError, match=r"NNNN_name\.sql"):
         db.load_migrations(tmp_path)

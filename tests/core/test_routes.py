@@ -39,7 +39,7 @@ def fill(path: str, world) -> str:
               "raise_id": uuid.uuid4(), "run_id": 1}
     for name, value in values.items():
         for kind in ("int", "str", "uuid", "path"):
-            path = path.replace("{%s:%s}" % (name, kind), str(value))
+            path = path.replace(f"{{{name}:{kind}}}", str(value))
     return path
 
 

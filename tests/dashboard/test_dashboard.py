@@ -100,7 +100,7 @@ async def test_the_buyer_sees_needs_and_drafts_oldest_first_with_their_links(poo
     assert "needs_to_decide" not in finance and "transfers_to_confirm" in finance and "milestones_due" in finance
 
 
-async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, settings, world, closed_call):  # noqa: F811
+async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, settings, world, closed_call):
     call = closed_call
     view = await bench(pool, settings, world, "buyer_admin")
     assert links(view, "panels_to_form") == [f"/calls/{call}"]
@@ -229,7 +229,7 @@ async def test_the_funder_sees_its_own_pledges_to_pay_and_the_fairs(pool, settin
     assert (await bench(pool, settings, world, "funder_admin")).giving is not None
 
 
-async def test_the_evaluator_sees_what_is_left_to_declare_score_and_record(pool, settings, world, closed_call):  # noqa: F811
+async def test_the_evaluator_sees_what_is_left_to_declare_score_and_record(pool, settings, world, closed_call):
     panel_id = await panel_of(pool, settings, world, closed_call)
     view = await bench(pool, settings, world, "evaluator")
     (task,) = lists(view)["panels_to_score"].items

@@ -3,7 +3,7 @@ trigger in force, its story holds together in time, its audit trail and ledger c
 over places realistically, and a seed gives the same city."""
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import asyncpg
 
@@ -14,7 +14,7 @@ from market.core import db
 from market.matching.docking.rolling import _OPEN
 
 SCALE = 0.01
-NOW = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 # What the database cannot check itself: no step is dated before the one it follows.
 CONTRADICTIONS = """

@@ -4,7 +4,7 @@ and affinities, so the same solver instance — on the demo district and on a sm
 with pins and bans, for projects waiting for a provider and for those with calls, bids and awards."""
 
 import random
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import numpy as np
 
@@ -57,7 +57,7 @@ async def test_the_demo_district_scores_the_same_both_ways(database):
 async def test_a_small_city_scores_the_same_both_ways(database):
     conn = await db.connect_admin(database)
     try:
-        await generate(conn, scale=0.01, seed=11, now=datetime(2026, 3, 2, tzinfo=timezone.utc),
+        await generate(conn, scale=0.01, seed=11, now=datetime(2026, 3, 2, tzinfo=UTC),
                        say=lambda line: None)
         waiting = [r["id"] for r in await conn.fetch(_OPEN, None, None)]
         everything = [r["id"] for r in await conn.fetch("select id from projects order by id")]

@@ -36,7 +36,7 @@ def terms(amount_fen: int = 100_000_00, **change) -> DockingInput:
 
 
 @pytest.fixture
-async def funded(pool, settings, world, market):  # noqa: F811
+async def funded(pool, settings, world, market):
     """The world's funder offers ¥30,000 more, for anything: ¥60,000 in all, so project A's ¥50,000
     shortfall can be met."""
     await do(pool, resources.create, await who(pool, settings, world, "funder_admin"),

@@ -148,7 +148,7 @@ async def two_processes(database, tmp_path):
            "MARKET_NOTIFY_SECONDS": "0", "MARKET_LOG_LEVEL": "warning"}
     ports = [_free_port(), _free_port()]
     # Started and left running beside the test, never waited on while it runs.
-    procs = [subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)],  # noqa: ASYNC220
+    procs = [subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
     bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:

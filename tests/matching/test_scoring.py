@@ -311,7 +311,7 @@ async def test_a_sealed_bid_is_not_used_until_it_is_opened(pool, settings, world
 
 
 @pytest.fixture
-async def signed(pool, settings, world, awarded):  # noqa: F811
+async def signed(pool, settings, world, awarded):
     """The world's provider won the closed call (evaluation total 77.00) and signed its contract; a
     report milestone is overdue."""
     from market.procurement.contracts import services as contracts

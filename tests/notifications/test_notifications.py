@@ -91,7 +91,7 @@ async def test_the_outbox_emails_each_notification_once_in_the_recipients_langua
     assert await notifications.send_pending(pool, mailer, settings) == 0
 
 
-async def test_award_and_objection_notify_the_other_side(pool, settings, world, scored):  # noqa: F811
+async def test_award_and_objection_notify_the_other_side(pool, settings, world, scored):
     await pool.execute("delete from notifications")
     await do(pool, awards.award, await who(pool, settings, world, "buyer_admin"), scored)
     assert await kinds(pool, world["other_provider_admin"].user_id) == ["call_awarded"]

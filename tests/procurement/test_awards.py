@@ -11,7 +11,7 @@ from tests.conftest import act_as, api_headers
 from tests.factories import do, panel_of, who
 
 
-async def test_award_needs_every_consensus_score(pool, settings, world, closed_call):  # noqa: F811
+async def test_award_needs_every_consensus_score(pool, settings, world, closed_call):
     panel_id = await panel_of(pool, settings, world, closed_call)
     bureau = await who(pool, settings, world, "buyer_admin")
     with pytest.raises(Conflict) as exc:

@@ -231,7 +231,8 @@ async def test_needs_list_filters(client, pool, world):
     a = await raise_(pool, settings, world)
     b = await raise_(pool, settings, world, community_id=world.other_community, title="青年路社区缺少儿童活动场地")
     await pool.execute("update needs set status = 'declined' where id = $1", b)
-    ids = lambda r: [n["id"] for n in r.json()]
+    def ids(r):
+        return [n["id"] for n in r.json()]
     assert set(ids(await client.get("/api/needs"))) == {a, b}
     assert ids(await client.get("/api/needs?status=open")) == [a]
     assert ids(await client.get(f"/api/needs?place={world.other_community}")) == [b]

@@ -56,7 +56,7 @@ def round2(values: np.ndarray) -> np.ndarray:
 
 
 def _cents(score: float) -> int:
-    return int(round(score * 100))
+    return round(score * 100)
 
 
 def _provider_table(p: ProviderFacts, weights: Weights) -> list[float]:

@@ -85,7 +85,7 @@ class Lagrangian:
             if time.monotonic() > deadline:
                 break
 
-            def f(z: np.ndarray) -> tuple[float, np.ndarray]:
+            def f(z: np.ndarray, tau: float = tau, tau_f: float = tau_f) -> tuple[float, np.ndarray]:
                 return self._smoothed(z[:F] * mu_unit, z[F:] * w_unit, tau, tau_f * a_unit, total, mu_unit, w_unit)
             res = minimize(f, z, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(z),
                            callback=_stop_at(deadline), options={"maxiter": iterations, "maxcor": 20})

@@ -84,7 +84,7 @@ def dock(problem: Problem, deadline: float) -> Result:
     if swaps.run(search):
         # Swaps free places and money in new spots: moves of one need may now gain again, and the
         # funding of the new set is best solved afresh (the swaps' own is feasible, not optimal).
-        chosen, x = _improve(problem, *swaps.docking(), search)
+        chosen, _ = _improve(problem, *swaps.docking(), search)
         options.append(_fund(problem, chosen, deadline, pin_money))
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))

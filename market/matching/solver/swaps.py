@@ -149,7 +149,7 @@ class Swaps:
         return gain + self.value[e] + earned, {b: e}, change, xchange
 
     def _apply(self, edges: dict[int, int], change: dict[int, int], xchange: dict[int, int]) -> None:
-        for n, e in edges.items():
+        for n in edges:
             old = self.edge_of[n]
             if old >= 0:
                 self.holders[self.provider[old]].discard(n)
