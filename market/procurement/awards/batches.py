@@ -30,9 +30,6 @@ from market.procurement.calls import services as calls
 from market.procurement.days import add_days
 from market.workflow import Notice, Transition, step
 
-# Contracts ask whether a batch's awards may be contracted (the "contract" transition).
-allowed = BATCHES.allowed
-
 
 def status_of(row: Any, at: datetime | None = None) -> str:
     if row["decided_at"] is None:

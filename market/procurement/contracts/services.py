@@ -103,7 +103,7 @@ async def generate_for_award(conn: asyncpg.Connection, identity: Identity, award
         raise NotFound()
     call = await calls.own_call(conn, identity, award["call_id"])
     batch = await conn.fetchrow("select * from call_batches where id = $1", award["batch_id"])
-    if not batches.allowed("contract", batches.status_of(batch)):
+    if not batches.BATCHES.allowed("contract", batches.status_of(batch)):
         raise Conflict("The contract is prepared after the award's notice period.")
     if await conn.fetchval("select count(*) from objections where batch_id = $1 and status = 'pending'", batch["id"]):
         raise Conflict("Answer every objection first.")
