@@ -283,7 +283,7 @@ async def make_project(pool, settings, world, published, title="青年路社区�
 
 async def paid_pledge(pool, funder: Identity, receiver: Identity, target_type: str, target_id: int, amount: int) -> int:
     """A pledge made, paid by transfer and confirmed by its receiver."""
-    pledge = await make_pledge(pool, funder, target_type, target_id, amount)
+    pledge = await pledge_as(pool, funder, target_type, target_id, amount)
     payment = await do(pool, pledges.record_offline, funder, pledge, transfer())
     await do(pool, pledges.confirm_payment, receiver, payment)
     return pledge
@@ -431,3 +431,9 @@ PNG = minimal_png()
 async def run_cli(*argv):
     """`market …` as a person types it. The CLI runs its own event loop, so it runs in a thread here."""
     return await asyncio.to_thread(cli_main, list(argv))
+
+
+async def pledge_as(pool, funder: Identity, target_type: str, target_id: int, amount: int) -> int:
+    """A pledge by this person, not yet paid."""
+    return await do(pool, pledges.create, funder, PledgeInput(target_type=target_type, target_id=target_id,
+                                                               amount_fen=amount))

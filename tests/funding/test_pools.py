@@ -7,25 +7,19 @@ import asyncpg
 import pytest
 
 from market.core import clock
-from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.funding.funds import services as pools
 from market.funding.funds.models import FundInput
 from market.funding.ledger import services as ledger
 from market.funding.pledges import services as pledges
-from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
+from market.funding.pledges.models import OfflinePaymentInput
 from tests.conftest import act_as, post_form
-from tests.factories import NOW, OPEN_WINDOW, do, make_project, paid_pledge, who
+from tests.factories import pledge_as, NOW, OPEN_WINDOW, do, make_project, paid_pledge, who
 
 
 def transfer() -> OfflinePaymentInput:
     """A bank transfer made today, by the clock the rules read."""
     return OfflinePaymentInput(bank_reference="ICBC-20261120-0001", paid_on=clock.today())
-
-
-async def make_pledge(pool, funder: Identity, target_type: str, target_id: int, amount: int) -> int:
-    return await do(pool, pledges.create, funder, PledgeInput(target_type=target_type, target_id=target_id,
-                                                               amount_fen=amount))
 
 
 async def _gift(pool, s, donor: str, project: int, amount: int) -> int:
@@ -51,8 +45,8 @@ async def test_the_gifts_that_count(pool, settings, world, published, pool_setup
     s = pool_setup
     fund, (one, two) = s["fund"], s["projects"]
     counted = [await _gift(pool, s, "donor", one, 300_00), await _gift(pool, s, "other", two, 500_00)]
-    await make_pledge(pool, s["donor"], "project", one, 700_00)  # not paid
-    awaiting = await make_pledge(pool, s["donor"], "project", one, 800_00)
+    await pledge_as(pool, s["donor"], "project", one, 700_00)  # not paid
+    awaiting = await pledge_as(pool, s["donor"], "project", one, 800_00)
     await do(pool, pledges.record_offline, s["donor"], awaiting, transfer())  # paid, not yet confirmed
     await _gift(pool, s, "foundation", one, 900_00)  # the pool's owner
     await _gift(pool, s, "donor", await make_project(pool, settings, world, published, "湖滨街道助餐服务"), 400_00)

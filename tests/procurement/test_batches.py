@@ -75,7 +75,7 @@ def test_what_may_be_done_to_a_batch_in_each_status():
                 "contract": {"decided"}}
     for action, statuses in expected.items():
         for status in BATCH_STATUSES:
-            assert batches.allowed(action, status) == (status in statuses), (action, status)
+            assert batches.BATCHES.allowed(action, status) == (status in statuses), (action, status)
 
 
 async def test_proposals_stay_sealed_until_a_batch_is_cut_off(client, pool, world, venture):
