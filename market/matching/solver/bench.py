@@ -47,17 +47,8 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from market.matching.solver.solve import (
-    Funder,
-    FunderEdge,
-    Instance,
-    Need,
-    Provider,
-    ProviderEdge,
-    Result,
-    parse,
-    solve,
-)
+from market.matching.solver.models import Funder, FunderEdge, Instance, Need, Provider, ProviderEdge, Result
+from market.matching.solver.solve import parse, solve
 
 # needs, providers, funders
 SIZES = {"district": (500, 150, 200), "city": (20_000, 5_000, 2_000)}

@@ -37,7 +37,7 @@ from market.core.i18n import N_
 from market.matching.solver.lagrange import Lagrangian
 from market.matching.solver.highs import DockingModel, solve_funding
 from market.matching.solver.problem import Problem, _show
-from market.matching.solver.solve import Assignment, Funding, Result
+from market.matching.solver.models import Assignment, Funding, Result
 from market.matching.solver.swaps import Swaps
 
 FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating columns

@@ -9,7 +9,7 @@ import numpy as np
 
 from market.core.errors import Invalid, InvalidFields
 from market.core.i18n import N_
-from market.matching.solver.solve import Id, Instance
+from market.matching.solver.models import Id, Instance
 
 MAX_PROBLEMS = 20  # enough to fix a file in one go, few enough to read
 

@@ -16,80 +16,18 @@ strings; 1 and "1" are different ids.
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
 import msgspec
 
 from market.core.errors import Invalid
 from market.core.i18n import N_
-
-MAX_FEN = 10**13  # sums of these stay exact in the floating point the LP solver works in
-
-Id = int | str
-Fen = Annotated[int, msgspec.Meta(ge=0, le=MAX_FEN)]
-
-
-class Need(msgspec.Struct, forbid_unknown_fields=True):
-    id: Id
-    gov_money: Fen
-
-
-class Provider(msgspec.Struct, forbid_unknown_fields=True):
-    id: Id
-    capacity: Annotated[int, msgspec.Meta(ge=0, le=10**9)]
-
-
-class Funder(msgspec.Struct, forbid_unknown_fields=True):
-    id: Id
-    budget: Fen
-
-
-class ProviderEdge(msgspec.Struct, forbid_unknown_fields=True):
-    need: Id
-    provider: Id
-    price: Fen
-    value: Annotated[float, msgspec.Meta(ge=-1e15, le=1e15)]
-
-
-class FunderEdge(msgspec.Struct, forbid_unknown_fields=True):
-    need: Id
-    funder: Id
-    affinity: Annotated[float, msgspec.Meta(ge=-1e6, le=1e6)]  # value per fen given
-
-
-class Instance(msgspec.Struct, forbid_unknown_fields=True):
-    needs: list[Need]
-    providers: list[Provider]
-    funders: list[Funder]
-    provider_edges: list[ProviderEdge]
-    funder_edges: list[FunderEdge]
-    pinned: list[tuple[Id, Id]] = []  # [need, provider]
-    forbidden: list[tuple[Id, Id]] = []
-
-
-class Assignment(msgspec.Struct):
-    need: Id
-    provider: Id
-
-
-class Funding(msgspec.Struct):
-    need: Id
-    funder: Id
-    amount: int
-
-
-class Result(msgspec.Struct):
-    assignments: list[Assignment]
-    funding: list[Funding]
-    objective: float
-    upper_bound: float
-    gap: float
-
+from market.matching.solver.method import dock
+from market.matching.solver.models import Instance, Result
+from market.matching.solver.problem import index
 
 def parse(data: bytes) -> Instance:
     """JSON as an Instance; anything malformed or inconsistent is refused (InvalidFields), each
     problem naming its entry, e.g. `provider_edges[12]`."""
-    from market.matching.solver.problem import index
 
     try:
         instance = msgspec.json.decode(data, type=Instance)
@@ -105,8 +43,6 @@ def solve(instance: Instance, time_limit: float = 60.0) -> Result:
     Deterministic for the same instance unless a stage runs out of `time_limit` seconds (then the
     answer is still feasible, just possibly further from the bound). Pins that cannot all be kept
     are refused with Invalid."""
-    from market.matching.solver.method import dock
-    from market.matching.solver.problem import index
 
     deadline = time.monotonic() + time_limit
     return dock(index(instance), deadline)
