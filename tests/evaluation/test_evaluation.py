@@ -189,7 +189,7 @@ async def test_a_call_with_too_few_bids_is_declared_failed_and_its_project_may_t
         await do(pool, panels.declare_failed, await who(pool, settings, world, "provider_admin"), call_id)
     reason = await do(pool, panels.declare_failed, bureau, call_id)
     assert "0" in reason and "2" in reason
-    assert (await client.get(f"/api/calls/{call_id}")).json()["call"]["status"] == "failed"
+    assert (await client.get(f"/api/calls/{call_id}")).json()["status"] == "failed"
     with pytest.raises(Conflict):
         await do(pool, panels.declare_failed, bureau, call_id)
     async with pool.acquire() as conn, conn.transaction():  # a new call for the same project

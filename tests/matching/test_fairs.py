@@ -372,7 +372,7 @@ async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, s
     assert shown["fair"]["status"] == "live" and [i["project_id"] for i in shown["board"]["items"]] == [project]
     assert (shown["projects"], shown["providers"], shown["may_register"], shown["marked"]) == ([], [], False, [])
     board = (await client.get(f"/api/fairs/{fair_id}/board")).json()
-    assert (board["fair"]["id"], board["board"]["on_stage"]) == (fair_id, 1)
+    assert (board["fair"]["id"], board["on_stage"], board["raises"]) == (fair_id, 1, 0)
     # A draft is the organiser's, on the page and in its twin alike.
     for url in (f"/fairs/{draft}", f"/api/fairs/{draft}", f"/fairs/{draft}/board", f"/api/fairs/{draft}/board"):
         assert (await client.get(url)).status_code == 404, url

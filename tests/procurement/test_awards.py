@@ -27,7 +27,7 @@ async def test_the_award_goes_to_the_top_bid_and_is_public_with_the_scores(clien
     award = (await client.get(f"/api/calls/{scored}/award")).json()
     assert award["provider_name_zh"] == "测试provider" and award["amount_fen"] == 100_000_00
     assert [r["rank"] for r in award["results"]] == [1, 2]
-    call = (await client.get(f"/api/calls/{scored}")).json()["call"]
+    call = (await client.get(f"/api/calls/{scored}")).json()
     assert call["status"] == "notice"
     page = (await client.get(f"/calls/{scored}")).text
     # (50·80 + 30·70 + 20·80) / 100 = 77.00
@@ -101,7 +101,7 @@ async def test_an_upheld_objection_reopens_the_evaluation(client, pool, world, s
         await do(pool, awards.answer_objection, await who(pool, settings, world, "provider_admin"), objection, "reject",
                   "我方不同意质疑。")
     await do(pool, awards.answer_objection, buyer, objection, "uphold", "经复核，质疑成立，重新评审。")
-    call = (await client.get(f"/api/calls/{scored}")).json()["call"]
+    call = (await client.get(f"/api/calls/{scored}")).json()
     assert call["status"] == "closed" and (await client.get(f"/api/calls/{scored}/award")).json() is None
     # the panel can score again, and a new award can be made
     panel_id = await pool.fetchval("select id from panels where subject_id = $1", scored)

@@ -213,7 +213,7 @@ async def test_the_call_view_is_the_whole_page(client, pool, world, project):
     call_id = await _create(pool, bureau, call_input(project))
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     view = (await client.get(f"/api/calls/{call_id}")).json()
-    assert view["owner"] and view["actions"] == ["publish", "edit", "cancel"] and view["call"]["status"] == "draft"
+    assert view["owner"] and view["actions"] == ["publish", "edit", "cancel"] and view["status"] == "draft"
     assert view["project"]["id"] == project and view["entry"]["code"] and view["bid_count"] is None
     assert view["batches"] is None and view["origin"] is None and view["questions"] == []
     await _publish(pool, bureau, call_id)
@@ -242,11 +242,11 @@ async def test_the_call_form_round_trip(client, pool, world, project):
     r = await client.post(f"/projects/{project}/calls/new", data=data)
     assert r.status_code == 303, r.text[:3000]
     call_url = r.headers["location"]
-    call = (await client.get("/api" + call_url)).json()["call"]
+    call = (await client.get("/api" + call_url)).json()
     assert call["budget_ceiling_fen"] == 15_000_000 and [c["is_price"] for c in call["criteria"]] == [False, True]
     r = await client.post(call_url + "/publish", data={"_csrf_token": client.cookies["market_csrf"]})
     assert r.status_code == 303
-    assert (await client.get("/api" + call_url)).json()["call"]["status"] == "open"
+    assert (await client.get("/api" + call_url)).json()["status"] == "open"
     r = await client.post("/api" + call_url + "/publish", headers=api_headers(client))
     assert r.status_code == 201 and r.json()["status"] == "open"
 

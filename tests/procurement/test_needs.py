@@ -191,7 +191,7 @@ async def test_a_project_from_two_needs(client, pool, world, published):
     project = (await client.get("/api" + r.headers["location"])).json()["project"]
     assert project["budget_fen"] == 1250050 and project["need_ids"] == [first, second]
     for need_id in (first, second):
-        need = (await client.get(f"/api/needs/{need_id}")).json()["need"]
+        need = (await client.get(f"/api/needs/{need_id}")).json()
         assert need["status"] == "approved" and need["project_id"] == project["id"]
     listed = (await client.get(f"/api/projects?place={world.street}")).json()
     assert [p["id"] for p in listed] == [project["id"]]

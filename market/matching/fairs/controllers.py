@@ -153,7 +153,8 @@ class FairPages(Controller):
     @get("/fairs/{fair_id:int}/board", opt=PUBLIC_OPT)
     async def board(self, request: Request, conn: Db, identity: MaybeUser, fair_id: FromPath[int]) -> Response:
         # The page's script names the status the event stream carries, in the page's language.
-        return page(request, "matching/board.html", **_fields(await fair_views.board_page(conn, identity, fair_id)),
+        view = await fair_views.board_page(conn, identity, fair_id)
+        return page(request, "matching/board.html", fair=view.fair, board=view,
                     status_names={k: gettext(v) for k, v in FAIR_STATUS_NAMES.items()})
 
     @get("/fairs/{fair_id:int}/events", opt={**PUBLIC_OPT, "shows": "stream"})

@@ -36,9 +36,11 @@ class FairPage(msgspec.Struct, frozen=True, kw_only=True):
     may_register: bool
 
 
-class BoardPage(msgspec.Struct, frozen=True, kw_only=True):
+class BoardPage(Board, frozen=True, kw_only=True):
+    """The board's figures at the top level (as the board's event stream and programs that follow a
+    fair read them), with the fair they belong to."""
+
     fair: Fair
-    board: Board
 
 
 class PaddlePage(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,7 +77,8 @@ async def fair_page(conn: asyncpg.Connection, identity: Identity | None, fair_id
 
 
 async def board_page(conn: asyncpg.Connection, identity: Identity | None, fair_id: int) -> BoardPage:
-    return BoardPage(fair=await fairs.get(conn, identity, fair_id), board=await fairs.board(conn, fair_id))
+    fair = await fairs.get(conn, identity, fair_id)
+    return BoardPage(fair=fair, **msgspec.structs.asdict(await fairs.board(conn, fair_id)))
 
 
 async def paddle_page(conn: asyncpg.Connection, identity: Identity, fair_id: int) -> PaddlePage:

@@ -62,8 +62,9 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 def _shown(view: CallView) -> dict[str, Any]:
-    """The call view as the page's names."""
-    return {name: getattr(view, name) for name in view.__struct_fields__}
+    """The call view as the page's names: the call itself, with what the page adds."""
+    return {"call": view, **{name: getattr(view, name) for name in view.__struct_fields__
+                             if name not in Call.__struct_fields__}}
 
 
 async def call_step(request: Request, conn: asyncpg.Connection, identity: Any, call_id: int,

@@ -22,8 +22,10 @@ from market.procurement.needs import services as needs
 from market.procurement.needs.models import Entry, Project
 
 
-class CallView(msgspec.Struct, frozen=True, kw_only=True):
-    call: Call
+class CallView(Call, frozen=True, kw_only=True):
+    """The call's own fields at the top level (as programs have always read them), with everything
+    its page shows beside it."""
+
     project: Project
     procedure: ProcedureType
     entry: Entry
@@ -65,7 +67,7 @@ async def call_view(conn: asyncpg.Connection, identity: Identity | None, call_id
     rolling = call.deadline_at is None and call.published_at is not None
     mine = [b for b in readable if identity is not None and b.provider_id == identity.org_id]
     return CallView(
-        call=call, project=await needs.get_project(conn, call.project_id),
+        **msgspec.structs.asdict(call), project=await needs.get_project(conn, call.project_id),
         procedure=next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type),
         entry=Entry(**dict(zip(("id", "code", "name_zh", "name_en"), facts["entry"], strict=True))),
         owner=owner, actions=[a for a in ("publish", "edit", "cancel") if owner and CALLS.allowed(a, call.status)],

@@ -111,6 +111,10 @@ class NeedPages(Controller):
 
 
 def _shown(view: NeedView | ProjectView) -> dict[str, Any]:
+    """A view as the page's names: a need view is the need itself, with what the page adds."""
+    if isinstance(view, NeedView):
+        return {"need": view, **{name: getattr(view, name) for name in view.__struct_fields__
+                                  if name not in Need.__struct_fields__}}
     return {name: getattr(view, name) for name in view.__struct_fields__}
 
 

@@ -13,8 +13,10 @@ from market.procurement.needs import services, workflow
 from market.procurement.needs.models import Entry, Need, Project
 
 
-class NeedView(msgspec.Struct, frozen=True, kw_only=True):
-    need: Need
+class NeedView(Need, frozen=True, kw_only=True):
+    """The need's own fields at the top level (as programs have always read them), with what the page
+    shows beside it."""
+
     place: Jurisdiction  # the need's community
     is_raiser: bool
     is_buyer: bool  # the reader acts for a buyer whose area includes the community
@@ -61,7 +63,7 @@ async def need_view(conn: asyncpg.Connection, identity: Identity | None, need_id
     capacities = {c for c, holds in (("raiser", is_raiser), ("buyer", is_buyer)) if holds}
     actions = [t.action for t in workflow.NEEDS.transitions
                if t.source == need.status and t.action != "approve" and t.who & capacities]
-    return NeedView(need=need, place=await _place(conn, need.community_id), is_raiser=is_raiser, is_buyer=is_buyer,
+    return NeedView(**msgspec.structs.asdict(need), place=await _place(conn, need.community_id), is_raiser=is_raiser, is_buyer=is_buyer,
                     actions=actions,
                     suggested=await _entry(conn, need.suggested_entry_id) if need.suggested_entry_id else None,
                     supported=identity is not None and row["supported"])
