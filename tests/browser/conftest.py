@@ -6,6 +6,7 @@ No Playwright browser download ever happens: Playwright drives /usr/bin/chromium
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
@@ -31,6 +32,11 @@ APT_PACKAGES = ["chromium", "fonts-noto-cjk"]
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_START_SECONDS = 180
+# Several test workers (and anything else on the machine) may want apt at once; apt refuses a
+# second caller rather than waiting, so workers take turns on this file and retry while another
+# program holds apt's own lock.
+APT_TURN = Path(tempfile.gettempdir()) / "market-browser-apt.lock"
+APT_LOCK_WAIT_SECONDS = 900
 
 
 def _cjk_font_present() -> bool:
@@ -39,28 +45,41 @@ def _cjk_font_present() -> bool:
 
 def _apt(*args: str) -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        done = subprocess.run(["apt-get", *args], env=env, capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.fail(f"browser tests: `apt-get {' '.join(args)}` could not run: {exc}", pytrace=False)
-    if done.returncode != 0:
+    deadline = time.monotonic() + APT_LOCK_WAIT_SECONDS
+    while True:
+        try:
+            done = subprocess.run(["apt-get", "-o", "DPkg::Lock::Timeout=300", *args], env=env, capture_output=True,
+                                  text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            pytest.fail(f"browser tests: `apt-get {' '.join(args)}` could not run: {exc}", pytrace=False)
         output = (done.stdout + done.stderr)[-4000:]
-        pytest.fail(f"browser tests: `apt-get {' '.join(args)}` failed (exit {done.returncode}); Chromium and a CJK "
-                    f"font are needed from Debian's mirror.\n{output}", pytrace=False)
+        if done.returncode == 0:
+            return
+        if "Could not get lock" not in output or time.monotonic() > deadline:
+            pytest.fail(f"browser tests: `apt-get {' '.join(args)}` failed (exit {done.returncode}); Chromium and a "
+                        f"CJK font are needed from Debian's mirror.\n{output}", pytrace=False)
+        time.sleep(5)
+
+
+def _installed() -> bool:
+    return os.path.exists(CHROMIUM) and _cjk_font_present()
 
 
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     """Debian's Chromium and the Noto CJK fonts, installed with apt-get on first use if missing."""
-    if not (os.path.exists(CHROMIUM) and _cjk_font_present()):
+    if not _installed():
         if shutil.which("apt-get") is None:
             pytest.fail(f"browser tests: {CHROMIUM} or the Noto CJK fonts are missing and there is no apt-get to "
                         f"install them ({' '.join(APT_PACKAGES)})", pytrace=False)
         if os.geteuid() != 0:
             pytest.fail(f"browser tests: {CHROMIUM} or the Noto CJK fonts are missing; install them as root: "
                         f"apt-get install -y --no-install-recommends {' '.join(APT_PACKAGES)}", pytrace=False)
-        _apt("update")
-        _apt("install", "-y", "--no-install-recommends", *APT_PACKAGES)
+        with open(APT_TURN, "w") as turn:
+            fcntl.flock(turn, fcntl.LOCK_EX)
+            if not _installed():  # another worker may have installed them while this one waited
+                _apt("update")
+                _apt("install", "-y", "--no-install-recommends", *APT_PACKAGES)
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"browser tests: {CHROMIUM} is still missing after installing {' '.join(APT_PACKAGES)}",
                     pytrace=False)
