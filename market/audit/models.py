@@ -64,6 +64,9 @@ class Verb(StrEnum):
     PANEL_START = "panel.start"
     PANEL_CLOSE = "panel.close"
     PANEL_REOPEN = "panel.reopen"
+    PANEL_AGENCY = "panel.agency"
+    PANEL_SUBMIT = "panel.submit"
+    PANEL_NOTE = "panel.note"
     CALL_AWARD = "call.award"
     BATCH_CUT_OFF = "batch.cut_off"
     BATCH_DECIDE = "batch.decide"
@@ -160,6 +163,9 @@ VERB_NAMES = {
     Verb.PANEL_START: N_("Panel scoring started"),
     Verb.PANEL_CLOSE: N_("Panel closed"),
     Verb.PANEL_REOPEN: N_("Panel reopened"),
+    Verb.PANEL_AGENCY: N_("Evaluation handed to an agency"),
+    Verb.PANEL_SUBMIT: N_("Evaluator submitted their scores"),
+    Verb.PANEL_NOTE: N_("Review or site-visit note written"),
     Verb.CALL_AWARD: N_("Call awarded"),
     Verb.BATCH_CUT_OFF: N_("Review batch cut off"),
     Verb.BATCH_DECIDE: N_("Review batch decided"),

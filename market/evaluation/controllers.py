@@ -13,9 +13,9 @@ from market.core.errors import NotFound
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, User, page, redirect
+from market.core.web import Db, User, page, redirect, require_confirmation
 from market.evaluation import services as engine
-from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.evaluation.models import AddMember, AgencyInput, AssignInput, Declaration, NoteInput, ScoreInput
 from market.evaluation.views import PanelView, panel_view
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -32,15 +32,21 @@ class PanelPages(Controller):
     @post("/panels/{panel_id:int}/{step:str}", opt=SIGNED_IN_OPT)
     async def act(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int],
                   step: FromPath[str]) -> Response:
-        actions = {"members": (AddMember, engine.add_member), "declarations": (Declaration, engine.declare),
-                   "scores": (ScoreInput, engine.score), "consensus": (ScoreInput, engine.record_consensus)}
-        if step != "start" and step not in actions:
+        actions: dict[str, tuple[type, Any]] = {
+            "members": (AddMember, engine.add_member), "declarations": (Declaration, engine.declare),
+            "scores": (ScoreInput, engine.score), "consensus": (ScoreInput, engine.record_consensus),
+            "notes": (NoteInput, engine.write_note), "assign": (AssignInput, _assign),
+            "agency": (AgencyInput, _agency)}
+        bare = {"start": engine.start_scoring, "submit": engine.submit}
+        if step not in bare and step not in actions:
             raise NotFound()
 
         async def action(form: dict[str, Any]) -> Response:
-            if step == "start":
-                await engine.start_scoring(conn, identity, panel_id)
-                return redirect(f"/panels/{panel_id}")
+            if step in bare:
+                if step == "submit":
+                    require_confirmation(form, "submit")
+                await bare[step](conn, identity, panel_id)
+                return redirect(f"/panels/{panel_id}" + ("?done=panel_submitted" if step == "submit" else ""))
             struct, act = actions[step]
             if struct is Declaration:
                 form["conflicted"] = form.get("conflicted") == "yes"
@@ -52,6 +58,14 @@ class PanelPages(Controller):
         async def context() -> dict[str, Any]:
             return _shown(await panel_view(conn, identity, panel_id))
         return await form_step(request, conn, "evaluation/panel.html", action, context=context)
+
+
+async def _assign(conn: Db, identity: User, panel_id: int, data: AssignInput) -> list[int]:
+    return await engine.assign_balanced(conn, identity, panel_id, data.count)
+
+
+async def _agency(conn: Db, identity: User, panel_id: int, data: AgencyInput) -> None:
+    await engine.assign_agency(conn, identity, panel_id, data.agency_id)
 
 
 def _shown(view: PanelView) -> dict[str, Any]:
@@ -67,16 +81,39 @@ class PanelApi(Controller):
     async def show(self, conn: Db, identity: User, panel_id: FromPath[int]) -> PanelView:
         return await panel_view(conn, identity, panel_id)
 
-    @post("/panels/{panel_id:int}/members", opt=BUYERS_OPT, status_code=201, summary="Add a member or the chair")
+    @post("/panels/{panel_id:int}/members", opt=SIGNED_IN_OPT, status_code=201, summary="Add a member or the chair")
     async def add_member(self, conn: Db, identity: User, panel_id: FromPath[int],
                          data: JSONBody[AddMember]) -> dict[str, int]:
         return {"user_id": await engine.add_member(conn, identity, panel_id, data)}
 
-    @post("/panels/{panel_id:int}/start", opt=BUYERS_OPT, status_code=201,
+    @post("/panels/{panel_id:int}/start", opt=SIGNED_IN_OPT, status_code=201,
           summary="Close the membership and open scoring (the panel needs a chair)")
     async def start(self, conn: Db, identity: User, panel_id: FromPath[int]) -> dict[str, str]:
         await engine.start_scoring(conn, identity, panel_id)
         return {"status": "scoring"}
+
+    @post("/panels/{panel_id:int}/agency", opt=BUYERS_OPT, status_code=201,
+          summary="Hand the forming of the panel to an evaluation organisation, which assigns its own experts")
+    async def agency(self, conn: Db, identity: User, panel_id: FromPath[int], data: JSONBody[AgencyInput]) -> dict[str, str]:
+        await engine.assign_agency(conn, identity, panel_id, data.agency_id)
+        return {"status": "handed"}
+
+    @post("/panels/{panel_id:int}/assign", opt=SIGNED_IN_OPT, status_code=201,
+          summary="The agency seats its least-loaded experts who may sit on this panel (the first is the chair)")
+    async def assign(self, conn: Db, identity: User, panel_id: FromPath[int],
+                     data: JSONBody[AssignInput]) -> dict[str, list[int]]:
+        return {"user_ids": await engine.assign_balanced(conn, identity, panel_id, data.count)}
+
+    @post("/panels/{panel_id:int}/notes", opt=SIGNED_IN_OPT, status_code=201,
+          summary="Write a document-review or site-visit note on a candidate")
+    async def note(self, conn: Db, identity: User, panel_id: FromPath[int], data: JSONBody[NoteInput]) -> dict[str, int]:
+        return {"id": await engine.write_note(conn, identity, panel_id, data)}
+
+    @post("/panels/{panel_id:int}/submit", opt=SIGNED_IN_OPT, status_code=201,
+          summary="Hand in your scores as a whole; then you see the other members' scores")
+    async def submit(self, conn: Db, identity: User, panel_id: FromPath[int]) -> dict[str, str]:
+        await engine.submit(conn, identity, panel_id)
+        return {"status": "submitted"}
 
     @post("/panels/{panel_id:int}/declarations", opt=SIGNED_IN_OPT, status_code=201,
           summary="Declare a conflict of interest, or none, for a candidate")

@@ -31,6 +31,7 @@ class Member(msgspec.Struct, frozen=True):
     user_id: int
     display_name: str
     role: str
+    submitted: bool = False  # has handed in their scores
 
 
 class Ranked(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,3 +72,43 @@ class MemberScore(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     score: float | None
     note: str
+
+
+class Expert(msgspec.Struct, frozen=True, kw_only=True):
+    """One of an agency's people as its staff assign a panel: their open panels, and why this panel
+    may not seat them (None: it may)."""
+    user_id: int
+    display_name: str
+    load: int
+    seated: bool
+    excluded: str | None
+
+
+class AgencyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    agency_id: Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+
+
+class AssignInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    count: Annotated[int, msgspec.Meta(ge=1, le=20)]
+
+
+class NoteInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    candidate_id: Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+    kind: Literal["document", "site"]
+    body: Annotated[str, msgspec.Meta(min_length=2, max_length=4000)]
+
+
+class Note(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    user_id: int
+    display_name: str
+    candidate_id: int
+    kind: str
+    body: str
+    created_at: datetime
+
+
+class Agency(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name_zh: str
+    name_en: str

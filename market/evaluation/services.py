@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import msgspec
@@ -20,14 +20,19 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import N_, gettext
 from market.evaluation import scoring
 from market.evaluation.models import (
     AddMember,
+    Agency,
     Candidate,
     Criterion,
     Declaration,
+    Expert,
     Member,
     MemberScore,
+    Note,
+    NoteInput,
     Ranked,
     ScoreInput,
 )
@@ -46,10 +51,17 @@ class Subject(msgspec.Struct, frozen=True, kw_only=True):
 # Each kind of subject says how to describe itself (procurement registers calls and batches), so
 # the engine imports no domain that uses it.
 _SUBJECTS: dict[str, Callable[[asyncpg.Connection, int], Awaitable[Subject]]] = {}
+# Subjects (a contract's delivery) whose panels never seat a person who belongs to a candidate's
+# organisation or has ever declared a conflict of interest with it: with one candidate, such a
+# member could score nothing, and their presence alone is a conflict.
+_EXCLUDING: set[str] = set()
 
 
-def register_subject(subject_type: str, describe: Callable[[asyncpg.Connection, int], Awaitable[Subject]]) -> None:
+def register_subject(subject_type: str, describe: Callable[[asyncpg.Connection, int], Awaitable[Subject]], *,
+                     excludes_conflicted: bool = False) -> None:
     _SUBJECTS[subject_type] = describe
+    if excludes_conflicted:
+        _EXCLUDING.add(subject_type)
 
 
 async def subject_of(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> Subject | None:
@@ -98,24 +110,58 @@ async def role_in(conn: asyncpg.Connection, identity: Identity | None, panel_id:
 
 async def may_see(conn: asyncpg.Connection, identity: Identity | None, panel: Any) -> bool:
     return identity is not None and (identity.is_platform_admin or identity.org_id == panel["owner_id"]
+                                     or (panel["agency_id"] is not None and identity.org_id == panel["agency_id"])
                                      or await role_in(conn, identity, panel["id"]) is not None)
 
 
+def _forms(identity: Identity, panel: Any) -> set[str]:
+    """What the person is to the panel's forming: its owner, or the agency it was handed to."""
+    if not identity.acts_for_verified or identity.role not in ("admin", "staff"):
+        return set()
+    return ({"owner"} if identity.org_id == panel["owner_id"] else set()) | (
+        {"agency"} if panel["agency_id"] is not None and identity.org_id == panel["agency_id"] else set())
+
+
+_EXCLUDED = """select case
+        when exists (select 1 from memberships m join panel_candidates c on c.organisation_id = m.organisation_id
+                      where c.panel_id = $1 and m.user_id = $2) then 'member'
+        when exists (select 1 from panel_declarations d
+                       join panel_candidates mine on mine.panel_id = d.panel_id and mine.candidate_id = d.candidate_id
+                       join panel_candidates here on here.organisation_id = mine.organisation_id and here.panel_id = $1
+                      where d.user_id = $2 and d.conflicted) then 'declared'
+        end"""
+EXCLUSION_REASONS = {
+    "member": N_("This person belongs to the organisation evaluated, so they cannot evaluate it."),
+    "declared": N_("This person has declared a conflict of interest with the organisation evaluated, so they "
+                   "cannot evaluate it."),
+}
+
+
 async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: AddMember) -> int:
-    """The owner adds an evaluator (a member of an evaluation organisation) or one of its own staff."""
+    """The owner adds an evaluator (a member of an evaluation organisation) or one of its own staff;
+    an agency the panel was handed to adds its own experts."""
     panel = await _panel(conn, panel_id)
-    if identity.org_id != panel["owner_id"] or not identity.acts_for_verified or identity.role not in ("admin", "staff"):
+    capacities = _forms(identity, panel)
+    if not capacities:
         raise Forbidden("Only the panel's owner forms the panel.")
-    PANELS.check("add_member", panel["status"], {"owner"})
+    PANELS.check("add_member", panel["status"], capacities)
     user = await conn.fetchrow("select id from users where email = $1", normalise_email(data.email))
     if user is None:
         raise InvalidFields([Invalid("No account uses this email address.", field="email")])
-    qualified = await conn.fetchval(
-        """select exists(select 1 from memberships m join organisations o on o.id = m.organisation_id
-            where m.user_id = $1 and o.status = 'verified'
-              and (o.kind = 'evaluator' or o.id = $2))""", user["id"], panel["owner_id"])
+    if "owner" in capacities:
+        qualified = await conn.fetchval(
+            """select exists(select 1 from memberships m join organisations o on o.id = m.organisation_id
+                where m.user_id = $1 and o.status = 'verified'
+                  and (o.kind = 'evaluator' or o.id = $2))""", user["id"], panel["owner_id"])
+    else:
+        qualified = await conn.fetchval("select exists(select 1 from memberships where user_id = $1 "
+                                        "and organisation_id = $2)", user["id"], panel["agency_id"])
     if not qualified:
         raise InvalidFields([Invalid("Panel members are evaluators, or staff of the panel's owner.", field="email")])
+    if panel["subject_type"] in _EXCLUDING:
+        excluded = await conn.fetchval(_EXCLUDED, panel_id, user["id"])
+        if excluded:
+            raise InvalidFields([Invalid(EXCLUSION_REASONS[excluded], field="email")])
     if await conn.fetchval("select 1 from panel_members where panel_id = $1 and user_id = $2", panel_id, user["id"]):
         raise Conflict("This person is already on the panel.")
     if data.role == "chair" and await conn.fetchval(
@@ -127,12 +173,83 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
                            panel_id, user["id"], data.role)
 
     subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
-    await step(conn, PANELS, "add_member", panel["status"], object_id=panel_id, capacities={"owner"},
+    await step(conn, PANELS, "add_member", panel["status"], object_id=panel_id, capacities=capacities,
                actor=identity.user_id, organisation=identity.org_id, write=write,
                after={"user_id": user["id"], "role": data.role},
                notices=[Notice([user["id"]], "panel_member_added", f"/panels/{panel_id}",
                                {"title": subject.title_zh if subject else ""})])
     return user["id"]
+
+
+async def assign_agency(conn: asyncpg.Connection, identity: Identity, panel_id: int, agency_id: int) -> None:
+    """The owner hands the forming of its panel to a verified evaluator organisation."""
+    panel = await conn.fetchrow("select * from panels where id = $1 for update", panel_id)
+    if panel is None:
+        raise NotFound()
+    capacities = _forms(identity, panel) & {"owner"}
+    if not capacities:
+        raise Forbidden("Only the panel's owner forms the panel.")
+    PANELS.check("assign_agency", panel["status"], capacities)
+    if not await conn.fetchval("select exists(select 1 from organisations where id = $1 and kind = 'evaluator' "
+                               "and status = 'verified')", agency_id):
+        raise InvalidFields([Invalid("Choose a verified evaluation organisation.", field="agency_id")])
+    staff = [r["user_id"] for r in await conn.fetch(
+        "select user_id from memberships where organisation_id = $1 and role in ('admin', 'staff')", agency_id)]
+    subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
+
+    async def write(_: Transition) -> None:
+        await conn.execute("update panels set agency_id = $2 where id = $1", panel_id, agency_id)
+
+    await step(conn, PANELS, "assign_agency", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, organisation=identity.org_id, write=write,
+               before={"agency_id": panel["agency_id"]}, after={"agency_id": agency_id},
+               notices=[Notice(staff, "panel_agency_assigned", f"/panels/{panel_id}",
+                               {"title": subject.title_zh if subject else ""})])
+
+
+async def experts(conn: asyncpg.Connection, panel_id: int) -> list[Expert]:
+    """The agency's experts (its members in the evaluator role) with their workload (open panels they sit on), least loaded first, and
+    whether this panel may seat them."""
+    panel = await _panel(conn, panel_id)
+    if panel["agency_id"] is None:
+        return []
+    rows = await conn.fetch(
+        """select u.id as user_id, u.display_name,
+                  (select count(*) from panel_members pm join panels p on p.id = pm.panel_id
+                    where pm.user_id = u.id and p.status <> 'closed')::int as load,
+                  exists (select 1 from panel_members pm where pm.panel_id = $1 and pm.user_id = u.id) as seated
+             from memberships m join users u on u.id = m.user_id
+            where m.organisation_id = $2 and m.role = 'evaluator'
+            order by load, u.id""", panel_id, panel["agency_id"])
+    out = []
+    for r in rows:
+        excluded = await conn.fetchval(_EXCLUDED, panel_id, r["user_id"]) if panel["subject_type"] in _EXCLUDING else None
+        out.append(Expert(user_id=r["user_id"], display_name=r["display_name"], load=r["load"], seated=r["seated"],
+                          excluded=gettext(EXCLUSION_REASONS[excluded]) if excluded else None))
+    return out
+
+
+async def assign_balanced(conn: asyncpg.Connection, identity: Identity, panel_id: int, count: int) -> list[int]:
+    """The agency seats `count` of its experts, the least loaded first (ties: the longest-standing
+    account), leaving out those the panel may not seat; the first becomes the chair if there is none."""
+    panel = await conn.fetchrow("select * from panels where id = $1 for update", panel_id)
+    if panel is None:
+        raise NotFound()
+    capacities = _forms(identity, panel) & {"agency"}
+    if not capacities:
+        raise Forbidden("Only the agency the panel was handed to assigns its experts.")
+    PANELS.check("add_member", panel["status"], capacities)
+    free = [e for e in await experts(conn, panel_id) if not e.seated and e.excluded is None]
+    if len(free) < count:
+        raise InvalidFields([Invalid("Only %(n)s of your experts can sit on this panel.", field="count", n=len(free))])
+    has_chair = await conn.fetchval("select exists(select 1 from panel_members where panel_id = $1 "
+                                    "and role = 'chair')", panel_id)
+    seated = []
+    for e in free[:count]:
+        email = await conn.fetchval("select email from users where id = $1", e.user_id)
+        role: Literal["chair", "member"] = "member" if has_chair or seated else "chair"
+        seated.append(await add_member(conn, identity, panel_id, AddMember(email=email, role=role)))
+    return seated
 
 
 async def _move(conn: asyncpg.Connection, panel: Any, action: str, actor: int | None) -> None:
@@ -147,13 +264,14 @@ async def _move(conn: asyncpg.Connection, panel: Any, action: str, actor: int | 
 
 
 async def start_scoring(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> None:
-    """The owner closes the panel's membership and opens scoring; a panel needs a chair."""
+    """The owner (or its agency) closes the panel's membership and opens scoring; a panel needs a chair."""
     panel = await conn.fetchrow("select * from panels where id = $1 for update", panel_id)
     if panel is None:
         raise NotFound()
-    if identity.org_id != panel["owner_id"] or not identity.acts_for_verified:
+    capacities = _forms(identity, panel)
+    if not capacities:
         raise Forbidden("Only the panel's owner forms the panel.")
-    PANELS.check("start", panel["status"], {"owner"})
+    PANELS.check("start", panel["status"], capacities)
     if not await conn.fetchval("select 1 from panel_members where panel_id = $1 and role = 'chair'", panel_id):
         raise Conflict("Add the chair first.")
     await _move(conn, panel, "start", identity.user_id)
@@ -232,6 +350,8 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
         raise Conflict("Declare first whether you have a conflict of interest with this candidate.")
     if conflicted:
         raise Forbidden("You declared a conflict of interest with this candidate, so you do not score it.")
+    if await submitted(conn, panel_id, identity.user_id):
+        raise Conflict("You have submitted your scores; they stand as submitted.")
 
     async def write(_: Transition) -> None:
         await conn.execute(
@@ -245,6 +365,66 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
                actor=identity.user_id, write=write,
                after={"candidate_id": data.candidate_id, "position": data.position,
                       "score": str(data.score) if data.score is not None else None})
+
+
+async def submitted(conn: asyncpg.Connection, panel_id: int, user_id: int) -> bool:
+    return bool(await conn.fetchval("select submitted_at is not null from panel_members where panel_id = $1 "
+                                    "and user_id = $2", panel_id, user_id))
+
+
+async def submit(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> None:
+    """A member hands in their scores as a whole: every candidate declared, and every criterion of
+    each candidate they have no conflict with scored (or marked not applicable). From then on their
+    scores stand, and they see the other members' scores."""
+    panel, capacities = await _member(conn, identity, panel_id, "submit")
+    if await submitted(conn, panel_id, identity.user_id):
+        raise Conflict("You have submitted your scores; they stand as submitted.")
+    undeclared = await conn.fetchval(
+        """select count(*) from panel_candidates c where c.panel_id = $1 and not exists
+             (select 1 from panel_declarations d where d.panel_id = $1 and d.user_id = $2
+                 and d.candidate_id = c.candidate_id)""", panel_id, identity.user_id)
+    unscored = await conn.fetchval(
+        """select count(*) from panel_candidates c cross join panel_criteria k
+            where c.panel_id = $1 and k.panel_id = $1 and not k.is_price
+              and not exists (select 1 from panel_declarations d where d.panel_id = $1 and d.user_id = $2
+                              and d.candidate_id = c.candidate_id and d.conflicted)
+              and not exists (select 1 from panel_scores s where s.panel_id = $1 and s.user_id = $2
+                              and s.candidate_id = c.candidate_id and s.position = k.position)""",
+        panel_id, identity.user_id)
+    if undeclared or unscored:
+        raise Conflict("Declare for every candidate and score every criterion first: %(n)s still open.",
+                       n=undeclared + unscored)
+
+    async def write(_: Transition) -> None:
+        await conn.execute("update panel_members set submitted_at = market_now() where panel_id = $1 and user_id = $2",
+                           panel_id, identity.user_id)
+
+    await step(conn, PANELS, "submit", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, write=write)
+
+
+async def write_note(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: NoteInput) -> int:
+    """A member's document-review or site-visit note on a candidate, kept with the panel."""
+    panel, capacities = await _member(conn, identity, panel_id, "note")
+    await _candidate(conn, panel_id, data.candidate_id)
+    note_id: int = 0
+
+    async def write(_: Transition) -> None:
+        nonlocal note_id
+        note_id = await conn.fetchval(
+            "insert into panel_notes (panel_id, user_id, candidate_id, kind, body) values ($1, $2, $3, $4, $5) "
+            "returning id", panel_id, identity.user_id, data.candidate_id, data.kind, data.body.strip())
+
+    await step(conn, PANELS, "note", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, write=write, after={"candidate_id": data.candidate_id, "kind": data.kind})
+    return note_id
+
+
+async def notes_of(conn: asyncpg.Connection, panel_id: int) -> list[Note]:
+    return [Note(**dict(r)) for r in await conn.fetch(
+        """select n.id, n.user_id, u.display_name, n.candidate_id, n.kind, n.body, n.created_at
+             from panel_notes n join users u on u.id = n.user_id
+            where n.panel_id = $1 order by n.created_at, n.id""", panel_id)]
 
 
 async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
@@ -294,7 +474,8 @@ async def candidates_of(conn: asyncpg.Connection, panel_id: int) -> list[Candida
 
 
 async def members_of(conn: asyncpg.Connection, panel_id: int) -> list[Member]:
-    rows = await conn.fetch("select m.user_id, u.display_name, m.role from panel_members m join users u on u.id = m.user_id "
+    rows = await conn.fetch("select m.user_id, u.display_name, m.role, m.submitted_at is not null as submitted "
+                            "from panel_members m join users u on u.id = m.user_id "
                             "where m.panel_id = $1 order by m.role = 'member', m.added_at", panel_id)
     return [Member(**dict(r)) for r in rows]
 
@@ -329,6 +510,13 @@ async def missing_consensus(conn: asyncpg.Connection, panel_id: int) -> int:
             where c.panel_id = $1 and k.panel_id = $1 and not k.is_price
               and not exists (select 1 from panel_consensus s where s.panel_id = $1
                               and s.candidate_id = c.candidate_id and s.position = k.position)""", panel_id)
+
+
+async def agencies(conn: asyncpg.Connection) -> list[Agency]:
+    """The evaluation organisations an owner may hand a panel to."""
+    return [Agency(**dict(r)) for r in await conn.fetch(
+        "select id, name_zh, name_en from organisations where kind = 'evaluator' and status = 'verified' "
+        "order by name_zh limit 500")]
 
 
 async def panel_for(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> int | None:

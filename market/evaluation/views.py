@@ -12,7 +12,7 @@ import msgspec
 from market.core.access import Identity
 from market.core.errors import NotFound
 from market.evaluation import services as engine
-from market.evaluation.models import Candidate, Criterion, Member, MemberScore, Ranked
+from market.evaluation.models import Agency, Candidate, Criterion, Expert, Member, MemberScore, Note, Ranked
 
 
 class Panel(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,8 +27,10 @@ class Panel(msgspec.Struct, frozen=True, kw_only=True):
     consensus_missing: int
     # The ranking once every consensus score is in: before that, totals would rest on the price alone.
     results: list[Ranked]
-    # Each member's own scores, for the chair (and the platform) only.
+    # Each member's own scores: for the chair, the platform, and members once they have submitted their own.
     member_scores: list[MemberScore]
+    agency: Agency | None = None  # the evaluation organisation the owner handed the panel to
+    notes: list[Note] = msgspec.field(default_factory=list)  # document-review and site-visit notes, for those on it
 
 
 class MyScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,6 +46,10 @@ class PanelView(msgspec.Struct, frozen=True, kw_only=True):
     owner: bool  # the reader acts for the panel's owner
     declared: dict[int, bool]  # candidate → whether the reader declared a conflict with it
     my_scores: list[MyScore]
+    submitted: bool = False  # the reader has handed in their scores
+    agency_staff: bool = False  # the reader acts for the agency, which assigns its experts
+    experts: list[Expert] = msgspec.field(default_factory=list)  # the agency's people, for its staff
+    agencies: list[Agency] = msgspec.field(default_factory=list)  # whom the owner may hand the panel to
 
 
 async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> PanelView:
@@ -52,21 +58,31 @@ async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int
         raise NotFound()
     missing = await engine.missing_consensus(conn, panel_id)
     role = await engine.role_in(conn, identity, panel_id)
+    submitted = role is not None and await engine.submitted(conn, panel_id, identity.user_id)
+    owner = row["owner_id"] == identity.org_id
+    agency_staff = row["agency_id"] is not None and row["agency_id"] == identity.org_id
     mine: list[Any] = await conn.fetch(
         """select s.candidate_id, s.position, s.score, s.note, null::boolean as conflicted
              from panel_scores s where s.panel_id = $1 and s.user_id = $2
            union all
            select d.candidate_id, null, null, '', d.conflicted
              from panel_declarations d where d.panel_id = $1 and d.user_id = $2""", panel_id, identity.user_id)
+    agency = await conn.fetchrow("select id, name_zh, name_en from organisations where id = $1", row["agency_id"])
+    sees_all = role == "chair" or identity.is_platform_admin or submitted
     panel = Panel(
         id=panel_id, status=row["status"], subject_type=row["subject_type"], subject_id=row["subject_id"],
         subject=await engine.subject_of(conn, row["subject_type"], row["subject_id"]),
         members=await engine.members_of(conn, panel_id), criteria=await engine.criteria_of(conn, panel_id),
         candidates=await engine.candidates_of(conn, panel_id), consensus_missing=missing,
         results=await engine.scoring_results(conn, panel_id) if missing == 0 else [],
-        member_scores=(await engine.member_scores(conn, panel_id)
-                       if role == "chair" or identity.is_platform_admin else []))
-    return PanelView(panel=panel, role=role, owner=row["owner_id"] == identity.org_id,
+        member_scores=await engine.member_scores(conn, panel_id) if sees_all else [],
+        agency=Agency(**dict(agency)) if agency else None,
+        notes=await engine.notes_of(conn, panel_id) if role or owner or identity.is_platform_admin else [])
+    forming = row["status"] == "forming"
+    return PanelView(panel=panel, role=role, owner=owner,
                      declared={r["candidate_id"]: r["conflicted"] for r in mine if r["conflicted"] is not None},
                      my_scores=[MyScore(candidate_id=r["candidate_id"], position=r["position"], score=r["score"],
-                                        note=r["note"]) for r in mine if r["conflicted"] is None])
+                                        note=r["note"]) for r in mine if r["conflicted"] is None],
+                     submitted=submitted, agency_staff=agency_staff,
+                     experts=await engine.experts(conn, panel_id) if agency_staff and forming else [],
+                     agencies=await engine.agencies(conn) if owner and forming and row["agency_id"] is None else [])

@@ -11,6 +11,7 @@ from market.evaluation.models import (
     Candidate,
     Criterion,
     Declaration,
+    NoteInput,
     ScoreInput,
 )
 from market.procurement.awards import panels
@@ -156,7 +157,14 @@ async def test_every_panel_action_allowed_or_refused(pool, settings, world, clos
     if action in ("score", "consensus") and status == "scoring":
         await do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=candidate, conflicted=False))
         await do(pool, engine.score, chair, panel_id, ScoreInput(candidate_id=candidate, position=1, score=70))
+    if action == "submit" and status == "scoring":  # conflicted with every candidate: nothing left to score
+        for c in await do(pool, engine.candidates_of, panel_id):
+            await do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=c.candidate_id, conflicted=True))
     steps = {
+        "assign_agency": lambda c: engine.assign_agency(c, bureau, panel_id, world.orgs["evaluator"]),
+        "note": lambda c: engine.write_note(c, chair, panel_id, NoteInput(candidate_id=candidate, kind="document",
+                                                                          body="读了投标书")),
+        "submit": lambda c: engine.submit(c, chair, panel_id),
         "add_member": lambda c: engine.add_member(c, bureau, panel_id, AddMember(email=world["buyer_staff"].email)),
         "start": lambda c: engine.start_scoring(c, bureau, panel_id),
         "declare": lambda c: engine.declare(c, chair, panel_id, Declaration(candidate_id=candidate, conflicted=False)),
