@@ -1,0 +1,69 @@
+"""What the indicator system pages show, each one Struct that the page renders and its JSON twin returns."""
+
+from __future__ import annotations
+
+import asyncpg
+import msgspec
+
+from market.catalogue import services as catalogue
+from market.core.access import Identity
+from market.core.errors import NotFound
+from market.evaluation.indicators import services as indicators
+from market.evaluation.indicators import tree, workflow
+from market.evaluation.indicators.models import Node, Problem, System, Version
+
+
+class ForItem(msgspec.Struct, frozen=True, kw_only=True):
+    """The catalogue item a list was asked for, and the version in force for each stage."""
+
+    entry_id: int
+    code: str
+    name_zh: str
+    name_en: str
+    systems: dict[str, Version]
+
+
+class Index(msgspec.Struct, frozen=True, kw_only=True):
+    versions: list[Version]
+    may_create: bool  # a bureau's or the platform's staff, who keep systems
+    item: ForItem | None
+
+
+class VersionPage(msgspec.Struct, frozen=True, kw_only=True):
+    system: System
+    manager: bool  # may import, edit, publish, retire or delete
+    actions: list[str]
+    problems: list[Problem]  # what keeps a draft from being published
+
+
+class NodePage(msgspec.Struct, frozen=True, kw_only=True):
+    system: Version
+    node: Node
+
+
+async def index(conn: asyncpg.Connection, identity: Identity, item_id: int | None) -> Index:
+    item = None
+    if item_id is not None:
+        _, entry = await catalogue.get_item(conn, identity, item_id)
+        item = ForItem(entry_id=item_id, code=entry.code, name_zh=entry.name_zh, name_en=entry.name_en,
+                       systems=await indicators.systems_for_item(conn, item_id))
+    may_create = identity.acts_for_verified and identity.role in workflow.EDITORS and (
+        identity.org_kind == "platform" or identity.org_kind == "buyer")
+    return Index(versions=await indicators.versions(conn, identity), may_create=may_create, item=item)
+
+
+async def version_page(conn: asyncpg.Connection, identity: Identity, version_id: int) -> VersionPage:
+    system = await indicators.get_version(conn, identity, version_id)
+    manager = indicators.manages(identity, system.owner_id)
+    problems = tree.problems(tree.as_rows(system.nodes), system.bands) if manager and system.status == "draft" else []
+    return VersionPage(system=system, manager=manager, problems=problems,
+                       actions=workflow.VERSION.actions_from(system.status) if manager else [])
+
+
+async def node_page(conn: asyncpg.Connection, identity: Identity, version_id: int, path: str) -> NodePage:
+    system = await indicators.get_version(conn, identity, version_id)
+    node = next((n for n in tree.flatten(system.nodes) if n.path == path), None)
+    if node is None or not indicators.manages(identity, system.owner_id):
+        raise NotFound()
+    version = Version(**{k: getattr(system, k) for k in Version.__struct_fields__})
+    return NodePage(system=version, node=node)
