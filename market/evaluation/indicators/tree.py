@@ -56,8 +56,8 @@ def problems(rows: list[NodeData], bands: Bands) -> list[Problem]:
     """Everything that keeps these rows from being a publishable system (none: it is one)."""
     found: list[Problem] = []
 
-    def problem(path: str, column: str, message: str, **params: object) -> None:
-        found.append(Problem(path, column, gettext(message, **params)))
+    def problem(where: str, column: str, message: str, **params: object) -> None:
+        found.append(Problem(where, column, gettext(message, **params)))
 
     by_path = {r.path: r for r in rows}
     siblings: dict[str, list[NodeData]] = {}
