@@ -56,8 +56,10 @@ async def version_page(conn: asyncpg.Connection, identity: Identity, version_id:
     system = await indicators.get_version(conn, identity, version_id)
     manager = indicators.manages(identity, system.owner_id)
     problems = tree.problems(tree.as_rows(system.nodes), system.bands) if manager and system.status == "draft" else []
-    return VersionPage(system=system, manager=manager, problems=problems,
-                       actions=workflow.VERSION.actions_from(system.status) if manager else [])
+    # Staff keep drafts; the steps shown are those this person's role may take.
+    actions = [t.action for t in workflow.VERSION.transitions
+               if manager and t.source == system.status and identity.role in t.who]
+    return VersionPage(system=system, manager=manager, problems=problems, actions=actions)
 
 
 async def node_page(conn: asyncpg.Connection, identity: Identity, version_id: int, path: str) -> NodePage:
