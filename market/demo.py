@@ -23,14 +23,14 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
-from market.evaluation.indicators import services as indicators
-from market.evaluation.indicators.models import NewVersion as IndicatorDraft
 from market.core import clock
 from market.core.access import Identity
 from market.core.clock import on_day
 from market.core.errors import Invalid, InvalidFields
 from market.core.settings import Settings
 from market.evaluation import services as engine
+from market.evaluation.indicators import services as indicators
+from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
 from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.funding import demo as funding_demo
 from market.matching import demo as fairs_demo

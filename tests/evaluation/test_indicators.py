@@ -16,7 +16,7 @@ from market.core import i18n
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.evaluation.indicators import files, scoring, tree, workflow
 from market.evaluation.indicators import services as indicators
-from market.evaluation.indicators.models import NewVersion, NodeEdit
+from market.evaluation.indicators.models import NewSystemVersion, NodeEdit
 from tests.catalogue_files import csv_bytes as catalogue_csv
 from tests.conftest import act_as, api_headers, identity_of, post_form
 
@@ -64,7 +64,7 @@ async def platform(pool, settings, world):
 
 async def _draft(pool, who, stage="final", applies_to=None, data=None, copy_from=None):
     async with pool.acquire() as conn, conn.transaction():
-        version_id = await indicators.create_version(conn, who, NewVersion(
+        version_id = await indicators.create_version(conn, who, NewSystemVersion(
             stage=stage, title_zh="末期评估指标", title_en="Final indicators", applies_to=applies_to, copy_from=copy_from))
         if data is not None:
             await indicators.import_file(conn, who, version_id, data)
@@ -266,7 +266,7 @@ async def test_who_keeps_indicator_systems(pool, settings, world, bureau):
         who = await identity_of(pool, settings, person.user_id, person.org_id)
         async with pool.acquire() as conn, conn.transaction():
             with pytest.raises(Forbidden):
-                await indicators.create_version(conn, who, NewVersion(stage="final", title_zh="指标"))
+                await indicators.create_version(conn, who, NewSystemVersion(stage="final", title_zh="指标"))
     staff = world["buyer_staff"]
     who = await identity_of(pool, settings, staff.user_id, staff.org_id)
     version_id = await _draft(pool, who, data=(DEMO / "demo_final.csv").read_bytes())

@@ -20,7 +20,7 @@ from market.core.validation import parse
 from market.core.web import Db, User, done, page, redirect, require_confirmation
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import views
-from market.evaluation.indicators.models import NewVersion, NodeEdit, System
+from market.evaluation.indicators.models import IndicatorSystem, NewSystemVersion, NodeEdit
 
 READ_OPT = {"access": SIGNED_IN}
 KEEPERS_OPT = {"access": member(N_("bureaus and the platform"), "buyer", "platform")}
@@ -68,7 +68,7 @@ class IndicatorPages(Controller):
     @post("/indicators/versions", opt=KEEPERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
-            version_id = await indicators.create_version(conn, identity, parse(form, NewVersion))
+            version_id = await indicators.create_version(conn, identity, parse(form, NewSystemVersion))
             return redirect(f"/indicators/versions/{version_id}")
 
         async def context() -> dict[str, Any]:
@@ -130,17 +130,17 @@ class IndicatorApi(Controller):
 
     @get("/", opt=READ_OPT, summary="Indicator systems: every published or retired version, your drafts, and "
                                      "given `item`, the version in force for that catalogue item at each stage")
-    async def index(self, conn: Db, identity: User, item: ItemId = None) -> views.Index:
+    async def index(self, conn: Db, identity: User, item: ItemId = None) -> views.SystemsIndex:
         return await views.index(conn, identity, item)
 
     @get("/versions/{version_id:int}", opt=READ_OPT,
          summary="An indicator system version: its tree with weights, methods and anchors, and what its keepers "
                  "may do with it now")
-    async def version(self, conn: Db, identity: User, version_id: FromPath[int]) -> views.VersionPage:
+    async def version(self, conn: Db, identity: User, version_id: FromPath[int]) -> views.SystemVersionPage:
         return await views.version_page(conn, identity, version_id)
 
     @post("/versions", opt=KEEPERS_OPT, status_code=201, summary="Start a draft indicator system (bureaus, platform)")
-    async def create(self, conn: Db, identity: User, data: JSONBody[NewVersion]) -> System:
+    async def create(self, conn: Db, identity: User, data: JSONBody[NewSystemVersion]) -> IndicatorSystem:
         version_id = await indicators.create_version(conn, identity, data)
         return await indicators.get_version(conn, identity, version_id)
 
@@ -153,7 +153,7 @@ class IndicatorApi(Controller):
 
     @post("/versions/{version_id:int}/nodes/{path:str}", opt=KEEPERS_OPT, summary="Change a draft's indicator")
     async def edit_node(self, conn: Db, identity: User, version_id: FromPath[int], path: NodePath,
-                        data: JSONBody[NodeEdit]) -> System:
+                        data: JSONBody[NodeEdit]) -> IndicatorSystem:
         await indicators.edit_node(conn, identity, version_id, path, data)
         return await indicators.get_version(conn, identity, version_id)
 

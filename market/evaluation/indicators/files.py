@@ -19,7 +19,7 @@ from market.catalogue.files import ImportRefused, read_rows
 from market.catalogue.models import RowProblem
 from market.core.i18n import gettext
 from market.evaluation.indicators import tree
-from market.evaluation.indicators.models import METHODS, POINTS, Anchor, Bands, Node, NodeData
+from market.evaluation.indicators.models import METHODS, POINTS, Anchor, Bands, IndicatorNode, NodeData
 
 ANCHOR_COLUMNS = tuple(f"anchor_{p}_{lang}" for p in range(POINTS) for lang in ("zh", "en"))
 COLUMNS = ("path", "name_zh", "name_en", "weight", "method", *ANCHOR_COLUMNS, "target", "target_cap",
@@ -149,7 +149,7 @@ def _text(value: Decimal | None) -> str:
     return "" if value is None else format(value.normalize(), "f")
 
 
-def _rows(nodes: Iterable[Node], bands: Bands) -> list[list[str]]:
+def _rows(nodes: Iterable[IndicatorNode], bands: Bands) -> list[list[str]]:
     out = []
     for node in tree.flatten(nodes):
         anchors = [text for a in node.anchors for text in (a.text_zh, a.text_en)] or [""] * len(ANCHOR_COLUMNS)
@@ -165,7 +165,7 @@ def _rows(nodes: Iterable[Node], bands: Bands) -> list[list[str]]:
     return out
 
 
-def to_xlsx(nodes: Iterable[Node], bands: Bands, title: str) -> bytes:
+def to_xlsx(nodes: Iterable[IndicatorNode], bands: Bands, title: str) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "indicators"

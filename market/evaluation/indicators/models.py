@@ -67,13 +67,13 @@ class NodeData(msgspec.Struct, frozen=True, kw_only=True):
         return self.path.rsplit(".", 1)[0] if "." in self.path else None
 
 
-class Node(NodeData, frozen=True, kw_only=True):
+class IndicatorNode(NodeData, frozen=True, kw_only=True):
     """A node with the nodes under it."""
 
-    children: list[Node] = []
+    children: list[IndicatorNode] = []
 
 
-class Version(msgspec.Struct, frozen=True, kw_only=True):
+class SystemVersion(msgspec.Struct, frozen=True, kw_only=True):
     """A version of an indicator system: whose (None: the platform's), for which catalogue code
     (an item, sub-category or category; None: every item) and which stage."""
 
@@ -99,16 +99,16 @@ class Version(msgspec.Struct, frozen=True, kw_only=True):
         return Bands(grade_a_min=self.grade_a_min, grade_b_min=self.grade_b_min, pass_grade=self.pass_grade)
 
 
-class System(Version, frozen=True, kw_only=True):
+class IndicatorSystem(SystemVersion, frozen=True, kw_only=True):
     """A version with its tree: the dimensions, each holding its indicators."""
 
-    nodes: list[Node]
+    nodes: list[IndicatorNode]
 
 
 Code = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{2}(\.[0-9]{2}){0,2}$")]
 
 
-class NewVersion(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class NewSystemVersion(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     stage: Stage
     title_zh: Annotated[str, msgspec.Meta(min_length=2, max_length=200)]
     title_en: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -127,7 +127,7 @@ class NodeEdit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     na_allowed: bool = False
 
 
-class Problem(msgspec.Struct, frozen=True):
+class TreeProblem(msgspec.Struct, frozen=True):
     """One thing wrong with a tree: the node's path (empty for the settings), the column, the message."""
 
     path: str

@@ -24,7 +24,7 @@ import krippendorff
 import msgspec
 import numpy as np
 
-from market.evaluation.indicators.models import GRADES, POINTS, Bands, Node
+from market.evaluation.indicators.models import GRADES, POINTS, Bands, IndicatorNode
 from market.evaluation.indicators.tree import leaves
 
 CENT = Decimal("0.01")
@@ -57,7 +57,7 @@ def target_score(achieved: Decimal, target: Decimal, cap: Decimal | None = None)
 Answer = int | bool | Decimal | tuple[Decimal, Decimal] | None
 
 
-def leaf_score(leaf: Node, answer: Answer) -> Decimal | None:
+def leaf_score(leaf: IndicatorNode, answer: Answer) -> Decimal | None:
     """A leaf's score from what an evaluator found: points 0–5 (scale), True/False (yes/no), or for
     a target the achievement (the leaf's own target) or (achieved, target); None for N/A."""
     if answer is None:
@@ -76,7 +76,7 @@ def leaf_score(leaf: Node, answer: Answer) -> Decimal | None:
     raise ValueError(f"{leaf.path} is scored by {leaf.method}; {answer!r} does not fit")
 
 
-def _exact(nodes: Iterable[Node], scores: Scores, out: dict[str, Decimal | None]) -> Decimal | None:
+def _exact(nodes: Iterable[IndicatorNode], scores: Scores, out: dict[str, Decimal | None]) -> Decimal | None:
     """The weighted mean of these siblings that have a score, recording every node's on the way."""
     counted: list[tuple[int, Decimal]] = []
     for node in nodes:
@@ -89,7 +89,7 @@ def _exact(nodes: Iterable[Node], scores: Scores, out: dict[str, Decimal | None]
     return sum((Decimal(w) * s for w, s in counted), Decimal(0)) / sum(w for w, _ in counted)
 
 
-def node_scores(nodes: list[Node], scores: Scores) -> dict[str, Decimal | None]:
+def node_scores(nodes: list[IndicatorNode], scores: Scores) -> dict[str, Decimal | None]:
     """Every node's score, leaves as given and parents aggregated, rounded to two decimals. A leaf
     missing from `scores` counts as not applicable."""
     out: dict[str, Decimal | None] = {}
@@ -97,12 +97,12 @@ def node_scores(nodes: list[Node], scores: Scores) -> dict[str, Decimal | None]:
     return {path: None if s is None else rounded(s) for path, s in out.items()}
 
 
-def total(nodes: list[Node], scores: Scores) -> Decimal | None:
+def total(nodes: list[IndicatorNode], scores: Scores) -> Decimal | None:
     exact = _exact(nodes, scores, {})
     return None if exact is None else rounded(exact)
 
 
-def dimension_totals(nodes: list[Node], scores: Scores) -> dict[str, Decimal | None]:
+def dimension_totals(nodes: list[IndicatorNode], scores: Scores) -> dict[str, Decimal | None]:
     every = node_scores(nodes, scores)
     return {n.path: every[n.path] for n in nodes}
 
@@ -169,5 +169,5 @@ def outliers(matrix: Mapping[int, Scores], leaf_paths: Iterable[str],
     return found
 
 
-def leaf_paths(nodes: list[Node]) -> list[str]:
+def leaf_paths(nodes: list[IndicatorNode]) -> list[str]:
     return [n.path for n in leaves(nodes)]

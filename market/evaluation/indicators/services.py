@@ -21,10 +21,18 @@ from market.core.access import ROLE_NAMES, Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import gettext
 from market.evaluation.indicators import files, tree, workflow
+from market.evaluation.indicators.models import (
+    Anchor,
+    Bands,
+    IndicatorSystem,
+    NewSystemVersion,
+    NodeData,
+    NodeEdit,
+    SystemVersion,
+)
 from market.workflow import Transition, step
-from market.evaluation.indicators.models import Anchor, Bands, NewVersion, NodeData, NodeEdit, System, Version
 
-_VERSION_FIELDS = Version.__struct_fields__
+_VERSION_FIELDS = SystemVersion.__struct_fields__
 _NODE_FIELDS = tuple(f for f in NodeData.__struct_fields__ if f != "anchors")
 
 _SELECT_VERSIONS = """
@@ -39,8 +47,8 @@ update indicator_versions
  where id = $1"""
 
 
-def _version(row: Any) -> Version:
-    return Version(**{k: row[k] for k in _VERSION_FIELDS})
+def _version(row: Any) -> SystemVersion:
+    return SystemVersion(**{k: row[k] for k in _VERSION_FIELDS})
 
 
 def manages(identity: Identity | None, owner_id: int | None) -> bool:
@@ -52,7 +60,7 @@ def manages(identity: Identity | None, owner_id: int | None) -> bool:
     return identity.org_id == owner_id
 
 
-def can_see(identity: Identity | None, version: Version) -> bool:
+def can_see(identity: Identity | None, version: SystemVersion) -> bool:
     """Published and retired versions are read by everyone signed in (evaluators score against
     them); a draft by those who keep it and the platform's administrators."""
     if identity is None:
@@ -81,7 +89,7 @@ async def _row(conn: asyncpg.Connection, version_id: int, *, lock: bool = False)
     return await conn.fetchrow(_SELECT_VERSIONS + " where v.id = $1", version_id)
 
 
-async def _own(conn: asyncpg.Connection, identity: Identity, version_id: int, *, draft: bool = False) -> Version:
+async def _own(conn: asyncpg.Connection, identity: Identity, version_id: int, *, draft: bool = False) -> SystemVersion:
     row = await _row(conn, version_id, lock=True)
     if row is None or not can_see(identity, _version(row)):
         raise NotFound()
@@ -107,16 +115,16 @@ async def _insert_nodes(conn: asyncpg.Connection, version_id: int, nodes: list[N
          n.target_cap, n.evidence_zh, n.evidence_en, n.na_allowed, n.satisfaction) for n in nodes])
 
 
-async def load_version(conn: asyncpg.Connection, version_id: int) -> System:
+async def load_version(conn: asyncpg.Connection, version_id: int) -> IndicatorSystem:
     """A version with its tree, whoever asks (the evaluation rounds read the version a contract
     was signed under)."""
     row = await _row(conn, version_id)
     if row is None:
         raise NotFound()
-    return System(**{k: row[k] for k in _VERSION_FIELDS}, nodes=tree.build(await _nodes(conn, version_id)))
+    return IndicatorSystem(**{k: row[k] for k in _VERSION_FIELDS}, nodes=tree.build(await _nodes(conn, version_id)))
 
 
-async def get_version(conn: asyncpg.Connection, identity: Identity | None, version_id: int) -> System:
+async def get_version(conn: asyncpg.Connection, identity: Identity | None, version_id: int) -> IndicatorSystem:
     system = await load_version(conn, version_id)
     if not can_see(identity, system):
         raise NotFound()
@@ -133,7 +141,7 @@ async def _check_code(conn: asyncpg.Connection, owner: int | None, code: str | N
         raise Invalid("Your catalogues have no item or category with the code %(code)s.", field="applies_to", code=code)
 
 
-async def create_version(conn: asyncpg.Connection, identity: Identity, data: NewVersion) -> int:
+async def create_version(conn: asyncpg.Connection, identity: Identity, data: NewSystemVersion) -> int:
     """A new draft: empty (with the default grade bands) or a copy of a version this person can see."""
     owner = await _owner_for(conn, identity)
     await _check_code(conn, owner, data.applies_to)
@@ -242,7 +250,7 @@ async def delete_draft(conn: asyncpg.Connection, identity: Identity, version_id:
                        before={"stage": version.stage, "title_zh": version.title_zh})
 
 
-async def versions(conn: asyncpg.Connection, identity: Identity) -> list[Version]:
+async def versions(conn: asyncpg.Connection, identity: Identity) -> list[SystemVersion]:
     """Every version this person can see: all that are published or retired, and their drafts."""
     rows = await conn.fetch(_SELECT_VERSIONS + """
          order by v.owner_id nulls first, v.applies_to nulls first, v.stage desc, v.revision desc""")
@@ -280,7 +288,7 @@ async def system_for(conn: asyncpg.Connection, catalogue_item_id: int, stage: st
     return None if row is None else int(row["id"])
 
 
-async def systems_for_item(conn: asyncpg.Connection, catalogue_item_id: int) -> dict[str, Version]:
+async def systems_for_item(conn: asyncpg.Connection, catalogue_item_id: int) -> dict[str, SystemVersion]:
     """The version in force for each stage of a catalogue item (a stage with none is left out)."""
     item = await _item(conn, catalogue_item_id)
     found = {}

@@ -11,7 +11,16 @@ from typing import Any
 import msgspec
 
 from market.core.i18n import N_, gettext
-from market.evaluation.indicators.models import GRADES, MAX_DEPTH, METHODS, POINTS, Bands, Node, NodeData, Problem
+from market.evaluation.indicators.models import (
+    GRADES,
+    MAX_DEPTH,
+    METHODS,
+    POINTS,
+    Bands,
+    IndicatorNode,
+    NodeData,
+    TreeProblem,
+)
 
 TOP = ""  # the parent of the dimensions
 MAX_CAP = Decimal(2)
@@ -21,7 +30,7 @@ def sort_key(path: str) -> list[int]:
     return [int(p) for p in path.split(".")]
 
 
-def build(rows: Iterable[NodeData]) -> list[Node]:
+def build(rows: Iterable[NodeData]) -> list[IndicatorNode]:
     """The dimensions, each holding its indicators, in path order. Rows whose parent is missing are
     left out (`problems` reports them)."""
     ordered = sorted(rows, key=lambda r: sort_key(r.path))
@@ -29,35 +38,35 @@ def build(rows: Iterable[NodeData]) -> list[Node]:
     for row in ordered:
         children.setdefault(row.parent or TOP, []).append(row)
 
-    def grow(row: NodeData) -> Node:
+    def grow(row: NodeData) -> IndicatorNode:
         fields: dict[str, Any] = msgspec.structs.asdict(row)
-        return Node(**fields, children=[grow(c) for c in children.get(row.path, [])])
+        return IndicatorNode(**fields, children=[grow(c) for c in children.get(row.path, [])])
     return [grow(r) for r in children.get(TOP, [])]
 
 
-def flatten(nodes: Iterable[Node]) -> list[Node]:
+def flatten(nodes: Iterable[IndicatorNode]) -> list[IndicatorNode]:
     """Every node, parents before their children."""
-    out: list[Node] = []
+    out: list[IndicatorNode] = []
     for node in nodes:
         out.append(node)
         out.extend(flatten(node.children))
     return out
 
 
-def leaves(nodes: Iterable[Node]) -> list[Node]:
+def leaves(nodes: Iterable[IndicatorNode]) -> list[IndicatorNode]:
     return [n for n in flatten(nodes) if not n.children]
 
 
-def as_rows(nodes: Iterable[Node]) -> list[NodeData]:
+def as_rows(nodes: Iterable[IndicatorNode]) -> list[NodeData]:
     return [NodeData(**{k: v for k, v in msgspec.structs.asdict(n).items() if k != "children"}) for n in flatten(nodes)]
 
 
-def problems(rows: list[NodeData], bands: Bands) -> list[Problem]:
+def problems(rows: list[NodeData], bands: Bands) -> list[TreeProblem]:
     """Everything that keeps these rows from being a publishable system (none: it is one)."""
-    found: list[Problem] = []
+    found: list[TreeProblem] = []
 
     def problem(where: str, column: str, message: str, **params: object) -> None:
-        found.append(Problem(where, column, gettext(message, **params)))
+        found.append(TreeProblem(where, column, gettext(message, **params)))
 
     by_path = {r.path: r for r in rows}
     siblings: dict[str, list[NodeData]] = {}

@@ -10,7 +10,7 @@ from market.core.access import Identity
 from market.core.errors import NotFound
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import tree, workflow
-from market.evaluation.indicators.models import Node, Problem, System, Version
+from market.evaluation.indicators.models import IndicatorNode, IndicatorSystem, SystemVersion, TreeProblem
 
 
 class ForItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -20,28 +20,28 @@ class ForItem(msgspec.Struct, frozen=True, kw_only=True):
     code: str
     name_zh: str
     name_en: str
-    systems: dict[str, Version]
+    systems: dict[str, SystemVersion]
 
 
-class Index(msgspec.Struct, frozen=True, kw_only=True):
-    versions: list[Version]
+class SystemsIndex(msgspec.Struct, frozen=True, kw_only=True):
+    versions: list[SystemVersion]
     may_create: bool  # a bureau's or the platform's staff, who keep systems
     item: ForItem | None
 
 
-class VersionPage(msgspec.Struct, frozen=True, kw_only=True):
-    system: System
+class SystemVersionPage(msgspec.Struct, frozen=True, kw_only=True):
+    system: IndicatorSystem
     manager: bool  # may import, edit, publish, retire or delete
     actions: list[str]
-    problems: list[Problem]  # what keeps a draft from being published
+    problems: list[TreeProblem]  # what keeps a draft from being published
 
 
 class NodePage(msgspec.Struct, frozen=True, kw_only=True):
-    system: Version
-    node: Node
+    system: SystemVersion
+    node: IndicatorNode
 
 
-async def index(conn: asyncpg.Connection, identity: Identity, item_id: int | None) -> Index:
+async def index(conn: asyncpg.Connection, identity: Identity, item_id: int | None) -> SystemsIndex:
     item = None
     if item_id is not None:
         _, entry = await catalogue.get_item(conn, identity, item_id)
@@ -49,17 +49,17 @@ async def index(conn: asyncpg.Connection, identity: Identity, item_id: int | Non
                        systems=await indicators.systems_for_item(conn, item_id))
     may_create = identity.acts_for_verified and identity.role in workflow.EDITORS and (
         identity.org_kind == "platform" or identity.org_kind == "buyer")
-    return Index(versions=await indicators.versions(conn, identity), may_create=may_create, item=item)
+    return SystemsIndex(versions=await indicators.versions(conn, identity), may_create=may_create, item=item)
 
 
-async def version_page(conn: asyncpg.Connection, identity: Identity, version_id: int) -> VersionPage:
+async def version_page(conn: asyncpg.Connection, identity: Identity, version_id: int) -> SystemVersionPage:
     system = await indicators.get_version(conn, identity, version_id)
     manager = indicators.manages(identity, system.owner_id)
     problems = tree.problems(tree.as_rows(system.nodes), system.bands) if manager and system.status == "draft" else []
     # Staff keep drafts; the steps shown are those this person's role may take.
     actions = [t.action for t in workflow.VERSION.transitions
                if manager and t.source == system.status and identity.role in t.who]
-    return VersionPage(system=system, manager=manager, problems=problems, actions=actions)
+    return SystemVersionPage(system=system, manager=manager, problems=problems, actions=actions)
 
 
 async def node_page(conn: asyncpg.Connection, identity: Identity, version_id: int, path: str) -> NodePage:
@@ -67,5 +67,5 @@ async def node_page(conn: asyncpg.Connection, identity: Identity, version_id: in
     node = next((n for n in tree.flatten(system.nodes) if n.path == path), None)
     if node is None or not indicators.manages(identity, system.owner_id):
         raise NotFound()
-    version = Version(**{k: getattr(system, k) for k in Version.__struct_fields__})
+    version = SystemVersion(**{k: getattr(system, k) for k in SystemVersion.__struct_fields__})
     return NodePage(system=version, node=node)
