@@ -5,30 +5,21 @@ reads in Chinese and, after the header's language link, in English."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from pathlib import Path
 
-import openpyxl
 import pytest
 from playwright.async_api import expect
 
 from tests.browser.journey import Journey, click_link, fill, press
+from tests.indicator_files import demo_rows, xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
-DEMO = Path(__file__).resolve().parents[2] / "market" / "evaluation" / "indicators" / "demo_final.csv"
 
 
 def workbook(weight_of_1_1: str) -> bytes:
-    rows = list(csv.reader(io.StringIO(DEMO.read_text("utf-8"))))
+    rows = demo_rows()
     rows[2][3] = weight_of_1_1  # row 3 of the file: indicator 1.1
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return xlsx(rows)
 
 
 async def test_a_bureau_imports_fixes_publishes_and_reads_a_system(browser, live_server, screenshot_dirs):

@@ -1,12 +1,8 @@
 """Indicator systems: Excel files read row by row, versions that never change once published, the
 lookup a contract makes at signing, who keeps them, and their pages in both languages."""
 
-import csv
-import io
 from decimal import Decimal
-from pathlib import Path
 
-import openpyxl
 import pytest
 
 from market.catalogue import services as catalogue
@@ -19,22 +15,7 @@ from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators.models import NewSystemVersion, NodeEdit
 from tests.catalogue_files import csv_bytes as catalogue_csv
 from tests.conftest import act_as, api_headers, identity_of, post_form
-
-DEMO = Path(__file__).resolve().parents[2] / "market" / "evaluation" / "indicators"
-
-
-def demo_rows(stage="final"):
-    return list(csv.reader(io.StringIO((DEMO / f"demo_{stage}.csv").read_text("utf-8"))))
-
-
-def xlsx(rows) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
-
+from tests.indicator_files import DEMO, demo_rows, xlsx
 
 def cell(rows, path, column):
     """Where a row's cell is: (row index, column index)."""

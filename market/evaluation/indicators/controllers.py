@@ -8,16 +8,14 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, PathParameter, QueryParameter
 
 from market.core.access import SIGNED_IN, member
-from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, User, done, page, redirect, require_confirmation
+from market.core.web import Db, User, done, page, redirect, require_confirmation, uploaded_bytes
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import views
 from market.evaluation.indicators.models import IndicatorSystem, NewSystemVersion, NodeEdit
@@ -28,16 +26,6 @@ Action = Literal["publish", "retire"]
 ItemId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 NodePath = Annotated[str, PathParameter(pattern=r"^[1-9][0-9]?(\.[1-9][0-9]?){0,2}$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-async def _uploaded_bytes(request: Request, limit: int) -> bytes:
-    upload = (await request.form()).get("file")
-    if not isinstance(upload, UploadFile):
-        raise Invalid("Choose a file to upload.", field="file")
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise Invalid("The file is too large.", field="file")
-    return data
 
 
 class IndicatorPages(Controller):
@@ -81,7 +69,7 @@ class IndicatorPages(Controller):
             return {"rows": [], "view": await views.version_page(conn, identity, version_id)}
 
         async def action(form: dict[str, Any]) -> Response:
-            data = await _uploaded_bytes(request, request.app.state.settings.max_upload_bytes)
+            data = await uploaded_bytes(request)
             outcome = await indicators.import_or_problems(conn, identity, version_id, data)
             if isinstance(outcome, list):
                 return page(request, "indicators/version.html", status=400, form=form, errors={},
@@ -148,7 +136,7 @@ class IndicatorApi(Controller):
     async def import_file(self, request: Request, conn: Db, identity: User, version_id: FromPath[int],
                           data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
                           ) -> dict[str, int]:
-        upload = await _uploaded_bytes(request, request.app.state.settings.max_upload_bytes)
+        upload = await uploaded_bytes(request)
         return {"nodes": await indicators.import_file(conn, identity, version_id, upload)}
 
     @post("/versions/{version_id:int}/nodes/{path:str}", opt=KEEPERS_OPT, summary="Change a draft's indicator")

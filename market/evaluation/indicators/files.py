@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from market.catalogue.files import ImportRefused, read_rows
+from market.catalogue.files import ImportRefused, header_problems, read_rows
 from market.catalogue.models import RowProblem
 from market.core.i18n import gettext
 from market.evaluation.indicators import tree
@@ -45,13 +45,7 @@ def _number(text: str) -> Decimal | None:
 def parse(data: bytes) -> tuple[list[NodeData], Bands]:
     """The rows and the grade bands of a file, or ImportRefused listing every problem in it."""
     header, rows, problems = read_rows(data)
-    for column in REQUIRED_COLUMNS:
-        if column not in header:
-            problems.append(RowProblem(1, column, gettext("The column “%(column)s” is missing.", column=column)))
-    for column in header:
-        if column and column not in COLUMNS:
-            problems.append(RowProblem(1, column, gettext("Unknown column “%(column)s”; the columns are: %(columns)s.",
-                                                          column=column, columns=", ".join(COLUMNS))))
+    problems += header_problems(header, COLUMNS, REQUIRED_COLUMNS)
     if problems and any(p.row <= 1 for p in problems):
         raise ImportRefused(problems)
 
