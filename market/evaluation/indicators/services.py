@@ -83,6 +83,15 @@ async def _owner_for(conn: asyncpg.Connection, identity: Identity) -> int | None
     return owner
 
 
+async def keeps_systems(conn: asyncpg.Connection, identity: Identity) -> bool:
+    """Whether this person may start drafts: the staff of a bureau or of the platform."""
+    try:
+        await _owner_for(conn, identity)
+    except Forbidden:
+        return False
+    return True
+
+
 async def _row(conn: asyncpg.Connection, version_id: int, *, lock: bool = False) -> asyncpg.Record | None:
     if lock:
         await conn.execute("select 1 from indicator_versions where id = $1 for update", version_id)

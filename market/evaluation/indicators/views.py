@@ -47,9 +47,8 @@ async def index(conn: asyncpg.Connection, identity: Identity, item_id: int | Non
         _, entry = await catalogue.get_item(conn, identity, item_id)
         item = ForItem(entry_id=item_id, code=entry.code, name_zh=entry.name_zh, name_en=entry.name_en,
                        systems=await indicators.systems_for_item(conn, item_id))
-    may_create = identity.acts_for_verified and identity.role in workflow.EDITORS and (
-        identity.org_kind == "platform" or identity.org_kind == "buyer")
-    return SystemsIndex(versions=await indicators.versions(conn, identity), may_create=may_create, item=item)
+    return SystemsIndex(versions=await indicators.versions(conn, identity),
+                        may_create=await indicators.keeps_systems(conn, identity), item=item)
 
 
 async def version_page(conn: asyncpg.Connection, identity: Identity, version_id: int) -> SystemVersionPage:
