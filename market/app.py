@@ -17,6 +17,7 @@ from market.core.settings import load_settings as load_core_settings
 from market.dashboard.domain import DOMAIN as DASHBOARD
 from market.delivery.domain import DOMAIN as DELIVERY
 from market.evaluation.domain import DOMAIN as EVALUATION
+from market.evaluation.indicators.domain import DOMAIN as INDICATORS
 from market.funding.domain import DOMAIN as FUNDING
 from market.mail.domain import DOMAIN as MAIL
 from market.matching.domain import DOMAIN as MATCHING
@@ -26,7 +27,7 @@ from market.portal.domain import DOMAIN as PORTAL
 from market.procurement.domain import DOMAIN as PROCUREMENT
 from market.storage.domain import DOMAIN as STORAGE
 
-DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, PROCUREMENT, FUNDING,
+DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, INDICATORS, PROCUREMENT, FUNDING,
            DELIVERY, MATCHING, PORTAL, DASHBOARD)
 
 

@@ -29,6 +29,8 @@ from market.core.clock import on_day
 from market.core.errors import Invalid, InvalidFields
 from market.core.settings import Settings
 from market.evaluation import services as engine
+from market.evaluation.indicators import services as indicators
+from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
 from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.funding import demo as funding_demo
 from market.matching import demo as fairs_demo
@@ -201,6 +203,23 @@ async def _catalogue(conn: asyncpg.Connection, bureau: int, admin: int) -> None:
     await catalogue.create_version(conn, who, NewVersion(
         year=2027, title_zh="上城区政府购买社会组织服务指导性目录（2027年，征求意见稿）",
         title_en="Shangcheng District guiding catalogue (2027, consultation draft)", copy_from=versions[2026]))
+
+
+async def _indicator_systems(conn: asyncpg.Connection, admin: int) -> None:
+    """The platform's default indicator systems for mid-term and final evaluations, published: the
+    five parts Chinese districts' third-party evaluations weigh (see demo_*.csv beside the code)."""
+    if await conn.fetchval("select count(*) from indicator_versions where owner_id is null"):
+        return
+    platform = await conn.fetchval("select id from organisations where credit_code = $1", _code("12", 1))
+    who = _acting(admin, platform, "platform")
+    titles = {"midterm": ("政府购买服务项目中期评估指标体系", "Mid-term evaluation indicators for purchased services"),
+              "final": ("政府购买服务项目末期评估指标体系", "Final evaluation indicators for purchased services")}
+    for stage, (title_zh, title_en) in titles.items():
+        data = (Path(__file__).parent / "evaluation" / "indicators" / f"demo_{stage}.csv").read_bytes()
+        version = await indicators.create_version(conn, who, IndicatorDraft(stage=stage, title_zh=title_zh,
+                                                                             title_en=title_en))
+        await indicators.import_file(conn, who, version, data)
+        await indicators.change_status(conn, who, version, "publish")
 
 
 # (resident, community, title, description, beneficiaries, how many, urgency)
@@ -480,7 +499,9 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
         logins.append((role, email, org_name))
         return email
 
-    await create_platform_admin(conn, login("platform admin", "admin", "公益服务市场平台"), "平台管理员", DEMO_PASSWORD)
+    platform_admin = await create_platform_admin(conn, login("platform admin", "admin", "公益服务市场平台"), "平台管理员",
+                                                 DEMO_PASSWORD)
+    await _indicator_systems(conn, platform_admin)
 
     bureau = await _organisation(conn, kind="buyer", subtype="bureau", name_zh="上城区民政局",
                                  name_en="Shangcheng District Civil Affairs Bureau", code=_code("11", 2),

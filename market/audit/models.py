@@ -37,6 +37,12 @@ class Verb(StrEnum):
     CATALOGUE_PUBLISH = "catalogue.publish"
     CATALOGUE_RETIRE = "catalogue.retire"
     CATALOGUE_DELETE = "catalogue.delete"
+    INDICATORS_CREATE = "indicators.create"
+    INDICATORS_IMPORT = "indicators.import"
+    INDICATORS_EDIT = "indicators.edit"
+    INDICATORS_PUBLISH = "indicators.publish"
+    INDICATORS_RETIRE = "indicators.retire"
+    INDICATORS_DELETE = "indicators.delete"
     NEED_RAISE = "need.raise"
     NEED_SUPPORT = "need.support"
     NEED_WITHDRAW = "need.withdraw"
@@ -136,6 +142,12 @@ VERB_NAMES = {
     Verb.CATALOGUE_PUBLISH: N_("Catalogue published"),
     Verb.CATALOGUE_RETIRE: N_("Catalogue retired"),
     Verb.CATALOGUE_DELETE: N_("Catalogue draft deleted"),
+    Verb.INDICATORS_CREATE: N_("Indicator system draft created"),
+    Verb.INDICATORS_IMPORT: N_("Indicator system imported"),
+    Verb.INDICATORS_EDIT: N_("Indicator changed"),
+    Verb.INDICATORS_PUBLISH: N_("Indicator system published"),
+    Verb.INDICATORS_RETIRE: N_("Indicator system retired"),
+    Verb.INDICATORS_DELETE: N_("Indicator system draft deleted"),
     Verb.NEED_RAISE: N_("Need raised"),
     Verb.NEED_SUPPORT: N_("Need supported"),
     Verb.NEED_WITHDRAW: N_("Need withdrawn"),

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, JSONBody, QueryParameter
 
@@ -20,11 +19,10 @@ from market.catalogue.models import (
     VersionWithEntries,
 )
 from market.core.access import PUBLIC, member
-from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, MaybeUser, User, page, redirect
+from market.core.web import Db, MaybeUser, User, page, redirect, uploaded_bytes
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -34,16 +32,6 @@ Query = Annotated[str | None, QueryParameter(max_length=100)]
 CategoryCode = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-
-
-async def _uploaded_bytes(request: Request, limit: int) -> bytes:
-    upload = (await request.form()).get("file")
-    if not isinstance(upload, UploadFile):
-        raise Invalid("Choose a file to upload.", field="file")
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise Invalid("The file is too large.", field="file")
-    return data
 
 
 def _shown(view: msgspec.Struct) -> dict[str, Any]:
@@ -95,7 +83,7 @@ class CataloguePages(Controller):
             return {"problems": [], **_shown(await views.version_page(conn, identity, version_id))}
 
         async def action(form: dict[str, Any]) -> Response:
-            data = await _uploaded_bytes(request, request.app.state.settings.max_upload_bytes)
+            data = await uploaded_bytes(request)
             outcome = await catalogue.import_or_problems(conn, identity, version_id, data)
             if isinstance(outcome, list):
                 return page(request, "catalogue/version.html", status=400, form=form, errors={},
@@ -160,7 +148,7 @@ class CatalogueApi(Controller):
     async def import_file(self, request: Request, conn: Db, identity: User, version_id: FromPath[int],
                           data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
                           ) -> dict[str, int]:
-        upload = await _uploaded_bytes(request, request.app.state.settings.max_upload_bytes)
+        upload = await uploaded_bytes(request)
         return {"entries": await catalogue.import_file(conn, identity, version_id, upload)}
 
     @post("/versions/{version_id:int}/{action:str}", opt=BUYERS_OPT, summary="Publish or retire a catalogue")

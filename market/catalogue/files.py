@@ -108,16 +108,20 @@ def read_rows(data: bytes) -> tuple[list[str], list[dict[str, str]], list[RowPro
     return header, rows, problems
 
 
+def header_problems(header: list[str], columns: tuple[str, ...], required: tuple[str, ...]) -> list[RowProblem]:
+    """A required column missing, or a column the file should not have (row 1 is the header)."""
+    problems = [RowProblem(1, column, gettext("The column “%(column)s” is missing.", column=column))
+                for column in required if column not in header]
+    problems += [RowProblem(1, column, gettext("Unknown column “%(column)s”; the columns are: %(columns)s.",
+                                               column=column, columns=", ".join(columns)))
+                 for column in header if column and column not in columns]
+    return problems
+
+
 def parse_entries(data: bytes) -> list[Entry]:
     """Every row as an Entry, or ImportRefused listing every problem in the file."""
     header, rows, problems = read_rows(data)
-    for column in REQUIRED_COLUMNS:
-        if column not in header:
-            problems.append(RowProblem(1, column, gettext("The column “%(column)s” is missing.", column=column)))
-    for column in header:
-        if column and column not in COLUMNS:
-            problems.append(RowProblem(1, column, gettext("Unknown column “%(column)s”; the columns are: %(columns)s.",
-                                                          column=column, columns=", ".join(COLUMNS))))
+    problems += header_problems(header, COLUMNS, REQUIRED_COLUMNS)
     if not rows:
         problems.append(RowProblem(2, "", gettext("The file has no rows under its header.")))
     if problems and any(p.row <= 1 for p in problems):

@@ -16,7 +16,7 @@ import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.datastructures import Cookie, MutableScopeHeaders, UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import (
@@ -195,6 +195,18 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
     form = await request.form()
     return {k: v for k, v in form.items()
             if k not in ("_csrf_token", IDEMPOTENCY_FIELD) and not (isinstance(v, str) and v.strip() == "")}
+
+
+async def uploaded_bytes(request: Request[Any, Any, Any]) -> bytes:
+    """The bytes of the form's `file`, refused next to that field when missing or over the upload limit."""
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile):
+        raise Invalid("Choose a file to upload.", field="file")
+    limit: int = request.app.state.settings.max_upload_bytes
+    data = await upload.read(limit + 1)  # one byte past the limit tells it is too large
+    if len(data) > limit:
+        raise Invalid("The file is too large.", field="file")
+    return data
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:

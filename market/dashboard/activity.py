@@ -47,6 +47,12 @@ SENTENCES: dict[Verb, str] = {
     Verb.CATALOGUE_PUBLISH: N_("%(who)s published the catalogue “%(what)s”"),
     Verb.CATALOGUE_RETIRE: N_("%(who)s retired the catalogue “%(what)s”"),
     Verb.CATALOGUE_DELETE: N_("%(who)s deleted the catalogue draft “%(what)s”"),
+    Verb.INDICATORS_CREATE: N_("%(who)s started the indicator system draft “%(what)s”"),
+    Verb.INDICATORS_IMPORT: N_("%(who)s imported the indicator system “%(what)s” from a file"),
+    Verb.INDICATORS_EDIT: N_("%(who)s changed an indicator of “%(what)s”"),
+    Verb.INDICATORS_PUBLISH: N_("%(who)s published the indicator system “%(what)s”"),
+    Verb.INDICATORS_RETIRE: N_("%(who)s retired the indicator system “%(what)s”"),
+    Verb.INDICATORS_DELETE: N_("%(who)s deleted the indicator system draft “%(what)s”"),
     Verb.NEED_RAISE: N_("%(who)s raised the need “%(what)s”"),
     Verb.NEED_SUPPORT: N_("%(who)s supported the need “%(what)s”"),
     Verb.NEED_WITHDRAW: N_("%(who)s withdrew the need “%(what)s”"),
@@ -134,13 +140,13 @@ GENERIC = N_("%(who)s: %(event)s, “%(what)s”")
 LINKS = {"call": "/calls/{id}", "project": "/projects/{id}", "need": "/needs/{id}", "contract": "/contracts/{id}",
          "pledge": "/pledges/{id}", "panel": "/panels/{id}", "organisation": "/organisations/{id}",
          "catalogue_version": "/catalogue/versions/{id}", "fair": "/fairs/{id}", "fund": "/funds/{id}",
-         "resource": "/resources/{id}", "file": "/files/{id}"}
+         "resource": "/resources/{id}", "file": "/files/{id}", "indicator_version": "/indicators/versions/{id}"}
 # object type → the title query's parameter that looks it up; the others name a call, a user or a file.
 _PARAMS = {"call": "calls", "project": "projects", "need": "needs", "bid": "bids", "question": "questions",
            "panel": "panels", "objection": "objections", "contract": "contracts", "pledge": "pledges",
            "payment": "payments", "organisation": "organisations", "catalogue_version": "catalogue_versions",
            "fair": "fairs", "fund": "funds", "resource": "resources", "jurisdiction": "jurisdictions",
-           "user": "users"}
+           "user": "users", "indicator_version": "indicator_versions"}
 
 
 def _lookup(event: AuditEvent) -> tuple[str, str] | None:

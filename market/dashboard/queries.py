@@ -329,7 +329,7 @@ select n.title as title_zh, '' as title_en, n.created_at as at, null::date as du
 # $1… are the ids of each type, in the order of OBJECT_TITLE_LISTS.
 OBJECT_TITLE_LISTS = ("calls", "projects", "needs", "bids", "questions", "panels", "objections", "contracts",
                       "pledges", "payments", "organisations", "catalogue_versions", "fairs", "funds", "resources",
-                      "jurisdictions", "users", "files")
+                      "jurisdictions", "users", "files", "indicator_versions")
 OBJECT_TITLES = """
 select 'call' as type, c.id::text as id, c.title_zh, c.title_en from calls c where c.id = any($1::bigint[])
 union all
@@ -385,4 +385,7 @@ select 'jurisdiction', j.id::text, j.name_zh, j.name_en from jurisdictions j whe
 union all
 select 'user', u.id::text, u.display_name, '' from users u where u.id = any($17::bigint[])
 union all
-select 'file', f.id::text, f.filename, '' from files f where f.id = any($18::uuid[])"""
+select 'file', f.id::text, f.filename, '' from files f where f.id = any($18::uuid[])
+union all
+select 'indicator_version', v.id::text, v.title_zh, v.title_en from indicator_versions v
+ where v.id = any($19::bigint[])"""
