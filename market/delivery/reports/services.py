@@ -37,6 +37,7 @@ from market.workflow import Notice, Transition, step
 
 FILERS = ("admin", "staff")  # who files a report for the provider, and reviews it for the buyer
 MIN_TEXT = 10  # the least a submitted report says of its activities and in its narrative
+MAX_POSITION = 32767  # milestone positions are smallints; a larger one names no milestone
 
 _MILESTONE = """
 select m.contract_id, m.position, m.kind, m.stage, m.title, m.due_date, k.status as contract_status, k.buyer_id,
@@ -79,6 +80,8 @@ async def may_read(conn: asyncpg.Connection, identity: Identity | None, mileston
 
 
 async def _milestone(conn: asyncpg.Connection, identity: Identity | None, contract_id: int, position: int) -> Any:
+    if not 1 <= position <= MAX_POSITION:
+        raise NotFound()
     milestone = await conn.fetchrow(_MILESTONE, contract_id, position)
     if milestone is None or milestone["kind"] != "report" or not await may_read(conn, identity, milestone):
         raise NotFound()
