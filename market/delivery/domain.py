@@ -9,7 +9,7 @@ from market.delivery.reports.models import EVIDENCE_KIND_NAMES, REPORT_STATUS_NA
 
 
 async def _report_clock(state: State) -> None:
-    await report_jobs.run(state.pool, state.settings.report_grace_days)
+    await report_jobs.run(state.pool, state.settings.report_grace_days, state.settings.timezone)
 
 
 DOMAIN = Domain(

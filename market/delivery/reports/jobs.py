@@ -15,7 +15,6 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock
 from market.notifications import services as notifications
 
 PARTIES = ("admin", "staff")
@@ -84,10 +83,11 @@ def _link(row: asyncpg.Record) -> str:
     return f"/contracts/{row['contract_id']}/reports/{row['position']}"
 
 
-async def run(pool: asyncpg.Pool, grace_days: int, today: date | None = None) -> Done:
-    """One pass of the report clock, in one transaction: what it records, it has notified."""
-    today = today or clock.today()
+async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shanghai") -> Done:
+    """One pass of the report clock, in one transaction: what it records, it has notified. Today is
+    the database clock's, where the deployment is, so every process agrees on it."""
     async with pool.acquire() as conn, conn.transaction():
+        today: date = await conn.fetchval("select (market_now() at time zone $1)::date", timezone)
         reminded = await conn.fetch(_REMIND, today)
         for row in reminded:
             members = await notifications.members_of(conn, [row["provider_id"]], PARTIES)
