@@ -685,8 +685,10 @@ class City:
                                provider_signed + timedelta(hours=1))
                 accepted = min(accepted, self.now - timedelta(hours=1))
             accepted_before = accepted is not None
+            # A report milestone reports on the stage its payment waits for: mid-term, then final.
+            stage = ("midterm" if position < len(milestones) / 2 else "final") if kind == "report" else None
             self.rows["contract_milestones"].append((kid, position, kind, title, due, percent, accepted,
-                                                     buyer["admin"] if accepted else None, waits))
+                                                     buyer["admin"] if accepted else None, waits, stage))
             if accepted and kind == "payment":
                 self.disburse(project, kid, position, bid["amount"] * percent // 100, provider, accepted,
                               buyer_signed)
@@ -927,7 +929,7 @@ COLUMNS: dict[str, list[str]] = {
                   "status", "created_by", "created_at", "buyer_signed_by", "buyer_signed_at", "provider_signed_by",
                   "provider_signed_at"],
     "contract_milestones": ["contract_id", "position", "kind", "title", "due_date", "payment_percent", "accepted_at",
-                            "accepted_by", "waits_for"],
+                            "accepted_by", "waits_for", "stage"],
     "resources": ["id", "funder_id", "kind", "title", "description", "amount_fen", "quantity", "available_from",
                   "available_until", "categories", "jurisdiction_ids", "beneficiary_groups", "conditions", "private",
                   "created_by", "created_at", "withdrawn_at"],

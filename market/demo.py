@@ -28,6 +28,10 @@ from market.core.access import Identity
 from market.core.clock import on_day
 from market.core.errors import Invalid, InvalidFields
 from market.core.settings import Settings
+from market.delivery import services as delivery
+from market.delivery.reports import services as reports
+from market.delivery.reports.models import ReportInput, ReturnInput, SpendingInput
+from market.delivery.reports.models import TargetInput as Achieved
 from market.evaluation import services as engine
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
@@ -320,25 +324,29 @@ async def _on(conn: asyncpg.Connection, start: datetime, days: float) -> None:
 
 async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
                      evaluators: tuple[str, str], title: str, code: str, budget: int, start: datetime,
-                     objection: bool = True) -> int:
-    """A call published at `start`, bid for, scored by a panel after its 21-day deadline and awarded the
-    day after: its notice runs from there, with one objection answered if asked for."""
+                     objection: bool = True, bidders: tuple[int, int] = (6, 10),
+                     service: tuple[date, date] | None = None) -> int:
+    """A call published at `start` (for `service`, the demo's year unless said), bid for by two
+    providers, scored by a panel after its 21-day deadline and awarded the day after to the first:
+    its notice runs from there, with one objection by the second answered if asked for."""
+    winner, runner_up = ngos[bidders[0]], ngos[bidders[1]]
     await _on(conn, start, 0)
     project_id = await project(title, code, budget, f"{title}，为期一年。")
-    call_id = await calls.create_call(conn, bureau, call(project_id, f"{title}项目采购", budget))
+    call_id = await calls.create_call(conn, bureau, call(project_id, f"{title}项目采购", budget,
+                                                         service=service or (date(2027, 1, 1), date(2027, 12, 31))))
     await calls.publish_call(conn, bureau, call_id)
     await _on(conn, start, 5)
-    await bids.submit(conn, ngos[6], call_id, _bid(budget * 95 // 100, f"{title}：派驻专业社工团队"))
+    await bids.submit(conn, winner, call_id, _bid(budget * 95 // 100, f"{title}：派驻专业社工团队"))
     await _on(conn, start, 9)
-    await bids.submit(conn, ngos[10], call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
+    await bids.submit(conn, runner_up, call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
     await _on(conn, start, 21.5)
     panel_id = await panels.form_panel(conn, bureau, call_id)
-    await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: (85, 80, 82), ngos[10].org_id: (78, 75, 80)})
+    await _score_panel(conn, bureau, panel_id, evaluators, {winner.org_id: (85, 80, 82), runner_up.org_id: (78, 75, 80)})
     await _on(conn, start, 22)
     await awards.award(conn, bureau, call_id)
     if objection:
         await _on(conn, start, 22.5)
-        raised = await awards.object_to(conn, ngos[10], call_id, "我方报价更低，请说明价格分的计算方法。")
+        raised = await awards.object_to(conn, runner_up, call_id, "我方报价更低，请说明价格分的计算方法。")
         await _on(conn, start, 23)
         await awards.answer_objection(conn, bureau, raised, "reject",
                                       "价格分按“最低报价÷本报价×100”计算，已在评分办法中公布；综合得分排序无误。")
@@ -374,11 +382,11 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
             budget_line="2026年区级政府购买服务资金", jurisdiction_id=district))
 
     def call(project_id: int, title: str, budget: int, procedure: str = "open_competition", days: int | None = 21,
-             **extra: object) -> CallInput:
+             service: tuple[date, date] = (date(2027, 1, 1), date(2027, 12, 31)), **extra: object) -> CallInput:
         now = clock.now().replace(minute=0, second=0, microsecond=0)
         return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title,
                          description=f"{title}。欢迎符合条件的社会组织投标，详见评分办法。", budget_ceiling_fen=budget,
-                         service_start=date(2027, 1, 1), service_end=date(2027, 12, 31), service_place="上城区",
+                         service_start=service[0], service_end=service[1], service_place="上城区",
                          deadline_at=now + timedelta(days=days) if days is not None else None,
                          criteria=_criteria(), **extra)
 
@@ -455,6 +463,67 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await _on(conn, today, 0)
     bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
     await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
+    await _delivery(conn, bureau, ngos, project, call, evaluators, today)
+
+
+# Contracts in delivery (provider, title, catalogue item, budget, the mid-term report's due date in days
+# from today, what has happened to the report): each report at another step of its life.
+DELIVERY = [
+    (1, "南星街道困境家庭帮扶服务", "05.01.01", 9_600_000, 5, "draft"),
+    (6, "湖滨街道独居老人精神慰藉服务", "08.01.01", 12_000_000, 3, "submitted"),
+    (10, "四季青街道青少年课后托管服务", "05.01.01", 8_800_000, -5, "returned"),
+    (1, "彭埠街道社区融合助残服务", "05.01.01", 7_200_000, -18, "accepted"),
+]
+
+
+async def _delivery(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
+                    evaluators: tuple[str, str], today: datetime) -> None:
+    """Short contracts signed by both some seven weeks ago, each first payment made, and their mid-term
+    reports: one due within the week with a draft started, one submitted and waiting for the bureau,
+    one returned for correction, one accepted."""
+    start = today - timedelta(days=85)
+    service_start = (start + timedelta(days=37)).date()
+    for n, (provider, title, code, budget, due_in, step) in enumerate(DELIVERY):
+        due = (today + timedelta(days=due_in)).date()
+        service = (service_start, service_start + 2 * (due - service_start))  # the mid-term report halfway
+        other = 10 if provider != 10 else 6
+        call_id = await _evaluated(conn, bureau, ngos, project, call, evaluators, title, code, budget,
+                                   start + timedelta(hours=n), objection=False, bidders=(provider, other),
+                                   service=service)
+        await _on(conn, start, 35 + n / 10)
+        contract_id = await contracts.generate(conn, bureau, call_id)
+        await contracts.sign(conn, bureau, contract_id)
+        await _on(conn, start, 36 + n / 10)
+        await contracts.sign(conn, ngos[provider], contract_id)
+        await _on(conn, start, 37.5 + n / 10)
+        await delivery.accept_milestone(conn, bureau, contract_id, 1)
+        await _report(conn, bureau, ngos[provider], contract_id, due, step, today)
+
+
+async def _report(conn: asyncpg.Connection, bureau: Identity, provider: Identity, contract_id: int, due: date,
+                  step: str, today: datetime) -> None:
+    """The mid-term report (milestone 2) taken to `step`, told on the clock around its due date."""
+    before = (due - today.date()).days
+    await _on(conn, today, min(before - 3, -2))
+    paid = await conn.fetchval("select coalesce(sum(amount_fen), 0)::bigint from disbursements "
+                               "where contract_id = $1", contract_id)
+    written = step != "draft"  # a draft is half written: no satisfaction figure, no narrative yet
+    await reports.save(conn, provider, contract_id, 2, ReportInput(
+        activities="完成服务对象需求评估与建档；每周开展入户探访与小组活动，组建志愿者队伍两支。",
+        narrative="服务按计划推进，服务对象参与积极；个别家庭入户时间难以协调，下半年增加周末服务时段。" if written else "",
+        targets=[Achieved(position=1, achieved=6000 if written else 3000, note="含电话回访"),
+                 Achieved(position=2, achieved=96 if written else None)],
+        spending=[SpendingInput(position=1, spent_fen=paid // 2), SpendingInput(position=2, spent_fen=paid // 5)]))
+    if step == "draft":
+        return
+    await reports.submit(conn, provider, contract_id, 2)
+    if step == "returned":
+        await _on(conn, today, before - 1)
+        await reports.return_report(conn, bureau, contract_id, 2, ReturnInput(
+            comment="请补充活动签到表和照片，并按预算科目说明“服务物资与餐费补贴”的支出明细。"))
+    elif step == "accepted":
+        await _on(conn, today, before + 3)
+        await reports.accept(conn, bureau, contract_id, 2)
 
 
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:

@@ -84,6 +84,13 @@ class Verb(StrEnum):
     CONTRACT_EDIT = "contract.edit"
     CONTRACT_SIGN = "contract.sign"
     MILESTONE_ACCEPT = "contract.milestone_accept"
+    REPORT_SAVE = "report.save"
+    REPORT_SUBMIT = "report.submit"
+    REPORT_RETURN = "report.return"
+    REPORT_RESUBMIT = "report.resubmit"
+    REPORT_ACCEPT = "report.accept"
+    REPORT_OVERDUE = "report.overdue"
+    REPORT_NOT_FILED = "report.not_filed"
     PLEDGE_CREATE = "pledge.create"
     PLEDGE_STATUS = "pledge.status"  # written before each move had its own verb; older entries carry it
     PAYMENT_RECORD = "payment.record"
@@ -189,6 +196,13 @@ VERB_NAMES = {
     Verb.CONTRACT_EDIT: N_("Contract milestones changed"),
     Verb.CONTRACT_SIGN: N_("Contract signed"),
     Verb.MILESTONE_ACCEPT: N_("Contract milestone accepted"),
+    Verb.REPORT_SAVE: N_("Report draft saved"),
+    Verb.REPORT_SUBMIT: N_("Report submitted"),
+    Verb.REPORT_RETURN: N_("Report returned for correction"),
+    Verb.REPORT_RESUBMIT: N_("Report resubmitted"),
+    Verb.REPORT_ACCEPT: N_("Report accepted"),
+    Verb.REPORT_OVERDUE: N_("Report overdue"),
+    Verb.REPORT_NOT_FILED: N_("Report not filed: the stage counts as failed"),
     Verb.PLEDGE_CREATE: N_("Pledge made"),
     Verb.PLEDGE_STATUS: N_("Pledge moved to another stage"),
     Verb.PAYMENT_RECORD: N_("Payment recorded"),

@@ -74,6 +74,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     matching_weights: str = ""
     milestone_early_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 7
+    report_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 15
     test_clock: bool = False
 
     @property
@@ -134,6 +135,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
                                 "/matching/weights"),
     "MARKET_MILESTONE_EARLY_DAYS": ("milestone_early_days", "how many days before its due date a contract milestone "
                                     "may be accepted (default 7)"),
+    "MARKET_REPORT_GRACE_DAYS": ("report_grace_days", "how many days after its due date a provider's report may "
+                                 "still be filed before its stage counts as a failed evaluation (default 15)"),
     "MARKET_TEST_CLOCK": ("test_clock", "tests only, never in production: true lets POST /_test/clock move the "
                           "clock every time rule reads"),
 }

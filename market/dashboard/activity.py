@@ -94,6 +94,13 @@ SENTENCES: dict[Verb, str] = {
     Verb.CONTRACT_EDIT: N_("%(who)s changed the milestones of the contract for “%(what)s”"),
     Verb.CONTRACT_SIGN: N_("%(who)s signed the contract for “%(what)s”"),
     Verb.MILESTONE_ACCEPT: N_("%(who)s accepted a milestone of the contract for “%(what)s”"),
+    Verb.REPORT_SAVE: N_("%(who)s saved a report draft for “%(what)s”"),
+    Verb.REPORT_SUBMIT: N_("%(who)s submitted a report for “%(what)s”"),
+    Verb.REPORT_RETURN: N_("%(who)s returned a report for “%(what)s” for correction"),
+    Verb.REPORT_RESUBMIT: N_("%(who)s resubmitted a report for “%(what)s”"),
+    Verb.REPORT_ACCEPT: N_("%(who)s accepted a report for “%(what)s”"),
+    Verb.REPORT_OVERDUE: N_("A report for “%(what)s” is overdue"),
+    Verb.REPORT_NOT_FILED: N_("A report for “%(what)s” was not filed in time: its stage counts as failed"),
     Verb.PLEDGE_CREATE: N_("%(who)s pledged to “%(what)s”"),
     Verb.PLEDGE_STATUS: N_("The pledge to “%(what)s” moved to another stage"),
     Verb.PAYMENT_RECORD: N_("%(who)s recorded a payment to “%(what)s”"),
@@ -146,7 +153,8 @@ _PARAMS = {"call": "calls", "project": "projects", "need": "needs", "bid": "bids
            "panel": "panels", "objection": "objections", "contract": "contracts", "pledge": "pledges",
            "payment": "payments", "organisation": "organisations", "catalogue_version": "catalogue_versions",
            "fair": "fairs", "fund": "funds", "resource": "resources", "jurisdiction": "jurisdictions",
-           "user": "users", "indicator_version": "indicator_versions"}
+           "user": "users", "indicator_version": "indicator_versions",
+           "delivery_report": "delivery_reports"}
 
 
 def _lookup(event: AuditEvent) -> tuple[str, str] | None:

@@ -66,6 +66,8 @@ KIND_NAMES = {
     "contracts_to_prepare": N_("Notices ended: contracts to prepare"),
     "contracts_to_sign": N_("Contracts to sign"),
     "milestones_due": N_("Contract milestones due"),
+    "reports_due": N_("Reports to file"),
+    "reports_to_review": N_("Reports waiting for your review"),
     "transfers_to_confirm": N_("Bank transfers to confirm"),
     "calls_to_bid": N_("Open calls you may bid on"),
     "questions_answered": N_("Your questions answered"),
@@ -86,6 +88,8 @@ KIND_DATES = {
     "contracts_to_prepare": N_("notice ended %(date)s"),
     "contracts_to_sign": N_("prepared %(date)s"),
     "milestones_due": N_("due %(date)s"),
+    "reports_due": N_("due %(date)s"),
+    "reports_to_review": N_("submitted %(date)s"),
     "transfers_to_confirm": N_("recorded %(date)s"),
     "calls_to_bid": N_("deadline %(date)s"),
     "questions_answered": N_("answered %(date)s"),
@@ -101,6 +105,8 @@ STATE_NAMES = {
     "withdrawn": N_("withdrawn"), "no_panel": N_("no panel yet"), "forming": N_("panel being formed"),
     "open": N_("open for registration"), "registered": N_("you are registered"), "live": N_("live now"),
     "chair": N_("you chair it"), "member": N_("member"),
+    "due": N_("due soon"), "overdue": N_("overdue"), "returned": N_("returned for correction"),
+    "submitted": N_("submitted"), "resubmitted": N_("resubmitted after correction"),
 }
 
 

@@ -147,6 +147,34 @@ select c.title_zh, c.title_en, null::timestamptz as at, m.due_date, '/contracts/
  order by m.due_date, k.id, m.position
  limit $1"""
 
+# The provider's reports to file: due within the notice days (or overdue) and not submitted, or
+# returned for correction. $1 limit, $2 org, $3 today, $4 the last due date shown
+REPORTS_DUE = """
+select c.title_zh, c.title_en, null::timestamptz as at, m.due_date,
+       '/contracts/' || k.id || '/reports/' || m.position as link,
+       case when r.status = 'returned' then 'returned' when m.due_date < $3 then 'overdue' else 'due' end as state,
+       null::int as batch, null::bigint as amount_fen, m.title as detail, count(*) over () as total
+  from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
+  left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
+ where k.provider_id = $2 and k.status = 'signed' and m.kind = 'report'
+   and (r.status = 'returned' or (coalesce(r.status, 'draft') = 'draft' and m.accepted_at is null and m.due_date <= $4))
+ order by m.due_date, k.id, m.position
+ limit $1"""
+
+# Reports submitted (or resubmitted) to the buyer, waiting for its review, the longest waiting first.
+# $1 limit, $2 org
+REPORTS_TO_REVIEW = """
+select c.title_zh, c.title_en, v.submitted_at as at, null::date as due_date,
+       '/contracts/' || k.id || '/reports/' || r.position as link, r.status as state, null::int as batch,
+       null::bigint as amount_fen, m.title as detail, count(*) over () as total
+  from delivery_reports r join contracts k on k.id = r.contract_id join calls c on c.id = k.call_id
+  join contract_milestones m on m.contract_id = r.contract_id and m.position = r.position
+  join report_versions v on v.report_id = r.id
+                        and v.version = (select max(x.version) from report_versions x where x.report_id = r.id)
+ where k.buyer_id = $2 and r.status in ('submitted', 'resubmitted')
+ order by v.submitted_at, r.id
+ limit $1"""
+
 # Bank transfers recorded to the organisation, as a project's buyer or a fund's owner.
 # $1 limit, $2 org
 TRANSFERS_TO_CONFIRM = """
@@ -329,7 +357,7 @@ select n.title as title_zh, '' as title_en, n.created_at as at, null::date as du
 # $1… are the ids of each type, in the order of OBJECT_TITLE_LISTS.
 OBJECT_TITLE_LISTS = ("calls", "projects", "needs", "bids", "questions", "panels", "objections", "contracts",
                       "pledges", "payments", "organisations", "catalogue_versions", "fairs", "funds", "resources",
-                      "jurisdictions", "users", "files", "indicator_versions")
+                      "jurisdictions", "users", "files", "indicator_versions", "delivery_reports")
 OBJECT_TITLES = """
 select 'call' as type, c.id::text as id, c.title_zh, c.title_en from calls c where c.id = any($1::bigint[])
 union all
@@ -388,4 +416,8 @@ union all
 select 'file', f.id::text, f.filename, '' from files f where f.id = any($18::uuid[])
 union all
 select 'indicator_version', v.id::text, v.title_zh, v.title_en from indicator_versions v
- where v.id = any($19::bigint[])"""
+ where v.id = any($19::bigint[])
+union all
+select 'delivery_report', r.id::text, c.title_zh, c.title_en
+  from delivery_reports r join contracts k on k.id = r.contract_id join calls c on c.id = k.call_id
+ where r.id = any($20::bigint[])"""

@@ -77,6 +77,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "buyer")
             await lists.add("milestones_due", sql.MILESTONES_DUE, None, org, "buyer",
                             today + timedelta(days=early_days))
+        if role in BUYER_ACTORS:
+            await lists.add("reports_to_review", sql.REPORTS_TO_REVIEW, None, org)
         if role in RECEIVERS:
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.
@@ -89,6 +91,9 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         if role in SIGNERS:
             await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "provider")
             await lists.add("milestones_due", sql.MILESTONES_DUE, None, org, "provider",
+                            today + timedelta(days=MILESTONE_NOTICE_DAYS))
+        if role in BUYER_ACTORS:
+            await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif identity.acts_for_verified and identity.org_kind == "funder":

@@ -1,5 +1,40 @@
+from litestar.datastructures import State
+
 from market.core.domain import Domain
+from market.core.i18n import N_, gettext
 from market.delivery import rounds
 from market.delivery.controllers import ContractApi, ContractPages
+from market.delivery.reports import jobs as report_jobs
+from market.delivery.reports.controllers import ReportApi, ReportPages
+from market.delivery.reports.models import EVIDENCE_KIND_NAMES, REPORT_STATUS_NAMES
 
-DOMAIN = Domain("delivery", routes=[ContractPages, ContractApi], install=lambda _: rounds.register())
+
+async def _report_clock(state: State) -> None:
+    await report_jobs.run(state.pool, state.settings.report_grace_days, state.settings.timezone)
+
+
+DOMAIN = Domain(
+    "delivery",
+    routes=[ContractPages, ContractApi, ReportPages, ReportApi],
+    template_globals={"REPORT_STATUS_NAMES": REPORT_STATUS_NAMES, "EVIDENCE_KIND_NAMES": EVIDENCE_KIND_NAMES,
+                      "evidence_choices": lambda: [(k, gettext(v)) for k, v in EVIDENCE_KIND_NAMES.items()]},
+    notification_kinds={
+        "report_due": N_("Your report on “%(title)s” is due on %(due)s."),
+        "report_overdue": N_("The report on “%(title)s” was due on %(due)s and has not been submitted; if it is "
+                             "not submitted within %(days)s days of that date, the stage counts as failed."),
+        "report_not_filed": N_("The report on “%(title)s” was not submitted within %(days)s days of its due date: "
+                               "that stage counts as a failed evaluation."),
+        "report_submitted": N_("A report on “%(title)s” was submitted for your review."),
+        "report_resubmitted": N_("A corrected report on “%(title)s” was resubmitted for your review."),
+        "report_returned": N_("Your report on “%(title)s” was returned for correction."),
+        "report_accepted": N_("Your report on “%(title)s” was accepted."),
+    },
+    done_messages={
+        "report_saved": N_("The draft is saved. Submit it when it is complete."),
+        "report_submitted": N_("The report is submitted. The buyer has been told."),
+        "report_returned": N_("The report is returned to the provider with your comments."),
+        "report_accepted": N_("The report is accepted."),
+    },
+    jobs=[_report_clock],
+    install=lambda _: rounds.register(),
+)

@@ -16,6 +16,8 @@ class MilestoneState(msgspec.Struct, frozen=True, kw_only=True):
     amount_fen: int  # what accepting it pays (0 for a milestone that pays nothing)
     acceptable: bool
     why_not: str | None  # in the reader's language
+    report_status: str | None = None  # a report milestone's report: draft, submitted, … (None: not started)
+    report_late: bool = False
 
 
 class ContractView(Contract, frozen=True, kw_only=True):

@@ -67,7 +67,9 @@ async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_day
     contract = await conn.fetchrow("select amount_fen, status from contracts where id = $1", contract_id)
     rows = await conn.fetch(
         "select m.*, coalesce((select sum(d.amount_fen) from disbursements d where d.contract_id = m.contract_id "
-        "and d.position = m.position), 0)::bigint as paid_fen from contract_milestones m "
+        "and d.position = m.position), 0)::bigint as paid_fen, r.status as report_status, "
+        "coalesce(r.late, false) as report_late from contract_milestones m "
+        "left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position "
         "where m.contract_id = $1 order by m.position", contract_id)
     shares = milestone_amounts(contract["amount_fen"],
                                {r["position"]: r["payment_percent"] for r in rows if r["kind"] == "payment"})
@@ -81,7 +83,8 @@ async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_day
         states.append(MilestoneState(position=r["position"], accepted_at=r["accepted_at"], paid_fen=r["paid_fen"],
                                      amount_fen=shares.get(r["position"], 0),
                                      acceptable=r["accepted_at"] is None and refusal is None,
-                                     why_not=refusal.text() if refusal else None))
+                                     why_not=refusal.text() if refusal else None,
+                                     report_status=r["report_status"], report_late=r["report_late"]))
         earlier_open = earlier_open or r["accepted_at"] is None
     return states
 

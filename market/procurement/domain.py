@@ -31,6 +31,7 @@ DOMAIN = Domain(
         "OBJECTION_STATUS_NAMES": OBJECTION_STATUS_NAMES, "BATCH_STATUS_NAMES": BATCH_STATUS_NAMES,
         "CONTRACT_STATUS_NAMES": contracts.CONTRACT_STATUS_NAMES, "MILESTONE_KIND_NAMES": contracts.MILESTONE_KIND_NAMES,
         "WAITS_FOR_NAMES": contracts.WAITS_FOR_NAMES, "milestone_title": contracts.milestone_title,
+        "REPORT_STAGE_NAMES": contracts.REPORT_STAGE_NAMES,
         "CALL_ACTION_NAMES": calls_workflow.CALL_ACTION_NAMES,
         "urgency_choices": lambda: [(k, gettext(v)) for k, v in URGENCY_NAMES.items()],
         "procedure_choices": lambda procedures: [(p.code, localized(p)) for p in procedures],

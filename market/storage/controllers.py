@@ -69,9 +69,10 @@ class FilePages(Controller):
                       file_id: FromPath[uuid.UUID],
                       expires: Annotated[int, QueryParameter(ge=0, le=2**40)],
                       user: Annotated[int, QueryParameter(ge=0, le=2**62)],
-                      sig: Annotated[str, QueryParameter(max_length=128)] = "") -> Response:
-        files.check_link(settings, file_id, identity, expires, user, sig)
-        record, data = await files.read(conn, state.storage, identity, file_id)
+                      sig: Annotated[str, QueryParameter(max_length=128)] = "",
+                      grant: Annotated[int, QueryParameter(ge=0, le=1)] = 0) -> Response:
+        files.check_link(settings, file_id, identity, expires, user, sig, granted=grant == 1)
+        record, data = await files.read(conn, state.storage, identity, file_id, granted=grant == 1)
         return Response(data, media_type=record.content_type, headers={
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(record.filename)}",
             "Cache-Control": "private, no-store",

@@ -24,6 +24,7 @@ from market.core.access import Identity
 from market.core.errors import Forbidden, Gone, Invalid, NotFound, PayloadTooLarge
 from market.core.i18n import format_size
 from market.core.settings import Settings
+from market.storage import images
 from market.storage.backends import LocalStorage, S3Storage
 from market.storage.interfaces import FileStorage
 
@@ -94,7 +95,10 @@ def _row(row: asyncpg.Record) -> StoredFile:
 
 
 async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity,
-                data: bytes, filename: str, visibility: Visibility = "private") -> StoredFile:
+                data: bytes, filename: str, visibility: Visibility = "private",
+                strip_location: bool = False) -> StoredFile:
+    """Keep an uploaded file; with `strip_location`, an image loses the metadata that says where it
+    was taken (see images.without_location) before anything is kept."""
     if len(data) == 0:
         raise Invalid("The file is empty.", field="file")
     if len(data) > settings.max_upload_bytes:
@@ -106,6 +110,8 @@ async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
                       "Excel document, or plain text.", field="file")
     if visibility not in ("public", "private"):
         raise Invalid("Choose one of the options offered.", field="visibility")
+    if strip_location:
+        data = await asyncio.to_thread(images.without_location, data, content_type)
     file_id = uuid.uuid4()
     org = identity.org_id
     key = f"org{org}/{file_id.hex}" if org else f"user{identity.user_id}/{file_id.hex}"
@@ -147,8 +153,9 @@ async def get_record(conn: asyncpg.Connection, identity: Identity | None, file_i
     return _row(row)
 
 
-def _signature(secret: str, file_id: uuid.UUID, user_id: int, expires: int) -> str:
-    msg = f"file:{file_id}:{user_id}:{expires}".encode()
+def _signature(secret: str, file_id: uuid.UUID, user_id: int, expires: int, granted: bool = False) -> str:
+    # A granted link is signed over other words, so an ordinary link can never pass for one.
+    msg = f"{'grant' if granted else 'file'}:{file_id}:{user_id}:{expires}".encode()
     return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
 
 
@@ -161,10 +168,27 @@ def signed_link(settings: Settings, record: StoredFile, identity: Identity | Non
     return FileLink(f"/files/{record.id}/content?{query}", expires)
 
 
+def granted_link(settings: Settings, record: StoredFile, identity: Identity, now: float | None = None) -> FileLink:
+    """A link to a private file for a reader whom a domain above has found entitled to it, though not
+    of the owning organisation (the buyer and the evaluators reading the evidence of a provider's
+    report). Storage does not know why: the caller decides, and this link, made out to that reader
+    alone and expiring like any other, carries the decision in its signature. Never a public link."""
+    expires = int((now or time.time()) + settings.file_link_seconds)
+    query = urlencode({"expires": expires, "user": identity.user_id, "grant": 1,
+                       "sig": _signature(settings.secret_key, record.id, identity.user_id, expires, granted=True)})
+    return FileLink(f"/files/{record.id}/content?{query}", expires)
+
+
+async def record_of(conn: asyncpg.Connection, file_id: uuid.UUID) -> StoredFile | None:
+    """A file's details, for a domain that decides itself who may read it (see granted_link)."""
+    row = await conn.fetchrow(_FILE, file_id)
+    return None if row is None else _row(row)
+
+
 def check_link(settings: Settings, file_id: uuid.UUID, identity: Identity | None, expires: int, user: int,
-               sig: str, now: float | None = None) -> None:
-    expected = _signature(settings.secret_key, file_id, user, expires)
-    if not hmac.compare_digest(expected, sig):
+               sig: str, now: float | None = None, granted: bool = False) -> None:
+    expected = _signature(settings.secret_key, file_id, user, expires, granted)
+    if not hmac.compare_digest(expected, sig) or (granted and user == 0):
         raise Forbidden("This file link is not valid.")
     # A link made out to nobody (user 0) is for a public file; read() still checks who may see it.
     if user != 0 and (identity.user_id if identity else 0) != user:
@@ -174,10 +198,13 @@ def check_link(settings: Settings, file_id: uuid.UUID, identity: Identity | None
 
 
 async def read(conn: asyncpg.Connection, storage: FileStorage, identity: Identity | None,
-               file_id: uuid.UUID) -> tuple[StoredFile, bytes]:
-    """The contents, re-checking access: a link outlives a membership by at most its lifetime, never more."""
-    record = await get_record(conn, identity, file_id)
+               file_id: uuid.UUID, granted: bool = False) -> tuple[StoredFile, bytes]:
+    """The contents, re-checking access: a link outlives a membership by at most its lifetime, never
+    more. A granted link (checked by check_link) stands for the decision of the domain that made it."""
     row = await conn.fetchrow(_FILE, file_id)
+    if row is None:
+        raise NotFound()
+    record = _row(row) if granted else await get_record(conn, identity, file_id)
     try:
         data = await asyncio.to_thread(storage.get, row["storage_key"])
     except FileNotFoundError:

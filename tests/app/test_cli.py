@@ -117,6 +117,9 @@ async def test_demo_is_idempotent(database):
                                     "is null and a.reopened_at is null and a.notice_ends_at < now() and not exists "
                                     "(select 1 from contracts k where k.award_id = a.id)")
         offset = await conn.fetchval("select offset_seconds from clock_offset")
+        report_states = {r["status"]: r["late"] for r in await conn.fetch(
+            "select r.status, r.late from delivery_reports r join contracts k on k.id = r.contract_id "
+            "where k.status = 'signed'")}
     finally:
         await conn.close()
     assert first == second and counts == again
@@ -137,6 +140,8 @@ async def test_demo_is_idempotent(database):
     # A rolling docking run over the bureau's waiting projects, keeping a pin, suggesting providers.
     assert len(run["instance"]["needs"]) >= 3 and len(run["instance"]["pinned"]) == 1
     assert run["instance"]["pinned"][0] in [[a["need"], a["provider"]] for a in run["result"]["assignments"]]
+    # Contracts in delivery, their mid-term reports at every step, none of them late.
+    assert report_states == {"draft": False, "submitted": False, "returned": False, "accepted": False}
     # A newcomer can click through the whole process: a call in every state.
     assert statuses == set(CALL_STATUSES)
     assert {role for role, _, _ in first} >= {"platform admin", "buyer admin", "provider admin", "funder (enterprise)",

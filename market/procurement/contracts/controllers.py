@@ -45,7 +45,7 @@ class ContractPages(Controller):
     @get("/contracts/{contract_id:int}/pdf", opt={**PUBLIC_OPT, "shows": "pdf"})
     async def pdf(self, conn: Db, identity: MaybeUser, settings: Config, contract_id: FromPath[int]) -> Response:
         contract = await contracts.get(conn, identity, contract_id)
-        return Response(pdf.render_pdf(contract, settings.timezone), media_type="application/pdf",
+        return Response(pdf.render_pdf(contract, settings.timezone, settings.report_grace_days), media_type="application/pdf",
                         headers={"Content-Disposition": f'inline; filename="contract-{contract.id}.pdf"'})
 
     @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT)

@@ -17,6 +17,11 @@ MILESTONE_KIND_NAMES = {"delivery": N_("delivery"), "report": N_("report"), "pay
 WAITS_FOR_NAMES = {"none": N_("nothing"), "midterm": N_("a passed mid-term evaluation"),
                    "final": N_("a passed final evaluation")}
 WaitsFor = Literal["none", "midterm", "final"]
+# What a report milestone reports on: a mid-term or final report, which the evaluation of that stage
+# reads, or a progress report between them.
+REPORT_STAGE_NAMES = {"progress": N_("progress report"), "midterm": N_("mid-term report"),
+                      "final": N_("final report")}
+ReportStage = Literal["progress", "midterm", "final"]
 CONTRACT_STATUSES = ("draft", "buyer_signed", "provider_signed", "signed")
 
 
@@ -26,6 +31,7 @@ class MilestoneInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     due_date: date
     payment_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
     waits_for: WaitsFor = "none"
+    stage: ReportStage | None = None  # report milestones only; unsaid, a progress report
 
 
 class Milestones(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -19,10 +19,11 @@ def _both(msgid: str) -> str:
         return f"{gettext(msgid)} {msgid}"
 
 
-def render_pdf(contract: Contract, tz: str) -> bytes:
+def render_pdf(contract: Contract, tz: str, grace_days: int = 15) -> bytes:
     """The contract as a PDF in Chinese and English, with reportlab's built-in Chinese font (STSong-Light),
     which every PDF reader can show without the font being embedded. Times are in the deployment's
-    time zone `tz`, as the parties read a clock."""
+    time zone `tz`, as the parties read a clock; `grace_days` is how long after its deadline a report
+    not filed counts as a failed evaluation (settings.report_grace_days)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -57,8 +58,10 @@ def render_pdf(contract: Contract, tz: str) -> bytes:
         Paragraph("二、中期或末期评估不合格的，甲方暂停拨付，乙方限期整改；整改仍不合格的，甲方可以解除合同。"
                   " 2. If a mid-term or final evaluation fails, payments stop and Party B rectifies within the time "
                   "set; if it still fails, Party A may end the contract.", base),
-        Paragraph("三、乙方按时提交报告，逾期视为评估不合格。 3. A report later than its deadline counts as a "
-                  "failed evaluation.", base),
+        Paragraph(f"三、乙方按时提交报告；逾期提交的记为逾期，截止日后{grace_days}日内仍未提交的，视为该阶段评估不合格。"
+                  f" 3. Party B files its reports on time; a report filed after its deadline is recorded as late, "
+                  f"and one not filed within {grace_days} days after it counts as a failed evaluation of that "
+                  "stage.", base),
         Spacer(1, 4 * mm),
     ]
     rows = [["#", "节点 Milestone", "类型 Kind", "日期 Due", "拨付 Payment"]]

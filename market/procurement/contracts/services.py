@@ -48,11 +48,11 @@ def default_milestones(start: date, end: date) -> list[MilestoneInput]:
     first, report, second, delivered, final_report, last = STANDARD_TITLES
     return [
         MilestoneInput(kind="payment", title=first, due_date=start, payment_percent=40),
-        MilestoneInput(kind="report", title=report, due_date=middle),
+        MilestoneInput(kind="report", title=report, due_date=middle, stage="midterm"),
         MilestoneInput(kind="payment", title=second, due_date=middle + timedelta(days=14), payment_percent=30,
                        waits_for="midterm"),
         MilestoneInput(kind="delivery", title=delivered, due_date=end),
-        MilestoneInput(kind="report", title=final_report, due_date=end + timedelta(days=15)),
+        MilestoneInput(kind="report", title=final_report, due_date=end + timedelta(days=15), stage="final"),
         MilestoneInput(kind="payment", title=last, due_date=end + timedelta(days=30), payment_percent=30,
                        waits_for="final"),
     ]
@@ -68,6 +68,8 @@ def check_milestones(milestones: list[MilestoneInput], start: date, end: date) -
         errors.append(Invalid("Payment milestones, and only they, have a percentage.", field="milestones"))
     if any(m.waits_for != "none" and m.kind != "payment" for m in milestones):
         errors.append(Invalid("Only a payment milestone waits for an evaluation.", field="milestones"))
+    if any(m.stage is not None and m.kind != "report" for m in milestones):
+        errors.append(Invalid("Only a report milestone reports on a stage.", field="milestones"))
     if any(m.due_date < start - timedelta(days=31) or m.due_date > end + timedelta(days=180) for m in milestones):
         errors.append(Invalid("A milestone falls far outside the service period.", field="milestones"))
     if errors:
@@ -77,9 +79,10 @@ def check_milestones(milestones: list[MilestoneInput], start: date, end: date) -
 async def _save_milestones(conn: asyncpg.Connection, contract_id: int, milestones: list[MilestoneInput]) -> None:
     await conn.execute("delete from contract_milestones where contract_id = $1", contract_id)
     await conn.executemany(
-        "insert into contract_milestones (contract_id, position, kind, title, due_date, payment_percent, waits_for) "
-        "values ($1, $2, $3, $4, $5, $6, $7)",
-        [(contract_id, i, m.kind, m.title.strip(), m.due_date, m.payment_percent, m.waits_for)
+        "insert into contract_milestones (contract_id, position, kind, title, due_date, payment_percent, waits_for, "
+        "stage) values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [(contract_id, i, m.kind, m.title.strip(), m.due_date, m.payment_percent, m.waits_for,
+          (m.stage or "progress") if m.kind == "report" else None)
          for i, m in enumerate(sorted(milestones, key=lambda m: m.due_date), start=1)])
 
 
@@ -208,7 +211,7 @@ async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: 
     if not may_read(identity, row):
         raise NotFound()
     milestones = [MilestoneInput(kind=r["kind"], title=r["title"], due_date=r["due_date"],
-                                 payment_percent=r["payment_percent"], waits_for=r["waits_for"])
+                                 payment_percent=r["payment_percent"], waits_for=r["waits_for"], stage=r["stage"])
                   for r in await conn.fetch("select * from contract_milestones where contract_id = $1 order by position",
                                             contract_id)]
     return Contract(**{k: row[k] for k in Contract.__struct_fields__ if k != "milestones"}, milestones=milestones)
