@@ -85,6 +85,10 @@ SENTENCES: dict[Verb, str] = {
     Verb.CONTRACT_EDIT: N_("%(who)s changed the milestones of the contract for “%(what)s”"),
     Verb.CONTRACT_SIGN: N_("%(who)s signed the contract for “%(what)s”"),
     Verb.MILESTONE_ACCEPT: N_("%(who)s accepted a milestone of the contract for “%(what)s”"),
+    Verb.CONTRACT_RECTIFY: N_("%(who)s set a rectification deadline for the contract for “%(what)s”"),
+    Verb.CONTRACT_REEVALUATE: N_("%(who)s ordered a new evaluation of the contract for “%(what)s”"),
+    Verb.CONTRACT_END: N_("%(who)s ended the contract for “%(what)s”"),
+    Verb.CONTRACT_COMPLETE: N_("The contract for “%(what)s” is completed"),
     Verb.PLEDGE_CREATE: N_("%(who)s pledged to “%(what)s”"),
     Verb.PLEDGE_STATUS: N_("The pledge to “%(what)s” moved to another stage"),
     Verb.PAYMENT_RECORD: N_("%(who)s recorded a payment to “%(what)s”"),
@@ -97,6 +101,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.PLEDGE_DISBURSE: N_("The pledge to “%(what)s” has all been paid out to the provider"),
     Verb.PLEDGE_CANCEL: N_("The pledge to “%(what)s” was cancelled"),
     Verb.PLEDGE_REFUND: N_("The pledge to “%(what)s” was refunded"),
+    Verb.PLEDGE_RETURN: N_("The pledge to “%(what)s” came back to its fund when the contract ended"),
     Verb.RESOURCE_CREATE: N_("%(who)s listed the resource “%(what)s”"),
     Verb.RESOURCE_EDIT: N_("%(who)s changed the resource “%(what)s”"),
     Verb.RESOURCE_WITHDRAW: N_("%(who)s withdrew the resource “%(what)s”"),
@@ -129,6 +134,7 @@ GENERIC = N_("%(who)s: %(event)s, “%(what)s”")
 
 # object type → the page the object is read on.
 LINKS = {"call": "/calls/{id}", "project": "/projects/{id}", "need": "/needs/{id}", "contract": "/contracts/{id}",
+         "delivery": "/contracts/{id}#delivery",
          "pledge": "/pledges/{id}", "panel": "/panels/{id}", "organisation": "/organisations/{id}",
          "catalogue_version": "/catalogue/versions/{id}", "fair": "/fairs/{id}", "fund": "/funds/{id}",
          "resource": "/resources/{id}", "file": "/files/{id}"}
@@ -150,6 +156,8 @@ def _lookup(event: AuditEvent) -> tuple[str, str] | None:
             return "file", str(uuid.UUID(event.object_id))
         except ValueError:
             return None
+    if event.object_type == "delivery" and event.object_id.isdigit():  # a contract's life after signing
+        return "contract", event.object_id
     if event.object_type in _PARAMS and event.object_id.isdigit():
         return event.object_type, event.object_id
     return None

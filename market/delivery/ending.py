@@ -22,7 +22,7 @@ its funders' money stays with the project for that one.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -43,6 +43,7 @@ from market.delivery.models import (
     Returned,
     StageOutcome,
 )
+from market.evaluation import scoring
 from market.evaluation import services as engine
 from market.evaluation.models import Candidate, Criterion
 from market.funding.ledger import disbursements
@@ -76,35 +77,71 @@ def grade(total: Any) -> str:
     return "A" if total >= GRADE_A else "B" if total >= PASS_MARK else "C"
 
 
+async def outcomes_of(conn: asyncpg.Connection, contract_ids: list[int]) -> dict[int, dict[str, StageOutcome]]:
+    """Where each evaluation of these contracts stands, in the same few statements however many:
+    the latest closed panel of a stage decides, unless a failure recorded for it came later."""
+    panels = await conn.fetch(
+        """select id, subject_id, subject_type, status, closed_at from panels
+            where subject_type in ('midterm', 'final') and subject_id = any($1::bigint[])
+            order by subject_id, subject_type, closed_at desc nulls last, id desc""", contract_ids)
+    failures = await conn.fetch(
+        """select distinct on (contract_id, stage) contract_id, stage, reason, at from contract_stage_failures
+            where contract_id = any($1::bigint[]) order by contract_id, stage, at desc, id desc""", contract_ids)
+    latest: dict[tuple[int, str], Any] = {}
+    evaluating: set[tuple[int, str]] = set()
+    for p in panels:
+        key = (p["subject_id"], p["subject_type"])
+        if p["status"] != "closed":
+            evaluating.add(key)
+        elif key not in latest:
+            latest[key] = p
+    totals: dict[int, Any] = {}
+    if latest:
+        ids = [p["id"] for p in latest.values()]
+        criteria: dict[int, list[Criterion]] = {}
+        for r in await conn.fetch("select panel_id, position, name_zh, name_en, weight, min_score, is_price "
+                                  "from panel_criteria where panel_id = any($1::bigint[]) order by position", ids):
+            criteria.setdefault(r["panel_id"], []).append(
+                Criterion(r["position"], r["name_zh"], r["name_en"], r["weight"], r["min_score"], r["is_price"]))
+        scores: dict[int, dict[int, Any]] = {}
+        for r in await conn.fetch("select panel_id, position, score from panel_consensus "
+                                  "where panel_id = any($1::bigint[])", ids):
+            scores.setdefault(r["panel_id"], {})[r["position"]] = r["score"]
+        totals = {i: scoring.weighted_total(criteria.get(i, []), scores.get(i, {})) for i in ids}
+    failed_at = {(f["contract_id"], f["stage"]): f for f in failures}
+    out: dict[int, dict[str, StageOutcome]] = {}
+    for contract_id in contract_ids:
+        out[contract_id] = {}
+        for stage in STAGES:
+            key = (contract_id, stage)
+            panel, failure = latest.get(key), failed_at.get(key)
+            now_evaluating = key in evaluating
+            if failure is not None and (panel is None or failure["at"] > panel["closed_at"]):
+                outcome = StageOutcome(stage=stage, outcome="failed", decided_at=failure["at"],
+                                       reason=gettext(failure["reason"]), evaluating=now_evaluating)
+            elif panel is None or totals[panel["id"]] is None:
+                outcome = StageOutcome(stage=stage, outcome=None, panel_id=panel and panel["id"],
+                                       evaluating=now_evaluating)
+            else:
+                total = totals[panel["id"]]
+                outcome = StageOutcome(stage=stage, outcome="passed" if total >= PASS_MARK else "failed", total=total,
+                                       grade=grade(total), decided_at=panel["closed_at"], panel_id=panel["id"],
+                                       evaluating=now_evaluating)
+            out[contract_id][stage] = outcome
+    return out
+
+
+async def stage_outcomes(conn: asyncpg.Connection, contract_id: int) -> dict[str, StageOutcome]:
+    return (await outcomes_of(conn, [contract_id]))[contract_id]
+
+
 async def stage_outcome(conn: asyncpg.Connection, contract_id: int, stage: str) -> StageOutcome:
-    """Where one evaluation stands: the latest closed panel decides, or a later recorded failure."""
-    panel = await conn.fetchrow("select id, closed_at from panels where subject_type = $1 and subject_id = $2 "
-                                "and status = 'closed' order by closed_at desc, id desc limit 1", stage, contract_id)
-    failure = await conn.fetchrow("select reason, at from contract_stage_failures where contract_id = $1 "
-                                  "and stage = $2 order by at desc, id desc limit 1", contract_id, stage)
-    evaluating = bool(await conn.fetchval("select 1 from panels where subject_type = $1 and subject_id = $2 "
-                                          "and status <> 'closed'", stage, contract_id))
-    if failure is not None and (panel is None or failure["at"] > panel["closed_at"]):
-        return StageOutcome(stage=stage, outcome="failed", decided_at=failure["at"], reason=gettext(failure["reason"]),
-                            evaluating=evaluating)
-    if panel is None:
-        return StageOutcome(stage=stage, outcome=None, evaluating=evaluating)
-    ranked = await engine.scoring_results(conn, panel["id"])
-    total = ranked[0].total if ranked else None
-    if total is None:
-        return StageOutcome(stage=stage, outcome=None, panel_id=panel["id"], evaluating=evaluating)
-    return StageOutcome(stage=stage, outcome="passed" if total >= PASS_MARK else "failed", total=total,
-                        grade=grade(total), decided_at=panel["closed_at"], panel_id=panel["id"],
-                        evaluating=evaluating)
+    return (await stage_outcomes(conn, contract_id))[stage]
 
 
 async def evaluation_outcome(conn: asyncpg.Connection, contract_id: int, stage: str) -> str | None:
     """'passed', 'failed', or None while the stage is not decided."""
     return (await stage_outcome(conn, contract_id, stage)).outcome
-
-
-async def stage_outcomes(conn: asyncpg.Connection, contract_id: int) -> dict[str, StageOutcome]:
-    return {stage: await stage_outcome(conn, contract_id, stage) for stage in STAGES}
 
 
 def failed_stage(outcomes: dict[str, StageOutcome]) -> str | None:
@@ -330,6 +367,48 @@ async def complete_if_done(conn: asyncpg.Connection, identity: Identity, contrac
 
     await step(conn, DELIVERY, "complete", row["status"], object_id=contract_id, capacities={BUYER},
                actor=identity.user_id, organisation=identity.org_id, write=write)
+
+
+# The buyer's contracts in delivery whose next milestone to accept is a payment waiting for an
+# evaluation, or which have a delivery panel or a recorded failure: what the workbench lists are read
+# from these, the outcome of each stage decided as everywhere else.
+_WORKBENCH = """
+select k.id, c.title_zh, c.title_en, o.name_zh as provider_name, coalesce(d.status, 'in_delivery') as status,
+       d.rectify_by, m.position, m.due_date, m.waits_for,
+       exists (select from panels p where p.subject_type in ('midterm', 'final') and p.subject_id = k.id)
+       or exists (select from contract_stage_failures f where f.contract_id = k.id) as evaluated
+  from contracts k join calls c on c.id = k.call_id join organisations o on o.id = k.provider_id
+  left join contract_delivery d on d.contract_id = k.id
+  left join contract_milestones m on m.contract_id = k.id
+        and m.position = (select min(n.position) from contract_milestones n
+                           where n.contract_id = k.id and n.accepted_at is null)
+ where k.buyer_id = $1 and k.status = 'signed' and coalesce(d.status, 'in_delivery') in ('in_delivery', 'rectifying')
+ order by k.id"""
+
+
+async def workbench_lists(conn: asyncpg.Connection, buyer_id: int,
+                          horizon: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """For the buyer's workbench: payments due by `horizon` that wait for an evaluation not yet
+    passed, and failed evaluations waiting for the buyer's decision (a rectification whose deadline
+    has come counts again: order the re-evaluation, or end). Rows in the workbench's Task shape."""
+    waiting: list[dict[str, Any]] = []
+    deciding: list[dict[str, Any]] = []
+    today = clock.today()
+    rows = await conn.fetch(_WORKBENCH, buyer_id)
+    evaluated = [r["id"] for r in rows if r["evaluated"]]
+    decided = await outcomes_of(conn, evaluated) if evaluated else {}
+    for row in rows:
+        task = {"title_zh": row["title_zh"], "title_en": row["title_en"] or "", "detail": row["provider_name"],
+                "link": f"/contracts/{row['id']}#delivery"}
+        outcomes = decided.get(row["id"]) or {s: StageOutcome(stage=s, outcome=None) for s in STAGES}
+        failed = failed_stage(outcomes)
+        if failed is not None and not outcomes[failed].evaluating and (
+                row["status"] == "in_delivery" or row["rectify_by"] <= today):
+            deciding.append({**task, "at": outcomes[failed].decided_at, "state": failed})
+        elif (failed is None and row["waits_for"] not in (None, "none") and row["due_date"] <= horizon
+              and outcomes[row["waits_for"]].outcome != "passed"):
+            waiting.append({**task, "due_date": row["due_date"], "state": row["waits_for"]})
+    return waiting, deciding
 
 
 async def _describe(conn: asyncpg.Connection, contract_id: int, stage: str) -> engine.Subject:

@@ -10,6 +10,7 @@ import pytest
 
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields
+from market.dashboard import services as dashboard
 from market.delivery import ending
 from market.delivery import services as delivery
 from market.delivery.models import EndInput, RectifyInput
@@ -265,3 +266,29 @@ async def test_accepting_the_last_milestone_completes_the_contract(pool, setting
         await do(pool, delivery.accept_milestone, buyer, signed, r["position"])
     assert await pool.fetchval("select status from contract_delivery where contract_id = $1", signed) == "completed"
     assert await pool.fetchval("select count(*) from audit_events where verb = 'contract.complete'") == 1
+
+
+async def test_the_buyers_workbench_lists_payments_waiting_and_failed_evaluations(pool, settings, world, signed):
+    async def lists(name="buyer_admin"):
+        async with pool.acquire() as conn:
+            view = await dashboard.workbench(conn, await who(pool, settings, world, name))
+        return {x.kind: [(t.link, t.state) for t in x.items] for x in view.lists}
+
+    await _to_midterm_payment(pool, settings, world, signed)
+    here = [(f"/contracts/{signed}#delivery", "midterm")]
+    assert lists_of(await lists(), "milestones_waiting_evaluation", "evaluations_to_decide") == (here, [])
+    await evaluate_delivery(pool, settings, world, signed, "midterm", total=50)
+    assert lists_of(await lists(), "milestones_waiting_evaluation", "evaluations_to_decide") == ([], here)
+    assert "evaluations_to_decide" not in await lists("provider_admin")
+    buyer = await who(pool, settings, world, "buyer_admin")
+    await do(pool, ending.rectify, buyer, signed, RectifyInput(rectify_by=clock.today() + timedelta(days=30),
+                                                               note="补齐服务记录与签到表"))
+    assert lists_of(await lists(), "milestones_waiting_evaluation", "evaluations_to_decide") == ([], [])
+    await travel(pool, days=30)  # the deadline has come: re-evaluate, or end
+    assert lists_of(await lists(), "milestones_waiting_evaluation", "evaluations_to_decide") == ([], here)
+    await do(pool, ending.reevaluate, buyer, signed)
+    assert lists_of(await lists(), "milestones_waiting_evaluation", "evaluations_to_decide") == ([], [])
+
+
+def lists_of(found, *kinds):
+    return tuple(found.get(kind, []) for kind in kinds)
