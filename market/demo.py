@@ -29,8 +29,13 @@ from market.core.clock import on_day
 from market.core.errors import Invalid, InvalidFields
 from market.core.settings import Settings
 from market.evaluation import services as engine
-from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.delivery import ending
+from market.delivery import services as delivery
+from market.delivery.models import EndInput, RectifyInput
+from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
 from market.funding import demo as funding_demo
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.matching import demo as fairs_demo
 from market.organisations import credit_code
 from market.organisations.services import insert_organisation
@@ -301,12 +306,13 @@ async def _on(conn: asyncpg.Connection, start: datetime, days: float) -> None:
 
 async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any, call: Any,
                      evaluators: tuple[str, str], title: str, code: str, budget: int, start: datetime,
-                     objection: bool = True) -> int:
+                     objection: bool = True, service: tuple[date, date] | None = None) -> int:
     """A call published at `start`, bid for, scored by a panel after its 21-day deadline and awarded the
     day after: its notice runs from there, with one objection answered if asked for."""
     await _on(conn, start, 0)
     project_id = await project(title, code, budget, f"{title}，为期一年。")
-    call_id = await calls.create_call(conn, bureau, call(project_id, f"{title}项目采购", budget))
+    call_id = await calls.create_call(conn, bureau, call(project_id, f"{title}项目采购", budget,
+                                                         **({"service": service} if service else {})))
     await calls.publish_call(conn, bureau, call_id)
     await _on(conn, start, 5)
     await bids.submit(conn, ngos[6], call_id, _bid(budget * 95 // 100, f"{title}：派驻专业社工团队"))
@@ -326,6 +332,59 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     return call_id
 
 
+async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any,
+                           call: Any, evaluators: tuple[str, str], today: datetime) -> int:
+    """Two contracts whose service began 52 days ago, their first payment made, and whose mid-term
+    evaluation failed last week: the bureau gave the first a month to put it right. Returns the
+    second, which the bureau ends once a funder's money is in it (see _end_with_money_back)."""
+    contract_ids = []
+    for n, (title, score) in enumerate((("南星街道独居老人探访关爱", (62, 50, 52)),
+                                        ("近江社区青少年课后托管", (48, 40, 45)))):
+        start = today - timedelta(days=88 - 2 * n)
+        service = ((today - timedelta(days=52)).date(), (today + timedelta(days=30)).date())
+        call_id = await _evaluated(conn, bureau, ngos, project, call, evaluators, title, "05.01.01", 6_000_000, start,
+                                   objection=False, service=service)
+        await _on(conn, today, -54)
+        contract_id = await contracts.generate(conn, bureau, call_id)
+        await contracts.sign(conn, bureau, contract_id)
+        await contracts.sign(conn, ngos[6], contract_id)
+        await _on(conn, today, -50)
+        await delivery.accept_milestone(conn, bureau, contract_id, 1)
+        await _on(conn, today, -8)
+        panel_id = await engine.create_panel(
+            conn, bureau, subject_type="midterm", subject_id=contract_id, criteria=[
+                Criterion(1, "资质与项目管理", "Qualification and management", 20, None, False),
+                Criterion(2, "服务交付与目标达成", "Delivery against targets", 50, None, False),
+                Criterion(3, "服务对象满意度", "Beneficiary satisfaction", 30, None, False)],
+            candidates=[Candidate(contract_id, ngos[6].org_id, "合同", None, clock.now())])
+        await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: score})
+        await _on(conn, today, -6)
+        await engine.close(conn, panel_id, bureau.user_id)
+        contract_ids.append(contract_id)
+    await _on(conn, today, -4)
+    await ending.rectify(conn, bureau, contract_ids[0], RectifyInput(
+        rectify_by=(today + timedelta(days=26)).date(),
+        note="探访记录不完整、入户频次未达合同约定：补齐探访台账与签到表，每周入户不少于两次。"))
+    return contract_ids[1]
+
+
+async def _end_with_money_back(conn: asyncpg.Connection, bureau: Identity, funder: Identity, contract_id: int,
+                               today: datetime) -> None:
+    """A funder backs the failing contract's project; the bureau then ends the contract, and the
+    funder's money, none of it paid out, goes back to it."""
+    await _on(conn, today, -3)
+    project_id = await conn.fetchval("select c.project_id from contracts k join calls c on c.id = k.call_id "
+                                     "where k.id = $1", contract_id)
+    pledge_id = await pledges.create(conn, funder, PledgeInput(target_type="project", target_id=project_id,
+                                                               amount_fen=3_000_000, note="支持青少年课后托管"))
+    payment_id = await pledges.record_offline(conn, funder, pledge_id, OfflinePaymentInput(
+        bank_reference=f"ABC-DEMO-{contract_id:04d}", paid_on=clock.today()))
+    await pledges.confirm_payment(conn, bureau, payment_id)
+    await _on(conn, today, -2)
+    await ending.end(conn, bureau, contract_id, EndInput(
+        reason="中期评估不合格（C级）：托管点未按约定开放，服务对象满意度不足五成，经约谈仍无改善，终止合同。"))
+
+
 async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
     """A demo user acting for the organisation they belong to."""
     row = await conn.fetchrow("select m.user_id, m.organisation_id, m.role, o.kind from memberships m "
@@ -337,12 +396,13 @@ async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
 
 
 async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int,
-                 ngos: dict[int, Identity], evaluators: tuple[str, str], today: datetime) -> None:
+                 ngos: dict[int, Identity], evaluators: tuple[str, str], today: datetime) -> int | None:
     """Calls in every state, so a newcomer can click through, each told at its time: open, draft, open
     all year with a decided batch, past its deadline with bids, under notice, an award ready for its
-    contract, a contract the bureau has signed, failed and cancelled."""
+    contract, a contract the bureau has signed, two in delivery whose mid-term evaluation failed,
+    failed and cancelled. Returns the failing contract the bureau is to end, on a first load."""
     if await conn.fetchval("select count(*) from calls"):
-        return
+        return None
 
     async def item(code: str) -> int:
         return await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id"
@@ -355,11 +415,11 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
             budget_line="2026年区级政府购买服务资金", jurisdiction_id=district))
 
     def call(project_id: int, title: str, budget: int, procedure: str = "open_competition", days: int | None = 21,
-             **extra: object) -> CallInput:
+             service: tuple[date, date] = (date(2027, 1, 1), date(2027, 12, 31)), **extra: object) -> CallInput:
         now = clock.now().replace(minute=0, second=0, microsecond=0)
         return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title,
                          description=f"{title}。欢迎符合条件的社会组织投标，详见评分办法。", budget_ceiling_fen=budget,
-                         service_start=date(2027, 1, 1), service_end=date(2027, 12, 31), service_place="上城区",
+                         service_start=service[0], service_end=service[1], service_place="上城区",
                          deadline_at=now + timedelta(days=days) if days is not None else None,
                          criteria=_criteria(), **extra)
 
@@ -371,6 +431,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     contract_id = await contracts.generate(conn, bureau, done)
     await _on(conn, today, -39)
     await contracts.sign(conn, bureau, contract_id)
+    to_end = await _failed_midterms(conn, bureau, ngos, project, call, evaluators, today)
     # Awarded 38 days ago, notice over: the bureau may prepare its contract now.
     await _evaluated(conn, bureau, ngos, project, call, evaluators, "清波街道邻里互助睦邻点建设", "05.01.01",
                      6_000_000, today - timedelta(days=60), objection=False)
@@ -436,6 +497,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await _on(conn, today, 0)
     bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
     await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
+    return to_end
 
 
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
@@ -552,10 +614,12 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
         residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
                                        communities[community])
     await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
-    await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
+    to_end = await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
                  {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)},
                  (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"), today)
     await funding_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders,
                             base_url=Settings().base_url, today=today)
     await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders, today=today)
+    if to_end is not None:
+        await _end_with_money_back(conn, _acting(bureau_admin, bureau), funders["csr09"], to_end, today)
     return logins

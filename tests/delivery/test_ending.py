@@ -292,3 +292,19 @@ async def test_the_buyers_workbench_lists_payments_waiting_and_failed_evaluation
 
 def lists_of(found, *kinds):
     return tuple(found.get(kind, []) for kind in kinds)
+
+
+async def test_the_demo_has_a_rectifying_and_an_ended_contract_with_its_money_back(database, pool):
+    from market.demo import load_demo
+
+    async with pool.acquire() as conn:
+        await load_demo(conn)
+    assert {r["status"]: r["n"] for r in await pool.fetch(
+        "select status, count(*) as n from contract_delivery group by status")} == {"rectifying": 1, "ended": 1}
+    ended = await pool.fetchval("select contract_id from contract_delivery where status = 'ended'")
+    kinds = {r["kind"] for r in await pool.fetch("select kind from contract_returns where contract_id = $1", ended)}
+    assert kinds == {"pledge_to_funder", "budget_kept"}  # the first payment came from the budget line
+    assert await pool.fetchval("select sum(balance_fen) from ledger_accounts") == 0
+    project = await pool.fetchval("select c.project_id from contracts k join calls c on c.id = k.call_id "
+                                  "where k.id = $1", ended)
+    assert await pool.fetchval("select balance_fen from ledger_accounts where key = $1", f"project:{project}") == 0
