@@ -13,7 +13,7 @@ from market.procurement.contracts.models import Contract
 
 STAGES = ("midterm", "final")
 STAGE_NAMES = {"midterm": N_("mid-term evaluation"), "final": N_("final evaluation")}
-OUTCOME_NAMES = {"passed": N_("passed"), "failed": N_("failed")}
+OUTCOME_NAMES = {"passed": N_("passed"), "failed": N_("did not pass")}
 # A contract's life once both have signed (the `delivery` machine, market.delivery.ending).
 DELIVERY_STATUSES = ("in_delivery", "rectifying", "ended", "completed")
 DELIVERY_STATUS_NAMES = {"in_delivery": N_("in delivery"), "rectifying": N_("rectifying after a failed evaluation"),

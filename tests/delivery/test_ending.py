@@ -105,7 +105,7 @@ async def test_a_failed_midterm_stops_later_payments_and_is_published(client, po
     view = (await client.get(f"/api/contracts/{signed}")).json()
     assert view["delivery"]["failed_stage"] == "midterm" and view["outcomes"][0]["outcome"] == "failed"
     stopped = next(s for s in view["states"] if s["position"] == by_wait["midterm"])
-    assert not stopped["acceptable"] and "mid-term evaluation failed" in stopped["why_not"]
+    assert not stopped["acceptable"] and "中期评估不合格" in stopped["why_not"]  # in the last page's language
     # The buyer sees its two choices there.
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     page = await client.get(f"/contracts/{signed}?lang=en")
