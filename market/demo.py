@@ -33,10 +33,14 @@ from market.delivery.reports import services as reports
 from market.delivery.reports.models import ReportInput, ReturnInput, SpendingInput
 from market.delivery.reports.models import TargetInput as Achieved
 from market.evaluation import services as engine
+from market.delivery import ending
+from market.delivery.models import EndInput, RectifyInput
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
-from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
 from market.funding import demo as funding_demo
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.matching import demo as fairs_demo
 from market.organisations import credit_code
 from market.organisations.services import insert_organisation
@@ -353,6 +357,62 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     return call_id
 
 
+async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int, Identity], project: Any,
+                           call: Any, evaluators: tuple[str, str], today: datetime) -> list[int]:
+    """Two contracts whose service began 52 days ago, their first payment made, and whose mid-term
+    evaluation failed last week: the bureau gave the first a month to put it right. Returns both, for
+    a funder to back and the bureau to end the second (see _end_with_money_back)."""
+    contract_ids = []
+    for n, (title, score) in enumerate((("南星街道独居老人探访关爱", (62, 50, 52)),
+                                        ("近江社区青少年课后托管", (48, 40, 45)))):
+        start = today - timedelta(days=88 - 2 * n)
+        service = ((today - timedelta(days=52)).date(), (today + timedelta(days=30)).date())
+        call_id = await _evaluated(conn, bureau, ngos, project, call, evaluators, title, "05.01.01", 6_000_000, start,
+                                   objection=False, service=service)
+        await _on(conn, today, -54)
+        contract_id = await contracts.generate(conn, bureau, call_id)
+        await contracts.sign(conn, bureau, contract_id)
+        await contracts.sign(conn, ngos[6], contract_id)
+        await _on(conn, today, -50)
+        await delivery.accept_milestone(conn, bureau, contract_id, 1)
+        await _on(conn, today, -8)
+        panel_id = await engine.create_panel(
+            conn, bureau, subject_type="midterm", subject_id=contract_id, criteria=[
+                Criterion(1, "资质与项目管理", "Qualification and management", 20, None, False),
+                Criterion(2, "服务交付与目标达成", "Delivery against targets", 50, None, False),
+                Criterion(3, "服务对象满意度", "Beneficiary satisfaction", 30, None, False)],
+            candidates=[Candidate(contract_id, ngos[6].org_id, "合同", None, clock.now())])
+        await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: score})
+        await _on(conn, today, -6)
+        await engine.close(conn, panel_id, bureau.user_id)
+        contract_ids.append(contract_id)
+    await _on(conn, today, -4)
+    await ending.rectify(conn, bureau, contract_ids[0], RectifyInput(
+        rectify_by=(today + timedelta(days=26)).date(),
+        note="探访记录不完整、入户频次未达合同约定：补齐探访台账与签到表，每周入户不少于两次。"))
+    return contract_ids
+
+
+async def _end_with_money_back(conn: asyncpg.Connection, bureau: Identity, funder: Identity,
+                               contract_ids: list[int], today: datetime) -> None:
+    """A funder backs both failing contracts' projects; the bureau then ends the second contract, and
+    the funder's money for it, none of it paid out, goes back to it. (The first one's money stays,
+    for the bureau to decide on when its rectification is due.)"""
+    for n, contract_id in enumerate(contract_ids):
+        await _on(conn, today, -3)
+        project_id = await conn.fetchval("select c.project_id from contracts k join calls c on c.id = k.call_id "
+                                         "where k.id = $1", contract_id)
+        pledge_id = await pledges.create(conn, funder, PledgeInput(
+            target_type="project", target_id=project_id, amount_fen=(1_000_000, 3_000_000)[n],
+            note=("支持独居老人探访", "支持青少年课后托管")[n]))
+        payment_id = await pledges.record_offline(conn, funder, pledge_id, OfflinePaymentInput(
+            bank_reference=f"ABC-DEMO-{contract_id:04d}", paid_on=clock.today()))
+        await pledges.confirm_payment(conn, bureau, payment_id)
+    await _on(conn, today, -2)
+    await ending.end(conn, bureau, contract_ids[1], EndInput(
+        reason="中期评估不合格（C级）：托管点未按约定开放，服务对象满意度不足五成，经约谈仍无改善，终止合同。"))
+
+
 async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
     """A demo user acting for the organisation they belong to."""
     row = await conn.fetchrow("select m.user_id, m.organisation_id, m.role, o.kind from memberships m "
@@ -364,12 +424,13 @@ async def _acting_user(conn: asyncpg.Connection, email: str) -> Identity:
 
 
 async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, district: int,
-                 ngos: dict[int, Identity], evaluators: tuple[str, str], today: datetime) -> None:
+                 ngos: dict[int, Identity], evaluators: tuple[str, str], today: datetime) -> list[int] | None:
     """Calls in every state, so a newcomer can click through, each told at its time: open, draft, open
     all year with a decided batch, past its deadline with bids, under notice, an award ready for its
-    contract, a contract the bureau has signed, failed and cancelled."""
+    contract, a contract the bureau has signed, two in delivery whose mid-term evaluation failed,
+    failed and cancelled. Returns the failing contract the bureau is to end, on a first load."""
     if await conn.fetchval("select count(*) from calls"):
-        return
+        return None
 
     async def item(code: str) -> int:
         return await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id"
@@ -398,6 +459,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     contract_id = await contracts.generate(conn, bureau, done)
     await _on(conn, today, -39)
     await contracts.sign(conn, bureau, contract_id)
+    failing = await _failed_midterms(conn, bureau, ngos, project, call, evaluators, today)
     # Awarded 38 days ago, notice over: the bureau may prepare its contract now.
     await _evaluated(conn, bureau, ngos, project, call, evaluators, "清波街道邻里互助睦邻点建设", "05.01.01",
                      6_000_000, today - timedelta(days=60), objection=False)
@@ -464,6 +526,7 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     bathing = await conn.fetchval("select id from projects where title_zh like '%助浴%' order by id limit 1")
     await calls.create_call(conn, street, call(bathing, "近江社区失能老人上门助浴服务采购", 4_320_000, days=30))
     await _delivery(conn, bureau, ngos, project, call, evaluators, today)
+    return failing
 
 
 # Contracts in delivery (provider, title, catalogue item, budget, the mid-term report's due date in days
@@ -642,10 +705,12 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
         residents[local] = await _user(conn, login("resident", local, community), name, pw, None, None,
                                        communities[community])
     await _needs_and_projects(conn, communities, residents, bureau, bureau_admin, offices["wangjiang"])
-    await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
+    failing = await _calls(conn, _acting(bureau_admin, bureau), _acting(*offices["wangjiang"]), district,
                  {n: _acting(*providers[n], kind="provider") for n in (1, 6, 10)},
                  (f"evaluator.expert1@{DOMAIN}", f"expert@{DOMAIN}"), today)
     await funding_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders,
                             base_url=Settings().base_url, today=today)
     await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders, today=today)
+    if failing is not None:
+        await _end_with_money_back(conn, _acting(bureau_admin, bureau), funders["csr09"], failing, today)
     return logins

@@ -118,13 +118,21 @@ async def travel(pool, **delta) -> None:
 async def evaluate_delivery(pool, settings, world, contract_id: int, stage: str, total: float = 80) -> int:
     """A closed mid-term or final evaluation of a contract's delivery, on the panel engine, with this total."""
     bureau = await who(pool, settings, world, "buyer_admin")
-    chair = await who(pool, settings, world, "evaluator")
     async with pool.acquire() as conn, conn.transaction():
         provider = await conn.fetchval("select provider_id from contracts where id = $1", contract_id)
         panel_id = await engine.create_panel(
             conn, bureau, subject_type=stage, subject_id=contract_id,
             criteria=[Criterion(1, "服务交付", "Delivery", 100, None, False)],
             candidates=[Candidate(contract_id, provider, "合同", None, clock.now())])
+    await score_delivery_panel(pool, settings, world, panel_id, contract_id, total)
+    return panel_id
+
+
+async def score_delivery_panel(pool, settings, world, panel_id: int, contract_id: int, total: float) -> None:
+    """Seat the evaluator as chair of a formed delivery panel, score the contract `total` and close it."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    chair = await who(pool, settings, world, "evaluator")
+    async with pool.acquire() as conn, conn.transaction():
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
         await engine.start_scoring(conn, bureau, panel_id)
         await engine.declare(conn, chair, panel_id, Declaration(candidate_id=contract_id, conflicted=False))
@@ -132,7 +140,6 @@ async def evaluate_delivery(pool, settings, world, contract_id: int, stage: str,
         await engine.record_consensus(conn, chair, panel_id, ScoreInput(candidate_id=contract_id, position=1,
                                                                          score=total))
         await engine.close(conn, panel_id, bureau.user_id)
-    return panel_id
 
 
 @pytest.fixture

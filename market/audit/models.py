@@ -91,6 +91,10 @@ class Verb(StrEnum):
     REPORT_ACCEPT = "report.accept"
     REPORT_OVERDUE = "report.overdue"
     REPORT_NOT_FILED = "report.not_filed"
+    CONTRACT_RECTIFY = "contract.rectify"
+    CONTRACT_REEVALUATE = "contract.reevaluate"
+    CONTRACT_END = "contract.end"
+    CONTRACT_COMPLETE = "contract.complete"
     PLEDGE_CREATE = "pledge.create"
     PLEDGE_STATUS = "pledge.status"  # written before each move had its own verb; older entries carry it
     PAYMENT_RECORD = "payment.record"
@@ -103,6 +107,7 @@ class Verb(StrEnum):
     PLEDGE_DISBURSE = "pledge.disburse"
     PLEDGE_CANCEL = "pledge.cancel"
     PLEDGE_REFUND = "pledge.refund"
+    PLEDGE_RETURN = "pledge.return"
     RESOURCE_CREATE = "resource.create"
     RESOURCE_EDIT = "resource.edit"
     RESOURCE_WITHDRAW = "resource.withdraw"
@@ -203,6 +208,10 @@ VERB_NAMES = {
     Verb.REPORT_ACCEPT: N_("Report accepted"),
     Verb.REPORT_OVERDUE: N_("Report overdue"),
     Verb.REPORT_NOT_FILED: N_("Report not filed: the stage counts as failed"),
+    Verb.CONTRACT_RECTIFY: N_("Rectification deadline set after a failed evaluation"),
+    Verb.CONTRACT_REEVALUATE: N_("Re-evaluation ordered after rectification"),
+    Verb.CONTRACT_END: N_("Contract ended"),
+    Verb.CONTRACT_COMPLETE: N_("Contract completed"),
     Verb.PLEDGE_CREATE: N_("Pledge made"),
     Verb.PLEDGE_STATUS: N_("Pledge moved to another stage"),
     Verb.PAYMENT_RECORD: N_("Payment recorded"),
@@ -215,6 +224,7 @@ VERB_NAMES = {
     Verb.PLEDGE_DISBURSE: N_("Pledge paid out in full"),
     Verb.PLEDGE_CANCEL: N_("Pledge cancelled"),
     Verb.PLEDGE_REFUND: N_("Pledge refunded"),
+    Verb.PLEDGE_RETURN: N_("Pledge money returned to its fund"),
     Verb.RESOURCE_CREATE: N_("Resource listed"),
     Verb.RESOURCE_EDIT: N_("Resource changed"),
     Verb.RESOURCE_WITHDRAW: N_("Resource withdrawn"),

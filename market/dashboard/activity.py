@@ -101,6 +101,10 @@ SENTENCES: dict[Verb, str] = {
     Verb.REPORT_ACCEPT: N_("%(who)s accepted a report for “%(what)s”"),
     Verb.REPORT_OVERDUE: N_("A report for “%(what)s” is overdue"),
     Verb.REPORT_NOT_FILED: N_("A report for “%(what)s” was not filed in time: its stage counts as failed"),
+    Verb.CONTRACT_RECTIFY: N_("%(who)s set a rectification deadline for the contract for “%(what)s”"),
+    Verb.CONTRACT_REEVALUATE: N_("%(who)s ordered a new evaluation of the contract for “%(what)s”"),
+    Verb.CONTRACT_END: N_("%(who)s ended the contract for “%(what)s”"),
+    Verb.CONTRACT_COMPLETE: N_("The contract for “%(what)s” is completed"),
     Verb.PLEDGE_CREATE: N_("%(who)s pledged to “%(what)s”"),
     Verb.PLEDGE_STATUS: N_("The pledge to “%(what)s” moved to another stage"),
     Verb.PAYMENT_RECORD: N_("%(who)s recorded a payment to “%(what)s”"),
@@ -113,6 +117,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.PLEDGE_DISBURSE: N_("The pledge to “%(what)s” has all been paid out to the provider"),
     Verb.PLEDGE_CANCEL: N_("The pledge to “%(what)s” was cancelled"),
     Verb.PLEDGE_REFUND: N_("The pledge to “%(what)s” was refunded"),
+    Verb.PLEDGE_RETURN: N_("The pledge to “%(what)s” came back to its fund when the contract ended"),
     Verb.RESOURCE_CREATE: N_("%(who)s listed the resource “%(what)s”"),
     Verb.RESOURCE_EDIT: N_("%(who)s changed the resource “%(what)s”"),
     Verb.RESOURCE_WITHDRAW: N_("%(who)s withdrew the resource “%(what)s”"),
@@ -145,6 +150,7 @@ GENERIC = N_("%(who)s: %(event)s, “%(what)s”")
 
 # object type → the page the object is read on.
 LINKS = {"call": "/calls/{id}", "project": "/projects/{id}", "need": "/needs/{id}", "contract": "/contracts/{id}",
+         "delivery": "/contracts/{id}#delivery",
          "pledge": "/pledges/{id}", "panel": "/panels/{id}", "organisation": "/organisations/{id}",
          "catalogue_version": "/catalogue/versions/{id}", "fair": "/fairs/{id}", "fund": "/funds/{id}",
          "resource": "/resources/{id}", "file": "/files/{id}", "indicator_version": "/indicators/versions/{id}"}
@@ -167,6 +173,8 @@ def _lookup(event: AuditEvent) -> tuple[str, str] | None:
             return "file", str(uuid.UUID(event.object_id))
         except ValueError:
             return None
+    if event.object_type == "delivery" and event.object_id.isdigit():  # a contract's life after signing
+        return "contract", event.object_id
     if event.object_type in _PARAMS and event.object_id.isdigit():
         return event.object_type, event.object_id
     return None

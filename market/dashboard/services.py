@@ -9,7 +9,7 @@ its members may act on: a link never leads to a refusal.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
@@ -19,6 +19,7 @@ from market.core.access import Identity
 from market.dashboard import activity
 from market.dashboard import queries as sql
 from market.dashboard.models import Task, TaskList, Workbench
+from market.delivery import ending
 from market.funding import dashboards
 
 LIMIT = 20
@@ -46,6 +47,13 @@ class _Lists:
     def __init__(self, conn: asyncpg.Connection, limit: int) -> None:
         self.conn, self.limit = conn, limit
         self.lists: list[TaskList] = []
+
+    def add_rows(self, kind: str, rows: list[dict[str, Any]]) -> None:
+        """One list a domain service has read (see delivery.ending.workbench_lists), oldest first."""
+        rows = sorted(rows, key=lambda r: (r.get("at") or r.get("due_date") or date.min).isoformat()[:10])
+        tasks = [Task(**{**dict.fromkeys(("at", "due_date", "state", "batch", "amount_fen")), **r})
+                 for r in rows[:self.limit]]
+        self.lists.append(TaskList(kind=kind, items=tasks, total=len(rows)))
 
     async def add(self, kind: str, query: str, more_link: str | None = None, *params: Any) -> None:
         """One list from its statement (see queries.py), which takes the limit and then `params`."""
@@ -79,6 +87,9 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
                             today + timedelta(days=early_days))
         if role in BUYER_ACTORS:
             await lists.add("reports_to_review", sql.REPORTS_TO_REVIEW, None, org)
+            waiting, deciding = await ending.workbench_lists(conn, org, today + timedelta(days=early_days))
+            lists.add_rows("evaluations_to_decide", deciding)
+            lists.add_rows("milestones_waiting_evaluation", waiting)
         if role in RECEIVERS:
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.

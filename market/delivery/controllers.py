@@ -1,5 +1,7 @@
-"""The contract page (the contract and where each of its milestones stands), accepting a milestone,
-and their JSON twins. The rules are in `delivery.services`."""
+"""The contract page (the contract, where each of its milestones and evaluations stands, and what a
+failed evaluation led to), accepting a milestone, the buyer's decisions after a failed evaluation
+(a rectification deadline, a re-evaluation, the end of the contract), and their JSON twins. The
+rules are in `delivery.services` and `delivery.ending`."""
 
 from __future__ import annotations
 
@@ -9,17 +11,33 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
+import msgspec
+from litestar.params import JSONBody
+
 from market.core.access import PUBLIC, Identity, member
+from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.web import Config, Db, MaybeUser, User, page, redirect
+from market.core.web import Config, Db, MaybeUser, User, done, page, redirect, require_confirmation
+from market.delivery import ending
 from market.delivery import services as delivery
-from market.delivery.models import ContractView
+from market.delivery.models import ContractView, EndInput, RectifyInput
 from market.procurement.contracts.controllers import register_contract_page
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 CONTRACT_TEMPLATE = "delivery/contract.html"
+RECTIFY_TEMPLATE = "delivery/rectify.html"
+END_TEMPLATE = "delivery/end.html"
+
+
+def _rectify_input(form: dict[str, Any]) -> RectifyInput:
+    try:
+        return msgspec.convert({"rectify_by": str(form.get("rectify_by", "")).strip(),
+                                "note": str(form.get("note", ""))}, RectifyInput, strict=False)
+    except msgspec.ValidationError:
+        raise InvalidFields([Invalid("Give the date by which the provider must have put it right.",
+                                     field="rectify_by")]) from None
 
 
 def _accepted(request: Request) -> int | None:
@@ -66,6 +84,50 @@ class ContractPages(Controller):
 
         return await form_step(request, conn, CONTRACT_TEMPLATE, action, context=context)
 
+    @get("/contracts/{contract_id:int}/rectify", opt={**BUYERS_OPT, "shows": "form"})
+    async def rectify_form(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
+        return page(request, RECTIFY_TEMPLATE, errors={}, form={},
+                    **await _context(request, conn, identity, contract_id))
+
+    @post("/contracts/{contract_id:int}/rectify", opt=BUYERS_OPT)
+    async def rectify(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            await ending.rectify(conn, identity, contract_id, _rectify_input(form))
+            return done(f"/contracts/{contract_id}#delivery", "rectification_set")
+
+        async def context() -> Mapping[str, Any]:
+            return await _context(request, conn, identity, contract_id)
+
+        return await form_step(request, conn, RECTIFY_TEMPLATE, action, context=context)
+
+    @post("/contracts/{contract_id:int}/reevaluate", opt=BUYERS_OPT)
+    async def reevaluate(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
+        async def action(_: dict[str, Any]) -> Response:
+            panel_id = await ending.reevaluate(conn, identity, contract_id)
+            return done(f"/panels/{panel_id}", "reevaluation_ordered")
+
+        async def context() -> Mapping[str, Any]:
+            return await _context(request, conn, identity, contract_id)
+
+        return await form_step(request, conn, CONTRACT_TEMPLATE, action, context=context)
+
+    @get("/contracts/{contract_id:int}/end", opt={**BUYERS_OPT, "shows": "form"})
+    async def end_form(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
+        """Ending cannot be undone: the buyer sees what it means first, and ticks a box."""
+        return page(request, END_TEMPLATE, errors={}, form={}, **await _context(request, conn, identity, contract_id))
+
+    @post("/contracts/{contract_id:int}/end", opt=BUYERS_OPT)
+    async def end(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            require_confirmation(form, "end")
+            await ending.end(conn, identity, contract_id, EndInput(reason=str(form.get("reason", ""))))
+            return done(f"/contracts/{contract_id}#delivery", "contract_ended")
+
+        async def context() -> Mapping[str, Any]:
+            return await _context(request, conn, identity, contract_id)
+
+        return await form_step(request, conn, END_TEMPLATE, action, context=context)
+
 
 class ContractApi(Controller):
     path = "/api"
@@ -83,3 +145,22 @@ class ContractApi(Controller):
                      position: FromPath[int]) -> dict[str, int]:
         return {"paid_fen": await delivery.accept_milestone(conn, identity, contract_id, position,
                                                             settings.milestone_early_days)}
+
+    @post("/contracts/{contract_id:int}/rectify", opt=BUYERS_OPT, status_code=201,
+          summary="After a failed evaluation, give the provider until a date to put it right")
+    async def rectify(self, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
+                      data: JSONBody[RectifyInput]) -> ContractView:
+        await ending.rectify(conn, identity, contract_id, data)
+        return await delivery.contract_view(conn, identity, contract_id, settings.milestone_early_days)
+
+    @post("/contracts/{contract_id:int}/reevaluate", opt=BUYERS_OPT, status_code=201,
+          summary="After a rectification, order a new evaluation of the failed stage (a new panel to form)")
+    async def reevaluate(self, conn: Db, identity: User, contract_id: FromPath[int]) -> dict[str, int]:
+        return {"panel_id": await ending.reevaluate(conn, identity, contract_id)}
+
+    @post("/contracts/{contract_id:int}/end", opt=BUYERS_OPT, status_code=201,
+          summary="After a failed evaluation, end the contract with a reason; what was not paid goes back")
+    async def end(self, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
+                  data: JSONBody[EndInput]) -> ContractView:
+        await ending.end(conn, identity, contract_id, data)
+        return await delivery.contract_view(conn, identity, contract_id, settings.milestone_early_days)

@@ -2,6 +2,7 @@ from litestar.datastructures import State
 
 from market.core.domain import Domain
 from market.core.i18n import N_, gettext
+from market.delivery import models
 from market.delivery import rounds
 from market.delivery.controllers import ContractApi, ContractPages
 from market.delivery.reports import jobs as report_jobs
@@ -16,8 +17,12 @@ async def _report_clock(state: State) -> None:
 DOMAIN = Domain(
     "delivery",
     routes=[ContractPages, ContractApi, ReportPages, ReportApi],
-    template_globals={"REPORT_STATUS_NAMES": REPORT_STATUS_NAMES, "EVIDENCE_KIND_NAMES": EVIDENCE_KIND_NAMES,
-                      "evidence_choices": lambda: [(k, gettext(v)) for k, v in EVIDENCE_KIND_NAMES.items()]},
+    template_globals={
+        "REPORT_STATUS_NAMES": REPORT_STATUS_NAMES, "EVIDENCE_KIND_NAMES": EVIDENCE_KIND_NAMES,
+        "evidence_choices": lambda: [(k, gettext(v)) for k, v in EVIDENCE_KIND_NAMES.items()],
+        "STAGE_NAMES": models.STAGE_NAMES, "OUTCOME_NAMES": models.OUTCOME_NAMES,
+        "DELIVERY_STATUS_NAMES": models.DELIVERY_STATUS_NAMES, "RETURN_KIND_NAMES": models.RETURN_KIND_NAMES,
+    },
     notification_kinds={
         "report_due": N_("Your report on “%(title)s” is due on %(due)s."),
         "report_overdue": N_("The report on “%(title)s” was due on %(due)s and has not been submitted; if it is "
@@ -28,12 +33,24 @@ DOMAIN = Domain(
         "report_resubmitted": N_("A corrected report on “%(title)s” was resubmitted for your review."),
         "report_returned": N_("Your report on “%(title)s” was returned for correction."),
         "report_accepted": N_("Your report on “%(title)s” was accepted."),
+        "contract_rectify": N_("An evaluation of “%(title)s” failed: put it right by %(date)s."),
+        "contract_reevaluation": N_("A new evaluation of “%(title)s” has been ordered after its rectification."),
+        "contract_ended": N_("The contract for “%(title)s” was ended after a failed evaluation."),
+        "contract_money_returned": N_("The contract for “%(title)s” was ended: %(amount)s of your money for it "
+                                      "was returned."),
+        "fund_money_returned": N_("The contract for “%(title)s” was ended: %(amount)s went back to the fund "
+                                  "“%(fund)s”."),
     },
     done_messages={
         "report_saved": N_("The draft is saved. Submit it when it is complete."),
         "report_submitted": N_("The report is submitted. The buyer has been told."),
         "report_returned": N_("The report is returned to the provider with your comments."),
         "report_accepted": N_("The report is accepted."),
+        "rectification_set": N_("The rectification deadline is set, and the provider has been told."),
+        "reevaluation_ordered": N_("A new evaluation panel is formed for the stage: add its members, then start "
+                                   "scoring."),
+        "contract_ended": N_("The contract is ended. What was not paid has gone back, and the funders have been "
+                             "told."),
     },
     jobs=[_report_clock],
     install=lambda _: rounds.register(),

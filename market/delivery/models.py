@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
 
 import msgspec
 
+from market.core.i18n import N_
 from market.procurement.contracts.models import Contract
+
+STAGES = ("midterm", "final")
+STAGE_NAMES = {"midterm": N_("mid-term evaluation"), "final": N_("final evaluation")}
+OUTCOME_NAMES = {"passed": N_("passed"), "failed": N_("did not pass")}
+# A contract's life once both have signed (the `delivery` machine, market.delivery.ending).
+DELIVERY_STATUSES = ("in_delivery", "rectifying", "ended", "completed")
+DELIVERY_STATUS_NAMES = {"in_delivery": N_("in delivery"), "rectifying": N_("rectifying after a failed evaluation"),
+                         "ended": N_("ended early"), "completed": N_("completed")}
+DELIVERY_ACTION_NAMES = {"rectify": N_("set a rectification deadline"), "reevaluate": N_("order a re-evaluation"),
+                         "end": N_("end the contract"), "complete": N_("complete the contract")}
+RETURN_KIND_NAMES = {"pledge_to_funder": N_("back to the funder"), "pledge_to_fund": N_("back to the fund"),
+                     "matching_to_fund": N_("matching money back to the pool"),
+                     "budget_kept": N_("not drawn: stays on the budget line")}
 
 
 class MilestoneState(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,3 +44,59 @@ class ContractView(Contract, frozen=True, kw_only=True):
     can_sign: bool = False
     states: list[MilestoneState] = msgspec.field(default_factory=list)
     just_accepted: MilestoneState | None = None  # the milestone `?accepted=` names, once accepted
+    outcomes: list[StageOutcome] = msgspec.field(default_factory=list)  # mid-term, then final
+    delivery: Delivery | None = None  # once signed by both
+
+
+class StageOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    """Where one evaluation of delivery stands: decided by the latest closed panel of the stage, or
+    by a recorded failure (a report never filed) when that came later. Public: the total and the
+    grade, never an evaluator's own scores."""
+
+    stage: str  # midterm | final
+    outcome: str | None  # passed | failed | None (not decided yet)
+    total: Decimal | None = None
+    grade: str | None = None  # A ≥ 85, B ≥ 60, C < 60
+    decided_at: datetime | None = None
+    reason: str | None = None  # a failure without a panel: why, in the reader's language
+    panel_id: int | None = None  # the deciding panel
+    evaluating: bool = False  # a panel of the stage is formed or scoring now
+
+
+class Returned(msgspec.Struct, frozen=True, kw_only=True):
+    """One movement of an ended contract's money (`kind`: RETURN_KIND_NAMES) with its ledger transaction."""
+
+    kind: str
+    amount_fen: int
+    to_name: str  # the funder, the fund or the budget line it went back to
+    transaction_id: int | None = None
+    pledge_id: int | None = None
+
+
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    """The contract's life after signing: its status, the buyer's decision on a failed evaluation
+    (a rectification deadline, or the end with its reason and the money returned), and what the
+    reader may decide now."""
+
+    status: str  # DELIVERY_STATUSES
+    failed_stage: str | None = None  # the failed evaluation that stops payments, if any
+    decided_stage: str | None = None
+    rectify_by: date | None = None
+    rectify_note: str = ""
+    ended_reason: str = ""
+    ended_at: datetime | None = None
+    returns: list[Returned] = []
+    returned_fen: int = 0  # to funders and funds, through the ledger
+    paid_fen: int = 0  # to the provider, before the end
+    may_rectify: bool = False
+    may_reevaluate: bool = False
+    may_end: bool = False
+
+
+class RectifyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    rectify_by: date
+    note: Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class EndInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=2000)]

@@ -1,6 +1,7 @@
 """Accepting milestones. Once both parties have signed, the buyer accepts the contract's milestones
 in their order, not long before each is due, and a payment that waits for a mid-term or final
-evaluation only once that evaluation has passed. Accepting a payment milestone asks funding to pay
+evaluation only once that evaluation has passed; a failed evaluation stops payments from the first
+that waits for it, and an ended contract accepts nothing more (see `delivery.ending`). Accepting a payment milestone asks funding to pay
 the provider its share of the contract (its percentage; the last payment milestone takes what
 rounding left). The contract page, with where each milestone stands, is built here too."""
 
@@ -14,15 +15,14 @@ import asyncpg
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
-from market.delivery.models import ContractView, MilestoneState
-from market.evaluation import services as evaluation
+from market.core.i18n import N_
+from market.delivery import ending
+from market.delivery.models import ContractView, MilestoneState, StageOutcome
 from market.funding.ledger import disbursements
 from market.procurement.contracts import services as contracts
 from market.procurement.contracts.services import CONTRACT
 from market.workflow import Transition, step
 
-# A delivery evaluation passes at grade B or better (A ≥ 85, B 60–84, C < 60).
-PASS_MARK = 60
 ACCEPTING_ROLES = ("admin", "staff", "finance")
 
 
@@ -35,31 +35,40 @@ def milestone_amounts(amount_fen: int, percents: dict[int, int]) -> dict[int, in
     return shares
 
 
-async def passed_evaluations(conn: asyncpg.Connection, contract_id: int) -> set[str]:
-    """The delivery evaluations (midterm, final) of a contract that closed with a passing total."""
-    passed = set()
-    for panel in await conn.fetch("select id, subject_type from panels where subject_type in ('midterm', 'final') "
-                                  "and subject_id = $1 and status = 'closed'", contract_id):
-        ranked = await evaluation.scoring_results(conn, panel["id"])
-        if ranked and ranked[0].total is not None and ranked[0].total >= PASS_MARK:
-            passed.add(panel["subject_type"])
-    return passed
-
-
-def not_yet(milestone: Any, earlier_open: bool, passed: set[str], today: date, early_days: int) -> Conflict | None:
-    """Why a milestone may not be accepted today, or None: milestones are accepted in their order,
-    not long before they are due, and a payment waiting for an evaluation only once it has passed."""
+def not_yet(milestone: Any, earlier_open: bool, outcomes: dict[str, StageOutcome], stopped_from: dict[str, int],
+            status: str, today: date, early_days: int) -> Conflict | None:
+    """Why a milestone may not be accepted today, or None: nothing once the contract has ended;
+    milestones in their order; none from the first payment waiting for a failed evaluation on; not
+    long before they are due; and a payment waiting for an evaluation only once it has passed.
+    `stopped_from`: for each stage, the position of the first payment that waits for it."""
+    if status == "ended":
+        return Conflict("This contract was ended early: nothing more is accepted or paid.")
     if earlier_open:
         return Conflict("Accept the milestones before this one first: they are accepted in their order.")
+    for stage, message in (("midterm", N_("The mid-term evaluation failed: payments from this one on are stopped "
+                                          "until a new evaluation passes.")),
+                           ("final", N_("The final evaluation failed: this payment is stopped until a new "
+                                        "evaluation passes."))):
+        if outcomes[stage].outcome == "failed" and milestone["position"] >= stopped_from.get(stage, 1 << 15):
+            return Conflict(message)
     opens = milestone["due_date"] - timedelta(days=early_days)
     if today < opens:
         return Conflict("This milestone is due on %(due)s; it can be accepted from %(opens)s.",
                         due=milestone["due_date"].isoformat(), opens=opens.isoformat())
-    if milestone["waits_for"] == "midterm" and "midterm" not in passed:
+    if milestone["waits_for"] == "midterm" and outcomes["midterm"].outcome != "passed":
         return Conflict("This payment waits for a passed mid-term evaluation, and none has passed yet.")
-    if milestone["waits_for"] == "final" and "final" not in passed:
+    if milestone["waits_for"] == "final" and outcomes["final"].outcome != "passed":
         return Conflict("This payment waits for a passed final evaluation, and none has passed yet.")
     return None
+
+
+def stops(rows: list[Any]) -> dict[str, int]:
+    """For each stage, the position of the first payment that waits for it."""
+    found: dict[str, int] = {}
+    for r in rows:
+        if r["waits_for"] != "none":
+            found.setdefault(r["waits_for"], r["position"])
+    return found
 
 
 async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_days: int) -> list[MilestoneState]:
@@ -73,13 +82,16 @@ async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_day
         "where m.contract_id = $1 order by m.position", contract_id)
     shares = milestone_amounts(contract["amount_fen"],
                                {r["position"]: r["payment_percent"] for r in rows if r["kind"] == "payment"})
-    passed = await passed_evaluations(conn, contract_id)
+    outcomes = await ending.stage_outcomes(conn, contract_id)
+    status = (await ending.status_of(conn, contract_id))["status"]
+    stopped_from = stops(rows)
     states, earlier_open, today = [], False, clock.today()
     for r in rows:
         refusal = None
         if r["accepted_at"] is None:
             refusal = (Conflict("Milestones are accepted once both parties have signed.")
-                       if contract["status"] != "signed" else not_yet(r, earlier_open, passed, today, early_days))
+                       if contract["status"] != "signed" else not_yet(r, earlier_open, outcomes, stopped_from, status, today,
+                                                                        early_days))
         states.append(MilestoneState(position=r["position"], accepted_at=r["accepted_at"], paid_fen=r["paid_fen"],
                                      amount_fen=shares.get(r["position"], 0),
                                      acceptable=r["accepted_at"] is None and refusal is None,
@@ -96,8 +108,14 @@ async def contract_view(conn: asyncpg.Connection, identity: Identity | None, con
     contract = await contracts.get(conn, identity, contract_id)
     side = contracts.signing_side(identity, contract)
     states = await milestone_states(conn, contract_id, early_days)
+    outcomes = await ending.stage_outcomes(conn, contract_id)
+    delivery = None
+    if contract.status == "signed":
+        row = await conn.fetchrow("select id, buyer_id from contracts where id = $1", contract_id)
+        delivery = await ending.delivery_view(conn, identity, row, outcomes)
     return ContractView(**{f: getattr(contract, f) for f in contract.__struct_fields__}, side=side,
                         can_sign=contracts.may_sign(side, contract), states=states,
+                        outcomes=list(outcomes.values()), delivery=delivery,
                         just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
                                            None))
 
@@ -130,8 +148,10 @@ async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contrac
             raise Conflict("This milestone has been accepted already.")
         earlier_open = await conn.fetchval("select exists (select from contract_milestones where contract_id = $1 "
                                            "and position < $2 and accepted_at is null)", contract_id, position)
-        refusal = not_yet(milestone, earlier_open, await passed_evaluations(conn, contract_id), clock.today(),
-                          early_days)
+        rows = await conn.fetch("select position, waits_for from contract_milestones where contract_id = $1 "
+                                "order by position", contract_id)
+        refusal = not_yet(milestone, earlier_open, await ending.stage_outcomes(conn, contract_id), stops(rows),
+                          (await ending.status_of(conn, contract_id))["status"], clock.today(), early_days)
         if refusal is not None:
             raise refusal
         await conn.execute("update contract_milestones set accepted_at = market_now(), accepted_by = $3 "
@@ -142,4 +162,5 @@ async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contrac
     await step(conn, CONTRACT, "accept_milestone", contract["status"], object_id=contract_id, capacities={"buyer"},
                actor=identity.user_id, organisation=identity.org_id, write=write,
                after={"position": position, "paid_fen": amount})
+    await ending.complete_if_done(conn, identity, contract_id)
     return amount

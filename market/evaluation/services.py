@@ -75,7 +75,11 @@ def _decimal(score: float | None) -> Decimal | None:
 
 async def create_panel(conn: asyncpg.Connection, identity: Identity, *, subject_type: str, subject_id: int,
                        criteria: list[Criterion], candidates: list[Candidate]) -> int:
-    if await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2", subject_type, subject_id):
+    # A selection has one panel; a delivery stage may be evaluated again after a rectification, one
+    # panel at a time (the latest closed one decides).
+    if await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2 "
+                           "and (subject_type not in ('midterm', 'final') or status <> 'closed')",
+                           subject_type, subject_id):
         raise Conflict("This already has a panel.")
     panel_id = await conn.fetchval(
         "insert into panels (subject_type, subject_id, owner_id, created_by) values ($1, $2, $3, $4) returning id",
@@ -520,5 +524,6 @@ async def agencies(conn: asyncpg.Connection) -> list[Agency]:
 
 
 async def panel_for(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> int | None:
-    return await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2",
-                               subject_type, subject_id)
+    """The subject's panel: for a delivery stage evaluated more than once, the latest."""
+    return await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2 "
+                               "order by id desc limit 1", subject_type, subject_id)

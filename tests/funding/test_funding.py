@@ -32,6 +32,7 @@ EXPECTED_STEPS = {  # action → {from: to}
     "disburse": {"allocated": "disbursed"},
     "cancel": {"pledged": "cancelled", "awaiting_payment": "cancelled"},
     "refund": {"paid": "refunded", "allocated": "refunded"},
+    "return": {"allocated": "paid"},  # a fund pledge whose project's contract ended
 }
 
 

@@ -18,7 +18,8 @@ PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaitin
 
 PLEDGE_ACTION_NAMES = {"pay": N_("pay the pledge"), "confirm": N_("confirm its payment"),
                        "allocate": N_("allocate it to a project"), "disburse": N_("pay it out to the provider"),
-                       "cancel": N_("cancel the pledge"), "refund": N_("refund the pledge")}
+                       "cancel": N_("cancel the pledge"), "refund": N_("refund the pledge"),
+                       "return": N_("return its money to the fund")}
 
 PAYMENT_STATUSES = ("pending", "confirmed", "rejected", "failed")
 PAYMENT_ACTION_NAMES = {"confirm": N_("confirm the payment"), "reject": N_("reject the payment"),
@@ -28,7 +29,7 @@ PAYMENT_STATUS_NAMES = {"pending": N_("waiting to be confirmed"), "confirmed": N
 PAYMENT_METHOD_NAMES = {"offline": N_("bank transfer"), "stripe": N_("online (card, Alipay, WeChat Pay)")}
 MOVEMENT_NAMES = {"payment": N_("paid in"), "allocation": N_("allocated to the project"), "refund": N_("refunded"),
                   "disbursement": N_("paid to the provider"), "matching": N_("matching"), "reversal": N_("reversed"),
-                  "appropriation": N_("government budget")}
+                  "appropriation": N_("government budget"), "return": N_("returned to the fund")}
 
 EVALUATION_STAGE_NAMES = {"call": N_("selection"), "midterm": N_("mid-term"), "final": N_("final")}
 

@@ -58,6 +58,9 @@ PLEDGE = machine("pledge", PLEDGE_STATUSES, [
     ("cancel", "awaiting_payment", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
     ("refund", "paid", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
     ("refund", "allocated", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
+    # The contract of the project it was allocated to ended: what it did not pay goes back to the fund,
+    # which may allocate it again.
+    ("return", "allocated", "paid", PLATFORM, Verb.PLEDGE_RETURN),
 ], action_names=PLEDGE_ACTION_NAMES, status_names=PLEDGE_STATUS_NAMES)
 # A payment is decided once: the receiver (or, online, the payment service) confirms it or rejects
 # it; an online payment fails when its checkout expires or its pledge closes first.
@@ -288,8 +291,9 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
 
 
 async def _allocate(conn: asyncpg.Connection, pledge: Any, project_id: int, actor: int | None, capacity: str) -> None:
-    await ledger.post(conn, "allocation", [(held(pledge), -pledge["amount_fen"]),
-                                           (ledger.project(project_id), pledge["amount_fen"])],
+    # What is left of it: a fund pledge returned by an ended contract may have paid part already.
+    amount = pledge["amount_fen"] - pledge["disbursed_fen"]
+    await ledger.post(conn, "allocation", [(held(pledge), -amount), (ledger.project(project_id), amount)],
                       pledge_id=pledge["id"], project_id=project_id, actor=actor)
     await _move(conn, pledge, "allocate", actor, capacity, allocated_project_id=project_id)
 
@@ -337,17 +341,36 @@ async def cancel(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -
 
 
 async def refund_booked(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str,
-                        capacity: str = PLATFORM) -> None:
-    """Book a paid pledge's money back to its funder. Money paid online also goes back online: the
-    refund is queued for the payment service (see online.send_refunds)."""
+                        capacity: str = PLATFORM, amount: int | None = None) -> None:
+    """Book a paid pledge's money (all of it, or `amount`: what is left once part was paid out)
+    back to its funder. Money paid online also goes back online: the refund is queued for the
+    payment service (see online.send_refunds)."""
+    amount = pledge["amount_fen"] if amount is None else amount
     source = ledger.project(pledge["allocated_project_id"]) if pledge["status"] == "allocated" else held(pledge)
-    await ledger.post(conn, "refund", [(source, -pledge["amount_fen"]),
-                                       (ledger.funder(pledge["funder_id"]), pledge["amount_fen"])],
+    await ledger.post(conn, "refund", [(source, -amount), (ledger.funder(pledge["funder_id"]), amount)],
                       pledge_id=pledge["id"], project_id=pledge["allocated_project_id"] or pledge["project_id"],
                       actor=actor, memo=memo)
-    await conn.execute("insert into payment_refunds (payment_id, amount_fen) select id, amount_fen from payments "
-                       "where pledge_id = $1 and status = 'confirmed' and method = 'stripe'", pledge["id"])
+    await conn.execute("insert into payment_refunds (payment_id, amount_fen) select id, least(amount_fen, $2) "
+                       "from payments where pledge_id = $1 and status = 'confirmed' and method = 'stripe'",
+                       pledge["id"], amount)
     await _move(conn, pledge, "refund", actor, capacity)
+
+
+async def return_unspent(conn: asyncpg.Connection, pledge: Any, actor: int | None, memo: str) -> int:
+    """An allocated pledge whose project's contract ended: what it has not paid to the provider goes
+    back where it came from — a project pledge's to its funder (the pledge is then refunded, its
+    `disbursed_fen` saying how much had reached the provider), a fund pledge's to the fund (the
+    pledge is paid again, for the fund to allocate anew). Returns the fen returned; the caller
+    holds the ledger's lock and the pledge's row."""
+    amount = pledge["amount_fen"] - pledge["disbursed_fen"]
+    if pledge["target_type"] != "fund":
+        await refund_booked(conn, pledge, actor, memo, amount=amount)
+        return amount
+    await ledger.post(conn, "return", [(ledger.project(pledge["allocated_project_id"]), -amount),
+                                       (ledger.fund(pledge["fund_id"]), amount)],
+                      pledge_id=pledge["id"], project_id=pledge["allocated_project_id"], actor=actor, memo=memo)
+    await _move(conn, pledge, "return", actor, PLATFORM, allocated_project_id=None)
+    return amount
 
 
 async def refund(conn: asyncpg.Connection, identity: Identity, pledge_id: int, reason: str) -> None:
