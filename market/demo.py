@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from market.accounts import services as accounts
 from market.accounts.services import (
@@ -33,11 +35,12 @@ from market.delivery.reports import services as reports
 from market.delivery.reports.models import ReportInput, ReturnInput, SpendingInput
 from market.delivery.reports.models import TargetInput as Achieved
 from market.evaluation import services as engine
-from market.delivery import ending
+from market.delivery import ending, rounds
 from market.delivery.models import EndInput, RectifyInput
 from market.evaluation.indicators import services as indicators
+from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
-from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, ScoreInput
+from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.funding import demo as funding_demo
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
@@ -322,6 +325,55 @@ async def _score_panel(conn: asyncpg.Connection, bureau: Identity, panel_id: int
                 candidate_id=candidate.candidate_id, position=position, score=score, note="评审小组合议"))
 
 
+def _answer(leaf: Any, level: float, shift: int) -> ScoreInput:
+    """What an evaluator who finds delivery at `level` (0–1) gives a leaf; `shift` points lower on a
+    scale, so two evaluators differ a little."""
+    if leaf.method == "scale":
+        return ScoreInput(candidate_id=1, position=1, score=max(0, round(level * 5) - shift) * 20)
+    if leaf.method == "yesno":
+        return ScoreInput(candidate_id=1, position=1, score=100 if level >= 0.5 else 0)
+    if leaf.target is not None:
+        return ScoreInput(candidate_id=1, position=1, score=None, achieved=float(Decimal(str(level)) * leaf.target))
+    return ScoreInput(candidate_id=1, position=1, score=round(level * 100, 2))
+
+
+async def _score_leaves(conn: asyncpg.Connection, person: Identity, panel_id: int, level: float, note: str,
+                        shift: int = 0) -> None:
+    """One evaluator declares no conflict and scores every indicator of the panel's system."""
+    system = await engine.system_of(conn, await conn.fetchrow("select * from panels where id = $1", panel_id))
+    assert system is not None
+    leaves = {leaf.path: leaf for leaf in indicator_tree.leaves(system.nodes)}
+    (candidate,) = await engine.candidates_of(conn, panel_id)
+    await engine.declare(conn, person, panel_id, Declaration(candidate_id=candidate.candidate_id, conflicted=False))
+    for c in await engine.criteria_of(conn, panel_id):
+        answer = _answer(leaves[c.indicator_path or ""], level, shift if c.position % 3 == 0 else 0)
+        await engine.score(conn, person, panel_id, msgspec.structs.replace(
+            answer, candidate_id=candidate.candidate_id, position=c.position, note=note))
+
+
+async def _score_round(conn: asyncpg.Connection, bureau: Identity, contract_id: int, stage: str, level: float,
+                       today: datetime, day: float) -> None:
+    """The bureau opens the stage's evaluation; the agency's expert chairs and the independent expert
+    sits beside them; both score every indicator and submit, the chair records the consensus, and the
+    bureau decides it."""
+    panel_id = await rounds.open_round(conn, bureau, contract_id, stage)
+    await engine.add_member(conn, bureau, panel_id, AddMember(email=f"evaluator.expert1@{DOMAIN}", role="chair"))
+    await engine.add_member(conn, bureau, panel_id, AddMember(email=f"expert@{DOMAIN}"))
+    await engine.start_scoring(conn, bureau, panel_id)
+    chair, member = (await _acting_user(conn, f"evaluator.expert1@{DOMAIN}"),
+                     await _acting_user(conn, f"expert@{DOMAIN}"))
+    await _score_leaves(conn, chair, panel_id, level, "查阅服务台账、财务凭证，入户回访服务对象")
+    await _score_leaves(conn, member, panel_id, level, "现场查看活动开展情况", shift=1)
+    for person in (chair, member):
+        await engine.submit(conn, person, panel_id)
+    await _on(conn, today, day + 1)
+    for score in await engine.member_scores(conn, panel_id):
+        if score.user_id == chair.user_id:
+            await engine.record_consensus(conn, chair, panel_id, ScoreInput(
+                candidate_id=score.candidate_id, position=score.position, score=score.score, note="评估小组合议"))
+    await rounds.decide_round(conn, bureau, contract_id, stage)
+
+
 async def _on(conn: asyncpg.Connection, start: datetime, days: float) -> None:
     await on_day(conn, start, days)
 
@@ -363,8 +415,7 @@ async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dic
     evaluation failed last week: the bureau gave the first a month to put it right. Returns both, for
     a funder to back and the bureau to end the second (see _end_with_money_back)."""
     contract_ids = []
-    for n, (title, score) in enumerate((("南星街道独居老人探访关爱", (62, 50, 52)),
-                                        ("近江社区青少年课后托管", (48, 40, 45)))):
+    for n, (title, level) in enumerate((("南星街道独居老人探访关爱", 0.5), ("近江社区青少年课后托管", 0.35))):
         start = today - timedelta(days=88 - 2 * n)
         service = ((today - timedelta(days=52)).date(), (today + timedelta(days=30)).date())
         call_id = await _evaluated(conn, bureau, ngos, project, call, evaluators, title, "05.01.01", 6_000_000, start,
@@ -376,15 +427,7 @@ async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dic
         await _on(conn, today, -50)
         await delivery.accept_milestone(conn, bureau, contract_id, 1)
         await _on(conn, today, -8)
-        panel_id = await engine.create_panel(
-            conn, bureau, subject_type="midterm", subject_id=contract_id, criteria=[
-                Criterion(1, "资质与项目管理", "Qualification and management", 20, None, False),
-                Criterion(2, "服务交付与目标达成", "Delivery against targets", 50, None, False),
-                Criterion(3, "服务对象满意度", "Beneficiary satisfaction", 30, None, False)],
-            candidates=[Candidate(contract_id, ngos[6].org_id, "合同", None, clock.now())])
-        await _score_panel(conn, bureau, panel_id, evaluators, {ngos[6].org_id: score})
-        await _on(conn, today, -6)
-        await engine.close(conn, panel_id, bureau.user_id)
+        await _score_round(conn, bureau, contract_id, "midterm", level, today, -8)
         contract_ids.append(contract_id)
     await _on(conn, today, -4)
     await ending.rectify(conn, bureau, contract_ids[0], RectifyInput(
@@ -535,7 +578,8 @@ DELIVERY = [
     (1, "南星街道困境家庭帮扶服务", "05.01.01", 9_600_000, 5, "draft"),
     (6, "湖滨街道独居老人精神慰藉服务", "08.01.01", 12_000_000, 3, "submitted"),
     (10, "四季青街道青少年课后托管服务", "05.01.01", 8_800_000, -5, "returned"),
-    (1, "彭埠街道社区融合助残服务", "05.01.01", 7_200_000, -18, "accepted"),
+    (1, "彭埠街道社区融合助残服务", "05.01.01", 7_200_000, -18, "passed"),
+    (6, "紫阳街道社区老年人健康管理服务", "05.01.01", 8_400_000, -14, "scoring"),
 ]
 
 
@@ -584,9 +628,23 @@ async def _report(conn: asyncpg.Connection, bureau: Identity, provider: Identity
         await _on(conn, today, before - 1)
         await reports.return_report(conn, bureau, contract_id, 2, ReturnInput(
             comment="请补充活动签到表和照片，并按预算科目说明“服务物资与餐费补贴”的支出明细。"))
-    elif step == "accepted":
+    elif step in ("passed", "scoring"):  # accepted, then evaluated
         await _on(conn, today, before + 3)
         await reports.accept(conn, bureau, contract_id, 2)
+        await _on(conn, today, before + 4)
+        if step == "passed":  # the mid-term passed (B) and its payment made
+            await _score_round(conn, bureau, contract_id, "midterm", 0.8, today, before + 4)
+            await _on(conn, today, before + 9)
+            for position in (2, 3):  # the report milestone, then the payment that waited for the mid-term
+                await delivery.accept_milestone(conn, bureau, contract_id, position, early_days=60)
+        else:  # handed to the evaluation agency, whose two experts are scoring now
+            panel_id = await rounds.open_round(conn, bureau, contract_id, "midterm")
+            agency = await conn.fetchval("select id from organisations where kind = 'evaluator' and subtype = 'agency'")
+            await engine.assign_agency(conn, bureau, panel_id, agency)
+            await engine.assign_balanced(conn, await _acting_user(conn, f"evaluator@{DOMAIN}"), panel_id, 2)
+            await engine.start_scoring(conn, bureau, panel_id)
+            expert = await _acting_user(conn, f"evaluator.expert1@{DOMAIN}")
+            await _score_leaves(conn, expert, panel_id, 0.7, "入户查阅服务台账与签到表")
 
 
 async def load_demo(conn: asyncpg.Connection) -> list[tuple[str, str, str]]:
@@ -695,6 +753,8 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
                                  place=district, description="第三方评估：项目评审、中期与末期评估。")
     await _user(conn, login("evaluator admin", "evaluator", "杭州明鉴社会组织评估中心"), "评估中心主任", pw, agency, "admin")
     await _user(conn, login("evaluator", "evaluator.expert1", "杭州明鉴社会组织评估中心"), "评估专家 孙老师", pw,
+                agency, "evaluator")
+    await _user(conn, login("evaluator", "evaluator.expert2", "杭州明鉴社会组织评估中心"), "评估专家 李老师", pw,
                 agency, "evaluator")
     expert = await _organisation(conn, kind="evaluator", subtype="expert", name_zh="社会工作专家 钱教授",
                                  name_en="Prof. Qian (social work expert)", code=None, place=district)

@@ -19,7 +19,7 @@ from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.web import Config, Db, MaybeUser, User, done, page, redirect, require_confirmation
-from market.delivery import ending
+from market.delivery import ending, rounds
 from market.delivery import services as delivery
 from market.delivery.models import ContractView, EndInput, RectifyInput
 from market.procurement.contracts.controllers import register_contract_page
@@ -29,6 +29,7 @@ BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 CONTRACT_TEMPLATE = "delivery/contract.html"
 RECTIFY_TEMPLATE = "delivery/rectify.html"
 END_TEMPLATE = "delivery/end.html"
+DECIDE_TEMPLATE = "delivery/decide.html"
 
 
 def _rectify_input(form: dict[str, Any]) -> RectifyInput:
@@ -111,6 +112,38 @@ class ContractPages(Controller):
 
         return await form_step(request, conn, CONTRACT_TEMPLATE, action, context=context)
 
+    @post("/contracts/{contract_id:int}/evaluations/{stage:str}/open", opt=BUYERS_OPT)
+    async def open_round(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],
+                         stage: FromPath[str]) -> Response:
+        async def action(_: dict[str, Any]) -> Response:
+            panel_id = await rounds.open_round(conn, identity, contract_id, stage)
+            return done(f"/panels/{panel_id}", "round_opened")
+
+        async def context() -> Mapping[str, Any]:
+            return await _context(request, conn, identity, contract_id)
+
+        return await form_step(request, conn, CONTRACT_TEMPLATE, action, context=context)
+
+    @get("/contracts/{contract_id:int}/evaluations/{stage:str}/decide", opt={**BUYERS_OPT, "shows": "form"})
+    async def decide_form(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],
+                          stage: FromPath[str]) -> Response:
+        """Deciding closes the panel for good: the buyer sees the verdict first, and ticks a box."""
+        return page(request, DECIDE_TEMPLATE, errors={}, form={}, stage=stage,
+                    **await _context(request, conn, identity, contract_id))
+
+    @post("/contracts/{contract_id:int}/evaluations/{stage:str}/decide", opt=BUYERS_OPT)
+    async def decide(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int],
+                     stage: FromPath[str]) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            require_confirmation(form, "decide")
+            await rounds.decide_round(conn, identity, contract_id, stage)
+            return done(f"/contracts/{contract_id}#evaluations", "round_decided")
+
+        async def context() -> Mapping[str, Any]:
+            return {"stage": stage, **await _context(request, conn, identity, contract_id)}
+
+        return await form_step(request, conn, DECIDE_TEMPLATE, action, context=context)
+
     @get("/contracts/{contract_id:int}/end", opt={**BUYERS_OPT, "shows": "form"})
     async def end_form(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
         """Ending cannot be undone: the buyer sees what it means first, and ticks a box."""
@@ -157,6 +190,19 @@ class ContractApi(Controller):
           summary="After a rectification, order a new evaluation of the failed stage (a new panel to form)")
     async def reevaluate(self, conn: Db, identity: User, contract_id: FromPath[int]) -> dict[str, int]:
         return {"panel_id": await ending.reevaluate(conn, identity, contract_id)}
+
+    @post("/contracts/{contract_id:int}/evaluations/{stage:str}/open", opt=BUYERS_OPT, status_code=201,
+          summary="Open the mid-term or final evaluation: a panel scoring the contract's indicator system")
+    async def open_round(self, conn: Db, identity: User, contract_id: FromPath[int],
+                         stage: FromPath[str]) -> dict[str, int]:
+        return {"panel_id": await rounds.open_round(conn, identity, contract_id, stage)}
+
+    @post("/contracts/{contract_id:int}/evaluations/{stage:str}/decide", opt=BUYERS_OPT, status_code=201,
+          summary="Decide an evaluation once every consensus score is in: its panel closes and its verdict stands")
+    async def decide(self, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
+                     stage: FromPath[str]) -> ContractView:
+        await rounds.decide_round(conn, identity, contract_id, stage)
+        return await delivery.contract_view(conn, identity, contract_id, settings.milestone_early_days)
 
     @post("/contracts/{contract_id:int}/end", opt=BUYERS_OPT, status_code=201,
           summary="After a failed evaluation, end the contract with a reason; what was not paid goes back")

@@ -38,6 +38,7 @@ DOMAIN = Domain(
         "contract_ended": N_("The contract for “%(title)s” was ended after a failed evaluation."),
         "contract_money_returned": N_("The contract for “%(title)s” was ended: %(amount)s of your money for it "
                                       "was returned."),
+        "evaluation_decided": N_("The evaluation of “%(title)s” is decided: %(total)s, grade %(grade)s."),
         "fund_money_returned": N_("The contract for “%(title)s” was ended: %(amount)s went back to the fund "
                                   "“%(fund)s”."),
     },
@@ -51,6 +52,9 @@ DOMAIN = Domain(
                                    "scoring."),
         "contract_ended": N_("The contract is ended. What was not paid has gone back, and the funders have been "
                              "told."),
+        "round_opened": N_("The evaluation is open: add its members or hand it to an evaluation agency, then start "
+                           "scoring."),
+        "round_decided": N_("The evaluation is decided, and the provider has been told."),
     },
     jobs=[_report_clock],
     install=lambda _: rounds.register(),

@@ -2,7 +2,7 @@
 
 A contract's mid-term and final evaluations are panels of the evaluation engine (subject type
 `midterm` or `final`, subject id the contract). `evaluation_outcome` says where a stage stands: the
-latest closed panel decides (passed at PASS_MARK or more), unless a failure recorded in
+latest closed panel decides (passed by the grade bands of the indicator system it scored), unless a failure recorded in
 `contract_stage_failures` came after it — that table is where rules other than a panel's score fail
 a stage (a report not filed by the end of the grace period, as the standard contract says).
 
@@ -31,7 +31,8 @@ from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import N_, gettext
+from market.core.i18n import gettext
+from market.delivery import rounds
 from market.delivery.models import (
     DELIVERY_ACTION_NAMES,
     DELIVERY_STATUS_NAMES,
@@ -43,17 +44,13 @@ from market.delivery.models import (
     Returned,
     StageOutcome,
 )
-from market.evaluation import scoring
 from market.evaluation import services as engine
-from market.evaluation.models import Candidate, Criterion
 from market.funding.ledger import disbursements
 from market.funding.ledger import returns as money_back
 from market.notifications import services as notifications
 from market.workflow import Notice, Transition, machine, step
 
 # A delivery evaluation passes at grade B or better (A ≥ 85, B 60–84, C < 60).
-PASS_MARK = 60
-GRADE_A = 85
 DECIDERS = ("admin", "staff")
 SIGNERS = ("admin", "staff", "finance")
 # How long a rectification may take at most, beyond the service period's end.
@@ -69,12 +66,6 @@ DELIVERY = machine("delivery", DELIVERY_STATUSES, [
     ("complete", "in_delivery", "completed", BUYER, Verb.CONTRACT_COMPLETE),
 ], action_names=DELIVERY_ACTION_NAMES, status_names=DELIVERY_STATUS_NAMES)
 
-# A stage with no panel yet, evaluated again after a failure recorded without one, is scored on this.
-DEFAULT_CRITERIA = [Criterion(1, "服务交付与成效", "Delivery and outcomes", 100, None, False)]
-
-
-def grade(total: Any) -> str:
-    return "A" if total >= GRADE_A else "B" if total >= PASS_MARK else "C"
 
 
 async def outcomes_of(conn: asyncpg.Connection, contract_ids: list[int]) -> dict[int, dict[str, StageOutcome]]:
@@ -88,26 +79,14 @@ async def outcomes_of(conn: asyncpg.Connection, contract_ids: list[int]) -> dict
         """select distinct on (contract_id, stage) contract_id, stage, reason, at from contract_stage_failures
             where contract_id = any($1::bigint[]) order by contract_id, stage, at desc, id desc""", contract_ids)
     latest: dict[tuple[int, str], Any] = {}
-    evaluating: set[tuple[int, str]] = set()
+    evaluating: dict[tuple[int, str], int] = {}
     for p in panels:
         key = (p["subject_id"], p["subject_type"])
         if p["status"] != "closed":
-            evaluating.add(key)
+            evaluating[key] = p["id"]
         elif key not in latest:
             latest[key] = p
-    totals: dict[int, Any] = {}
-    if latest:
-        ids = [p["id"] for p in latest.values()]
-        criteria: dict[int, list[Criterion]] = {}
-        for r in await conn.fetch("select panel_id, position, name_zh, name_en, weight, min_score, is_price "
-                                  "from panel_criteria where panel_id = any($1::bigint[]) order by position", ids):
-            criteria.setdefault(r["panel_id"], []).append(
-                Criterion(r["position"], r["name_zh"], r["name_en"], r["weight"], r["min_score"], r["is_price"]))
-        scores: dict[int, dict[int, Any]] = {}
-        for r in await conn.fetch("select panel_id, position, score from panel_consensus "
-                                  "where panel_id = any($1::bigint[])", ids):
-            scores.setdefault(r["panel_id"], {})[r["position"]] = r["score"]
-        totals = {i: scoring.weighted_total(criteria.get(i, []), scores.get(i, {})) for i in ids}
+    verdicts = await engine.verdicts(conn, [p["id"] for p in latest.values()]) if latest else {}
     failed_at = {(f["contract_id"], f["stage"]): f for f in failures}
     out: dict[int, dict[str, StageOutcome]] = {}
     for contract_id in contract_ids:
@@ -115,18 +94,19 @@ async def outcomes_of(conn: asyncpg.Connection, contract_ids: list[int]) -> dict
         for stage in STAGES:
             key = (contract_id, stage)
             panel, failure = latest.get(key), failed_at.get(key)
-            now_evaluating = key in evaluating
+            now_evaluating, open_panel = key in evaluating, evaluating.get(key)
             if failure is not None and (panel is None or failure["at"] > panel["closed_at"]):
                 outcome = StageOutcome(stage=stage, outcome="failed", decided_at=failure["at"],
-                                       reason=gettext(failure["reason"]), evaluating=now_evaluating)
-            elif panel is None or totals[panel["id"]] is None:
+                                       reason=gettext(failure["reason"]), evaluating=now_evaluating,
+                                       open_panel_id=open_panel)
+            elif panel is None or verdicts[panel["id"]].total is None:
                 outcome = StageOutcome(stage=stage, outcome=None, panel_id=panel and panel["id"],
-                                       evaluating=now_evaluating)
+                                       evaluating=now_evaluating, open_panel_id=open_panel)
             else:
-                total = totals[panel["id"]]
-                outcome = StageOutcome(stage=stage, outcome="passed" if total >= PASS_MARK else "failed", total=total,
-                                       grade=grade(total), decided_at=panel["closed_at"], panel_id=panel["id"],
-                                       evaluating=now_evaluating)
+                verdict = verdicts[panel["id"]]
+                outcome = StageOutcome(stage=stage, outcome="passed" if verdict.passed else "failed",
+                                       total=verdict.total, grade=verdict.grade, decided_at=panel["closed_at"],
+                                       panel_id=panel["id"], evaluating=now_evaluating, open_panel_id=open_panel)
             out[contract_id][stage] = outcome
     return out
 
@@ -179,6 +159,16 @@ async def delivery_view(conn: asyncpg.Connection, identity: Identity | None, con
     paid = await conn.fetchval("select coalesce(sum(amount_fen), 0)::bigint from disbursements where contract_id = $1",
                                contract["id"])
     status = row["status"]
+    scoring = [o.open_panel_id for o in outcomes.values() if o.open_panel_id is not None]
+    ready = {r["subject_type"] for r in await conn.fetch(
+        """select p.subject_type from panels p where p.id = any($1::bigint[]) and p.status = 'scoring'
+              and not exists (select from panel_candidates c join panel_criteria k on k.panel_id = c.panel_id
+                               where c.panel_id = p.id and not k.is_price
+                                 and not exists (select from panel_consensus s where s.panel_id = p.id
+                                                 and s.candidate_id = c.candidate_id and s.position = k.position))""",
+        scoring)} if scoring else set()
+    panels = {outcomes[s].open_panel_id: s for s in ready}
+    pending = {panels[p]: v for p, v in (await engine.verdicts(conn, list(panels))).items()} if ready else {}
     return Delivery(status=status, failed_stage=failed, decided_stage=row["decided_stage"],
                     rectify_by=row["rectify_by"], rectify_note=row["rectify_note"], ended_reason=row["ended_reason"],
                     ended_at=row["ended_at"], returns=returned,
@@ -186,7 +176,13 @@ async def delivery_view(conn: asyncpg.Connection, identity: Identity | None, con
                     may_rectify=decider and deciding and DELIVERY.allowed("rectify", status),
                     may_reevaluate=decider and DELIVERY.allowed("reevaluate", status)
                     and not outcomes[row["decided_stage"] or "midterm"].evaluating,
-                    may_end=decider and failed is not None and DELIVERY.allowed("end", status))
+                    may_end=decider and failed is not None and DELIVERY.allowed("end", status),
+                    may_open=[s for s in STAGES if rounds.may_run(identity, contract) and status == "in_delivery"
+                              and outcomes[s].panel_id is None and outcomes[s].outcome is None
+                              and not outcomes[s].evaluating and (s == "midterm" or outcomes["midterm"].panel_id)],
+                    may_decide=[s for s in STAGES if rounds.may_run(identity, contract) and status == "in_delivery"
+                                and s in ready],
+                    pending=pending)
 
 
 async def _decided_contract(conn: asyncpg.Connection, identity: Identity, contract_id: int) -> Any:
@@ -258,14 +254,10 @@ async def reevaluate(conn: asyncpg.Connection, identity: Identity, contract_id: 
     row = await status_of(conn, contract_id)
     DELIVERY.check("reevaluate", row["status"], {BUYER})
     stage = row["decided_stage"]
-    last = await engine.panel_for(conn, stage, contract_id)
-    criteria = await engine.criteria_of(conn, last) if last else DEFAULT_CRITERIA
     panel_ids: list[int] = []
 
     async def write(_: Transition) -> None:
-        panel_ids.append(await engine.create_panel(
-            conn, identity, subject_type=stage, subject_id=contract_id, criteria=criteria,
-            candidates=[Candidate(contract_id, contract["provider_id"], "合同", None, clock.now())]))
+        panel_ids.append(await rounds.new_panel(conn, identity, contract, stage))
         await conn.execute("update contract_delivery set status = 'in_delivery', updated_at = market_now() "
                            "where contract_id = $1", contract_id)
 
@@ -409,7 +401,3 @@ async def workbench_lists(conn: asyncpg.Connection, buyer_id: int,
               and outcomes[row["waits_for"]].outcome != "passed"):
             waiting.append({**task, "due_date": row["due_date"], "state": row["waits_for"]})
     return waiting, deciding
-
-
-# Stage failures written by other rules carry their reason as a message id; this is the one known now.
-REPORT_NOT_FILED = N_("The report was not filed by the end of the grace period.")

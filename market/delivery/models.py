@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 
 from market.core.i18n import N_
+from market.evaluation.models import Verdict
 from market.procurement.contracts.models import Contract
 
 STAGES = ("midterm", "final")
@@ -61,6 +62,7 @@ class StageOutcome(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None  # a failure without a panel: why, in the reader's language
     panel_id: int | None = None  # the deciding panel
     evaluating: bool = False  # a panel of the stage is formed or scoring now
+    open_panel_id: int | None = None  # that panel
 
 
 class Returned(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,6 +93,9 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     may_rectify: bool = False
     may_reevaluate: bool = False
     may_end: bool = False
+    may_open: list[str] = []  # the stages whose evaluation the reader may open now
+    may_decide: list[str] = []  # the stages whose panel has every consensus score in, for the reader to decide
+    pending: dict[str, Verdict] = {}  # their verdicts, which deciding makes stand
 
 
 class RectifyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -17,6 +17,7 @@ class Criterion(msgspec.Struct, frozen=True):
     weight: int
     min_score: int | None
     is_price: bool
+    indicator_path: str | None = None  # on a panel scoring an indicator system: the leaf it is
 
 
 class Candidate(msgspec.Struct, frozen=True):
@@ -45,6 +46,8 @@ class Ranked(msgspec.Struct, frozen=True, kw_only=True):
     reasons: list[str]
     rank: int | None = None
     tie_note: str = ""
+    grade: str | None = None  # on a panel scoring an indicator system: A, B or C by its bands
+    passed: bool | None = None
 
 
 class AddMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -60,9 +63,11 @@ class Declaration(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ScoreInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     candidate_id: Annotated[int, msgspec.Meta(ge=1, le=2**62)]
-    position: Annotated[int, msgspec.Meta(ge=1, le=50)]
+    position: Annotated[int, msgspec.Meta(ge=1, le=999)]
     score: Score | None
     note: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    # For an indicator scored against a fixed target: what was achieved; the score follows from it.
+    achieved: Annotated[float, msgspec.Meta(ge=0, le=10**9)] | None = None
 
 
 class MemberScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -112,3 +117,12 @@ class Agency(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     name_zh: str
     name_en: str
+
+
+class Verdict(msgspec.Struct, frozen=True, kw_only=True):
+    """A panel's result for its one candidate (a delivery panel: the provider): total, grade and
+    whether it passed, by the bands of its indicator system (the default bands on plain criteria)."""
+
+    total: Decimal | None
+    grade: str | None
+    passed: bool

@@ -9,6 +9,7 @@ earlier submission, and the result says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
@@ -36,9 +37,10 @@ def weighted_total(criteria: list[Criterion], scores: dict[int, Decimal | None])
     return (sum(Decimal(w) * s for w, s in counted) / weights).quantize(CENT, ROUND_HALF_UP)
 
 
-def rank(criteria: list[Criterion], candidates: list[Candidate],
-         consensus: dict[int, dict[int, Decimal | None]]) -> list[Ranked]:
-    """Every candidate with its total, out or ranked, best first."""
+def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict[int, dict[int, Decimal | None]],
+         total: Callable[[dict[int, Decimal | None]], Decimal | None] | None = None) -> list[Ranked]:
+    """Every candidate with its total (the weighted mean of its criteria, unless `total` says how),
+    out or ranked, best first."""
     prices = price_scores({c.candidate_id: c.price_fen for c in candidates})
     results: list[tuple[Candidate, Ranked]] = []
     for cand in candidates:
@@ -50,10 +52,10 @@ def rank(criteria: list[Criterion], candidates: list[Candidate],
             if c.min_score is not None and s is not None and s < c.min_score:
                 reasons.append(gettext("%(criterion)s scored %(score)s, below the minimum of %(min)s.",
                                        criterion=c.name_zh, score=s, min=c.min_score))
-        total = weighted_total(criteria, scores)
-        if total is None:
+        got = weighted_total(criteria, scores) if total is None else total(scores)
+        if got is None:
             reasons.append(gettext("No criterion has a score."))
-        results.append((cand, Ranked(candidate_id=cand.candidate_id, label=cand.label, scores=scores, total=total,
+        results.append((cand, Ranked(candidate_id=cand.candidate_id, label=cand.label, scores=scores, total=got,
                                      out=bool(reasons), reasons=reasons)))
     inside = sorted((r for r in results if not r[1].out),
                     key=lambda r: (-r[1].total, r[0].price_fen or 0, r[0].submitted_at, r[0].candidate_id))

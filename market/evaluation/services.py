@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 
 import asyncpg
@@ -22,6 +23,10 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, gettext
 from market.evaluation import scoring
+from market.evaluation.indicators import scoring as indicator_scoring
+from market.evaluation.indicators import services as indicators
+from market.evaluation.indicators import tree
+from market.evaluation.indicators.models import POINTS, Bands, IndicatorSystem
 from market.evaluation.models import (
     AddMember,
     Agency,
@@ -35,6 +40,7 @@ from market.evaluation.models import (
     NoteInput,
     Ranked,
     ScoreInput,
+    Verdict,
 )
 from market.evaluation.workflow import PANELS
 from market.workflow import Notice, Transition, step
@@ -74,7 +80,10 @@ def _decimal(score: float | None) -> Decimal | None:
 
 
 async def create_panel(conn: asyncpg.Connection, identity: Identity, *, subject_type: str, subject_id: int,
-                       criteria: list[Criterion], candidates: list[Candidate]) -> int:
+                       criteria: list[Criterion], candidates: list[Candidate],
+                       indicator_version_id: int | None = None) -> int:
+    """A panel in forming. With an indicator system version, each criterion is one of its leaves
+    (see `indicator_criteria`) and the total is the tree's."""
     # A selection has one panel; a delivery stage may be evaluated again after a rectification, one
     # panel at a time (the latest closed one decides).
     if await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2 "
@@ -82,12 +91,14 @@ async def create_panel(conn: asyncpg.Connection, identity: Identity, *, subject_
                            subject_type, subject_id):
         raise Conflict("This already has a panel.")
     panel_id = await conn.fetchval(
-        "insert into panels (subject_type, subject_id, owner_id, created_by) values ($1, $2, $3, $4) returning id",
-        subject_type, subject_id, identity.org_id, identity.user_id)
+        "insert into panels (subject_type, subject_id, owner_id, created_by, indicator_version_id) "
+        "values ($1, $2, $3, $4, $5) returning id",
+        subject_type, subject_id, identity.org_id, identity.user_id, indicator_version_id)
     await conn.executemany(
-        "insert into panel_criteria (panel_id, position, name_zh, name_en, weight, min_score, is_price) "
-        "values ($1, $2, $3, $4, $5, $6, $7)",
-        [(panel_id, c.position, c.name_zh, c.name_en, c.weight, c.min_score, c.is_price) for c in criteria])
+        "insert into panel_criteria (panel_id, position, name_zh, name_en, weight, min_score, is_price, indicator_path) "
+        "values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [(panel_id, c.position, c.name_zh, c.name_en, c.weight, c.min_score, c.is_price, c.indicator_path)
+         for c in criteria])
     await conn.executemany(
         "insert into panel_candidates (panel_id, candidate_id, organisation_id, label, price_fen, submitted_at) "
         "values ($1, $2, $3, $4, $5, $6)",
@@ -339,11 +350,43 @@ async def _criterion(conn: asyncpg.Connection, panel_id: int, position: int) -> 
     return row
 
 
+async def system_of(conn: asyncpg.Connection, panel: Any) -> IndicatorSystem | None:
+    """The indicator system version the panel scores, if it scores one."""
+    version_id = panel["indicator_version_id"]
+    return None if version_id is None else await indicators.load_version(conn, version_id)
+
+
+async def _leaf_score(conn: asyncpg.Connection, panel: Any, criterion: Any, data: ScoreInput) -> Decimal | None:
+    """The score to keep: as given on a plain criterion; on an indicator, checked against its method
+    (a point of the scale, yes or no, or what was achieved against its target) and whether it may be
+    not applicable."""
+    path = criterion["indicator_path"]
+    if path is None:
+        return _decimal(data.score)
+    system = await system_of(conn, panel)
+    assert system is not None  # a criterion names a leaf only on a panel with a system
+    leaf = next(n for n in tree.leaves(system.nodes) if n.path == path)
+    if data.score is None and data.achieved is None:
+        if not leaf.na_allowed:
+            raise InvalidFields([Invalid("This indicator may not be marked not applicable.", field="score")])
+        return None
+    if leaf.method == "target" and data.achieved is not None:
+        if leaf.target is None:
+            raise InvalidFields([Invalid("This indicator has no fixed target: give its score.", field="achieved")])
+        return indicator_scoring.target_score(Decimal(str(data.achieved)), leaf.target, leaf.target_cap)
+    score = _decimal(data.score)
+    allowed = {"scale": {indicator_scoring.scale_score(p) for p in range(POINTS)},
+               "yesno": {indicator_scoring.yesno_score(True), indicator_scoring.yesno_score(False)}}.get(leaf.method or "")
+    if allowed is not None and score not in allowed:
+        raise InvalidFields([Invalid("Choose one of the options offered.", field="score")])
+    return score
+
+
 async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
     """A member's own score, with a note; None is "not applicable". Only after declaring no conflict."""
     panel, capacities = await _member(conn, identity, panel_id, "score")
     candidate = await _candidate(conn, panel_id, data.candidate_id)
-    await _criterion(conn, panel_id, data.position)
+    given = await _leaf_score(conn, panel, await _criterion(conn, panel_id, data.position), data)
     if await conn.fetchval("select 1 from memberships where user_id = $1 and organisation_id = $2",
                            identity.user_id, candidate["organisation_id"]):
         raise Forbidden("You belong to this candidate's organisation, so you do not score it.")
@@ -363,12 +406,12 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
                values ($1, $2, $3, $4, $5, $6)
                on conflict (panel_id, user_id, candidate_id, position)
                do update set score = excluded.score, note = excluded.note, scored_at = market_now()""",
-            panel_id, identity.user_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip())
+            panel_id, identity.user_id, data.candidate_id, data.position, given, data.note.strip())
 
     await step(conn, PANELS, "score", panel["status"], object_id=panel_id, capacities=capacities,
                actor=identity.user_id, write=write,
                after={"candidate_id": data.candidate_id, "position": data.position,
-                      "score": str(data.score) if data.score is not None else None})
+                      "score": str(given) if given is not None else None})
 
 
 async def submitted(conn: asyncpg.Connection, panel_id: int, user_id: int) -> bool:
@@ -438,7 +481,7 @@ async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_i
         raise Forbidden("Only the chair records the consensus.")
     PANELS.check("consensus", panel["status"], {"chair"})
     await _candidate(conn, panel_id, data.candidate_id)
-    await _criterion(conn, panel_id, data.position)
+    given = await _leaf_score(conn, panel, await _criterion(conn, panel_id, data.position), data)
     missing = await conn.fetchval(
         """select count(*) from panel_members m
             where m.panel_id = $1
@@ -457,17 +500,17 @@ async def record_consensus(conn: asyncpg.Connection, identity: Identity, panel_i
                on conflict (panel_id, candidate_id, position)
                do update set score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by,
                              recorded_at = market_now()""",
-            panel_id, data.candidate_id, data.position, _decimal(data.score), data.note.strip(), identity.user_id)
+            panel_id, data.candidate_id, data.position, given, data.note.strip(), identity.user_id)
 
     await step(conn, PANELS, "consensus", panel["status"], object_id=panel_id, capacities={"chair"},
                actor=identity.user_id, write=write,
                after={"candidate_id": data.candidate_id, "position": data.position,
-                      "score": str(data.score) if data.score is not None else None})
+                      "score": str(given) if given is not None else None})
 
 
 async def criteria_of(conn: asyncpg.Connection, panel_id: int) -> list[Criterion]:
-    rows = await conn.fetch("select position, name_zh, name_en, weight, min_score, is_price from panel_criteria "
-                            "where panel_id = $1 order by position", panel_id)
+    rows = await conn.fetch("select position, name_zh, name_en, weight, min_score, is_price, indicator_path "
+                            "from panel_criteria where panel_id = $1 order by position", panel_id)
     return [Criterion(**dict(r)) for r in rows]
 
 
@@ -496,7 +539,53 @@ async def scoring_results(conn: asyncpg.Connection, panel_id: int) -> list[Ranke
     consensus: dict[int, dict[int, Decimal | None]] = {}
     for r in await conn.fetch("select candidate_id, position, score from panel_consensus where panel_id = $1", panel_id):
         consensus.setdefault(r["candidate_id"], {})[r["position"]] = r["score"]
-    return scoring.rank(await criteria_of(conn, panel_id), await candidates_of(conn, panel_id), consensus)
+    criteria = await criteria_of(conn, panel_id)
+    system = await system_of(conn, await _panel(conn, panel_id))
+    ranked = scoring.rank(criteria, await candidates_of(conn, panel_id), consensus,
+                          total=None if system is None else _tree_total(system, criteria))
+    if system is None:
+        return ranked
+    return [msgspec.structs.replace(r, grade=indicator_scoring.grade(system.bands, r.total),
+                                    passed=indicator_scoring.passed(system.bands, r.total)) for r in ranked]
+
+
+def _tree_total(system: IndicatorSystem,
+                criteria: list[Criterion]) -> Callable[[dict[int, Decimal | None]], Decimal | None]:
+    paths = {c.position: c.indicator_path for c in criteria if c.indicator_path}
+    return lambda scores: indicator_scoring.total(system.nodes, {paths[p]: s for p, s in scores.items() if p in paths})
+
+
+def indicator_criteria(system: IndicatorSystem) -> list[Criterion]:
+    """A criterion for each leaf of the system, in the tree's order, weighted as among its siblings
+    (the tree, not these weights, makes the total)."""
+    return [Criterion(n, leaf.name_zh, leaf.name_en, leaf.weight, None, False, leaf.path)
+            for n, leaf in enumerate(tree.leaves(system.nodes), start=1)]
+
+
+async def verdicts(conn: asyncpg.Connection, panel_ids: list[int]) -> dict[int, Verdict]:
+    """Each panel's verdict on its first candidate (a delivery panel has one: the provider), in a few
+    statements per distinct indicator system however many panels."""
+    rows = await conn.fetch("select id, indicator_version_id from panels where id = any($1::bigint[])", panel_ids)
+    criteria: dict[int, list[Criterion]] = {}
+    for r in await conn.fetch("select panel_id, position, name_zh, name_en, weight, min_score, is_price, indicator_path "
+                              "from panel_criteria where panel_id = any($1::bigint[]) order by position", panel_ids):
+        criteria.setdefault(r["panel_id"], []).append(Criterion(*list(r.values())[1:]))
+    scores: dict[int, dict[int, Decimal | None]] = {}
+    for r in await conn.fetch("select distinct on (panel_id, position) panel_id, position, score from panel_consensus "
+                              "where panel_id = any($1::bigint[]) order by panel_id, position, candidate_id",
+                              panel_ids):
+        scores.setdefault(r["panel_id"], {})[r["position"]] = r["score"]
+    systems = {v: await indicators.load_version(conn, v)
+               for v in {r["indicator_version_id"] for r in rows} - {None}}
+    out: dict[int, Verdict] = {}
+    for r in rows:
+        system = systems.get(r["indicator_version_id"])
+        mine = criteria.get(r["id"], [])
+        total = (_tree_total(system, mine) if system else partial(scoring.weighted_total, mine))(scores.get(r["id"], {}))
+        bands = system.bands if system else Bands()
+        out[r["id"]] = Verdict(total=total, grade=indicator_scoring.grade(bands, total),
+                               passed=indicator_scoring.passed(bands, total))
+    return out
 
 
 async def member_scores(conn: asyncpg.Connection, panel_id: int) -> list[MemberScore]:

@@ -12,6 +12,10 @@ import msgspec
 from market.core.access import Identity
 from market.core.errors import NotFound
 from market.evaluation import services as engine
+from market.evaluation.indicators import scoring as indicator_scoring
+from market.evaluation.indicators import tree
+from market.evaluation.indicators.models import IndicatorNode, IndicatorSystem
+from market.evaluation.indicators.scoring import Outlier
 from market.evaluation.models import Agency, Candidate, Criterion, Expert, Member, MemberScore, Note, Ranked
 
 
@@ -31,6 +35,15 @@ class Panel(msgspec.Struct, frozen=True, kw_only=True):
     member_scores: list[MemberScore]
     agency: Agency | None = None  # the evaluation organisation the owner handed the panel to
     notes: list[Note] = msgspec.field(default_factory=list)  # document-review and site-visit notes, for those on it
+    # The indicator system the panel scores (its leaves are the criteria): the scale's anchors, the
+    # evidence each indicator expects, whether it may be not applicable, its target.
+    system: IndicatorSystem | None = None
+    leaves: dict[str, IndicatorNode] = msgspec.field(default_factory=dict)  # the system's leaves by path
+    dimensions: dict[str, IndicatorNode] = msgspec.field(default_factory=dict)  # its top level by path
+    # For whoever sees every member's scores: Krippendorff's alpha (interval) over members × indicators,
+    # None while undefined, and the scores far from the indicator's median.
+    agreement: float | None = None
+    outliers: list[Outlier] = msgspec.field(default_factory=list)
 
 
 class MyScore(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,6 +65,16 @@ class PanelView(msgspec.Struct, frozen=True, kw_only=True):
     agencies: list[Agency] = msgspec.field(default_factory=list)  # whom the owner may hand the panel to
 
 
+def _matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[int, dict[str, Decimal | None]]:
+    """Each member's scores by indicator path (a delivery panel has one candidate)."""
+    paths = {c.position: c.indicator_path for c in criteria if c.indicator_path}
+    matrix: dict[int, dict[str, Decimal | None]] = {}
+    for s in scores:
+        if s.position in paths:
+            matrix.setdefault(s.user_id, {})[paths[s.position]] = None if s.score is None else Decimal(str(s.score))
+    return matrix
+
+
 async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> PanelView:
     row = await conn.fetchrow("select * from panels where id = $1", panel_id)
     if row is None or not await engine.may_see(conn, identity, row):
@@ -69,15 +92,22 @@ async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int
              from panel_declarations d where d.panel_id = $1 and d.user_id = $2""", panel_id, identity.user_id)
     agency = await conn.fetchrow("select id, name_zh, name_en from organisations where id = $1", row["agency_id"])
     sees_all = role == "chair" or identity.is_platform_admin or submitted
+    system = await engine.system_of(conn, row)
+    criteria = await engine.criteria_of(conn, panel_id)
+    everyone = await engine.member_scores(conn, panel_id) if sees_all else []
+    matrix = _matrix(criteria, everyone) if system else {}
+    paths = [c.indicator_path for c in criteria if c.indicator_path]
     panel = Panel(
         id=panel_id, status=row["status"], subject_type=row["subject_type"], subject_id=row["subject_id"],
         subject=await engine.subject_of(conn, row["subject_type"], row["subject_id"]),
-        members=await engine.members_of(conn, panel_id), criteria=await engine.criteria_of(conn, panel_id),
+        members=await engine.members_of(conn, panel_id), criteria=criteria,
         candidates=await engine.candidates_of(conn, panel_id), consensus_missing=missing,
         results=await engine.scoring_results(conn, panel_id) if missing == 0 else [],
-        member_scores=await engine.member_scores(conn, panel_id) if sees_all else [],
-        agency=Agency(**dict(agency)) if agency else None,
-        notes=await engine.notes_of(conn, panel_id) if role or owner or identity.is_platform_admin else [])
+        member_scores=everyone, agency=Agency(**dict(agency)) if agency else None,
+        notes=await engine.notes_of(conn, panel_id) if role or owner or identity.is_platform_admin else [],
+        system=system, leaves={n.path: n for n in tree.leaves(system.nodes)} if system else {},
+        dimensions={n.path: n for n in system.nodes} if system else {}, agreement=indicator_scoring.agreement(matrix, paths) if matrix else None,
+        outliers=indicator_scoring.outliers(matrix, paths) if matrix else [])
     forming = row["status"] == "forming"
     return PanelView(panel=panel, role=role, owner=owner,
                      declared={r["candidate_id"]: r["conflicted"] for r in mine if r["conflicted"] is not None},

@@ -11,6 +11,7 @@ import pytest
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.dashboard import services as dashboard
+from market.delivery.reports.models import NOT_FILED
 from market.delivery import ending
 from market.delivery import services as delivery
 from market.delivery.models import EndInput, RectifyInput
@@ -81,13 +82,13 @@ async def test_the_latest_closed_panel_or_a_later_recorded_failure_decides(pool,
     assert (decided.grade, str(decided.total)) == ("B", "60.00")
     # A report not filed by the end of the grace period fails the stage, whatever came before.
     await pool.execute("insert into contract_stage_failures (contract_id, stage, reason) values ($1, 'midterm', $2)",
-                       signed, ending.REPORT_NOT_FILED)
+                       signed, NOT_FILED)
     assert await _outcome(pool, signed, "midterm") == "failed"
     assert await _outcome(pool, signed, "final") is None
     await evaluate_delivery(pool, settings, world, signed, "final", total=59.99)
     assert await _outcome(pool, signed, "final") == "failed"
     async with pool.acquire() as conn:
-        assert ending.grade(85) == "A" and (await ending.stage_outcome(conn, signed, "final")).grade == "C"
+        assert (await ending.stage_outcome(conn, signed, "final")).grade == "C"
 
 
 async def test_a_failed_midterm_stops_later_payments_and_is_published(client, pool, settings, world, signed):
@@ -294,11 +295,27 @@ def lists_of(found, *kinds):
     return tuple(found.get(kind, []) for kind in kinds)
 
 
-async def test_the_demo_has_a_rectifying_and_an_ended_contract_with_its_money_back(database, pool):
+async def test_the_demo_has_contracts_at_every_stage_of_delivery(database, pool):
+    """Reports due, under review, returned; an evaluation in scoring with an agency; a passed mid-term
+    and its payment; two failed ones, one rectifying and one ended with its money back."""
     from market.demo import load_demo
 
     async with pool.acquire() as conn:
         await load_demo(conn)
+        midterms = [await ending.stage_outcome(conn, r["id"], "midterm") for r in await conn.fetch(
+            "select id from contracts where status = 'signed' order by id")]
+    assert sorted((o.outcome, o.grade) for o in midterms if o.outcome) == [("failed", "C"), ("failed", "C"),
+                                                                          ("passed", "B")]
+    assert sum(o.evaluating for o in midterms) == 1
+    scoring = await pool.fetchrow("select * from panels where subject_type = 'midterm' and status = 'scoring'")
+    assert scoring["agency_id"] is not None and scoring["indicator_version_id"] is not None
+    assert await pool.fetchval("select count(*) from panel_members where panel_id = $1", scoring["id"]) == 2
+    # Every mid-term panel scores the leaves of the system its contract was signed under.
+    assert await pool.fetchval(
+        """select count(*) from panels p join contracts k on k.id = p.subject_id
+            where p.subject_type = 'midterm' and p.indicator_version_id = k.midterm_system_id""") == 4
+    assert {r["status"] for r in await pool.fetch("select status from delivery_reports")} >= {
+        "draft", "submitted", "returned", "accepted"}
     assert {r["status"]: r["n"] for r in await pool.fetch(
         "select status, count(*) as n from contract_delivery group by status")} == {"rectifying": 1, "ended": 1}
     ended = await pool.fetchval("select contract_id from contract_delivery where status = 'ended'")

@@ -15,6 +15,7 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.delivery.reports.models import NOT_FILED
 from market.notifications import services as notifications
 
 PARTIES = ("admin", "staff")
@@ -61,9 +62,10 @@ with failing as (
     select m.contract_id, m.position, m.stage {_OPEN} and m.due_date + $2::int < $1::date
      order by m.contract_id, m.position
 ), recorded as (
-    insert into report_failures (contract_id, position, stage, reason)
-    select contract_id, position, stage, 'not_filed' from failing
-    on conflict do nothing returning contract_id, position, stage
+    insert into contract_stage_failures (contract_id, position, stage, reason)
+    select contract_id, position, stage, $3 from failing
+    on conflict (contract_id, position) where position is not null do nothing
+    returning contract_id, position, stage
 )
 select x.contract_id, x.position, x.stage, r.id as report_id, m.due_date, k.buyer_id, k.provider_id, c.title_zh
   from recorded x join contract_milestones m on m.contract_id = x.contract_id and m.position = x.position
@@ -100,7 +102,7 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
                                        due=row["due_date"].isoformat(), days=grace_days)
             await audit.record(conn, verb=Verb.REPORT_OVERDUE, object_type="delivery_report", object_id=row["id"],
                                organisation=row["provider_id"], after={"late": True})
-        failed = await conn.fetch(_NOT_FILED, today, grace_days)
+        failed = await conn.fetch(_NOT_FILED, today, grace_days, NOT_FILED)
         for row in failed:
             members = await notifications.members_of(conn, [row["provider_id"], row["buyer_id"]], PARTIES)
             await notifications.notify(conn, members, "report_not_filed", _link(row), title=row["title_zh"],

@@ -18,6 +18,8 @@ REPORT_STATUS_NAMES = {"draft": N_("not yet submitted"), "submitted": N_("submit
 REPORT_ACTION_NAMES = {"save": N_("save the draft"), "submit": N_("submit the report"),
                        "return": N_("return it for correction"), "resubmit": N_("resubmit the report"),
                        "accept": N_("accept the report")}
+# The reason a stage failed when its report was not filed by the end of the grace period.
+NOT_FILED = N_("The report was not filed by the end of the grace period.")
 EVIDENCE_KIND_NAMES = {"photo": N_("photo"), "sign_in_sheet": N_("sign-in sheet"), "document": N_("document")}
 EvidenceKind = Literal["photo", "sign_in_sheet", "document"]
 # Spent on one line: whole fen, nothing or more, at most a billion yuan.

@@ -164,8 +164,8 @@ async def report_view(conn: asyncpg.Connection, settings: Settings, identity: Id
                               targets=targets, spending=lines, evidence=base.evidence if base else [],
                               edited_at=clock.now(), submitted_at=None, submitted_by=None, returned_at=None,
                               returned_by=None, comment="")
-    failed = bool(await conn.fetchval("select exists (select from report_failures where contract_id = $1 "
-                                      "and position = $2)", contract_id, position))
+    failed = bool(await conn.fetchval("select exists (select from contract_stage_failures "
+                                      "where contract_id = $1 and position = $2)", contract_id, position))
     return ReportView(
         contract_id=contract_id, position=position, stage=milestone["stage"], milestone_title=milestone["title"],
         title_zh=milestone["title_zh"], title_en=milestone["title_en"], buyer_name=milestone["buyer_name"],

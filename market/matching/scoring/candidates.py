@@ -52,6 +52,8 @@ from market.procurement.needs import services as needs
 PROVIDERS_PER_NEED = 20
 FUNDERS_PER_NEED = 10
 
+_CRITERION = ("position", "name_zh", "name_en", "weight", "min_score", "is_price")
+
 
 class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     """One side of a pair with the project: its fit, and for a provider its price."""
@@ -129,7 +131,7 @@ async def _evaluation_totals(conn: asyncpg.Connection) -> dict[int, list[float]]
     criteria: dict[int, list[Criterion]] = {}
     for r in await conn.fetch("select panel_id, position, name_zh, name_en, weight, min_score, is_price "
                               "from panel_criteria where panel_id = any($1) order by panel_id, position", panels):
-        criteria.setdefault(r["panel_id"], []).append(Criterion(**{k: r[k] for k in Criterion.__struct_fields__}))
+        criteria.setdefault(r["panel_id"], []).append(Criterion(*(r[k] for k in _CRITERION)))
     candidates: dict[int, list[PanelCandidate]] = {}
     for r in await conn.fetch("select panel_id, candidate_id, organisation_id, label, price_fen, submitted_at "
                               "from panel_candidates where panel_id = any($1) order by panel_id, candidate_id", panels):

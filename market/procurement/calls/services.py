@@ -36,6 +36,8 @@ _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id"
                                                  "questions_close_at", "catalogue_entry_id", "awarded_at",
                                                  "notice_ends_at", "failed_at", "fail_reason")]
 
+_CRITERION = ("position", "name_zh", "name_en", "weight", "min_score", "is_price")
+
 
 _CALL = """select * from calls where id = $1"""
 _CALL_FOR_UPDATE = """select * from calls where id = $1 for update"""
@@ -387,7 +389,7 @@ async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = Non
     for r in await conn.fetch("select call_id, position, name_zh, name_en, weight, min_score, is_price "
                               "from call_criteria where call_id = any($1) order by call_id, position",
                               [r["id"] for r in rows]):
-        criteria.setdefault(r["call_id"], []).append(Criterion(**{k: r[k] for k in Criterion.__struct_fields__}))
+        criteria.setdefault(r["call_id"], []).append(Criterion(*(r[k] for k in _CRITERION)))
     return [Call(**{k: r[k] for k in _CALL_FIELDS}, status=status_of(r), criteria=criteria.get(r["id"], []))
             for r in rows]
 

@@ -16,6 +16,7 @@ from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_
+from market.evaluation.indicators import services as indicators
 from market.notifications import services as notifications
 from market.procurement.awards import batches
 from market.procurement.calls import services as calls
@@ -157,6 +158,15 @@ async def set_milestones(conn: asyncpg.Connection, identity: Identity, contract_
                        after={"milestones": msgspec.to_builtins(data.milestones)})
 
 
+async def _pin_indicator_systems(conn: asyncpg.Connection, contract_id: int) -> None:
+    """A contract keeps the indicator systems in force when it was signed, for its mid-term and
+    final evaluations, whatever is published later."""
+    item = await conn.fetchval("select c.catalogue_entry_id from contracts k join calls c on c.id = k.call_id "
+                               "where k.id = $1", contract_id)
+    await conn.execute("update contracts set midterm_system_id = $2, final_system_id = $3 where id = $1", contract_id,
+                       await indicators.system_for(conn, item, "midterm"), await indicators.system_for(conn, item, "final"))
+
+
 async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -> str:
     """Sign for one's own side; who and when go into the audit trail."""
     contract = await conn.fetchrow("select * from contracts where id = $1 for update", contract_id)
@@ -170,6 +180,8 @@ async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -
         await conn.execute(f"update contracts set status = $2, {party}_signed_by = $3, "
                            f"{party}_signed_at = market_now() where id = $1",
                            contract_id, transition.target, identity.user_id)
+        if transition.target == "signed":
+            await _pin_indicator_systems(conn, contract_id)
 
     moved = await step(conn, CONTRACT, f"sign_as_{party}", contract["status"], object_id=contract_id,
                        capacities={party}, actor=identity.user_id, organisation=identity.org_id, write=write,
