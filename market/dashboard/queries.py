@@ -318,7 +318,9 @@ select *, count(*) over () as total from (
                                                  and d.conflicted)
                                  and not exists (select 1 from panel_scores s where s.panel_id = p.id
                                                  and s.user_id = pm.user_id and s.candidate_id = k.candidate_id
-                                                 and s.position = r.position)))::int end as to_consensus
+                                                 and s.position = r.position)))::int end as to_consensus,
+           -- A delivery panel's members hand in their scores as a whole.
+           (p.subject_type in ('midterm', 'final') and m.submitted_at is null)::int as to_submit
       from panel_members m
       join panels p on p.id = m.panel_id
       left join calls c on p.subject_type = 'call' and c.id = p.subject_id
@@ -328,8 +330,37 @@ select *, count(*) over () as total from (
       left join calls kc on kc.id = k.call_id
      where m.user_id = $2 and p.status = 'scoring'
 ) x
- where to_declare + to_score + to_consensus > 0
+ where to_declare + to_score + to_consensus + to_submit > 0
  order by at, link
+ limit $1"""
+
+# Panels handed to the reader's evaluation agency and still being formed: its staff seat experts.
+# $1 limit, $2 the agency
+PANELS_TO_STAFF = """
+select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.title_en) as title_en,
+       p.created_at as at, null::date as due_date, '/panels/' || p.id as link, p.subject_type as state,
+       null::int as batch, null::bigint as amount_fen, o.name_zh as detail, count(*) over () as total
+  from panels p join organisations o on o.id = p.owner_id
+  left join calls c on p.subject_type = 'call' and c.id = p.subject_id
+  left join contracts k on p.subject_type in ('midterm', 'final') and k.id = p.subject_id
+  left join calls kc on kc.id = k.call_id
+ where p.agency_id = $2 and p.status = 'forming'
+ order by p.created_at, p.id
+ limit $1"""
+
+# Mid-term and final panels of the buyer whose chair has recorded every consensus score: the buyer
+# decides the evaluation. $1 limit, $2 the buyer
+ROUNDS_TO_DECIDE = """
+select c.title_zh, c.title_en, p.created_at as at, null::date as due_date,
+       '/contracts/' || k.id || '/evaluations/' || p.subject_type || '/decide' as link, p.subject_type as state,
+       null::int as batch, null::bigint as amount_fen, '' as detail, count(*) over () as total
+  from panels p join contracts k on k.id = p.subject_id join calls c on c.id = k.call_id
+ where p.owner_id = $2 and p.subject_type in ('midterm', 'final') and p.status = 'scoring'
+   and not exists (select from panel_candidates pc join panel_criteria r on r.panel_id = pc.panel_id and not r.is_price
+                    where pc.panel_id = p.id
+                      and not exists (select from panel_consensus s where s.panel_id = p.id
+                                      and s.candidate_id = pc.candidate_id and s.position = r.position))
+ order by p.created_at, p.id
  limit $1"""
 
 ORGANISATIONS_TO_VERIFY = """

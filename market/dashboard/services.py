@@ -26,7 +26,7 @@ LIMIT = 20
 # A provider sees a milestone this many days before it falls due (and until it is accepted); the
 # buyer sees one from when it may be accepted (MARKET_MILESTONE_EARLY_DAYS before it is due).
 MILESTONE_NOTICE_DAYS = 14
-_COUNTS = ("to_declare", "to_score", "to_consensus", "supporters")
+_COUNTS = ("to_declare", "to_score", "to_consensus", "to_submit", "supporters")
 
 BUYER_ACTORS = ("admin", "staff")
 SIGNERS = ("admin", "staff", "finance")
@@ -88,6 +88,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         if role in BUYER_ACTORS:
             await lists.add("reports_to_review", sql.REPORTS_TO_REVIEW, None, org)
             waiting, deciding = await ending.workbench_lists(conn, org, today + timedelta(days=early_days))
+            await lists.add("rounds_to_decide", sql.ROUNDS_TO_DECIDE, None, org)
             lists.add_rows("evaluations_to_decide", deciding)
             lists.add_rows("milestones_waiting_evaluation", waiting)
         if role in RECEIVERS:
@@ -116,6 +117,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         giving = await dashboards.funder_view(conn, identity)
     elif identity.acts_for_verified and identity.org_kind == "evaluator":
+        if role in BUYER_ACTORS:  # an agency's admin and staff seat its experts
+            await lists.add("panels_to_staff", sql.PANELS_TO_STAFF, None, identity.org_id)
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif identity.is_platform_admin:
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from market.dashboard.services import workbench
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.delivery import ending, rounds
 from market.delivery import services as delivery
@@ -240,3 +241,37 @@ async def test_the_buyer_runs_a_round_from_the_contract_page(client, pool, setti
         await do(pool, delivery.accept_milestone, bureau, signed_under, r["position"])
     assert await pool.fetchval("select accepted_at is not null from contract_milestones where contract_id = $1 "
                                "and position = $2", signed_under, waiting["position"])
+
+
+async def test_each_role_finds_its_part_of_a_round_on_its_workbench(pool, settings, world, signed_under):
+    """The agency's admin: the panel to staff; the expert: the scores to give, then to submit; the
+    buyer: the round to decide once every consensus score is in."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        uid = await make_person(conn, world, "agency_admin", "evaluator", "admin")
+    agency_admin = await identity_for_user(pool, settings, uid, world.orgs["evaluator"])
+    expert = await who(pool, settings, world, "evaluator")
+
+    async def kinds(identity):
+        bench = await do(pool, workbench, identity)
+        return {x.kind: x.items for x in bench.lists if x.items}
+
+    panel_id = await do(pool, rounds.open_round, bureau, signed_under, "midterm")
+    await do(pool, engine.assign_agency, bureau, panel_id, world.orgs["evaluator"])
+    (staffing,) = (await kinds(agency_admin))["panels_to_staff"]
+    assert staffing.link == f"/panels/{panel_id}" and staffing.state == "midterm"
+    await do(pool, engine.add_member, agency_admin, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
+    await do(pool, engine.start_scoring, agency_admin, panel_id)
+    assert "panels_to_staff" not in await kinds(agency_admin)
+    await do(pool, engine.declare, expert, panel_id, Declaration(candidate_id=signed_under, conflicted=False))
+    (scoring,) = (await kinds(expert))["panels_to_score"]
+    assert scoring.counts["to_score"] == 14
+    await _score_all(pool, expert, panel_id, signed_under, _hand_case())
+    (scoring,) = (await kinds(expert))["panels_to_score"]
+    assert (scoring.counts["to_score"], scoring.counts["to_submit"], scoring.counts["to_consensus"]) == (0, 1, 14)
+    assert "rounds_to_decide" not in await kinds(bureau)
+    await _score_all(pool, expert, panel_id, signed_under, _hand_case(), record=engine.record_consensus)
+    (deciding,) = (await kinds(bureau))["rounds_to_decide"]
+    assert deciding.link == f"/contracts/{signed_under}/evaluations/midterm/decide"
+    await do(pool, engine.submit, expert, panel_id)
+    assert "panels_to_score" not in await kinds(expert)
