@@ -3,11 +3,13 @@ funds and fairs, as fixtures (registered in conftest.py) and plain functions. No
 another; they all import from here."""
 
 import asyncio
+import io
 import struct
 import zlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from PIL import Image
 
 from market.accounts.services import insert_membership, insert_user
 from market.catalogue import services as catalogue
@@ -444,3 +446,13 @@ async def pledge_as(pool, funder: Identity, target_type: str, target_id: int, am
     """A pledge by this person, not yet paid."""
     return await do(pool, pledges.create, funder, PledgeInput(target_type=target_type, target_id=target_id,
                                                                amount_fen=amount))
+
+
+def photo_with_gps() -> bytes:
+    image = Image.new("RGB", (64, 48), (30, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif[0x8825] = {1: "N", 2: (30.0, 15.0, 7.5), 3: "E", 4: (120.0, 10.0, 3.2)}  # the GPS IFD
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 
 from market.core.access import SIGNED_IN, member
@@ -13,7 +14,7 @@ from market.core.errors import NotFound
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, User, page, redirect, require_confirmation
+from market.core.web import Config, Db, User, page, redirect, require_confirmation
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, AgencyInput, AssignInput, Declaration, NoteInput, ScoreInput
 from market.evaluation.views import PanelView, panel_view
@@ -27,7 +28,8 @@ class PanelPages(Controller):
 
     @get("/panels/{panel_id:int}", opt=SIGNED_IN_OPT)
     async def show(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int]) -> Response:
-        return page(request, "evaluation/panel.html", errors={}, **_shown(await panel_view(conn, identity, panel_id)))
+        return page(request, "evaluation/panel.html", errors={},
+                    **_shown(await panel_view(conn, identity, panel_id, request.app.state.settings)))
 
     @post("/panels/{panel_id:int}/{step:str}", opt=SIGNED_IN_OPT)
     async def act(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int],
@@ -52,12 +54,24 @@ class PanelPages(Controller):
                 form["conflicted"] = form.get("conflicted") == "yes"
             if struct is ScoreInput and "score" not in form:
                 form["score"] = None  # left empty: not applicable
-            await act(conn, identity, panel_id, parse(form, struct))
-            return redirect(f"/panels/{panel_id}")
+            form.pop("photos", None)  # read from the upload itself below
+            done = await act(conn, identity, panel_id, parse(form, struct))
+            if step == "notes":
+                await _photos(request, conn, identity, done)
+            return redirect(f"/panels/{panel_id}" + ("#notes" if step == "notes" else ""))
 
         async def context() -> dict[str, Any]:
-            return _shown(await panel_view(conn, identity, panel_id))
+            return _shown(await panel_view(conn, identity, panel_id, request.app.state.settings))
         return await form_step(request, conn, "evaluation/panel.html", action, context=context)
+
+
+async def _photos(request: Request, conn: Db, identity: User, note_id: int) -> None:
+    """Keep the photos chosen with a note."""
+    state = request.app.state
+    for upload in (await request.form()).getall("photos", []):
+        if isinstance(upload, UploadFile) and upload.filename:
+            await engine.add_note_photo(conn, state.storage, state.settings, identity, note_id,
+                                        await upload.read(state.settings.max_upload_bytes + 1), upload.filename)
 
 
 async def _assign(conn: Db, identity: User, panel_id: int, data: AssignInput) -> list[int]:
@@ -78,8 +92,8 @@ class PanelApi(Controller):
 
     @get("/panels/{panel_id:int}", opt=SIGNED_IN_OPT,
          summary="A panel as its page shows it: members, criteria, candidates, ranking, and your own part in it")
-    async def show(self, conn: Db, identity: User, panel_id: FromPath[int]) -> PanelView:
-        return await panel_view(conn, identity, panel_id)
+    async def show(self, conn: Db, identity: User, settings: Config, panel_id: FromPath[int]) -> PanelView:
+        return await panel_view(conn, identity, panel_id, settings)
 
     @post("/panels/{panel_id:int}/members", opt=SIGNED_IN_OPT, status_code=201, summary="Add a member or the chair")
     async def add_member(self, conn: Db, identity: User, panel_id: FromPath[int],

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -103,6 +104,12 @@ class NoteInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     body: Annotated[str, msgspec.Meta(min_length=2, max_length=4000)]
 
 
+class NotePhoto(msgspec.Struct, frozen=True, kw_only=True):
+    file_id: uuid.UUID
+    filename: str
+    link: str  # made out to the reader, expiring
+
+
 class Note(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     user_id: int
@@ -111,6 +118,7 @@ class Note(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     body: str
     created_at: datetime
+    photos: list[NotePhoto] = []
 
 
 class Agency(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,6 +8,7 @@ delivery later, with the same tables and rules.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from functools import partial
@@ -20,6 +21,7 @@ from market.accounts.services import normalise_email
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
+from market.core.settings import Settings
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, gettext
 from market.evaluation import scoring
@@ -38,11 +40,14 @@ from market.evaluation.models import (
     MemberScore,
     Note,
     NoteInput,
+    NotePhoto,
     Ranked,
     ScoreInput,
     Verdict,
 )
 from market.evaluation.workflow import PANELS
+from market.storage import services as files
+from market.storage.interfaces import FileStorage
 from market.workflow import Notice, Transition, step
 
 
@@ -53,6 +58,8 @@ class Subject(msgspec.Struct, frozen=True, kw_only=True):
     link: str
     bids_link: str | None = None  # where members read what they score
 
+
+PHOTO_TYPES = ("image/png", "image/jpeg", "image/webp")
 
 # Each kind of subject says how to describe itself (procurement registers calls and batches), so
 # the engine imports no domain that uses it.
@@ -467,8 +474,32 @@ async def write_note(conn: asyncpg.Connection, identity: Identity, panel_id: int
     return note_id
 
 
-async def notes_of(conn: asyncpg.Connection, panel_id: int) -> list[Note]:
-    return [Note(**dict(r)) for r in await conn.fetch(
+async def add_note_photo(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity,
+                         note_id: int, data: bytes, filename: str) -> uuid.UUID:
+    """A photo with one's own note: kept private to one's organisation, without the place it was
+    taken; the panel's readers read it through the panel page."""
+    if not await conn.fetchval("select 1 from panel_notes where id = $1 and user_id = $2", note_id, identity.user_id):
+        raise Forbidden("Only the note's writer adds photos to it.")
+    if files.detect_type(data) not in PHOTO_TYPES:
+        raise InvalidFields([Invalid("Upload a photo: a PNG, JPEG or WebP image.", field="photos")])
+    stored = await files.store(conn, storage, settings, identity, data, filename, "private", strip_location=True)
+    await conn.execute("insert into panel_note_photos (note_id, file_id) values ($1, $2)", note_id, stored.id)
+    return stored.id
+
+
+async def notes_of(conn: asyncpg.Connection, panel_id: int, reader: Identity | None = None,
+                   settings: Settings | None = None) -> list[Note]:
+    """The panel's notes; with a reader and the settings, each photo with a link made out to the
+    reader (the caller has decided the reader may read the notes)."""
+    photos: dict[int, list[NotePhoto]] = {}
+    if reader is not None and settings is not None:
+        for r in await conn.fetch("select p.note_id, f.* from panel_note_photos p join files f on f.id = p.file_id "
+                                  "join panel_notes n on n.id = p.note_id where n.panel_id = $1 "
+                                  "order by p.added_at, f.filename", panel_id):
+            record = files.StoredFile(**{k: r[k] for k in files.StoredFile.__struct_fields__})
+            photos.setdefault(r["note_id"], []).append(NotePhoto(
+                file_id=r["id"], filename=r["filename"], link=files.granted_link(settings, record, reader).url))
+    return [Note(**dict(r), photos=photos.get(r["id"], [])) for r in await conn.fetch(
         """select n.id, n.user_id, u.display_name, n.candidate_id, n.kind, n.body, n.created_at
              from panel_notes n join users u on u.id = n.user_id
             where n.panel_id = $1 order by n.created_at, n.id""", panel_id)]

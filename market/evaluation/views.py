@@ -10,6 +10,7 @@ import asyncpg
 import msgspec
 
 from market.core.access import Identity
+from market.core.settings import Settings
 from market.core.errors import NotFound
 from market.evaluation import services as engine
 from market.evaluation.indicators import scoring as indicator_scoring
@@ -75,7 +76,9 @@ def _matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[int, d
     return matrix
 
 
-async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int) -> PanelView:
+async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int,
+                     settings: Settings | None = None) -> PanelView:
+    """The panel as the reader may see it; with the settings, the notes' photos carry links for them."""
     row = await conn.fetchrow("select * from panels where id = $1", panel_id)
     if row is None or not await engine.may_see(conn, identity, row):
         raise NotFound()
@@ -104,7 +107,8 @@ async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int
         candidates=await engine.candidates_of(conn, panel_id), consensus_missing=missing,
         results=await engine.scoring_results(conn, panel_id) if missing == 0 else [],
         member_scores=everyone, agency=Agency(**dict(agency)) if agency else None,
-        notes=await engine.notes_of(conn, panel_id) if role or owner or identity.is_platform_admin else [],
+        notes=await engine.notes_of(conn, panel_id, identity, settings) if role or owner or identity.is_platform_admin
+        else [],
         system=system, leaves={n.path: n for n in tree.leaves(system.nodes)} if system else {},
         dimensions={n.path: n for n in system.nodes} if system else {}, agreement=indicator_scoring.agreement(matrix, paths) if matrix else None,
         outliers=indicator_scoring.outliers(matrix, paths) if matrix else [])

@@ -32,7 +32,7 @@ from market.evaluation.models import AddMember, Candidate, Criterion
 from market.storage import images
 from market.storage.services import storage_from_settings
 from tests.conftest import act_as, post_form
-from tests.factories import PNG, do, travel, who
+from tests.factories import PNG, do, photo_with_gps, travel, who
 
 MIDTERM, FINAL = 2, 5  # the standard contract's report milestones
 GRACE = 15
@@ -283,16 +283,6 @@ async def test_no_reminder_for_a_report_already_submitted(pool, settings, world,
     await do(pool, reports.submit, provider, signed, MIDTERM)
     await travel_to(pool, signed, MIDTERM, days_after_due=-1)
     assert (await jobs.run(pool, GRACE)).reminded == 0
-
-
-def photo_with_gps() -> bytes:
-    image = Image.new("RGB", (64, 48), (30, 120, 200))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"
-    exif[0x8825] = {1: "N", 2: (30.0, 15.0, 7.5), 3: "E", 4: (120.0, 10.0, 3.2)}  # the GPS IFD
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
 
 
 async def test_an_evidence_photo_loses_its_location(pool, settings, world, signed):

@@ -10,7 +10,9 @@ from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Candidate, Criterion, Declaration, NoteInput, ScoreInput
 from market.evaluation.views import panel_view
 from tests.conftest import act_as, csrf
-from tests.factories import do, identity_for_user, make_person, who
+from market.storage import images
+from market.storage.services import storage_from_settings
+from tests.factories import do, identity_for_user, make_person, photo_with_gps, who
 
 CRITERIA = [Criterion(1, "服务交付", "Delivery", 60, None, False), Criterion(2, "财务管理", "Finance", 40, None, False)]
 
@@ -166,3 +168,33 @@ async def test_the_agency_admin_assigns_from_the_panel_page(client, pool, settin
     sent = await client.post(f"/panels/{midterm}/assign", data={"count": "2", "_csrf_token": csrf(client)})
     assert sent.status_code in (302, 303)
     assert await pool.fetchval("select count(*) from panel_members where panel_id = $1", midterm) == 2
+
+
+async def test_a_site_visit_note_carries_photos_without_their_location(client, pool, settings, world, signed, midterm,
+                                                                      agency):
+    """A member writes a site-visit note with a photo from the panel page; the photo is kept private,
+    without where it was taken, and the owner reads it through a link made out to them. A file that is
+    not a photo is refused next to its field, and the note is not written either."""
+    idle, _ = await scoring_panel(pool, settings, world, midterm, agency)
+    await act_as(client, pool, settings, idle.user_id, idle.org_id)
+    note = {"_csrf_token": csrf(client), "candidate_id": str(signed), "kind": "site", "body": "走访服务点，现场拍照。"}
+    refused = await client.post(f"/panels/{midterm}/notes", data=note,
+                                files={"photos": ("台账.pdf", b"%PDF-1.4 not a photo", "application/pdf")})
+    assert refused.status_code == 400 and 'id="photos-' in refused.text
+    assert await pool.fetchval("select count(*) from panel_notes") == 0
+    sent = await client.post(f"/panels/{midterm}/notes", data=note,
+                             files={"photos": ("现场.jpg", photo_with_gps(), "image/jpeg")})
+    assert sent.status_code in (302, 303), sent.text
+    kept = await pool.fetchrow("select f.* from panel_note_photos p join files f on f.id = p.file_id")
+    assert kept["visibility"] == "private" and kept["organisation_id"] == world.orgs["evaluator"]
+    assert not images.has_location(storage_from_settings(settings).get(kept["storage_key"]))
+
+    buyer = world["buyer_admin"]
+    await act_as(client, pool, settings, buyer.user_id, buyer.org_id)
+    (shown,) = (await client.get(f"/api/panels/{midterm}")).json()["panel"]["notes"]
+    (photo,) = shown["photos"]
+    assert photo["filename"] == "现场.jpg" and (await client.get(photo["link"])).status_code == 200
+    assert f'src="{photo["link"]}"'.replace("&", "&amp;") in (await client.get(f"/panels/{midterm}")).text
+    provider = world["provider_admin"]
+    await act_as(client, pool, settings, provider.user_id, provider.org_id)
+    assert (await client.get(photo["link"])).status_code in (403, 404)  # made out to the buyer alone
