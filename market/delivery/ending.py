@@ -32,6 +32,7 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, gettext
+from market.delivery import scorecard
 from market.delivery.models import (
     DELIVERY_ACTION_NAMES,
     DELIVERY_STATUS_NAMES,
@@ -248,6 +249,8 @@ async def rectify(conn: asyncpg.Connection, identity: Identity, contract_id: int
                 {"stage": stage, "rectify_by": data.rectify_by.isoformat(), "note": note},
                 [Notice(await _provider_people(conn, contract), "contract_rectify", f"/contracts/{contract_id}#delivery",
                         {"title": contract["title_zh"], "date": data.rectify_by.isoformat()})])
+    # The failed result is kept now, before a re-evaluation can supersede it (market.delivery.scorecard).
+    await scorecard.refresh_standing(conn, contract["provider_id"])
 
 
 async def reevaluate(conn: asyncpg.Connection, identity: Identity, contract_id: int) -> int:
@@ -258,6 +261,7 @@ async def reevaluate(conn: asyncpg.Connection, identity: Identity, contract_id: 
     row = await status_of(conn, contract_id)
     DELIVERY.check("reevaluate", row["status"], {BUYER})
     stage = row["decided_stage"]
+    await scorecard.refresh_standing(conn, contract["provider_id"])  # keeps the result the new panel will supersede
     last = await engine.panel_for(conn, stage, contract_id)
     criteria = await engine.criteria_of(conn, last) if last else DEFAULT_CRITERIA
     panel_ids: list[int] = []
@@ -346,6 +350,7 @@ async def end(conn: asyncpg.Connection, identity: Identity, contract_id: int, da
     await _move(conn, identity, contract, "end", row["status"], write,
                 {"stage": stage, "reason": reason, "paid_fen": paid, "returned_fen": returned,
                  "budget_kept_fen": kept}, notices)
+    await scorecard.refresh_standing(conn, contract["provider_id"])
     return returned
 
 

@@ -16,7 +16,7 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.i18n import N_
-from market.delivery import ending
+from market.delivery import ending, scorecard
 from market.delivery.models import ContractView, MilestoneState, StageOutcome
 from market.funding.ledger import disbursements
 from market.procurement.contracts import services as contracts
@@ -116,6 +116,7 @@ async def contract_view(conn: asyncpg.Connection, identity: Identity | None, con
     return ContractView(**{f: getattr(contract, f) for f in contract.__struct_fields__}, side=side,
                         can_sign=contracts.may_sign(side, contract), states=states,
                         outcomes=list(outcomes.values()), delivery=delivery,
+                        history=await scorecard.contract_history(conn, contract_id) if contract.status == "signed" else [],
                         just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
                                            None))
 

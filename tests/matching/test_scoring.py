@@ -40,7 +40,7 @@ PROJECT = ProjectFacts(
 PROVIDER = ProviderFacts(
     id=7, name="阳光", subtype="social_service_agency", rating=4, registration_date=date(2015, 1, 1),
     place=Place(10, 20, 30), members=frozenset({2}), items=frozenset({"01.01.02"}), active_projects=frozenset({99}),
-    evaluation_totals=(80.0, 90.0), late_reports=1)
+    scorecard=85.0, scorecard_grade="A", scorecard_count=2, late_reports=1)
 FUNDER = FunderFacts(id=50, name="银泰", members=frozenset({3}), money_fen=30_000_00, categories=frozenset({"01"}),
                      places=frozenset({20}), gifts=(Gift("01", Place(10, 20, 31)),))
 
@@ -107,9 +107,9 @@ def test_rating_and_track_record():
     assert pscore(provider(rating=5)) - pscore(provider(rating=4)) == 3
     assert pscore(provider(rating=None)) == pscore(provider(rating=4)) - 12
     # (mean − 60) / 40 × 10: a grade A earns, below 60 costs, no record is neutral.
-    assert points(score_provider(PROJECT, provider(evaluation_totals=(100.0,)), W, today=TODAY))["evaluations"] == 10
-    assert points(score_provider(PROJECT, provider(evaluation_totals=(50.0,)), W, today=TODAY))["evaluations"] == -2.5
-    assert points(score_provider(PROJECT, provider(evaluation_totals=()), W, today=TODAY))["evaluations"] == 0
+    assert points(score_provider(PROJECT, provider(scorecard=100.0), W, today=TODAY))["evaluations"] == 10
+    assert points(score_provider(PROJECT, provider(scorecard=50.0), W, today=TODAY))["evaluations"] == -2.5
+    assert points(score_provider(PROJECT, provider(scorecard=None), W, today=TODAY))["evaluations"] == 0
     assert pscore(provider(late_reports=3)) - pscore(provider(late_reports=1)) == -6
     assert pscore(provider(upheld_objections=2)) - pscore(provider(upheld_objections=0)) == -10
     # Complaints are not recorded yet: the hook has weight 0 and no line.
@@ -157,7 +157,7 @@ def test_the_explanation_names_each_factor_with_its_points():
     assert text["same_community"] == "Registered in the project's community."
     assert text["capacity"] == "Signed contracts under way: 1, of a capacity of 3."
     assert text["rating"] == "Rated 4A."
-    assert text["evaluations"] == "Its average total from closed evaluation panels: 85 (panels: 2)."
+    assert text["evaluations"] == "Its delivery scorecard: 85, grade A (the mean of its last 2 evaluations)."
     assert text["late_report"] == "Reports late: 1."
     assert text["price"] == "Its bid of ¥200,000.00 against the project's planned cost of ¥250,000.00."
     assert sum(line.points for line in fit.lines) == pytest.approx(fit.score)
@@ -330,7 +330,8 @@ async def test_track_record_from_the_database(pool, world, signed):
     project_id = await pool.fetchval("select project_id from calls where id = $1", signed)
     found = await _build(pool, [project_id])
     me = found.providers[world.orgs["provider"]]
-    assert me.evaluation_totals == (77.0,) and me.late_reports == 1 and me.active_projects == {project_id}
+    # The bid panel's total (77.00) is no delivery evaluation: no scorecard yet.
+    assert me.scorecard is None and me.late_reports == 1 and me.active_projects == {project_id}
     (pc,) = found.projects
     # The award stands: the winner is pinned, and its contract for this project is no load against it.
     assert pc.pinned == world.orgs["provider"]

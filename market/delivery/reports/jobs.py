@@ -15,6 +15,8 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.delivery import ending, scorecard
+from market.delivery.models import STAGES
 from market.notifications import services as notifications
 
 PARTIES = ("admin", "staff")
@@ -109,4 +111,11 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
                                object_id=row["report_id"] or f"{row['contract_id']}:{row['position']}",
                                organisation=row["provider_id"],
                                after={"stage": row["stage"], "reason": "not_filed"})
+        # A mid-term or final report never filed fails that evaluation (a progress report's does not),
+        # and the provider's standing follows.
+        evaluated = [row for row in failed if row["stage"] in STAGES]
+        await conn.executemany("insert into contract_stage_failures (contract_id, stage, reason) values ($1, $2, $3)",
+                               [(row["contract_id"], row["stage"], ending.REPORT_NOT_FILED) for row in evaluated])
+        for provider_id in sorted({row["provider_id"] for row in evaluated}):
+            await scorecard.refresh_standing(conn, provider_id)
     return Done(reminded=len(reminded), late=len(late), failed=len(failed))

@@ -33,7 +33,9 @@ from market.matching.scoring import candidates as pairwise
 from market.matching.scoring.candidates import (
     FUNDERS_PER_NEED, PROVIDERS_PER_NEED, Candidate, Candidates, ProjectCandidates, _Project,
 )
-from market.matching.scoring.fit import Fit, FunderFacts, ProviderFacts, _clamp, _gift_share, _pts, affinity
+from market.matching.scoring.fit import (
+    Fit, FunderFacts, ProviderFacts, _gift_share, _pts, affinity, scorecard_share,
+)
 from market.matching.scoring.weights import Weights
 from market.procurement.bids.services import full_years
 
@@ -65,11 +67,7 @@ def _provider_table(p: ProviderFacts, weights: Weights) -> list[float]:
     load = len(p.active_projects)
     rest = [_pts(weights.capacity, (weights.capacity_contracts - load) / weights.capacity_contracts),
             _pts(weights.rating, p.rating / 5) if p.rating else _pts(weights.rating, 0)]
-    if p.evaluation_totals:
-        mean = sum(p.evaluation_totals) / len(p.evaluation_totals)
-        rest.append(_pts(weights.evaluations, _clamp((mean - 60) / 40)))
-    else:
-        rest.append(_pts(weights.evaluations, 0))
+    rest.append(_pts(weights.evaluations, scorecard_share(p.scorecard) if p.scorecard is not None else 0))
     rest += [_pts(weights.late_report, -p.late_reports), _pts(weights.upheld_objection, -p.upheld_objections),
              _pts(weights.upheld_complaint, -p.upheld_complaints), _pts(weights.price, 0)]
     items = (_pts(weights.item, 1), _pts(weights.category, 1), _pts(weights.item, 0))

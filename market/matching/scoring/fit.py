@@ -148,8 +148,11 @@ class ProviderFacts(msgspec.Struct, frozen=True, kw_only=True):
     items: frozenset[str] = frozenset()
     # Projects of its signed contracts still under way.
     active_projects: frozenset[int] = frozenset()
-    # Totals from closed evaluation panels that scored it.
-    evaluation_totals: tuple[float, ...] = ()
+    # Its delivery scorecard's summary (market.delivery.scorecard): the mean total of its last
+    # scored mid-term and final evaluations, their grade and how many; None before any.
+    scorecard: float | None = None
+    scorecard_grade: str | None = None
+    scorecard_count: int = 0
     late_reports: int = 0
     upheld_objections: int = 0
     # No complaints are recorded yet; the hook for when they are.
@@ -298,13 +301,12 @@ def score_provider(project: ProjectFacts, provider: ProviderFacts, weights: Weig
     else:
         line("rating", weights.rating, 0, N_("Not rated yet."))
 
-    if provider.evaluation_totals:
-        mean = sum(provider.evaluation_totals) / len(provider.evaluation_totals)
-        line("evaluations", weights.evaluations, _clamp((mean - 60) / 40),
-             N_("Its average total from closed evaluation panels: %(mean)s (panels: %(n)s)."), mean=round(mean, 2),
-             n=len(provider.evaluation_totals))
+    if provider.scorecard is not None:
+        line("evaluations", weights.evaluations, scorecard_share(provider.scorecard),
+             N_("Its delivery scorecard: %(score)s, grade %(grade)s (the mean of its last %(n)s evaluations)."),
+             score=provider.scorecard, grade=provider.scorecard_grade, n=provider.scorecard_count)
     else:
-        line("evaluations", weights.evaluations, 0, N_("No closed evaluation panel has scored it yet."))
+        line("evaluations", weights.evaluations, 0, N_("No evaluation of its delivery has been scored yet."))
 
     line("late_report", weights.late_report, -provider.late_reports,
          N_("Reports late: %(n)s.") if provider.late_reports else N_("No late reports."), n=provider.late_reports)
@@ -324,6 +326,11 @@ def score_provider(project: ProjectFacts, provider: ProviderFacts, weights: Weig
              N_("Its bid of %(price)s against the project's planned cost of %(planned)s."), price=Fen(price),
              planned=Fen(planned))
     return Fit(score=float(round(sum(x.points for x in lines), 2)), lines=tuple(lines))
+
+
+def scorecard_share(score: float) -> float:
+    """The share of the evaluations weight a scorecard summary earns: a grade A (85) earns, below 60 costs."""
+    return _clamp((score - 60) / 40)
 
 
 def funder_exclusions(project: ProjectFacts, funder: FunderFacts,
