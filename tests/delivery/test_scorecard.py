@@ -222,3 +222,17 @@ async def test_public_pages_never_show_an_evaluators_own_scores(client, pool, se
                 f"/api/organisations/{world.orgs['provider']}/scorecard"):
         text = (await client.get(url)).text
         assert "57.75" in text and "91.25" not in text and "13.75" not in text
+
+
+async def test_the_demo_provider_with_failed_midterms_has_its_scorecard(database, pool):
+    from market.demo import load_demo
+
+    async with pool.acquire() as conn:
+        await load_demo(conn)
+        ngo06 = await conn.fetchval("select m.organisation_id from memberships m join users u on u.id = m.user_id "
+                                    "where u.email = 'ngo06@demo.market'")
+        card = await scorecard.scorecard(conn, None, ngo06)
+        bars = await scorecard.bars_in_force(conn, ngo06)
+    assert [(e.stage, e.grade, e.outcome) for e in card.evaluations] == [("midterm", "C", "failed")] * 2
+    assert (card.summary.grade, card.ended_contracts) == ("C", 1)
+    assert {b.item_code for b in bars} == {"05.01.01"}
