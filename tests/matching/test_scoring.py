@@ -30,7 +30,7 @@ from market.matching.scoring.weights import Weights, WeightsError
 from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from tests.conftest import act_as
-from tests.factories import W, bid_input, call_input, do, end_notice, pass_deadline, who
+from tests.factories import W, bid_input, call_input, do, end_notice, evaluate_delivery, pass_deadline, who
 
 TODAY = date(2026, 6, 1)
 PROJECT = ProjectFacts(
@@ -339,6 +339,26 @@ async def test_track_record_from_the_database(pool, world, signed):
     instance = candidates.to_instance(found)
     assert instance["pinned"] == [[project_id, world.orgs["provider"]]]
     assert {p["id"]: p["capacity"] for p in instance["providers"]}[world.orgs["provider"]] == 3
+
+
+async def test_fit_scoring_reads_the_delivery_scorecard_not_the_bid_panels(pool, world, settings, signed):
+    """Mid-term 92 and final 70: the scorecard's mean, 81 (grade B), earns (81 − 60) ÷ 40 × 10 = 5.25 points;
+    the bid panel that awarded the contract (77.00) counts for nothing here."""
+    contract_id = await pool.fetchval("select id from contracts where call_id = $1", signed)
+    for stage, total in (("midterm", 92), ("final", 70)):
+        await evaluate_delivery(pool, settings, world, contract_id, stage, total=total)
+    project_id = await pool.fetchval("select project_id from calls where id = $1", signed)
+    found = await _build(pool, [project_id])
+    me = found.providers[world.orgs["provider"]]
+    assert (me.scorecard, me.scorecard_grade, me.scorecard_count) == (81.0, "B", 2)
+    (pc,) = found.projects
+    mine = next(c for c in pc.providers if c.party_id == world.orgs["provider"])
+    (line,) = [x for x in mine.fit.lines if x.factor == "evaluations"]
+    assert line.points == 5.25 and "rating" in {x.factor for x in mine.fit.lines}  # the 1A–5A rating: its own
+    with use_locale("en"):
+        assert line.text() == "Its delivery scorecard: 81, grade B (the mean of its last 2 evaluations)."
+    with use_locale("zh_Hans"):
+        assert line.text() == "交付评估记分卡：81 分，B 级（最近 2 次评估的平均分）。"
 
 
 async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):
