@@ -141,6 +141,19 @@ def test_ineligible_pairs_and_conflicts_are_excluded_with_their_reason(change, f
     assert fit.excluded[0].text()
 
 
+def test_a_provider_barred_from_the_item_is_excluded_with_the_date_its_bar_ends():
+    owner = msgspec.structs.replace(PROJECT, catalogue_owner_id=100)
+    barred = provider(barred={(100, "01.01.02"): date(2027, 3, 1)})
+    (reason,) = score_provider(owner, barred, W, today=TODAY).excluded
+    with use_locale("en"):
+        assert reason.rule == "barred" and reason.text() == (
+            "Its standing bars it from this catalogue item until Mar 1, 2027, after a failed evaluation of its "
+            "delivery.")
+    # Another item, or the same code in another buyer's catalogue, is no bar.
+    assert score_provider(owner, provider(barred={(100, "01.01.01"): date(2027, 3, 1)}), W, today=TODAY).score
+    assert score_provider(owner, provider(barred={(101, "01.01.02"): date(2027, 3, 1)}), W, today=TODAY).score
+
+
 def test_exclusion_reasons_read_in_english():
     with use_locale("en"):
         (reason,) = score_provider(PROJECT, provider(members=frozenset({1, 2})), W, today=TODAY).excluded

@@ -9,7 +9,7 @@ So each provider has twelve possible scores, computed here once in Python with t
 arithmetic; the pairs only pick one. A funder's score has a per-pair money share, so it is computed
 in numpy, term by term in the scorer's order (the same IEEE operations), and rounded exactly as
 Python's round(x, 2) does (`round2`). Exclusions are the scorer's rules over arrays; conflicts of
-interest and related parties, which are few, are looked up pair by pair. Projects that do not fit
+interest, related parties and providers' standing bars, which are few, are looked up pair by pair. Projects that do not fit
 (bids, a live published call, a standing award, a provider's contract for them) are scored by
 `candidates.candidates_for` itself. `tests/test_bulk_candidates.py` checks both ways agree.
 
@@ -108,6 +108,11 @@ class _Providers:
         for k, p in enumerate(self.facts):
             for user in p.members:
                 self.of_user[user].append(k)
+        # Bars are few, like conflicts: looked up pair by pair.
+        self.barred: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for k, p in enumerate(self.facts):
+            for item in p.barred:
+                self.barred[item].append(k)
         self._rules: dict[tuple[object, ...], np.ndarray] = {}
 
     def kind(self, item_code: str) -> np.ndarray:
@@ -195,10 +200,10 @@ def _provider_lists(plain: list[_Project], prov: _Providers, keep: int, pins: di
                 kind[r] = prov.kind(facts.item_code)[cols]
                 rules = facts.rules
                 ok[r] = prov.allowed(rules.provider_types, rules.min_rating, rules.min_years)[cols]
-                for user in facts.buyer_members:
-                    for k in prov.of_user.get(user, ()):
-                        if k in position:
-                            ok[r, position[k]] = False
+                barred = prov.barred.get((facts.catalogue_owner_id or 0, facts.item_code), [])
+                for k in [*barred, *(k for user in facts.buyer_members for k in prov.of_user.get(user, ()))]:
+                    if k in position:
+                        ok[r, position[k]] = False
             kind *= 4
             kind += near
             kind += cell[None, :]

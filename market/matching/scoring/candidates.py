@@ -7,7 +7,8 @@ The facts, and where they come from today:
   call's rules if the call is published, else the catalogue item's; the call's opened bids;
 - a provider: its rating, registration and place; the items of calls it has bid for (opened bids
   only, so the seal holds); its signed contracts under way; its delivery scorecard's summary (the mean
-  total of its last mid-term and final evaluations, market.delivery.scorecard);
+  total of its last mid-term and final evaluations, market.delivery.scorecard) and its standing (the
+  catalogue items it is barred from);
   report milestones of its contracts accepted late or overdue; objections upheld against its awards;
 - a funder: its current public resources list (categories, places, beneficiary groups, money) and
   its pledges not cancelled or refunded, by the category and place of the project they went to;
@@ -147,6 +148,11 @@ async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date) -> dic
         """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
              join bids b on b.id = a.bid_id where o.status = 'upheld' group by b.provider_id"""))
     cards = await scorecard.summaries(conn, ids)
+    barred: dict[int, dict[tuple[int, str], date]] = {}
+    for r in await conn.fetch(
+            """select organisation_id, catalogue_owner_id, item_code, max(barred_until) as until from provider_standing
+                where barred_until > $1 and decided_at <= market_now() group by 1, 2, 3""", on):
+        barred.setdefault(r["organisation_id"], {})[(r["catalogue_owner_id"], r["item_code"])] = r["until"]
     members = await _members(conn, ids)
     return {r["id"]: ProviderFacts(
         id=r["id"], name=_name(r), subtype=r["subtype"], rating=r["rating"], registration_date=r["registration_date"],
@@ -154,7 +160,8 @@ async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date) -> dic
         items=frozenset(items.get(r["id"], ())), active_projects=frozenset(active.get(r["id"], ())),
         scorecard=float(card.score) if card.score is not None else None, scorecard_grade=card.grade,
         scorecard_count=card.counted, late_reports=late.get(r["id"], 0),
-        upheld_objections=upheld.get(r["id"], 0)) for r in orgs for card in [cards.get(r["id"], Summary())]}
+        upheld_objections=upheld.get(r["id"], 0), barred=barred.get(r["id"], {}))
+        for r in orgs for card in [cards.get(r["id"], Summary())]}
 
 
 async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, FunderFacts]:
@@ -200,9 +207,10 @@ class _Project(msgspec.Struct, frozen=True, kw_only=True):
 
 async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int]) -> list[_Project]:
     rows = await conn.fetch(
-        """select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope,
+        """select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope, v.buyer_id as catalogue_owner_id,
                   cat.name_zh as category_zh, cat.name_en as category_en
              from projects p join catalogue_entries e on e.id = p.catalogue_entry_id
+             join catalogue_versions v on v.id = e.version_id
              left join catalogue_entries cat on cat.version_id = e.version_id and cat.code = split_part(e.code, '.', 1)
             where p.id = any($1) and p.status = 'approved' order by p.id""", project_ids)
     ids = [r["id"] for r in rows]
@@ -238,7 +246,7 @@ async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int
         places = {row["id"] for j in [r["jurisdiction_id"], *communities.get(r["id"], [])] for row in tree.up(j)}
         facts = ProjectFacts(
             id=r["id"], buyer_id=r["buyer_id"], buyer_members=members.get(r["buyer_id"], frozenset()),
-            item_code=r["code"],
+            item_code=r["code"], catalogue_owner_id=r["catalogue_owner_id"],
             category_name=(r["category_en"] if i18n.current_locale.get() == "en" and r["category_en"]
                            else r["category_zh"]) or r["code"].split(".", 1)[0],
             place=place, places=frozenset(places), district_name=tree.name(place.district), budget_fen=r["budget_fen"],

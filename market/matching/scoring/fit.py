@@ -125,6 +125,8 @@ class ProjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     bidding_closed: bool = False
     # Needs describe their beneficiaries in words only; empty until they record groups.
     beneficiary_groups: frozenset[str] = frozenset()
+    # Whose catalogue the item is in: a provider's standing bars it from an item of one catalogue.
+    catalogue_owner_id: int | None = None
 
     @property
     def category(self) -> str:
@@ -155,6 +157,8 @@ class ProviderFacts(msgspec.Struct, frozen=True, kw_only=True):
     scorecard_count: int = 0
     late_reports: int = 0
     upheld_objections: int = 0
+    # Its standing (provider_standing): (catalogue owner, item code) → the day the bar ends.
+    barred: dict[tuple[int, str], date] = {}
     # No complaints are recorded yet; the hook for when they are.
     upheld_complaints: int = 0
 
@@ -253,6 +257,9 @@ def provider_exclusions(project: ProjectFacts, provider: ProviderFacts, weights:
     reasons = [_breach_reason(b) for b in rule_breaches(
         org, rules, in_district=provider.place.district == project.place.district, district=project.district_name,
         today=today)]
+    if (until := provider.barred.get((project.catalogue_owner_id or 0, project.item_code))) is not None:
+        reasons.append(Reason("barred", N_("Its standing bars it from this catalogue item until %(date)s, after a "
+                                           "failed evaluation of its delivery."), {"date": until}))
     if shared := provider.members & project.buyer_members:
         reasons.append(Reason("conflict", N_("It and the buyer have members in common (%(n)s): a conflict of "
                                              "interest."), {"n": len(shared)}))
