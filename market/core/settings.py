@@ -75,6 +75,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     matching_weights: str = ""
     milestone_early_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 7
     report_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 15
+    standing_bar_grade: Literal["B", "C"] = "C"
+    standing_bar_months: Annotated[int, msgspec.Meta(ge=0, le=120)] = 12
     test_clock: bool = False
 
     @property
@@ -137,6 +139,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
                                     "may be accepted (default 7)"),
     "MARKET_REPORT_GRACE_DAYS": ("report_grace_days", "how many days after its due date a provider's report may "
                                  "still be filed before its stage counts as a failed evaluation (default 15)"),
+    "MARKET_STANDING_BAR_GRADE": ("standing_bar_grade", "a delivery evaluation graded this or lower (C, the default, "
+                                  "or B), or a stage failed for a report not filed, bars the provider from that "
+                                  "contract's catalogue item"),
+    "MARKET_STANDING_BAR_MONTHS": ("standing_bar_months", "for how many months after the evaluation the bar lasts "
+                                   "(default 12; 0 bars nobody)"),
     "MARKET_TEST_CLOCK": ("test_clock", "tests only, never in production: true lets POST /_test/clock move the "
                           "clock every time rule reads"),
 }

@@ -1,7 +1,7 @@
 """The contract page (the contract, where each of its milestones and evaluations stands, and what a
 failed evaluation led to), accepting a milestone, the buyer's decisions after a failed evaluation
-(a rectification deadline, a re-evaluation, the end of the contract), and their JSON twins. The
-rules are in `delivery.services` and `delivery.ending`."""
+(a rectification deadline, a re-evaluation, the end of the contract), a provider's scorecard, and
+their JSON twins. The rules are in `delivery.services`, `delivery.ending` and `delivery.scorecard`."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.web import Config, Db, MaybeUser, User, done, page, redirect, require_confirmation
-from market.delivery import ending, rounds
+from market.delivery import ending, rounds, scorecard
 from market.delivery import services as delivery
 from market.delivery.models import ContractView, EndInput, RectifyInput
+from market.delivery.scorecard import Scorecard
 from market.procurement.contracts.controllers import register_contract_page
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -160,6 +161,26 @@ class ContractPages(Controller):
             return await _context(request, conn, identity, contract_id)
 
         return await form_step(request, conn, END_TEMPLATE, action, context=context)
+
+
+class ScorecardPages(Controller):
+    include_in_schema = False
+
+    @get("/organisations/{org_id:int}/scorecard", opt=PUBLIC_OPT)
+    async def show(self, request: Request, conn: Db, identity: MaybeUser, org_id: FromPath[int]) -> Response:
+        return page(request, "delivery/scorecard.html", card=await scorecard.scorecard(conn, identity, org_id))
+
+
+class ScorecardApi(Controller):
+    path = "/api"
+    tags = ("organisations",)
+
+    @get("/organisations/{org_id:int}/scorecard", opt=PUBLIC_OPT,
+         summary="A provider's scorecard: its finished delivery evaluations, late and unfiled reports, contracts "
+                 "ended, its summary grade, and (for its members and the platform) the catalogue items it is "
+                 "barred from")
+    async def show(self, conn: Db, identity: MaybeUser, org_id: FromPath[int]) -> Scorecard:
+        return await scorecard.scorecard(conn, identity, org_id)
 
 
 class ContractApi(Controller):

@@ -3,8 +3,8 @@ from litestar.datastructures import State
 from market.core.domain import Domain
 from market.core.i18n import N_, gettext
 from market.delivery import models
-from market.delivery import rounds
-from market.delivery.controllers import ContractApi, ContractPages
+from market.delivery import rounds, scorecard
+from market.delivery.controllers import ContractApi, ContractPages, ScorecardApi, ScorecardPages
 from market.delivery.reports import jobs as report_jobs
 from market.delivery.reports.controllers import ReportApi, ReportPages
 from market.delivery.reports.models import EVIDENCE_KIND_NAMES, REPORT_STATUS_NAMES
@@ -16,7 +16,7 @@ async def _report_clock(state: State) -> None:
 
 DOMAIN = Domain(
     "delivery",
-    routes=[ContractPages, ContractApi, ReportPages, ReportApi],
+    routes=[ContractPages, ContractApi, ReportPages, ReportApi, ScorecardPages, ScorecardApi],
     template_globals={
         "REPORT_STATUS_NAMES": REPORT_STATUS_NAMES, "EVIDENCE_KIND_NAMES": EVIDENCE_KIND_NAMES,
         "evidence_choices": lambda: [(k, gettext(v)) for k, v in EVIDENCE_KIND_NAMES.items()],
@@ -57,5 +57,7 @@ DOMAIN = Domain(
         "round_decided": N_("The evaluation is decided, and the provider has been told."),
     },
     jobs=[_report_clock],
+    # The standing rule is the process's, read from its settings once (market.delivery.scorecard).
+    state=lambda settings: {"standing_rule": scorecard.configure(settings)},
     install=lambda _: rounds.register(),
 )

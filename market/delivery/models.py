@@ -46,6 +46,8 @@ class ContractView(Contract, frozen=True, kw_only=True):
     states: list[MilestoneState] = msgspec.field(default_factory=list)
     just_accepted: MilestoneState | None = None  # the milestone `?accepted=` names, once accepted
     outcomes: list[StageOutcome] = msgspec.field(default_factory=list)  # mid-term, then final
+    # Every finished evaluation, newest first, with those a re-evaluation superseded.
+    history: list[Evaluation] = msgspec.field(default_factory=list)
     delivery: Delivery | None = None  # once signed by both
 
 
@@ -96,6 +98,82 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     may_open: list[str] = []  # the stages whose evaluation the reader may open now
     may_decide: list[str] = []  # the stages whose panel has every consensus score in, for the reader to decide
     pending: dict[str, Verdict] = {}  # their verdicts, which deciding makes stand
+
+
+GRADES = ("A", "B", "C")
+
+
+class StandingRule(msgspec.Struct, frozen=True, kw_only=True):
+    """Which results bar a provider from the catalogue item, and for how long (0 months: none)."""
+
+    grade: str = "C"  # this grade or a lower one bars
+    months: int = 12
+
+    def bars(self, outcome: StageOutcome) -> bool:
+        if self.months <= 0 or outcome.outcome is None:
+            return False
+        if outcome.grade is None:
+            return outcome.outcome == "failed"  # failed without a panel: a report never filed
+        return GRADES.index(outcome.grade) >= GRADES.index(self.grade)
+
+
+class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
+    """One finished evaluation of a contract's delivery, as published: never an evaluator's own scores."""
+
+    contract_id: int
+    title_zh: str
+    title_en: str
+    buyer_name: str
+    stage: str  # midterm | final
+    outcome: str  # passed | failed
+    total: Decimal | None
+    grade: str | None
+    decided_at: datetime
+    reason: str = ""  # a failure without a panel: why, in the reader's language
+    superseded: bool = False  # a later evaluation of the same stage (after rectification) decides now
+
+
+class Bar(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of the provider's standing: a catalogue item it may not bid for until a date."""
+
+    contract_id: int
+    stage: str
+    item_code: str
+    item_name_zh: str
+    item_name_en: str
+    catalogue_owner: str
+    grade: str | None
+    reason: str
+    decided_at: datetime
+    barred_until: date
+
+
+class Summary(msgspec.Struct, frozen=True, kw_only=True):
+    """What fit scoring reads of a scorecard."""
+
+    score: Decimal | None = None  # mean total of the last SUMMARY_OF scored evaluations
+    grade: str | None = None
+    counted: int = 0  # how many evaluations the score is the mean of
+    evaluations: int = 0  # finished evaluations, scored or not
+
+
+class Scorecard(msgspec.Struct, frozen=True, kw_only=True):
+    """A provider's public record of delivery; `bars` and `own` only for its members and the platform."""
+
+    organisation_id: int
+    name_zh: str
+    name_en: str
+    summary: Summary
+    evaluations: list[Evaluation]  # newest first, at most HISTORY
+    more_evaluations: int
+    passed: int
+    failed: int
+    late_reports: int
+    reports_not_filed: int
+    ended_contracts: int
+    rule: StandingRule
+    bars: list[Bar] | None = None  # in force now; None: not the reader's to see
+    own: bool = False
 
 
 class RectifyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -19,6 +19,7 @@ import asyncpg
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
+from market.delivery import scorecard
 from market.delivery.models import STAGES
 from market.evaluation import services as engine
 from market.evaluation.indicators import services as indicators
@@ -120,6 +121,7 @@ async def decide_round(conn: asyncpg.Connection, identity: Identity, contract_id
     if missing := await engine.missing_consensus(conn, panel_id):
         raise Conflict("The chair has %(n)s consensus scores still to record.", n=missing)
     await engine.close(conn, panel_id, identity.user_id)
+    await scorecard.refresh_standing(conn, contract["provider_id"])  # a C bars, a pass after rectification lifts
     verdict = (await engine.verdicts(conn, [panel_id]))[panel_id]
     people = await notifications.members_of(conn, [contract["provider_id"]], OPENERS)
     await notifications.notify(conn, people, "evaluation_decided", f"/contracts/{contract_id}#evaluations",

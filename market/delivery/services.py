@@ -16,7 +16,8 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
 from market.core.i18n import N_
-from market.delivery import ending
+from market.delivery import outcomes as evaluated
+from market.delivery import ending, scorecard
 from market.delivery.models import ContractView, MilestoneState, StageOutcome
 from market.funding.ledger import disbursements
 from market.procurement.contracts import services as contracts
@@ -82,8 +83,8 @@ async def milestone_states(conn: asyncpg.Connection, contract_id: int, early_day
         "where m.contract_id = $1 order by m.position", contract_id)
     shares = milestone_amounts(contract["amount_fen"],
                                {r["position"]: r["payment_percent"] for r in rows if r["kind"] == "payment"})
-    outcomes = await ending.stage_outcomes(conn, contract_id)
-    status = (await ending.status_of(conn, contract_id))["status"]
+    outcomes = await evaluated.stage_outcomes(conn, contract_id)
+    status = (await evaluated.status_of(conn, contract_id))["status"]
     stopped_from = stops(rows)
     states, earlier_open, today = [], False, clock.today()
     for r in rows:
@@ -108,7 +109,7 @@ async def contract_view(conn: asyncpg.Connection, identity: Identity | None, con
     contract = await contracts.get(conn, identity, contract_id)
     side = contracts.signing_side(identity, contract)
     states = await milestone_states(conn, contract_id, early_days)
-    outcomes = await ending.stage_outcomes(conn, contract_id)
+    outcomes = await evaluated.stage_outcomes(conn, contract_id)
     delivery = None
     if contract.status == "signed":
         row = await conn.fetchrow("select id, buyer_id from contracts where id = $1", contract_id)
@@ -116,6 +117,7 @@ async def contract_view(conn: asyncpg.Connection, identity: Identity | None, con
     return ContractView(**{f: getattr(contract, f) for f in contract.__struct_fields__}, side=side,
                         can_sign=contracts.may_sign(side, contract), states=states,
                         outcomes=list(outcomes.values()), delivery=delivery,
+                        history=await scorecard.contract_history(conn, contract_id) if contract.status == "signed" else [],
                         just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
                                            None))
 
@@ -150,8 +152,8 @@ async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contrac
                                            "and position < $2 and accepted_at is null)", contract_id, position)
         rows = await conn.fetch("select position, waits_for from contract_milestones where contract_id = $1 "
                                 "order by position", contract_id)
-        refusal = not_yet(milestone, earlier_open, await ending.stage_outcomes(conn, contract_id), stops(rows),
-                          (await ending.status_of(conn, contract_id))["status"], clock.today(), early_days)
+        refusal = not_yet(milestone, earlier_open, await evaluated.stage_outcomes(conn, contract_id), stops(rows),
+                          (await evaluated.status_of(conn, contract_id))["status"], clock.today(), early_days)
         if refusal is not None:
             raise refusal
         await conn.execute("update contract_milestones set accepted_at = market_now(), accepted_by = $3 "

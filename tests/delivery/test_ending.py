@@ -11,6 +11,7 @@ import pytest
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.dashboard import services as dashboard
+from market.delivery import outcomes as evaluated
 from market.delivery.reports.models import NOT_FILED
 from market.delivery import ending
 from market.delivery import services as delivery
@@ -70,7 +71,7 @@ async def _to_midterm_payment(pool, settings, world, contract_id):
 
 async def _outcome(pool, contract_id, stage):
     async with pool.acquire() as conn:
-        return await ending.evaluation_outcome(conn, contract_id, stage)
+        return await evaluated.evaluation_outcome(conn, contract_id, stage)
 
 
 async def test_the_latest_closed_panel_or_a_later_recorded_failure_decides(pool, settings, world, signed):
@@ -78,7 +79,7 @@ async def test_the_latest_closed_panel_or_a_later_recorded_failure_decides(pool,
     await evaluate_delivery(pool, settings, world, signed, "midterm", total=60)  # the pass mark: grade B
     assert await _outcome(pool, signed, "midterm") == "passed"
     async with pool.acquire() as conn:
-        decided = await ending.stage_outcome(conn, signed, "midterm")
+        decided = await evaluated.stage_outcome(conn, signed, "midterm")
     assert (decided.grade, str(decided.total)) == ("B", "60.00")
     # A report not filed by the end of the grace period fails the stage, whatever came before.
     await pool.execute("insert into contract_stage_failures (contract_id, stage, reason) values ($1, 'midterm', $2)",
@@ -88,7 +89,7 @@ async def test_the_latest_closed_panel_or_a_later_recorded_failure_decides(pool,
     await evaluate_delivery(pool, settings, world, signed, "final", total=59.99)
     assert await _outcome(pool, signed, "final") == "failed"
     async with pool.acquire() as conn:
-        assert (await ending.stage_outcome(conn, signed, "final")).grade == "C"
+        assert (await evaluated.stage_outcome(conn, signed, "final")).grade == "C"
 
 
 async def test_a_failed_midterm_stops_later_payments_and_is_published(client, pool, settings, world, signed):
@@ -156,7 +157,7 @@ async def test_rectify_then_reevaluate_and_a_passed_evaluation_pays_again(client
         await do(pool, ending.reevaluate, buyer, signed)
     async with pool.acquire() as conn:
         assert (await engine.subject_of(conn, "midterm", signed)).link == f"/contracts/{signed}#delivery"
-        under_way = await ending.stage_outcome(conn, signed, "midterm")
+        under_way = await evaluated.stage_outcome(conn, signed, "midterm")
     assert under_way.outcome == "failed" and under_way.evaluating
     await score_delivery_panel(pool, settings, world, panel_id, signed, 78)
     assert await _outcome(pool, signed, "midterm") == "passed"
@@ -302,7 +303,7 @@ async def test_the_demo_has_contracts_at_every_stage_of_delivery(database, pool)
 
     async with pool.acquire() as conn:
         await load_demo(conn)
-        midterms = [await ending.stage_outcome(conn, r["id"], "midterm") for r in await conn.fetch(
+        midterms = [await evaluated.stage_outcome(conn, r["id"], "midterm") for r in await conn.fetch(
             "select id from contracts where status = 'signed' order by id")]
     assert sorted((o.outcome, o.grade) for o in midterms if o.outcome) == [("failed", "C"), ("failed", "C"),
                                                                           ("passed", "B")]

@@ -9,7 +9,8 @@ import pytest
 
 from market.dashboard.services import workbench
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
-from market.delivery import ending, rounds
+from market.delivery import outcomes as evaluated
+from market.delivery import rounds
 from market.delivery import services as delivery
 from market.evaluation import services as engine
 from market.evaluation.indicators import services as indicators
@@ -132,7 +133,7 @@ async def test_the_tree_makes_the_total_and_the_bands_the_grade(pool, settings, 
     await _score_all(pool, chair, panel_id, signed_under, answers, record=engine.record_consensus)
     bureau = await who(pool, settings, world, "buyer_admin")
     await do(pool, rounds.decide_round, bureau, signed_under, "midterm")
-    decided = await do(pool, ending.stage_outcome, signed_under, "midterm")
+    decided = await do(pool, evaluated.stage_outcome, signed_under, "midterm")
     assert (decided.grade, decided.outcome) == (grade, outcome)
     if total is not None:
         assert str(decided.total) == total

@@ -13,7 +13,7 @@ from PIL import Image
 
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.delivery import ending
+from market.delivery import outcomes as evaluated
 from market.delivery import services as delivery
 from market.delivery.domain import DOMAIN
 from market.delivery.reports import jobs
@@ -239,7 +239,7 @@ async def test_the_job_marks_an_unfiled_report_late_and_then_failed_once(pool, s
     assert sorted(r.failed for r in results) == [0, 1]
     failure = await pool.fetchrow("select * from contract_stage_failures where contract_id = $1", signed)
     assert (failure["position"], failure["stage"], failure["reason"]) == (MIDTERM, "midterm", NOT_FILED)
-    assert (await ending.stage_outcome(pool, signed, "midterm")).outcome == "failed"
+    assert (await evaluated.stage_outcome(pool, signed, "midterm")).outcome == "failed"
     assert len(await notices(pool, "report_not_filed")) == len(parties)
     provider = await who(pool, settings, world, "provider_admin")
     view = await do(pool, reports.report_view, settings, provider, signed, MIDTERM)

@@ -30,7 +30,7 @@ from market.matching.scoring.weights import Weights, WeightsError
 from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from tests.conftest import act_as
-from tests.factories import W, bid_input, call_input, do, end_notice, pass_deadline, who
+from tests.factories import W, bid_input, call_input, do, end_notice, evaluate_delivery, pass_deadline, who
 
 TODAY = date(2026, 6, 1)
 PROJECT = ProjectFacts(
@@ -40,7 +40,7 @@ PROJECT = ProjectFacts(
 PROVIDER = ProviderFacts(
     id=7, name="阳光", subtype="social_service_agency", rating=4, registration_date=date(2015, 1, 1),
     place=Place(10, 20, 30), members=frozenset({2}), items=frozenset({"01.01.02"}), active_projects=frozenset({99}),
-    evaluation_totals=(80.0, 90.0), late_reports=1)
+    scorecard=85.0, scorecard_grade="A", scorecard_count=2, late_reports=1)
 FUNDER = FunderFacts(id=50, name="银泰", members=frozenset({3}), money_fen=30_000_00, categories=frozenset({"01"}),
                      places=frozenset({20}), gifts=(Gift("01", Place(10, 20, 31)),))
 
@@ -107,9 +107,9 @@ def test_rating_and_track_record():
     assert pscore(provider(rating=5)) - pscore(provider(rating=4)) == 3
     assert pscore(provider(rating=None)) == pscore(provider(rating=4)) - 12
     # (mean − 60) / 40 × 10: a grade A earns, below 60 costs, no record is neutral.
-    assert points(score_provider(PROJECT, provider(evaluation_totals=(100.0,)), W, today=TODAY))["evaluations"] == 10
-    assert points(score_provider(PROJECT, provider(evaluation_totals=(50.0,)), W, today=TODAY))["evaluations"] == -2.5
-    assert points(score_provider(PROJECT, provider(evaluation_totals=()), W, today=TODAY))["evaluations"] == 0
+    assert points(score_provider(PROJECT, provider(scorecard=100.0), W, today=TODAY))["evaluations"] == 10
+    assert points(score_provider(PROJECT, provider(scorecard=50.0), W, today=TODAY))["evaluations"] == -2.5
+    assert points(score_provider(PROJECT, provider(scorecard=None), W, today=TODAY))["evaluations"] == 0
     assert pscore(provider(late_reports=3)) - pscore(provider(late_reports=1)) == -6
     assert pscore(provider(upheld_objections=2)) - pscore(provider(upheld_objections=0)) == -10
     # Complaints are not recorded yet: the hook has weight 0 and no line.
@@ -141,6 +141,19 @@ def test_ineligible_pairs_and_conflicts_are_excluded_with_their_reason(change, f
     assert fit.excluded[0].text()
 
 
+def test_a_provider_barred_from_the_item_is_excluded_with_the_date_its_bar_ends():
+    owner = msgspec.structs.replace(PROJECT, catalogue_owner_id=100)
+    barred = provider(barred={(100, "01.01.02"): date(2027, 3, 1)})
+    (reason,) = score_provider(owner, barred, W, today=TODAY).excluded
+    with use_locale("en"):
+        assert reason.rule == "barred" and reason.text() == (
+            "Its standing bars it from this catalogue item until Mar 1, 2027, after a failed evaluation of its "
+            "delivery.")
+    # Another item, or the same code in another buyer's catalogue, is no bar.
+    assert score_provider(owner, provider(barred={(100, "01.01.01"): date(2027, 3, 1)}), W, today=TODAY).score
+    assert score_provider(owner, provider(barred={(101, "01.01.02"): date(2027, 3, 1)}), W, today=TODAY).score
+
+
 def test_exclusion_reasons_read_in_english():
     with use_locale("en"):
         (reason,) = score_provider(PROJECT, provider(members=frozenset({1, 2})), W, today=TODAY).excluded
@@ -157,7 +170,7 @@ def test_the_explanation_names_each_factor_with_its_points():
     assert text["same_community"] == "Registered in the project's community."
     assert text["capacity"] == "Signed contracts under way: 1, of a capacity of 3."
     assert text["rating"] == "Rated 4A."
-    assert text["evaluations"] == "Its average total from closed evaluation panels: 85 (panels: 2)."
+    assert text["evaluations"] == "Its delivery scorecard: 85, grade A (the mean of its last 2 evaluations)."
     assert text["late_report"] == "Reports late: 1."
     assert text["price"] == "Its bid of ¥200,000.00 against the project's planned cost of ¥250,000.00."
     assert sum(line.points for line in fit.lines) == pytest.approx(fit.score)
@@ -330,7 +343,8 @@ async def test_track_record_from_the_database(pool, world, signed):
     project_id = await pool.fetchval("select project_id from calls where id = $1", signed)
     found = await _build(pool, [project_id])
     me = found.providers[world.orgs["provider"]]
-    assert me.evaluation_totals == (77.0,) and me.late_reports == 1 and me.active_projects == {project_id}
+    # The bid panel's total (77.00) is no delivery evaluation: no scorecard yet.
+    assert me.scorecard is None and me.late_reports == 1 and me.active_projects == {project_id}
     (pc,) = found.projects
     # The award stands: the winner is pinned, and its contract for this project is no load against it.
     assert pc.pinned == world.orgs["provider"]
@@ -338,6 +352,26 @@ async def test_track_record_from_the_database(pool, world, signed):
     instance = candidates.to_instance(found)
     assert instance["pinned"] == [[project_id, world.orgs["provider"]]]
     assert {p["id"]: p["capacity"] for p in instance["providers"]}[world.orgs["provider"]] == 3
+
+
+async def test_fit_scoring_reads_the_delivery_scorecard_not_the_bid_panels(pool, world, settings, signed):
+    """Mid-term 92 and final 70: the scorecard's mean, 81 (grade B), earns (81 − 60) ÷ 40 × 10 = 5.25 points;
+    the bid panel that awarded the contract (77.00) counts for nothing here."""
+    contract_id = await pool.fetchval("select id from contracts where call_id = $1", signed)
+    for stage, total in (("midterm", 92), ("final", 70)):
+        await evaluate_delivery(pool, settings, world, contract_id, stage, total=total)
+    project_id = await pool.fetchval("select project_id from calls where id = $1", signed)
+    found = await _build(pool, [project_id])
+    me = found.providers[world.orgs["provider"]]
+    assert (me.scorecard, me.scorecard_grade, me.scorecard_count) == (81.0, "B", 2)
+    (pc,) = found.projects
+    mine = next(c for c in pc.providers if c.party_id == world.orgs["provider"])
+    (line,) = [x for x in mine.fit.lines if x.factor == "evaluations"]
+    assert line.points == 5.25 and "rating" in {x.factor for x in mine.fit.lines}  # the 1A–5A rating: its own
+    with use_locale("en"):
+        assert line.text() == "Its delivery scorecard: 81, grade B (the mean of its last 2 evaluations)."
+    with use_locale("zh_Hans"):
+        assert line.text() == "交付评估记分卡：81 分，B 级（最近 2 次评估的平均分）。"
 
 
 async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):

@@ -15,6 +15,8 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.delivery import scorecard
+from market.delivery.models import STAGES
 from market.delivery.reports.models import NOT_FILED
 from market.notifications import services as notifications
 
@@ -111,4 +113,8 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
                                object_id=row["report_id"] or f"{row['contract_id']}:{row['position']}",
                                organisation=row["provider_id"],
                                after={"stage": row["stage"], "reason": "not_filed"})
+        # A mid-term or final report never filed fails that evaluation (a progress report's counts for
+        # nothing but itself), and the provider's standing follows.
+        for provider_id in sorted({row["provider_id"] for row in failed if row["stage"] in STAGES}):
+            await scorecard.refresh_standing(conn, provider_id)
     return Done(reminded=len(reminded), late=len(late), failed=len(failed))

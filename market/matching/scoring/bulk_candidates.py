@@ -9,7 +9,7 @@ So each provider has twelve possible scores, computed here once in Python with t
 arithmetic; the pairs only pick one. A funder's score has a per-pair money share, so it is computed
 in numpy, term by term in the scorer's order (the same IEEE operations), and rounded exactly as
 Python's round(x, 2) does (`round2`). Exclusions are the scorer's rules over arrays; conflicts of
-interest and related parties, which are few, are looked up pair by pair. Projects that do not fit
+interest, related parties and providers' standing bars, which are few, are looked up pair by pair. Projects that do not fit
 (bids, a live published call, a standing award, a provider's contract for them) are scored by
 `candidates.candidates_for` itself. `tests/test_bulk_candidates.py` checks both ways agree.
 
@@ -33,7 +33,9 @@ from market.matching.scoring import candidates as pairwise
 from market.matching.scoring.candidates import (
     FUNDERS_PER_NEED, PROVIDERS_PER_NEED, Candidate, Candidates, ProjectCandidates, _Project,
 )
-from market.matching.scoring.fit import Fit, FunderFacts, ProviderFacts, _clamp, _gift_share, _pts, affinity
+from market.matching.scoring.fit import (
+    Fit, FunderFacts, ProviderFacts, _gift_share, _pts, affinity, scorecard_share,
+)
 from market.matching.scoring.weights import Weights
 from market.procurement.bids.services import full_years
 
@@ -65,11 +67,7 @@ def _provider_table(p: ProviderFacts, weights: Weights) -> list[float]:
     load = len(p.active_projects)
     rest = [_pts(weights.capacity, (weights.capacity_contracts - load) / weights.capacity_contracts),
             _pts(weights.rating, p.rating / 5) if p.rating else _pts(weights.rating, 0)]
-    if p.evaluation_totals:
-        mean = sum(p.evaluation_totals) / len(p.evaluation_totals)
-        rest.append(_pts(weights.evaluations, _clamp((mean - 60) / 40)))
-    else:
-        rest.append(_pts(weights.evaluations, 0))
+    rest.append(_pts(weights.evaluations, scorecard_share(p.scorecard) if p.scorecard is not None else 0))
     rest += [_pts(weights.late_report, -p.late_reports), _pts(weights.upheld_objection, -p.upheld_objections),
              _pts(weights.upheld_complaint, -p.upheld_complaints), _pts(weights.price, 0)]
     items = (_pts(weights.item, 1), _pts(weights.category, 1), _pts(weights.item, 0))
@@ -110,6 +108,11 @@ class _Providers:
         for k, p in enumerate(self.facts):
             for user in p.members:
                 self.of_user[user].append(k)
+        # Bars are few, like conflicts: looked up pair by pair.
+        self.barred: dict[tuple[int, str], list[int]] = defaultdict(list)
+        for k, p in enumerate(self.facts):
+            for item in p.barred:
+                self.barred[item].append(k)
         self._rules: dict[tuple[object, ...], np.ndarray] = {}
 
     def kind(self, item_code: str) -> np.ndarray:
@@ -197,10 +200,10 @@ def _provider_lists(plain: list[_Project], prov: _Providers, keep: int, pins: di
                 kind[r] = prov.kind(facts.item_code)[cols]
                 rules = facts.rules
                 ok[r] = prov.allowed(rules.provider_types, rules.min_rating, rules.min_years)[cols]
-                for user in facts.buyer_members:
-                    for k in prov.of_user.get(user, ()):
-                        if k in position:
-                            ok[r, position[k]] = False
+                barred = prov.barred.get((facts.catalogue_owner_id or 0, facts.item_code), [])
+                for k in [*barred, *(k for user in facts.buyer_members for k in prov.of_user.get(user, ()))]:
+                    if k in position:
+                        ok[r, position[k]] = False
             kind *= 4
             kind += near
             kind += cell[None, :]

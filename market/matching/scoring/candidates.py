@@ -6,7 +6,9 @@ The facts, and where they come from today:
 - a project: its catalogue item, place, buyer, government budget and funding target; its live
   call's rules if the call is published, else the catalogue item's; the call's opened bids;
 - a provider: its rating, registration and place; the items of calls it has bid for (opened bids
-  only, so the seal holds); its signed contracts under way; its totals from closed evaluation panels;
+  only, so the seal holds); its signed contracts under way; its delivery scorecard's summary (the mean
+  total of its last mid-term and final evaluations, market.delivery.scorecard) and its standing (the
+  catalogue items it is barred from);
   report milestones of its contracts accepted late or overdue; objections upheld against its awards;
 - a funder: its current public resources list (categories, places, beneficiary groups, money) and
   its pledges not cancelled or refunded, by the category and place of the project they went to;
@@ -28,9 +30,8 @@ import msgspec
 from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden
-from market.evaluation import scoring as evaluation
-from market.evaluation.models import Candidate as PanelCandidate
-from market.evaluation.models import Criterion
+from market.delivery import scorecard
+from market.delivery.models import Summary
 from market.funding.resources import services as resources
 from market.matching.scoring import fit as scoring
 from market.matching.scoring.fit import (
@@ -52,7 +53,6 @@ from market.procurement.needs import services as needs
 PROVIDERS_PER_NEED = 20
 FUNDERS_PER_NEED = 10
 
-_CRITERION = ("position", "name_zh", "name_en", "weight", "min_score", "is_price")
 
 
 class Candidate(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,32 +125,6 @@ async def _members(conn: asyncpg.Connection, org_ids: list[int]) -> dict[int, fr
     return {r["organisation_id"]: frozenset(r["users"]) for r in rows}
 
 
-async def _evaluation_totals(conn: asyncpg.Connection) -> dict[int, list[float]]:
-    """Each organisation's totals from closed panels, by the evaluation engine's own arithmetic."""
-    panels = [r["id"] for r in await conn.fetch("select id from panels where status = 'closed' order by id")]
-    criteria: dict[int, list[Criterion]] = {}
-    for r in await conn.fetch("select panel_id, position, name_zh, name_en, weight, min_score, is_price "
-                              "from panel_criteria where panel_id = any($1) order by panel_id, position", panels):
-        criteria.setdefault(r["panel_id"], []).append(Criterion(*(r[k] for k in _CRITERION)))
-    candidates: dict[int, list[PanelCandidate]] = {}
-    for r in await conn.fetch("select panel_id, candidate_id, organisation_id, label, price_fen, submitted_at "
-                              "from panel_candidates where panel_id = any($1) order by panel_id, candidate_id", panels):
-        candidates.setdefault(r["panel_id"], []).append(
-            PanelCandidate(**{k: r[k] for k in PanelCandidate.__struct_fields__}))
-    consensus: dict[int, dict[int, dict[int, Any]]] = {}
-    for r in await conn.fetch("select panel_id, candidate_id, position, score from panel_consensus "
-                              "where panel_id = any($1)", panels):
-        consensus.setdefault(r["panel_id"], {}).setdefault(r["candidate_id"], {})[r["position"]] = r["score"]
-    totals: dict[int, list[float]] = {}
-    for panel_id in panels:
-        by_candidate = {c.candidate_id: c.organisation_id for c in candidates.get(panel_id, [])}
-        for ranked in evaluation.rank(criteria.get(panel_id, []), candidates.get(panel_id, []),
-                                      consensus.get(panel_id, {})):
-            if ranked.total is not None:
-                totals.setdefault(by_candidate[ranked.candidate_id], []).append(float(ranked.total))
-    return totals
-
-
 async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date) -> dict[int, ProviderFacts]:
     """Every verified provider's facts."""
     orgs = await conn.fetch("select * from organisations where kind = 'provider' and status = 'verified' order by id")
@@ -174,14 +148,21 @@ async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date) -> dic
     upheld = dict(await conn.fetch(
         """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
              join bids b on b.id = a.bid_id where o.status = 'upheld' group by b.provider_id"""))
-    totals = await _evaluation_totals(conn)
+    cards = await scorecard.summaries(conn, ids)
+    barred: dict[int, dict[tuple[int, str], date]] = {}
+    for r in await conn.fetch(
+            """select organisation_id, catalogue_owner_id, item_code, max(barred_until) as until from provider_standing
+                where barred_until > $1 and decided_at <= market_now() group by 1, 2, 3""", on):
+        barred.setdefault(r["organisation_id"], {})[(r["catalogue_owner_id"], r["item_code"])] = r["until"]
     members = await _members(conn, ids)
     return {r["id"]: ProviderFacts(
         id=r["id"], name=_name(r), subtype=r["subtype"], rating=r["rating"], registration_date=r["registration_date"],
         place=tree.place(r["jurisdiction_id"]), members=members.get(r["id"], frozenset()),
         items=frozenset(items.get(r["id"], ())), active_projects=frozenset(active.get(r["id"], ())),
-        evaluation_totals=tuple(totals.get(r["id"], ())), late_reports=late.get(r["id"], 0),
-        upheld_objections=upheld.get(r["id"], 0)) for r in orgs}
+        scorecard=float(card.score) if card.score is not None else None, scorecard_grade=card.grade,
+        scorecard_count=card.counted, late_reports=late.get(r["id"], 0),
+        upheld_objections=upheld.get(r["id"], 0), barred=barred.get(r["id"], {}))
+        for r in orgs for card in [cards.get(r["id"], Summary())]}
 
 
 async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, FunderFacts]:
@@ -227,9 +208,10 @@ class _Project(msgspec.Struct, frozen=True, kw_only=True):
 
 async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int]) -> list[_Project]:
     rows = await conn.fetch(
-        """select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope,
+        """select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope, v.buyer_id as catalogue_owner_id,
                   cat.name_zh as category_zh, cat.name_en as category_en
              from projects p join catalogue_entries e on e.id = p.catalogue_entry_id
+             join catalogue_versions v on v.id = e.version_id
              left join catalogue_entries cat on cat.version_id = e.version_id and cat.code = split_part(e.code, '.', 1)
             where p.id = any($1) and p.status = 'approved' order by p.id""", project_ids)
     ids = [r["id"] for r in rows]
@@ -265,7 +247,7 @@ async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int
         places = {row["id"] for j in [r["jurisdiction_id"], *communities.get(r["id"], [])] for row in tree.up(j)}
         facts = ProjectFacts(
             id=r["id"], buyer_id=r["buyer_id"], buyer_members=members.get(r["buyer_id"], frozenset()),
-            item_code=r["code"],
+            item_code=r["code"], catalogue_owner_id=r["catalogue_owner_id"],
             category_name=(r["category_en"] if i18n.current_locale.get() == "en" and r["category_en"]
                            else r["category_zh"]) or r["code"].split(".", 1)[0],
             place=place, places=frozenset(places), district_name=tree.name(place.district), budget_fen=r["budget_fen"],

@@ -125,6 +125,8 @@ class ProjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     bidding_closed: bool = False
     # Needs describe their beneficiaries in words only; empty until they record groups.
     beneficiary_groups: frozenset[str] = frozenset()
+    # Whose catalogue the item is in: a provider's standing bars it from an item of one catalogue.
+    catalogue_owner_id: int | None = None
 
     @property
     def category(self) -> str:
@@ -148,10 +150,15 @@ class ProviderFacts(msgspec.Struct, frozen=True, kw_only=True):
     items: frozenset[str] = frozenset()
     # Projects of its signed contracts still under way.
     active_projects: frozenset[int] = frozenset()
-    # Totals from closed evaluation panels that scored it.
-    evaluation_totals: tuple[float, ...] = ()
+    # Its delivery scorecard's summary (market.delivery.scorecard): the mean total of its last
+    # scored mid-term and final evaluations, their grade and how many; None before any.
+    scorecard: float | None = None
+    scorecard_grade: str | None = None
+    scorecard_count: int = 0
     late_reports: int = 0
     upheld_objections: int = 0
+    # Its standing (provider_standing): (catalogue owner, item code) → the day the bar ends.
+    barred: dict[tuple[int, str], date] = {}
     # No complaints are recorded yet; the hook for when they are.
     upheld_complaints: int = 0
 
@@ -250,6 +257,9 @@ def provider_exclusions(project: ProjectFacts, provider: ProviderFacts, weights:
     reasons = [_breach_reason(b) for b in rule_breaches(
         org, rules, in_district=provider.place.district == project.place.district, district=project.district_name,
         today=today)]
+    if (until := provider.barred.get((project.catalogue_owner_id or 0, project.item_code))) is not None:
+        reasons.append(Reason("barred", N_("Its standing bars it from this catalogue item until %(date)s, after a "
+                                           "failed evaluation of its delivery."), {"date": until}))
     if shared := provider.members & project.buyer_members:
         reasons.append(Reason("conflict", N_("It and the buyer have members in common (%(n)s): a conflict of "
                                              "interest."), {"n": len(shared)}))
@@ -298,13 +308,12 @@ def score_provider(project: ProjectFacts, provider: ProviderFacts, weights: Weig
     else:
         line("rating", weights.rating, 0, N_("Not rated yet."))
 
-    if provider.evaluation_totals:
-        mean = sum(provider.evaluation_totals) / len(provider.evaluation_totals)
-        line("evaluations", weights.evaluations, _clamp((mean - 60) / 40),
-             N_("Its average total from closed evaluation panels: %(mean)s (panels: %(n)s)."), mean=round(mean, 2),
-             n=len(provider.evaluation_totals))
+    if provider.scorecard is not None:
+        line("evaluations", weights.evaluations, scorecard_share(provider.scorecard),
+             N_("Its delivery scorecard: %(score)s, grade %(grade)s (the mean of its last %(n)s evaluations)."),
+             score=provider.scorecard, grade=provider.scorecard_grade, n=provider.scorecard_count)
     else:
-        line("evaluations", weights.evaluations, 0, N_("No closed evaluation panel has scored it yet."))
+        line("evaluations", weights.evaluations, 0, N_("No evaluation of its delivery has been scored yet."))
 
     line("late_report", weights.late_report, -provider.late_reports,
          N_("Reports late: %(n)s.") if provider.late_reports else N_("No late reports."), n=provider.late_reports)
@@ -324,6 +333,11 @@ def score_provider(project: ProjectFacts, provider: ProviderFacts, weights: Weig
              N_("Its bid of %(price)s against the project's planned cost of %(planned)s."), price=Fen(price),
              planned=Fen(planned))
     return Fit(score=float(round(sum(x.points for x in lines), 2)), lines=tuple(lines))
+
+
+def scorecard_share(score: float) -> float:
+    """The share of the evaluations weight a scorecard summary earns: a grade A (85) earns, below 60 costs."""
+    return _clamp((score - 60) / 40)
 
 
 def funder_exclusions(project: ProjectFacts, funder: FunderFacts,

@@ -73,8 +73,9 @@ WEIGHT_NOTES: dict[str, tuple[str, str, str]] = {
                     "full capacity is excluded.")),
     "rating": ("provider", N_("Rating"), N_("Times its rating out of 5A; none if unrated.")),
     "evaluations": ("provider", N_("Evaluations"),
-                    N_("Times (average total − 60) ÷ 40 over the closed evaluation panels that scored it, "
-                       "between −1 and 1: a grade A (85) earns, below 60 costs, no record is neutral.")),
+                    N_("Times (scorecard − 60) ÷ 40, between −1 and 1, where its scorecard is the mean total of "
+                       "its last five mid-term and final evaluations of delivery: a grade A (85) earns, below 60 "
+                       "costs, no record is neutral. The official 1A–5A rating is a factor of its own.")),
     "late_report": ("provider", N_("Late reports"),
                     N_("Taken off for each report milestone of its contracts accepted after its due date or "
                        "overdue now.")),

@@ -124,8 +124,32 @@ async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, c
                     if level == "district")
     name = await conn.fetchval("select name_zh from jurisdictions where id = $1", district)
     in_district = district in await ancestors(conn, org["jurisdiction_id"])
-    return [_to_bidder(b) for b in rule_breaches(org, call, in_district=in_district, district=name,
-                                                 today=clock.today())]
+    today = clock.today()
+    problems = [_to_bidder(b) for b in rule_breaches(org, call, in_district=in_district, district=name, today=today)]
+    if (bar := await conn.fetchrow(_BARRED, organisation_id, call["catalogue_entry_id"], today)) is not None:
+        problems.append(_barred(bar))
+    return problems
+
+
+# The provider's standing (market/delivery/scorecard.py writes it): the bar on the call's catalogue
+# item — its code in the catalogue of the buyer that owns it, whatever the year's version — that
+# lasts longest, from the evaluation that set it (a story told on a moved clock may come before it).
+_BARRED = """
+select s.item_code, s.grade, s.barred_until from provider_standing s
+  join catalogue_entries e on e.id = $2 join catalogue_versions v on v.id = e.version_id
+ where s.organisation_id = $1 and s.catalogue_owner_id = v.buyer_id and s.item_code = e.code
+   and s.decided_at <= market_now() and s.barred_until > $3
+ order by s.barred_until desc limit 1"""
+
+
+def _barred(bar: Any) -> str:
+    if bar["grade"] is None:
+        return gettext("Your organisation may bid for catalogue item %(code)s again from %(date)s: a report on its "
+                       "contract for that item was never filed, so that evaluation failed.",
+                       code=bar["item_code"], date=format_date(bar["barred_until"]))
+    return gettext("Your organisation may bid for catalogue item %(code)s again from %(date)s: a delivery "
+                   "evaluation of its contract for that item was graded %(grade)s.",
+                   code=bar["item_code"], date=format_date(bar["barred_until"]), grade=bar["grade"])
 
 
 def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:
