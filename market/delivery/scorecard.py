@@ -1,7 +1,7 @@
 """A provider's scorecard: its record of delivery, and the standing for eligibility it leads to.
 
 The record is every finished mid-term and final evaluation of its contracts — the result
-`market.delivery.evaluated.outcomes_of` decides for each stage (a closed panel's total and grade, or a
+`market.delivery.outcomes.outcomes_of` decides for each stage (a closed panel's total and grade, or a
 failure recorded without a panel, such as a report never filed), plus the earlier results a
 re-evaluation has since superseded, which `refresh_standing` keeps in `delivery_results` — and the
 counts of its reports filed late, its reports never filed and its contracts ended after a failed
@@ -18,7 +18,7 @@ the year's version) for MARKET_STANDING_BAR_MONTHS months from the day it was de
 are written down in `provider_standing`, which procurement's eligibility check reads without
 importing delivery. `refresh_standing` rewrites a provider's bars from its current results: call it
 whenever a stage of one of its contracts is decided — the report clock does when a report was never
-filed, `ending.end` does, and so must whatever closes a mid-term or final panel. A re-evaluation that
+filed, `ending.end` does, and `rounds.decide_round` when a panel closes. A re-evaluation that
 passes lifts the bar its failed predecessor set.
 
 Everything here costs the same few statements however many contracts a provider has.

@@ -2,7 +2,7 @@
 -- evaluation, kept after a re-evaluation has superseded it, and the standing it leads to.
 
 -- Each decided evaluation of a contract's stage as it was published: the latest closed panel or a
--- recorded failure (market.delivery.ending.outcomes_of). A re-evaluation adds a row; none is changed.
+-- recorded failure (market.delivery.outcomes.outcomes_of). A re-evaluation adds a row; none is changed.
 create table delivery_results (
     contract_id  bigint not null references contracts (id),
     stage        text not null check (stage in ('midterm', 'final')),
