@@ -70,11 +70,13 @@ async def new_panel(conn: asyncpg.Connection, identity: Identity, contract: Any,
     """A panel in forming for the stage, scoring the contract's indicator system, its one candidate
     the provider."""
     version = await system_for_contract(conn, contract["id"], stage)
+    # The one candidate is named as a bid panel names its bidders: by the organisation's name.
+    provider = await conn.fetchval("select name_zh from organisations where id = $1", contract["provider_id"])
     criteria = (engine.indicator_criteria(await indicators.load_version(conn, version)) if version is not None
                 else PLAIN_CRITERIA)
     return await engine.create_panel(
         conn, identity, subject_type=stage, subject_id=contract["id"], criteria=criteria,
-        candidates=[Candidate(contract["id"], contract["provider_id"], "合同", None, clock.now())],
+        candidates=[Candidate(contract["id"], contract["provider_id"], provider, None, clock.now())],
         indicator_version_id=version)
 
 

@@ -4,7 +4,9 @@ assertions may read the JSON twins."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
 import urllib.request
 from dataclasses import dataclass, field
@@ -13,13 +15,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
+from market.core.i18n import LOCALE_DIR
 from market.demo import DEMO_PASSWORD
 
 TIMEOUT_MS = 20_000
 PHONE = {"width": 360, "height": 740}
+CATALOGUE = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 
 
 @dataclass
@@ -158,3 +163,44 @@ async def choose(page: Page, name: str, text: str, scope: str = "main form") -> 
     select = page.locator(scope).first.locator(f'select[name="{name}"]')
     value = await select.locator("option", has_text=text).first.get_attribute("value")
     await select.select_option(value)
+
+
+def photo_with_gps() -> bytes:
+    image = Image.new("RGB", (320, 240), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (30.0, 14.0, 51.2), 3: "E", 4: (120.0, 10.0, 8.4)}  # the GPS IFD
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def interface_strings() -> tuple[dict[str, str], dict[str, str]]:
+    """From Babel's catalogue: English message fragments long enough to be unmistakable (their
+    literal text between parameters), and their Chinese translations, each mapped to its message id."""
+    from babel.messages.pofile import read_po
+
+    english: dict[str, str] = {}
+    chinese: dict[str, str] = {}
+    with CATALOGUE.open("rb") as po:
+        for message in read_po(po):
+            if not message.id or not message.string:
+                continue
+            ids = message.id if isinstance(message.id, tuple) else (message.id,)
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            for text, table, least in ((ids, english, 20), (strings, chinese, 8)):
+                for one in text:
+                    for piece in re.split(r"%\(\w+\)[sd]|%%|\n", one):
+                        piece = piece.strip(" .:：。，,;；()（）“”\"")
+                        if len(piece) >= least and not re.fullmatch(r"[\w.@/-]+", piece):
+                            table[piece] = ids[0]
+    return english, chinese
+
+
+def untranslated(pages: list[tuple[str, str]], locale: str) -> list[str]:
+    english, chinese = interface_strings()
+    wrong = chinese if locale == "en" else english
+    found = []
+    for url, text in pages:
+        flat = " ".join(text.split())
+        found += [f"{url}: {piece!r} (message {msgid!r})" for piece, msgid in wrong.items() if piece in flat]
+    return sorted(set(found))

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.async_api import Page, expect
 
-from market.core.i18n import LOCALE_DIR
 from tests.browser.journey import (
     PHONE,
     Journey,
@@ -28,10 +27,10 @@ from tests.browser.journey import (
     fill,
     path_of,
     press,
+    untranslated,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]
-CATALOGUE = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 
 WORDS = {
     "zh_Hans": {"need": "楼道灯坏了老人夜里出门不安全", "project": "东坡路社区楼道安全照明与夜间陪护",
@@ -303,38 +302,6 @@ async def journey(j: Journey, tag: str = "") -> None:
     project_id = j.api(f"/api/calls/{call_id}")["project_id"]
     await pledge_and_pay(j, project_id)
     await first_milestone(j, contract_id)
-
-
-def interface_strings() -> tuple[dict[str, str], dict[str, str]]:
-    """From Babel's catalogue: English message fragments long enough to be unmistakable (their
-    literal text between parameters), and their Chinese translations, each mapped to its message id."""
-    from babel.messages.pofile import read_po
-
-    english: dict[str, str] = {}
-    chinese: dict[str, str] = {}
-    with CATALOGUE.open("rb") as po:
-        for message in read_po(po):
-            if not message.id or not message.string:
-                continue
-            ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            for text, table, least in ((ids, english, 20), (strings, chinese, 8)):
-                for one in text:
-                    for piece in re.split(r"%\(\w+\)[sd]|%%|\n", one):
-                        piece = piece.strip(" .:：。，,;；()（）“”\"")
-                        if len(piece) >= least and not re.fullmatch(r"[\w.@/-]+", piece):
-                            table[piece] = ids[0]
-    return english, chinese
-
-
-def untranslated(pages: list[tuple[str, str]], locale: str) -> list[str]:
-    english, chinese = interface_strings()
-    wrong = chinese if locale == "en" else english
-    found = []
-    for url, text in pages:
-        flat = " ".join(text.split())
-        found += [f"{url}: {piece!r} (message {msgid!r})" for piece, msgid in wrong.items() if piece in flat]
-    return sorted(set(found))
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "en"])

@@ -6,27 +6,15 @@ corrects and resubmits; the bureau accepts. In Chinese, with the report page rea
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from market.storage import images
-from tests.browser.journey import Journey, click_link, expect_text, fill, path_of, press
+from tests.browser.journey import Journey, click_link, expect_text, fill, path_of, photo_with_gps, press
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]
 
 TITLE = "南星街道困境家庭帮扶服务"  # the demo's contract whose mid-term report is a draft
 COMMENT = "请补充入户探访签到表，并说明服务人次的统计口径。"
-
-
-def photo_with_gps() -> bytes:
-    image = Image.new("RGB", (320, 240), (200, 120, 40))
-    exif = Image.Exif()
-    exif[0x8825] = {1: "N", 2: (30.0, 14.0, 51.2), 3: "E", 4: (120.0, 10.0, 8.4)}  # the GPS IFD
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
 
 
 async def open_from_workbench(j: Journey, email: str, kind: str) -> object:

@@ -175,6 +175,10 @@ async def test_who_opens_and_decides_a_round_and_when(pool, settings, world, sig
     with pytest.raises(Conflict, match="No evaluation"):
         await do(pool, rounds.decide_round, bureau, signed_under, "midterm")
     panel_id = await do(pool, rounds.open_round, bureau, signed_under, "midterm")
+    # Its one candidate is the provider, named as a bid panel names its bidders.
+    (candidate,) = await do(pool, engine.candidates_of, panel_id)
+    assert candidate.label == await pool.fetchval("select name_zh from organisations where id = $1",
+                                                  provider.org_id)
     with pytest.raises(Conflict, match="opened already"):
         await do(pool, rounds.open_round, bureau, signed_under, "midterm")
     with pytest.raises(Conflict, match="not started scoring"):
