@@ -4,7 +4,6 @@ assertions may read the JSON twins."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -15,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
@@ -163,15 +161,6 @@ async def choose(page: Page, name: str, text: str, scope: str = "main form") -> 
     select = page.locator(scope).first.locator(f'select[name="{name}"]')
     value = await select.locator("option", has_text=text).first.get_attribute("value")
     await select.select_option(value)
-
-
-def photo_with_gps() -> bytes:
-    image = Image.new("RGB", (320, 240), (200, 120, 40))
-    exif = Image.Exif()
-    exif[0x8825] = {1: "N", 2: (30.0, 14.0, 51.2), 3: "E", 4: (120.0, 10.0, 8.4)}  # the GPS IFD
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif.tobytes())
-    return out.getvalue()
 
 
 def interface_strings() -> tuple[dict[str, str], dict[str, str]]:

@@ -37,13 +37,13 @@ from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.procurement.awards import batches
 from tests.browser.conftest import LiveServer, serving
+from tests.factories import photo_with_gps
 from tests.browser.journey import (
     Journey,
     click_link,
     expect_text,
     fill,
     path_of,
-    photo_with_gps,
     press,
     untranslated,
 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from market.storage import images
-from tests.browser.journey import Journey, click_link, expect_text, fill, path_of, photo_with_gps, press
+from tests.factories import photo_with_gps
+from tests.browser.journey import Journey, click_link, expect_text, fill, path_of, press
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]
 
