@@ -52,8 +52,8 @@ class PanelPages(Controller):
             struct, act = actions[step]
             if struct is Declaration:
                 form["conflicted"] = form.get("conflicted") == "yes"
-            if struct is ScoreInput and "score" not in form:
-                form["score"] = None  # left empty: not applicable
+            if struct is ScoreInput and form.get("score", "na") == "na":
+                form["score"] = None  # chosen, or left empty: not applicable
             form.pop("photos", None)  # read from the upload itself below
             done = await act(conn, identity, panel_id, parse(form, struct))
             if step == "notes":

@@ -61,6 +61,7 @@ class PanelView(msgspec.Struct, frozen=True, kw_only=True):
     declared: dict[int, bool]  # candidate → whether the reader declared a conflict with it
     my_scores: list[MyScore]
     submitted: bool = False  # the reader has handed in their scores
+    consensus: list[MyScore] = msgspec.field(default_factory=list)  # for the chair: what they have recorded
     agency_staff: bool = False  # the reader acts for the agency, which assigns its experts
     experts: list[Expert] = msgspec.field(default_factory=list)  # the agency's people, for its staff
     agencies: list[Agency] = msgspec.field(default_factory=list)  # whom the owner may hand the panel to
@@ -118,5 +119,8 @@ async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int
                      my_scores=[MyScore(candidate_id=r["candidate_id"], position=r["position"], score=r["score"],
                                         note=r["note"]) for r in mine if r["conflicted"] is None],
                      submitted=submitted, agency_staff=agency_staff,
+                     consensus=[MyScore(**dict(r)) for r in await conn.fetch(
+                         "select candidate_id, position, score, note from panel_consensus where panel_id = $1",
+                         panel_id)] if role == "chair" else [],
                      experts=await engine.experts(conn, panel_id) if agency_staff and forming else [],
                      agencies=await engine.agencies(conn) if owner and forming and row["agency_id"] is None else [])

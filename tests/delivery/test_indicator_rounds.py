@@ -280,3 +280,34 @@ async def test_each_role_finds_its_part_of_a_round_on_its_workbench(pool, settin
     assert deciding.link == f"/contracts/{signed_under}/evaluations/midterm/decide"
     await do(pool, engine.submit, expert, panel_id)
     assert "panels_to_score" not in await kinds(expert)
+
+
+async def test_the_score_forms_say_what_was_given_and_offer_na_only_where_allowed(client, pool, settings, world,
+                                                                               signed_under):
+    """A select starts on "choose" (required) until a score is given, then shows it; "not applicable"
+    is offered only where the indicator allows it, and chosen it records N/A; the chair's consensus
+    form shows what was recorded; once submitted, one's own scores are shown, not offered again."""
+    panel_id, chair = await _open(pool, settings, world, signed_under)
+    positions = {c.indicator_path: c.position for c in await do(pool, engine.criteria_of, panel_id)}
+    person = world["evaluator"]
+    await act_as(client, pool, settings, person.user_id, person.org_id)
+    html = (await client.get(f"/panels/{panel_id}")).text
+    own = html[html.index('id="s-1-1"'):html.index("</select>", html.index('id="s-1-1"'))]
+    assert 'required' in own and '<option value="" selected disabled>' in own and 'value="na"' not in own
+    na = html[html.index(f'id="s-1-{positions["4.2"]}"'):]
+    assert 'value="na"' in na[:na.index("</select>")]
+    sent = await post_form(client, f"/panels/{panel_id}/scores", {"candidate_id": signed_under,
+                                                                 "position": positions["4.2"], "score": "na"})
+    assert sent.status_code in (302, 303)
+    assert await pool.fetchval("select score from panel_scores where panel_id = $1 and position = $2",
+                               panel_id, positions["4.2"]) is None
+    await _score_all(pool, chair, panel_id, signed_under, _hand_case())
+    await _score_all(pool, chair, panel_id, signed_under, {"1.1": {"score": 80, "note": "合议一致"}},
+                     record=engine.record_consensus)
+    html = (await client.get(f"/panels/{panel_id}")).text
+    agreed = html[html.index('id="c-1-1"'):]
+    assert '<option value="80" selected>' in agreed[:agreed.index("</select>")] and 'value="合议一致"' in agreed
+    await do(pool, engine.submit, chair, panel_id)
+    html = (await client.get(f"/panels/{panel_id}")).text
+    assert f'action="/panels/{panel_id}/scores"' not in html and 'class="row given"' in html
+    assert f'action="/panels/{panel_id}/consensus"' in html  # the chair records the rest
