@@ -20,7 +20,7 @@ from market.evaluation.models import AddMember, Declaration, NoteInput, ScoreInp
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
 from tests.conftest import act_as
-from tests.factories import do, identity_for_user, make_person, who
+from tests.factories import do, evaluate_delivery, identity_for_user, make_person, who
 from tests.indicator_files import demo_rows, xlsx
 
 # The hand-worked case on the demo mid-term system (market/evaluation/indicators/demo_midterm.csv):
@@ -129,6 +129,18 @@ async def test_no_one_finds_an_evaluators_own_scores_or_notes(client, pool, sett
         chair_note_shown = [CHAIR_NOTE in text for text in shown]
         assert chair_note_shown == [reader is not None] * 4, reader
         assert twin.json()["notes_shown"] is (reader is not None)
+
+
+async def test_a_panel_scoring_no_system_reports_its_criteria(pool, settings, world, signed):
+    """Signed before any system was published: the panel scored plain criteria, each a row of its own;
+    with one evaluator the agreement is not defined."""
+    panel_id = await evaluate_delivery(pool, settings, world, signed, "midterm", total=72.5)
+    report = await do(pool, evaluation_report, None, signed, "midterm")
+    assert [(r.path, r.weight, r.score) for r in report.rows] == [("1", 100, Decimal("72.50"))]
+    assert (report.total, report.grade, report.outcome, report.system_id) == (Decimal("72.50"), "B", "passed", None)
+    assert report.panel_id == panel_id and report.agreement is None and len(report.members) == 1
+    with use_locale("en"):
+        assert "not defined" in _pdf_text(files.render_pdf(report))
 
 
 async def test_a_contract_not_signed_by_both_has_no_report(client, pool, settings, world, contract_id):
