@@ -157,10 +157,10 @@ def render_pdf(report: EvaluationReport) -> bytes:
         tree_table = Table(rows, colWidths=widths, repeatRows=1)
         tree_table.setStyle(TableStyle(style))
         story += [Spacer(1, 5 * mm), para(gettext("Scores"), section), tree_table]
-    story += [Spacer(1, 4 * mm), para(gettext(
-        "A parent's score is the weighted mean of the indicators under it that have a score; “not applicable” is "
-        "left out and the others' weights renormalised. The scores are the panel's consensus; each evaluator's own "
-        "scores and notes are not published."), small)]
+        story += [Spacer(1, 4 * mm), para(gettext(
+            "A parent's score is the weighted mean of the indicators under it that have a score; “not applicable” is "
+            "left out and the others' weights renormalised. The scores are the panel's consensus; each evaluator's "
+            "own scores and notes are not published."), small)]
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, title=title(report), author="", leftMargin=18 * mm, rightMargin=18 * mm,
                       topMargin=18 * mm, bottomMargin=18 * mm).build(story)
