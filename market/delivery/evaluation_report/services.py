@@ -116,7 +116,7 @@ async def evaluation_report(conn: asyncpg.Connection, identity: Identity | None,
     contract = await contracts.get(conn, identity, contract_id)
     if contract.status != "signed":
         raise NotFound()
-    outcome = await ending.stage_outcome(conn, contract_id, stage)
+    outcome = (await ending.stage_outcomes(conn, contract_id))[stage]
     readable = await reports.may_read(conn, identity, {"contract_id": contract_id, "buyer_id": contract.buyer_id,
                                                        "provider_id": contract.provider_id})
     facts: dict[str, Any] = {
