@@ -5,6 +5,7 @@ from market.core.i18n import N_, gettext
 from market.delivery import models
 from market.delivery import rounds, scorecard
 from market.delivery.controllers import ContractApi, ContractPages, ScorecardApi, ScorecardPages
+from market.delivery.evaluation_report.controllers import EvaluationReportApi, EvaluationReportPages
 from market.delivery.reports import jobs as report_jobs
 from market.delivery.reports.controllers import ReportApi, ReportPages
 from market.delivery.reports.models import EVIDENCE_KIND_NAMES, REPORT_STATUS_NAMES
@@ -16,7 +17,8 @@ async def _report_clock(state: State) -> None:
 
 DOMAIN = Domain(
     "delivery",
-    routes=[ContractPages, ContractApi, ReportPages, ReportApi, ScorecardPages, ScorecardApi],
+    routes=[ContractPages, ContractApi, ReportPages, ReportApi, ScorecardPages, ScorecardApi, EvaluationReportPages,
+            EvaluationReportApi],
     template_globals={
         "REPORT_STATUS_NAMES": REPORT_STATUS_NAMES, "EVIDENCE_KIND_NAMES": EVIDENCE_KIND_NAMES,
         "evidence_choices": lambda: [(k, gettext(v)) for k, v in EVIDENCE_KIND_NAMES.items()],

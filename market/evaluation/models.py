@@ -80,6 +80,15 @@ class MemberScore(msgspec.Struct, frozen=True, kw_only=True):
     note: str
 
 
+class ConsensusScore(msgspec.Struct, frozen=True, kw_only=True):
+    """The chair's consensus on one criterion of one candidate, with the note that explains it."""
+
+    candidate_id: int
+    position: int
+    score: Decimal | None  # None: not applicable
+    note: str
+
+
 class Expert(msgspec.Struct, frozen=True, kw_only=True):
     """One of an agency's people as its staff assign a panel: their open panels, and why this panel
     may not seat them (None: it may)."""

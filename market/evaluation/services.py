@@ -33,6 +33,7 @@ from market.evaluation.models import (
     AddMember,
     Agency,
     Candidate,
+    ConsensusScore,
     Criterion,
     Declaration,
     Expert,
@@ -625,6 +626,13 @@ async def member_scores(conn: asyncpg.Connection, panel_id: int) -> list[MemberS
         """select s.user_id, u.display_name, s.candidate_id, s.position, s.score::float8 as score, s.note
              from panel_scores s join users u on u.id = s.user_id
             where s.panel_id = $1 order by s.candidate_id, s.position, u.display_name""", panel_id)]
+
+
+async def consensus_of(conn: asyncpg.Connection, panel_id: int) -> list[ConsensusScore]:
+    """The chair's consensus scores with their notes, for whoever may see them (the caller decides)."""
+    return [ConsensusScore(**dict(r)) for r in await conn.fetch(
+        "select candidate_id, position, score, note from panel_consensus where panel_id = $1 "
+        "order by candidate_id, position", panel_id)]
 
 
 async def missing_consensus(conn: asyncpg.Connection, panel_id: int) -> int:

@@ -67,9 +67,10 @@ class PanelView(msgspec.Struct, frozen=True, kw_only=True):
     agencies: list[Agency] = msgspec.field(default_factory=list)  # whom the owner may hand the panel to
 
 
-def _matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[int, dict[str, Decimal | None]]:
-    """Each member's scores by indicator path (a delivery panel has one candidate)."""
-    paths = {c.position: c.indicator_path for c in criteria if c.indicator_path}
+def score_matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[int, dict[str, Decimal | None]]:
+    """Each member's scores by indicator path, or by position on a criterion that names no indicator
+    (a delivery panel has one candidate; the price is scored by no one)."""
+    paths = {c.position: c.indicator_path or str(c.position) for c in criteria if not c.is_price}
     matrix: dict[int, dict[str, Decimal | None]] = {}
     for s in scores:
         if s.position in paths:
@@ -99,7 +100,7 @@ async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int
     system = await engine.system_of(conn, row)
     criteria = await engine.criteria_of(conn, panel_id)
     everyone = await engine.member_scores(conn, panel_id) if sees_all else []
-    matrix = _matrix(criteria, everyone) if system else {}
+    matrix = score_matrix(criteria, everyone) if system else {}
     paths = [c.indicator_path for c in criteria if c.indicator_path]
     panel = Panel(
         id=panel_id, status=row["status"], subject_type=row["subject_type"], subject_id=row["subject_id"],
