@@ -108,8 +108,9 @@ async def press(page: Page, form_action: str, *, twice: bool = False, button: st
             async with page.expect_navigation():
                 await clickable.dblclick()
         except PlaywrightError:
-            # The second submission aborts the first one's navigation; the page then loads its answer.
-            await page.wait_for_event("load")
+            # The second submission aborts the first one's navigation; the page then loads its answer
+            # (perhaps already: waiting for the state, not the event, does not miss it).
+            await page.wait_for_load_state("load")
     else:
         async with page.expect_navigation():
             await clickable.click()
