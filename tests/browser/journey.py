@@ -52,6 +52,9 @@ class Journey:
             await form.locator('input[name="password"]').fill(DEMO_PASSWORD)
             await form.locator('button[type="submit"]').click()
             await page.wait_for_url("**/dashboard")
+            # A person's language is kept with their account, and another test on the same server may
+            # have switched it: this journey says which it reads.
+            await page.goto(f"/lang/{self.locale}?next=/dashboard")
         return page
 
     async def close(self) -> None:
@@ -104,12 +107,14 @@ async def press(page: Page, form_action: str, *, twice: bool = False, button: st
         await box.check()  # "I understand this cannot be undone"
     clickable = form.locator(button or 'button[type="submit"], button:not([type])').first
     if twice:
+        before = page.url
         try:
             async with page.expect_navigation():
                 await clickable.dblclick()
         except PlaywrightError:
-            # The second submission aborts the first one's navigation; the page then loads its answer
-            # (perhaps already: waiting for the state, not the event, does not miss it).
+            # The second submission aborts the first one's navigation; the page then loads its answer,
+            # perhaps already (a load event could have come and gone): wait until it has left the form.
+            await page.wait_for_url(lambda url: url != before)
             await page.wait_for_load_state("load")
     else:
         async with page.expect_navigation():
