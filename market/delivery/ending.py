@@ -86,14 +86,10 @@ async def delivery_view(conn: asyncpg.Connection, identity: Identity | None, con
     paid = await conn.fetchval("select coalesce(sum(amount_fen), 0)::bigint from disbursements where contract_id = $1",
                                contract["id"])
     status = row["status"]
-    scoring = [o.open_panel_id for o in outcomes.values() if o.open_panel_id is not None]
-    ready = {r["subject_type"] for r in await conn.fetch(
-        """select p.subject_type from panels p where p.id = any($1::bigint[]) and p.status = 'scoring'
-              and not exists (select from panel_candidates c join panel_criteria k on k.panel_id = c.panel_id
-                               where c.panel_id = p.id and not k.is_price
-                                 and not exists (select from panel_consensus s where s.panel_id = p.id
-                                                 and s.candidate_id = c.candidate_id and s.position = k.position))""",
-        scoring)} if scoring else set()
+    # A stage's open panel is ready to decide once the chair has recorded every consensus score
+    # (a panel still forming has none recorded).
+    ready = {s for s, o in outcomes.items()
+             if o.open_panel_id is not None and await engine.missing_consensus(conn, o.open_panel_id) == 0}
     panels = {outcomes[s].open_panel_id: s for s in ready}
     pending = {panels[p]: v for p, v in (await engine.verdicts(conn, list(panels))).items()} if ready else {}
     return Delivery(status=status, failed_stage=failed, decided_stage=row["decided_stage"],
