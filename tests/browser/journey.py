@@ -107,15 +107,14 @@ async def press(page: Page, form_action: str, *, twice: bool = False, button: st
         await box.check()  # "I understand this cannot be undone"
     clickable = form.locator(button or 'button[type="submit"], button:not([type])').first
     if twice:
-        before = page.url
         try:
             async with page.expect_navigation():
                 await clickable.dblclick()
         except PlaywrightError:
             # The second submission aborts the first one's navigation; the page then loads its answer,
-            # perhaps already (a load event could have come and gone): wait until it has left the form.
-            await page.wait_for_url(lambda url: url != before)
-            await page.wait_for_load_state("load")
+            # perhaps already (a load event may have come and gone, and the answer may be at the same
+            # address): wait until nothing more is loading.
+            await page.wait_for_load_state("networkidle")
     else:
         async with page.expect_navigation():
             await clickable.click()
