@@ -185,6 +185,15 @@ def journey_server() -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.fixture
+def fresh_journey_server() -> Iterator[LiveServer]:
+    """A test-clock server for one journey alone: a journey that moves months forward leaves the demo's
+    own contracts behind it (reports never filed, providers' standing below the bar), and the next
+    journey on that server would meet a different world."""
+    with serving(MARKET_TEST_CLOCK="true") as server:
+        yield server
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium_executable: str) -> AsyncIterator[object]:
     """One headless Debian Chromium for the session (Playwright's async API, on the session's event loop)."""

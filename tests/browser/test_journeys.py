@@ -305,8 +305,8 @@ async def journey(j: Journey, tag: str = "") -> None:
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "en"])
-async def test_every_role_journey(locale, browser, journey_server, screenshot_dirs):
-    j = Journey(browser, journey_server.base_url, screenshot_dirs, locale=locale)
+async def test_every_role_journey(locale, browser, fresh_journey_server, screenshot_dirs):
+    j = Journey(browser, fresh_journey_server.base_url, screenshot_dirs, locale=locale)
     try:
         await journey(j)
     finally:
