@@ -4,6 +4,7 @@ assertions may read the JSON twins."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -107,18 +108,29 @@ async def press(page: Page, form_action: str, *, twice: bool = False, button: st
         await box.check()  # "I understand this cannot be undone"
     clickable = form.locator(button or 'button[type="submit"], button:not([type])').first
     if twice:
-        try:
-            async with page.expect_navigation():
-                await clickable.dblclick()
-        except PlaywrightError:
-            # The second submission aborts the first one's navigation; the page then loads its answer,
-            # perhaps already (a load event may have come and gone, and the answer may be at the same
-            # address): wait until nothing more is loading.
-            await page.wait_for_load_state("networkidle")
+        await page.evaluate("window.journeyPressed = true")
+        await clickable.dblclick()
+        await new_document(page)
     else:
         async with page.expect_navigation():
             await clickable.click()
     await confirm_if_asked(page, form_action)
+
+
+async def new_document(page: Page) -> None:
+    """Wait for the answer to a double click: the second submission aborts the first one's navigation,
+    the answer may come at the same address, and it may have loaded already, so neither a navigation,
+    a load event nor a change of address tells it; a mark left on the old document does."""
+    deadline = asyncio.get_running_loop().time() + TIMEOUT_MS / 1000
+    while True:
+        try:
+            if await page.evaluate("!window.journeyPressed && document.readyState === 'complete'"):
+                return
+        except PlaywrightError:
+            pass  # the old document went away while we asked
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{page.url}: no new page came after a double click")
+        await asyncio.sleep(0.05)
 
 
 async def confirm_if_asked(page: Page, form_action: str) -> None:
