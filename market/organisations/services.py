@@ -232,3 +232,21 @@ async def verified_by_kind(conn: asyncpg.Connection) -> dict[str, int]:
     rows = await conn.fetch("select kind, count(*) as n from organisations where status = 'verified' "
                             "and kind <> 'platform' group by kind")
     return {r["kind"]: r["n"] for r in rows}
+
+
+async def overseer_of(conn: asyncpg.Connection, organisation_id: int) -> int | None:
+    """The buyer one level up, where a late matter escalates: the nearest verified buyer placed strictly
+    above the organisation's own place (a community's committee → its street office → the district's
+    bureau). A provider, funder or evaluator is overseen by the nearest buyer at or above its place.
+    None at the top of the tree."""
+    return await conn.fetchval("""
+        with recursive up as (
+            select j.id, j.parent_id, 0 as depth from organisations o join jurisdictions j on j.id = o.jurisdiction_id
+             where o.id = $1
+            union all
+            select j.id, j.parent_id, up.depth + 1 from jurisdictions j join up on j.id = up.parent_id
+        )
+        select b.id from up join organisations b on b.jurisdiction_id = up.id
+         where b.kind = 'buyer' and b.status = 'verified' and b.id <> $1
+           and (up.depth > 0 or (select kind from organisations where id = $1) <> 'buyer')
+         order by up.depth, b.id limit 1""", organisation_id)

@@ -7,6 +7,7 @@ from market.organisations import services as organisations
 from market.organisations import workflow
 from market.organisations.models import StatusChange
 from tests.conftest import act_as, api_headers, identity_of, post_form
+from tests.factories import make_org
 from tests.world import code
 
 VALID_PROVIDER = {"kind": "provider", "subtype": "social_group", "name_zh": "新成立的互助会", "credit_code": code("51", 90),
@@ -241,3 +242,18 @@ async def test_the_members_twin_is_the_pages_view(client, pool, world):
     assert view["org"]["id"] == org and {m["display_name"] for m in view["members"]} >= {"provider_admin",
                                                                                          "provider_staff"}
     assert "provider_staff" in (await client.get(f"/organisations/{org}/members")).text
+
+
+async def test_a_late_matter_escalates_to_the_nearest_buyer_above(pool, world):
+    async with pool.acquire() as conn:
+        office = await make_org(conn, world, "office", "buyer", "street_office", 81, world.street)
+        committee = await make_org(conn, world, "committee", "buyer", "community", 82, world.community)
+        await make_org(conn, world, "pending_office", "buyer", "street_office", 83, world.street, status="pending")
+        assert await organisations.overseer_of(conn, committee) == office
+        assert await organisations.overseer_of(conn, office) == world.orgs["bureau"]
+        assert await organisations.overseer_of(conn, world.orgs["bureau"]) is None  # the top of the district
+        # a provider placed in the community answers to the nearest buyer at or above it
+        ngo = await make_org(conn, world, "ngo", "provider", "social_group", 84, world.community,
+                             registered=date(2020, 1, 1))
+        assert await organisations.overseer_of(conn, ngo) == committee
+        assert await organisations.overseer_of(conn, world.orgs["provider"]) == world.orgs["bureau"]
