@@ -33,35 +33,27 @@ select i.id, i.owner_id, i.buyer_id, i.due, i.escalation_level, o.name_zh as own
   from claimed c join rectification_items i on i.id = c.item_id
   join organisations o on o.id = i.owner_id join organisations b on b.id = i.buyer_id order by i.id"""
 
-# $1 today. An open item due within REMIND_DAYS, not reminded yet.
-_REMIND = f"""
+
+def _claim(level: int, which: str, told: str) -> str:
+    """Claim the items `which` selects for this level, noting the organisation `told` (an expression
+    on the item `i`), and read what their notices name: only the rows this transaction claimed."""
+    return f"""
 with due as (
-    select id from rectification_items where status = 'open' and due - $1::date between 0 and $2 order by id
+    select id from rectification_items where {which} order by id
 ), claimed as (
     insert into rectification_escalations (item_id, level, notified_org_id)
-    select d.id, 0, i.owner_id from due d join rectification_items i on i.id = d.id
+    select d.id, {level}, {told} from due d join rectification_items i on i.id = d.id
     on conflict do nothing returning item_id
 ){_CLAIMED}"""
 
+
+# $1 today, $2 REMIND_DAYS. An open item due within that many days, not reminded yet.
+_REMIND = _claim(0, "status = 'open' and due - $1::date between 0 and $2", "i.owner_id")
 # $1 today. Past its due date and not verified: late, and its buyer told.
-_LATE = f"""
-with late as (
-    select id from rectification_items where status in ('open', 'fix_submitted') and due < $1::date order by id
-), claimed as (
-    insert into rectification_escalations (item_id, level, notified_org_id)
-    select l.id, 1, i.buyer_id from late l join rectification_items i on i.id = l.id
-    on conflict do nothing returning item_id
-){_CLAIMED}"""
-
-# $1 today, $2 escalation days. Late that long and still not verified: to the bureau above.
-_ESCALATE = f"""
-with late as (
-    select id from rectification_items
-     where status in ('open', 'fix_submitted') and due + $2::int < $1::date order by id
-), claimed as (
-    insert into rectification_escalations (item_id, level) select id, 2 from late
-    on conflict do nothing returning item_id
-){_CLAIMED}"""
+_LATE = _claim(1, "status in ('open', 'fix_submitted') and due < $1::date", "i.buyer_id")
+# $1 today, $2 escalation days. Late that long and still not verified: to the bureau above (which
+# organisations.overseer_of names once the item is claimed).
+_ESCALATE = _claim(2, "status in ('open', 'fix_submitted') and due + $2::int < $1::date", "null::bigint")
 
 
 class Done(msgspec.Struct, frozen=True, kw_only=True):

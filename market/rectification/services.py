@@ -224,36 +224,35 @@ async def verify(conn: asyncpg.Connection, identity: Identity, item_id: int) -> 
                notices=[await _notice(conn, row["owner_id"], "rectification_verified", row)])
 
 
-async def reject(conn: asyncpg.Connection, identity: Identity, item_id: int, reason: str) -> None:
-    """The buyer sends the fix back, saying why; the item is open again, under the same deadline."""
+async def _with_reason(conn: asyncpg.Connection, identity: Identity, item_id: int, action: str, reason: str,
+                       change: str, notice: str) -> None:
+    """A buyer's step that must say why: `change` sets the item's columns ($1 the item, $2 the new
+    status, $3 the reason, $4 the buyer's user)."""
     row, caps = await _for_step(conn, identity, item_id)
-    ITEM.check("reject", row["status"], caps)
+    ITEM.check(action, row["status"], caps)
     said = _reason(reason)
 
     async def write(transition: Transition) -> None:
-        await conn.execute("""insert into rectification_rejections (item_id, version, reason, rejected_by)
-                              select $1, max(version), $2, $3 from rectification_fixes where item_id = $1""",
-                           item_id, said, identity.user_id)
-        await conn.execute("update rectification_items set status = $2 where id = $1", item_id, transition.target)
+        await conn.execute(change, item_id, transition.target, said, identity.user_id)
 
-    await step(conn, ITEM, "reject", row["status"], object_id=item_id, capacities=caps, actor=identity.user_id,
+    await step(conn, ITEM, action, row["status"], object_id=item_id, capacities=caps, actor=identity.user_id,
                organisation=identity.org_id, write=write, after={"reason": said},
-               notices=[await _notice(conn, row["owner_id"], "rectification_rejected", row)])
+               notices=[await _notice(conn, row["owner_id"], notice, row, buyer=row["buyer_name"])])
+
+
+async def reject(conn: asyncpg.Connection, identity: Identity, item_id: int, reason: str) -> None:
+    """The buyer sends the fix back, saying why; the item is open again, under the same deadline."""
+    await _with_reason(conn, identity, item_id, "reject", reason, """
+        with kept as (insert into rectification_rejections (item_id, version, reason, rejected_by)
+                      select $1, max(version), $3, $4 from rectification_fixes where item_id = $1)
+        update rectification_items set status = $2 where id = $1""", "rectification_rejected")
 
 
 async def withdraw(conn: asyncpg.Connection, identity: Identity, item_id: int, reason: str) -> None:
     """The buyer withdraws an item raised in error, saying why (the reason is public with the item)."""
-    row, caps = await _for_step(conn, identity, item_id)
-    ITEM.check("withdraw", row["status"], caps)
-    said = _reason(reason)
-
-    async def write(transition: Transition) -> None:
-        await conn.execute("update rectification_items set status = $2, withdrawn_at = market_now(), "
-                           "withdrawn_reason = $3 where id = $1", item_id, transition.target, said)
-
-    await step(conn, ITEM, "withdraw", row["status"], object_id=item_id, capacities=caps, actor=identity.user_id,
-               organisation=identity.org_id, write=write, after={"reason": said},
-               notices=[await _notice(conn, row["owner_id"], "rectification_withdrawn", row, buyer=row["buyer_name"])])
+    await _with_reason(conn, identity, item_id, "withdraw", reason, """
+        update rectification_items set status = $2, withdrawn_at = market_now(), withdrawn_reason = $3,
+                                       withdrawn_by = $4 where id = $1""", "rectification_withdrawn")
 
 
 async def standings(conn: asyncpg.Connection, owner_ids: list[int]) -> dict[int, Standing]:

@@ -24,6 +24,7 @@ create table rectification_items (
     verified_at        timestamptz,
     verified_by        bigint references users (id),
     withdrawn_at       timestamptz,
+    withdrawn_by       bigint references users (id),
     withdrawn_reason   text not null default '' check (length(withdrawn_reason) <= 2000),
     unique (source, source_id, key),
     check ((status = 'verified') = (verified_at is not null)),

@@ -13,29 +13,24 @@ from market.evaluation import services as engine
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import tree
 from market.evaluation.indicators.models import NewSystemVersion
-from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.evaluation.models import ScoreInput
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
 from market.rectification import services as items
 from market.storage.services import storage_from_settings
 from tests.conftest import act_as
-from tests.factories import PNG, do, evaluate_delivery, travel, who
+from tests.factories import PNG, do, evaluate_delivery, open_delivery_round, travel, who
 from tests.indicator_files import demo_rows, xlsx
 
 
 async def _decided(pool, settings, world, contract_id, scores, stage="midterm", days=30):
     """Open, score (every criterion by its path or position, as given) and decide a round."""
-    bureau = await who(pool, settings, world, "buyer_admin")
-    panel_id = await do(pool, rounds.open_round, bureau, contract_id, stage)
-    await do(pool, engine.add_member, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
-    await do(pool, engine.start_scoring, bureau, panel_id)
-    chair = await who(pool, settings, world, "evaluator")
-    await do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=contract_id, conflicted=False))
+    panel_id, chair = await open_delivery_round(pool, settings, world, contract_id, stage)
     for c in await do(pool, engine.criteria_of, panel_id):
         answer = scores[c.indicator_path or str(c.position)]
         for record in (engine.score, engine.record_consensus):
             await do(pool, record, chair, panel_id, ScoreInput(candidate_id=contract_id, position=c.position, **answer))
-    await do(pool, rounds.decide_round, bureau, contract_id, stage, days)
+    await do(pool, rounds.decide_round, await who(pool, settings, world, "buyer_admin"), contract_id, stage, days)
     return panel_id
 
 
