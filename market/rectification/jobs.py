@@ -72,33 +72,38 @@ async def _escalated(conn: asyncpg.Connection, row: asyncpg.Record, level: int, 
                        after={"escalation_level": level, "notified_org_id": to})
 
 
+async def tick(conn: asyncpg.Connection, today: date, escalate_days: int) -> Done:
+    """One pass of the clock on `today`, in the caller's transaction (the demo tells its story with it)."""
+    reminded = await conn.fetch(_REMIND, today, REMIND_DAYS)
+    for row in reminded:
+        await notifications.notify(conn, await notifications.members_of(conn, [row["owner_id"]], ACTORS),
+                                   "rectification_due", link(row["id"]), id=row["id"], due=row["due"].isoformat())
+    late = await conn.fetch(_LATE, today)
+    for row in late:
+        params = {"id": row["id"], "due": row["due"].isoformat(), "owner": row["owner_name"],
+                  "buyer": row["buyer_name"]}
+        await notifications.notify(conn, await notifications.members_of(conn, [row["buyer_id"]], ACTORS),
+                                   "rectification_late", link(row["id"]), **params)
+        await notifications.notify(conn, await notifications.members_of(conn, [row["owner_id"]], ACTORS),
+                                   "rectification_late_owner", link(row["id"]), **params)
+        await _escalated(conn, row, 1, row["buyer_id"])
+    escalated = await conn.fetch(_ESCALATE, today, escalate_days)
+    for row in escalated:
+        bureau = await organisations.overseer_of(conn, row["buyer_id"])
+        await conn.execute("update rectification_escalations set notified_org_id = $2 where item_id = $1 "
+                           "and level = 2", row["id"], bureau)
+        if bureau is not None:
+            await notifications.notify(conn, await notifications.members_of(conn, [bureau], ACTORS),
+                                       "rectification_escalated", link(row["id"]), id=row["id"],
+                                       due=row["due"].isoformat(), owner=row["owner_name"],
+                                       buyer=row["buyer_name"], days=escalate_days)
+        await _escalated(conn, row, 2, bureau)
+    return Done(reminded=len(reminded), late=len(late), escalated=len(escalated))
+
+
 async def run(pool: asyncpg.Pool, escalate_days: int, timezone: str = "Asia/Shanghai") -> Done:
     """One pass of the rectification clock, in one transaction: what it records, it has notified.
     Today is the database clock's, where the deployment is, so every process agrees on it."""
     async with pool.acquire() as conn, conn.transaction():
         today: date = await conn.fetchval("select (market_now() at time zone $1)::date", timezone)
-        reminded = await conn.fetch(_REMIND, today, REMIND_DAYS)
-        for row in reminded:
-            await notifications.notify(conn, await notifications.members_of(conn, [row["owner_id"]], ACTORS),
-                                       "rectification_due", link(row["id"]), id=row["id"], due=row["due"].isoformat())
-        late = await conn.fetch(_LATE, today)
-        for row in late:
-            params = {"id": row["id"], "due": row["due"].isoformat(), "owner": row["owner_name"],
-                      "buyer": row["buyer_name"]}
-            await notifications.notify(conn, await notifications.members_of(conn, [row["buyer_id"]], ACTORS),
-                                       "rectification_late", link(row["id"]), **params)
-            await notifications.notify(conn, await notifications.members_of(conn, [row["owner_id"]], ACTORS),
-                                       "rectification_late_owner", link(row["id"]), **params)
-            await _escalated(conn, row, 1, row["buyer_id"])
-        escalated = await conn.fetch(_ESCALATE, today, escalate_days)
-        for row in escalated:
-            bureau = await organisations.overseer_of(conn, row["buyer_id"])
-            await conn.execute("update rectification_escalations set notified_org_id = $2 where item_id = $1 "
-                               "and level = 2", row["id"], bureau)
-            if bureau is not None:
-                await notifications.notify(conn, await notifications.members_of(conn, [bureau], ACTORS),
-                                           "rectification_escalated", link(row["id"]), id=row["id"],
-                                           due=row["due"].isoformat(), owner=row["owner_name"],
-                                           buyer=row["buyer_name"], days=escalate_days)
-            await _escalated(conn, row, 2, bureau)
-    return Done(reminded=len(reminded), late=len(late), escalated=len(escalated))
+        return await tick(conn, today, escalate_days)
