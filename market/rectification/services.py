@@ -281,27 +281,37 @@ async def unfinished_of(conn: asyncpg.Connection, owner_ids: list[int], limit: i
     return out
 
 
-# Bounded: the workbench shows the first few and counts the rest (a list longer than this says so).
-_TASKS = f"select x.* from ({_ITEM} where {{which}}) x order by x.due, x.id limit 200"
+# Each list an organisation's workbench shows ($1 the organisation), earliest deadline first and
+# bounded (the workbench shows the first few and counts the rest), in one statement.
+_TASKS = f"""
+select * from (
+    select 'rectification_to_fix' as list, x.*, row_number() over (order by x.due, x.id) as n
+      from ({_ITEM} where i.owner_id = $1 and i.status = 'open') x
+    union all
+    select 'rectification_to_verify', x.*, row_number() over (order by x.due, x.id)
+      from ({_ITEM} where i.buyer_id = $1 and i.status = 'fix_submitted') x
+    union all
+    select 'rectification_escalated', x.*, row_number() over (order by x.due, x.id)
+      from ({_ITEM} where i.status in ('open', 'fix_submitted')
+              and (i.buyer_id = $1 and i.escalation_level >= 1
+                   or exists (select from rectification_escalations e where e.item_id = i.id and e.level = 2
+                                 and e.notified_org_id = $1))) x
+) t where n <= 200 order by list, due, id"""
+LISTS = {"rectification_to_fix": None, "rectification_to_verify": "fix_submitted", "rectification_escalated": "late"}
 
 
-def _task(row: Any, today: date, state: str | None = None) -> dict[str, Any]:
+def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
     return {"title_zh": row["finding_zh"], "title_en": row["finding_en"], "due_date": row["due"],
             "link": link(row["id"]), "state": state or ("late" if row["due"] < today else row["status"]),
             "detail": row["owner_name"]}
 
 
 async def workbench_lists(conn: asyncpg.Connection, org_id: int) -> dict[str, list[dict[str, Any]]]:
-    """For an organisation's workbench, in the workbench's Task shape, earliest deadline first:
-    items it owns still to put right, fixes it is to verify, and late items escalated to it (as the
-    buyer, or as the bureau above)."""
+    """For an organisation's workbench, in the workbench's Task shape, earliest deadline first (so
+    the late lead): items it owns still to put right, fixes it is to verify, and late items
+    escalated to it (as the buyer, or as the bureau above)."""
     today = clock.today()
-    to_fix = await conn.fetch(_TASKS.format(which="i.owner_id = $1 and i.status = 'open'"), org_id)
-    to_verify = await conn.fetch(_TASKS.format(which="i.buyer_id = $1 and i.status = 'fix_submitted'"), org_id)
-    escalated = await conn.fetch(_TASKS.format(
-        which="i.status in ('open', 'fix_submitted') and (i.buyer_id = $1 and i.escalation_level >= 1 "
-              "or exists (select from rectification_escalations e where e.item_id = i.id and e.level = 2 "
-              "and e.notified_org_id = $1))"), org_id)
-    return {"rectification_to_fix": [_task(r, today) for r in to_fix],
-            "rectification_to_verify": [_task(r, today, "fix_submitted") for r in to_verify],
-            "rectification_escalated": [_task(r, today, "late") for r in escalated]}
+    out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in LISTS}
+    for r in await conn.fetch(_TASKS, org_id):
+        out[r["list"]].append(_task(r, today, LISTS[r["list"]]))
+    return out
