@@ -45,6 +45,7 @@ from market.funding import demo as funding_demo
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.matching import demo as fairs_demo
+from market.rectification import demo as rectification_demo
 from market.organisations import credit_code
 from market.organisations.services import insert_organisation
 from market.places.services import add_jurisdiction
@@ -352,7 +353,7 @@ async def _score_leaves(conn: asyncpg.Connection, person: Identity, panel_id: in
 
 
 async def _score_round(conn: asyncpg.Connection, bureau: Identity, contract_id: int, stage: str, level: float,
-                       today: datetime, day: float) -> None:
+                       today: datetime, day: float, rectification_days: int = rounds.RECTIFICATION_DAYS) -> None:
     """The bureau opens the stage's evaluation; the agency's expert chairs and the independent expert
     sits beside them; both score every indicator and submit, the chair records the consensus, and the
     bureau decides it."""
@@ -371,7 +372,7 @@ async def _score_round(conn: asyncpg.Connection, bureau: Identity, contract_id: 
         if score.user_id == chair.user_id:
             await engine.record_consensus(conn, chair, panel_id, ScoreInput(
                 candidate_id=score.candidate_id, position=score.position, score=score.score, note="评估小组合议"))
-    await rounds.decide_round(conn, bureau, contract_id, stage)
+    await rounds.decide_round(conn, bureau, contract_id, stage, rectification_days)
 
 
 async def _on(conn: asyncpg.Connection, start: datetime, days: float) -> None:
@@ -415,7 +416,8 @@ async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dic
     evaluation failed last week: the bureau gave the first a month to put it right. Returns both, for
     a funder to back and the bureau to end the second (see _end_with_money_back)."""
     contract_ids = []
-    for n, (title, level) in enumerate((("南星街道独居老人探访关爱", 0.5), ("近江社区青少年课后托管", 0.35))):
+    # The second's findings were given five days to put right: late before it is ended (see rectification/demo.py).
+    for n, (title, level, days) in enumerate((("南星街道独居老人探访关爱", 0.5, 30), ("近江社区青少年课后托管", 0.35, 5))):
         start = today - timedelta(days=88 - 2 * n)
         service = ((today - timedelta(days=52)).date(), (today + timedelta(days=30)).date())
         call_id = await _evaluated(conn, bureau, ngos, project, call, evaluators, title, "05.01.01", 6_000_000, start,
@@ -427,7 +429,7 @@ async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dic
         await _on(conn, today, -50)
         await delivery.accept_milestone(conn, bureau, contract_id, 1)
         await _on(conn, today, -8)
-        await _score_round(conn, bureau, contract_id, "midterm", level, today, -8)
+        await _score_round(conn, bureau, contract_id, "midterm", level, today, -8, days)
         contract_ids.append(contract_id)
     await _on(conn, today, -4)
     await ending.rectify(conn, bureau, contract_ids[0], RectifyInput(
@@ -773,4 +775,6 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
     await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders, today=today)
     if failing is not None:
         await _end_with_money_back(conn, _acting(bureau_admin, bureau), funders["csr09"], failing, today)
+        await rectification_demo.load(conn, bureau=_acting(bureau_admin, bureau),
+                                      provider=_acting(*providers[6], kind="provider"), today=today)
     return logins

@@ -17,6 +17,7 @@ from market.catalogue.models import NewVersion
 from market.cli import main as cli_main
 from market.core import clock
 from market.core.access import Identity
+from market.delivery import rounds
 from market.evaluation import services as engine
 from market.evaluation.models import (
     AddMember,
@@ -128,6 +129,18 @@ async def evaluate_delivery(pool, settings, world, contract_id: int, stage: str,
             candidates=[Candidate(contract_id, provider, "合同", None, clock.now())])
     await score_delivery_panel(pool, settings, world, panel_id, contract_id, total)
     return panel_id
+
+
+async def open_delivery_round(pool, settings, world, contract_id: int, stage: str = "midterm"):
+    """The buyer opens the stage's round on the contract's indicator system and starts scoring with the
+    evaluator as chair, who declares no conflict. Returns the panel and the chair."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    panel_id = await do(pool, rounds.open_round, bureau, contract_id, stage)
+    await do(pool, engine.add_member, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
+    await do(pool, engine.start_scoring, bureau, panel_id)
+    chair = await who(pool, settings, world, "evaluator")
+    await do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=contract_id, conflicted=False))
+    return panel_id, chair
 
 
 async def score_delivery_panel(pool, settings, world, panel_id: int, contract_id: int, total: float) -> None:

@@ -126,6 +126,12 @@ class Verb(StrEnum):
     DOCKING_ACCEPT = "docking.accept"
     DOCKING_RUN = "docking.run"
     DOCKING_RULE = "docking.rule"
+    RECTIFICATION_RAISE = "rectification.raise"
+    RECTIFICATION_SUBMIT = "rectification.submit"
+    RECTIFICATION_VERIFY = "rectification.verify"
+    RECTIFICATION_REJECT = "rectification.reject"
+    RECTIFICATION_WITHDRAW = "rectification.withdraw"
+    RECTIFICATION_ESCALATE = "rectification.escalate"
 
 
 VERB_NAMES = {
@@ -243,6 +249,12 @@ VERB_NAMES = {
     Verb.DOCKING_ACCEPT: N_("Docking accepted and published"),
     Verb.DOCKING_RUN: N_("Docking suggestions computed"),
     Verb.DOCKING_RULE: N_("Docking pin or ban changed"),
+    Verb.RECTIFICATION_RAISE: N_("Rectification item raised"),
+    Verb.RECTIFICATION_SUBMIT: N_("Rectification fix submitted"),
+    Verb.RECTIFICATION_VERIFY: N_("Rectification verified"),
+    Verb.RECTIFICATION_REJECT: N_("Rectification fix rejected"),
+    Verb.RECTIFICATION_WITHDRAW: N_("Rectification item withdrawn"),
+    Verb.RECTIFICATION_ESCALATE: N_("Late rectification item escalated"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

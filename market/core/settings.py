@@ -77,6 +77,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     report_grace_days: Annotated[int, msgspec.Meta(ge=0, le=365)] = 15
     standing_bar_grade: Literal["B", "C"] = "C"
     standing_bar_months: Annotated[int, msgspec.Meta(ge=0, le=120)] = 12
+    rectification_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    rectification_escalate_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
     test_clock: bool = False
 
     @property
@@ -144,6 +146,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
                                   "contract's catalogue item"),
     "MARKET_STANDING_BAR_MONTHS": ("standing_bar_months", "for how many months after the evaluation the bar lasts "
                                    "(default 12; 0 bars nobody)"),
+    "MARKET_RECTIFICATION_DAYS": ("rectification_days", "how many days a provider has to put right a finding of a "
+                                  "delivery evaluation (default 30)"),
+    "MARKET_RECTIFICATION_ESCALATE_DAYS": ("rectification_escalate_days", "how many days after its due date a "
+                                           "rectification item not yet verified goes to the bureau above its "
+                                           "buyer (default 14)"),
     "MARKET_TEST_CLOCK": ("test_clock", "tests only, never in production: true lets POST /_test/clock move the "
                           "clock every time rule reads"),
 }

@@ -136,6 +136,12 @@ SENTENCES: dict[Verb, str] = {
     Verb.DOCKING_ACCEPT: N_("%(who)s accepted a docking for the project “%(what)s” and published it"),
     Verb.DOCKING_RUN: N_("%(who)s computed docking suggestions"),
     Verb.DOCKING_RULE: N_("%(who)s pinned or banned a provider for the project “%(what)s”"),
+    Verb.RECTIFICATION_RAISE: N_("%(who)s raised the rectification item “%(what)s”"),
+    Verb.RECTIFICATION_SUBMIT: N_("%(who)s submitted a fix for the rectification item “%(what)s”"),
+    Verb.RECTIFICATION_VERIFY: N_("%(who)s verified the fix for the rectification item “%(what)s”"),
+    Verb.RECTIFICATION_REJECT: N_("%(who)s rejected the fix for the rectification item “%(what)s”"),
+    Verb.RECTIFICATION_WITHDRAW: N_("%(who)s withdrew the rectification item “%(what)s”"),
+    Verb.RECTIFICATION_ESCALATE: N_("The rectification item “%(what)s” is late and was escalated"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {

@@ -81,6 +81,9 @@ KIND_NAMES = {
     "panels_to_score": N_("Panels waiting for you"),
     "organisations_to_verify": N_("Organisations to verify"),
     "needs_raised": N_("Your needs"),
+    "rectification_to_fix": N_("Rectification items to put right"),
+    "rectification_to_verify": N_("Rectification fixes to verify"),
+    "rectification_escalated": N_("Late rectification items escalated to you"),
 }
 KIND_DATES = {
     "needs_to_decide": N_("raised %(date)s"),
@@ -107,6 +110,9 @@ KIND_DATES = {
     "panels_to_score": N_("formed %(date)s"),
     "organisations_to_verify": N_("registered %(date)s"),
     "needs_raised": N_("raised %(date)s"),
+    "rectification_to_fix": N_("due %(date)s"),
+    "rectification_to_verify": N_("due %(date)s"),
+    "rectification_escalated": N_("due %(date)s"),
 }
 STATE_NAMES = {
     "awarded": N_("awarded"), "not_awarded": N_("not awarded"), "pending": N_("outcome pending"),

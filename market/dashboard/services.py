@@ -21,6 +21,7 @@ from market.dashboard import queries as sql
 from market.dashboard.models import Task, TaskList, Workbench
 from market.delivery import ending
 from market.funding import dashboards
+from market.rectification import services as rectification
 
 LIMIT = 20
 # A provider sees a milestone this many days before it falls due (and until it is accepted); the
@@ -91,6 +92,10 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("rounds_to_decide", sql.ROUNDS_TO_DECIDE, None, org)
             lists.add_rows("evaluations_to_decide", deciding)
             lists.add_rows("milestones_waiting_evaluation", waiting)
+        if role in BUYER_ACTORS:
+            fixes = await rectification.workbench_lists(conn, org)
+            lists.add_rows("rectification_to_verify", fixes["rectification_to_verify"])
+            lists.add_rows("rectification_escalated", fixes["rectification_escalated"])
         if role in RECEIVERS:
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.
@@ -107,6 +112,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         if role in BUYER_ACTORS:
             await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
+        if role in BUYER_ACTORS:  # late first: the earliest deadline leads
+            lists.add_rows("rectification_to_fix", (await rectification.workbench_lists(conn, org))["rectification_to_fix"])
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif identity.acts_for_verified and identity.org_kind == "funder":
         org = identity.org_id

@@ -137,7 +137,8 @@ class ContractPages(Controller):
                      stage: FromPath[str]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             require_confirmation(form, "decide")
-            await rounds.decide_round(conn, identity, contract_id, stage)
+            await rounds.decide_round(conn, identity, contract_id, stage,
+                                      request.app.state.settings.rectification_days)
             return done(f"/contracts/{contract_id}#evaluations", "round_decided")
 
         async def context() -> Mapping[str, Any]:
@@ -222,7 +223,7 @@ class ContractApi(Controller):
           summary="Decide an evaluation once every consensus score is in: its panel closes and its verdict stands")
     async def decide(self, conn: Db, identity: User, settings: Config, contract_id: FromPath[int],
                      stage: FromPath[str]) -> ContractView:
-        await rounds.decide_round(conn, identity, contract_id, stage)
+        await rounds.decide_round(conn, identity, contract_id, stage, settings.rectification_days)
         return await delivery.contract_view(conn, identity, contract_id, settings.milestone_early_days)
 
     @post("/contracts/{contract_id:int}/end", opt=BUYERS_OPT, status_code=201,

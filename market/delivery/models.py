@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 
 from market.core.i18n import N_
+from market.rectification.models import Item
 from market.evaluation.models import Verdict
 from market.procurement.contracts.models import Contract
 
@@ -49,6 +50,8 @@ class ContractView(Contract, frozen=True, kw_only=True):
     # Every finished evaluation, newest first, with those a re-evaluation superseded.
     history: list[Evaluation] = msgspec.field(default_factory=list)
     delivery: Delivery | None = None  # once signed by both
+    # The provider's rectification items not yet verified (any contract's, any source), late first.
+    rectification: list[Item] = msgspec.field(default_factory=list)
 
 
 class StageOutcome(msgspec.Struct, frozen=True, kw_only=True):
@@ -155,6 +158,11 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     grade: str | None = None
     counted: int = 0  # how many evaluations the score is the mean of
     evaluations: int = 0  # finished evaluations, scored or not
+    # Its rectification items not yet verified, and the score before they lowered it (see
+    # scorecard.with_rectification); None when they changed nothing.
+    open_items: int = 0
+    late_items: int = 0
+    before_rectification: Decimal | None = None
 
 
 class Scorecard(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,6 +11,7 @@ it: the panel closes and its verdict stands (market.delivery.ending reads it).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -19,14 +20,15 @@ import asyncpg
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, NotFound
-from market.delivery import scorecard
+from market.delivery import findings, scorecard
 from market.delivery.models import STAGES
 from market.evaluation import services as engine
 from market.evaluation.indicators import services as indicators
 from market.evaluation.models import Candidate, Criterion
 from market.notifications import services as notifications
 
-OPENERS = ("admin", "staff")  # who opens and decides a round for the buyer
+OPENERS = ("admin", "staff")
+RECTIFICATION_DAYS = 30  # the default of MARKET_RECTIFICATION_DAYS  # who opens and decides a round for the buyer
 # Scored on this when no indicator system applies to the contract's catalogue item at all.
 PLAIN_CRITERIA = [Criterion(1, "服务交付与成效", "Delivery and outcomes", 100, None, False)]
 
@@ -84,7 +86,7 @@ async def _contract(conn: asyncpg.Connection, identity: Identity, contract_id: i
     if stage not in STAGES:
         raise NotFound()
     contract = await conn.fetchrow(
-        "select k.*, c.title_zh, coalesce(d.status, 'in_delivery') as delivery_status "
+        "select k.*, c.title_zh, c.title_en, coalesce(d.status, 'in_delivery') as delivery_status "
         "from contracts k join calls c on c.id = k.call_id left join contract_delivery d on d.contract_id = k.id "
         "where k.id = $1 for update of k", contract_id)
     if contract is None:
@@ -110,9 +112,11 @@ async def open_round(conn: asyncpg.Connection, identity: Identity, contract_id: 
     return await new_panel(conn, identity, contract, stage)
 
 
-async def decide_round(conn: asyncpg.Connection, identity: Identity, contract_id: int, stage: str) -> int:
+async def decide_round(conn: asyncpg.Connection, identity: Identity, contract_id: int, stage: str,
+                       rectification_days: int = RECTIFICATION_DAYS) -> int:
     """The buyer closes the stage's panel once the chair has recorded every consensus score: its
-    verdict stands, and the provider is told. Returns the panel."""
+    verdict stands, its findings become rectification items due `rectification_days` from today
+    (market.delivery.findings), and the provider is told. Returns the panel."""
     contract = await _contract(conn, identity, contract_id, stage)
     panel_id = await conn.fetchval("select id from panels where subject_type = $1 and subject_id = $2 "
                                    "and status <> 'closed' order by id desc limit 1", stage, contract_id)
@@ -125,6 +129,8 @@ async def decide_round(conn: asyncpg.Connection, identity: Identity, contract_id
     await engine.close(conn, panel_id, identity.user_id)
     await scorecard.refresh_standing(conn, contract["provider_id"])  # a C bars, a pass after rectification lifts
     verdict = (await engine.verdicts(conn, [panel_id]))[panel_id]
+    await findings.raise_findings(conn, contract, stage, panel_id, verdict,
+                                  clock.today() + timedelta(days=rectification_days))
     people = await notifications.members_of(conn, [contract["provider_id"]], OPENERS)
     await notifications.notify(conn, people, "evaluation_decided", f"/contracts/{contract_id}#evaluations",
                                title=contract["title_zh"], total=str(verdict.total), grade=verdict.grade or "—")

@@ -10,7 +10,11 @@ evaluation.
 The summary is the mean of the totals of its last SUMMARY_OF scored evaluations (newest first),
 graded with the default bands (A ≥ 85, B ≥ 60, C below): recent delivery counts, one old result
 does not weigh for ever, and a failure without a panel has no total to average (it is counted on
-its own). Fit scoring (`market.matching`) reads this summary.
+its own). Then its rectification items not yet verified (整改, market.rectification) lower it: each
+one still in time takes OPEN_ITEM_POINTS off (at most OPEN_ITEMS_MOST), and a late one (still open
+after its deadline) caps the summary one band lower — just under the lower bound of the band it
+would have had (an A becomes at most 84.99, a B at most 59.99). Verifying the fix restores it.
+Fit scoring (`market.matching`) reads this summary, so the effect reaches it.
 
 Standing: an evaluation graded MARKET_STANDING_BAR_GRADE or lower, or a stage failed without a panel,
 bars the provider from the contract's catalogue item (its code in the buyer's catalogue, whatever
@@ -44,9 +48,15 @@ from market.delivery.models import Bar, Evaluation, Scorecard, StandingRule, Sum
 from market.evaluation.indicators import scoring as indicator_scoring
 from market.evaluation.indicators.models import Bands
 from market.organisations import services as organisations
+from market.rectification import services as rectification
+from market.rectification.models import Standing
 
 # The summary is the mean of this many of the newest scored evaluations.
 SUMMARY_OF = 5
+# What unverified rectification items take off the summary (see the module's docstring).
+OPEN_ITEM_POINTS = Decimal(1)
+OPEN_ITEMS_MOST = Decimal(5)
+CENT = Decimal("0.01")
 # The scorecard page shows this many of the newest evaluations (and how many there are).
 HISTORY = 50
 
@@ -129,6 +139,22 @@ def summarise(history: list[Evaluation]) -> Summary:
     return Summary(score=score, grade=indicator_scoring.grade(Bands(), score), counted=len(totals), evaluations=len(history))
 
 
+def with_rectification(summary: Summary, standing: Standing | None) -> Summary:
+    """The summary lowered by the provider's rectification items not yet verified (see the module)."""
+    if standing is None or not (standing.open or standing.late):
+        return summary
+    counts = {"open_items": standing.open, "late_items": standing.late}
+    if summary.score is None:
+        return msgspec.structs.replace(summary, **counts)
+    score = summary.score - min(OPEN_ITEMS_MOST, OPEN_ITEM_POINTS * standing.open)
+    bands = Bands()
+    if standing.late and summary.grade in ("A", "B"):
+        score = min(score, (bands.grade_a_min if summary.grade == "A" else bands.grade_b_min) - CENT)
+    score = max(score, Decimal(0)).quantize(CENT)
+    return msgspec.structs.replace(summary, score=score, grade=indicator_scoring.grade(bands, score),
+                                   before_rectification=summary.score, **counts)
+
+
 async def summaries(conn: asyncpg.Connection, provider_ids: list[int]) -> dict[int, Summary]:
     """Each of these providers' summaries (a provider never evaluated has none), in a few statements."""
     contracts = await conn.fetch(_OF_PROVIDERS, provider_ids)
@@ -136,7 +162,8 @@ async def summaries(conn: asyncpg.Connection, provider_ids: list[int]) -> dict[i
     by_provider: dict[int, list[Evaluation]] = {}
     for e in await _history(conn, list(contracts)) if contracts else []:
         by_provider.setdefault(owner[e.contract_id], []).append(e)
-    return {p: summarise(history) for p, history in by_provider.items()}
+    standings = await rectification.standings(conn, list(by_provider))
+    return {p: with_rectification(summarise(history), standings.get(p)) for p, history in by_provider.items()}
 
 
 async def contract_history(conn: asyncpg.Connection, contract_id: int) -> list[Evaluation]:
@@ -202,7 +229,9 @@ async def scorecard(conn: asyncpg.Connection, identity: Identity | None, organis
                     where k.provider_id = $1 and d.status = 'ended') as ended""", organisation_id)
     own = organisations.can_see_private(identity, organisation_id)
     return Scorecard(
-        organisation_id=org.id, name_zh=org.name_zh, name_en=org.name_en, summary=summarise(history),
+        organisation_id=org.id, name_zh=org.name_zh, name_en=org.name_en,
+        summary=with_rectification(summarise(history),
+                                   (await rectification.standings(conn, [organisation_id])).get(organisation_id)),
         evaluations=history[:HISTORY], more_evaluations=max(0, len(history) - HISTORY),
         passed=sum(e.outcome == "passed" for e in history), failed=sum(e.outcome == "failed" for e in history),
         late_reports=counts["late"], reports_not_filed=counts["not_filed"], ended_contracts=counts["ended"],

@@ -22,6 +22,7 @@ from market.delivery.models import ContractView, MilestoneState, StageOutcome
 from market.funding.ledger import disbursements
 from market.procurement.contracts import services as contracts
 from market.procurement.contracts.services import CONTRACT
+from market.rectification import services as rectification
 from market.workflow import Transition, step
 
 ACCEPTING_ROLES = ("admin", "staff", "finance")
@@ -118,6 +119,8 @@ async def contract_view(conn: asyncpg.Connection, identity: Identity | None, con
                         can_sign=contracts.may_sign(side, contract), states=states,
                         outcomes=list(outcomes.values()), delivery=delivery,
                         history=await scorecard.contract_history(conn, contract_id) if contract.status == "signed" else [],
+                        rectification=(await rectification.unfinished_of(conn, [contract.provider_id])).get(
+                            contract.provider_id, []) if contract.status == "signed" else [],
                         just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
                                            None))
 

@@ -18,6 +18,11 @@ from market.evaluation.indicators import tree
 from market.evaluation.indicators.models import IndicatorNode, IndicatorSystem
 from market.evaluation.indicators.scoring import Outlier
 from market.evaluation.models import Agency, Candidate, Criterion, Expert, Member, MemberScore, Note, Ranked
+from market.rectification import services as rectification
+from market.rectification.models import Item
+
+
+DELIVERY_SUBJECTS = ("midterm", "final")  # the panels that evaluate a provider's delivery
 
 
 class Panel(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,6 +70,9 @@ class PanelView(msgspec.Struct, frozen=True, kw_only=True):
     agency_staff: bool = False  # the reader acts for the agency, which assigns its experts
     experts: list[Expert] = msgspec.field(default_factory=list)  # the agency's people, for its staff
     agencies: list[Agency] = msgspec.field(default_factory=list)  # whom the owner may hand the panel to
+    # On a delivery panel (mid-term, final): the provider's rectification items not yet verified,
+    # which the evaluators weigh beside the indicators (整改 counts in the next evaluation).
+    rectification: list[Item] = msgspec.field(default_factory=list)
 
 
 def score_matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[int, dict[str, Decimal | None]]:
@@ -76,6 +84,15 @@ def score_matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[i
         if s.position in paths:
             matrix.setdefault(s.user_id, {})[paths[s.position]] = None if s.score is None else Decimal(str(s.score))
     return matrix
+
+
+async def _rectification(conn: asyncpg.Connection, row: Any, candidates: list[Candidate]) -> list[Item]:
+    """A delivery panel's one candidate's unfinished rectification items (a selection panel's
+    candidates are bidders, judged on their bids alone)."""
+    if row["subject_type"] not in DELIVERY_SUBJECTS or not candidates:
+        return []
+    owner = candidates[0].organisation_id
+    return (await rectification.unfinished_of(conn, [owner])).get(owner, [])
 
 
 async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int,
@@ -124,4 +141,5 @@ async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int
                          "select candidate_id, position, score, note from panel_consensus where panel_id = $1",
                          panel_id)] if role == "chair" else [],
                      experts=await engine.experts(conn, panel_id) if agency_staff and forming else [],
-                     agencies=await engine.agencies(conn) if owner and forming and row["agency_id"] is None else [])
+                     agencies=await engine.agencies(conn) if owner and forming and row["agency_id"] is None else [],
+                     rectification=await _rectification(conn, row, panel.candidates))

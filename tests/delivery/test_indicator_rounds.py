@@ -19,7 +19,7 @@ from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
 from tests.conftest import act_as, post_form
-from tests.factories import do, identity_for_user, make_person, travel, who
+from tests.factories import do, identity_for_user, make_person, open_delivery_round, travel, who
 from tests.indicator_files import demo_rows, xlsx
 
 # The demo mid-term system's leaves (market/evaluation/indicators/demo_midterm.csv) and how the
@@ -55,13 +55,7 @@ async def signed_under(pool, settings, world, systems, contract_id):
 
 
 async def _open(pool, settings, world, contract_id, stage="midterm"):
-    bureau = await who(pool, settings, world, "buyer_admin")
-    panel_id = await do(pool, rounds.open_round, bureau, contract_id, stage)
-    await do(pool, engine.add_member, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
-    await do(pool, engine.start_scoring, bureau, panel_id)
-    chair = await who(pool, settings, world, "evaluator")
-    await do(pool, engine.declare, chair, panel_id, Declaration(candidate_id=contract_id, conflicted=False))
-    return panel_id, chair
+    return await open_delivery_round(pool, settings, world, contract_id, stage)
 
 
 async def _score_all(pool, person, panel_id, contract_id, answers, record=engine.score):

@@ -117,7 +117,8 @@ async def test_the_scorecard_page_its_twin_and_who_sees_the_standing(client, poo
     await _refresh(pool, world)
     provider = world.orgs["provider"]
     public = (await client.get(f"/api/organisations/{provider}/scorecard")).json()
-    assert public["summary"] == {"score": "48.00", "grade": "C", "counted": 1, "evaluations": 1}
+    assert public["summary"] == {"score": "48.00", "grade": "C", "counted": 1, "evaluations": 1, "open_items": 0,
+                                 "late_items": 0, "before_rectification": None}
     assert public["bars"] is None and public["rule"] == {"grade": "C", "months": 12}
     for lang, words in (("en", ("Delivery scorecard", "grade C", "did not pass")), ("zh_Hans", ("交付评估记分卡", "不合格"))):
         page = await client.get(f"/organisations/{provider}/scorecard?lang={lang}")

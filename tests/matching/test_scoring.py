@@ -437,3 +437,27 @@ async def test_the_weights_page_is_public_and_shows_an_override(database, pool, 
         data = (await c.get("/api/matching/weights")).json()
         assert data["weights"]["price"] == 18.5 and data["weights"]["rating"] == 15
         assert {n["key"] for n in data["notes"]} == set(Weights.__struct_fields__)
+
+
+async def test_fit_scoring_reads_late_rectification_through_the_scorecard(pool, world, settings, signed):
+    """The same 81 (B) as above, with one rectification item left open past its deadline: the
+    scorecard is capped just under B (59.99, grade C), and the evaluations factor earns nothing."""
+    from datetime import timedelta
+
+    from market.core import clock
+    from market.rectification import services as rectification
+    contract_id = await pool.fetchval("select id from contracts where call_id = $1", signed)
+    for stage, total in (("midterm", 92), ("final", 70)):
+        await evaluate_delivery(pool, settings, world, contract_id, stage, total=total)
+    await do(pool, lambda conn: rectification.raise_item(
+        conn, source="evaluation", source_id=1, key="1", owner_id=world.orgs["provider"],
+        buyer_id=world.orgs["bureau"], finding_zh="服务记录不全", finding_en="", evidence_required="",
+        due=clock.today() - timedelta(days=1)))
+    project_id = await pool.fetchval("select project_id from calls where id = $1", signed)
+    found = await _build(pool, [project_id])
+    me = found.providers[world.orgs["provider"]]
+    assert (me.scorecard, me.scorecard_grade) == (59.99, "C")
+    (pc,) = found.projects
+    mine = next(c for c in pc.providers if c.party_id == world.orgs["provider"])
+    (line,) = [x for x in mine.fit.lines if x.factor == "evaluations"]
+    assert line.points < 5.25 and line.points <= 0
