@@ -136,6 +136,14 @@ SENTENCES: dict[Verb, str] = {
     Verb.DOCKING_ACCEPT: N_("%(who)s accepted a docking for the project “%(what)s” and published it"),
     Verb.DOCKING_RUN: N_("%(who)s computed docking suggestions"),
     Verb.DOCKING_RULE: N_("%(who)s pinned or banned a provider for the project “%(what)s”"),
+    Verb.COMPLAINT_LODGE: N_("A complaint %(what)s was lodged and dispatched"),
+    Verb.COMPLAINT_ACKNOWLEDGE: N_("%(who)s acknowledged the complaint %(what)s"),
+    Verb.COMPLAINT_ANSWER: N_("%(who)s answered the complaint %(what)s"),
+    Verb.COMPLAINT_RATE: N_("The answer to the complaint %(what)s was rated"),
+    Verb.COMPLAINT_CLOSE: N_("The complaint %(what)s closed without a rating"),
+    Verb.COMPLAINT_REOPEN: N_("The complaint %(what)s was reopened"),
+    Verb.COMPLAINT_ESCALATE: N_("The late complaint %(what)s was escalated"),
+    Verb.COMPLAINT_CATEGORY_UPDATE: N_("%(who)s changed the complaint category “%(what)s”"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {

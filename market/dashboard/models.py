@@ -81,6 +81,10 @@ KIND_NAMES = {
     "panels_to_score": N_("Panels waiting for you"),
     "organisations_to_verify": N_("Organisations to verify"),
     "needs_raised": N_("Your needs"),
+    "complaints_to_acknowledge": N_("Complaints to acknowledge"),
+    "complaints_to_answer": N_("Complaints to answer"),
+    "complaints_escalated": N_("Late complaints escalated to you"),
+    "complaints_mine": N_("Your complaints"),
 }
 KIND_DATES = {
     "needs_to_decide": N_("raised %(date)s"),
@@ -107,6 +111,10 @@ KIND_DATES = {
     "panels_to_score": N_("formed %(date)s"),
     "organisations_to_verify": N_("registered %(date)s"),
     "needs_raised": N_("raised %(date)s"),
+    "complaints_to_acknowledge": N_("acknowledge by %(date)s"),
+    "complaints_to_answer": N_("answer by %(date)s"),
+    "complaints_escalated": N_("due %(date)s"),
+    "complaints_mine": N_("lodged %(date)s"),
 }
 STATE_NAMES = {
     "awarded": N_("awarded"), "not_awarded": N_("not awarded"), "pending": N_("outcome pending"),
