@@ -93,16 +93,21 @@ async def _close(conn: asyncpg.Connection, complaint_id: int, before: object) ->
 
 
 async def run(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> Done:
-    """One pass of the complaint clock. Today is the database clock's, where the deployment is, so
-    every process agrees on it."""
+    """One pass of the complaint clock."""
     async with pool.acquire() as conn:
-        today: date = await conn.fetchval("select (market_now() at time zone $1)::date", timezone)
-        now = await conn.fetchval("select market_now()")
-        escalated = closed = 0
-        for row in await conn.fetch(_LATE, today, list(OPEN)):
-            async with conn.transaction():
-                escalated += await _escalate(conn, row["id"], today)
-        for row in await conn.fetch(_UNRATED, now - timedelta(days=CLOSE_AFTER_DAYS)):
-            async with conn.transaction():
-                closed += await _close(conn, row["id"], now - timedelta(days=CLOSE_AFTER_DAYS))
+        return await tick(conn, timezone)
+
+
+async def tick(conn: asyncpg.Connection, timezone: str = "Asia/Shanghai") -> Done:
+    """One pass on this connection, a transaction per complaint (savepoints inside a caller's, as in
+    the demo). Today is the database clock's, where the deployment is, so every process agrees on it."""
+    today: date = await conn.fetchval("select (market_now() at time zone $1)::date", timezone)
+    before = await conn.fetchval("select market_now()") - timedelta(days=CLOSE_AFTER_DAYS)
+    escalated = closed = 0
+    for row in await conn.fetch(_LATE, today, list(OPEN)):
+        async with conn.transaction():
+            escalated += await _escalate(conn, row["id"], today)
+    for row in await conn.fetch(_UNRATED, before):
+        async with conn.transaction():
+            closed += await _close(conn, row["id"], before)
     return Done(escalated=escalated, closed=closed)

@@ -495,46 +495,44 @@ async def figures(conn: asyncpg.Connection, *, limit: int = 50, offset: int = 0,
         total=total, offset=offset, limit=limit)
 
 
-# The workbench: what the organisation responsible owes (late first), what was escalated to it, and a
-# signed-in complainant's own complaints.
-_OWED = """
-    select c.id, c.due_on, c.lodged_at, k.name_zh, k.name_en, j.name_zh as community
-      from complaints c join complaint_categories k on k.id = c.category_id join jurisdictions j on j.id = c.community_id
-     where c.responsible_id = $1 and c.status = any($2) order by c.due_on, c.id limit $3"""
-_ESCALATED_OPEN = """
-    select c.id, c.due_on, c.lodged_at, c.escalation_level, k.name_zh, k.name_en, j.name_zh as community
-      from complaint_escalations e join complaints c on c.id = e.complaint_id
-      join complaint_categories k on k.id = c.category_id join jurisdictions j on j.id = c.community_id
-     where e.organisation_id = $1 and c.status = any($2) order by c.due_on, c.id limit $3"""
-_MINE = """
-    select c.id, c.status, c.lodged_at, k.name_zh, k.name_en
-      from complaints c join complaint_categories k on k.id = c.category_id
-     where c.user_id = $1 order by c.lodged_at desc limit $2"""
+# The workbench, in one statement whatever waits: what the organisation responsible owes (late first),
+# what was escalated to it, and a signed-in complainant's own complaints (latest first).
+# $1 the organisation (null: none it handles for), $2 the user, $3 the limit of each list.
+_COLUMNS = """c.id, c.status, c.due_on, c.lodged_at, k.name_zh, k.name_en, j.name_zh as community
+      from complaints c join complaint_categories k on k.id = c.category_id join jurisdictions j on j.id = c.community_id"""
+_WORKBENCH = f"""
+    (select 'complaints_to_acknowledge' as kind, {_COLUMNS}
+      where c.responsible_id = $1 and c.status = 'dispatched' order by c.due_on, c.id limit $3)
+    union all
+    (select 'complaints_to_answer', {_COLUMNS}
+      where c.responsible_id = $1 and c.status in ('acknowledged', 'reopened') order by c.due_on, c.id limit $3)
+    union all
+    (select 'complaints_escalated', {_COLUMNS} join complaint_escalations e on e.complaint_id = c.id
+      where e.organisation_id = $1 and c.status in ('dispatched', 'acknowledged', 'reopened')
+      order by c.due_on, c.id limit $3)
+    union all
+    (select 'complaints_mine', {_COLUMNS} where c.user_id = $2 order by c.lodged_at desc limit $3)"""
+KINDS = ("complaints_to_acknowledge", "complaints_to_answer", "complaints_escalated", "complaints_mine")
 
 
-def _task(row: asyncpg.Record, **extra: Any) -> dict[str, Any]:
-    return {"title_zh": f"投诉 #{row['id']} · {row['name_zh']}", "title_en": f"Complaint #{row['id']} · {row['name_en']}",
-            "link": _link(row["id"]), **extra}
+def _task(row: asyncpg.Record, today: date) -> dict[str, Any]:
+    task = {"title_zh": f"投诉 #{row['id']} · {row['name_zh']}", "title_en": f"Complaint #{row['id']} · {row['name_en']}",
+            "link": _link(row["id"])}
+    if row["kind"] == "complaints_mine":
+        return {**task, "at": row["lodged_at"], "state": row["status"]}
+    return {**task, "due_date": row["due_on"], "detail": row["community"],
+            "state": "overdue" if row["due_on"] < today else None}
 
 
 async def workbench_lists(conn: asyncpg.Connection, identity: Identity,
                           limit: int = 20) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(kind, rows) for the workbench (market.dashboard), each row a task: title, date, link, state."""
+    """(kind, rows) for the workbench (market.dashboard), each row a task (title, date, link, state);
+    only the lists with something in them."""
     today = clock.today()
-    out: list[tuple[str, list[dict[str, Any]]]] = []
-    if identity.acts_for_verified and identity.role in HANDLER_ROLES:
-        for kind, statuses in (("complaints_to_acknowledge", ["dispatched"]),
-                               ("complaints_to_answer", ["acknowledged", "reopened"])):
-            rows = await conn.fetch(_OWED, identity.org_id, statuses, limit)
-            out.append((kind, [_task(r, due_date=r["due_on"], detail=r["community"],
-                                     state="overdue" if r["due_on"] < today else None) for r in rows]))
-        rows = await conn.fetch(_ESCALATED_OPEN, identity.org_id, list(OPEN), limit)
-        out.append(("complaints_escalated", [_task(r, due_date=r["due_on"], detail=r["community"],
-                                                   state="overdue" if r["due_on"] < today else None)
-                                             for r in rows]))
-    rows = await conn.fetch(_MINE, identity.user_id, limit)
-    out.append(("complaints_mine", [_task(r, at=r["lodged_at"], state=r["status"]) for r in rows]))
-    return out
+    handles = identity.acts_for_verified and identity.role in HANDLER_ROLES
+    rows = await conn.fetch(_WORKBENCH, identity.org_id if handles else None, identity.user_id, limit)
+    lists = {kind: [_task(r, today) for r in rows if r["kind"] == kind] for kind in KINDS}
+    return [(kind, tasks) for kind, tasks in lists.items() if tasks]
 
 
 async def finding_of(conn: asyncpg.Connection, complaint_id: int) -> Finding | None:
