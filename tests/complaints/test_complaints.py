@@ -75,8 +75,12 @@ async def test_each_category_is_dispatched_to_its_organisation_with_its_deadline
     assert r["answer_by"] == days.add_days(today, 7, "working")
     provider = await lodge(pool, settings, world, "service_quality", provider_id=world.orgs["provider"])
     assert (await row(pool, provider.id))["responsible_id"] == world.orgs["provider"]
-    district = await lodge(pool, settings, world, "procurement_conduct")
-    assert (await row(pool, district.id))["responsible_id"] == world.orgs["bureau"]
+    # an NGO lodges as itself, about the district's procurement
+    ngo = await who(pool, settings, world, "other_provider_admin")
+    district = await lodge(pool, settings, world, "procurement_conduct", identity=ngo)
+    r = await row(pool, district.id)
+    assert r["responsible_id"] == world.orgs["bureau"]
+    assert (r["lodged_by_kind"], r["complainant_org_id"], r["user_id"]) == ("ngo", ngo.org_id, ngo.user_id)
     # a provider's category with no provider named falls to the community's committee
     nobody = await lodge(pool, settings, world, "safety")
     r = await row(pool, nobody.id)
@@ -243,6 +247,8 @@ async def test_a_resident_lodges_on_the_page_with_a_photo_and_rates_from_the_lin
     assert form.status_code == 200 and "multipart/form-data" in form.text
     data = {"category_id": str(await category(pool, "community_affairs")), "community_id": str(world.community),
             "body": BODY, "contact_phone": PHONE}
+    forged = await client.post("/complaints/new", data=data)  # no CSRF token: another site's form
+    assert forged.status_code == 403
     refused = await post_form(client, "/complaints/new", {**data, "body": "太短"})
     assert refused.status_code == 400 and 'id="e-body"' in refused.text
     r = await post_form(client, "/complaints/new", {**data, "_idem": "complaint-form-0001"},
@@ -291,3 +297,18 @@ async def test_the_platform_changes_a_categorys_time_limits(pool, settings, worl
     assert (after["responsible"], after["answer_days"], after["day_kind"]) == ("district", 20, "calendar")
     with pytest.raises(Invalid):
         await lodge(pool, settings, world, "other", community_id=999_999)
+
+
+async def test_the_signed_in_complainant_and_the_organisation_find_it_on_their_workbench(client, pool, settings,
+                                                                                         world, places):
+    resident = await who(pool, settings, world, "resident")
+    lodged = await lodge(pool, settings, world, identity=resident)
+    await act_as(client, pool, settings, world["resident"].user_id)
+    page = (await client.get("/dashboard")).text
+    assert 'data-kind="complaints_mine"' in page and f'href="/complaints/{lodged.id}"' in page
+    assert (await client.get(f"/api/complaints/{lodged.id}")).json()["as_complainant"] is True
+    await act_as(client, pool, settings, places["committee"], world.orgs["committee"])
+    page = (await client.get("/dashboard")).text
+    assert 'data-kind="complaints_to_acknowledge"' in page and f'href="/complaints/{lodged.id}"' in page
+    view = (await client.get(f"/api/complaints/{lodged.id}")).json()
+    assert view["contact_phone"] == PHONE and view["actions"] == ["acknowledge", "answer"]
