@@ -10,6 +10,7 @@ from litestar import Litestar
 from market.accounts.domain import DOMAIN as ACCOUNTS
 from market.audit.domain import DOMAIN as AUDIT
 from market.catalogue.domain import DOMAIN as CATALOGUE
+from market.complaints.domain import DOMAIN as COMPLAINTS
 from market.core import factory
 from market.core.errors import MarketError
 from market.core.settings import Settings
@@ -28,8 +29,8 @@ from market.procurement.domain import DOMAIN as PROCUREMENT
 from market.rectification.domain import DOMAIN as RECTIFICATION
 from market.storage.domain import DOMAIN as STORAGE
 
-DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, RECTIFICATION, CATALOGUE, EVALUATION, INDICATORS, PROCUREMENT, FUNDING,
-           DELIVERY, MATCHING, PORTAL, DASHBOARD)
+DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, RECTIFICATION, CATALOGUE, EVALUATION, INDICATORS,
+           PROCUREMENT, FUNDING, DELIVERY, COMPLAINTS, MATCHING, PORTAL, DASHBOARD)
 
 
 def install() -> None:

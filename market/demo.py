@@ -25,6 +25,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
+from market.complaints import demo as complaints_demo
 from market.core import clock
 from market.core.access import Identity
 from market.core.clock import on_day
@@ -777,4 +778,5 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
         await _end_with_money_back(conn, _acting(bureau_admin, bureau), funders["csr09"], failing, today)
         await rectification_demo.load(conn, bureau=_acting(bureau_admin, bureau),
                                       provider=_acting(*providers[6], kind="provider"), today=today)
+    await complaints_demo.load(conn, settings=Settings(), residents_domain=DOMAIN, today=today)
     return logins

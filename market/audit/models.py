@@ -132,6 +132,14 @@ class Verb(StrEnum):
     RECTIFICATION_REJECT = "rectification.reject"
     RECTIFICATION_WITHDRAW = "rectification.withdraw"
     RECTIFICATION_ESCALATE = "rectification.escalate"
+    COMPLAINT_LODGE = "complaint.lodge"
+    COMPLAINT_ACKNOWLEDGE = "complaint.acknowledge"
+    COMPLAINT_ANSWER = "complaint.answer"
+    COMPLAINT_RATE = "complaint.rate"
+    COMPLAINT_CLOSE = "complaint.close"
+    COMPLAINT_REOPEN = "complaint.reopen"
+    COMPLAINT_ESCALATE = "complaint.escalate"
+    COMPLAINT_CATEGORY_UPDATE = "complaint.category_update"
 
 
 VERB_NAMES = {
@@ -255,6 +263,14 @@ VERB_NAMES = {
     Verb.RECTIFICATION_REJECT: N_("Rectification fix rejected"),
     Verb.RECTIFICATION_WITHDRAW: N_("Rectification item withdrawn"),
     Verb.RECTIFICATION_ESCALATE: N_("Late rectification item escalated"),
+    Verb.COMPLAINT_LODGE: N_("Complaint lodged and dispatched"),
+    Verb.COMPLAINT_ACKNOWLEDGE: N_("Complaint acknowledged"),
+    Verb.COMPLAINT_ANSWER: N_("Complaint answered"),
+    Verb.COMPLAINT_RATE: N_("Answer to a complaint rated"),
+    Verb.COMPLAINT_CLOSE: N_("Complaint closed without a rating"),
+    Verb.COMPLAINT_REOPEN: N_("Complaint reopened"),
+    Verb.COMPLAINT_ESCALATE: N_("Late complaint escalated"),
+    Verb.COMPLAINT_CATEGORY_UPDATE: N_("Complaint category changed"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -142,6 +142,14 @@ SENTENCES: dict[Verb, str] = {
     Verb.RECTIFICATION_REJECT: N_("%(who)s rejected the fix for the rectification item “%(what)s”"),
     Verb.RECTIFICATION_WITHDRAW: N_("%(who)s withdrew the rectification item “%(what)s”"),
     Verb.RECTIFICATION_ESCALATE: N_("The rectification item “%(what)s” is late and was escalated"),
+    Verb.COMPLAINT_LODGE: N_("A complaint %(what)s was lodged and dispatched"),
+    Verb.COMPLAINT_ACKNOWLEDGE: N_("%(who)s acknowledged the complaint %(what)s"),
+    Verb.COMPLAINT_ANSWER: N_("%(who)s answered the complaint %(what)s"),
+    Verb.COMPLAINT_RATE: N_("The answer to the complaint %(what)s was rated"),
+    Verb.COMPLAINT_CLOSE: N_("The complaint %(what)s closed without a rating"),
+    Verb.COMPLAINT_REOPEN: N_("The complaint %(what)s was reopened"),
+    Verb.COMPLAINT_ESCALATE: N_("The late complaint %(what)s was escalated"),
+    Verb.COMPLAINT_CATEGORY_UPDATE: N_("%(who)s changed the complaint category “%(what)s”"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {

@@ -84,6 +84,10 @@ KIND_NAMES = {
     "rectification_to_fix": N_("Rectification items to put right"),
     "rectification_to_verify": N_("Rectification fixes to verify"),
     "rectification_escalated": N_("Late rectification items escalated to you"),
+    "complaints_to_acknowledge": N_("Complaints to acknowledge"),
+    "complaints_to_answer": N_("Complaints to answer"),
+    "complaints_escalated": N_("Late complaints escalated to you"),
+    "complaints_mine": N_("Your complaints"),
 }
 KIND_DATES = {
     "needs_to_decide": N_("raised %(date)s"),
@@ -113,6 +117,10 @@ KIND_DATES = {
     "rectification_to_fix": N_("due %(date)s"),
     "rectification_to_verify": N_("due %(date)s"),
     "rectification_escalated": N_("due %(date)s"),
+    "complaints_to_acknowledge": N_("acknowledge by %(date)s"),
+    "complaints_to_answer": N_("answer by %(date)s"),
+    "complaints_escalated": N_("due %(date)s"),
+    "complaints_mine": N_("lodged %(date)s"),
 }
 STATE_NAMES = {
     "awarded": N_("awarded"), "not_awarded": N_("not awarded"), "pending": N_("outcome pending"),

@@ -16,6 +16,7 @@ import asyncpg
 
 from market.core import clock
 from market.core.access import Identity
+from market.complaints import services as complaints
 from market.dashboard import activity
 from market.dashboard import queries as sql
 from market.dashboard.models import Task, TaskList, Workbench
@@ -131,5 +132,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
     elif identity.org_id is None:
         await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
+    for kind, rows in await complaints.workbench_lists(conn, identity, limit):
+        lists.add_rows(kind, rows)
     return Workbench(dashboard=identity.dashboard, lists=lists.lists, activity=await activity.feed(conn, identity),
                      giving=giving)

@@ -44,7 +44,7 @@ Visibility = Literal["public", "private"]
 class StoredFile(msgspec.Struct, frozen=True):
     id: uuid.UUID
     organisation_id: int | None
-    uploaded_by: int
+    uploaded_by: int | None  # None: a resident without an account (a complaint's photo)
     filename: str
     content_type: str
     size_bytes: int
@@ -94,11 +94,12 @@ def _row(row: asyncpg.Record) -> StoredFile:
     return StoredFile(**{k: row[k] for k in StoredFile.__struct_fields__})
 
 
-async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity,
+async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity | None,
                 data: bytes, filename: str, visibility: Visibility = "private",
                 strip_location: bool = False) -> StoredFile:
     """Keep an uploaded file; with `strip_location`, an image loses the metadata that says where it
-    was taken (see images.without_location) before anything is kept."""
+    was taken (see images.without_location) before anything is kept. Without an identity (a resident
+    with no account), the file belongs to nobody: only a domain's granted link or its own check reads it."""
     if len(data) == 0:
         raise Invalid("The file is empty.", field="file")
     if len(data) > settings.max_upload_bytes:
@@ -113,20 +114,21 @@ async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
     if strip_location:
         data = await asyncio.to_thread(images.without_location, data, content_type)
     file_id = uuid.uuid4()
-    org = identity.org_id
-    key = f"org{org}/{file_id.hex}" if org else f"user{identity.user_id}/{file_id.hex}"
+    org = identity.org_id if identity else None
+    user = identity.user_id if identity else None
+    key = f"org{org}/{file_id.hex}" if org else f"user{user}/{file_id.hex}" if user else f"anonymous/{file_id.hex}"
     digest = hashlib.sha256(data).hexdigest()
     name = clean_filename(filename)
     await conn.execute("""
         insert into files (id, organisation_id, uploaded_by, storage_key, filename, content_type, size_bytes, sha256,
                            visibility)
         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
-        file_id, org, identity.user_id, key, name, content_type, len(data), digest, visibility)
+        file_id, org, user, key, name, content_type, len(data), digest, visibility)
     # Written inside the transaction, so if the upload fails it rolls back and no row points at nothing;
     # but before the audit entry, whose lock is held until commit: a slow store must not hold up every
     # audited action on the platform (log-ins included) while it writes.
     await asyncio.to_thread(storage.put, key, data, content_type)
-    await audit.record(conn, verb=Verb.FILE_UPLOAD, object_type="file", object_id=file_id, actor=identity.user_id,
+    await audit.record(conn, verb=Verb.FILE_UPLOAD, object_type="file", object_id=file_id, actor=user,
                        organisation=org, after={"filename": name, "content_type": content_type,
                                                 "size_bytes": len(data), "sha256": digest, "visibility": visibility})
     return _row(await conn.fetchrow(_FILE, file_id))

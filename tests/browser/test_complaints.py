@@ -1,0 +1,96 @@
+"""A resident's complaint through the real pages, on a phone-sized screen in Chinese: she opens the
+poster's link, lodges a complaint with a photo and no account, and keeps the tracking link; it is
+dispatched to the community's residents' committee; time passes without an acknowledgement, the
+complaint clock escalates it and the street office finds it on its workbench; the committee answers
+it; the resident rates the answer from her tracking link. The public list shows none of her words."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from tests.browser.journey import (
+    PHONE,
+    Journey,
+    choose,
+    click_link,
+    expect_text,
+    fill,
+    path_of,
+    press,
+    untranslated,
+)
+from tests.factories import PNG
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]
+
+BODY = "清波门社区活动室的无障碍坡道被电动车堵住了，轮椅老人进不去。"
+PHONE_NUMBER = "13812345678"
+ANSWER = "已联系物业清理坡道并设置禁停标识，每日巡查。"
+
+
+async def workbench_row(j: Journey, email: str, kind: str, complaint_id: int, wait_s: float = 0):
+    """The person's workbench once the complaint is in its list of this kind (the clock's job runs
+    in the server every half minute), and the link to it."""
+    page = await j.person(email)
+    link = f'main table[data-kind="{kind}"] a[href="/complaints/{complaint_id}"]'
+    deadline = asyncio.get_running_loop().time() + wait_s
+    while await page.locator(link).count() == 0 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(2)
+        await page.reload()
+    return page, link
+
+
+async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escalation(browser, journey_server,
+                                                                                    screenshot_dirs):
+    j = Journey(browser, journey_server.base_url, screenshot_dirs)
+    try:
+        resident = await j.person(None, viewport=PHONE)
+        await resident.goto("/complaints/new")  # the address the poster's QR code carries
+        await j.seen(resident, "complaint-form-phone")
+        assert await resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        await choose(resident, "category_id", "社区事务")
+        await choose(resident, "community_id", "清波门社区")
+        await fill(resident, {"body": BODY, "contact_phone": PHONE_NUMBER})
+        await resident.locator('input[name="photos"]').set_input_files(
+            files=[{"name": "坡道.png", "mimeType": "image/png", "buffer": PNG}])
+        await press(resident, "/complaints/new", twice=True)
+        await expect_text(resident, "您的投诉已提交并派单")
+        tracking = path_of(resident)
+        assert re.fullmatch(r"/complaints/track/[\w-]+", tracking)
+        text = await j.seen(resident, "complaint-lodged-phone")
+        assert BODY in text and "已派单，待受理" in text and PHONE_NUMBER not in text
+        complaint_id = int(re.search(r"投诉 #(\d+)", text).group(1))
+
+        public = await j.person(None, viewport=PHONE)
+        await public.goto("/complaints")
+        text = await j.seen(public, "complaints-public-phone")
+        assert f"#{complaint_id}" in text and BODY not in text and PHONE_NUMBER not in text
+
+        await j.let_time_pass(resident, 10)  # no acknowledgement within the working day it had
+        office, link = await workbench_row(j, "qingbo.office@demo.market", "complaints_escalated", complaint_id, 90)
+        await click_link(office, link)
+        text = await j.seen(office, "complaint-escalated-office")
+        assert "已升级督办（第 1 级）" in text and PHONE_NUMBER in text  # the contact, for those handling it
+
+        committee, link = await workbench_row(j, "qingbo.community@demo.market", "complaints_to_acknowledge",
+                                              complaint_id)
+        await click_link(committee, link)
+        await fill(committee, {"answer": ANSWER}, f'main form[action="/complaints/{complaint_id}/answer"]')
+        await committee.locator('input[name="upheld"][value="yes"]').check()
+        await press(committee, f"/complaints/{complaint_id}/answer")
+        await expect_text(committee, "答复已发送给投诉人")
+        await j.seen(committee, "complaint-answered-committee")
+
+        await resident.goto(tracking)  # her kept link
+        await expect_text(resident, ANSWER)
+        await resident.locator('input[name="rating"][value="4"]').check()
+        await press(resident, f"{tracking}/rate")
+        await expect_text(resident, "评价已记录")
+        text = await j.seen(resident, "complaint-rated-phone")
+        assert "评价 4 分" in text and 'data-status="closed"' in await resident.content()
+        assert untranslated(j.pages, "zh_Hans") == []
+    finally:
+        await j.close()

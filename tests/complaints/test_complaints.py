@@ -1,0 +1,314 @@
+"""Complaints: dispatch by category with deadlines in working days, the life cycle and its guards,
+escalation through two levels on the clock (once, however many processes run the clock), the
+private tracking link, and what the public never sees."""
+
+import asyncio
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from market.complaints import days, jobs
+from market.complaints import services as complaints
+from market.complaints.models import AnswerInput, CategoryInput, ComplaintInput, RatingInput, ReopenInput
+from market.core import clock
+from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.storage import images
+from market.storage.services import storage_from_settings
+from tests.conftest import act_as, identity_of, post_form
+from tests.factories import PNG, do, make_org, make_person, photo_with_gps, travel, who
+
+BODY = "助餐点的饭菜连续三天送到时已经凉了，老人吃了胃不舒服。"
+NAME, PHONE = "王阿姨", "13800138000"
+
+
+@pytest.fixture
+async def places(pool, world):
+    """A residents' committee in the community, under a street office, under the district's bureau;
+    each with an administrator (the office's reads English)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await make_org(conn, world, "office", "buyer", "street_office", 81, world.street)
+        await make_org(conn, world, "committee", "buyer", "community", 82, world.community)
+        people = {"office": await make_person(conn, world, "office_admin", "office"),
+                  "committee": await make_person(conn, world, "committee_admin", "committee")}
+    return people
+
+
+async def category(pool, code: str) -> int:
+    return await pool.fetchval("select id from complaint_categories where code = $1", code)
+
+
+async def lodge(pool, settings, world, code="community_affairs", identity=None, photos=(), **change):
+    data = {"category_id": await category(pool, code), "community_id": world.community, "body": BODY,
+            "contact_name": NAME, "contact_phone": PHONE, **change}
+    return await do(pool, complaints.lodge, storage_from_settings(settings), settings, identity,
+                    ComplaintInput(**data), list(photos))
+
+
+def token_of(lodged) -> str:
+    return lodged.tracking_link.rsplit("/", 1)[1]
+
+
+async def handler(pool, settings, world, places, key):
+    return await identity_of(pool, settings, places[key], world.orgs[key])
+
+
+async def row(pool, complaint_id):
+    return await pool.fetchrow("select * from complaints where id = $1", complaint_id)
+
+
+def test_working_days_follow_the_official_calendar_with_its_make_up_days():
+    assert not days.is_working_day(date(2025, 10, 1))  # National Day
+    assert days.is_working_day(date(2025, 9, 28))  # a Sunday worked to make up for it (调休)
+    assert not days.is_working_day(date(2027, 1, 2)) and days.is_working_day(date(2027, 1, 4))  # weekends only
+    # Lodged on 30 September 2025: the National Day week off, then 9 October is the first working day.
+    assert days.add_days(date(2025, 9, 30), 1, "working") == date(2025, 10, 9)
+    assert days.add_days(date(2025, 9, 30), 1, "calendar") == date(2025, 10, 1)
+
+
+async def test_each_category_is_dispatched_to_its_organisation_with_its_deadlines(pool, settings, world, places):
+    today = clock.today()
+    lodged = await lodge(pool, settings, world)  # community affairs: the residents' committee
+    r = await row(pool, lodged.id)
+    assert r["responsible_id"] == world.orgs["committee"] and r["status"] == "dispatched"
+    assert r["acknowledge_by"] == days.add_days(today, 1, "working") == r["due_on"]
+    assert r["answer_by"] == days.add_days(today, 7, "working")
+    provider = await lodge(pool, settings, world, "service_quality", provider_id=world.orgs["provider"])
+    assert (await row(pool, provider.id))["responsible_id"] == world.orgs["provider"]
+    # an NGO lodges as itself, about the district's procurement
+    ngo = await who(pool, settings, world, "other_provider_admin")
+    district = await lodge(pool, settings, world, "procurement_conduct", identity=ngo)
+    r = await row(pool, district.id)
+    assert r["responsible_id"] == world.orgs["bureau"]
+    assert (r["lodged_by_kind"], r["complainant_org_id"], r["user_id"]) == ("ngo", ngo.org_id, ngo.user_id)
+    # a provider's category with no provider named falls to the community's committee
+    nobody = await lodge(pool, settings, world, "safety")
+    r = await row(pool, nobody.id)
+    assert r["responsible_id"] == world.orgs["committee"] and r["answer_by"] == today + timedelta(days=3)
+    # and the committee is told, in its inbox
+    assert await pool.fetchval("select count(*) from notifications where user_id = $1 and kind = "
+                               "'complaint_dispatched'", places["committee"]) == 2
+
+
+async def test_lodging_is_refused_next_to_the_field_and_keeps_nothing(pool, settings, world, places):
+    with pytest.raises(InvalidFields) as refused:
+        await lodge(pool, settings, world, community_id=world.street, provider_id=world.orgs["bureau"],
+                    photos=[(b"%PDF-1.4 not a photo", "a.pdf")])
+    assert {e.field for e in refused.value.errors} == {"community_id", "provider_id", "photos"}
+    assert await pool.fetchval("select count(*) from complaints") == 0
+
+
+async def test_a_resident_without_an_account_follows_rates_and_reopens_once_by_the_link(pool, settings, world,
+                                                                                        places):
+    lodged = await lodge(pool, settings, world, photos=[(photo_with_gps(), "现场.jpg")])
+    token = token_of(lodged)
+    key = await pool.fetchval("select f.storage_key from complaint_photos p join files f on f.id = p.file_id "
+                              "where p.complaint_id = $1", lodged.id)
+    assert not images.has_location(storage_from_settings(settings).get(key))
+    committee = await handler(pool, settings, world, places, "committee")
+    view = await do(pool, complaints.complaint_view, settings, committee, lodged.id)
+    assert (view.contact_name, view.contact_phone) == (NAME, PHONE) and view.actions == ["acknowledge", "answer"]
+    assert view.photos and "grant=1" in view.photos[0].link
+    mine = await do(pool, complaints.complaint_view, settings, None, lodged.id, token)
+    assert mine.contact_name is None and mine.actions == [] and mine.photos[0].link.startswith(lodged.tracking_link)
+
+    await do(pool, complaints.acknowledge, committee, lodged.id)
+    await do(pool, complaints.answer, committee, lodged.id, AnswerInput(answer="已约谈助餐点，更换保温餐箱。", upheld=True))
+    mine = await do(pool, complaints.complaint_view, settings, None, lodged.id, token)
+    assert mine.status == "answered" and set(mine.actions) == {"rate", "reopen"}
+    await do(pool, complaints.rate, None, lodged.id, RatingInput(rating=2), token)
+    assert (await row(pool, lodged.id))["status"] == "closed"
+    await do(pool, complaints.reopen, None, lodged.id, ReopenInput(reason="饭菜还是凉的。"), token)
+    r = await row(pool, lodged.id)
+    assert r["status"] == "reopened" and r["closed_at"] is None and r["due_on"] > clock.today()
+    await do(pool, complaints.answer, committee, lodged.id, AnswerInput(answer="已更换供餐单位。", upheld=True))
+    assert "reopen" not in (await do(pool, complaints.complaint_view, settings, None, lodged.id, token)).actions
+    with pytest.raises(Forbidden):
+        await do(pool, complaints.reopen, None, lodged.id, ReopenInput(reason="还是不行。"), token)
+    await do(pool, complaints.rate, None, lodged.id, RatingInput(rating=4), token)
+    verbs = [r["verb"] for r in await pool.fetch("select verb from audit_events where object_type = 'complaint' "
+                                                 "and object_id = $1 order by id", str(lodged.id))]
+    assert verbs == ["complaint.lodge", "complaint.acknowledge", "complaint.answer", "complaint.rate",
+                     "complaint.reopen", "complaint.answer", "complaint.rate"]
+
+
+async def test_each_step_is_refused_to_the_wrong_party_and_in_the_wrong_status(pool, settings, world, places):
+    resident = await who(pool, settings, world, "resident")
+    lodged = await lodge(pool, settings, world, identity=resident)
+    committee = await handler(pool, settings, world, places, "committee")
+    office = await handler(pool, settings, world, places, "office")
+    stranger = await who(pool, settings, world, "other_provider_admin")
+    with pytest.raises(NotFound):  # neither responsible nor escalated to (yet): it cannot even read it
+        await do(pool, complaints.acknowledge, office, lodged.id)
+    with pytest.raises(NotFound):
+        await do(pool, complaints.complaint_view, settings, stranger, lodged.id)
+    with pytest.raises(NotFound):
+        await do(pool, complaints.complaint_view, settings, None, lodged.id, "not-the-token")
+    with pytest.raises(Forbidden):  # the complainant does not answer their own complaint
+        await do(pool, complaints.answer, resident, lodged.id, AnswerInput(answer="我自己来答复一下。", upheld=False))
+    with pytest.raises(Conflict):  # nothing to rate or reopen before an answer
+        await do(pool, complaints.rate, resident, lodged.id, RatingInput(rating=5))
+    with pytest.raises(Conflict):
+        await do(pool, complaints.reopen, resident, lodged.id, ReopenInput(reason="再看看。"))
+    await do(pool, complaints.answer, committee, lodged.id, AnswerInput(answer="情况不属实，已回访说明。", upheld=False))
+    with pytest.raises(Conflict):
+        await do(pool, complaints.acknowledge, committee, lodged.id)
+    with pytest.raises(Forbidden):  # only the complainant rates
+        await do(pool, complaints.rate, committee, lodged.id, RatingInput(rating=5))
+    await do(pool, complaints.rate, resident, lodged.id, RatingInput(rating=3))
+    with pytest.raises(Conflict):
+        await do(pool, complaints.rate, resident, lodged.id, RatingInput(rating=5))
+    with pytest.raises(Conflict):
+        await do(pool, complaints.answer, committee, lodged.id, AnswerInput(answer="再补充一些说明。", upheld=False))
+    # the platform reads it, without the contact details, and may do nothing on it
+    admin = await who(pool, settings, world, "platform_admin")
+    view = await do(pool, complaints.complaint_view, settings, admin, lodged.id)
+    assert view.contact_phone is None and view.actions == []
+
+
+async def test_a_late_complaint_escalates_two_levels_once_each_with_two_clocks_running(pool, settings, world,
+                                                                                       places):
+    lodged = await lodge(pool, settings, world)
+    assert await jobs.run(pool) == jobs.Done()  # not late yet
+    await travel(pool, days=5)  # past the working day to acknowledge it, whatever the weekday
+    first = await asyncio.gather(jobs.run(pool), jobs.run(pool))
+    assert sum(d.escalated for d in first) == 1
+    r = await row(pool, lodged.id)
+    assert r["escalation_level"] == 1 and r["due_on"] > clock.today()
+    sent = "select count(*) from notifications where user_id = $1 and kind = $2"
+    assert await pool.fetchval(sent, places["office"], "complaint_escalated") == 1
+    assert await pool.fetchval(sent, places["committee"], "complaint_late") == 1
+    office = await handler(pool, settings, world, places, "office")
+    view = await do(pool, complaints.complaint_view, settings, office, lodged.id)
+    assert view.contact_phone == PHONE and view.escalations[0].organisation.id == world.orgs["office"]
+    assert view.late is False and "answer" in view.actions
+
+    await travel(pool, days=14)
+    second = await asyncio.gather(jobs.run(pool), jobs.run(pool))
+    assert sum(d.escalated for d in second) == 1
+    assert (await row(pool, lodged.id))["escalation_level"] == 2
+    bureau = world["buyer_admin"].user_id
+    assert await pool.fetchval(sent, bureau, "complaint_escalated") == 1
+    assert await pool.fetchval(sent, places["office"], "complaint_escalated") == 1
+    await travel(pool, days=30)
+    assert sum(d.escalated for d in await asyncio.gather(jobs.run(pool), jobs.run(pool))) == 0  # two levels only
+    assert [r["verb"] for r in await pool.fetch(
+        "select verb from audit_events where object_type = 'complaint' and verb = 'complaint.escalate'")] == \
+        ["complaint.escalate"] * 2
+    # the bureau, escalated to, answers it; the workbench of each shows what it owes
+    bureau_id = await who(pool, settings, world, "buyer_admin")
+    bench = dict(await do(pool, complaints.workbench_lists, bureau_id))
+    assert [t["link"] for t in bench["complaints_escalated"]] == [f"/complaints/{lodged.id}"]
+    committee = await handler(pool, settings, world, places, "committee")
+    owed = dict(await do(pool, complaints.workbench_lists, committee))["complaints_to_acknowledge"]
+    assert owed[0]["state"] == "overdue"
+    await do(pool, complaints.answer, bureau_id, lodged.id, AnswerInput(answer="区局督办：已责成整改。", upheld=True))
+    assert (await row(pool, lodged.id))["answered_by_org"] == world.orgs["bureau"]
+
+
+async def test_an_answer_nobody_rates_closes_after_a_week(pool, settings, world, places):
+    lodged = await lodge(pool, settings, world)
+    committee = await handler(pool, settings, world, places, "committee")
+    await do(pool, complaints.answer, committee, lodged.id, AnswerInput(answer="已处理完毕，欢迎监督。", upheld=True))
+    await travel(pool, days=6)
+    assert (await jobs.run(pool)).closed == 0
+    await travel(pool, days=2)
+    done = await asyncio.gather(jobs.run(pool), jobs.run(pool))
+    assert sum(d.closed for d in done) == 1
+    r = await row(pool, lodged.id)
+    assert r["status"] == "closed" and r["rating"] is None
+
+
+async def test_the_public_never_sees_who_complained_or_what_they_wrote(client, pool, settings, world, places):
+    await lodge(pool, settings, world, address="东坡路12号楼下")
+    committee = await handler(pool, settings, world, places, "committee")
+    answered = await lodge(pool, settings, world)
+    await do(pool, complaints.answer, committee, answered.id, AnswerInput(answer="已回复王阿姨，正在整改。", upheld=True))
+    await do(pool, complaints.rate, None, answered.id, RatingInput(rating=5), token_of(answered))
+    pages = [await client.get(p) for p in ("/complaints", "/api/complaints", "/complaints/figures",
+                                           "/api/complaints/figures", f"/complaints?organisation={world.orgs['committee']}",
+                                           "/api/complaints?status=closed", "/complaints/categories")]
+    for page in pages:
+        assert page.status_code == 200, page.text
+        for secret in (NAME, PHONE, BODY, "东坡路12号", "已回复王阿姨", answered.tracking_link):
+            assert secret not in page.text
+    listed = pages[1].json()
+    assert listed["total"] == 2 and {c["status"] for c in listed["complaints"]} == {"dispatched", "closed"}
+    assert pages[5].json()["total"] == 1
+    figures = pages[3].json()["organisations"][0]
+    assert figures["organisation"]["id"] == world.orgs["committee"]
+    assert (figures["lodged"], figures["closed"], figures["closure_rate"], figures["on_time_rate"],
+            figures["satisfied_rate"]) == (2, 1, 0.5, 1.0, 1.0)
+
+
+async def test_a_resident_lodges_on_the_page_with_a_photo_and_rates_from_the_link(client, pool, settings, world,
+                                                                                   places):
+    form = await client.get(f"/complaints/new?community={world.community}")
+    assert form.status_code == 200 and "multipart/form-data" in form.text
+    data = {"category_id": str(await category(pool, "community_affairs")), "community_id": str(world.community),
+            "body": BODY, "contact_phone": PHONE}
+    forged = await client.post("/complaints/new", data=data)  # no CSRF token: another site's form
+    assert forged.status_code == 403
+    refused = await post_form(client, "/complaints/new", {**data, "body": "太短"})
+    assert refused.status_code == 400 and 'id="e-body"' in refused.text
+    r = await post_form(client, "/complaints/new", {**data, "_idem": "complaint-form-0001"},
+                        files={"photos": ("现场.png", PNG, "image/png")})
+    assert r.status_code == 303, r.text
+    link = r.headers["location"].split("?")[0]
+    assert re.fullmatch(r"/complaints/track/[\w-]{32}", link)
+    again = await post_form(client, "/complaints/new", {**data, "_idem": "complaint-form-0001"},
+                            files={"photos": ("现场.png", PNG, "image/png")})
+    assert again.headers["location"] == r.headers["location"]  # a double submit lodges once
+    assert await pool.fetchval("select count(*) from complaints") == 1
+    page = await client.get(link)
+    assert page.status_code == 200 and BODY in page.text and PHONE not in page.text
+    photo = re.search(r'href="(/complaints/track/[^"]+/photos/[^"]+)"', page.text).group(1)
+    assert (await client.get(photo)).content == PNG
+    complaint_id = await pool.fetchval("select id from complaints")
+    await act_as(client, pool, settings, places["committee"], world.orgs["committee"])
+    r = await post_form(client, f"/complaints/{complaint_id}/answer", {"answer": "已与物业协调处理，明天起恢复正常。", "upheld": "yes"})
+    assert r.status_code == 303, r.text
+    await act_as(client, pool, settings, None)
+    r = await post_form(client, f"{link}/rate", {"rating": "5"})
+    assert r.status_code == 303 and (await row(pool, complaint_id))["rating"] == 5
+    assert 'id="rating"' in (await client.get(link)).text
+
+
+async def test_an_upheld_complaint_is_a_finding_for_its_organisation_and_the_buyer_above(pool, settings, world,
+                                                                                          places):
+    lodged = await lodge(pool, settings, world, "service_quality", provider_id=world.orgs["provider"])
+    assert await do(pool, complaints.finding_of, lodged.id) is None
+    provider = await who(pool, settings, world, "provider_admin")
+    await do(pool, complaints.answer, provider, lodged.id, AnswerInput(answer="送餐车加装保温设备。", upheld=True))
+    finding = await do(pool, complaints.finding_of, lodged.id)
+    assert finding.organisation_id == world.orgs["provider"] and finding.verifier_id == world.orgs["bureau"]
+    assert "送餐车加装保温设备" in finding.text_zh and finding.text_en.startswith(f"Complaint #{lodged.id}")
+
+
+async def test_the_platform_changes_a_categorys_time_limits(pool, settings, world):
+    admin = await who(pool, settings, world, "platform_admin")
+    bureau = await who(pool, settings, world, "buyer_admin")
+    cid = await category(pool, "other")
+    change = CategoryInput(responsible="district", acknowledge_days=2, answer_days=20, day_kind="calendar")
+    with pytest.raises(Forbidden):
+        await do(pool, complaints.update_category, bureau, cid, change)
+    await do(pool, complaints.update_category, admin, cid, change)
+    after = await pool.fetchrow("select * from complaint_categories where id = $1", cid)
+    assert (after["responsible"], after["answer_days"], after["day_kind"]) == ("district", 20, "calendar")
+    with pytest.raises(Invalid):
+        await lodge(pool, settings, world, "other", community_id=999_999)
+
+
+async def test_the_signed_in_complainant_and_the_organisation_find_it_on_their_workbench(client, pool, settings,
+                                                                                         world, places):
+    resident = await who(pool, settings, world, "resident")
+    lodged = await lodge(pool, settings, world, identity=resident)
+    await act_as(client, pool, settings, world["resident"].user_id)
+    page = (await client.get("/dashboard")).text
+    assert 'data-kind="complaints_mine"' in page and f'href="/complaints/{lodged.id}"' in page
+    assert (await client.get(f"/api/complaints/{lodged.id}")).json()["as_complainant"] is True
+    await act_as(client, pool, settings, places["committee"], world.orgs["committee"])
+    page = (await client.get("/dashboard")).text
+    assert 'data-kind="complaints_to_acknowledge"' in page and f'href="/complaints/{lodged.id}"' in page
+    view = (await client.get(f"/api/complaints/{lodged.id}")).json()
+    assert view["contact_phone"] == PHONE and view["actions"] == ["acknowledge", "answer"]
