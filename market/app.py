@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from market.accounts.domain import DOMAIN as ACCOUNTS
 from market.audit.domain import DOMAIN as AUDIT
+from market.buyers.domain import DOMAIN as BUYERS
 from market.catalogue.domain import DOMAIN as CATALOGUE
 from market.core import factory
 from market.core.errors import MarketError
@@ -28,7 +29,7 @@ from market.procurement.domain import DOMAIN as PROCUREMENT
 from market.storage.domain import DOMAIN as STORAGE
 
 DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, INDICATORS, PROCUREMENT, FUNDING,
-           DELIVERY, MATCHING, PORTAL, DASHBOARD)
+           DELIVERY, BUYERS, MATCHING, PORTAL, DASHBOARD)
 
 
 def install() -> None:

@@ -126,6 +126,7 @@ class Verb(StrEnum):
     DOCKING_ACCEPT = "docking.accept"
     DOCKING_RUN = "docking.run"
     DOCKING_RULE = "docking.rule"
+    BUYER_RATE = "buyer.rate"
 
 
 VERB_NAMES = {
@@ -243,6 +244,7 @@ VERB_NAMES = {
     Verb.DOCKING_ACCEPT: N_("Docking accepted and published"),
     Verb.DOCKING_RUN: N_("Docking suggestions computed"),
     Verb.DOCKING_RULE: N_("Docking pin or ban changed"),
+    Verb.BUYER_RATE: N_("Buyer rated by a provider"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -81,6 +81,7 @@ KIND_NAMES = {
     "panels_to_score": N_("Panels waiting for you"),
     "organisations_to_verify": N_("Organisations to verify"),
     "needs_raised": N_("Your needs"),
+    "buyer_ratings_due": N_("Rate the buyer"),
 }
 KIND_DATES = {
     "needs_to_decide": N_("raised %(date)s"),
@@ -107,6 +108,7 @@ KIND_DATES = {
     "panels_to_score": N_("formed %(date)s"),
     "organisations_to_verify": N_("registered %(date)s"),
     "needs_raised": N_("raised %(date)s"),
+    "buyer_ratings_due": N_("due since %(date)s"),
 }
 STATE_NAMES = {
     "awarded": N_("awarded"), "not_awarded": N_("not awarded"), "pending": N_("outcome pending"),

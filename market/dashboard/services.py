@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from market.core import clock
+from market.buyers import ratings as buyer_ratings
 from market.core.access import Identity
 from market.dashboard import activity
 from market.dashboard import queries as sql
@@ -107,6 +108,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         if role in BUYER_ACTORS:
             await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
+            lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif identity.acts_for_verified and identity.org_kind == "funder":
         org = identity.org_id
