@@ -41,6 +41,7 @@ from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
 from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.buyers import demo as buyers_demo
 from market.funding import demo as funding_demo
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
@@ -773,4 +774,6 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
     await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders, today=today)
     if failing is not None:
         await _end_with_money_back(conn, _acting(bureau_admin, bureau), funders["csr09"], failing, today)
+    await buyers_demo.load(conn, person=lambda local: _acting_user(conn, f"{local}@{DOMAIN}"), score_round=_score_round,
+                           today=today)
     return logins
