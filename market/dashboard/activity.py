@@ -136,6 +136,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.DOCKING_ACCEPT: N_("%(who)s accepted a docking for the project “%(what)s” and published it"),
     Verb.DOCKING_RUN: N_("%(who)s computed docking suggestions"),
     Verb.DOCKING_RULE: N_("%(who)s pinned or banned a provider for the project “%(what)s”"),
+    Verb.BUYER_RATE: N_("%(who)s rated the buyer of the contract for “%(what)s”"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {
