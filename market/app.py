@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from market.accounts.domain import DOMAIN as ACCOUNTS
 from market.audit.domain import DOMAIN as AUDIT
+from market.buyers.domain import DOMAIN as BUYERS
 from market.catalogue.domain import DOMAIN as CATALOGUE
 from market.complaints.domain import DOMAIN as COMPLAINTS
 from market.core import factory
@@ -30,7 +31,7 @@ from market.rectification.domain import DOMAIN as RECTIFICATION
 from market.storage.domain import DOMAIN as STORAGE
 
 DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, RECTIFICATION, CATALOGUE, EVALUATION, INDICATORS,
-           PROCUREMENT, FUNDING, DELIVERY, COMPLAINTS, MATCHING, PORTAL, DASHBOARD)
+           PROCUREMENT, FUNDING, DELIVERY, COMPLAINTS, BUYERS, MATCHING, PORTAL, DASHBOARD)
 
 
 def install() -> None:

@@ -42,6 +42,7 @@ from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
 from market.evaluation.models import AddMember, Declaration, ScoreInput
+from market.buyers import demo as buyers_demo
 from market.funding import demo as funding_demo
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
@@ -779,4 +780,6 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
         await rectification_demo.load(conn, bureau=_acting(bureau_admin, bureau),
                                       provider=_acting(*providers[6], kind="provider"), today=today)
     await complaints_demo.load(conn, settings=Settings(), residents_domain=DOMAIN, today=today)
+    await buyers_demo.load(conn, person=lambda local: _acting_user(conn, f"{local}@{DOMAIN}"), score_round=_score_round,
+                           today=today)
     return logins

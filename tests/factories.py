@@ -51,7 +51,7 @@ from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
 from tests.catalogue_files import csv_bytes
 from tests.conftest import identity_of
-from tests.world import _HASH, code
+from tests.world import _HASH, Persona, code
 
 
 async def who(pool, settings, world, name):
@@ -469,3 +469,47 @@ def photo_with_gps() -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif.tobytes())
     return out.getvalue()
+
+
+async def clone_contract(pool, contract_id: int, provider_id: int) -> int:
+    """Another signed contract of the same buyer, for another provider: a copy of the project, its
+    call, the winning bid and its award, the contract and its milestones (the procurement chain is
+    tested elsewhere; this is a quick way to a buyer with several providers)."""
+    async with pool.acquire() as conn, conn.transaction():
+        def copy(table: str, changes: str) -> str:
+            return (f"insert into {table} select (jsonb_populate_record(null::{table}, to_jsonb(x) || "
+                    f"jsonb_build_object({changes}))).* from {table} x")
+        call = "(select call_id from contracts where id = $1)"
+        project_id = await conn.fetchval(
+            copy("projects", "'id', nextval(pg_get_serial_sequence('projects', 'id'))")
+            + f" where x.id = (select project_id from calls where id = {call}) returning id", contract_id)
+        call_id = await conn.fetchval(
+            copy("calls", "'id', nextval(pg_get_serial_sequence('calls', 'id')), 'project_id', $2::bigint")
+            + f" where x.id = {call} returning id", contract_id, project_id)
+        award = "(select award_id from contracts where id = $1)"
+        bid_id = await conn.fetchval(
+            copy("bids", "'id', nextval(pg_get_serial_sequence('bids', 'id')), 'call_id', $2::bigint, "
+                         "'provider_id', $3::bigint")
+            + f" where x.id = (select bid_id from awards where id = {award}) returning id",
+            contract_id, call_id, provider_id)
+        award_id = await conn.fetchval(
+            copy("awards", "'id', nextval(pg_get_serial_sequence('awards', 'id')), 'call_id', $2::bigint, "
+                           "'bid_id', $3::bigint")
+            + f" where x.id = {award} returning id", contract_id, call_id, bid_id)
+        new_id = await conn.fetchval(
+            copy("contracts", "'id', nextval(pg_get_serial_sequence('contracts', 'id')), 'call_id', $2::bigint, "
+                              "'award_id', $3::bigint, 'provider_id', $4::bigint")
+            + " where x.id = $1 returning id", contract_id, call_id, award_id, provider_id)
+        await conn.execute(copy("contract_milestones", "'contract_id', $2::bigint") + " where x.contract_id = $1",
+                           contract_id, new_id)
+    return new_id
+
+
+async def third_provider(pool, world) -> int:
+    """A third verified provider with its admin, `third_admin`."""
+    async with pool.acquire() as conn, conn.transaction():
+        org = await make_org(conn, world, "third_provider", "provider", "social_group", 31, world.district,
+                             registered=date(2016, 1, 1))
+        uid = await make_person(conn, world, "third.admin", "third_provider")
+    world.people["third_admin"] = Persona("third_admin", uid, "third.admin@people.test", org, "provider", "admin")
+    return org

@@ -140,6 +140,7 @@ class Verb(StrEnum):
     COMPLAINT_REOPEN = "complaint.reopen"
     COMPLAINT_ESCALATE = "complaint.escalate"
     COMPLAINT_CATEGORY_UPDATE = "complaint.category_update"
+    BUYER_RATE = "buyer.rate"
 
 
 VERB_NAMES = {
@@ -271,6 +272,7 @@ VERB_NAMES = {
     Verb.COMPLAINT_REOPEN: N_("Complaint reopened"),
     Verb.COMPLAINT_ESCALATE: N_("Late complaint escalated"),
     Verb.COMPLAINT_CATEGORY_UPDATE: N_("Complaint category changed"),
+    Verb.BUYER_RATE: N_("Buyer rated by a provider"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

@@ -150,6 +150,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.COMPLAINT_REOPEN: N_("The complaint %(what)s was reopened"),
     Verb.COMPLAINT_ESCALATE: N_("The late complaint %(what)s was escalated"),
     Verb.COMPLAINT_CATEGORY_UPDATE: N_("%(who)s changed the complaint category “%(what)s”"),
+    Verb.BUYER_RATE: N_("%(who)s rated the buyer of the contract for “%(what)s”"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {

@@ -88,6 +88,7 @@ KIND_NAMES = {
     "complaints_to_answer": N_("Complaints to answer"),
     "complaints_escalated": N_("Late complaints escalated to you"),
     "complaints_mine": N_("Your complaints"),
+    "buyer_ratings_due": N_("Rate the buyer"),
 }
 KIND_DATES = {
     "needs_to_decide": N_("raised %(date)s"),
@@ -121,6 +122,7 @@ KIND_DATES = {
     "complaints_to_answer": N_("answer by %(date)s"),
     "complaints_escalated": N_("due %(date)s"),
     "complaints_mine": N_("lodged %(date)s"),
+    "buyer_ratings_due": N_("due since %(date)s"),
 }
 STATE_NAMES = {
     "awarded": N_("awarded"), "not_awarded": N_("not awarded"), "pending": N_("outcome pending"),

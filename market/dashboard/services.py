@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from market.core import clock
+from market.buyers import ratings as buyer_ratings
 from market.core.access import Identity
 from market.complaints import services as complaints
 from market.dashboard import activity
@@ -115,6 +116,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         if role in BUYER_ACTORS:  # late first: the earliest deadline leads
             lists.add_rows("rectification_to_fix", (await rectification.workbench_lists(conn, org))["rectification_to_fix"])
+            lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif identity.acts_for_verified and identity.org_kind == "funder":
         org = identity.org_id

@@ -1,0 +1,255 @@
+"""Buyer scorecards: for each district, street and community, how the buyers there treat the
+providers they buy from and the residents they buy for, year by year. Public.
+
+A place's card covers every verified buyer placed at it or below it: a community's card its
+residents' committee, a street's card its street office and the committees of its communities, the
+district's card all of them with the district bureau.
+
+A card is a list of components (COMPONENTS), each scored 0-100 per year by its own function, with a
+weight. A year's score is the weighted mean of the components scored that year: one with too little
+data ("not enough data") or not measured on the platform yet is left out, and the others' weights
+count in its place. Resident satisfaction and rectification are measured by other parts of the
+platform: each joins by giving its component a `measure` here.
+
+- Providers' ratings: the mean of the five criteria of every rating given in the year, from 1-5 to
+  0-100, over the buyers that were rated by at least ratings.MIN_PROVIDERS providers that year (a
+  buyer with fewer raters adds nothing to any card, see market.buyers.ratings).
+- Payment timeliness: of the payment milestones due in the year, the share paid (the provider's
+  ledger transaction) within PAY_WITHIN_DAYS days of the due date; one still unpaid that long after
+  it fell due counts as late while its contract is in delivery (a failed evaluation that stops
+  payments, a rectification or an ended contract does not). At least MIN_PAYMENTS payments, or not
+  enough data. The median days from due date to payment is shown beside it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import asyncpg
+
+from market.buyers import ratings
+from market.buyers.models import (
+    Buyer,
+    Component,
+    Figure,
+    IndexEntry,
+    JurisdictionScorecard,
+    Place,
+    ScoreYear,
+    ScorecardIndex,
+)
+from market.core import clock, i18n
+from market.core.errors import NotFound
+from market.core.i18n import N_
+
+# The 2020 regulation on paying small and medium firms (保障中小企业款项支付条例) gives public bodies 30
+# days from acceptance. Here accepting a payment milestone is what pays it, so the days run from the
+# milestone's due date, when the provider's part is done.
+PAY_WITHIN_DAYS = 30
+MIN_PAYMENTS = 3
+TREND_YEARS = 5  # the most years a card shows
+LEVELS = ("district", "street", "community")
+HUNDRED = Decimal(100)
+
+# place id → the buyers its card covers; the years asked for → (place, year) → that year's figure.
+Measure = Callable[[asyncpg.Connection, dict[int, list[int]], list[int]], Awaitable[dict[tuple[int, int], Figure]]]
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str
+    name: str
+    explanation: str
+    weight: int
+    measure: Measure | None = None  # None: not measured on the platform yet
+
+
+def _share(part: Decimal) -> Decimal:
+    return part.quantize(Decimal("0.1"))
+
+
+async def _ratings(conn: asyncpg.Connection, covers: dict[int, list[int]],
+                   years: list[int]) -> dict[tuple[int, int], Figure]:
+    found = await ratings.tallies(conn, sorted({b for buyers in covers.values() for b in buyers}))
+    out = {}
+    for place, buyers in covers.items():
+        for year in years:
+            pooled = ratings.Tally()
+            for buyer in buyers:
+                tally = found.get((buyer, year))
+                if tally is not None and tally.enough:
+                    pooled.merge(tally)
+            if not pooled.count:
+                out[(place, year)] = Figure(component="ratings", status="not_enough_data")
+                continue
+            out[(place, year)] = Figure(
+                component="ratings", status="scored", score=_share((pooled.mean() - 1) / 4 * HUNDRED),
+                observations=pooled.count,
+                detail=i18n.gettext("%(ratings)s ratings from %(providers)s providers, mean %(mean)s of 5",
+                                    ratings=pooled.count, providers=len(pooled.providers), mean=pooled.mean()))
+    return out
+
+
+# Payment milestones of these buyers' signed contracts due in these years: when the provider was paid
+# (its ledger transaction), and whether one unpaid can still be held against the buyer.
+_PAYMENTS = """
+select k.buyer_id, m.due_date,
+       ((select min(t.created_at) from disbursements d join ledger_transactions t on t.id = d.transaction_id
+          where d.contract_id = m.contract_id and d.position = m.position) at time zone $3)::date as paid_on,
+       coalesce(cd.status, 'in_delivery') = 'in_delivery'
+       and not exists (select from contract_stage_failures f where f.contract_id = k.id) as payable
+  from contract_milestones m join contracts k on k.id = m.contract_id
+  left join contract_delivery cd on cd.contract_id = k.id
+ where m.kind = 'payment' and k.status = 'signed' and k.buyer_id = any($1::bigint[])
+   and extract(year from m.due_date)::int = any($2::int[])"""
+
+
+async def _payments(conn: asyncpg.Connection, covers: dict[int, list[int]],
+                    years: list[int]) -> dict[tuple[int, int], Figure]:
+    today = clock.today()
+    # (buyer, year) → days from due date to payment, one per counted payment (None: unpaid and late).
+    days: dict[tuple[int, int], list[int | None]] = defaultdict(list)
+    for r in await conn.fetch(_PAYMENTS, sorted({b for buyers in covers.values() for b in buyers}), years,
+                              i18n.current_timezone.get()):
+        key = (r["buyer_id"], r["due_date"].year)
+        if r["paid_on"] is not None:
+            days[key].append((r["paid_on"] - r["due_date"]).days)
+        elif r["payable"] and today > r["due_date"] + timedelta(days=PAY_WITHIN_DAYS):
+            days[key].append(None)
+    out = {}
+    for place, buyers in covers.items():
+        for year in years:
+            counted = [d for buyer in buyers for d in days.get((buyer, year), [])]
+            if len(counted) < MIN_PAYMENTS:
+                out[(place, year)] = Figure(component="payment", status="not_enough_data",
+                                            observations=len(counted))
+                continue
+            on_time = sum(1 for d in counted if d is not None and d <= PAY_WITHIN_DAYS)
+            paid = [max(0, d) for d in counted if d is not None]
+            median = statistics.median(paid) if paid else None
+            detail = (i18n.gettext("%(on_time)s of %(n)s payments within %(days)s days of the due date; median "
+                                   "%(median)s days after it", on_time=on_time, n=len(counted),
+                                   days=PAY_WITHIN_DAYS, median=f"{median:g}") if median is not None else
+                      i18n.gettext("%(on_time)s of %(n)s payments within %(days)s days of the due date",
+                                   on_time=on_time, n=len(counted), days=PAY_WITHIN_DAYS))
+            out[(place, year)] = Figure(component="payment", status="scored",
+                                        score=_share(Decimal(on_time) / len(counted) * HUNDRED),
+                                        observations=len(counted), detail=detail)
+    return out
+
+
+COMPONENTS = [
+    Part("ratings", N_("Providers' ratings"),
+         N_("How the providers the buyers contract with rate them after each mid-term evaluation and at the end: "
+            "clarity of requirements, timeliness of payment, support, interference in delivery (5 = none) and "
+            "fairness of evaluation, 1 to 5, shown as 0 to 100. Only buyers rated by at least %(min)s "
+            "providers in the year count."), 30, _ratings),
+    Part("payment", N_("Payment timeliness"),
+         N_("The share of payment milestones due in the year that were paid within %(days)s days of the due date, "
+            "from the ledger; one unpaid that long while its contract is in delivery counts as late. At least "
+            "%(payments)s payments."), 30, _payments),
+    Part("satisfaction", N_("Resident satisfaction"),
+         N_("What residents answer in the satisfaction surveys of the services bought for them."), 25),
+    Part("rectification", N_("Rectification"),
+         N_("Whether shortcomings found by evaluations and surveys are put right by their deadlines."), 15),
+]
+
+
+def components() -> list[Component]:
+    """The components as the page documents them, in the reader's language."""
+    return [Component(key=p.key, name=i18n.gettext(p.name), weight=p.weight, measured=p.measure is not None,
+                      explanation=i18n.gettext(p.explanation, min=ratings.MIN_PROVIDERS, days=PAY_WITHIN_DAYS,
+                                               payments=MIN_PAYMENTS))
+            for p in COMPONENTS]
+
+
+def overall(figures: list[Figure]) -> Decimal | None:
+    """The weighted mean of the scored figures, the others' weights left out."""
+    weights = {p.key: p.weight for p in COMPONENTS}
+    scored = [(weights[f.component], f.score) for f in figures if f.status == "scored" and f.score is not None]
+    total = sum(w for w, _ in scored)
+    if not total:
+        return None
+    return _share(sum((w * s for w, s in scored), Decimal(0)) / total)
+
+
+async def _measure(conn: asyncpg.Connection, covers: dict[int, list[int]],
+                   years: list[int]) -> dict[tuple[int, int], ScoreYear]:
+    found = {p.key: await p.measure(conn, covers, years) for p in COMPONENTS if p.measure is not None}
+    out = {}
+    for place in covers:
+        for year in years:
+            figures = [found[p.key][(place, year)] if p.key in found
+                       else Figure(component=p.key, status="not_measured") for p in COMPONENTS]
+            out[(place, year)] = ScoreYear(year=year, score=overall(figures), figures=figures)
+    return out
+
+
+async def _tree(conn: asyncpg.Connection) -> tuple[dict[int, Place], dict[int, list[Buyer]]]:
+    """Every district, street and community, and the verified buyers each one's card covers."""
+    places = {r["id"]: Place(**dict(r)) for r in await conn.fetch(
+        "select id, parent_id, level, name_zh, name_en from jurisdictions where level = any($1::text[]) "
+        "order by id", list(LEVELS))}
+    parents = {r["id"]: r["parent_id"] for r in await conn.fetch("select id, parent_id from jurisdictions")}
+    covered: dict[int, list[Buyer]] = {p: [] for p in places}
+    for r in await conn.fetch("select id, name_zh, name_en, subtype, jurisdiction_id from organisations "
+                              "where kind = 'buyer' and status = 'verified' order by id"):
+        buyer = Buyer(**dict(r))
+        at: int | None = r["jurisdiction_id"]
+        while at is not None:
+            if at in covered:
+                covered[at].append(buyer)
+            at = parents.get(at)
+    return places, covered
+
+
+async def scorecard(conn: asyncpg.Connection, jurisdiction_id: int) -> JurisdictionScorecard:
+    """The card of one district, street or community, oldest year first: the years since its buyers'
+    first rating or payment due, at least the last two and at most TREND_YEARS."""
+    places, covered = await _tree(conn)
+    place = places.get(jurisdiction_id)
+    if place is None:
+        raise NotFound()
+    this_year = clock.today().year
+    years = list(range(this_year - TREND_YEARS + 1, this_year + 1))
+    found = await _measure(conn, {place.id: [b.id for b in covered[place.id]]}, years)
+    shown = [found[(place.id, y)] for y in years]
+    while len(shown) > 2 and not any(f.observations or f.status == "scored" for f in shown[0].figures):
+        shown.pop(0)
+    above = []
+    parent = place.parent_id
+    while parent is not None and parent in places:
+        above.insert(0, places[parent])
+        parent = places[parent].parent_id
+    return JurisdictionScorecard(
+        place=place, above=above, below=[p for p in places.values() if p.parent_id == place.id],
+        buyers=covered[place.id], components=components(), years=shown, min_providers=ratings.MIN_PROVIDERS,
+        pay_within_days=PAY_WITHIN_DAYS)
+
+
+async def index(conn: asyncpg.Connection) -> ScorecardIndex:
+    """Every district, street and community with its score this year and last year: each district,
+    then each of its streets followed by the street's communities."""
+    places, covered = await _tree(conn)
+    this_year = clock.today().year
+    found = await _measure(conn, {p: [b.id for b in buyers] for p, buyers in covered.items()},
+                           [this_year - 1, this_year])
+    children: dict[int | None, list[Place]] = defaultdict(list)
+    for p in places.values():
+        children[p.parent_id if p.parent_id in places else None].append(p)
+    entries: list[IndexEntry] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for p in children[parent]:
+            entries.append(IndexEntry(place=p, depth=depth, buyers=len(covered[p.id]),
+                                      this_year=found[(p.id, this_year)].score,
+                                      last_year=found[(p.id, this_year - 1)].score))
+            walk(p.id, depth + 1)
+
+    walk(None, 0)
+    return ScorecardIndex(year=this_year, entries=entries)

@@ -1,0 +1,111 @@
+"""Buyer scorecards: a place's card covers the buyers at or below it; providers' ratings count only
+over three providers, payment timeliness is read from the ledger (paid within 30 days of the due date;
+unpaid and that late counts as late), each year's score is the weighted mean of the components with
+enough data, the two components measured elsewhere show as not yet measured, and the pages (chart and
+figures) and their JSON twins say the same."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from market.buyers import scorecards
+from market.buyers.models import Figure, RatingInput
+from market.buyers import ratings
+from market.core import clock
+from market.delivery import services as delivery
+from tests.factories import clone_contract, do, evaluate_delivery, third_provider, travel, who
+
+GOOD = {"clarity": 5, "payment": 4, "support": 4, "interference": 5, "fairness": 4}  # mean 4.4: 85.0
+
+
+def _by_key(year):
+    return {f.component: f for f in year.figures}
+
+
+async def _card(pool, place: int):
+    async with pool.acquire() as conn:
+        return await scorecards.scorecard(conn, place)
+
+
+def test_a_years_score_weighs_only_the_components_with_enough_data():
+    def figure(key: str, score: int | None) -> Figure:
+        return Figure(component=key, status="scored" if score is not None else "not_enough_data",
+                      score=Decimal(score) if score is not None else None)
+
+    assert scorecards.overall([figure("ratings", 80), figure("payment", 60)]) == Decimal("70.0")
+    assert scorecards.overall([figure("ratings", 80), figure("payment", None)]) == Decimal("80.0")
+    assert scorecards.overall([figure("ratings", None), figure("payment", None)]) is None
+    assert [c.measured for c in scorecards.components()] == [True, True, False, False]
+
+
+async def test_ratings_and_payments_make_two_years_of_trend(pool, settings, world, signed, client):
+    third = await third_provider(pool, world)
+    contracts = [signed, await clone_contract(pool, signed, world.orgs["other_provider"]),
+                 await clone_contract(pool, signed, third)]
+    raters = [await who(pool, settings, world, "provider_admin"), await who(pool, settings, world,
+                                                                            "other_provider_admin"),
+              await who(pool, settings, world, "third_admin")]
+    first_year = clock.today().year
+    for contract_id, rater in zip(contracts, raters, strict=True):
+        await evaluate_delivery(pool, settings, world, contract_id, "midterm")
+        await do(pool, ratings.rate, rater, contract_id, RatingInput(stage="midterm", **GOOD))
+
+    # The first payment of each falls due on 1 January: two paid that day, one left unpaid.
+    await travel(pool, days=(date(first_year + 1, 1, 1) - clock.today()).days)
+    bureau = await who(pool, settings, world, "buyer_admin")
+    for contract_id in contracts[:2]:
+        await do(pool, delivery.accept_milestone, bureau, contract_id, 1)
+    card = await _card(pool, world.district)
+    assert _by_key(card.years[-1])["payment"].status == "not_enough_data"  # the third is not late yet
+    await travel(pool, days=40)
+    card = await _card(pool, world.district)
+    payment = _by_key(card.years[-1])["payment"]
+    assert (payment.status, payment.score, payment.observations) == ("scored", Decimal("66.7"), 3)
+    await do(pool, delivery.accept_milestone, bureau, contracts[2], 1)  # paid 40 days after it fell due
+    card = await _card(pool, world.district)
+    payment = _by_key(card.years[-1])["payment"]
+    assert payment.score == Decimal("66.7") and "中位数为到期后 0 天" in payment.detail  # the default language
+
+    assert [y.year for y in card.years] == [first_year, first_year + 1]
+    earlier, later = card.years
+    assert _by_key(earlier)["ratings"].score == Decimal("85.0") and earlier.score == Decimal("85.0")
+    assert _by_key(earlier)["payment"].status == "not_enough_data"
+    assert _by_key(later)["ratings"].status == "not_enough_data" and later.score == Decimal("66.7")
+    assert {y.year: _by_key(y)["satisfaction"].status for y in card.years} == {
+        first_year: "not_measured", first_year + 1: "not_measured"}
+    assert [b.id for b in card.buyers] == [world.orgs["bureau"]]
+
+    # The bureau sits at the district: a street's card does not cover it.
+    street = await _card(pool, world.street)
+    assert street.buyers == [] and all(y.score is None for y in street.years) and len(street.years) == 2
+    assert [p.id for p in street.above] == [world.district]
+
+    async with pool.acquire() as conn:
+        index = await scorecards.index(conn)
+    district = next(e for e in index.entries if e.place.id == world.district)
+    assert (district.last_year, district.this_year, district.depth) == (Decimal("85.0"), Decimal("66.7"), 0)
+    assert [e.place.level for e in index.entries][:2] == ["district", "street"]
+
+    page = await client.get(f"/scorecards/{world.district}")
+    assert page.status_code == 200 and "<svg" in page.text and 'data-component="ratings"' in page.text
+    assert "85.0" in page.text and "66.7" in page.text and "尚未计量" in page.text
+    twin = (await client.get(f"/api/scorecards/{world.district}")).json()
+    assert [y["score"] for y in twin["years"]] == ["85.0", "66.7"]
+    listed = await client.get("/scorecards")
+    assert f'href="/scorecards/{world.street}"' in listed.text and "85.0" in listed.text
+    home = await client.get(f"/organisations/{world.orgs['bureau']}")
+    assert f'href="/scorecards/{world.district}"' in home.text
+
+
+async def test_a_buyer_with_two_raters_adds_nothing_to_any_card(pool, settings, world, signed, client):
+    other = await clone_contract(pool, signed, world.orgs["other_provider"])
+    for contract_id, name in ((signed, "provider_admin"), (other, "other_provider_admin")):
+        await evaluate_delivery(pool, settings, world, contract_id, "midterm")
+        await do(pool, ratings.rate, await who(pool, settings, world, name), contract_id,
+                 RatingInput(stage="midterm", **GOOD))
+    card = await _card(pool, world.district)
+    figure = _by_key(card.years[-1])["ratings"]
+    assert (figure.status, figure.score, figure.observations) == ("not_enough_data", None, 0)
+    twin = (await client.get(f"/api/scorecards/{world.district}")).text
+    assert "85.0" not in twin and "4.4" not in twin
