@@ -25,10 +25,12 @@ from market.notifications.domain import DOMAIN as NOTIFICATIONS
 from market.organisations.domain import DOMAIN as ORGANISATIONS
 from market.portal.domain import DOMAIN as PORTAL
 from market.procurement.domain import DOMAIN as PROCUREMENT
+from market.sms.domain import DOMAIN as SMS
 from market.storage.domain import DOMAIN as STORAGE
+from market.surveys.domain import DOMAIN as SURVEYS
 
-DOMAINS = (AUDIT, MAIL, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, INDICATORS, PROCUREMENT, FUNDING,
-           DELIVERY, MATCHING, PORTAL, DASHBOARD)
+DOMAINS = (AUDIT, MAIL, SMS, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, CATALOGUE, EVALUATION, INDICATORS, PROCUREMENT, FUNDING,
+           DELIVERY, SURVEYS, MATCHING, PORTAL, DASHBOARD)
 
 
 def install() -> None:

@@ -56,6 +56,7 @@ from market.procurement.bids.models import BidInput, BudgetLine, TargetInput
 from market.procurement.calls import services as calls
 from market.procurement.calls.models import CallInput, CriterionInput
 from market.procurement.needs import services as needs
+from market.surveys import demo as surveys_demo
 from market.procurement.needs.models import Decision, NeedInput, ProjectInput
 
 DEMO_PASSWORD = "market-demo-2026"
@@ -773,4 +774,5 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
     await fairs_demo.load(conn, bureau=_acting(bureau_admin, bureau), funders=funders, today=today)
     if failing is not None:
         await _end_with_money_back(conn, _acting(bureau_admin, bureau), funders["csr09"], failing, today)
+    await surveys_demo.load(conn, today=today)
     return logins
