@@ -55,6 +55,7 @@ def _styles() -> dict[str, Any]:
         "link": ParagraphStyle("link", parent=base, fontName="Helvetica", fontSize=13, leading=18, alignment=1),
         "step": ParagraphStyle("step", parent=base, fontSize=13, leading=21, leftIndent=12),
         "small": ParagraphStyle("small", parent=base, fontSize=9, leading=13),
+        "small_link": ParagraphStyle("small_link", parent=base, fontName="Helvetica", fontSize=7, leading=10),
         "code": ParagraphStyle("code", parent=base, fontName="Courier-Bold", fontSize=18, leading=24, alignment=1),
     }
 
@@ -115,7 +116,7 @@ def slips_pdf(view: SurveyView, codes: list[str]) -> bytes:
     def slip(code: str) -> Any:
         inner = Table([[_qr_drawing(view.link, 26 * mm),
                         [_para(gettext("Satisfaction survey"), st["base"]), _para(title, st["small"]),
-                         _para(view.link, st["small"]), _para(gettext("Your code:"), st["small"]),
+                         _para(view.link, st["small_link"]), _para(gettext("Your code:"), st["small"]),
                          _para(f"{code[:4]}-{code[4:]}", st["code"])]]],
                       colWidths=[30 * mm, 55 * mm])
         inner.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))

@@ -326,7 +326,7 @@ async def survey_list(conn: asyncpg.Connection, identity: Identity) -> SurveyLis
                (select count(*) from survey_answers a where a.survey_id = s.id
                   and a.comment_status = 'pending') as to_moderate""", 1) + """
          where (s.kind = 'project' and (k.buyer_id = $1 or k.provider_id = $1)) or s.community_id = any($2::int[])
-         order by s.kind desc, s.status = 'closed', s.id desc""", org, kept)
+         order by s.kind desc, s.status <> 'open', s.status = 'closed', s.id desc""", org, kept)
     out = []
     for r in rows:
         title_zh, title_en = _titles(r)

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 from pypdf import PdfReader
 
-from tests.browser.journey import PHONE, Journey, click_link
+from tests.browser.journey import PHONE, TIMEOUT_MS, Journey, click_link
 
 # On the shared demo server: the survey answered here is one that the other tests there do not read.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
@@ -24,8 +24,8 @@ async def test_a_resident_answers_with_a_printed_code_on_a_phone(browser, live_s
         bureau = await j.person("bureau@demo.market")
         await click_link(bureau, "#surveys-card a")
         await j.seen(bureau, "survey-list")
-        # An open project survey with results shown: the demo's first contract in delivery.
-        await click_link(bureau, "#surveys tbody a")
+        # An open project survey of the bureau's.
+        await click_link(bureau, '#surveys tr[data-status="open"][data-kind="project"] a')
         text = await j.seen(bureau, "survey-buyer")
         assert "满意度调查" in text and "链接与海报" in text
         await expect(bureau.locator("#poster svg")).to_have_count(1)
@@ -34,7 +34,11 @@ async def test_a_resident_answers_with_a_printed_code_on_a_phone(browser, live_s
         sheet = "".join(p.extract_text() for p in PdfReader(io.BytesIO(await slips.body())).pages)
         code = re.search(r"\b([A-Z2-9]{4}-[A-Z2-9]{4})\b", sheet).group(1)
 
-        resident = await j.person(None, viewport=PHONE)
+        # A phone's browser with scripts off: the survey needs none.
+        context = await browser.new_context(base_url=live_server.base_url, viewport=PHONE, java_script_enabled=False)
+        context.set_default_timeout(TIMEOUT_MS)
+        j.contexts.append(context)
+        resident = await context.new_page()
         await resident.goto(link)
         text = await j.seen(resident, "survey-phone")
         assert "满意度调查" in text and "非常满意" in text

@@ -171,6 +171,8 @@ async def test_a_code_answers_once_and_its_second_use_is_refused_next_to_it(clie
     assert await pool.fetchval("select count(*) from survey_answers where survey_id = $1", survey_id) == 1
     wrong = await post_form(client, f"/s/{token}", {**answer, "code": "ZZZZ-ZZZZ"})
     assert wrong.status_code == 400 and 'id="e-code"' in wrong.text
+    forged = await client.post(f"/s/{token}", data={**answer, "code": "ZZZZ-ZZZZ"})  # no CSRF token
+    assert forged.status_code == 403
     missing = await post_form(client, f"/s/{token}", {"code": code})
     assert missing.status_code == 400 and all(f'id="e-q{i}"' in missing.text for i in range(1, 5))
 
@@ -305,6 +307,10 @@ async def test_comments_appear_only_once_published(client, pool, settings, world
         await do(pool, surveys.moderate, buyer, survey_id, ids["时间安排可以更灵活"], "hide")
     with pytest.raises(Forbidden):
         await do(pool, surveys.moderate, provider, survey_id, ids["助浴师傅很耐心"], "hide")
+    await do(pool, surveys.moderate, buyer, survey_id, ids["助浴师傅很耐心"], "hide")
+    await do(pool, surveys.moderate, buyer, survey_id, ids["助浴师傅很耐心"], "publish")
+    with pytest.raises(Conflict):
+        await do(pool, surveys.moderate, buyer, survey_id, ids["助浴师傅很耐心"], "publish")
     assert [c.text for c in (await do(pool, surveys.survey_view, settings, provider, survey_id)).comments] == [
         "助浴师傅很耐心"]
     p = world["provider_admin"]
