@@ -136,6 +136,12 @@ SENTENCES: dict[Verb, str] = {
     Verb.DOCKING_ACCEPT: N_("%(who)s accepted a docking for the project “%(what)s” and published it"),
     Verb.DOCKING_RUN: N_("%(who)s computed docking suggestions"),
     Verb.DOCKING_RULE: N_("%(who)s pinned or banned a provider for the project “%(what)s”"),
+    Verb.SURVEY_OPEN: N_("%(who)s opened a residents' satisfaction survey"),
+    Verb.SURVEY_CLOSE: N_("%(who)s closed a residents' satisfaction survey"),
+    Verb.SURVEY_REOPEN: N_("%(who)s reopened a residents' satisfaction survey"),
+    Verb.SURVEY_CODES: N_("%(who)s made answer codes for a residents' satisfaction survey"),
+    Verb.SURVEY_TEXT_PUBLISH: N_("%(who)s published a resident's comment"),
+    Verb.SURVEY_TEXT_HIDE: N_("%(who)s hid a resident's comment"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {

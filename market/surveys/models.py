@@ -4,7 +4,7 @@ public page, and the results (never for fewer than `MIN_ANSWERS` answers)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 
@@ -158,9 +158,9 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     text_en: str
 
 
-class CommunitySatisfaction(msgspec.Struct, frozen=True, kw_only=True):
-    """A year's answers to the standing surveys of some communities; the share and mean are null
-    under 5 answers."""
+class CommunitySatisfaction(NamedTuple):
+    """A year's answers to the standing surveys of some communities: (answers, satisfied percent,
+    mean), by name or unpacked; the share and mean are None under 5 answers."""
 
     answers: int
     satisfied_percent: float | None

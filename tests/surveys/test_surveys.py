@@ -466,7 +466,7 @@ async def test_community_satisfaction_by_year_and_none_under_five(pool, settings
     for code in codes[5:]:
         await do(pool, surveys.answer_with_code, token, code, _answer(5, 5, 5, 5, 4))
     past = await do(pool, surveys.community_satisfaction, [world.community], last_year.year)
-    assert (past.answers, past.satisfied_percent, past.mean) == (5, 60.0, 3.6)
+    assert tuple(past) == (past.answers, past.satisfied_percent, past.mean) == (5, 60.0, 3.6)
     now = await do(pool, surveys.community_satisfaction, [world.community, world.other_community], clock.now().year)
     assert (now.answers, now.satisfied_percent, now.mean) == (4, None, None)
     # A street's id takes in its communities.
