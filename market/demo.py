@@ -59,6 +59,7 @@ from market.procurement.bids.models import BidInput, BudgetLine, TargetInput
 from market.procurement.calls import services as calls
 from market.procurement.calls.models import CallInput, CriterionInput
 from market.procurement.needs import services as needs
+from market.surveys import demo as surveys_demo
 from market.procurement.needs.models import Decision, NeedInput, ProjectInput
 
 DEMO_PASSWORD = "market-demo-2026"
@@ -782,4 +783,5 @@ async def _load(conn: asyncpg.Connection, today: datetime) -> list[tuple[str, st
     await complaints_demo.load(conn, settings=Settings(), residents_domain=DOMAIN, today=today)
     await buyers_demo.load(conn, person=lambda local: _acting_user(conn, f"{local}@{DOMAIN}"), score_round=_score_round,
                            today=today)
+    await surveys_demo.load(conn, today=today)
     return logins

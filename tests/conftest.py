@@ -24,7 +24,7 @@ from tests.world import World, build_world
 install()
 
 # Fixtures shared by the procurement tests.
-pytest_plugins = ["tests.factories", "tests.stripe_standin"]
+pytest_plugins = ["tests.factories", "tests.stripe_standin", "tests.sms_standin"]
 
 TEMPLATE = "market_template"
 

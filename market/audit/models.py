@@ -141,6 +141,12 @@ class Verb(StrEnum):
     COMPLAINT_ESCALATE = "complaint.escalate"
     COMPLAINT_CATEGORY_UPDATE = "complaint.category_update"
     BUYER_RATE = "buyer.rate"
+    SURVEY_OPEN = "survey.open"
+    SURVEY_CLOSE = "survey.close"
+    SURVEY_REOPEN = "survey.reopen"
+    SURVEY_CODES = "survey.codes"
+    SURVEY_TEXT_PUBLISH = "survey_text.publish"
+    SURVEY_TEXT_HIDE = "survey_text.hide"
 
 
 VERB_NAMES = {
@@ -273,6 +279,12 @@ VERB_NAMES = {
     Verb.COMPLAINT_ESCALATE: N_("Late complaint escalated"),
     Verb.COMPLAINT_CATEGORY_UPDATE: N_("Complaint category changed"),
     Verb.BUYER_RATE: N_("Buyer rated by a provider"),
+    Verb.SURVEY_OPEN: N_("Satisfaction survey opened"),
+    Verb.SURVEY_CLOSE: N_("Satisfaction survey closed"),
+    Verb.SURVEY_REOPEN: N_("Satisfaction survey reopened"),
+    Verb.SURVEY_CODES: N_("Answer codes made for a satisfaction survey"),
+    Verb.SURVEY_TEXT_PUBLISH: N_("A resident's comment published"),
+    Verb.SURVEY_TEXT_HIDE: N_("A resident's comment hidden"),
 }
 # What an organisation's own activity feed leaves out: its members' comings and goings.
 SESSION_VERBS = (Verb.USER_LOG_IN.value, Verb.USER_LOG_OUT.value, Verb.USER_ACT_AS.value)

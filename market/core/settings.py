@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 StorageBackend = Literal["local", "s3"]
 PaymentBackend = Literal["offline", "stripe"]
 MailBackend = Literal["local", "smtp"]
+SmsBackend = Literal["local", "http"]
 LogFormat = Literal["console", "json"]
 Positive = Annotated[int, msgspec.Meta(gt=0)]
 
@@ -80,6 +81,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rectification_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
     rectification_escalate_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
     test_clock: bool = False
+
+    survey_threshold_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] = 80
+    sms_backend: SmsBackend = "local"
+    sms_api_url: str | None = None
+    sms_api_key: str | None = None
+    sms_sender: str = "market"
+    sms_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 10.0
+    sms_code_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
+    sms_per_number_per_hour: Positive = 3
+    sms_per_address_per_hour: Positive = 20
 
     @property
     def data_dir(self) -> Path:

@@ -151,6 +151,12 @@ SENTENCES: dict[Verb, str] = {
     Verb.COMPLAINT_ESCALATE: N_("The late complaint %(what)s was escalated"),
     Verb.COMPLAINT_CATEGORY_UPDATE: N_("%(who)s changed the complaint category “%(what)s”"),
     Verb.BUYER_RATE: N_("%(who)s rated the buyer of the contract for “%(what)s”"),
+    Verb.SURVEY_OPEN: N_("%(who)s opened a residents' satisfaction survey"),
+    Verb.SURVEY_CLOSE: N_("%(who)s closed a residents' satisfaction survey"),
+    Verb.SURVEY_REOPEN: N_("%(who)s reopened a residents' satisfaction survey"),
+    Verb.SURVEY_CODES: N_("%(who)s made answer codes for a residents' satisfaction survey"),
+    Verb.SURVEY_TEXT_PUBLISH: N_("%(who)s published a resident's comment"),
+    Verb.SURVEY_TEXT_HIDE: N_("%(who)s hid a resident's comment"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {

@@ -138,7 +138,9 @@ def serving(**settings: str) -> Iterator[LiveServer]:
     port = _free_port()
     # Only known settings: an unknown MARKET_* variable stops start-up; and none of the caller's own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_") and k != "DATABASE_URL"}
-    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1", **settings})
+    # Its public address is where it serves: links it prints (a survey's poster) lead back to it.
+    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1",
+                "MARKET_BASE_URL": f"http://127.0.0.1:{port}", **settings})
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "market", "serve", "--demo", "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

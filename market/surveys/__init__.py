@@ -1,0 +1,1 @@
+"""Resident satisfaction surveys: per contracted project and standing per community."""
