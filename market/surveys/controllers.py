@@ -44,9 +44,7 @@ def _download(data: bytes, media_type: str, name: str, inline: bool = False) -> 
 
 
 async def public_view(conn: asyncpg.Connection, token: str) -> PublicSurvey:
-    row = await surveys.public_survey(conn, token)
-    view = await surveys.survey_view_public(conn, row)
-    return view
+    return await surveys.survey_view_public(conn, await surveys.public_survey(conn, token))
 
 
 def _answer(form: Mapping[str, Any], view: PublicSurvey) -> AnswerInput:
@@ -170,9 +168,7 @@ class SurveyPages(Controller):
                     survey_id: FromPath[int]) -> Response:
         async def make(form: dict[str, Any]) -> None:
             raw = str(form.get("count", ""))
-            if not raw.isdigit() or not 1 <= int(raw) <= 500:
-                raise Invalid("Enter a number from 1 to 500.", field="count")
-            await surveys.make_codes(conn, identity, survey_id, int(raw))
+            await surveys.make_codes(conn, identity, survey_id, int(raw) if raw.isdigit() and len(raw) < 6 else 0)
 
         return await _survey_form(request, conn, settings, identity, survey_id, make, "survey_codes")
 

@@ -29,7 +29,6 @@ KIND_NAMES = {"project": N_("Project survey"), "community": N_("Community survey
 NOT_SHOWN = N_("Fewer than 5 answers: results are not shown.")
 
 Kind = Literal["project", "community"]
-Count = Annotated[int, msgspec.Meta(ge=1, le=MAX_CODES)]
 
 
 class Question(msgspec.Struct, frozen=True, kw_only=True):

@@ -30,6 +30,7 @@ from market.notifications import services as notifications
 from market.sms.services import SmsSender, keyed_hash, normalise_phone
 from market.surveys import stats
 from market.surveys.models import (
+    MAX_CODES,
     MIN_ANSWERS,
     AnswerInput,
     Codes,
@@ -383,6 +384,8 @@ async def change_status(conn: asyncpg.Connection, settings: Settings, identity: 
 
 async def make_codes(conn: asyncpg.Connection, identity: Identity, survey_id: int, count: int) -> int:
     """A new batch of one-time codes, for the buyer to print; the batch's number."""
+    if not 1 <= count <= MAX_CODES:
+        raise Invalid("Enter a number from 1 to %(most)s.", field="count", most=MAX_CODES)
     survey, side = await _readable(conn, identity, survey_id, lock=True)
     caps = _capacities(identity, side)
     if "buyer" not in caps:

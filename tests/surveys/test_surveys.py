@@ -500,8 +500,11 @@ async def test_the_poster_and_the_slips_print_the_link_and_the_codes(client, poo
     slips = await client.get(f"/surveys/{survey_id}/codes.pdf")
     sheet = "".join(p.extract_text() for p in PdfReader(io.BytesIO(slips.content)).pages)
     assert all(f"{c[:4]}-{c[4:]}" in sheet for c in codes)
-    made = await post_form(client, f"/surveys/{survey_id}/codes", {"count": "0"})
-    assert made.status_code == 400 and 'id="e-count"' in made.text
+    for count in ("0", "501", "lots"):
+        made = await post_form(client, f"/surveys/{survey_id}/codes", {"count": count})
+        assert made.status_code == 400 and 'id="e-count"' in made.text
+    assert (await post_form(client, f"/surveys/{survey_id}/codes", {"count": "500"})).status_code == 303
+    assert await pool.fetchval("select count(*) from survey_codes where survey_id = $1", survey_id) == 505
     p = world["provider_admin"]
     await act_as(client, pool, settings, p.user_id, p.org_id)
     assert (await client.get(f"/surveys/{survey_id}/poster.pdf")).status_code == 200
