@@ -149,7 +149,7 @@ class ComplaintPages(Controller):
                      complaint_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             data = parse({"answer": form.get("answer", ""), "upheld": _yes(form.get("upheld"))}, AnswerInput)
-            await complaints.answer(conn, identity, complaint_id, data)
+            await complaints.answer(conn, identity, complaint_id, data, settings.rectification_days)
             return done(f"/complaints/{complaint_id}", "complaint_answered")
 
         return await self._step(request, conn, identity, settings, complaint_id, None, action)
@@ -263,7 +263,7 @@ class ComplaintApi(Controller):
           summary="Answer a complaint, saying whether it is upheld")
     async def answer(self, conn: Db, identity: User, settings: Config, complaint_id: FromPath[int],
                      data: JSONBody[AnswerInput]) -> ComplaintView:
-        await complaints.answer(conn, identity, complaint_id, data)
+        await complaints.answer(conn, identity, complaint_id, data, settings.rectification_days)
         return await complaints.complaint_view(conn, settings, identity, complaint_id)
 
     @post("/complaints/{complaint_id:int}/rate", opt=SIGNED_IN_OPT, status_code=201,

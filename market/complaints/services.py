@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,9 +52,13 @@ from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
 from market.notifications import services as notifications
 from market.organisations.services import overseer_of
+from market.rectification import services as rectification
 from market.storage import services as files
 from market.storage.interfaces import FileStorage
 from market.workflow import Notice, step
+
+# What the organisation shows to close an upheld complaint's finding (one text, as an indicator's evidence is).
+EVIDENCE_OF_REMEDY = "整改措施说明及整改后的照片或记录 / What was put right, with photos or records of it"
 
 HANDLER_ROLES = ("admin", "staff")
 
@@ -366,9 +370,11 @@ async def acknowledge(conn: asyncpg.Connection, identity: Identity, complaint_id
                                {"number": complaint_id})])
 
 
-async def answer(conn: asyncpg.Connection, identity: Identity, complaint_id: int, data: AnswerInput) -> None:
+async def answer(conn: asyncpg.Connection, identity: Identity, complaint_id: int, data: AnswerInput,
+                 rectification_days: int = 30) -> None:
     """The organisation responsible (or one it was escalated to) answers, saying whether the complaint
-    is upheld; answering acknowledges it too."""
+    is upheld; answering acknowledges it too. An upheld complaint is a finding: the organisation that
+    should put it right gets a rectification item, due `rectification_days` from today."""
     row, caps, _ = await _readable(conn, identity, complaint_id, None, lock=True)
 
     async def write(_: Any) -> None:
@@ -381,6 +387,13 @@ async def answer(conn: asyncpg.Connection, identity: Identity, complaint_id: int
                actor=identity.user_id, organisation=identity.org_id, write=write, after={"upheld": data.upheld},
                notices=[Notice(_complainant(row), "complaint_answered", _link(complaint_id),
                                {"number": complaint_id})])
+    finding = await finding_of(conn, complaint_id) if data.upheld else None
+    if finding is not None:
+        await rectification.raise_item(
+            conn, source="complaint", source_id=complaint_id, key="upheld", owner_id=finding.organisation_id,
+            buyer_id=finding.verifier_id, finding_zh=finding.text_zh, finding_en=finding.text_en,
+            evidence_required=EVIDENCE_OF_REMEDY, due=clock.today() + timedelta(days=rectification_days),
+            source_link=_link(complaint_id))
 
 
 async def rate(conn: asyncpg.Connection, identity: Identity | None, complaint_id: int, data: RatingInput,

@@ -27,6 +27,7 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.core.i18n import gettext
 from market.core.settings import Settings
 from market.notifications import services as notifications
+from market.rectification import services as rectification
 from market.sms.services import SmsSender, keyed_hash, normalise_phone
 from market.surveys import stats
 from market.surveys.models import (
@@ -47,6 +48,10 @@ from market.surveys.models import (
 )
 from market.surveys.workflow import SURVEY, SURVEY_TEXT
 from market.workflow import Notice, Transition, step
+
+# What a provider shows to close a survey's finding (one text, as an indicator's evidence is).
+EVIDENCE_OF_IMPROVEMENT = ("整改措施说明、改进后的服务记录，以及回访居民的结果 / What was changed, records of the improved "
+                           "service, and what residents said when asked again")
 
 RUNNERS = ("admin", "staff")  # who runs a survey for the buyer
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off a slip without doubt
@@ -379,6 +384,15 @@ async def change_status(conn: asyncpg.Connection, settings: Settings, identity: 
     transition = await step(conn, SURVEY, action, survey["status"], object_id=survey_id, capacities=caps,
                             actor=identity.user_id, organisation=identity.org_id, write=write,
                             after={"below_threshold": below}, notices=notices)
+    finding = await finding_of(conn, survey_id) if below else None
+    if finding is not None and finding.provider_id is not None:
+        # A survey closed below the threshold again after reopening is a finding of its own (one a day).
+        today = clock.today()
+        await rectification.raise_item(
+            conn, source="survey", source_id=survey_id, key=f"closed-{today.isoformat()}",
+            owner_id=finding.provider_id, buyer_id=finding.buyer_id, finding_zh=finding.text_zh,
+            finding_en=finding.text_en, evidence_required=EVIDENCE_OF_IMPROVEMENT,
+            due=today + timedelta(days=settings.rectification_days), source_link=f"/surveys/{survey_id}")
     return transition.target
 
 

@@ -283,6 +283,12 @@ async def test_an_upheld_complaint_is_a_finding_for_its_organisation_and_the_buy
     finding = await do(pool, complaints.finding_of, lodged.id)
     assert finding.organisation_id == world.orgs["provider"] and finding.verifier_id == world.orgs["bureau"]
     assert "送餐车加装保温设备" in finding.text_zh and finding.text_en.startswith(f"Complaint #{lodged.id}")
+    # ... and so a rectification item: the provider puts it right, the bureau verifies (answering again
+    # after a reopening does not raise a second one).
+    items = await pool.fetch("select owner_id, buyer_id, finding_en from rectification_items "
+                             "where source = 'complaint' and source_id = $1", lodged.id)
+    assert [(r["owner_id"], r["buyer_id"], r["finding_en"]) for r in items] == [
+        (world.orgs["provider"], world.orgs["bureau"], finding.text_en)]
 
 
 async def test_the_platform_changes_a_categorys_time_limits(pool, settings, world):

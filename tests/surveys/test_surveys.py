@@ -282,6 +282,11 @@ async def test_closing_below_the_threshold_tells_both_parties_and_makes_a_findin
     told = {r["user_id"] for r in await pool.fetch("select user_id from notifications "
                                                     "where kind = 'survey_below_threshold'")}
     assert {world["buyer_admin"].user_id, world["provider_admin"].user_id} <= told
+    # The finding is the provider's to put right, the buyer's to verify (the rectification loop).
+    item = await pool.fetchrow("select owner_id, buyer_id, finding_zh, source_link "
+                               "from rectification_items where source = 'survey' and source_id = $1", survey_id)
+    assert (item["owner_id"], item["buyer_id"]) == (world["provider_admin"].org_id, world["buyer_admin"].org_id)
+    assert item["finding_zh"] == finding.text_zh and item["source_link"] == f"/surveys/{survey_id}"
 
 
 async def test_a_survey_closed_above_the_threshold_has_no_finding(pool, settings, world, survey):
@@ -290,6 +295,7 @@ async def test_a_survey_closed_above_the_threshold_has_no_finding(pool, settings
     async with pool.acquire() as conn, conn.transaction():
         await surveys.change_status(conn, settings, await _buyer(pool, settings, world), survey_id, "close")
     assert await do(pool, surveys.finding_of, survey_id) is None
+    assert await pool.fetchval("select count(*) from rectification_items") == 0
 
 
 async def test_comments_appear_only_once_published(client, pool, settings, world, survey):
