@@ -36,7 +36,7 @@ def fill(path: str, world) -> str:
               "project_id": 1, "call_id": 1, "question_id": 1, "bid_id": 1, "panel_id": 1, "step": "scores", "objection_id": 1, "contract_id": 1,
               "notification_id": 1, "number": 1, "award_id": 1,
               "pledge_id": 1, "payment_id": 1, "position": 1, "resource_id": 1, "fund_id": 1, "fair_id": 1,
-              "raise_id": uuid.uuid4(), "run_id": 1}
+              "raise_id": uuid.uuid4(), "run_id": 1, "complaint_id": 1, "category_id": 1}
     for name, value in values.items():
         for kind in ("int", "str", "uuid", "path"):
             path = path.replace(f"{{{name}:{kind}}}", str(value))
