@@ -1,5 +1,5 @@
 """The geometry of a buyer scorecard's chart, drawn as SVG by the page (no script): for each year a
-bar per measured component and a point on the score's line, on a 0-100 scale. A template global."""
+bar per component and a point on the score's line, on a 0-100 scale. A template global."""
 
 from __future__ import annotations
 
@@ -47,16 +47,16 @@ def _y(score: Decimal | int) -> float:
 
 
 def chart(view: JurisdictionScorecard) -> Chart:
-    measured = [c.key for c in view.components if c.measured]
+    components = [c.key for c in view.components]
     group = (RIGHT - LEFT) / max(1, len(view.years))
-    bar = group * 0.6 / max(1, len(measured))
+    bar = group * 0.6 / max(1, len(components))
     bars, points, years = [], [], []
     for i, year in enumerate(view.years):
         left = LEFT + group * i
         years.append((year.year, round(left + group / 2, 1)))
         for figure in year.figures:
-            if figure.component in measured and figure.score is not None:
-                series = measured.index(figure.component)
+            if figure.component in components and figure.score is not None:
+                series = components.index(figure.component)
                 bars.append(Bar(component=figure.component, series=series, year=year.year,
                                 x=round(left + group * 0.2 + bar * series, 1), y=_y(figure.score),
                                 width=round(bar - 1, 1), height=round(BOTTOM - _y(figure.score), 1)))

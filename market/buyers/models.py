@@ -124,14 +124,13 @@ class Component(msgspec.Struct, frozen=True, kw_only=True):
     name: str  # in the reader's language
     explanation: str
     weight: int
-    measured: bool  # False: not measured on this platform yet, left out of the weights
 
 
 class Figure(msgspec.Struct, frozen=True, kw_only=True):
     """One component of one year: a score on 0-100, or why there is none."""
 
     component: str
-    status: str  # scored | not_enough_data | not_measured
+    status: str  # scored | not_enough_data
     score: Decimal | None = None
     observations: int = 0  # ratings or payments it stands on
     detail: str = ""  # what else it rests on, in the reader's language (raters, median days)

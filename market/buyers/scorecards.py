@@ -7,9 +7,7 @@ district's card all of them with the district bureau.
 
 A card is a list of components (COMPONENTS), each scored 0-100 per year by its own function, with a
 weight. A year's score is the weighted mean of the components scored that year: one with too little
-data ("not enough data") or not measured on the platform yet is left out, and the others' weights
-count in its place. Resident satisfaction and rectification are measured by other parts of the
-platform: each joins by giving its component a `measure` here.
+data ("not enough data") is left out, and the others' weights count in its place.
 
 - Providers' ratings: the mean of the five criteria of every rating given in the year, from 1-5 to
   0-100, over the buyers that were rated by at least ratings.MIN_PROVIDERS providers that year (a
@@ -19,6 +17,11 @@ platform: each joins by giving its component a `measure` here.
   it fell due counts as late while its contract is in delivery (a failed evaluation that stops
   payments, a rectification or an ended contract does not). At least MIN_PAYMENTS payments, or not
   enough data. The median days from due date to payment is shown beside it.
+- Resident satisfaction: the share of residents satisfied (their mean answer 4 or 5 of 5) in the
+  year's answers to the standing surveys of the communities at or under the place
+  (market.surveys); fewer than 5 answers is not enough data.
+- Rectification: of the rectification items the place's buyers own or verify whose deadline fell in
+  the year, the share verified by that deadline (market.rectification); at least MIN_ITEMS items.
 """
 
 from __future__ import annotations
@@ -46,12 +49,15 @@ from market.buyers.models import (
 from market.core import clock, i18n
 from market.core.errors import NotFound
 from market.core.i18n import N_
+from market.rectification import services as rectification
+from market.surveys import services as surveys
 
 # The 2020 regulation on paying small and medium firms (保障中小企业款项支付条例) gives public bodies 30
 # days from acceptance. Here accepting a payment milestone is what pays it, so the days run from the
 # milestone's due date, when the provider's part is done.
 PAY_WITHIN_DAYS = 30
 MIN_PAYMENTS = 3
+MIN_ITEMS = 3
 TREND_YEARS = 5  # the most years a card shows
 LEVELS = ("district", "street", "community")
 HUNDRED = Decimal(100)
@@ -66,7 +72,7 @@ class Part:
     name: str
     explanation: str
     weight: int
-    measure: Measure | None = None  # None: not measured on the platform yet
+    measure: Measure
 
 
 def _share(part: Decimal) -> Decimal:
@@ -143,6 +149,46 @@ async def _payments(conn: asyncpg.Connection, covers: dict[int, list[int]],
     return out
 
 
+async def _satisfaction(conn: asyncpg.Connection, covers: dict[int, list[int]],
+                        years: list[int]) -> dict[tuple[int, int], Figure]:
+    found = await surveys.satisfaction_by_place(conn, list(covers), years, i18n.current_timezone.get())
+    out = {}
+    for place in covers:
+        for year in years:
+            said = found.get((place, year))
+            if said is None or said.satisfied_percent is None:
+                out[(place, year)] = Figure(component="satisfaction", status="not_enough_data",
+                                            observations=said.answers if said else 0)
+                continue
+            out[(place, year)] = Figure(
+                component="satisfaction", status="scored", score=_share(Decimal(str(said.satisfied_percent))),
+                observations=said.answers,
+                detail=i18n.gettext("%(n)s residents answered, %(percent)s%% satisfied, mean %(mean)s of 5",
+                                    n=said.answers, percent=said.satisfied_percent, mean=said.mean))
+    return out
+
+
+async def _rectification(conn: asyncpg.Connection, covers: dict[int, list[int]],
+                         years: list[int]) -> dict[tuple[int, int], Figure]:
+    items = await rectification.deadlines_met(conn, sorted({b for buyers in covers.values() for b in buyers}),
+                                              years, i18n.current_timezone.get())
+    out = {}
+    for place, buyers in covers.items():
+        mine = set(buyers)
+        for year in years:
+            counted = [r["met"] for r in items if r["year"] == year and (r["owner_id"] in mine or r["buyer_id"] in mine)]
+            if len(counted) < MIN_ITEMS:
+                out[(place, year)] = Figure(component="rectification", status="not_enough_data",
+                                            observations=len(counted))
+                continue
+            met = sum(counted)
+            out[(place, year)] = Figure(
+                component="rectification", status="scored", score=_share(Decimal(met) / len(counted) * HUNDRED),
+                observations=len(counted),
+                detail=i18n.gettext("%(met)s of %(n)s items put right by their deadline", met=met, n=len(counted)))
+    return out
+
+
 COMPONENTS = [
     Part("ratings", N_("Providers' ratings"),
          N_("How the providers the buyers contract with rate them after each mid-term evaluation and at the end: "
@@ -154,17 +200,19 @@ COMPONENTS = [
             "from the ledger; one unpaid that long while its contract is in delivery counts as late. At least "
             "%(payments)s payments."), 30, _payments),
     Part("satisfaction", N_("Resident satisfaction"),
-         N_("What residents answer in the satisfaction surveys of the services bought for them."), 25),
+         N_("The share of residents satisfied (4 or 5 of 5 on average) in the year's answers to the standing "
+            "surveys of the communities here. At least 5 answers."), 25, _satisfaction),
     Part("rectification", N_("Rectification"),
-         N_("Whether shortcomings found by evaluations and surveys are put right by their deadlines."), 15),
+         N_("Of the rectification items the buyers here own or verify whose deadline fell in the year, the share "
+            "put right (verified) by the deadline. At least %(items)s items."), 15, _rectification),
 ]
 
 
 def components() -> list[Component]:
     """The components as the page documents them, in the reader's language."""
-    return [Component(key=p.key, name=i18n.gettext(p.name), weight=p.weight, measured=p.measure is not None,
+    return [Component(key=p.key, name=i18n.gettext(p.name), weight=p.weight,
                       explanation=i18n.gettext(p.explanation, min=ratings.MIN_PROVIDERS, days=PAY_WITHIN_DAYS,
-                                               payments=MIN_PAYMENTS))
+                                               payments=MIN_PAYMENTS, items=MIN_ITEMS))
             for p in COMPONENTS]
 
 
@@ -180,12 +228,11 @@ def overall(figures: list[Figure]) -> Decimal | None:
 
 async def _measure(conn: asyncpg.Connection, covers: dict[int, list[int]],
                    years: list[int]) -> dict[tuple[int, int], ScoreYear]:
-    found = {p.key: await p.measure(conn, covers, years) for p in COMPONENTS if p.measure is not None}
+    found = {p.key: await p.measure(conn, covers, years) for p in COMPONENTS}
     out = {}
     for place in covers:
         for year in years:
-            figures = [found[p.key][(place, year)] if p.key in found
-                       else Figure(component=p.key, status="not_measured") for p in COMPONENTS]
+            figures = [found[p.key][(place, year)] for p in COMPONENTS]
             out[(place, year)] = ScoreYear(year=year, score=overall(figures), figures=figures)
     return out
 

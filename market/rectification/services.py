@@ -315,3 +315,18 @@ async def workbench_lists(conn: asyncpg.Connection, org_id: int) -> dict[str, li
     for r in await conn.fetch(_TASKS, org_id):
         out[r["list"]].append(_task(r, today, LISTS[r["list"]]))
     return out
+
+
+async def deadlines_met(conn: asyncpg.Connection, organisation_ids: list[int], years: list[int],
+                        timezone: str) -> list[asyncpg.Record]:
+    """Items these organisations own or verify whose deadline fell in these years (the deadline passed):
+    owner_id, buyer_id, the deadline's year, and `met` — verified by its deadline (where the deployment
+    is). One verified later or still unfinished counts as missed; withdrawn items and those not due
+    yet are left out."""
+    return await conn.fetch("""
+        select owner_id, buyer_id, extract(year from due)::int as year,
+               status = 'verified' and (verified_at at time zone $4)::date <= due as met
+          from rectification_items
+         where (owner_id = any($1::bigint[]) or buyer_id = any($1::bigint[]))
+           and extract(year from due)::int = any($2::int[]) and status <> 'withdrawn' and due < $3::date""",
+                            organisation_ids, years, clock.today(), timezone)

@@ -1,6 +1,6 @@
 """Surveys: making them, opening and closing them, answering them without an account, the results,
 moderating residents' text, and what other domains read of them (`finding_of`,
-`community_satisfaction`).
+`satisfaction_by_place`).
 
 A contracted project's survey is made the first time its buyer or provider lists their surveys (or
 opens its page), with questions from the satisfaction dimension of the contract's indicator system
@@ -607,25 +607,35 @@ async def finding_of(conn: asyncpg.Connection, survey_id: int) -> Finding | None
                            f"satisfied, below the threshold of {threshold}%.")
 
 
-async def community_satisfaction(conn: asyncpg.Connection, jurisdiction_ids: list[int], year: int,
-                                 timezone: str = "Asia/Shanghai") -> CommunitySatisfaction:
-    """The year's answers to the standing surveys of the communities at or under these places (a
-    street's id takes in its communities), by the date answered where the deployment is: how many, the
-    share satisfied (a resident's mean of 4 or more) and the mean of residents' means. The share and
-    mean are None under 5 answers."""
+async def satisfaction_by_place(conn: asyncpg.Connection, place_ids: list[int], years: list[int],
+                                timezone: str) -> dict[tuple[int, int], CommunitySatisfaction]:
+    """What residents said of their communities' services, for many places and years in one statement:
+    (place, year) → the year's answers to the standing surveys of the communities at or under the place
+    (a street takes in its communities), by the date answered where the deployment is: how many, the
+    share satisfied (a resident's mean of 4 or more) and the mean of residents' means; the share and
+    mean are None under 5 answers, and a place and year with no answer is not in the result."""
     rows = await conn.fetch("""
-        with recursive under as (
-            select id from jurisdictions where id = any($1::int[])
+        with recursive up as (
+            select distinct community_id, community_id as place_id from surveys where kind = 'community'
             union
-            select j.id from jurisdictions j join under on j.parent_id = under.id
+            select up.community_id, j.parent_id from up join jurisdictions j on j.id = up.place_id
+             where j.parent_id is not null
+        ), residents as (
+            select s.community_id, extract(year from a.answered_at at time zone $3)::int as year,
+                   avg(x.score)::float as mean
+              from surveys s join survey_answers a on a.survey_id = s.id join survey_scores x on x.answer_id = a.id
+             where s.kind = 'community' and extract(year from a.answered_at at time zone $3)::int = any($2::int[])
+             group by a.id, s.community_id, year
         )
-        select avg(x.score)::float as mean from surveys s join survey_answers a on a.survey_id = s.id
-          join survey_scores x on x.answer_id = a.id
-         where s.kind = 'community' and s.community_id in (select id from under)
-           and extract(year from a.answered_at at time zone $3) = $2
-         group by a.id""", jurisdiction_ids, year, timezone)
-    means = [r["mean"] for r in rows]
-    if len(means) < MIN_ANSWERS:
-        return CommunitySatisfaction(answers=len(means), satisfied_percent=None, mean=None)
-    figure = stats.figure(means)
-    return CommunitySatisfaction(answers=len(means), satisfied_percent=figure.satisfied_percent, mean=figure.mean)
+        select up.place_id, r.year, count(*) as answers, count(*) filter (where r.mean >= 4) as satisfied,
+               avg(r.mean) as mean
+          from residents r join up on up.community_id = r.community_id
+         where up.place_id = any($1::int[])
+         group by up.place_id, r.year""", place_ids, years, timezone)
+    out = {}
+    for r in rows:
+        enough = r["answers"] >= MIN_ANSWERS
+        out[(r["place_id"], r["year"])] = CommunitySatisfaction(
+            answers=r["answers"], satisfied_percent=round(100 * r["satisfied"] / r["answers"], 1) if enough else None,
+            mean=round(r["mean"], 2) if enough else None)
+    return out

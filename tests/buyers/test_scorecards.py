@@ -1,8 +1,9 @@
 """Buyer scorecards: a place's card covers the buyers at or below it; providers' ratings count only
 over three providers, payment timeliness is read from the ledger (paid within 30 days of the due date;
 unpaid and that late counts as late), each year's score is the weighted mean of the components with
-enough data, the two components measured elsewhere show as not yet measured, and the pages (chart and
-figures) and their JSON twins say the same."""
+enough data; resident satisfaction is read from the communities' standing surveys (5 answers at least)
+and rectification from the items the buyers own or verify (put right by the deadline); and the pages
+(chart and figures) and their JSON twins say the same."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from market.buyers.models import Figure, RatingInput
 from market.buyers import ratings
 from market.core import clock
 from market.delivery import services as delivery
+from market.rectification import services as rectification
+from market.surveys import services as surveys
+from market.surveys.models import AnswerInput
 from tests.factories import clone_contract, do, evaluate_delivery, third_provider, travel, who
 
 GOOD = {"clarity": 5, "payment": 4, "support": 4, "interference": 5, "fairness": 4}  # mean 4.4: 85.0
@@ -36,7 +40,6 @@ def test_a_years_score_weighs_only_the_components_with_enough_data():
     assert scorecards.overall([figure("ratings", 80), figure("payment", 60)]) == Decimal("70.0")
     assert scorecards.overall([figure("ratings", 80), figure("payment", None)]) == Decimal("80.0")
     assert scorecards.overall([figure("ratings", None), figure("payment", None)]) is None
-    assert [c.measured for c in scorecards.components()] == [True, True, False, False]
 
 
 async def test_ratings_and_payments_make_two_years_of_trend(pool, settings, world, signed, client):
@@ -73,7 +76,7 @@ async def test_ratings_and_payments_make_two_years_of_trend(pool, settings, worl
     assert _by_key(earlier)["payment"].status == "not_enough_data"
     assert _by_key(later)["ratings"].status == "not_enough_data" and later.score == Decimal("66.7")
     assert {y.year: _by_key(y)["satisfaction"].status for y in card.years} == {
-        first_year: "not_measured", first_year + 1: "not_measured"}
+        first_year: "not_enough_data", first_year + 1: "not_enough_data"}
     assert [b.id for b in card.buyers] == [world.orgs["bureau"]]
 
     # The bureau sits at the district: a street's card does not cover it.
@@ -89,7 +92,7 @@ async def test_ratings_and_payments_make_two_years_of_trend(pool, settings, worl
 
     page = await client.get(f"/scorecards/{world.district}")
     assert page.status_code == 200 and "<svg" in page.text and 'data-component="ratings"' in page.text
-    assert "85.0" in page.text and "66.7" in page.text and "尚未计量" in page.text
+    assert "85.0" in page.text and "66.7" in page.text and "数据不足" in page.text
     twin = (await client.get(f"/api/scorecards/{world.district}")).json()
     assert [y["score"] for y in twin["years"]] == ["85.0", "66.7"]
     listed = await client.get("/scorecards")
@@ -109,3 +112,38 @@ async def test_a_buyer_with_two_raters_adds_nothing_to_any_card(pool, settings, 
     assert (figure.status, figure.score, figure.observations) == ("not_enough_data", None, 0)
     twin = (await client.get(f"/api/scorecards/{world.district}")).text
     assert "85.0" not in twin and "4.4" not in twin
+
+
+async def test_resident_satisfaction_and_rectification_join_the_card(pool, settings, world):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    year = clock.today().year  # the answers' and the deadlines' year
+    async with pool.acquire() as conn, conn.transaction():
+        listing = await surveys.survey_list(conn, bureau)  # the bureau keeps its communities' standing surveys
+        survey_id = next(s.id for s in listing.surveys if s.kind == "community" and s.title_zh == "东坡路社区")
+        token = await conn.fetchval("select token from surveys where id = $1", survey_id)
+        codes = await surveys.batch_codes(conn, bureau, survey_id, await surveys.make_codes(conn, bureau, survey_id, 5))
+    for code, score in zip(codes, (5, 4, 4, 2, 3), strict=True):
+        await do(pool, surveys.answer_with_code, token, code,
+                 AnswerInput(scores={n: score for n in range(1, 6)}, comment=""))
+    # Three findings the bureau verifies, due last week: two put right in time, one not at all.
+    async with pool.acquire() as conn, conn.transaction():
+        for key in ("a", "b", "c"):
+            item = await rectification.raise_item(
+                conn, source="survey", source_id=survey_id, key=key, owner_id=world.orgs["provider"],
+                buyer_id=world.orgs["bureau"], finding_zh="满意度低于标准", finding_en="Satisfaction below threshold",
+                evidence_required="整改记录", due=clock.today())
+            if key != "c":
+                await conn.execute("update rectification_items set status = 'verified', verified_at = market_now() "
+                                   "where id = $1", item)
+    await travel(pool, days=7)
+
+    async def figures(place):
+        return _by_key(next(y for y in (await _card(pool, place)).years if y.year == year))
+
+    for place in (world.community, world.street, world.district):
+        this = await figures(place)
+        assert (this["satisfaction"].status, this["satisfaction"].score, this["satisfaction"].observations) == (
+            "scored", Decimal("60.0"), 5), place
+    district = await figures(world.district)
+    assert (district["rectification"].score, district["rectification"].observations) == (Decimal("66.7"), 3)
+    assert (await figures(world.community))["rectification"].status == "not_enough_data"  # the bureau is above it

@@ -459,7 +459,7 @@ async def test_the_survey_page_texts_through_the_configured_provider(database, p
 
 # ---- what other parts read ---------------------------------------------------------------------
 
-async def test_community_satisfaction_by_year_and_none_under_five(pool, settings, world):
+async def test_satisfaction_by_place_and_year_and_none_under_five(pool, settings, world):
     buyer = await _buyer(pool, settings, world)
     listing = await do(pool, surveys.survey_list, buyer)
     token = {s.title_zh: await pool.fetchval("select token from surveys where id = $1", s.id)
@@ -471,12 +471,15 @@ async def test_community_satisfaction_by_year_and_none_under_five(pool, settings
         await do(pool, surveys.answer_with_code, token, code, _answer(*scores), last_year)
     for code in codes[5:]:
         await do(pool, surveys.answer_with_code, token, code, _answer(5, 5, 5, 5, 4))
-    past = await do(pool, surveys.community_satisfaction, [world.community], last_year.year)
+    years = [last_year.year, clock.now().year]
+    found = await do(pool, surveys.satisfaction_by_place, [world.community, world.other_community, world.street],
+                     years, "Asia/Shanghai")
+    past = found[(world.community, last_year.year)]
     assert tuple(past) == (past.answers, past.satisfied_percent, past.mean) == (5, 60.0, 3.6)
-    now = await do(pool, surveys.community_satisfaction, [world.community, world.other_community], clock.now().year)
-    assert (now.answers, now.satisfied_percent, now.mean) == (4, None, None)
-    # A street's id takes in its communities.
-    assert (await do(pool, surveys.community_satisfaction, [world.street], last_year.year)).answers == 5
+    assert tuple(found[(world.community, clock.now().year)]) == (4, None, None)
+    assert (world.other_community, last_year.year) not in found
+    # A street's card takes in its communities.
+    assert found[(world.street, last_year.year)] == past
 
 
 async def test_the_workbench_leads_to_the_surveys(client, pool, settings, world, survey):
