@@ -68,8 +68,9 @@ async def test_a_provider_rates_its_buyer_on_a_phone(browser, journey_server, sc
         assert await chart.locator("circle.dot").count() >= 2
         box = await chart.bounding_box()
         assert box is not None and box["width"] <= PHONE["width"]
-        await expect(ngo.locator('table.score-years td[data-component="satisfaction"]').first).to_contain_text(
-            "尚未计量")
+        # Residents' answers to the street's communities' standing surveys, this year.
+        await expect(ngo.locator('table.score-years td[data-component="satisfaction"]').last).to_contain_text(
+            "位居民作答")
         await j.seen(ngo, "buyer-scorecard")
         await click_link(ngo, "main a", "近江社区")
         await expect(ngo.locator('table.score-years td[data-component="ratings"]').first).to_contain_text("数据不足")
