@@ -43,9 +43,9 @@ async def workbench_row(j: Journey, email: str, kind: str, complaint_id: int, wa
     return page, link
 
 
-async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escalation(browser, journey_server,
+async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escalation(browser, fresh_journey_server,
                                                                                     screenshot_dirs):
-    j = Journey(browser, journey_server.base_url, screenshot_dirs)
+    j = Journey(browser, fresh_journey_server.base_url, screenshot_dirs)
     try:
         resident = await j.person(None, viewport=PHONE)
         await resident.goto("/complaints/new")  # the address the poster's QR code carries
