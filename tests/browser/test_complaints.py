@@ -43,8 +43,8 @@ async def workbench_row(j: Journey, email: str, kind: str, complaint_id: int, wa
     return page, link
 
 
-async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escalation(browser, fresh_journey_server,
-                                                                                    screenshot_dirs):
+async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escalation(
+        browser, fresh_journey_server, screenshot_dirs):
     j = Journey(browser, fresh_journey_server.base_url, screenshot_dirs)
     try:
         resident = await j.person(None, viewport=PHONE)
