@@ -31,6 +31,8 @@ DOMAIN = Domain(
         "complaint_rated": N_("The complainant rated your answer to complaint #%(number)s: %(rating)s of 5."),
         "complaint_reopened": N_("Complaint #%(number)s was reopened by the complainant: answer it again by "
                                  "%(due)s."),
+        "complaint_due_today": N_("Complaint #%(number)s is due today (%(due)s): deal with it today, or it is "
+                                  "escalated to the organisation above yours."),
         "complaint_escalated": N_("Complaint #%(number)s was not dealt with by %(due)s and is escalated to you "
                                   "(level %(level)s): see that it is answered by %(new_due)s."),
         "complaint_late": N_("Complaint #%(number)s was due on %(due)s and is escalated (level %(level)s): answer it "

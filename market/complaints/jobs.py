@@ -1,12 +1,15 @@
-"""The complaint clock, a periodic job every app process runs (see Domain.jobs): a complaint whose
-deadline has passed while the organisation responsible owes something is escalated one level — to the
+"""The complaint clock, a periodic job every app process runs (see Domain.jobs): on the morning of a
+complaint's deadline the organisation responsible is reminded that it is due that day, once per
+deadline (a reminder a day earlier would come the day the complaint is lodged, as acknowledging has
+one working day); a complaint whose deadline has passed while the organisation responsible owes something is escalated one level — to the
 buyer above it (market.organisations.services.overseer_of), then to the one above that — with a new
 deadline; an answer nobody rates or reopens closes the complaint after CLOSE_AFTER_DAYS.
 
 Each thing happens once however many processes run this at once: each complaint is taken in its own
 transaction by a `select … for update` that repeats the condition, so a second process waits for the
 first to commit and then finds the condition no longer true; the escalation's row (one per level,
-its primary key) is the record that it happened, and only the process that wrote it notifies."""
+its primary key) and the reminder's (one per deadline) are the record that it happened, and only the
+process that wrote it notifies."""
 
 from __future__ import annotations
 
@@ -33,14 +36,26 @@ _LATE_ONE = """
 _ESCALATE = """
     insert into complaint_escalations (complaint_id, level, organisation_id, due_was) values ($1, $2, $3, $4)
     on conflict do nothing returning true"""
+# $1 today, $2 the open statuses. Due today and not reminded of this deadline yet; the insert only
+# one process can make claims it.
+_DUE_TODAY = """
+with soon as (
+    select id, due_on, responsible_id from complaints where status = any($2) and due_on = $1
+), claimed as (
+    insert into complaint_reminders (complaint_id, due_on) select id, due_on from soon order by id
+    on conflict do nothing returning complaint_id
+)
+select s.id, s.due_on, s.responsible_id from claimed c join soon s on s.id = c.complaint_id order by s.id"""
 # $1 the moment before which an answer closes unrated.
 _UNRATED = "select id from complaints where status = 'answered' and answered_at < $1 order by id"
 _UNRATED_ONE = "select * from complaints where id = $2 and status = 'answered' and answered_at < $1 for update"
 
 
 class Done(msgspec.Struct, frozen=True, kw_only=True):
-    """What one run did: complaints escalated, answered complaints closed without a rating."""
+    """What one run did: complaints reminded of their deadline, escalated, and answered complaints
+    closed without a rating."""
 
+    reminded: int = 0
     escalated: int = 0
     closed: int = 0
 
@@ -78,6 +93,16 @@ async def _escalate(conn: asyncpg.Connection, complaint_id: int, today: date) ->
     return True
 
 
+async def _remind(conn: asyncpg.Connection, today: date) -> int:
+    async with conn.transaction():
+        rows = await conn.fetch(_DUE_TODAY, today, list(OPEN))
+        for row in rows:
+            await notifications.notify(
+                conn, await notifications.members_of(conn, [row["responsible_id"]], HANDLER_ROLES),
+                "complaint_due_today", _link(row["id"]), number=row["id"], due=row["due_on"].isoformat())
+    return len(rows)
+
+
 async def _close(conn: asyncpg.Connection, complaint_id: int, before: object) -> bool:
     row = await conn.fetchrow(_UNRATED_ONE, before, complaint_id)
     if row is None:
@@ -103,6 +128,7 @@ async def tick(conn: asyncpg.Connection, timezone: str = "Asia/Shanghai") -> Don
     the demo). Today is the database clock's, where the deployment is, so every process agrees on it."""
     today: date = await conn.fetchval("select (market_now() at time zone $1)::date", timezone)
     before = await conn.fetchval("select market_now()") - timedelta(days=CLOSE_AFTER_DAYS)
+    reminded = await _remind(conn, today)
     escalated = closed = 0
     for row in await conn.fetch(_LATE, today, list(OPEN)):
         async with conn.transaction():
@@ -110,4 +136,4 @@ async def tick(conn: asyncpg.Connection, timezone: str = "Asia/Shanghai") -> Don
     for row in await conn.fetch(_UNRATED, before):
         async with conn.transaction():
             closed += await _close(conn, row["id"], before)
-    return Done(escalated=escalated, closed=closed)
+    return Done(reminded=reminded, escalated=escalated, closed=closed)

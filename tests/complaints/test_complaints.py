@@ -16,6 +16,7 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.storage import images
 from market.storage.services import storage_from_settings
 from tests.conftest import act_as, identity_of, post_form
+from tests.serve import serving
 from tests.factories import PNG, do, make_org, make_person, photo_with_gps, travel, who
 
 BODY = "助餐点的饭菜连续三天送到时已经凉了，老人吃了胃不舒服。"
@@ -204,6 +205,55 @@ async def test_a_late_complaint_escalates_two_levels_once_each_with_two_clocks_r
     assert owed[0]["state"] == "overdue"
     await do(pool, complaints.answer, bureau_id, lodged.id, AnswerInput(answer="区局督办：已责成整改。", upheld=True))
     assert (await row(pool, lodged.id))["answered_by_org"] == world.orgs["bureau"]
+
+
+async def test_two_app_processes_escalate_through_two_levels_and_tell_each_step_once(pool, settings, world, places,
+                                                                                      database, tmp_path):
+    """`market serve` with two worker processes, each running the complaint clock every second."""
+    lodged = await lodge(pool, settings, world)
+    sent = "select count(*) from notifications where user_id = $1 and kind = $2"
+
+    async def level_reached(level: int) -> None:
+        for _ in range(100):
+            if (await row(pool, lodged.id))["escalation_level"] == level:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(3)  # several more passes of both processes' clocks
+
+    with serving(database, tmp_path, workers=2, MARKET_NOTIFY_SECONDS="1"):
+        await travel(pool, days=5)
+        await level_reached(1)
+        assert await pool.fetchval(sent, places["office"], "complaint_escalated") == 1
+        assert await pool.fetchval(sent, places["committee"], "complaint_late") == 1
+        await travel(pool, days=14)
+        await level_reached(2)
+    assert await pool.fetchval(sent, world["buyer_admin"].user_id, "complaint_escalated") == 1
+    assert await pool.fetchval(sent, places["office"], "complaint_escalated") == 1
+    assert await pool.fetchval(sent, places["committee"], "complaint_late") == 2
+    assert await pool.fetchval("select count(*) from complaint_escalations where complaint_id = $1", lodged.id) == 2
+
+
+async def test_the_organisation_responsible_is_reminded_on_the_morning_of_each_deadline_once(pool, settings,
+                                                                                            world, places):
+    lodged = await lodge(pool, settings, world)
+    sent = "select count(*) from notifications where user_id = $1 and kind = 'complaint_due_today'"
+    assert (await jobs.run(pool)).reminded == 0  # due on the next working day: not yet
+    await travel(pool, days=((await row(pool, lodged.id))["due_on"] - clock.today()).days)
+    assert sum(d.reminded for d in await asyncio.gather(jobs.run(pool), jobs.run(pool))) == 1
+    assert (await jobs.run(pool)).reminded == 0
+    assert await pool.fetchval(sent, places["committee"]) == 1
+    # late the next day: escalated, with a new deadline, which is reminded in its turn
+    await travel(pool, days=1)
+    assert (await jobs.run(pool)).escalated == 1
+    await travel(pool, days=((await row(pool, lodged.id))["due_on"] - clock.today()).days)
+    assert sum(d.reminded for d in await asyncio.gather(jobs.run(pool), jobs.run(pool))) == 1
+    assert await pool.fetchval(sent, places["committee"]) == 2
+    # an answered complaint owes nothing: no reminder
+    other = await lodge(pool, settings, world)
+    committee = await handler(pool, settings, world, places, "committee")
+    await do(pool, complaints.answer, committee, other.id, AnswerInput(answer="已处理。", upheld=False))
+    await travel(pool, days=((await row(pool, other.id))["due_on"] - clock.today()).days)
+    assert (await jobs.run(pool)).reminded == 0
 
 
 async def test_an_answer_nobody_rates_closes_after_a_week(pool, settings, world, places):

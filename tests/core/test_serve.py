@@ -2,14 +2,10 @@
 
 import http.cookiejar
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
 import urllib.request
 
-from tests.smtp import free_port
+from tests.serve import serving
 from tests.world import PASSWORD
 
 
@@ -19,22 +15,7 @@ def _opener():
 
 
 async def test_workers_share_sessions_through_the_database(database, world, tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_")}
-    env.update(DATABASE_URL=database, MARKET_SECRET_KEY="w" * 40, MARKET_DATA_DIR=str(tmp_path),
-               MARKET_LOG_FORMAT="json")
-    proc = subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port), "--workers", "2"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/health", timeout=1)
-                break
-            except OSError:
-                assert time.time() < deadline and proc.poll() is None, proc.stdout.read().decode()
-                time.sleep(0.2)
+    with serving(database, tmp_path, workers=2, MARKET_LOG_FORMAT="json") as (base, proc):
         opener, jar = _opener()
         opener.open(f"{base}/health")
         token = next(c.value for c in jar if c.name == "market_csrf")
@@ -47,7 +28,6 @@ async def test_workers_share_sessions_through_the_database(database, world, tmp_
             opener.addheaders = [("Connection", "close")]
             me = json.loads(opener.open(f"{base}/api/me").read())
             assert me["user_id"] == world["buyer_admin"].user_id
-    finally:
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
