@@ -34,13 +34,15 @@ def _score(value: Decimal) -> str:
 
 async def raise_findings(conn: asyncpg.Connection, contract: Any, stage: str, panel_id: int, verdict: Verdict,
                          due: date) -> list[int]:
-    """One item per finding of the closed panel (see the module's rule); the items' ids."""
+    """One item per finding of the closed panel (see the module's rule), the provider told once of the
+    new ones; the items' ids."""
     panel = await conn.fetchrow("select indicator_version_id from panels where id = $1", panel_id)
     system = await engine.system_of(conn, panel)
     leaves = {leaf.path: leaf for leaf in tree.leaves(system.nodes)} if system else {}
     stage_zh, stage_en = {"midterm": ("中期评估", "mid-term evaluation"), "final": ("末期评估", "final evaluation")}[stage]
     common = {"source": "evaluation", "source_id": panel_id, "owner_id": contract["provider_id"],
               "buyer_id": contract["buyer_id"], "due": due, "source_link": f"/contracts/{contract['id']}#evaluations"}
+    before = await rectification.raised_from(conn, "evaluation", panel_id)
     raised = []
     rows = await conn.fetch(
         """select k.position, k.name_zh, k.name_en, k.indicator_path, s.score
@@ -55,12 +57,15 @@ async def raise_findings(conn: asyncpg.Connection, contract: Any, stage: str, pa
             finding_zh=f"{contract['title_zh']}（{stage_zh}）：“{r['name_zh']}”共识得分 {_score(r['score'])}，低于满分的 60%。",
             finding_en=f"{contract['title_en'] or contract['title_zh']} ({stage_en}): “{r['name_en'] or r['name_zh']}” "
                        f"scored {_score(r['score'])} by consensus, below 60% of its maximum.",
-            evidence_required=evidence or GENERAL_EVIDENCE, **common))
+            evidence_required=evidence or GENERAL_EVIDENCE, tell_owner=False, **common))
     if not rows and not verdict.passed:
         raised.append(await rectification.raise_item(
             conn, key="total",
             finding_zh=f"{contract['title_zh']}（{stage_zh}）未通过：总分 {verdict.total}，等级 {verdict.grade or '—'}。",
             finding_en=f"{contract['title_en'] or contract['title_zh']} ({stage_en}) failed: total {verdict.total}, "
                        f"grade {verdict.grade or '—'}.",
-            evidence_required=GENERAL_EVIDENCE, **common))
+            evidence_required=GENERAL_EVIDENCE, tell_owner=False, **common))
+    new = await rectification.raised_from(conn, "evaluation", panel_id) - before
+    if new:
+        await rectification.tell_findings(conn, contract["provider_id"], new, due, contract["id"])
     return raised

@@ -22,6 +22,8 @@ DOMAIN = Domain(
     notification_kinds={
         "rectification_raised": N_("Rectification item No. %(id)s was raised for your organisation: put it right "
                                    "by %(due)s and submit the fix with its evidence."),
+        "rectification_findings": N_("The evaluation of contract No. %(contract)s found %(count)s things for your "
+                                     "organisation to put right: submit each fix with its evidence by %(due)s."),
         "rectification_due": N_("Rectification item No. %(id)s is due on %(due)s: submit the fix with its evidence."),
         "rectification_submitted": N_("%(owner)s submitted a fix for rectification item No. %(id)s: verify it."),
         "rectification_verified": N_("Your fix for rectification item No. %(id)s was verified."),

@@ -61,9 +61,10 @@ def _item(row: Any, today: date) -> Item:
 
 async def raise_item(conn: asyncpg.Connection, *, source: str, source_id: int, key: str, owner_id: int,
                      buyer_id: int, finding_zh: str, finding_en: str, evidence_required: str, due: date,
-                     source_link: str = "") -> int:
-    """An item for a finding, its owner told; the same finding (source, source_id, key) raised again
-    is the item it already is (its id is returned, nothing changes)."""
+                     source_link: str = "", tell_owner: bool = True) -> int:
+    """An item for a finding, its owner told (unless the caller tells it once of several items:
+    `tell_findings`); the same finding (source, source_id, key) raised again is the item it already
+    is (its id is returned, nothing changes)."""
     if source not in SOURCE_NAMES:
         raise ValueError(f"unknown rectification source {source!r}")
     row = await conn.fetchrow(
@@ -80,9 +81,24 @@ async def raise_item(conn: asyncpg.Connection, *, source: str, source_id: int, k
     await audit.record(conn, verb=Verb.RECTIFICATION_RAISE, object_type=ITEM.name, object_id=item_id,
                        organisation=buyer_id, after={"status": "open", "source": source, "source_id": source_id,
                                                      "key": key, "owner_id": owner_id, "due": due.isoformat()})
-    await notifications.notify(conn, await notifications.members_of(conn, [owner_id], ACTORS), "rectification_raised",
-                               link(item_id), id=item_id, due=due.isoformat())
+    if tell_owner:
+        await notifications.notify(conn, await notifications.members_of(conn, [owner_id], ACTORS),
+                                   "rectification_raised", link(item_id), id=item_id, due=due.isoformat())
     return item_id
+
+
+async def raised_from(conn: asyncpg.Connection, source: str, source_id: int) -> int:
+    """How many items one source (an evaluation's panel, a survey, a complaint) has raised."""
+    return int(await conn.fetchval("select count(*) from rectification_items where source = $1 and source_id = $2",
+                                   source, source_id))
+
+
+async def tell_findings(conn: asyncpg.Connection, owner_id: int, count: int, due: date, contract_id: int) -> None:
+    """One notice for the items one evaluation raised (a failed one may find a dozen), linked to the
+    owner's open items."""
+    await notifications.notify(conn, await notifications.members_of(conn, [owner_id], ACTORS),
+                               "rectification_findings", f"/rectification?status=open&organisation={owner_id}",
+                               count=count, due=due.isoformat(), contract=contract_id)
 
 
 def side_of(identity: Identity | None, row: Any, overseer: int | None) -> str | None:

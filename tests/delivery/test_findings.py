@@ -41,7 +41,11 @@ async def test_a_failed_plain_evaluation_is_one_finding_for_the_provider(client,
     assert (item["owner_id"], item["buyer_id"]) == (world.orgs["provider"], world.orgs["bureau"])
     assert item["due"] == clock.today() + timedelta(days=20)
     assert "50" in item["finding_zh"] and item["evidence_required"]
-    assert await pool.fetchval("select count(*) from notifications where kind = 'rectification_raised'") == 2
+    # the provider's two people are told once each, linked to its open items
+    told = await pool.fetch("select user_id, link, params from notifications where kind = 'rectification_findings'")
+    assert len(told) == 2 and {n["link"] for n in told} == {f"/rectification?status=open&organisation={item['owner_id']}"}
+    assert told[0]["params"]["count"] == 1 and told[0]["params"]["contract"] == signed
+    assert await pool.fetchval("select count(*) from notifications where kind = 'rectification_raised'") == 0
     # The contract page lists it, and the provider's next evaluation panel shows it beside the indicators.
     view = await do(pool, delivery.contract_view, None, signed, 7)
     assert [i.id for i in view.rectification] == [item["id"]]
@@ -83,6 +87,9 @@ async def test_each_low_indicator_is_a_finding_asking_for_its_evidence(pool, set
     low = found[f"criterion-{positions['1.1']}"]
     assert low["evidence_required"] == (leaves["1.1"].evidence_zh or leaves["1.1"].evidence_en or low["evidence_required"])
     assert leaves["1.1"].name_zh in low["finding_zh"]
+    # two findings, one notice to each of the provider's people saying so
+    told = await pool.fetch("select user_id, params from notifications where kind = 'rectification_findings'")
+    assert sorted(n["params"]["count"] for n in told) == [2, 2] and len({n["user_id"] for n in told}) == 2
 
 
 async def test_unverified_items_lower_the_scorecard_until_verified(client, pool, settings, world, signed):
