@@ -18,6 +18,10 @@ from market.cli import main as cli_main
 from market.core import clock
 from market.core.access import Identity
 from market.delivery import rounds
+from market.delivery import services as delivery
+from market.delivery.reports import services as reports
+from market.delivery.reports.models import ReportInput
+from market.delivery.reports.models import TargetInput as ReportTarget
 from market.evaluation import services as engine
 from market.evaluation.models import (
     AddMember,
@@ -116,6 +120,27 @@ async def travel(pool, **delta) -> None:
     """Let time pass on the clock every rule reads (here and in the database)."""
     async with pool.acquire() as conn:
         await clock.advance(conn, timedelta(**delta))
+
+
+async def report_accepted(pool, settings, world, contract_id: int, position: int) -> None:
+    """The provider files the report of a report milestone and the buyer accepts it."""
+    provider = await who(pool, settings, world, "provider_admin")
+    draft = (await do(pool, reports.report_view, settings, provider, contract_id, position)).draft
+    await do(pool, reports.save, provider, contract_id, position, ReportInput(
+        activities="按计划开展入户探访和小组活动，完成服务对象建档。", narrative="服务按计划推进，服务对象参与积极，未发现重大问题。",
+        targets=[ReportTarget(position=t.position, achieved=1.0) for t in draft.targets]))
+    await do(pool, reports.submit, provider, contract_id, position)
+    await do(pool, reports.accept, await who(pool, settings, world, "buyer_admin"), contract_id, position)
+
+
+async def accept_milestones(pool, settings, world, contract_id: int, positions) -> None:
+    """The buyer accepts these milestones in turn, each report milestone once its report is accepted."""
+    buyer = await who(pool, settings, world, "buyer_admin")
+    kinds = dict(await pool.fetch("select position, kind from contract_milestones where contract_id = $1", contract_id))
+    for position in positions:
+        if kinds[position] == "report":
+            await report_accepted(pool, settings, world, contract_id, position)
+        await do(pool, delivery.accept_milestone, buyer, contract_id, position)
 
 
 async def evaluate_delivery(pool, settings, world, contract_id: int, stage: str, total: float = 80) -> int:

@@ -57,6 +57,8 @@ def not_yet(milestone: Any, earlier_open: bool, outcomes: dict[str, StageOutcome
     if today < opens:
         return Conflict("This milestone is due on %(due)s; it can be accepted from %(opens)s.",
                         due=milestone["due_date"].isoformat(), opens=opens.isoformat())
+    if milestone["kind"] == "report" and milestone["report_status"] != "accepted":
+        return Conflict("This milestone is the provider's report: accept the report first; it is not accepted yet.")
     if milestone["waits_for"] == "midterm" and outcomes["midterm"].outcome != "passed":
         return Conflict("This payment waits for a passed mid-term evaluation, and none has passed yet.")
     if milestone["waits_for"] == "final" and outcomes["final"].outcome != "passed":
@@ -137,8 +139,10 @@ async def accept_milestone(conn: asyncpg.Connection, identity: Identity, contrac
     if not (identity.acts_for_verified and identity.org_id == contract["buyer_id"]
             and identity.role in ACCEPTING_ROLES):
         raise Forbidden("Only the buyer of this contract accepts its milestones.")
-    milestone = await conn.fetchrow("select * from contract_milestones where contract_id = $1 and position = $2 "
-                                    "for update", contract_id, position)
+    milestone = await conn.fetchrow(
+        "select m.*, r.status as report_status from contract_milestones m left join delivery_reports r "
+        "on r.contract_id = m.contract_id and r.position = m.position where m.contract_id = $1 and m.position = $2 "
+        "for update of m", contract_id, position)
     if milestone is None:
         raise NotFound()
     amount = 0

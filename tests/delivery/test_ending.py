@@ -21,6 +21,7 @@ from market.funding.ledger import services as ledger
 from market.funding.pledges import services as pledges
 from tests.conftest import act_as, post_form
 from tests.factories import (
+    accept_milestones,
     do,
     evaluate_delivery,
     make_fund,
@@ -63,9 +64,7 @@ async def _to_midterm_payment(pool, settings, world, contract_id):
     """Accept every milestone before the mid-term payment, the clock moved to when it is due."""
     rows, by_wait = await _positions(pool, contract_id)
     await travel(pool, days=(rows[by_wait["midterm"] - 1]["due_date"] - clock.today()).days + 1)
-    buyer = await who(pool, settings, world, "buyer_admin")
-    for position in range(1, by_wait["midterm"]):
-        await do(pool, delivery.accept_milestone, buyer, contract_id, position)
+    await accept_milestones(pool, settings, world, contract_id, range(1, by_wait["midterm"]))
     return by_wait
 
 
@@ -263,9 +262,7 @@ async def test_accepting_the_last_milestone_completes_the_contract(pool, setting
     await travel(pool, days=(rows[-1]["due_date"] - clock.today()).days + 1)
     for stage in ("midterm", "final"):
         await evaluate_delivery(pool, settings, world, signed, stage)
-    buyer = await who(pool, settings, world, "buyer_admin")
-    for r in rows:
-        await do(pool, delivery.accept_milestone, buyer, signed, r["position"])
+    await accept_milestones(pool, settings, world, signed, [r["position"] for r in rows])
     assert await pool.fetchval("select status from contract_delivery where contract_id = $1", signed) == "completed"
     assert await pool.fetchval("select count(*) from audit_events where verb = 'contract.complete'") == 1
 

@@ -11,7 +11,6 @@ from market.dashboard.services import workbench
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.delivery import outcomes as evaluated
 from market.delivery import rounds
-from market.delivery import services as delivery
 from market.evaluation import services as engine
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators.models import NewSystemVersion
@@ -19,7 +18,7 @@ from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
 from tests.conftest import act_as, post_form
-from tests.factories import do, identity_for_user, make_person, open_delivery_round, travel, who
+from tests.factories import accept_milestones, do, identity_for_user, make_person, open_delivery_round, travel, who
 from tests.indicator_files import demo_rows, xlsx
 
 # The demo mid-term system's leaves (market/evaluation/indicators/demo_midterm.csv) and how the
@@ -235,9 +234,7 @@ async def test_the_buyer_runs_a_round_from_the_contract_page(client, pool, setti
                             "order by position", signed_under)
     waiting = next(r for r in rows if r["waits_for"] == "midterm")
     await travel(pool, days=(waiting["due_date"] - (await pool.fetchval("select market_now()::date"))).days + 1)
-    bureau = await who(pool, settings, world, "buyer_admin")
-    for r in rows[: waiting["position"]]:
-        await do(pool, delivery.accept_milestone, bureau, signed_under, r["position"])
+    await accept_milestones(pool, settings, world, signed_under, [r["position"] for r in rows[: waiting["position"]]])
     assert await pool.fetchval("select accepted_at is not null from contract_milestones where contract_id = $1 "
                                "and position = $2", signed_under, waiting["position"])
 

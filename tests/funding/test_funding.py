@@ -14,6 +14,7 @@ from market.funding.pledges.models import PLEDGE_STATUSES, OfflinePaymentInput, 
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
 from tests.factories import (
+    accept_milestones,
     do,
     evaluate_delivery,
     make_fund,
@@ -274,8 +275,7 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     assert paid == shares[payments[0]]
     with pytest.raises(Conflict):
         await do(pool, delivery.accept_milestone, buyer, signed, payments[0])
-    for position in range(payments[0] + 1, payments[-1] + 1):
-        await do(pool, delivery.accept_milestone, buyer, signed, position)
+    await accept_milestones(pool, settings, world, signed, range(payments[0] + 1, payments[-1] + 1))
     provider = world["provider_admin"].org_id
     assert await _balance(pool, ledger.provider(provider)) == contract["amount_fen"]
     sources = {r["source"]: r["total"] for r in await pool.fetch(
@@ -450,8 +450,9 @@ async def test_milestones_are_accepted_in_order_when_due_and_after_their_evaluat
     await travel(pool, days=(first["due_date"] - clock.today()).days - 7)
     assert await do(pool, delivery.accept_milestone, buyer, signed, 1) > 0  # from 7 days before it is due
     await travel(pool, days=(rows[-1]["due_date"] - clock.today()).days + 1)
-    for position in range(2, by_wait["midterm"]):
-        await do(pool, delivery.accept_milestone, buyer, signed, position)
+    report = next(r["position"] for r in rows if r["kind"] == "report")
+    assert "accept the report first" in await refusal(report)  # not filed
+    await accept_milestones(pool, settings, world, signed, range(2, by_wait["midterm"]))
     assert "mid-term evaluation" in await refusal(by_wait["midterm"])
     await evaluate_delivery(pool, settings, world, signed, "midterm", total=55)  # grade C: failed
     assert "mid-term evaluation" in await refusal(by_wait["midterm"])
@@ -461,8 +462,7 @@ async def test_milestones_are_accepted_in_order_when_due_and_after_their_evaluat
                        "select id, $1, 1, 75, $2 from panels where subject_type = 'midterm' and subject_id = $1",
                        signed, world["evaluator"].user_id)
     await do(pool, delivery.accept_milestone, buyer, signed, by_wait["midterm"])
-    for position in range(by_wait["midterm"] + 1, by_wait["final"]):
-        await do(pool, delivery.accept_milestone, buyer, signed, position)
+    await accept_milestones(pool, settings, world, signed, range(by_wait["midterm"] + 1, by_wait["final"]))
     assert "final evaluation" in await refusal(by_wait["final"])
     await evaluate_delivery(pool, settings, world, signed, "final")
     await do(pool, delivery.accept_milestone, buyer, signed, by_wait["final"])
