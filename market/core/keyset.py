@@ -51,13 +51,23 @@ class Filters:
         out.clauses, out.args = list(self.clauses), list(self.args)
         return out
 
+    def search(self, text: str, query: str) -> None:
+        """Rows whose `text` (an SQL expression indexed as `market_grams(text)`, migration 0040) holds
+        every word of the query, a phrase inside a longer text too: the index finds the rows with all
+        the query's grams, LIKE checks each word, its `%` and `_` meaning themselves."""
+        self.add(f"market_grams({text}) @> market_query_grams({{}})", query)
+        for word in query.split():
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            self.add(f"({text}) ilike {{}}", f"%{escaped}%")
+
     def sql(self) -> str:
         return " and ".join(self.clauses) or "true"
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a sort: its SQL expression, the name it is selected as, and its Python type."""
+    """One column of a sort: its SQL expression (with `{}` for the keyset's `args`, e.g. whether the
+    title is the query), a name for it (an identifier; the page reads it as `_<name>`) and its type."""
 
     sql: str
     name: str
@@ -71,18 +81,33 @@ class Keyset:
 
     columns: tuple[Column, ...]
     descending: bool = True
+    args: tuple[Any, ...] = ()
 
-    def order_by(self, backwards: bool = False) -> str:
+    def bound(self, where: Filters) -> tuple[str, ...]:
+        """The columns' SQL with the keyset's own values as parameters of `where`."""
+        placeholders = [where.arg(v) for v in self.args]
+        return tuple(c.sql.format(*placeholders) for c in self.columns)
+
+    def order_by(self, columns: tuple[str, ...], backwards: bool = False) -> str:
         way = "desc" if self.descending != backwards else "asc"
-        return ", ".join(f"{c.sql} {way}" for c in self.columns)
+        return ", ".join(f"{c} {way}" for c in columns)
 
-    def beyond(self, backwards: bool) -> str:
-        """Rows after the key (before it going back), as a format string for `Filters.add`."""
+    def beyond(self, columns: tuple[str, ...], key: list[Any], backwards: bool, where: Filters) -> None:
+        """Keep the rows after the key (before it going back)."""
         sign = "<" if self.descending != backwards else ">"
-        return f"({', '.join(c.sql for c in self.columns)}) {sign} ({', '.join('{}' for _ in self.columns)})"
+        where.clauses.append(f"({', '.join(columns)}) {sign} ({', '.join(where.arg(v) for v in key)})")
 
     def key_of(self, row: Any) -> list[Any]:
-        return [row[c.name] for c in self.columns]
+        return [row[f"_{c.name}"] for c in self.columns]
+
+
+def ranked(q: str | None, titles: tuple[str, ...], order: tuple[Column, ...], descending: bool = True) -> Keyset:
+    """A list's order; given a search, the rows whose title (in either language) is the query first."""
+    if not q or not q.strip():
+        return Keyset(order, descending)
+    exact = " or ".join(f"lower({title}) = {{0}}" for title in titles)
+    first = Column(f"({exact})", "exact", bool) if descending else Column(f"(not ({exact}))", "inexact", bool)
+    return Keyset((first, *order), descending, args=(q.strip().lower(),))
 
 
 class Cursor(NamedTuple):
@@ -144,14 +169,15 @@ class Paged(msgspec.Struct, kw_only=True):
 
     next_cursor: str | None = None
     previous_cursor: str | None = None
+    first: int = 0  # where the page begins in the list, from 0
     total: int = 0
     total_estimated: bool = False
 
 
 def paged_fields(window: Window) -> dict[str, Any]:
     """The `Paged` fields of a window, for a list's Struct."""
-    return {"next_cursor": window.next, "previous_cursor": window.previous, "total": window.total,
-            "total_estimated": window.estimated}
+    return {"next_cursor": window.next, "previous_cursor": window.previous, "first": window.first,
+            "total": window.total, "total_estimated": window.estimated}
 
 
 async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
@@ -167,18 +193,20 @@ async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) 
 
 
 async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: Filters, keyset: Keyset,
-                cursor: str | None, limit: int, count_from: str | None = None) -> Window:
+                cursor: str | None, limit: int, count_from: str | None = None, counted: bool = True) -> Window:
     """One page of `select <select> from <from_> where <filters>` in the keyset's order, beyond the
     cursor, with cursors to the pages either side and the total (`count_from` counts without the
-    joins only the page needs)."""
+    joins only the page needs; not `counted`, the total is what was read, for a glimpse of a list)."""
     place = decode(keyset, cursor) if cursor else None
     backwards = bool(place and place.backwards)
     where = filters.copy()
+    columns = keyset.bound(where)
     if place:
-        where.add(keyset.beyond(backwards), *place.key)
+        keyset.beyond(columns, place.key, backwards, where)
     limit_arg = where.arg(limit + 1)
-    rows = list(await conn.fetch(f"select {select} from {from_} where {where.sql()}"
-                                 f" order by {keyset.order_by(backwards)} limit {limit_arg}", *where.args))
+    keys = ", ".join(f"{sql} as _{c.name}" for sql, c in zip(columns, keyset.columns, strict=True))
+    rows = list(await conn.fetch(f"select {select}, {keys} from {from_} where {where.sql()}"
+                                 f" order by {keyset.order_by(columns, backwards)} limit {limit_arg}", *where.args))
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -188,7 +216,8 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         at = 0  # the first page, whatever the cursor said
     has_next = more if not backwards else True
     has_previous = bool(place) and (not backwards or more)
-    total, estimated = await count(conn, f"{count_from or from_} where {filters.sql()}", filters.args)
+    total, estimated = (await count(conn, f"{count_from or from_} where {filters.sql()}", filters.args) if counted
+                        else (at + len(rows), False))
     return Window(
         rows=rows,
         next=encode(keyset, keyset.key_of(rows[-1]), backwards=False, at=at + len(rows)) if rows and has_next else None,

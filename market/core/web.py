@@ -31,7 +31,7 @@ from litestar.utils.scope.state import ScopeState
 
 from market.core import clock, i18n
 from market.core.access import ROLE_NAMES, Identity
-from market.core.keyset import Window
+from market.core.keyset import Paged, Window, paged_fields
 from market.core.errors import (
     Conflict,
     Invalid,
@@ -146,15 +146,21 @@ def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, 
                  next=at(offset + limit) if offset + shown < total else None)
 
 
-def keyset_pager(request: Request[Any, Any, Any], window: Window) -> Pager:
-    """The way through a keyset-paged list (market.core.keyset): the same address with the cursor
-    of the page either side, every other parameter (filters, language) kept."""
+def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: int | None = None) -> Pager:
+    """The way through a keyset-paged list (market.core.keyset), from its page (and how many rows it
+    shows) or its window: the same address with the cursor of the page either side, every other
+    parameter (filters, language) kept."""
+    if isinstance(page, Window):
+        shown = len(page.rows)
+        page = Paged(**paged_fields(page))
+
     def at(cursor: str) -> str:
         params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset", "done")]
         return "?" + urlencode([*params, ("cursor", cursor)])
-    return Pager(first=window.first + 1 if window.rows else 0, last=window.first + len(window.rows),
-                 total=window.total, previous=at(window.previous) if window.previous else None,
-                 next=at(window.next) if window.next else None, estimated=window.estimated)
+    shown = shown or 0
+    return Pager(first=page.first + 1 if shown else 0, last=page.first + shown, total=page.total,
+                 previous=at(page.previous_cursor) if page.previous_cursor else None,
+                 next=at(page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated)
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
