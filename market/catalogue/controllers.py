@@ -13,7 +13,7 @@ from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from market.catalogue import services as catalogue
 from market.catalogue import views
 from market.catalogue.models import (
-    FoundItem,
+    FoundItems,
     NewVersion,
     PublishedVersion,
     VersionWithEntries,
@@ -22,7 +22,7 @@ from market.core.access import PUBLIC, member
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, MaybeUser, User, page, redirect, uploaded_bytes
+from market.core.web import CursorParam, Db, MaybeUser, User, keyset_pager, page, redirect, uploaded_bytes
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -31,7 +31,6 @@ Action = Literal["publish", "retire"]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 CategoryCode = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 def _shown(view: msgspec.Struct) -> dict[str, Any]:
@@ -42,8 +41,11 @@ class CataloguePages(Controller):
     include_in_schema = False
 
     @get("/catalogue", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, q: Query = None, category: CategoryCode = None) -> Response:
-        return page(request, "catalogue/index.html", **_shown(await views.index(conn, q, category)))
+    async def index(self, request: Request, conn: Db, q: Query = None, category: CategoryCode = None,
+                    cursor: CursorParam = None) -> Response:
+        view = await views.index(conn, q, category, cursor)
+        return page(request, "catalogue/index.html", **_shown(view),
+                    pager=keyset_pager(request, view.results, len(view.results.items)) if view.results else None)
 
     @get("/catalogue/versions/{version_id:int}", opt=PUBLIC_OPT)
     async def version(self, request: Request, conn: Db, identity: MaybeUser, version_id: FromPath[int]) -> Response:
@@ -114,8 +116,9 @@ class CatalogueApi(Controller):
 
     @get("/", opt=PUBLIC_OPT, summary="The public catalogue: catalogues in force and, given `q` or `category`, "
                                        "the items found")
-    async def index(self, conn: Db, q: Query = None, category: CategoryCode = None) -> views.Index:
-        return await views.index(conn, q, category)
+    async def index(self, conn: Db, q: Query = None, category: CategoryCode = None,
+                    cursor: CursorParam = None) -> views.Index:
+        return await views.index(conn, q, category, cursor)
 
     @get("/manage", opt=BUYERS_OPT, summary="My bureau's catalogues, drafts included")
     async def manage(self, conn: Db, identity: User) -> views.Manage:
@@ -132,8 +135,8 @@ class CatalogueApi(Controller):
 
     @get("/items", opt=PUBLIC_OPT, summary="Search the items of published catalogues")
     async def search(self, conn: Db, q: Query = None, category: CategoryCode = None, limit: Limit = 50,
-                     offset: Offset = 0) -> list[FoundItem]:
-        return await catalogue.search_items(conn, q=q, category=category, limit=limit, offset=offset)
+                     cursor: CursorParam = None) -> FoundItems:
+        return await catalogue.search_items(conn, q=q, category=category, limit=limit, cursor=cursor)
 
     @get("/items/{entry_id:int}", opt=PUBLIC_OPT, summary="A catalogue item and the version it belongs to")
     async def item(self, conn: Db, identity: MaybeUser, entry_id: FromPath[int]) -> views.ItemPage:

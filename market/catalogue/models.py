@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 
 Level = Literal["category", "subcategory", "item"]
 Scope = Literal["district", "any"]
@@ -98,3 +99,9 @@ class FoundItem(StoredEntry, frozen=True, kw_only=True):
     year: int
     buyer_name_zh: str = ""
     buyer_name_en: str = ""
+
+
+class FoundItems(Paged, kw_only=True):
+    """A page of the items a search of the catalogues in force found."""
+
+    items: list[FoundItem]

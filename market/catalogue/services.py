@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ from market.catalogue.files import ImportRefused
 from market.catalogue.models import (
     Entry,
     FoundItem,
+    FoundItems,
     Indicator,
     NewVersion,
     PublishedVersion,
@@ -24,7 +26,7 @@ from market.catalogue.models import (
     VersionWithEntries,
 )
 from market.core.access import ROLE_NAMES, Identity
-from market.core.db import words
+from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import gettext
 from market.workflow import Transition, step
@@ -216,20 +218,30 @@ async def published(conn: asyncpg.Connection) -> list[PublishedVersion]:
          order by o.name_zh, v.year desc""")]
 
 
+_ITEM_ORDER = (Column("o.name_zh", "buyer_name", str), Column("e.position", "position", int), Column("e.id", "id", int))
+
+
 async def search_items(conn: asyncpg.Connection, *, q: str | None = None, category: str | None = None,
-                       limit: int = 50, offset: int = 0) -> list[FoundItem]:
-    rows = await conn.fetch("""
-        select e.*, v.buyer_id, v.year, o.name_zh as buyer_name_zh, o.name_en as buyer_name_en
-          from catalogue_entries e
-          join catalogue_versions v on v.id = e.version_id and v.status = 'published'
-          join organisations o on o.id = v.buyer_id
-         where e.level = 'item'
-           and ($1::text is null or e.name_zh ilike '%' || $1 || '%' or e.name_en ilike '%' || $1 || '%'
-                or e.description_zh ilike '%' || $1 || '%' or e.description_en ilike '%' || $1 || '%' or e.code = $1)
-           and ($2::text is null or e.code like $2 || '.%')
-         order by o.name_zh, e.position
-         limit $3 offset $4""", words(q), category or None, limit, offset)
-    return [msgspec.convert({k: r[k] for k in _FOUND_FIELDS}, FoundItem) for r in rows]
+                       limit: int = 50, cursor: str | None = None) -> FoundItems:
+    """Items of the catalogues in force, by bureau and position: given a code, that item; given words,
+    those whose names or descriptions (Chinese or English) hold them, an exact name first."""
+    where = Filters()
+    where.add("e.level = 'item'")
+    query = (q or "").strip()
+    if re.fullmatch(r"[0-9]{2}(\.[0-9]{2})*", query):
+        where.add("e.code = {}", query)
+    elif query:
+        where.search("e.name_zh || ' ' || e.name_en || ' ' || e.description_zh || ' ' || e.description_en", query)
+    if category:
+        where.add("e.code like {} || '.%'", category)
+    window = await fetch(
+        conn, select="e.*, v.buyer_id, v.year, o.name_zh as buyer_name_zh, o.name_en as buyer_name_en",
+        from_="catalogue_entries e join catalogue_versions v on v.id = e.version_id and v.status = 'published'"
+              " join organisations o on o.id = v.buyer_id",
+        filters=where, keyset=ranked(query, ("e.name_zh", "e.name_en"), _ITEM_ORDER, descending=False),
+        cursor=cursor, limit=limit)
+    return FoundItems(items=[msgspec.convert({k: r[k] for k in _FOUND_FIELDS}, FoundItem) for r in window.rows],
+                    **paged_fields(window))
 
 
 async def export(conn: asyncpg.Connection, identity: Identity | None, version_id: int, fmt: str) -> tuple[str, bytes]:

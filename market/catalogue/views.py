@@ -8,7 +8,7 @@ import msgspec
 from market.catalogue import services as catalogue
 from market.catalogue import workflow
 from market.catalogue.models import (
-    FoundItem,
+    FoundItems,
     PublishedVersion,
     StoredEntry,
     Version,
@@ -24,7 +24,7 @@ class Index(msgspec.Struct, frozen=True, kw_only=True):
     q: str
     category: str
     catalogues: list[PublishedVersion]
-    results: list[FoundItem] | None
+    results: FoundItems | None
 
 
 class Node(msgspec.Struct, frozen=True):
@@ -62,9 +62,10 @@ def _tree(entries: list[StoredEntry]) -> list[Node]:
     return categories
 
 
-async def index(conn: asyncpg.Connection, q: str | None, category: str | None) -> Index:
+async def index(conn: asyncpg.Connection, q: str | None, category: str | None, cursor: str | None = None) -> Index:
     return Index(q=q or "", category=category or "", catalogues=await catalogue.published(conn),
-                 results=await catalogue.search_items(conn, q=q, category=category) if (q or category) else None)
+                 results=await catalogue.search_items(conn, q=q, category=category, cursor=cursor)
+                 if (q or category) else None)
 
 
 async def version_page(conn: asyncpg.Connection, identity: Identity | None, version_id: int) -> VersionPage:

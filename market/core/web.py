@@ -31,6 +31,7 @@ from litestar.utils.scope.state import ScopeState
 
 from market.core import clock, i18n
 from market.core.access import ROLE_NAMES, Identity
+from market.core.keyset import Paged, Window, paged_fields
 from market.core.errors import (
     Conflict,
     Invalid,
@@ -119,6 +120,8 @@ def redirect(location: str, status: int = 303, background: BackgroundTask | None
 # Lists on pages show this many at a time, with `pager` for the way on.
 PAGE_SIZE = 50
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+# Where a keyset-paged list goes on from (market.core.keyset): opaque, from a `next` or `previous` link.
+CursorParam = Annotated[str | None, QueryParameter(max_length=1000)]
 
 
 class Pager(NamedTuple):
@@ -129,6 +132,7 @@ class Pager(NamedTuple):
     total: int
     previous: str | None
     next: str | None
+    estimated: bool = False
 
 
 def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, shown: int) -> Pager:
@@ -140,6 +144,23 @@ def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, 
     return Pager(first=offset + 1 if shown else 0, last=offset + shown, total=total,
                  previous=at(max(0, offset - limit)) if offset else None,
                  next=at(offset + limit) if offset + shown < total else None)
+
+
+def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: int | None = None) -> Pager:
+    """The way through a keyset-paged list (market.core.keyset), from its page (and how many rows it
+    shows) or its window: the same address with the cursor of the page either side, every other
+    parameter (filters, language) kept."""
+    if isinstance(page, Window):
+        shown = len(page.rows)
+        page = Paged(**paged_fields(page))
+
+    def at(cursor: str) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset", "done")]
+        return "?" + urlencode([*params, ("cursor", cursor)])
+    shown = shown or 0
+    return Pager(first=page.first + 1 if shown else 0, last=page.first + shown, total=page.total,
+                 previous=at(page.previous_cursor) if page.previous_cursor else None,
+                 next=at(page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated)
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:

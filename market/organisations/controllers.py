@@ -17,13 +17,13 @@ from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
+    CursorParam,
     Db,
     MaybeUser,
-    Offset,
     User,
     done,
+    keyset_pager,
     page,
-    pager,
     redirect,
     require_confirmation,
 )
@@ -56,10 +56,11 @@ class OrganisationPages(Controller):
     @get("/organisations", opt=PUBLIC_OPT)
     async def directory(self, request: Request, conn: Db,
                         kind: FromQuery[KindFilter | None] = None,
-                        q: Annotated[str | None, QueryParameter(max_length=100)] = None, offset: Offset = 0) -> Response:
-        found = await views.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, offset=offset)
+                        q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+                        cursor: CursorParam = None) -> Response:
+        found = await views.directory(conn, kind=kind, q=q, limit=PAGE_SIZE, cursor=cursor)
         return page(request, "organisations/directory.html", **msgspec.structs.asdict(found),
-                    pager=pager(request, offset, PAGE_SIZE, found.total, len(found.organisations)))
+                    pager=keyset_pager(request, found, len(found.organisations)))
 
     @get("/organisations/new", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def register_form(self, request: Request, conn: Db) -> Response:
@@ -165,9 +166,8 @@ class OrganisationApi(Controller):
                         kind: FromQuery[KindFilter | None] = None,
                         q: Annotated[str | None, QueryParameter(max_length=100)] = None,
                         limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE,
-                        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
-                        ) -> views.Directory:
-        return await views.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
+                        cursor: CursorParam = None) -> views.Directory:
+        return await views.directory(conn, kind=kind, q=q, limit=limit, cursor=cursor)
 
     @post("/organisations", opt=SIGNED_IN_OPT, status_code=201, summary="Register an organisation")
     async def register(self, conn: Db, identity: User,

@@ -12,7 +12,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
-from market.core.db import words
+from market.core.keyset import Column, Filters, Window, fetch, ranked
 from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.organisations import credit_code, workflow
 from market.organisations.models import (
@@ -30,10 +30,6 @@ from market.workflow import step
 _PUBLIC_FIELDS = set(Organisation.__struct_fields__)
 _PRIVATE_FIELDS = set(OrganisationPrivate.__struct_fields__)
 # The directory: verified organisations, the platform left out, by kind and words of the name.
-_LISTED = """
- where status = 'verified' and kind <> 'platform'
-   and ($1::text is null or kind = $1)
-   and ($2::text is null or name_zh ilike '%' || $2 || '%' or name_en ilike '%' || $2 || '%')"""
 
 
 def _public(row: Any) -> Organisation:
@@ -199,17 +195,22 @@ async def change_status(conn: asyncpg.Connection, identity: Identity, organisati
     return moved.target
 
 
+_DIRECTORY_ORDER = (Column("o.kind", "kind", str), Column("o.name_zh", "name_zh", str), Column("o.id", "id", int))
+
+
 async def directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str | None = None,
-                    limit: int = 50, offset: int = 0) -> list[Organisation]:
-    rows = await conn.fetch(f"select * from organisations {_LISTED} order by kind, name_zh limit $3 offset $4",
-                            kind, words(q), limit, offset)
-    return [_public(r) for r in rows]
-
-
-async def count_directory(conn: asyncpg.Connection, *, kind: str | None = None, q: str | None = None) -> int:
-    """How many organisations `directory` lists in all, for its pages."""
-    count: int = await conn.fetchval(f"select count(*) from organisations {_LISTED}", kind, words(q))
-    return count
+                    limit: int = 50, cursor: str | None = None) -> tuple[list[Organisation], Window]:
+    """The directory: verified organisations (the platform left out) by kind, then name; given words,
+    those whose name in either language holds them, an exact name first."""
+    where = Filters()
+    where.add("o.status = 'verified' and o.kind <> 'platform'")
+    if kind:
+        where.add("o.kind = {}", kind)
+    if q and q.strip():
+        where.search("o.name_zh || ' ' || o.name_en", q.strip())
+    window = await fetch(conn, select="o.*", from_="organisations o", filters=where, cursor=cursor, limit=limit,
+                         keyset=ranked(q, ("o.name_zh", "o.name_en"), _DIRECTORY_ORDER, descending=False))
+    return [_public(r) for r in window.rows], window
 
 
 async def bank_account(conn: asyncpg.Connection, organisation_id: int) -> dict[str, str] | None:

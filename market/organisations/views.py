@@ -9,6 +9,7 @@ from market.accounts import services as accounts
 from market.accounts.models import Member
 from market.core.access import Identity
 from market.core.errors import Forbidden
+from market.core.keyset import Paged, paged_fields
 from market.organisations import services as organisations
 from market.organisations import workflow
 from market.organisations.models import Organisation, OrganisationPrivate
@@ -30,14 +31,13 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     actions: list[str] = []
 
 
-class Directory(msgspec.Struct, frozen=True, kw_only=True):
-    """Verified organisations, by kind and words of the name: a stretch of them and how many in all."""
+class Directory(Paged, kw_only=True):
+    """Verified organisations, by kind and words of the name (Chinese or English): a page of them, the
+    places they are in and how many there are in all."""
 
     kind: str | None
     q: str
     organisations: list[Organisation]
-    total: int
-    offset: int
     places: dict[int, Jurisdiction]
 
 
@@ -68,10 +68,10 @@ async def profile(conn: asyncpg.Connection, identity: Identity | None, organisat
 
 
 async def directory(conn: asyncpg.Connection, *, kind: str | None, q: str | None, limit: int,
-                    offset: int) -> Directory:
-    found = await organisations.directory(conn, kind=kind, q=q, limit=limit, offset=offset)
-    return Directory(kind=kind, q=q or "", organisations=found, offset=offset, places=await _places(conn),
-                     total=await organisations.count_directory(conn, kind=kind, q=q))
+                    cursor: str | None) -> Directory:
+    found, window = await organisations.directory(conn, kind=kind, q=q, limit=limit, cursor=cursor)
+    shown = await places.jurisdictions_of(conn, {o.jurisdiction_id for o in found})
+    return Directory(kind=kind, q=q or "", organisations=found, places={j.id: j for j in shown}, **paged_fields(window))
 
 
 async def members(conn: asyncpg.Connection, identity: Identity, organisation_id: int) -> Members:

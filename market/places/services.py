@@ -31,6 +31,13 @@ async def jurisdiction(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisd
     return Jurisdiction(**dict(row)) if row else None
 
 
+async def jurisdictions_of(conn: asyncpg.Connection, ids: set[int]) -> list[Jurisdiction]:
+    """The places a page names, rather than the whole tree."""
+    return [Jurisdiction(**dict(r)) for r in await conn.fetch(
+        "select id, parent_id, level, code, name_zh, name_en from jurisdictions where id = any($1::int[]) order by id",
+        list(ids))]
+
+
 async def communities(conn: asyncpg.Connection) -> list[Jurisdiction]:
     """The communities, where residents live (sign-up lists them)."""
     return [j for j in await jurisdictions(conn) if j.level == "community"]

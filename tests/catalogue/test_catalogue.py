@@ -176,7 +176,7 @@ async def test_drafts_are_private_published_catalogues_public(client, pool, worl
     assert (await client.get(f"/catalogue/versions/{version_id}")).status_code == 404
     assert (await client.get(f"/api/catalogue/versions/{version_id}")).status_code == 404
     assert (await client.get(f"/catalogue/versions/{version_id}/export/csv")).status_code == 404
-    assert (await client.get("/api/catalogue/items?q=助餐")).json() == []
+    assert (await client.get("/api/catalogue/items?q=助餐")).json()["items"] == []
     await act_as(client, pool, client.app.state.settings, world["buyer_staff"].user_id)
     assert (await client.get(f"/catalogue/versions/{version_id}")).status_code == 200
     async with pool.acquire() as conn, conn.transaction():
@@ -185,8 +185,9 @@ async def test_drafts_are_private_published_catalogues_public(client, pool, worl
     page = await client.get(f"/catalogue/versions/{version_id}")
     assert page.status_code == 200 and "助餐服务" in page.text and "¥8.00" in page.text
     found = (await client.get("/api/catalogue/items", params={"q": "助餐"})).json()
-    assert [i["code"] for i in found] == ["01.01.01"]
-    assert [i["code"] for i in (await client.get("/api/catalogue/items?category=08")).json()] == ["08.01.01"]
+    assert [i["code"] for i in found["items"]] == ["01.01.01"] and found["total"] == 1
+    assert [i["code"] for i in (await client.get("/api/catalogue/items?category=08")).json()["items"]] == ["08.01.01"]
+    assert [i["code"] for i in (await client.get("/api/catalogue/items?q=08.01.01")).json()["items"]] == ["08.01.01"]
     export = await client.get(f"/catalogue/versions/{version_id}/export/xlsx")
     assert export.status_code == 200 and files.parse_entries(export.content)[0].code == "01"
 
@@ -258,8 +259,8 @@ async def test_the_catalogue_twins_are_the_pages_views(client, pool, world, bure
         await catalogue.change_status(conn, bureau, version_id, "publish")
     index = (await client.get("/api/catalogue", params={"q": "助餐"})).json()
     assert [c["id"] for c in index["catalogues"]] == [version_id] and index["catalogues"][0]["items"] > 0
-    assert [r["code"] for r in index["results"]] == [i["code"] for i in (await client.get(
-        "/api/catalogue/items", params={"q": "助餐"})).json()]
+    assert [r["code"] for r in index["results"]["items"]] == [i["code"] for i in (await client.get(
+        "/api/catalogue/items", params={"q": "助餐"})).json()["items"]]
     assert (await client.get("/api/catalogue/manage")).status_code == 401
     await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
     assert (await client.get("/api/catalogue/manage")).status_code == 403

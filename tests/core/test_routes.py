@@ -225,7 +225,7 @@ async def test_bad_input_to_every_json_route_gets_a_4xx_with_a_message(client, p
 
 async def test_bad_query_parameters_get_a_4xx(client):
     for url in ("/api/organisations?limit=abc", "/api/organisations?limit=100000", "/api/organisations?kind=bank",
-                "/api/organisations?offset=-1", "/api/organisations?q=" + "x" * 500):
+                "/api/organisations?cursor=not-a-cursor", "/api/organisations?q=" + "x" * 500):
         r = await client.get(url)
         assert r.status_code == 400, url
         assert r.json()["detail"]

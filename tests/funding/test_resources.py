@@ -220,9 +220,11 @@ async def test_the_filters(pool, people, world, published):
     assert await titles(q="专项") == ["养老专项·东坡路", "社工专项·全区"]
     assert await titles(q="%_") == ["通用物资 100%_满意"]  # wildcards are searched for, not obeyed
     assert await titles(q="0%满") == []
-    first = await _titles(pool, None, limit=3)
-    assert len(first) == 3 and await _titles(pool, None, limit=3, offset=3) == [
-        t for t in await titles() if t not in first]
+    async with pool.acquire() as conn:
+        first = await resources.resource_list(conn, None, limit=3)
+        rest = await resources.resource_list(conn, None, limit=3, cursor=first.next_cursor)
+    assert len(first.resources) == 3 and first.more and [r.title for r in rest.resources] == [
+        t for t in await titles() if t not in [r.title for r in first.resources]]
 
 
 async def _need(pool, settings, world, title, description):
@@ -322,7 +324,7 @@ async def test_pages_render_in_both_languages(client, pool, people, world, publi
     await act_as(client, pool, client.app.state.settings, world["funder_admin"].user_id, world.orgs["funder"])
     client.cookies.set("market_lang", lang)
     for path in ("/resources", f"/resources/{resource_id}", "/resources/new", f"/resources/{resource_id}/edit",
-                 f"/resources?kind=money&category=01&place={world.street}&group=children&q=x&offset=50",
+                 f"/resources?kind=money&category=01&place={world.street}&group=children&q=x",
                  "/resources?place=&kind=&category=&group=&funder=&q=", "/lists"):
         r = await client.get(path)
         assert r.status_code == 200 and f'<html lang="{html_lang}">' in r.text, path

@@ -195,14 +195,14 @@ async def test_drafts_are_private_published_calls_public(client, pool, world, pr
     call_id = await _create(pool, bureau, call_input(project))
     for url in (f"/calls/{call_id}", f"/api/calls/{call_id}"):
         assert (await client.get(url)).status_code == 404
-    assert (await client.get("/api/calls")).json() == []
+    assert (await client.get("/api/calls")).json()["items"] == []
     await act_as(client, pool, settings, world["other_provider_admin"].user_id)
     assert (await client.get(f"/api/calls/{call_id}")).status_code == 404
     await _publish(pool, bureau, call_id)
     client.cookies.delete("market_session")
     page = await client.get(f"/calls/{call_id}")
     assert page.status_code == 200 and "东坡路社区上门助浴服务采购" in page.text and "¥150,000.00" in page.text
-    listed = (await client.get("/api/calls")).json()
+    listed = (await client.get("/api/calls")).json()["items"]
     assert [c["id"] for c in listed] == [call_id] and listed[0]["status"] == "open"
     assert [c["name_zh"] for c in listed[0]["criteria"]] == [c.name_zh for c in call_input(project).criteria]
 

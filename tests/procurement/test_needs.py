@@ -194,8 +194,8 @@ async def test_a_project_from_two_needs(client, pool, world, published):
         need = (await client.get(f"/api/needs/{need_id}")).json()
         assert need["status"] == "approved" and need["project_id"] == project["id"]
     listed = (await client.get(f"/api/projects?place={world.street}")).json()
-    assert [p["id"] for p in listed] == [project["id"]]
-    assert (await client.get(f"/api/projects?place={world.other_community}")).json() == []
+    assert [p["id"] for p in listed["items"]] == [project["id"]] and listed["total"] == 1
+    assert (await client.get(f"/api/projects?place={world.other_community}")).json()["items"] == []
 
 
 async def test_a_project_must_be_for_an_item_of_the_catalogue_in_force(pool, settings, world, published):
@@ -232,7 +232,7 @@ async def test_needs_list_filters(client, pool, world):
     b = await raise_(pool, settings, world, community_id=world.other_community, title="青年路社区缺少儿童活动场地")
     await pool.execute("update needs set status = 'declined' where id = $1", b)
     def ids(r):
-        return [n["id"] for n in r.json()]
+        return [n["id"] for n in r.json()["items"]]
     assert set(ids(await client.get("/api/needs"))) == {a, b}
     assert ids(await client.get("/api/needs?status=open")) == [a]
     assert ids(await client.get(f"/api/needs?place={world.other_community}")) == [b]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import asyncpg
 from litestar import Controller, Request, Response, get, post, put
@@ -15,7 +14,7 @@ from market.core.forms import form_step
 from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
-from market.core.web import Db, MaybeUser, User, form_data, page, redirect
+from market.core.web import PAGE_SIZE, CursorParam, Db, MaybeUser, User, form_data, keyset_pager, page, redirect
 from market.funding.resources import services as resources
 from market.funding.resources.models import (
     BENEFICIARY_GROUP_NAMES,
@@ -37,8 +36,6 @@ Category = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}$")]
 Funder = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
-PAGE_SIZE = 50
 # The page's filter form sends "any" as an empty value, which the API's types rightly refuse.
 AnyKind = Annotated[str | None, QueryParameter(pattern=f"^({'|'.join(RESOURCE_KIND_NAMES)})?$")]
 AnyCategory = Annotated[str | None, QueryParameter(pattern=r"^([0-9]{2})?$")]
@@ -88,21 +85,15 @@ class ResourcePages(Controller):
     @get("/resources", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, identity: MaybeUser, kind: AnyKind = None,
                     category: AnyCategory = None, place: AnyPlace = None, group: AnyGroup = None,
-                    funder: AnyFunder = None, q: Query = None, offset: Offset = 0) -> Response:
+                    funder: AnyFunder = None, q: Query = None, cursor: CursorParam = None) -> Response:
         filters = {"kind": kind or "", "category": category or "", "place": int(place) if place else None,
                    "group": group or "", "funder": int(funder) if funder else None, "q": q or ""}
         view = await resources.resource_list(
             conn, identity, kind=kind or None, category=category or None, place=filters["place"], group=group or None,
-            funder=filters["funder"], q=q, limit=PAGE_SIZE, offset=offset)
-        query = {k: v for k, v in filters.items() if v}
-
-        def at(start: int) -> str:
-            return "/resources?" + urlencode({**query, **({"offset": start} if start else {})})
-
+            funder=filters["funder"], q=q, limit=PAGE_SIZE, cursor=cursor)
         return page(request, "funding/resources.html", resources=view.resources, filters=filters,
-                    next_url=at(offset + PAGE_SIZE) if view.more else None,
-                    previous_url=at(max(offset - PAGE_SIZE, 0)) if offset else None,
-                    can_list=view.can_list, **await _names(conn))
+                    pager=keyset_pager(request, view, len(view.resources)), can_list=view.can_list,
+                    **await _names(conn))
 
     async def _detail_context(self, conn: asyncpg.Connection, identity: Identity | None,
                               resource_id: int) -> dict[str, Any]:
@@ -176,9 +167,9 @@ class ResourceApi(Controller):
          summary="The resources list (资源清单): what funders offer, whether more follow, and whether you may list one")
     async def index(self, conn: Db, identity: MaybeUser, kind: FromQuery[ResourceKind | None] = None,
                     category: Category = None, place: Place = None, group: FromQuery[BeneficiaryGroup | None] = None,
-                    funder: Funder = None, q: Query = None, limit: Limit = 50, offset: Offset = 0) -> ResourceList:
+                    funder: Funder = None, q: Query = None, limit: Limit = 50, cursor: CursorParam = None) -> ResourceList:
         return await resources.resource_list(conn, identity, kind=kind, category=category, place=place, group=group,
-                                             funder=funder, q=q, limit=limit, offset=offset)
+                                             funder=funder, q=q, limit=limit, cursor=cursor)
 
     @post("/resources", opt=EDITORS_OPT, status_code=201, summary="List a resource (a funder's administrators and staff)")
     async def create(self, conn: Db, identity: User, data: JSONBody[ResourceInput]) -> Resource:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.core.money import Fen
 
 ResourceKind = Literal["money", "goods", "venue", "volunteer_hours"]
@@ -78,9 +79,9 @@ class ResourceView(Resource, frozen=True, kw_only=True):
     editable: bool = False
 
 
-class ResourceList(msgspec.Struct, frozen=True, kw_only=True):
-    """The resources list page: one page of entries as the reader may see them, whether more follow,
-    and whether the reader may list a resource."""
+class ResourceList(Paged, kw_only=True):
+    """The resources list page: one page of entries as the reader may see them, whether more follow
+    (and the cursors either side), and whether the reader may list a resource."""
 
     resources: list[Resource]
     more: bool

@@ -12,7 +12,7 @@ Empty preferences mean "any": no categories is any category, no places is anywhe
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -21,7 +21,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock, i18n
 from market.core.access import Identity
-from market.core.db import words
+from market.core.keyset import Column, Filters, Window, fetch, paged_fields, ranked
 from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_
 from market.funding.resources.models import (
@@ -193,43 +193,63 @@ def is_editable_by(identity: Identity | None, resource: Resource) -> bool:
             and resource.withdrawn_at is None)
 
 
-async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None = None,
-                         category: str | None = None, place: int | None = None, group: str | None = None,
-                         funder: int | None = None, q: str | None = None, limit: int = 50,
-                         offset: int = 0) -> list[Resource]:
+_RESOURCE_ORDER = (Column("(r.withdrawn_at is null)", "current", bool), Column("r.created_at", "created_at", datetime),
+                   Column("r.id", "id", int))
+
+
+async def _page(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None, category: str | None,
+                place: int | None, group: str | None, funder: int | None, q: str | None, limit: int,
+                cursor: str | None, counted: bool) -> tuple[list[Resource], Window]:
     """The list as this person may see it: current public entries, plus all of their own
-    organisation's (private, withdrawn or ended ones too), plus private ones for platform admins.
-    A filter by category, place or group keeps the entries that name it and those open to any."""
-    places = None
+    organisation's (private, withdrawn or ended ones too), plus private ones for platform admins;
+    those still offered first, then the newest. A filter by category, place or group keeps the
+    entries that name it and those open to any."""
+    where = Filters()
+    current = f"r.withdrawn_at is null and (r.available_until is null or r.available_until >= {where.arg(_today())})"
+    if not (identity and identity.is_platform_admin):
+        current += " and not r.private"
+    if identity and identity.org_id:
+        where.add(f"(r.funder_id = {{}} or {current})", identity.org_id)
+    else:
+        where.clauses.append(current)
+    if kind:
+        where.add("r.kind = {}", kind)
+    if category:
+        where.add("(cardinality(r.categories) = 0 or {} = any(r.categories))", category)
     if place is not None:
         places = list({*await ancestors(conn, place), *await within(conn, place)})
-    search = words(q)
-    rows = await conn.fetch(
-        _VIEW + """
-         where (r.funder_id = $1
-                or r.withdrawn_at is null and (not r.private or $2)
-                   and (r.available_until is null or r.available_until >= $3))
-           and ($4::text is null or r.kind = $4)
-           and ($5::text is null or cardinality(r.categories) = 0 or $5 = any(r.categories))
-           and ($6::int[] is null or cardinality(r.jurisdiction_ids) = 0 or r.jurisdiction_ids && $6)
-           and ($7::text is null or cardinality(r.beneficiary_groups) = 0 or $7 = any(r.beneficiary_groups))
-           and ($8::bigint is null or r.funder_id = $8)
-           and ($9::text is null or r.title ilike '%' || $9 || '%')
-         order by r.withdrawn_at is not null, r.created_at desc, r.id desc
-         limit $10 offset $11""",
-        identity.org_id if identity else None, bool(identity and identity.is_platform_admin), _today(), kind,
-        category, places, group, funder, search, limit, offset)
-    return [_view(r) for r in rows]
+        where.add("(cardinality(r.jurisdiction_ids) = 0 or r.jurisdiction_ids && {}::int[])", places)
+    if group:
+        where.add("(cardinality(r.beneficiary_groups) = 0 or {} = any(r.beneficiary_groups))", group)
+    if funder is not None:
+        where.add("r.funder_id = {}", funder)
+    if q and q.strip():
+        where.search("r.title || ' ' || r.description", q.strip())
+    window = await fetch(conn, select="r.*, o.name_zh as funder_name_zh, o.name_en as funder_name_en",
+                         from_="resources r join organisations o on o.id = r.funder_id", count_from="resources r",
+                         filters=where, keyset=ranked(q, ("r.title",), _RESOURCE_ORDER), cursor=cursor, limit=limit,
+                         counted=counted)
+    return [_view(r) for r in window.rows], window
+
+
+async def list_resources(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None = None,
+                         category: str | None = None, place: int | None = None, group: str | None = None,
+                         funder: int | None = None, q: str | None = None, limit: int = 50) -> list[Resource]:
+    """The first entries of the list as this person may see it (see _page), for a glimpse of it."""
+    found, _ = await _page(conn, identity, kind=kind, category=category, place=place, group=group, funder=funder, q=q,
+                           limit=limit, cursor=None, counted=False)
+    return found
 
 
 async def resource_list(conn: asyncpg.Connection, identity: Identity | None, *, kind: str | None = None,
                         category: str | None = None, place: int | None = None, group: str | None = None,
                         funder: int | None = None, q: str | None = None, limit: int = 50,
-                        offset: int = 0) -> ResourceList:
-    """The list page: `limit` entries from `offset` (see list_resources), and whether more follow."""
-    found = await list_resources(conn, identity, kind=kind, category=category, place=place, group=group,
-                                 funder=funder, q=q, limit=limit + 1, offset=offset)
-    return ResourceList(resources=found[:limit], more=len(found) > limit, can_list=_editor(identity))
+                        cursor: str | None = None) -> ResourceList:
+    """The list page: `limit` entries beyond the cursor (see _page), whether more follow, and the way on."""
+    found, window = await _page(conn, identity, kind=kind, category=category, place=place, group=group, funder=funder,
+                                q=q, limit=limit, cursor=cursor, counted=True)
+    return ResourceList(resources=found, more=window.next is not None, can_list=_editor(identity),
+                        **paged_fields(window))
 
 
 async def resource_view(conn: asyncpg.Connection, identity: Identity | None, resource_id: int) -> ResourceView:

@@ -16,13 +16,14 @@ from market.core.i18n import N_
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
+    CursorParam,
     Db,
     MaybeUser,
     User,
     done,
     form_data,
+    keyset_pager,
     page,
-    pager,
     redirect,
     require_confirmation,
 )
@@ -41,6 +42,7 @@ from market.procurement.calls.models import (
     AnswerInput,
     Call,
     CallInput,
+    CallPage,
     ProcedureType,
     Question,
     QuestionInput,
@@ -58,7 +60,7 @@ ObjectionAction = Literal["uphold", "reject"]
 Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+Query = Annotated[str | None, QueryParameter(max_length=100)]
 
 
 def _shown(view: CallView) -> dict[str, Any]:
@@ -81,14 +83,12 @@ class CallPages(Controller):
 
     @get("/calls", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None,
-                    offset: Offset = 0) -> Response:
+                    q: Query = None, cursor: CursorParam = None) -> Response:
         places = await place_tree.within(conn, place) if place else None
-        found = await calls.list_calls(conn, places=places, procedure=procedure, limit=PAGE_SIZE, offset=offset)
-        return page(request, "procurement/calls.html", calls=found,
-                    pager=pager(request, offset, PAGE_SIZE, await calls.count_calls(conn, places=places,
-                                                                                    procedure=procedure), len(found)),
+        found = await calls.call_page(conn, places=places, procedure=procedure, q=q, cursor=cursor, limit=PAGE_SIZE)
+        return page(request, "procurement/calls.html", calls=found.items, pager=keyset_pager(request, found, len(found.items)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
-                    filters={"place": place, "procedure": procedure or ""},
+                    filters={"place": place, "procedure": procedure or "", "q": q or ""},
                     places=await place_tree.jurisdictions(conn))
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
@@ -223,10 +223,10 @@ class CallApi(Controller):
         return await calls.procedure_types(conn)
 
     @get("/calls", opt=PUBLIC_OPT, summary="Published calls")
-    async def index(self, conn: Db, place: Place = None, procedure: Procedure = None, limit: Limit = 50,
-                    offset: Offset = 0) -> list[Call]:
+    async def index(self, conn: Db, place: Place = None, procedure: Procedure = None, q: Query = None,
+                    limit: Limit = 50, cursor: CursorParam = None) -> CallPage:
         places = await place_tree.within(conn, place) if place else None
-        return await calls.list_calls(conn, places=places, procedure=procedure, limit=limit, offset=offset)
+        return await calls.call_page(conn, places=places, procedure=procedure, q=q, cursor=cursor, limit=limit)
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT,
          summary="A call as its page shows it: the call, its award, questions, objections, and what you may do")

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.evaluation.models import Criterion
 from market.procurement.needs.models import Id
 
@@ -80,6 +81,12 @@ class Call(msgspec.Struct, frozen=True, kw_only=True):
     fail_reason: str = ""
     status: str
     criteria: list[Criterion] = []
+
+
+class CallPage(Paged, kw_only=True):
+    """A page of the published calls."""
+
+    items: list[Call]
 
 
 class ProcedureType(msgspec.Struct, frozen=True):

@@ -17,11 +17,13 @@ from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import format_datetime
+from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
 from market.evaluation.models import Criterion
 from market.notifications import services as notifications
 from market.procurement.calls.models import (
     Call,
     CallInput,
+    CallPage,
     ProcedureType,
     Revision,
 )
@@ -42,11 +44,6 @@ _CRITERION = ("position", "name_zh", "name_en", "weight", "min_score", "is_price
 _CALL = """select * from calls where id = $1"""
 _CALL_FOR_UPDATE = """select * from calls where id = $1 for update"""
 _CANCEL = """update calls set cancelled_at = market_now(), cancel_reason = $1 where id = $2"""
-_COUNT_CALLS = """select count(*) from calls c
-  join projects p on p.id = c.project_id
- where c.published_at is not null
-   and ($1::int[] is null or p.jurisdiction_id = any($1))
-   and ($2::text is null or c.procedure_type = $2)"""
 _CRITERIA = """select position, name_zh, name_en, weight, min_score, is_price from call_criteria where call_id = $1
  order by position"""
 _DELETE_CRITERIA = """delete from call_criteria where call_id = $1"""
@@ -63,13 +60,6 @@ _INSERT_CRITERIA = """insert into call_criteria (call_id, position, name_zh, nam
 values ($1, $2, $3, $4, $5, $6, $7)"""
 _INSERT_REVISION = """insert into call_revisions (call_id, revision, changed_by, changes, deadline_moved_to)
 values ($1, $2, $3, $4, $5)"""
-_LIST_CALLS = """select c.* from calls c
-  join projects p on p.id = c.project_id
- where c.published_at is not null
-   and ($1::int[] is null or p.jurisdiction_id = any($1))
-   and ($2::text is null or c.procedure_type = $2)
- order by c.published_at desc
- limit $3 offset $4"""
 _PROCEDURE_TYPE = """select * from procedure_types where code = $1"""
 _PROCEDURE_TYPES = """select * from procedure_types order by position"""
 _PUBLISH = """update calls set published_at = $1, questions_close_at = $2, deadline_at = $3
@@ -382,21 +372,30 @@ async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int
                organisation=identity.org_id, write=write, after={"reason": reason.strip()})
 
 
-async def list_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
-                     limit: int = 50, offset: int = 0) -> list[Call]:
-    rows = await conn.fetch(_LIST_CALLS, places, procedure, limit, offset)
+_CALL_ORDER = (Column("c.published_at", "published_at", datetime), Column("c.id", "id", int))
+
+
+async def call_page(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
+                    q: str | None = None, cursor: str | None = None, limit: int = 50) -> CallPage:
+    """The published calls, newest first, each with its criteria (one query for the page's calls);
+    each filter given narrows them."""
+    where = Filters()
+    where.add("c.published_at is not null")
+    if places is not None:
+        where.add("c.project_id in (select id from projects where jurisdiction_id = any({}::int[]))", places)
+    if procedure:
+        where.add("c.procedure_type = {}", procedure)
+    if q and q.strip():
+        where.search("c.title_zh || ' ' || c.title_en || ' ' || c.description", q.strip())
+    window = await fetch(conn, select="c.*", from_="calls c", filters=where, cursor=cursor, limit=limit,
+                         keyset=ranked(q, ("c.title_zh", "c.title_en"), _CALL_ORDER))
     criteria: dict[int, list[Criterion]] = {}
     for r in await conn.fetch("select call_id, position, name_zh, name_en, weight, min_score, is_price "
                               "from call_criteria where call_id = any($1) order by call_id, position",
-                              [r["id"] for r in rows]):
+                              [r["id"] for r in window.rows]):
         criteria.setdefault(r["call_id"], []).append(Criterion(*(r[k] for k in _CRITERION)))
-    return [Call(**{k: r[k] for k in _CALL_FIELDS}, status=status_of(r), criteria=criteria.get(r["id"], []))
-            for r in rows]
-
-
-async def count_calls(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None) -> int:
-    """How many calls `list_calls` lists in all, for its pages."""
-    return await conn.fetchval(_COUNT_CALLS, places, procedure)
+    return CallPage(items=[Call(**{k: r[k] for k in _CALL_FIELDS}, status=status_of(r),
+                                criteria=criteria.get(r["id"], [])) for r in window.rows], **paged_fields(window))
 
 
 async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:

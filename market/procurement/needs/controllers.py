@@ -15,12 +15,13 @@ from market.core.i18n import N_
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
+    CursorParam,
     Db,
     MaybeUser,
     User,
     form_data,
+    keyset_pager,
     page,
-    pager,
     redirect,
 )
 from market.places.services import jurisdictions
@@ -30,8 +31,10 @@ from market.procurement.needs.models import (
     Decision,
     Need,
     NeedInput,
+    NeedPage,
     Project,
     ProjectInput,
+    ProjectPage,
 )
 from market.procurement.needs.views import (
     NeedView,
@@ -50,7 +53,6 @@ Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Category = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 async def _context(conn: asyncpg.Connection) -> dict[str, Any]:
@@ -64,11 +66,11 @@ class NeedPages(Controller):
 
     @get("/needs", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, place: Place = None, status: FromQuery[NeedStatus | None] = None,
-                    category: Category = None, q: Query = None, offset: Offset = 0) -> Response:
-        found = await service.list_needs(conn, jurisdiction_id=place, status=status, category=category, q=q,
-                                         limit=PAGE_SIZE, offset=offset)
-        total = await service.count_needs(conn, jurisdiction_id=place, status=status, category=category, q=q)
-        return page(request, "procurement/needs.html", needs=found, pager=pager(request, offset, PAGE_SIZE, total, len(found)),
+                    category: Category = None, q: Query = None, cursor: CursorParam = None) -> Response:
+        found = await service.need_page(conn, jurisdiction_id=place, status=status, category=category, q=q,
+                                        cursor=cursor, limit=PAGE_SIZE)
+        return page(request, "procurement/needs.html", needs=found.items,
+                    pager=keyset_pager(request, found, len(found.items)),
             filters={"place": place, "status": status, "category": category or "", "q": q or ""},
             **await _context(conn))
 
@@ -123,14 +125,13 @@ class ProjectPages(Controller):
 
     @get("/projects", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, place: Place = None, category: Category = None,
-                    offset: Offset = 0) -> Response:
-        projects = await service.list_projects(conn, jurisdiction_id=place, category=category, limit=PAGE_SIZE,
-                                               offset=offset)
-        total = await service.count_projects(conn, jurisdiction_id=place, category=category)
-        entries = await service.entries_of(conn, [p.catalogue_entry_id for p in projects])
-        return page(request, "procurement/projects.html", projects=projects, entries=entries,
-                    pager=pager(request, offset, PAGE_SIZE, total, len(projects)),
-                    filters={"place": place, "category": category or ""}, **await _context(conn))
+                    q: Query = None, cursor: CursorParam = None) -> Response:
+        found = await service.project_page(conn, jurisdiction_id=place, category=category, q=q, cursor=cursor,
+                                           limit=PAGE_SIZE)
+        entries = await service.entries_of(conn, [p.catalogue_entry_id for p in found.items])
+        return page(request, "procurement/projects.html", projects=found.items, entries=entries,
+                    pager=keyset_pager(request, found, len(found.items)),
+                    filters={"place": place, "category": category or "", "q": q or ""}, **await _context(conn))
 
     @get("/projects/{project_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, project_id: FromPath[int]) -> Response:
@@ -178,9 +179,9 @@ class NeedApi(Controller):
 
     @get("/needs", opt=PUBLIC_OPT, summary="The needs list (需求清单)")
     async def needs(self, conn: Db, place: Place = None, status: FromQuery[NeedStatus | None] = None, category: Category = None,
-                    q: Query = None, limit: Limit = 50, offset: Offset = 0) -> list[Need]:
-        return await service.list_needs(conn, jurisdiction_id=place, status=status, category=category, q=q,
-                                        limit=limit, offset=offset)
+                    q: Query = None, limit: Limit = 50, cursor: CursorParam = None) -> NeedPage:
+        return await service.need_page(conn, jurisdiction_id=place, status=status, category=category, q=q,
+                                       cursor=cursor, limit=limit)
 
     @post("/needs", opt=SIGNED_IN_OPT, status_code=201, summary="Raise a need")
     async def raise_need(self, conn: Db, identity: User, data: JSONBody[NeedInput]) -> Need:
@@ -201,9 +202,10 @@ class NeedApi(Controller):
         return {"status": await service.change_need(conn, identity, need_id, action, data)}
 
     @get("/projects", opt=PUBLIC_OPT, summary="The project list (项目清单)")
-    async def projects(self, conn: Db, place: Place = None, category: Category = None, limit: Limit = 50,
-                       offset: Offset = 0) -> list[Project]:
-        return await service.list_projects(conn, jurisdiction_id=place, category=category, limit=limit, offset=offset)
+    async def projects(self, conn: Db, place: Place = None, category: Category = None, q: Query = None,
+                       limit: Limit = 50, cursor: CursorParam = None) -> ProjectPage:
+        return await service.project_page(conn, jurisdiction_id=place, category=category, q=q, cursor=cursor,
+                                          limit=limit)
 
     @post("/projects", opt=BUYERS_OPT, status_code=201, summary="Approve a project (立项) from needs")
     async def create_project(self, conn: Db, identity: User, data: JSONBody[ProjectInput]) -> Project:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 
 Urgency = Literal["low", "normal", "high", "urgent"]
 URGENCY_NAMES = {"low": N_("low"), "normal": N_("normal"), "high": N_("high"), "urgent": N_("urgent")}
@@ -41,6 +42,12 @@ class Need(msgspec.Struct, frozen=True, kw_only=True):
     project_id: int | None = None
 
 
+class NeedPage(Paged, kw_only=True):
+    """A page of the needs list (需求清单)."""
+
+    items: list[Need]
+
+
 class Decision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
 
@@ -69,6 +76,12 @@ class Project(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     created_at: datetime
     need_ids: list[int] = []
+
+
+class ProjectPage(Paged, kw_only=True):
+    """A page of the project list (项目清单)."""
+
+    items: list[Project]
 
 
 class Entry(msgspec.Struct, frozen=True, kw_only=True):

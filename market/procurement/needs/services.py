@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -17,8 +18,8 @@ import asyncpg
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import Identity
-from market.core.db import words
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
 from market.places.services import ancestors, district_of, within
 from market.procurement.needs import workflow
 from market.procurement.needs.models import (
@@ -26,8 +27,10 @@ from market.procurement.needs.models import (
     Entry,
     Need,
     NeedInput,
+    NeedPage,
     Project,
     ProjectInput,
+    ProjectPage,
 )
 from market.workflow import Transition, step
 
@@ -45,17 +48,6 @@ _CATALOGUE_ITEMS_FOR_DISTRICT = """select e.* from catalogue_entries e
   join organisations o on o.id = v.buyer_id and o.subtype = 'bureau' and o.status = 'verified'
  where e.level = 'item' and o.jurisdiction_id = $1
  order by e.position"""
-_COUNT_NEEDS = """select count(*) from needs n
-  left join catalogue_entries e on e.id = n.suggested_entry_id
- where ($1::text is null or n.status = $1)
-   and ($2::int[] is null or n.community_id = any($2))
-   and ($3::text is null or e.code like $3 || '.%')
-   and ($4::text is null or n.title ilike '%' || $4 || '%' or n.description ilike '%' || $4 || '%')"""
-_COUNT_PROJECTS = """select count(*) from projects p
-  join catalogue_entries e on e.id = p.catalogue_entry_id
- where ($1::int[] is null or p.jurisdiction_id = any($1))
-   and ($2::text is null or e.code like $2 || '.%')
-   and ($3::text is null or p.status = $3)"""
 _COUNT_SUPPORT = """update needs set supporters = supporters + 1 where id = $1"""
 _INSERT_NEED = """insert into needs (raised_by, raised_for, community_id, title, description, beneficiaries, beneficiary_count,
                    urgency, suggested_entry_id)
@@ -68,24 +60,6 @@ values ($1, $2, $3, $4, $5, $6, $7,
         $8, $9)
 returning id"""
 _LINK_NEED = """insert into project_needs (project_id, need_id) values ($1, $2)"""
-_LIST_NEEDS = """select n.*, pn.project_id from needs n
-  left join project_needs pn on pn.need_id = n.id
-  left join catalogue_entries e on e.id = n.suggested_entry_id
- where ($1::text is null or n.status = $1)
-   and ($2::int[] is null or n.community_id = any($2))
-   and ($3::text is null or e.code like $3 || '.%')
-   and ($4::text is null or n.title ilike '%' || $4 || '%' or n.description ilike '%' || $4 || '%')
- order by n.status = 'open' desc, n.supporters desc, n.created_at desc
- limit $5 offset $6"""
-_LIST_PROJECTS = """select p.*, coalesce((select array_agg(need_id order by need_id) from project_needs where project_id = p.id), '{}')
-       as need_ids
-  from projects p
-  join catalogue_entries e on e.id = p.catalogue_entry_id
- where ($1::int[] is null or p.jurisdiction_id = any($1))
-   and ($2::text is null or e.code like $2 || '.%')
-   and ($3::text is null or p.status = $3)
- order by p.created_at desc
- limit $4 offset $5"""
 _NEED = """select n.*, pn.project_id from needs n left join project_needs pn on pn.need_id = n.id where n.id = $1"""
 _NEED_FOR_UPDATE = """select * from needs where id = $1 for update"""
 _PROJECT = """select p.*, coalesce((select array_agg(need_id order by need_id) from project_needs where project_id = p.id), '{}')
@@ -247,12 +221,45 @@ async def change_need(conn: asyncpg.Connection, identity: Identity, need_id: int
     return await _step(conn, identity, row, action, data.reason)
 
 
+async def _place_filter(conn: asyncpg.Connection, where: Filters, column: str, jurisdiction_id: int | None) -> None:
+    """Rows of the place and every place below it: one community is an equality its index serves."""
+    if jurisdiction_id:
+        places = await within(conn, jurisdiction_id)
+        if len(places) == 1:
+            where.add(f"{column} = {{}}", places[0])
+        else:
+            where.add(f"{column} = any({{}}::int[])", places)
+
+
+_NEED_ORDER = (Column("(n.status = 'open')", "open", bool), Column("n.supporters", "supporters", int), Column("n.created_at", "created_at", datetime),
+               Column("n.id", "id", int))
+
+
+async def need_page(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, status: str | None = None,
+                    category: str | None = None, q: str | None = None, cursor: str | None = None, limit: int = 50,
+                    counted: bool = True) -> NeedPage:
+    """The needs list (需求清单): open first, then the most supported, then the newest; each filter
+    given narrows it, on the indexes of migration 0040."""
+    where = Filters()
+    if status:
+        where.add("n.status = {}", status)
+    await _place_filter(conn, where, "n.community_id", jurisdiction_id)
+    if category:
+        where.add("n.suggested_entry_id in (select id from catalogue_entries where code like {} || '.%')", category)
+    if q and q.strip():
+        where.search("n.title || ' ' || n.description", q.strip())
+    # With one status the first column is the same for all: the status's own index serves the rest.
+    order = ranked(q, ("n.title",), _NEED_ORDER[1:] if status else _NEED_ORDER)
+    window = await fetch(conn, select="n.*, pn.project_id", from_="needs n left join project_needs pn on pn.need_id = n.id",
+                         count_from="needs n", filters=where, keyset=order, cursor=cursor, limit=limit, counted=counted)
+    return NeedPage(items=[_need(r) for r in window.rows], **paged_fields(window))
+
+
 async def list_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, status: str | None = None,
-                     category: str | None = None, q: str | None = None, limit: int = 50,
-                     offset: int = 0) -> list[Need]:
-    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    rows = await conn.fetch(_LIST_NEEDS, status, places, category, words(q), limit, offset)
-    return [_need(r) for r in rows]
+                     category: str | None = None, limit: int = 50) -> list[Need]:
+    """The first needs of the list, for a glimpse of it (the portal's lists)."""
+    return (await need_page(conn, jurisdiction_id=jurisdiction_id, status=status, category=category, limit=limit,
+                            counted=False)).items
 
 
 async def create_project(conn: asyncpg.Connection, identity: Identity, data: ProjectInput) -> int:
@@ -298,25 +305,34 @@ async def get_project(conn: asyncpg.Connection, project_id: int) -> Project:
     return _project(row)
 
 
-async def count_needs(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, status: str | None = None,
-                      category: str | None = None, q: str | None = None) -> int:
-    """How many needs `list_needs` lists in all, for its pages."""
-    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    return await conn.fetchval(_COUNT_NEEDS, status, places, category, (q or "").strip() or None)
+_PROJECT_ORDER = (Column("p.created_at", "created_at", datetime), Column("p.id", "id", int))
 
 
-async def count_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None,
-                         category: str | None = None, status: str | None = None) -> int:
-    """How many projects `list_projects` lists in all, for its pages."""
-    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    return await conn.fetchval(_COUNT_PROJECTS, places, category, status)
+async def project_page(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, category: str | None = None,
+                       status: str | None = None, q: str | None = None, cursor: str | None = None, limit: int = 50,
+                       counted: bool = True) -> ProjectPage:
+    """The project list (项目清单): newest first; each filter given narrows it."""
+    where = Filters()
+    await _place_filter(conn, where, "p.jurisdiction_id", jurisdiction_id)
+    if category:
+        where.add("p.catalogue_entry_id in (select id from catalogue_entries where code like {} || '.%')", category)
+    if status:
+        where.add("p.status = {}", status)
+    if q and q.strip():
+        where.search("p.title_zh || ' ' || p.title_en || ' ' || p.description", q.strip())
+    window = await fetch(
+        conn, select="p.*, coalesce((select array_agg(need_id order by need_id) from project_needs where project_id = p.id),"
+                     " '{}') as need_ids",
+        from_="projects p", filters=where, keyset=ranked(q, ("p.title_zh", "p.title_en"), _PROJECT_ORDER),
+        cursor=cursor, limit=limit, counted=counted)
+    return ProjectPage(items=[_project(r) for r in window.rows], **paged_fields(window))
 
 
 async def list_projects(conn: asyncpg.Connection, *, jurisdiction_id: int | None = None, category: str | None = None,
-                        status: str | None = None, limit: int = 50, offset: int = 0) -> list[Project]:
-    places = await within(conn, jurisdiction_id) if jurisdiction_id else None
-    rows = await conn.fetch(_LIST_PROJECTS, places, category, status, limit, offset)
-    return [_project(r) for r in rows]
+                        status: str | None = None, limit: int = 50) -> list[Project]:
+    """The newest projects of the list, for a glimpse of it or a choice among them."""
+    return (await project_page(conn, jurisdiction_id=jurisdiction_id, category=category, status=status, limit=limit,
+                               counted=False)).items
 
 
 async def catalogue_items_for(conn: asyncpg.Connection, jurisdiction_id: int) -> list[dict[str, Any]]:
