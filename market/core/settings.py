@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_address_max_failures: Positive = 30
     db_pool_min: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max: Positive = 10
+    statements_file: str | None = None
 
     storage_backend: StorageBackend = "local"
     storage_dir: str | None = None
@@ -119,6 +120,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
                                           "to any accounts, before it must wait out the lock time (default 30)"),
     "MARKET_DB_POOL_MIN": ("db_pool_min", "database connections kept open per process (default 1)"),
     "MARKET_DB_POOL_MAX": ("db_pool_max", "most database connections per process (default 10)"),
+    "MARKET_STATEMENTS_FILE": ("statements_file", "benchmarks only (`market bench api`): each response says how "
+                               "many statements it ran (x-statements) and they are appended, with their "
+                               "arguments, to this file; unset (default) records nothing"),
     "MARKET_STORAGE_BACKEND": ("storage_backend", "local (default) or s3"),
     "MARKET_STORAGE_DIR": ("storage_dir", "local backend directory (default $MARKET_DATA_DIR/files)"),
     "MARKET_S3_BUCKET": ("s3_bucket", "S3 bucket (default market)"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 import re
 import secrets
 import time
@@ -29,7 +30,7 @@ from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from market.core import clock, i18n
+from market.core import clock, db, i18n
 from market.core.access import ROLE_NAMES, Identity
 from market.core.errors import (
     Conflict,
@@ -366,11 +367,17 @@ class RequestContextMiddleware(ASGIMiddleware):
 
         started = time.perf_counter()
         status_holder: dict[str, int] = {}
+        recording = app_state.settings.statements_file
+        if recording:
+            db.recorded.set([])
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 headers = MutableScopeHeaders.from_message(message)
+                if recording:
+                    await asyncio.sleep(0)  # the query loggers asyncpg has scheduled run first
+                    headers["x-statements"] = str(db.statement_count(db.recorded.get() or []))
                 headers["x-request-id"] = request_id
                 headers.setdefault("content-language", i18n.HTML_LANG[locale])
                 headers.setdefault("x-content-type-options", "nosniff")
@@ -386,6 +393,17 @@ class RequestContextMiddleware(ASGIMiddleware):
         finally:
             log.info("request", method=scope.get("method"), path=scope.get("path"),
                      status=status_holder.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
+            if recording:
+                await asyncio.sleep(0)
+                _keep_statements(recording, scope, db.recorded.get() or [])
+
+
+def _keep_statements(path: str, scope: Scope, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """One request's statements for `market bench api`, which replays them straight through asyncpg.
+    Pickle keeps the arguments' types (dates, lists) as asyncpg needs them; the file is the bench's own."""
+    target = scope.get("path", "") + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
+    with open(path, "ab") as out:
+        pickle.dump((scope.get("method"), target, statements), out)
 
 
 IDEMPOTENCY_FIELD = "_idem"
