@@ -144,19 +144,28 @@ def statement_count(statements: list[tuple[str, tuple[object, ...]]]) -> int:
                for sql, args in statements)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection needs on its way back to the pool: nothing beyond what asyncpg always does
+    (roll back a transaction left open). Its default reset (unlock advisory locks, close cursors,
+    UNLISTEN, RESET ALL) is 4 statements after every request for state the app never leaves on a
+    pooled connection: it sets no session settings, locks only with pg_advisory_xact_lock, declares
+    cursors only inside transactions, and listens on connections of its own (fair boards)."""
+
+
 async def create_pool(settings: Settings, dsn: str | None = None) -> asyncpg.Pool:
     async def init(conn: asyncpg.Connection) -> None:
         await _init_connection(conn)
         if settings.statements_file:
             conn.add_query_logger(_record)
 
-    # The app runs as market_app, which may not update or delete append-only tables (audit trail);
-    # RESET ALL on pool release returns to this start-up value, so the role cannot be shed.
+    # The app runs as market_app, which may not update or delete append-only tables (audit trail):
+    # it is a start-up setting, and nothing in the app sets a session setting that could shed it.
     return await asyncpg.create_pool(
         dsn or settings.database_url,
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
         init=init,
+        reset=_keep_session,
         server_settings={"role": APP_ROLE, "application_name": "market", "timezone": "UTC"},
     )
 
