@@ -32,6 +32,7 @@ from litestar.utils.scope.state import ScopeState
 
 from market.core import clock, db, i18n
 from market.core.access import ROLE_NAMES, Identity
+from market.core.keyset import Window
 from market.core.errors import (
     Conflict,
     Invalid,
@@ -120,6 +121,8 @@ def redirect(location: str, status: int = 303, background: BackgroundTask | None
 # Lists on pages show this many at a time, with `pager` for the way on.
 PAGE_SIZE = 50
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+# Where a keyset-paged list goes on from (market.core.keyset): opaque, from a `next` or `previous` link.
+CursorParam = Annotated[str | None, QueryParameter(max_length=1000)]
 
 
 class Pager(NamedTuple):
@@ -130,6 +133,7 @@ class Pager(NamedTuple):
     total: int
     previous: str | None
     next: str | None
+    estimated: bool = False
 
 
 def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, shown: int) -> Pager:
@@ -141,6 +145,17 @@ def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, 
     return Pager(first=offset + 1 if shown else 0, last=offset + shown, total=total,
                  previous=at(max(0, offset - limit)) if offset else None,
                  next=at(offset + limit) if offset + shown < total else None)
+
+
+def keyset_pager(request: Request[Any, Any, Any], window: Window) -> Pager:
+    """The way through a keyset-paged list (market.core.keyset): the same address with the cursor
+    of the page either side, every other parameter (filters, language) kept."""
+    def at(cursor: str) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset", "done")]
+        return "?" + urlencode([*params, ("cursor", cursor)])
+    return Pager(first=window.first + 1 if window.rows else 0, last=window.first + len(window.rows),
+                 total=window.total, previous=at(window.previous) if window.previous else None,
+                 next=at(window.next) if window.next else None, estimated=window.estimated)
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:

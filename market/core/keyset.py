@@ -1,0 +1,197 @@
+"""Keyset pagination: a list read a page at a time from where the last page ended, on an index.
+
+A list sorts on a few columns that end with the row's id, so every row has one place in the order
+(`Keyset`). A page is the first `limit` rows beyond a cursor: the sort key of the row where the page
+before ended (or, going back, where the page after began), encoded opaquely. An item added while
+someone pages moves no other item, so each item that existed throughout is shown exactly once; an
+offset would repeat or skip one for every item added before it.
+
+The filters are SQL built from the filters actually given (`Filters`): no `$1 is null or ...` whose
+plan depends on a parameter being null, and never a value in the SQL text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import asyncpg
+import msgspec
+
+from market.core.errors import Invalid
+
+# Lists count their rows exactly up to this many; beyond it the planner's estimate is given, marked so.
+EXACT_UP_TO = 10_000
+_BAD_CURSOR = "This link to a page of the list is not valid: start from the first page."
+
+
+class Filters:
+    """A WHERE clause built from the filters given, each value a numbered parameter."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        """The placeholder of one more parameter."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def add(self, clause: str, *values: Any) -> None:
+        """A condition with `{}` where each value goes, e.g. `add("n.status = {}", status)`."""
+        self.clauses.append(clause.format(*(self.arg(v) for v in values)))
+
+    def copy(self) -> Filters:
+        out = Filters()
+        out.clauses, out.args = list(self.clauses), list(self.args)
+        return out
+
+    def sql(self) -> str:
+        return " and ".join(self.clauses) or "true"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sort: its SQL expression, the name it is selected as, and its Python type."""
+
+    sql: str
+    name: str
+    type: type
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list's order: columns, the last the id, all descending or all ascending so that one row
+    comparison (and one btree index on the same columns) serves it."""
+
+    columns: tuple[Column, ...]
+    descending: bool = True
+
+    def order_by(self, backwards: bool = False) -> str:
+        way = "desc" if self.descending != backwards else "asc"
+        return ", ".join(f"{c.sql} {way}" for c in self.columns)
+
+    def beyond(self, backwards: bool) -> str:
+        """Rows after the key (before it going back), as a format string for `Filters.add`."""
+        sign = "<" if self.descending != backwards else ">"
+        return f"({', '.join(c.sql for c in self.columns)}) {sign} ({', '.join('{}' for _ in self.columns)})"
+
+    def key_of(self, row: Any) -> list[Any]:
+        return [row[c.name] for c in self.columns]
+
+
+class Cursor(NamedTuple):
+    key: list[Any]
+    backwards: bool  # the page before the key, not after it
+    at: int  # where the page it leads to begins in the list, from 0, for "51–100 of 8,000"
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def encode(keyset: Keyset, key: Sequence[Any], *, backwards: bool, at: int) -> str:
+    payload = json.dumps([int(backwards), at, [_plain(v) for v in key]], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _typed(value: Any, kind: type) -> Any:
+    if kind is dt.datetime and isinstance(value, str):
+        parsed = dt.datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError(value)
+        return parsed
+    if kind is dt.date and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if kind is int and (type(value) is not int or not -2**63 <= value < 2**63):
+        raise ValueError(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(value)
+    return value
+
+
+def decode(keyset: Keyset, cursor: str) -> Cursor:
+    """The cursor a link carries, checked against the list's columns: a cursor that was altered or
+    belongs to another list is refused as a bad request, never sent to the database."""
+    try:
+        backwards, at, key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if backwards not in (0, 1) or type(at) is not int or not 0 <= at <= 10**9 or len(key) != len(keyset.columns):
+            raise ValueError(cursor)
+        return Cursor([_typed(v, c.type) for v, c in zip(key, keyset.columns, strict=True)], bool(backwards), at)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, json.JSONDecodeError):
+        raise Invalid(_BAD_CURSOR, field="cursor") from None
+
+
+class Window(NamedTuple):
+    """A page of a list: its rows, the cursors either side, where it begins and the list's total."""
+
+    rows: list[Any]
+    next: str | None
+    previous: str | None
+    first: int
+    total: int
+    estimated: bool
+
+
+class Paged(msgspec.Struct, kw_only=True):
+    """What every JSON list answers besides its items: pass `next_cursor` (or `previous_cursor`) back
+    as `cursor` for the next (previous) page; `total` is exact unless `total_estimated`."""
+
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    total: int = 0
+    total_estimated: bool = False
+
+
+def paged_fields(window: Window) -> dict[str, Any]:
+    """The `Paged` fields of a window, for a list's Struct."""
+    return {"next_cursor": window.next, "previous_cursor": window.previous, "total": window.total,
+            "total_estimated": window.estimated}
+
+
+async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
+    """How many rows `from ... where ...` has: exact up to EXACT_UP_TO (cheap on the list's index),
+    else the planner's estimate, marked estimated and rounded as an estimate should be."""
+    exact = await conn.fetchval(f"select count(*) from (select 1 from {from_where} limit {EXACT_UP_TO + 1}) t", *args)
+    if exact <= EXACT_UP_TO:
+        return exact, False
+    plan = await conn.fetchval(f"explain (format json) select 1 from {from_where}", *args)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    estimate = max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_UP_TO + 1)
+    return -(-estimate // 1000) * 1000, True
+
+
+async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: Filters, keyset: Keyset,
+                cursor: str | None, limit: int, count_from: str | None = None) -> Window:
+    """One page of `select <select> from <from_> where <filters>` in the keyset's order, beyond the
+    cursor, with cursors to the pages either side and the total (`count_from` counts without the
+    joins only the page needs)."""
+    place = decode(keyset, cursor) if cursor else None
+    backwards = bool(place and place.backwards)
+    where = filters.copy()
+    if place:
+        where.add(keyset.beyond(backwards), *place.key)
+    limit_arg = where.arg(limit + 1)
+    rows = list(await conn.fetch(f"select {select} from {from_} where {where.sql()}"
+                                 f" order by {keyset.order_by(backwards)} limit {limit_arg}", *where.args))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    at = place.at if place else 0
+    if backwards and not more:
+        at = 0  # the first page, whatever the cursor said
+    has_next = more if not backwards else True
+    has_previous = bool(place) and (not backwards or more)
+    total, estimated = await count(conn, f"{count_from or from_} where {filters.sql()}", filters.args)
+    return Window(
+        rows=rows,
+        next=encode(keyset, keyset.key_of(rows[-1]), backwards=False, at=at + len(rows)) if rows and has_next else None,
+        previous=(encode(keyset, keyset.key_of(rows[0]), backwards=True, at=max(0, at - limit))
+                  if rows and has_previous else None),
+        first=at, total=max(total, at + len(rows)) if not estimated else total, estimated=estimated)

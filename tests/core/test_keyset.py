@@ -1,0 +1,84 @@
+"""Keyset pagination on a table of its own: every row that exists throughout is seen exactly once
+while rows are added between pages, back and forth; a bad cursor is a bad request."""
+
+import datetime as dt
+
+import asyncpg
+import pytest
+
+from market.core import keyset
+from market.core.errors import Invalid
+
+ORDER = keyset.Keyset((keyset.Column("t.rank", "rank", int), keyset.Column("t.at", "at", dt.datetime),
+                       keyset.Column("t.id", "id", int)))
+START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+async def _table(conn: asyncpg.Connection, rows: int) -> None:
+    await conn.execute("create temporary table t (id serial primary key, rank int not null, at timestamptz not null,"
+                       " colour text not null)")
+    await conn.executemany("insert into t (rank, at, colour) values ($1, $2, $3)",
+                           [(i % 3, START + dt.timedelta(minutes=i // 2), "red" if i % 2 else "blue")
+                            for i in range(rows)])
+
+
+async def _page(conn: asyncpg.Connection, cursor: str | None, colour: str | None = None) -> keyset.Window:
+    filters = keyset.Filters()
+    if colour:
+        filters.add("t.colour = {}", colour)
+    return await keyset.fetch(conn, select="t.*", from_="t", filters=filters, keyset=ORDER, cursor=cursor, limit=7)
+
+
+async def test_every_row_once_while_rows_are_added(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await _table(conn, 40)
+        before = {r["id"] for r in await conn.fetch("select id from t where colour = 'red'")}
+        seen: list[int] = []
+        window = await _page(conn, None, "red")
+        assert (window.first, window.total, window.estimated, window.previous) == (0, 20, False, None)
+        while True:
+            seen += [r["id"] for r in window.rows]
+            # New rows sort everywhere in the order: before, among and after the ones already shown.
+            await conn.executemany("insert into t (rank, at, colour) values ($1, $2, 'red')",
+                                   [(2, START + dt.timedelta(days=1), ), (1, START + dt.timedelta(minutes=5)),
+                                    (0, START - dt.timedelta(days=1))])
+            if not window.next:
+                break
+            window = await _page(conn, window.next, "red")
+        assert len(seen) == len(set(seen))
+        assert before <= set(seen)
+        assert all(r["colour"] == "red" for r in await conn.fetch("select colour from t where id = any($1)", seen))
+
+
+async def test_back_and_forth(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await _table(conn, 20)
+        first = await _page(conn, None)
+        second = await _page(conn, first.next)
+        third = await _page(conn, second.next)
+        assert (second.first, third.first, len(third.rows), third.next) == (7, 14, 6, None)
+        back = await _page(conn, third.previous)
+        assert [r["id"] for r in back.rows] == [r["id"] for r in second.rows] and back.first == 7
+        start = await _page(conn, back.previous)
+        assert [r["id"] for r in start.rows] == [r["id"] for r in first.rows]
+        assert (start.first, start.previous) == (0, None)
+
+
+@pytest.mark.parametrize("cursor", ["", "garbage!", "W10", "WzAsMCxbMSwyXV0", "WzAsMCxbMSwiMjAyNiIsM11d",
+                                    "WzAsMCxbdHJ1ZSwiMjAyNi0wMS0wMVQwMDowMDowMCswMDowMCIsM11d"])
+async def test_a_bad_cursor_is_refused(pool: asyncpg.Pool, cursor: str) -> None:
+    async with pool.acquire() as conn:
+        await _table(conn, 3)
+        with pytest.raises(Invalid) as refused:
+            await _page(conn, cursor or "x")
+        assert refused.value.field == "cursor"
+
+
+async def test_a_large_total_is_estimated(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await _table(conn, keyset.EXACT_UP_TO + 500)
+        await conn.execute("analyze t")
+        window = await _page(conn, None)
+        assert window.estimated and window.total % 1000 == 0 and window.total > keyset.EXACT_UP_TO
+        window = await _page(conn, None, "red")
+        assert (window.total, window.estimated) == (5250, False)
