@@ -146,6 +146,17 @@ def _serve(settings: Settings, port: int, statements: Path) -> subprocess.Popen[
                             stdout=log, stderr=subprocess.STDOUT)
 
 
+def _stop(server: subprocess.Popen[bytes] | None, embedded: db.EmbeddedPostgres | None) -> None:
+    if server is not None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if embedded is not None:
+        embedded.stop()
+
+
 async def _healthy(port: int) -> None:
     for _ in range(1200):  # two minutes: start-up on a busy machine is slow
         try:
@@ -254,14 +265,7 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
     finally:
         for conn in conns:
             await conn.close()
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if embedded is not None:
-            embedded.stop()
+        _stop(server, embedded)
 
 
 def _row(r: tuple[Any, ...]) -> str:
@@ -347,14 +351,7 @@ async def _check(settings: Settings, rows_above: int, runs: int) -> int:
         print("no plan scans a whole large table" if not scans else f"{len(scans)} plans scan a whole large table")
         return 1 if scans else 0
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if embedded is not None:
-            embedded.stop()
+        _stop(server, embedded)
 
 
 def _seq_scans(notice: str) -> list[str]:
