@@ -15,14 +15,14 @@ from market.catalogue import views
 from market.catalogue.models import (
     FoundItem,
     NewVersion,
-    PublishedVersion,
+    PublishedVersions,
     VersionWithEntries,
 )
 from market.core.access import PUBLIC, member
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, MaybeUser, User, page, redirect, uploaded_bytes
+from market.core.web import CursorParam, Db, MaybeUser, User, page, redirect, uploaded_bytes
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -121,9 +121,9 @@ class CatalogueApi(Controller):
     async def manage(self, conn: Db, identity: User) -> views.Manage:
         return await views.manage(conn, identity)
 
-    @get("/versions", opt=PUBLIC_OPT, summary="Published catalogues")
-    async def published(self, conn: Db) -> list[PublishedVersion]:
-        return await catalogue.published(conn)
+    @get("/versions", opt=PUBLIC_OPT, summary="Published catalogues, the latest first, a page at a time")
+    async def published(self, conn: Db, cursor: CursorParam = None, limit: Limit = 50) -> PublishedVersions:
+        return await catalogue.published_page(conn, cursor=cursor, limit=limit)
 
     @get("/versions/{version_id:int}", opt=PUBLIC_OPT,
          summary="A catalogue version: its entries, as a tree too, and what its bureau may do with it now")

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 
 Level = Literal["category", "subcategory", "item"]
 Scope = Literal["district", "any"]
@@ -89,6 +90,12 @@ class PublishedVersion(Version, frozen=True, kw_only=True):
     buyer_name_zh: str
     buyer_name_en: str
     items: int
+
+
+class PublishedVersions(Paged, kw_only=True):
+    """A page of the published catalogues, the latest first."""
+
+    versions: list[PublishedVersion]
 
 
 class FoundItem(StoredEntry, frozen=True, kw_only=True):

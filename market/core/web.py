@@ -70,7 +70,7 @@ def template_environment(domain_globals: Mapping[str, Any]) -> Environment:
     )
     env.globals.update(
         LOCALES=i18n.LOCALES, LOCALE_NAMES=i18n.LOCALE_NAMES, HTML_LANG=i18n.HTML_LANG, localized=localized,
-        choices=choices, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
+        choices=choices, url_with=url_with, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
         role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     env.globals.update(domain_globals)
@@ -91,6 +91,15 @@ def choices(items: list[Any]) -> list[tuple[Any, str]]:
     """(id, name in the page's language) pairs for a <select>."""
     depth = {"district": 0, "street": 1, "community": 2, "grid": 3}
     return [(item.id, "\u3000" * depth.get(getattr(item, "level", ""), 0) + localized(item)) for item in items]
+
+
+def url_with(request: Request[Any, Any, Any], name: str, value: Any) -> str:
+    """This page's address with one parameter set (or dropped, for None), every other kept; a page
+    of a list (cursor, offset) is dropped, since the list changes."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "offset", "done")]
+    if value is not None:
+        params.append((name, str(value)))
+    return request.url.path + ("?" + urlencode(params) if params else "")
 
 
 def identity_of(request: Request[Any, Any, Any]) -> Identity | None:

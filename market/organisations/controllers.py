@@ -17,6 +17,7 @@ from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
+    CursorParam,
     Db,
     MaybeUser,
     Offset,
@@ -35,7 +36,7 @@ from market.organisations.models import (
     StatusChange,
 )
 from market.places import services as places
-from market.places.models import Jurisdiction
+from market.places.models import Places
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -156,9 +157,15 @@ class OrganisationApi(Controller):
     path = "/api"
     tags = ("organisations",)
 
-    @get("/jurisdictions", opt=PUBLIC_OPT, summary="The jurisdiction tree, as a flat list with parent ids")
-    async def jurisdictions(self, conn: Db) -> list[Jurisdiction]:
-        return await places.jurisdictions(conn)
+    @get("/jurisdictions", opt=PUBLIC_OPT,
+         summary="Places a level at a time: the districts, the places below `parent`, or those whose name holds `q`")
+    async def jurisdictions(self, conn: Db, parent: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
+                            q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+                            cursor: CursorParam = None,
+                            limit: Annotated[int, QueryParameter(ge=1, le=200)] = 100) -> Places:
+        if q:
+            return await places.search(conn, q, limit=min(limit, 50))
+        return await places.children(conn, parent, cursor=cursor, limit=limit)
 
     @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations, how many there are in all, and their places")
     async def directory(self, conn: Db,

@@ -8,6 +8,8 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import keyset
+from market.core.db import words
 from market.core.errors import Invalid
 from market.core.i18n import Msg
 from market.core.validation import explain_validation
@@ -16,6 +18,8 @@ from market.places.models import (
     PARENT_LEVEL,
     Jurisdiction,
     JurisdictionRow,
+    PlacePicker,
+    Places,
 )
 
 _ALL = "select id, parent_id, level, code, name_zh, name_en from jurisdictions order by id"
@@ -29,6 +33,75 @@ async def jurisdiction(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisd
     row = await conn.fetchrow("select id, parent_id, level, code, name_zh, name_en from jurisdictions "
                               "where id = $1", jurisdiction_id)
     return Jurisdiction(**dict(row)) if row else None
+
+
+_COLUMNS = "j.id, j.parent_id, j.level, j.code, j.name_zh, j.name_en"
+# Children in the order they were added (the tree's own order), on the index (parent_id, id).
+_BY_ID = keyset.Keyset((keyset.Column("j.id", "id", int),), descending=False)
+# A place's line up the tree, the district first.
+_PATH = f"""
+    with recursive up as (
+        select {_COLUMNS}, 0 as depth from jurisdictions j where j.id = $1
+        union all
+        select {_COLUMNS}, up.depth + 1 from jurisdictions j join up on j.id = up.parent_id
+    )
+    select id, parent_id, level, code, name_zh, name_en from up order by depth desc"""
+# Exact names first, then names that begin with the words, then the higher levels, then the shorter.
+_SEARCH = f"""
+    select {_COLUMNS} from jurisdictions j
+     where j.name_zh like '%' || $1 || '%' or lower(j.name_en) like '%' || lower($1) || '%'
+     order by (j.name_zh = $2 or lower(j.name_en) = lower($2)) desc,
+              (j.name_zh like $1 || '%' or lower(j.name_en) like lower($1) || '%') desc,
+              array_position(array['district', 'street', 'community', 'grid'], j.level),
+              length(j.name_zh), j.id
+     limit $3"""
+
+
+def _place(row: asyncpg.Record) -> Jurisdiction:
+    return Jurisdiction(**dict(row))
+
+
+async def children(conn: asyncpg.Connection, parent_id: int | None, *, cursor: str | None = None,
+                   limit: int = 200) -> Places:
+    """The places directly below one (the districts for None), a page at a time."""
+    filters = keyset.Filters()
+    if parent_id is None:
+        filters.add("j.parent_id is null")
+    else:
+        filters.add("j.parent_id = {}", parent_id)
+    window = await keyset.fetch(conn, select=_COLUMNS, from_="jurisdictions j", filters=filters, keyset=_BY_ID,
+                                cursor=cursor, limit=limit)
+    return Places(items=[_place(r) for r in window.rows], **keyset.paged_fields(window))
+
+
+async def search(conn: asyncpg.Connection, q: str, *, limit: int = 20) -> Places:
+    """The places whose Chinese or English name holds the words (`%` and `_` meaning themselves), the
+    best `limit` matches: an exact name first, then names beginning with the words."""
+    pattern = words(q)
+    if pattern is None:
+        return Places(items=[])
+    found = [_place(r) for r in await conn.fetch(_SEARCH, pattern, q.strip(), limit)]
+    return Places(items=found, total=len(found))
+
+
+async def path(conn: asyncpg.Connection, jurisdiction_id: int) -> list[Jurisdiction]:
+    """The place and the places above it, the district first; empty if there is no such place."""
+    return [_place(r) for r in await conn.fetch(_PATH, jurisdiction_id)]
+
+
+async def picker(conn: asyncpg.Connection, chosen_id: int | None) -> PlacePicker:
+    """A place filter or field at `chosen_id` (nothing chosen: None, or a place that does not exist)."""
+    line = await path(conn, chosen_id) if chosen_id else []
+    chosen = line[-1] if line else None
+    below = await children(conn, chosen.id if chosen else None)
+    return PlacePicker(chosen=chosen, path=line, children=below.items)
+
+
+async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int, Jurisdiction]:
+    """These places by id (to name the places of the rows a page shows)."""
+    rows = await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])",
+                            sorted(set(ids)))
+    return {r["id"]: _place(r) for r in rows}
 
 
 async def communities(conn: asyncpg.Connection) -> list[Jurisdiction]:

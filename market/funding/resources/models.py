@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.core.money import Fen
 
 ResourceKind = Literal["money", "goods", "venue", "volunteer_hours"]
@@ -70,6 +71,12 @@ class ResourceFit(msgspec.Struct, frozen=True, kw_only=True):
     names_category: bool
     names_place: bool
     reason: str
+
+
+class ResourceFits(Paged, kw_only=True):
+    """A page of the resources that suit a need, best fit first."""
+
+    fits: list[ResourceFit]
 
 
 class ResourceView(Resource, frozen=True, kw_only=True):

@@ -89,7 +89,7 @@ class CallPages(Controller):
                                                                                     procedure=procedure), len(found)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
                     filters={"place": place, "procedure": procedure or ""},
-                    places=await place_tree.jurisdictions(conn))
+                    place_picker=await place_tree.picker(conn, place))
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Response:

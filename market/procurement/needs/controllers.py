@@ -23,7 +23,7 @@ from market.core.web import (
     pager,
     redirect,
 )
-from market.places.services import jurisdictions
+from market.places import services as places
 from market.procurement.needs import services as service
 from market.procurement.needs.forms import project_from_form
 from market.procurement.needs.models import (
@@ -54,9 +54,14 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
 async def _context(conn: asyncpg.Connection) -> dict[str, Any]:
-    places = await jurisdictions(conn)
-    return {"places": places, "place_by_id": {p.id: p for p in places},
-            "communities": [p for p in places if p.level == "community"]}
+    every = await places.jurisdictions(conn)
+    return {"places": every, "place_by_id": {p.id: p for p in every},
+            "communities": [p for p in every if p.level == "community"]}
+
+
+async def _list_places(conn: asyncpg.Connection, place: int | None, shown: list[int]) -> dict[str, Any]:
+    """A list's place filter (one level at a time) and the names of the places its rows show."""
+    return {"place_picker": await places.picker(conn, place), "place_by_id": await places.named(conn, shown)}
 
 
 class NeedPages(Controller):
@@ -70,7 +75,7 @@ class NeedPages(Controller):
         total = await service.count_needs(conn, jurisdiction_id=place, status=status, category=category, q=q)
         return page(request, "procurement/needs.html", needs=found, pager=pager(request, offset, PAGE_SIZE, total, len(found)),
             filters={"place": place, "status": status, "category": category or "", "q": q or ""},
-            **await _context(conn))
+            **await _list_places(conn, place, [n.community_id for n in found]))
 
     @get("/needs/new", opt=SIGNED_IN_OPT | FORM)
     async def new(self, request: Request, conn: Db, identity: User) -> Response:
@@ -130,7 +135,8 @@ class ProjectPages(Controller):
         entries = await service.entries_of(conn, [p.catalogue_entry_id for p in projects])
         return page(request, "procurement/projects.html", projects=projects, entries=entries,
                     pager=pager(request, offset, PAGE_SIZE, total, len(projects)),
-                    filters={"place": place, "category": category or ""}, **await _context(conn))
+                    filters={"place": place, "category": category or ""},
+                    **await _list_places(conn, place, [p.jurisdiction_id for p in projects]))
 
     @get("/projects/{project_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, project_id: FromPath[int]) -> Response:
