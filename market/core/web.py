@@ -102,6 +102,16 @@ def url_with(request: Request[Any, Any, Any], name: str, value: Any) -> str:
     return request.url.path + ("?" + urlencode(params) if params else "")
 
 
+def place_id(value: Any) -> int | None:
+    """A place id a form sent, if it is one (the service then checks the place itself)."""
+    return int(value) if str(value or "").isdigit() and len(str(value)) <= 9 else None
+
+
+def browsed_place(request: Request[Any, Any, Any]) -> int | None:
+    """The level a form page's place field shows (`place`, from the picker's links), if any."""
+    return place_id(request.query_params.get("place"))
+
+
 def identity_of(request: Request[Any, Any, Any]) -> Identity | None:
     return request.scope.get("state", {}).get("identity")
 

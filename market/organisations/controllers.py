@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -19,6 +18,9 @@ from market.core.web import (
     PAGE_SIZE,
     CursorParam,
     Db,
+    browsed_place,
+    form_data,
+    place_id,
     MaybeUser,
     Offset,
     User,
@@ -65,14 +67,16 @@ class OrganisationPages(Controller):
     @get("/organisations/new", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def register_form(self, request: Request, conn: Db) -> Response:
         return page(request, "organisations/register.html", form={"kind": request.query_params.get("kind", "provider")},
-                    errors={}, places=await places.jurisdictions(conn))
+                    errors={}, **await _register_places(request, conn, None))
 
     @post("/organisations/new", opt=SIGNED_IN_OPT)
     async def register(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             org_id = await organisations.register(conn, identity, _input_from_form(form))
             return redirect(f"/organisations/{org_id}")
-        return await form_step(request, conn, "organisations/register.html", action, context=_register_context(conn))
+        sent = await form_data(request)
+        return await form_step(request, conn, "organisations/register.html", action,
+                               **await _register_places(request, conn, sent.get("jurisdiction_id")))
 
     @get("/organisations/{org_id:int}", opt=PUBLIC_OPT)
     async def profile(self, request: Request, conn: Db, identity: MaybeUser,
@@ -143,10 +147,10 @@ class OrganisationPages(Controller):
         return await form_step(request, conn, "organisations/profile.html", step, context=context)
 
 
-def _register_context(conn: Db) -> Callable[[], Awaitable[dict[str, Any]]]:
-    async def context() -> dict[str, Any]:
-        return {"places": await places.jurisdictions(conn)}
-    return context
+async def _register_places(request: Request, conn: Db, value: Any) -> dict[str, Any]:
+    """Where the organisation is based, a level at a time (places.form_picker)."""
+    shown, offered = await places.form_picker(conn, value=place_id(value), browse=browsed_place(request))
+    return {"place_picker": shown, "place_choices": offered}
 
 
 def _form_of(org: OrganisationPrivate) -> dict[str, Any]:

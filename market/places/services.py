@@ -86,6 +86,8 @@ async def search(conn: asyncpg.Connection, q: str, *, limit: int = 20) -> Places
 
 async def path(conn: asyncpg.Connection, jurisdiction_id: int) -> list[Jurisdiction]:
     """The place and the places above it, the district first; empty if there is no such place."""
+    if not 0 < jurisdiction_id < 2**31:  # not an id a place can have (ids are PostgreSQL integers)
+        return []
     return [_place(r) for r in await conn.fetch(_PATH, jurisdiction_id)]
 
 
@@ -97,16 +99,30 @@ async def picker(conn: asyncpg.Connection, chosen_id: int | None) -> PlacePicker
     return PlacePicker(chosen=chosen, path=line, children=below.items)
 
 
+async def form_picker(conn: asyncpg.Connection, *, value: int | None, browse: int | None,
+                      leaf: str | None = None) -> tuple[PlacePicker, list[Jurisdiction]]:
+    """A form's place field and what its select offers. The form page goes a level at a time with
+    `browse` (links carry it); without it the field opens around its value, among its siblings when
+    only `leaf`-level places may be chosen. The select offers the places of the `leaf` level below
+    the picker's place, or, any level being allowed, that place and those directly below it. A level
+    with a single place (a city of one district) is gone through at once."""
+    at = browse
+    if at is None and value is not None:
+        line = await path(conn, value)
+        at = (line[-2].id if len(line) > 1 and leaf is not None and line[-1].level == leaf else value) if line else None
+    shown = await picker(conn, at)
+    while len(shown.children) == 1 and shown.children[0].level != leaf:
+        shown = await picker(conn, shown.children[0].id)
+    if leaf is not None:
+        return shown, [c for c in shown.children if c.level == leaf]
+    return shown, ([shown.chosen] if shown.chosen else []) + shown.children
+
+
 async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int, Jurisdiction]:
     """These places by id (to name the places of the rows a page shows)."""
     rows = await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])",
                             sorted(set(ids)))
     return {r["id"]: _place(r) for r in rows}
-
-
-async def communities(conn: asyncpg.Connection) -> list[Jurisdiction]:
-    """The communities, where residents live (sign-up lists them)."""
-    return [j for j in await jurisdictions(conn) if j.level == "community"]
 
 
 async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:

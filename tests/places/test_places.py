@@ -8,6 +8,7 @@ import pytest
 
 from market.places import services as places
 from market.places.services import insert_jurisdiction
+from tests.conftest import act_as, post_form
 
 
 @pytest.fixture
@@ -96,3 +97,34 @@ async def test_every_list_filters_by_place_a_level_at_a_time(client, world, city
     community = (await client.get(f"{path}?lang={lang}&place={world.community}")).text
     assert _options(community) == []
     assert f'<input type="hidden" name="place" value="{world.community}">' in community
+
+
+async def test_a_form_offers_the_communities_of_a_street_and_goes_there_a_level_at_a_time(client, pool, settings,
+                                                                                         world, city):
+    await act_as(client, pool, settings, world["resident"].user_id)
+    # Opened around the resident's own community: its street's communities, the community chosen.
+    form = (await client.get("/needs/new?lang=en")).text
+    assert _choices(form, "community_id") == [str(world.community), str(world.other_community)]
+    assert f'<option value="{world.community}" selected>' in form
+    # Up to the other district: its streets are links to go down by, none of them a choice.
+    district = (await client.get(f"/needs/new?lang=zh_Hans&place={city['other']}")).text
+    assert "缩小范围：" in district and f'place={city["streets"][0]}"' in district
+    assert _choices(district, "community_id") == []
+    street = (await client.get(f"/needs/new?place={city['streets'][0]}")).text
+    assert _choices(street, "community_id") == [str(city["inner"])]
+    # Refused for another field, the form opens again around the community it was sent with.
+    refused = await post_form(client, "/needs/new", {"title": "", "community_id": str(city["inner"]),
+                                                     "beneficiaries": "老人", "urgency": "normal"})
+    assert refused.status_code == 400 and _choices(refused.text, "community_id") == [str(city["inner"])]
+
+
+async def test_with_one_district_and_one_street_a_form_opens_on_its_communities(client, world):
+    # The world has one district with one street: nothing to choose above the communities.
+    for path in ("/complaints/new", "/signup"):
+        assert _choices((await client.get(path)).text, "community_id") == [str(world.community),
+                                                                          str(world.other_community)], path
+
+
+def _choices(html: str, name: str) -> list[str]:
+    select = re.search(rf'<select id="f-{name}" name="{name}"[^>]*>(.*?)</select>', html, re.S)
+    return [v for v in re.findall(r'<option value="(\d*)"', select.group(1)) if v] if select else []

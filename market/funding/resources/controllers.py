@@ -15,7 +15,7 @@ from market.core.forms import form_step
 from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
-from market.core.web import CursorParam, Db, MaybeUser, User, form_data, page, redirect
+from market.core.web import CursorParam, Db, browsed_place, place_id, MaybeUser, User, form_data, page, redirect
 from market.funding.resources import services as resources
 from market.funding.resources.models import (
     BENEFICIARY_GROUP_NAMES,
@@ -81,9 +81,13 @@ async def _names(conn: asyncpg.Connection) -> dict[str, Any]:
             "group_names": BENEFICIARY_GROUP_NAMES}
 
 
-async def _form_names(conn: asyncpg.Connection) -> dict[str, Any]:
-    """A resource's form: the names, and every place to prefer (a multiple choice)."""
-    return {"places": await places.jurisdictions(conn), **await _names(conn)}
+async def _form_names(request: Request, conn: asyncpg.Connection, chosen: list[str]) -> dict[str, Any]:
+    """A resource's form: the names, and the places to prefer: those already chosen, and those of
+    the level the form shows (places.form_picker), each a box to tick."""
+    shown, offered = await places.form_picker(conn, value=None, browse=browsed_place(request))
+    ticked = await places.named(conn, [int(j) for j in chosen if place_id(j) is not None])
+    return {"place_picker": shown, "place_choices": list(ticked.values()) + [p for p in offered if p.id not in ticked],
+            **await _names(conn)}
 
 
 class ResourcePages(Controller):
@@ -123,7 +127,7 @@ class ResourcePages(Controller):
     async def _form(self, request: Request, conn: asyncpg.Connection, form: dict[str, Any],
                     resource_id: int | None) -> Response:
         return page(request, "funding/resource_form.html", form=form, errors={}, resource_id=resource_id,
-                    **await _form_names(conn))
+                    **await _form_names(request, conn, form.get("jurisdiction_ids") or []))
 
     async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Identity,
                       resource_id: int | None) -> Response:
@@ -138,7 +142,7 @@ class ResourcePages(Controller):
             return redirect(f"/resources/{resource_id}")
 
         async def context() -> dict[str, Any]:
-            return await _form_names(conn)
+            return await _form_names(request, conn, multi["jurisdiction_ids"])
 
         # The service names the amount in fen; the form asks for yuan.
         return await form_step(request, conn, "funding/resource_form.html", action, context=context,

@@ -16,6 +16,8 @@ from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
     Db,
+    browsed_place,
+    place_id,
     MaybeUser,
     User,
     form_data,
@@ -53,10 +55,12 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 
 
-async def _context(conn: asyncpg.Connection) -> dict[str, Any]:
-    every = await places.jurisdictions(conn)
-    return {"places": every, "place_by_id": {p.id: p for p in every},
-            "communities": [p for p in every if p.level == "community"]}
+async def _form_places(request: Request, conn: asyncpg.Connection, field: str, value: Any,
+                       leaf: str | None) -> dict[str, Any]:
+    """A form's place field, a level at a time (places.form_picker): the picker and the choices."""
+    shown, offered = await places.form_picker(conn, value=place_id(value), browse=browsed_place(request),
+                                              leaf=leaf)
+    return {"place_picker": shown, "place_choices": offered, "place_field": field}
 
 
 async def _list_places(conn: asyncpg.Connection, place: int | None, shown: list[int]) -> dict[str, Any]:
@@ -80,14 +84,17 @@ class NeedPages(Controller):
     @get("/needs/new", opt=SIGNED_IN_OPT | FORM)
     async def new(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "procurement/need_new.html", form={"community_id": identity.community_id}, errors={},
-                    **await _context(conn))
+                    **await _form_places(request, conn, "community_id", identity.community_id, "community"))
 
     @post("/needs/new", opt=SIGNED_IN_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             need_id = await service.raise_need(conn, identity, parse(form, NeedInput))
             return redirect(f"/needs/{need_id}")
-        return await form_step(request, conn, "procurement/need_new.html", action, **await _context(conn))
+        sent = await form_data(request)
+        return await form_step(request, conn, "procurement/need_new.html", action,
+                               **await _form_places(request, conn, "community_id", sent.get("community_id"),
+                                                    "community"))
 
     @get("/needs/{need_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, need_id: FromPath[int]) -> Response:
@@ -155,7 +162,7 @@ class ProjectPages(Controller):
     async def _form(self, request: Request, conn: asyncpg.Connection, identity: Any, form: dict[str, Any],
                     errors: dict[str, str], needs: list[Need]) -> Response:
         return page(request, "procurement/project_new.html", form=form, errors=errors,
-                    **await _project_form_context(conn, form, needs))
+                    **await _project_form_context(request, conn, form, needs))
 
     @post("/projects/new", opt=BUYERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
@@ -167,15 +174,17 @@ class ProjectPages(Controller):
 
         async def context() -> dict[str, Any]:
             needs = await service.needs_of(conn, [int(n) for n in form["need_ids"] if str(n).isdigit()])
-            return await _project_form_context(conn, form, needs)
+            return await _project_form_context(request, conn, form, needs)
         return await form_step(request, conn, "procurement/project_new.html", action, context=context, form=form,
                                fields={"budget_yuan": "budget_fen"})
 
 
-async def _project_form_context(conn: asyncpg.Connection, form: dict[str, Any], needs: list[Need]) -> dict[str, Any]:
+async def _project_form_context(request: Request, conn: asyncpg.Connection, form: dict[str, Any],
+                                needs: list[Need]) -> dict[str, Any]:
     place = form.get("jurisdiction_id")
     items = await service.catalogue_items_for(conn, int(place)) if str(place or "").isdigit() else []
-    return {"needs": needs, "items": items, **await _context(conn)}
+    return {"needs": needs, "items": items,
+            **await _form_places(request, conn, "jurisdiction_id", place, None)}
 
 
 class NeedApi(Controller):
