@@ -301,7 +301,10 @@ async def _check_variants(conn: asyncpg.Connection) -> list[str]:
         filters.append(f"category={category}")
     lists = {"needs": ["status=open"], "projects": [], "calls": [], "organisations": ["kind=provider"],
              "resources": [], "catalogue": []}
-    return [f"/api/{name}" + (f"?{f}" if f else "") for name, extra in lists.items() for f in filters + extra]
+    unfiltered = [f"/api/{name}" for name in ("funds", "fairs", "catalogue/versions")]
+    unfiltered += ["/api/jurisdictions"] + [f"/api/jurisdictions?parent={p['id']}" for p in places]
+    return [f"/api/{name}" + (f"?{f}" if f else "") for name, extra in lists.items() for f in filters + extra] \
+        + unfiltered + [f"{u}{'&' if '?' in u else '?'}limit=10" for u in unfiltered]
 
 
 async def _check(settings: Settings, rows_above: int, runs: int) -> int:
