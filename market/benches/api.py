@@ -103,7 +103,7 @@ async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
                (select max(id) from organisations where status = 'verified') as org,
                (select min(id) from jurisdictions where level = 'district') as district""")
     word = "养老"
-    lists = ["needs", "projects", "calls", "organisations", "resources", "catalogue", "funds", "fairs"]
+    lists = ["needs", "projects", "calls", "organisations", "resources", "catalogue", "funds", "fairs", "lists"]
     out = [("list", f"/{name}") for name in lists] + [("json list", f"/api/{name}") for name in lists]
     out += [("json list", "/api/jurisdictions"), ("list", f"/needs?place={ids['district']}"),
             ("json list", f"/api/needs?place={ids['district']}"),

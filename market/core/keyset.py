@@ -24,10 +24,11 @@ import asyncpg
 import msgspec
 
 from market.core.errors import Invalid
+from market.core.i18n import N_
 
 # Lists count their rows exactly up to this many; beyond it the planner's estimate is given, marked so.
 EXACT_UP_TO = 10_000
-_BAD_CURSOR = "This link to a page of the list is not valid: start from the first page."
+_BAD_CURSOR = N_("This link to a page of the list is not valid: start from the first page.")
 
 
 class Filters:

@@ -178,7 +178,7 @@ def keyset_pager(request: Request[Any, Any, Any], window: Window) -> Pager:
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
-    """A page of a list its service reads whole (short lists today: funds, fairs, transfers waiting),
+    """A page of a list its service reads whole (a short list: transfers waiting),
     with its pager."""
     shown = rows[offset:offset + PAGE_SIZE]
     return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))

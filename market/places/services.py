@@ -104,14 +104,14 @@ async def form_picker(conn: asyncpg.Connection, *, value: int | None, browse: in
     """A form's place field and what its select offers. The form page goes a level at a time with
     `browse` (links carry it); without it the field opens around its value, among its siblings when
     only `leaf`-level places may be chosen. The select offers the places of the `leaf` level below
-    the picker's place, or, any level being allowed, that place and those directly below it. A level
-    with a single place (a city of one district) is gone through at once."""
+    the picker's place, or, any level being allowed, that place and those directly below it. Opened
+    with neither, a level with a single place (a city of one district) is gone through at once."""
     at = browse
     if at is None and value is not None:
         line = await path(conn, value)
         at = (line[-2].id if len(line) > 1 and leaf is not None and line[-1].level == leaf else value) if line else None
     shown = await picker(conn, at)
-    while len(shown.children) == 1 and shown.children[0].level != leaf:
+    while at is None and len(shown.children) == 1 and shown.children[0].level != leaf:
         shown = await picker(conn, shown.children[0].id)
     if leaf is not None:
         return shown, [c for c in shown.children if c.level == leaf]
