@@ -354,6 +354,13 @@ def cmd_bench_matching(args: argparse.Namespace) -> int:
     return bench(sizes, args.seed, cells, args.jobs)
 
 
+def cmd_bench_api(args: argparse.Namespace) -> int:
+    from market.benches.api import main as bench
+
+    return bench(_settings(), clients=args.clients, seconds=args.seconds, nth=args.nth, budget=args.budget,
+                 only=args.only, check=args.check, rows_above=args.rows_above, runs=args.runs)
+
+
 def cmd_bench_fair(args: argparse.Namespace) -> int:
     from market.benches.fair import main as bench
 
@@ -455,6 +462,21 @@ def parser() -> argparse.ArgumentParser:
     bfair.add_argument("--spread", type=float, default=60.0, help="seconds over which the raises come (default 60)")
     bfair.add_argument("--seed", type=int, default=1, help="for the moments of the raises")
     bfair.set_defaults(func=cmd_bench_fair)
+
+    bapi = bench.add_parser("api", help="the public lists, their JSON twins, a search and detail pages against "
+                                        "the configured database (a generated city) with concurrent clients: "
+                                        "req/s, p50, p99, size, statements, and the same SQL straight through "
+                                        "asyncpg; --check: plans that scan a whole large table")
+    bapi.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    bapi.add_argument("--seconds", type=float, default=3.0, help="seconds of load per route and side (default 3)")
+    bapi.add_argument("--nth", type=int, default=100, help="the request in a row compared with the 1st (default 100)")
+    bapi.add_argument("--budget", type=float, default=10.0, help="seconds a route may take to reach it (default 10)")
+    bapi.add_argument("--only", default=None, help="only the routes whose path contains this")
+    bapi.add_argument("--check", action="store_true", help="exit 1 when a list's plan scans a whole large table")
+    bapi.add_argument("--rows-above", type=int, default=10_000, help="what a large table is, for --check "
+                                                                     "(default 10,000 rows)")
+    bapi.add_argument("--runs", type=int, default=7, help="times each list statement runs, for --check (default 7)")
+    bapi.set_defaults(func=cmd_bench_api)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

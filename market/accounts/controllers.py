@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
@@ -28,8 +30,10 @@ from market.core.web import (
     Db,
     MaybeUser,
     User,
+    browsed_place,
     form_data,
     page,
+    place_id,
     problem,
     redirect,
     safe_next,
@@ -68,13 +72,19 @@ def _shown(account: Account) -> dict[str, Any]:
     return {"account": account, "memberships": account.memberships}
 
 
+async def _communities(request: Request, conn: asyncpg.Connection, community: int | None) -> dict[str, Any]:
+    """Sign-up's community, a level at a time (places.form_picker)."""
+    shown, offered = await places.form_picker(conn, value=community, browse=browsed_place(request), leaf="community")
+    return {"place_picker": shown, "communities": offered}
+
+
 class AccountPages(Controller):
     include_in_schema = False
 
     @get("/signup", opt=FORM_OPT)
     async def signup_form(self, request: Request, conn: Db) -> Response:
         return page(request, "accounts/signup.html", form={}, errors={},
-                    communities=await places.communities(conn))
+                    **await _communities(request, conn, None))
 
     @post("/signup", opt=PUBLIC_OPT)
     async def signup(self, request: Request, conn: Db, settings: Config) -> Response:
@@ -82,9 +92,9 @@ class AccountPages(Controller):
             user_id = await accounts.sign_up(conn, parse(form, SignUp), i18n.current_locale.get())
             token = await accounts.start_session(conn, settings, user_id)
             return logged_in(request, token, "/dashboard")
-        async def context() -> dict[str, Any]:
-            return {"communities": await places.communities(conn)}
-        return await form_step(request, conn, "accounts/signup.html", action, context=context)
+        sent = await form_data(request)
+        return await form_step(request, conn, "accounts/signup.html", action,
+                               **await _communities(request, conn, place_id(sent.get("community_id"))))
 
     @get("/login", opt=FORM_OPT)
     async def login_form(self, request: Request) -> Response:

@@ -15,7 +15,7 @@ from market.catalogue import views
 from market.catalogue.models import (
     FoundItems,
     NewVersion,
-    PublishedVersion,
+    PublishedVersions,
     VersionWithEntries,
 )
 from market.core.access import PUBLIC, member
@@ -124,9 +124,9 @@ class CatalogueApi(Controller):
     async def manage(self, conn: Db, identity: User) -> views.Manage:
         return await views.manage(conn, identity)
 
-    @get("/versions", opt=PUBLIC_OPT, summary="Published catalogues")
-    async def published(self, conn: Db) -> list[PublishedVersion]:
-        return await catalogue.published(conn)
+    @get("/versions", opt=PUBLIC_OPT, summary="Published catalogues, the latest first, a page at a time")
+    async def published(self, conn: Db, cursor: CursorParam = None, limit: Limit = 50) -> PublishedVersions:
+        return await catalogue.published_page(conn, cursor=cursor, limit=limit)
 
     @get("/versions/{version_id:int}", opt=PUBLIC_OPT,
          summary="A catalogue version: its entries, as a tree too, and what its bureau may do with it now")

@@ -92,6 +92,12 @@ class PublishedVersion(Version, frozen=True, kw_only=True):
     items: int
 
 
+class PublishedVersions(Paged, kw_only=True):
+    """A page of the published catalogues, the latest first."""
+
+    versions: list[PublishedVersion]
+
+
 class FoundItem(StoredEntry, frozen=True, kw_only=True):
     """An item of a catalogue in force, found by a search."""
 

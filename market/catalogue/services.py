@@ -20,11 +20,13 @@ from market.catalogue.models import (
     Indicator,
     NewVersion,
     PublishedVersion,
+    PublishedVersions,
     RowProblem,
     StoredEntry,
     Version,
     VersionWithEntries,
 )
+from market.core import keyset
 from market.core.access import ROLE_NAMES, Identity
 from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
@@ -207,6 +209,24 @@ async def versions_of(conn: asyncpg.Connection, identity: Identity) -> list[Vers
     rows = await conn.fetch("select * from catalogue_versions where buyer_id = $1 order by year desc, revision desc",
                             identity.org_id)
     return [_version(r) for r in rows]
+
+
+_PUBLISHED_COLUMNS = """v.*, o.name_zh as buyer_name_zh, o.name_en as buyer_name_en,
+               (select count(*) from catalogue_entries e where e.version_id = v.id and e.level = 'item') as items"""
+_PUBLISHED_FROM = "catalogue_versions v join organisations o on o.id = v.buyer_id"
+# The latest published first, on the primary key.
+_PUBLISHED_ORDER = keyset.Keyset((keyset.Column("v.id", "id", int),))
+
+
+async def published_page(conn: asyncpg.Connection, *, cursor: str | None = None,
+                         limit: int = 50) -> PublishedVersions:
+    """A page of the published catalogues, the latest first."""
+    filters = keyset.Filters()
+    filters.add("v.status = 'published'")
+    window = await keyset.fetch(conn, select=_PUBLISHED_COLUMNS, from_=_PUBLISHED_FROM, filters=filters,
+                                keyset=_PUBLISHED_ORDER, cursor=cursor, limit=limit, count_from="catalogue_versions v")
+    return PublishedVersions(versions=[msgspec.convert(dict(r), PublishedVersion)
+                                       for r in window.rows], **keyset.paged_fields(window))
 
 
 async def published(conn: asyncpg.Connection) -> list[PublishedVersion]:

@@ -31,7 +31,7 @@ from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN, Identity
 from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.validation import parse
-from market.core.web import PAGE_SIZE, Config, Db, MaybeUser, User, done, page, pager
+from market.core.web import PAGE_SIZE, Config, Db, MaybeUser, User, browsed_place, done, page, pager
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -103,8 +103,9 @@ class ComplaintPages(Controller):
     @get("/complaints/new", opt=PUBLIC_OPT | {"shows": "form"})
     async def new(self, request: Request, conn: Db, identity: MaybeUser, project: LinkId = None,
                   provider: LinkId = None, community: LinkId = None) -> Response:
-        offer = await complaints.lodge_form(conn, project, provider)
-        form = {"community_id": community or (identity.community_id if identity else None),
+        chosen = community or (identity.community_id if identity else None)
+        offer = await complaints.lodge_form(conn, project, provider, community=chosen, browse=browsed_place(request))
+        form = {"community_id": chosen,
                 "project_id": offer.project.id if offer.project else None,
                 "provider_id": offer.provider.id if offer.provider else None}
         return page(request, "complaints/new.html", offer=offer, form=form, errors={})
@@ -118,7 +119,8 @@ class ComplaintPages(Controller):
             return done(lodged.tracking_link, "complaint_lodged")
 
         sent = await request.form()
-        offer = await complaints.lodge_form(conn, _int(sent.get("project_id")), _int(sent.get("provider_id")))
+        offer = await complaints.lodge_form(conn, _int(sent.get("project_id")), _int(sent.get("provider_id")),
+                                            community=_int(sent.get("community_id")))
         return await form_step(request, conn, "complaints/new.html", action, offer=offer)
 
     @get("/complaints/{complaint_id:int}", opt=SIGNED_IN_OPT)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.places.models import PlacePicker
 
 STATUSES = ("dispatched", "acknowledged", "answered", "closed", "reopened")
 STATUS_NAMES = {"dispatched": N_("dispatched, waiting for acknowledgement"), "acknowledged": N_("acknowledged"),
@@ -211,7 +212,8 @@ class LodgeForm(msgspec.Struct, frozen=True, kw_only=True):
     """What the lodging form offers: the active categories, the communities and what a poster's link fixed."""
 
     categories: list[Category]
-    communities: list[Place]
+    place_picker: PlacePicker  # where the community list stands, a level at a time
+    communities: list[Place]  # those of the picker's street
     project: Party | None = None  # the project named by the link (name_zh/en: its title)
     provider: Party | None = None
 

@@ -52,6 +52,7 @@ from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
 from market.notifications import services as notifications
 from market.organisations.services import overseer_of
+from market.places import services as places
 from market.rectification import services as rectification
 from market.storage import services as files
 from market.storage.interfaces import FileStorage
@@ -135,19 +136,17 @@ async def update_category(conn: asyncpg.Connection, identity: Identity, category
                        before={k: before[k] for k in fields}, after={k: getattr(data, k) for k in fields})
 
 
-async def _communities(conn: asyncpg.Connection) -> list[Place]:
-    rows = await conn.fetch("select id, name_zh, name_en from jurisdictions where level = 'community' "
-                            "order by code")
-    return [Place(id=r["id"], name_zh=r["name_zh"], name_en=r["name_en"]) for r in rows]
-
-
 async def lodge_form(conn: asyncpg.Connection, project_id: int | None = None,
-                     provider_id: int | None = None) -> LodgeForm:
-    """What the lodging form offers; a poster's link may name the project or the organisation."""
+                     provider_id: int | None = None, *, community: int | None = None,
+                     browse: int | None = None) -> LodgeForm:
+    """What the lodging form offers; a poster's link may name the project or the organisation. The
+    community is chosen a level at a time (places.form_picker), opening around `community`."""
     project = await conn.fetchrow(_PROJECT, project_id) if project_id else None
     provider = await conn.fetchrow(_ORGANISATION, provider_id) if provider_id else None
+    picker, communities = await places.form_picker(conn, value=community, browse=browse, leaf="community")
     return LodgeForm(
-        categories=await categories(conn, active_only=True), communities=await _communities(conn),
+        categories=await categories(conn, active_only=True), place_picker=picker,
+        communities=[Place(id=c.id, name_zh=c.name_zh, name_en=c.name_en) for c in communities],
         project=Party(id=project["id"], name_zh=project["title_zh"], name_en=project["title_en"]) if project else None,
         provider=Party(id=provider["id"], name_zh=provider["name_zh"], name_en=provider["name_en"])
         if provider and provider["kind"] == "provider" else None)

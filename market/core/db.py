@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import asyncpg
@@ -124,14 +125,47 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+# The statements the request being served has sent, when MARKET_STATEMENTS_FILE asks for them
+# (`market bench api`); None otherwise, and in the jobs every process runs.
+recorded: ContextVar[list[tuple[str, tuple[object, ...]]] | None] = ContextVar("recorded", default=None)
+
+
+def _record(query: asyncpg.connection.LoggedQuery) -> None:
+    # asyncpg calls this soon after the statement, in a copy of the request's context: the list is
+    # the request's own.
+    statements = recorded.get()
+    if statements is not None:
+        statements.append((query.query, tuple(query.args)))
+
+
+def statement_count(statements: list[tuple[str, tuple[object, ...]]]) -> int:
+    """Statements, not round trips: a query without arguments may hold several (asyncpg's reset)."""
+    return sum(1 if args else max(1, sum(1 for part in sql.split(";") if part.strip()))
+               for sql, args in statements)
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection needs on its way back to the pool: nothing beyond what asyncpg always does
+    (roll back a transaction left open). Its default reset (unlock advisory locks, close cursors,
+    UNLISTEN, RESET ALL) is 4 statements after every request for state the app never leaves on a
+    pooled connection: it sets no session settings, locks only with pg_advisory_xact_lock, declares
+    cursors only inside transactions, and listens on connections of its own (fair boards)."""
+
+
 async def create_pool(settings: Settings, dsn: str | None = None) -> asyncpg.Pool:
-    # The app runs as market_app, which may not update or delete append-only tables (audit trail);
-    # RESET ALL on pool release returns to this start-up value, so the role cannot be shed.
+    async def init(conn: asyncpg.Connection) -> None:
+        await _init_connection(conn)
+        if settings.statements_file:
+            conn.add_query_logger(_record)
+
+    # The app runs as market_app, which may not update or delete append-only tables (audit trail):
+    # it is a start-up setting, and nothing in the app sets a session setting that could shed it.
     return await asyncpg.create_pool(
         dsn or settings.database_url,
         min_size=settings.db_pool_min,
         max_size=settings.db_pool_max,
-        init=_init_connection,
+        init=init,
+        reset=_keep_session,
         server_settings={"role": APP_ROLE, "application_name": "market", "timezone": "UTC"},
     )
 

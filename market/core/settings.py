@@ -45,7 +45,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_lockout_minutes: Positive = 15
     login_address_max_failures: Positive = 30
     db_pool_min: Annotated[int, msgspec.Meta(ge=0)] = 1
-    db_pool_max: Positive = 10
+    # Above the 16 clients `market bench api` uses: a request holds its connection while its page
+    # renders, so a pool smaller than the requests in flight makes them queue for a connection.
+    db_pool_max: Positive = 20
+    statements_file: str | None = None
 
     storage_backend: StorageBackend = "local"
     storage_dir: str | None = None
@@ -118,7 +121,11 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_LOGIN_ADDRESS_MAX_FAILURES": ("login_address_max_failures", "failed log-ins from one client address, "
                                           "to any accounts, before it must wait out the lock time (default 30)"),
     "MARKET_DB_POOL_MIN": ("db_pool_min", "database connections kept open per process (default 1)"),
-    "MARKET_DB_POOL_MAX": ("db_pool_max", "most database connections per process (default 10)"),
+    "MARKET_DB_POOL_MAX": ("db_pool_max", "most database connections per process (default 20; each process's pool counts "
+                           "against PostgreSQL's max_connections, 100 by default)"),
+    "MARKET_STATEMENTS_FILE": ("statements_file", "benchmarks only (`market bench api`): each response says how "
+                               "many statements it ran (x-statements) and they are appended, with their "
+                               "arguments, to this file; unset (default) records nothing"),
     "MARKET_STORAGE_BACKEND": ("storage_backend", "local (default) or s3"),
     "MARKET_STORAGE_DIR": ("storage_dir", "local backend directory (default $MARKET_DATA_DIR/files)"),
     "MARKET_S3_BUCKET": ("s3_bucket", "S3 bucket (default market)"),

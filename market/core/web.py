@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 import re
 import secrets
 import time
@@ -29,7 +30,7 @@ from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from market.core import clock, i18n
+from market.core import clock, db, i18n
 from market.core.access import ROLE_NAMES, Identity
 from market.core.keyset import Paged, Window, paged_fields
 from market.core.errors import (
@@ -69,7 +70,7 @@ def template_environment(domain_globals: Mapping[str, Any]) -> Environment:
     )
     env.globals.update(
         LOCALES=i18n.LOCALES, LOCALE_NAMES=i18n.LOCALE_NAMES, HTML_LANG=i18n.HTML_LANG, localized=localized,
-        choices=choices, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
+        choices=choices, url_with=url_with, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
         role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     env.globals.update(domain_globals)
@@ -90,6 +91,25 @@ def choices(items: list[Any]) -> list[tuple[Any, str]]:
     """(id, name in the page's language) pairs for a <select>."""
     depth = {"district": 0, "street": 1, "community": 2, "grid": 3}
     return [(item.id, "\u3000" * depth.get(getattr(item, "level", ""), 0) + localized(item)) for item in items]
+
+
+def url_with(request: Request[Any, Any, Any], name: str, value: Any) -> str:
+    """This page's address with one parameter set (or dropped, for None), every other kept; a page
+    of a list (cursor, offset) is dropped, since the list changes."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "offset", "done")]
+    if value is not None:
+        params.append((name, str(value)))
+    return request.url.path + ("?" + urlencode(params) if params else "")
+
+
+def place_id(value: Any) -> int | None:
+    """A place id a form sent, if it is one (the service then checks the place itself)."""
+    return int(value) if str(value or "").isdigit() and len(str(value)) <= 9 else None
+
+
+def browsed_place(request: Request[Any, Any, Any]) -> int | None:
+    """The level a form page's place field shows (`place`, from the picker's links), if any."""
+    return place_id(request.query_params.get("place"))
 
 
 def identity_of(request: Request[Any, Any, Any]) -> Identity | None:
@@ -164,7 +184,7 @@ def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: i
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
-    """A page of a list its service reads whole (short lists today: funds, fairs, transfers waiting),
+    """A page of a list its service reads whole (a short list: transfers waiting),
     with its pager."""
     shown = rows[offset:offset + PAGE_SIZE]
     return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))
@@ -387,11 +407,17 @@ class RequestContextMiddleware(ASGIMiddleware):
 
         started = time.perf_counter()
         status_holder: dict[str, int] = {}
+        recording = app_state.settings.statements_file
+        if recording:
+            db.recorded.set([])
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 headers = MutableScopeHeaders.from_message(message)
+                if recording:
+                    await asyncio.sleep(0)  # the query loggers asyncpg has scheduled run first
+                    headers["x-statements"] = str(db.statement_count(db.recorded.get() or []))
                 headers["x-request-id"] = request_id
                 headers.setdefault("content-language", i18n.HTML_LANG[locale])
                 headers.setdefault("x-content-type-options", "nosniff")
@@ -407,6 +433,17 @@ class RequestContextMiddleware(ASGIMiddleware):
         finally:
             log.info("request", method=scope.get("method"), path=scope.get("path"),
                      status=status_holder.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
+            if recording:
+                await asyncio.sleep(0)
+                _keep_statements(recording, scope, db.recorded.get() or [])
+
+
+def _keep_statements(path: str, scope: Scope, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    """One request's statements for `market bench api`, which replays them straight through asyncpg.
+    Pickle keeps the arguments' types (dates, lists) as asyncpg needs them; the file is the bench's own."""
+    target = scope.get("path", "") + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
+    with open(path, "ab") as out:
+        pickle.dump((scope.get("method"), target, statements), out)
 
 
 IDEMPOTENCY_FIELD = "_idem"

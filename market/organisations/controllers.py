@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -19,6 +18,9 @@ from market.core.web import (
     PAGE_SIZE,
     CursorParam,
     Db,
+    browsed_place,
+    form_data,
+    place_id,
     MaybeUser,
     User,
     done,
@@ -35,7 +37,7 @@ from market.organisations.models import (
     StatusChange,
 )
 from market.places import services as places
-from market.places.models import Jurisdiction
+from market.places.models import Places
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -65,14 +67,16 @@ class OrganisationPages(Controller):
     @get("/organisations/new", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def register_form(self, request: Request, conn: Db) -> Response:
         return page(request, "organisations/register.html", form={"kind": request.query_params.get("kind", "provider")},
-                    errors={}, places=await places.jurisdictions(conn))
+                    errors={}, **await _register_places(request, conn, None))
 
     @post("/organisations/new", opt=SIGNED_IN_OPT)
     async def register(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             org_id = await organisations.register(conn, identity, _input_from_form(form))
             return redirect(f"/organisations/{org_id}")
-        return await form_step(request, conn, "organisations/register.html", action, context=_register_context(conn))
+        sent = await form_data(request)
+        return await form_step(request, conn, "organisations/register.html", action,
+                               **await _register_places(request, conn, sent.get("jurisdiction_id")))
 
     @get("/organisations/{org_id:int}", opt=PUBLIC_OPT)
     async def profile(self, request: Request, conn: Db, identity: MaybeUser,
@@ -143,10 +147,10 @@ class OrganisationPages(Controller):
         return await form_step(request, conn, "organisations/profile.html", step, context=context)
 
 
-def _register_context(conn: Db) -> Callable[[], Awaitable[dict[str, Any]]]:
-    async def context() -> dict[str, Any]:
-        return {"places": await places.jurisdictions(conn)}
-    return context
+async def _register_places(request: Request, conn: Db, value: Any) -> dict[str, Any]:
+    """Where the organisation is based, a level at a time (places.form_picker)."""
+    shown, offered = await places.form_picker(conn, value=place_id(value), browse=browsed_place(request))
+    return {"place_picker": shown, "place_choices": offered}
 
 
 def _form_of(org: OrganisationPrivate) -> dict[str, Any]:
@@ -157,9 +161,15 @@ class OrganisationApi(Controller):
     path = "/api"
     tags = ("organisations",)
 
-    @get("/jurisdictions", opt=PUBLIC_OPT, summary="The jurisdiction tree, as a flat list with parent ids")
-    async def jurisdictions(self, conn: Db) -> list[Jurisdiction]:
-        return await places.jurisdictions(conn)
+    @get("/jurisdictions", opt=PUBLIC_OPT,
+         summary="Places a level at a time: the districts, the places below `parent`, or those whose name holds `q`")
+    async def jurisdictions(self, conn: Db, parent: Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)] = None,
+                            q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+                            cursor: CursorParam = None,
+                            limit: Annotated[int, QueryParameter(ge=1, le=200)] = 100) -> Places:
+        if q:
+            return await places.search(conn, q, limit=min(limit, 50))
+        return await places.children(conn, parent, cursor=cursor, limit=limit)
 
     @get("/organisations", opt=PUBLIC_OPT, summary="Verified organisations, how many there are in all, and their places")
     async def directory(self, conn: Db,

@@ -51,8 +51,9 @@ class AwaitingVerification(msgspec.Struct, frozen=True, kw_only=True):
     places: dict[int, Jurisdiction]
 
 
-async def _places(conn: asyncpg.Connection) -> dict[int, Jurisdiction]:
-    return {j.id: j for j in await places.jurisdictions(conn)}
+async def _places(conn: asyncpg.Connection, organisations: list[Organisation] | list[OrganisationPrivate]) -> dict[int, Jurisdiction]:
+    """The places of the organisations shown, to name them."""
+    return await places.named(conn, [o.jurisdiction_id for o in organisations])
 
 
 async def profile(conn: asyncpg.Connection, identity: Identity | None, organisation_id: int) -> Profile:
@@ -70,8 +71,8 @@ async def profile(conn: asyncpg.Connection, identity: Identity | None, organisat
 async def directory(conn: asyncpg.Connection, *, kind: str | None, q: str | None, limit: int,
                     cursor: str | None) -> Directory:
     found, window = await organisations.directory(conn, kind=kind, q=q, limit=limit, cursor=cursor)
-    shown = await places.jurisdictions_of(conn, {o.jurisdiction_id for o in found})
-    return Directory(kind=kind, q=q or "", organisations=found, places={j.id: j for j in shown}, **paged_fields(window))
+    return Directory(kind=kind, q=q or "", organisations=found, places=await _places(conn, found),
+                     **paged_fields(window))
 
 
 async def members(conn: asyncpg.Connection, identity: Identity, organisation_id: int) -> Members:
@@ -83,5 +84,5 @@ async def members(conn: asyncpg.Connection, identity: Identity, organisation_id:
 async def awaiting_verification(conn: asyncpg.Connection, identity: Identity) -> AwaitingVerification:
     if not identity.is_platform_admin:
         raise Forbidden("Only a platform administrator can do this.")
-    return AwaitingVerification(organisations=await organisations.awaiting_verification(conn, identity),
-                                places=await _places(conn))
+    waiting = await organisations.awaiting_verification(conn, identity)
+    return AwaitingVerification(organisations=waiting, places=await _places(conn, waiting))

@@ -32,3 +32,24 @@ class JurisdictionRow(msgspec.Struct, forbid_unknown_fields=True):
     name_zh: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     name_en: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     parent_code: str = ""
+
+
+class PlacePicker(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a place filter or field stands, one level at a time: the chosen place with the places
+    above it (district first), and the places one level below it (the districts when none is
+    chosen). A page shows this instead of every place in the city."""
+
+    chosen: Jurisdiction | None
+    path: list[Jurisdiction]
+    children: list[Jurisdiction]
+
+
+class Places(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of places: the children of one place (or the districts), or those a search finds.
+    Pass `next_cursor` back as `cursor` for the next page; a search answers its best matches only."""
+
+    items: list[Jurisdiction]
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    total: int = 0
+    total_estimated: bool = False

@@ -8,6 +8,8 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.core import keyset
+from market.core.db import words
 from market.core.errors import Invalid
 from market.core.i18n import Msg
 from market.core.validation import explain_validation
@@ -16,6 +18,8 @@ from market.places.models import (
     PARENT_LEVEL,
     Jurisdiction,
     JurisdictionRow,
+    PlacePicker,
+    Places,
 )
 
 _ALL = "select id, parent_id, level, code, name_zh, name_en from jurisdictions order by id"
@@ -31,16 +35,94 @@ async def jurisdiction(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisd
     return Jurisdiction(**dict(row)) if row else None
 
 
-async def jurisdictions_of(conn: asyncpg.Connection, ids: set[int]) -> list[Jurisdiction]:
-    """The places a page names, rather than the whole tree."""
-    return [Jurisdiction(**dict(r)) for r in await conn.fetch(
-        "select id, parent_id, level, code, name_zh, name_en from jurisdictions where id = any($1::int[]) order by id",
-        list(ids))]
+_COLUMNS = "j.id, j.parent_id, j.level, j.code, j.name_zh, j.name_en"
+# Children in the order they were added (the tree's own order), on the index (parent_id, id).
+_BY_ID = keyset.Keyset((keyset.Column("j.id", "id", int),), descending=False)
+# A place's line up the tree, the district first.
+_PATH = f"""
+    with recursive up as (
+        select {_COLUMNS}, 0 as depth from jurisdictions j where j.id = $1
+        union all
+        select {_COLUMNS}, up.depth + 1 from jurisdictions j join up on j.id = up.parent_id
+    )
+    select id, parent_id, level, code, name_zh, name_en from up order by depth desc"""
+# Exact names first, then names that begin with the words, then the higher levels, then the shorter.
+_SEARCH = f"""
+    select {_COLUMNS} from jurisdictions j
+     where j.name_zh like '%' || $1 || '%' or lower(j.name_en) like '%' || lower($1) || '%'
+     order by (j.name_zh = $2 or lower(j.name_en) = lower($2)) desc,
+              (j.name_zh like $1 || '%' or lower(j.name_en) like lower($1) || '%') desc,
+              array_position(array['district', 'street', 'community', 'grid'], j.level),
+              length(j.name_zh), j.id
+     limit $3"""
 
 
-async def communities(conn: asyncpg.Connection) -> list[Jurisdiction]:
-    """The communities, where residents live (sign-up lists them)."""
-    return [j for j in await jurisdictions(conn) if j.level == "community"]
+def _place(row: asyncpg.Record) -> Jurisdiction:
+    return Jurisdiction(**dict(row))
+
+
+async def children(conn: asyncpg.Connection, parent_id: int | None, *, cursor: str | None = None,
+                   limit: int = 200) -> Places:
+    """The places directly below one (the districts for None), a page at a time."""
+    filters = keyset.Filters()
+    if parent_id is None:
+        filters.add("j.parent_id is null")
+    else:
+        filters.add("j.parent_id = {}", parent_id)
+    window = await keyset.fetch(conn, select=_COLUMNS, from_="jurisdictions j", filters=filters, keyset=_BY_ID,
+                                cursor=cursor, limit=limit)
+    return Places(items=[_place(r) for r in window.rows], **keyset.paged_fields(window))
+
+
+async def search(conn: asyncpg.Connection, q: str, *, limit: int = 20) -> Places:
+    """The places whose Chinese or English name holds the words (`%` and `_` meaning themselves), the
+    best `limit` matches: an exact name first, then names beginning with the words."""
+    pattern = words(q)
+    if pattern is None:
+        return Places(items=[])
+    found = [_place(r) for r in await conn.fetch(_SEARCH, pattern, q.strip(), limit)]
+    return Places(items=found, total=len(found))
+
+
+async def path(conn: asyncpg.Connection, jurisdiction_id: int) -> list[Jurisdiction]:
+    """The place and the places above it, the district first; empty if there is no such place."""
+    if not 0 < jurisdiction_id < 2**31:  # not an id a place can have (ids are PostgreSQL integers)
+        return []
+    return [_place(r) for r in await conn.fetch(_PATH, jurisdiction_id)]
+
+
+async def picker(conn: asyncpg.Connection, chosen_id: int | None) -> PlacePicker:
+    """A place filter or field at `chosen_id` (nothing chosen: None, or a place that does not exist)."""
+    line = await path(conn, chosen_id) if chosen_id else []
+    chosen = line[-1] if line else None
+    below = await children(conn, chosen.id if chosen else None)
+    return PlacePicker(chosen=chosen, path=line, children=below.items)
+
+
+async def form_picker(conn: asyncpg.Connection, *, value: int | None, browse: int | None,
+                      leaf: str | None = None) -> tuple[PlacePicker, list[Jurisdiction]]:
+    """A form's place field and what its select offers. The form page goes a level at a time with
+    `browse` (links carry it); without it the field opens around its value, among its siblings when
+    only `leaf`-level places may be chosen. The select offers the places of the `leaf` level below
+    the picker's place, or, any level being allowed, that place and those directly below it. Opened
+    with neither, a level with a single place (a city of one district) is gone through at once."""
+    at = browse
+    if at is None and value is not None:
+        line = await path(conn, value)
+        at = (line[-2].id if len(line) > 1 and leaf is not None and line[-1].level == leaf else value) if line else None
+    shown = await picker(conn, at)
+    while at is None and len(shown.children) == 1 and shown.children[0].level != leaf:
+        shown = await picker(conn, shown.children[0].id)
+    if leaf is not None:
+        return shown, [c for c in shown.children if c.level == leaf]
+    return shown, ([shown.chosen] if shown.chosen else []) + shown.children
+
+
+async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int, Jurisdiction]:
+    """These places by id (to name the places of the rows a page shows)."""
+    rows = await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])",
+                            sorted(set(ids)))
+    return {r["id"]: _place(r) for r in rows}
 
 
 async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:

@@ -9,6 +9,7 @@ from litestar.params import QueryParameter
 
 from market.core.access import PUBLIC
 from market.core.web import Db, page
+from market.places import services as places
 from market.portal.views import ListsView, lists_view
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -23,8 +24,8 @@ class ListsPage(Controller):
     async def lists(self, request: Request, conn: Db, place: Place = None, category: Category = None) -> Response:
         view = await lists_view(conn, place, category)
         return page(request, "portal/lists.html", needs=view.needs, projects=view.projects, resources=view.resources,
-                    categories=view.categories, filters=view.filters, places=view.places,
-                    place_by_id={p.id: p for p in view.places})
+                    categories=view.categories, filters=view.filters,
+                    place_picker=await places.picker(conn, place), place_by_id={p.id: p for p in view.places})
 
 
 class ListsApi(Controller):

@@ -34,7 +34,7 @@ class ListsView(msgspec.Struct, frozen=True, kw_only=True):
     projects: list[Project]
     resources: list[Resource]
     categories: list[Category]  # of the catalogues in force, to filter by
-    places: list[Jurisdiction]  # to filter by, and to name where each need is
+    places: list[Jurisdiction]  # to name where each need shown is (the filter goes a level at a time: places.picker)
     filters: ListsFilters
 
 
@@ -42,10 +42,12 @@ async def lists_view(conn: asyncpg.Connection, place: int | None, category: str 
     categories = await conn.fetch(
         "select distinct e.code, e.name_zh, e.name_en from catalogue_entries e join catalogue_versions v "
         "on v.id = e.version_id and v.status = 'published' where e.level = 'category' order by e.code")
+    open_needs = await needs.list_needs(conn, jurisdiction_id=place, status="open", category=category, limit=SHOWN)
     return ListsView(
-        needs=await needs.list_needs(conn, jurisdiction_id=place, status="open", category=category, limit=SHOWN),
+        needs=open_needs,
         projects=await needs.list_projects(conn, jurisdiction_id=place, category=category, limit=SHOWN),
         resources=await resources.list_resources(conn, None, place=place, category=category[:2] if category else None,
                                                  limit=SHOWN),
-        categories=[Category(**dict(r)) for r in categories], places=await place_tree.jurisdictions(conn),
+        categories=[Category(**dict(r)) for r in categories],
+        places=list((await place_tree.named(conn, [n.community_id for n in open_needs])).values()),
         filters=ListsFilters(place=place, category=category or ""))

@@ -269,7 +269,7 @@ async def test_the_fund_pages_in_both_languages(client, pool, settings, world, p
     detail = (await client.get(f"/api/funds/{fund}")).json()
     assert detail["explanation"]["projects"][0]["match_fen"] == 1_000_00
     assert detail["dashboard"]["balance_fen"] == detail["fund"]["balance_fen"] == 10_000_00
-    assert [f["id"] for f in (await client.get("/api/funds")).json()] == [fund]
+    assert [f["id"] for f in (await client.get("/api/funds")).json()["funds"]] == [fund]
     assert (await client.get("/funds/999999")).status_code == 404
 
 
@@ -398,3 +398,16 @@ def test_the_charts_stay_inside_their_frame():
     assert tallest.value_fen == 12_000_00 and flows.ticks[-1].value_fen == 20_000_00
     assert [p.value_fen for p in line.points][:3] == [300_00, 600_00, 900_00]
     assert charts.flows([]) is None and charts.balance([]) is None
+
+
+async def test_the_funds_list_comes_a_page_at_a_time_newest_first(client, pool, pool_setup):
+    s = pool_setup
+    added = [await do(pool, pools.create_fund, s["foundation"], FundInput(name_zh=f"分页基金{i}")) for i in range(3)]
+    every = [s["fund"], *added][::-1]
+    first = (await client.get("/api/funds?limit=2")).json()
+    rest = (await client.get(f"/api/funds?limit=2&cursor={first['next_cursor']}")).json()
+    assert [f["id"] for f in first["funds"] + rest["funds"]] == every
+    assert first["total"] == 4 and rest["next_cursor"] is None
+    page = await client.get("/funds?lang=en")
+    assert page.status_code == 200 and "1–4 of 4" in page.text
+    assert (await client.get("/api/funds?limit=201")).status_code == 400

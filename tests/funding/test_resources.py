@@ -256,8 +256,13 @@ async def test_for_need_best_fit_first_with_the_reason(pool, settings, people, w
 
     with use_locale("en"):
         async with pool.acquire() as conn:
-            fits = await resources.for_need(conn, need)
+            fits = (await resources.for_need(conn, need)).fits
+            # A page at a time, in the same order, each once.
+            first = await resources.for_need(conn, need, limit=3)
+            rest = await resources.for_need(conn, need, limit=3, cursor=first.next_cursor)
     assert [f.resource.id for f in fits] == [both, category_only, place_only, anything]
+    assert [f.resource.id for f in first.fits + rest.fits] == [both, category_only, place_only, anything]
+    assert first.total == 4 and rest.next_cursor is None and rest.previous_cursor is not None
     assert [(f.names_category, f.names_place) for f in fits] == [(True, True), (True, False), (False, True),
                                                                   (False, False)]
     # The most local place it names that contains the need's community.
@@ -269,7 +274,7 @@ async def test_for_need_best_fit_first_with_the_reason(pool, settings, people, w
     # Without a category, only resources open to any category fit.
     vague = await _need(pool, settings, world, "想要一些帮助", "具体需要什么还说不清楚，请来看看。")
     async with pool.acquire() as conn:
-        assert [f.resource.id for f in await resources.for_need(conn, vague)] == [place_only, anything]
+        assert [f.resource.id for f in (await resources.for_need(conn, vague)).fits] == [place_only, anything]
         with pytest.raises(NotFound):
             await resources.for_need(conn, 10_000_000)
 
@@ -355,7 +360,9 @@ async def test_the_json_api(client, pool, people, world, published):
     assert (await client.get("/api/resources?category=1")).status_code == 400
     need = await _need(pool, settings, world, "老人助餐服务", "社区独居老人吃饭难，希望提供助餐服务。")
     fits = (await client.get(f"/api/needs/{need}/resources")).json()
-    assert [(f["resource"]["id"], f["names_category"]) for f in fits] == [(resource_id, True)]
+    assert [(f["resource"]["id"], f["names_category"]) for f in fits["fits"]] == [(resource_id, True)]
+    assert fits["total"] == 1 and fits["next_cursor"] is None
+    assert (await client.get(f"/api/needs/{need}/resources?limit=201")).status_code == 400
     await act_as(client, pool, settings, world["funder_admin"].user_id, world.orgs["funder"])
     r = await client.post(f"/api/resources/{resource_id}/withdraw", headers=api_headers(client))
     assert r.status_code == 201 and r.json()["withdrawn_at"]

@@ -383,6 +383,15 @@ async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, s
     organiser = (await client.get(f"/api/fairs/{draft}")).json()
     assert organiser["fair"]["organiser"] and [p for p, _ in organiser["projects"]] == [project]
     assert (await client.get("/api/fairs")).json()["may_set_up"] is True
+    # A page at a time, the latest first; the organiser's draft among them, for the organiser alone.
+    later = [await do(pool, fairs.create, bureau, fair_input(title_zh=f"第{i}场相亲会",
+                                                               starts_at=datetime.now(UTC) + timedelta(days=i + 1),
+                                                               ends_at=datetime.now(UTC) + timedelta(days=i + 2)))
+             for i in range(2)]
+    first = (await client.get("/api/fairs?limit=2")).json()
+    rest = (await client.get(f"/api/fairs?limit=2&cursor={first['next_cursor']}")).json()
+    assert [f["id"] for f in first["fairs"] + rest["fairs"]] == [later[1], later[0], draft, fair_id]
+    assert first["total"] == 4 and rest["next_cursor"] is None
 
     await act_as(client, pool, settings, world["funder_admin"].user_id)
     await post_form(client, f"/fairs/{fair_id}/interest/{project}", {"interested": "1"})

@@ -5,10 +5,11 @@ import pytest
 from market.app import load_settings
 from market.notifications import services as notifications
 from market.procurement.awards import services as awards
+from market.procurement.bids import services as bids
 from market.procurement.calls import questions
 from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form
-from tests.factories import call_input, do, who
+from tests.factories import bid_input, call_input, do, who
 from tests.smtp import SmtpServer
 
 
@@ -62,6 +63,19 @@ async def test_deadline_reminders_once_to_those_taking_part(pool, settings, worl
     await calls.queue_deadline_reminders(pool)
     assert (await kinds(pool, world["provider_admin"].user_id)).count("deadline_soon") == 1
     assert (await kinds(pool, world["provider_staff"].user_id)).count("deadline_soon") == 1
+    assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)
+
+
+async def test_deadline_reminders_reach_bidders_once_and_only_for_calls_closing_soon(pool, settings, world, open_call):
+    await do(pool, bids.submit, await who(pool, settings, world, "provider_admin"), open_call, bid_input())
+    await pool.execute("update calls set deadline_at = now() + interval '50 hours', "
+                       "questions_close_at = now() + interval '1 hour' where id = $1", open_call)
+    assert await calls.queue_deadline_reminders(pool) == 0  # not within 48 hours yet
+    await pool.execute("update calls set deadline_at = now() + interval '47 hours' where id = $1", open_call)
+    await calls.queue_deadline_reminders(pool)
+    await calls.queue_deadline_reminders(pool)
+    for bidder in ("provider_admin", "provider_staff"):
+        assert (await kinds(pool, world[bidder].user_id)).count("deadline_soon") == 1
     assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)
 
 

@@ -19,14 +19,16 @@ from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.money import yuan_to_fen
 from market.core.validation import local_times, parse
+from market.core.keyset import paged_fields
 from market.core.web import (
+    PAGE_SIZE,
+    CursorParam,
     Db,
     MaybeUser,
-    Offset,
     User,
     form_data,
+    keyset_pager,
     page,
-    paged,
     redirect,
 )
 from market.funding.funds import charts
@@ -38,6 +40,7 @@ from market.funding.funds.models import (
     ROUND_STATE_NAMES,
     Fund,
     FundDetail,
+    FundList,
     FundInput,
     FundView,
     PoolPreview,
@@ -131,9 +134,9 @@ class FundPages(Controller):
     include_in_schema = False
 
     @get("/funds", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, offset: Offset = 0) -> Response:
-        funds, pages = paged(request, await pools.list_funds(conn), offset)
-        return page(request, "funding/funds.html", funds=funds, pager=pages, **NAMES)
+    async def index(self, request: Request, conn: Db, cursor: CursorParam = None) -> Response:
+        funds, window = await pools.list_funds(conn, cursor=cursor, limit=PAGE_SIZE)
+        return page(request, "funding/funds.html", funds=funds, pager=keyset_pager(request, window), **NAMES)
 
     @get("/funds/new", opt={**OWNERS_OPT, "shows": "form"})
     async def new(self, request: Request) -> Response:
@@ -254,8 +257,10 @@ class FundApi(Controller):
     tags = ("funding",)
 
     @get("/funds", opt=PUBLIC_OPT, summary="Funds (基金) and matching pools (配捐), with their rules and balances")
-    async def index(self, conn: Db) -> list[Fund]:
-        return await pools.list_funds(conn)
+    async def index(self, conn: Db, cursor: CursorParam = None,
+                    limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE) -> FundList:
+        funds, window = await pools.list_funds(conn, cursor=cursor, limit=limit)
+        return FundList(funds=funds, **paged_fields(window))
 
     @get("/funds/{fund_id:int}", opt=PUBLIC_OPT,
          summary="A fund: its projects, its matching round explained project by project, its money by month, "

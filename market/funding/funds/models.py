@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.core.money import Fen
 from market.funding.funds import arithmetic as matching
 from market.procurement.needs.models import Project
@@ -75,6 +76,12 @@ class Fund(msgspec.Struct, frozen=True, kw_only=True):
     state: str  # one of ROUND_STATES
     balance_fen: int
     created_at: datetime
+
+
+class FundList(Paged, kw_only=True):
+    """A page of the funds, the newest first."""
+
+    funds: list[Fund]
 
 
 class FundProject(msgspec.Struct, frozen=True, kw_only=True):

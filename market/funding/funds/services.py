@@ -22,7 +22,7 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock
+from market.core import clock, keyset
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_
@@ -84,12 +84,14 @@ NEW_DONOR = 0
 
 Result = RatioResult | QuadraticResult
 
-_FUND_VIEW = """
-    select f.*, o.name_zh as owner_name_zh, o.name_en as owner_name_en,
-           coalesce(a.balance_fen, 0) as balance_fen, r.id as run_id
-      from funds f join organisations o on o.id = f.owner_id
+_FUND_COLUMNS = """f.*, o.name_zh as owner_name_zh, o.name_en as owner_name_en,
+           coalesce(a.balance_fen, 0) as balance_fen, r.id as run_id"""
+_FUND_FROM = """funds f join organisations o on o.id = f.owner_id
       left join ledger_accounts a on a.kind = 'fund' and a.fund_id = f.id and a.currency = 'CNY'
       left join matching_runs r on r.fund_id = f.id"""
+_FUND_VIEW = f"select {_FUND_COLUMNS} from {_FUND_FROM}"
+# The newest fund first, on the primary key.
+_FUNDS_ORDER = keyset.Keyset((keyset.Column("f.id", "id", int),))
 
 
 def _now() -> datetime:
@@ -122,8 +124,12 @@ async def get_fund(conn: asyncpg.Connection, fund_id: int) -> Fund:
     return _fund(await _row(conn, fund_id))
 
 
-async def list_funds(conn: asyncpg.Connection) -> list[Fund]:
-    return [_fund(r) for r in await conn.fetch(_FUND_VIEW + " order by f.id desc")]
+async def list_funds(conn: asyncpg.Connection, *, cursor: str | None = None,
+                     limit: int = 50) -> tuple[list[Fund], keyset.Window]:
+    """A page of the funds, the newest first, and the way on (market.core.keyset)."""
+    window = await keyset.fetch(conn, select=_FUND_COLUMNS, from_=_FUND_FROM, filters=keyset.Filters(),
+                                keyset=_FUNDS_ORDER, cursor=cursor, limit=limit, count_from="funds f")
+    return [_fund(r) for r in window.rows], window
 
 
 def owns(identity: Identity | None, fund: Fund | Any, roles: tuple[str, ...] = SETUP_ROLES) -> bool:

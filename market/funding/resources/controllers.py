@@ -14,20 +14,21 @@ from market.core.forms import form_step
 from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
-from market.core.web import PAGE_SIZE, CursorParam, Db, MaybeUser, User, form_data, keyset_pager, page, redirect
+from market.core.web import (PAGE_SIZE, CursorParam, Db, MaybeUser, User, browsed_place, form_data, keyset_pager, page,
+                             place_id, redirect)
 from market.funding.resources import services as resources
 from market.funding.resources.models import (
     BENEFICIARY_GROUP_NAMES,
     RESOURCE_KIND_NAMES,
     BeneficiaryGroup,
     Resource,
-    ResourceFit,
+    ResourceFits,
     ResourceInput,
     ResourceKind,
     ResourceList,
     ResourceView,
 )
-from market.places.services import jurisdictions
+from market.places import services as places
 
 PUBLIC_OPT = {"access": PUBLIC}
 EDITORS_OPT = {"access": member(N_("funders"), "funder", roles=set(resources.EDITOR_ROLES))}
@@ -70,13 +71,21 @@ def form_of(resource: Resource) -> dict[str, Any]:
 
 
 async def _names(conn: asyncpg.Connection) -> dict[str, Any]:
-    """What the pages need to name kinds, groups, categories and places."""
-    places = await jurisdictions(conn)
+    """What the pages need to name kinds, groups and categories."""
     categories = await resources.categories(conn)
-    return {"places": places, "place_by_id": {p.id: p for p in places}, "categories": categories,
+    return {"categories": categories,
             "category_by_code": {c["code"]: c for c in categories}, "kind_names": RESOURCE_KIND_NAMES,
             "kind_choices": [(k, gettext(v)) for k, v in RESOURCE_KIND_NAMES.items()],
             "group_names": BENEFICIARY_GROUP_NAMES}
+
+
+async def _form_names(request: Request, conn: asyncpg.Connection, chosen: list[str]) -> dict[str, Any]:
+    """A resource's form: the names, and the places to prefer: those already chosen, and those of
+    the level the form shows (places.form_picker), each a box to tick."""
+    shown, offered = await places.form_picker(conn, value=None, browse=browsed_place(request))
+    ticked = await places.named(conn, [int(j) for j in chosen if place_id(j) is not None])
+    return {"place_picker": shown, "place_choices": list(ticked.values()) + [p for p in offered if p.id not in ticked],
+            **await _names(conn)}
 
 
 class ResourcePages(Controller):
@@ -93,12 +102,14 @@ class ResourcePages(Controller):
             funder=filters["funder"], q=q, limit=PAGE_SIZE, cursor=cursor)
         return page(request, "funding/resources.html", resources=view.resources, filters=filters,
                     pager=keyset_pager(request, view, len(view.resources)), can_list=view.can_list,
+                    place_picker=await places.picker(conn, filters["place"]),
                     **await _names(conn))
 
     async def _detail_context(self, conn: asyncpg.Connection, identity: Identity | None,
                               resource_id: int) -> dict[str, Any]:
         view = await resources.resource_view(conn, identity, resource_id)
-        return {"resource": view, "editable": view.editable, **await _names(conn)}
+        return {"resource": view, "editable": view.editable,
+                "place_by_id": await places.named(conn, view.jurisdiction_ids), **await _names(conn)}
 
     @get("/resources/{resource_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, resource_id: FromPath[int]) -> Response:
@@ -108,7 +119,7 @@ class ResourcePages(Controller):
     async def _form(self, request: Request, conn: asyncpg.Connection, form: dict[str, Any],
                     resource_id: int | None) -> Response:
         return page(request, "funding/resource_form.html", form=form, errors={}, resource_id=resource_id,
-                    **await _names(conn))
+                    **await _form_names(request, conn, form.get("jurisdiction_ids") or []))
 
     async def _submit(self, request: Request, conn: asyncpg.Connection, identity: Identity,
                       resource_id: int | None) -> Response:
@@ -123,7 +134,7 @@ class ResourcePages(Controller):
             return redirect(f"/resources/{resource_id}")
 
         async def context() -> dict[str, Any]:
-            return await _names(conn)
+            return await _form_names(request, conn, multi["jurisdiction_ids"])
 
         # The service names the amount in fen; the form asks for yuan.
         return await form_step(request, conn, "funding/resource_form.html", action, context=context,
@@ -194,5 +205,6 @@ class ResourceApi(Controller):
 
     @get("/needs/{need_id:int}/resources", opt=PUBLIC_OPT,
          summary="Public resources that suit a need's category and place, best fit first, each with the reason")
-    async def for_need(self, conn: Db, need_id: FromPath[int]) -> list[ResourceFit]:
-        return await resources.for_need(conn, need_id)
+    async def for_need(self, conn: Db, need_id: FromPath[int], cursor: CursorParam = None,
+                       limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE) -> ResourceFits:
+        return await resources.for_need(conn, need_id, cursor=cursor, limit=limit)

@@ -73,6 +73,12 @@ class ResourceFit(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class ResourceFits(Paged, kw_only=True):
+    """A page of the resources that suit a need, best fit first."""
+
+    fits: list[ResourceFit]
+
+
 class ResourceView(Resource, frozen=True, kw_only=True):
     """A resource's page: the resource, and whether the reader may change or withdraw it."""
 

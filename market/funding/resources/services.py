@@ -19,7 +19,7 @@ import asyncpg
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock, i18n
+from market.core import clock, i18n, keyset
 from market.core.access import Identity
 from market.core.keyset import Column, Filters, Window, fetch, paged_fields, ranked
 from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
@@ -27,6 +27,7 @@ from market.core.i18n import N_
 from market.funding.resources.models import (
     Resource,
     ResourceFit,
+    ResourceFits,
     ResourceInput,
     ResourceList,
     ResourceView,
@@ -45,8 +46,9 @@ RESOURCE = machine("resource", ("listed", "withdrawn"), [
    status_names={"listed": N_("listed"), "withdrawn": N_("withdrawn")})
 _FIELDS = ("kind", "title", "description", "amount_fen", "quantity", "available_from", "available_until",
            "categories", "jurisdiction_ids", "beneficiary_groups", "conditions", "private")
-_VIEW = """select r.*, o.name_zh as funder_name_zh, o.name_en as funder_name_en
-             from resources r join organisations o on o.id = r.funder_id"""
+_FROM = "resources r join organisations o on o.id = r.funder_id"
+_VIEW = f"""select r.*, o.name_zh as funder_name_zh, o.name_en as funder_name_en
+             from {_FROM}"""
 # The catalogue's categories are those of the catalogues in force; two bureaus may both use a code.
 _CATEGORIES = """select distinct on (e.code) e.code, e.name_zh, e.name_en from catalogue_entries e
                    join catalogue_versions v on v.id = e.version_id and v.status = 'published'
@@ -278,9 +280,11 @@ async def current_public(conn: asyncpg.Connection) -> list[Any]:
         f"where not private and {_CURRENT} order by id", _today())
 
 
-async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:
-    """Public current resources that suit a need's category and place, best fit first: those naming
-    both, then the category, then the place, then those open to any; older entries first on a tie.
+async def for_need(conn: asyncpg.Connection, need_id: int, *, cursor: str | None = None,
+                   limit: int = 50) -> ResourceFits:
+    """A page of the public current resources that suit a need's category and place, best fit first:
+    those naming both, then the category, then the place, then those open to any; older entries
+    first on a tie.
 
     The need's category is that of its project's catalogue item, or else of the item suggested for it;
     a need with neither fits only resources open to any category."""
@@ -295,12 +299,20 @@ async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:
         raise NotFound()
     category = need["category"] or None
     places = await ancestors(conn, need["community_id"])
-    rows = await conn.fetch(
-        _VIEW + """
-         where not r.private and r.withdrawn_at is null and (r.available_until is null or r.available_until >= $1)
-           and (cardinality(r.categories) = 0 or $2 = any(r.categories))
-           and (cardinality(r.jurisdiction_ids) = 0 or r.jurisdiction_ids && $3)
-         order by r.id""", _today(), category, list(places))
+    filters = keyset.Filters()
+    filters.add("not r.private and r.withdrawn_at is null and (r.available_until is null or r.available_until >= {})",
+                _today())
+    category_sql = f"coalesce({filters.arg(category)}::text = any(r.categories), false)"
+    place_sql = f"r.jurisdiction_ids && {filters.arg(list(places))}::integer[]"
+    filters.add(f"(cardinality(r.categories) = 0 or {category_sql})")
+    filters.add(f"(cardinality(r.jurisdiction_ids) = 0 or {place_sql})")
+    # Best fit first, then the oldest: one descending key (fit, -id), so the keyset helper pages it.
+    fit = f"(2 * {category_sql}::int + ({place_sql})::int)"
+    window = await keyset.fetch(
+        conn, select=f"r.*, o.name_zh as funder_name_zh, o.name_en as funder_name_en, {fit} as fit, -r.id as back_id",
+        from_=_FROM, filters=filters, cursor=cursor, limit=limit, count_from="resources r",
+        keyset=keyset.Keyset((keyset.Column(fit, "fit", int), keyset.Column("-r.id", "back_id", int))))
+    rows = window.rows
     category_row = await conn.fetchrow(_CATEGORIES + " and e.code = $1 order by e.code, e.id", category)
     # A category no catalogue in force has any more is still named, by its code.
     category_name = _name(category_row) if category_row else category
@@ -323,5 +335,4 @@ async def for_need(conn: asyncpg.Connection, need_id: int) -> list[ResourceFit]:
             reason = i18n.gettext("It is open to any kind of service, anywhere.")
         fits.append(ResourceFit(resource=_view(row), names_category=names_category, names_place=bool(named),
                                 reason=reason))
-    # sorted() is stable: within a rank the rows keep their id order.
-    return sorted(fits, key=lambda f: -(2 * f.names_category + f.names_place))
+    return ResourceFits(fits=fits, **keyset.paged_fields(window))

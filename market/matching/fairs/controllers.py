@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncGenerator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from market.core.access import PUBLIC, SIGNED_IN, Identity, member
@@ -23,14 +23,15 @@ from market.core.money import parse_yuan
 from market.core.settings import Settings
 from market.core.validation import local_times, parse
 from market.core.web import (
+    PAGE_SIZE,
     Config,
+    CursorParam,
     Db,
     MaybeUser,
-    Offset,
     User,
     done,
+    keyset_pager,
     page,
-    paged,
     redirect,
     require_confirmation,
 )
@@ -86,10 +87,9 @@ class FairPages(Controller):
     include_in_schema = False
 
     @get("/fairs", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, identity: MaybeUser, offset: Offset = 0) -> Response:
-        view = await fair_views.fairs_page(conn, identity)
-        shown, pages = paged(request, view.fairs, offset)
-        return page(request, "matching/fairs.html", **{**_fields(view), "fairs": shown}, pager=pages)
+    async def index(self, request: Request, conn: Db, identity: MaybeUser, cursor: CursorParam = None) -> Response:
+        view, window = await fair_views.fairs_page(conn, identity, cursor=cursor)
+        return page(request, "matching/fairs.html", **_fields(view), pager=keyset_pager(request, window))
 
     @get("/fairs/new", opt={**SIGNED_IN_OPT, "shows": "form"})
     async def new(self, request: Request, identity: User) -> Response:
@@ -219,8 +219,9 @@ class FairApi(Controller):
     tags = ["matching"]
 
     @get("/", opt=PUBLIC_OPT, summary="Charity matchmaking fairs, and whether you may set one up")
-    async def index(self, conn: Db, identity: MaybeUser) -> fair_views.FairsPage:
-        return await fair_views.fairs_page(conn, identity)
+    async def index(self, conn: Db, identity: MaybeUser, cursor: CursorParam = None,
+                    limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE) -> fair_views.FairsPage:
+        return (await fair_views.fairs_page(conn, identity, cursor=cursor, limit=limit))[0]
 
     @post("/", opt=SIGNED_IN_OPT, status_code=201, summary="Set up a fair (verified buyers and funders)")
     async def create(self, conn: Db, identity: User, data: JSONBody[FairInput]) -> Fair:

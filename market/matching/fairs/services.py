@@ -13,7 +13,7 @@ confirmation sent twice is one pledge.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -21,7 +21,7 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock
+from market.core import clock, keyset
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import N_, format_money
@@ -286,10 +286,11 @@ async def confirm_raise(conn: asyncpg.Connection, identity: Identity, fair_id: i
     return pledge_id
 
 
-_FAIR_VIEW = """
-    select f.*, o.name_zh as organiser_name, o.name_en as organiser_name_en,
+_FAIR_COLUMNS = "f.*, o.name_zh as organiser_name, o.name_en as organiser_name_en"
+_FAIR_FROM = "fairs f join organisations o on o.id = f.organiser_id"
+_FAIR_VIEW = f"""select {_FAIR_COLUMNS},
            exists (select 1 from fair_funders ff where ff.fair_id = f.id and ff.funder_id = $1) as registered
-      from fairs f join organisations o on o.id = f.organiser_id"""
+      from {_FAIR_FROM}"""
 
 
 def _view(identity: Identity | None, row: Any) -> Fair:
@@ -303,10 +304,28 @@ async def get(conn: asyncpg.Connection, identity: Identity | None, fair_id: int)
     return _view(identity, row)
 
 
-async def list_fairs(conn: asyncpg.Connection, identity: Identity | None) -> list[Fair]:
-    org_id = identity.org_id if identity else None
-    rows = await conn.fetch(_FAIR_VIEW + " order by f.starts_at desc", org_id)
-    return [_view(identity, r) for r in rows if _visible(identity, r)]
+# The latest fair first (fairs_by_start).
+_FAIRS_ORDER = keyset.Keyset((keyset.Column("f.starts_at", "starts_at", datetime),
+                              keyset.Column("f.id", "id", int)))
+
+
+async def list_fairs(conn: asyncpg.Connection, identity: Identity | None, *, cursor: str | None = None,
+                     limit: int = 50) -> tuple[list[Fair], keyset.Window]:
+    """A page of the fairs the reader may see (`_visible`, in SQL), the latest first."""
+    filters = keyset.Filters()
+    if not (identity and identity.is_platform_admin):
+        if identity and identity.acts_for_verified and identity.role in ORGANISER_ROLES:
+            filters.add("(f.status <> 'draft' or f.organiser_id = {})", identity.org_id)
+        else:
+            filters.add("f.status <> 'draft'")
+    window = await keyset.fetch(conn, select=_FAIR_COLUMNS, from_=_FAIR_FROM, filters=filters, keyset=_FAIRS_ORDER,
+                                cursor=cursor, limit=limit)
+    registered = set()
+    if identity is not None and identity.org_id is not None:
+        registered = {r["fair_id"] for r in await conn.fetch(
+            "select fair_id from fair_funders where funder_id = $1 and fair_id = any($2::bigint[])",
+            identity.org_id, [r["id"] for r in window.rows])}
+    return [_view(identity, {**r, "registered": r["id"] in registered}) for r in window.rows], window
 
 
 async def board(conn: asyncpg.Connection, fair_id: int) -> Board:

@@ -8,6 +8,8 @@ import asyncpg
 import msgspec
 
 from market.core.access import Identity
+from market.core.keyset import Paged, Window, paged_fields
+from market.core.web import PAGE_SIZE
 from market.matching.docking import dockings
 from market.matching.fairs import services as fairs
 from market.matching.docking.dockings import Docking
@@ -16,7 +18,9 @@ from market.matching.scoring.weights import Weights
 from market.procurement.contracts import services as contracts
 
 
-class FairsPage(msgspec.Struct, frozen=True, kw_only=True):
+class FairsPage(Paged, kw_only=True):
+    """A page of the fairs, the latest first."""
+
     fairs: list[Fair]
     # Whether the reader may set up a fair.
     may_set_up: bool
@@ -60,8 +64,11 @@ class ReportPage(msgspec.Struct, frozen=True, kw_only=True):
     readable_contracts: list[int]
 
 
-async def fairs_page(conn: asyncpg.Connection, identity: Identity | None) -> FairsPage:
-    return FairsPage(fairs=await fairs.list_fairs(conn, identity), may_set_up=fairs.may_set_up(identity))
+async def fairs_page(conn: asyncpg.Connection, identity: Identity | None, *, cursor: str | None = None,
+                     limit: int = PAGE_SIZE) -> tuple[FairsPage, Window]:
+    """A page of the fairs and the way on (market.core.keyset)."""
+    shown, window = await fairs.list_fairs(conn, identity, cursor=cursor, limit=limit)
+    return FairsPage(fairs=shown, may_set_up=fairs.may_set_up(identity), **paged_fields(window)), window
 
 
 async def fair_page(conn: asyncpg.Connection, identity: Identity | None, fair_id: int, weights: Weights) -> FairPage:

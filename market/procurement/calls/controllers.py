@@ -89,7 +89,7 @@ class CallPages(Controller):
         return page(request, "procurement/calls.html", calls=found.items, pager=keyset_pager(request, found, len(found.items)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
                     filters={"place": place, "procedure": procedure or "", "q": q or ""},
-                    places=await place_tree.jurisdictions(conn))
+                    place_picker=await place_tree.picker(conn, place))
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, call_id: FromPath[int]) -> Response:

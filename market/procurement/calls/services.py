@@ -401,10 +401,11 @@ async def call_page(conn: asyncpg.Connection, *, places: list[int] | None = None
 async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
     """Remind the organisations taking part in a call (they asked or bid) that it closes within 48 h."""
     async with pool.acquire() as conn, conn.transaction():
+        # The calls closing soon first (calls_live_by_deadline), then each one's askers and bidders.
         rows = await conn.fetch(
             """select c.id, c.title_zh, m.user_id from calls c
-                 join (select call_id, asked_for as org from call_questions
-                       union select call_id, provider_id from bids) t on t.call_id = c.id
+                 cross join lateral (select asked_for as org from call_questions q where q.call_id = c.id
+                                     union select provider_id from bids b where b.call_id = c.id) t
                  join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
                 where c.published_at is not null and c.cancelled_at is null
                   and c.deadline_at between market_now() and market_now() + interval '48 hours'""")

@@ -17,6 +17,8 @@ from market.core.web import (
     PAGE_SIZE,
     CursorParam,
     Db,
+    browsed_place,
+    place_id,
     MaybeUser,
     User,
     form_data,
@@ -24,7 +26,7 @@ from market.core.web import (
     page,
     redirect,
 )
-from market.places.services import jurisdictions
+from market.places import services as places
 from market.procurement.needs import services as service
 from market.procurement.needs.forms import project_from_form
 from market.procurement.needs.models import (
@@ -55,10 +57,17 @@ Query = Annotated[str | None, QueryParameter(max_length=100)]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 
 
-async def _context(conn: asyncpg.Connection) -> dict[str, Any]:
-    places = await jurisdictions(conn)
-    return {"places": places, "place_by_id": {p.id: p for p in places},
-            "communities": [p for p in places if p.level == "community"]}
+async def _form_places(request: Request, conn: asyncpg.Connection, field: str, value: Any,
+                       leaf: str | None) -> dict[str, Any]:
+    """A form's place field, a level at a time (places.form_picker): the picker and the choices."""
+    shown, offered = await places.form_picker(conn, value=place_id(value), browse=browsed_place(request),
+                                              leaf=leaf)
+    return {"place_picker": shown, "place_choices": offered, "place_field": field}
+
+
+async def _list_places(conn: asyncpg.Connection, place: int | None, shown: list[int]) -> dict[str, Any]:
+    """A list's place filter (one level at a time) and the names of the places its rows show."""
+    return {"place_picker": await places.picker(conn, place), "place_by_id": await places.named(conn, shown)}
 
 
 class NeedPages(Controller):
@@ -72,19 +81,22 @@ class NeedPages(Controller):
         return page(request, "procurement/needs.html", needs=found.items,
                     pager=keyset_pager(request, found, len(found.items)),
             filters={"place": place, "status": status, "category": category or "", "q": q or ""},
-            **await _context(conn))
+            **await _list_places(conn, place, [n.community_id for n in found.items]))
 
     @get("/needs/new", opt=SIGNED_IN_OPT | FORM)
     async def new(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "procurement/need_new.html", form={"community_id": identity.community_id}, errors={},
-                    **await _context(conn))
+                    **await _form_places(request, conn, "community_id", identity.community_id, "community"))
 
     @post("/needs/new", opt=SIGNED_IN_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             need_id = await service.raise_need(conn, identity, parse(form, NeedInput))
             return redirect(f"/needs/{need_id}")
-        return await form_step(request, conn, "procurement/need_new.html", action, **await _context(conn))
+        sent = await form_data(request)
+        return await form_step(request, conn, "procurement/need_new.html", action,
+                               **await _form_places(request, conn, "community_id", sent.get("community_id"),
+                                                    "community"))
 
     @get("/needs/{need_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, need_id: FromPath[int]) -> Response:
@@ -131,7 +143,8 @@ class ProjectPages(Controller):
         entries = await service.entries_of(conn, [p.catalogue_entry_id for p in found.items])
         return page(request, "procurement/projects.html", projects=found.items, entries=entries,
                     pager=keyset_pager(request, found, len(found.items)),
-                    filters={"place": place, "category": category or "", "q": q or ""}, **await _context(conn))
+                    filters={"place": place, "category": category or "", "q": q or ""},
+                    **await _list_places(conn, place, [p.jurisdiction_id for p in found.items]))
 
     @get("/projects/{project_id:int}", opt=PUBLIC_OPT)
     async def detail(self, request: Request, conn: Db, identity: MaybeUser, project_id: FromPath[int]) -> Response:
@@ -150,7 +163,7 @@ class ProjectPages(Controller):
     async def _form(self, request: Request, conn: asyncpg.Connection, identity: Any, form: dict[str, Any],
                     errors: dict[str, str], needs: list[Need]) -> Response:
         return page(request, "procurement/project_new.html", form=form, errors=errors,
-                    **await _project_form_context(conn, form, needs))
+                    **await _project_form_context(request, conn, form, needs))
 
     @post("/projects/new", opt=BUYERS_OPT)
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
@@ -162,15 +175,17 @@ class ProjectPages(Controller):
 
         async def context() -> dict[str, Any]:
             needs = await service.needs_of(conn, [int(n) for n in form["need_ids"] if str(n).isdigit()])
-            return await _project_form_context(conn, form, needs)
+            return await _project_form_context(request, conn, form, needs)
         return await form_step(request, conn, "procurement/project_new.html", action, context=context, form=form,
                                fields={"budget_yuan": "budget_fen"})
 
 
-async def _project_form_context(conn: asyncpg.Connection, form: dict[str, Any], needs: list[Need]) -> dict[str, Any]:
+async def _project_form_context(request: Request, conn: asyncpg.Connection, form: dict[str, Any],
+                                needs: list[Need]) -> dict[str, Any]:
     place = form.get("jurisdiction_id")
     items = await service.catalogue_items_for(conn, int(place)) if str(place or "").isdigit() else []
-    return {"needs": needs, "items": items, **await _context(conn)}
+    return {"needs": needs, "items": items,
+            **await _form_places(request, conn, "jurisdiction_id", place, None)}
 
 
 class NeedApi(Controller):

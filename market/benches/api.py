@@ -1,0 +1,384 @@
+"""`market bench api`: the public pages at the city's size. Not a test: figures for the record.
+
+Against the configured database (a generated city: `market demo --city`), it starts one `market serve`
+with MARKET_STATEMENTS_FILE set, so that every response says how many statements it ran and the
+statements themselves, with their arguments, are kept. For each public list page and its JSON twin,
+a search and one detail page of each kind it measures:
+
+* the 1st request on the freshly started server and the 100th in a row (one client: asyncpg's pool
+  hands the same connection back, so that is the 100th on a connection: PostgreSQL switches a
+  prepared statement to a generic plan after the 5th);
+* throughput, p50 and p99 with `clients` concurrent clients, and the response's size;
+* the route's own statements (as the server recorded them: what the services built, so this stays
+  true whatever they build) sent straight through asyncpg with the same concurrency, one connection
+  per client, and the ratio of the two rates; also their 1st and 100th run on a fresh connection.
+
+The clients speak HTTP/1.1 over bare asyncio streams, keep-alive: a client library's parsing costs
+processor time the server then lacks (see fair.py). Server, PostgreSQL and clients share the
+machine's cores, which the output says.
+
+`--check` instead runs each list's statements (recorded from the list routes with varied filters:
+places at each level, status, category, search, offset) more than five times each on one connection
+with auto_explain reporting every plan, and exits 1 when a plan scans a whole large table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from market.core import db
+from market.core.settings import Settings
+
+Statements = list[tuple[str, tuple[Any, ...]]]
+# Statements the app adds around a route's own (transaction and pool reset): not replayed.
+_AROUND = ("begin", "commit", "rollback", "select pg_advisory_unlock_all")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection, GET only."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=2**22)
+        assert self.reader is not None
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:] if h)}
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        else:
+            chunks = []
+            while size := int((await self.reader.readuntil(b"\r\n")).strip(), 16):
+                chunks.append(await self.reader.readexactly(size))
+                await self.reader.readexactly(2)
+            await self.reader.readexactly(2)
+            body = b"".join(chunks)
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """(kind, path) of every route measured, with real ids and a search word from the city."""
+    ids = await conn.fetchrow("""
+        select (select max(id) from needs where status = 'open') as need,
+               (select max(id) from projects) as project,
+               (select max(id) from calls where published_at is not null) as call,
+               (select max(id) from organisations where status = 'verified') as org,
+               (select min(id) from jurisdictions where level = 'district') as district""")
+    word = "养老"
+    lists = ["needs", "projects", "calls", "organisations", "resources", "catalogue", "funds", "fairs", "lists"]
+    out = [("list", f"/{name}") for name in lists] + [("json list", f"/api/{name}") for name in lists]
+    out += [("json list", "/api/jurisdictions"), ("list", f"/needs?place={ids['district']}"),
+            ("json list", f"/api/needs?place={ids['district']}"),
+            ("search", f"/needs?q={_quote(word)}"), ("search", f"/api/needs?q={_quote(word)}")]
+    for kind, key in (("needs", "need"), ("projects", "project"), ("calls", "call"), ("organisations", "org")):
+        out += [("detail", f"/{kind}/{ids[key]}"), ("json detail", f"/api/{kind}/{ids[key]}")]
+    return out
+
+
+def _quote(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+def _recorded(path: Path) -> dict[str, Statements]:
+    """The last recording of each GET target in the server's statements file."""
+    found: dict[str, Statements] = {}
+    if path.exists():
+        with path.open("rb") as f:
+            while True:
+                try:
+                    method, target, statements = pickle.load(f)
+                except EOFError:
+                    break
+                if method == "GET":
+                    found[target] = statements
+    return found
+
+
+def _own(statements: Statements) -> Statements:
+    return [(sql, args) for sql, args in statements if not sql.lstrip().lower().startswith(_AROUND)]
+
+
+def _serve(settings: Settings, port: int, statements: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, MARKET_DATA_DIR=str(settings.data_dir), MARKET_STATEMENTS_FILE=str(statements),
+               MARKET_LOG_LEVEL="warning")
+    log = open(statements.with_suffix(".log"), "wb")  # noqa: SIM115 - the server writes to it until stopped
+    return subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(server: subprocess.Popen[bytes] | None, embedded: db.EmbeddedPostgres | None) -> None:
+    if server is not None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    if embedded is not None:
+        embedded.stop()
+
+
+async def _healthy(port: int) -> None:
+    for _ in range(1200):  # two minutes: start-up on a busy machine is slow
+        try:
+            if (await Client("127.0.0.1", port).get("/health"))[0] == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("market serve did not start")
+
+
+async def _concurrently(clients: int, seconds: float, one: Callable[[int], Any]) -> tuple[float, list[float]]:
+    """Run `one(worker)` in `clients` loops for `seconds`: requests a second and each latency."""
+    latencies: list[float] = []
+    end = time.perf_counter() + seconds
+
+    async def loop(worker: int) -> None:
+        while time.perf_counter() < end:
+            began = time.perf_counter()
+            await one(worker)
+            latencies.append(time.perf_counter() - began)
+    began = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(clients)))
+    return len(latencies) / (time.perf_counter() - began), latencies
+
+
+async def _in_a_row(nth: int, budget: float, one: Callable[[], Any]) -> tuple[float, float, int]:
+    """The 1st and the `nth` run in a row (or the last one within `budget` seconds, and which)."""
+    times = []
+    end = time.perf_counter() + budget
+    for i in range(nth):
+        began = time.perf_counter()
+        await one()
+        times.append(time.perf_counter() - began)
+        if i >= 1 and time.perf_counter() > end:
+            break
+    return times[0], times[-1], len(times)
+
+
+async def _replay(conn: asyncpg.Connection, statements: Statements) -> None:
+    for sql, args in statements:
+        await conn.fetch(sql, *args)
+
+
+async def _connect(dsn: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn, server_settings={"role": db.APP_ROLE, "application_name": "market-bench",
+                                                       "timezone": "UTC"})
+    await db._init_connection(conn)
+    return conn
+
+
+def _cores_note(clients: int) -> str:
+    return (f"{os.cpu_count()} cores shared by the server, PostgreSQL and {clients} clients in this process "
+            f"(load {os.getloadavg()[0]:.1f} at the start)")
+
+
+async def _run(settings: Settings, clients: int, seconds: float, nth: int, budget: float, only: str | None) -> int:
+    dsn, embedded = db.database_dsn(settings)
+    workdir = Path(tempfile.mkdtemp(prefix="mkt-bench-api-"))
+    statements_file = workdir / "statements.pickle"
+    port = _free_port()
+    server = None
+    conns: list[asyncpg.Connection] = []
+    try:
+        admin = await db.connect_admin(dsn)
+        try:
+            routes = [r for r in await _routes(admin) if only is None or only in r[1]]
+        finally:
+            await admin.close()
+        print(_cores_note(clients), flush=True)
+        server = _serve(settings, port, statements_file)
+        await _healthy(port)
+        rows = []
+        for kind, path in routes:
+            client = Client("127.0.0.1", port)
+            answer: dict[str, Any] = {}
+
+            async def request(c: Client = client, p: str = path, a: dict[str, Any] = answer) -> None:
+                status, headers, body = await c.get(p)
+                if status != 200:
+                    raise RuntimeError(f"{p} answered {status}: {body[:300]!r}")
+                a.update(statements=int(headers.get("x-statements", "0")), size=len(body))
+            first, later, n = await _in_a_row(nth, budget, request)
+            client.close()
+            own = _own(_recorded(statements_file).get(path, []))
+            fresh = await _connect(dsn)
+            try:
+                sql_first, sql_later, sql_n = await _in_a_row(nth, budget, lambda f=fresh, s=own: _replay(f, s))
+            finally:
+                await fresh.close()
+
+            pool = [Client("127.0.0.1", port) for _ in range(clients)]
+            rate, latencies = await _concurrently(clients, seconds, lambda w, p=path, cs=pool: cs[w].get(p))
+            for c in pool:
+                c.close()
+            while len(conns) < clients:
+                conns.append(await _connect(dsn))
+            sql_rate, _ = await _concurrently(clients, seconds, lambda w, s=own: _replay(conns[w], s))
+            rows.append((kind, path, rate, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
+                         answer["size"], sql_rate, answer["statements"], len(own), first, later, n, sql_first,
+                         sql_later, sql_n))
+            print(_row(rows[-1]), flush=True)
+        print()
+        print(_table(rows))
+        return 0
+    finally:
+        for conn in conns:
+            await conn.close()
+        _stop(server, embedded)
+
+
+def _row(r: tuple[Any, ...]) -> str:
+    kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n = r
+    return (f"{path:<28} {kind:<11} {rate:7.1f}/s p50 {p50 * 1000:7.1f} ms p99 {p99 * 1000:7.1f} ms "
+            f"{size / 1024:7.1f} KB | SQL {sql_rate:7.1f}/s ratio {rate / sql_rate if sql_rate else 0:4.2f} | "
+            f"{stmts} statements ({own} its own) | 1st {first * 1000:.0f} ms, #{n} {later * 1000:.0f} ms; "
+            f"SQL 1st {sql_first * 1000:.0f} ms, #{sql_n} {sql_later * 1000:.0f} ms")
+
+
+def _table(rows: list[tuple[Any, ...]]) -> str:
+    lines = ["| route | kind | req/s | p50 ms | p99 ms | KB | SQL req/s | ratio | statements (own) "
+             "| 1st ms | 100th ms | SQL 1st ms | SQL 100th ms |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n in rows:
+        lines.append(
+            f"| `{path}` | {kind} | {rate:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {size / 1024:.0f} "
+            f"| {sql_rate:.1f} | {rate / sql_rate if sql_rate else 0:.2f} | {stmts} ({own}) | {first * 1000:.0f} "
+            f"| {later * 1000:.0f}{'' if n >= 100 else f' (#{n})'} | {sql_first * 1000:.0f} "
+            f"| {sql_later * 1000:.0f}{'' if sql_n >= 100 else f' (#{sql_n})'} |")
+    return "\n".join(lines)
+
+
+async def _check_variants(conn: asyncpg.Connection) -> list[str]:
+    """Each list route with varied filters: every level of place, status, category, search, offset."""
+    places = await conn.fetch("""
+        select distinct on (level) id, level from jurisdictions
+         where level in ('district', 'street', 'community') order by level, id desc""")
+    category = await conn.fetchval("select code from catalogue_entries where code ~ '^[0-9]{2}$' order by code "
+                                   "limit 1")
+    filters = [""] + [f"place={p['id']}" for p in places] + ["q=%E5%85%BB%E8%80%81", "offset=500"]
+    if category:
+        filters.append(f"category={category}")
+    lists = {"needs": ["status=open"], "projects": [], "calls": [], "organisations": ["kind=provider"],
+             "resources": [], "catalogue": []}
+    unfiltered = [f"/api/{name}" for name in ("funds", "fairs", "catalogue/versions")]
+    unfiltered += ["/api/jurisdictions"] + [f"/api/jurisdictions?parent={p['id']}" for p in places]
+    return [f"/api/{name}" + (f"?{f}" if f else "") for name, extra in lists.items() for f in filters + extra] \
+        + unfiltered + [f"{u}{'&' if '?' in u else '?'}limit=10" for u in unfiltered]
+
+
+async def _check(settings: Settings, rows_above: int, runs: int) -> int:
+    dsn, embedded = db.database_dsn(settings)
+    workdir = Path(tempfile.mkdtemp(prefix="mkt-bench-check-"))
+    statements_file = workdir / "statements.pickle"
+    port = _free_port()
+    server = None
+    try:
+        admin = await db.connect_admin(dsn)
+        try:
+            targets = await _check_variants(admin)
+            server = _serve(settings, port, statements_file)
+            await _healthy(port)
+            client = Client("127.0.0.1", port)
+            for target in targets:
+                status, _, body = await client.get(target)
+                if status != 200:
+                    print(f"{target}: {status} {body[:200]!r} (skipped)")
+            client.close()
+            recorded = _recorded(statements_file)
+            big = {r["relname"]: int(r["reltuples"]) for r in await admin.fetch(
+                "select relname, reltuples from pg_class where relkind = 'r' and reltuples > $1", rows_above)}
+            plans: list[str] = []
+            admin.add_log_listener(lambda _c, message: plans.append(message.message))
+            await admin.execute("load 'auto_explain'; set auto_explain.log_min_duration = 0; "
+                                "set auto_explain.log_format = json; set auto_explain.log_level = notice")
+            scans: dict[tuple[str, str], set[str]] = {}
+            executions = 0
+            for _ in range(runs):
+                for target in targets:
+                    for sql, args in _own(recorded.get(target, [])):
+                        plans.clear()
+                        await admin.fetch(sql, *args)
+                        await asyncio.sleep(0)  # the notices' callbacks
+                        executions += 1
+                        for plan in plans:
+                            for relation in _seq_scans(plan):
+                                if relation in big:
+                                    scans.setdefault((target.split("?")[0], relation), set()).add(target)
+        finally:
+            await admin.close()
+        print(f"{len(targets)} list requests' statements, each run {runs} times on one connection "
+              f"({executions} executions); tables above {rows_above:,} rows: {', '.join(sorted(big))}")
+        for (route, relation), where in sorted(scans.items()):
+            print(f"  {route}: a whole scan of {relation} ({big[relation]:,} rows), e.g. {sorted(where)[0]}")
+        print("no plan scans a whole large table" if not scans else f"{len(scans)} plans scan a whole large table")
+        return 1 if scans else 0
+    finally:
+        _stop(server, embedded)
+
+
+def _seq_scans(notice: str) -> list[str]:
+    """The tables a plan auto_explain reported reads whole."""
+    start = notice.find("{")
+    if start < 0:
+        return []
+    try:
+        plan = json.loads(notice[start:])
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Node Type") in ("Seq Scan", "Parallel Seq Scan") and "Relation Name" in node:
+            found.append(node["Relation Name"])
+        for child in node.get("Plans", []):
+            walk(child)
+    walk(plan.get("Plan", plan))
+    return found
+
+
+def main(settings: Settings, *, clients: int = 16, seconds: float = 3.0, nth: int = 100, budget: float = 10.0,
+         only: str | None = None, check: bool = False, rows_above: int = 10_000, runs: int = 7) -> int:
+    if check:
+        return asyncio.run(_check(settings, rows_above, runs))
+    return asyncio.run(_run(settings, clients, seconds, nth, budget, only))
