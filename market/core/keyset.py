@@ -219,8 +219,10 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     has_previous = bool(place) and (not backwards or more)
     total, estimated = (await count(conn, f"{count_from or from_} where {filters.sql()}", filters.args) if counted
                         else (at + len(rows), False))
+    # The page's rows as selected: the sort key's own columns (`_<name>`) serve the cursors only.
+    keyed = {f"_{c.name}" for c in keyset.columns}
     return Window(
-        rows=rows,
+        rows=[{k: v for k, v in r.items() if k not in keyed} for r in rows],
         next=encode(keyset, keyset.key_of(rows[-1]), backwards=False, at=at + len(rows)) if rows and has_next else None,
         previous=(encode(keyset, keyset.key_of(rows[0]), backwards=True, at=max(0, at - limit))
                   if rows and has_previous else None),

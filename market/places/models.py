@@ -51,5 +51,6 @@ class Places(msgspec.Struct, frozen=True, kw_only=True):
     items: list[Jurisdiction]
     next_cursor: str | None = None
     previous_cursor: str | None = None
+    first: int = 0  # where the page begins among the children, from 0
     total: int = 0
     total_estimated: bool = False
