@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from playwright.async_api import Page, expect
@@ -50,7 +51,7 @@ async def raise_and_support_a_need(j: Journey, title: str) -> int:
     await press(resident, "/needs/new", twice=True)  # a double click raises one need
     need_id = int(re.search(r"/needs/(\d+)", resident.url).group(1))
     await j.seen(resident, "resident-need")
-    assert [n["id"] for n in j.api("/api/needs?limit=200") if n["title"] == title] == [need_id]
+    assert [n["id"] for n in j.api("/api/needs?q=" + quote(title))["items"] if n["title"] == title] == [need_id]
     neighbour = await j.person("resident2@demo.market")
     await click_link(neighbour, "/needs")
     await click_link(neighbour, f"/needs/{need_id}")
@@ -75,7 +76,8 @@ async def make_it_a_project_and_publish_a_call(j: Journey, need_id: int, words: 
     # Back, and send the form again: still one project.
     await bureau.go_back()
     await press(bureau, "/projects/new")
-    assert [p["id"] for p in j.api("/api/projects?limit=200") if p["title_zh"] == words["project"]] == [project_id]
+    assert [p["id"] for p in j.api("/api/projects?q=" + quote(words["project"]))["items"]
+            if p["title_zh"] == words["project"]] == [project_id]
     assert path_of(bureau) == project_url  # the first result, or the need is taken already
     await j.seen(bureau, "bureau-project")
 

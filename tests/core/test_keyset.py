@@ -8,6 +8,8 @@ import pytest
 
 from market.core import keyset
 from market.core.errors import Invalid
+from market.core.i18n import use_locale
+from market.core.web import Pager, template_environment
 
 ORDER = keyset.Keyset((keyset.Column("t.rank", "rank", int), keyset.Column("t.at", "at", dt.datetime),
                        keyset.Column("t.id", "id", int)))
@@ -82,3 +84,11 @@ async def test_a_large_total_is_estimated(pool: asyncpg.Pool) -> None:
         assert window.estimated and window.total % 1000 == 0 and window.total > keyset.EXACT_UP_TO
         window = await _page(conn, None, "red")
         assert (window.total, window.estimated) == (5250, False)
+
+
+@pytest.mark.parametrize("locale,shown", [("en", "51–100 of about 12,000"), ("zh_Hans", "第 51–100 条，共约 12,000 条")])
+def test_an_estimated_total_is_shown_as_one(locale, shown):
+    pager = Pager(first=51, last=100, total=12_000, previous="?cursor=a", next="?cursor=b", estimated=True)
+    with use_locale(locale):
+        html = template_environment({}).get_template("_pager.html").render(pager=pager)
+    assert shown in html and 'rel="prev"' in html and 'rel="next"' in html
