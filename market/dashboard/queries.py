@@ -144,10 +144,6 @@ select c.title_zh, c.title_en, null::timestamptz as at, m.due_date, '/contracts/
    and k.status = 'signed' and m.accepted_at is null and m.due_date <= $4
    and ($3 = 'provider' or m.position = (select min(n.position) from contract_milestones n
                                               where n.contract_id = k.id and n.accepted_at is null))
-   -- the buyer accepts a report milestone once it has accepted the report (until then it is a report to review)
-   and ($3 = 'provider' or m.kind <> 'report' or exists (
-        select from delivery_reports r where r.contract_id = m.contract_id and r.position = m.position
-           and r.status = 'accepted'))
  order by m.due_date, k.id, m.position
  limit $1"""
 

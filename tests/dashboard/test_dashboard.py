@@ -29,7 +29,7 @@ from market.procurement.contracts import services as contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput, ProjectInput
 from tests.conftest import act_as
-from tests.factories import bid_input, call_input, do, fair_input, panel_of, report_accepted, second_funder, transfer, who
+from tests.factories import bid_input, call_input, do, fair_input, panel_of, second_funder, transfer, who
 
 
 async def bench(pool, settings, world, name):
@@ -151,9 +151,6 @@ async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, setti
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
     assert [t.due_date for t in buyer_due.items] == [first["due_date"]]
     await do(pool, delivery.accept_milestone, buyer, contract_id, first["position"])
-    # the next is the mid-term report: the buyer accepts it once it has accepted the report itself
-    assert lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"].items == []
-    await report_accepted(pool, settings, world, contract_id, second["position"])
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
     assert [t.due_date for t in buyer_due.items] == [second["due_date"]]
     # The provider's bid won; the other's did not.
