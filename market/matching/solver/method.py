@@ -53,6 +53,14 @@ CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's
 LARGE_CG_TOLERANCE = 1e-3
 CG_ROUNDS = 20  # at most; a district round takes three or four
 CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
+# Nor one that would likely not end by then: a city round's next LP has about five times the
+# columns of the last and took over three times as long; one cut short is time lost to the dive.
+CG_GROWTH = 4.0
+# The Lagrangian's fixed iterations take 4-5 processor seconds on a city round; with a third of a
+# core (the machine shared) that is 13 s of the clock, with a sixth 27 s. Cut sooner, its prices
+# were 4 % off and the LP over the edges they pick 4 % below the bound (two solves at once: gap
+# 7.5 %); the LP and dive after it lose less from a later start than from poor prices.
+LAGRANGE_SHARE = 0.45
 # An edge is a candidate if its reduced value is within this share of its need's worth (1 %: the
 # LP's factors of a city round with random edges fill in fast as more are let in).
 NEAR = 0.01
@@ -106,7 +114,7 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float
     lp_deadline = deadline - 0.3 * budget
     columns = len(p.edge_need) + len(p.fund_need)
     if columns > LAGRANGE_COLUMNS:
-        mu, w, bound = lag.smooth_prices(start + 0.3 * budget)
+        mu, w, bound = lag.smooth_prices(start + LAGRANGE_SHARE * budget)
         bounds.append(bound)
     if columns <= FULL_LP_COLUMNS:
         edges, funds = np.arange(len(p.edge_need)), np.arange(len(p.fund_need))
@@ -163,13 +171,16 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], ro
     fund_in = np.zeros(len(p.fund_need), dtype=bool)
     solution = None
     for round_ in range(rounds + 1):
+        began = time.monotonic()
         if not lp.run():
             return solution
         mu, w = lp.prices()
         solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
         bounds.append(lag.bound(mu, w))
         best = min(bounds)
-        if round_ == rounds or best - lp.objective <= tolerance * abs(best) or time.monotonic() > stop:
+        now = time.monotonic()
+        if (round_ == rounds or best - lp.objective <= tolerance * abs(best)
+                or now + CG_GROWTH * (now - began) > stop):
             return solution
         # A later round cut short at `stop` leaves this round's solution: one that ran on would
         # take the dive's time, and the bound proven so far stands.
