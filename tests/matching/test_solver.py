@@ -5,6 +5,7 @@ naming the entry. No database."""
 from __future__ import annotations
 
 import json
+import time
 
 import msgspec
 import numpy as np
@@ -456,3 +457,14 @@ def test_a_need_takes_a_free_place_when_another_needs_money_can_be_rerouted_for_
     assert swaps.run(float("inf"))
     chosen, x = swaps.docking()
     assert chosen.tolist() == [0, 1] and x.tolist() == [100, 0, 100]
+
+
+def test_the_dive_settles_larger_batches_only_when_quarters_would_not_end_in_time():
+    now = time.monotonic()
+    # 10 batches took 1 s: 60 s left is room for 200 more at a quarter, more than 2,600 needs take.
+    assert method._batch_share(2_600, 10, 1.0, now + 60) == 0.25
+    assert method._batch_share(2_600, 0, 0.0, now) == 0.25  # nothing measured yet
+    # 6 s left fits 6 batches of 1 s, counted as 2 (re-solves unsettle neighbours): each settles more.
+    share = method._batch_share(2_600, 10, 10.0, now + 6)
+    assert 0.25 < share < 1
+    assert method._batch_share(2_600, 10, 10.0, now + 1) == 1.0  # not even one more: all at once

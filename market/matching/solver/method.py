@@ -53,6 +53,14 @@ CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's
 LARGE_CG_TOLERANCE = 1e-3
 CG_ROUNDS = 20  # at most; a district round takes three or four
 CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
+# Nor one that would likely not end by then: a city round's next LP has about five times the
+# columns of the last and took over three times as long; one cut short is time lost to the dive.
+CG_GROWTH = 4.0
+# The Lagrangian's fixed iterations take 4-5 processor seconds on a city round; with a third of a
+# core (the machine shared) that is 13 s of the clock, with a sixth 27 s. Cut sooner, its prices
+# were 4 % off and the LP over the edges they pick 4 % below the bound (two solves at once: gap
+# 7.5 %); the LP and dive after it lose less from a later start than from poor prices.
+LAGRANGE_SHARE = 0.45
 # An edge is a candidate if its reduced value is within this share of its need's worth (1 %: the
 # LP's factors of a city round with random edges fill in fast as more are let in).
 NEAR = 0.01
@@ -61,7 +69,8 @@ INTEGRAL = 1e-6
 # Fractional needs the dive settles one at a time, trying each option (in a model of at most so
 # many columns); more, or in a larger model, go in batches.
 ONE_BY_ONE, ONE_BY_ONE_COLUMNS = 30, 20_000
-BATCH = 4  # a batch settles this share (1/BATCH) of the fractional needs
+BATCH = 4  # a batch settles this share (1/BATCH) of the fractional needs, given the time
+BATCH_SPREAD = 3.0  # a city dive took 59 batches where shrinking by quarters alone takes 16
 IMPROVE_PASSES = 3
 # Up to here the whole MIP is solved as well (within seconds at most) and the better answer kept.
 EXACT_COLUMNS = 2_000
@@ -106,7 +115,7 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: list[float], start: float
     lp_deadline = deadline - 0.3 * budget
     columns = len(p.edge_need) + len(p.fund_need)
     if columns > LAGRANGE_COLUMNS:
-        mu, w, bound = lag.smooth_prices(start + 0.3 * budget)
+        mu, w, bound = lag.smooth_prices(start + LAGRANGE_SHARE * budget)
         bounds.append(bound)
     if columns <= FULL_LP_COLUMNS:
         edges, funds = np.arange(len(p.edge_need)), np.arange(len(p.fund_need))
@@ -163,13 +172,16 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: list[float], ro
     fund_in = np.zeros(len(p.fund_need), dtype=bool)
     solution = None
     for round_ in range(rounds + 1):
+        began = time.monotonic()
         if not lp.run():
             return solution
         mu, w = lp.prices()
         solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
         bounds.append(lag.bound(mu, w))
         best = min(bounds)
-        if round_ == rounds or best - lp.objective <= tolerance * abs(best) or time.monotonic() > stop:
+        now = time.monotonic()
+        if (round_ == rounds or best - lp.objective <= tolerance * abs(best)
+                or now + CG_GROWTH * (now - began) > stop):
             return solution
         # A later round cut short at `stop` leaves this round's solution: one that ran on would
         # take the dive's time, and the bound proven so far stands.
@@ -274,6 +286,7 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
     done[en[model.lower > 0]] = True
     model.prefer_simplex()
     y, _ = model.solution()
+    began, batches = time.monotonic(), 0
     while True:
         open_col = (y > INTEGRAL) & (y < 1 - INTEGRAL) & ~done[en]
         if not open_col.any():
@@ -282,8 +295,10 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
             return model.edges[y > 1 - INTEGRAL]
         open_needs = np.unique(en[open_col])
         if len(open_needs) > ONE_BY_ONE or len(model.edges) + len(model.funds) > ONE_BY_ONE_COLUMNS:
-            if not _settle_batch(model, open_needs, y, done):
+            share = _batch_share(len(open_needs), batches, time.monotonic() - began, deadline)
+            if not _settle_batch(model, open_needs, y, done, share):
                 return model.edges[y > 1 - INTEGRAL]
+            batches += 1
             y, _ = model.solution()
             continue
         n = en[np.argmax(np.where(open_col, p.shortfall[model.edges], -1))]
@@ -310,8 +325,23 @@ def _dive(model: DockingModel, deadline: float) -> np.ndarray:
         done[n] = True
 
 
-def _settle_batch(model: DockingModel, open_needs: np.ndarray, y: np.ndarray, done: np.ndarray) -> bool:
-    """Settle the most decided quarter of the fractional needs at once, each as the LP leans (its
+def _batch_share(open_needs: int, batches: int, elapsed: float, deadline: float) -> float:
+    """The share of the open needs the next batch settles: 1/BATCH, or more when the batches left
+    at that size would likely not fit in the time left (a processor shared with other work: the
+    needs still open at the deadline are dropped and filled greedily, which loses more than
+    larger batches). Each batch's re-solve leaves some settled needs' neighbours fractional anew,
+    so a dive takes about BATCH_SPREAD times the batches the shrinking alone would."""
+    if batches == 0 or open_needs <= ONE_BY_ONE:
+        return 1 / BATCH
+    fit = (deadline - time.monotonic()) / (elapsed / batches) / BATCH_SPREAD
+    if fit < 1:
+        return 1.0
+    return max(1 / BATCH, 1 - (ONE_BY_ONE / open_needs) ** (1 / fit))
+
+
+def _settle_batch(model: DockingModel, open_needs: np.ndarray, y: np.ndarray, done: np.ndarray,
+                  share: float) -> bool:
+    """Settle the most decided `share` of the fractional needs at once, each as the LP leans (its
     largest edge, or no provider if that share is larger), and re-solve: a dive of thousands of
     needs one at a time would take minutes. Should the LP then have no solution, half as many are
     settled; a need that cannot take its edge even alone gets no provider (always feasible).
@@ -325,7 +355,7 @@ def _settle_batch(model: DockingModel, open_needs: np.ndarray, y: np.ndarray, do
     none = 1.0 - np.bincount(en[cols], y[cols], minlength=p.needs)[en[top]]
     lean = np.maximum(y[top], none)
     order = np.argsort(-lean, kind="stable")
-    k = max(1, (len(top) + BATCH - 1) // BATCH)
+    k = max(1, int(np.ceil(len(top) * share)))
     while True:
         batch = top[order[:k]]
         take = batch[y[batch] >= none[order[:k]]]
