@@ -20,6 +20,7 @@ from market.rectification.workflow import ITEM
 from market.storage import images
 from market.storage.services import storage_from_settings
 from tests.conftest import act_as, api_headers, post_form
+from tests.serve import serving
 from tests.factories import PNG, do, make_org, photo_with_gps, travel, who
 
 ESCALATE = 14
@@ -188,6 +189,37 @@ async def test_the_clock_reminds_then_escalates_two_levels_once_across_processes
     assert (await do(pool, items.item_view, settings, bureau_admin, item_id)).side == "overseer"
     lists = await do(pool, items.workbench_lists, world.orgs["bureau"])
     assert [t["link"] for t in lists["rectification_escalated"]] == [items.link(item_id)]
+
+
+async def test_two_app_processes_mark_late_and_escalate_once_each(pool, settings, world, database, tmp_path):
+    """`market serve` with two worker processes, each running the rectification clock every second."""
+    async with pool.acquire() as conn:
+        office = await make_org(conn, world, "office", "buyer", "street_office", 81, world.street)
+        uid = await conn.fetchval("select id from users where email = 'buyer.staff@people.test'")
+        await conn.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                           uid, office)
+    item_id = await raise_one(pool, world, buyer=office, due_in=2)
+    level = "select escalation_level from rectification_items where id = $1"
+
+    async def level_reached(wanted: int) -> None:
+        for _ in range(100):
+            if await pool.fetchval(level, item_id) == wanted:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(3)  # several more passes of both processes' clocks
+
+    with serving(database, tmp_path, workers=2, MARKET_NOTIFY_SECONDS="1",
+                 MARKET_RECTIFICATION_ESCALATE_DAYS=str(ESCALATE)):
+        await travel(pool, days=3)
+        await level_reached(1)
+        await travel(pool, days=ESCALATE)
+        await level_reached(2)
+    bureau = {world[n].user_id for n in ("buyer_admin", "buyer_staff")}
+    assert [n["user_id"] for n in await notices(pool, "rectification_late")] == [uid]  # the office's member, once
+    escalated = await notices(pool, "rectification_escalated")
+    assert {n["user_id"] for n in escalated} == bureau and len(escalated) == len(bureau)
+    # late, then escalated: each once (the clock was past the reminder's days when it first ran)
+    assert await pool.fetchval("select count(*) from rectification_escalations where item_id = $1", item_id) == 2
 
 
 async def test_a_verified_item_is_never_late(pool, settings, world):
