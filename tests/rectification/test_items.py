@@ -57,6 +57,16 @@ async def notices(pool, kind):
     return await pool.fetch("select * from notifications where kind = $1 order by id", kind)
 
 
+async def street_office(pool, world) -> tuple[int, int]:
+    """A street office under the district's bureau, with the bureau's staff member as its one member."""
+    async with pool.acquire() as conn:
+        office = await make_org(conn, world, "office", "buyer", "street_office", 81, world.street)
+        uid = await conn.fetchval("select id from users where email = 'buyer.staff@people.test'")
+        await conn.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                           uid, office)
+    return office, uid
+
+
 async def fix(pool, settings, identity, item_id, files=((PNG, "记录.png"),), text="已补齐全部服务记录并拍照存档。"):
     return await do(pool, items.submit_fix, storage_from_settings(settings), settings, identity, item_id, text,
                     list(files))
@@ -146,11 +156,7 @@ async def test_a_fix_photo_loses_its_location_and_stays_private(pool, settings, 
 
 
 async def test_the_clock_reminds_then_escalates_two_levels_once_across_processes(pool, settings, world):
-    async with pool.acquire() as conn:
-        office = await make_org(conn, world, "office", "buyer", "street_office", 81, world.street)
-        uid = await conn.fetchval("select id from users where email = 'buyer.staff@people.test'")
-        await conn.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
-                           uid, office)
+    office, uid = await street_office(pool, world)
     item_id = await raise_one(pool, world, buyer=office, due_in=10)
     job = next(iter(DOMAIN.jobs))
     state = State({"pool": pool, "settings": settings})
@@ -193,11 +199,7 @@ async def test_the_clock_reminds_then_escalates_two_levels_once_across_processes
 
 async def test_two_app_processes_mark_late_and_escalate_once_each(pool, settings, world, database, tmp_path):
     """`market serve` with two worker processes, each running the rectification clock every second."""
-    async with pool.acquire() as conn:
-        office = await make_org(conn, world, "office", "buyer", "street_office", 81, world.street)
-        uid = await conn.fetchval("select id from users where email = 'buyer.staff@people.test'")
-        await conn.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
-                           uid, office)
+    office, uid = await street_office(pool, world)
     item_id = await raise_one(pool, world, buyer=office, due_in=2)
     level = "select escalation_level from rectification_items where id = $1"
 
