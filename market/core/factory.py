@@ -158,7 +158,8 @@ def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = N
         name="static",
     )
     state: dict[str, Any] = {
-        "settings": settings, "dsn": pool_dsn, "templates": template_environment(merged(domains, "template_globals")),
+        "settings": settings, "dsn": pool_dsn, "templates": template_environment(merged(domains, "template_globals"),
+                                                                                settings.debug),
         "done_messages": merged(domains, "done_messages"), "identify": identify,
         "request_state": [d.request_state for d in domains if d.request_state is not None],
     }

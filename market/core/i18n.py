@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -72,15 +72,29 @@ _ = gettext
 
 
 def babel_locale(locale: str | None = None) -> Locale:
-    return Locale.parse(locale or current_locale.get())
+    return _babel_locale(locale or current_locale.get())
+
+
+@cache
+def _babel_locale(locale: str) -> Locale:
+    # Parsed once: a list page formats a few hundred dates and sums.
+    return Locale.parse(locale)
 
 
 def format_money(fen: int, locale: str | None = None) -> str:
-    """Integer fen as ¥1,234.56 (the same symbol in both languages; amounts are always CNY)."""
+    """Integer fen as ¥1,234.56 (the same symbol in both languages; amounts are always CNY): the
+    pattern #,##0.00 with the language's own group and decimal signs, in integers."""
     if isinstance(fen, bool) or not isinstance(fen, int):
         raise TypeError("money is integer fen")
-    amount = numbers.format_decimal(Decimal(abs(fen)) / 100, format="#,##0.00", locale=babel_locale(locale))
-    return f"{'-' if fen < 0 else ''}¥{amount}"
+    group, decimal = _money_signs(locale or current_locale.get())
+    yuan, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}¥{yuan:,}".replace(",", group) + f"{decimal}{cents:02d}"
+
+
+@cache
+def _money_signs(locale: str) -> tuple[str, str]:
+    symbols = _babel_locale(locale).number_symbols["latn"]
+    return symbols["group"], symbols["decimal"]
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium", locale: str | None = None) -> str:
@@ -95,7 +109,13 @@ def format_date(value: date | datetime | None, fmt: str = "medium", locale: str 
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(current_timezone.get())).date()
-    return dates.format_date(value, fmt, locale=babel_locale(locale))
+    return _format_date(value, fmt, locale or current_locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: date, fmt: str, locale: str) -> str:
+    # A list repeats its dates (a page of needs raised over a few days): each is formatted once.
+    return dates.format_date(value, fmt, locale=_babel_locale(locale))
 
 
 def format_number(value: float | Decimal, locale: str | None = None) -> str:

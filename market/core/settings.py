@@ -109,7 +109,7 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "DATABASE_URL": ("database_url", "PostgreSQL URL; unset = embedded PostgreSQL in $MARKET_DATA_DIR/pg"),
     "MARKET_DATA_DIR": ("data_dir_name", "where the embedded PostgreSQL, local files and local mail live (default ./var)"),
     "MARKET_SECRET_KEY": ("secret_key", "signs sessions, CSRF tokens and file links; required when DATABASE_URL is set"),
-    "MARKET_DEBUG": ("debug", "true shows tracebacks on error pages (never in production)"),
+    "MARKET_DEBUG": ("debug", "true shows tracebacks on error pages and reads a template again when its file changes (never in production)"),
     "MARKET_LOG_FORMAT": ("log_format", "console (default) or json"),
     "MARKET_LOG_LEVEL": ("log_level", "debug, info (default), warning or error"),
     "MARKET_TIMEZONE": ("timezone", "time zone dates are shown in (default Asia/Shanghai)"),
