@@ -28,6 +28,9 @@ from market.core.i18n import N_
 
 # Lists count their rows exactly up to this many; beyond it the planner's estimate is given, marked so.
 EXACT_UP_TO = 10_000
+# A search counts its rows exactly when the planner expects up to this many (each is read and its text
+# checked); beyond it the estimate is given, marked so.
+SEARCH_EXACT_UP_TO = 1_000
 _BAD_CURSOR = N_("This link to a page of the list is not valid: start from the first page.")
 
 
@@ -37,6 +40,7 @@ class Filters:
     def __init__(self) -> None:
         self.clauses: list[str] = []
         self.args: list[Any] = []
+        self.searched: tuple[str, str] | None = None
 
     def arg(self, value: Any) -> str:
         """The placeholder of one more parameter."""
@@ -49,17 +53,35 @@ class Filters:
 
     def copy(self) -> Filters:
         out = Filters()
-        out.clauses, out.args = list(self.clauses), list(self.args)
+        out.clauses, out.args, out.searched = list(self.clauses), list(self.args), self.searched
         return out
 
     def search(self, text: str, query: str) -> None:
         """Rows whose `text` (an SQL expression indexed as `market_grams(text)`, migration 0040) holds
-        every word of the query, a phrase inside a longer text too: the index finds the rows with all
-        the query's grams, LIKE checks each word, its `%` and `_` meaning themselves."""
-        self.add(f"market_grams({text}) @> market_query_grams({{}})", query)
-        for word in query.split():
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            self.add(f"({text}) ilike {{}}", f"%{escaped}%")
+        every word of the query, a phrase inside a longer text too. `fetch` adds the conditions, in the
+        form that reads fewest rows for how many rows hold the words (`searching`)."""
+        self.searched = (text, query)
+
+    def searching(self, *, walk: bool = False, grams_only: bool = False) -> Filters:
+        """These filters with the search's conditions. Found: the grams index gives the rows with all
+        the query's grams, then LIKE checks each word, its `%` and `_` meaning themselves. Walked (the
+        words are in many rows): each row the list's own index gives, in its order, is checked for each
+        word, until a page is full; no grams, which would be computed row by row."""
+        out = self.copy()
+        out.searched = None
+        if self.searched is None:
+            return out
+        text, query = self.searched
+        if walk:
+            for word in query.split():
+                out.add(f"strpos(lower({text}), {{}}) > 0", word.lower())
+            return out
+        out.add(f"market_grams({text}) @> market_query_grams({{}})", query)
+        if not grams_only:
+            for word in query.split():
+                escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                out.add(f"({text}) ilike {{}}", f"%{escaped}%")
+        return out
 
     def sql(self) -> str:
         return " and ".join(self.clauses) or "true"
@@ -83,20 +105,12 @@ class Keyset:
     columns: tuple[Column, ...]
     descending: bool = True
     args: tuple[Any, ...] = ()
-
-    def bound(self, where: Filters) -> tuple[str, ...]:
-        """The columns' SQL with the keyset's own values as parameters of `where`."""
-        placeholders = [where.arg(v) for v in self.args]
-        return tuple(c.sql.format(*placeholders) for c in self.columns)
+    # Set by `ranked`: the condition (with `{0}` for the query) that puts a row first.
+    exact: str | None = None
 
     def order_by(self, columns: tuple[str, ...], backwards: bool = False) -> str:
         way = "desc" if self.descending != backwards else "asc"
         return ", ".join(f"{c} {way}" for c in columns)
-
-    def beyond(self, columns: tuple[str, ...], key: list[Any], backwards: bool, where: Filters) -> None:
-        """Keep the rows after the key (before it going back)."""
-        sign = "<" if self.descending != backwards else ">"
-        where.clauses.append(f"({', '.join(columns)}) {sign} ({', '.join(where.arg(v) for v in key)})")
 
     def key_of(self, row: Any) -> list[Any]:
         return [row[f"_{c.name}"] for c in self.columns]
@@ -108,7 +122,7 @@ def ranked(q: str | None, titles: tuple[str, ...], order: tuple[Column, ...], de
         return Keyset(order, descending)
     exact = " or ".join(f"lower({title}) = {{0}}" for title in titles)
     first = Column(f"({exact})", "exact", bool) if descending else Column(f"(not ({exact}))", "inexact", bool)
-    return Keyset((first, *order), descending, args=(q.strip().lower(),))
+    return Keyset((first, *order), descending, args=(q.strip().lower(),), exact=f"({exact})")
 
 
 class Cursor(NamedTuple):
@@ -181,16 +195,85 @@ def paged_fields(window: Window) -> dict[str, Any]:
             "total": window.total, "total_estimated": window.estimated}
 
 
+def _rounded(estimate: int) -> int:
+    """An estimate as people say one: two significant figures (5,180 is about 5,200)."""
+    return round(estimate, 2 - len(str(estimate)))
+
+
+async def _planned_rows(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> int:
+    plan = await conn.fetchval(f"explain (format json) select 1 from {from_where}", *args)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters) -> tuple[int, int]:
+    """How many rows the planner expects to hold a search's words (from the grams' statistics), and
+    how many the list has without the search, from one plan of both."""
+    grams = filters.searching(grams_only=True)
+    plan = await conn.fetchval(f"explain (format json) select 1 from {from_} where {grams.sql()}"
+                               f" union all select 1 from {from_} where {filters.sql()}", *grams.args)
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    parts = [int(part["Plan Rows"]) for part in plan[0]["Plan"].get("Plans", [])]
+    if len(parts) != 2:  # a part the planner proved empty is left out of the plan
+        return int(plan[0]["Plan"]["Plan Rows"]), int(plan[0]["Plan"]["Plan Rows"])
+    return parts[0], parts[1]
+
+
 async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
     """How many rows `from ... where ...` has: exact up to EXACT_UP_TO (cheap on the list's index),
     else the planner's estimate, marked estimated and rounded as an estimate should be."""
     exact = await conn.fetchval(f"select count(*) from (select 1 from {from_where} limit {EXACT_UP_TO + 1}) t", *args)
     if exact <= EXACT_UP_TO:
         return exact, False
-    plan = await conn.fetchval(f"explain (format json) select 1 from {from_where}", *args)
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    estimate = max(int(plan[0]["Plan"]["Plan Rows"]), EXACT_UP_TO + 1)
-    return -(-estimate // 1000) * 1000, True
+    estimate = max(await _planned_rows(conn, from_where, args), EXACT_UP_TO + 1)
+    return -(-estimate // 1000) * 1000, True  # up, so that it stays above what was counted
+
+
+def _beyond(columns: tuple[str, ...], key: Sequence[Any], descending: bool, backwards: bool, where: Filters) -> str:
+    """The rows after the key in the order (before it going back): one row comparison an index serves."""
+    sign = "<" if descending != backwards else ">"
+    return f"({', '.join(columns)}) {sign} ({', '.join(where.arg(v) for v in key)})"
+
+
+def _page_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cursor | None, backwards: bool,
+              limit: int) -> str:
+    """The statement of one page (the placeholders' values go to `where.args`)."""
+    placeholders = [where.arg(v) for v in keyset.args]
+    columns = tuple(c.sql.format(*placeholders) for c in keyset.columns)
+    limit_arg = where.arg(limit + 1)
+    if keyset.exact is None:
+        keys = ", ".join(f"{sql} as _{c.name}" for sql, c in zip(columns, keyset.columns, strict=True))
+        clauses = [where.sql()] + ([_beyond(columns, place.key, keyset.descending, backwards, where)] if place else [])
+        return (f"select {select}, {keys} from {from_} where {' and '.join(clauses)}"
+                f" order by {keyset.order_by(columns, backwards)} limit {limit_arg}")
+    # Ranked: the rows whose title is the query come first. Sorting on that would read every row that
+    # matches before the first page; instead the two parts are read apart, each in the list's own
+    # order from its index, and joined. A cursor lies in one part: going on from the first part takes
+    # in all of the second, going on from the second none of the first (and the other way going back).
+    exact = keyset.exact.format(*placeholders)
+    lead, rest = keyset.columns[0], keyset.columns[1:]
+    rest_sql = columns[1:]
+    exact_first_value = lead.name == "exact"  # the lead column's value on the rows that come first
+    in_first = place is not None and place.key[0] == exact_first_value
+    parts = []
+    for first in (True, False):
+        if place is None:
+            beyond: str | None = None
+        elif in_first == first:
+            beyond = _beyond(rest_sql, place.key[1:], keyset.descending, backwards, where)
+        elif first == backwards:
+            beyond = None  # the whole of this part lies beyond the cursor
+        else:
+            continue  # none of it does
+        condition = exact if first else f"not coalesce({exact}, false)"
+        value = "true" if first == exact_first_value else "false"
+        keys = ", ".join([f"{value} as _{lead.name}"] + [f"{sql} as _{c.name}" for sql, c in zip(rest_sql, rest,
+                                                                                               strict=True)])
+        clauses = [where.sql(), condition] + ([beyond] if beyond else [])
+        parts.append(f"(select {select}, {keys} from {from_} where {' and '.join(clauses)}"
+                     f" order by {keyset.order_by(rest_sql, backwards)} limit {limit_arg})")
+    names = tuple(f"_{c.name}" for c in keyset.columns)
+    return f"select * from ({' union all '.join(parts)}) page order by {keyset.order_by(names, backwards)} limit {limit_arg}"
 
 
 async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: Filters, keyset: Keyset,
@@ -200,14 +283,16 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     joins only the page needs; not `counted`, the total is what was read, for a glimpse of a list)."""
     place = decode(keyset, cursor) if cursor else None
     backwards = bool(place and place.backwards)
-    where = filters.copy()
-    columns = keyset.bound(where)
-    if place:
-        keyset.beyond(columns, place.key, backwards, where)
-    limit_arg = where.arg(limit + 1)
-    keys = ", ".join(f"{sql} as _{c.name}" for sql, c in zip(columns, keyset.columns, strict=True))
-    rows = list(await conn.fetch(f"select {select}, {keys} from {from_} where {where.sql()}"
-                                 f" order by {keyset.order_by(columns, backwards)} limit {limit_arg}", *where.args))
+    counted_from = count_from or from_
+    # How many rows hold a search's words, as the planner expects from the grams' statistics: that
+    # decides how the page is read and whether the rows are counted.
+    expected, walk = None, False
+    if filters.searched:
+        expected, listed = await _search_rows(conn, counted_from, filters)
+        # Walking reads about limit × listed / expected rows, finding reads the expected ones.
+        walk = expected * expected > limit * listed
+    where = filters.searching(walk=walk)
+    rows = list(await conn.fetch(_page_sql(select, from_, where, keyset, place, backwards, limit), *where.args))
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -217,8 +302,13 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         at = 0  # the first page, whatever the cursor said
     has_next = more if not backwards else True
     has_previous = bool(place) and (not backwards or more)
-    total, estimated = (await count(conn, f"{count_from or from_} where {filters.sql()}", filters.args) if counted
-                        else (at + len(rows), False))
+    if not counted:
+        total, estimated = at + len(rows), False
+    elif expected is not None and expected > SEARCH_EXACT_UP_TO:
+        total, estimated = _rounded(expected), True
+    else:
+        found = filters.searching()
+        total, estimated = await count(conn, f"{counted_from} where {found.sql()}", found.args)
     # The page's rows as selected: the sort key's own columns (`_<name>`) serve the cursors only.
     keyed = {f"_{c.name}" for c in keyset.columns}
     return Window(

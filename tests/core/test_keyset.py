@@ -92,3 +92,65 @@ def test_an_estimated_total_is_shown_as_one(locale, shown):
     with use_locale(locale):
         html = template_environment({}).get_template("_pager.html").render(pager=pager)
     assert shown in html and 'rel="prev"' in html and 'rel="next"' in html
+
+
+SEARCH_ORDER = (keyset.Column("s.rank", "rank", int), keyset.Column("s.id", "id", int))
+
+
+async def _texts(conn: asyncpg.Connection, rows: list[tuple[str, str, int]]) -> None:
+    await conn.execute("create temporary table s (id serial primary key, title text not null, body text not null,"
+                       " rank int not null)")
+    await conn.execute("create index on s using gin (market_grams(title || ' ' || body))")
+    await conn.execute("create index on s (lower(title))")
+    await conn.executemany("insert into s (title, body, rank) values ($1, $2, $3)", rows)
+    await conn.execute("analyze s")
+
+
+async def _found(conn: asyncpg.Connection, q: str, cursor: str | None, limit: int = 7) -> keyset.Window:
+    filters = keyset.Filters()
+    filters.search("s.title || ' ' || s.body", q)
+    return await keyset.fetch(conn, select="s.id", from_="s", filters=filters, cursor=cursor, limit=limit,
+                              keyset=keyset.ranked(q, ("s.title",), SEARCH_ORDER))
+
+
+def _expected(rows: list[tuple[str, str, int]], q: str) -> list[int]:
+    """The rows holding the query, those titled with it first, then by rank and id, highest first."""
+    held = [(i + 1, title, rank) for i, (title, body, rank) in enumerate(rows) if q in f"{title} {body}"]
+    return [i for i, _, _ in sorted(held, key=lambda r: (r[1] == q, r[2], r[0]), reverse=True)]
+
+
+@pytest.mark.parametrize("others", [30, 3000])
+async def test_a_search_pages_the_exact_titles_first_then_the_rest_both_ways(pool: asyncpg.Pool, others: int) -> None:
+    # 10 titled exactly with the query (a page and a half of 7), 20 holding it in a longer text, and
+    # rows without it: among 30 the word is common and the list's order is walked; among 3,000 it is
+    # rare and its rows are found on the grams index.
+    rows = [("养老", "上门服务", i % 4) for i in range(10)] + [("社区养老服务", "助餐", i % 5) for i in range(10)]
+    rows += [("助浴", f"为居家养老的老人{i}", i % 3) for i in range(10)] + [("助餐", "老年食堂", i % 2) for i in range(others)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        pages = [await _found(conn, "养老", None)]
+        while pages[-1].next:
+            pages.append(await _found(conn, "养老", pages[-1].next))
+        assert [r["id"] for p in pages for r in p.rows] == _expected(rows, "养老")
+        assert [(p.first, p.total, p.estimated) for p in pages][:2] == [(0, 30, False), (7, 30, False)]
+        back = pages[-1]
+        for page in reversed(pages[:-1]):
+            back = await _found(conn, "养老", back.previous)
+            assert [r["id"] for r in back.rows] == [r["id"] for r in page.rows] and back.first == page.first
+        assert back.previous is None
+
+
+async def test_a_word_in_many_rows_is_read_in_the_lists_order_and_its_total_estimated(pool: asyncpg.Pool) -> None:
+    # A word the planner expects in so many rows that the list's order is walked, not every
+    # row with the word read and sorted; the page is the same and the total is an estimate, marked.
+    rows = [("助餐" if i % 2 else "养老", f"服务{'养老' if i % 2 else '助浴'}{i % 7}", i % 11) for i in range(6000)]
+    rows += [("老人洗澡", "上门助浴", 1) for _ in range(5)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        common = await _found(conn, "养老", None, limit=50)
+        assert [r["id"] for r in common.rows] == _expected(rows, "养老")[:50]
+        assert common.estimated and 5000 <= common.total <= 7000 and common.total % 100 == 0
+        second = await _found(conn, "养老", common.next, limit=50)
+        assert [r["id"] for r in second.rows] == _expected(rows, "养老")[50:100]
+        rare = await _found(conn, "老人洗澡", None)
+        assert ([r["id"] for r in rare.rows], rare.total, rare.estimated) == (_expected(rows, "老人洗澡"), 5, False)

@@ -250,8 +250,10 @@ async def need_page(conn: asyncpg.Connection, *, jurisdiction_id: int | None = N
         where.search("n.title || ' ' || n.description", q.strip())
     # With one status the first column is the same for all: the status's own index serves the rest.
     order = ranked(q, ("n.title",), _NEED_ORDER[1:] if status else _NEED_ORDER)
-    window = await fetch(conn, select="n.*, pn.project_id", from_="needs n left join project_needs pn on pn.need_id = n.id",
-                         count_from="needs n", filters=where, keyset=order, cursor=cursor, limit=limit, counted=counted)
+    # The project a need became, read for the page's rows only (a join would be made for every row
+    # that matches a search before the page is sorted out of them).
+    window = await fetch(conn, select="n.*, (select pn.project_id from project_needs pn where pn.need_id = n.id) as project_id",
+                         from_="needs n", filters=where, keyset=order, cursor=cursor, limit=limit, counted=counted)
     return NeedPage(items=[_need(r) for r in window.rows], **paged_fields(window))
 
 
