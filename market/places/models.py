@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 
 Level = Literal["district", "street", "community", "grid"]
 LEVEL_NAMES = {"district": N_("District"), "street": N_("Street"), "community": N_("Community"), "grid": N_("Grid")}
@@ -44,13 +45,8 @@ class PlacePicker(msgspec.Struct, frozen=True, kw_only=True):
     children: list[Jurisdiction]
 
 
-class Places(msgspec.Struct, frozen=True, kw_only=True):
+class Places(Paged, frozen=True, kw_only=True):
     """A page of places: the children of one place (or the districts), or those a search finds.
     Pass `next_cursor` back as `cursor` for the next page; a search answers its best matches only."""
 
     items: list[Jurisdiction]
-    next_cursor: str | None = None
-    previous_cursor: str | None = None
-    first: int = 0  # where the page begins among the children, from 0
-    total: int = 0
-    total_estimated: bool = False
