@@ -139,24 +139,48 @@ def _own(statements: Statements) -> Statements:
     return [(sql, args) for sql, args in statements if not sql.lstrip().lower().startswith(_AROUND)]
 
 
-def _serve(settings: Settings, port: int, statements: Path, workers: int = 1) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, MARKET_DATA_DIR=str(settings.data_dir), MARKET_STATEMENTS_FILE=str(statements),
-               MARKET_LOG_LEVEL="warning")
-    log = open(statements.with_suffix(".log"), "wb")  # noqa: SIM115 - the server writes to it until stopped
-    return subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port), "--workers", str(workers)],
-                            env=env,
+def _serve(settings: Settings, dsn: str, port: int, statements: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, MARKET_DATA_DIR=str(settings.data_dir), DATABASE_URL=dsn, MARKET_SECRET_KEY=settings.secret_key,
+               MARKET_STATEMENTS_FILE=str(statements), MARKET_LOG_LEVEL="warning")
+    log = open(statements.with_suffix(f".{port}.log"), "wb")  # noqa: SIM115 - the server writes to it until stopped
+    return subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
 
-def _stop(server: subprocess.Popen[bytes] | None, embedded: db.EmbeddedPostgres | None) -> None:
-    if server is not None:
+def _stop(servers: list[subprocess.Popen[bytes]], embedded: db.EmbeddedPostgres | None) -> None:
+    for server in servers:
         server.send_signal(signal.SIGINT)
+    for server in servers:
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
     if embedded is not None:
         embedded.stop()
+
+
+class Balancer:
+    """What a load balancer in front of the app processes does (nginx's least_conn): each request goes
+    to the process with the fewest requests in flight, over each client's keep-alive connection to it.
+    Clients connected to the processes straight would each stay with one, and a process that happened
+    to get more of them would answer them slower."""
+
+    def __init__(self, ports: list[int], clients: int) -> None:
+        self.conns = [[Client("127.0.0.1", port) for port in ports] for _ in range(clients)]
+        self.busy = [0] * len(ports)
+
+    async def get(self, client: int, path: str) -> tuple[int, dict[str, str], bytes]:
+        target = min(range(len(self.busy)), key=self.busy.__getitem__)
+        self.busy[target] += 1
+        try:
+            return await self.conns[client][target].get(path)
+        finally:
+            self.busy[target] -= 1
+
+    def close(self) -> None:
+        for conns in self.conns:
+            for conn in conns:
+                conn.close()
 
 
 async def _healthy(port: int) -> None:
@@ -211,8 +235,9 @@ async def _connect(dsn: str) -> asyncpg.Connection:
 
 
 def _cores_note(clients: int, workers: int) -> str:
-    return (f"{os.cpu_count()} cores shared by the server ({workers} app processes), PostgreSQL and {clients} "
-            f"clients in this process (load {os.getloadavg()[0]:.1f} at the start)")
+    return (f"{os.cpu_count()} cores shared by {workers} app processes, PostgreSQL and {clients} clients in this "
+            f"process, which sends each request to the app process with the fewest in flight "
+            f"(load {os.getloadavg()[0]:.1f} at the start)")
 
 
 async def _run(settings: Settings, clients: int, seconds: float, nth: int, budget: float, workers: int,
@@ -220,8 +245,8 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
     dsn, embedded = db.database_dsn(settings)
     workdir = Path(tempfile.mkdtemp(prefix="mkt-bench-api-"))
     statements_file = workdir / "statements.pickle"
-    port = _free_port()
-    server = None
+    ports = [_free_port() for _ in range(workers)]
+    servers: list[subprocess.Popen[bytes]] = []
     conns: list[asyncpg.Connection] = []
     try:
         admin = await db.connect_admin(dsn)
@@ -230,11 +255,12 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
         finally:
             await admin.close()
         print(_cores_note(clients, workers), flush=True)
-        server = _serve(settings, port, statements_file, workers)
-        await _healthy(port)
+        servers = [_serve(settings, dsn, port, statements_file) for port in ports]
+        for port in ports:
+            await _healthy(port)
         rows = []
         for kind, path in routes:
-            client = Client("127.0.0.1", port)
+            client = Client("127.0.0.1", ports[0])
             answer: dict[str, Any] = {}
 
             async def request(c: Client = client, p: str = path, a: dict[str, Any] = answer) -> None:
@@ -251,10 +277,9 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
             finally:
                 await fresh.close()
 
-            pool = [Client("127.0.0.1", port) for _ in range(clients)]
-            rate, latencies = await _concurrently(clients, seconds, lambda w, p=path, cs=pool: cs[w].get(p))
-            for c in pool:
-                c.close()
+            balancer = Balancer(ports, clients)
+            rate, latencies = await _concurrently(clients, seconds, lambda w, p=path, b=balancer: b.get(w, p))
+            balancer.close()
             while len(conns) < clients:
                 conns.append(await _connect(dsn))
             sql_rate, _ = await _concurrently(clients, seconds, lambda w, s=own: _replay(conns[w], s))
@@ -268,7 +293,7 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
     finally:
         for conn in conns:
             await conn.close()
-        _stop(server, embedded)
+        _stop(servers, embedded)
 
 
 def _row(r: tuple[Any, ...]) -> str:
@@ -315,12 +340,12 @@ async def _check(settings: Settings, rows_above: int, runs: int) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mkt-bench-check-"))
     statements_file = workdir / "statements.pickle"
     port = _free_port()
-    server = None
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         admin = await db.connect_admin(dsn)
         try:
             targets = await _check_variants(admin)
-            server = _serve(settings, port, statements_file)
+            servers = [_serve(settings, dsn, port, statements_file)]
             await _healthy(port)
             client = Client("127.0.0.1", port)
             for target in targets:
@@ -357,7 +382,7 @@ async def _check(settings: Settings, rows_above: int, runs: int) -> int:
         print("no plan scans a whole large table" if not scans else f"{len(scans)} plans scan a whole large table")
         return 1 if scans else 0
     finally:
-        _stop(server, embedded)
+        _stop(servers, embedded)
 
 
 def _seq_scans(notice: str) -> list[str]:
