@@ -12,7 +12,7 @@ from market.core.errors import Forbidden, Invalid
 from market.delivery import listing
 from market.delivery import services as delivery
 from tests.conftest import act_as
-from tests.factories import clone_contract, do, make_person, who
+from tests.factories import clone_contract, do, identity_for_user, make_person, who
 
 
 async def _list(pool, settings, world, name: str, **filters):
@@ -129,3 +129,25 @@ async def test_the_page_and_its_twin_from_the_workbench(client, pool, settings, 
     await act_as(client, pool, settings, world["funder_admin"].user_id, world.orgs["funder"])
     assert (await client.get("/api/contracts")).status_code == 403
     assert 'id="my-contracts"' not in (await client.get("/dashboard")).text
+
+
+async def test_the_demo_logins_see_their_contracts(database, pool, settings):
+    """The bureau's staff and the street office and committee that bought last year each see their own
+    contracts as buyer; ngo01, ngo06 and ngo10 theirs as provider."""
+    from market.demo import load_demo
+
+    async with pool.acquire() as conn:
+        await load_demo(conn)
+    seen = {}
+    for local in ("bureau", "bureau.finance", "wangjiang.office", "wangjiang.community", "ngo01", "ngo01.staff",
+                  "ngo06", "ngo10"):
+        person = await pool.fetchrow("select m.user_id, m.organisation_id from memberships m join users u "
+                                     "on u.id = m.user_id where u.email = $1", f"{local}@demo.market")
+        identity = await identity_for_user(pool, settings, person["user_id"], person["organisation_id"])
+        async with pool.acquire() as conn:
+            found = await listing.contract_list(conn, identity)
+        assert found.items and all(c.side == found.side for c in found.items), local
+        seen[local] = (found.side, found.total)
+    assert seen["bureau"] == seen["bureau.finance"] and seen["bureau"][0] == "buyer" and seen["bureau"][1] >= 8
+    assert seen["ngo01"] == seen["ngo01.staff"] == ("provider", 2)
+    assert {seen[local][0] for local in ("wangjiang.office", "wangjiang.community")} == {"buyer"}
