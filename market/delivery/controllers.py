@@ -6,10 +6,10 @@ their JSON twins. The rules are in `delivery.services`, `delivery.ending` and `d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 import msgspec
 from litestar.params import JSONBody
@@ -18,15 +18,34 @@ from market.core.access import PUBLIC, Identity, member
 from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.web import Config, Db, MaybeUser, User, done, page, redirect, require_confirmation
-from market.delivery import ending, rounds, scorecard
+from market.core.web import (
+    PAGE_SIZE,
+    Config,
+    CursorParam,
+    Db,
+    MaybeUser,
+    User,
+    done,
+    keyset_pager,
+    page,
+    redirect,
+    require_confirmation,
+)
+from market.delivery import ending, listing, rounds, scorecard
 from market.delivery import services as delivery
-from market.delivery.models import ContractView, EndInput, RectifyInput
+from market.delivery.models import ContractList, ContractView, EndInput, RectifyInput
 from market.delivery.scorecard import Scorecard
 from market.procurement.contracts.controllers import register_contract_page
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
+# An organisation's own contracts: for those who sign for a buyer or a provider (listing.READERS).
+PARTIES_OPT = {"access": member(N_("buyers and social organisations"), "buyer", "provider",
+                                roles=set(listing.READERS))}
+Side = Literal["buyer", "provider"]
+ListStatus = Literal["draft", "buyer_signed", "provider_signed", "in_delivery", "rectifying", "ended", "completed"]
+Query = Annotated[str | None, QueryParameter(max_length=100)]
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 CONTRACT_TEMPLATE = "delivery/contract.html"
 RECTIFY_TEMPLATE = "delivery/rectify.html"
 END_TEMPLATE = "delivery/end.html"
@@ -60,6 +79,16 @@ register_contract_page(CONTRACT_TEMPLATE, _context)
 
 class ContractPages(Controller):
     include_in_schema = False
+
+    @get("/contracts", opt=PARTIES_OPT)
+    async def index(self, request: Request, conn: Db, identity: User, side: FromQuery[Side | None] = None,
+                    status: FromQuery[ListStatus | None] = None, q: Query = None,
+                    cursor: CursorParam = None) -> Response:
+        found = await listing.contract_list(conn, identity, side=side, status=status, q=q, cursor=cursor,
+                                            limit=PAGE_SIZE)
+        return page(request, "delivery/contracts.html", listing=found,
+                    pager=keyset_pager(request, found, len(found.items)),
+                    filters={"side": found.side, "status": status or "", "q": q or ""})
 
     @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT)
     async def show(self, request: Request, conn: Db, identity: MaybeUser, contract_id: FromPath[int]) -> Response:
@@ -187,6 +216,14 @@ class ScorecardApi(Controller):
 class ContractApi(Controller):
     path = "/api"
     tags = ("contracts",)
+
+    @get("/contracts", opt=PARTIES_OPT,
+         summary="Your organisation's contracts (我的合同) on one side, newest first: as buyer for a buyer, as "
+                 "provider for a social organisation, unless `side` asks for the other")
+    async def index(self, conn: Db, identity: User, side: FromQuery[Side | None] = None,
+                    status: FromQuery[ListStatus | None] = None, q: Query = None, limit: Limit = 50,
+                    cursor: CursorParam = None) -> ContractList:
+        return await listing.contract_list(conn, identity, side=side, status=status, q=q, cursor=cursor, limit=limit)
 
     @get("/contracts/{contract_id:int}", opt=PUBLIC_OPT,
          summary="A contract (public once signed by both) and where each of its milestones stands")

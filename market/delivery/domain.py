@@ -24,6 +24,7 @@ DOMAIN = Domain(
         "evidence_choices": lambda: [(k, gettext(v)) for k, v in EVIDENCE_KIND_NAMES.items()],
         "STAGE_NAMES": models.STAGE_NAMES, "OUTCOME_NAMES": models.OUTCOME_NAMES,
         "DELIVERY_STATUS_NAMES": models.DELIVERY_STATUS_NAMES, "RETURN_KIND_NAMES": models.RETURN_KIND_NAMES,
+        "CONTRACT_LIST_STATUS_NAMES": models.LIST_STATUS_NAMES, "CONTRACT_SIDE_NAMES": models.SIDE_NAMES,
     },
     notification_kinds={
         "report_due": N_("Your report on “%(title)s” is due on %(due)s."),

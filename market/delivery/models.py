@@ -9,9 +9,10 @@ from typing import Annotated
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.rectification.models import Item
 from market.evaluation.models import Verdict
-from market.procurement.contracts.models import Contract
+from market.procurement.contracts.models import CONTRACT_STATUS_NAMES, Contract
 
 STAGES = ("midterm", "final")
 STAGE_NAMES = {"midterm": N_("mid-term evaluation"), "final": N_("final evaluation")}
@@ -22,6 +23,10 @@ DELIVERY_STATUS_NAMES = {"in_delivery": N_("in delivery"), "rectifying": N_("rec
                          "ended": N_("ended early"), "completed": N_("completed")}
 DELIVERY_ACTION_NAMES = {"rectify": N_("set a rectification deadline"), "reevaluate": N_("order a re-evaluation"),
                          "end": N_("end the contract"), "complete": N_("complete the contract")}
+# Where a contract stands in its organisation's list: its signatures until both have signed, then its
+# delivery status (market.delivery.listing).
+LIST_STATUS_NAMES = {**{k: v for k, v in CONTRACT_STATUS_NAMES.items() if k != "signed"}, **DELIVERY_STATUS_NAMES}
+SIDE_NAMES = {"buyer": N_("as buyer"), "provider": N_("as provider")}
 RETURN_KIND_NAMES = {"pledge_to_funder": N_("back to the funder"), "pledge_to_fund": N_("back to the fund"),
                      "matching_to_fund": N_("matching money back to the pool"),
                      "budget_kept": N_("not drawn: stays on the budget line")}
@@ -191,3 +196,32 @@ class RectifyInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class EndInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class ContractRow(msgspec.Struct, frozen=True, kw_only=True):
+    """One contract in its organisation's list, as the reader's side sees it."""
+
+    id: int  # its number, shown as on its PDF: six digits
+    title_zh: str
+    title_en: str
+    side: str  # the reader's organisation's side in it: buyer | provider
+    other_id: int  # the other party
+    other_name_zh: str
+    other_name_en: str
+    amount_fen: int
+    status: str  # LIST_STATUS_NAMES
+    milestones_accepted: int
+    milestones: int
+    next_due: date | None  # the earliest milestone not yet accepted, while the contract runs
+    signed_at: datetime | None  # when the second party signed
+
+
+class ContractList(Paged, kw_only=True):
+    """A page of the reader's organisation's contracts (我的合同) on one side, newest first; `sides`
+    are the sides it has contracts on, for the page to offer the other one."""
+
+    items: list[ContractRow]
+    side: str
+    sides: list[str]
+    status: str | None = None
+    q: str | None = None

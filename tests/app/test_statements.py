@@ -14,7 +14,8 @@ from market.organisations.services import insert_organisation
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput
 from tests.catalogue_files import csv_bytes
-from tests.factories import do, who
+from tests.conftest import act_as
+from tests.factories import clone_contract, do, who
 from tests.world import code
 
 
@@ -119,4 +120,23 @@ async def test_statements_do_not_grow_with_the_page(client, pool, seeds):
     many = {url: await _statements(client, url) for url in _routes(seeds)}
     assert many == few, {url: (few[url], many[url]) for url in few if few[url] != many[url]}
     listed = (await client.get("/api/needs")).json()
+    assert len(listed["items"]) == 50 and listed["total"] == 60 and listed["next_cursor"]
+
+
+async def test_statements_of_my_contracts_do_not_grow_with_the_page(client, pool, settings, world, signed):
+    """An organisation's own list (我的合同), signed in as its buyer: 5 contracts, then 60."""
+    await act_as(client, pool, settings, world["buyer_staff"].user_id, world.orgs["bureau"])
+    urls = ["/contracts", "/contracts?status=in_delivery&q=助浴", "/api/contracts", "/api/contracts?status=in_delivery"]
+
+    async def grow(to: int) -> None:
+        while await pool.fetchval("select count(*) from contracts") < to:
+            await clone_contract(pool, signed, world.orgs["provider"])
+    await grow(5)
+    for url in urls:
+        await _statements(client, url)
+    few = {url: await _statements(client, url) for url in urls}
+    await grow(60)
+    many = {url: await _statements(client, url) for url in urls}
+    assert many == few, {url: (few[url], many[url]) for url in few if few[url] != many[url]}
+    listed = (await client.get("/api/contracts")).json()
     assert len(listed["items"]) == 50 and listed["total"] == 60 and listed["next_cursor"]
