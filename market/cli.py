@@ -472,7 +472,8 @@ def parser() -> argparse.ArgumentParser:
     bapi.add_argument("--nth", type=int, default=100, help="the request in a row compared with the 1st (default 100)")
     bapi.add_argument("--budget", type=float, default=10.0, help="seconds a route may take to reach it (default 10)")
     bapi.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                      help="app processes of the server measured, as deployed (default: one a core)")
+                      help="app processes measured, each request sent to the one with the fewest in flight, "
+                           "as a load balancer does (default: one a core)")
     bapi.add_argument("--only", default=None, help="only the routes whose path contains this")
     bapi.add_argument("--check", action="store_true", help="exit 1 when a list's plan scans a whole large table")
     bapi.add_argument("--rows-above", type=int, default=10_000, help="what a large table is, for --check "

@@ -1,11 +1,13 @@
 """`market bench api`: the public pages at the city's size. Not a test: figures for the record.
 
-Against the configured database (a generated city: `market demo --city`), it starts one `market serve`
-with MARKET_STATEMENTS_FILE set, so that every response says how many statements it ran and the
-statements themselves, with their arguments, are kept. For each public list page and its JSON twin,
-a search and one detail page of each kind it measures:
+Against the configured database (a generated city: `market demo --city`), it starts `workers` app
+processes (`market serve`, one a core by default, as deployed) with MARKET_STATEMENTS_FILE set, so that
+every response says how many statements it ran and the statements themselves, with their arguments,
+are kept; it sends each request to the process with the fewest in flight, as the load balancer in
+front of them would (`Balancer`). For each public list page and its JSON twin, a search and one detail
+page of each kind it measures:
 
-* the 1st request on the freshly started server and the 100th in a row (one client: asyncpg's pool
+* the 1st request on a freshly started process and the 100th in a row (one client: asyncpg's pool
   hands the same connection back, so that is the 100th on a connection: PostgreSQL switches a
   prepared statement to a generic plan after the 5th);
 * throughput, p50 and p99 with `clients` concurrent clients, and the response's size;
@@ -14,8 +16,8 @@ a search and one detail page of each kind it measures:
   per client, and the ratio of the two rates; also their 1st and 100th run on a fresh connection.
 
 The clients speak HTTP/1.1 over bare asyncio streams, keep-alive: a client library's parsing costs
-processor time the server then lacks (see fair.py). Server, PostgreSQL and clients share the
-machine's cores, which the output says.
+processor time the server then lacks (see fair.py); they run on uvloop, as the server does. App
+processes, PostgreSQL and clients share the machine's cores, which the output says.
 
 `--check` instead runs each list's statements (recorded from the list routes with varied filters:
 places at each level, status, category, search, offset) more than five times each on one connection

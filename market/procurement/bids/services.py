@@ -201,10 +201,11 @@ def _bid(row: Any, call: Any, lines: list[BudgetLine]) -> Bid:
                needs_reconfirmation=row["status"] == "submitted" and row["call_revision"] < call["revision"])
 
 
-async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> list[Bid]:
+async def readable_bids(conn: asyncpg.Connection, identity: Identity | None, call_id: int,
+                        call: Any = None) -> list[Bid]:
     """The bids of a call this person may read: the one way bids are read, for pages, JSON and counts.
-    Others than the bidder see submitted bids only."""
-    call = await conn.fetchrow(_CALL, call_id)
+    Others than the bidder see submitted bids only. `call`: its row, if the caller has read it."""
+    call = call or await conn.fetchrow(_CALL, call_id)
     if call is None or call["published_at"] is None:
         raise NotFound()
     scored = await bids_i_score(conn, identity, call_id)
@@ -321,10 +322,10 @@ async def confirm(conn: asyncpg.Connection, identity: Identity, call_id: int) ->
                after={"call_id": call_id, "call_revision": call["revision"]})
 
 
-async def public_count(conn: asyncpg.Connection, call_id: int) -> int | None:
+async def public_count(conn: asyncpg.Connection, call_id: int, call: Any = None) -> int | None:
     """How many bids came in, for everyone — once they are opened, and not before. In an all-year
-    round, the proposals in review batches so far."""
-    call = await conn.fetchrow(_CALL, call_id)
+    round, the proposals in review batches so far. `call`: its row, if the caller has read it."""
+    call = call or await conn.fetchrow(_CALL, call_id)
     if call is None or not opened(call, batched=True):
         return None
     return await conn.fetchval("select count(*) from bids where call_id = $1 and status = 'submitted' "

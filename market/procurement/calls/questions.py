@@ -35,6 +35,11 @@ def _question(row: Any, identity: Identity | None) -> Question:
 
 async def questions(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> list[Question]:
     await calls.get_call(conn, identity, call_id)
+    return await questions_of(conn, identity, call_id)
+
+
+async def questions_of(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> list[Question]:
+    """The questions of a call the reader has been shown (`calls.get_call`, or `read_call`)."""
     return [_question(r, identity) for r in await conn.fetch(_QUESTIONS, call_id)]
 
 

@@ -143,11 +143,17 @@ def _owns(identity: Identity | None, row: Any) -> bool:
 
 async def get_call(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> Call:
     """A published call is public; a draft is its buyer's (and the platform's)."""
+    return (await read_call(conn, identity, call_id))[0]
+
+
+async def read_call(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> tuple[Call, Any]:
+    """`get_call`, and the call's row as the rules that read its columns take it (bids' seal), for a
+    page that shows the call with its parts: read once, not once by each part."""
     row = await conn.fetchrow(_CALL, call_id)
     if row is None or (row["published_at"] is None and not _owns(identity, row)
                        and not (identity and identity.is_platform_admin)):
         raise NotFound()
-    return await _call(conn, row)
+    return await _call(conn, row), row
 
 
 async def call_row(conn: asyncpg.Connection, call_id: int) -> Any:

@@ -49,7 +49,7 @@ class CallView(Call, frozen=True, kw_only=True):
 
 
 async def call_view(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> CallView:
-    call = await calls.get_call(conn, identity, call_id)
+    call, row = await calls.read_call(conn, identity, call_id)
     owner = identity is not None and identity.acts_for_verified and identity.org_id == call.buyer_id
     facts = await conn.fetchrow(
         """select row(e.id, e.code, e.name_zh, e.name_en) as entry,
@@ -61,9 +61,9 @@ async def call_view(conn: asyncpg.Connection, identity: Identity | None, call_id
              from calls c join catalogue_entries e on e.id = c.catalogue_entry_id where c.id = $1""",
         call_id, identity.org_id if identity is not None else None)
     contract_id = facts["contract_id"]
-    if contract_id not in await contracts.readable(conn, identity, [contract_id]):
+    if contract_id is not None and contract_id not in await contracts.readable(conn, identity, [contract_id]):
         contract_id = None
-    readable = await bids.readable_bids(conn, identity, call_id) if call.published_at is not None else []
+    readable = await bids.readable_bids(conn, identity, call_id, row) if call.published_at is not None else []
     rolling = call.deadline_at is None and call.published_at is not None
     mine = [b for b in readable if identity is not None and b.provider_id == identity.org_id]
     return CallView(
@@ -71,12 +71,12 @@ async def call_view(conn: asyncpg.Connection, identity: Identity | None, call_id
         procedure=next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type),
         entry=Entry(**dict(zip(("id", "code", "name_zh", "name_en"), facts["entry"], strict=True))),
         owner=owner, actions=[a for a in ("publish", "edit", "cancel") if owner and CALLS.allowed(a, call.status)],
-        questions=await questions.questions(conn, identity, call_id),
+        questions=await questions.questions_of(conn, identity, call_id),
         can_ask=(identity is not None and identity.acts_for_verified and identity.org_kind == "provider"
                  and call.status == "open"),
         my_bid=(next((b for b in mine if b.batch_id is None), None)
                 if identity is not None and identity.acts_for_verified and identity.org_kind == "provider" else None),
-        bid_count=await bids.public_count(conn, call_id), is_bidder=identity is not None and facts["is_bidder"],
+        bid_count=await bids.public_count(conn, call_id, row), is_bidder=identity is not None and facts["is_bidder"],
         panel_id=facts["panel_id"], award=await awards.current_award(conn, identity, call_id),
         origin=await calls.origin_of(conn, call_id), contract_id=contract_id,
         objections=await awards.objections(conn, call_id), revisions=await calls.revisions(conn, call_id),
