@@ -16,6 +16,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from itertools import islice
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -310,9 +311,10 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         found = filters.searching()
         total, estimated = await count(conn, f"{counted_from} where {found.sql()}", found.args)
     # The page's rows as selected: the sort key's own columns (`_<name>`) serve the cursors only.
-    keyed = {f"_{c.name}" for c in keyset.columns}
+    # They come last (see `_page_sql`): a row's columns up to them, taken whole rather than one by one.
+    selected = len(rows[0]) - len(keyset.columns) if rows else 0
     return Window(
-        rows=[{k: v for k, v in r.items() if k not in keyed} for r in rows],
+        rows=[dict(islice(r.items(), selected)) for r in rows],
         next=encode(keyset, keyset.key_of(rows[-1]), backwards=False, at=at + len(rows)) if rows and has_next else None,
         previous=(encode(keyset, keyset.key_of(rows[0]), backwards=True, at=max(0, at - limit))
                   if rows and has_previous else None),
