@@ -80,3 +80,15 @@ async def test_pages_show_each_need_once_while_new_ones_arrive(client, pool, set
     assert len(seen) == len(set(seen)) and before <= set(seen)
     back = (await client.get(f"/api/needs?limit=2&cursor={page['previous_cursor']}")).json()
     assert back["next_cursor"] and len(back["items"]) == 2
+
+
+async def test_a_need_is_found_by_its_catalogue_item_in_either_language(client, pool, settings, world, published):
+    # Residents write in Chinese and never name the item; the need was matched to 上门助浴 (Home bathing).
+    bathing = await _need(pool, settings, world, "卧床老人洗澡难", "家里老人卧床，需要有人上门助浴。")
+    other = await _need(pool, settings, world, "儿童放学后没人照看")
+    assert await pool.fetchval("select suggested_entry_id from needs where id = $1", bathing) == published["01.01.02"]
+    assert await pool.fetchval("select suggested_entry_id from needs where id = $1", other) is None
+    assert await _titles(client, "/api/needs?q=bathing") == ["卧床老人洗澡难"]
+    assert await _titles(client, "/api/needs?q=Home%20Bathing") == ["卧床老人洗澡难"]
+    assert await _titles(client, "/api/needs?q=上门助浴") == ["卧床老人洗澡难"]
+    assert await _titles(client, "/api/needs?q=meal") == []

@@ -247,7 +247,8 @@ async def need_page(conn: asyncpg.Connection, *, jurisdiction_id: int | None = N
     if category:
         where.add("n.suggested_entry_id in (select id from catalogue_entries where code like {} || '.%')", category)
     if q and q.strip():
-        where.search("n.title || ' ' || n.description", q.strip())
+        # The catalogue item's names too (migration 0054): found by its kind, in English as well.
+        where.search("n.title || ' ' || n.description || ' ' || n.category_words", q.strip())
     # With one status the first column is the same for all: the status's own index serves the rest.
     order = ranked(q, ("n.title",), _NEED_ORDER[1:] if status else _NEED_ORDER)
     # The project a need became, read for the page's rows only (a join would be made for every row
