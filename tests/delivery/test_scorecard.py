@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from market.core import clock
+from market.core import clock, i18n
 from market.core.i18n import use_locale
 from market.delivery import outcomes as evaluated
 from market.delivery import ending, scorecard
@@ -145,7 +146,9 @@ async def test_a_c_bars_the_item_until_the_bar_runs_out_and_not_another_item(poo
     assert await _problems(pool, world, same) == []
     await evaluate_delivery(pool, settings, world, signed, "midterm", total=59.5)
     (bar,) = await _refresh(pool, world)
-    decided = bar.decided_at.date()
+    # The bar runs from the day it was decided where the deployment is (Asia/Shanghai), not in UTC:
+    # between 16:00 and midnight UTC those are different days.
+    decided = bar.decided_at.astimezone(ZoneInfo(i18n.current_timezone.get())).date()
     assert bar.barred_until == scorecard.add_months(decided, 12) and bar.grade == "C"
     with use_locale("en"):
         (problem,) = await _problems(pool, world, same)
