@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from playwright.async_api import Browser, BrowserContext, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
-from market.core.i18n import LOCALE_DIR
+from market.core.i18n import DEFAULT_LOCALE, LOCALE_DIR
 from market.demo import DEMO_PASSWORD
 
 TIMEOUT_MS = 20_000
@@ -34,6 +34,10 @@ class Journey:
     locale: str = "zh_Hans"
     pages: list[tuple[str, str]] = field(default_factory=list)  # (url, visible text) of every page seen
     contexts: list[BrowserContext] = field(default_factory=list)
+    # People whose account this journey switched to another language than the default: switched back
+    # when it closes, since the language is kept with the account and other journeys on the shared
+    # demo server log in as the same people expecting Chinese.
+    switched: list[Page] = field(default_factory=list)
 
     async def person(self, email: str | None, viewport: dict[str, int] | None = None) -> Page:
         """A browser of its own for one person, logged in through the real form (or not, for None)."""
@@ -56,9 +60,14 @@ class Journey:
             # A person's language is kept with their account, and another test on the same server may
             # have switched it: this journey says which it reads.
             await page.goto(f"/lang/{self.locale}?next=/dashboard")
+            if self.locale != DEFAULT_LOCALE:
+                self.switched.append(page)
         return page
 
     async def close(self) -> None:
+        for page in self.switched:
+            if not page.is_closed():
+                await page.goto(f"/lang/{DEFAULT_LOCALE}?next=/dashboard")
         for context in self.contexts:
             await context.close()
 
