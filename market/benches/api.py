@@ -30,7 +30,6 @@ import asyncio
 import json
 import os
 import pickle
-import signal
 import socket
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from typing import Any
 import asyncpg
 import uvloop
 
+from market.benches import stop_servers
 from market.core import db
 from market.core.settings import Settings
 
@@ -150,13 +150,7 @@ def _serve(settings: Settings, dsn: str, port: int, statements: Path) -> subproc
 
 
 def _stop(servers: list[subprocess.Popen[bytes]], embedded: db.EmbeddedPostgres | None) -> None:
-    for server in servers:
-        server.send_signal(signal.SIGINT)
-    for server in servers:
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    stop_servers(servers)
     if embedded is not None:
         embedded.stop()
 

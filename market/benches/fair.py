@@ -23,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from market.benches import stop_servers
 from market.core import db
 from market.accounts import services as accounts
 from market.matching.fairs import services as fairs
@@ -311,13 +311,7 @@ async def _run(phones: int, boards: int, spread: float, seed: int) -> int:
         ok = not problems and not missing and not lost and not doubled and counts["pledge_rows"] == phones
         return 0 if ok else 1
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_servers(procs)
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
