@@ -98,7 +98,7 @@ class Client:
 
 
 async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
-    """(kind, path) of every route measured, with real ids and a search word from the city."""
+    """(kind, path) of every route measured, with real ids and search words from the city."""
     ids = await conn.fetchrow("""
         select (select max(id) from needs where status = 'open') as need,
                (select max(id) from projects) as project,
@@ -111,6 +111,8 @@ async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     out += [("json list", "/api/jurisdictions"), ("list", f"/needs?place={ids['district']}"),
             ("json list", f"/api/needs?place={ids['district']}"),
             ("search", f"/needs?q={_quote(word)}"), ("search", f"/api/needs?q={_quote(word)}")]
+    # A phrase of several grams, a word found by the catalogue item's English name, one character.
+    out += [("search", f"/api/needs?q={_quote(q)}") for q in ("居家养老", "elderly", "孤")]
     for kind, key in (("needs", "need"), ("projects", "project"), ("calls", "call"), ("organisations", "org")):
         out += [("detail", f"/{kind}/{ids[key]}"), ("json detail", f"/api/{kind}/{ids[key]}")]
     return out
@@ -254,6 +256,7 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
         servers = [_serve(settings, dsn, port, statements_file) for port in ports]
         for port in ports:
             await _healthy(port)
+        print(_ceiling(await _ceiling_rate(ports, clients, seconds)), flush=True)
         rows = []
         for kind, path in routes:
             client = Client("127.0.0.1", ports[0])
@@ -290,6 +293,22 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
         for conn in conns:
             await conn.close()
         _stop(servers, embedded)
+
+
+async def _ceiling_rate(ports: list[int], clients: int, seconds: float) -> float:
+    """The rate of `/health`: one `select 1` outside a transaction, no page. Every route pays at least
+    its HTTP, routing and middleware, so none can answer faster than this on this machine."""
+    balancer = Balancer(ports, clients)
+    try:
+        rate, _ = await _concurrently(clients, seconds, lambda w: balancer.get(w, "/health"))
+    finally:
+        balancer.close()
+    return rate
+
+
+def _ceiling(rate: float) -> str:
+    return (f"ceiling: /health (one `select 1`, no page) {rate:.0f}/s with the same clients and processes; no route "
+            f"answers faster, so a route whose own SQL answers over {2 * rate:.0f}/s cannot reach a ratio of 0.5")
 
 
 def _row(r: tuple[Any, ...]) -> str:

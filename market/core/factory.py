@@ -34,8 +34,10 @@ from market.core.logs import configure_logging
 from market.core.openapi import DescribedJson
 from market.core.settings import ROOT, Settings, SettingsError
 from market.core.web import (
+    Config,
     Db,
     IdempotencyMiddleware,
+    MaybeUser,
     RequestContextMiddleware,
     exception_handler,
     identity_of,
@@ -45,14 +47,19 @@ from market.core.web import (
 log = structlog.get_logger(__name__)
 
 
-async def provide_conn(state: State) -> AsyncGenerator[asyncpg.Connection, None]:
+# The three dependencies form a chain (settings, then identity, then conn), though none uses the one
+# before it: litestar resolves dependencies of one level in an anyio task group, a tenth of a cheap
+# request's processor time, and one a level needs none.
+
+
+async def provide_conn(state: State, identity: MaybeUser) -> AsyncGenerator[asyncpg.Connection, None]:
     """One connection and one transaction per request: it commits when the handler returns and rolls
     back when it raises, so a refused request leaves nothing half-written."""
     async with state.pool.acquire() as conn, conn.transaction():
         yield conn
 
 
-def provide_identity(request: Request[Any, Any, Any]) -> Identity | None:
+def provide_identity(request: Request[Any, Any, Any], settings: Config) -> Identity | None:
     return identity_of(request)
 
 
@@ -62,12 +69,14 @@ def provide_settings(state: State) -> Settings:
 
 
 async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Deny by default: a route that does not declare who may use it is refused to everyone. Async
-    though it awaits nothing: litestar runs a plain function guard in a thread, on every request."""
+    """Deny by default: a route that does not declare who may use it is refused to everyone; then the
+    edge's checks (`edge_guard`). One guard, as litestar copies the handler for each guard on every
+    request. Async though it awaits nothing: litestar runs a plain function guard in a thread."""
     access = handler.opt.get("access")
     if not isinstance(access, Access):
         raise Forbidden()
     access.check(connection.scope.get("state", {}).get("identity"))
+    await edge_guard(connection, handler)
 
 
 @get("/health", opt={"access": PUBLIC}, summary="Liveness and database check", tags=["system"])
@@ -177,7 +186,7 @@ def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = N
                         *(route for domain in domains for route in domain.routes)],
         dependencies={"conn": Provide(provide_conn), "identity": Provide(provide_identity, sync_to_thread=False),
                       "settings": Provide(provide_settings, sync_to_thread=False)},
-        guards=[access_guard, edge_guard],
+        guards=[access_guard],
         middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", header_name="x-csrftoken",

@@ -16,6 +16,8 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
+import re
 from itertools import islice
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,9 +31,12 @@ from market.core.i18n import N_
 
 # Lists count their rows exactly up to this many; beyond it the planner's estimate is given, marked so.
 EXACT_UP_TO = 10_000
-# A search counts its rows exactly when the planner expects up to this many (each is read and its text
-# checked); beyond it the estimate is given, marked so.
+# A search counts its rows exactly when up to this many hold its grams (each is read and its text
+# checked); beyond it an estimate is given, marked so.
 SEARCH_EXACT_UP_TO = 1_000
+# A search's estimate looks at each of its first few words' first few grams (one plan, one part each).
+_ESTIMATED_WORDS, _ESTIMATED_GRAMS = 4, 6
+_WORD_PARTS = re.compile(r"[㐀-鿿豈-﫿]+|[a-z0-9]+")
 _BAD_CURSOR = N_("This link to a page of the list is not valid: start from the first page.")
 
 
@@ -207,17 +212,56 @@ async def _planned_rows(conn: asyncpg.Connection, from_where: str, args: Sequenc
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters) -> tuple[int, int]:
-    """How many rows the planner expects to hold a search's words (from the grams' statistics), and
-    how many the list has without the search, from one plan of both."""
+def query_grams(word: str) -> list[str]:
+    """The grams `market_query_grams` (migrations 0040, 0055) makes of one word: pairs of Chinese
+    characters (one character: itself), triples of an English word or number (a shorter one: pairs)."""
+    grams: list[str] = []
+    for part in _WORD_PARTS.findall(word.lower()):
+        n = 3 if re.match(r"[a-z0-9]{3}", part) else 1 if len(part) == 1 and not part.isascii() else 2
+        grams += [part[i:i + n] for i in range(len(part) - n + 1)]
+    return list(dict.fromkeys(grams))
+
+
+class Estimate(NamedTuple):
+    """How many rows the planner expects to hold a search's words: `low` from all its grams at once
+    (it multiplies their shares, as if they fell independently: the grams of one word do not, so a
+    phrase comes out far too rare), `high` from each word's most selective gram alone; and how many
+    rows the list has without the search."""
+
+    low: int
+    high: int
+    listed: int
+
+
+async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters) -> Estimate:
+    """The planner's estimates for a search, from one plan of all of them."""
+    text, query = filters.searched or ("", "")
     grams = filters.searching(grams_only=True)
-    plan = await conn.fetchval(f"explain (format json) select 1 from {from_} where {grams.sql()}"
-                               f" union all select 1 from {from_} where {filters.sql()}", *grams.args)
+    words = [query_grams(word) for word in query.split()][:_ESTIMATED_WORDS]
+    parts = [f"select 1 from {from_} where {grams.sql()}", f"select 1 from {from_} where {filters.sql()}"]
+    for word in words:
+        for gram in word[:_ESTIMATED_GRAMS]:
+            parts.append(f"select 1 from {from_} where {filters.sql()} and "
+                         f"market_grams({text}) @> array[{grams.arg(gram)}::text]")
+    plan = await conn.fetchval(f"explain (format json) {' union all '.join(parts)}", *grams.args)
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    parts = [int(part["Plan Rows"]) for part in plan[0]["Plan"].get("Plans", [])]
-    if len(parts) != 2:  # a part the planner proved empty is left out of the plan
-        return int(plan[0]["Plan"]["Plan Rows"]), int(plan[0]["Plan"]["Plan Rows"])
-    return parts[0], parts[1]
+    rows = [int(part["Plan Rows"]) for part in plan[0]["Plan"].get("Plans", [])]
+    if len(rows) != len(parts):  # a part the planner proved empty is left out of the plan
+        everything = int(plan[0]["Plan"]["Plan Rows"])
+        return Estimate(everything, everything, everything)
+    low, listed, each = rows[0], rows[1], iter(rows[2:])
+    share = 1.0
+    for word in words:
+        share *= min([next(each) for _ in word[:_ESTIMATED_GRAMS]], default=listed) / max(listed, 1)
+    return Estimate(low, max(low, round(share * listed)), listed)
+
+
+async def _candidates(conn: asyncpg.Connection, from_: str, filters: Filters, up_to: int) -> int:
+    """How many rows hold all of a search's grams (a few more than hold its words), counted on the
+    grams index up to `up_to`: each costs a visit, not the text check."""
+    grams = filters.searching(grams_only=True)
+    return int(await conn.fetchval(f"select count(*) from (select 1 from {from_} where {grams.sql()}"
+                                   f" limit {grams.arg(up_to)}) t", *grams.args))
 
 
 async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
@@ -277,6 +321,24 @@ def _page_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cu
     return f"select * from ({' union all '.join(parts)}) page order by {keyset.order_by(names, backwards)} limit {limit_arg}"
 
 
+async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters, limit: int) -> tuple[int, bool]:
+    """How many rows hold the search's words, about, and whether to walk the list's order for them.
+    Walking reads about limit × listed / matches rows, finding reads the matches: walk when
+    matches² > limit × listed. The planner's low estimate decides when it is already past that (one
+    word of one gram, 养老); otherwise the grams index counts the candidates up to the point where
+    walking would win, so that a phrase the planner thinks rare (居家养老, "elderly") is not read
+    row by row when thousands hold it, nor walked when few do."""
+    low, high, listed = await _search_rows(conn, from_, filters)
+    enough = limit * listed
+    if low * low > enough:
+        return low, True
+    up_to = max(math.isqrt(enough), SEARCH_EXACT_UP_TO) + 1
+    found = await _candidates(conn, from_, filters, up_to)
+    if found >= up_to:
+        return max(high, found), True
+    return found, found * found > enough
+
+
 async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: Filters, keyset: Keyset,
                 cursor: str | None, limit: int, count_from: str | None = None, counted: bool = True) -> Window:
     """One page of `select <select> from <from_> where <filters>` in the keyset's order, beyond the
@@ -289,9 +351,7 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     # decides how the page is read and whether the rows are counted.
     expected, walk = None, False
     if filters.searched:
-        expected, listed = await _search_rows(conn, counted_from, filters)
-        # Walking reads about limit × listed / expected rows, finding reads the expected ones.
-        walk = expected * expected > limit * listed
+        expected, walk = await _how_to_search(conn, counted_from, filters, limit)
     where = filters.searching(walk=walk)
     rows = list(await conn.fetch(_page_sql(select, from_, where, keyset, place, backwards, limit), *where.args))
     more = len(rows) > limit

@@ -1,6 +1,7 @@
 """Keyset pagination on a table of its own: every row that exists throughout is seen exactly once
 while rows are added between pages, back and forth; a bad cursor is a bad request."""
 
+import asyncio
 import datetime as dt
 
 import asyncpg
@@ -154,3 +155,41 @@ async def test_a_word_in_many_rows_is_read_in_the_lists_order_and_its_total_esti
         assert [r["id"] for r in second.rows] == _expected(rows, "养老")[50:100]
         rare = await _found(conn, "老人洗澡", None)
         assert ([r["id"] for r in rare.rows], rare.total, rare.estimated) == (_expected(rows, "老人洗澡"), 5, False)
+
+
+async def test_a_phrase_in_many_rows_is_walked_and_one_character_found_on_the_index(pool: asyncpg.Pool) -> None:
+    # 居家养老 is three grams, each in a quarter of the rows: the planner, multiplying their shares,
+    # expects the phrase in a hundred. The grams index counts 1,500 candidates, so the list's order
+    # is walked (a page reads some 200 rows, not 1,500) and the total is given as the estimate it is.
+    # 孤 alone is a gram of its own: four rows, found on the index and counted exactly, not every row
+    # of the list read.
+    rows = [("助浴", f"居家养老服务{i}", i % 9) if i % 4 == 0 else ("助餐", f"社区食堂{i}", i % 9) for i in range(6000)]
+    rows += [("孤老关爱", "上门探访", 1) for _ in range(4)]
+    sent: list[str] = []
+
+    def note(query: asyncpg.connection.LoggedQuery) -> None:
+        sent.append(query.query)
+
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        conn.add_query_logger(note)
+        try:
+            phrase = await _found(conn, "居家养老", None, limit=50)
+            await asyncio.sleep(0)  # asyncpg calls the logger soon after a statement, not during it
+            walked = [q for q in sent if "strpos" in q]
+            sent.clear()
+            one = await _found(conn, "孤", None)
+            await asyncio.sleep(0)
+        finally:
+            conn.remove_query_logger(note)
+    assert [r["id"] for r in phrase.rows] == _expected(rows, "居家养老")[:50]
+    assert phrase.estimated and 1400 <= phrase.total <= 1600 and walked
+    assert ([r["id"] for r in one.rows], one.total, one.estimated) == (_expected(rows, "孤"), 4, False)
+    assert not any("strpos" in q for q in sent)
+
+
+@pytest.mark.parametrize("query", ["居家养老", "elderly care", "ab 养 a养b", "2026年 助餐", "Ω λ", ""])
+async def test_the_estimate_asks_for_the_grams_the_index_is_searched_by(pool: asyncpg.Pool, query: str) -> None:
+    async with pool.acquire() as conn:
+        in_sql = await conn.fetchval("select market_query_grams($1)", query)
+    assert sorted({g for word in query.split() for g in keyset.query_grams(word)}) == sorted(in_sql)
