@@ -1,7 +1,9 @@
+import asyncpg
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.funding.resources import services as resources
+from market.places.services import insert_jurisdiction
 from market.funding.resources.models import ResourceInput
 from market.procurement.needs import services as needs
 from market.procurement.needs import workflow
@@ -245,6 +247,30 @@ async def test_needs_list_filters(client, pool, world):
     for listing in ("/projects?place=&category=", "/calls?place=&status=", "/lists?place=&category="):
         assert (await client.get(listing)).status_code == 200, listing
     assert (await client.get("/api/needs?place=")).status_code == 400  # the JSON API stays strict
+
+
+async def test_a_district_or_a_street_lists_the_needs_of_its_communities(client, pool, world):
+    settings = client.app.state.settings
+    async with pool.acquire() as conn:
+        async def place(parent, level, code, zh):
+            return await insert_jurisdiction(conn, parent_id=parent, level=level, code=code, name_zh=zh, name_en=code)
+        street = await place(world.district, "street", "330102-s2", "清波街道")
+        nearby = await place(street, "community", "330102-s2-c1", "柳翠井巷社区")
+        district = await place(None, "district", "330105", "拱墅区")
+        far = await place(await place(district, "street", "330105-s1", "米市巷街道"), "community", "330105-s1-c1", "卖鱼桥社区")
+    here = await raise_(pool, settings, world)
+    there = await raise_(pool, settings, world, community_id=nearby, title="柳翠井巷缺少老年食堂")
+    away = await raise_(pool, settings, world, community_id=far, title="卖鱼桥社区路灯不亮需要修")
+
+    async def listed(place_id):
+        return {n["id"] for n in (await client.get(f"/api/needs?place={place_id}")).json()["items"]}
+    assert await listed(world.district) == {here, there}
+    assert await listed(world.street) == {here} and await listed(street) == {there}
+    assert await listed(district) == {away} and await listed(world.community) == {here}
+    # The needs keep their street and district: a place does not move to another parent.
+    with pytest.raises(asyncpg.RaiseError):
+        await pool.execute("update jurisdictions set parent_id = $1 where id = $2", district, street)
+    assert await listed(world.district) == {here, there}
 
 
 async def test_the_three_lists_page(client, pool, world, published):

@@ -243,7 +243,11 @@ async def need_page(conn: asyncpg.Connection, *, jurisdiction_id: int | None = N
     where = Filters()
     if status:
         where.add("n.status = {}", status)
-    await _place_filter(conn, where, "n.community_id", jurisdiction_id)
+    if jurisdiction_id:
+        # A need carries its community, street and district (migration 0056), each with its index.
+        level = await conn.fetchval("select level from jurisdictions where id = $1", jurisdiction_id)
+        column = {"district": "n.district_id", "street": "n.street_id"}.get(level, "n.community_id")
+        where.add(f"{column} = {{}}", jurisdiction_id)
     if category:
         where.add("n.suggested_entry_id in (select id from catalogue_entries where code like {} || '.%')", category)
     if q and q.strip():
