@@ -155,6 +155,11 @@ class DockingModel:
         self.h.setOptionValue("solver", "simplex")
 
     @property
+    def solved(self) -> bool:
+        """Whether the last run ended at the LP's optimum (not cut short by its time limit)."""
+        return self.h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    @property
     def objective(self) -> float:
         return self.h.getInfo().objective_function_value / self.kappa
 
