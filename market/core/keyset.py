@@ -321,13 +321,17 @@ def _page_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cu
     return f"select * from ({' union all '.join(parts)}) page order by {keyset.order_by(names, backwards)} limit {limit_arg}"
 
 
-async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters, limit: int) -> tuple[int, bool]:
+async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters,
+                         limit: int) -> tuple[int | None, bool]:
     """How many rows hold the search's words, about, and whether to walk the list's order for them.
     Walking reads about limit × listed / matches rows, finding reads the matches: walk when
     matches² > limit × listed. The planner's low estimate decides when it is already past that (one
     word of one gram, 养老); otherwise the grams index counts the candidates up to the point where
     walking would win, so that a phrase the planner thinks rare (居家养老, "elderly") is not read
     row by row when thousands hold it, nor walked when few do."""
+    _, query = filters.searched or ("", "")
+    if not any(query_grams(word) for word in query.split()):
+        return None, True  # no gram (a_b): no index helps, nor any estimate
     low, high, listed = await _search_rows(conn, from_, filters)
     enough = limit * listed
     if low * low > enough:
@@ -349,7 +353,8 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     counted_from = count_from or from_
     # How many rows hold a search's words, as the planner expects from the grams' statistics: that
     # decides how the page is read and whether the rows are counted.
-    expected, walk = None, False
+    expected: int | None = None
+    walk = False
     if filters.searched:
         expected, walk = await _how_to_search(conn, counted_from, filters, limit)
     where = filters.searching(walk=walk)
@@ -363,7 +368,8 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         at = 0  # the first page, whatever the cursor said
     has_next = more if not backwards else True
     has_previous = bool(place) and (not backwards or more)
-    if not counted:
+    if not counted or (filters.searched and expected is None and not backwards and not more):
+        # A search without an estimate that ends on this page has as many rows as it has shown.
         total, estimated = at + len(rows), False
     elif expected is not None and expected > SEARCH_EXACT_UP_TO:
         total, estimated = _rounded(expected), True

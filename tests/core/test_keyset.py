@@ -193,3 +193,15 @@ async def test_the_estimate_asks_for_the_grams_the_index_is_searched_by(pool: as
     async with pool.acquire() as conn:
         in_sql = await conn.fetchval("select market_query_grams($1)", query)
     assert sorted({g for word in query.split() for g in keyset.query_grams(word)}) == sorted(in_sql)
+
+
+async def test_a_query_without_a_gram_is_walked_and_counted_as_shown(pool: asyncpg.Pool) -> None:
+    # "a_b" is two one-letter words to the index (no gram): nothing estimates it, so the list is
+    # walked and a page that ends the list says how many it found, not "about" every row.
+    rows = [("助餐", f"服务说明{i}", i % 5) for i in range(3000)] + [("编号a_b", "上门", 1), ("助浴", "代码a_b", 2)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        found = await _found(conn, "a_b", None)
+        none = await _found(conn, "x_y", None)
+    assert ([r["id"] for r in found.rows], found.total, found.estimated) == (_expected(rows, "a_b"), 2, False)
+    assert (none.rows, none.total, none.estimated) == ([], 0, False)
