@@ -233,11 +233,11 @@ class Estimate(NamedTuple):
     listed: int
 
 
-async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters) -> Estimate:
-    """The planner's estimates for a search, from one plan of all of them."""
-    text, query = filters.searched or ("", "")
+async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, words: list[list[str]]) -> Estimate:
+    """The planner's estimates for a search whose words have these grams, from one plan of all of them."""
+    text, _ = filters.searched or ("", "")
     grams = filters.searching(grams_only=True)
-    words = [query_grams(word) for word in query.split()][:_ESTIMATED_WORDS]
+    words = words[:_ESTIMATED_WORDS]
     parts = [f"select 1 from {from_} where {grams.sql()}", f"select 1 from {from_} where {filters.sql()}"]
     for word in words:
         for gram in word[:_ESTIMATED_GRAMS]:
@@ -330,9 +330,10 @@ async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters,
     walking would win, so that a phrase the planner thinks rare (居家养老, "elderly") is not read
     row by row when thousands hold it, nor walked when few do."""
     _, query = filters.searched or ("", "")
-    if not any(query_grams(word) for word in query.split()):
+    words = [query_grams(word) for word in query.split()]
+    if not any(words):
         return None, True  # no gram (a_b): no index helps, nor any estimate
-    low, high, listed = await _search_rows(conn, from_, filters)
+    low, high, listed = await _search_rows(conn, from_, filters, words)
     enough = limit * listed
     if low * low > enough:
         return low, True
