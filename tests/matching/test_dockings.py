@@ -11,6 +11,8 @@ import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
+from market.funding.pledges import services as pledges
+from market.funding.pledges.models import PledgeInput
 from market.funding.resources import services as resources
 from market.funding.resources.models import ResourceInput
 from market.matching.docking import dockings, rolling
@@ -73,6 +75,20 @@ async def test_a_run_suggests_a_provider_and_funding_for_each_waiting_project(po
     again = solver.solve(msgspec.convert(row["instance"], solver.Instance))
     assert msgspec.to_builtins(again)["assignments"] == row["result"]["assignments"]
     assert msgspec.to_builtins(again)["funding"] == row["result"]["funding"]
+
+
+async def test_a_pledge_that_stands_counts_as_money_the_project_has(pool, settings, world, funded):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    await do(pool, pledges.create, await who(pool, settings, world, "funder_admin"),
+             PledgeInput(target_type="project", target_id=funded["a"], amount_fen=20_000_00))
+    await do(pool, rolling.run, bureau, W)
+    async with pool.acquire() as conn:
+        view = await rolling.view(conn, bureau)
+    a = next(s for s in view.run.suggestions if s.project_id == funded["a"])
+    # A costs ¥250,000 against ¥200,000 of budget and ¥20,000 pledged: funders are asked for the
+    # ¥30,000 left, not the whole ¥50,000 again.
+    assert a.gov_money_fen == 220_000_00
+    assert [(f.funder_id, f.amount_fen, f.pledged) for f in a.funding] == [(world.orgs["funder"], 30_000_00, True)]
 
 
 async def test_pins_and_bans_steer_the_next_run_and_are_checked(pool, settings, world, funded):

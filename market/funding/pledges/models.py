@@ -12,6 +12,8 @@ from market.core.money import Fen
 
 
 PLEDGE_STATUSES = ("pledged", "awaiting_payment", "paid", "allocated", "disbursed", "cancelled", "refunded")
+# A pledge that still stands: money a project can count on (SQL over `pledges`).
+LIVE_PLEDGES = "status not in ('cancelled', 'refunded')"
 PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaiting payment"), "paid": N_("paid"),
                        "allocated": N_("allocated"), "disbursed": N_("disbursed"), "cancelled": N_("cancelled"),
                        "refunded": N_("refunded")}

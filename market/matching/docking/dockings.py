@@ -23,6 +23,7 @@ from market.audit.models import Verb
 from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.funding.pledges.models import LIVE_PLEDGES
 from market.matching.scoring import candidates
 from market.matching.scoring.weights import Weights
 from market.notifications import services as notifications
@@ -30,7 +31,6 @@ from market.procurement.calls import services as calls
 from market.procurement.days import add_days
 
 Fen = Annotated[int, msgspec.Meta(ge=1, le=100_000_000_000)]
-LIVE_PLEDGES = "status not in ('cancelled', 'refunded')"
 MAX_SERVICE_DAYS = 3 * 365 + 1  # three years, one of them a leap year
 
 

@@ -24,7 +24,7 @@ from market.core import i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.funding.pledges import services as pledges
-from market.funding.pledges.models import PledgeInput
+from market.funding.pledges.models import LIVE_PLEDGES, PledgeInput
 from market.matching.solver import solve as solver
 from market.matching.scoring import bulk_candidates
 from market.matching.scoring import candidates
@@ -66,6 +66,7 @@ class Suggestion(msgspec.Struct, frozen=True, kw_only=True):
     project_id: int
     title_zh: str
     title_en: str
+    # The money the project had when the run was made: its budget and the pledges that stood.
     gov_money_fen: int
     provider_id: int | None
     provider_name: str
@@ -205,8 +206,9 @@ async def _suggestions(conn: asyncpg.Connection, row: Any, still: set[int]) -> R
     """A run's suggestions, each with where its project stands now (`still` waiting, or docked)."""
     instance, result = row["instance"], row["result"]
     need_ids = [n["id"] for n in instance["needs"]]
+    money = {n["id"]: n["gov_money"] for n in instance["needs"]}
     projects = {r["id"]: r for r in await conn.fetch(
-        "select id, title_zh, title_en, budget_fen from projects where id = any($1)", need_ids)}
+        "select id, title_zh, title_en from projects where id = any($1)", need_ids)}
     provider_of = {a["need"]: a["provider"] for a in result["assignments"]}
     edges = {(e["need"], e["provider"]): e for e in instance["provider_edges"]}
     funding: dict[int, list[Any]] = {}
@@ -216,7 +218,7 @@ async def _suggestions(conn: asyncpg.Connection, row: Any, still: set[int]) -> R
         "select id, name_zh, name_en from organisations where id = any($1)",
         list(provider_of.values()) + [f["funder"] for f in result["funding"]])}
     pledged = {(r["project_id"], r["funder_id"]) for r in await conn.fetch(
-        f"select project_id, funder_id from pledges where project_id = any($1) and {dockings.LIVE_PLEDGES}",
+        f"select project_id, funder_id from pledges where project_id = any($1) and {LIVE_PLEDGES}",
         need_ids)}
     docked = await dockings.of_projects(conn, need_ids)
     out = []
@@ -225,7 +227,7 @@ async def _suggestions(conn: asyncpg.Connection, row: Any, still: set[int]) -> R
         edge = edges.get((need, provider), {})
         out.append(Suggestion(
             project_id=need, title_zh=projects[need]["title_zh"], title_en=projects[need]["title_en"],
-            gov_money_fen=projects[need]["budget_fen"], provider_id=provider,
+            gov_money_fen=money[need], provider_id=provider,
             provider_name=_name(orgs[provider]) if provider is not None else "",
             price_fen=edge.get("price", 0), score=edge.get("value"),
             funding=[SuggestedFunding(funder_id=f["funder"], funder_name=_name(orgs[f["funder"]]),

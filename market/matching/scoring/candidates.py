@@ -32,6 +32,7 @@ from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden
 from market.delivery import scorecard
 from market.delivery.models import Summary
+from market.funding.pledges.models import LIVE_PLEDGES
 from market.funding.resources import services as resources
 from market.matching.scoring import fit as scoring
 from market.matching.scoring.fit import (
@@ -174,11 +175,11 @@ async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, Funde
         offers.setdefault(r["funder_id"], []).append(r)
     gifts: dict[int, list[Gift]] = {}
     for r in await conn.fetch(
-            """select pl.funder_id, split_part(e.code, '.', 1) as category, p.jurisdiction_id
+            f"""select pl.funder_id, split_part(e.code, '.', 1) as category, p.jurisdiction_id
                  from pledges pl left join project_needs pn on pn.need_id = pl.need_id
                  join projects p on p.id = coalesce(pl.project_id, pl.allocated_project_id, pn.project_id)
                  join catalogue_entries e on e.id = p.catalogue_entry_id
-                where pl.status not in ('cancelled', 'refunded') and pl.funder_id = any($1)
+                where pl.{LIVE_PLEDGES} and pl.funder_id = any($1)
                 order by pl.id""", ids):
         gifts.setdefault(r["funder_id"], []).append(Gift(r["category"], tree.place(r["jurisdiction_id"])))
     members = await _members(conn, ids)
@@ -208,8 +209,10 @@ class _Project(msgspec.Struct, frozen=True, kw_only=True):
 
 async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int]) -> list[_Project]:
     rows = await conn.fetch(
-        """select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope, v.buyer_id as catalogue_owner_id,
-                  cat.name_zh as category_zh, cat.name_en as category_en
+        f"""select p.*, e.code, e.provider_types, e.min_rating, e.min_years, e.scope, v.buyer_id as catalogue_owner_id,
+                  cat.name_zh as category_zh, cat.name_en as category_en,
+                  coalesce((select sum(amount_fen) from pledges where project_id = p.id and {LIVE_PLEDGES}),
+                           0)::bigint as pledged_fen
              from projects p join catalogue_entries e on e.id = p.catalogue_entry_id
              join catalogue_versions v on v.id = e.version_id
              left join catalogue_entries cat on cat.version_id = e.version_id and cat.code = split_part(e.code, '.', 1)
@@ -251,7 +254,7 @@ async def _projects(conn: asyncpg.Connection, tree: _Tree, project_ids: list[int
             category_name=(r["category_en"] if i18n.current_locale.get() == "en" and r["category_en"]
                            else r["category_zh"]) or r["code"].split(".", 1)[0],
             place=place, places=frozenset(places), district_name=tree.name(place.district), budget_fen=r["budget_fen"],
-            funding_target_fen=r["funding_target_fen"] or 0, rules=rules, bidding_closed=closed)
+            pledged_fen=r["pledged_fen"], funding_target_fen=r["funding_target_fen"] or 0, rules=rules, bidding_closed=closed)
         out.append(_Project(facts=facts, title_zh=r["title_zh"], title_en=r["title_en"], bids=offered.get(r["id"], {}),
                             winner=winners.get(r["id"])))
     return out
@@ -309,9 +312,9 @@ async def build(conn: asyncpg.Connection, project_ids: list[int], weights: Weigh
 def to_instance(found: Candidates, *, providers_per_need: int = PROVIDERS_PER_NEED,
                 funders_per_need: int = FUNDERS_PER_NEED, pins: dict[int, int] | None = None,
                 bans: frozenset[tuple[int, int]] = frozenset()) -> dict[str, Any]:
-    """The solver's input: each project a need with its government budget; its best providers
-    (value = score, price = bid or planned cost) and funders (affinity = value per fen, see
-    `scoring.affinity`); a provider's capacity less its contracts under way on other projects; a
+    """The solver's input: each project a need with the money it has (its government budget and the
+    pledges to it that stand); its best providers (value = score, price = bid or planned cost) and
+    funders (affinity = value per fen, see `scoring.affinity`); a provider's capacity less its contracts under way on other projects; a
     funder's budget its public money on offer. A standing award is pinned, and so is a person's pin
     (`pins`, project → provider) where the award does not decide; banned (project, provider) pairs
     go in as forbidden. Excluded pairs have no edge, so a pin or ban of one is left out."""
@@ -320,7 +323,7 @@ def to_instance(found: Candidates, *, providers_per_need: int = PROVIDERS_PER_NE
     used_providers: set[int] = set()
     used_funders: set[int] = set()
     for pc in found.projects:
-        needs_out.append({"id": pc.project.id, "gov_money": pc.project.budget_fen})
+        needs_out.append({"id": pc.project.id, "gov_money": pc.project.budget_fen + pc.project.pledged_fen})
         pin = pc.pinned if pc.pinned is not None else (pins or {}).get(pc.project.id)
         banned = {c.party_id for c in pc.providers if (pc.project.id, c.party_id) in bans and c.party_id != pin}
         kept = [c for c in pc.providers if c.party_id not in banned][:providers_per_need]

@@ -118,6 +118,8 @@ class ProjectFacts(msgspec.Struct, frozen=True, kw_only=True):
     places: frozenset[int]
     district_name: str
     budget_fen: int
+    # Pledged to it already and still standing: money the project has beside its budget.
+    pledged_fen: int = 0
     # What it asks of funders beyond the government budget; 0 for nothing.
     funding_target_fen: int = 0
     rules: Rules
