@@ -70,27 +70,38 @@ class Filters:
 
     def searching(self, *, walk: bool = False, grams_only: bool = False) -> Filters:
         """These filters with the search's conditions. Found: the grams index gives the rows with all
-        the query's grams, then LIKE checks each word, its `%` and `_` meaning themselves. Walked (the
-        words are in many rows): each row the list's own index gives, in its order, is checked for each
-        word, until a page is full; no grams, which would be computed row by row."""
+        the query's grams, then each word is looked for in the text as written (`%` and `_` mean
+        themselves). Walked (the words are in many rows): each row the list's own index gives, in its
+        order, is checked for each word, until a page is full; no grams, which would be computed row
+        by row."""
         out = self.copy()
         out.searched = None
         if self.searched is None:
             return out
         text, query = self.searched
-        if walk:
+        if not walk:
+            out.add(f"market_grams({text}) @> market_query_grams({{}})", query)
+        if walk or not grams_only:
             for word in query.split():
-                out.add(f"strpos(lower({text}), {{}}) > 0", word.lower())
-            return out
-        out.add(f"market_grams({text}) @> market_query_grams({{}})", query)
-        if not grams_only:
-            for word in query.split():
-                escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-                out.add(f"({text}) ilike {{}}", f"%{escaped}%")
+                out.add(_holds(text, word), word.lower())
         return out
 
     def sql(self) -> str:
         return " and ".join(self.clauses) or "true"
+
+
+def _holds(text: str, word: str) -> str:
+    """SQL for "`text` holds the word, in either case" (the word's lower case its parameter), as
+    cheap as the word allows: lower() of a whole text is most of the cost of checking a row
+    (PostgreSQL lowers every character by the locale's rules), so a word without letters that have
+    a case (养老, 2026) is looked for as it is, and one whose only such letters are a-z in a text
+    lowered in the C collation, which folds only those (both 3-4 times cheaper on the city)."""
+    cased = [c for c in word if c.lower() != c.upper()]
+    if not cased:
+        return f"strpos({text}, {{}}) > 0"
+    if all(c.isascii() for c in cased):
+        return f'strpos(lower(({text}) collate "C"), {{}}) > 0'
+    return f"strpos(lower({text}), {{}}) > 0"
 
 
 @dataclass(frozen=True)
