@@ -39,3 +39,13 @@ async def test_user_supplied_text_is_escaped(client, pool, world):
     page = (await client.get("/dashboard")).text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
+
+
+@pytest.mark.parametrize("path", ["/needs", "/projects", "/calls", "/resources", "/catalogue", "/organisations",
+                                  "/lists"])
+async def test_a_list_filter_keeps_the_language_the_address_asked_for(client, path):
+    # Opened from a link with ?lang=en (no cookie yet), the search goes on in English.
+    asked = (await client.get(f"{path}?lang=en")).text
+    assert '<input type="hidden" name="lang" value="en">' in asked
+    assert 'name="lang"' not in (await client.get(path)).text
+    assert 'name="lang"' not in (await client.get(f"{path}?lang=xx")).text  # not a language we speak
