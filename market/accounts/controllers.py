@@ -74,7 +74,7 @@ def _shown(account: Account) -> dict[str, Any]:
 
 async def _communities(request: Request, conn: asyncpg.Connection, community: int | None) -> dict[str, Any]:
     """Sign-up's community, a level at a time (places.form_picker)."""
-    shown, offered = await places.form_picker(conn, value=community, browse=browsed_place(request), leaf="community")
+    shown, offered = await places.form_picker(conn, value=community, browse=await browsed_place(request), leaf="community")
     return {"place_picker": shown, "communities": offered}
 
 

@@ -104,7 +104,7 @@ class ComplaintPages(Controller):
     async def new(self, request: Request, conn: Db, identity: MaybeUser, project: LinkId = None,
                   provider: LinkId = None, community: LinkId = None) -> Response:
         chosen = community or (identity.community_id if identity else None)
-        offer = await complaints.lodge_form(conn, project, provider, community=chosen, browse=browsed_place(request))
+        offer = await complaints.lodge_form(conn, project, provider, community=chosen, browse=await browsed_place(request))
         form = {"community_id": chosen,
                 "project_id": offer.project.id if offer.project else None,
                 "provider_id": offer.provider.id if offer.provider else None}
@@ -120,7 +120,8 @@ class ComplaintPages(Controller):
 
         sent = await request.form()
         offer = await complaints.lodge_form(conn, _int(sent.get("project_id")), _int(sent.get("provider_id")),
-                                            community=_int(sent.get("community_id")))
+                                            community=_int(sent.get("community_id")),
+                                            browse=await browsed_place(request))
         return await form_step(request, conn, "complaints/new.html", action, offer=offer)
 
     @get("/complaints/{complaint_id:int}", opt=SIGNED_IN_OPT)

@@ -12,7 +12,7 @@ import asyncpg
 from litestar import Request, Response
 
 from market.core.errors import MarketError
-from market.core.web import form_data, in_form_terms, page
+from market.core.web import BROWSE_FIELD, form_data, in_form_terms, page
 
 Context = Callable[[], Awaitable[Mapping[str, Any]]]
 
@@ -25,8 +25,12 @@ async def form_step(request: Request[Any, Any, Any], conn: asyncpg.Connection, t
     keyed by the form's field names (`fields` maps form names to service fields where they differ,
     e.g. yuan on the form and fen in the service), `values`, and what `context` reads — read only
     when needed. The refusal's status is kept (400, 403, 409…) and the rest of the request's
-    transaction still commits."""
+    transaction still commits. A form sent by one of its place steps (web.BROWSE_FIELD) is shown
+    again as typed, at the level asked for, and nothing is done."""
     form = await form_data(request) if form is None else form
+    if BROWSE_FIELD in form:
+        extra = dict(await context()) if context is not None else {}
+        return page(request, template, form=form, errors={}, **{**extra, **values})
     try:
         async with conn.transaction():
             return await action(form)

@@ -132,8 +132,15 @@ def place_id(value: Any) -> int | None:
     return int(value) if str(value or "").isdigit() and len(str(value)) <= 9 else None
 
 
-def browsed_place(request: Request[Any, Any, Any]) -> int | None:
-    """The level a form page's place field shows (`place`, from the picker's links), if any."""
+# The field a form's place steps send (templates/_places.html): show the form again at that level.
+BROWSE_FIELD = "_place"
+
+
+async def browsed_place(request: Request[Any, Any, Any]) -> int | None:
+    """The level a form page's place field shows, if any: the one a place step sent the form for,
+    else `place` in the address."""
+    if request.method == "POST":
+        return place_id((await form_data(request)).get(BROWSE_FIELD))
     return place_id(request.query_params.get("place"))
 
 

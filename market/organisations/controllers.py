@@ -149,7 +149,7 @@ class OrganisationPages(Controller):
 
 async def _register_places(request: Request, conn: Db, value: Any) -> dict[str, Any]:
     """Where the organisation is based, a level at a time (places.form_picker)."""
-    shown, offered = await places.form_picker(conn, value=place_id(value), browse=browsed_place(request))
+    shown, offered = await places.form_picker(conn, value=place_id(value), browse=await browsed_place(request))
     return {"place_picker": shown, "place_choices": offered}
 
 

@@ -106,12 +106,13 @@ async def test_a_form_offers_the_communities_of_a_street_and_goes_there_a_level_
     form = (await client.get("/needs/new?lang=en")).text
     assert _choices(form, "community_id") == [str(world.community), str(world.other_community)]
     assert f'<option value="{world.community}" selected>' in form
-    # Up to the other district: its streets are links to go down by, none of them a choice.
+    # Up to the other district: its streets are steps to go down by (each sends the form back, as
+    # typed, at that level), none of them a choice.
     district = (await client.get(f"/needs/new?lang=zh_Hans&place={city['other']}")).text
-    assert "缩小范围：" in district and f'place={city["streets"][0]}"' in district
+    assert "缩小范围：" in district and f'name="_place" value="{city["streets"][0]}"' in district
     assert _choices(district, "community_id") == []
-    street = (await client.get(f"/needs/new?place={city['streets'][0]}")).text
-    assert _choices(street, "community_id") == [str(city["inner"])]
+    street = (await post_form(client, "/needs/new", {"title": "楼道灯坏了", "_place": str(city["streets"][0])})).text
+    assert _choices(street, "community_id") == [str(city["inner"])] and 'value="楼道灯坏了"' in street
     # Refused for another field, the form opens again around the community it was sent with.
     refused = await post_form(client, "/needs/new", {"title": "", "community_id": str(city["inner"]),
                                                      "beneficiaries": "老人", "urgency": "normal"})

@@ -73,6 +73,25 @@ async def test_a_bad_need_is_refused_field_by_field(client, pool, world):
     assert await pool.fetchval("select count(*) from needs") == 0
 
 
+async def test_a_place_step_shows_the_form_again_as_typed_and_does_nothing(client, pool, world):
+    await act_as(client, pool, client.app.state.settings, world["resident"].user_id)
+    typed = {"title": "路灯坏了很久", "description": "三号楼楼道路灯坏了一个月。", "urgency": "urgent"}
+    r = await post_form(client, "/needs/new", {**typed, "_place": world.street, "_idem": "step-key-0001"})
+    assert r.status_code == 200 and 'id="errors"' not in r.text
+    assert 'value="路灯坏了很久"' in r.text and "三号楼楼道路灯坏了一个月。" in r.text
+    street = await pool.fetchval("select name_zh from jurisdictions where id = $1", world.street)
+    assert f'name="_place" value="{world.street}" aria-current="true">{street}</button>' in r.text
+    community = await pool.fetchval("select name_zh from jurisdictions where id = $1", world.community)
+    assert f'<option value="{world.community}"' in r.text and community in r.text  # the street's communities
+    r = await post_form(client, "/needs/new", {**typed, "_place": "all", "_idem": "step-key-0002"})
+    assert r.status_code == 200 and 'value="路灯坏了很久"' in r.text
+    assert await pool.fetchval("select count(*) from needs") == 0
+    # The form as sent then (a fresh key, as the page shown again carries) raises the need once.
+    r = await post_form(client, "/needs/new", {**typed, "beneficiaries": "三号楼居民", "community_id": world.community,
+                                               "_idem": "step-key-0003"})
+    assert r.status_code == 303 and await pool.fetchval("select count(*) from needs") == 1
+
+
 async def test_one_support_per_person(pool, settings, world):
     need_id = await raise_(pool, settings, world)
     async with pool.acquire() as conn:

@@ -82,7 +82,7 @@ async def _names(conn: asyncpg.Connection) -> dict[str, Any]:
 async def _form_names(request: Request, conn: asyncpg.Connection, chosen: list[str]) -> dict[str, Any]:
     """A resource's form: the names, and the places to prefer: those already chosen, and those of
     the level the form shows (places.form_picker), each a box to tick."""
-    shown, offered = await places.form_picker(conn, value=None, browse=browsed_place(request))
+    shown, offered = await places.form_picker(conn, value=None, browse=await browsed_place(request))
     ticked = await places.named(conn, [int(j) for j in chosen if place_id(j) is not None])
     return {"place_picker": shown, "place_choices": list(ticked.values()) + [p for p in offered if p.id not in ticked],
             **await _names(conn)}

@@ -60,7 +60,7 @@ Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 async def _form_places(request: Request, conn: asyncpg.Connection, field: str, value: Any,
                        leaf: str | None) -> dict[str, Any]:
     """A form's place field, a level at a time (places.form_picker): the picker and the choices."""
-    shown, offered = await places.form_picker(conn, value=place_id(value), browse=browsed_place(request),
+    shown, offered = await places.form_picker(conn, value=place_id(value), browse=await browsed_place(request),
                                               leaf=leaf)
     return {"place_picker": shown, "place_choices": offered, "place_field": field}
 
