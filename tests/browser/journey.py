@@ -115,8 +115,8 @@ async def press(page: Page, form_action: str, *, twice: bool = False, button: st
     form = page.locator(f'main form[action="{form_action}"]').first
     for box in await form.locator('input[type="checkbox"][required]').all():
         await box.check()  # "I understand this cannot be undone"
-    # Not the hidden default button nor a place step (templates/_places.html): the form's own.
-    clickable = form.locator(button or 'button[type="submit"]:not([hidden]):not([name="_place"]), '
+    # Not the unseen default button nor a place step (templates/_places.html): the form's own.
+    clickable = form.locator(button or 'button[type="submit"]:not([data-default]):not([name="_place"]), '
                                        'button:not([type])').first
     if twice:
         await page.evaluate("window.journeyPressed = true")
