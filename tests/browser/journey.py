@@ -180,6 +180,13 @@ async def click_link(page: Page, href_or_selector: str, text: str | None = None)
         await link.first.click()
 
 
+async def step_place(page: Page, name: str, scope: str = "main form") -> None:
+    """Take one of a form's place steps (templates/_places.html): the form comes back as typed, at
+    the level of the place with this name."""
+    async with page.expect_navigation():
+        await page.locator(f'{scope} button[name="_place"]', has_text=name).first.click()
+
+
 async def expect_text(page: Page, text: str) -> None:
     await expect(page.locator("main")).to_contain_text(text)
 

@@ -20,6 +20,7 @@ from tests.browser.journey import (
     fill,
     path_of,
     press,
+    step_place,
     untranslated,
 )
 from tests.factories import PNG
@@ -51,7 +52,7 @@ async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escala
         await resident.goto("/complaints/new")  # the address the poster's QR code carries
         await j.seen(resident, "complaint-form-phone")
         assert await resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        await click_link(resident, "main form a", "清波街道")  # the place a level at a time: the street first
+        await step_place(resident, "清波街道")  # the place a level at a time: the street first
         await choose(resident, "category_id", "社区事务")
         await choose(resident, "community_id", "清波门社区")
         await fill(resident, {"body": BODY, "contact_phone": PHONE_NUMBER})

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.journey import Journey, choose, click_link, fill
+from tests.browser.journey import Journey, choose, click_link, fill, step_place
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 
@@ -20,11 +20,6 @@ WORDS = {
     "zh_Hans": {"district": "上城区", "street": "清波街道", "community": "清波门", "other": "东坡路"},
     "en": {"district": "Shangcheng District", "street": "Qingbo Street", "community": "Qingbomen", "other": "Dongpo Road"},
 }
-
-
-async def _step(page, name: str) -> None:
-    async with page.expect_navigation():
-        await page.locator(f'{FORM} button[name="_place"]', has_text=name).first.click()
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "en"])
@@ -40,9 +35,9 @@ async def test_a_place_step_keeps_what_was_typed(locale, browser, live_server, s
         await expect(form.locator('select[name="community_id"]')).to_contain_text(words["other"])
         await fill(resident, {"title": title, "description": "三号楼的楼道灯坏了一个多月。"}, FORM)
 
-        await _step(resident, words["district"])
+        await step_place(resident, words["district"])
         await expect(form.locator('[name="title"]')).to_have_value(title)
-        await _step(resident, words["street"])
+        await step_place(resident, words["street"])
         await expect(form.locator('[name="title"]')).to_have_value(title)
         await expect(form.locator('[name="description"]')).to_have_value("三号楼的楼道灯坏了一个多月。")
         communities = form.locator('select[name="community_id"]')
