@@ -28,13 +28,15 @@ async def form_step(request: Request[Any, Any, Any], conn: asyncpg.Connection, t
     transaction still commits. A form sent by one of its place steps (web.BROWSE_FIELD) is shown
     again as typed, at the level asked for, and nothing is done."""
     form = await form_data(request) if form is None else form
-    if BROWSE_FIELD in form:
+
+    async def again(status: int, errors: dict[str, str]) -> Response[Any]:
         extra = dict(await context()) if context is not None else {}
-        return page(request, template, form=form, errors={}, **{**extra, **values})
+        return page(request, template, status=status, form=form, errors=errors, **{**extra, **values})
+
+    if BROWSE_FIELD in form:
+        return await again(200, {})
     try:
         async with conn.transaction():
             return await action(form)
     except MarketError as exc:
-        extra = dict(await context()) if context is not None else {}
-        return page(request, template, status=exc.status, form=form, errors=in_form_terms(exc, dict(fields or {})),
-                    **{**extra, **values})
+        return await again(exc.status, in_form_terms(exc, dict(fields or {})))
