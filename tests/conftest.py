@@ -4,7 +4,6 @@ way production migrates it, and a fresh copy of the migrated database for every 
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,12 +11,14 @@ from pathlib import Path
 import asyncpg
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from market.accounts import services as accounts
-from market.app import create_app, install, load_settings
-from market.core import clock, db
+from market.app import DOMAINS, create_app, install, load_settings
+from market.core import clock, db, factory
 from market.core.settings import Settings
+from tests.scratch import scratch_dir
 from tests.world import World, build_world
 
 # Notification kinds and the like, for tests that call services without building the app.
@@ -39,8 +40,7 @@ def real_time() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[db.EmbeddedPostgres]:
-    # A short path: PostgreSQL's socket path must stay under ~100 characters.
-    root = Path(tempfile.mkdtemp(prefix="mkt-"))
+    root = scratch_dir("mkt-")
     server = db.EmbeddedPostgres(root, database="postgres")
     # Durability is not what tests check; without fsync each database copy is much faster.
     server._server.psql("alter system set fsync = off; alter system set synchronous_commit = off; "
@@ -101,9 +101,25 @@ def app_settings(settings: Settings) -> Settings:
     return settings
 
 
+# One app per worker for each set of the settings an app is built from (`factory.BUILT_FROM`), rebound
+# to each test's settings and database: building one takes a second or two, and a third of the tests
+# use one.
+_APPS: dict[tuple[object, ...], Litestar] = {}
+
+
+def app_for(settings: Settings, database: str) -> Litestar:
+    built_from = tuple(getattr(settings, name) for name in factory.BUILT_FROM)
+    app = _APPS.get(built_from)
+    if app is None:
+        app = _APPS[built_from] = create_app(settings, dsn=database)
+    else:
+        factory.rebind(app, settings, DOMAINS, database)
+    return app
+
+
 @pytest.fixture
 async def client(app_settings: Settings, database: str, pool: asyncpg.Pool) -> AsyncIterator[AsyncTestClient]:
-    app = create_app(app_settings, dsn=database)
+    app = app_for(app_settings, database)
     async with AsyncTestClient(app, base_url="http://testserver.local") as c:
         c.follow_redirects = False
         await c.get("/health")  # sets the CSRF cookie

@@ -134,23 +134,35 @@ def check_settings(settings: Settings, domains: Sequence[Domain]) -> Settings:
     return settings
 
 
+# The settings a built app keeps in its routes and configuration; every other setting it reads from
+# its state, which `rebind` may replace.
+BUILT_FROM = ("test_clock", "secret_key", "secure_cookies", "max_upload_bytes", "debug")
+
+
+def _settings_state(settings: Settings, domains: Sequence[Domain], dsn: str | None) -> dict[str, Any]:
+    state: dict[str, Any] = {"settings": settings, "dsn": dsn or settings.database_url}
+    for domain in domains:
+        if domain.state is not None:
+            state.update(domain.state(settings))
+    return state
+
+
 def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = None) -> Litestar:
     check_settings(settings, domains)
     install(domains)
     configure_logging(settings)
-    pool_dsn = dsn or settings.database_url
     identify = next((d.identify for d in domains if d.identify is not None), None)
     if identify is None:
         raise ValueError("no domain answers who a session belongs to")
 
     async def on_startup(app: Litestar) -> None:
-        app.state.pool = await db.create_pool(settings, pool_dsn)
+        app.state.pool = await db.create_pool(app.state.settings, app.state.dsn)
         async with app.state.pool.acquire() as conn:
             await clock.load(conn)
         for domain in domains:
             for hook in domain.on_startup:
                 await hook(app)
-        if settings.notify_seconds:
+        if app.state.settings.notify_seconds:
             app.state.periodic = asyncio.create_task(_periodic(app, domains))
         # What start-up made (routes, templates, translations, libraries) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it, and a request waits less.
@@ -173,14 +185,11 @@ def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = N
         name="static",
     )
     state: dict[str, Any] = {
-        "settings": settings, "dsn": pool_dsn, "templates": template_environment(merged(domains, "template_globals"),
-                                                                                settings.debug),
+        "templates": template_environment(merged(domains, "template_globals"), settings.debug),
         "done_messages": merged(domains, "done_messages"), "identify": identify,
         "request_state": [d.request_state for d in domains if d.request_state is not None],
+        **_settings_state(settings, domains, dsn),
     }
-    for domain in domains:
-        if domain.state is not None:
-            state.update(domain.state(settings))
     return Litestar(
         route_handlers=[*([move_clock] if settings.test_clock else []), health, static,
                         *(route for domain in domains for route in domain.routes)],
@@ -205,3 +214,16 @@ def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = N
         debug=settings.debug,
         logging_config=None,
     )
+
+
+def rebind(app: Litestar, settings: Settings, domains: Sequence[Domain], dsn: str | None = None) -> None:
+    """Point a stopped app at other settings and another database, as building it afresh from them
+    would, where the settings it was built from agree on `BUILT_FROM`. Building takes a second or
+    two (litestar reads every handler's signature); the test suite builds one app and rebinds it
+    for each test's own database and data directory."""
+    for name in BUILT_FROM:
+        if getattr(settings, name) != getattr(app.state.settings, name):
+            raise ValueError(f"the app was built with another {name}; build one for these settings")
+    check_settings(settings, domains)
+    configure_logging(settings)
+    app.state.update(_settings_state(settings, domains, dsn))

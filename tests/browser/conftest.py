@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from tests.scratch import scratch_dir
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 APT_PACKAGES = ["chromium", "fonts-noto-cjk"]
@@ -132,8 +134,7 @@ def _stop(proc: subprocess.Popen, data_dir: Path) -> None:
 @contextmanager
 def serving(**settings: str) -> Iterator[LiveServer]:
     """`python -m market serve --demo` on a free port, its own embedded PostgreSQL in a fresh data directory."""
-    # A short path: PostgreSQL's socket path must stay under ~100 characters.
-    data_dir = Path(tempfile.mkdtemp(prefix="mkt-browser-"))
+    data_dir = scratch_dir("mkt-browser-")
     log = data_dir / "server.log"
     port = _free_port()
     # Only known settings: an unknown MARKET_* variable stops start-up; and none of the caller's own.
