@@ -23,6 +23,7 @@ from market.demo import DEMO_PASSWORD
 
 TIMEOUT_MS = 20_000
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
 CATALOGUE = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "messages.po"
 
 
@@ -34,35 +35,49 @@ class Journey:
     locale: str = "zh_Hans"
     pages: list[tuple[str, str]] = field(default_factory=list)  # (url, visible text) of every page seen
     contexts: list[BrowserContext] = field(default_factory=list)
+    people: dict[tuple[str | None, int, int], Page] = field(default_factory=dict)  # by email and screen size
     # People whose account this journey switched to another language than the default: switched back
     # when it closes, since the language is kept with the account and other journeys on the shared
     # demo server log in as the same people expecting Chinese.
     switched: list[Page] = field(default_factory=list)
 
     async def person(self, email: str | None, viewport: dict[str, int] | None = None) -> Page:
-        """A browser of its own for one person, logged in through the real form (or not, for None)."""
-        context = await self.browser.new_context(base_url=self.base_url, viewport=viewport or
-                                                 {"width": 1280, "height": 900})
+        """A browser of its own for one person, logged in through the real form (or not, for None).
+        The same person again goes on in the browser they had, back at their workbench, and logs in
+        anew only if their log-in has run out (the journey let time pass)."""
+        size = viewport or DESKTOP
+        key = (email, size["width"], size["height"])
+        page = self.people.get(key)
+        if page is not None:
+            await page.goto("/dashboard" if email else "/")
+            if email and path_of(page) != "/dashboard":
+                await self.log_in(page, email)
+            return page
+        context = await self.browser.new_context(base_url=self.base_url, viewport=size)
         context.set_default_timeout(TIMEOUT_MS)
         self.contexts.append(context)
-        page = await context.new_page()
+        page = self.people[key] = await context.new_page()
         if self.locale == "en":
             await page.goto("/lang/en?next=/")
         else:
             await page.goto("/")
         if email:
             await page.locator('header.site a[href="/login"]').click()
-            form = page.locator('main form[action^="/login"]')
-            await form.locator('input[name="email"]').fill(email)
-            await form.locator('input[name="password"]').fill(DEMO_PASSWORD)
-            await form.locator('button[type="submit"]').click()
-            await page.wait_for_url("**/dashboard")
-            # A person's language is kept with their account, and another test on the same server may
-            # have switched it: this journey says which it reads.
-            await page.goto(f"/lang/{self.locale}?next=/dashboard")
-            if self.locale != DEFAULT_LOCALE:
-                self.switched.append(page)
+            await self.log_in(page, email)
         return page
+
+    async def log_in(self, page: Page, email: str) -> None:
+        """Through the log-in form on the page (the one the header's link or an expired log-in led to)."""
+        form = page.locator('main form[action^="/login"]')
+        await form.locator('input[name="email"]').fill(email)
+        await form.locator('input[name="password"]').fill(DEMO_PASSWORD)
+        await form.locator('button[type="submit"]').click()
+        await page.wait_for_url("**/dashboard")
+        # A person's language is kept with their account, and another test on the same server may
+        # have switched it: this journey says which it reads.
+        await page.goto(f"/lang/{self.locale}?next=/dashboard")
+        if self.locale != DEFAULT_LOCALE and page not in self.switched:
+            self.switched.append(page)
 
     async def close(self) -> None:
         for page in self.switched:
