@@ -36,7 +36,8 @@ async def test_a_rebound_app_reads_the_database_and_settings_it_was_rebound_to(p
         factory.rebind(app, second, DOMAINS, database)
         assert await _organisations(app) > 0  # the world's organisations, in the database rebound to
         assert app.state.settings.data_dir == tmp_path / "second"
-        assert app.state.storage is not None and app.state.mailer is not None
+        # What follows from the settings is made again from the new ones: files go to the new data directory.
+        assert app.state.storage.root.is_relative_to(tmp_path / "second")
 
         for name, value in (("MARKET_SECRET_KEY", "s" * 40), ("MARKET_TEST_CLOCK", "true")):
             with pytest.raises(ValueError, match="built with another"):
