@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import msgspec
 import pytest
 from litestar import Litestar
@@ -146,6 +147,15 @@ async def act_as(client: AsyncTestClient, pool: asyncpg.Pool, settings: Settings
 
 async def post_form(client: AsyncTestClient, url: str, data: dict[str, object] | None = None, **kw: object):
     return await client.post(url, data={"_csrf_token": csrf(client), **(data or {})}, **kw)
+
+
+def landed(response: httpx.Response, code: str) -> str:
+    """The page a step that worked lands on, without its query, having checked that the page is told to
+    say so (`?done=code`, shown as the domain's done message)."""
+    assert response.status_code == 303, response.text[:1500]
+    location = response.headers["location"]
+    assert f"done={code}" in location, location
+    return location.split("?")[0]
 
 
 def api_headers(client: AsyncTestClient) -> dict[str, str]:

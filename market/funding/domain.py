@@ -1,6 +1,7 @@
 from litestar.datastructures import State
 
 from market.core.domain import Domain
+from market.core.i18n import N_
 from market.core.settings import Settings
 from market.funding.funds.controllers import FundApi, FundPages, PledgeFormPages
 from market.funding.payments import online
@@ -40,4 +41,15 @@ DOMAIN = Domain(
     jobs=[_settle, _refund],
     # Stripe signs its deliveries instead; the webhook verifies the signature.
     csrf_exempt=["/stripe/webhook"],
+    done_messages={
+        "fund_created": N_("The fund is set up."),
+        "fund_saved": N_("Your changes to the fund are saved."),
+        "pledge_made": N_("Your pledge is recorded. Pay it from this page, online or by bank transfer."),
+        "transfer_recorded": N_("The transfer is recorded. The receiving organisation's finance staff will confirm "
+                                "it when the money arrives."),
+        "pledge_cancelled": N_("The pledge is cancelled."),
+        "resource_listed": N_("The resource is listed. Anyone can find it among the resources."),
+        "resource_saved": N_("Your changes to the resource are saved."),
+        "resource_withdrawn": N_("The resource is withdrawn: it is no longer listed, and you keep its record."),
+    },
 )

@@ -3,7 +3,6 @@ from litestar.datastructures import State
 from market.core.domain import Domain
 from market.core.i18n import N_, gettext
 from market.core.web import localized
-from market.procurement.contracts import models as contracts
 from market.procurement.awards.controllers import BatchApi, BatchPages
 from market.procurement.awards.models import BATCH_STATUS_NAMES, OBJECTION_STATUS_NAMES
 from market.procurement.bids.controllers import BidApi, BidPages
@@ -11,6 +10,7 @@ from market.procurement.calls import services as calls
 from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.controllers import CallApi, CallPages
 from market.procurement.calls.models import CALL_STATUS_NAMES
+from market.procurement.contracts import models as contracts
 from market.procurement.contracts.controllers import ContractApi, ContractPages
 from market.procurement.needs import workflow
 from market.procurement.needs.controllers import NeedApi, NeedPages, ProjectPages
@@ -46,6 +46,20 @@ DOMAIN = Domain(
         "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
     },
     done_messages={
+        "need_raised": N_("Your need is raised. Residents can support it, and the buyers for its area will review it."),
+        "need_supported": N_("You support this need."),
+        "need_withdrawn": N_("The need is withdrawn."),
+        "need_declined": N_("The need is declined. Whoever raised it sees your reason."),
+        "need_reopened": N_("The need is open again."),
+        "project_created": N_("The project is approved, and so are the needs it answers. Next, draft a call for it."),
+        "call_drafted": N_("The call is saved as a draft. Providers see it once you publish it."),
+        "call_saved": N_("Your changes to the call are saved."),
+        "call_published": N_("The call is published, and the providers who may bid have been told."),
+        "call_cancelled": N_("The call is cancelled. Bidders and the public see your reason."),
+        "call_failed": N_("The call is declared failed. The reason is public."),
+        "question_asked": N_("Your question is sent. The buyer's answer will be public on this page."),
+        "question_answered": N_("Your answer is public on this page, and whoever asked has been told."),
+        "objection_raised": N_("Your objection is lodged, and the buyer has been told."),
         "awarded": N_("The call is awarded. The award is now under public notice."),
         "signed": N_("You have signed the contract for your organisation."),
         "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),

@@ -3,15 +3,20 @@ that say where, dead ends, language, and confirmation of irreversible steps."""
 
 from __future__ import annotations
 
+import ast
 import base64
 import re
 import zlib
 from datetime import date, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
 
+import market
+from market.app import DOMAINS
+from market.core.domain import merged
 from market.core.errors import InvalidFields
 from market.funding.funds import services as pools
 from market.matching.fairs import services as fairs
@@ -151,6 +156,67 @@ async def test_a_text_too_long_is_refused_next_to_its_field_not_cut(client, pool
 
 
 # 3. Dead ends and losses; 5. confirmation and success messages
+
+
+def _done_codes() -> dict[str, str]:
+    """Every `done` code a step of the product sends, as a pattern, with where it is sent."""
+    found: dict[str, str] = {}
+    for path in sorted(Path(market.__file__).parent.rglob("*.py")):
+        found.update(_done_codes_of(path))
+    return found
+
+
+def _done_codes_of(path: Path) -> dict[str, str]:
+    """A module's: the second argument of each `done(...)` call (a literal; the values of the module's
+    mapping it indexes; or, when it is a parameter of a function around it, what the module's calls of
+    that function pass, `f"survey_{action}"` standing for the codes it can make), and every `done=` in a
+    string."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    mappings = {target.id: [v.value for v in node.value.values if isinstance(v, ast.Constant)]
+                for node in tree.body if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                for target in node.targets if isinstance(target, ast.Name)}
+    found: dict[str, str] = {}
+    passed: dict[str, int] = {}  # function → position of the parameter it sends as its code
+
+    def visit(node: ast.AST, around: list[ast.FunctionDef | ast.AsyncFunctionDef]) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            around = [*around, node]
+        where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "done" and len(node.args) == 2:
+            code = node.args[1]
+            if isinstance(code, ast.Constant):
+                found[code.value] = where
+            elif isinstance(code, ast.Subscript) and getattr(code.value, "id", None) in mappings:
+                found.update((value, where) for value in mappings[code.value.id])
+            else:
+                owner = next((f for f in reversed(around) if isinstance(code, ast.Name)
+                              and code.id in [a.arg for a in f.args.args]), None)
+                assert owner is not None and isinstance(code, ast.Name), f"{where}: which code?"
+                passed[owner.name] = [a.arg for a in owner.args.args].index(code.id)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.update((value, where) for value in re.findall(r"[?&]done=([a-z_]+)", node.value))
+        for child in ast.iter_child_nodes(node):
+            visit(child, around)
+
+    visit(tree, [])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in passed:
+            code = node.args[passed[node.func.id]]
+            assert isinstance(code, ast.Constant | ast.JoinedStr), f"{path.name}:{node.lineno}: which code?"
+            parts = code.values if isinstance(code, ast.JoinedStr) else [code]
+            pattern = "".join(re.escape(part.value) if isinstance(part, ast.Constant) else "[a-z_]+" for part in parts)
+            found[pattern] = f"{path.name}:{node.lineno}"
+    return found
+
+
+def test_every_success_a_step_reports_has_its_message():
+    """A step that lands with `?done=code` says so only if some domain declares the code's message: a
+    code without one (a typo, a message forgotten) would land silently."""
+    codes = _done_codes()
+    assert {"need_raised", "call_published", "pledge_made", "awarded", "survey_codes"} <= set(codes)
+    messages = merged(DOMAINS, "done_messages")
+    assert not {code: where for code, where in codes.items()
+                if not any(re.fullmatch(code, declared) for declared in messages)}
 
 
 async def _step_asks_then_says_done(client, url, step, code, sentence):

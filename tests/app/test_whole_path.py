@@ -3,7 +3,7 @@ At each step it checks what each role can and cannot see. Only the clock is move
 
 from datetime import datetime, timedelta
 
-from tests.conftest import act_as, csrf
+from tests.conftest import act_as, csrf, landed
 from tests.factories import pass_deadline
 
 SECRET = "投标内容机密-WHOLE-PATH"
@@ -28,9 +28,11 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
     r = await post("/needs/new", {"title": "独居老人午餐没人做", "community_id": world.community, "urgency": "high",
                                   "description": "小区里很多独居老人中午吃不上热饭，希望有助餐送餐服务。",
                                   "beneficiaries": "80岁以上独居老人"})
-    need_id = int(r.headers["location"].rsplit("/", 1)[1])
+    assert "需求已提交。居民可以支持它" in await seen(r.headers["location"])
+    need_id = int(landed(r, "need_raised").rsplit("/", 1)[1])
     await as_("provider_staff")
-    await post(f"/needs/{need_id}/support")
+    supported = await post(f"/needs/{need_id}/support")
+    assert "您已支持这条需求。" in await seen(supported.headers["location"])
 
     # 2. the bureau approves it as a project
     await as_("buyer_admin")
@@ -39,7 +41,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
         "description": "为辖区独居老人提供午餐助餐和送餐服务。", "jurisdiction_id": str(world.street),
         "catalogue_entry_id": str(published["01.01.01"]), "budget_yuan": "150000", "budget_line": "2026年福彩公益金"})
     assert r.status_code == 303, r.text[:1500]
-    project_id = int(r.headers["location"].rsplit("/", 1)[1])
+    project_id = int(landed(r, "project_created").rsplit("/", 1)[1])
     await as_("resident")
     assert "已立项" in await seen(f"/needs/{need_id}")
 
@@ -53,7 +55,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
         "deadline_at": deadline, "criteria-0-name_zh": "项目设计", "criteria-0-weight": "50",
         "criteria-0-min_score": "60", "criteria-1-name_zh": "团队能力", "criteria-1-weight": "30",
         "criteria-2-name_zh": "价格", "criteria-2-weight": "20", "criteria-2-is_price": "on"})
-    call_url = r.headers["location"]
+    call_url = landed(r, "call_drafted")
     await as_(None)
     assert (await client.get(call_url)).status_code == 404  # a draft is the buyer's
     await as_("buyer_admin")

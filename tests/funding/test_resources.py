@@ -14,7 +14,7 @@ from market.funding.resources.models import ResourceInput
 from market.organisations.services import insert_organisation
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput
-from tests.conftest import act_as, api_headers, identity_of, post_form
+from tests.conftest import act_as, api_headers, identity_of, landed, post_form
 from tests.factories import do, who
 from tests.world import _HASH, code
 
@@ -305,11 +305,11 @@ async def test_the_form_takes_yuan_and_several_preferences(client, pool, people,
               "jurisdiction_ids": [str(world.community), str(world.street)], "beneficiary_groups": "older_people",
               "available_until": (date.today() + timedelta(days=365)).isoformat(), "private": "true"}
     r = await post_form(client, "/resources/new", fields)
-    assert r.status_code == 303
+    assert "The resource is listed." in (await client.get(r.headers["location"])).text
     row = await pool.fetchrow("select * from resources")
     assert row["amount_fen"] == 1_250_050 and row["categories"] == ["01", "08"] and row["private"]
     assert row["jurisdiction_ids"] == [world.community, world.street] and row["beneficiary_groups"] == ["older_people"]
-    edit = (await client.get(r.headers["location"] + "/edit")).text
+    edit = (await client.get(landed(r, "resource_listed") + "/edit")).text
     assert 'value="12500.50"' in edit and 'value="08" checked' in edit
     # Bad yuan, or money without an amount: the form comes back marked, nothing changes.
     for bad in ({"amount_yuan": "十万"}, {"amount_yuan": ""}):

@@ -25,7 +25,7 @@ from market.matching.solver import solve as solver
 from market.procurement.awards import services as awards
 from market.procurement.calls import services as calls
 from market.procurement.contracts import services as contracts
-from tests.conftest import act_as, api_headers, post_form
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import do, end_notice, who
 
 W = Weights()
@@ -389,8 +389,9 @@ async def test_the_fair_form_lines_up_a_project_with_its_provider_or_says_why_no
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     created = await post_form(client, "/fairs", {"title_zh": "公益对对碰", "place": "市民中心",
                                                  "starts_at": "2027-03-01T09:00", "ends_at": "2027-03-01T12:00"})
-    fair = created.headers["location"]
-    page = await client.get(fair)
+    fair = landed(created, "fair_created")
+    page = await client.get(created.headers["location"])
+    assert "相亲会已创建。" in page.text
     assert "与项目对接的承接方（可选）" in page.text and "测试far_provider" in page.text
     refused = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
                                                         "provider_id": world.orgs["street_provider"]})

@@ -9,7 +9,7 @@ from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.forms import form_of
 from market.procurement.calls.models import CriterionInput
 from market.procurement.days import add_days
-from tests.conftest import act_as, api_headers
+from tests.conftest import act_as, api_headers, landed
 from tests.factories import call_input, pass_deadline, who
 
 
@@ -240,12 +240,11 @@ async def test_the_call_form_round_trip(client, pool, world, project):
     assert r.status_code == 400 and "100" in r.text  # weights add up to 90
     data["criteria-1-weight"] = "40"
     r = await client.post(f"/projects/{project}/calls/new", data=data)
-    assert r.status_code == 303, r.text[:3000]
-    call_url = r.headers["location"]
+    call_url = landed(r, "call_drafted")
     call = (await client.get("/api" + call_url)).json()
     assert call["budget_ceiling_fen"] == 15_000_000 and [c["is_price"] for c in call["criteria"]] == [False, True]
     r = await client.post(call_url + "/publish", data={"_csrf_token": client.cookies["market_csrf"]})
-    assert r.status_code == 303
+    assert "采购公告已发布，可以投标的服务机构已收到通知。" in (await client.get(r.headers["location"])).text
     assert (await client.get("/api" + call_url)).json()["status"] == "open"
     r = await client.post("/api" + call_url + "/publish", headers=api_headers(client))
     assert r.status_code == 201 and r.json()["status"] == "open"

@@ -17,15 +17,16 @@ from market.core.access import PUBLIC, Identity, member
 from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
+from market.core.keyset import paged_fields
 from market.core.money import yuan_to_fen
 from market.core.validation import local_times, parse
-from market.core.keyset import paged_fields
 from market.core.web import (
     PAGE_SIZE,
     CursorParam,
     Db,
     MaybeUser,
     User,
+    done,
     form_data,
     keyset_pager,
     page,
@@ -40,8 +41,8 @@ from market.funding.funds.models import (
     ROUND_STATE_NAMES,
     Fund,
     FundDetail,
-    FundList,
     FundInput,
+    FundList,
     FundView,
     PoolPreview,
     ProjectChoice,
@@ -150,7 +151,7 @@ class FundPages(Controller):
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             data = fund_from_form(form, request.app.state.settings.timezone)
-            return redirect(f"/funds/{await pools.create_fund(conn, identity, data)}")
+            return done(f"/funds/{await pools.create_fund(conn, identity, data)}", "fund_created")
         return await form_step(request, conn, "funding/fund_form.html", action, fund=None, **NAMES)
 
     @get("/funds/{fund_id:int}", opt=PUBLIC_OPT)
@@ -170,7 +171,7 @@ class FundPages(Controller):
 
         async def action(form: dict[str, Any]) -> Response:
             await pools.update_fund(conn, identity, fund_id, fund_from_form(form, request.app.state.settings.timezone))
-            return redirect(f"/funds/{fund_id}")
+            return done(f"/funds/{fund_id}", "fund_saved")
         return await form_step(request, conn, "funding/fund_form.html", action, fund=fund, **NAMES)
 
     async def _act(self, request: Request, conn: asyncpg.Connection, identity: Identity, fund_id: int,
@@ -246,7 +247,7 @@ class PledgeFormPages(Controller):
                             if data.target_type == "project" else [])
                 return page(request, "funding/pledge_preview.html", target=target, form=form, data=data,
                             previews=previews, **NAMES)
-            return redirect(f"/pledges/{await pledges.create(conn, identity, data)}")
+            return done(f"/pledges/{await pledges.create(conn, identity, data)}", "pledge_made")
 
         return await form_step(request, conn, "funding/pledge_form.html", action, fields=PLEDGE_YUAN, form=form,
                                target=target)

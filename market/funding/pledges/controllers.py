@@ -22,6 +22,7 @@ from market.core.web import (
     Db,
     Offset,
     User,
+    done,
     page,
     paged,
     redirect,
@@ -109,7 +110,7 @@ class PledgePages(Controller):
                 raise InvalidFields([Invalid("Give the bank's reference for the transfer and the date it was made.",
                                              field="bank_reference")]) from None
             await pledges.record_offline(conn, identity, pledge_id, data)
-            return redirect(f"/pledges/{pledge_id}")
+            return done(f"/pledges/{pledge_id}", "transfer_recorded")
 
         return await _pledge_form(request, conn, identity, pledge_id, action)
 
@@ -138,7 +139,7 @@ class PledgePages(Controller):
     async def cancel(self, request: Request, conn: Db, identity: User, pledge_id: FromPath[int]) -> Response:
         async def action(_: dict[str, Any]) -> Response:
             await pledges.cancel(conn, identity, pledge_id)
-            return redirect(f"/pledges/{pledge_id}")
+            return done(f"/pledges/{pledge_id}", "pledge_cancelled")
 
         return await _pledge_form(request, conn, identity, pledge_id, action)
 

@@ -14,8 +14,8 @@ from market.core.forms import form_step
 from market.core.i18n import N_, gettext
 from market.core.money import yuan_to_fen
 from market.core.validation import parse
-from market.core.web import (PAGE_SIZE, CursorParam, Db, MaybeUser, User, browsed_place, form_data, keyset_pager, page,
-                             place_id, redirect)
+from market.core.web import (PAGE_SIZE, CursorParam, Db, MaybeUser, User, browsed_place, done, form_data, keyset_pager,
+                             page, place_id)
 from market.funding.resources import services as resources
 from market.funding.resources.models import (
     BENEFICIARY_GROUP_NAMES,
@@ -129,9 +129,9 @@ class ResourcePages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             data = resource_from_form(form, multi)
             if resource_id is None:
-                return redirect(f"/resources/{await resources.create(conn, identity, data)}")
+                return done(f"/resources/{await resources.create(conn, identity, data)}", "resource_listed")
             await resources.update(conn, identity, resource_id, data)
-            return redirect(f"/resources/{resource_id}")
+            return done(f"/resources/{resource_id}", "resource_saved")
 
         async def context() -> dict[str, Any]:
             return await _form_names(request, conn, multi["jurisdiction_ids"])
@@ -162,7 +162,7 @@ class ResourcePages(Controller):
     async def withdraw(self, request: Request, conn: Db, identity: User, resource_id: FromPath[int]) -> Response:
         async def action(_: dict[str, Any]) -> Response:
             await resources.withdraw(conn, identity, resource_id)
-            return redirect(f"/resources/{resource_id}")
+            return done(f"/resources/{resource_id}", "resource_withdrawn")
 
         async def context() -> dict[str, Any]:
             return await self._detail_context(conn, identity, resource_id)

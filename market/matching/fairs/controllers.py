@@ -35,8 +35,9 @@ from market.core.web import (
     redirect,
     require_confirmation,
 )
-from market.matching.fairs import views as fair_views
 from market.matching.fairs import services as fairs
+from market.matching.fairs import views as fair_views
+from market.matching.fairs.live import hub_of
 from market.matching.fairs.models import (
     FAIR_STATUS_NAMES,
     Board,
@@ -46,7 +47,6 @@ from market.matching.fairs.models import (
     RaiseInput,
     Stage,
 )
-from market.matching.fairs.live import hub_of
 from market.matching.scoring.weights import configured as configured_weights
 
 PUBLIC_OPT = {"access": PUBLIC}
@@ -98,7 +98,8 @@ class FairPages(Controller):
     @post("/fairs", opt=SIGNED_IN_OPT)
     async def create(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
         async def create(form: dict[str, Any]) -> Response:
-            return redirect(f"/fairs/{await fairs.create(conn, identity, fair_from_form(form, settings.timezone))}")
+            return done(f"/fairs/{await fairs.create(conn, identity, fair_from_form(form, settings.timezone))}",
+                        "fair_created")
         return await form_step(request, conn, "matching/fair_form.html", create)
 
     @get("/fairs/{fair_id:int}", opt=PUBLIC_OPT)

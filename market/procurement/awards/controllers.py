@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody
 from market.core.access import PUBLIC, member
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.web import Db, MaybeUser, User, page, redirect
+from market.core.web import Db, MaybeUser, User, done, page, redirect
 from market.procurement.awards import batches
 from market.procurement.awards import services as awards
 from market.procurement.awards.views import BatchView, batch_view
@@ -60,7 +60,7 @@ class BatchPages(Controller):
                         number: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await batches.object_to(conn, identity, call_id, number, str(form.get("text", "")))
-            return redirect(f"/calls/{call_id}/batches/{number}#objections")
+            return done(f"/calls/{call_id}/batches/{number}#objections", "objection_raised")
         return await _batch_step(request, conn, identity, call_id, number, action)
 
     @post("/objections/{objection_id:int}/{action:str}", opt=BUYERS_OPT)

@@ -117,9 +117,9 @@ class CallPages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             data = call_from_form(form, multi, project_id, tz)
             if call_id is None:
-                return redirect(f"/calls/{await calls.create_call(conn, identity, data)}")
+                return done(f"/calls/{await calls.create_call(conn, identity, data)}", "call_drafted")
             await calls.update_call(conn, identity, call_id, data, tz)
-            return redirect(f"/calls/{call_id}")
+            return done(f"/calls/{call_id}", "call_saved")
 
         async def context() -> dict[str, Any]:
             return await _form_context(conn, project_id, call_id)
@@ -147,14 +147,14 @@ class CallPages(Controller):
     async def publish(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await calls.publish_call(conn, identity, call_id, request.app.state.settings.timezone)
-            return redirect(f"/calls/{call_id}")
+            return done(f"/calls/{call_id}", "call_published")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/questions", opt=PROVIDERS_OPT)
     async def ask(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await questions.ask(conn, identity, call_id, parse(form, QuestionInput).question)
-            return redirect(f"/calls/{call_id}#questions")
+            return done(f"/calls/{call_id}#questions", "question_asked")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/questions/{question_id:int}/answer", opt=BUYERS_OPT)
@@ -163,7 +163,7 @@ class CallPages(Controller):
 
         async def action(form: dict[str, Any]) -> Response:
             await questions.answer(conn, identity, question_id, parse(form, AnswerInput).answer)
-            return redirect(f"/calls/{call_id}#questions")
+            return done(f"/calls/{call_id}#questions", "question_answered")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/panel", opt=BUYERS_OPT)
@@ -177,7 +177,7 @@ class CallPages(Controller):
     async def fail(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await panels.declare_failed(conn, identity, call_id)
-            return redirect(f"/calls/{call_id}")
+            return done(f"/calls/{call_id}", "call_failed")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/award", opt=BUYERS_OPT)
@@ -192,7 +192,7 @@ class CallPages(Controller):
     async def object_to(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await awards.object_to(conn, identity, call_id, str(form.get("text", "")))
-            return redirect(f"/calls/{call_id}#award")
+            return done(f"/calls/{call_id}#award", "objection_raised")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/batches", opt=BUYERS_OPT)
@@ -205,7 +205,7 @@ class CallPages(Controller):
     async def cancel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await calls.cancel_call(conn, identity, call_id, parse(form, Decision).reason)
-            return redirect(f"/calls/{call_id}")
+            return done(f"/calls/{call_id}", "call_cancelled")
         return await call_step(request, conn, identity, call_id, action)
 
 

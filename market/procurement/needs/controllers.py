@@ -17,14 +17,14 @@ from market.core.web import (
     PAGE_SIZE,
     CursorParam,
     Db,
-    browsed_place,
-    place_id,
     MaybeUser,
     User,
+    browsed_place,
+    done,
     form_data,
     keyset_pager,
     page,
-    redirect,
+    place_id,
 )
 from market.places import services as places
 from market.procurement.needs import services as service
@@ -51,6 +51,7 @@ BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 FORM = {"shows": "form"}
 NeedStatus = Literal["open", "declined", "withdrawn", "approved"]
 NeedAction = Literal["withdraw", "decline", "reopen"]
+NEED_DONE = {"withdraw": "need_withdrawn", "decline": "need_declined", "reopen": "need_reopened"}
 Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Category = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
@@ -92,7 +93,7 @@ class NeedPages(Controller):
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             need_id = await service.raise_need(conn, identity, parse(form, NeedInput))
-            return redirect(f"/needs/{need_id}")
+            return done(f"/needs/{need_id}", "need_raised")
         sent = await form_data(request)
         return await form_step(request, conn, "procurement/need_new.html", action,
                                **await _form_places(request, conn, "community_id", sent.get("community_id"),
@@ -112,7 +113,7 @@ class NeedPages(Controller):
     async def support(self, request: Request, conn: Db, identity: User, need_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await service.support(conn, identity, need_id)
-            return redirect(f"/needs/{need_id}")
+            return done(f"/needs/{need_id}", "need_supported")
         return await self._step(request, conn, identity, need_id, action)
 
     @post("/needs/{need_id:int}/{action:str}", opt=SIGNED_IN_OPT)
@@ -120,7 +121,7 @@ class NeedPages(Controller):
                      action: FromPath[NeedAction]) -> Response:
         async def change(form: dict[str, Any]) -> Response:
             await service.change_need(conn, identity, need_id, action, parse(form, Decision))
-            return redirect(f"/needs/{need_id}")
+            return done(f"/needs/{need_id}", NEED_DONE[action])
         return await self._step(request, conn, identity, need_id, change)
 
 
@@ -171,7 +172,8 @@ class ProjectPages(Controller):
         form["need_ids"] = (await request.form()).getall("need_ids") if "need_ids" in form else []
 
         async def action(form: dict[str, Any]) -> Response:
-            return redirect(f"/projects/{await service.create_project(conn, identity, project_from_form(form))}")
+            return done(f"/projects/{await service.create_project(conn, identity, project_from_form(form))}",
+                        "project_created")
 
         async def context() -> dict[str, Any]:
             needs = await service.needs_of(conn, [int(n) for n in form["need_ids"] if str(n).isdigit()])
