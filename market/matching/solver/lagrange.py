@@ -1,16 +1,24 @@
 """Prices for funders' money (mu, per fen) and providers' places (w), and the upper bound they prove.
 
-Relaxing the budget and capacity rows of the LP with prices mu, w >= 0 leaves one small problem per
-need: fund each fen from the funder with the best net affinity lam[n] = max_f (a[f,n] - mu[f]), and
-take the provider edge with the best reduced value r = v + s * lam[n] - w[p], or none. So
+Relaxing the budget and capacity rows with prices mu, w >= 0 leaves one small problem per need:
+take the provider edge with the best reduced value r = v + F(s) - w[p], or none, where F(s) is the
+most that paying the edge's shortfall s is worth at those prices: the need's funders best net
+affinity a[f,n] - mu[f] first, each giving at most min(B[f], s) (no funder gives more than its
+budget, whatever the price of its money), and -inf where they cannot pay s between them. So
 
     D(mu, w) = sum B*mu + sum cap*w + sum over needs of max(0, max_p r)   (a pinned need: its r)
 
-is an upper bound on the LP relaxation, hence on every docking, for ANY mu, w >= 0 (weak duality),
-and equals the LP optimum at the optimal prices. `smooth_prices` finds near-optimal prices fast by
-minimising D with each max replaced by a soft maximum (log-sum-exp), for a falling temperature, with
-L-BFGS-B; it touches each edge a few hundred times in vectorised passes, where an LP solver on the
-whole city round needs far longer.
+is an upper bound on every docking for ANY mu, w >= 0 (weak duality: a Lagrangian relaxation of the
+docking problem itself, with x[f,n] <= B[f] kept in each need's part). It is at most the LP
+relaxation's optimum at that LP's optimal prices, and much below it where shortfalls are large
+against budgets: the LP pays a fraction of a need from one funder with a budget far smaller than
+the need, which no docking can (`paid`). At prices of the LP strengthened with the same limits
+(`highs.DockingModel`, its linking rows) it equals that LP's optimum, to a hair below.
+
+`smooth_prices` finds near-optimal prices fast by minimising the LP's D (each need funded at its best
+net affinity lam[n] = max_f (a[f,n] - mu[f]), no limits) with each max replaced by a soft maximum
+(log-sum-exp), for a falling temperature, with L-BFGS-B; it touches each edge a few hundred times in
+vectorised passes, where an LP solver on the whole city round needs far longer.
 """
 
 from __future__ import annotations
@@ -61,13 +69,45 @@ class Lagrangian:
         u = np.where(p.pinned_need, best, np.maximum(best, 0.0))
         return r, u
 
-    def bound(self, mu: np.ndarray, w: np.ndarray) -> float:
+    def paid(self, mu: np.ndarray, funds: np.ndarray | None = None) -> np.ndarray:
+        """F per edge: what paying its whole shortfall is worth at money prices mu, from its need's
+        funders (those marked in `funds`, all by default) best net affinity first, each giving at
+        most its budget and at most the shortfall; -inf where they cannot pay it all."""
+        p = self.problem
+        net = p.affinity - mu[p.fund_funder]
+        ks = np.arange(len(p.fund_need)) if funds is None else np.nonzero(funds)[0]
+        ks = ks[np.lexsort((-net[ks], p.fund_need[ks]))]  # by need, best net affinity first
+        count = np.bincount(p.fund_need[ks], minlength=p.needs)
+        # One pair per edge and funder of its need, in that order.
+        rep = count[p.edge_need]
+        start = np.cumsum(rep) - rep
+        pair_edge = np.repeat(np.arange(len(p.edge_need)), rep)
+        k = ks[np.repeat((np.cumsum(count) - count)[p.edge_need] - start, rep) + np.arange(int(rep.sum()))]
+        s = self.shortfall[pair_edge]
+        cap = np.minimum(self.budget[p.fund_funder[k]], s)
+        given_before = np.cumsum(cap) - cap - np.repeat(np.concatenate([[0.0], np.cumsum(cap)])[start], rep)
+        give = np.clip(s - given_before, 0.0, cap)
+        worth = np.bincount(pair_edge, net[k] * give, minlength=len(p.edge_need))
+        can = np.bincount(pair_edge, cap, minlength=len(p.edge_need))
+        return np.where((can >= self.shortfall) | (self.shortfall == 0), worth, -np.inf)
+
+    def bound(self, mu: np.ndarray, w: np.ndarray, limits: bool = True) -> float:
+        """D(mu, w): no docking is worth more (see above); without `limits`, the LP's D, no
+        stronger than the LP relaxation's optimum."""
+        p = self.problem
         mu, w = np.maximum(mu, 0.0), np.maximum(w, 0.0)
-        _, u = self.reduced(mu, w)
+        if not limits:
+            return float(self.budget @ mu + self.capacity @ w + self.reduced(mu, w)[1].sum())
+        best = self.by_need.max(p.value + self.paid(mu) - w[p.edge_provider], -np.inf)
+        u = np.where(p.pinned_need, best, np.maximum(best, 0.0))
+        # A pinned need its funders cannot pay makes the instance infeasible (and is refused before
+        # solving); its LP value keeps the bound finite should one come here.
+        u = np.where(np.isfinite(u), u, self.reduced(mu, w)[1])
         return float(self.budget @ mu + self.capacity @ w + u.sum())
 
     def smooth_prices(self, deadline: float) -> tuple[np.ndarray, np.ndarray, float]:
-        """Near-optimal (mu, w) and the bound D they prove, the best found before the deadline."""
+        """Near-optimal (mu, w) and the LP's D at them (`bound` without limits), the best found before
+        the deadline."""
         p = self.problem
         width = float(np.ptp(p.affinity)) if len(p.affinity) else 0.0
         a_unit = max(width, float(np.abs(p.affinity).max()) if len(p.affinity) else 0.0, 1e-9)
@@ -80,7 +120,7 @@ class Lagrangian:
         total = float(self.scale.sum())
         F = p.funders
         z = np.zeros(F + p.providers)
-        best = (np.zeros(F), np.zeros(p.providers), self.bound(np.zeros(F), np.zeros(p.providers)))
+        best = (np.zeros(F), np.zeros(p.providers), self.bound(np.zeros(F), np.zeros(p.providers), limits=False))
         for tau, tau_f, iterations in SCHEDULE:
             if time.monotonic() > deadline:
                 break
@@ -91,7 +131,7 @@ class Lagrangian:
                            callback=_stop_at(deadline), options={"maxiter": iterations, "maxcor": 20})
             z = res.x
             mu, w = z[:F] * mu_unit, z[F:] * w_unit
-            d = self.bound(mu, w)
+            d = self.bound(mu, w, limits=False)
             if d < best[2]:
                 best = (mu.copy(), w.copy(), d)
         return best
