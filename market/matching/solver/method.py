@@ -238,11 +238,10 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds:
             edges, funds = _priced_with_limits(lag, mu, w, in_model, fund_in)
         else:
             edges, funds = _priced(lag, mu, w, in_model, fund_in)
-        if not len(edges) and not len(funds):
-            if cuts:
-                continue
+        if len(edges) or len(funds):
+            lp.add(np.sort(edges), funds)
+        elif not cuts:
             return solution
-        lp.add(np.sort(edges), funds)
         lp.prefer_simplex()
     return solution
 
