@@ -48,6 +48,10 @@ DOMAIN = Domain(
         "transfer_recorded": N_("The transfer is recorded. The receiving organisation's finance staff will confirm "
                                 "it when the money arrives."),
         "pledge_cancelled": N_("The pledge is cancelled."),
+        "payment_confirmed": N_("The payment is confirmed: the money is in."),
+        "payment_rejected": N_("The payment is rejected with your reason; the pledge still waits for its money."),
+        "fund_round_closed": N_("The matching round is closed: each project's match is paid from the fund."),
+        "pledge_allocated": N_("The pledge is allocated to the project."),
         "resource_listed": N_("The resource is listed. Anyone can find it among the resources."),
         "resource_saved": N_("Your changes to the resource are saved."),
         "resource_withdrawn": N_("The resource is withdrawn: it is no longer listed, and you keep its record."),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from market.funding.ledger import services as ledger
-from tests.conftest import act_as, api_headers, post_form
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import PNG, make_pledge, pay_pledge, pledge_status, travel
 
 
@@ -55,7 +55,9 @@ async def test_a_funder_records_a_transfer_with_its_receipt_and_the_receiver_con
     assert "ICBC-20261120-7" in queue.text and f"/files/{payment['receipt_file']}" in queue.text
     assert (await post_form(client, f"/payments/{payment['id']}/reject", {"reason": "no"})).status_code == 400
     assert await _payment_status(pool, pledge) == "pending"
-    assert (await post_form(client, f"/payments/{payment['id']}/confirm")).status_code == 303
+    confirmed = await post_form(client, f"/payments/{payment['id']}/confirm")
+    assert landed(confirmed, "payment_confirmed") == "/payments"
+    assert "付款已确认：款项已到账。" in (await client.get(confirmed.headers["location"])).text
     assert await pledge_status(pool, pledge) == "allocated"
     async with pool.acquire() as conn:
         assert await ledger.balance(conn, ledger.project(project)) == 8_000_00

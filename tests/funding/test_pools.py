@@ -295,7 +295,8 @@ async def test_the_owner_manages_the_fund_through_its_pages(client, pool, settin
     given = await paid_pledge(pool, s["donor"], s["foundation"], "fund", fund, 1_500_00)
     assert "Paid pledges to allocate" in (await client.get(f"/funds/{fund}")).text
     r = await post_form(client, f"/funds/{fund}/allocate", {"pledge_id": str(given), "project_id": str(two)})
-    assert r.status_code == 303
+    assert landed(r, "pledge_allocated") == f"/funds/{fund}"
+    assert "The pledge is allocated to the project." in (await client.get(r.headers["location"])).text
     assert await pool.fetchval("select status from pledges where id = $1", given) == "allocated"
     r = await post_form(client, f"/funds/{fund}/allocate", {"pledge_id": str(given), "project_id": str(two)})
     assert r.status_code == 409  # allocated already
@@ -310,7 +311,9 @@ async def test_the_owner_manages_the_fund_through_its_pages(client, pool, settin
     assert r.status_code == 303
     row = await pool.fetchrow("select ratio_den, per_project_cap_fen from funds where id = $1", fund)
     assert tuple(row) == (2, 5_000_00)
-    assert (await post_form(client, f"/funds/{fund}/close")).status_code == 303
+    closed = await post_form(client, f"/funds/{fund}/close")
+    assert landed(closed, "fund_round_closed") == f"/funds/{fund}"
+    assert "The matching round is closed" in (await client.get(closed.headers["location"])).text
     assert await pool.fetchval("select count(*) from matching_runs where fund_id = $1", fund) == 1
     r = await post_form(client, f"/funds/{fund}/close")
     assert r.status_code == 409 and "closed" in r.text

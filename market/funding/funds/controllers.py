@@ -131,6 +131,10 @@ async def _fund_context(request: Request, conn: asyncpg.Connection, identity: Id
             "to_allocate": view.to_allocate, **NAMES}
 
 
+# The fund page's sections whose steps move money, and what their landing says.
+MONEY_DONE = {"matching": "fund_round_closed", "allocate": "pledge_allocated"}
+
+
 class FundPages(Controller):
     include_in_schema = False
 
@@ -176,9 +180,12 @@ class FundPages(Controller):
 
     async def _act(self, request: Request, conn: asyncpg.Connection, identity: Identity, fund_id: int,
                    step: Callable[[dict[str, Any]], Awaitable[None]], anchor: str) -> Response:
-        """A management step: a refusal shows the fund page with the reason, nothing changed."""
+        """A management step: a refusal shows the fund page with the reason, nothing changed; the
+        steps that move money say they did."""
         async def action(form: dict[str, Any]) -> Response:
             await step(form)
+            if anchor in MONEY_DONE:
+                return done(f"/funds/{fund_id}#{anchor}", MONEY_DONE[anchor])
             return redirect(f"/funds/{fund_id}#{anchor}")
 
         async def context() -> dict[str, Any]:

@@ -164,7 +164,7 @@ class PledgePages(Controller):
     async def confirm(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
         async def action(_: dict[str, Any]) -> Response:
             await pledges.confirm_payment(conn, identity, payment_id)
-            return redirect("/payments")
+            return done("/payments", "payment_confirmed")
 
         return await _queue_form(request, conn, identity, action)
 
@@ -172,7 +172,7 @@ class PledgePages(Controller):
     async def reject(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await pledges.reject_payment(conn, identity, payment_id, str(form.get("reason", "")))
-            return redirect("/payments")
+            return done("/payments", "payment_rejected")
 
         return await _queue_form(request, conn, identity, action)
 
