@@ -138,8 +138,9 @@ class DockingModel:
                np.stack([self.funding_row0 + x_need, self.budget_row[ff]], 1).ravel()]
         value = [np.stack([np.ones(ny), np.ones(ny), -p.shortfall[edges] / self.unit[en]], 1).ravel(),
                  np.stack([np.ones(nx), self.unit[fn] / self.money_unit[ff]], 1).ravel()]
-        # The new edges in the linking rows of their needs' funder edges already in.
-        e, j = _pairs(en, p.fund_need[self.funds])
+        # The new edges in the linking rows of their needs' funder edges already in (none in the plain
+        # LP, whose city rounds add 100,000 edges at a time).
+        e, j = _pairs(en, p.fund_need[self.funds]) if self.linking != "none" else (np.zeros(0, int), np.zeros(0, int))
         e, j = e[self.link_row[j] >= 0], j[self.link_row[j] >= 0]
         if len(e):
             col.append(e)

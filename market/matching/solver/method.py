@@ -46,7 +46,7 @@ FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating co
 # Above this the LP starts from the edges that matter at prices from the Lagrangian dual: an LP
 # of every edge of a city round with random edges takes HiGHS a minute (its factors fill in).
 LAGRANGE_COLUMNS = 100_000
-FIRST_EDGES, FIRST_FUNDERS = 3, 50  # per need, to start column generation with
+FIRST_EDGES = 3  # per need and kind, to start column generation with
 PRICED_EDGES = 5  # edges added per need and round of column generation, at most
 CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's optimum to this
 # With linking rows a district takes five to eleven rounds, the last ones each moving the bound by
@@ -189,14 +189,14 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: Bounds, start: float, dea
 def _first_columns(lag: Lagrangian) -> tuple[np.ndarray, np.ndarray]:
     """Edges to start column generation with, whatever the prices turn out to be: each need's
     FIRST_EDGES best by value with money at its affinity (money free), its FIRST_EDGES cheapest
-    (money dear), its pinned edge; its FIRST_FUNDERS funders of highest affinity."""
+    (money dear), its pinned edge; and every funder edge (a need paid by two funders only left
+    most of its linking rows' edges unpayable in the first LP, and a round more to add the rest)."""
     p = lag.problem
     top = lag.fund_by_need.max(p.affinity, 0.0)
     keep = lag.pinned_edge.copy()
     for key in (p.value + p.shortfall * top[p.edge_need], -p.shortfall.astype(float) + 1e-9 * p.value):
         keep[_best_per_owner(p.edge_need, key, FIRST_EDGES)] = True
-    funds = _best_per_owner(p.fund_need, p.affinity, FIRST_FUNDERS)
-    return np.nonzero(keep)[0], np.sort(funds)
+    return np.nonzero(keep)[0], np.arange(len(p.fund_need))
 
 
 def _best_per_owner(owner: np.ndarray, key: np.ndarray, k: int, among: np.ndarray | None = None) -> np.ndarray:
