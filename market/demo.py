@@ -431,6 +431,9 @@ async def _failed_midterms(conn: asyncpg.Connection, bureau: Identity, ngos: dic
         await contracts.sign(conn, ngos[6], contract_id)
         await _on(conn, today, -50)
         await delivery.accept_milestone(conn, bureau, contract_id, 1)
+        due = await conn.fetchval("select due_date from contract_milestones where contract_id = $1 and position = 2",
+                                  contract_id)
+        await _report(conn, bureau, ngos[6], contract_id, due, "accepted", today)
         await _on(conn, today, -8)
         await _score_round(conn, bureau, contract_id, "midterm", level, today, -8, days)
         contract_ids.append(contract_id)
@@ -633,10 +636,12 @@ async def _report(conn: asyncpg.Connection, bureau: Identity, provider: Identity
         await _on(conn, today, before - 1)
         await reports.return_report(conn, bureau, contract_id, 2, ReturnInput(
             comment="请补充活动签到表和照片，并按预算科目说明“服务物资与餐费补贴”的支出明细。"))
-    elif step in ("passed", "scoring"):  # accepted, then evaluated
+    elif step in ("accepted", "passed", "scoring"):  # accepted, then (past "accepted") evaluated
         await _on(conn, today, before + 3)
         await reports.accept(conn, bureau, contract_id, 2)
         await _on(conn, today, before + 4)
+        if step == "accepted":
+            return
         if step == "passed":  # the mid-term passed (B) and its payment made
             await _score_round(conn, bureau, contract_id, "midterm", 0.8, today, before + 4)
             await _on(conn, today, before + 9)

@@ -133,12 +133,24 @@ async def report_accepted(pool, settings, world, contract_id: int, position: int
     await do(pool, reports.accept, await who(pool, settings, world, "buyer_admin"), contract_id, position)
 
 
+async def stage_reports_accepted(pool, settings, world, contract_id: int, stage: str) -> None:
+    """The reports the stage's evaluation waits for, filed and accepted."""
+    for position in await pool.fetchval(
+            "select coalesce(array_agg(m.position), '{}') from contract_milestones m left join delivery_reports r "
+            "on r.contract_id = m.contract_id and r.position = m.position where m.contract_id = $1 "
+            "and m.kind = 'report' and m.stage = $2 and r.status is distinct from 'accepted'", contract_id, stage):
+        await report_accepted(pool, settings, world, contract_id, position)
+
+
 async def accept_milestones(pool, settings, world, contract_id: int, positions) -> None:
     """The buyer accepts these milestones in turn, each report milestone once its report is accepted."""
     buyer = await who(pool, settings, world, "buyer_admin")
-    kinds = dict(await pool.fetch("select position, kind from contract_milestones where contract_id = $1", contract_id))
+    waiting = set(await pool.fetchval(
+        "select coalesce(array_agg(m.position), '{}') from contract_milestones m left join delivery_reports r "
+        "on r.contract_id = m.contract_id and r.position = m.position where m.contract_id = $1 "
+        "and m.kind = 'report' and r.status is distinct from 'accepted'", contract_id))
     for position in positions:
-        if kinds[position] == "report":
+        if position in waiting:
             await report_accepted(pool, settings, world, contract_id, position)
         await do(pool, delivery.accept_milestone, buyer, contract_id, position)
 
@@ -160,6 +172,7 @@ async def open_delivery_round(pool, settings, world, contract_id: int, stage: st
     """The buyer opens the stage's round on the contract's indicator system and starts scoring with the
     evaluator as chair, who declares no conflict. Returns the panel and the chair."""
     bureau = await who(pool, settings, world, "buyer_admin")
+    await stage_reports_accepted(pool, settings, world, contract_id, stage)
     panel_id = await do(pool, rounds.open_round, bureau, contract_id, stage)
     await do(pool, engine.add_member, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
     await do(pool, engine.start_scoring, bureau, panel_id)

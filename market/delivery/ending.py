@@ -92,6 +92,10 @@ async def delivery_view(conn: asyncpg.Connection, identity: Identity | None, con
              if o.open_panel_id is not None and await engine.missing_consensus(conn, o.open_panel_id) == 0}
     panels = {outcomes[s].open_panel_id: s for s in ready}
     pending = {panels[p]: v for p, v in (await engine.verdicts(conn, list(panels))).items()} if ready else {}
+    openable = [s for s in STAGES if rounds.may_run(identity, contract) and status == "in_delivery"
+                and outcomes[s].panel_id is None and outcomes[s].outcome is None
+                and not outcomes[s].evaluating and (s == "midterm" or outcomes["midterm"].panel_id)]
+    waiting = await rounds.reports_waiting(conn, contract["id"]) if openable else set()
     return Delivery(status=status, failed_stage=failed, decided_stage=row["decided_stage"],
                     rectify_by=row["rectify_by"], rectify_note=row["rectify_note"], ended_reason=row["ended_reason"],
                     ended_at=row["ended_at"], returns=returned,
@@ -100,9 +104,8 @@ async def delivery_view(conn: asyncpg.Connection, identity: Identity | None, con
                     may_reevaluate=decider and DELIVERY.allowed("reevaluate", status)
                     and not outcomes[row["decided_stage"] or "midterm"].evaluating,
                     may_end=decider and failed is not None and DELIVERY.allowed("end", status),
-                    may_open=[s for s in STAGES if rounds.may_run(identity, contract) and status == "in_delivery"
-                              and outcomes[s].panel_id is None and outcomes[s].outcome is None
-                              and not outcomes[s].evaluating and (s == "midterm" or outcomes["midterm"].panel_id)],
+                    may_open=[s for s in openable if s not in waiting],
+                    waits_for_report=[s for s in openable if s in waiting],
                     may_decide=[s for s in STAGES if rounds.may_run(identity, contract) and status == "in_delivery"
                                 and s in ready],
                     pending=pending)

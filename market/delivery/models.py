@@ -104,6 +104,7 @@ class Delivery(msgspec.Struct, frozen=True, kw_only=True):
     may_reevaluate: bool = False
     may_end: bool = False
     may_open: list[str] = []  # the stages whose evaluation the reader may open now
+    waits_for_report: list[str] = []  # those the reader could open once the provider's report is accepted
     may_decide: list[str] = []  # the stages whose panel has every consensus score in, for the reader to decide
     pending: dict[str, Verdict] = {}  # their verdicts, which deciding makes stand
 

@@ -98,10 +98,20 @@ async def _contract(conn: asyncpg.Connection, identity: Identity, contract_id: i
     return contract
 
 
+async def reports_waiting(conn: asyncpg.Connection, contract_id: int) -> set[str]:
+    """The stages with a report milestone whose report the buyer has not accepted yet: the panel
+    scores the provider on its report, so the stage's evaluation waits for it."""
+    return {r["stage"] for r in await conn.fetch(
+        "select distinct m.stage from contract_milestones m left join delivery_reports r "
+        "on r.contract_id = m.contract_id and r.position = m.position "
+        "where m.contract_id = $1 and m.kind = 'report' and m.stage is not null "
+        "and r.status is distinct from 'accepted'", contract_id)}
+
+
 async def open_round(conn: asyncpg.Connection, identity: Identity, contract_id: int, stage: str) -> int:
     """The buyer opens the stage's evaluation: a new panel, to form or hand to an agency. A stage is
-    evaluated once (again only when the buyer orders a re-evaluation after a rectification); the
-    final waits for the mid-term."""
+    evaluated once (again only when the buyer orders a re-evaluation after a rectification), after
+    its report is accepted; the final waits for the mid-term."""
     contract = await _contract(conn, identity, contract_id, stage)
     if await conn.fetchval("select 1 from panels where subject_type = $1 and subject_id = $2", stage, contract_id):
         raise Conflict("This evaluation has been opened already.")
@@ -109,6 +119,8 @@ async def open_round(conn: asyncpg.Connection, identity: Identity, contract_id: 
             "select 1 from panels where subject_type = 'midterm' and subject_id = $1 and status = 'closed'",
             contract_id):
         raise Conflict("The final evaluation follows the mid-term evaluation.")
+    if stage in await reports_waiting(conn, contract_id):
+        raise Conflict("The evaluation opens once the provider's report for it is accepted.")
     return await new_panel(conn, identity, contract, stage)
 
 

@@ -318,9 +318,15 @@ async def test_reports_evaluations_payment_rectification_and_an_ended_contract(b
         await press(provider, final_report, button='button[value="submit"]')
         await j.seen(provider, "journey-final-report-late")
 
-        # The final evaluation, in English: the panel scores low, the bureau decides it: not passed.
+        # The final evaluation, in English: it opens once the bureau accepts the final report; the
+        # panel scores low, the bureau decides it: not passed.
         bureau = await en.person("bureau@demo.market")
         await click_link(bureau, 'main table[data-kind="reports_to_review"] a', text=TITLE)
+        await click_link(bureau, f'main a[href^="{contract}"]')
+        await expect(bureau.locator('tr[data-stage="final"] .waits-for-report')).to_have_text(
+            "Opens once the provider's report for it is accepted.")
+        await click_link(bureau, f'main a[href="{final_report}"]')
+        await press(bureau, f"{final_report}/accept")
         await click_link(bureau, f'main a[href^="{contract}"]')
         await press(bureau, f"{contract}/evaluations/final/open")
         panel = path_of(bureau)

@@ -20,7 +20,7 @@ from market.evaluation.models import AddMember, Declaration, NoteInput, ScoreInp
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
 from tests.conftest import act_as
-from tests.factories import do, evaluate_delivery, identity_for_user, make_person, who
+from tests.factories import do, evaluate_delivery, identity_for_user, make_person, stage_reports_accepted, who
 from tests.indicator_files import demo_rows, xlsx
 
 # The hand-worked case on the demo mid-term system (market/evaluation/indicators/demo_midterm.csv):
@@ -55,6 +55,7 @@ async def decided(pool, settings, world, contract_id):
     bureau = await who(pool, settings, world, "buyer_admin")
     chair = await who(pool, settings, world, "evaluator")
     expert = await identity_for_user(pool, settings, second, world.orgs["evaluator"])
+    await stage_reports_accepted(pool, settings, world, contract_id, "midterm")
     async with pool.acquire() as conn, conn.transaction():
         panel_id = await rounds.open_round(conn, bureau, contract_id, "midterm")
         await engine.add_member(conn, bureau, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
@@ -105,7 +106,7 @@ async def test_the_report_holds_the_hand_worked_figures(pool, settings, world, d
     assert (report.contract_id, report.provider_name, report.amount_fen) == tuple(await pool.fetchrow(
         "select k.id, o.name_zh, k.amount_fen from contracts k join organisations o on o.id = k.provider_id "
         "where k.id = $1", contract_id))
-    assert report.report is not None and report.report.status == "draft" and report.report.link is None
+    assert report.report is not None and report.report.status == "accepted" and report.report.link is None
 
 
 async def test_no_one_finds_an_evaluators_own_scores_or_notes(client, pool, settings, world, decided):

@@ -19,7 +19,7 @@ from market.procurement.contracts import services as contracts
 from market.rectification import services as items
 from market.storage.services import storage_from_settings
 from tests.conftest import act_as
-from tests.factories import PNG, do, evaluate_delivery, open_delivery_round, travel, who
+from tests.factories import PNG, do, evaluate_delivery, open_delivery_round, stage_reports_accepted, travel, who
 from tests.indicator_files import demo_rows, xlsx
 
 
@@ -50,6 +50,7 @@ async def test_a_failed_plain_evaluation_is_one_finding_for_the_provider(client,
     view = await do(pool, delivery.contract_view, None, signed, 7)
     assert [i.id for i in view.rectification] == [item["id"]]
     bureau = await who(pool, settings, world, "buyer_admin")
+    await stage_reports_accepted(pool, settings, world, signed, "final")
     final_panel = await do(pool, rounds.open_round, bureau, signed, "final")
     assert [i.id for i in (await do(pool, panel_view, bureau, final_panel)).rectification] == [item["id"]]
     await act_as(client, pool, settings, world["buyer_admin"].user_id, world.orgs["bureau"])

@@ -18,7 +18,16 @@ from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
 from tests.conftest import act_as, post_form
-from tests.factories import accept_milestones, do, identity_for_user, make_person, open_delivery_round, travel, who
+from tests.factories import (
+    accept_milestones,
+    do,
+    identity_for_user,
+    make_person,
+    open_delivery_round,
+    stage_reports_accepted,
+    travel,
+    who,
+)
 from tests.indicator_files import demo_rows, xlsx
 
 # The demo mid-term system's leaves (market/evaluation/indicators/demo_midterm.csv) and how the
@@ -167,6 +176,11 @@ async def test_who_opens_and_decides_a_round_and_when(pool, settings, world, sig
         await do(pool, rounds.open_round, bureau, signed_under, "final")
     with pytest.raises(Conflict, match="No evaluation"):
         await do(pool, rounds.decide_round, bureau, signed_under, "midterm")
+    # The panel scores the provider on its mid-term report: none is open before the buyer accepts it.
+    with pytest.raises(Conflict, match="report for it is accepted"):
+        await do(pool, rounds.open_round, bureau, signed_under, "midterm")
+    assert not await pool.fetchval("select count(*) from panels where subject_type = 'midterm' and subject_id = $1", signed_under)
+    await stage_reports_accepted(pool, settings, world, signed_under, "midterm")
     panel_id = await do(pool, rounds.open_round, bureau, signed_under, "midterm")
     # Its one candidate is the provider, named as a bid panel names its bidders.
     (candidate,) = await do(pool, engine.candidates_of, panel_id)
@@ -189,6 +203,9 @@ async def test_the_buyer_runs_a_round_from_the_contract_page(client, pool, setti
     payment that waited for the mid-term may then be accepted."""
     buyer = world["buyer_admin"]
     await act_as(client, pool, settings, buyer.user_id, buyer.org_id)
+    page = (await client.get(f"/contracts/{signed_under}")).text
+    assert "/evaluations/midterm/open" not in page and "承接方的对应报告通过审核后可开启" in page
+    await stage_reports_accepted(pool, settings, world, signed_under, "midterm")
     page = (await client.get(f"/contracts/{signed_under}")).text
     assert f'action="/contracts/{signed_under}/evaluations/midterm/open"' in page
     assert "/evaluations/final/open" not in page  # the final follows the mid-term
@@ -252,6 +269,7 @@ async def test_each_role_finds_its_part_of_a_round_on_its_workbench(pool, settin
         bench = await do(pool, workbench, identity)
         return {x.kind: x.items for x in bench.lists if x.items}
 
+    await stage_reports_accepted(pool, settings, world, signed_under, "midterm")
     panel_id = await do(pool, rounds.open_round, bureau, signed_under, "midterm")
     await do(pool, engine.assign_agency, bureau, panel_id, world.orgs["evaluator"])
     (staffing,) = (await kinds(agency_admin))["panels_to_staff"]
