@@ -34,6 +34,8 @@ DOMAIN = Domain(
     template_globals={"FAIR_STATUS_NAMES": FAIR_STATUS_NAMES},
     notification_kinds={"funding_suggested": N_("A docking suggests your organisation give %(amount)s to “%(title)s”.")},
     done_messages={"fair_created": N_("The fair is set up. Add the projects to present, in their running order."),
-                   "fair_closed": N_("The fair is closed: no more paddles can be raised, and its report is ready.")},
+                   "fair_closed": N_("The fair is closed: no more paddles can be raised, and its report is ready."),
+                   "fair_item_added": N_("The project is on the fair's running order."),
+                   "fair_registered": N_("You are registered for the fair. Mark the projects you are interested in.")},
     check_settings=_check, on_startup=[_open_boards], on_shutdown=[_close_boards],
 )

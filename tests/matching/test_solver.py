@@ -382,7 +382,7 @@ def test_every_family_gets_a_bound_no_weaker_than_the_lp_optimum(monkeypatch, ce
         monkeypatch.setattr(method, "LAGRANGE_COLUMNS", 0)
     data = family_instance(cell)
     out = run(data)
-    assert out["upper_bound"] <= lp_of(data) * (1.005 if path == "prices" else 1 + method.LINKED_CG_TOLERANCE)
+    assert out["upper_bound"] <= lp_of(data) * (1.005 if path == "prices" else 1 + method.CG_TOLERANCE)
 
 
 # A need of 100,000 fen whose favourite funder has 30,000 and whose other funder costs affinity:

@@ -117,7 +117,7 @@ class FairPages(Controller):
                 {"project_id": form.get("project_id"), "provider_id": form.get("provider_id"),
                  "pitch": form.get("pitch", ""), "target_fen": target,
                  "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput), configured_weights(settings))
-            return redirect(f"/fairs/{fair_id}#order")
+            return done(f"/fairs/{fair_id}#order", "fair_item_added")
         return await form_step(request, conn, "matching/fair.html", add,
                                context=_fair_context(conn, identity, fair_id, settings), fields=TARGET_YUAN)
 
@@ -138,7 +138,7 @@ class FairPages(Controller):
                        fair_id: FromPath[int]) -> Response:
         async def register(_: dict[str, Any]) -> Response:
             await fairs.register(conn, identity, fair_id)
-            return redirect(f"/fairs/{fair_id}")
+            return done(f"/fairs/{fair_id}", "fair_registered")
         return await form_step(request, conn, "matching/fair.html", register,
                                context=_fair_context(conn, identity, fair_id, settings))
 

@@ -48,18 +48,16 @@ FULL_LP_COLUMNS = 5_000  # up to here the whole LP is quicker than generating co
 LAGRANGE_COLUMNS = 100_000
 FIRST_EDGES = 3  # per need and kind, to start column generation with
 PRICED_EDGES = 5  # edges added per need and round of column generation, at most
-CG_TOLERANCE = 1e-5  # relative: the LP over the model's edges is the whole LP's optimum to this
-# With linking rows a district takes five to eleven rounds, the last ones each moving the bound by
-# less than this.
-LINKED_CG_TOLERANCE = 5e-4
-# A city round stops generating columns sooner: once the LP over its edges is within 0.1 % of the
-# bound proven (by the Lagrangian's prices, usually), the bound is that close to the LP optimum
-# and the rounding starts from an LP that good; a further round took 15-20 s, the dive's time.
-LARGE_CG_TOLERANCE = 1e-3
-CG_ROUNDS = 20  # at most; a district round takes three or four
+# Relative: column generation stops once the LP over the model's edges and the bound proven agree
+# to this. A district takes five to eleven rounds, the last ones each moving the bound by less.
+CG_TOLERANCE = 5e-4
+CG_ROUNDS = 20  # at most
 CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
-# Nor one that would likely not end by then: a city round's next LP has about five times the
-# columns of the last and took over three times as long; one cut short is time lost to the dive.
+# Nor one that would likely not end by then: a round is expected to take this times the last one's
+# time, times the columns it adds over those in the LP. On city rounds, 81,000 columns priced in
+# beside 45,000 took 3.5 times the last (29 s after 8 s; base); 160,000 beside 35,000 had not ended
+# after 4.5 times (values-price); 6,000 beside 136,000 took a fiftieth (0.3 s after 15 s; hard-money),
+# the simplex method starting from the last basis. A round cut short is time lost to the dive.
 CG_GROWTH = 4.0
 # The Lagrangian's fixed iterations take 4-5 processor seconds on a city round; with a third of a
 # core (the machine shared) that is 13 s of the clock, with a sixth 27 s. Cut sooner, its prices
@@ -84,42 +82,25 @@ EXACT_SECONDS = 5.0
 
 
 class Bounds:
-    """The bounds column generation stops by, one per set of prices (`of_lp`, the least): those of
-    the LP it solves, with limits where it has linking rows, else the plain LP's own D (lagrange.py);
-    and the least proven bound (`best`), never above it."""
+    """The least bound proven (`best`): D with limits (lagrange.py) at every set of prices tried."""
 
-    def __init__(self, lag: Lagrangian, linking: bool) -> None:
-        self.lag, self.linking = lag, linking
+    def __init__(self, lag: Lagrangian) -> None:
+        self.lag = lag
         self.own: list[float] = []
-        self.prices: list[tuple[np.ndarray, np.ndarray]] = []
 
     def add(self, mu: np.ndarray, w: np.ndarray) -> None:
-        self.own.append(self.lag.bound(mu, w, limits=self.linking))
-        self.prices.append((mu, w))
+        self.own.append(self.lag.bound(mu, w))
 
     @property
-    def of_lp(self) -> float:
-        return min(self.own)
-
     def best(self) -> float:
-        """Without linking rows, D with limits at the first prices (none: money and places free),
-        those of the least plain D and the last (the LP's duals), computed once at the end: on a
-        city round each takes a fifth of a second, which every round of column generation paid when
-        it was computed there, and the dive felt it (hard-scarce 1.23 % → 1.57 %)."""
-        if self.linking:
-            return self.of_lp
-        tried = (self.prices[0], self.prices[int(np.argmin(self.own))], self.prices[-1])
-        return min([self.of_lp] + [self.lag.bound(mu, w) for mu, w in tried])
+        return min(self.own)
 
 
 def dock(problem: Problem, deadline: float) -> Result:
     start = time.monotonic()
     lag = Lagrangian(problem)
     pin_money = _fund_pins(problem)
-    # Linking rows (highs.DockingModel) up to a district fair's size. A city round keeps the plain
-    # LP for now: with the rows, city base and capacity-1 (seed 1) ended at 0.30 % and 0.83 %, 0.26 %
-    # and 0.83 % without, too little measured to change the path the city's figures were taken on.
-    bounds = Bounds(lag, len(problem.edge_need) + len(problem.fund_need) <= LAGRANGE_COLUMNS)
+    bounds = Bounds(lag)
     bounds.add(np.zeros(problem.funders), np.zeros(problem.providers))
     chosen, mu, w, lp = _decide(problem, lag, bounds, start, deadline, pin_money)
     # Money and places the rounding left are offered to needs still without a provider.
@@ -138,17 +119,15 @@ def dock(problem: Problem, deadline: float) -> Result:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
         if exact is not None:
             options.append(_fund(problem, exact, deadline))
-    tolerance = LINKED_CG_TOLERANCE if bounds.linking else CG_TOLERANCE
-    if lp is not None and lp.solved and bounds.of_lp - lp.objective > tolerance * abs(bounds.of_lp):
+    if lp is not None and lp.solved and bounds.best - lp.objective > CG_TOLERANCE * abs(bounds.best):
         # The docking is done with time left (a city round often ends well inside its limit):
         # column generation goes on where it stopped, for the bound alone. On city hard-scarce one
         # more round took the bound from 0.34 % above the LP optimum to 0.01 % in 2 s. An LP its
         # time limit cut short is left: on city capacity-1 12 s more did not finish it.
         stop = deadline - TIGHTEN_MARGIN
         lp.deadline = stop
-        _generate_columns(lag, lp, bounds, CG_ROUNDS, stop, tolerance)
-    best = bounds.best()
-    results = [_result(problem, chosen, x, best) for chosen, x in options]
+        _generate_columns(lag, lp, bounds, CG_ROUNDS, stop)
+    results = [_result(problem, chosen, x, bounds.best) for chosen, x in options]
     return max(results, key=lambda r: r.objective)  # the first of equals: the LP's
 
 
@@ -174,16 +153,15 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: Bounds, start: float, dea
     else:
         edges, funds = _candidates(lag, mu, w)
     lp = DockingModel(p, edges, funds, p.capacity, p.budget.astype(float), lp_deadline, every_row=True,
-                      linking="needed" if bounds.linking else "none")
+                      linking="needed")
     # No round of column generation starts late: the rounding needs the time left, and the
     # bound proven so far stands.
-    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget,
-                                 LINKED_CG_TOLERANCE if bounds.linking else LARGE_CG_TOLERANCE)
+    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget)
     if solution is None:
         pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
         return _greedy(lag, mu, w, pinned, pin_money)[0], mu, w, None
     edges, funds, y, x, mu, w = solution
-    return _round(p, edges, funds, y, x, deadline - 0.15 * budget, bounds.linking), mu, w, lp
+    return _round(p, edges, funds, y, x, deadline - 0.15 * budget, columns <= LAGRANGE_COLUMNS), mu, w, lp
 
 
 def _first_columns(lag: Lagrangian) -> tuple[np.ndarray, np.ndarray]:
@@ -208,14 +186,13 @@ def _best_per_owner(owner: np.ndarray, key: np.ndarray, k: int, among: np.ndarra
     return order[np.arange(len(order)) - first < k]
 
 
-def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds: int,
-                      stop: float, tolerance: float) -> tuple | None:
+def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds: int, stop: float) -> tuple | None:
     """Solve the LP over the model's edges, price every edge left out at its duals, add those
-    that would raise it (at most PRICED_EDGES a need per round), re-solve from the last basis;
-    until none would, or the LP's value and the best bound proven for the WHOLE LP (by these
-    duals or any prices before) agree to `tolerance`, or after `rounds` rounds, or at `stop`.
-    Every round's bound is proven (weak duality over every edge), so stopping early costs only
-    tightness.
+    that would raise it (at most PRICED_EDGES a need per round) and the linking rows its solution
+    breaks, re-solve from the last basis; until nothing is added, or the LP's value and the best
+    bound proven (by these duals or any prices before) agree to CG_TOLERANCE, or after `rounds`
+    rounds, or before a round likely to end after `stop` (see CG_GROWTH). Every round's bound is
+    proven, so stopping early costs only tightness.
 
     The last solved round's (edges, funds, y, x, mu, w), or None if the first LP is not solved."""
     p = lag.problem
@@ -229,53 +206,32 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds:
         mu, w = lp.prices()
         solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
         bounds.add(mu, w)
-        best = bounds.of_lp
+        if round_ == rounds:
+            return solution
+        in_model[lp.edges] = True
+        fund_in[lp.funds] = True
+        edges, funds = _priced(lag, mu, w, in_model, fund_in)
+        share = (len(edges) + len(funds)) / (len(lp.edges) + len(lp.funds))
         now = time.monotonic()
-        if round_ == rounds or now + CG_GROWTH * (now - began) > stop:
+        if now + CG_GROWTH * share * (now - began) > stop:
             return solution
         # The linking rows this solution breaks come in (highs.DockingModel); until none does, the
         # LP may lie above the bound its prices prove, and its agreeing with it says nothing.
         cuts = lp.separate()
-        if not cuts and best - lp.objective <= tolerance * abs(best):
+        if not cuts and (bounds.best - lp.objective <= CG_TOLERANCE * abs(bounds.best) or not share):
             return solution
         # A later round cut short at `stop` leaves this round's solution: one that ran on would
         # take the dive's time, and the bound proven so far stands.
         lp.deadline = min(lp.deadline, stop)
-        in_model[lp.edges] = True
-        fund_in[lp.funds] = True
-        if bounds.linking:
-            edges, funds = _priced_with_limits(lag, mu, w, in_model, fund_in)
-        else:
-            edges, funds = _priced(lag, mu, w, in_model, fund_in)
-        if len(edges) or len(funds):
+        if share:
             lp.add(np.sort(edges), funds)
-        elif not cuts:
-            return solution
         lp.prefer_simplex()
     return solution
 
 
 def _priced(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, in_model: np.ndarray,
             fund_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The edges and funder edges to add to the plain LP at its prices: edges whose reduced value
-    beats their need's best in the model, funders of better net affinity than the model's best."""
-    p = lag.problem
-    net = p.affinity - mu[p.fund_funder]
-    lam_model = lag.fund_by_need.max(np.where(fund_in, net, -np.inf), 0.0)
-    lam_model[~np.isfinite(lam_model)] = 0.0
-    r_model = p.value + lag.shortfall * lam_model[p.edge_need] - w[p.edge_provider]
-    best = lag.by_need.max(np.where(in_model, r_model, -np.inf), 0.0)
-    best = np.where(p.pinned_need, best, np.maximum(best, 0.0))
-    r, _ = lag.reduced(mu, w)
-    edges = np.nonzero(~in_model & (r > best[p.edge_need] + 1e-9 * lag.scale[p.edge_need]))[0]
-    edges = _best_per_owner(p.edge_need, r, PRICED_EDGES, edges) if len(edges) else edges
-    gain = ~fund_in & (net > lam_model[p.fund_need] + 1e-12 * np.abs(p.affinity).max(initial=0.0))
-    return edges, np.nonzero(gain)[0]
-
-
-def _priced_with_limits(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, in_model: np.ndarray,
-                        fund_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The same for the LP with linking rows: each edge's worth at these prices
+    """The edges and funder edges to add to the LP at its prices: each edge's worth at these prices
     (lagrange.Lagrangian.paid), paid by every funder of its need or by those in the model only; an
     edge is added if it beats its need's best in the model, a need's funders if more of them would
     raise an edge the model has or gains."""
@@ -353,7 +309,10 @@ def _round(p: Problem, edges: np.ndarray, funds: np.ndarray, y: np.ndarray, x: n
     fixed = np.zeros(len(dive_edges), dtype=bool)
     fixed[:len(dive_edges) - len(open_edges)] = True
     model = DockingModel(p, dive_edges, dive_funds, places, money, deadline, fixed=fixed, linking="needed")
-    if linking:  # for the needs still open: those of whole assignments only bound an x each
+    # The needs still open get their linking rows (those of whole assignments only bound an x each),
+    # up to a district fair's size: in a city round's dive, short of time, they cost more than they
+    # gained (city base seed 1: 1.33 % with them, 0.92 % without).
+    if linking:
         model.link(np.nonzero(open_need[p.fund_need[model.funds]])[0])
     if not model.run():
         return taken
@@ -434,9 +393,11 @@ def _settle_batch(model: DockingModel, open_needs: np.ndarray, y: np.ndarray, do
                   share: float) -> bool:
     """Settle the most decided `share` of the fractional needs at once, each as the LP leans (its
     largest edge, or no provider if that share is larger), and re-solve: a dive of thousands of
-    needs one at a time would take minutes. Should the LP then have no solution, half as many are
-    settled; a need that cannot take its edge even alone gets no provider (always feasible).
-    False if a solve fails."""
+    needs one at a time would take minutes. Going without a provider never makes the LP infeasible,
+    so should it have no solution, those needs stay settled and half as many of the others take
+    their edge; a need that cannot take its edge even alone gets no provider. (Halving the whole
+    batch instead settled one need in eight re-solves, batch after batch, where money is short: city
+    budget-20 seed 2 ran out of time with 550 needs open.) False if a solve fails."""
     p = model.problem
     en = p.edge_need[model.edges]
     is_open = np.zeros(p.needs, dtype=bool)
@@ -446,22 +407,23 @@ def _settle_batch(model: DockingModel, open_needs: np.ndarray, y: np.ndarray, do
     none = 1.0 - np.bincount(en[cols], y[cols], minlength=p.needs)[en[top]]
     lean = np.maximum(y[top], none)
     order = np.argsort(-lean, kind="stable")
-    k = max(1, int(np.ceil(len(top) * share)))
+    batch = order[:max(1, int(np.ceil(len(top) * share)))]
+    drop, take = top[batch[y[top[batch]] < none[batch]]], top[batch[y[top[batch]] >= none[batch]]]
+    model.set_edges(cols[np.isin(en[cols], en[drop])], 0.0, 0.0)
+    done[en[drop]] = True
     while True:
-        batch = top[order[:k]]
-        take = batch[y[batch] >= none[order[:k]]]
-        own = cols[np.isin(en[cols], en[batch])]
+        own = cols[np.isin(en[cols], en[take])]
         model.set_edges(own, 0.0, 0.0)
         model.set_edges(take, 1.0, 1.0)
         if model.run():
-            done[en[batch]] = True
+            done[en[take]] = True
             return True
-        model.set_edges(own, 0.0, 1.0)
-        if k == 1:
+        if len(take) <= 1:
             model.set_edges(own, 0.0, 0.0)
-            done[en[batch]] = True
+            done[en[take]] = True
             return model.run()
-        k //= 2
+        model.set_edges(own, 0.0, 1.0)
+        take = take[:len(take) // 2]
 
 
 def _greedy(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, taken: np.ndarray,
