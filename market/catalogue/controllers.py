@@ -22,12 +22,13 @@ from market.core.access import PUBLIC, member
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import CursorParam, Db, MaybeUser, User, keyset_pager, page, redirect, uploaded_bytes
+from market.core.web import CursorParam, Db, MaybeUser, User, done, keyset_pager, page, redirect, uploaded_bytes
 
 PUBLIC_OPT = {"access": PUBLIC}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 Format = Literal["csv", "xlsx"]
 Action = Literal["publish", "retire"]
+CATALOGUE_DONE = {"publish": "catalogue_published", "retire": "catalogue_retired"}
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 CategoryCode = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{2}(\.[0-9]{2})?$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
@@ -73,7 +74,7 @@ class CataloguePages(Controller):
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             version_id = await catalogue.create_version(conn, identity, parse(form, NewVersion))
-            return redirect(f"/catalogue/versions/{version_id}")
+            return done(f"/catalogue/versions/{version_id}", "catalogue_draft_created")
 
         async def context() -> dict[str, Any]:
             return _shown(await views.manage(conn, identity))
@@ -96,14 +97,14 @@ class CataloguePages(Controller):
     @post("/catalogue/versions/{version_id:int}/delete", opt=BUYERS_OPT)
     async def delete_draft(self, conn: Db, identity: User, version_id: FromPath[int]) -> Response:
         await catalogue.delete_draft(conn, identity, version_id)
-        return redirect("/catalogue/manage")
+        return done("/catalogue/manage", "catalogue_draft_deleted")
 
     @post("/catalogue/versions/{version_id:int}/{action:str}", opt=BUYERS_OPT)
     async def change_status(self, request: Request, conn: Db, identity: User, version_id: FromPath[int],
                             action: FromPath[Action]) -> Response:
         async def step(form: dict[str, Any]) -> Response:
             await catalogue.change_status(conn, identity, version_id, action)
-            return redirect(f"/catalogue/versions/{version_id}")
+            return done(f"/catalogue/versions/{version_id}", CATALOGUE_DONE[action])
 
         async def context() -> dict[str, Any]:
             return {"problems": [], **_shown(await views.version_page(conn, identity, version_id))}

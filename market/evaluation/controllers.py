@@ -14,13 +14,18 @@ from market.core.errors import NotFound
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Config, Db, User, page, redirect, require_confirmation
+from market.core.web import Config, Db, User, done, page, redirect, require_confirmation
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, AgencyInput, AssignInput, Declaration, NoteInput, ScoreInput
 from market.evaluation.views import PanelView, panel_view
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
+
+
+# The panel steps whose landing says they worked (the others show what was given where it was given).
+PANEL_DONE = {"members": "panel_member_added", "agency": "panel_agency_assigned", "assign": "panel_experts_seated",
+              "declarations": "declared", "start": "panel_scoring_started", "submit": "panel_submitted"}
 
 
 class PanelPages(Controller):
@@ -48,16 +53,19 @@ class PanelPages(Controller):
                 if step == "submit":
                     require_confirmation(form, "submit")
                 await bare[step](conn, identity, panel_id)
-                return redirect(f"/panels/{panel_id}" + ("?done=panel_submitted" if step == "submit" else ""))
+                return done(f"/panels/{panel_id}", PANEL_DONE[step])
             struct, act = actions[step]
             if struct is Declaration:
                 form["conflicted"] = form.get("conflicted") == "yes"
             if struct is ScoreInput and form.get("score", "na") == "na":
                 form["score"] = None  # chosen, or left empty: not applicable
             form.pop("photos", None)  # read from the upload itself below
-            done = await act(conn, identity, panel_id, parse(form, struct))
+            saved = await act(conn, identity, panel_id, parse(form, struct))
             if step == "notes":
-                await _photos(request, conn, identity, done)
+                await _photos(request, conn, identity, saved)
+            if step in PANEL_DONE:
+                return done(f"/panels/{panel_id}", PANEL_DONE[step])
+            # A score, a consensus score or a note: the page shows it where it was given.
             return redirect(f"/panels/{panel_id}" + ("#notes" if step == "notes" else ""))
 
         async def context() -> dict[str, Any]:

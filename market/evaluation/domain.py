@@ -5,7 +5,14 @@ from market.evaluation.workflow import PANEL_STATUS_NAMES
 
 DOMAIN = Domain(
     "evaluation", routes=[PanelPages, PanelApi], template_globals={"PANEL_STATUS_NAMES": PANEL_STATUS_NAMES},
-    done_messages={"panel_submitted": N_("Your scores are submitted. You now see the other members' scores.")},
+    done_messages={
+        "panel_submitted": N_("Your scores are submitted. You now see the other members' scores."),
+        "panel_member_added": N_("The member is added to the panel and has been told."),
+        "panel_agency_assigned": N_("The panel is handed to the agency, whose staff have been told to seat its experts."),
+        "panel_experts_seated": N_("The experts are seated, the least loaded first."),
+        "declared": N_("Your declaration is recorded. You may change it until you score this candidate."),
+        "panel_scoring_started": N_("Scoring is open: the members can now give their scores."),
+    },
     notification_kinds={
         "panel_agency_assigned": N_("An evaluation of “%(title)s” was handed to your organisation: assign your "
                                     "experts to its panel."),

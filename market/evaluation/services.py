@@ -329,7 +329,7 @@ async def _candidate(conn: asyncpg.Connection, panel_id: int, candidate_id: int)
 
 
 async def declare(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: Declaration) -> None:
-    """A member's declaration of interest for one candidate; it cannot be changed after scoring starts."""
+    """A member's declaration of interest for one candidate; it cannot be changed once they have scored it."""
     panel, capacities = await _member(conn, identity, panel_id, "declare")
     await _candidate(conn, panel_id, data.candidate_id)
     if await conn.fetchval("select 1 from panel_scores where panel_id = $1 and user_id = $2 and candidate_id = $3",

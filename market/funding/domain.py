@@ -52,6 +52,8 @@ DOMAIN = Domain(
         "payment_rejected": N_("The payment is rejected with your reason; the pledge still waits for its money."),
         "fund_round_closed": N_("The matching round is closed: each project's match is paid from the fund."),
         "pledge_allocated": N_("The pledge is allocated to the project."),
+        "fund_project_added": N_("The project takes part in the fund."),
+        "fund_project_removed": N_("The project no longer takes part in the fund."),
         "resource_listed": N_("The resource is listed. Anyone can find it among the resources."),
         "resource_saved": N_("Your changes to the resource are saved."),
         "resource_withdrawn": N_("The resource is withdrawn: it is no longer listed, and you keep its record."),

@@ -73,7 +73,7 @@ class OrganisationPages(Controller):
     async def register(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             org_id = await organisations.register(conn, identity, _input_from_form(form))
-            return redirect(f"/organisations/{org_id}")
+            return done(f"/organisations/{org_id}", "organisation_registered")
         sent = await form_data(request)
         return await form_step(request, conn, "organisations/register.html", action,
                                **await _register_places(request, conn, sent.get("jurisdiction_id")))
@@ -98,13 +98,13 @@ class OrganisationPages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             fixed = {"kind": org.kind, "subtype": org.subtype, "jurisdiction_id": org.jurisdiction_id}
             await organisations.update(conn, identity, org_id, _input_from_form({**form, **fixed}))
-            return redirect(f"/organisations/{org_id}")
+            return done(f"/organisations/{org_id}", "organisation_saved")
         return await form_step(request, conn, "organisations/edit.html", action, org=org)
 
     @post("/organisations/{org_id:int}/resubmit", opt=SIGNED_IN_OPT)
     async def resubmit(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         await organisations.change_status(conn, identity, org_id, "resubmit", StatusChange())
-        return redirect(f"/organisations/{org_id}")
+        return done(f"/organisations/{org_id}", "organisation_resubmitted")
 
     @get("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
     async def members(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
@@ -115,7 +115,7 @@ class OrganisationPages(Controller):
     async def add_member(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await accounts.add_member(conn, identity, org_id, parse(form, AddMember))
-            return redirect(f"/organisations/{org_id}/members")
+            return done(f"/organisations/{org_id}/members", "member_added")
 
         async def context() -> dict[str, Any]:
             return msgspec.structs.asdict(await views.members(conn, identity, org_id))
@@ -124,7 +124,7 @@ class OrganisationPages(Controller):
     @post("/organisations/{org_id:int}/members/{user_id:int}/remove", opt=SIGNED_IN_OPT)
     async def remove_member(self, conn: Db, identity: User, org_id: FromPath[int], user_id: FromPath[int]) -> Response:
         await accounts.remove_member(conn, identity, org_id, user_id)
-        return redirect(f"/organisations/{org_id}/members")
+        return done(f"/organisations/{org_id}/members", "member_removed")
 
     @get("/admin/organisations", opt=ADMIN_OPT)
     async def pending(self, request: Request, conn: Db, identity: User) -> Response:

@@ -10,5 +10,12 @@ DOMAIN = Domain(
         "KIND_NAMES": models.KIND_NAMES, "SUBTYPE_NAMES": models.SUBTYPE_NAMES, "STATUS_NAMES": models.STATUS_NAMES,
         "LEVEL_NAMES": LEVEL_NAMES, "SUBTYPES": models.SUBTYPES, "ACTION_NAMES": workflow.ACTION_NAMES,
     },
-    done_messages={"verified": N_("The organisation is verified: it may now act on the platform.")},
+    done_messages={
+        "verified": N_("The organisation is verified: it may now act on the platform."),
+        "organisation_registered": N_("Your organisation is registered and waits for the platform to verify it."),
+        "organisation_saved": N_("Your changes to the organisation are saved."),
+        "organisation_resubmitted": N_("Your organisation is sent to the platform to be verified again."),
+        "member_added": N_("The member is added."),
+        "member_removed": N_("The member is removed."),
+    },
 )

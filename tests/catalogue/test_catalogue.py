@@ -6,7 +6,7 @@ from market.catalogue.files import ImportRefused
 from market.catalogue.models import NewVersion
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from tests.catalogue_files import ROWS, csv_bytes, xlsx_bytes
-from tests.conftest import act_as, api_headers, identity_of, post_form
+from tests.conftest import act_as, api_headers, identity_of, landed, post_form
 
 
 @pytest.fixture
@@ -239,8 +239,8 @@ async def test_manage_page_creates_a_draft_copied_from_another(client, pool, wor
     source = await _draft(pool, bureau, csv_bytes(), year=2025)
     await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
     r = await post_form(client, "/catalogue/versions", {"year": "2026", "title_zh": "2026年目录", "copy_from": source})
-    assert r.status_code == 303
-    new_id = int(r.headers["location"].rsplit("/", 1)[1])
+    new_id = int(landed(r, "catalogue_draft_created").rsplit("/", 1)[1])
+    assert "Import its items from a file" in (await client.get(r.headers["location"] + "&lang=en")).text
     assert (await client.get(f"/api/catalogue/versions/{new_id}")).json()["version"]["entries"][2]["code"] == "01.01.01"
     r = await post_form(client, "/catalogue/versions", {"year": "1999", "title_zh": "x"})
     assert r.status_code == 400 and 'id="e-year"' in r.text and 'id="e-title_zh"' in r.text

@@ -17,7 +17,7 @@ from market.evaluation.indicators.models import NewSystemVersion
 from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
-from tests.conftest import act_as, post_form
+from tests.conftest import act_as, landed, post_form
 from tests.factories import (
     accept_milestones,
     do,
@@ -219,8 +219,10 @@ async def test_the_buyer_runs_a_round_from_the_contract_page(client, pool, setti
 
     person = world["evaluator"]
     await act_as(client, pool, settings, person.user_id, person.org_id)
-    await post_form(client, f"/panels/{panel_id}/declarations", {"candidate_id": signed_under, "conflicted": "no"})
-    html = (await client.get(f"/panels/{panel_id}")).text
+    declared = await post_form(client, f"/panels/{panel_id}/declarations", {"candidate_id": signed_under, "conflicted": "no"})
+    assert landed(declared, "declared") == f"/panels/{panel_id}"
+    html = (await client.get(declared.headers["location"])).text
+    assert "您的声明已记录" in html
     # A scale offers its six anchored points, yes/no its two, a fixed target asks what was achieved.
     assert html.count('<select id="s-') == len(SCALE) + 1 + len(YESNO)  # 4.2 is a scale too
     assert html.count('name="achieved"') == 2 * len(FIXED_TARGET)  # the chair's own score and the consensus

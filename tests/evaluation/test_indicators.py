@@ -14,7 +14,7 @@ from market.evaluation.indicators import files, scoring, tree, workflow
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators.models import NewSystemVersion, NodeEdit
 from tests.catalogue_files import csv_bytes as catalogue_csv
-from tests.conftest import act_as, api_headers, identity_of, post_form
+from tests.conftest import act_as, api_headers, identity_of, landed, post_form
 from tests.indicator_files import DEMO, demo_rows, xlsx
 
 def cell(rows, path, column):
@@ -294,8 +294,8 @@ async def test_keeping_a_system_through_the_pages(client, pool, world):
     r = await post_form(client, "/indicators/versions", {"stage": "midterm", "title_zh": "x"})
     assert r.status_code == 400 and 'id="e-title_zh"' in r.text
     r = await post_form(client, "/indicators/versions", {"stage": "midterm", "title_zh": "中期评估指标"})
-    assert r.status_code == 303
-    version_id = int(r.headers["location"].rsplit("/", 1)[1])
+    version_id = int(landed(r, "indicators_draft_created").rsplit("/", 1)[1])
+    assert "指标体系草稿已创建" in (await client.get(r.headers["location"])).text
     rows = demo_rows("midterm")
     r_, c = cell(rows, "3.1", "weight")
     rows[r_][c] = "30"
@@ -317,6 +317,7 @@ async def test_keeping_a_system_through_the_pages(client, pool, world):
     r = await post_form(client, f"/indicators/versions/{version_id}/publish")
     assert r.status_code == 400 and 'id="e-confirmed-publish"' in r.text
     r = await post_form(client, f"/indicators/versions/{version_id}/publish", {"confirmed-publish": "yes"})
-    assert r.status_code == 303
+    landed(r, "indicators_published")
+    assert "The indicator system is published" in (await client.get(r.headers["location"] + "&lang=en")).text
     system = (await client.get(f"/api/indicators/versions/{version_id}")).json()["system"]
     assert system["status"] == "published" and system["nodes"][0]["children"][0]["na_allowed"] is True

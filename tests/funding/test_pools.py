@@ -286,11 +286,13 @@ async def test_the_owner_manages_the_fund_through_its_pages(client, pool, settin
     page = (await client.get(f"/funds/{fund}")).text
     assert f"/funds/{fund}/close" in page and "Add the project" not in page  # both approved projects take part
     r = await post_form(client, f"/funds/{fund}/projects/{two}/remove")
-    assert r.status_code == 303 and [g for g in await pool.fetch(
+    assert landed(r, "fund_project_removed") == f"/funds/{fund}" and [g for g in await pool.fetch(
         "select 1 from fund_projects where fund_id = $1 and project_id = $2", fund, two)] == []
+    assert "The project no longer takes part in the fund." in (await client.get(r.headers["location"])).text
     r = await post_form(client, f"/funds/{fund}/projects", {"project_id": "abc"})
     assert r.status_code == 400 and "has-error" not in r.text and "Please correct" in r.text
-    assert (await post_form(client, f"/funds/{fund}/projects", {"project_id": str(two)})).status_code == 303
+    r = await post_form(client, f"/funds/{fund}/projects", {"project_id": str(two)})
+    assert landed(r, "fund_project_added") == f"/funds/{fund}" and r.headers["location"].endswith("#projects")
     # Allocate a paid pledge to the fund to one of its projects.
     given = await paid_pledge(pool, s["donor"], s["foundation"], "fund", fund, 1_500_00)
     assert "Paid pledges to allocate" in (await client.get(f"/funds/{fund}")).text

@@ -399,7 +399,8 @@ async def test_the_fair_form_lines_up_a_project_with_its_provider_or_says_why_no
     assert await pool.fetchval("select count(*) from fair_items") == 0
     added = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
                                                       "provider_id": world.orgs["provider"]})
-    assert added.status_code == 303
+    assert landed(added, "fair_item_added") == fair
+    assert "该项目已加入推介会的出场顺序" in (await client.get(added.headers["location"].split("#")[0])).text
     assert await pool.fetchval("select provider_id from fair_items") == world.orgs["provider"]
 
 

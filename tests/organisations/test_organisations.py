@@ -6,7 +6,7 @@ from market.core.errors import Conflict, Forbidden
 from market.organisations import services as organisations
 from market.organisations import workflow
 from market.organisations.models import StatusChange
-from tests.conftest import act_as, api_headers, identity_of, post_form
+from tests.conftest import act_as, api_headers, identity_of, landed, post_form
 from tests.factories import make_org
 from tests.world import code
 
@@ -23,8 +23,8 @@ async def test_registering_makes_a_pending_organisation_with_its_registrant_as_a
     await act_as(client, pool, client.app.state.settings, world["resident"].user_id)
     r = await post_form(client, "/organisations/new", {**VALID_PROVIDER, "jurisdiction_id": world.street,
                                                        "credit_code": VALID_PROVIDER["credit_code"].lower()})
-    assert r.status_code == 303, r.text
-    org_id = int(r.headers["location"].rsplit("/", 1)[1])
+    org_id = int(landed(r, "organisation_registered").rsplit("/", 1)[1])
+    assert "正在等待平台审核" in (await client.get(r.headers["location"])).text
     me = (await client.get("/api/me")).json()
     assert me["organisation_id"] == org_id and me["role"] == "admin" and me["organisation_status"] == "pending"
     async with pool.acquire() as conn:
@@ -179,7 +179,8 @@ async def test_organisation_admin_manages_members(client, pool, world):
     org = world.orgs["provider"]
     await act_as(client, pool, settings, world["provider_admin"].user_id)
     r = await post_form(client, f"/organisations/{org}/members", {"email": world["resident"].email, "role": "finance"})
-    assert r.status_code == 303
+    assert landed(r, "member_added") == f"/organisations/{org}/members"
+    assert "成员已添加" in (await client.get(r.headers["location"])).text
     r = await post_form(client, f"/organisations/{org}/members", {"email": "ghost@people.test", "role": "staff"})
     assert r.status_code == 400 and "e-email" in r.text
     r = await post_form(client, f"/organisations/{org}/members/{world['provider_admin'].user_id}/remove")

@@ -16,7 +16,7 @@ from market.procurement.calls.models import CriterionInput
 from market.procurement.contracts import services as contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
-from tests.conftest import act_as, api_headers, post_form
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import SECRET, bid_input, call_input, do, who
 
 PROPOSERS = (("provider_admin", 100_000_00), ("other_provider_admin", 80_000_00))
@@ -221,7 +221,9 @@ async def test_an_upheld_objection_reopens_the_batch(client, pool, world, ventur
     assert (await client.get(f"/api/calls/{venture}/batches/1/objections")).json()[0]["status"] == "pending"
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     response = await post_form(client, f"/objections/{objection}/uphold", {"answer": "经复核，评分有误，重新评审。"})
-    assert response.headers["location"] == f"/calls/{venture}/batches/1#objections"
+    assert landed(response, "objection_upheld") == f"/calls/{venture}/batches/1"
+    assert response.headers["location"].endswith("#objections")
+    assert "异议成立" in (await client.get(response.headers["location"])).text
     batch = await do(pool, batches.get_batch, None, venture, 1)
     assert batch.status == "reviewing" and batch.funded == []
     assert await pool.fetchval("select status from panels where id = $1", panel_id) == "scoring"

@@ -15,7 +15,7 @@ from market.core.access import SIGNED_IN, member
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Db, User, done, page, redirect, require_confirmation, uploaded_bytes
+from market.core.web import Db, User, done, page, require_confirmation, uploaded_bytes
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import views
 from market.evaluation.indicators.models import IndicatorSystem, NewSystemVersion, NodeEdit
@@ -23,6 +23,7 @@ from market.evaluation.indicators.models import IndicatorSystem, NewSystemVersio
 READ_OPT = {"access": SIGNED_IN}
 KEEPERS_OPT = {"access": member(N_("bureaus and the platform"), "buyer", "platform")}
 Action = Literal["publish", "retire"]
+INDICATORS_DONE = {"publish": "indicators_published", "retire": "indicators_retired"}
 ItemId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 NodePath = Annotated[str, PathParameter(pattern=r"^[1-9][0-9]?(\.[1-9][0-9]?){0,2}$")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -57,7 +58,7 @@ class IndicatorPages(Controller):
     async def create(self, request: Request, conn: Db, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             version_id = await indicators.create_version(conn, identity, parse(form, NewSystemVersion))
-            return redirect(f"/indicators/versions/{version_id}")
+            return done(f"/indicators/versions/{version_id}", "indicators_draft_created")
 
         async def context() -> dict[str, Any]:
             return {"view": await views.index(conn, identity, None)}
@@ -93,7 +94,7 @@ class IndicatorPages(Controller):
     async def delete_draft(self, request: Request, conn: Db, identity: User, version_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await indicators.delete_draft(conn, identity, version_id)
-            return redirect("/indicators")
+            return done("/indicators", "indicators_draft_deleted")
 
         async def context() -> dict[str, Any]:
             return {"rows": [], "view": await views.version_page(conn, identity, version_id)}
@@ -105,7 +106,7 @@ class IndicatorPages(Controller):
         async def step(form: dict[str, Any]) -> Response:
             require_confirmation(form, action)
             await indicators.change_status(conn, identity, version_id, action)
-            return redirect(f"/indicators/versions/{version_id}")
+            return done(f"/indicators/versions/{version_id}", INDICATORS_DONE[action])
 
         async def context() -> dict[str, Any]:
             return {"rows": [], "view": await views.version_page(conn, identity, version_id)}

@@ -30,7 +30,6 @@ from market.core.web import (
     form_data,
     keyset_pager,
     page,
-    redirect,
 )
 from market.funding.funds import charts
 from market.funding.funds import services as pools
@@ -131,8 +130,10 @@ async def _fund_context(request: Request, conn: asyncpg.Connection, identity: Id
             "to_allocate": view.to_allocate, **NAMES}
 
 
-# The fund page's sections whose steps move money, and what their landing says.
-MONEY_DONE = {"matching": "fund_round_closed", "allocate": "pledge_allocated"}
+# Each management step of the fund page: the section it lands on, and what the landing says.
+FUND_ANCHOR = {"add": "projects", "remove": "projects", "close": "matching", "allocate": "allocate"}
+FUND_DONE = {"add": "fund_project_added", "remove": "fund_project_removed", "close": "fund_round_closed",
+             "allocate": "pledge_allocated"}
 
 
 class FundPages(Controller):
@@ -179,14 +180,12 @@ class FundPages(Controller):
         return await form_step(request, conn, "funding/fund_form.html", action, fund=fund, **NAMES)
 
     async def _act(self, request: Request, conn: asyncpg.Connection, identity: Identity, fund_id: int,
-                   step: Callable[[dict[str, Any]], Awaitable[None]], anchor: str) -> Response:
-        """A management step: a refusal shows the fund page with the reason, nothing changed; the
-        steps that move money say they did."""
+                   step: Callable[[dict[str, Any]], Awaitable[None]], name: str) -> Response:
+        """A management step: a refusal shows the fund page with the reason, nothing changed; a step
+        taken says so."""
         async def action(form: dict[str, Any]) -> Response:
             await step(form)
-            if anchor in MONEY_DONE:
-                return done(f"/funds/{fund_id}#{anchor}", MONEY_DONE[anchor])
-            return redirect(f"/funds/{fund_id}#{anchor}")
+            return done(f"/funds/{fund_id}#{FUND_ANCHOR[name]}", FUND_DONE[name])
 
         async def context() -> dict[str, Any]:
             return await _fund_context(request, conn, identity, fund_id)
@@ -197,20 +196,20 @@ class FundPages(Controller):
     async def add_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
         async def step(form: dict[str, Any]) -> None:
             await pools.add_project(conn, identity, fund_id, chosen_project(form))
-        return await self._act(request, conn, identity, fund_id, step, "projects")
+        return await self._act(request, conn, identity, fund_id, step, "add")
 
     @post("/funds/{fund_id:int}/projects/{project_id:int}/remove", opt=OWNERS_OPT)
     async def remove_project(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int],
                              project_id: FromPath[int]) -> Response:
         async def step(form: dict[str, Any]) -> None:
             await pools.remove_project(conn, identity, fund_id, project_id)
-        return await self._act(request, conn, identity, fund_id, step, "projects")
+        return await self._act(request, conn, identity, fund_id, step, "remove")
 
     @post("/funds/{fund_id:int}/close", opt=OWNERS_OPT)
     async def close(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
         async def step(form: dict[str, Any]) -> None:
             await pools.close_round(conn, identity, fund_id)
-        return await self._act(request, conn, identity, fund_id, step, "matching")
+        return await self._act(request, conn, identity, fund_id, step, "close")
 
     @post("/funds/{fund_id:int}/allocate", opt=OWNERS_OPT)
     async def allocate(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:

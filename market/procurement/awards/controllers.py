@@ -14,7 +14,7 @@ from litestar.params import FromPath, JSONBody
 from market.core.access import PUBLIC, member
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.web import Db, MaybeUser, User, done, page, redirect
+from market.core.web import Db, MaybeUser, User, done, page
 from market.procurement.awards import batches
 from market.procurement.awards import services as awards
 from market.procurement.awards.views import BatchView, batch_view
@@ -38,6 +38,9 @@ async def _batch_step(request: Request, conn: asyncpg.Connection, identity: Any,
     return await form_step(request, conn, "procurement/batch.html", action, context=context)
 
 
+OBJECTION_DONE = {"uphold": "objection_upheld", "reject": "objection_rejected"}
+
+
 class BatchPages(Controller):
     include_in_schema = False
 
@@ -52,7 +55,7 @@ class BatchPages(Controller):
                      number: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await batches.decide(conn, identity, call_id, number, request.app.state.settings.timezone)
-            return redirect(f"/calls/{call_id}/batches/{number}")
+            return done(f"/calls/{call_id}/batches/{number}", "batch_decided")
         return await _batch_step(request, conn, identity, call_id, number, action)
 
     @post("/calls/{call_id:int}/batches/{number:int}/objections", opt=PROVIDERS_OPT)
@@ -72,7 +75,7 @@ class BatchPages(Controller):
 
         async def answer(form: dict[str, Any]) -> Response:
             await awards.answer_objection(conn, identity, objection_id, action, str(form.get("answer", "")))
-            return redirect(where)
+            return done(where, OBJECTION_DONE[action])
         if number is not None:
             return await _batch_step(request, conn, identity, call_id, number, answer)
         return await call_step(request, conn, identity, call_id, answer)
