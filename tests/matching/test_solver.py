@@ -524,3 +524,21 @@ def test_the_dive_settles_larger_batches_only_when_quarters_would_not_end_in_tim
     share = method._batch_share(2_600, 10, 10.0, now + 6)
     assert 0.25 < share < 1
     assert method._batch_share(2_600, 10, 10.0, now + 1) == 1.0  # not even one more: all at once
+
+
+def test_a_dive_batch_the_money_cannot_pay_still_settles_the_needs_it_drops():
+    # Three needs of 100 fen each and one funder of 100: a batch that gives both a and b their
+    # provider has no solution. Dropping c never breaks a rule, so c stays settled while half as
+    # many of the others take their edge. (Halving the whole batch instead settled c alone, one need
+    # per batch where money is short, and a city dive ran out of time with 550 needs open.)
+    data = instance(needs=[("a", 0), ("b", 0), ("c", 0)], providers=[("p", 1), ("q", 1), ("r", 1)],
+                    funders=[("f", 100)], provider_edges=[("a", "p", 100, 10), ("b", "q", 100, 10), ("c", "r", 100, 10)],
+                    funder_edges=[("a", "f", 0.0), ("b", "f", 0.0), ("c", "f", 0.0)])
+    p = index(msgspec.convert(data, Instance))
+    model = models.DockingModel(p, np.arange(3), np.arange(3), p.capacity, p.budget.astype(float), time.monotonic() + 10)
+    y = np.array([0.5, 0.5, 0.3])  # a and b lean to their provider, c to none
+    done = np.zeros(p.needs, dtype=bool)
+    assert method._settle_batch(model, np.arange(3), y, done, share=1.0)
+    assert done.sum() == 2 and done[p.edge_need[2]]
+    settled_y, _ = model.solution()
+    assert settled_y[2] == 0 and settled_y[0] == 1  # c dropped, a (the first to take) delivered
