@@ -31,6 +31,7 @@ keeps what it has settled. So there is always a feasible answer: at worst the pi
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -53,11 +54,20 @@ PRICED_EDGES = 5  # edges added per need and round of column generation, at most
 CG_TOLERANCE = 5e-4
 CG_ROUNDS = 20  # at most
 CG_SHARE = 0.45  # of the time limit: no round of column generation starts later
+# Unless the first LP ended after it; then rounds go on this share of the time limit more. With a
+# core shared, city affinity-10's first LP ended 0.3 s after 45 % of the limit and no round ran
+# (gap 1.14 %); alone, three rounds of 0.5 s brought in its linking rows (0.63 %).
+CG_AFTER_FIRST = 0.05
 # Nor one that would likely not end by then: a round is expected to take this times the last one's
 # time, times the columns it adds over those in the LP. On city rounds, 81,000 columns priced in
 # beside 45,000 took 3.5 times the last (29 s after 8 s; base); 160,000 beside 35,000 had not ended
 # after 4.5 times (values-price); 6,000 beside 136,000 took a fiftieth (0.3 s after 15 s; hard-money),
 # the simplex method starting from the last basis. A round cut short is time lost to the dive.
+# A round that would not fit adds fewer edges a need (down to the best one) rather than none: on
+# the city-wide run of the product's own scoring (fit scores 35-60, places 1-3 a provider, about
+# as many as needs) the LP over the Lagrangian's edges lay 3.3 % below the LP optimum, its first
+# round (75,000 columns beside 55,000) was not started, and the gap stayed 1.24 %; four rounds
+# starting with each need's best edge took 9 s and reached the optimum, gap 0.01 %.
 CG_GROWTH = 4.0
 # The Lagrangian's fixed iterations take 4-5 processor seconds on a city round; with a third of a
 # core (the machine shared) that is 13 s of the clock, with a sixth 27 s. Cut sooner, its prices
@@ -119,13 +129,17 @@ def dock(problem: Problem, deadline: float) -> Result:
         exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
         if exact is not None:
             options.append(_fund(problem, exact, deadline))
-    if lp is not None and lp.solved and bounds.best - lp.objective > CG_TOLERANCE * abs(bounds.best):
+    stop = deadline - TIGHTEN_MARGIN
+    if (lp is not None and lp.solved and bounds.best - lp.objective > CG_TOLERANCE * abs(bounds.best)
+            and time.monotonic() < stop):
         # The docking is done with time left (a city round often ends well inside its limit):
         # column generation goes on where it stopped, for the bound alone. On city hard-scarce one
         # more round took the bound from 0.34 % above the LP optimum to 0.01 % in 2 s. An LP its
         # time limit cut short is left: on city capacity-1 12 s more did not finish it.
-        stop = deadline - TIGHTEN_MARGIN
         lp.deadline = stop
+        # From its basis: an LP the interior point method solved and no round changed was solved
+        # anew from nothing (5 s of a city round's last 15).
+        lp.prefer_simplex()
         _generate_columns(lag, lp, bounds, CG_ROUNDS, stop)
     results = [_result(problem, chosen, x, bounds.best) for chosen, x in options]
     return max(results, key=lambda r: r.objective)  # the first of equals: the LP's
@@ -156,7 +170,7 @@ def _decide(problem: Problem, lag: Lagrangian, bounds: Bounds, start: float, dea
                       linking="needed")
     # No round of column generation starts late: the rounding needs the time left, and the
     # bound proven so far stands.
-    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget)
+    solution = _generate_columns(lag, lp, bounds, CG_ROUNDS, start + CG_SHARE * budget, CG_AFTER_FIRST * budget)
     if solution is None:
         pinned = np.nonzero(p.pinned_need[p.edge_need])[0]
         return _greedy(lag, mu, w, pinned, pin_money)[0], mu, w, None
@@ -179,20 +193,28 @@ def _first_columns(lag: Lagrangian) -> tuple[np.ndarray, np.ndarray]:
 
 def _best_per_owner(owner: np.ndarray, key: np.ndarray, k: int, among: np.ndarray | None = None) -> np.ndarray:
     """Indices of the k members with the largest key of each owner (ties: the first), among `among`."""
+    order, rank = _ranked(owner, key, among)
+    return order[rank < k]
+
+
+def _ranked(owner: np.ndarray, key: np.ndarray, among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The members (among `among`) by owner, largest key first (ties: the first), and each one's
+    place among its owner's (0 for the best)."""
     idx = np.arange(len(owner)) if among is None else among
     order = idx[np.lexsort((-key[idx], owner[idx]))]
     o = owner[order]
-    first = np.searchsorted(o, o)  # position of each owner's first member in `order`
-    return order[np.arange(len(order)) - first < k]
+    return order, np.arange(len(order)) - np.searchsorted(o, o)
 
 
-def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds: int, stop: float) -> tuple | None:
+def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds: int, stop: float,
+                      after_first: float = 0.0) -> tuple | None:
     """Solve the LP over the model's edges, price every edge left out at its duals, add those
     that would raise it (at most PRICED_EDGES a need per round) and the linking rows its solution
     breaks, re-solve from the last basis; until nothing is added, or the LP's value and the best
     bound proven (by these duals or any prices before) agree to CG_TOLERANCE, or after `rounds`
-    rounds, or before a round likely to end after `stop` (see CG_GROWTH). Every round's bound is
-    proven, so stopping early costs only tightness.
+    rounds, or before a round likely to end after `stop` (or `after_first` seconds after the first
+    LP, if later) even with one edge a need (see CG_GROWTH). Every round's bound is proven, so
+    stopping early costs only tightness.
 
     The last solved round's (edges, funds, y, x, mu, w), or None if the first LP is not solved."""
     p = lag.problem
@@ -203,6 +225,8 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds:
         began = time.monotonic()
         if not lp.run():
             return solution
+        if round_ == 0 and after_first:
+            stop = max(stop, time.monotonic() + after_first)
         mu, w = lp.prices()
         solution = (lp.edges, lp.funds, *lp.solution(), mu, w)
         bounds.add(mu, w)
@@ -210,10 +234,14 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds:
             return solution
         in_model[lp.edges] = True
         fund_in[lp.funds] = True
-        edges, funds = _priced(lag, mu, w, in_model, fund_in)
-        share = (len(edges) + len(funds)) / (len(lp.edges) + len(lp.funds))
         now = time.monotonic()
-        if now + CG_GROWTH * share * (now - began) > stop:
+        priced = _priced(lag, mu, w, in_model, fund_in)
+        for per_need in range(PRICED_EDGES, 0, -1):
+            edges, funds = priced(per_need)
+            share = (len(edges) + len(funds)) / (len(lp.edges) + len(lp.funds))
+            if now + CG_GROWTH * share * (now - began) <= stop:
+                break
+        else:
             return solution
         # The linking rows this solution breaks come in (highs.DockingModel); until none does, the
         # LP may lie above the bound its prices prove, and its agreeing with it says nothing.
@@ -230,25 +258,28 @@ def _generate_columns(lag: Lagrangian, lp: DockingModel, bounds: Bounds, rounds:
 
 
 def _priced(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, in_model: np.ndarray,
-            fund_in: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The edges and funder edges to add to the LP at its prices: each edge's worth at these prices
-    (lagrange.Lagrangian.paid), paid by every funder of its need or by those in the model only; an
-    edge is added if it beats its need's best in the model, a need's funders if more of them would
-    raise an edge the model has or gains."""
+            fund_in: np.ndarray) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    """The edges and funder edges to add to the LP at its prices, given at most how many edges a
+    need: each edge's worth at these prices (lagrange.Lagrangian.paid), paid by every funder of its
+    need or by those in the model only; an edge is added if it beats its need's best in the model
+    (the best first), a need's funders if more of them would raise an edge the model has or gains."""
     p = lag.problem
     tolerance = 1e-9 * lag.scale[p.edge_need]
     r_all = p.value + lag.paid(mu) - w[p.edge_provider]
     r_model = p.value + lag.paid(mu, fund_in) - w[p.edge_provider]
     best = lag.by_need.max(np.where(in_model, r_model, -np.inf), -np.inf)
     best = np.where(p.pinned_need, best, np.maximum(best, 0.0))
-    edges = np.nonzero(~in_model & (r_all > best[p.edge_need] + tolerance))[0]
-    edges = _best_per_owner(p.edge_need, r_all, PRICED_EDGES, edges) if len(edges) else edges
-    kept = in_model.copy()
-    kept[edges] = True
-    richer = kept & np.isfinite(r_all) & ~(r_model >= r_all - tolerance)
-    more = np.zeros(p.needs, dtype=bool)
-    more[p.edge_need[richer]] = True
-    return edges, np.nonzero(~fund_in & more[p.fund_need])[0]
+    order, rank = _ranked(p.edge_need, r_all, np.nonzero(~in_model & (r_all > best[p.edge_need] + tolerance))[0])
+    richer = np.isfinite(r_all) & ~(r_model >= r_all - tolerance)
+    more_in_model = np.zeros(p.needs, dtype=bool)
+    more_in_model[p.edge_need[in_model & richer]] = True
+
+    def take(per_need: int) -> tuple[np.ndarray, np.ndarray]:
+        edges = order[rank < per_need]
+        more = more_in_model.copy()
+        more[p.edge_need[edges[richer[edges]]]] = True
+        return edges, np.nonzero(~fund_in & more[p.fund_need])[0]
+    return take
 
 
 def _exact_mip(p: Problem, deadline: float) -> np.ndarray | None:
