@@ -196,6 +196,9 @@ async def award_and_contract(j: Journey, call_id: int) -> tuple[Page, int]:
     await click_link(bureau, "/calls")
     await click_link(bureau, f"/calls/{call_id}")
     await press(bureau, f"/calls/{call_id}/award", twice=True)
+    # The page lands on its award section, far down; the sentence that it worked is in view there.
+    assert path_of(bureau) == f"/calls/{call_id}" and bureau.url.endswith("#award")
+    await expect(bureau.locator(".alert.done")).to_be_in_viewport()
     await j.seen(bureau, "bureau-awarded")
     award = j.api(f"/api/calls/{call_id}/award")
     assert j.api(f"/api/calls/{call_id}")["status"] == "notice"
