@@ -47,6 +47,7 @@ DOMAIN = Domain(
     },
     done_messages={
         "report_saved": N_("The draft is saved. Submit it when it is complete."),
+        "evidence_removed": N_("The file is removed from the report's evidence."),
         "report_submitted": N_("The report is submitted. The buyer has been told."),
         "report_returned": N_("The report is returned to the provider with your comments."),
         "report_accepted": N_("The report is accepted."),

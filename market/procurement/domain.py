@@ -67,6 +67,7 @@ DOMAIN = Domain(
         "signed": N_("You have signed the contract for your organisation."),
         "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),
         "bid_withdrawn": N_("Your bid is withdrawn. You may submit it again until the deadline."),
+        "bid_confirmed": N_("Your bid stands for the call as changed, and it will be evaluated."),
     },
     jobs=[_remind],
 )

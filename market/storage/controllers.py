@@ -21,6 +21,7 @@ from market.core.web import (
     Db,
     MaybeUser,
     User,
+    done,
     redirect,
     same_origin_referer,
 )
@@ -50,7 +51,7 @@ class FilePages(Controller):
     async def upload(self, request: Request, conn: Db, state: State, identity: User) -> Response:
         async def action(form: dict[str, Any]) -> Response:
             await _upload(request, conn, state, identity)
-            return redirect("/dashboard#files")
+            return done("/dashboard#files", "file_uploaded")
 
         async def context() -> dict[str, Any]:
             title = gettext(Invalid.title)

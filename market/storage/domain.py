@@ -1,4 +1,5 @@
 from market.core.domain import Domain
+from market.core.i18n import N_
 from market.core.settings import Settings
 from market.storage.controllers import FileApi, FilePages
 from market.storage.services import storage_from_settings
@@ -11,4 +12,5 @@ def _check(settings: Settings) -> list[str]:
 
 
 DOMAIN = Domain("storage", routes=[FilePages, FileApi], check_settings=_check,
-                state=lambda settings: {"storage": storage_from_settings(settings)})
+                state=lambda settings: {"storage": storage_from_settings(settings)},
+                done_messages={"file_uploaded": N_("The file is uploaded. It is listed under Documents.")})

@@ -188,6 +188,8 @@ def _done_codes_of(path: Path) -> dict[str, str]:
                 found[code.value] = where
             elif isinstance(code, ast.Subscript) and getattr(code.value, "id", None) in mappings:
                 found.update((value, where) for value in mappings[code.value.id])
+            elif isinstance(code, ast.IfExp) and all(isinstance(b, ast.Constant) for b in (code.body, code.orelse)):
+                found.update((branch.value, where) for branch in (code.body, code.orelse))
             else:
                 owner = next((f for f in reversed(around) if isinstance(code, ast.Name)
                               and code.id in [a.arg for a in f.args.args]), None)

@@ -31,7 +31,7 @@ from market.evaluation import services as engine
 from market.evaluation.models import AddMember, Candidate, Criterion
 from market.storage import images
 from market.storage.services import storage_from_settings
-from tests.conftest import act_as, post_form
+from tests.conftest import act_as, landed, post_form
 from tests.factories import PNG, do, photo_with_gps, travel, who
 
 MIDTERM, FINAL = 2, 5  # the standard contract's report milestones
@@ -316,6 +316,16 @@ async def test_the_buyer_reads_the_evidence_through_the_report_and_a_stranger_ca
     evidence = r.json()["draft"]["evidence"][0]
     assert evidence["kind"] == "sign_in_sheet"
     file_id = evidence["file_id"]
+    # A photo sent by mistake is taken out again on the report's page, which says so.
+    r = await client.post(f"/api/contracts/{signed}/reports/{MIDTERM}/evidence",
+                          files={"file": ("错的.png", PNG, "image/png")}, data={"kind": "photo"},
+                          headers={"x-csrftoken": client.cookies.get("market_csrf")})
+    wrong = r.json()["draft"]["evidence"][1]["file_id"]
+    removed = await post_form(client, f"/contracts/{signed}/reports/{MIDTERM}/evidence/{wrong}/remove")
+    assert landed(removed, "evidence_removed") == f"/contracts/{signed}/reports/{MIDTERM}"
+    assert "该文件已从报告的佐证材料中移除" in (await client.get(removed.headers["location"])).text
+    assert [e["file_id"] for e in (await client.get(f"/api/contracts/{signed}/reports/{MIDTERM}")).json()["draft"]
+            ["evidence"]] == [file_id]
     r = await client.put(f"/api/contracts/{signed}/reports/{MIDTERM}", json={
         "activities": "上半年开展上门助浴120人次。", "narrative": "服务按计划推进，老人满意。",
         "targets": [{"position": 1, "achieved": 120}], "spending": [{"position": 1, "spent_fen": 30_000_00}]},

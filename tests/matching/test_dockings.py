@@ -309,15 +309,23 @@ async def test_the_pages_run_accept_and_refuse(client, pool, settings, world, fu
     ok = await post_form(client, f"/docking/runs/{run_id}/projects/{funded['a']}/accept",
                          {"amount_yuan": "180000", "service_start": "2027-01-01", "service_end": "2027-12-31",
                           "service_place": "湖滨街道"})
-    assert ok.status_code == 303 and ok.headers["location"].startswith("/calls/")
+    call_page = landed(ok, "run_docking_published")
+    assert call_page.startswith("/calls/")
     call = await client.get(ok.headers["location"])
     assert "滚动对接" in call.text and "¥180,000.00" in call.text
+    assert "对接已发布为授予该承接方的采购项目" in call.text and "已收到建议出资金额的通知" in call.text
     await client.get("/lang/en?next=/docking")
     english = await client.get("/docking")
     assert "Rolling docking" in english.text and "docked with Test provider" in english.text
-    pin = await post_form(client, "/docking/rules", {"project_id": funded["b"], "provider_id": world.orgs["provider"],
+    ban = await post_form(client, "/docking/rules", {"project_id": funded["b"], "provider_id": world.orgs["provider"],
                                                      "rule": "ban"})
-    assert pin.status_code == 303
+    assert landed(ban, "docking_banned") == "/docking"
+    banned = await client.get(ban.headers["location"])
+    assert "no docking run will suggest this provider for the project" in banned.text and "banned" in banned.text
+    cleared = await post_form(client, "/docking/rules", {"project_id": funded["b"],
+                                                         "provider_id": world.orgs["provider"], "rule": "clear"})
+    assert landed(cleared, "docking_rule_cleared") == "/docking"
+    assert "docking runs choose freely" in (await client.get(cleared.headers["location"])).text
     refused = await post_form(client, "/docking/rules", {"project_id": funded["b"], "provider_id": "x",
                                                          "rule": "pin"})
     assert refused.status_code == 400
@@ -363,8 +371,9 @@ async def test_the_fair_report_leads_the_buyer_to_the_docking_and_the_funder_to_
     done = await post_form(client, f"/fairs/{fair_id}/dockings/{funded['b']}",
                            {"amount_yuan": "130000", "service_start": "2027-01-01", "service_end": "2027-12-31",
                             "service_place": "湖滨街道"})
-    assert done.status_code == 303
+    assert landed(done, "docking_published").startswith("/calls/")
     call = await client.get(done.headers["location"])
+    assert "对接已发布为授予该承接方的采购项目，成交结果现已进入公示期。" in call.text
     assert "公益对对碰" in call.text and "对接于" in call.text and "公示至" in call.text
     report = await client.get(f"/fairs/{fair_id}/report")
     assert "¥130,000.00 · 中标公示中" in report.text

@@ -26,7 +26,7 @@ from market.matching.fairs.models import (
     RaiseInput,
 )
 from market.matching.scoring.weights import Weights, configured
-from tests.conftest import act_as, post_form
+from tests.conftest import act_as, landed, post_form
 from tests.factories import do, fair_input, live_fair, second_funder, travel, who
 
 W = Weights()
@@ -394,8 +394,14 @@ async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, s
     assert first["total"] == 4 and rest["next_cursor"] is None
 
     await act_as(client, pool, settings, world["funder_admin"].user_id)
-    await post_form(client, f"/fairs/{fair_id}/interest/{project}", {"interested": "1"})
+    marked = await post_form(client, f"/fairs/{fair_id}/interest/{project}", {"interested": "1"})
+    assert landed(marked, "fair_interest_marked") == f"/fairs/{fair_id}"
+    assert "已标记该项目" in (await client.get(marked.headers["location"])).text
     assert (await client.get(f"/api/fairs/{fair_id}")).json()["marked"] == [project]
+    unmarked = await post_form(client, f"/fairs/{fair_id}/interest/{project}", {"interested": "0"})
+    assert landed(unmarked, "fair_interest_cleared") == f"/fairs/{fair_id}"
+    assert (await client.get(f"/api/fairs/{fair_id}")).json()["marked"] == []
+    await post_form(client, f"/fairs/{fair_id}/interest/{project}", {"interested": "1"})
     paddle = (await client.get(f"/api/fairs/{fair_id}/paddle")).json()
     assert paddle["on_stage_project"] == project and paddle["raises"] == []
     assert [p for p, _ in paddle["project_choices"]] == [project]
@@ -423,3 +429,21 @@ async def test_a_refused_step_shows_the_fair_again_with_why(client, pool, settin
     bad_stage = await post_form(client, f"/fairs/{fair_id}/actions/stage", {"on_stage": "9"})
     assert bad_stage.status_code == 400 and 'id="errors"' in bad_stage.text
     assert await pool.fetchval("select on_stage from fairs where id = $1", fair_id) == 1
+    staged = await post_form(client, f"/fairs/{fair_id}/actions/stage", {"on_stage": "1"})
+    assert landed(staged, "fair_staged") == f"/fairs/{fair_id}"
+    assert "该项目已上台" in (await client.get(staged.headers["location"])).text
+
+
+async def test_the_organiser_opens_registration_and_starts_the_fair_from_its_page(client, pool, settings, world,
+                                                                                    project):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    fair_id = await do(pool, fairs.create, bureau, fair_input())
+    await do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=100_000_00), W)
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    opened = await post_form(client, f"/fairs/{fair_id}/actions/open")
+    assert landed(opened, "fair_opened") == f"/fairs/{fair_id}"
+    assert "报名已开放" in (await client.get(opened.headers["location"])).text
+    live = await post_form(client, f"/fairs/{fair_id}/actions/go_live")
+    assert landed(live, "fair_live") == f"/fairs/{fair_id}"
+    assert "推介会已开始" in (await client.get(live.headers["location"])).text
+    assert await pool.fetchrow("select status, on_stage from fairs where id = $1", fair_id) == ("live", 1)

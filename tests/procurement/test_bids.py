@@ -8,7 +8,7 @@ from market.procurement.bids.models import BudgetLine
 from market.procurement.bids.services import Ineligible
 from market.procurement.bids.workflow import BIDS
 from market.procurement.calls import services as calls
-from tests.conftest import act_as, api_headers, post_form
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import SECRET, bid_input, call_input, pass_deadline, who
 
 
@@ -156,7 +156,7 @@ async def test_nothing_moves_after_the_deadline(pool, settings, world, open_call
     assert await pool.fetchval("select amount_fen from bids") == 123_456_78
 
 
-async def test_a_changed_call_asks_bidders_to_reconfirm(pool, settings, world, project, open_call):
+async def test_a_changed_call_asks_bidders_to_reconfirm(client, pool, settings, world, project, open_call):
     provider = await who(pool, settings, world, "provider_admin")
     bureau = await who(pool, settings, world, "buyer_admin")
     await _submit(pool, provider, open_call)
@@ -164,8 +164,11 @@ async def test_a_changed_call_asks_bidders_to_reconfirm(pool, settings, world, p
         async with conn.transaction():
             await calls.update_call(conn, bureau, open_call, call_input(project, budget_ceiling_fen=140_000_00))
         assert (await bids.my_bid(conn, provider, open_call)).needs_reconfirmation
-        async with conn.transaction():
-            await bids.confirm(conn, provider, open_call)
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    confirmed = await post_form(client, f"/calls/{open_call}/bid/confirm")
+    assert landed(confirmed, "bid_confirmed") == f"/calls/{open_call}"
+    assert "该投标将参加评审" in (await client.get(confirmed.headers["location"])).text
+    async with pool.acquire() as conn:
         assert not (await bids.my_bid(conn, provider, open_call)).needs_reconfirmation
 
 

@@ -32,7 +32,7 @@ from market.core.settings import Settings
 from market.storage import services
 from market.storage.backends import LocalStorage, S3Storage
 from market.storage.interfaces import FileStorage
-from tests.conftest import act_as, api_headers, post_form
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import PNG
 from tests.s3 import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, MotoS3
 from tests.world import Persona
@@ -320,7 +320,8 @@ async def test_an_upload_is_recorded_and_audited(client, pool, world, backend):
     await login(client, pool, backend, world["provider_admin"])
     r = await post_form(client, "/files", {"visibility": "private"},
                         files={"file": ("plan.pdf", PDF, "application/pdf")})
-    assert r.status_code == 303 and r.headers["location"] == "/dashboard#files"
+    assert landed(r, "file_uploaded") == "/dashboard" and r.headers["location"].endswith("#files")
+    assert "The file is uploaded." in (await client.get(r.headers["location"])).text
     [row] = await file_rows(pool)
     assert row["filename"] == "plan.pdf" and row["content_type"] == "application/pdf"
     assert row["organisation_id"] == world.orgs["provider"]

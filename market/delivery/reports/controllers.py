@@ -18,7 +18,7 @@ from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Config, Db, User, done, page, redirect, require_confirmation
+from market.core.web import Config, Db, User, done, page, require_confirmation
 from market.delivery.reports import forms
 from market.delivery.reports import services as reports
 from market.delivery.reports.models import ReportInput, ReportView, ReturnInput
@@ -90,7 +90,7 @@ class ReportPages(Controller):
                               position: FromPath[int], file_id: FromPath[uuid.UUID]) -> Response:
         async def action(_: dict[str, Any]) -> Response:
             await reports.remove_evidence(conn, identity, contract_id, position, file_id)
-            return redirect(_here(contract_id, position) + "#evidence")
+            return done(_here(contract_id, position) + "#evidence", "evidence_removed")
 
         return await _form(request, conn, identity, contract_id, position, action)
 

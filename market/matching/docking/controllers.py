@@ -17,13 +17,15 @@ from market.core.forms import Context, form_step
 from market.core.i18n import N_
 from market.core.money import parse_yuan
 from market.core.validation import parse
-from market.core.web import Config, Db, User, page, redirect
+from market.core.web import Config, Db, User, done, page, redirect
 from market.matching.docking import views as docking_views
 from market.matching.docking import rolling
 from market.matching.fairs import services as fairs
 from market.matching.docking.dockings import Docking, DockingInput
 from market.matching.docking.rolling import Rolling, RuleInput
 from market.matching.scoring.weights import configured as configured_weights
+
+RULE_DONE = {"pin": "docking_pinned", "ban": "docking_banned", "clear": "docking_rule_cleared"}
 
 OWNERS_OPT = {"access": member(N_("buyers and funders"), "buyer", "funder")}
 BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
@@ -77,8 +79,9 @@ class DockingPages(Controller):
     @post("/docking/rules", opt=OWNERS_OPT)
     async def rule(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
         async def set_rule(form: dict[str, Any]) -> Response:
-            await rolling.set_rule(conn, identity, parse(form, RuleInput), configured_weights(settings))
-            return redirect("/docking#rules")
+            rule = parse(form, RuleInput)
+            await rolling.set_rule(conn, identity, rule, configured_weights(settings))
+            return done("/docking#rules", RULE_DONE[rule.rule])
         return await form_step(request, conn, "matching/docking.html", set_rule,
                                context=_docking_context(conn, identity))
 
@@ -93,7 +96,7 @@ class DockingPages(Controller):
         async def accept(form: dict[str, Any]) -> Response:
             call_id = await rolling.accept(conn, identity, run_id, project_id, terms_from_form(form),
                                            configured_weights(settings), settings.timezone)
-            return redirect(f"/calls/{call_id}#award")
+            return done(f"/calls/{call_id}#award", "run_docking_published")
 
         async def context() -> Mapping[str, Any]:
             return _terms_context(await docking_views.run_terms_form(conn, identity, run_id, project_id),
@@ -120,7 +123,7 @@ class DockingPages(Controller):
         async def accept(form: dict[str, Any]) -> Response:
             call_id = await fairs.accept_docking(conn, identity, fair_id, project_id, terms_from_form(form),
                                                  configured_weights(settings), settings.timezone)
-            return redirect(f"/calls/{call_id}#award")
+            return done(f"/calls/{call_id}#award", "docking_published")
 
         async def context() -> Mapping[str, Any]:
             return _terms_context(await docking_views.fair_terms_form(conn, fair_id, project_id), request.url.path)

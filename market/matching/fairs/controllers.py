@@ -55,6 +55,7 @@ FUNDERS_OPT = {"access": member(N_("funders"), "funder")}
 KEEP_ALIVE_SECONDS = 15
 TARGET_YUAN = {"target_yuan": "target_fen"}
 AMOUNT_YUAN = {"amount_yuan": "amount_fen"}
+MOVE_DONE = {"open": "fair_opened", "go_live": "fair_live", "stage": "fair_staged", "close": "fair_closed"}
 
 
 def fair_from_form(raw: dict[str, Any], tz: str) -> FairInput:
@@ -129,7 +130,7 @@ class FairPages(Controller):
                 require_confirmation(form, action)
             stage = int(form["on_stage"]) if str(form.get("on_stage", "")).isdigit() else None
             await fairs.move(conn, identity, fair_id, action, stage)
-            return done(f"/fairs/{fair_id}", "fair_closed") if action == "close" else redirect(f"/fairs/{fair_id}")
+            return done(f"/fairs/{fair_id}", MOVE_DONE[action])
         return await form_step(request, conn, "matching/fair.html", move,
                                context=_fair_context(conn, identity, fair_id, settings))
 
@@ -146,8 +147,9 @@ class FairPages(Controller):
     async def interest(self, request: Request, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],
                        project_id: FromPath[int]) -> Response:
         async def mark(form: dict[str, Any]) -> Response:
-            await fairs.mark_interest(conn, identity, fair_id, project_id, form.get("interested") != "0")
-            return redirect(f"/fairs/{fair_id}#order")
+            interested = form.get("interested") != "0"
+            await fairs.mark_interest(conn, identity, fair_id, project_id, interested)
+            return done(f"/fairs/{fair_id}#order", "fair_interest_marked" if interested else "fair_interest_cleared")
         return await form_step(request, conn, "matching/fair.html", mark,
                                context=_fair_context(conn, identity, fair_id, settings))
 

@@ -20,7 +20,6 @@ from market.core.web import (
     done,
     form_data,
     page,
-    redirect,
     require_confirmation,
 )
 from market.procurement.bids import services as bids
@@ -72,9 +71,7 @@ class BidPages(Controller):
             if action == "withdraw":
                 require_confirmation(form, action)
             await steps[action](conn, identity, call_id)
-            if action == "withdraw":
-                return done(f"/calls/{call_id}#bid", "bid_withdrawn")
-            return redirect(f"/calls/{call_id}#bid")
+            return done(f"/calls/{call_id}#bid", "bid_withdrawn" if action == "withdraw" else "bid_confirmed")
         # Refused, the form shows the bid as it stands.
         form = {**(await bid_form(conn, identity, call_id)).form, **await form_data(request)}
         return await self._step(request, conn, identity, call_id, take, form)
