@@ -222,11 +222,11 @@ def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tupl
     return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))
 
 
-def done(location: str, code: str) -> Response[Any]:
+def done(location: str, code: str, background: BackgroundTask | None = None) -> Response[Any]:
     """Redirect after a step that worked, so that the page it lands on says so (a domain's
     `done_messages`)."""
     path, hash_, anchor = location.partition("#")
-    return redirect(f"{path}{'&' if '?' in path else '?'}done={code}{hash_}{anchor}")
+    return redirect(f"{path}{'&' if '?' in path else '?'}done={code}{hash_}{anchor}", background=background)
 
 
 def require_confirmation(form: dict[str, Any], step: str) -> None:

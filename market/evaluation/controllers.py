@@ -14,7 +14,7 @@ from market.core.errors import NotFound
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Config, Db, User, done, page, redirect, require_confirmation
+from market.core.web import Config, Db, User, done, page, require_confirmation
 from market.evaluation import services as engine
 from market.evaluation.models import AddMember, AgencyInput, AssignInput, Declaration, NoteInput, ScoreInput
 from market.evaluation.views import PanelView, panel_view
@@ -25,7 +25,8 @@ BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 
 # The panel steps whose landing says they worked (the others show what was given where it was given).
 PANEL_DONE = {"members": "panel_member_added", "agency": "panel_agency_assigned", "assign": "panel_experts_seated",
-              "declarations": "declared", "start": "panel_scoring_started", "submit": "panel_submitted"}
+              "declarations": "declared", "start": "panel_scoring_started", "submit": "panel_submitted",
+              "scores": "score_saved", "consensus": "consensus_saved", "notes": "note_saved"}
 
 
 class PanelPages(Controller):
@@ -60,17 +61,24 @@ class PanelPages(Controller):
             if struct is ScoreInput and form.get("score", "na") == "na":
                 form["score"] = None  # chosen, or left empty: not applicable
             form.pop("photos", None)  # read from the upload itself below
-            saved = await act(conn, identity, panel_id, parse(form, struct))
+            data = parse(form, struct)
+            saved = await act(conn, identity, panel_id, data)
             if step == "notes":
                 await _photos(request, conn, identity, saved)
-            if step in PANEL_DONE:
-                return done(f"/panels/{panel_id}", PANEL_DONE[step])
-            # A score, a consensus score or a note: the page shows it where it was given.
-            return redirect(f"/panels/{panel_id}" + ("#notes" if step == "notes" else ""))
+            return done(f"/panels/{panel_id}{_landing(step, data)}", PANEL_DONE[step])
 
         async def context() -> dict[str, Any]:
             return _shown(await panel_view(conn, identity, panel_id, request.app.state.settings))
         return await form_step(request, conn, "evaluation/panel.html", action, context=context)
+
+
+def _landing(step: str, data: Any) -> str:
+    """Where the panel's page lands after a step: a score or a consensus at its own criterion (an
+    evaluator goes down the page criterion by criterion, and the top of the page is far above), a
+    note among the notes."""
+    if step in ("scores", "consensus"):
+        return f"#{step}-{data.candidate_id}-{data.position}"
+    return "#notes" if step == "notes" else ""
 
 
 async def _photos(request: Request, conn: Db, identity: User, note_id: int) -> None:

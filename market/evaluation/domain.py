@@ -12,6 +12,9 @@ DOMAIN = Domain(
         "panel_experts_seated": N_("The experts are seated, the least loaded first."),
         "declared": N_("Your declaration is recorded. You may change it until you score this candidate."),
         "panel_scoring_started": N_("Scoring is open: the members can now give their scores."),
+        "score_saved": N_("Your score is saved. You may change it until you submit your scores."),
+        "consensus_saved": N_("The consensus score is recorded."),
+        "note_saved": N_("Your note is kept with the panel's records."),
     },
     notification_kinds={
         "panel_agency_assigned": N_("An evaluation of “%(title)s” was handed to your organisation: assign your "

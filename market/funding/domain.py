@@ -48,6 +48,8 @@ DOMAIN = Domain(
         "transfer_recorded": N_("The transfer is recorded. The receiving organisation's finance staff will confirm "
                                 "it when the money arrives."),
         "pledge_cancelled": N_("The pledge is cancelled."),
+        "pledge_refunded": N_("The pledge is refunded: its money goes back to the funder."),
+        "payment_checked": N_("The payment service was asked again: the payment below is as it answered."),
         "payment_confirmed": N_("The payment is confirmed: the money is in."),
         "payment_rejected": N_("The payment is rejected with your reason; the pledge still waits for its money."),
         "fund_round_closed": N_("The matching round is closed: each project's match is paid from the fund."),

@@ -33,7 +33,8 @@ DOMAIN = Domain(
     "matching", routes=[FairPages, FairApi, DockingPages, DockingApi, MatchingPages, MatchingApi],
     template_globals={"FAIR_STATUS_NAMES": FAIR_STATUS_NAMES},
     notification_kinds={"funding_suggested": N_("A docking suggests your organisation give %(amount)s to “%(title)s”.")},
-    done_messages={"fair_created": N_("The fair is set up. Add the projects to present, in their running order."),
+    done_messages={"docking_run": N_("The docking has run: its suggestions are below."),
+                   "fair_created": N_("The fair is set up. Add the projects to present, in their running order."),
                    "fair_opened": N_("Registration is open: funders can now sign up and mark the projects they "
                                      "are interested in."),
                    "fair_live": N_("The fair is live: the first project is on stage and funders can raise paddles."),

@@ -63,6 +63,12 @@ DOMAIN = Domain(
         "objection_upheld": N_("The objection is upheld and your answer is public; the evaluation is open again."),
         "objection_rejected": N_("The objection is rejected and your answer is public."),
         "batch_decided": N_("The decision is published for its notice period, and the proposers have been told."),
+        "panel_formed": N_("The evaluation panel is formed: add its members or hand it to an evaluation agency, then "
+                           "start scoring."),
+        "batch_opened": N_("The proposals received so far form a new batch, with its own panel. Decide it before "
+                           "cutting off the next."),
+        "contract_generated": N_("The contract is drawn up from the award. Check it and sign it; the provider signs "
+                                 "it too."),
         "awarded": N_("The call is awarded. The award is now under public notice."),
         "signed": N_("You have signed the contract for your organisation."),
         "bid_submitted": N_("Your bid is in. You may change or withdraw it until the deadline."),

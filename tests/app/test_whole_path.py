@@ -90,8 +90,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
     # 5. the panel scores
     await as_("buyer_admin")
     assert SECRET in await seen(call_url + "/bids")
-    r = await post(call_url + "/panel")
-    panel_url = r.headers["location"]
+    panel_url = landed(await post(call_url + "/panel"), "panel_formed")
     await post(panel_url + "/members", {"email": world["evaluator"].email, "role": "chair"})
     await post(panel_url + "/members", {"email": world["buyer_staff"].email, "role": "member"})
     await post(panel_url + "/start")
@@ -106,7 +105,9 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
     await as_("evaluator")
     for label, candidate in candidates.items():
         for position, score in zip((1, 2), scores[label]):
-            await post(panel_url + "/consensus", {"candidate_id": candidate, "position": position, "score": score})
+            r = await post(panel_url + "/consensus", {"candidate_id": candidate, "position": position, "score": score})
+            assert landed(r, "consensus_saved") == panel_url
+            assert r.headers["location"].endswith(f"#consensus-{candidate}-{position}")
     await as_("other_provider_admin")
     assert (await client.get(panel_url)).status_code == 404
 
@@ -127,8 +128,7 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
     # 7. the notice ends; the contract is prepared and signed by both
     await pool.execute("update calls set notice_ends_at = now() - interval '1 second' where id = $1", call_id)
     await as_("buyer_admin")
-    r = await post(call_url + "/contract")
-    contract_url = r.headers["location"]
+    contract_url = landed(await post(call_url + "/contract"), "contract_generated")
     await as_(None)
     assert (await client.get(contract_url)).status_code == 404  # not public until signed
     for name in ("provider_admin", "buyer_admin"):

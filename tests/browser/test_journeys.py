@@ -184,6 +184,12 @@ async def evaluate(j: Journey, bureau: Page, call_id: int, bids_text: str) -> No
         await each_form(evaluator, f"{panel}/declarations", {}, ('input[name="conflicted"][value="no"]',),
                         answered_forms_go=True)
         await each_form(evaluator, f"{panel}/scores", {"score": "82", "note": "方案具体可行"})
+        # Each score lands at its own criterion (the last far down the page), the sentence that it was
+        # saved in view above it: an evaluator goes on down the page without scrolling back.
+        last = evaluator.locator(f'main form[action="{panel}/scores"]').last
+        assert evaluator.url.endswith("#" + await last.get_attribute("id"))
+        await expect(last).to_be_in_viewport()
+        await expect(evaluator.locator(".alert.done")).to_be_in_viewport()
         await j.seen(evaluator, "evaluator-scored" if email.startswith("evaluator") else None)
     chair = evaluator
     await each_form(chair, f"{panel}/consensus", {"score": "80", "note": "小组合议"})

@@ -92,7 +92,9 @@ async def test_the_receiver_refunds_with_a_reason(client, pool, settings, world,
     await _as(client, pool, world, "buyer_admin")
     assert (await post_form(client, f"/pledges/{pledge}/refund", {"reason": ""})).status_code == 400
     assert await pledge_status(pool, pledge) == "allocated"
-    assert (await post_form(client, f"/pledges/{pledge}/refund", {"reason": "项目取消，退回认捐"})).status_code == 303
+    refunded = await post_form(client, f"/pledges/{pledge}/refund", {"reason": "项目取消，退回认捐"})
+    assert landed(refunded, "pledge_refunded") == f"/pledges/{pledge}"
+    assert "认捐已退款" in (await client.get(refunded.headers["location"])).text
     assert await pledge_status(pool, pledge) == "refunded"
     async with pool.acquire() as conn:
         assert await ledger.balance(conn, ledger.funder(world.orgs["funder"])) == 0

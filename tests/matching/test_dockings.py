@@ -296,9 +296,11 @@ async def test_the_pages_run_accept_and_refuse(client, pool, settings, world, fu
     page = await client.get("/docking")
     assert page.status_code == 200 and "滚动对接" in page.text and "2 个项目" in page.text
     response = await post_form(client, "/docking/runs")
-    assert response.status_code == 303
-    run_id = int(response.headers["location"].rsplit("=", 1)[1])
+    assert landed(response, "docking_run") == "/docking" and response.headers["location"].endswith("#run")
+    run_id = await pool.fetchval("select max(id) from docking_runs")
+    assert f"run={run_id}&" in response.headers["location"]
     page = await client.get(response.headers["location"])
+    assert "对接测算已完成" in page.text and 'id="run"' in page.text
     assert "测试provider" in page.text and f"/docking/runs/{run_id}/projects/{funded['a']}/accept" in page.text
     form = await client.get(f"/docking/runs/{run_id}/projects/{funded['a']}/accept")
     assert form.status_code == 200 and 'value="200000.00"' in form.text  # capped at the money the project has
@@ -433,3 +435,7 @@ async def test_a_refused_run_pledge_shows_the_docking_page_again(client, pool, s
     refused = await post_form(client, f"/docking/runs/{run_id}/projects/{funded['b']}/pledge")  # nothing suggested
     assert refused.status_code == 409 and 'id="errors"' in refused.text and "滚动对接" in refused.text
     assert await pool.fetchval("select count(*) from pledges") == 0
+    pledged = await post_form(client, f"/docking/runs/{run_id}/projects/{funded['a']}/pledge")
+    pledge_id = await pool.fetchval("select id from pledges where project_id = $1", funded["a"])
+    assert landed(pledged, "pledge_made") == f"/pledges/{pledge_id}"
+    assert "您的认捐已登记" in (await client.get(pledged.headers["location"])).text

@@ -87,7 +87,8 @@ async def test_proposals_stay_sealed_until_a_batch_is_cut_off(client, pool, worl
     assert (await client.get(f"/api/calls/{venture}/bids")).json() == []
 
     response = await post_form(client, f"/calls/{venture}/batches")
-    assert response.status_code == 303 and response.headers["location"] == f"/calls/{venture}/batches/1"
+    assert landed(response, "batch_opened") == f"/calls/{venture}/batches/1"
+    assert "目前收到的申报已组成新的一批" in (await client.get(response.headers["location"])).text
     assert {b.amount_fen for b in await do(pool, bids.readable_bids, bureau, venture)} == {100_000_00, 80_000_00}
     assert SECRET in (await client.get(f"/calls/{venture}/batches/1")).text
     # A proposal made after the cut-off waits, sealed, for the next batch.
@@ -248,7 +249,7 @@ async def test_each_funded_proposal_gets_its_contract_after_the_notice(client, p
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     for award_id in award_ids:
         response = await post_form(client, f"/awards/{award_id}/contract")
-        assert response.status_code == 303
+        assert landed(response, "contract_generated").startswith("/contracts/")
     rows = await pool.fetch("select k.provider_id, k.amount_fen from contracts k where k.call_id = $1 order by k.id",
                             venture)
     assert sorted(r["amount_fen"] for r in rows) == [80_000_00, 100_000_00]

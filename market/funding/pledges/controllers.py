@@ -131,7 +131,7 @@ class PledgePages(Controller):
 
         async def action(_: dict[str, Any]) -> Response:
             await online.check_payment(state.pool, state.payments, identity, payment_id)
-            return redirect(f"/pledges/{pledge_id}")
+            return done(f"/pledges/{pledge_id}", "payment_checked")
 
         return await _pledge_form(request, conn, identity, pledge_id, action)
 
@@ -150,8 +150,8 @@ class PledgePages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             await pledges.refund(conn, identity, pledge_id, str(form.get("reason", "")))
             # Money paid online goes back online, once this request's transaction has committed.
-            return redirect(f"/pledges/{pledge_id}", background=BackgroundTask(online.send_refunds, state.pool,
-                                                                               state.payments))
+            return done(f"/pledges/{pledge_id}", "pledge_refunded",
+                        background=BackgroundTask(online.send_refunds, state.pool, state.payments))
 
         return await _pledge_form(request, conn, identity, pledge_id, action)
 

@@ -17,7 +17,7 @@ from market.core.forms import Context, form_step
 from market.core.i18n import N_
 from market.core.money import parse_yuan
 from market.core.validation import parse
-from market.core.web import Config, Db, User, done, page, redirect
+from market.core.web import Config, Db, User, done, page
 from market.matching.docking import views as docking_views
 from market.matching.docking import rolling
 from market.matching.fairs import services as fairs
@@ -73,7 +73,7 @@ class DockingPages(Controller):
     @post("/docking/runs", opt=OWNERS_OPT)
     async def run(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
         async def run(_: dict[str, Any]) -> Response:
-            return redirect(f"/docking?run={await rolling.run(conn, identity, configured_weights(settings))}")
+            return done(f"/docking?run={await rolling.run(conn, identity, configured_weights(settings))}#run", "docking_run")
         return await form_step(request, conn, "matching/docking.html", run, context=_docking_context(conn, identity))
 
     @post("/docking/rules", opt=OWNERS_OPT)
@@ -108,7 +108,7 @@ class DockingPages(Controller):
     async def pledge(self, request: Request, conn: Db, identity: User, run_id: FromPath[int],
                      project_id: FromPath[int]) -> Response:
         async def pledge(_: dict[str, Any]) -> Response:
-            return redirect(f"/pledges/{await rolling.pledge(conn, identity, run_id, project_id)}")
+            return done(f"/pledges/{await rolling.pledge(conn, identity, run_id, project_id)}", "pledge_made")
         return await form_step(request, conn, "matching/docking.html", pledge,
                                context=_docking_context(conn, identity, run_id))
 

@@ -24,7 +24,6 @@ from market.core.web import (
     form_data,
     keyset_pager,
     page,
-    redirect,
     require_confirmation,
 )
 from market.places import services as place_tree
@@ -170,7 +169,7 @@ class CallPages(Controller):
     async def form_panel(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         """Procurement forms the panel for its call, on the evaluation engine."""
         async def action(form: dict[str, Any]) -> Response:
-            return redirect(f"/panels/{await panels.form_panel(conn, identity, call_id)}")
+            return done(f"/panels/{await panels.form_panel(conn, identity, call_id)}", "panel_formed")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT)
@@ -198,7 +197,7 @@ class CallPages(Controller):
     @post("/calls/{call_id:int}/batches", opt=BUYERS_OPT)
     async def cut_off(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
-            return redirect(f"/calls/{call_id}/batches/{await batches.cut_off(conn, identity, call_id)}")
+            return done(f"/calls/{call_id}/batches/{await batches.cut_off(conn, identity, call_id)}", "batch_opened")
         return await call_step(request, conn, identity, call_id, action)
 
     @post("/calls/{call_id:int}/cancel", opt=BUYERS_OPT)

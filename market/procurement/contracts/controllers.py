@@ -18,7 +18,6 @@ from market.core.web import (
     MaybeUser,
     User,
     done,
-    redirect,
     require_confirmation,
 )
 from market.procurement.contracts import pdf
@@ -50,11 +49,11 @@ class ContractPages(Controller):
 
     @post("/calls/{call_id:int}/contract", opt=BUYERS_OPT)
     async def generate(self, conn: Db, identity: User, call_id: FromPath[int]) -> Response:
-        return redirect(f"/contracts/{await contracts.generate(conn, identity, call_id)}")
+        return done(f"/contracts/{await contracts.generate(conn, identity, call_id)}", "contract_generated")
 
     @post("/awards/{award_id:int}/contract", opt=BUYERS_OPT)
     async def generate_for_award(self, conn: Db, identity: User, award_id: FromPath[int]) -> Response:
-        return redirect(f"/contracts/{await contracts.generate_for_award(conn, identity, award_id)}")
+        return done(f"/contracts/{await contracts.generate_for_award(conn, identity, award_id)}", "contract_generated")
 
     @post("/contracts/{contract_id:int}/sign", opt=SIGNED_IN_OPT)
     async def sign(self, request: Request, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
