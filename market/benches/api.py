@@ -111,8 +111,9 @@ async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     out += [("json list", "/api/jurisdictions"), ("list", f"/needs?place={ids['district']}"),
             ("json list", f"/api/needs?place={ids['district']}"),
             ("search", f"/needs?q={_quote(word)}"), ("search", f"/api/needs?q={_quote(word)}")]
-    # A phrase of several grams, a word found by the catalogue item's English name, one character.
-    out += [("search", f"/api/needs?q={_quote(q)}") for q in ("居家养老", "elderly", "孤")]
+    # A phrase of several grams, a word found by the catalogue item's English name, one character, one
+    # letter and one sign (anyone may send those: they read every need before migration 0057).
+    out += [("search", f"/api/needs?q={_quote(q)}") for q in ("居家养老", "elderly", "孤", "q", "%")]
     for kind, key in (("needs", "need"), ("projects", "project"), ("calls", "call"), ("organisations", "org")):
         out += [("detail", f"/{kind}/{ids[key]}"), ("json detail", f"/api/{kind}/{ids[key]}")]
     return out

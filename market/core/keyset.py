@@ -36,7 +36,7 @@ EXACT_UP_TO = 10_000
 SEARCH_EXACT_UP_TO = 1_000
 # A search's estimate looks at each of its first few words' first few grams (one plan, one part each).
 _ESTIMATED_WORDS, _ESTIMATED_GRAMS = 4, 6
-_WORD_PARTS = re.compile(r"[㐀-鿿豈-﫿]+|[a-z0-9]+")
+_WORD_PARTS = re.compile(r"[㐀-鿿豈-﫿]+|[a-z0-9]+|[^\s㐀-鿿豈-﫿a-z0-9]")
 _BAD_CURSOR = N_("This link to a page of the list is not valid: start from the first page.")
 
 
@@ -66,7 +66,8 @@ class Filters:
         """Rows whose `text` (an SQL expression indexed as `market_grams(text)`, migration 0040) holds
         every word of the query, a phrase inside a longer text too. `fetch` adds the conditions, in the
         form that reads fewest rows for how many rows hold the words (`searching`)."""
-        self.searched = (text, query)
+        # Spaces between words as SQL's pattern for them reads them (`market_query_grams`).
+        self.searched = (text, " ".join(query.split()))
 
     def searching(self, *, walk: bool = False, grams_only: bool = False) -> Filters:
         """These filters with the search's conditions. Found: the grams index gives the rows with all
@@ -224,11 +225,12 @@ async def _planned_rows(conn: asyncpg.Connection, from_where: str, args: Sequenc
 
 
 def query_grams(word: str) -> list[str]:
-    """The grams `market_query_grams` (migrations 0040, 0055) makes of one word: pairs of Chinese
-    characters (one character: itself), triples of an English word or number (a shorter one: pairs)."""
+    """The grams `market_query_grams` (migrations 0040, 0055, 0057) makes of one word: pairs of Chinese
+    characters, triples of an English word or number (of two: their pair), and one character alone
+    (a letter, a digit, a sign such as `%`) itself."""
     grams: list[str] = []
     for part in _WORD_PARTS.findall(word.lower()):
-        n = 3 if re.match(r"[a-z0-9]{3}", part) else 1 if len(part) == 1 and not part.isascii() else 2
+        n = 3 if re.match(r"[a-z0-9]{3}", part) else 1 if len(part) == 1 else 2
         grams += [part[i:i + n] for i in range(len(part) - n + 1)]
     return list(dict.fromkeys(grams))
 
@@ -332,8 +334,7 @@ def _page_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cu
     return f"select * from ({' union all '.join(parts)}) page order by {keyset.order_by(names, backwards)} limit {limit_arg}"
 
 
-async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters,
-                         limit: int) -> tuple[int | None, bool]:
+async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters, limit: int) -> tuple[int, bool]:
     """How many rows hold the search's words, about, and whether to walk the list's order for them.
     Walking reads about limit × listed / matches rows, finding reads the matches: walk when
     matches² > limit × listed. The planner's low estimate decides when it is already past that (one
@@ -341,9 +342,7 @@ async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters,
     walking would win, so that a phrase the planner thinks rare (居家养老, "elderly") is not read
     row by row when thousands hold it, nor walked when few do."""
     _, query = filters.searched or ("", "")
-    words = [query_grams(word) for word in query.split()]
-    if not any(words):
-        return None, True  # no gram (a_b): no index helps, nor any estimate
+    words = [query_grams(word) for word in query.split()]  # every character is a gram (migration 0057)
     low, high, listed = await _search_rows(conn, from_, filters, words)
     enough = limit * listed
     if low * low > enough:
@@ -380,8 +379,7 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         at = 0  # the first page, whatever the cursor said
     has_next = more if not backwards else True
     has_previous = bool(place) and (not backwards or more)
-    if not counted or (filters.searched and expected is None and not backwards and not more):
-        # A search without an estimate that ends on this page has as many rows as it has shown.
+    if not counted:
         total, estimated = at + len(rows), False
     elif expected is not None and expected > SEARCH_EXACT_UP_TO:
         total, estimated = _rounded(expected), True
