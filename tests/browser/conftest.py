@@ -6,6 +6,7 @@ No Playwright browser download ever happens: Playwright drives /usr/bin/chromium
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import glob
 import os
@@ -131,17 +132,56 @@ def _stop(proc: subprocess.Popen, data_dir: Path) -> None:
         time.sleep(0.1)
 
 
-@contextmanager
-def serving(**settings: str) -> Iterator[LiveServer]:
-    """`python -m market serve --demo` on a free port, its own embedded PostgreSQL in a fresh data directory."""
-    data_dir = scratch_dir("mkt-browser-")
-    log = data_dir / "server.log"
-    port = _free_port()
+def _own_env(data_dir: Path, **settings: str) -> dict[str, str]:
     # Only known settings: an unknown MARKET_* variable stops start-up; and none of the caller's own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_") and k != "DATABASE_URL"}
+    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1", **settings})
+    return env
+
+
+# The demo's data directory, made once in a test run (all its workers) and copied for each server.
+DEMO_TEMPLATE = Path(tempfile.gettempdir()) / f"market-demo-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
+DEMO_SECONDS = 600
+
+
+def _made_here() -> None:
+    """Remove the demo's data directory this process made, as it exits (another worker still running
+    makes it again should it need one)."""
+    with open(f"{DEMO_TEMPLATE}.lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        shutil.rmtree(DEMO_TEMPLATE, ignore_errors=True)
+
+
+def _copy_of_the_demo(data_dir: Path) -> None:
+    """Put a copy of the demo district's data directory (PostgreSQL stopped) in `data_dir`. A server's
+    own initdb, migrations and demo took 30-60 s of the suite each; a copy takes a fraction of a second,
+    and `serve --demo` finds the demo loaded. Workers take turns on a lock file: the first makes it."""
+    with open(f"{DEMO_TEMPLATE}.lock", "w") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        ready = DEMO_TEMPLATE / "ready"
+        if not ready.exists():
+            shutil.rmtree(DEMO_TEMPLATE, ignore_errors=True)
+            made = subprocess.run([sys.executable, "-m", "market", "demo"], cwd=ROOT, capture_output=True, text=True,
+                                  env=_own_env(DEMO_TEMPLATE / "data"), stdin=subprocess.DEVNULL, timeout=DEMO_SECONDS)
+            if made.returncode != 0:
+                pytest.fail(f"`market demo` exited with {made.returncode}:\n{(made.stdout + made.stderr)[-6000:]}",
+                            pytrace=False)
+            ready.touch()
+            atexit.register(_made_here)
+        # As it is, owners too: PostgreSQL runs as its own user when the tests run as root.
+        subprocess.run(["cp", "-a", f"{DEMO_TEMPLATE / 'data'}/.", str(data_dir)], check=True)
+
+
+@contextmanager
+def serving(**settings: str) -> Iterator[LiveServer]:
+    """`python -m market serve --demo` on a free port, its own embedded PostgreSQL in a fresh data directory
+    (a copy of the demo's)."""
+    data_dir = scratch_dir("mkt-browser-")
+    _copy_of_the_demo(data_dir)
+    log = data_dir / "server.log"
+    port = _free_port()
     # Its public address is where it serves: links it prints (a survey's poster) lead back to it.
-    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1",
-                "MARKET_BASE_URL": f"http://127.0.0.1:{port}", **settings})
+    env = _own_env(data_dir, MARKET_BASE_URL=f"http://127.0.0.1:{port}", **settings)
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "market", "serve", "--demo", "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
