@@ -25,7 +25,7 @@ from litestar.params import JSONBody
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
 
-from market.core import clock, db
+from market.core import clock, db, i18n
 from market.core.access import PUBLIC, Access, Identity
 from market.core.domain import Domain, merged
 from market.core.edge import edge_guard
@@ -39,6 +39,7 @@ from market.core.web import (
     IdempotencyMiddleware,
     MaybeUser,
     RequestContextMiddleware,
+    compile_templates,
     exception_handler,
     identity_of,
     template_environment,
@@ -164,6 +165,11 @@ def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = N
                 await hook(app)
         if app.state.settings.notify_seconds:
             app.state.periodic = asyncio.create_task(_periodic(app, domains))
+        # What a process's first request would wait for: the catalogues, babel's data, the templates
+        # (with MARKET_DEBUG a template is read again when it changes, so not then).
+        i18n.load()
+        if not app.state.settings.debug:
+            compile_templates(app.state.templates)
         # What start-up made (routes, templates, translations, libraries) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it, and a request waits less.
         gc.collect()
