@@ -75,9 +75,11 @@ class PanelPages(Controller):
 def _landing(step: str, data: Any) -> str:
     """Where the panel's page lands after a step: a score or a consensus at its own criterion (an
     evaluator goes down the page criterion by criterion, and the top of the page is far above), a
-    note among the notes."""
+    declaration at its candidate (whose criteria it opens), a note among the notes."""
     if step in ("scores", "consensus"):
         return f"#{step}-{data.candidate_id}-{data.position}"
+    if step == "declarations":
+        return f"#candidate-{data.candidate_id}"
     return "#notes" if step == "notes" else ""
 
 

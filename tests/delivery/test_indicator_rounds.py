@@ -222,7 +222,9 @@ async def test_the_buyer_runs_a_round_from_the_contract_page(client, pool, setti
     declared = await post_form(client, f"/panels/{panel_id}/declarations", {"candidate_id": signed_under, "conflicted": "no"})
     assert landed(declared, "declared") == f"/panels/{panel_id}"
     html = (await client.get(declared.headers["location"])).text
-    assert "您的声明已记录" in html
+    # At the candidate declared for, whose criteria it now offers to score.
+    assert declared.headers["location"].endswith(f"#candidate-{signed_under}")
+    assert "您的声明已记录" in html and f'id="candidate-{signed_under}"' in html
     # A scale offers its six anchored points, yes/no its two, a fixed target asks what was achieved.
     assert html.count('<select id="s-') == len(SCALE) + 1 + len(YESNO)  # 4.2 is a scale too
     assert html.count('name="achieved"') == 2 * len(FIXED_TARGET)  # the chair's own score and the consensus
