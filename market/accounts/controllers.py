@@ -25,7 +25,7 @@ from market.core.access import PUBLIC, SIGNED_IN
 from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
-    LANG_COOKIE,
+    language_cookie,
     Config,
     Db,
     MaybeUser,
@@ -175,8 +175,7 @@ class AccountPages(Controller):
         if identity is not None:
             await accounts.set_locale(conn, identity, locale)
         response = redirect(safe_next(request.query_params.get("next"), "/"))
-        response.set_cookie(LANG_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
-                            secure=request.app.state.settings.secure_cookies)
+        response.set_cookie(language_cookie(locale, request.app.state.settings.secure_cookies))
         return response
 
 

@@ -54,6 +54,14 @@ Config = NamedDependency[Settings]
 
 SESSION_COOKIE = "market_session"
 LANG_COOKIE = "market_lang"
+
+
+def language_cookie(locale: str, secure: bool) -> Cookie:
+    """The cookie that keeps a reader's language for a year, on every page they open next."""
+    return Cookie(key=LANG_COOKIE, value=locale, max_age=365 * 24 * 3600, httponly=True, samesite="lax",
+                  secure=secure)
+
+
 def template_environment(domain_globals: Mapping[str, Any], reload: bool = True) -> Environment:
     """The pages' templates; `reload` (MARKET_DEBUG) reads a template again when its file changed,
     which costs a stat of each file a page includes, every row of a list that includes one."""
@@ -444,6 +452,11 @@ class RequestContextMiddleware(ASGIMiddleware):
 
         locale = chosen_locale(request, identity)
         i18n.current_locale.set(locale)
+        # A page opened in a language asked for in its address (a link someone shared, a list's
+        # filters) keeps it for the pages the reader goes on to; the address alone would give the
+        # next page, reached from the menu, in the cookie's language again.
+        keep = (request.query_params.get("lang") == locale != request.cookies.get(LANG_COOKIE)
+                and scope.get("method") == "GET" and not scope["path"].startswith("/api/"))
 
         started = time.perf_counter()
         status_holder: dict[str, int] = {}
@@ -460,6 +473,9 @@ class RequestContextMiddleware(ASGIMiddleware):
                     headers["x-statements"] = str(db.statement_count(db.recorded.get() or []))
                 headers["x-request-id"] = request_id
                 headers.setdefault("content-language", i18n.HTML_LANG[locale])
+                if keep:
+                    headers.add("set-cookie", language_cookie(locale, app_state.settings.secure_cookies)
+                                .to_header(header=""))
                 headers.setdefault("x-content-type-options", "nosniff")
                 headers.setdefault("x-frame-options", "DENY")
                 headers.setdefault("referrer-policy", "same-origin")

@@ -114,6 +114,25 @@ async def test_next_keeps_a_local_path_with_its_query(client):
     assert r.headers["location"] == "/needs?q=%E5%85%BB%E8%80%81%20%E6%9C%8D%E5%8A%A1"
 
 
+async def test_a_language_asked_for_in_the_address_stays_on_the_next_pages(client):
+    """A link shared in English: the reader who follows the menu from it goes on reading English."""
+    english = await client.get("/needs?lang=en")
+    assert english.headers["content-language"] == "en"
+    assert "market_lang=en" in english.headers["set-cookie"]
+    menu = await client.get("/projects")
+    assert menu.headers["content-language"] == "en"
+    # Once kept, the address's language is not set again on every page.
+    assert "set-cookie" not in (await client.get("/needs?lang=en")).headers
+    assert "set-cookie" not in (await client.get("/api/needs?lang=zh_Hans")).headers
+    assert (await client.get("/projects")).headers["content-language"] == "en"
+    # Back to Chinese from a link, or from the language menu.
+    assert (await client.get("/needs?lang=zh_Hans")).headers["content-language"] == "zh-Hans"
+    assert (await client.get("/projects")).headers["content-language"] == "zh-Hans"
+    # An unknown language in the address changes nothing.
+    unknown = await client.get("/needs?lang=xx")
+    assert "set-cookie" not in unknown.headers and unknown.headers["content-language"] == "zh-Hans"
+
+
 async def test_wrong_password_and_unknown_email_get_the_same_answer(client, world):
     a = await login(client, world["buyer_admin"].email, "wrong password!")
     b = await login(client, "nobody@people.test", "wrong password!")

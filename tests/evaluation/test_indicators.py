@@ -295,7 +295,7 @@ async def test_keeping_a_system_through_the_pages(client, pool, world):
     assert r.status_code == 400 and 'id="e-title_zh"' in r.text
     r = await post_form(client, "/indicators/versions", {"stage": "midterm", "title_zh": "中期评估指标"})
     version_id = int(landed(r, "indicators_draft_created").rsplit("/", 1)[1])
-    assert "指标体系草稿已创建" in (await client.get(r.headers["location"])).text
+    assert "指标体系草稿已创建" in (await client.get(r.headers["location"] + "&lang=zh_Hans")).text
     rows = demo_rows("midterm")
     r_, c = cell(rows, "3.1", "weight")
     rows[r_][c] = "30"

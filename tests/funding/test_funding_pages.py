@@ -57,7 +57,8 @@ async def test_a_funder_records_a_transfer_with_its_receipt_and_the_receiver_con
     assert await _payment_status(pool, pledge) == "pending"
     confirmed = await post_form(client, f"/payments/{payment['id']}/confirm")
     assert landed(confirmed, "payment_confirmed") == "/payments"
-    assert "付款已确认：款项已到账。" in (await client.get(confirmed.headers["location"])).text
+    # In the language the queue was read in.
+    assert "The payment is confirmed: the money is in." in (await client.get(confirmed.headers["location"])).text
     assert await pledge_status(pool, pledge) == "allocated"
     async with pool.acquire() as conn:
         assert await ledger.balance(conn, ledger.project(project)) == 8_000_00
