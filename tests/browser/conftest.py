@@ -142,12 +142,15 @@ def _own_env(data_dir: Path, **settings: str) -> dict[str, str]:
 # The demo's data directory, made once in a test run (all its workers) and copied for each server.
 DEMO_TEMPLATE = Path(tempfile.gettempdir()) / f"market-demo-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}"
 DEMO_SECONDS = 600
+# One lock for every run (never removed: a process waiting on a removed lock file would hold a lock no
+# newcomer sees), as each run's own left a file behind in the temporary directory.
+DEMO_TURN = Path(tempfile.gettempdir()) / "market-demo.lock"
 
 
 def _made_here() -> None:
     """Remove the demo's data directory this process made, as it exits (another worker still running
     makes it again should it need one)."""
-    with open(f"{DEMO_TEMPLATE}.lock", "w") as turn:
+    with open(DEMO_TURN, "w") as turn:
         fcntl.flock(turn, fcntl.LOCK_EX)
         shutil.rmtree(DEMO_TEMPLATE, ignore_errors=True)
 
@@ -156,7 +159,7 @@ def _copy_of_the_demo(data_dir: Path) -> None:
     """Put a copy of the demo district's data directory (PostgreSQL stopped) in `data_dir`. A server's
     own initdb, migrations and demo took 30-60 s of the suite each; a copy takes a fraction of a second,
     and `serve --demo` finds the demo loaded. Workers take turns on a lock file: the first makes it."""
-    with open(f"{DEMO_TEMPLATE}.lock", "w") as turn:
+    with open(DEMO_TURN, "w") as turn:
         fcntl.flock(turn, fcntl.LOCK_EX)
         ready = DEMO_TEMPLATE / "ready"
         if not ready.exists():
