@@ -491,6 +491,9 @@ def test_a_swap_takes_a_full_providers_place_paying_by_rerouting_another_needs_m
     assert swaps.run(float("inf"))
     chosen, x = swaps.docking()
     assert chosen.tolist() == [1, 2] and x.tolist() == [100, 0, 100]
+    # What the search keeps as it goes (each need's worth, each funder's paying edges) is the docking's.
+    assert swaps.worth == [swaps._worth(n) for n in range(p.needs)] == [0.0, 10.0, 5.0]
+    assert [sorted(paying) for paying in swaps.paying] == [[0], [2]]
 
 
 def test_two_needs_trade_places_when_each_is_worth_more_at_the_others_provider():

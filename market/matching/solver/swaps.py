@@ -42,10 +42,15 @@ class Swaps:
         self.edge_at = {(n, provider[e]): e for n in range(p.needs) for e in self.edges[n]}
         self.provider, self.value, self.shortfall = provider, value, shortfall
         self.affinity, self.fund_owner = affinity, p.fund_need.tolist()
-        self.paid_by: list[list[int]] = [[] for _ in range(p.funders)]  # each funder's funder edges
-        for k, f in enumerate(funder):
-            self.paid_by[f].append(k)
         self.x = x.astype(np.int64).tolist()
+        # Each funder's funder edges that carry money. Rerouting looks only at those: a funder has tens
+        # of edges on a city round and pays a few, and looking at every one was most of the search's
+        # time (the rest is skipped anyway).
+        self.paying: list[set[int]] = [set() for _ in range(p.funders)]
+        for k, f in enumerate(funder):
+            if self.x[k] > 0:
+                self.paying[f].add(k)
+        self.funder = funder
         self.money = (p.budget - np.bincount(p.fund_funder, x, minlength=p.funders)).astype(np.int64).tolist()
         self.edge_of = [-1] * p.needs
         self.holders: list[set[int]] = [set() for _ in range(p.providers)]
@@ -55,8 +60,11 @@ class Swaps:
             self.holders[provider[e]].add(n)
         self.free = (p.capacity - np.bincount(p.edge_provider[chosen], minlength=p.providers)).tolist()
         self.pinned = p.pinned_need.tolist()
+        # What each need contributes, kept as swaps are made: the search reads them millions of times on a
+        # city round (most of its time there when summed afresh each time).
+        self.worth = [self._worth(n) for n in range(p.needs)]
 
-    def worth(self, n: int) -> float:
+    def _worth(self, n: int) -> float:
         """What need n contributes: its provider's value and the affinity its funding earns."""
         e = self.edge_of[n]
         if e < 0:
@@ -84,7 +92,8 @@ class Swaps:
         if left == 0:
             return earned
         for k, f, a in self.funds[n]:
-            for k1 in self.paid_by[f]:
+            # In the order of the edges, those paying now and those this move has given to.
+            for k1 in sorted(self.paying[f].union(k1 for k1 in xchange if self.funder[k1] == f)):
                 d = min(left, x[k1] + xchange.get(k1, 0))
                 if d <= 0 or owner[k1] == n:
                     continue
@@ -163,12 +172,19 @@ class Swaps:
             self.money[f] += d
         for k, d in xchange.items():
             self.x[k] += d
+            if self.x[k] > 0:
+                self.paying[self.funder[k]].add(k)
+            else:
+                self.paying[self.funder[k]].discard(k)
+        for n in set(edges).union(self.fund_owner[k] for k in xchange):
+            self.worth[n] = self._worth(n)
 
     def run(self, deadline: float) -> bool:
         """Passes over every need making the best gaining swap each finds, until a pass finds none,
         the tries are used up or the deadline passes; True if any swap was made."""
         p, best_affinity = self.p, [max((a for _, _, a in fs), default=0.0) for fs in self.funds]
-        scale = max(1.0, sum(abs(self.worth(n)) for n in range(p.needs)))
+        worth = self.worth
+        scale = max(1.0, sum(abs(w) for w in worth))
         swapped, tries = False, TRIES * p.needs
         for _ in range(PASSES):
             gained = False
@@ -177,7 +193,7 @@ class Swaps:
                     return swapped
                 if self.pinned[b]:
                     continue
-                now = self.worth(b)
+                now = worth[b]
                 best = None
                 for e in self.edges[b]:
                     q = self.provider[e]
@@ -195,7 +211,7 @@ class Swaps:
                             moved = self.edge_at.get((a, self.provider[back]), -1) if back >= 0 else -1
                             hope = self.value[moved] + self.shortfall[moved] * max(best_affinity[a], 0.0) \
                                 if moved >= 0 else 0.0
-                            if reach + max(hope, 0.0) - self.worth(a) <= EPSILON * scale:
+                            if reach + max(hope, 0.0) - worth[a] <= EPSILON * scale:
                                 continue
                         elif reach <= EPSILON * scale:
                             continue
