@@ -26,6 +26,15 @@ provider quotes 75-135 % of it.
   `local` — a run of neighbouring provider and funder numbers (providers near a need serve it).
 * capacity: each provider takes 1 to this many needs (uniformly).
 
+`product` is what the product's own rolling docking feeds the solver (measured on the generated
+city's run: `market bench docking`), a family the axes above do not make: values are whole fit
+scores 35-60, a handful of distinct ones a need, so many edges tie; each need's providers are the
+ones it scores best, so providers of good quality are on many needs' lists (`popular` edges: drawn
+in proportion to a weight rising steeply with quality) and compete for places, which number about
+as many as needs (capacities 3-5); government money covers 70-170 % of the typical price (`most`),
+so about a third of edges have a shortfall; budgets are three times full funding, over 10 funders
+a need, and money is worth about a twentieth of a value (affinity 10⁻⁷).
+
 `classic` is the generator the benchmark had before the grid (values proportional to price,
 local edges, budgets at half), kept as one more family.
 
@@ -65,7 +74,9 @@ class Family:
     budget: float = 0.45  # share of full funding
     gov: str = "mixed"  # all | none | mixed
     edges: str = "random"  # random | local
-    capacity: int = 5  # largest capacity; capacities are 1..capacity
+    capacity: int = 5  # largest capacity; capacities are min_capacity..capacity
+    min_capacity: int = 1
+    funder_edges: int = FUNDER_EDGES
 
 
 BASE = Family()
@@ -91,9 +102,11 @@ GRID: dict[str, Family | None] = {
     "hard-places": replace(BASE, budget=0.9, gov="all", capacity=1),
     "hard-mixed": replace(BASE, affinity=1e-2, budget=0.2, capacity=1),
     "classic": None,
+    "product": Family(values="fit", affinity=1e-7, budget=3.0, gov="most", edges="popular", capacity=5,
+                      min_capacity=3, funder_edges=10),
 }
 CITY_CELLS = ("base", "values-price", "affinity-10", "budget-20", "edges-local", "capacity-1",
-              "hard-scarce", "hard-money")
+              "hard-scarce", "hard-money", "product")
 
 
 def _neighbours(rng: np.random.Generator, rows: int, pool: int, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +132,20 @@ def _random(rng: np.random.Generator, rows: int, pool: int, degree: int) -> tupl
     return r, draws[r, c]
 
 
+def _popular(rng: np.random.Generator, rows: int, weight: np.ndarray, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, `degree` distinct members drawn in proportion to `weight` (without replacement:
+    the largest of log-weight plus Gumbel noise), a thousand rows at a time."""
+    log_weight = np.log(weight)
+    rs, ms = [], []
+    for start in range(0, rows, 1000):
+        n = min(1000, rows - start)
+        keys = log_weight[None, :] + rng.gumbel(size=(n, len(weight)))
+        top = np.argpartition(-keys, degree - 1, axis=1)[:, :degree]
+        rs.append(np.repeat(start + np.arange(n), degree))
+        ms.append(np.sort(top, axis=1).ravel())
+    return np.concatenate(rs), np.concatenate(ms)
+
+
 def generate(size: str, cell: str = "base", seed: int = 1) -> Instance:
     n_needs, n_providers, n_funders = SIZES[size]
     family = GRID[cell]
@@ -136,17 +163,27 @@ def generate_family(family: Family, n_needs: int, n_providers: int, n_funders: i
         gov[:] = 0
     elif family.gov == "mixed":
         gov[rng.random(n_needs) < 0.3] = 0
-    capacity = rng.integers(1, family.capacity + 1, n_providers)
-    edges = _random if family.edges == "random" else (lambda g, r, p, d: _neighbours(g, r, p, d, d))
-    pn, pp = edges(rng, n_needs, n_providers, PROVIDER_EDGES)
+    if family.gov == "most":
+        gov = np.round(typical * rng.uniform(0.7, 1.7, n_needs), -2).astype(np.int64)
+    capacity = rng.integers(family.min_capacity, family.capacity + 1, n_providers)
+    edges = _random if family.edges != "local" else (lambda g, r, p, d: _neighbours(g, r, p, d, d))
+    # Fit scores, and the popularity that follows them (drawn only for these families, so the others'
+    # instances stay as they were).
+    fit = rng.uniform(40, 52, n_providers) if family.values == "fit" or family.edges == "popular" else None
+    if family.edges == "popular":
+        pn, pp = _popular(rng, n_needs, np.exp((fit - 40) / 3), PROVIDER_EDGES)
+    else:
+        pn, pp = edges(rng, n_needs, n_providers, PROVIDER_EDGES)
     price = np.round(typical[pn] * rng.uniform(0.75, 1.35, pn.size), -2).astype(np.int64)
     if family.values == "score":
         quality = rng.uniform(30, 90, n_providers)
         value = np.round(np.clip(quality[pp] + rng.normal(0, 10, pn.size), 0, 100), 1)
+    elif family.values == "fit":
+        value = np.clip(np.round(fit[pp] + rng.normal(0, 1.5, pn.size)), 35, 60)
     else:
         quality = rng.uniform(0.8, 1.4, n_providers)
         value = np.round(price / 100 * quality[pp] * rng.uniform(0.9, 1.1, pn.size), 2)
-    fn, ff = edges(rng, n_needs, n_funders, FUNDER_EDGES)
+    fn, ff = edges(rng, n_needs, n_funders, family.funder_edges)
     unit = family.affinity * float(value.mean())
     affinity = unit * rng.uniform(0.2, 1.0, fn.size)
     shortfall = np.maximum(0, price - gov[pn])
