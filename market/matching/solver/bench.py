@@ -69,11 +69,11 @@ REFERENCE = Path(__file__).resolve().parents[3] / "bench" / "matching_lp.json"
 
 @dataclass(frozen=True)
 class Family:
-    values: str = "score"  # score | price
+    values: str = "score"  # score | price | fit
     affinity: float = 1e-6  # value per fen, relative to the mean provider value
     budget: float = 0.45  # share of full funding
-    gov: str = "mixed"  # all | none | mixed
-    edges: str = "random"  # random | local
+    gov: str = "mixed"  # all | none | mixed | most
+    edges: str = "random"  # random | local | popular
     capacity: int = 5  # largest capacity; capacities are min_capacity..capacity
     min_capacity: int = 1
     funder_edges: int = FUNDER_EDGES
@@ -163,7 +163,7 @@ def generate_family(family: Family, n_needs: int, n_providers: int, n_funders: i
         gov[:] = 0
     elif family.gov == "mixed":
         gov[rng.random(n_needs) < 0.3] = 0
-    if family.gov == "most":
+    elif family.gov == "most":  # drawn again, after the draw every family makes
         gov = np.round(typical * rng.uniform(0.7, 1.7, n_needs), -2).astype(np.int64)
     capacity = rng.integers(family.min_capacity, family.capacity + 1, n_providers)
     edges = _random if family.edges != "local" else (lambda g, r, p, d: _neighbours(g, r, p, d, d))
