@@ -379,7 +379,9 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         at = 0  # the first page, whatever the cursor said
     has_next = more if not backwards else True
     has_previous = bool(place) and (not backwards or more)
-    if not counted:
+    if not counted or (place is None and not more):
+        # A first page with room to spare holds the whole list: its rows are the total, exact, and
+        # no statement need count them (the place picker's districts, a fund's or a fair's list).
         total, estimated = at + len(rows), False
     elif expected is not None and expected > SEARCH_EXACT_UP_TO:
         total, estimated = _rounded(expected), True

@@ -98,7 +98,7 @@ async def _hear(pool, listen, on: bool) -> None:
         (conn.add_query_logger if on else conn.remove_query_logger)(listen)
 
 
-async def _statements(client, url: str) -> int:
+async def _statements(client, url: str) -> list[str]:
     heard: list[str] = []
 
     def listen(record) -> None:
@@ -108,7 +108,16 @@ async def _statements(client, url: str) -> int:
     response = await client.get(url)
     client.blocking_portal.call(_hear, client.app.state.pool, listen, False)
     assert response.status_code == 200, (url, response.text[:500])
-    return len(heard)
+    return heard
+
+
+def _grown(few: dict[str, list[str]], many: dict[str, list[str]]) -> dict[str, tuple[int, int]]:
+    """The routes whose statements grow from a short list to a long one (their counts): any more, but
+    for one count, as a list's first page that holds every row is its own total (core.keyset.fetch)."""
+    def counts(heard: list[str]) -> int:
+        return sum(q.startswith("select count(*) from (select 1 ") for q in heard)
+    return {url: (len(few[url]), len(many[url])) for url in few
+            if not 0 <= len(many[url]) - len(few[url]) == counts(many[url]) - counts(few[url]) <= 1}
 
 
 async def test_statements_do_not_grow_with_the_page(client, pool, seeds):
@@ -118,7 +127,7 @@ async def test_statements_do_not_grow_with_the_page(client, pool, seeds):
     few = {url: await _statements(client, url) for url in _routes(seeds)}
     await _grow(pool, seeds, 5, 60)
     many = {url: await _statements(client, url) for url in _routes(seeds)}
-    assert many == few, {url: (few[url], many[url]) for url in few if few[url] != many[url]}
+    assert not _grown(few, many)
     listed = (await client.get("/api/needs")).json()
     assert len(listed["items"]) == 50 and listed["total"] == 60 and listed["next_cursor"]
 
@@ -137,6 +146,6 @@ async def test_statements_of_my_contracts_do_not_grow_with_the_page(client, pool
     few = {url: await _statements(client, url) for url in urls}
     await grow(60)
     many = {url: await _statements(client, url) for url in urls}
-    assert many == few, {url: (few[url], many[url]) for url in few if few[url] != many[url]}
+    assert not _grown(few, many)
     listed = (await client.get("/api/contracts")).json()
     assert len(listed["items"]) == 50 and listed["total"] == 60 and listed["next_cursor"]

@@ -77,6 +77,31 @@ async def test_a_bad_cursor_is_refused(pool: asyncpg.Pool, cursor: str) -> None:
         assert refused.value.field == "cursor"
 
 
+async def test_a_list_that_fits_on_its_first_page_is_counted_from_the_page(pool: asyncpg.Pool) -> None:
+    # The first page of a short list (a place picker's districts, the funds) has all its rows: its total
+    # is theirs, with no statement to count them. A list one row longer is counted as before.
+    sent: list[str] = []
+
+    def note(query: asyncpg.connection.LoggedQuery) -> None:
+        sent.append(query.query)
+
+    async with pool.acquire() as conn:
+        await _table(conn, 14)
+        conn.add_query_logger(note)
+        try:
+            short = await _page(conn, None, "red")
+            await asyncio.sleep(0)
+            counted_short = [q for q in sent if "count(" in q]
+            full = await _page(conn, None)
+            await asyncio.sleep(0)
+        finally:
+            conn.remove_query_logger(note)
+    assert (len(short.rows), short.total, short.estimated, short.next) == (7, 7, False, None)
+    assert counted_short == []
+    assert (len(full.rows), full.total, full.estimated) == (7, 14, False) and full.next
+    assert any("count(" in q for q in sent)
+
+
 async def test_a_large_total_is_estimated(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         await _table(conn, keyset.EXACT_UP_TO + 500)
