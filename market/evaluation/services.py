@@ -567,13 +567,25 @@ async def results(conn: asyncpg.Connection, identity: Identity | None, panel_id:
 
 
 async def scoring_results(conn: asyncpg.Connection, panel_id: int) -> list[Ranked]:
-    """The ranking from the consensus scores, for whoever may see it (the caller decides)."""
+    """The ranking from the consensus scores, for whoever may see it (the caller decides). One statement
+    (two with an indicator system): a call's page shows it beside a dozen of its own."""
+    panel = await conn.fetchrow(
+        """select p.indicator_version_id,
+                  array(select row(candidate_id, position, score) from panel_consensus where panel_id = p.id)
+                    as consensus,
+                  array(select row(position, name_zh, name_en, weight, min_score, is_price, indicator_path)
+                          from panel_criteria where panel_id = p.id order by position) as criteria,
+                  array(select row(candidate_id, organisation_id, label, price_fen, submitted_at)
+                          from panel_candidates where panel_id = p.id order by submitted_at, candidate_id) as candidates
+             from panels p where p.id = $1""", panel_id)
+    if panel is None:
+        raise NotFound()
     consensus: dict[int, dict[int, Decimal | None]] = {}
-    for r in await conn.fetch("select candidate_id, position, score from panel_consensus where panel_id = $1", panel_id):
-        consensus.setdefault(r["candidate_id"], {})[r["position"]] = r["score"]
-    criteria = await criteria_of(conn, panel_id)
-    system = await system_of(conn, await _panel(conn, panel_id))
-    ranked = scoring.rank(criteria, await candidates_of(conn, panel_id), consensus,
+    for candidate_id, position, score in panel["consensus"]:
+        consensus.setdefault(candidate_id, {})[position] = score
+    criteria = [Criterion(*r) for r in panel["criteria"]]
+    system = await system_of(conn, panel)
+    ranked = scoring.rank(criteria, [Candidate(*r) for r in panel["candidates"]], consensus,
                           total=None if system is None else _tree_total(system, criteria))
     if system is None:
         return ranked
