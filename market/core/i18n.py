@@ -63,6 +63,11 @@ def gettext(message: str, **params: object) -> str:
     return text % {k: catalogue.gettext(v) if isinstance(v, Msg) else v for k, v in params.items()}
 
 
+def bilingual(zh: str, en: str) -> str:
+    """The English of a bilingual text when the language is English and it has one, else the Chinese."""
+    return en if current_locale.get() == "en" and en else zh
+
+
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(current_locale.get()).ngettext(singular, plural, n)
     return text % {"num": n, **params}

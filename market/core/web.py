@@ -123,9 +123,7 @@ def localized(obj: Any, field: str = "name") -> str:
     Chinese text is `{field}_zh`, or plain `field` where the record names it so."""
     # dicts and database records have get(); Structs have attributes
     get = obj.get if hasattr(obj, "keys") else lambda k, d=None: getattr(obj, k, d)
-    if i18n.current_locale.get() == "en" and get(f"{field}_en"):
-        return str(get(f"{field}_en"))
-    return str(get(f"{field}_zh", get(field)))
+    return i18n.bilingual(str(get(f"{field}_zh", get(field))), str(get(f"{field}_en") or ""))
 
 
 def choices(items: list[Any]) -> list[tuple[Any, str]]:

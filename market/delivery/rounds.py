@@ -73,12 +73,13 @@ async def new_panel(conn: asyncpg.Connection, identity: Identity, contract: Any,
     the provider."""
     version = await system_for_contract(conn, contract["id"], stage)
     # The one candidate is named as a bid panel names its bidders: by the organisation's name.
-    provider = await conn.fetchval("select name_zh from organisations where id = $1", contract["provider_id"])
+    provider = await conn.fetchrow("select name_zh, name_en from organisations where id = $1", contract["provider_id"])
     criteria = (engine.indicator_criteria(await indicators.load_version(conn, version)) if version is not None
                 else PLAIN_CRITERIA)
     return await engine.create_panel(
         conn, identity, subject_type=stage, subject_id=contract["id"], criteria=criteria,
-        candidates=[Candidate(contract["id"], contract["provider_id"], provider, None, clock.now())],
+        candidates=[Candidate(contract["id"], contract["provider_id"], provider["name_zh"], None, clock.now(),
+                              provider["name_en"])],
         indicator_version_id=version)
 
 

@@ -24,9 +24,10 @@ class Criterion(msgspec.Struct, frozen=True):
 class Candidate(msgspec.Struct, frozen=True):
     candidate_id: int
     organisation_id: int
-    label: str
+    label: str  # as the panel was formed: the organisation's name in Chinese
     price_fen: int | None
     submitted_at: datetime
+    label_en: str = ""  # and in English, where it has one
 
 
 class Member(msgspec.Struct, frozen=True):
@@ -42,6 +43,7 @@ class Ranked(msgspec.Struct, frozen=True, kw_only=True):
     candidate_id: int
     label: str
     scores: dict[int, Decimal | None]
+    label_en: str = ""
     total: Decimal | None
     out: bool
     reasons: list[str]

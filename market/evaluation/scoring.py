@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 
-from market.core.i18n import gettext
+from market.core.i18n import bilingual, gettext
 from market.evaluation.models import Candidate, Criterion, Ranked
 
 CENT = Decimal("0.01")
@@ -51,11 +51,11 @@ def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict
             s = scores[c.position]
             if c.min_score is not None and s is not None and s < c.min_score:
                 reasons.append(gettext("%(criterion)s scored %(score)s, below the minimum of %(min)s.",
-                                       criterion=c.name_zh, score=s, min=c.min_score))
+                                       criterion=bilingual(c.name_zh, c.name_en), score=s, min=c.min_score))
         got = weighted_total(criteria, scores) if total is None else total(scores)
         if got is None:
             reasons.append(gettext("No criterion has a score."))
-        results.append((cand, Ranked(candidate_id=cand.candidate_id, label=cand.label, scores=scores, total=got,
+        results.append((cand, Ranked(candidate_id=cand.candidate_id, label=cand.label, label_en=cand.label_en, scores=scores, total=got,
                                      out=bool(reasons), reasons=reasons)))
     inside = sorted((r for r in results if not r[1].out),
                     key=lambda r: (-r[1].total, r[0].price_fen or 0, r[0].submitted_at, r[0].candidate_id))
@@ -65,6 +65,6 @@ def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict
         tied = [other for other, r in inside if r.total == result.total and other.candidate_id != cand.candidate_id]
         if tied:
             note = gettext("Tied on %(total)s with %(others)s; ranked by the lower price, then the earlier submission.",
-                           total=result.total, others="、".join(o.label for o in tied))
+                           total=result.total, others="、".join(bilingual(o.label, o.label_en) for o in tied))
         ranked.append(msgspec.structs.replace(result, rank=position, tie_note=note))
     return ranked + [r for _, r in results if r.out]

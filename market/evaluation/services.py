@@ -108,9 +108,10 @@ async def create_panel(conn: asyncpg.Connection, identity: Identity, *, subject_
         [(panel_id, c.position, c.name_zh, c.name_en, c.weight, c.min_score, c.is_price, c.indicator_path)
          for c in criteria])
     await conn.executemany(
-        "insert into panel_candidates (panel_id, candidate_id, organisation_id, label, price_fen, submitted_at) "
-        "values ($1, $2, $3, $4, $5, $6)",
-        [(panel_id, c.candidate_id, c.organisation_id, c.label, c.price_fen, c.submitted_at) for c in candidates])
+        "insert into panel_candidates (panel_id, candidate_id, organisation_id, label, label_en, price_fen, submitted_at) "
+        "values ($1, $2, $3, $4, $5, $6, $7)",
+        [(panel_id, c.candidate_id, c.organisation_id, c.label, c.label_en, c.price_fen, c.submitted_at)
+         for c in candidates])
     await audit.record(conn, verb=Verb.PANEL_CREATE, object_type="panel", object_id=panel_id, actor=identity.user_id,
                        organisation=identity.org_id, after={"subject_type": subject_type, "subject_id": subject_id,
                                                             "candidates": len(candidates)})
@@ -547,7 +548,7 @@ async def criteria_of(conn: asyncpg.Connection, panel_id: int) -> list[Criterion
 
 
 async def candidates_of(conn: asyncpg.Connection, panel_id: int) -> list[Candidate]:
-    rows = await conn.fetch("select candidate_id, organisation_id, label, price_fen, submitted_at from panel_candidates "
+    rows = await conn.fetch("select candidate_id, organisation_id, label, price_fen, submitted_at, label_en from panel_candidates "
                             "where panel_id = $1 order by submitted_at, candidate_id", panel_id)
     return [Candidate(**dict(r)) for r in rows]
 
@@ -575,7 +576,7 @@ async def scoring_results(conn: asyncpg.Connection, panel_id: int) -> list[Ranke
                     as consensus,
                   array(select row(position, name_zh, name_en, weight, min_score, is_price, indicator_path)
                           from panel_criteria where panel_id = p.id order by position) as criteria,
-                  array(select row(candidate_id, organisation_id, label, price_fen, submitted_at)
+                  array(select row(candidate_id, organisation_id, label, price_fen, submitted_at, label_en)
                           from panel_candidates where panel_id = p.id order by submitted_at, candidate_id) as candidates
              from panels p where p.id = $1""", panel_id)
     if panel is None:

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
+from market.core.i18n import use_locale
 from market.evaluation import scoring, workflow
 from market.evaluation import services as engine
 from market.evaluation.models import (
@@ -26,7 +27,7 @@ CRITERIA = [Criterion(1, "设计", "Design", 50, 60, False), Criterion(2, "团�
 
 def cand(i, price, minutes=0):
     return Candidate(candidate_id=i, organisation_id=i, label=f"机构{i}", price_fen=price,
-                     submitted_at=T0 + timedelta(minutes=minutes))
+                     submitted_at=T0 + timedelta(minutes=minutes), label_en=f"Agency {i}")
 
 
 def D(x):
@@ -59,6 +60,16 @@ def test_a_tie_goes_to_the_lower_price_then_the_earlier_bid_and_says_so():
                           {1: {1: D(70)}, 2: {1: D(70)}, 3: {1: D(70)}})
     assert [r.candidate_id for r in ranked] == [3, 2, 1]
     assert all(r.tie_note for r in ranked)
+
+
+@pytest.mark.parametrize("locale,names", [("en", ("Design", "Agency 1", "Agency 2")), ("zh_Hans", ("设计", "机构1", "机构2"))])
+def test_reasons_and_ties_name_criteria_and_candidates_in_the_pages_language(locale, names):
+    criterion, first, second = names
+    with use_locale(locale):
+        out = scoring.rank(CRITERIA, [cand(1, 100_00), cand(2, 90_00)], {1: {1: D(59), 2: D(99)}, 2: {1: D(60), 2: D(10)}})
+        tied = scoring.rank(CRITERIA[:1], [cand(1, 90_00), cand(2, 80_00)], {1: {1: D(70)}, 2: {1: D(70)}})
+    assert criterion in out[1].reasons[0]
+    assert first in tied[0].tie_note and second in tied[1].tie_note
 
 
 def test_nothing_scored_is_out():
@@ -241,6 +252,11 @@ async def test_an_evaluator_is_told_and_the_panel_names_its_call(client, pool, w
     assert f'<a href="/calls/{closed_call}">{title}</a>' in page and f'href="/calls/{closed_call}/bids"' in page
     # Before any score, no totals: they would rest on the price alone (once 100.00 and 97.43).
     assert "100.00" not in page and "still to record" in page
+    # Its candidates by their English names, where the Chinese page has the Chinese ones.
+    bidders = await pool.fetch("select o.name_zh, o.name_en from bids b join organisations o on o.id = b.provider_id"
+                               " where b.call_id = $1", closed_call)
+    chinese = (await client.get(f"/panels/{panel_id}?lang=zh_Hans")).text
+    assert bidders and all(f"<h3>{b['name_en']}" in page and f"<h3>{b['name_zh']}" in chinese for b in bidders)
     api = (await client.get(f"/api/panels/{panel_id}")).json()["panel"]
     assert api["results"] == [] and api["consensus_missing"] == 4 and api["subject"]["link"] == f"/calls/{closed_call}"
 

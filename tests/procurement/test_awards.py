@@ -34,6 +34,20 @@ async def test_the_award_goes_to_the_top_bid_and_is_public_with_the_scores(clien
     assert "测试provider" in page and "77.00" in page
 
 
+async def test_an_english_page_names_the_candidates_in_english(client, pool, world, scored):
+    # A panel names its candidates when it is formed, by their organisations' names in both languages.
+    settings = client.app.state.settings
+    await do(pool, awards.award, await who(pool, settings, world, "buyer_admin"), scored)
+    client.cookies.delete("market_session")
+    award = (await client.get(f"/api/calls/{scored}/award")).json()
+    top = award["results"][0]
+    assert (top["label"], top["label_en"]) == ("测试provider", "Test provider")
+    results = (await client.get(f"/calls/{scored}?lang=en")).text.split('id="award"')[1].split("</table>")[0]
+    assert "Test provider" in results and "测试provider" not in results
+    results = (await client.get(f"/calls/{scored}?lang=zh_Hans")).text.split('id="award"')[1].split("</table>")[0]
+    assert "测试provider" in results and "Test provider" not in results
+
+
 async def test_concurrent_award_requests_make_one_award(client, pool, world, scored):
     await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
     responses = await asyncio.gather(*(client.post(f"/api/calls/{scored}/award", headers=api_headers(client))

@@ -100,7 +100,7 @@ async def cut_off(conn: asyncpg.Connection, identity: Identity, call_id: int) ->
     if (await budget(conn, call_id)).remaining_fen <= 0:
         raise Conflict("The round's budget has been spent.")
     waiting = await conn.fetch(
-        """select b.id, b.provider_id, b.amount_fen, b.submitted_at, o.name_zh from bids b
+        """select b.id, b.provider_id, b.amount_fen, b.submitted_at, o.name_zh, o.name_en from bids b
              join organisations o on o.id = b.provider_id
             where b.call_id = $1 and b.batch_id is null and b.status = 'submitted' and b.call_revision = $2
             order by b.submitted_at, b.id""", call_id, call["revision"])
@@ -117,7 +117,7 @@ async def cut_off(conn: asyncpg.Connection, identity: Identity, call_id: int) ->
         "select position, name_zh, name_en, weight, min_score, is_price from call_criteria where call_id = $1 "
         "order by position", call_id)]
     candidates = [Candidate(candidate_id=w["id"], organisation_id=w["provider_id"], label=w["name_zh"],
-                            price_fen=w["amount_fen"], submitted_at=w["submitted_at"]) for w in waiting]
+                            label_en=w["name_en"], price_fen=w["amount_fen"], submitted_at=w["submitted_at"]) for w in waiting]
     await engine.create_panel(conn, identity, subject_type="batch", subject_id=batch_id, criteria=criteria,
                               candidates=candidates)
     await audit.record(conn, verb=Verb.BATCH_CUT_OFF, object_type="call", object_id=call_id, actor=identity.user_id,

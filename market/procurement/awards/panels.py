@@ -72,7 +72,7 @@ async def form_panel(conn: asyncpg.Connection, identity: Identity, call_id: int)
         "select position, name_zh, name_en, weight, min_score, is_price from call_criteria where call_id = $1 "
         "order by position", call_id)]
     candidates = [Candidate(candidate_id=b.id, organisation_id=b.provider_id, label=b.provider_name_zh,
-                            price_fen=b.amount_fen, submitted_at=b.submitted_at) for b in standing]
+                            label_en=b.provider_name_en, price_fen=b.amount_fen, submitted_at=b.submitted_at) for b in standing]
     return await engine.create_panel(conn, identity, subject_type="call", subject_id=call_id, criteria=criteria,
                                      candidates=candidates)
 
