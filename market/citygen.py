@@ -291,7 +291,7 @@ class City:
                        {"status": ["pending", "verified"]})
         uid = self.user(f"org{oid}", self.name(), created=created)
         self.member(uid, oid, role, created)
-        return {"id": oid, "kind": kind, "subtype": subtype, "zh": zh, "place": place, "admin": uid,
+        return {"id": oid, "kind": kind, "subtype": subtype, "zh": zh, "en": en, "place": place, "admin": uid,
                 "rating": rating, "registered": registered, "status": status}
 
     def organisations(self) -> None:
@@ -618,10 +618,11 @@ class City:
             self.rows["panel_members"].append((panel_id, m["admin"], "chair" if k == 0 else "member", formed))
         candidates = []
         consensus: dict[int, dict[int, Decimal | None]] = {}
-        for k, b in enumerate(bids):
-            label = chr(ord("A") + k % 26) + (str(k // 26) if k >= 26 else "")
-            self.rows["panel_candidates"].append((panel_id, b["id"], b["provider"]["id"], label, b["amount"], b["at"]))
-            candidates.append(PanelCandidate(b["id"], b["provider"]["id"], label, b["amount"], b["at"]))
+        for b in bids:
+            # Named as the product names a panel's candidates: by the organisation, in both languages.
+            zh, en = b["provider"]["zh"], b["provider"]["en"]
+            self.rows["panel_candidates"].append((panel_id, b["id"], b["provider"]["id"], zh, en, b["amount"], b["at"]))
+            candidates.append(PanelCandidate(b["id"], b["provider"]["id"], zh, b["amount"], b["at"], en))
             for m in members:
                 self.rows["panel_declarations"].append((panel_id, m["admin"], b["id"], False, "", formed))
             if decided:
@@ -920,7 +921,7 @@ COLUMNS: dict[str, list[str]] = {
     "panels": ["id", "subject_type", "subject_id", "owner_id", "created_by", "created_at", "closed_at", "status"],
     "panel_criteria": ["panel_id", "position", "name_zh", "name_en", "weight", "min_score", "is_price"],
     "panel_members": ["panel_id", "user_id", "role", "added_at"],
-    "panel_candidates": ["panel_id", "candidate_id", "organisation_id", "label", "price_fen", "submitted_at"],
+    "panel_candidates": ["panel_id", "candidate_id", "organisation_id", "label", "label_en", "price_fen", "submitted_at"],
     "panel_declarations": ["panel_id", "user_id", "candidate_id", "conflicted", "note", "declared_at"],
     "panel_consensus": ["panel_id", "candidate_id", "position", "score", "note", "recorded_by", "recorded_at"],
     "awards": ["id", "call_id", "bid_id", "panel_id", "amount_fen", "total", "awarded_by", "awarded_at",
