@@ -18,7 +18,7 @@ with due as (
     insert into buyer_rating_reminders (contract_id, stage) select contract_id, stage from due
     on conflict do nothing returning contract_id, stage
 )
-select s.contract_id, s.stage, k.provider_id, c.title_zh
+select s.contract_id, s.stage, k.provider_id, c.title_zh, c.title_en
   from sent s join contracts k on k.id = s.contract_id join calls c on c.id = k.call_id
  order by s.contract_id, s.stage"""
 
@@ -31,5 +31,6 @@ async def run(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> int:
         for row in sent:
             members = await notifications.members_of(conn, [row["provider_id"]], RATERS)
             await notifications.notify(conn, members, f"buyer_rating_due_{row['stage']}",
-                                       f"/contracts/{row['contract_id']}/buyer-rating", title=row["title_zh"])
+                                       f"/contracts/{row['contract_id']}/buyer-rating", title=row["title_zh"],
+                                       title_en=row["title_en"])
     return len(sent)

@@ -169,7 +169,7 @@ async def rectify(conn: asyncpg.Connection, identity: Identity, contract_id: int
     await _move(conn, identity, contract, "rectify", row["status"], write,
                 {"stage": stage, "rectify_by": data.rectify_by.isoformat(), "note": note},
                 [Notice(await _provider_people(conn, contract), "contract_rectify", f"/contracts/{contract_id}#delivery",
-                        {"title": contract["title_zh"], "date": data.rectify_by.isoformat()})])
+                        {"title": contract["title_zh"], "title_en": contract["title_en"], "date": data.rectify_by.isoformat()})])
     # The failed result is kept now, before a re-evaluation can supersede it (market.delivery.scorecard).
     await scorecard.refresh_standing(conn, contract["provider_id"])
 
@@ -192,7 +192,7 @@ async def reevaluate(conn: asyncpg.Connection, identity: Identity, contract_id: 
 
     await _move(conn, identity, contract, "reevaluate", row["status"], write, {"stage": stage},
                 [Notice(await _provider_people(conn, contract), "contract_reevaluation",
-                        f"/contracts/{contract_id}#delivery", {"title": contract["title_zh"]})])
+                        f"/contracts/{contract_id}#delivery", {"title": contract["title_zh"], "title_en": contract["title_en"]})])
     return panel_ids[0]
 
 
@@ -248,7 +248,8 @@ async def end(conn: asyncpg.Connection, identity: Identity, contract_id: int, da
     link = f"/contracts/{contract_id}#delivery"
     # The provider is told; each funder what came back to it or to its fund; each pool's owner what
     # came back to the pool.
-    notices = [Notice(await _provider_people(conn, contract), "contract_ended", link, {"title": contract["title_zh"]})]
+    title = {"title": contract["title_zh"], "title_en": contract["title_en"]}
+    notices = [Notice(await _provider_people(conn, contract), "contract_ended", link, title)]
     by_funder: dict[int, int] = {}
     by_fund: dict[int, int] = {}
     for m in moved:
@@ -258,12 +259,12 @@ async def end(conn: asyncpg.Connection, identity: Identity, contract_id: int, da
             by_fund[m.fund_id] = by_fund.get(m.fund_id, 0) + m.amount_fen
     for funder, amount in sorted(by_funder.items()):
         notices.append(Notice(await notifications.members_of(conn, [funder], SIGNERS), "contract_money_returned",
-                              link, {"title": contract["title_zh"], "amount": money(amount)}))
+                              link, {**title, "amount": money(amount)}))
     for fund_id, amount in sorted(by_fund.items()):
-        fund = await conn.fetchrow("select owner_id, name_zh from funds where id = $1", fund_id)
+        fund = await conn.fetchrow("select owner_id, name_zh, name_en from funds where id = $1", fund_id)
         notices.append(Notice(await notifications.members_of(conn, [fund["owner_id"]], SIGNERS),
                               "fund_money_returned", link,
-                              {"title": contract["title_zh"], "amount": money(amount), "fund": fund["name_zh"]}))
+                              {**title, "amount": money(amount), "fund": fund["name_zh"], "fund_en": fund["name_en"]}))
     await _move(conn, identity, contract, "end", row["status"], write,
                 {"stage": stage, "reason": reason, "paid_fen": paid, "returned_fen": returned,
                  "budget_kept_fen": kept}, notices)

@@ -201,7 +201,8 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
                actor=identity.user_id, organisation=identity.org_id, write=write,
                after={"user_id": user["id"], "role": data.role},
                notices=[Notice([user["id"]], "panel_member_added", f"/panels/{panel_id}",
-                               {"title": subject.title_zh if subject else ""})])
+                               {"title": subject.title_zh if subject else "",
+                                "title_en": subject.title_en if subject else ""})])
     return user["id"]
 
 
@@ -228,7 +229,8 @@ async def assign_agency(conn: asyncpg.Connection, identity: Identity, panel_id: 
                actor=identity.user_id, organisation=identity.org_id, write=write,
                before={"agency_id": panel["agency_id"]}, after={"agency_id": agency_id},
                notices=[Notice(staff, "panel_agency_assigned", f"/panels/{panel_id}",
-                               {"title": subject.title_zh if subject else ""})])
+                               {"title": subject.title_zh if subject else "",
+                                "title_en": subject.title_en if subject else ""})])
 
 
 async def experts(conn: asyncpg.Connection, panel_id: int) -> list[Expert]:

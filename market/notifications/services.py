@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from market.core.i18n import gettext, use_locale
+from market.core.i18n import bilingual, gettext, use_locale
 from market.core.settings import Settings
 from market.mail.services import Mailer
 
@@ -55,7 +55,10 @@ async def members_of(conn: asyncpg.Connection, organisation_ids: list[int], role
 
 
 def _text(kind: str, params: dict[str, Any]) -> str:
-    return gettext(KINDS[kind], **params)
+    """The notification in the current language. A name or title given in both languages (`title` and
+    `title_en`) is shown in English on an English page or email where it has an English one."""
+    return gettext(KINDS[kind], **{k: bilingual(v, params.get(f"{k}_en") or "") if isinstance(v, str) else v
+                                    for k, v in params.items() if not k.endswith("_en")})
 
 
 async def inbox(conn: asyncpg.Connection, user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:

@@ -29,7 +29,8 @@ from market.rectification.workflow import ITEM
 REMIND_DAYS = 3
 
 _CLAIMED = """
-select i.id, i.owner_id, i.buyer_id, i.due, i.escalation_level, o.name_zh as owner_name, b.name_zh as buyer_name
+select i.id, i.owner_id, i.buyer_id, i.due, i.escalation_level, o.name_zh as owner_name, b.name_zh as buyer_name,
+       o.name_en as owner_name_en, b.name_en as buyer_name_en
   from claimed c join rectification_items i on i.id = c.item_id
   join organisations o on o.id = i.owner_id join organisations b on b.id = i.buyer_id order by i.id"""
 
@@ -72,6 +73,12 @@ async def _escalated(conn: asyncpg.Connection, row: asyncpg.Record, level: int, 
                        after={"escalation_level": level, "notified_org_id": to})
 
 
+def _names(row: asyncpg.Record) -> dict[str, str]:
+    """The item's owner and buyer as a notice names them, in both languages."""
+    return {"owner": row["owner_name"], "owner_en": row["owner_name_en"], "buyer": row["buyer_name"],
+            "buyer_en": row["buyer_name_en"]}
+
+
 async def tick(conn: asyncpg.Connection, today: date, escalate_days: int) -> Done:
     """One pass of the clock on `today`, in the caller's transaction (the demo tells its story with it)."""
     reminded = await conn.fetch(_REMIND, today, REMIND_DAYS)
@@ -80,8 +87,7 @@ async def tick(conn: asyncpg.Connection, today: date, escalate_days: int) -> Don
                                    "rectification_due", link(row["id"]), id=row["id"], due=row["due"].isoformat())
     late = await conn.fetch(_LATE, today)
     for row in late:
-        params = {"id": row["id"], "due": row["due"].isoformat(), "owner": row["owner_name"],
-                  "buyer": row["buyer_name"]}
+        params = {"id": row["id"], "due": row["due"].isoformat(), **_names(row)}
         await notifications.notify(conn, await notifications.members_of(conn, [row["buyer_id"]], ACTORS),
                                    "rectification_late", link(row["id"]), **params)
         await notifications.notify(conn, await notifications.members_of(conn, [row["owner_id"]], ACTORS),
@@ -95,8 +101,7 @@ async def tick(conn: asyncpg.Connection, today: date, escalate_days: int) -> Don
         if bureau is not None:
             await notifications.notify(conn, await notifications.members_of(conn, [bureau], ACTORS),
                                        "rectification_escalated", link(row["id"]), id=row["id"],
-                                       due=row["due"].isoformat(), owner=row["owner_name"],
-                                       buyer=row["buyer_name"], days=escalate_days)
+                                       due=row["due"].isoformat(), days=escalate_days, **_names(row))
         await _escalated(conn, row, 2, bureau)
     return Done(reminded=len(reminded), late=len(late), escalated=len(escalated))
 

@@ -42,7 +42,7 @@ MIN_TEXT = 10  # the least a fix says of what was done, and a rejection or withd
 MAX_FILES = 10  # evidence files on one fix
 
 _ITEM = """
-select i.*, o.name_zh as owner_name, b.name_zh as buyer_name
+select i.*, o.name_zh as owner_name, b.name_zh as buyer_name, o.name_en as owner_name_en, b.name_en as buyer_name_en
   from rectification_items i join organisations o on o.id = i.owner_id join organisations b on b.id = i.buyer_id"""
 
 
@@ -224,7 +224,8 @@ async def submit_fix(conn: asyncpg.Connection, storage: FileStorage, settings: S
 
     await step(conn, ITEM, "submit", row["status"], object_id=item_id, capacities=caps, actor=identity.user_id,
                organisation=identity.org_id, write=write, after=after,
-               notices=[await _notice(conn, row["buyer_id"], "rectification_submitted", row, owner=row["owner_name"])])
+               notices=[await _notice(conn, row["buyer_id"], "rectification_submitted", row,
+                                       owner=row["owner_name"], owner_en=row["owner_name_en"])])
     return int(after["version"])
 
 
@@ -253,7 +254,8 @@ async def _with_reason(conn: asyncpg.Connection, identity: Identity, item_id: in
 
     await step(conn, ITEM, action, row["status"], object_id=item_id, capacities=caps, actor=identity.user_id,
                organisation=identity.org_id, write=write, after={"reason": said},
-               notices=[await _notice(conn, row["owner_id"], notice, row, buyer=row["buyer_name"])])
+               notices=[await _notice(conn, row["owner_id"], notice, row, buyer=row["buyer_name"],
+                                       buyer_en=row["buyer_name_en"])])
 
 
 async def reject(conn: asyncpg.Connection, identity: Identity, item_id: int, reason: str) -> None:

@@ -350,7 +350,7 @@ async def _notices_to_provider(conn: asyncpg.Connection, survey: Any, kind: str)
     if survey["provider_id"] is None:
         return []
     members = await notifications.members_of(conn, [survey["provider_id"]], RUNNERS)
-    return [Notice(members, kind, f"/surveys/{survey['id']}", {"title": survey["call_zh"]})]
+    return [Notice(members, kind, f"/surveys/{survey['id']}", {"title": survey["call_zh"], "title_en": survey["call_en"]})]
 
 
 async def change_status(conn: asyncpg.Connection, settings: Settings, identity: Identity, survey_id: int,
@@ -380,7 +380,8 @@ async def change_status(conn: asyncpg.Connection, settings: Settings, identity: 
     if below:
         members = await notifications.members_of(conn, [survey["buyer_id"], survey["provider_id"]], RUNNERS)
         notices.append(Notice(members, "survey_below_threshold", f"/surveys/{survey_id}",
-                              {"title": survey["call_zh"], "threshold": settings.survey_threshold_percent}))
+                              {"title": survey["call_zh"], "title_en": survey["call_en"],
+                               "threshold": settings.survey_threshold_percent}))
     transition = await step(conn, SURVEY, action, survey["status"], object_id=survey_id, capacities=caps,
                             actor=identity.user_id, organisation=identity.org_id, write=write,
                             after={"below_threshold": below}, notices=notices)

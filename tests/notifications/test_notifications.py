@@ -1,4 +1,5 @@
 import asyncio
+from email.header import decode_header, make_header
 
 import pytest
 
@@ -112,3 +113,25 @@ async def test_award_and_objection_notify_the_other_side(pool, settings, world, 
     await do(pool, awards.object_to, await who(pool, settings, world, "other_provider_admin"), scored,
               "请说明评分依据，谢谢。")
     assert "objection_raised" in await kinds(pool, world["buyer_staff"].user_id)
+
+
+async def test_a_notice_names_a_bilingual_record_in_the_readers_language(client, pool, world, project, smtp, tmp_path):
+    settings = client.app.state.settings
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        call_id = await calls.create_call(conn, bureau, call_input(project, title_en="Home bathing on Dongpo Road"))
+        await calls.publish_call(conn, bureau, call_id)
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
+    english = (await client.get("/api/inbox/?lang=en")).json()["items"][0]["text"]
+    chinese = (await client.get("/api/inbox/?lang=zh_Hans")).json()["items"][0]["text"]
+    assert "Home bathing on Dongpo Road" in english and "东坡路" not in english
+    assert "东坡路社区上门助浴服务采购" in chinese
+    # By email, in each recipient's own language.
+    await pool.execute("update users set locale = 'en' where id = $1", world["provider_staff"].user_id)
+    mail = load_settings({"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": "n" * 40, "MARKET_MAIL_BACKEND": "smtp",
+                          "MARKET_SMTP_HOST": "127.0.0.1", "MARKET_SMTP_PORT": str(smtp.port)})
+    from market.mail.services import mailer_from_settings
+    await notifications.send_pending(pool, mailer_from_settings(mail), mail)
+    subjects = {m["To"]: str(make_header(decode_header(m["Subject"]))) for m in smtp.inbox.messages}
+    assert "Home bathing on Dongpo Road" in subjects[world["provider_staff"].email]
+    assert "东坡路社区上门助浴服务采购" in subjects[world["provider_admin"].email]

@@ -12,6 +12,8 @@ from PIL import Image
 
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.core.i18n import use_locale
+from market.notifications import services as notifications
 from market.rectification import jobs
 from market.rectification import services as items
 from market.rectification.domain import DOMAIN
@@ -186,6 +188,13 @@ async def test_the_clock_reminds_then_escalates_two_levels_once_across_processes
     escalated = await notices(pool, "rectification_escalated")
     bureau = {world[n].user_id for n in ("buyer_admin", "buyer_staff")}
     assert {n["user_id"] for n in escalated} == bureau and len(escalated) == len(bureau)
+    # It names the owner and the buyer in the reader's language.
+    async with pool.acquire() as conn:
+        with use_locale("en"):
+            english = (await notifications.inbox(conn, escalated[0]["user_id"]))[0].text
+        with use_locale("zh_Hans"):
+            chinese = (await notifications.inbox(conn, escalated[0]["user_id"]))[0].text
+    assert "Test provider" in english and "测试provider" not in english and "测试provider" in chinese
     assert await pool.fetchval("select notified_org_id from rectification_escalations where level = 2") == \
         world.orgs["bureau"]
     assert sum(d.escalated for d in await both()) == 0

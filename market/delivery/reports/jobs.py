@@ -39,7 +39,7 @@ with due as (
     insert into report_reminders (contract_id, position, days_before) select * from due
     on conflict do nothing returning contract_id, position
 )
-select s.contract_id, s.position, m.due_date, k.provider_id, c.title_zh
+select s.contract_id, s.position, m.due_date, k.provider_id, c.title_zh, c.title_en
   from sent s join contract_milestones m on m.contract_id = s.contract_id and m.position = s.position
   join contracts k on k.id = s.contract_id join calls c on c.id = k.call_id"""
 
@@ -54,7 +54,7 @@ with overdue as (
      where delivery_reports.status = 'draft' and not delivery_reports.late
     returning id, contract_id, position
 )
-select x.id, x.contract_id, x.position, m.due_date, k.buyer_id, k.provider_id, c.title_zh
+select x.id, x.contract_id, x.position, m.due_date, k.buyer_id, k.provider_id, c.title_zh, c.title_en
   from marked x join contract_milestones m on m.contract_id = x.contract_id and m.position = x.position
   join contracts k on k.id = x.contract_id join calls c on c.id = k.call_id"""
 
@@ -69,7 +69,7 @@ with failing as (
     on conflict (contract_id, position) where position is not null do nothing
     returning contract_id, position, stage
 )
-select x.contract_id, x.position, x.stage, r.id as report_id, m.due_date, k.buyer_id, k.provider_id, c.title_zh
+select x.contract_id, x.position, x.stage, r.id as report_id, m.due_date, k.buyer_id, k.provider_id, c.title_zh, c.title_en
   from recorded x join contract_milestones m on m.contract_id = x.contract_id and m.position = x.position
   join contracts k on k.id = x.contract_id join calls c on c.id = k.call_id
   left join delivery_reports r on r.contract_id = x.contract_id and r.position = x.position"""
@@ -96,11 +96,13 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
         for row in reminded:
             members = await notifications.members_of(conn, [row["provider_id"]], PARTIES)
             await notifications.notify(conn, members, "report_due", _link(row), title=row["title_zh"],
+                                       title_en=row["title_en"],
                                        due=row["due_date"].isoformat())
         late = await conn.fetch(_OVERDUE, today)
         for row in late:
             members = await notifications.members_of(conn, [row["provider_id"], row["buyer_id"]], PARTIES)
             await notifications.notify(conn, members, "report_overdue", _link(row), title=row["title_zh"],
+                                       title_en=row["title_en"],
                                        due=row["due_date"].isoformat(), days=grace_days)
             await audit.record(conn, verb=Verb.REPORT_OVERDUE, object_type="delivery_report", object_id=row["id"],
                                organisation=row["provider_id"], after={"late": True})
@@ -108,6 +110,7 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
         for row in failed:
             members = await notifications.members_of(conn, [row["provider_id"], row["buyer_id"]], PARTIES)
             await notifications.notify(conn, members, "report_not_filed", _link(row), title=row["title_zh"],
+                                       title_en=row["title_en"],
                                        days=grace_days)
             await audit.record(conn, verb=Verb.REPORT_NOT_FILED, object_type="delivery_report",
                                object_id=row["report_id"] or f"{row['contract_id']}:{row['position']}",

@@ -360,7 +360,7 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
                organisation=identity.org_id, write=write,
                after={"deadline_at": deadline, "questions_close_at": questions_close},
                notices=[Notice([r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
-                               {"title": row["title_zh"]})])
+                               {"title": row["title_zh"], "title_en": row["title_en"]})])
     return await _call(conn, await conn.fetchrow(_CALL, call_id))
 
 
@@ -409,12 +409,13 @@ async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
     async with pool.acquire() as conn, conn.transaction():
         # The calls closing soon first (calls_live_by_deadline), then each one's askers and bidders.
         rows = await conn.fetch(
-            """select c.id, c.title_zh, m.user_id from calls c
+            """select c.id, c.title_zh, c.title_en, m.user_id from calls c
                  cross join lateral (select asked_for as org from call_questions q where q.call_id = c.id
                                      union select provider_id from bids b where b.call_id = c.id) t
                  join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
                 where c.published_at is not null and c.cancelled_at is null
                   and c.deadline_at between market_now() and market_now() + interval '48 hours'""")
         for row in rows:
-            await notifications.notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}", title=row["title_zh"])
+            await notifications.notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}",
+                                       title=row["title_zh"], title_en=row["title_en"])
         return len(rows)
