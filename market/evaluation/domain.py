@@ -21,5 +21,7 @@ DOMAIN = Domain(
                                     "experts to its panel."),
         "panel_member_added": N_("You sit on the evaluation panel for “%(title)s”: declare any conflict of interest, "
                                  "read the bids and score them."),
+        "delivery_panel_member_added": N_("You sit on the evaluation panel for “%(title)s”: declare any conflict of "
+                                          "interest, read the provider's reports and score its delivery."),
     },
 )

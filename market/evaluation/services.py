@@ -78,6 +78,9 @@ def register_subject(subject_type: str, describe: Callable[[asyncpg.Connection, 
         _EXCLUDING.add(subject_type)
 
 
+DELIVERY_SUBJECTS = ("midterm", "final")  # the panels that evaluate a provider's delivery
+
+
 async def subject_of(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> Subject | None:
     describe = _SUBJECTS.get(subject_type)
     return await describe(conn, subject_id) if describe else None
@@ -200,7 +203,9 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
     await step(conn, PANELS, "add_member", panel["status"], object_id=panel_id, capacities=capacities,
                actor=identity.user_id, organisation=identity.org_id, write=write,
                after={"user_id": user["id"], "role": data.role},
-               notices=[Notice([user["id"]], "panel_member_added", f"/panels/{panel_id}",
+               # What the new member is told to read: the bids, or a delivery's reports.
+               notices=[Notice([user["id"]], "delivery_panel_member_added" if panel["subject_type"] in DELIVERY_SUBJECTS
+                               else "panel_member_added", f"/panels/{panel_id}",
                                {"title": subject.title_zh if subject else "",
                                 "title_en": subject.title_en if subject else ""})])
     return user["id"]

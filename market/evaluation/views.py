@@ -22,9 +22,6 @@ from market.rectification import services as rectification
 from market.rectification.models import Item
 
 
-DELIVERY_SUBJECTS = ("midterm", "final")  # the panels that evaluate a provider's delivery
-
-
 class Panel(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     status: str
@@ -89,7 +86,7 @@ def score_matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[i
 async def _rectification(conn: asyncpg.Connection, row: Any, candidates: list[Candidate]) -> list[Item]:
     """A delivery panel's one candidate's unfinished rectification items (a selection panel's
     candidates are bidders, judged on their bids alone)."""
-    if row["subject_type"] not in DELIVERY_SUBJECTS or not candidates:
+    if row["subject_type"] not in engine.DELIVERY_SUBJECTS or not candidates:
         return []
     owner = candidates[0].organisation_id
     return (await rectification.unfinished_of(conn, [owner])).get(owner, [])

@@ -110,6 +110,20 @@ async def test_nobody_of_the_provider_or_who_declared_a_conflict_with_it_is_seat
     assert seated == {"evaluator", "busy"}
 
 
+async def test_a_member_of_a_delivery_panel_is_told_to_read_the_providers_reports(client, pool, settings, world,
+                                                                                   midterm):
+    # A delivery panel scores what a contract delivered: its members read reports, not bids.
+    bureau = await who(pool, settings, world, "buyer_admin")
+    await do(pool, engine.add_member, bureau, midterm, AddMember(email=world["evaluator"].email, role="chair"))
+    assert await pool.fetchval("select kind from notifications where user_id = $1 and link = $2",
+                               world["evaluator"].user_id, f"/panels/{midterm}") == "delivery_panel_member_added"
+    await act_as(client, pool, settings, world["evaluator"].user_id)
+    told = (await client.get("/api/inbox/?lang=en")).json()["items"][0]["text"]
+    assert "read the provider's reports" in told and "bids" not in told
+    page = (await client.get(f"/panels/{midterm}?lang=en")).text
+    assert "Read the provider's reports" in page and "Read the bids you score" not in page
+
+
 async def scoring_panel(pool, settings, world, midterm, agency):
     bureau = await who(pool, settings, world, "buyer_admin")
     await do(pool, engine.add_member, bureau, midterm, AddMember(email=world["evaluator"].email, role="chair"))
