@@ -31,6 +31,5 @@ async def run(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> int:
         for row in sent:
             members = await notifications.members_of(conn, [row["provider_id"]], RATERS)
             await notifications.notify(conn, members, f"buyer_rating_due_{row['stage']}",
-                                       f"/contracts/{row['contract_id']}/buyer-rating", title=row["title_zh"],
-                                       title_en=row["title_en"])
+                                       f"/contracts/{row['contract_id']}/buyer-rating", **notifications.titled(row))
     return len(sent)

@@ -169,7 +169,7 @@ async def rectify(conn: asyncpg.Connection, identity: Identity, contract_id: int
     await _move(conn, identity, contract, "rectify", row["status"], write,
                 {"stage": stage, "rectify_by": data.rectify_by.isoformat(), "note": note},
                 [Notice(await _provider_people(conn, contract), "contract_rectify", f"/contracts/{contract_id}#delivery",
-                        {"title": contract["title_zh"], "title_en": contract["title_en"], "date": data.rectify_by.isoformat()})])
+                        {**notifications.titled(contract), "date": data.rectify_by.isoformat()})])
     # The failed result is kept now, before a re-evaluation can supersede it (market.delivery.scorecard).
     await scorecard.refresh_standing(conn, contract["provider_id"])
 
@@ -192,7 +192,7 @@ async def reevaluate(conn: asyncpg.Connection, identity: Identity, contract_id: 
 
     await _move(conn, identity, contract, "reevaluate", row["status"], write, {"stage": stage},
                 [Notice(await _provider_people(conn, contract), "contract_reevaluation",
-                        f"/contracts/{contract_id}#delivery", {"title": contract["title_zh"], "title_en": contract["title_en"]})])
+                        f"/contracts/{contract_id}#delivery", notifications.titled(contract))])
     return panel_ids[0]
 
 
@@ -248,7 +248,7 @@ async def end(conn: asyncpg.Connection, identity: Identity, contract_id: int, da
     link = f"/contracts/{contract_id}#delivery"
     # The provider is told; each funder what came back to it or to its fund; each pool's owner what
     # came back to the pool.
-    title = {"title": contract["title_zh"], "title_en": contract["title_en"]}
+    title = notifications.titled(contract)
     notices = [Notice(await _provider_people(conn, contract), "contract_ended", link, title)]
     by_funder: dict[int, int] = {}
     by_fund: dict[int, int] = {}

@@ -146,6 +146,6 @@ async def decide_round(conn: asyncpg.Connection, identity: Identity, contract_id
                                   clock.today() + timedelta(days=rectification_days))
     people = await notifications.members_of(conn, [contract["provider_id"]], OPENERS)
     await notifications.notify(conn, people, "evaluation_decided", f"/contracts/{contract_id}#evaluations",
-                               title=contract["title_zh"], title_en=contract["title_en"], total=str(verdict.total),
+                               **notifications.titled(contract), total=str(verdict.total),
                                grade=verdict.grade or "—")
     return panel_id

@@ -54,6 +54,12 @@ async def members_of(conn: asyncpg.Connection, organisation_ids: list[int], role
     return [r["user_id"] for r in rows]
 
 
+def titled(record: Any) -> dict[str, str]:
+    """A notice's `title` in both languages, from a row or a Struct with `title_zh` and `title_en`."""
+    get = record.get if hasattr(record, "keys") else lambda key: getattr(record, key)
+    return {"title": get("title_zh"), "title_en": get("title_en") or ""}
+
+
 def _text(kind: str, params: dict[str, Any]) -> str:
     """The notification in the current language. A name or title given in both languages (`title` and
     `title_en`) is shown in English on an English page or email where it has an English one."""

@@ -95,22 +95,19 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
         reminded = await conn.fetch(_REMIND, today)
         for row in reminded:
             members = await notifications.members_of(conn, [row["provider_id"]], PARTIES)
-            await notifications.notify(conn, members, "report_due", _link(row), title=row["title_zh"],
-                                       title_en=row["title_en"],
+            await notifications.notify(conn, members, "report_due", _link(row), **notifications.titled(row),
                                        due=row["due_date"].isoformat())
         late = await conn.fetch(_OVERDUE, today)
         for row in late:
             members = await notifications.members_of(conn, [row["provider_id"], row["buyer_id"]], PARTIES)
-            await notifications.notify(conn, members, "report_overdue", _link(row), title=row["title_zh"],
-                                       title_en=row["title_en"],
+            await notifications.notify(conn, members, "report_overdue", _link(row), **notifications.titled(row),
                                        due=row["due_date"].isoformat(), days=grace_days)
             await audit.record(conn, verb=Verb.REPORT_OVERDUE, object_type="delivery_report", object_id=row["id"],
                                organisation=row["provider_id"], after={"late": True})
         failed = await conn.fetch(_NOT_FILED, today, grace_days, NOT_FILED)
         for row in failed:
             members = await notifications.members_of(conn, [row["provider_id"], row["buyer_id"]], PARTIES)
-            await notifications.notify(conn, members, "report_not_filed", _link(row), title=row["title_zh"],
-                                       title_en=row["title_en"],
+            await notifications.notify(conn, members, "report_not_filed", _link(row), **notifications.titled(row),
                                        days=grace_days)
             await audit.record(conn, verb=Verb.REPORT_NOT_FILED, object_type="delivery_report",
                                object_id=row["report_id"] or f"{row['contract_id']}:{row['position']}",

@@ -266,7 +266,7 @@ def _link(milestone: Any) -> str:
 
 async def _notice(conn: asyncpg.Connection, milestone: Any, to: str, kind: str) -> Notice:
     members = await notifications.members_of(conn, [milestone[f"{to}_id"]], FILERS)
-    return Notice(members, kind, _link(milestone), {"title": milestone["title_zh"], "title_en": milestone["title_en"]})
+    return Notice(members, kind, _link(milestone), notifications.titled(milestone))
 
 
 async def save(conn: asyncpg.Connection, identity: Identity, contract_id: int, position: int,

@@ -213,7 +213,7 @@ async def dock(conn: asyncpg.Connection, identity: Identity, project_id: int, pr
         "values ($1, $2, $3, $4, $5, $6, $7)", call_id, bid_id, data.amount_fen, identity.user_id, now, notice_ends,
         docking_id)
     await notifications.notify(conn, await notifications.members_of(conn, [provider_id]), "call_awarded",
-                               f"/calls/{call_id}#award", title=project["title_zh"], title_en=project["title_en"])
+                               f"/calls/{call_id}#award", **notifications.titled(project))
     await audit.record(conn, verb=Verb.DOCKING_ACCEPT, object_type="project", object_id=project_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"provider_id": provider_id, "amount_fen": data.amount_fen, "call_id": call_id,

@@ -286,7 +286,7 @@ async def accept(conn: asyncpg.Connection, identity: Identity, run_id: int, proj
         await notifications.notify(
             conn, await notifications.members_of(conn, [f.funder_id], ("admin", "staff", "finance")),
             "funding_suggested", f"/pledges/new?target_type=project&target_id={project_id}"
-                                 f"&amount_fen={f.amount_fen}", title=suggested.title_zh, title_en=suggested.title_en,
+                                 f"&amount_fen={f.amount_fen}", **notifications.titled(suggested),
             amount=i18n.format_money(f.amount_fen))
     return call_id
 

@@ -171,7 +171,7 @@ async def decide(conn: asyncpg.Connection, identity: Identity, call_id: int, num
                after={"call_id": call_id, "batch": number, "funded": [r.candidate_id for r in funded],
                       "amount_fen": sum(prices[r.candidate_id] for r in funded), "notice_ends_at": notice_ends},
                notices=[Notice(await notifications.members_of(conn, proposers), "batch_decided",
-                               f"/calls/{call_id}/batches/{number}", {"title": call["title_zh"], "title_en": call["title_en"], "number": number})])
+                               f"/calls/{call_id}/batches/{number}", {**notifications.titled(call), "number": number})])
     return [r.candidate_id for r in funded]
 
 
@@ -208,7 +208,7 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
         batch["id"], identity.user_id, identity.org_id, text.strip())
     call = await conn.fetchrow("select buyer_id, title_zh, title_en from calls where id = $1", call_id)
     await notifications.notify(conn, await notifications.members_of(conn, [call["buyer_id"]]), "objection_raised",
-                               f"/calls/{call_id}/batches/{number}", title=call["title_zh"], title_en=call["title_en"])
+                               f"/calls/{call_id}/batches/{number}", **notifications.titled(call))
     await audit.record(conn, verb=Verb.OBJECTION_RAISE, object_type="objection", object_id=objection_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"call_id": call_id, "batch": number})

@@ -112,7 +112,7 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
                after={"bid_id": best.candidate_id, "amount_fen": amount, "total": str(best.total),
                       "notice_ends_at": notice_ends},
                notices=[Notice(await notifications.members_of(conn, bidders), "call_awarded",
-                               f"/calls/{call_id}#award", {"title": row["title_zh"], "title_en": row["title_en"]})])
+                               f"/calls/{call_id}#award", notifications.titled(row))])
     return award_ids[0]
 
 
@@ -157,7 +157,7 @@ async def object_to(conn: asyncpg.Connection, identity: Identity, call_id: int, 
         "insert into objections (award_id, raised_by, raised_for, text) values ($1, $2, $3, $4) returning id",
         award_id, identity.user_id, identity.org_id, text.strip())
     await notifications.notify(conn, await notifications.members_of(conn, [row["buyer_id"]]), "objection_raised",
-                               f"/calls/{call_id}#award", title=row["title_zh"], title_en=row["title_en"])
+                               f"/calls/{call_id}#award", **notifications.titled(row))
     await audit.record(conn, verb=Verb.OBJECTION_RAISE, object_type="objection", object_id=objection_id,
                        actor=identity.user_id, organisation=identity.org_id, after={"call_id": call_id})
     return objection_id

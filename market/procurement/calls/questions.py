@@ -80,6 +80,6 @@ async def answer(conn: asyncpg.Connection, identity: Identity, question_id: int,
         raise Conflict("This question has been answered; answers are public and are not rewritten.")
     await conn.execute(_ANSWER, text.strip(), identity.user_id, question_id)
     await notifications.notify(conn, [row["asked_by"]], "question_answered", f"/calls/{call['id']}#questions",
-                               title=call["title_zh"], title_en=call["title_en"])
+                               **notifications.titled(call))
     await audit.record(conn, verb=Verb.QUESTION_ANSWER, object_type="question", object_id=question_id,
                        actor=identity.user_id, organisation=identity.org_id, after={"answer": text.strip()})

@@ -360,7 +360,7 @@ async def publish_call(conn: asyncpg.Connection, identity: Identity, call_id: in
                organisation=identity.org_id, write=write,
                after={"deadline_at": deadline, "questions_close_at": questions_close},
                notices=[Notice([r["user_id"] for r in interested], "call_opened", f"/calls/{call_id}",
-                               {"title": row["title_zh"], "title_en": row["title_en"]})])
+                               notifications.titled(row))])
     return await _call(conn, await conn.fetchrow(_CALL, call_id))
 
 
@@ -417,5 +417,5 @@ async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
                   and c.deadline_at between market_now() and market_now() + interval '48 hours'""")
         for row in rows:
             await notifications.notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}",
-                                       title=row["title_zh"], title_en=row["title_en"])
+                                       **notifications.titled(row))
         return len(rows)

@@ -126,8 +126,7 @@ async def _from_award(conn: asyncpg.Connection, identity: Identity, call: Any, a
         call["service_end"], identity.user_id)
     await _save_milestones(conn, contract_id, default_milestones(call["service_start"], call["service_end"]))
     signers = await notifications.members_of(conn, [call["buyer_id"], provider], ("admin", "staff", "finance"))
-    await notifications.notify(conn, signers, "contract_to_sign", f"/contracts/{contract_id}", title=call["title_zh"],
-                               title_en=call["title_en"])
+    await notifications.notify(conn, signers, "contract_to_sign", f"/contracts/{contract_id}", **notifications.titled(call))
     await audit.record(conn, verb=Verb.CONTRACT_CREATE, object_type="contract", object_id=contract_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"call_id": call["id"], "provider_id": provider, "amount_fen": award["amount_fen"]})
