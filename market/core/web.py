@@ -9,6 +9,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Annotated, Any, NamedTuple, cast
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
@@ -43,6 +44,7 @@ from market.core.errors import (
 )
 from market.core.i18n import gettext
 from market.core.settings import ROOT, Settings
+from market.core.templating import Templates
 from market.core.validation import explain_validation
 
 log = structlog.get_logger("market.core.web")
@@ -65,7 +67,7 @@ def language_cookie(locale: str, secure: bool) -> Cookie:
 def template_environment(domain_globals: Mapping[str, Any], reload: bool = True) -> Environment:
     """The pages' templates; `reload` (MARKET_DEBUG) reads a template again when its file changed,
     which costs a stat of each file a page includes, every row of a list that includes one."""
-    env = Environment(
+    env = Templates(
         loader=FileSystemLoader(ROOT / "templates"),
         auto_reload=reload,
         autoescape=select_autoescape(default=True, default_for_string=True),
@@ -87,6 +89,7 @@ def template_environment(domain_globals: Mapping[str, Any], reload: bool = True)
         role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     env.globals.update(domain_globals)
+    env.find_plain_functions()
     return env
 
 
@@ -121,9 +124,13 @@ def _template_gettext() -> Callable[..., Markup]:
 def localized(obj: Any, field: str = "name") -> str:
     """The English text of a bilingual record when the page is in English and it has one. The
     Chinese text is `{field}_zh`, or plain `field` where the record names it so."""
-    # dicts and database records have get(); Structs have attributes
-    get = obj.get if hasattr(obj, "keys") else lambda k, d=None: getattr(obj, k, d)
-    return i18n.bilingual(str(get(f"{field}_zh", get(field))), str(get(f"{field}_en") or ""))
+    # dicts and database records have get(); Structs have attributes. A list page asks a hundred times.
+    get = obj.get if hasattr(obj, "keys") else partial(getattr, obj)
+    zh = get(f"{field}_zh", _MISSING)
+    return i18n.bilingual(str(get(field, None) if zh is _MISSING else zh), str(get(f"{field}_en", None) or ""))
+
+
+_MISSING = object()
 
 
 def choices(items: list[Any]) -> list[tuple[Any, str]]:
