@@ -121,10 +121,11 @@ async def migration_status(conn: asyncpg.Connection, directory: Path = MIGRATION
 
 
 # Types asyncpg looks up in the catalogue the first time a connection meets them (three statements
-# and 6-17 ms each on a fresh connection): arrays of whole numbers, dates and times, and rows. Met at
-# connect in one statement, a pooled connection's first requests run as its hundredth do.
+# and 6-17 ms each on a fresh connection): arrays (of every kind a table holds, and of those the SQL
+# builds) and rows. Met at connect in one statement, a pooled connection's first requests run as its
+# hundredth do.
 _LOOKED_UP = ("select null::int2[], null::int4[], null::int8[], null::numeric[], null::bool[], null::date[], "
-              "null::timestamptz[], null::jsonb[], array[row(1)]")
+              "null::timestamptz[], null::jsonb[], null::text[], null::uuid[], array[row(1)]")
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

@@ -90,4 +90,12 @@ async def test_a_pooled_connection_has_met_the_apps_types_before_its_first_reque
         await conn.fetchrow("select array[1::bigint], array[2], array[current_date], array[now()], array[1.5],"
                             " array[true], array[row(1, 'a')], coalesce((select array_agg(id) from organisations), '{}')")
         await asyncio.sleep(0)  # asyncpg calls the logger soon after a statement, not during it
-    assert len(sent) == 1
+        assert len(sent) == 1
+        # and every kind of array a table holds (a bid's attachments, uuid[], cost /calls/{id} a lookup)
+        kinds = await conn.fetchval("select array_agg(distinct udt_name) from information_schema.columns"
+                                    " where table_schema = 'public' and data_type = 'ARRAY'")
+        await asyncio.sleep(0)
+        sent.clear()
+        await conn.fetchrow("select " + ", ".join(f"null::{kind}" for kind in kinds))
+        await asyncio.sleep(0)
+    assert sent and len(sent) == 1, sent
