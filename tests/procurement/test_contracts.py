@@ -2,6 +2,7 @@ import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.procurement.awards import services as awards
+from market.procurement.calls.views import call_view
 from market.procurement.contracts import services as contracts
 from market.procurement.contracts.services import MilestoneInput, Milestones
 from tests.conftest import act_as, api_headers
@@ -92,3 +93,16 @@ async def test_the_contract_pdf_carries_a_chinese_font(client, pool, world, cont
     r = await client.get(f"/contracts/{contract_id}/pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF") and b"STSong-Light" in r.content
+
+
+async def test_a_calls_page_links_its_contract_to_the_parties_and_once_signed_to_everyone(pool, settings, world,
+                                                                                           awarded, contract_id):
+    seen = {}
+    for status in ("draft", "signed"):
+        await pool.execute("update contracts set status = $2 where id = $1", contract_id, status)
+        for name in (None, "buyer_admin", "provider_admin", "other_provider_admin"):
+            reader = await who(pool, settings, world, name) if name else None
+            seen[status, name] = (await do(pool, call_view, reader, awarded)).contract_id
+    assert seen["draft", "buyer_admin"] == seen["draft", "provider_admin"] == contract_id
+    assert seen["draft", None] is None and seen["draft", "other_provider_admin"] is None
+    assert {seen["signed", name] for name in (None, "buyer_admin", "other_provider_admin")} == {contract_id}

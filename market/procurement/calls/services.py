@@ -42,6 +42,10 @@ _CRITERION = ("position", "name_zh", "name_en", "weight", "min_score", "is_price
 
 
 _CALL = """select * from calls where id = $1"""
+# A call with its criteria, (position, name_zh, name_en, weight, min_score, is_price) each, in one statement.
+_CALL_WITH_CRITERIA = """select c.*, array(select row(position, name_zh, name_en, weight, min_score, is_price)
+                                     from call_criteria where call_id = c.id order by position) as criteria
+  from calls c where c.id = $1"""
 _CALL_FOR_UPDATE = """select * from calls where id = $1 for update"""
 _CANCEL = """update calls set cancelled_at = market_now(), cancel_reason = $1 where id = $2"""
 _CRITERIA = """select position, name_zh, name_en, weight, min_score, is_price from call_criteria where call_id = $1
@@ -133,8 +137,12 @@ async def _procedure(conn: asyncpg.Connection, code: str) -> ProcedureType:
 
 
 async def _call(conn: asyncpg.Connection, row: Any) -> Call:
-    criteria = [Criterion(**dict(r)) for r in await conn.fetch(_CRITERIA, row["id"])]
-    return Call(**{k: row[k] for k in _CALL_FIELDS}, status=status_of(row), criteria=criteria)
+    return _with_criteria(row, await conn.fetch(_CRITERIA, row["id"]))
+
+
+def _with_criteria(row: Any, criteria: list[Any]) -> Call:
+    return Call(**{k: row[k] for k in _CALL_FIELDS}, status=status_of(row),
+                criteria=[Criterion(*r) for r in criteria])  # rows in the order of _CRITERION, as Criterion's fields
 
 
 def _owns(identity: Identity | None, row: Any) -> bool:
@@ -149,11 +157,11 @@ async def get_call(conn: asyncpg.Connection, identity: Identity | None, call_id:
 async def read_call(conn: asyncpg.Connection, identity: Identity | None, call_id: int) -> tuple[Call, Any]:
     """`get_call`, and the call's row as the rules that read its columns take it (bids' seal), for a
     page that shows the call with its parts: read once, not once by each part."""
-    row = await conn.fetchrow(_CALL, call_id)
+    row = await conn.fetchrow(_CALL_WITH_CRITERIA, call_id)
     if row is None or (row["published_at"] is None and not _owns(identity, row)
                        and not (identity and identity.is_platform_admin)):
         raise NotFound()
-    return await _call(conn, row), row
+    return _with_criteria(row, row["criteria"]), row
 
 
 async def call_row(conn: asyncpg.Connection, call_id: int) -> Any:

@@ -54,21 +54,25 @@ async def call_view(conn: asyncpg.Connection, identity: Identity | None, call_id
     facts = await conn.fetchrow(
         """select row(e.id, e.code, e.name_zh, e.name_en) as entry,
                   (select id from panels where subject_type = 'call' and subject_id = c.id) as panel_id,
-                  (select k.id from contracts k join awards a on a.id = k.award_id
-                    where k.call_id = c.id and a.batch_id is null) as contract_id,
+                  (select jsonb_build_object('id', k.id, 'status', k.status, 'buyer_id', k.buyer_id,
+                                             'provider_id', k.provider_id)
+                     from contracts k join awards a on a.id = k.award_id
+                    where k.call_id = c.id and a.batch_id is null) as contract,
                   exists(select 1 from bids where call_id = c.id and provider_id = $2 and status = 'submitted')
-                    as is_bidder
-             from calls c join catalogue_entries e on e.id = c.catalogue_entry_id where c.id = $1""",
+                    as is_bidder,
+                  to_jsonb(t) as procedure
+             from calls c join catalogue_entries e on e.id = c.catalogue_entry_id
+             join procedure_types t on t.code = c.procedure_type
+            where c.id = $1""",
         call_id, identity.org_id if identity is not None else None)
-    contract_id = facts["contract_id"]
-    if contract_id is not None and contract_id not in await contracts.readable(conn, identity, [contract_id]):
-        contract_id = None
+    contract = facts["contract"]
+    contract_id = contract["id"] if contract is not None and contracts.may_read(identity, contract) else None
     readable = await bids.readable_bids(conn, identity, call_id, row) if call.published_at is not None else []
     rolling = call.deadline_at is None and call.published_at is not None
     mine = [b for b in readable if identity is not None and b.provider_id == identity.org_id]
     return CallView(
         **msgspec.structs.asdict(call), project=await needs.get_project(conn, call.project_id),
-        procedure=next(p for p in await calls.procedure_types(conn) if p.code == call.procedure_type),
+        procedure=msgspec.convert(facts["procedure"], ProcedureType),
         entry=Entry(**dict(zip(("id", "code", "name_zh", "name_en"), facts["entry"], strict=True))),
         owner=owner, actions=[a for a in ("publish", "edit", "cancel") if owner and CALLS.allowed(a, call.status)],
         questions=await questions.questions_of(conn, identity, call_id),
