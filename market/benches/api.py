@@ -44,6 +44,7 @@ import uvloop
 
 from market.benches import stop_servers
 from market.core import db
+from market.core.db import RECORD_HEADER
 from market.core.settings import Settings
 
 Statements = list[tuple[str, tuple[Any, ...]]]
@@ -70,11 +71,13 @@ class Client:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+    async def get(self, path: str, record: bool = False) -> tuple[int, dict[str, str], bytes]:
+        """GET `path`; with `record` the server counts and keeps the request's statements (MARKET_STATEMENTS_FILE)."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port, limit=2**22)
         assert self.reader is not None
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
+        asked = f"{RECORD_HEADER}: 1\r\n" if record else ""
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{asked}\r\n".encode())
         head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split()[1])
         headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in head[1:] if h)}
@@ -264,7 +267,7 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
             answer: dict[str, Any] = {}
 
             async def request(c: Client = client, p: str = path, a: dict[str, Any] = answer) -> None:
-                status, headers, body = await c.get(p)
+                status, headers, body = await c.get(p, record=True)
                 if status != 200:
                     raise RuntimeError(f"{p} answered {status}: {body[:300]!r}")
                 a.update(statements=int(headers.get("x-statements", "0")), size=len(body))
@@ -365,7 +368,7 @@ async def _check(settings: Settings, rows_above: int, runs: int) -> int:
             await _healthy(port)
             client = Client("127.0.0.1", port)
             for target in targets:
-                status, _, body = await client.get(target)
+                status, _, body = await client.get(target, record=True)
                 if status != 200:
                     print(f"{target}: {status} {body[:200]!r} (skipped)")
             client.close()

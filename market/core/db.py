@@ -134,8 +134,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.fetchrow(_LOOKED_UP)
 
 
-# The statements the request being served has sent, when MARKET_STATEMENTS_FILE asks for them
-# (`market bench api`); None otherwise, and in the jobs every process runs.
+# The statements the request being served has sent, when MARKET_STATEMENTS_FILE is set and the request
+# asks with this header (`market bench api` asks in its requests one at a time, not in its load, which
+# measures the app as deployed); None otherwise, and in the jobs every process runs.
+RECORD_HEADER = "x-record-statements"
 recorded: ContextVar[list[tuple[str, tuple[object, ...]]] | None] = ContextVar("recorded", default=None)
 
 

@@ -123,9 +123,10 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_DB_POOL_MIN": ("db_pool_min", "database connections kept open per process (default 1)"),
     "MARKET_DB_POOL_MAX": ("db_pool_max", "most database connections per process (default 20; each process's pool counts "
                            "against PostgreSQL's max_connections, 100 by default)"),
-    "MARKET_STATEMENTS_FILE": ("statements_file", "benchmarks only (`market bench api`): each response says how "
-                               "many statements it ran (x-statements) and they are appended, with their "
-                               "arguments, to this file; unset (default) records nothing"),
+    "MARKET_STATEMENTS_FILE": ("statements_file", "benchmarks only (`market bench api`): each request sent with "
+                               "the header x-record-statements is answered with how many statements it ran "
+                               "(x-statements), and they are appended, with their arguments, to this file; unset "
+                               "(default) records nothing"),
     "MARKET_STORAGE_BACKEND": ("storage_backend", "local (default) or s3"),
     "MARKET_STORAGE_DIR": ("storage_dir", "local backend directory (default $MARKET_DATA_DIR/files)"),
     "MARKET_S3_BUCKET": ("s3_bucket", "S3 bucket (default market)"),

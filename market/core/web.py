@@ -465,7 +465,7 @@ class RequestContextMiddleware(ASGIMiddleware):
 
         started = time.perf_counter()
         status_holder: dict[str, int] = {}
-        recording = app_state.settings.statements_file
+        recording = app_state.settings.statements_file if request.headers.get(db.RECORD_HEADER) else None
         if recording:
             db.recorded.set([])
 
