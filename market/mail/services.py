@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import uuid
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -20,13 +23,15 @@ class Mailer(Protocol):
     async def send(self, to: str, subject: str, body: str) -> None: ...
 
 
-def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = sender
+def _message(sender: str, to: str, subject: str, body: str) -> Message:
+    """A plain-text message in UTF-8. Built the older way (compat32's MIMEText and Header): the newer
+    EmailMessage folds a Chinese subject through its header parser, 1.5 ms a message against 0.3, in
+    the app process's event loop, which on a city sent fifty reminders every half minute."""
+    msg = MIMEText(body, "plain", "utf-8")
+    msg["From"] = formataddr(parseaddr(sender), charset="utf-8")
     msg["To"] = to
-    msg["Subject"] = subject
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
     msg["Message-ID"] = f"<{uuid.uuid4()}@market>"
-    msg.set_content(body)
     return msg
 
 
@@ -34,7 +39,7 @@ class SmtpMailer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def _send(self, msg: EmailMessage) -> None:
+    def _send(self, msg: Message) -> None:
         s = self.settings
         with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=20) as smtp:
             if s.smtp_starttls:

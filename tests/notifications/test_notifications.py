@@ -101,7 +101,7 @@ async def test_the_outbox_emails_each_notification_once_in_the_recipients_langua
     assert sum(sent) == pending == len(smtp.inbox.messages) == 2
     by_recipient = {m["To"]: m for m in smtp.inbox.messages}
     english = by_recipient[world["provider_staff"].email]
-    assert "A call you may bid on is open" in str(english["Subject"])
+    assert "A call you may bid on is open" in str(make_header(decode_header(english["Subject"])))
     assert f"https://market.example.cn/calls/{open_call}" in smtp.inbox.body(smtp.inbox.messages.index(english))
     assert await notifications.send_pending(pool, mailer, settings) == 0
 
