@@ -22,17 +22,31 @@ class _PlainCalls(CodeGenerator):
     a context still go through `Context.call`."""
 
     environment: Templates
+    imported: frozenset[str] = frozenset()  # names bound only by an import: macros, called straight too
+
+    def visit_Template(self, node: nodes.Template, frame: Frame | None = None) -> None:
+        self.imported = _imported_only(node)
+        super().visit_Template(node, frame)
 
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         callee = node.node
-        if (forward_caller or not isinstance(callee, nodes.Name) or callee.name not in self.environment.plain
-                or _assigned(callee.name, frame)):
+        if forward_caller or not self._plain(callee, frame):
             super().visit_Call(node, frame, forward_caller=forward_caller)
             return
         self.visit(callee, frame)
         self.write("(*()")  # signature() writes ", " before every argument
         self.signature(node, frame)
         self.write(")")
+
+    def _plain(self, callee: nodes.Expr, frame: Frame) -> bool:
+        """Whether the callee takes no context from Jinja: one of the environment's plain functions, or
+        a macro this template imported (`{% from x import m %}` then `m()`, `{% import x as f %}` then
+        `f.m()`), which `Context.call` would only hand its arguments on to."""
+        if isinstance(callee, nodes.Name):
+            return callee.name in self.imported or (callee.name in self.environment.plain
+                                                     and not _assigned(callee.name, frame))
+        return (isinstance(callee, nodes.Getattr) and isinstance(callee.node, nodes.Name)
+                and callee.node.name in self.imported)
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: CodeGenerator._FinalizeInfo) -> None:
         if frame.eval_ctx.volatile or not frame.eval_ctx.autoescape:
@@ -53,6 +67,17 @@ def _escaped(value: Any) -> str:
     if hasattr(value, "__html__"):
         return str(value.__html__())
     return _escape_inner(str(value))
+
+
+def _imported_only(template: nodes.Template) -> frozenset[str]:
+    """The names a template binds by importing and by nothing else (no set, loop, macro or parameter
+    of the same name anywhere in it)."""
+    imported = {node.target for node in template.find_all(nodes.Import)}
+    for node in template.find_all(nodes.FromImport):
+        imported.update(name if isinstance(name, str) else name[1] for name in node.names)
+    stored = {name.name for name in template.find_all(nodes.Name) if name.ctx in ("store", "param")}
+    stored.update(macro.name for macro in template.find_all(nodes.Macro))
+    return frozenset(imported - stored)
 
 
 def _assigned(name: str, frame: Frame) -> bool:

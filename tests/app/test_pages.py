@@ -5,7 +5,11 @@ import re
 import pytest
 from jinja2 import Environment
 
+from market.funding.resources import services as resources
+from market.funding.resources.models import ResourceInput
 from tests.conftest import act_as
+from tests.factories import do
+from tests.factories import who as who_is
 
 PAGES = [
     ("resident", "/dashboard"), ("resident", "/account"), ("resident", "/organisations/new"),
@@ -63,13 +67,17 @@ def _as_jinja_compiles(env: Environment) -> Environment:
     return stock
 
 
-@pytest.mark.parametrize("who,path", [*PAGES, (None, "/needs"), (None, "/calls"), (None, "/funds"), (None, "/catalogue")])
-async def test_a_page_is_what_jinja_itself_would_render(client, pool, world, who, path):
+@pytest.mark.parametrize("who,path", [*PAGES, (None, "/needs"), (None, "/calls"), (None, "/funds"), (None, "/catalogue"),
+                                      (None, "/resources")])
+async def test_a_page_is_what_jinja_itself_would_render(client, pool, settings, world, who, path):
     # Pages compile their function calls and escaping leaner than Jinja does (market.core.templating); the
     # HTML must not change by a byte, in either language (the forms' one-time keys aside), and what
     # people typed is escaped the same.
     await pool.execute("""update organisations set name_zh = name_zh || $1, name_en = coalesce(name_en, '') || $1""",
                        ' <i>&"\'</i>')
+    # a row for the lists whose rows are imported macros (a resource's offer, period and badges)
+    await do(pool, resources.create, await who_is(pool, settings, world, "funder_admin"),
+             ResourceInput(kind="money", title="助老资金 <b>&", amount_fen=100_000_00))
     if who:
         await act_as(client, pool, client.app.state.settings, world[who].user_id)
     ours = client.app.state.templates
