@@ -18,8 +18,9 @@ class _PlainCalls(CodeGenerator):
     Python call. Jinja sends every call through `Context.call`, which looks for a context to pass,
     and inside a loop or block hands it dicts of the loop's and block's variables to drop again:
     two-thirds of a list page's processor time is its template, and a sixth of that was those
-    calls (`/funds`: 230 a page). Names a template assigns itself, macros and anything that takes
-    a context still go through `Context.call`."""
+    calls (`/funds`: 230 a page). So is a call of a macro the template imports. Names a template
+    assigns itself, macros it defines and anything that takes a context still go through
+    `Context.call`."""
 
     environment: Templates
     imported: frozenset[str] = frozenset()  # names bound only by an import: macros, called straight too

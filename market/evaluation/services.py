@@ -164,6 +164,12 @@ EXCLUSION_REASONS = {
 }
 
 
+async def _subject_titles(conn: asyncpg.Connection, panel: Any) -> dict[str, str]:
+    """What a panel's notices quote: its subject's title, in both languages."""
+    subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
+    return {"title": subject.title_zh, "title_en": subject.title_en} if subject else {"title": "", "title_en": ""}
+
+
 async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: AddMember) -> int:
     """The owner adds an evaluator (a member of an evaluation organisation) or one of its own staff;
     an agency the panel was handed to adds its own experts."""
@@ -199,15 +205,13 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, panel_id: int
         await conn.execute("insert into panel_members (panel_id, user_id, role) values ($1, $2, $3)",
                            panel_id, user["id"], data.role)
 
-    subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
+    titles = await _subject_titles(conn, panel)
     await step(conn, PANELS, "add_member", panel["status"], object_id=panel_id, capacities=capacities,
                actor=identity.user_id, organisation=identity.org_id, write=write,
                after={"user_id": user["id"], "role": data.role},
                # What the new member is told to read: the bids, or a delivery's reports.
                notices=[Notice([user["id"]], "delivery_panel_member_added" if panel["subject_type"] in DELIVERY_SUBJECTS
-                               else "panel_member_added", f"/panels/{panel_id}",
-                               {"title": subject.title_zh if subject else "",
-                                "title_en": subject.title_en if subject else ""})])
+                               else "panel_member_added", f"/panels/{panel_id}", titles)])
     return user["id"]
 
 
@@ -225,7 +229,7 @@ async def assign_agency(conn: asyncpg.Connection, identity: Identity, panel_id: 
         raise InvalidFields([Invalid("Choose a verified evaluation organisation.", field="agency_id")])
     staff = [r["user_id"] for r in await conn.fetch(
         "select user_id from memberships where organisation_id = $1 and role in ('admin', 'staff')", agency_id)]
-    subject = await subject_of(conn, panel["subject_type"], panel["subject_id"])
+    titles = await _subject_titles(conn, panel)
 
     async def write(_: Transition) -> None:
         await conn.execute("update panels set agency_id = $2 where id = $1", panel_id, agency_id)
@@ -233,9 +237,7 @@ async def assign_agency(conn: asyncpg.Connection, identity: Identity, panel_id: 
     await step(conn, PANELS, "assign_agency", panel["status"], object_id=panel_id, capacities=capacities,
                actor=identity.user_id, organisation=identity.org_id, write=write,
                before={"agency_id": panel["agency_id"]}, after={"agency_id": agency_id},
-               notices=[Notice(staff, "panel_agency_assigned", f"/panels/{panel_id}",
-                               {"title": subject.title_zh if subject else "",
-                                "title_en": subject.title_en if subject else ""})])
+               notices=[Notice(staff, "panel_agency_assigned", f"/panels/{panel_id}", titles)])
 
 
 async def experts(conn: asyncpg.Connection, panel_id: int) -> list[Expert]:
