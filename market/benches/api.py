@@ -10,7 +10,9 @@ page of each kind it measures:
 * the 1st request on a freshly started process and the 100th in a row (one client: asyncpg's pool
   hands the same connection back, so that is the 100th on a connection: PostgreSQL switches a
   prepared statement to a generic plan after the 5th);
-* throughput, p50 and p99 with `clients` concurrent clients, and the response's size;
+* throughput, p50 and p99 with `clients` concurrent clients, and the response's size; beside the
+  p99, that of the requests no freeze of the machine by its host overlapped, with the freezes seen
+  (`freezes.py`: on a virtual machine a p99 can be mostly the host's);
 * the route's own statements (as the server recorded them: what the services built, so this stays
   true whatever they build) sent straight through asyncpg with the same concurrency, one connection
   per client, and the ratio of the two rates; also their 1st and 100th run on a fresh connection.
@@ -43,6 +45,7 @@ import asyncpg
 import uvloop
 
 from market.benches import stop_servers
+from market.benches.freezes import Freezes, Span, unfrozen
 from market.core import db
 from market.core.db import RECORD_HEADER
 from market.core.settings import Settings
@@ -196,19 +199,24 @@ async def _healthy(port: int) -> None:
     raise RuntimeError("market serve did not start")
 
 
-async def _concurrently(clients: int, seconds: float, one: Callable[[int], Any]) -> tuple[float, list[float]]:
-    """Run `one(worker)` in `clients` loops for `seconds`: requests a second and each latency."""
-    latencies: list[float] = []
-    end = time.perf_counter() + seconds
+async def _concurrently(clients: int, seconds: float, one: Callable[[int], Any]) -> tuple[float, list[Span]]:
+    """Run `one(worker)` in `clients` loops for `seconds`: requests a second and when each began and
+    ended (time.monotonic, as `Freezes` reads it)."""
+    spans: list[Span] = []
+    end = time.monotonic() + seconds
 
     async def loop(worker: int) -> None:
-        while time.perf_counter() < end:
-            began = time.perf_counter()
+        while time.monotonic() < end:
+            began = time.monotonic()
             await one(worker)
-            latencies.append(time.perf_counter() - began)
-    began = time.perf_counter()
+            spans.append((began, time.monotonic()))
+    began = time.monotonic()
     await asyncio.gather(*(loop(i) for i in range(clients)))
-    return len(latencies) / (time.perf_counter() - began), latencies
+    return len(spans) / (time.monotonic() - began), spans
+
+
+def _latencies(spans: list[Span]) -> list[float]:
+    return [ended - began for began, ended in spans]
 
 
 async def _in_a_row(nth: int, budget: float, one: Callable[[], Any]) -> tuple[float, float, int]:
@@ -250,6 +258,7 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
     ports = [_free_port() for _ in range(workers)]
     servers: list[subprocess.Popen[bytes]] = []
     conns: list[asyncpg.Connection] = []
+    freezes = Freezes()
     try:
         admin = await db.connect_admin(dsn)
         try:
@@ -281,19 +290,22 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
                 await fresh.close()
 
             balancer = Balancer(ports, clients)
-            rate, latencies = await _concurrently(clients, seconds, lambda w, p=path, b=balancer: b.get(w, p))
+            rate, spans = await _concurrently(clients, seconds, lambda w, p=path, b=balancer: b.get(w, p))
             balancer.close()
+            frozen = freezes.between(spans[0][0], max(ended for _, ended in spans))
+            latencies, calm = _latencies(spans), _latencies(unfrozen(spans, frozen))
             while len(conns) < clients:
                 conns.append(await _connect(dsn))
             sql_rate, _ = await _concurrently(clients, seconds, lambda w, s=own: _replay(conns[w], s))
             rows.append((kind, path, rate, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
                          answer["size"], sql_rate, answer["statements"], len(own), first, later, n, sql_first,
-                         sql_later, sql_n))
+                         sql_later, sql_n, len(frozen), sum(f[2] for f in frozen), _percentile(calm, 0.99)))
             print(_row(rows[-1]), flush=True)
         print()
         print(_table(rows))
         return 0
     finally:
+        freezes.close()
         for conn in conns:
             await conn.close()
         _stop(servers, embedded)
@@ -316,22 +328,25 @@ def _ceiling(rate: float) -> str:
 
 
 def _row(r: tuple[Any, ...]) -> str:
-    kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n = r
+    (kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n, frozen,
+     stolen, calm) = r
     return (f"{path:<28} {kind:<11} {rate:7.1f}/s p50 {p50 * 1000:7.1f} ms p99 {p99 * 1000:7.1f} ms "
+            f"({calm * 1000:.1f} ms unfrozen; {frozen} host freezes, {stolen * 10} ms stolen) "
             f"{size / 1024:7.1f} KB | SQL {sql_rate:7.1f}/s ratio {rate / sql_rate if sql_rate else 0:4.2f} | "
             f"{stmts} statements ({own} its own) | 1st {first * 1000:.0f} ms, #{n} {later * 1000:.0f} ms; "
             f"SQL 1st {sql_first * 1000:.0f} ms, #{sql_n} {sql_later * 1000:.0f} ms")
 
 
 def _table(rows: list[tuple[Any, ...]]) -> str:
-    lines = ["| route | kind | req/s | p50 ms | p99 ms | KB | SQL req/s | ratio | statements (own) "
-             "| 1st ms | 100th ms | SQL 1st ms | SQL 100th ms |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n in rows:
+    lines = ["| route | kind | req/s | p50 ms | p99 ms | p99 ms unfrozen | host freezes | KB | SQL req/s | ratio "
+             "| statements (own) | 1st ms | 100th ms | SQL 1st ms | SQL 100th ms |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for (kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n, frozen,
+         _, calm) in rows:
         lines.append(
-            f"| `{path}` | {kind} | {rate:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {size / 1024:.0f} "
-            f"| {sql_rate:.1f} | {rate / sql_rate if sql_rate else 0:.2f} | {stmts} ({own}) | {first * 1000:.0f} "
-            f"| {later * 1000:.0f}{'' if n >= 100 else f' (#{n})'} | {sql_first * 1000:.0f} "
+            f"| `{path}` | {kind} | {rate:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {calm * 1000:.1f} | {frozen} "
+            f"| {size / 1024:.0f} | {sql_rate:.1f} | {rate / sql_rate if sql_rate else 0:.2f} | {stmts} ({own}) "
+            f"| {first * 1000:.0f} | {later * 1000:.0f}{'' if n >= 100 else f' (#{n})'} | {sql_first * 1000:.0f} "
             f"| {sql_later * 1000:.0f}{'' if sql_n >= 100 else f' (#{sql_n})'} |")
     return "\n".join(lines)
 
