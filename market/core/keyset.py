@@ -31,8 +31,9 @@ from market.core.i18n import N_
 
 # Lists count their rows exactly up to this many; beyond it the planner's estimate is given, marked so.
 EXACT_UP_TO = 10_000
-# A search counts its rows exactly when up to this many hold its grams (each is read and its text
-# checked); beyond it an estimate is given, marked so.
+# A search reads every row that holds its words, and counts them exactly, when fewer than this many
+# (or than √(page × rows listed), if more) do; beyond it the list's order is walked and the total
+# is an estimate, marked so.
 SEARCH_EXACT_UP_TO = 1_000
 # A search's estimate looks at each of its first few words' first few grams (one plan, one part each).
 _ESTIMATED_WORDS, _ESTIMATED_GRAMS = 4, 6
@@ -269,14 +270,6 @@ async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, w
     return Estimate(low, max(low, round(share * listed)), listed)
 
 
-async def _candidates(conn: asyncpg.Connection, from_: str, filters: Filters, up_to: int) -> int:
-    """How many rows hold all of a search's grams (a few more than hold its words), counted on the
-    grams index up to `up_to`: each costs a visit, not the text check."""
-    grams = filters.searching(grams_only=True)
-    return int(await conn.fetchval(f"select count(*) from (select 1 from {from_} where {grams.sql()}"
-                                   f" limit {grams.arg(up_to)}) t", *grams.args))
-
-
 async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
     """How many rows `from ... where ...` has: exact up to EXACT_UP_TO (cheap on the list's index),
     else the planner's estimate, marked estimated and rounded as an estimate should be."""
@@ -334,24 +327,59 @@ def _page_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cu
     return f"select * from ({' union all '.join(parts)}) page order by {keyset.order_by(names, backwards)} limit {limit_arg}"
 
 
-async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters, limit: int) -> tuple[int, bool]:
-    """How many rows hold the search's words, about, and whether to walk the list's order for them.
-    Walking reads about limit × listed / matches rows, finding reads the matches: walk when
-    matches² > limit × listed. The planner's low estimate decides when it is already past that (one
-    word of one gram, 养老); otherwise the grams index counts the candidates up to the point where
-    walking would win, so that a phrase the planner thinks rare (居家养老, "elderly") is not read
-    row by row when thousands hold it, nor walked when few do."""
+async def _candidates(conn: asyncpg.Connection, from_: str, filters: Filters, up_to: int) -> int:
+    """How many rows hold all of a search's grams (a few more than hold its words), counted on the
+    grams index up to `up_to`: each costs a visit, not the text check."""
+    grams = filters.searching(grams_only=True)
+    return int(await conn.fetchval(f"select count(*) from (select 1 from {from_} where {grams.sql()}"
+                                   f" limit {grams.arg(up_to)}) t", *grams.args))
+
+
+async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters, limit: int) -> tuple[int, int | None]:
+    """How many rows hold the search's words, about, and how many of them are worth finding (None: walk
+    the list's order instead). Walking reads about limit × listed / matches rows, finding reads the
+    matches: walk when matches² > limit × listed. The planner's low estimate decides when it is
+    already past that (one word of one gram, 养老). A word's every gram is in each row that holds it,
+    so its most selective gram's estimate (`high`) bounds its rows, as far as the statistics go: below
+    the point where walking would win, its rows are found at once (`_found_sql`, which reads them
+    up to that point). Words of several are multiplied as if they fell independently, which they do
+    not ("elderly care"), so then, as when one word's bound is past that point, the grams index counts
+    the candidates first, without reading their text: a phrase the planner thinks rare (居家养老,
+    "elderly") is then not read row by row when thousands hold it, nor walked when few do."""
     _, query = filters.searched or ("", "")
     words = [query_grams(word) for word in query.split()]  # every character is a gram (migration 0057)
     low, high, listed = await _search_rows(conn, from_, filters, words)
     enough = limit * listed
     if low * low > enough:
-        return low, True
+        return low, None
     up_to = max(math.isqrt(enough), SEARCH_EXACT_UP_TO) + 1
-    found = await _candidates(conn, from_, filters, up_to)
-    if found >= up_to:
-        return max(high, found), True
-    return found, found * found > enough
+    if len(words) > 1 or high >= up_to:
+        found = await _candidates(conn, from_, filters, up_to)
+        if found >= up_to:
+            return max(high, found), None
+    return max(high, up_to), up_to
+
+
+def _found_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cursor | None, backwards: bool,
+               limit: int, up_to: int) -> str:
+    """One statement for a search with few matches: read them (on the grams index, up to `up_to`) with
+    their sort keys alone, count them, sort them and join the page's rows back. Every match is read
+    anyway, so the title-first order needs no two parts (`_page_sql`), and neither counting them
+    apart nor sorting whole rows is worth its cost. `_matches` comes first in each row."""
+    placeholders = [where.arg(v) for v in keyset.args]
+    columns = [c.sql.format(*placeholders) for c in keyset.columns]
+    if keyset.exact is not None:
+        exact = f"coalesce({keyset.exact.format(*placeholders)}, false)"
+        columns[0] = exact if keyset.columns[0].name == "exact" else f"not {exact}"
+    names = tuple(f"_{c.name}" for c in keyset.columns)
+    keys = ", ".join(f"{sql} as {name}" for sql, name in zip(columns, names, strict=True))
+    found = f"select {keys} from {from_} where {where.sql()} limit {where.arg(up_to)}"
+    beyond = _beyond(names, place.key, keyset.descending, backwards, where) if place else "true"
+    page = (f"select * from found where {beyond} order by {keyset.order_by(names, backwards)}"
+            f" limit {where.arg(limit + 1)}")
+    return (f"with found as materialized ({found}) select (select count(*) from found) as _matches, {select}, page.*"
+            f" from {from_} join ({page}) page on {columns[-1]} = page.{names[-1]}"
+            f" order by {keyset.order_by(tuple(f'page.{n}' for n in names), backwards)}")
 
 
 async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: Filters, keyset: Keyset,
@@ -365,11 +393,23 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     # How many rows hold a search's words, as the planner expects from the grams' statistics: that
     # decides how the page is read and whether the rows are counted.
     expected: int | None = None
-    walk = False
+    rows: list[Any] | None = None
+    known: int | None = None  # the total, exact, when the search's own statement counted it
     if filters.searched:
-        expected, walk = await _how_to_search(conn, counted_from, filters, limit)
-    where = filters.searching(walk=walk)
-    rows = list(await conn.fetch(_page_sql(select, from_, where, keyset, place, backwards, limit), *where.args))
+        expected, up_to = await _how_to_search(conn, counted_from, filters, limit)
+        if up_to is not None:
+            where = filters.searching()
+            matches = await conn.fetch(_found_sql(select, from_, where, keyset, place, backwards, limit, up_to),
+                                       *where.args)
+            # Fewer matches than the cap: the page is theirs and their count exact. At the cap the page
+            # would be of some of them only, so the list's order is walked; so too when a page beyond
+            # a cursor is empty, which does not say which it was.
+            if matches[0]["_matches"] < up_to if matches else place is None:
+                rows = [dict(islice(r.items(), 1, None)) for r in matches]
+                known = matches[0]["_matches"] if matches else 0
+    if rows is None:
+        where = filters.searching(walk=filters.searched is not None)
+        rows = list(await conn.fetch(_page_sql(select, from_, where, keyset, place, backwards, limit), *where.args))
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
@@ -379,7 +419,9 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
         at = 0  # the first page, whatever the cursor said
     has_next = more if not backwards else True
     has_previous = bool(place) and (not backwards or more)
-    if not counted or (place is None and not more):
+    if known is not None:
+        total, estimated = known, False
+    elif not counted or (place is None and not more):
         # A first page with room to spare holds the whole list: its rows are the total, exact, and
         # no statement need count them (the place picker's districts, a fund's or a fair's list).
         total, estimated = at + len(rows), False

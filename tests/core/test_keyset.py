@@ -2,7 +2,9 @@
 while rows are added between pages, back and forth; a bad cursor is a bad request."""
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -15,6 +17,23 @@ from market.core.web import Pager, template_environment
 ORDER = keyset.Keyset((keyset.Column("t.rank", "rank", int), keyset.Column("t.at", "at", dt.datetime),
                        keyset.Column("t.id", "id", int)))
 START = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
+@contextlib.asynccontextmanager
+async def _logged(conn: asyncpg.Connection) -> AsyncIterator[list[str]]:
+    """The statements `conn` sends within the block. asyncpg calls a logger soon after a statement, not
+    during it: a test reading them midway first awaits `asyncio.sleep(0)`."""
+    sent: list[str] = []
+
+    def note(query: asyncpg.connection.LoggedQuery) -> None:
+        sent.append(query.query)
+
+    conn.add_query_logger(note)
+    try:
+        yield sent
+        await asyncio.sleep(0)
+    finally:
+        conn.remove_query_logger(note)
 
 
 async def _table(conn: asyncpg.Connection, rows: int) -> None:
@@ -80,22 +99,13 @@ async def test_a_bad_cursor_is_refused(pool: asyncpg.Pool, cursor: str) -> None:
 async def test_a_list_that_fits_on_its_first_page_is_counted_from_the_page(pool: asyncpg.Pool) -> None:
     # The first page of a short list (a place picker's districts, the funds) has all its rows: its total
     # is theirs, with no statement to count them. A list one row longer is counted as before.
-    sent: list[str] = []
-
-    def note(query: asyncpg.connection.LoggedQuery) -> None:
-        sent.append(query.query)
-
     async with pool.acquire() as conn:
         await _table(conn, 14)
-        conn.add_query_logger(note)
-        try:
+        async with _logged(conn) as sent:
             short = await _page(conn, None, "red")
             await asyncio.sleep(0)
             counted_short = [q for q in sent if "count(" in q]
             full = await _page(conn, None)
-            await asyncio.sleep(0)
-        finally:
-            conn.remove_query_logger(note)
     assert (len(short.rows), short.total, short.estimated, short.next) == (7, 7, False, None)
     assert counted_short == []
     assert (len(full.rows), full.total, full.estimated) == (7, 14, False) and full.next
@@ -190,23 +200,14 @@ async def test_a_phrase_in_many_rows_is_walked_and_one_character_found_on_the_in
     # of the list read.
     rows = [("助浴", f"居家养老服务{i}", i % 9) if i % 4 == 0 else ("助餐", f"社区食堂{i}", i % 9) for i in range(6000)]
     rows += [("孤老关爱", "上门探访", 1) for _ in range(4)]
-    sent: list[str] = []
-
-    def note(query: asyncpg.connection.LoggedQuery) -> None:
-        sent.append(query.query)
-
     async with pool.acquire() as conn:
         await _texts(conn, rows)
-        conn.add_query_logger(note)
-        try:
+        async with _logged(conn) as sent:
             phrase = await _found(conn, "居家养老", None, limit=50)
-            await asyncio.sleep(0)  # asyncpg calls the logger soon after a statement, not during it
+            await asyncio.sleep(0)
             walked = [q for q in sent if "strpos" in q and "market_query_grams" not in q]
             sent.clear()
             one = await _found(conn, "孤", None)
-            await asyncio.sleep(0)
-        finally:
-            conn.remove_query_logger(note)
     assert [r["id"] for r in phrase.rows] == _expected(rows, "居家养老")[:50]
     assert phrase.estimated and 1400 <= phrase.total <= 1600 and walked
     assert ([r["id"] for r in one.rows], one.total, one.estimated) == (_expected(rows, "孤"), 4, False)
@@ -226,22 +227,13 @@ async def test_one_letter_digit_or_sign_is_found_on_the_index_not_by_reading_eve
     # and read the list row by row: on the city 0.3-1.6 s of the database for each request.
     rows = [("助餐", "服务说明", i % 5) for i in range(3000)]
     rows += [("编号a_b", "上门", 1), ("助浴", "代码a_b", 2), ("满意度100%", "第7期", 3)]
-    sent: list[str] = []
-
-    def note(query: asyncpg.connection.LoggedQuery) -> None:
-        sent.append(query.query)
-
     async with pool.acquire() as conn:
         await _texts(conn, rows)
-        conn.add_query_logger(note)
-        try:
+        async with _logged(conn) as sent:
             for query, ids in [("a_b", [3001, 3002]), ("x_y", []), ("%", [3003]), ("7", [3003]), ("B", [3001, 3002]),
                                ("00%", [3003]), ("0%7", [])]:
                 found = await _found(conn, query, None)
                 assert (sorted(r["id"] for r in found.rows), found.total, found.estimated) == (ids, len(ids), False)
-            await asyncio.sleep(0)  # asyncpg calls the logger soon after a statement, not during it
-        finally:
-            conn.remove_query_logger(note)
     assert sent and not any("strpos" in q and "market_query_grams" not in q for q in sent)
 
 
@@ -260,3 +252,28 @@ async def test_a_word_is_found_in_either_case_and_each_kind_of_word_as_written(p
             found = await _found(conn, query, None)
             assert sorted(r["id"] for r in found.rows) == ids, query
             assert (found.total, found.estimated) == (len(ids), False), query
+
+
+async def test_a_search_in_fewer_rows_than_a_walk_would_read_is_counted_exactly_with_its_page(pool: asyncpg.Pool) -> None:
+    # 1,050 of 30,000 rows hold 居家养老: fewer than a walk of the list's order would read for a page
+    # of 50 (√(50 × 30,000) ≈ 1,225), so they are read, sorted and counted in the one statement that
+    # gives the page, exactly (beyond 1,000 the total used to be an estimate), with no count apart;
+    # every page, forth and back, is the list's own.
+    rows = [("助浴", f"居家养老服务{i}", i % 9) if i % 28 == 0 and i < 28 * 1050 else ("助餐", f"社区食堂{i}", i % 9)
+            for i in range(30_000)]
+    rows[28] = ("居家养老", "上门", 0)
+    expected = _expected(rows, "居家养老")
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        async with _logged(conn) as sent:
+            pages = [await _found(conn, "居家养老", None, limit=50)]
+            await asyncio.sleep(0)
+            first = list(sent)
+            for _ in range(2):
+                pages.append(await _found(conn, "居家养老", pages[-1].next, limit=50))
+            back = await _found(conn, "居家养老", pages[-1].previous, limit=50)
+    assert len(expected) == 1050 and expected[0] == 29
+    assert [r["id"] for p in pages for r in p.rows] == expected[:150]
+    assert [(p.first, p.total, p.estimated) for p in pages] == [(0, 1050, False), (50, 1050, False), (100, 1050, False)]
+    assert [r["id"] for r in back.rows] == expected[50:100] and back.first == 50
+    assert len(first) == 2 and not any("count(*) from (select 1" in q for q in first)
