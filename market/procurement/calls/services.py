@@ -38,14 +38,12 @@ _COMPARED = [f for f in _CALL_FIELDS if f not in ("id", "project_id", "buyer_id"
                                                  "questions_close_at", "catalogue_entry_id", "awarded_at",
                                                  "notice_ends_at", "failed_at", "fail_reason")]
 
-_CRITERION = ("position", "name_zh", "name_en", "weight", "min_score", "is_price")
-
-
 _CALL = """select * from calls where id = $1"""
-# A call with its criteria, (position, name_zh, name_en, weight, min_score, is_price) each, in one statement.
-_CALL_WITH_CRITERIA = """select c.*, array(select row(position, name_zh, name_en, weight, min_score, is_price)
-                                     from call_criteria where call_id = c.id order by position) as criteria
-  from calls c where c.id = $1"""
+# A call's criteria, (position, name_zh, name_en, weight, min_score, is_price) each, as a column of the
+# call's row (`calls c`): read with the call, in one statement.
+_ITS_CRITERIA = """array(select row(position, name_zh, name_en, weight, min_score, is_price)
+                           from call_criteria where call_id = c.id order by position) as criteria"""
+_CALL_WITH_CRITERIA = f"""select c.*, {_ITS_CRITERIA} from calls c where c.id = $1"""
 _CALL_FOR_UPDATE = """select * from calls where id = $1 for update"""
 _CANCEL = """update calls set cancelled_at = market_now(), cancel_reason = $1 where id = $2"""
 _CRITERIA = """select position, name_zh, name_en, weight, min_score, is_price from call_criteria where call_id = $1
@@ -142,7 +140,7 @@ async def _call(conn: asyncpg.Connection, row: Any) -> Call:
 
 def _with_criteria(row: Any, criteria: list[Any]) -> Call:
     return Call(**{k: row[k] for k in _CALL_FIELDS}, status=status_of(row),
-                criteria=[Criterion(*r) for r in criteria])  # rows in the order of _CRITERION, as Criterion's fields
+                criteria=[Criterion(*r) for r in criteria])  # (position, name_zh, ...) each, Criterion's fields in order
 
 
 def _owns(identity: Identity | None, row: Any) -> bool:
@@ -391,8 +389,8 @@ _CALL_ORDER = (Column("c.published_at", "published_at", datetime), Column("c.id"
 
 async def call_page(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
                     q: str | None = None, cursor: str | None = None, limit: int = 50) -> CallPage:
-    """The published calls, newest first, each with its criteria (one query for the page's calls);
-    each filter given narrows them."""
+    """The published calls, newest first, each with its criteria (read with the page's calls); each
+    filter given narrows them."""
     where = Filters()
     where.add("c.published_at is not null")
     if places is not None:
@@ -401,15 +399,9 @@ async def call_page(conn: asyncpg.Connection, *, places: list[int] | None = None
         where.add("c.procedure_type = {}", procedure)
     if q and q.strip():
         where.search("c.title_zh || ' ' || c.title_en || ' ' || c.description", q.strip())
-    window = await fetch(conn, select="c.*", from_="calls c", filters=where, cursor=cursor, limit=limit,
-                         keyset=ranked(q, ("c.title_zh", "c.title_en"), _CALL_ORDER))
-    criteria: dict[int, list[Criterion]] = {}
-    for r in await conn.fetch("select call_id, position, name_zh, name_en, weight, min_score, is_price "
-                              "from call_criteria where call_id = any($1) order by call_id, position",
-                              [r["id"] for r in window.rows]):
-        criteria.setdefault(r["call_id"], []).append(Criterion(*(r[k] for k in _CRITERION)))
-    return CallPage(items=[Call(**{k: r[k] for k in _CALL_FIELDS}, status=status_of(r),
-                                criteria=criteria.get(r["id"], [])) for r in window.rows], **paged_fields(window))
+    window = await fetch(conn, select=f"c.*, {_ITS_CRITERIA}", from_="calls c", filters=where, cursor=cursor,
+                         limit=limit, keyset=ranked(q, ("c.title_zh", "c.title_en"), _CALL_ORDER))
+    return CallPage(items=[_with_criteria(r, r["criteria"]) for r in window.rows], **paged_fields(window))
 
 
 async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
