@@ -270,14 +270,38 @@ async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, w
     return Estimate(low, max(low, round(share * listed)), listed)
 
 
+# Lists found to hold more than EXACT_UP_TO rows, by their SQL and arguments (at most _LARGE_KEPT of
+# them, in each process): they are not counted again while the planner still expects them to be far
+# larger (more than twice that), only estimated. Their total is an estimate anyway; counting 10,001
+# index entries to learn so again was most of an unfiltered list's database time on the city.
+_LARGE: set[tuple[str, str]] = set()
+_LARGE_KEPT = 4096
+_LARGE_KEY_UP_TO = 1000  # characters of arguments: a list filtered by thousands of places is not kept
+
+
 async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
     """How many rows `from ... where ...` has: exact up to EXACT_UP_TO (cheap on the list's index),
     else the planner's estimate, marked estimated and rounded as an estimate should be."""
+    key = (from_where, repr(list(args)))
+    planned: int | None = None
+    if key in _LARGE:
+        planned = await _planned_rows(conn, from_where, args)
+        if planned > 2 * EXACT_UP_TO:
+            return _estimated(planned), True
+        _LARGE.discard(key)
     exact = await conn.fetchval(f"select count(*) from (select 1 from {from_where} limit {EXACT_UP_TO + 1}) t", *args)
     if exact <= EXACT_UP_TO:
         return exact, False
-    estimate = max(await _planned_rows(conn, from_where, args), EXACT_UP_TO + 1)
-    return -(-estimate // 1000) * 1000, True  # up, so that it stays above what was counted
+    if len(key[1]) <= _LARGE_KEY_UP_TO:
+        if len(_LARGE) >= _LARGE_KEPT:
+            _LARGE.clear()
+        _LARGE.add(key)
+    return _estimated(planned if planned is not None else await _planned_rows(conn, from_where, args)), True
+
+
+def _estimated(planned: int) -> int:
+    """The planner's rows as a total: up to thousands, so that it stays above what was counted."""
+    return -(-max(planned, EXACT_UP_TO + 1) // 1000) * 1000
 
 
 def _beyond(columns: tuple[str, ...], key: Sequence[Any], descending: bool, backwards: bool, where: Filters) -> str:

@@ -122,6 +122,36 @@ async def test_a_large_total_is_estimated(pool: asyncpg.Pool) -> None:
         assert (window.total, window.estimated) == (5250, False)
 
 
+async def test_a_list_far_larger_than_is_counted_is_not_counted_again_while_it_stays_so(pool: asyncpg.Pool) -> None:
+    # Counting 10,001 rows to learn that a list is too long to count was most of an unfiltered list's
+    # database time on the city. Once counted so, the list is only estimated, while the planner still
+    # expects it to be far larger; when it no longer does, it is counted again, exactly.
+    keyset._LARGE.clear()  # what other tests' tables named t left in this process's memory
+    async with pool.acquire() as conn:
+        await conn.execute("create temporary table t (id serial primary key, rank int not null, at timestamptz not null,"
+                           " colour text not null)")
+        await conn.execute("insert into t (rank, at, colour) select g % 3, $1::timestamptz + g * interval '1 minute', "
+                           "case when g % 2 = 0 then 'red' else 'blue' end from generate_series(1, 25000) g", START)
+        await conn.execute("analyze t")
+        async with _logged(conn) as sent:
+            first = await _page(conn, None)
+            await asyncio.sleep(0)
+            counted_first = [q for q in sent if q.startswith("select count(*)")]
+            sent.clear()
+            again = await _page(conn, None)
+            await asyncio.sleep(0)
+            counted_again = [q for q in sent if q.startswith("select count(*)")]
+            await conn.execute("delete from t where id > 30")
+            await conn.execute("analyze t")
+            sent.clear()
+            small = await _page(conn, None)
+            await asyncio.sleep(0)
+            counted_small = [q for q in sent if q.startswith("select count(*)")]
+    assert (first.total, first.estimated) == (again.total, again.estimated) == (25000, True)
+    assert len(counted_first) == 1 and counted_again == []
+    assert (small.total, small.estimated, len(counted_small)) == (30, False, 1)
+
+
 @pytest.mark.parametrize("locale,shown", [("en", "51–100 of about 12,000"), ("zh_Hans", "第 51–100 条，共约 12,000 条")])
 def test_an_estimated_total_is_shown_as_one(locale, shown):
     pager = Pager(first=51, last=100, total=12_000, previous="?cursor=a", next="?cursor=b", estimated=True)
