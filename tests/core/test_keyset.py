@@ -206,6 +206,22 @@ async def test_a_search_pages_the_exact_titles_first_then_the_rest_both_ways(poo
         assert back.previous is None
 
 
+@pytest.mark.parametrize("others", [30, 3000])
+async def test_a_title_is_the_query_in_either_case_and_a_chinese_one_as_written(pool: asyncpg.Pool, others: int) -> None:
+    # A query with letters that have a case ranks a title first whatever its case; one without
+    # (养老服务) ranks first the title that is the query itself, checked without lowering every title.
+    # Walked among 30 other rows, found on the grams index among 3,000.
+    rows = [("Bath Help", "上门", 1), ("bath help", "助浴", 0), ("Bath help for elders", "上门", 9),
+            ("养老服务", "上门", 0), ("社区养老服务", "助餐", 9), ("ＡＢＣ养老服务", "助餐", 8)]
+    rows += [("助餐", f"老年食堂{i}", i % 2) for i in range(others)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        english = await _found(conn, "BATH HELP", None)
+        chinese = await _found(conn, "养老服务", None)
+    assert [r["id"] for r in english.rows] == [1, 2, 3]
+    assert [r["id"] for r in chinese.rows] == [4, 5, 6]
+
+
 async def test_a_word_in_many_rows_is_read_in_the_lists_order_and_its_total_estimated(pool: asyncpg.Pool) -> None:
     # A word the planner expects in so many rows that the list's order is walked, not every
     # row with the word read and sorted; the page is the same and the total is an estimate, marked.
