@@ -99,6 +99,7 @@ CRITERIA = [("服务方案", "Service plan", 40, 60, False), ("团队能力", "T
             ("以往业绩", "Track record", 15, None, False), ("报价", "Price", 20, None, True)]
 YEAR_DAYS = 365
 HORIZON_DAYS = 2 * YEAR_DAYS  # the story covers the past two years
+OPEN_LATELY = 0.08  # the share of live calls published within the last five weeks
 
 
 @dataclass(frozen=True)
@@ -512,9 +513,12 @@ class City:
         waiting = by_age[s.projects - s.waiting:]
         ended = s.calls - len(live)
         bids_left = s.bids
-        # Calls that ended without a provider, mostly on projects that wait again.
-        ended_on = [self.r.choice(waiting) if self.r.random() < 0.8 or not live else self.r.choice(live)
-                    for _ in range(max(0, ended))]
+        # Calls that ended without a provider, mostly on projects that wait again. A call fails after
+        # its deadline, so most are on projects old enough for one to have passed; one too recent for
+        # that was cancelled while open, and a city's newest calls are not mostly cancelled ones.
+        settled = [p for p in waiting if p["created"] < self.now - timedelta(days=45)] or waiting
+        ended_on = [self.r.choice(settled if self.r.random() < 0.9 else waiting)
+                    if self.r.random() < 0.8 or not live else self.r.choice(live) for _ in range(max(0, ended))]
         self.experts = [e for e in self.evaluators if e["subtype"] == "expert"] or self.evaluators
         for project in ended_on:
             start = project.setdefault("free_from", project["created"])
@@ -522,8 +526,15 @@ class City:
             project["free_from"] = call["closed_at"]
             bids_left -= call["bids"]
         per_live = max(1.0, bids_left / max(1, len(live)))
+        # A month's calls are open at any time (25,000 in two years): the newest live projects' calls
+        # went out lately (a project approved a while ago, its call published this month), so the
+        # calls list opens on calls a provider can still bid for, as a city's would.
+        lately = {project["id"] for project in live[-round(len(live) * OPEN_LATELY):]}
         for project in live:
-            self.call(project, project.get("free_from", project["created"]), "live", per_live)
+            start = project.get("free_from", project["created"])
+            if project["id"] in lately:
+                start = max(start, self.now - timedelta(days=self.r.uniform(2, 36)))
+            self.call(project, start, "live", per_live)
 
     def call(self, project: dict[str, Any], start: datetime, kind: str, per_live: float = 3.0) -> dict[str, Any]:
         cid = self.ids.take("calls")

@@ -109,6 +109,13 @@ async def test_the_city_spreads_over_places_and_time(database, pool):
     assert 0.5 < by_half < 0.9  # more recently more often, but both years
     assert await pool.fetchval("select count(*) from organisations where name_en <> '' and kind = 'provider'") > 0
     assert await pool.fetchval("select count(*) from organisations where name_en = '' and kind = 'provider'") > 0
+    # Calls open for bids now, as a city always has some: a share of those published, and among the
+    # most recently published.
+    calls = await pool.fetch("""select coalesce(deadline_at > $1, false) and cancelled_at is null and failed_at is null
+                                       and awarded_at is null as open
+                                  from calls where published_at is not null order by published_at desc, id desc""", NOW)
+    open_now = sum(c["open"] for c in calls)
+    assert 0.01 < open_now / len(calls) < 0.15 and any(c["open"] for c in calls[:10])
 
 
 async def _digest(dsn: str) -> list[str]:
