@@ -427,6 +427,7 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     expected: int | None = None
     rows: list[Any] | None = None
     known: int | None = None  # the total, exact, when the search's own statement counted it
+    lead = 0  # columns before the selected ones: the found statement's count (`_found_sql`)
     if filters.searched:
         expected, up_to = await _how_to_search(conn, counted_from, filters, limit)
         if up_to is not None:
@@ -437,7 +438,7 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
             # would be of some of them only, so the list's order is walked; so too when a page beyond
             # a cursor is empty, which does not say which it was.
             if matches[0]["_matches"] < up_to if matches else place is None:
-                rows = [dict(islice(r.items(), 1, None)) for r in matches]
+                rows, lead = list(matches), 1
                 known = matches[0]["_matches"] if matches else 0
     if rows is None:
         where = filters.searching(walk=filters.searched is not None)
@@ -466,7 +467,7 @@ async def fetch(conn: asyncpg.Connection, *, select: str, from_: str, filters: F
     # They come last (see `_page_sql`): a row's columns up to them, taken whole rather than one by one.
     selected = len(rows[0]) - len(keyset.columns) if rows else 0
     return Window(
-        rows=[dict(islice(r.items(), selected)) for r in rows],
+        rows=[dict(islice(r.items(), lead, selected)) for r in rows],
         next=encode(keyset, keyset.key_of(rows[-1]), backwards=False, at=at + len(rows)) if rows and has_next else None,
         previous=(encode(keyset, keyset.key_of(rows[0]), backwards=True, at=max(0, at - limit))
                   if rows and has_previous else None),
