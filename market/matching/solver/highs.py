@@ -71,7 +71,8 @@ class DockingModel:
 
     Scaled so the solver sees numbers near 1: each need's funding is measured in units of its
     largest shortfall, each budget row in units of the budget, the objective in units of a typical
-    edge value. Row duals are scaled back to prices per fen and per place. The model stays loaded,
+    edge value other than 0 (where most values are 0, as when only money counts, a unit taken from
+    them was a billionth and the duals came back too far off to prove anything useful). Row duals are scaled back to prices per fen and per place. The model stays loaded,
     so bounds can be changed, edges added and the LP re-solved from its last basis."""
 
     def __init__(self, problem: Problem, edges: np.ndarray, funds: np.ndarray, places: np.ndarray,
@@ -97,7 +98,8 @@ class DockingModel:
         self.money_unit = np.ones(p.funders)
         self.money_unit[funders] = np.maximum(money[funders], 1.0)
         values = np.concatenate([p.value[edges], p.affinity[funds] * self.unit[fn]])
-        self.kappa = 1.0 / max(float(np.median(np.abs(values))) if len(values) else 1.0, 1e-9)
+        magnitudes = np.abs(values[values != 0])
+        self.kappa = 1.0 / max(float(np.median(magnitudes)) if len(magnitudes) else 1.0, 1e-9)
         self.provs, self.funders = provs, funders
         self.rows = (nn, np_)
         self.edges, self.funds = np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -218,6 +220,26 @@ class DockingModel:
         if self.integer:
             return self.h.getInfo().primal_solution_status == 2
         return status == highspy.HighsModelStatus.kOptimal
+
+    def start_from(self, chosen: np.ndarray, x: np.ndarray) -> None:
+        """A docking for branch and bound to start from: the provider edges `chosen` and fen `x` per
+        funder edge, both over the problem's edges (every one of them in the model)."""
+        p = self.problem
+        col = np.zeros(len(self.edges) + len(self.funds))
+        taken = np.zeros(len(p.edge_need))
+        taken[chosen] = 1.0
+        col[self.edge_col] = taken[self.edges]
+        col[self.fund_col] = x[self.funds] / self.unit[p.fund_need[self.funds]]
+        solution = highspy.HighsSolution()
+        solution.col_value = col.tolist()
+        solution.value_valid = True
+        self.h.setSolution(solution)
+
+    @property
+    def mip_bound(self) -> float:
+        """What branch and bound has proven no docking can beat (inf if nothing)."""
+        bound = self.h.getInfo().mip_dual_bound
+        return bound / self.kappa if np.isfinite(bound) else INF
 
     def set_edges(self, columns: np.ndarray, lower: float, upper: float) -> None:
         """Change the bounds of some of the model's edges (positions in `edges`)."""

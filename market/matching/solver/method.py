@@ -20,8 +20,10 @@
    local search moves needs between their edges where value plus affinity gains (`_improve`),
    and needs swap places at full providers, money rerouted between funders (`swaps`); after
    swaps the moves of one need run again and the new set's funding is solved afresh.
-5. Instances of a few dozen needs are also solved as a MIP outright (the dive cannot take back
-   an assignment the LP made whole, and with so few needs that can matter); the better answer wins.
+5. Instances of a few dozen needs are also solved as a MIP outright, starting from the docking
+   found (the dive cannot take back an assignment the LP made whole, and with so few needs that can
+   matter); the better answer wins, and the bound branch and bound proves stands beside the LP's:
+   where the LP's optimum lies well above every docking, only it can say the answer is the best.
 6. A docking done with time left lets column generation go on where it stopped, for the bound alone
    (a city round's last rounds were cut to leave the dive its time).
 Should the LP run out of time, a greedy docking by the prices stands in for it; a dive out of time
@@ -86,9 +88,14 @@ BATCH = 4  # a batch settles this share (1/BATCH) of the fractional needs, given
 BATCH_SPREAD = 3.0  # a city dive took 59 batches where shrinking by quarters alone takes 16
 IMPROVE_PASSES = 3
 TIGHTEN_MARGIN = 1.0  # seconds before the limit when the bound's column generation stops
-# Up to here the whole MIP is solved as well (within seconds at most) and the better answer kept.
+# Up to here the whole MIP is solved as well, from the docking found, and the better answer kept; the
+# bound its branch and bound proves stands beside the LP's. On 150 fairs of 2-150 needs drawn at random
+# from odd families (values all 0, negative, or up to a billion; affinities from -10⁻³ to 10 per fen;
+# budgets 0-150 % of full funding; places 0-6) the LP's bound left a gap of 0.5-6.7 % on 30, nearly all
+# of whose dockings HiGHS proves optimal; with branch and bound's, on one (0.84 %, its MIP cut short).
+# Given 5 s, 10 of those solves took 2-5 s; given 1.5, every one ends within 1.7 s.
 EXACT_COLUMNS = 2_000
-EXACT_SECONDS = 5.0
+EXACT_SECONDS = 1.5
 
 
 class Bounds:
@@ -100,6 +107,10 @@ class Bounds:
 
     def add(self, mu: np.ndarray, w: np.ndarray) -> None:
         self.own.append(self.lag.bound(mu, w))
+
+    def proven(self, bound: float) -> None:
+        """A bound proven otherwise: by branch and bound over the whole instance."""
+        self.own.append(bound)
 
     @property
     def best(self) -> float:
@@ -127,7 +138,9 @@ def dock(problem: Problem, deadline: float) -> Result:
         chosen, _ = _improve(problem, *swaps.docking(), search)
         options.append(_fund(problem, chosen, deadline, pin_money))
     if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
-        exact = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS))
+        best = max(options, key=lambda option: _objective(problem, *option))
+        exact, proven = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS), best)
+        bounds.proven(proven)
         if exact is not None:
             options.append(_fund(problem, exact, deadline))
     stop = deadline - TIGHTEN_MARGIN
@@ -283,14 +296,18 @@ def _priced(lag: Lagrangian, mu: np.ndarray, w: np.ndarray, in_model: np.ndarray
     return take
 
 
-def _exact_mip(p: Problem, deadline: float) -> np.ndarray | None:
-    """A small instance solved as it stands, by branch and bound (see step 5 above)."""
+def _exact_mip(p: Problem, deadline: float, start: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray | None, float]:
+    """A small instance solved as it stands, by branch and bound from the docking `start` (see step 5
+    above): the edges of its best docking (None if none), and the bound it proves."""
     model = DockingModel(p, np.arange(len(p.edge_need)), np.arange(len(p.fund_need)), p.capacity,
                          p.budget.astype(float), deadline, integer=True)
-    if not model.run():
-        return None
+    model.start_from(*start)
+    found = model.run()
+    bound = model.mip_bound
+    if not found:
+        return None, bound
     y, _ = model.solution()
-    return model.edges[y > 0.5]
+    return model.edges[y > 0.5], bound
 
 
 def _candidates(lag: Lagrangian, mu: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
