@@ -605,3 +605,54 @@ def test_where_only_money_is_worth_anything_the_bound_is_no_weaker_than_the_lp_o
     assert out["objective"] > 0
     assert out["upper_bound"] <= lp_of(data) * (1.005 if path == "prices" else 1 + method.CG_TOLERANCE)
 
+
+
+def odd_fair(seed: int) -> dict:
+    """A small fair of a family the grid does not have, drawn at random: values all 0, negative, or up
+    to a billion; affinities from -10⁻³ to 10 per fen, or of either sign; budgets 0-150 % of full
+    funding, one of them sometimes 0; places 0-5; needs without an edge; prices of 0."""
+    rng = np.random.default_rng(seed)
+    n, providers, funders = int(rng.integers(3, 25)), int(rng.integers(2, 12)), int(rng.integers(1, 8))
+    typical = np.round(10 ** rng.uniform(2, 9) * rng.uniform(0.3, 3, n))
+    gov = (typical * rng.uniform(0, 1.5, n)).astype(int) * int(rng.random() < 0.7)
+    kind = ("score", "neg", "zero", "huge")[seed % 4]
+    provider_edges = []
+    for need in range(n):
+        if rng.random() < 0.1:
+            continue
+        for p in rng.choice(providers, size=int(rng.integers(1, providers + 1)), replace=False):
+            price = int(typical[need] * rng.uniform(0.5, 1.5)) * int(rng.random() < 0.9)
+            value = {"score": rng.uniform(0, 100), "neg": rng.uniform(-50, 50), "zero": 0.0,
+                     "huge": rng.uniform(1e6, 1e9)}[kind]
+            provider_edges.append((need, int(p), price, round(float(value), 3)))
+    unit = (1e-7, 1e-4, 10.0, -1e-3)[seed // 4 % 4]
+    funder_edges = [(need, int(f), float(unit * rng.uniform(-1 if seed % 3 == 0 else 0.1, 1)))
+                    for need in range(n) for f in rng.choice(funders, size=int(rng.integers(0, funders + 1)), replace=False)]
+    budgets = (typical.sum() * rng.uniform(0, 1.5) * rng.uniform(0, 2, funders) / funders).astype(int)
+    return instance(needs=[(i, int(g)) for i, g in enumerate(gov)],
+                    providers=[(j, int(c)) for j, c in enumerate(rng.integers(0, 6, providers))],
+                    funders=[(k, int(b)) for k, b in enumerate(budgets)],
+                    provider_edges=provider_edges, funder_edges=funder_edges)
+
+
+def exact_optimum(data: dict) -> float:
+    """The best docking's worth, by HiGHS's branch and bound run to the end (the solver's own model,
+    none of its method)."""
+    p = index(msgspec.convert(data, Instance))
+    model = models.DockingModel(p, np.arange(len(p.edge_need)), np.arange(len(p.fund_need)), p.capacity,
+                                p.budget.astype(float), time.monotonic() + 60, integer=True)
+    model.h.setOptionValue("mip_rel_gap", 0.0)
+    assert model.run() and model.h.getModelStatus() == models.highspy.HighsModelStatus.kOptimal
+    return model.objective
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_on_odd_families_the_bound_holds_and_a_small_fair_is_proven_near_its_best(seed):
+    # Drawn from families unlike the grid's, where the LP's scale once failed (values all 0: a gap
+    # of 72 %) and its bound lay up to 6.7 % above dockings that were the best there are.
+    data = odd_fair(seed)
+    out = run(data)
+    best = exact_optimum(data)
+    assert out["upper_bound"] >= best - 1e-6 * max(1.0, abs(best))
+    assert out["objective"] >= best - 1e-3 * max(1.0, abs(best))
+    assert out["gap"] <= 2e-3

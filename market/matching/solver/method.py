@@ -93,9 +93,14 @@ TIGHTEN_MARGIN = 1.0  # seconds before the limit when the bound's column generat
 # from odd families (values all 0, negative, or up to a billion; affinities from -10⁻³ to 10 per fen;
 # budgets 0-150 % of full funding; places 0-6) the LP's bound left a gap of 0.5-6.7 % on 30, nearly all
 # of whose dockings HiGHS proves optimal; with branch and bound's, on one (0.84 %, its MIP cut short).
-# Given 5 s, 10 of those solves took 2-5 s; given 1.5, every one ends within 1.7 s.
-EXACT_COLUMNS = 2_000
-EXACT_SECONDS = 1.5
+# Given 5 s, 10 of those solves took 2-5 s; now every one ends within 1.6 s. Up to as many edges as
+# the LP takes whole (a small district fair): on 60 fairs of 2-700 needs from the same families, gaps
+# over 0.5 % on 3-4, not 8 (with 2,000 edges).
+EXACT_COLUMNS = FULL_LP_COLUMNS
+# It ends this long after the solve began (a district fair's goal is 2 s: HiGHS's branch and bound
+# overran a limit of 1 s by 0.37 s, between its checks of the clock), and does not start with less
+# than EXACT_LEAST left.
+EXACT_BY, EXACT_LEAST = 1.5, 0.1
 
 
 class Bounds:
@@ -137,9 +142,11 @@ def dock(problem: Problem, deadline: float) -> Result:
         # funding of the new set is best solved afresh (the swaps' own is feasible, not optimal).
         chosen, _ = _improve(problem, *swaps.docking(), search)
         options.append(_fund(problem, chosen, deadline, pin_money))
-    if len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS:
+    mip_deadline = min(deadline, start + EXACT_BY)
+    if (len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS
+            and mip_deadline - time.monotonic() >= EXACT_LEAST):
         best = max(options, key=lambda option: _objective(problem, *option))
-        exact, proven = _exact_mip(problem, min(deadline, time.monotonic() + EXACT_SECONDS), best)
+        exact, proven = _exact_mip(problem, mip_deadline, best)
         bounds.proven(proven)
         if exact is not None:
             options.append(_fund(problem, exact, deadline))
