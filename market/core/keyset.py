@@ -73,9 +73,9 @@ class Filters:
     def searching(self, *, walk: bool = False, grams_only: bool = False) -> Filters:
         """These filters with the search's conditions. Found: the grams index gives the rows with all
         the query's grams, then each word is looked for in the text as written (`%` and `_` mean
-        themselves). Walked (the words are in many rows): each row the list's own index gives, in its
-        order, is checked for each word, until a page is full; no grams, which would be computed row
-        by row."""
+        themselves), unless the word is its own only gram. Walked (the words are in many rows): each
+        row the list's own index gives, in its order, is checked for each word, until a page is full;
+        no grams, which would be computed row by row."""
         out = self.copy()
         out.searched = None
         if self.searched is None:
@@ -83,8 +83,10 @@ class Filters:
         text, query = self.searched
         if not walk:
             out.add(f"market_grams({text}) @> market_query_grams({{}})", query)
-        if walk or not grams_only:
-            for word in query.split():
+        for word in query.split():
+            # A word that is its own only gram (养老, 孤, q, %) is in every row the grams index gives:
+            # reading each one's text again to look for it is work for nothing.
+            if walk or not (grams_only or query_grams(word) == [word.lower()]):
                 out.add(_holds(text, word), word.lower())
         return out
 

@@ -283,6 +283,25 @@ async def test_one_letter_digit_or_sign_is_found_on_the_index_not_by_reading_eve
     assert sent and not any("strpos" in q and "market_query_grams" not in q for q in sent)
 
 
+async def test_a_word_that_is_its_own_gram_is_found_on_the_index_without_reading_each_rows_text(
+        pool: asyncpg.Pool) -> None:
+    # 养老, q, 7% are each a gram of the index (a pair of Chinese characters, one letter, a digit and a
+    # sign): every row the index gives for them holds them, and the rows' text is not read again to
+    # look. 养 老 apart, or 老养, is not 养老; a phrase of several grams is still looked for row by row.
+    rows = [("助餐", "服务说明", i % 5) for i in range(3000)]
+    rows += [("居家养老", "上门", 1), ("助浴", "养 老 老养", 2), ("Q&A", "代码7%", 3), ("养老助餐", "q", 4)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        async with _logged(conn) as sent:
+            for query, ids in [("养老", [3001, 3004]), ("Q", [3003, 3004]), ("7 %", [3003]), ("养老 q", [3004])]:
+                found = await _found(conn, query, None)
+                assert (sorted(r["id"] for r in found.rows), found.total) == (ids, len(ids)), query
+        assert sent and not any("strpos" in q for q in sent)
+        async with _logged(conn) as sent:
+            found = await _found(conn, "居家养老", None)
+        assert [r["id"] for r in found.rows] == [3001] and any("strpos" in q for q in sent)
+
+
 @pytest.mark.parametrize("others", [30, 3000])
 async def test_a_word_is_found_in_either_case_and_each_kind_of_word_as_written(pool: asyncpg.Pool, others: int) -> None:
     # Each word is checked the cheapest way it allows (Chinese as written, a-z in the C collation's
