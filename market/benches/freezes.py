@@ -36,8 +36,10 @@ def steal_ticks(stat: Path = STAT) -> int:
 
 def watch(stat: str, poll: float = 0.002) -> None:
     """Print `start end ticks` (time.monotonic, shared by every process) for each poll in which the
-    steal time rose by LEAST_TICKS or more; run as a process of its own until it is stopped."""
+    steal time rose by LEAST_TICKS or more, after a first line once the first figure is read; run as a
+    process of its own until it is stopped."""
     before, then = steal_ticks(Path(stat)), time.monotonic()
+    print("watching", flush=True)
     while True:
         time.sleep(poll)
         ticks, now = steal_ticks(Path(stat)), time.monotonic()
@@ -56,6 +58,10 @@ class Freezes:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", "import sys; from market.benches.freezes import watch; watch(sys.argv[1])",
                  str(stat)], stdout=subprocess.PIPE, text=True)
+            # Nothing is missed from here on: the watcher has read its first figure (starting it took
+            # over 0.3 s on a loaded machine, and a freeze then went unseen).
+            assert self.process.stdout is not None
+            self.process.stdout.readline()
             threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

@@ -10,8 +10,11 @@ from market.benches.freezes import Freezes, unfrozen
 
 
 def _stat(path: Path, steal: int) -> None:
-    # /proc/stat's first line: user nice system idle iowait irq softirq steal guest guest_nice
-    path.write_text(f"cpu  1000 0 200 5000 10 0 5 {steal} 0 0\ncpu0 500 0 100 2500 5 0 2 {steal} 0 0\n")
+    # /proc/stat's first line: user nice system idle iowait irq softirq steal guest guest_nice. Written
+    # whole at once, as the kernel gives it: the watcher read a file half written and stopped.
+    new = path.with_suffix(".new")
+    new.write_text(f"cpu  1000 0 200 5000 10 0 5 {steal} 0 0\ncpu0 500 0 100 2500 5 0 2 {steal} 0 0\n")
+    new.replace(path)
 
 
 def _seen(freezes: Freezes, count: int) -> None:
@@ -25,7 +28,6 @@ def test_a_rise_of_steal_time_is_a_freeze_and_a_tick_or_two_is_not(tmp_path):
     _stat(stat, 100)
     freezes = Freezes(stat)
     try:
-        time.sleep(0.3)  # the watcher has read the first figure
         _stat(stat, 102)  # 20 ms: the host busy for a moment, not a freeze
         time.sleep(0.1)
         began = time.monotonic()
