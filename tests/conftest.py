@@ -17,7 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from market.accounts import services as accounts
 from market.app import DOMAINS, create_app, install, load_settings
-from market.core import clock, db, factory
+from market.core import clock, db, factory, keyset
 from market.core.settings import Settings
 from tests.scratch import scratch_dir
 from tests.world import World, build_world
@@ -37,6 +37,14 @@ def real_time() -> Iterator[None]:
     process; each test's database starts at zero)."""
     yield
     clock._set(0)
+
+
+@pytest.fixture(autouse=True)
+def fresh_estimates() -> None:
+    """What a process remembers of its lists' sizes (the planner's estimates of searches, the lists too
+    long to count) belongs to the tables it was learned from: each test's are its own."""
+    keyset._ESTIMATES.clear()
+    keyset._LARGE.clear()
 
 
 @pytest.fixture(scope="session")
