@@ -92,7 +92,7 @@ TIGHTEN_MARGIN = 1.0  # seconds before the limit when the bound's column generat
 # bound its branch and bound proves stands beside the LP's. On 150 fairs of 2-150 needs drawn at random
 # from odd families (values all 0, negative, or up to a billion; affinities from -10⁻³ to 10 per fen;
 # budgets 0-150 % of full funding; places 0-6) the LP's bound left a gap of 0.5-6.7 % on 30, nearly all
-# of whose dockings HiGHS proves optimal; with branch and bound's, on one (0.84 %, its MIP cut short).
+# of whose dockings HiGHS proves optimal; with branch and bound's, on one (0.7-0.8 %, its MIP cut short).
 # Given 5 s, 10 of those solves took 2-5 s; now every one ends within 1.6 s. Up to as many edges as
 # the LP takes whole (a small district fair): on 60 fairs of 2-700 needs from the same families, gaps
 # over 0.5 % on 3-4, not 8 (with 2,000 edges).
