@@ -20,7 +20,7 @@
    local search moves needs between their edges where value plus affinity gains (`_improve`),
    and needs swap places at full providers, money rerouted between funders (`swaps`); after
    swaps the moves of one need run again and the new set's funding is solved afresh.
-5. Instances of a few dozen needs are also solved as a MIP outright, starting from the docking
+5. Small instances (up to 5,000 edges) are also solved as a MIP outright, starting from the docking
    found (the dive cannot take back an assignment the LP made whole, and with so few needs that can
    matter); the better answer wins, and the bound branch and bound proves stands beside the LP's:
    where the LP's optimum lies well above every docking, only it can say the answer is the best.
