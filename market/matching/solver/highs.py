@@ -12,7 +12,7 @@ import highspy
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from market.matching.solver.problem import Problem
+from market.matching.solver.problem import Problem, worth_at_most
 
 INF = highspy.kHighsInf
 # Above this many columns the interior point method (with crossover to a basic solution) beats
@@ -280,10 +280,7 @@ def _typical_worth(p: Problem) -> float:
     from the edge values alone, it was 0 where most values are 0 (only money counting) and a billionth
     of the money's worth where values are tiny beside it; the duals then came back too far off to prove
     much (a fair of 34 needs: bound 254,421 against an optimum of 73,138; a district fair: 5.9 %)."""
-    top = np.zeros(p.needs)
-    np.maximum.at(top, p.fund_need, np.abs(p.affinity))
-    worth = np.zeros(p.needs)
-    np.maximum.at(worth, p.edge_need, np.abs(p.value) + p.shortfall * top[p.edge_need])
+    worth = worth_at_most(p)
     worth = worth[worth > 0]
     return max(float(np.median(worth)) if len(worth) else 1.0, 1e-9)
 

@@ -28,7 +28,7 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from market.matching.solver.problem import Problem, Segments
+from market.matching.solver.problem import Problem, Segments, worth_at_most
 
 # (need temperature, funder temperature) relative to each need's value and the affinities' spread.
 # and L-BFGS iterations at each: a fixed count, so the same input gives the same prices (the
@@ -55,9 +55,7 @@ class Lagrangian:
         self.capacity = problem.capacity.astype(float)
         self.budget = problem.budget.astype(float)
         # What a need could be worth at most: the yardstick for its temperature and tolerances.
-        top_affinity = self.fund_by_need.max(np.abs(problem.affinity), 0.0)
-        self.scale = np.maximum(self.by_need.max(np.abs(problem.value) + self.shortfall
-                                                 * top_affinity[problem.edge_need], 0.0), 1e-9)
+        self.scale = np.maximum(worth_at_most(problem), 1e-9)
         self.unit = np.maximum(self.by_need.max(self.shortfall, 0.0), 1.0)  # a need's largest shortfall
         self.pinned_edge = problem.pinned_need[problem.edge_need]
 

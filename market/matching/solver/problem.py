@@ -66,6 +66,16 @@ class Segments:
         return out
 
 
+def worth_at_most(p: Problem) -> np.ndarray:
+    """Per need, what it could be worth at most: its largest value plus its largest shortfall paid at
+    its funders' largest affinity (in magnitude); 0 for a need without an edge."""
+    top = np.zeros(p.needs)
+    np.maximum.at(top, p.fund_need, np.abs(p.affinity))
+    worth = np.zeros(p.needs)
+    np.maximum.at(worth, p.edge_need, np.abs(p.value) + p.shortfall * top[p.edge_need])
+    return worth
+
+
 class _Problems:
     def __init__(self) -> None:
         self.errors: list[Invalid] = []
