@@ -12,7 +12,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
@@ -105,8 +105,32 @@ def _money_signs(locale: str) -> tuple[str, str]:
 def format_datetime(value: datetime | None, fmt: str = "medium", locale: str | None = None) -> str:
     if value is None:
         return ""
-    tz = ZoneInfo(current_timezone.get())
-    return dates.format_datetime(value, fmt, tzinfo=tz, locale=babel_locale(locale))
+    local = value.astimezone(ZoneInfo(current_timezone.get()))
+    locale = locale or current_locale.get()
+    if fmt not in _ZONELESS:
+        return dates.format_datetime(local, fmt, locale=_babel_locale(locale))
+    # Babel's own composition (its format_datetime) of a date and a time formatted apart, each of
+    # them cached: a list page's deadlines repeat their days and times, and babel took 6-13 µs a
+    # moment, 15 % of the calls page's time.
+    pattern, seconds = _datetime_pattern(fmt, locale)
+    moment = local.time().replace(microsecond=0) if seconds else local.time().replace(second=0, microsecond=0)
+    return pattern.replace("{0}", _format_time(moment, fmt, locale)).replace("{1}", _format_date(local.date(), fmt, locale))
+
+
+# The standard formats whose time has no zone in it (so the time of day alone decides it).
+_ZONELESS = ("short", "medium")
+
+
+@cache
+def _datetime_pattern(fmt: str, locale: str) -> tuple[str, bool]:
+    """The language's way of joining a date and a time, and whether its time shows seconds."""
+    babel = _babel_locale(locale)
+    return str(babel.datetime_formats[fmt]).replace("'", ""), "s" in babel.time_formats[fmt].pattern
+
+
+@lru_cache(maxsize=4096)
+def _format_time(value: time, fmt: str, locale: str) -> str:
+    return dates.format_time(value, fmt, locale=_babel_locale(locale))
 
 
 def format_date(value: date | datetime | None, fmt: str = "medium", locale: str | None = None) -> str:

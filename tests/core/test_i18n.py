@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextvars
 import re
 import shlex
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel import dates
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_keywords, parse_mapping_cfg
@@ -247,5 +249,23 @@ def test_format_datetime_follows_the_current_time_zone():
     token = i18n.current_timezone.set("UTC")
     try:
         assert "16:00" in i18n.format_datetime(datetime(2026, 3, 5, 16, 0, tzinfo=UTC), locale="zh_Hans")
+    finally:
+        i18n.current_timezone.reset(token)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+def test_format_datetime_says_what_babel_says_for_every_format(zone):
+    # format_datetime joins a date and a time it formatted apart (and cached); the moments straddle
+    # midnight, a new year, New York's change of clocks, and each minute's and second's edge.
+    moments = [datetime(2026, 3, 8, 6, 59, 59, 999_999, tzinfo=UTC) + timedelta(seconds=s)
+               for s in (0, 1, 59, 60, 61, 3_599, 3_601, 86_399)]
+    moments += [datetime(2025, 12, 31, 15, 59, 30, tzinfo=UTC), datetime(2026, 11, 1, 5, 30, 0, 1, tzinfo=UTC)]
+    token = i18n.current_timezone.set(zone)
+    try:
+        for locale in i18n.LOCALES:
+            for fmt in ("short", "medium", "long", "full"):
+                for moment in moments + moments:  # the second time from the cache
+                    expected = dates.format_datetime(moment, fmt, tzinfo=ZoneInfo(zone), locale=i18n.babel_locale(locale))
+                    assert i18n.format_datetime(moment, fmt, locale) == expected, (moment, fmt, locale)
     finally:
         i18n.current_timezone.reset(token)
