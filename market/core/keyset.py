@@ -301,11 +301,13 @@ def _planned_search(plan: Any, words: list[list[str]], parts: int) -> Estimate:
     return Estimate(low, max(low, round(share * listed)), listed)
 
 
-# Lists found to hold more than EXACT_UP_TO rows, by their SQL and arguments (at most _LARGE_KEPT of
-# them, in each process): they are not counted again while the planner still expects them to be far
-# larger (more than twice that), only estimated. Their total is an estimate anyway; counting 10,001
-# index entries to learn so again was most of an unfiltered list's database time on the city.
-_LARGE: set[tuple[str, str]] = set()
+# Lists counted to hold more than EXACT_UP_TO rows, by their SQL and arguments (at most _LARGE_KEPT of
+# them, in each process), with when they were and the planner's rows: for ESTIMATES_FOR seconds they
+# are only estimated, from those rows; after that, while the planner expects them to be far larger
+# (more than twice that), they are estimated afresh, and else counted again. Their total is an
+# estimate anyway; counting 10,001 index entries to learn so again was most of an unfiltered list's
+# database time on the city (the directory's 18,900 organisations were counted at every request).
+_LARGE: dict[tuple[str, str], tuple[float, int]] = {}
 _LARGE_KEPT = 4096
 _LARGE_KEY_UP_TO = 1000  # characters of arguments: a list filtered by thousands of places is not kept
 
@@ -313,21 +315,23 @@ _LARGE_KEY_UP_TO = 1000  # characters of arguments: a list filtered by thousands
 async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) -> tuple[int, bool]:
     """How many rows `from ... where ...` has: exact up to EXACT_UP_TO (cheap on the list's index),
     else the planner's estimate, marked estimated and rounded as an estimate should be."""
-    key = (from_where, repr(list(args)))
+    key, now = (from_where, repr(list(args))), time.monotonic()
+    kept = _LARGE.pop(key, None)
     planned: int | None = None
-    if key in _LARGE:
+    if kept is not None and now - kept[0] >= ESTIMATES_FOR:
         planned = await _planned_rows(conn, from_where, args)
-        if planned > 2 * EXACT_UP_TO:
-            return _estimated(planned), True
-        _LARGE.discard(key)
-    exact = await conn.fetchval(f"select count(*) from (select 1 from {from_where} limit {EXACT_UP_TO + 1}) t", *args)
-    if exact <= EXACT_UP_TO:
-        return exact, False
+        kept = (now, planned) if planned > 2 * EXACT_UP_TO else None
+    if kept is None:
+        exact = await conn.fetchval(f"select count(*) from (select 1 from {from_where} limit {EXACT_UP_TO + 1}) t",
+                                    *args)
+        if exact <= EXACT_UP_TO:
+            return exact, False
+        kept = (now, planned if planned is not None else await _planned_rows(conn, from_where, args))
     if len(key[1]) <= _LARGE_KEY_UP_TO:
         if len(_LARGE) >= _LARGE_KEPT:
             _LARGE.clear()
-        _LARGE.add(key)
-    return _estimated(planned if planned is not None else await _planned_rows(conn, from_where, args)), True
+        _LARGE[key] = kept
+    return _estimated(kept[1]), True
 
 
 def _estimated(planned: int) -> int:

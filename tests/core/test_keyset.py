@@ -122,33 +122,34 @@ async def test_a_large_total_is_estimated(pool: asyncpg.Pool) -> None:
         assert (window.total, window.estimated) == (5250, False)
 
 
-async def test_a_list_far_larger_than_is_counted_is_not_counted_again_while_it_stays_so(pool: asyncpg.Pool) -> None:
+async def test_a_list_counted_as_large_is_estimated_a_while_then_counted_again_unless_far_larger(
+        pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> None:
     # Counting 10,001 rows to learn that a list is too long to count was most of an unfiltered list's
-    # database time on the city. Once counted so, the list is only estimated, while the planner still
-    # expects it to be far larger; when it no longer does, it is counted again, exactly.
+    # database time on the city. Once counted so, a list is only estimated for a while (ESTIMATES_FOR),
+    # without a statement; then, if the planner expects it to be far larger (more than twice
+    # EXACT_UP_TO), it is estimated afresh, and else counted again: a list that shrank shows its count.
     async with pool.acquire() as conn:
         await conn.execute("create temporary table t (id serial primary key, rank int not null, at timestamptz not null,"
                            " colour text not null)")
         await conn.execute("insert into t (rank, at, colour) select g % 3, $1::timestamptz + g * interval '1 minute', "
                            "case when g % 2 = 0 then 'red' else 'blue' end from generate_series(1, 25000) g", START)
         await conn.execute("analyze t")
-        async with _logged(conn) as sent:
-            first = await _page(conn, None)
-            await asyncio.sleep(0)
-            counted_first = [q for q in sent if q.startswith("select count(*)")]
-            sent.clear()
-            again = await _page(conn, None)
-            await asyncio.sleep(0)
-            counted_again = [q for q in sent if q.startswith("select count(*)")]
-            await conn.execute("delete from t where id > 30")
-            await conn.execute("analyze t")
-            sent.clear()
-            small = await _page(conn, None)
-            await asyncio.sleep(0)
-            counted_small = [q for q in sent if q.startswith("select count(*)")]
-    assert (first.total, first.estimated) == (again.total, again.estimated) == (25000, True)
-    assert len(counted_first) == 1 and counted_again == []
-    assert (small.total, small.estimated, len(counted_small)) == (30, False, 1)
+
+        async def asked(colour: str | None) -> tuple[int, bool, list[str]]:
+            async with _logged(conn) as sent:
+                window = await _page(conn, None, colour)
+            return window.total, window.estimated, [q.split()[0] for q in sent if q.startswith(("select count", "explain"))]
+
+        assert await asked(None) == (25000, True, ["select", "explain"])
+        assert await asked("red") == (13000, True, ["select", "explain"])  # 12,500, rounded up as estimated
+        assert await asked(None) == (25000, True, [])
+        assert await asked("red") == (13000, True, [])
+        monkeypatch.setattr(keyset, "ESTIMATES_FOR", 0.0)
+        assert await asked(None) == (25000, True, ["explain"])
+        assert await asked("red") == (13000, True, ["explain", "select"])
+        await conn.execute("delete from t where id > 30")
+        await conn.execute("analyze t")
+        assert await asked(None) == (30, False, ["explain", "select"])
 
 
 @pytest.mark.parametrize("locale,shown", [("en", "51–100 of about 12,000"), ("zh_Hans", "第 51–100 条，共约 12,000 条")])
