@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Request, Response
 from markupsafe import Markup
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import Cookie, MutableScopeHeaders, UploadFile
+from litestar.datastructures import Cookie, UploadFile
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
 from litestar.exceptions import (
@@ -424,6 +424,17 @@ def chosen_locale(request: Request[Any, Any, Any], identity: Identity | None) ->
     return lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
 
 
+# Added to every response that has not set its own, by language (content-language differs).
+_SAFE_HEADERS = {locale: [(name.encode(), value.encode()) for name, value in (
+    ("content-language", i18n.HTML_LANG[locale]),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "same-origin"),
+    ("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'"))]
+    for locale in i18n.LOCALES}
+
+
 class RequestContextMiddleware(ASGIMiddleware):
     """Per request: an id for the logs, who is asking (from the session cookie) and in which language."""
 
@@ -472,21 +483,18 @@ class RequestContextMiddleware(ASGIMiddleware):
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                headers = MutableScopeHeaders.from_message(message)
+                headers = list(message.get("headers", ()))
+                # The response's own names, read once: a header it set itself stays as it is.
+                named = {name.lower() for name, _ in headers}
                 if recording:
                     await asyncio.sleep(0)  # the query loggers asyncpg has scheduled run first
-                    headers["x-statements"] = str(db.statement_count(db.recorded.get() or []))
-                headers["x-request-id"] = request_id
-                headers.setdefault("content-language", i18n.HTML_LANG[locale])
+                    headers.append((b"x-statements", str(db.statement_count(db.recorded.get() or [])).encode()))
+                headers.append((b"x-request-id", request_id.encode()))
                 if keep:
-                    headers.add("set-cookie", language_cookie(locale, app_state.settings.secure_cookies)
-                                .to_header(header=""))
-                headers.setdefault("x-content-type-options", "nosniff")
-                headers.setdefault("x-frame-options", "DENY")
-                headers.setdefault("referrer-policy", "same-origin")
-                headers.setdefault("content-security-policy",
-                                   "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                   "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+                    cookie = language_cookie(locale, app_state.settings.secure_cookies).to_header(header="")
+                    headers.append((b"set-cookie", cookie.encode("latin-1")))
+                headers += [(name, value) for name, value in _SAFE_HEADERS[locale] if name not in named]
+                message["headers"] = headers
             await send(message)
 
         try:

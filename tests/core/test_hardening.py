@@ -169,3 +169,17 @@ async def test_the_openapi_document_describes_every_error_answer(client):
     assert '"oneOf"' not in json.dumps(schema["paths"])
     r = await client.request("TRACE", "/api/needs")
     assert r.status_code == 405 and "GET" in r.headers["allow"]
+
+
+@pytest.mark.parametrize("url,language", [("/needs", "zh-Hans"), ("/api/needs?lang=en", "en"), ("/needs/99999999", "zh-Hans"),
+                                          ("/api/needs/99999999?lang=en", "en")])
+async def test_every_answer_names_its_language_and_refuses_framing_sniffing_and_other_origins(client, url, language):
+    # Pages, their JSON twins and their errors alike; each header once.
+    r = await client.get(url)
+    assert r.headers.get_list("content-language") == [language]
+    assert r.headers.get_list("x-frame-options") == ["DENY"]
+    assert r.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert r.headers.get_list("referrer-policy") == ["same-origin"]
+    [policy] = r.headers.get_list("content-security-policy")
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert len(r.headers.get_list("x-request-id")) == 1
