@@ -19,6 +19,7 @@ from market.accounts import services as accounts
 from market.app import DOMAINS, create_app, install, load_settings
 from market.core import clock, db, factory, keyset
 from market.core.settings import Settings
+from market.places import services as places
 from tests.scratch import scratch_dir
 from tests.world import World, build_world
 
@@ -42,9 +43,10 @@ def real_time() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def fresh_estimates() -> None:
     """What a process remembers of its lists' sizes (the planner's estimates of searches, the lists too
-    long to count) belongs to the tables it was learned from: each test's are its own."""
+    long to count) and of the places belongs to the tables it was learned from: each test's are its own."""
     keyset._ESTIMATES.clear()
     keyset._LARGE.clear()
+    places.forget()
 
 
 @pytest.fixture(scope="session")

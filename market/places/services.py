@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import asyncpg
 import msgspec
 
@@ -61,9 +63,30 @@ def _place(row: asyncpg.Record) -> Jurisdiction:
     return Jurisdiction(**dict(row))
 
 
+# Places change only through `insert_jurisdiction` (`market jurisdictions import` adds them, or renames
+# one by its code), and every list page names its rows' places and offers the districts: each process
+# keeps the places and the first pages of children it has read for PLACES_FOR seconds, so a place added
+# or renamed by another process shows everywhere within that (at once in the process that did it).
+# Naming a page's places and listing the districts were a tenth of the needs list's processor time.
+PLACES_FOR = 60.0
+_KEPT_UP_TO = 100_000
+_named: dict[int, tuple[float, Jurisdiction]] = {}
+_children: dict[tuple[int | None, int], tuple[float, Places]] = {}
+
+
+def forget() -> None:
+    """Drop what this process keeps of the places (after it changed one; each test's are its own)."""
+    _named.clear()
+    _children.clear()
+
+
 async def children(conn: asyncpg.Connection, parent_id: int | None, *, cursor: str | None = None,
                    limit: int = 200) -> Places:
     """The places directly below one (the districts for None), a page at a time."""
+    now = time.monotonic()
+    kept = _children.get((parent_id, limit)) if cursor is None else None
+    if kept is not None and now - kept[0] < PLACES_FOR:
+        return kept[1]
     filters = keyset.Filters()
     if parent_id is None:
         filters.add("j.parent_id is null")
@@ -71,7 +94,12 @@ async def children(conn: asyncpg.Connection, parent_id: int | None, *, cursor: s
         filters.add("j.parent_id = {}", parent_id)
     window = await keyset.fetch(conn, select=_COLUMNS, from_="jurisdictions j", filters=filters, keyset=_BY_ID,
                                 cursor=cursor, limit=limit)
-    return Places(items=[_place(r) for r in window.rows], **keyset.paged_fields(window))
+    found = Places(items=[_place(r) for r in window.rows], **keyset.paged_fields(window))
+    if cursor is None:
+        if len(_children) >= _KEPT_UP_TO:
+            _children.clear()
+        _children[(parent_id, limit)] = (now, found)
+    return found
 
 
 async def search(conn: asyncpg.Connection, q: str, *, limit: int = 20) -> Places:
@@ -120,9 +148,20 @@ async def form_picker(conn: asyncpg.Connection, *, value: int | None, browse: in
 
 async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int, Jurisdiction]:
     """These places by id (to name the places of the rows a page shows)."""
-    rows = await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])",
-                            sorted(set(ids)))
-    return {r["id"]: _place(r) for r in rows}
+    now, found, asked = time.monotonic(), {}, []
+    for place_id in set(ids):
+        kept = _named.get(place_id)
+        if kept is not None and now - kept[0] < PLACES_FOR:
+            found[place_id] = kept[1]
+        else:
+            asked.append(place_id)
+    if asked:
+        if len(_named) >= _KEPT_UP_TO:
+            _named.clear()
+        for row in await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])", sorted(asked)):
+            place = found[row["id"]] = _place(row)
+            _named[place.id] = (now, place)
+    return found
 
 
 async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:
@@ -161,6 +200,7 @@ async def insert_jurisdiction(conn: asyncpg.Connection, *, parent_id: int | None
         insert into jurisdictions (parent_id, level, code, name_zh, name_en) values ($1, $2, $3, $4, $5)
         on conflict (code) do update set name_zh = excluded.name_zh
         returning id""", parent_id, level, code, name_zh, name_en)
+    forget()
     return jid
 
 

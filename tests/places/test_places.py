@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
@@ -129,3 +130,35 @@ async def test_with_one_district_and_one_street_a_form_opens_on_its_communities(
 def _choices(html: str, name: str) -> list[str]:
     select = re.search(rf'<select id="f-{name}" name="{name}"[^>]*>(.*?)</select>', html, re.S)
     return [v for v in re.findall(r'<option value="(\d*)"', select.group(1)) if v] if select else []
+
+
+async def test_a_process_keeps_the_places_it_read_and_sees_a_change_at_once_here_and_within_a_while_elsewhere(
+        pool, world, city, monkeypatch):
+    # Every list page names its rows' places and offers the districts; places change only through
+    # insert_jurisdiction. Kept, they are not read again; a rename made here shows at once, one made by
+    # another process (here: the table changed behind the module's back) within PLACES_FOR.
+    async with pool.acquire() as conn:
+        sent: list[str] = []
+        conn.add_query_logger(lambda query: sent.append(query.query))
+
+        async def read() -> tuple[str, list[str], int]:
+            sent.clear()
+            named = await places.named(conn, [world.district, city["inner"]])
+            districts = await places.children(conn, None)
+            await asyncio.sleep(0)  # asyncpg calls the logger soon after the statement
+            return (named[city["inner"]].name_zh, [d.name_zh for d in districts.items],
+                    sum(q.startswith("select") for q in sent))
+
+        first = await read()
+        assert first[:2] == ("青年路北社区", [first[1][0], "拱墅区"]) and first[2] >= 2
+        assert await read() == (*first[:2], 0)
+        await conn.execute("update jurisdictions set name_zh = '拱墅' where id = $1", city["other"])
+        await conn.execute("update jurisdictions set name_zh = '青年路社区' where id = $1", city["inner"])
+        assert await read() == (*first[:2], 0)
+        monkeypatch.setattr(places, "PLACES_FOR", 0.0)
+        assert (await read())[:2] == ("青年路社区", [first[1][0], "拱墅"])
+        monkeypatch.setattr(places, "PLACES_FOR", 60.0)
+        await read()
+        await insert_jurisdiction(conn, parent_id=None, level="district", code="330105", name_zh="拱墅区",
+                                  name_en="330105 (en)")
+        assert (await read())[1] == [first[1][0], "拱墅区"]
