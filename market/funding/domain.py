@@ -11,6 +11,7 @@ from market.funding.pledges import models
 from market.funding.pledges import services as pledges
 from market.funding.pledges.controllers import FundingApi, PledgePages
 from market.funding.receipts.controllers import ReceiptApi, ReceiptPages
+from market.funding.resources import display
 from market.funding.resources.controllers import ResourceApi, ResourcePages
 
 
@@ -36,6 +37,7 @@ DOMAIN = Domain(
         "PLEDGE_STATUS_NAMES": models.PLEDGE_STATUS_NAMES, "PAYMENT_STATUS_NAMES": models.PAYMENT_STATUS_NAMES,
         "PAYMENT_METHOD_NAMES": models.PAYMENT_METHOD_NAMES, "MOVEMENT_NAMES": models.MOVEMENT_NAMES,
         "EVALUATION_STAGE_NAMES": models.EVALUATION_STAGE_NAMES,
+        "resource_offer": display.offer, "resource_period": display.period, "resource_badges": display.badges,
     },
     check_settings=_check, state=lambda settings: {"payments": gateway_from_settings(settings)},
     jobs=[_settle, _refund],

@@ -1,7 +1,8 @@
 """The resources list (资源清单): funders list what they offer; who may, what is shown to whom, the
 filters, and how resources are matched to a need."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import msgspec
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from market.accounts.services import insert_membership, insert_user
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
+from market.funding.resources import display
 from market.funding.resources import services as resources
 from market.funding.resources.models import ResourceInput
 from market.organisations.services import insert_organisation
@@ -368,3 +370,22 @@ async def test_the_json_api(client, pool, people, world, published):
     assert r.status_code == 201 and r.json()["withdrawn_at"]
     await act_as(client, pool, settings, None)
     assert (await client.get(f"/api/resources/{resource_id}")).status_code == 404
+
+
+@pytest.mark.parametrize("locale,period,private,withdrawn", [
+    ("zh_Hans", "2027年1月2日 至 2027年3月4日", "不公开", "已撤回"),
+    ("en", "Jan 2, 2027 to Mar 4, 2027", "private", "withdrawn"),
+])
+def test_a_resources_offer_period_and_badges_read_in_the_pages_language(locale, period, private, withdrawn):
+    both = SimpleNamespace(amount_fen=None, quantity="<b>20 箱</b>", available_from=date(2027, 1, 2),
+                           available_until=date(2027, 3, 4), private=True, withdrawn_at=datetime(2027, 1, 1, tzinfo=UTC))
+    money = SimpleNamespace(amount_fen=1_234_500, available_from=None, available_until=date(2027, 3, 4),
+                            private=False, withdrawn_at=None)
+    with use_locale(locale):
+        assert (display.offer(both), display.offer(money)) == ("<b>20 箱</b>", "¥12,345.00")
+        assert display.period(both) == period
+        assert display.period(money) == ("至 2027年3月4日" if locale == "zh_Hans" else "until Mar 4, 2027")
+        # The badges are markup; the quantity is text, which the page escapes as it does any.
+        assert display.badges(both) == (f' <span class="badge pending">{private}</span>'
+                                        f' <span class="badge rejected">{withdrawn}</span>')
+        assert display.badges(money) == "" and not hasattr(display.offer(both), "__html__")
