@@ -5,6 +5,7 @@ import re
 import pytest
 from jinja2 import Environment
 
+from market.core import i18n
 from market.funding.resources import services as resources
 from market.funding.resources.models import ResourceInput
 from tests.conftest import act_as
@@ -64,18 +65,22 @@ def _as_jinja_compiles(env: Environment) -> Environment:
                         undefined=env.undefined, trim_blocks=env.trim_blocks, lstrip_blocks=env.lstrip_blocks)
     stock.globals.update(env.globals)
     stock.filters.update(env.filters)
+    # and Jinja's own `_`, `gettext` and `ngettext`, which the pages' replace
+    stock.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda s: i18n.translations(i18n.current_locale.get()).gettext(s),
+        lambda s, p, n: i18n.translations(i18n.current_locale.get()).ngettext(s, p, n), newstyle=True)
     return stock
 
 
 @pytest.mark.parametrize("who,path", [*PAGES, (None, "/needs"), (None, "/calls"), (None, "/funds"), (None, "/catalogue"),
-                                      (None, "/resources")])
+                                      (None, "/resources"), (None, "/lists")])
 async def test_a_page_is_what_jinja_itself_would_render(client, pool, settings, world, who, path):
     # Pages compile their function calls and escaping leaner than Jinja does (market.core.templating); the
     # HTML must not change by a byte, in either language (the forms' one-time keys aside), and what
     # people typed is escaped the same.
     await pool.execute("""update organisations set name_zh = name_zh || $1, name_en = coalesce(name_en, '') || $1""",
                        ' <i>&"\'</i>')
-    # a row for the lists whose rows are imported macros (a resource's offer, period and badges)
+    # a row for the lists showing a resource's offer, period and badges
     await do(pool, resources.create, await who_is(pool, settings, world, "funder_admin"),
              ResourceInput(kind="money", title="助老资金 <b>&", amount_fen=100_000_00))
     if who:
