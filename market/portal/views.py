@@ -39,9 +39,7 @@ class ListsView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def lists_view(conn: asyncpg.Connection, place: int | None, category: str | None) -> ListsView:
-    categories = await conn.fetch(
-        "select distinct e.code, e.name_zh, e.name_en from catalogue_entries e join catalogue_versions v "
-        "on v.id = e.version_id and v.status = 'published' where e.level = 'category' order by e.code")
+    categories = await resources.categories(conn)
     open_needs = await needs.list_needs(conn, jurisdiction_id=place, status="open", category=category, limit=SHOWN)
     return ListsView(
         needs=open_needs,
