@@ -65,9 +65,10 @@ def _place(row: asyncpg.Record) -> Jurisdiction:
 
 # Places change only through `insert_jurisdiction` (`market jurisdictions import` adds them, or renames
 # one by its code), and every list page names its rows' places and offers the districts: each process
-# keeps the places and the first pages of children it has read for PLACES_FOR seconds, so a place added
-# or renamed by another process shows everywhere within that (at once in the process that did it).
-# Naming a page's places and listing the districts were a tenth of the needs list's processor time.
+# keeps the places (and so the lines up the tree) and the first pages of children it has read for
+# PLACES_FOR seconds, so a place added or renamed by another process shows everywhere within that (at
+# once in the process that did it). Naming a page's places and listing the districts were a tenth of
+# the needs list's processor time.
 PLACES_FOR = 60.0
 _KEPT_UP_TO = 100_000
 _named: dict[int, tuple[float, Jurisdiction]] = {}
@@ -116,7 +117,16 @@ async def path(conn: asyncpg.Connection, jurisdiction_id: int) -> list[Jurisdict
     """The place and the places above it, the district first; empty if there is no such place."""
     if not 0 < jurisdiction_id < 2**31:  # not an id a place can have (ids are PostgreSQL integers)
         return []
-    return [_place(r) for r in await conn.fetch(_PATH, jurisdiction_id)]
+    now, line = time.monotonic(), []
+    at: int | None = jurisdiction_id
+    while at is not None and (kept := _named.get(at)) is not None and now - kept[0] < PLACES_FOR:
+        line.append(kept[1])
+        at = kept[1].parent_id
+    if at is None:
+        return line[::-1]
+    line = [_place(r) for r in await conn.fetch(_PATH, jurisdiction_id)]
+    _keep(now, line)
+    return line
 
 
 async def picker(conn: asyncpg.Connection, chosen_id: int | None) -> PlacePicker:
@@ -156,12 +166,17 @@ async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int
         else:
             asked.append(place_id)
     if asked:
-        if len(_named) >= _KEPT_UP_TO:
-            _named.clear()
-        for row in await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])", sorted(asked)):
-            place = found[row["id"]] = _place(row)
-            _named[place.id] = (now, place)
+        fetched = [_place(r) for r in await conn.fetch(f"select {_COLUMNS} from jurisdictions j where j.id = any($1::int[])",
+                                                       sorted(asked))]
+        _keep(now, fetched)
+        found.update((place.id, place) for place in fetched)
     return found
+
+
+def _keep(now: float, read: list[Jurisdiction]) -> None:
+    if len(_named) >= _KEPT_UP_TO:
+        _named.clear()
+    _named.update((place.id, (now, place)) for place in read)
 
 
 async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:
