@@ -327,12 +327,21 @@ def _ceiling(rate: float) -> str:
             f"answers faster, so a route whose own SQL answers over {2 * rate:.0f}/s cannot reach a ratio of 0.5")
 
 
+def _versus(rate: float, sql_rate: float, own: int) -> tuple[str, str]:
+    """The route's own SQL's rate and the ratio to it; none when the route sent no statement of its own
+    (what it shows the process had kept), as replaying nothing has no rate."""
+    if not own:
+        return "—", "—"
+    return f"{sql_rate:.1f}", f"{rate / sql_rate if sql_rate else 0:.2f}"
+
+
 def _row(r: tuple[Any, ...]) -> str:
     (kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n, frozen,
      stolen, calm) = r
+    sql, ratio = _versus(rate, sql_rate, own)
     return (f"{path:<28} {kind:<11} {rate:7.1f}/s p50 {p50 * 1000:7.1f} ms p99 {p99 * 1000:7.1f} ms "
             f"({calm * 1000:.1f} ms unfrozen; {frozen} host freezes, {stolen * 10} ms stolen) "
-            f"{size / 1024:7.1f} KB | SQL {sql_rate:7.1f}/s ratio {rate / sql_rate if sql_rate else 0:4.2f} | "
+            f"{size / 1024:7.1f} KB | SQL {sql:>7}/s ratio {ratio:>4} | "
             f"{stmts} statements ({own} its own) | 1st {first * 1000:.0f} ms, #{n} {later * 1000:.0f} ms; "
             f"SQL 1st {sql_first * 1000:.0f} ms, #{sql_n} {sql_later * 1000:.0f} ms")
 
@@ -343,9 +352,10 @@ def _table(rows: list[tuple[Any, ...]]) -> str:
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for (kind, path, rate, p50, p99, size, sql_rate, stmts, own, first, later, n, sql_first, sql_later, sql_n, frozen,
          _, calm) in rows:
+        sql, ratio = _versus(rate, sql_rate, own)
         lines.append(
             f"| `{path}` | {kind} | {rate:.1f} | {p50 * 1000:.1f} | {p99 * 1000:.1f} | {calm * 1000:.1f} | {frozen} "
-            f"| {size / 1024:.0f} | {sql_rate:.1f} | {rate / sql_rate if sql_rate else 0:.2f} | {stmts} ({own}) "
+            f"| {size / 1024:.0f} | {sql} | {ratio} | {stmts} ({own}) "
             f"| {first * 1000:.0f} | {later * 1000:.0f}{'' if n >= 100 else f' (#{n})'} | {sql_first * 1000:.0f} "
             f"| {sql_later * 1000:.0f}{'' if sql_n >= 100 else f' (#{sql_n})'} |")
     return "\n".join(lines)
