@@ -42,6 +42,7 @@ from market.core.web import (
     compile_templates,
     exception_handler,
     identity_of,
+    safe_headers,
     template_environment,
 )
 
@@ -203,6 +204,7 @@ def build_app(settings: Settings, domains: Sequence[Domain], dsn: str | None = N
                       "settings": Provide(provide_settings, sync_to_thread=False)},
         guards=[access_guard],
         middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
+        before_send=[safe_headers],
         csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name="market_csrf", cookie_secure=settings.secure_cookies,
                                cookie_samesite="lax", header_name="x-csrftoken",
                                exclude=[path for domain in domains for path in domain.csrf_exempt]),

@@ -433,6 +433,20 @@ def chosen_locale(request: Request[Any, Any, Any], identity: Identity | None) ->
     return lang if lang in i18n.LOCALES else (identity.locale if identity else i18n.DEFAULT_LOCALE)
 
 
+async def safe_headers(message: Message, scope: Scope) -> None:
+    """Every answer's request id, language and the browser's safety rules, where the response did not
+    set its own: a hook on every response, as the router answers an unknown address (404) or method
+    (405) before any middleware runs (and so before a request id is given; one is made up then)."""
+    if message["type"] == "http.response.start":
+        headers = list(message.get("headers", ()))
+        named = {name.lower() for name, _ in headers}  # read once: a header the response set stays
+        if b"x-request-id" not in named:
+            request_id = str(scope.get("request_id") or uuid.uuid4().hex)
+            headers.append((b"x-request-id", request_id.encode()))
+        headers += [(name, value) for name, value in _SAFE_HEADERS[i18n.current_locale.get()] if name not in named]
+        message["headers"] = headers
+
+
 # Added to every response that has not set its own, by language (content-language differs).
 _SAFE_HEADERS = {locale: [(name.encode(), value.encode()) for name, value in (
     ("content-language", i18n.HTML_LANG[locale]),
@@ -493,16 +507,12 @@ class RequestContextMiddleware(ASGIMiddleware):
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", ()))
-                # The response's own names, read once: a header it set itself stays as it is.
-                named = {name.lower() for name, _ in headers}
                 if recording:
                     await asyncio.sleep(0)  # the query loggers asyncpg has scheduled run first
                     headers.append((b"x-statements", str(db.statement_count(db.recorded.get() or [])).encode()))
-                headers.append((b"x-request-id", request_id.encode()))
                 if keep:
                     cookie = language_cookie(locale, app_state.settings.secure_cookies).to_header(header="")
                     headers.append((b"set-cookie", cookie.encode("latin-1")))
-                headers += [(name, value) for name, value in _SAFE_HEADERS[locale] if name not in named]
                 message["headers"] = headers
             await send(message)
 

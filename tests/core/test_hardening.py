@@ -171,11 +171,14 @@ async def test_the_openapi_document_describes_every_error_answer(client):
     assert r.status_code == 405 and "GET" in r.headers["allow"]
 
 
-@pytest.mark.parametrize("url,language", [("/needs", "zh-Hans"), ("/api/needs?lang=en", "en"), ("/needs/99999999", "zh-Hans"),
-                                          ("/api/needs/99999999?lang=en", "en")])
-async def test_every_answer_names_its_language_and_refuses_framing_sniffing_and_other_origins(client, url, language):
+@pytest.mark.parametrize("method,url,language", [
+    ("GET", "/needs", "zh-Hans"), ("GET", "/api/needs?lang=en", "en"), ("GET", "/needs/99999999", "zh-Hans"),
+    ("GET", "/api/needs/99999999?lang=en", "en"),
+    ("GET", "/no/such/page", "zh-Hans"), ("DELETE", "/needs", "zh-Hans"),  # the router's own answers, 404 and 405
+])
+async def test_every_answer_names_its_language_and_refuses_framing_sniffing_and_other_origins(client, method, url, language):
     # Pages, their JSON twins and their errors alike; each header once.
-    r = await client.get(url)
+    r = await client.request(method, url)
     assert r.headers.get_list("content-language") == [language]
     assert r.headers.get_list("x-frame-options") == ["DENY"]
     assert r.headers.get_list("x-content-type-options") == ["nosniff"]
