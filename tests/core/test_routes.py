@@ -269,13 +269,6 @@ async def test_unknown_api_path_is_json_and_unknown_page_is_html(client):
     assert 'lang="zh-Hans"' in r.text
 
 
-async def test_pages_send_protective_headers(client):
-    r = await client.get("/")
-    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
-    assert r.headers["x-content-type-options"] == "nosniff"
-
-
-
 async def test_upload_route_refuses_what_is_not_a_file_upload(client, pool, world):
     await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
     for kw in ({"content": b"{not json", "headers": {"content-type": "application/json"}},
