@@ -41,7 +41,7 @@ def real_time() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_estimates() -> None:
+def nothing_kept_from_another_test() -> None:
     """What a process remembers of its lists' sizes (the planner's estimates of searches, the lists too
     long to count) and of the places belongs to the tables it was learned from: each test's are its own."""
     keyset._ESTIMATES.clear()
