@@ -59,6 +59,7 @@ DOMAIN = Domain(
         "fund_project_added": N_("The project takes part in the fund."),
         "fund_project_removed": N_("The project no longer takes part in the fund."),
         "resource_listed": N_("The resource is listed. Anyone can find it among the resources."),
+        "resource_listed_private": N_("The resource is listed, privately: only your organisation and the platform see it."),
         "resource_saved": N_("Your changes to the resource are saved."),
         "resource_withdrawn": N_("The resource is withdrawn: it is no longer listed, and you keep its record."),
     },

@@ -307,11 +307,13 @@ async def test_the_form_takes_yuan_and_several_preferences(client, pool, people,
               "jurisdiction_ids": [str(world.community), str(world.street)], "beneficiary_groups": "older_people",
               "available_until": (date.today() + timedelta(days=365)).isoformat(), "private": "true"}
     r = await post_form(client, "/resources/new", fields)
-    assert "The resource is listed." in (await client.get(r.headers["location"])).text
+    # A private resource is not said to be found by anyone; a public one is.
+    shown = (await client.get(r.headers["location"])).text
+    assert "only your organisation and the platform see it" in shown and "Anyone can find it" not in shown
     row = await pool.fetchrow("select * from resources")
     assert row["amount_fen"] == 1_250_050 and row["categories"] == ["01", "08"] and row["private"]
     assert row["jurisdiction_ids"] == [world.community, world.street] and row["beneficiary_groups"] == ["older_people"]
-    edit = (await client.get(landed(r, "resource_listed") + "/edit")).text
+    edit = (await client.get(landed(r, "resource_listed_private") + "/edit")).text
     assert 'value="12500.50"' in edit and 'value="08" checked' in edit
     # Bad yuan, or money without an amount: the form comes back marked, nothing changes.
     for bad in ({"amount_yuan": "十万"}, {"amount_yuan": ""}):
@@ -323,6 +325,9 @@ async def test_the_form_takes_yuan_and_several_preferences(client, pool, people,
     assert await pool.fetchrow("select amount_fen, private from resources") == (80000, False)
     detail = (await client.get(f"/resources/{row['id']}")).text
     assert "¥800.00" in detail and "Elderly care" in detail and f'href="/organisations/{world.orgs["funder"]}"' in detail
+    public = await post_form(client, "/resources/new", {**fields, "title": "公开的助老基金", "private": ""})
+    landed(public, "resource_listed")
+    assert "Anyone can find it among the resources." in (await client.get(public.headers["location"])).text
 
 
 @pytest.mark.parametrize("lang,html_lang", [("zh_Hans", "zh-Hans"), ("en", "en")])

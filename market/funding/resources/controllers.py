@@ -129,7 +129,8 @@ class ResourcePages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             data = resource_from_form(form, multi)
             if resource_id is None:
-                return done(f"/resources/{await resources.create(conn, identity, data)}", "resource_listed")
+                return done(f"/resources/{await resources.create(conn, identity, data)}",
+                            "resource_listed_private" if data.private else "resource_listed")
             await resources.update(conn, identity, resource_id, data)
             return done(f"/resources/{resource_id}", "resource_saved")
 
