@@ -40,9 +40,11 @@ def parse(data: bytes) -> Instance:
 def solve(instance: Instance, time_limit: float = 60.0) -> Result:
     """The best docking found, its objective, a proven upper bound and the relative gap between them.
 
-    Deterministic for the same instance unless a stage runs out of `time_limit` seconds (then the
-    answer is still feasible, just possibly further from the bound). Pins that cannot all be kept
-    are refused with Invalid."""
+    Deterministic for the same instance unless a stage runs out of time: of `time_limit` seconds,
+    or, on an instance small enough to be solved outright, of the EXACT_BY seconds branch and
+    bound is given (method.py). Then the answer depends on how far that stage got: still
+    feasible, just possibly further from the bound. Pins that cannot all be kept are refused with
+    Invalid."""
 
     deadline = time.monotonic() + time_limit
     return dock(index(instance), deadline)
