@@ -22,7 +22,7 @@ import time
 from itertools import islice
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import asyncpg
 import msgspec
@@ -257,13 +257,39 @@ class Estimate(NamedTuple):
     listed: int
 
 
-# The planner's estimates of searches, by their statement and arguments, each kept for ESTIMATES_FOR
-# seconds (at most _ESTIMATES_KEPT in each process): they change only as far as the tables' statistics
-# do, when a table is analysed, and planning them took 0.6-1.4 ms of a search's 4-10 ms on the city.
-# An estimate only chooses how a page is read (every way gives the same rows) and makes an "about" total.
-_ESTIMATES: dict[tuple[str, str], tuple[float, Estimate]] = {}
-_ESTIMATES_KEPT = 4096
 ESTIMATES_FOR = 300.0
+_T = TypeVar("_T")
+
+
+class _Kept(Generic[_T]):
+    """Values by statement and arguments, each for ESTIMATES_FOR seconds, at most `most` of them in a
+    process (all forgotten when it is full)."""
+
+    def __init__(self, most: int = 4096) -> None:
+        self.values: dict[tuple[str, str], tuple[float, _T]] = {}
+        self.most = most
+
+    def get(self, key: tuple[str, str]) -> _T | None:
+        kept = self.values.get(key)
+        return kept[1] if kept is not None and time.monotonic() - kept[0] < ESTIMATES_FOR else None
+
+    def put(self, key: tuple[str, str], value: _T) -> None:
+        if len(self.values) >= self.most:
+            self.values.clear()
+        self.values[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        self.values.clear()
+
+
+# What a search's size is thought to be, kept: it only chooses how a page is read (every way gives the
+# same rows) and makes an "about" total. The planner's estimates change only as far as the tables'
+# statistics do, when a table is analysed; planning them took 0.6-1.4 ms of a search's 4-10 ms on the
+# city. The candidates counted on the grams index (`_candidates`) change as rows are written; counting
+# them was half the database time of a search for "elderly" on the city (2,237 of them, up to the
+# point where walking the list wins), at every request.
+_ESTIMATES: _Kept[Estimate] = _Kept()
+_CANDIDATES: _Kept[int] = _Kept()
 
 
 async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, words: list[list[str]]) -> Estimate:
@@ -277,14 +303,11 @@ async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, w
             parts.append(f"select 1 from {from_} where {filters.sql()} and "
                          f"market_grams({text}) @> array[{grams.arg(gram)}::text]")
     sql = f"explain (format json) {' union all '.join(parts)}"
-    key, now = (sql, repr(grams.args)), time.monotonic()
-    kept = _ESTIMATES.get(key)
-    if kept is not None and now - kept[0] < ESTIMATES_FOR:
-        return kept[1]
-    estimate = _planned_search(await conn.fetchval(sql, *grams.args), words, len(parts))
-    if len(_ESTIMATES) >= _ESTIMATES_KEPT:
-        _ESTIMATES.clear()
-    _ESTIMATES[key] = (now, estimate)
+    key = (sql, repr(grams.args))
+    estimate = _ESTIMATES.get(key)
+    if estimate is None:
+        estimate = _planned_search(await conn.fetchval(sql, *grams.args), words, len(parts))
+        _ESTIMATES.put(key, estimate)
     return estimate
 
 
@@ -389,10 +412,16 @@ def _page_sql(select: str, from_: str, where: Filters, keyset: Keyset, place: Cu
 
 async def _candidates(conn: asyncpg.Connection, from_: str, filters: Filters, up_to: int) -> int:
     """How many rows hold all of a search's grams (a few more than hold its words), counted on the
-    grams index up to `up_to`: each costs a visit, not the text check."""
+    grams index up to `up_to`: each costs a visit, not the text check. A count kept from a while ago
+    may be off by the rows written since: found rows are capped at `up_to` all the same (`fetch`)."""
     grams = filters.searching(grams_only=True)
-    return int(await conn.fetchval(f"select count(*) from (select 1 from {from_} where {grams.sql()}"
-                                   f" limit {grams.arg(up_to)}) t", *grams.args))
+    sql = f"select count(*) from (select 1 from {from_} where {grams.sql()} limit {grams.arg(up_to)}) t"
+    key = (sql, repr(grams.args))
+    found = _CANDIDATES.get(key)
+    if found is None:
+        found = int(await conn.fetchval(sql, *grams.args))
+        _CANDIDATES.put(key, found)
+    return found
 
 
 async def _how_to_search(conn: asyncpg.Connection, from_: str, filters: Filters, limit: int) -> tuple[int, int | None]:

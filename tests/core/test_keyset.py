@@ -287,6 +287,42 @@ async def test_a_searchs_estimates_are_planned_once_a_while_and_a_page_is_the_sa
     assert [r["id"] for r in first.rows] == _expected(rows, "居家养老")[:7] and other.rows
 
 
+def _candidates_counted(sent: list[str]) -> int:
+    """How many of these statements count a search's candidates on the grams index alone."""
+    return sum(q.startswith("select count(*) from (select 1 from") and "strpos" not in q for q in sent)
+
+
+async def test_a_searchs_candidates_are_counted_once_a_while_and_its_pages_stay_right_as_rows_are_added(
+        pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counting the rows that hold a search's grams was half the database time of a search for "elderly"
+    # on the city, at every request. The count is kept a while (ESTIMATES_FOR): the same search again
+    # counts nothing, and rows written meanwhile are still found, in order (here 600 more than the
+    # kept count knows of, past the point where the list's order is walked instead).
+    rows = [("助浴", f"elderly care at home {i}", i % 9) if i % 3 == 0 else ("助餐", f"community canteen {i}", i % 9)
+            for i in range(3000)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        async with _logged(conn) as sent:
+            first = await _found(conn, "elderly care", None)
+            await asyncio.sleep(0)
+            assert _candidates_counted(sent) == 1
+            sent.clear()
+            added = [("助浴", f"elderly care nearby {i}", i % 7) for i in range(600)]
+            await conn.executemany("insert into s (title, body, rank) values ($1, $2, $3)", added)
+            again = await _found(conn, "elderly care", None)
+            await asyncio.sleep(0)
+            assert _candidates_counted(sent) == 0
+            sent.clear()
+            monkeypatch.setattr(keyset, "ESTIMATES_FOR", 0.0)
+            later = await _found(conn, "elderly care", None)
+            await asyncio.sleep(0)
+            assert _candidates_counted(sent) == 1
+    assert [r["id"] for r in first.rows] == _expected(rows, "elderly care")[:7]
+    assert [r["id"] for r in again.rows] == [r["id"] for r in later.rows] == _expected(rows + added, "elderly care")[:7]
+    assert (first.total, first.estimated) == (1000, False)
+    assert again.estimated and later.estimated  # more than the cap found: walked, and the total about
+
+
 @pytest.mark.parametrize("query", ["居家养老", "elderly care", "ab 养 a养b", "2026年 助餐", "Ω λ", "a_b 100% 7，", ""])
 async def test_the_estimate_asks_for_the_grams_the_index_is_searched_by(pool: asyncpg.Pool, query: str) -> None:
     async with pool.acquire() as conn:
