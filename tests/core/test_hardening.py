@@ -171,6 +171,19 @@ async def test_the_openapi_document_describes_every_error_answer(client):
     assert r.status_code == 405 and "GET" in r.headers["allow"]
 
 
+@pytest.mark.parametrize("url", ["/needs", "/api/needs?lang=en", "/needs/99999999", "/dashboard", "/no/such/page",
+                                 "/static/css/market.css"])
+async def test_head_is_answered_as_get_is_without_the_body(client, url):
+    # A load balancer's or monitor's check, a link checker: the router refused HEAD (405) wherever no
+    # handler declared it. The same status and headers as GET's (a page, JSON, a missing one, the
+    # log-in a private page asks for, a file), and no body.
+    got, head = await client.get(url), await client.head(url)
+    assert head.status_code == got.status_code != 405
+    assert head.content == b"" and (got.content or got.status_code == 303)
+    for name in ("content-type", "content-length", "content-language", "content-security-policy", "location"):
+        assert head.headers.get(name) == got.headers.get(name), name
+
+
 @pytest.mark.parametrize("method,url,language", [
     ("GET", "/needs", "zh-Hans"), ("GET", "/api/needs?lang=en", "en"), ("GET", "/needs/99999999", "zh-Hans"),
     ("GET", "/api/needs/99999999?lang=en", "en"),
