@@ -242,7 +242,9 @@ class Market(Litestar):
                 # itself, other servers may not.
                 await http_send({**message, "body": b""} if message["type"] == "http.response.body" else message)
 
-            await super().__call__(cast("HTTPScope", {**http, "method": "GET"}), receive, headers_only)
+            # The request's log line says what was asked (web.RequestContextMiddleware).
+            as_get = cast("HTTPScope", {**http, "method": "GET", "state": {**http.get("state", {}), "head": True}})
+            await super().__call__(as_get, receive, headers_only)
             return
         await super().__call__(scope, receive, send)
 

@@ -518,7 +518,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_wrapper)
         finally:
-            log.info("request", method=scope.get("method"), path=scope.get("path"),
+            log.info("request", method="HEAD" if scope["state"].get("head") else scope.get("method"), path=scope.get("path"),
                      status=status_holder.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
             if recording:
                 await asyncio.sleep(0)

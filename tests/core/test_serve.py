@@ -28,6 +28,9 @@ async def test_workers_share_sessions_through_the_database(database, world, tmp_
             opener.addheaders = [("Connection", "close")]
             me = json.loads(opener.open(f"{base}/api/me").read())
             assert me["user_id"] == world["buyer_admin"].user_id
+        page = opener.open(f"{base}/needs").read()
+        head = opener.open(urllib.request.Request(f"{base}/needs", method="HEAD"))
+        assert head.status == 200 and head.read() == b"" and int(head.headers["content-length"]) == len(page)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
@@ -36,3 +39,4 @@ async def test_workers_share_sessions_through_the_database(database, world, tmp_
                 if line.startswith("{") and '"event": "request"' in line]
     assert len([r for r in requests if r["path"] == "/api/me"]) == 30
     assert all(len(r["request_id"]) == 32 and r["status"] for r in requests)
+    assert [r["method"] for r in requests if r["path"] == "/needs"] == ["GET", "HEAD"]
