@@ -135,7 +135,8 @@ def _stop(proc: subprocess.Popen, data_dir: Path) -> None:
 def _own_env(data_dir: Path, **settings: str) -> dict[str, str]:
     # Only known settings: an unknown MARKET_* variable stops start-up; and none of the caller's own.
     env = {k: v for k, v in os.environ.items() if not k.startswith("MARKET_") and k != "DATABASE_URL"}
-    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1", **settings})
+    # Info: one line a request, which a failing journey's report shows (pytest_runtest_makereport).
+    env.update({"MARKET_DATA_DIR": str(data_dir), "MARKET_LOG_LEVEL": "info", "PYTHONUNBUFFERED": "1", **settings})
     return env
 
 
@@ -215,6 +216,22 @@ def serving(**settings: str) -> Iterator[LiveServer]:
     finally:
         _stop(proc, data_dir)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# A journey that fails shows what its servers last did: one line a request, with its status and
+# time (a log-in that never reached the workbench once, in a whole run, left nothing else to go on).
+SERVER_LOG_LINES = 60
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    if report.when == "call" and report.failed:
+        for server in getattr(item, "funcargs", {}).values():
+            if isinstance(server, LiveServer):
+                tail = server.output().splitlines()[-SERVER_LOG_LINES:]
+                report.sections.append((f"server log of {server.base_url}, its last {len(tail)} lines", "\n".join(tail)))
+    return report
 
 
 @pytest.fixture(scope="session")
