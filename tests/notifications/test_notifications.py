@@ -60,8 +60,8 @@ async def test_deadline_reminders_once_to_those_taking_part(pool, settings, worl
     await do(pool, questions.ask, await who(pool, settings, world, "provider_admin"), open_call, "请问服务地点在哪里？")
     await pool.execute("update calls set deadline_at = now() + interval '30 hours', "
                        "questions_close_at = now() + interval '1 hour' where id = $1", open_call)
-    await calls.queue_deadline_reminders(pool)
-    await calls.queue_deadline_reminders(pool)
+    assert await calls.queue_deadline_reminders(pool) == 2  # the asker's admin and staff
+    assert await calls.queue_deadline_reminders(pool) == 0  # already reminded: nothing tried again
     assert (await kinds(pool, world["provider_admin"].user_id)).count("deadline_soon") == 1
     assert (await kinds(pool, world["provider_staff"].user_id)).count("deadline_soon") == 1
     assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)
@@ -73,8 +73,8 @@ async def test_deadline_reminders_reach_bidders_once_and_only_for_calls_closing_
                        "questions_close_at = now() + interval '1 hour' where id = $1", open_call)
     assert await calls.queue_deadline_reminders(pool) == 0  # not within 48 hours yet
     await pool.execute("update calls set deadline_at = now() + interval '47 hours' where id = $1", open_call)
-    await calls.queue_deadline_reminders(pool)
-    await calls.queue_deadline_reminders(pool)
+    assert await calls.queue_deadline_reminders(pool) == 2
+    assert await calls.queue_deadline_reminders(pool) == 0
     for bidder in ("provider_admin", "provider_staff"):
         assert (await kinds(pool, world[bidder].user_id)).count("deadline_soon") == 1
     assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)

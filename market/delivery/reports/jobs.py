@@ -33,7 +33,7 @@ _OPEN = """
 _REMIND = f"""
 with due as (
     select m.contract_id, m.position, case when m.due_date - $1::date <= 1 then 1 else 7 end as days_before
-    {_OPEN} and m.due_date - $1::date between 0 and 7
+    {_OPEN} and m.due_date between $1::date and $1::date + 7
      order by m.contract_id, m.position
 ), sent as (
     insert into report_reminders (contract_id, position, days_before) select * from due
@@ -58,10 +58,13 @@ select x.id, x.contract_id, x.position, m.due_date, k.buyer_id, k.provider_id, c
   from marked x join contract_milestones m on m.contract_id = x.contract_id and m.position = x.position
   join contracts k on k.id = x.contract_id join calls c on c.id = k.call_id"""
 
-# $1 today, $2 grace days. Not filed by the end of the grace period: the stage counts as failed.
+# $1 today, $2 grace days. Not filed by the end of the grace period: the stage counts as failed. Those
+# recorded already are not tried again: on the city each run of every process had tried all 8,335 again.
 _NOT_FILED = f"""
 with failing as (
     select m.contract_id, m.position, m.stage {_OPEN} and m.due_date + $2::int < $1::date
+       and not exists (select from contract_stage_failures f where f.contract_id = m.contract_id
+                        and f.position = m.position)
      order by m.contract_id, m.position
 ), recorded as (
     insert into contract_stage_failures (contract_id, position, stage, reason)
