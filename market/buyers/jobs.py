@@ -10,10 +10,12 @@ import asyncpg
 from market.buyers.ratings import RATERS, due_query
 from market.notifications import services as notifications
 
+# The contracts' stages nobody was told of yet: those told of are not worked out again each round.
+_NOT_REMINDED = "not exists (select from buyer_rating_reminders b where b.contract_id = k.id and b.stage = s.stage)"
 # $1 today, $2 the time zone: the stages due and not rated that nobody was told of yet.
 _REMIND = f"""
 with due as (
-    select x.contract_id, x.stage from ({due_query("true")}) x
+    select x.contract_id, x.stage from ({due_query(_NOT_REMINDED)}) x
 ), sent as (
     insert into buyer_rating_reminders (contract_id, stage) select contract_id, stage from due
     on conflict do nothing returning contract_id, stage
