@@ -43,7 +43,8 @@ def real_time() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def nothing_kept_from_another_test() -> None:
     """What a process remembers of its lists' sizes (the planner's estimates of searches, their
-    candidates counted, the lists too long to count) and of the places belongs to the tables it was learned from: each test's are its own."""
+    candidates counted, the lists too long to count) and of the places belongs to the tables it was
+    learned from: each test's are its own."""
     keyset._ESTIMATES.clear()
     keyset._CANDIDATES.clear()
     keyset._LARGE.clear()

@@ -518,8 +518,9 @@ class RequestContextMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_wrapper)
         finally:
-            log.info("request", method="HEAD" if scope["state"].get("head") else scope.get("method"), path=scope.get("path"),
-                     status=status_holder.get("status"), ms=round((time.perf_counter() - started) * 1000, 1))
+            log.info("request", method="HEAD" if scope["state"].get("head") else scope.get("method"),
+                     path=scope.get("path"), status=status_holder.get("status"),
+                     ms=round((time.perf_counter() - started) * 1000, 1))
             if recording:
                 await asyncio.sleep(0)
                 _keep_statements(recording, scope, db.recorded.get() or [])

@@ -146,7 +146,11 @@ async def test_a_seed_gives_the_same_city(pg_server, template_database):
         await admin.close()
 
 
-async def test_market_demo_city_loads_once(database, monkeypatch, tmp_path, capsys):
+async def test_market_demo_city_loads_once(database, pool, world, monkeypatch, tmp_path, capsys):
+    # Someone already in the database has a notice waiting to be emailed: it is not the city's history.
+    waiting = await pool.fetchval("insert into notifications (user_id, kind, params, link) "
+                                  "values ($1, 'deadline_soon', '{}', '/calls/1') returning id",
+                                  world["provider_admin"].user_id)
     monkeypatch.setenv("DATABASE_URL", database)
     monkeypatch.setenv("MARKET_SECRET_KEY", "c" * 40)
     monkeypatch.setenv("MARKET_DATA_DIR", str(tmp_path))
@@ -157,12 +161,16 @@ async def test_market_demo_city_loads_once(database, monkeypatch, tmp_path, caps
     # be emailed or read: the first app processes find the outbox empty, its people their inboxes read.
     conn = await db.connect_admin(database)
     try:
-        kinds = {r["kind"]: r["n"] for r in await conn.fetch("select kind, count(*) as n from notifications group by 1")}
-        pending = await conn.fetchval("select count(*) from notifications where email_status = 'pending' "
-                                      "or read_at is null")
+        city = "join users u on u.id = n.user_id where u.email like '%@city.market'"
+        kinds = {r["kind"]: r["n"] for r in await conn.fetch(f"select kind, count(*) as n from notifications n {city} "
+                                                             "group by 1")}
+        pending = await conn.fetchval(f"select count(*) from notifications n {city} "
+                                      "and (email_status = 'pending' or read_at is null)")
+        other = await conn.fetchrow("select email_status, read_at from notifications where id = $1", waiting)
     finally:
         await conn.close()
     assert kinds.get("report_overdue") and kinds.get("buyer_rating_due_final") and pending == 0
+    assert other["email_status"] == "pending" and other["read_at"] is None
     assert f"{sum(kinds.values())} notifications, counted as emailed and read" in out
     assert await asyncio.to_thread(main, ["demo", "--city", "--scale", str(SCALE)]) == 2
     assert "already" in capsys.readouterr().err
