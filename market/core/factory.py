@@ -25,7 +25,7 @@ from litestar.params import JSONBody
 from litestar.response import Response
 from litestar.static_files import create_static_files_router
 from litestar.enums import ScopeType
-from litestar.types import HTTPScope, LifeSpanReceive, LifeSpanScope, LifeSpanSend, Message, Receive, Scope, Send
+from litestar.types import HTTPScope, LifeSpanReceive, LifeSpanScope, LifeSpanSend, Message, Receive, ReceiveMessage, Scope, Send
 
 from market.core import clock, db, i18n
 from market.core.access import PUBLIC, Access, Identity
@@ -56,11 +56,24 @@ log = structlog.get_logger(__name__)
 # request's processor time, and one a level needs none.
 
 
-async def provide_conn(state: State, identity: MaybeUser) -> AsyncGenerator[asyncpg.Connection, None]:
+async def provide_conn(state: State, identity: MaybeUser,
+                       request: Request[Any, Any, Any]) -> AsyncGenerator[asyncpg.Connection, None]:
     """One connection and one transaction per request: it commits when the handler returns and rolls
-    back when it raises, so a refused request leaves nothing half-written."""
-    async with state.pool.acquire() as conn, conn.transaction():
-        yield conn
+    back when it raises, so a refused request leaves nothing half-written. A HEAD (answered as GET,
+    `Market`) is always rolled back: a link checker's or monitor's HEAD of a page that records its
+    reading (opening a notice marks it read) changes nothing."""
+    async with state.pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        try:
+            yield conn
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if request.scope["state"].get("head"):
+            await transaction.rollback()
+        else:
+            await transaction.commit()
 
 
 def provide_identity(request: Request[Any, Any, Any], settings: Config) -> Identity | None:
@@ -235,16 +248,27 @@ class Market(Litestar):
                        send: Send | LifeSpanSend) -> None:
         http = cast("HTTPScope", scope)
         if scope["type"] == ScopeType.HTTP and http["method"] == "HEAD":
-            http_send = cast("Send", send)
+            http_send, http_receive = cast("Send", send), cast("Receive", receive)
+            answered = False
 
             async def headers_only(message: Message) -> None:
-                # The headers, content-length among them, are GET's; uvicorn drops a HEAD's body
-                # itself, other servers may not.
-                await http_send({**message, "body": b""} if message["type"] == "http.response.body" else message)
+                # The headers, content-length among them, are GET's; the answer ends with them, so a
+                # stream (a fair's board) ends too, rather than running until the client leaves.
+                nonlocal answered
+                if message["type"] == "http.response.start":
+                    await http_send(message)
+                    await http_send({"type": "http.response.body", "body": b"", "more_body": False})
+                    answered = True
+                elif not answered:
+                    await http_send(message)
+
+            async def gone_once_answered() -> ReceiveMessage:
+                # A stream listens for the client leaving and stops; after a HEAD's headers it has.
+                return {"type": "http.disconnect"} if answered else await http_receive()
 
             # The request's log line says what was asked (web.RequestContextMiddleware).
             as_get = cast("HTTPScope", {**http, "method": "GET", "state": {**http.get("state", {}), "head": True}})
-            await super().__call__(as_get, receive, headers_only)
+            await super().__call__(as_get, gone_once_answered, headers_only)
             return
         await super().__call__(scope, receive, send)
 

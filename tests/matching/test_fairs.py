@@ -279,6 +279,21 @@ async def test_a_board_stream_hears_raises_after_its_listener_was_cut(pool, sett
         await asyncio.gather(watcher, return_exceptions=True)  # closed before the servers are stopped
 
 
+async def test_a_head_of_a_board_stream_answers_its_headers_and_ends(client, pool, settings, world, project):
+    # A monitor or link checker asking HEAD of the stream gets GET's headers at once, and the
+    # stream stops listening rather than running until the client leaves.
+    fair_id = await live_fair(pool, settings, world, project)
+    r = await asyncio.wait_for(client.head(f"/fairs/{fair_id}/events"), 10)
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["content-type"].startswith("text/event-stream")
+    hub = client.app.state.boards
+    for _ in range(100):
+        if not hub.streams.get(fair_id):
+            break
+        await asyncio.sleep(0.05)
+    assert not hub.streams.get(fair_id)
+
+
 async def test_a_registered_funder_sees_the_projects_that_suit_it(client, pool, settings, world, project):
     from market.funding.resources import services as resources
     from market.funding.resources.models import ResourceInput

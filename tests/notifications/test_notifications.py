@@ -44,8 +44,14 @@ async def test_the_asker_hears_the_answer_and_the_inbox_works(client, pool, worl
     assert inbox["total"] == 2 and inbox["offset"] == 0
     assert items[0]["link"] == f"/calls/{open_call}#questions"
     assert "东坡路社区上门助浴服务采购" in items[0]["text"]
+    # a link checker's HEAD goes where GET would and leaves the notice unread; GET marks it read
+    unread = "select read_at is null from notifications where id = $1"
+    r = await client.head(f"/inbox/{items[0]['id']}")
+    assert r.status_code == 303 and r.headers["location"] == f"/calls/{open_call}#questions"
+    assert await pool.fetchval(unread, items[0]["id"]) is True
     r = await client.get(f"/inbox/{items[0]['id']}")
     assert r.status_code == 303 and r.headers["location"] == f"/calls/{open_call}#questions"
+    assert await pool.fetchval(unread, items[0]["id"]) is False
     # another person's notification cannot be marked read through its id
     await act_as(client, pool, settings, world["other_provider_admin"].user_id)
     r = await client.post(f"/api/inbox/{items[1]['id']}/read", headers=api_headers(client))

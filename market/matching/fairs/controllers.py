@@ -166,9 +166,12 @@ class FairPages(Controller):
         hub = hub_of(request.app.state)
         async with hub.pool.acquire() as conn:
             await fairs.get(conn, identity, fair_id)
-        queue = await hub.subscribe(fair_id)
 
         async def stream() -> AsyncGenerator[ServerSentEventMessage, None]:
+            # Subscribed only once the stream runs: a client gone before it starts (a HEAD, one
+            # leaving at once) would otherwise stay subscribed, as a generator never started never
+            # reaches its `finally`.
+            queue = await hub.subscribe(fair_id)
             try:
                 yield ServerSentEventMessage(event="board", data=await hub.current(fair_id))
                 while True:
