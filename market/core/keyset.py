@@ -273,10 +273,14 @@ class _Kept(Generic[_T]):
         kept = self.values.get(key)
         return kept[1] if kept is not None and time.monotonic() - kept[0] < ESTIMATES_FOR else None
 
-    def put(self, key: tuple[str, str], value: _T) -> None:
+    def take(self, key: tuple[str, str]) -> tuple[float, _T] | None:
+        """When the value was kept and the value, however long ago, no longer kept."""
+        return self.values.pop(key, None)
+
+    def put(self, key: tuple[str, str], value: _T, at: float | None = None) -> None:
         if len(self.values) >= self.most:
             self.values.clear()
-        self.values[key] = (time.monotonic(), value)
+        self.values[key] = (time.monotonic() if at is None else at, value)
 
     def clear(self) -> None:
         self.values.clear()
@@ -324,14 +328,13 @@ def _planned_search(plan: Any, words: list[list[str]], parts: int) -> Estimate:
     return Estimate(low, max(low, round(share * listed)), listed)
 
 
-# Lists counted to hold more than EXACT_UP_TO rows, by their SQL and arguments (at most _LARGE_KEPT of
-# them, in each process), with when they were and the planner's rows: for ESTIMATES_FOR seconds they
-# are only estimated, from those rows; after that, while the planner expects them to be far larger
-# (more than twice that), they are estimated afresh, and else counted again. Their total is an
-# estimate anyway; counting 10,001 index entries to learn so again was most of an unfiltered list's
-# database time on the city (the directory's 18,900 organisations were counted at every request).
-_LARGE: dict[tuple[str, str], tuple[float, int]] = {}
-_LARGE_KEPT = 4096
+# Lists counted to hold more than EXACT_UP_TO rows, by their SQL and arguments, with the planner's
+# rows: for ESTIMATES_FOR seconds they are only estimated, from those rows; after that, while the
+# planner expects them to be far larger (more than twice that), they are estimated afresh, and else
+# counted again. Their total is an estimate anyway; counting 10,001 index entries to learn so again
+# was most of an unfiltered list's database time on the city (the directory's 18,900 organisations
+# were counted at every request).
+_LARGE: _Kept[int] = _Kept()
 _LARGE_KEY_UP_TO = 1000  # characters of arguments: a list filtered by thousands of places is not kept
 
 
@@ -339,7 +342,7 @@ async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) 
     """How many rows `from ... where ...` has: exact up to EXACT_UP_TO (cheap on the list's index),
     else the planner's estimate, marked estimated and rounded as an estimate should be."""
     key, now = (from_where, repr(list(args))), time.monotonic()
-    kept = _LARGE.pop(key, None)
+    kept = _LARGE.take(key)
     planned: int | None = None
     if kept is not None and now - kept[0] >= ESTIMATES_FOR:
         planned = await _planned_rows(conn, from_where, args)
@@ -351,9 +354,7 @@ async def count(conn: asyncpg.Connection, from_where: str, args: Sequence[Any]) 
             return exact, False
         kept = (now, planned if planned is not None else await _planned_rows(conn, from_where, args))
     if len(key[1]) <= _LARGE_KEY_UP_TO:
-        if len(_LARGE) >= _LARGE_KEPT:
-            _LARGE.clear()
-        _LARGE[key] = kept
+        _LARGE.put(key, kept[1], at=kept[0])
     return _estimated(kept[1]), True
 
 
