@@ -17,6 +17,7 @@ from litestar.testing import AsyncTestClient
 
 from market.accounts import services as accounts
 from market.app import DOMAINS, create_app, install, load_settings
+from market.buyers import scorecards
 from market.core import clock, db, factory, keyset
 from market.core.settings import Settings
 from market.places import services as places
@@ -49,6 +50,7 @@ def nothing_kept_from_another_test() -> None:
     keyset._CANDIDATES.clear()
     keyset._LARGE.clear()
     places.forget()
+    scorecards.forget()
 
 
 @pytest.fixture(scope="session")

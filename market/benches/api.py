@@ -120,8 +120,11 @@ async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     # A phrase of several grams, a word found by the catalogue item's English name, one character, one
     # letter and one sign (anyone may send those: they read every need before migration 0057).
     out += [("search", f"/api/needs?q={_quote(q)}") for q in ("居家养老", "elderly", "孤", "q", "%")]
-    for kind, key in (("needs", "need"), ("projects", "project"), ("calls", "call"), ("organisations", "org")):
+    for kind, key in (("needs", "need"), ("projects", "project"), ("calls", "call"), ("organisations", "org"),
+                      ("scorecards", "district")):
         out += [("detail", f"/{kind}/{ids[key]}"), ("json detail", f"/api/{kind}/{ids[key]}")]
+    # The buyer scorecards' index (every district's score, from the whole city's payments and ratings).
+    out += [("list", "/scorecards"), ("json list", "/api/scorecards")]
     return out
 
 

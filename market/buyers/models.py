@@ -156,7 +156,7 @@ class JurisdictionScorecard(msgspec.Struct, frozen=True, kw_only=True):
 
     place: Place
     above: list[Place]  # from the district down to the place's parent
-    below: list[Place]  # the places one level down
+    below: list[IndexEntry]  # the places one level down, with their scores this year and last
     buyers: list[Buyer]
     components: list[Component]
     years: list[ScoreYear]
@@ -166,7 +166,6 @@ class JurisdictionScorecard(msgspec.Struct, frozen=True, kw_only=True):
 
 class IndexEntry(msgspec.Struct, frozen=True, kw_only=True):
     place: Place
-    depth: int  # 0 district, 1 street, 2 community
     buyers: int
     this_year: Decimal | None
     last_year: Decimal | None
@@ -174,7 +173,7 @@ class IndexEntry(msgspec.Struct, frozen=True, kw_only=True):
 
 class ScorecardIndex(msgspec.Struct, frozen=True, kw_only=True):
     year: int  # this year; `last_year` figures are the year before
-    entries: list[IndexEntry]  # district, then each street followed by its communities
+    entries: list[IndexEntry]  # the districts
 
 
 class DueRating(msgspec.Struct, frozen=True, kw_only=True):

@@ -27,11 +27,13 @@ data ("not enough data") is left out, and the others' weights count in its place
 from __future__ import annotations
 
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar, cast
 
 import asyncpg
 
@@ -112,7 +114,7 @@ select k.buyer_id, m.due_date,
   from contract_milestones m join contracts k on k.id = m.contract_id
   left join contract_delivery cd on cd.contract_id = k.id
  where m.kind = 'payment' and k.status = 'signed' and k.buyer_id = any($1::bigint[])
-   and extract(year from m.due_date)::int = any($2::int[])"""
+   and m.due_date >= make_date($2, 1, 1) and m.due_date < make_date($4 + 1, 1, 1)"""
 
 
 async def _payments(conn: asyncpg.Connection, covers: dict[int, list[int]],
@@ -120,8 +122,8 @@ async def _payments(conn: asyncpg.Connection, covers: dict[int, list[int]],
     today = clock.today()
     # (buyer, year) → days from due date to payment, one per counted payment (None: unpaid and late).
     days: dict[tuple[int, int], list[int | None]] = defaultdict(list)
-    for r in await conn.fetch(_PAYMENTS, sorted({b for buyers in covers.values() for b in buyers}), years,
-                              i18n.current_timezone.get()):
+    for r in await conn.fetch(_PAYMENTS, sorted({b for buyers in covers.values() for b in buyers}), min(years),
+                              i18n.current_timezone.get(), max(years)):
         key = (r["buyer_id"], r["due_date"].year)
         if r["paid_on"] is not None:
             days[key].append((r["paid_on"] - r["due_date"]).days)
@@ -237,66 +239,116 @@ async def _measure(conn: asyncpg.Connection, covers: dict[int, list[int]],
     return out
 
 
-async def _tree(conn: asyncpg.Connection) -> tuple[dict[int, Place], dict[int, list[Buyer]]]:
-    """Every district, street and community, and the verified buyers each one's card covers."""
-    places = {r["id"]: Place(**dict(r)) for r in await conn.fetch(
-        "select id, parent_id, level, name_zh, name_en from jurisdictions where level = any($1::text[]) "
-        "order by id", list(LEVELS))}
-    parents = {r["id"]: r["parent_id"] for r in await conn.fetch("select id, parent_id from jurisdictions")}
-    covered: dict[int, list[Buyer]] = {p: [] for p in places}
-    for r in await conn.fetch("select id, name_zh, name_en, subtype, jurisdiction_id from organisations "
-                              "where kind = 'buyer' and status = 'verified' order by id"):
-        buyer = Buyer(**dict(r))
-        at: int | None = r["jurisdiction_id"]
-        while at is not None:
+# A card is worked out from the tables migration 0063 watches and the day. Each process keeps what it
+# worked out, by page, language and time zone, while the count of changes to those tables and the day
+# stay the same: every district's card took 0.2-4 s on the city, and most readers ask for the same
+# few. The count is read before the figures, so a card kept is never older than it; one made while a
+# change was being written but not yet committed can miss that change, so none is kept longer than
+# KEPT_FOR.
+KEPT_FOR = 300.0
+_KEPT_MOST = 4096
+_kept: dict[tuple[object, ...], tuple[float, tuple[int, date], object]] = {}
+
+_T = TypeVar("_T")
+
+
+def forget() -> None:
+    _kept.clear()
+
+
+async def _kept_while_unchanged(conn: asyncpg.Connection, page: tuple[object, ...],
+                                work: Callable[[], Awaitable[_T]]) -> _T:
+    stamp = (await conn.fetchval("select last_value from scorecard_inputs"), clock.today())
+    key = (*page, i18n.current_locale.get(), i18n.current_timezone.get())
+    now = time.monotonic()
+    kept = _kept.get(key)
+    if kept is not None and kept[1] == stamp and now - kept[0] < KEPT_FOR:
+        return cast("_T", kept[2])
+    value = await work()
+    if len(_kept) >= _KEPT_MOST:
+        _kept.clear()
+    _kept[key] = (now, stamp, value)
+    return value
+
+
+_PLACE = "select id, parent_id, level, name_zh, name_en from jurisdictions"
+
+# Verified buyers with the places they sit at or below (a grid's community, street and district).
+_COVERED = """
+select o.id, o.name_zh, o.name_en, o.subtype, o.jurisdiction_id,
+       array[j.id, j.parent_id, up.parent_id, top.parent_id] as line
+  from organisations o join jurisdictions j on j.id = o.jurisdiction_id
+  left join jurisdictions up on up.id = j.parent_id left join jurisdictions top on top.id = up.parent_id
+ where o.kind = 'buyer' and o.status = 'verified'
+   and array[j.id, j.parent_id, up.parent_id, top.parent_id] && $1::int[]
+ order by o.id"""
+
+
+async def _covered(conn: asyncpg.Connection, place_ids: list[int]) -> dict[int, list[Buyer]]:
+    """The verified buyers each place's card covers: those placed at it or below it."""
+    covered: dict[int, list[Buyer]] = {p: [] for p in place_ids}
+    for r in await conn.fetch(_COVERED, place_ids):
+        buyer = Buyer(id=r["id"], name_zh=r["name_zh"], name_en=r["name_en"], subtype=r["subtype"],
+                      jurisdiction_id=r["jurisdiction_id"])
+        for at in r["line"]:
             if at in covered:
                 covered[at].append(buyer)
-            at = parents.get(at)
-    return places, covered
+    return covered
+
+
+async def _entries(conn: asyncpg.Connection, places: list[Place], covered: dict[int, list[Buyer]],
+                   this_year: int) -> list[IndexEntry]:
+    """Places with their score this year and last year, as the index and a card's places below list them."""
+    found = await _measure(conn, {p.id: [b.id for b in covered[p.id]] for p in places}, [this_year - 1, this_year])
+    return [IndexEntry(place=p, buyers=len(covered[p.id]), this_year=found[(p.id, this_year)].score,
+                       last_year=found[(p.id, this_year - 1)].score) for p in places]
 
 
 async def scorecard(conn: asyncpg.Connection, jurisdiction_id: int) -> JurisdictionScorecard:
-    """The card of one district, street or community, oldest year first: the years since its buyers'
-    first rating or payment due, at least the last two and at most TREND_YEARS."""
-    places, covered = await _tree(conn)
-    place = places.get(jurisdiction_id)
-    if place is None:
+    """The card of one district, street or community, oldest year first (the years since its buyers'
+    first rating or payment due, at least the last two and at most TREND_YEARS), and the places one
+    level below with their scores this year and last."""
+    if not 0 < jurisdiction_id < 2**31:  # not an id a place can have (ids are PostgreSQL integers)
         raise NotFound()
+    return await _kept_while_unchanged(conn, ("card", jurisdiction_id), lambda: _scorecard(conn, jurisdiction_id))
+
+
+async def _scorecard(conn: asyncpg.Connection, jurisdiction_id: int) -> JurisdictionScorecard:
+    line = [Place(id=r["id"], parent_id=r["parent_id"], level=r["level"], name_zh=r["name_zh"], name_en=r["name_en"])
+            for r in await conn.fetch("""
+        with recursive up as (
+            select id, parent_id, level, name_zh, name_en, 0 as depth from jurisdictions
+             where id = $1 and level = any($2::text[])
+            union all
+            select j.id, j.parent_id, j.level, j.name_zh, j.name_en, up.depth + 1
+              from jurisdictions j join up on j.id = up.parent_id
+        ) select * from up order by depth desc""", jurisdiction_id, list(LEVELS))]
+    if not line:
+        raise NotFound()
+    place = line[-1]
+    below = [Place(**dict(r)) for r in await conn.fetch(
+        f"{_PLACE} where parent_id = $1 and level = any($2::text[]) order by id", place.id, list(LEVELS))]
+    covered = await _covered(conn, [place.id, *(p.id for p in below)])
     this_year = clock.today().year
     years = list(range(this_year - TREND_YEARS + 1, this_year + 1))
     found = await _measure(conn, {place.id: [b.id for b in covered[place.id]]}, years)
     shown = [found[(place.id, y)] for y in years]
     while len(shown) > 2 and not any(f.observations or f.status == "scored" for f in shown[0].figures):
         shown.pop(0)
-    above = []
-    parent = place.parent_id
-    while parent is not None and parent in places:
-        above.insert(0, places[parent])
-        parent = places[parent].parent_id
     return JurisdictionScorecard(
-        place=place, above=above, below=[p for p in places.values() if p.parent_id == place.id],
+        place=place, above=line[:-1], below=await _entries(conn, below, covered, this_year),
         buyers=covered[place.id], components=components(), years=shown, min_providers=ratings.MIN_PROVIDERS,
         pay_within_days=PAY_WITHIN_DAYS)
 
 
 async def index(conn: asyncpg.Connection) -> ScorecardIndex:
-    """Every district, street and community with its score this year and last year: each district,
-    then each of its streets followed by the street's communities."""
-    places, covered = await _tree(conn)
+    """Every district with its score this year and last year; each district's card lists its streets
+    so, and a street's card its communities."""
+    return await _kept_while_unchanged(conn, ("index",), lambda: _index(conn))
+
+
+async def _index(conn: asyncpg.Connection) -> ScorecardIndex:
+    districts = [Place(**dict(r)) for r in await conn.fetch(f"{_PLACE} where level = 'district' order by id")]
     this_year = clock.today().year
-    found = await _measure(conn, {p: [b.id for b in buyers] for p, buyers in covered.items()},
-                           [this_year - 1, this_year])
-    children: dict[int | None, list[Place]] = defaultdict(list)
-    for p in places.values():
-        children[p.parent_id if p.parent_id in places else None].append(p)
-    entries: list[IndexEntry] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for p in children[parent]:
-            entries.append(IndexEntry(place=p, depth=depth, buyers=len(covered[p.id]),
-                                      this_year=found[(p.id, this_year)].score,
-                                      last_year=found[(p.id, this_year - 1)].score))
-            walk(p.id, depth + 1)
-
-    walk(None, 0)
-    return ScorecardIndex(year=this_year, entries=entries)
+    covered = await _covered(conn, [p.id for p in districts])
+    return ScorecardIndex(year=this_year, entries=await _entries(conn, districts, covered, this_year))

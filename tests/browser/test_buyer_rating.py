@@ -1,8 +1,9 @@
 """A provider rates its buyer on a phone, in Chinese: the demo's ngo06, whose mid-term evaluations are
 decided, finds "rate the buyer" on its workbench, answers the five scales and a comment, taps
 "submit" twice and one rating is stored, which it then reads back; sending it again is refused. Then,
-from the site's navigation, the public buyer scorecards: Wangjiang street's card draws its trend as
-a chart, with the figures beside it, and a committee rated by two providers shows not enough data."""
+from the site's navigation, the public buyer scorecards: the district's card lists its streets, and
+Wangjiang street's card draws its trend as a chart, with the figures beside it, and a committee rated
+by two providers shows not enough data."""
 
 from __future__ import annotations
 
@@ -61,6 +62,8 @@ async def test_a_provider_rates_its_buyer_on_a_phone(browser, journey_server, sc
         # The public scorecards, from the navigation: a chart with its figures beside it.
         await click_link(ngo, 'header.site a[href="/scorecards"]')
         await expect(ngo.locator("h1")).to_contain_text("购买方记分卡")
+        # Districts first; the district's card lists its streets with their scores.
+        await click_link(ngo, "table.scorecards a", "上城区")
         await click_link(ngo, "table.scorecards a", "望江街道")
         chart = ngo.locator("figure.scorecard-chart svg")
         await expect(chart).to_be_visible()

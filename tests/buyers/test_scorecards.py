@@ -87,16 +87,21 @@ async def test_ratings_and_payments_make_two_years_of_trend(pool, settings, worl
     async with pool.acquire() as conn:
         index = await scorecards.index(conn)
     district = next(e for e in index.entries if e.place.id == world.district)
-    assert (district.last_year, district.this_year, district.depth) == (Decimal("85.0"), Decimal("66.7"), 0)
-    assert [e.place.level for e in index.entries][:2] == ["district", "street"]
+    assert (district.last_year, district.this_year, district.buyers) == (Decimal("85.0"), Decimal("66.7"), 1)
+    assert {e.place.level for e in index.entries} == {"district"}  # a city's 6,000 communities are a click away
 
     page = await client.get(f"/scorecards/{world.district}")
     assert page.status_code == 200 and "<svg" in page.text and 'data-component="ratings"' in page.text
     assert "85.0" in page.text and "66.7" in page.text and "数据不足" in page.text
     twin = (await client.get(f"/api/scorecards/{world.district}")).json()
     assert [y["score"] for y in twin["years"]] == ["85.0", "66.7"]
+    # The district's card lists its streets with their scores, the way the index lists the districts.
+    assert f'href="/scorecards/{world.street}"' in page.text
+    street_entry = next(e for e in twin["below"] if e["place"]["id"] == world.street)
+    assert (street_entry["buyers"], street_entry["this_year"], street_entry["last_year"]) == (0, None, None)
     listed = await client.get("/scorecards")
-    assert f'href="/scorecards/{world.street}"' in listed.text and "85.0" in listed.text
+    assert f'href="/scorecards/{world.district}"' in listed.text and "85.0" in listed.text
+    assert f'href="/scorecards/{world.street}"' not in listed.text
     home = await client.get(f"/organisations/{world.orgs['bureau']}")
     assert f'href="/scorecards/{world.district}"' in home.text
 
@@ -122,9 +127,14 @@ async def test_resident_satisfaction_and_rectification_join_the_card(pool, setti
         survey_id = next(s.id for s in listing.surveys if s.kind == "community" and s.title_zh == "东坡路社区")
         token = await conn.fetchval("select token from surveys where id = $1", survey_id)
         codes = await surveys.batch_codes(conn, bureau, survey_id, await surveys.make_codes(conn, bureau, survey_id, 5))
+    community = await _card(pool, world.community)  # worked out and kept before the answers come in
+    assert _by_key(community.years[-1])["satisfaction"].status == "not_enough_data"
     for code, score in zip(codes, (5, 4, 4, 2, 3), strict=True):
         await do(pool, surveys.answer_with_code, token, code,
                  AnswerInput(scores={n: score for n in range(1, 6)}, comment=""))
+    # The same day: the card kept is not shown once an answer has changed what it is made of.
+    community = await _card(pool, world.community)
+    assert _by_key(community.years[-1])["satisfaction"].score == Decimal("60.0")
     # Three findings the bureau verifies, due last week: two put right in time, one not at all.
     async with pool.acquire() as conn, conn.transaction():
         for key in ("a", "b", "c"):
