@@ -157,7 +157,8 @@ class JurisdictionScorecard(msgspec.Struct, frozen=True, kw_only=True):
     place: Place
     above: list[Place]  # from the district down to the place's parent
     below: list[IndexEntry]  # the places one level down, with their scores this year and last
-    buyers: list[Buyer]
+    buyers: list[Buyer]  # those covered and not by a place below (placed here, or at a grid below)
+    buyers_below: int  # those the places below cover
     components: list[Component]
     years: list[ScoreYear]
     min_providers: int

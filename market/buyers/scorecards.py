@@ -335,9 +335,13 @@ async def _scorecard(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisdic
     shown = [found[(place.id, y)] for y in years]
     while len(shown) > 2 and not any(f.observations or f.status == "scored" for f in shown[0].figures):
         shown.pop(0)
+    # The buyers the places below cover are counted there; the card names only the others (a district
+    # of a city may cover hundreds).
+    under = {b.id for p in below for b in covered[p.id]}
+    here = [b for b in covered[place.id] if b.id not in under]
     return JurisdictionScorecard(
-        place=place, above=line[:-1], below=await _entries(conn, below, covered, this_year),
-        buyers=covered[place.id], components=components(), years=shown, min_providers=ratings.MIN_PROVIDERS,
+        place=place, above=line[:-1], below=await _entries(conn, below, covered, this_year), buyers=here,
+        buyers_below=len(under), components=components(), years=shown, min_providers=ratings.MIN_PROVIDERS,
         pay_within_days=PAY_WITHIN_DAYS)
 
 

@@ -1,6 +1,6 @@
 """The demo's buyer scorecards: the district and Wangjiang street show two years of trend, from
 providers' ratings and payments made through the ledger; Jinjiang community's committee, rated by
-two providers only, shows not enough data."""
+two providers only, shows not enough data; each card names the buyers placed at it and counts the rest."""
 
 from __future__ import annotations
 
@@ -34,4 +34,9 @@ async def test_the_demo_has_scorecards_with_two_years_of_trend(database, pool):
     assert [(y.year, y.shown, y.ratings) for y in committee_ratings.years] == [(year, False, None)]
     this = {f.component: f.status for f in {y.year: y for y in cards[community].years}[year].figures}
     assert this["ratings"] == "not_enough_data"
+    # A card names the buyers placed at its place and counts those the places below cover, which list them.
+    assert [b.name_zh for b in cards[district].buyers] == ["上城区民政局"]
+    assert cards[district].buyers_below == sum(e.buyers for e in cards[district].below) == 12
+    assert [b.id for b in cards[street].buyers] == [office]
+    assert cards[street].buyers_below == 1 and [b.id for b in cards[community].buyers] == [committee]
     assert await pool.fetchval("select sum(balance_fen) from ledger_accounts") == 0
