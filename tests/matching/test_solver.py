@@ -16,7 +16,7 @@ from market.cli import main
 from market.core.errors import Invalid, InvalidFields
 from market.core.i18n import use_locale
 from market.matching.solver import highs as models
-from market.matching.solver import method
+from market.matching.solver import lns, method
 from market.matching.solver.bench import GRID, generate_family, generate_sized, lp_optimum
 from market.matching.solver.lagrange import Lagrangian
 from market.matching.solver.problem import index
@@ -534,6 +534,36 @@ def test_a_need_takes_a_free_place_when_another_needs_money_can_be_rerouted_for_
     assert swaps.run(float("inf"))
     chosen, x = swaps.docking()
     assert chosen.tolist() == [0, 1] and x.tolist() == [100, 0, 100]
+
+
+def test_a_funders_needs_are_docked_together_where_no_move_of_one_need_and_no_swap_can_gain():
+    # f has paid all its money to A (worth 10); B and C would be worth 12 together, each paying half
+    # of it. B or C alone cannot be paid, A moving alone cannot gain, and A has no other funder to be
+    # paid by instead: only freeing f's needs together finds the better docking.
+    p = index(msgspec.convert(instance(
+        needs=[("A", 0), ("B", 0), ("C", 0)], providers=[("P", 1), ("Q", 1), ("R", 1)], funders=[("f", 100)],
+        provider_edges=[("A", "P", 100, 10), ("B", "Q", 50, 6), ("C", "R", 50, 6)],
+        funder_edges=[("A", "f", 0.001), ("B", "f", 0.001), ("C", "f", 0.001)]), Instance))
+    start = (np.array([0]), np.array([100, 0, 0]))
+    assert method._improve(p, *start, float("inf"))[0].tolist() == [0]
+    assert not Swaps(p, *start).run(float("inf"))
+    chosen, x, better = lns.search(p, *start, float("inf"))
+    assert better == 1 and chosen.tolist() == [1, 2] and x.tolist() == [0, 50, 50]
+
+
+def test_on_a_fair_past_exact_columns_where_money_outweighs_values_the_neighbourhoods_gain(monkeypatch):
+    # 300 needs, 7,500 edges: past what is solved outright, so the large-neighbourhood search runs.
+    better = []
+    real = lns.search
+
+    def spy(*args, **kwargs):
+        *docking, count = real(*args, **kwargs)
+        better.append(count)
+        return *docking, count
+    monkeypatch.setattr(lns, "search", spy)
+    data = json.loads(msgspec.json.encode(generate_family(GRID["affinity-1e-2"], 300, 90, 120, 1)))
+    out = run(with_pins_and_bans(data))  # every rule kept, in integers
+    assert better and better[0] > 0 and out["gap"] < 0.03
 
 
 def test_the_dive_settles_larger_batches_only_when_quarters_would_not_end_in_time():

@@ -39,6 +39,7 @@ import numpy as np
 
 from market.core.errors import Invalid, InvalidFields
 from market.core.i18n import N_
+from market.matching.solver import lns
 from market.matching.solver.lagrange import Lagrangian
 from market.matching.solver.highs import DockingModel, solve_funding
 from market.matching.solver.problem import Problem, _show
@@ -101,6 +102,11 @@ EXACT_COLUMNS = FULL_LP_COLUMNS
 # overran a limit of 1 s by 0.37 s, between its checks of the clock), and does not start with less
 # than EXACT_LEAST left.
 EXACT_BY, EXACT_LEAST = 1.5, 0.1
+# Above EXACT_COLUMNS (solved outright) and up to here, a district fair's size, the large-neighbourhood
+# search runs after the swaps (`lns`), until at most LNS_BY seconds after the solve began; not on a
+# city round, whose sub-MIPs around one funder would be many and large.
+LNS_COLUMNS = LAGRANGE_COLUMNS
+LNS_BY = 1.5
 
 
 class Bounds:
@@ -142,8 +148,18 @@ def dock(problem: Problem, deadline: float) -> Result:
         # funding of the new set is best solved afresh (the swaps' own is feasible, not optimal).
         chosen, _ = _improve(problem, *swaps.docking(), search)
         options.append(_fund(problem, chosen, deadline, pin_money))
+    columns = len(problem.edge_need) + len(problem.fund_need)
+    if EXACT_COLUMNS < columns <= LNS_COLUMNS and lp is not None and lp.solved:
+        # Neighbourhoods of a funder docked exactly (`lns`), most promising first: where money
+        # outweighs values no move of one need can spend it better. Its docking's funding is solved
+        # afresh, as after the swaps: money moves between the neighbourhoods too.
+        best = max(options, key=lambda option: _objective(problem, *option))
+        y, x = lp.solution()
+        chosen, x, better = lns.search(problem, *best, min(search, start + LNS_BY), (lp.edges, y, lp.funds, x))
+        if better:
+            options += [(chosen, x), _fund(problem, chosen, deadline, pin_money)]
     mip_deadline = min(deadline, start + EXACT_BY)
-    if (len(problem.edge_need) + len(problem.fund_need) <= EXACT_COLUMNS
+    if (columns <= EXACT_COLUMNS
             and mip_deadline - time.monotonic() >= EXACT_LEAST):
         best = max(options, key=lambda option: _objective(problem, *option))
         exact, proven = _exact_mip(problem, mip_deadline, best)
