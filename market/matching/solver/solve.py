@@ -42,7 +42,8 @@ def solve(instance: Instance, time_limit: float = 60.0) -> Result:
 
     Deterministic for the same instance unless a stage runs out of time: of `time_limit` seconds,
     or, on an instance small enough to be solved outright, of the EXACT_BY seconds branch and
-    bound is given (method.py). Then the answer depends on how far that stage got: still
+    bound is given, or on a district-sized one of the LNS_BY seconds the large-neighbourhood
+    search may run to (method.py). Then the answer depends on how far that stage got: still
     feasible, just possibly further from the bound. Pins that cannot all be kept are refused with
     Invalid."""
 
