@@ -106,8 +106,8 @@ EXACT_COLUMNS = FULL_LP_COLUMNS
 # than EXACT_LEAST left.
 EXACT_BY, EXACT_LEAST = 1.5, 0.1
 # Above EXACT_COLUMNS (solved outright) and up to here, a district fair's size, the large-neighbourhood
-# search runs after the swaps (`lns`); not on a city round (500,000 columns), where its fixed number of
-# neighbourhoods would mend a few of 2,000 funders' needs and the swaps still need the time. It ends
+# search runs after the swaps (`lns`); not on a city round (500,000 columns), which is left as it was
+# (its time goes to the prices, the LP and the swaps; the search was not tried there). It ends
 # after its fixed work or LNS_BY seconds after the solve began, whichever is first: idle, every district
 # solve of the grid ends by 1.45 s, so the clock does not cut it and the answer is the same every time;
 # on a day twice as slow the clock ends it, the solve by 2 s (the goal), the answer then depending on
