@@ -308,7 +308,7 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
 
     When every need can be paid in full (the usual case: the docking came from an LP that paid
     them), this is a min-cost flow, whole fen by construction and solved in a fraction of the
-    time an LP takes on a city round (`_funding_flow`); otherwise, or should the flow refuse its
+    time an LP takes on a city round (`funding_flow`); otherwise, or should the flow refuse its
     numbers, the LP below, which says who cannot be paid.
 
     A transportation problem with integer data: its basic optimal solutions are whole fen, so the
@@ -317,7 +317,7 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
     penalty outweighs any rerouting: paying one more fen moves money along a path that meets each
     funder at most once, changing the affinity earned by at most 2 * (funders + 1) * max|a|. A
     pinned need's penalty is three times that, so money leaves any other need first."""
-    flowed = _funding_flow(problem, demand, funds)
+    flowed = funding_flow(problem, demand, funds)
     if flowed is not None:
         return flowed, np.zeros(problem.needs)
     p = problem
@@ -355,10 +355,12 @@ def solve_funding(problem: Problem, demand: np.ndarray, funds: np.ndarray, pinne
     return x, unpaid
 
 
-def _funding_flow(p: Problem, demand: np.ndarray, funds: np.ndarray) -> np.ndarray | None:
-    """Fen per funder edge paying every need its demand in full within budgets, the most affinity
-    (rounded to COST_UNITS of the largest) first, as a min-cost flow from needs through funders to
-    one sink; None if the needs cannot all be paid or the flow refuses its numbers."""
+def funding_flow(p: Problem, demand: np.ndarray, funds: np.ndarray,
+                 budget: np.ndarray | None = None) -> np.ndarray | None:
+    """Fen per funder edge paying every need its demand in full within budgets (the funders' own, or
+    `budget`), the most affinity (rounded to COST_UNITS of the largest) first, as a min-cost flow from
+    needs through funders to one sink; None if the needs cannot all be paid or the flow refuses its
+    numbers."""
     fn, ff = p.fund_need[funds], p.fund_funder[funds]
     needs = np.nonzero(demand > 0)[0]
     node = np.full(p.needs, -1)
@@ -372,7 +374,7 @@ def _funding_flow(p: Problem, demand: np.ndarray, funds: np.ndarray) -> np.ndarr
     flow.add_arcs_with_capacity_and_unit_cost(
         np.concatenate([node[fn], nn + np.arange(p.funders)]).astype(np.int32),
         np.concatenate([nn + ff, np.full(p.funders, sink)]).astype(np.int32),
-        np.concatenate([demand[fn], p.budget]).astype(np.int64),
+        np.concatenate([demand[fn], p.budget if budget is None else budget]).astype(np.int64),
         np.concatenate([cost, np.zeros(p.funders, np.int64)]))
     supply = np.zeros(sink + 1, dtype=np.int64)
     supply[:nn] = demand[needs]

@@ -16,9 +16,8 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
-from market.matching.solver.highs import COST_UNITS, DockingModel
+from market.matching.solver.highs import DockingModel, funding_flow
 from market.matching.solver.problem import Problem
 
 # Neighbourhoods tried at most, and the search stops after this many in a row that gain nothing
@@ -90,39 +89,18 @@ class Search:
 
 def _pay(p: Problem, chosen: np.ndarray, funds: np.ndarray, money: np.ndarray) -> np.ndarray | None:
     """Whole fen on the funder edges `funds` (of the needs of `chosen`, and maybe others) paying each
-    chosen edge's shortfall exactly, each funder within `money`, the most affinity first (min-cost
-    flow, as `highs._funding_flow`); None if they cannot all be paid."""
+    chosen edge's shortfall exactly, each funder within `money`, the most affinity first
+    (`highs.funding_flow`); None if they cannot all be paid."""
     demand = np.zeros(p.needs, dtype=np.int64)
     demand[p.edge_need[chosen]] = p.shortfall[chosen]
-    paid = np.zeros(len(funds), dtype=np.int64)
-    needs = np.nonzero(demand > 0)[0]
-    if not len(needs):
-        return paid
-    node = np.full(p.needs, -1)
-    node[needs] = np.arange(len(needs))
-    ks = np.nonzero(node[p.fund_need[funds]] >= 0)[0]
-    fund = funds[ks]
-    funders, local = np.unique(p.fund_funder[fund], return_inverse=True)
-    nn, nf = len(needs), len(funders)
-    sink = nn + nf
-    top = float(np.abs(p.affinity[fund]).max()) if len(fund) else 0.0
-    cost = -np.rint(p.affinity[fund] / top * COST_UNITS).astype(np.int64) if top > 0 else np.zeros(len(fund), np.int64)
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate([node[p.fund_need[fund]], nn + np.arange(nf)]).astype(np.int32),
-        np.concatenate([nn + local, np.full(nf, sink)]).astype(np.int32),
-        np.concatenate([demand[p.fund_need[fund]], np.maximum(money[funders], 0)]).astype(np.int64),
-        np.concatenate([cost, np.zeros(nf, np.int64)]))
-    supply = np.zeros(sink + 1, dtype=np.int64)
-    supply[:nn] = demand[needs]
-    supply[sink] = -int(demand[needs].sum())
-    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supply)
-    if flow.solve() != flow.OPTIMAL:
+    flowed = funding_flow(p, demand, funds, np.maximum(money, 0))
+    if flowed is None:
         return None
-    paid[ks] = flow.flows(np.arange(len(ks), dtype=np.int32))
+    paid = flowed[funds].astype(np.int64)
     # The flow keeps every capacity; checked again in integers all the same.
     spent = np.bincount(p.fund_funder[funds], paid, minlength=p.funders)
     got = np.bincount(p.fund_need[funds], paid, minlength=p.needs)
+    needs = np.nonzero(demand > 0)[0]
     if (paid < 0).any() or (spent > np.maximum(money, 0)).any() or (got[needs] != demand[needs]).any():
         return None
     return paid
