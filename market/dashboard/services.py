@@ -76,8 +76,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     if identity.acts_for_verified and identity.org_kind == "buyer":
         org = identity.org_id
         if role in BUYER_ACTORS:
-            area = await conn.fetchval(sql.BUYER_AREA, org)
-            await lists.add("needs_to_decide", sql.NEEDS_TO_DECIDE, f"/needs?status=open&place={area}", area)
+            area, level = await conn.fetchrow(sql.BUYER_AREA, org)
+            await lists.add("needs_to_decide", sql.NEEDS_TO_DECIDE[level], f"/needs?status=open&place={area}", area)
             await lists.add("calls_to_publish", sql.CALLS_TO_PUBLISH, None, org)
             await lists.add("questions_to_answer", sql.QUESTIONS_TO_ANSWER, None, org)
             await lists.add("panels_to_form", sql.PANELS_TO_FORM, None, org, at)
@@ -86,8 +86,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("contracts_to_prepare", sql.CONTRACTS_TO_PREPARE, None, org, at)
         if role in SIGNERS:
             await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "buyer")
-            await lists.add("milestones_due", sql.MILESTONES_DUE, None, org, "buyer",
-                            today + timedelta(days=early_days))
+            await lists.add("milestones_due", sql.MILESTONES_DUE_BUYER, None, org, today + timedelta(days=early_days))
         if role in BUYER_ACTORS:
             await lists.add("reports_to_review", sql.REPORTS_TO_REVIEW, None, org)
             waiting, deciding = await ending.workbench_lists(conn, org, today + timedelta(days=early_days))
@@ -109,7 +108,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("questions_answered", sql.QUESTIONS_ANSWERED, None, org, at)
         if role in SIGNERS:
             await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "provider")
-            await lists.add("milestones_due", sql.MILESTONES_DUE, None, org, "provider",
+            await lists.add("milestones_due", sql.MILESTONES_DUE_PROVIDER, None, org,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         if role in BUYER_ACTORS:
             await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,

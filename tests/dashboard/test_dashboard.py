@@ -21,6 +21,7 @@ from market.funding.pledges.models import PledgeInput
 from market.matching.fairs import services as fairs
 from market.matching.fairs.models import ItemInput
 from market.matching.scoring.weights import Weights
+from market.places.services import insert_jurisdiction
 from market.procurement.awards import services as awards
 from market.procurement.bids import services as bids
 from market.procurement.calls import questions
@@ -88,6 +89,23 @@ async def test_the_buyer_sees_needs_and_drafts_oldest_first_with_their_links(poo
     listed = lists(view)["needs_to_decide"]
     assert [t.at for t in listed.items] == sorted(t.at for t in listed.items)
     assert listed.total == 3 and listed.more_link == f"/needs?status=open&place={world.district}"
+    # A buyer sees the needs of its own area only: a street office its street's, a committee its
+    # community's; a need in another street of the district is the bureau's alone.
+    async with pool.acquire() as conn:
+        street = await insert_jurisdiction(conn, parent_id=world.district, level="street", code="t-north",
+                                           name_zh="北街道", name_en="North Street")
+        north = await insert_jurisdiction(conn, parent_id=street, level="community", code="t-north-1",
+                                          name_zh="北社区", name_en="North Community")
+    elsewhere = await do(pool, needs.raise_need, await who(pool, settings, world, "resident"), NeedInput(
+        title="北社区路灯不亮", description="小区北门的路灯坏了，晚上出门看不见路。", community_id=north, beneficiaries="居民"))
+    for place, shown in ((world.district, [early, middle, late, elsewhere]), (world.street, [early, middle, late]),
+                         (world.community, [early, middle, late]), (north, [elsewhere]), (street, [elsewhere])):
+        await pool.execute("update organisations set jurisdiction_id = $1 where id = $2", place, world.orgs["bureau"])
+        listed = lists(await bench(pool, settings, world, "buyer_admin"))["needs_to_decide"]
+        assert [t.link for t in listed.items] == [f"/needs/{n}" for n in shown], place
+        assert listed.total == len(shown) and listed.more_link == f"/needs?status=open&place={place}"
+    await pool.execute("update organisations set jurisdiction_id = $1 where id = $2", world.district,
+                       world.orgs["bureau"])
     assert links(view, "calls_to_publish") == [f"/calls/{draft}"]
     # A published call is no longer a draft to publish.
     await do(pool, calls.publish_call, await who(pool, settings, world, "buyer_admin"), draft)
