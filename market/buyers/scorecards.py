@@ -27,7 +27,6 @@ data ("not enough data") is left out, and the others' weights count in its place
 from __future__ import annotations
 
 import statistics
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from market.buyers.models import (
     ScorecardIndex,
 )
 from market.core import clock, i18n
+from market.core.kept import Kept
 from market.core.errors import NotFound
 from market.core.i18n import N_
 from market.rectification import services as rectification
@@ -246,8 +246,7 @@ async def _measure(conn: asyncpg.Connection, covers: dict[int, list[int]],
 # change was being written but not yet committed can miss that change, so none is kept longer than
 # KEPT_FOR.
 KEPT_FOR = 300.0
-_KEPT_MOST = 4096
-_kept: dict[tuple[object, ...], tuple[float, tuple[int, date], object]] = {}
+_kept: Kept[tuple[object, ...], tuple[tuple[int, date], object]] = Kept()
 
 _T = TypeVar("_T")
 
@@ -260,14 +259,11 @@ async def _kept_while_unchanged(conn: asyncpg.Connection, page: tuple[object, ..
                                 work: Callable[[], Awaitable[_T]]) -> _T:
     stamp = (await conn.fetchval("select last_value from scorecard_inputs"), clock.today())
     key = (*page, i18n.current_locale.get(), i18n.current_timezone.get())
-    now = time.monotonic()
-    kept = _kept.get(key)
-    if kept is not None and kept[1] == stamp and now - kept[0] < KEPT_FOR:
-        return cast("_T", kept[2])
+    kept = _kept.get(key, KEPT_FOR)
+    if kept is not None and kept[0] == stamp:
+        return cast("_T", kept[1])
     value = await work()
-    if len(_kept) >= _KEPT_MOST:
-        _kept.clear()
-    _kept[key] = (now, stamp, value)
+    _kept.put(key, (stamp, value))
     return value
 
 

@@ -22,13 +22,14 @@ import time
 from itertools import islice
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import asyncpg
 import msgspec
 
 from market.core.errors import Invalid
 from market.core.i18n import N_
+from market.core.kept import Kept
 
 # Lists count their rows exactly up to this many; beyond it the planner's estimate is given, marked so.
 EXACT_UP_TO = 10_000
@@ -258,32 +259,6 @@ class Estimate(NamedTuple):
 
 
 ESTIMATES_FOR = 300.0
-_T = TypeVar("_T")
-
-
-class _Kept(Generic[_T]):
-    """Values by statement and arguments, each for ESTIMATES_FOR seconds, at most `most` of them in a
-    process (all forgotten when it is full)."""
-
-    def __init__(self, most: int = 4096) -> None:
-        self.values: dict[tuple[str, str], tuple[float, _T]] = {}
-        self.most = most
-
-    def get(self, key: tuple[str, str]) -> _T | None:
-        kept = self.values.get(key)
-        return kept[1] if kept is not None and time.monotonic() - kept[0] < ESTIMATES_FOR else None
-
-    def take(self, key: tuple[str, str]) -> tuple[float, _T] | None:
-        """When the value was kept and the value, however long ago, no longer kept."""
-        return self.values.pop(key, None)
-
-    def put(self, key: tuple[str, str], value: _T, at: float | None = None) -> None:
-        if len(self.values) >= self.most:
-            self.values.clear()
-        self.values[key] = (time.monotonic() if at is None else at, value)
-
-    def clear(self) -> None:
-        self.values.clear()
 
 
 # What a search's size is thought to be, kept: it only chooses how a page is read (every way gives the
@@ -292,8 +267,8 @@ class _Kept(Generic[_T]):
 # city. The candidates counted on the grams index (`_candidates`) change as rows are written; counting
 # them was half the database time of a search for "elderly" on the city (2,237 of them, up to the
 # point where walking the list wins), at every request.
-_ESTIMATES: _Kept[Estimate] = _Kept()
-_CANDIDATES: _Kept[int] = _Kept()
+_ESTIMATES: Kept[tuple[str, str], Estimate] = Kept()
+_CANDIDATES: Kept[tuple[str, str], int] = Kept()
 
 
 async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, words: list[list[str]]) -> Estimate:
@@ -308,7 +283,7 @@ async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, w
                          f"market_grams({text}) @> array[{grams.arg(gram)}::text]")
     sql = f"explain (format json) {' union all '.join(parts)}"
     key = (sql, repr(grams.args))
-    estimate = _ESTIMATES.get(key)
+    estimate = _ESTIMATES.get(key, ESTIMATES_FOR)
     if estimate is None:
         estimate = _planned_search(await conn.fetchval(sql, *grams.args), words, len(parts))
         _ESTIMATES.put(key, estimate)
@@ -334,7 +309,7 @@ def _planned_search(plan: Any, words: list[list[str]], parts: int) -> Estimate:
 # counted again. Their total is an estimate anyway; counting 10,001 index entries to learn so again
 # was most of an unfiltered list's database time on the city (the directory's 18,900 organisations
 # were counted at every request).
-_LARGE: _Kept[int] = _Kept()
+_LARGE: Kept[tuple[str, str], int] = Kept()
 _LARGE_KEY_UP_TO = 1000  # characters of arguments: a list filtered by thousands of places is not kept
 
 
@@ -418,7 +393,7 @@ async def _candidates(conn: asyncpg.Connection, from_: str, filters: Filters, up
     grams = filters.searching(grams_only=True)
     sql = f"select count(*) from (select 1 from {from_} where {grams.sql()} limit {grams.arg(up_to)}) t"
     key = (sql, repr(grams.args))
-    found = _CANDIDATES.get(key)
+    found = _CANDIDATES.get(key, ESTIMATES_FOR)
     if found is None:
         found = int(await conn.fetchval(sql, *grams.args))
         _CANDIDATES.put(key, found)

@@ -11,6 +11,7 @@ import msgspec
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import keyset
+from market.core.kept import Kept
 from market.core.db import words
 from market.core.errors import Invalid
 from market.core.i18n import Msg
@@ -71,8 +72,8 @@ def _place(row: asyncpg.Record) -> Jurisdiction:
 # the needs list's processor time.
 PLACES_FOR = 60.0
 _KEPT_UP_TO = 100_000
-_named: dict[int, tuple[float, Jurisdiction]] = {}
-_children: dict[tuple[int | None, int], tuple[float, Places]] = {}
+_named: Kept[int, Jurisdiction] = Kept(_KEPT_UP_TO)
+_children: Kept[tuple[int | None, int], Places] = Kept(_KEPT_UP_TO)
 
 
 def forget() -> None:
@@ -84,10 +85,9 @@ def forget() -> None:
 async def children(conn: asyncpg.Connection, parent_id: int | None, *, cursor: str | None = None,
                    limit: int = 200) -> Places:
     """The places directly below one (the districts for None), a page at a time."""
-    now = time.monotonic()
-    kept = _children.get((parent_id, limit)) if cursor is None else None
-    if kept is not None and now - kept[0] < PLACES_FOR:
-        return kept[1]
+    kept = _children.get((parent_id, limit), PLACES_FOR) if cursor is None else None
+    if kept is not None:
+        return kept
     filters = keyset.Filters()
     if parent_id is None:
         filters.add("j.parent_id is null")
@@ -97,9 +97,7 @@ async def children(conn: asyncpg.Connection, parent_id: int | None, *, cursor: s
                                 cursor=cursor, limit=limit)
     found = Places(items=[_place(r) for r in window.rows], **keyset.paged_fields(window))
     if cursor is None:
-        if len(_children) >= _KEPT_UP_TO:
-            _children.clear()
-        _children[(parent_id, limit)] = (now, found)
+        _children.put((parent_id, limit), found)
     return found
 
 
@@ -119,9 +117,9 @@ async def path(conn: asyncpg.Connection, jurisdiction_id: int) -> list[Jurisdict
         return []
     now, line = time.monotonic(), []
     at: int | None = jurisdiction_id
-    while at is not None and (kept := _named.get(at)) is not None and now - kept[0] < PLACES_FOR:
-        line.append(kept[1])
-        at = kept[1].parent_id
+    while at is not None and (kept := _named.get(at, PLACES_FOR)) is not None:
+        line.append(kept)
+        at = kept.parent_id
     if at is None:
         return line[::-1]
     line = [_place(r) for r in await conn.fetch(_PATH, jurisdiction_id)]
@@ -160,9 +158,9 @@ async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int
     """These places by id (to name the places of the rows a page shows)."""
     now, found, asked = time.monotonic(), {}, []
     for place_id in set(ids):
-        kept = _named.get(place_id)
-        if kept is not None and now - kept[0] < PLACES_FOR:
-            found[place_id] = kept[1]
+        kept = _named.get(place_id, PLACES_FOR)
+        if kept is not None:
+            found[place_id] = kept
         else:
             asked.append(place_id)
     if asked:
@@ -174,9 +172,8 @@ async def named(conn: asyncpg.Connection, ids: list[int] | set[int]) -> dict[int
 
 
 def _keep(now: float, read: list[Jurisdiction]) -> None:
-    if len(_named) >= _KEPT_UP_TO:
-        _named.clear()
-    _named.update((place.id, (now, place)) for place in read)
+    for place in read:
+        _named.put(place.id, place, at=now)
 
 
 async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int, str]:
