@@ -6,11 +6,13 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from market.buyers import scorecards
 from market.catalogue import services as catalogue
 from market.catalogue.models import NewVersion
 from market.funding.resources import services as resources
 from market.funding.resources.models import ResourceInput
 from market.organisations.services import insert_organisation
+from market.places.services import insert_jurisdiction
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput
 from tests.catalogue_files import csv_bytes
@@ -149,3 +151,41 @@ async def test_statements_of_my_contracts_do_not_grow_with_the_page(client, pool
     assert not _grown(few, many)
     listed = (await client.get("/api/contracts")).json()
     assert len(listed["items"]) == 50 and listed["total"] == 60 and listed["next_cursor"]
+
+
+async def test_statements_of_the_buyer_scorecards_do_not_grow_with_the_places_and_buyers(client, pool, world):
+    # Worked out afresh each time (not the card a process keeps): the index and a card read the places
+    # one level down and the buyers they cover in a fixed number of statements, however many there are.
+    urls = ["/scorecards", "/api/scorecards", f"/scorecards/{world.district}", f"/api/scorecards/{world.district}",
+            f"/scorecards/{world.street}"]
+
+    async def heard() -> dict[str, list[str]]:
+        found = {}
+        for url in urls:
+            scorecards.forget()
+            found[url] = await _statements(client, url)
+        return found
+
+    async def grow(first: int, last: int) -> None:
+        async with pool.acquire() as conn:
+            for n in range(first, last):
+                street = await insert_jurisdiction(conn, parent_id=world.district, level="street", code=f"t-s{n}",
+                                                   name_zh=f"第{n}街道", name_en=f"Street {n}")
+                community = await insert_jurisdiction(conn, parent_id=world.street, level="community",
+                                                      code=f"t-c{n}", name_zh=f"第{n}社区", name_en=f"Community {n}")
+                for where, subtype in ((street, "street_office"), (community, "community")):
+                    await insert_organisation(
+                        conn, kind="buyer", subtype=subtype, name_zh=f"第{n}{subtype}", name_en=f"Buyer {n} {subtype}",
+                        credit_code=code("11", 800 + 2 * n + (subtype == "community")), jurisdiction_id=where,
+                        rating=None, registration_date=None, description="", contact_name="联系人",
+                        contact_phone="0571-1234", contact_email=f"b{n}{subtype}@org.test", address="地址",
+                        status="verified")
+
+    await grow(0, 2)
+    await heard()  # asyncpg looks a type up the first time a connection meets it: not counted
+    few = await heard()
+    await grow(2, 40)
+    many = await heard()
+    assert {url: (len(few[url]), len(many[url])) for url in urls if len(few[url]) != len(many[url])} == {}
+    card = (await client.get(f"/api/scorecards/{world.street}")).json()
+    assert len(card["below"]) >= 40 and card["buyers_below"] >= 40
