@@ -276,12 +276,13 @@ async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, w
     text, _ = filters.searched or ("", "")
     grams = filters.searching(grams_only=True)
     words = words[:_ESTIMATED_WORDS]
-    parts = [f"select 1 from {from_} where {grams.sql()}", f"select 1 from {from_} where {filters.sql()}"]
+    parts = [f"from {from_} where {grams.sql()}", f"from {from_} where {filters.sql()}"]
     for word in words:
         for gram in word[:_ESTIMATED_GRAMS]:
-            parts.append(f"select 1 from {from_} where {filters.sql()} and "
-                         f"market_grams({text}) @> array[{grams.arg(gram)}::text]")
-    sql = f"explain (format json) {' union all '.join(parts)}"
+            parts.append(f"from {from_} where {filters.sql()} and market_grams({text}) @> array[{grams.arg(gram)}::text]")
+    # Each part selects its number, which the verbose plan shows as its output: the planner may run the
+    # parts in parallel, and then orders them by their cost, not as written.
+    sql = f"explain (format json, verbose) {' union all '.join(f'select {i} {part}' for i, part in enumerate(parts))}"
     key = (sql, repr(grams.args))
     estimate = _ESTIMATES.get(key, ESTIMATES_FOR)
     if estimate is None:
@@ -292,7 +293,19 @@ async def _search_rows(conn: asyncpg.Connection, from_: str, filters: Filters, w
 
 def _planned_search(plan: Any, words: list[list[str]], parts: int) -> Estimate:
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    rows = [int(part["Plan Rows"]) for part in plan[0]["Plan"].get("Plans", [])]
+    top = plan[0]["Plan"]
+    # With many parts (a search of two English words has eleven) the planner may run them in parallel:
+    # a Gather over the parts, each part that is itself parallel planned at one process's share of its
+    # rows (PostgreSQL's divisor: the workers, and the leader's part while it has time). Taken for the
+    # parts, the Gather was one part, and a search that found nothing read the whole list row by row.
+    divisor = 1.0
+    if top["Node Type"] in ("Gather", "Gather Merge"):
+        workers = int(top.get("Workers Planned", 0))
+        divisor = workers + max(0.0, 1.0 - 0.3 * workers)
+        top = top["Plans"][0]
+    numbered = {part.get("Output", [""])[0]: part for part in top.get("Plans", [])}
+    rows = [round(numbered[str(i)]["Plan Rows"] * (divisor if numbered[str(i)].get("Parallel Aware") else 1.0))
+            for i in range(parts) if str(i) in numbered]
     if len(rows) != parts:  # a part the planner proved empty is left out of the plan
         everything = int(plan[0]["Plan"]["Plan Rows"])
         return Estimate(everything, everything, everything)
