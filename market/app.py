@@ -12,7 +12,7 @@ from market.audit.domain import DOMAIN as AUDIT
 from market.buyers.domain import DOMAIN as BUYERS
 from market.catalogue.domain import DOMAIN as CATALOGUE
 from market.complaints.domain import DOMAIN as COMPLAINTS
-from market.core import factory
+from market.core import factory, glossary
 from market.core.errors import MarketError
 from market.core.settings import Settings
 from market.core.settings import load_settings as load_core_settings
@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None, dsn: str | None = None) -> Lite
 
 
 def create_app_from_environment() -> Litestar:
-    """For `uvicorn --factory` worker processes: everything comes from the environment."""
+    """For `uvicorn --factory` worker processes: everything comes from the environment. A worker reads
+    the dictionary of English searches (a second) before it serves, rather than at the first of them."""
+    glossary.load()
     return create_app()
 
 

@@ -371,7 +371,8 @@ async def _check_variants(conn: asyncpg.Connection) -> list[str]:
          where level in ('district', 'street', 'community') order by level, id desc""")
     category = await conn.fetchval("select code from catalogue_entries where code ~ '^[0-9]{2}$' order by code "
                                    "limit 1")
-    filters = [""] + [f"place={p['id']}" for p in places] + ["q=%E5%85%BB%E8%80%81", "offset=500"]
+    # 养老, and an English word that is also looked for in Chinese (market.core.glossary).
+    filters = [""] + [f"place={p['id']}" for p in places] + ["q=%E5%85%BB%E8%80%81", "q=elderly", "offset=500"]
     if category:
         filters.append(f"category={category}")
     lists = {"needs": ["status=open"], "projects": [], "calls": [], "organisations": ["kind=provider"],

@@ -214,6 +214,7 @@ class Pager(NamedTuple):
     previous: str | None
     next: str | None
     estimated: bool = False
+    also: tuple[str, ...] = ()  # the Chinese words an English search looked for besides its own
 
 
 def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, shown: int) -> Pager:
@@ -241,7 +242,8 @@ def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: i
     shown = shown or 0
     return Pager(first=page.first + 1 if shown else 0, last=page.first + shown, total=page.total,
                  previous=at(page.previous_cursor) if page.previous_cursor else None,
-                 next=at(page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated)
+                 next=at(page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated,
+                 also=page.also_searched)
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:

@@ -372,7 +372,7 @@ async def test_a_word_is_found_in_either_case_and_each_kind_of_word_as_written(p
     # walked in the list's order, among 3,000 found on the grams index.
     rows = [("Elderly Care", "上门", 3), ("助浴", "for the ELDERLY", 2), ("助餐", "elderly 养老", 1),
             ("ΣΟΦΙΑ", "Ωμέγα 养老", 2), ("σοφια", "代码50%_养老", 1), ("颐养", "养 老", 4)]
-    rows += [("助餐", f"老年食堂{i}", i % 2) for i in range(others)]
+    rows += [("助餐", f"社区食堂{i}", i % 2) for i in range(others)]
     async with pool.acquire() as conn:
         await _texts(conn, rows)
         for query, ids in [("elderly", [1, 2, 3]), ("ELDERLY 养老", [3]), ("σοφια", [4, 5]), ("ωΜΈΓΑ", [4]),
@@ -405,6 +405,39 @@ async def test_a_search_in_fewer_rows_than_a_walk_would_read_is_counted_exactly_
     assert [(p.first, p.total, p.estimated) for p in pages] == [(0, 1050, False), (50, 1050, False), (100, 1050, False)]
     assert [r["id"] for r in back.rows] == expected[50:100] and back.first == 50
     assert len(first) == 2 and not any("count(*) from (select 1" in q for q in first)
+
+
+@pytest.mark.parametrize("others", [30, 3000])
+async def test_an_english_word_finds_rows_written_in_chinese_and_says_what_it_looked_for(
+        pool: asyncpg.Pool, others: int) -> None:
+    # Residents write in Chinese; "elderly" finds 独居老人 and 老年食堂 as well as the English title,
+    # which the query itself ranks first. Walked among 30 other rows, found on the grams index among
+    # 3,000 (the dictionary's words are not in the grams' statistics of "elderly").
+    rows = [("独居老人午饭没着落", "社区", 3), ("放学后孩子没人看", "课后托管", 5), ("Elderly", "day care", 1),
+            ("助餐", "老年食堂", 2), ("Meal help for the elderly", "", 4)]
+    rows += [("楼道堆物", f"邻里纠纷{i}", i % 2) for i in range(others)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        english = await _found(conn, "Elderly", None)
+        chinese = await _found(conn, "老人", None)
+    assert [r["id"] for r in english.rows] == [3, 5, 1, 4]
+    assert (english.total, english.estimated) == (4, False)
+    assert english.also[:3] == ("老人", "老年", "老年人")
+    assert [r["id"] for r in chinese.rows] == [1] and chinese.also == ()
+
+
+async def test_each_english_word_is_in_english_or_chinese_and_a_phrase_the_dictionary_has_is_taken_whole(
+        pool: asyncpg.Pool) -> None:
+    # "lonely elderly": a row holds each word, in either language (孤单老人; lonely 老人). "migrant
+    # workers" is in the dictionary as a whole (农民工), which neither word alone would find.
+    rows = [("孤单老人", "", 1), ("独居老人", "", 2), ("lonely", "老人", 3), ("孤单", "儿童", 4),
+            ("农民工子女", "", 5), ("民工", "", 6), ("workers", "migrant", 7)]
+    async with pool.acquire() as conn:
+        await _texts(conn, rows)
+        both = await _found(conn, "lonely elderly", None)
+        phrase = await _found(conn, "migrant workers", None)
+    assert sorted(r["id"] for r in both.rows) == [1, 3]
+    assert sorted(r["id"] for r in phrase.rows) == [5, 6, 7] and phrase.also == ("民工", "农民工")
 
 
 async def test_a_search_the_planner_would_run_in_parallel_is_still_estimated_part_by_part(database: str) -> None:
