@@ -214,7 +214,9 @@ class Pager(NamedTuple):
     previous: str | None
     next: str | None
     estimated: bool = False
-    also: tuple[str, ...] = ()  # the Chinese words an English search looked for besides its own
+    # The Chinese words an English search looked for besides its own, each with the same list searched
+    # for it alone.
+    also: tuple[tuple[str, str], ...] = ()
 
 
 def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, shown: int) -> Pager:
@@ -239,11 +241,15 @@ def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: i
     def at(cursor: str) -> str:
         params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset", "done")]
         return "?" + urlencode([*params, ("cursor", cursor)])
+
+    def searching(word: str) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("q", "cursor", "offset", "done")]
+        return "?" + urlencode([*params, ("q", word)])
     shown = shown or 0
     return Pager(first=page.first + 1 if shown else 0, last=page.first + shown, total=page.total,
                  previous=at(page.previous_cursor) if page.previous_cursor else None,
                  next=at(page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated,
-                 also=page.also_searched)
+                 also=tuple((word, searching(word)) for word in page.also_searched))
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:

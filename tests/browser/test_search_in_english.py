@@ -31,5 +31,11 @@ async def test_an_english_search_finds_needs_written_in_chinese(locale, browser,
         twin = j.api("/api/needs?q=elderly")
         assert twin["also_searched"] == ["老人", "老年", "老年人", "高龄"]
         assert {"独居老人午饭没着落", "卧床老人洗澡难"} <= {n["title"] for n in twin["items"]}
+        # Each Chinese word searches the list for it alone, in the same language.
+        await click_link(visitor, ".also-searched a", "老年")
+        await expect(visitor.locator("#q")).to_have_value("老年")
+        await expect(needs).to_contain_text("老人吃饭难，希望有老年食堂")
+        await expect(needs).not_to_contain_text("独居老人午饭没着落")
+        await expect(visitor.locator(".also-searched")).to_have_count(0)
     finally:
         await j.close()
