@@ -27,6 +27,9 @@ COMMON = 3.0
 _BANDS = round((9 - COMMON) * 100) + 1
 # Chinese words given for one English word or phrase, most used first.
 MOST = 5
+# English words as common as this or more only join others ("the" is 7.7, "for" 7.0, "with" 6.9, "an"
+# 6.5; "people" is 6.25, "help" 5.75): a search leaves them out of what a row must hold.
+JOINING = 6.5
 
 # One line of CC-CEDICT: traditional, simplified, [pinyin], /sense/sense/.
 _ENTRY = re.compile(r"(?P<traditional>\S+) (?P<simplified>\S+) \[(?P<pinyin>[^]]*)\] /(?P<senses>.*)/\s*$")
@@ -66,10 +69,30 @@ def _senses() -> dict[str, tuple[tuple[float, str], ...]]:
     return {sense: tuple(sorted(((z, w) for w, z in words.items()), reverse=True)) for sense, words in senses.items()}
 
 
+@functools.cache
+def _joining() -> frozenset[str]:
+    """The English words that only join others: as common as JOINING or more."""
+    import wordfreq
+
+    bands = wordfreq.get_frequency_list("en")
+    words = frozenset(word for band in bands[:round((9 - JOINING) * 100) + 1] for word in band)
+    wordfreq.get_frequency_list.cache_clear()
+    return words
+
+
+def content(query: str) -> str:
+    """The query without its English words that only join others ("help for the elderly": "help
+    elderly"), which text in Chinese never holds; the query as it is if nothing else is left."""
+    words = query.split()
+    kept = [word for word in words if word.lower() not in _joining()]
+    return " ".join(kept) if kept and len(kept) < len(words) else query
+
+
 def load() -> None:
-    """Read the dictionary and the English lemmas (simplemma reads its own at its first word, 0.2 s)
-    now rather than at the first search."""
+    """Read the dictionary, the English words that only join others and the English lemmas (simplemma
+    reads its own at its first word, 0.2 s) now rather than at the first search."""
     _senses()
+    _joining()
     _lemma("elderly")
 
 

@@ -74,11 +74,13 @@ class Filters:
         every word of the query, a phrase inside a longer text too. `fetch` adds the conditions, in the
         form that reads fewest rows for how many rows hold the words (`searching`). An English word
         (or the whole query) is also found as the Chinese words the dictionary gives for it (`glossary`):
-        "elderly" finds 独居老人 too."""
+        "elderly" finds 独居老人 too; English words that only join others ("for", "the") are not looked for."""
         # Spaces between words as SQL's pattern for them reads them (`market_query_grams`).
         query = " ".join(query.split())
-        self.searched = (text, query)
         whole = glossary.chinese(query) if " " in query else ()
+        if not whole:  # "help for the elderly": a row holds "help" and "elderly", in English or Chinese
+            query = glossary.content(query)
+        self.searched = (text, query)
         parts = ((query, whole),) if whole else tuple((word, glossary.chinese(word)) for word in query.split())
         self.also = parts if any(chinese for _, chinese in parts) else ()
 

@@ -34,3 +34,9 @@ def test_nothing_for_what_is_not_an_english_word_or_short_phrase_or_is_a_name(qu
 def test_a_british_spelling_is_looked_up_as_the_dictionary_spells_it() -> None:
     # CC-CEDICT writes American English; the product's English is British.
     assert "邻居" in glossary.chinese("neighbours") and "中心" in glossary.chinese("centre")
+
+
+def test_words_that_only_join_others_are_left_out_unless_nothing_else_is_left() -> None:
+    assert glossary.content("help for the elderly") == "help elderly"
+    assert glossary.content("older people who live alone") == "older people who live alone"
+    assert glossary.content("the") == "the" and glossary.content("养老 for") == "养老"

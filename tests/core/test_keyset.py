@@ -430,14 +430,21 @@ async def test_each_english_word_is_in_english_or_chinese_and_a_phrase_the_dicti
         pool: asyncpg.Pool) -> None:
     # "lonely elderly": a row holds each word, in either language (孤单老人; lonely 老人). "migrant
     # workers" is in the dictionary as a whole (农民工), which neither word alone would find.
+    # Words that only join others are not looked for: "help for the elderly" is "help" and "elderly"
+    # (帮助老人; the English title too), but "the" alone is looked for as it is.
     rows = [("孤单老人", "", 1), ("独居老人", "", 2), ("lonely", "老人", 3), ("孤单", "儿童", 4),
-            ("农民工子女", "", 5), ("民工", "", 6), ("workers", "migrant", 7)]
+            ("农民工子女", "", 5), ("民工", "", 6), ("workers", "migrant", 7), ("帮助老人", "", 8),
+            ("Help the elderly", "", 9), ("for the record", "", 10)]
     async with pool.acquire() as conn:
         await _texts(conn, rows)
         both = await _found(conn, "lonely elderly", None)
         phrase = await _found(conn, "migrant workers", None)
+        joined = await _found(conn, "help for the elderly", None)
+        only_the = await _found(conn, "the", None)
     assert sorted(r["id"] for r in both.rows) == [1, 3]
     assert sorted(r["id"] for r in phrase.rows) == [5, 6, 7] and phrase.also == ("民工", "农民工")
+    assert sorted(r["id"] for r in joined.rows) == [8, 9]
+    assert sorted(r["id"] for r in only_the.rows) == [9, 10]
 
 
 async def test_a_search_the_planner_would_run_in_parallel_is_still_estimated_part_by_part(database: str) -> None:
