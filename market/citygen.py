@@ -126,6 +126,9 @@ SYSTEM_TITLES = {"midterm": ("政府购买服务项目中期评估指标体系",
 # more), filed after the due date (within the grace period), returned once for correction.
 REPORT_NEVER, REPORT_LATE, REPORT_RETURNED = 0.06, 0.12, 0.12
 RETURN_COMMENT = "请补充服务对象签到表和活动照片，并核对预算执行数据。"
+# How well providers deliver (0-1: the share of an indicator's maximum they tend to earn), mean and spread;
+# a tenth are weak.
+DELIVERY, WEAK = (0.76, 0.09), (0.5, 0.08)
 END_SHARE = 0.25  # a first failed evaluation ends the contract; otherwise it is rectified and evaluated again
 FIX_TEXT = "已按评估意见完成整改：补齐服务台账和签到表，完善相关制度，并附整改前后对比照片。"
 REJECTION = "佐证材料不完整，请补充整改后的服务记录和照片。"
@@ -974,6 +977,10 @@ class City:
         value: float = org[name]
         return value
 
+    def pay_days(self, buyer: dict[str, Any]) -> float:
+        """How long a buyer takes to pay once it may, on average: most a few days, some weeks."""
+        return self.trait(buyer, "pay_days", lambda: self.r.choice((3, 3, 3, 5, 8, 14, 30)))
+
     def delivery(self) -> None:
         """What happened after signing: each signed contract's delivery (`deliver`) and its provider's
         ratings of the buyer (`rate_buyer`), then the communities' standing surveys."""
@@ -997,8 +1004,9 @@ class City:
         (`evaluate`); a payment waiting for an evaluation once it has passed; the last milestone accepted
         completes the contract. Everything stops where it reaches now (or the contract was ended)."""
         # Most providers deliver well; a tenth are weak, and fail their evaluations more often than not.
-        k["level"] = self.trait(k["provider"], "quality", lambda: self.r.gauss(0.5, 0.08) if self.r.random() < 0.1
-                                else self.r.gauss(0.76, 0.09)) + self.r.gauss(0, 0.05)
+        quality = self.trait(k["provider"], "quality", lambda: self.r.gauss(*WEAK) if self.r.random() < 0.1
+                             else self.r.gauss(*DELIVERY))
+        k["level"] = quality + self.r.gauss(0, 0.05)
         first = k["milestones"][0][4]
         if first > self.today - timedelta(days=10):
             return
@@ -1024,15 +1032,15 @@ class City:
         """Accept these milestones in their order, each once it is ready (its report accepted, its
         evaluation passed) and not long before it is due, after the one before it: a payment as soon as
         the buyer gets to it (some buyers are slow). The last accepted, or None once one is not."""
-        buyer = k["buyer"]
         for position, ready in steps:
             if last is None or ready is None:
                 return None
             row = k["milestones"][position - 1]
-            wait = (self.r.expovariate(1 / self.trait(buyer, "pay_days", lambda: self.r.choice((3, 3, 3, 5, 8, 14, 30))))
-                    if row[2] == "payment" else self.r.uniform(0, 2))
-            opens = max(self.then(ready, 0.1, 1), self.on(row[4] - timedelta(days=self.r.randrange(RULES.milestone_early_days))))
-            at = max(opens + timedelta(days=wait), last + timedelta(minutes=self.r.randrange(5, 600))).replace(microsecond=0)
+            wait = self.r.expovariate(1 / self.pay_days(k["buyer"])) if row[2] == "payment" else self.r.uniform(0, 2)
+            early = row[4] - timedelta(days=self.r.randrange(RULES.milestone_early_days))
+            opens = max(self.then(ready, 0.1, 1), self.on(early))
+            at = max(opens + timedelta(days=wait), last + timedelta(minutes=self.r.randrange(5, 600)))
+            at = at.replace(microsecond=0)
             if at > self.until(k):
                 return None
             self.accept(k, position, at)
@@ -1100,7 +1108,7 @@ class City:
             rid, k["id"], position, status, filed and submitted.astimezone(SHANGHAI).date() > due, started,
             submitted if filed else None, accepted if status == "accepted" else None,
             buyer["admin"] if status == "accepted" else None))
-        stage = "midterm" if position == 2 else "final"
+        stage = k["milestones"][position - 1][9]
         edited = max(started, submitted - timedelta(minutes=self.r.randrange(5, 240))) if filed else started
         self.report_version(k, rid, 1, stage, edited, submitted if filed else None,
                             returned if returned is not None and returned <= until else None)
@@ -1133,13 +1141,14 @@ class City:
         reached, and spending by budget line, never more than had been paid under the contract by then."""
         provider, buyer, bid = k["provider"], k["buyer"], k["bid"]
         item = k["project"]["item"]["zh"]
-        reached = (self.r.uniform(0.35, 0.6) if stage == "midterm" else self.r.uniform(0.8, 1.1)) * k["level"] / 0.72
+        share = self.r.uniform(0.35, 0.6) if stage == "midterm" else self.r.uniform(0.8, 1.1)
+        reached = share * k["level"] / DELIVERY[0]  # of the target, by a provider as good as most
         self.rows["report_versions"].append((
             rid, version, f"开展{item}服务：个案服务{self.r.randrange(10, 80)}人，小组活动{self.r.randrange(4, 30)}场，"
                           f"社区宣传{self.r.randrange(2, 12)}次。",
             "项目按计划推进，服务对象反馈良好；" + ("下一阶段将扩大服务覆盖面。" if stage == "midterm" else "项目目标基本达成。"),
-            provider["admin"], edited, provider["admin"] if submitted else None, submitted, buyer["admin"] if returned else None, returned,
-            RETURN_COMMENT if returned else ""))
+            provider["admin"], edited, provider["admin"] if submitted else None, submitted,
+            buyer["admin"] if returned else None, returned, RETURN_COMMENT if returned else ""))
         self.rows["report_targets"].append((rid, version, 1, TARGET_NAME, str(bid["target"]),
                                             Decimal(max(0, round(bid["target"] * reached))), ""))
         spent = round(self.paid_by(k, submitted or edited) * self.r.uniform(0.55, 0.98))
@@ -1176,8 +1185,8 @@ class City:
             opened = max(self.on(by + timedelta(days=self.r.randrange(8))), decided + timedelta(days=1))
             if opened > self.now:
                 return None
-            self.move(k, opened, "contract.reevaluate", {"stage": [None, stage], "status": ["rectifying", "in_delivery"]},
-                      "in_delivery")
+            self.move(k, opened, "contract.reevaluate",
+                      {"stage": [None, stage], "status": ["rectifying", "in_delivery"]}, "in_delivery")
             level = min(0.98, level + self.r.uniform(0.12, 0.3))
         return None
 
@@ -1218,7 +1227,8 @@ class City:
         for position, leaf in enumerate(system["leaves"], start=1):
             self.rows["panel_criteria"].append((pid, position, leaf.name_zh, leaf.name_en, leaf.weight, None, False,
                                                 leaf.path))
-        self.rows["panel_candidates"].append((pid, k["id"], provider["id"], provider["zh"], provider["en"], None, opened))
+        self.rows["panel_candidates"].append((pid, k["id"], provider["id"], provider["zh"], provider["en"], None,
+                                              opened))
         if added > self.now:
             return None, False
         for n, (m, at) in enumerate(zip(members, submitted)):
@@ -1259,6 +1269,8 @@ class City:
         k["results"][stage] = StageOutcome(stage=stage, outcome=outcome, total=total, grade=grade, decided_at=closed,
                                            panel_id=pid)
         k.setdefault("first_closed", {}).setdefault(stage, closed)
+        if not passed:
+            k.setdefault("failed", []).append(closed)
         self.findings(k, stage, pid, closed, low, passed, total, grade)
         return closed, passed
 
@@ -1427,8 +1439,7 @@ class City:
         due = {"midterm": k.get("first_closed", {}).get("midterm"),
                "final": min((m for m in (finished, over) if m is not None), default=None)}
         regard = self.trait(buyer, "regard", lambda: self.r.gauss(3.9, 0.45))
-        pay_days = self.trait(buyer, "pay_days", lambda: self.r.choice((3, 3, 3, 5, 8, 14, 30)))
-        failed = any(o.outcome == "failed" for o in k["results"].values())
+        pay_days = self.pay_days(buyer)
 
         def score(centre: float) -> int:
             return min(5, max(1, round(centre + self.r.gauss(0, 0.5))))
@@ -1440,6 +1451,7 @@ class City:
             if rated > self.now:
                 continue
             view = regard + self.r.gauss(0, 0.35)
+            failed = any(at <= rated for at in k.get("failed", []))
             scores = [score(view), score(5.2 - pay_days / 8), score(view), score(view + 0.3),
                       score(view - (1.2 if failed else 0))]
             comment = self.r.choice(RATING_COMMENTS[sum(scores) >= 18]) if self.r.random() < 0.3 else ""

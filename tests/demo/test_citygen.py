@@ -48,7 +48,8 @@ CONTRADICTIONS = """
     union all select 'raise outside its fair', r.pledge_id from fair_raises r join fairs f on f.id = r.fair_id
      where r.confirmed_at not between f.starts_at and f.ends_at
     union all select 'in the future', id from audit_events where at > $1
-    union all select 'report filed before signing', r.id from delivery_reports r join contracts k on k.id = r.contract_id
+    union all select 'report filed before signing', r.id from delivery_reports r
+      join contracts k on k.id = r.contract_id
      where r.created_at < greatest(k.buyer_signed_at, k.provider_signed_at) or r.submitted_at < r.created_at
         or r.accepted_at < r.submitted_at or r.submitted_at > $1 or r.accepted_at > $1
     union all select 'report version out of turn', v.report_id from report_versions v
@@ -64,7 +65,8 @@ CONTRADICTIONS = """
       join delivery_reports r on r.id = s.report_id
      group by s.report_id, s.version, r.contract_id, v.submitted_at, v.edited_at
     having sum(s.spent_fen) > (select coalesce(sum(d.amount_fen), 0) from disbursements d
-                                where d.contract_id = r.contract_id and d.created_at <= coalesce(v.submitted_at, v.edited_at))
+                                where d.contract_id = r.contract_id
+                                  and d.created_at <= coalesce(v.submitted_at, v.edited_at))
     union all select 'milestone accepted before it may be', m.contract_id from contract_milestones m
      where (m.accepted_at at time zone 'Asia/Shanghai')::date < m.due_date - 7
         or exists (select from contract_milestones e where e.contract_id = m.contract_id and e.position < m.position
@@ -108,8 +110,8 @@ CONTRADICTIONS = """
      where d.status <> 'completed' and not exists (select from delivery_results r where r.contract_id = d.contract_id
                                                       and r.outcome = 'failed' and r.decided_at <= d.updated_at)
         or d.updated_at > $1
-    union all select 'rating before its stage was due', r.id from buyer_ratings r join contracts k on k.id = r.contract_id
-      left join contract_delivery d on d.contract_id = k.id
+    union all select 'rating before its stage was due', r.id from buyer_ratings r
+      join contracts k on k.id = r.contract_id left join contract_delivery d on d.contract_id = k.id
      where r.rated_at > $1 or r.rated_by not in (select user_id from memberships where organisation_id = r.provider_id
                                                                                   and role in ('admin', 'staff'))
         or r.rated_at < coalesce(case r.stage
@@ -126,7 +128,8 @@ CONTRADICTIONS = """
      where i.source = 'evaluation' and (i.created_at < p.closed_at or i.submitted_at < i.created_at
         or i.verified_at < i.submitted_at or i.verified_at > $1
         or exists (select from rectification_fixes f where f.item_id = i.id and f.submitted_at < i.created_at)
-        or exists (select from rectification_escalations e where e.item_id = i.id and e.at > coalesce(i.verified_at, $1)))"""
+        or exists (select from rectification_escalations e
+                    where e.item_id = i.id and e.at > coalesce(i.verified_at, $1)))"""
 
 
 async def _load(dsn: str, seed: int = 7) -> None:
@@ -172,9 +175,11 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     assert paid_out > 0 and paid_out == await pool.fetchval(
         "select sum(balance_fen) from ledger_accounts where kind = 'provider'")
     # What an ended contract gave back is what left its project's account for its funders.
-    assert await pool.fetchval("select coalesce(sum(amount_fen), 0) from contract_returns where kind = 'pledge_to_funder'") \
-        == await pool.fetchval("select coalesce(sum(e.amount_fen), 0) from ledger_entries e join ledger_transactions t "
-                               "on t.id = e.transaction_id where t.kind = 'refund' and e.amount_fen > 0")
+    returned = await pool.fetchval("select coalesce(sum(amount_fen), 0) from contract_returns "
+                                   "where kind = 'pledge_to_funder'")
+    assert returned == await pool.fetchval("select coalesce(sum(e.amount_fen), 0) from ledger_entries e "
+                                           "join ledger_transactions t on t.id = e.transaction_id "
+                                           "where t.kind = 'refund' and e.amount_fen > 0")
 
 
 async def test_a_small_city_delivers_what_it_signed(database, pool):
@@ -184,7 +189,8 @@ async def test_a_small_city_delivers_what_it_signed(database, pool):
                (select count(*) from delivery_reports where late) as late_reports,
                (select count(*) from delivery_results where outcome = 'passed') as passed,
                (select count(*) from delivery_results where outcome = 'failed') as failed,
-               (select count(*) from contract_milestones where waits_for <> 'none' and accepted_at is not null) as gated,
+               (select count(*) from contract_milestones
+                 where waits_for <> 'none' and accepted_at is not null) as gated,
                (select count(*) from contract_delivery where status = 'completed') as completed,
                (select count(*) from buyer_ratings) as ratings,
                (select count(*) from survey_answers) as answers,
