@@ -97,6 +97,11 @@ CONTRADICTIONS = """
       join panel_members pm on pm.panel_id = p.id join panel_candidates c on c.panel_id = p.id
       join memberships ms on ms.user_id = pm.user_id and ms.organisation_id = c.organisation_id
      where p.subject_type in ('midterm', 'final')
+    union all select 'bid while barred from the item', b.id from bids b join calls c on c.id = b.call_id
+      join catalogue_entries e on e.id = c.catalogue_entry_id join catalogue_versions v on v.id = e.version_id
+      join provider_standing s on s.organisation_id = b.provider_id and s.catalogue_owner_id = v.buyer_id
+                              and s.item_code = e.code
+     where b.submitted_at > s.decided_at and (b.submitted_at at time zone 'Asia/Shanghai')::date < s.barred_until
     union all select 'result unlike its panel', d.panel_id from delivery_results d join panels p on p.id = d.panel_id
      where p.closed_at <> d.decided_at or p.subject_id <> d.contract_id or p.subject_type <> d.stage
     union all select 'gated payment before its evaluation passed', m.contract_id from contract_milestones m
