@@ -1,7 +1,11 @@
 """A whole generated city in the database (`market demo --city`): 16 districts of unequal size, their
 streets and communities, organisations, residents and their needs, projects, calls with bids,
 panels, awards, contracts and milestones, funders' resources, funds, fairs, pledges, payments and
-the ledger — the load the city-wide pages and the city-wide rolling docking run are measured on.
+the ledger, and what followed signing — providers' reports, mid-term and final evaluations on the
+bureaus' indicator systems, the payments that waited for them, rectification, contracts completed or
+ended, providers' ratings of their buyers — and residents' answers to their communities' standing
+surveys: the load the city-wide pages, the scorecards and the city-wide rolling docking run are
+measured on.
 
 Rows are made in Python from a seeded generator (the same seed and day give the same city) and
 loaded with COPY, table by table in the order the foreign keys ask for, with every constraint and
@@ -32,14 +36,26 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import msgspec
 
 from market.audit.services import AUDIT_LOCK, GENESIS, entry_hash
+from market.buyers.models import RATING_STAGES
 from market.catalogue.files import parse_entries
+from market.core.settings import Settings
+from market.delivery.ending import RECTIFY_DAYS_AFTER_END
+from market.delivery.findings import GENERAL_EVIDENCE, LOW_SHARE, MAX_SCORE
+from market.delivery.models import STAGES, StageOutcome, StandingRule
+from market.delivery.scorecard import add_months
+from market.delivery.services import milestone_amounts
+from market.evaluation.indicators import files as indicator_files
+from market.evaluation.indicators import scoring as indicator_scoring
+from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion
 from market.evaluation.scoring import rank
 from market.organisations import credit_code
 from market.procurement.bids.services import full_years
+from market.surveys.services import CODE_ALPHABET, COMMUNITY_QUESTIONS
 
 DOMAIN = "city.market"
 PASSWORD = "market-city-2026"
@@ -100,6 +116,31 @@ CRITERIA = [("服务方案", "Service plan", 40, 60, False), ("团队能力", "T
 YEAR_DAYS = 365
 HORIZON_DAYS = 2 * YEAR_DAYS  # the story covers the past two years
 OPEN_LATELY = 0.08  # the share of live calls published within the last five weeks
+# The rules a contract's delivery follows here are the product's defaults (grace days for reports, how
+# early a milestone is accepted, rectification deadlines and escalation, the standing bar).
+RULES = Settings()
+TARGET_NAME = "服务人次"  # the bid's one target, reported against
+SYSTEM_TITLES = {"midterm": ("政府购买服务项目中期评估指标体系", "mid-term evaluation indicators for purchased services"),
+                 "final": ("政府购买服务项目末期评估指标体系", "final evaluation indicators for purchased services")}
+# Of the reports due: never filed (the report clock fails their stage, and the provider files nothing
+# more), filed after the due date (within the grace period), returned once for correction.
+REPORT_NEVER, REPORT_LATE, REPORT_RETURNED = 0.06, 0.12, 0.12
+RETURN_COMMENT = "请补充服务对象签到表和活动照片，并核对预算执行数据。"
+# How well providers deliver (0-1: the share of an indicator's maximum they tend to earn), mean and spread;
+# a tenth are weak.
+DELIVERY, WEAK = (0.76, 0.09), (0.5, 0.08)
+END_SHARE = 0.25  # a first failed evaluation ends the contract; otherwise it is rectified and evaluated again
+FIX_TEXT = "已按评估意见完成整改：补齐服务台账和签到表，完善相关制度，并附整改前后对比照片。"
+REJECTION = "佐证材料不完整，请补充整改后的服务记录和照片。"
+RATED_SHARE = 0.82  # of the stages due a rating of the buyer, those the provider rated
+RATING_COMMENTS = {True: ["需求清晰，沟通顺畅，拨款及时。", "街道支持力度大，协调场地很及时。", "评估公正，反馈具体。"],
+                   False: ["拨款较慢，影响项目进度。", "需求多次变更，干预较多。", "评估标准事先说明不够清楚。"]}
+SURVEYED_SHARE = 0.45  # of the communities, those whose standing survey has been opened
+TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+# How residents see each of the community questions, against their view of the whole.
+QUESTION_SHIFTS = (-0.1, 0.0, -0.25, 0.1, 0.0)
+SURVEY_COMMENTS = {True: ["社区工作人员很热情，活动丰富。", "为老服务做得好，希望继续。"],
+                   False: ["小区环境卫生有待改善。", "活动太少，希望多组织一些。", "反映的问题迟迟没有回应。"]}
 
 
 @dataclass(frozen=True)
@@ -144,10 +185,11 @@ class _Ids:
         return value
 
 
-SERIAL_TABLES = ["jurisdictions", "organisations", "users", "catalogue_versions", "catalogue_entries", "needs",
-                 "projects", "calls", "bids", "panels", "awards", "contracts", "resources", "funds", "fairs",
-                 "pledges", "payments", "ledger_accounts", "ledger_transactions", "ledger_entries", "disbursements",
-                 "audit_events"]
+SERIAL_TABLES = ["jurisdictions", "organisations", "users", "catalogue_versions", "catalogue_entries",
+                 "indicator_versions", "needs", "projects", "calls", "bids", "panels", "awards", "contracts",
+                 "delivery_reports", "rectification_items", "resources", "funds", "fairs", "pledges", "payments",
+                 "ledger_accounts", "ledger_transactions", "ledger_entries", "disbursements", "surveys",
+                 "survey_answers", "audit_events"]
 
 
 def _utc(d: datetime) -> datetime:
@@ -164,7 +206,7 @@ class City:
         self.today = self.now.astimezone(SHANGHAI).date()
         self.ids = ids
         self.pw = password_hash
-        self.rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.rows: dict[str, list[Any]] = defaultdict(list)  # each row a tuple, or a list while it may change
         self.events: list[tuple[datetime, int | None, int | None, str, str, str, dict[str, Any]]] = []
         self.serial = 0
 
@@ -411,6 +453,38 @@ class City:
             for it in items:
                 self.by_category[(did, it["category"])].append(it)
 
+    def indicator_systems(self) -> None:
+        """Each bureau keeps its district's mid-term and final indicator systems, published beside its
+        catalogue: the five parts third-party evaluations weigh (the platform's template beside the code,
+        market/evaluation/indicators/demo_*.csv). The nodes go into a draft (a published version refuses
+        them), published once they are in."""
+        folder = Path(__file__).parent / "evaluation" / "indicators"
+        templates = {stage: indicator_files.parse((folder / f"demo_{stage}.csv").read_bytes()) for stage in STAGES}
+        trees = {stage: indicator_tree.build(nodes) for stage, (nodes, _) in templates.items()}
+        self.systems: dict[tuple[int, str], dict[str, Any]] = {}
+        self.systems_published: list[tuple[int, datetime]] = []
+        for d in self.districts:
+            bureau = self.bureaus[d["id"]]
+            for stage, (nodes, bands) in templates.items():
+                vid = self.ids.take("indicator_versions")
+                created = self.at(HORIZON_DAYS + 4)
+                published = self.later(created, 0.5, 2)
+                title_zh, title_en = SYSTEM_TITLES[stage]
+                self.rows["indicator_versions"].append((
+                    vid, bureau["id"], None, stage, 1, f"{d['zh']}{title_zh}", f"{d['en']} District {title_en}",
+                    "draft", bands.grade_a_min, bands.grade_b_min, bands.pass_grade, bureau["admin"], created, None))
+                for n in nodes:
+                    self.rows["indicator_nodes"].append((
+                        vid, n.path, n.name_zh, n.name_en, n.weight, n.method, msgspec.to_builtins(n.anchors), n.target,
+                        n.target_cap, n.evidence_zh, n.evidence_en, n.na_allowed, n.satisfaction))
+                self.systems_published.append((vid, published))
+                self.event(created, bureau["admin"], bureau["id"], "indicators.create", "indicator_version", vid,
+                           {"nodes": [None, len(nodes)], "stage": [None, stage], "title_zh": [None, title_zh]})
+                self.event(published, bureau["admin"], bureau["id"], "indicators.publish", "indicator_version", vid,
+                           {"status": ["draft", "published"]})
+                self.systems[(d["id"], stage)] = {"id": vid, "nodes": trees[stage], "bands": bands,
+                                                  "leaves": indicator_tree.leaves(trees[stage])}
+
     # ---- needs and projects ----------------------------------------------------------------------
 
     def needs_and_projects(self) -> None:
@@ -507,6 +581,7 @@ class City:
         for p in self._verified:
             self._verified_by_district[p["district"]["id"]].append(p)
         self._eligible: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        self.signed: list[dict[str, Any]] = []  # contracts both parties signed, to deliver
         # The oldest projects are the ones with a call under way; the newest wait.
         by_age = sorted(self.projects, key=lambda p: p["created"])
         live = by_age[:s.projects - s.waiting]
@@ -598,15 +673,17 @@ class City:
             at = at.replace(microsecond=0)
             amount = project["budget"] - self.r.randrange(0, project["budget"] // 5 // 100) * 100
             first = amount * 6 // 10
+            target = self.r.randrange(100, 2000)
+            lines = [("人员费用", first), ("活动及物料费用", amount - first)]
             self.rows["bids"].append((
                 bid_id, cid, p["id"], p["admin"], "submitted", amount,
                 f"围绕{item['zh']}，提升服务对象的生活质量与社区参与。", "需求评估、个案服务、小组活动、社区宣传、成效评估。",
                 f"项目负责人{self.name()}，社工{self.r.randrange(2, 8)}名，志愿者若干。",
-                [{"name": "服务人次", "target": self.r.randrange(100, 2000)}], 1, at))
-            self.rows["bid_budget_lines"].append((bid_id, 1, "人员费用", first))
-            self.rows["bid_budget_lines"].append((bid_id, 2, "活动及物料费用", amount - first))
+                [{"name": TARGET_NAME, "target": target}], 1, at))
+            for position, (line, line_amount) in enumerate(lines, start=1):
+                self.rows["bid_budget_lines"].append((bid_id, position, line, line_amount))
             self.event(at, p["admin"], p["id"], "bid.submit", "bid", bid_id, {"amount_fen": [None, amount]})
-            bid_rows.append({"id": bid_id, "provider": p, "amount": amount, "at": at})
+            bid_rows.append({"id": bid_id, "provider": p, "amount": amount, "at": at, "target": target, "lines": lines})
         call = {"id": cid, "bids": len(bid_rows), "closed_at": closed_at}
         if kind == "live" and deadline is not None and deadline < self.now and bid_rows:
             self.panel(project, row, bid_rows)
@@ -622,11 +699,11 @@ class City:
         panel_id = self.ids.take("panels")
         members = self.r.sample(self.experts, min(3, len(self.experts)))
         self.rows["panels"].append((panel_id, "call", cid, buyer["id"], buyer["admin"], formed,
-                                    awarded if decided else None, "closed" if decided else "scoring"))
+                                    awarded if decided else None, "closed" if decided else "scoring", None))
         for position, (zh, en, weight, min_score, is_price) in enumerate(CRITERIA, start=1):
-            self.rows["panel_criteria"].append((panel_id, position, zh, en, weight, min_score, is_price))
+            self.rows["panel_criteria"].append((panel_id, position, zh, en, weight, min_score, is_price, None))
         for k, m in enumerate(members):
-            self.rows["panel_members"].append((panel_id, m["admin"], "chair" if k == 0 else "member", formed))
+            self.rows["panel_members"].append((panel_id, m["admin"], "chair" if k == 0 else "member", formed, None))
         candidates = []
         consensus: dict[int, dict[int, Decimal | None]] = {}
         for b in bids:
@@ -672,10 +749,12 @@ class City:
         provider_signed = self.later(created, 0.2, 4)
         status = self.r.choices(["signed", "buyer_signed", "draft"], [88, 7, 5])[0]
         signed = status == "signed"
+        # Signed by both, it keeps the indicator systems in force then (its district bureau's).
+        systems = [self.systems[(project["district"]["id"], stage)]["id"] if signed else None for stage in STAGES]
         self.rows["contracts"].append((
             kid, call[0], award_id, buyer["id"], provider["id"], bid["amount"], start, end, status, buyer["admin"],
             created, buyer["admin"] if status != "draft" else None, buyer_signed if status != "draft" else None,
-            provider["admin"] if signed else None, provider_signed if signed else None))
+            provider["admin"] if signed else None, provider_signed if signed else None, *systems))
         if signed:
             self.event(max(buyer_signed, provider_signed), provider["admin"], provider["id"], "contract.sign",
                        "contract", kid, {"status": ["buyer_signed", "signed"]})
@@ -685,25 +764,19 @@ class City:
                       ("payment", "中期评估合格后支付（30%）", half + timedelta(days=14), 30, "midterm"),
                       ("report", "提交末期报告", end, None, "none"),
                       ("payment", "末期评估合格后支付（30%）", end + timedelta(days=14), 30, "final")]
-        accepted_before = True
+        rows = []
         for position, (kind, title, due, percent, waits) in enumerate(milestones, start=1):
-            accepted = None
-            # Accepted in order while due (the evaluation-gated payments are left waiting); a tenth
-            # of reports come in late — what fit scoring counts against a provider.
-            if signed and accepted_before and waits == "none" and due <= self.today - timedelta(days=10):
-                late = kind == "report" and self.r.random() < 0.1
-                day = due + timedelta(days=self.r.randrange(8, 30) if late else -self.r.randrange(0, 7))
-                accepted = max(datetime(day.year, day.month, day.day, 10, tzinfo=SHANGHAI).astimezone(UTC),
-                               provider_signed + timedelta(hours=1))
-                accepted = min(accepted, self.now - timedelta(hours=1))
-            accepted_before = accepted is not None
             # A report milestone reports on the stage its payment waits for: mid-term, then final.
             stage = ("midterm" if position < len(milestones) / 2 else "final") if kind == "report" else None
-            self.rows["contract_milestones"].append((kid, position, kind, title, due, percent, accepted,
-                                                     buyer["admin"] if accepted else None, waits, stage))
-            if accepted and kind == "payment":
-                self.disburse(project, kid, position, bid["amount"] * percent // 100, provider, accepted,
-                              buyer_signed)
+            rows.append([kid, position, kind, title, due, percent, None, None, waits, stage])
+        self.rows["contract_milestones"].extend(rows)
+        if signed:
+            # Its delivery is told once the city's money is in place (`delivery`): an ended contract
+            # gives its funders' pledges back.
+            self.signed.append({"id": kid, "project": project, "call": call, "bid": bid, "buyer": buyer,
+                                "provider": provider, "buyer_signed": buyer_signed,
+                                "signed": max(buyer_signed, provider_signed), "milestones": rows,
+                                "paid": [], "delivery": None, "results": {}})
 
     # ---- money -----------------------------------------------------------------------------------
 
@@ -881,18 +954,591 @@ class City:
                     count += 1
         return count
 
+    # ---- delivery after signing ------------------------------------------------------------------
+
+    def on(self, day: date) -> datetime:
+        """A moment in office hours on a day (Shanghai), in whole seconds."""
+        return datetime(day.year, day.month, day.day, 9 + self.r.randrange(9), self.r.randrange(60),
+                        self.r.randrange(60), tzinfo=SHANGHAI).astimezone(UTC)
+
+    @staticmethod
+    def midnight(day: date) -> datetime:
+        """Where a day begins in Shanghai: when the clocks, which read the local date, first see it."""
+        return datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(UTC)
+
+    def then(self, start: datetime, lo: float, hi: float) -> datetime:
+        """A moment between lo and hi days after start — perhaps after now: the story stops there."""
+        return (start + timedelta(days=self.r.uniform(lo, hi))).replace(microsecond=0)
+
+    def trait(self, org: dict[str, Any], name: str, draw: Callable[[], float]) -> float:
+        """How an organisation does things (a provider delivers well, a buyer pays slowly), drawn once."""
+        if name not in org:
+            org[name] = draw()
+        value: float = org[name]
+        return value
+
+    def pay_days(self, buyer: dict[str, Any]) -> float:
+        """How long a buyer takes to pay once it may, on average: most a few days, some weeks."""
+        return self.trait(buyer, "pay_days", lambda: self.r.choice((3, 3, 3, 5, 8, 14, 30)))
+
+    def delivery(self) -> None:
+        """What happened after signing: each signed contract's delivery (`deliver`) and its provider's
+        ratings of the buyer (`rate_buyer`), then the communities' standing surveys."""
+        self.bar = StandingRule(grade=RULES.standing_bar_grade, months=RULES.standing_bar_months)
+        self.street_of = {st["id"]: st for st in self.streets}
+        self.returns: list[tuple[Any, ...]] = []
+        self.allocated_to: dict[int, list[int]] = defaultdict(list)  # project → its allocated pledges' rows
+        for i, p in enumerate(self.rows["pledges"]):
+            if p[8] == "allocated":
+                self.allocated_to[p[9]].append(i)
+        for k in self.signed:
+            self.deliver(k)
+            self.settle(k)
+            self.rate_buyer(k)
+        self.community_surveys()
+
+    def deliver(self, k: dict[str, Any]) -> None:
+        """A signed contract's delivery as the product's rules run it (market/delivery): milestones accepted
+        in their order, from RULES.milestone_early_days before they are due; the provider's report on each
+        stage (`report`); the stage's evaluation once its report is accepted, the final after the mid-term
+        (`evaluate`); a payment waiting for an evaluation once it has passed; the last milestone accepted
+        completes the contract. Everything stops where it reaches now (or the contract was ended)."""
+        # Most providers deliver well; a tenth are weak, and fail their evaluations more often than not.
+        quality = self.trait(k["provider"], "quality", lambda: self.r.gauss(*WEAK) if self.r.random() < 0.1
+                             else self.r.gauss(*DELIVERY))
+        k["level"] = quality + self.r.gauss(0, 0.05)
+        first = k["milestones"][0][4]
+        if first > self.today - timedelta(days=10):
+            return
+        day = first - timedelta(days=self.r.randrange(RULES.milestone_early_days))
+        paid = min(max(self.midnight(day) + timedelta(hours=10), k["signed"] + timedelta(hours=1)),
+                   self.now - timedelta(hours=1))
+        self.accept(k, 1, paid)
+        middle = self.report(k, 2)
+        passed = self.evaluate(k, "midterm", middle) if middle else None
+        last = self.accept_in_turn(k, [(2, middle), (3, passed)], paid)
+        final = self.report(k, 4)
+        done = self.evaluate(k, "final", max(final, passed)) if final and passed else None
+        last = self.accept_in_turn(k, [(4, final), (5, done)], last)
+        if last is not None and all(m[6] is not None for m in k["milestones"]):
+            self.move(k, last, "contract.complete", {"status": ["in_delivery", "completed"]}, "completed")
+
+    def until(self, k: dict[str, Any]) -> datetime:
+        """Nothing more happens to a contract after now, or after it was ended."""
+        return min(self.now, k.get("ended") or self.now)
+
+    def accept_in_turn(self, k: dict[str, Any], steps: list[tuple[int, datetime | None]],
+                       last: datetime | None) -> datetime | None:
+        """Accept these milestones in their order, each once it is ready (its report accepted, its
+        evaluation passed) and not long before it is due, after the one before it: a payment as soon as
+        the buyer gets to it (some buyers are slow). The last accepted, or None once one is not."""
+        for position, ready in steps:
+            if last is None or ready is None:
+                return None
+            row = k["milestones"][position - 1]
+            wait = self.r.expovariate(1 / self.pay_days(k["buyer"])) if row[2] == "payment" else self.r.uniform(0, 2)
+            early = row[4] - timedelta(days=self.r.randrange(RULES.milestone_early_days))
+            opens = max(self.then(ready, 0.1, 1), self.on(early))
+            at = max(opens + timedelta(days=wait), last + timedelta(minutes=self.r.randrange(5, 600)))
+            at = at.replace(microsecond=0)
+            if at > self.until(k):
+                return None
+            self.accept(k, position, at)
+            last = at
+        return last
+
+    def accept(self, k: dict[str, Any], position: int, at: datetime) -> None:
+        """The buyer accepts a milestone (market/delivery/services.py); a payment milestone pays its share
+        (the last one what rounding left) through the ledger."""
+        row, buyer = k["milestones"][position - 1], k["buyer"]
+        row[6], row[7] = at, buyer["admin"]
+        amount = 0
+        if row[2] == "payment":
+            percents = {m[1]: m[5] for m in k["milestones"] if m[2] == "payment"}
+            amount = milestone_amounts(k["bid"]["amount"], percents)[position]
+            self.disburse(k["project"], k["id"], position, amount, k["provider"], at, k["buyer_signed"])
+            k["paid"].append((at, amount))
+        self.event(at, buyer["admin"], buyer["id"], "contract.milestone_accept", "contract", k["id"],
+                   {"paid_fen": [None, amount], "position": [None, position]})
+
+    def paid_by(self, k: dict[str, Any], at: datetime) -> int:
+        return sum(amount for when, amount in k["paid"] if when <= at)
+
+    def report(self, k: dict[str, Any], position: int) -> datetime | None:
+        """The provider's report on a stage (market/delivery/reports): drafted from the winning bid's target
+        and budget lines, submitted on time or a little late (within the grace period), sometimes returned
+        with comments and corrected, and accepted by the buyer. When it was accepted, or None: not yet, or
+        never — a provider that lets one go unfiled files nothing more, and the report clock records the
+        stage failed once the grace period is over."""
+        if k.get("silent"):
+            return None
+        due = k["milestones"][position - 1][4]
+        draw = self.r.random()
+        if draw < REPORT_NEVER:
+            k["silent"] = True
+            return None
+        late = draw < REPORT_NEVER + REPORT_LATE
+        submitted = self.on(due + timedelta(days=self.r.randint(1, RULES.report_grace_days - 1)) if late
+                            else due - timedelta(days=self.r.randrange(12)))
+        started = max(k["signed"] + timedelta(hours=1), self.then(submitted, -10, -1))
+        submitted = max(submitted, started + timedelta(hours=2))
+        until = self.until(k)
+        if started > until:
+            return None
+        provider, buyer = k["provider"], k["buyer"]
+        returned: datetime | None = None
+        resubmitted: datetime | None = None
+        if self.r.random() < REPORT_RETURNED:
+            returned = self.then(submitted, 1, 6)
+            resubmitted = self.then(returned, 1, 7)
+            accepted = self.then(resubmitted, 0.5, 5)
+        else:
+            accepted = self.then(submitted, 0.5, 8)
+        moments = {"submitted": submitted, "returned": returned, "resubmitted": resubmitted, "accepted": accepted}
+        status = "draft"
+        for name in ("submitted", "returned", "resubmitted", "accepted"):
+            moment = moments[name]
+            if moment is not None and moment <= until:
+                status = name
+            elif moment is not None:
+                break
+        rid = self.ids.take("delivery_reports")
+        filed = status != "draft"
+        self.rows["delivery_reports"].append((
+            rid, k["id"], position, status, filed and submitted.astimezone(SHANGHAI).date() > due, started,
+            submitted if filed else None, accepted if status == "accepted" else None,
+            buyer["admin"] if status == "accepted" else None))
+        stage = k["milestones"][position - 1][9]
+        edited = max(started, submitted - timedelta(minutes=self.r.randrange(5, 240))) if filed else started
+        self.report_version(k, rid, 1, stage, edited, submitted if filed else None,
+                            returned if returned is not None and returned <= until else None)
+        self.event(started, provider["admin"], provider["id"], "report.save", "delivery_report", rid,
+                   {"version": [None, 1]})
+        where = {"contract_id": [None, k["id"]], "position": [None, position]}
+        if filed:
+            self.event(submitted, provider["admin"], provider["id"], "report.submit", "delivery_report", rid,
+                       {**where, "status": ["draft", "submitted"]})
+        if returned is not None and returned <= until:
+            self.event(returned, buyer["admin"], buyer["id"], "report.return", "delivery_report", rid,
+                       {"comment": [None, RETURN_COMMENT], "status": ["submitted", "returned"]})
+        if returned is not None and resubmitted is not None and resubmitted <= until:
+            edited = max(resubmitted - timedelta(hours=self.r.uniform(0.5, 20)),
+                         returned + timedelta(minutes=10)).replace(microsecond=0)
+            self.report_version(k, rid, 2, stage, edited, resubmitted, None)
+            self.event(edited, provider["admin"], provider["id"], "report.save", "delivery_report", rid,
+                       {"version": [None, 2]})
+            self.event(resubmitted, provider["admin"], provider["id"], "report.resubmit", "delivery_report", rid,
+                       {**where, "status": ["returned", "resubmitted"]})
+        if status == "accepted":
+            self.event(accepted, buyer["admin"], buyer["id"], "report.accept", "delivery_report", rid,
+                       {"status": ["resubmitted" if returned else "submitted", "accepted"]})
+            return accepted
+        return None
+
+    def report_version(self, k: dict[str, Any], rid: int, version: int, stage: str, edited: datetime,
+                       submitted: datetime | None, returned: datetime | None) -> None:
+        """A version of a report as the provider wrote it: what was done, the bid's target and how far it was
+        reached, and spending by budget line, never more than had been paid under the contract by then."""
+        provider, buyer, bid = k["provider"], k["buyer"], k["bid"]
+        item = k["project"]["item"]["zh"]
+        share = self.r.uniform(0.35, 0.6) if stage == "midterm" else self.r.uniform(0.8, 1.1)
+        reached = share * k["level"] / DELIVERY[0]  # of the target, by a provider as good as most
+        self.rows["report_versions"].append((
+            rid, version, f"开展{item}服务：个案服务{self.r.randrange(10, 80)}人，小组活动{self.r.randrange(4, 30)}场，"
+                          f"社区宣传{self.r.randrange(2, 12)}次。",
+            "项目按计划推进，服务对象反馈良好；" + ("下一阶段将扩大服务覆盖面。" if stage == "midterm" else "项目目标基本达成。"),
+            provider["admin"], edited, provider["admin"] if submitted else None, submitted,
+            buyer["admin"] if returned else None, returned, RETURN_COMMENT if returned else ""))
+        self.rows["report_targets"].append((rid, version, 1, TARGET_NAME, str(bid["target"]),
+                                            Decimal(max(0, round(bid["target"] * reached))), ""))
+        spent = round(self.paid_by(k, submitted or edited) * self.r.uniform(0.55, 0.98))
+        for position, (line, budget) in enumerate(bid["lines"], start=1):
+            share = min(budget, spent * 6 // 10 if position == 1 else spent)
+            spent -= share
+            self.rows["report_spending"].append((rid, version, position, line, budget, share))
+
+    def evaluate(self, k: dict[str, Any], stage: str, ready: datetime) -> datetime | None:
+        """The stage's evaluation (market/delivery/rounds.py), opened once its report was accepted (`ready`):
+        a panel (`delivery_panel`). A failure stops the payments that wait for it; the buyer then sets a
+        rectification deadline and orders a new evaluation after it, or ends the contract — as it does
+        when the new one fails too (market/delivery/ending.py). When the stage passed, or None."""
+        opened = self.then(ready, 1, 8)
+        level = k["level"]
+        for again in (False, True):
+            if opened > self.until(k):
+                return None
+            closed, passed = self.delivery_panel(k, stage, opened, level)
+            if closed is None or passed:
+                return closed
+            decided = self.then(closed, 1, 10)
+            if decided > self.now:
+                return None  # the buyer has still to decide what the failure leads to
+            if again or self.r.random() < END_SHARE:
+                self.end(k, stage, decided)
+                return None
+            by = self.local_day(decided) + timedelta(days=self.r.randint(21, 45))
+            by = min(by, k["call"][10] + timedelta(days=RECTIFY_DAYS_AFTER_END))
+            note = "请按评估发现的问题完成整改，补齐服务台账和佐证材料。"
+            self.move(k, decided, "contract.rectify", {"note": [None, note], "rectify_by": [None, by.isoformat()],
+                                                       "stage": [None, stage], "status": ["in_delivery", "rectifying"]},
+                      "rectifying", decided_stage=stage, rectify_by=by, rectify_note=note)
+            opened = max(self.on(by + timedelta(days=self.r.randrange(8))), decided + timedelta(days=1))
+            if opened > self.now:
+                return None
+            self.move(k, opened, "contract.reevaluate",
+                      {"stage": [None, stage], "status": ["rectifying", "in_delivery"]}, "in_delivery")
+            level = min(0.98, level + self.r.uniform(0.12, 0.3))
+        return None
+
+    def move(self, k: dict[str, Any], at: datetime, verb: str, diff: dict[str, Any], status: str,
+             **changes: Any) -> None:
+        """The contract's delivery moves on (the `delivery` machine of market/delivery/ending.py)."""
+        row = k["delivery"] or {"decided_stage": None, "rectify_by": None, "rectify_note": "", "ended_reason": "",
+                                "ended_at": None, "ended_by": None}
+        k["delivery"] = {**row, **changes, "status": status, "updated_at": at}
+        self.event(at, k["buyer"]["admin"], k["buyer"]["id"], verb, "delivery", k["id"], diff)
+
+    @staticmethod
+    def local_day(at: datetime) -> date:
+        return at.astimezone(SHANGHAI).date()
+
+    def delivery_panel(self, k: dict[str, Any], stage: str, opened: datetime,
+                       level: float) -> tuple[datetime | None, bool]:
+        """A panel on the evaluation engine whose subject is the contract's stage and whose one candidate
+        is the provider: the buyer seats two or three experts (none belongs to the provider), the first
+        chairing; each declares no conflict, scores every leaf of the contract's indicator system and
+        submits; the chair records the consensus; the buyer decides it, and the grade bands say whether it
+        passed. Its findings become rectification items. When it closed (None while it is still open)."""
+        system = self.systems[(k["project"]["district"]["id"], stage)]
+        buyer, provider = k["buyer"], k["provider"]
+        pid = self.ids.take("panels")
+        members = self.r.sample(self.experts, min(len(self.experts), 3 if self.r.random() < 0.3 else 2))
+        added = self.then(opened, 0, 2)
+        started = self.then(added, 0.1, 1.5)
+        submitted = [self.then(started, 1, 7) for _ in members]
+        recorded = self.then(max(submitted), 0.5, 3)
+        closed = self.then(recorded, 0.1, 2)
+        done = closed <= self.until(k)
+        status = "closed" if done else "scoring" if started <= self.now else "forming"
+        self.rows["panels"].append((pid, stage, k["id"], buyer["id"], buyer["admin"], opened, closed if done else None,
+                                    status, system["id"]))
+        self.event(opened, buyer["admin"], buyer["id"], "panel.create", "panel", pid,
+                   {"candidates": [None, 1], "subject_id": [None, k["id"]], "subject_type": [None, stage]})
+        for position, leaf in enumerate(system["leaves"], start=1):
+            self.rows["panel_criteria"].append((pid, position, leaf.name_zh, leaf.name_en, leaf.weight, None, False,
+                                                leaf.path))
+        self.rows["panel_candidates"].append((pid, k["id"], provider["id"], provider["zh"], provider["en"], None,
+                                              opened))
+        if added > self.now:
+            return None, False
+        for n, (m, at) in enumerate(zip(members, submitted)):
+            role = "chair" if n == 0 else "member"
+            self.rows["panel_members"].append((pid, m["admin"], role, added, at if done else None))
+            self.event(added, buyer["admin"], buyer["id"], "panel.member_add", "panel", pid,
+                       {"role": [None, role], "user_id": [None, m["admin"]]})
+        if started > self.now:
+            return None, False
+        self.event(started, buyer["admin"], None, "panel.start", "panel", pid, {"status": ["forming", "scoring"]})
+        for m, at in zip(members, submitted):
+            declared = min(self.then(started, 0, 0.5), at - timedelta(hours=1))
+            if declared <= self.now:
+                self.rows["panel_declarations"].append((pid, m["admin"], k["id"], False, "", declared))
+        if not done:
+            return None, False
+        chair = members[0]["admin"]
+        consensus: dict[str, Decimal | None] = {}
+        low = []
+        for position, leaf in enumerate(system["leaves"], start=1):
+            given, agreed = self.leaf_scores(leaf, level, len(members))
+            for m, at, score in zip(members, submitted, given):
+                self.rows["panel_scores"].append((pid, m["admin"], k["id"], position, score, "",
+                                                  at - timedelta(minutes=self.r.randrange(5, 600))))
+            self.rows["panel_consensus"].append((pid, k["id"], position, agreed, "评估小组合议", chair, recorded))
+            consensus[leaf.path] = agreed
+            if agreed is not None and agreed < LOW_SHARE * MAX_SCORE:
+                low.append((position, leaf, agreed))
+        for m, at in zip(members, submitted):
+            self.event(at, m["admin"], None, "panel.submit", "panel", pid, {})
+        self.event(closed, buyer["admin"], None, "panel.close", "panel", pid, {"status": ["scoring", "closed"]})
+        total = indicator_scoring.total(system["nodes"], consensus)
+        grade = indicator_scoring.grade(system["bands"], total)
+        passed = indicator_scoring.passed(system["bands"], total)
+        outcome = "passed" if passed else "failed"
+        # Kept as it was decided (market/delivery/scorecard.py): a re-evaluation supersedes, never changes it.
+        self.rows["delivery_results"].append((k["id"], stage, closed, outcome, total, grade, "", pid))
+        k["results"][stage] = StageOutcome(stage=stage, outcome=outcome, total=total, grade=grade, decided_at=closed,
+                                           panel_id=pid)
+        k.setdefault("first_closed", {}).setdefault(stage, closed)
+        if not passed:
+            k.setdefault("failed", []).append(closed)
+        self.findings(k, stage, pid, closed, low, passed, total, grade)
+        return closed, passed
+
+    def leaf_scores(self, leaf: Any, level: float, members: int) -> tuple[list[Decimal | None], Decimal | None]:
+        """What each member gives a leaf of a provider delivering at `level` (0-1), and the consensus the
+        chair records, each by the leaf's method: a point of the anchored scale (members differ by a point
+        or so, the chair takes their mean); yes or no, and what was achieved, as the records show, alike."""
+        if leaf.na_allowed and self.r.random() < 0.05:
+            return [None] * members, None
+        found = min(1.0, max(0.0, self.r.gauss(level, 0.06)))
+        if leaf.method == "scale":
+            points = [min(5, max(0, round(found * 5 + self.r.gauss(0, 0.35)))) for _ in range(members)]
+            agreed = indicator_scoring.scale_score(min(5, max(0, round(sum(points) / members))))
+            return [indicator_scoring.scale_score(p) for p in points], agreed
+        if leaf.method == "yesno":
+            score = indicator_scoring.yesno_score(self.r.random() < min(0.995, 0.45 + 0.7 * found))
+        elif leaf.target is not None:
+            achieved = Decimal(str(round(float(leaf.target) * min(1.1, found + 0.2), 1)))
+            score = indicator_scoring.target_score(achieved, leaf.target, leaf.target_cap)
+        else:  # the target is the bid's: the score is the share reached
+            score = indicator_scoring.rounded(Decimal(str(min(1.0, found + 0.15) * 100)))
+        return [score] * members, score
+
+    def findings(self, k: dict[str, Any], stage: str, panel_id: int, closed: datetime,
+                 low: list[tuple[int, Any, Decimal]], passed: bool, total: Decimal | None, grade: str | None) -> None:
+        """What a decided evaluation finds (market/delivery/findings.py): an item per indicator whose consensus
+        is below 60 % of its maximum, or one for a failed total, due RULES.rectification_days later."""
+        title_zh = k["call"][4]
+        title_en = k["call"][5] or title_zh
+        stage_zh, stage_en = {"midterm": ("中期评估", "mid-term evaluation"), "final": ("末期评估", "final evaluation")}[stage]
+        due = self.local_day(closed) + timedelta(days=RULES.rectification_days)
+        for position, leaf, score in low:
+            said = f"{score.normalize():f}"
+            self.rectification_item(
+                k, panel_id, f"criterion-{position}", closed, due,
+                f"{title_zh}（{stage_zh}）：“{leaf.name_zh}”共识得分 {said}，低于满分的 60%。",
+                f"{title_en} ({stage_en}): “{leaf.name_en or leaf.name_zh}” scored {said} by consensus, below 60% "
+                f"of its maximum.", leaf.evidence_zh or leaf.evidence_en or GENERAL_EVIDENCE)
+        if not low and not passed:
+            self.rectification_item(
+                k, panel_id, "total", closed, due, f"{title_zh}（{stage_zh}）未通过：总分 {total}，等级 {grade or '—'}。",
+                f"{title_en} ({stage_en}) failed: total {total}, grade {grade or '—'}.", GENERAL_EVIDENCE)
+
+    def rectification_item(self, k: dict[str, Any], panel_id: int, key: str, raised: datetime, due: date,
+                           finding_zh: str, finding_en: str, evidence: str) -> None:
+        """A finding's rectification item (market/rectification): the provider submits a fix, the buyer
+        verifies it or sends it back once in a while; most are put right in time, some late, a few not at
+        all. The rectification clock's reminder and escalations of an item put right since are written as
+        they happened; those of an item still open are the clock's to make when it runs."""
+        owner, buyer = k["provider"], k["buyer"]
+        iid = self.ids.take("rectification_items")
+        self.event(raised, None, buyer["id"], "rectification.raise", "rectification_item", iid,
+                   {"due": [None, due.isoformat()], "key": [None, key], "owner_id": [None, owner["id"]],
+                    "source": [None, "evaluation"], "source_id": [None, panel_id], "status": [None, "open"]})
+        status, submitted, verified, version = "open", None, None, 0
+        open_from = [raised]  # when it was open: from being raised, and from a rejected fix
+        fixed: list[datetime] = []
+        neglected = self.r.random() < 0.08
+        while not neglected:
+            # Most are put right within the month they are given; some take longer.
+            fix = self.then(open_from[-1], *((2, 14) if version else (3, 21) if self.r.random() < 0.85 else (18, 50)))
+            if fix > self.now:
+                break
+            version += 1
+            status, submitted = "fix_submitted", fix
+            fixed.append(fix)
+            self.rows["rectification_fixes"].append((iid, version, FIX_TEXT, owner["admin"], fix))
+            self.event(fix, owner["admin"], owner["id"], "rectification.submit", "rectification_item", iid,
+                       {"status": ["open", "fix_submitted"], "version": [None, version]})
+            decided = self.then(fix, 1, 10)
+            if decided > self.now:
+                break
+            if version == 1 and self.r.random() < 0.1:
+                status = "open"
+                open_from.append(decided)
+                self.rows["rectification_rejections"].append((iid, version, REJECTION, buyer["admin"], decided))
+                self.event(decided, buyer["admin"], buyer["id"], "rectification.reject", "rectification_item", iid,
+                           {"reason": [None, REJECTION], "status": ["fix_submitted", "open"]})
+                continue
+            status, verified = "verified", decided
+            self.event(decided, buyer["admin"], buyer["id"], "rectification.verify", "rectification_item", iid,
+                       {"status": ["fix_submitted", "verified"]})
+            break
+        level = 0
+        if verified is not None:
+            reminder = self.midnight(due - timedelta(days=3))
+            if any(start <= reminder < end for start, end in zip(open_from, fixed)):
+                self.rows["rectification_escalations"].append((iid, 0, owner["id"], reminder))
+            for level_now, day, told in ((1, due + timedelta(days=1), buyer["id"]),
+                                         (2, due + timedelta(days=RULES.rectification_escalate_days + 1),
+                                          self.overseer(buyer))):
+                at = self.midnight(day) + timedelta(seconds=self.r.randrange(30, 90))
+                if verified < at:
+                    break
+                self.rows["rectification_escalations"].append((iid, level_now, told, at))
+                self.event(at, None, told, "rectification.escalate", "rectification_item", iid,
+                           {"escalation_level": [level, level_now], "notified_org_id": [None, told]})
+                level = level_now
+        self.rows["rectification_items"].append((
+            iid, "evaluation", panel_id, key, owner["id"], buyer["id"], finding_zh, finding_en, evidence,
+            f"/contracts/{k['id']}#evaluations", due, status, level, raised, submitted, verified,
+            buyer["admin"] if verified else None))
+
+    def overseer(self, buyer: dict[str, Any]) -> int | None:
+        """The bureau above a street office; none above a bureau (organisations.services.overseer_of)."""
+        street = self.street_of.get(buyer["place"])
+        return self.bureaus[street["district"]["id"]]["id"] if street else None
+
+    def end(self, k: dict[str, Any], stage: str, at: datetime) -> None:
+        """The buyer ends the contract after a failed evaluation (market/delivery/ending.py): the funders'
+        pledges allocated to its project go back to them, and what was not paid of the rest stays in the
+        budget line."""
+        project, buyer = k["project"], k["buyer"]
+        paid = sum(amount for _, amount in k["paid"])
+        returned = 0
+        for i in self.allocated_to[project["id"]]:
+            p = self.rows["pledges"][i]
+            if p[8] != "allocated" or p[12] >= at:
+                continue
+            self.rows["pledges"][i] = (*p[:8], "refunded", *p[9:12], at)
+            tx = self.post(at, "refund", [(self.account(f"project:{project['id']}", "project", project=project["id"]),
+                                           -p[7]), (self.account(f"funder:{p[1]}", "funder", org=p[1]), p[7])],
+                           pledge=p[0], project=project["id"], actor=buyer["admin"], memo=f"contract #{k['id']} ended")
+            self.returns.append((k["id"], "pledge_to_funder", tx, p[0], p[1], None, p[7]))
+            self.event(at, buyer["admin"], p[1], "pledge.refund", "pledge", p[0],
+                       {"action": [None, "refund"], "status": ["allocated", "refunded"]})
+            returned += p[7]
+        kept = max(0, k["bid"]["amount"] - paid - returned)
+        if kept:
+            self.returns.append((k["id"], "budget_kept", None, None, None, None, kept))
+        reason = "中期评估不合格且未能按期整改，终止合同。" if stage == "midterm" else "末期评估不合格，终止合同。"
+        source = (k["delivery"] or {}).get("status", "in_delivery")
+        self.move(k, at, "contract.end", {"budget_kept_fen": [None, kept], "paid_fen": [None, paid],
+                                          "reason": [None, reason], "returned_fen": [None, returned],
+                                          "stage": [None, stage], "status": [source, "ended"]},
+                  "ended", decided_stage=stage, ended_reason=reason, ended_at=at, ended_by=buyer["admin"])
+        k["ended"] = at
+
+    def settle(self, k: dict[str, Any]) -> None:
+        """The contract's delivery row, and the bars its current results set on the provider's standing
+        (market/delivery/scorecard.py: an evaluation graded C bars it from the item for a year)."""
+        if k["delivery"] is not None:
+            d = k["delivery"]
+            self.rows["contract_delivery"].append((k["id"], d["status"], d["decided_stage"], d["rectify_by"],
+                                                   d["rectify_note"], d["ended_reason"], d["ended_at"], d["ended_by"],
+                                                   d["updated_at"]))
+        project = k["project"]
+        for stage, outcome in k["results"].items():
+            if self.bar.bars(outcome):
+                assert outcome.decided_at is not None
+                self.rows["provider_standing"].append((
+                    k["provider"]["id"], k["id"], stage, self.bureaus[project["district"]["id"]]["id"],
+                    project["item"]["code"], outcome.grade, "", outcome.decided_at,
+                    add_months(self.local_day(outcome.decided_at), self.bar.months)))
+
+    def rate_buyer(self, k: dict[str, Any]) -> None:
+        """The provider rates the buyer (market/buyers/ratings.py) on each stage once it is due — the
+        mid-term once its first panel closed, the end once the contract ended or completed or its service
+        period is over — most of the time, soon after. Buyers differ (some are clearer, pay sooner,
+        interfere less), and a provider that failed an evaluation finds it less fair."""
+        buyer, provider = k["buyer"], k["provider"]
+        end = k["call"][10]
+        finished = k["delivery"]["updated_at"] if k["delivery"] and k["delivery"]["status"] in ("ended", "completed") \
+            else None
+        over = self.midnight(end + timedelta(days=1)) if end < self.today else None
+        due = {"midterm": k.get("first_closed", {}).get("midterm"),
+               "final": min((m for m in (finished, over) if m is not None), default=None)}
+        regard = self.trait(buyer, "regard", lambda: self.r.gauss(3.9, 0.45))
+        pay_days = self.pay_days(buyer)
+
+        def score(centre: float) -> int:
+            return min(5, max(1, round(centre + self.r.gauss(0, 0.5))))
+        for stage in RATING_STAGES:
+            since = due[stage]
+            if since is None or self.r.random() >= RATED_SHARE:
+                continue
+            rated = self.then(since, 0.2, 1 + self.r.expovariate(1 / 12))
+            if rated > self.now:
+                continue
+            view = regard + self.r.gauss(0, 0.35)
+            failed = any(at <= rated for at in k.get("failed", []))
+            scores = [score(view), score(5.2 - pay_days / 8), score(view), score(view + 0.3),
+                      score(view - (1.2 if failed else 0))]
+            comment = self.r.choice(RATING_COMMENTS[sum(scores) >= 18]) if self.r.random() < 0.3 else ""
+            self.rows["buyer_ratings"].append((k["id"], stage, buyer["id"], provider["id"], *scores, comment,
+                                               provider["admin"], rated))
+            self.event(rated, provider["admin"], provider["id"], "buyer.rate", "contract", k["id"],
+                       {"stage": [None, stage]})
+
+    def community_surveys(self) -> None:
+        """The standing surveys of a share of the communities (market/surveys), kept by their street offices
+        (the nearest buyer at or above them): opened when the office first listed its surveys, with the
+        questions the product asks of a community, and answered on a 1-5 scale by residents with the
+        one-time codes of the slips the office printed in batches, each code once. Satisfaction varies by
+        district, street and community; a few residents leave a comment, which the office publishes or
+        hides."""
+        tokens: set[str] = set()
+        mood = {place["id"]: self.r.gauss(0, spread) for places, spread in ((self.districts, 0.2), (self.streets, 0.15))
+                for place in places}
+        for c in self.communities:
+            if self.r.random() >= SURVEYED_SHARE:
+                continue
+            keeper = self.street_offices[c["street"]["id"]]
+            sid = self.ids.take("surveys")
+            opened = self.at(self.recent_days())
+            token = "".join(self.r.choices(TOKEN_ALPHABET, k=12))
+            while token in tokens:
+                token = "".join(self.r.choices(TOKEN_ALPHABET, k=12))
+            tokens.add(token)
+            self.rows["surveys"].append((sid, "community", None, c["id"], token, "open", None, False, None, opened,
+                                         opened, None))
+            for position, (zh, en) in enumerate(COMMUNITY_QUESTIONS, start=1):
+                self.rows["survey_questions"].append((sid, position, zh, en, None))
+            age = (self.now - opened).days
+            # Most communities have some 10 to 45 answers, a survey opened lately fewer.
+            wanted = round(math.exp(self.r.gauss(math.log(22), 0.55)) * min(1.0, (age + 60) / 300))
+            centre = 4.25 + mood[c["district"]["id"]] + mood[c["street"]["id"]] + self.r.gauss(0, 0.3)
+            batches = 1 + wanted // 30
+            codes: set[str] = set()
+            for batch, made in enumerate(sorted(self.then(opened, 0, age * 0.95) for _ in range(batches)), start=1):
+                answers = wanted // batches + (batch <= wanted % batches)
+                count = answers + self.r.randrange(answers // 3 + 3)
+                self.event(made, keeper["admin"], keeper["id"], "survey.codes", "survey", sid,
+                           {"batch": [None, batch], "count": [None, count]})
+                for n in range(count):
+                    code = "".join(self.r.choices(CODE_ALPHABET, k=8))
+                    while code in codes:
+                        code = "".join(self.r.choices(CODE_ALPHABET, k=8))
+                    codes.add(code)
+                    answered = self.then(made, 0.01, 30) if n < answers else None
+                    if answered is not None and answered > self.now:
+                        answered = None
+                    self.rows["survey_codes"].append((sid, code, batch, made, answered))
+                    if answered is not None:
+                        self.survey_answer(sid, keeper, code, answered, centre)
+
+    def survey_answer(self, sid: int, keeper: dict[str, Any], code: str, answered: datetime, centre: float) -> None:
+        aid = self.ids.take("survey_answers")
+        view = centre + self.r.gauss(0, 0.55)
+        scores = [min(5, max(1, round(view + shift + self.r.gauss(0, 0.45)))) for shift in QUESTION_SHIFTS]
+        comment, status = "", "none"
+        if self.r.random() < 0.12:
+            comment = self.r.choice(SURVEY_COMMENTS[sum(scores) / len(scores) >= 4])
+            status = "pending"
+            moderated = self.then(answered, 1, 10)
+            if moderated <= self.now:
+                status = "published" if self.r.random() < 0.7 else "hidden"
+                verb = {"published": "survey_text.publish", "hidden": "survey_text.hide"}[status]
+                self.event(moderated, keeper["admin"], keeper["id"], verb, "survey_text", aid,
+                           {"status": ["pending", status], "survey_id": [None, sid]})
+        self.rows["survey_answers"].append((aid, sid, code, None, answered, comment, status))
+        for position, score in enumerate(scores, start=1):
+            self.rows["survey_scores"].append((aid, position, score))
+
     # ---- the whole city --------------------------------------------------------------------------
 
     def make(self) -> None:
         self.places()
         self.organisations()
         self.catalogues()
+        self.indicator_systems()
         self.needs_and_projects()
-        self.money()  # contracts are made with their calls, and pay their first milestones
-        self.calls()
+        self.money()
+        self.calls()  # contracts are made with their calls
         self.resources()
         self.funds()
         self.pledges()
+        self.delivery()  # after the pledges: an ended contract gives its funders' money back
 
 
 def _uuid(r: random.Random) -> Any:
@@ -913,6 +1559,10 @@ COLUMNS: dict[str, list[str]] = {
     "catalogue_entries": ["id", "version_id", "code", "level", "parent_code", "name_zh", "name_en", "description_zh",
                           "description_en", "unit_zh", "unit_en", "price_min_fen", "price_max_fen", "provider_types",
                           "min_rating", "min_years", "scope", "indicators", "position"],
+    "indicator_versions": ["id", "owner_id", "applies_to", "stage", "revision", "title_zh", "title_en", "status",
+                           "grade_a_min", "grade_b_min", "pass_grade", "created_by", "created_at", "published_at"],
+    "indicator_nodes": ["version_id", "path", "name_zh", "name_en", "weight", "method", "anchors", "target",
+                        "target_cap", "evidence_zh", "evidence_en", "na_allowed", "satisfaction"],
     "needs": ["id", "raised_by", "raised_for", "community_id", "title", "description", "beneficiaries",
               "beneficiary_count", "urgency", "suggested_entry_id", "status", "status_reason", "supporters",
               "created_at", "updated_at"],
@@ -929,19 +1579,41 @@ COLUMNS: dict[str, list[str]] = {
     "bids": ["id", "call_id", "provider_id", "submitted_by", "status", "amount_fen", "objectives", "activities", "team",
              "indicators", "call_revision", "submitted_at"],
     "bid_budget_lines": ["bid_id", "position", "item", "amount_fen"],
-    "panels": ["id", "subject_type", "subject_id", "owner_id", "created_by", "created_at", "closed_at", "status"],
-    "panel_criteria": ["panel_id", "position", "name_zh", "name_en", "weight", "min_score", "is_price"],
-    "panel_members": ["panel_id", "user_id", "role", "added_at"],
+    "panels": ["id", "subject_type", "subject_id", "owner_id", "created_by", "created_at", "closed_at", "status",
+               "indicator_version_id"],
+    "panel_criteria": ["panel_id", "position", "name_zh", "name_en", "weight", "min_score", "is_price",
+                       "indicator_path"],
+    "panel_members": ["panel_id", "user_id", "role", "added_at", "submitted_at"],
     "panel_candidates": ["panel_id", "candidate_id", "organisation_id", "label", "label_en", "price_fen", "submitted_at"],
     "panel_declarations": ["panel_id", "user_id", "candidate_id", "conflicted", "note", "declared_at"],
+    "panel_scores": ["panel_id", "user_id", "candidate_id", "position", "score", "note", "scored_at"],
     "panel_consensus": ["panel_id", "candidate_id", "position", "score", "note", "recorded_by", "recorded_at"],
     "awards": ["id", "call_id", "bid_id", "panel_id", "amount_fen", "total", "awarded_by", "awarded_at",
                "notice_ends_at"],
     "contracts": ["id", "call_id", "award_id", "buyer_id", "provider_id", "amount_fen", "service_start", "service_end",
                   "status", "created_by", "created_at", "buyer_signed_by", "buyer_signed_at", "provider_signed_by",
-                  "provider_signed_at"],
+                  "provider_signed_at", "midterm_system_id", "final_system_id"],
     "contract_milestones": ["contract_id", "position", "kind", "title", "due_date", "payment_percent", "accepted_at",
                             "accepted_by", "waits_for", "stage"],
+    "delivery_reports": ["id", "contract_id", "position", "status", "late", "created_at", "submitted_at", "accepted_at",
+                         "accepted_by"],
+    "report_versions": ["report_id", "version", "activities", "narrative", "edited_by", "edited_at", "submitted_by",
+                        "submitted_at", "returned_by", "returned_at", "comment"],
+    "report_targets": ["report_id", "version", "position", "name", "target", "achieved", "note"],
+    "report_spending": ["report_id", "version", "position", "item", "budget_fen", "spent_fen"],
+    "contract_delivery": ["contract_id", "status", "decided_stage", "rectify_by", "rectify_note", "ended_reason",
+                          "ended_at", "ended_by", "updated_at"],
+    "delivery_results": ["contract_id", "stage", "decided_at", "outcome", "total", "grade", "reason", "panel_id"],
+    "provider_standing": ["organisation_id", "contract_id", "stage", "catalogue_owner_id", "item_code", "grade",
+                          "reason", "decided_at", "barred_until"],
+    "buyer_ratings": ["contract_id", "stage", "buyer_id", "provider_id", "clarity", "payment", "support",
+                      "interference", "fairness", "comment", "rated_by", "rated_at"],
+    "rectification_items": ["id", "source", "source_id", "key", "owner_id", "buyer_id", "finding_zh", "finding_en",
+                            "evidence_required", "source_link", "due", "status", "escalation_level", "created_at",
+                            "submitted_at", "verified_at", "verified_by"],
+    "rectification_fixes": ["item_id", "version", "text", "submitted_by", "submitted_at"],
+    "rectification_rejections": ["item_id", "version", "reason", "rejected_by", "rejected_at"],
+    "rectification_escalations": ["item_id", "level", "notified_org_id", "at"],
     "resources": ["id", "funder_id", "kind", "title", "description", "amount_fen", "quantity", "available_from",
                   "available_until", "categories", "jurisdiction_ids", "beneficiary_groups", "conditions", "private",
                   "created_by", "created_at", "withdrawn_at"],
@@ -963,6 +1635,13 @@ COLUMNS: dict[str, list[str]] = {
     "ledger_entries": ["id", "transaction_id", "account_id", "currency", "amount_fen"],
     "disbursements": ["id", "contract_id", "position", "transaction_id", "pledge_id", "source", "amount_fen",
                       "created_at"],
+    "contract_returns": ["contract_id", "kind", "transaction_id", "pledge_id", "funder_id", "fund_id", "amount_fen"],
+    "surveys": ["id", "kind", "contract_id", "community_id", "token", "status", "system_id", "below_threshold",
+                "threshold_percent", "created_at", "opened_at", "closed_at"],
+    "survey_questions": ["survey_id", "position", "text_zh", "text_en", "node_path"],
+    "survey_codes": ["survey_id", "code", "batch", "created_at", "spent_at"],
+    "survey_answers": ["id", "survey_id", "code", "phone_hash", "answered_at", "comment", "comment_status"],
+    "survey_scores": ["answer_id", "position", "score"],
     "audit_events": ["id", "at", "actor_user_id", "organisation_id", "verb", "object_type", "object_id", "diff",
                      "prev_hash", "hash"],
 }
@@ -980,6 +1659,8 @@ def _finish_ledger(city: City) -> None:
     for contract, position, tx, pledge, source, amount, at in city.disbursements:
         city.rows["disbursements"].append((city.ids.take("disbursements"), contract, position, tx[0], pledge, source,
                                            amount, at))
+    for contract, kind, tx, pledge, funder, fund, amount in city.returns:
+        city.rows["contract_returns"].append((contract, kind, tx[0] if tx else None, pledge, funder, fund, amount))
     # Receipts are numbered by the database as payments are confirmed: load them in that order.
     city.rows["payments"].sort(key=lambda p: (p[10] or p[8], p[0]))
 
@@ -1031,6 +1712,9 @@ async def generate(conn: asyncpg.Connection, *, scale: float = 1.0, seed: int = 
             if table == "catalogue_entries":
                 await conn.executemany("update catalogue_versions set status = 'published', published_at = $2 "
                                        "where id = $1", city.published)
+            if table == "indicator_nodes":
+                await conn.executemany("update indicator_versions set status = 'published', published_at = $2 "
+                                       "where id = $1", city.systems_published)
             timings[table] = (len(rows), time.perf_counter() - started)
             say(f"{table:<22} {len(rows):>9} rows {timings[table][1]:8.1f} s")
         for table in SERIAL_TABLES:

@@ -1,6 +1,7 @@
 """The generated city (`market demo --city`): it loads at a small scale with every constraint and
-trigger in force, its story holds together in time, its audit trail and ledger check out, it spreads
-over places realistically, and a seed gives the same city."""
+trigger in force, its story holds together in time — delivery after signing too — its audit trail and
+ledger check out, the product reads its evaluations as they were written, it spreads over places
+realistically, and a seed gives the same city."""
 
 import asyncio
 from datetime import datetime, UTC
@@ -10,7 +11,9 @@ import asyncpg
 from market.audit.services import verify_chain
 from market.citygen import Sizes, generate
 from market.cli import main
+from market.buyers import ratings
 from market.core import db
+from market.evaluation import services as engine
 from market.matching.docking.rolling import _OPEN
 
 SCALE = 0.01
@@ -44,7 +47,94 @@ CONTRADICTIONS = """
      where p.status = 'confirmed' and not exists (select 1 from receipts r where r.payment_id = p.id)
     union all select 'raise outside its fair', r.pledge_id from fair_raises r join fairs f on f.id = r.fair_id
      where r.confirmed_at not between f.starts_at and f.ends_at
-    union all select 'in the future', id from audit_events where at > $1"""
+    union all select 'in the future', id from audit_events where at > $1
+    union all select 'report filed before signing', r.id from delivery_reports r
+      join contracts k on k.id = r.contract_id
+     where r.created_at < greatest(k.buyer_signed_at, k.provider_signed_at) or r.submitted_at < r.created_at
+        or r.accepted_at < r.submitted_at or r.submitted_at > $1 or r.accepted_at > $1
+    union all select 'report version out of turn', v.report_id from report_versions v
+      join delivery_reports r on r.id = v.report_id
+      left join report_versions w on w.report_id = v.report_id and w.version = v.version - 1
+     where v.submitted_at < v.edited_at or v.returned_at < v.submitted_at or v.submitted_at < r.submitted_at
+        or v.edited_at < w.returned_at or (v.version > 1 and w.returned_at is null)
+    union all select 'late report not marked late', r.id from delivery_reports r
+      join contract_milestones m on m.contract_id = r.contract_id and m.position = r.position
+     where r.submitted_at is not null and r.late <> ((r.submitted_at at time zone 'Asia/Shanghai')::date > m.due_date)
+    union all select 'spent more than was paid', s.report_id from report_spending s
+      join report_versions v on v.report_id = s.report_id and v.version = s.version
+      join delivery_reports r on r.id = s.report_id
+     group by s.report_id, s.version, r.contract_id, v.submitted_at, v.edited_at
+    having sum(s.spent_fen) > (select coalesce(sum(d.amount_fen), 0) from disbursements d
+                                where d.contract_id = r.contract_id
+                                  and d.created_at <= coalesce(v.submitted_at, v.edited_at))
+    union all select 'milestone accepted before it may be', m.contract_id from contract_milestones m
+     where (m.accepted_at at time zone 'Asia/Shanghai')::date < m.due_date - 7
+        or exists (select from contract_milestones e where e.contract_id = m.contract_id and e.position < m.position
+                      and m.accepted_at is not null and (e.accepted_at is null or e.accepted_at > m.accepted_at))
+    union all select 'report milestone accepted before its report', m.contract_id from contract_milestones m
+      left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
+     where m.kind = 'report' and m.accepted_at is not null and (r.accepted_at is null or r.accepted_at > m.accepted_at)
+    union all select 'evaluation opened before its report was accepted', p.id from panels p
+      join contract_milestones m on m.contract_id = p.subject_id and m.stage = p.subject_type
+      left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
+     where r.accepted_at is null or r.accepted_at > p.created_at
+    union all select 'final evaluated before the mid-term', p.id from panels p where p.subject_type = 'final'
+       and not exists (select from panels q where q.subject_type = 'midterm' and q.subject_id = p.subject_id
+                          and q.status = 'closed' and q.closed_at <= p.created_at)
+    union all select 'panel out of turn', p.id from panels p
+     where p.closed_at < p.created_at or p.closed_at > $1
+        or exists (select from panel_members m where m.panel_id = p.id
+                      and (m.added_at < p.created_at or m.submitted_at > p.closed_at))
+        or exists (select from panel_scores s where s.panel_id = p.id
+                      and (s.scored_at < p.created_at or s.scored_at > p.closed_at))
+        or exists (select from panel_consensus c where c.panel_id = p.id and c.recorded_at > p.closed_at)
+    union all select 'consensus before every member scored', c.panel_id from panel_consensus c
+      join panels p on p.id = c.panel_id join panel_members m on m.panel_id = c.panel_id
+     where p.subject_type in ('midterm', 'final') and not exists (
+           select from panel_scores s where s.panel_id = c.panel_id and s.user_id = m.user_id
+              and s.candidate_id = c.candidate_id and s.position = c.position and s.scored_at <= c.recorded_at)
+    union all select 'evaluator of their own organisation', p.id from panels p
+      join panel_members pm on pm.panel_id = p.id join panel_candidates c on c.panel_id = p.id
+      join memberships ms on ms.user_id = pm.user_id and ms.organisation_id = c.organisation_id
+     where p.subject_type in ('midterm', 'final')
+    union all select 'bid while barred from the item', b.id from bids b join calls c on c.id = b.call_id
+      join catalogue_entries e on e.id = c.catalogue_entry_id join catalogue_versions v on v.id = e.version_id
+      join provider_standing s on s.organisation_id = b.provider_id and s.catalogue_owner_id = v.buyer_id
+                              and s.item_code = e.code
+     where b.submitted_at > s.decided_at and (b.submitted_at at time zone 'Asia/Shanghai')::date < s.barred_until
+    union all select 'result unlike its panel', d.panel_id from delivery_results d join panels p on p.id = d.panel_id
+     where p.closed_at <> d.decided_at or p.subject_id <> d.contract_id or p.subject_type <> d.stage
+    union all select 'gated payment before its evaluation passed', m.contract_id from contract_milestones m
+     where m.waits_for <> 'none' and m.accepted_at is not null and not exists (
+           select from delivery_results d where d.contract_id = m.contract_id and d.stage = m.waits_for
+              and d.outcome = 'passed' and d.decided_at <= m.accepted_at)
+    union all select 'completed with a milestone open', d.contract_id from contract_delivery d
+     where d.status = 'completed' and exists (select from contract_milestones m where m.contract_id = d.contract_id
+                                                and (m.accepted_at is null or m.accepted_at > d.updated_at))
+    union all select 'rectified or ended without a failed evaluation', d.contract_id from contract_delivery d
+     where d.status <> 'completed' and not exists (select from delivery_results r where r.contract_id = d.contract_id
+                                                      and r.outcome = 'failed' and r.decided_at <= d.updated_at)
+        or d.updated_at > $1
+    union all select 'rating before its stage was due', r.id from buyer_ratings r
+      join contracts k on k.id = r.contract_id left join contract_delivery d on d.contract_id = k.id
+     where r.rated_at > $1 or r.rated_by not in (select user_id from memberships where organisation_id = r.provider_id
+                                                                                  and role in ('admin', 'staff'))
+        or r.rated_at < coalesce(case r.stage
+             when 'midterm' then (select min(p.closed_at) from panels p
+                                   where p.subject_type = 'midterm' and p.subject_id = k.id and p.status = 'closed')
+             else least(case when d.status in ('ended', 'completed') then coalesce(d.ended_at, d.updated_at) end,
+                        case when k.service_end < ($1 at time zone 'Asia/Shanghai')::date
+                             then (k.service_end + 1)::timestamp at time zone 'Asia/Shanghai' end) end, 'infinity')
+    union all select 'survey answered outside its slip', a.id from survey_answers a join surveys s on s.id = a.survey_id
+      join survey_codes c on c.survey_id = a.survey_id and c.code = a.code
+     where a.answered_at < s.opened_at or c.spent_at <> a.answered_at or c.created_at > a.answered_at
+        or a.answered_at > $1
+    union all select 'rectification out of turn', i.id from rectification_items i join panels p on p.id = i.source_id
+     where i.source = 'evaluation' and (i.created_at < p.closed_at or i.submitted_at < i.created_at
+        or i.verified_at < i.submitted_at or i.verified_at > $1
+        or exists (select from rectification_fixes f where f.item_id = i.id and f.submitted_at < i.created_at)
+        or exists (select from rectification_escalations e
+                    where e.item_id = i.id and e.at > coalesce(i.verified_at, $1)))"""
 
 
 async def _load(dsn: str, seed: int = 7) -> None:
@@ -89,6 +179,44 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     paid_out = await pool.fetchval("select coalesce(sum(amount_fen), 0) from disbursements")
     assert paid_out > 0 and paid_out == await pool.fetchval(
         "select sum(balance_fen) from ledger_accounts where kind = 'provider'")
+    # What an ended contract gave back is what left its project's account for its funders.
+    returned = await pool.fetchval("select coalesce(sum(amount_fen), 0) from contract_returns "
+                                   "where kind = 'pledge_to_funder'")
+    assert returned == await pool.fetchval("select coalesce(sum(e.amount_fen), 0) from ledger_entries e "
+                                           "join ledger_transactions t on t.id = e.transaction_id "
+                                           "where t.kind = 'refund' and e.amount_fen > 0")
+
+
+async def test_a_small_city_delivers_what_it_signed(database, pool):
+    await _load(database)
+    told = await pool.fetchrow("""
+        select (select count(*) from delivery_reports where status = 'accepted') as reports,
+               (select count(*) from delivery_reports where late) as late_reports,
+               (select count(*) from delivery_results where outcome = 'passed') as passed,
+               (select count(*) from delivery_results where outcome = 'failed') as failed,
+               (select count(*) from contract_milestones
+                 where waits_for <> 'none' and accepted_at is not null) as gated,
+               (select count(*) from contract_delivery where status = 'completed') as completed,
+               (select count(*) from buyer_ratings) as ratings,
+               (select count(*) from survey_answers) as answers,
+               (select count(*) from rectification_items) as items,
+               (select count(*) from rectification_items where status = 'verified') as verified""")
+    assert all(told.values()), dict(told)
+    assert told["passed"] > 3 * told["failed"] and told["reports"] > 3 * told["late_reports"]
+    # The product reads each evaluation as the generator decided it: the tree's total, grade and verdict.
+    results = await pool.fetch("select panel_id, total, grade, outcome from delivery_results")
+    async with pool.acquire() as conn:
+        verdicts = await engine.verdicts(conn, [r["panel_id"] for r in results])
+        tallies = await ratings.tallies(conn, [r["id"] for r in await conn.fetch(
+            "select id from organisations where kind = 'buyer'")])
+    assert [(v.total, v.grade, "passed" if v.passed else "failed") for v in map(verdicts.get, [
+        r["panel_id"] for r in results])] == [(r["total"], r["grade"], r["outcome"]) for r in results]
+    # Buyers rated by enough providers in a year for their ratings to be shown; residents' answers to
+    # every community's survey that has any, most communities five or more.
+    assert any(t.enough for t in tallies.values())
+    answered = [r["n"] for r in await pool.fetch("select count(a.id) as n from surveys s left join survey_answers a "
+                                                   "on a.survey_id = s.id where s.kind = 'community' group by s.id")]
+    assert sum(n >= 5 for n in answered) > len(answered) / 2
 
 
 async def test_the_city_spreads_over_places_and_time(database, pool):
@@ -123,7 +251,8 @@ async def _digest(dsn: str) -> list[str]:
     try:
         return [await conn.fetchval(f"select md5(string_agg(t::text, ',' order by t::text)) from {table} t")
                 for table in ("jurisdictions", "organisations", "needs", "projects", "calls", "bids", "awards",
-                              "contracts", "pledges", "ledger_entries", "audit_events")]
+                              "contracts", "pledges", "ledger_entries", "delivery_reports", "panel_scores",
+                              "buyer_ratings", "rectification_items", "survey_answers", "audit_events")]
     finally:
         await conn.close()
 
@@ -170,6 +299,16 @@ async def test_market_demo_city_loads_once(database, pool, world, monkeypatch, t
     finally:
         await conn.close()
     assert kinds.get("report_overdue") and kinds.get("buyer_rating_due_final") and pending == 0
+    # Most reports were filed in time, so the report clock failed few stages for want of one.
+    conn = await db.connect_admin(database)
+    try:
+        failed, due = await conn.fetchrow(
+            """select (select count(*) from contract_stage_failures),
+                      (select count(*) from contract_milestones m join contracts k on k.id = m.contract_id
+                        where k.status = 'signed' and m.kind = 'report' and m.due_date + 15 < current_date - 1)""")
+    finally:
+        await conn.close()
+    assert 0 < failed < 0.15 * due
     assert other["email_status"] == "pending" and other["read_at"] is None
     assert f"{sum(kinds.values())} notifications, counted as emailed and read" in out
     assert await asyncio.to_thread(main, ["demo", "--city", "--scale", str(SCALE)]) == 2
