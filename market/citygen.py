@@ -1521,7 +1521,8 @@ class City:
                 verb = {"published": "survey_text.publish", "hidden": "survey_text.hide"}[status]
                 self.event(moderated, keeper["admin"], keeper["id"], verb, "survey_text", aid,
                            {"status": ["pending", status], "survey_id": [None, sid]})
-        self.rows["survey_answers"].append((aid, sid, code, None, answered, comment, status))
+        self.rows["survey_answers"].append((aid, sid, code, None, answered, comment, status, sum(scores),
+                                            len(scores)))
         for position, score in enumerate(scores, start=1):
             self.rows["survey_scores"].append((aid, position, score))
 
@@ -1640,7 +1641,8 @@ COLUMNS: dict[str, list[str]] = {
                 "threshold_percent", "created_at", "opened_at", "closed_at"],
     "survey_questions": ["survey_id", "position", "text_zh", "text_en", "node_path"],
     "survey_codes": ["survey_id", "code", "batch", "created_at", "spent_at"],
-    "survey_answers": ["id", "survey_id", "code", "phone_hash", "answered_at", "comment", "comment_status"],
+    "survey_answers": ["id", "survey_id", "code", "phone_hash", "answered_at", "comment", "comment_status",
+                       "score_total", "score_count"],
     "survey_scores": ["answer_id", "position", "score"],
     "audit_events": ["id", "at", "actor_user_id", "organisation_id", "verb", "object_type", "object_id", "diff",
                      "prev_hash", "hash"],

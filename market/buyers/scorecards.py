@@ -174,11 +174,20 @@ async def _rectification(conn: asyncpg.Connection, covers: dict[int, list[int]],
                          years: list[int]) -> dict[tuple[int, int], Figure]:
     items = await rectification.deadlines_met(conn, sorted({b for buyers in covers.values() for b in buyers}),
                                               years, i18n.current_timezone.get())
-    out = {}
+    # Each item counts once at every place whose buyers own or verify it: looked up by buyer, not every
+    # item checked against every place (the index's 16 districts × 8,700 items of the city took 30 ms).
+    places_of: dict[int, set[int]] = defaultdict(set)
     for place, buyers in covers.items():
-        mine = set(buyers)
+        for buyer in buyers:
+            places_of[buyer].add(place)
+    met_by: dict[tuple[int, int], list[bool]] = defaultdict(list)
+    for r in items:
+        for place in places_of.get(r["owner_id"], set()) | places_of.get(r["buyer_id"], set()):
+            met_by[(place, r["year"])].append(r["met"])
+    out = {}
+    for place in covers:
         for year in years:
-            counted = [r["met"] for r in items if r["year"] == year and (r["owner_id"] in mine or r["buyer_id"] in mine)]
+            counted = met_by.get((place, year), [])
             if len(counted) < MIN_ITEMS:
                 out[(place, year)] = Figure(component="rectification", status="not_enough_data",
                                             observations=len(counted))

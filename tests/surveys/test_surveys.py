@@ -480,6 +480,12 @@ async def test_satisfaction_by_place_and_year_and_none_under_five(pool, settings
     assert (world.other_community, last_year.year) not in found
     # A street's card takes in its communities.
     assert found[(world.street, last_year.year)] == past
+    # Only the years asked for; and each answer keeps its scores' sum and number (migration 0065).
+    this_year = await do(pool, surveys.satisfaction_by_place, [world.community], [clock.now().year], "Asia/Shanghai")
+    assert list(this_year) == [(world.community, clock.now().year)]
+    assert await pool.fetch("""select a.score_total, a.score_count from survey_answers a where a.survey_id = $1
+                                 except select sum(x.score), count(*) from survey_scores x join survey_answers a
+                                     on a.id = x.answer_id where a.survey_id = $1 group by a.id""", survey_id) == []
 
 
 async def test_the_workbench_leads_to_the_surveys(client, pool, settings, world, survey):
