@@ -20,6 +20,7 @@ from market.app import DOMAINS, create_app, install, load_settings
 from market.buyers import scorecards
 from market.core import clock, db, factory, keyset
 from market.core.settings import Settings
+from market.evaluation import services as evaluation
 from market.places import services as places
 from tests.scratch import scratch_dir
 from tests.world import World, build_world
@@ -51,6 +52,7 @@ def nothing_kept_from_another_test() -> None:
     keyset._LARGE.clear()
     places.forget()
     scorecards.forget()
+    evaluation.forget_verdicts()
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,19 @@ async def test_the_whole_panel_flow(pool, settings, world, closed_call):
     # b: (50·65 + 30·60 + 20·100) / 100 = 70.50
     assert [(r.label, r.total, r.rank) for r in ranked] == [("测试provider", D("76.00"), 1),
                                                             ("测试other_provider", D("70.50"), 2)]
+    # A closed panel's verdict is kept; reopened, scored anew and closed again (the clock not moving), it
+    # is worked out again.
+    bureau = await who(pool, settings, world, "buyer_admin")
+    await do(pool, engine.close, panel_id, bureau.user_id)
+    first = (await do(pool, engine.verdicts, [panel_id]))[panel_id]
+    assert (await do(pool, engine.verdicts, [panel_id]))[panel_id] == first
+    await do(pool, engine.reopen, panel_id, bureau.user_id)
+    lowest = min(a, b)
+    await do(pool, engine.record_consensus, chair, panel_id, ScoreInput(candidate_id=lowest, position=1, score=10))
+    await do(pool, engine.close, panel_id, bureau.user_id)
+    again = (await do(pool, engine.verdicts, [panel_id]))[panel_id]
+    engine.forget_verdicts()
+    assert again != first and again == (await do(pool, engine.verdicts, [panel_id]))[panel_id]
 
 
 async def test_consensus_waits_for_every_eligible_member(pool, settings, world, closed_call):
