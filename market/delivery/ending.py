@@ -45,7 +45,8 @@ from market.funding.ledger import returns as money_back
 from market.notifications import services as notifications
 from market.workflow import Notice, Transition, machine, step
 
-# A delivery evaluation passes at grade B or better (A ≥ 85, B 60–84, C < 60).
+# Who decides for the buyer what follows a failed evaluation (whether an evaluation passed is its
+# indicator system's bands: market.evaluation.indicators.scoring.passed).
 DECIDERS = ("admin", "staff")
 SIGNERS = ("admin", "staff", "finance")
 # How long a rectification may take at most, beyond the service period's end.

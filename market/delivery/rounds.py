@@ -27,8 +27,8 @@ from market.evaluation.indicators import services as indicators
 from market.evaluation.models import Candidate, Criterion
 from market.notifications import services as notifications
 
-OPENERS = ("admin", "staff")
-RECTIFICATION_DAYS = 30  # the default of MARKET_RECTIFICATION_DAYS  # who opens and decides a round for the buyer
+OPENERS = ("admin", "staff")  # who opens and decides a round for the buyer
+RECTIFICATION_DAYS = 30  # the default of MARKET_RECTIFICATION_DAYS
 # Scored on this when no indicator system applies to the contract's catalogue item at all.
 PLAIN_CRITERIA = [Criterion(1, "服务交付与成效", "Delivery and outcomes", 100, None, False)]
 

@@ -5,7 +5,8 @@ processes, evidence photos without their location, and who may read the evidence
 import asyncio
 import io
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar.datastructures import State
@@ -245,6 +246,34 @@ async def test_the_job_marks_an_unfiled_report_late_and_then_failed_once(pool, s
     view = await do(pool, reports.report_view, settings, provider, signed, MIDTERM)
     assert view.failed and view.late and view.status == "draft"
     assert await pool.fetchval("select count(*) from audit_events where verb = 'report.not_filed'") == 1
+
+
+async def test_a_stage_failed_while_no_clock_ran_is_dated_when_its_grace_period_ended(pool, signed):
+    # The clock first runs five days after the grace period: the failure dates from when the grace
+    # period ended (the start of the next day where the deployment is), not from when it was noticed.
+    await travel_to(pool, signed, MIDTERM, days_after_due=GRACE + 6)
+    assert (await jobs.run(pool, GRACE, "Asia/Shanghai")).failed == 1
+    due = await pool.fetchval("select due_date from contract_milestones where contract_id = $1 and position = $2",
+                              signed, MIDTERM)
+    at = await pool.fetchval("select at from contract_stage_failures where contract_id = $1", signed)
+    assert at.astimezone(ZoneInfo("Asia/Shanghai")) == datetime.combine(
+        due + timedelta(days=GRACE + 1), time(), ZoneInfo("Asia/Shanghai"))
+
+
+async def test_an_ended_contract_is_owed_no_more_reports(pool, settings, world, signed):
+    # Ended at the mid-term: its final report is neither reminded of, nor late, nor a failed stage, and
+    # the provider cannot file it.
+    await pool.execute("insert into contract_delivery (contract_id, status, decided_stage, ended_reason, ended_at) "
+                       "values ($1, 'ended', 'midterm', '中期评估不合格', now())", signed)
+    await travel_to(pool, signed, FINAL, days_after_due=-1)
+    assert (await jobs.run(pool, GRACE)).reminded == 0
+    await travel(pool, days=GRACE + 2)
+    done = await jobs.run(pool, GRACE)
+    assert (done.late, done.failed) == (0, 0)
+    assert await pool.fetchval("select count(*) from contract_stage_failures where contract_id = $1", signed) == 0
+    provider = await who(pool, settings, world, "provider_admin")
+    with pytest.raises(Conflict):
+        await do(pool, reports.save, provider, signed, FINAL, complete())
 
 
 async def test_a_filed_report_is_neither_late_nor_failed(pool, settings, world, signed):

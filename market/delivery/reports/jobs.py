@@ -27,7 +27,8 @@ PARTIES = ("admin", "staff")
 _OPEN = """
   from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
   left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
- where m.kind = 'report' and m.accepted_at is null and k.status = 'signed' and coalesce(r.status, 'draft') = 'draft'"""
+ where m.kind = 'report' and m.accepted_at is null and k.status = 'signed' and coalesce(r.status, 'draft') = 'draft'
+   and not exists (select from contract_delivery d where d.contract_id = k.id and d.status = 'ended')"""
 
 # $1 today. The week's reminder from 7 days before, the last one from the day before (or on the day).
 _REMIND = f"""
@@ -58,17 +59,20 @@ select x.id, x.contract_id, x.position, m.due_date, k.buyer_id, k.provider_id, c
   from marked x join contract_milestones m on m.contract_id = x.contract_id and m.position = x.position
   join contracts k on k.id = x.contract_id join calls c on c.id = k.call_id"""
 
-# $1 today, $2 grace days. Not filed by the end of the grace period: the stage counts as failed. Those
-# recorded already are not tried again: on the city each run of every process had tried all 8,335 again.
+# $1 today, $2 grace days, $4 the deployment's time zone. Not filed by the end of the grace period: the
+# stage counts as failed, from when the grace period ended (the clock may run later: a process down for a
+# day would have dated it a day late, and the rating of the stage falls due from it). Those recorded
+# already are not tried again: on the city each run of every process had tried all 8,335 again.
 _NOT_FILED = f"""
 with failing as (
-    select m.contract_id, m.position, m.stage {_OPEN} and m.due_date + $2::int < $1::date
+    select m.contract_id, m.position, m.stage, m.due_date {_OPEN} and m.due_date + $2::int < $1::date
        and not exists (select from contract_stage_failures f where f.contract_id = m.contract_id
                         and f.position = m.position)
      order by m.contract_id, m.position
 ), recorded as (
-    insert into contract_stage_failures (contract_id, position, stage, reason)
-    select contract_id, position, stage, $3 from failing
+    insert into contract_stage_failures (contract_id, position, stage, reason, at)
+    select contract_id, position, stage, $3,
+           least(market_now(), (due_date + $2::int + 1)::timestamp at time zone $4) from failing
     on conflict (contract_id, position) where position is not null do nothing
     returning contract_id, position, stage
 )
@@ -107,7 +111,7 @@ async def run(pool: asyncpg.Pool, grace_days: int, timezone: str = "Asia/Shangha
                                        due=row["due_date"].isoformat(), days=grace_days)
             await audit.record(conn, verb=Verb.REPORT_OVERDUE, object_type="delivery_report", object_id=row["id"],
                                organisation=row["provider_id"], after={"late": True})
-        failed = await conn.fetch(_NOT_FILED, today, grace_days, NOT_FILED)
+        failed = await conn.fetch(_NOT_FILED, today, grace_days, NOT_FILED, timezone)
         for row in failed:
             members = await notifications.members_of(conn, [row["provider_id"], row["buyer_id"]], PARTIES)
             await notifications.notify(conn, members, "report_not_filed", _link(row), **notifications.titled(row),

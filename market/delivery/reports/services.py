@@ -182,6 +182,8 @@ async def _for_update(conn: asyncpg.Connection, identity: Identity, contract_id:
     milestone = await _milestone(conn, identity, contract_id, position)
     if milestone["contract_status"] != "signed":
         raise Conflict("Reports are filed once both parties have signed the contract.")
+    if await conn.fetchval("select status from contract_delivery where contract_id = $1", contract_id) == "ended":
+        raise Conflict("The contract has ended: no more reports are filed on it.")
     await conn.execute("insert into delivery_reports (contract_id, position) values ($1, $2) on conflict do nothing",
                        contract_id, position)
     report = await conn.fetchrow(_REPORT + " for update", contract_id, position)
