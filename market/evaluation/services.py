@@ -618,11 +618,13 @@ def indicator_criteria(system: IndicatorSystem) -> list[Criterion]:
             for n, leaf in enumerate(tree.leaves(system.nodes), start=1)]
 
 
-# A closed panel's verdict, kept by the panel and the version of its row (xmin): its criteria are fixed
-# when it is formed and its consensus is recorded only while it scores, so the verdict changes only if it
-# is reopened, which writes the row again (as closing it again does). Working out each verdict afresh (a
-# tree of indicators in Decimal) was a third of a city bureau's workbench: Pudong's 1,000 panels, 35 ms.
-_VERDICTS: Kept[tuple[int, int], Verdict] = Kept(most=100_000)
+# A closed panel's verdict, kept by the panel, the version of its row (xmin) and of its consensus (how
+# many scores, and the newest transaction that wrote one): its criteria are fixed when it is formed and
+# its consensus is recorded only while it scores, so in the product only a reopening, which writes the
+# row again, changes it; the consensus's own versions keep a correction made in the database itself from
+# being missed. Working out each verdict afresh (a tree of indicators in Decimal) was a third of a city
+# bureau's workbench: Pudong's 1,000 panels, 35 ms.
+_VERDICTS: Kept[tuple[int, int, int, int], Verdict] = Kept(most=100_000)
 
 
 def forget_verdicts() -> None:
@@ -634,9 +636,12 @@ async def verdicts(conn: asyncpg.Connection, panel_ids: list[int]) -> dict[int, 
     statements per distinct indicator system however many panels."""
     out: dict[int, Verdict] = {}
     rows = []
-    for r in await conn.fetch("select id, indicator_version_id, status, xmin::text::bigint as version from panels "
-                              "where id = any($1::bigint[])", panel_ids):
-        kept = _VERDICTS.get((r["id"], r["version"]), math.inf) if r["status"] == "closed" else None
+    for r in await conn.fetch("""
+            select p.id, p.indicator_version_id, p.status,
+                   array[p.xmin::text::bigint, count(c.position), coalesce(max(c.xmin::text::bigint), 0)] as version
+              from panels p left join panel_consensus c on c.panel_id = p.id
+             where p.id = any($1::bigint[]) group by p.id""", panel_ids):
+        kept = _VERDICTS.get((r["id"], *r["version"]), math.inf) if r["status"] == "closed" else None
         if kept is not None:
             out[r["id"]] = kept
         else:
@@ -663,7 +668,7 @@ async def verdicts(conn: asyncpg.Connection, panel_ids: list[int]) -> dict[int, 
         out[r["id"]] = Verdict(total=total, grade=indicator_scoring.grade(bands, total),
                                passed=indicator_scoring.passed(bands, total))
         if r["status"] == "closed":
-            _VERDICTS.put((r["id"], r["version"]), out[r["id"]])
+            _VERDICTS.put((r["id"], *r["version"]), out[r["id"]])
     return out
 
 
