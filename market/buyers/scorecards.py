@@ -301,10 +301,9 @@ async def _covered(conn: asyncpg.Connection, place_ids: list[int]) -> dict[int, 
     return covered
 
 
-async def _entries(conn: asyncpg.Connection, places: list[Place], covered: dict[int, list[Buyer]],
-                   this_year: int) -> list[IndexEntry]:
+def _entries(places: list[Place], covered: dict[int, list[Buyer]], found: dict[tuple[int, int], ScoreYear],
+             this_year: int) -> list[IndexEntry]:
     """Places with their score this year and last year, as the index and a card's places below list them."""
-    found = await _measure(conn, {p.id: [b.id for b in covered[p.id]] for p in places}, [this_year - 1, this_year])
     return [IndexEntry(place=p, buyers=len(covered[p.id]), this_year=found[(p.id, this_year)].score,
                        last_year=found[(p.id, this_year - 1)].score) for p in places]
 
@@ -336,7 +335,9 @@ async def _scorecard(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisdic
     covered = await _covered(conn, [place.id, *(p.id for p in below)])
     this_year = clock.today().year
     years = list(range(this_year - TREND_YEARS + 1, this_year + 1))
-    found = await _measure(conn, {place.id: [b.id for b in covered[place.id]]}, years)
+    # The card's years and those of the places below in one measure: each component's statement runs
+    # once for both (the places below cover none but the card's buyers).
+    found = await _measure(conn, {p.id: [b.id for b in covered[p.id]] for p in (place, *below)}, years)
     shown = [found[(place.id, y)] for y in years]
     while len(shown) > 2 and not any(f.observations or f.status == "scored" for f in shown[0].figures):
         shown.pop(0)
@@ -345,7 +346,7 @@ async def _scorecard(conn: asyncpg.Connection, jurisdiction_id: int) -> Jurisdic
     under = {b.id for p in below for b in covered[p.id]}
     here = [b for b in covered[place.id] if b.id not in under]
     return JurisdictionScorecard(
-        place=place, above=line[:-1], below=await _entries(conn, below, covered, this_year), buyers=here,
+        place=place, above=line[:-1], below=_entries(below, covered, found, this_year), buyers=here,
         buyers_below=len(under), components=components(), years=shown, min_providers=ratings.MIN_PROVIDERS,
         pay_within_days=PAY_WITHIN_DAYS)
 
@@ -360,4 +361,5 @@ async def _index(conn: asyncpg.Connection) -> ScorecardIndex:
     districts = [Place(**dict(r)) for r in await conn.fetch(f"{_PLACE} where level = 'district' order by id")]
     this_year = clock.today().year
     covered = await _covered(conn, [p.id for p in districts])
-    return ScorecardIndex(year=this_year, entries=await _entries(conn, districts, covered, this_year))
+    found = await _measure(conn, {p.id: [b.id for b in covered[p.id]] for p in districts}, [this_year - 1, this_year])
+    return ScorecardIndex(year=this_year, entries=_entries(districts, covered, found, this_year))
