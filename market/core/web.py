@@ -238,18 +238,15 @@ def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: i
         shown = len(page.rows)
         page = Paged(**paged_fields(page))
 
-    def at(cursor: str) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "offset", "done")]
-        return "?" + urlencode([*params, ("cursor", cursor)])
-
-    def searching(word: str) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("q", "cursor", "offset", "done")]
-        return "?" + urlencode([*params, ("q", word)])
+    def at(name: str, value: str) -> str:
+        """The same address from the list's first page (no cursor) with `name` set to `value`."""
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "offset", "done")]
+        return "?" + urlencode([*kept, (name, value)])
     shown = shown or 0
     return Pager(first=page.first + 1 if shown else 0, last=page.first + shown, total=page.total,
-                 previous=at(page.previous_cursor) if page.previous_cursor else None,
-                 next=at(page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated,
-                 also=tuple((word, searching(word)) for word in page.also_searched))
+                 previous=at("cursor", page.previous_cursor) if page.previous_cursor else None,
+                 next=at("cursor", page.next_cursor) if page.next_cursor else None, estimated=page.total_estimated,
+                 also=tuple((word, at("q", word)) for word in page.also_searched))
 
 
 def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
