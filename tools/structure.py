@@ -105,6 +105,14 @@ def inline_sql() -> list[str]:
             for node in ast.walk(ast.parse(path.read_text())) if _is_sql(node)]
 
 
+def page_context() -> list[tuple[str, str]]:
+    """Each name a call of `page` (market.core.web) gives its template, with where, as path:line."""
+    return [(f"{path.relative_to(ROOT)}:{node.lineno}", keyword.arg) for path in modules().values()
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "page"
+            for keyword in node.keywords if keyword.arg]
+
+
 def part_graph() -> dict[str, set[str]]:
     mods = modules()
     graph: dict[str, set[str]] = defaultdict(set)

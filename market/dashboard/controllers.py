@@ -9,7 +9,7 @@ from market.accounts import services as accounts
 from market.core.access import PUBLIC, SIGNED_IN
 from market.core.web import Config, Db, User, page
 from market.dashboard import services as dashboard
-from market.dashboard.models import KIND_DATES, KIND_NAMES, STATE_NAMES, Home, Workbench
+from market.dashboard.models import STATE_NAMES, TASK_DATES, TASK_NAMES, Home, Workbench
 from market.organisations import services as organisations
 from market.storage import services as storage
 
@@ -27,7 +27,7 @@ class DashboardPages(Controller):
                    if identity.org_id is not None and identity.role == "admin" else [])
         return page(request, f"dashboard/{identity.dashboard}.html",
                     bench=await dashboard.workbench(conn, identity, settings.milestone_early_days),
-                    KIND_NAMES=KIND_NAMES, KIND_DATES=KIND_DATES, STATE_NAMES=STATE_NAMES,
+                    TASK_NAMES=TASK_NAMES, TASK_DATES=TASK_DATES, STATE_NAMES=STATE_NAMES,
                     memberships=await accounts.memberships_of(conn, identity.user_id),
                     files=await storage.files_for(conn, identity, 20), members=members)
 

@@ -16,7 +16,7 @@ class Task(msgspec.Struct, frozen=True, kw_only=True):
 
     title_zh: str
     title_en: str = ""
-    # The deadline, or the moment it has waited since (see KIND_DATES); a milestone has a day instead.
+    # The deadline, or the moment it has waited since (see TASK_DATES); a milestone has a day instead.
     at: datetime | None = None
     due_date: date | None = None
     link: str
@@ -56,7 +56,7 @@ class Workbench(msgspec.Struct, frozen=True, kw_only=True):
 
 
 # kind → (heading, how its date reads). Dates are deadlines where a kind has one, else "since".
-KIND_NAMES = {
+TASK_NAMES = {
     "needs_to_decide": N_("Needs to decide"),
     "calls_to_publish": N_("Calls to publish"),
     "questions_to_answer": N_("Questions to answer"),
@@ -90,7 +90,7 @@ KIND_NAMES = {
     "complaints_mine": N_("Your complaints"),
     "buyer_ratings_due": N_("Rate the buyer"),
 }
-KIND_DATES = {
+TASK_DATES = {
     "needs_to_decide": N_("raised %(date)s"),
     "calls_to_publish": N_("drafted %(date)s"),
     "questions_to_answer": N_("asked %(date)s"),

@@ -53,6 +53,13 @@ def app():
     return create_app(load_settings({"MARKET_SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://unused/x"}))
 
 
+def test_no_page_hides_a_name_every_template_has(app):
+    """A page's own `KIND_NAMES` (the workbench's lists) once hid the organisations' kinds from the
+    switch between organisations it includes: an error page for everyone in two organisations."""
+    shared = set(app.state.templates.globals)
+    assert [(where, name) for where, name in structure.page_context() if name in shared] == []
+
+
 # What a GET route that is not a page declares instead of a twin, in its opt: `shows`.
 NOT_PAGES = {"form", "file", "pdf", "stream", "redirect"}
 

@@ -29,7 +29,7 @@ from market.procurement.calls import services as calls
 from market.procurement.contracts import services as contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput, ProjectInput
-from tests.conftest import act_as
+from tests.conftest import act_as, api_headers
 from tests.factories import bid_input, call_input, do, fair_input, panel_of, second_funder, transfer, who
 
 
@@ -383,3 +383,23 @@ async def test_the_home_page_twin_counts_the_verified_organisations(client, worl
     home = (await client.get("/api/home")).json()
     assert home == {"by_kind": {"buyer": 1, "provider": 2, "funder": 1, "evaluator": 1}}
     assert (await client.get("/")).status_code == 200
+
+
+async def test_a_person_in_two_organisations_switches_between_them_from_the_workbench(client, pool, world):
+    """The switch names each organisation's kind; the workbench's own names for its lists once hid them (a
+    city's bureau staff who also worked for a provider got an error page instead of their workbench)."""
+    person = world["buyer_admin"]
+    async with pool.acquire() as conn:
+        await conn.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                           person.user_id, world.orgs["provider"])
+    await act_as(client, pool, client.app.state.settings, person.user_id, world.orgs["bureau"])
+    for lang, bureau, provider in (("en", "Buyer", "Service provider"), ("zh_Hans", "采购方", "服务承接方")):
+        r = await client.get(f"/dashboard?lang={lang}")
+        assert r.status_code == 200
+        switch = r.text[r.text.index('id="act-as"'):]
+        switch = switch[:switch.index("</select>")]
+        assert f"{bureau} ·" in switch and f"{provider} ·" in switch
+    r = await client.post("/api/account/act-as", json={"organisation_id": None}, headers=api_headers(client))
+    assert r.status_code == 204
+    r = await client.get("/dashboard?lang=en")
+    assert r.status_code == 200 and 'id="act-as"' in r.text
