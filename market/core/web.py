@@ -387,7 +387,9 @@ def exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Respon
     if wants_json(request):
         response = problem(status, title, detail, errors, request, details)
     elif status == 401:
-        return redirect(f"/login?next={quote(request.url.path)}")
+        # The whole address, so a link such as /pledges/new?target_type=fund&target_id=7 still names its fund.
+        here = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+        return redirect(f"/login?next={quote(here, safe='/')}")
     else:
         template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/error.html"
         response = page(request, template, status=status, title=title, detail=detail, errors=errors or {},

@@ -336,3 +336,14 @@ async def test_the_account_twin_is_the_pages_view(client, pool, world):
     assert account == (await client.get("/api/me")).json()
     assert account["email"] == person.email and account["organisation_id"] == world.orgs["bureau"]
     assert [m["organisation_id"] for m in account["memberships"]] == [world.orgs["bureau"]]
+
+
+async def test_logging_in_returns_to_the_whole_address_that_asked_for_it(client, world):
+    """The link to give to a fund names the fund in its query; after logging in the form is that fund's."""
+    r = await client.get("/pledges/new?target_type=fund&target_id=7")
+    assert r.status_code == 303
+    assert r.headers["location"] == "/login?next=/pledges/new%3Ftarget_type%3Dfund%26target_id%3D7"
+    login_page = await client.get(r.headers["location"])
+    assert 'value="/pledges/new?target_type=fund&amp;target_id=7"' in login_page.text
+    r = await post_form(client, r.headers["location"], {"email": world["funder_admin"].email, "password": PASSWORD})
+    assert r.status_code == 303 and r.headers["location"] == "/pledges/new?target_type=fund&target_id=7"

@@ -414,3 +414,22 @@ async def test_the_funds_list_comes_a_page_at_a_time_newest_first(client, pool, 
     page = await client.get("/funds?lang=en")
     assert page.status_code == 200 and "1–4 of 4" in page.text
     assert (await client.get("/api/funds?limit=201")).status_code == 400
+
+
+async def test_the_way_to_give_is_shown_to_those_who_may_give(client, pool, settings, world, pool_setup):
+    """Funders, and visitors (who log in on the way), see how to give; a resident or a bureau is told who
+    gives and where to register as a funder, rather than sent to a form that refuses them."""
+    s = pool_setup
+    fund = s["fund"]
+    give = f"/pledges/new?target_type=fund&amp;target_id={fund}"
+    client.cookies.set("market_lang", "en")
+    assert give in (await client.get(f"/funds/{fund}")).text
+    await act_as(client, pool, settings, s["donor"].user_id, s["donor"].org_id)
+    page = (await client.get(f"/funds/{fund}")).text
+    assert give in page and "target_type=project" in page and "Register as a funder" not in page
+    for who_ in ("resident", "buyer_admin"):
+        await act_as(client, pool, settings, world[who_].user_id)
+        for lang, hint in (("en", "Register as a funder"), ("zh_Hans", "注册为资助方")):
+            client.cookies.set("market_lang", lang)
+            page = (await client.get(f"/funds/{fund}")).text
+            assert "/pledges/new" not in page and hint in page and "/organisations/new?kind=funder" in page
