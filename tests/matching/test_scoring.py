@@ -30,7 +30,7 @@ from market.matching.scoring.weights import Weights, WeightsError
 from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from tests.conftest import act_as
-from tests.factories import W, bid_input, call_input, do, end_notice, evaluate_delivery, pass_deadline, who
+from tests.factories import W, bid_input, call_input, do, end_notice, evaluate_delivery, make_org, pass_deadline, who
 
 TODAY = date(2026, 6, 1)
 PROJECT = ProjectFacts(
@@ -402,8 +402,9 @@ async def test_the_matches_page_explains_and_refuses_the_wrong_people(client, po
     data = (await client.get(f"/api{url}")).json()
     assert data["providers"][0]["provider_id"] == world.orgs["provider"]
     assert {"factor": "rating", "points": 12.0, "text": "Rated 4A."} in data["providers"][0]["lines"]
-    assert {x["id"] for x in data["excluded"]} == {world.orgs[k] for k in (
+    assert {o["id"] for x in data["excluded"] for o in x["first"]} == {world.orgs[k] for k in (
         "other_provider", "street_provider", "bureau_friend", "provider_friend", "goods_only")}
+    assert data["excluded_total"] == 5 and all(x["count"] == len(x["first"]) for x in data["excluded"])
     assert data["weights"]["price"] == 20
     assert url in (await client.get(f"/projects/{market['a']}")).text
     await act_as(client, pool, settings, world["platform_admin"].user_id)
@@ -423,6 +424,33 @@ async def test_the_matches_page_explains_and_refuses_the_wrong_people(client, po
     assert (await client.get(f"/api{url}")).status_code == 409
     client.cookies.delete("market_session")
     assert (await client.get(f"/api{url}")).status_code == 401
+
+
+async def test_the_excluded_pairs_are_counted_by_reason_and_the_first_of_each_named(client, pool, world, market):
+    """On a city one rule shuts out thousands of providers: the page counts them under the reason and names
+    the first few, rather than a row for each (2 MB a page)."""
+    async with pool.acquire() as conn, conn.transaction():
+        for serial in range(12):
+            await make_org(conn, world, f"group_{serial}", "provider", "social_group", 60 + serial, world.community,
+                           rating=4, registered=date(2012, 1, 1))
+    await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
+    url = f"/projects/{market['a']}/matches"
+    data = (await client.get(f"/api{url}?lang=en")).json()
+    (groups,) = [x for x in data["excluded"] if x["count"] == 13]  # the 12 and the world's other_provider
+    assert groups["side"] == "provider" and groups == data["excluded"][0]
+    assert groups["rules"] == ["provider_type"] and groups["reasons"] == ["Not a kind of organisation the rules ask for"]
+    named = sorted([world.orgs["other_provider"], *(world.orgs[f"group_{n}"] for n in range(12))])
+    assert [o["id"] for o in groups["first"]] == named[:candidates.NAMED_EXCLUDED]
+    assert {tuple(o["reasons"]) for o in groups["first"]} == {
+        ("The rules ask for Social service agency; it is a Social group.",)}
+    assert data["excluded_total"] == 5 + 12
+    for lang, heading, more in (("en", "Not a kind of organisation the rules ask for", "and 3 more"),
+                                ("zh_Hans", "不是规则要求的组织类型", "另有 3 个")):
+        client.cookies.set("market_lang", lang)
+        page = (await client.get(url)).text
+        excluded = page[page.index('id="excluded"'):]
+        assert heading in excluded and more in excluded
+        assert excluded.count('href="/organisations/') == candidates.NAMED_EXCLUDED + 4
 
 
 async def test_the_weights_page_is_public_and_shows_an_override(database, pool, settings):

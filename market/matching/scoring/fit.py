@@ -236,6 +236,22 @@ _BREACH_REASONS = {
 }
 
 
+# What each rule excludes, said of a group of pairs (each pair's own Reason says it of that pair).
+RULE_NAMES = {
+    "unverified": N_("Not a verified social organisation"),
+    "provider_type": N_("Not a kind of organisation the rules ask for"),
+    "rating": N_("Rated below the rules' minimum"),
+    "years": N_("Registered fewer years ago than the rules ask"),
+    "district": N_("Registered in another district"),
+    "barred": N_("Barred from this catalogue item by its standing"),
+    "conflict": N_("A conflict of interest with the buyer"),
+    "no_bid": N_("Did not bid before the call closed"),
+    "capacity": N_("At full capacity"),
+    "related_party": N_("A related party of a candidate provider"),
+    "no_money": N_("Offers no money at present"),
+}
+
+
 def _breach_reason(breach: Breach) -> Reason:
     p = breach.params
     params: dict[str, Any] = {}
