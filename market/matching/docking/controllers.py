@@ -13,13 +13,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from market.core.access import Identity, member
+from market.core.errors import Invalid, InvalidFields
 from market.core.forms import Context, form_step
 from market.core.i18n import N_
 from market.core.money import parse_yuan
 from market.core.validation import parse
 from market.core.web import Config, Db, User, done, page
 from market.matching.docking import views as docking_views
-from market.matching.docking import rolling
+from market.matching.docking import dockings, rolling
 from market.matching.fairs import services as fairs
 from market.matching.docking.dockings import Docking, DockingInput
 from market.matching.docking.rolling import Rolling, RuleInput
@@ -78,12 +79,28 @@ class DockingPages(Controller):
 
     @post("/docking/rules", opt=OWNERS_OPT)
     async def rule(self, request: Request, conn: Db, identity: User, settings: Config) -> Response:
+        # The form names a provider by name or code (a city has 16,000 of them: too many for a list); the
+        # buttons beside a run's suggestions send the provider's id.
+        matches: list[tuple[int, str]] = []
+
         async def set_rule(form: dict[str, Any]) -> Response:
-            rule = parse(form, RuleInput)
+            nonlocal matches
+            named = {k: v for k, v in form.items() if k != "provider"}
+            if not named.get("provider_id"):
+                named["provider_id"], matches = await dockings.provider_named(conn, form.get("provider"))
+                if named["provider_id"] is None:
+                    raise InvalidFields([Invalid(
+                        "Choose the provider from those whose names hold these words." if matches else
+                        "No verified provider has a name that holds these words, or this code.", field="provider")])
+            rule = parse(named, RuleInput)
             await rolling.set_rule(conn, identity, rule, configured_weights(settings))
             return done("/docking#rules", RULE_DONE[rule.rule])
-        return await form_step(request, conn, "matching/docking.html", set_rule,
-                               context=_docking_context(conn, identity))
+
+        async def context() -> Mapping[str, Any]:
+            return {**msgspec.structs.asdict(await docking_views.docking_page(conn, identity)),
+                    "provider_matches": matches}
+        return await form_step(request, conn, "matching/docking.html", set_rule, context=context,
+                               fields={"provider": "provider_id"})
 
     @get("/docking/runs/{run_id:int}/projects/{project_id:int}/accept", opt={**BUYERS_OPT, "shows": "form"})
     async def accept_form(self, request: Request, conn: Db, identity: User, run_id: FromPath[int],

@@ -27,6 +27,7 @@ from market.funding.pledges.models import LIVE_PLEDGES
 from market.matching.scoring import candidates
 from market.matching.scoring.weights import Weights
 from market.notifications import services as notifications
+from market.organisations import services as organisations
 from market.procurement.calls import services as calls
 from market.procurement.days import add_days
 
@@ -79,6 +80,26 @@ async def provider_choices(conn: asyncpg.Connection) -> list[tuple[int, str]]:
     """Verified providers for a <select>, named in the page's language."""
     return [(r["id"], _in_language(r)) for r in await conn.fetch(
         "select id, name_zh, name_en from organisations where kind = 'provider' and status = 'verified' order by id")]
+
+
+# Providers offered when a name typed into a form is not exactly one provider's.
+PROVIDER_MATCHES = 10
+
+
+async def provider_named(conn: asyncpg.Connection, text: str | None) -> tuple[int | None, list[tuple[int, str]]]:
+    """The verified provider a person named in a form, by its whole name in either language or its unified
+    social credit code; else none, and the providers whose names hold the words, to choose from."""
+    text = " ".join((text or "").split())
+    if not text:
+        raise InvalidFields([Invalid("Name the provider, or give its unified social credit code.", field="provider")])
+    exact = await conn.fetchval(
+        """select id from organisations where kind = 'provider' and status = 'verified'
+              and (credit_code = $2::char(18) or lower(name_zh) = lower($1) or lower(name_en) = lower($1))
+            order by id limit 1""", text, text.upper() if len(text) == 18 else None)
+    if exact is not None:
+        return exact, []
+    found, _ = await organisations.directory(conn, kind="provider", q=text, limit=PROVIDER_MATCHES)
+    return None, [(o.id, o.name_en if i18n.current_locale.get() == "en" and o.name_en else o.name_zh) for o in found]
 
 
 def _in_language(row: Any) -> str:

@@ -19,9 +19,8 @@ from market.procurement.contracts import services as contracts
 
 class DockingPage(msgspec.Struct, frozen=True, kw_only=True):
     rolling: Rolling
-    # For the pin-or-ban form: the waiting projects and the verified providers, named in the page's language.
+    # For the pin-or-ban form: the waiting projects, named in the page's language (a provider is typed).
     projects: list[tuple[int, str]]
-    providers: list[tuple[int, str]]
     readable_contracts: list[int]
 
 
@@ -45,7 +44,6 @@ async def docking_page(conn: asyncpg.Connection, identity: Identity, run_id: int
     found = await rolling.view(conn, identity, run_id)
     docked = [s.docking.contract_id for s in found.run.suggestions if s.docking] if found.run else []
     return DockingPage(rolling=found, projects=[(w.project_id, _title(w)) for w in found.waiting],
-                       providers=await dockings.provider_choices(conn),
                        readable_contracts=sorted(await contracts.readable(conn, identity, docked)))
 
 
