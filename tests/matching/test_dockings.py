@@ -403,13 +403,17 @@ async def test_the_fair_form_lines_up_a_project_with_its_provider_or_says_why_no
     fair = landed(created, "fair_created")
     page = await client.get(created.headers["location"])
     assert "相亲会已创建。" in page.text
-    assert "与项目对接的承接方（可选）" in page.text and "测试far_provider" in page.text
+    assert "与项目对接的承接方（可选）" in page.text and "测试far_provider" not in page.text  # typed, not listed
     refused = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
-                                                        "provider_id": world.orgs["street_provider"]})
-    assert refused.status_code == 400 and "利益冲突" in refused.text
+                                                        "provider": "测试street_provider"})
+    assert refused.status_code == 400 and "利益冲突" in refused.text and 'id="e-provider"' in refused.text
+    several = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
+                                                        "provider": "测试"})
+    assert several.status_code == 400 and "请从名称含有这些词语的服务承接方中选择一个。" in several.text
+    assert f'value="{world.orgs["far_provider"]}"' in several.text.split('name="provider_id"')[1].split("</select>")[0]
     assert await pool.fetchval("select count(*) from fair_items") == 0
     added = await post_form(client, f"{fair}/items", {"project_id": funded["a"], "target_yuan": "10000",
-                                                      "provider_id": world.orgs["provider"]})
+                                                      "provider": "测试", "provider_id": world.orgs["provider"]})
     assert landed(added, "fair_item_added") == fair
     assert "该项目已加入推介会的出场顺序" in (await client.get(added.headers["location"].split("#")[0])).text
     assert await pool.fetchval("select provider_id from fair_items") == world.orgs["provider"]

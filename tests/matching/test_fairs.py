@@ -385,7 +385,7 @@ async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, s
     assert [f["id"] for f in listed["fairs"]] == [fair_id] and listed["may_set_up"] is False
     shown = (await client.get(f"/api/fairs/{fair_id}")).json()
     assert shown["fair"]["status"] == "live" and [i["project_id"] for i in shown["board"]["items"]] == [project]
-    assert (shown["projects"], shown["providers"], shown["may_register"], shown["marked"]) == ([], [], False, [])
+    assert (shown["projects"], shown["may_register"], shown["marked"]) == ([], False, [])
     board = (await client.get(f"/api/fairs/{fair_id}/board")).json()
     assert (board["fair"]["id"], board["on_stage"], board["raises"]) == (fair_id, 1, 0)
     # A draft is the organiser's, on the page and in its twin alike.

@@ -13,7 +13,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from market.core.access import Identity, member
-from market.core.errors import Invalid, InvalidFields
 from market.core.forms import Context, form_step
 from market.core.i18n import N_
 from market.core.money import parse_yuan
@@ -84,15 +83,8 @@ class DockingPages(Controller):
         matches: list[tuple[int, str]] = []
 
         async def set_rule(form: dict[str, Any]) -> Response:
-            nonlocal matches
-            named = {k: v for k, v in form.items() if k != "provider"}
-            if not named.get("provider_id"):
-                named["provider_id"], matches = await dockings.provider_named(conn, form.get("provider"))
-                if named["provider_id"] is None:
-                    raise InvalidFields([Invalid(
-                        "Choose the provider from those whose names hold these words." if matches else
-                        "No verified provider has a name that holds these words, or this code.", field="provider")])
-            rule = parse(named, RuleInput)
+            rule = parse({**{k: v for k, v in form.items() if k != "provider"},
+                          "provider_id": await dockings.provider_in_form(conn, form, matches)}, RuleInput)
             await rolling.set_rule(conn, identity, rule, configured_weights(settings))
             return done("/docking#rules", RULE_DONE[rule.rule])
 

@@ -76,12 +76,6 @@ async def project_title(conn: asyncpg.Connection, project_id: int) -> ProjectTit
     return ProjectTitle(**row)
 
 
-async def provider_choices(conn: asyncpg.Connection) -> list[tuple[int, str]]:
-    """Verified providers for a <select>, named in the page's language."""
-    return [(r["id"], _in_language(r)) for r in await conn.fetch(
-        "select id, name_zh, name_en from organisations where kind = 'provider' and status = 'verified' order by id")]
-
-
 # Providers offered when a name typed into a form is not exactly one provider's.
 PROVIDER_MATCHES = 10
 
@@ -99,7 +93,24 @@ async def provider_named(conn: asyncpg.Connection, text: str | None) -> tuple[in
     if exact is not None:
         return exact, []
     found, _ = await organisations.directory(conn, kind="provider", q=text, limit=PROVIDER_MATCHES)
-    return None, [(o.id, o.name_en if i18n.current_locale.get() == "en" and o.name_en else o.name_zh) for o in found]
+    return None, [(o.id, _in_language(msgspec.structs.asdict(o))) for o in found]
+
+
+async def provider_in_form(conn: asyncpg.Connection, form: dict[str, Any], offered: list[tuple[int, str]], *,
+                           required: bool = True) -> object:
+    """The provider a form sends: the one chosen from those offered (`provider_id`), else the one its typed
+    name or code (`provider`) is exactly; none where it is optional and left blank. Refused on `provider`
+    otherwise, with `offered` filled with the providers whose names hold the words, to choose from."""
+    if form.get("provider_id"):
+        return form["provider_id"]
+    if not required and not str(form.get("provider") or "").strip():
+        return None
+    chosen, offered[:] = await provider_named(conn, form.get("provider"))
+    if chosen is None:
+        raise InvalidFields([Invalid("Choose the provider from those whose names hold these words." if offered else
+                                     "No verified provider has a name that holds these words, or this code.",
+                                     field="provider")])
+    return chosen
 
 
 def _in_language(row: Any) -> str:

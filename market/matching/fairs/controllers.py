@@ -35,6 +35,7 @@ from market.core.web import (
     redirect,
     require_confirmation,
 )
+from market.matching.docking import dockings
 from market.matching.fairs import services as fairs
 from market.matching.fairs import views as fair_views
 from market.matching.fairs.live import hub_of
@@ -112,15 +113,21 @@ class FairPages(Controller):
     @post("/fairs/{fair_id:int}/items", opt=SIGNED_IN_OPT)
     async def add_item(self, request: Request, conn: Db, identity: User, settings: Config,
                        fair_id: FromPath[int]) -> Response:
+        # The provider is named, not chosen from every one (a city has 16,000).
+        matches: list[tuple[int, str]] = []
+
         async def add(form: dict[str, Any]) -> Response:
             target = parse_yuan(str(form.get("target_yuan", "")), field="target_yuan")
+            provider = await dockings.provider_in_form(conn, form, matches, required=False)
             await fairs.add_item(conn, identity, fair_id, parse(
-                {"project_id": form.get("project_id"), "provider_id": form.get("provider_id"),
+                {"project_id": form.get("project_id"), "provider_id": provider,
                  "pitch": form.get("pitch", ""), "target_fen": target,
                  "all_or_nothing": form.get("all_or_nothing") == "on"}, ItemInput), configured_weights(settings))
             return done(f"/fairs/{fair_id}#order", "fair_item_added")
-        return await form_step(request, conn, "matching/fair.html", add,
-                               context=_fair_context(conn, identity, fair_id, settings), fields=TARGET_YUAN)
+        async def context() -> Mapping[str, Any]:
+            return {**await _fair_context(conn, identity, fair_id, settings)(), "provider_matches": matches}
+        return await form_step(request, conn, "matching/fair.html", add, context=context,
+                               fields={**TARGET_YUAN, "provider": "provider_id"})
 
     @post("/fairs/{fair_id:int}/actions/{action:str}", opt=SIGNED_IN_OPT)
     async def act(self, request: Request, conn: Db, identity: User, settings: Config, fair_id: FromPath[int],

@@ -34,9 +34,8 @@ class FairPage(msgspec.Struct, frozen=True, kw_only=True):
     marked: list[int]
     # For a registered funder before and during the fair: the projects that suit it.
     suggested: list[Suggestion]
-    # For the organiser: the approved projects it can still line up, and the providers to dock them with.
+    # For the organiser: the approved projects it can still line up (a provider to dock one with is typed).
     projects: list[tuple[int, str]]
-    providers: list[tuple[int, str]]
     may_register: bool
 
 
@@ -79,7 +78,6 @@ async def fair_page(conn: asyncpg.Connection, identity: Identity | None, fair_id
     return FairPage(fair=fair, board=await fairs.board(conn, fair_id), interests=await fairs.interests(conn, fair_id),
                     marked=await fairs.marked(conn, identity, fair_id), suggested=suggested,
                     projects=await fairs.projects_to_line_up(conn, fair_id) if fair.organiser else [],
-                    providers=await dockings.provider_choices(conn) if fair.organiser else [],
                     may_register=fairs.may_register(identity, fair))
 
 
