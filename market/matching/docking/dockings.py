@@ -106,9 +106,10 @@ async def provider_in_form(conn: asyncpg.Connection, form: dict[str, Any], offer
     if not required and not str(form.get("provider") or "").strip():
         return None
     chosen, offered[:] = await provider_named(conn, form.get("provider"))
+    if chosen is None and offered:
+        raise InvalidFields([Invalid("Choose the provider from those whose names hold these words.", field="provider")])
     if chosen is None:
-        raise InvalidFields([Invalid("Choose the provider from those whose names hold these words." if offered else
-                                     "No verified provider has a name that holds these words, or this code.",
+        raise InvalidFields([Invalid("No verified provider has a name that holds these words, or this code.",
                                      field="provider")])
     return chosen
 
