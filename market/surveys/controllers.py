@@ -17,7 +17,7 @@ from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
-from market.core.web import Config, Db, User, done, form_data, page, redirect
+from market.core.web import PAGE_SIZE, Config, CursorParam, Db, User, done, form_data, keyset_pager, page, redirect
 from market.surveys import files
 from market.surveys import services as surveys
 from market.surveys.models import AnswerInput, PublicSurvey, SurveyList, SurveyView
@@ -140,8 +140,9 @@ class SurveyPages(Controller):
     include_in_schema = False
 
     @get("/surveys", opt=PARTIES_OPT)
-    async def index(self, request: Request, conn: Db, identity: User) -> Response:
-        return page(request, "surveys/list.html", listing=await surveys.survey_list(conn, identity))
+    async def index(self, request: Request, conn: Db, identity: User, cursor: CursorParam = None) -> Response:
+        listing = await surveys.survey_list(conn, identity, cursor=cursor, limit=PAGE_SIZE)
+        return page(request, "surveys/list.html", listing=listing, pager=keyset_pager(request, listing, len(listing.surveys)))
 
     @get("/contracts/{contract_id:int}/survey", opt={**PARTIES_OPT, "shows": "redirect"})
     async def for_contract(self, conn: Db, identity: User, contract_id: FromPath[int]) -> Response:
@@ -206,8 +207,9 @@ class SurveyApi(Controller):
 
     @get("/surveys", opt=PARTIES_OPT, summary="The surveys of your organisation's contracts and, for a buyer, the "
                                               "standing surveys of the communities it keeps")
-    async def index(self, conn: Db, identity: User) -> SurveyList:
-        return await surveys.survey_list(conn, identity)
+    async def index(self, conn: Db, identity: User, cursor: CursorParam = None,
+                    limit: Annotated[int, QueryParameter(ge=1, le=200)] = PAGE_SIZE) -> SurveyList:
+        return await surveys.survey_list(conn, identity, cursor=cursor, limit=limit)
 
     @get(SURVEY, opt=PARTIES_OPT, summary="A survey: questions, answers so far, results with 95% intervals (null "
                                            "under 5 answers), comments, codes (the buyer's)")

@@ -8,6 +8,8 @@ from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 
+from market.core.keyset import Paged
+
 from market.core.i18n import N_
 
 MIN_ANSWERS = 5  # below this many answers no figure of a survey is shown anywhere
@@ -119,7 +121,9 @@ class SurveyRow(msgspec.Struct, frozen=True, kw_only=True):
     below_threshold: bool
 
 
-class SurveyList(msgspec.Struct, frozen=True, kw_only=True):
+class SurveyList(Paged, kw_only=True):
+    """A page of the surveys: projects' before communities', open ones first, then the newest."""
+
     surveys: list[SurveyRow]
 
 

@@ -22,7 +22,7 @@ import asyncpg
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock
+from market.core import clock, keyset
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.i18n import gettext
@@ -73,12 +73,12 @@ COMMUNITY_QUESTIONS = [
     ("总体满意度", "Overall satisfaction"),
 ]
 
-_SURVEY = """
-select s.*, c.title_zh as call_zh, c.title_en as call_en, k.buyer_id, k.provider_id,
+_SURVEY_COLUMNS = """s.*, c.title_zh as call_zh, c.title_en as call_en, k.buyer_id, k.provider_id,
        coalesce(d.status, 'in_delivery') as delivery_status, k.status as contract_status,
-       j.name_zh as community_zh, j.name_en as community_en
-  from surveys s left join contracts k on k.id = s.contract_id left join calls c on c.id = k.call_id
+       j.name_zh as community_zh, j.name_en as community_en"""
+_SURVEY_FROM = """surveys s left join contracts k on k.id = s.contract_id left join calls c on c.id = k.call_id
   left join contract_delivery d on d.contract_id = k.id left join jurisdictions j on j.id = s.community_id"""
+_SURVEY = f"select {_SURVEY_COLUMNS} from {_SURVEY_FROM}"
 
 # The nearest verified buyer at or above a place: who keeps that community's standing survey.
 _KEEPER = """
@@ -322,27 +322,38 @@ async def survey_for_contract(conn: asyncpg.Connection, identity: Identity, cont
     return await ensure_for_contract(conn, contract_id)
 
 
-async def survey_list(conn: asyncpg.Connection, identity: Identity) -> SurveyList:
-    """The reader's organisation's surveys: its contracts' (as buyer or provider) and, for a buyer,
-    the standing surveys of the communities it keeps."""
+# Projects' surveys before communities', open ones first and closed ones last, then the newest.
+_LIST_ORDER = keyset.Keyset((keyset.Column("s.kind", "kind", str),
+                             keyset.Column("(case s.status when 'open' then 2 when 'closed' then 0 else 1 end)",
+                                           "rank", int),
+                             keyset.Column("s.id", "id", int)))
+
+
+async def survey_list(conn: asyncpg.Connection, identity: Identity, *, cursor: str | None = None,
+                      limit: int = 50) -> SurveyList:
+    """A page of the reader's organisation's surveys: its contracts' (as buyer or provider) and, for a
+    buyer, the standing surveys of the communities it keeps."""
     await _ensure_for(conn, identity)
     org = identity.org_id
     kept = [r["id"] for r in await conn.fetch(_KEPT, org)] if identity.org_kind == "buyer" else []
-    rows = await conn.fetch(_SURVEY.replace("select s.*", """select s.*,
+    where = keyset.Filters()
+    where.add("((s.kind = 'project' and (k.buyer_id = {} or k.provider_id = {})) or s.community_id = any({}::int[]))",
+              org, org, kept)
+    window = await keyset.fetch(conn, select=_SURVEY_COLUMNS + """,
                (select count(*) from survey_answers a where a.survey_id = s.id) as answers,
                (select count(*) from survey_answers a where a.survey_id = s.id
-                  and a.comment_status = 'pending') as to_moderate""", 1) + """
-         where (s.kind = 'project' and (k.buyer_id = $1 or k.provider_id = $1)) or s.community_id = any($2::int[])
-         order by s.kind desc, s.status <> 'open', s.status = 'closed', s.id desc""", org, kept)
+                  and a.comment_status = 'pending') as to_moderate""", from_=_SURVEY_FROM, filters=where,
+                                keyset=_LIST_ORDER, cursor=cursor, limit=limit,
+                                count_from="surveys s left join contracts k on k.id = s.contract_id")
     out = []
-    for r in rows:
+    for r in window.rows:
         title_zh, title_en = _titles(r)
         buyer_side = r["kind"] == "community" or r["buyer_id"] == org
         out.append(SurveyRow(id=r["id"], kind=r["kind"], status=r["status"], title_zh=title_zh, title_en=title_en,
                              answers=r["answers"],
                              to_moderate=r["to_moderate"] if buyer_side and r["answers"] >= MIN_ANSWERS else 0,
                              below_threshold=r["below_threshold"]))
-    return SurveyList(surveys=out)
+    return SurveyList(surveys=out, **keyset.paged_fields(window))
 
 
 # ---- the buyer's steps -------------------------------------------------------------------------

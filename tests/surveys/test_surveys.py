@@ -155,6 +155,23 @@ async def test_a_communitys_standing_survey_is_open_and_cannot_be_closed(pool, s
             await surveys.change_status(conn, settings, buyer, community[0].id, "close")
 
 
+async def test_the_surveys_come_a_page_at_a_time_projects_first_each_once(client, pool, settings, world, survey):
+    """A district bureau keeps hundreds of communities' surveys and its contracts': the list is paged."""
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    seen, cursor = [], None
+    while True:
+        page = (await client.get("/api/surveys", params={"limit": 1, **({"cursor": cursor} if cursor else {})})).json()
+        assert page["total"] == 3 and len(page["surveys"]) == 1
+        seen += page["surveys"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [s["kind"] for s in seen] == ["project", "community", "community"] and seen[0]["id"] == survey[0]
+    assert seen[1]["id"] > seen[2]["id"]
+    html = (await client.get("/surveys")).text
+    assert all(f'href="/surveys/{s["id"]}"' in html for s in seen)
+
+
 # ---- answering with a slip's code --------------------------------------------------------------
 
 async def test_a_code_answers_once_and_its_second_use_is_refused_next_to_it(client, pool, settings, world, survey):
