@@ -374,6 +374,18 @@ async def test_fit_scoring_reads_the_delivery_scorecard_not_the_bid_panels(pool,
         assert line.text() == "交付评估记分卡：81 分，B 级（最近 2 次评估的平均分）。"
 
 
+async def test_a_project_that_keeps_to_its_district_reads_only_its_districts_providers(pool, world, market):
+    """On a city a project's page read the facts of 15,000 providers to score its district's few hundred."""
+    together = (await _build(pool, [market["a"], market["b"]])).projects[1]
+    alone = await _build(pool, [market["b"]])
+    (b,) = alone.projects
+    assert world.orgs["far_provider"] not in alone.providers and world.orgs["provider"] in alone.providers
+    assert (b.other_district, b.other_district_reason) == (together.other_district, together.other_district_reason) \
+        == (1, together.other_district_reason)
+    assert b.providers == together.providers and b.excluded_providers == together.excluded_providers
+    assert b.funders == together.funders and b.excluded_funders == together.excluded_funders
+
+
 async def test_an_upheld_objection_counts_against_the_winner(pool, settings, world, awarded):
     from market.procurement.awards import services as awards
     objection = await do(pool, awards.object_to, await who(pool, settings, world, "other_provider_admin"), awarded,

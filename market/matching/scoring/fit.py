@@ -266,6 +266,11 @@ def _breach_reason(breach: Breach) -> Reason:
     return Reason(breach.rule, _BREACH_REASONS[breach.rule], params)
 
 
+def elsewhere_reason(project: ProjectFacts) -> Reason:
+    """Why a provider registered in another district is shut out, where the rules keep to the district."""
+    return _breach_reason(Breach("district", {"district": project.district_name}))
+
+
 def provider_exclusions(project: ProjectFacts, provider: ProviderFacts, weights: Weights, *, today: date,
                         bid_fen: int | None = None) -> list[Reason]:
     """Why the provider cannot deliver the project, if it cannot."""
