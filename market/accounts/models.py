@@ -18,6 +18,7 @@ class Membership(msgspec.Struct, frozen=True):
     kind: str
     status: str
     role: str
+    organisation_name_en: str = ""
 
 
 class Member(msgspec.Struct, frozen=True):

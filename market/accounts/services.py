@@ -245,7 +245,8 @@ async def set_locale(conn: asyncpg.Connection, identity: Identity, locale: str) 
 
 async def memberships_of(conn: asyncpg.Connection, user_id: int) -> list[Membership]:
     rows = await conn.fetch(sql.MEMBERSHIPS_OF, user_id)
-    return [Membership(r["organisation_id"], r["name_zh"], r["kind"], r["status"], r["role"]) for r in rows]
+    return [Membership(r["organisation_id"], r["name_zh"], r["kind"], r["status"], r["role"], r["name_en"] or "")
+            for r in rows]
 
 
 async def account(conn: asyncpg.Connection, identity: Identity) -> Account:
