@@ -201,7 +201,8 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
             await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1",
                                row["call_id"])
             panel_id = await engine.panel_for(conn, "call", row["call_id"])
-            # A call is awarded only on its panel's scores (award), so an objection to its award has one.
+            # Objections are raised only to an award made on a panel's scores (object_to refuses a docking's),
+            # so the call has its panel.
             assert panel_id is not None
             await engine.reopen(conn, panel_id, identity.user_id)
 
