@@ -255,7 +255,7 @@ class City:
         self.communities: list[dict[str, Any]] = []
         for (division, zh, en, weight), n_streets in zip(DISTRICTS, street_counts):
             did = self.ids.take("jurisdictions")
-            district = {"id": did, "division": division, "zh": zh, "en": en, "weight": weight, "streets": []}
+            district: dict[str, Any] = {"id": did, "division": division, "zh": zh, "en": en, "weight": weight, "streets": []}
             self.districts.append(district)
             self.rows["jurisdictions"].append((did, None, "district", division, zh, f"{en} District"))
             for s in range(1, n_streets + 1):
@@ -436,7 +436,7 @@ class City:
             self.published.append((vid, published))
             self.event(published, bureau["admin"], bureau["id"], "catalogue.publish", "catalogue_version", vid,
                        {"status": ["draft", "published"]})
-            items = []
+            items: list[dict[str, Any]] = []
             for position, e in enumerate(entries, start=1):
                 eid = self.ids.take("catalogue_entries")
                 self.rows["catalogue_entries"].append((
@@ -631,6 +631,8 @@ class City:
         n_bids = 0
         failed = cancelled = None
         if kind == "ended":
+            # An ended call is an open competition (above), published, so it has a deadline.
+            assert published is not None and deadline is not None
             if deadline > self.now or self.r.random() < 0.15:
                 # Cancelled while open (the project was rethought).
                 cancelled = self.later(published, 1, max(1.5, (min(deadline, self.now) - published).days))
@@ -668,6 +670,7 @@ class City:
         bid_rows = []
         last = min(deadline, self.now) if deadline else self.now
         for p in bidders:
+            assert published is not None  # a draft has no bids (n_bids)
             bid_id = self.ids.take("bids")
             at = published + (last - published) * self.r.uniform(0.1, 0.95)
             at = at.replace(microsecond=0)
@@ -852,7 +855,7 @@ class City:
     def funds(self) -> None:
         owners = [f for f in self.funders if f["subtype"] == "foundation" and f["status"] == "verified"]
         owners = owners or list(self.bureaus.values())
-        self.fund_list = []
+        self.fund_list: list[dict[str, Any]] = []
         for _i in range(self.s.funds):
             owner = self.r.choice(owners)
             fid = self.ids.take("funds")
@@ -860,7 +863,7 @@ class City:
             word, word_en = self.place_word()
             ratio = self.r.random() < 0.2
             opens = self.later(created, 1, 10) if ratio else None
-            closes = opens + timedelta(days=self.r.randrange(30, 180)) if ratio else None
+            closes = opens + timedelta(days=self.r.randrange(30, 180)) if opens is not None else None
             self.rows["funds"].append((
                 fid, owner["id"], f"{word}社区伙伴基金", f"{word_en} Community Partners Fund", "支持社区公益项目的专项基金。",
                 "ratio" if ratio else "none", 1 if ratio else None, 1 if ratio else None, 100_00 if ratio else 0,
@@ -884,7 +887,11 @@ class City:
                created: datetime, status: str | None = None, note: str = "") -> int:
         pid = self.ids.take("pledges")
         amount = self.r.choice((1, 2, 5, 10, 20, 50, 100)) * 1_000_00
-        receiver = project["buyer"] if project else fund["owner"]
+        if project is not None:
+            receiver, fund_id = project["buyer"], None
+        else:
+            assert fund is not None  # a pledge is to a project or, without one, to a fund
+            receiver, fund_id = fund["owner"], fund["id"]
         status = status or self.r.choices(["pledged", "awaiting_payment", "paid", "allocated", "cancelled"],
                                           [15, 10, 25, 40, 10])[0]
         if fund is not None and status == "allocated":
@@ -893,9 +900,10 @@ class City:
         confirm_at = self.later(pay_at, 0.5, 5)
         if status in ("paid", "allocated", "awaiting_payment") and confirm_at >= self.now:
             status = "pledged"
+        allocated_to = project["id"] if project is not None and status == "allocated" else None
         self.rows["pledges"].append((
             pid, funder["id"], funder["admin"], "project" if project else "fund", project["id"] if project else None,
-            None, fund["id"] if fund else None, amount, status, project["id"] if status == "allocated" else None,
+            None, fund_id, amount, status, allocated_to,
             note, created, confirm_at if status in ("paid", "allocated") else created))
         self.event(created, funder["admin"], funder["id"], "pledge.create", "pledge", pid, {"amount_fen": [None, amount]})
         if status in ("awaiting_payment", "paid", "allocated"):
@@ -909,15 +917,15 @@ class City:
                 self.event(confirm_at, receiver["admin"], receiver["id"], "payment.confirm", "payment", pay_id,
                            {"status": ["pending", "confirmed"]})
                 into = (self.account(f"escrow:{project['id']}", "escrow", project=project["id"]) if project
-                        else self.account(f"fund:{fund['id']}", "fund", fund=fund["id"]))
+                        else self.account(f"fund:{fund_id}", "fund", fund=fund_id))
                 self.post(confirm_at, "payment", [
                     (self.account(f"funder:{funder['id']}", "funder", org=funder["id"]), -amount), (into, amount)],
                     pledge=pid, project=project["id"] if project else None, actor=receiver["admin"])
-                if status == "allocated":
+                if allocated_to is not None:
                     self.post(confirm_at, "allocation", [
                         (into, -amount),
-                        (self.account(f"project:{project['id']}", "project", project=project["id"]), amount)],
-                        pledge=pid, project=project["id"], actor=receiver["admin"])
+                        (self.account(f"project:{allocated_to}", "project", project=allocated_to), amount)],
+                        pledge=pid, project=allocated_to, actor=receiver["admin"])
         return pid
 
     def fairs(self) -> int:

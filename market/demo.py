@@ -41,6 +41,7 @@ from market.delivery.models import EndInput, RectifyInput
 from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.indicators.models import NewSystemVersion as IndicatorDraft
+from market.evaluation.indicators.models import Stage
 from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.buyers import demo as buyers_demo
 from market.funding import demo as funding_demo
@@ -60,7 +61,7 @@ from market.procurement.calls import services as calls
 from market.procurement.calls.models import CallInput, CriterionInput
 from market.procurement.needs import services as needs
 from market.surveys import demo as surveys_demo
-from market.procurement.needs.models import Decision, NeedInput, ProjectInput
+from market.procurement.needs.models import Decision, NeedInput, ProjectInput, Urgency
 
 DEMO_PASSWORD = "market-demo-2026"
 DOMAIN = "demo.market"
@@ -83,7 +84,8 @@ COMMUNITY_EN = {
 }
 
 # (name, English name, registration type, rating, year registered, street key, what they do)
-PROVIDERS = [
+Provider = tuple[str, str, str, int | None, int, str, str]
+PROVIDERS: list[Provider] = [
     ("上城区阳光老年服务中心", "Sunshine Elderly Services Centre", "social_service_agency", 5, 2009, "hubin", "居家养老、助餐助浴、老年人精神慰藉"),
     ("上城区湖滨社区发展促进会", "Hubin Community Development Association", "social_group", 4, 2012, "hubin", "社区营造、居民议事、邻里互助"),
     ("上城区青苗青少年事务服务社", "Qingmiao Youth Affairs Service", "social_service_agency", 4, 2013, "qingbo", "青少年课后托管、心理健康、社区矫正帮教"),
@@ -116,7 +118,7 @@ PROVIDERS = [
     ("上城区平安调解服务社", "Peaceful Mediation Service", "social_service_agency", 3, 2016, "ziyang", "邻里纠纷调解、物业矛盾化解"),
 ]
 # Two more that have registered and wait for the platform to verify them.
-PENDING_PROVIDERS = [
+PENDING_PROVIDERS: list[Provider] = [
     ("上城区小橘灯儿童服务社", "Little Orange Lamp Children's Service", "social_service_agency", None, 2024, "nanxing", "社区儿童之家运营"),
     ("上城区银龄互助会", "Silver Age Mutual Aid Association", "social_group", None, 2025, "hubin", "低龄老人服务高龄老人"),
 ]
@@ -179,6 +181,8 @@ async def _organisation(conn: asyncpg.Connection, *, kind: str, subtype: str, na
         address="" if subtype in ("individual", "expert") else "浙江省杭州市上城区",
         status=status,
     )
+    # None only for a credit code that is taken, and one that is was found above.
+    assert org_id is not None
     await audit.record(conn, verb=Verb.ORGANISATION_REGISTER, object_type="organisation", object_id=org_id,
                        organisation=org_id, after={"kind": kind, "subtype": subtype, "name_zh": name_zh,
                                                    "credit_code": code, "status": status})
@@ -227,8 +231,9 @@ async def _indicator_systems(conn: asyncpg.Connection, admin: int) -> None:
         return
     platform = await conn.fetchval("select id from organisations where credit_code = $1", _code("12", 1))
     who = _acting(admin, platform, "platform")
-    titles = {"midterm": ("政府购买服务项目中期评估指标体系", "Mid-term evaluation indicators for purchased services"),
-              "final": ("政府购买服务项目末期评估指标体系", "Final evaluation indicators for purchased services")}
+    titles: dict[Stage, tuple[str, str]] = {
+        "midterm": ("政府购买服务项目中期评估指标体系", "Mid-term evaluation indicators for purchased services"),
+        "final": ("政府购买服务项目末期评估指标体系", "Final evaluation indicators for purchased services")}
     for stage, (title_zh, title_en) in titles.items():
         data = (Path(__file__).parent / "evaluation" / "indicators" / f"demo_{stage}.csv").read_bytes()
         version = await indicators.create_version(conn, who, IndicatorDraft(stage=stage, title_zh=title_zh,
@@ -238,7 +243,7 @@ async def _indicator_systems(conn: asyncpg.Connection, admin: int) -> None:
 
 
 # (resident, community, title, description, beneficiaries, how many, urgency)
-NEEDS = [
+NEEDS: list[tuple[str, str, str, str, str, int, Urgency]] = [
     ("resident1", "东坡路社区", "独居老人午饭没着落", "社区里有不少80岁以上独居老人，子女不在身边，中午常常凑合吃点剩饭，希望社区能提供助餐或送餐。",
      "80岁以上独居老人", 46, "high"),
     ("resident2", "清波门社区", "老人吃饭难，希望有老年食堂", "清波门一带老小区多，老年人做饭不方便，附近没有价格合适的老年食堂。", "辖区老年人", 120, "high"),
@@ -248,6 +253,12 @@ NEEDS = [
     ("resident1", "东坡路社区", "残疾人白天没地方去", "辖区智力残疾和精神残疾人员白天在家无人照看，家属无法工作，希望有日间照料场所。", "残疾人及其家属", 25, "high"),
     ("resident3", "小营巷社区", "老人不会用智能手机", "很多老人不会用手机挂号、扫码、视频，希望有志愿者教老人用智能手机。", "60岁以上老年人", 200, "low"),
 ]
+
+
+def _org_of(who: Identity) -> int:
+    """The organisation a demo identity acts for: _acting always gives one."""
+    assert who.org_id is not None
+    return who.org_id
 
 
 def _acting(user_id: int, org_id: int, kind: str = "buyer") -> Identity:
@@ -401,7 +412,7 @@ async def _evaluated(conn: asyncpg.Connection, bureau: Identity, ngos: dict[int,
     await bids.submit(conn, runner_up, call_id, _bid(budget * 90 // 100, f"{title}：以家庭为中心开展服务"))
     await _on(conn, start, 21.5)
     panel_id = await panels.form_panel(conn, bureau, call_id)
-    await _score_panel(conn, bureau, panel_id, evaluators, {winner.org_id: (85, 80, 82), runner_up.org_id: (78, 75, 80)})
+    await _score_panel(conn, bureau, panel_id, evaluators, {_org_of(winner): (85, 80, 82), _org_of(runner_up): (78, 75, 80)})
     await _on(conn, start, 22)
     await awards.award(conn, bureau, call_id)
     if objection:
@@ -494,13 +505,13 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
             budget_line="2026年区级政府购买服务资金", jurisdiction_id=district))
 
     def call(project_id: int, title: str, budget: int, procedure: str = "open_competition", days: int | None = 21,
-             service: tuple[date, date] = (date(2027, 1, 1), date(2027, 12, 31)), **extra: object) -> CallInput:
+             service: tuple[date, date] = (date(2027, 1, 1), date(2027, 12, 31))) -> CallInput:
         now = clock.now().replace(minute=0, second=0, microsecond=0)
         return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title,
                          description=f"{title}。欢迎符合条件的社会组织投标，详见评分办法。", budget_ceiling_fen=budget,
                          service_start=service[0], service_end=service[1], service_place="上城区",
                          deadline_at=now + timedelta(days=days) if days is not None else None,
-                         criteria=_criteria(), **extra)
+                         criteria=_criteria())
 
     # Awarded 53 days ago; its notice is long over, the contract prepared and signed by the bureau (the
     # provider, ngo06, has not signed yet).
@@ -529,8 +540,10 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
     await _on(conn, today, -30)
     number = await batches.cut_off(conn, bureau, rolling)
     batch_id = await conn.fetchval("select id from call_batches where call_id = $1 and number = $2", rolling, number)
-    await _score_panel(conn, bureau, await engine.panel_for(conn, "batch", batch_id), evaluators,
-                       {ngos[6].org_id: (82, 80, 85), ngos[10].org_id: (76, 78, 80)})
+    batch_panel = await engine.panel_for(conn, "batch", batch_id)
+    assert batch_panel is not None  # made with the batch, by cut_off
+    await _score_panel(conn, bureau, batch_panel, evaluators,
+                       {_org_of(ngos[6]): (82, 80, 85), _org_of(ngos[10]): (76, 78, 80)})
     await _on(conn, today, -29)
     await batches.decide(conn, bureau, rolling, number)
     await _on(conn, today, -3)

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -288,18 +289,21 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
             own = _own(_recorded(statements_file).get(path, []))
             fresh = await _connect(dsn)
             try:
-                sql_first, sql_later, sql_n = await _in_a_row(nth, budget, lambda f=fresh, s=own: _replay(f, s))
+                sql_first, sql_later, sql_n = await _in_a_row(nth, budget, partial(_replay, fresh, own))
             finally:
                 await fresh.close()
 
             balancer = Balancer(ports, clients)
-            rate, spans = await _concurrently(clients, seconds, lambda w, p=path, b=balancer: b.get(w, p))
+            rate, spans = await _concurrently(clients, seconds, partial(balancer.get, path=path))
             balancer.close()
             frozen = freezes.between(spans[0][0], max(ended for _, ended in spans))
             latencies, calm = _latencies(spans), _latencies(unfrozen(spans, frozen))
             while len(conns) < clients:
                 conns.append(await _connect(dsn))
-            sql_rate, _ = await _concurrently(clients, seconds, lambda w, s=own: _replay(conns[w], s))
+
+            async def replay(worker: int, s: Statements = own) -> None:
+                await _replay(conns[worker], s)
+            sql_rate, _ = await _concurrently(clients, seconds, replay)
             rows.append((kind, path, rate, _percentile(latencies, 0.5), _percentile(latencies, 0.99),
                          answer["size"], sql_rate, answer["statements"], len(own), first, later, n, sql_first,
                          sql_later, sql_n, len(frozen), sum(f[2] for f in frozen), _percentile(calm, 0.99)))

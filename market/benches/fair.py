@@ -84,6 +84,7 @@ async def _prepare(dsn: str, settings, phones: int) -> tuple[int, list[int], lis
         tokens = []
         async with conn.transaction():
             bureau = await accounts.identity_for(conn, await accounts.start_session(conn, settings, organiser))
+            assert bureau is not None  # its session has just been started
             await fairs.move(conn, bureau, fair["id"], "go_live")
             for i in range(phones):
                 name = PHONE_NAME.format(i)
@@ -94,6 +95,8 @@ async def _prepare(dsn: str, settings, phones: int) -> tuple[int, list[int], lis
                     contact_email="", address="", status="verified")
                 user_id = await accounts.insert_user(conn, email=f"paddle{i:04d}@bench.test", display_name=name,
                                                              password_hash="x", community_id=None, locale="zh_Hans")
+                # The database is new (see _run): nobody has these credit codes and emails yet.
+                assert org_id is not None and user_id is not None
                 await accounts.insert_membership(conn, user_id=user_id, organisation_id=org_id, role="admin")
                 await conn.execute("insert into fair_funders (fair_id, funder_id, registered_by) values ($1, $2, $3)",
                                    fair["id"], org_id, user_id)
@@ -177,7 +180,9 @@ class Board:
             head = await reader.readuntil(b"\r\n\r\n")
             if not head.startswith(b"HTTP/1.1 200") or b"chunked" not in head.lower():
                 raise ValueError(head.split(b"\r\n", 1)[0].decode())
-            buffer, event, data = b"", None, []
+            buffer = b""
+            event: bytes | None = None
+            data: list[bytes] = []
             while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
                 buffer += await reader.readexactly(size)
                 await reader.readexactly(2)

@@ -73,8 +73,9 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     lists = _Lists(conn, limit)
     role = identity.role or ""
     giving = None
-    if identity.acts_for_verified and identity.org_kind == "buyer":
-        org = identity.org_id
+    # The organisation the person acts for, once the platform has verified it.
+    org = identity.org_id if identity.acts_for_verified else None
+    if org is not None and identity.org_kind == "buyer":
         if role in BUYER_ACTORS:
             area, level = await conn.fetchrow(sql.BUYER_AREA, org)
             await lists.add("needs_to_decide", sql.NEEDS_TO_DECIDE[level], f"/needs?status=open&place={area}", area)
@@ -101,8 +102,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
-    elif identity.acts_for_verified and identity.org_kind == "provider":
-        org = identity.org_id
+    elif org is not None and identity.org_kind == "provider":
         if role in BUYER_ACTORS:
             await lists.add("calls_to_bid", sql.CALLS_TO_BID, "/calls", org, at, today)
             await lists.add("questions_answered", sql.QUESTIONS_ANSWERED, None, org, at)
@@ -117,17 +117,16 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             lists.add_rows("rectification_to_fix", (await rectification.workbench_lists(conn, org))["rectification_to_fix"])
             lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
-    elif identity.acts_for_verified and identity.org_kind == "funder":
-        org = identity.org_id
+    elif org is not None and identity.org_kind == "funder":
         if role in SIGNERS:
             await lists.add("pledges_to_pay", sql.PLEDGES_TO_PAY, None, org)
         await lists.add("fairs", sql.FAIRS_TO_JOIN, "/fairs", org)
         if role in RECEIVERS:  # a foundation confirms the transfers to its funds
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         giving = await dashboards.funder_view(conn, identity)
-    elif identity.acts_for_verified and identity.org_kind == "evaluator":
+    elif org is not None and identity.org_kind == "evaluator":
         if role in BUYER_ACTORS:  # an agency's admin and staff seat its experts
-            await lists.add("panels_to_staff", sql.PANELS_TO_STAFF, None, identity.org_id)
+            await lists.add("panels_to_staff", sql.PANELS_TO_STAFF, None, org)
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif identity.is_platform_admin:
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")

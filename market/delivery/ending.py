@@ -89,9 +89,9 @@ async def delivery_view(conn: asyncpg.Connection, identity: Identity | None, con
     status = row["status"]
     # A stage's open panel is ready to decide once the chair has recorded every consensus score
     # (a panel still forming has none recorded).
-    ready = {s for s, o in outcomes.items()
-             if o.open_panel_id is not None and await engine.missing_consensus(conn, o.open_panel_id) == 0}
-    panels = {outcomes[s].open_panel_id: s for s in ready}
+    panels = {o.open_panel_id: s for s, o in outcomes.items()
+              if o.open_panel_id is not None and await engine.missing_consensus(conn, o.open_panel_id) == 0}
+    ready = set(panels.values())
     pending = {panels[p]: v for p, v in (await engine.verdicts(conn, list(panels))).items()} if ready else {}
     openable = [s for s in STAGES if rounds.may_run(identity, contract) and status == "in_delivery"
                 and outcomes[s].panel_id is None and outcomes[s].outcome is None

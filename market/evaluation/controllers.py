@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
@@ -40,7 +41,7 @@ class PanelPages(Controller):
     @post("/panels/{panel_id:int}/{step:str}", opt=SIGNED_IN_OPT)
     async def act(self, request: Request, conn: Db, identity: User, panel_id: FromPath[int],
                   step: FromPath[str]) -> Response:
-        actions: dict[str, tuple[type, Any]] = {
+        actions: dict[str, tuple[type[msgspec.Struct], Any]] = {
             "members": (AddMember, engine.add_member), "declarations": (Declaration, engine.declare),
             "scores": (ScoreInput, engine.score), "consensus": (ScoreInput, engine.record_consensus),
             "notes": (NoteInput, engine.write_note), "assign": (AssignInput, _assign),

@@ -10,6 +10,7 @@ earlier submission, and the result says so.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
@@ -30,11 +31,11 @@ def price_scores(prices: dict[int, int | None]) -> dict[int, Decimal | None]:
 
 
 def weighted_total(criteria: list[Criterion], scores: dict[int, Decimal | None]) -> Decimal | None:
-    counted = [(c.weight, scores[c.position]) for c in criteria if scores.get(c.position) is not None]
+    counted = [(c.weight, s) for c in criteria if (s := scores.get(c.position)) is not None]
     if not counted:
         return None
     weights = sum(w for w, _ in counted)
-    return (sum(Decimal(w) * s for w, s in counted) / weights).quantize(CENT, ROUND_HALF_UP)
+    return (sum((Decimal(w) * s for w, s in counted), Decimal(0)) / weights).quantize(CENT, ROUND_HALF_UP)
 
 
 def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict[int, dict[int, Decimal | None]],
@@ -57,8 +58,7 @@ def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict
             reasons.append(gettext("No criterion has a score."))
         results.append((cand, Ranked(candidate_id=cand.candidate_id, label=cand.label, label_en=cand.label_en, scores=scores, total=got,
                                      out=bool(reasons), reasons=reasons)))
-    inside = sorted((r for r in results if not r[1].out),
-                    key=lambda r: (-r[1].total, r[0].price_fen or 0, r[0].submitted_at, r[0].candidate_id))
+    inside = sorted((r for r in results if not r[1].out), key=_ranking)
     ranked: list[Ranked] = []
     for position, (cand, result) in enumerate(inside, start=1):
         note = ""
@@ -68,3 +68,11 @@ def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict
                            total=result.total, others="、".join(bilingual(o.label, o.label_en) for o in tied))
         ranked.append(msgspec.structs.replace(result, rank=position, tie_note=note))
     return ranked + [r for _, r in results if r.out]
+
+
+def _ranking(result: tuple[Candidate, Ranked]) -> tuple[Decimal, int, datetime, int]:
+    """Best first: the higher total, then the lower price, then the earlier submission."""
+    cand, ranked = result
+    # A candidate without a total is out ("No criterion has a score"), and only those inside are ranked.
+    assert ranked.total is not None
+    return -ranked.total, cand.price_fen or 0, cand.submitted_at, cand.candidate_id

@@ -279,7 +279,7 @@ async def assign_balanced(conn: asyncpg.Connection, identity: Identity, panel_id
         raise InvalidFields([Invalid("Only %(n)s of your experts can sit on this panel.", field="count", n=len(free))])
     has_chair = await conn.fetchval("select exists(select 1 from panel_members where panel_id = $1 "
                                     "and role = 'chair')", panel_id)
-    seated = []
+    seated: list[int] = []
     for e in free[:count]:
         email = await conn.fetchval("select email from users where id = $1", e.user_id)
         role: Literal["chair", "member"] = "member" if has_chair or seated else "chair"

@@ -43,7 +43,8 @@ async def _transfer(conn: asyncpg.Connection, funder: Identity, pledge_id: int, 
 
 async def _paid_online(conn: asyncpg.Connection, funder: Identity, pledge_id: int, base_url: str) -> None:
     order = await online.prepare_checkout(conn, funder, pledge_id, base_url)
-    await online.apply_event(conn, _online_payment_event(order.payment_id, pledge_id), "demo")
+    payment_id = order[0] if isinstance(order, tuple) else order.payment_id
+    await online.apply_event(conn, _online_payment_event(payment_id, pledge_id), "demo")
 
 
 async def _into_fund(conn: asyncpg.Connection, funder: Identity, owner: Identity, fund_id: int, amount_fen: int,

@@ -159,6 +159,8 @@ async def update(conn: asyncpg.Connection, identity: Identity, organisation_id: 
         data.contact_name, data.contact_phone, data.contact_email, data.address, data.rating,
         data.bank_account_name.strip(), data.bank_name.strip(), data.bank_account_number.strip())
     after = await _row(conn, organisation_id)
+    # Locked above and updated since, in this transaction: it is still there.
+    assert after is not None
     await audit.record(conn, verb=Verb.ORGANISATION_UPDATE, object_type="organisation", object_id=organisation_id,
                        actor=identity.user_id, organisation=organisation_id, before=dict(before), after=dict(after))
 

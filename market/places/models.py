@@ -45,7 +45,10 @@ class PlacePicker(msgspec.Struct, frozen=True, kw_only=True):
     children: list[Jurisdiction]
 
 
-class Places(Paged, frozen=True, kw_only=True):
+# Frozen, unlike the other lists: a page of children is kept and shared between requests. msgspec lets a
+# frozen Struct extend a mutable one (the whole of it is frozen); the dataclass_transform its stubs are
+# written with cannot say so (msgspec#657).
+class Places(Paged, frozen=True, kw_only=True):  # type: ignore[misc]
     """A page of places: the children of one place (or the districts), or those a search finds.
     Pass `next_cursor` back as `cursor` for the next page; a search answers its best matches only."""
 

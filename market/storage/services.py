@@ -11,7 +11,6 @@ import time
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Literal
 from urllib.parse import urlencode
 
 import asyncpg
@@ -38,7 +37,6 @@ ACCEPTED = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "Excel",
     "text/plain": "text",
 }
-Visibility = Literal["public", "private"]
 
 
 class StoredFile(msgspec.Struct, frozen=True):
@@ -95,11 +93,12 @@ def _row(row: asyncpg.Record) -> StoredFile:
 
 
 async def store(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity | None,
-                data: bytes, filename: str, visibility: Visibility = "private",
+                data: bytes, filename: str, visibility: str = "private",
                 strip_location: bool = False) -> StoredFile:
     """Keep an uploaded file; with `strip_location`, an image loses the metadata that says where it
     was taken (see images.without_location) before anything is kept. Without an identity (a resident
-    with no account), the file belongs to nobody: only a domain's granted link or its own check reads it."""
+    with no account), the file belongs to nobody: only a domain's granted link or its own check reads it.
+    `visibility` is as the form sent it, checked here: "public" or "private"."""
     if len(data) == 0:
         raise Invalid("The file is empty.", field="file")
     if len(data) > settings.max_upload_bytes:

@@ -14,6 +14,7 @@ a phone number answers once by a unique key on its hash."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -141,6 +142,8 @@ async def _make(conn: asyncpg.Connection, *, contract_id: int | None = None, com
         "draft" if contract_id is not None else "open", system_id)
     if survey_id is None:
         return
+    # (the indicator a question asks about, if any; its text in Chinese and English)
+    questions: Sequence[tuple[str | None, str, str]]
     if community_id is not None:
         await conn.execute("update surveys set opened_at = market_now() where id = $1", survey_id)
         questions = [(None, zh, en) for zh, en in COMMUNITY_QUESTIONS]

@@ -219,6 +219,16 @@ async def test_a_project_from_two_needs(client, pool, world, published):
     assert (await client.get(f"/api/projects?place={world.other_community}")).json()["items"] == []
 
 
+async def test_a_refused_project_form_with_a_place_id_no_place_has_is_shown_again(client, pool, world, published):
+    """The form comes back with its problems, whatever number the place field was sent with: one too
+    large for a place id once reached the database and failed the page."""
+    await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
+    r = await post_form(client, "/projects/new", {"title_zh": "", "jurisdiction_id": "99999999999",
+                                                  "budget_yuan": "12,500.50"})
+    assert r.status_code == 400, r.text[:2000]
+    assert await pool.fetchval("select count(*) from projects") == 0
+
+
 async def test_a_project_must_be_for_an_item_of_the_catalogue_in_force(pool, settings, world, published):
     need_id = await raise_(pool, settings, world)
     buyer = await who(pool, settings, world, "buyer_admin")

@@ -21,7 +21,6 @@ from market.core.errors import Conflict, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
 from market.delivery.reports.models import (
     Evidence,
-    EvidenceKind,
     ReportInput,
     ReportVersion,
     ReportView,
@@ -369,9 +368,10 @@ async def accept(conn: asyncpg.Connection, identity: Identity, contract_id: int,
 
 
 async def add_evidence(conn: asyncpg.Connection, storage: FileStorage, settings: Settings, identity: Identity,
-                       contract_id: int, position: int, data: bytes, filename: str, kind: EvidenceKind) -> uuid.UUID:
+                       contract_id: int, position: int, data: bytes, filename: str, kind: str) -> uuid.UUID:
     """Attach a file to the draft: kept private to the provider's organisation, a photo without the
-    place it was taken; the report's readers read it through the report."""
+    place it was taken; the report's readers read it through the report. `kind` is as the form or
+    the API sent it, checked here."""
     if kind not in ("photo", "sign_in_sheet", "document"):
         raise Invalid("Choose one of the options offered.", field="evidence_kind")
     milestone, report = await _for_update(conn, identity, contract_id, position)

@@ -134,7 +134,7 @@ def passed(bands: Bands, score: Decimal | None) -> bool:
     return got is not None and GRADES.index(got) <= GRADES.index(bands.pass_grade)
 
 
-def agreement(matrix: Mapping[Hashable, Scores], leaf_paths: Iterable[str]) -> float | None:
+def agreement(matrix: Mapping[int, Scores], leaf_paths: Iterable[str]) -> float | None:
     """Krippendorff's alpha, interval metric, over evaluators (rows) × leaves (units), N/A missing;
     None when it is undefined: fewer than two evaluators, no leaf scored by two, or no variation."""
     paths = list(leaf_paths)

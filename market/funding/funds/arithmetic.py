@@ -196,19 +196,22 @@ def quadratic_match(gifts: Sequence[Gift], pool_fen: int, per_project_cap_fen: i
     ideals = {p: _ideal(cs) for p, cs in contributions.items()}
     ideal = {p: i for p, (_, i) in ideals.items()}
 
-    capped: set[int] = set()
+    # A capped project's match is the whole cap.
+    capped: dict[int, Fraction] = {}
     left = Fraction(pool_fen)
     while True:
         wanted = sum(ideal[p] for p in ideal if p not in capped)
         k = min(Fraction(1), left / wanted) if wanted else Fraction(1)
-        over = [p for p in ideal if p not in capped and cap is not None and k * ideal[p] > cap]
+        if cap is None:
+            break
+        over = [p for p in ideal if p not in capped and k * ideal[p] > cap]
         if not over:
             break
         # Only ever raises k for the rest, so a project once capped never needs to be uncapped.
-        capped.update(over)
+        capped.update(dict.fromkeys(over, Fraction(cap)))
         left -= cap * len(over)
 
-    real = {p: Fraction(cap) if p in capped else k * ideal[p] for p in ideal}
+    real = {p: capped[p] if p in capped else k * ideal[p] for p in ideal}
     fen = {p: math.floor(v) for p, v in real.items()}
     spare = math.floor(sum(real.values())) - sum(fen.values())
     # spare is below the number of projects with a fractional part, so only those get a fen; none of
@@ -219,7 +222,7 @@ def quadratic_match(gifts: Sequence[Gift], pool_fen: int, per_project_cap_fen: i
     projects = tuple(
         QuadraticProject(project=p, donors=len(cs), contributed_fen=sum(cs), sqrt_sum=_fmt(ideals[p][0]),
                          ideal=_fmt(ideal[p]), capped=p in capped,
-                         k=_fmt(Fraction(cap) / ideal[p] if p in capped else k), match_fen=fen[p])
+                         k=_fmt(capped[p] / ideal[p] if p in capped else k), match_fen=fen[p])
         for p, cs in contributions.items())
     return QuadraticResult(projects=projects, k=_fmt(k), total_match_fen=sum(fen.values()))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -60,9 +60,21 @@ FUND_YUAN = {"min_gift_yuan": "min_gift_fen", "per_donor_cap_yuan": "per_donor_c
              "per_project_cap_yuan": "per_project_cap_fen"}
 PLEDGE_YUAN = {"amount_yuan": "amount_fen", "condition_target_yuan": "condition_target_fen"}
 MAX_ID = pledges.MAX_ID
-# The names pages give rules, round states and cuts, in the page's language.
-NAMES = {"MATCHING_NAMES": MATCHING_NAMES, "ROUND_STATE_NAMES": ROUND_STATE_NAMES, "CUT_REASONS": CUT_REASONS,
-         "NO_MATCH_REASONS": NO_MATCH_REASONS}
+
+
+class Names(TypedDict):
+    """The names pages give rules, round states and cuts, in the page's language. Spread into page()
+    and form_step(), whose own arguments (status, context…) a plain dict of names might stand for:
+    typed key by key, the checker sees that it does not."""
+
+    MATCHING_NAMES: dict[str, str]
+    ROUND_STATE_NAMES: dict[str, str]
+    CUT_REASONS: dict[str, str]
+    NO_MATCH_REASONS: dict[str, str]
+
+
+NAMES = Names(MATCHING_NAMES=MATCHING_NAMES, ROUND_STATE_NAMES=ROUND_STATE_NAMES, CUT_REASONS=CUT_REASONS,
+              NO_MATCH_REASONS=NO_MATCH_REASONS)
 
 
 def _yuan_fields(raw: dict[str, Any], fields: dict[str, str], data: dict[str, Any], problems: list[Invalid]) -> None:
@@ -100,7 +112,7 @@ def form_of(fund: Fund, tz: str) -> dict[str, Any]:
 def pledge_from_form(raw: dict[str, Any], tz: str) -> PledgeInput:
     """The pledge form as a PledgeInput: yuan to fen; an all-or-nothing deadline is the end of the
     day given, in the platform's time zone."""
-    data = {k: raw[k] for k in ("target_type", "target_id", "note") if k in raw}
+    data: dict[str, Any] = {k: raw[k] for k in ("target_type", "target_id", "note") if k in raw}
     problems: list[Invalid] = []
     if not raw.get("amount_yuan"):
         problems.append(Invalid("This field is required.", field="amount_yuan"))

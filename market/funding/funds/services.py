@@ -339,7 +339,7 @@ async def recompute(conn: asyncpg.Connection, fund_id: int) -> tuple[Result, Res
     run = await conn.fetchrow("select * from matching_runs where fund_id = $1", fund_id)
     if run is None:
         return None
-    kind = RatioResult if run["matching"] == "ratio" else QuadraticResult
+    kind: type[Result] = RatioResult if run["matching"] == "ratio" else QuadraticResult
     stored = msgspec.convert(run["result"], kind, strict=False)
     again = compute(run["matching"], run["rules"], msgspec.convert(run["gifts"], list[Gift]), run["pool_fen"])
     return stored, again

@@ -128,9 +128,12 @@ async def reverse(conn: asyncpg.Connection, transaction_id: int, actor: int | No
     original = await conn.fetchrow("select * from ledger_transactions where id = $1", transaction_id)
     if await conn.fetchval("select 1 from ledger_transactions where reverses = $1", transaction_id):
         raise Conflict("This transaction has been reversed already.")
-    legs = [((r["key"], r["kind"], {}), -r["amount_fen"]) for r in await conn.fetch(
+    entries = await conn.fetch(
         "select a.key, a.kind, e.amount_fen from ledger_entries e join ledger_accounts a on a.id = e.account_id "
-        "where e.transaction_id = $1", transaction_id)]
+        "where e.transaction_id = $1", transaction_id)
+    # The accounts are open already, so they need no references to open them with.
+    legs: list[tuple[tuple[str, str, dict[str, Any]], int]] = [((r["key"], r["kind"], {}), -r["amount_fen"])
+                                                               for r in entries]
     return await post(conn, "reversal", legs, memo=memo or f"reverses #{transaction_id}",
                       pledge_id=original["pledge_id"], project_id=original["project_id"], actor=actor,
                       reverses=transaction_id)

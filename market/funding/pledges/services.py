@@ -476,8 +476,9 @@ async def payments_to_decide(conn: asyncpg.Connection, identity: Identity) -> li
 
 
 def payment_view(row: Any) -> Payment:
-    return Payment(**{k: (str(row[k]) if k == "receipt_file" and row[k] else row[k])
-                      for k in Payment.__struct_fields__})
+    receipt = row["receipt_file"]
+    return Payment(**{k: row[k] for k in Payment.__struct_fields__ if k != "receipt_file"},
+                   receipt_file=str(receipt) if receipt else receipt)
 
 
 async def payments_of(conn: asyncpg.Connection, pledge_id: int) -> list[Payment]:

@@ -97,11 +97,13 @@ async def receipt(conn: asyncpg.Connection, identity: Identity, payment_id: int)
         raise Conflict("This payment was not confirmed, so it has no receipt.")
     receiver = await pledges.receiver_of(conn, {"target_type": pledge.target_type, "fund_id": pledge.fund_id,
                                                 "project_id": pledge.project_id})
+    purpose_id = pledge.fund_id if pledge.target_type == "fund" else pledge.project_id
+    # A pledge is paid to a fund or a project (a need's pledge becomes its project's when paid, and the
+    # table checks that each kind has its id), so a confirmed payment's has both a purpose and a receiver.
+    assert purpose_id is not None and receiver is not None
     if pledge.target_type == "fund":
-        purpose_id = pledge.fund_id
         title = await conn.fetchrow("select name_zh as zh, name_en as en from funds where id = $1", purpose_id)
     else:
-        purpose_id = pledge.project_id
         title = await conn.fetchrow("select title_zh as zh, title_en as en from projects where id = $1", purpose_id)
     refunded_at = await conn.fetchval(
         "select max(created_at) from ledger_transactions where pledge_id = $1 and kind = 'refund'", pledge.id)

@@ -95,14 +95,16 @@ class ResourcePages(Controller):
     async def index(self, request: Request, conn: Db, identity: MaybeUser, kind: AnyKind = None,
                     category: AnyCategory = None, place: AnyPlace = None, group: AnyGroup = None,
                     funder: AnyFunder = None, q: Query = None, cursor: CursorParam = None) -> Response:
-        filters = {"kind": kind or "", "category": category or "", "place": int(place) if place else None,
-                   "group": group or "", "funder": int(funder) if funder else None, "q": q or ""}
+        place_chosen = int(place) if place else None
+        funder_chosen = int(funder) if funder else None
+        filters = {"kind": kind or "", "category": category or "", "place": place_chosen,
+                   "group": group or "", "funder": funder_chosen, "q": q or ""}
         view = await resources.resource_list(
-            conn, identity, kind=kind or None, category=category or None, place=filters["place"], group=group or None,
-            funder=filters["funder"], q=q, limit=PAGE_SIZE, cursor=cursor)
+            conn, identity, kind=kind or None, category=category or None, place=place_chosen, group=group or None,
+            funder=funder_chosen, q=q, limit=PAGE_SIZE, cursor=cursor)
         return page(request, "funding/resources.html", resources=view.resources, filters=filters,
                     pager=keyset_pager(request, view, len(view.resources)), can_list=view.can_list,
-                    place_picker=await places.picker(conn, filters["place"]),
+                    place_picker=await places.picker(conn, place_chosen),
                     **await _names(conn))
 
     async def _detail_context(self, conn: asyncpg.Connection, identity: Identity | None,

@@ -106,9 +106,12 @@ class Rolling(msgspec.Struct, frozen=True, kw_only=True):
     run: Run | None
 
 
-def _owner(identity: Identity) -> None:
-    if not (identity.acts_for_verified and identity.org_kind in OWNER_KINDS and identity.role in OWNER_ROLES):
+def _owner(identity: Identity) -> int:
+    """The owner the person runs rolling docking for, if they may."""
+    org = identity.org_id if identity.acts_for_verified else None
+    if org is None or identity.org_kind not in OWNER_KINDS or identity.role not in OWNER_ROLES:
         raise Forbidden("Rolling docking is run by the administrators and staff of verified buyers and funders.")
+    return org
 
 
 _OPEN = """
@@ -140,11 +143,11 @@ async def _rules(conn: asyncpg.Connection, owner_id: int) -> list[Any]:
 async def run(conn: asyncpg.Connection, identity: Identity, weights: Weights,
               time_limit: float = TIME_LIMIT_SECONDS) -> int:
     """Score the open projects, solve, and keep the run. Returns its id."""
-    _owner(identity)
+    owner = _owner(identity)
     projects = await open_projects(conn, identity)
     if not projects:
         raise Conflict("No project is waiting for a provider: every approved project has a call or a docking.")
-    rules = await _rules(conn, identity.org_id)
+    rules = await _rules(conn, owner)
     pins = {r["project_id"]: r["provider_id"] for r in rules if r["rule"] == "pin"}
     bans = frozenset((r["project_id"], r["provider_id"]) for r in rules if r["rule"] == "ban")
     # The same candidates as `candidates.build`, computed for all projects at once (see bulk_candidates).
@@ -246,7 +249,7 @@ async def _suggestions(conn: asyncpg.Connection, row: Any, still: set[int]) -> R
 
 async def view(conn: asyncpg.Connection, identity: Identity, run_id: int | None = None) -> Rolling:
     """The owner's open projects, pins and bans, and a run's suggestions (the latest by default)."""
-    _owner(identity)
+    owner = _owner(identity)
     row = await _run_row(conn, identity, run_id)
     waiting = await _waiting(conn, identity)
     return Rolling(kind=identity.org_kind or "",
@@ -254,7 +257,7 @@ async def view(conn: asyncpg.Connection, identity: Identity, run_id: int | None 
                             for r in waiting],
                    rules=[Rule(project_id=r["project_id"], title_zh=r["title_zh"], title_en=r["title_en"],
                                provider_id=r["provider_id"], provider_name=_name(r), rule=r["rule"])
-                          for r in await _rules(conn, identity.org_id)],
+                          for r in await _rules(conn, owner)],
                    run=await _suggestions(conn, row, {r["id"] for r in waiting}) if row else None)
 
 

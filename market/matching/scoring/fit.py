@@ -411,7 +411,8 @@ def score_funder(project: ProjectFacts, funder: FunderFacts, weights: Weights,
     line("gave_category", weights.gave_category, min(same, 3) / 3,
          N_("Its past pledges to projects in %(category)s: %(n)s."), n=same, category=project.category_name)
 
-    nearest = max((distance(g.place, project.place) for g in funder.gifts), key=_gift_share, default="other")
+    nearest: Distance = max((distance(g.place, project.place) for g in funder.gifts), key=_gift_share,
+                            default="other")
     gave_text = {"community": N_("It has pledged to a project in this community."),
                  "street": N_("It has pledged to a project in this street."),
                  "district": N_("It has pledged to a project in this district."),

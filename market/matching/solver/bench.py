@@ -171,6 +171,7 @@ def generate_family(family: Family, n_needs: int, n_providers: int, n_funders: i
     # instances stay as they were).
     fit = rng.uniform(40, 52, n_providers) if family.values == "fit" or family.edges == "popular" else None
     if family.edges == "popular":
+        assert fit is not None  # drawn above for every popular family
         pn, pp = _popular(rng, n_needs, np.exp((fit - 40) / 3), PROVIDER_EDGES)
     else:
         pn, pp = edges(rng, n_needs, n_providers, PROVIDER_EDGES)
@@ -179,6 +180,7 @@ def generate_family(family: Family, n_needs: int, n_providers: int, n_funders: i
         quality = rng.uniform(30, 90, n_providers)
         value = np.round(np.clip(quality[pp] + rng.normal(0, 10, pn.size), 0, 100), 1)
     elif family.values == "fit":
+        assert fit is not None  # and for every family valued by fit
         value = np.clip(np.round(fit[pp] + rng.normal(0, 1.5, pn.size)), 35, 60)
     else:
         quality = rng.uniform(0.8, 1.4, n_providers)

@@ -63,8 +63,8 @@ class Search:
         now_edges = now_edges[now_edges >= 0]
         now = float(p.value[now_edges].sum() + p.affinity[funds] @ self.x[funds])
         model = DockingModel(p, edges, funds, places, money.astype(float), deadline, integer=True)
-        for option, value in OPTIONS.items():
-            model.h.setOptionValue(option, value)
+        for option, setting in OPTIONS.items():
+            model.h.setOptionValue(option, setting)
         model.start_from(now_edges, self.x)
         if not model.run():
             return False

@@ -626,8 +626,12 @@ def _fund_pins(p: Problem) -> np.ndarray:
         return np.zeros(len(p.fund_need), dtype=np.int64)
     funds = np.nonzero(demand[p.fund_need] > 0)[0]
     # No time limit: the pins' own funding is a small LP, and every answer must keep them.
-    x, unpaid = solve_funding(p, demand, funds, p.pinned_need, float("inf"))
-    short = np.nonzero(unpaid > 0.5)[0]
+    solved = solve_funding(p, demand, funds, p.pinned_need, float("inf"))
+    # None when HiGHS stops short of the optimum, which without a time limit it does not: the LP is
+    # feasible (unpaid fen has columns of its own) and bounded (a need's columns add up to its demand).
+    assert solved is not None
+    x, unpaid = solved
+    short = np.nonzero(unpaid > 0.5)[0].tolist()
     if len(short):
         raise InvalidFields([Invalid(N_("Need %(id)s cannot be paid for together with the other pinned "
                                         "needs: their funders' budgets are not enough for all of them."),

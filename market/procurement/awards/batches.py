@@ -125,6 +125,13 @@ async def cut_off(conn: asyncpg.Connection, identity: Identity, call_id: int) ->
     return number
 
 
+async def _panel_of(conn: asyncpg.Connection, batch_id: int) -> int:
+    panel_id = await engine.panel_for(conn, "batch", batch_id)
+    # A batch and its panel are made together (cut_off), so every batch has one.
+    assert panel_id is not None
+    return panel_id
+
+
 async def _batch_row(conn: asyncpg.Connection, call_id: int, number: int, lock: bool = False) -> Any:
     row = await conn.fetchrow("select * from call_batches where call_id = $1 and number = $2"
                               + (" for update" if lock else ""), call_id, number)
@@ -140,7 +147,7 @@ async def decide(conn: asyncpg.Connection, identity: Identity, call_id: int, num
     call = await _owned_call(conn, identity, call_id)
     batch = await _batch_row(conn, call_id, number, lock=True)
     BATCHES.check("decide", status_of(batch), {"buyer"})
-    panel_id = await engine.panel_for(conn, "batch", batch["id"])
+    panel_id = await _panel_of(conn, batch["id"])
     if missing := await engine.missing_consensus(conn, panel_id):
         raise Conflict("The panel has %(n)s consensus scores still to record.", n=missing)
     remaining = (await budget(conn, call_id)).remaining_fen
@@ -188,7 +195,7 @@ async def reopen(conn: asyncpg.Connection, batch_id: int, actor: int) -> None:
                            batch_id)
         await conn.execute("update call_batches set decided_at = null, decided_by = null, notice_ends_at = null "
                            "where id = $1", batch_id)
-        await engine.reopen(conn, await engine.panel_for(conn, "batch", batch_id), actor)
+        await engine.reopen(conn, await _panel_of(conn, batch_id), actor)
 
     await step(conn, BATCHES, "reopen", status_of(batch), object_id=batch_id, capacities={"buyer"}, actor=actor,
                write=write, after={"call_id": batch["call_id"], "batch": batch["number"]})

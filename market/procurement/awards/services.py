@@ -200,7 +200,11 @@ async def answer_objection(conn: asyncpg.Connection, identity: Identity, objecti
             await conn.execute("update awards set reopened_at = market_now() where id = $1", row["award_id"])
             await conn.execute("update calls set awarded_at = null, notice_ends_at = null where id = $1",
                                row["call_id"])
-            await engine.reopen(conn, await engine.panel_for(conn, "call", row["call_id"]), identity.user_id)
+            panel_id = await engine.panel_for(conn, "call", row["call_id"])
+            # Objections are raised only to an award made on a panel's scores (object_to refuses a docking's),
+            # so the call has its panel.
+            assert panel_id is not None
+            await engine.reopen(conn, panel_id, identity.user_id)
 
     moved = await step(conn, OBJECTIONS, action, row["status"], object_id=objection_id, capacities={"buyer"},
                        actor=identity.user_id, organisation=identity.org_id, write=write,

@@ -20,9 +20,10 @@ ROW_GAPS = {"line": {"item": N_("Budget line %(n)s: name the item the amount is 
                           "target": N_("Outcome indicator %(n)s: enter your target.")}}
 
 
-def _rows(raw: dict[str, Any], table: str, problems: list[Invalid]) -> list[tuple[int, str, str]]:
-    """The filled rows of a table of two columns, with their index. A half-filled row is refused by
-    its number, never dropped: the bidder meant something by it."""
+def _rows(raw: dict[str, Any], table: str, problems: list[Invalid]) -> list[tuple[int, Any, Any]]:
+    """The filled rows of a table of two columns, with their index and their cells as the form sent
+    them (the bid's parse checks what they hold). A half-filled row is refused by its number, never
+    dropped: the bidder meant something by it."""
     found = []
     for i in range(ROWS):
         cells = {column: raw.get(f"{table}-{i}-{column}") for column in ROW_GAPS[table]}
@@ -30,7 +31,8 @@ def _rows(raw: dict[str, Any], table: str, problems: list[Invalid]) -> list[tupl
         if len(empty) == 1:
             problems.append(Invalid(ROW_GAPS[table][empty[0]], field=f"{table}-{i}-{empty[0]}", n=i + 1))
         elif not empty:
-            found.append((i, *cells.values()))
+            first, second = cells.values()
+            found.append((i, first, second))
     return found
 
 

@@ -117,8 +117,9 @@ def _to_bidder(breach: Breach) -> str:
                    "other districts may not bid.", district=p["district"])
 
 
-async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int, call: Any) -> list[str]:
-    """Every rule of the call the organisation fails, in words it can act on; empty if it may bid."""
+async def eligibility_problems(conn: asyncpg.Connection, organisation_id: int | None, call: Any) -> list[str]:
+    """Every rule of the call the organisation fails, in words it can act on; empty if it may bid. A
+    person acting for no organisation (None) is told to act for a verified one."""
     org = await conn.fetchrow("select * from organisations where id = $1", organisation_id)
     if org is None:
         return [_to_bidder(Breach("unverified", {}))]

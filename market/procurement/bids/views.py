@@ -44,4 +44,5 @@ async def bid_form(conn: asyncpg.Connection, identity: Identity, call_id: int) -
         form = {f"indicator-{i}-name": indicator["name_zh"] for i, indicator in enumerate(indicators)}
     return BidForm(call=call, bid=mine, form=form, chosen=mine.attachments if mine else [],
                    problems=await eligibility(conn, identity, call_id),
-                   documents=await storage.organisation_files(conn, identity, identity.org_id))
+                   documents=(await storage.organisation_files(conn, identity, identity.org_id)
+                              if identity.org_id is not None else []))

@@ -259,7 +259,10 @@ class CallApi(Controller):
           summary="Award the call to the panel's top-ranked bid and start the public notice")
     async def award(self, request: Request, conn: Db, identity: User, call_id: FromPath[int]) -> awards.Award:
         await awards.award(conn, identity, call_id, request.app.state.settings.timezone)
-        return await awards.current_award(conn, identity, call_id)
+        made = await awards.current_award(conn, identity, call_id)
+        # Made a moment ago, in this request's transaction: it is the standing award.
+        assert made is not None
+        return made
 
     @post("/calls/{call_id:int}/fail", opt=BUYERS_OPT, status_code=201,
           summary="Declare the call failed (too few bids stand, or none reached the minimum scores)")

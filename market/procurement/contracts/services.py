@@ -191,9 +191,10 @@ async def sign(conn: asyncpg.Connection, identity: Identity, contract_id: int) -
 
 def signing_side(identity: Identity | None, contract: Contract) -> str | None:
     """The side a reader's organisation is on in this contract, whatever the reader's role."""
-    if identity is None or not identity.acts_for_verified:
+    org = identity.org_id if identity is not None and identity.acts_for_verified else None
+    if org is None:
         return None
-    return {contract.buyer_id: "buyer", contract.provider_id: "provider"}.get(identity.org_id)
+    return {contract.buyer_id: "buyer", contract.provider_id: "provider"}.get(org)
 
 
 def may_sign(side: str | None, contract: Contract) -> bool:

@@ -185,7 +185,8 @@ class ProjectPages(Controller):
 async def _project_form_context(request: Request, conn: asyncpg.Connection, form: dict[str, Any],
                                 needs: list[Need]) -> dict[str, Any]:
     place = form.get("jurisdiction_id")
-    items = await service.catalogue_items_for(conn, int(place)) if str(place or "").isdigit() else []
+    chosen = place_id(place)
+    items = await service.catalogue_items_for(conn, chosen) if chosen is not None else []
     return {"needs": needs, "items": items,
             **await _form_places(request, conn, "jurisdiction_id", place, None)}
 

@@ -73,7 +73,7 @@ def _need(row: Any) -> Need:
 
 
 def _project(row: Any) -> Project:
-    return Project(**{k: (list(row[k]) if k == "need_ids" else row[k]) for k in _PROJECT_FIELDS})
+    return Project(**{k: row[k] for k in _PROJECT_FIELDS if k != "need_ids"}, need_ids=list(row["need_ids"]))
 
 
 def _grams(text: str) -> set[str]:
