@@ -127,6 +127,7 @@ class AccountPages(Controller):
     @get("/account", opt=SIGNED_IN_OPT)
     async def account(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "accounts/account.html", form={}, errors={}, notice=request.query_params.get("notice"),
+                    switch_next=safe_next(request.query_params.get("next"), ""),
                     **_shown(await accounts.account(conn, identity)))
 
     @post("/account/password", opt=SIGNED_IN_OPT)
@@ -141,8 +142,9 @@ class AccountPages(Controller):
     @post("/account/act-as", opt=SIGNED_IN_OPT)
     async def act_as(self, request: Request, conn: Db, identity: User) -> Response:
         form = await form_data(request)
-        await accounts.act_as(conn, identity, parse(form, ActAs))
-        return redirect("/dashboard")
+        await accounts.act_as(conn, identity, parse({k: v for k, v in form.items() if k != "next"}, ActAs))
+        # Back to the page that asked for another organisation (its refusal links here), else the workbench.
+        return redirect(safe_next(form.get("next"), "/dashboard"))
 
     @get("/password/forgot", opt=FORM_OPT)
     async def forgot_form(self, request: Request) -> Response:

@@ -50,7 +50,8 @@ DELETE_EXPIRED_SESSIONS = "delete from sessions where expires_at < market_now()"
 IDENTITY_BY_SESSION = """
 select s.token_hash, u.id as user_id, u.email, u.display_name, u.locale, u.community_id,
        o.id as org_id, o.kind as org_kind, o.status as org_status, o.name_zh as org_name_zh,
-       o.name_en as org_name_en, m.role
+       o.name_en as org_name_en, m.role,
+       (select count(*) from memberships a where a.user_id = s.user_id) as organisations
   from sessions s
   join users u on u.id = s.user_id and u.status = 'active'
   left join memberships m on m.user_id = s.user_id and m.organisation_id = s.organisation_id

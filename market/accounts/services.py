@@ -183,7 +183,7 @@ async def identity_for(conn: asyncpg.Connection, token: str) -> Identity | None:
         user_id=row["user_id"], email=row["email"], display_name=row["display_name"], locale=row["locale"],
         community_id=row["community_id"], session_hash=row["token_hash"], org_id=row["org_id"],
         org_kind=row["org_kind"], org_status=row["org_status"], org_name_zh=row["org_name_zh"], org_name_en=row["org_name_en"],
-        role=row["role"],
+        role=row["role"], organisations=row["organisations"],
     )
 
 

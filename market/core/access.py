@@ -29,6 +29,8 @@ class Identity(msgspec.Struct, frozen=True, kw_only=True):
     org_name_zh: str | None = None
     org_name_en: str | None = None
     role: str | None = None
+    # How many organisations the person belongs to: a page refused to one of them may be another's.
+    organisations: int = 0
 
     @property
     def is_platform_admin(self) -> bool:

@@ -347,3 +347,32 @@ async def test_logging_in_returns_to_the_whole_address_that_asked_for_it(client,
     assert 'value="/pledges/new?target_type=fund&amp;target_id=7"' in login_page.text
     r = await post_form(client, r.headers["location"], {"email": world["funder_admin"].email, "password": PASSWORD})
     assert r.status_code == 303 and r.headers["location"] == "/pledges/new?target_type=fund&target_id=7"
+
+
+async def test_a_page_for_another_of_my_organisations_offers_the_switch_and_comes_back(client, pool, world):
+    """A notice or a link for the organisation a person is not acting for refuses them; the refusal leads to
+    the switch, which returns to the page."""
+    person = world["buyer_admin"]
+    await pool.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                       person.user_id, world.orgs["provider"])
+    await act_as(client, pool, client.app.state.settings, person.user_id, world.orgs["bureau"])
+    for lang, hint in (("en", "Switch organisation"), ("zh_Hans", "切换组织")):
+        client.cookies.set("market_lang", lang)
+        refused = await client.get("/calls/999/bid?from=inbox")
+        assert refused.status_code == 403 and hint in refused.text
+    link = re.search(r'href="(/account\?next=[^"#]+)', refused.text).group(1).replace("&amp;", "&")
+    account = await client.get(link)
+    assert 'name="next" value="/calls/999/bid?from=inbox"' in account.text.replace("&amp;", "&")
+    switched = await post_form(client, "/account/act-as", {"organisation_id": world.orgs["provider"],
+                                                           "next": "/calls/999/bid?from=inbox"})
+    assert switched.status_code == 303 and switched.headers["location"] == "/calls/999/bid?from=inbox"
+    assert (await client.get("/api/me")).json()["organisation_id"] == world.orgs["provider"]
+    assert (await client.get("/calls/999/bid")).status_code == 404  # past the gate now: no such call
+    plain = await post_form(client, "/account/act-as", {"organisation_id": world.orgs["bureau"]})
+    assert plain.headers["location"] == "/dashboard"
+
+
+async def test_a_page_refused_to_a_person_in_one_organisation_does_not_offer_a_switch(client, pool, world):
+    await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
+    refused = await client.get("/calls/999/bid?lang=en")
+    assert refused.status_code == 403 and "Switch organisation" not in refused.text
