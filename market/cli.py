@@ -396,6 +396,12 @@ def cmd_bench_api(args: argparse.Namespace) -> int:
                  workers=args.workers, only=args.only, check=args.check, rows_above=args.rows_above, runs=args.runs)
 
 
+def cmd_bench_walk(args: argparse.Namespace) -> int:
+    from market.benches.walk import main as bench
+    return bench(_settings(), pages=args.pages, per_shape=args.per_shape, lang=args.lang, slow=args.slow,
+                 large=args.large)
+
+
 def cmd_bench_fair(args: argparse.Namespace) -> int:
     from market.benches.fair import main as bench
 
@@ -515,6 +521,17 @@ def parser() -> argparse.ArgumentParser:
                                                                      "(default 10,000 rows)")
     bapi.add_argument("--runs", type=int, default=7, help="times each list statement runs, for --check (default 7)")
     bapi.set_defaults(func=cmd_bench_api)
+
+    bwalk = bench.add_parser("walk", help="the busiest person of each kind on the configured database (a "
+                                          "generated city) follows the links from their workbench: pages that "
+                                          "fail, refuse their reader, or are slow or large; exit 1 on a failure "
+                                          "or a refusal")
+    bwalk.add_argument("--pages", type=int, default=200, help="pages a person (default 200)")
+    bwalk.add_argument("--per-shape", type=int, default=3, help="addresses of one shape, ids as N (default 3)")
+    bwalk.add_argument("--lang", default="zh_Hans", choices=["zh_Hans", "en"], help="the pages' language")
+    bwalk.add_argument("--slow", type=float, default=300, help="a page slower than this many ms is named (300)")
+    bwalk.add_argument("--large", type=int, default=200, help="a page larger than this many KB is named (200)")
+    bwalk.set_defaults(func=cmd_bench_walk)
 
     sub.add_parser("settings", help="list every setting (environment variable)").set_defaults(func=cmd_settings)
     return p

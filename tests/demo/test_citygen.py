@@ -9,12 +9,14 @@ from datetime import datetime, UTC
 import asyncpg
 
 from market.audit.services import verify_chain
+from market.benches.walk import PEOPLE, refusals, walk
 from market.citygen import Sizes, generate
 from market.cli import main
 from market.buyers import ratings
 from market.core import db
 from market.evaluation import services as engine
 from market.matching.docking.rolling import _OPEN
+from tests.conftest import act_as
 
 SCALE = 0.01
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -322,3 +324,24 @@ async def test_market_demo_city_loads_once(database, pool, world, monkeypatch, t
         await conn.close()
     assert run["kind"] == "platform" and len(run["instance"]["needs"]) == Sizes.at(SCALE).waiting
     assert await asyncio.to_thread(main, ["audit", "verify"]) == 0
+
+
+async def test_every_page_the_citys_people_reach_from_their_workbench_opens(database, pool, client):
+    """`market bench walk` on a small city, as a test: a bureau, a street office, a social organisation, a
+    funder, an evaluator, the platform, someone in two organisations and a resident follow the links from
+    their workbench, and no page fails or refuses them without a way on. (On the city a workbench failed
+    for everyone in two organisations, and a fund's page offered residents a form that refused them.)"""
+    await _load(database)
+    people = await pool.fetch(PEOPLE)
+    assert [p["who"] for p in people] == ["district bureau", "street office", "social organisation", "funder",
+                                          "evaluator", "platform", "in two organisations", "resident"]
+
+    async def fetch(path: str) -> tuple[int, str, bytes]:
+        answer = await client.get(path, follow_redirects=True)
+        return answer.status_code, answer.headers.get("content-type", ""), answer.content
+
+    for who, _email, user_id, organisation_id in people:
+        await act_as(client, pool, client.app.state.settings, user_id, organisation_id)
+        visits = await walk(fetch, pages=40, per_shape=2)
+        assert len(visits) >= 20, who
+        assert refusals(visits) == [], who
