@@ -5,7 +5,8 @@ to someone the page then refuses.
 
 Against the configured database (a generated city: `market demo --city`) it starts one `market
 serve`, picks the busiest person of each kind (`PEOPLE`), logs each in through the log-in form with
-the city's password, and follows the same-site links of every page breadth first from /dashboard: at
+the city's password, and follows the same-site links of every page breadth first from /dashboard (a
+visitor's from the home page): at
 most `per_shape` addresses of one shape (digits as N, the query's names), `pages` a person. It prints
 each person's pages by status, then every page that failed (5xx), refused its reader (403; one for
 another of their organisations says so, as it offers the switch), or was slower than `slow` ms (the
@@ -33,8 +34,8 @@ import asyncpg
 from market.core import db
 from market.core.settings import Settings
 
-# The busiest person of each kind, and someone who works for two organisations: (who, email, user id,
-# organisation id or none).
+# The busiest person of each kind, someone who works for two organisations, and a visitor who has not
+# logged in (who, email, user id, organisation id; none for the visitor).
 PEOPLE = """
 with busiest as (
     select 'district bureau' as who, b.id as org from organisations b join contracts k on k.buyer_id = b.id
@@ -63,7 +64,9 @@ union all
 union all
 (select 'resident', u.email, u.id, null from users u
   where u.community_id is not null and not exists (select from memberships m where m.user_id = u.id)
-  order by (select count(*) from need_supports s where s.user_id = u.id) desc, u.id limit 1)"""
+  order by (select count(*) from need_supports s where s.user_id = u.id) desc, u.id limit 1)
+union all
+select 'visitor', null, null, null"""
 
 # Not pages a person reads: leaving, languages, static files, downloads, the API's schema.
 SKIP = re.compile(r"^/(static|lang|logout|login|signup|password|schema)\b|/files/|export|\.(pdf|xlsx|csv|png|svg)$")
@@ -163,16 +166,18 @@ async def _walk_city(settings: Settings, pages: int, per_shape: int, lang: str, 
         failed = 0
         for who, email, _user, _org in people:
             browser = _Browser(f"http://127.0.0.1:{port}")
-            if not await asyncio.to_thread(browser.log_in, email, PASSWORD, lang):
+            if email is None:
+                await asyncio.to_thread(browser.get, f"/lang/{lang}?next=/")
+            elif not await asyncio.to_thread(browser.log_in, email, PASSWORD, lang):
                 print(f"{who} {email}: could not log in with the city's password (is this a generated city?)")
                 failed += 1
                 continue
 
             async def fetch(path: str, b: _Browser = browser) -> tuple[int, str, bytes]:
                 return await asyncio.to_thread(b.get, path)
-            visits = await walk(fetch, pages=pages, per_shape=per_shape)
+            visits = await walk(fetch, start="/dashboard" if email else "/", pages=pages, per_shape=per_shape)
             statuses = collections.Counter(v.status for v in visits)
-            print(f"{who} {email}: {len(visits)} pages, " + ", ".join(f"{n} × {s}" for s, n in sorted(statuses.items())),
+            print(f"{who} {email or ''}: {len(visits)} pages, " + ", ".join(f"{n} × {s}" for s, n in sorted(statuses.items())),
                   flush=True)
             for v in visits:
                 if v.status >= 400 and v.status != 404:

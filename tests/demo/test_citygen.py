@@ -329,12 +329,12 @@ async def test_market_demo_city_loads_once(database, pool, world, monkeypatch, t
 async def test_every_page_the_citys_people_reach_from_their_workbench_opens(database, pool, client):
     """`market bench walk` on a small city, as a test: a bureau, a street office, a social organisation, a
     funder, an evaluator, the platform, someone in two organisations and a resident follow the links from
-    their workbench, and no page fails or refuses them without a way on. (On the city a workbench failed
+    their workbench, and a visitor from the home page, and no page fails or refuses them without a way on. (On the city a workbench failed
     for everyone in two organisations, and a fund's page offered residents a form that refused them.)"""
     await _load(database)
     people = await pool.fetch(PEOPLE)
     assert [p["who"] for p in people] == ["district bureau", "street office", "social organisation", "funder",
-                                          "evaluator", "platform", "in two organisations", "resident"]
+                                          "evaluator", "platform", "in two organisations", "resident", "visitor"]
 
     async def fetch(path: str) -> tuple[int, str, bytes]:
         answer = await client.get(path, follow_redirects=True)
@@ -342,6 +342,6 @@ async def test_every_page_the_citys_people_reach_from_their_workbench_opens(data
 
     for who, _email, user_id, organisation_id in people:
         await act_as(client, pool, client.app.state.settings, user_id, organisation_id)
-        visits = await walk(fetch, pages=40, per_shape=2)
+        visits = await walk(fetch, start="/dashboard" if user_id else "/", pages=40, per_shape=2)
         assert len(visits) >= 20, who
         assert refusals(visits) == [], who
