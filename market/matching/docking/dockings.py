@@ -93,11 +93,11 @@ async def provider_named(conn: asyncpg.Connection, text: str | None) -> tuple[in
     if exact is not None:
         return exact, []
     found, _ = await organisations.directory(conn, kind="provider", q=text, limit=PROVIDER_MATCHES)
-    return None, [(o.id, _in_language(msgspec.structs.asdict(o))) for o in found]
+    return None, [(o.id, i18n.bilingual(o.name_zh, o.name_en)) for o in found]
 
 
 async def provider_in_form(conn: asyncpg.Connection, form: dict[str, Any], offered: list[tuple[int, str]], *,
-                           required: bool = True) -> object:
+                           required: bool = True) -> int | str | None:
     """The provider a form sends: the one chosen from those offered (`provider_id`), else the one its typed
     name or code (`provider`) is exactly; none where it is optional and left blank. Refused on `provider`
     otherwise, with `offered` filled with the providers whose names hold the words, to choose from."""
@@ -115,7 +115,7 @@ async def provider_in_form(conn: asyncpg.Connection, form: dict[str, Any], offer
 
 
 def _in_language(row: Any) -> str:
-    return row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
+    return i18n.bilingual(row["name_zh"], row["name_en"] or "")
 
 
 async def project_money(conn: asyncpg.Connection, project_id: int) -> tuple[int, int]:

@@ -95,7 +95,7 @@ def today() -> date:
 
 
 def _name(row: Any) -> str:
-    return row["name_en"] if i18n.current_locale.get() == "en" and row["name_en"] else row["name_zh"]
+    return i18n.bilingual(row["name_zh"], row["name_en"] or "")
 
 
 class _Tree:
