@@ -66,10 +66,12 @@ def logged_in(request: Request, token: FromPath[str], target: str) -> Response:
     return response
 
 
-def _shown(account: Account) -> dict[str, Any]:
+def _shown(account: Account, switch_to: str | None = None) -> dict[str, Any]:
     """The account page's context: the view, and its memberships by the name the act-as switch reads
-    (the view's own `locale` would clash with the page's)."""
-    return {"account": account, "memberships": account.memberships}
+    (the view's own `locale` would clash with the page's), with the one to offer first: a notice for
+    another of the person's organisations sends them here to switch to it (`for`)."""
+    return {"account": account, "memberships": account.memberships,
+            "switch_to": next((m for m in account.memberships if str(m.organisation_id) == switch_to), None)}
 
 
 async def _communities(request: Request, conn: asyncpg.Connection, community: int | None) -> dict[str, Any]:
@@ -128,7 +130,7 @@ class AccountPages(Controller):
     async def account(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "accounts/account.html", form={}, errors={}, notice=request.query_params.get("notice"),
                     switch_next=safe_next(request.query_params.get("next"), ""),
-                    **_shown(await accounts.account(conn, identity)))
+                    **_shown(await accounts.account(conn, identity), request.query_params.get("for")))
 
     @post("/account/password", opt=SIGNED_IN_OPT)
     async def change_password(self, request: Request, conn: Db, identity: User) -> Response:

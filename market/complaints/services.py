@@ -347,7 +347,8 @@ def _link(complaint_id: int) -> str:
     return f"/complaints/{complaint_id}"
 
 
-async def _handlers(conn: asyncpg.Connection, row: asyncpg.Record, escalated: set[int]) -> list[int]:
+async def _handlers(conn: asyncpg.Connection, row: asyncpg.Record,
+                    escalated: set[int]) -> list[notifications.Recipient]:
     return await notifications.members_of(conn, [row["responsible_id"], *sorted(escalated)], HANDLER_ROLES)
 
 

@@ -132,7 +132,7 @@ async def _move(conn: asyncpg.Connection, identity: Identity, contract: Any, act
                actor=identity.user_id, organisation=identity.org_id, write=write, after=after, notices=notices)
 
 
-async def _provider_people(conn: asyncpg.Connection, contract: Any) -> list[int]:
+async def _provider_people(conn: asyncpg.Connection, contract: Any) -> list[notifications.Recipient]:
     return await notifications.members_of(conn, [contract["provider_id"]], SIGNERS)
 
 

@@ -29,8 +29,9 @@ class InboxPages(Controller):
 
     @get("/inbox/{notification_id:int}", opt={**SIGNED_IN_OPT, "shows": "redirect"})
     async def open(self, conn: Db, identity: User, notification_id: FromPath[int]) -> Response:
-        """Mark it read and go where it points."""
-        return redirect(await notifications.open_notification(conn, identity.user_id, notification_id) or "/inbox")
+        """Mark it read and go where it points, or first to the switch to the organisation it is for."""
+        return redirect(await notifications.open_notification(conn, identity.user_id, identity.org_id, notification_id)
+                        or "/inbox")
 
 
 class InboxApi(Controller):

@@ -6,8 +6,9 @@ when the event does; email goes out afterwards from the outbox, in the recipient
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 import msgspec
@@ -35,23 +36,45 @@ class Notification(msgspec.Struct, frozen=True):
     link: str
     created_at: datetime
     read_at: datetime | None
+    # The organisation the notice is for (None: for the person as themselves), in the page's language.
+    organisation_id: int | None = None
+    organisation_name: str | None = None
 
 
-async def notify(conn: asyncpg.Connection, user_ids: list[int], kind: str, link: str, **params: Any) -> int:
-    """Queue one notification per person, inside the caller's transaction."""
+class Recipient(NamedTuple):
+    """Someone told as one of an organisation's people."""
+
+    user_id: int
+    organisation_id: int
+
+
+async def notify(conn: asyncpg.Connection, recipients: Iterable[int | Recipient], kind: str, link: str,
+                 **params: Any) -> int:
+    """Queue one notification per person, inside the caller's transaction: a user id is told as
+    themselves, a `Recipient` as one of its organisation's people (the first such, where one person is
+    reached through several)."""
     if kind not in KINDS:
         raise ValueError(kind)
-    users = sorted(set(user_ids))
+    organisation: dict[int, int | None] = {}
+    for r in recipients:
+        user, org = (r.user_id, r.organisation_id) if isinstance(r, Recipient) else (r, None)
+        if organisation.get(user) is None:
+            organisation[user] = org
     await conn.executemany(
-        "insert into notifications (user_id, kind, params, link) values ($1, $2, $3, $4) on conflict do nothing",
-        [(u, kind, params, link) for u in users])
-    return len(users)
+        "insert into notifications (user_id, organisation_id, kind, params, link) values ($1, $2, $3, $4, $5) "
+        "on conflict do nothing",
+        [(u, organisation[u], kind, params, link) for u in sorted(organisation)])
+    return len(organisation)
 
 
-async def members_of(conn: asyncpg.Connection, organisation_ids: list[int], roles: tuple[str, ...] = ("admin", "staff")) -> list[int]:
-    rows = await conn.fetch("select user_id from memberships where organisation_id = any($1) and role = any($2)",
+async def members_of(conn: asyncpg.Connection, organisation_ids: list[int],
+                     roles: tuple[str, ...] = ("admin", "staff")) -> list[Recipient]:
+    """The organisations' people in these roles, in the order of the organisations given."""
+    rows = await conn.fetch("select user_id, organisation_id from memberships "
+                            "where organisation_id = any($1) and role = any($2) "
+                            "order by array_position($1, organisation_id), user_id",
                             organisation_ids, list(roles))
-    return [r["user_id"] for r in rows]
+    return [Recipient(r["user_id"], r["organisation_id"]) for r in rows]
 
 
 def titled(record: Any) -> dict[str, str]:
@@ -68,9 +91,11 @@ def _text(kind: str, params: dict[str, Any]) -> str:
 
 
 async def inbox(conn: asyncpg.Connection, user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:
-    rows = await conn.fetch("select * from notifications where user_id = $1 order by id desc limit $2 offset $3",
-                            user_id, limit, offset)
-    return [Notification(r["id"], r["kind"], _text(r["kind"], r["params"]), r["link"], r["created_at"], r["read_at"])
+    rows = await conn.fetch(
+        """select n.*, o.name_zh, o.name_en from notifications n left join organisations o on o.id = n.organisation_id
+            where n.user_id = $1 order by n.id desc limit $2 offset $3""", user_id, limit, offset)
+    return [Notification(r["id"], r["kind"], _text(r["kind"], r["params"]), r["link"], r["created_at"], r["read_at"],
+                         r["organisation_id"], r["name_zh"] and bilingual(r["name_zh"], r["name_en"] or ""))
             for r in rows]
 
 
@@ -94,11 +119,21 @@ async def inbox_page(conn: asyncpg.Connection, user_id: int, limit: int = 50, of
     return Inbox(items=await inbox(conn, user_id, limit, offset), total=await count(conn, user_id), offset=offset)
 
 
-async def open_notification(conn: asyncpg.Connection, user_id: int, notification_id: int) -> str | None:
-    """Mark one of the person's own notifications read; where it points (None: not theirs or gone)."""
-    link: str | None = await conn.fetchval("select link from notifications where id = $1 and user_id = $2",
-                                           notification_id, user_id)
+async def open_notification(conn: asyncpg.Connection, user_id: int, acting_for: int | None,
+                            notification_id: int) -> str | None:
+    """Where one of the person's own notifications leads (None: not theirs or gone), marking it read.
+    A notice for another organisation they work for leads first to the switch, set to that organisation
+    and coming back here, and stays unread: its page would refuse them acting for this one."""
+    row = await conn.fetchrow(
+        """select n.link, n.organisation_id, m.user_id is not null as member from notifications n
+             left join memberships m on m.organisation_id = n.organisation_id and m.user_id = n.user_id
+            where n.id = $1 and n.user_id = $2""", notification_id, user_id)
+    if row is None:
+        return None
+    if row["member"] and row["organisation_id"] != acting_for:
+        return f"/account?for={row['organisation_id']}&next=/inbox/{notification_id}#act-as"
     await mark_read(conn, user_id, notification_id)
+    link: str = row["link"]
     return link
 
 

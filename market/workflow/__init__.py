@@ -8,7 +8,7 @@ Sits above audit and notifications (it writes to both) and below every domain wi
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -32,7 +32,7 @@ class Transition(msgspec.Struct, frozen=True):
 class Notice(msgspec.Struct, frozen=True):
     """A notification a step sends (see notifications.notify)."""
 
-    user_ids: list[int]
+    recipients: Sequence[int | notifications.Recipient]
     kind: str
     link: str
     params: dict[str, Any] = {}
@@ -105,5 +105,5 @@ async def step(conn: asyncpg.Connection, machine: Machine, action: str, source: 
                        organisation=organisation, before={"status": source, **(before or {})},
                        after={"status": transition.target, **(after or {})})
     for notice in notices:
-        await notifications.notify(conn, notice.user_ids, notice.kind, notice.link, **notice.params)
+        await notifications.notify(conn, notice.recipients, notice.kind, notice.link, **notice.params)
     return transition

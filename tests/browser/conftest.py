@@ -24,9 +24,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 import pytest_asyncio
 
+from market.core import db
 from tests.scratch import scratch_dir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,6 +106,11 @@ class LiveServer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+async def server_db(server: LiveServer) -> asyncpg.Connection:
+    """The server's own embedded PostgreSQL (in its data directory), for setting up and for the books."""
+    return await db.connect_admin(f"postgresql://postgres:@/market?host={server.log.parent / 'pg'}")
 
 
 def _stop(proc: subprocess.Popen, data_dir: Path) -> None:

@@ -24,11 +24,10 @@ import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 
-import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 
-from market.core import clock, db
+from market.core import clock
 from market.delivery import rounds
 from market.demo import _acting_user, _score_leaves
 from market.evaluation import services as engine
@@ -36,7 +35,7 @@ from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.funding.pledges import services as pledges
 from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.procurement.awards import batches
-from tests.browser.conftest import LiveServer, serving
+from tests.browser.conftest import LiveServer, server_db, serving
 from tests.factories import photo_with_gps
 from tests.browser.journey import (
     Journey,
@@ -64,11 +63,6 @@ def delivery_server() -> Iterator[LiveServer]:
     # The report clock runs every few seconds, so a report is marked late soon after its due date passes.
     with serving(MARKET_TEST_CLOCK="true", MARKET_NOTIFY_SECONDS="2") as server:
         yield server
-
-
-async def server_db(server: LiveServer) -> asyncpg.Connection:
-    """The server's own embedded PostgreSQL (in its data directory), for setting up and for the books."""
-    return await db.connect_admin(f"postgresql://postgres:@/market?host={server.log.parent / 'pg'}")
 
 
 async def set_up(server: LiveServer) -> None:

@@ -1,7 +1,9 @@
 """A person who works for two organisations (a social organisation's staff who also gives for an
 enterprise) switches between them from the workbench: each organisation's administrator adds them on
 its members page, and the switch names both, with their kinds, in the reader's language. The
-workbench of such a person once failed with an error page."""
+workbench of such a person once failed with an error page. A notice for the organisation they are not
+acting for says whom it is for, and opening it offers the switch to that organisation first: the page
+it leads to once refused them, and someone in four organisations had to guess which to switch to."""
 
 from __future__ import annotations
 
@@ -11,14 +13,33 @@ import pytest
 from playwright.async_api import expect
 
 from market.demo import DEMO_PASSWORD
-from tests.browser.journey import Journey, choose, click_link, fill, press
+from tests.browser.conftest import server_db
+from tests.browser.journey import Journey, choose, click_link, fill, path_of, press
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 
 WORDS = {"en": {"provider": "Service provider", "funder": "Funder", "provider_bench": "Social organisation dashboard",
-                "funder_bench": "Funder dashboard"},
+                "funder_bench": "Funder dashboard", "for": "for ", "opened": "What you opened is for ",
+                "contract": "Contract"},
          "zh_Hans": {"provider": "服务承接方", "funder": "资助方", "provider_bench": "社会组织工作台",
-                     "funder_bench": "资助方工作台"}}
+                     "funder_bench": "资助方工作台", "for": "发给", "opened": "您打开的内容属于", "contract": "合同"}}
+
+
+async def tell_the_ngo(server, ngo_admin: str) -> tuple[dict[str, str], int]:
+    """The social organisation's people are asked to sign one of its contracts, as the buyer's signature
+    would ask them: (the organisation's name in each language, the contract)."""
+    conn = await server_db(server)
+    try:
+        ngo, zh, en, contract, title = await conn.fetchrow(
+            """select o.id, o.name_zh, o.name_en, c.id, k.title_zh from users u join memberships m on m.user_id = u.id
+                 join organisations o on o.id = m.organisation_id join contracts c on c.provider_id = o.id
+                 join calls k on k.id = c.call_id where u.email = $1 order by c.id limit 1""", ngo_admin)
+        await conn.execute("""insert into notifications (user_id, organisation_id, kind, params, link)
+                              select user_id, organisation_id, 'contract_to_sign', $2, $3 from memberships
+                               where organisation_id = $1""", ngo, {"title": title}, f"/contracts/{contract}")
+        return {"zh_Hans": zh, "en": en or zh}, contract
+    finally:
+        await conn.close()
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "en"])
@@ -54,5 +75,20 @@ async def test_a_person_in_two_organisations_switches_between_them(locale, brows
         if locale == "en":  # the organisations' English names, as the header gives them
             await expect(switch).to_contain_text("Hubin Intime Commercial Management · Funder")
         await j.seen(person, "two-organisations-funder")
+
+        ngo, contract = await tell_the_ngo(live_server, "ngo01@demo.market")
+        await click_link(person, "/inbox")
+        await expect(person.locator("ul.inbox li").first).to_contain_text(f"{words['for']}{ngo[locale]}")
+        await j.seen(person, "two-organisations-inbox")
+        await click_link(person, 'ul.inbox li a[href^="/inbox/"]')
+        assert path_of(person) == "/account"
+        await expect(person.locator("main .alert")).to_contain_text(words["opened"])
+        await expect(person.locator("#act-as option[selected]")).to_contain_text(words["provider"])
+        await j.seen(person, "two-organisations-notice-switch")
+        await press(person, "/account/act-as", twice=True)
+        assert path_of(person) == f"/contracts/{contract}"
+        await expect(person.locator("h1")).to_contain_text(words["contract"])
+        await click_link(person, "/inbox")
+        await expect(person.locator("ul.inbox li.unread")).to_have_count(0)
     finally:
         await j.close()

@@ -1,4 +1,5 @@
 import asyncio
+import html
 from email.header import decode_header, make_header
 
 import pytest
@@ -141,3 +142,62 @@ async def test_a_notice_names_a_bilingual_record_in_the_readers_language(client,
     subjects = {m["To"]: str(make_header(decode_header(m["Subject"]))) for m in smtp.inbox.messages}
     assert "Home bathing on Dongpo Road" in subjects[world["provider_staff"].email]
     assert "东坡路社区上门助浴服务采购" in subjects[world["provider_admin"].email]
+
+
+async def test_a_notice_for_another_of_my_organisations_leads_to_the_switch_first(client, pool, world):
+    """Someone who works for a bureau and a social organisation is told of the social organisation's
+    contract while acting for the bureau: the inbox says whom each notice is for, and opening that one
+    offers the switch, set to that organisation and coming back to the notice, rather than a page that
+    refuses them (it once did, and with four organisations they had to guess which)."""
+    person, provider, bureau = world["buyer_admin"], world.orgs["provider"], world.orgs["bureau"]
+    await pool.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                       person.user_id, provider)
+    async with pool.acquire() as conn, conn.transaction():
+        for org, link in ((provider, "/contracts/999"), (bureau, "/contracts/998")):
+            await notifications.notify(conn, await notifications.members_of(conn, [org]), "contract_to_sign", link,
+                                       title="东坡路社区助浴", title_en="Dongpo Road bathing")
+    names = await pool.fetchrow("select name_zh, name_en from organisations where id = $1", provider)
+    await act_as(client, pool, client.app.state.settings, person.user_id, bureau)
+    for lang, name, shown in (("en", names["name_en"] or names["name_zh"], "for {}"), ("zh_Hans", names["name_zh"], "发给{}")):
+        client.cookies.set("market_lang", lang)
+        ours, theirs = (await client.get("/api/inbox/")).json()["items"]
+        assert (theirs["organisation_id"], theirs["organisation_name"]) == (provider, name)
+        assert ours["organisation_id"] == bureau
+        assert html.escape(shown.format(name)) in (await client.get("/inbox")).text
+    unread = "select read_at is null from notifications where id = $1"
+    r = await client.get(f"/inbox/{theirs['id']}")
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/account?for={provider}&next=/inbox/{theirs['id']}#act-as"
+    assert await pool.fetchval(unread, theirs["id"]) is True
+    account = (await client.get(r.headers["location"])).text
+    assert "您打开的内容属于" in account and html.escape(names["name_zh"]) in account
+    assert f'<option value="{provider}" selected>' in account
+    assert f'name="next" value="/inbox/{theirs["id"]}"' in account
+    switched = await post_form(client, "/account/act-as", {"organisation_id": provider, "next": f"/inbox/{theirs['id']}"})
+    assert switched.headers["location"] == f"/inbox/{theirs['id']}"
+    r = await client.get(switched.headers["location"])
+    assert r.headers["location"] == "/contracts/999" and await pool.fetchval(unread, theirs["id"]) is False
+    # the bureau's notice now asks for the way back; once the person has left the social organisation,
+    # its notice opens where it points, as every notice did
+    assert (await client.get(f"/inbox/{ours['id']}")).headers["location"].startswith(f"/account?for={bureau}&")
+    await post_form(client, "/account/act-as", {"organisation_id": bureau})
+    await pool.execute("delete from memberships where user_id = $1 and organisation_id = $2", person.user_id, provider)
+    assert (await client.get(f"/inbox/{theirs['id']}")).headers["location"] == "/contracts/999"
+    assert (await client.get(f"/inbox/{ours['id']}")).headers["location"] == "/contracts/998"
+    # the account page names no organisation it was not asked for, nor one the person is not in
+    for query in ("", f"?for={provider}", "?for=x"):
+        assert "您打开的内容属于" not in (await client.get(f"/account{query}")).text
+
+
+async def test_someone_reached_through_two_organisations_is_told_once_for_the_first(pool, world):
+    person, provider, bureau = world["buyer_admin"], world.orgs["provider"], world.orgs["bureau"]
+    await pool.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff')",
+                       person.user_id, provider)
+    async with pool.acquire() as conn, conn.transaction():
+        people = await notifications.members_of(conn, [provider, bureau])
+        told = await notifications.notify(conn, [*people, person.user_id], "contract_to_sign", "/contracts/1", title="x")
+    assert [r.organisation_id for r in people] == sorted((r.organisation_id for r in people),
+                                                         key=[provider, bureau].index)
+    rows = await pool.fetch("select user_id, organisation_id from notifications where link = '/contracts/1'")
+    assert told == len(rows) == len({r.user_id for r in people})
+    assert {r["user_id"]: r["organisation_id"] for r in rows}[person.user_id] == provider
