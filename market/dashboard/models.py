@@ -9,6 +9,7 @@ import msgspec
 
 from market.core.i18n import N_
 from market.funding.dashboards import FunderView
+from market.surveys.models import ResidentSurveys
 
 
 class Task(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,6 +54,7 @@ class Workbench(msgspec.Struct, frozen=True, kw_only=True):
     lists: list[TaskList]
     activity: list[Activity]
     giving: FunderView | None = None
+    surveys: ResidentSurveys | None = None  # a resident's, where they have given their community
 
 
 # kind → (heading, how its date reads). Dates are deadlines where a kind has one, else "since".

@@ -24,6 +24,7 @@ from market.dashboard.models import Task, TaskList, Workbench
 from market.delivery import ending
 from market.funding import dashboards
 from market.rectification import services as rectification
+from market.surveys import services as surveys
 
 LIMIT = 20
 # A provider sees a milestone this many days before it falls due (and until it is accepted); the
@@ -73,6 +74,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     lists = _Lists(conn, limit)
     role = identity.role or ""
     giving = None
+    to_answer = None
     # The organisation the person acts for, once the platform has verified it.
     org = identity.org_id if identity.acts_for_verified else None
     if org is not None and identity.org_kind == "buyer":
@@ -132,7 +134,9 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
     elif identity.org_id is None:
         await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
+        if identity.community_id is not None:
+            to_answer = await surveys.for_resident(conn, identity.community_id)
     for kind, rows in await complaints.workbench_lists(conn, identity, limit):
         lists.add_rows(kind, rows)
     return Workbench(dashboard=identity.dashboard, lists=lists.lists, activity=await activity.feed(conn, identity),
-                     giving=giving)
+                     giving=giving, surveys=to_answer)

@@ -127,6 +127,28 @@ class SurveyList(Paged, kw_only=True):
     surveys: list[SurveyRow]
 
 
+class SurveyToAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    """A survey a resident may answer: their community's standing one, or that of a project done there."""
+
+    kind: Kind
+    title_zh: str  # the community's name, or the project's call
+    title_en: str
+    provider_name_zh: str | None = None
+    provider_name_en: str | None = None
+    link: str  # its public page
+    opened_at: datetime | None
+
+
+class ResidentSurveys(msgspec.Struct, frozen=True, kw_only=True):
+    """What a resident's workbench offers to answer: the community's survey (None where no bureau or
+    street office keeps the community, so nobody would read it) and the first of the open surveys of
+    projects done in the community, its street or its district, nearest first, then the newest."""
+
+    community: SurveyToAnswer | None
+    projects: list[SurveyToAnswer]
+    projects_total: int
+
+
 class PublicSurvey(msgspec.Struct, frozen=True, kw_only=True):
     """What a resident sees: the questions and whether answers are taken. No results."""
 

@@ -6,7 +6,7 @@ A contracted project's survey is made the first time its buyer or provider lists
 opens its page), with questions from the satisfaction dimension of the contract's indicator system
 (the final one, else the mid-term one; a fixed set where the system has none). A community's
 standing survey is made, open, the first time the buyer who keeps that community (the nearest buyer
-at or above it) lists its surveys.
+at or above it) lists its surveys, or a resident of it opens their workbench.
 
 One answer per resident: a printed code is spent by one UPDATE that only one transaction can make;
 a phone number answers once by a unique key on its hash."""
@@ -43,9 +43,11 @@ from market.surveys.models import (
     PublicSurvey,
     Question,
     QuestionResult,
+    ResidentSurveys,
     Results,
     SurveyList,
     SurveyRow,
+    SurveyToAnswer,
     SurveyView,
 )
 from market.surveys.workflow import SURVEY, SURVEY_TEXT
@@ -270,6 +272,40 @@ async def _comments(conn: asyncpg.Connection, survey_id: int, side: str | None, 
 
 def link_of(settings: Settings, token: str) -> str:
     return f"{settings.base_url.rstrip('/')}/s/{token}"
+
+
+# The open surveys of projects done at a place or above it, nearest first, then the newest.
+_NEAR = """
+with recursive up as (
+    select id, parent_id, 0 as depth from jurisdictions where id = $1
+    union all
+    select j.id, j.parent_id, up.depth + 1 from jurisdictions j join up on j.id = up.parent_id
+)
+select s.token, s.opened_at, c.title_zh, c.title_en, o.name_zh, o.name_en, count(*) over () as total
+  from up join projects p on p.jurisdiction_id = up.id join calls c on c.project_id = p.id
+  join contracts k on k.call_id = c.id join organisations o on o.id = k.provider_id
+  join surveys s on s.contract_id = k.id and s.status = 'open'
+ order by up.depth, s.opened_at desc, s.id desc limit $2"""
+
+
+async def for_resident(conn: asyncpg.Connection, community_id: int, limit: int = 10) -> ResidentSurveys:
+    """The surveys a resident of this community may answer (see ResidentSurveys). The community's own
+    is made here if its keeper has not listed its surveys yet: the resident should not wait for that."""
+    community = None
+    survey = await conn.fetchrow(_SURVEY + " where s.community_id = $1", community_id)
+    if survey is None and await keeper_of(conn, community_id) is not None:
+        survey = await _load(conn, await ensure_for_community(conn, community_id))
+    if survey is not None:
+        community = SurveyToAnswer(kind="community", title_zh=survey["community_zh"],
+                                   title_en=survey["community_en"] or survey["community_zh"],
+                                   link=f"/s/{survey['token']}", opened_at=survey["opened_at"])
+    rows = await conn.fetch(_NEAR, community_id, limit)
+    return ResidentSurveys(
+        community=community,
+        projects=[SurveyToAnswer(kind="project", title_zh=r["title_zh"], title_en=r["title_en"] or r["title_zh"],
+                                 provider_name_zh=r["name_zh"], provider_name_en=r["name_en"],
+                                 link=f"/s/{r['token']}", opened_at=r["opened_at"]) for r in rows],
+        projects_total=rows[0]["total"] if rows else 0)
 
 
 def _titles(survey: Any) -> tuple[str, str]:

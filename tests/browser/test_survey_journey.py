@@ -70,3 +70,31 @@ async def test_a_resident_answers_with_a_printed_code_on_a_phone(browser, live_s
         assert "Very satisfied" in english and "The code on your slip" in english
     finally:
         await j.close()
+
+
+WORDS = {"zh_Hans": {"card": "评价服务", "community": "社区服务满意度", "project": "满意度调查"},
+         "en": {"card": "Rate the services", "community": "Your community's services", "project": "Satisfaction survey"}}
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+async def test_a_resident_finds_the_surveys_near_them_from_their_workbench(locale, browser, live_server,
+                                                                           screenshot_dirs):
+    """A resident on a phone reaches their community's survey and a project's near them from the
+    workbench, where before only a poster's link or a slip led to one."""
+    words = WORDS[locale]
+    j = Journey(browser, live_server.base_url, screenshot_dirs, locale=locale)
+    try:
+        resident = await j.person("resident1@demo.market", PHONE)
+        card = resident.locator("#surveys-to-answer")
+        await expect(card.locator("h2")).to_have_text(words["card"])
+        assert await resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        await j.seen(resident, "resident-surveys")
+        await click_link(resident, '#surveys-to-answer a.button[href^="/s/"]')
+        await expect(resident.locator("h1")).to_have_text(words["community"])
+        await expect(resident.locator("main form fieldset.scale").first).to_be_visible()
+        resident = await j.person("resident1@demo.market", PHONE)
+        await click_link(resident, '#surveys-near a[href^="/s/"]')
+        await expect(resident.locator("h1")).to_have_text(words["project"])
+        await j.seen(resident, "resident-project-survey")
+    finally:
+        await j.close()

@@ -554,3 +554,44 @@ async def test_the_buyer_opens_the_survey_from_its_page(client, pool, settings, 
     assert opened.status_code == 303
     refused = await post_form(client, survey_url + "/status", {"action": "open"})
     assert refused.status_code == 409 and "errors" in refused.text
+
+
+async def test_a_resident_finds_the_surveys_near_them_on_their_workbench(client, pool, settings, world, survey):
+    """Residents reached a survey only by a poster's link or a slip: their workbench now offers their
+    community's standing survey and the open surveys of projects done in the community, its street or
+    its district, in the reader's language, with the JSON twin saying the same."""
+    survey_id, token = survey
+    resident = world["resident"]  # of 东坡路社区; the project is the street's
+    await act_as(client, pool, settings, resident.user_id)
+    page = (await client.get("/dashboard?lang=zh_Hans")).text
+    bench = (await client.get("/api/dashboard")).json()["surveys"]
+    community = await pool.fetchval("select token from surveys where community_id = $1", world.community)
+    assert bench["community"]["link"] == f"/s/{community}" and bench["community"]["title_zh"] == "东坡路社区"
+    assert [s["link"] for s in bench["projects"]] == [f"/s/{token}"] and bench["projects_total"] == 1
+    assert "评价服务" in page and "东坡路社区的服务做得怎么样？" in page
+    assert f'href="/s/{community}"' in page and f'href="/s/{token}"' in page
+    assert "东坡路社区上门助浴服务采购" in page
+    for link, heading in ((f"/s/{community}", "社区服务"), (f"/s/{token}", "满意度调查")):
+        public = await client.get(link)
+        assert public.status_code == 200 and heading in public.text
+    english = (await client.get("/dashboard?lang=en")).text
+    assert "Rate the services" in english and "Services near you" in english
+    # A closed survey takes no answers and is not offered.
+    async with pool.acquire() as conn, conn.transaction():
+        await surveys.change_status(conn, settings, await _buyer(pool, settings, world), survey_id, "close")
+    bench = (await client.get("/api/dashboard")).json()["surveys"]
+    assert bench["projects"] == [] and bench["community"]["link"] == f"/s/{community}"
+
+
+async def test_a_community_nobody_keeps_offers_no_survey_until_someone_does(client, pool, settings, world):
+    """A standing survey is read by the bureau or street office that keeps the community; with none, a
+    resident's answers would reach nobody, so none is made or offered."""
+    await pool.execute("update organisations set status = 'suspended' where kind = 'buyer'")
+    resident = world["resident"]
+    await act_as(client, pool, settings, resident.user_id)
+    assert (await client.get("/api/dashboard")).json()["surveys"] == {"community": None, "projects": [],
+                                                                      "projects_total": 0}
+    assert "您的社区目前没有开放的满意度调查。" in (await client.get("/dashboard?lang=zh_Hans")).text
+    assert await pool.fetchval("select count(*) from surveys") == 0
+    await pool.execute("update organisations set status = 'verified' where kind = 'buyer'")
+    assert (await client.get("/api/dashboard")).json()["surveys"]["community"]["title_zh"] == "东坡路社区"
