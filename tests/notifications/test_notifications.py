@@ -1,5 +1,6 @@
 import asyncio
 import html
+from datetime import date, timedelta
 from email.header import decode_header, make_header
 
 import pytest
@@ -11,7 +12,9 @@ from market.procurement.bids import services as bids
 from market.procurement.calls import questions
 from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form
-from tests.factories import bid_input, call_input, do, who
+from market.core import clock
+from market.places.services import insert_jurisdiction
+from tests.factories import bid_input, call_input, do, make_org, make_person, make_project, who
 from tests.smtp import SmtpServer
 
 
@@ -201,3 +204,45 @@ async def test_someone_reached_through_two_organisations_is_told_once_for_the_fi
     rows = await pool.fetch("select user_id, organisation_id from notifications where link = '/contracts/1'")
     assert told == len(rows) == len({r.user_id for r in people})
     assert {r["user_id"]: r["organisation_id"] for r in rows}[person.user_id] == provider
+
+
+async def test_a_call_opens_to_exactly_the_providers_its_rules_let_bid(pool, settings, world, published, signed):
+    """"A call you may bid on is open" went to every provider of the call's types and rating in the
+    whole city, whatever its district, years or bars: on a city thousands of notices and emails a call,
+    most to providers whose bid the call then refuses. It now reaches the providers the bid form takes,
+    each as one of its organisation's people."""
+    today = clock.today()
+    item = await pool.fetchval("select e.code from catalogue_entries e where e.id = $1", published["01.01.02"])
+    async with pool.acquire() as conn, conn.transaction():
+        elsewhere = await insert_jurisdiction(conn, parent_id=None, level="district", code="330105",
+                                              name_zh="拱墅区", name_en="Gongshu")
+        for serial, (key, subtype, where, extra) in enumerate((
+                ("near", "social_service_agency", world.community, {"rating": 4, "registered": date(2018, 1, 1)}),
+                ("far", "social_service_agency", elsewhere, {"rating": 5, "registered": date(2010, 1, 1)}),
+                ("low", "social_service_agency", world.street, {"rating": 2, "registered": date(2010, 1, 1)}),
+                ("young", "social_service_agency", world.street, {"rating": 4, "registered": today - timedelta(days=400)}),
+                ("barred", "social_service_agency", world.street, {"rating": 4, "registered": date(2010, 1, 1)}),
+                ("group", "social_group", world.street, {"rating": 5, "registered": date(2010, 1, 1)})), start=40):
+            await make_org(conn, world, key, "provider", subtype, serial, where, **extra)
+            await make_person(conn, world, f"{key}-staff", key, "staff")
+        await conn.execute("""insert into provider_standing (organisation_id, contract_id, stage, catalogue_owner_id,
+                                  item_code, grade, decided_at, barred_until)
+                              values ($1, $2, 'midterm', $3, $4, 'C', now() - interval '1 day', $5)""",
+                           world.orgs["barred"], signed, world.orgs["bureau"], item, today + timedelta(days=30))
+    bureau = await who(pool, settings, world, "buyer_admin")
+    for cross, title in ((False, "区内助浴"), (True, "全市助浴")):
+        project = await make_project(pool, settings, world, published, title)
+        async with pool.acquire() as conn, conn.transaction():
+            call_id = await calls.create_call(conn, bureau, call_input(project, title_zh=title, min_rating=3, min_years=3, budget_ceiling_fen=90_000_00,
+                                                                        cross_district=cross))
+            await calls.publish_call(conn, bureau, call_id)
+            call = await calls.call_row(conn, call_id)
+            may_bid = {org for key, org in world.orgs.items()
+                       if not await bids.eligibility_problems(conn, org, call)}
+        told = await pool.fetch("select user_id, organisation_id from notifications where kind = 'call_opened' "
+                                "and link = $1", f"/calls/{call_id}")
+        assert {r["organisation_id"] for r in told} == may_bid
+        assert may_bid == {world.orgs[k] for k in ("provider", "near", *(("far",) if cross else ()))}
+        members = await pool.fetch("select user_id from memberships where organisation_id = any($1) "
+                                   "and role in ('admin', 'staff')", list(may_bid))
+        assert sorted(r["user_id"] for r in told) == sorted(r["user_id"] for r in members)
