@@ -3,6 +3,8 @@ items, oldest date first, and in `total` how many there are in all; every row ha
 (see market.dashboard.services.Task): `at` is a moment, `due_date` a day (a milestone's), `batch` the
 review batch an item is about. The parameters after the limit are named beside each statement."""
 
+from market.procurement.eligibility import district_of, may_bid
+
 # $1 org
 BUYER_AREA = """
 select o.jurisdiction_id, j.level from organisations o join jurisdictions j on j.id = o.jurisdiction_id
@@ -205,32 +207,19 @@ select coalesce(pr.title_zh, f.name_zh) as title_zh, coalesce(nullif(pr.title_en
  order by y.recorded_at, y.id
  limit $1"""
 
-# Open calls the provider may bid on and has not: the same rules as bids.rule_breaches (type,
+# Open calls the provider may bid on and has not: the rules its bid form applies (bids.may_bid: type,
 # rating, full years since registration, registered in the project's district unless the call is
-# open to any district), and no open bid of its own.
+# open to any district, no bar on the item), and no open bid of its own.
 # $1 limit, $2 org, $3 now, $4 today
-CALLS_TO_BID = """
-with recursive up as (
-    select j.id, j.parent_id, j.level from jurisdictions j join organisations o on o.jurisdiction_id = j.id
-     where o.id = $2
-    union all
-    select j.id, j.parent_id, j.level from jurisdictions j join up on j.id = up.parent_id
-), home as (
-    select id from up where level = 'district'
-    union all
-    select j.id from jurisdictions j join home on j.parent_id = home.id
-)
+CALLS_TO_BID = district_of("""select j.id, j.parent_id, j.level from jurisdictions j
+      join organisations o on o.jurisdiction_id = j.id where o.id = $2""") + f"""
 select c.title_zh, c.title_en, c.deadline_at as at, null::date as due_date, '/calls/' || c.id as link,
        c.procedure_type as state, null::int as batch, c.budget_ceiling_fen as amount_fen, '' as detail,
        count(*) over () as total
   from calls c join projects p on p.id = c.project_id, organisations o
  where o.id = $2 and c.published_at is not null and c.cancelled_at is null and c.failed_at is null
    and (c.deadline_at is null or c.deadline_at > $3)
-   and o.subtype = any(c.provider_types)
-   and (c.min_rating is null or coalesce(o.rating, 0) >= c.min_rating)
-   and (coalesce(c.min_years, 0) = 0 or o.registration_date is null
-        or date_part('year', age($4::date, o.registration_date)) >= c.min_years)
-   and (c.cross_district or p.jurisdiction_id in (select id from home))
+   and {may_bid("$4", "p.jurisdiction_id in (select id from home)")}
    and not exists (select 1 from bids b where b.call_id = c.id and b.provider_id = $2 and b.batch_id is null)
  order by c.deadline_at nulls last, c.published_at, c.id
  limit $1"""

@@ -13,6 +13,7 @@ from market.procurement.calls import questions
 from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, post_form
 from market.core import clock
+from market.dashboard import queries as dashboard_sql
 from market.places.services import insert_jurisdiction
 from tests.factories import bid_input, call_input, do, make_org, make_person, make_project, who
 from tests.smtp import SmtpServer
@@ -210,7 +211,8 @@ async def test_a_call_opens_to_exactly_the_providers_its_rules_let_bid(pool, set
     """"A call you may bid on is open" went to every provider of the call's types and rating in the
     whole city, whatever its district, years or bars: on a city thousands of notices and emails a call,
     most to providers whose bid the call then refuses. It now reaches the providers the bid form takes,
-    each as one of its organisation's people."""
+    each as one of its organisation's people; their workbenches list it by the same rules (a barred
+    provider's once listed it, and the form refused the bid)."""
     today = clock.today()
     item = await pool.fetchval("select e.code from catalogue_entries e where e.id = $1", published["01.01.02"])
     async with pool.acquire() as conn, conn.transaction():
@@ -239,6 +241,11 @@ async def test_a_call_opens_to_exactly_the_providers_its_rules_let_bid(pool, set
             call = await calls.call_row(conn, call_id)
             may_bid = {org for key, org in world.orgs.items()
                        if not await bids.eligibility_problems(conn, org, call)}
+            # the providers' workbenches list it to bid on by the same rules
+            listing = {org for org in world.orgs.values()
+                       if f"/calls/{call_id}" in {r["link"] for r in await conn.fetch(
+                           dashboard_sql.CALLS_TO_BID, 50, org, clock.now(), today)}}
+        assert listing == may_bid
         told = await pool.fetch("select user_id, organisation_id from notifications where kind = 'call_opened' "
                                 "and link = $1", f"/calls/{call_id}")
         assert {r["organisation_id"] for r in told} == may_bid

@@ -20,6 +20,7 @@ from market.core.i18n import format_datetime
 from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
 from market.evaluation.models import Criterion
 from market.notifications import services as notifications
+from market.procurement.eligibility import district_of, may_bid
 from market.procurement.calls.models import (
     Call,
     CallInput,
@@ -64,33 +65,14 @@ _INSERT_REVISION = """insert into call_revisions (call_id, revision, changed_by,
 values ($1, $2, $3, $4, $5)"""
 _PROCEDURE_TYPE = """select * from procedure_types where code = $1"""
 _PROCEDURE_TYPES = """select * from procedure_types order by position"""
-# The people of the providers that may bid on a call: every rule a bid is refused by
-# (bids.services.rule_breaches: type, rating, full years, the project's district unless the call is
-# cross-district) and no bar on the call's catalogue item, as the provider's workbench lists calls to
-# bid on. $1 the call, $2 today.
-_MAY_BID = """
-with recursive up as (
-    select j.id, j.parent_id, j.level from calls c join projects p on p.id = c.project_id
-      join jurisdictions j on j.id = p.jurisdiction_id where c.id = $1
-    union all
-    select j.id, j.parent_id, j.level from jurisdictions j join up on j.id = up.parent_id
-), home as (
-    select id from up where level = 'district'
-    union all
-    select j.id from jurisdictions j join home on j.parent_id = home.id
-)
+# The people of the providers that may bid on a call, as its bid form would take them and the
+# provider's workbench lists it. $1 the call, $2 today.
+_MAY_BID = district_of("""select j.id, j.parent_id, j.level from calls c join projects p on p.id = c.project_id
+      join jurisdictions j on j.id = p.jurisdiction_id where c.id = $1""") + f"""
 select m.user_id, m.organisation_id
   from calls c, organisations o join memberships m on m.organisation_id = o.id
  where c.id = $1 and o.kind = 'provider' and o.status = 'verified' and m.role in ('admin', 'staff')
-   and o.subtype = any(c.provider_types)
-   and (c.min_rating is null or coalesce(o.rating, 0) >= c.min_rating)
-   and (coalesce(c.min_years, 0) = 0 or o.registration_date is null
-        or date_part('year', age($2::date, o.registration_date)) >= c.min_years)
-   and (c.cross_district or o.jurisdiction_id in (select id from home))
-   and not exists (select from provider_standing s join catalogue_entries e on e.id = c.catalogue_entry_id
-                     join catalogue_versions v on v.id = e.version_id
-                    where s.organisation_id = o.id and s.catalogue_owner_id = v.buyer_id and s.item_code = e.code
-                      and s.decided_at <= market_now() and s.barred_until > $2)
+   and {may_bid("$2", "o.jurisdiction_id in (select id from home)")}
  order by m.organisation_id, m.user_id"""
 
 _PUBLISH = """update calls set published_at = $1, questions_close_at = $2, deadline_at = $3
