@@ -49,6 +49,7 @@ async def test_the_asker_hears_the_answer_and_the_inbox_works(client, pool, worl
     assert inbox["total"] == 2 and inbox["offset"] == 0
     assert items[0]["link"] == f"/calls/{open_call}#questions"
     assert "东坡路社区上门助浴服务采购" in items[0]["text"]
+    assert [i["organisation_id"] for i in items] == [world.orgs["provider"]] * 2  # asked for it; may bid as it
     # a link checker's HEAD goes where GET would and leaves the notice unread; GET marks it read
     unread = "select read_at is null from notifications where id = $1"
     r = await client.head(f"/inbox/{items[0]['id']}")
@@ -76,6 +77,8 @@ async def test_deadline_reminders_once_to_those_taking_part(pool, settings, worl
     assert (await kinds(pool, world["provider_admin"].user_id)).count("deadline_soon") == 1
     assert (await kinds(pool, world["provider_staff"].user_id)).count("deadline_soon") == 1
     assert "deadline_soon" not in await kinds(pool, world["other_provider_admin"].user_id)
+    assert {r["organisation_id"] for r in await pool.fetch(
+        "select organisation_id from notifications where kind = 'deadline_soon'")} == {world.orgs["provider"]}
 
 
 async def test_deadline_reminders_reach_bidders_once_and_only_for_calls_closing_soon(pool, settings, world, open_call):

@@ -79,7 +79,7 @@ async def answer(conn: asyncpg.Connection, identity: Identity, question_id: int,
     if row["answer"] is not None:
         raise Conflict("This question has been answered; answers are public and are not rewritten.")
     await conn.execute(_ANSWER, text.strip(), identity.user_id, question_id)
-    await notifications.notify(conn, [row["asked_by"]], "question_answered", f"/calls/{call['id']}#questions",
+    await notifications.notify(conn, [notifications.Recipient(row["asked_by"], row["asked_for"])], "question_answered", f"/calls/{call['id']}#questions",
                                **notifications.titled(call))
     await audit.record(conn, verb=Verb.QUESTION_ANSWER, object_type="question", object_id=question_id,
                        actor=identity.user_id, organisation=identity.org_id, after={"answer": text.strip()})

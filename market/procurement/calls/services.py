@@ -420,7 +420,7 @@ async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
         # reminded yet (notifications_one_reminder): every process runs this every 30 s, and on the
         # city each run had tried again the 181 reminders already sent, an insert each (25 of its 35 ms).
         rows = await conn.fetch(
-            """select c.id, c.title_zh, c.title_en, m.user_id from calls c
+            """select c.id, c.title_zh, c.title_en, m.user_id, m.organisation_id from calls c
                  cross join lateral (select asked_for as org from call_questions q where q.call_id = c.id
                                      union select provider_id from bids b where b.call_id = c.id) t
                  join memberships m on m.organisation_id = t.org and m.role in ('admin', 'staff')
@@ -429,6 +429,7 @@ async def queue_deadline_reminders(pool: asyncpg.Pool) -> int:
                   and not exists (select from notifications n where n.kind = 'deadline_soon'
                                    and n.user_id = m.user_id and n.link = '/calls/' || c.id)""")
         for row in rows:
-            await notifications.notify(conn, [row["user_id"]], "deadline_soon", f"/calls/{row['id']}",
+            await notifications.notify(conn, [notifications.Recipient(row["user_id"], row["organisation_id"])],
+                                       "deadline_soon", f"/calls/{row['id']}",
                                        **notifications.titled(row))
         return len(rows)
