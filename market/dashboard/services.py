@@ -106,7 +106,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif org is not None and identity.org_kind == "provider":
         if role in BUYER_ACTORS:
-            await lists.add("calls_to_bid", sql.CALLS_TO_BID, "/calls", org, at, today)
+            await lists.add("calls_to_bid", sql.CALLS_TO_BID, "/calls?biddable=true", org, at, today)
             await lists.add("questions_answered", sql.QUESTIONS_ANSWERED, None, org, at)
         if role in SIGNERS:
             await lists.add("contracts_to_sign", sql.CONTRACTS_TO_SIGN, None, org, "provider")

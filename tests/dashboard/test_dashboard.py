@@ -187,7 +187,7 @@ async def test_the_provider_sees_the_calls_it_may_bid_on_and_its_own_bids_only(p
     await do(pool, calls.publish_call, bureau, strict)
     view = await bench(pool, settings, world, "provider_admin")
     assert links(view, "calls_to_bid") == [f"/calls/{open_call}"]  # the 5A call is not for a 4A organisation
-    assert lists(view)["calls_to_bid"].items[0].at is not None and lists(view)["calls_to_bid"].more_link == "/calls"
+    assert lists(view)["calls_to_bid"].items[0].at is not None and lists(view)["calls_to_bid"].more_link == "/calls?biddable=true"
     provider = await who(pool, settings, world, "provider_admin")
     await do(pool, bids.submit, provider, open_call, bid_input())
     question = await do(pool, questions.ask, provider, open_call, "是否可以分期交付？")

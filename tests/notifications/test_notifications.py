@@ -256,3 +256,4 @@ async def test_a_call_opens_to_exactly_the_providers_its_rules_let_bid(pool, set
         members = await pool.fetch("select user_id from memberships where organisation_id = any($1) "
                                    "and role in ('admin', 'staff')", list(may_bid))
         assert sorted(r["user_id"] for r in told) == sorted(r["user_id"] for r in members)
+

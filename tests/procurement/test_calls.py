@@ -4,13 +4,14 @@ import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
 from market.procurement.awards import panels
+from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.forms import form_of
 from market.procurement.calls.models import CriterionInput
 from market.procurement.days import add_days
 from tests.conftest import act_as, api_headers, landed
-from tests.factories import call_input, pass_deadline, who
+from tests.factories import bid_input, call_input, do, make_project, pass_deadline, who
 
 
 async def _create(pool, identity, data):
@@ -274,3 +275,35 @@ async def test_saving_the_edit_form_unchanged_records_no_revision(client, pool, 
     assert r.status_code == 303, r.text[:2000]
     assert await pool.fetchval("select count(*) from call_revisions where call_id = $1", call_id) == 0
     assert await pool.fetchval("select name_en from call_criteria where call_id = $1 and position = 1", call_id) == "Design"
+
+
+async def test_a_provider_lists_every_call_it_may_bid_on(client, pool, settings, world, open_call, published):
+    """The workbench names the first twenty calls a provider may bid on; on a city that was 20 of 594,
+    and its link led to every published call of the city. The calls list now takes `biddable`: the same
+    calls, all of them, a page at a time, and only for a social organisation."""
+    other = await make_project(pool, settings, world, published, "青年路社区助浴")
+    bureau = await who(pool, settings, world, "buyer_admin")
+    async with pool.acquire() as conn, conn.transaction():
+        group_call = await calls.create_call(conn, bureau, call_input(other, title_zh="五星专场", budget_ceiling_fen=90_000_00,
+                                                                      min_rating=5))
+        await calls.publish_call(conn, bureau, group_call)
+    provider = world["provider_admin"]
+    await act_as(client, pool, settings, provider.user_id)
+    page = (await client.get("/calls?lang=zh_Hans")).text
+    assert "只看本机构可投标的公告" in page
+    assert [c["id"] for c in (await client.get("/api/calls")).json()["items"]] == [group_call, open_call]
+    assert [c["id"] for c in (await client.get("/api/calls?biddable=true")).json()["items"]] == [open_call]
+    mine = (await client.get("/calls?biddable=true")).text
+    assert f'href="/calls/{open_call}"' in mine and f'href="/calls/{group_call}"' not in mine
+    assert 'name="biddable" value="true" checked' in mine
+    dashboard = (await client.get("/api/dashboard")).json()
+    assert next(x for x in dashboard["lists"] if x["kind"] == "calls_to_bid")["more_link"] == "/calls?biddable=true"
+    # once it has bid, the call is no longer one to bid on
+    await do(pool, bids.submit, await who(pool, settings, world, "provider_admin"), open_call, bid_input())
+    assert (await client.get("/api/calls?biddable=true")).json()["items"] == []
+    # nobody else may ask for it, and the box is a social organisation's alone
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert "biddable" not in (await client.get("/calls")).text
+    assert (await client.get("/api/calls?biddable=true")).status_code == 403
+    await act_as(client, pool, settings, None)
+    assert (await client.get("/api/calls?biddable=true")).status_code == 403

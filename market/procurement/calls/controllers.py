@@ -60,6 +60,8 @@ Place = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]
 Procedure = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
+# Only the open calls the organisation acted for may bid on (a verified social organisation's).
+Biddable = Annotated[bool, QueryParameter()]
 
 
 def _shown(view: CallView) -> dict[str, Any]:
@@ -81,13 +83,16 @@ class CallPages(Controller):
     include_in_schema = False
 
     @get("/calls", opt=PUBLIC_OPT)
-    async def index(self, request: Request, conn: Db, place: Place = None, procedure: Procedure = None,
-                    q: Query = None, cursor: CursorParam = None) -> Response:
+    async def index(self, request: Request, conn: Db, identity: MaybeUser, place: Place = None,
+                    procedure: Procedure = None, q: Query = None, biddable: Biddable = False,
+                    cursor: CursorParam = None) -> Response:
         places = await place_tree.within(conn, place) if place else None
-        found = await calls.call_page(conn, places=places, procedure=procedure, q=q, cursor=cursor, limit=PAGE_SIZE)
+        found = await calls.call_page(conn, places=places, procedure=procedure, q=q, cursor=cursor, limit=PAGE_SIZE,
+                                      biddable=biddable, identity=identity)
         return page(request, "procurement/calls.html", calls=found.items, pager=keyset_pager(request, found, len(found.items)),
                     procedures={p.code: p for p in await calls.procedure_types(conn)},
-                    filters={"place": place, "procedure": procedure or "", "q": q or ""},
+                    may_filter_biddable=bool(identity and identity.acts_for_verified and identity.org_kind == "provider"),
+                    filters={"place": place, "procedure": procedure or "", "q": q or "", "biddable": biddable},
                     place_picker=await place_tree.picker(conn, place))
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT)
@@ -221,11 +226,13 @@ class CallApi(Controller):
     async def procedure_types(self, conn: Db) -> list[ProcedureType]:
         return await calls.procedure_types(conn)
 
-    @get("/calls", opt=PUBLIC_OPT, summary="Published calls")
-    async def index(self, conn: Db, place: Place = None, procedure: Procedure = None, q: Query = None,
-                    limit: Limit = 50, cursor: CursorParam = None) -> CallPage:
+    @get("/calls", opt=PUBLIC_OPT, summary="Published calls (biddable=true: only those your organisation may bid on)")
+    async def index(self, conn: Db, identity: MaybeUser, place: Place = None, procedure: Procedure = None,
+                    q: Query = None, biddable: Biddable = False, limit: Limit = 50,
+                    cursor: CursorParam = None) -> CallPage:
         places = await place_tree.within(conn, place) if place else None
-        return await calls.call_page(conn, places=places, procedure=procedure, q=q, cursor=cursor, limit=limit)
+        return await calls.call_page(conn, places=places, procedure=procedure, q=q, cursor=cursor, limit=limit,
+                                     biddable=biddable, identity=identity)
 
     @get("/calls/{call_id:int}", opt=PUBLIC_OPT,
          summary="A call as its page shows it: the call, its award, questions, objections, and what you may do")

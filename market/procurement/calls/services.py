@@ -396,11 +396,23 @@ _CALL_ORDER = (Column("c.published_at", "published_at", datetime), Column("c.id"
 
 
 async def call_page(conn: asyncpg.Connection, *, places: list[int] | None = None, procedure: str | None = None,
-                    q: str | None = None, cursor: str | None = None, limit: int = 50) -> CallPage:
+                    q: str | None = None, biddable: bool = False, identity: Identity | None = None,
+                    cursor: str | None = None, limit: int = 50) -> CallPage:
     """The published calls, newest first, each with its criteria (read with the page's calls); each
-    filter given narrows them."""
+    filter given narrows them. `biddable`: only the open calls the organisation the reader acts for may
+    bid on and has not, as its workbench lists them (a verified social organisation's alone)."""
     where = Filters()
     where.add("c.published_at is not null")
+    if biddable:
+        if not (identity and identity.acts_for_verified and identity.org_kind == "provider"):
+            raise Forbidden("Only a verified social organisation can list the calls it may bid on.")
+        org, today, at = where.arg(identity.org_id), where.arg(clock.today()), where.arg(now())
+        home = district_of(f"""select j.id, j.parent_id, j.level from jurisdictions j
+              join organisations o on o.jurisdiction_id = j.id where o.id = {org}""") + " select id from home"
+        in_district = f"(select p.jurisdiction_id from projects p where p.id = c.project_id) in ({home})"
+        where.add(f"""c.cancelled_at is null and c.failed_at is null and (c.deadline_at is null or c.deadline_at > {at})
+           and not exists (select from bids b where b.call_id = c.id and b.provider_id = {org} and b.batch_id is null)
+           and exists (select from organisations o where o.id = {org} and {may_bid(today, in_district)})""")
     if places is not None:
         where.add("c.project_id in (select id from projects where jurisdiction_id = any({}::int[]))", places)
     if procedure:
