@@ -9,6 +9,7 @@ import msgspec
 
 from market.core.i18n import N_
 from market.funding.dashboards import FunderView
+from market.places.models import Jurisdiction
 from market.surveys.models import ResidentSurveys
 
 
@@ -55,6 +56,7 @@ class Workbench(msgspec.Struct, frozen=True, kw_only=True):
     activity: list[Activity]
     giving: FunderView | None = None
     surveys: ResidentSurveys | None = None  # a resident's, where they have given their community
+    home: Jurisdiction | None = None  # that community
 
 
 # kind → (heading, how its date reads). Dates are deadlines where a kind has one, else "since".

@@ -23,6 +23,7 @@ from market.dashboard import queries as sql
 from market.dashboard.models import Task, TaskList, Workbench
 from market.delivery import ending
 from market.funding import dashboards
+from market.places import services as places
 from market.rectification import services as rectification
 from market.surveys import services as surveys
 
@@ -75,6 +76,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     role = identity.role or ""
     giving = None
     to_answer = None
+    home = None
     # The organisation the person acts for, once the platform has verified it.
     org = identity.org_id if identity.acts_for_verified else None
     if org is not None and identity.org_kind == "buyer":
@@ -136,7 +138,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
         if identity.community_id is not None:
             to_answer = await surveys.for_resident(conn, identity.community_id)
+            home = (await places.named(conn, [identity.community_id])).get(identity.community_id)
     for kind, rows in await complaints.workbench_lists(conn, identity, limit):
         lists.add_rows(kind, rows)
     return Workbench(dashboard=identity.dashboard, lists=lists.lists, activity=await activity.feed(conn, identity),
-                     giving=giving, surveys=to_answer)
+                     giving=giving, surveys=to_answer, home=home)

@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 from pypdf import PdfReader
 
-from tests.browser.journey import PHONE, TIMEOUT_MS, Journey, click_link
+from tests.browser.journey import PHONE, TIMEOUT_MS, Journey, click_link, path_of
 
 # On the shared demo server: the survey answered here is one that the other tests there do not read.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
@@ -72,8 +72,9 @@ async def test_a_resident_answers_with_a_printed_code_on_a_phone(browser, live_s
         await j.close()
 
 
-WORDS = {"zh_Hans": {"card": "评价服务", "community": "社区服务满意度", "project": "满意度调查"},
-         "en": {"card": "Rate the services", "community": "Your community's services", "project": "Satisfaction survey"}}
+WORDS = {"zh_Hans": {"card": "评价服务", "community": "社区服务满意度", "project": "满意度调查", "community_name": "东坡路社区"},
+         "en": {"card": "Rate the services", "community": "Your community's services", "project": "Satisfaction survey",
+                "community_name": "Dongpo Road"}}
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "en"])
@@ -96,5 +97,11 @@ async def test_a_resident_finds_the_surveys_near_them_from_their_workbench(local
         await click_link(resident, '#surveys-near a[href^="/s/"]')
         await expect(resident.locator("h1")).to_have_text(words["project"])
         await j.seen(resident, "resident-project-survey")
+        # and the needs neighbours have raised there, to support one
+        resident = await j.person("resident1@demo.market", PHONE)
+        await click_link(resident, "#needs-nearby")
+        assert path_of(resident) == "/needs"
+        await expect(resident.locator("main")).to_contain_text(words["community_name"])
+        assert await resident.locator('main a[href^="/needs/"]').count() > 0
     finally:
         await j.close()

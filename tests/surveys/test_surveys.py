@@ -571,6 +571,8 @@ async def test_a_resident_finds_the_surveys_near_them_on_their_workbench(client,
     assert "评价服务" in page and "东坡路社区的服务做得怎么样？" in page
     assert f'href="/s/{community}"' in page and f'href="/s/{token}"' in page
     assert "东坡路社区上门助浴服务采购" in page
+    # and the needs of the community, to support a neighbour's
+    assert f'href="/needs?place={world.community}&amp;status=open">东坡路社区居民提出的需求<' in page
     for link, heading in ((f"/s/{community}", "社区服务"), (f"/s/{token}", "满意度调查")):
         public = await client.get(link)
         assert public.status_code == 200 and heading in public.text
