@@ -508,7 +508,8 @@ class City:
             buyer = self.street_offices[c["street"]["id"]] if by_street else self.bureaus[d["id"]]
             budget = self.r.choice((2, 3, 5, 8, 10, 12, 15, 20, 30, 50)) * 10_000_00 + self.r.randrange(0, 50) * 1_000_00
             pid = self.ids.take("projects")
-            title = f"{c['zh']}{item['zh']}项目"
+            # An item named as a project (志愿服务项目) is not made a 项目项目.
+            title = f"{c['zh']}{item['zh']}" + ("" if item["zh"].endswith("项目") else "项目")
             project = {"id": pid, "buyer": buyer, "community": c, "district": d, "item": item, "created": created,
                        "budget": budget, "title": title, "needs": needs,
                        "target": budget // self.r.choice((2, 3, 4)) if self.r.random() < 0.3 else None}

@@ -163,6 +163,10 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     assert counted["bids"] >= sizes.bids * 0.8 and counted["awards"] > 0 and counted["contracts"] > 0
     assert counted["pledges"] >= sizes.pledges
     assert await pool.fetchval("select count(*) from needs") >= sizes.needs
+    # A project of an item named as a project (志愿服务项目) is not called a 项目项目.
+    assert await pool.fetchval("select count(*) from projects p join catalogue_entries e on e.id = p.catalogue_entry_id "
+                               "where e.name_zh like '%项目'") > 0
+    assert await pool.fetchval("select count(*) from projects where title_zh like '%项目项目%'") == 0
     # Issue 16's projects waiting for a provider: no live call, no fair to come.
     assert len(await pool.fetch(_OPEN, None, None)) == sizes.waiting
     # The ledger: balanced, balances as their entries say, nothing overdrawn, money where pledges say.
