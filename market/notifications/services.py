@@ -150,7 +150,8 @@ async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
     for _ in range(limit):
         async with pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
-                """select n.*, u.email, u.locale from notifications n join users u on u.id = n.user_id
+                """select n.*, u.email, u.locale, o.name_zh, o.name_en from notifications n
+                     join users u on u.id = n.user_id left join organisations o on o.id = n.organisation_id
                     where n.email_status = 'pending' order by n.id limit 1 for update of n skip locked""")
             if row is None:
                 break
@@ -158,6 +159,9 @@ async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
                 subject = _text(row["kind"], row["params"])
                 body = gettext("%(text)s\n\nOpen: %(link)s", text=subject,
                                link=settings.base_url.rstrip("/") + row["link"])
+                if row["name_zh"]:  # someone in several organisations reads which one it is for
+                    body += "\n" + gettext("For %(organisation)s.",
+                                            organisation=bilingual(row["name_zh"], row["name_en"] or ""))
             try:
                 await mailer.send(row["email"], subject, body)
                 status = "sent"

@@ -117,6 +117,10 @@ async def test_the_outbox_emails_each_notification_once_in_the_recipients_langua
     english = by_recipient[world["provider_staff"].email]
     assert "A call you may bid on is open" in str(make_header(decode_header(english["Subject"])))
     assert f"https://market.example.cn/calls/{open_call}" in smtp.inbox.body(smtp.inbox.messages.index(english))
+    # which organisation it is for, in the reader's language
+    assert "For Test provider." in smtp.inbox.body(smtp.inbox.messages.index(english))
+    chinese = by_recipient[world["provider_admin"].email]
+    assert "此消息发给测试provider。" in smtp.inbox.body(smtp.inbox.messages.index(chinese))
     assert await notifications.send_pending(pool, mailer, settings) == 0
 
 
