@@ -207,7 +207,7 @@ select coalesce(pr.title_zh, f.name_zh) as title_zh, coalesce(nullif(pr.title_en
  order by y.recorded_at, y.id
  limit $1"""
 
-# Open calls the provider may bid on and has not: the rules its bid form applies (bids.may_bid: type,
+# Open calls the provider may bid on and has not: the rules its bid form applies (eligibility.may_bid: type,
 # rating, full years since registration, registered in the project's district unless the call is
 # open to any district, no bar on the item), and no open bid of its own.
 # $1 limit, $2 org, $3 now, $4 today

@@ -140,9 +140,10 @@ class SurveyToAnswer(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ResidentSurveys(msgspec.Struct, frozen=True, kw_only=True):
-    """What a resident's workbench offers to answer: the community's survey (None where no bureau or
-    street office keeps the community, so nobody would read it) and the first of the open surveys of
-    projects done in the community, its street or its district, nearest first, then the newest."""
+    """What a resident's workbench offers to answer: the community's survey (None where it has none and no
+    bureau or street office keeps the community to make one: nobody would read it) and the first of the
+    open surveys of projects done in the community, its street or its district, nearest first, then the
+    newest."""
 
     community: SurveyToAnswer | None
     projects: list[SurveyToAnswer]
