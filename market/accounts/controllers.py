@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
+import msgspec
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
@@ -14,6 +16,7 @@ from market.accounts import services as accounts
 from market.accounts.models import (
     Account,
     ActAs,
+    EmailNotices,
     LogIn,
     PasswordChange,
     PasswordReset,
@@ -21,7 +24,7 @@ from market.accounts.models import (
     SignUp,
 )
 from market.core import i18n
-from market.core.access import PUBLIC, SIGNED_IN
+from market.core.access import PUBLIC, SIGNED_IN, Identity
 from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
@@ -72,6 +75,22 @@ def _shown(account: Account, switch_to: str | None = None) -> dict[str, Any]:
     another of the person's organisations sends them here to switch to it (`for`)."""
     return {"account": account, "memberships": account.memberships,
             "switch_to": next((m for m in account.memberships if str(m.organisation_id) == switch_to), None)}
+
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+async def _account_form(request: Request, conn: asyncpg.Connection, identity: Identity,
+                        change: Callable[[asyncpg.Connection, Identity, T], Awaitable[None]], model: type[T],
+                        done: str) -> Response:
+    """One of the account page's forms: the change made, or the page again with the errors beside the fields."""
+    async def action(form: dict[str, Any]) -> Response:
+        await change(conn, identity, parse(form, model))
+        return redirect(done)
+
+    async def context() -> dict[str, Any]:
+        return _shown(await accounts.account(conn, identity))
+    return await form_step(request, conn, "accounts/account.html", action, context=context, notice=None)
 
 
 async def _communities(request: Request, conn: asyncpg.Connection, community: int | None) -> dict[str, Any]:
@@ -134,12 +153,13 @@ class AccountPages(Controller):
 
     @post("/account/password", opt=SIGNED_IN_OPT)
     async def change_password(self, request: Request, conn: Db, identity: User) -> Response:
-        async def action(form: dict[str, Any]) -> Response:
-            await accounts.change_password(conn, identity, parse(form, PasswordChange))
-            return redirect("/account?notice=password_changed")
-        async def context() -> dict[str, Any]:
-            return _shown(await accounts.account(conn, identity))
-        return await form_step(request, conn, "accounts/account.html", action, context=context, notice=None)
+        return await _account_form(request, conn, identity, accounts.change_password, PasswordChange,
+                                   "/account?notice=password_changed")
+
+    @post("/account/email-notices", opt=SIGNED_IN_OPT)
+    async def email_notices(self, request: Request, conn: Db, identity: User) -> Response:
+        return await _account_form(request, conn, identity, accounts.set_email_notices, EmailNotices,
+                                   "/account?notice=email_saved#email")
 
     @post("/account/act-as", opt=SIGNED_IN_OPT)
     async def act_as(self, request: Request, conn: Db, identity: User) -> Response:
@@ -219,6 +239,11 @@ class AccountApi(Controller):
     @post("/account/password", opt=SIGNED_IN_OPT, status_code=204, summary="Change my password")
     async def change_password(self, conn: Db, identity: User, data: JSONBody[PasswordChange]) -> None:
         await accounts.change_password(conn, identity, data)
+
+    @put("/account/email-notices", opt=SIGNED_IN_OPT, status_code=204,
+         summary="How I want my notices by email: each as it comes, one digest a day, or none")
+    async def email_notices(self, conn: Db, identity: User, data: JSONBody[EmailNotices]) -> None:
+        await accounts.set_email_notices(conn, identity, data)
 
     @post("/account/act-as", opt=SIGNED_IN_OPT, status_code=204, summary="Act for one of my organisations")
     async def act_as(self, conn: Db, identity: User, data: JSONBody[ActAs]) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -58,6 +58,14 @@ class ActAs(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     organisation_id: Annotated[int, msgspec.Meta(ge=0, le=2**62)] | None = None
 
 
+# How a person wants their notices by email: each as it comes, one digest a day, or none (the inbox).
+EmailChoice = Literal["each", "daily", "none"]
+
+
+class EmailNotices(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    email_notices: EmailChoice
+
+
 class AddMember(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     role: Role
@@ -75,3 +83,4 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     organisation_status: str | None
     role: str | None
     memberships: list[Membership]
+    email_notices: EmailChoice = "each"

@@ -17,6 +17,7 @@ from market.accounts.models import (
     Account,
     ActAs,
     AddMember,
+    EmailNotices,
     LogIn,
     Member,
     Membership,
@@ -31,6 +32,7 @@ from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotF
 from market.core.i18n import LOCALES, N_, gettext, use_locale
 from market.core.settings import Settings
 from market.mail.services import Mailer
+from market.notifications import services as notifications
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -253,7 +255,14 @@ async def account(conn: asyncpg.Connection, identity: Identity) -> Account:
     return Account(user_id=identity.user_id, email=identity.email, display_name=identity.display_name,
                    locale=identity.locale, organisation_id=identity.org_id, organisation_kind=identity.org_kind,
                    organisation_status=identity.org_status, role=identity.role,
-                   memberships=await memberships_of(conn, identity.user_id))
+                   memberships=await memberships_of(conn, identity.user_id),
+                   email_notices=await conn.fetchval("select email_notices from users where id = $1", identity.user_id))
+
+
+async def set_email_notices(conn: asyncpg.Connection, identity: Identity, data: EmailNotices) -> None:
+    """How the person wants their notices by email; those not emailed yet follow the new choice."""
+    await conn.execute("update users set email_notices = $2 where id = $1", identity.user_id, data.email_notices)
+    await notifications.email_by(conn, identity.user_id, data.email_notices)
 
 
 async def act_as(conn: asyncpg.Connection, identity: Identity, data: ActAs) -> None:

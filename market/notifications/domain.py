@@ -12,6 +12,7 @@ from market.notifications.controllers import InboxApi, InboxPages
 
 async def _send(state: State) -> None:
     await services.send_pending(state.pool, state.mailer, state.settings)
+    await services.send_digests(state.pool, state.mailer, state.settings)
 
 
 async def _unread(conn: asyncpg.Connection, identity: Identity) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 import structlog
 
-from market.core.i18n import bilingual, gettext, use_locale
+from market.core.i18n import bilingual, gettext, ngettext, use_locale
 from market.core.settings import Settings
 from market.mail.services import Mailer
 
@@ -41,6 +41,15 @@ class Notification(msgspec.Struct, frozen=True):
     organisation_name: str | None = None
 
 
+# A notice waits for the outbox, the person's daily digest or nothing, as they chose (users.email_notices).
+_NOTIFY = """
+insert into notifications (user_id, organisation_id, kind, params, link, email_status)
+select $1, $2, $3, $4, $5, case u.email_notices when 'daily' then 'digest' when 'none' then 'skipped' else 'pending' end
+  from users u where u.id = $1
+on conflict do nothing"""
+EMAIL_STATUS = {"each": "pending", "daily": "digest", "none": "skipped"}
+
+
 class Recipient(NamedTuple):
     """Someone told as one of an organisation's people."""
 
@@ -60,10 +69,7 @@ async def notify(conn: asyncpg.Connection, recipients: Iterable[int | Recipient]
         user, org = (r.user_id, r.organisation_id) if isinstance(r, Recipient) else (r, None)
         if organisation.get(user) is None:
             organisation[user] = org
-    await conn.executemany(
-        "insert into notifications (user_id, organisation_id, kind, params, link) values ($1, $2, $3, $4, $5) "
-        "on conflict do nothing",
-        [(u, organisation[u], kind, params, link) for u in sorted(organisation)])
+    await conn.executemany(_NOTIFY, [(u, organisation[u], kind, params, link) for u in sorted(organisation)])
     return len(organisation)
 
 
@@ -143,6 +149,63 @@ async def mark_read(conn: asyncpg.Connection, user_id: int, notification_id: int
                        "and ($2::bigint is null or id = $2)", user_id, notification_id)
 
 
+async def email_by(conn: asyncpg.Connection, user_id: int, choice: str) -> None:
+    """The notices not emailed yet wait, from now on, as the person now chooses; those they chose not to
+    have emailed are not sent after all."""
+    await conn.execute("update notifications set email_status = $2 where user_id = $1 "
+                       "and email_status in ('pending', 'digest') and email_status <> $2", user_id, EMAIL_STATUS[choice])
+
+
+def _for(row: Any) -> str:
+    """Which organisation a notice is for, where it is for one: someone in several reads which."""
+    return gettext("For %(organisation)s.", organisation=bilingual(row["name_zh"], row["name_en"] or "")) \
+        if row["name_zh"] else ""
+
+
+async def _deliver(conn: asyncpg.Connection, mailer: Mailer, ids: list[int], to: str, subject: str, body: str) -> bool:
+    try:
+        await mailer.send(to, subject, body)
+        status = "sent"
+    except OSError as exc:  # an unreachable mail server: keep the inbox entries, note the failure
+        log.warning("notification.email_failed", ids=ids, error=str(exc))
+        status = "failed"
+    await conn.execute("update notifications set email_status = $2, emailed_at = market_now() where id = any($1)",
+                       ids, status)
+    return status == "sent"
+
+
+async def send_digests(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, limit: int = 50) -> int:
+    """Email each person who asked for a daily digest their notices waiting for it, once the oldest has
+    waited a day: at most one email a day. A person's digest is sent by one process (an advisory lock
+    on them), so however many processes run this, no notice goes out twice."""
+    async with pool.acquire() as conn:
+        due = [r["user_id"] for r in await conn.fetch(
+            """select user_id from notifications where email_status = 'digest' group by user_id
+                having min(created_at) <= market_now() - interval '1 day' order by user_id limit $1""", limit)]
+    sent = 0
+    for user_id in due:
+        async with pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("select pg_try_advisory_xact_lock(hashtext('notification digest'), $1)",
+                                       user_id):
+                continue
+            rows = await conn.fetch(
+                """select n.*, u.email, u.locale, o.name_zh, o.name_en from notifications n
+                     join users u on u.id = n.user_id left join organisations o on o.id = n.organisation_id
+                    where n.user_id = $1 and n.email_status = 'digest' order by n.id""", user_id)
+            if not rows:
+                continue
+            base = settings.base_url.rstrip("/")
+            with use_locale(rows[0]["locale"]):
+                subject = ngettext("%(num)s notice on the Public Service Market",
+                                   "%(num)s notices on the Public Service Market", len(rows))
+                body = "\n\n".join(" ".join(filter(None, (_text(r["kind"], r["params"]), _for(r)))) + "\n"
+                                     + base + r["link"] for r in rows)
+                body += "\n\n" + gettext("You get your notices in one email a day. Change this on your account page: "
+                                         "%(link)s", link=base + "/account#email")
+            sent += await _deliver(conn, mailer, [r["id"] for r in rows], rows[0]["email"], subject, body)
+    return sent
+
+
 async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, limit: int = 50) -> int:
     """Email what is pending. Each row is claimed with SKIP LOCKED, so any number of processes may run
     this at once without sending a message twice."""
@@ -159,16 +222,7 @@ async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
                 subject = _text(row["kind"], row["params"])
                 body = gettext("%(text)s\n\nOpen: %(link)s", text=subject,
                                link=settings.base_url.rstrip("/") + row["link"])
-                if row["name_zh"]:  # someone in several organisations reads which one it is for
-                    body += "\n" + gettext("For %(organisation)s.",
-                                            organisation=bilingual(row["name_zh"], row["name_en"] or ""))
-            try:
-                await mailer.send(row["email"], subject, body)
-                status = "sent"
-            except OSError as exc:  # an unreachable mail server: keep the inbox entry, note the failure
-                log.warning("notification.email_failed", id=row["id"], error=str(exc))
-                status = "failed"
-            await conn.execute("update notifications set email_status = $2, emailed_at = market_now() where id = $1",
-                               row["id"], status)
-            sent += status == "sent"
+                if row["name_zh"]:
+                    body += "\n" + _for(row)
+            sent += await _deliver(conn, mailer, [row["id"]], row["email"], subject, body)
     return sent

@@ -15,7 +15,7 @@ from tests.conftest import act_as, api_headers, post_form
 from market.core import clock
 from market.dashboard import queries as dashboard_sql
 from market.places.services import insert_jurisdiction
-from tests.factories import bid_input, call_input, do, make_org, make_person, make_project, who
+from tests.factories import bid_input, call_input, do, make_org, make_person, make_project, travel, who
 from tests.smtp import SmtpServer
 
 
@@ -261,3 +261,73 @@ async def test_a_call_opens_to_exactly_the_providers_its_rules_let_bid(pool, set
                                    "and role in ('admin', 'staff')", list(may_bid))
         assert sorted(r["user_id"] for r in told) == sorted(r["user_id"] for r in members)
 
+
+
+def _smtp_settings(smtp, tmp_path):
+    return load_settings({"MARKET_DATA_DIR": str(tmp_path), "MARKET_SECRET_KEY": "n" * 40,
+                          "MARKET_MAIL_BACKEND": "smtp", "MARKET_SMTP_HOST": "127.0.0.1",
+                          "MARKET_SMTP_PORT": str(smtp.port), "MARKET_BASE_URL": "https://market.example.cn"})
+
+
+async def test_a_daily_digest_sends_a_days_notices_in_one_email_once(client, pool, settings, world, open_call,
+                                                                      smtp, tmp_path):
+    """A social organisation's staff are told of every call they may bid on (2,000 a year on the generated
+    city), each an email. Whoever chooses one email a day gets the day's notices together, once the
+    oldest has waited a day, and never twice however many processes send; a choice changed sends the
+    waiting notices the new way."""
+    from market.mail.services import mailer_from_settings
+    mail = _smtp_settings(smtp, tmp_path)
+    mailer = mailer_from_settings(mail)
+    await notifications.send_pending(pool, mailer, mail)  # the call's own notices, as they came
+    staff = world["provider_staff"]
+    await act_as(client, pool, settings, staff.user_id)
+    r = await post_form(client, "/account/email-notices", {"email_notices": "daily"})
+    assert r.status_code == 303 and r.headers["location"] == "/account?notice=email_saved#email"
+    await pool.execute("update users set locale = 'en' where id = $1", staff.user_id)
+    before = len(smtp.inbox.messages)
+    for text in ("是否可以分期交付？", "服务地点在哪里？"):
+        question = await do(pool, questions.ask, await who(pool, settings, world, "provider_staff"), open_call, text)
+        await do(pool, questions.answer, await who(pool, settings, world, "buyer_admin"), question, "可以。")
+    assert await notifications.send_pending(pool, mailer, mail) == 0
+    assert await asyncio.gather(*[notifications.send_digests(pool, mailer, mail) for _ in range(2)]) == [0, 0]
+    await travel(pool, days=1, minutes=1)
+    assert sorted(await asyncio.gather(*[notifications.send_digests(pool, mailer, mail) for _ in range(2)])) == [0, 1]
+    assert await notifications.send_digests(pool, mailer, mail) == 0
+    assert len(smtp.inbox.messages) == before + 1
+    digest = smtp.inbox.messages[-1]
+    assert digest["To"] == staff.email
+    assert str(make_header(decode_header(digest["Subject"]))) == "2 notices on the Public Service Market"
+    body = smtp.inbox.body(-1)
+    assert body.count("Your question on") == 2 and f"https://market.example.cn/calls/{open_call}#questions" in body
+    assert "For Test provider." in body and "https://market.example.cn/account#email" in body
+    # a notice waiting for the digest goes out at once once the person asks for each as it comes
+    question = await do(pool, questions.ask, await who(pool, settings, world, "provider_staff"), open_call, "第三个问题？")
+    await do(pool, questions.answer, await who(pool, settings, world, "buyer_admin"), question, "好的。")
+    await act_as(client, pool, settings, staff.user_id)
+    assert (await client.put("/api/account/email-notices", json={"email_notices": "each"},
+                             headers=api_headers(client))).status_code == 204
+    assert await notifications.send_pending(pool, mailer, mail) == 1
+    assert (await client.get("/api/account")).json()["email_notices"] == "each"
+
+
+async def test_no_email_for_whoever_chose_none_and_a_strange_choice_is_refused_next_to_the_field(
+        client, pool, settings, world, open_call):
+    admin = world["provider_admin"]
+    await act_as(client, pool, settings, admin.user_id)
+    for lang, message in (("en", "Email me my notices"), ("zh_Hans", "通过邮件接收消息")):
+        client.cookies.set("market_lang", lang)
+        r = await post_form(client, "/account/email-notices", {"email_notices": "hourly"})
+        assert r.status_code == 400 and 'id="e-email_notices"' in r.text and message in r.text
+    assert (await client.get("/api/account")).json()["email_notices"] == "each"
+    unsent = "select count(*) from notifications where user_id = $1 and email_status = $2"
+    assert await pool.fetchval(unsent, admin.user_id, "pending") == 1  # the call's notice
+    await post_form(client, "/account/email-notices", {"email_notices": "none"})
+    page = (await client.get("/account?notice=email_saved")).text
+    assert "已保存" in page and 'value="none" checked' in page
+    assert await pool.fetchval(unsent, admin.user_id, "pending") == 0
+    question = await do(pool, questions.ask, await who(pool, settings, world, "provider_admin"), open_call, "何时开标？")
+    await do(pool, questions.answer, await who(pool, settings, world, "buyer_admin"), question, "截止后。")
+    assert await pool.fetchval(unsent, admin.user_id, "skipped") == 2
+    # a notice skipped is not sent later because the person asks for email again
+    await post_form(client, "/account/email-notices", {"email_notices": "each"})
+    assert await pool.fetchval(unsent, admin.user_id, "pending") == 0
