@@ -1,7 +1,7 @@
 -- How a person wants their notices by email: each as it comes (as before), one digest a day, or none
--- (the inbox alone): a social organisation's staff are told of every call they may bid on, 2,000 a year
--- on the generated city. A notice waiting for its digest is 'digest' and one never to be emailed
--- 'skipped', so the outbox (pending) holds only what goes out now.
+-- (the inbox alone): a social organisation's staff are told of every call they may bid on, 9,300-9,700
+-- a year for the busiest on the generated city. A notice waiting for its digest is 'digest', one never
+-- to be emailed 'skipped', so the outbox (pending) holds only what goes out now.
 alter table users add column email_notices text not null default 'each'
     check (email_notices in ('each', 'daily', 'none'));
 alter table notifications drop constraint notifications_email_status_check,
