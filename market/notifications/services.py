@@ -156,6 +156,11 @@ async def email_by(conn: asyncpg.Connection, user_id: int, choice: str) -> None:
                        "and email_status in ('pending', 'digest') and email_status <> $2", user_id, EMAIL_STATUS[choice])
 
 
+# A notice with what its email needs: the person's address and language, and its organisation's name.
+_TO_EMAIL = """select n.*, u.email, u.locale, o.name_zh, o.name_en from notifications n
+                 join users u on u.id = n.user_id left join organisations o on o.id = n.organisation_id"""
+
+
 def _for(row: Any) -> str:
     """Which organisation a notice is for, where it is for one: someone in several reads which."""
     return gettext("For %(organisation)s.", organisation=bilingual(row["name_zh"], row["name_en"] or "")) \
@@ -188,10 +193,8 @@ async def send_digests(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
             if not await conn.fetchval("select pg_try_advisory_xact_lock(hashtext('notification digest'), $1)",
                                        user_id):
                 continue
-            rows = await conn.fetch(
-                """select n.*, u.email, u.locale, o.name_zh, o.name_en from notifications n
-                     join users u on u.id = n.user_id left join organisations o on o.id = n.organisation_id
-                    where n.user_id = $1 and n.email_status = 'digest' order by n.id""", user_id)
+            rows = await conn.fetch(_TO_EMAIL + " where n.user_id = $1 and n.email_status = 'digest' order by n.id",
+                                    user_id)
             if not rows:
                 continue
             base = settings.base_url.rstrip("/")
@@ -212,17 +215,14 @@ async def send_pending(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
     sent = 0
     for _ in range(limit):
         async with pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """select n.*, u.email, u.locale, o.name_zh, o.name_en from notifications n
-                     join users u on u.id = n.user_id left join organisations o on o.id = n.organisation_id
-                    where n.email_status = 'pending' order by n.id limit 1 for update of n skip locked""")
+            row = await conn.fetchrow(_TO_EMAIL + " where n.email_status = 'pending' order by n.id limit 1 "
+                                      "for update of n skip locked")
             if row is None:
                 break
             with use_locale(row["locale"]):
                 subject = _text(row["kind"], row["params"])
                 body = gettext("%(text)s\n\nOpen: %(link)s", text=subject,
                                link=settings.base_url.rstrip("/") + row["link"])
-                if row["name_zh"]:
-                    body += "\n" + _for(row)
+                body = "\n".join(filter(None, (body, _for(row))))
             sent += await _deliver(conn, mailer, [row["id"]], row["email"], subject, body)
     return sent
