@@ -10,8 +10,9 @@ from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.forms import form_of
 from market.procurement.calls.models import CriterionInput
 from market.procurement.days import add_days
-from tests.conftest import act_as, api_headers, landed
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import bid_input, call_input, do, make_project, pass_deadline, who
+from tests.world import PASSWORD
 
 
 async def _create(pool, identity, data):
@@ -307,3 +308,24 @@ async def test_a_provider_lists_every_call_it_may_bid_on(client, pool, settings,
     assert (await client.get("/api/calls?biddable=true")).status_code == 403
     await act_as(client, pool, settings, None)
     assert (await client.get("/api/calls?biddable=true")).status_code == 403
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh_Hans", ("如何投标", "登录后投标", "登记本机构")),
+                                             ("en", ("How to bid", "Log in to bid", "Register your organisation"))])
+async def test_a_visitor_on_an_open_call_is_shown_how_to_bid(client, pool, settings, world, open_call, lang, words):
+    """A social organisation arriving from a shared link, not logged in, found the call with no word on
+    how to bid on it: the page now says who may, and leads through the log-in back to the call."""
+    page = (await client.get(f"/calls/{open_call}?lang={lang}")).text
+    assert all(w in page for w in words)
+    assert f'href="/login?next=/calls/{open_call}"' in page and 'href="/organisations/new?kind=provider"' in page
+    r = await post_form(client, f"/login?next=/calls/{open_call}",
+                        {"email": world["provider_admin"].email, "password": PASSWORD})
+    assert r.status_code == 303 and r.headers["location"] == f"/calls/{open_call}"
+    page = (await client.get(f"/calls/{open_call}?lang={lang}")).text
+    assert words[0] not in page and f'href="/calls/{open_call}/bid"' in page
+    # A buyer logged in, and a visitor once the call has closed, are not told how to bid.
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    assert words[0] not in (await client.get(f"/calls/{open_call}?lang={lang}")).text
+    client.cookies.delete("market_session")
+    await pass_deadline(pool, open_call)
+    assert words[0] not in (await client.get(f"/calls/{open_call}?lang={lang}")).text
