@@ -143,6 +143,11 @@ SURVEY_COMMENTS = {True: ["社区工作人员很热情，活动丰富。", "为�
                    False: ["小区环境卫生有待改善。", "活动太少，希望多组织一些。", "反映的问题迟迟没有回应。"]}
 
 
+def _of(community: str, text: str) -> str:
+    """A title about a community: 徐林社区 and 社区居家养老 make 徐林社区居家养老, not 徐林社区社区居家养老."""
+    return community + (text[2:] if community.endswith("社区") and text.startswith("社区") else text)
+
+
 @dataclass(frozen=True)
 class Sizes:
     streets: int
@@ -509,7 +514,7 @@ class City:
             budget = self.r.choice((2, 3, 5, 8, 10, 12, 15, 20, 30, 50)) * 10_000_00 + self.r.randrange(0, 50) * 1_000_00
             pid = self.ids.take("projects")
             # An item named as a project (志愿服务项目) is not made a 项目项目.
-            title = f"{c['zh']}{item['zh']}" + ("" if item["zh"].endswith("项目") else "项目")
+            title = _of(c["zh"], item["zh"]) + ("" if item["zh"].endswith("项目") else "项目")
             project = {"id": pid, "buyer": buyer, "community": c, "district": d, "item": item, "created": created,
                        "budget": budget, "title": title, "needs": needs,
                        "target": budget // self.r.choice((2, 3, 4)) if self.r.random() < 0.3 else None}
@@ -545,7 +550,7 @@ class City:
             self.rows["need_supports"].append((nid, u, at))
         reason = {"declined": "已有同类项目覆盖，建议参加现有服务", "withdrawn": ""}.get(status, "")
         self.rows["needs"].append((
-            nid, by, None, c["id"], f"{c['zh']}{title}"[:100],
+            nid, by, None, c["id"], _of(c["zh"], title)[:100],
             f"{c['zh']}居民反映：{title}，希望社区协调专业力量提供{item['zh']}。", who,
             self.r.randrange(5, 300), self.r.choices(*URGENCY)[0], item["id"], status, reason, len(backers),
             raised, max(updated, raised)))

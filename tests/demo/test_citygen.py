@@ -167,6 +167,9 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     assert await pool.fetchval("select count(*) from projects p join catalogue_entries e on e.id = p.catalogue_entry_id "
                                "where e.name_zh like '%项目'") > 0
     assert await pool.fetchval("select count(*) from projects where title_zh like '%项目项目%'") == 0
+    # Nor a community's 社区 doubled, where the item or the need starts with it (社区居家养老).
+    for table, title in (("projects", "title_zh"), ("needs", "title")):
+        assert await pool.fetchval(f"select count(*) from {table} where {title} like '%社区社区%'") == 0
     # Issue 16's projects waiting for a provider: no live call, no fair to come.
     assert len(await pool.fetch(_OPEN, None, None)) == sizes.waiting
     # The ledger: balanced, balances as their entries say, nothing overdrawn, money where pledges say.
