@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 
 from market.core.access import SIGNED_IN
-from market.core.web import PAGE_SIZE, Db, Offset, User, page, pager, redirect
+from market.core.web import PAGE_SIZE, CursorParam, Db, User, keyset_pager, page, redirect
 from market.notifications import services as notifications
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -17,10 +17,12 @@ class InboxPages(Controller):
     include_in_schema = False
 
     @get("/inbox", opt=SIGNED_IN_OPT)
-    async def inbox(self, request: Request, conn: Db, identity: User, offset: Offset = 0) -> Response:
-        inbox = await notifications.inbox_page(conn, identity.user_id, PAGE_SIZE, offset)
+    async def inbox(self, request: Request, conn: Db, identity: User, unread: FromQuery[bool] = False,
+                    cursor: CursorParam = None) -> Response:
+        inbox = await notifications.inbox_page(conn, identity.user_id, unread_only=unread, cursor=cursor,
+                                               limit=PAGE_SIZE)
         return page(request, "notifications/inbox.html", **msgspec.structs.asdict(inbox),
-                    pager=pager(request, offset, PAGE_SIZE, inbox.total, len(inbox.items)))
+                    pager=keyset_pager(request, inbox, len(inbox.items)))
 
     @post("/inbox/read", opt=SIGNED_IN_OPT)
     async def read_all(self, conn: Db, identity: User) -> Response:
@@ -38,9 +40,12 @@ class InboxApi(Controller):
     path = "/api/inbox"
     tags = ("notifications",)
 
-    @get("/", opt=SIGNED_IN_OPT, summary="My notifications, newest first, and how many there are in all")
-    async def inbox(self, conn: Db, identity: User, offset: Offset = 0) -> notifications.Inbox:
-        return await notifications.inbox_page(conn, identity.user_id, PAGE_SIZE, offset)
+    @get("/", opt=SIGNED_IN_OPT, summary="My notifications (with `unread`, the unread ones), newest first, "
+                                         "and how many there are in all")
+    async def inbox(self, conn: Db, identity: User, unread: FromQuery[bool] = False,
+                    cursor: CursorParam = None) -> notifications.Inbox:
+        return await notifications.inbox_page(conn, identity.user_id, unread_only=unread, cursor=cursor,
+                                              limit=PAGE_SIZE)
 
     @post("/{notification_id:int}/read", opt=SIGNED_IN_OPT, status_code=204, summary="Mark a notification read")
     async def read(self, conn: Db, identity: User, notification_id: FromPath[int]) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 import msgspec
 import structlog
 
+from market.core import keyset
 from market.core.i18n import bilingual, gettext, ngettext, use_locale
 from market.core.settings import Settings
 from market.mail.services import Mailer
@@ -96,33 +97,38 @@ def _text(kind: str, params: dict[str, Any]) -> str:
                                     for k, v in params.items() if not k.endswith("_en")})
 
 
-async def inbox(conn: asyncpg.Connection, user_id: int, limit: int = 50, offset: int = 0) -> list[Notification]:
-    rows = await conn.fetch(
-        """select n.*, o.name_zh, o.name_en from notifications n left join organisations o on o.id = n.organisation_id
-            where n.user_id = $1 order by n.id desc limit $2 offset $3""", user_id, limit, offset)
-    return [Notification(r["id"], r["kind"], _text(r["kind"], r["params"]), r["link"], r["created_at"], r["read_at"],
-                         r["organisation_id"], r["name_zh"] and bilingual(r["name_zh"], r["name_en"] or ""))
-            for r in rows]
-
-
-async def count(conn: asyncpg.Connection, user_id: int) -> int:
-    return await conn.fetchval("select count(*) from notifications where user_id = $1", user_id)
-
-
 async def unread(conn: asyncpg.Connection, user_id: int) -> int:
     return await conn.fetchval("select count(*) from notifications where user_id = $1 and read_at is null", user_id)
 
 
-class Inbox(msgspec.Struct, frozen=True, kw_only=True):
-    """The inbox page: a stretch of the person's notifications, newest first, and how many there are."""
+class Inbox(keyset.Paged, kw_only=True):
+    """The inbox page: a page of the person's notifications (or of the unread ones), newest first, and
+    how many there are."""
 
     items: list[Notification]
-    total: int
-    offset: int
+    unread_only: bool = False
 
 
-async def inbox_page(conn: asyncpg.Connection, user_id: int, limit: int = 50, offset: int = 0) -> Inbox:
-    return Inbox(items=await inbox(conn, user_id, limit, offset), total=await count(conn, user_id), offset=offset)
+_NEWEST_FIRST = keyset.Keyset((keyset.Column("n.id", "id", int),))
+
+
+async def inbox_page(conn: asyncpg.Connection, user_id: int, *, unread_only: bool = False, cursor: str | None = None,
+                     limit: int = 50) -> Inbox:
+    """A page of the person's notices, each on a stable key (its id), so one arriving while they read
+    neither repeats nor hides another on the next page."""
+    where = keyset.Filters()
+    where.add("n.user_id = {}", user_id)
+    if unread_only:
+        where.add("n.read_at is null")
+    window = await keyset.fetch(conn, select="n.*, o.name_zh, o.name_en",
+                                from_="notifications n left join organisations o on o.id = n.organisation_id",
+                                count_from="notifications n", filters=where, keyset=_NEWEST_FIRST, cursor=cursor,
+                                limit=limit)
+    return Inbox(items=[Notification(r["id"], r["kind"], _text(r["kind"], r["params"]), r["link"], r["created_at"],
+                                     r["read_at"], r["organisation_id"],
+                                     r["name_zh"] and bilingual(r["name_zh"], r["name_en"] or ""))
+                        for r in window.rows],
+                 unread_only=unread_only, **keyset.paged_fields(window))
 
 
 async def open_notification(conn: asyncpg.Connection, user_id: int, acting_for: int | None,

@@ -46,7 +46,7 @@ async def test_the_asker_hears_the_answer_and_the_inbox_works(client, pool, worl
     assert 'class="badge count">2<' in page  # call opened, question answered
     inbox = (await client.get("/api/inbox/")).json()
     items = inbox["items"]
-    assert inbox["total"] == 2 and inbox["offset"] == 0
+    assert inbox["total"] == 2 and inbox["first"] == 0 and inbox["next_cursor"] is None
     assert items[0]["link"] == f"/calls/{open_call}#questions"
     assert "东坡路社区上门助浴服务采购" in items[0]["text"]
     assert [i["organisation_id"] for i in items] == [world.orgs["provider"]] * 2  # asked for it; may bid as it
@@ -66,6 +66,39 @@ async def test_the_asker_hears_the_answer_and_the_inbox_works(client, pool, worl
     await act_as(client, pool, settings, world["provider_admin"].user_id)
     await post_form(client, "/inbox/read")
     assert await notifications.unread(pool, world["provider_admin"].user_id) == 0
+
+
+async def test_the_inbox_pages_every_notice_once_while_more_arrive_and_lists_the_unread(client, pool, settings, world):
+    """The inbox was paged by offset: a notice arriving between two pages pushed the last of one page
+    onto the next, shown twice. It is now paged on the notices' ids, and lists the unread alone when
+    asked."""
+    user = world["resident"].user_id
+    add = "insert into notifications (user_id, kind, params, link) values ($1, 'contract_to_sign', $2, '/inbox')"
+    await pool.executemany(add, [(user, {"title": f"第{n}号"}) for n in range(120)])
+    await pool.execute("update notifications set read_at = now() where user_id = $1 and id % 3 = 0", user)
+    await act_as(client, pool, settings, user)
+    seen: list[int] = []
+    cursor, arrived = None, 0
+    while True:
+        page = (await client.get("/api/inbox/", params={"cursor": cursor} if cursor else {})).json()
+        seen += [i["id"] for i in page["items"]]
+        await pool.execute(add, user, {"title": f"新{arrived}"})  # one arrives while the person reads
+        arrived += 1
+        if not (cursor := page["next_cursor"]):
+            break
+    before = await pool.fetch("select id from notifications where user_id = $1 and params->>'title' like '第%' "
+                              "order by id desc", user)
+    assert seen == [r["id"] for r in before]  # each once, newest first, none of those that arrived
+    unread = (await client.get("/api/inbox/?unread=true")).json()
+    assert unread["total"] == await notifications.unread(pool, user) == 80 + arrived
+    assert all(i["read_at"] is None for i in unread["items"]) and len(unread["items"]) == 50
+    for lang, words in (("zh_Hans", ("全部", "未读", "全部标为已读")), ("en", ("All", "Unread", "Mark all read"))):
+        page = (await client.get(f"/inbox?unread=true&lang={lang}")).text
+        assert all(w in page for w in words), [w for w in words if w not in page]
+        assert 'href="/inbox?unread=true" aria-current="page"' in page
+    await post_form(client, "/inbox/read")
+    page = (await client.get("/inbox?unread=true&lang=zh_Hans")).text
+    assert "消息都已读过。" in page and "全部标为已读" not in page
 
 
 async def test_deadline_reminders_once_to_those_taking_part(pool, settings, world, open_call):

@@ -191,9 +191,9 @@ async def test_the_clock_reminds_then_escalates_two_levels_once_across_processes
     # It names the owner and the buyer in the reader's language.
     async with pool.acquire() as conn:
         with use_locale("en"):
-            english = (await notifications.inbox(conn, escalated[0]["user_id"]))[0].text
+            english = (await notifications.inbox_page(conn, escalated[0]["user_id"])).items[0].text
         with use_locale("zh_Hans"):
-            chinese = (await notifications.inbox(conn, escalated[0]["user_id"]))[0].text
+            chinese = (await notifications.inbox_page(conn, escalated[0]["user_id"])).items[0].text
     assert "Test provider" in english and "测试provider" not in english and "测试provider" in chinese
     assert await pool.fetchval("select notified_org_id from rectification_escalations where level = 2") == \
         world.orgs["bureau"]
