@@ -8,9 +8,9 @@ from datetime import date, datetime
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from market.audit.models import SESSION_VERBS, AuditEvent, ChainBreak, Verb
+from market.core import keyset
 
 GENESIS = "0" * 64
 # Serialises appends so every entry chains to the one committed before it; held to commit.
@@ -87,26 +87,35 @@ async def events_for_organisation(conn: asyncpg.Connection, organisation_id: int
     return [AuditEvent(**dict(r)) for r in rows]
 
 
-async def recent_events(conn: asyncpg.Connection, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
-    rows = await conn.fetch("""
-        select e.*, u.display_name as actor_name
-          from audit_events e left join users u on u.id = e.actor_user_id
-         order by e.id desc limit $1 offset $2""", limit, offset)
-    return [AuditEvent(**dict(r)) for r in rows]
-
-
-async def count_events(conn: asyncpg.Connection) -> int:
-    count: int = await conn.fetchval("select count(*) from audit_events")
-    return count
-
-
-class Trail(msgspec.Struct, frozen=True, kw_only=True):
-    """The audit trail page: a stretch of events, newest first, and how many there are in all."""
+class Trail(keyset.Paged, kw_only=True):
+    """The audit trail page: a page of events, newest first (of one organisation, or of one object, when
+    asked), and how many there are."""
 
     events: list[AuditEvent]
-    total: int
-    offset: int
+    organisation: int | None = None
+    object_type: str | None = None
+    object_id: str | None = None
 
 
-async def trail(conn: asyncpg.Connection, limit: int = 50, offset: int = 0) -> Trail:
-    return Trail(events=await recent_events(conn, limit, offset), total=await count_events(conn), offset=offset)
+_NEWEST_FIRST = keyset.Keyset((keyset.Column("e.id", "id", int),))
+
+
+async def trail(conn: asyncpg.Connection, *, organisation: int | None = None, object_type: str | None = None,
+                object_id: str | None = None, cursor: str | None = None, limit: int = 50) -> Trail:
+    """Paged on the events' ids, from the indexes of the organisation's or the object's events: at
+    offset 500,000 of the generated city's 572,000 events a page had taken 0.57 s, and counting them
+    0.03 s at every page."""
+    where = keyset.Filters()
+    if organisation is not None:
+        where.add("e.organisation_id = {}", organisation)
+    if object_type:
+        where.add("e.object_type = {}", object_type)
+        if object_id:
+            where.add("e.object_id = {}", object_id)
+    window = await keyset.fetch(conn, select="e.*, u.display_name as actor_name",
+                                from_="audit_events e left join users u on u.id = e.actor_user_id",
+                                count_from="audit_events e", filters=where, keyset=_NEWEST_FIRST, cursor=cursor,
+                                limit=limit)
+    return Trail(events=[AuditEvent(**r) for r in window.rows], organisation=organisation,
+                 object_type=object_type or None, object_id=(object_id or None) if object_type else None,
+                 **keyset.paged_fields(window))

@@ -27,7 +27,7 @@ async def test_intact_chain_verifies(pool, database):
 async def test_entries_record_who_what_and_the_diff(pool):
     await _some_events(pool, 1)
     async with pool.acquire() as conn:
-        (event,) = await audit.recent_events(conn, 10)
+        (event,) = (await audit.trail(conn, limit=10)).events
     assert event.verb == "user.update" and event.actor_user_id == 1
     assert event.diff == {"display_name": ["old 0", "新 0"]}
 
@@ -115,7 +115,42 @@ async def test_the_trail_twin_is_the_pages_view_and_the_platforms_alone(client, 
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     assert (await client.get("/api/admin/audit")).status_code == 403
     await act_as(client, pool, settings, world["platform_admin"].user_id)
-    trail = (await client.get("/api/admin/audit", params={"limit": 2, "offset": 1})).json()
-    assert trail["total"] == await pool.fetchval("select count(*) from audit_events") and trail["offset"] == 1
-    ids = [r["id"] for r in await pool.fetch("select id from audit_events order by id desc limit 2 offset 1")]
+    await _some_events(pool)
+    first = (await client.get("/api/admin/audit", params={"limit": 2})).json()
+    trail = (await client.get("/api/admin/audit", params={"limit": 2, "cursor": first["next_cursor"]})).json()
+    assert trail["total"] == await pool.fetchval("select count(*) from audit_events") and trail["first"] == 2
+    ids = [r["id"] for r in await pool.fetch("select id from audit_events order by id desc limit 2 offset 2")]
     assert [e["id"] for e in trail["events"]] == ids
+
+
+async def test_the_trail_pages_on_the_events_ids_and_keeps_to_an_organisation_or_an_object(client, pool, world):
+    """The trail was paged by offset and counted every event at every page: on the generated city's
+    572,000 events a page at offset 500,000 took 0.57 s. It is now paged on the events' ids, and the
+    platform may keep to one organisation's events, or one object's, which each event's object links."""
+    await _some_events(pool, 3)
+    await act_as(client, pool, client.app.state.settings, world["platform_admin"].user_id)
+    seen, cursor = [], None
+    while True:
+        page = (await client.get("/api/admin/audit", params={"limit": 7, **({"cursor": cursor} if cursor else {})})).json()
+        seen += [e["id"] for e in page["events"]]
+        await _some_events(pool, 1)  # the platform's own work goes on while it reads
+        if not (cursor := page["next_cursor"]):
+            break
+    assert len(seen) == len(set(seen)) and seen == sorted(seen, reverse=True)
+    assert seen[-1] == await pool.fetchval("select min(id) from audit_events")
+    org = world.orgs["provider"]
+    async with pool.acquire() as conn, conn.transaction():
+        await audit.record(conn, verb=Verb.USER_UPDATE, object_type="user", object_id=9, actor=1, organisation=org,
+                           before={"display_name": "甲"}, after={"display_name": "乙"})
+    mine = (await client.get("/api/admin/audit", params={"organisation": org})).json()
+    assert mine["total"] == await pool.fetchval("select count(*) from audit_events where organisation_id = $1", org) > 0
+    assert {e["organisation_id"] for e in mine["events"]} == {org}
+    one = (await client.get("/api/admin/audit", params={"object_type": "user", "object_id": "1"})).json()
+    assert [e["id"] for e in one["events"]] == [r["id"] for r in await pool.fetch(
+        "select id from audit_events where object_type = 'user' and object_id = '1' order by id desc")]
+    assert one["events"] and one["total"] == len(one["events"])
+    for lang, words in (("zh_Hans", ("机构编号", "全部记录")), ("en", ("Organisation no.", "Every event"))):
+        page = (await client.get(f"/admin/audit?object_type=user&object_id=1&lang={lang}")).text
+        assert all(w in page for w in words)
+        assert page.count('href="/admin/audit?object_type=user&amp;object_id=1"') == len(one["events"])
+    assert (await client.get("/admin/audit?organisation=x")).status_code == 400
