@@ -15,7 +15,8 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 from market.core.access import PUBLIC, Identity, member
 from market.core.forms import form_step
 from market.core.i18n import N_
-from market.core.web import PAGE_SIZE, Config, Db, Offset, User, MaybeUser, done, page, pager, require_confirmation
+from market.core.web import (PAGE_SIZE, Config, CursorParam, Db, MaybeUser, User, done, keyset_pager, page,
+                             require_confirmation)
 from market.rectification import services as items
 from market.rectification.models import ItemList, ItemView, ReasonInput
 
@@ -46,11 +47,10 @@ class RectificationPages(Controller):
 
     @get("/rectification", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, status: FromQuery[Status | None] = None, organisation: Organisation = None,
-                    offset: Offset = 0) -> Response:
-        found = await items.public_list(conn, status=status, organisation_id=organisation, limit=PAGE_SIZE,
-                                        offset=offset)
-        return page(request, "rectification/list.html", found=found,
-                    pager=pager(request, offset, PAGE_SIZE, found.total, len(found.items)))
+                    cursor: CursorParam = None) -> Response:
+        found = await items.public_list(conn, status=status, organisation_id=organisation, cursor=cursor,
+                                        limit=PAGE_SIZE)
+        return page(request, "rectification/list.html", found=found, pager=keyset_pager(request, found, len(found.items)))
 
     @get("/rectification/{item_id:int}", opt=PUBLIC_OPT)
     async def show(self, request: Request, conn: Db, identity: MaybeUser, item_id: FromPath[int]) -> Response:
@@ -101,9 +101,9 @@ class RectificationApi(Controller):
     @get("/rectification", opt=PUBLIC_OPT, summary="Rectification items (整改), public, newest first: filter by status "
                                                   "(or late) and by organisation (as owner or buyer)")
     async def index(self, conn: Db, status: FromQuery[Status | None] = None, organisation: Organisation = None,
-                    offset: Offset = 0) -> ItemList:
-        return await items.public_list(conn, status=status, organisation_id=organisation, limit=PAGE_SIZE,
-                                       offset=offset)
+                    cursor: CursorParam = None) -> ItemList:
+        return await items.public_list(conn, status=status, organisation_id=organisation, cursor=cursor,
+                                       limit=PAGE_SIZE)
 
     @get("/rectification/{item_id:int}", opt=PUBLIC_OPT,
          summary="A rectification item; its fixes, evidence links and rejections for its parties only")

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 
 STATUSES = ("open", "fix_submitted", "verified", "withdrawn")
 UNFINISHED = ("open", "fix_submitted")
@@ -79,11 +80,10 @@ class ItemView(msgspec.Struct, frozen=True, kw_only=True):
     fixes: list[Fix] | None = None  # newest first; None: not the reader's to see
 
 
-class ItemList(msgspec.Struct, frozen=True, kw_only=True):
+class ItemList(Paged, kw_only=True):
     """A page of the public list, newest first, and how many match the filters."""
 
     items: list[Item]
-    total: int
     status: str | None
     organisation_id: int | None
     organisation_name: str | None

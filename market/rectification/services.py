@@ -9,14 +9,14 @@ the owner, the buyer that verifies, the bureau a late item was escalated to — 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock
+from market.core import clock, keyset
 from market.core.access import Identity
 from market.core.errors import Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
@@ -41,9 +41,9 @@ from market.workflow import Notice, Transition, step
 MIN_TEXT = 10  # the least a fix says of what was done, and a rejection or withdrawal of why
 MAX_FILES = 10  # evidence files on one fix
 
-_ITEM = """
-select i.*, o.name_zh as owner_name, b.name_zh as buyer_name, o.name_en as owner_name_en, b.name_en as buyer_name_en
-  from rectification_items i join organisations o on o.id = i.owner_id join organisations b on b.id = i.buyer_id"""
+_ITEM_COLUMNS = "i.*, o.name_zh as owner_name, b.name_zh as buyer_name, o.name_en as owner_name_en, b.name_en as buyer_name_en"
+_ITEM_FROM = "rectification_items i join organisations o on o.id = i.owner_id join organisations b on b.id = i.buyer_id"
+_ITEM = f"select {_ITEM_COLUMNS} from {_ITEM_FROM}"
 
 
 def link(item_id: int) -> str:
@@ -152,23 +152,31 @@ async def item_view(conn: asyncpg.Connection, settings: Settings, identity: Iden
                     fixes=await _fixes(conn, settings, identity, item_id) if party and identity else None)
 
 
+_NEWEST_FIRST = keyset.Keyset((keyset.Column("i.created_at", "created_at", datetime),
+                               keyset.Column("i.id", "id", int)))
+
+
 async def public_list(conn: asyncpg.Connection, *, status: str | None = None, organisation_id: int | None = None,
-                      limit: int = 50, offset: int = 0) -> ItemList:
+                      cursor: str | None = None, limit: int = 50) -> ItemList:
     """The public list, newest first: every item, or those in one status (or `late`), of one
-    organisation as owner or buyer."""
+    organisation as owner or buyer. Paged on a stable key, with only the filters given in its SQL."""
     if status is not None and status not in (*STATUSES, "late"):
         raise Invalid("Choose one of the options offered.", field="status")
     today = clock.today()
-    where = ["($1::text is null or i.status = $1 or ($1 = 'late' and i.status = 'open' and i.due < $3))",
-             "($2::bigint is null or i.owner_id = $2 or i.buyer_id = $2)"]
-    params: list[Any] = [status, organisation_id, today]
-    total = await conn.fetchval(f"select count(*) from rectification_items i where {' and '.join(where)}", *params)
-    rows = await conn.fetch(f"{_ITEM} where {' and '.join(where)} order by i.created_at desc, i.id desc "
-                            "limit $4 offset $5", *params, limit, offset)
+    where = keyset.Filters()
+    if status == "late":
+        where.add("i.status = 'open' and i.due < {}", today)
+    elif status is not None:
+        where.add("i.status = {}", status)
+    if organisation_id is not None:
+        where.add("(i.owner_id = {} or i.buyer_id = {})", organisation_id, organisation_id)
+    window = await keyset.fetch(conn, select=_ITEM_COLUMNS, from_=_ITEM_FROM, filters=where,
+                                keyset=_NEWEST_FIRST, cursor=cursor, limit=limit, count_from="rectification_items i")
     name = (await conn.fetchval("select name_zh from organisations where id = $1 and kind <> 'platform'",
                                 organisation_id) if organisation_id is not None else None)
-    return ItemList(items=[_item(r, today) for r in rows], total=total, status=status,
-                    organisation_id=organisation_id if name else None, organisation_name=name)
+    return ItemList(items=[_item(r, today) for r in window.rows], status=status,
+                    organisation_id=organisation_id if name else None, organisation_name=name,
+                    **keyset.paged_fields(window))
 
 
 async def _for_step(conn: asyncpg.Connection, identity: Identity, item_id: int) -> tuple[Any, set[str]]:

@@ -271,6 +271,28 @@ async def test_the_public_sees_the_item_but_not_the_fix(client, pool, settings, 
     assert (await client.get("/rectification/999999")).status_code == 404
 
 
+async def test_the_public_list_pages_every_item_once_in_each_filter(client, pool, settings, world):
+    """Paged on its newest-first key with only the filters given: every item of a filter once, newest
+    first, late ones alone when asked, while more are raised."""
+    ids = [await raise_one(pool, world, key=str(n), due_in=-3 if n % 2 else 30, source_id=n) for n in range(7)]
+    late = [i for n, i in enumerate(ids) if n % 2]
+
+    async def walk(**filters):
+        seen, cursor = [], None
+        while True:
+            async with pool.acquire() as conn:
+                page = await items.public_list(conn, **filters, cursor=cursor, limit=2)
+            seen += [i.id for i in page.items]
+            await raise_one(pool, world, key=f"new{len(seen)}", source_id=100 + len(seen))
+            if not (cursor := page.next_cursor):
+                return seen
+    every = await walk()
+    assert every[-len(ids):] == ids[::-1] and len(every) == len(set(every))
+    assert await walk(status="late") == late[::-1]
+    mine = await walk(organisation_id=world.orgs["provider"])
+    assert set(ids) <= set(mine) and len(mine) == len(set(mine))
+
+
 async def test_the_pages_take_a_fix_and_a_verification(client, pool, settings, world):
     item_id = await raise_one(pool, world)
     owner = world["provider_admin"]
