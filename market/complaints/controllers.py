@@ -31,7 +31,8 @@ from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN, Identity
 from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.validation import parse
-from market.core.web import PAGE_SIZE, Config, Db, MaybeUser, User, browsed_place, done, page, pager
+from market.core.web import (PAGE_SIZE, Config, CursorParam, Db, MaybeUser, User, browsed_place, done, keyset_pager,
+                             page, pager)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -70,11 +71,10 @@ class ComplaintPages(Controller):
 
     @get("/complaints", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, settings: Config, status: FromQuery[Status | None] = None,
-                    category: CategoryCode = None, organisation: OrgId = None, offset: Offset = 0) -> Response:
+                    category: CategoryCode = None, organisation: OrgId = None, cursor: CursorParam = None) -> Response:
         view = await complaints.public_list(conn, status=status, category=category, organisation=organisation,
-                                            limit=PAGE_SIZE, offset=offset, timezone=settings.timezone)
-        return page(request, "complaints/list.html", view=view,
-                    pager=pager(request, offset, PAGE_SIZE, view.total, len(view.complaints)))
+                                            cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
+        return page(request, "complaints/list.html", view=view, pager=keyset_pager(request, view, len(view.complaints)))
 
     @get("/complaints/figures", opt=PUBLIC_OPT)
     async def figures(self, request: Request, conn: Db, settings: Config, offset: Offset = 0) -> Response:
@@ -223,9 +223,9 @@ class ComplaintApi(Controller):
     @get("/complaints", opt=PUBLIC_OPT, summary="Complaints as the public sees them: where, what kind, who answers "
                                                 "for it and how it stands; never who lodged it or what they wrote")
     async def index(self, conn: Db, settings: Config, status: FromQuery[Status | None] = None, category: CategoryCode = None,
-                    organisation: OrgId = None, offset: Offset = 0) -> ComplaintList:
+                    organisation: OrgId = None, cursor: CursorParam = None) -> ComplaintList:
         return await complaints.public_list(conn, status=status, category=category, organisation=organisation,
-                                            limit=PAGE_SIZE, offset=offset, timezone=settings.timezone)
+                                            cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
 
     @post("/complaints", opt=PUBLIC_OPT, status_code=201,
           summary="Lodge a complaint (photos on the form only); it is dispatched at once, and the answer carries "

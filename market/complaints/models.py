@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.places.models import PlacePicker
 
 STATUSES = ("dispatched", "acknowledged", "answered", "closed", "reopened")
@@ -122,11 +123,10 @@ class PublicComplaint(msgspec.Struct, frozen=True, kw_only=True):
     upheld: bool | None
 
 
-class ComplaintList(msgspec.Struct, frozen=True, kw_only=True):
+class ComplaintList(Paged, kw_only=True):
+    """A page of the public list, newest first, and how many match the filters."""
+
     complaints: list[PublicComplaint]
-    total: int
-    offset: int
-    limit: int
     status: str | None = None
     category: str | None = None
     organisation: Party | None = None

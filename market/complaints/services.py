@@ -12,7 +12,7 @@ import hashlib
 import secrets
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,7 +46,7 @@ from market.complaints.models import (
     ReopenInput,
 )
 from market.complaints.workflow import COMPLAINT
-from market.core import clock
+from market.core import clock, keyset
 from market.core.access import Identity
 from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
@@ -435,20 +435,15 @@ async def reopen(conn: asyncpg.Connection, identity: Identity | None, complaint_
 
 
 # The public list: one index-backed page; the filters are optional.
-_PUBLIC_WHERE = """
-     where ($1::text is null or c.status = $1) and ($2::text is null or k.code = $2)
-       and ($3::bigint is null or c.responsible_id = $3)"""
-_PUBLIC = f"""
-    select c.id, c.status, c.escalation_level, c.lodged_at, c.due_on, c.answered_at, c.closed_at, c.upheld,
-           k.code, k.name_zh as category_zh, k.name_en as category_en,
-           j.id as community_id, j.name_zh as community_zh, j.name_en as community_en,
-           o.id as org_id, o.name_zh as org_zh, o.name_en as org_en
-      from complaints c join complaint_categories k on k.id = c.category_id
-      join jurisdictions j on j.id = c.community_id join organisations o on o.id = c.responsible_id
-    {_PUBLIC_WHERE}
-     order by c.lodged_at desc, c.id desc limit $4 offset $5"""
-_PUBLIC_COUNT = f"""
-    select count(*) from complaints c join complaint_categories k on k.id = c.category_id {_PUBLIC_WHERE}"""
+_PUBLIC_COLUMNS = """
+    c.id, c.status, c.escalation_level, c.lodged_at, c.due_on, c.answered_at, c.closed_at, c.upheld,
+    k.code, k.name_zh as category_zh, k.name_en as category_en,
+    j.id as community_id, j.name_zh as community_zh, j.name_en as community_en,
+    o.id as org_id, o.name_zh as org_zh, o.name_en as org_en"""
+_PUBLIC_FROM = """complaints c join complaint_categories k on k.id = c.category_id
+    join jurisdictions j on j.id = c.community_id join organisations o on o.id = c.responsible_id"""
+_NEWEST_FIRST = keyset.Keyset((keyset.Column("c.lodged_at", "lodged_at", datetime),
+                               keyset.Column("c.id", "id", int)))
 
 
 def _day(value: Any, timezone: str) -> date | None:
@@ -459,11 +454,19 @@ def _day(value: Any, timezone: str) -> date | None:
 
 
 async def public_list(conn: asyncpg.Connection, *, status: str | None = None, category: str | None = None,
-                      organisation: int | None = None, limit: int = 50, offset: int = 0,
+                      organisation: int | None = None, cursor: str | None = None, limit: int = 50,
                       timezone: str = "Asia/Shanghai") -> ComplaintList:
+    """Newest first, paged on a stable key, with only the filters given in its SQL."""
     today = clock.today()
-    rows = await conn.fetch(_PUBLIC, status, category, organisation, limit, offset)
-    total = await conn.fetchval(_PUBLIC_COUNT, status, category, organisation)
+    where = keyset.Filters()
+    if status is not None:
+        where.add("c.status = {}", status)
+    if category is not None:
+        where.add("c.category_id = (select id from complaint_categories where code = {})", category)
+    if organisation is not None:
+        where.add("c.responsible_id = {}", organisation)
+    window = await keyset.fetch(conn, select=_PUBLIC_COLUMNS, from_=_PUBLIC_FROM, filters=where, keyset=_NEWEST_FIRST,
+                                cursor=cursor, limit=limit, count_from="complaints c")
     org = await conn.fetchrow(_ORGANISATION, organisation) if organisation else None
     items = [PublicComplaint(
         id=r["id"], category=r["code"], category_zh=r["category_zh"], category_en=r["category_en"],
@@ -472,10 +475,10 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, ca
         status=r["status"], escalation_level=r["escalation_level"], lodged_on=_day(r["lodged_at"], timezone) or today,
         due_on=r["due_on"] if r["status"] in OPEN else None, late=_late(r, today),
         answered_on=_day(r["answered_at"], timezone), closed_on=_day(r["closed_at"], timezone),
-        upheld=r["upheld"] if r["status"] in ("answered", "closed") else None) for r in rows]
-    return ComplaintList(complaints=items, total=total, offset=offset, limit=limit, status=status, category=category,
+        upheld=r["upheld"] if r["status"] in ("answered", "closed") else None) for r in window.rows]
+    return ComplaintList(complaints=items, status=status, category=category,
                          organisation=Party(id=org["id"], name_zh=org["name_zh"], name_en=org["name_en"])
-                         if org else None, categories=await categories(conn))
+                         if org else None, categories=await categories(conn), **keyset.paged_fields(window))
 
 
 # Per organisation responsible, busiest first. On time: answered on or before the answer deadline.

@@ -291,6 +291,28 @@ async def test_the_public_never_sees_who_complained_or_what_they_wrote(client, p
             figures["satisfied_rate"]) == (2, 1, 0.5, 1.0, 1.0)
 
 
+async def test_the_public_list_pages_every_complaint_once_in_each_filter(pool, settings, world, places):
+    """Paged on its newest-first key with only the filters given: each complaint of a filter once,
+    newest first, while more are lodged."""
+    lodged = [(await lodge(pool, settings, world, code="community_affairs" if n % 3 else "procurement_conduct")).id
+              for n in range(7)]
+
+    async def walk(**filters):
+        seen, cursor = [], None
+        while True:
+            async with pool.acquire() as conn:
+                page = await complaints.public_list(conn, **filters, cursor=cursor, limit=2)
+            seen += [c.id for c in page.complaints]
+            await lodge(pool, settings, world)
+            if not (cursor := page.next_cursor):
+                assert seen == sorted(set(seen), reverse=True)  # each once, newest first
+                return [i for i in seen if i in lodged]  # those lodged before the walk began
+    assert await walk() == lodged[::-1]
+    community = [i for n, i in enumerate(lodged) if n % 3]
+    assert await walk(category="community_affairs") == community[::-1]
+    assert await walk(organisation=world.orgs["committee"]) == community[::-1]
+
+
 async def test_a_resident_lodges_on_the_page_with_a_photo_and_rates_from_the_link(client, pool, settings, world,
                                                                                    places):
     form = await client.get(f"/complaints/new?community={world.community}")
