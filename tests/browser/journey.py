@@ -190,9 +190,11 @@ async def click_link(page: Page, href_or_selector: str, text: str | None = None)
     """Follow a link on the page, as a person would (never a typed address): an exact href, or a CSS
     selector for it, optionally the one showing this text."""
     selector = href_or_selector if not href_or_selector.startswith("/") else f'a[href="{href_or_selector}"]'
-    link = (page.locator(selector, has_text=text) if text else page.locator(selector)).first
+    links = page.locator(selector, has_text=text) if text else page.locator(selector)
+    shown = [link for link in await links.all() if await link.is_visible()]
+    link = shown[0] if shown else links.first
     menu = page.locator("header .menu-link")
-    if not await link.is_visible() and await menu.is_visible() and await link.evaluate("a => !!a.closest('header nav')"):
+    if not shown and await menu.is_visible() and await link.evaluate("a => !!a.closest('header nav')"):
         await menu.click()  # on a phone the site's links are behind its menu
     async with page.expect_navigation():
         await link.click()

@@ -68,14 +68,21 @@ async def test_a_resident_reads_the_public_lists_on_a_phone(locale, browser, liv
             await _rows_are_cards(visitor, "main table.list")
             await j.seen(visitor, f"phone-list{href.replace('/', '-')}")
 
-        # A bureau's workbench: its task lists are cards too.
+        # A bureau's workbench: its task lists are cards too, and the way back to it is on the first line
+        # of every page, not in the menu.
         bureau = await j.person("bureau@demo.market", viewport=PHONE)
         await expect(bureau.locator("header nav")).to_be_hidden()
         await _rows_are_cards(bureau, "#workbench table.tasks")
         await j.seen(bureau, "phone-workbench")
+        await click_link(bureau, "#workbench table.tasks a")
+        assert path_of(bureau) != "/dashboard"
+        await bureau.locator('header .tools a[href="/dashboard"]').click()
+        await bureau.wait_for_url("**/dashboard")
         # On a desktop the menu is the header's row of links, with no link to open it.
         desktop = await j.person(None)
         await expect(desktop.locator("header nav")).to_be_visible()
         await expect(desktop.locator("header .menu-link")).to_be_hidden()
+        desktop_bureau = await j.person("bureau@demo.market")
+        await expect(desktop_bureau.locator('header a[href="/dashboard"]:visible')).to_have_count(1)
     finally:
         await j.close()
