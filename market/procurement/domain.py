@@ -44,6 +44,9 @@ DOMAIN = Domain(
         "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
         "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
         "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),
+        "need_approved": N_("The need “%(title)s”, which you raised or support, is now a project: %(project)s."),
+        "need_declined": N_("The need “%(title)s”, which you raised or support, was not made a project: %(reason)s"),
+        "need_reopened": N_("The need “%(title)s”, which you raised or support, is open for support again."),
     },
     done_messages={
         "need_raised": N_("Your need is raised. Residents can support it, and the buyers for its area will review it."),

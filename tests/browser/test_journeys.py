@@ -80,6 +80,11 @@ async def make_it_a_project_and_publish_a_call(j: Journey, need_id: int, words: 
             if p["title_zh"] == words["project"]] == [project_id]
     assert path_of(bureau) == project_url  # the first result, or the need is taken already
     await j.seen(bureau, "bureau-project")
+    # The neighbour who supported the need is told, and the notice leads to the project.
+    neighbour = await j.person("resident2@demo.market")
+    await click_link(neighbour, "/inbox")
+    await click_link(neighbour, "ul.inbox li.unread a", words["project"])
+    assert path_of(neighbour) == project_url
 
     await click_link(bureau, f"/projects/{project_id}/calls/new")
     form = f'main form[action="/projects/{project_id}/calls/new"]'

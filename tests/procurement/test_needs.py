@@ -195,6 +195,44 @@ async def test_decline_needs_a_reason_the_raiser_then_sees(client, pool, world):
     assert "已由社区食堂覆盖" in (await client.get(f"/needs/{need_id}")).text
 
 
+async def test_who_raised_or_supported_a_need_is_told_what_the_buyer_decided(client, pool, world, published):
+    """A resident who raised a need, and those who support it, were never told that it became a project
+    or was declined: they had to come back to its page. Each is told now, in the inbox and by email, in
+    their language, with the project or the reason; the buyer's person who decided is not."""
+    settings = client.app.state.settings
+    first = await raise_(pool, settings, world)
+    second = await raise_(pool, settings, world, title="老人吃饭难的问题")
+    async with pool.acquire() as conn, conn.transaction():
+        for name in ("provider_staff", "buyer_admin"):
+            await needs.support(conn, await who(pool, settings, world, name), first)
+    resident, supporter = world["resident"].user_id, world["provider_staff"].user_id
+    await pool.execute("update users set locale = 'en' where id = $1", supporter)
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    r = await post_form(client, f"/needs/{second}/decline", {"reason": "已由社区食堂覆盖"})
+    assert r.status_code == 303
+    r = await post_form(client, f"/needs/{second}/reopen")
+    assert r.status_code == 303
+    r = await client.post("/projects/new", data={
+        "_csrf_token": client.cookies["market_csrf"], "need_ids": [str(first)], "title_zh": "东坡路社区老年助餐",
+        "title_en": "Dongpo Road meals for older people", "description": "为辖区独居老人提供午餐助餐和送餐服务。",
+        "jurisdiction_id": str(world.street), "catalogue_entry_id": str(published["01.01.01"]),
+        "budget_yuan": "12,500", "budget_line": "2026年福利彩票公益金"})
+    assert r.status_code == 303, r.text[:2000]
+    project = int(r.headers["location"].rsplit("/", 1)[1])
+    told = await pool.fetch("select user_id, kind, link from notifications where kind like 'need_%' order by id")
+    assert [(t["user_id"], t["kind"], t["link"]) for t in told] == [
+        (resident, "need_declined", f"/needs/{second}"), (resident, "need_reopened", f"/needs/{second}"),
+        (resident, "need_approved", f"/projects/{project}"), (supporter, "need_approved", f"/projects/{project}")]
+    await act_as(client, pool, settings, resident)
+    inbox = (await client.get("/api/inbox/?lang=zh_Hans")).json()["items"]
+    assert inbox[0]["text"] == "您提出或支持的需求“独居老人午餐没人做”已立项：东坡路社区老年助餐。"
+    assert inbox[2]["text"] == "您提出或支持的需求“老人吃饭难的问题”未予立项：已由社区食堂覆盖"
+    await act_as(client, pool, settings, supporter)
+    (approved,) = (await client.get("/api/inbox/?lang=en")).json()["items"]
+    assert approved["text"] == ("The need “独居老人午餐没人做”, which you raised or support, is now a project: "
+                                "Dongpo Road meals for older people.")
+
+
 async def test_a_project_from_two_needs(client, pool, world, published):
     settings = client.app.state.settings
     first = await raise_(pool, settings, world)

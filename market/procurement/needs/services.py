@@ -32,7 +32,7 @@ from market.procurement.needs.models import (
     ProjectInput,
     ProjectPage,
 )
-from market.workflow import Transition, step
+from market.workflow import Notice, Transition, step
 
 _NEED_FIELDS = Need.__struct_fields__
 _PROJECT_FIELDS = Project.__struct_fields__
@@ -65,6 +65,7 @@ _NEED_FOR_UPDATE = """select * from needs where id = $1 for update"""
 _PROJECT = """select p.*, coalesce((select array_agg(need_id order by need_id) from project_needs where project_id = p.id), '{}')
        as need_ids
   from projects p where p.id = $1"""
+_SUPPORTERS = """select user_id from need_supports where need_id = $1 order by user_id"""
 _SET_NEED_STATUS = """update needs set status = $1, status_reason = $2, updated_at = market_now() where id = $3"""
 
 
@@ -194,10 +195,22 @@ async def support(conn: asyncpg.Connection, identity: Identity, need_id: int) ->
     return row["supporters"] + 1
 
 
-async def _step(conn: asyncpg.Connection, identity: Identity, row: Any, action: str, reason: str) -> str:
+async def _told(conn: asyncpg.Connection, identity: Identity, row: Any, kind: str, link: str,
+                **params: Any) -> list[Notice]:
+    """What the buyer's decision on a need tells those who raised and supported it, each as themselves
+    (not the buyer's person who decided, should they be one of them)."""
+    people = [row["raised_by"], *[r["user_id"] for r in await conn.fetch(_SUPPORTERS, row["id"])]]
+    return [Notice([p for p in dict.fromkeys(people) if p is not None and p != identity.user_id], kind, link,
+                   {"title": row["title"], **params})]
+
+
+async def _step(conn: asyncpg.Connection, identity: Identity, row: Any, action: str, reason: str,
+                notices: list[Notice] | None = None) -> str:
     capacities = {"raiser"} if row["raised_by"] == identity.user_id else set()
     if await covers(conn, identity, row["community_id"]):
         capacities.add("buyer")
+    if notices is None and action in ("decline", "reopen"):
+        notices = await _told(conn, identity, row, f"need_{action}d", f"/needs/{row['id']}", reason=reason.strip())
 
     async def write(transition: Transition) -> None:
         if action in workflow.REASON_REQUIRED and not reason.strip():
@@ -207,7 +220,7 @@ async def _step(conn: asyncpg.Connection, identity: Identity, row: Any, action: 
 
     moved = await step(conn, workflow.NEEDS, action, row["status"], object_id=row["id"], capacities=capacities,
                        actor=identity.user_id, organisation=identity.org_id, write=write,
-                       after={"reason": reason.strip() or None})
+                       after={"reason": reason.strip() or None}, notices=notices or ())
     return moved.target
 
 
@@ -297,7 +310,9 @@ async def create_project(conn: asyncpg.Connection, identity: Identity, data: Pro
                                      data.budget_fen, data.budget_line.strip(), identity.user_id)
     for row in needs:
         await conn.execute(_LINK_NEED, project_id, row["id"])
-        await _step(conn, identity, row, "approve", "")
+        await _step(conn, identity, row, "approve", "", await _told(
+            conn, identity, row, "need_approved", f"/projects/{project_id}", project=data.title_zh.strip(),
+            project_en=data.title_en.strip()))
     await audit.record(conn, verb=Verb.PROJECT_CREATE, object_type="project", object_id=project_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"title_zh": data.title_zh, "budget_fen": data.budget_fen, "budget_line": data.budget_line,
