@@ -33,6 +33,12 @@ DOMAIN = Domain(
     "funding",
     routes=[FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages, ResourceApi, FundPages,
             PledgeFormPages, FundApi],
+    notification_kinds={
+        "payment_recorded": N_("%(funder)s recorded a bank transfer of %(amount)s for “%(title)s”: confirm it once the "
+                               "money has arrived."),
+        "payment_confirmed": N_("Your payment of %(amount)s for “%(title)s” was confirmed: the money has arrived."),
+        "payment_rejected": N_("Your bank transfer of %(amount)s for “%(title)s” was sent back: %(reason)s"),
+    },
     template_globals={
         "PLEDGE_STATUS_NAMES": models.PLEDGE_STATUS_NAMES, "PAYMENT_STATUS_NAMES": models.PAYMENT_STATUS_NAMES,
         "PAYMENT_METHOD_NAMES": models.PAYMENT_METHOD_NAMES, "MOVEMENT_NAMES": models.MOVEMENT_NAMES,

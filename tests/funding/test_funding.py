@@ -87,6 +87,34 @@ async def test_an_offline_payment_confirmed_moves_the_money_to_the_project(pool,
         await do(pool, pledges.confirm_payment, await who(pool, settings, world, "buyer_admin"), payment)
 
 
+async def _told(pool, kind):
+    return [(r["user_id"], r["link"], r["params"]) for r in await pool.fetch(
+        "select user_id, link, params from notifications where kind = $1 order by user_id", kind)]
+
+
+async def test_a_bank_transfer_is_told_to_who_confirms_it_and_the_outcome_to_the_funder(pool, settings, world, project):
+    """The receiver's finance learnt of a transfer to confirm only from its workbench, and the funder of
+    its confirmation or return only by opening the pledge: each is now told."""
+    pledge = await make_pledge(pool, settings, world, "project", project)
+    funder = await who(pool, settings, world, "funder_admin")
+    buyer = await who(pool, settings, world, "buyer_admin")
+    first = await do(pool, pledges.record_offline, funder, pledge, transfer())
+    receivers = await pool.fetch("select user_id from memberships where organisation_id = $1 and role in "
+                                 "('admin', 'finance') order by user_id", buyer.org_id)
+    recorded = await _told(pool, "payment_recorded")
+    assert [(u, link) for u, link, _ in recorded] == [(r["user_id"], "/payments") for r in receivers]
+    assert recorded[0][2]["amount"] == "¥50,000.00" and recorded[0][2]["title"]
+    await do(pool, pledges.reject_payment, buyer, first, "未查到该笔到账记录，请核对流水号。")
+    payers = [r["user_id"] for r in await pool.fetch(
+        "select user_id from memberships where organisation_id = $1 order by user_id", funder.org_id)]
+    rejected = await _told(pool, "payment_rejected")
+    assert [(u, link) for u, link, _ in rejected] == [(u, f"/pledges/{pledge}") for u in payers]
+    assert rejected[0][2]["reason"] == "未查到该笔到账记录，请核对流水号。"
+    second = await do(pool, pledges.record_offline, funder, pledge, transfer())
+    await do(pool, pledges.confirm_payment, buyer, second)
+    assert [u for u, _, _ in await _told(pool, "payment_confirmed")] == payers
+
+
 async def test_a_rejected_payment_leaves_the_pledge_awaiting_payment(pool, settings, world, project):
     pledge = await make_pledge(pool, settings, world, "project", project)
     funder = await who(pool, settings, world, "funder_admin")

@@ -24,6 +24,7 @@ from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.i18n import format_money
 from market.funding.ledger import services as ledger
 from market.funding.pledges.models import (
     PAYMENT_ACTION_NAMES,
@@ -40,6 +41,7 @@ from market.funding.pledges.models import (
     PledgeView,
     TrailStep,
 )
+from market.notifications import services as notifications
 from market.organisations import services as organisations
 from market.workflow import Transition, machine, step
 
@@ -71,6 +73,8 @@ PAYMENT = machine("payment", PAYMENT_STATUSES, [
 ], action_names=PAYMENT_ACTION_NAMES, status_names=PAYMENT_STATUS_NAMES)
 MAX_ID = 2**63 - 1  # the largest id a form may name
 RECEIVER_ROLES = ("admin", "finance")
+# Who of a funder hears what became of its payments: those who may pay.
+FUNDER_ROLES = ("admin", "staff", "finance")
 # How far back a recorded bank transfer may be dated.
 TRANSFER_DAYS_BACK = 366
 
@@ -93,6 +97,24 @@ async def receiver_of(conn: asyncpg.Connection, pledge: Any) -> int | None:
     if pledge["project_id"] is not None:
         return await conn.fetchval("select buyer_id from projects where id = $1", pledge["project_id"])
     return None
+
+
+_ABOUT = """
+select coalesce(f.name_zh, p.title_zh, n.title) as title, coalesce(f.name_en, p.title_en, '') as title_en,
+       o.name_zh as funder, o.name_en as funder_en
+  from pledges g join organisations o on o.id = g.funder_id left join funds f on f.id = g.fund_id
+  left join projects p on p.id = g.project_id left join needs n on n.id = g.need_id
+ where g.id = $1"""
+
+
+async def _tell(conn: asyncpg.Connection, organisation: int | None, roles: tuple[str, ...], kind: str, link: str,
+                pledge: Any, amount_fen: int, **params: Any) -> None:
+    """Tell an organisation's people in these roles of a payment of the pledge: its target, funder and amount."""
+    if organisation is None:
+        return
+    about = await conn.fetchrow(_ABOUT, pledge["id"])
+    await notifications.notify(conn, await notifications.members_of(conn, [organisation], roles), kind, link,
+                               **dict(about), amount=format_money(amount_fen), **params)
 
 
 async def _funders_pledge(conn: asyncpg.Connection, identity: Identity, pledge_id: int, action: str) -> Any:
@@ -241,6 +263,8 @@ async def record_offline(conn: asyncpg.Connection, identity: Identity, pledge_id
     await audit.record(conn, verb=Verb.PAYMENT_RECORD, object_type="payment", object_id=payment_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"pledge_id": pledge_id, "method": "offline", "amount_fen": pledge["amount_fen"]})
+    await _tell(conn, await receiver_of(conn, pledge), RECEIVER_ROLES, "payment_recorded", "/payments", pledge,
+                pledge["amount_fen"])
     return payment_id
 
 
@@ -272,6 +296,9 @@ async def confirm_payment(conn: asyncpg.Connection, identity: Identity | None, p
     await _move(conn, pledge, "confirm", actor, capacity)
     if pledge["target_type"] == "project":
         await settle(conn, pledge["project_id"])
+    if identity is not None:  # a card payment's funder saw it go through as they paid
+        await _tell(conn, pledge["funder_id"], FUNDER_ROLES, "payment_confirmed", f"/pledges/{pledge['id']}", pledge,
+                    payment["amount_fen"])
 
 
 async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_id: int, reason: str) -> None:
@@ -288,6 +315,8 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
         raise InvalidFields([Invalid("Say why, so the funder can put it right.", field="reason")])
     await _decide(conn, payment, "reject", identity.user_id, RECEIVER, identity.org_id,
                   after={"reason": reason.strip()}, decided_by=identity.user_id, reject_reason=reason.strip())
+    await _tell(conn, pledge["funder_id"], FUNDER_ROLES, "payment_rejected", f"/pledges/{pledge['id']}", pledge,
+                payment["amount_fen"], reason=reason.strip())
 
 
 async def _allocate(conn: asyncpg.Connection, pledge: Any, project_id: int, actor: int | None, capacity: str) -> None:
