@@ -38,6 +38,8 @@ DOMAIN = Domain(
                                "money has arrived."),
         "payment_confirmed": N_("Your payment of %(amount)s for “%(title)s” was confirmed: the money has arrived."),
         "payment_rejected": N_("Your bank transfer of %(amount)s for “%(title)s” was sent back: %(reason)s"),
+        "pledge_disbursed": N_("%(amount)s of your pledge to “%(title)s” was paid to %(provider)s for work the buyer "
+                               "accepted."),
     },
     template_globals={
         "PLEDGE_STATUS_NAMES": models.PLEDGE_STATUS_NAMES, "PAYMENT_STATUS_NAMES": models.PAYMENT_STATUS_NAMES,

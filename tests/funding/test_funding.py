@@ -312,6 +312,16 @@ async def test_milestones_pay_the_provider_from_pledges_then_the_budget_line(poo
     assert sources == {"pledges": 20_000_00, "matching": 5_000_00,
                        "budget_line": contract["amount_fen"] - 25_000_00}
     assert await pledge_status(pool, pledge) == "disbursed"
+    # The funder's people are told where each share of their money went, as it went.
+    told = [(r["user_id"], r["link"], r["params"]) for r in await pool.fetch(
+        "select user_id, link, params from notifications where kind = 'pledge_disbursed' order by id")]
+    payers = {r["user_id"] for r in await pool.fetch(
+        "select user_id from memberships where organisation_id = $1", world["funder_admin"].org_id)}
+    assert {u for u, _, _ in told} == payers and {link for _, link, _ in told} == {f"/pledges/{pledge}"}
+    assert sum(int(p["amount"].strip("¥").replace(",", "").split(".")[0]) for u, _, p in told
+               if u == world["funder_admin"].user_id) == 20_000  # its whole pledge, share by share
+    assert {p["provider"] for _, _, p in told} == {await pool.fetchval("select name_zh from organisations where id = $1",
+                                                                       provider)}
     with pytest.raises(Conflict):  # disbursed money does not come back
         await do(pool, pledges.refund, buyer, pledge, "项目调整，资金退回资助方。")
 

@@ -45,6 +45,7 @@ async def pay_milestone(conn: asyncpg.Connection, actor: int | None, contract: A
         left -= share
         rows.append((pledge["id"], "pledges", share))
         await conn.execute("update pledges set disbursed_fen = disbursed_fen + $2 where id = $1", pledge["id"], share)
+        await pledges.tell_paid_on(conn, pledge, share, contract["provider_id"])
         if pledge["disbursed_fen"] + share == pledge["amount_fen"]:
             await pledges.mark_disbursed(conn, pledge["id"])
     if left:  # the project's money that no pledge stands behind: what matching pools paid it
