@@ -209,8 +209,9 @@ async def _step(conn: asyncpg.Connection, identity: Identity, row: Any, action: 
     capacities = {"raiser"} if row["raised_by"] == identity.user_id else set()
     if await covers(conn, identity, row["community_id"]):
         capacities.add("buyer")
-    if notices is None and action in ("decline", "reopen"):
-        notices = await _told(conn, identity, row, f"need_{action}d", f"/needs/{row['id']}", reason=reason.strip())
+    told = {"decline": "need_declined", "reopen": "need_reopened"}
+    if notices is None and action in told:
+        notices = await _told(conn, identity, row, told[action], f"/needs/{row['id']}", reason=reason.strip())
 
     async def write(transition: Transition) -> None:
         if action in workflow.REASON_REQUIRED and not reason.strip():
