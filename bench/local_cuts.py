@@ -5,8 +5,10 @@ processor time, and whether the solve's dive, started from the LP with the cuts 
 without them; the rest of the method as it is), ends nearer our bound, as with HiGHS's root cuts
 (docs/matching.md, "Where the gap sits" and "Local cuts").
 
-A cluster is a need the LP leaves fractional and the two (`--size 3`) needs that draw most on the
-funders it shares with them. Its set: y of the cluster's provider edges binary, x of its funder edges,
+A cluster is a need the LP leaves fractional and the `--size` − 1 needs that draw most on the funders
+it shares with them, other fractional needs first; with `--by-funder`, a need the LP leaves fractional
+and the needs one of its paying funders pays most, per such funder (the shape of HiGHS's root cuts:
+one or two fractional needs beside needs wholly assigned, sharing a funder). Its set: y of the cluster's provider edges binary, x of its funder edges,
 its need, funding and linking rows, the budget rows of its funders with what the other needs take of
 each as one continuous z (with `--places`, the place rows too, each with an integer w). Every docking
 maps into that set, so an inequality valid for its convex hull is valid for the docking problem once z
@@ -22,7 +24,7 @@ HiGHS's branch and bound on the cluster. Separation (`--how`):
 `--root-clusters` separates the first round over the clusters HiGHS's root pool has cuts on (the root
 takes 15-50 processor seconds).
 
-    python bench/local_cuts.py CELL [SEED] [--size 3] [--rounds 1] [--how lifted] [--dive]
+    python bench/local_cuts.py CELL [SEED] [--size 3] [--rounds 1] [--how lifted] [--by-funder] [--dive]
 
 Figures, not a test: a round takes 50-400 processor seconds on a district cell.
 """
@@ -347,6 +349,27 @@ def clusters(lp: DockingModel, y: np.ndarray, x: np.ndarray, size: int) -> list[
     return out
 
 
+def funder_clusters(lp: DockingModel, y: np.ndarray, x: np.ndarray, size: int) -> list[np.ndarray]:
+    """Per need the LP leaves fractional and per funder paying it there: that need and the other needs
+    the funder pays, the most paid first, `size` in all (the shape of HiGHS's root cuts: one or two
+    fractional needs beside needs wholly assigned that share a funder)."""
+    p = lp.problem
+    en, fn, ff = p.edge_need[lp.edges], p.fund_need[lp.funds], p.fund_funder[lp.funds]
+    frac = np.zeros(p.needs, dtype=bool)
+    frac[en[(y > INTEGRAL) & (y < 1 - INTEGRAL)]] = True
+    out, seen = [], set()
+    for k in np.nonzero(frac[fn] & (x > 0))[0]:
+        n, f = fn[k], ff[k]
+        others = np.nonzero((ff == f) & (fn != n) & (x > 0))[0]
+        others = others[np.argsort(-x[others], kind="stable")][:size - 1]
+        chosen = [int(n), *fn[others].tolist()]
+        key = frozenset(chosen)
+        if len(chosen) > 1 and key not in seen:
+            seen.add(key)
+            out.append(np.array(chosen))
+    return out
+
+
 def root_clusters(p: Problem, lp: DockingModel, size: int) -> list[np.ndarray]:
     """The needs each cut of HiGHS's root pool spans (bench/root_cuts.py), for the cuts the LP's
     solution breaks that span at most `size` needs, each set once: the clusters HiGHS found cuts on."""
@@ -378,14 +401,14 @@ def root_clusters(p: Problem, lp: DockingModel, size: int) -> list[np.ndarray]:
 
 
 def cut_round(lp: DockingModel, size: int, places: bool, log: bool = False, how: str = "lifted",
-              given: list[np.ndarray] | None = None) -> tuple[int, int, float]:
+              given: list[np.ndarray] | None = None, by_funder: bool = False) -> tuple[int, int, float]:
     """One round: every cluster (`given`, or those of `clusters`) separated at the LP's solution, the
     violated cuts added. (cuts, clusters, processor seconds)."""
     col = np.array(lp.h.getSolution().col_value)
     y, x = lp.solution()
     began = time.process_time()
     found = 0
-    cs = clusters(lp, y, x, size) if given is None else given
+    cs = given if given is not None else (funder_clusters if by_funder else clusters)(lp, y, x, size)
     calls, unconverged = 0, 0
     for needs in cs:
         c = Cluster(lp, needs, places)
@@ -436,6 +459,7 @@ def main() -> None:
     parser.add_argument("--how", choices=("lifted", "target", "l1"), default="lifted")
     parser.add_argument("--dive", action="store_true")
     parser.add_argument("--root-clusters", action="store_true")
+    parser.add_argument("--by-funder", action="store_true")
     args = parser.parse_args()
     instance = generate("district", args.cell, args.seed)
     p = index(instance)
@@ -456,7 +480,8 @@ def main() -> None:
         given = root_clusters(p, lp, args.size)
         print(f"HiGHS's root: {len(given)} clusters of at most {args.size} needs under the cuts it breaks")
     for r in range(args.rounds):
-        cuts, tried, seconds = cut_round(lp, args.size, args.places, args.log, args.how, given if r == 0 else None)
+        cuts, tried, seconds = cut_round(lp, args.size, args.places, args.log, args.how, given if r == 0 else None,
+                                         args.by_funder)
         lp.run()
         print(f"round {r + 1}: {cuts} cuts of {tried} clusters, {seconds:.1f} processor s; LP {lp.objective:.6g} "
               f"({(lp.objective - linked) / linked:+.3%})", flush=True)
