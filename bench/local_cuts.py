@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from root_cuts import whole
+from root_cuts import root_node, whole
 
 from market.matching.solver import method
 from market.matching.solver.bench import generate
@@ -373,18 +373,8 @@ def funder_clusters(lp: DockingModel, y: np.ndarray, x: np.ndarray, size: int) -
 def root_clusters(p: Problem, lp: DockingModel, size: int) -> list[np.ndarray]:
     """The needs each cut of HiGHS's root pool spans (bench/root_cuts.py), for the cuts the LP's
     solution breaks that span at most `size` needs, each set once: the clusters HiGHS found cuts on."""
-    mip = whole(p, integer=True)
-    mip.h.setOptionValue("presolve", "off")
-    mip.h.setOptionValue("mip_max_nodes", 1)
-    pools = []
-
-    def keep_pool(kind: int, message: str, out: highspy.cb.HighsCallbackDataOut, into: object, data: object) -> None:
-        pools.append((np.array(out.cutpool_start), np.array(out.cutpool_index), np.array(out.cutpool_value),
-                      np.array(out.cutpool_upper)))
-    mip.h.setCallback(keep_pool, None)
-    mip.h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipGetCutPool)
-    mip.run()
-    start, col, value, upper = pools[-1]
+    _, pools = root_node(p)
+    start, col, value, _, upper = pools[-1]
     at = np.array(lp.h.getSolution().col_value)
     need_of = np.full(len(at), -1)
     need_of[lp.edge_col] = p.edge_need[lp.edges]

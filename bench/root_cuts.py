@@ -30,6 +30,23 @@ def whole(p: Problem, integer: bool = False) -> DockingModel:
                         p.budget.astype(float), time.monotonic() + 600, integer=integer, linking="all")
 
 
+def root_node(p: Problem) -> tuple[DockingModel, list[tuple[np.ndarray, ...]]]:
+    """HiGHS's root node on the whole MIP (one thread, no presolve), and its cut pools as they were
+    handed out: each (start, index, value, lower, upper) of the cuts in the model's own columns."""
+    mip = whole(p, integer=True)
+    mip.h.setOptionValue("presolve", "off")
+    mip.h.setOptionValue("mip_max_nodes", 1)
+    pools = []
+
+    def keep_pool(kind: int, message: str, out: highspy.cb.HighsCallbackDataOut, into: object, data: object) -> None:
+        pools.append((np.array(out.cutpool_start), np.array(out.cutpool_index), np.array(out.cutpool_value),
+                      np.array(out.cutpool_lower), np.array(out.cutpool_upper)))
+    mip.h.setCallback(keep_pool, None)
+    mip.h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipGetCutPool)
+    mip.run()
+    return mip, pools
+
+
 def main(cell: str, seed: int) -> None:
     instance = generate("district", cell, seed)
     began = time.process_time()
@@ -43,18 +60,8 @@ def main(cell: str, seed: int) -> None:
     linked = lp.objective
     print(f"LP with every linking row: {linked:.6g} ({(ours.upper_bound - linked) / linked:+.3%} for our bound)")
 
-    mip = whole(p, integer=True)
-    mip.h.setOptionValue("presolve", "off")
-    mip.h.setOptionValue("mip_max_nodes", 1)
-    pools = []
-
-    def keep_pool(kind: int, message: str, out: highspy.cb.HighsCallbackDataOut, into: object, data: object) -> None:
-        pools.append((np.array(out.cutpool_start), np.array(out.cutpool_index), np.array(out.cutpool_value),
-                      np.array(out.cutpool_lower), np.array(out.cutpool_upper)))
-    mip.h.setCallback(keep_pool, None)
-    mip.h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipGetCutPool)
     began = time.process_time()
-    mip.run()
+    mip, pools = root_node(p)
     root, docking = mip.mip_bound, mip.h.getInfo().objective_function_value / mip.kappa
     best = max(docking, ours.objective)
     print(f"HiGHS's root: bound {root:.6g} ({(root - ours.upper_bound) / ours.upper_bound:+.3%} against ours), "
