@@ -551,3 +551,18 @@ async def third_provider(pool, world) -> int:
         uid = await make_person(conn, world, "third.admin", "third_provider")
     world.people["third_admin"] = Persona("third_admin", uid, "third.admin@people.test", org, "provider", "admin")
     return org
+
+
+async def walk_pages(pool, read, add) -> list[int]:
+    """Every id a keyset-paged list gives from its first page to its last, `read(conn, cursor)` giving a
+    page's ids and the next cursor, while `add()` adds a row after each page (others write as someone
+    pages); each id is seen once."""
+    seen, cursor = [], None
+    while True:
+        async with pool.acquire() as conn:
+            ids, cursor = await read(conn, cursor)
+        seen += ids
+        await add()
+        if cursor is None:
+            assert len(seen) == len(set(seen))
+            return seen

@@ -17,7 +17,7 @@ from market.storage import images
 from market.storage.services import storage_from_settings
 from tests.conftest import act_as, identity_of, post_form
 from tests.serve import serving
-from tests.factories import PNG, do, make_org, make_person, photo_with_gps, travel, who
+from tests.factories import PNG, do, make_org, make_person, photo_with_gps, travel, walk_pages, who
 
 BODY = "助餐点的饭菜连续三天送到时已经凉了，老人吃了胃不舒服。"
 NAME, PHONE = "王阿姨", "13800138000"
@@ -298,15 +298,12 @@ async def test_the_public_list_pages_every_complaint_once_in_each_filter(pool, s
               for n in range(7)]
 
     async def walk(**filters):
-        seen, cursor = [], None
-        while True:
-            async with pool.acquire() as conn:
-                page = await complaints.public_list(conn, **filters, cursor=cursor, limit=2)
-            seen += [c.id for c in page.complaints]
-            await lodge(pool, settings, world)
-            if not (cursor := page.next_cursor):
-                assert seen == sorted(set(seen), reverse=True)  # each once, newest first
-                return [i for i in seen if i in lodged]  # those lodged before the walk began
+        async def read(conn, cursor):
+            page = await complaints.public_list(conn, **filters, cursor=cursor, limit=2)
+            return [c.id for c in page.complaints], page.next_cursor
+        seen = await walk_pages(pool, read, lambda: lodge(pool, settings, world))
+        assert seen == sorted(seen, reverse=True)  # newest first
+        return [i for i in seen if i in lodged]  # those lodged before the walk began
     assert await walk() == lodged[::-1]
     community = [i for n, i in enumerate(lodged) if n % 3]
     assert await walk(category="community_affairs") == community[::-1]
