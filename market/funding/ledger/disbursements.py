@@ -36,6 +36,7 @@ async def pay_milestone(conn: asyncpg.Connection, actor: int | None, contract: A
                                        memo=f"contract #{contract['id']} milestone {position}")
     rows = []
     left = from_pledges
+    provider = await conn.fetchrow("select name_zh, name_en from organisations where id = $1", contract["provider_id"])
     for pledge in await conn.fetch(
             "select * from pledges where allocated_project_id = $1 and status = 'allocated' "
             "and disbursed_fen < amount_fen order by id for update", project_id):
@@ -45,7 +46,7 @@ async def pay_milestone(conn: asyncpg.Connection, actor: int | None, contract: A
         left -= share
         rows.append((pledge["id"], "pledges", share))
         await conn.execute("update pledges set disbursed_fen = disbursed_fen + $2 where id = $1", pledge["id"], share)
-        await pledges.tell_paid_on(conn, pledge, share, contract["provider_id"])
+        await pledges.tell_paid_on(conn, pledge, share, provider)
         if pledge["disbursed_fen"] + share == pledge["amount_fen"]:
             await pledges.mark_disbursed(conn, pledge["id"])
     if left:  # the project's money that no pledge stands behind: what matching pools paid it

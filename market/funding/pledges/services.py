@@ -457,9 +457,9 @@ async def settle_due(pool: asyncpg.Pool, at: datetime | None = None) -> int:
     return len(due)
 
 
-async def tell_paid_on(conn: asyncpg.Connection, pledge: Any, amount_fen: int, provider_id: int) -> None:
-    """Tell the funder's people that this much of its pledge reached the provider, for work accepted."""
-    provider = await conn.fetchrow("select name_zh, name_en from organisations where id = $1", provider_id)
+async def tell_paid_on(conn: asyncpg.Connection, pledge: Any, amount_fen: int, provider: Any) -> None:
+    """Tell the funder's people that this much of its pledge reached the provider (its names), for work
+    accepted."""
     await _tell(conn, pledge["funder_id"], FUNDER_ROLES, "pledge_disbursed", f"/pledges/{pledge['id']}", pledge,
                 amount_fen, provider=provider["name_zh"], provider_en=provider["name_en"])
 
