@@ -32,7 +32,7 @@ from market.core.errors import Invalid
 from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (PAGE_SIZE, Config, CursorParam, Db, MaybeUser, User, browsed_place, done, keyset_pager,
-                             page, pager)
+                             page)
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -41,7 +41,8 @@ Status = Literal["dispatched", "acknowledged", "answered", "closed", "reopened"]
 CategoryCode = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 OrgId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 LinkId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
+# A year complaints were lodged in; 0 for every year.
+Year = Annotated[int | None, QueryParameter(ge=0, le=2999)]
 _FIELDS = ("category_id", "community_id", "body", "address", "project_id", "provider_id", "contact_name",
            "contact_phone")
 
@@ -77,10 +78,10 @@ class ComplaintPages(Controller):
         return page(request, "complaints/list.html", view=view, pager=keyset_pager(request, view, len(view.complaints)))
 
     @get("/complaints/figures", opt=PUBLIC_OPT)
-    async def figures(self, request: Request, conn: Db, settings: Config, offset: Offset = 0) -> Response:
-        view = await complaints.figures(conn, limit=PAGE_SIZE, offset=offset, timezone=settings.timezone)
+    async def figures(self, request: Request, conn: Db, year: Year = None, cursor: CursorParam = None) -> Response:
+        view = await complaints.figures(conn, year=year, cursor=cursor, limit=PAGE_SIZE)
         return page(request, "complaints/figures.html", view=view,
-                    pager=pager(request, offset, PAGE_SIZE, view.total, len(view.organisations)))
+                    pager=keyset_pager(request, view, len(view.organisations)))
 
     @get("/complaints/categories", opt=PUBLIC_OPT)
     async def categories(self, request: Request, conn: Db, identity: MaybeUser) -> Response:
@@ -234,10 +235,12 @@ class ComplaintApi(Controller):
                     data: JSONBody[ComplaintInput]) -> Lodged:
         return await complaints.lodge(conn, request.app.state.storage, settings, identity, data)
 
-    @get("/complaints/figures", opt=PUBLIC_OPT, summary="Per organisation responsible: closure rate, on-time rate, "
-                                                        "average days to close and satisfaction")
-    async def figures(self, conn: Db, settings: Config, offset: Offset = 0) -> Figures:
-        return await complaints.figures(conn, limit=PAGE_SIZE, offset=offset, timezone=settings.timezone)
+    @get("/complaints/figures", opt=PUBLIC_OPT, summary="Per organisation responsible, busiest first: closure rate, "
+                                                        "on-time rate, average days to close and satisfaction, of the "
+                                                        "complaints lodged in a year (this one unless `year`; 0: every "
+                                                        "year)")
+    async def figures(self, conn: Db, year: Year = None, cursor: CursorParam = None) -> Figures:
+        return await complaints.figures(conn, year=year, cursor=cursor, limit=PAGE_SIZE)
 
     @get("/complaints/categories", opt=PUBLIC_OPT, summary="The complaint categories, who answers for each and "
                                                            "their time limits")

@@ -148,11 +148,10 @@ class OrganisationFigures(msgspec.Struct, frozen=True, kw_only=True):
     satisfied_rate: float | None  # rated 4 or 5 / rated
 
 
-class Figures(msgspec.Struct, frozen=True, kw_only=True):
+class Figures(Paged, kw_only=True):
     organisations: list[OrganisationFigures]
-    total: int
-    offset: int
-    limit: int
+    year: int  # the year the complaints were lodged; 0: every year
+    years: list[int]  # the years there are figures for, the latest first
 
 
 class Photo(msgspec.Struct, frozen=True, kw_only=True):

@@ -84,8 +84,8 @@ _ORGANISATION = "select id, kind, status, name_zh, name_en from organisations wh
 _INSERT = """
     insert into complaints (category_id, community_id, address, project_id, provider_id, body, lodged_by_kind,
                             user_id, complainant_org_id, contact_name, contact_phone, tracking_hash, responsible_id,
-                            acknowledge_by, answer_by, due_on)
-    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14)
+                            acknowledge_by, answer_by, due_on, lodged_on)
+    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $16)
     returning id"""
 _COMPLAINT = "select * from complaints where id = $1"
 _COMPLAINT_FOR_UPDATE = "select * from complaints where id = $1 for update"
@@ -224,7 +224,7 @@ async def lodge(conn: asyncpg.Connection, storage: FileStorage, settings: Settin
     complaint_id = await conn.fetchval(
         _INSERT, category["id"], data.community_id, data.address.strip(), data.project_id, data.provider_id,
         data.body.strip(), kind, identity.user_id if identity else None, org, data.contact_name.strip(),
-        data.contact_phone.strip(), token_hash(token), responsible, acknowledge_by, answer_by)
+        data.contact_phone.strip(), token_hash(token), responsible, acknowledge_by, answer_by, today)
     for content, filename in photos:
         stored = await files.store(conn, storage, settings, identity, content, filename, "private",
                                    strip_location=True)
@@ -380,8 +380,8 @@ async def answer(conn: asyncpg.Connection, identity: Identity, complaint_id: int
     async def write(_: Any) -> None:
         await conn.execute(
             "update complaints set status = 'answered', acknowledged_at = coalesce(acknowledged_at, market_now()), "
-            "answered_at = market_now(), answer = $2, upheld = $3, answered_by_org = $4 where id = $1",
-            complaint_id, data.answer.strip(), data.upheld, identity.org_id)
+            "answered_at = market_now(), answered_on = $5, answer = $2, upheld = $3, answered_by_org = $4 "
+            "where id = $1", complaint_id, data.answer.strip(), data.upheld, identity.org_id, clock.today())
 
     await step(conn, COMPLAINT, "answer", row["status"], object_id=complaint_id, capacities=caps,
                actor=identity.user_id, organisation=identity.org_id, write=write, after={"upheld": data.upheld},
@@ -436,7 +436,7 @@ async def reopen(conn: asyncpg.Connection, identity: Identity | None, complaint_
 
 # The public list: one index-backed page; the filters are optional.
 _PUBLIC_COLUMNS = """
-    c.id, c.status, c.escalation_level, c.lodged_at, c.due_on, c.answered_at, c.closed_at, c.upheld,
+    c.id, c.status, c.escalation_level, c.lodged_on, c.due_on, c.answered_on, c.closed_at, c.upheld,
     k.code, k.name_zh as category_zh, k.name_en as category_en,
     j.id as community_id, j.name_zh as community_zh, j.name_en as community_en,
     o.id as org_id, o.name_zh as org_zh, o.name_en as org_en"""
@@ -472,43 +472,45 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, ca
         id=r["id"], category=r["code"], category_zh=r["category_zh"], category_en=r["category_en"],
         community=Place(id=r["community_id"], name_zh=r["community_zh"], name_en=r["community_en"]),
         responsible=Party(id=r["org_id"], name_zh=r["org_zh"], name_en=r["org_en"]),
-        status=r["status"], escalation_level=r["escalation_level"], lodged_on=_day(r["lodged_at"], timezone) or today,
+        status=r["status"], escalation_level=r["escalation_level"], lodged_on=r["lodged_on"],
         due_on=r["due_on"] if r["status"] in OPEN else None, late=_late(r, today),
-        answered_on=_day(r["answered_at"], timezone), closed_on=_day(r["closed_at"], timezone),
+        answered_on=r["answered_on"], closed_on=_day(r["closed_at"], timezone),
         upheld=r["upheld"] if r["status"] in ("answered", "closed") else None) for r in window.rows]
     return ComplaintList(complaints=items, status=status, category=category,
                          organisation=Party(id=org["id"], name_zh=org["name_zh"], name_en=org["name_en"])
                          if org else None, categories=await categories(conn), **keyset.paged_fields(window))
 
 
-# Per organisation responsible, busiest first. On time: answered on or before the answer deadline.
-_FIGURES = """
-    select o.id, o.name_zh, o.name_en, count(*) as lodged,
-           count(*) filter (where c.status = 'closed') as closed,
-           count(*) filter (where c.answered_at is not null) as answered,
-           count(*) filter (where (c.answered_at at time zone $3)::date <= c.answer_by) as on_time,
-           avg(extract(epoch from c.closed_at - c.lodged_at) / 86400) filter (where c.status = 'closed')
-               as days_to_close,
-           count(c.rating) as rated, count(*) filter (where c.rating >= 4) as satisfied
-      from complaints c join organisations o on o.id = c.responsible_id
-     group by o.id order by count(*) desc, o.id limit $1 offset $2"""
+# Per organisation responsible, busiest first, from the counts kept as complaints change (migration 0069).
+_FIGURES_COLUMNS = """f.organisation_id as id, o.name_zh, o.name_en, f.lodged, f.closed, f.answered, f.on_time,
+    f.close_seconds, f.rated, f.satisfied"""
+_BUSIEST_FIRST = keyset.Keyset((keyset.Column("f.lodged", "lodged", int), keyset.Column("f.organisation_id", "id", int)))
 
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-async def figures(conn: asyncpg.Connection, *, limit: int = 50, offset: int = 0,
-                  timezone: str = "Asia/Shanghai") -> Figures:
-    rows = await conn.fetch(_FIGURES, limit, offset, timezone)
-    total = await conn.fetchval("select count(distinct responsible_id) from complaints")
+async def figures(conn: asyncpg.Connection, *, year: int | None = None, cursor: str | None = None,
+                  limit: int = 50) -> Figures:
+    """A year's figures (the year complaints were lodged; None: this year), or every year's (0)."""
+    year = clock.today().year if year is None else year
+    where = keyset.Filters()
+    where.add("f.year = {}", year)
+    window = await keyset.fetch(conn, select=_FIGURES_COLUMNS,
+                                from_="complaint_figures f join organisations o on o.id = f.organisation_id",
+                                filters=where, keyset=_BUSIEST_FIRST, cursor=cursor, limit=limit,
+                                count_from="complaint_figures f")
+    # From the first year with a complaint to this one (the index's first entry, not every row's year).
+    first = await conn.fetchval("select min(year) from complaint_figures where year > 0") or clock.today().year
+    years = list(range(max(clock.today().year, year), first - 1, -1))
     return Figures(organisations=[OrganisationFigures(
         organisation=Party(id=r["id"], name_zh=r["name_zh"], name_en=r["name_en"]), lodged=r["lodged"],
         closed=r["closed"], closure_rate=_rate(r["closed"], r["lodged"]), answered=r["answered"],
         on_time=r["on_time"], on_time_rate=_rate(r["on_time"], r["answered"]),
-        average_days_to_close=round(float(r["days_to_close"]), 1) if r["days_to_close"] is not None else None,
-        rated=r["rated"], satisfied_rate=_rate(r["satisfied"], r["rated"])) for r in rows],
-        total=total, offset=offset, limit=limit)
+        average_days_to_close=round(r["close_seconds"] / r["closed"] / 86400, 1) if r["closed"] else None,
+        rated=r["rated"], satisfied_rate=_rate(r["satisfied"], r["rated"])) for r in window.rows],
+        year=year, years=years, **keyset.paged_fields(window))
 
 
 # The workbench, in one statement whatever waits: what the organisation responsible owes (late first),
@@ -553,8 +555,9 @@ async def workbench_lists(conn: asyncpg.Connection, identity: Identity,
 
 async def finding_of(conn: asyncpg.Connection, complaint_id: int) -> Finding | None:
     """An upheld complaint as a finding to put right: what was found (in both languages), the
-    organisation that should fix it (the one responsible) and the buyer that verifies the fix (the
-    project's buyer, else the buyer above the one responsible, else that one itself)."""
+    organisation that should fix it (the one responsible) and the one that verifies the fix: the
+    project's buyer, else the buyer above the one responsible, else (above a district's bureau) the
+    platform. None where there is no platform organisation to verify it."""
     row = await conn.fetchrow(
         "select c.*, k.name_zh, k.name_en, p.buyer_id from complaints c "
         "join complaint_categories k on k.id = c.category_id left join projects p on p.id = c.project_id "
@@ -563,6 +566,10 @@ async def finding_of(conn: asyncpg.Connection, complaint_id: int) -> Finding | N
         return None
     fixer = row["responsible_id"]
     verifier = row["buyer_id"] if row["buyer_id"] and row["buyer_id"] != fixer else await overseer_of(conn, fixer)
+    verifier = verifier or await conn.fetchval("select id from organisations where kind = 'platform' "
+                                               "and status = 'verified' and id <> $1 order by id limit 1", fixer)
+    if verifier is None:
+        return None
     return Finding(text_zh=f"投诉 #{complaint_id}（{row['name_zh']}）经核实成立：{row['answer']}",
                    text_en=f"Complaint #{complaint_id} ({row['name_en']}) was upheld: {row['answer']}",
-                   organisation_id=fixer, verifier_id=verifier or fixer)
+                   organisation_id=fixer, verifier_id=verifier)

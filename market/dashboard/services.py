@@ -100,6 +100,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             lists.add_rows("milestones_waiting_evaluation", waiting)
         if role in BUYER_ACTORS:
             fixes = await rectification.workbench_lists(conn, org)
+            if fixes["rectification_to_fix"]:  # what an upheld complaint found of the buyer's own work
+                lists.add_rows("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_rows("rectification_to_verify", fixes["rectification_to_verify"])
             lists.add_rows("rectification_escalated", fixes["rectification_escalated"])
         if role in RECEIVERS:
@@ -132,8 +134,14 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         if role in BUYER_ACTORS:  # an agency's admin and staff seat its experts
             await lists.add("panels_to_staff", sql.PANELS_TO_STAFF, None, org)
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
-    elif identity.is_platform_admin:
+    elif org is not None and identity.is_platform_admin:
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
+        # The platform verifies what a district's bureau put right of a complaint upheld against it,
+        # which seldom happens: its lists are shown only when they hold something.
+        fixes = await rectification.workbench_lists(conn, org)
+        for kind in ("rectification_to_verify", "rectification_escalated"):
+            if fixes[kind]:
+                lists.add_rows(kind, fixes[kind])
     elif identity.org_id is None:
         await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
         if identity.community_id is not None:

@@ -241,11 +241,11 @@ async def overseer_of(conn: asyncpg.Connection, organisation_id: int) -> int | N
     """The buyer one level up, where a late matter escalates: the nearest verified buyer placed strictly
     above the organisation's own place (a community's committee → its street office → the district's
     bureau). A provider, funder or evaluator is overseen by the nearest buyer at or above its place.
-    None at the top of the tree."""
+    None at the top of the tree, and for the platform, which oversees the top (`complaints.finding_of`)."""
     return await conn.fetchval("""
         with recursive up as (
             select j.id, j.parent_id, 0 as depth from organisations o join jurisdictions j on j.id = o.jurisdiction_id
-             where o.id = $1
+             where o.id = $1 and o.kind <> 'platform'
             union all
             select j.id, j.parent_id, up.depth + 1 from jurisdictions j join up on j.id = up.parent_id
         )

@@ -22,7 +22,8 @@ from market.rectification.models import ItemList, ItemView, ReasonInput
 
 PUBLIC_OPT = {"access": PUBLIC}
 ORGANISATIONS_OPT = {"access": member(N_("organisations"), "provider", "buyer")}
-BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
+# The buyer verifies; above a district's bureau, the platform does (`complaints.finding_of`).
+BUYERS_OPT = {"access": member(N_("buyers and the platform"), "buyer", "platform")}
 TEMPLATE = "rectification/item.html"
 Status = Literal["open", "fix_submitted", "verified", "withdrawn", "late"]
 Organisation = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]

@@ -291,6 +291,76 @@ async def test_the_public_never_sees_who_complained_or_what_they_wrote(client, p
             figures["satisfied_rate"]) == (2, 1, 0.5, 1.0, 1.0)
 
 
+# What grouping every complaint gives: the figures the page published before they were kept (0069).
+_GROUPED = """
+    select responsible_id, y.year, count(*) as lodged, count(*) filter (where status = 'closed') as closed,
+           count(answered_on) as answered, count(*) filter (where answered_on <= answer_by) as on_time,
+           coalesce(sum(extract(epoch from closed_at - lodged_at)::bigint) filter (where status = 'closed'), 0)
+               as close_seconds,
+           count(rating) as rated, count(*) filter (where rating >= 4) as satisfied
+      from complaints cross join unnest(array[extract(year from lodged_on)::int, 0]) y (year)
+     group by 1, 2"""
+_KEPT = """select organisation_id, year, lodged, closed, answered, on_time, close_seconds, rated, satisfied
+             from complaint_figures"""
+
+
+async def test_the_figures_are_kept_by_year_as_complaints_change(client, pool, settings, world, places):
+    """The published figures are counts kept as each complaint changes: through answers in time and
+    late, ratings, a reopening, an escalation and the clock's closing, and into a new year, they stay
+    what grouping every complaint gives, for the year each was lodged and for every year."""
+    async def figures(**query):
+        async with pool.acquire() as conn:
+            return await complaints.figures(conn, **query)
+
+    async def same() -> None:
+        assert sorted(map(tuple, await pool.fetch(_KEPT))) == sorted(map(tuple, await pool.fetch(_GROUPED)))
+
+    committee = await handler(pool, settings, world, places, "committee")
+    bureau = await who(pool, settings, world, "buyer_admin")
+    this_year = clock.today().year
+    in_time = await lodge(pool, settings, world)
+    late = await lodge(pool, settings, world)
+    unrated = await lodge(pool, settings, world, code="procurement_conduct")
+    await same()
+    await do(pool, complaints.answer, committee, in_time.id, AnswerInput(answer="已更换保温餐箱。", upheld=True))
+    await do(pool, complaints.rate, None, in_time.id, RatingInput(rating=5), token_of(in_time))
+    await do(pool, complaints.answer, bureau, unrated.id, AnswerInput(answer="已核查评审记录。", upheld=False))
+    await same()
+    await travel(pool, days=((await row(pool, late.id))["answer_by"] - clock.today()).days + 1)
+    ran = await jobs.run(pool)
+    assert (ran.escalated, ran.closed) == (1, 1)  # the late one escalated (its counts unchanged), the unrated closed
+    await do(pool, complaints.answer, committee, late.id, AnswerInput(answer="已约谈助餐点负责人。", upheld=True))
+    await do(pool, complaints.rate, None, late.id, RatingInput(rating=2), token_of(late))
+    await do(pool, complaints.reopen, None, late.id, ReopenInput(reason="饭菜还是凉的。"), token_of(late))
+    await same()
+    await do(pool, complaints.answer, committee, late.id, AnswerInput(answer="已更换供餐单位。", upheld=True))
+    await travel(pool, days=(date(clock.today().year + 1, 1, 10) - clock.today()).days)
+    next_year = await lodge(pool, settings, world)
+    await same()
+
+    this = await figures(year=this_year)
+    assert [(o.organisation.id, o.lodged, o.closed, o.answered, o.on_time, o.rated, o.satisfied_rate)
+            for o in this.organisations] == [(world.orgs["committee"], 2, 1, 2, 1, 2, 0.5),
+                                             (world.orgs["bureau"], 1, 1, 1, 1, 0, None)]
+    assert this.years == [this_year + 1, this_year] and this.total == 2
+    assert [(o.organisation.id, o.lodged) for o in (await figures()).organisations] == [
+        (world.orgs["committee"], 1)]  # this year's, by default: the new year's
+    every = await figures(year=0, limit=1)
+    second = await figures(year=0, limit=1, cursor=every.next_cursor)
+    assert [o.organisation.id for o in every.organisations + second.organisations] == [
+        world.orgs["committee"], world.orgs["bureau"]] and every.total == 2 and second.next_cursor is None
+    assert every.organisations[0].lodged == 3 and next_year.id
+
+    page = await client.get(f"/complaints/figures?year={this_year}")
+    assert page.status_code == 200
+    assert re.search(rf'<a href="/complaints/figures\?year={this_year}" aria-current="page">{this_year}</a>', page.text)
+    assert f'href="/complaints/figures?year={this_year + 1}"' in page.text and "历年合计" in page.text
+    assert f"{this_year}年受理的投诉" in page.text and "50.0%" in page.text
+    api = (await client.get("/api/complaints/figures?year=0")).json()
+    assert [o["lodged"] for o in api["organisations"]] == [3, 1] and api["year"] == 0
+    assert (await client.get("/api/complaints/figures?year=-1")).status_code == 400
+
+
 async def test_the_public_list_pages_every_complaint_once_in_each_filter(pool, settings, world, places):
     """Paged on its newest-first key with only the filters given: each complaint of a filter once,
     newest first, while more are lodged."""
@@ -358,6 +428,33 @@ async def test_an_upheld_complaint_is_a_finding_for_its_organisation_and_the_buy
                              "where source = 'complaint' and source_id = $1", lodged.id)
     assert [(r["owner_id"], r["buyer_id"], r["finding_en"]) for r in items] == [
         (world.orgs["provider"], world.orgs["bureau"], finding.text_en)]
+
+
+async def test_a_bureau_upholds_a_complaint_against_itself_and_the_platform_verifies_the_fix(client, pool, settings,
+                                                                                               world, places):
+    """Nobody is above a district's bureau: what it puts right of a complaint upheld against its own
+    procurement is verified by the platform. Upholding one gave a 500 before (an item of the bureau's,
+    verified by the bureau, which the database refuses); the bureau finds the item on its workbench,
+    the platform the fix."""
+    lodged = await lodge(pool, settings, world, "procurement_conduct")
+    await act_as(client, pool, settings, world["buyer_admin"].user_id, world.orgs["bureau"])
+    answered = await post_form(client, f"/complaints/{lodged.id}/answer",
+                               {"answer": "评审专家确与中标机构有亲属关系，已重新组织评审。", "upheld": "yes"})
+    assert answered.status_code == 303, answered.text[:500]
+    item = await pool.fetchrow("select id, owner_id, buyer_id from rectification_items where source = 'complaint' "
+                               "and source_id = $1", lodged.id)
+    assert (item["owner_id"], item["buyer_id"]) == (world.orgs["bureau"], world.orgs["platform"])
+    page = (await client.get("/dashboard")).text
+    assert 'data-kind="rectification_to_fix"' in page and f'href="/rectification/{item["id"]}"' in page
+    fixed = await post_form(client, f"/rectification/{item['id']}/fix", {"text": "已重新组织评审，评审专家回避，结果已公示。"},
+                            files=[("evidence", ("公示.png", PNG, "image/png"))])
+    assert fixed.status_code == 303, re.findall(r"class=\"error[^<]*<[^<]*", fixed.text)
+    await act_as(client, pool, settings, world["platform_admin"].user_id, world.orgs["platform"])
+    page = (await client.get("/dashboard")).text
+    assert 'data-kind="rectification_to_verify"' in page and f'href="/rectification/{item["id"]}"' in page
+    verified = await post_form(client, f"/rectification/{item['id']}/verify", {"confirmed-verify": "yes"})
+    assert verified.status_code == 303, verified.text[:500]
+    assert await pool.fetchval("select status from rectification_items where id = $1", item["id"]) == "verified"
 
 
 async def test_the_platform_changes_a_categorys_time_limits(pool, settings, world):
