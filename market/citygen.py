@@ -41,6 +41,8 @@ import msgspec
 from market.audit.services import AUDIT_LOCK, GENESIS, entry_hash
 from market.buyers.models import RATING_STAGES
 from market.catalogue.files import parse_entries
+from market.complaints import days as complaint_days
+from market.complaints.models import CLOSE_AFTER_DAYS
 from market.core.settings import Settings
 from market.delivery.ending import RECTIFY_DAYS_AFTER_END
 from market.delivery.findings import GENERAL_EVIDENCE, LOW_SHARE, MAX_SCORE
@@ -137,6 +139,26 @@ RATING_COMMENTS = {True: ["需求清晰，沟通顺畅，拨款及时。", "街�
                    False: ["拨款较慢，影响项目进度。", "需求多次变更，干预较多。", "评估标准事先说明不够清楚。"]}
 SURVEYED_SHARE = 0.45  # of the communities, those whose standing survey has been opened
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+# Complaints: the share of each category (by code, as migration 0038 makes them), the texts residents
+# write, and how the organisations answering them reply.
+COMPLAINT_SHARES = {"service_quality": 28, "staff_conduct": 9, "safety": 4, "project_management": 9,
+                    "community_affairs": 32, "procurement_conduct": 3, "other": 15}
+COMPLAINT_BODIES = {
+    "service_quality": ["助餐点送来的饭菜经常是凉的，老人吃了不舒服。", "上门服务的时间一再推迟，老人白等了一上午。",
+                        "活动内容和宣传的不一样，孩子们参加了几次就不想去了。"],
+    "staff_conduct": ["服务人员态度生硬，对老人说话不耐烦。", "志愿者在服务时玩手机，没有按要求陪护。"],
+    "safety": ["活动室的电线裸露在外，孩子们在旁边玩很危险。", "助浴设备防滑垫破损，老人差点滑倒。"],
+    "project_management": ["项目公示的服务次数和实际开展的对不上，希望核实经费使用。", "服务点长期关门，项目经费去向不明。"],
+    "community_affairs": ["小区垃圾分类点无人管理，夏天气味很大。", "楼道堆放杂物，反映多次没有人处理。",
+                          "社区活动中心开放时间太短，上班族没法参加。"],
+    "procurement_conduct": ["评审专家和中标机构负责人是亲属，评审不公正。", "招标公告发布时间太短，很多机构来不及投标。"],
+    "other": ["希望社区增设老年人休息座椅。", "小区路灯坏了很久没人修。"],
+}
+COMPLAINT_ANSWERS = {True: "经核查情况属实，已责成整改，并将整改结果向投诉人反馈。",
+                     False: "经实地核查，未发现所反映的问题，已向投诉人说明情况。"}
+COMPLAINT_REOPEN = "问题没有解决，情况依旧。"
+COMPLAINT_EVIDENCE = "整改措施说明及整改后的照片或记录 / What was put right, with photos or records of it"
+
 # How residents see each of the community questions, against their view of the whole.
 QUESTION_SHIFTS = (-0.1, 0.0, -0.25, 0.1, 0.0)
 SURVEY_COMMENTS = {True: ["社区工作人员很热情，活动丰富。", "为老服务做得好，希望继续。"],
@@ -165,6 +187,7 @@ class Sizes:
     resources: int
     funds: int
     fairs: int
+    complaints: int
 
     @classmethod
     def at(cls, scale: float) -> Sizes:
@@ -175,7 +198,7 @@ class Sizes:
         return cls(streets=n(215, 16), communities=n(6_000, 32), providers=n(16_000, 60), funders=n(3_000, 20),
                    evaluators=n(500, 6), residents=n(40_000, 60), needs=n(100_000, 100), projects=projects,
                    waiting=min(waiting, projects - 1), calls=n(25_000, 25), bids=n(50_000, 50), pledges=n(20_000, 20),
-                   resources=n(6_000, 10), funds=n(50, 2), fairs=n(40, 2))
+                   resources=n(6_000, 10), funds=n(50, 2), fairs=n(40, 2), complaints=n(40_000, 40))
 
 
 class _Ids:
@@ -192,7 +215,7 @@ class _Ids:
 
 SERIAL_TABLES = ["jurisdictions", "organisations", "users", "catalogue_versions", "catalogue_entries",
                  "indicator_versions", "needs", "projects", "calls", "bids", "panels", "awards", "contracts",
-                 "delivery_reports", "rectification_items", "resources", "funds", "fairs", "pledges", "payments",
+                 "delivery_reports", "rectification_items", "complaints", "resources", "funds", "fairs", "pledges", "payments",
                  "ledger_accounts", "ledger_transactions", "ledger_entries", "disbursements", "surveys",
                  "survey_answers", "audit_events"]
 
@@ -213,6 +236,7 @@ class City:
         self.pw = password_hash
         self.rows: dict[str, list[Any]] = defaultdict(list)  # each row a tuple, or a list while it may change
         self.events: list[tuple[datetime, int | None, int | None, str, str, str, dict[str, Any]]] = []
+        self.complaint_categories: list[Any] = []  # the database's (`generate` reads them)
         self.serial = 0
 
     # ---- helpers ---------------------------------------------------------------------------------
@@ -1316,29 +1340,32 @@ class City:
         title_en = k["call"][5] or title_zh
         stage_zh, stage_en = {"midterm": ("中期评估", "mid-term evaluation"), "final": ("末期评估", "final evaluation")}[stage]
         due = self.local_day(closed) + timedelta(days=RULES.rectification_days)
+        source = ("evaluation", panel_id, f"/contracts/{k['id']}#evaluations")
         for position, leaf, score in low:
             said = f"{score.normalize():f}"
             self.rectification_item(
-                k, panel_id, f"criterion-{position}", closed, due,
+                source, k["provider"], k["buyer"], f"criterion-{position}", closed, due,
                 f"{title_zh}（{stage_zh}）：“{leaf.name_zh}”共识得分 {said}，低于满分的 60%。",
                 f"{title_en} ({stage_en}): “{leaf.name_en or leaf.name_zh}” scored {said} by consensus, below 60% "
                 f"of its maximum.", leaf.evidence_zh or leaf.evidence_en or GENERAL_EVIDENCE)
         if not low and not passed:
             self.rectification_item(
-                k, panel_id, "total", closed, due, f"{title_zh}（{stage_zh}）未通过：总分 {total}，等级 {grade or '—'}。",
+                source, k["provider"], k["buyer"], "total", closed, due, f"{title_zh}（{stage_zh}）未通过：总分 {total}，等级 {grade or '—'}。",
                 f"{title_en} ({stage_en}) failed: total {total}, grade {grade or '—'}.", GENERAL_EVIDENCE)
 
-    def rectification_item(self, k: dict[str, Any], panel_id: int, key: str, raised: datetime, due: date,
-                           finding_zh: str, finding_en: str, evidence: str) -> None:
-        """A finding's rectification item (market/rectification): the provider submits a fix, the buyer
-        verifies it or sends it back once in a while; most are put right in time, some late, a few not at
-        all. The rectification clock's reminder and escalations of an item put right since are written as
-        they happened; those of an item still open are the clock's to make when it runs."""
-        owner, buyer = k["provider"], k["buyer"]
+    def rectification_item(self, source: tuple[str, int, str], owner: dict[str, Any], buyer: dict[str, Any],
+                           key: str, raised: datetime, due: date, finding_zh: str, finding_en: str,
+                           evidence: str) -> None:
+        """A finding's rectification item (market/rectification), from its source (kind, id, link): the
+        organisation that owns it submits a fix, the buyer verifies it or sends it back once in a while;
+        most are put right in time, some late, a few not at all. The rectification clock's reminder and
+        escalations of an item put right since are written as they happened; those of an item still open
+        are the clock's to make when it runs."""
+        kind, source_id, link = source
         iid = self.ids.take("rectification_items")
         self.event(raised, None, buyer["id"], "rectification.raise", "rectification_item", iid,
                    {"due": [None, due.isoformat()], "key": [None, key], "owner_id": [None, owner["id"]],
-                    "source": [None, "evaluation"], "source_id": [None, panel_id], "status": [None, "open"]})
+                    "source": [None, kind], "source_id": [None, source_id], "status": [None, "open"]})
         status, submitted, verified, version = "open", None, None, 0
         open_from = [raised]  # when it was open: from being raised, and from a rejected fix
         fixed: list[datetime] = []
@@ -1384,8 +1411,8 @@ class City:
                            {"escalation_level": [level, level_now], "notified_org_id": [None, told]})
                 level = level_now
         self.rows["rectification_items"].append((
-            iid, "evaluation", panel_id, key, owner["id"], buyer["id"], finding_zh, finding_en, evidence,
-            f"/contracts/{k['id']}#evaluations", due, status, level, raised, submitted, verified,
+            iid, kind, source_id, key, owner["id"], buyer["id"], finding_zh, finding_en, evidence, link, due, status,
+            level, raised, submitted, verified,
             buyer["admin"] if verified else None))
 
     def overseer(self, buyer: dict[str, Any]) -> int | None:
@@ -1540,6 +1567,169 @@ class City:
         for position, score in enumerate(scores, start=1):
             self.rows["survey_scores"].append((aid, position, score))
 
+    # ---- complaints ------------------------------------------------------------------------------
+
+    def complaints(self) -> None:
+        """Complaints (market/complaints) as the product dispatches and its complaint clock handles them:
+        about a contract's service (to its provider) or its project (to its buyer), lodged while the work
+        goes on and more often against weak providers; about a community's affairs (to the street office,
+        the nearest buyer above it) or the district's procurement (to its bureau). Each goes as far as now
+        lets it (`complaint`); the clock's escalations and closings are written as it made them, so it has
+        nothing left to do on the city's first morning but what falls due then."""
+        categories = {c["code"]: c for c in self.complaint_categories}
+        codes = [code for code in COMPLAINT_SHARES if code in categories]
+        weights = [COMPLAINT_SHARES[code] for code in codes]
+        underway = [k for k in self.signed if k["signed"] < self.now - timedelta(days=2)]
+        # A weak provider is complained of four times as often (its `level`, drawn in `deliver`).
+        contract_weights = list(self.cum([4.0 if k["level"] < 0.6 else 1.0 for k in underway]))
+        lodging = [p for p in self.providers if p["status"] == "verified"]
+        for _ in range(self.s.complaints):
+            category = categories[self.r.choices(codes, weights)[0]]
+            k = None
+            if category["responsible"] in ("provider", "buyer") and underway:
+                k = self.r.choices(underway, cum_weights=contract_weights)[0]
+                end = self.midnight(k["call"][10] + timedelta(days=1))
+                lodged = self.then(k["signed"], 1, max(2.0, (min(end, self.now) - k["signed"]).days))
+                if lodged >= self.now:
+                    lodged = (self.now - timedelta(hours=self.r.uniform(1, 48))).replace(microsecond=0)
+                community = k["project"]["community"]
+                responsible = k["provider"] if category["responsible"] == "provider" else k["buyer"]
+            else:
+                community = self.community()
+                lodged = self.at(self.recent_days())
+                responsible = self.bureaus[community["district"]["id"]] if category["responsible"] == "district" \
+                    else self.street_offices[community["street"]["id"]]
+            by = self.r.choices(["resident", "ngo", "buyer"], [85, 10, 5])[0]
+            self.complaint(category, community, k, responsible, lodged, by, lodging)
+
+    def overseer_of(self, org: dict[str, Any]) -> dict[str, Any] | None:
+        """organisations.services.overseer_of: a provider's street office (the nearest buyer at or above its
+        place), a street office's bureau, none above a bureau."""
+        if org["kind"] == "provider":
+            return self.street_offices[org["community"]["street"]["id"]]
+        street = self.street_of.get(org["place"])
+        return self.bureaus[street["district"]["id"]] if street else None
+
+    def complaint(self, category: Any, community: dict[str, Any], k: dict[str, Any] | None,
+                  responsible: dict[str, Any], lodged: datetime, by: str, lodging: list[dict[str, Any]]) -> None:
+        """One complaint's life: acknowledged and answered at the pace of the organisation responsible, the
+        clock escalating it each morning after a deadline passed with something owed, up to two levels; the
+        answer upheld (a rectification item, as `complaints.answer` raises) or not; rated by most
+        complainants, who may reopen it once when unhappy, else closed by the clock a week after the answer."""
+        cid = self.ids.take("complaints")
+        kind, answer_days = category["day_kind"], category["answer_days"]
+        lodged_on = self.local_day(lodged)
+        acknowledge_by = complaint_days.add_days(lodged_on, category["acknowledge_days"], kind)
+        answer_by = complaint_days.add_days(lodged_on, answer_days, kind)
+        # Days an organisation takes, against its limits: most are prompt, a tenth always slow.
+        pace = self.trait(responsible, "complaint_pace",
+                          lambda: math.exp(self.r.gauss(-0.4, 0.45)) * (2.2 if self.r.random() < 0.1 else 1.0))
+        c: dict[str, Any] = {"status": "dispatched", "due": acknowledge_by, "level": 0, "holder": responsible,
+                             "acknowledged": None, "answered": None, "upheld": None, "rating": None, "closed": None,
+                             "reopened": None, "reason": "", "found": False}
+        user = org = None
+        if by == "resident":
+            people = self.residents.get(community["id"])
+            user = self.r.choice(people) if people and self.r.random() < 0.4 else None
+        else:
+            complainant = self.r.choice(lodging) if by == "ngo" else self.street_offices[community["street"]["id"]]
+            user, org = complainant["admin"], complainant["id"]
+        self.event(lodged, user, responsible["id"], "complaint.lodge", "complaint", cid,
+                   {"status": [None, "dispatched"], "category": [None, category["code"]],
+                    "responsible_id": [None, responsible["id"]], "acknowledge_by": [None, acknowledge_by.isoformat()],
+                    "answer_by": [None, answer_by.isoformat()]})
+
+        def move(at: datetime, verb: str, actor: int | None, status: str, **diff: Any) -> None:
+            self.event(at, actor, responsible["id"], verb, "complaint", cid,
+                       {"status": [c["status"], status], **{key: [None, value] for key, value in diff.items()}})
+            c["status"] = status
+
+        def escalate_until(moment: datetime) -> None:
+            """The clock's mornings before `moment` (and now) on which the deadline had passed."""
+            while c["level"] < 2:
+                at = self.midnight(c["due"] + timedelta(days=1)) + timedelta(seconds=self.r.randrange(30, 90))
+                if at >= min(moment, self.now):
+                    return
+                above = self.overseer_of(c["holder"]) if c["holder"] else None
+                c["level"] += 1
+                self.rows["complaint_escalations"].append((cid, c["level"], above["id"] if above else None, c["due"], at))
+                was, c["due"] = c["due"], complaint_days.add_days(self.local_day(at), answer_days, kind)
+                self.event(at, None, responsible["id"], "complaint.escalate", "complaint", cid,
+                           {"escalation_level": [c["level"] - 1, c["level"]], "due_on": [was.isoformat(), c["due"].isoformat()],
+                            "escalated_to": [None, above["id"] if above else None]})
+                c["holder"] = above
+
+        def answer(start: datetime, limit_days: int) -> bool:
+            """Acknowledged (or answered at once) and answered, as far as now goes; whether it was answered."""
+            if c["status"] != "reopened" and self.r.random() < 0.7:
+                acknowledged = self.then(start, 0.02, pace * category["acknowledge_days"] * 0.8 + 0.05)
+                escalate_until(acknowledged)
+                if acknowledged > self.now:
+                    return False
+                move(acknowledged, "complaint.acknowledge", responsible["admin"], "acknowledged")
+                c["acknowledged"], c["due"] = c["acknowledged"] or acknowledged, answer_by
+                start = acknowledged
+            answered = self.then(start, 0.1, pace * limit_days * 1.2 + 0.2)
+            escalate_until(answered)
+            if answered > self.now:
+                return False
+            upheld = self.r.random() < 0.45
+            move(answered, "complaint.answer", responsible["admin"], "answered", upheld=upheld)
+            c["acknowledged"] = c["acknowledged"] or answered
+            c["answered"], c["upheld"] = answered, upheld
+            if upheld and not c["found"]:  # one finding a complaint, as `rectification.raise_item` keeps
+                self.complaint_finding(cid, category, k, responsible, answered)
+                c["found"] = True
+            return True
+
+        def rate_or_close() -> None:
+            answered = c["answered"]
+            late = self.local_day(answered) > answer_by
+            rated = self.then(answered, 0.05, 6.5) if self.r.random() < 0.6 else None
+            if rated is None or rated > self.now:
+                closed = answered + timedelta(days=CLOSE_AFTER_DAYS, seconds=self.r.randrange(30, 600))
+                if closed <= self.now:
+                    move(closed, "complaint.close", None, "closed")
+                    c["closed"] = closed
+                return
+            # Most complainants are satisfied (Shangcheng: 94-99 %), less so when not upheld or answered late.
+            centre = 4.2 + (0.4 if c["upheld"] else 0) - (1.0 if late else 0)
+            c["rating"] = min(5, max(1, round(centre + self.r.gauss(0, 0.7))))
+            move(rated, "complaint.rate", user, "closed", rating=c["rating"])
+            c["closed"] = rated
+            if c["rating"] <= 2 and c["reopened"] is None and self.r.random() < 0.3:
+                reopened = self.then(rated, 0.1, 5)
+                if reopened <= self.now:
+                    c["reopened"], c["closed"], c["reason"] = reopened, None, COMPLAINT_REOPEN
+                    c["due"] = complaint_days.add_days(self.local_day(reopened), answer_days, kind)
+                    move(reopened, "complaint.reopen", user, "reopened", due_on=c["due"].isoformat())
+                    if answer(reopened, answer_days):
+                        rate_or_close()
+
+        if answer(lodged, answer_days):
+            rate_or_close()
+        text = self.r.choice(COMPLAINT_BODIES[category["code"]])
+        token = f"{self.r.getrandbits(256):064x}"  # as a tracking link's hash: nobody holds its link
+        self.rows["complaints"].append((
+            cid, category["id"], community["id"], "", k["project"]["id"] if k else None,
+            k["provider"]["id"] if k else None, text, by, user, org, self.name() if by == "resident" else "",
+            f"139{self.r.randrange(10**8):08d}" if by == "resident" else "", token, responsible["id"], c["status"],
+            c["level"], acknowledge_by, answer_by, c["due"], lodged, c["acknowledged"], c["answered"],
+            COMPLAINT_ANSWERS[c["upheld"]] if c["answered"] else "", c["upheld"],
+            responsible["id"] if c["answered"] else None, c["closed"], c["rating"], c["reopened"], c["reason"],
+            lodged_on, self.local_day(c["answered"]) if c["answered"] else None))
+
+    def complaint_finding(self, cid: int, category: Any, k: dict[str, Any] | None, fixer: dict[str, Any],
+                          answered: datetime) -> None:
+        """An upheld complaint's rectification item (complaints.finding_of): put right by the organisation
+        responsible, verified by the project's buyer, else the buyer above it, else the platform."""
+        verifier = k["buyer"] if k and k["buyer"]["id"] != fixer["id"] else self.overseer_of(fixer) or self.platform
+        due = self.local_day(answered) + timedelta(days=RULES.rectification_days)
+        self.rectification_item(
+            ("complaint", cid, f"/complaints/{cid}"), fixer, verifier, "upheld", answered, due,
+            f"投诉 #{cid}（{category['name_zh']}）经核实成立：{COMPLAINT_ANSWERS[True]}",
+            f"Complaint #{cid} ({category['name_en']}) was upheld: {COMPLAINT_ANSWERS[True]}", COMPLAINT_EVIDENCE)
+
     # ---- the whole city --------------------------------------------------------------------------
 
     def make(self) -> None:
@@ -1554,6 +1744,7 @@ class City:
         self.funds()
         self.pledges()
         self.delivery()  # after the pledges: an ended contract gives its funders' money back
+        self.complaints()  # about contracts in delivery, among others
 
 
 def _uuid(r: random.Random) -> Any:
@@ -1658,6 +1849,12 @@ COLUMNS: dict[str, list[str]] = {
     "survey_answers": ["id", "survey_id", "code", "phone_hash", "answered_at", "comment", "comment_status",
                        "score_total", "score_count"],
     "survey_scores": ["answer_id", "position", "score"],
+    "complaints": ["id", "category_id", "community_id", "address", "project_id", "provider_id", "body", "lodged_by_kind",
+                   "user_id", "complainant_org_id", "contact_name", "contact_phone", "tracking_hash", "responsible_id",
+                   "status", "escalation_level", "acknowledge_by", "answer_by", "due_on", "lodged_at", "acknowledged_at",
+                   "answered_at", "answer", "upheld", "answered_by_org", "closed_at", "rating", "reopened_at",
+                   "reopen_reason", "lodged_on", "answered_on"],
+    "complaint_escalations": ["complaint_id", "level", "organisation_id", "due_was", "escalated_at"],
     "audit_events": ["id", "at", "actor_user_id", "organisation_id", "verb", "object_type", "object_id", "diff",
                      "prev_hash", "hash"],
 }
@@ -1711,6 +1908,9 @@ async def generate(conn: asyncpg.Connection, *, scale: float = 1.0, seed: int = 
         prev = await conn.fetchval("select hash from audit_events order by id desc limit 1") or GENESIS
         started = time.perf_counter()
         city = City(Sizes.at(scale), seed, now or clock.now(), _Ids(starts), hash_password(PASSWORD))
+        city.complaint_categories = list(await conn.fetch(
+            "select id, code, name_zh, name_en, responsible, acknowledge_days, answer_days, day_kind "
+            "from complaint_categories where active order by position"))
         city.make()
         _finish_ledger(city)
         _chain(city, prev)

@@ -126,6 +126,10 @@ async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
         out += [("detail", f"/{kind}/{ids[key]}"), ("json detail", f"/api/{kind}/{ids[key]}")]
     # The buyer scorecards' index (every district's score, from the whole city's payments and ratings).
     out += [("list", "/scorecards"), ("json list", "/api/scorecards")]
+    # What the city is told of its complaints and of what evaluations found: the lists, and each
+    # organisation's complaint figures for every year (the most rows the figures have).
+    for path in ("/complaints", "/complaints/figures?year=0", "/rectification"):
+        out += [("list", path), ("json list", f"/api{path}")]
     return out
 
 

@@ -131,6 +131,19 @@ CONTRADICTIONS = """
       join survey_codes c on c.survey_id = a.survey_id and c.code = a.code
      where a.answered_at < s.opened_at or c.spent_at <> a.answered_at or c.created_at > a.answered_at
         or a.answered_at > $1
+    union all select 'complaint out of turn', c.id from complaints c
+     where c.acknowledged_at < c.lodged_at or c.answered_at < c.acknowledged_at or c.closed_at < c.answered_at
+        or c.reopened_at < c.acknowledged_at or greatest(c.lodged_at, c.answered_at, c.closed_at, c.reopened_at) > $1
+        or c.lodged_on <> (c.lodged_at at time zone 'Asia/Shanghai')::date
+        or exists (select from complaint_escalations e where e.complaint_id = c.id
+                      and (e.escalated_at < c.lodged_at or e.escalated_at > $1 or e.level > c.escalation_level))
+    union all select 'complaint the clock has not escalated or closed', c.id from complaints c
+     where (c.status in ('dispatched', 'acknowledged', 'reopened') and c.escalation_level < 2
+            and c.due_on < ($1 at time zone 'Asia/Shanghai')::date)
+        or (c.status = 'answered' and c.answered_at < $1 - interval '7 days')
+    union all select 'upheld complaint without its finding', c.id from complaints c
+     where c.upheld and not exists (select from rectification_items i where i.source = 'complaint'
+                                       and i.source_id = c.id and i.created_at >= c.lodged_at)
     union all select 'rectification out of turn', i.id from rectification_items i join panels p on p.id = i.source_id
      where i.source = 'evaluation' and (i.created_at < p.closed_at or i.submitted_at < i.created_at
         or i.verified_at < i.submitted_at or i.verified_at > $1
@@ -158,7 +171,15 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     assert count > 1000 and breaks == []
     assert [tuple(r) for r in await pool.fetch(CONTRADICTIONS, NOW)] == []
     counted = {t: await pool.fetchval(f"select count(*) from {t}") for t in (
-        "projects", "calls", "bids", "awards", "contracts", "pledges", "resources", "funds", "fairs")}
+        "projects", "calls", "bids", "awards", "contracts", "pledges", "resources", "funds", "fairs", "complaints")}
+    assert counted["complaints"] == sizes.complaints
+    # Every step of a complaint's life is there, and the figures' counts were kept as they loaded.
+    assert {r["status"] for r in await pool.fetch("select distinct status from complaints")} >= {
+        "acknowledged", "answered", "closed"}
+    assert await pool.fetchval("select count(reopened_at) from complaints") > 0
+    assert await pool.fetchval("select count(*) from complaint_escalations where level = 2") > 0
+    assert await pool.fetchval("select count(*) from rectification_items where source = 'complaint'") > 0
+    assert await pool.fetchval("select sum(lodged) from complaint_figures where year = 0") == sizes.complaints
     assert counted["projects"] == sizes.projects and counted["calls"] == sizes.calls
     assert counted["bids"] >= sizes.bids * 0.8 and counted["awards"] > 0 and counted["contracts"] > 0
     assert counted["pledges"] >= sizes.pledges
