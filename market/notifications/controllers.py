@@ -7,7 +7,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 
 from market.core.access import SIGNED_IN
-from market.core.web import PAGE_SIZE, CursorParam, Db, User, keyset_pager, page, redirect
+from market.core.web import PAGE_SIZE, CursorParam, Db, User, done, keyset_pager, page, redirect
 from market.notifications import services as notifications
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -25,9 +25,11 @@ class InboxPages(Controller):
                     pager=keyset_pager(request, inbox, len(inbox.items)))
 
     @post("/inbox/read", opt=SIGNED_IN_OPT)
-    async def read_all(self, conn: Db, identity: User) -> Response:
+    async def read_all(self, request: Request, conn: Db, identity: User) -> Response:
+        """Marked from the unread list, the person stays on it (now saying that all is read)."""
         await notifications.mark_read(conn, identity.user_id)
-        return redirect("/inbox")
+        unread_only = (await request.form()).get("unread") == "true"
+        return done("/inbox?unread=true" if unread_only else "/inbox", "inbox_read")
 
     @get("/inbox/{notification_id:int}", opt={**SIGNED_IN_OPT, "shows": "redirect"})
     async def open(self, conn: Db, identity: User, notification_id: FromPath[int]) -> Response:

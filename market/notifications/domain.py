@@ -6,6 +6,7 @@ from litestar.datastructures import State
 
 from market.core.access import Identity
 from market.core.domain import Domain, merged
+from market.core.i18n import N_
 from market.notifications import services
 from market.notifications.controllers import InboxApi, InboxPages
 
@@ -23,4 +24,5 @@ def _install(domains: Sequence[Domain]) -> None:
     services.register_kinds(merged(domains, "notification_kinds"))
 
 
-DOMAIN = Domain("notifications", routes=[InboxPages, InboxApi], jobs=[_send], request_state=_unread, install=_install)
+DOMAIN = Domain("notifications", routes=[InboxPages, InboxApi], jobs=[_send], request_state=_unread, install=_install,
+                done_messages={"inbox_read": N_("Every notice is marked read.")})
