@@ -34,6 +34,7 @@ DOMAIN = Domain(
     routes=[FundingApi, PledgePages, StripeWebhook, ReceiptPages, ReceiptApi, ResourcePages, ResourceApi, FundPages,
             PledgeFormPages, FundApi],
     notification_kinds={
+        "pledge_made": N_("%(funder)s pledged %(amount)s to “%(title)s”."),
         "payment_recorded": N_("%(funder)s recorded a bank transfer of %(amount)s for “%(title)s”: confirm it once the "
                                "money has arrived."),
         "payment_confirmed": N_("Your payment of %(amount)s for “%(title)s” was confirmed: the money has arrived."),

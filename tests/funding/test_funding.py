@@ -13,6 +13,7 @@ from market.funding.pledges import services as pledges
 from market.funding.pledges.models import PLEDGE_STATUSES, OfflinePaymentInput, PledgeInput
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import ProjectInput
+from tests.conftest import act_as
 from tests.factories import (
     accept_milestones,
     do,
@@ -113,6 +114,33 @@ async def test_a_bank_transfer_is_told_to_who_confirms_it_and_the_outcome_to_the
     second = await do(pool, pledges.record_offline, funder, pledge, transfer())
     await do(pool, pledges.confirm_payment, buyer, second)
     assert [u for u, _, _ in await _told(pool, "payment_confirmed")] == payers
+
+
+async def test_a_new_pledge_is_told_to_the_receiver_who_opens_it(client, pool, settings, world, project):
+    """A buyer or a fund's owner learnt of a pledge only when a transfer came to confirm: its people who
+    run projects and funds and its finance staff are now told, and open it from the notice. A pledge to
+    a need has no receiver yet, and tells nobody."""
+    pledge = await make_pledge(pool, settings, world, "project", project)
+    fund_pledge = await make_pledge(pool, settings, world, "fund", await make_fund(pool, world), 10_00)
+    bureau = await pool.fetch("select user_id from memberships where organisation_id = $1 "
+                              "and role in ('admin', 'staff', 'finance') order by user_id", world.orgs["bureau"])
+    told = await _told(pool, "pledge_made")
+    assert [(u, link) for u, link, _ in told] == sorted(
+        [(r["user_id"], f"/pledges/{pledge}") for r in bureau] + [(r["user_id"], f"/pledges/{fund_pledge}")
+                                                                  for r in bureau])
+    assert {(p["amount"], p["funder"]) for _, _, p in told} == {("¥50,000.00", "测试funder"), ("¥10.00", "测试funder")}
+    need_id = await pool.fetchval(
+        "insert into needs (title, description, community_id, beneficiaries, urgency, raised_by) "
+        "values ('楼道需要助浴服务', '独居老人洗澡困难，希望提供上门助浴。', $1, '独居老人', 'high', $2) returning id",
+        world.community, world["resident"].user_id)
+    await make_pledge(pool, settings, world, "need", need_id)
+    assert len(await _told(pool, "pledge_made")) == len(told)
+    await act_as(client, pool, settings, world["buyer_staff"].user_id, world.orgs["bureau"])
+    (notice,) = [i for i in (await client.get("/api/inbox/")).json()["items"] if i["link"] == f"/pledges/{pledge}"]
+    assert "测试funder 认捐 ¥50,000.00 给" in notice["text"]
+    opened = await client.get(f"/inbox/{notice['id']}")
+    assert opened.headers["location"] == f"/pledges/{pledge}"
+    assert (await client.get(opened.headers["location"])).status_code == 200
 
 
 async def test_a_rejected_payment_leaves_the_pledge_awaiting_payment(pool, settings, world, project):

@@ -75,6 +75,8 @@ MAX_ID = 2**63 - 1  # the largest id a form may name
 RECEIVER_ROLES = ("admin", "finance")
 # Who of a funder hears what became of its payments: those who may pay.
 FUNDER_ROLES = ("admin", "staff", "finance")
+# Who of a receiver hears of a new pledge: those who run its projects or funds, and its finance staff.
+TOLD_OF_PLEDGES = ("admin", "staff", "finance")
 # How far back a recorded bank transfer may be dated.
 TRANSFER_DAYS_BACK = 366
 
@@ -218,6 +220,10 @@ async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"target_type": data.target_type, "target_id": data.target_id,
                               "amount_fen": data.amount_fen})
+    # A pledge to a need has no receiver until the need becomes a project; a fair's are on its board.
+    pledge = {"id": pledge_id, "target_type": data.target_type, **columns}
+    await _tell(conn, await receiver_of(conn, pledge), TOLD_OF_PLEDGES, "pledge_made", f"/pledges/{pledge_id}", pledge,
+                data.amount_fen)
     return pledge_id
 
 
