@@ -21,6 +21,8 @@ DOMAIN = Domain(
         "complaint_responsible_choices": lambda: [(k, gettext(v)) for k, v in models.RESPONSIBLE_NAMES.items()],
         "complaint_day_kind_choices": lambda: [(k, gettext(v)) for k, v in models.DAY_KIND_NAMES.items()],
     },
+    # Acknowledging has one working day, and a late complaint's new deadline is days away.
+    urgent_notices=frozenset({"complaint_dispatched", "complaint_due_today", "complaint_escalated", "complaint_late"}),
     # Numbers and dates only: a notification reads the same in the recipient's language either way.
     notification_kinds={
         "complaint_dispatched": N_("Complaint #%(number)s was dispatched to your organisation: acknowledge it by "

@@ -29,6 +29,9 @@ class Domain:
     template_globals: Mapping[str, Any] = field(default_factory=dict)
     # kind → message (an N_ id with its %(parameters)s) of each notification the domain sends.
     notification_kinds: Mapping[str, str] = field(default_factory=dict)
+    # Those of its kinds that remind of a deadline a day or two away: emailed at once even to people
+    # who chose one email a day, which could bring them after the deadline.
+    urgent_notices: frozenset[str] = frozenset()
     # `?done=<code>` → what the page a finished step lands on says (see web.done).
     done_messages: Mapping[str, str] = field(default_factory=dict)
     # Problems with this domain's settings, each a sentence naming the variable; none to start.

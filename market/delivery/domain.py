@@ -26,6 +26,7 @@ DOMAIN = Domain(
         "DELIVERY_STATUS_NAMES": models.DELIVERY_STATUS_NAMES, "RETURN_KIND_NAMES": models.RETURN_KIND_NAMES,
         "CONTRACT_LIST_STATUS_NAMES": models.LIST_STATUS_NAMES, "CONTRACT_SIDE_NAMES": models.SIDE_NAMES,
     },
+    urgent_notices=frozenset({"report_due"}),  # its second reminder comes the day before
     notification_kinds={
         "report_due": N_("Your report on “%(title)s” is due on %(due)s."),
         "report_overdue": N_("The report on “%(title)s” was due on %(due)s and has not been submitted; if it is "

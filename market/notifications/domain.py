@@ -21,7 +21,8 @@ async def _unread(conn: asyncpg.Connection, identity: Identity) -> dict[str, Any
 
 
 def _install(domains: Sequence[Domain]) -> None:
-    services.register_kinds(merged(domains, "notification_kinds"))
+    services.register_kinds(merged(domains, "notification_kinds"),
+                            {kind for domain in domains for kind in domain.urgent_notices})
 
 
 DOMAIN = Domain("notifications", routes=[InboxPages, InboxApi], jobs=[_send], request_state=_unread, install=_install,

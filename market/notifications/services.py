@@ -24,10 +24,14 @@ log = structlog.get_logger(__name__)
 # kind → message, with the parameters every notification of that kind carries; each domain
 # declares its own (`Domain.notification_kinds`) and the app installs them here.
 KINDS: dict[str, str] = {}
+URGENT: set[str] = set()  # kinds emailed at once whatever a person chose, but never
 
 
-def register_kinds(kinds: dict[str, str]) -> None:
+def register_kinds(kinds: dict[str, str], urgent: set[str] | frozenset[str] = frozenset()) -> None:
+    if unknown := set(urgent) - set(kinds):
+        raise ValueError(f"urgent notices of no declared kind: {sorted(unknown)}")
     KINDS.update(kinds)
+    URGENT.update(urgent)
 
 
 class Notification(msgspec.Struct, frozen=True):
@@ -42,10 +46,12 @@ class Notification(msgspec.Struct, frozen=True):
     organisation_name: str | None = None
 
 
-# A notice waits for the outbox, the person's daily digest or nothing, as they chose (users.email_notices).
+# A notice waits for the outbox, the person's daily digest or nothing, as they chose (users.email_notices);
+# an urgent one ($6) skips the digest.
 _NOTIFY = """
 insert into notifications (user_id, organisation_id, kind, params, link, email_status)
-select $1, $2, $3, $4, $5, case u.email_notices when 'daily' then 'digest' when 'none' then 'skipped' else 'pending' end
+select $1, $2, $3, $4, $5, case u.email_notices when 'none' then 'skipped' when 'daily' then
+                               case when $6 then 'pending' else 'digest' end else 'pending' end
   from users u where u.id = $1
 on conflict do nothing"""
 EMAIL_STATUS = {"each": "pending", "daily": "digest", "none": "skipped"}
@@ -70,7 +76,8 @@ async def notify(conn: asyncpg.Connection, recipients: Iterable[int | Recipient]
         user, org = (r.user_id, r.organisation_id) if isinstance(r, Recipient) else (r, None)
         if organisation.get(user) is None:
             organisation[user] = org
-    await conn.executemany(_NOTIFY, [(u, organisation[u], kind, params, link) for u in sorted(organisation)])
+    urgent = kind in URGENT
+    await conn.executemany(_NOTIFY, [(u, organisation[u], kind, params, link, urgent) for u in sorted(organisation)])
     return len(organisation)
 
 
@@ -209,8 +216,9 @@ async def send_digests(pool: asyncpg.Pool, mailer: Mailer, settings: Settings, l
                                    "%(num)s notices on the Public Service Market", len(rows))
                 body = "\n\n".join(" ".join(filter(None, (_text(r["kind"], r["params"]), _for(r)))) + "\n"
                                      + base + r["link"] for r in rows)
-                body += "\n\n" + gettext("You get your notices in one email a day. Change this on your account page: "
-                                         "%(link)s", link=base + "/account#email")
+                body += "\n\n" + gettext("You get your notices in one email a day, and reminders of a deadline a day "
+                                         "or two away at once. Change this on your account page: %(link)s",
+                                         link=base + "/account#email")
             sent += await _deliver(conn, mailer, [r["id"] for r in rows], rows[0]["email"], subject, body)
     return sent
 

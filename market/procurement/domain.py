@@ -36,6 +36,7 @@ DOMAIN = Domain(
         "urgency_choices": lambda: [(k, gettext(v)) for k, v in URGENCY_NAMES.items()],
         "procedure_choices": lambda procedures: [(p.code, localized(p)) for p in procedures],
     },
+    urgent_notices=frozenset({"deadline_soon"}),
     notification_kinds={
         "call_opened": N_("A call you may bid on is open: %(title)s"),
         "question_answered": N_("Your question on “%(title)s” has been answered."),

@@ -19,6 +19,7 @@ DOMAIN = Domain(
         "RECTIFICATION_LEVEL_NAMES": LEVEL_NAMES,
         "RECTIFICATION_TASK_STATES": {**STATUS_NAMES, "late": N_("late")},
     },
+    urgent_notices=frozenset({"rectification_due"}),  # three days before
     notification_kinds={
         "rectification_raised": N_("Rectification item No. %(id)s was raised for your organisation: put it right "
                                    "by %(due)s and submit the fix with its evidence."),

@@ -334,6 +334,13 @@ async def test_a_daily_digest_sends_a_days_notices_in_one_email_once(client, poo
     body = smtp.inbox.body(-1)
     assert body.count("Your question on") == 2 and f"https://market.example.cn/calls/{open_call}#questions" in body
     assert "For Test provider." in body and "https://market.example.cn/account#email" in body
+    # a reminder that bids close within 48 hours does not wait a day for the digest: it goes at once
+    await pool.execute("update calls set deadline_at = market_now() + interval '30 hours', "
+                       "questions_close_at = market_now() + interval '1 hour' where id = $1", open_call)
+    assert await calls.queue_deadline_reminders(pool) == 2  # the asker's admin (each as it comes) and staff
+    assert await notifications.send_pending(pool, mailer, mail) == 2
+    reminded = [i for i, m in enumerate(smtp.inbox.messages) if i > before and m["To"] == staff.email]
+    assert len(reminded) == 1 and "close within 48 hours" in smtp.inbox.body(reminded[0])
     # a notice waiting for the digest goes out at once once the person asks for each as it comes
     question = await do(pool, questions.ask, await who(pool, settings, world, "provider_staff"), open_call, "第三个问题？")
     await do(pool, questions.answer, await who(pool, settings, world, "buyer_admin"), question, "好的。")
