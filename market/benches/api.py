@@ -385,10 +385,20 @@ async def _check_variants(conn: asyncpg.Connection) -> list[str]:
         filters.append(f"category={category}")
     lists = {"needs": ["status=open"], "projects": [], "calls": [], "organisations": ["kind=provider"],
              "resources": [], "catalogue": []}
-    unfiltered = [f"/api/{name}" for name in ("funds", "fairs", "catalogue/versions")]
+    # What the city is told of complaints and of what evaluations found, with the filters their pages offer.
+    busiest = await conn.fetchval("select organisation_id from complaint_figures where year = 0 "
+                                  "order by lodged desc limit 1")
+    owner = await conn.fetchval("select owner_id from rectification_items order by id desc limit 1")
+    by_org = [f"organisation={busiest}"] if busiest else []
+    told = [f"/api/complaints?{f}" for f in ["status=dispatched", "status=closed", "category=service_quality",
+                                             "category=procurement_conduct", *by_org]]
+    told += ["/api/complaints/figures", "/api/complaints/figures?year=0"]
+    told += [f"/api/rectification?{f}" for f in ["status=open", "status=late", "status=verified",
+                                                 *([f"organisation={owner}"] if owner else [])]]
+    unfiltered = [f"/api/{name}" for name in ("funds", "fairs", "catalogue/versions", "complaints", "rectification")]
     unfiltered += ["/api/jurisdictions"] + [f"/api/jurisdictions?parent={p['id']}" for p in places]
     return [f"/api/{name}" + (f"?{f}" if f else "") for name, extra in lists.items() for f in filters + extra] \
-        + unfiltered + [f"{u}{'&' if '?' in u else '?'}limit=10" for u in unfiltered]
+        + told + unfiltered + [f"{u}{'&' if '?' in u else '?'}limit=10" for u in unfiltered]
 
 
 async def _check(settings: Settings, rows_above: int, runs: int) -> int:
