@@ -391,7 +391,9 @@ async def _check_variants(conn: asyncpg.Connection) -> list[str]:
     owner = await conn.fetchval("select owner_id from rectification_items order by id desc limit 1")
     by_org = [f"organisation={busiest}"] if busiest else []
     told = [f"/api/complaints?{f}" for f in ["status=dispatched", "status=closed", "category=service_quality",
-                                             "category=procurement_conduct", *by_org]]
+                                             "category=procurement_conduct", *by_org,
+                                             *[f"place={p['id']}" for p in places],
+                                             *[f"place={p['id']}&status=answered" for p in places]]]
     told += ["/api/complaints/figures", "/api/complaints/figures?year=0"]
     told += [f"/api/rectification?{f}" for f in ["status=open", "status=late", "status=verified",
                                                  *([f"organisation={owner}"] if owner else [])]]

@@ -33,6 +33,7 @@ from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (PAGE_SIZE, Config, CursorParam, Db, MaybeUser, User, browsed_place, done, keyset_pager,
                              page)
+from market.places import services as places
 
 PUBLIC_OPT = {"access": PUBLIC}
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -40,6 +41,7 @@ ADMIN_OPT = {"access": PLATFORM_ADMIN}
 Status = Literal["dispatched", "acknowledged", "answered", "closed", "reopened"]
 CategoryCode = Annotated[str | None, QueryParameter(pattern=r"^[a-z_]{2,40}$")]
 OrgId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
+PlaceId = Annotated[int | None, QueryParameter(ge=1, le=2_147_483_647)]  # a district, street or community
 LinkId = Annotated[int | None, QueryParameter(ge=1, le=2**62)]
 # A year complaints were lodged in; 0 for every year.
 Year = Annotated[int | None, QueryParameter(ge=0, le=2999)]
@@ -72,10 +74,12 @@ class ComplaintPages(Controller):
 
     @get("/complaints", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, settings: Config, status: FromQuery[Status | None] = None,
-                    category: CategoryCode = None, organisation: OrgId = None, cursor: CursorParam = None) -> Response:
+                    category: CategoryCode = None, organisation: OrgId = None, place: PlaceId = None,
+                    cursor: CursorParam = None) -> Response:
         view = await complaints.public_list(conn, status=status, category=category, organisation=organisation,
-                                            cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
-        return page(request, "complaints/list.html", view=view, pager=keyset_pager(request, view, len(view.complaints)))
+                                            place=place, cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
+        return page(request, "complaints/list.html", view=view, pager=keyset_pager(request, view, len(view.complaints)),
+                    place_picker=await places.picker(conn, place))
 
     @get("/complaints/figures", opt=PUBLIC_OPT)
     async def figures(self, request: Request, conn: Db, year: Year = None, cursor: CursorParam = None) -> Response:
@@ -224,9 +228,9 @@ class ComplaintApi(Controller):
     @get("/complaints", opt=PUBLIC_OPT, summary="Complaints as the public sees them: where, what kind, who answers "
                                                 "for it and how it stands; never who lodged it or what they wrote")
     async def index(self, conn: Db, settings: Config, status: FromQuery[Status | None] = None, category: CategoryCode = None,
-                    organisation: OrgId = None, cursor: CursorParam = None) -> ComplaintList:
+                    organisation: OrgId = None, place: PlaceId = None, cursor: CursorParam = None) -> ComplaintList:
         return await complaints.public_list(conn, status=status, category=category, organisation=organisation,
-                                            cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
+                                            place=place, cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
 
     @post("/complaints", opt=PUBLIC_OPT, status_code=201,
           summary="Lodge a complaint (photos on the form only); it is dispatched at once, and the answer carries "

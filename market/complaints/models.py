@@ -129,6 +129,7 @@ class ComplaintList(Paged, kw_only=True):
     complaints: list[PublicComplaint]
     status: str | None = None
     category: str | None = None
+    place: int | None = None  # a district, street or community
     organisation: Party | None = None
     categories: list[Category] = []
 

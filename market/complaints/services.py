@@ -454,11 +454,16 @@ def _day(value: Any, timezone: str) -> date | None:
 
 
 async def public_list(conn: asyncpg.Connection, *, status: str | None = None, category: str | None = None,
-                      organisation: int | None = None, cursor: str | None = None, limit: int = 50,
-                      timezone: str = "Asia/Shanghai") -> ComplaintList:
-    """Newest first, paged on a stable key, with only the filters given in its SQL."""
+                      organisation: int | None = None, place: int | None = None, cursor: str | None = None,
+                      limit: int = 50, timezone: str = "Asia/Shanghai") -> ComplaintList:
+    """Newest first, paged on a stable key, with only the filters given in its SQL; a place is a
+    district, a street or a community, each with its index (migration 0070)."""
     today = clock.today()
     where = keyset.Filters()
+    if place is not None:
+        found = await places.jurisdiction(conn, place)
+        column = {"district": "c.district_id", "street": "c.street_id"}.get(found.level if found else "", "c.community_id")
+        where.add(f"{column} = {{}}", place)
     if status is not None:
         where.add("c.status = {}", status)
     if category is not None:
@@ -476,7 +481,7 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, ca
         due_on=r["due_on"] if r["status"] in OPEN else None, late=_late(r, today),
         answered_on=r["answered_on"], closed_on=_day(r["closed_at"], timezone),
         upheld=r["upheld"] if r["status"] in ("answered", "closed") else None) for r in window.rows]
-    return ComplaintList(complaints=items, status=status, category=category,
+    return ComplaintList(complaints=items, status=status, category=category, place=place,
                          organisation=Party(id=org["id"], name_zh=org["name_zh"], name_en=org["name_en"])
                          if org else None, categories=await categories(conn), **keyset.paged_fields(window))
 

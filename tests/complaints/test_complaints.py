@@ -285,6 +285,9 @@ async def test_the_public_never_sees_who_complained_or_what_they_wrote(client, p
     listed = pages[1].json()
     assert listed["total"] == 2 and {c["status"] for c in listed["complaints"]} == {"dispatched", "closed"}
     assert pages[5].json()["total"] == 1
+    elsewhere = await client.get(f"/complaints?place={world.other_community}&status=closed")
+    assert 'aria-current="true">青年路社区</a>' in elsewhere.text and "没有符合条件的投诉" in elsewhere.text
+    assert (await client.get(f"/api/complaints?place={world.street}")).json()["total"] == 2
     figures = pages[3].json()["organisations"][0]
     assert figures["organisation"]["id"] == world.orgs["committee"]
     assert (figures["lodged"], figures["closed"], figures["closure_rate"], figures["on_time_rate"],
@@ -364,7 +367,8 @@ async def test_the_figures_are_kept_by_year_as_complaints_change(client, pool, s
 async def test_the_public_list_pages_every_complaint_once_in_each_filter(pool, settings, world, places):
     """Paged on its newest-first key with only the filters given: each complaint of a filter once,
     newest first, while more are lodged."""
-    lodged = [(await lodge(pool, settings, world, code="community_affairs" if n % 3 else "procurement_conduct")).id
+    lodged = [(await lodge(pool, settings, world, code="community_affairs" if n % 3 else "procurement_conduct",
+                           community_id=world.other_community if n % 2 else world.community)).id
               for n in range(7)]
 
     async def walk(**filters):
@@ -377,7 +381,10 @@ async def test_the_public_list_pages_every_complaint_once_in_each_filter(pool, s
     assert await walk() == lodged[::-1]
     community = [i for n, i in enumerate(lodged) if n % 3]
     assert await walk(category="community_affairs") == community[::-1]
-    assert await walk(organisation=world.orgs["committee"]) == community[::-1]
+    assert await walk(organisation=world.orgs["committee"]) == [i for i in community[::-1] if i in lodged[::2]]
+    # by place, a level at a time (migration 0070): a community, its street, its district
+    assert await walk(place=world.other_community) == lodged[1::2][::-1]
+    assert await walk(place=world.street) == await walk(place=world.district) == lodged[::-1]
 
 
 async def test_a_resident_lodges_on_the_page_with_a_photo_and_rates_from_the_link(client, pool, settings, world,
