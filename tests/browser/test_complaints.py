@@ -2,7 +2,8 @@
 poster's link, lodges a complaint with a photo and no account, and keeps the tracking link; it is
 dispatched to the community's residents' committee; time passes without an acknowledgement, the
 complaint clock escalates it and the street office finds it on its workbench; the committee answers
-it; the resident rates the answer from her tracking link. The public list shows none of her words."""
+it; the resident rates the answer from her tracking link. The public list shows none of her words; a
+neighbour finds it from the home page by their street, and the committee's figures."""
 
 from __future__ import annotations
 
@@ -93,6 +94,27 @@ async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escala
         await expect_text(resident, "评价已记录")
         text = await j.seen(resident, "complaint-rated-phone")
         assert "评价 4 分" in text and 'data-status="closed"' in await resident.content()
+
+        # A neighbour, from the home page, looks up what was complained of in their street (the list's
+        # place picker, a level at a time), then how the organisations answering complaints do (the
+        # figures, by year).
+        await click_link(public, 'header a[href="/"]')
+        await click_link(public, '#accountability a[href="/complaints"]')
+        for place in ("上城区", "清波街道"):
+            await choose(public, "place", place, 'main form[action="/complaints"]')
+            await press(public, "/complaints")
+        text = await j.seen(public, "complaints-by-street-phone")
+        assert f"#{complaint_id}" in text and "清波街道" in text and "小营巷社区" not in text
+        await click_link(public, 'main a[href="/complaints/figures"]')
+        text = await j.seen(public, "complaint-figures-phone")
+        assert re.search(r"\d{4}年受理的投诉", text) and "清波门社区居民委员会" in text
+        assert await public.locator('#figures-year a[aria-current="page"]').count() == 1
+        assert await public.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        # each organisation a card on the phone, its rates named (the table squeezed a name to a
+        # character a line, and cut off the last column)
+        card = public.locator("#figures tbody tr").first
+        assert (await card.bounding_box())["width"] <= PHONE["width"]
+        assert await card.locator('td[data-label="满意率"]').is_visible()
         assert untranslated(j.pages, "zh_Hans") == []
     finally:
         await j.close()
