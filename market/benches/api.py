@@ -395,6 +395,7 @@ async def _check_variants(conn: asyncpg.Connection) -> list[str]:
                                              *[f"place={p['id']}" for p in places],
                                              *[f"place={p['id']}&status=answered" for p in places]]]
     told += ["/api/complaints/figures", "/api/complaints/figures?year=0"]
+    told += [f"/api/complaints/figures?year=0&place={p['id']}" for p in places]
     told += [f"/api/rectification?{f}" for f in ["status=open", "status=late", "status=verified",
                                                  *([f"organisation={owner}"] if owner else [])]]
     unfiltered = [f"/api/{name}" for name in ("funds", "fairs", "catalogue/versions", "complaints", "rectification")]

@@ -82,10 +82,11 @@ class ComplaintPages(Controller):
                     place_picker=await places.picker(conn, place))
 
     @get("/complaints/figures", opt=PUBLIC_OPT)
-    async def figures(self, request: Request, conn: Db, year: Year = None, cursor: CursorParam = None) -> Response:
-        view = await complaints.figures(conn, year=year, cursor=cursor, limit=PAGE_SIZE)
+    async def figures(self, request: Request, conn: Db, year: Year = None, place: PlaceId = None,
+                      cursor: CursorParam = None) -> Response:
+        view = await complaints.figures(conn, year=year, place=place, cursor=cursor, limit=PAGE_SIZE)
         return page(request, "complaints/figures.html", view=view,
-                    pager=keyset_pager(request, view, len(view.organisations)))
+                    pager=keyset_pager(request, view, len(view.organisations)), place_picker=await places.picker(conn, place))
 
     @get("/complaints/categories", opt=PUBLIC_OPT)
     async def categories(self, request: Request, conn: Db, identity: MaybeUser) -> Response:
@@ -242,9 +243,9 @@ class ComplaintApi(Controller):
     @get("/complaints/figures", opt=PUBLIC_OPT, summary="Per organisation responsible, busiest first: closure rate, "
                                                         "on-time rate, average days to close and satisfaction, of the "
                                                         "complaints lodged in a year (this one unless `year`; 0: every "
-                                                        "year)")
-    async def figures(self, conn: Db, year: Year = None, cursor: CursorParam = None) -> Figures:
-        return await complaints.figures(conn, year=year, cursor=cursor, limit=PAGE_SIZE)
+                                                        "year), of the organisations registered in `place` and below")
+    async def figures(self, conn: Db, year: Year = None, place: PlaceId = None, cursor: CursorParam = None) -> Figures:
+        return await complaints.figures(conn, year=year, place=place, cursor=cursor, limit=PAGE_SIZE)
 
     @get("/complaints/categories", opt=PUBLIC_OPT, summary="The complaint categories, who answers for each and "
                                                            "their time limits")

@@ -153,6 +153,7 @@ class Figures(Paged, kw_only=True):
     organisations: list[OrganisationFigures]
     year: int  # the year the complaints were lodged; 0: every year
     years: list[int]  # the years there are figures for, the latest first
+    place: int | None = None  # of the organisations registered there (and below)
 
 
 class Photo(msgspec.Struct, frozen=True, kw_only=True):

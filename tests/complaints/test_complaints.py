@@ -353,12 +353,22 @@ async def test_the_figures_are_kept_by_year_as_complaints_change(client, pool, s
     assert [o.organisation.id for o in every.organisations + second.organisations] == [
         world.orgs["committee"], world.orgs["bureau"]] and every.total == 2 and second.next_cursor is None
     assert every.organisations[0].lodged == 3 and next_year.id
+    # of the organisations registered in a place and below it: the committee in its community, the
+    # bureau in the district above
+    assert [o.organisation.id for o in (await figures(year=0, place=world.community)).organisations] == [
+        world.orgs["committee"]]
+    assert [o.organisation.id for o in (await figures(year=0, place=world.district)).organisations] == [
+        world.orgs["committee"], world.orgs["bureau"]]
+    assert (await figures(year=0, place=world.other_community)).organisations == []
 
     page = await client.get(f"/complaints/figures?year={this_year}")
     assert page.status_code == 200
     assert re.search(rf'<a href="/complaints/figures\?year={this_year}" aria-current="page">{this_year}</a>', page.text)
     assert f'href="/complaints/figures?year={this_year + 1}"' in page.text and "历年合计" in page.text
     assert f"{this_year}年受理的投诉" in page.text and "50.0%" in page.text
+    placed = await client.get(f"/complaints/figures?year=0&place={world.community}")
+    assert "测试committee" in placed.text and "测试bureau" not in placed.text
+    assert f'href="/complaints/figures?place={world.community}&amp;year={this_year}"' in placed.text  # the place kept
     api = (await client.get("/api/complaints/figures?year=0")).json()
     assert [o["lodged"] for o in api["organisations"]] == [3, 1] and api["year"] == 0
     assert (await client.get("/api/complaints/figures?year=-1")).status_code == 400
