@@ -327,9 +327,12 @@ LISTS = {"rectification_to_fix": None, "rectification_to_verify": "fix_submitted
 
 
 def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
+    """A task of one of the lists: named beside it, the other party (who verifies the owner's fix; whose
+    fix the verifier checks)."""
+    other = row["buyer_name"] if row["list"] == "rectification_to_fix" else row["owner_name"]
     return {"title_zh": row["finding_zh"], "title_en": row["finding_en"], "due_date": row["due"],
             "link": link(row["id"]), "state": state or ("late" if row["due"] < today else row["status"]),
-            "detail": row["owner_name"]}
+            "detail": other}
 
 
 async def workbench_lists(conn: asyncpg.Connection, org_id: int) -> dict[str, list[dict[str, Any]]]:

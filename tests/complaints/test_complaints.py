@@ -463,6 +463,7 @@ async def test_a_bureau_upholds_a_complaint_against_itself_and_the_platform_veri
     assert (item["owner_id"], item["buyer_id"]) == (world.orgs["bureau"], world.orgs["platform"])
     page = (await client.get("/dashboard")).text
     assert 'data-kind="rectification_to_fix"' in page and f'href="/rectification/{item["id"]}"' in page
+    assert re.search(r'data-kind="rectification_to_fix".*?</a> · 测试platform</td>', page, re.S)  # who verifies it
     fixed = await post_form(client, f"/rectification/{item['id']}/fix", {"text": "已重新组织评审，评审专家回避，结果已公示。"},
                             files=[("evidence", ("公示.png", PNG, "image/png"))])
     assert fixed.status_code == 303, re.findall(r"class=\"error[^<]*<[^<]*", fixed.text)
