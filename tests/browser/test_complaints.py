@@ -118,3 +118,43 @@ async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escala
         assert untranslated(j.pages, "zh_Hans") == []
     finally:
         await j.close()
+
+
+PUBLIC_WORDS = {
+    "zh_Hans": {"district": "上城区", "street": "清波街道", "communities": ("清波门社区", "柳翠井巷社区", "劳动路社区"),
+                "every": "历年合计", "heading": "历年受理的投诉", "satisfied": "满意率"},
+    "en": {"district": "Shangcheng District", "street": "Qingbo Street",
+           "communities": ("Qingbomen", "Liucuijingxiang", "Laodong Road"),
+           "every": "Every year", "heading": "Complaints lodged in every year", "satisfied": "Share satisfied"},
+}
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+async def test_a_visitor_finds_a_streets_complaints_and_how_each_organisation_handles_them(
+        locale, browser, live_server, screenshot_dirs):
+    """From the home page, with no account: the complaints of one street, picked a level at a time,
+    then every year's figures, each organisation's rates named; on a phone, in both languages."""
+    words = PUBLIC_WORDS[locale]
+    j = Journey(browser, live_server.base_url, screenshot_dirs, locale=locale)
+    try:
+        visitor = await j.person(None, viewport=PHONE)
+        await click_link(visitor, '#accountability a[href="/complaints"]')
+        for place in (words["district"], words["street"]):
+            await choose(visitor, "place", place, 'main form[action="/complaints"]')
+            await press(visitor, "/complaints")
+        text = await j.seen(visitor, "complaints-of-a-street")
+        places = await visitor.locator("#complaints tbody td:nth-child(2)").all_inner_texts()
+        assert places and all(any(c in p for c in words["communities"]) for p in places), places
+        assert words["street"] in text
+        await click_link(visitor, 'main a[href="/complaints/figures"]')
+        await click_link(visitor, "#figures-year a", words["every"])
+        text = await j.seen(visitor, "complaint-figures-every-year")
+        assert words["heading"] in text
+        assert await visitor.locator("#figures-year a[aria-current]").inner_text() == words["every"]
+        assert await visitor.locator("#figures tbody tr").count() > 0
+        assert await visitor.locator(f'#figures td[data-label="{words["satisfied"]}"]').first.is_visible()
+        assert await visitor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        if locale == "zh_Hans":
+            assert untranslated(j.pages, "zh_Hans") == []
+    finally:
+        await j.close()
