@@ -19,22 +19,21 @@ deterministic search. Figures, not a test.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from market.matching.solver.bench import generate
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from root_cuts import load, our_answer
+
 from market.matching.solver.problem import index
-from market.matching.solver.solve import solve
 
 AFFINITY_UNITS = 2**20
 GOAL = 0.005
-
-
-def load() -> str:
-    with open("/proc/loadavg") as f:
-        return f.read()[:14]
 
 
 def main() -> None:
@@ -46,12 +45,7 @@ def main() -> None:
     parser.add_argument("--linearization", type=int, default=2)
     parser.add_argument("--no-presolve", action="store_true")
     args = parser.parse_args()
-    instance = generate("district", args.cell, args.seed)
-    began = time.process_time()
-    ours = solve(instance)
-    print(f"{args.cell} seed {args.seed}{' interleaved' if args.interleave else ''}: ours: docking {ours.objective:.7g}, "
-          f"bound {ours.upper_bound:.7g}, gap {ours.gap:.3%}, {time.process_time() - began:.2f} processor s; "
-          f"load {load()}")
+    instance, ours = our_answer(args.cell, args.seed, " interleaved" if args.interleave else "")
     p = index(instance)
     most_short = np.zeros(p.needs, dtype=np.int64)
     np.maximum.at(most_short, p.edge_need, p.shortfall)

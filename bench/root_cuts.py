@@ -20,8 +20,25 @@ import numpy as np
 
 from market.matching.solver.bench import generate
 from market.matching.solver.highs import DockingModel
+from market.matching.solver.models import Instance, Result
 from market.matching.solver.problem import Problem, index
 from market.matching.solver.solve import solve
+
+
+def load() -> str:
+    """The load average (1, 5 and 15 minutes): the figures here are taken on a shared machine."""
+    with open("/proc/loadavg") as f:
+        return f.read()[:14]
+
+
+def our_answer(cell: str, seed: int, tag: str = "") -> tuple[Instance, Result]:
+    """A district cell's instance and the solver's own answer on it, said in one line."""
+    instance = generate("district", cell, seed)
+    began = time.process_time()
+    result = solve(instance)
+    print(f"{cell} seed {seed}{tag}: ours: docking {result.objective:.7g}, bound {result.upper_bound:.7g}, "
+          f"gap {result.gap:.3%}, {time.process_time() - began:.2f} processor s; load {load()}")
+    return instance, result
 
 
 def whole(p: Problem, integer: bool = False) -> DockingModel:

@@ -26,33 +26,26 @@ Figures, not a test: a run takes a minute.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import highspy
 import numpy as np
 import pyscipopt
 from pyscipopt import SCIP_PARAMSETTING
 
-from market.matching.solver.bench import generate
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from root_cuts import load, our_answer, whole
+
 from market.matching.solver.highs import INF, DockingModel
 from market.matching.solver.lagrange import Lagrangian
 from market.matching.solver.models import Result
 from market.matching.solver.problem import Problem, index
-from market.matching.solver.solve import solve
 
 GOAL = 0.005
-
-
-def load() -> str:
-    with open("/proc/loadavg") as f:
-        return f.read()[:14]
-
-
-def whole(p: Problem) -> DockingModel:
-    """The docking MIP over every edge with every linking row (HiGHS's model; only its matrix is used)."""
-    return DockingModel(p, np.arange(len(p.edge_need)), np.arange(len(p.fund_need)), p.capacity,
-                        p.budget.astype(float), time.monotonic() + 600, integer=True, linking="all")
 
 
 def scip_model(d: DockingModel, lazy: bool = False) -> tuple[pyscipopt.Model, list]:
@@ -173,17 +166,13 @@ def main() -> None:
     parser.add_argument("--fixable", action="store_true", help="count the edges reduced-cost fixing leaves")
     parser.add_argument("--param", action="append", default=[], help="NAME=VALUE, any SCIP parameter")
     args = parser.parse_args()
-    instance = generate("district", args.cell, args.seed)
-    began = time.process_time()
-    ours = solve(instance)
-    print(f"{args.cell} seed {args.seed} [{args.set}{' lazy' if args.lazy else ''} {' '.join(args.param)}]: ours: docking {ours.objective:.7g}, "
-          f"bound {ours.upper_bound:.7g}, gap {ours.gap:.3%}, {time.process_time() - began:.2f} processor s; "
-          f"load {load()}")
+    instance, ours = our_answer(args.cell, args.seed,
+                                f" [{args.set}{' lazy' if args.lazy else ''} {' '.join(args.param)}]")
     p = index(instance)
     if args.fixable:
         fixable(p, ours)
     began = time.process_time()
-    d = whole(p)
+    d = whole(p, integer=True)  # HiGHS's model: only its matrix is used
     m, xs = scip_model(d, args.lazy)
     SETTINGS[args.set](m)
     for setting in args.param:
