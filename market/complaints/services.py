@@ -461,9 +461,7 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, ca
     today = clock.today()
     where = keyset.Filters()
     if place is not None:
-        found = await places.jurisdiction(conn, place)
-        column = {"district": "c.district_id", "street": "c.street_id"}.get(found.level if found else "", "c.community_id")
-        where.add(f"{column} = {{}}", place)
+        where.add(f"{await places.column_for(conn, place, 'c')} = {{}}", place)
     if status is not None:
         where.add("c.status = {}", status)
     if category is not None:

@@ -188,6 +188,15 @@ async def ancestors(conn: asyncpg.Connection, jurisdiction_id: int) -> dict[int,
     return {r["id"]: r["level"] for r in rows}
 
 
+async def column_for(conn: asyncpg.Connection, jurisdiction_id: int, alias: str) -> str:
+    """Of a table whose rows carry their community, street and district, each indexed (needs, 0056;
+    complaints, 0070), the column that holds this place: a place of no level, or none at all, matches
+    no community and so no row."""
+    place = await jurisdiction(conn, jurisdiction_id)
+    return f"{alias}." + {"district": "district_id", "street": "street_id"}.get(place.level if place else "",
+                                                                             "community_id")
+
+
 async def within(conn: asyncpg.Connection, jurisdiction_id: int) -> list[int]:
     """The place and every place below it."""
     rows = await conn.fetch("""

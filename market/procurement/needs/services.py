@@ -20,7 +20,7 @@ from market.audit.models import Verb
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
-from market.places.services import ancestors, district_of, jurisdiction, within
+from market.places.services import ancestors, column_for, district_of, within
 from market.procurement.needs import workflow
 from market.procurement.needs.models import (
     Decision,
@@ -258,10 +258,7 @@ async def need_page(conn: asyncpg.Connection, *, jurisdiction_id: int | None = N
     if status:
         where.add("n.status = {}", status)
     if jurisdiction_id:
-        # A need carries its community, street and district (migration 0056), each with its index.
-        place = await jurisdiction(conn, jurisdiction_id)
-        column = {"district": "n.district_id", "street": "n.street_id"}.get(place.level if place else "", "n.community_id")
-        where.add(f"{column} = {{}}", jurisdiction_id)
+        where.add(f"{await column_for(conn, jurisdiction_id, 'n')} = {{}}", jurisdiction_id)
     if category:
         where.add("n.suggested_entry_id in (select id from catalogue_entries where code like {} || '.%')", category)
     if q and q.strip():
