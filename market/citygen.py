@@ -1402,7 +1402,7 @@ class City:
                 self.rows["rectification_escalations"].append((iid, 0, owner["id"], reminder))
             for level_now, day, told in ((1, due + timedelta(days=1), buyer["id"]),
                                          (2, due + timedelta(days=RULES.rectification_escalate_days + 1),
-                                          self.overseer(buyer))):
+                                          (self.overseer_of(buyer) or {}).get("id"))):
                 at = self.midnight(day) + timedelta(seconds=self.r.randrange(30, 90))
                 if verified < at:
                     break
@@ -1414,11 +1414,6 @@ class City:
             iid, kind, source_id, key, owner["id"], buyer["id"], finding_zh, finding_en, evidence, link, due, status,
             level, raised, submitted, verified,
             buyer["admin"] if verified else None))
-
-    def overseer(self, buyer: dict[str, Any]) -> int | None:
-        """The bureau above a street office; none above a bureau (organisations.services.overseer_of)."""
-        street = self.street_of.get(buyer["place"])
-        return self.bureaus[street["district"]["id"]]["id"] if street else None
 
     def end(self, k: dict[str, Any], stage: str, at: datetime) -> None:
         """The buyer ends the contract after a failed evaluation (market/delivery/ending.py): the funders'
