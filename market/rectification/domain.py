@@ -39,7 +39,7 @@ DOMAIN = Domain(
                                       "%(days)s days late and has been escalated to you."),
     },
     done_messages={
-        "rectification_submitted": N_("The fix is submitted. The buyer has been told."),
+        "rectification_submitted": N_("The fix is submitted. Whoever verifies it has been told."),
         "rectification_verified": N_("The fix is verified. The item is closed."),
         "rectification_rejected": N_("The fix is rejected. The item is open again and the owner has been told."),
         "rectification_withdrawn": N_("The item is withdrawn."),
