@@ -15,7 +15,8 @@ from market.core.keyset import Paged
 STATUSES = ("open", "fix_submitted", "verified", "withdrawn")
 UNFINISHED = ("open", "fix_submitted")
 STATUS_NAMES = {"open": N_("open, to be put right"), "fix_submitted": N_("fix submitted, waiting for verification"),
-                "verified": N_("verified"), "withdrawn": N_("withdrawn")}
+                # Not "verified", which names an organisation the platform has checked (已认证).
+                "verified": N_("put right"), "withdrawn": N_("withdrawn")}
 ACTION_NAMES = {"submit": N_("submit a fix"), "verify": N_("verify the fix"), "reject": N_("reject the fix"),
                 "withdraw": N_("withdraw the item")}
 Source = Literal["evaluation", "survey", "complaint"]
