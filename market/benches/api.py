@@ -390,10 +390,14 @@ async def _check_variants(conn: asyncpg.Connection) -> list[str]:
                                   "order by lodged desc limit 1")
     owner = await conn.fetchval("select owner_id from rectification_items order by id desc limit 1")
     by_org = [f"organisation={busiest}"] if busiest else []
+    # The first year, whose rows the newest-first order reaches last.
+    first = await conn.fetchval("select min(year) from complaint_figures where year > 0")
+    by_year = [f"year={first}", *[f"{f}&year={first}" for f in by_org], f"place={places[0]['id']}&year={first}"] \
+        if first and places else []
     told = [f"/api/complaints?{f}" for f in ["status=dispatched", "status=closed", "category=service_quality",
                                              "category=procurement_conduct", *by_org,
                                              *[f"place={p['id']}" for p in places],
-                                             *[f"place={p['id']}&status=answered" for p in places]]]
+                                             *[f"place={p['id']}&status=answered" for p in places], *by_year]]
     told += ["/api/complaints/figures", "/api/complaints/figures?year=0"]
     told += [f"/api/complaints/figures?year=0&place={p['id']}" for p in places]
     told += [f"/api/rectification?{f}" for f in ["status=open", "status=late", "status=verified",

@@ -75,9 +75,10 @@ class ComplaintPages(Controller):
     @get("/complaints", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, settings: Config, status: FromQuery[Status | None] = None,
                     category: CategoryCode = None, organisation: OrgId = None, place: PlaceId = None,
-                    cursor: CursorParam = None) -> Response:
+                    year: Year = None, cursor: CursorParam = None) -> Response:
         view = await complaints.public_list(conn, status=status, category=category, organisation=organisation,
-                                            place=place, cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
+                                            place=place, year=year, cursor=cursor, limit=PAGE_SIZE,
+                                            timezone=settings.timezone)
         return page(request, "complaints/list.html", view=view, pager=keyset_pager(request, view, len(view.complaints)),
                     place_picker=await places.picker(conn, place))
 
@@ -227,11 +228,14 @@ class ComplaintApi(Controller):
     tags = ("complaints",)
 
     @get("/complaints", opt=PUBLIC_OPT, summary="Complaints as the public sees them: where, what kind, who answers "
-                                                "for it and how it stands; never who lodged it or what they wrote")
+                                                "for it and how it stands, newest first, of a `year` lodged if given; "
+                                                "never who lodged it or what they wrote")
     async def index(self, conn: Db, settings: Config, status: FromQuery[Status | None] = None, category: CategoryCode = None,
-                    organisation: OrgId = None, place: PlaceId = None, cursor: CursorParam = None) -> ComplaintList:
+                    organisation: OrgId = None, place: PlaceId = None, year: Year = None,
+                    cursor: CursorParam = None) -> ComplaintList:
         return await complaints.public_list(conn, status=status, category=category, organisation=organisation,
-                                            place=place, cursor=cursor, limit=PAGE_SIZE, timezone=settings.timezone)
+                                            place=place, year=year, cursor=cursor, limit=PAGE_SIZE,
+                                            timezone=settings.timezone)
 
     @post("/complaints", opt=PUBLIC_OPT, status_code=201,
           summary="Lodge a complaint (photos on the form only); it is dispatched at once, and the answer carries "

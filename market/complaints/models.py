@@ -130,6 +130,8 @@ class ComplaintList(Paged, kw_only=True):
     status: str | None = None
     category: str | None = None
     place: int | None = None  # a district, street or community
+    year: int | None = None  # lodged in
+    years: list[int] = []  # the years there are complaints of, the latest first
     organisation: Party | None = None
     categories: list[Category] = []
 

@@ -454,12 +454,20 @@ def _day(value: Any, timezone: str) -> date | None:
 
 
 async def public_list(conn: asyncpg.Connection, *, status: str | None = None, category: str | None = None,
-                      organisation: int | None = None, place: int | None = None, cursor: str | None = None,
-                      limit: int = 50, timezone: str = "Asia/Shanghai") -> ComplaintList:
+                      organisation: int | None = None, place: int | None = None, year: int | None = None,
+                      cursor: str | None = None, limit: int = 50, timezone: str = "Asia/Shanghai") -> ComplaintList:
     """Newest first, paged on a stable key, with only the filters given in its SQL; a place is a
-    district, a street or a community, each with its index (migration 0070)."""
+    district, a street or a community, each with its index (migration 0070); a year is the one the
+    complaints were lodged in, as the figures count them (None or 0: any year)."""
     today = clock.today()
     where = keyset.Filters()
+    if year:
+        where.add("c.lodged_on >= {} and c.lodged_on < {}", date(year, 1, 1), date(year + 1, 1, 1))
+        # The same year on the list's order, a day wider whatever the zone, so that each newest-first
+        # index reads that year's rows alone rather than passing over the later years'.
+        start = datetime(year, 1, 1, tzinfo=ZoneInfo(timezone))
+        where.add("c.lodged_at >= {} and c.lodged_at < {}", start - timedelta(days=1),
+                  start.replace(year=year + 1) + timedelta(days=1))
     if place is not None:
         where.add(f"{await places.column_for(conn, place, 'c')} = {{}}", place)
     if status is not None:
@@ -479,9 +487,17 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, ca
         due_on=r["due_on"] if r["status"] in OPEN else None, late=_late(r, today),
         answered_on=r["answered_on"], closed_on=_day(r["closed_at"], timezone),
         upheld=r["upheld"] if r["status"] in ("answered", "closed") else None) for r in window.rows]
-    return ComplaintList(complaints=items, status=status, category=category, place=place,
+    return ComplaintList(complaints=items, status=status, category=category, place=place, year=year or None,
+                         years=await _years(conn, year or 0),
                          organisation=Party(id=org["id"], name_zh=org["name_zh"], name_en=org["name_en"])
                          if org else None, categories=await categories(conn), **keyset.paged_fields(window))
+
+
+async def _years(conn: asyncpg.Connection, year: int) -> list[int]:
+    """The years complaints were lodged in, the latest first: from the first year with a complaint
+    (the figures index's first entry, not every row's year) to this one, or to `year` if later."""
+    first = await conn.fetchval("select min(year) from complaint_figures where year > 0") or clock.today().year
+    return list(range(max(clock.today().year, year), first - 1, -1))
 
 
 # Per organisation responsible, busiest first, from the counts kept as complaints change (migration 0069).
@@ -510,9 +526,7 @@ async def figures(conn: asyncpg.Connection, *, year: int | None = None, place: i
                                 from_="complaint_figures f join organisations o on o.id = f.organisation_id",
                                 filters=where, keyset=_BUSIEST_FIRST, cursor=cursor, limit=limit,
                                 count_from="complaint_figures f")
-    # From the first year with a complaint to this one (the index's first entry, not every row's year).
-    first = await conn.fetchval("select min(year) from complaint_figures where year > 0") or clock.today().year
-    years = list(range(max(clock.today().year, year), first - 1, -1))
+    years = await _years(conn, year)
     return Figures(organisations=[OrganisationFigures(
         organisation=Party(id=r["id"], name_zh=r["name_zh"], name_en=r["name_en"]), lodged=r["lodged"],
         closed=r["closed"], closure_rate=_rate(r["closed"], r["lodged"]), answered=r["answered"],

@@ -122,10 +122,12 @@ async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escala
 
 PUBLIC_WORDS = {
     "zh_Hans": {"district": "上城区", "street": "清波街道", "communities": ("清波门社区", "柳翠井巷社区", "劳动路社区"),
-                "every": "历年合计", "heading": "历年受理的投诉", "satisfied": "满意率"},
+                "every": "历年合计", "heading": "历年受理的投诉", "satisfied": "满意率", "lodged": "受理总数",
+                "dates": "日期"},
     "en": {"district": "Shangcheng District", "street": "Qingbo Street",
            "communities": ("Qingbomen", "Liucuijingxiang", "Laodong Road"),
-           "every": "Every year", "heading": "Complaints lodged in every year", "satisfied": "Share satisfied"},
+           "every": "Every year", "heading": "Complaints lodged in every year", "satisfied": "Share satisfied",
+           "lodged": "Lodged", "dates": "Dates"},
 }
 
 
@@ -154,6 +156,17 @@ async def test_a_visitor_finds_a_streets_complaints_and_how_each_organisation_ha
         assert await visitor.locator("#figures tbody tr").count() > 0
         assert await visitor.locator(f'#figures td[data-label="{words["satisfied"]}"]').first.is_visible()
         assert await visitor.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        # A year's figures lead to the complaints they count: the organisation's of that year, as many.
+        latest = visitor.locator("#figures-year a").first
+        year = (await latest.inner_text()).strip()
+        await click_link(visitor, "#figures-year a", year)
+        busiest = visitor.locator("#figures tbody tr").first
+        lodged = int((await busiest.locator(f'td[data-label="{words["lodged"]}"]').inner_text()).replace(",", ""))
+        await click_link(visitor, "#figures tbody tr:first-child a")
+        await j.seen(visitor, "complaints-of-an-organisation-in-a-year")
+        assert await visitor.locator("#year").input_value() == year
+        dates = await visitor.locator(f'#complaints td[data-label="{words["dates"]}"]').all_inner_texts()
+        assert len(dates) == min(lodged, 50) and all(year in d for d in dates), (lodged, dates)
         if locale == "zh_Hans":
             assert untranslated(j.pages, "zh_Hans") == []
     finally:

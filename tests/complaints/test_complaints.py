@@ -373,6 +373,18 @@ async def test_the_figures_are_kept_by_year_as_complaints_change(client, pool, s
     assert [o["lodged"] for o in api["organisations"]] == [3, 1] and api["year"] == 0
     assert (await client.get("/api/complaints/figures?year=-1")).status_code == 400
 
+    # An organisation's figures for a year lead to its complaints of that year, as many as they count.
+    assert f'href="/complaints?organisation={world.orgs["committee"]}&amp;year={this_year}"' in page.text
+    async with pool.acquire() as conn:
+        listed = await complaints.public_list(conn, organisation=world.orgs["committee"], year=this_year)
+        assert [c.id for c in listed.complaints] == [late.id, in_time.id] and listed.total == 2
+        assert [c.id for c in (await complaints.public_list(conn, year=this_year + 1)).complaints] == [next_year.id]
+        assert len((await complaints.public_list(conn, year=0)).complaints) == 4
+    shown = await client.get(f"/complaints?organisation={world.orgs['committee']}&year={this_year}")
+    assert f'<option value="{this_year}" selected>{this_year}年投诉</option>' in shown.text
+    assert [c["id"] for c in (await client.get(f"/api/complaints?year={this_year}")).json()["complaints"]] == [
+        unrated.id, late.id, in_time.id]
+
 
 async def test_the_public_list_pages_every_complaint_once_in_each_filter(pool, settings, world, places):
     """Paged on its newest-first key with only the filters given: each complaint of a filter once,
