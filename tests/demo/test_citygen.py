@@ -76,6 +76,9 @@ CONTRADICTIONS = """
     union all select 'report milestone accepted before its report', m.contract_id from contract_milestones m
       left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
      where m.kind = 'report' and m.accepted_at is not null and (r.accepted_at is null or r.accepted_at > m.accepted_at)
+    union all select 'call panel still scoring a month after the deadline', p.id from panels p
+      join calls c on c.id = p.subject_id where p.subject_type = 'call' and p.status = 'scoring'
+       and c.deadline_at < $1 - interval '30 days'
     union all select 'evaluation opened before its report was accepted', p.id from panels p
       join contract_milestones m on m.contract_id = p.subject_id and m.stage = p.subject_type
       left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
