@@ -55,6 +55,7 @@ from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion
 from market.evaluation.scoring import rank
+from market.funding.pledges.services import REMIND_DAYS as PLEDGE_REMIND_DAYS
 from market.organisations import credit_code
 from market.procurement.bids.services import full_years
 from market.surveys.services import CODE_ALPHABET, COMMUNITY_QUESTIONS
@@ -933,11 +934,25 @@ class City:
         if status in ("paid", "allocated", "awaiting_payment") and confirm_at >= self.now:
             status = "pledged"
         allocated_to = project["id"] if project is not None and status == "allocated" else None
+        # Paid by its date or lapsed, as the pledges' clock (pledges.lapse_due) has it: reminded a week
+        # before, lapsed the morning after.
+        pay_by = self.local_day(created) + timedelta(days=RULES.pledge_pay_days)
+        today = self.local_day(self.now)
+        reminded = pay_by - timedelta(days=PLEDGE_REMIND_DAYS)
+        reminded_on = max(reminded, self.local_day(created) + timedelta(days=1)) if status == "pledged" \
+            and reminded <= today else None
+        after = pay_by + timedelta(days=1)
+        lapsed = min(datetime(after.year, after.month, after.day, 0, 5, tzinfo=SHANGHAI).astimezone(UTC), self.now) \
+            if status == "pledged" and pay_by < today else None
         self.rows["pledges"].append((
             pid, funder["id"], funder["admin"], "project" if project else "fund", project["id"] if project else None,
-            None, fund_id, amount, status, allocated_to,
-            note, created, confirm_at if status in ("paid", "allocated") else created))
+            None, fund_id, amount, "cancelled" if lapsed else status, allocated_to,
+            note, created, confirm_at if status in ("paid", "allocated") else lapsed or created,
+            pay_by, reminded_on))
         self.event(created, funder["admin"], funder["id"], "pledge.create", "pledge", pid, {"amount_fen": [None, amount]})
+        if lapsed:
+            self.event(lapsed, None, funder["id"], "pledge.lapse", "pledge", pid,
+                       {"status": ["pledged", "cancelled"], "action": "lapse"})
         if status in ("awaiting_payment", "paid", "allocated"):
             pay_id = self.ids.take("payments")
             confirmed = status != "awaiting_payment"
@@ -1428,7 +1443,7 @@ class City:
             p = self.rows["pledges"][i]
             if p[8] != "allocated" or p[12] >= at:
                 continue
-            self.rows["pledges"][i] = (*p[:8], "refunded", *p[9:12], at)
+            self.rows["pledges"][i] = (*p[:8], "refunded", *p[9:12], at, *p[13:])
             tx = self.post(at, "refund", [(self.account(f"project:{project['id']}", "project", project=project["id"]),
                                            -p[7]), (self.account(f"funder:{p[1]}", "funder", org=p[1]), p[7])],
                            pledge=p[0], project=project["id"], actor=buyer["admin"], memo=f"contract #{k['id']} ended")
@@ -1828,7 +1843,7 @@ COLUMNS: dict[str, list[str]] = {
     "fair_items": ["fair_id", "position", "project_id", "provider_id", "target_fen", "all_or_nothing", "pitch"],
     "fair_funders": ["fair_id", "funder_id", "registered_by", "registered_at"],
     "pledges": ["id", "funder_id", "pledged_by", "target_type", "project_id", "need_id", "fund_id", "amount_fen",
-                "status", "allocated_project_id", "note", "created_at", "updated_at"],
+                "status", "allocated_project_id", "note", "created_at", "updated_at", "pay_by", "pay_reminded_on"],
     "fair_raises": ["token", "fair_id", "project_id", "funder_id", "raised_by", "amount_fen", "status", "pledge_id",
                     "match_fen", "created_at", "confirmed_at"],
     "payments": ["id", "pledge_id", "method", "amount_fen", "status", "bank_reference", "paid_on", "recorded_by",

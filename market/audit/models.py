@@ -106,6 +106,7 @@ class Verb(StrEnum):
     PLEDGE_ALLOCATE = "pledge.allocate"
     PLEDGE_DISBURSE = "pledge.disburse"
     PLEDGE_CANCEL = "pledge.cancel"
+    PLEDGE_LAPSE = "pledge.lapse"
     PLEDGE_REFUND = "pledge.refund"
     PLEDGE_RETURN = "pledge.return"
     RESOURCE_CREATE = "resource.create"
@@ -244,6 +245,7 @@ VERB_NAMES = {
     Verb.PLEDGE_ALLOCATE: N_("Pledge allocated to a project"),
     Verb.PLEDGE_DISBURSE: N_("Pledge paid out in full"),
     Verb.PLEDGE_CANCEL: N_("Pledge cancelled"),
+    Verb.PLEDGE_LAPSE: N_("Pledge lapsed, not paid by its date"),
     Verb.PLEDGE_REFUND: N_("Pledge refunded"),
     Verb.PLEDGE_RETURN: N_("Pledge money returned to its fund"),
     Verb.RESOURCE_CREATE: N_("Resource listed"),

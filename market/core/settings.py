@@ -83,6 +83,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     standing_bar_months: Annotated[int, msgspec.Meta(ge=0, le=120)] = 12
     rectification_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
     rectification_escalate_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 14
+    pledge_pay_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
     test_clock: bool = False
 
     survey_threshold_percent: Annotated[int, msgspec.Meta(ge=1, le=100)] = 80
@@ -170,6 +171,9 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_RECTIFICATION_ESCALATE_DAYS": ("rectification_escalate_days", "how many days after its due date a "
                                            "rectification item not yet verified goes to the bureau above its "
                                            "buyer (default 14)"),
+    "MARKET_PLEDGE_PAY_DAYS": ("pledge_pay_days", "how many days a funder has to pay a pledge, from the day it was "
+                               "made or its need became a project, before it lapses; reminded a week before "
+                               "(default 30)"),
     "MARKET_TEST_CLOCK": ("test_clock", "tests only, never in production: true lets POST /_test/clock move the "
                           "clock every time rule reads"),
 }

@@ -116,6 +116,7 @@ SENTENCES: dict[Verb, str] = {
     Verb.PLEDGE_ALLOCATE: N_("The pledge to “%(what)s” was allocated to a project"),
     Verb.PLEDGE_DISBURSE: N_("The pledge to “%(what)s” has all been paid out to the provider"),
     Verb.PLEDGE_CANCEL: N_("The pledge to “%(what)s” was cancelled"),
+    Verb.PLEDGE_LAPSE: N_("The pledge to “%(what)s” lapsed, not paid by its date"),
     Verb.PLEDGE_REFUND: N_("The pledge to “%(what)s” was refunded"),
     Verb.PLEDGE_RETURN: N_("The pledge to “%(what)s” came back to its fund when the contract ended"),
     Verb.RESOURCE_CREATE: N_("%(who)s listed the resource “%(what)s”"),

@@ -113,7 +113,7 @@ TASK_DATES = {
     "calls_to_bid": N_("deadline %(date)s"),
     "questions_answered": N_("answered %(date)s"),
     "bids": N_("submitted %(date)s"),
-    "pledges_to_pay": N_("pledged %(date)s"),
+    "pledges_to_pay": N_("pay by %(date)s"),
     "fairs": N_("starts %(date)s"),
     "panels_to_staff": N_("opened %(date)s"),
     "panels_to_score": N_("formed %(date)s"),

@@ -261,7 +261,7 @@ select c.title_zh, c.title_en, b.submitted_at as at, null::date as due_date,
 # $1 limit, $2 org
 PLEDGES_TO_PAY = """
 select coalesce(pr.title_zh, f.name_zh, n.title) as title_zh,
-       coalesce(nullif(pr.title_en, ''), f.name_en, '') as title_en, p.created_at as at, null::date as due_date,
+       coalesce(nullif(pr.title_en, ''), f.name_en, '') as title_en, null::timestamptz as at, p.pay_by as due_date,
        '/pledges/' || p.id as link, p.status as state, null::int as batch, p.amount_fen, '' as detail,
        count(*) over () as total
   from pledges p
@@ -271,7 +271,7 @@ select coalesce(pr.title_zh, f.name_zh, n.title) as title_zh,
  where p.funder_id = $2 and p.status in ('pledged', 'awaiting_payment')
    and not exists (select 1 from payments y where y.pledge_id = p.id and y.status = 'pending')
    and (p.target_type <> 'need' or exists (select 1 from project_needs pn where pn.need_id = p.need_id))
- order by p.created_at, p.id
+ order by p.pay_by nulls last, p.id
  limit $1"""
 
 # Fairs open for registration or live; a registered funder raises its paddle on the day.

@@ -25,6 +25,10 @@ async def _settle(state: State) -> None:
     await pledges.settle_due(state.pool)
 
 
+async def _lapse(state: State) -> None:
+    await pledges.lapse_due(state.pool, state.settings.timezone)
+
+
 async def _refund(state: State) -> None:
     await online.send_refunds(state.pool, state.payments)
 
@@ -39,6 +43,10 @@ DOMAIN = Domain(
                                "money has arrived."),
         "payment_confirmed": N_("Your payment of %(amount)s for “%(title)s” was confirmed: the money has arrived."),
         "payment_rejected": N_("Your bank transfer of %(amount)s for “%(title)s” was sent back: %(reason)s"),
+        "pledge_due_soon": N_("Your pledge of %(amount)s to “%(title)s” is to be paid by %(due)s, or it lapses."),
+        "pledge_lapsed": N_("Your pledge of %(amount)s to “%(title)s” lapsed: it was not paid by %(due)s."),
+        "pledge_lapsed_receiver": N_("%(funder)s's pledge of %(amount)s to “%(title)s” lapsed: it was not paid by "
+                                     "%(due)s."),
         "pledge_disbursed": N_("%(amount)s of your pledge to “%(title)s” was paid to %(provider)s for work the buyer "
                                "accepted."),
     },
@@ -48,8 +56,11 @@ DOMAIN = Domain(
         "EVALUATION_STAGE_NAMES": models.EVALUATION_STAGE_NAMES,
         "resource_offer": display.offer, "resource_period": display.period, "resource_badges": display.badges,
     },
-    check_settings=_check, state=lambda settings: {"payments": gateway_from_settings(settings)},
-    jobs=[_settle, _refund],
+    check_settings=_check,
+    state=lambda settings: {"payments": gateway_from_settings(settings), "pledge_pay_days": pledges.configure(settings)},
+    jobs=[_settle, _lapse, _refund],
+    # A reminder in the daily digest could come after the pledge's date.
+    urgent_notices=frozenset({"pledge_due_soon"}),
     # Stripe signs its deliveries instead; the webhook verifies the signature.
     csrf_exempt=["/stripe/webhook"],
     done_messages={

@@ -218,7 +218,9 @@ async def test_the_funder_sees_its_own_pledges_to_pay_and_the_fairs(pool, settin
                                                                 amount_fen=5_000_00))
     second = await do(pool, pledges.create, funder, PledgeInput(target_type="project", target_id=project,
                                                                  amount_fen=7_000_00))
-    await pool.execute("update pledges set created_at = now() - interval '2 days' where id = $1", second)
+    # made two days earlier, so to be paid two days sooner: first on the list
+    await pool.execute("update pledges set created_at = now() - interval '2 days', pay_by = pay_by - 2 where id = $1",
+                       second)
     org_id, user_id = await second_funder(pool, world)
     from tests.conftest import identity_of
     stranger = await identity_of(pool, settings, user_id, org_id)
@@ -227,6 +229,8 @@ async def test_the_funder_sees_its_own_pledges_to_pay_and_the_fairs(pool, settin
     view = await bench(pool, settings, world, "funder_admin")
     assert links(view, "pledges_to_pay") == [f"/pledges/{second}", f"/pledges/{first}"]
     assert [t.amount_fen for t in lists(view)["pledges_to_pay"].items] == [7_000_00, 5_000_00]
+    assert [t.due_date for t in lists(view)["pledges_to_pay"].items] == [
+        clock.today() + timedelta(days=28), clock.today() + timedelta(days=30)]
     assert f"/pledges/{theirs}" not in str(msgspec.to_builtins(view))
     # Once a transfer is recorded, the receiver has to act, not the funder; the buyer sees it.
     await do(pool, pledges.record_offline, funder, first, transfer())

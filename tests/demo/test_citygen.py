@@ -76,6 +76,9 @@ CONTRADICTIONS = """
     union all select 'report milestone accepted before its report', m.contract_id from contract_milestones m
       left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
      where m.kind = 'report' and m.accepted_at is not null and (r.accepted_at is null or r.accepted_at > m.accepted_at)
+    union all select 'pledge unpaid past its date', g.id from pledges g
+     where g.status in ('pledged', 'awaiting_payment') and g.pay_by < ($1 at time zone 'Asia/Shanghai')::date
+       and not exists (select from payments y where y.pledge_id = g.id and y.status = 'pending')
     union all select 'call panel still scoring a month after the deadline', p.id from panels p
       join calls c on c.id = p.subject_id where p.subject_type = 'call' and p.status = 'scoring'
        and c.deadline_at < $1 - interval '30 days'
@@ -176,6 +179,10 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     counted = {t: await pool.fetchval(f"select count(*) from {t}") for t in (
         "projects", "calls", "bids", "awards", "contracts", "pledges", "resources", "funds", "fairs", "complaints")}
     assert counted["complaints"] == sizes.complaints
+    # Pledges not paid by their date lapsed, as the pledges' clock has them.
+    assert await pool.fetchval("select count(*) from audit_events e join pledges g on g.id::text = e.object_id "
+                               "where e.verb = 'pledge.lapse' and g.status = 'cancelled' "
+                               "and (e.at at time zone 'Asia/Shanghai')::date > g.pay_by") > 0
     # Every step of a complaint's life is there, and the figures' counts were kept as they loaded.
     assert {r["status"] for r in await pool.fetch("select distinct status from complaints")} >= {
         "acknowledged", "answered", "closed"}

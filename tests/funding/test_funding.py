@@ -1,5 +1,6 @@
 """Pledges, offline payments, allocation, refunds and disbursement, on the double-entry ledger."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -33,6 +34,7 @@ EXPECTED_STEPS = {  # action → {from: to}
     "allocate": {"paid": "allocated"},
     "disburse": {"allocated": "disbursed"},
     "cancel": {"pledged": "cancelled", "awaiting_payment": "cancelled"},
+    "lapse": {"pledged": "cancelled", "awaiting_payment": "cancelled"},  # not paid by its date
     "refund": {"paid": "refunded", "allocated": "refunded"},
     "return": {"allocated": "paid"},  # a fund pledge whose project's contract ended
 }
@@ -244,6 +246,85 @@ async def test_fund_pledges_are_allocated_by_the_fund(pool, settings, world, pro
     await do(pool, pledges.refund, buyer, pledge, "项目调整，资金退回资助方。")
     assert await pledge_status(pool, pledge) == "refunded"
     assert await _balance(pool, ledger.project(project)) == 0
+
+
+async def test_an_unpaid_pledge_is_reminded_once_then_lapses_and_both_sides_are_told(client, pool, settings, world,
+                                                                                    project, published):
+    """A pledge is paid within its days or it lapses, so a project does not count money nobody pays:
+    the funder is reminded a week before, once, however many processes run the clock; then funder and
+    receiver are told it lapsed. A transfer waiting to be confirmed holds it; one sent back leaves a
+    week to pay again. A need's pledge has its days once the need is a project."""
+    async def clock_runs() -> list[pledges.Lapsed]:  # two app processes at once
+        return list(await asyncio.gather(pledges.lapse_due(pool), pledges.lapse_due(pool)))
+
+    funder = await who(pool, settings, world, "funder_admin")
+    buyer = await who(pool, settings, world, "buyer_admin")
+    unpaid = await make_pledge(pool, settings, world, "project", project)
+    held = await make_pledge(pool, settings, world, "project", project, 20_000_00)
+    sent_back = await make_pledge(pool, settings, world, "project", project, 30_000_00)
+    need_id = await pool.fetchval(
+        "insert into needs (title, description, community_id, beneficiaries, urgency, raised_by) "
+        "values ('楼道需要助浴服务', '独居老人洗澡困难，希望提供上门助浴。', $1, '独居老人', 'high', $2) returning id",
+        world.community, world["resident"].user_id)
+    for_need = await make_pledge(pool, settings, world, "need", need_id, 10_000_00)
+    day = clock.today()
+    assert await pool.fetchval("select pay_by from pledges where id = $1", unpaid) == day + timedelta(days=30)
+    assert await pool.fetchval("select pay_by from pledges where id = $1", for_need) is None
+    await act_as(client, pool, settings, funder.user_id, funder.org_id)
+    page = await client.get(f"/pledges/{unpaid}")
+    assert "付款期限" in page.text and f"{(day + timedelta(days=30)).year}年" in page.text and "逾期未付，认捐即失效" in page.text
+    assert "需求立项后 30 天内" in (await client.get(f"/pledges/{for_need}")).text
+    # the workbench lists what to pay, soonest date first
+    bench = (await client.get("/api/dashboard")).json()
+    (to_pay,) = [t for t in bench["lists"] if t["kind"] == "pledges_to_pay"]
+    assert [i["link"] for i in to_pay["items"]] == [f"/pledges/{p}" for p in (unpaid, held, sent_back)]
+    assert to_pay["items"][0]["due_date"] == (day + timedelta(days=30)).isoformat()
+
+    await do(pool, pledges.record_offline, funder, held, transfer())
+    rejected = await do(pool, pledges.record_offline, funder, sent_back, transfer())
+    await pool.execute("update users set email_notices = 'daily' where id in (select user_id from memberships "
+                       "where organisation_id = $1)", funder.org_id)
+    await travel(pool, days=23)
+    assert sum(r.reminded for r in await clock_runs()) == 1  # the others' payments wait for the buyer's word
+    assert sum(r.reminded for r in await clock_runs()) == 0
+    reminded = await _told(pool, "pledge_due_soon")
+    payers = [r["user_id"] for r in await pool.fetch(
+        "select user_id from memberships where organisation_id = $1 and role in ('admin', 'staff', 'finance') "
+        "order by user_id", funder.org_id)]
+    assert [(u, link) for u, link, _ in reminded] == [(u, f"/pledges/{unpaid}") for u in payers]
+    assert reminded[0][2]["due"] == (day + timedelta(days=30)).isoformat()
+    # emailed at once to those who asked for a daily digest, which could come after the date
+    assert {r["email_status"] for r in await pool.fetch(
+        "select email_status from notifications where kind = 'pledge_due_soon'")} == {"pending"}
+
+    await travel(pool, days=5)
+    await do(pool, pledges.reject_payment, buyer, rejected, "未查到该笔到账记录，请核对流水号。")
+    await travel(pool, days=3)  # past the date: 31 days since the pledges were made
+    runs = await clock_runs()
+    assert (sum(r.lapsed for r in runs), sum(r.reminded for r in runs)) == (1, 1)
+    assert [await pledge_status(pool, p) for p in (unpaid, held, sent_back)] == [
+        "cancelled", "awaiting_payment", "awaiting_payment"]
+    assert await pool.fetchval("select count(*) from audit_events where verb = 'pledge.lapse' and object_id = $1",
+                               str(unpaid)) == 1
+    assert [u for u, link, _ in await _told(pool, "pledge_lapsed")] == payers
+    receivers = await _told(pool, "pledge_lapsed_receiver")
+    assert {link for _, link, _ in receivers} == {f"/pledges/{unpaid}"} and receivers[0][2]["funder"] == "测试funder"
+    # sent back two days before its date: a week from then to pay again
+    assert await pool.fetchval("select pay_by from pledges where id = $1", sent_back) == day + timedelta(days=35)
+    await travel(pool, days=5)
+    assert sum(r.lapsed for r in await clock_runs()) == 1
+    assert await pledge_status(pool, sent_back) == "cancelled"
+    with pytest.raises(Conflict):
+        await do(pool, pledges.record_offline, funder, sent_back, transfer())
+
+    # the need becomes a project: its pledge's days start then
+    bureau = await who(pool, settings, world, "buyer_admin")
+    await do(pool, needs.create_project, bureau, ProjectInput(
+        title_zh="东坡路社区上门助浴", description="为独居老人提供上门助浴服务。", catalogue_entry_id=published["01.01.02"],
+        budget_fen=100_000_00, budget_line="福彩公益金", jurisdiction_id=world.street, need_ids=[need_id]))
+    assert sum(r.dated for r in await clock_runs()) == 1
+    assert await pool.fetchval("select pay_by from pledges where id = $1", for_need) == clock.today() + timedelta(days=30)
+    assert await pledge_status(pool, for_need) == "pledged"
 
 
 async def test_a_need_pledge_is_paid_once_the_need_is_a_project(pool, settings, world, published):

@@ -53,7 +53,7 @@ async def _pledge_context(request: Request, conn: asyncpg.Connection, identity: 
     view = await pledges.pledge_view(conn, identity, pledge_id, _online(request))
     return {"pledge": view, "payments": view.payments, "pending": view.pending, "trail": view.trail,
             "is_funder": view.is_funder, "is_receiver": view.is_receiver, "online": view.online, "bank": view.bank,
-            "paid": request.query_params.get("paid") == "1"}
+            "paid": request.query_params.get("paid") == "1", "pay_days": pledges.PAY_DAYS}
 
 
 async def _pledge_form(request: Request, conn: asyncpg.Connection, identity: Identity, pledge_id: int,

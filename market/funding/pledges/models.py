@@ -20,7 +20,8 @@ PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaitin
 
 PLEDGE_ACTION_NAMES = {"pay": N_("pay the pledge"), "confirm": N_("confirm its payment"),
                        "allocate": N_("allocate it to a project"), "disburse": N_("pay it out to the provider"),
-                       "cancel": N_("cancel the pledge"), "refund": N_("refund the pledge"),
+                       "cancel": N_("cancel the pledge"), "lapse": N_("let the pledge lapse unpaid"),
+                       "refund": N_("refund the pledge"),
                        "return": N_("return its money to the fund")}
 
 PAYMENT_STATUSES = ("pending", "confirmed", "rejected", "failed")
@@ -70,6 +71,8 @@ class Pledge(msgspec.Struct, frozen=True, kw_only=True):
     allocated_project_id: int | None
     disbursed_fen: int
     created_at: datetime
+    # While pledged: the day it must be paid by, or it lapses (None: its need is not a project yet).
+    pay_by: date | None = None
 
 
 class Payment(msgspec.Struct, frozen=True, kw_only=True):

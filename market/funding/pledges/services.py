@@ -2,7 +2,10 @@
 
 A funder pledges money to a project, to a resident's need (paid once the need has become a
 project) or to a fund. The pledge's life cycle is `PLEDGE`, as data: pledged → awaiting
-payment → paid → allocated → disbursed, with cancel and refund paths. Money moves only through
+payment → paid → allocated → disbursed, with cancel and refund paths. A pledge is to be paid by a
+date, PAY_DAYS after it was made (or after its need became a project): its funder is reminded
+REMIND_DAYS before, and one not paid by then lapses (`lapse_due`), so that what a project counts as
+pledged is money someone means to pay. Money moves only through
 the ledger: a confirmed payment brings it from the funder's account into the fund, or into an
 account held for the project; allocation makes it the project's to spend; a refund sends it
 back. A conditional pledge (all or nothing) is held until its project reaches the target by the
@@ -18,12 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
+from market.core.settings import Settings
 from market.core.i18n import format_money
 from market.funding.ledger import services as ledger
 from market.funding.pledges.models import (
@@ -58,6 +63,9 @@ PLEDGE = machine("pledge", PLEDGE_STATUSES, [
     ("disburse", "allocated", "disbursed", PLATFORM, Verb.PLEDGE_DISBURSE),
     ("cancel", "pledged", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
     ("cancel", "awaiting_payment", "cancelled", (FUNDER, PLATFORM), Verb.PLEDGE_CANCEL),
+    # Not paid by its date, and no payment waiting to be confirmed (that is the receiver's to decide).
+    ("lapse", "pledged", "cancelled", PLATFORM, Verb.PLEDGE_LAPSE),
+    ("lapse", "awaiting_payment", "cancelled", PLATFORM, Verb.PLEDGE_LAPSE),
     ("refund", "paid", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
     ("refund", "allocated", "refunded", (RECEIVER, PLATFORM), Verb.PLEDGE_REFUND),
     # The contract of the project it was allocated to ended: what it did not pay goes back to the fund,
@@ -79,6 +87,16 @@ FUNDER_ROLES = ("admin", "staff", "finance")
 TOLD_OF_PLEDGES = ("admin", "staff", "finance")
 # How far back a recorded bank transfer may be dated.
 TRANSFER_DAYS_BACK = 366
+# Days a pledge has to be paid in, in this process (MARKET_PLEDGE_PAY_DAYS, see `configure`), and how
+# many days before its date the funder is reminded.
+PAY_DAYS = 30
+REMIND_DAYS = 7
+
+
+def configure(settings: Settings) -> int:
+    global PAY_DAYS
+    PAY_DAYS = settings.pledge_pay_days
+    return PAY_DAYS
 
 
 def _now() -> datetime:
@@ -165,6 +183,14 @@ async def _decide(conn: asyncpg.Connection, payment: Any, action: str, actor: in
 async def fail_payment(conn: asyncpg.Connection, payment: Any, failure: str) -> None:
     """A pending payment that will not complete (its checkout expired, its pledge closed first)."""
     await _decide(conn, payment, "fail", None, PLATFORM, failure=failure)
+    await _time_to_pay_again(conn, payment["pledge_id"])
+
+
+async def _time_to_pay_again(conn: asyncpg.Connection, pledge_id: int) -> None:
+    """A payment sent back or not completed leaves the funder REMIND_DAYS at least to pay again: its
+    date may have passed while the payment waited."""
+    await conn.execute("update pledges set pay_by = greatest(pay_by, $2) where id = $1", pledge_id,
+                       clock.today() + timedelta(days=REMIND_DAYS))
 
 
 def held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
@@ -175,11 +201,12 @@ def held(pledge: Any) -> tuple[str, str, dict[str, Any]]:
 async def check(conn: asyncpg.Connection, identity: Identity, data: PledgeInput) -> dict[str, Any]:
     """Everything a pledge is refused for, before anything is written: the pledge form's review step
     asks this too, so a bad condition is named next to its field before the funder confirms. Returns
-    the pledge's target columns."""
+    the pledge's target columns and the day it is to be paid by (None for a need not yet a project)."""
     if identity.org_kind != "funder" or not identity.acts_for_verified or identity.role not in ("admin", "staff",
                                                                                                   "finance"):
         raise Forbidden("Pledges are made by verified funders.")
     columns: dict[str, Any] = {"project_id": None, "need_id": None, "fund_id": None}
+    payable = True  # its funder may pay it now, so its days run
     if data.target_type == "project":
         if await conn.fetchval("select status from projects where id = $1", data.target_id) != "approved":
             raise InvalidFields([Invalid("Choose an approved project.", field="target_id")])
@@ -190,6 +217,7 @@ async def check(conn: asyncpg.Connection, identity: Identity, data: PledgeInput)
         if need is None or need["status"] not in ("open", "approved"):
             raise InvalidFields([Invalid("Choose an open need.", field="target_id")])
         columns["need_id"] = data.target_id
+        payable = need["project_id"] is not None
     else:
         if not await conn.fetchval("select 1 from funds where id = $1", data.target_id):
             raise InvalidFields([Invalid("Choose one of the funds.", field="target_id")])
@@ -205,6 +233,7 @@ async def check(conn: asyncpg.Connection, identity: Identity, data: PledgeInput)
             errors.append(Invalid("The deadline must be in the future.", field="condition_deadline"))
     if errors:
         raise InvalidFields(errors)
+    columns["pay_by"] = clock.today() + timedelta(days=PAY_DAYS) if payable else None
     return columns
 
 
@@ -212,16 +241,18 @@ async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput
     columns = await check(conn, identity, data)
     pledge_id = await conn.fetchval(
         """insert into pledges (funder_id, pledged_by, target_type, project_id, need_id, fund_id, amount_fen,
-                                condition_target_fen, condition_deadline, note)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id""",
+                                condition_target_fen, condition_deadline, note, pay_by)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning id""",
         identity.org_id, identity.user_id, data.target_type, columns["project_id"], columns["need_id"],
-        columns["fund_id"], data.amount_fen, data.condition_target_fen, data.condition_deadline, data.note.strip())
+        columns["fund_id"], data.amount_fen, data.condition_target_fen, data.condition_deadline, data.note.strip(),
+        columns["pay_by"])
     await audit.record(conn, verb=Verb.PLEDGE_CREATE, object_type="pledge", object_id=pledge_id,
                        actor=identity.user_id, organisation=identity.org_id,
                        after={"target_type": data.target_type, "target_id": data.target_id,
                               "amount_fen": data.amount_fen})
     # A pledge to a need has no receiver until the need becomes a project; a fair's are on its board.
-    pledge = {"id": pledge_id, "target_type": data.target_type, **columns}
+    pledge = {"id": pledge_id, "target_type": data.target_type, "project_id": columns["project_id"],
+              "fund_id": columns["fund_id"]}
     await _tell(conn, await receiver_of(conn, pledge), TOLD_OF_PLEDGES, "pledge_made", f"/pledges/{pledge_id}", pledge,
                 data.amount_fen)
     return pledge_id
@@ -321,6 +352,7 @@ async def reject_payment(conn: asyncpg.Connection, identity: Identity, payment_i
         raise InvalidFields([Invalid("Say why, so the funder can put it right.", field="reason")])
     await _decide(conn, payment, "reject", identity.user_id, RECEIVER, identity.org_id,
                   after={"reason": reason.strip()}, decided_by=identity.user_id, reject_reason=reason.strip())
+    await _time_to_pay_again(conn, pledge["id"])
     await _tell(conn, pledge["funder_id"], FUNDER_ROLES, "payment_rejected", f"/pledges/{pledge['id']}", pledge,
                 payment["amount_fen"], reason=reason.strip())
 
@@ -461,6 +493,62 @@ async def settle_due(pool: asyncpg.Pool, at: datetime | None = None) -> int:
         async with pool.acquire() as conn, conn.transaction():
             await settle(conn, row["project_id"], at)
     return len(due)
+
+
+# Unpaid: nobody has paid it, or its payment was sent back or did not complete.
+_UNPAID = ("status in ('pledged', 'awaiting_payment') and not exists "
+           "(select from payments y where y.pledge_id = pledges.id and y.status = 'pending')")
+# $1 today, $2 the days a pledge has: a need's pledges have their date once the need is a project.
+_PAYABLE = """
+update pledges p set pay_by = $1::date + $2::int from project_needs pn
+ where p.status = 'pledged' and p.pay_by is null and pn.need_id = p.need_id"""
+# $1 today, $2 the last date a reminder is for, $3 the time zone. The update claims each pledge's
+# reminder, so its funder is reminded once whichever process runs it; not on the day it was made.
+_REMIND = f"""
+update pledges set pay_reminded_on = $1
+ where {_UNPAID} and pay_by between $1 and $2 and pay_reminded_on is null
+   and (created_at at time zone $3)::date < $1
+returning id, funder_id, amount_fen, pay_by"""
+# $1 today.
+_LAPSED = f"select id from pledges where {_UNPAID} and pay_by < $1 order by id"
+_LAPSED_ONE = f"select * from pledges where id = $2 and {_UNPAID} and pay_by < $1 for update"
+
+
+class Lapsed(msgspec.Struct, frozen=True, kw_only=True):
+    """What one run of the pledges' clock did."""
+
+    dated: int = 0  # needs' pledges given their date, their need having become a project
+    reminded: int = 0
+    lapsed: int = 0
+
+
+async def lapse_due(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> Lapsed:
+    """The pledges' clock (run now and then by each app process): date the pledges of needs that have
+    become projects, remind the funders of pledges due within REMIND_DAYS, and let lapse those not
+    paid by their date, telling the funder and the receiver. Each pledge lapses in its own transaction,
+    under a lock that repeats the condition, so it lapses once however many processes run this."""
+    today = clock.today()
+    dated = int((await pool.execute(_PAYABLE, today, PAY_DAYS)).split()[-1])
+    async with pool.acquire() as conn, conn.transaction():
+        due = await conn.fetch(_REMIND, today, today + timedelta(days=REMIND_DAYS), timezone)
+        for row in due:
+            await _tell(conn, row["funder_id"], FUNDER_ROLES, "pledge_due_soon", f"/pledges/{row['id']}", row,
+                        row["amount_fen"], due=row["pay_by"].isoformat())
+    lapsed = 0
+    for row in await pool.fetch(_LAPSED, today):
+        async with pool.acquire() as conn, conn.transaction():
+            await ledger.serialise(conn)
+            pledge = await conn.fetchrow(_LAPSED_ONE, today, row["id"])
+            if pledge is None:
+                continue  # paid, cancelled or lapsed by another process since the list was read
+            await _move(conn, pledge, "lapse", None, PLATFORM)
+            link, date = f"/pledges/{pledge['id']}", pledge["pay_by"].isoformat()
+            await _tell(conn, pledge["funder_id"], FUNDER_ROLES, "pledge_lapsed", link, pledge, pledge["amount_fen"],
+                        due=date)
+            await _tell(conn, await receiver_of(conn, pledge), TOLD_OF_PLEDGES, "pledge_lapsed_receiver", link,
+                        pledge, pledge["amount_fen"], due=date)
+            lapsed += 1
+    return Lapsed(dated=dated, reminded=len(due), lapsed=lapsed)
 
 
 async def tell_paid_on(conn: asyncpg.Connection, pledge: Any, amount_fen: int, provider: Any) -> None:
