@@ -931,8 +931,11 @@ class City:
             status = "paid"
         pay_at = self.later(created, 1, 20)
         confirm_at = self.later(pay_at, 0.5, 5)
-        if status in ("paid", "allocated", "awaiting_payment") and confirm_at >= self.now:
+        if status in ("paid", "allocated") and confirm_at >= self.now:
             status = "pledged"
+        # A transfer waits for the receiver's word only until it is confirmed: a few days, not a year.
+        if status == "awaiting_payment":
+            status = "pledged" if pay_at >= self.now else "paid" if confirm_at < self.now else status
         allocated_to = project["id"] if project is not None and status == "allocated" else None
         # Paid by its date or lapsed, as the pledges' clock (pledges.lapse_due) has it: reminded a week
         # before, lapsed the morning after.

@@ -76,6 +76,8 @@ CONTRADICTIONS = """
     union all select 'report milestone accepted before its report', m.contract_id from contract_milestones m
       left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
      where m.kind = 'report' and m.accepted_at is not null and (r.accepted_at is null or r.accepted_at > m.accepted_at)
+    union all select 'transfer waiting a month for its confirmation', y.id from payments y
+     where y.status = 'pending' and y.recorded_at < $1 - interval '30 days'
     union all select 'pledge unpaid past its date', g.id from pledges g
      where g.status in ('pledged', 'awaiting_payment') and g.pay_by < ($1 at time zone 'Asia/Shanghai')::date
        and not exists (select from payments y where y.pledge_id = g.id and y.status = 'pending')
