@@ -177,3 +177,53 @@ async def test_the_funder_dashboard_follows_the_money_to_the_provider(client, po
     assert "selection: " in giving  # the award's evaluation score
     pledge_page = (await client.get(f"/pledges/{paid}?lang=en")).text
     assert "paid to the provider" in pledge_page and f"/contracts/{signed}" in pledge_page
+
+
+async def test_a_funders_pledges_are_paged_and_its_dashboard_reads_the_same_few_statements(client, pool, settings,
+                                                                                          world, project):
+    """A foundation may make thousands of pledges: its dashboard shows its totals over all of them, its
+    newest ten and a way to the rest, in a fixed number of statements; its list of pledges gives each
+    once, newest first, while more are made, and only its own."""
+    from market.funding.dashboards import SHOWN
+    from market.funding.pledges import services as pledges
+    from tests.app.test_statements import _grown, _statements
+    from tests.factories import make_fund, second_funder, walk_pages, who
+
+    theirs = (await second_funder(pool, world))[0]
+    made = [await make_pledge(pool, settings, world, "project", project, 1_000_00 * (n + 1)) for n in range(5)]
+    await pool.execute("insert into pledges (funder_id, pledged_by, target_type, project_id, amount_fen) "
+                       "values ($1, $2, 'project', $3, 777)", theirs, world["funder_admin"].user_id, project)
+    await _as(client, pool, world, "funder_admin")
+    urls = ["/dashboard", "/api/dashboard", "/pledges", "/pledges?status=pledged", "/api/pledges"]
+    for url in urls:  # asyncpg looks a type up the first time a connection meets it: not counted
+        await _statements(client, url)
+    few = {url: await _statements(client, url) for url in urls}
+    fund = await make_fund(pool, world)
+    made += [await make_pledge(pool, settings, world, "fund" if n % 2 else "project", fund if n % 2 else project,
+                               1_000_00) for n in range(55)]
+    await pay_pledge(pool, settings, world, made[0])
+    many = {url: await _statements(client, url) for url in urls}
+    assert not _grown(few, many)
+
+    giving = (await client.get("/api/dashboard")).json()["giving"]
+    assert giving["pledge_count"] == 60 and [p["id"] for p in giving["pledges"]] == made[::-1][:SHOWN]
+    assert giving["giving"]["paid_fen"] == 1_000_00 and giving["giving"]["promised_fen"] == (
+        sum(1_000_00 * (n + 1) for n in range(5)) - 1_000_00 + 55 * 1_000_00)
+    assert giving["project_count"] == 1 and [o["project_id"] for o in giving["outcomes"]] == [project]
+    assert 'href="/pledges">查看全部 60 笔认捐' in (await client.get("/dashboard")).text
+    listed = (await client.get("/api/pledges")).json()
+    assert len(listed["items"]) == 50 and listed["total"] == 60 and listed["next_cursor"]
+    assert (await client.get("/api/pledges?status=lost")).status_code == 400
+    assert [p["id"] for p in (await client.get("/api/pledges?status=allocated")).json()["items"]] == [made[0]]
+    page = await client.get("/pledges?status=pledged")
+    assert page.text.count('<tr data-status="pledged">') == 50 and 'rel="next"' in page.text and "共 59 条" in page.text
+
+    funder = await who(pool, settings, world, "funder_admin")
+
+    async def read(conn, cursor):
+        found = await pledges.pledge_list(conn, funder, cursor=cursor, limit=7)
+        return [p.id for p in found.items], found.next_cursor
+    seen = await walk_pages(pool, read, lambda: make_pledge(pool, settings, world, "project", project, 500_00))
+    assert [i for i in seen if i in made] == made[::-1] and seen == sorted(seen, reverse=True)
+    await _as(client, pool, world, "buyer_admin")
+    assert (await client.get("/pledges")).status_code == 403

@@ -33,6 +33,7 @@ from market.core.web import (
 )
 from market.funding.funds import charts
 from market.funding.funds import services as pools
+from market.funding.pledges.models import PledgeStatus
 from market.funding.funds.models import (
     CUT_REASONS,
     MATCHING_NAMES,
@@ -231,9 +232,16 @@ class FundPages(Controller):
 
 
 class PledgeFormPages(Controller):
-    """The pledge form: the amount first, then what it adds from each matching pool, then confirm."""
+    """A funder's pledges (one path with the form's, where the form posts): its list, and the pledge
+    form — the amount first, then what it adds from each matching pool, then confirm."""
 
     include_in_schema = False
+
+    @get("/pledges", opt=FUNDERS_OPT)
+    async def mine(self, request: Request, conn: Db, identity: User, status: FromQuery[PledgeStatus | None] = None,
+                   cursor: CursorParam = None) -> Response:
+        found = await pledges.pledge_list(conn, identity, status=status, cursor=cursor, limit=PAGE_SIZE)
+        return page(request, "funding/pledges.html", listing=found, pager=keyset_pager(request, found, len(found.items)))
 
     def _form(self, request: Request, target: dict[str, Any], form: dict[str, Any], errors: dict[str, str],
               status: int = 200) -> Response:

@@ -11,7 +11,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import State, UploadFile
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from market.core import clock
 from market.core.access import SIGNED_IN, Identity, member
@@ -19,6 +19,8 @@ from market.core.errors import Invalid, InvalidFields
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.web import (
+    PAGE_SIZE,
+    CursorParam,
     Db,
     Offset,
     User,
@@ -35,6 +37,8 @@ from market.funding.pledges.models import (
     PaymentQueue,
     Pledge,
     PledgeInput,
+    PledgeList,
+    PledgeStatus,
     PledgeView,
 )
 from market.storage import services as files
@@ -193,9 +197,10 @@ class FundingApi(Controller):
     async def create(self, conn: Db, identity: User, data: JSONBody[PledgeInput]) -> Pledge:
         return await pledges.get(conn, identity, await pledges.create(conn, identity, data))
 
-    @get("/pledges", opt=FUNDERS_OPT, summary="Your organisation's pledges")
-    async def mine(self, conn: Db, identity: User) -> list[Pledge]:
-        return await pledges.of_funder(conn, identity)
+    @get("/pledges", opt=FUNDERS_OPT, summary="Your organisation's pledges, newest first, of one `status` if given")
+    async def mine(self, conn: Db, identity: User, status: FromQuery[PledgeStatus | None] = None,
+                   cursor: CursorParam = None) -> PledgeList:
+        return await pledges.pledge_list(conn, identity, status=status, cursor=cursor, limit=PAGE_SIZE)
 
     @get("/pledges/{pledge_id:int}", opt=SIGNED_IN_OPT,
          summary="A pledge (its funder's and its receiver's), its payments and where its money went")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 import msgspec
 
 from market.core.i18n import N_
+from market.core.keyset import Paged
 from market.core.money import Fen
 
 
-PLEDGE_STATUSES = ("pledged", "awaiting_payment", "paid", "allocated", "disbursed", "cancelled", "refunded")
+PledgeStatus = Literal["pledged", "awaiting_payment", "paid", "allocated", "disbursed", "cancelled", "refunded"]
+PLEDGE_STATUSES: tuple[str, ...] = get_args(PledgeStatus)
 # A pledge that still stands: money a project can count on (SQL over `pledges`).
 LIVE_PLEDGES = "status not in ('cancelled', 'refunded')"
 PLEDGE_STATUS_NAMES = {"pledged": N_("pledged"), "awaiting_payment": N_("awaiting payment"), "paid": N_("paid"),
@@ -73,6 +75,13 @@ class Pledge(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     # While pledged: the day it must be paid by, or it lapses (None: its need is not a project yet).
     pay_by: date | None = None
+
+
+class PledgeList(Paged, kw_only=True):
+    """A page of a funder's own pledges, newest first."""
+
+    items: list[Pledge]
+    status: str | None = None
 
 
 class Payment(msgspec.Struct, frozen=True, kw_only=True):

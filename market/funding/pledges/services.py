@@ -25,7 +25,7 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock
+from market.core import clock, keyset
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
@@ -43,6 +43,7 @@ from market.funding.pledges.models import (
     PaymentQueue,
     Pledge,
     PledgeInput,
+    PledgeList,
     PledgeView,
     TrailStep,
 )
@@ -563,14 +564,13 @@ async def mark_disbursed(conn: asyncpg.Connection, pledge_id: int) -> None:
     await _move(conn, await _pledge(conn, pledge_id), "disburse", None, PLATFORM)
 
 
-_PLEDGE_VIEW = """
-    select p.*, o.name_zh as funder_name,
-           coalesce(pr.title_zh, n.title, f.name_zh) as target_title,
-           coalesce(nullif(pr.title_en, ''), nullif(f.name_en, ''), '') as target_title_en
-      from pledges p join organisations o on o.id = p.funder_id
+_PLEDGE_COLUMNS = """p.*, o.name_zh as funder_name, coalesce(pr.title_zh, n.title, f.name_zh) as target_title,
+           coalesce(nullif(pr.title_en, ''), nullif(f.name_en, ''), '') as target_title_en"""
+_PLEDGE_FROM = """pledges p join organisations o on o.id = p.funder_id
       left join projects pr on pr.id = p.project_id
       left join needs n on n.id = p.need_id
       left join funds f on f.id = p.fund_id"""
+_PLEDGE_VIEW = f"select {_PLEDGE_COLUMNS} from {_PLEDGE_FROM}"
 
 
 def _view(row: Any) -> Pledge:
@@ -586,9 +586,24 @@ async def get(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> P
     return _view(row)
 
 
-async def of_funder(conn: asyncpg.Connection, identity: Identity) -> list[Pledge]:
-    return [_view(r) for r in await conn.fetch(_PLEDGE_VIEW + " where p.funder_id = $1 order by p.id desc",
-                                               identity.org_id)]
+_NEWEST_FIRST = keyset.Keyset((keyset.Column("p.id", "id", int),))
+
+
+async def pledge_list(conn: asyncpg.Connection, identity: Identity, *, status: str | None = None,
+                      cursor: str | None = None, limit: int = 50, counted: bool = True) -> PledgeList:
+    """A page of the reader's funder's own pledges (its verified people's), newest first, of one
+    status if asked: a foundation may make thousands. Not `counted`: a glimpse, its total what was read."""
+    if identity.org_kind != "funder" or not identity.acts_for_verified:
+        raise Forbidden("Only the funder's own people see its pledges.")
+    if status is not None and status not in PLEDGE_STATUSES:
+        raise Invalid("Choose one of the options offered.", field="status")
+    where = keyset.Filters()
+    where.add("p.funder_id = {}", identity.org_id)
+    if status is not None:
+        where.add("p.status = {}", status)
+    window = await keyset.fetch(conn, select=_PLEDGE_COLUMNS, from_=_PLEDGE_FROM, count_from="pledges p",
+                                filters=where, keyset=_NEWEST_FIRST, cursor=cursor, limit=limit, counted=counted)
+    return PledgeList(items=[_view(r) for r in window.rows], status=status, **keyset.paged_fields(window))
 
 
 _PAYMENT_VIEW = """
