@@ -22,6 +22,7 @@ on projects that are waiting again.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -907,8 +908,12 @@ class City:
     def pledges(self) -> None:
         verified = [f for f in self.funders if f["status"] == "verified"]
         fairs_share = self.fairs()
+        # Giving is heavy-tailed: the k-th funder gives as often as the first over k, so a city's
+        # charity federation and largest foundations make hundreds or thousands of pledges, most
+        # companies a few.
+        weights = list(itertools.accumulate(1 / (k + 1) for k in range(len(verified))))
         for _i in range(max(0, self.s.pledges - fairs_share)):
-            funder = self.r.choice(verified)
+            funder = self.r.choices(verified, cum_weights=weights)[0]
             if self.r.random() < 0.08 and self.fund_list:
                 fund = self.r.choice(self.fund_list)
                 self.pledge(funder, None, fund, self.later(fund["created"], 1, 300))

@@ -186,8 +186,9 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
                                "where e.verb = 'pledge.lapse' and g.status = 'cancelled' "
                                "and (e.at at time zone 'Asia/Shanghai')::date > g.pay_by") > 0
     # Every step of a complaint's life is there, and the figures' counts were kept as they loaded.
-    assert {r["status"] for r in await pool.fetch("select distinct status from complaints")} >= {
-        "acknowledged", "answered", "closed"}
+    # (At this scale none may be acknowledged and unanswered at the moment the city stops.)
+    assert {r["status"] for r in await pool.fetch("select distinct status from complaints")} >= {"answered", "closed"}
+    assert await pool.fetchval("select count(acknowledged_at) from complaints where status <> 'dispatched'") > 0
     assert await pool.fetchval("select count(reopened_at) from complaints") > 0
     assert await pool.fetchval("select count(*) from complaint_escalations where level = 2") > 0
     assert await pool.fetchval("select count(*) from rectification_items where source = 'complaint'") > 0
