@@ -19,15 +19,17 @@ import pytest
 from market.accounts import services as accounts
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
+from market.funding.pledges import services as pledges
 from market.matching.fairs import services as fairs
 from market.matching.fairs.models import (
     FAIR_STATUS_NAMES,
     ItemInput,
     RaiseInput,
+    FunderRaised,
 )
 from market.matching.scoring.weights import Weights, configured
 from tests.conftest import act_as, landed, post_form
-from tests.factories import do, fair_input, live_fair, second_funder, travel, who
+from tests.factories import do, fair_input, live_fair, pay_pledge, second_funder, travel, who
 
 W = Weights()
 
@@ -92,13 +94,23 @@ async def test_a_fair_from_setup_to_report(pool, settings, world, project):
     assert board.items[0].funders == ["测试funder"] and not board.items[0].reached
     with pytest.raises(Conflict):
         await do(pool, fairs.report, bureau, fair_id)
+    second = await do(pool, fairs.raise_paddle, funder, fair_id, RaiseInput(project_id=project, amount_fen=5_000_00,
+                                                                              token=uuid.uuid4()))
+    withdrawn = await do(pool, fairs.confirm_raise, funder, fair_id, second)
     await do(pool, fairs.move, bureau, fair_id, "close")
     with pytest.raises(Conflict):
         await do(pool, fairs.raise_paddle, funder, fair_id, RaiseInput(project_id=project, amount_fen=1_00,
                                                                          token=uuid.uuid4()))
     report = await do(pool, fairs.report, None, fair_id)
-    assert report.board.raised_fen == 10_000_00 and report.docked == 1
-    assert report.by_funder == [{"name_zh": "测试funder", "raises": 1, "amount_fen": 10_000_00}]
+    assert report.board.raised_fen == 15_000_00 and report.docked == 1
+    assert (report.paid_fen, report.awaiting_fen, report.withdrawn_fen) == (0, 15_000_00, 0)
+    # What became of the paddles since: one paid in, one withdrawn by its funder.
+    await pay_pledge(pool, settings, world, pledge)
+    await do(pool, pledges.cancel, funder, withdrawn)
+    report = await do(pool, fairs.report, None, fair_id)
+    assert report.by_funder == [FunderRaised(name_zh="测试funder", name_en=report.by_funder[0].name_en, raises=2,
+                                             amount_fen=15_000_00, paid_fen=10_000_00, withdrawn_fen=5_000_00)]
+    assert (report.paid_fen, report.awaiting_fen, report.withdrawn_fen) == (10_000_00, 0, 5_000_00)
 
 
 async def test_an_all_or_nothing_target_makes_fair_pledges_conditional(pool, settings, world, project):

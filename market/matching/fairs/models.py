@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
@@ -90,12 +90,27 @@ class Board(msgspec.Struct, frozen=True, kw_only=True):
     funders: int
 
 
+class FunderRaised(msgspec.Struct, frozen=True, kw_only=True):
+    """What one funder raised its paddle for at the fair, and what became of those pledges since."""
+
+    name_zh: str
+    name_en: str
+    raises: int
+    amount_fen: int
+    paid_fen: int  # paid in (a refund after an all-or-nothing target was missed still counts: it was paid)
+    withdrawn_fen: int  # withdrawn by the funder or lapsed unpaid
+
+
 class Report(msgspec.Struct, frozen=True, kw_only=True):
     fair: Fair
     board: Board
-    by_funder: list[dict[str, Any]]
+    by_funder: list[FunderRaised]
     # Projects that leave the fair funded: raised something, and reached the target if all or nothing.
     docked: int
+    # Of what was raised: paid in since, still to be paid, withdrawn or lapsed (the pledges' word kept).
+    paid_fen: int
+    awaiting_fen: int
+    withdrawn_fen: int
 
 
 class Raise(msgspec.Struct, frozen=True, kw_only=True):

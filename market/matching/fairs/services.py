@@ -36,6 +36,7 @@ from market.matching.fairs.models import (
     BoardItem,
     Fair,
     FairInput,
+    FunderRaised,
     ItemInput,
     Raise,
     RaiseInput,
@@ -430,13 +431,26 @@ async def report(conn: asyncpg.Connection, identity: Identity | None, fair_id: i
     fair = await get(conn, identity, fair_id)
     if fair.status != "closed":
         raise Conflict("The report is made when the fair closes.")
-    by_funder = [dict(r) for r in await conn.fetch(
-        "select o.name_zh, count(*) as raises, sum(r.amount_fen)::bigint as amount_fen from fair_raises r "
-        "join organisations o on o.id = r.funder_id where r.fair_id = $1 and r.status = 'confirmed' "
-        "group by o.name_zh order by amount_fen desc, o.name_zh", fair_id)]
+    by_funder = [FunderRaised(**r) for r in await conn.fetch(_BY_FUNDER, fair_id)]
     live = await board(conn, fair_id)
+    paid = sum(f.paid_fen for f in by_funder)
+    withdrawn = sum(f.withdrawn_fen for f in by_funder)
     return Report(fair=fair, board=live, by_funder=by_funder,
-                  docked=sum(1 for i in live.items if i.raises and (i.reached or not i.all_or_nothing)))
+                  docked=sum(1 for i in live.items if i.raises and (i.reached or not i.all_or_nothing)),
+                  paid_fen=paid, withdrawn_fen=withdrawn,
+                  awaiting_fen=sum(f.amount_fen for f in by_funder) - paid - withdrawn)
+
+
+# Each funder's confirmed raises and what became of their pledges: a paddle is a promise, and the
+# organiser and the public see whether it was kept.
+_BY_FUNDER = """
+select o.name_zh, coalesce(o.name_en, '') as name_en, count(*) as raises, sum(r.amount_fen)::bigint as amount_fen,
+       coalesce(sum(r.amount_fen) filter (where p.status in ('paid', 'allocated', 'disbursed', 'refunded')),
+                0)::bigint as paid_fen,
+       coalesce(sum(r.amount_fen) filter (where p.status = 'cancelled'), 0)::bigint as withdrawn_fen
+  from fair_raises r join organisations o on o.id = r.funder_id left join pledges p on p.id = r.pledge_id
+ where r.fair_id = $1 and r.status = 'confirmed'
+ group by o.id order by amount_fen desc, o.name_zh, o.id"""
 
 
 async def suggestions(conn: asyncpg.Connection, identity: Identity, fair_id: int, weights: Weights) -> list[Suggestion]:
