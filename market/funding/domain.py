@@ -41,6 +41,8 @@ DOMAIN = Domain(
         "pledge_made": N_("%(funder)s pledged %(amount)s to “%(title)s”."),
         "payment_recorded": N_("%(funder)s recorded a bank transfer of %(amount)s for “%(title)s”: confirm it once the "
                                "money has arrived."),
+        "transfer_overdue": N_("%(funder)s's bank transfer of %(amount)s for “%(title)s” was recorded %(days)s days ago "
+                               "and still waits for your word: confirm it once the money has arrived, or send it back."),
         "payment_confirmed": N_("Your payment of %(amount)s for “%(title)s” was confirmed: the money has arrived."),
         "payment_rejected": N_("Your bank transfer of %(amount)s for “%(title)s” was sent back: %(reason)s"),
         "pledge_due_soon": N_("Your pledge of %(amount)s to “%(title)s” is to be paid by %(due)s, or it lapses."),

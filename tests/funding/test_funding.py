@@ -252,8 +252,9 @@ async def test_an_unpaid_pledge_is_reminded_once_then_lapses_and_both_sides_are_
                                                                                     project, published):
     """A pledge is paid within its days or it lapses, so a project does not count money nobody pays:
     the funder is reminded a week before, once, however many processes run the clock; then funder and
-    receiver are told it lapsed. A transfer waiting to be confirmed holds it; one sent back leaves a
-    week to pay again. A need's pledge has its days once the need is a project."""
+    receiver are told it lapsed. A transfer waiting to be confirmed holds it, and its receiver is
+    reminded of it three days on; one sent back leaves a week to pay again. A need's pledge has its
+    days once the need is a project."""
     async def clock_runs() -> list[pledges.Lapsed]:  # two app processes at once
         return list(await asyncio.gather(pledges.lapse_due(pool), pledges.lapse_due(pool)))
 
@@ -285,8 +286,17 @@ async def test_an_unpaid_pledge_is_reminded_once_then_lapses_and_both_sides_are_
     await pool.execute("update users set email_notices = 'daily' where id in (select user_id from memberships "
                        "where organisation_id = $1)", funder.org_id)
     await travel(pool, days=23)
-    assert sum(r.reminded for r in await clock_runs()) == 1  # the others' payments wait for the buyer's word
-    assert sum(r.reminded for r in await clock_runs()) == 0
+    runs = await clock_runs()
+    assert sum(r.reminded for r in runs) == 1  # the others' payments wait for the buyer's word
+    assert sum(r.transfers_overdue for r in runs) == 2  # whose finance is reminded of them, once
+    runs = await clock_runs()
+    assert sum(r.reminded for r in runs) == sum(r.transfers_overdue for r in runs) == 0
+    finance = [r["user_id"] for r in await pool.fetch(
+        "select user_id from memberships where organisation_id = $1 and role in ('admin', 'finance') order by user_id",
+        buyer.org_id)]
+    overdue = await _told(pool, "transfer_overdue")
+    assert sorted((u, link) for u, link, _ in overdue) == sorted((u, "/payments") for u in finance for _ in range(2))
+    assert {p["amount"] for _, _, p in overdue} == {"¥20,000.00", "¥30,000.00"} and overdue[0][2]["days"] == 3
     reminded = await _told(pool, "pledge_due_soon")
     payers = [r["user_id"] for r in await pool.fetch(
         "select user_id from memberships where organisation_id = $1 and role in ('admin', 'staff', 'finance') "

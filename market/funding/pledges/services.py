@@ -92,6 +92,8 @@ TRANSFER_DAYS_BACK = 366
 # many days before its date the funder is reminded.
 PAY_DAYS = 30
 REMIND_DAYS = 7
+# Days after a bank transfer is recorded that its receiver is reminded to confirm it or send it back.
+CONFIRM_DAYS = 3
 
 
 def configure(settings: Settings) -> int:
@@ -510,6 +512,12 @@ update pledges set pay_reminded_on = $1
  where {_UNPAID} and pay_by between $1 and $2 and pay_reminded_on is null
    and (created_at at time zone $3)::date < $1
 returning id, funder_id, amount_fen, pay_by"""
+# $1 today, $2 the last day a transfer recorded on is overdue for its receiver's word, $3 the time zone.
+# Claimed by the update, as the funders' reminders are.
+_CONFIRM_REMIND = """
+update payments set reminded_on = $1
+ where status = 'pending' and method = 'offline' and reminded_on is null and (recorded_at at time zone $3)::date <= $2
+returning id, pledge_id, amount_fen"""
 # $1 today.
 _LAPSED = f"select id from pledges where {_UNPAID} and pay_by < $1 order by id"
 _LAPSED_ONE = f"select * from pledges where id = $2 and {_UNPAID} and pay_by < $1 for update"
@@ -521,12 +529,14 @@ class Lapsed(msgspec.Struct, frozen=True, kw_only=True):
     dated: int = 0  # needs' pledges given their date, their need having become a project
     reminded: int = 0
     lapsed: int = 0
+    transfers_overdue: int = 0  # receivers reminded of a transfer still to confirm or send back
 
 
 async def lapse_due(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> Lapsed:
     """The pledges' clock (run now and then by each app process): date the pledges of needs that have
-    become projects, remind the funders of pledges due within REMIND_DAYS, and let lapse those not
-    paid by their date, telling the funder and the receiver. Each pledge lapses in its own transaction,
+    become projects, remind the funders of pledges due within REMIND_DAYS and the receivers of bank
+    transfers recorded CONFIRM_DAYS ago and still to decide, and let lapse the pledges not paid by
+    their date, telling the funder and the receiver. Each pledge lapses in its own transaction,
     under a lock that repeats the condition, so it lapses once however many processes run this."""
     today = clock.today()
     dated = int((await pool.execute(_PAYABLE, today, PAY_DAYS)).split()[-1])
@@ -535,6 +545,11 @@ async def lapse_due(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> Laps
         for row in due:
             await _tell(conn, row["funder_id"], FUNDER_ROLES, "pledge_due_soon", f"/pledges/{row['id']}", row,
                         row["amount_fen"], due=row["pay_by"].isoformat())
+        overdue = await conn.fetch(_CONFIRM_REMIND, today, today - timedelta(days=CONFIRM_DAYS), timezone)
+        for row in overdue:
+            pledge = await conn.fetchrow("select * from pledges where id = $1", row["pledge_id"])
+            await _tell(conn, await receiver_of(conn, pledge), RECEIVER_ROLES, "transfer_overdue", "/payments",
+                        pledge, row["amount_fen"], days=CONFIRM_DAYS)
     lapsed = 0
     for row in await pool.fetch(_LAPSED, today):
         async with pool.acquire() as conn, conn.transaction():
@@ -549,7 +564,7 @@ async def lapse_due(pool: asyncpg.Pool, timezone: str = "Asia/Shanghai") -> Laps
             await _tell(conn, await receiver_of(conn, pledge), TOLD_OF_PLEDGES, "pledge_lapsed_receiver", link,
                         pledge, pledge["amount_fen"], due=date)
             lapsed += 1
-    return Lapsed(dated=dated, reminded=len(due), lapsed=lapsed)
+    return Lapsed(dated=dated, reminded=len(due), lapsed=lapsed, transfers_overdue=len(overdue))
 
 
 async def tell_paid_on(conn: asyncpg.Connection, pledge: Any, amount_fen: int, provider: Any) -> None:
