@@ -56,6 +56,7 @@ from market.evaluation.indicators import tree as indicator_tree
 from market.evaluation.models import Candidate as PanelCandidate
 from market.evaluation.models import Criterion
 from market.evaluation.scoring import rank
+from market.funding.pledges.services import CONFIRM_DAYS as PLEDGE_CONFIRM_DAYS
 from market.funding.pledges.services import REMIND_DAYS as PLEDGE_REMIND_DAYS
 from market.organisations import credit_code
 from market.procurement.bids.services import full_years
@@ -964,10 +965,13 @@ class City:
         if status in ("awaiting_payment", "paid", "allocated"):
             pay_id = self.ids.take("payments")
             confirmed = status != "awaiting_payment"
+            # Still to confirm CONFIRM_DAYS after it was recorded, the receiver was reminded (pledges.lapse_due).
+            overdue = self.local_day(pay_at) + timedelta(days=PLEDGE_CONFIRM_DAYS)
             self.rows["payments"].append((
                 pay_id, pid, "offline", amount, "confirmed" if confirmed else "pending", f"CITY{pay_id:08d}",
                 pay_at.astimezone(SHANGHAI).date(), funder["admin"], pay_at, receiver["admin"] if confirmed else None,
-                confirm_at if confirmed else None))
+                confirm_at if confirmed else None, overdue if not confirmed and overdue <= self.local_day(self.now)
+                else None))
             if confirmed:
                 self.event(confirm_at, receiver["admin"], receiver["id"], "payment.confirm", "payment", pay_id,
                            {"status": ["pending", "confirmed"]})
@@ -1855,7 +1859,7 @@ COLUMNS: dict[str, list[str]] = {
     "fair_raises": ["token", "fair_id", "project_id", "funder_id", "raised_by", "amount_fen", "status", "pledge_id",
                     "match_fen", "created_at", "confirmed_at"],
     "payments": ["id", "pledge_id", "method", "amount_fen", "status", "bank_reference", "paid_on", "recorded_by",
-                 "recorded_at", "decided_by", "decided_at"],
+                 "recorded_at", "decided_by", "decided_at", "reminded_on"],
     "ledger_accounts": ["id", "key", "kind", "organisation_id", "fund_id", "project_id", "currency", "allow_negative"],
     "ledger_transactions": ["id", "kind", "memo", "pledge_id", "project_id", "created_by", "created_at"],
     "ledger_entries": ["id", "transaction_id", "account_id", "currency", "amount_fen"],
