@@ -272,12 +272,14 @@ async def money_offered(conn: asyncpg.Connection, funder_id: int) -> int:
         f"and {_CURRENT}", _today(), funder_id)
 
 
-async def current_public(conn: asyncpg.Connection) -> list[Any]:
-    """Every funder's public entries on offer now: what matching reads as the funders' stated
-    preferences and the money they offer openly (a private entry stays its funder's business)."""
+async def current_public(conn: asyncpg.Connection, funder_ids: list[int] | None = None) -> list[Any]:
+    """Every funder's public entries on offer now, or those of `funder_ids`: what matching reads as the
+    funders' stated preferences and the money they offer openly (a private entry stays its funder's
+    business)."""
     return await conn.fetch(
         "select funder_id, kind, amount_fen, categories, jurisdiction_ids, beneficiary_groups from resources "
-        f"where not private and {_CURRENT} order by id", _today())
+        f"where not private and {_CURRENT} and ($2::bigint[] is null or funder_id = any($2)) order by id", _today(),
+        funder_ids)
 
 
 async def for_need(conn: asyncpg.Connection, need_id: int, *, cursor: str | None = None,

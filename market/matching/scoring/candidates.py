@@ -114,12 +114,17 @@ class _Tree:
             row = self.rows.get(row["parent_id"])
         return out
 
-    def place(self, place_id: int) -> Place:
-        if (known := self._places.get(place_id)) is not None:
+    def place(self, place_id: int | None) -> Place:
+        row = self.rows.get(place_id)
+        if row is None:
+            return Place(district=None)
+        if (known := self._places.get(row["id"])) is not None:
             return known
-        levels = {r["level"]: r["id"] for r in self.up(place_id)}
-        place = self._places[place_id] = Place(district=levels.get("district"), street=levels.get("street"),
-                                               community=levels.get("community"))
+        # Its parent's, with its own level filled in unless a place above holds that level already.
+        place = above = self.place(row["parent_id"])
+        if row["level"] in ("district", "street", "community") and getattr(above, row["level"]) is None:
+            place = msgspec.structs.replace(above, **{row["level"]: row["id"]})
+        self._places[row["id"]] = place
         return place
 
     def name(self, place_id: int | None) -> str:
@@ -136,41 +141,57 @@ async def _members(conn: asyncpg.Connection, org_ids: list[int]) -> dict[int, fr
     return {r["organisation_id"]: frozenset(r["users"]) for r in rows}
 
 
-async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date,
-                         districts: set[int] | None = None) -> dict[int, ProviderFacts]:
-    """Every verified provider's facts, or those of the providers registered in `districts`."""
+# By provider: the report milestones of its signed contracts accepted after their due date or overdue
+# on the day $1 (in the time zone $2), and the objections upheld against its awards. {only}: `_only`.
+_LATE = """select k.provider_id, count(*) from contract_milestones m join contracts k on k.id = m.contract_id
+            where m.kind = 'report' and k.status = 'signed'
+              and coalesce((m.accepted_at at time zone $2)::date, $1) > m.due_date{only}
+            group by k.provider_id"""
+_UPHELD = """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
+               join bids b on b.id = a.bid_id where o.status = 'upheld'{only} group by b.provider_id"""
+
+
+def _only(column: str, at: int, ids: list[int] | None) -> str:
+    """A filter to `ids`, parameter `at`: only when asked, as an array of a whole city's ids costs more to
+    send than the rows it leaves out."""
+    return "" if ids is None else f" and {column} = any(${at})"
+
+
+async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date, districts: set[int] | None = None, *,
+                         ids: list[int] | None = None) -> dict[int, ProviderFacts]:
+    """Every verified provider's facts, or those of the providers registered in `districts`, or those of
+    the verified providers among `ids`."""
     verified = ("select id, name_zh, name_en, subtype, rating, registration_date, jurisdiction_id from organisations "
                 "where kind = 'provider' and status = 'verified'")
-    orgs = await (conn.fetch(f"{verified} order by id") if districts is None else
+    orgs = await (conn.fetch(f"{verified} and id = any($1) order by id", ids) if ids is not None else
+                  conn.fetch(f"{verified} order by id") if districts is None else
                   conn.fetch(f"{verified} and jurisdiction_id = any($1) order by id", tree.within(districts)))
-    ids = [r["id"] for r in orgs]
+    read = [r["id"] for r in orgs]
+    only_ids = [] if ids is None else [read]
     items: dict[int, set[str]] = {}
-    now = calls.now()  # once, for the 50,000 bids of a city
+    # Made distinct in the database: a city's 50,000 bids are 42,000 (provider, item) pairs.
     for r in await conn.fetch(
-            """select b.provider_id, b.batch_id, c.published_at, c.deadline_at, e.code
-                 from bids b join calls c on c.id = b.call_id join catalogue_entries e on e.id = c.catalogue_entry_id
-                where b.status = 'submitted' and b.provider_id = any($1)""", ids):
-        if bids.opened(r, r["batch_id"] is not None, now):
-            items.setdefault(r["provider_id"], set()).add(r["code"])
+            f"""select distinct b.provider_id, e.code
+                  from bids b join calls c on c.id = b.call_id join catalogue_entries e on e.id = c.catalogue_entry_id
+                 where b.status = 'submitted' and b.provider_id = any($1) and {bids.opened_sql("c", "b", "$2")}""",
+            read, calls.now()):
+        items.setdefault(r["provider_id"], set()).add(r["code"])
     active: dict[int, set[int]] = {}
-    for r in await conn.fetch("""select k.provider_id, c.project_id from contracts k join calls c on c.id = k.call_id
-                                  where k.status = 'signed' and k.service_end >= $1""", on):
+    for r in await conn.fetch(f"""select k.provider_id, c.project_id from contracts k join calls c on c.id = k.call_id
+                                   where k.status = 'signed' and k.service_end >= $1{_only("k.provider_id", 2, ids)}""",
+                              on, *only_ids):
         active.setdefault(r["provider_id"], set()).add(r["project_id"])
-    late = dict(await conn.fetch(
-        """select k.provider_id, count(*) from contract_milestones m join contracts k on k.id = m.contract_id
-            where m.kind = 'report' and k.status = 'signed'
-              and coalesce((m.accepted_at at time zone $2)::date, $1) > m.due_date
-            group by k.provider_id""", on, i18n.current_timezone.get()))
-    upheld = dict(await conn.fetch(
-        """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
-             join bids b on b.id = a.bid_id where o.status = 'upheld' group by b.provider_id"""))
-    cards = await scorecard.summaries(conn, ids)
+    late = dict(await conn.fetch(_LATE.format(only=_only("k.provider_id", 3, ids)), on, i18n.current_timezone.get(),
+                                 *only_ids))
+    upheld = dict(await conn.fetch(_UPHELD.format(only=_only("b.provider_id", 1, ids)), *only_ids))
+    cards = await scorecard.summaries(conn, read)
     barred: dict[int, dict[tuple[int, str], date]] = {}
     for r in await conn.fetch(
-            """select organisation_id, catalogue_owner_id, item_code, max(barred_until) as until from provider_standing
-                where barred_until > $1 and decided_at <= market_now() group by 1, 2, 3""", on):
+            f"""select organisation_id, catalogue_owner_id, item_code, max(barred_until) as until from provider_standing
+                 where barred_until > $1 and decided_at <= market_now(){_only("organisation_id", 2, ids)}
+                 group by 1, 2, 3""", on, *only_ids):
         barred.setdefault(r["organisation_id"], {})[(r["catalogue_owner_id"], r["item_code"])] = r["until"]
-    members = await _members(conn, ids)
+    members = await _members(conn, read)
     return {r["id"]: ProviderFacts(
         id=r["id"], name=_name(r), subtype=r["subtype"], rating=r["rating"], registration_date=r["registration_date"],
         place=tree.place(r["jurisdiction_id"]), members=members.get(r["id"], frozenset()),
@@ -181,12 +202,15 @@ async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date,
         for r in orgs for card in [cards.get(r["id"], Summary())]}
 
 
-async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, FunderFacts]:
-    """Every verified funder's facts."""
-    orgs = await conn.fetch("select * from organisations where kind = 'funder' and status = 'verified' order by id")
-    ids = [r["id"] for r in orgs]
+async def funder_facts(conn: asyncpg.Connection, tree: _Tree, *,
+                       ids: list[int] | None = None) -> dict[int, FunderFacts]:
+    """Every verified funder's facts, or those of the verified funders among `ids`."""
+    orgs = await (conn.fetch("select * from organisations where kind = 'funder' and status = 'verified' order by id")
+                  if ids is None else conn.fetch("select * from organisations where kind = 'funder' "
+                                                 "and status = 'verified' and id = any($1) order by id", ids))
+    read = [r["id"] for r in orgs]
     offers: dict[int, list[Any]] = {}
-    for r in await resources.current_public(conn):
+    for r in await resources.current_public(conn, ids):
         offers.setdefault(r["funder_id"], []).append(r)
     gifts: dict[int, list[Gift]] = {}
     for r in await conn.fetch(
@@ -195,9 +219,9 @@ async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, Funde
                  join projects p on p.id = coalesce(pl.project_id, pl.allocated_project_id, pn.project_id)
                  join catalogue_entries e on e.id = p.catalogue_entry_id
                 where pl.{LIVE_PLEDGES} and pl.funder_id = any($1)
-                order by pl.id""", ids):
+                order by pl.id""", read):
         gifts.setdefault(r["funder_id"], []).append(Gift(r["category"], tree.place(r["jurisdiction_id"])))
-    members = await _members(conn, ids)
+    members = await _members(conn, read)
     out = {}
     for r in orgs:
         listed = offers.get(r["id"], [])
