@@ -15,9 +15,10 @@ award, a provider's contract for them) are scored by `candidates.candidates_for`
 `tests/test_bulk_candidates.py` checks both ways agree.
 
 What it leaves out: explanations (the lines a person reads) and excluded pairs — a project's page
-still uses `candidates.build` — and, of each project's ranked lists, everything the instance would
-not take: the best `providers_per_need` providers not banned, every banned one and the pinned one
-(scored), and the best `funders_per_need` funders.
+(`matches`) ranks with the same arithmetic and has the scorer explain only the pairs it shows — and,
+of each project's ranked lists, everything the instance would not take: the best `providers_per_need`
+providers not banned, every banned one and the pinned one (scored), and the best `funders_per_need`
+funders.
 """
 
 from __future__ import annotations

@@ -29,7 +29,6 @@ import msgspec
 
 from market.core import clock, i18n
 from market.core.access import Identity
-from market.core.errors import Conflict, Forbidden
 from market.delivery import scorecard
 from market.delivery.models import Summary
 from market.funding.pledges.models import LIVE_PLEDGES
@@ -480,15 +479,44 @@ def _lines(fit: Fit) -> list[Explained]:
     return [Explained(x.factor, x.points, x.text()) for x in fit.lines]
 
 
+def excluded_groups(side: Literal["provider", "funder"],
+                    groups: dict[tuple[str, ...], tuple[int, list[Candidate]]]) -> list[Excluded]:
+    """The excluded pairs of one side as the page shows them, the largest groups first: for the rules
+    of each group, how many pairs they exclude and the first of them by id, in id order."""
+    return [Excluded(side=side, rules=list(rules), reasons=[i18n.gettext(scoring.RULE_NAMES[r]) for r in rules],
+                     count=count, first=[ExcludedParty(id=c.party_id, name=c.name,
+                                                       reasons=[r.text() for r in c.fit.excluded])
+                                         for c in first[:NAMED_EXCLUDED]])
+            for rules, (count, first) in sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))]
+
+
 def _excluded(side: Literal["provider", "funder"], pairs: list[Candidate]) -> list[Excluded]:
     groups: dict[tuple[str, ...], list[Candidate]] = {}
     for c in sorted(pairs, key=lambda c: c.party_id):
         groups.setdefault(tuple(dict.fromkeys(r.rule for r in c.fit.excluded)), []).append(c)
-    return [Excluded(side=side, rules=list(rules), reasons=[i18n.gettext(scoring.RULE_NAMES[r]) for r in rules],
-                     count=len(group), first=[ExcludedParty(id=c.party_id, name=c.name,
-                                                            reasons=[r.text() for r in c.fit.excluded])
-                                              for c in group[:NAMED_EXCLUDED]])
-            for rules, group in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))]
+    return excluded_groups(side, {rules: (len(group), group) for rules, group in groups.items()})
+
+
+def matches_page(facts: ProjectFacts, title_zh: str, title_en: str, weights: Weights, limit: int, *,
+                 providers: list[Candidate], pinned: int | None, eligible_providers: int, funders: list[Candidate],
+                 eligible_funders: int, money: dict[int, int], excluded: list[Excluded], other_district: int,
+                 other_district_reason: Reason | None) -> ProjectMatches:
+    """The page from the pairs it shows, however they were found: `providers` the best `limit` of the
+    `eligible_providers` and the pinned one after them, `funders` the best `limit` of the `eligible_funders`
+    (`money`: what each offers)."""
+    return ProjectMatches(
+        project_id=facts.id, title_zh=title_zh, title_en=title_en,
+        rules_from="call" if facts.rules.from_call else "catalogue", cross_district=facts.rules.cross_district,
+        budget_fen=facts.budget_fen, funding_target_fen=facts.funding_target_fen, planned_fen=facts.planned_fen,
+        providers=[ProviderMatch(provider_id=c.party_id, name=c.name, score=c.fit.score or 0.0,
+                                 price_fen=c.price_fen or 0, bid=c.bid, pinned=c.party_id == pinned,
+                                 lines=_lines(c.fit)) for c in providers],
+        funders=[FunderMatch(funder_id=c.party_id, name=c.name, score=c.fit.score or 0.0, affinity=c.affinity,
+                             money_fen=money[c.party_id], lines=_lines(c.fit)) for c in funders],
+        excluded=excluded, excluded_total=sum(x.count for x in excluded),
+        more_providers=eligible_providers - len(providers), more_funders=max(0, eligible_funders - limit),
+        other_district=other_district,
+        other_district_reason=other_district_reason.text() if other_district_reason else "", weights=weights)
 
 
 async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
@@ -502,29 +530,16 @@ async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdict
 needs.register_match_reader(may_see)
 
 
-async def project_matches(conn: asyncpg.Connection, identity: Identity | None, project_id: int, weights: Weights,
-                          limit: int = 10) -> ProjectMatches:
-    """The best `limit` providers and funders for a project, explained, and every excluded pair."""
-    project = await needs.get_project(conn, project_id)
-    if not await may_see(conn, identity, project.jurisdiction_id):
-        raise Forbidden("A project's matches are shown to the buyers whose area includes it and to platform "
-                        "administrators.")
-    if project.status != "approved":
-        raise Conflict("This project was cancelled: there is nothing to match.")
+async def pairwise_matches(conn: asyncpg.Connection, project_id: int, weights: Weights,
+                           limit: int = 10) -> ProjectMatches:
+    """An approved project's matches page as the pair-by-pair scorer gives it, every pair scored and
+    explained (`build`): what `matches.project_matches`, which the page reads, is checked against."""
     found = await build(conn, [project_id], weights)
     (pc,) = found.projects
-    facts = pc.project
-    shown = pc.providers[:limit] + [c for c in pc.providers[limit:] if c.party_id == pc.pinned]
-    excluded = _excluded("provider", pc.excluded_providers) + _excluded("funder", pc.excluded_funders)
-    return ProjectMatches(
-        project_id=facts.id, title_zh=pc.title_zh, title_en=pc.title_en,
-        rules_from="call" if facts.rules.from_call else "catalogue", cross_district=facts.rules.cross_district,
-        budget_fen=facts.budget_fen, funding_target_fen=facts.funding_target_fen, planned_fen=facts.planned_fen,
-        providers=[ProviderMatch(provider_id=c.party_id, name=c.name, score=c.fit.score or 0.0,
-                                 price_fen=c.price_fen or 0, bid=c.bid, pinned=c.party_id == pc.pinned,
-                                 lines=_lines(c.fit)) for c in shown],
-        funders=[FunderMatch(funder_id=c.party_id, name=c.name, score=c.fit.score or 0.0, affinity=c.affinity,
-                             money_fen=found.funders[c.party_id].money_fen, lines=_lines(c.fit)) for c in pc.funders[:limit]],
-        excluded=excluded, excluded_total=len(pc.excluded_providers) + len(pc.excluded_funders), more_providers=len(pc.providers) - len(shown),
-        more_funders=max(0, len(pc.funders) - limit), other_district=pc.other_district,
-        other_district_reason=pc.other_district_reason.text() if pc.other_district_reason else "", weights=weights)
+    return matches_page(
+        pc.project, pc.title_zh, pc.title_en, weights, limit,
+        providers=pc.providers[:limit] + [c for c in pc.providers[limit:] if c.party_id == pc.pinned],
+        pinned=pc.pinned, eligible_providers=len(pc.providers), funders=pc.funders[:limit],
+        eligible_funders=len(pc.funders), money={f.id: f.money_fen for f in found.funders.values()},
+        excluded=_excluded("provider", pc.excluded_providers) + _excluded("funder", pc.excluded_funders),
+        other_district=pc.other_district, other_district_reason=pc.other_district_reason)
