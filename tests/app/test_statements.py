@@ -3,6 +3,8 @@ count with 5 rows as with 60 (a page of 50), for the HTML page and its JSON twin
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 import pytest
 
@@ -17,7 +19,7 @@ from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput
 from tests.catalogue_files import csv_bytes
 from tests.conftest import act_as
-from tests.factories import clone_contract, do, who
+from tests.factories import clone_contract, do, make_org, who
 from tests.world import code
 
 
@@ -189,3 +191,29 @@ async def test_statements_of_the_buyer_scorecards_do_not_grow_with_the_places_an
     assert {url: (len(few[url]), len(many[url])) for url in urls if len(few[url]) != len(many[url])} == {}
     card = (await client.get(f"/api/scorecards/{world.street}")).json()
     assert len(card["below"]) >= 40 and card["buyers_below"] >= 40
+
+
+async def test_statements_of_a_projects_matches_do_not_grow_with_the_providers_and_funders(client, pool, settings,
+                                                                                          world, seeds):
+    """A project's matches rank every verified provider and funder: 5 more of each, then 60, some of the
+    providers excluded by the rules (and so named), one sharing a person with the buyer."""
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    urls = [f"/projects/{seeds['project']}/matches", f"/api/projects/{seeds['project']}/matches"]
+
+    async def grow(start: int, end: int) -> None:
+        await _grow(pool, seeds, start, end)
+        async with pool.acquire() as conn, conn.transaction():
+            for n in range(start, end):
+                await make_org(conn, world, f"many_{n}", "provider", ("social_service_agency", "social_group")[n % 2],
+                               800 + n, world.community, rating=n % 5 + 1, registered=date(2010 + n % 15, 1, 1))
+            await conn.execute("insert into memberships (user_id, organisation_id, role) values ($1, $2, 'staff') "
+                               "on conflict do nothing", world["buyer_admin"].user_id, world.orgs[f"many_{start}"])
+    await grow(1, 5)
+    for url in urls:
+        await _statements(client, url)
+    few = {url: await _statements(client, url) for url in urls}
+    await grow(5, 60)
+    many = {url: await _statements(client, url) for url in urls}
+    assert not _grown(few, many)
+    found = (await client.get(urls[1])).json()
+    assert found["excluded_total"] > 30 and len(found["providers"]) == 10

@@ -272,12 +272,28 @@ async def money_offered(conn: asyncpg.Connection, funder_id: int) -> int:
         f"and {_CURRENT}", _today(), funder_id)
 
 
-async def current_public(conn: asyncpg.Connection) -> list[Any]:
-    """Every funder's public entries on offer now: what matching reads as the funders' stated
-    preferences and the money they offer openly (a private entry stays its funder's business)."""
+async def current_public(conn: asyncpg.Connection, funder_ids: list[int] | None = None) -> list[Any]:
+    """Every funder's public entries on offer now, or those of `funder_ids`: what matching reads as the
+    funders' stated preferences and the money they offer openly (a private entry stays its funder's
+    business)."""
     return await conn.fetch(
         "select funder_id, kind, amount_fen, categories, jurisdiction_ids, beneficiary_groups from resources "
-        f"where not private and {_CURRENT} order by id", _today())
+        f"where not private and {_CURRENT} and ($2::bigint[] is null or funder_id = any($2)) order by id", _today(),
+        funder_ids)
+
+
+async def public_offers_for(conn: asyncpg.Connection, category: str, places: list[int], groups: list[str]) -> list[Any]:
+    """`current_public` summed up by funder against one project's category, places and beneficiary
+    groups: the money each offers, and whether any of its entries names the project's category (places,
+    groups) or is open to any."""
+    return await conn.fetch(
+        f"""select funder_id, coalesce(sum(amount_fen) filter (where kind = 'money'), 0)::bigint as money_fen,
+                  bool_or($2 = any(categories)) as names_category, bool_or(categories = '{{}}') as any_category,
+                  bool_or(jurisdiction_ids && $3::int[]) as names_place, bool_or(jurisdiction_ids = '{{}}') as anywhere,
+                  bool_or(beneficiary_groups && $4::text[]) as names_group,
+                  bool_or(beneficiary_groups = '{{}}') as any_group
+             from resources where not private and {_CURRENT} group by funder_id""",
+        _today(), category, places, groups)
 
 
 async def for_need(conn: asyncpg.Connection, need_id: int, *, cursor: str | None = None,

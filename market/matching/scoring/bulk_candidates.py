@@ -5,25 +5,27 @@ kept only as far as the solver's instance reads them (`candidates.to_instance`).
 Why it gives the same numbers. A provider's score for a project it may deliver (no bid, no live
 call, no contract for it) depends on the pair only through two things: whether it has bid for the
 project's item, its category or neither, and how near it is (community, street, district, other).
-So each provider has twelve possible scores, computed here once in Python with the scorer's own
-arithmetic; the pairs only pick one. A funder's score has a per-pair money share, so it is computed
-in numpy, term by term in the scorer's order (the same IEEE operations), and rounded exactly as
-Python's round(x, 2) does (`round2`). Exclusions are the scorer's rules over arrays; conflicts of
-interest, related parties and providers' standing bars, which are few, are looked up pair by pair. Projects that do not fit
-(bids, a live published call, a standing award, a provider's contract for them) are scored by
-`candidates.candidates_for` itself. `tests/test_bulk_candidates.py` checks both ways agree.
+So each provider has twelve possible scores, computed once over arrays, term by term in the scorer's
+order (`provider_terms`, `provider_scores`); the pairs only pick one. A funder's score has a per-pair
+money share, so it is computed in numpy, term by term in the scorer's order too (the same IEEE
+operations). Both are rounded exactly as Python's round(x, 2) does (`round2`). Exclusions are the
+scorer's rules over arrays; conflicts of interest, related parties and providers' standing bars, which
+are few, are looked up pair by pair. Projects that do not fit (bids, a live published call, a standing
+award, a provider's contract for them) are scored by `candidates.candidates_for` itself.
+`tests/test_bulk_candidates.py` checks both ways agree.
 
 What it leaves out: explanations (the lines a person reads) and excluded pairs — a project's page
-still uses `candidates.build` — and, of each project's ranked lists, everything the instance would
-not take: the best `providers_per_need` providers not banned, every banned one and the pinned one
-(scored), and the best `funders_per_need` funders.
+(`matches`) ranks with the same arithmetic and has the scorer explain only the pairs it shows — and,
+of each project's ranked lists, everything the instance would not take: the best `providers_per_need`
+providers not banned, every banned one and the pinned one (scored), and the best `funders_per_need`
+funders.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 import asyncpg
@@ -34,7 +36,7 @@ from market.matching.scoring.candidates import (
     FUNDERS_PER_NEED, PROVIDERS_PER_NEED, Candidate, Candidates, ProjectCandidates, _Project,
 )
 from market.matching.scoring.fit import (
-    Fit, FunderFacts, ProviderFacts, _gift_share, _pts, affinity, scorecard_share,
+    Fit, FunderFacts, Place, ProviderFacts, _gift_share, _pts, affinity,
 )
 from market.matching.scoring.weights import Weights
 from market.procurement.bids.services import full_years
@@ -57,22 +59,89 @@ def round2(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cents(score: float) -> int:
-    return round(score * 100)
+def points(weight: float, share: np.ndarray) -> np.ndarray:
+    """`fit._pts` of every share."""
+    return round2(weight * share)
 
 
-def _provider_table(p: ProviderFacts, weights: Weights) -> list[float]:
-    """The provider's twelve possible scores, [item kind × 4 + nearness], as `scoring.score_provider`
-    adds them up for a project it has no bid on and no contract for."""
-    load = len(p.active_projects)
-    rest = [_pts(weights.capacity, (weights.capacity_contracts - load) / weights.capacity_contracts),
-            _pts(weights.rating, p.rating / 5) if p.rating else _pts(weights.rating, 0)]
-    rest.append(_pts(weights.evaluations, scorecard_share(p.scorecard) if p.scorecard is not None else 0))
-    rest += [_pts(weights.late_report, -p.late_reports), _pts(weights.upheld_objection, -p.upheld_objections),
-             _pts(weights.upheld_complaint, -p.upheld_complaints), _pts(weights.price, 0)]
-    items = (_pts(weights.item, 1), _pts(weights.category, 1), _pts(weights.item, 0))
-    near = [_pts(getattr(weights, "other_district" if n == "other" else f"same_{n}"), 1) for n in _NEAR]
-    return [float(round(sum([item, place, *rest]), 2)) for item in items for place in near]
+def cents(scores: np.ndarray) -> np.ndarray:
+    """Scores as whole hundredths, as round(score × 100) gives them: what the rankings sort."""
+    return np.rint(scores * 100).astype(np.int64)
+
+
+def item_points(weights: Weights) -> np.ndarray:
+    """The item factor's points, by _ITEM, _CATEGORY, _NEITHER."""
+    return np.array([_pts(weights.item, 1), _pts(weights.category, 1), _pts(weights.item, 0)])
+
+
+def near_points(weights: Weights) -> np.ndarray:
+    """The place factor's points, by nearness (`_NEAR`)."""
+    return np.array([_pts(getattr(weights, "other_district" if n == "other" else f"same_{n}"), 1) for n in _NEAR])
+
+
+def provider_terms(weights: Weights, *, load: np.ndarray, rating: np.ndarray, scorecard: np.ndarray,
+                   late_reports: np.ndarray, upheld_objections: np.ndarray, upheld_complaints: np.ndarray,
+                   price: np.ndarray) -> list[np.ndarray]:
+    """Each provider's points for the factors after the item and the place, in `scoring.score_provider`'s
+    order: capacity (`load`: its contracts under way but for the project's own), rating (0 for none),
+    evaluations (`scorecard` NaN for none), late reports, upheld objections and complaints, and price
+    (`price`: its share, 0 without a bid)."""
+    capacity = weights.capacity_contracts
+    known = ~np.isnan(scorecard)
+    evaluations = np.zeros(len(scorecard))
+    evaluations[known] = np.clip((scorecard[known] - 60) / 40, -1.0, 1.0)
+    return [points(weights.capacity, (capacity - load) / capacity), points(weights.rating, rating / 5),
+            points(weights.evaluations, evaluations), points(weights.late_report, -late_reports),
+            points(weights.upheld_objection, -upheld_objections), points(weights.upheld_complaint, -upheld_complaints),
+            points(weights.price, price)]
+
+
+def provider_scores(item: np.ndarray | float, place: np.ndarray | float, terms: list[np.ndarray]) -> np.ndarray:
+    """`scoring.score_provider`'s scores: the points added up in its order, then rounded as it rounds."""
+    total = item + place + terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return round2(total)
+
+
+def registered_years(registered: Iterable[date | None], on: date) -> np.ndarray:
+    """Full years since registration; a provider with no registration date breaks no rule on years, as
+    `rule_breaches` says."""
+    return np.array([full_years(day, on) if day else 10_000 for day in registered], dtype=np.int64)
+
+
+def breaches(subtype: np.ndarray, rating: np.ndarray, years: Callable[[], np.ndarray], types: tuple[str, ...],
+             min_rating: int | None, min_years: int | None) -> dict[str, np.ndarray]:
+    """`rule_breaches` over arrays, but for the district, which callers keep to by the providers they
+    read: who breaks each rule, in its order (`years` is asked for only where the rules set a minimum)."""
+    out = {"provider_type": ~np.isin(subtype, list(types))}
+    if min_rating:
+        out["rating"] = rating < min_rating
+    if min_years:
+        out["years"] = years() < min_years
+    return out
+
+
+def nearness(district: np.ndarray, street: np.ndarray, community: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """How near each provider is to each project, as `scoring.distance` says: 0 community, 1 street, 2
+    district, 3 other. A row of `places` a project's (`place_row`); the providers' levels -1 where none."""
+    # Each level shared is also shared above it.
+    near = 3 - (district[None, :] == places[:, 2:3]).astype(np.int32)
+    near -= street[None, :] == places[:, 1:2]
+    near -= community[None, :] == places[:, 0:1]
+    return near
+
+
+def place_row(place: Place) -> list[int]:
+    """A project's community, street and district, -2 where none, which no provider's level is."""
+    return [-2 if level is None else level for level in (place.community, place.street, place.district)]
+
+
+def place_levels(places: Iterable[Place]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Providers' districts, streets and communities, -1 where none."""
+    rows = np.array([[-1 if level is None else level for level in (p.district, p.street, p.community)] for p in places],
+                    dtype=np.int32).reshape(-1, 3)
+    return rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy()
 
 
 class _Providers:
@@ -84,18 +153,24 @@ class _Providers:
         self.index = {p.id: k for k, p in enumerate(self.facts)}
         n = len(self.facts)
 
-        def place(level: str) -> np.ndarray:
-            return np.array([getattr(p.place, level) if getattr(p.place, level) is not None else -1
-                             for p in self.facts], dtype=np.int32)
-        self.district, self.street, self.community = place("district"), place("street"), place("community")
+        self.district, self.street, self.community = place_levels(p.place for p in self.facts)
         self.subtype = np.array([p.subtype for p in self.facts], dtype=object)
         self.rating = np.array([p.rating or 0 for p in self.facts], dtype=np.int64)
-        # A provider with no registration date breaks no rule on years, as `rule_breaches` says.
-        self.years = np.array([full_years(p.registration_date, on) if p.registration_date else 10_000
-                               for p in self.facts], dtype=np.int64)
+        self.years = registered_years((p.registration_date for p in self.facts), on)
         self.free = np.array([len(p.active_projects) < weights.capacity_contracts for p in self.facts], dtype=bool)
-        self.cents = np.array([[_cents(s) for s in _provider_table(p, weights)] for p in self.facts],
-                              dtype=np.int64).reshape(n * 12) if n else np.zeros(0, dtype=np.int64)
+
+        def column(values: Iterable[float]) -> np.ndarray:
+            return np.fromiter(values, dtype=np.float64, count=n)
+        terms = provider_terms(
+            weights, load=column(len(p.active_projects) for p in self.facts), rating=self.rating,
+            scorecard=column(np.nan if p.scorecard is None else p.scorecard for p in self.facts),
+            late_reports=column(p.late_reports for p in self.facts),
+            upheld_objections=column(p.upheld_objections for p in self.facts),
+            upheld_complaints=column(p.upheld_complaints for p in self.facts), price=np.zeros(n))
+        # The twelve scores a provider can have for a project it has no bid on and no contract for:
+        # [item kind × 4 + nearness].
+        self.cents = np.stack([cents(provider_scores(item, place, terms)) for item in item_points(weights)
+                               for place in near_points(weights)], axis=1).reshape(n * 12)
         self._kinds: dict[str, np.ndarray] = {}
         self.by_item: dict[str, list[int]] = defaultdict(list)
         self.by_category: dict[str, list[int]] = defaultdict(list)
@@ -129,11 +204,9 @@ class _Providers:
         room for another contract."""
         key = (types, min_rating, min_years)
         if key not in self._rules:
-            ok = np.isin(self.subtype, list(types)) & self.free
-            if min_rating:
-                ok &= self.rating >= min_rating
-            if min_years:
-                ok &= self.years >= min_years
+            ok = self.free.copy()
+            for broken in breaches(self.subtype, self.rating, lambda: self.years, *key).values():
+                ok &= ~broken
             self._rules[key] = ok
         return self._rules[key]
 
@@ -185,14 +258,8 @@ def _provider_lists(plain: list[_Project], prov: _Providers, keep: int, pins: di
         for start in range(0, len(members), CHUNK):
             chunk = members[start:start + CHUNK]
             rows = len(chunk)
-            place = np.array([[p.facts.place.community if p.facts.place.community is not None else -2,
-                               p.facts.place.street if p.facts.place.street is not None else -2,
-                               p.facts.place.district if p.facts.place.district is not None else -2]
-                              for p in chunk], dtype=np.int32)
-            # 0 community, 1 street, 2 district, 3 other: each level shared is also shared above it.
-            near = 3 - (district_of[None, :] == place[:, 2:3]).astype(np.int32)
-            near -= street_of[None, :] == place[:, 1:2]
-            near -= community_of[None, :] == place[:, 0:1]
+            near = nearness(district_of, street_of, community_of,
+                            np.array([place_row(p.facts.place) for p in chunk], dtype=np.int32))
             kind = np.empty((rows, len(cols)), dtype=np.int32)
             ok = np.empty((rows, len(cols)), dtype=bool)
             for r, project in enumerate(chunk):
@@ -243,6 +310,25 @@ def _candidate(prov: _Providers, key: int, n: int, planned_fen: int) -> Candidat
     return Candidate(party_id=facts.id, name=facts.name, fit=Fit(score=score), price_fen=planned_fen)
 
 
+def stated(weight: float, names: np.ndarray, open_to_any: np.ndarray) -> np.ndarray:
+    """A stated preference's points, as `scoring.score_funder` gives them: full where the funder names the
+    project's, half where it is open to any, else none."""
+    return np.where(names, _pts(weight, 1.0), np.where(open_to_any, _pts(weight, 0.5), _pts(weight, 0.0)))
+
+
+def gave_category(weights: Weights, same: np.ndarray) -> np.ndarray:
+    """Points for the funders' past pledges to the project's category (`same`: how many)."""
+    return np.array([_pts(weights.gave_category, k / 3) for k in range(4)])[np.minimum(same, 3)]
+
+
+def funder_scores(weights: Weights, category: np.ndarray, place: np.ndarray, group: np.ndarray, gave: np.ndarray,
+                  gave_near: np.ndarray, money: np.ndarray, ask: np.ndarray) -> np.ndarray:
+    """`scoring.score_funder`'s scores, term by term in its order: stated category, place and group;
+    past giving to the category and the place; the money offered against what the project asks."""
+    money_pts = points(weights.money, np.minimum(1.0, money / ask))
+    return round2(category + place + group + gave + gave_near + money_pts)
+
+
 def _funder_lists(plain: list[_Project], funders: dict[int, FunderFacts], weights: Weights, keep: int,
                   scored: dict[int, set[int]], providers: dict[int, ProviderFacts]) -> dict[int, list[Candidate]]:
     """Each plain project's best `keep` funders, as `scoring.score_funder` scores them."""
@@ -252,18 +338,14 @@ def _funder_lists(plain: list[_Project], funders: dict[int, FunderFacts], weight
         return out
     n = len(paying)
     money = np.array([f.money_fen for f in paying], dtype=np.float64)
-
-    def stated(weight: float, names: np.ndarray, any_: np.ndarray) -> np.ndarray:
-        return np.where(names, _pts(weight, 1.0), np.where(any_, _pts(weight, 0.5), _pts(weight, 0.0)))
-
     any_category = np.array([f.any_category for f in paying])
     anywhere = np.array([f.anywhere for f in paying])
     group_pts = stated(weights.prefers_group, np.zeros(n, dtype=bool), np.array([f.any_group for f in paying]))
     categories = {p.facts.category for p in plain}
     category_pts = {c: stated(weights.prefers_category, np.array([c in f.categories for f in paying]), any_category)
                     for c in categories}
-    gave_pts = {c: np.array([_pts(weights.gave_category, min(sum(1 for g in f.gifts if g.category == c), 3) / 3)
-                             for f in paying]) for c in categories}
+    gave_pts = {c: gave_category(weights, np.array([sum(1 for g in f.gifts if g.category == c) for f in paying]))
+                for c in categories}
     names_place: dict[int, list[int]] = defaultdict(list)
     gave_at: dict[tuple[str, int], list[int]] = defaultdict(list)
     for k, f in enumerate(paying):
@@ -286,7 +368,7 @@ def _funder_lists(plain: list[_Project], funders: dict[int, FunderFacts], weight
         chunk = plain[start:start + CHUNK]
         rows = len(chunk)
         place_pts = np.empty((rows, n))
-        gave_place = np.empty((rows, n))
+        gave_near = np.empty((rows, n))
         ok = np.ones((rows, n), dtype=bool)
         ask = np.array([p.facts.funding_target_fen or p.facts.budget_fen for p in chunk], dtype=np.float64)
         for r, project in enumerate(chunk):
@@ -300,18 +382,15 @@ def _funder_lists(plain: list[_Project], funders: dict[int, FunderFacts], weight
                 where = getattr(facts.place, level)
                 if where is not None:
                     share[gave_at.get((level, where), [])] = gave_place_pts[value]
-            gave_place[r] = share
+            gave_near[r] = share
             for user in facts.buyer_members:
                 ok[r, members_of.get(user, [])] = False
             for provider_id in scored.get(facts.id, ()):
                 ok[r, related.get(provider_id, [])] = False
-        cat = np.stack([category_pts[p.facts.category] for p in chunk])
-        gave = np.stack([gave_pts[p.facts.category] for p in chunk])
-        money_pts = round2(weights.money * np.minimum(1.0, money[None, :] / ask[:, None]))
-        # The scorer's order of addition: stated category, place, group; past giving; money.
-        total = round2(cat + place_pts + group_pts[None, :] + gave + gave_place + money_pts)
-        cents = np.rint(total * 100).astype(np.int64)
-        key = np.where(ok, -cents * (n + 1) + np.arange(n)[None, :], _EXCLUDED)
+        total = funder_scores(weights, np.stack([category_pts[p.facts.category] for p in chunk]), place_pts,
+                              group_pts[None, :], np.stack([gave_pts[p.facts.category] for p in chunk]), gave_near,
+                              money[None, :], ask[:, None])
+        key = np.where(ok, -cents(total) * (n + 1) + np.arange(n)[None, :], _EXCLUDED)
         take = min(keep, n)
         best = np.take_along_axis(key, np.argpartition(key, take - 1, axis=1)[:, :take], axis=1)
         for r, project in enumerate(chunk):

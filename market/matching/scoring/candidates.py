@@ -29,7 +29,6 @@ import msgspec
 
 from market.core import clock, i18n
 from market.core.access import Identity
-from market.core.errors import Conflict, Forbidden
 from market.delivery import scorecard
 from market.delivery.models import Summary
 from market.funding.pledges.models import LIVE_PLEDGES
@@ -114,12 +113,17 @@ class _Tree:
             row = self.rows.get(row["parent_id"])
         return out
 
-    def place(self, place_id: int) -> Place:
-        if (known := self._places.get(place_id)) is not None:
+    def place(self, place_id: int | None) -> Place:
+        row = self.rows.get(place_id)
+        if row is None:
+            return Place(district=None)
+        if (known := self._places.get(row["id"])) is not None:
             return known
-        levels = {r["level"]: r["id"] for r in self.up(place_id)}
-        place = self._places[place_id] = Place(district=levels.get("district"), street=levels.get("street"),
-                                               community=levels.get("community"))
+        # Its parent's, with its own level filled in unless a place above holds that level already.
+        place = above = self.place(row["parent_id"])
+        if row["level"] in ("district", "street", "community") and getattr(above, row["level"]) is None:
+            place = msgspec.structs.replace(above, **{row["level"]: row["id"]})
+        self._places[row["id"]] = place
         return place
 
     def name(self, place_id: int | None) -> str:
@@ -136,41 +140,57 @@ async def _members(conn: asyncpg.Connection, org_ids: list[int]) -> dict[int, fr
     return {r["organisation_id"]: frozenset(r["users"]) for r in rows}
 
 
-async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date,
-                         districts: set[int] | None = None) -> dict[int, ProviderFacts]:
-    """Every verified provider's facts, or those of the providers registered in `districts`."""
+# By provider: the report milestones of its signed contracts accepted after their due date or overdue
+# on the day $1 (in the time zone $2), and the objections upheld against its awards. {only}: `_only`.
+_LATE = """select k.provider_id, count(*) from contract_milestones m join contracts k on k.id = m.contract_id
+            where m.kind = 'report' and k.status = 'signed'
+              and coalesce((m.accepted_at at time zone $2)::date, $1) > m.due_date{only}
+            group by k.provider_id"""
+_UPHELD = """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
+               join bids b on b.id = a.bid_id where o.status = 'upheld'{only} group by b.provider_id"""
+
+
+def _only(column: str, at: int, ids: list[int] | None) -> str:
+    """A filter to `ids`, parameter `at`: only when asked, as an array of a whole city's ids costs more to
+    send than the rows it leaves out."""
+    return "" if ids is None else f" and {column} = any(${at})"
+
+
+async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date, districts: set[int] | None = None, *,
+                         ids: list[int] | None = None) -> dict[int, ProviderFacts]:
+    """Every verified provider's facts, or those of the providers registered in `districts`, or those of
+    the verified providers among `ids`."""
     verified = ("select id, name_zh, name_en, subtype, rating, registration_date, jurisdiction_id from organisations "
                 "where kind = 'provider' and status = 'verified'")
-    orgs = await (conn.fetch(f"{verified} order by id") if districts is None else
+    orgs = await (conn.fetch(f"{verified} and id = any($1) order by id", ids) if ids is not None else
+                  conn.fetch(f"{verified} order by id") if districts is None else
                   conn.fetch(f"{verified} and jurisdiction_id = any($1) order by id", tree.within(districts)))
-    ids = [r["id"] for r in orgs]
+    read = [r["id"] for r in orgs]
+    only_ids = [] if ids is None else [read]
     items: dict[int, set[str]] = {}
-    now = calls.now()  # once, for the 50,000 bids of a city
+    # Made distinct in the database: a city's 50,000 bids are 42,000 (provider, item) pairs.
     for r in await conn.fetch(
-            """select b.provider_id, b.batch_id, c.published_at, c.deadline_at, e.code
-                 from bids b join calls c on c.id = b.call_id join catalogue_entries e on e.id = c.catalogue_entry_id
-                where b.status = 'submitted' and b.provider_id = any($1)""", ids):
-        if bids.opened(r, r["batch_id"] is not None, now):
-            items.setdefault(r["provider_id"], set()).add(r["code"])
+            f"""select distinct b.provider_id, e.code
+                  from bids b join calls c on c.id = b.call_id join catalogue_entries e on e.id = c.catalogue_entry_id
+                 where b.status = 'submitted' and b.provider_id = any($1) and {bids.opened_sql("c", "b", "$2")}""",
+            read, calls.now()):
+        items.setdefault(r["provider_id"], set()).add(r["code"])
     active: dict[int, set[int]] = {}
-    for r in await conn.fetch("""select k.provider_id, c.project_id from contracts k join calls c on c.id = k.call_id
-                                  where k.status = 'signed' and k.service_end >= $1""", on):
+    for r in await conn.fetch(f"""select k.provider_id, c.project_id from contracts k join calls c on c.id = k.call_id
+                                   where k.status = 'signed' and k.service_end >= $1{_only("k.provider_id", 2, ids)}""",
+                              on, *only_ids):
         active.setdefault(r["provider_id"], set()).add(r["project_id"])
-    late = dict(await conn.fetch(
-        """select k.provider_id, count(*) from contract_milestones m join contracts k on k.id = m.contract_id
-            where m.kind = 'report' and k.status = 'signed'
-              and coalesce((m.accepted_at at time zone $2)::date, $1) > m.due_date
-            group by k.provider_id""", on, i18n.current_timezone.get()))
-    upheld = dict(await conn.fetch(
-        """select b.provider_id, count(*) from objections o join awards a on a.id = o.award_id
-             join bids b on b.id = a.bid_id where o.status = 'upheld' group by b.provider_id"""))
-    cards = await scorecard.summaries(conn, ids)
+    late = dict(await conn.fetch(_LATE.format(only=_only("k.provider_id", 3, ids)), on, i18n.current_timezone.get(),
+                                 *only_ids))
+    upheld = dict(await conn.fetch(_UPHELD.format(only=_only("b.provider_id", 1, ids)), *only_ids))
+    cards = await scorecard.summaries(conn, read)
     barred: dict[int, dict[tuple[int, str], date]] = {}
     for r in await conn.fetch(
-            """select organisation_id, catalogue_owner_id, item_code, max(barred_until) as until from provider_standing
-                where barred_until > $1 and decided_at <= market_now() group by 1, 2, 3""", on):
+            f"""select organisation_id, catalogue_owner_id, item_code, max(barred_until) as until from provider_standing
+                 where barred_until > $1 and decided_at <= market_now(){_only("organisation_id", 2, ids)}
+                 group by 1, 2, 3""", on, *only_ids):
         barred.setdefault(r["organisation_id"], {})[(r["catalogue_owner_id"], r["item_code"])] = r["until"]
-    members = await _members(conn, ids)
+    members = await _members(conn, read)
     return {r["id"]: ProviderFacts(
         id=r["id"], name=_name(r), subtype=r["subtype"], rating=r["rating"], registration_date=r["registration_date"],
         place=tree.place(r["jurisdiction_id"]), members=members.get(r["id"], frozenset()),
@@ -181,12 +201,15 @@ async def provider_facts(conn: asyncpg.Connection, tree: _Tree, on: date,
         for r in orgs for card in [cards.get(r["id"], Summary())]}
 
 
-async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, FunderFacts]:
-    """Every verified funder's facts."""
-    orgs = await conn.fetch("select * from organisations where kind = 'funder' and status = 'verified' order by id")
-    ids = [r["id"] for r in orgs]
+async def funder_facts(conn: asyncpg.Connection, tree: _Tree, *,
+                       ids: list[int] | None = None) -> dict[int, FunderFacts]:
+    """Every verified funder's facts, or those of the verified funders among `ids`."""
+    orgs = await (conn.fetch("select * from organisations where kind = 'funder' and status = 'verified' order by id")
+                  if ids is None else conn.fetch("select * from organisations where kind = 'funder' "
+                                                 "and status = 'verified' and id = any($1) order by id", ids))
+    read = [r["id"] for r in orgs]
     offers: dict[int, list[Any]] = {}
-    for r in await resources.current_public(conn):
+    for r in await resources.current_public(conn, ids):
         offers.setdefault(r["funder_id"], []).append(r)
     gifts: dict[int, list[Gift]] = {}
     for r in await conn.fetch(
@@ -195,9 +218,9 @@ async def funder_facts(conn: asyncpg.Connection, tree: _Tree) -> dict[int, Funde
                  join projects p on p.id = coalesce(pl.project_id, pl.allocated_project_id, pn.project_id)
                  join catalogue_entries e on e.id = p.catalogue_entry_id
                 where pl.{LIVE_PLEDGES} and pl.funder_id = any($1)
-                order by pl.id""", ids):
+                order by pl.id""", read):
         gifts.setdefault(r["funder_id"], []).append(Gift(r["category"], tree.place(r["jurisdiction_id"])))
-    members = await _members(conn, ids)
+    members = await _members(conn, read)
     out = {}
     for r in orgs:
         listed = offers.get(r["id"], [])
@@ -456,15 +479,44 @@ def _lines(fit: Fit) -> list[Explained]:
     return [Explained(x.factor, x.points, x.text()) for x in fit.lines]
 
 
+def excluded_groups(side: Literal["provider", "funder"],
+                    groups: dict[tuple[str, ...], tuple[int, list[Candidate]]]) -> list[Excluded]:
+    """The excluded pairs of one side as the page shows them, the largest groups first: for the rules
+    of each group, how many pairs they exclude and the first of them by id, in id order."""
+    return [Excluded(side=side, rules=list(rules), reasons=[i18n.gettext(scoring.RULE_NAMES[r]) for r in rules],
+                     count=count, first=[ExcludedParty(id=c.party_id, name=c.name,
+                                                       reasons=[r.text() for r in c.fit.excluded])
+                                         for c in first[:NAMED_EXCLUDED]])
+            for rules, (count, first) in sorted(groups.items(), key=lambda item: (-item[1][0], item[0]))]
+
+
 def _excluded(side: Literal["provider", "funder"], pairs: list[Candidate]) -> list[Excluded]:
     groups: dict[tuple[str, ...], list[Candidate]] = {}
     for c in sorted(pairs, key=lambda c: c.party_id):
         groups.setdefault(tuple(dict.fromkeys(r.rule for r in c.fit.excluded)), []).append(c)
-    return [Excluded(side=side, rules=list(rules), reasons=[i18n.gettext(scoring.RULE_NAMES[r]) for r in rules],
-                     count=len(group), first=[ExcludedParty(id=c.party_id, name=c.name,
-                                                            reasons=[r.text() for r in c.fit.excluded])
-                                              for c in group[:NAMED_EXCLUDED]])
-            for rules, group in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))]
+    return excluded_groups(side, {rules: (len(group), group) for rules, group in groups.items()})
+
+
+def matches_page(facts: ProjectFacts, title_zh: str, title_en: str, weights: Weights, limit: int, *,
+                 providers: list[Candidate], pinned: int | None, eligible_providers: int, funders: list[Candidate],
+                 eligible_funders: int, money: dict[int, int], excluded: list[Excluded], other_district: int,
+                 other_district_reason: Reason | None) -> ProjectMatches:
+    """The page from the pairs it shows, however they were found: `providers` the best `limit` of the
+    `eligible_providers` and the pinned one after them, `funders` the best `limit` of the `eligible_funders`
+    (`money`: what each offers)."""
+    return ProjectMatches(
+        project_id=facts.id, title_zh=title_zh, title_en=title_en,
+        rules_from="call" if facts.rules.from_call else "catalogue", cross_district=facts.rules.cross_district,
+        budget_fen=facts.budget_fen, funding_target_fen=facts.funding_target_fen, planned_fen=facts.planned_fen,
+        providers=[ProviderMatch(provider_id=c.party_id, name=c.name, score=c.fit.score or 0.0,
+                                 price_fen=c.price_fen or 0, bid=c.bid, pinned=c.party_id == pinned,
+                                 lines=_lines(c.fit)) for c in providers],
+        funders=[FunderMatch(funder_id=c.party_id, name=c.name, score=c.fit.score or 0.0, affinity=c.affinity,
+                             money_fen=money[c.party_id], lines=_lines(c.fit)) for c in funders],
+        excluded=excluded, excluded_total=sum(x.count for x in excluded),
+        more_providers=eligible_providers - len(providers), more_funders=max(0, eligible_funders - limit),
+        other_district=other_district,
+        other_district_reason=other_district_reason.text() if other_district_reason else "", weights=weights)
 
 
 async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdiction_id: int) -> bool:
@@ -478,29 +530,16 @@ async def may_see(conn: asyncpg.Connection, identity: Identity | None, jurisdict
 needs.register_match_reader(may_see)
 
 
-async def project_matches(conn: asyncpg.Connection, identity: Identity | None, project_id: int, weights: Weights,
-                          limit: int = 10) -> ProjectMatches:
-    """The best `limit` providers and funders for a project, explained, and every excluded pair."""
-    project = await needs.get_project(conn, project_id)
-    if not await may_see(conn, identity, project.jurisdiction_id):
-        raise Forbidden("A project's matches are shown to the buyers whose area includes it and to platform "
-                        "administrators.")
-    if project.status != "approved":
-        raise Conflict("This project was cancelled: there is nothing to match.")
+async def pairwise_matches(conn: asyncpg.Connection, project_id: int, weights: Weights,
+                           limit: int = 10) -> ProjectMatches:
+    """An approved project's matches page as the pair-by-pair scorer gives it, every pair scored and
+    explained (`build`): what `matches.project_matches`, which the page reads, is checked against."""
     found = await build(conn, [project_id], weights)
     (pc,) = found.projects
-    facts = pc.project
-    shown = pc.providers[:limit] + [c for c in pc.providers[limit:] if c.party_id == pc.pinned]
-    excluded = _excluded("provider", pc.excluded_providers) + _excluded("funder", pc.excluded_funders)
-    return ProjectMatches(
-        project_id=facts.id, title_zh=pc.title_zh, title_en=pc.title_en,
-        rules_from="call" if facts.rules.from_call else "catalogue", cross_district=facts.rules.cross_district,
-        budget_fen=facts.budget_fen, funding_target_fen=facts.funding_target_fen, planned_fen=facts.planned_fen,
-        providers=[ProviderMatch(provider_id=c.party_id, name=c.name, score=c.fit.score or 0.0,
-                                 price_fen=c.price_fen or 0, bid=c.bid, pinned=c.party_id == pc.pinned,
-                                 lines=_lines(c.fit)) for c in shown],
-        funders=[FunderMatch(funder_id=c.party_id, name=c.name, score=c.fit.score or 0.0, affinity=c.affinity,
-                             money_fen=found.funders[c.party_id].money_fen, lines=_lines(c.fit)) for c in pc.funders[:limit]],
-        excluded=excluded, excluded_total=len(pc.excluded_providers) + len(pc.excluded_funders), more_providers=len(pc.providers) - len(shown),
-        more_funders=max(0, len(pc.funders) - limit), other_district=pc.other_district,
-        other_district_reason=pc.other_district_reason.text() if pc.other_district_reason else "", weights=weights)
+    return matches_page(
+        pc.project, pc.title_zh, pc.title_en, weights, limit,
+        providers=pc.providers[:limit] + [c for c in pc.providers[limit:] if c.party_id == pc.pinned],
+        pinned=pc.pinned, eligible_providers=len(pc.providers), funders=pc.funders[:limit],
+        eligible_funders=len(pc.funders), money={f.id: f.money_fen for f in found.funders.values()},
+        excluded=_excluded("provider", pc.excluded_providers) + _excluded("funder", pc.excluded_funders),
+        other_district=pc.other_district, other_district_reason=pc.other_district_reason)

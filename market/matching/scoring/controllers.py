@@ -11,7 +11,7 @@ from litestar.params import FromPath, QueryParameter
 from market.core.access import PUBLIC, member
 from market.core.i18n import N_, gettext
 from market.core.web import Config, Db, MaybeUser, page
-from market.matching.scoring import candidates
+from market.matching.scoring import candidates, matches
 from market.matching.scoring.weights import WEIGHT_NOTES, WeightsView, weights_view
 from market.matching.scoring.weights import configured as configured_weights
 
@@ -28,7 +28,7 @@ class MatchingPages(Controller):
     @get("/projects/{project_id:int}/matches", opt=MATCHES_OPT)
     async def matches(self, request: Request, conn: Db, identity: MaybeUser, settings: Config,
                       project_id: FromPath[int], limit: Limit = 10) -> Response:
-        found = await candidates.project_matches(conn, identity, project_id, configured_weights(settings), limit)
+        found = await matches.project_matches(conn, identity, project_id, configured_weights(settings), limit)
         return page(request, "matching/matches.html", m=found,
                     factor_names={key: gettext(name) for key, (_side, name, _how) in WEIGHT_NOTES.items()})
 
@@ -46,7 +46,7 @@ class MatchingApi(Controller):
                  "pair with its reasons (buyers of the project's area, platform administrators)")
     async def matches(self, conn: Db, identity: MaybeUser, settings: Config, project_id: FromPath[int],
                       limit: Limit = 10) -> candidates.ProjectMatches:
-        return await candidates.project_matches(conn, identity, project_id, configured_weights(settings), limit)
+        return await matches.project_matches(conn, identity, project_id, configured_weights(settings), limit)
 
     @get("/matching/weights", opt=PUBLIC_OPT, summary="The fit-scoring weights in force, and what each counts")
     async def weights(self, settings: Config) -> WeightsView:

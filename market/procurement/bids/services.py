@@ -166,6 +166,14 @@ def opened(call: Any, batched: bool, at: datetime | None = None) -> bool:
     return (at or calls.now()) >= call["deadline_at"]
 
 
+def opened_sql(call: str, bid: str, at: str) -> str:
+    """`opened` as an SQL condition on the rows `call` and `bid` (aliases) at `at`, for reading the opened
+    bids of many calls in one statement. `at` is a parameter holding `calls.now()`: the process's clock,
+    which tests move, not the database's."""
+    return (f"({call}.published_at is not null and case when {call}.deadline_at is null "
+            f"then {bid}.batch_id is not null else {call}.deadline_at <= {at} end)")
+
+
 def may_read(identity: Identity | None, call: Any, provider_id: int, batched: bool = False,
              at: datetime | None = None, scores_it: bool = False) -> bool:
     """The seal. A bidder always reads its own bid; nobody else reads any bid before it is opened.
