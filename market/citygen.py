@@ -909,12 +909,12 @@ class City:
     def pledges(self) -> None:
         verified = [f for f in self.funders if f["status"] == "verified"]
         fairs_share = self.fairs()
-        # Giving is heavy-tailed: the k-th funder gives as often as the first over k, so a city's
-        # charity federation and largest foundations make hundreds or thousands of pledges, most
-        # companies a few.
-        weights = list(itertools.accumulate(1 / (k + 1) for k in range(len(verified))))
+        # Giving is heavy-tailed: the k-th funder gives as often as the first over k, so the largest
+        # foundations make hundreds or thousands of pledges, then companies, most donors a few.
+        givers = sorted(verified, key=lambda f: ("foundation", "enterprise", "individual").index(f["subtype"]))
+        weights = list(itertools.accumulate(1 / (k + 1) for k in range(len(givers))))
         for _i in range(max(0, self.s.pledges - fairs_share)):
-            funder = self.r.choices(verified, cum_weights=weights)[0]
+            funder = self.r.choices(givers, cum_weights=weights)[0]
             if self.r.random() < 0.08 and self.fund_list:
                 fund = self.r.choice(self.fund_list)
                 self.pledge(funder, None, fund, self.later(fund["created"], 1, 300))
