@@ -225,5 +225,9 @@ async def test_a_funders_pledges_are_paged_and_its_dashboard_reads_the_same_few_
         return [p.id for p in found.items], found.next_cursor
     seen = await walk_pages(pool, read, lambda: make_pledge(pool, settings, world, "project", project, 500_00))
     assert [i for i in seen if i in made] == made[::-1] and seen == sorted(seen, reverse=True)
+    # newest first by when it was made, whatever its number (an imported or generated history)
+    await pool.execute("update pledges set created_at = created_at - interval '1 year' where id = $1", made[-1])
+    async with pool.acquire() as conn:
+        assert (await pledges.pledge_list(conn, funder, limit=1000)).items[-1].id == made[-1]
     await _as(client, pool, world, "buyer_admin")
     assert (await client.get("/pledges")).status_code == 403

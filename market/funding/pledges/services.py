@@ -601,7 +601,7 @@ async def get(conn: asyncpg.Connection, identity: Identity, pledge_id: int) -> P
     return _view(row)
 
 
-_NEWEST_FIRST = keyset.Keyset((keyset.Column("p.id", "id", int),))
+_NEWEST_FIRST = keyset.Keyset((keyset.Column("p.created_at", "created_at", datetime), keyset.Column("p.id", "id", int)))
 
 
 async def pledge_list(conn: asyncpg.Connection, identity: Identity, *, status: str | None = None,
