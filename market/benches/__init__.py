@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
+from collections.abc import Sequence
 
 
-def stop_servers(servers: list[subprocess.Popen[bytes]]) -> None:
+def stop_servers(servers: Sequence[subprocess.Popen[bytes]]) -> None:
     """Stop the app processes a bench started: all asked at once (SIGINT, as Ctrl+C), then waited for."""
     for server in servers:
         server.send_signal(signal.SIGINT)

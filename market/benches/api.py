@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -158,15 +158,24 @@ def _own(statements: Statements) -> Statements:
     return [(sql, args) for sql, args in statements if not sql.lstrip().lower().startswith(_AROUND)]
 
 
-def _serve(settings: Settings, dsn: str, port: int, statements: Path) -> subprocess.Popen[bytes]:
+class Served(subprocess.Popen[bytes]):
+    """A `market serve` started for a bench, and the file it writes its output to."""
+
+    log: Path
+
+
+def _serve(settings: Settings, dsn: str, port: int, statements: Path) -> Served:
     env = dict(os.environ, MARKET_DATA_DIR=str(settings.data_dir), DATABASE_URL=dsn, MARKET_SECRET_KEY=settings.secret_key,
                MARKET_STATEMENTS_FILE=str(statements), MARKET_LOG_LEVEL="warning")
-    log = open(statements.with_suffix(f".{port}.log"), "wb")  # noqa: SIM115 - the server writes to it until stopped
-    return subprocess.Popen([sys.executable, "-m", "market", "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    path = statements.with_suffix(f".{port}.log")
+    log = open(path, "wb")  # noqa: SIM115 - the server writes to it until stopped
+    server = Served([sys.executable, "-m", "market", "serve", "--port", str(port)], env=env, stdout=log,
+                    stderr=subprocess.STDOUT)
+    server.log = path
+    return server
 
 
-def _stop(servers: list[subprocess.Popen[bytes]], embedded: db.EmbeddedPostgres | None) -> None:
+def _stop(servers: Sequence[subprocess.Popen[bytes]], embedded: db.EmbeddedPostgres | None) -> None:
     stop_servers(servers)
     if embedded is not None:
         embedded.stop()
@@ -196,8 +205,13 @@ class Balancer:
                 conn.close()
 
 
-async def _healthy(port: int) -> None:
+async def _healthy(server: Served, port: int) -> None:
     for _ in range(1200):  # two minutes: start-up on a busy machine is slow
+        if server.poll() is not None:
+            # It will not start (a migration refused, say): waiting on would say nothing for two minutes.
+            said = server.log.read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(f"market serve exited with status {server.returncode}: "
+                               f"{said[-1] if said else 'no output'} (its output: {server.log})")
         try:
             if (await Client("127.0.0.1", port).get("/health"))[0] == 200:
                 return
@@ -264,7 +278,7 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
     workdir = Path(tempfile.mkdtemp(prefix="mkt-bench-api-"))
     statements_file = workdir / "statements.pickle"
     ports = [_free_port() for _ in range(workers)]
-    servers: list[subprocess.Popen[bytes]] = []
+    servers: list[Served] = []
     conns: list[asyncpg.Connection] = []
     freezes = Freezes()
     try:
@@ -275,8 +289,8 @@ async def _run(settings: Settings, clients: int, seconds: float, nth: int, budge
             await admin.close()
         print(_cores_note(clients, workers), flush=True)
         servers = [_serve(settings, dsn, port, statements_file) for port in ports]
-        for port in ports:
-            await _healthy(port)
+        for server, port in zip(servers, ports):
+            await _healthy(server, port)
         print(_ceiling(await _ceiling_rate(ports, clients, seconds)), flush=True)
         rows = []
         for kind, path in routes:
@@ -413,13 +427,13 @@ async def _check(settings: Settings, rows_above: int, runs: int) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="mkt-bench-check-"))
     statements_file = workdir / "statements.pickle"
     port = _free_port()
-    servers: list[subprocess.Popen[bytes]] = []
+    servers: list[Served] = []
     try:
         admin = await db.connect_admin(dsn)
         try:
             targets = await _check_variants(admin)
             servers = [_serve(settings, dsn, port, statements_file)]
-            await _healthy(port)
+            await _healthy(servers[0], port)
             client = Client("127.0.0.1", port)
             for target in targets:
                 status, _, body = await client.get(target, record=True)

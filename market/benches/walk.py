@@ -162,7 +162,7 @@ async def _walk_city(settings: Settings, pages: int, per_shape: int, lang: str, 
         finally:
             await conn.close()
         server = _serve(settings, dsn, port, Path(tempfile.mkdtemp(prefix="mkt-bench-walk-")) / "statements.pickle")
-        await _healthy(port)
+        await _healthy(server, port)
         failed = 0
         for who, email, _user, _org in people:
             browser = _Browser(f"http://127.0.0.1:{port}")
