@@ -62,9 +62,10 @@ union all
 (select 'in two organisations', u.email, u.id, null from users u
   where (select count(*) from memberships m where m.user_id = u.id) > 1 order by u.id limit 1)
 union all
-(select 'resident', u.email, u.id, null from users u
+(select 'resident', u.email, u.id, null
+   from (select user_id, count(*) as supports from need_supports group by user_id) s join users u on u.id = s.user_id
   where u.community_id is not null and not exists (select from memberships m where m.user_id = u.id)
-  order by (select count(*) from need_supports s where s.user_id = u.id) desc, u.id limit 1)
+  order by s.supports desc, u.id limit 1)
 union all
 select 'visitor', null, null, null"""
 
