@@ -838,19 +838,42 @@ class City:
 
     def disburse(self, project: dict[str, Any], contract: int, position: int, amount: int, provider: dict[str, Any],
                  at: datetime, signed: datetime) -> None:
+        """A milestone's payment as `ledger.disbursements.pay_milestone` makes it: first from the funders'
+        money allocated to the project by then, oldest pledge first, then from the buyer's budget line."""
         buyer = project["buyer"]
+        shares = []
+        left = amount
+        for i in self.allocated_to[project["id"]]:
+            p = self.rows["pledges"][i]
+            unspent = p[7] - self.pledge_paid[i]
+            if left and p[8] == "allocated" and p[12] <= at and unspent:
+                shares.append((i, min(left, unspent)))
+                left -= shares[-1][1]
+        from_pledges = amount - left
+        legs = [(self.account(f"provider:{provider['id']}", "provider", org=provider["id"]), amount)]
+        if from_pledges:
+            legs.append((self.account(f"project:{project['id']}", "project", project=project["id"]), -from_pledges))
         line = f"budget_line:{buyer['id']}:{self.project_line(project)}"
-        if project["id"] not in self.appropriated:
+        if left and project["id"] not in self.appropriated:
             self.appropriated.add(project["id"])
             self.post(min(signed, at), "appropriation", [
                 (self.account(f"government:{buyer['id']}", "government", org=buyer["id"]), -project["budget"]),
                 (self.account(line, "budget_line", org=buyer["id"]), project["budget"])],
                 project=project["id"], actor=buyer["admin"], memo=self.project_line(project))
-        tx = self.post(at, "disbursement", [
-            (self.account(line, "budget_line", org=buyer["id"]), -amount),
-            (self.account(f"provider:{provider['id']}", "provider", org=provider["id"]), amount)],
-            project=project["id"], actor=buyer["admin"], memo=f"合同{contract}第{position}期")
-        self.disbursements.append((contract, position, tx, None, "budget_line", amount, at))
+        if left:
+            legs.append((self.account(line, "budget_line", org=buyer["id"]), -left))
+        tx = self.post(at, "disbursement", legs, project=project["id"], actor=buyer["admin"],
+                       memo=f"合同{contract}第{position}期")
+        for i, share in shares:
+            p = self.rows["pledges"][i]
+            self.pledge_paid[i] += share
+            self.disbursements.append((contract, position, tx, p[0], "pledges", share, at))
+            if self.pledge_paid[i] == p[7]:
+                self.rows["pledges"][i] = (*p[:8], "disbursed", *p[9:12], at, *p[13:])
+                self.event(at, None, p[1], "pledge.disburse", "pledge", p[0],
+                           {"action": "disburse", "status": ["allocated", "disbursed"]})
+        if left:
+            self.disbursements.append((contract, position, tx, None, "budget_line", left, at))
 
     def project_line(self, project: dict[str, Any]) -> str:
         return f"{project['created'].astimezone(SHANGHAI).year}年度社区服务专项资金"
@@ -1055,6 +1078,7 @@ class City:
         self.street_of = {st["id"]: st for st in self.streets}
         self.returns: list[tuple[Any, ...]] = []
         self.allocated_to: dict[int, list[int]] = defaultdict(list)  # project → its allocated pledges' rows
+        self.pledge_paid: dict[int, int] = defaultdict(int)  # a pledge's row → what it has paid providers
         for i, p in enumerate(self.rows["pledges"]):
             if p[8] == "allocated":
                 self.allocated_to[p[9]].append(i)
@@ -1062,6 +1086,7 @@ class City:
             self.deliver(k)
             self.settle(k)
             self.rate_buyer(k)
+        self.rows["pledges"] = [(*p, self.pledge_paid[i]) for i, p in enumerate(self.rows["pledges"])]
         self.community_surveys()
 
     def deliver(self, k: dict[str, Any]) -> None:
@@ -1453,16 +1478,19 @@ class City:
         returned = 0
         for i in self.allocated_to[project["id"]]:
             p = self.rows["pledges"][i]
-            if p[8] != "allocated" or p[12] >= at:
+            # What it has not paid the provider goes back (ledger.returns): the pledge is refunded, what
+            # had reached the provider staying in its disbursed_fen.
+            unspent = p[7] - self.pledge_paid[i]
+            if p[8] != "allocated" or p[12] >= at or not unspent:
                 continue
             self.rows["pledges"][i] = (*p[:8], "refunded", *p[9:12], at, *p[13:])
             tx = self.post(at, "refund", [(self.account(f"project:{project['id']}", "project", project=project["id"]),
-                                           -p[7]), (self.account(f"funder:{p[1]}", "funder", org=p[1]), p[7])],
+                                           -unspent), (self.account(f"funder:{p[1]}", "funder", org=p[1]), unspent)],
                            pledge=p[0], project=project["id"], actor=buyer["admin"], memo=f"contract #{k['id']} ended")
-            self.returns.append((k["id"], "pledge_to_funder", tx, p[0], p[1], None, p[7]))
+            self.returns.append((k["id"], "pledge_to_funder", tx, p[0], p[1], None, unspent))
             self.event(at, buyer["admin"], p[1], "pledge.refund", "pledge", p[0],
                        {"action": [None, "refund"], "status": ["allocated", "refunded"]})
-            returned += p[7]
+            returned += unspent
         kept = max(0, k["bid"]["amount"] - paid - returned)
         if kept:
             self.returns.append((k["id"], "budget_kept", None, None, None, None, kept))
@@ -1855,7 +1883,8 @@ COLUMNS: dict[str, list[str]] = {
     "fair_items": ["fair_id", "position", "project_id", "provider_id", "target_fen", "all_or_nothing", "pitch"],
     "fair_funders": ["fair_id", "funder_id", "registered_by", "registered_at"],
     "pledges": ["id", "funder_id", "pledged_by", "target_type", "project_id", "need_id", "fund_id", "amount_fen",
-                "status", "allocated_project_id", "note", "created_at", "updated_at", "pay_by", "pay_reminded_on"],
+                "status", "allocated_project_id", "note", "created_at", "updated_at", "pay_by", "pay_reminded_on",
+                "disbursed_fen"],
     "fair_raises": ["token", "fair_id", "project_id", "funder_id", "raised_by", "amount_fen", "status", "pledge_id",
                     "match_fen", "created_at", "confirmed_at"],
     "payments": ["id", "pledge_id", "method", "amount_fen", "status", "bank_reference", "paid_on", "recorded_by",

@@ -76,6 +76,9 @@ CONTRADICTIONS = """
     union all select 'report milestone accepted before its report', m.contract_id from contract_milestones m
       left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
      where m.kind = 'report' and m.accepted_at is not null and (r.accepted_at is null or r.accepted_at > m.accepted_at)
+    union all select 'pledge paid on other than its disbursements say', g.id from pledges g
+     where g.disbursed_fen <> (select coalesce(sum(d.amount_fen), 0) from disbursements d where d.pledge_id = g.id)
+        or g.disbursed_fen > g.amount_fen or (g.status = 'disbursed') <> (g.disbursed_fen = g.amount_fen)
     union all select 'transfer waiting a month for its confirmation', y.id from payments y
      where y.status = 'pending' and y.recorded_at < $1 - interval '30 days'
     union all select 'pledge unpaid past its date', g.id from pledges g
@@ -181,6 +184,8 @@ async def test_a_small_city_loads_whole_and_checks_out(database, pool):
     counted = {t: await pool.fetchval(f"select count(*) from {t}") for t in (
         "projects", "calls", "bids", "awards", "contracts", "pledges", "resources", "funds", "fairs", "complaints")}
     assert counted["complaints"] == sizes.complaints
+    # Funders' money allocated to projects paid their providers first (ledger.disbursements).
+    assert await pool.fetchval("select count(*) from disbursements where source = 'pledges'") > 0
     # Pledges not paid by their date lapsed, as the pledges' clock has them.
     assert await pool.fetchval("select count(*) from audit_events e join pledges g on g.id::text = e.object_id "
                                "where e.verb = 'pledge.lapse' and g.status = 'cancelled' "
