@@ -125,7 +125,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif org is not None and identity.org_kind == "funder":
         if role in SIGNERS:
-            await lists.add("pledges_to_pay", sql.PLEDGES_TO_PAY, None, org)
+            await lists.add("pledges_to_pay", sql.PLEDGES_TO_PAY, "/pledges?status=pledged", org)
         await lists.add("fairs", sql.FAIRS_TO_JOIN, "/fairs", org)
         if role in RECEIVERS:  # a foundation confirms the transfers to its funds
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)

@@ -228,6 +228,7 @@ async def test_the_funder_sees_its_own_pledges_to_pay_and_the_fairs(pool, settin
                                                                    amount_fen=9_000_00))
     view = await bench(pool, settings, world, "funder_admin")
     assert links(view, "pledges_to_pay") == [f"/pledges/{second}", f"/pledges/{first}"]
+    assert lists(view)["pledges_to_pay"].more_link == "/pledges?status=pledged"  # the rest, a click away
     assert [t.amount_fen for t in lists(view)["pledges_to_pay"].items] == [7_000_00, 5_000_00]
     assert [t.due_date for t in lists(view)["pledges_to_pay"].items] == [
         clock.today() + timedelta(days=28), clock.today() + timedelta(days=30)]
