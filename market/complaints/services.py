@@ -520,7 +520,9 @@ async def figures(conn: asyncpg.Connection, *, year: int | None = None, place: i
     where = keyset.Filters()
     where.add("f.year = {}", year)
     if place is not None:
-        where.add("f.organisation_id in (select id from organisations where jurisdiction_id = any({}::int[]))",
+        # As an array, so each of the place's organisations is looked up by its key (their few hundred
+        # rows) rather than the year's rows all read and joined: a district's was a whole scan.
+        where.add("f.organisation_id = any(array(select id from organisations where jurisdiction_id = any({}::int[])))",
                   await places.within(conn, place))
     window = await keyset.fetch(conn, select=_FIGURES_COLUMNS,
                                 from_="complaint_figures f join organisations o on o.id = f.organisation_id",
