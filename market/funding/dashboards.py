@@ -83,11 +83,6 @@ select pr.id as project_id, pr.title_zh as project_title, k.id as contract_id,
  where pr.id in (select distinct coalesce(allocated_project_id, project_id) from pledges
                   where funder_id = $1 and status in ('paid', 'allocated', 'disbursed') order by 1 desc limit $2)
  order by pr.id desc, k.id"""
-# As pledges.payments_to_decide, counted.
-_TRANSFERS_WAITING = """
-select count(*) from payments y join pledges p on p.id = y.pledge_id
-  left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id
- where y.status = 'pending' and y.method = 'offline' and coalesce(f.owner_id, pr.buyer_id) = $1"""
 
 
 async def funder_view(conn: asyncpg.Connection, identity: Identity) -> FunderView:
@@ -106,7 +101,7 @@ async def funder_view(conn: asyncpg.Connection, identity: Identity) -> FunderVie
     return FunderView(giving=Giving(**{k: totals[k] for k in Giving.__struct_fields__}), pledges=mine.items,
                       pledge_count=totals["pledges"], outcomes=outcomes, projects_shown=len({o.project_id for o in outcomes}),
                       project_count=totals["projects"],
-                      transfers_waiting=await conn.fetchval(_TRANSFERS_WAITING, identity.org_id))
+                      transfers_waiting=await pledges.count_payments_to_decide(conn, identity))
 
 
 async def _delivery_evaluations(conn: asyncpg.Connection, contract_ids: list[int]) -> dict[int, list[Evaluation]]:

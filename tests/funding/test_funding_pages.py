@@ -187,12 +187,11 @@ async def test_a_funders_pledges_are_paged_and_its_dashboard_reads_the_same_few_
     from market.funding.dashboards import SHOWN
     from market.funding.pledges import services as pledges
     from tests.app.test_statements import _grown, _statements
-    from tests.factories import make_fund, second_funder, walk_pages, who
+    from market.funding.pledges.models import PledgeInput
+    from tests.conftest import identity_of
+    from tests.factories import do, make_fund, second_funder, transfer, walk_pages, who
 
-    theirs = (await second_funder(pool, world))[0]
     made = [await make_pledge(pool, settings, world, "project", project, 1_000_00 * (n + 1)) for n in range(5)]
-    await pool.execute("insert into pledges (funder_id, pledged_by, target_type, project_id, amount_fen) "
-                       "values ($1, $2, 'project', $3, 777)", theirs, world["funder_admin"].user_id, project)
     await _as(client, pool, world, "funder_admin")
     urls = ["/dashboard", "/api/dashboard", "/pledges", "/pledges?status=pledged", "/api/pledges"]
     for url in urls:  # asyncpg looks a type up the first time a connection meets it: not counted
@@ -205,7 +204,15 @@ async def test_a_funders_pledges_are_paged_and_its_dashboard_reads_the_same_few_
     many = {url: await _statements(client, url) for url in urls}
     assert not _grown(few, many)
 
+    # A transfer to a fund the funder runs waits for its word, and its dashboard says so.
+    own_fund = await pool.fetchval("insert into funds (owner_id, name_zh, created_by) values ($1, '基金会专项', $2) "
+                                   "returning id", world.orgs["funder"], world["funder_admin"].user_id)
+    their_org, their_user = await second_funder(pool, world)
+    donor = await identity_of(pool, settings, their_user, their_org)
+    gift = await do(pool, pledges.create, donor, PledgeInput(target_type="fund", target_id=own_fund, amount_fen=300_00))
+    await do(pool, pledges.record_offline, donor, gift, transfer())
     giving = (await client.get("/api/dashboard")).json()["giving"]
+    assert giving["transfers_waiting"] == 1
     assert giving["pledge_count"] == 60 and [p["id"] for p in giving["pledges"]] == made[::-1][:SHOWN]
     assert giving["giving"]["paid_fen"] == 1_000_00 and giving["giving"]["promised_fen"] == (
         sum(1_000_00 * (n + 1) for n in range(5)) - 1_000_00 + 55 * 1_000_00)

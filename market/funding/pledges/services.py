@@ -628,11 +628,18 @@ _PAYMENT_VIEW = """
       left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id"""
 
 
+# Bank transfers recorded to the organisation $1 (as a project's buyer or a fund's owner) awaiting its word.
+_TO_DECIDE = " where y.status = 'pending' and y.method = 'offline' and coalesce(f.owner_id, pr.buyer_id) = $1"
+
+
 async def payments_to_decide(conn: asyncpg.Connection, identity: Identity) -> list[Payment]:
     """Bank transfers recorded to this organisation (as a project's buyer or a fund's owner) awaiting its word."""
-    rows = await conn.fetch(_PAYMENT_VIEW + " where y.status = 'pending' and y.method = 'offline' "
-                            "and coalesce(f.owner_id, pr.buyer_id) = $1 order by y.id", identity.org_id)
+    rows = await conn.fetch(_PAYMENT_VIEW + _TO_DECIDE + " order by y.id", identity.org_id)
     return [payment_view(r) for r in rows]
+
+
+async def count_payments_to_decide(conn: asyncpg.Connection, identity: Identity) -> int:
+    return int(await conn.fetchval(f"select count(*) from ({_PAYMENT_VIEW}{_TO_DECIDE}) t", identity.org_id))
 
 
 def payment_view(row: Any) -> Payment:
