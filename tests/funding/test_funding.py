@@ -283,6 +283,8 @@ async def test_an_unpaid_pledge_is_reminded_once_then_lapses_and_both_sides_are_
 
     await do(pool, pledges.record_offline, funder, held, transfer())
     rejected = await do(pool, pledges.record_offline, funder, sent_back, transfer())
+    # while a transfer waits for the receiver's word the pledge cannot lapse, and its page says no date
+    assert "付款期限" not in (await client.get(f"/pledges/{held}")).text
     await pool.execute("update users set email_notices = 'daily' where id in (select user_id from memberships "
                        "where organisation_id = $1)", funder.org_id)
     await travel(pool, days=23)
