@@ -1,7 +1,7 @@
 """A resident on a 360-px phone, in Chinese and in English, reads the public lists and a bureau its
 workbench: the site's menu folds behind one link, so each page's own heading is on the first screen, and
 each list's rows are cards as wide as the phone, each value named by its column, where a table had
-wrapped the titles a character a line and scrolled sideways."""
+wrapped the titles a character a line and scrolled sideways; a funder's payments of a pledge too."""
 
 from __future__ import annotations
 
@@ -86,6 +86,13 @@ async def test_a_resident_reads_the_public_lists_on_a_phone(locale, browser, liv
         await _rows_are_cards(bureau, "table.milestones")
         await _rows_are_cards(bureau, "table.outcomes")
         await j.seen(bureau, "phone-contract")
+        # A funder's paid pledge, from its workbench: its payments and where the money went are cards
+        # (the tables had run past the phone's edge). The demo's csr01 paid pledge 2 by a transfer its buyer confirmed.
+        funder = await j.person("csr01@demo.market", viewport=PHONE)
+        await click_link(funder, '#giving a[href="/pledges/2"]')
+        await _rows_are_cards(funder, "table#payments")
+        await _rows_are_cards(funder, "table#trail")
+        await j.seen(funder, "phone-pledge-payments")
         # On a desktop the menu is the header's row of links, with no link to open it.
         desktop = await j.person(None)
         await expect(desktop.locator("header nav")).to_be_visible()
