@@ -249,13 +249,6 @@ def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: i
                  also=tuple((word, at("q", word)) for word in page.also_searched))
 
 
-def paged(request: Request[Any, Any, Any], rows: list[Any], offset: int) -> tuple[list[Any], Pager]:
-    """A page of a list its service reads whole (a short list: transfers waiting),
-    with its pager."""
-    shown = rows[offset:offset + PAGE_SIZE]
-    return shown, pager(request, offset, PAGE_SIZE, len(rows), len(shown))
-
-
 def done(location: str, code: str, background: BackgroundTask | None = None) -> Response[Any]:
     """Redirect after a step that worked, so that the page it lands on says so (a domain's
     `done_messages`)."""

@@ -238,3 +238,52 @@ async def test_a_funders_pledges_are_paged_and_its_dashboard_reads_the_same_few_
         assert (await pledges.pledge_list(conn, funder, limit=1000)).items[-1].id == made[-1]
     await _as(client, pool, world, "buyer_admin")
     assert (await client.get("/pledges")).status_code == 403
+
+
+async def test_the_transfers_page_is_paged_longest_waiting_first_and_holds_only_the_receivers_own(client, pool,
+                                                                                                   settings, world,
+                                                                                                   project):
+    """A bureau may have many transfers waiting: its transfers page gives each once, the longest waiting
+    first, fifty a page with the way on, in the same few statements however many wait; another
+    receiver's transfers are not on it, and the funder is named in the page's language."""
+    from market.funding.pledges import services as pledges
+    from tests.app.test_statements import _grown, _statements
+    from tests.factories import do, make_fund, transfer, walk_pages, who
+
+    funder = await who(pool, settings, world, "funder_admin")
+
+    async def waiting(target_type="project", target=project) -> int:
+        pledge = await make_pledge(pool, settings, world, target_type, target, 1_000_00)
+        return await do(pool, pledges.record_offline, funder, pledge, transfer())
+
+    made = [await waiting() for _ in range(3)]
+    # A fund's owner is the receiver of what is pledged to it: not the bureau's, nor on its page.
+    elsewhere = await waiting("fund", await make_fund(pool, world))
+    await pool.execute("update funds set owner_id = $1", world.orgs["funder"])
+    await _as(client, pool, world, "buyer_admin")
+    urls = ["/payments", "/api/payments"]
+    for url in urls:  # asyncpg looks a type up the first time a connection meets it: not counted
+        await _statements(client, url)
+    few = {url: await _statements(client, url) for url in urls}
+    made += [await waiting() for _ in range(52)]
+    many = {url: await _statements(client, url) for url in urls}
+    assert not _grown(few, many)
+
+    listed = (await client.get("/api/payments")).json()
+    assert [p["id"] for p in listed["items"]] == made[:50] and listed["total"] == 55 and listed["may_decide"]
+    assert elsewhere not in [p["id"] for p in listed["items"]]
+    rest = (await client.get(f"/api/payments?cursor={listed['next_cursor']}")).json()
+    assert [p["id"] for p in rest["items"]] == made[50:] and rest["next_cursor"] is None
+    await pool.execute("update organisations set name_en = 'Test Foundation' where id = $1", world.orgs["funder"])
+    page = await client.get("/payments?lang=en")
+    assert page.text.count('action="/payments/') == 2 * 50 and 'rel="next"' in page.text
+    assert "Test Foundation" in page.text and "1–50 of 55" in page.text
+    assert "测试funder" in (await client.get("/payments?lang=zh_Hans")).text
+
+    bureau = await who(pool, settings, world, "buyer_admin")
+
+    async def read(conn, cursor):
+        found = await pledges.payment_queue(conn, bureau, cursor=cursor, limit=7)
+        return [p.id for p in found.items], found.next_cursor
+    seen = await walk_pages(pool, read, waiting)
+    assert seen[:len(made)] == made and seen == sorted(seen)

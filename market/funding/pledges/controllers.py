@@ -22,11 +22,10 @@ from market.core.web import (
     PAGE_SIZE,
     CursorParam,
     Db,
-    Offset,
     User,
     done,
     page,
-    paged,
+    keyset_pager,
     redirect,
 )
 from market.funding.payments import online
@@ -73,14 +72,13 @@ async def _queue_form(request: Request, conn: asyncpg.Connection, identity: Iden
                       action: Callable[[dict[str, Any]], Awaitable[Response]]) -> Response:
     """A decision on the transfers page: on a refusal, the page again with the problem."""
     async def context() -> dict[str, Any]:
-        return _queue_context(request, await pledges.payment_queue(conn, identity), 0)
+        return _queue_context(request, await pledges.payment_queue(conn, identity, limit=PAGE_SIZE))
 
     return await form_step(request, conn, "funding/payments.html", action, context=context)
 
 
-def _queue_context(request: Request, view: PaymentQueue, offset: int) -> dict[str, Any]:
-    waiting, pages = paged(request, view.waiting, offset)
-    return {"waiting": waiting, "pager": pages, "may_decide": view.may_decide}
+def _queue_context(request: Request, view: PaymentQueue) -> dict[str, Any]:
+    return {"queue": view, "pager": keyset_pager(request, view, len(view.items))}
 
 
 async def _receipt_file(request: Request, conn: asyncpg.Connection, identity: Identity) -> str | None:
@@ -160,9 +158,10 @@ class PledgePages(Controller):
         return await _pledge_form(request, conn, identity, pledge_id, action)
 
     @get("/payments", opt=SIGNED_IN_OPT)
-    async def queue(self, request: Request, conn: Db, identity: User, offset: Offset = 0) -> Response:
+    async def queue(self, request: Request, conn: Db, identity: User, cursor: CursorParam = None) -> Response:
         return page(request, "funding/payments.html", errors={},
-                    **_queue_context(request, await pledges.payment_queue(conn, identity), offset))
+                    **_queue_context(request, await pledges.payment_queue(conn, identity, cursor=cursor,
+                                                                          limit=PAGE_SIZE)))
 
     @post("/payments/{payment_id:int}/confirm", opt=SIGNED_IN_OPT)
     async def confirm(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
@@ -218,13 +217,10 @@ class FundingApi(Controller):
         await pledges.cancel(conn, identity, pledge_id)
         return await pledges.get(conn, identity, pledge_id)
 
-    @get("/payments", opt=SIGNED_IN_OPT, summary="The transfers page: transfers to your organisation awaiting its word")
-    async def queue(self, conn: Db, identity: User) -> PaymentQueue:
-        return await pledges.payment_queue(conn, identity)
-
-    @get("/payments/to-confirm", opt=SIGNED_IN_OPT, summary="Transfers to your organisation awaiting confirmation")
-    async def to_confirm(self, conn: Db, identity: User) -> list[Payment]:
-        return await pledges.payments_to_decide(conn, identity)
+    @get("/payments", opt=SIGNED_IN_OPT,
+         summary="The transfers page: transfers to your organisation awaiting its word, the longest waiting first")
+    async def queue(self, conn: Db, identity: User, cursor: CursorParam = None) -> PaymentQueue:
+        return await pledges.payment_queue(conn, identity, cursor=cursor, limit=PAGE_SIZE)
 
     @post("/payments/{payment_id:int}/confirm", opt=SIGNED_IN_OPT, status_code=201,
           summary="Confirm that a transfer arrived (the receiver's administrators and finance staff)")

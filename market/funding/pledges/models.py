@@ -59,6 +59,7 @@ class Pledge(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     funder_id: int
     funder_name: str
+    funder_name_en: str
     target_type: str
     project_id: int | None
     need_id: int | None
@@ -98,6 +99,7 @@ class Payment(msgspec.Struct, frozen=True, kw_only=True):
     reject_reason: str
     failure: str
     funder_name: str
+    funder_name_en: str
     target_title: str | None
     target_title_en: str
 
@@ -126,8 +128,9 @@ class PledgeView(Pledge, frozen=True, kw_only=True):
     bank: dict[str, str] | None = None  # the receiver's account, for its funder to transfer to
 
 
-class PaymentQueue(msgspec.Struct, frozen=True, kw_only=True):
-    """The transfers page: transfers recorded to the reader's organisation, waiting for its word."""
+class PaymentQueue(Paged, kw_only=True):
+    """The transfers page: a page of the transfers recorded to the reader's organisation, waiting for
+    its word, the longest waiting first."""
 
-    waiting: list[Payment]
+    items: list[Payment]
     may_decide: bool  # the reader is one of its administrators or finance staff
