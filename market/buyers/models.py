@@ -185,4 +185,5 @@ class DueRating(msgspec.Struct, frozen=True, kw_only=True):
     title_zh: str
     title_en: str
     buyer_name: str
+    buyer_name_en: str
     since: datetime | date | None

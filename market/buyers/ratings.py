@@ -48,6 +48,7 @@ RATERS = ("admin", "staff")  # who rates for the provider
 # $1 today, $2 the deployment's time zone, then what `{which}` reads.
 _STAGES = """
 select k.id as contract_id, s.stage, k.provider_id, k.buyer_id, c.title_zh, c.title_en, b.name_zh as buyer_name,
+       b.name_en as buyer_name_en,
        case s.stage
          when 'midterm' then least(
            (select min(p.closed_at) from panels p
@@ -88,7 +89,8 @@ def _is_rater(identity: Identity | None, provider_id: int) -> bool:
 async def due(conn: asyncpg.Connection, provider_id: int) -> list[DueRating]:
     """What the provider may rate now, oldest first (its workbench)."""
     return [DueRating(contract_id=r["contract_id"], stage=r["stage"], title_zh=r["title_zh"],
-                      title_en=r["title_en"] or "", buyer_name=r["buyer_name"], since=r["since"])
+                      title_en=r["title_en"] or "", buyer_name=r["buyer_name"],
+                      buyer_name_en=r["buyer_name_en"], since=r["since"])
             for r in await conn.fetch(_DUE_OF_PROVIDER, clock.today(), _timezone(), provider_id)]
 
 
@@ -232,6 +234,6 @@ async def buyer_ratings(conn: asyncpg.Connection, identity: Identity | None, org
 
 async def workbench_rows(conn: asyncpg.Connection, provider_id: int) -> list[dict[str, Any]]:
     """The provider's stages due a rating, as rows in the workbench's Task shape."""
-    return [{"title_zh": d.title_zh, "title_en": d.title_en, "detail": d.buyer_name, "at": d.since,
+    return [{"title_zh": d.title_zh, "title_en": d.title_en, "detail": i18n.bilingual(d.buyer_name, d.buyer_name_en), "at": d.since,
              "state": d.stage, "link": f"/contracts/{d.contract_id}/buyer-rating"}
             for d in await due(conn, provider_id)]

@@ -46,7 +46,7 @@ from market.complaints.models import (
     ReopenInput,
 )
 from market.complaints.workflow import COMPLAINT
-from market.core import clock, keyset
+from market.core import clock, i18n, keyset
 from market.core.access import Identity
 from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
@@ -541,7 +541,7 @@ async def figures(conn: asyncpg.Connection, *, year: int | None = None, place: i
 # The workbench, in one statement whatever waits: what the organisation responsible owes (late first),
 # what was escalated to it, and a signed-in complainant's own complaints (latest first).
 # $1 the organisation (null: none it handles for), $2 the user, $3 the limit of each list.
-_COLUMNS = """c.id, c.status, c.due_on, c.lodged_at, k.name_zh, k.name_en, j.name_zh as community
+_COLUMNS = """c.id, c.status, c.due_on, c.lodged_at, k.name_zh, k.name_en, j.name_zh as community, j.name_en as community_en
       from complaints c join complaint_categories k on k.id = c.category_id join jurisdictions j on j.id = c.community_id"""
 _WORKBENCH = f"""
     (select 'complaints_to_acknowledge' as kind, {_COLUMNS}
@@ -563,7 +563,7 @@ def _task(row: asyncpg.Record, today: date) -> dict[str, Any]:
             "link": _link(row["id"])}
     if row["kind"] == "complaints_mine":
         return {**task, "at": row["lodged_at"], "state": row["status"]}
-    return {**task, "due_date": row["due_on"], "detail": row["community"],
+    return {**task, "due_date": row["due_on"], "detail": i18n.bilingual(row["community"], row["community_en"]),
             "state": "overdue" if row["due_on"] < today else None}
 
 

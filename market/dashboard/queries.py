@@ -112,7 +112,7 @@ CONTRACTS_TO_PREPARE = """
 select c.title_zh, c.title_en, a.notice_ends_at as at, null::date as due_date,
        case when a.batch_id is null then '/calls/' || c.id else '/calls/' || c.id || '/batches/' || b.number end
            as link,
-       null::text as state, b.number as batch, a.amount_fen, o.name_zh as detail, count(*) over () as total
+       null::text as state, b.number as batch, a.amount_fen, o.name_zh as detail, o.name_en as detail_en, count(*) over () as total
   from awards a
   join calls c on c.id = a.call_id
   join bids bd on bd.id = a.bid_id
@@ -197,7 +197,7 @@ select c.title_zh, c.title_en, v.submitted_at as at, null::date as due_date,
 TRANSFERS_TO_CONFIRM = """
 select coalesce(pr.title_zh, f.name_zh) as title_zh, coalesce(nullif(pr.title_en, ''), f.name_en, '') as title_en,
        y.recorded_at as at, null::date as due_date, '/payments' as link, null::text as state, null::int as batch,
-       y.amount_fen, o.name_zh as detail, count(*) over () as total
+       y.amount_fen, o.name_zh as detail, o.name_en as detail_en, count(*) over () as total
   from payments y
   join pledges p on p.id = y.pledge_id
   join organisations o on o.id = p.funder_id
@@ -343,7 +343,7 @@ select *, count(*) over () as total from (
 PANELS_TO_STAFF = """
 select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.title_en) as title_en,
        p.created_at as at, null::date as due_date, '/panels/' || p.id as link, p.subject_type as state,
-       null::int as batch, null::bigint as amount_fen, o.name_zh as detail, count(*) over () as total
+       null::int as batch, null::bigint as amount_fen, o.name_zh as detail, o.name_en as detail_en, count(*) over () as total
   from panels p join organisations o on o.id = p.owner_id
   left join calls c on p.subject_type = 'call' and c.id = p.subject_id
   left join contracts k on p.subject_type in ('midterm', 'final') and k.id = p.subject_id

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from market.core import clock
+from market.core import clock, i18n
 from market.buyers import ratings as buyer_ratings
 from market.core.access import Identity
 from market.complaints import services as complaints
@@ -42,7 +42,9 @@ def _task(row: Any) -> Task:
     keys = set(row.keys())
     return Task(title_zh=row["title_zh"] or "", title_en=row["title_en"] or "", at=row["at"],
                 due_date=row["due_date"], link=row["link"], state=row["state"], batch=row["batch"],
-                amount_fen=row["amount_fen"], detail=row["detail"] or "",
+                amount_fen=row["amount_fen"],
+                # who else, in the page's language: the queries that name an organisation give its English name
+                detail=i18n.bilingual(row["detail"] or "", (row["detail_en"] if "detail_en" in keys else "") or ""),
                 counts={k: row[k] for k in _COUNTS if k in keys})
 
 

@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from market.audit.models import Verb
-from market.core import clock
+from market.core import clock, i18n
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
 from market.delivery import rounds, scorecard
@@ -297,7 +297,7 @@ async def complete_if_done(conn: asyncpg.Connection, identity: Identity, contrac
 # evaluation, or which have a delivery panel or a recorded failure: what the workbench lists are read
 # from these, the outcome of each stage decided as everywhere else.
 _WORKBENCH = """
-select k.id, c.title_zh, c.title_en, o.name_zh as provider_name, coalesce(d.status, 'in_delivery') as status,
+select k.id, c.title_zh, c.title_en, o.name_zh as provider_name, o.name_en as provider_name_en, coalesce(d.status, 'in_delivery') as status,
        d.rectify_by, m.position, m.due_date, m.waits_for,
        exists (select from panels p where p.subject_type in ('midterm', 'final') and p.subject_id = k.id)
        or exists (select from contract_stage_failures f where f.contract_id = k.id) as evaluated
@@ -322,7 +322,7 @@ async def workbench_lists(conn: asyncpg.Connection, buyer_id: int,
     evaluated = [r["id"] for r in rows if r["evaluated"]]
     decided = await outcomes_of(conn, evaluated) if evaluated else {}
     for row in rows:
-        task = {"title_zh": row["title_zh"], "title_en": row["title_en"] or "", "detail": row["provider_name"],
+        task = {"title_zh": row["title_zh"], "title_en": row["title_en"] or "", "detail": i18n.bilingual(row["provider_name"], row["provider_name_en"]),
                 "link": f"/contracts/{row['id']}#delivery"}
         outcomes = decided.get(row["id"]) or {s: StageOutcome(stage=s, outcome=None) for s in STAGES}
         failed = failed_stage(outcomes)

@@ -133,6 +133,7 @@ class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
     title_zh: str
     title_en: str
     buyer_name: str
+    buyer_name_en: str
     stage: str  # midterm | final
     outcome: str  # passed | failed
     total: Decimal | None

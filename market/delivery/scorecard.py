@@ -84,7 +84,8 @@ def _local_day(at: datetime) -> date:
 # Contracts of these providers that have been evaluated (a delivery panel, a recorded failure or a
 # kept result), with what the scorecard and the standing name.
 _EVALUATED = """
-select k.id, k.provider_id, c.title_zh, c.title_en, b.name_zh as buyer_name, e.code as item_code,
+select k.id, k.provider_id, c.title_zh, c.title_en, b.name_zh as buyer_name, b.name_en as buyer_name_en,
+       e.code as item_code,
        v.buyer_id as catalogue_owner_id
   from contracts k join calls c on c.id = k.call_id join organisations b on b.id = k.buyer_id
   join catalogue_entries e on e.id = c.catalogue_entry_id join catalogue_versions v on v.id = e.version_id
@@ -110,7 +111,7 @@ async def _history(conn: asyncpg.Connection, contracts: list[Any]) -> list[Evalu
         c = by_id[contract_id]
         found[(contract_id, stage, decided_at)] = Evaluation(
             contract_id=contract_id, title_zh=c["title_zh"], title_en=c["title_en"] or "",
-            buyer_name=c["buyer_name"], stage=stage, outcome=outcome, total=total, grade=grade,
+            buyer_name=c["buyer_name"], buyer_name_en=c["buyer_name_en"], stage=stage, outcome=outcome, total=total, grade=grade,
             decided_at=decided_at, reason=reason)
 
     for r in await conn.fetch("select * from delivery_results where contract_id = any($1::bigint[])", ids):

@@ -34,8 +34,10 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
 
     project_id: int
     project_title: str
+    project_title_en: str
     contract_id: int | None
     provider_name: str | None
+    provider_name_en: str | None
     amount_fen: int | None
     milestones_accepted: int
     milestones: int
@@ -68,8 +70,8 @@ select coalesce(sum(amount_fen) filter (where status in ('pledged', 'awaiting_pa
   from pledges where funder_id = $1"""
 # $1 the funder, $2 how many projects: those its paid money went to, the latest first.
 _OUTCOMES = """
-select pr.id as project_id, pr.title_zh as project_title, k.id as contract_id,
-       o.name_zh as provider_name, k.amount_fen, a.total as award_total,
+select pr.id as project_id, pr.title_zh as project_title, pr.title_en as project_title_en, k.id as contract_id,
+       o.name_zh as provider_name, o.name_en as provider_name_en, k.amount_fen, a.total as award_total,
        (select count(*) from contract_milestones m where m.contract_id = k.id
            and m.accepted_at is not null) as milestones_accepted,
        (select count(*) from contract_milestones m where m.contract_id = k.id) as milestones,
@@ -91,8 +93,10 @@ async def funder_view(conn: asyncpg.Connection, identity: Identity) -> FunderVie
     mine = await pledges.pledge_list(conn, identity, limit=SHOWN, counted=False)
     rows = await conn.fetch(_OUTCOMES, identity.org_id, SHOWN)
     stages = await _delivery_evaluations(conn, [r["contract_id"] for r in rows if r["contract_id"]])
-    outcomes = [Outcome(project_id=r["project_id"], project_title=r["project_title"], contract_id=r["contract_id"],
-                        provider_name=r["provider_name"], amount_fen=r["amount_fen"],
+    outcomes = [Outcome(project_id=r["project_id"], project_title=r["project_title"],
+                        project_title_en=r["project_title_en"], contract_id=r["contract_id"],
+                        provider_name=r["provider_name"], provider_name_en=r["provider_name_en"],
+                        amount_fen=r["amount_fen"],
                         milestones_accepted=r["milestones_accepted"], milestones=r["milestones"],
                         paid_fen=r["paid_fen"],
                         evaluations=([Evaluation(stage="call", total=r["award_total"])] if r["contract_id"] else [])

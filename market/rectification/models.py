@@ -38,8 +38,10 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     owner_id: int
     owner_name: str
+    owner_name_en: str
     buyer_id: int
     buyer_name: str
+    buyer_name_en: str
     finding_zh: str
     finding_en: str
     evidence_required: str
@@ -88,6 +90,7 @@ class ItemList(Paged, kw_only=True):
     status: str | None
     organisation_id: int | None
     organisation_name: str | None
+    organisation_name_en: str = ""
 
 
 class Standing(msgspec.Struct, frozen=True, kw_only=True):

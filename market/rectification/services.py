@@ -16,7 +16,7 @@ import asyncpg
 
 from market.audit import services as audit
 from market.audit.models import Verb
-from market.core import clock, keyset
+from market.core import clock, i18n, keyset
 from market.core.access import Identity
 from market.core.errors import Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
@@ -52,7 +52,8 @@ def link(item_id: int) -> str:
 
 def _item(row: Any, today: date) -> Item:
     return Item(id=row["id"], source=row["source"], owner_id=row["owner_id"], owner_name=row["owner_name"],
-                buyer_id=row["buyer_id"], buyer_name=row["buyer_name"], finding_zh=row["finding_zh"],
+                owner_name_en=row["owner_name_en"], buyer_id=row["buyer_id"], buyer_name=row["buyer_name"],
+                buyer_name_en=row["buyer_name_en"], finding_zh=row["finding_zh"],
                 finding_en=row["finding_en"], evidence_required=row["evidence_required"], due=row["due"],
                 status=row["status"], late=row["status"] in UNFINISHED and row["due"] < today,
                 escalation_level=row["escalation_level"], created_at=row["created_at"],
@@ -172,10 +173,12 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, or
         where.add("(i.owner_id = {} or i.buyer_id = {})", organisation_id, organisation_id)
     window = await keyset.fetch(conn, select=_ITEM_COLUMNS, from_=_ITEM_FROM, filters=where,
                                 keyset=_NEWEST_FIRST, cursor=cursor, limit=limit, count_from="rectification_items i")
-    name = (await conn.fetchval("select name_zh from organisations where id = $1 and kind <> 'platform'",
-                                organisation_id) if organisation_id is not None else None)
+    named = (await conn.fetchrow("select name_zh, name_en from organisations where id = $1 and kind <> 'platform'",
+                                 organisation_id) if organisation_id is not None else None)
     return ItemList(items=[_item(r, today) for r in window.rows], status=status,
-                    organisation_id=organisation_id if name else None, organisation_name=name,
+                    organisation_id=organisation_id if named else None,
+                    organisation_name=named["name_zh"] if named else None,
+                    organisation_name_en=named["name_en"] if named else "",
                     **keyset.paged_fields(window))
 
 
@@ -329,10 +332,10 @@ LISTS = {"rectification_to_fix": None, "rectification_to_verify": "fix_submitted
 def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
     """A task of one of the lists: named beside it, the other party (who verifies the owner's fix; whose
     fix the verifier checks)."""
-    other = row["buyer_name"] if row["list"] == "rectification_to_fix" else row["owner_name"]
+    other = "buyer" if row["list"] == "rectification_to_fix" else "owner"
     return {"title_zh": row["finding_zh"], "title_en": row["finding_en"], "due_date": row["due"],
             "link": link(row["id"]), "state": state or ("late" if row["due"] < today else row["status"]),
-            "detail": other}
+            "detail": i18n.bilingual(row[f"{other}_name"], row[f"{other}_name_en"])}
 
 
 async def workbench_lists(conn: asyncpg.Connection, org_id: int) -> dict[str, list[dict[str, Any]]]:

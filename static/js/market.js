@@ -36,6 +36,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const board = document.querySelector("[data-board]");
   if (!board || !window.EventSource) return;
   const money = new Intl.NumberFormat(board.dataset.locale || "zh-CN", { style: "currency", currency: "CNY", currencyDisplay: "narrowSymbol" });
+  const english = document.documentElement.lang.startsWith("en");
   const events = new EventSource(board.dataset.board);
   events.addEventListener("board", (event) => {
     const data = JSON.parse(event.data);
@@ -58,7 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
       row.classList.toggle("on-stage", item.position === data.on_stage);
       row.querySelector('[data-field="raised_fen"]').textContent = money.format(item.raised_fen / 100);
       row.querySelector('[data-field="matched_fen"]').textContent = money.format(item.matched_fen / 100);
-      row.querySelector('[data-field="funders"]').textContent = item.funders.join("、");
+      row.querySelector('[data-field="funders"]').textContent = english ? item.funders_en.join(", ") : item.funders.join("、");
     }
   });
 });

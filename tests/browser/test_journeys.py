@@ -304,6 +304,10 @@ async def live_fair(j: Journey) -> None:
     await j.seen(phone, "funder-paddle-done")
     await expect(raised).not_to_have_text(before, timeout=10_000)  # pushed to the board, no reload
     await j.seen(board, "fair-board-after")
+    english = j.locale == "en"  # who raised, named in the board's language, as pushed too
+    for item in j.api(f"/api{fair}/board")["items"]:
+        cell = board.locator(f'tr[data-project="{item["project_id"]}"] [data-field="funders"]')
+        await expect(cell).to_have_text(", ".join(item["funders_en"]) if english else "、".join(item["funders"]))
     assert j.api(f"/api{fair}/board")["raises"] == raises + 1  # two taps on "confirm", one raise
 
 

@@ -74,8 +74,8 @@ def facts(report: EvaluationReport) -> list[tuple[str, str]]:
     out = [
         # No middle dot: the built-in Chinese font has none.
         (gettext("Contract"), f"{report.contract_id:06d} {localized(report, 'title')}"),
-        (gettext("Buyer"), report.buyer_name),
-        (gettext("Provider"), report.provider_name),
+        (gettext("Buyer"), localized(report, "buyer_name")),
+        (gettext("Provider"), localized(report, "provider_name")),
         (gettext("Service period"), f"{format_date(report.service_start)} – {format_date(report.service_end)}"),
         (gettext("Amount"), format_money(report.amount_fen)),
         (gettext("Evaluation"), gettext(STAGE_NAMES[report.stage])),

@@ -59,7 +59,9 @@ class EvaluationReport(msgspec.Struct, frozen=True, kw_only=True):
     title_zh: str
     title_en: str
     buyer_name: str
+    buyer_name_en: str
     provider_name: str
+    provider_name_en: str
     service_start: date
     service_end: date
     amount_fen: int

@@ -121,7 +121,8 @@ async def evaluation_report(conn: asyncpg.Connection, identity: Identity | None,
                                                        "provider_id": contract.provider_id})
     facts: dict[str, Any] = {
         "contract_id": contract_id, "stage": stage, "title_zh": contract.title_zh, "title_en": contract.title_en,
-        "buyer_name": contract.buyer_name, "provider_name": contract.provider_name,
+        "buyer_name": contract.buyer_name, "buyer_name_en": contract.buyer_name_en,
+        "provider_name": contract.provider_name, "provider_name_en": contract.provider_name_en,
         "service_start": contract.service_start, "service_end": contract.service_end,
         "amount_fen": contract.amount_fen, "notes_shown": readable,
         "report": await _provider_report(conn, contract_id, stage, readable)}

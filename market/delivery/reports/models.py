@@ -111,7 +111,9 @@ class ReportView(msgspec.Struct, frozen=True, kw_only=True):
     title_zh: str
     title_en: str
     buyer_name: str
+    buyer_name_en: str
     provider_name: str
+    provider_name_en: str
     due_date: date
     grace_ends: date  # not filed by the end of this day, the stage counts as failed
     status: str

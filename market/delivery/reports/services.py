@@ -40,7 +40,8 @@ MAX_POSITION = 32767  # milestone positions are smallints; a larger one names no
 
 _MILESTONE = """
 select m.contract_id, m.position, m.kind, m.stage, m.title, m.due_date, k.status as contract_status, k.buyer_id,
-       k.provider_id, k.award_id, c.title_zh, c.title_en, b.name_zh as buyer_name, p.name_zh as provider_name
+       k.provider_id, k.award_id, c.title_zh, c.title_en, b.name_zh as buyer_name, p.name_zh as provider_name,
+       b.name_en as buyer_name_en, p.name_en as provider_name_en
   from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
   join organisations b on b.id = k.buyer_id join organisations p on p.id = k.provider_id
  where m.contract_id = $1 and m.position = $2"""
@@ -168,7 +169,8 @@ async def report_view(conn: asyncpg.Connection, settings: Settings, identity: Id
     return ReportView(
         contract_id=contract_id, position=position, stage=milestone["stage"], milestone_title=milestone["title"],
         title_zh=milestone["title_zh"], title_en=milestone["title_en"], buyer_name=milestone["buyer_name"],
-        provider_name=milestone["provider_name"], due_date=milestone["due_date"],
+        buyer_name_en=milestone["buyer_name_en"], provider_name=milestone["provider_name"],
+        provider_name_en=milestone["provider_name_en"], due_date=milestone["due_date"],
         grace_ends=grace_end(milestone, settings.report_grace_days), status=status,
         late=bool(report and report["late"]), failed=failed, submitted_at=report["submitted_at"] if report else None,
         accepted_at=report["accepted_at"] if report else None, side=side,

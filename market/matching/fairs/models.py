@@ -75,7 +75,8 @@ class BoardItem(msgspec.Struct, frozen=True, kw_only=True):
     raised_fen: int
     matched_fen: int
     raises: int
-    funders: list[str]
+    funders: list[str]  # who raised, by their Chinese names
+    funders_en: list[str]  # the same, by their English names where they have one
     reached: bool
 
 

@@ -338,7 +338,9 @@ async def board(conn: asyncpg.Connection, fair_id: int) -> Board:
                   coalesce(sum(r.amount_fen) filter (where r.status = 'confirmed'), 0)::bigint as raised_fen,
                   coalesce(sum(r.match_fen) filter (where r.status = 'confirmed'), 0)::bigint as matched_fen,
                   count(r.token) filter (where r.status = 'confirmed') as raises,
-                  coalesce(array_agg(distinct fo.name_zh) filter (where r.status = 'confirmed'), '{}') as funders
+                  coalesce(array_agg(distinct fo.name_zh) filter (where r.status = 'confirmed'), '{}') as funders,
+                  coalesce(array_agg(distinct coalesce(nullif(fo.name_en, ''), fo.name_zh))
+                           filter (where r.status = 'confirmed'), '{}') as funders_en
              from fair_items i join projects p on p.id = i.project_id
              left join organisations o on o.id = i.provider_id
              left join fair_raises r on r.fair_id = i.fair_id and r.project_id = i.project_id

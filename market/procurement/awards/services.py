@@ -52,6 +52,7 @@ class Objection(msgspec.Struct, frozen=True, kw_only=True):
     award_id: int | None
     batch_id: int | None
     raised_for_name: str
+    raised_for_name_en: str
     text: str
     raised_at: datetime
     status: str
@@ -131,7 +132,7 @@ async def current_award(conn: asyncpg.Connection, identity: Identity | None, cal
 async def objections(conn: asyncpg.Connection, call_id: int, batch_id: int | None = None) -> list[Objection]:
     """Objections to a call's award or, with `batch_id`, to a review batch's decision: public."""
     rows = await conn.fetch(
-        """select x.*, o.name_zh as raised_for_name from objections x left join awards a on a.id = x.award_id
+        """select x.*, o.name_zh as raised_for_name, o.name_en as raised_for_name_en from objections x left join awards a on a.id = x.award_id
              join organisations o on o.id = x.raised_for
             where case when $2::bigint is null then a.call_id = $1 and x.batch_id is null else x.batch_id = $2 end
             order by x.id""", call_id, batch_id)

@@ -44,7 +44,9 @@ class Contract(msgspec.Struct, frozen=True, kw_only=True):
     buyer_id: int
     provider_id: int
     buyer_name: str
+    buyer_name_en: str
     provider_name: str
+    provider_name_en: str
     title_zh: str
     title_en: str
     amount_fen: int

@@ -216,7 +216,8 @@ async def readable(conn: asyncpg.Connection, identity: Identity | None, ids: Ite
 async def get(conn: asyncpg.Connection, identity: Identity | None, contract_id: int) -> Contract:
     """A contract, to those who `may_read` it."""
     row = await conn.fetchrow(
-        """select k.*, c.title_zh, c.title_en, c.service_place, b.name_zh as buyer_name, p.name_zh as provider_name
+        """select k.*, c.title_zh, c.title_en, c.service_place, b.name_zh as buyer_name, p.name_zh as provider_name,
+                  b.name_en as buyer_name_en, p.name_en as provider_name_en
              from contracts k join calls c on c.id = k.call_id join organisations b on b.id = k.buyer_id
              join organisations p on p.id = k.provider_id where k.id = $1""", contract_id)
     if row is None:
