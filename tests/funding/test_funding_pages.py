@@ -49,13 +49,17 @@ async def test_a_funder_records_a_transfer_with_its_receipt_and_the_receiver_con
     await _as(client, pool, world, "buyer_staff")
     queue = await client.get("/payments?lang=en")
     assert "ICBC-20261120-7" in queue.text and "Confirm: the money arrived" not in queue.text
-    assert (await post_form(client, f"/payments/{payment['id']}/confirm")).status_code == 403
+    ticked = {f"confirmed-payment-{payment['id']}": "yes"}
+    assert (await post_form(client, f"/payments/{payment['id']}/confirm", ticked)).status_code == 403
     await _as(client, pool, world, "buyer_admin")
     queue = await client.get("/payments?lang=en")
     assert "ICBC-20261120-7" in queue.text and f"/files/{payment['receipt_file']}" in queue.text
     assert (await post_form(client, f"/payments/{payment['id']}/reject", {"reason": "no"})).status_code == 400
     assert await _payment_status(pool, pledge) == "pending"
-    confirmed = await post_form(client, f"/payments/{payment['id']}/confirm")
+    unticked = await post_form(client, f"/payments/{payment['id']}/confirm")  # the box says it cannot be undone
+    assert unticked.status_code == 400 and "cannot be undone" in unticked.text
+    assert await _payment_status(pool, pledge) == "pending"
+    confirmed = await post_form(client, f"/payments/{payment['id']}/confirm", ticked)
     assert landed(confirmed, "payment_confirmed") == "/payments"
     # In the language the queue was read in.
     assert "The payment is confirmed: the money is in." in (await client.get(confirmed.headers["location"])).text

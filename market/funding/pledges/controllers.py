@@ -27,6 +27,7 @@ from market.core.web import (
     page,
     keyset_pager,
     redirect,
+    require_confirmation,
 )
 from market.funding.payments import online
 from market.funding.pledges import services as pledges
@@ -165,7 +166,9 @@ class PledgePages(Controller):
 
     @post("/payments/{payment_id:int}/confirm", opt=SIGNED_IN_OPT)
     async def confirm(self, request: Request, conn: Db, identity: User, payment_id: FromPath[int]) -> Response:
-        async def action(_: dict[str, Any]) -> Response:
+        async def action(form: dict[str, Any]) -> Response:
+            # Confirming books the money and issues a receipt: it is not undone.
+            require_confirmation(form, f"payment-{payment_id}")
             await pledges.confirm_payment(conn, identity, payment_id)
             return done("/payments", "payment_confirmed")
 
