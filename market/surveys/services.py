@@ -115,52 +115,57 @@ async def keeper_of(conn: asyncpg.Connection, community_id: int) -> int | None:
     return keeper
 
 
-async def _questions_from_system(conn: asyncpg.Connection, system_id: int | None) -> list[tuple[str, str, str]]:
-    """The leaves under the system's satisfaction dimension, as (path, zh, en)."""
-    if system_id is None:
-        return []
-    rows = await conn.fetch("""
-        select n.path, n.name_zh, n.name_en from indicator_nodes d join indicator_nodes n
-            on n.version_id = d.version_id and n.path like d.path || '.%'
-         where d.version_id = $1 and d.satisfaction and position('.' in d.path) = 0
-           and not exists (select from indicator_nodes c where c.version_id = n.version_id
-                                                           and c.path like n.path || '.%')
-         order by string_to_array(n.path, '.')::int[]""", system_id)
-    # A share asked of one resident is their own satisfaction: "(%)" means nothing to them.
-    return [(r["path"], r["name_zh"].replace("（%）", "").replace("(%)", "").strip(),
-             r["name_en"].replace("(%)", "").strip()) for r in rows]
+# The leaves under the satisfaction dimension of each new survey's indicator system ($1 the surveys, $2
+# their systems), in the system's order. A share asked of one resident is their own satisfaction:
+# "(%)" means nothing to them.
+_SYSTEM_QUESTIONS = """
+insert into survey_questions (survey_id, position, text_zh, text_en, node_path)
+select s.id, row_number() over (partition by s.id order by string_to_array(n.path, '.')::int[]),
+       btrim(replace(replace(n.name_zh, '（%）', ''), '(%)', '')), btrim(replace(n.name_en, '(%)', '')), n.path
+  from unnest($1::bigint[], $2::bigint[]) s (id, system_id)
+  join indicator_nodes d on d.version_id = s.system_id and d.satisfaction and position('.' in d.path) = 0
+  join indicator_nodes n on n.version_id = d.version_id and n.path like d.path || '.%'
+ where not exists (select from indicator_nodes c where c.version_id = n.version_id and c.path like n.path || '.%')"""
+# A fixed set of questions ($2, $3) for each new survey ($1) that has none.
+_FIXED_QUESTIONS = """
+insert into survey_questions (survey_id, position, text_zh, text_en)
+select s.id, q.position, q.zh, q.en
+  from unnest($1::bigint[]) s (id) cross join unnest($2::text[], $3::text[]) with ordinality q (zh, en, position)
+ where not exists (select from survey_questions x where x.survey_id = s.id)"""
 
 
-async def _make(conn: asyncpg.Connection, *, contract_id: int | None = None, community_id: int | None = None) -> None:
-    """Make the survey with its questions, if nobody has just made it."""
-    system_id = None
-    if contract_id is not None:
-        system_id = await conn.fetchval("select coalesce(final_system_id, midterm_system_id) from contracts "
-                                        "where id = $1", contract_id)
-    survey_id = await conn.fetchval("""
-        insert into surveys (kind, contract_id, community_id, token, status, system_id)
-        values ($1, $2, $3, $4, $5, $6) on conflict do nothing returning id""",
-        "project" if contract_id is not None else "community", contract_id, community_id, _token(),
-        "draft" if contract_id is not None else "open", system_id)
-    if survey_id is None:
-        return
-    # (the indicator a question asks about, if any; its text in Chinese and English)
-    questions: Sequence[tuple[str | None, str, str]]
-    if community_id is not None:
-        await conn.execute("update surveys set opened_at = market_now() where id = $1", survey_id)
-        questions = [(None, zh, en) for zh, en in COMMUNITY_QUESTIONS]
-    else:
-        questions = await _questions_from_system(conn, system_id) or [(None, zh, en) for zh, en in PROJECT_QUESTIONS]
-    await conn.executemany("insert into survey_questions (survey_id, position, text_zh, text_en, node_path) "
-                           "values ($1, $2, $3, $4, $5)",
-                           [(survey_id, i, zh, en, path) for i, (path, zh, en) in enumerate(questions, start=1)])
+async def _make(conn: asyncpg.Connection, *, contracts: Sequence[int] = (), communities: Sequence[int] = ()) -> None:
+    """Make the surveys of these signed contracts and communities that nobody has made yet, each with
+    its questions, in the same few statements however many: a district bureau lists hundreds at once."""
+    if contracts:
+        made = await conn.fetch("""
+            insert into surveys (kind, contract_id, token, status, system_id)
+            select 'project', k.id, t.token, 'draft', coalesce(k.final_system_id, k.midterm_system_id)
+              from unnest($1::bigint[], $2::text[]) t (contract_id, token) join contracts k on k.id = t.contract_id
+            on conflict do nothing returning id, system_id""", list(contracts), [_token() for _ in contracts])
+        with_system = [r for r in made if r["system_id"] is not None]
+        if with_system:
+            await conn.execute(_SYSTEM_QUESTIONS, [r["id"] for r in with_system], [r["system_id"] for r in with_system])
+        await _fixed_questions(conn, [r["id"] for r in made], PROJECT_QUESTIONS)
+    if communities:
+        made = await conn.fetch("""
+            insert into surveys (kind, community_id, token, status, opened_at)
+            select 'community', t.community_id, t.token, 'open', market_now()
+              from unnest($1::int[], $2::text[]) t (community_id, token)
+            on conflict do nothing returning id""", list(communities), [_token() for _ in communities])
+        await _fixed_questions(conn, [r["id"] for r in made], COMMUNITY_QUESTIONS)
+
+
+async def _fixed_questions(conn: asyncpg.Connection, survey_ids: list[int], questions: list[tuple[str, str]]) -> None:
+    if survey_ids:
+        await conn.execute(_FIXED_QUESTIONS, survey_ids, [zh for zh, _ in questions], [en for _, en in questions])
 
 
 async def ensure_for_contract(conn: asyncpg.Connection, contract_id: int) -> int:
     """The project's survey, made now if it has none; a signed contract only."""
     if await conn.fetchval("select status from contracts where id = $1", contract_id) != "signed":
         raise NotFound()
-    await _make(conn, contract_id=contract_id)
+    await _make(conn, contracts=[contract_id])
     survey_id: int = await conn.fetchval("select id from surveys where contract_id = $1", contract_id)
     return survey_id
 
@@ -168,21 +173,21 @@ async def ensure_for_contract(conn: asyncpg.Connection, contract_id: int) -> int
 async def ensure_for_community(conn: asyncpg.Connection, community_id: int) -> int:
     if await conn.fetchval("select level from jurisdictions where id = $1", community_id) != "community":
         raise NotFound()
-    await _make(conn, community_id=community_id)
+    await _make(conn, communities=[community_id])
     survey_id: int = await conn.fetchval("select id from surveys where community_id = $1", community_id)
     return survey_id
 
 
-async def _ensure_for(conn: asyncpg.Connection, identity: Identity) -> None:
-    """The surveys of the reader's organisation, made where missing."""
-    org = identity.org_id
-    for row in await conn.fetch("""
+async def _ensure_for(conn: asyncpg.Connection, identity: Identity, kept: list[int]) -> None:
+    """The surveys of the reader's organisation (its contracts', and those of the communities it
+    `kept`), made where missing."""
+    missing = await conn.fetch("""
         select k.id from contracts k where k.status = 'signed' and (k.buyer_id = $1 or k.provider_id = $1)
-           and not exists (select from surveys s where s.contract_id = k.id) order by k.id""", org):
-        await _make(conn, contract_id=row["id"])
-    if identity.org_kind == "buyer":
-        for row in await conn.fetch(_KEPT, org):
-            await _make(conn, community_id=row["id"])
+           and not exists (select from surveys s where s.contract_id = k.id) order by k.id""", identity.org_id)
+    unsurveyed = [r["id"] for r in await conn.fetch(
+        "select c.id from unnest($1::int[]) c (id) where not exists (select from surveys s where s.community_id = c.id) "
+        "order by c.id", kept)] if kept else []
+    await _make(conn, contracts=[r["id"] for r in missing], communities=unsurveyed)
 
 
 # ---- who may do what ---------------------------------------------------------------------------
@@ -372,9 +377,9 @@ async def survey_list(conn: asyncpg.Connection, identity: Identity, *, cursor: s
                       limit: int = 50) -> SurveyList:
     """A page of the reader's organisation's surveys: its contracts' (as buyer or provider) and, for a
     buyer, the standing surveys of the communities it keeps."""
-    await _ensure_for(conn, identity)
     org = identity.org_id
     kept = [r["id"] for r in await conn.fetch(_KEPT, org)] if identity.org_kind == "buyer" else []
+    await _ensure_for(conn, identity, kept)
     where = keyset.Filters()
     where.add("((s.kind = 'project' and (k.buyer_id = {} or k.provider_id = {})) or s.community_id = any({}::int[]))",
               org, org, kept)

@@ -172,6 +172,30 @@ async def test_the_surveys_come_a_page_at_a_time_projects_first_each_once(client
     assert all(f'href="/surveys/{s["id"]}"' in html for s in seen)
 
 
+async def test_listing_makes_every_missing_survey_in_the_same_few_statements(client, pool, settings, world, signed):
+    """A district bureau's first look at its surveys makes those of hundreds of contracts and communities:
+    in the same statements for ten as for two, each survey with its questions."""
+    from tests.app.test_statements import _statements
+    from tests.factories import clone_contract
+
+    async def clones(n):
+        return [await clone_contract(pool, signed, world.orgs["provider"]) for _ in range(n)]
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    await _statements(client, "/surveys")  # the first contract's and the communities'; asyncpg meets the types
+    await clones(2)
+    few = await _statements(client, "/surveys")
+    made = await clones(10)
+    many = await _statements(client, "/surveys")
+    assert len(many) == len(few)
+    asked = await pool.fetch("select s.contract_id, count(*) as n, min(q.text_zh) filter (where q.position = 1) "
+                             "as first from surveys s join survey_questions q on q.survey_id = s.id "
+                             "where s.contract_id = any($1::bigint[]) group by 1", made)
+    assert sorted(r["contract_id"] for r in asked) == made
+    assert all(r["n"] == len(surveys.PROJECT_QUESTIONS) and r["first"] == surveys.PROJECT_QUESTIONS[0][0]
+               for r in asked)
+    assert await pool.fetchval("select count(*) from surveys where kind = 'community'") == 2
+
+
 # ---- answering with a slip's code --------------------------------------------------------------
 
 async def test_a_code_answers_once_and_its_second_use_is_refused_next_to_it(client, pool, settings, world, survey):
