@@ -151,14 +151,19 @@ def _forms(identity: Identity, panel: Any) -> set[str]:
         {"agency"} if panel["agency_id"] is not None and identity.org_id == panel["agency_id"] else set())
 
 
-_EXCLUDED = """select case
+def _exclusion(user: str) -> str:
+    """Why the person `user` (a placeholder or a column) may not sit on panel $1, if they may not."""
+    return f"""case
         when exists (select 1 from memberships m join panel_candidates c on c.organisation_id = m.organisation_id
-                      where c.panel_id = $1 and m.user_id = $2) then 'member'
+                      where c.panel_id = $1 and m.user_id = {user}) then 'member'
         when exists (select 1 from panel_declarations d
                        join panel_candidates mine on mine.panel_id = d.panel_id and mine.candidate_id = d.candidate_id
                        join panel_candidates here on here.organisation_id = mine.organisation_id and here.panel_id = $1
-                      where d.user_id = $2 and d.conflicted) then 'declared'
+                      where d.user_id = {user} and d.conflicted) then 'declared'
         end"""
+
+
+_EXCLUDED = f"select {_exclusion('$2')}"
 EXCLUSION_REASONS = {
     "member": N_("This person belongs to the organisation evaluated, so they cannot evaluate it."),
     "declared": N_("This person has declared a conflict of interest with the organisation evaluated, so they "
@@ -249,19 +254,16 @@ async def experts(conn: asyncpg.Connection, panel_id: int) -> list[Expert]:
     if panel["agency_id"] is None:
         return []
     rows = await conn.fetch(
-        """select u.id as user_id, u.display_name,
+        f"""select u.id as user_id, u.display_name,
                   (select count(*) from panel_members pm join panels p on p.id = pm.panel_id
                     where pm.user_id = u.id and p.status <> 'closed')::int as load,
-                  exists (select 1 from panel_members pm where pm.panel_id = $1 and pm.user_id = u.id) as seated
+                  exists (select 1 from panel_members pm where pm.panel_id = $1 and pm.user_id = u.id) as seated,
+                  case when $3 then {_exclusion('u.id')} end as excluded
              from memberships m join users u on u.id = m.user_id
             where m.organisation_id = $2 and m.role = 'evaluator'
-            order by load, u.id""", panel_id, panel["agency_id"])
-    out = []
-    for r in rows:
-        excluded = await conn.fetchval(_EXCLUDED, panel_id, r["user_id"]) if panel["subject_type"] in _EXCLUDING else None
-        out.append(Expert(user_id=r["user_id"], display_name=r["display_name"], load=r["load"], seated=r["seated"],
-                          excluded=gettext(EXCLUSION_REASONS[excluded]) if excluded else None))
-    return out
+            order by load, u.id""", panel_id, panel["agency_id"], panel["subject_type"] in _EXCLUDING)
+    return [Expert(user_id=r["user_id"], display_name=r["display_name"], load=r["load"], seated=r["seated"],
+                   excluded=gettext(EXCLUSION_REASONS[r["excluded"]]) if r["excluded"] else None) for r in rows]
 
 
 async def assign_balanced(conn: asyncpg.Connection, identity: Identity, panel_id: int, count: int) -> list[int]:

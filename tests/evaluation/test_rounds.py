@@ -109,6 +109,18 @@ async def test_nobody_of_the_provider_or_who_declared_a_conflict_with_it_is_seat
     seated = {m.display_name for m in await do(pool, engine.members_of, midterm)}
     assert seated == {"evaluator", "busy"}
 
+    async def statements() -> int:  # the agency's page lists every expert: in the same statements for forty
+        sent: list[str] = []
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda record: sent.append(record.query))
+            await engine.experts(conn, midterm)
+        return len(sent)
+    few = await statements()
+    async with pool.acquire() as conn:
+        for n in range(40):
+            await make_person(conn, world, f"expert{n}", "evaluator", "evaluator")
+    assert await statements() == few
+
 
 async def test_a_member_of_a_delivery_panel_is_told_to_read_the_providers_reports(client, pool, settings, world,
                                                                                    midterm):
