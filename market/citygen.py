@@ -4,7 +4,7 @@ panels, awards, contracts and milestones, funders' resources, funds, fairs, pled
 the ledger, and what followed signing — providers' reports, mid-term and final evaluations on the
 bureaus' indicator systems, the payments that waited for them, rectification, contracts completed or
 ended, providers' ratings of their buyers — and residents' answers to their communities' standing
-surveys: the load the city-wide pages, the scorecards and the city-wide rolling docking run are
+surveys and to the surveys of the projects done for them: the load the city-wide pages, the scorecards and the city-wide rolling docking run are
 measured on.
 
 Rows are made in Python from a seeded generator (the same seed and day give the same city) and
@@ -28,7 +28,7 @@ import math
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, UTC
 from decimal import Decimal
@@ -60,7 +60,10 @@ from market.funding.pledges.services import CONFIRM_DAYS as PLEDGE_CONFIRM_DAYS
 from market.funding.pledges.services import REMIND_DAYS as PLEDGE_REMIND_DAYS
 from market.organisations import credit_code
 from market.procurement.bids.services import full_years
-from market.surveys.services import CODE_ALPHABET, COMMUNITY_QUESTIONS
+from market.surveys import services as surveys
+from market.surveys import stats as survey_stats
+from market.surveys.models import MIN_ANSWERS, SATISFIED
+from market.surveys.services import CODE_ALPHABET, COMMUNITY_QUESTIONS, EVIDENCE_OF_IMPROVEMENT
 
 DOMAIN = "city.market"
 PASSWORD = "market-city-2026"
@@ -141,6 +144,7 @@ RATED_SHARE = 0.82  # of the stages due a rating of the buyer, those the provide
 RATING_COMMENTS = {True: ["需求清晰，沟通顺畅，拨款及时。", "街道支持力度大，协调场地很及时。", "评估公正，反馈具体。"],
                    False: ["拨款较慢，影响项目进度。", "需求多次变更，干预较多。", "评估标准事先说明不够清楚。"]}
 SURVEYED_SHARE = 0.45  # of the communities, those whose standing survey has been opened
+SURVEYED_PROJECTS = 0.6  # of the contracts in delivery, those whose buyer opens the residents' survey
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 # Complaints: the share of each category (by code, as migration 0038 makes them), the texts residents
 # write, and how the organisations answering them reply.
@@ -493,6 +497,13 @@ class City:
         folder = Path(__file__).parent / "evaluation" / "indicators"
         templates = {stage: indicator_files.parse((folder / f"demo_{stage}.csv").read_bytes()) for stage in STAGES}
         trees = {stage: indicator_tree.build(nodes) for stage, (nodes, _) in templates.items()}
+        # A project survey asks the leaves of its system's satisfaction dimension (market/surveys).
+        asked = {}
+        for stage, (nodes, _) in templates.items():
+            dimensions = {n.path for n in nodes if n.satisfaction and "." not in n.path}
+            paths = [n.path for n in nodes]
+            asked[stage] = sum(1 for n in nodes if n.path.split(".")[0] in dimensions and "." in n.path
+                               and not any(p.startswith(n.path + ".") for p in paths))
         self.systems: dict[tuple[int, str], dict[str, Any]] = {}
         self.systems_published: list[tuple[int, datetime]] = []
         for d in self.districts:
@@ -515,7 +526,8 @@ class City:
                 self.event(published, bureau["admin"], bureau["id"], "indicators.publish", "indicator_version", vid,
                            {"status": ["draft", "published"]})
                 self.systems[(d["id"], stage)] = {"id": vid, "nodes": trees[stage], "bands": bands,
-                                                  "leaves": indicator_tree.leaves(trees[stage])}
+                                                  "leaves": indicator_tree.leaves(trees[stage]),
+                                                  "asked": asked[stage]}
 
     # ---- needs and projects ----------------------------------------------------------------------
 
@@ -1082,10 +1094,13 @@ class City:
         for i, p in enumerate(self.rows["pledges"]):
             if p[8] == "allocated":
                 self.allocated_to[p[9]].append(i)
+        self.survey_tokens: set[str] = set()
+        self.project_surveys: list[tuple[int, int]] = []  # (survey, system): their questions are the system's
         for k in self.signed:
             self.deliver(k)
             self.settle(k)
             self.rate_buyer(k)
+            self.project_survey(k)
         self.rows["pledges"] = [(*p, self.pledge_paid[i]) for i, p in enumerate(self.rows["pledges"])]
         self.community_surveys()
 
@@ -1560,7 +1575,6 @@ class City:
         one-time codes of the slips the office printed in batches, each code once. Satisfaction varies by
         district, street and community; a few residents leave a comment, which the office publishes or
         hides."""
-        tokens: set[str] = set()
         mood = {place["id"]: self.r.gauss(0, spread) for places, spread in ((self.districts, 0.2), (self.streets, 0.15))
                 for place in places}
         for c in self.communities:
@@ -1569,44 +1583,104 @@ class City:
             keeper = self.street_offices[c["street"]["id"]]
             sid = self.ids.take("surveys")
             opened = self.at(self.recent_days())
-            token = "".join(self.r.choices(TOKEN_ALPHABET, k=12))
-            while token in tokens:
-                token = "".join(self.r.choices(TOKEN_ALPHABET, k=12))
-            tokens.add(token)
-            self.rows["surveys"].append((sid, "community", None, c["id"], token, "open", None, False, None, opened,
-                                         opened, None))
+            self.rows["surveys"].append((sid, "community", None, c["id"], self.survey_token(), "open", None, False, None,
+                                         opened, opened, None))
             for position, (zh, en) in enumerate(COMMUNITY_QUESTIONS, start=1):
                 self.rows["survey_questions"].append((sid, position, zh, en, None))
             age = (self.now - opened).days
             # Most communities have some 10 to 45 answers, a survey opened lately fewer.
             wanted = round(math.exp(self.r.gauss(math.log(22), 0.55)) * min(1.0, (age + 60) / 300))
             centre = 4.25 + mood[c["district"]["id"]] + mood[c["street"]["id"]] + self.r.gauss(0, 0.3)
-            batches = 1 + wanted // 30
-            codes: set[str] = set()
-            for batch, made in enumerate(sorted(self.then(opened, 0, age * 0.95) for _ in range(batches)), start=1):
-                answers = wanted // batches + (batch <= wanted % batches)
-                count = answers + self.r.randrange(answers // 3 + 3)
-                self.event(made, keeper["admin"], keeper["id"], "survey.codes", "survey", sid,
-                           {"batch": [None, batch], "count": [None, count]})
-                for n in range(count):
-                    code = "".join(self.r.choices(CODE_ALPHABET, k=8))
-                    while code in codes:
-                        code = "".join(self.r.choices(CODE_ALPHABET, k=8))
-                    codes.add(code)
-                    answered = self.then(made, 0.01, 30) if n < answers else None
-                    if answered is not None and answered > self.now:
-                        answered = None
-                    self.rows["survey_codes"].append((sid, code, batch, made, answered))
-                    if answered is not None:
-                        self.survey_answer(sid, keeper, code, answered, centre)
+            self.slips(sid, keeper, opened, self.now, wanted, centre, QUESTION_SHIFTS)
 
-    def survey_answer(self, sid: int, keeper: dict[str, Any], code: str, answered: datetime, centre: float) -> None:
+    def survey_token(self) -> str:
+        token = "".join(self.r.choices(TOKEN_ALPHABET, k=12))
+        while token in self.survey_tokens:
+            token = "".join(self.r.choices(TOKEN_ALPHABET, k=12))
+        self.survey_tokens.add(token)
+        return token
+
+    def slips(self, sid: int, keeper: dict[str, Any], opened: datetime, until: datetime, wanted: int, centre: float,
+              shifts: Sequence[float]) -> list[float]:
+        """The one-time codes a survey's keeper prints in batches while it is open (until `until`), about
+        `wanted` of them answered, each code once, within a month of its batch. Each answer's mean score."""
+        span = (until - opened).total_seconds() / 86400
+        batches = 1 + wanted // 30
+        codes: set[str] = set()
+        means = []
+        for batch, made in enumerate(sorted(self.then(opened, 0, span * 0.95) for _ in range(batches)), start=1):
+            answers = wanted // batches + (batch <= wanted % batches)
+            count = answers + self.r.randrange(answers // 3 + 3)
+            self.event(made, keeper["admin"], keeper["id"], "survey.codes", "survey", sid,
+                       {"batch": [None, batch], "count": [None, count]})
+            for n in range(count):
+                code = "".join(self.r.choices(CODE_ALPHABET, k=8))
+                while code in codes:
+                    code = "".join(self.r.choices(CODE_ALPHABET, k=8))
+                codes.add(code)
+                answered = self.then(made, 0.01, 30) if n < answers else None
+                if answered is not None and answered > until:
+                    answered = None
+                self.rows["survey_codes"].append((sid, code, batch, made, answered))
+                if answered is not None:
+                    means.append(self.survey_answer(sid, keeper, code, answered, centre, shifts))
+        return means
+
+    def project_survey(self, k: dict[str, Any]) -> None:
+        """The residents' survey of a contracted project (market/surveys), which most buyers open a few weeks
+        into its delivery, with the questions of its final indicator system's satisfaction part, and close
+        once it is completed or ended: judged then against the threshold, one below it is a finding the
+        provider puts right (`rectification_item`). Residents served by a weak provider are less satisfied."""
+        begun = k["milestones"][0][6]
+        if begun is None or self.r.random() >= SURVEYED_PROJECTS:
+            return
+        opened = self.then(begun, 7, 60)
+        delivery = k["delivery"] or {}
+        finished = delivery.get("ended_at") or (delivery["updated_at"] if delivery.get("status") == "completed" else None)
+        # A survey is opened while its contract is in delivery.
+        if opened >= self.now or (finished is not None and opened >= finished):
+            return
+        buyer, system = k["buyer"], self.systems[(k["project"]["district"]["id"], "final")]
+        closed = self.then(finished, 0.5, 12) if finished else None
+        closed = closed if closed is not None and closed <= self.now else None
+        sid = self.ids.take("surveys")
+        self.project_surveys.append((sid, system["id"]))
+        self.event(opened, buyer["admin"], buyer["id"], "survey.open", "survey", sid, {"status": ["draft", "open"]})
+        wanted = round(math.exp(self.r.gauss(math.log(14), 0.5)))
+        until = closed or self.now
+        wanted = round(wanted * min(1.0, ((until - opened).days + 30) / 150))
+        centre = 3.7 + 1.5 * k["level"] + self.r.gauss(0, 0.15)
+        means = self.slips(sid, buyer, opened, until, wanted, centre, [(0.0, -0.1)[n % 2] for n in range(system["asked"])])
+        below = False
+        if closed is not None:
+            figure = survey_stats.figure(means) if len(means) >= MIN_ANSWERS else None
+            below = figure is not None and figure.satisfied_percent < RULES.survey_threshold_percent
+            self.event(closed, buyer["admin"], buyer["id"], "survey.close", "survey", sid,
+                       {"below_threshold": [None, below], "status": ["open", "closed"]})
+            if below:
+                assert figure is not None
+                title_zh, title_en = k["call"][4], k["call"][5] or k["call"][4]
+                percent, threshold = figure.satisfied_percent, RULES.survey_threshold_percent
+                day = self.local_day(closed)
+                self.rectification_item(
+                    ("survey", sid, f"/surveys/{sid}"), k["provider"], buyer, f"closed-{day.isoformat()}", closed,
+                    day + timedelta(days=RULES.rectification_days),
+                    f"“{title_zh}”居民满意度调查：{len(means)}位居民中满意的占{percent}%，低于{threshold}%的标准。",
+                    f"Resident satisfaction survey of “{title_en}”: {percent}% of {len(means)} residents satisfied, "
+                    f"below the threshold of {threshold}%.", EVIDENCE_OF_IMPROVEMENT)
+        self.rows["surveys"].append((sid, "project", k["id"], None, self.survey_token(),
+                                     "closed" if closed else "open", system["id"], below,
+                                     RULES.survey_threshold_percent if closed else None,
+                                     opened - timedelta(hours=self.r.uniform(0.1, 48)), opened, closed))
+
+    def survey_answer(self, sid: int, keeper: dict[str, Any], code: str, answered: datetime, centre: float,
+                      shifts: Sequence[float]) -> float:
         aid = self.ids.take("survey_answers")
         view = centre + self.r.gauss(0, 0.55)
-        scores = [min(5, max(1, round(view + shift + self.r.gauss(0, 0.45)))) for shift in QUESTION_SHIFTS]
+        scores = [min(5, max(1, round(view + shift + self.r.gauss(0, 0.45)))) for shift in shifts]
         comment, status = "", "none"
         if self.r.random() < 0.12:
-            comment = self.r.choice(SURVEY_COMMENTS[sum(scores) / len(scores) >= 4])
+            comment = self.r.choice(SURVEY_COMMENTS[sum(scores) / len(scores) >= SATISFIED])
             status = "pending"
             moderated = self.then(answered, 1, 10)
             if moderated <= self.now:
@@ -1618,6 +1692,7 @@ class City:
                                             len(scores)))
         for position, score in enumerate(scores, start=1):
             self.rows["survey_scores"].append((aid, position, score))
+        return sum(scores) / len(scores)
 
     # ---- complaints ------------------------------------------------------------------------------
 
@@ -1981,6 +2056,8 @@ async def generate(conn: asyncpg.Connection, *, scale: float = 1.0, seed: int = 
             if table == "catalogue_entries":
                 await conn.executemany("update catalogue_versions set status = 'published', published_at = $2 "
                                        "where id = $1", city.published)
+            if table == "survey_questions":  # the project surveys' own, as the product asks them
+                await surveys.add_questions(conn, city.project_surveys)
             if table == "indicator_nodes":
                 await conn.executemany("update indicator_versions set status = 'published', published_at = $2 "
                                        "where id = $1", city.systems_published)

@@ -143,10 +143,7 @@ async def _make(conn: asyncpg.Connection, *, contracts: Sequence[int] = (), comm
             select 'project', k.id, t.token, 'draft', coalesce(k.final_system_id, k.midterm_system_id)
               from unnest($1::bigint[], $2::text[]) t (contract_id, token) join contracts k on k.id = t.contract_id
             on conflict do nothing returning id, system_id""", list(contracts), [_token() for _ in contracts])
-        with_system = [r for r in made if r["system_id"] is not None]
-        if with_system:
-            await conn.execute(_SYSTEM_QUESTIONS, [r["id"] for r in with_system], [r["system_id"] for r in with_system])
-        await _fixed_questions(conn, [r["id"] for r in made], PROJECT_QUESTIONS)
+        await add_questions(conn, [(r["id"], r["system_id"]) for r in made])
     if communities:
         made = await conn.fetch("""
             insert into surveys (kind, community_id, token, status, opened_at)
@@ -154,6 +151,15 @@ async def _make(conn: asyncpg.Connection, *, contracts: Sequence[int] = (), comm
               from unnest($1::int[], $2::text[]) t (community_id, token)
             on conflict do nothing returning id""", list(communities), [_token() for _ in communities])
         await _fixed_questions(conn, [r["id"] for r in made], COMMUNITY_QUESTIONS)
+
+
+async def add_questions(conn: asyncpg.Connection, project_surveys: Sequence[tuple[int, int | None]]) -> None:
+    """The questions of new project surveys, each (id, its indicator system): the leaves of the system's
+    satisfaction dimension, or the fixed set where it has none (market.citygen asks the same)."""
+    with_system = [(survey, system) for survey, system in project_surveys if system is not None]
+    if with_system:
+        await conn.execute(_SYSTEM_QUESTIONS, [s for s, _ in with_system], [system for _, system in with_system])
+    await _fixed_questions(conn, [survey for survey, _ in project_surveys], PROJECT_QUESTIONS)
 
 
 async def _fixed_questions(conn: asyncpg.Connection, survey_ids: list[int], questions: list[tuple[str, str]]) -> None:
@@ -290,6 +296,9 @@ select s.token, s.opened_at, c.title_zh, c.title_en, o.name_zh, o.name_en, count
   from up join projects p on p.jurisdiction_id = up.id join calls c on c.project_id = p.id
   join contracts k on k.call_id = c.id join organisations o on o.id = k.provider_id
   join surveys s on s.contract_id = k.id and s.status = 'open'
+  -- The places as an array too, which the planner reads as the few they are (it took the recursion for a
+  -- hundred and scanned every project).
+ where p.jurisdiction_id = any(array(select id from up))
  order by up.depth, s.opened_at desc, s.id desc limit $2"""
 
 
