@@ -339,6 +339,20 @@ async def test_a_survey_closed_above_the_threshold_has_no_finding(pool, settings
     assert await pool.fetchval("select count(*) from rectification_items") == 0
 
 
+async def test_a_closed_survey_says_so_and_offers_no_slips_to_print(client, pool, settings, world, survey):
+    survey_id, _ = survey
+    await _codes(pool, settings, world, survey_id, 3)
+    await act_as(client, pool, settings, world["buyer_admin"].user_id)
+    page = (await client.get(f"/surveys/{survey_id}?lang=en")).text
+    assert "Answers so far" in page and f"/surveys/{survey_id}/codes.pdf" in page
+    async with pool.acquire() as conn, conn.transaction():
+        await surveys.change_status(conn, settings, await _buyer(pool, settings, world), survey_id, "close")
+    page = (await client.get(f"/surveys/{survey_id}?lang=en")).text
+    assert "The survey is closed: residents can no longer answer it." in page
+    assert "once the survey is open" not in page and f"/surveys/{survey_id}/codes.pdf" not in page
+    assert "Answers so far" not in page
+
+
 async def test_comments_appear_only_once_published(client, pool, settings, world, survey):
     survey_id, token = survey
     rows = [((5, 5, 5, 5), "助浴师傅很耐心"), ((4, 4, 4, 4), "时间安排可以更灵活"), ((4, 4, 4, 4), ""),
