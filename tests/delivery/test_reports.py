@@ -109,6 +109,14 @@ async def test_filed_returned_resubmitted_accepted_with_every_version_kept(pool,
 
     view = await do(pool, reports.report_view, settings, buyer, signed, MIDTERM)
     assert view.may == ["return", "accept"] and view.draft is None and [v.version for v in view.versions] == [1]
+
+    async def statements() -> int:  # the page reads every version, however often it was sent back
+        sent: list[str] = []
+        async with pool.acquire() as conn:
+            conn.add_query_logger(lambda record: sent.append(record.query))
+            await reports.report_view(conn, settings, buyer, signed, MIDTERM)
+        return len(sent)
+    one_version = await statements()
     await do(pool, reports.return_report, buyer, signed, MIDTERM, ReturnInput(comment="请补充签到表，并说明人次口径。"))
     assert len(await notices(pool, "report_returned")) == 2
 
@@ -126,6 +134,7 @@ async def test_filed_returned_resubmitted_accepted_with_every_version_kept(pool,
     assert view.status == "accepted" and view.may == [] and view.draft is None and not view.late
     second, first = view.versions
     assert (first.version, first.comment, first.targets[0].achieved) == (1, "请补充签到表，并说明人次口径。", 120)
+    assert await statements() == one_version
     assert (second.version, second.comment, second.targets[0].achieved) == (2, "", 130)
     assert first.returned_by == "buyer_staff" and second.submitted_by == "provider_staff"
     verbs = [r["verb"] for r in await pool.fetch(

@@ -9,6 +9,7 @@ winning bid: its targets, to be reached, and its budget lines, to be spent."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -97,27 +98,38 @@ def _achieved(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-async def _version(conn: asyncpg.Connection, settings: Settings, identity: Identity, row: Any) -> ReportVersion:
-    key = (row["report_id"], row["version"])
-    targets = [Target(position=t["position"], name=t["name"], target=t["target"], achieved=_achieved(t["achieved"]),
-                      note=t["note"])
-               for t in await conn.fetch("select * from report_targets where report_id = $1 and version = $2 "
-                                         "order by position", *key)]
-    spending = [Spending(position=s["position"], item=s["item"], budget_fen=s["budget_fen"], spent_fen=s["spent_fen"])
-                for s in await conn.fetch("select * from report_spending where report_id = $1 and version = $2 "
-                                          "order by position", *key)]
-    evidence = []
-    for e in await conn.fetch("select e.kind, f.* from report_evidence e join files f on f.id = e.file_id "
-                              "where e.report_id = $1 and e.version = $2 order by e.added_at, f.filename", *key):
+async def _versions(conn: asyncpg.Connection, settings: Settings, identity: Identity,
+                    rows: list[Any]) -> list[ReportVersion]:
+    """These versions of one report, each with its targets, spending and evidence, in the same three
+    statements however often the report was sent back and submitted again."""
+    if not rows:
+        return []
+    report_id, numbers = rows[0]["report_id"], [r["version"] for r in rows]
+    targets: dict[int, list[Target]] = defaultdict(list)
+    for t in await conn.fetch("select * from report_targets where report_id = $1 and version = any($2::int[]) "
+                              "order by version, position", report_id, numbers):
+        targets[t["version"]].append(Target(position=t["position"], name=t["name"], target=t["target"],
+                                            achieved=_achieved(t["achieved"]), note=t["note"]))
+    spending: dict[int, list[Spending]] = defaultdict(list)
+    for x in await conn.fetch("select * from report_spending where report_id = $1 and version = any($2::int[]) "
+                              "order by version, position", report_id, numbers):
+        spending[x["version"]].append(Spending(position=x["position"], item=x["item"], budget_fen=x["budget_fen"],
+                                               spent_fen=x["spent_fen"]))
+    evidence: dict[int, list[Evidence]] = defaultdict(list)
+    for e in await conn.fetch("select e.version, e.kind, f.* from report_evidence e join files f on f.id = e.file_id "
+                              "where e.report_id = $1 and e.version = any($2::int[]) "
+                              "order by e.version, e.added_at, f.filename", report_id, numbers):
         record = files.StoredFile(**{k: e[k] for k in files.StoredFile.__struct_fields__})
         # The report has decided who reads it; storage makes the link out to this reader alone.
-        evidence.append(Evidence(file_id=e["id"], kind=e["kind"], filename=e["filename"],
-                                 content_type=e["content_type"], size_bytes=e["size_bytes"],
-                                 link=files.granted_link(settings, record, identity).url))
-    return ReportVersion(version=row["version"], activities=row["activities"], narrative=row["narrative"],
-                         targets=targets, spending=spending, evidence=evidence, edited_at=row["edited_at"],
-                         submitted_at=row["submitted_at"], submitted_by=row["submitted_name"],
-                         returned_at=row["returned_at"], returned_by=row["returned_name"], comment=row["comment"])
+        evidence[e["version"]].append(Evidence(file_id=e["id"], kind=e["kind"], filename=e["filename"],
+                                               content_type=e["content_type"], size_bytes=e["size_bytes"],
+                                               link=files.granted_link(settings, record, identity).url))
+    return [ReportVersion(version=row["version"], activities=row["activities"], narrative=row["narrative"],
+                          targets=targets[row["version"]], spending=spending[row["version"]],
+                          evidence=evidence[row["version"]], edited_at=row["edited_at"],
+                          submitted_at=row["submitted_at"], submitted_by=row["submitted_name"],
+                          returned_at=row["returned_at"], returned_by=row["returned_name"], comment=row["comment"])
+            for row in rows]
 
 
 async def _bid_draft(conn: asyncpg.Connection, milestone: Any) -> tuple[list[Target], list[Spending]]:
@@ -148,13 +160,12 @@ async def report_view(conn: asyncpg.Connection, settings: Settings, identity: Id
     report = await conn.fetchrow(_REPORT, contract_id, position)
     side = side_of(identity, milestone)
     status = report["status"] if report else "draft"
-    draft, versions = None, []
-    for row in await conn.fetch(_VERSIONS, report["id"]) if report else []:
-        if row["submitted_at"] is None:
-            if side == "provider" or identity.is_platform_admin:
-                draft = await _version(conn, settings, identity, row)
-        else:
-            versions.append(await _version(conn, settings, identity, row))
+    rows = list(await conn.fetch(_VERSIONS, report["id"])) if report else []
+    # The working draft (a version not yet submitted) is the provider's, and the platform's to read.
+    shown = [r for r in rows if r["submitted_at"] is not None or side == "provider" or identity.is_platform_admin]
+    read = await _versions(conn, settings, identity, shown)
+    draft = next((v for v in read if v.submitted_at is None), None)
+    versions = [v for v in read if v.submitted_at is not None]
     if draft is None and side == "provider" and status in ("draft", "returned"):
         targets, lines = (await _bid_draft(conn, milestone) if not versions else
                           (versions[0].targets, versions[0].spending))
