@@ -138,7 +138,12 @@ RETURN_COMMENT = "请补充服务对象签到表和活动照片，并核对预�
 # a tenth are weak.
 DELIVERY, WEAK = (0.76, 0.09), (0.5, 0.08)
 END_SHARE = 0.25  # a first failed evaluation ends the contract; otherwise it is rectified and evaluated again
-FIX_TEXT = "已按评估意见完成整改：补齐服务台账和签到表，完善相关制度，并附整改前后对比照片。"
+# What an owner says it did, by where the finding came from.
+FIX_TEXTS = {
+    "evaluation": "已按评估意见完成整改：补齐服务台账和签到表，完善相关制度，并附整改前后对比照片。",
+    "survey": "已逐一回访提出意见的居民，调整了服务时间和服务流程，附回访记录和改进后的服务记录。",
+    "complaint": "已与投诉人沟通并说明处理结果，对相关人员进行了培训，附处理记录和整改前后对比照片。",
+}
 REJECTION = "佐证材料不完整，请补充整改后的服务记录和照片。"
 RATED_SHARE = 0.82  # of the stages due a rating of the buyer, those the provider rated
 RATING_COMMENTS = {True: ["需求清晰，沟通顺畅，拨款及时。", "街道支持力度大，协调场地很及时。", "评估公正，反馈具体。"],
@@ -1447,7 +1452,7 @@ class City:
             version += 1
             status, submitted = "fix_submitted", fix
             fixed.append(fix)
-            self.rows["rectification_fixes"].append((iid, version, FIX_TEXT, owner["admin"], fix))
+            self.rows["rectification_fixes"].append((iid, version, FIX_TEXTS[kind], owner["admin"], fix))
             self.event(fix, owner["admin"], owner["id"], "rectification.submit", "rectification_item", iid,
                        {"status": ["open", "fix_submitted"], "version": [None, version]})
             decided = self.then(fix, 1, 10)
