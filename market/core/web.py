@@ -149,8 +149,8 @@ def choices(items: list[Any]) -> list[tuple[Any, str]]:
 
 def url_with(request: Request[Any, Any, Any], name: str, value: Any) -> str:
     """This page's address with one parameter set (or dropped, for None), every other kept; a page
-    of a list (cursor, offset) is dropped, since the list changes."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "offset", "done")]
+    of a list (its cursor) is dropped, since the list changes."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "done")]
     if value is not None:
         params.append((name, str(value)))
     return request.url.path + ("?" + urlencode(params) if params else "")
@@ -198,9 +198,8 @@ def redirect(location: str, status: int = 303, background: BackgroundTask | None
                     background=background)
 
 
-# Lists on pages show this many at a time, with `pager` for the way on.
+# Lists on pages show this many at a time, with `keyset_pager` for the way on.
 PAGE_SIZE = 50
-Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000)]
 # Where a keyset-paged list goes on from (market.core.keyset): opaque, from a `next` or `previous` link.
 CursorParam = Annotated[str | None, QueryParameter(max_length=1000)]
 
@@ -219,17 +218,6 @@ class Pager(NamedTuple):
     also: tuple[tuple[str, str], ...] = ()
 
 
-def pager(request: Request[Any, Any, Any], offset: int, limit: int, total: int, shown: int) -> Pager:
-    """The way through a list that can grow, for templates/_pager.html: the same address with
-    another `offset`, every other parameter (filters, language) kept."""
-    def at(new_offset: int) -> str:
-        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "done")]
-        return "?" + urlencode(params + ([("offset", str(new_offset))] if new_offset else []))
-    return Pager(first=offset + 1 if shown else 0, last=offset + shown, total=total,
-                 previous=at(max(0, offset - limit)) if offset else None,
-                 next=at(offset + limit) if offset + shown < total else None)
-
-
 def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: int | None = None) -> Pager:
     """The way through a keyset-paged list (market.core.keyset), from its page (and how many rows it
     shows) or its window: the same address with the cursor of the page either side, every other
@@ -240,7 +228,7 @@ def keyset_pager(request: Request[Any, Any, Any], page: Paged | Window, shown: i
 
     def at(name: str, value: str) -> str:
         """The same address from the list's first page (no cursor) with `name` set to `value`."""
-        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "offset", "done")]
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in (name, "cursor", "done")]
         return "?" + urlencode([*kept, (name, value)])
     shown = shown or 0
     return Pager(first=page.first + 1 if shown else 0, last=page.first + shown, total=page.total,
