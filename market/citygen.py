@@ -27,7 +27,7 @@ import json
 import math
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, UTC
@@ -150,6 +150,8 @@ RATING_COMMENTS = {True: ["需求清晰，沟通顺畅，拨款及时。", "街�
                    False: ["拨款较慢，影响项目进度。", "需求多次变更，干预较多。", "评估标准事先说明不够清楚。"]}
 SURVEYED_SHARE = 0.45  # of the communities, those whose standing survey has been opened
 SURVEYED_PROJECTS = 0.6  # of the contracts in delivery, those whose buyer opens the residents' survey
+AGENCY_SHARE = 0.2  # of the evaluators, the agencies (each with a director and experts); the rest independent experts
+HANDED_SHARE = 0.35  # of the delivery evaluations, those the buyer hands to an agency, which seats its experts
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 # Complaints: the share of each category (by code, as migration 0038 makes them), the texts residents
 # write, and how the organisations answering them reply.
@@ -169,6 +171,7 @@ COMPLAINT_BODIES = {
 COMPLAINT_ANSWERS = {True: "经核查情况属实，已责成整改，并将整改结果向投诉人反馈。",
                      False: "经实地核查，未发现所反映的问题，已向投诉人说明情况。"}
 COMPLAINT_REOPEN = "问题没有解决，情况依旧。"
+REOPEN_SHARES = {1: 0.6, 2: 0.6, 3: 0.15}  # by the complainant's rating of the answer
 COMPLAINT_EVIDENCE = "整改措施说明及整改后的照片或记录 / What was put right, with photos or records of it"
 
 # How residents see each of the community questions, against their view of the whole.
@@ -430,16 +433,27 @@ class City:
                                     code=code, place=d["id"])
             org["district"] = d
             self.funders.append(org)
+        # An agency's account is its director's (an administrator, who seats its experts); its experts
+        # have accounts of their own in the evaluator role. An independent expert is their own account.
         self.evaluators: list[dict[str, Any]] = []
-        for _ in range(self.s.evaluators):
+        agencies = max(1, round(self.s.evaluators * AGENCY_SHARE))
+        for n in range(self.s.evaluators):
             d = self.district()
-            agency = self.r.random() < 0.2
+            agency = n < agencies
             word, word_en = self.place_word()
             org = self.organisation(
                 kind="evaluator", subtype="agency" if agency else "expert",
                 zh=f"上海{word}社会组织评估中心" if agency else f"{self.name()}（评估专家）",
                 en=f"Shanghai {word_en} Evaluation Centre" if agency else "",
-                code=self.code("52", d["division"]) if agency else None, place=d["id"], role="evaluator")
+                code=self.code("52", d["division"]) if agency else None, place=d["id"],
+                role="admin" if agency else "evaluator")
+            org["experts"] = [org["admin"]]
+            if agency:
+                joined = self.later(self.at(HORIZON_DAYS), 0, 20)
+                org["experts"] = [self.user(f"org{org['id']}.expert{k}", self.name(), created=joined)
+                                  for k in range(1, self.r.randint(4, 9))]
+                for uid in org["experts"]:
+                    self.member(uid, org["id"], "evaluator", joined)
             self.evaluators.append(org)
         # People who sit on two boards: a buyer's staff on a provider's, a funder's on a provider's —
         # the conflicts of interest and related parties matching must exclude.
@@ -645,6 +659,8 @@ class City:
         ended_on = [self.r.choice(settled if self.r.random() < 0.9 else waiting)
                     if self.r.random() < 0.8 or not live else self.r.choice(live) for _ in range(max(0, ended))]
         self.experts = [e for e in self.evaluators if e["subtype"] == "expert"] or self.evaluators
+        self.agencies = [e for e in self.evaluators if e["subtype"] == "agency" and e["status"] == "verified"]
+        self.seated: Counter[int] = Counter()  # the delivery panels each agency expert was seated on
         for project in ended_on:
             start = project.setdefault("free_from", project["created"])
             call = self.call(project, start, "ended")
@@ -754,7 +770,7 @@ class City:
         panel_id = self.ids.take("panels")
         members = self.r.sample(self.experts, min(3, len(self.experts)))
         self.rows["panels"].append((panel_id, "call", cid, buyer["id"], buyer["admin"], formed,
-                                    awarded if decided else None, "closed" if decided else "scoring", None))
+                                    awarded if decided else None, "closed" if decided else "scoring", None, None))
         for position, (zh, en, weight, min_score, is_price) in enumerate(CRITERIA, start=1):
             self.rows["panel_criteria"].append((panel_id, position, zh, en, weight, min_score, is_price, None))
         for k, m in enumerate(members):
@@ -1317,15 +1333,25 @@ class City:
     def delivery_panel(self, k: dict[str, Any], stage: str, opened: datetime,
                        level: float) -> tuple[datetime | None, bool]:
         """A panel on the evaluation engine whose subject is the contract's stage and whose one candidate
-        is the provider: the buyer seats two or three experts (none belongs to the provider), the first
-        chairing; each declares no conflict, scores every leaf of the contract's indicator system and
+        is the provider: the buyer seats two or three experts (none belongs to the provider), or hands the
+        panel to an agency, which seats its least-loaded experts some days later; the first chairs; each declares no conflict, scores every leaf of the contract's indicator system and
         submits; the chair records the consensus; the buyer decides it, and the grade bands say whether it
         passed. Its findings become rectification items. When it closed (None while it is still open)."""
         system = self.systems[(k["project"]["district"]["id"], stage)]
         buyer, provider = k["buyer"], k["provider"]
         pid = self.ids.take("panels")
-        members = self.r.sample(self.experts, min(len(self.experts), 3 if self.r.random() < 0.3 else 2))
-        added = self.then(opened, 0, 2)
+        size = 3 if self.r.random() < 0.3 else 2
+        agency = self.r.choice(self.agencies) if self.agencies and self.r.random() < HANDED_SHARE else None
+        handed_to = None
+        if agency is None:
+            members = [e["admin"] for e in self.r.sample(self.experts, min(len(self.experts), size))]
+            added = self.then(opened, 0, 2)
+        else:
+            handed = self.then(opened, 0, 1)
+            handed_to = agency if handed <= self.now else None
+            members = sorted(agency["experts"], key=lambda u: (self.seated[u], self.r.random()))[:size]
+            self.seated.update(members)
+            added = self.then(handed, 0.5, 5)
         started = self.then(added, 0.1, 1.5)
         submitted = [self.then(started, 1, 7) for _ in members]
         recorded = self.then(max(submitted), 0.5, 3)
@@ -1333,7 +1359,7 @@ class City:
         done = closed <= self.until(k)
         status = "closed" if done else "scoring" if started <= self.now else "forming"
         self.rows["panels"].append((pid, stage, k["id"], buyer["id"], buyer["admin"], opened, closed if done else None,
-                                    status, system["id"]))
+                                    status, system["id"], handed_to["id"] if handed_to else None))
         self.event(opened, buyer["admin"], buyer["id"], "panel.create", "panel", pid,
                    {"candidates": [None, 1], "subject_id": [None, k["id"]], "subject_type": [None, stage]})
         for position, leaf in enumerate(system["leaves"], start=1):
@@ -1341,36 +1367,41 @@ class City:
                                                 leaf.path))
         self.rows["panel_candidates"].append((pid, k["id"], provider["id"], provider["zh"], provider["en"], None,
                                               opened))
+        if handed_to:
+            self.event(handed, buyer["admin"], buyer["id"], "panel.agency", "panel", pid,
+                       {"agency_id": [None, handed_to["id"]]})
         if added > self.now:
             return None, False
+        # Who seats the members and starts the scoring: the buyer, or the agency it handed the panel to.
+        former = handed_to or buyer
         for n, (m, at) in enumerate(zip(members, submitted)):
             role = "chair" if n == 0 else "member"
-            self.rows["panel_members"].append((pid, m["admin"], role, added, at if done else None))
-            self.event(added, buyer["admin"], buyer["id"], "panel.member_add", "panel", pid,
-                       {"role": [None, role], "user_id": [None, m["admin"]]})
+            self.rows["panel_members"].append((pid, m, role, added, at if done else None))
+            self.event(added, former["admin"], former["id"], "panel.member_add", "panel", pid,
+                       {"role": [None, role], "user_id": [None, m]})
         if started > self.now:
             return None, False
-        self.event(started, buyer["admin"], None, "panel.start", "panel", pid, {"status": ["forming", "scoring"]})
+        self.event(started, former["admin"], None, "panel.start", "panel", pid, {"status": ["forming", "scoring"]})
         for m, at in zip(members, submitted):
             declared = min(self.then(started, 0, 0.5), at - timedelta(hours=1))
             if declared <= self.now:
-                self.rows["panel_declarations"].append((pid, m["admin"], k["id"], False, "", declared))
+                self.rows["panel_declarations"].append((pid, m, k["id"], False, "", declared))
         if not done:
             return None, False
-        chair = members[0]["admin"]
+        chair = members[0]
         consensus: dict[str, Decimal | None] = {}
         low = []
         for position, leaf in enumerate(system["leaves"], start=1):
             given, agreed = self.leaf_scores(leaf, level, len(members))
             for m, at, score in zip(members, submitted, given):
-                self.rows["panel_scores"].append((pid, m["admin"], k["id"], position, score, "",
+                self.rows["panel_scores"].append((pid, m, k["id"], position, score, "",
                                                   at - timedelta(minutes=self.r.randrange(5, 600))))
             self.rows["panel_consensus"].append((pid, k["id"], position, agreed, "评估小组合议", chair, recorded))
             consensus[leaf.path] = agreed
             if agreed is not None and agreed < LOW_SHARE * MAX_SCORE:
                 low.append((position, leaf, agreed))
         for m, at in zip(members, submitted):
-            self.event(at, m["admin"], None, "panel.submit", "panel", pid, {})
+            self.event(at, m, None, "panel.submit", "panel", pid, {})
         self.event(closed, buyer["admin"], None, "panel.close", "panel", pid, {"status": ["scoring", "closed"]})
         total = indicator_scoring.total(system["nodes"], consensus)
         grade = indicator_scoring.grade(system["bands"], total)
@@ -1829,7 +1860,8 @@ class City:
             c["rating"] = min(5, max(1, round(centre + self.r.gauss(0, 0.7))))
             move(rated, "complaint.rate", user, "closed", rating=c["rating"])
             c["closed"] = rated
-            if c["rating"] <= 2 and c["reopened"] is None and self.r.random() < 0.3:
+            # An unhappy complainant mostly takes the one chance to reopen; a lukewarm one now and then.
+            if c["reopened"] is None and self.r.random() < REOPEN_SHARES.get(c["rating"], 0):
                 reopened = self.then(rated, 0.1, 5)
                 if reopened <= self.now:
                     c["reopened"], c["closed"], c["reason"] = reopened, None, COMPLAINT_REOPEN
@@ -1918,7 +1950,7 @@ COLUMNS: dict[str, list[str]] = {
              "indicators", "call_revision", "submitted_at"],
     "bid_budget_lines": ["bid_id", "position", "item", "amount_fen"],
     "panels": ["id", "subject_type", "subject_id", "owner_id", "created_by", "created_at", "closed_at", "status",
-               "indicator_version_id"],
+               "indicator_version_id", "agency_id"],
     "panel_criteria": ["panel_id", "position", "name_zh", "name_en", "weight", "min_score", "is_price",
                        "indicator_path"],
     "panel_members": ["panel_id", "user_id", "role", "added_at", "submitted_at"],

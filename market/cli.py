@@ -164,8 +164,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except RuntimeError as exc:
             print(f"market: {exc}", file=sys.stderr)
             return 2
-        print(f"city loaded in {time.perf_counter() - started:.1f} s; every log-in is org<id>@city.market or "
-              f"resident<n>@city.market, password {PASSWORD}")
+        print(f"city loaded in {time.perf_counter() - started:.1f} s; every log-in is org<id>@city.market, "
+              f"an agency's expert's org<id>.expert<n>@city.market or resident<n>@city.market, password {PASSWORD}")
         return 0
 
     async def catch_up(pool: Any) -> int:

@@ -49,11 +49,15 @@ with busiest as (
     select 'funder', p.funder_id from pledges p group by 1, 2 order by count(*) desc, 2 limit 1),
   evaluator as (
     select 'evaluator', m.organisation_id from panel_members p join memberships m on m.user_id = p.user_id
-      join organisations o on o.id = m.organisation_id and o.kind = 'evaluator'
+      join organisations o on o.id = m.organisation_id and o.kind = 'evaluator' and o.subtype = 'expert'
      group by 1, 2 order by count(*) desc, 2 limit 1),
+  agency as (
+    select 'evaluation agency', p.agency_id from panels p where p.agency_id is not null
+     group by 1, 2 order by count(*) filter (where p.status = 'forming') desc, count(*) desc, 2 limit 1),
   platform as (select 'platform', id from organisations where kind = 'platform' order by id limit 1),
   kinds as (select * from busiest union all select * from street union all select * from provider
-            union all select * from funder union all select * from evaluator union all select * from platform)
+            union all select * from funder union all select * from evaluator union all select * from agency
+            union all select * from platform)
 select k.who, u.email, u.id as user_id, k.org as organisation_id
   from kinds k cross join lateral (select m.user_id from memberships m where m.organisation_id = k.org
                                     order by m.role <> 'admin', m.user_id limit 1) m

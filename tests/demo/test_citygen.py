@@ -110,6 +110,13 @@ CONTRADICTIONS = """
       join panel_members pm on pm.panel_id = p.id join panel_candidates c on c.panel_id = p.id
       join memberships ms on ms.user_id = pm.user_id and ms.organisation_id = c.organisation_id
      where p.subject_type in ('midterm', 'final')
+    union all select 'seated by an agency but not its expert', p.id from panels p
+      join panel_members pm on pm.panel_id = p.id
+     where p.agency_id is not null and not exists (select from memberships ms where ms.user_id = pm.user_id
+                                                      and ms.organisation_id = p.agency_id and ms.role = 'evaluator')
+    union all select 'agency without a director', o.id from organisations o
+     where o.kind = 'evaluator' and o.subtype = 'agency'
+       and not exists (select from memberships ms where ms.organisation_id = o.id and ms.role = 'admin')
     union all select 'bid while barred from the item', b.id from bids b join calls c on c.id = b.call_id
       join catalogue_entries e on e.id = c.catalogue_entry_id join catalogue_versions v on v.id = e.version_id
       join provider_standing s on s.organisation_id = b.provider_id and s.catalogue_owner_id = v.buyer_id
@@ -291,6 +298,19 @@ async def test_a_small_city_delivers_what_it_signed(database, pool):
           from surveys s join contracts k on k.id = s.contract_id""")
     assert surveyed["open"] and surveyed["closed"] and surveyed["answers"] > 5 * surveyed["all"], dict(surveyed)
     assert surveyed["asked_by_system"] == surveyed["all"] and surveyed["fixed_questions"] == 0
+    # Some evaluations were handed to an agency, which seated its experts, the least loaded first: no
+    # expert of an agency sits on two more of its panels than another of its experts.
+    handed = await pool.fetchrow("""
+        select count(distinct p.id) as panels, count(distinct p.agency_id) as agencies
+          from panels p join panel_members pm on pm.panel_id = p.id where p.agency_id is not null""")
+    assert handed["panels"] > 0 and handed["agencies"] > 0, dict(handed)
+    assert await pool.fetchval("""
+        select coalesce(max(most - least), 0) from (
+            select ms.organisation_id, max(n) as most, min(n) as least
+              from memberships ms join organisations o on o.id = ms.organisation_id and o.subtype = 'agency'
+              cross join lateral (select count(*) as n from panel_members pm join panels p on p.id = pm.panel_id
+                                   where pm.user_id = ms.user_id and p.agency_id = ms.organisation_id) c
+             where ms.role = 'evaluator' group by 1) spread""") <= 1
 
 
 async def test_the_city_spreads_over_places_and_time(database, pool):
@@ -400,13 +420,14 @@ async def test_market_demo_city_loads_once(database, pool, world, monkeypatch, t
 
 async def test_every_page_the_citys_people_reach_from_their_workbench_opens(database, pool, client):
     """`market bench walk` on a small city, as a test: a bureau, a street office, a social organisation, a
-    funder, an evaluator, the platform, someone in two organisations and a resident follow the links from
+    funder, an evaluator, an evaluation agency's director, the platform, someone in two organisations and a resident follow the links from
     their workbench, and a visitor from the home page, and no page fails or refuses them without a way on. (On the city a workbench failed
     for everyone in two organisations, and a fund's page offered residents a form that refused them.)"""
     await _load(database)
     people = await pool.fetch(PEOPLE)
     assert [p["who"] for p in people] == ["district bureau", "street office", "social organisation", "funder",
-                                          "evaluator", "platform", "in two organisations", "resident", "visitor"]
+                                          "evaluator", "evaluation agency", "platform", "in two organisations",
+                                          "resident", "visitor"]
 
     async def fetch(path: str) -> tuple[int, str, bytes]:
         answer = await client.get(path, follow_redirects=True)
