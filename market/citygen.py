@@ -538,7 +538,8 @@ class City:
                 for n in nodes:
                     self.rows["indicator_nodes"].append((
                         vid, n.path, n.name_zh, n.name_en, n.weight, n.method, msgspec.to_builtins(n.anchors), n.target,
-                        n.target_cap, n.evidence_zh, n.evidence_en, n.na_allowed, n.satisfaction))
+                        n.target_cap, n.evidence_zh, n.evidence_en, n.na_allowed, n.satisfaction, n.question_zh,
+                        n.question_en))
                 self.systems_published.append((vid, published))
                 self.event(created, bureau["admin"], bureau["id"], "indicators.create", "indicator_version", vid,
                            {"nodes": [None, len(nodes)], "stage": [None, stage], "title_zh": [None, title_zh]})
@@ -1932,7 +1933,8 @@ COLUMNS: dict[str, list[str]] = {
     "indicator_versions": ["id", "owner_id", "applies_to", "stage", "revision", "title_zh", "title_en", "status",
                            "grade_a_min", "grade_b_min", "pass_grade", "created_by", "created_at", "published_at"],
     "indicator_nodes": ["version_id", "path", "name_zh", "name_en", "weight", "method", "anchors", "target",
-                        "target_cap", "evidence_zh", "evidence_en", "na_allowed", "satisfaction"],
+                        "target_cap", "evidence_zh", "evidence_en", "na_allowed", "satisfaction", "question_zh",
+                        "question_en"],
     "needs": ["id", "raised_by", "raised_for", "community_id", "title", "description", "beneficiaries",
               "beneficiary_count", "urgency", "suggested_entry_id", "status", "status_reason", "supporters",
               "created_at", "updated_at"],

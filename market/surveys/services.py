@@ -121,7 +121,8 @@ async def keeper_of(conn: asyncpg.Connection, community_id: int) -> int | None:
 _SYSTEM_QUESTIONS = """
 insert into survey_questions (survey_id, position, text_zh, text_en, node_path)
 select s.id, row_number() over (partition by s.id order by string_to_array(n.path, '.')::int[]),
-       btrim(replace(replace(n.name_zh, '（%）', ''), '(%)', '')), btrim(replace(n.name_en, '(%)', '')), n.path
+       coalesce(nullif(n.question_zh, ''), btrim(replace(replace(n.name_zh, '（%）', ''), '(%)', ''))),
+       coalesce(nullif(n.question_en, ''), btrim(replace(n.name_en, '(%)', ''))), n.path
   from unnest($1::bigint[], $2::bigint[]) s (id, system_id)
   join indicator_nodes d on d.version_id = s.system_id and d.satisfaction and position('.' in d.path) = 0
   join indicator_nodes n on n.version_id = d.version_id and n.path like d.path || '.%'

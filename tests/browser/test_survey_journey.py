@@ -42,6 +42,8 @@ async def test_a_resident_answers_with_a_printed_code_on_a_phone(browser, live_s
         await resident.goto(link)
         text = await j.seen(resident, "survey-phone")
         assert "满意度调查" in text and "非常满意" in text
+        # Asked in the words the indicator system gives residents, not the evaluators' indicator names.
+        assert "这个项目为您提供的服务" in text and "服务对象满意率" not in text
         # Nothing on the page is wider than the phone.
         assert await resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         for fieldset in await resident.locator("main form fieldset.scale").all():

@@ -15,12 +15,7 @@ from market.evaluation.indicators import services as indicators
 from market.evaluation.indicators.models import NewSystemVersion, NodeEdit
 from tests.catalogue_files import csv_bytes as catalogue_csv
 from tests.conftest import act_as, api_headers, identity_of, landed, post_form
-from tests.indicator_files import DEMO, demo_rows, xlsx
-
-def cell(rows, path, column):
-    """Where a row's cell is: (row index, column index)."""
-    return next(i for i, r in enumerate(rows) if r and r[0] == path), files.COLUMNS.index(column)
-
+from tests.indicator_files import DEMO, cell, demo_rows, xlsx
 
 def first_rows(rows):
     """The file row (1 is the header) where each path first stands."""
@@ -107,6 +102,9 @@ def test_the_trees_problems_are_told_on_their_rows_in_the_readers_language():
     r, _ = cell(rows, "1.1", "weight")
     rows[r][files.COLUMNS.index("anchor_3_en")] = ""          # an anchor missing
     rows.append(["7.1", "孤儿", "Orphan", "100", "yesno"] + [""] * (len(files.COLUMNS) - 5))
+    for path in ("3.1", "5"):  # residents are asked only about a leaf of the satisfaction dimension
+        r, c = cell(rows, path, "question_zh")
+        rows[r][c] = "您满意吗"
     token = i18n.current_locale.set("zh_Hans")
     try:
         with pytest.raises(ImportRefused) as exc:
@@ -115,7 +113,8 @@ def test_the_trees_problems_are_told_on_their_rows_in_the_readers_language():
         i18n.current_locale.reset(token)
     row_of = first_rows(rows)
     problems = {(p.row, p.column): p.message for p in exc.value.problems}
-    assert set(problems) == {(row_of["2.1"], "weight"), (row_of["1.1"], "anchor_0_zh"), (row_of["7.1"], "path")}
+    assert set(problems) == {(row_of["2.1"], "weight"), (row_of["1.1"], "anchor_0_zh"), (row_of["7.1"], "path"),
+                             (row_of["3.1"], "question_zh"), (row_of["5"], "question_zh")}
     assert "90" in problems[(row_of["2.1"], "weight")] and "100" in problems[(row_of["2.1"], "weight")]
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in m) for m in problems.values())
 
@@ -314,6 +313,20 @@ async def test_keeping_a_system_through_the_pages(client, pool, world):
     r = await post_form(client, f"/indicators/versions/{version_id}/nodes/1.1", {"name_zh": "项目团队", "name_en": "Team",
                                                                                   "weight": "400"})
     assert r.status_code == 400 and 'id="e-weight"' in r.text
+    # How residents are asked: offered, and kept, on a leaf of the satisfaction dimension alone.
+    assert 'name="question_zh"' not in form.text
+    asked = await client.get(f"/indicators/versions/{version_id}/nodes/5.2")
+    assert 'name="question_zh"' in asked.text and "这个项目给社区带来的变化" in asked.text
+    r = await post_form(client, f"/indicators/versions/{version_id}/nodes/1.1",
+                        {"name_zh": "项目团队", "name_en": "Team", "weight": "40", "question_zh": "您满意吗"})
+    assert r.status_code == 400 and "只有服务对象满意度部分下没有下级指标的指标才向居民提问" in r.text
+    assert await pool.fetchval("select question_zh from indicator_nodes where version_id = $1 and path = '1.1'",
+                               version_id) == ""
+    r = await post_form(client, f"/indicators/versions/{version_id}/nodes/5.2",
+                        {"name_zh": "社区居委会评价", "name_en": "The community committee's assessment", "weight": "30",
+                         "question_zh": "项目给小区带来的变化", "question_en": "What the project changed here"})
+    assert r.status_code == 303
+    assert "向居民提问：项目给小区带来的变化" in (await client.get(f"/indicators/versions/{version_id}?lang=zh_Hans")).text
     r = await post_form(client, f"/indicators/versions/{version_id}/publish")
     assert r.status_code == 400 and 'id="e-confirmed-publish"' in r.text
     r = await post_form(client, f"/indicators/versions/{version_id}/publish", {"confirmed-publish": "yes"})

@@ -27,7 +27,7 @@ from market.surveys.models import AnswerInput
 from market.surveys.workflow import SURVEY, SURVEY_TEXT
 from tests.conftest import act_as, post_form
 from tests.factories import do, who
-from tests.indicator_files import demo_rows, xlsx
+from tests.indicator_files import cell, demo_rows, xlsx
 from tests.sms_standin import API_KEY
 
 
@@ -71,16 +71,21 @@ async def test_a_survey_asks_the_satisfaction_leaves_of_the_contracts_indicator_
     async with pool.acquire() as conn, conn.transaction():
         version = await indicators.create_version(conn, platform, NewSystemVersion(
             stage="final", title_zh="末期指标", title_en="final indicators"))
-        await indicators.import_file(conn, platform, version, xlsx(demo_rows("final")))
+        rows = demo_rows("final")
+        for column in ("question_zh", "question_en"):  # 5.1 asked by its name, 5.2 in the residents' words
+            r, c = cell(rows, "5.1", column)
+            rows[r][c] = ""
+        await indicators.import_file(conn, platform, version, xlsx(rows))
         await indicators.change_status(conn, platform, version, "publish")
     for name in ("buyer_admin", "provider_admin"):
         await do(pool, contracts.sign, await who(pool, settings, world, name), contract_id)
     survey_id = await do(pool, surveys.ensure_for_contract, contract_id)
     asked = await do(pool, surveys.questions, survey_id)
-    # The demo final system's dimension 5 (服务对象满意度): its two leaves, "(%)" dropped.
+    # The demo final system's dimension 5 (服务对象满意度): its two leaves, the first by its name with "(%)"
+    # dropped, the second as the system says residents are asked about it.
     assert [(q.text_zh, q.text_en) for q in asked] == [
         ("服务对象满意率", "Share of beneficiaries satisfied"),
-        ("社区居委会评价", "The community committee's assessment")]
+        ("这个项目给社区带来的变化", "What this project changed in your community")]
 
 
 async def test_without_a_system_the_fixed_questions_are_asked_and_a_survey_is_made_once(pool, settings, world,

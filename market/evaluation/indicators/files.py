@@ -23,14 +23,15 @@ from market.evaluation.indicators.models import METHODS, POINTS, Anchor, Bands, 
 
 ANCHOR_COLUMNS = tuple(f"anchor_{p}_{lang}" for p in range(POINTS) for lang in ("zh", "en"))
 COLUMNS = ("path", "name_zh", "name_en", "weight", "method", *ANCHOR_COLUMNS, "target", "target_cap",
-           "evidence_zh", "evidence_en", "na_allowed", "satisfaction", "value")
+           "evidence_zh", "evidence_en", "na_allowed", "satisfaction", "question_zh", "question_en", "value")
 REQUIRED_COLUMNS = ("path", "name_zh", "name_en", "weight", "method")
 # The settings rows: the key in `path`, its value in `value`.
 SETTINGS = ("grade_a_min", "grade_b_min", "pass_grade")
 PATH = re.compile(r"^[1-9][0-9]?(\.[1-9][0-9]?)*$")
 YES = {"yes", "y", "true", "1", "是", "允许"}
 NO = {"", "no", "n", "false", "0", "否", "不允许"}
-LIMITS = {"name_zh": 100, "name_en": 200, "evidence_zh": 500, "evidence_en": 1000}
+LIMITS = {"name_zh": 100, "name_en": 200, "evidence_zh": 500, "evidence_en": 1000, "question_zh": 200,
+          "question_en": 300}
 ANCHOR_LIMIT = 300
 
 
@@ -108,7 +109,8 @@ def parse(data: bytes) -> tuple[list[NodeData], Bands]:
             nodes.append(NodeData(path=path, name_zh=row["name_zh"], name_en=row["name_en"], weight=int(weight),
                                   method=method, anchors=anchors, target=numbers["target"],
                                   target_cap=numbers["target_cap"], evidence_zh=row.get("evidence_zh", ""),
-                                  evidence_en=row.get("evidence_en", ""), **flags))
+                                  evidence_en=row.get("evidence_en", ""), question_zh=row.get("question_zh", ""),
+                                  question_en=row.get("question_en", ""), **flags))
 
     defaults = Bands()
     limits: dict[str, Decimal] = {}
@@ -150,7 +152,8 @@ def _rows(nodes: Iterable[IndicatorNode], bands: Bands) -> list[list[str]]:
         leaf = not node.children
         out.append([node.path, node.name_zh, node.name_en, str(node.weight), node.method or "", *anchors,
                     _text(node.target), _text(node.target_cap), node.evidence_zh, node.evidence_en,
-                    _yes(node.na_allowed) if leaf else "", "yes" if node.satisfaction else "", ""])
+                    _yes(node.na_allowed) if leaf else "", "yes" if node.satisfaction else "", node.question_zh,
+                    node.question_en, ""])
     blank = [""] * (len(COLUMNS) - 2)
     out.append([""] * len(COLUMNS))
     out.append(["grade_a_min", *blank, _text(bands.grade_a_min)])

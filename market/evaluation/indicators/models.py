@@ -57,6 +57,9 @@ class NodeData(msgspec.Struct, frozen=True, kw_only=True):
     evidence_en: str = ""
     na_allowed: bool = False
     satisfaction: bool = False  # the dimension that resident surveys feed
+    # How residents are asked about an indicator of that dimension, where its name is not a question.
+    question_zh: str = ""
+    question_en: str = ""
 
     @property
     def depth(self) -> int:
@@ -117,7 +120,8 @@ class NewSystemVersion(msgspec.Struct, kw_only=True, forbid_unknown_fields=True)
 
 
 class NodeEdit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """What the node form changes: names, weight, evidence, whether N/A is allowed."""
+    """What the node form changes: names, weight, evidence, whether N/A is allowed, and for an indicator of
+    the satisfaction dimension how residents are asked about it."""
 
     name_zh: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     name_en: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -125,6 +129,8 @@ class NodeEdit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     evidence_zh: Annotated[str, msgspec.Meta(max_length=500)] = ""
     evidence_en: Annotated[str, msgspec.Meta(max_length=1000)] = ""
     na_allowed: bool = False
+    question_zh: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    question_en: Annotated[str, msgspec.Meta(max_length=300)] = ""
 
 
 class TreeProblem(msgspec.Struct, frozen=True):

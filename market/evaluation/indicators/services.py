@@ -118,10 +118,11 @@ async def _nodes(conn: asyncpg.Connection, version_id: int) -> list[NodeData]:
 async def _insert_nodes(conn: asyncpg.Connection, version_id: int, nodes: list[NodeData]) -> None:
     await conn.executemany("""
         insert into indicator_nodes (version_id, path, name_zh, name_en, weight, method, anchors, target, target_cap,
-                                     evidence_zh, evidence_en, na_allowed, satisfaction)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)""", [
+                                     evidence_zh, evidence_en, na_allowed, satisfaction, question_zh, question_en)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)""", [
         (version_id, n.path, n.name_zh, n.name_en, n.weight, n.method, msgspec.to_builtins(n.anchors), n.target,
-         n.target_cap, n.evidence_zh, n.evidence_en, n.na_allowed, n.satisfaction) for n in nodes])
+         n.target_cap, n.evidence_zh, n.evidence_en, n.na_allowed, n.satisfaction, n.question_zh, n.question_en)
+        for n in nodes])
 
 
 async def load_version(conn: asyncpg.Connection, version_id: int) -> IndicatorSystem:
@@ -203,22 +204,35 @@ async def import_or_problems(conn: asyncpg.Connection, identity: Identity, versi
 
 
 async def edit_node(conn: asyncpg.Connection, identity: Identity, version_id: int, path: str, data: NodeEdit) -> None:
-    """Change a draft node's names, weight, evidence and N/A; the sums are checked when it is published."""
+    """Change a draft node's names, weight, evidence, N/A and residents' question; the sums are checked when it
+    is published."""
     await _own(conn, identity, version_id, draft=True)
-    before = await conn.fetchrow("select name_zh, name_en, weight, method, na_allowed from indicator_nodes "
-                                 "where version_id = $1 and path = $2", version_id, path)
+    before = await conn.fetchrow("""
+        select n.name_zh, n.name_en, n.weight, n.method, n.na_allowed, n.question_zh, n.question_en,
+               coalesce(d.satisfaction, false) and position('.' in n.path) > 0
+                 and not exists (select from indicator_nodes c where c.version_id = n.version_id
+                                    and c.path like n.path || '.%') as asked
+          from indicator_nodes n
+          left join indicator_nodes d on d.version_id = n.version_id and d.path = split_part(n.path, '.', 1)
+         where n.version_id = $1 and n.path = $2""", version_id, path)
     if before is None:
         raise NotFound()
     if data.na_allowed and before["method"] is None:
         raise Invalid("Only an indicator with nothing under it can be not applicable.", field="na_allowed")
+    question_zh, question_en = data.question_zh.strip(), data.question_en.strip()
+    if (question_zh or question_en) and not before["asked"]:
+        raise Invalid("Only an indicator of the beneficiary-satisfaction part with nothing under it is asked of "
+                      "residents.", field="question_zh")
     await conn.execute("""
         update indicator_nodes set name_zh = $3, name_en = $4, weight = $5, evidence_zh = $6, evidence_en = $7,
-                                   na_allowed = $8
+                                   na_allowed = $8, question_zh = $9, question_en = $10
          where version_id = $1 and path = $2""", version_id, path, data.name_zh.strip(), data.name_en.strip(),
-                       data.weight, data.evidence_zh.strip(), data.evidence_en.strip(), data.na_allowed)
+                       data.weight, data.evidence_zh.strip(), data.evidence_en.strip(), data.na_allowed,
+                       question_zh, question_en)
     await audit.record(conn, verb=Verb.INDICATORS_EDIT, object_type="indicator_version", object_id=version_id,
                        actor=identity.user_id, organisation=identity.org_id,
-                       before={"path": path, **dict(before)}, after={"path": path, **msgspec.to_builtins(data)})
+                       before={"path": path, **{k: v for k, v in before.items() if k != "asked"}},
+                       after={"path": path, **msgspec.to_builtins(data)})
 
 
 async def change_status(conn: asyncpg.Connection, identity: Identity, version_id: int, action: str) -> str:

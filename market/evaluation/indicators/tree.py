@@ -4,7 +4,7 @@ point of an anchored scale described in both languages."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,13 @@ def leaves(nodes: Iterable[IndicatorNode]) -> list[IndicatorNode]:
 
 def as_rows(nodes: Iterable[IndicatorNode]) -> list[NodeData]:
     return [NodeData(**{k: v for k, v in msgspec.structs.asdict(n).items() if k != "children"}) for n in flatten(nodes)]
+
+
+def asked_of_residents(path: str, by_path: Mapping[str, NodeData]) -> bool:
+    """Whether the node at `path` lies in the beneficiary-satisfaction dimension (resident surveys ask
+    its leaves)."""
+    dimension = by_path.get(path.split(".", 1)[0])
+    return "." in path and dimension is not None and dimension.satisfaction
 
 
 def problems(rows: list[NodeData], bands: Bands) -> list[TreeProblem]:
@@ -123,6 +130,9 @@ def problems(rows: list[NodeData], bands: Bands) -> list[TreeProblem]:
                     "achievement still counts."))
         if row.satisfaction and row.depth != 1:
             problem(row.path, "satisfaction", N_("Only a dimension is marked as the beneficiary-satisfaction part."))
+        if (row.question_zh or row.question_en) and not (is_leaf and asked_of_residents(row.path, by_path)):
+            problem(row.path, "question_zh", N_("Only an indicator of the beneficiary-satisfaction part with nothing "
+                    "under it is asked of residents."))
     if sum(1 for r in rows if r.satisfaction and r.depth == 1) > 1:
         problem("", "satisfaction", N_("At most one dimension is the beneficiary-satisfaction part."))
     if not Decimal(0) < bands.grade_b_min < bands.grade_a_min <= Decimal(100):

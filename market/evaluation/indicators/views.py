@@ -39,6 +39,7 @@ class SystemVersionPage(msgspec.Struct, frozen=True, kw_only=True):
 class NodePage(msgspec.Struct, frozen=True, kw_only=True):
     system: SystemVersion
     node: IndicatorNode
+    asked_of_residents: bool  # a leaf of the satisfaction dimension: its form has the residents' question
 
 
 async def index(conn: asyncpg.Connection, identity: Identity, item_id: int | None) -> SystemsIndex:
@@ -63,8 +64,10 @@ async def version_page(conn: asyncpg.Connection, identity: Identity, version_id:
 
 async def node_page(conn: asyncpg.Connection, identity: Identity, version_id: int, path: str) -> NodePage:
     system = await indicators.get_version(conn, identity, version_id)
-    node = next((n for n in tree.flatten(system.nodes) if n.path == path), None)
+    by_path = {n.path: n for n in tree.flatten(system.nodes)}
+    node = by_path.get(path)
     if node is None or not indicators.manages(identity, system.owner_id):
         raise NotFound()
     version = SystemVersion(**{k: getattr(system, k) for k in SystemVersion.__struct_fields__})
-    return NodePage(system=version, node=node)
+    return NodePage(system=version, node=node,
+                    asked_of_residents=not node.children and tree.asked_of_residents(path, by_path))
