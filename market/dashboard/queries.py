@@ -340,6 +340,24 @@ select *, count(*) over () as total from (
 
 # Panels handed to the reader's evaluation agency and still being formed: its staff seat experts.
 # $1 limit, $2 the agency
+# The agency's panels its experts are scoring and have not all submitted, with how many have still to:
+# what its director chases. (Once all have, the panel waits for its owner, not for the agency.)
+PANELS_BEING_SCORED = """
+select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.title_en) as title_en,
+       p.created_at as at, null::date as due_date, '/panels/' || p.id as link, p.subject_type as state,
+       null::int as batch, null::bigint as amount_fen, o.name_zh as detail, o.name_en as detail_en,
+       (select count(*) from panel_members m where m.panel_id = p.id and m.submitted_at is null)::int
+         as experts_to_submit,
+       count(*) over () as total
+  from panels p join organisations o on o.id = p.owner_id
+  left join calls c on p.subject_type = 'call' and c.id = p.subject_id
+  left join contracts k on p.subject_type in ('midterm', 'final') and k.id = p.subject_id
+  left join calls kc on kc.id = k.call_id
+ where p.agency_id = $2 and p.status = 'scoring'
+   and exists (select from panel_members m where m.panel_id = p.id and m.submitted_at is null)
+ order by p.created_at, p.id
+ limit $1"""
+
 PANELS_TO_STAFF = """
 select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.title_en) as title_en,
        p.created_at as at, null::date as due_date, '/panels/' || p.id as link, p.subject_type as state,

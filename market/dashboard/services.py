@@ -31,7 +31,7 @@ LIMIT = 20
 # A provider sees a milestone this many days before it falls due (and until it is accepted); the
 # buyer sees one from when it may be accepted (MARKET_MILESTONE_EARLY_DAYS before it is due).
 MILESTONE_NOTICE_DAYS = 14
-_COUNTS = ("to_declare", "to_score", "to_consensus", "to_submit", "supporters")
+_COUNTS = ("to_declare", "to_score", "to_consensus", "to_submit", "supporters", "experts_to_submit")
 
 BUYER_ACTORS = ("admin", "staff")
 SIGNERS = ("admin", "staff", "finance")
@@ -135,6 +135,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     elif org is not None and identity.org_kind == "evaluator":
         if role in BUYER_ACTORS:  # an agency's admin and staff seat its experts
             await lists.add("panels_to_staff", sql.PANELS_TO_STAFF, None, org)
+            await lists.add("panels_being_scored", sql.PANELS_BEING_SCORED, None, org)
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif org is not None and identity.is_platform_admin:
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")

@@ -9,8 +9,8 @@ the agency. The bureau accepts 善缘's 湖滨 mid-term report, opens its evalua
 the agency. The agency's administrator finds it on the workbench and reads its experts least loaded
 first, 李老师 shown as not allowed and why; asked for three, the page says next to the field that only
 two may sit, and nothing is seated; asked for two, it seats 周老师 (no open panel) as chair and 孙老师,
-and starts the scoring. 周老师 finds the panel on her workbench. The agency's page reads the same in
-English."""
+starts the scoring and follows the panel from its workbench. 周老师 finds the panel on her workbench,
+and she chairs it. The agency's page reads the same in English."""
 
 from __future__ import annotations
 
@@ -124,6 +124,11 @@ async def test_the_agency_seats_its_least_loaded_experts_and_never_a_conflicted_
         await expect_text(admin, "本机构已没有其他可以参加本评审组的专家")
         await press(admin, f"{panel}/start")
         await j.seen(admin, "agency-seated")
+        # The agency follows it from its workbench while its experts score.
+        admin = await j.person(ADMIN)
+        followed = admin.locator('main table[data-kind="panels_being_scored"] tr', has=admin.locator(f'a[href="{panel}"]'))
+        await expect(followed).to_contain_text("还有 2 位专家未提交评分")
+        await expect(followed).to_contain_text("中期评估")
 
         # The new chair finds the panel on her workbench, to declare and score.
         chair = await j.person(newcomer_email)

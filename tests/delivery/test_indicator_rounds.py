@@ -281,6 +281,9 @@ async def test_each_role_finds_its_part_of_a_round_on_its_workbench(pool, settin
     await do(pool, engine.add_member, agency_admin, panel_id, AddMember(email=world["evaluator"].email, role="chair"))
     await do(pool, engine.start_scoring, agency_admin, panel_id)
     assert "panels_to_staff" not in await kinds(agency_admin)
+    # The agency follows its panel while its experts score, until every one of them has submitted.
+    (followed,) = (await kinds(agency_admin))["panels_being_scored"]
+    assert followed.link == f"/panels/{panel_id}" and followed.counts["experts_to_submit"] == 1
     await do(pool, engine.declare, expert, panel_id, Declaration(candidate_id=signed_under, conflicted=False))
     (scoring,) = (await kinds(expert))["panels_to_score"]
     assert scoring.counts["to_score"] == 14
@@ -293,6 +296,7 @@ async def test_each_role_finds_its_part_of_a_round_on_its_workbench(pool, settin
     assert deciding.link == f"/contracts/{signed_under}/evaluations/midterm/decide"
     await do(pool, engine.submit, expert, panel_id)
     assert "panels_to_score" not in await kinds(expert)
+    assert "panels_being_scored" not in await kinds(agency_admin)
 
 
 async def test_the_score_forms_say_what_was_given_and_offer_na_only_where_allowed(client, pool, settings, world,
