@@ -29,6 +29,16 @@ document.addEventListener("DOMContentLoaded", () => {
   }
   const errors = document.getElementById("errors");
   if (errors) errors.focus();
+  // A table wider than a phone scrolls sideways (market.css): one that does is reachable by keyboard,
+  // so it can be scrolled without a pointer (WCAG 2.1.1).
+  const scrollers = () => {
+    for (const table of document.querySelectorAll("table.list:not(.stacked)")) {
+      if (table.scrollWidth > table.clientWidth) table.tabIndex = 0;
+      else table.removeAttribute("tabindex");
+    }
+  };
+  scrollers();
+  window.addEventListener("resize", scrollers);
 });
 
 // The fair's live board: server-sent events carry the whole board whenever it changes.
