@@ -12,6 +12,7 @@ import pytest
 from playwright.async_api import expect
 from pypdf import PdfReader
 
+from tests.browser.conftest import server_db
 from tests.browser.journey import PHONE, TIMEOUT_MS, Journey, click_link, path_of
 
 # On the shared demo server: the survey answered here is one that the other tests there do not read.
@@ -107,3 +108,63 @@ async def test_a_resident_finds_the_surveys_near_them_from_their_workbench(local
         assert await resident.locator('main a[href^="/needs/"]').count() > 0
     finally:
         await j.close()
+
+
+async def test_a_resident_answers_with_the_keyboard_alone(browser, live_server, screenshot_dirs):
+    """Tab, the arrow keys and Enter alone, as someone who cannot use a pointer answers: every question,
+    the comment and the code are reached in the order they are read, the focus is always shown, and the
+    answer is stored as chosen."""
+    conn = await server_db(live_server)
+    try:
+        token, code = await conn.fetchrow(
+            "select s.token, c.code from surveys s join survey_codes c on c.survey_id = s.id "
+            "where s.status = 'open' and s.kind = 'project' and c.spent_at is null order by s.id, c.code limit 1")
+    finally:
+        await conn.close()
+    j = Journey(browser, live_server.base_url, screenshot_dirs)
+    try:
+        resident = await j.person(None, PHONE)
+        await resident.goto(f"/s/{token}")
+        questions = await resident.locator("main form fieldset.scale").count()
+        assert questions >= 2
+
+        async def focused() -> dict:
+            return await resident.evaluate("""() => { const e = document.activeElement;
+                return {tag: e.tagName.toLowerCase(), name: e.name || '', outline: getComputedStyle(e).outlineStyle}; }""")
+
+        async def tab_to(name: str) -> None:
+            for _ in range(40):  # past the header's links, to the field
+                await resident.keyboard.press("Tab")
+                if (await focused())["name"] == name:
+                    return
+            raise AssertionError(f"Tab never reached {name}")
+
+        order = []
+        await tab_to("q1")
+        for position in range(1, questions + 1):
+            now = await focused()
+            assert now["name"] == f"q{position}" and now["outline"] != "none"
+            order.append(now["name"])
+            await resident.keyboard.press("Space")  # the first point, 非常不满意
+            for _ in range(3):
+                await resident.keyboard.press("ArrowRight")  # on to 满意
+            await resident.keyboard.press("Tab")
+        assert (await focused())["name"] == "comment"
+        await resident.keyboard.type("键盘作答，服务很好。")
+        await resident.keyboard.press("Tab")
+        assert (await focused())["name"] == "code"
+        await resident.keyboard.type(f"{code[:4]}-{code[4:]}")
+        async with resident.expect_navigation():
+            await resident.keyboard.press("Enter")
+        await j.seen(resident, "survey-keyboard-thanks")
+        await expect(resident.locator("main")).to_contain_text("谢谢")
+        assert order == [f"q{p}" for p in range(1, questions + 1)]
+    finally:
+        await j.close()
+    conn = await server_db(live_server)
+    try:
+        scores = await conn.fetch("select s.score from survey_answers a join survey_scores s on s.answer_id = a.id "
+                                  "where a.code = $1 order by s.position", code)
+    finally:
+        await conn.close()
+    assert [r["score"] for r in scores] == [4] * questions
