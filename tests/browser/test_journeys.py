@@ -303,6 +303,10 @@ async def live_fair(j: Journey) -> None:
     await press(phone, await confirm.get_attribute("action"), twice=True)
     await j.seen(phone, "funder-paddle-done")
     await expect(raised).not_to_have_text(before, timeout=10_000)  # pushed to the board, no reload
+    # and told to someone following with a screen reader: the totals are a live region
+    totals = board.locator(".board-totals", has=raised)
+    await expect(totals).to_have_attribute("aria-live", "polite")
+    await expect(totals).to_have_attribute("role", "status")
     await j.seen(board, "fair-board-after")
     english = j.locale == "en"  # who raised, named in the board's language, as pushed too
     for item in j.api(f"/api{fair}/board")["items"]:
