@@ -338,10 +338,9 @@ select *, count(*) over () as total from (
  order by at, link
  limit $1"""
 
-# Panels handed to the reader's evaluation agency and still being formed: its staff seat experts.
-# $1 limit, $2 the agency
 # The agency's panels its experts are scoring and have not all submitted, with how many have still to:
 # what its director chases. (Once all have, the panel waits for its owner, not for the agency.)
+# $1 limit, $2 the agency
 PANELS_BEING_SCORED = """
 select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.title_en) as title_en,
        p.created_at as at, null::date as due_date, '/panels/' || p.id as link, p.subject_type as state,
@@ -358,6 +357,8 @@ select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.ti
  order by p.created_at, p.id
  limit $1"""
 
+# Panels handed to the reader's evaluation agency and still being formed: its staff seat experts.
+# $1 limit, $2 the agency
 PANELS_TO_STAFF = """
 select coalesce(c.title_zh, kc.title_zh) as title_zh, coalesce(c.title_en, kc.title_en) as title_en,
        p.created_at as at, null::date as due_date, '/panels/' || p.id as link, p.subject_type as state,
