@@ -519,10 +519,9 @@ class City:
         # A project survey asks the leaves of its system's satisfaction dimension (market/surveys).
         asked = {}
         for stage, (nodes, _) in templates.items():
-            dimensions = {n.path for n in nodes if n.satisfaction and "." not in n.path}
-            paths = [n.path for n in nodes]
-            asked[stage] = sum(1 for n in nodes if n.path.split(".")[0] in dimensions and "." in n.path
-                               and not any(p.startswith(n.path + ".") for p in paths))
+            by_path = {n.path: n for n in nodes}
+            asked[stage] = sum(indicator_tree.asked_of_residents(leaf.path, by_path)
+                               for leaf in indicator_tree.leaves(trees[stage]))
         self.systems: dict[tuple[int, str], dict[str, Any]] = {}
         self.systems_published: list[tuple[int, datetime]] = []
         for d in self.districts:

@@ -207,20 +207,17 @@ async def edit_node(conn: asyncpg.Connection, identity: Identity, version_id: in
     """Change a draft node's names, weight, evidence, N/A and residents' question; the sums are checked when it
     is published."""
     await _own(conn, identity, version_id, draft=True)
-    before = await conn.fetchrow("""
-        select n.name_zh, n.name_en, n.weight, n.method, n.na_allowed, n.question_zh, n.question_en,
-               coalesce(d.satisfaction, false) and position('.' in n.path) > 0
-                 and not exists (select from indicator_nodes c where c.version_id = n.version_id
-                                    and c.path like n.path || '.%') as asked
-          from indicator_nodes n
-          left join indicator_nodes d on d.version_id = n.version_id and d.path = split_part(n.path, '.', 1)
-         where n.version_id = $1 and n.path = $2""", version_id, path)
-    if before is None:
+    by_path = {n.path: n for n in await _nodes(conn, version_id)}
+    node = by_path.get(path)
+    if node is None:
         raise NotFound()
-    if data.na_allowed and before["method"] is None:
+    before = {k: getattr(node, k) for k in ("name_zh", "name_en", "weight", "method", "na_allowed", "question_zh",
+                                            "question_en")}
+    if data.na_allowed and node.method is None:
         raise Invalid("Only an indicator with nothing under it can be not applicable.", field="na_allowed")
+    leaf = not any(other.startswith(path + ".") for other in by_path)
     question_zh, question_en = data.question_zh.strip(), data.question_en.strip()
-    if (question_zh or question_en) and not before["asked"]:
+    if (question_zh or question_en) and not (leaf and tree.asked_of_residents(path, by_path)):
         raise Invalid("Only an indicator of the beneficiary-satisfaction part with nothing under it is asked of "
                       "residents.", field="question_zh")
     await conn.execute("""
@@ -231,7 +228,7 @@ async def edit_node(conn: asyncpg.Connection, identity: Identity, version_id: in
                        question_zh, question_en)
     await audit.record(conn, verb=Verb.INDICATORS_EDIT, object_type="indicator_version", object_id=version_id,
                        actor=identity.user_id, organisation=identity.org_id,
-                       before={"path": path, **{k: v for k, v in before.items() if k != "asked"}},
+                       before={"path": path, **before},
                        after={"path": path, **msgspec.to_builtins(data)})
 
 
