@@ -83,7 +83,7 @@ async def events_for_organisation(conn: asyncpg.Connection, organisation_id: int
         select e.*, u.display_name as actor_name
           from audit_events e left join users u on u.id = e.actor_user_id
          where e.organisation_id = $1 and e.verb <> all($2::text[])
-         order by e.id desc limit $3""", organisation_id, list(SESSION_VERBS), limit)
+         order by e.at desc, e.id desc limit $3""", organisation_id, list(SESSION_VERBS), limit)
     return [AuditEvent(**dict(r)) for r in rows]
 
 

@@ -152,12 +152,12 @@ SENTENCES: dict[Verb, str] = {
     Verb.COMPLAINT_ESCALATE: N_("The late complaint %(what)s was escalated"),
     Verb.COMPLAINT_CATEGORY_UPDATE: N_("%(who)s changed the complaint category “%(what)s”"),
     Verb.BUYER_RATE: N_("%(who)s rated the buyer of the contract for “%(what)s”"),
-    Verb.SURVEY_OPEN: N_("%(who)s opened a residents' satisfaction survey"),
-    Verb.SURVEY_CLOSE: N_("%(who)s closed a residents' satisfaction survey"),
-    Verb.SURVEY_REOPEN: N_("%(who)s reopened a residents' satisfaction survey"),
-    Verb.SURVEY_CODES: N_("%(who)s made answer codes for a residents' satisfaction survey"),
-    Verb.SURVEY_TEXT_PUBLISH: N_("%(who)s published a resident's comment"),
-    Verb.SURVEY_TEXT_HIDE: N_("%(who)s hid a resident's comment"),
+    Verb.SURVEY_OPEN: N_("%(who)s opened the residents' satisfaction survey of “%(what)s”"),
+    Verb.SURVEY_CLOSE: N_("%(who)s closed the residents' satisfaction survey of “%(what)s”"),
+    Verb.SURVEY_REOPEN: N_("%(who)s reopened the residents' satisfaction survey of “%(what)s”"),
+    Verb.SURVEY_CODES: N_("%(who)s made answer codes for the residents' satisfaction survey of “%(what)s”"),
+    Verb.SURVEY_TEXT_PUBLISH: N_("%(who)s published a resident's comment on “%(what)s”"),
+    Verb.SURVEY_TEXT_HIDE: N_("%(who)s hid a resident's comment on “%(what)s”"),
 }
 # Where a status change names the status it reached, the sentence says which.
 STATUS_SENTENCES: dict[Verb, tuple[str, dict[str, str]]] = {
@@ -175,14 +175,16 @@ LINKS = {"call": "/calls/{id}", "project": "/projects/{id}", "need": "/needs/{id
          "delivery": "/contracts/{id}#delivery",
          "pledge": "/pledges/{id}", "panel": "/panels/{id}", "organisation": "/organisations/{id}",
          "catalogue_version": "/catalogue/versions/{id}", "fair": "/fairs/{id}", "fund": "/funds/{id}",
-         "resource": "/resources/{id}", "file": "/files/{id}", "indicator_version": "/indicators/versions/{id}"}
+         "resource": "/resources/{id}", "file": "/files/{id}", "indicator_version": "/indicators/versions/{id}",
+         "survey": "/surveys/{id}", "rectification_item": "/rectification/{id}"}
 # object type → the title query's parameter that looks it up; the others name a call, a user or a file.
 _PARAMS = {"call": "calls", "project": "projects", "need": "needs", "bid": "bids", "question": "questions",
            "panel": "panels", "objection": "objections", "contract": "contracts", "pledge": "pledges",
            "payment": "payments", "organisation": "organisations", "catalogue_version": "catalogue_versions",
            "fair": "fairs", "fund": "funds", "resource": "resources", "jurisdiction": "jurisdictions",
            "user": "users", "indicator_version": "indicator_versions",
-           "delivery_report": "delivery_reports"}
+           "delivery_report": "delivery_reports", "survey": "surveys", "survey_text": "survey_answers",
+           "rectification_item": "rectification_items"}
 
 
 def _lookup(event: AuditEvent) -> tuple[str, str] | None:
@@ -237,19 +239,47 @@ def in_language(zh: str | None, en: str | None) -> str:
     return en if current_locale.get() == "en" and en else zh or ""
 
 
+def _runs(events: list[AuditEvent], limit: int) -> list[tuple[AuditEvent, int]]:
+    """The events with each run of the same person doing the same thing to the same object (an expert's
+    scores, one indicator at a time; a panel's members added one by one) told once, with how many times;
+    at most `limit` of them."""
+    runs: list[tuple[AuditEvent, int]] = []
+    for event in events:
+        if runs and _told_as(runs[-1][0]) == _told_as(event):
+            runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+        elif len(runs) == limit:
+            break
+        else:
+            runs.append((event, 1))
+    return runs
+
+
+def _told_as(event: AuditEvent) -> tuple[Any, ...]:
+    """What an event's sentence says: its verb, person, object and, for a change of status, the status reached."""
+    return event.verb, event.actor_user_id, event.object_type, event.object_id, event.diff.get("status")
+
+
 async def feed(conn: asyncpg.Connection, identity: Identity, limit: int = 10) -> list[Activity]:
-    """The organisation's latest events as sentences (two statements)."""
+    """The organisation's latest events as sentences, newest first, a run of repeats told once (two
+    statements). Runs are read from a few times `limit` events: a longer run ends the feed early."""
     if identity.org_id is None:
         return []
-    events = await audit.events_for_organisation(conn, identity.org_id, limit)
-    found = await titles(conn, events)
+    runs = _runs(await audit.events_for_organisation(conn, identity.org_id, limit * 5), limit)
+    found = await titles(conn, [event for event, _ in runs])
     org_name = in_language(identity.org_name_zh, identity.org_name_en)
     out = []
-    for event in events:
+    for event, times in runs:
         key = _lookup(event)
         row = found.get(key) if key else None
         what = in_language(row["title_zh"], row["title_en"]) if row else f"#{event.object_id}"
-        link = LINKS[event.object_type].format(id=event.object_id) if row and event.object_type in LINKS else None
         out.append(Activity(at=event.at, verb=event.verb, text=sentence(event, event.actor_name or org_name, what),
-                            link=link))
+                            link=_page(event, row), times=times))
     return out
+
+
+def _page(event: AuditEvent, row: Any) -> str | None:
+    """Where the event's object is read: the page its title query names, else its type's page by its id."""
+    if row is None:
+        return None
+    pattern = LINKS.get(event.object_type)
+    return row["page"] or (pattern.format(id=event.object_id) if pattern else None)

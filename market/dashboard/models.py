@@ -48,6 +48,7 @@ class Activity(msgspec.Struct, frozen=True, kw_only=True):
     verb: str
     text: str
     link: str | None = None
+    times: int = 1  # the same person doing the same to the same object, so many times in a row
 
 
 class Workbench(msgspec.Struct, frozen=True, kw_only=True):

@@ -407,25 +407,29 @@ select n.title as title_zh, '' as title_en, n.created_at as at, null::date as du
 
 # The title of every object an activity feed names, by type and id, in one statement: a call's
 # (for its bids, questions, panels, objections and contracts too), a project's, a need's, a
-# pledge's or payment's target, an organisation's name, and so on.
+# pledge's or payment's target, an organisation's name, and so on; and the page it is read on where that is
+# not the object's own (a report's is its contract's and position's).
 # $1… are the ids of each type, in the order of OBJECT_TITLE_LISTS.
 OBJECT_TITLE_LISTS = ("calls", "projects", "needs", "bids", "questions", "panels", "objections", "contracts",
                       "pledges", "payments", "organisations", "catalogue_versions", "fairs", "funds", "resources",
-                      "jurisdictions", "users", "files", "indicator_versions", "delivery_reports")
+                      "jurisdictions", "users", "files", "indicator_versions", "delivery_reports", "surveys",
+                      "survey_answers", "rectification_items")
 OBJECT_TITLES = """
-select 'call' as type, c.id::text as id, c.title_zh, c.title_en from calls c where c.id = any($1::bigint[])
+select 'call' as type, c.id::text as id, c.title_zh, c.title_en, null::text as page from calls c
+ where c.id = any($1::bigint[])
 union all
-select 'project', p.id::text, p.title_zh, p.title_en from projects p where p.id = any($2::bigint[])
+select 'project', p.id::text, p.title_zh, p.title_en, null from projects p where p.id = any($2::bigint[])
 union all
-select 'need', n.id::text, n.title, '' from needs n where n.id = any($3::bigint[])
+select 'need', n.id::text, n.title, '', null from needs n where n.id = any($3::bigint[])
 union all
-select 'bid', b.id::text, c.title_zh, c.title_en from bids b join calls c on c.id = b.call_id
+select 'bid', b.id::text, c.title_zh, c.title_en, null from bids b join calls c on c.id = b.call_id
  where b.id = any($4::bigint[])
 union all
-select 'question', q.id::text, c.title_zh, c.title_en from call_questions q join calls c on c.id = q.call_id
+select 'question', q.id::text, c.title_zh, c.title_en, null from call_questions q join calls c on c.id = q.call_id
  where q.id = any($5::bigint[])
 union all
-select 'panel', p.id::text, coalesce(c.title_zh, bc.title_zh, kc.title_zh), coalesce(c.title_en, bc.title_en, kc.title_en)
+select 'panel', p.id::text, coalesce(c.title_zh, bc.title_zh, kc.title_zh), coalesce(c.title_en, bc.title_en, kc.title_en),
+       null
   from panels p
   left join calls c on p.subject_type = 'call' and c.id = p.subject_id
   left join call_batches b on p.subject_type = 'batch' and b.id = p.subject_id
@@ -434,44 +438,61 @@ select 'panel', p.id::text, coalesce(c.title_zh, bc.title_zh, kc.title_zh), coal
   left join calls kc on kc.id = k.call_id
  where p.id = any($6::bigint[])
 union all
-select 'objection', x.id::text, c.title_zh, c.title_en
+select 'objection', x.id::text, c.title_zh, c.title_en, null
   from objections x left join awards a on a.id = x.award_id left join call_batches b on b.id = x.batch_id
   join calls c on c.id = coalesce(a.call_id, b.call_id)
  where x.id = any($7::bigint[])
 union all
-select 'contract', k.id::text, c.title_zh, c.title_en from contracts k join calls c on c.id = k.call_id
+select 'contract', k.id::text, c.title_zh, c.title_en, null from contracts k join calls c on c.id = k.call_id
  where k.id = any($8::bigint[])
 union all
-select 'pledge', p.id::text, coalesce(pr.title_zh, f.name_zh, n.title), coalesce(nullif(pr.title_en, ''), f.name_en, '')
+select 'pledge', p.id::text, coalesce(pr.title_zh, f.name_zh, n.title), coalesce(nullif(pr.title_en, ''), f.name_en, ''),
+       null
   from pledges p left join projects pr on pr.id = p.project_id left join funds f on f.id = p.fund_id
   left join needs n on n.id = p.need_id
  where p.id = any($9::bigint[])
 union all
-select 'payment', y.id::text, coalesce(pr.title_zh, f.name_zh, n.title), coalesce(nullif(pr.title_en, ''), f.name_en, '')
+select 'payment', y.id::text, coalesce(pr.title_zh, f.name_zh, n.title), coalesce(nullif(pr.title_en, ''), f.name_en, ''),
+       null
   from payments y join pledges p on p.id = y.pledge_id left join projects pr on pr.id = p.project_id
   left join funds f on f.id = p.fund_id left join needs n on n.id = p.need_id
  where y.id = any($10::bigint[])
 union all
-select 'organisation', o.id::text, o.name_zh, o.name_en from organisations o where o.id = any($11::bigint[])
+select 'organisation', o.id::text, o.name_zh, o.name_en, null from organisations o where o.id = any($11::bigint[])
 union all
-select 'catalogue_version', v.id::text, v.title_zh, v.title_en from catalogue_versions v
+select 'catalogue_version', v.id::text, v.title_zh, v.title_en, null from catalogue_versions v
  where v.id = any($12::bigint[])
 union all
-select 'fair', f.id::text, f.title_zh, f.title_en from fairs f where f.id = any($13::bigint[])
+select 'fair', f.id::text, f.title_zh, f.title_en, null from fairs f where f.id = any($13::bigint[])
 union all
-select 'fund', f.id::text, f.name_zh, f.name_en from funds f where f.id = any($14::bigint[])
+select 'fund', f.id::text, f.name_zh, f.name_en, null from funds f where f.id = any($14::bigint[])
 union all
-select 'resource', r.id::text, r.title, '' from resources r where r.id = any($15::bigint[])
+select 'resource', r.id::text, r.title, '', null from resources r where r.id = any($15::bigint[])
 union all
-select 'jurisdiction', j.id::text, j.name_zh, j.name_en from jurisdictions j where j.id = any($16::bigint[])
+select 'jurisdiction', j.id::text, j.name_zh, j.name_en, null from jurisdictions j where j.id = any($16::bigint[])
 union all
-select 'user', u.id::text, u.display_name, '' from users u where u.id = any($17::bigint[])
+select 'user', u.id::text, u.display_name, '', null from users u where u.id = any($17::bigint[])
 union all
-select 'file', f.id::text, f.filename, '' from files f where f.id = any($18::uuid[])
+select 'file', f.id::text, f.filename, '', null from files f where f.id = any($18::uuid[])
 union all
-select 'indicator_version', v.id::text, v.title_zh, v.title_en from indicator_versions v
+select 'indicator_version', v.id::text, v.title_zh, v.title_en, null from indicator_versions v
  where v.id = any($19::bigint[])
 union all
-select 'delivery_report', r.id::text, c.title_zh, c.title_en
+select 'delivery_report', r.id::text, c.title_zh, c.title_en,
+       '/contracts/' || r.contract_id || '/reports/' || r.position
   from delivery_reports r join contracts k on k.id = r.contract_id join calls c on c.id = k.call_id
- where r.id = any($20::bigint[])"""
+ where r.id = any($20::bigint[])
+union all
+select 'survey', s.id::text, coalesce(c.title_zh, j.name_zh), coalesce(c.title_en, j.name_en), null
+  from surveys s left join contracts k on k.id = s.contract_id left join calls c on c.id = k.call_id
+  left join jurisdictions j on j.id = s.community_id
+ where s.id = any($21::bigint[])
+union all
+select 'survey_text', a.id::text, coalesce(c.title_zh, j.name_zh), coalesce(c.title_en, j.name_en),
+       '/surveys/' || s.id
+  from survey_answers a join surveys s on s.id = a.survey_id left join contracts k on k.id = s.contract_id
+  left join calls c on c.id = k.call_id left join jurisdictions j on j.id = s.community_id
+ where a.id = any($22::bigint[])
+union all
+select 'rectification_item', r.id::text, r.finding_zh, r.finding_en, null from rectification_items r
+ where r.id = any($23::bigint[])"""

@@ -29,8 +29,11 @@ from market.procurement.calls import services as calls
 from market.procurement.contracts import services as contracts
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput, ProjectInput
+from market.rectification import services as rectification
+from market.surveys import services as surveys
 from tests.conftest import act_as, api_headers
-from tests.factories import bid_input, call_input, do, fair_input, panel_of, second_funder, transfer, who
+from tests.factories import (bid_input, call_input, do, fair_input, panel_of, second_funder, stage_reports_accepted,
+                             transfer, travel, who)
 
 
 async def bench(pool, settings, world, name):
@@ -305,6 +308,50 @@ async def test_the_json_twin_is_the_pages_content_and_the_feed_speaks_in_sentenc
     chinese = [a["text"] for a in (await client.get("/api/dashboard?lang=zh_Hans")).json()["activity"]]
     assert all("buyer_admin" in text and text not in english for text in chinese)
     assert sum("“东坡路社区助餐服务采购”" in text for text in chinese) == 2
+
+
+async def test_the_feed_names_surveys_and_findings_tells_a_run_once_and_goes_by_the_moment(client, pool, settings,
+                                                                                          world, signed):
+    buyer = await who(pool, settings, world, "buyer_admin")
+    await stage_reports_accepted(pool, settings, world, signed, "midterm")
+    survey_id = await do(pool, surveys.ensure_for_contract, signed)
+    async with pool.acquire() as conn, conn.transaction():
+        await surveys.change_status(conn, settings, buyer, survey_id, "open")
+    for _ in range(3):  # three batches of slips, one after another: one line
+        async with pool.acquire() as conn, conn.transaction():
+            await surveys.make_codes(conn, buyer, survey_id, 5)
+    call = await pool.fetchval("select c.title_zh from contracts k join calls c on c.id = k.call_id "
+                               "where k.id = $1", signed)
+    finding = f"{call}（中期评估）：“服务记录完整性”共识得分 40，低于满分的 60%。"
+
+    async def raise_finding(key: str) -> int:
+        async with pool.acquire() as conn, conn.transaction():
+            return await rectification.raise_item(
+                conn, source="evaluation", source_id=signed, key=key, owner_id=world["provider_admin"].org_id,
+                buyer_id=buyer.org_id, finding_zh=finding, finding_en="", evidence_required="",
+                due=clock.today() + timedelta(days=30))
+    item = await raise_finding("records")
+    # A story told on a moved clock (the demo's months of history): recorded last, it happened first.
+    await travel(pool, days=-40)
+    await raise_finding("earlier")
+    await travel(pool, days=40)
+
+    with use_locale("zh_Hans"):
+        feed = (await bench(pool, settings, world, "buyer_admin")).activity
+    assert [a.at for a in feed] == sorted((a.at for a in feed), reverse=True)
+    # Raised by the system when the panel closed: told as the buyer's organisation.
+    assert feed[0].text == f"{buyer.org_name_zh} 下达了整改事项“{finding}”" and feed[0].link == f"/rectification/{item}"
+    assert (feed[1].text, feed[1].link, feed[1].times) == (
+        f"buyer_admin为“{call}”的居民满意度调查生成了答卷码", f"/surveys/{survey_id}", 3)
+    assert feed[2].text == f"buyer_admin开放了“{call}”的居民满意度调查" and feed[2].times == 1
+    assert sum("答卷码" in a.text for a in feed) == 1
+    # A report is read on its contract's page of reports, by its position.
+    (accepted,) = [a for a in feed if a.verb == "report.accept"]
+    position = await pool.fetchval("select position from delivery_reports where contract_id = $1", signed)
+    assert accepted.link == f"/contracts/{signed}/reports/{position}"
+    await act_as(client, pool, client.app.state.settings, buyer.user_id)
+    html = (await client.get("/dashboard?lang=zh_Hans")).text
+    assert "（3 次）" in html[html.index('id="activity"'):]
 
 
 def test_every_verb_has_a_sentence_and_an_unknown_one_falls_back():
