@@ -10,7 +10,7 @@ import msgspec
 
 from market.core.i18n import N_
 from market.core.keyset import Paged
-from market.rectification.models import Item
+from market.rectification.models import Unfinished
 from market.evaluation.models import Verdict
 from market.procurement.contracts.models import CONTRACT_STATUS_NAMES, Contract
 
@@ -56,7 +56,7 @@ class ContractView(Contract, frozen=True, kw_only=True):
     history: list[Evaluation] = msgspec.field(default_factory=list)
     delivery: Delivery | None = None  # once signed by both
     # The provider's rectification items not yet verified (any contract's, any source), late first.
-    rectification: list[Item] = msgspec.field(default_factory=list)
+    rectification: Unfinished = msgspec.field(default_factory=Unfinished)
 
 
 class StageOutcome(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,6 +23,7 @@ from market.funding.ledger import disbursements
 from market.procurement.contracts import services as contracts
 from market.procurement.contracts.services import CONTRACT
 from market.rectification import services as rectification
+from market.rectification.models import Unfinished
 from market.workflow import Transition, step
 
 ACCEPTING_ROLES = ("admin", "staff", "finance")
@@ -122,7 +123,7 @@ async def contract_view(conn: asyncpg.Connection, identity: Identity | None, con
                         outcomes=list(outcomes.values()), delivery=delivery,
                         history=await scorecard.contract_history(conn, contract_id) if contract.status == "signed" else [],
                         rectification=(await rectification.unfinished_of(conn, [contract.provider_id])).get(
-                            contract.provider_id, []) if contract.status == "signed" else [],
+                            contract.provider_id, Unfinished()) if contract.status == "signed" else Unfinished(),
                         just_accepted=next((m for m in states if m.position == accepted and m.accepted_at is not None),
                                            None))
 

@@ -19,7 +19,7 @@ from market.evaluation.indicators.models import IndicatorNode, IndicatorSystem
 from market.evaluation.indicators.scoring import Outlier
 from market.evaluation.models import Agency, Candidate, Criterion, Expert, Member, MemberScore, Note, Ranked
 from market.rectification import services as rectification
-from market.rectification.models import Item
+from market.rectification.models import Unfinished
 
 
 class Panel(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,7 +69,7 @@ class PanelView(msgspec.Struct, frozen=True, kw_only=True):
     agencies: list[Agency] = msgspec.field(default_factory=list)  # whom the owner may hand the panel to
     # On a delivery panel (mid-term, final): the provider's rectification items not yet verified,
     # which the evaluators weigh beside the indicators (整改 counts in the next evaluation).
-    rectification: list[Item] = msgspec.field(default_factory=list)
+    rectification: Unfinished = msgspec.field(default_factory=Unfinished)
 
 
 def score_matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[int, dict[str, Decimal | None]]:
@@ -83,13 +83,13 @@ def score_matrix(criteria: list[Criterion], scores: list[MemberScore]) -> dict[i
     return matrix
 
 
-async def _rectification(conn: asyncpg.Connection, row: Any, candidates: list[Candidate]) -> list[Item]:
+async def _rectification(conn: asyncpg.Connection, row: Any, candidates: list[Candidate]) -> Unfinished:
     """A delivery panel's one candidate's unfinished rectification items (a selection panel's
     candidates are bidders, judged on their bids alone)."""
     if row["subject_type"] not in engine.DELIVERY_SUBJECTS or not candidates:
-        return []
+        return Unfinished()
     owner = candidates[0].organisation_id
-    return (await rectification.unfinished_of(conn, [owner])).get(owner, [])
+    return (await rectification.unfinished_of(conn, [owner])).get(owner, Unfinished())
 
 
 async def panel_view(conn: asyncpg.Connection, identity: Identity, panel_id: int,

@@ -53,6 +53,14 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
     verified_at: datetime | None
 
 
+class Unfinished(msgspec.Struct, frozen=True, kw_only=True):
+    """An organisation's items not yet verified, as a page beside its work shows them: the first few,
+    late first, then by due date, and how many there are in all (the rest are on its list of items)."""
+
+    items: list[Item] = msgspec.field(default_factory=list)
+    total: int = 0
+
+
 class EvidenceFile(msgspec.Struct, frozen=True, kw_only=True):
     file_id: uuid.UUID
     filename: str

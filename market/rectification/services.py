@@ -32,6 +32,7 @@ from market.rectification.models import (
     ItemList,
     ItemView,
     Standing,
+    Unfinished,
 )
 from market.rectification.workflow import ITEM
 from market.storage import services as files
@@ -295,19 +296,23 @@ async def standings(conn: asyncpg.Connection, owner_ids: list[int]) -> dict[int,
     return {r["owner_id"]: Standing(open=r["open"], late=r["late"]) for r in rows}
 
 
-async def unfinished_of(conn: asyncpg.Connection, owner_ids: list[int], limit: int = 20) -> dict[int, list[Item]]:
-    """Each owner's unfinished items, late first, then by due date (at most `limit` each), for the
-    pages that show them beside its work: the contract page, an evaluation panel."""
+async def unfinished_of(conn: asyncpg.Connection, owner_ids: list[int], limit: int = 5) -> dict[int, Unfinished]:
+    """Each owner's unfinished items, late first, then by due date (at most `limit` each) and how many
+    there are, for the pages that show them beside its work: the contract page, an evaluation panel.
+    An owner with none is left out."""
     rows = await conn.fetch(
         f"""select * from (
-              select x.*, row_number() over (partition by x.owner_id order by x.due, x.id) as n from ({_ITEM}
+              select x.*, row_number() over (partition by x.owner_id order by x.due, x.id) as n,
+                     count(*) over (partition by x.owner_id) as total from ({_ITEM}
                where i.owner_id = any($1::bigint[]) and i.status in ('open', 'fix_submitted')) x) y
              where n <= $2 order by y.owner_id, y.due, y.id""", owner_ids, limit)
     today = clock.today()
-    out: dict[int, list[Item]] = {}
+    items: dict[int, list[Item]] = {}
+    totals: dict[int, int] = {}
     for r in rows:
-        out.setdefault(r["owner_id"], []).append(_item(r, today))
-    return out
+        items.setdefault(r["owner_id"], []).append(_item(r, today))
+        totals[r["owner_id"]] = r["total"]
+    return {owner: Unfinished(items=listed, total=totals[owner]) for owner, listed in items.items()}
 
 
 # Each list an organisation's workbench shows ($1 the organisation), earliest deadline first and

@@ -48,14 +48,31 @@ async def test_a_failed_plain_evaluation_is_one_finding_for_the_provider(client,
     assert await pool.fetchval("select count(*) from notifications where kind = 'rectification_raised'") == 0
     # The contract page lists it, and the provider's next evaluation panel shows it beside the indicators.
     view = await do(pool, delivery.contract_view, None, signed, 7)
-    assert [i.id for i in view.rectification] == [item["id"]]
+    assert [i.id for i in view.rectification.items] == [item["id"]] and view.rectification.total == 1
     bureau = await who(pool, settings, world, "buyer_admin")
     await stage_reports_accepted(pool, settings, world, signed, "final")
     final_panel = await do(pool, rounds.open_round, bureau, signed, "final")
-    assert [i.id for i in (await do(pool, panel_view, bureau, final_panel)).rectification] == [item["id"]]
+    assert [i.id for i in (await do(pool, panel_view, bureau, final_panel)).rectification.items] == [item["id"]]
     await act_as(client, pool, settings, world["buyer_admin"].user_id, world.orgs["bureau"])
     assert f'data-item="{item["id"]}"' in (await client.get(f"/panels/{final_panel}")).text
     assert f'data-item="{item["id"]}"' in (await client.get(f"/contracts/{signed}")).text
+    assert "data-total" not in (await client.get(f"/contracts/{signed}")).text
+
+    # Many findings (a failed evaluation's fourteen indicators): the pages show the five due first and
+    # say how many there are, the panel with the way to the rest.
+    for n in range(1, 7):
+        async with pool.acquire() as conn, conn.transaction():
+            await items.raise_item(conn, source="evaluation", source_id=panel_id, key=f"later-{n}",
+                                   owner_id=item["owner_id"], buyer_id=item["buyer_id"], finding_zh=f"第{n}项",
+                                   finding_en="", evidence_required="", due=item["due"] + timedelta(days=n))
+    view = await do(pool, delivery.contract_view, None, signed, 7)
+    assert view.rectification.total == 7 and len(view.rectification.items) == 5
+    assert view.rectification.items[0].id == item["id"] and view.rectification.items[-1].finding_zh == "第4项"
+    contract_page = (await client.get(f"/contracts/{signed}?lang=zh_Hans")).text
+    assert contract_page.count('data-item="') == 5 and "共 7 项，此处列出最先到期的 5 项。" in contract_page
+    panel_page = (await client.get(f"/panels/{final_panel}?lang=en")).text
+    assert "The 5 due first of 7." in panel_page
+    assert f'href="/rectification?organisation={item["owner_id"]}"' in panel_page[panel_page.index('data-total="7"'):]
 
 
 async def test_a_passed_plain_evaluation_finds_nothing(pool, settings, world, signed):
