@@ -55,12 +55,18 @@ class _Lists:
         self.conn, self.limit = conn, limit
         self.lists: list[TaskList] = []
 
-    def add_rows(self, kind: str, rows: list[dict[str, Any]]) -> None:
-        """One list a domain service has read (see delivery.ending.workbench_lists), oldest first."""
+    def add_rows(self, kind: str, rows: list[dict[str, Any]], total: int | None = None,
+                 more_link: str | None = None) -> None:
+        """One list a domain service has read (see delivery.ending.workbench_lists), oldest first: all
+        its rows, or its first ones with how many there are and where the rest are."""
         rows = sorted(rows, key=lambda r: (r.get("at") or r.get("due_date") or date.min).isoformat()[:10])
         tasks = [Task(**{**dict.fromkeys(("at", "due_date", "state", "batch", "amount_fen")), **r})
                  for r in rows[:self.limit]]
-        self.lists.append(TaskList(kind=kind, items=tasks, total=len(rows)))
+        self.lists.append(TaskList(kind=kind, items=tasks, total=len(rows) if total is None else total,
+                                   more_link=more_link))
+
+    def add_tasks(self, kind: str, tasks: rectification.Tasks) -> None:
+        self.add_rows(kind, tasks.rows, tasks.total, tasks.more_link)
 
     async def add(self, kind: str, query: str, more_link: str | None = None, *params: Any) -> None:
         """One list from its statement (see queries.py), which takes the limit and then `params`."""
@@ -101,11 +107,11 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             lists.add_rows("evaluations_to_decide", deciding)
             lists.add_rows("milestones_waiting_evaluation", waiting)
         if role in BUYER_ACTORS:
-            fixes = await rectification.workbench_lists(conn, org)
-            if fixes["rectification_to_fix"]:  # what an upheld complaint found of the buyer's own work
-                lists.add_rows("rectification_to_fix", fixes["rectification_to_fix"])
-            lists.add_rows("rectification_to_verify", fixes["rectification_to_verify"])
-            lists.add_rows("rectification_escalated", fixes["rectification_escalated"])
+            fixes = await rectification.workbench_lists(conn, org, limit)
+            if fixes["rectification_to_fix"].total:  # what an upheld complaint found of the buyer's own work
+                lists.add_tasks("rectification_to_fix", fixes["rectification_to_fix"])
+            lists.add_tasks("rectification_to_verify", fixes["rectification_to_verify"])
+            lists.add_tasks("rectification_escalated", fixes["rectification_escalated"])
         if role in RECEIVERS:
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.
@@ -122,7 +128,8 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         if role in BUYER_ACTORS:  # late first: the earliest deadline leads
-            lists.add_rows("rectification_to_fix", (await rectification.workbench_lists(conn, org))["rectification_to_fix"])
+            fixes = await rectification.workbench_lists(conn, org, limit)
+            lists.add_tasks("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif org is not None and identity.org_kind == "funder":
@@ -141,10 +148,10 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
         # The platform verifies what a district's bureau put right of a complaint upheld against it,
         # which seldom happens: its lists are shown only when they hold something.
-        fixes = await rectification.workbench_lists(conn, org)
+        fixes = await rectification.workbench_lists(conn, org, limit)
         for kind in ("rectification_to_verify", "rectification_escalated"):
-            if fixes[kind]:
-                lists.add_rows(kind, fixes[kind])
+            if fixes[kind].total:
+                lists.add_tasks(kind, fixes[kind])
     elif identity.org_id is None:
         await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
         if identity.community_id is not None:

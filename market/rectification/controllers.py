@@ -48,9 +48,9 @@ class RectificationPages(Controller):
 
     @get("/rectification", opt=PUBLIC_OPT)
     async def index(self, request: Request, conn: Db, status: FromQuery[Status | None] = None, organisation: Organisation = None,
-                    cursor: CursorParam = None) -> Response:
-        found = await items.public_list(conn, status=status, organisation_id=organisation, cursor=cursor,
-                                        limit=PAGE_SIZE)
+                    escalated_to: Organisation = None, cursor: CursorParam = None) -> Response:
+        found = await items.public_list(conn, status=status, organisation_id=organisation, escalated_to=escalated_to,
+                                        cursor=cursor, limit=PAGE_SIZE)
         return page(request, "rectification/list.html", found=found, pager=keyset_pager(request, found, len(found.items)))
 
     @get("/rectification/{item_id:int}", opt=PUBLIC_OPT)
@@ -100,11 +100,12 @@ class RectificationApi(Controller):
     tags = ("rectification",)
 
     @get("/rectification", opt=PUBLIC_OPT, summary="Rectification items (整改), public, newest first: filter by status "
-                                                  "(or late) and by organisation (as owner or buyer)")
+                                                  "(or late), by organisation (as owner or buyer) and by whom "
+                                                  "unfinished items were escalated to (`escalated_to`)")
     async def index(self, conn: Db, status: FromQuery[Status | None] = None, organisation: Organisation = None,
-                    cursor: CursorParam = None) -> ItemList:
-        return await items.public_list(conn, status=status, organisation_id=organisation, cursor=cursor,
-                                       limit=PAGE_SIZE)
+                    escalated_to: Organisation = None, cursor: CursorParam = None) -> ItemList:
+        return await items.public_list(conn, status=status, organisation_id=organisation, escalated_to=escalated_to,
+                                       cursor=cursor, limit=PAGE_SIZE)
 
     @get("/rectification/{item_id:int}", opt=PUBLIC_OPT,
          summary="A rectification item; its fixes, evidence links and rejections for its parties only")

@@ -99,6 +99,10 @@ class ItemList(Paged, kw_only=True):
     organisation_id: int | None
     organisation_name: str | None
     organisation_name_en: str = ""
+    # Unfinished items escalated to this organisation, as their late buyer or as the bureau above.
+    escalated_to: int | None = None
+    escalated_to_name: str | None = None
+    escalated_to_name_en: str = ""
 
 
 class Standing(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,7 +10,7 @@ the owner, the buyer that verifies, the bureau a late item was escalated to — 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
@@ -158,10 +158,21 @@ _NEWEST_FIRST = keyset.Keyset((keyset.Column("i.created_at", "created_at", datet
                                keyset.Column("i.id", "id", int)))
 
 
+# Unfinished items escalated to an organisation ({} its id, twice): late ones of its own as their buyer
+# (level 1 and on), and those of the buyers below it still late after the escalation period (level 2).
+_ESCALATED_TO = """i.id in (
+    select x.id from rectification_items x
+     where x.buyer_id = {} and x.escalation_level >= 1 and x.status in ('open', 'fix_submitted')
+    union all
+    select x.id from rectification_escalations e join rectification_items x on x.id = e.item_id
+     where e.notified_org_id = {} and e.level = 2 and x.status in ('open', 'fix_submitted'))"""
+
+
 async def public_list(conn: asyncpg.Connection, *, status: str | None = None, organisation_id: int | None = None,
-                      cursor: str | None = None, limit: int = 50) -> ItemList:
+                      escalated_to: int | None = None, cursor: str | None = None, limit: int = 50) -> ItemList:
     """The public list, newest first: every item, or those in one status (or `late`), of one
-    organisation as owner or buyer. Paged on a stable key, with only the filters given in its SQL."""
+    organisation as owner or buyer, or escalated to one. Paged on a stable key, with only the filters
+    given in its SQL."""
     if status is not None and status not in (*STATUSES, "late"):
         raise Invalid("Choose one of the options offered.", field="status")
     today = clock.today()
@@ -172,14 +183,20 @@ async def public_list(conn: asyncpg.Connection, *, status: str | None = None, or
         where.add("i.status = {}", status)
     if organisation_id is not None:
         where.add("(i.owner_id = {} or i.buyer_id = {})", organisation_id, organisation_id)
+    if escalated_to is not None:
+        where.add(_ESCALATED_TO, escalated_to, escalated_to)
     window = await keyset.fetch(conn, select=_ITEM_COLUMNS, from_=_ITEM_FROM, filters=where,
                                 keyset=_NEWEST_FIRST, cursor=cursor, limit=limit, count_from="rectification_items i")
-    named = (await conn.fetchrow("select name_zh, name_en from organisations where id = $1 and kind <> 'platform'",
-                                 organisation_id) if organisation_id is not None else None)
-    return ItemList(items=[_item(r, today) for r in window.rows], status=status,
-                    organisation_id=organisation_id if named else None,
-                    organisation_name=named["name_zh"] if named else None,
-                    organisation_name_en=named["name_en"] if named else "",
+    named = await conn.fetch("select id, name_zh, name_en from organisations where id = any($1::bigint[]) "
+                             "and kind <> 'platform'", [o for o in (organisation_id, escalated_to) if o is not None])
+    names = {r["id"]: r for r in named}
+    known = organisation_id if organisation_id in names else None
+    return ItemList(items=[_item(r, today) for r in window.rows], status=status, organisation_id=known,
+                    organisation_name=names[known]["name_zh"] if known else None,
+                    organisation_name_en=names[known]["name_en"] if known else "",
+                    escalated_to=escalated_to if escalated_to in names else None,
+                    escalated_to_name=names[escalated_to]["name_zh"] if escalated_to in names else None,
+                    escalated_to_name_en=names[escalated_to]["name_en"] if escalated_to in names else "",
                     **keyset.paged_fields(window))
 
 
@@ -315,23 +332,31 @@ async def unfinished_of(conn: asyncpg.Connection, owner_ids: list[int], limit: i
     return {owner: Unfinished(items=listed, total=totals[owner]) for owner, listed in items.items()}
 
 
-# Each list an organisation's workbench shows ($1 the organisation), earliest deadline first and
-# bounded (the workbench shows the first few and counts the rest), in one statement.
+# Each list an organisation's workbench shows ($1 the organisation), earliest deadline first, its
+# first $2 and how many there are, in one statement.
 _TASKS = f"""
 select * from (
-    select 'rectification_to_fix' as list, x.*, row_number() over (order by x.due, x.id) as n
+    select 'rectification_to_fix' as list, x.*, row_number() over (order by x.due, x.id) as n,
+           count(*) over () as total
       from ({_ITEM} where i.owner_id = $1 and i.status = 'open') x
     union all
-    select 'rectification_to_verify', x.*, row_number() over (order by x.due, x.id)
+    select 'rectification_to_verify', x.*, row_number() over (order by x.due, x.id), count(*) over ()
       from ({_ITEM} where i.buyer_id = $1 and i.status = 'fix_submitted') x
     union all
-    select 'rectification_escalated', x.*, row_number() over (order by x.due, x.id)
-      from ({_ITEM} where i.status in ('open', 'fix_submitted')
-              and (i.buyer_id = $1 and i.escalation_level >= 1
-                   or exists (select from rectification_escalations e where e.item_id = i.id and e.level = 2
-                                 and e.notified_org_id = $1))) x
-) t where n <= 200 order by list, due, id"""
+    select 'rectification_escalated', x.*, row_number() over (order by x.due, x.id), count(*) over ()
+      from ({_ITEM} where {_ESCALATED_TO.format("$1", "$1")}) x
+) t where n <= $2 order by list, due, id"""
 LISTS = {"rectification_to_fix": None, "rectification_to_verify": "fix_submitted", "rectification_escalated": "late"}
+# Where each list goes on past the workbench: the public list so filtered ({} the organisation).
+_MORE = {"rectification_to_fix": "/rectification?status=open&organisation={}",
+         "rectification_to_verify": "/rectification?status=fix_submitted&organisation={}",
+         "rectification_escalated": "/rectification?escalated_to={}"}
+
+
+class Tasks(NamedTuple):
+    rows: list[dict[str, Any]]  # the first few, in the workbench's Task shape
+    total: int
+    more_link: str
 
 
 def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
@@ -343,14 +368,15 @@ def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
             "detail": i18n.bilingual(row[f"{other}_name"], row[f"{other}_name_en"])}
 
 
-async def workbench_lists(conn: asyncpg.Connection, org_id: int) -> dict[str, list[dict[str, Any]]]:
-    """For an organisation's workbench, in the workbench's Task shape, earliest deadline first (so
-    the late lead): items it owns still to put right, fixes it is to verify, and late items
-    escalated to it (as the buyer, or as the bureau above)."""
+async def workbench_lists(conn: asyncpg.Connection, org_id: int, limit: int) -> dict[str, Tasks]:
+    """For an organisation's workbench, earliest deadline first (so the late lead), the first `limit`
+    of each list and how many there are: items it owns still to put right, fixes it is to verify,
+    and late items escalated to it (as the buyer, or as the bureau above)."""
     today = clock.today()
-    out: dict[str, list[dict[str, Any]]] = {kind: [] for kind in LISTS}
-    for r in await conn.fetch(_TASKS, org_id):
-        out[r["list"]].append(_task(r, today, LISTS[r["list"]]))
+    out = {kind: Tasks([], 0, _MORE[kind].format(org_id)) for kind in LISTS}
+    for r in await conn.fetch(_TASKS, org_id, limit):
+        out[r["list"]].rows.append(_task(r, today, LISTS[r["list"]]))
+        out[r["list"]] = out[r["list"]]._replace(total=r["total"])
     return out
 
 

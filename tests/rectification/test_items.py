@@ -4,6 +4,7 @@ each once even when two processes run it at once; what the public sees and what 
 
 import asyncio
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from PIL import Image
 from market.core import clock
 from market.core.errors import Conflict, Forbidden, InvalidFields, NotFound
 from market.core.i18n import use_locale
+from market.dashboard import services as dashboard
 from market.notifications import services as notifications
 from market.rectification import jobs
 from market.rectification import services as items
@@ -202,8 +204,40 @@ async def test_the_clock_reminds_then_escalates_two_levels_once_across_processes
     # The bureau above is now a party: it reads the fixes; and it finds the item on its workbench.
     bureau_admin = await who(pool, settings, world, "buyer_admin")
     assert (await do(pool, items.item_view, settings, bureau_admin, item_id)).side == "overseer"
-    lists = await do(pool, items.workbench_lists, world.orgs["bureau"])
-    assert [t["link"] for t in lists["rectification_escalated"]] == [items.link(item_id)]
+    lists = await do(pool, items.workbench_lists, world.orgs["bureau"], 20)
+    assert [t["link"] for t in lists["rectification_escalated"].rows] == [items.link(item_id)]
+
+
+async def test_a_bureau_with_more_late_items_than_its_workbench_shows_reaches_every_one(client, pool, settings,
+                                                                                        world):
+    """Hundreds of items go late at a district's bureau on the city: its workbench shows the first few,
+    counts them all and links to the list of exactly those escalated to it."""
+    office, _ = await street_office(pool, world)
+    own = [await raise_one(pool, world, key=f"own-{n}", due_in=n + 1) for n in range(3)]
+    below = [await raise_one(pool, world, buyer=office, key=f"below-{n}", due_in=n + 1) for n in range(2)]
+    in_time = await raise_one(pool, world, key="in-time", due_in=60)
+    await travel(pool, days=5)
+    await jobs.run(pool, ESCALATE)  # the bureau's own three are late: level 1
+    await travel(pool, days=ESCALATE)
+    await jobs.run(pool, ESCALATE)  # the office's two went to the bureau above it: level 2
+    bureau = world.orgs["bureau"]
+    lists = await do(pool, items.workbench_lists, bureau, 4)
+    escalated = lists["rectification_escalated"]
+    assert (len(escalated.rows), escalated.total) == (4, 5)
+    assert escalated.more_link == f"/rectification?escalated_to={bureau}"
+    view = await do(pool, dashboard.workbench, await who(pool, settings, world, "buyer_admin"), 7, 4)
+    (shown,) = [x for x in view.lists if x.kind == "rectification_escalated"]
+    assert (len(shown.items), shown.total, shown.more_link) == (4, 5, escalated.more_link)
+
+    found = (await client.get(f"{escalated.more_link}&lang=en")).text
+    assert sorted(int(i) for i in re.findall(r'data-item="(\d+)"', found)) == sorted(own + below)
+    assert f'data-item="{in_time}"' not in found
+    assert "Late items escalated to Test bureau" in found and f'name="escalated_to" value="{bureau}"' in found
+    twin = (await client.get(f"/api/rectification?escalated_to={bureau}&status=open")).json()
+    assert sorted(i["id"] for i in twin["items"]) == sorted(own + below) and twin["escalated_to"] == bureau
+    # The street office's own late items are escalated to it too, as their buyer: those two only.
+    office_twin = (await client.get(f"/api/rectification?escalated_to={office}")).json()
+    assert sorted(i["id"] for i in office_twin["items"]) == sorted(below)
 
 
 async def test_two_app_processes_mark_late_and_escalate_once_each(pool, settings, world, database, tmp_path):
