@@ -48,6 +48,7 @@ from market.complaints.models import (
 from market.complaints.workflow import COMPLAINT
 from market.core import clock, i18n, keyset
 from market.core.access import Identity
+from market.core.domain import WorkbenchList
 from market.core.errors import Forbidden, Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
 from market.notifications import services as notifications
@@ -541,7 +542,7 @@ async def figures(conn: asyncpg.Connection, *, year: int | None = None, place: i
 # The workbench, in one statement whatever waits: what the organisation responsible owes (late first),
 # what was escalated to it, and a signed-in complainant's own complaints (latest first).
 # $1 the organisation (null: none it handles for), $2 the user, $3 the limit of each list.
-_COLUMNS = """c.id, c.status, c.due_on, c.lodged_at, k.name_zh, k.name_en, j.name_zh as community, j.name_en as community_en
+_COLUMNS = """count(*) over () as total, c.id, c.status, c.due_on, c.lodged_at, k.name_zh, k.name_en, j.name_zh as community, j.name_en as community_en
       from complaints c join complaint_categories k on k.id = c.category_id join jurisdictions j on j.id = c.community_id"""
 _WORKBENCH = f"""
     (select 'complaints_to_acknowledge' as kind, {_COLUMNS}
@@ -568,14 +569,15 @@ def _task(row: asyncpg.Record, today: date) -> dict[str, Any]:
 
 
 async def workbench_lists(conn: asyncpg.Connection, identity: Identity,
-                          limit: int = 20) -> list[tuple[str, list[dict[str, Any]]]]:
-    """(kind, rows) for the workbench (market.dashboard), each row a task (title, date, link, state);
-    only the lists with something in them."""
+                          limit: int = 20) -> list[tuple[str, WorkbenchList]]:
+    """The workbench's lists (market.dashboard) with something in them: the first `limit` of each and
+    how many there are; those to acknowledge go on to the public list so filtered."""
     today = clock.today()
     handles = identity.acts_for_verified and identity.role in HANDLER_ROLES
     rows = await conn.fetch(_WORKBENCH, identity.org_id if handles else None, identity.user_id, limit)
-    lists = {kind: [_task(r, today) for r in rows if r["kind"] == kind] for kind in KINDS}
-    return [(kind, tasks) for kind, tasks in lists.items() if tasks]
+    more = {"complaints_to_acknowledge": f"/complaints?organisation={identity.org_id}&status=dispatched"}
+    return [(kind, WorkbenchList([_task(r, today) for r in listed], listed[0]["total"], more.get(kind)))
+            for kind in KINDS if (listed := [r for r in rows if r["kind"] == kind])]
 
 
 async def finding_of(conn: asyncpg.Connection, complaint_id: int) -> Finding | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from litestar import Litestar
@@ -19,6 +19,15 @@ from market.core.access import Identity
 from market.core.settings import Settings
 
 Job = Callable[[State], Awaitable[None]]
+
+
+class WorkbenchList(NamedTuple):
+    """A list a domain reads for an organisation's workbench: its first rows (each in the workbench's
+    Task shape: title, date, link, state), how many there are, and the page of them all if there is one."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    more_link: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import asyncpg
 from market.core import clock, i18n
 from market.buyers import ratings as buyer_ratings
 from market.core.access import Identity
+from market.core.domain import WorkbenchList
 from market.complaints import services as complaints
 from market.dashboard import activity
 from market.dashboard import queries as sql
@@ -65,8 +66,8 @@ class _Lists:
         self.lists.append(TaskList(kind=kind, items=tasks, total=len(rows) if total is None else total,
                                    more_link=more_link))
 
-    def add_tasks(self, kind: str, tasks: rectification.Tasks) -> None:
-        self.add_rows(kind, tasks.rows, tasks.total, tasks.more_link)
+    def add_list(self, kind: str, listed: WorkbenchList) -> None:
+        self.add_rows(kind, listed.rows, listed.total, listed.more_link)
 
     async def add(self, kind: str, query: str, more_link: str | None = None, *params: Any) -> None:
         """One list from its statement (see queries.py), which takes the limit and then `params`."""
@@ -109,9 +110,9 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         if role in BUYER_ACTORS:
             fixes = await rectification.workbench_lists(conn, org, limit)
             if fixes["rectification_to_fix"].total:  # what an upheld complaint found of the buyer's own work
-                lists.add_tasks("rectification_to_fix", fixes["rectification_to_fix"])
-            lists.add_tasks("rectification_to_verify", fixes["rectification_to_verify"])
-            lists.add_tasks("rectification_escalated", fixes["rectification_escalated"])
+                lists.add_list("rectification_to_fix", fixes["rectification_to_fix"])
+            lists.add_list("rectification_to_verify", fixes["rectification_to_verify"])
+            lists.add_list("rectification_escalated", fixes["rectification_escalated"])
         if role in RECEIVERS:
             await lists.add("transfers_to_confirm", sql.TRANSFERS_TO_CONFIRM, "/payments", org)
         # Buyers' staff sit on their own panels.
@@ -129,7 +130,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         if role in BUYER_ACTORS:  # late first: the earliest deadline leads
             fixes = await rectification.workbench_lists(conn, org, limit)
-            lists.add_tasks("rectification_to_fix", fixes["rectification_to_fix"])
+            lists.add_list("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
     elif org is not None and identity.org_kind == "funder":
@@ -151,13 +152,13 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         fixes = await rectification.workbench_lists(conn, org, limit)
         for kind in ("rectification_to_verify", "rectification_escalated"):
             if fixes[kind].total:
-                lists.add_tasks(kind, fixes[kind])
+                lists.add_list(kind, fixes[kind])
     elif identity.org_id is None:
         await lists.add("needs_raised", sql.NEEDS_RAISED, None, identity.user_id)
         if identity.community_id is not None:
             to_answer = await surveys.for_resident(conn, identity.community_id)
             home = (await places.named(conn, [identity.community_id])).get(identity.community_id)
-    for kind, rows in await complaints.workbench_lists(conn, identity, limit):
-        lists.add_rows(kind, rows)
+    for kind, listed in await complaints.workbench_lists(conn, identity, limit):
+        lists.add_list(kind, listed)
     return Workbench(dashboard=identity.dashboard, lists=lists.lists, activity=await activity.feed(conn, identity),
                      giving=giving, surveys=to_answer, home=home)

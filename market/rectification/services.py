@@ -10,7 +10,7 @@ the owner, the buyer that verifies, the bureau a late item was escalated to — 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import asyncpg
 
@@ -18,6 +18,7 @@ from market.audit import services as audit
 from market.audit.models import Verb
 from market.core import clock, i18n, keyset
 from market.core.access import Identity
+from market.core.domain import WorkbenchList
 from market.core.errors import Invalid, InvalidFields, NotFound
 from market.core.settings import Settings
 from market.notifications import services as notifications
@@ -353,11 +354,6 @@ _MORE = {"rectification_to_fix": "/rectification?status=open&organisation={}",
          "rectification_escalated": "/rectification?escalated_to={}"}
 
 
-class Tasks(NamedTuple):
-    rows: list[dict[str, Any]]  # the first few, in the workbench's Task shape
-    total: int
-    more_link: str
-
 
 def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
     """A task of one of the lists: named beside it, the other party (who verifies the owner's fix; whose
@@ -368,12 +364,12 @@ def _task(row: Any, today: date, state: str | None) -> dict[str, Any]:
             "detail": i18n.bilingual(row[f"{other}_name"], row[f"{other}_name_en"])}
 
 
-async def workbench_lists(conn: asyncpg.Connection, org_id: int, limit: int) -> dict[str, Tasks]:
+async def workbench_lists(conn: asyncpg.Connection, org_id: int, limit: int) -> dict[str, WorkbenchList]:
     """For an organisation's workbench, earliest deadline first (so the late lead), the first `limit`
     of each list and how many there are: items it owns still to put right, fixes it is to verify,
     and late items escalated to it (as the buyer, or as the bureau above)."""
     today = clock.today()
-    out = {kind: Tasks([], 0, _MORE[kind].format(org_id)) for kind in LISTS}
+    out = {kind: WorkbenchList([], 0, _MORE[kind].format(org_id)) for kind in LISTS}
     for r in await conn.fetch(_TASKS, org_id, limit):
         out[r["list"]].rows.append(_task(r, today, LISTS[r["list"]]))
         out[r["list"]] = out[r["list"]]._replace(total=r["total"])

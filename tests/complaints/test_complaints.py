@@ -199,10 +199,10 @@ async def test_a_late_complaint_escalates_two_levels_once_each_with_two_clocks_r
     # the bureau, escalated to, answers it; the workbench of each shows what it owes
     bureau_id = await who(pool, settings, world, "buyer_admin")
     bench = dict(await do(pool, complaints.workbench_lists, bureau_id))
-    assert [t["link"] for t in bench["complaints_escalated"]] == [f"/complaints/{lodged.id}"]
+    assert [t["link"] for t in bench["complaints_escalated"].rows] == [f"/complaints/{lodged.id}"]
     committee = await handler(pool, settings, world, places, "committee")
     owed = dict(await do(pool, complaints.workbench_lists, committee))["complaints_to_acknowledge"]
-    assert owed[0]["state"] == "overdue"
+    assert owed.rows[0]["state"] == "overdue" and owed.total == 1
     await do(pool, complaints.answer, bureau_id, lodged.id, AnswerInput(answer="区局督办：已责成整改。", upheld=True))
     assert (await row(pool, lodged.id))["answered_by_org"] == world.orgs["bureau"]
 
@@ -514,3 +514,12 @@ async def test_the_signed_in_complainant_and_the_organisation_find_it_on_their_w
     assert 'data-kind="complaints_to_acknowledge"' in page and f'href="/complaints/{lodged.id}"' in page
     view = (await client.get(f"/api/complaints/{lodged.id}")).json()
     assert view["contact_phone"] == PHONE and view["actions"] == ["acknowledge", "answer"]
+    # More than the workbench shows: it counts them all and goes on to the public list so filtered.
+    others = [await lodge(pool, settings, world) for _ in range(2)]
+    committee = await handler(pool, settings, world, places, "committee")
+    (owed,) = [listed for kind, listed in await do(pool, complaints.workbench_lists, committee, 2)
+               if kind == "complaints_to_acknowledge"]
+    assert (len(owed.rows), owed.total) == (2, 3)
+    assert owed.more_link == f"/complaints?organisation={world.orgs['committee']}&status=dispatched"
+    listed = (await client.get(f"/api{owed.more_link}")).json()
+    assert sorted(c["id"] for c in listed["complaints"]) == sorted([lodged.id, *(o.id for o in others)])
