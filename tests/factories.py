@@ -406,7 +406,7 @@ W = Weights()
 async def make_org(conn, world, key, kind, subtype, serial, where, **extra):
     world.orgs[key] = await insert_organisation(
         conn, kind=kind, subtype=subtype, name_zh=f"测试{key}", name_en=f"Test {key}",
-        credit_code=code({"provider": "52", "funder": "91", "buyer": "11"}[kind], serial), jurisdiction_id=where,
+        credit_code=code({"provider": "52", "funder": "91", "buyer": "11"}.get(kind, "12"), serial), jurisdiction_id=where,
         rating=extra.get("rating"), registration_date=extra.get("registered"), description="", contact_name="联系人",
         contact_phone="0571-1234", contact_email=f"{key}@org.test", address="地址", status=extra.get("status", "verified"))
     return world.orgs[key]

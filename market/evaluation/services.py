@@ -232,7 +232,7 @@ async def assign_agency(conn: asyncpg.Connection, identity: Identity, panel_id: 
         raise Forbidden("Only the panel's owner forms the panel.")
     PANELS.check("assign_agency", panel["status"], capacities)
     if not await conn.fetchval("select exists(select 1 from organisations where id = $1 and kind = 'evaluator' "
-                               "and status = 'verified')", agency_id):
+                               "and subtype = 'agency' and status = 'verified')", agency_id):
         raise InvalidFields([Invalid("Choose a verified evaluation organisation.", field="agency_id")])
     staff = [r["user_id"] for r in await conn.fetch(
         "select user_id from memberships where organisation_id = $1 and role in ('admin', 'staff')", agency_id)]
@@ -699,10 +699,11 @@ async def missing_consensus(conn: asyncpg.Connection, panel_id: int) -> int:
 
 
 async def agencies(conn: asyncpg.Connection) -> list[Agency]:
-    """The evaluation organisations an owner may hand a panel to."""
+    """The evaluation agencies an owner may hand a panel to: not a single expert's organisation, who
+    would have nobody to seat but themselves."""
     return [Agency(**dict(r)) for r in await conn.fetch(
-        "select id, name_zh, name_en from organisations where kind = 'evaluator' and status = 'verified' "
-        "order by name_zh limit 500")]
+        "select id, name_zh, name_en from organisations where kind = 'evaluator' and subtype = 'agency' "
+        "and status = 'verified' order by name_zh limit 500")]
 
 
 async def panel_for(conn: asyncpg.Connection, subject_type: str, subject_id: int) -> int | None:

@@ -12,7 +12,7 @@ from market.evaluation.views import panel_view
 from tests.conftest import act_as, csrf, landed
 from market.storage import images
 from market.storage.services import storage_from_settings
-from tests.factories import do, identity_for_user, make_person, photo_with_gps, who
+from tests.factories import do, identity_for_user, make_org, make_person, photo_with_gps, who
 
 CRITERIA = [Criterion(1, "服务交付", "Delivery", 60, None, False), Criterion(2, "财务管理", "Finance", 40, None, False)]
 
@@ -51,9 +51,13 @@ async def as_user(pool, settings, world, uid):
 
 async def test_the_owner_hands_the_panel_to_an_agency_which_is_told(pool, settings, world, midterm, agency):
     bureau = await who(pool, settings, world, "buyer_admin")
-    with pytest.raises(InvalidFields) as refused:
-        await do(pool, engine.assign_agency, bureau, midterm, world.orgs["provider"])
-    assert refused.value.errors[0].field == "agency_id"
+    async with pool.acquire() as conn:
+        expert = await make_org(conn, world, "expert", "evaluator", "expert", 81, world.district)
+    for not_an_agency in (world.orgs["provider"], expert):  # an expert on their own seats nobody else
+        with pytest.raises(InvalidFields) as refused:
+            await do(pool, engine.assign_agency, bureau, midterm, not_an_agency)
+        assert refused.value.errors[0].field == "agency_id"
+    assert [a.id for a in await do(pool, engine.agencies)] == [world.orgs["evaluator"]]
     with pytest.raises(Forbidden):
         await do(pool, engine.assign_agency, await who(pool, settings, world, "provider_admin"), midterm,
                  world.orgs["evaluator"])
