@@ -289,6 +289,15 @@ async def test_the_owner_manages_the_fund_through_its_pages(client, pool, settin
     assert landed(r, "fund_project_removed") == f"/funds/{fund}" and [g for g in await pool.fetch(
         "select 1 from fund_projects where fund_id = $1 and project_id = $2", fund, two)] == []
     assert "The project no longer takes part in the fund." in (await client.get(r.headers["location"])).text
+    # The owner finds a project to add by its words (a city has tens of thousands), in either language.
+    title = await pool.fetchval("select title_zh from projects where id = $1", two)
+    found = (await client.get(f"/funds/{fund}", params={"project_q": "助浴"})).text
+    assert f'<option value="{two}">{title}</option>' in found and 'value="助浴"' in found
+    nothing = (await client.get(f"/funds/{fund}", params={"project_q": "天文望远镜", "lang": "zh_Hans"})).text
+    assert "基金以外没有含这些词语的已立项项目。" in nothing and 'id="f-project_id"' not in nothing
+    twin = (await client.get(f"/api/funds/{fund}", params={"project_q": "助浴"})).json()
+    assert [p["id"] for p in twin["project_choices"]] == [two] and twin["project_q"] == "助浴"
+    client.cookies.set("market_lang", "en")
     r = await post_form(client, f"/funds/{fund}/projects", {"project_id": "abc"})
     assert r.status_code == 400 and "has-error" not in r.text and "Please correct" in r.text
     r = await post_form(client, f"/funds/{fund}/projects", {"project_id": str(two)})

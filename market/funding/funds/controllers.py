@@ -134,12 +134,13 @@ def chosen_project(form: dict[str, Any]) -> int:
 
 
 async def _fund_context(request: Request, conn: asyncpg.Connection, identity: Identity | None,
-                        fund_id: int) -> dict[str, Any]:
+                        fund_id: int, project_q: str | None = None) -> dict[str, Any]:
     """What the fund page's template reads, from the one view (the charts are its months, drawn)."""
-    view = await pools.fund_view(conn, identity, fund_id, request.app.state.settings.timezone)
+    view = await pools.fund_view(conn, identity, fund_id, request.app.state.settings.timezone, project_q)
     return {"fund": view.fund, "projects": view.projects, "explanation": view.explanation, "money": view.dashboard,
             "flows": charts.flows(view.dashboard.months), "balance": charts.balance(view.dashboard.months),
             "can_setup": view.can_setup, "can_pay": view.can_pay, "project_choices": view.project_choices,
+            "project_q": view.project_q,
             "to_allocate": view.to_allocate, **NAMES}
 
 
@@ -173,8 +174,10 @@ class FundPages(Controller):
         return await form_step(request, conn, "funding/fund_form.html", action, fund=None, **NAMES)
 
     @get("/funds/{fund_id:int}", opt=PUBLIC_OPT)
-    async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int]) -> Response:
-        return page(request, "funding/fund.html", errors={}, **await _fund_context(request, conn, identity, fund_id))
+    async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int],
+                   project_q: FromQuery[str | None] = None) -> Response:
+        return page(request, "funding/fund.html", errors={},
+                    **await _fund_context(request, conn, identity, fund_id, project_q))
 
     @get("/funds/{fund_id:int}/edit", opt={**OWNERS_OPT, "shows": "form"})
     async def edit_form(self, request: Request, conn: Db, identity: User, fund_id: FromPath[int]) -> Response:
@@ -292,8 +295,9 @@ class FundApi(Controller):
     @get("/funds/{fund_id:int}", opt=PUBLIC_OPT,
          summary="A fund: its projects, its matching round explained project by project, its money by month, "
                  "and what the reader may set up and pay out")
-    async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int]) -> FundView:
-        return await pools.fund_view(conn, identity, fund_id, request.app.state.settings.timezone)
+    async def show(self, request: Request, conn: Db, identity: MaybeUser, fund_id: FromPath[int],
+                   project_q: FromQuery[str | None] = None) -> FundView:
+        return await pools.fund_view(conn, identity, fund_id, request.app.state.settings.timezone, project_q)
 
     @get("/projects/{project_id:int}/matching-preview", opt=PUBLIC_OPT,
          summary="What a gift of amount_fen to the project would add from each open matching pool it takes part in")

@@ -192,9 +192,11 @@ class PledgeToAllocate(msgspec.Struct, frozen=True, kw_only=True):
 
 class FundView(FundDetail, frozen=True, kw_only=True):
     """The fund page: the fund in detail and what the reader may do with it — set it up (and which
-    approved projects may still join), and pay out its money (the paid pledges to allocate)."""
+    approved projects, found by their words, may still join), and pay out its money (the paid pledges
+    to allocate)."""
 
     can_setup: bool = False
     can_pay: bool = False
     project_choices: list[Project] = msgspec.field(default_factory=list)
+    project_q: str = ""  # the words the choices were found by; none: the newest approved projects
     to_allocate: list[PledgeToAllocate] = msgspec.field(default_factory=list)

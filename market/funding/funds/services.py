@@ -55,7 +55,7 @@ from market.procurement.needs import services as needs
 from market.workflow import Transition, machine, step
 
 # How many approved projects the fund page offers to add to a round.
-PROJECT_CHOICES = 200
+PROJECT_CHOICES = 20
 OWNER_KINDS = ("funder", "buyer")
 # Setting a fund up is the owner's administrators' and staff's; paying out of it is for those who
 # confirm and allocate its money.
@@ -461,14 +461,19 @@ async def to_allocate(conn: asyncpg.Connection, identity: Identity, fund_id: int
             where p.fund_id = $1 and p.status = 'paid' order by p.id""", fund_id)]
 
 
-async def fund_view(conn: asyncpg.Connection, identity: Identity | None, fund_id: int, tz: str) -> FundView:
-    """The fund page, for anyone; its owner also sees what it may set up and pay out."""
+async def fund_view(conn: asyncpg.Connection, identity: Identity | None, fund_id: int, tz: str,
+                    project_q: str | None = None) -> FundView:
+    """The fund page, for anyone; its owner also sees what it may set up and pay out. The approved
+    projects it may add are those whose words `project_q` names (a city has tens of thousands), else
+    the newest."""
     shown = await detail(conn, fund_id, tz)
     can_setup = owns(identity, shown.fund)
     taking_part = {p.project_id for p in shown.projects}
-    choices = [p for p in await needs.list_projects(conn, status="approved", limit=PROJECT_CHOICES)
+    query = (project_q or "").strip()[:100] or None
+    choices = [p for p in (await needs.project_page(conn, status="approved", q=query, limit=PROJECT_CHOICES,
+                                                    counted=False)).items
                if p.id not in taking_part] if can_setup and shown.fund.state != "closed" else []
     return FundView(fund=shown.fund, projects=shown.projects, explanation=shown.explanation,
                     dashboard=shown.dashboard, can_setup=can_setup, can_pay=owns(identity, shown.fund, MONEY_ROLES),
-                    project_choices=choices,
+                    project_choices=choices, project_q=query or "",
                     to_allocate=await to_allocate(conn, identity, fund_id) if identity else [])
