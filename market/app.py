@@ -24,6 +24,7 @@ from market.funding.domain import DOMAIN as FUNDING
 from market.mail.domain import DOMAIN as MAIL
 from market.matching.domain import DOMAIN as MATCHING
 from market.notifications.domain import DOMAIN as NOTIFICATIONS
+from market.opendata.domain import DOMAIN as OPENDATA
 from market.organisations.domain import DOMAIN as ORGANISATIONS
 from market.portal.domain import DOMAIN as PORTAL
 from market.procurement.domain import DOMAIN as PROCUREMENT
@@ -33,7 +34,8 @@ from market.storage.domain import DOMAIN as STORAGE
 from market.surveys.domain import DOMAIN as SURVEYS
 
 DOMAINS = (AUDIT, MAIL, SMS, STORAGE, NOTIFICATIONS, ACCOUNTS, ORGANISATIONS, RECTIFICATION, CATALOGUE, EVALUATION,
-           INDICATORS, PROCUREMENT, FUNDING, DELIVERY, SURVEYS, COMPLAINTS, BUYERS, MATCHING, PORTAL, DASHBOARD)
+           INDICATORS, PROCUREMENT, FUNDING, DELIVERY, SURVEYS, COMPLAINTS, BUYERS, OPENDATA, MATCHING, PORTAL,
+           DASHBOARD)
 
 
 def install() -> None:

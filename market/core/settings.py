@@ -39,6 +39,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     timezone: str = "Asia/Shanghai"
     base_url: str = "http://127.0.0.1:8000"
+    # The OCDS prefix of the publisher's contracting process ids (open data, /api/ocds): "ocds-" and six
+    # characters, registered with the Open Contracting Partnership for a deployment that publishes.
+    ocds_prefix: Annotated[str, msgspec.Meta(pattern=r"^ocds-[a-z0-9]{6}$")] = "ocds-market"
     secure_cookies: bool = False
     session_hours: Positive = 12
     login_max_failures: Positive = 5
@@ -115,6 +118,8 @@ ENVIRONMENT: dict[str, tuple[str, str]] = {
     "MARKET_LOG_LEVEL": ("log_level", "debug, info (default), warning or error"),
     "MARKET_TIMEZONE": ("timezone", "time zone dates are shown in (default Asia/Shanghai)"),
     "MARKET_BASE_URL": ("base_url", "public address, used in emailed links (default http://127.0.0.1:8000)"),
+    "MARKET_OCDS_PREFIX": ("ocds_prefix", "the OCDS prefix of the open data's process ids, registered with the Open "
+                           "Contracting Partnership (default ocds-market)"),
     "MARKET_SECURE_COOKIES": ("secure_cookies", "true behind HTTPS: cookies get the Secure flag"),
     "MARKET_SESSION_HOURS": ("session_hours", "how long a log-in lasts (default 12)"),
     "MARKET_LOGIN_MAX_FAILURES": ("login_max_failures", "failed log-ins before an account is locked (default 5)"),

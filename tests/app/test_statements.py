@@ -94,7 +94,7 @@ def _routes(seeds) -> list[str]:
     return [*lists, *("/api" + url for url in lists if not url.startswith("/catalogue")),
             "/api/catalogue/items?category=09", f"/needs/{seeds['need']}", f"/projects/{seeds['project']}",
             f"/calls/{seeds['call']}", f"/api/needs/{seeds['need']}", f"/api/projects/{seeds['project']}",
-            f"/api/calls/{seeds['call']}"]
+            f"/api/calls/{seeds['call']}", "/api/ocds/releases", f"/api/ocds/calls/{seeds['call']}"]
 
 
 async def _hear(pool, listen, on: bool) -> None:

@@ -1,0 +1,1 @@
+"""Open data: the public record of procurement in the Open Contracting Data Standard."""

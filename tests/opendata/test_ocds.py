@@ -1,0 +1,122 @@
+"""Open data in OCDS 1.1 (/api/ocds): every package is valid against the standard's own release
+package schema (the 1.1.5 schema files beside this test, from open-contracting/standard, tag 1__1__5,
+Apache-2.0); a call's release tells its tender, award, contract, milestones met and money paid out as
+the pages do, and nothing the pages keep back (a sealed bid's bidder, a private donor); the pages of
+all releases give every published call once, a draft never."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from jsonschema import Draft4Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from market.app import load_settings
+from market.core import clock
+from market.core.settings import SettingsError
+from market.opendata import ocds
+from market.procurement.bids import services as bids
+from market.procurement.calls import services as calls
+from tests.factories import accept_milestones, bid_input, call_input, do, make_project, travel, who
+
+HERE = Path(__file__).parent
+_RELEASE = json.loads((HERE / "release-schema-1.1.5.json").read_text())
+_PACKAGE = json.loads((HERE / "release-package-schema-1.1.5.json").read_text())
+# The package schema refers to the release schema by its published address: found here, not fetched.
+VALIDATOR = Draft4Validator(_PACKAGE, format_checker=FormatChecker(), registry=Registry().with_resource(
+    _RELEASE["id"], Resource.from_contents(_RELEASE, default_specification=DRAFT4)))
+
+
+def valid(package: dict) -> dict:
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATOR.iter_errors(package)]
+    assert not problems, problems[:10]
+    return package
+
+
+async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(client, pool, settings, world, signed):
+    call_id = await pool.fetchval("select call_id from contracts where id = $1", signed)
+    due = await pool.fetchval("select due_date from contract_milestones where contract_id = $1 and position = 1",
+                              signed)
+    await travel(pool, days=(due - clock.today()).days)
+    await accept_milestones(pool, settings, world, signed, [1])
+    package = valid((await client.get(f"/api/ocds/calls/{call_id}")).json())
+    (release,) = package["releases"]
+    call = await pool.fetchrow("select * from calls where id = $1", call_id)
+    award = await pool.fetchrow("select a.*, b.provider_id from awards a join bids b on b.id = a.bid_id "
+                                "where a.call_id = $1", call_id)
+    assert release["ocid"] == f"ocds-market-call-{call_id}" and release["tag"] == ["compiled"]
+    tender = release["tender"]
+    assert (tender["title"], tender["value"], tender["procurementMethod"], tender["status"]) == (
+        call["title_zh"], {"amount": call["budget_ceiling_fen"] / 100, "currency": "CNY"}, "open", "complete")
+    assert tender["numberOfTenderers"] == 2  # both bidders, once the call closed for bids
+    assert release["buyer"]["id"] == f"market-org-{world.orgs['bureau']}"
+    (awarded,) = release["awards"]
+    assert awarded["status"] == "active" and awarded["value"]["amount"] == award["amount_fen"] / 100
+    assert awarded["suppliers"][0]["id"] == f"market-org-{award['provider_id']}"
+    (contract,) = release["contracts"]
+    assert contract["awardID"] == awarded["id"] and contract["status"] == "active" and contract["dateSigned"]
+    milestones = contract["implementation"]["milestones"]
+    assert milestones[0]["status"] == "met" and {m["type"] for m in milestones} <= {"delivery", "reporting",
+                                                                                    "financing"}
+    paid = await pool.fetchval("select coalesce(sum(amount_fen), 0) from disbursements where contract_id = $1", signed)
+    assert sum(t["value"]["amount"] for t in contract["implementation"]["transactions"]) == paid / 100
+    parties = {p["id"]: p for p in release["parties"]}
+    assert set(parties[awarded["suppliers"][0]["id"]]["roles"]) >= {"supplier", "tenderer"}
+    assert parties[release["buyer"]["id"]]["identifier"]["id"] == await pool.fetchval(
+        "select credit_code from organisations where id = $1", world.orgs["bureau"])
+    # The call's page links it, for anyone.
+    page = (await client.get(f"/calls/{call_id}?lang=zh_Hans")).text
+    assert f'href="/api/ocds/calls/{call_id}"' in page and "开放合同数据标准" in page
+    # Never a bid's content, a person or an address.
+    text = json.dumps(package, ensure_ascii=False)
+    bid = await pool.fetchrow("select objectives, team from bids where call_id = $1 limit 1", call_id)
+    assert bid["objectives"] not in text and bid["team"] not in text and "私密地址" not in text
+
+
+async def test_an_open_calls_bidders_stay_sealed_and_a_draft_is_not_published(client, pool, settings, world,
+                                                                               open_call, published):
+    await do(pool, bids.submit, await who(pool, settings, world, "provider_admin"), open_call, bid_input())
+    tender = valid((await client.get(f"/api/ocds/calls/{open_call}")).json())["releases"][0]["tender"]
+    assert tender["status"] == "active" and "tenderers" not in tender and "numberOfTenderers" not in tender
+    bureau = await who(pool, settings, world, "buyer_admin")
+    other = await make_project(pool, settings, world, published, title="青年路社区助餐服务")
+    draft = await do(pool, calls.create_call, bureau, call_input(other, title_zh="尚未发布的草稿采购", budget_ceiling_fen=90_000_00))
+    assert (await client.get(f"/api/ocds/calls/{draft}")).status_code == 404
+    await travel(pool, days=40)  # past the deadline: who bid is public, as on the call's page
+    tender = valid((await client.get(f"/api/ocds/calls/{open_call}")).json())["releases"][0]["tender"]
+    assert tender["numberOfTenderers"] == 1 and tender["tenderers"][0]["id"] == f"market-org-{world.orgs['provider']}"
+
+
+async def test_the_pages_of_releases_give_every_published_call_once(client, pool, settings, world, published):
+    bureau = await who(pool, settings, world, "buyer_admin")
+    public = []
+    for n in range(5):
+        project = await make_project(pool, settings, world, published, title=f"青年路社区第{n}项服务")
+        async with pool.acquire() as conn, conn.transaction():
+            call_id = await calls.create_call(conn, bureau, call_input(project, title_zh=f"第{n}个公开采购项目", budget_ceiling_fen=90_000_00))
+            if n != 2:  # one stays a draft
+                await calls.publish_call(conn, bureau, call_id)
+                public.append(call_id)
+    seen, cursor = [], None
+    while True:
+        async with pool.acquire() as conn:
+            package = valid(await ocds.page(conn, settings, cursor, "http://test/api/ocds/releases", limit=2))
+        seen += [int(r["ocid"].rsplit("-", 1)[1]) for r in package["releases"]]
+        assert (package["total"], package["totalEstimated"]) == (len(public), False)
+        assert len(package["releases"]) <= 2
+        if "next" not in package["links"]:
+            break
+        cursor = unquote(package["links"]["next"].split("cursor=", 1)[1])
+    assert seen == public
+    first = valid((await client.get("/api/ocds/releases")).json())
+    assert [int(r["ocid"].rsplit("-", 1)[1]) for r in first["releases"]] == public
+
+
+def test_the_prefix_is_a_setting_checked_at_start():
+    assert load_settings({"MARKET_OCDS_PREFIX": "ocds-abc123"}).ocds_prefix == "ocds-abc123"
+    with pytest.raises(SettingsError):
+        load_settings({"MARKET_OCDS_PREFIX": "my-prefix"})
