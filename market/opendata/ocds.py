@@ -3,9 +3,9 @@ release per published call — the call as its tender, its awards, its contracts
 under them (milestones met, money paid out) — in release packages any OCDS tool reads (ProZorro's,
 the UK's and the World Bank's publish the same way).
 
-What the pages show publicly and nothing more: bids stay sealed (who bid is given once the call has
-closed for bids, or once a round's batch is cut off), a bid's content is never given, and a private
-donor's money is told without the donor. Money is in yuan (fen / 100), as OCDS amounts are. The
+What the pages show publicly and nothing more: bids stay sealed (how many once they are opened, who
+once the ranking is published), a bid's content is never given, and a private donor's money is told
+without the donor. Money is in yuan (fen / 100), as OCDS amounts are. The
 shape is the official schema's (tests/opendata hold its 1.1.5 release package schema and check every
 package against it), built here as plain mappings: the schema is the contract, not a Struct of ours."""
 
@@ -44,10 +44,13 @@ select c.id, c.title_zh, c.title_en, c.description, c.buyer_id, c.procedure_type
   join catalogue_entries e on e.id = c.catalogue_entry_id
  where c.id = any($1::bigint[]) and c.published_at is not null
  order by c.id"""
-# Bids, once sealed no longer: who bid, never what.
+# Bids as the call's page tells them, never what they hold: how many once they are opened (the deadline
+# passed, or a round's batch cut off), and who once the ranking is published (the award, or the batch's
+# decision).
 _TENDERERS = """
-select b.call_id, b.provider_id from bids b join calls c on c.id = b.call_id
-  left join call_batches x on x.id = b.batch_id
+select b.call_id, b.provider_id,
+       (x.id is null and c.awarded_at is not null) or x.decided_at is not null as named
+  from bids b join calls c on c.id = b.call_id left join call_batches x on x.id = b.batch_id
  where b.call_id = any($1::bigint[]) and b.status = 'submitted' and (c.deadline_at <= $2 or x.id is not null)
  order by b.call_id, b.id"""
 _AWARDS = """
@@ -143,12 +146,13 @@ async def releases(conn: asyncpg.Connection, settings: Settings, call_ids: list[
     contracts = _by(await conn.fetch(_CONTRACTS, ids), "call_id")
     milestones = _by(await conn.fetch(_MILESTONES, ids), "contract_id")
     transactions = _by(await conn.fetch(_TRANSACTIONS, ids), "contract_id")
-    wanted = {c["buyer_id"] for c in calls} | {t["provider_id"] for rows in tenderers.values() for t in rows} \
+    wanted = {c["buyer_id"] for c in calls} \
+        | {t["provider_id"] for rows in tenderers.values() for t in rows if t["named"]} \
         | {a["provider_id"] for rows in awards.values() for a in rows} \
         | {t["funder_id"] for rows in transactions.values() for t in rows if t["funder_id"] is not None}
     orgs = {r["id"]: r for r in await conn.fetch(_PARTIES, list(wanted))}
-    return [_release(settings, call, [t["provider_id"] for t in tenderers[call["id"]]], awards[call["id"]],
-                     contracts[call["id"]], milestones, transactions, orgs, now, tz) for call in calls]
+    return [_release(settings, call, tenderers[call["id"]], awards[call["id"]], contracts[call["id"]], milestones,
+                     transactions, orgs, now, tz) for call in calls]
 
 
 def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
@@ -158,7 +162,7 @@ def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
     return grouped
 
 
-def _release(settings: Settings, call: Any, tenderers: list[int], awards: list[Any], contracts: list[Any],
+def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[Any], contracts: list[Any],
              milestones: dict[int, list[Any]], transactions: dict[int, list[Any]], orgs: dict[int, Any],
              now: datetime, tz: str) -> dict[str, Any]:
     roles: dict[int, set[str]] = defaultdict(set)
@@ -191,7 +195,9 @@ def _release(settings: Settings, call: Any, tenderers: list[int], awards: list[A
                                    "endDate": _moment(call["questions_close_at"], tz)}
     if tenderers:
         tender["numberOfTenderers"] = len(tenderers)
-        tender["tenderers"] = [ref(p, "tenderer") for p in dict.fromkeys(tenderers)]
+        named = [t["provider_id"] for t in tenderers if t["named"]]
+        if named:
+            tender["tenderers"] = [ref(p, "tenderer") for p in dict.fromkeys(named)]
     released_awards = [{
         "id": f"award-{a['id']}", "status": _award_status(a, now), "date": _moment(a["awarded_at"], tz),
         "value": _money(a["amount_fen"]), "suppliers": [ref(a["provider_id"], "supplier")],
