@@ -112,6 +112,8 @@ async def test_the_pages_of_releases_give_every_published_call_once(client, pool
             break
         cursor = unquote(package["links"]["next"].split("cursor=", 1)[1])
     assert seen == public
+    home = (await client.get("/?lang=zh_Hans")).text
+    assert 'href="/api/ocds/releases"' in home and "开放数据（OCDS）" in home  # every page's footer
     first = valid((await client.get("/api/ocds/releases")).json())
     assert [int(r["ocid"].rsplit("-", 1)[1]) for r in first["releases"]] == public
 
