@@ -446,6 +446,10 @@ async def test_each_fair_page_has_a_json_twin_with_what_it_shows(client, pool, s
     assert report["report"]["board"]["raises"] == 0 and (report["dockings"], report["mine"]) == ({}, [])
     await act_as(client, pool, settings, world["buyer_admin"].user_id)
     assert (await client.get(f"/api/fairs/{fair_id}/report")).json()["mine"] == [project]
+    # The report's chart names each bar in the reader's language where the project has an English title.
+    await pool.execute("update projects set title_en = 'Home bathing for older people' where id = $1", project)
+    english = (await client.get(f"/fairs/{fair_id}/report?lang=en")).text
+    assert ">Home bathing for older people</text>" in english
 
 
 async def test_a_refused_step_shows_the_fair_again_with_why(client, pool, settings, world, project):
