@@ -37,11 +37,15 @@ select c.id, c.title_zh, c.title_en, c.description, c.buyer_id, c.procedure_type
        t.name_en as procedure_en, c.justification, c.budget_ceiling_fen, c.service_start, c.service_end,
        c.service_place, c.created_at, c.published_at, c.questions_close_at, c.deadline_at, c.cancelled_at,
        c.cancel_reason, c.awarded_at, c.notice_ends_at, c.failed_at, c.fail_reason, e.code as item_code,
-       e.name_zh as item_zh, e.name_en as item_en,
+       e.name_zh as item_zh, e.name_en as item_en, p.id as project_id, p.title_zh as project_title,
+       p.budget_fen, p.budget_line,
+       (select count(*) from project_needs pn where pn.project_id = p.id) as needs,
+       (select coalesce(sum(n.supporters), 0) from project_needs pn join needs n on n.id = pn.need_id
+         where pn.project_id = p.id)::bigint as supporters,
        (select max(x.at) from (select a.awarded_at as at from awards a where a.call_id = c.id
                                union all select k.created_at from contracts k where k.call_id = c.id) x) as later_at
   from calls c join procedure_types t on t.code = c.procedure_type
-  join catalogue_entries e on e.id = c.catalogue_entry_id
+  join catalogue_entries e on e.id = c.catalogue_entry_id join projects p on p.id = c.project_id
  where c.id = any($1::bigint[]) and c.published_at is not null
  order by c.id"""
 # Bids as the call's page tells them, never what they hold: how many once they are opened (the deadline
@@ -220,7 +224,8 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
         "ocid": ocid(settings, call["id"]),
         "date": _moment(max(x for x in (call["published_at"], call["later_at"], call["cancelled_at"],
                                         call["failed_at"]) if x is not None), tz),
-        "tag": ["compiled"], "initiationType": "tender", "language": "zh", "buyer": buyer, "tender": tender,
+        "tag": ["compiled"], "initiationType": "tender", "language": "zh", "buyer": buyer,
+        "planning": _planning(call), "tender": tender,
     }
     if released_awards:
         release["awards"] = released_awards
@@ -229,6 +234,17 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
     release["parties"] = [_party(orgs[org_id], r) for org_id, r in roles.items()]
     release["id"] = f"{release['ocid']}-{release['date']}"
     return release
+
+
+def _planning(call: Any) -> dict[str, Any]:
+    """The project the call buys for (立项): its budget and where the money comes from, and the residents'
+    needs it was made from (居民需求服务项目化)."""
+    planning: dict[str, Any] = {"budget": {
+        "id": f"project-{call['project_id']}", "description": call["budget_line"], "amount": _money(call["budget_fen"]),
+        "project": call["project_title"], "projectID": f"project-{call['project_id']}"}}
+    if call["needs"]:
+        planning["rationale"] = f"由 {call['needs']} 项居民需求立项，共 {call['supporters']} 人支持。"
+    return planning
 
 
 def _milestone(m: Any, now: datetime, tz: str) -> dict[str, Any]:

@@ -21,6 +21,8 @@ from market.core.settings import SettingsError
 from market.opendata import ocds
 from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
+from market.procurement.needs import services as needs
+from market.procurement.needs.models import NeedInput, ProjectInput
 from tests.factories import accept_milestones, bid_input, call_input, do, make_project, travel, who
 
 HERE = Path(__file__).parent
@@ -53,6 +55,10 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     assert (tender["title"], tender["value"], tender["procurementMethod"], tender["status"]) == (
         call["title_zh"], {"amount": call["budget_ceiling_fen"] / 100, "currency": "CNY"}, "open", "complete")
     assert tender["numberOfTenderers"] == len(tender["tenderers"]) == 2  # named once the ranking is published
+    # The project behind it: its budget and where the money comes from.
+    bought_for = await pool.fetchrow("select * from projects where id = $1", call["project_id"])
+    assert release["planning"]["budget"]["description"] == bought_for["budget_line"]
+    assert release["planning"]["budget"]["amount"] == {"amount": bought_for["budget_fen"] / 100, "currency": "CNY"}
     assert release["buyer"]["id"] == f"market-org-{world.orgs['bureau']}"
     (awarded,) = release["awards"]
     assert awarded["status"] == "active" and awarded["value"]["amount"] == award["amount_fen"] / 100
@@ -94,8 +100,15 @@ async def test_an_open_calls_bidders_stay_sealed_and_a_draft_is_not_published(cl
 async def test_the_pages_of_releases_give_every_published_call_once(client, pool, settings, world, published):
     bureau = await who(pool, settings, world, "buyer_admin")
     public = []
+    resident = await who(pool, settings, world, "resident")
+    need = await do(pool, needs.raise_need, resident, NeedInput(
+        title="青年路社区老人洗澡难", description="社区里有失能老人需要上门助浴。", community_id=world.community,
+        beneficiaries="失能老人"))
     for n in range(5):
-        project = await make_project(pool, settings, world, published, title=f"青年路社区第{n}项服务")
+        project = await do(pool, needs.create_project, bureau, ProjectInput(
+            title_zh=f"青年路社区第{n}项服务", description="为独居老人提供上门助浴服务。",
+            catalogue_entry_id=published["01.01.02"], budget_fen=100_000_00, budget_line="福彩公益金",
+            jurisdiction_id=world.street, need_ids=[need] if n == 0 else []))
         async with pool.acquire() as conn, conn.transaction():
             call_id = await calls.create_call(conn, bureau, call_input(project, title_zh=f"第{n}个公开采购项目", budget_ceiling_fen=90_000_00))
             if n != 2:  # one stays a draft
@@ -112,6 +125,9 @@ async def test_the_pages_of_releases_give_every_published_call_once(client, pool
             break
         cursor = unquote(package["links"]["next"].split("cursor=", 1)[1])
     assert seen == public
+    async with pool.acquire() as conn:
+        (made_of_needs,) = await ocds.releases(conn, settings, [public[0]])
+    assert made_of_needs["planning"]["rationale"].startswith("由 1 项居民需求立项")  # 居民需求服务项目化
     home = (await client.get("/?lang=zh_Hans")).text
     assert 'href="/api/ocds/releases"' in home and "开放数据（OCDS）" in home  # every page's footer
     first = valid((await client.get("/api/ocds/releases")).json())
