@@ -191,6 +191,7 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
                                            ("endDate", _moment(call["deadline_at"], tz))) if v},
         "contractPeriod": {"startDate": _moment(call["service_start"], tz),
                            "endDate": _moment(call["service_end"], tz)},
+        "documents": [_document(settings, "notice", "tenderNotice", f"/calls/{call['id']}", call["published_at"], tz)],
     }
     if call["justification"]:
         tender["procurementMethodRationale"] = call["justification"]
@@ -205,6 +206,8 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
     released_awards = [{
         "id": f"award-{a['id']}", "status": _award_status(a, now), "date": _moment(a["awarded_at"], tz),
         "value": _money(a["amount_fen"]), "suppliers": [ref(a["provider_id"], "supplier")],
+        "documents": [_document(settings, f"award-{a['id']}-notice", "awardNotice", f"/calls/{call['id']}#award",
+                                a["awarded_at"], tz)],
     } for a in awards]
     released_contracts = []
     for k in contracts:
@@ -214,7 +217,10 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
             "period": {"startDate": _moment(k["service_start"], tz), "endDate": _moment(k["service_end"], tz)},
         }
         if k["status"] == "signed":
-            contract["dateSigned"] = _moment(max(k["buyer_signed_at"], k["provider_signed_at"]), tz)
+            signed_at = max(k["buyer_signed_at"], k["provider_signed_at"])
+            contract["dateSigned"] = _moment(signed_at, tz)
+            contract["documents"] = [_document(settings, f"contract-{k['id']}-signed", "contractSigned",
+                                               f"/contracts/{k['id']}/pdf", signed_at, tz)]
             contract["implementation"] = {
                 "milestones": [_milestone(m, now, tz) for m in milestones[k["id"]]],
                 "transactions": [_transaction(t, call["buyer_id"], orgs, ref, tz) for t in transactions[k["id"]]],
@@ -234,6 +240,14 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
     release["parties"] = [_party(orgs[org_id], r) for org_id, r in roles.items()]
     release["id"] = f"{release['ocid']}-{release['date']}"
     return release
+
+
+def _document(settings: Settings, id_: str, kind: str, path: str, published: datetime, tz: str) -> dict[str, Any]:
+    """A public page or file of the product that is this document: the call's page for its notice, the
+    signed contract's PDF."""
+    return {"id": id_, "documentType": kind, "url": f"{settings.base_url}{path}", "language": "zh",
+            "format": "application/pdf" if path.endswith("/pdf") else "text/html",
+            "datePublished": _moment(published, tz)}
 
 
 def _planning(call: Any) -> dict[str, Any]:

@@ -74,6 +74,13 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     assert set(parties[awarded["suppliers"][0]["id"]]["roles"]) >= {"supplier", "tenderer"}
     assert parties[release["buyer"]["id"]]["identifier"]["id"] == await pool.fetchval(
         "select credit_code from organisations where id = $1", world.orgs["bureau"])
+    # Its documents are the product's own public pages and files: the call's notice, the signed contract.
+    assert tender["documents"][0]["url"].endswith(f"/calls/{call_id}")
+    (signed_pdf,) = contract["documents"]
+    assert (signed_pdf["documentType"], signed_pdf["format"]) == ("contractSigned", "application/pdf")
+    path = signed_pdf["url"].removeprefix(settings.base_url)
+    read = await client.get(path)
+    assert read.status_code == 200 and read.headers["content-type"] == "application/pdf"  # by anyone
     # The call's page links it, for anyone.
     page = (await client.get(f"/calls/{call_id}?lang=zh_Hans")).text
     assert f'href="/api/ocds/calls/{call_id}"' in page and "开放合同数据标准" in page
