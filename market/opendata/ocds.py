@@ -1,7 +1,7 @@
 """Public procurement as open data in the Open Contracting Data Standard (OCDS 1.1): one compiled
 release per published call — the call as its tender, its awards, its contracts and what was done
-under them (milestones met, money paid out) — in release packages any OCDS tool reads (ProZorro's,
-the UK's and the World Bank's publish the same way).
+under them (milestones met, money paid out) — in release packages any OCDS tool reads (ProZorro and
+the UK's Contracts Finder publish the same way).
 
 What the pages show publicly and nothing more: bids stay sealed (how many once they are opened, who
 once the ranking is published), a bid's content is never given, and a private donor's money is told
