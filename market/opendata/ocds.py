@@ -41,9 +41,7 @@ select c.id, c.title_zh, c.title_en, c.description, c.buyer_id, c.procedure_type
        p.budget_fen, p.budget_line,
        (select count(*) from project_needs pn where pn.project_id = p.id) as needs,
        (select coalesce(sum(n.supporters), 0) from project_needs pn join needs n on n.id = pn.need_id
-         where pn.project_id = p.id)::bigint as supporters,
-       (select max(x.at) from (select a.awarded_at as at from awards a where a.call_id = c.id
-                               union all select k.created_at from contracts k where k.call_id = c.id) x) as later_at
+         where pn.project_id = p.id)::bigint as supporters
   from calls c join procedure_types t on t.code = c.procedure_type
   join catalogue_entries e on e.id = c.catalogue_entry_id join projects p on p.id = c.project_id
  where c.id = any($1::bigint[]) and c.published_at is not null
@@ -62,8 +60,8 @@ select a.id, a.call_id, a.amount_fen, a.awarded_at, a.notice_ends_at, a.reopened
   from awards a join bids b on b.id = a.bid_id
  where a.call_id = any($1::bigint[]) order by a.call_id, a.id"""
 _CONTRACTS = """
-select k.id, k.call_id, k.award_id, k.amount_fen, k.service_start, k.service_end, k.status, k.buyer_signed_at,
-       k.provider_signed_at, coalesce(d.status, 'in_delivery') as delivery, d.ended_at
+select k.id, k.call_id, k.award_id, k.amount_fen, k.service_start, k.service_end, k.status, k.created_at,
+       k.buyer_signed_at, k.provider_signed_at, coalesce(d.status, 'in_delivery') as delivery, d.ended_at
   from contracts k left join contract_delivery d on d.contract_id = k.id
  where k.call_id = any($1::bigint[]) order by k.call_id, k.id"""
 _MILESTONES = """
@@ -228,8 +226,7 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
         released_contracts.append(contract)
     release: dict[str, Any] = {
         "ocid": ocid(settings, call["id"]),
-        "date": _moment(max(x for x in (call["published_at"], call["later_at"], call["cancelled_at"],
-                                        call["failed_at"]) if x is not None), tz),
+        "date": _moment(_last_change(call, awards, contracts, milestones, transactions), tz),
         "tag": ["compiled"], "initiationType": "tender", "language": "zh", "buyer": buyer,
         "planning": _planning(call), "tender": tender,
     }
@@ -240,6 +237,18 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
     release["parties"] = [_party(orgs[org_id], r) for org_id, r in roles.items()]
     release["id"] = f"{release['ocid']}-{release['date']}"
     return release
+
+
+def _last_change(call: Any, awards: list[Any], contracts: list[Any], milestones: dict[int, list[Any]],
+                 transactions: dict[int, list[Any]]) -> datetime:
+    """When the release last changed, from every moment it tells: a new moment makes a new release id,
+    so a reader sees what changed (a milestone met, money paid out, an award reopened)."""
+    moments = [call["published_at"], call["cancelled_at"], call["failed_at"]]
+    moments += [m for a in awards for m in (a["awarded_at"], a["reopened_at"])]
+    for k in contracts:
+        moments += [k["created_at"], k["buyer_signed_at"], k["provider_signed_at"], k["ended_at"]]
+        moments += [m["accepted_at"] for m in milestones[k["id"]]] + [t["created_at"] for t in transactions[k["id"]]]
+    return max(m for m in moments if m is not None)
 
 
 def _document(settings: Settings, id_: str, kind: str, path: str, published: datetime, tz: str) -> dict[str, Any]:

@@ -44,9 +44,13 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     due = await pool.fetchval("select due_date from contract_milestones where contract_id = $1 and position = 1",
                               signed)
     await travel(pool, days=(due - clock.today()).days)
+    before = (await client.get(f"/api/ocds/calls/{call_id}")).json()["releases"][0]
     await accept_milestones(pool, settings, world, signed, [1])
     package = valid((await client.get(f"/api/ocds/calls/{call_id}")).json())
     (release,) = package["releases"]
+    # A milestone met is a change: the release gets a new date, so a new id.
+    assert release["id"] != before["id"] and release["date"] > before["date"]
+    assert release["date"] >= release["contracts"][0]["implementation"]["milestones"][0]["dateMet"]
     call = await pool.fetchrow("select * from calls where id = $1", call_id)
     award = await pool.fetchrow("select a.*, b.provider_id from awards a join bids b on b.id = a.bid_id "
                                 "where a.call_id = $1", call_id)
