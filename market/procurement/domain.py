@@ -9,7 +9,7 @@ from market.procurement.bids.controllers import BidApi, BidPages
 from market.procurement.calls import services as calls
 from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.controllers import CallApi, CallPages
-from market.procurement.calls.models import CALL_STATUS_NAMES
+from market.procurement.calls.models import CALL_STATUS_NAMES, REVISION_FIELDS
 from market.procurement.contracts import models as contracts
 from market.procurement.contracts.controllers import ContractApi, ContractPages
 from market.procurement.needs import workflow
@@ -28,6 +28,7 @@ DOMAIN = Domain(
     template_globals={
         "URGENCY_NAMES": URGENCY_NAMES, "NEED_STATUS_NAMES": NEED_STATUS_NAMES,
         "NEED_ACTION_NAMES": workflow.NEED_ACTION_NAMES, "CALL_STATUS_NAMES": CALL_STATUS_NAMES,
+        "REVISION_FIELDS": REVISION_FIELDS,
         "OBJECTION_STATUS_NAMES": OBJECTION_STATUS_NAMES, "BATCH_STATUS_NAMES": BATCH_STATUS_NAMES,
         "CONTRACT_STATUS_NAMES": contracts.CONTRACT_STATUS_NAMES, "MILESTONE_KIND_NAMES": contracts.MILESTONE_KIND_NAMES,
         "WAITS_FOR_NAMES": contracts.WAITS_FOR_NAMES, "milestone_title": contracts.milestone_title,

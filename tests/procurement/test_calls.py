@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from market.procurement.calls import workflow as calls_workflow
 from market.procurement.calls.forms import form_of
-from market.procurement.calls.models import CriterionInput
+from market.procurement.calls.models import REVISION_FIELDS, CriterionInput
 from market.procurement.days import add_days
 from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import bid_input, call_input, do, make_project, pass_deadline, who
@@ -180,6 +180,41 @@ async def test_edits_after_publication_are_kept_and_move_a_near_deadline(pool, s
     assert change.changes["budget_ceiling_fen"] == [150_000_00, 120_000_00]
     assert change.deadline_moved_to == call.deadline_at
     assert published.revision == 1
+
+
+def test_every_field_a_revision_records_has_a_name_on_the_page():
+    assert {*calls._COMPARED, "criteria"} == set(REVISION_FIELDS)
+
+
+@pytest.mark.parametrize(("lang", "lines"), [
+    ("zh_Hans", ("最高限价：¥150,000.00 → ¥120,000.00", "服务开始日期：", "项目设计 40%、团队能力 30%、价格 30% → 项目设计 50%、团队能力 20%、价格 30%",
+                 "服务内容：已修改", "外区承接方：可以投标 → 不可投标")),
+    ("en", ("Budget ceiling: ¥150,000.00 → ¥120,000.00", "Service starts: ",
+            "项目设计 40%、团队能力 30%、价格 30% → 项目设计 50%、团队能力 20%、价格 30%",
+            "What is to be done: changed", "Providers from other districts: may bid → may not bid")),
+])
+async def test_a_call_page_tells_what_each_revision_changed_in_the_readers_words(client, pool, world, project, lang,
+                                                                                  lines):
+    """A revision listed the columns it changed ("budget_ceiling_fen, criteria"): a provider could not
+    tell what had moved. Now each field has the edit form's name and, where short, its two values."""
+    settings = client.app.state.settings
+    bureau = await who(pool, settings, world, "buyer_admin")
+    call_id = await _create(pool, bureau, call_input(project))
+    await _publish(pool, bureau, call_id)
+    async with pool.acquire() as conn, conn.transaction():
+        await calls.update_call(conn, bureau, call_id, call_input(
+            project, budget_ceiling_fen=120_000_00, description="征集社会组织为辖区失能老人提供每月两次上门助浴服务。",
+            service_start=date(2027, 2, 1), cross_district=False,
+            criteria=[CriterionInput(name_zh="项目设计", weight=50, min_score=60), CriterionInput(name_zh="团队能力", weight=20),
+                      CriterionInput(name_zh="价格", weight=30, is_price=True)]))
+    page = (await client.get(f"/calls/{call_id}?lang={lang}")).text
+    changes = " ".join(page.split('<ul class="revisions">', 1)[1].split("</ul>\n")[0].split())
+    for line in lines:
+        assert line.replace(" ", "") in changes.replace(" ", ""), (line, changes)
+    assert "budget_ceiling_fen" not in page and "cross_district" not in page
+    twin = (await client.get(f"/api/calls/{call_id}/revisions")).json()
+    assert twin[0]["changes"]["budget_ceiling_fen"] == [150_000_00, 120_000_00]
+    assert twin[0]["changes"]["service_start"] == ["2027-01-01", "2027-02-01"]
 
 
 async def test_a_published_deadline_is_never_brought_forward(pool, settings, world, project):

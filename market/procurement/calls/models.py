@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -43,10 +43,27 @@ class CallInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     criteria: Annotated[list[CriterionInput], msgspec.Meta(min_length=1, max_length=10)]
 
 
+# What a revision of a published call changed, in the edit form's order and words, and
+# how it shows the two values: "text" and "money" before → after, "long" only that it changed.
+REVISION_FIELDS: dict[str, tuple[str, str]] = {
+    "procedure_type": (N_("Procedure"), "text"),
+    "title_zh": (N_("Title in Chinese"), "text"), "title_en": (N_("Title in English"), "text"),
+    "description": (N_("What is to be done"), "long"), "budget_ceiling_fen": (N_("Budget ceiling"), "money"),
+    "service_start": (N_("Service starts"), "date"), "service_end": (N_("Service ends"), "date"),
+    "service_place": (N_("Service place"), "text"), "deadline_at": (N_("Deadline for bids"), "datetime"),
+    "provider_types": (N_("Who may bid"), "types"), "min_rating": (N_("Minimum rating"), "number"),
+    "min_years": (N_("Minimum years registered"), "number"),
+    "cross_district": (N_("Providers from other districts"), "district"),
+    "justification": (N_("Why a single source"), "long"), "criteria": (N_("How bids are scored"), "criteria"),
+}
+
+
 class Revision(msgspec.Struct, frozen=True):
+    """A change to a published call: for each field changed, [before, after], dates and moments typed."""
+
     revision: int
     changed_at: datetime
-    changes: dict[str, list[object]]
+    changes: dict[str, list[Any]]
     deadline_moved_to: datetime | None
 
 

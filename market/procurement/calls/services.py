@@ -5,7 +5,7 @@ the deadline) and may cancel it. A call's status is computed from its timestamps
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -182,7 +182,19 @@ async def call_row(conn: asyncpg.Connection, call_id: int) -> Any:
 
 
 async def revisions(conn: asyncpg.Connection, call_id: int) -> list[Revision]:
-    return [Revision(**dict(r)) for r in await conn.fetch(_REVISIONS, call_id)]
+    return [Revision(**{**dict(r), "changes": {k: [_typed(k, v) for v in pair] for k, pair in r["changes"].items()}})
+            for r in await conn.fetch(_REVISIONS, call_id)]
+
+
+def _typed(field: str, value: Any) -> Any:
+    """A revision's value as the call holds it: its JSON keeps dates and moments as text."""
+    if value is None:
+        return None
+    if field == "deadline_at":
+        return datetime.fromisoformat(value)
+    if field in ("service_start", "service_end"):
+        return date.fromisoformat(value)
+    return value
 
 
 async def _check(conn: asyncpg.Connection, identity: Identity, data: CallInput,
