@@ -22,7 +22,7 @@ class OcdsApi(Controller):
 
     @get("/releases", opt=PUBLIC_OPT,
          summary="Open data (OCDS 1.1): every published call's compiled release (tender, awards, contracts, their "
-                 "milestones and payments), a release package of 50 at a time in the calls' order, `links.next` the "
+                 "milestones and payments), a release package of 25 at a time in the calls' order, `links.next` the "
                  "next page")
     async def releases(self, request: Request, conn: Db, settings: Config, cursor: CursorParam = None) -> dict[str, Any]:
         return await ocds.page(conn, settings, cursor, f"{settings.base_url}{request.url.path}"

@@ -13,32 +13,44 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from market.core import clock, keyset
+from market.core.i18n import N_, Msg, gettext, use_locale
 from market.core.settings import Settings
+from market.delivery.models import OUTCOME_NAMES, STAGE_NAMES, StageOutcome
+from market.delivery.outcomes import outcomes_of
+from market.organisations.models import SUBTYPE_NAMES
+from market.procurement.calls.models import REVISION_FIELDS
+from market.procurement.contracts.models import STANDARD_TITLES
 
 VERSION = "1.1"
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # a page of a city's releases stays within 200 KB (330 KB at 50)
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 # procedure type → OCDS procurementMethod (its closed codelist): a venture round takes proposals from
 # anyone eligible; a fair docks the projects with the providers who came to the fair.
 METHODS = {"open_competition": "open", "venture_round": "open", "single_source": "direct",
            "fair_docking": "limited"}
-MILESTONE_TYPES = {"delivery": "delivery", "report": "reporting", "payment": "financing"}
+MILESTONE_TYPES = {"delivery": "delivery", "report": "reporting", "payment": "payment"}
+# A decided delivery evaluation's public report: a mid-term one is a report on progress, a final one
+# the review at the end of implementation (OCDS's documentType codelist).
+EVALUATION_DOCUMENTS = {"midterm": "physicalProgressReport", "final": "finalAudit"}
+DOCUMENT_TITLES = {"tenderNotice": N_("Call notice"), "awardNotice": N_("Award notice"),
+                   "contractSigned": N_("Signed contract")}
 _BY_ID = keyset.Keyset((keyset.Column("c.id", "id", int),), descending=False)
 
 _CALLS = """
 select c.id, c.title_zh, c.title_en, c.description, c.buyer_id, c.procedure_type, t.name_zh as procedure_zh,
-       t.name_en as procedure_en, c.justification, c.budget_ceiling_fen, c.service_start, c.service_end,
+       t.name_en as procedure_en, c.justification, c.provider_types, c.min_rating, c.min_years, c.cross_district,
+       c.budget_ceiling_fen, c.service_start, c.service_end,
        c.service_place, c.created_at, c.published_at, c.questions_close_at, c.deadline_at, c.cancelled_at,
        c.cancel_reason, c.awarded_at, c.notice_ends_at, c.failed_at, c.fail_reason, e.code as item_code,
        e.name_zh as item_zh, e.name_en as item_en, p.id as project_id, p.title_zh as project_title,
-       p.budget_fen, p.budget_line,
+       p.title_en as project_title_en, p.budget_fen, p.budget_line,
        (select count(*) from project_needs pn where pn.project_id = p.id) as needs,
        (select coalesce(sum(n.supporters), 0) from project_needs pn join needs n on n.id = pn.need_id
          where pn.project_id = p.id)::bigint as supporters
@@ -78,6 +90,19 @@ select d.contract_id, d.transaction_id, t.created_at, d.source, p.funder_id, sum
    and not exists (select from ledger_transactions r where r.reverses = d.transaction_id)
  group by d.contract_id, d.transaction_id, t.created_at, d.source, p.funder_id
  order by d.contract_id, d.transaction_id, p.funder_id nulls first"""
+_CRITERIA = """
+select call_id, name_zh, name_en, weight, min_score, is_price from call_criteria
+ where call_id = any($1::bigint[]) order by call_id, position"""
+# What each change to a published call touched (its values are on the call's page).
+_AMENDMENTS = """
+select call_id, revision, changed_at, array(select jsonb_object_keys(changes)) as fields from call_revisions
+ where call_id = any($1::bigint[]) order by call_id, revision"""
+# A call that follows its project's earlier call that failed or was cancelled (one live call a project).
+_EARLIER = """
+select c.id as call_id, e.id, e.title_zh, e.title_en from calls c
+  join calls e on e.project_id = c.project_id and e.id < c.id and e.published_at is not null
+   and (e.failed_at is not null or e.cancelled_at is not null)
+ where c.id = any($1::bigint[]) order by c.id, e.id"""
 _PARTIES = """
 select o.id, o.name_zh, o.name_en, o.credit_code, o.subtype from organisations o where o.id = any($1::bigint[])"""
 
@@ -123,7 +148,7 @@ def _party(org: Any, roles: set[str]) -> dict[str, Any]:
         # The 18-character unified social credit code (统一社会信用代码, GB 32100-2015).
         party["identifier"] = {"id": org["credit_code"], "legalName": org["name_zh"]}
     if org["name_en"]:
-        party["details"] = {"name_en": org["name_en"]}
+        party["name_en"] = org["name_en"]
     return party
 
 
@@ -135,10 +160,25 @@ def ocid(settings: Settings, call_id: int) -> str:
     return f"{settings.ocds_prefix}-call-{call_id}"
 
 
+class _Read(NamedTuple):
+    """What the statements read for a page of calls, each by its call or its contract."""
+
+    tenderers: defaultdict[int, list[Any]]
+    awards: defaultdict[int, list[Any]]
+    contracts: defaultdict[int, list[Any]]
+    criteria: defaultdict[int, list[Any]]
+    amendments: defaultdict[int, list[Any]]
+    earlier: defaultdict[int, list[Any]]
+    milestones: defaultdict[int, list[Any]]
+    transactions: defaultdict[int, list[Any]]
+    evaluations: dict[int, dict[str, StageOutcome]]
+    orgs: dict[int, Any]
+
+
 async def releases(conn: asyncpg.Connection, settings: Settings, call_ids: list[int]) -> list[dict[str, Any]]:
     """The compiled release of each of these calls that is published, in the order of their ids
-    (seven statements however many)."""
-    now, tz = clock.now(), settings.timezone
+    (a bounded number of statements however many)."""
+    now = clock.now()
     calls = await conn.fetch(_CALLS, call_ids)
     if not calls:
         return []
@@ -146,15 +186,21 @@ async def releases(conn: asyncpg.Connection, settings: Settings, call_ids: list[
     tenderers = _by(await conn.fetch(_TENDERERS, ids, now), "call_id")
     awards = _by(await conn.fetch(_AWARDS, ids), "call_id")
     contracts = _by(await conn.fetch(_CONTRACTS, ids), "call_id")
-    milestones = _by(await conn.fetch(_MILESTONES, ids), "contract_id")
     transactions = _by(await conn.fetch(_TRANSACTIONS, ids), "contract_id")
+    signed = [k["id"] for rows in contracts.values() for k in rows if k["status"] == "signed"]
     wanted = {c["buyer_id"] for c in calls} \
         | {t["provider_id"] for rows in tenderers.values() for t in rows if t["named"]} \
         | {a["provider_id"] for rows in awards.values() for a in rows} \
         | {t["funder_id"] for rows in transactions.values() for t in rows if t["funder_id"] is not None}
-    orgs = {r["id"]: r for r in await conn.fetch(_PARTIES, list(wanted))}
-    return [_release(settings, call, tenderers[call["id"]], awards[call["id"]], contracts[call["id"]], milestones,
-                     transactions, orgs, now, tz) for call in calls]
+    read = _Read(
+        tenderers=tenderers, awards=awards, contracts=contracts, transactions=transactions,
+        criteria=_by(await conn.fetch(_CRITERIA, ids), "call_id"),
+        amendments=_by(await conn.fetch(_AMENDMENTS, ids), "call_id"),
+        earlier=_by(await conn.fetch(_EARLIER, ids), "call_id"),
+        milestones=_by(await conn.fetch(_MILESTONES, ids), "contract_id"),
+        evaluations=await outcomes_of(conn, signed) if signed else {},
+        orgs={r["id"]: r for r in await conn.fetch(_PARTIES, list(wanted))})
+    return [_release(settings, call, read, now) for call in calls]
 
 
 def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
@@ -164,9 +210,24 @@ def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
     return grouped
 
 
-def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[Any], contracts: list[Any],
-             milestones: dict[int, list[Any]], transactions: dict[int, list[Any]], orgs: dict[int, Any],
-             now: datetime, tz: str) -> dict[str, Any]:
+def _both(message: str, **params: object) -> tuple[str, str]:
+    """A message of the product in Chinese and in English, for a field and its `_en` twin."""
+    texts = []
+    for locale in ("zh_Hans", "en"):
+        with use_locale(locale):
+            texts.append(gettext(message, **params))
+    return texts[0], texts[1]
+
+
+def _bilingual(out: dict[str, Any], field: str, zh: str, en: str | None) -> None:
+    """OCDS's own way to give a text in another language: the field suffixed with its language tag."""
+    out[field] = zh
+    if en:
+        out[f"{field}_en"] = en
+
+
+def _release(settings: Settings, call: Any, read: _Read, now: datetime) -> dict[str, Any]:
+    tz, orgs = settings.timezone, read.orgs
     roles: dict[int, set[str]] = defaultdict(set)
 
     def ref(org_id: int, role: str) -> dict[str, Any]:
@@ -175,32 +236,39 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
 
     buyer = ref(call["buyer_id"], "buyer")
     ref(call["buyer_id"], "procuringEntity")
-    tender: dict[str, Any] = {
-        "id": f"call-{call['id']}", "title": call["title_zh"], "description": call["description"],
-        "status": _tender_status(call, now), "procuringEntity": buyer,
-        "items": [{"id": "1", "description": call["item_zh"],
-                   "classification": {"scheme": "x_market_catalogue", "id": call["item_code"],
-                                      "description": call["item_zh"]}}],
-        "value": _money(call["budget_ceiling_fen"]),
+    item: dict[str, Any] = {"id": "1", "classification": {"scheme": "x_market_catalogue", "id": call["item_code"]}}
+    _bilingual(item, "description", call["item_zh"], call["item_en"])
+    _bilingual(item["classification"], "description", call["item_zh"], call["item_en"])
+    tender: dict[str, Any] = {"id": f"call-{call['id']}"}
+    _bilingual(tender, "title", call["title_zh"], call["title_en"])
+    tender |= {
+        "description": call["description"], "status": _tender_status(call, now), "procuringEntity": buyer,
+        "items": [item], "value": _money(call["budget_ceiling_fen"]),
         "procurementMethod": METHODS.get(call["procedure_type"], "open"),
         "procurementMethodDetails": call["procedure_zh"],
         "mainProcurementCategory": "services",
+        "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": {k: v for k, v in (("startDate", _moment(call["published_at"], tz)),
                                            ("endDate", _moment(call["deadline_at"], tz))) if v},
         "contractPeriod": {"startDate": _moment(call["service_start"], tz),
                            "endDate": _moment(call["service_end"], tz)},
         "documents": [_document(settings, "notice", "tenderNotice", f"/calls/{call['id']}", call["published_at"], tz)],
     }
+    tender |= _eligibility(call) | _award_criteria(read.criteria[call["id"]])
     if call["justification"]:
         tender["procurementMethodRationale"] = call["justification"]
     if call["questions_close_at"] is not None:
         tender["enquiryPeriod"] = {"startDate": _moment(call["published_at"], tz),
                                    "endDate": _moment(call["questions_close_at"], tz)}
+    if read.amendments[call["id"]]:
+        tender["amendments"] = [_amendment(a, tz) for a in read.amendments[call["id"]]]
+    tenderers = read.tenderers[call["id"]]
     if tenderers:
         tender["numberOfTenderers"] = len(tenderers)
         named = [t["provider_id"] for t in tenderers if t["named"]]
         if named:
             tender["tenderers"] = [ref(p, "tenderer") for p in dict.fromkeys(named)]
+    awards, contracts = read.awards[call["id"]], read.contracts[call["id"]]
     released_awards = [{
         "id": f"award-{a['id']}", "status": _award_status(a, now), "date": _moment(a["awarded_at"], tz),
         "value": _money(a["amount_fen"]), "suppliers": [ref(a["provider_id"], "supplier")],
@@ -209,8 +277,9 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
     } for a in awards]
     released_contracts = []
     for k in contracts:
-        contract: dict[str, Any] = {
-            "id": f"contract-{k['id']}", "awardID": f"award-{k['award_id']}", "title": call["title_zh"],
+        contract: dict[str, Any] = {"id": f"contract-{k['id']}", "awardID": f"award-{k['award_id']}"}
+        _bilingual(contract, "title", call["title_zh"], call["title_en"])
+        contract |= {
             "status": _contract_status(k), "value": _money(k["amount_fen"]),
             "period": {"startDate": _moment(k["service_start"], tz), "endDate": _moment(k["service_end"], tz)},
         }
@@ -219,17 +288,24 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
             contract["dateSigned"] = _moment(signed_at, tz)
             contract["documents"] = [_document(settings, f"contract-{k['id']}-signed", "contractSigned",
                                                f"/contracts/{k['id']}/pdf", signed_at, tz)]
-            contract["implementation"] = {
-                "milestones": [_milestone(m, now, tz) for m in milestones[k["id"]]],
-                "transactions": [_transaction(t, call["buyer_id"], orgs, ref, tz) for t in transactions[k["id"]]],
+            implementation: dict[str, Any] = {
+                "milestones": [_milestone(m, now, tz) for m in read.milestones[k["id"]]],
+                "transactions": [_transaction(t, call["buyer_id"], orgs, ref, tz) for t in read.transactions[k["id"]]],
             }
+            reports = [_evaluation_report(settings, k["id"], o, tz) for o in read.evaluations[k["id"]].values()
+                       if o.outcome is not None]
+            if reports:
+                implementation["documents"] = reports
+            contract["implementation"] = implementation
         released_contracts.append(contract)
     release: dict[str, Any] = {
         "ocid": ocid(settings, call["id"]),
-        "date": _moment(_last_change(call, awards, contracts, milestones, transactions), tz),
+        "date": _moment(_last_change(call, read), tz),
         "tag": ["compiled"], "initiationType": "tender", "language": "zh", "buyer": buyer,
         "planning": _planning(call), "tender": tender,
     }
+    if read.earlier[call["id"]]:
+        release["relatedProcesses"] = [_related(settings, e) for e in read.earlier[call["id"]]]
     if released_awards:
         release["awards"] = released_awards
     if released_contracts:
@@ -239,42 +315,117 @@ def _release(settings: Settings, call: Any, tenderers: list[Any], awards: list[A
     return release
 
 
-def _last_change(call: Any, awards: list[Any], contracts: list[Any], milestones: dict[int, list[Any]],
-                 transactions: dict[int, list[Any]]) -> datetime:
+def _eligibility(call: Any) -> dict[str, Any]:
+    """Who may bid, as the call's page says it."""
+    parts = [_both(SUBTYPE_NAMES[t]) for t in call["provider_types"]]
+    kinds = ("、".join(zh for zh, _ in parts), ", ".join(en for _, en in parts))
+    rules = [kinds]
+    if call["min_rating"]:
+        rules.append((f"≥{call['min_rating']}A",) * 2)
+    if call["min_years"]:
+        rules.append(_both("registered for at least %(n)s years", n=call["min_years"]))
+    rules.append(_both("from any district" if call["cross_district"] else "registered in this district"))
+    out: dict[str, Any] = {}
+    _bilingual(out, "eligibilityCriteria", "；".join(zh for zh, _ in rules), "; ".join(en for _, en in rules))
+    return out
+
+
+def _award_criteria(criteria: list[Any]) -> dict[str, Any]:
+    """How bids are scored: by weighted criteria, by quality alone where price is not scored, or by
+    price alone."""
+    if not criteria:
+        return {}
+    priced = [c["is_price"] for c in criteria]
+    out: dict[str, Any] = {"awardCriteria": "priceOnly" if all(priced) else "ratedCriteria" if any(priced)
+                           else "qualityOnly"}
+    zh, en = [], []
+    for c in criteria:
+        notes = []
+        if c["min_score"] is not None:
+            minimum = _both("Minimum score")
+            notes.append((f"{minimum[0]} {c['min_score']}", f"{minimum[1]} {c['min_score']}"))
+        if c["is_price"]:
+            notes.append(_both("by formula from the price"))
+        zh.append(f"{c['name_zh']} {c['weight']}%" + "".join(f"（{z}）" for z, _ in notes))
+        en.append(f"{c['name_en'] or c['name_zh']} {c['weight']}%" + "".join(f" ({e})" for _, e in notes))
+    _bilingual(out, "awardCriteriaDetails", "；".join(zh), "; ".join(en))
+    return out
+
+
+def _amendment(row: Any, tz: str) -> dict[str, Any]:
+    """A change to the published call: when, and which of its terms (the call's page gives the values)."""
+    with use_locale("zh_Hans"):
+        fields = "、".join(gettext(label) for field, (label, _) in REVISION_FIELDS.items() if field in row["fields"])
+        description = gettext("Changed: %(fields)s", fields=fields)
+    return {"id": f"revision-{row['revision']}", "date": _moment(row["changed_at"], tz), "description": description}
+
+
+def _related(settings: Settings, earlier: Any) -> dict[str, Any]:
+    """The project's earlier call, which failed or was cancelled, that this one follows on from."""
+    out: dict[str, Any] = {"id": f"call-{earlier['id']}", "relationship": ["unsuccessfulProcess"], "scheme": "ocid",
+                           "identifier": ocid(settings, earlier["id"]),
+                           "uri": f"{settings.base_url}/api/ocds/calls/{earlier['id']}"}
+    _bilingual(out, "title", earlier["title_zh"], earlier["title_en"])
+    return out
+
+
+def _evaluation_report(settings: Settings, contract_id: int, outcome: StageOutcome, tz: str) -> dict[str, Any]:
+    """A decided evaluation of the contract's delivery, its public report (the PDF anyone may read)."""
+    assert outcome.outcome is not None and outcome.decided_at is not None
+    path = f"/contracts/{contract_id}/evaluations/{outcome.stage}/report"
+    out: dict[str, Any] = {"id": f"contract-{contract_id}-{outcome.stage}-evaluation",
+                           "documentType": EVALUATION_DOCUMENTS[outcome.stage]}
+    title = _both(N_("%(stage)s: %(outcome)s"), stage=Msg(STAGE_NAMES[outcome.stage]),
+                  outcome=Msg(OUTCOME_NAMES[outcome.outcome]))
+    _bilingual(out, "title", title[0], title[1][:1].upper() + title[1][1:])
+    return out | {"url": f"{settings.base_url}{path}.pdf", "format": "application/pdf", "language": "zh",
+                  "datePublished": _moment(outcome.decided_at, tz)}
+
+
+def _last_change(call: Any, read: _Read) -> datetime:
     """When the release last changed, from every moment it tells: a new moment makes a new release id,
-    so a reader sees what changed (a milestone met, money paid out, an award reopened)."""
+    so a reader sees what changed (a term amended, a milestone met, money paid out, an award reopened,
+    an evaluation decided)."""
     moments = [call["published_at"], call["cancelled_at"], call["failed_at"]]
-    moments += [m for a in awards for m in (a["awarded_at"], a["reopened_at"])]
-    for k in contracts:
+    moments += [a["changed_at"] for a in read.amendments[call["id"]]]
+    moments += [m for a in read.awards[call["id"]] for m in (a["awarded_at"], a["reopened_at"])]
+    for k in read.contracts[call["id"]]:
         moments += [k["created_at"], k["buyer_signed_at"], k["provider_signed_at"], k["ended_at"]]
-        moments += [m["accepted_at"] for m in milestones[k["id"]]] + [t["created_at"] for t in transactions[k["id"]]]
+        moments += [m["accepted_at"] for m in read.milestones[k["id"]]]
+        moments += [t["created_at"] for t in read.transactions[k["id"]]]
+        moments += [o.decided_at for o in read.evaluations.get(k["id"], {}).values() if o.outcome is not None]
     return max(m for m in moments if m is not None)
 
 
 def _document(settings: Settings, id_: str, kind: str, path: str, published: datetime, tz: str) -> dict[str, Any]:
     """A public page or file of the product that is this document: the call's page for its notice, the
     signed contract's PDF."""
-    return {"id": id_, "documentType": kind, "url": f"{settings.base_url}{path}", "language": "zh",
-            "format": "application/pdf" if path.endswith("/pdf") else "text/html",
-            "datePublished": _moment(published, tz)}
+    out: dict[str, Any] = {"id": id_, "documentType": kind}
+    _bilingual(out, "title", *_both(DOCUMENT_TITLES[kind]))
+    return out | {"url": f"{settings.base_url}{path}", "language": "zh",
+                  "format": "application/pdf" if path.endswith("/pdf") else "text/html",
+                  "datePublished": _moment(published, tz)}
 
 
 def _planning(call: Any) -> dict[str, Any]:
     """The project the call buys for (立项): its budget and where the money comes from, and the residents'
     needs it was made from (居民需求服务项目化)."""
-    planning: dict[str, Any] = {"budget": {
-        "id": f"project-{call['project_id']}", "description": call["budget_line"], "amount": _money(call["budget_fen"]),
-        "project": call["project_title"], "projectID": f"project-{call['project_id']}"}}
+    budget: dict[str, Any] = {"id": f"project-{call['project_id']}", "description": call["budget_line"],
+                              "amount": _money(call["budget_fen"]), "projectID": f"project-{call['project_id']}"}
+    _bilingual(budget, "project", call["project_title"], call["project_title_en"])
+    planning: dict[str, Any] = {"budget": budget}
     if call["needs"]:
-        planning["rationale"] = f"由 {call['needs']} 项居民需求立项，共 {call['supporters']} 人支持。"
+        rationale = N_("Residents' needs it was made from: %(needs)s; their supporters: %(people)s.")
+        _bilingual(planning, "rationale", *_both(rationale, needs=call["needs"], people=call["supporters"]))
     return planning
 
 
 def _milestone(m: Any, now: datetime, tz: str) -> dict[str, Any]:
     met = m["accepted_at"]
-    out: dict[str, Any] = {"id": str(m["position"]), "title": m["title"], "type": MILESTONE_TYPES[m["kind"]],
-                           "dueDate": _moment(m["due_date"], tz),
-                           "status": "met" if met else "notMet" if m["due_date"] < now.date() else "scheduled"}
+    out: dict[str, Any] = {"id": str(m["position"])}
+    _bilingual(out, "title", m["title"], STANDARD_TITLES.get(m["title"]))  # the product's standard ones, in English
+    out |= {"type": MILESTONE_TYPES[m["kind"]], "dueDate": _moment(m["due_date"], tz),
+            "status": "met" if met else "notMet" if m["due_date"] < now.date() else "scheduled"}
     if met:
         out["dateMet"] = _moment(met, tz)
     return out

@@ -1,12 +1,14 @@
 """Open data in OCDS 1.1 (/api/ocds): every package is valid against the standard's own release
-package schema (the 1.1.5 schema files beside this test, from open-contracting/standard, tag 1__1__5,
-Apache-2.0); a call's release tells its tender, award, contract, milestones met and money paid out as
+package schema, and every coded value is in the standard's codelist (the 1.1.5 files in
+`ocds-1.1.5/`); a call's release tells its tender, award, contract, milestones met and money paid out as
 the pages do, and nothing the pages keep back (a sealed bid's bidder, a private donor); the pages of
 all releases give every published call once, a draft never."""
 
 from __future__ import annotations
 
+import csv
 import json
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -23,20 +25,68 @@ from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from market.procurement.needs import services as needs
 from market.procurement.needs.models import NeedInput, ProjectInput
-from tests.factories import accept_milestones, bid_input, call_input, do, make_project, travel, who
+from market.procurement.calls.models import CriterionInput
+from tests.factories import (
+    accept_milestones,
+    bid_input,
+    call_input,
+    do,
+    evaluate_delivery,
+    make_project,
+    travel,
+    who,
+)
 
-HERE = Path(__file__).parent
-_RELEASE = json.loads((HERE / "release-schema-1.1.5.json").read_text())
-_PACKAGE = json.loads((HERE / "release-package-schema-1.1.5.json").read_text())
+HERE = Path(__file__).parent / "ocds-1.1.5"
+_RELEASE = json.loads((HERE / "release-schema.json").read_text())
+_PACKAGE = json.loads((HERE / "release-package-schema.json").read_text())
 # The package schema refers to the release schema by its published address: found here, not fetched.
 VALIDATOR = Draft4Validator(_PACKAGE, format_checker=FormatChecker(), registry=Registry().with_resource(
     _RELEASE["id"], Resource.from_contents(_RELEASE, default_specification=DRAFT4)))
+# Codes outside the standard's open codelists, each for a reason: the product's own purchasing catalogue
+# classifies what a call buys (no international scheme has the catalogue's items).
+OUR_CODES = {"itemClassificationScheme.csv": {"x_market_catalogue"}}
 
 
 def valid(package: dict) -> dict:
     problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATOR.iter_errors(package)]
+    for release in package["releases"]:
+        problems += off_codelist(_RELEASE, release, release["ocid"])
     assert not problems, problems[:10]
     return package
+
+
+@cache
+def codes(codelist: str) -> frozenset[str]:
+    with (HERE / "codelists" / codelist).open(newline="") as fh:
+        return frozenset(row["Code"] for row in csv.DictReader(fh)) | OUR_CODES.get(codelist, set())
+
+
+def off_codelist(schema: dict, value: object, path: str) -> list[str]:
+    """Each value of a coded field (open codelists too, which the schema leaves open) not in its codelist,
+    walking the release schema beside the value."""
+    if "$ref" in schema:
+        return off_codelist(_RELEASE["definitions"][schema["$ref"].rsplit("/", 1)[1]], value, path)
+    problems = []
+    if "codelist" in schema and value is not None:
+        problems += [f"{path}: {code!r} is not in {schema['codelist']}"
+                     for code in (value if isinstance(value, list) else [value]) if code not in codes(schema["codelist"])]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in schema.get("properties", {}):
+                problems += off_codelist(schema["properties"][key], item, f"{path}/{key}")
+    elif isinstance(value, list) and "items" in schema:
+        for n, item in enumerate(value):
+            problems += off_codelist(schema["items"], item, f"{path}/{n}")
+    return problems
+
+
+def test_the_codelist_check_finds_a_code_the_standard_does_not_have():
+    release = {"parties": [{"id": "1", "roles": ["buyer", "sponsor"]}],
+               "contracts": [{"implementation": {"milestones": [{"type": "payment"}, {"type": "handover"}]}}]}
+    assert off_codelist(_RELEASE, release, "r") == [
+        "r/parties/0/roles: 'sponsor' is not in partyRole.csv",
+        "r/contracts/0/implementation/milestones/1/type: 'handover' is not in milestoneType.csv"]
 
 
 async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(client, pool, settings, world, signed):
@@ -59,6 +109,15 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     assert (tender["title"], tender["value"], tender["procurementMethod"], tender["status"]) == (
         call["title_zh"], {"amount": call["budget_ceiling_fen"] / 100, "currency": "CNY"}, "open", "complete")
     assert tender["numberOfTenderers"] == len(tender["tenderers"]) == 2  # named once the ranking is published
+    # Who may bid and how bids are scored, as the call's page says them, in both languages.
+    assert (tender["awardCriteria"], tender["submissionMethod"]) == ("ratedCriteria", ["electronicSubmission"])
+    assert tender["awardCriteriaDetails"] == "; ".join(
+        f"{c['name_zh']} {c['weight']}%" + ("（最低分 {}）".format(c["min_score"]) if c["min_score"] is not None else "")
+        + ("（按报价公式计分）" if c["is_price"] else "")
+        for c in await pool.fetch("select * from call_criteria where call_id = $1 order by position", call_id)
+    ).replace("; ", "；")
+    assert "Minimum score" in tender["awardCriteriaDetails_en"] and "by formula from the price" in tender["awardCriteriaDetails_en"]
+    assert tender["eligibilityCriteria"].startswith("社会") and tender["eligibilityCriteria_en"].startswith("Social")
     # The project behind it: its budget and where the money comes from.
     bought_for = await pool.fetchrow("select * from projects where id = $1", call["project_id"])
     assert release["planning"]["budget"]["description"] == bought_for["budget_line"]
@@ -70,10 +129,12 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     (contract,) = release["contracts"]
     assert contract["awardID"] == awarded["id"] and contract["status"] == "active" and contract["dateSigned"]
     milestones = contract["implementation"]["milestones"]
-    assert milestones[0]["status"] == "met" and {m["type"] for m in milestones} <= {"delivery", "reporting",
-                                                                                    "financing"}
+    assert milestones[0]["status"] == "met" and {m["type"] for m in milestones} == {"delivery", "reporting", "payment"}
     paid = await pool.fetchval("select coalesce(sum(amount_fen), 0) from disbursements where contract_id = $1", signed)
     assert sum(t["value"]["amount"] for t in contract["implementation"]["transactions"]) == paid / 100
+    # A payment milestone met has the money paid for it among the transactions (as OCDS asks).
+    assert [m["type"] for m in milestones if m["status"] == "met"] == ["payment"] and paid > 0
+    assert (milestones[0]["title"], milestones[0]["title_en"]) == ("合同签订后首期拨付", "First payment, on signing")
     parties = {p["id"]: p for p in release["parties"]}
     assert set(parties[awarded["suppliers"][0]["id"]]["roles"]) >= {"supplier", "tenderer"}
     assert parties[release["buyer"]["id"]]["identifier"]["id"] == await pool.fetchval(
@@ -92,6 +153,49 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     text = json.dumps(package, ensure_ascii=False)
     bid = await pool.fetchrow("select objectives, team from bids where call_id = $1 limit 1", call_id)
     assert bid["objectives"] not in text and bid["team"] not in text and "私密地址" not in text
+
+
+async def test_a_release_tells_a_calls_amendments_the_call_it_follows_and_its_delivery_evaluated(
+        client, pool, settings, world, published, signed):
+    """What the call's page and the contract's page tell besides: each change to the published call (when
+    and which terms), the project's earlier call that was cancelled (a related process, by its ocid), and
+    each decided delivery evaluation's public report among the contract's documents."""
+    bureau = await who(pool, settings, world, "buyer_admin")
+    project = await make_project(pool, settings, world, published, title="青年路社区助餐服务")
+    async with pool.acquire() as conn, conn.transaction():
+        first = await calls.create_call(conn, bureau, call_input(project, title_zh="青年路社区助餐服务采购",
+                                                                budget_ceiling_fen=90_000_00))
+        await calls.publish_call(conn, bureau, first)
+        await calls.cancel_call(conn, bureau, first, "服务范围需要调整。")
+        second = await calls.create_call(conn, bureau, call_input(project, title_zh="青年路社区助餐服务采购（重新发布）",
+                                                                 title_en="Meals for Qingnian Road (again)",
+                                                                 budget_ceiling_fen=90_000_00))
+        await calls.publish_call(conn, bureau, second)
+    before = valid((await client.get(f"/api/ocds/calls/{second}")).json())["releases"][0]
+    assert "amendments" not in before["tender"]
+    await travel(pool, hours=1)
+    await do(pool, calls.update_call, bureau, second, call_input(
+        project, title_zh="青年路社区助餐服务采购（重新发布）", title_en="Meals for Qingnian Road (again)",
+        budget_ceiling_fen=80_000_00, criteria=[CriterionInput(name_zh="项目设计", weight=70),
+                                                 CriterionInput(name_zh="价格", weight=30, is_price=True)]))
+    (release,) = valid((await client.get(f"/api/ocds/calls/{second}")).json())["releases"]
+    (amendment,) = release["tender"]["amendments"]
+    assert amendment["description"] == "修改了：最高限价、评分办法" and amendment["date"] == release["date"] > before["date"]
+    assert release["tender"]["title_en"] == "Meals for Qingnian Road (again)"
+    (related,) = release["relatedProcesses"]
+    assert (related["relationship"], related["scheme"], related["identifier"], related["title"]) == (
+        ["unsuccessfulProcess"], "ocid", f"ocds-market-call-{first}", "青年路社区助餐服务采购")
+    cancelled = valid((await client.get(related["uri"].removeprefix(settings.base_url))).json())["releases"][0]
+    assert cancelled["tender"]["status"] == "cancelled" and "relatedProcesses" not in cancelled
+    # The contract's mid-term evaluation decided: its report is one of the contract's documents, for anyone.
+    await evaluate_delivery(pool, settings, world, signed, "midterm", total=80)
+    call_id = await pool.fetchval("select call_id from contracts where id = $1", signed)
+    (contract,) = valid((await client.get(f"/api/ocds/calls/{call_id}")).json())["releases"][0]["contracts"]
+    (report,) = contract["implementation"]["documents"]
+    assert (report["documentType"], report["title"], report["title_en"]) == (
+        "physicalProgressReport", "中期评估：合格", "Mid-term evaluation: passed")
+    read = await client.get(report["url"].removeprefix(settings.base_url))
+    assert read.status_code == 200 and read.headers["content-type"] == "application/pdf"
 
 
 async def test_an_open_calls_bidders_stay_sealed_and_a_draft_is_not_published(client, pool, settings, world,
