@@ -130,6 +130,8 @@ async def _routes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     # organisation's complaint figures for every year (the most rows the figures have).
     for path in ("/complaints", "/complaints/figures?year=0", "/rectification"):
         out += [("list", path), ("json list", f"/api{path}")]
+    # The procurement record as open data: a page of releases, and one call's.
+    out += [("json list", "/api/ocds/releases"), ("json detail", f"/api/ocds/calls/{ids['call']}")]
     return out
 
 

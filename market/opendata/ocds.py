@@ -12,6 +12,7 @@ package against it), built here as plain mappings: the schema is the contract, n
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date, datetime, time
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -53,7 +54,16 @@ select c.id, c.title_zh, c.title_en, c.description, c.buyer_id, c.procedure_type
        p.title_en as project_title_en, p.budget_fen, p.budget_line,
        (select count(*) from project_needs pn where pn.project_id = p.id) as needs,
        (select coalesce(sum(n.supporters), 0) from project_needs pn join needs n on n.id = pn.need_id
-         where pn.project_id = p.id)::bigint as supporters
+         where pn.project_id = p.id)::bigint as supporters,
+       array(select row(k.name_zh, k.name_en, k.weight, k.min_score, k.is_price) from call_criteria k
+              where k.call_id = c.id order by k.position) as criteria,
+       -- what each change to the published call touched (its values are on the call's page)
+       array(select row(r.revision, r.changed_at, array(select jsonb_object_keys(r.changes))) from call_revisions r
+              where r.call_id = c.id order by r.revision) as amendments,
+       -- the project's earlier calls that failed or were cancelled (one live call a project)
+       array(select row(e.id, e.title_zh, e.title_en) from calls e
+              where e.project_id = c.project_id and e.id < c.id and e.published_at is not null
+                and (e.failed_at is not null or e.cancelled_at is not null) order by e.id) as earlier
   from calls c join procedure_types t on t.code = c.procedure_type
   join catalogue_entries e on e.id = c.catalogue_entry_id join projects p on p.id = c.project_id
  where c.id = any($1::bigint[]) and c.published_at is not null
@@ -73,8 +83,11 @@ select a.id, a.call_id, a.amount_fen, a.awarded_at, a.notice_ends_at, a.reopened
  where a.call_id = any($1::bigint[]) order by a.call_id, a.id"""
 _CONTRACTS = """
 select k.id, k.call_id, k.award_id, k.amount_fen, k.service_start, k.service_end, k.status, k.created_at,
-       k.buyer_signed_at, k.provider_signed_at, coalesce(d.status, 'in_delivery') as delivery, d.ended_at
-  from contracts k left join contract_delivery d on d.contract_id = k.id
+       k.buyer_signed_at, k.provider_signed_at,
+       -- each looked up by its key: a join read all the city's delivery rows to hash them
+       coalesce((select d.status from contract_delivery d where d.contract_id = k.id), 'in_delivery') as delivery,
+       (select d.ended_at from contract_delivery d where d.contract_id = k.id) as ended_at
+  from contracts k
  where k.call_id = any($1::bigint[]) order by k.call_id, k.id"""
 _MILESTONES = """
 select m.contract_id, m.position, m.kind, m.title, m.due_date, m.accepted_at
@@ -90,19 +103,6 @@ select d.contract_id, d.transaction_id, t.created_at, d.source, p.funder_id, sum
    and not exists (select from ledger_transactions r where r.reverses = d.transaction_id)
  group by d.contract_id, d.transaction_id, t.created_at, d.source, p.funder_id
  order by d.contract_id, d.transaction_id, p.funder_id nulls first"""
-_CRITERIA = """
-select call_id, name_zh, name_en, weight, min_score, is_price from call_criteria
- where call_id = any($1::bigint[]) order by call_id, position"""
-# What each change to a published call touched (its values are on the call's page).
-_AMENDMENTS = """
-select call_id, revision, changed_at, array(select jsonb_object_keys(changes)) as fields from call_revisions
- where call_id = any($1::bigint[]) order by call_id, revision"""
-# A call that follows its project's earlier call that failed or was cancelled (one live call a project).
-_EARLIER = """
-select c.id as call_id, e.id, e.title_zh, e.title_en from calls c
-  join calls e on e.project_id = c.project_id and e.id < c.id and e.published_at is not null
-   and (e.failed_at is not null or e.cancelled_at is not null)
- where c.id = any($1::bigint[]) order by c.id, e.id"""
 _PARTIES = """
 select o.id, o.name_zh, o.name_en, o.credit_code, o.subtype from organisations o where o.id = any($1::bigint[])"""
 
@@ -166,9 +166,6 @@ class _Read(NamedTuple):
     tenderers: defaultdict[int, list[Any]]
     awards: defaultdict[int, list[Any]]
     contracts: defaultdict[int, list[Any]]
-    criteria: defaultdict[int, list[Any]]
-    amendments: defaultdict[int, list[Any]]
-    earlier: defaultdict[int, list[Any]]
     milestones: defaultdict[int, list[Any]]
     transactions: defaultdict[int, list[Any]]
     evaluations: dict[int, dict[str, StageOutcome]]
@@ -194,13 +191,20 @@ async def releases(conn: asyncpg.Connection, settings: Settings, call_ids: list[
         | {t["funder_id"] for rows in transactions.values() for t in rows if t["funder_id"] is not None}
     read = _Read(
         tenderers=tenderers, awards=awards, contracts=contracts, transactions=transactions,
-        criteria=_by(await conn.fetch(_CRITERIA, ids), "call_id"),
-        amendments=_by(await conn.fetch(_AMENDMENTS, ids), "call_id"),
-        earlier=_by(await conn.fetch(_EARLIER, ids), "call_id"),
         milestones=_by(await conn.fetch(_MILESTONES, ids), "contract_id"),
         evaluations=await outcomes_of(conn, signed) if signed else {},
         orgs={r["id"]: r for r in await conn.fetch(_PARTIES, list(wanted))})
     return [_release(settings, call, read, now) for call in calls]
+
+
+# The fields of the rows the calls' statement reads as arrays of records, in their order there.
+_CRITERION = ("name_zh", "name_en", "weight", "min_score", "is_price")
+_AMENDMENT = ("revision", "changed_at", "fields")
+_EARLIER = ("id", "title_zh", "title_en")
+
+
+def _named(records: list[Any], fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [dict(zip(fields, r, strict=True)) for r in records]
 
 
 def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
@@ -210,8 +214,10 @@ def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
     return grouped
 
 
+@lru_cache(maxsize=4096)
 def _both(message: str, **params: object) -> tuple[str, str]:
-    """A message of the product in Chinese and in English, for a field and its `_en` twin."""
+    """A message of the product in Chinese and in English, for a field and its `_en` twin (kept: a page
+    of releases says the same few dozen things a hundred times)."""
     texts = []
     for locale in ("zh_Hans", "en"):
         with use_locale(locale):
@@ -254,14 +260,14 @@ def _release(settings: Settings, call: Any, read: _Read, now: datetime) -> dict[
                            "endDate": _moment(call["service_end"], tz)},
         "documents": [_document(settings, "notice", "tenderNotice", f"/calls/{call['id']}", call["published_at"], tz)],
     }
-    tender |= _eligibility(call) | _award_criteria(read.criteria[call["id"]])
+    tender |= _eligibility(call) | _award_criteria(_named(call["criteria"], _CRITERION))
     if call["justification"]:
         tender["procurementMethodRationale"] = call["justification"]
     if call["questions_close_at"] is not None:
         tender["enquiryPeriod"] = {"startDate": _moment(call["published_at"], tz),
                                    "endDate": _moment(call["questions_close_at"], tz)}
-    if read.amendments[call["id"]]:
-        tender["amendments"] = [_amendment(a, tz) for a in read.amendments[call["id"]]]
+    if call["amendments"]:
+        tender["amendments"] = [_amendment(a, tz) for a in _named(call["amendments"], _AMENDMENT)]
     tenderers = read.tenderers[call["id"]]
     if tenderers:
         tender["numberOfTenderers"] = len(tenderers)
@@ -304,8 +310,8 @@ def _release(settings: Settings, call: Any, read: _Read, now: datetime) -> dict[
         "tag": ["compiled"], "initiationType": "tender", "language": "zh", "buyer": buyer,
         "planning": _planning(call), "tender": tender,
     }
-    if read.earlier[call["id"]]:
-        release["relatedProcesses"] = [_related(settings, e) for e in read.earlier[call["id"]]]
+    if call["earlier"]:
+        release["relatedProcesses"] = [_related(settings, e) for e in _named(call["earlier"], _EARLIER)]
     if released_awards:
         release["awards"] = released_awards
     if released_contracts:
@@ -317,17 +323,23 @@ def _release(settings: Settings, call: Any, read: _Read, now: datetime) -> dict[
 
 def _eligibility(call: Any) -> dict[str, Any]:
     """Who may bid, as the call's page says it."""
-    parts = [_both(SUBTYPE_NAMES[t]) for t in call["provider_types"]]
-    kinds = ("、".join(zh for zh, _ in parts), ", ".join(en for _, en in parts))
-    rules = [kinds]
-    if call["min_rating"]:
-        rules.append((f"≥{call['min_rating']}A",) * 2)
-    if call["min_years"]:
-        rules.append(_both("registered for at least %(n)s years", n=call["min_years"]))
-    rules.append(_both("from any district" if call["cross_district"] else "registered in this district"))
     out: dict[str, Any] = {}
-    _bilingual(out, "eligibilityCriteria", "；".join(zh for zh, _ in rules), "; ".join(en for _, en in rules))
+    _bilingual(out, "eligibilityCriteria", *_who_may_bid(tuple(call["provider_types"]), call["min_rating"],
+                                                         call["min_years"], call["cross_district"]))
     return out
+
+
+@lru_cache(maxsize=1024)
+def _who_may_bid(kinds: tuple[str, ...], min_rating: int | None, min_years: int | None,
+                 cross_district: bool) -> tuple[str, str]:
+    parts = [_both(SUBTYPE_NAMES[t]) for t in kinds]
+    rules = [("、".join(zh for zh, _ in parts), ", ".join(en for _, en in parts))]
+    if min_rating:
+        rules.append((f"≥{min_rating}A",) * 2)
+    if min_years:
+        rules.append(_both("registered for at least %(n)s years", n=min_years))
+    rules.append(_both("from any district" if cross_district else "registered in this district"))
+    return "；".join(zh for zh, _ in rules), "; ".join(en for _, en in rules)
 
 
 def _award_criteria(criteria: list[Any]) -> dict[str, Any]:
@@ -387,7 +399,7 @@ def _last_change(call: Any, read: _Read) -> datetime:
     so a reader sees what changed (a term amended, a milestone met, money paid out, an award reopened,
     an evaluation decided)."""
     moments = [call["published_at"], call["cancelled_at"], call["failed_at"]]
-    moments += [a["changed_at"] for a in read.amendments[call["id"]]]
+    moments += [changed_at for _, changed_at, _ in call["amendments"]]
     moments += [m for a in read.awards[call["id"]] for m in (a["awarded_at"], a["reopened_at"])]
     for k in read.contracts[call["id"]]:
         moments += [k["created_at"], k["buyer_signed_at"], k["provider_signed_at"], k["ended_at"]]
