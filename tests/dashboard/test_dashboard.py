@@ -340,7 +340,7 @@ async def test_the_feed_names_surveys_and_findings_tells_a_run_once_and_goes_by_
         feed = (await bench(pool, settings, world, "buyer_admin")).activity
     assert [a.at for a in feed] == sorted((a.at for a in feed), reverse=True)
     # Raised by the system when the panel closed: told as the buyer's organisation.
-    assert feed[0].text == f"{buyer.org_name_zh} 下达了整改事项“{finding}”" and feed[0].link == f"/rectification/{item}"
+    assert feed[0].text == f"{buyer.org_name_zh} 下达了整改事项：{finding}" and feed[0].link == f"/rectification/{item}"
     assert (feed[1].text, feed[1].link, feed[1].times) == (
         f"buyer_admin为“{call}”的居民满意度调查生成了答卷码", f"/surveys/{survey_id}", 3)
     assert feed[2].text == f"buyer_admin开放了“{call}”的居民满意度调查" and feed[2].times == 1
