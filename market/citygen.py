@@ -124,6 +124,7 @@ CRITERIA = [("服务方案", "Service plan", 40, 60, False), ("团队能力", "T
 YEAR_DAYS = 365
 HORIZON_DAYS = 2 * YEAR_DAYS  # the story covers the past two years
 OPEN_LATELY = 0.08  # the share of live calls published within the last five weeks
+EXTENDED_SHARE = 0.12  # of open competitions, those whose deadline the buyer moved a week later while open (延期公告)
 # The rules a contract's delivery follows here are the product's defaults (grace days for reports, how
 # early a milestone is accepted, rectification deadlines and escalation, the standing bar).
 RULES = Settings()
@@ -710,6 +711,12 @@ class City:
             least = 2 if procedure == "open_competition" else 1
             n_bids = min(len(eligible), max(least, round(self.r.gauss(per_live, 1.2))))
         closed_at = cancelled or failed or created
+        extended = None
+        if procedure == "open_competition" and deadline is not None and self.r.random() < EXTENDED_SHARE:
+            assert published is not None
+            extended = published + (deadline - timedelta(days=7) - published) * self.r.uniform(0.3, 0.9)
+            if extended > min(cancelled or self.now, self.now):
+                extended = None  # the call was cancelled first, or the change is still to come
         self.rows["calls"].append([
             cid, project["id"], buyer["id"], procedure, project["title"], "",
             f"为{project['title']}公开征集承接方，服务内容：{item['zh']}。",
@@ -718,8 +725,13 @@ class City:
             "该项目为延续性服务，原承接方具有不可替代的专业资质。" if procedure == "single_source" else "",
             buyer["admin"], created, published, questions, deadline, cancelled,
             "项目方案调整，重新发布" if cancelled else "", None, None, failed,
-            "有效投标不足两家" if failed else ""])
+            "有效投标不足两家" if failed else "", 2 if extended else 1])
         row = self.rows["calls"][-1]
+        if extended:
+            assert deadline is not None
+            moved = {"deadline_at": [(deadline - timedelta(days=7)).isoformat(), deadline.isoformat()]}
+            self.rows["call_revisions"].append((cid, 2, extended, buyer["admin"], moved, deadline))
+            self.event(extended, buyer["admin"], buyer["id"], "call.edit", "call", cid, moved)
         # Service starts after the contract that follows the award's notice can be signed.
         begin = (deadline or created + timedelta(days=40)).astimezone(SHANGHAI).date() + timedelta(days=45)
         row[9], row[10] = begin, begin + timedelta(days=self.r.choice((180, 270, 364)))
@@ -1945,7 +1957,8 @@ COLUMNS: dict[str, list[str]] = {
               "catalogue_entry_id", "budget_ceiling_fen", "service_start", "service_end", "service_place",
               "provider_types", "min_rating", "min_years", "cross_district", "justification", "created_by",
               "created_at", "published_at", "questions_close_at", "deadline_at", "cancelled_at", "cancel_reason",
-              "awarded_at", "notice_ends_at", "failed_at", "fail_reason"],
+              "awarded_at", "notice_ends_at", "failed_at", "fail_reason", "revision"],
+    "call_revisions": ["call_id", "revision", "changed_at", "changed_by", "changes", "deadline_moved_to"],
     "call_criteria": ["call_id", "position", "name_zh", "name_en", "weight", "min_score", "is_price"],
     "bids": ["id", "call_id", "provider_id", "submitted_by", "status", "amount_fen", "objectives", "activities", "team",
              "indicators", "call_revision", "submitted_at"],
