@@ -30,7 +30,7 @@ from market.core import keyset
 from market.core.access import ROLE_NAMES, Identity
 from market.core.keyset import Column, Filters, fetch, paged_fields, ranked
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import gettext
+from market.core.i18n import gettext, series
 from market.workflow import Transition, step
 
 _VERSION_FIELDS = Version.__struct_fields__
@@ -63,7 +63,7 @@ async def _require_bureau(conn: asyncpg.Connection, identity: Identity) -> None:
         raise Forbidden("Only a civil-affairs bureau keeps a purchasing catalogue.")
     if identity.role not in workflow.EDITORS:
         raise Forbidden("This needs one of these roles in your organisation: %(roles)s.",
-                        roles="、".join(gettext(ROLE_NAMES[r]) for r in sorted(workflow.EDITORS)))
+                        roles=series(gettext(ROLE_NAMES[r]) for r in sorted(workflow.EDITORS)))
 
 
 async def _version_row(conn: asyncpg.Connection, version_id: int, *, lock: bool = False) -> asyncpg.Record | None:

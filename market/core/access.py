@@ -8,7 +8,7 @@ from typing import Literal
 import msgspec
 
 from market.core.errors import Forbidden, NotAuthenticated
-from market.core.i18n import N_, Msg, gettext
+from market.core.i18n import N_, Msg, gettext, series
 
 Role = Literal["admin", "staff", "finance", "evaluator"]
 ROLE_NAMES = {"admin": N_("Administrator"), "staff": N_("Staff"), "finance": N_("Finance"), "evaluator": N_("Evaluator")}
@@ -66,7 +66,7 @@ class Access(msgspec.Struct, frozen=True):
                             "organisation before it can act here.")
         if self.roles is not None and identity.role not in self.roles:
             raise Forbidden("This needs one of these roles in your organisation: %(roles)s.",
-                            roles="、".join(gettext(ROLE_NAMES[r]) for r in sorted(self.roles)))
+                            roles=series(gettext(ROLE_NAMES[r]) for r in sorted(self.roles)))
 
     def allows(self, identity: Identity | None) -> bool:
         try:

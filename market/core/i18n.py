@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
@@ -172,6 +173,15 @@ def use_locale(locale: str) -> Iterator[None]:
         yield
     finally:
         current_locale.reset(token)
+
+
+def separator() -> str:
+    """What stands between items named one after another in the page's language: 甲、乙 and A, B."""
+    return "、" if current_locale.get().startswith("zh") else ", "
+
+
+def series(items: Iterable[Any], name: Callable[[Any], str] = str) -> str:
+    return separator().join(map(name, items))
 
 
 def format_size(size: int) -> str:

@@ -81,11 +81,12 @@ def template_environment(domain_globals: Mapping[str, Any], reload: bool = True)
     env.globals["ngettext"] = _template_ngettext
     env.filters.update(
         money=i18n.format_money, datetime=i18n.format_datetime, date=i18n.format_date, number=i18n.format_number,
+        series=i18n.series, names=lambda codes, table: [i18n.gettext(table[c]) for c in codes],
         t=lambda s: i18n.gettext(s) if s else "",
     )
     env.globals.update(
         LOCALES=i18n.LOCALES, LOCALE_NAMES=i18n.LOCALE_NAMES, HTML_LANG=i18n.HTML_LANG, localized=localized,
-        choices=choices, url_with=url_with, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
+        choices=choices, url_with=url_with, separator=i18n.separator, idempotency_token=idempotency_token, file_size=i18n.format_size, ROLE_NAMES=ROLE_NAMES,
         role_choices=lambda: [(k, i18n.gettext(v)) for k, v in ROLE_NAMES.items()],
     )
     env.globals.update(domain_globals)

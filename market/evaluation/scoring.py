@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 
-from market.core.i18n import bilingual, gettext
+from market.core.i18n import bilingual, gettext, series
 from market.evaluation.models import Candidate, Criterion, Ranked
 
 CENT = Decimal("0.01")
@@ -65,7 +65,7 @@ def rank(criteria: list[Criterion], candidates: list[Candidate], consensus: dict
         tied = [other for other, r in inside if r.total == result.total and other.candidate_id != cand.candidate_id]
         if tied:
             note = gettext("Tied on %(total)s with %(others)s; ranked by the lower price, then the earlier submission.",
-                           total=result.total, others="、".join(bilingual(o.label, o.label_en) for o in tied))
+                           total=result.total, others=series(bilingual(o.label, o.label_en) for o in tied))
         ranked.append(msgspec.structs.replace(result, rank=position, tie_note=note))
     return ranked + [r for _, r in results if r.out]
 

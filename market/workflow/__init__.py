@@ -17,7 +17,7 @@ import msgspec
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.errors import Conflict, Forbidden
-from market.core.i18n import Msg, gettext
+from market.core.i18n import Msg, gettext, series
 from market.notifications import services as notifications
 
 
@@ -68,7 +68,7 @@ class Machine(msgspec.Struct, frozen=True):
             if not possible:
                 raise Conflict("Nothing more can be done here: it is %(status)s.", status=status)
             raise Conflict("This cannot be done while it is %(status)s; what can be done now: %(actions)s.",
-                           status=status, actions="、".join(gettext(self.action_names.get(a, a)) for a in possible))
+                           status=status, actions=series(gettext(self.action_names.get(a, a)) for a in possible))
         if not transition.who & set(capacities):
             raise Forbidden("You may not do this: %(action)s.", action=Msg(self.action_names.get(action, action)))
         return transition

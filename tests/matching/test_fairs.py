@@ -378,7 +378,7 @@ async def test_a_move_the_fair_cannot_make_now_names_the_ones_it_can(pool, setti
     with pytest.raises(Conflict) as refused, use_locale("en"):
         await do(pool, fairs.move, bureau, fair_id, "open")
     with use_locale("en"):
-        assert refused.value.text() == ("This cannot be done while it is live; what can be done now: Put on stage、"
+        assert refused.value.text() == ("This cannot be done while it is live; what can be done now: Put on stage, "
                                         "Close the fair.")
     with pytest.raises(Conflict):  # the running order is fixed once the fair is live
         await do(pool, fairs.add_item, bureau, fair_id, ItemInput(project_id=project, target_fen=1_000_00), W)

@@ -19,7 +19,7 @@ from market.catalogue.files import ImportRefused
 from market.catalogue.models import RowProblem
 from market.core.access import ROLE_NAMES, Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import gettext
+from market.core.i18n import gettext, series
 from market.evaluation.indicators import files, tree, workflow
 from market.evaluation.indicators.models import (
     Anchor,
@@ -79,7 +79,7 @@ async def _owner_for(conn: asyncpg.Connection, identity: Identity) -> int | None
         owner = identity.org_id
     if identity.role not in workflow.EDITORS:
         raise Forbidden("This needs one of these roles in your organisation: %(roles)s.",
-                        roles="、".join(gettext(ROLE_NAMES[r]) for r in sorted(workflow.EDITORS)))
+                        roles=series(gettext(ROLE_NAMES[r]) for r in sorted(workflow.EDITORS)))
     return owner
 
 

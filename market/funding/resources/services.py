@@ -117,7 +117,7 @@ async def _checked(conn: asyncpg.Connection, data: ResourceInput) -> dict[str, A
     known = {r["code"] for r in await conn.fetch(_CATEGORIES + " and e.code = any($1)", codes)}
     if unknown := [c for c in codes if c not in known]:
         errors.append(Invalid("%(codes)s is not a category of the catalogue in force.", field="categories",
-                              codes="、".join(unknown)))
+                              codes=i18n.series(unknown)))
     places = list(dict.fromkeys(data.jurisdiction_ids))
     if len(await conn.fetch("select id from jurisdictions where id = any($1)", places)) != len(places):
         errors.append(Invalid("Choose the places from the list.", field="jurisdiction_ids"))

@@ -46,7 +46,7 @@ def render(message: str, params: dict[str, Any]) -> str:
         if isinstance(value, Fen):
             shown[key] = i18n.format_money(int(value))
         elif isinstance(value, Msgs):
-            shown[key] = "、".join(i18n.gettext(v) for v in value)
+            shown[key] = i18n.series(i18n.gettext(v) for v in value)
         elif isinstance(value, date):
             shown[key] = i18n.format_date(value)
         elif isinstance(value, float):

@@ -18,7 +18,7 @@ import msgspec
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
-from market.core.i18n import Msg, format_date, gettext
+from market.core.i18n import Msg, format_date, gettext, series
 from market.organisations.models import SUBTYPE_NAMES
 from market.places.services import ancestors
 from market.procurement.bids.models import Bid, BidInput, BudgetLine
@@ -105,7 +105,7 @@ def _to_bidder(breach: Breach) -> str:
             return gettext("Only verified social organisations may bid.")
         case "provider_type":
             return gettext("This call is for %(types)s; your organisation is a %(type)s.",
-                           types="、".join(gettext(SUBTYPE_NAMES[t]) for t in p["types"]),
+                           types=series(gettext(SUBTYPE_NAMES[t]) for t in p["types"]),
                            type=Msg(SUBTYPE_NAMES[p["type"]]))
         case "rating":
             return gettext("This call asks for an evaluation rating of at least %(n)sA; yours is %(yours)s.",

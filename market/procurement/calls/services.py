@@ -4,7 +4,7 @@ the deadline) and may cancel it. A call's status is computed from its timestamps
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import msgspec
 
 from market.audit import services as audit
 from market.audit.models import Verb
+from market.catalogue.models import PROVIDER_TYPES
 from market.core import clock
 from market.core.access import Identity
 from market.core.errors import Conflict, Forbidden, Invalid, InvalidFields, NotFound
@@ -248,13 +249,19 @@ def _values(data: CallInput, item: Any, procedure: ProcedureType) -> dict[str, A
         "description": data.description.strip(), "budget_ceiling_fen": data.budget_ceiling_fen,
         "service_start": data.service_start, "service_end": data.service_end,
         "service_place": data.service_place.strip(),
-        "provider_types": list(data.provider_types or item["provider_types"]),
+        "provider_types": _in_order(data.provider_types or item["provider_types"]),
         "min_rating": data.min_rating if data.min_rating is not None else item["min_rating"],
         "min_years": data.min_years if data.min_years is not None else item["min_years"],
         "cross_district": data.cross_district if data.cross_district is not None else item["scope"] == "any",
         "justification": data.justification.strip(),
         "deadline_at": None if procedure.rolling else data.deadline_at,
     }
+
+
+def _in_order(kinds: Iterable[str]) -> list[str]:
+    """Kinds of provider in one order, whatever order a form or a catalogue item gave them: the same
+    kinds ticked again are not a change of the call."""
+    return sorted(set(kinds), key=PROVIDER_TYPES.index)
 
 
 async def _save_criteria(conn: asyncpg.Connection, call_id: int, data: CallInput) -> None:
@@ -333,7 +340,7 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
                 moved_to = values["deadline_at"]
             questions_close_at = add_days(values["deadline_at"], -procedure.question_close_days, procedure.day_kind,
                                           settings_tz)
-    before = {k: row[k] for k in _COMPARED}
+    before = {k: row[k] for k in _COMPARED} | {"provider_types": _in_order(row["provider_types"])}
     old_criteria = [dict(r) for r in await conn.fetch(_CRITERIA, call_id)]
     new_criteria = [{"position": i, **msgspec.to_builtins(c)} for i, c in enumerate(data.criteria, start=1)]
     changes = {k: [before[k], values[k]] for k in _COMPARED if before[k] != values[k]}
