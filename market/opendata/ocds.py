@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from market.core import clock, keyset
-from market.core.i18n import N_, Msg, gettext, use_locale
+from market.core.i18n import N_, Msg, gettext, ngettext, use_locale
 from market.core.settings import Settings
 from market.delivery.models import OUTCOME_NAMES, STAGE_NAMES, StageOutcome
 from market.delivery.outcomes import outcomes_of
@@ -215,13 +215,13 @@ def _by(rows: list[Any], key: str) -> defaultdict[int, list[Any]]:
 
 
 @lru_cache(maxsize=4096)
-def _both(message: str, **params: object) -> tuple[str, str]:
+def _both(message: str, plural: str | None = None, **params: Any) -> tuple[str, str]:
     """A message of the product in Chinese and in English, for a field and its `_en` twin (kept: a page
     of releases says the same few dozen things a hundred times)."""
     texts = []
     for locale in ("zh_Hans", "en"):
         with use_locale(locale):
-            texts.append(gettext(message, **params))
+            texts.append(ngettext(message, plural, params["num"], **params) if plural else gettext(message, **params))
     return texts[0], texts[1]
 
 
@@ -337,7 +337,7 @@ def _who_may_bid(kinds: tuple[str, ...], min_rating: int | None, min_years: int 
     if min_rating:
         rules.append((f"≥{min_rating}A",) * 2)
     if min_years:
-        rules.append(_both("registered for at least %(n)s years", n=min_years))
+        rules.append(_both("registered for at least %(num)s year", "registered for at least %(num)s years", num=min_years))
     rules.append(_both("from any district" if cross_district else "registered in this district"))
     return "；".join(zh for zh, _ in rules), "; ".join(en for _, en in rules)
 
