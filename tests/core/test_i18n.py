@@ -110,6 +110,14 @@ def test_catalogue_has_nothing_the_code_no_longer_uses():
                        "update commands in docs/i18n.md:\n" + "\n".join(stale))
 
 
+def test_the_message_template_holds_what_the_code_marks():
+    """messages.pot is what translators of a new language start from; it had fallen 1,300 behind."""
+    with (ROOT / "market" / "locale" / "messages.pot").open("rb") as fh:
+        template = {(ids_of(m)[0], m.context) for m in read_po(fh) if m.id}
+    assert template == set(extracted()), ("messages.pot is out of date; re-run the extract command in docs/i18n.md: "
+                                          f"{sorted(set(extracted()) ^ template)[:10]}")
+
+
 def test_catalogue_has_no_obsolete_entries():
     assert not catalogue().obsolete, f"obsolete entries: {list(catalogue().obsolete)}"
     obsolete_lines = [line for line in PO_FILE.read_text(encoding="utf-8").splitlines() if line.startswith("#~")]
