@@ -224,6 +224,18 @@ select c.title_zh, c.title_en, c.deadline_at as at, null::date as due_date, '/ca
  order by c.deadline_at nulls last, c.published_at, c.id
  limit $1"""
 
+# The provider's bids on open calls that changed after it bid: a bid not confirmed since is not
+# evaluated (bids.confirm), so each stays here until confirmed, soonest deadline first.
+# $1 limit, $2 org, $3 now
+BIDS_TO_CONFIRM = """
+select c.title_zh, c.title_en, c.deadline_at as at, null::date as due_date, '/calls/' || c.id || '#bid' as link,
+       null::text as state, null::int as batch, b.amount_fen, '' as detail, count(*) over () as total
+  from bids b join calls c on c.id = b.call_id
+ where b.provider_id = $2 and b.status = 'submitted' and b.batch_id is null and b.call_revision < c.revision
+   and c.cancelled_at is null and c.failed_at is null and (c.deadline_at is null or c.deadline_at > $3)
+ order by c.deadline_at nulls last, c.id
+ limit $1"""
+
 # The provider's questions answered on calls still open: the answer may change its bid.
 # $1 limit, $2 org, $3 now
 QUESTIONS_ANSWERED = """

@@ -69,9 +69,13 @@ class _Lists:
     def add_list(self, kind: str, listed: WorkbenchList) -> None:
         self.add_rows(kind, listed.rows, listed.total, listed.more_link)
 
-    async def add(self, kind: str, query: str, more_link: str | None = None, *params: Any) -> None:
-        """One list from its statement (see queries.py), which takes the limit and then `params`."""
+    async def add(self, kind: str, query: str, more_link: str | None = None, *params: Any,
+                  shown_empty: bool = True) -> None:
+        """One list from its statement (see queries.py), which takes the limit and then `params`; a list
+        of what seldom happens is left out while it holds nothing (`shown_empty`)."""
         rows = await self.conn.fetch(query, self.limit, *params)
+        if not rows and not shown_empty:
+            return
         self.lists.append(TaskList(kind=kind, items=[_task(r) for r in rows], total=rows[0]["total"] if rows else 0,
                                    more_link=more_link))
 
@@ -119,6 +123,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("panels_to_score", sql.PANELS_TO_SCORE, None, identity.user_id)
     elif org is not None and identity.org_kind == "provider":
         if role in BUYER_ACTORS:
+            await lists.add("bids_to_confirm", sql.BIDS_TO_CONFIRM, None, org, at, shown_empty=False)
             await lists.add("calls_to_bid", sql.CALLS_TO_BID, "/calls?biddable=true", org, at, today)
             await lists.add("questions_answered", sql.QUESTIONS_ANSWERED, None, org, at)
         if role in SIGNERS:

@@ -43,6 +43,9 @@ DOMAIN = Domain(
         "question_answered": N_("Your question on “%(title)s” has been answered."),
         "deadline_soon": N_("Bids for “%(title)s” close within 48 hours."),
         "call_awarded": N_("The call “%(title)s” has been awarded."),
+        "call_changed": N_("The call “%(title)s” changed after you bid: read what changed and confirm your bid, "
+                           "or it will not be evaluated."),
+        "call_cancelled": N_("The call “%(title)s”, on which you bid, was cancelled: %(reason)s"),
         "batch_decided": N_("Review batch %(number)s of “%(title)s” has been decided."),
         "objection_raised": N_("An objection was raised against the award of “%(title)s”."),
         "contract_to_sign": N_("A contract is ready for your signature: %(title)s"),

@@ -3,13 +3,14 @@ from datetime import date
 import pytest
 
 from market.core.errors import Conflict, Forbidden, InvalidFields
+from market.dashboard import services as dashboard
 from market.procurement.bids import services as bids
 from market.procurement.bids.models import BudgetLine
 from market.procurement.bids.services import Ineligible
 from market.procurement.bids.workflow import BIDS
 from market.procurement.calls import services as calls
 from tests.conftest import act_as, api_headers, landed, post_form
-from tests.factories import SECRET, bid_input, call_input, pass_deadline, who
+from tests.factories import SECRET, bid_input, call_input, do, pass_deadline, who
 
 
 async def _submit(pool, identity, call_id, data=None):
@@ -157,19 +158,42 @@ async def test_nothing_moves_after_the_deadline(pool, settings, world, open_call
 
 
 async def test_a_changed_call_asks_bidders_to_reconfirm(client, pool, settings, world, project, open_call):
+    """A bid not confirmed after the call changed is not evaluated, so its bidder is told (a notice, a
+    workbench list until confirmed) and confirms from the call's page, where the changes are."""
     provider = await who(pool, settings, world, "provider_admin")
     bureau = await who(pool, settings, world, "buyer_admin")
     await _submit(pool, provider, open_call)
     async with pool.acquire() as conn:
+        assert "bids_to_confirm" not in {x.kind for x in (await dashboard.workbench(conn, provider)).lists}
         async with conn.transaction():
             await calls.update_call(conn, bureau, open_call, call_input(project, budget_ceiling_fen=140_000_00))
         assert (await bids.my_bid(conn, provider, open_call)).needs_reconfirmation
+        (to_confirm,) = [x for x in (await dashboard.workbench(conn, provider)).lists if x.kind == "bids_to_confirm"]
+    assert [t.link for t in to_confirm.items] == [f"/calls/{open_call}#bid"] and to_confirm.total == 1
+    told = await pool.fetch("select user_id, link from notifications where kind = 'call_changed'")
+    people = await pool.fetchval("select array_agg(user_id order by user_id) from memberships where organisation_id = $1",
+                                 provider.org_id)
+    assert sorted(r["user_id"] for r in told) == people and {r["link"] for r in told} == {f"/calls/{open_call}#bid"}
     await act_as(client, pool, settings, world["provider_admin"].user_id)
+    page = (await client.get(f"/calls/{open_call}?lang=zh_Hans")).text
+    assert f'action="/calls/{open_call}/bid/confirm"' in page and 'href="#changes"' in page and 'id="changes"' in page
     confirmed = await post_form(client, f"/calls/{open_call}/bid/confirm")
     assert landed(confirmed, "bid_confirmed") == f"/calls/{open_call}"
     assert "该投标将参加评审" in (await client.get(confirmed.headers["location"])).text
     async with pool.acquire() as conn:
         assert not (await bids.my_bid(conn, provider, open_call)).needs_reconfirmation
+        assert "bids_to_confirm" not in {x.kind for x in (await dashboard.workbench(conn, provider)).lists}
+    assert f'action="/calls/{open_call}/bid/confirm"' not in (await client.get(f"/calls/{open_call}")).text
+
+
+async def test_the_bidders_of_a_cancelled_call_are_told_why(pool, settings, world, open_call):
+    provider = await who(pool, settings, world, "provider_admin")
+    bureau = await who(pool, settings, world, "buyer_admin")
+    await _submit(pool, provider, open_call)
+    await do(pool, calls.cancel_call, bureau, open_call, "服务范围需要调整，重新发布。")
+    told = await pool.fetch("select user_id, link, params from notifications where kind = 'call_cancelled'")
+    assert provider.user_id in {r["user_id"] for r in told} and {(r["link"], r["params"]["reason"]) for r in told} == {
+        (f"/calls/{open_call}", "服务范围需要调整，重新发布。")}
 
 
 async def test_withdraw_and_resubmit_through_the_pages(client, pool, world, open_call):

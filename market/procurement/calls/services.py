@@ -78,6 +78,7 @@ select m.user_id, m.organisation_id
 
 _PUBLISH = """update calls set published_at = $1, questions_close_at = $2, deadline_at = $3
  where id = $4 and published_at is null"""
+_BIDDERS = """select distinct provider_id from bids where call_id = $1 and status = 'submitted' order by provider_id"""
 _REVISIONS = """select revision, changed_at, changes, deadline_moved_to from call_revisions where call_id = $1
  order by revision"""
 _UPDATE_CALL = """update calls
@@ -357,9 +358,12 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
         if status == "open":
             await conn.execute(_INSERT_REVISION, call_id, revision, identity.user_id, diff, moved_to)
 
+    # Bidders are told: a bid not confirmed after the change is not evaluated.
+    told = await _tell_bidders(conn, call_id, "call_changed", f"/calls/{call_id}#bid",
+                               notifications.titled(values)) if status == "open" else []
     await step(conn, CALLS, "edit", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
                organisation=identity.org_id, write=write, before={k: v[0] for k, v in diff.items()},
-               after={k: v[1] for k, v in diff.items()})
+               after={k: v[1] for k, v in diff.items()}, notices=told)
     return revision
 
 
@@ -407,8 +411,17 @@ async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int
     async def write(_: Transition) -> None:
         await conn.execute(_CANCEL, reason.strip(), call_id)
 
+    told = await _tell_bidders(conn, call_id, "call_cancelled", f"/calls/{call_id}",
+                               {**notifications.titled(row), "reason": reason.strip()})
     await step(conn, CALLS, "cancel", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
-               organisation=identity.org_id, write=write, after={"reason": reason.strip()})
+               organisation=identity.org_id, write=write, after={"reason": reason.strip()}, notices=told)
+
+
+async def _tell_bidders(conn: asyncpg.Connection, call_id: int, kind: str, link: str,
+                        params: dict[str, Any]) -> list[Notice]:
+    """A notice to the people of every organisation with a bid standing on the call."""
+    bidders = [r["provider_id"] for r in await conn.fetch(_BIDDERS, call_id)]
+    return [Notice(await notifications.members_of(conn, bidders), kind, link, params)] if bidders else []
 
 
 _CALL_ORDER = (Column("c.published_at", "published_at", datetime), Column("c.id", "id", int))
