@@ -717,6 +717,7 @@ class City:
             extended = published + (deadline - timedelta(days=7) - published) * self.r.uniform(0.3, 0.9)
             if extended > min(cancelled or self.now, self.now):
                 extended = None  # the call was cancelled first, or the change is still to come
+        revision = 2 if extended else 1
         self.rows["calls"].append([
             cid, project["id"], buyer["id"], procedure, project["title"], "",
             f"为{project['title']}公开征集承接方，服务内容：{item['zh']}。",
@@ -725,12 +726,12 @@ class City:
             "该项目为延续性服务，原承接方具有不可替代的专业资质。" if procedure == "single_source" else "",
             buyer["admin"], created, published, questions, deadline, cancelled,
             "项目方案调整，重新发布" if cancelled else "", None, None, failed,
-            "有效投标不足两家" if failed else "", 2 if extended else 1])
+            "有效投标不足两家" if failed else "", revision])
         row = self.rows["calls"][-1]
         if extended:
             assert deadline is not None
             moved = {"deadline_at": [(deadline - timedelta(days=7)).isoformat(), deadline.isoformat()]}
-            self.rows["call_revisions"].append((cid, 2, extended, buyer["admin"], moved, deadline))
+            self.rows["call_revisions"].append((cid, revision, extended, buyer["admin"], moved, deadline))
             self.event(extended, buyer["admin"], buyer["id"], "call.edit", "call", cid, moved)
         # Service starts after the contract that follows the award's notice can be signed.
         begin = (deadline or created + timedelta(days=40)).astimezone(SHANGHAI).date() + timedelta(days=45)
@@ -760,10 +761,14 @@ class City:
                 bid_id, cid, p["id"], p["admin"], "submitted", amount,
                 f"围绕{item['zh']}，提升服务对象的生活质量与社区参与。", "需求评估、个案服务、小组活动、社区宣传、成效评估。",
                 f"项目负责人{self.name()}，社工{self.r.randrange(2, 8)}名，志愿者若干。",
-                [{"name": TARGET_NAME, "target": target}], 1, at))
+                [{"name": TARGET_NAME, "target": target}], revision, at))
             for position, (line, line_amount) in enumerate(lines, start=1):
                 self.rows["bid_budget_lines"].append((bid_id, position, line, line_amount))
             self.event(at, p["admin"], p["id"], "bid.submit", "bid", bid_id, {"amount_fen": [None, amount]})
+            if extended and at < extended:  # a bid made before the change stands once its bidder confirms it
+                confirmed = extended + (last - extended) * self.r.uniform(0.05, 0.6)
+                self.event(confirmed, p["admin"], p["id"], "bid.confirm", "bid", bid_id,
+                           {"call_id": [None, cid], "call_revision": [None, revision]})
             bid_rows.append({"id": bid_id, "provider": p, "amount": amount, "at": at, "target": target, "lines": lines})
         call = {"id": cid, "bids": len(bid_rows), "closed_at": closed_at}
         if kind == "live" and deadline is not None and deadline < self.now and bid_rows:

@@ -44,6 +44,8 @@ CONTRADICTIONS = """
     union all select 'revised outside the open call', r.call_id from call_revisions r join calls c on c.id = r.call_id
      where r.changed_at < c.published_at or r.changed_at > coalesce(c.cancelled_at, c.deadline_at)
         or r.deadline_moved_to <> c.deadline_at
+    union all select 'bid standing for another revision of its call', b.id from bids b join calls c on c.id = b.call_id
+     where b.status = 'submitted' and b.call_revision <> c.revision
     union all select 'failed with enough bids', c.id from calls c where c.failed_at is not null
        and (select count(*) from bids b where b.call_id = c.id) >= 2
     union all select 'supporters miscounted', n.id from needs n
