@@ -3,7 +3,8 @@ subjects registered with it; forming a call's panel is procurement's (calls.cont
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -11,7 +12,7 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 
 from market.core.access import SIGNED_IN, member
-from market.core.errors import NotFound
+from market.core.errors import Invalid, InvalidFields, NotFound
 from market.core.forms import form_step
 from market.core.i18n import N_
 from market.core.validation import parse
@@ -27,7 +28,7 @@ BUYERS_OPT = {"access": member(N_("buyers"), "buyer")}
 # The panel steps whose landing says they worked (the others show what was given where it was given).
 PANEL_DONE = {"members": "panel_member_added", "agency": "panel_agency_assigned", "assign": "panel_experts_seated",
               "declarations": "declared", "start": "panel_scoring_started", "submit": "panel_submitted",
-              "scores": "score_saved", "consensus": "consensus_saved", "notes": "note_saved"}
+              "consensus": "consensus_saved", "notes": "note_saved"}
 
 
 class PanelPages(Controller):
@@ -43,11 +44,11 @@ class PanelPages(Controller):
                   step: FromPath[str]) -> Response:
         actions: dict[str, tuple[type[msgspec.Struct], Any]] = {
             "members": (AddMember, engine.add_member), "declarations": (Declaration, engine.declare),
-            "scores": (ScoreInput, engine.score), "consensus": (ScoreInput, engine.record_consensus),
+            "consensus": (ScoreInput, engine.record_consensus),
             "notes": (NoteInput, engine.write_note), "assign": (AssignInput, _assign),
             "agency": (AgencyInput, _agency)}
         bare = {"start": engine.start_scoring, "submit": engine.submit}
-        if step not in bare and step not in actions:
+        if step not in bare and step not in actions and step != "scores":
             raise NotFound()
 
         async def action(form: dict[str, Any]) -> Response:
@@ -56,6 +57,12 @@ class PanelPages(Controller):
                     require_confirmation(form, "submit")
                 await bare[step](conn, identity, panel_id)
                 return done(f"/panels/{panel_id}", PANEL_DONE[step])
+            if step == "scores":
+                candidate_id, only, items = _scores_sent(form)
+                await engine.score_all(conn, identity, panel_id, candidate_id, items)
+                if only is not None:  # one criterion's own button: back at that criterion
+                    return done(f"/panels/{panel_id}#scores-{candidate_id}-{only}", "score_saved")
+                return done(f"/panels/{panel_id}#candidate-{candidate_id}", "scores_saved")
             struct, act = actions[step]
             if struct is Declaration:
                 form["conflicted"] = form.get("conflicted") == "yes"
@@ -71,6 +78,44 @@ class PanelPages(Controller):
         async def context() -> dict[str, Any]:
             return _shown(await panel_view(conn, identity, panel_id, request.app.state.settings))
         return await form_step(request, conn, "evaluation/panel.html", action, context=context)
+
+
+def _scores_sent(form: dict[str, Any]) -> tuple[int, int | None, list[ScoreInput]]:
+    """A member's scores on one candidate as its form sends them (`score-<candidate>-<position>`, with
+    `note-…` and `achieved-…`): every criterion given a score when the whole form is saved, a criterion
+    left unchosen or empty left as it was; or the one criterion whose own button was pressed (`only`),
+    where empty means not applicable, as "not applicable" does anywhere."""
+    candidate_id = parse({"candidate_id": form.get("candidate_id")}, _Candidate).candidate_id
+    only = parse({"position": form["only"]}, _Position).position if form.get("only") else None
+    sent = {int(m[2]) for k in form if (m := _SCORE_FIELD.match(k)) and int(m[1]) == candidate_id}
+    items, errors = [], []
+    for position in sorted(sent) if only is None else [only]:
+        key = f"{candidate_id}-{position}"
+        score, achieved = form.get(f"score-{key}") or None, form.get(f"achieved-{key}") or None
+        if score is None and achieved is None:
+            if only is None:
+                continue
+            if f"score-{key}" not in form and f"achieved-{key}" not in form:  # a choice left at "choose"
+                raise InvalidFields([Invalid("Choose one of the options offered.", field=f"score-{key}")])
+        try:
+            items.append(parse({"candidate_id": candidate_id, "position": position, "note": form.get(f"note-{key}", ""),
+                                "score": None if score == "na" else score, "achieved": achieved}, ScoreInput))
+        except InvalidFields as refused:
+            errors += [Invalid(e.message, field=f"{e.field}-{key}", **e.params) for e in refused.errors]
+    if errors:
+        raise InvalidFields(errors)
+    return candidate_id, only, items
+
+
+_SCORE_FIELD = re.compile(r"^(?:score|achieved|note)-(\d+)-(\d+)$")
+
+
+class _Candidate(msgspec.Struct):
+    candidate_id: Annotated[int, msgspec.Meta(ge=1, le=2**62)]
+
+
+class _Position(msgspec.Struct):
+    position: Annotated[int, msgspec.Meta(ge=1, le=999)]
 
 
 def _landing(step: str, data: Any) -> str:
@@ -158,6 +203,13 @@ class PanelApi(Controller):
     @post("/panels/{panel_id:int}/scores", opt=SIGNED_IN_OPT, status_code=201, summary="Score a criterion (null: N/A)")
     async def score(self, conn: Db, identity: User, panel_id: FromPath[int], data: JSONBody[ScoreInput]) -> dict[str, str]:
         await engine.score(conn, identity, panel_id, data)
+        return {"status": "scored"}
+
+    @post("/panels/{panel_id:int}/candidates/{candidate_id:int}/scores", opt=SIGNED_IN_OPT, status_code=201,
+          summary="Score many criteria of one candidate at once: all kept, or none where any is refused")
+    async def score_all(self, conn: Db, identity: User, panel_id: FromPath[int], candidate_id: FromPath[int],
+                        data: JSONBody[list[ScoreInput]]) -> dict[str, str]:
+        await engine.score_all(conn, identity, panel_id, candidate_id, data)
         return {"status": "scored"}
 
     @post("/panels/{panel_id:int}/consensus", opt=SIGNED_IN_OPT, status_code=201,

@@ -13,6 +13,7 @@ DOMAIN = Domain(
         "declared": N_("Your declaration is recorded. You may change it until you score this candidate."),
         "panel_scoring_started": N_("Scoring is open: the members can now give their scores."),
         "score_saved": N_("Your score is saved. You may change it until you submit your scores."),
+        "scores_saved": N_("Your scores are saved. You may change them until you submit your scores."),
         "consensus_saved": N_("The consensus score is recorded."),
         "note_saved": N_("Your note is kept with the panel's records."),
     },

@@ -406,34 +406,73 @@ async def _leaf_score(conn: asyncpg.Connection, panel: Any, criterion: Any, data
 
 async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, data: ScoreInput) -> None:
     """A member's own score, with a note; None is "not applicable". Only after declaring no conflict."""
-    panel, capacities = await _member(conn, identity, panel_id, "score")
-    candidate = await _candidate(conn, panel_id, data.candidate_id)
+    panel, capacities = await _scorer(conn, identity, panel_id, data.candidate_id)
     given = await _leaf_score(conn, panel, await _criterion(conn, panel_id, data.position), data)
+
+    async def write(_: Transition) -> None:
+        await conn.execute(_KEEP_SCORE, panel_id, identity.user_id, data.candidate_id, data.position, given,
+                           data.note.strip())
+
+    await step(conn, PANELS, "score", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, write=write,
+               after={"candidate_id": data.candidate_id, "position": data.position,
+                      "score": str(given) if given is not None else None})
+
+
+async def score_all(conn: asyncpg.Connection, identity: Identity, panel_id: int, candidate_id: int,
+                    items: list[ScoreInput]) -> None:
+    """A member's scores on one candidate given at once (a delivery evaluation has thirty indicators),
+    each checked as `score` checks it: all kept, or none where any is refused, each refusal named at
+    its own criterion's field (`score-<candidate>-<position>`, `achieved-…`)."""
+    panel, capacities = await _scorer(conn, identity, panel_id, candidate_id)
+    criteria = {r["position"]: r for r in await conn.fetch(
+        "select * from panel_criteria where panel_id = $1 and not is_price", panel_id)}
+    kept, errors = [], []
+    for data in items:
+        if data.candidate_id != candidate_id or data.position not in criteria:
+            raise InvalidFields([Invalid("Choose one of the options offered.", field="position")])
+        try:
+            kept.append((data, await _leaf_score(conn, panel, criteria[data.position], data)))
+        except InvalidFields as refused:
+            errors += [Invalid(e.message, field=f"{e.field}-{candidate_id}-{data.position}", **e.params)
+                       for e in refused.errors]
+    if errors:
+        raise InvalidFields(errors)
+
+    async def write(_: Transition) -> None:
+        await conn.executemany(_KEEP_SCORE, [(panel_id, identity.user_id, candidate_id, data.position, given,
+                                              data.note.strip()) for data, given in kept])
+
+    await step(conn, PANELS, "score", panel["status"], object_id=panel_id, capacities=capacities,
+               actor=identity.user_id, write=write,
+               after={"candidate_id": candidate_id,
+                      "scores": {str(d.position): str(g) if g is not None else None for d, g in kept}})
+
+
+_KEEP_SCORE = """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
+values ($1, $2, $3, $4, $5, $6)
+on conflict (panel_id, user_id, candidate_id, position)
+do update set score = excluded.score, note = excluded.note, scored_at = market_now()"""
+
+
+async def _scorer(conn: asyncpg.Connection, identity: Identity, panel_id: int, candidate_id: int) -> tuple[Any, set[str]]:
+    """The panel and the person's capacities on it, if they may score this candidate now: a member who
+    is not of the candidate's organisation, declared no conflict with it and has not submitted."""
+    panel, capacities = await _member(conn, identity, panel_id, "score")
+    candidate = await _candidate(conn, panel_id, candidate_id)
     if await conn.fetchval("select 1 from memberships where user_id = $1 and organisation_id = $2",
                            identity.user_id, candidate["organisation_id"]):
         raise Forbidden("You belong to this candidate's organisation, so you do not score it.")
     conflicted = await conn.fetchval(
         "select conflicted from panel_declarations where panel_id = $1 and user_id = $2 and candidate_id = $3",
-        panel_id, identity.user_id, data.candidate_id)
+        panel_id, identity.user_id, candidate_id)
     if conflicted is None:
         raise Conflict("Declare first whether you have a conflict of interest with this candidate.")
     if conflicted:
         raise Forbidden("You declared a conflict of interest with this candidate, so you do not score it.")
     if await submitted(conn, panel_id, identity.user_id):
         raise Conflict("You have submitted your scores; they stand as submitted.")
-
-    async def write(_: Transition) -> None:
-        await conn.execute(
-            """insert into panel_scores (panel_id, user_id, candidate_id, position, score, note)
-               values ($1, $2, $3, $4, $5, $6)
-               on conflict (panel_id, user_id, candidate_id, position)
-               do update set score = excluded.score, note = excluded.note, scored_at = market_now()""",
-            panel_id, identity.user_id, data.candidate_id, data.position, given, data.note.strip())
-
-    await step(conn, PANELS, "score", panel["status"], object_id=panel_id, capacities=capacities,
-               actor=identity.user_id, write=write,
-               after={"candidate_id": data.candidate_id, "position": data.position,
-                      "score": str(given) if given is not None else None})
+    return panel, capacities
 
 
 async def submitted(conn: asyncpg.Connection, panel_id: int, user_id: int) -> bool:

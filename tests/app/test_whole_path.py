@@ -100,8 +100,8 @@ async def test_from_a_residents_need_to_a_signed_contract(client, pool, world, p
         await as_(name)
         for label, candidate in candidates.items():
             await post(panel_url + "/declarations", {"candidate_id": candidate, "conflicted": "no"})
-            for position, score in zip((1, 2), scores[label]):
-                await post(panel_url + "/scores", {"candidate_id": candidate, "position": position, "score": score})
+            await post(panel_url + "/scores", {"candidate_id": candidate, **{
+                f"score-{candidate}-{position}": score for position, score in zip((1, 2), scores[label])}})
     await as_("evaluator")
     for label, candidate in candidates.items():
         for position, score in zip((1, 2), scores[label]):

@@ -37,6 +37,7 @@ from market.funding.pledges.models import OfflinePaymentInput, PledgeInput
 from market.procurement.awards import batches
 from tests.browser.conftest import LiveServer, server_db, serving
 from tests.factories import photo_with_gps
+from tests.browser.test_docking_rules import twice
 from tests.browser.journey import (
     Journey,
     click_link,
@@ -125,20 +126,20 @@ MIDTERM, FINAL = 0.8, 0.3
 async def answer(form, level: float) -> None:
     """Score one indicator the way its method asks: a point of the anchored scale, yes or no, what was
     achieved against a fixed target, or a score of 100."""
-    achieved = form.locator('input[name="achieved"]')
+    achieved = form.locator('input[name^="achieved"]')
     if await achieved.count():
         hint = await form.locator(f'#{await achieved.get_attribute("aria-describedby")}').inner_text()
         target = float(re.search(r"\d+(?:\.\d+)?", hint).group())
         await achieved.fill(f"{target * level:g}")
         return
-    select = form.locator('select[name="score"]')
+    select = form.locator('select[name^="score"]')
     if await select.count():
         if "scale" in (await select.get_attribute("class") or ""):
             await select.select_option(str(round(level * 5) * 20))
         else:
             await select.select_option("100" if level >= 0.5 else "0")
         return
-    await form.locator('input[name="score"]').fill(f"{level * 100:g}")
+    await form.locator('input[name^="score"]').fill(f"{level * 100:g}")
 
 
 async def answer_every(page: Page, action: str, level: float, note: str) -> int:
@@ -155,6 +156,22 @@ async def answer_every(page: Page, action: str, level: float, note: str) -> int:
     return count
 
 
+async def answer_all(page: Page, action: str, level: float, note: str) -> int:
+    """Score every indicator of each candidate and save them all at once with the candidate's form
+    (its fields stand in the indicators' rows, `form=` its id), pressed twice as impatient people do."""
+    rows = 0
+    for n in range(await page.locator(f'main form[action="{action}"]').count()):
+        form = page.locator(f'main form[action="{action}"]').nth(n)
+        own = await form.get_attribute("id")
+        for row in await page.locator(f'main div.row:has([form="{own}"])').all():
+            await answer(row, level)
+            await row.locator('input[name^="note"]').fill(note)
+            rows += 1
+        await twice(page, form.locator('button[type="submit"]'))
+        assert await page.locator("main .alert.error").count() == 0, await page.locator("main").inner_text()
+    return rows
+
+
 async def score_round(j: Journey, panel: str, level: float, shot: str) -> None:
     """Each evaluator finds the panel on the workbench, declares no conflict, scores every indicator
     and submits; then the chair records the consensus of each."""
@@ -163,7 +180,7 @@ async def score_round(j: Journey, panel: str, level: float, shot: str) -> None:
         await click_link(evaluator, f'main table[data-kind="panels_to_score"] a[href="{panel}"]')
         await evaluator.locator(f'main form[action="{panel}/declarations"] input[name="conflicted"][value="no"]').check()
         await press(evaluator, f"{panel}/declarations")
-        scored = await answer_every(evaluator, f"{panel}/scores", level, "查阅台账并入户回访")
+        scored = await answer_all(evaluator, f"{panel}/scores", level, "查阅台账并入户回访")
         assert scored >= 10
         await j.seen(evaluator, f"{shot}-scored" if email == CHAIR else None)
         await press(evaluator, f"{panel}/submit")

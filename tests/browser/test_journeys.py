@@ -30,6 +30,7 @@ from tests.browser.journey import (
     press,
     untranslated,
 )
+from tests.browser.test_docking_rules import twice
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="journeys")]
 
@@ -188,13 +189,24 @@ async def evaluate(j: Journey, bureau: Page, call_id: int, bids_text: str) -> No
         await evaluator.go_back()
         await each_form(evaluator, f"{panel}/declarations", {}, ('input[name="conflicted"][value="no"]',),
                         answered_forms_go=True)
-        await each_form(evaluator, f"{panel}/scores", {"score": "82", "note": "方案具体可行"})
-        # Each score lands at its own criterion (the last far down the page), the sentence that it was
-        # saved in view above it: an evaluator goes on down the page without scrolling back.
-        last = evaluator.locator(f'main form[action="{panel}/scores"]').last
+        # One criterion saved by its own button lands at that criterion (the last far down the page),
+        # the sentence that it was saved in view above it: an evaluator goes on down the page without
+        # scrolling back. Then each candidate's scores go at once, with its form.
+        last = evaluator.locator('main div.row[id^="scores-"]').last
+        await last.locator('input[name^="score"]').fill("82")
+        async with evaluator.expect_navigation():
+            await last.locator('button[name="only"]').click()
         assert evaluator.url.endswith("#" + await last.get_attribute("id"))
         await expect(last).to_be_in_viewport()
         await expect(evaluator.locator(".alert.done")).to_be_in_viewport()
+        for n in range(await evaluator.locator(f'main form[action="{panel}/scores"]').count()):
+            form = evaluator.locator(f'main form[action="{panel}/scores"]').nth(n)
+            rows = evaluator.locator(f'main div.row:has([form="{await form.get_attribute("id")}"])')
+            for row in await rows.all():
+                await row.locator('input[name^="score"]').fill("82")
+                await row.locator('input[name^="note"]').fill("方案具体可行")
+            await twice(evaluator, form.locator('button[type="submit"]'))
+            await expect(evaluator.locator(".alert.done")).to_be_visible()
         await j.seen(evaluator, "evaluator-scored" if email.startswith("evaluator") else None)
     chair = evaluator
     await each_form(chair, f"{panel}/consensus", {"score": "80", "note": "小组合议"})

@@ -17,7 +17,7 @@ from market.evaluation.indicators.models import NewSystemVersion
 from market.evaluation.models import AddMember, Declaration, ScoreInput
 from market.evaluation.views import panel_view
 from market.procurement.contracts import services as contracts
-from tests.conftest import act_as, landed, post_form
+from tests.conftest import act_as, api_headers, landed, post_form
 from tests.factories import (
     accept_milestones,
     do,
@@ -226,13 +226,16 @@ async def test_the_buyer_runs_a_round_from_the_contract_page(client, pool, setti
     assert declared.headers["location"].endswith(f"#candidate-{signed_under}")
     assert "您的声明已记录" in html and f'id="candidate-{signed_under}"' in html
     # A scale offers its six anchored points, yes/no its two, a fixed target asks what was achieved.
-    assert html.count('<select id="s-') == len(SCALE) + 1 + len(YESNO)  # 4.2 is a scale too
-    assert html.count('name="achieved"') == 2 * len(FIXED_TARGET)  # the chair's own score and the consensus
+    assert html.count('<select id="f-score-') == len(SCALE) + 1 + len(YESNO)  # 4.2 is a scale too
+    # the chair's own score and the consensus
+    assert html.count(f'name="achieved-{signed_under}-') == html.count('name="achieved"') == len(FIXED_TARGET)
     assert "项目人员名单、社工证书" in html  # the evidence the indicator expects
     positions = {c.indicator_path: c.position for c in await do(pool, engine.criteria_of, panel_id)}
+    key = f"{signed_under}-{positions['1.3']}"
     wrong = await post_form(client, f"/panels/{panel_id}/scores", {
-        "candidate_id": signed_under, "position": positions["1.3"], "score": "50"})
+        "candidate_id": signed_under, "only": positions["1.3"], f"score-{key}": "50"})
     assert wrong.status_code == 400 and "请从给出的选项中选择。" in wrong.text  # next to that indicator, in Chinese
+    assert f'<p class="error-text" id="e-score-{key}">请从给出的选项中选择。</p>' in wrong.text
     evaluator = await who(pool, settings, world, "evaluator")
     await _score_all(pool, evaluator, panel_id, signed_under, _hand_case())
     await _score_all(pool, evaluator, panel_id, signed_under, _hand_case(), record=engine.record_consensus)
@@ -299,6 +302,48 @@ async def test_each_role_finds_its_part_of_a_round_on_its_workbench(pool, settin
     assert "panels_being_scored" not in await kinds(agency_admin)
 
 
+async def test_an_evaluator_saves_every_score_of_a_candidate_at_once(client, pool, settings, world, signed_under):
+    """Thirty indicators were thirty presses, each reloading a page ten screens long. The candidate's
+    scores now go in one form: what is given is kept, an indicator left at "choose" stays as it was,
+    and where one is refused nothing is kept, the refusal stands at its indicator and every other
+    choice is shown again as it was made."""
+    panel_id, _ = await _open(pool, settings, world, signed_under)
+    positions = {c.indicator_path: c.position for c in await do(pool, engine.criteria_of, panel_id)}
+    person = world["evaluator"]
+    await act_as(client, pool, settings, person.user_id, person.org_id)
+
+    def field(path: str, name: str = "score") -> str:
+        return f"{name}-{signed_under}-{positions[path]}"
+
+    given = {field("1.1"): "80", field("1.2"): "60", field("1.3"): "100", field("2.2", "achieved"): "45",
+             field("1.1", "note"): "查阅台账"}
+    refused = await post_form(client, f"/panels/{panel_id}/scores",
+                              {"candidate_id": signed_under, **given, field("2.1"): "70"})  # 70 is no point of the scale
+    assert refused.status_code == 400 and f'id="e-{field("2.1")}"' in refused.text
+    assert await pool.fetchval("select count(*) from panel_scores where panel_id = $1", panel_id) == 0
+    again = refused.text[refused.text.index(f'id="f-{field("1.2")}"'):]
+    assert '<option value="60" selected>' in again[:again.index("</select>")] and 'value="查阅台账"' in refused.text
+    saved = await post_form(client, f"/panels/{panel_id}/scores", {"candidate_id": signed_under, **given})
+    assert landed(saved, "scores_saved") == f"/panels/{panel_id}"
+    assert saved.headers["location"].endswith(f"#candidate-{signed_under}")
+    kept = {r["position"]: (r["score"], r["note"]) for r in await pool.fetch(
+        "select position, score, note from panel_scores where panel_id = $1", panel_id)}
+    assert kept == {positions["1.1"]: (80, "查阅台账"), positions["1.2"]: (60, ""), positions["1.3"]: (100, ""),
+                    positions["2.2"]: (50, "")}  # 45 achieved of a target of 90
+    page = (await client.get(saved.headers["location"])).text
+    assert "评分已保存" in page and f'form="scores-{signed_under}"' in page and f'id="scores-{signed_under}"' in page
+    # The JSON twin takes the same scores as a list, under the same rule.
+    url = f"/api/panels/{panel_id}/candidates/{signed_under}/scores"
+    body = [{"candidate_id": signed_under, "position": positions["1.1"], "score": 60},
+            {"candidate_id": signed_under, "position": positions["2.1"], "score": 70}]
+    assert (await client.post(url, json=body, headers=api_headers(client))).status_code == 400
+    assert await pool.fetchval("select score from panel_scores where panel_id = $1 and position = $2",
+                               panel_id, positions["1.1"]) == 80
+    body[1]["score"] = 60
+    assert (await client.post(url, json=body, headers=api_headers(client))).status_code == 201
+    assert await pool.fetchval("select count(*) from panel_scores where panel_id = $1 and score = 60", panel_id) == 3
+
+
 async def test_the_score_forms_say_what_was_given_and_offer_na_only_where_allowed(client, pool, settings, world,
                                                                                signed_under):
     """A select starts on "choose" (required) until a score is given, then shows it; "not applicable"
@@ -309,12 +354,12 @@ async def test_the_score_forms_say_what_was_given_and_offer_na_only_where_allowe
     person = world["evaluator"]
     await act_as(client, pool, settings, person.user_id, person.org_id)
     html = (await client.get(f"/panels/{panel_id}")).text
-    own = html[html.index('id="s-1-1"'):html.index("</select>", html.index('id="s-1-1"'))]
-    assert 'required' in own and '<option value="" selected disabled>' in own and 'value="na"' not in own
-    na = html[html.index(f'id="s-1-{positions["4.2"]}"'):]
+    own = html[html.index('id="f-score-1-1"'):html.index("</select>", html.index('id="f-score-1-1"'))]
+    assert '<option value="" selected disabled>' in own and 'value="na"' not in own
+    na = html[html.index(f'id="f-score-1-{positions["4.2"]}"'):]
     assert 'value="na"' in na[:na.index("</select>")]
-    sent = await post_form(client, f"/panels/{panel_id}/scores", {"candidate_id": signed_under,
-                                                                 "position": positions["4.2"], "score": "na"})
+    sent = await post_form(client, f"/panels/{panel_id}/scores", {"candidate_id": signed_under, "only": positions["4.2"],
+                                                                 f"score-{signed_under}-{positions['4.2']}": "na"})
     # The page lands at the criterion just scored, with the sentence that says so.
     at = f"scores-{signed_under}-{positions['4.2']}"
     assert landed(sent, "score_saved") == f"/panels/{panel_id}" and sent.headers["location"].endswith(f"#{at}")
