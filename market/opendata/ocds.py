@@ -338,7 +338,7 @@ def _who_may_bid(kinds: tuple[str, ...], min_rating: int | None, min_years: int 
         rules.append((f"≥{min_rating}A",) * 2)
     if min_years:
         rules.append(_both("registered for at least %(num)s year", "registered for at least %(num)s years", num=min_years))
-    rules.append(_both("from any district" if cross_district else "registered in this district"))
+    rules.append(_both(N_("from any district") if cross_district else N_("registered in this district")))
     return "；".join(zh for zh, _ in rules), "; ".join(en for _, en in rules)
 
 
@@ -354,10 +354,10 @@ def _award_criteria(criteria: list[Any]) -> dict[str, Any]:
     for c in criteria:
         notes = []
         if c["min_score"] is not None:
-            minimum = _both("Minimum score")
+            minimum = _both(N_("Minimum score"))
             notes.append((f"{minimum[0]} {c['min_score']}", f"{minimum[1]} {c['min_score']}"))
         if c["is_price"]:
-            notes.append(_both("by formula from the price"))
+            notes.append(_both(N_("by formula from the price")))
         zh.append(f"{c['name_zh']} {c['weight']}%" + "".join(f"（{z}）" for z, _ in notes))
         en.append(f"{c['name_en'] or c['name_zh']} {c['weight']}%" + "".join(f" ({e})" for _, e in notes))
     _bilingual(out, "awardCriteriaDetails", "；".join(zh), "; ".join(en))
