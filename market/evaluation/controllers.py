@@ -18,7 +18,15 @@ from market.core.i18n import N_
 from market.core.validation import parse
 from market.core.web import Config, Db, User, done, page, require_confirmation
 from market.evaluation import services as engine
-from market.evaluation.models import AddMember, AgencyInput, AssignInput, Declaration, NoteInput, ScoreInput
+from market.evaluation.models import (
+    AddMember,
+    AgencyInput,
+    AssignInput,
+    Declaration,
+    NoteInput,
+    ScoreInput,
+    ScoreList,
+)
 from market.evaluation.views import PanelView, panel_view
 
 SIGNED_IN_OPT = {"access": SIGNED_IN}
@@ -119,11 +127,11 @@ class _Position(msgspec.Struct):
 
 
 def _landing(step: str, data: Any) -> str:
-    """Where the panel's page lands after a step: a score or a consensus at its own criterion (an
-    evaluator goes down the page criterion by criterion, and the top of the page is far above), a
-    declaration at its candidate (whose criteria it opens), a note among the notes."""
-    if step in ("scores", "consensus"):
-        return f"#{step}-{data.candidate_id}-{data.position}"
+    """Where the panel's page lands after a step: a consensus at its own criterion (the chair goes down
+    the page criterion by criterion, and the top of the page is far above; a member's scores land so
+    too, see `act`), a declaration at its candidate (whose criteria it opens), a note among the notes."""
+    if step == "consensus":
+        return f"#consensus-{data.candidate_id}-{data.position}"
     if step == "declarations":
         return f"#candidate-{data.candidate_id}"
     return "#notes" if step == "notes" else ""
@@ -208,7 +216,7 @@ class PanelApi(Controller):
     @post("/panels/{panel_id:int}/candidates/{candidate_id:int}/scores", opt=SIGNED_IN_OPT, status_code=201,
           summary="Score many criteria of one candidate at once: all kept, or none where any is refused")
     async def score_all(self, conn: Db, identity: User, panel_id: FromPath[int], candidate_id: FromPath[int],
-                        data: JSONBody[list[ScoreInput]]) -> dict[str, str]:
+                        data: JSONBody[ScoreList]) -> dict[str, str]:
         await engine.score_all(conn, identity, panel_id, candidate_id, data)
         return {"status": "scored"}
 

@@ -73,6 +73,10 @@ class ScoreInput(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     achieved: Annotated[float, msgspec.Meta(ge=0, le=10**9)] | None = None
 
 
+# A member's scores on one candidate at once: at most one a criterion.
+ScoreList = Annotated[list[ScoreInput], msgspec.Meta(min_length=1, max_length=999)]
+
+
 class MemberScore(msgspec.Struct, frozen=True, kw_only=True):
     user_id: int
     display_name: str
