@@ -66,8 +66,13 @@ class PanelPages(Controller):
                 await bare[step](conn, identity, panel_id)
                 return done(f"/panels/{panel_id}", PANEL_DONE[step])
             if step == "scores":
-                candidate_id, only, items = _scores_sent(form)
-                await engine.score_all(conn, identity, panel_id, candidate_id, items)
+                candidate_id, only, items, errors = _scores_sent(form)
+                try:  # every refusal at once: what the form could not read, and what the engine refuses
+                    await engine.score_all(conn, identity, panel_id, candidate_id, items)
+                except InvalidFields as refused:
+                    raise InvalidFields(errors + refused.errors) from None
+                if errors:  # nothing is kept: the step's transaction is rolled back
+                    raise InvalidFields(errors)
                 if only is not None:  # one criterion's own button: back at that criterion
                     return done(f"/panels/{panel_id}#scores-{candidate_id}-{only}", "score_saved")
                 return done(f"/panels/{panel_id}#candidate-{candidate_id}", "scores_saved")
@@ -88,11 +93,12 @@ class PanelPages(Controller):
         return await form_step(request, conn, "evaluation/panel.html", action, context=context)
 
 
-def _scores_sent(form: dict[str, Any]) -> tuple[int, int | None, list[ScoreInput]]:
+def _scores_sent(form: dict[str, Any]) -> tuple[int, int | None, list[ScoreInput], list[Invalid]]:
     """A member's scores on one candidate as its form sends them (`score-<candidate>-<position>`, with
     `note-…` and `achieved-…`): every criterion given a score when the whole form is saved, a criterion
-    left unchosen or empty left as it was; or the one criterion whose own button was pressed (`only`),
-    where empty means not applicable, as "not applicable" does anywhere."""
+    left unchosen or empty left as it was (unless a note was written beside a choice left unmade); or
+    the one criterion whose own button was pressed (`only`), where empty means not applicable, as "not
+    applicable" does anywhere. With the refusals of what it could not read, each at its field."""
     candidate_id = parse({"candidate_id": form.get("candidate_id")}, _Candidate).candidate_id
     only = parse({"position": form["only"]}, _Position).position if form.get("only") else None
     sent = {int(m[2]) for k in form if (m := _SCORE_FIELD.match(k)) and int(m[1]) == candidate_id}
@@ -100,19 +106,22 @@ def _scores_sent(form: dict[str, Any]) -> tuple[int, int | None, list[ScoreInput
     for position in sorted(sent) if only is None else [only]:
         key = f"{candidate_id}-{position}"
         score, achieved = form.get(f"score-{key}") or None, form.get(f"achieved-{key}") or None
+        unchosen = f"score-{key}" not in form and f"achieved-{key}" not in form  # a choice left at "choose"
         if score is None and achieved is None:
+            if unchosen and (only is not None or form.get(f"note-{key}", "").strip()):
+                # pressed for this indicator, or a note written beside it: either would be lost unsaid
+                errors.append(Invalid("Choose one of the options offered.", field=f"score-{key}"))
+                continue
             if only is None:
                 continue
-            if f"score-{key}" not in form and f"achieved-{key}" not in form:  # a choice left at "choose"
-                raise InvalidFields([Invalid("Choose one of the options offered.", field=f"score-{key}")])
         try:
             items.append(parse({"candidate_id": candidate_id, "position": position, "note": form.get(f"note-{key}", ""),
                                 "score": None if score == "na" else score, "achieved": achieved}, ScoreInput))
         except InvalidFields as refused:
             errors += [Invalid(e.message, field=f"{e.field}-{key}", **e.params) for e in refused.errors]
-    if errors:
-        raise InvalidFields(errors)
-    return candidate_id, only, items
+    if not items and not errors:
+        raise Invalid("There is no score to save: choose one first.")
+    return candidate_id, only, items, errors
 
 
 _SCORE_FIELD = re.compile(r"^(?:score|achieved|note)-(\d+)-(\d+)$")

@@ -318,11 +318,15 @@ async def test_an_evaluator_saves_every_score_of_a_candidate_at_once(client, poo
     given = {field("1.1"): "80", field("1.2"): "60", field("1.3"): "100", field("2.2", "achieved"): "45",
              field("1.1", "note"): "查阅台账"}
     refused = await post_form(client, f"/panels/{panel_id}/scores",
-                              {"candidate_id": signed_under, **given, field("2.1"): "70"})  # 70 is no point of the scale
+                              {"candidate_id": signed_under, **given, field("2.1"): "70",  # 70 is no point of the scale
+                               field("3.3.1", "note"): "缺少签到表"})  # a note beside a choice left at "choose"
     assert refused.status_code == 400 and f'id="e-{field("2.1")}"' in refused.text
+    assert f'id="e-{field("3.3.1")}"' in refused.text and 'value="缺少签到表"' in refused.text
     assert await pool.fetchval("select count(*) from panel_scores where panel_id = $1", panel_id) == 0
     again = refused.text[refused.text.index(f'id="f-{field("1.2")}"'):]
     assert '<option value="60" selected>' in again[:again.index("</select>")] and 'value="查阅台账"' in refused.text
+    nothing = await post_form(client, f"/panels/{panel_id}/scores", {"candidate_id": signed_under})
+    assert nothing.status_code == 400 and "没有可保存的评分" in nothing.text
     saved = await post_form(client, f"/panels/{panel_id}/scores", {"candidate_id": signed_under, **given})
     assert landed(saved, "scores_saved") == f"/panels/{panel_id}"
     assert saved.headers["location"].endswith(f"#candidate-{signed_under}")
