@@ -28,7 +28,7 @@ from market.procurement.awards.workflow import OBJECTIONS
 from market.procurement.calls import services as calls
 from market.procurement.calls.workflow import CALLS
 from market.procurement.days import add_days
-from market.workflow import Notice, Transition, step
+from market.workflow import Transition, step
 
 
 class Award(msgspec.Struct, frozen=True, kw_only=True):
@@ -106,14 +106,12 @@ async def award(conn: asyncpg.Connection, identity: Identity, call_id: int, tz: 
         # The published scores must stay what they were: the panel is closed until an objection reopens it.
         await engine.close(conn, panel_id, identity.user_id)
 
-    bidders = [r["provider_id"] for r in await conn.fetch(
-        "select provider_id from bids where call_id = $1 and status = 'submitted'", call_id)]
     await step(conn, CALLS, "award", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
                organisation=identity.org_id, write=write,
                after={"bid_id": best.candidate_id, "amount_fen": amount, "total": str(best.total),
                       "notice_ends_at": notice_ends},
-               notices=[Notice(await notifications.members_of(conn, bidders), "call_awarded",
-                               f"/calls/{call_id}#award", notifications.titled(row))])
+               notices=await calls.tell_bidders(conn, call_id, "call_awarded", f"/calls/{call_id}#award",
+                                                notifications.titled(row)))
     return award_ids[0]
 
 

@@ -359,7 +359,7 @@ async def update_call(conn: asyncpg.Connection, identity: Identity, call_id: int
             await conn.execute(_INSERT_REVISION, call_id, revision, identity.user_id, diff, moved_to)
 
     # Bidders are told: a bid not confirmed after the change is not evaluated.
-    told = await _tell_bidders(conn, call_id, "call_changed", f"/calls/{call_id}#bid",
+    told = await tell_bidders(conn, call_id, "call_changed", f"/calls/{call_id}#bid",
                                notifications.titled(values)) if status == "open" else []
     await step(conn, CALLS, "edit", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
                organisation=identity.org_id, write=write, before={k: v[0] for k, v in diff.items()},
@@ -411,13 +411,13 @@ async def cancel_call(conn: asyncpg.Connection, identity: Identity, call_id: int
     async def write(_: Transition) -> None:
         await conn.execute(_CANCEL, reason.strip(), call_id)
 
-    told = await _tell_bidders(conn, call_id, "call_cancelled", f"/calls/{call_id}",
+    told = await tell_bidders(conn, call_id, "call_cancelled", f"/calls/{call_id}",
                                {**notifications.titled(row), "reason": reason.strip()})
     await step(conn, CALLS, "cancel", status, object_id=call_id, capacities={"buyer"}, actor=identity.user_id,
                organisation=identity.org_id, write=write, after={"reason": reason.strip()}, notices=told)
 
 
-async def _tell_bidders(conn: asyncpg.Connection, call_id: int, kind: str, link: str,
+async def tell_bidders(conn: asyncpg.Connection, call_id: int, kind: str, link: str,
                         params: dict[str, Any]) -> list[Notice]:
     """A notice to the people of every organisation with a bid standing on the call."""
     bidders = [r["provider_id"] for r in await conn.fetch(_BIDDERS, call_id)]
