@@ -66,9 +66,9 @@ class PanelPages(Controller):
                 await bare[step](conn, identity, panel_id)
                 return done(f"/panels/{panel_id}", PANEL_DONE[step])
             if step == "scores":
-                candidate_id, only, items, errors = _scores_sent(form)
+                candidate_id, only, items, notes, errors = _scores_sent(form, set((await request.form()).keys()))
                 try:  # every refusal at once: what the form could not read, and what the engine refuses
-                    await engine.score_all(conn, identity, panel_id, candidate_id, items)
+                    await engine.score_all(conn, identity, panel_id, candidate_id, items, notes)
                 except InvalidFields as refused:
                     raise InvalidFields(errors + refused.errors) from None
                 if errors:  # nothing is kept: the step's transaction is rolled back
@@ -93,35 +93,46 @@ class PanelPages(Controller):
         return await form_step(request, conn, "evaluation/panel.html", action, context=context)
 
 
-def _scores_sent(form: dict[str, Any]) -> tuple[int, int | None, list[ScoreInput], list[Invalid]]:
+def _scores_sent(form: dict[str, Any], sent_fields: set[str]) -> tuple[int, int | None, list[ScoreInput], dict[int, str],
+                                                                   list[Invalid]]:
     """A member's scores on one candidate as its form sends them (`score-<candidate>-<position>`, with
-    `note-…` and `achieved-…`): every criterion given a score when the whole form is saved, a criterion
-    left unchosen or empty left as it was (unless a note was written beside a choice left unmade); or
-    the one criterion whose own button was pressed (`only`), where empty means not applicable, as "not
-    applicable" does anywhere. With the refusals of what it could not read, each at its field."""
+    `note-…` and `achieved-…`; `sent_fields` every field the browser sent, empty ones too, as a select
+    left at "choose" sends nothing and a number left empty sends ""): every criterion given a score
+    when the whole form is saved, and the notes written beside a number left empty, kept with the score
+    already given there (what was achieved against a target is not shown again); a criterion left
+    unchosen or empty, with no note, stays as it was. Or the one criterion whose own button was pressed
+    (`only`), where a number left empty means not applicable, as its placeholder says. With the
+    refusals of what it could not read, each at its field."""
     candidate_id = parse({"candidate_id": form.get("candidate_id")}, _Candidate).candidate_id
     only = parse({"position": form["only"]}, _Position).position if form.get("only") else None
-    sent = {int(m[2]) for k in form if (m := _SCORE_FIELD.match(k)) and int(m[1]) == candidate_id}
-    items, errors = [], []
-    for position in sorted(sent) if only is None else [only]:
+    positions = {int(m[2]) for k in sent_fields if (m := _SCORE_FIELD.match(k)) and int(m[1]) == candidate_id}
+    items, notes, errors = [], {}, []
+    for position in sorted(positions) if only is None else [only]:
         key = f"{candidate_id}-{position}"
-        score, achieved = form.get(f"score-{key}") or None, form.get(f"achieved-{key}") or None
-        unchosen = f"score-{key}" not in form and f"achieved-{key}" not in form  # a choice left at "choose"
+        score, achieved = form.get(f"score-{key}"), form.get(f"achieved-{key}")
+        note = form.get(f"note-{key}", "")
+        note_only = False
         if score is None and achieved is None:
-            if unchosen and (only is not None or form.get(f"note-{key}", "").strip()):
-                # pressed for this indicator, or a note written beside it: either would be lost unsaid
-                errors.append(Invalid("Choose one of the options offered.", field=f"score-{key}"))
+            if f"score-{key}" not in sent_fields and f"achieved-{key}" not in sent_fields:  # a choice left at "choose"
+                if only is not None or note.strip():  # pressed, or a note beside it: either would be lost unsaid
+                    errors.append(Invalid("Choose one of the options offered.", field=f"score-{key}"))
                 continue
-            if only is None:
+            if only is None and not note.strip():
                 continue
+            note_only = only is None
         try:
-            items.append(parse({"candidate_id": candidate_id, "position": position, "note": form.get(f"note-{key}", ""),
-                                "score": None if score == "na" else score, "achieved": achieved}, ScoreInput))
+            data = parse({"candidate_id": candidate_id, "position": position, "note": note,
+                          "score": None if score == "na" else score, "achieved": achieved}, ScoreInput)
         except InvalidFields as refused:
             errors += [Invalid(e.message, field=f"{e.field}-{key}", **e.params) for e in refused.errors]
-    if not items and not errors:
+            continue
+        if note_only:
+            notes[position] = data.note
+        else:
+            items.append(data)
+    if not items and not notes and not errors:
         raise Invalid("There is no score to save: choose one first.")
-    return candidate_id, only, items, errors
+    return candidate_id, only, items, notes, errors
 
 
 _SCORE_FIELD = re.compile(r"^(?:score|achieved|note)-(\d+)-(\d+)$")

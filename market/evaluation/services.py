@@ -420,10 +420,11 @@ async def score(conn: asyncpg.Connection, identity: Identity, panel_id: int, dat
 
 
 async def score_all(conn: asyncpg.Connection, identity: Identity, panel_id: int, candidate_id: int,
-                    items: list[ScoreInput]) -> None:
+                    items: list[ScoreInput], notes: dict[int, str] | None = None) -> None:
     """A member's scores on one candidate given at once (a delivery evaluation has thirty indicators),
-    each checked as `score` checks it: all kept, or none where any is refused, each refusal named at
-    its own criterion's field (`score-<candidate>-<position>`, `achieved-…`)."""
+    each checked as `score` checks it, and `notes` (by position) kept beside the scores already given
+    there, refused where none is: all kept, or none where any is refused, each refusal named at its
+    own criterion's field (`score-<candidate>-<position>`, `achieved-…`)."""
     panel, capacities = await _scorer(conn, identity, panel_id, candidate_id)
     criteria = {r["position"]: r for r in await conn.fetch(
         "select * from panel_criteria where panel_id = $1 and not is_price", panel_id)}
@@ -436,6 +437,18 @@ async def score_all(conn: asyncpg.Connection, identity: Identity, panel_id: int,
         except InvalidFields as refused:
             errors += [Invalid(e.message, field=f"{e.field}-{candidate_id}-{data.position}", **e.params)
                        for e in refused.errors]
+    if notes:
+        given = {r["position"]: r["score"] for r in await conn.fetch(
+            "select position, score from panel_scores where panel_id = $1 and user_id = $2 and candidate_id = $3 "
+            "and position = any($4::int[])", panel_id, identity.user_id, candidate_id, list(notes))}
+        for position, note in notes.items():
+            if position not in criteria:
+                raise InvalidFields([Invalid("Choose one of the options offered.", field="position")])
+            if position in given:
+                kept.append((ScoreInput(candidate_id=candidate_id, position=position, score=None, note=note),
+                             given[position]))
+            else:
+                errors.append(Invalid("Give a score for this note first.", field=f"score-{candidate_id}-{position}"))
     if errors:
         raise InvalidFields(errors)
 

@@ -169,6 +169,14 @@ async def answer_all(page: Page, action: str, level: float, note: str) -> int:
             rows += 1
         await twice(page, form.locator('button[type="submit"]'))
         assert await page.locator("main .alert.error").count() == 0, await page.locator("main").inner_text()
+        # Back later to reword a note beside a target, whose "achieved" the page does not show again, and
+        # saved all as the page then stands: the score already given is kept with the new note.
+        target = page.locator(f'main div.row:has(input[name^="achieved"][form="{own}"])').first
+        await target.locator('input[name^="note"]').fill(f"{note}（复核）")
+        async with page.expect_navigation():
+            await page.locator(f"#{own}").locator('button[type="submit"]').click()
+        assert await page.locator("main .alert.error").count() == 0, await page.locator("main").inner_text()
+        await expect(page.locator(f'main input[name^="note"][form="{own}"][value="{note}（复核）"]')).to_have_count(1)
     return rows
 
 

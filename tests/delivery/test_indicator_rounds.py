@@ -319,9 +319,11 @@ async def test_an_evaluator_saves_every_score_of_a_candidate_at_once(client, poo
              field("1.1", "note"): "查阅台账"}
     refused = await post_form(client, f"/panels/{panel_id}/scores",
                               {"candidate_id": signed_under, **given, field("2.1"): "70",  # 70 is no point of the scale
-                               field("3.3.1", "note"): "缺少签到表"})  # a note beside a choice left at "choose"
+                               field("3.3.1", "note"): "缺少签到表",  # a note beside a choice left at "choose"
+                               field("3.1"): "", field("3.1", "note"): "待补材料"})  # beside a number left empty
     assert refused.status_code == 400 and f'id="e-{field("2.1")}"' in refused.text
     assert f'id="e-{field("3.3.1")}"' in refused.text and 'value="缺少签到表"' in refused.text
+    assert "请先为这条说明评分" in refused.text and 'value="待补材料"' in refused.text
     assert await pool.fetchval("select count(*) from panel_scores where panel_id = $1", panel_id) == 0
     again = refused.text[refused.text.index(f'id="f-{field("1.2")}"'):]
     assert '<option value="60" selected>' in again[:again.index("</select>")] and 'value="查阅台账"' in refused.text
@@ -334,6 +336,19 @@ async def test_an_evaluator_saves_every_score_of_a_candidate_at_once(client, poo
         "select position, score, note from panel_scores where panel_id = $1", panel_id)}
     assert kept == {positions["1.1"]: (80, "查阅台账"), positions["1.2"]: (60, ""), positions["1.3"]: (100, ""),
                     positions["2.2"]: (50, "")}  # 45 achieved of a target of 90
+    # What was achieved is not shown again: a note changed later is kept beside the score already given.
+    noted = await post_form(client, f"/panels/{panel_id}/scores",
+                            {"candidate_id": signed_under, field("2.2", "achieved"): "", field("2.2", "note"): "核对花名册"})
+    assert landed(noted, "scores_saved") == f"/panels/{panel_id}"
+    assert tuple(await pool.fetchrow("select score, note from panel_scores where panel_id = $1 and position = $2",
+                                     panel_id, positions["2.2"])) == (50, "核对花名册")
+    # A number left empty and saved by its own button is "not applicable", as its placeholder says;
+    # this one may not be.
+    empty = await post_form(client, f"/panels/{panel_id}/scores",
+                            {"candidate_id": signed_under, "only": positions["3.1"], field("3.1"): ""})
+    assert empty.status_code == 400 and "该指标不能标记为不适用" in empty.text
+    assert await pool.fetchval("select count(*) from panel_scores where panel_id = $1 and position = $2",
+                               panel_id, positions["3.1"]) == 0
     page = (await client.get(saved.headers["location"])).text
     assert "评分已保存" in page and f'form="scores-{signed_under}"' in page and f'id="scores-{signed_under}"' in page
     # The JSON twin takes the same scores as a list, under the same rule.
