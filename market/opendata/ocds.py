@@ -454,10 +454,13 @@ def _transaction(t: Any, buyer_id: int, orgs: dict[int, Any], ref: Any, tz: str)
 
 
 async def package(conn: asyncpg.Connection, settings: Settings, call_ids: list[int], uri: str) -> dict[str, Any]:
-    """A release package of these calls' compiled releases."""
-    return {"uri": uri, "version": VERSION, "publishedDate": _moment(clock.now(), settings.timezone),
+    """A release package of these calls' compiled releases, dated by the last change to them (a package
+    made on demand is dated so, OCDS says: the same package read twice is the same)."""
+    found = await releases(conn, settings, call_ids)
+    published = max((r["date"] for r in found), key=datetime.fromisoformat, default=None)
+    return {"uri": uri, "version": VERSION, "publishedDate": published or _moment(clock.now(), settings.timezone),
             "publisher": {"name": "公益服务市场 · Public Service Market", "uri": settings.base_url},
-            "license": LICENSE, "releases": await releases(conn, settings, call_ids)}
+            "license": LICENSE, "releases": found}
 
 
 async def page(conn: asyncpg.Connection, settings: Settings, cursor: str | None, uri: str,

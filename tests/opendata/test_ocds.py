@@ -101,6 +101,7 @@ async def test_a_calls_release_tells_its_tender_award_contract_and_delivery(clie
     # A milestone met is a change: the release gets a new date, so a new id.
     assert release["id"] != before["id"] and release["date"] > before["date"]
     assert release["date"] >= release["contracts"][0]["implementation"]["milestones"][0]["dateMet"]
+    assert package["publishedDate"] == release["date"]  # made on demand: dated by the last change it tells
     call = await pool.fetchrow("select * from calls where id = $1", call_id)
     award = await pool.fetchrow("select a.*, b.provider_id from awards a join bids b on b.id = a.bid_id "
                                 "where a.call_id = $1", call_id)
@@ -247,6 +248,7 @@ async def test_the_pages_of_releases_give_every_published_call_once(client, pool
     assert 'href="/api/ocds/releases"' in home and "开放数据（OCDS）" in home  # every page's footer
     first = valid((await client.get("/api/ocds/releases")).json())
     assert [int(r["ocid"].rsplit("-", 1)[1]) for r in first["releases"]] == public
+    assert first["publishedDate"] == max(r["date"] for r in first["releases"])  # one zone, so the text orders
 
 
 def test_the_prefix_is_a_setting_checked_at_start():
