@@ -297,11 +297,39 @@ async def _needs_and_projects(conn: asyncpg.Connection, communities: dict[str, i
     home_care = await conn.fetchval("select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
                                     "where v.buyer_id = $1 and v.status = 'published' and e.code = '01.01.02'", bureau)
     await needs.create_project(conn, street_staff, ProjectInput(
-        title_zh="近江社区失能老人上门助浴", description="为近江社区失能卧床老人提供每月两次上门助浴和生活照料服务。",
+        title_zh="近江社区失能老人上门助浴", title_en=TITLES_EN["近江社区失能老人上门助浴"], description="为近江社区失能卧床老人提供每月两次上门助浴和生活照料服务。",
         catalogue_entry_id=home_care, budget_fen=4_320_000, budget_line="望江街道2026年民生实事资金",
         jurisdiction_id=communities["近江社区"], need_ids=[ids[3]]))
     await needs.change_need(conn, bureau_staff, ids[6], "decline", Decision(
         reason="该需求已纳入小营街道老年大学“智能手机课堂”，无需另行立项，欢迎报名。"))
+
+
+# The demo's projects and calls in English too, as a bureau that publishes in both languages gives them
+# (an English reader of the demo would otherwise meet every title in Chinese). A call made for a project
+# is "<project>项目采购" / "<project>: procurement".
+TITLES_EN = {
+    "近江社区失能老人上门助浴": "Home bathing for bedridden older people, Jinjiang community",
+    "望江街道社会工作站运营": "Running the Wangjiang Street social work station",
+    "南星街道独居老人探访关爱": "Visits and care for older people living alone, Nanxing Street",
+    "近江社区青少年课后托管": "After-school care for young people, Jinjiang community",
+    "清波街道邻里互助睦邻点建设": "Neighbourhood mutual-aid points, Qingbo Street",
+    "紫阳街道社区议事协商能力提升": "Community deliberation skills, Ziyang Street",
+    "南星街道困境家庭帮扶服务": "Support for families in difficulty, Nanxing Street",
+    "湖滨街道独居老人精神慰藉服务": "Companionship for older people living alone, Hubin Street",
+    "四季青街道青少年课后托管服务": "After-school care for young people, Sijiqing Street",
+    "彭埠街道社区融合助残服务": "Community inclusion for people with disabilities, Pengbu Street",
+    "紫阳街道社区老年人健康管理服务": "Health management for older people, Ziyang Street",
+    "2026年上城区公益创投（社区治理类）": "Shangcheng charity ventures 2026: community governance",
+    "2026年公益创投社区治理类项目常年征集": "Charity ventures 2026, community governance: proposals all year",
+    "残疾人康复辅具适配服务": "Fitting assistive devices for people with disabilities",
+    "残疾人康复辅具适配服务采购": "Fitting assistive devices for people with disabilities: procurement",
+    "小营街道社会工作站运营": "Running the Xiaoying Street social work station",
+    "小营街道社会工作站运营服务采购": "Running the Xiaoying Street social work station: procurement",
+    "困境儿童个案管理服务": "Case management for children in difficulty",
+    "困境儿童个案管理服务采购": "Case management for children in difficulty: procurement",
+    "湖滨、清波片区老年助餐服务采购": "Meals for older people in Hubin and Qingbo: procurement",
+    "近江社区失能老人上门助浴服务采购": "Home bathing for bedridden older people, Jinjiang community: procurement",
+}
 
 
 def _criteria() -> list[CriterionInput]:
@@ -501,13 +529,15 @@ async def _calls(conn: asyncpg.Connection, bureau: Identity, street: Identity, d
 
     async def project(title: str, code: str, budget: int, description: str) -> int:
         return await needs.create_project(conn, bureau, ProjectInput(
-            title_zh=title, description=description, catalogue_entry_id=await item(code), budget_fen=budget,
+            title_zh=title, title_en=TITLES_EN[title], description=description, catalogue_entry_id=await item(code),
+            budget_fen=budget,
             budget_line="2026年区级政府购买服务资金", jurisdiction_id=district))
 
     def call(project_id: int, title: str, budget: int, procedure: str = "open_competition", days: int | None = 21,
              service: tuple[date, date] = (date(2027, 1, 1), date(2027, 12, 31))) -> CallInput:
         now = clock.now().replace(minute=0, second=0, microsecond=0)
-        return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title,
+        english = TITLES_EN.get(title) or f"{TITLES_EN[title.removesuffix('项目采购')]}: procurement"
+        return CallInput(project_id=project_id, procedure_type=procedure, title_zh=title, title_en=english,
                          description=f"{title}。欢迎符合条件的社会组织投标，详见评分办法。", budget_ceiling_fen=budget,
                          service_start=service[0], service_end=service[1], service_place="上城区",
                          deadline_at=now + timedelta(days=days) if days is not None else None,

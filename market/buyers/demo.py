@@ -55,6 +55,16 @@ COMMUNITY = [
 ]
 
 
+# Their titles in English too (the project's; its call is "<title>采购" / "<title>: procurement").
+TITLES_EN = {
+    "望江街道残疾人居家康复服务": "Home rehabilitation for people with disabilities, Wangjiang Street",
+    "望江街道居民法律服务进社区": "Legal advice for residents, Wangjiang Street",
+    "望江街道青少年禁毒宣传教育": "Drug education for young people, Wangjiang Street",
+    "近江社区心理健康服务站运营": "Running the mental health station, Jinjiang community",
+    "近江社区新市民融入服务": "Helping newcomers settle in, Jinjiang community",
+}
+
+
 def _rating(stage: str, scores: tuple[int, int, int, int, int], comment: str) -> RatingInput:
     clarity, payment, support, interference, fairness = scores
     return RatingInput(stage=stage, clarity=clarity, payment=payment, support=support, interference=interference,
@@ -92,10 +102,12 @@ class _Story:
             "select e.id from catalogue_entries e join catalogue_versions v on v.id = e.version_id "
             "where v.status = 'published' and e.code = '05.01.01' order by v.year desc limit 1")
         project = await needs.create_project(conn, buyer, ProjectInput(
-            title_zh=title, description=f"{title}，为期十个月。", catalogue_entry_id=item, budget_fen=6_000_000,
+            title_zh=title, title_en=TITLES_EN[title], description=f"{title}，为期十个月。", catalogue_entry_id=item,
+            budget_fen=6_000_000,
             budget_line=f"望江街道{year}年民生实事资金", jurisdiction_id=place))
         call_id = await calls.create_call(conn, buyer, CallInput(
-            project_id=project, procedure_type="single_source", title_zh=f"{title}采购", budget_ceiling_fen=6_000_000,
+            project_id=project, procedure_type="single_source", title_zh=f"{title}采购",
+            title_en=f"{TITLES_EN[title]}: procurement", budget_ceiling_fen=6_000_000,
             description=f"{title}。该机构长期在辖区开展同类服务，拟单一来源采购。", service_start=service[0],
             service_end=service[1], service_place="上城区望江街道",
             justification="该机构是辖区内唯一具备同类服务经验和场地的社会组织，已连续三年承接相关服务。",

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 from playwright.async_api import Error as PlaywrightError
 
 from market.core.i18n import DEFAULT_LOCALE, LOCALE_DIR
-from market.demo import DEMO_PASSWORD
+from market.demo import DEMO_PASSWORD, TITLES_EN
 
 TIMEOUT_MS = 20_000
 PHONE = {"width": 360, "height": 740}
@@ -40,6 +40,11 @@ class Journey:
     # when it closes, since the language is kept with the account and other journeys on the shared
     # demo server log in as the same people expecting Chinese.
     switched: list[Page] = field(default_factory=list)
+
+    def title(self, zh: str) -> str:
+        """A demo project's or call's title as this journey's pages show it (the English pages give the
+        English title; a call made for a project is named after it)."""
+        return TITLES_EN[zh] if self.locale == "en" else zh
 
     async def person(self, email: str | None, viewport: dict[str, int] | None = None) -> Page:
         """A browser of its own for one person, logged in through the real form (or not, for None).

@@ -18,7 +18,7 @@ from tests.browser.test_docking_rules import twice
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="call_changed")]
 
-CALL = "湖滨、清波片区老年助餐服务采购"  # the call has no English title: English pages name it so too
+CALL = "湖滨、清波片区老年助餐服务采购"
 
 
 @pytest.fixture(scope="module")
@@ -51,14 +51,14 @@ async def test_the_bidder_reads_what_changed_and_confirms_its_bid(browser, call_
         revisions = bureau_j.api(f"/api/calls/{call}/revisions")
         assert [set(r["changes"]) for r in revisions] == [{"budget_ceiling_fen", "deadline_at"}]  # acted once
 
-        ngo = await ngo_j.person("ngo01@demo.market")
+        ngo, title = await ngo_j.person("ngo01@demo.market"), ngo_j.title(CALL)  # in English: the English title
         await click_link(ngo, 'header a[href="/inbox"]')
-        await expect(ngo.locator("main", has_text=f"The call “{CALL}” changed after you bid")).to_have_count(1)
+        await expect(ngo.locator("main", has_text=f"The call “{title}” changed after you bid")).to_have_count(1)
         await click_link(ngo, 'header a[href="/dashboard"]')
         to_confirm = ngo.locator('table.tasks[data-kind="bids_to_confirm"]')
-        await expect(to_confirm.locator("a")).to_have_text([CALL])
+        await expect(to_confirm.locator("a")).to_have_text([title])
         await ngo_j.seen(ngo, "bid-to-confirm")
-        await click_link(ngo, 'table.tasks[data-kind="bids_to_confirm"] a', CALL)
+        await click_link(ngo, 'table.tasks[data-kind="bids_to_confirm"] a', title)
         await expect(ngo.locator("#bid .alert")).to_contain_text("an unconfirmed bid is not evaluated")
         await ngo.locator('#bid a[href="#changes"]').click()  # to the changes on the same page
         changes = ngo.locator("ul.revisions > li").last.locator("li")

@@ -340,7 +340,7 @@ async def test_reports_evaluations_payment_rectification_and_an_ended_contract(b
         # The final evaluation, in English: it opens once the bureau accepts the final report; the
         # panel scores low, the bureau decides it: not passed.
         bureau = await en.person("bureau@demo.market")
-        await click_link(bureau, 'main table[data-kind="reports_to_review"] a', text=TITLE)
+        await click_link(bureau, 'main table[data-kind="reports_to_review"] a', text=en.title(TITLE))
         await click_link(bureau, f'main a[href^="{contract}"]')
         await expect(bureau.locator('tr[data-stage="final"] .waits-for-report')).to_have_text(
             "Opens once the provider's report for it is accepted.")
@@ -352,7 +352,7 @@ async def test_reports_evaluations_payment_rectification_and_an_ended_contract(b
         await form_the_panel(en, bureau, panel, conflicted=False)
         await score_round(en, panel, FINAL, "journey-final")
         bureau = await en.person("bureau@demo.market")
-        await click_link(bureau, 'main table[data-kind="rounds_to_decide"] a', text=TITLE)
+        await click_link(bureau, 'main table[data-kind="rounds_to_decide"] a', text=en.title(TITLE))
         await click_link(bureau, f'main a[href="{contract}#evaluations"]')
         text = await decide(en, bureau, contract, "final", "journey-final-decide")
         assert "did not pass" in text

@@ -20,7 +20,7 @@ COMMENT = "请补充入户探访签到表，并说明服务人次的统计口径
 
 async def open_from_workbench(j: Journey, email: str, kind: str) -> object:
     page = await j.person(email)
-    await click_link(page, f'main table[data-kind="{kind}"] a', text=TITLE)
+    await click_link(page, f'main table[data-kind="{kind}"] a', text=j.title(TITLE))
     return page
 
 

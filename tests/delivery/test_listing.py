@@ -150,4 +150,7 @@ async def test_the_demo_logins_see_their_contracts(database, pool, settings):
         seen[local] = (found.side, found.total)
     assert seen["bureau"] == seen["bureau.finance"] and seen["bureau"][0] == "buyer" and seen["bureau"][1] >= 8
     assert seen["ngo01"] == seen["ngo01.staff"] == ("provider", 2)
+    # Every project and call of the demo has its title in English too, for a reader of the English pages.
+    for table in ("projects", "calls"):
+        assert await pool.fetchval(f"select count(*) from {table} where title_en = ''") == 0, table
     assert {seen[local][0] for local in ("wangjiang.office", "wangjiang.community")} == {"buyer"}
