@@ -143,7 +143,7 @@ select c.title_zh, c.title_en, k.created_at as at, null::date as due_date, '/con
 # name them: 10 ms). $1 limit, $2 org, $3 horizon
 MILESTONES_DUE_BUYER = """
 select c.title_zh, c.title_en, null::timestamptz as at, d.due_date, '/contracts/' || d.contract_id || '#milestones'
-       as link, d.kind as state, null::int as batch, null::bigint as amount_fen, d.title as detail, d.total
+       as link, d.kind as state, null::int as batch, null::bigint as amount_fen, d.title as milestone, d.total
   from (select k.id as contract_id, k.call_id, m.due_date, m.kind, m.title, m.position, count(*) over () as total
           from contracts k
          cross join lateral (select n.due_date, n.kind, n.title, n.position from contract_milestones n
@@ -157,7 +157,7 @@ select c.title_zh, c.title_en, null::timestamptz as at, d.due_date, '/contracts/
 # The provider sees every one of its contracts' open milestones so due. $1 limit, $2 org, $3 horizon
 MILESTONES_DUE_PROVIDER = """
 select c.title_zh, c.title_en, null::timestamptz as at, m.due_date, '/contracts/' || k.id || '#milestones' as link,
-       m.kind as state, null::int as batch, null::bigint as amount_fen, m.title as detail,
+       m.kind as state, null::int as batch, null::bigint as amount_fen, m.title as milestone,
        count(*) over () as total
   from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
  where k.provider_id = $2 and k.status = 'signed' and m.accepted_at is null and m.due_date <= $3
@@ -170,7 +170,7 @@ REPORTS_DUE = """
 select c.title_zh, c.title_en, null::timestamptz as at, m.due_date,
        '/contracts/' || k.id || '/reports/' || m.position as link,
        case when r.status = 'returned' then 'returned' when m.due_date < $3 then 'overdue' else 'due' end as state,
-       null::int as batch, null::bigint as amount_fen, m.title as detail, count(*) over () as total
+       null::int as batch, null::bigint as amount_fen, m.title as milestone, count(*) over () as total
   from contract_milestones m join contracts k on k.id = m.contract_id join calls c on c.id = k.call_id
   left join delivery_reports r on r.contract_id = m.contract_id and r.position = m.position
  where k.provider_id = $2 and k.status = 'signed' and m.kind = 'report'
@@ -183,7 +183,7 @@ select c.title_zh, c.title_en, null::timestamptz as at, m.due_date,
 REPORTS_TO_REVIEW = """
 select c.title_zh, c.title_en, v.submitted_at as at, null::date as due_date,
        '/contracts/' || k.id || '/reports/' || r.position as link, r.status as state, null::int as batch,
-       null::bigint as amount_fen, m.title as detail, count(*) over () as total
+       null::bigint as amount_fen, m.title as milestone, count(*) over () as total
   from delivery_reports r join contracts k on k.id = r.contract_id join calls c on c.id = k.call_id
   join contract_milestones m on m.contract_id = r.contract_id and m.position = r.position
   join report_versions v on v.report_id = r.id

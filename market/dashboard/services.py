@@ -25,6 +25,7 @@ from market.dashboard.models import Task, TaskList, Workbench
 from market.delivery import ending
 from market.funding import dashboards
 from market.places import services as places
+from market.procurement.contracts.models import milestone_title
 from market.rectification import services as rectification
 from market.surveys import services as surveys
 
@@ -44,8 +45,10 @@ def _task(row: Any) -> Task:
     return Task(title_zh=row["title_zh"] or "", title_en=row["title_en"] or "", at=row["at"],
                 due_date=row["due_date"], link=row["link"], state=row["state"], batch=row["batch"],
                 amount_fen=row["amount_fen"],
-                # who else, in the page's language: the queries that name an organisation give its English name
-                detail=i18n.bilingual(row["detail"] or "", (row["detail_en"] if "detail_en" in keys else "") or ""),
+                # who else, in the page's language: the queries that name an organisation give its English
+                # name; a milestone is named as the contract's page names it
+                detail=milestone_title(row["milestone"]) if "milestone" in keys else
+                i18n.bilingual(row["detail"] or "", (row["detail_en"] if "detail_en" in keys else "") or ""),
                 counts={k: row[k] for k in _COUNTS if k in keys})
 
 

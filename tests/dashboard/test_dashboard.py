@@ -167,6 +167,11 @@ async def test_a_call_moves_through_the_buyers_lists_to_the_contract(pool, setti
     assert [t.due_date for t in due.items] == [today - timedelta(days=15), today - timedelta(days=5),
                                              today + timedelta(days=5)]
     assert {t.link for t in due.items} == {f"/contracts/{contract_id}#milestones"}
+    # Each named as the contract's page names it: a standard milestone in the page's language.
+    assert due.items[1].detail == "中期报告及中期评估"
+    with use_locale("en"):
+        english = lists(await bench(pool, settings, world, "provider_admin"))["milestones_due"]
+    assert english.items[1].detail == "Mid-term report and evaluation"
     first, second = (await pool.fetch("select position, due_date from contract_milestones where contract_id = $1 "
                                       "order by position limit 2", contract_id))
     buyer_due = lists(await bench(pool, settings, world, "buyer_admin"))["milestones_due"]
