@@ -30,6 +30,10 @@ from market.rectification import services as rectification
 from market.surveys import services as surveys
 
 LIMIT = 20
+# An evaluation that fails raises its findings together (a dozen or more of one contract), which filled
+# the workbench with near-same rows: the first few of each rectification list, then the count and the
+# link to all of them.
+RECTIFICATION_LIMIT = 5
 # A provider sees a milestone this many days before it falls due (and until it is accepted); the
 # buyer sees one from when it may be accepted (MARKET_MILESTONE_EARLY_DAYS before it is due).
 MILESTONE_NOTICE_DAYS = 14
@@ -115,7 +119,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             lists.add_rows("evaluations_to_decide", deciding)
             lists.add_rows("milestones_waiting_evaluation", waiting)
         if role in BUYER_ACTORS:
-            fixes = await rectification.workbench_lists(conn, org, limit)
+            fixes = await rectification.workbench_lists(conn, org, min(limit, RECTIFICATION_LIMIT))
             if fixes["rectification_to_fix"].total:  # what an upheld complaint found of the buyer's own work
                 lists.add_list("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_list("rectification_to_verify", fixes["rectification_to_verify"])
@@ -137,7 +141,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         if role in BUYER_ACTORS:  # late first: the earliest deadline leads
-            fixes = await rectification.workbench_lists(conn, org, limit)
+            fixes = await rectification.workbench_lists(conn, org, min(limit, RECTIFICATION_LIMIT))
             lists.add_list("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
@@ -157,7 +161,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
         # The platform verifies what a district's bureau put right of a complaint upheld against it,
         # which seldom happens: its lists are shown only when they hold something.
-        fixes = await rectification.workbench_lists(conn, org, limit)
+        fixes = await rectification.workbench_lists(conn, org, min(limit, RECTIFICATION_LIMIT))
         for kind in ("rectification_to_verify", "rectification_escalated"):
             if fixes[kind].total:
                 lists.add_list(kind, fixes[kind])
