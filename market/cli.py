@@ -207,6 +207,19 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return _with_database(_settings(), work)
 
 
+def cmd_opendata_export(args: argparse.Namespace) -> int:
+    settings = _settings()
+
+    async def work(pool: Any) -> int:
+        from market.opendata import bulk
+        from market.storage.services import storage_from_settings
+        async with pool.acquire() as conn:
+            made = await bulk.make(conn, storage_from_settings(settings), settings)
+        print(f"{made.releases} releases, {made.bytes} bytes gzipped, sha256 {made.sha256}: served at {bulk.PATH}")
+        return 0
+    return _with_database(settings, work, pooled=True)
+
+
 def cmd_admin_create(args: argparse.Namespace) -> int:
     password = os.environ.get("MARKET_ADMIN_PASSWORD") or getpass.getpass("Password for the new platform admin: ")
 
@@ -462,6 +475,11 @@ def parser() -> argparse.ArgumentParser:
     fund = sub.add_parser("funding", help="pledges and funds").add_subparsers(dest="funding_command", required=True)
     fund.add_parser("settle", help="settle all-or-nothing pledges whose deadline has passed (each app process "
                                    "also does this every MARKET_NOTIFY_SECONDS)").set_defaults(func=cmd_funding_settle)
+
+    opendata = sub.add_parser("opendata", help="the open data (OCDS)").add_subparsers(dest="opendata_command",
+                                                                                    required=True)
+    opendata.add_parser("export", help="make the bulk file of every release now (each app process also makes it "
+                                       "once a day)").set_defaults(func=cmd_opendata_export)
 
     match = sub.add_parser("match", help="the docking of needs, providers and funders").add_subparsers(
         dest="match_command", required=True)

@@ -457,10 +457,21 @@ async def package(conn: asyncpg.Connection, settings: Settings, call_ids: list[i
     """A release package of these calls' compiled releases, dated by the last change to them (a package
     made on demand is dated so, OCDS says: the same package read twice is the same)."""
     found = await releases(conn, settings, call_ids)
-    published = max((r["date"] for r in found), key=datetime.fromisoformat, default=None)
-    return {"uri": uri, "version": VERSION, "publishedDate": published or _moment(clock.now(), settings.timezone),
+    return envelope(settings, uri) | {"publishedDate": latest(settings, [r["date"] for r in found]), "releases": found}
+
+
+def envelope(settings: Settings, uri: str) -> dict[str, Any]:
+    """What a release package says of itself besides its releases and its date."""
+    return {"uri": uri, "version": VERSION,
             "publisher": {"name": "公益服务市场 · Public Service Market", "uri": settings.base_url},
-            "license": LICENSE, "releases": found}
+            "license": LICENSE}
+
+
+def latest(settings: Settings, dates: list[str]) -> str:
+    """A package's publishedDate: the last change to the releases it holds (now, if it holds none)."""
+    if not dates:
+        return _moment(clock.now(), settings.timezone) or ""
+    return max(dates, key=datetime.fromisoformat)
 
 
 async def page(conn: asyncpg.Connection, settings: Settings, cursor: str | None, uri: str,

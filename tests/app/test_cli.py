@@ -1,4 +1,7 @@
 
+import gzip
+import json
+
 import pytest
 
 from market.cli import main
@@ -60,6 +63,17 @@ async def test_db_status_lists_migrations(cli_env, capsys):
     assert await run_cli("db", "status") == 0
     out = capsys.readouterr().out
     assert all(m.name in out and "applied" in out for m in db.load_migrations())
+
+
+async def test_opendata_export_makes_the_bulk_file_now(cli_env, tmp_path, pool, capsys):
+    """An operator makes the bulk file at once (the app makes it daily): an empty market's is a valid,
+    empty package, kept in the storage under the data directory."""
+    assert await run_cli("opendata", "export") == 0
+    said = capsys.readouterr().out
+    key, sha = await pool.fetchrow("select storage_key, sha256 from opendata_exports")
+    assert said.startswith("0 releases") and sha in said
+    package = json.loads(gzip.decompress((tmp_path / "files" / key).read_bytes()))
+    assert package["releases"] == [] and package["version"] == "1.1"
 
 
 async def test_demo_is_idempotent(database):

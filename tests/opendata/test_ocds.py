@@ -7,6 +7,7 @@ all releases give every published call once, a draft never."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from referencing.jsonschema import DRAFT4
 from market.app import load_settings
 from market.core import clock
 from market.core.settings import SettingsError
-from market.opendata import ocds
+from market.opendata import bulk, ocds
 from market.procurement.bids import services as bids
 from market.procurement.calls import services as calls
 from market.procurement.needs import services as needs
@@ -245,10 +246,45 @@ async def test_the_pages_of_releases_give_every_published_call_once(client, pool
         (made_of_needs,) = await ocds.releases(conn, settings, [public[0]])
     assert made_of_needs["planning"]["rationale"].startswith("由 1 项居民需求立项")  # 居民需求服务项目化
     home = (await client.get("/?lang=zh_Hans")).text
-    assert 'href="/api/ocds/releases"' in home and "开放数据（OCDS）" in home  # every page's footer
+    assert 'href="/opendata"' in home and "开放数据（OCDS）" in home  # every page's footer
     first = valid((await client.get("/api/ocds/releases")).json())
     assert [int(r["ocid"].rsplit("-", 1)[1]) for r in first["releases"]] == public
     assert first["publishedDate"] == max(r["date"] for r in first["releases"])  # one zone, so the text orders
+    await _the_bulk_file_holds_them_all_and_is_made_daily(client, pool, public, first)
+
+
+async def _the_bulk_file_holds_them_all_and_is_made_daily(client, pool, public, paged):
+    """Every release in one file, as the pages give them, made once a day by whichever process finds it
+    due; a reader finds it from every page's footer and reads it again only when it changed."""
+    storage, settings = client.app.state.storage, client.app.state.settings
+    assert "首个文件在首次请求时生成" in (await client.get("/opendata?lang=zh_Hans")).text
+    first_asked = await client.get(bulk.PATH)  # before any process made it: made for the first reader
+    async with pool.acquire() as conn:
+        made, _ = await bulk.newest(conn)
+        assert await bulk.make_if_due(conn, storage, settings) is None  # once a day
+    assert first_asked.status_code == 200 and first_asked.headers["etag"] == f'"{made.sha256}"'
+    home = (await client.get("/?lang=en")).text
+    assert 'href="/opendata"' in home  # every page's footer
+    shown = (await client.get("/opendata?lang=en")).text
+    assert f'href="{bulk.PATH}"' in shown and made.sha256 in shown and "Download every release" in shown
+    twin = (await client.get("/api/opendata")).json()
+    assert (twin["bulk"]["releases"], twin["bulk"]["sha256"], twin["bulk"]["url"]) == (len(public), made.sha256, bulk.PATH)
+    got = await client.get(bulk.PATH)
+    assert got.headers["content-type"] == bulk.CONTENT_TYPE and got.headers["etag"] == f'"{made.sha256}"'
+    package = valid(json.loads(gzip.decompress(got.content)))
+    assert package["releases"] == paged["releases"] and package["publishedDate"] == paged["publishedDate"]
+    assert (await client.get(bulk.PATH, headers={"if-none-match": f'"{made.sha256}"'})).status_code == 304
+    # A day later it is made again; the newest two files are kept, an older one goes from the storage.
+    keys = []
+    for _ in range(3):
+        await travel(pool, days=1, hours=1)
+        async with pool.acquire() as conn:
+            assert await bulk.make_if_due(conn, storage, settings) is not None
+            keys.append((await bulk.newest(conn))[1])
+    assert await pool.fetchval("select count(*) from opendata_exports") == 2
+    with pytest.raises(FileNotFoundError):
+        storage.get(keys[0])
+    assert gzip.decompress(storage.get(keys[2]))
 
 
 def test_the_prefix_is_a_setting_checked_at_start():
