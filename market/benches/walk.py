@@ -74,7 +74,7 @@ union all
 select 'visitor', null, null, null"""
 
 # Not pages a person reads: leaving, languages, static files, downloads, the API's schema.
-SKIP = re.compile(r"^/(static|lang|logout|login|signup|password|schema)\b|/files/|export|\.(pdf|xlsx|csv|png|svg)$")
+SKIP = re.compile(r"^/(static|lang|logout|login|signup|password|schema)\b|/files/|export|\.(pdf|xlsx|csv|png|svg|gz)$")
 LINK = re.compile(r'href="(/[^"#]*)"')
 
 
