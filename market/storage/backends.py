@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 _KEY = re.compile(r"^[0-9a-z]+(?:/[0-9a-z-]+)*$")
 
@@ -62,15 +64,29 @@ class S3Storage:
         )
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
+        with _failures(key):
+            self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                raise FileNotFoundError(key) from None
-            raise
+        with _failures(key):
+            data: bytes = self.client.get_object(Bucket=self.bucket, Key=check_key(key))["Body"].read()
+            return data
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+        with _failures(key):
+            self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+
+@contextmanager
+def _failures(key: str) -> Iterator[None]:
+    """S3's failures as the local store's are: a missing key is FileNotFoundError, anything else an
+    OSError, which the periodic jobs' loop reports and outlives (botocore's own errors would end it)."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code in ("NoSuchKey", "404"):
+            raise FileNotFoundError(key) from None
+        raise OSError(f"S3 refused {key}: {code}") from exc
+    except BotoCoreError as exc:
+        raise OSError(f"S3 could not be reached for {key}: {exc}") from exc

@@ -5,7 +5,7 @@ from typing import Protocol
 
 class FileStorage(Protocol):
     """Where file contents live. Keys are made by the platform (never from a user's file name);
-    a missing key raises FileNotFoundError, whatever the backend."""
+    a missing key raises FileNotFoundError and any other failure an OSError, whatever the backend."""
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 

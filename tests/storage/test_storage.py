@@ -29,6 +29,7 @@ from market.app import load_settings
 from market.audit import services as audit
 from market.core.access import Identity
 from market.core.settings import Settings
+from market.opendata import bulk
 from market.storage import services
 from market.storage.backends import LocalStorage, S3Storage
 from market.storage.interfaces import FileStorage
@@ -425,6 +426,19 @@ def test_either_store_refuses_keys_that_could_leave_it(backend):
     assert backend.keys() == []
     if backend.name == "local":
         assert not (backend.settings.data_dir / "x").exists() and not (backend.settings.data_dir.parent / "x").exists()
+
+
+async def test_a_failing_store_fails_as_an_os_error_whichever_the_backend(pool, backend):
+    """The periodic jobs' loop reports an OSError and goes on; botocore's own errors, which S3 raised,
+    would have ended it in that process, and every job with it (the open data's daily file writes to
+    the store from that loop)."""
+    backend.break_store()
+    with pytest.raises(OSError):
+        backend.storage.put("org1/new", b"x", "text/plain")
+    async with pool.acquire() as conn:
+        with pytest.raises(OSError):
+            await bulk.make_if_due(conn, backend.storage, backend.settings)
+    assert await pool.fetchval("select count(*) from opendata_exports") == 0  # nothing recorded of a file not kept
 
 
 # --- 4. Expiring signed links -------------------------------------------------------------------
