@@ -132,8 +132,10 @@ async def _periodic(app: Litestar, domains: Sequence[Domain]) -> None:
         for job in jobs:
             try:
                 await job(app.state)
-            except (OSError, asyncpg.PostgresError) as exc:
+            except (OSError, asyncpg.PostgresError) as exc:  # the database or a service is away for now
                 log.warning("job.failed", job=job.__qualname__, error=str(exc))
+            except Exception as exc:  # a defect: reported with its trace, and the other jobs go on
+                log.exception("job.failed", job=job.__qualname__, exc_info=exc)
 
 
 def install(domains: Sequence[Domain]) -> None:
