@@ -21,6 +21,8 @@ _MSGSPEC_RULES = [
     (re.compile(r"Object missing required field `(\w+)`"), N_("This field is required."), True),
     (re.compile(r"Expected `str` of length <= (\d+)"), N_("This is too long: at most %(n)s characters."), False),
     (re.compile(r"Expected `str` of length >= (\d+)"), N_("This is too short: at least %(n)s characters."), False),
+    (re.compile(r"Expected `array` of length >= (\d+)"), N_("Give at least %(n)s here."), False),
+    (re.compile(r"Expected `array` of length <= (\d+)"), N_("Give at most %(n)s here."), False),
     (re.compile(r"Expected `int` >= (-?\d+)"), N_("Enter a number no smaller than %(n)s."), False),
     (re.compile(r"Expected `int` <= (-?\d+)"), N_("Enter a number no larger than %(n)s."), False),
     (re.compile(r"Invalid enum value"), N_("Choose one of the options offered."), False),

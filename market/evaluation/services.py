@@ -425,6 +425,8 @@ async def score_all(conn: asyncpg.Connection, identity: Identity, panel_id: int,
     each checked as `score` checks it, and `notes` (by position) kept beside the scores already given
     there, refused where none is: all kept, or none where any is refused, each refusal named at its
     own criterion's field (`score-<candidate>-<position>`, `achieved-…`)."""
+    if not items and not notes:
+        raise Invalid("There is no score to save: choose one first.")
     panel, capacities = await _scorer(conn, identity, panel_id, candidate_id)
     criteria = {r["position"]: r for r in await conn.fetch(
         "select * from panel_criteria where panel_id = $1 and not is_price", panel_id)}

@@ -125,6 +125,12 @@ async def test_a_bid_without_budget_lines_or_targets_says_which_row(client, pool
     assert "Budget line 2: name the item" in r.text and "Outcome indicator 2: enter your target" in r.text
     assert 'href="#f-line-1-item"' in r.text and 'href="#f-indicator-1-target"' in r.text
     assert not error_links_resolve(r.text)
+    # Its only indicator half-filled: that row is named, not "this value is not valid" with no field.
+    r = await post_form(client, f"/calls/{open_call}/bid?lang=en", {
+        **form, "line-0-item": "人员", "line-0-yuan": "1000", "indicator-0-name": "服务人次"})
+    assert r.status_code == 400 and "Outcome indicator 1: enter your target" in r.text
+    assert "not valid" not in r.text and "Give at least" not in r.text
+    assert not error_links_resolve(r.text)
     assert await pool.fetchval("select count(*) from bids") == 0
 
 

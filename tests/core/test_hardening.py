@@ -14,7 +14,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from market.app import create_app
+from market.core.i18n import use_locale
 from market.core.money import yuan_to_fen
+from market.core.validation import explain_validation
 from tests.conftest import act_as, api_headers, post_form
 
 NEED = {"title": "楼道照明维修", "description": "老旧小区楼道灯损坏，夜间出行不便。", "beneficiaries": "老年居民"}
@@ -199,3 +201,15 @@ async def test_every_answer_names_its_language_and_refuses_framing_sniffing_and_
     [policy] = r.headers.get_list("content-security-policy")
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
     assert len(r.headers.get_list("x-request-id")) == 1
+
+
+def test_a_list_too_short_or_too_long_says_how_many_at_its_field():
+    """msgspec's words for a list's length were "This value is not valid." (the bid form showed it
+    with no field when its one indicator row was half filled)."""
+
+    with use_locale("zh_Hans"):
+        assert explain_validation("Expected `array` of length >= 1 - at `$.criteria`").field_errors() == {
+            "criteria": "此处至少填写 1 项。"}
+    with use_locale("en"):
+        assert explain_validation("Expected `array` of length <= 10 - at `$.criteria`").field_errors() == {
+            "criteria": "Give at most 10 here."}

@@ -353,6 +353,8 @@ async def test_an_evaluator_saves_every_score_of_a_candidate_at_once(client, poo
     assert "评分已保存" in page and f'form="scores-{signed_under}"' in page and f'id="scores-{signed_under}"' in page
     # The JSON twin takes the same scores as a list, under the same rule.
     url = f"/api/panels/{panel_id}/candidates/{signed_under}/scores"
+    empty = await client.post(f"{url}?lang=en", json=[], headers=api_headers(client))
+    assert empty.status_code == 400 and "There is no score to save" in empty.text  # no step recorded of nothing
     body = [{"candidate_id": signed_under, "position": positions["1.1"], "score": 60},
             {"candidate_id": signed_under, "position": positions["2.1"], "score": 70}]
     assert (await client.post(url, json=body, headers=api_headers(client))).status_code == 400

@@ -12,6 +12,7 @@ from market.core.validation import parse
 from market.procurement.bids.models import Bid, BidInput
 
 ROWS = 8
+TABLES = {"line": "budget_lines", "indicator": "indicators"}  # the form's rows → the bid's lists
 BID_YUAN = {"amount_yuan": "amount_fen"}
 # The columns of the bid form's tables, each with what to say when a row leaves it empty.
 ROW_GAPS = {"line": {"item": N_("Budget line %(n)s: name the item the amount is for."),
@@ -62,8 +63,10 @@ def bid_from_form(raw: dict[str, Any], attachments: list[str]) -> BidInput:
     try:
         bid = parse(data, BidInput)
     except InvalidFields as exc:
-        # The rows' own problems come last, so they stand where both speak of the same field.
-        raise InvalidFields(exc.errors + problems) from None
+        # A table the rows' own problems speak of (a half-filled row, no row at all) is empty for that
+        # reason, which they say; the rows' problems come last, so they stand where both name a field.
+        told = {TABLES.get(p.field.split("-")[0], p.field) for p in problems if p.field}
+        raise InvalidFields([e for e in exc.errors if e.field not in told] + problems) from None
     if problems:
         raise InvalidFields(problems)
     return bid
