@@ -6,6 +6,7 @@ newest two files are kept, so a download begun before a new one is made can fini
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import io
@@ -75,14 +76,14 @@ async def make(conn: asyncpg.Connection, storage: FileStorage, settings: Setting
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     key = f"opendata/ocds-releases-{clock.now():%Y%m%dt%H%M%S}-{digest[:12]}"  # the storage's keys have no dots
-    storage.put(key, data, CONTENT_TYPE)
+    await asyncio.to_thread(storage.put, key, data, CONTENT_TYPE)  # megabytes to S3: not on the event loop
     made_at = await conn.fetchval(
         "insert into opendata_exports (releases, bytes, sha256, storage_key, published_date) "
         "values ($1, $2, $3, $4, $5) returning made_at",
         count, len(data), digest, key, datetime.fromisoformat(published) if dates else None)
     for old in await conn.fetch("delete from opendata_exports where id not in (select id from opendata_exports "
                                 "order by made_at desc, id desc limit $1) returning storage_key", _KEPT):
-        storage.delete(old["storage_key"])
+        await asyncio.to_thread(storage.delete, old["storage_key"])
     return BulkFile(made_at=made_at, releases=count, bytes=len(data), sha256=digest,
                     published_date=datetime.fromisoformat(published) if dates else None)
 
