@@ -93,6 +93,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
     due date a milestone may be accepted (settings.milestone_early_days)."""
     at, today = clock.now(), clock.today()
     lists = _Lists(conn, limit)
+    fix_limit = min(limit, RECTIFICATION_LIMIT)
     role = identity.role or ""
     giving = None
     to_answer = None
@@ -119,7 +120,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             lists.add_rows("evaluations_to_decide", deciding)
             lists.add_rows("milestones_waiting_evaluation", waiting)
         if role in BUYER_ACTORS:
-            fixes = await rectification.workbench_lists(conn, org, min(limit, RECTIFICATION_LIMIT))
+            fixes = await rectification.workbench_lists(conn, org, fix_limit)
             if fixes["rectification_to_fix"].total:  # what an upheld complaint found of the buyer's own work
                 lists.add_list("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_list("rectification_to_verify", fixes["rectification_to_verify"])
@@ -141,7 +142,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
             await lists.add("reports_due", sql.REPORTS_DUE, None, org, today,
                             today + timedelta(days=MILESTONE_NOTICE_DAYS))
         if role in BUYER_ACTORS:  # late first: the earliest deadline leads
-            fixes = await rectification.workbench_lists(conn, org, min(limit, RECTIFICATION_LIMIT))
+            fixes = await rectification.workbench_lists(conn, org, fix_limit)
             lists.add_list("rectification_to_fix", fixes["rectification_to_fix"])
             lists.add_rows("buyer_ratings_due", await buyer_ratings.workbench_rows(conn, org))
         await lists.add("bids", sql.BIDS_AND_OUTCOMES, None, org)
@@ -161,7 +162,7 @@ async def workbench(conn: asyncpg.Connection, identity: Identity, early_days: in
         await lists.add("organisations_to_verify", sql.ORGANISATIONS_TO_VERIFY, "/admin/organisations")
         # The platform verifies what a district's bureau put right of a complaint upheld against it,
         # which seldom happens: its lists are shown only when they hold something.
-        fixes = await rectification.workbench_lists(conn, org, min(limit, RECTIFICATION_LIMIT))
+        fixes = await rectification.workbench_lists(conn, org, fix_limit)
         for kind in ("rectification_to_verify", "rectification_escalated"):
             if fixes[kind].total:
                 lists.add_list(kind, fixes[kind])

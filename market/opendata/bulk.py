@@ -73,6 +73,7 @@ async def make(conn: asyncpg.Connection, storage: FileStorage, settings: Setting
                 after = ids[-1]
         published = ocds.latest(settings, dates)
         out.write(b'],"publishedDate":' + msgspec.json.encode(published) + b"}")
+    last_change = datetime.fromisoformat(published) if dates else None
     data = buffer.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     key = f"opendata/ocds-releases-{clock.now():%Y%m%dt%H%M%S}-{digest[:12]}"  # the storage's keys have no dots
@@ -80,12 +81,12 @@ async def make(conn: asyncpg.Connection, storage: FileStorage, settings: Setting
     made_at = await conn.fetchval(
         "insert into opendata_exports (releases, bytes, sha256, storage_key, published_date) "
         "values ($1, $2, $3, $4, $5) returning made_at",
-        count, len(data), digest, key, datetime.fromisoformat(published) if dates else None)
+        count, len(data), digest, key, last_change)
     for old in await conn.fetch("delete from opendata_exports where id not in (select id from opendata_exports "
                                 "order by made_at desc, id desc limit $1) returning storage_key", _KEPT):
         await asyncio.to_thread(storage.delete, old["storage_key"])
     return BulkFile(made_at=made_at, releases=count, bytes=len(data), sha256=digest,
-                    published_date=datetime.fromisoformat(published) if dates else None)
+                    published_date=last_change)
 
 
 async def make_if_due(conn: asyncpg.Connection, storage: FileStorage, settings: Settings) -> BulkFile | None:
