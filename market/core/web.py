@@ -164,13 +164,18 @@ def place_id(value: Any) -> int | None:
 
 # The field a form's place steps send (templates/_places.html): show the form again at that level.
 BROWSE_FIELD = "_place"
+# The level the form's place steps were at when it was sent, so that a form refused is shown again
+# there, not back at the top.
+BROWSED_FIELD = "_at"
 
 
 async def browsed_place(request: Request[Any, Any, Any]) -> int | None:
     """The level a form page's place field shows, if any: the one a place step sent the form for,
-    else `place` in the address."""
+    else the one it was at, else `place` in the address."""
     if request.method == "POST":
-        return place_id((await form_data(request)).get(BROWSE_FIELD))
+        form = await request.form()
+        step = form.get(BROWSE_FIELD)
+        return place_id(form.get(BROWSED_FIELD) if step is None else step)
     return place_id(request.query_params.get("place"))
 
 
@@ -283,7 +288,7 @@ async def form_data(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """A submitted form as a dict, empty fields dropped so defaults apply."""
     form = await request.form()
     return {k: v for k, v in form.items()
-            if k not in ("_csrf_token", IDEMPOTENCY_FIELD) and not (isinstance(v, str) and v.strip() == "")}
+            if k not in ("_csrf_token", IDEMPOTENCY_FIELD, BROWSED_FIELD) and not (isinstance(v, str) and v.strip() == "")}
 
 
 async def uploaded_bytes(request: Request[Any, Any, Any]) -> bytes:
