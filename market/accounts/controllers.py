@@ -189,7 +189,7 @@ class AccountPages(Controller):
         async def action(form: dict[str, Any]) -> Response:
             user_id = await accounts.reset_password(conn, token, parse(form, PasswordReset).new_password)
             session = await accounts.start_session(conn, settings, user_id)
-            return logged_in(request, session, "/dashboard")
+            return logged_in(request, session, "/dashboard?done=password_reset")
         return await form_step(request, conn, "accounts/reset.html", action, token=token)
 
     @get("/lang/{code:str}", opt={**PUBLIC_OPT, "shows": "redirect"})

@@ -2,8 +2,10 @@ from market.accounts.controllers import AccountApi, AccountPages
 from market.accounts.models import MIN_PASSWORD_LENGTH
 from market.accounts.services import identity_for
 from market.core.domain import Domain
+from market.core.i18n import N_
 
 DOMAIN = Domain(
     "accounts", routes=[AccountPages, AccountApi], template_globals={"MIN_PASSWORD_LENGTH": MIN_PASSWORD_LENGTH},
     identify=identity_for,
+    done_messages={"password_reset": N_("Your new password is saved and you are logged in. Other devices have been logged out.")},
 )

@@ -71,6 +71,15 @@ class Journey:
             await self.log_in(page, email)
         return page
 
+    async def newcomer(self, name: str, email: str, password: str = DEMO_PASSWORD) -> Page:
+        """Someone new to the market, signed up through the header's link (the form sent twice, as the
+        impatient do), at their workbench."""
+        page = await self.person(None)
+        await click_link(page, 'header a[href="/signup"]')
+        await fill(page, {"display_name": name, "email": email, "password": password})
+        await press(page, "/signup", twice=True)
+        return page
+
     async def log_in(self, page: Page, email: str) -> None:
         """Through the log-in form on the page (the one the header's link or an expired log-in led to)."""
         form = page.locator('main form[action^="/login"]')

@@ -19,7 +19,6 @@ import uuid
 import pytest
 from playwright.async_api import expect
 
-from market.demo import DEMO_PASSWORD
 from tests.browser.conftest import server_db, serving
 from tests.browser.journey import Journey, choose, click_link, expect_text, fill, path_of, press, untranslated
 
@@ -65,10 +64,7 @@ async def test_the_agency_seats_its_least_loaded_experts_and_never_a_conflicted_
         await expect_text(conflicted, "您已声明存在利益冲突")
 
         # A new expert signs up; the agency's administrator adds her as an evaluator.
-        newcomer = await j.person(None)
-        await click_link(newcomer, 'header a[href="/signup"]')
-        await fill(newcomer, {"display_name": NEWCOMER, "email": newcomer_email, "password": DEMO_PASSWORD})
-        await press(newcomer, "/signup", twice=True)
+        await j.newcomer(NEWCOMER, newcomer_email)
         admin = await j.person(ADMIN)
         await click_link(admin, 'main a[href$="/members"]')
         members = await admin.locator('main form[action$="/members"]').get_attribute("action")

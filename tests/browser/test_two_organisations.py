@@ -12,7 +12,6 @@ import uuid
 import pytest
 from playwright.async_api import expect
 
-from market.demo import DEMO_PASSWORD
 from tests.browser.conftest import server_db
 from tests.browser.journey import Journey, choose, click_link, fill, path_of, press
 
@@ -48,10 +47,7 @@ async def test_a_person_in_two_organisations_switches_between_them(locale, brows
     email = f"two-hats-{uuid.uuid4().hex[:8]}@demo.market"
     j = Journey(browser, live_server.base_url, screenshot_dirs, locale=locale)
     try:
-        newcomer = await j.person(None)
-        await click_link(newcomer, 'header a[href="/signup"]')
-        await fill(newcomer, {"display_name": "双岗志愿者", "email": email, "password": DEMO_PASSWORD})
-        await press(newcomer, "/signup", twice=True)
+        await j.newcomer("双岗志愿者", email)
         for admin in ("ngo01@demo.market", "csr01@demo.market"):
             page = await j.person(admin)
             await click_link(page, 'main a[href$="/members"]')
