@@ -12,11 +12,13 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
+from market.accounts import invitations
 from market.accounts import services as accounts
 from market.accounts.models import (
     Account,
     ActAs,
     EmailNotices,
+    Joining,
     LogIn,
     PasswordChange,
     PasswordReset,
@@ -34,6 +36,7 @@ from market.core.web import (
     MaybeUser,
     User,
     browsed_place,
+    done,
     form_data,
     page,
     place_id,
@@ -191,6 +194,27 @@ class AccountPages(Controller):
             session = await accounts.start_session(conn, settings, user_id)
             return logged_in(request, session, "/dashboard?done=password_reset")
         return await form_step(request, conn, "accounts/reset.html", action, token=token)
+
+    @get("/invitations/{token:str}", opt=FORM_OPT)
+    async def invitation(self, request: Request, conn: Db, token: FromPath[str]) -> Response:
+        return page(request, "accounts/invitation.html", token=token, form={}, errors={},
+                    invitation=await invitations.invitation(conn, token))
+
+    @post("/invitations/{token:str}", opt=PUBLIC_OPT)
+    async def join(self, request: Request, conn: Db, settings: Config, token: FromPath[str]) -> Response:
+        """Sign up from the invitation's link, and join."""
+        async def action(form: dict[str, Any]) -> Response:
+            user_id = await invitations.sign_up_and_join(conn, token, parse(form, Joining), i18n.current_locale.get())
+            return logged_in(request, await accounts.start_session(conn, settings, user_id), "/dashboard?done=joined")
+
+        async def context() -> dict[str, Any]:
+            return {"invitation": await invitations.invitation(conn, token)}
+        return await form_step(request, conn, "accounts/invitation.html", action, context=context, token=token)
+
+    @post("/invitations/{token:str}/accept", opt=SIGNED_IN_OPT)
+    async def accept_invitation(self, conn: Db, identity: User, token: FromPath[str]) -> Response:
+        await invitations.accept(conn, identity, token)
+        return done("/dashboard", "joined")
 
     @get("/lang/{code:str}", opt={**PUBLIC_OPT, "shows": "redirect"})
     async def switch_language(self, request: Request, conn: Db, identity: MaybeUser,

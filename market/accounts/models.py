@@ -29,6 +29,36 @@ class Member(msgspec.Struct, frozen=True):
     created_at: datetime
 
 
+class PendingInvitation(msgspec.Struct, frozen=True, kw_only=True):
+    """An invitation to join the organisation not taken up yet (its members page)."""
+
+    id: int
+    email: str
+    role: str
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class Invitation(msgspec.Struct, frozen=True, kw_only=True):
+    """What an invitation's link shows the person invited: who asks them to join what, and as what."""
+
+    organisation_id: int
+    name_zh: str
+    name_en: str | None
+    email: str
+    role: str
+    invited_by: str
+    expires_at: datetime
+
+
+class Joining(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Signing up from an invitation's link: the address is the invitation's own."""
+
+    password: Password
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
 class SignUp(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     password: Password

@@ -88,3 +88,31 @@ select u.id as user_id, u.display_name, u.email, m.role, m.created_at
 
 DELETE_MEMBERSHIP = "delete from memberships where user_id = $1 and organisation_id = $2 returning role"
 COUNT_ADMINS = "select count(*) from memberships where organisation_id = $1 and role = 'admin'"
+
+INSERT_INVITATION = """
+insert into invitations (organisation_id, email, role, token_hash, invited_by, expires_at)
+values ($1, $2, $3, $4, $5, market_now() + make_interval(days => $6)) returning id"""
+
+# Asking an address again: the link sent before stops working.
+END_OPEN_INVITATION = """
+update invitations set ended_at = market_now() where organisation_id = $1 and email = $2 and ended_at is null"""
+
+OPEN_INVITATION = """
+select i.id, i.organisation_id, o.name_zh, o.name_en, i.email, i.role, u.display_name as invited_by, i.expires_at
+  from invitations i join organisations o on o.id = i.organisation_id join users u on u.id = i.invited_by
+ where i.token_hash = $1 and i.ended_at is null and i.expires_at > market_now()"""
+
+TAKE_INVITATION = """
+update invitations set ended_at = market_now(), accepted_by = $2
+ where token_hash = $1 and ended_at is null and expires_at > market_now()
+returning id, organisation_id, role"""
+
+OPEN_INVITATIONS_OF = """
+select i.id, i.email, i.role, i.created_at, i.expires_at, u.display_name as invited_by
+  from invitations i join users u on u.id = i.invited_by
+ where i.organisation_id = $1 and i.ended_at is null and i.expires_at > market_now()
+ order by i.created_at desc, i.id desc"""
+
+WITHDRAW_INVITATION = """
+update invitations set ended_at = market_now()
+ where id = $1 and organisation_id = $2 and ended_at is null returning email"""

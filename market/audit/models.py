@@ -31,6 +31,9 @@ class Verb(StrEnum):
     USER_UPDATE = "user.update"
     MEMBERSHIP_ADD = "membership.add"
     MEMBERSHIP_REMOVE = "membership.remove"
+    MEMBERSHIP_INVITE = "membership.invite"
+    MEMBERSHIP_INVITE_WITHDRAW = "membership.invite_withdraw"
+    MEMBERSHIP_JOIN = "membership.join"
     FILE_UPLOAD = "file.upload"
     CATALOGUE_CREATE = "catalogue.create"
     CATALOGUE_IMPORT = "catalogue.import"
@@ -170,6 +173,9 @@ VERB_NAMES = {
     Verb.USER_UPDATE: N_("Account changed"),
     Verb.MEMBERSHIP_ADD: N_("Member added"),
     Verb.MEMBERSHIP_REMOVE: N_("Member removed"),
+    Verb.MEMBERSHIP_INVITE: N_("Invited to join"),
+    Verb.MEMBERSHIP_INVITE_WITHDRAW: N_("Invitation withdrawn"),
+    Verb.MEMBERSHIP_JOIN: N_("Joined by invitation"),
     Verb.FILE_UPLOAD: N_("File uploaded"),
     Verb.CATALOGUE_CREATE: N_("Catalogue draft created"),
     Verb.CATALOGUE_IMPORT: N_("Catalogue entries imported"),

@@ -6,8 +6,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from market.accounts import invitations
 from market.accounts import services as accounts
 from market.accounts.models import AddMember
 from market.core.access import PLATFORM_ADMIN, PUBLIC, SIGNED_IN
@@ -16,6 +18,7 @@ from market.core.forms import form_step
 from market.core.validation import parse
 from market.core.web import (
     PAGE_SIZE,
+    Config,
     CursorParam,
     Db,
     browsed_place,
@@ -112,14 +115,21 @@ class OrganisationPages(Controller):
                     **msgspec.structs.asdict(await views.members(conn, identity, org_id)))
 
     @post("/organisations/{org_id:int}/members", opt=SIGNED_IN_OPT)
-    async def add_member(self, request: Request, conn: Db, identity: User, org_id: FromPath[int]) -> Response:
+    async def add_member(self, request: Request, conn: Db, identity: User, settings: Config, state: State,
+                         org_id: FromPath[int]) -> Response:
         async def action(form: dict[str, Any]) -> Response:
-            await accounts.add_member(conn, identity, org_id, parse(form, AddMember))
-            return done(f"/organisations/{org_id}/members", "member_added")
+            outcome = await invitations.add_or_invite(conn, settings, state.mailer, identity, org_id, parse(form, AddMember))
+            return done(f"/organisations/{org_id}/members", "member_added" if outcome == "added" else "member_invited")
 
         async def context() -> dict[str, Any]:
             return msgspec.structs.asdict(await views.members(conn, identity, org_id))
         return await form_step(request, conn, "organisations/members.html", action, context=context)
+
+    @post("/organisations/{org_id:int}/invitations/{invitation_id:int}/withdraw", opt=SIGNED_IN_OPT)
+    async def withdraw_invitation(self, conn: Db, identity: User, org_id: FromPath[int],
+                                  invitation_id: FromPath[int]) -> Response:
+        await invitations.withdraw(conn, identity, org_id, invitation_id)
+        return done(f"/organisations/{org_id}/members", "invitation_withdrawn")
 
     @post("/organisations/{org_id:int}/members/{user_id:int}/remove", opt=SIGNED_IN_OPT)
     async def remove_member(self, conn: Db, identity: User, org_id: FromPath[int], user_id: FromPath[int]) -> Response:
@@ -210,6 +220,19 @@ class OrganisationApi(Controller):
     async def add_member(self, conn: Db, identity: User, org_id: FromPath[int],
                          data: JSONBody[AddMember]) -> dict[str, int]:
         return {"user_id": await accounts.add_member(conn, identity, org_id, data)}
+
+    @post("/organisations/{org_id:int}/invitations", opt=SIGNED_IN_OPT, status_code=201,
+          summary="Invite someone with no account yet to join, by email")
+    async def invite(self, conn: Db, identity: User, settings: Config, state: State, org_id: FromPath[int],
+                     data: JSONBody[AddMember]) -> dict[str, int]:
+        return {"invitation_id": await invitations.invite(conn, settings, state.mailer, identity, org_id, data)}
+
+    @post("/organisations/{org_id:int}/invitations/{invitation_id:int}/withdraw", opt=SIGNED_IN_OPT, status_code=200,
+          summary="Withdraw an invitation not taken up yet")
+    async def withdraw_invitation(self, conn: Db, identity: User, org_id: FromPath[int],
+                                  invitation_id: FromPath[int]) -> dict[str, str]:
+        await invitations.withdraw(conn, identity, org_id, invitation_id)
+        return {"status": "withdrawn"}
 
     @post("/admin/organisations/{org_id:int}/{action:str}", opt=ADMIN_OPT, summary="Verify, reject, suspend, reinstate")
     async def change_status(self, conn: Db, identity: User, org_id: FromPath[int], action: FromPath[Action],

@@ -16,6 +16,8 @@ DOMAIN = Domain(
         "organisation_saved": N_("Your changes to the organisation are saved."),
         "organisation_resubmitted": N_("Your organisation is sent to the platform to be verified again."),
         "member_added": N_("The member is added."),
+        "member_invited": N_("No account uses that address yet, so we have emailed it an invitation to join. It is listed below until it is taken up."),
+        "invitation_withdrawn": N_("The invitation is withdrawn: its link no longer works."),
         "member_removed": N_("The member is removed."),
     },
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncpg
 import msgspec
 
+from market.accounts import invitations
 from market.accounts import services as accounts
-from market.accounts.models import Member
+from market.accounts.models import Member, PendingInvitation
 from market.core.access import Identity
 from market.core.errors import Forbidden
 from market.core.keyset import Paged, paged_fields
@@ -44,6 +45,7 @@ class Directory(Paged, kw_only=True):
 class Members(msgspec.Struct, frozen=True, kw_only=True):
     org: OrganisationPrivate
     members: list[Member]
+    invitations: list[PendingInvitation]  # sent to people with no account yet, not taken up
 
 
 class AwaitingVerification(msgspec.Struct, frozen=True, kw_only=True):
@@ -78,7 +80,8 @@ async def directory(conn: asyncpg.Connection, *, kind: str | None, q: str | None
 async def members(conn: asyncpg.Connection, identity: Identity, organisation_id: int) -> Members:
     """An organisation's members, for its administrators (and the platform)."""
     people = await accounts.members(conn, identity, organisation_id)
-    return Members(org=await organisations.get_private(conn, identity, organisation_id), members=people)
+    return Members(org=await organisations.get_private(conn, identity, organisation_id), members=people,
+                   invitations=await invitations.pending(conn, identity, organisation_id))
 
 
 async def awaiting_verification(conn: asyncpg.Connection, identity: Identity) -> AwaitingVerification:

@@ -5,12 +5,14 @@ assertions may read the JSON twins."""
 from __future__ import annotations
 
 import asyncio
+import email
 import json
 import re
 import shutil
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime
+from email import policy
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -132,6 +134,17 @@ class Journey:
 
     async def now(self, page: Page) -> datetime:
         return await self.let_time_pass(page, 0)
+
+
+def emailed_link(mail_dir: Path, to: str, path: str) -> tuple[str, str]:
+    """The subject of the one email a server wrote to this address (the local mail backend's files)
+    and the path of the link in it that starts with `path`."""
+    (message,) = [m for m in (email.message_from_bytes(p.read_bytes(), policy=policy.default)
+                              for p in mail_dir.glob("*.eml")) if m["To"] == to]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    found = re.search(rf"https?://\S+?({re.escape(path)}\S*)", body)
+    assert found is not None, body
+    return str(message["Subject"]), found.group(1)
 
 
 def path_of(page: Page) -> str:

@@ -5,16 +5,12 @@ English, as a person who signed up for it, so the shared demo server's people ke
 
 from __future__ import annotations
 
-import email
-import re
 import uuid
-from email import policy
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.journey import Journey, click_link, fill, path_of, press
+from tests.browser.journey import Journey, click_link, emailed_link, fill, path_of, press
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 
@@ -22,14 +18,6 @@ WORDS = {"zh_Hans": {"sent": "1 小时内有效", "subject": "重置", "short": 
          "en": {"sent": "works for one hour", "subject": "Reset your password", "short": "at least 10 characters",
                 "saved": "Your new password is saved"}}
 OLD, NEW = "an old pass phrase", "a new pass phrase 2"
-
-
-def reset_link(mail_dir: Path, to: str) -> tuple[str, str]:
-    """The subject and the reset link of the one email the server wrote to this address."""
-    (message,) = [m for m in (email.message_from_bytes(p.read_bytes(), policy=policy.default)
-                              for p in mail_dir.glob("*.eml")) if m["To"] == to]
-    body = message.get_body(preferencelist=("plain",)).get_content()
-    return str(message["Subject"]), re.search(r"https?://\S+(/password/reset/\S+)", body).group(1)
 
 
 async def log_out(page: Page) -> None:
@@ -57,7 +45,7 @@ async def test_a_forgotten_password_is_set_anew_from_the_emailed_link(locale, br
         await press(person, "/password/forgot", twice=True)
         await expect(person.locator('main [role="status"]')).to_contain_text(words["sent"])
 
-        subject, link = reset_link(live_server.log.parent / "mail", address)
+        subject, link = emailed_link(live_server.log.parent / "mail", address, "/password/reset/")
         assert words["subject"] in subject
         await person.goto(link)
         form = f'main form[action="{link}"]'

@@ -38,7 +38,7 @@ def fill(path: str, world) -> str:
               "pledge_id": 1, "payment_id": 1, "position": 1, "resource_id": 1, "fund_id": 1, "fair_id": 1,
               "raise_id": uuid.uuid4(), "run_id": 1, "item_id": 1,
               "survey_id": 1, "answer_id": 1, "complaint_id": 1, "category_id": 1,
-              "jurisdiction_id": 1, "candidate_id": 1}
+              "jurisdiction_id": 1, "candidate_id": 1, "invitation_id": 1}
     for name, value in values.items():
         for kind in ("int", "str", "uuid", "path"):
             path = path.replace(f"{{{name}:{kind}}}", str(value))

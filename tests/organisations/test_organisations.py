@@ -181,8 +181,11 @@ async def test_organisation_admin_manages_members(client, pool, world):
     r = await post_form(client, f"/organisations/{org}/members", {"email": world["resident"].email, "role": "finance"})
     assert landed(r, "member_added") == f"/organisations/{org}/members"
     assert "成员已添加" in (await client.get(r.headers["location"])).text
-    r = await post_form(client, f"/organisations/{org}/members", {"email": "ghost@people.test", "role": "staff"})
+    r = await post_form(client, f"/organisations/{org}/members", {"email": "not an address", "role": "staff"})
     assert r.status_code == 400 and "e-email" in r.text
+    # an address no account uses is invited (tests/accounts/test_invitations.py)
+    r = await post_form(client, f"/organisations/{org}/members", {"email": "ghost@people.test", "role": "staff"})
+    landed(r, "member_invited")
     r = await post_form(client, f"/organisations/{org}/members/{world['provider_admin'].user_id}/remove")
     assert r.status_code == 409  # the last administrator stays
     assert await _count(pool, "select role from memberships where user_id = $1 and organisation_id = $2",
