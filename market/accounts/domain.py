@@ -8,6 +8,7 @@ from market.core.i18n import N_
 DOMAIN = Domain(
     "accounts", routes=[AccountPages, AccountApi], template_globals={"MIN_PASSWORD_LENGTH": MIN_PASSWORD_LENGTH, "INVITATION_DAYS": INVITATION_DAYS},
     identify=identity_for,
+    notification_kinds={"member_added": N_("%(who)s added you as a member of %(organisation)s. Switch to act for it here.")},
     done_messages={
         "password_reset": N_("Your new password is saved and you are logged in. Other devices have been logged out."),
         "joined": N_("You have joined the organisation and act for it now. Your account page switches whom you act for."),

@@ -306,6 +306,10 @@ async def add_member(conn: asyncpg.Connection, identity: Identity, organisation_
     await audit.record(conn, verb=Verb.MEMBERSHIP_ADD, object_type="membership",
                        object_id=f"{organisation_id}:{user['id']}", actor=identity.user_id,
                        organisation=organisation_id, after={"user_id": user["id"], "role": data.role})
+    # Told as themselves, with the link to act for it: until they switch, nothing of it shows them.
+    org = await conn.fetchrow("select name_zh, name_en from organisations where id = $1", organisation_id)
+    await notifications.notify(conn, [user["id"]], "member_added", f"/account?for={organisation_id}",
+                               who=identity.display_name, organisation=org["name_zh"], organisation_en=org["name_en"] or "")
     return user["id"]
 
 

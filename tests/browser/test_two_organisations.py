@@ -19,9 +19,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group(name="dashboards")]
 
 WORDS = {"en": {"provider": "Service provider", "funder": "Funder", "provider_bench": "Social organisation dashboard",
                 "funder_bench": "Funder dashboard", "for": "for ", "opened": "What you opened is for ",
-                "contract": "Contract"},
+                "contract": "Contract", "added": "added you as a member of"},
          "zh_Hans": {"provider": "服务承接方", "funder": "资助方", "provider_bench": "社会组织工作台",
-                     "funder_bench": "资助方工作台", "for": "发给", "opened": "您打开的内容属于", "contract": "合同"}}
+                     "funder_bench": "资助方工作台", "for": "发给", "opened": "您打开的内容属于", "contract": "合同",
+                     "added": "已将您添加为"}}
 
 
 async def tell_the_ngo(server, ngo_admin: str) -> tuple[dict[str, str], int]:
@@ -55,6 +56,16 @@ async def test_a_person_in_two_organisations_switches_between_them(locale, brows
             await press(page, (await page.locator('main form[action$="/members"]').get_attribute("action")), twice=True)
             await expect(page.locator("main tr", has_text=email)).to_have_count(1)
         person = await j.person(email)
+        # Each administrator's adding is told to the person, with the way to act for it.
+        await click_link(person, "/inbox")
+        added = person.locator("ul.inbox li.unread", has_text=words["added"])
+        await expect(added).to_have_count(2)
+        await click_link(person, 'ul.inbox li.unread a[href^="/inbox/"]')
+        assert path_of(person) == "/account"
+        await expect(person.locator("main .alert")).to_contain_text(words["opened"])
+        await click_link(person, "/inbox")
+        await press(person, "/inbox/read")
+        await click_link(person, 'header a[href="/dashboard"]')
         switch = person.locator("#act-as")
         await expect(switch).to_contain_text(f"{words['provider']} ·")
         await expect(switch).to_contain_text(f"{words['funder']} ·")

@@ -181,6 +181,11 @@ async def test_organisation_admin_manages_members(client, pool, world):
     r = await post_form(client, f"/organisations/{org}/members", {"email": world["resident"].email, "role": "finance"})
     assert landed(r, "member_added") == f"/organisations/{org}/members"
     assert "成员已添加" in (await client.get(r.headers["location"])).text
+    # the person added is told, with the way to act for it
+    await act_as(client, pool, settings, world["resident"].user_id)
+    (told,) = [n for n in (await client.get("/api/inbox")).json()["items"] if n["link"] == f"/account?for={org}"]
+    assert "测试provider" in told["text"]
+    await act_as(client, pool, settings, world["provider_admin"].user_id)
     r = await post_form(client, f"/organisations/{org}/members", {"email": "not an address", "role": "staff"})
     assert r.status_code == 400 and "e-email" in r.text
     # an address no account uses is invited (tests/accounts/test_invitations.py)
