@@ -25,7 +25,7 @@ from market.accounts.services import (
 from market.audit import services as audit
 from market.audit.models import Verb
 from market.core.access import ROLE_NAMES, Identity
-from market.core.errors import Conflict, Gone, NotFound
+from market.core.errors import Conflict, Forbidden, Gone, NotFound
 from market.core.i18n import N_, Msg, gettext, use_locale
 from market.core.settings import Settings
 from market.mail.services import Mailer
@@ -55,9 +55,14 @@ async def invite(conn: asyncpg.Connection, settings: Settings, mailer: Mailer, i
     email = normalise_email(data.email)
     if await conn.fetchrow(sql.USER_BY_EMAIL, email) is not None:
         raise Conflict("An account uses this address already: add them as a member.", field="email")
-    org = await conn.fetchrow("select name_zh, name_en from organisations where id = $1", organisation_id)
+    org = await conn.fetchrow("select name_zh, name_en, status from organisations where id = $1", organisation_id)
     if org is None:
         raise NotFound()
+    if org["status"] != "verified":
+        # Anyone may register an organisation under any name: until the platform has checked it, it
+        # emails no one in the platform's name.
+        raise Forbidden("An organisation sends invitations once the platform has verified it. Until then, add "
+                        "colleagues who have an account.", field="email")
     token = secrets.token_urlsafe(32)
     await conn.execute(sql.END_OPEN_INVITATION, organisation_id, email)
     invitation_id: int = await conn.fetchval(sql.INSERT_INVITATION, organisation_id, email, data.role,

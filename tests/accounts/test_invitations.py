@@ -136,3 +136,18 @@ async def test_only_the_organisations_administrators_invite_or_withdraw(client, 
         assert await conn.fetchval("select count(*) from invitations") == 1
         assert await conn.fetchval("select count(*) from invitations where ended_at is null") == 1
     assert len(smtp.inbox.messages) == 1
+
+
+async def test_an_organisation_not_verified_yet_emails_no_one(client, pool, world, smtp):
+    """Anyone may register an organisation under any name: before the platform has checked it, it adds
+    people who have an account, and invites no one."""
+    org = world.orgs["pending_provider"]
+    await act_as(client, pool, client.app.state.settings, world["pending_admin"].user_id, org)
+    r = await post_form(client, f"/organisations/{org}/members", {"email": NEWCOMER, "role": "staff"})
+    assert r.status_code == 403 and 'id="e-email"' in r.text
+    r = await client.post(f"/api/organisations/{org}/invitations", headers=api_headers(client),
+                          json={"email": NEWCOMER, "role": "staff"})
+    assert r.status_code == 403
+    assert smtp.inbox.messages == [] and await pool.fetchval("select count(*) from invitations") == 0
+    r = await post_form(client, f"/organisations/{org}/members", {"email": world["resident"].email, "role": "staff"})
+    landed(r, "member_added")
