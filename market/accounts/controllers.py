@@ -16,6 +16,7 @@ from market.accounts import invitations
 from market.accounts import services as accounts
 from market.accounts.models import (
     Account,
+    AccountDetails,
     ActAs,
     EmailNotices,
     Joining,
@@ -92,12 +93,13 @@ async def _account_form(request: Request, conn: asyncpg.Connection, identity: Id
         return redirect(done)
 
     async def context() -> dict[str, Any]:
-        return _shown(await accounts.account(conn, identity))
+        community = place_id((await form_data(request)).get("community_id")) or identity.community_id
+        return _shown(await accounts.account(conn, identity)) | await _communities(request, conn, community)
     return await form_step(request, conn, "accounts/account.html", action, context=context, notice=None)
 
 
 async def _communities(request: Request, conn: asyncpg.Connection, community: int | None) -> dict[str, Any]:
-    """Sign-up's community, a level at a time (places.form_picker)."""
+    """Sign-up's and the account page's community, a level at a time (places.form_picker)."""
     shown, offered = await places.form_picker(conn, value=community, browse=await browsed_place(request), leaf="community")
     return {"place_picker": shown, "communities": offered}
 
@@ -152,7 +154,13 @@ class AccountPages(Controller):
     async def account(self, request: Request, conn: Db, identity: User) -> Response:
         return page(request, "accounts/account.html", form={}, errors={}, notice=request.query_params.get("notice"),
                     switch_next=safe_next(request.query_params.get("next"), ""),
-                    **_shown(await accounts.account(conn, identity), request.query_params.get("for")))
+                    **_shown(await accounts.account(conn, identity), request.query_params.get("for")),
+                    **await _communities(request, conn, identity.community_id))
+
+    @post("/account/details", opt=SIGNED_IN_OPT)
+    async def change_details(self, request: Request, conn: Db, identity: User) -> Response:
+        return await _account_form(request, conn, identity, accounts.update_details, AccountDetails,
+                                   "/account?notice=details_saved#details")
 
     @post("/account/password", opt=SIGNED_IN_OPT)
     async def change_password(self, request: Request, conn: Db, identity: User) -> Response:
@@ -259,6 +267,10 @@ class AccountApi(Controller):
     @get("/account", opt=SIGNED_IN_OPT, summary="My account page: who I am and the organisations I may act for")
     async def account(self, conn: Db, identity: User) -> Account:
         return await accounts.account(conn, identity)
+
+    @put("/account/details", opt=SIGNED_IN_OPT, status_code=204, summary="Change my name and my community")
+    async def details(self, conn: Db, identity: User, data: JSONBody[AccountDetails]) -> None:
+        await accounts.update_details(conn, identity, data)
 
     @post("/account/password", opt=SIGNED_IN_OPT, status_code=204, summary="Change my password")
     async def change_password(self, conn: Db, identity: User, data: JSONBody[PasswordChange]) -> None:

@@ -59,6 +59,14 @@ class Joining(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
+class AccountDetails(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a person may change of themselves: the name others see, and the community they live in
+    (their neighbours' needs, surveys and services)."""
+
+    display_name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    community_id: Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)] | None = None
+
+
 class SignUp(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Email
     password: Password
@@ -114,3 +122,4 @@ class Account(msgspec.Struct, frozen=True, kw_only=True):
     role: str | None
     memberships: list[Membership]
     email_notices: EmailChoice = "each"
+    community_id: int | None = None

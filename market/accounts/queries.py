@@ -116,3 +116,5 @@ select i.id, i.email, i.role, i.created_at, i.expires_at, u.display_name as invi
 WITHDRAW_INVITATION = """
 update invitations set ended_at = market_now()
  where id = $1 and organisation_id = $2 and ended_at is null returning email"""
+
+SET_DETAILS = "update users set display_name = $2, community_id = $3 where id = $1"

@@ -15,6 +15,7 @@ from market.accounts import queries as sql
 from market.accounts.models import (
     MIN_PASSWORD_LENGTH,
     Account,
+    AccountDetails,
     ActAs,
     AddMember,
     EmailNotices,
@@ -104,12 +105,7 @@ async def sign_up(conn: asyncpg.Connection, data: SignUp, locale: str = "zh_Hans
         check_password_strength(data.password, email)
     except Invalid as exc:
         errors.append(exc)
-    if not data.display_name.strip():
-        errors.append(Invalid("Enter your name.", field="display_name"))
-    if data.community_id is not None:
-        level = await conn.fetchval("select level from jurisdictions where id = $1", data.community_id)
-        if level != "community":
-            errors.append(Invalid("Choose your community from the list.", field="community_id"))
+    errors += await _details_problems(conn, data.display_name, data.community_id)
     if errors:
         raise InvalidFields(errors)
     user_id = await insert_user(
@@ -240,6 +236,30 @@ async def reset_password(conn: asyncpg.Connection, token: str, new_password: str
     return user_id
 
 
+async def _details_problems(conn: asyncpg.Connection, display_name: str, community_id: int | None) -> list[Invalid]:
+    problems = []
+    if not display_name.strip():
+        problems.append(Invalid("Enter your name.", field="display_name"))
+    if community_id is not None:
+        level = await conn.fetchval("select level from jurisdictions where id = $1", community_id)
+        if level != "community":
+            problems.append(Invalid("Choose your community from the list.", field="community_id"))
+    return problems
+
+
+async def update_details(conn: asyncpg.Connection, identity: Identity, data: AccountDetails) -> None:
+    """The person's name and community, changed by themselves (people move; a name was mistyped)."""
+    if problems := await _details_problems(conn, data.display_name, data.community_id):
+        raise InvalidFields(problems)
+    before = {"display_name": identity.display_name, "community_id": identity.community_id}
+    after = {"display_name": data.display_name.strip(), "community_id": data.community_id}
+    if after == before:
+        return
+    await conn.execute(sql.SET_DETAILS, identity.user_id, after["display_name"], after["community_id"])
+    await audit.record(conn, verb=Verb.USER_UPDATE, object_type="user", object_id=identity.user_id,
+                       actor=identity.user_id, before=before, after=after)
+
+
 async def set_locale(conn: asyncpg.Connection, identity: Identity, locale: str) -> None:
     if locale in LOCALES and locale != identity.locale:
         await conn.execute(sql.SET_LOCALE, identity.user_id, locale)
@@ -255,7 +275,7 @@ async def account(conn: asyncpg.Connection, identity: Identity) -> Account:
     return Account(user_id=identity.user_id, email=identity.email, display_name=identity.display_name,
                    locale=identity.locale, organisation_id=identity.org_id, organisation_kind=identity.org_kind,
                    organisation_status=identity.org_status, role=identity.role,
-                   memberships=await memberships_of(conn, identity.user_id),
+                   memberships=await memberships_of(conn, identity.user_id), community_id=identity.community_id,
                    email_notices=await conn.fetchval("select email_notices from users where id = $1", identity.user_id))
 
 

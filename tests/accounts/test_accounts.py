@@ -358,3 +358,32 @@ async def test_a_page_refused_to_a_person_in_one_organisation_does_not_offer_a_s
     await act_as(client, pool, client.app.state.settings, world["buyer_admin"].user_id)
     refused = await client.get("/calls/999/bid?lang=en")
     assert refused.status_code == 403 and "Switch organisation" not in refused.text
+
+
+async def test_a_person_changes_their_name_and_community(client, pool, world):
+    """People move and names get mistyped: the account page changes both, refusing a blank name or a
+    place that is not a community next to its field, changing nothing then."""
+    person = world["resident"]
+    await act_as(client, pool, client.app.state.settings, person.user_id)
+    before = (await client.get("/api/me")).json()
+    assert before["community_id"] == world.community
+    street = await pool.fetchval("select parent_id from jurisdictions where id = $1", world.community)
+    other = await pool.fetchval("select id from jurisdictions where level = 'community' and id <> $1 order by id limit 1",
+                                world.community)
+    r = await post_form(client, "/account/details", {"display_name": "  ", "community_id": other})
+    assert r.status_code == 400 and 'id="e-display_name"' in r.text
+    r = await post_form(client, "/account/details", {"display_name": "改了名的居民", "community_id": street})
+    assert r.status_code == 400 and 'id="e-community_id"' in r.text
+    assert (await client.get("/api/me")).json() == before
+
+    r = await post_form(client, "/account/details", {"display_name": "改了名的居民", "community_id": other})
+    assert r.status_code == 303 and r.headers["location"] == "/account?notice=details_saved#details"
+    me = (await client.get("/api/me")).json()
+    assert (me["display_name"], me["community_id"]) == ("改了名的居民", other)
+    r = await client.put("/api/account/details", json={"display_name": "又改了名"}, headers=api_headers(client))
+    assert r.status_code == 204
+    me = (await client.get("/api/me")).json()
+    assert (me["display_name"], me["community_id"]) == ("又改了名", None)
+    changes = await pool.fetch("select diff from audit_events where verb = 'user.update' and object_id = $1 order by id",
+                               str(person.user_id))
+    assert len(changes) == 2
