@@ -11,6 +11,7 @@ import asyncio
 import re
 
 import pytest
+from playwright.async_api import expect
 
 from tests.browser.journey import (
     PHONE,
@@ -55,14 +56,24 @@ async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escala
         assert await resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         await step_place(resident, "清波街道")  # the place a level at a time: the street first
         await choose(resident, "category_id", "社区事务")
-        await choose(resident, "community_id", "清波门社区")
         await fill(resident, {"body": BODY, "contact_phone": PHONE_NUMBER})
-        await resident.locator('input[name="photos"]').set_input_files(
-            files=[{"name": "坡道.png", "mimeType": "image/png", "buffer": PNG}])
+        photo = [{"name": "坡道.png", "mimeType": "image/png", "buffer": PNG}]
+        await resident.locator('input[name="photos"]').set_input_files(files=photo)
+        # Sent without its community: refused, the words kept, and the photo asked for again (a page
+        # cannot give a chosen file back).
+        await press(resident, "/complaints/new")
+        await expect(resident.locator("#e-community_id")).to_be_visible()
+        await expect(resident.locator('[name="body"]')).to_have_value(BODY)
+        await expect(resident.locator("#photos-again")).to_contain_text("重新选择")
+        await choose(resident, "community_id", "清波门社区")
+        await resident.locator('input[name="photos"]').set_input_files(files=photo)
         await press(resident, "/complaints/new", twice=True)
         await expect_text(resident, "您的投诉已提交并派单")
         tracking = path_of(resident)
         assert re.fullmatch(r"/complaints/track/[\w-]+", tracking)
+        # The private link written out, for a screenshot or a copy (the address bar shows little of it).
+        assert (await resident.locator("#tracking-link").inner_text()).endswith(tracking)
+        await expect(resident.locator("ul.photos a")).to_have_text(["坡道.png"])  # chosen again, kept once
         text = await j.seen(resident, "complaint-lodged-phone")
         assert BODY in text and "已派单，待受理" in text and PHONE_NUMBER not in text
         complaint_id = int(re.search(r"投诉 #(\d+)", text).group(1))
