@@ -115,7 +115,7 @@ class ComplaintPages(Controller):
         form = {"community_id": chosen,
                 "project_id": offer.project.id if offer.project else None,
                 "provider_id": offer.provider.id if offer.provider else None}
-        return page(request, "complaints/new.html", offer=offer, form=form, errors={}, photos_dropped=0)
+        return page(request, "complaints/new.html", offer=offer, form=form, errors={})
 
     @post("/complaints/new", opt=PUBLIC_OPT)
     async def lodge(self, request: Request, conn: Db, identity: MaybeUser, settings: Config) -> Response:
@@ -129,9 +129,7 @@ class ComplaintPages(Controller):
         offer = await complaints.lodge_form(conn, _int(sent.get("project_id")), _int(sent.get("provider_id")),
                                             community=_int(sent.get("community_id")),
                                             browse=await browsed_place(request))
-        # A form shown again cannot hold the files chosen on it: the page asks for them again.
-        dropped = sum(1 for u in sent.getall("photos", []) if isinstance(u, UploadFile) and u.filename)
-        return await form_step(request, conn, "complaints/new.html", action, offer=offer, photos_dropped=dropped)
+        return await form_step(request, conn, "complaints/new.html", action, offer=offer)
 
     @get("/complaints/{complaint_id:int}", opt=SIGNED_IN_OPT)
     async def show(self, request: Request, conn: Db, identity: User, settings: Config,

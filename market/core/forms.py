@@ -5,11 +5,13 @@ every form (`f.csrf()` in templates/_forms.html) and are checked before the hand
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
 from litestar import Request, Response
+from litestar.datastructures import UploadFile
 
 from market.core.errors import MarketError
 from market.core.web import BROWSE_FIELD, form_data, in_form_terms, page
@@ -31,7 +33,8 @@ async def form_step(request: Request[Any, Any, Any], conn: asyncpg.Connection, t
 
     async def again(status: int, errors: dict[str, str]) -> Response[Any]:
         extra = dict(await context()) if context is not None else {}
-        return page(request, template, status=status, form=form, errors=errors, **{**extra, **values})
+        return page(request, template, status=status, form=form, errors=errors, files_dropped=await _files_sent(request),
+                    **{**extra, **values})
 
     if BROWSE_FIELD in form:
         return await again(200, {})
@@ -40,3 +43,11 @@ async def form_step(request: Request[Any, Any, Any], conn: asyncpg.Connection, t
             return await action(form)
     except MarketError as exc:
         return await again(exc.status, in_form_terms(exc, dict(fields or {})))
+
+
+async def _files_sent(request: Request[Any, Any, Any]) -> dict[str, int]:
+    """How many files each field of the form carried: a form shown again cannot hold them (no page can
+    give a chosen file back), so it asks for them again (`files_again` in templates/_forms.html)."""
+    sent = Counter(name for name, value in (await request.form()).multi_items()
+                   if isinstance(value, UploadFile) and value.filename)
+    return dict(sent)

@@ -194,7 +194,7 @@ def page(request: Request[Any, Any, Any], template: str, status: int = 200, **co
         unread=request.scope.get("state", {}).get("unread", 0),
         settings=request.app.state.settings,
         done_message=request.app.state.done_messages.get(request.query_params.get("done", "")),
-        **context,
+        **{"files_dropped": {}, **context},
     )
     return Response(html, status_code=status, media_type=MediaType.HTML)
 

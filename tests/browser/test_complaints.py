@@ -64,7 +64,7 @@ async def test_a_resident_lodges_on_a_phone_and_rates_the_answer_after_an_escala
         await press(resident, "/complaints/new")
         await expect(resident.locator("#e-community_id")).to_be_visible()
         await expect(resident.locator('[name="body"]')).to_have_value(BODY)
-        await expect(resident.locator("#photos-again")).to_contain_text("重新选择")
+        await expect(resident.locator("#again-photos")).to_contain_text("重新选择")
         await choose(resident, "community_id", "清波门社区")
         await resident.locator('input[name="photos"]').set_input_files(files=photo)
         await press(resident, "/complaints/new", twice=True)

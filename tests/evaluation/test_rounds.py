@@ -211,6 +211,8 @@ async def test_a_site_visit_note_carries_photos_without_their_location(client, p
     refused = await client.post(f"/panels/{midterm}/notes", data=note,
                                 files={"photos": ("台账.pdf", b"%PDF-1.4 not a photo", "application/pdf")})
     assert refused.status_code == 400 and 'id="photos-' in refused.text
+    # the note's words are kept in its form, and the file is asked for again (no page can give it back)
+    assert f'required>{note["body"]}</textarea>' in refused.text and 'id="again-photos"' in refused.text
     assert await pool.fetchval("select count(*) from panel_notes") == 0
     sent = await client.post(f"/panels/{midterm}/notes", data=note,
                              files={"photos": ("现场.jpg", photo_with_gps(), "image/jpeg")})
