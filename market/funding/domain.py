@@ -39,6 +39,9 @@ DOMAIN = Domain(
             PledgeFormPages, FundApi],
     notification_kinds={
         "pledge_made": N_("%(funder)s pledged %(amount)s to “%(title)s”."),
+        "pledge_made_no_bank": N_("%(funder)s pledged %(amount)s to “%(title)s”, but cannot pay it before your "
+                                  "organisation gives the bank account to pay into: its administrator gives it under "
+                                  "Edit profile."),
         "payment_recorded": N_("%(funder)s recorded a bank transfer of %(amount)s for “%(title)s”: confirm it once the "
                                "money has arrived."),
         "transfer_overdue": N_("%(funder)s's bank transfer of %(amount)s for “%(title)s” was recorded %(days)s days ago "

@@ -410,7 +410,8 @@ async def test_public_lists_say_how_many_there_are(client, world, open_call, url
 async def test_the_transfer_page_shows_the_payees_bank_account(client, pool, settings, world, project):
     pledge = await make_pledge(pool, settings, world, "project", project, 1_000_00)
     await _as(client, pool, world, "funder_admin")
-    assert "has not given its bank account" in (await client.get(f"/pledges/{pledge}?lang=en")).text
+    unbanked = (await client.get(f"/pledges/{pledge}?lang=en")).text
+    assert "Test bureau has not given its bank account yet, and has been told" in unbanked  # the payee, named
     await _as(client, pool, world, "buyer_admin")
     org = world.orgs["bureau"]
     form = (await client.get(f"/organisations/{org}/edit")).text

@@ -126,7 +126,9 @@ async def test_a_new_pledge_is_told_to_the_receiver_who_opens_it(client, pool, s
     fund_pledge = await make_pledge(pool, settings, world, "fund", await make_fund(pool, world), 10_00)
     bureau = await pool.fetch("select user_id from memberships where organisation_id = $1 "
                               "and role in ('admin', 'staff', 'finance') order by user_id", world.orgs["bureau"])
-    told = await _told(pool, "pledge_made")
+    # The bureau has given no bank account yet: each notice asks for it, as the funder cannot pay without.
+    assert await _told(pool, "pledge_made") == []
+    told = await _told(pool, "pledge_made_no_bank")
     assert [(u, link) for u, link, _ in told] == sorted(
         [(r["user_id"], f"/pledges/{pledge}") for r in bureau] + [(r["user_id"], f"/pledges/{fund_pledge}")
                                                                   for r in bureau])
@@ -136,13 +138,18 @@ async def test_a_new_pledge_is_told_to_the_receiver_who_opens_it(client, pool, s
         "values ('楼道需要助浴服务', '独居老人洗澡困难，希望提供上门助浴。', $1, '独居老人', 'high', $2) returning id",
         world.community, world["resident"].user_id)
     await make_pledge(pool, settings, world, "need", need_id)
-    assert len(await _told(pool, "pledge_made")) == len(told)
+    assert len(await _told(pool, "pledge_made_no_bank")) == len(told) and await _told(pool, "pledge_made") == []
     await act_as(client, pool, settings, world["buyer_staff"].user_id, world.orgs["bureau"])
     (notice,) = [i for i in (await client.get("/api/inbox/")).json()["items"] if i["link"] == f"/pledges/{pledge}"]
-    assert "测试funder 认捐 ¥50,000.00 给" in notice["text"]
+    assert "测试funder 认捐 ¥50,000.00 给" in notice["text"] and "编辑资料" in notice["text"]
     opened = await client.get(f"/inbox/{notice['id']}")
     assert opened.headers["location"] == f"/pledges/{pledge}"
     assert (await client.get(opened.headers["location"])).status_code == 200
+    # With an account given, a pledge is told plainly.
+    await pool.execute("update organisations set bank_account_name = '上城区民政局', bank_name = '工商银行', "
+                       "bank_account_number = '1202021209900012345' where id = $1", world.orgs["bureau"])
+    again = await make_pledge(pool, settings, world, "project", project, 20_00)
+    assert {link for _, link, _ in await _told(pool, "pledge_made")} == {f"/pledges/{again}"}
 
 
 async def test_a_rejected_payment_leaves_the_pledge_awaiting_payment(pool, settings, world, project):

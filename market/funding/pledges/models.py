@@ -126,6 +126,10 @@ class PledgeView(Pledge, frozen=True, kw_only=True):
     is_receiver: bool = False
     online: bool = False  # online payment is offered
     bank: dict[str, str] | None = None  # the receiver's account, for its funder to transfer to
+    # who receives the money: the project's buyer or the fund's holder (none yet for a need's pledge)
+    receiver_id: int | None = None
+    receiver_name: str = ""
+    receiver_name_en: str = ""
 
 
 class PaymentQueue(Paged, kw_only=True):

@@ -256,8 +256,11 @@ async def create(conn: asyncpg.Connection, identity: Identity, data: PledgeInput
     # A pledge to a need has no receiver until the need becomes a project; a fair's are on its board.
     pledge = {"id": pledge_id, "target_type": data.target_type, "project_id": columns["project_id"],
               "fund_id": columns["fund_id"]}
-    await _tell(conn, await receiver_of(conn, pledge), TOLD_OF_PLEDGES, "pledge_made", f"/pledges/{pledge_id}", pledge,
-                data.amount_fen)
+    receiver = await receiver_of(conn, pledge)
+    # Without the account to transfer to, the funder cannot pay: the receiver is asked for it at once.
+    banked = receiver is None or await organisations.bank_account(conn, receiver) is not None
+    await _tell(conn, receiver, TOLD_OF_PLEDGES, "pledge_made" if banked else "pledge_made_no_bank",
+                f"/pledges/{pledge_id}", pledge, data.amount_fen)
     return pledge_id
 
 
@@ -688,10 +691,12 @@ async def pledge_view(conn: asyncpg.Connection, identity: Identity, pledge_id: i
     is_receiver = identity.acts_for_verified and identity.org_id == receiver and identity.role in RECEIVER_ROLES
     payments = await payments_of(conn, pledge_id)
     bank = await organisations.bank_account(conn, receiver) if is_funder and receiver else None
+    named = await conn.fetchrow("select name_zh, name_en from organisations where id = $1", receiver) if receiver else None
     return PledgeView(**{f: getattr(pledge, f) for f in Pledge.__struct_fields__}, payments=payments,
                       pending=next((p for p in payments if p.status == "pending"), None),
                       trail=await trail(conn, pledge_id), is_funder=is_funder, is_receiver=is_receiver,
-                      online=online, bank=bank)
+                      online=online, bank=bank, receiver_id=receiver,
+                      receiver_name=named["name_zh"] if named else "", receiver_name_en=named["name_en"] or "" if named else "")
 
 
 async def payment_queue(conn: asyncpg.Connection, identity: Identity, *, cursor: str | None = None,
