@@ -10,6 +10,13 @@ DOMAIN = Domain(
         "KIND_NAMES": models.KIND_NAMES, "SUBTYPE_NAMES": models.SUBTYPE_NAMES, "STATUS_NAMES": models.STATUS_NAMES,
         "LEVEL_NAMES": LEVEL_NAMES, "SUBTYPES": models.SUBTYPES, "ACTION_NAMES": workflow.ACTION_NAMES,
     },
+    notification_kinds={
+        "organisation_verified": N_("The platform has verified %(organisation)s: it may now act on the platform."),
+        "organisation_rejected": N_("The platform did not verify %(organisation)s (%(reason)s). Put it right on its page "
+                                    "and ask for verification again."),
+        "organisation_suspended": N_("The platform suspended %(organisation)s (%(reason)s)."),
+        "organisation_reinstated": N_("The platform reinstated %(organisation)s: it may act on the platform again."),
+    },
     done_messages={
         "verified": N_("The organisation is verified: it may now act on the platform."),
         "organisation_registered": N_("Your organisation is registered and waits for the platform to verify it."),

@@ -24,6 +24,7 @@ from market.organisations.models import (
     OrganisationPrivate,
     StatusChange,
 )
+from market.notifications import services as notifications
 from market.places import services as places
 from market.workflow import step
 
@@ -194,6 +195,11 @@ async def change_status(conn: asyncpg.Connection, identity: Identity, organisati
     moved = await step(conn, workflow.ORGANISATION, action, row["status"], object_id=organisation_id,
                        capacities=capacities(identity, organisation_id), actor=identity.user_id,
                        organisation=organisation_id, write=write, after={"reason": reason or None})
+    if (kind := workflow.TOLD.get(action)) is not None:
+        # Its people learn the platform's decision, and why, without having to look for it.
+        people = await notifications.members_of(conn, [organisation_id], ("admin", "staff", "finance", "evaluator"))
+        await notifications.notify(conn, people, kind, f"/organisations/{organisation_id}", organisation=row["name_zh"],
+                                   organisation_en=row["name_en"] or "", reason=reason)
     return moved.target
 
 

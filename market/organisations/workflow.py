@@ -18,3 +18,6 @@ ORGANISATION = machine("organisation", ("pending", "verified", "rejected", "susp
 ], action_names=ACTION_NAMES, status_names=STATUS_NAMES)
 # Actions whose reason is shown to the organisation and must be given.
 REASON_REQUIRED = {"reject", "suspend"}
+# The platform's decisions its organisation's people are told of: action → notification kind.
+TOLD = {"verify": "organisation_verified", "reject": "organisation_rejected", "suspend": "organisation_suspended",
+        "reinstate": "organisation_reinstated"}

@@ -125,6 +125,19 @@ async def test_reject_needs_a_reason_the_organisation_then_sees(client, pool, wo
     await act_as(client, pool, client.app.state.settings, world["pending_admin"].user_id)
     page = await client.get(f"/organisations/{org}")
     assert "登记证书照片无法辨认" in page.text
+    # and its people are told, with why, without having to look for it
+    (told,) = (await client.get("/api/inbox")).json()["items"]
+    assert told["link"] == f"/organisations/{org}" and "登记证书照片无法辨认" in told["text"] and "未通过" in told["text"]
+
+
+async def test_an_organisation_verified_is_told_so(client, pool, world):
+    await act_as(client, pool, client.app.state.settings, world["platform_admin"].user_id)
+    org = world.orgs["pending_provider"]
+    r = await post_form(client, f"/admin/organisations/{org}/verify", {"confirmed-verify": "yes"})
+    assert r.status_code == 303
+    await act_as(client, pool, client.app.state.settings, world["pending_admin"].user_id)
+    (told,) = (await client.get("/api/inbox?lang=en")).json()["items"]
+    assert told["link"] == f"/organisations/{org}" and told["text"] == "The platform has verified Test pending_provider: it may now act on the platform."
 
 
 async def test_unverified_organisation_cannot_act(client, pool, world):
