@@ -113,11 +113,12 @@ async def _fairs(conn: asyncpg.Connection, bureau: Identity, funders: dict[str, 
     await fairs.accept_docking(conn, bureau, autumn, visits, await dockings.terms(conn, visits), WEIGHTS)
 
     await on_day(conn, today, 0)
-    now = clock.now().replace(minute=0, second=0, microsecond=0)
+    # The spring fair: a week on, in the afternoon wherever the demo is made.
+    day = (clock.now() + timedelta(days=7)).replace(hour=6, minute=0, second=0, microsecond=0)  # 14:00 in Hangzhou
     spring = await fairs.create(conn, bureau, FairInput(
         title_zh="2027年上城区公益对对碰（春季）", title_en="Shangcheng charity docking fair, spring 2027",
         place="上城区社会组织服务中心", description="民政局主办：需求、资源、项目三方对接，现场举牌认捐，不达目标即退款。",
-        starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=7, hours=3)))
+        starts_at=day, ends_at=day + timedelta(hours=3)))
     meals, bathing = await _projects(conn, "湖滨、清波片区老年助餐服务", "近江社区失能老人上门助浴")
     await fairs.add_item(conn, bureau, spring, ItemInput(
         project_id=meals, target_fen=150_000_00, all_or_nothing=True, pitch="两个助餐点，每天120位老人吃上热饭"), WEIGHTS)
