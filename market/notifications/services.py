@@ -6,8 +6,9 @@ when the event does; email goes out afterwards from the outbox, in the recipient
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -15,7 +16,7 @@ import msgspec
 import structlog
 
 from market.core import keyset
-from market.core.i18n import bilingual, gettext, ngettext, use_locale
+from market.core.i18n import bilingual, format_date, gettext, ngettext, use_locale
 from market.core.settings import Settings
 from market.mail.services import Mailer
 
@@ -97,11 +98,21 @@ def titled(record: Any) -> dict[str, str]:
     return {"title": get("title_zh"), "title_en": get("title_en") or ""}
 
 
+# A day a notice names (a due date, a deadline), kept as ISO 8601 in its parameters.
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _text(kind: str, params: dict[str, Any]) -> str:
     """The notification in the current language. A name or title given in both languages (`title` and
-    `title_en`) is shown in English on an English page or email where it has an English one."""
-    return gettext(KINDS[kind], **{k: bilingual(v, params.get(f"{k}_en") or "") if isinstance(v, str) else v
-                                    for k, v in params.items() if not k.endswith("_en")})
+    `title_en`) is shown in English on an English page or email where it has an English one; a day is
+    written as the pages write it ("Dec 8, 2026", "2026年12月8日"), not as it is kept."""
+    def shown(key: str, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if _DAY.fullmatch(value):
+            return format_date(date.fromisoformat(value))
+        return bilingual(value, params.get(f"{key}_en") or "")
+    return gettext(KINDS[kind], **{k: shown(k, v) for k, v in params.items() if not k.endswith("_en")})
 
 
 async def unread(conn: asyncpg.Connection, user_id: int) -> int:

@@ -372,3 +372,16 @@ async def test_no_email_for_whoever_chose_none_and_a_strange_choice_is_refused_n
     # a notice skipped is not sent later because the person asks for email again
     await post_form(client, "/account/email-notices", {"email_notices": "each"})
     assert await pool.fetchval(unsent, admin.user_id, "pending") == 0
+
+
+async def test_a_notice_writes_its_days_as_the_pages_do(client, pool, world):
+    """A due date is kept in a notice's parameters as ISO 8601; the inbox wrote "2026-12-08" where every
+    page says "Dec 8, 2026" or "2026年12月8日"."""
+    async with pool.acquire() as conn, conn.transaction():
+        await notifications.notify(conn, [world["provider_admin"].user_id], "rectification_due", "/rectification/1",
+                                   id=1, due="2026-12-08")
+    await act_as(client, pool, client.app.state.settings, world["provider_admin"].user_id)
+    english = (await client.get("/api/inbox?lang=en")).json()["items"][0]["text"]
+    chinese = (await client.get("/api/inbox?lang=zh_Hans")).json()["items"][0]["text"]
+    assert "Dec 8, 2026" in english and "2026年12月8日" in chinese
+    assert "2026-12-08" not in english + chinese
