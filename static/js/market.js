@@ -73,3 +73,21 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+
+// A form sent is not sent again by a second click while its answer comes. The server acts once on a
+// repeat anyway, but it cannot replay an answer that logs someone in (a session is never kept for a
+// replay): a double-clicked sign-up ended on "an account with this address exists", logged out.
+// Back (the page shown again from the cache), or ten seconds without an answer, lets it be sent again.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.method !== "post") return;
+  if (form.dataset.sending) {
+    event.preventDefault();
+    return;
+  }
+  form.dataset.sending = "1";
+  setTimeout(() => delete form.dataset.sending, 10000);
+});
+window.addEventListener("pageshow", () => {
+  for (const form of document.querySelectorAll("form[data-sending]")) delete form.dataset.sending;
+});
